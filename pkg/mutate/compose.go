@@ -1,0 +1,111 @@
+package mutate
+
+import (
+	"fmt"
+	"strings"
+
+	"gomodules.xyz/jsonpatch/v2"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// Cluster is the identity of the cluster a pod is composed for, matched by
+// the layers' match.clusters and match.pools.
+type Cluster struct {
+	Name string
+	Pool string
+}
+
+// Result is the outcome of composing one pod.
+type Result struct {
+	// Spark reports whether the pod is a Spark pod; other pods are untouched.
+	Spark bool
+	// Role is the Spark role of the pod; empty for other pods.
+	Role v1alpha1.Role
+	// Pod is the composed pod: a copy of the input, never the input itself.
+	Pod *corev1.Pod
+	// Patch turns the input pod into Pod; empty when nothing changed.
+	Patch []jsonpatch.Operation
+	// Composition is the composed config, the applied layers and provenance.
+	Composition overlay.Result
+	// Warnings tell the user which of their own values a layer overrode.
+	Warnings []string
+}
+
+// SparkRole returns the pod's Spark role from its spark-role label, and
+// whether it is a Spark pod at all.
+func SparkRole(pod *corev1.Pod) (v1alpha1.Role, bool) {
+	switch r := v1alpha1.Role(pod.Labels[v1alpha1.RoleLabel]); r {
+	case v1alpha1.RoleDriver, v1alpha1.RoleExecutor:
+		return r, true
+	}
+	return "", false
+}
+
+// Compose composes pod with the layers of snap that match it on cluster. It
+// is the code path the composer CLI and the admission webhook share. The
+// input pod is not modified. A pod without a spark-role of driver or
+// executor comes back unchanged with an empty patch.
+func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
+	role, spark := SparkRole(pod)
+	res := &Result{Spark: spark, Role: role, Pod: pod.DeepCopy(), Patch: []jsonpatch.Operation{}}
+	if !spark {
+		return res, nil
+	}
+	namespace := pod.Namespace
+	if namespace == "" {
+		namespace = corev1.NamespaceDefault
+	}
+	res.Composition = snap.Compose(overlay.Target{
+		Cluster: cluster.Name, Pool: cluster.Pool, Namespace: namespace, Role: role,
+	}, UserConfig(pod))
+	c := &res.Composition.Config
+	renderMetadata(res.Pod, c, res.Composition.Layers)
+	renderScheduling(res.Pod, c)
+	renderTolerations(res.Pod, c)
+	if err := renderPriority(res.Pod, pod.Spec.PriorityClassName, snap); err != nil {
+		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
+	}
+	patch, err := Patch(pod, res.Pod)
+	if err != nil {
+		return nil, err
+	}
+	res.Patch = patch
+	res.Warnings = Warnings(res.Composition.Provenance)
+	return res, nil
+}
+
+// describe names the pod and who chose its priority class, for errors.
+func describe(pod *corev1.Pod, prov *overlay.Provenance) string {
+	s := fmt.Sprintf("Pod %q", pod.Namespace+"/"+podName(pod))
+	if f, ok := prov.Lookup(overlay.PathPriorityClassName); ok {
+		s += fmt.Sprintf(" (priority class set by %s)", f.Winner)
+	}
+	return s
+}
+
+func podName(pod *corev1.Pod) string {
+	if pod.Name != "" {
+		return pod.Name
+	}
+	return pod.GenerateName
+}
+
+// Warnings lists, one line per field, the user's own values that a layer
+// overrode with a different value, e.g.
+//
+//	spec.priorityClassName "user-pc" overridden by NamespaceOverrides layer "ns-etl"
+func Warnings(prov *overlay.Provenance) []string {
+	var out []string
+	for _, f := range prov.Fields() {
+		if f.Winner.IsUser() {
+			continue
+		}
+		if v, ok := f.UserValue(); ok && v != f.Value {
+			out = append(out, strings.Join([]string{f.Path, v, "overridden by", f.Winner.String()}, " "))
+		}
+	}
+	return out
+}

@@ -1,0 +1,137 @@
+package mutate
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// renderMetadata writes the composed labels and annotations, and the
+// strata.dev/layers annotation listing the applied layers (removed when no
+// layer applied, so it never claims what did not happen).
+func renderMetadata(pod *corev1.Pod, c *v1alpha1.Config, layers []string) {
+	if c.Labels != nil {
+		pod.Labels = maps.Clone(c.Labels)
+	}
+	annotations := maps.Clone(c.Annotations)
+	if len(layers) > 0 {
+		if annotations == nil {
+			annotations = map[string]string{}
+		}
+		annotations[v1alpha1.LayersAnnotation] = strings.Join(layers, ",")
+	}
+	if annotations == nil {
+		// Only Strata's own annotation may be there; drop it.
+		delete(pod.Annotations, v1alpha1.LayersAnnotation)
+		if len(pod.Annotations) == 0 {
+			pod.Annotations = nil
+		}
+		return
+	}
+	pod.Annotations = annotations
+}
+
+// renderScheduling writes the composed node selector, scheduler, service
+// account and priority class name. A field the composition left unset keeps
+// whatever the pod has (the API server's default, for instance).
+func renderScheduling(pod *corev1.Pod, c *v1alpha1.Config) {
+	if c.NodeSelector != nil {
+		pod.Spec.NodeSelector = maps.Clone(c.NodeSelector)
+	}
+	if c.SchedulerName != nil {
+		pod.Spec.SchedulerName = *c.SchedulerName
+	}
+	if c.ServiceAccountName != nil {
+		pod.Spec.ServiceAccountName = *c.ServiceAccountName
+		if pod.Spec.DeprecatedServiceAccount != "" { //nolint:staticcheck // kept equal, as the API server does
+			pod.Spec.DeprecatedServiceAccount = *c.ServiceAccountName //nolint:staticcheck
+		}
+	}
+	if c.PriorityClassName != nil {
+		pod.Spec.PriorityClassName = *c.PriorityClassName
+	}
+}
+
+// renderTolerations merges the composed tolerations into the pod's list:
+// a pod toleration whose key/effect the composition holds is replaced in
+// place (further ones with that key/effect are dropped), and tolerations with
+// new keys are appended in composition order. The pod's own order is kept, so
+// the patch stays minimal.
+func renderTolerations(pod *corev1.Pod, c *v1alpha1.Config) {
+	if len(c.Tolerations) == 0 {
+		return
+	}
+	byKey := make(map[string]*corev1.Toleration, len(c.Tolerations))
+	for i := range c.Tolerations {
+		byKey[overlay.TolerationKey(&c.Tolerations[i])] = &c.Tolerations[i]
+	}
+	out := make([]corev1.Toleration, 0, len(pod.Spec.Tolerations)+len(c.Tolerations))
+	placed := map[string]bool{}
+	for i := range pod.Spec.Tolerations {
+		k := overlay.TolerationKey(&pod.Spec.Tolerations[i])
+		t, composed := byKey[k]
+		switch {
+		case !composed:
+			out = append(out, pod.Spec.Tolerations[i])
+		case !placed[k]:
+			out = append(out, *t.DeepCopy())
+			placed[k] = true
+		}
+	}
+	for i := range c.Tolerations {
+		if k := overlay.TolerationKey(&c.Tolerations[i]); !placed[k] {
+			out = append(out, *c.Tolerations[i].DeepCopy())
+			placed[k] = true
+		}
+	}
+	pod.Spec.Tolerations = out
+}
+
+// PriorityResolver looks up PriorityClasses; *overlay.Snapshot is one.
+type PriorityResolver interface {
+	PriorityClass(name string) (*schedulingv1.PriorityClass, bool)
+	GlobalDefaultPriorityClass() (*schedulingv1.PriorityClass, bool)
+}
+
+// renderPriority makes spec.priority and spec.preemptionPolicy agree with
+// the pod's priority class when the composition changed the class. The API
+// server's Priority admission plugin resolves them from the class the pod
+// arrived with, before any webhook runs, so a webhook that changes the class
+// must resolve them itself (as the Spark Operator's webhook does). A class
+// that does not exist is an error: the pod would otherwise run at the
+// priority of a class it no longer names.
+func renderPriority(pod *corev1.Pod, before string, pcs PriorityResolver) error {
+	name := pod.Spec.PriorityClassName
+	if name == before {
+		return nil
+	}
+	var (
+		pc *schedulingv1.PriorityClass
+		ok bool
+	)
+	if name == "" {
+		pc, ok = pcs.GlobalDefaultPriorityClass()
+		if !ok {
+			pod.Spec.Priority = ptrTo(int32(0))
+			pod.Spec.PreemptionPolicy = ptrTo(corev1.PreemptLowerPriority)
+			return nil
+		}
+	} else if pc, ok = pcs.PriorityClass(name); !ok {
+		return fmt.Errorf("spec.priorityClassName: PriorityClass %q not found", name)
+	}
+	pod.Spec.Priority = ptrTo(pc.Value)
+	policy := corev1.PreemptLowerPriority
+	if pc.PreemptionPolicy != nil {
+		policy = *pc.PreemptionPolicy
+	}
+	pod.Spec.PreemptionPolicy = &policy
+	return nil
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,0 +1,88 @@
+package overlay
+
+import (
+	"slices"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// Target is what a pod's layers are selected by: where it runs and what it is.
+type Target struct {
+	// Cluster and Pool are the identity of the cluster the pod runs on.
+	Cluster, Pool string
+	// Namespace is the pod's namespace; its labels come from the snapshot.
+	Namespace string
+	// Role is the pod's Spark role.
+	Role v1alpha1.Role
+}
+
+// Result is a composed config with its provenance.
+type Result struct {
+	// Config is the composed config: the user's values with every matched
+	// layer folded in.
+	Config v1alpha1.Config
+	// Layers are the names of the matched layers in the order they were applied.
+	Layers []string
+	// Provenance records which source set every field of Config.
+	Provenance *Provenance
+}
+
+// Compose folds the layers that match t with the user's own config, low to
+// high: PoolDefaults, ClusterDefaults, the user, ClusterOverrides,
+// NamespaceOverrides; inside a tier by order, then name; inside a layer its
+// config block, then its role block. user must hold only what the user set
+// (see mutate.UserConfig): a value there beats every default and loses to
+// every override. Compose is pure and deterministic.
+func (s *Snapshot) Compose(t Target, user v1alpha1.Config) Result {
+	res := Result{Provenance: newProvenance()}
+	userDone := false
+	foldUser := func() {
+		if !userDone {
+			folder{prov: res.Provenance, src: UserSource()}.foldConfig(&res.Config, &user)
+			userDone = true
+		}
+	}
+	for _, l := range s.Match(t) {
+		spec := &l.Spec
+		if !spec.Tier.IsDefault() {
+			foldUser()
+		}
+		f := folder{prov: res.Provenance, src: Source{Tier: spec.Tier, Layer: l.Name}}
+		f.foldConfig(&res.Config, spec.Config)
+		f.foldConfig(&res.Config, roleBlock(spec, t.Role))
+		res.Layers = append(res.Layers, l.Name)
+	}
+	foldUser()
+	return res
+}
+
+func roleBlock(spec *v1alpha1.LayerSpec, role v1alpha1.Role) *v1alpha1.Config {
+	switch role {
+	case v1alpha1.RoleDriver:
+		return spec.Driver
+	case v1alpha1.RoleExecutor:
+		return spec.Executor
+	}
+	return nil
+}
+
+// Match returns the layers that apply to t, in composition order. Every match
+// field a layer gives must match; a field left out or empty matches all.
+func (s *Snapshot) Match(t Target) []*v1alpha1.Layer {
+	var out []*v1alpha1.Layer
+	nsLabels := s.NamespaceLabels(t.Namespace)
+	for _, cl := range s.layers {
+		m := &cl.layer.Spec.Match
+		if !listMatches(m.Pools, t.Pool) || !listMatches(m.Clusters, t.Cluster) ||
+			!listMatches(m.Namespaces, t.Namespace) || !listMatches(m.Roles, t.Role) {
+			continue
+		}
+		if cl.selector != nil && !cl.selector.Matches(nsLabels) {
+			continue
+		}
+		out = append(out, cl.layer)
+	}
+	return out
+}
+
+func listMatches[T comparable](list []T, v T) bool { return len(list) == 0 || slices.Contains(list, v) }

@@ -1,0 +1,140 @@
+package overlay
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// LayerSource is a Layer and the file it was read from ("" for a Layer read
+// from the cluster), so errors can name the file.
+type LayerSource struct {
+	Layer v1alpha1.Layer
+	File  string
+}
+
+// Inputs are what a Snapshot is compiled from: the Layers, and the Namespaces
+// and PriorityClasses composition refers to.
+type Inputs struct {
+	Layers          []LayerSource
+	Namespaces      []corev1.Namespace
+	PriorityClasses []schedulingv1.PriorityClass
+}
+
+// Snapshot is a compiled, immutable view of Inputs. It is safe for concurrent
+// use; a webhook swaps whole snapshots, so every admission sees one
+// consistent configuration.
+type Snapshot struct {
+	layers          []compiledLayer
+	namespaces      map[string]map[string]string
+	priorityClasses map[string]*schedulingv1.PriorityClass
+}
+
+type compiledLayer struct {
+	layer    *v1alpha1.Layer
+	selector labels.Selector // nil when the layer has no namespaceSelector
+}
+
+// Compile validates every Layer and builds a Snapshot. It returns every
+// problem found, each a *LayerError, joined; a Snapshot is only returned when
+// there are none, so nothing is ever composed from half a configuration.
+func Compile(in Inputs) (*Snapshot, error) {
+	var errs []error
+	seen := map[string]string{}
+	s := &Snapshot{
+		namespaces:      make(map[string]map[string]string, len(in.Namespaces)),
+		priorityClasses: make(map[string]*schedulingv1.PriorityClass, len(in.PriorityClasses)),
+	}
+	for i := range in.Layers {
+		src := &in.Layers[i]
+		fieldErrs := ValidateLayer(&src.Layer)
+		if prev, dup := seen[src.Layer.Name]; dup && src.Layer.Name != "" {
+			where := "another Layer"
+			if prev != "" {
+				where = prev
+			}
+			fieldErrs = append(fieldErrs, FieldError{Field: "metadata.name",
+				Detail: fmt.Sprintf("duplicate Layer name %q (also in %s)", src.Layer.Name, where)})
+		}
+		seen[src.Layer.Name] = src.File
+		if len(fieldErrs) > 0 {
+			errs = append(errs, &LayerError{File: src.File, Layer: src.Layer.Name, Fields: fieldErrs})
+			continue
+		}
+		cl := compiledLayer{layer: src.Layer.DeepCopy()}
+		if sel := src.Layer.Spec.Match.NamespaceSelector; sel != nil {
+			cl.selector, _ = metav1.LabelSelectorAsSelector(sel) // validated above
+		}
+		s.layers = append(s.layers, cl)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	slices.SortFunc(s.layers, func(a, b compiledLayer) int {
+		return cmp.Or(
+			cmp.Compare(a.layer.Spec.Tier.Rank(), b.layer.Spec.Tier.Rank()),
+			cmp.Compare(a.layer.Spec.Order, b.layer.Spec.Order),
+			cmp.Compare(a.layer.Name, b.layer.Name),
+		)
+	})
+	for i := range in.Namespaces {
+		ns := &in.Namespaces[i]
+		s.namespaces[ns.Name] = namespaceLabels(ns.Name, ns.Labels)
+	}
+	for i := range in.PriorityClasses {
+		pc := in.PriorityClasses[i].DeepCopy()
+		s.priorityClasses[pc.Name] = pc
+	}
+	return s, nil
+}
+
+// namespaceLabels returns the labels of a namespace as the API server stores
+// them: it always sets kubernetes.io/metadata.name to the namespace's name.
+func namespaceLabels(name string, l map[string]string) map[string]string {
+	out := maps.Clone(l)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out[corev1.LabelMetadataName] = name
+	return out
+}
+
+// LayerCount is the number of Layers in the snapshot.
+func (s *Snapshot) LayerCount() int { return len(s.layers) }
+
+// NamespaceLabels returns the labels of the named namespace. A namespace the
+// snapshot does not know has only the kubernetes.io/metadata.name label.
+func (s *Snapshot) NamespaceLabels(name string) labels.Set {
+	if l, ok := s.namespaces[name]; ok {
+		return l
+	}
+	return namespaceLabels(name, nil)
+}
+
+// PriorityClass returns the named PriorityClass.
+func (s *Snapshot) PriorityClass(name string) (*schedulingv1.PriorityClass, bool) {
+	pc, ok := s.priorityClasses[name]
+	return pc, ok
+}
+
+// GlobalDefaultPriorityClass returns the PriorityClass marked globalDefault,
+// the one the API server gives pods that name no class.
+func (s *Snapshot) GlobalDefaultPriorityClass() (*schedulingv1.PriorityClass, bool) {
+	for _, name := range slices.Sorted(maps.Keys(s.priorityClasses)) {
+		if pc := s.priorityClasses[name]; pc.GlobalDefault {
+			return pc, true
+		}
+	}
+	return nil, false
+}
+
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
