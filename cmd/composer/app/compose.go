@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+)
+
+// Output formats of `composer compose`.
+const (
+	outputYAML    = "yaml"
+	outputJSON    = "json"
+	outputPatch   = "patch"
+	outputExplain = "explain"
+)
+
+type composeOptions struct {
+	podFile         string
+	layersDir       string
+	cluster         mutate.Cluster
+	namespaceLabels string
+	output          string
+	fsys            filesys.FileSystem
+}
+
+func newComposeCommand(_ context.Context, streams Streams) *cobra.Command {
+	o := &composeOptions{fsys: filesys.MakeFsOnDisk()}
+	cmd := &cobra.Command{
+		Use:   "compose -f FILE --layers DIR --cluster NAME --pool NAME [-o yaml|json|patch|explain]",
+		Short: "Compose the layers of a repository onto pods and print the result",
+		Long: `Compose reads pods (-f, a Pod in YAML or JSON, a List, or multi-document YAML;
+"-" reads standard input) and a layer repository (--layers: a kustomization,
+built in-process as kubectl kustomize builds it, or a directory of YAML/JSON
+files), composes every Spark pod exactly as the admission webhook does, and
+prints the composed pods (-o yaml, json), the JSON Patch the webhook returns
+(-o patch, one array per pod) or which layer set every value (-o explain).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(streams) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.podFile, "filename", "f", "", "pod file (YAML or JSON, a List or multi-document YAML); - for standard input")
+	f.StringVar(&o.layersDir, "layers", "", "layer repository: a kustomization directory or a directory of YAML/JSON files")
+	f.StringVar(&o.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
+	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
+	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the pods' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
+	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch or explain")
+	_ = cmd.MarkFlagRequired("filename")
+	_ = cmd.MarkFlagRequired("layers")
+	return cmd
+}
+
+func (o *composeOptions) run(streams Streams) error {
+	if !slices.Contains([]string{outputYAML, outputJSON, outputPatch, outputExplain}, o.output) {
+		return badInput(fmt.Errorf("-o: unknown output format %q (want yaml, json, patch or explain)", o.output))
+	}
+	extraLabels, err := labels.ConvertSelectorToLabelsMap(o.namespaceLabels)
+	if err != nil {
+		return badInput(fmt.Errorf("--namespace-labels: %w (want k=v,...)", err))
+	}
+	pods, err := o.readPods(streams.In)
+	if err != nil {
+		return badInput(err)
+	}
+	in, err := manifest.LoadRepo(o.fsys, o.layersDir)
+	if err != nil {
+		return badInput(err)
+	}
+	in.Namespaces = withNamespaceLabels(in.Namespaces, pods, extraLabels)
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		return badInput(err)
+	}
+	results := make([]*mutate.Result, len(pods))
+	for i, pod := range pods {
+		if results[i], err = mutate.Compose(snap, o.cluster, pod); err != nil {
+			return badInput(fmt.Errorf("%s: %w", o.podFile, err))
+		}
+	}
+	return o.print(streams.Out, pods, results)
+}
+
+func (o *composeOptions) readPods(stdin io.Reader) ([]*corev1.Pod, error) {
+	var (
+		data []byte
+		err  error
+		name = o.podFile
+	)
+	if o.podFile == "-" {
+		name = "<stdin>"
+		data, err = io.ReadAll(io.LimitReader(stdin, 64<<20+1))
+	} else {
+		data, err = os.ReadFile(o.podFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("-f: reading pods: %w", err)
+	}
+	return manifest.DecodePods(name, data)
+}
+
+// withNamespaceLabels adds extra to the labels of every namespace the pods
+// are in, creating Namespaces the repository does not hold.
+func withNamespaceLabels(namespaces []corev1.Namespace, pods []*corev1.Pod, extra labels.Set) []corev1.Namespace {
+	if len(extra) == 0 {
+		return namespaces
+	}
+	for _, pod := range pods {
+		at := slices.IndexFunc(namespaces, func(ns corev1.Namespace) bool { return ns.Name == pod.Namespace })
+		if at < 0 {
+			namespaces = append(namespaces, corev1.Namespace{})
+			at = len(namespaces) - 1
+			namespaces[at].Name = pod.Namespace
+		}
+		ns := &namespaces[at]
+		if ns.Labels == nil {
+			ns.Labels = map[string]string{}
+		} else {
+			ns.Labels = maps.Clone(ns.Labels)
+		}
+		maps.Copy(ns.Labels, extra)
+	}
+	return namespaces
+}
+
+func podRef(pod *corev1.Pod) string {
+	name := pod.Name
+	if name == "" {
+		name = pod.GenerateName + "*"
+	}
+	return pod.Namespace + "/" + name
+}
+
+func joinNonEmpty(parts []string, sep string) string {
+	return strings.Join(slices.DeleteFunc(slices.Clone(parts), func(s string) bool { return s == "" }), sep)
+}

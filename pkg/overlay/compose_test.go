@@ -1,0 +1,284 @@
+package overlay
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+func str(s string) *string { return &s }
+
+// layer builds a Layer that matches everything.
+func layer(name string, tier v1alpha1.Tier, order int32, config, driver, executor *v1alpha1.Config) LayerSource {
+	l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: tier, Order: order, Config: config, Driver: driver, Executor: executor}}
+	l.Name = name
+	return LayerSource{Layer: l}
+}
+
+func mustCompile(t *testing.T, in Inputs) *Snapshot {
+	t.Helper()
+	s, err := Compile(in)
+	if err != nil {
+		t.Fatalf("Compile: %v", err)
+	}
+	return s
+}
+
+var driverTarget = Target{Cluster: "c1", Pool: "p1", Namespace: "ns1", Role: v1alpha1.RoleDriver}
+
+// TestComposeScalarPrecedence checks the tier order for a string field: a
+// default fills what is unset, a later default beats an earlier one, the
+// user beats every default, an override beats the user and a later override
+// beats an earlier one.
+func TestComposeScalarPrecedence(t *testing.T) {
+	pc := func(v string) *v1alpha1.Config { return &v1alpha1.Config{PriorityClassName: str(v)} }
+	tests := []struct {
+		name       string
+		layers     []LayerSource
+		user       *string
+		want       string // "" with wantUnset
+		wantUnset  bool
+		wantWinner string
+		wantBeaten []string
+	}{
+		{name: "nothing set", wantUnset: true},
+		{name: "user only", user: str("u"), want: "u", wantWinner: "user"},
+		{name: "pool default fills unset",
+			layers: []LayerSource{layer("pool", v1alpha1.PoolDefaults, 0, pc("pool"), nil, nil)},
+			want:   "pool", wantWinner: `PoolDefaults layer "pool"`},
+		{name: "cluster default beats pool default",
+			layers: []LayerSource{
+				layer("cd", v1alpha1.ClusterDefaults, 0, pc("cluster"), nil, nil),
+				layer("pd", v1alpha1.PoolDefaults, 0, pc("pool"), nil, nil),
+			},
+			want: "cluster", wantWinner: `ClusterDefaults layer "cd"`, wantBeaten: []string{`PoolDefaults layer "pd"`}},
+		{name: "user beats every default",
+			layers: []LayerSource{
+				layer("cd", v1alpha1.ClusterDefaults, 0, pc("cluster"), nil, nil),
+				layer("pd", v1alpha1.PoolDefaults, 0, pc("pool"), nil, nil),
+			},
+			user: str("u"), want: "u", wantWinner: "user",
+			wantBeaten: []string{`PoolDefaults layer "pd"`, `ClusterDefaults layer "cd"`}},
+		{name: "cluster override beats user",
+			layers: []LayerSource{layer("co", v1alpha1.ClusterOverrides, 0, pc("override"), nil, nil)},
+			user:   str("u"), want: "override", wantWinner: `ClusterOverrides layer "co"`, wantBeaten: []string{"user"}},
+		{name: "namespace override beats cluster override",
+			layers: []LayerSource{
+				layer("no", v1alpha1.NamespaceOverrides, 0, pc("ns"), nil, nil),
+				layer("co", v1alpha1.ClusterOverrides, 99, pc("cluster"), nil, nil),
+				layer("pd", v1alpha1.PoolDefaults, 0, pc("pool"), nil, nil),
+			},
+			user: str("u"), want: "ns", wantWinner: `NamespaceOverrides layer "no"`,
+			wantBeaten: []string{`PoolDefaults layer "pd"`, "user", `ClusterOverrides layer "co"`}},
+		{name: "override can set the empty string",
+			layers: []LayerSource{layer("co", v1alpha1.ClusterOverrides, 0, pc(""), nil, nil)},
+			user:   str("u"), want: "", wantWinner: `ClusterOverrides layer "co"`, wantBeaten: []string{"user"}},
+		{name: "higher order wins inside a tier",
+			layers: []LayerSource{
+				layer("a", v1alpha1.ClusterOverrides, 20, pc("a20"), nil, nil),
+				layer("b", v1alpha1.ClusterOverrides, 10, pc("b10"), nil, nil),
+			},
+			want: "a20", wantWinner: `ClusterOverrides layer "a"`, wantBeaten: []string{`ClusterOverrides layer "b"`}},
+		{name: "name breaks order ties",
+			layers: []LayerSource{
+				layer("zeta", v1alpha1.PoolDefaults, 5, pc("zeta"), nil, nil),
+				layer("alpha", v1alpha1.PoolDefaults, 5, pc("alpha"), nil, nil),
+			},
+			want: "zeta", wantWinner: `PoolDefaults layer "zeta"`, wantBeaten: []string{`PoolDefaults layer "alpha"`}},
+		{name: "role block beats config block of the same layer",
+			layers: []LayerSource{layer("pd", v1alpha1.PoolDefaults, 0, pc("all"), pc("drivers"), pc("executors"))},
+			want:   "drivers", wantWinner: `PoolDefaults layer "pd"`, wantBeaten: []string{`PoolDefaults layer "pd"`}},
+		{name: "a default's role block still loses to the user",
+			layers: []LayerSource{layer("cd", v1alpha1.ClusterDefaults, 0, nil, pc("drivers"), nil)},
+			user:   str("u"), want: "u", wantWinner: "user", wantBeaten: []string{`ClusterDefaults layer "cd"`}},
+		{name: "executor block does not apply to drivers",
+			layers: []LayerSource{layer("co", v1alpha1.ClusterOverrides, 0, nil, nil, pc("executors"))},
+			user:   str("u"), want: "u", wantWinner: "user"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := mustCompile(t, Inputs{Layers: tt.layers})
+			res := s.Compose(driverTarget, v1alpha1.Config{PriorityClassName: tt.user})
+			got := res.Config.PriorityClassName
+			if tt.wantUnset {
+				if got != nil {
+					t.Fatalf("priorityClassName = %q, want unset", *got)
+				}
+				if _, ok := res.Provenance.Lookup(PathPriorityClassName); ok {
+					t.Fatalf("provenance recorded for an unset field")
+				}
+				return
+			}
+			if got == nil || *got != tt.want {
+				t.Fatalf("priorityClassName = %v, want %q", got, tt.want)
+			}
+			f, ok := res.Provenance.Lookup(PathPriorityClassName)
+			if !ok {
+				t.Fatalf("no provenance for %s", PathPriorityClassName)
+			}
+			if f.Winner.String() != tt.wantWinner {
+				t.Errorf("winner = %s, want %s", f.Winner, tt.wantWinner)
+			}
+			var beaten []string
+			for _, b := range f.Beaten {
+				beaten = append(beaten, b.Source.String())
+			}
+			if !reflect.DeepEqual(beaten, tt.wantBeaten) {
+				t.Errorf("beaten = %q, want %q", beaten, tt.wantBeaten)
+			}
+		})
+	}
+}
+
+// TestComposeMapPrecedence checks that maps merge key by key under the tier rules.
+func TestComposeMapPrecedence(t *testing.T) {
+	labels := func(kv ...string) *v1alpha1.Config {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return &v1alpha1.Config{Labels: m, Annotations: m, NodeSelector: m, SparkConf: m}
+	}
+	s := mustCompile(t, Inputs{Layers: []LayerSource{
+		layer("pd", v1alpha1.PoolDefaults, 0, labels("a", "pool", "b", "pool", "c", "pool"), labels("d", "pool-driver"), nil),
+		layer("cd", v1alpha1.ClusterDefaults, 0, labels("b", "cluster"), nil, labels("e", "cluster-executor")),
+		layer("co", v1alpha1.ClusterOverrides, 0, labels("c", "override", "u2", "override"), nil, nil),
+		layer("no", v1alpha1.NamespaceOverrides, 0, labels("c", "ns"), nil, nil),
+	}})
+	user := labels("b", "user", "u1", "user", "u2", "user")
+	res := s.Compose(driverTarget, *user)
+	want := map[string]string{"a": "pool", "b": "user", "c": "ns", "d": "pool-driver", "u1": "user", "u2": "override"}
+	for name, got := range map[string]map[string]string{
+		PathLabels: res.Config.Labels, PathAnnotations: res.Config.Annotations,
+		PathNodeSelector: res.Config.NodeSelector, PathSparkConf: res.Config.SparkConf,
+	} {
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+		winners := map[string]string{"a": `PoolDefaults layer "pd"`, "b": "user", "c": `NamespaceOverrides layer "no"`,
+			"d": `PoolDefaults layer "pd"`, "u1": "user", "u2": `ClusterOverrides layer "co"`}
+		for k, w := range winners {
+			f, ok := res.Provenance.Lookup(KeyPath(name, k))
+			if !ok || f.Winner.String() != w {
+				t.Errorf("%s: winner %v (found %v), want %s", KeyPath(name, k), f.Winner, ok, w)
+			}
+		}
+	}
+	// The user map must not be modified by composition.
+	if user.Labels["c"] != "" {
+		t.Errorf("user map modified: %v", user.Labels)
+	}
+}
+
+// TestComposeTolerations checks the keyed merge of tolerations by (key, effect).
+func TestComposeTolerations(t *testing.T) {
+	tol := func(key, value string, effect corev1.TaintEffect) corev1.Toleration {
+		return corev1.Toleration{Key: key, Operator: corev1.TolerationOpEqual, Value: value, Effect: effect}
+	}
+	tols := func(ts ...corev1.Toleration) *v1alpha1.Config { return &v1alpha1.Config{Tolerations: ts} }
+	s := mustCompile(t, Inputs{Layers: []LayerSource{
+		layer("pd", v1alpha1.PoolDefaults, 0, tols(tol("pool", "default", corev1.TaintEffectNoSchedule), tol("gpu", "default", corev1.TaintEffectNoSchedule)), nil, nil),
+		layer("co", v1alpha1.ClusterOverrides, 0, tols(tol("gpu", "override", corev1.TaintEffectNoExecute)), nil, nil),
+		layer("no", v1alpha1.NamespaceOverrides, 0, tols(tol("pool", "ns", corev1.TaintEffectNoSchedule)), nil, nil),
+	}})
+	user := v1alpha1.Config{Tolerations: []corev1.Toleration{tol("gpu", "user", corev1.TaintEffectNoSchedule), tol("pool", "user", corev1.TaintEffectNoSchedule)}}
+	res := s.Compose(driverTarget, user)
+	want := []corev1.Toleration{
+		tol("pool", "ns", corev1.TaintEffectNoSchedule),     // default, user, then ns override
+		tol("gpu", "user", corev1.TaintEffectNoSchedule),    // user beats the default with the same key/effect
+		tol("gpu", "override", corev1.TaintEffectNoExecute), // another effect: another element
+	}
+	if !reflect.DeepEqual(res.Config.Tolerations, want) {
+		t.Fatalf("tolerations =\n%v\nwant\n%v", res.Config.Tolerations, want)
+	}
+	f, _ := res.Provenance.Lookup("spec.tolerations[gpu/NoSchedule]")
+	if f.Winner.String() != "user" || len(f.Beaten) != 1 || f.Beaten[0].Source.Layer != "pd" {
+		t.Errorf("gpu/NoSchedule provenance = %+v", f)
+	}
+	f, _ = res.Provenance.Lookup("spec.tolerations[pool/NoSchedule]")
+	if f.Winner.Layer != "no" || len(f.Beaten) != 2 {
+		t.Errorf("pool/NoSchedule provenance = %+v", f)
+	}
+}
+
+func TestComposeLayersInAppliedOrder(t *testing.T) {
+	s := mustCompile(t, Inputs{Layers: []LayerSource{
+		layer("no", v1alpha1.NamespaceOverrides, 0, nil, nil, nil),
+		layer("co-b", v1alpha1.ClusterOverrides, 1, nil, nil, nil),
+		layer("co-a", v1alpha1.ClusterOverrides, 1, nil, nil, nil),
+		layer("pd", v1alpha1.PoolDefaults, 100, nil, nil, nil),
+		layer("cd", v1alpha1.ClusterDefaults, -5, nil, nil, nil),
+	}})
+	got := strings.Join(s.Compose(driverTarget, v1alpha1.Config{}).Layers, ",")
+	if want := "pd,cd,co-a,co-b,no"; got != want {
+		t.Fatalf("layers = %s, want %s", got, want)
+	}
+}
+
+func TestMatch(t *testing.T) {
+	with := func(name string, m v1alpha1.Match) LayerSource {
+		ls := layer(name, v1alpha1.PoolDefaults, 0, nil, nil, nil)
+		ls.Layer.Spec.Match = m
+		return ls
+	}
+	s := mustCompile(t, Inputs{
+		Layers: []LayerSource{
+			with("all", v1alpha1.Match{}),
+			with("empty-lists-match-all", v1alpha1.Match{Pools: []string{}, Roles: []v1alpha1.Role{}}),
+			with("pool", v1alpha1.Match{Pools: []string{"p1", "p9"}}),
+			with("other-pool", v1alpha1.Match{Pools: []string{"p2"}}),
+			with("cluster", v1alpha1.Match{Clusters: []string{"c1"}}),
+			with("other-cluster", v1alpha1.Match{Clusters: []string{"c2"}}),
+			with("ns", v1alpha1.Match{Namespaces: []string{"ns1"}}),
+			with("other-ns", v1alpha1.Match{Namespaces: []string{"ns2"}}),
+			with("selector", v1alpha1.Match{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"group": "geo"}}}),
+			with("other-selector", v1alpha1.Match{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"group": "etl"}}}),
+			with("name-label", v1alpha1.Match{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: "ns1"}}}),
+			with("driver", v1alpha1.Match{Roles: []v1alpha1.Role{v1alpha1.RoleDriver}}),
+			with("executor", v1alpha1.Match{Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}}),
+			with("all-fields", v1alpha1.Match{Pools: []string{"p1"}, Clusters: []string{"c1"}, Namespaces: []string{"ns1"}, Roles: []v1alpha1.Role{v1alpha1.RoleDriver},
+				NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "group", Operator: metav1.LabelSelectorOpIn, Values: []string{"geo"}}}}}),
+			with("one-field-off", v1alpha1.Match{Pools: []string{"p1"}, Clusters: []string{"c1"}, Namespaces: []string{"ns1"}, Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}}),
+		},
+		Namespaces: []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "ns1", Labels: map[string]string{"group": "geo"}}}},
+	})
+	var got []string
+	for _, l := range s.Match(driverTarget) {
+		got = append(got, l.Name)
+	}
+	want := []string{"all", "all-fields", "cluster", "driver", "empty-lists-match-all", "name-label", "ns", "pool", "selector"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("matched %v, want %v", got, want)
+	}
+}
+
+func TestComposeIsDeterministic(t *testing.T) {
+	in := Inputs{Layers: []LayerSource{
+		layer("a", v1alpha1.PoolDefaults, 0, &v1alpha1.Config{Labels: map[string]string{"x": "1", "y": "2", "z": "3"}}, nil, nil),
+		layer("b", v1alpha1.ClusterOverrides, 0, &v1alpha1.Config{Labels: map[string]string{"y": "4"}}, nil, nil),
+	}}
+	first := mustCompile(t, in).Compose(driverTarget, v1alpha1.Config{Labels: map[string]string{"x": "u"}})
+	for range 20 {
+		again := mustCompile(t, in).Compose(driverTarget, v1alpha1.Config{Labels: map[string]string{"x": "u"}})
+		if !reflect.DeepEqual(first.Provenance.Fields(), again.Provenance.Fields()) || !reflect.DeepEqual(first.Config, again.Config) {
+			t.Fatal("composition differs between runs")
+		}
+	}
+}
+
+func TestKeyPath(t *testing.T) {
+	for in, want := range map[[2]string]string{
+		{"metadata.labels", "team"}:                   "metadata.labels.team",
+		{"metadata.labels", "app.kubernetes.io/name"}: `metadata.labels["app.kubernetes.io/name"]`,
+		{"sparkConf", `a"b`}:                          `sparkConf["a\"b"]`,
+	} {
+		if got := KeyPath(in[0], in[1]); got != want {
+			t.Errorf("KeyPath(%q, %q) = %s, want %s", in[0], in[1], got, want)
+		}
+	}
+}

@@ -1,0 +1,174 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"sigs.k8s.io/kustomize/api/konfig"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// originAnnotation is where kustomize records a resource's source file when
+// a kustomization asks for `buildMetadata: [originAnnotations]`.
+const originAnnotation = "config.kubernetes.io/origin"
+
+// LoadRepo reads a layer repository. If dir holds a kustomization, it is
+// built in-process with kustomize's krusty, exactly as `kubectl kustomize dir`
+// would; otherwise every .yaml, .yml and .json file below dir is read, in
+// lexical order. Layer objects are decoded strictly; Namespace and
+// PriorityClass objects are kept for composition; other kinds are ignored.
+// Every problem found is returned, joined.
+func LoadRepo(fsys filesys.FileSystem, dir string) (overlay.Inputs, error) {
+	docs, err := repoDocuments(fsys, dir)
+	if err != nil {
+		return overlay.Inputs{}, err
+	}
+	return inputsFrom(docs)
+}
+
+// IsKustomization reports whether dir holds a kustomization file.
+func IsKustomization(fsys filesys.FileSystem, dir string) bool {
+	for _, name := range konfig.RecognizedKustomizationFileNames() {
+		if fsys.Exists(filepath.Join(dir, name)) {
+			return true
+		}
+	}
+	return false
+}
+
+func repoDocuments(fsys filesys.FileSystem, dir string) ([]Document, error) {
+	if !fsys.IsDir(dir) {
+		return nil, fmt.Errorf("%s: not a directory (want a layer repository: a kustomization or a directory of YAML/JSON files)", dir)
+	}
+	if IsKustomization(fsys, dir) {
+		return kustomizeDocuments(fsys, dir)
+	}
+	var files []string
+	err := fsys.Walk(dir, func(path string, info fs.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if info.IsDir() {
+			if path != dir && strings.HasPrefix(info.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".yaml", ".yml", ".json":
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading layer repository: %w", dir, err)
+	}
+	slices.Sort(files)
+	var docs []Document
+	var errs []error
+	for _, f := range files {
+		data, err := fsys.ReadFile(f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f, err))
+			continue
+		}
+		d, err := DecodeDocuments(f, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		docs = append(docs, d...)
+	}
+	return docs, errors.Join(errs...)
+}
+
+func kustomizeDocuments(fsys filesys.FileSystem, dir string) ([]Document, error) {
+	opts := krusty.MakeDefaultOptions()
+	resMap, err := krusty.MakeKustomizer(opts).Run(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: kustomize build: %w", dir, err)
+	}
+	built := dir + " (kustomize build)"
+	var docs []Document
+	for i, r := range resMap.Resources() {
+		file := built
+		if origin, err := r.GetOrigin(); err == nil && origin != nil && origin.Path != "" {
+			file = filepath.Join(dir, origin.Path)
+			_ = r.SetOrigin(nil) // Strata's own annotation-free copy
+		}
+		raw, err := r.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s %q: encoding: %w", built, r.GetKind(), r.GetName(), err)
+		}
+		docs = append(docs, Document{File: file, Index: i, APIVersion: r.GetApiVersion(), Kind: r.GetKind(), Name: r.GetName(), Raw: raw})
+	}
+	return docs, nil
+}
+
+func inputsFrom(docs []Document) (overlay.Inputs, error) {
+	var in overlay.Inputs
+	var errs []error
+	for i := range docs {
+		d := &docs[i]
+		switch {
+		case d.Kind == v1alpha1.LayerKind && groupOf(d.APIVersion) == v1alpha1.GroupVersion.Group:
+			l, err := DecodeLayer(d)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			in.Layers = append(in.Layers, overlay.LayerSource{Layer: *l, File: d.File})
+		case d.Kind == "Namespace" && d.APIVersion == "v1":
+			var ns corev1.Namespace
+			if err := decodeStrict(d, &ns); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			in.Namespaces = append(in.Namespaces, ns)
+		case d.Kind == "PriorityClass" && d.APIVersion == schedulingv1.SchemeGroupVersion.String():
+			var pc schedulingv1.PriorityClass
+			if err := decodeStrict(d, &pc); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			in.PriorityClasses = append(in.PriorityClasses, pc)
+		}
+	}
+	return in, errors.Join(errs...)
+}
+
+func groupOf(apiVersion string) string {
+	if g, _, ok := strings.Cut(apiVersion, "/"); ok {
+		return g
+	}
+	return ""
+}
+
+// DecodeLayer decodes a Layer strictly: an unknown or duplicate field, a
+// value of the wrong type or an unsupported version is an error naming the
+// file, the Layer and the field.
+func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
+	if d.APIVersion != v1alpha1.GroupVersion.String() {
+		return nil, fmt.Errorf("%s: %s: apiVersion: unsupported version %q (want %s)",
+			d.File, d.Subject(), d.APIVersion, v1alpha1.GroupVersion.String())
+	}
+	var l v1alpha1.Layer
+	if err := decodeStrict(d, &l); err != nil {
+		return nil, err
+	}
+	delete(l.Annotations, originAnnotation)
+	if len(l.Annotations) == 0 {
+		l.Annotations = nil
+	}
+	return &l, nil
+}

@@ -1,0 +1,116 @@
+package overlay
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+func TestValidateLayer(t *testing.T) {
+	secs := int64(30)
+	tests := []struct {
+		name   string
+		mutate func(l *v1alpha1.Layer)
+		want   string // "" for valid; otherwise a substring of the only message
+	}{
+		{name: "valid", mutate: func(*v1alpha1.Layer) {}},
+		{name: "empty name", mutate: func(l *v1alpha1.Layer) { l.Name = "" }, want: "metadata.name: must not be empty"},
+		{name: "bad name", mutate: func(l *v1alpha1.Layer) { l.Name = "Bad_Name" }, want: `metadata.name: invalid name "Bad_Name"`},
+		{name: "unknown tier", mutate: func(l *v1alpha1.Layer) { l.Spec.Tier = "NamespaceDefaults" },
+			want: `spec.tier: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`},
+		{name: "missing tier", mutate: func(l *v1alpha1.Layer) { l.Spec.Tier = "" }, want: `spec.tier: unknown tier ""`},
+		{name: "bad role", mutate: func(l *v1alpha1.Layer) { l.Spec.Match.Roles = []v1alpha1.Role{"Driver"} },
+			want: `spec.match.roles[0]: unknown role "Driver" (want driver or executor)`},
+		{name: "bad selector", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Match.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Near"}}}
+		}, want: "spec.match.namespaceSelector: invalid label selector"},
+		{name: "bad namespace", mutate: func(l *v1alpha1.Layer) { l.Spec.Match.Namespaces = []string{"Etl"} }, want: `spec.match.namespaces[0]: invalid namespace name "Etl"`},
+		{name: "empty pool", mutate: func(l *v1alpha1.Layer) { l.Spec.Match.Pools = []string{""} }, want: "spec.match.pools[0]: must not be empty"},
+		{name: "bad label key", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Labels = map[string]string{"bad key": "v"} },
+			want: `spec.config.labels["bad key"]: invalid label key "bad key"`},
+		{name: "bad label value", mutate: func(l *v1alpha1.Layer) { l.Spec.Driver = &v1alpha1.Config{Labels: map[string]string{"k": "a b"}} },
+			want: `spec.driver.labels.k: invalid label value "a b"`},
+		{name: "bad node selector", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Executor = &v1alpha1.Config{NodeSelector: map[string]string{"bad/": "v"}}
+		},
+			want: `spec.executor.nodeSelector["bad/"]: invalid label key`},
+		{name: "reserved annotation", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Annotations = map[string]string{v1alpha1.LayersAnnotation: "x"}
+		}, want: `spec.config.annotations["strata.dev/layers"]: is written by Strata itself`},
+		{name: "bad priority class", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.PriorityClassName = str("High") },
+			want: `spec.config.priorityClassName: invalid priority class name "High"`},
+		{name: "empty priority class clears", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.PriorityClassName = str("") }},
+		{name: "bad toleration effect", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Effect: "NoScheduled"}}
+		}, want: `spec.config.tolerations[0].effect: unknown effect "NoScheduled"`},
+		{name: "toleration exists with value", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Value: "x"}}
+		}, want: "spec.config.tolerations[0].value: must be empty when operator is Exists"},
+		{name: "toleration bad operator", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: "In"}}
+		}, want: `spec.config.tolerations[0].operator: unknown operator "In"`},
+		{name: "toleration empty key needs Exists", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpEqual, Value: "x"}}
+		}, want: "spec.config.tolerations[0].operator: must be Exists when key is empty"},
+		{name: "toleration seconds need NoExecute", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule, TolerationSeconds: &secs}}
+		}, want: "spec.config.tolerations[0].tolerationSeconds: may only be set with effect NoExecute"},
+		{name: "duplicate toleration", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Tolerations = []corev1.Toleration{
+				{Key: "gpu", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+				{Key: "gpu", Operator: corev1.TolerationOpEqual, Value: "a", Effect: corev1.TaintEffectNoSchedule},
+			}
+		}, want: "spec.config.tolerations[1]: duplicate toleration for key/effect gpu/NoSchedule (also at index 0)"},
+		{name: "empty spark conf key", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.SparkConf = map[string]string{" ": "x"} },
+			want: "spec.config.sparkConf: keys must not be empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{}}}
+			l.Name = "ok"
+			tt.mutate(l)
+			errs := ValidateLayer(l)
+			if tt.want == "" {
+				if len(errs) != 0 {
+					t.Fatalf("unexpected errors: %v", errs)
+				}
+				return
+			}
+			if len(errs) != 1 {
+				t.Fatalf("got %d errors %v, want one containing %q", len(errs), errs, tt.want)
+			}
+			if got := errs[0].Field + ": " + errs[0].Detail; !strings.Contains(got, tt.want) {
+				t.Fatalf("error %q does not contain %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCompileReportsFileLayerAndField(t *testing.T) {
+	bad := layer("ns-typo", "NamespaceDefaults", 0, nil, nil, nil)
+	bad.File = "layers/ns.yaml"
+	dup1 := layer("dup", v1alpha1.PoolDefaults, 0, nil, nil, nil)
+	dup1.File = "a.yaml"
+	dup2 := layer("dup", v1alpha1.PoolDefaults, 0, nil, nil, nil)
+	dup2.File = "b.yaml"
+	_, err := Compile(Inputs{Layers: []LayerSource{bad, dup1, dup2}})
+	if err == nil {
+		t.Fatal("Compile accepted bad layers")
+	}
+	want := []string{
+		`layers/ns.yaml: Layer "ns-typo": spec.tier: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`,
+		`b.yaml: Layer "dup": metadata.name: duplicate Layer name "dup" (also in a.yaml)`,
+	}
+	if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("error =\n%s\nwant\n%s", err, strings.Join(want, "\n"))
+	}
+	var le *LayerError
+	if !errors.As(err, &le) || le.Layer != "ns-typo" {
+		t.Fatalf("error is not a *LayerError for ns-typo: %#v", err)
+	}
+}
