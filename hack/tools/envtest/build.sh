@@ -10,7 +10,7 @@ root=$(cd "$here/../../.." && pwd)
 K8S_VERSION=$(cd "$here" && go list -m -f '{{.Version}}' k8s.io/kubernetes)
 ETCD_VERSION=$(cd "$here" && go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)
 case "$K8S_VERSION" in v1.*) ;; *) echo "envtest: cannot read the k8s.io/kubernetes version from $here/go.mod" >&2; exit 1;; esac
-OUT=${1:-"$root/bin/k8s/${K8S_VERSION}"}
+OUT=${1:-$("$here/assets-dir.sh")}
 
 if [ -x "$OUT/kube-apiserver" ] && [ -x "$OUT/etcd" ] && [ -x "$OUT/kubectl" ]; then
   echo "$OUT"

@@ -1,0 +1,55 @@
+# Strata. `make demo` runs the composer on the bundled example; `make test`
+# runs every test, building the control-plane binaries for the end-to-end
+# tests the first time.
+
+GO            ?= go
+K8S_ASSETS    := $(shell hack/tools/envtest/assets-dir.sh)
+# A user with setup-envtest can point KUBEBUILDER_ASSETS elsewhere.
+KUBEBUILDER_ASSETS ?= $(K8S_ASSETS)
+export KUBEBUILDER_ASSETS
+
+LAYERS  ?= examples/layers/clusters/prod-a
+CLUSTER ?= prod-a
+POOL    ?= batch
+
+.PHONY: all build demo test unit generate verify-generate envtest fmt vet fuzz bench
+
+all: build
+
+build: ## Build the binaries into bin/.
+	$(GO) build -trimpath -o bin/composer ./cmd/composer
+
+demo: ## Compose the example driver and executor and explain every value.
+	$(GO) run ./cmd/composer compose -f examples/pods/driver.yaml \
+		--layers $(LAYERS) --cluster $(CLUSTER) --pool $(POOL) -o explain
+	@echo
+	$(GO) run ./cmd/composer compose -f examples/pods/executor.yaml \
+		--layers $(LAYERS) --cluster $(CLUSTER) --pool $(POOL) -o patch
+
+test: verify-generate vet envtest ## Run every test (unit, golden, Rego, end-to-end).
+	$(GO) test -count=1 ./...
+
+unit: ## Run the tests that need no control plane.
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /test/)
+
+generate: ## Regenerate deepcopy code and the CRD from the Go types.
+	$(GO) tool controller-gen object paths=./pkg/overlay/v1alpha1/...
+	$(GO) tool controller-gen crd paths=./pkg/overlay/v1alpha1/... output:crd:artifacts:config=manifests/crd
+
+verify-generate: ## Fail when generated files are stale.
+	hack/verify-generate.sh
+
+envtest: ## Build kube-apiserver, etcd and kubectl once, into bin/k8s/<version>.
+	@if [ "$(KUBEBUILDER_ASSETS)" = "$(K8S_ASSETS)" ]; then hack/tools/envtest/build.sh >/dev/null; fi
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+fuzz: ## Run each fuzz test for FUZZTIME (default 30s).
+	hack/fuzz.sh $(or $(FUZZTIME),30s)
+
+bench: ## Run the benchmarks.
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
