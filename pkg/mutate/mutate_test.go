@@ -1,0 +1,311 @@
+package mutate
+
+import (
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	jsonpatchv5 "github.com/evanphx/json-patch/v5"
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+func str(s string) *string { return &s }
+
+func sparkPod(role string) *corev1.Pod {
+	return &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "etl", Labels: map[string]string{v1alpha1.RoleLabel: role, "team": "analytics"}},
+		Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "spark-kubernetes-" + role, Image: "apache/spark:3.5.3"}},
+			Tolerations: []corev1.Toleration{
+				{Key: "mine", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
+			},
+		},
+	}
+}
+
+func testSnapshot(t *testing.T) *overlay.Snapshot {
+	t.Helper()
+	mk := func(name string, tier v1alpha1.Tier, c, d *v1alpha1.Config) overlay.LayerSource {
+		l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: tier, Config: c, Driver: d}}
+		l.Name = name
+		return overlay.LayerSource{Layer: l}
+	}
+	never := corev1.PreemptNever
+	snap, err := overlay.Compile(overlay.Inputs{
+		Layers: []overlay.LayerSource{
+			mk("pool", v1alpha1.PoolDefaults, &v1alpha1.Config{
+				Labels:             map[string]string{"pool": "batch", "team": "default-team"},
+				NodeSelector:       map[string]string{"pool": "batch"},
+				ServiceAccountName: str("spark"),
+				SchedulerName:      str("volcano"),
+				Tolerations: []corev1.Toleration{
+					{Key: "pool", Operator: corev1.TolerationOpEqual, Value: "batch", Effect: corev1.TaintEffectNoSchedule},
+					{Key: "mine", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule, Value: ""},
+				},
+			}, &v1alpha1.Config{PriorityClassName: str("spark-driver")}),
+			mk("ns", v1alpha1.NamespaceOverrides, &v1alpha1.Config{
+				Labels:      map[string]string{"team": "etl"},
+				Annotations: map[string]string{"cost": "etl"},
+			}, nil),
+		},
+		PriorityClasses: []schedulingv1.PriorityClass{
+			{ObjectMeta: metav1.ObjectMeta{Name: "spark-driver"}, Value: 1000, PreemptionPolicy: &never},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+var cluster = Cluster{Name: "c", Pool: "p"}
+
+func TestUserConfigTreatsAPIServerDefaultsAsUnset(t *testing.T) {
+	secs := int64(defaultTolerationSeconds)
+	pod := sparkPod("driver")
+	pod.Annotations = map[string]string{v1alpha1.LayersAnnotation: "x"}
+	pod.Spec.SchedulerName = corev1.DefaultSchedulerName
+	pod.Spec.ServiceAccountName = "default"
+	pod.Spec.DeprecatedServiceAccount = "default"
+	pod.Spec.NodeSelector = map[string]string{}
+	pod.Spec.Tolerations = append(pod.Spec.Tolerations,
+		corev1.Toleration{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &secs},
+		corev1.Toleration{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &secs},
+	)
+	c := UserConfig(pod)
+	if c.SchedulerName != nil || c.ServiceAccountName != nil || c.PriorityClassName != nil {
+		t.Errorf("defaulted scalars not unset: %+v", c)
+	}
+	if c.Annotations != nil || c.NodeSelector != nil {
+		t.Errorf("empty or Strata-owned maps not unset: annotations %v nodeSelector %v", c.Annotations, c.NodeSelector)
+	}
+	if len(c.Tolerations) != 1 || c.Tolerations[0].Key != "mine" {
+		t.Errorf("tolerations = %v, want only the user's", c.Tolerations)
+	}
+	pod.Spec.ServiceAccountName = ""
+	pod.Spec.DeprecatedServiceAccount = "legacy"
+	if c := UserConfig(pod); c.ServiceAccountName == nil || *c.ServiceAccountName != "legacy" {
+		t.Errorf("deprecated serviceAccount not read: %v", c.ServiceAccountName)
+	}
+}
+
+func TestComposeRendersEveryField(t *testing.T) {
+	pod := sparkPod("driver")
+	res, err := Compose(testSnapshot(t), cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Pod
+	if want := map[string]string{v1alpha1.RoleLabel: "driver", "team": "etl", "pool": "batch"}; !reflect.DeepEqual(got.Labels, want) {
+		t.Errorf("labels = %v, want %v", got.Labels, want)
+	}
+	if want := map[string]string{"cost": "etl", v1alpha1.LayersAnnotation: "pool,ns"}; !reflect.DeepEqual(got.Annotations, want) {
+		t.Errorf("annotations = %v, want %v", got.Annotations, want)
+	}
+	if got.Spec.ServiceAccountName != "spark" || got.Spec.SchedulerName != "volcano" || got.Spec.PriorityClassName != "spark-driver" {
+		t.Errorf("scalars = %q %q %q", got.Spec.ServiceAccountName, got.Spec.SchedulerName, got.Spec.PriorityClassName)
+	}
+	if got.Spec.Priority == nil || *got.Spec.Priority != 1000 || got.Spec.PreemptionPolicy == nil || *got.Spec.PreemptionPolicy != corev1.PreemptNever {
+		t.Errorf("priority = %v %v, want 1000 Never", got.Spec.Priority, got.Spec.PreemptionPolicy)
+	}
+	// The user's own toleration keeps its place and value; the default one with a new key is appended.
+	if len(got.Spec.Tolerations) != 2 || got.Spec.Tolerations[0].Key != "mine" || got.Spec.Tolerations[1].Key != "pool" {
+		t.Errorf("tolerations = %v", got.Spec.Tolerations)
+	}
+	if want := []string{`metadata.labels.team "analytics" overridden by NamespaceOverrides layer "ns"`}; !reflect.DeepEqual(res.Warnings, want) {
+		t.Errorf("warnings = %q, want %q", res.Warnings, want)
+	}
+	if pod.Labels["team"] != "analytics" || pod.Spec.Priority != nil {
+		t.Error("Compose modified its input pod")
+	}
+}
+
+// TestComposeTwiceChangesNothing is the "apply twice" test: composing a
+// composed pod yields the same pod and an empty patch.
+func TestComposeTwiceChangesNothing(t *testing.T) {
+	snap := testSnapshot(t)
+	for _, role := range []string{"driver", "executor"} {
+		first, err := Compose(snap, cluster, sparkPod(role))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first.Patch) == 0 {
+			t.Fatalf("%s: first pass produced no patch", role)
+		}
+		second, err := Compose(snap, cluster, first.Pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(second.Patch) != 0 {
+			t.Errorf("%s: second pass patch = %v, want empty", role, second.Patch)
+		}
+		if !reflect.DeepEqual(first.Pod, second.Pod) {
+			t.Errorf("%s: second pass changed the pod", role)
+		}
+		if len(second.Warnings) != 0 {
+			t.Errorf("%s: second pass warned: %v", role, second.Warnings)
+		}
+	}
+}
+
+func TestRenderersAreIdempotent(t *testing.T) {
+	snap := testSnapshot(t)
+	pod := sparkPod("driver")
+	res := snap.Compose(overlay.Target{Namespace: "etl", Role: v1alpha1.RoleDriver}, UserConfig(pod))
+	renderers := map[string]func(*corev1.Pod){
+		"metadata":    func(p *corev1.Pod) { renderMetadata(p, &res.Config, res.Layers) },
+		"scheduling":  func(p *corev1.Pod) { renderScheduling(p, &res.Config) },
+		"tolerations": func(p *corev1.Pod) { renderTolerations(p, &res.Config) },
+	}
+	for name, render := range renderers {
+		once := pod.DeepCopy()
+		render(once)
+		twice := once.DeepCopy()
+		render(twice)
+		if !reflect.DeepEqual(once, twice) {
+			t.Errorf("%s: rendering twice differs from rendering once", name)
+		}
+		if reflect.DeepEqual(once, pod) {
+			t.Errorf("%s: rendering changed nothing; the test proves nothing", name)
+		}
+	}
+}
+
+func TestNonSparkPodUntouched(t *testing.T) {
+	for _, role := range []string{"", "Driver", "shuffle"} {
+		pod := sparkPod("driver")
+		pod.Labels[v1alpha1.RoleLabel] = role
+		if role == "" {
+			delete(pod.Labels, v1alpha1.RoleLabel)
+		}
+		res, err := Compose(testSnapshot(t), cluster, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Spark || len(res.Patch) != 0 || !reflect.DeepEqual(res.Pod, pod) {
+			t.Errorf("role %q: pod changed: spark=%v patch=%v", role, res.Spark, res.Patch)
+		}
+	}
+}
+
+func TestUnknownPriorityClassIsAnError(t *testing.T) {
+	l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{PriorityClassName: str("missing")}}}
+	l.Name = "co"
+	snap, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: l}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compose(snap, cluster, sparkPod("driver"))
+	want := `Pod "etl/p" (priority class set by ClusterOverrides layer "co"): spec.priorityClassName: PriorityClass "missing" not found`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error = %v, want %s", err, want)
+	}
+}
+
+func TestClearedPriorityClassFallsBackToGlobalDefault(t *testing.T) {
+	l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{PriorityClassName: str("")}}}
+	l.Name = "co"
+	for _, tc := range []struct {
+		classes []schedulingv1.PriorityClass
+		want    int32
+	}{
+		{nil, 0},
+		{[]schedulingv1.PriorityClass{{ObjectMeta: metav1.ObjectMeta{Name: "d"}, Value: 7, GlobalDefault: true}}, 7},
+	} {
+		snap, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: l}}, PriorityClasses: tc.classes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pod := sparkPod("driver")
+		pod.Spec.PriorityClassName = "old"
+		pod.Spec.Priority = ptrTo(int32(99))
+		res, err := Compose(snap, cluster, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Pod.Spec.PriorityClassName != "" || *res.Pod.Spec.Priority != tc.want {
+			t.Errorf("class %q priority %d, want \"\" %d", res.Pod.Spec.PriorityClassName, *res.Pod.Spec.Priority, tc.want)
+		}
+	}
+}
+
+// TestPatchTurnsInputIntoOutput applies each patch with an independent JSON
+// Patch implementation and checks it yields exactly the composed pod.
+func TestPatchTurnsInputIntoOutput(t *testing.T) {
+	snap := testSnapshot(t)
+	pods := []*corev1.Pod{sparkPod("driver"), sparkPod("executor")}
+	noLabels := sparkPod("executor")
+	noLabels.Spec.Tolerations = nil
+	pods = append(pods, noLabels)
+	for _, pod := range pods {
+		res, err := Compose(snap, cluster, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertPatchApplies(t, pod, res)
+	}
+}
+
+func assertPatchApplies(t *testing.T, pod *corev1.Pod, res *Result) {
+	t.Helper()
+	in, _ := json.Marshal(pod)
+	want, _ := json.Marshal(res.Pod)
+	ops, _ := json.Marshal(res.Patch)
+	patch, err := jsonpatchv5.DecodePatch(ops)
+	if err != nil {
+		t.Fatalf("patch does not decode: %v\n%s", err, ops)
+	}
+	got, err := patch.Apply(in)
+	if err != nil {
+		t.Fatalf("patch does not apply: %v\n%s", err, ops)
+	}
+	if !jsonpatchv5.Equal(got, want) {
+		t.Fatalf("patched input differs from composed pod:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestPatchIsDeterministic(t *testing.T) {
+	snap := testSnapshot(t)
+	first, err := Compose(snap, cluster, sparkPod("driver"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.Marshal(first.Patch)
+	for range 50 {
+		again, _ := Compose(snap, cluster, sparkPod("driver"))
+		if got, _ := json.Marshal(again.Patch); string(got) != string(want) {
+			t.Fatalf("patch differs between runs:\n%s\n%s", got, want)
+		}
+	}
+	if !strings.Contains(string(want), `"op":"add","path":"/metadata/annotations"`) {
+		t.Errorf("unexpected patch: %s", want)
+	}
+}
+
+func TestPatchOrdersArrayOperations(t *testing.T) {
+	before := sparkPod("driver")
+	after := before.DeepCopy()
+	for i := range 12 {
+		after.Spec.Tolerations = append(after.Spec.Tolerations, corev1.Toleration{Key: "k" + string(rune('a'+i)), Operator: corev1.TolerationOpExists})
+	}
+	after.Labels["z"], after.Labels["a"] = "1", "2"
+	ops, err := Patch(before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &Result{Pod: after, Patch: ops}
+	assertPatchApplies(t, before, res)
+	// And the reverse: removals must come from the end.
+	ops, err = Patch(after, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertPatchApplies(t, after, &Result{Pod: before, Patch: ops})
+}

@@ -1,0 +1,43 @@
+package manifest
+
+import (
+	"testing"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+)
+
+// FuzzDecodePods feeds arbitrary bytes to the pod decoder: it must return
+// pods or an error, never panic.
+func FuzzDecodePods(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {spark-role: driver}}\n"))
+	f.Add([]byte(`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod"}]}`))
+	f.Add([]byte("---\n- [\n"))
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nspec: {containers: [{name: c, resources: {requests: {cpu: 1x}}}]}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pods, err := DecodePods("fuzz.yaml", data)
+		if err == nil && len(pods) == 0 {
+			t.Fatal("no error and no pods")
+		}
+	})
+}
+
+// FuzzLayers feeds arbitrary bytes to the layer decoder and compiles what
+// decodes: every step must return an error or a snapshot, never panic.
+func FuzzLayers(f *testing.F) {
+	f.Add([]byte("apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: a}\nspec: {tier: PoolDefaults, match: {namespaceSelector: {matchExpressions: [{key: a, operator: In}]}}}\n"))
+	f.Add([]byte("apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: a}\nspec: {tier: ClusterOverrides, config: {tolerations: [{key: k, operator: Exists, tolerationSeconds: 5}]}}\n"))
+	f.Add([]byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"LayerList","items":[{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"x"},"spec":{"tier":"NamespaceOverrides","config":{"labels":{"a":"b"}}}}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		docs, err := DecodeDocuments("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		in, err := inputsFrom(docs)
+		if err != nil {
+			return
+		}
+		if _, err := overlay.Compile(in); err != nil {
+			return
+		}
+	})
+}
