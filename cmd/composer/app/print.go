@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -57,7 +58,7 @@ func printJSON(w io.Writer, results []*mutate.Result) error {
 			if err != nil {
 				return fmt.Errorf("encoding pod %s: %w", podRef(r.Pod), err)
 			}
-			list.Items = append(list.Items, runtimeRaw(raw))
+			list.Items = append(list.Items, runtime.RawExtension{Raw: raw})
 		}
 		v = list
 	}
@@ -124,8 +125,18 @@ func (o *composeOptions) printExplain(w io.Writer, pods []*corev1.Pod, results [
 			fmt.Fprintf(&b, "Warning: %s\n", warn)
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	_, err := io.WriteString(w, trimTrailingSpace(b.String()))
 	return err
+}
+
+// trimTrailingSpace removes the padding tabwriter leaves after the last
+// non-empty cell of a row.
+func trimTrailingSpace(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // derivedFields lists what the webhook sets as a consequence of the
