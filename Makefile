@@ -12,12 +12,16 @@ LAYERS  ?= examples/layers/clusters/prod-a
 CLUSTER ?= prod-a
 POOL    ?= batch
 
-.PHONY: all build demo test unit generate verify-generate envtest fmt vet fuzz bench
+.PHONY: all build image-binary demo test unit generate verify-generate envtest fmt vet fuzz bench
 
 all: build
 
 build: ## Build the binaries into bin/.
 	$(GO) build -trimpath -o bin/composer ./cmd/composer
+	$(GO) build -trimpath -o bin/webhook ./cmd/webhook
+
+image-binary: ## Build the static linux binary the webhook image ships (see Dockerfile).
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w" -o bin/linux/webhook ./cmd/webhook
 
 demo: ## Compose the example driver and executor and explain every value.
 	$(GO) run ./cmd/composer compose -f examples/pods/driver.yaml \

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/open-policy-agent/cert-controller/pkg/rotator"
+	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// CertRotationOptions configure self-managed certificates: the webhook
+// generates its own CA and serving certificate, keeps them in a Secret,
+// rotates them before they expire and patches the CA bundle into its webhook
+// configurations. This is open-policy-agent/cert-controller, the library
+// Gatekeeper uses for the same job. Without it, certificates come from
+// --cert-dir (cert-manager, for instance) and are reloaded when they change.
+type CertRotationOptions struct {
+	Enabled bool
+	// Namespace and SecretName name the Secret holding the CA and serving
+	// certificate; it is mounted at --cert-dir.
+	Namespace, SecretName string
+	// ServiceName is the webhook's Service; the certificate is for
+	// <service>.<namespace>.svc.
+	ServiceName string
+	// MutatingWebhook and ValidatingWebhook are the configurations whose CA
+	// bundle is kept up to date.
+	MutatingWebhook, ValidatingWebhook string
+}
+
+func defaultCertRotationOptions() CertRotationOptions {
+	ns := os.Getenv("POD_NAMESPACE")
+	if ns == "" {
+		ns = "strata-system"
+	}
+	return CertRotationOptions{
+		Namespace:         ns,
+		SecretName:        "strata-webhook-cert",
+		ServiceName:       "strata-webhook",
+		MutatingWebhook:   "strata-mutating",
+		ValidatingWebhook: "strata-validating",
+	}
+}
+
+func (o *CertRotationOptions) addFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.Enabled, "cert-rotation", o.Enabled, "generate, rotate and inject the webhook's own CA and serving certificate (self-managed certificates)")
+	fs.StringVar(&o.Namespace, "cert-namespace", o.Namespace, "namespace of the certificate Secret and the Service (default: $POD_NAMESPACE)")
+	fs.StringVar(&o.SecretName, "cert-secret", o.SecretName, "Secret holding the self-managed CA and serving certificate")
+	fs.StringVar(&o.ServiceName, "cert-service", o.ServiceName, "the webhook's Service; the certificate is issued for <service>.<namespace>.svc")
+	fs.StringVar(&o.MutatingWebhook, "mutating-webhook-configuration", o.MutatingWebhook, "MutatingWebhookConfiguration whose caBundle is kept up to date")
+	fs.StringVar(&o.ValidatingWebhook, "validating-webhook-configuration", o.ValidatingWebhook, "ValidatingWebhookConfiguration whose caBundle is kept up to date")
+}
+
+func (o *CertRotationOptions) validate() []error {
+	if !o.Enabled {
+		return nil
+	}
+	var errs []error
+	for flag, v := range map[string]string{
+		"--cert-namespace": o.Namespace, "--cert-secret": o.SecretName, "--cert-service": o.ServiceName,
+		"--mutating-webhook-configuration": o.MutatingWebhook, "--validating-webhook-configuration": o.ValidatingWebhook,
+	} {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s must not be empty with --cert-rotation", flag))
+		}
+	}
+	return errs
+}
+
+// addCertRotator adds the rotator to mgr and returns a channel closed when
+// the certificates are in --cert-dir. Every replica runs it: the rotator
+// updates the Secret with optimistic concurrency, so replicas converge on one
+// certificate, and each replica waits for its mounted copy.
+func addCertRotator(mgr ctrl.Manager, certDir string, o CertRotationOptions) (<-chan struct{}, error) {
+	ready := make(chan struct{})
+	err := rotator.AddRotator(mgr, &rotator.CertRotator{
+		SecretKey:      types.NamespacedName{Namespace: o.Namespace, Name: o.SecretName},
+		CertDir:        certDir,
+		CAName:         "strata-webhook-ca",
+		CAOrganization: "strata",
+		DNSName:        fmt.Sprintf("%s.%s.svc", o.ServiceName, o.Namespace),
+		ExtraDNSNames:  []string{fmt.Sprintf("%s.%s.svc.cluster.local", o.ServiceName, o.Namespace)},
+		IsReady:        ready,
+		Webhooks: []rotator.WebhookInfo{
+			{Name: o.MutatingWebhook, Type: rotator.Mutating},
+			{Name: o.ValidatingWebhook, Type: rotator.Validating},
+		},
+		RequireLeaderElection:  false,
+		RestartOnSecretRefresh: false, // certwatcher reloads the files in place
+		CaCertDuration:         10 * 365 * 24 * time.Hour,
+		ServerCertDuration:     365 * 24 * time.Hour,
+		RotationCheckFrequency: 12 * time.Hour,
+		LookaheadInterval:      90 * 24 * time.Hour,
+	})
+	if err != nil {
+		return nil, errors.Join(errors.New("setting up certificate rotation"), err)
+	}
+	return ready, nil
+}

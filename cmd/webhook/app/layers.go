@@ -1,0 +1,50 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// LayerPath is where the Layer validating handler is served.
+const LayerPath = "/validate-strata-dev-v1alpha1-layer"
+
+var errNoSnapshot = errors.New("the webhook has not loaded its layers yet")
+
+// LayerValidator rejects a Layer that would not compile, with the message
+// the composer CLI gives for it, so a bad layer never lands in the cluster.
+type LayerValidator struct {
+	Decoder admission.Decoder
+	Metrics *Metrics
+}
+
+var _ admission.Handler = (*LayerValidator)(nil)
+
+// Handle validates one Layer on create or update.
+func (h *LayerValidator) Handle(_ context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	resp, outcome := h.handle(req)
+	h.Metrics.admissions.WithLabelValues("layer", outcome).Inc()
+	h.Metrics.latency.WithLabelValues("layer").Observe(time.Since(start).Seconds())
+	return resp
+}
+
+func (h *LayerValidator) handle(req admission.Request) (admission.Response, string) {
+	if len(req.Object.Raw) == 0 { // DELETE carries no object
+		return admission.Allowed(""), outcomeAllowed
+	}
+	var l v1alpha1.Layer
+	if err := h.Decoder.Decode(req, &l); err != nil {
+		return admission.Errored(http.StatusBadRequest, err), outcomeError
+	}
+	if errs := overlay.ValidateLayer(&l); len(errs) > 0 {
+		return admission.Denied((&overlay.LayerError{Layer: l.Name, Fields: errs}).Error()), outcomeDenied
+	}
+	return admission.Allowed(""), outcomeAllowed
+}

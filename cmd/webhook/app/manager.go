@@ -1,0 +1,144 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// NewScheme returns the scheme the webhook reads and decodes with: the
+// Kubernetes built-in types and the Layer API.
+func NewScheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Run runs the webhook until ctx is done.
+func Run(ctx context.Context, opts *Options) error {
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts.Zap)))
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("loading kubeconfig: %w", err)
+	}
+	mgr, err := NewManager(cfg, opts)
+	if err != nil {
+		return err
+	}
+	if _, err := Setup(mgr, opts, metrics.Registry); err != nil {
+		return err
+	}
+	ctrl.Log.Info("starting webhook", "cluster", opts.Cluster.Name, "pool", opts.Cluster.Pool, "port", opts.WebhookPort)
+	return mgr.Start(ctx)
+}
+
+// NewManager returns a manager for the webhook. Its webhook server is added
+// by Setup, once certificates are in place.
+func NewManager(cfg *rest.Config, opts *Options) (manager.Manager, error) {
+	scheme, err := NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
+		HealthProbeBindAddress: opts.HealthProbeBindAddress,
+		// Every replica serves admissions from its own cache; nothing needs a leader.
+		LeaderElection: false,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating manager: %w", err)
+	}
+	return mgr, nil
+}
+
+// Webhook is what Setup wired: the snapshot store and the handlers.
+type Webhook struct {
+	Store   *Store
+	Pods    *PodMutator
+	Layers  *LayerValidator
+	Metrics *Metrics
+	Server  webhook.Server
+}
+
+// Setup adds the snapshot controller, the webhook server with its handlers
+// and the health checks to mgr. Metrics are registered with reg.
+func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (*Webhook, error) {
+	m, err := NewMetrics(reg)
+	if err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+	decoder := admission.NewDecoder(mgr.GetScheme())
+	w := &Webhook{Store: &Store{}, Metrics: m}
+	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Decoder: decoder, Metrics: m}
+	w.Layers = &LayerValidator{Decoder: decoder, Metrics: m}
+
+	builder := &snapshotBuilder{
+		reader: mgr.GetClient(), store: w.Store, metrics: m,
+		recorder: mgr.GetEventRecorder("strata-webhook"),
+		log:      ctrl.Log.WithName("snapshot"),
+	}
+	if err := builder.setupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("setting up the snapshot controller: %w", err)
+	}
+
+	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir})
+	w.Server.Register(PodPath, &admission.Webhook{Handler: w.Pods})
+	w.Server.Register(LayerPath, &admission.Webhook{Handler: w.Layers})
+
+	if opts.CertRotation.Enabled {
+		ready, err := addCertRotator(mgr, opts.CertDir, opts.CertRotation)
+		if err != nil {
+			return nil, err
+		}
+		// The server starts once the certificates are there; until then
+		// readiness fails and the Service sends it nothing.
+		err = mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+			select {
+			case <-ready:
+			case <-ctx.Done():
+				return nil
+			}
+			return w.Server.Start(ctx)
+		}))
+		if err != nil {
+			return nil, err
+		}
+	} else if err := mgr.Add(w.Server); err != nil {
+		return nil, err
+	}
+
+	if err := mgr.AddReadyzCheck("snapshot", func(*http.Request) error {
+		if w.Store.Load() == nil {
+			return errNoSnapshot
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("webhook", w.Server.StartedChecker()); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
+		return nil, err
+	}
+	return w, nil
+}

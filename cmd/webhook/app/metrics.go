@@ -1,0 +1,56 @@
+package app
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Outcomes of an admission, as the outcome label of strata_admissions_total.
+const (
+	outcomeAllowed = "allowed" // allowed without changes
+	outcomePatched = "patched" // allowed with a non-empty patch
+	outcomeDenied  = "denied"
+	outcomeError   = "error" // the request could not be handled
+)
+
+// Metrics are the webhook's Prometheus metrics. They are registered with
+// controller-runtime's registry, so they are served with its own metrics.
+type Metrics struct {
+	admissions    *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	layersLoaded  prometheus.Gauge
+	generation    prometheus.Gauge
+	compileErrors prometheus.Counter
+}
+
+// NewMetrics creates the metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
+	m := &Metrics{
+		admissions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strata_admissions_total",
+			Help: "Admission requests handled, by handler and outcome (allowed, patched, denied, error).",
+		}, []string{"handler", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "strata_admission_duration_seconds",
+			Help:    "Time to handle an admission request inside the webhook, by handler.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25},
+		}, []string{"handler"}),
+		layersLoaded: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "strata_layers_loaded",
+			Help: "Layers in the snapshot being served.",
+		}),
+		generation: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "strata_snapshot_generation",
+			Help: "Generation of the snapshot being served; it increases with every good configuration loaded.",
+		}),
+		compileErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_snapshot_compile_errors_total",
+			Help: "Configurations that failed to compile; the previous snapshot kept serving.",
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}

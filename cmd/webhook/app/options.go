@@ -1,0 +1,74 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+)
+
+// Options are the webhook's settings, one per flag.
+type Options struct {
+	// Cluster is this cluster's identity, matched by the layers' match.
+	Cluster mutate.Cluster
+	// CertDir holds tls.crt and tls.key; they are reloaded when they change.
+	CertDir string
+	// WebhookHost and WebhookPort are where the webhook server listens.
+	WebhookHost string
+	WebhookPort int
+	// MetricsBindAddress serves Prometheus metrics; "0" disables it.
+	MetricsBindAddress string
+	// HealthProbeBindAddress serves /healthz and /readyz; "0" disables it.
+	HealthProbeBindAddress string
+	// CertRotation, when set, makes the webhook generate and rotate its own
+	// CA and serving certificate (see certs.go).
+	CertRotation CertRotationOptions
+	// Zap are the logging flags.
+	Zap zap.Options
+}
+
+// DefaultOptions returns the options a flagless start uses.
+func DefaultOptions() *Options {
+	return &Options{
+		WebhookPort:            9443,
+		CertDir:                "/tmp/k8s-webhook-server/serving-certs",
+		MetricsBindAddress:     ":8080",
+		HealthProbeBindAddress: ":8081",
+		CertRotation:           defaultCertRotationOptions(),
+		Zap:                    zap.Options{},
+	}
+}
+
+// AddFlags registers the options' flags.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Cluster.Name, "cluster", o.Cluster.Name, "this cluster's name, matched by the layers' match.clusters (required)")
+	fs.StringVar(&o.Cluster.Pool, "pool", o.Cluster.Pool, "this cluster's pool, matched by the layers' match.pools (required)")
+	fs.StringVar(&o.CertDir, "cert-dir", o.CertDir, "directory holding tls.crt and tls.key; reloaded when they change")
+	fs.StringVar(&o.WebhookHost, "webhook-host", o.WebhookHost, "address the webhook server listens on (all addresses when empty)")
+	fs.IntVar(&o.WebhookPort, "webhook-port", o.WebhookPort, "port the webhook server listens on")
+	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, `address of the Prometheus metrics endpoint; "0" disables it`)
+	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, `address of /healthz and /readyz; "0" disables it`)
+	o.CertRotation.addFlags(fs)
+}
+
+// Validate checks the options and says which flag is wrong.
+func (o *Options) Validate() error {
+	var errs []error
+	if o.Cluster.Name == "" {
+		errs = append(errs, errors.New("--cluster is required: layers match on the cluster's name"))
+	}
+	if o.Cluster.Pool == "" {
+		errs = append(errs, errors.New("--pool is required: layers match on the cluster's pool"))
+	}
+	if o.WebhookPort <= 0 || o.WebhookPort > 65535 {
+		errs = append(errs, fmt.Errorf("--webhook-port: %d is not a port (want 1-65535)", o.WebhookPort))
+	}
+	if o.CertDir == "" {
+		errs = append(errs, errors.New("--cert-dir must not be empty"))
+	}
+	errs = append(errs, o.CertRotation.validate()...)
+	return errors.Join(errs...)
+}

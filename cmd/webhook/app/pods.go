@@ -1,0 +1,83 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+)
+
+// PodPath is where the pod mutating handler is served.
+const PodPath = "/mutate-v1-pod"
+
+// auditLayersKey is the audit annotation listing the applied layers; the API
+// server prefixes it with the webhook's name.
+const auditLayersKey = "layers"
+
+// PodMutator composes the layers onto Spark pods. It is thin: everything it
+// does to a pod is mutate.Compose, the composer CLI's code path.
+type PodMutator struct {
+	Store   *Store
+	Cluster mutate.Cluster
+	Decoder admission.Decoder
+	Metrics *Metrics
+}
+
+var _ admission.Handler = (*PodMutator)(nil)
+
+// Handle composes one pod. Pods that are not Spark pods are allowed
+// unchanged. It has no side effects, so dryRun requests need nothing
+// special, and composing a composed pod returns an empty patch, so it is
+// safe under reinvocationPolicy IfNeeded.
+func (h *PodMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	resp := h.handle(ctx, req)
+	outcome := outcomeAllowed
+	switch {
+	case resp.Result != nil && resp.Result.Code >= 500 || resp.Result != nil && resp.Result.Code == http.StatusBadRequest:
+		outcome = outcomeError
+	case !resp.Allowed:
+		outcome = outcomeDenied
+	case len(resp.Patches) > 0:
+		outcome = outcomePatched
+	}
+	h.Metrics.admissions.WithLabelValues("pod", outcome).Inc()
+	h.Metrics.latency.WithLabelValues("pod").Observe(time.Since(start).Seconds())
+	return resp
+}
+
+func (h *PodMutator) handle(ctx context.Context, req admission.Request) admission.Response {
+	pod := &corev1.Pod{}
+	if err := h.Decoder.Decode(req, pod); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if pod.Namespace == "" {
+		pod.Namespace = req.Namespace
+	}
+	served := h.Store.Load()
+	if served == nil {
+		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)
+	}
+	res, err := mutate.Compose(served.Snapshot, h.Cluster, pod)
+	if err != nil {
+		log.FromContext(ctx).Info("denied pod", "reason", err.Error(), "generation", served.Generation)
+		return admission.Denied(err.Error())
+	}
+	if !res.Spark {
+		return admission.Allowed("not a Spark pod")
+	}
+	resp := admission.Patched("", res.Patch...)
+	resp.Warnings = res.Warnings
+	if len(res.Composition.Layers) > 0 {
+		resp.AuditAnnotations = map[string]string{auditLayersKey: strings.Join(res.Composition.Layers, ",")}
+	}
+	log.FromContext(ctx).V(1).Info("composed pod", "role", res.Role, "layers", res.Composition.Layers,
+		"operations", len(res.Patch), "generation", served.Generation)
+	return resp
+}

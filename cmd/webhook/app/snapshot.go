@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// Served is a snapshot with its generation.
+type Served struct {
+	*overlay.Snapshot
+	// Generation counts the good configurations loaded, from 1.
+	Generation int64
+}
+
+// Store holds the snapshot being served. Every admission loads it once, so
+// it sees one consistent configuration; a new one is swapped in whole.
+type Store struct {
+	current atomic.Pointer[Served]
+}
+
+// Load returns the snapshot being served, or nil before the first one.
+func (s *Store) Load() *Served { return s.current.Load() }
+
+// swap serves snap as the next generation.
+func (s *Store) swap(snap *overlay.Snapshot) *Served {
+	next := &Served{Snapshot: snap, Generation: 1}
+	if prev := s.current.Load(); prev != nil {
+		next.Generation = prev.Generation + 1
+	}
+	s.current.Store(next)
+	return next
+}
+
+// snapshotKey is the one request the snapshot controller works on: every
+// change of a Layer, Namespace or PriorityClass enqueues it, and the work
+// queue folds a burst of changes into one rebuild.
+var snapshotKey = reconcile.Request{NamespacedName: types.NamespacedName{Name: "snapshot"}}
+
+// snapshotBuilder rebuilds the snapshot from the informer cache.
+type snapshotBuilder struct {
+	reader   client.Reader
+	store    *Store
+	metrics  *Metrics
+	recorder recorder.EventRecorder
+	log      logr.Logger
+}
+
+func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
+	always := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
+		return []reconcile.Request{snapshotKey}
+	})
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("strata-snapshot").
+		Watches(&v1alpha1.Layer{}, always).
+		Watches(&corev1.Namespace{}, always).
+		Watches(&schedulingv1.PriorityClass{}, always).
+		Complete(b)
+}
+
+// Reconcile compiles the cached Layers, Namespaces and PriorityClasses into
+// a snapshot. When they do not compile, the last good snapshot keeps
+// serving and each bad Layer gets a Warning Event.
+func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	in, err := b.read(ctx)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		b.metrics.compileErrors.Inc()
+		b.reportCompileError(in, err)
+		// Not returned: retrying cannot fix a bad Layer; its next change will.
+		return reconcile.Result{}, nil
+	}
+	served := b.store.swap(snap)
+	b.metrics.layersLoaded.Set(float64(snap.LayerCount()))
+	b.metrics.generation.Set(float64(served.Generation))
+	b.log.Info("serving new snapshot", "generation", served.Generation, "layers", snap.LayerCount(),
+		"namespaces", len(in.Namespaces), "priorityClasses", len(in.PriorityClasses))
+	return reconcile.Result{}, nil
+}
+
+func (b *snapshotBuilder) read(ctx context.Context) (overlay.Inputs, error) {
+	var (
+		layers     v1alpha1.LayerList
+		namespaces corev1.NamespaceList
+		classes    schedulingv1.PriorityClassList
+		in         overlay.Inputs
+	)
+	if err := b.reader.List(ctx, &layers); err != nil {
+		return in, fmt.Errorf("listing Layers: %w", err)
+	}
+	if err := b.reader.List(ctx, &namespaces); err != nil {
+		return in, fmt.Errorf("listing Namespaces: %w", err)
+	}
+	if err := b.reader.List(ctx, &classes); err != nil {
+		return in, fmt.Errorf("listing PriorityClasses: %w", err)
+	}
+	for i := range layers.Items {
+		in.Layers = append(in.Layers, overlay.LayerSource{Layer: layers.Items[i]})
+	}
+	in.Namespaces, in.PriorityClasses = namespaces.Items, classes.Items
+	return in, nil
+}
+
+func (b *snapshotBuilder) reportCompileError(in overlay.Inputs, err error) {
+	generation := int64(0)
+	if cur := b.store.Load(); cur != nil {
+		generation = cur.Generation
+	}
+	b.log.Error(err, "layers do not compile; the previous snapshot keeps serving", "servingGeneration", generation)
+	byName := map[string]*v1alpha1.Layer{}
+	for i := range in.Layers {
+		byName[in.Layers[i].Layer.Name] = &in.Layers[i].Layer
+	}
+	for _, e := range joinedErrors(err) {
+		var le *overlay.LayerError
+		if errors.As(e, &le) {
+			if l, ok := byName[le.Layer]; ok {
+				b.recorder.Eventf(l, nil, corev1.EventTypeWarning, "CompileFailed", "Compile",
+					"layer not loaded, previous configuration (generation %d) keeps serving: %s", generation, le.Error())
+			}
+		}
+	}
+}
+
+func joinedErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
