@@ -10,11 +10,13 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -66,6 +68,9 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 	})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("strata-snapshot").
+		// A process may run the webhook more than once (the end-to-end tests
+		// restart it); each run has its own manager.
+		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}).
 		Watches(&v1alpha1.Layer{}, always).
 		Watches(&corev1.Namespace{}, always).
 		Watches(&schedulingv1.PriorityClass{}, always).

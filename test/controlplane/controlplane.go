@@ -1,0 +1,213 @@
+package controlplane
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	webhookapp "github.com/strata-dev/strata/cmd/webhook/app"
+	"github.com/strata-dev/strata/pkg/mutate"
+)
+
+// Options configure a control plane.
+type Options struct {
+	// Cluster is the identity the webhook runs with.
+	Cluster mutate.Cluster
+	// Progress receives what the start is doing (building binaries can take
+	// minutes the first time); nil discards it.
+	Progress io.Writer
+}
+
+// ControlPlane is a running kube-apiserver and etcd with the webhook.
+type ControlPlane struct {
+	// Config reaches the API server as an administrator.
+	Config *rest.Config
+	// Client is a client with the webhook's scheme.
+	Client client.Client
+	// Webhook is the in-process webhook: its store, handlers and metrics.
+	Webhook *webhookapp.Webhook
+	// Registry holds the webhook's metrics.
+	Registry *prometheus.Registry
+
+	env        *envtest.Environment
+	cluster    mutate.Cluster
+	stopServer context.CancelFunc
+	serverDone chan error
+}
+
+// RepoRoot is the root of the repository this package is in.
+func RepoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
+}
+
+// Start starts etcd, kube-apiserver and the webhook, and waits until the
+// webhook serves its first snapshot.
+func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
+	progress := opts.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+	assets, err := assetsDir(progress)
+	if err != nil {
+		return nil, err
+	}
+	mutating, validating, err := webhookConfigurations(filepath.Join(RepoRoot(), "manifests", "default"))
+	if err != nil {
+		return nil, err
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "manifests", "crd")},
+		ErrorIfCRDPathMissing: true,
+		WebhookInstallOptions: envtest.WebhookInstallOptions{
+			MutatingWebhooks:   mutating,
+			ValidatingWebhooks: validating,
+		},
+	}
+	// A single-member etcd needs no slow elections.
+	env.ControlPlane.Etcd = &envtest.Etcd{}
+	env.ControlPlane.Etcd.Configure().
+		Append("heartbeat-interval", "10").
+		Append("election-timeout", "100")
+	fmt.Fprintln(progress, "starting etcd and kube-apiserver...")
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, fmt.Errorf("starting the control plane from %s: %w", assets, err)
+	}
+	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster}
+	if err := cp.StartWebhook(ctx); err != nil {
+		_ = env.Stop()
+		return nil, err
+	}
+	return cp, nil
+}
+
+// StartWebhook starts the in-process webhook (Start already did; this
+// restarts it after StopWebhook) and waits until it serves its first snapshot.
+func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
+	if cp.stopServer != nil {
+		return errors.New("the webhook is already running")
+	}
+	wio := &cp.env.WebhookInstallOptions
+	opts := webhookapp.DefaultOptions()
+	opts.Cluster = cp.cluster
+	opts.WebhookHost, opts.WebhookPort, opts.CertDir = wio.LocalServingHost, wio.LocalServingPort, wio.LocalServingCertDir
+	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
+	mgr, err := webhookapp.NewManager(cp.Config, opts)
+	if err != nil {
+		return err
+	}
+	cp.Registry = prometheus.NewRegistry()
+	if cp.Webhook, err = webhookapp.Setup(mgr, opts, cp.Registry); err != nil {
+		return err
+	}
+	cp.Client = mgr.GetClient()
+	serverCtx, cancel := context.WithCancel(ctx)
+	cp.stopServer, cp.serverDone = cancel, make(chan error, 1)
+	go func() { cp.serverDone <- mgr.Start(serverCtx) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for cp.Webhook.Store.Load() == nil || cp.Webhook.Server.StartedChecker()(nil) != nil {
+		select {
+		case err := <-cp.serverDone:
+			return fmt.Errorf("webhook stopped while starting: %w", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			return errors.New("webhook did not load its first snapshot within 60s")
+		}
+	}
+	// A direct client, so reads right after writes see them.
+	cp.Client, err = client.New(cp.Config, client.Options{Scheme: mgr.GetScheme()})
+	return err
+}
+
+// StopWebhook stops the in-process webhook; the control plane keeps running.
+func (cp *ControlPlane) StopWebhook() error {
+	if cp.stopServer == nil {
+		return nil
+	}
+	cp.stopServer()
+	cp.stopServer = nil
+	return <-cp.serverDone
+}
+
+// Stop stops the webhook and the control plane.
+func (cp *ControlPlane) Stop() error {
+	return errors.Join(cp.StopWebhook(), cp.env.Stop())
+}
+
+// assetsDir returns the folder of kube-apiserver, etcd and kubectl: from
+// KUBEBUILDER_ASSETS, or built by hack/tools/envtest/build.sh.
+func assetsDir(progress io.Writer) (string, error) {
+	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
+		for _, bin := range []string{"kube-apiserver", "etcd"} {
+			if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
+				return "", fmt.Errorf("KUBEBUILDER_ASSETS=%s: %w (run make envtest, or unset it to build the binaries)", dir, err)
+			}
+		}
+		return dir, nil
+	}
+	script := filepath.Join(RepoRoot(), "hack", "tools", "envtest", "build.sh")
+	cmd := exec.Command(script)
+	cmd.Stderr = progress
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("building the control-plane binaries with %s: %w", script, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// webhookConfigurations builds a kustomization in-process and returns its
+// webhook configurations.
+func webhookConfigurations(dir string) ([]*admissionv1.MutatingWebhookConfiguration, []*admissionv1.ValidatingWebhookConfiguration, error) {
+	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+	}
+	var (
+		mutating   []*admissionv1.MutatingWebhookConfiguration
+		validating []*admissionv1.ValidatingWebhookConfiguration
+	)
+	for _, r := range resMap.Resources() {
+		raw, err := r.MarshalJSON()
+		if err != nil {
+			return nil, nil, err
+		}
+		switch r.GetKind() {
+		case "MutatingWebhookConfiguration":
+			var c admissionv1.MutatingWebhookConfiguration
+			if err := yaml.UnmarshalStrict(raw, &c); err != nil {
+				return nil, nil, fmt.Errorf("%s: %s: %w", dir, r.GetName(), err)
+			}
+			mutating = append(mutating, &c)
+		case "ValidatingWebhookConfiguration":
+			var c admissionv1.ValidatingWebhookConfiguration
+			if err := yaml.UnmarshalStrict(raw, &c); err != nil {
+				return nil, nil, fmt.Errorf("%s: %s: %w", dir, r.GetName(), err)
+			}
+			validating = append(validating, &c)
+		}
+	}
+	if len(mutating) == 0 || len(validating) == 0 {
+		return nil, nil, fmt.Errorf("kustomize build %s: want a mutating and a validating webhook configuration, got %d and %d", dir, len(mutating), len(validating))
+	}
+	return mutating, validating, nil
+}

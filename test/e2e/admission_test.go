@@ -1,0 +1,274 @@
+package e2e
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// TestSparkPodsAreComposed creates the example driver and executor exactly
+// as spark-submit does and checks every composed field of the stored pods.
+func TestSparkPodsAreComposed(t *testing.T) {
+	ctx := context.Background()
+	c, warnings := clientWithWarnings(t)
+
+	driver := examplePod(t, "driver.yaml", "composed-driver")
+	if err := c.Create(ctx, driver); err != nil {
+		t.Fatalf("creating driver: %v", err)
+	}
+	got := &corev1.Pod{}
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(driver), got); err != nil {
+		t.Fatal(err)
+	}
+	wantLabels := map[string]string{
+		"platform.strata.dev/cluster": "prod-a", "platform.strata.dev/pool": "batch", "team": "etl",
+		"spark-role": "driver", "spark-app-name": "spark-pi", "spark-version": "3.5.3",
+		"spark-app-selector": "spark-6d1e5f0c2a3b4c5d8e9f0a1b2c3d4e5f",
+	}
+	if !reflect.DeepEqual(got.Labels, wantLabels) {
+		t.Errorf("labels = %v, want %v", got.Labels, wantLabels)
+	}
+	wantAnnotations := map[string]string{
+		"cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
+		"platform.strata.dev/cost-center":                "etl",
+		v1alpha1.LayersAnnotation:                        "pool-batch,prod-a-defaults,prod-a-overrides,ns-etl",
+	}
+	if !reflect.DeepEqual(got.Annotations, wantAnnotations) {
+		t.Errorf("annotations = %v, want %v", got.Annotations, wantAnnotations)
+	}
+	if want := map[string]string{"node.strata.dev/pool": "batch", "node.strata.dev/capacity": "on-demand"}; !reflect.DeepEqual(got.Spec.NodeSelector, want) {
+		t.Errorf("nodeSelector = %v, want %v", got.Spec.NodeSelector, want)
+	}
+	if got.Spec.ServiceAccountName != "spark" || got.Spec.SchedulerName != "default-scheduler" {
+		t.Errorf("serviceAccountName %q schedulerName %q", got.Spec.ServiceAccountName, got.Spec.SchedulerName)
+	}
+	assertPriority(t, got, "spark-driver-critical")
+	if !hasToleration(got, "node.strata.dev/pool", corev1.TaintEffectNoSchedule) {
+		t.Errorf("pool toleration missing: %v", got.Spec.Tolerations)
+	}
+	if !hasToleration(got, corev1.TaintNodeNotReady, corev1.TaintEffectNoExecute) {
+		t.Errorf("the API server's own default toleration was lost: %v", got.Spec.Tolerations)
+	}
+	wantWarnings := []string{
+		`metadata.labels.team "analytics" overridden by NamespaceOverrides layer "ns-etl"`,
+		`spec.priorityClassName "spark-driver" overridden by NamespaceOverrides layer "ns-etl"`,
+	}
+	if w := warnings.all(); !reflect.DeepEqual(w, wantWarnings) {
+		t.Errorf("warnings = %q, want %q", w, wantWarnings)
+	}
+
+	executor := examplePod(t, "executor.yaml", "composed-exec-1")
+	if err := c.Create(ctx, executor); err != nil {
+		t.Fatalf("creating executor: %v", err)
+	}
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(executor), got); err != nil {
+		t.Fatal(err)
+	}
+	assertPriority(t, got, "spark-executor")
+	if want := map[string]string{"node.strata.dev/pool": "batch", "node.strata.dev/capacity": "spot"}; !reflect.DeepEqual(got.Spec.NodeSelector, want) {
+		t.Errorf("executor nodeSelector = %v, want %v", got.Spec.NodeSelector, want)
+	}
+	if !hasToleration(got, "node.strata.dev/spot", corev1.TaintEffectNoSchedule) {
+		t.Errorf("executor spot toleration missing: %v", got.Spec.Tolerations)
+	}
+	if len(got.OwnerReferences) != 1 || got.OwnerReferences[0].Kind != "Pod" {
+		t.Errorf("owner reference to the driver lost: %v", got.OwnerReferences)
+	}
+}
+
+// assertPriority checks the pod names class and carries that class's
+// priority and preemption policy, not those of the class it arrived with.
+func assertPriority(t *testing.T, pod *corev1.Pod, class string) {
+	t.Helper()
+	var pc schedulingv1.PriorityClass
+	if err := cp.Client.Get(context.Background(), client.ObjectKey{Name: class}, &pc); err != nil {
+		t.Fatal(err)
+	}
+	if pod.Spec.PriorityClassName != class {
+		t.Errorf("%s: priorityClassName = %q, want %q", pod.Name, pod.Spec.PriorityClassName, class)
+	}
+	if pod.Spec.Priority == nil || *pod.Spec.Priority != pc.Value {
+		t.Errorf("%s: priority = %v, want %d (PriorityClass %s)", pod.Name, pod.Spec.Priority, pc.Value, class)
+	}
+	if pod.Spec.PreemptionPolicy == nil || pc.PreemptionPolicy == nil || *pod.Spec.PreemptionPolicy != *pc.PreemptionPolicy {
+		t.Errorf("%s: preemptionPolicy = %v, want %v", pod.Name, pod.Spec.PreemptionPolicy, pc.PreemptionPolicy)
+	}
+}
+
+func hasToleration(pod *corev1.Pod, key string, effect corev1.TaintEffect) bool {
+	return slices.ContainsFunc(pod.Spec.Tolerations, func(t corev1.Toleration) bool { return t.Key == key && t.Effect == effect })
+}
+
+// TestStoredPodEqualsComposerOutput checks the dry run never lies: what
+// `composer compose` prints, once the API server's own defaulting is applied
+// (a server-side dry-run create), equals the pod the webhook composed.
+func TestStoredPodEqualsComposerOutput(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct{ file, name string }{
+		{"driver.yaml", "parity-driver"},
+		{"executor.yaml", "parity-exec-1"},
+		{"geo-executor.yaml", "parity-geo-exec-1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			input := examplePod(t, tc.file, tc.name)
+			fromCLI := composeWithCLI(t, input)
+			if err := cp.Client.Create(ctx, fromCLI, client.DryRunAll); err != nil {
+				t.Fatalf("dry-run create of the composer's output: %v", err)
+			}
+			stored := input.DeepCopy()
+			if err := cp.Client.Create(ctx, stored); err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			if diff := cmp.Diff(normalized(fromCLI), normalized(stored)); diff != "" {
+				t.Errorf("composer output (-, after the API server's defaulting) and stored pod (+) differ:\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSecondPassIsNoOp checks reinvocation safety: the webhook returns an
+// empty patch for a pod it already composed, as the API server sends it.
+func TestSecondPassIsNoOp(t *testing.T) {
+	ctx := context.Background()
+	pod := examplePod(t, "driver.yaml", "second-pass-driver")
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	resp := admit(t, pod)
+	if !resp.Allowed || len(resp.Patches) != 0 {
+		t.Fatalf("second pass: allowed %v, patches %v", resp.Allowed, resp.Patches)
+	}
+	// And through the API server: creating the composed pod again changes nothing.
+	again := pod.DeepCopy()
+	again.Name, again.ResourceVersion, again.UID = "second-pass-driver-2", "", ""
+	if err := cp.Client.Create(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again.Labels, pod.Labels) || !reflect.DeepEqual(again.Annotations, pod.Annotations) ||
+		!reflect.DeepEqual(again.Spec.Tolerations, pod.Spec.Tolerations) {
+		t.Errorf("composing a composed pod changed it")
+	}
+}
+
+func TestNonSparkPodUnchanged(t *testing.T) {
+	ctx := context.Background()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "etl", Labels: map[string]string{"app": "web"}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.27"}}},
+	}
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(pod.Labels, map[string]string{"app": "web"}) || pod.Annotations != nil || pod.Spec.NodeSelector != nil || pod.Spec.ServiceAccountName != "" {
+		t.Errorf("non-Spark pod changed: labels %v annotations %v nodeSelector %v sa %q", pod.Labels, pod.Annotations, pod.Spec.NodeSelector, pod.Spec.ServiceAccountName)
+	}
+	// The handler itself also leaves it alone, were it ever called for it.
+	if resp := admit(t, pod); !resp.Allowed || len(resp.Patches) != 0 {
+		t.Errorf("handler patched a non-Spark pod: %v", resp.Patches)
+	}
+}
+
+func TestDryRunCreate(t *testing.T) {
+	ctx := context.Background()
+	pod := examplePod(t, "driver.yaml", "dry-run-driver")
+	if err := cp.Client.Create(ctx, pod, client.DryRunAll); err != nil {
+		t.Fatal(err)
+	}
+	if pod.Annotations[v1alpha1.LayersAnnotation] == "" || pod.Spec.PriorityClassName != "spark-driver-critical" {
+		t.Errorf("dry-run create returned an uncomposed pod: %v", pod.Annotations)
+	}
+	err := cp.Client.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{})
+	if !apierrors.IsNotFound(err) {
+		t.Errorf("dry-run create stored the pod: %v", err)
+	}
+}
+
+// TestLayerChangeTakesEffect changes a Layer and sees the next pod composed
+// by the new version, with nothing restarted; a layer choosing a priority
+// class that does not exist gets a clear denial.
+func TestLayerChangeTakesEffect(t *testing.T) {
+	ctx := context.Background()
+	var layer v1alpha1.Layer
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "ns-etl"}, &layer); err != nil {
+		t.Fatal(err)
+	}
+	original := layer.DeepCopy()
+	t.Cleanup(func() { restoreLayer(t, original) })
+
+	gen := cp.Webhook.Store.Load().Generation
+	layer.Spec.Config.Labels["team"] = "etl-platform"
+	if err := cp.Client.Update(ctx, &layer); err != nil {
+		t.Fatal(err)
+	}
+	waitForGeneration(t, gen)
+	pod := examplePod(t, "driver.yaml", "after-change-driver")
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	if pod.Labels["team"] != "etl-platform" {
+		t.Errorf("team = %q, want etl-platform from the changed layer", pod.Labels["team"])
+	}
+
+	gen = cp.Webhook.Store.Load().Generation
+	missing := "no-such-class"
+	layer.Spec.Driver.PriorityClassName = &missing
+	if err := cp.Client.Update(ctx, &layer); err != nil {
+		t.Fatal(err)
+	}
+	waitForGeneration(t, gen)
+	err := cp.Client.Create(ctx, examplePod(t, "driver.yaml", "missing-class-driver"))
+	want := `(priority class set by NamespaceOverrides layer "ns-etl"): spec.priorityClassName: PriorityClass "no-such-class" not found`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want it to contain %q", err, want)
+	}
+}
+
+func restoreLayer(t *testing.T, original *v1alpha1.Layer) {
+	t.Helper()
+	ctx := context.Background()
+	var current v1alpha1.Layer
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: original.Name}, &current); err != nil {
+		t.Fatal(err)
+	}
+	gen := cp.Webhook.Store.Load().Generation
+	current.Spec = original.Spec
+	if err := cp.Client.Update(ctx, &current); err != nil {
+		t.Fatal(err)
+	}
+	waitForGeneration(t, gen)
+}
+
+// TestInvalidLayerRejected checks the API server refuses a bad Layer with
+// the message the composer CLI gives.
+func TestInvalidLayerRejected(t *testing.T) {
+	ctx := context.Background()
+	bad := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "ns-typo"}, Spec: v1alpha1.LayerSpec{Tier: "NamespaceDefaults"}}
+	err := cp.Client.Create(ctx, bad)
+	want := `Layer "ns-typo": spec.tier: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want it to contain %q", err, want)
+	}
+	if !strings.Contains(err.Error(), "denied the request") {
+		t.Errorf("not denied by the webhook: %v", err)
+	}
+	var layer v1alpha1.Layer
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "ns-etl"}, &layer); err != nil {
+		t.Fatal(err)
+	}
+	layer.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Value: "x"}}
+	err = cp.Client.Update(ctx, &layer)
+	if err == nil || !strings.Contains(err.Error(), `Layer "ns-etl": spec.config.tolerations[0].value: must be empty when operator is Exists`) {
+		t.Fatalf("update error = %v", err)
+	}
+}

@@ -1,0 +1,214 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	composer "github.com/strata-dev/strata/cmd/composer/app"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/controlplane"
+)
+
+var (
+	exampleLayers = filepath.Join(controlplane.RepoRoot(), "examples", "layers", "clusters", "prod-a")
+	examplePods   = filepath.Join(controlplane.RepoRoot(), "examples", "pods")
+)
+
+// applyExampleRepo creates the Namespaces, PriorityClasses and Layers of the
+// example repository, and waits until the webhook serves them.
+func applyExampleRepo(ctx context.Context) error {
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), exampleLayers)
+	if err != nil {
+		return err
+	}
+	for i := range in.Namespaces {
+		if err := cp.Client.Create(ctx, &in.Namespaces[i]); err != nil {
+			return err
+		}
+	}
+	for i := range in.PriorityClasses {
+		if err := cp.Client.Create(ctx, &in.PriorityClasses[i]); err != nil {
+			return err
+		}
+	}
+	for i := range in.Layers {
+		if err := cp.Client.Create(ctx, &in.Layers[i].Layer); err != nil {
+			return err
+		}
+	}
+	return waitFor(30*time.Second, func() bool {
+		s := cp.Webhook.Store.Load()
+		return s.LayerCount() == len(in.Layers) && len(s.Match(targetFor("etl"))) > 0
+	})
+}
+
+func waitFor(timeout time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("condition not met within %s", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}
+
+// waitForGeneration waits until the webhook serves a snapshot newer than gen.
+func waitForGeneration(t *testing.T, gen int64) {
+	t.Helper()
+	if err := waitFor(30*time.Second, func() bool { return cp.Webhook.Store.Load().Generation > gen }); err != nil {
+		t.Fatalf("webhook did not load a new snapshot: %v", err)
+	}
+}
+
+// examplePod reads an example pod and renames it, so every test has its own.
+func examplePod(t *testing.T, file, name string) *corev1.Pod {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(examplePods, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods, err := manifest.DecodePods(file, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods[0].Name = name
+	return pods[0]
+}
+
+// composeWithCLI runs `composer compose -o json` on pod, in-process.
+func composeWithCLI(t *testing.T, pod *corev1.Pod) *corev1.Pod {
+	t.Helper()
+	in, err := json.Marshal(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := composer.Run(context.Background(), []string{"compose", "-f", "-", "--layers", exampleLayers,
+		"--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "json"},
+		composer.Streams{In: bytes.NewReader(in), Out: &out, Err: &errOut})
+	if code != composer.ExitOK {
+		t.Fatalf("composer exited %d: %s", code, errOut.String())
+	}
+	var composed corev1.Pod
+	if err := json.Unmarshal(out.Bytes(), &composed); err != nil {
+		t.Fatal(err)
+	}
+	return &composed
+}
+
+// warningCollector records the warnings the API server returns.
+type warningCollector struct {
+	mu       sync.Mutex
+	warnings []string
+}
+
+func (w *warningCollector) HandleWarningHeader(_ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.warnings = append(w.warnings, text)
+}
+
+func (w *warningCollector) all() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.warnings...)
+}
+
+// clientWithWarnings returns a client whose warnings are collected.
+func clientWithWarnings(t *testing.T) (client.Client, *warningCollector) {
+	t.Helper()
+	w := &warningCollector{}
+	cfg := rest.CopyConfig(cp.Config)
+	cfg.WarningHandler = w
+	c, err := client.New(cfg, client.Options{Scheme: cp.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, w
+}
+
+// normalized drops what differs between two stores of the same pod, and
+// sorts its tolerations: they are a set to the scheduler, and the API server
+// appends its not-ready/unreachable ones before the webhook runs (so they
+// come first in the stored pod) but after it in a pod composed offline.
+func normalized(pod *corev1.Pod) *corev1.Pod {
+	p := pod.DeepCopy()
+	slices.SortStableFunc(p.Spec.Tolerations, func(a, b corev1.Toleration) int {
+		return strings.Compare(overlay.TolerationKey(&a), overlay.TolerationKey(&b))
+	})
+	p.UID, p.ResourceVersion, p.Generation = "", "", 0
+	p.CreationTimestamp = p.CreationTimestamp.Rfc3339Copy()
+	p.CreationTimestamp.Time = time.Time{}
+	p.ManagedFields = nil
+	return p
+}
+
+func toYAML(v any) string {
+	b, _ := yaml.Marshal(v)
+	return string(b)
+}
+
+func targetFor(namespace string) overlay.Target {
+	return overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: namespace, Role: v1alpha1.RoleDriver}
+}
+
+// admit sends pod to the in-process pod handler as the API server would on create.
+func admit(t *testing.T, pod *corev1.Pod) admission.Response {
+	t.Helper()
+	raw, err := json.Marshal(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cp.Webhook.Pods.Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID:       "e2e",
+		Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
+		Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
+		Namespace: pod.Namespace,
+		Name:      pod.Name,
+		Operation: admissionv1.Create,
+		Object:    runtime.RawExtension{Raw: raw},
+	}})
+}
+
+// metricValue returns the value of a counter or gauge without labels.
+func metricValue(t *testing.T, name string) float64 {
+	t.Helper()
+	families, err := cp.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		m := f.GetMetric()[0]
+		if m.Counter != nil {
+			return m.Counter.GetValue()
+		}
+		return m.Gauge.GetValue()
+	}
+	t.Fatalf("metric %s not found", name)
+	return 0
+}
