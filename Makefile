@@ -23,12 +23,13 @@ build: ## Build the binaries into bin/.
 image-binary: ## Build the static linux binary the webhook image ships (see Dockerfile).
 	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w" -o bin/linux/webhook ./cmd/webhook
 
-demo: ## Compose the example driver and executor and explain every value.
+demo: envtest ## Dry-run the example driver with the composer, then run it through a real API server and the webhook.
+	@echo "== composer: what the webhook will do to the example driver (dry run, no cluster)"
 	$(GO) run ./cmd/composer compose -f examples/pods/driver.yaml \
 		--layers $(LAYERS) --cluster $(CLUSTER) --pool $(POOL) -o explain
 	@echo
-	$(GO) run ./cmd/composer compose -f examples/pods/executor.yaml \
-		--layers $(LAYERS) --cluster $(CLUSTER) --pool $(POOL) -o patch
+	@echo "== the same through a real kube-apiserver with the webhook"
+	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" $(GO) run ./test/demo
 
 test: verify-generate vet envtest ## Run every test (unit, golden, Rego, end-to-end).
 	$(GO) test -count=1 ./...

@@ -82,7 +82,8 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		},
 	}
 	// A single-member etcd needs no slow elections.
-	env.ControlPlane.Etcd = &envtest.Etcd{}
+	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
+	env.ControlPlane.APIServer = &envtest.APIServer{Path: filepath.Join(assets, "kube-apiserver")}
 	env.ControlPlane.Etcd.Configure().
 		Append("heartbeat-interval", "10").
 		Append("election-timeout", "100")
@@ -137,6 +138,14 @@ func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
 	// A direct client, so reads right after writes see them.
 	cp.Client, err = client.New(cp.Config, client.Options{Scheme: mgr.GetScheme()})
 	return err
+}
+
+// KubeConfig returns a kubeconfig for an administrator of the control plane.
+func (cp *ControlPlane) KubeConfig() []byte { return cp.env.KubeConfig }
+
+// Kubectl returns the path of the kubectl built with the control plane.
+func (cp *ControlPlane) Kubectl() string {
+	return filepath.Join(cp.env.BinaryAssetsDirectory, "kubectl")
 }
 
 // StopWebhook stops the in-process webhook; the control plane keeps running.
