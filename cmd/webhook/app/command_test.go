@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestCommandParsesFlags(t *testing.T) {
+	var got *Options
+	cmd := NewCommand(context.Background(), func(_ context.Context, o *Options) error { got = o; return nil })
+	cmd.SetArgs([]string{"--cluster=prod-a", "--pool=batch", "--cert-dir=/certs", "--webhook-port=8443",
+		"--metrics-bind-address=0", "--health-probe-bind-address=:9000", "--cert-rotation", "--cert-namespace=ops", "--zap-log-level=debug"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.Cluster.Name != "prod-a" || got.Cluster.Pool != "batch" || got.CertDir != "/certs" || got.WebhookPort != 8443 ||
+		got.MetricsBindAddress != "0" || got.HealthProbeBindAddress != ":9000" || !got.CertRotation.Enabled || got.CertRotation.Namespace != "ops" {
+		t.Errorf("options = %+v", got)
+	}
+}
+
+func TestCommandUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pool=batch"}, "--cluster is required"},
+		{[]string{"--cluster=a"}, "--pool is required"},
+		{[]string{"--cluster=a", "--pool=b", "--webhook-port=0"}, "--webhook-port: 0 is not a port"},
+		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--cert-secret="}, "--cert-secret must not be empty with --cert-rotation"},
+		{[]string{"--clustr=a"}, "unknown flag: --clustr"},
+		{[]string{"--cluster=a", "--pool=b", "extra"}, `unknown command "extra"`},
+	}
+	for _, tt := range tests {
+		ran := false
+		cmd := NewCommand(context.Background(), func(context.Context, *Options) error { ran = true; return nil })
+		cmd.SetArgs(tt.args)
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: error %v, want %q", tt.args, err, tt.want)
+			continue
+		}
+		if ExitCodeOf(err) != ExitUsage && !strings.Contains(tt.want, "unknown command") {
+			t.Errorf("%v: exit %d, want %d", tt.args, ExitCodeOf(err), ExitUsage)
+		}
+		if ran {
+			t.Errorf("%v: run called despite a usage error", tt.args)
+		}
+	}
+}
+
+func TestExitCodeOfRuntimeError(t *testing.T) {
+	cmd := NewCommand(context.Background(), func(context.Context, *Options) error { return errors.New("apiserver gone") })
+	cmd.SetArgs([]string{"--cluster=a", "--pool=b"})
+	if err := cmd.Execute(); ExitCodeOf(err) != ExitRuntime {
+		t.Fatalf("exit %d for %v, want %d", ExitCodeOf(err), err, ExitRuntime)
+	}
+	if ExitCodeOf(nil) != ExitOK {
+		t.Fatal("nil error is not ExitOK")
+	}
+}

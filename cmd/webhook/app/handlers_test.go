@@ -1,0 +1,209 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+func newTestHandlers(t testing.TB, layers ...v1alpha1.Layer) (*PodMutator, *LayerValidator, *Store) {
+	t.Helper()
+	scheme, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := &Store{}
+	if layers != nil {
+		in := overlay.Inputs{}
+		for _, l := range layers {
+			in.Layers = append(in.Layers, overlay.LayerSource{Layer: l})
+		}
+		snap, err := overlay.Compile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store.swap(snap)
+	}
+	dec := admission.NewDecoder(scheme)
+	return &PodMutator{Store: store, Cluster: mutate.Cluster{Name: "c", Pool: "p"}, Decoder: dec, Metrics: m},
+		&LayerValidator{Decoder: dec, Metrics: m}, store
+}
+
+func teamLayer() v1alpha1.Layer {
+	l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides, Config: &v1alpha1.Config{Labels: map[string]string{"team": "etl"}}}}
+	l.Name = "ns-etl"
+	return l
+}
+
+func podRequest(t testing.TB, pod *corev1.Pod) admission.Request {
+	t.Helper()
+	raw, err := json.Marshal(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rawRequest(raw, pod.Namespace)
+}
+
+func rawRequest(raw []byte, namespace string) admission.Request {
+	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "1", Kind: metav1.GroupVersionKind{Version: "v1", Kind: "Pod"}, Namespace: namespace,
+		Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: raw},
+	}}
+}
+
+func pod(labels map[string]string) *corev1.Pod {
+	return &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: "p", Labels: labels},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}},
+	}
+}
+
+func TestPodMutatorComposesSparkPods(t *testing.T) {
+	h, _, _ := newTestHandlers(t, teamLayer())
+	// The namespace comes from the request: a pod created without one has none in its body.
+	resp := h.Handle(context.Background(), podRequest(t, pod(map[string]string{"spark-role": "driver", "team": "analytics"})))
+	if !resp.Allowed || len(resp.Patches) == 0 {
+		t.Fatalf("allowed %v patches %v result %v", resp.Allowed, resp.Patches, resp.Result)
+	}
+	if want := `metadata.labels.team "analytics" overridden by NamespaceOverrides layer "ns-etl"`; len(resp.Warnings) != 1 || resp.Warnings[0] != want {
+		t.Errorf("warnings = %q", resp.Warnings)
+	}
+	if resp.AuditAnnotations[auditLayersKey] != "ns-etl" {
+		t.Errorf("audit annotations = %v", resp.AuditAnnotations)
+	}
+	if got := testutil.ToFloat64(h.Metrics.admissions.WithLabelValues("pod", outcomePatched)); got != 1 {
+		t.Errorf("patched admissions = %v, want 1", got)
+	}
+	if got := testutil.CollectAndCount(h.Metrics.latency); got != 1 {
+		t.Errorf("latency series = %d, want 1", got)
+	}
+}
+
+func TestPodMutatorLeavesOtherPods(t *testing.T) {
+	h, _, _ := newTestHandlers(t, teamLayer())
+	resp := h.Handle(context.Background(), podRequest(t, pod(map[string]string{"app": "web"})))
+	if !resp.Allowed || len(resp.Patches) != 0 {
+		t.Fatalf("allowed %v patches %v", resp.Allowed, resp.Patches)
+	}
+	if got := testutil.ToFloat64(h.Metrics.admissions.WithLabelValues("pod", outcomeAllowed)); got != 1 {
+		t.Errorf("allowed admissions = %v, want 1", got)
+	}
+}
+
+func TestPodMutatorErrors(t *testing.T) {
+	noSnapshot, _, _ := newTestHandlers(t)
+	resp := noSnapshot.Handle(context.Background(), podRequest(t, pod(map[string]string{"spark-role": "driver"})))
+	if resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable {
+		t.Errorf("without a snapshot: allowed %v code %d", resp.Allowed, resp.Result.Code)
+	}
+	h, _, _ := newTestHandlers(t, teamLayer())
+	resp = h.Handle(context.Background(), rawRequest([]byte(`{"metadata": [}`), "etl"))
+	if resp.Allowed || resp.Result.Code != http.StatusBadRequest {
+		t.Errorf("bad body: allowed %v code %d", resp.Allowed, resp.Result.Code)
+	}
+	if got := testutil.ToFloat64(h.Metrics.admissions.WithLabelValues("pod", outcomeError)); got != 1 {
+		t.Errorf("error admissions = %v, want 1", got)
+	}
+	missing := "nowhere"
+	l := teamLayer()
+	l.Spec.Config.PriorityClassName = &missing
+	denying, _, _ := newTestHandlers(t, l)
+	resp = denying.Handle(context.Background(), podRequest(t, pod(map[string]string{"spark-role": "executor"})))
+	if resp.Allowed || !strings.Contains(resp.Result.Message, `PriorityClass "nowhere" not found`) {
+		t.Errorf("unknown class: allowed %v message %q", resp.Allowed, resp.Result.Message)
+	}
+	if got := testutil.ToFloat64(denying.Metrics.admissions.WithLabelValues("pod", outcomeDenied)); got != 1 {
+		t.Errorf("denied admissions = %v, want 1", got)
+	}
+}
+
+func TestPodMutatorSecondPassIsEmpty(t *testing.T) {
+	h, _, _ := newTestHandlers(t, teamLayer())
+	in := pod(map[string]string{"spark-role": "driver"})
+	in.Namespace = "etl"
+	first := h.Handle(context.Background(), podRequest(t, in))
+	res, err := mutate.Compose(h.Store.Load().Snapshot, h.Cluster, in)
+	if err != nil || len(first.Patches) != len(res.Patch) {
+		t.Fatalf("handler and mutate.Compose disagree: %v %d %d", err, len(first.Patches), len(res.Patch))
+	}
+	second := h.Handle(context.Background(), podRequest(t, res.Pod))
+	if !second.Allowed || len(second.Patches) != 0 {
+		t.Fatalf("second pass patches %v", second.Patches)
+	}
+}
+
+func TestLayerValidator(t *testing.T) {
+	_, v, _ := newTestHandlers(t)
+	layerRequest := func(l v1alpha1.Layer, op admissionv1.Operation) admission.Request {
+		l.APIVersion, l.Kind = v1alpha1.GroupVersion.String(), v1alpha1.LayerKind
+		raw, _ := json.Marshal(l)
+		return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "1", Operation: op, Object: runtime.RawExtension{Raw: raw}}}
+	}
+	if resp := v.Handle(context.Background(), layerRequest(teamLayer(), admissionv1.Create)); !resp.Allowed {
+		t.Errorf("valid layer denied: %v", resp.Result)
+	}
+	bad := teamLayer()
+	bad.Name = "ns-typo"
+	bad.Spec.Tier = "NamespaceDefaults"
+	resp := v.Handle(context.Background(), layerRequest(bad, admissionv1.Update))
+	want := `Layer "ns-typo": spec.tier: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`
+	if resp.Allowed || resp.Result.Message != want {
+		t.Errorf("bad layer: allowed %v message %q, want %q", resp.Allowed, resp.Result.Message, want)
+	}
+	del := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "1", Operation: admissionv1.Delete}}
+	if resp := v.Handle(context.Background(), del); !resp.Allowed {
+		t.Errorf("delete denied: %v", resp.Result)
+	}
+	if got := testutil.ToFloat64(v.Metrics.admissions.WithLabelValues("layer", outcomeDenied)); got != 1 {
+		t.Errorf("denied layer admissions = %v, want 1", got)
+	}
+}
+
+func TestStoreGenerations(t *testing.T) {
+	var s Store
+	if s.Load() != nil {
+		t.Fatal("new store serves a snapshot")
+	}
+	snap, _ := overlay.Compile(overlay.Inputs{})
+	if g := s.swap(snap).Generation; g != 1 {
+		t.Fatalf("first generation %d", g)
+	}
+	if g := s.swap(snap).Generation; g != 2 || s.Load().Generation != 2 {
+		t.Fatalf("second generation %d", g)
+	}
+}
+
+// FuzzPodMutator feeds arbitrary request bodies to the pod handler: it must
+// answer every one, never panic.
+func FuzzPodMutator(f *testing.F) {
+	h, _, _ := newTestHandlers(f, teamLayer())
+	seed, _ := json.Marshal(pod(map[string]string{"spark-role": "driver"}))
+	f.Add(seed)
+	f.Add([]byte(`{"metadata":{"labels":{"spark-role":"executor"}},"spec":{"tolerations":[{"key":"a"},{"key":"a"}]}}`))
+	f.Add([]byte(`{"metadata":{"labels":{"spark-role":"driver"},"annotations":{"strata.dev/layers":""}},"spec":{"priorityClassName":"x"}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		resp := h.Handle(context.Background(), rawRequest(raw, "etl"))
+		if resp.Allowed && resp.Result != nil && resp.Result.Code >= 400 {
+			t.Fatalf("allowed with error code %d", resp.Result.Code)
+		}
+	})
+}
