@@ -83,7 +83,7 @@ func waitForGeneration(t *testing.T, gen int64) {
 }
 
 // examplePod reads an example pod and renames it, so every test has its own.
-func examplePod(t *testing.T, file, name string) *corev1.Pod {
+func examplePod(t testing.TB, file, name string) *corev1.Pod {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(examplePods, file))
 	if err != nil {
