@@ -1,0 +1,138 @@
+// Package manifests checks the Kustomize deployment in manifests/: both
+// overlays build, and the objects carry the properties the product relies on.
+package manifests
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+
+	admissionv1 "k8s.io/api/admissionregistration/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resmap"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	"github.com/strata-dev/strata/test/controlplane"
+)
+
+func build(t *testing.T, overlay string) resmap.ResMap {
+	t.Helper()
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), filepath.Join(controlplane.RepoRoot(), "manifests", overlay))
+	if err != nil {
+		t.Fatalf("kustomize build manifests/%s: %v", overlay, err)
+	}
+	return m
+}
+
+func decode[T any](t *testing.T, m resmap.ResMap, kind, name string) *T {
+	t.Helper()
+	for _, r := range m.Resources() {
+		if r.GetKind() == kind && r.GetName() == name {
+			raw, err := r.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var obj T
+			if err := yaml.UnmarshalStrict(raw, &obj); err != nil {
+				t.Fatalf("%s %s: %v", kind, name, err)
+			}
+			return &obj
+		}
+	}
+	t.Fatalf("no %s %q in the build", kind, name)
+	return nil
+}
+
+func TestBothOverlaysDeployEverything(t *testing.T) {
+	for _, overlay := range []string{"default", "cert-manager"} {
+		t.Run(overlay, func(t *testing.T) {
+			m := build(t, overlay)
+			for _, r := range m.Resources() {
+				if ns := r.GetNamespace(); ns != "" && ns != "strata-system" {
+					t.Errorf("%s %s in namespace %q, want strata-system", r.GetKind(), r.GetName(), ns)
+				}
+			}
+			checkWebhooks(t, m, overlay)
+			checkDeployment(t, m)
+			pdb := decode[policyv1.PodDisruptionBudget](t, m, "PodDisruptionBudget", "strata-webhook")
+			if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != 1 {
+				t.Errorf("PDB minAvailable = %v", pdb.Spec.MinAvailable)
+			}
+			decode[map[string]any](t, m, "CustomResourceDefinition", "layers.strata.dev")
+			decode[map[string]any](t, m, "Service", "strata-webhook")
+		})
+	}
+}
+
+func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
+	t.Helper()
+	mwc := decode[admissionv1.MutatingWebhookConfiguration](t, m, "MutatingWebhookConfiguration", "strata-mutating")
+	w := mwc.Webhooks[0]
+	if w.FailurePolicy == nil || *w.FailurePolicy != admissionv1.Fail ||
+		w.SideEffects == nil || *w.SideEffects != admissionv1.SideEffectClassNone ||
+		w.ReinvocationPolicy == nil || *w.ReinvocationPolicy != admissionv1.IfNeededReinvocationPolicy ||
+		w.MatchPolicy == nil || *w.MatchPolicy != admissionv1.Equivalent ||
+		w.TimeoutSeconds == nil || *w.TimeoutSeconds > 10 {
+		t.Errorf("mutating webhook policies: %+v", w)
+	}
+	sel := w.ObjectSelector
+	if sel == nil || len(sel.MatchExpressions) != 1 || sel.MatchExpressions[0].Key != "spark-role" ||
+		!slices.Equal(sel.MatchExpressions[0].Values, []string{"driver", "executor"}) {
+		t.Errorf("objectSelector = %+v, want spark-role In (driver, executor)", sel)
+	}
+	if svc := w.ClientConfig.Service; svc == nil || svc.Namespace != "strata-system" || svc.Path == nil || *svc.Path != "/mutate-v1-pod" {
+		t.Errorf("mutating clientConfig = %+v", w.ClientConfig)
+	}
+	vwc := decode[admissionv1.ValidatingWebhookConfiguration](t, m, "ValidatingWebhookConfiguration", "strata-validating")
+	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
+		t.Errorf("validating webhook = %+v", v)
+	}
+	if overlay == "cert-manager" {
+		for _, a := range []map[string]string{mwc.Annotations, vwc.Annotations} {
+			if a["cert-manager.io/inject-ca-from"] != "strata-system/strata-webhook" {
+				t.Errorf("inject-ca-from annotation = %v", a)
+			}
+		}
+	}
+}
+
+func checkDeployment(t *testing.T, m resmap.ResMap) {
+	t.Helper()
+	d := decode[appsv1.Deployment](t, m, "Deployment", "strata-webhook")
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 2 {
+		t.Errorf("replicas = %v, want 2", d.Spec.Replicas)
+	}
+	spec := d.Spec.Template.Spec
+	c := spec.Containers[0]
+	if c.ReadinessProbe == nil || c.LivenessProbe == nil || c.Resources.Requests.Cpu().IsZero() {
+		t.Errorf("probes or requests missing: %+v", c)
+	}
+	sc := c.SecurityContext
+	if spec.SecurityContext == nil || spec.SecurityContext.RunAsNonRoot == nil || !*spec.SecurityContext.RunAsNonRoot ||
+		sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || sc.ReadOnlyRootFilesystem == nil ||
+		!*sc.ReadOnlyRootFilesystem || sc.Capabilities == nil || !slices.Contains(sc.Capabilities.Drop, "ALL") {
+		t.Errorf("not a restricted securityContext: pod %+v container %+v", spec.SecurityContext, sc)
+	}
+	if spec.Affinity == nil || spec.Affinity.PodAntiAffinity == nil {
+		t.Error("no pod anti-affinity")
+	}
+}
+
+// TestBaseRBACIsReadOnly checks the base ClusterRole grants only reads,
+// plus Events.
+func TestBaseRBACIsReadOnly(t *testing.T) {
+	m := build(t, "cert-manager")
+	role := decode[rbacv1.ClusterRole](t, m, "ClusterRole", "strata-webhook")
+	for _, r := range role.Rules {
+		events := slices.Equal(r.APIGroups, []string{"events.k8s.io"})
+		for _, v := range r.Verbs {
+			if !slices.Contains([]string{"get", "list", "watch"}, v) && !(events && (v == "create" || v == "patch")) {
+				t.Errorf("ClusterRole grants %q on %v", v, r.Resources)
+			}
+		}
+	}
+}
