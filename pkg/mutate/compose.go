@@ -2,7 +2,6 @@ package mutate
 
 import (
 	"fmt"
-	"strings"
 
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -61,10 +60,9 @@ func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result,
 	res.Composition = snap.Compose(overlay.Target{
 		Cluster: cluster.Name, Pool: cluster.Pool, Namespace: namespace, Role: role,
 	}, UserConfig(pod))
-	c := &res.Composition.Config
-	renderMetadata(res.Pod, c, res.Composition.Layers)
-	renderScheduling(res.Pod, c)
-	renderTolerations(res.Pod, c)
+	if err := render(res.Pod, role, &res.Composition, snap); err != nil {
+		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
+	}
 	if err := renderPriority(res.Pod, pod.Spec.PriorityClassName, snap); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
@@ -73,8 +71,24 @@ func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result,
 		return nil, err
 	}
 	res.Patch = patch
-	res.Warnings = Warnings(res.Composition.Provenance)
+	res.Warnings = Warnings(res.Composition.Provenance, pod, res.Pod)
 	return res, nil
+}
+
+// render writes a composition onto pod, one small renderer after another,
+// in a fixed order: what later steps read (containers, for mirrors and
+// IAM) is written first, and the layers' pod patches come last.
+func render(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result, snap *overlay.Snapshot) error {
+	c := &comp.Config
+	renderMetadata(pod, c, comp.Layers)
+	renderScheduling(pod, c)
+	renderTolerations(pod, c)
+	renderContainers(pod, c)
+	renderSparkContainer(pod, role, c)
+	renderSecrets(pod, role, c)
+	renderIAM(pod, c)
+	renderImageMirrors(pod, c, comp.Provenance)
+	return applyPodPatches(pod, comp.PodPatches)
 }
 
 // describe names the pod and who chose its priority class, for errors.
@@ -91,21 +105,4 @@ func podName(pod *corev1.Pod) string {
 		return pod.Name
 	}
 	return pod.GenerateName
-}
-
-// Warnings lists, one line per field, the user's own values that a layer
-// overrode with a different value, e.g.
-//
-//	spec.priorityClassName "user-pc" overridden by NamespaceOverrides layer "ns-etl"
-func Warnings(prov *overlay.Provenance) []string {
-	var out []string
-	for _, f := range prov.Fields() {
-		if f.Winner.IsUser() {
-			continue
-		}
-		if v, ok := f.UserValue(); ok && v != f.Value {
-			out = append(out, strings.Join([]string{f.Path, v, "overridden by", f.Winner.String()}, " "))
-		}
-	}
-	return out
 }

@@ -58,39 +58,12 @@ func renderScheduling(pod *corev1.Pod, c *v1alpha1.Config) {
 	}
 }
 
-// renderTolerations merges the composed tolerations into the pod's list:
-// a pod toleration whose key/effect the composition holds is replaced in
-// place (further ones with that key/effect are dropped), and tolerations with
-// new keys are appended in composition order. The pod's own order is kept, so
-// the patch stays minimal.
+// renderTolerations merges the composed tolerations into the pod's list by
+// key/effect: a pod toleration the composition holds is replaced in place,
+// and new ones are appended in composition order. The pod's own order is
+// kept, so the patch stays minimal.
 func renderTolerations(pod *corev1.Pod, c *v1alpha1.Config) {
-	if len(c.Tolerations) == 0 {
-		return
-	}
-	byKey := make(map[string]*corev1.Toleration, len(c.Tolerations))
-	for i := range c.Tolerations {
-		byKey[overlay.TolerationKey(&c.Tolerations[i])] = &c.Tolerations[i]
-	}
-	out := make([]corev1.Toleration, 0, len(pod.Spec.Tolerations)+len(c.Tolerations))
-	placed := map[string]bool{}
-	for i := range pod.Spec.Tolerations {
-		k := overlay.TolerationKey(&pod.Spec.Tolerations[i])
-		t, composed := byKey[k]
-		switch {
-		case !composed:
-			out = append(out, pod.Spec.Tolerations[i])
-		case !placed[k]:
-			out = append(out, *t.DeepCopy())
-			placed[k] = true
-		}
-	}
-	for i := range c.Tolerations {
-		if k := overlay.TolerationKey(&c.Tolerations[i]); !placed[k] {
-			out = append(out, *c.Tolerations[i].DeepCopy())
-			placed[k] = true
-		}
-	}
-	pod.Spec.Tolerations = out
+	pod.Spec.Tolerations = upsert(pod.Spec.Tolerations, c.Tolerations, overlay.TolerationKey, cloneOf[corev1.Toleration])
 }
 
 // PriorityResolver looks up PriorityClasses; *overlay.Snapshot is one.

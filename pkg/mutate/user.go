@@ -44,7 +44,58 @@ func UserConfig(pod *corev1.Pod) v1alpha1.Config {
 			c.Tolerations = append(c.Tolerations, *pod.Spec.Tolerations[i].DeepCopy())
 		}
 	}
+	userContainers(&c, pod)
+	c.Volumes = cloneAll(pod.Spec.Volumes)
+	if role := pod.Annotations[v1alpha1.IAMRoleAnnotation]; role != "" {
+		c.IAM = &v1alpha1.IAM{Role: &role}
+	}
 	return c
+}
+
+// userContainers reads the user's sidecars, init containers and the Spark
+// container's env, envFrom and mounts. A sidecar is any container but the
+// Spark container, native or not: a layer's sidecar of the same name is the
+// same container. Its restartPolicy is dropped, as the sidecar mode decides
+// it, so a user sidecar and an identical layer sidecar compare equal.
+func userContainers(c *v1alpha1.Config, pod *corev1.Pod) {
+	role, _ := SparkRole(pod)
+	spark := sparkContainer(pod, role)
+	for i := range pod.Spec.InitContainers {
+		ic := pod.Spec.InitContainers[i].DeepCopy()
+		if isNativeSidecar(ic) {
+			ic.RestartPolicy = nil
+			c.Sidecars = append(c.Sidecars, *ic)
+		} else {
+			c.InitContainers = append(c.InitContainers, *ic)
+		}
+	}
+	for i := range pod.Spec.Containers {
+		if i != spark {
+			c.Sidecars = append(c.Sidecars, *pod.Spec.Containers[i].DeepCopy())
+		}
+	}
+	if spark < 0 {
+		return
+	}
+	sc := &pod.Spec.Containers[spark]
+	c.Env = cloneAll(sc.Env)
+	c.EnvFrom = cloneAll(sc.EnvFrom)
+	c.VolumeMounts = cloneAll(sc.VolumeMounts)
+}
+
+// cloneAll deep-copies a list; nil for an empty one (unset).
+func cloneAll[T any, P interface {
+	*T
+	DeepCopy() *T
+}](in []T) []T {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]T, len(in))
+	for i := range in {
+		out[i] = *P(&in[i]).DeepCopy()
+	}
+	return out
 }
 
 func nonEmpty(m map[string]string) map[string]string {

@@ -21,6 +21,9 @@ type Result struct {
 	// Config is the composed config: the user's values with every matched
 	// layer folded in.
 	Config v1alpha1.Config
+	// PodPatches are the matched layers' strategic merge patches, in the
+	// order they apply (Config.PodPatch is unused here).
+	PodPatches []PodPatch
 	// Layers are the names of the matched layers in the order they were applied.
 	Layers []string
 	// Provenance records which source set every field of Config.
@@ -38,7 +41,7 @@ func (s *Snapshot) Compose(t Target, user v1alpha1.Config) Result {
 	userDone := false
 	foldUser := func() {
 		if !userDone {
-			folder{prov: res.Provenance, src: UserSource()}.foldConfig(&res.Config, &user)
+			folder{prov: res.Provenance, src: UserSource()}.foldConfig(&res, &user)
 			userDone = true
 		}
 	}
@@ -48,8 +51,8 @@ func (s *Snapshot) Compose(t Target, user v1alpha1.Config) Result {
 			foldUser()
 		}
 		f := folder{prov: res.Provenance, src: Source{Tier: spec.Tier, Layer: l.Name}}
-		f.foldConfig(&res.Config, spec.Config)
-		f.foldConfig(&res.Config, roleBlock(spec, t.Role))
+		f.foldConfig(&res, spec.Config)
+		f.foldConfig(&res, roleBlock(spec, t.Role))
 		res.Layers = append(res.Layers, l.Name)
 	}
 	foldUser()

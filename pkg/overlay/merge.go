@@ -1,6 +1,9 @@
 package overlay
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -22,6 +25,18 @@ const (
 	PathServiceAccountName = "spec.serviceAccountName"
 	PathTolerations        = "spec.tolerations"
 	PathSparkConf          = "sparkConf"
+	PathSidecars           = "spec.sidecars"
+	PathSidecarMode        = "spec.sidecarMode"
+	PathInitContainers     = "spec.initContainers"
+	PathEnv                = "spark.env"
+	PathEnvFrom            = "spark.envFrom"
+	PathVolumes            = "spec.volumes"
+	PathVolumeMounts       = "spark.volumeMounts"
+	PathSecrets            = "secrets"
+	PathIAMRole            = "iam.role"
+	PathIAMMode            = "iam.mode"
+	PathImageMirrors       = "imageMirrors"
+	PathPodPatch           = "podPatch"
 )
 
 // folder applies contributions in composition order, low to high. Every
@@ -33,11 +48,12 @@ type folder struct {
 	src  Source
 }
 
-// foldConfig folds c onto acc. A nil c contributes nothing.
-func (f folder) foldConfig(acc, c *v1alpha1.Config) {
+// foldConfig folds c onto res. A nil c contributes nothing.
+func (f folder) foldConfig(res *Result, c *v1alpha1.Config) {
 	if c == nil {
 		return
 	}
+	acc := &res.Config
 	acc.Labels = f.foldMap(PathLabels, acc.Labels, c.Labels)
 	acc.Annotations = f.foldMap(PathAnnotations, acc.Annotations, c.Annotations)
 	acc.NodeSelector = f.foldMap(PathNodeSelector, acc.NodeSelector, c.NodeSelector)
@@ -46,14 +62,39 @@ func (f folder) foldConfig(acc, c *v1alpha1.Config) {
 	f.foldString(PathServiceAccountName, &acc.ServiceAccountName, c.ServiceAccountName)
 	acc.Tolerations = foldKeyed(f, PathTolerations, acc.Tolerations, c.Tolerations, TolerationKey, RenderToleration)
 	acc.SparkConf = f.foldMap(PathSparkConf, acc.SparkConf, c.SparkConf)
+	acc.Sidecars = foldKeyed(f, PathSidecars, acc.Sidecars, c.Sidecars, ContainerKey, RenderContainer)
+	foldScalar(f, PathSidecarMode, &acc.SidecarMode, c.SidecarMode)
+	acc.InitContainers = foldKeyed(f, PathInitContainers, acc.InitContainers, c.InitContainers, ContainerKey, RenderContainer)
+	acc.Env = foldKeyed(f, PathEnv, acc.Env, c.Env, EnvKey, RenderEnv)
+	acc.EnvFrom = foldKeyed(f, PathEnvFrom, acc.EnvFrom, c.EnvFrom, EnvFromKey, renderJSON[corev1.EnvFromSource])
+	acc.Volumes = foldKeyed(f, PathVolumes, acc.Volumes, c.Volumes, VolumeKey, renderJSON[corev1.Volume])
+	acc.VolumeMounts = foldKeyed(f, PathVolumeMounts, acc.VolumeMounts, c.VolumeMounts, VolumeMountKey, renderJSON[corev1.VolumeMount])
+	acc.Secrets = foldKeyed(f, PathSecrets, acc.Secrets, c.Secrets, SecretMountKey, renderJSON[v1alpha1.SecretMount])
+	if c.IAM != nil {
+		if acc.IAM == nil {
+			acc.IAM = &v1alpha1.IAM{}
+		}
+		foldScalar(f, PathIAMRole, &acc.IAM.Role, c.IAM.Role)
+		foldScalar(f, PathIAMMode, &acc.IAM.Mode, c.IAM.Mode)
+	}
+	acc.ImageMirrors = foldKeyed(f, PathImageMirrors, acc.ImageMirrors, c.ImageMirrors, ImageMirrorKey, RenderImageMirror)
+	if c.PodPatch != nil {
+		// Patches do not replace one another: each applies, in composition
+		// order, so each is its own entry.
+		f.prov.record(ElementPath(PathPodPatch, f.src.String()), string(c.PodPatch.Raw), f.src)
+		res.PodPatches = append(res.PodPatches, PodPatch{Source: f.src, Patch: c.PodPatch.DeepCopy().Raw})
+	}
 }
 
 // foldString sets *dst to a copy of *v when v is set (a pointer to "" is set).
-func (f folder) foldString(path string, dst **string, v *string) {
+func (f folder) foldString(path string, dst **string, v *string) { foldScalar(f, path, dst, v) }
+
+// foldScalar sets *dst to a copy of *v when v is set.
+func foldScalar[T ~string](f folder, path string, dst **T, v *T) {
 	if v == nil {
 		return
 	}
-	f.prov.record(path, strconv.Quote(*v), f.src)
+	f.prov.record(path, strconv.Quote(string(*v)), f.src)
 	val := *v
 	*dst = &val
 }
@@ -97,6 +138,12 @@ func foldKeyed[T any, P interface {
 	return dst
 }
 
+// PodPatch is one layer's strategic merge patch, with its source.
+type PodPatch struct {
+	Source Source
+	Patch  []byte
+}
+
 // TolerationKey is the merge key of a toleration: key/effect, with * standing
 // for an empty key (all keys) or an empty effect (all effects).
 func TolerationKey(t *corev1.Toleration) string {
@@ -130,4 +177,70 @@ func RenderToleration(t *corev1.Toleration) string {
 		s = "(empty)"
 	}
 	return s
+}
+
+// ContainerKey is the merge key of a container: its name.
+func ContainerKey(c *corev1.Container) string { return c.Name }
+
+// RenderContainer renders a container as its image and a short digest of
+// its whole definition, so two definitions differ in text when they differ
+// at all.
+func RenderContainer(c *corev1.Container) string {
+	return fmt.Sprintf("%s [%s]", c.Image, digest(c))
+}
+
+// EnvKey is the merge key of an environment variable: its name.
+func EnvKey(e *corev1.EnvVar) string { return e.Name }
+
+// RenderEnv renders an environment variable's value, or its source.
+func RenderEnv(e *corev1.EnvVar) string {
+	if e.ValueFrom != nil {
+		return "from " + renderJSON(e.ValueFrom)
+	}
+	return strconv.Quote(e.Value)
+}
+
+// EnvFromKey is the merge key of an envFrom source: kind/name/prefix.
+func EnvFromKey(e *corev1.EnvFromSource) string {
+	switch {
+	case e.ConfigMapRef != nil:
+		return "configMap/" + e.ConfigMapRef.Name + "/" + e.Prefix
+	case e.SecretRef != nil:
+		return "secret/" + e.SecretRef.Name + "/" + e.Prefix
+	}
+	return "unknown/" + e.Prefix
+}
+
+// VolumeKey is the merge key of a volume: its name.
+func VolumeKey(v *corev1.Volume) string { return v.Name }
+
+// VolumeMountKey is the merge key of a volume mount: its mount path.
+func VolumeMountKey(m *corev1.VolumeMount) string { return m.MountPath }
+
+// SecretMountKey is the merge key of a secret mount: secret@mountPath, or
+// secret@env for one added as environment variables.
+func SecretMountKey(s *v1alpha1.SecretMount) string {
+	if s.AsEnv {
+		return s.SecretName + "@env"
+	}
+	return s.SecretName + "@" + s.MountPath
+}
+
+// ImageMirrorKey is the merge key of an image mirror: its from prefix.
+func ImageMirrorKey(m *v1alpha1.ImageMirror) string { return m.From }
+
+// RenderImageMirror renders a mirror as "-> to".
+func RenderImageMirror(m *v1alpha1.ImageMirror) string { return "-> " + m.To }
+
+func renderJSON[T any](v *T) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", *v)
+	}
+	return string(b)
+}
+
+func digest[T any](v *T) string {
+	sum := sha256.Sum256([]byte(renderJSON(v)))
+	return hex.EncodeToString(sum[:4])
 }

@@ -71,6 +71,13 @@ func (p *Provenance) record(path, value string, src Source) {
 	f.Value, f.Winner = value, src
 }
 
+// Derive records a field that rendering derived from the composition (an
+// image a mirror rewrote, say): its value, the source it comes from and the
+// values it replaced.
+func (p *Provenance) Derive(path, value string, winner Source, beaten ...Contribution) {
+	p.fields[path] = &Field{Path: path, Value: value, Winner: winner, Beaten: beaten}
+}
+
 // Fields returns every recorded field, sorted by path.
 func (p *Provenance) Fields() []Field {
 	if p == nil {

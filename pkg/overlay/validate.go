@@ -160,6 +160,7 @@ func (v *validator) config(path string, c *v1alpha1.Config) {
 			v.add(path+".sparkConf", "keys must not be empty")
 		}
 	}
+	v.injection(path, c)
 }
 
 // objectName checks an optional reference to a named object; "" is allowed

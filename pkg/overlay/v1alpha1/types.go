@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Tier is the band of the composition order a Layer belongs to. From low to
@@ -59,6 +60,10 @@ const (
 // RoleLabel is the pod label spark-submit and the Spark Operator set to the
 // pod's Spark role.
 const RoleLabel = "spark-role"
+
+// IAMRoleAnnotation is the pod annotation with which a user asks for an IAM
+// role: the user's value of iam.role in the composition.
+const IAMRoleAnnotation = "strata.dev/iam-role"
 
 // LayersAnnotation is the pod annotation that lists the layers applied to a
 // composed pod, in the order they were applied, comma-separated.
@@ -149,6 +154,12 @@ type Match struct {
 // optional and has an explicit "unset": a nil pointer, a nil map or a nil
 // list. A pointer to the empty string is a value, so an override can set a
 // field to "".
+//
+// The core/v1 lists (containers, env, volumes, ...) are schemaless in the
+// CRD: their full OpenAPI schema, three times over (config, driver,
+// executor), would make the CRD too large for client-side kubectl apply.
+// The validating webhook decodes them strictly instead, so an unknown or
+// mistyped field is still refused with its path.
 type Config struct {
 	// Labels are pod labels, merged key by key.
 	// +optional
@@ -182,4 +193,148 @@ type Config struct {
 	// carried in the composed config for SparkApplication objects.
 	// +optional
 	SparkConf map[string]string `json:"sparkConf,omitempty"`
+
+	// Sidecars are containers injected next to Spark, merged by name. By
+	// default they are Kubernetes native sidecars (init containers with
+	// restartPolicy Always), so an executor pod still completes when Spark
+	// exits; see SidecarMode.
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=array
+	Sidecars []corev1.Container `json:"sidecars,omitempty"`
+
+	// SidecarMode is where sidecars go: native (init containers with
+	// restartPolicy Always, Kubernetes 1.29+) or container (regular
+	// containers, for older clusters).
+	// +optional
+	SidecarMode *SidecarMode `json:"sidecarMode,omitempty"`
+
+	// InitContainers are merged by name and placed before the native sidecars.
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=array
+	InitContainers []corev1.Container `json:"initContainers,omitempty"`
+
+	// Env is added to the Spark container (spark-kubernetes-driver or
+	// spark-kubernetes-executor; the first container if neither exists),
+	// merged by name.
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=array
+	Env []corev1.EnvVar `json:"env,omitempty"`
+
+	// EnvFrom is added to the Spark container, merged by source (kind,
+	// name and prefix).
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=array
+	EnvFrom []corev1.EnvFromSource `json:"envFrom,omitempty"`
+
+	// Volumes are pod volumes, merged by name.
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=array
+	Volumes []corev1.Volume `json:"volumes,omitempty"`
+
+	// VolumeMounts are mounts of the Spark container, merged by mountPath.
+	// +optional
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=array
+	VolumeMounts []corev1.VolumeMount `json:"volumeMounts,omitempty"`
+
+	// Secrets mounts Secrets read-only into the Spark container (and the
+	// sidecars that ask for them), or adds them as envFrom.
+	// +optional
+	Secrets []SecretMount `json:"secrets,omitempty"`
+
+	// IAM is the cloud IAM role of the pod. The user asks for one with the
+	// pod annotation strata.dev/iam-role.
+	// +optional
+	IAM *IAM `json:"iam,omitempty"`
+
+	// ImageMirrors rewrite the images of every container, init container
+	// and sidecar, merged by from.
+	// +optional
+	ImageMirrors []ImageMirror `json:"imageMirrors,omitempty"`
+
+	// PodPatch is a strategic merge patch of a Pod (what kubectl patch
+	// takes), applied after everything else, in composition order: the
+	// escape hatch for what the typed fields do not cover.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:validation:Type=object
+	PodPatch *runtime.RawExtension `json:"podPatch,omitempty"`
+}
+
+// SidecarMode is where injected sidecars go.
+type SidecarMode string
+
+// The sidecar modes.
+const (
+	// SidecarModeNative injects sidecars as init containers with
+	// restartPolicy Always (Kubernetes native sidecars, 1.29+).
+	SidecarModeNative SidecarMode = "native"
+	// SidecarModeContainer injects sidecars as regular containers.
+	SidecarModeContainer SidecarMode = "container"
+)
+
+// SecretMount mounts a Secret into the Spark container, or adds it as
+// environment variables.
+type SecretMount struct {
+	// SecretName is the Secret, in the pod's namespace.
+	SecretName string `json:"secretName"`
+	// MountPath is where the Secret is mounted, read-only. Either MountPath
+	// or AsEnv.
+	// +optional
+	MountPath string `json:"mountPath,omitempty"`
+	// AsEnv adds the Secret's keys as environment variables (envFrom).
+	// +optional
+	AsEnv bool `json:"asEnv,omitempty"`
+	// Sidecars are the sidecars that get the same mount.
+	// +optional
+	Sidecars []string `json:"sidecars,omitempty"`
+}
+
+// IAMMode is how a pod gets its IAM role.
+type IAMMode string
+
+// The IAM modes.
+const (
+	// IAMModeAnnotation sets the pod annotation iam.amazonaws.com/role, as
+	// KIAM and kube2iam read it.
+	IAMModeAnnotation IAMMode = "annotation"
+	// IAMModeIRSA does what the EKS Pod Identity Webhook does: AWS_ROLE_ARN,
+	// AWS_WEB_IDENTITY_TOKEN_FILE and AWS_STS_REGIONAL_ENDPOINTS, and a
+	// projected service-account token (audience sts.amazonaws.com) mounted
+	// in every container.
+	IAMModeIRSA IAMMode = "irsa"
+)
+
+// IAM is the pod's cloud IAM role. Role and Mode compose separately.
+type IAM struct {
+	// Role is the role's ARN.
+	// +optional
+	Role *string `json:"role,omitempty"`
+	// Mode is annotation (the default) or irsa.
+	// +optional
+	Mode *IAMMode `json:"mode,omitempty"`
+}
+
+// ImageMirror rewrites image references that start with From to start with
+// To instead, e.g. docker.io → mirror.internal.
+type ImageMirror struct {
+	// From is a registry, or a registry and repository path prefix, e.g.
+	// docker.io or docker.io/apache. Images without a registry are read the
+	// usual way: apache/spark is docker.io/apache/spark, nginx is
+	// docker.io/library/nginx.
+	From string `json:"from"`
+	// To replaces From.
+	To string `json:"to"`
 }

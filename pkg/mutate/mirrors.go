@@ -1,0 +1,94 @@
+package mutate
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// NormalizeImage returns an image reference with its registry spelled out,
+// by the usual rules: a first path component with a dot or a colon, or
+// localhost, is a registry; otherwise the image is on docker.io, and a
+// single-component name is under docker.io/library.
+func NormalizeImage(image string) string {
+	first, rest, found := strings.Cut(image, "/")
+	switch {
+	case !found:
+		return "docker.io/library/" + image
+	case first == "index.docker.io":
+		return normalizeDockerHub(rest)
+	case strings.ContainsAny(first, ".:") || first == "localhost":
+		return image
+	}
+	return "docker.io/" + image
+}
+
+func normalizeDockerHub(path string) string {
+	if !strings.Contains(path, "/") {
+		return "docker.io/library/" + path
+	}
+	return "docker.io/" + path
+}
+
+// hasPrefix reports whether ref starts with prefix at a component
+// boundary: docker.io/apache matches docker.io/apache/spark:3.5, not
+// docker.io/apachefoo.
+func hasPrefix(ref, prefix string) bool {
+	if !strings.HasPrefix(ref, prefix) {
+		return false
+	}
+	if len(ref) == len(prefix) {
+		return true
+	}
+	switch ref[len(prefix)] {
+	case '/', ':', '@':
+		return true
+	}
+	return false
+}
+
+// MirrorImage rewrites image with the mirror whose from is the longest
+// prefix of it, and reports which. An image already under a mirror's to is
+// left as it is, so rewriting is idempotent even when mirrors chain.
+func MirrorImage(image string, mirrors []v1alpha1.ImageMirror) (string, *v1alpha1.ImageMirror) {
+	ref := NormalizeImage(image)
+	var best *v1alpha1.ImageMirror
+	for i := range mirrors {
+		m := &mirrors[i]
+		if hasPrefix(image, m.To) || hasPrefix(ref, m.To) {
+			return image, nil
+		}
+		if hasPrefix(ref, m.From) && (best == nil || len(m.From) > len(best.From)) {
+			best = m
+		}
+	}
+	if best == nil {
+		return image, nil
+	}
+	return best.To + ref[len(best.From):], best
+}
+
+// renderImageMirrors rewrites the image of every container and init
+// container (sidecars included), and records each rewrite in provenance
+// with the source of the mirror that did it.
+func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Provenance) {
+	if len(c.ImageMirrors) == 0 {
+		return
+	}
+	forEachContainer(pod, func(ctr *corev1.Container) {
+		mirrored, m := MirrorImage(ctr.Image, c.ImageMirrors)
+		if m == nil {
+			return
+		}
+		src := overlay.UserSource()
+		if f, ok := prov.Lookup(overlay.ElementPath(overlay.PathImageMirrors, m.From)); ok {
+			src = f.Winner
+		}
+		prov.Derive(overlay.ElementPath("image", ctr.Name), mirrored, src,
+			overlay.Contribution{Source: overlay.UserSource(), Value: ctr.Image})
+		ctr.Image = mirrored
+	})
+}

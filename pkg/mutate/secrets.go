@@ -1,0 +1,78 @@
+package mutate
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// secretVolumePrefix starts the name of the volume Strata adds for a Secret.
+const secretVolumePrefix = "strata-secret-"
+
+// secretVolumeName is the volume name for a Secret: strata-secret-<name>,
+// shortened with a hash suffix when that is not a valid volume name.
+func secretVolumeName(secret string) string {
+	name := secretVolumePrefix + secret
+	if len(validation.IsDNS1123Label(name)) == 0 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(secret))
+	short := secretVolumePrefix + hex.EncodeToString(sum[:6])
+	return short
+}
+
+// renderSecrets mounts each composed Secret read-only into the Spark
+// container (and the sidecars that ask for it), or adds it as envFrom.
+func renderSecrets(pod *corev1.Pod, role v1alpha1.Role, c *v1alpha1.Config) {
+	if len(c.Secrets) == 0 {
+		return
+	}
+	var volumes []corev1.Volume
+	var sparkMounts []corev1.VolumeMount
+	var envFrom []corev1.EnvFromSource
+	sidecarMounts := map[string][]corev1.VolumeMount{}
+	for i := range c.Secrets {
+		s := &c.Secrets[i]
+		if s.AsEnv {
+			envFrom = append(envFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{
+				LocalObjectReference: corev1.LocalObjectReference{Name: s.SecretName}}})
+			continue
+		}
+		name := secretVolumeName(s.SecretName)
+		if _, seen := find(volumes, overlay.VolumeKey, name); !seen {
+			volumes = append(volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
+				Secret: &corev1.SecretVolumeSource{SecretName: s.SecretName}}})
+		}
+		m := corev1.VolumeMount{Name: name, MountPath: s.MountPath, ReadOnly: true}
+		sparkMounts = append(sparkMounts, m)
+		for _, sidecar := range s.Sidecars {
+			sidecarMounts[sidecar] = append(sidecarMounts[sidecar], m)
+		}
+	}
+	pod.Spec.Volumes = upsert(pod.Spec.Volumes, volumes, overlay.VolumeKey, cloneOf[corev1.Volume])
+	if spark := sparkContainer(pod, role); spark >= 0 {
+		sc := &pod.Spec.Containers[spark]
+		sc.VolumeMounts = upsert(sc.VolumeMounts, sparkMounts, overlay.VolumeMountKey, cloneOf[corev1.VolumeMount])
+		sc.EnvFrom = upsert(sc.EnvFrom, envFrom, overlay.EnvFromKey, cloneOf[corev1.EnvFromSource])
+	}
+	forEachContainer(pod, func(ctr *corev1.Container) {
+		if mounts := sidecarMounts[ctr.Name]; len(mounts) > 0 {
+			ctr.VolumeMounts = upsert(ctr.VolumeMounts, mounts, overlay.VolumeMountKey, cloneOf[corev1.VolumeMount])
+		}
+	})
+}
+
+// forEachContainer calls fn for every init container and container.
+func forEachContainer(pod *corev1.Pod, fn func(*corev1.Container)) {
+	for i := range pod.Spec.InitContainers {
+		fn(&pod.Spec.InitContainers[i])
+	}
+	for i := range pod.Spec.Containers {
+		fn(&pod.Spec.Containers[i])
+	}
+}
