@@ -11,6 +11,7 @@ restore() { cp "$tmp/deepcopy.go" "$deepcopy"; rm -rf "$tmp"; }
 trap restore EXIT
 go tool controller-gen object paths=./pkg/overlay/v1alpha1/...
 go tool controller-gen crd paths=./pkg/overlay/v1alpha1/... output:crd:artifacts:config="$tmp/crd"
+go run ./hack/crd-items "$tmp"/crd/*.yaml
 status=0
 diff -u "$tmp/deepcopy.go" "$deepcopy" || status=1
 diff -ru -x kustomization.yaml manifests/crd "$tmp/crd" || status=1

@@ -44,7 +44,7 @@ func newTestHandlers(t testing.TB, layers ...v1alpha1.Layer) (*PodMutator, *Laye
 	}
 	dec := admission.NewDecoder(scheme)
 	return &PodMutator{Store: store, Cluster: mutate.Cluster{Name: "c", Pool: "p"}, Decoder: dec, Metrics: m},
-		&LayerValidator{Decoder: dec, Metrics: m}, store
+		&LayerValidator{Metrics: m}, store
 }
 
 func teamLayer() v1alpha1.Layer {
@@ -169,11 +169,17 @@ func TestLayerValidator(t *testing.T) {
 	if resp.Allowed || resp.Result.Message != want {
 		t.Errorf("bad layer: allowed %v message %q, want %q", resp.Allowed, resp.Result.Message, want)
 	}
+	// The schemaless parts of the CRD keep unknown fields; the validator refuses them.
+	raw := []byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"sc"},"spec":{"tier":"PoolDefaults","config":{"sidecars":[{"name":"log","imagee":"fluent-bit"}]}}}`)
+	resp = v.Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "1", Name: "sc", Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: raw}}})
+	if want := `Layer "sc": unknown field "spec.config.sidecars[0].imagee"`; resp.Allowed || resp.Result.Message != want {
+		t.Errorf("unknown sidecar field: allowed %v message %q, want %q", resp.Allowed, resp.Result.Message, want)
+	}
 	del := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "1", Operation: admissionv1.Delete}}
 	if resp := v.Handle(context.Background(), del); !resp.Allowed {
 		t.Errorf("delete denied: %v", resp.Result)
 	}
-	if got := testutil.ToFloat64(v.Metrics.admissions.WithLabelValues("layer", outcomeDenied)); got != 1 {
+	if got := testutil.ToFloat64(v.Metrics.admissions.WithLabelValues("layer", outcomeDenied)); got != 2 {
 		t.Errorf("denied layer admissions = %v, want 1", got)
 	}
 }

@@ -3,12 +3,12 @@ package app
 import (
 	"context"
 	"errors"
-	"net/http"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -20,7 +20,6 @@ var errNoSnapshot = errors.New("the webhook has not loaded its layers yet")
 // LayerValidator rejects a Layer that would not compile, with the message
 // the composer CLI gives for it, so a bad layer never lands in the cluster.
 type LayerValidator struct {
-	Decoder admission.Decoder
 	Metrics *Metrics
 }
 
@@ -39,11 +38,16 @@ func (h *LayerValidator) handle(req admission.Request) (admission.Response, stri
 	if len(req.Object.Raw) == 0 { // DELETE carries no object
 		return admission.Allowed(""), outcomeAllowed
 	}
-	var l v1alpha1.Layer
-	if err := h.Decoder.Decode(req, &l); err != nil {
-		return admission.Errored(http.StatusBadRequest, err), outcomeError
+	// Decoded strictly, as the CLI decodes: the schemaless parts of the CRD
+	// (containers, env, volumes) keep unknown fields, which must be refused
+	// rather than dropped.
+	l, err := manifest.DecodeLayer(&manifest.Document{
+		APIVersion: v1alpha1.GroupVersion.String(), Kind: v1alpha1.LayerKind, Name: req.Name, Raw: req.Object.Raw,
+	})
+	if err != nil {
+		return admission.Denied(err.Error()), outcomeDenied
 	}
-	if errs := overlay.ValidateLayer(&l); len(errs) > 0 {
+	if errs := overlay.ValidateLayer(l); len(errs) > 0 {
 		return admission.Denied((&overlay.LayerError{Layer: l.Name, Fields: errs}).Error()), outcomeDenied
 	}
 	return admission.Allowed(""), outcomeAllowed

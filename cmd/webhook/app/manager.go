@@ -89,7 +89,7 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 	decoder := admission.NewDecoder(mgr.GetScheme())
 	w := &Webhook{Store: &Store{}, Metrics: m}
 	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Decoder: decoder, Metrics: m}
-	w.Layers = &LayerValidator{Decoder: decoder, Metrics: m}
+	w.Layers = &LayerValidator{Metrics: m}
 
 	builder := &snapshotBuilder{
 		reader: mgr.GetClient(), store: w.Store, metrics: m,

@@ -104,16 +104,24 @@ func newDocument(file string, index int, h *header, raw json.RawMessage) Documen
 func decodeStrict(d *Document, obj any) error {
 	strictErrs, err := sigsjson.UnmarshalStrict(d.Raw, obj, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
 	if err != nil {
-		return fmt.Errorf("%s: %s: %s", d.File, d.Subject(), describeJSONError(err))
+		return fmt.Errorf("%s%s: %s", d.filePrefix(), d.Subject(), describeJSONError(err))
 	}
 	if len(strictErrs) > 0 {
 		msgs := make([]string, len(strictErrs))
 		for i, e := range strictErrs {
 			msgs[i] = e.Error()
 		}
-		return fmt.Errorf("%s: %s: %s", d.File, d.Subject(), strings.Join(msgs, "; "))
+		return fmt.Errorf("%s%s: %s", d.filePrefix(), d.Subject(), strings.Join(msgs, "; "))
 	}
 	return nil
+}
+
+// filePrefix is "file: ", or nothing for an object from the cluster.
+func (d *Document) filePrefix() string {
+	if d.File == "" {
+		return ""
+	}
+	return d.File + ": "
 }
 
 // describeJSONError turns a type error into "field: expected T, got V".

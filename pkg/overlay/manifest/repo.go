@@ -159,8 +159,8 @@ func groupOf(apiVersion string) string {
 // file, the Layer and the field.
 func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 	if d.APIVersion != v1alpha1.GroupVersion.String() {
-		return nil, fmt.Errorf("%s: %s: apiVersion: unsupported version %q (want %s)",
-			d.File, d.Subject(), d.APIVersion, v1alpha1.GroupVersion.String())
+		return nil, fmt.Errorf("%s%s: apiVersion: unsupported version %q (want %s)",
+			d.filePrefix(), d.Subject(), d.APIVersion, v1alpha1.GroupVersion.String())
 	}
 	var l v1alpha1.Layer
 	if err := decodeStrict(d, &l); err != nil {

@@ -159,7 +159,9 @@ type Match struct {
 // CRD: their full OpenAPI schema, three times over (config, driver,
 // executor), would make the CRD too large for client-side kubectl apply.
 // The validating webhook decodes them strictly instead, so an unknown or
-// mistyped field is still refused with its path.
+// mistyped field is still refused with its path. controller-gen cannot give
+// a schemaless array its items, so `make generate` runs hack/crd-items,
+// which gives each one items of type object that keep unknown fields.
 type Config struct {
 	// Labels are pod labels, merged key by key.
 	// +optional
@@ -200,7 +202,6 @@ type Config struct {
 	// exits; see SidecarMode.
 	// +optional
 	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=array
 	Sidecars []corev1.Container `json:"sidecars,omitempty"`
 
@@ -213,7 +214,6 @@ type Config struct {
 	// InitContainers are merged by name and placed before the native sidecars.
 	// +optional
 	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=array
 	InitContainers []corev1.Container `json:"initContainers,omitempty"`
 
@@ -222,7 +222,6 @@ type Config struct {
 	// merged by name.
 	// +optional
 	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=array
 	Env []corev1.EnvVar `json:"env,omitempty"`
 
@@ -230,21 +229,18 @@ type Config struct {
 	// name and prefix).
 	// +optional
 	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=array
 	EnvFrom []corev1.EnvFromSource `json:"envFrom,omitempty"`
 
 	// Volumes are pod volumes, merged by name.
 	// +optional
 	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=array
 	Volumes []corev1.Volume `json:"volumes,omitempty"`
 
 	// VolumeMounts are mounts of the Spark container, merged by mountPath.
 	// +optional
 	// +kubebuilder:validation:Schemaless
-	// +kubebuilder:pruning:PreserveUnknownFields
 	// +kubebuilder:validation:Type=array
 	VolumeMounts []corev1.VolumeMount `json:"volumeMounts,omitempty"`
 
