@@ -51,21 +51,24 @@ func hasPrefix(ref, prefix string) bool {
 }
 
 // MirrorImage rewrites image with the mirror whose from is the longest
-// prefix of it, and reports which. An image already under a mirror's to is
-// left as it is, so rewriting is idempotent even when mirrors chain.
+// prefix of it, and reports which. The most specific prefix among all froms
+// and all tos decides: an image whose longest match is a mirror's to is
+// already mirrored and is left as it is, so rewriting is idempotent even
+// when mirrors chain (a tie counts as mirrored).
 func MirrorImage(image string, mirrors []v1alpha1.ImageMirror) (string, *v1alpha1.ImageMirror) {
 	ref := NormalizeImage(image)
 	var best *v1alpha1.ImageMirror
+	longestTo := -1
 	for i := range mirrors {
 		m := &mirrors[i]
-		if hasPrefix(image, m.To) || hasPrefix(ref, m.To) {
-			return image, nil
+		if (hasPrefix(ref, m.To) || hasPrefix(image, m.To)) && len(m.To) > longestTo {
+			longestTo = len(m.To)
 		}
 		if hasPrefix(ref, m.From) && (best == nil || len(m.From) > len(best.From)) {
 			best = m
 		}
 	}
-	if best == nil {
+	if best == nil || longestTo >= len(best.From) {
 		return image, nil
 	}
 	return best.To + ref[len(best.From):], best

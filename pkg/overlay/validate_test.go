@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -66,6 +67,53 @@ func TestValidateLayer(t *testing.T) {
 				{Key: "gpu", Operator: corev1.TolerationOpEqual, Value: "a", Effect: corev1.TaintEffectNoSchedule},
 			}
 		}, want: "spec.config.tolerations[1]: duplicate toleration for key/effect gpu/NoSchedule (also at index 0)"},
+		{name: "sidecar without image", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Sidecars = []corev1.Container{{Name: "log"}} },
+			want: "spec.config.sidecars[0].image: must not be empty"},
+		{name: "sidecar bad name", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Sidecars = []corev1.Container{{Name: "Log", Image: "x"}} },
+			want: `spec.config.sidecars[0].name: invalid container name "Log"`},
+		{name: "duplicate sidecar", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "a", Image: "x"}, {Name: "a", Image: "y"}}
+		}, want: "spec.config.sidecars[1]: duplicate container a (also at index 0)"},
+		{name: "init container with restartPolicy", mutate: func(l *v1alpha1.Layer) {
+			always := corev1.ContainerRestartPolicyAlways
+			l.Spec.Config.InitContainers = []corev1.Container{{Name: "a", Image: "x", RestartPolicy: &always}}
+		}, want: "spec.config.initContainers[0].restartPolicy: must be unset for an init container"},
+		{name: "bad sidecar mode", mutate: func(l *v1alpha1.Layer) { m := v1alpha1.SidecarMode("sidecar"); l.Spec.Config.SidecarMode = &m },
+			want: `spec.config.sidecarMode: unknown sidecar mode "sidecar" (want native or container)`},
+		{name: "bad env name", mutate: func(l *v1alpha1.Layer) { l.Spec.Driver = &v1alpha1.Config{Env: []corev1.EnvVar{{Name: "1A"}}} },
+			want: `spec.driver.env[0].name: invalid environment variable name "1A"`},
+		{name: "envFrom without source", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{Prefix: "X_"}} },
+			want: "spec.config.envFrom[0]: set exactly one of configMapRef and secretRef"},
+		{name: "volume without source", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Volumes = []corev1.Volume{{Name: "v"}} },
+			want: "spec.config.volumes[0]: set exactly one volume source"},
+		{name: "relative mount", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.VolumeMounts = []corev1.VolumeMount{{Name: "v", MountPath: "data"}}
+		},
+			want: `spec.config.volumeMounts[0].mountPath: must be an absolute path, got "data"`},
+		{name: "secret neither mounted nor env", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Secrets = []v1alpha1.SecretMount{{SecretName: "s"}} },
+			want: "spec.config.secrets[0]: set mountPath (mount the Secret) or asEnv: true"},
+		{name: "secret both", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Secrets = []v1alpha1.SecretMount{{SecretName: "s", MountPath: "/s", AsEnv: true}}
+		}, want: "spec.config.secrets[0]: set either mountPath or asEnv, not both"},
+		{name: "bad IAM role", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.IAM = &v1alpha1.IAM{Role: str("etl-role")} },
+			want: `spec.config.iam.role: invalid IAM role ARN "etl-role"`},
+		{name: "bad IAM mode", mutate: func(l *v1alpha1.Layer) { m := v1alpha1.IAMMode("kiam"); l.Spec.Config.IAM = &v1alpha1.IAM{Mode: &m} },
+			want: `spec.config.iam.mode: unknown IAM mode "kiam" (want annotation or irsa)`},
+		{name: "IAM role in GovCloud", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.IAM = &v1alpha1.IAM{Role: str("arn:aws-us-gov:iam::123456789012:role/path/etl")}
+		}},
+		{name: "mirror with scheme", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.ImageMirrors = []v1alpha1.ImageMirror{{From: "https://docker.io", To: "m"}}
+		}, want: "spec.config.imageMirrors[0].from: must be a registry or registry/path prefix without a scheme"},
+		{name: "pod patch not an object", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.PodPatch = &runtime.RawExtension{Raw: []byte(`[1]`)}
+		}, want: "spec.config.podPatch: not a JSON object"},
+		{name: "pod patch unknown field", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.PodPatch = &runtime.RawExtension{Raw: []byte(`{"spec":{"dnsPolicyy":"None"}}`)}
+		}, want: `spec.config.podPatch: does not patch a Pod: unknown field "spec.dnsPolicyy"`},
+		{name: "pod patch wrong type", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.PodPatch = &runtime.RawExtension{Raw: []byte(`{"spec":{"containers":{"name":"x"}}}`)}
+		}, want: "spec.config.podPatch:"},
 		{name: "empty spark conf key", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.SparkConf = map[string]string{" ": "x"} },
 			want: "spec.config.sparkConf: keys must not be empty"},
 	}

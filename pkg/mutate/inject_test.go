@@ -1,0 +1,403 @@
+package mutate
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// snapshotOf compiles layers written as YAML specs, keyed by name.
+func snapshotOf(t *testing.T, specs map[string]string) *overlay.Snapshot {
+	t.Helper()
+	var in overlay.Inputs
+	for name, spec := range specs {
+		var l v1alpha1.Layer
+		if err := yaml.UnmarshalStrict([]byte(spec), &l.Spec); err != nil {
+			t.Fatalf("layer %s: %v", name, err)
+		}
+		l.Name = name
+		in.Layers = append(in.Layers, overlay.LayerSource{Layer: l})
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// executorPod is a Spark executor with one user sidecar, env, volume and mount.
+func executorPod() *corev1.Pod {
+	return &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: "exec-1", Namespace: "etl", Labels: map[string]string{v1alpha1.RoleLabel: "executor"}},
+		Spec: corev1.PodSpec{
+			Containers: []corev1.Container{
+				{Name: "user-proxy", Image: "envoyproxy/envoy:v1.31"},
+				{Name: executorContainer, Image: "apache/spark:3.5.3",
+					Env:          []corev1.EnvVar{{Name: "SPARK_USER", Value: "bot"}, {Name: "LOG_LEVEL", Value: "debug"}},
+					VolumeMounts: []corev1.VolumeMount{{Name: "local", MountPath: "/var/data"}}},
+			},
+			Volumes: []corev1.Volume{{Name: "local", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+		},
+	}
+}
+
+func composeOK(t *testing.T, snap *overlay.Snapshot, pod *corev1.Pod) *Result {
+	t.Helper()
+	res, err := Compose(snap, cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertPatchApplies(t, pod, res)
+	again, err := Compose(snap, cluster, res.Pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Patch) != 0 {
+		t.Fatalf("second pass: patch %v", again.Patch)
+	}
+	// A second pass may repeat a warning (the user's request still loses);
+	// it never adds one. The API server shows a repeated warning once.
+	for _, w := range again.Warnings {
+		if !slices.Contains(res.Warnings, w) {
+			t.Fatalf("second pass added warning %q", w)
+		}
+	}
+	return res
+}
+
+func container(pod *corev1.Pod, name string) (*corev1.Container, string) {
+	for i := range pod.Spec.InitContainers {
+		if pod.Spec.InitContainers[i].Name == name {
+			return &pod.Spec.InitContainers[i], "init"
+		}
+	}
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i], "main"
+		}
+	}
+	return nil, ""
+}
+
+func TestSidecarsAreNativeByDefault(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {
+			sidecars: [{name: log-shipper, image: "fluent/fluent-bit:3.1"}],
+			initContainers: [{name: fetch-jars, image: "busybox:1.36", command: [sh, -c, "true"]}]},
+			executor: {sidecars: [{name: metrics, image: "prom/statsd-exporter:v0.27"}]}}`,
+	})
+	pod := executorPod()
+	res := composeOK(t, snap, pod)
+	var names []string
+	for _, c := range res.Pod.Spec.InitContainers {
+		names = append(names, c.Name)
+		native := c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+		if native != (c.Name != "fetch-jars") {
+			t.Errorf("%s: restartPolicy %v", c.Name, c.RestartPolicy)
+		}
+	}
+	if want := []string{"fetch-jars", "log-shipper", "metrics"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("init containers %v, want %v (init containers before native sidecars)", names, want)
+	}
+	if len(res.Pod.Spec.Containers) != 2 {
+		t.Errorf("containers changed: %d", len(res.Pod.Spec.Containers))
+	}
+	// A later init container is still placed before the sidecars already there.
+	snap2 := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {initContainers: [{name: late, image: "busybox:1.36"}]}}`,
+	})
+	res2 := composeOK(t, snap2, res.Pod)
+	if got := res2.Pod.Spec.InitContainers[1].Name; got != "late" {
+		t.Errorf("init containers after a second layer set: %v", res2.Pod.Spec.InitContainers)
+	}
+}
+
+func TestSidecarModeContainer(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {sidecarMode: container, sidecars: [{name: log-shipper, image: "fluent/fluent-bit:3.1"}]}}`,
+	})
+	res := composeOK(t, snap, executorPod())
+	c, where := container(res.Pod, "log-shipper")
+	if where != "main" || c.RestartPolicy != nil {
+		t.Fatalf("log-shipper in %q with restartPolicy %v, want a regular container", where, c.RestartPolicy)
+	}
+}
+
+func TestSidecarTiersAndUserContainers(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {sidecars: [{name: user-proxy, image: "default-proxy:1"}, {name: log-shipper, image: "fluent-bit:1"}]}}`,
+		"co":   `{tier: ClusterOverrides, config: {sidecars: [{name: log-shipper, image: "fluent-bit:2"}]}}`,
+	})
+	res := composeOK(t, snap, executorPod())
+	if c, where := container(res.Pod, "user-proxy"); where != "main" || c.Image != "envoyproxy/envoy:v1.31" {
+		t.Errorf("the user's own container lost to a default: %v in %s", c, where)
+	}
+	if c, _ := container(res.Pod, "log-shipper"); c == nil || c.Image != "fluent-bit:2" {
+		t.Errorf("override did not win: %v", c)
+	}
+	f, _ := res.Composition.Provenance.Lookup("spec.sidecars[log-shipper]")
+	if f.Winner.Layer != "co" || len(f.Beaten) != 1 || f.Beaten[0].Source.Layer != "pool" {
+		t.Errorf("provenance %+v", f)
+	}
+	// An override of the user's own container replaces it where it is, and warns.
+	snap = snapshotOf(t, map[string]string{
+		"no": `{tier: NamespaceOverrides, config: {sidecars: [{name: user-proxy, image: "platform-proxy:2"}]}}`,
+	})
+	res = composeOK(t, snap, executorPod())
+	if c, where := container(res.Pod, "user-proxy"); where != "main" || c.Image != "platform-proxy:2" {
+		t.Errorf("override of the user's container: %v in %s", c, where)
+	}
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], "spec.sidecars[user-proxy]") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+}
+
+func TestSparkContainerEnvVolumesMounts(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {
+			env: [{name: LOG_LEVEL, value: info}, {name: TZ, value: UTC}],
+			envFrom: [{configMapRef: {name: spark-defaults}}],
+			volumes: [{name: local, hostPath: {path: /mnt}}, {name: scratch, emptyDir: {}}],
+			volumeMounts: [{name: scratch, mountPath: /scratch}, {name: scratch, mountPath: /var/data}]}}`,
+		"no": `{tier: NamespaceOverrides, config: {env: [{name: SPARK_USER, value: etl}]}}`,
+	})
+	res := composeOK(t, snap, executorPod())
+	sc, _ := container(res.Pod, executorContainer)
+	env := map[string]string{}
+	for _, e := range sc.Env {
+		env[e.Name] = e.Value
+	}
+	if want := map[string]string{"SPARK_USER": "etl", "LOG_LEVEL": "debug", "TZ": "UTC"}; !reflect.DeepEqual(env, want) {
+		t.Errorf("env %v, want %v (user beats default, override beats user)", env, want)
+	}
+	if sc.Env[0].Name != "SPARK_USER" || sc.Env[1].Name != "LOG_LEVEL" {
+		t.Errorf("env order changed: %v", sc.Env)
+	}
+	if len(sc.EnvFrom) != 1 || sc.EnvFrom[0].ConfigMapRef.Name != "spark-defaults" {
+		t.Errorf("envFrom %v", sc.EnvFrom)
+	}
+	if v := res.Pod.Spec.Volumes[0]; v.Name != "local" || v.EmptyDir == nil {
+		t.Errorf("user volume lost to a default: %+v", v)
+	}
+	if len(res.Pod.Spec.Volumes) != 2 {
+		t.Errorf("volumes %v", res.Pod.Spec.Volumes)
+	}
+	mounts := map[string]string{}
+	for _, m := range sc.VolumeMounts {
+		mounts[m.MountPath] = m.Name
+	}
+	if want := map[string]string{"/var/data": "local", "/scratch": "scratch"}; !reflect.DeepEqual(mounts, want) {
+		t.Errorf("mounts %v, want %v", mounts, want)
+	}
+	if other, _ := container(res.Pod, "user-proxy"); len(other.Env) != 0 {
+		t.Errorf("env leaked into a non-Spark container: %v", other.Env)
+	}
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], `spark.env[SPARK_USER] "bot" overridden`) {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+}
+
+func TestSparkContainerFallsBackToFirst(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{"pool": `{tier: PoolDefaults, config: {env: [{name: A, value: "1"}]}}`})
+	pod := executorPod()
+	pod.Spec.Containers = []corev1.Container{{Name: "main", Image: "x"}, {Name: "other", Image: "y"}}
+	res := composeOK(t, snap, pod)
+	if len(res.Pod.Spec.Containers[0].Env) != 1 || len(res.Pod.Spec.Containers[1].Env) != 0 {
+		t.Errorf("env not on the first container: %+v", res.Pod.Spec.Containers)
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {
+			sidecars: [{name: log-shipper, image: "fluent-bit:3"}],
+			secrets: [{secretName: s3-creds, mountPath: /etc/s3, sidecars: [log-shipper]}, {secretName: db, asEnv: true}]}}`,
+	})
+	res := composeOK(t, snap, executorPod())
+	v, ok := find(res.Pod.Spec.Volumes, overlay.VolumeKey, "strata-secret-s3-creds")
+	if !ok || v.Secret == nil || v.Secret.SecretName != "s3-creds" {
+		t.Fatalf("secret volume %+v", v)
+	}
+	for _, name := range []string{executorContainer, "log-shipper"} {
+		c, _ := container(res.Pod, name)
+		m, ok := find(c.VolumeMounts, overlay.VolumeMountKey, "/etc/s3")
+		if !ok || !m.ReadOnly || m.Name != "strata-secret-s3-creds" {
+			t.Errorf("%s: secret mount %+v", name, m)
+		}
+	}
+	if c, _ := container(res.Pod, "user-proxy"); len(c.VolumeMounts) != 0 {
+		t.Errorf("secret mounted into a container that did not ask: %v", c.VolumeMounts)
+	}
+	sc, _ := container(res.Pod, executorContainer)
+	if len(sc.EnvFrom) != 1 || sc.EnvFrom[0].SecretRef == nil || sc.EnvFrom[0].SecretRef.Name != "db" {
+		t.Errorf("secret envFrom %+v", sc.EnvFrom)
+	}
+	if long := secretVolumeName(strings.Repeat("a", 70)); len(long) > 63 || !strings.HasPrefix(long, secretVolumePrefix) {
+		t.Errorf("volume name for a long secret name: %q", long)
+	}
+}
+
+func TestIAMAnnotationMode(t *testing.T) {
+	const tenant = "arn:aws:iam::123456789012:role/etl"
+	snap := snapshotOf(t, map[string]string{
+		"cd": `{tier: ClusterDefaults, config: {iam: {role: "arn:aws:iam::123456789012:role/default"}}}`,
+		"no": `{tier: NamespaceOverrides, config: {iam: {role: "` + tenant + `", mode: annotation}}}`,
+	})
+	pod := executorPod()
+	pod.Annotations = map[string]string{v1alpha1.IAMRoleAnnotation: "arn:aws:iam::123456789012:role/mine"}
+	res := composeOK(t, snap, pod)
+	if got := res.Pod.Annotations[iamRoleAnnotation]; got != tenant {
+		t.Errorf("iam annotation %q, want %q", got, tenant)
+	}
+	f, _ := res.Composition.Provenance.Lookup(overlay.PathIAMRole)
+	if f.Winner.Layer != "no" || len(f.Beaten) != 2 || !f.Beaten[1].Source.IsUser() {
+		t.Errorf("iam.role provenance %+v (want the user's request beaten by the override)", f)
+	}
+	// Without an override, the user's request beats the default.
+	snap = snapshotOf(t, map[string]string{"cd": `{tier: ClusterDefaults, config: {iam: {role: "arn:aws:iam::123456789012:role/default"}}}`})
+	res = composeOK(t, snap, pod)
+	if got := res.Pod.Annotations[iamRoleAnnotation]; got != "arn:aws:iam::123456789012:role/mine" {
+		t.Errorf("user's requested role lost to a default: %q", got)
+	}
+}
+
+func TestIAMIRSAMode(t *testing.T) {
+	const role = "arn:aws:iam::123456789012:role/geo"
+	snap := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {sidecars: [{name: log-shipper, image: "fluent-bit:3"}], initContainers: [{name: init, image: busybox}]}}`,
+		"no":   `{tier: NamespaceOverrides, config: {iam: {role: "` + role + `", mode: irsa}}}`,
+	})
+	res := composeOK(t, snap, executorPod())
+	v, ok := find(res.Pod.Spec.Volumes, overlay.VolumeKey, irsaVolume)
+	if !ok || v.Projected == nil || v.Projected.Sources[0].ServiceAccountToken.Audience != irsaAudience {
+		t.Fatalf("projected token volume %+v", v)
+	}
+	if _, ok := res.Pod.Annotations[iamRoleAnnotation]; ok {
+		t.Error("irsa mode also set the KIAM annotation")
+	}
+	forEachContainer(res.Pod, func(c *corev1.Container) {
+		env := map[string]string{}
+		for _, e := range c.Env {
+			env[e.Name] = e.Value
+		}
+		if env["AWS_ROLE_ARN"] != role || env["AWS_WEB_IDENTITY_TOKEN_FILE"] != irsaMountPath+"/token" || env["AWS_STS_REGIONAL_ENDPOINTS"] != "regional" {
+			t.Errorf("%s: IRSA env %v", c.Name, env)
+		}
+		if m, ok := find(c.VolumeMounts, overlay.VolumeMountKey, irsaMountPath); !ok || !m.ReadOnly || m.Name != irsaVolume {
+			t.Errorf("%s: token mount %+v", c.Name, m)
+		}
+	})
+}
+
+func TestImageMirrors(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {
+			sidecars: [{name: log-shipper, image: "fluent/fluent-bit:3.1"}],
+			imageMirrors: [{from: docker.io, to: mirror.internal/hub}, {from: docker.io/apache, to: mirror.internal/apache}, {from: quay.io, to: mirror.internal/quay}]}}`,
+	})
+	pod := executorPod()
+	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "gcr", Image: "gcr.io/x/y:1"}, corev1.Container{Name: "nginx", Image: "nginx"})
+	res := composeOK(t, snap, pod)
+	want := map[string]string{
+		executorContainer: "mirror.internal/apache/spark:3.5.3",         // longest prefix wins
+		"user-proxy":      "mirror.internal/hub/envoyproxy/envoy:v1.31", // no registry means docker.io
+		"log-shipper":     "mirror.internal/hub/fluent/fluent-bit:3.1",
+		"nginx":           "mirror.internal/hub/library/nginx", // docker.io/library
+		"gcr":             "gcr.io/x/y:1",                      // no mirror: unchanged
+	}
+	for name, image := range want {
+		if c, _ := container(res.Pod, name); c == nil || c.Image != image {
+			t.Errorf("%s: image %v, want %s", name, c, image)
+		}
+	}
+	f, ok := res.Composition.Provenance.Lookup("image[" + executorContainer + "]")
+	if !ok || f.Winner.Layer != "pool" || f.Beaten[0].Value != "apache/spark:3.5.3" {
+		t.Errorf("mirror provenance %+v", f)
+	}
+}
+
+func TestNormalizeAndMirrorImage(t *testing.T) {
+	for in, want := range map[string]string{
+		"nginx":                             "docker.io/library/nginx",
+		"nginx:1.27":                        "docker.io/library/nginx:1.27",
+		"apache/spark:3.5.3":                "docker.io/apache/spark:3.5.3",
+		"docker.io/apache/spark":            "docker.io/apache/spark",
+		"index.docker.io/library/nginx":     "docker.io/library/nginx",
+		"index.docker.io/nginx":             "docker.io/library/nginx",
+		"localhost/x":                       "localhost/x",
+		"localhost:5000/x":                  "localhost:5000/x",
+		"registry.k8s.io/pause:3.10":        "registry.k8s.io/pause:3.10",
+		"apache/spark@sha256:0123456789abc": "docker.io/apache/spark@sha256:0123456789abc",
+	} {
+		if got := NormalizeImage(in); got != want {
+			t.Errorf("NormalizeImage(%q) = %q, want %q", in, got, want)
+		}
+	}
+	mirrors := []v1alpha1.ImageMirror{{From: "docker.io/apache", To: "m.internal/apache"}, {From: "m.internal", To: "docker.io"}}
+	for in, want := range map[string]string{
+		"docker.io/apachefoo/x": "docker.io/apachefoo/x", // under the to docker.io, and no longer from
+		"apache/spark":          "m.internal/apache/spark",
+		"m.internal/apache/x":   "m.internal/apache/x", // already mirrored: chains do not flip back and forth
+		"m.internal/other/x":    "docker.io/other/x",
+	} {
+		if got, _ := MirrorImage(in, mirrors); got != want {
+			t.Errorf("MirrorImage(%q) = %q, want %q", in, got, want)
+		}
+	}
+	only := []v1alpha1.ImageMirror{{From: "docker.io/apache", To: "m.internal/apache"}}
+	if got, _ := MirrorImage("apachefoo/x", only); got != "apachefoo/x" {
+		t.Errorf("a prefix matched inside a path component: %q", got)
+	}
+}
+
+func TestPodPatch(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {podPatch: {spec: {dnsPolicy: None, dnsConfig: {nameservers: [10.0.0.10]}}}}}`,
+		"no": `{tier: NamespaceOverrides, config: {podPatch: {spec: {dnsConfig: {nameservers: [10.0.0.53]},
+			containers: [{name: spark-kubernetes-executor, securityContext: {runAsNonRoot: true}}]}}}}`,
+	})
+	res := composeOK(t, snap, executorPod())
+	if res.Pod.Spec.DNSPolicy != corev1.DNSNone || !slices.Equal(res.Pod.Spec.DNSConfig.Nameservers, []string{"10.0.0.53"}) {
+		t.Errorf("dns %v %+v: patches not applied in order", res.Pod.Spec.DNSPolicy, res.Pod.Spec.DNSConfig)
+	}
+	sc, _ := container(res.Pod, executorContainer)
+	if sc.SecurityContext == nil || sc.SecurityContext.RunAsNonRoot == nil || sc.Image != "apache/spark:3.5.3" {
+		t.Errorf("strategic merge by container name failed: %+v", sc)
+	}
+	var got []string
+	for _, f := range res.Composition.Provenance.Fields() {
+		if strings.HasPrefix(f.Path, overlay.PathPodPatch) {
+			got = append(got, f.Path)
+		}
+	}
+	if want := []string{`podPatch[NamespaceOverrides layer "no"]`, `podPatch[PoolDefaults layer "pool"]`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("podPatch provenance %v", got)
+	}
+}
+
+func TestInjectionPatchIsValidJSONPatch(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {
+			sidecars: [{name: log-shipper, image: "fluent/fluent-bit:3.1"}],
+			env: [{name: A, value: "1"}], volumes: [{name: v, emptyDir: {}}], volumeMounts: [{name: v, mountPath: /v}],
+			secrets: [{secretName: s, mountPath: /s}], iam: {role: "arn:aws:iam::123456789012:role/r", mode: irsa},
+			imageMirrors: [{from: docker.io, to: mirror.internal}]}}`,
+	})
+	res := composeOK(t, snap, executorPod())
+	ops, _ := json.Marshal(res.Patch)
+	for _, path := range []string{"/spec/initContainers", "/spec/volumes/1", `"/spec/containers/1/env/2"`} {
+		if !strings.Contains(string(ops), strings.Trim(path, `"`)) {
+			t.Errorf("patch lacks %s: %s", path, ops)
+		}
+	}
+}
