@@ -320,9 +320,16 @@ func TestImageMirrors(t *testing.T) {
 			t.Errorf("%s: image %v, want %s", name, c, image)
 		}
 	}
-	f, ok := res.Composition.Provenance.Lookup("image[" + executorContainer + "]")
-	if !ok || f.Winner.Layer != "pool" || f.Beaten[0].Value != "apache/spark:3.5.3" {
+	f, ok := res.Composition.Provenance.Lookup("spec.containers[" + executorContainer + "].image")
+	if !ok || f.Winner.Layer != "pool" || f.Beaten[0].Value != `"apache/spark:3.5.3"` || !f.Beaten[0].Source.IsUser() {
 		t.Errorf("mirror provenance %+v", f)
+	}
+	f, _ = res.Composition.Provenance.Lookup("spec.initContainers[log-shipper].image")
+	if f.Beaten[0].Source.Layer != "pool" {
+		t.Errorf("a layer's sidecar is attributed to %v", f.Beaten[0].Source)
+	}
+	if len(res.Warnings) != 3 {
+		t.Errorf("warnings %q, want one per user image mirrored (three)", res.Warnings)
 	}
 }
 
@@ -399,5 +406,55 @@ func TestInjectionPatchIsValidJSONPatch(t *testing.T) {
 		if !strings.Contains(string(ops), strings.Trim(path, `"`)) {
 			t.Errorf("patch lacks %s: %s", path, ops)
 		}
+	}
+}
+
+// TestSecondPassAfterAPIServerDefaulting composes, fills in what the API
+// server defaults in injected objects, and composes again: nothing changes.
+func TestSecondPassAfterAPIServerDefaulting(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {sidecars: [{name: log-shipper, image: "fluent-bit:3", ports: [{containerPort: 2020}]}],
+			env: [{name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}],
+			secrets: [{secretName: s, mountPath: /s}], iam: {role: "arn:aws:iam::123456789012:role/r", mode: irsa}}}`,
+		"co": `{tier: ClusterOverrides, config: {sidecars: [{name: metrics, image: "statsd:1"}]}}`,
+	})
+	res := composeOK(t, snap, executorPod())
+	stored := res.Pod.DeepCopy()
+	mode := int32(420)
+	for i := range stored.Spec.Volumes {
+		if v := &stored.Spec.Volumes[i]; v.Secret != nil {
+			v.Secret.DefaultMode = &mode
+		} else if v.Projected != nil {
+			v.Projected.DefaultMode = &mode
+		}
+	}
+	forEachContainer(stored, func(c *corev1.Container) {
+		c.ImagePullPolicy, c.TerminationMessagePath, c.TerminationMessagePolicy = corev1.PullIfNotPresent, "/dev/termination-log", corev1.TerminationMessageReadFile
+		for j := range c.Ports {
+			c.Ports[j].Protocol = corev1.ProtocolTCP
+		}
+		for j := range c.Env {
+			if c.Env[j].ValueFrom != nil && c.Env[j].ValueFrom.FieldRef != nil {
+				c.Env[j].ValueFrom.FieldRef.APIVersion = "v1"
+			}
+		}
+	})
+	again, err := Compose(snap, cluster, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Patch) != 0 {
+		t.Fatalf("composing the stored pod: patch %v", again.Patch)
+	}
+	// But an override that really differs still replaces the element.
+	changed := stored.DeepCopy()
+	c, _ := container(changed, "metrics")
+	c.Image = "statsd:0-user"
+	again, err = Compose(snap, cluster, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := container(again.Pod, "metrics"); got.Image != "statsd:1" {
+		t.Fatalf("override lost to a differing user container: %s", got.Image)
 	}
 }

@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -75,23 +76,42 @@ func MirrorImage(image string, mirrors []v1alpha1.ImageMirror) (string, *v1alpha
 }
 
 // renderImageMirrors rewrites the image of every container and init
-// container (sidecars included), and records each rewrite in provenance
-// with the source of the mirror that did it.
+// container (sidecars included), and records each rewrite in provenance as
+// spec.containers[name].image (or spec.initContainers[...]), won by the
+// source of the mirror, beating the source of the container: the user, or
+// the layer that injected it.
 func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Provenance) {
 	if len(c.ImageMirrors) == 0 {
 		return
 	}
-	forEachContainer(pod, func(ctr *corev1.Container) {
+	rewrite := func(list string, ctr *corev1.Container) {
 		mirrored, m := MirrorImage(ctr.Image, c.ImageMirrors)
 		if m == nil {
 			return
 		}
-		src := overlay.UserSource()
+		winner := overlay.UserSource()
 		if f, ok := prov.Lookup(overlay.ElementPath(overlay.PathImageMirrors, m.From)); ok {
-			src = f.Winner
+			winner = f.Winner
 		}
-		prov.Derive(overlay.ElementPath("image", ctr.Name), mirrored, src,
-			overlay.Contribution{Source: overlay.UserSource(), Value: ctr.Image})
+		prov.Derive(overlay.ElementPath(list, ctr.Name)+".image", strconv.Quote(mirrored), winner,
+			overlay.Contribution{Source: containerSource(prov, ctr.Name), Value: strconv.Quote(ctr.Image)})
 		ctr.Image = mirrored
-	})
+	}
+	for i := range pod.Spec.InitContainers {
+		rewrite("spec.initContainers", &pod.Spec.InitContainers[i])
+	}
+	for i := range pod.Spec.Containers {
+		rewrite("spec.containers", &pod.Spec.Containers[i])
+	}
+}
+
+// containerSource is who put the named container in the pod: the layer
+// that won its sidecar or init container entry, or the user.
+func containerSource(prov *overlay.Provenance, name string) overlay.Source {
+	for _, base := range []string{overlay.PathSidecars, overlay.PathInitContainers} {
+		if f, ok := prov.Lookup(overlay.ElementPath(base, name)); ok {
+			return f.Winner
+		}
+	}
+	return overlay.UserSource()
 }

@@ -42,7 +42,8 @@ func TestSparkPodsAreComposed(t *testing.T) {
 	wantAnnotations := map[string]string{
 		"cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
 		"platform.strata.dev/cost-center":                "etl",
-		v1alpha1.LayersAnnotation:                        "pool-batch,prod-a-defaults,prod-a-overrides,ns-etl",
+		"iam.amazonaws.com/role":                         "arn:aws:iam::111122223333:role/spark-etl",
+		v1alpha1.LayersAnnotation:                        "platform-defaults,pool-batch,prod-a-defaults,prod-a-overrides,ns-etl",
 	}
 	if !reflect.DeepEqual(got.Annotations, wantAnnotations) {
 		t.Errorf("annotations = %v, want %v", got.Annotations, wantAnnotations)
@@ -62,6 +63,7 @@ func TestSparkPodsAreComposed(t *testing.T) {
 	}
 	wantWarnings := []string{
 		`metadata.labels.team "analytics" overridden by NamespaceOverrides layer "ns-etl"`,
+		`spec.containers[spark-kubernetes-driver].image "docker.io/apache/spark:3.5.3" overridden by ClusterOverrides layer "prod-a-overrides"`,
 		`spec.priorityClassName "spark-driver" overridden by NamespaceOverrides layer "ns-etl"`,
 	}
 	if w := warnings.all(); !reflect.DeepEqual(w, wantWarnings) {
@@ -185,7 +187,7 @@ func TestDryRunCreate(t *testing.T) {
 	if err := cp.Client.Create(ctx, pod, client.DryRunAll); err != nil {
 		t.Fatal(err)
 	}
-	if pod.Annotations[v1alpha1.LayersAnnotation] == "" || pod.Spec.PriorityClassName != "spark-driver-critical" {
+	if pod.Annotations[v1alpha1.LayersAnnotation] == "" || pod.Spec.PriorityClassName != "spark-driver-critical" || len(pod.Spec.InitContainers) == 0 {
 		t.Errorf("dry-run create returned an uncomposed pod: %v", pod.Annotations)
 	}
 	err := cp.Client.Get(ctx, client.ObjectKeyFromObject(pod), &corev1.Pod{})

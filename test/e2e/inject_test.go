@@ -1,0 +1,108 @@
+package e2e
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+func findContainer(pod *corev1.Pod, name string) (*corev1.Container, bool) {
+	for i := range pod.Spec.InitContainers {
+		if pod.Spec.InitContainers[i].Name == name {
+			return &pod.Spec.InitContainers[i], true
+		}
+	}
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i], false
+		}
+	}
+	return nil, false
+}
+
+func envOf(c *corev1.Container) map[string]string {
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+	}
+	return env
+}
+
+func hasMount(c *corev1.Container, path string) bool {
+	return slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == path })
+}
+
+// TestInjectionsStored creates the example pods through the API server and
+// reads back every injection of examples/layers: native sidecars, env,
+// volumes and mounts, the secret, the IAM role by annotation (etl) and by
+// IRSA (geo), mirrored images and priorities. The API server accepting
+// them is part of the test.
+func TestInjectionsStored(t *testing.T) {
+	ctx := context.Background()
+	etl := examplePod(t, "executor.yaml", "inject-etl-exec-1")
+	geo := examplePod(t, "geo-executor.yaml", "inject-geo-exec-1")
+	for _, pod := range []*corev1.Pod{etl, geo} {
+		if err := cp.Client.Create(ctx, pod); err != nil {
+			t.Fatalf("creating %s: %v", pod.Name, err)
+		}
+		if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"log-shipper", "metrics-exporter"} {
+			c, init := findContainer(pod, name)
+			if c == nil || !init || c.RestartPolicy == nil || *c.RestartPolicy != corev1.ContainerRestartPolicyAlways {
+				t.Errorf("%s: %s is not a native sidecar: %+v", pod.Name, name, c)
+				continue
+			}
+			if c.Image[:len("mirror.prod-a.internal/dockerhub/")] != "mirror.prod-a.internal/dockerhub/" {
+				t.Errorf("%s: %s image %s not mirrored", pod.Name, name, c.Image)
+			}
+		}
+		spark, _ := findContainer(pod, "spark-kubernetes-executor")
+		if spark.Image != "mirror.prod-a.internal/dockerhub/apache/spark:3.5.3" {
+			t.Errorf("%s: spark image %s", pod.Name, spark.Image)
+		}
+		if envOf(spark)["SPARK_LOG_DIR"] != "/var/log/spark" || !hasMount(spark, "/var/log/spark") || !hasMount(spark, "/etc/log-shipper") {
+			t.Errorf("%s: spark env/mounts %v %v", pod.Name, spark.Env, spark.VolumeMounts)
+		}
+		if shipper, _ := findContainer(pod, "log-shipper"); !hasMount(shipper, "/etc/log-shipper") {
+			t.Errorf("%s: the secret is not mounted into the log shipper that asked for it", pod.Name)
+		}
+		assertPriority(t, pod, "spark-executor")
+	}
+	if etl.Annotations["iam.amazonaws.com/role"] != "arn:aws:iam::111122223333:role/spark-etl" {
+		t.Errorf("etl IAM annotation %v", etl.Annotations)
+	}
+	if _, ok := geo.Annotations["iam.amazonaws.com/role"]; ok {
+		t.Error("geo (IRSA) got the KIAM annotation")
+	}
+	var token *corev1.Volume
+	for i := range geo.Spec.Volumes {
+		if geo.Spec.Volumes[i].Name == "aws-iam-token" {
+			token = &geo.Spec.Volumes[i]
+		}
+	}
+	if token == nil || token.Projected == nil || token.Projected.Sources[0].ServiceAccountToken.Audience != "sts.amazonaws.com" {
+		t.Fatalf("geo: projected token volume %+v", token)
+	}
+	for _, c := range append(append([]corev1.Container{}, geo.Spec.InitContainers...), geo.Spec.Containers...) {
+		env := envOf(&c)
+		if env["AWS_ROLE_ARN"] != "arn:aws:iam::444455556666:role/spark-geo" || env["AWS_WEB_IDENTITY_TOKEN_FILE"] == "" ||
+			!hasMount(&c, "/var/run/secrets/eks.amazonaws.com/serviceaccount") {
+			t.Errorf("geo: container %s lacks IRSA env or token mount", c.Name)
+		}
+	}
+	spark, _ := findContainer(geo, "spark-kubernetes-executor")
+	if !slices.ContainsFunc(spark.EnvFrom, func(e corev1.EnvFromSource) bool { return e.SecretRef != nil && e.SecretRef.Name == "geo-tiles-api" }) {
+		t.Errorf("geo: secret envFrom missing: %v", spark.EnvFrom)
+	}
+	// A second pass over what the API server stored adds nothing.
+	for _, pod := range []*corev1.Pod{etl, geo} {
+		if resp := admit(t, pod); !resp.Allowed || len(resp.Patches) != 0 {
+			t.Errorf("%s: second pass patches %v", pod.Name, resp.Patches)
+		}
+	}
+}
