@@ -209,6 +209,8 @@ func TestBadInput(t *testing.T) {
 	write("selector/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: s}\nspec: {tier: PoolDefaults, match: {namespaceSelector: {matchExpressions: [{key: a, operator: Near}]}}}\n")
 	write("tol/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: t}\nspec: {tier: PoolDefaults, config: {tolerations: [{key: gpu, operator: Exists, value: x}]}}\n")
 	write("pc/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: pc}\nspec: {tier: ClusterOverrides, config: {priorityClassName: nowhere}}\n")
+	write("patch/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: pp}\nspec: {tier: ClusterOverrides, config: {podPatch: {spec: {containers: {name: x}}}}}\n")
+	write("sidecar/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: sc}\nspec: {tier: PoolDefaults, config: {sidecars: [{name: log, image: x, imagePullPolicyy: Always}]}}\n")
 	badPod := write("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containerz: []}\n")
 	tests := []struct {
 		name string
@@ -223,6 +225,8 @@ func TestBadInput(t *testing.T) {
 		{"empty name", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "noname")}, `a.yaml: Layer "": metadata.name: must not be empty`},
 		{"bad selector", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "selector")}, `Layer "s": spec.match.namespaceSelector: invalid label selector`},
 		{"bad toleration", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "tol")}, `Layer "t": spec.config.tolerations[0].value: must be empty when operator is Exists`},
+		{"bad pod patch", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "patch")}, `Layer "pp": spec.config.podPatch: `},
+		{"unknown sidecar field", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "sidecar")}, `Layer "sc": unknown field "spec.config.sidecars[0].imagePullPolicyy"`},
 		{"unknown priority class", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "pc")}, `PriorityClass "nowhere" not found`},
 		{"bad pod", []string{"compose", "-f", badPod, "--layers", good}, badPod + `: Pod "p": unknown field "spec.containerz"`},
 		{"missing pod file", []string{"compose", "-f", filepath.Join(dir, "none.yaml"), "--layers", good}, "-f: reading pods:"},
