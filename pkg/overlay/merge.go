@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -37,6 +38,9 @@ const (
 	PathIAMMode            = "iam.mode"
 	PathImageMirrors       = "imageMirrors"
 	PathPodPatch           = "podPatch"
+	PathLimits             = "limits"
+	PathIsolation          = "isolation"
+	PathEnforcement        = "enforcement"
 )
 
 // folder applies contributions in composition order, low to high. Every
@@ -78,6 +82,21 @@ func (f folder) foldConfig(res *Result, c *v1alpha1.Config) {
 		foldScalar(f, PathIAMMode, &acc.IAM.Mode, c.IAM.Mode)
 	}
 	acc.ImageMirrors = foldKeyed(f, PathImageMirrors, acc.ImageMirrors, c.ImageMirrors, ImageMirrorKey, RenderImageMirror)
+	if c.Limits != nil {
+		if acc.Limits == nil {
+			acc.Limits = &v1alpha1.Limits{}
+		}
+		f.foldLimits(acc.Limits, c.Limits)
+	}
+	if c.Isolation != nil {
+		if acc.Isolation == nil {
+			acc.Isolation = &v1alpha1.Isolation{}
+		}
+		f.foldIsolation(acc.Isolation, c.Isolation)
+	}
+	if c.Enforcement != nil {
+		acc.Enforcement = foldMapOf(f, PathEnforcement, acc.Enforcement, c.Enforcement)
+	}
 	if c.PodPatch != nil {
 		// Patches do not replace one another: each applies, in composition
 		// order, so each is its own entry.
@@ -85,6 +104,60 @@ func (f folder) foldConfig(res *Result, c *v1alpha1.Config) {
 		res.PodPatches = append(res.PodPatches, PodPatch{Source: f.src, Patch: c.PodPatch.DeepCopy().Raw})
 	}
 }
+
+func (f folder) foldLimits(acc, c *v1alpha1.Limits) {
+	foldPtr(f, PathLimits+".maxPodCPU", &acc.MaxPodCPU, c.MaxPodCPU, renderQuantity)
+	foldPtr(f, PathLimits+".maxPodMemory", &acc.MaxPodMemory, c.MaxPodMemory, renderQuantity)
+	foldPtr(f, PathLimits+".maxExecutorsPerApp", &acc.MaxExecutorsPerApp, c.MaxExecutorsPerApp, renderInt32)
+	foldPtr(f, PathLimits+".namespaceCPU", &acc.NamespaceCPU, c.NamespaceCPU, renderQuantity)
+	foldPtr(f, PathLimits+".namespaceMemory", &acc.NamespaceMemory, c.NamespaceMemory, renderQuantity)
+	foldPtr(f, PathLimits+".namespacePods", &acc.NamespacePods, c.NamespacePods, renderInt32)
+}
+
+// foldIsolation folds the isolation lists, each as a whole: an allow-list
+// a layer gives replaces the one below it, it is not merged with it.
+func (f folder) foldIsolation(acc, c *v1alpha1.Isolation) {
+	foldWhole(f, PathIsolation+".allowedIAMRoles", &acc.AllowedIAMRoles, c.AllowedIAMRoles)
+	foldWhole(f, PathIsolation+".allowedRegistries", &acc.AllowedRegistries, c.AllowedRegistries)
+	foldWhole(f, PathIsolation+".allowedTolerations", &acc.AllowedTolerations, c.AllowedTolerations)
+	foldWhole(f, PathIsolation+".reservedNodeSelectors", &acc.ReservedNodeSelectors, c.ReservedNodeSelectors)
+	foldWhole(f, PathIsolation+".reservedLabelPrefixes", &acc.ReservedLabelPrefixes, c.ReservedLabelPrefixes)
+}
+
+// foldPtr sets *dst to a copy of *v when v is set.
+func foldPtr[T any](f folder, path string, dst **T, v *T, render func(*T) string) {
+	if v == nil {
+		return
+	}
+	f.prov.record(path, render(v), f.src)
+	val := *v
+	*dst = &val
+}
+
+// foldWhole replaces *dst with a copy of v when v is set.
+func foldWhole[T any](f folder, path string, dst *[]T, v []T) {
+	if v == nil {
+		return
+	}
+	f.prov.record(path, renderJSON(&v), f.src)
+	*dst = slices.Clone(v)
+}
+
+// foldMapOf merges src into dst key by key, for maps of string-like values.
+func foldMapOf[V ~string](f folder, path string, dst, src map[string]V) map[string]V {
+	for _, k := range slices.Sorted(maps.Keys(src)) {
+		if dst == nil {
+			dst = make(map[string]V, len(src))
+		}
+		f.prov.record(KeyPath(path, k), strconv.Quote(string(src[k])), f.src)
+		dst[k] = src[k]
+	}
+	return dst
+}
+
+func renderQuantity(q *resource.Quantity) string { return q.String() }
+
+func renderInt32(i *int32) string { return strconv.Itoa(int(*i)) }
 
 // foldString sets *dst to a copy of *v when v is set (a pointer to "" is set).
 func (f folder) foldString(path string, dst **string, v *string) { foldScalar(f, path, dst, v) }

@@ -161,6 +161,7 @@ func (v *validator) config(path string, c *v1alpha1.Config) {
 		}
 	}
 	v.injection(path, c)
+	v.policyParameters(path, c)
 }
 
 // objectName checks an optional reference to a named object; "" is allowed

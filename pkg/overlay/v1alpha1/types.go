@@ -2,6 +2,7 @@ package v1alpha1
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -267,7 +268,93 @@ type Config struct {
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:validation:Type=object
 	PodPatch *runtime.RawExtension `json:"podPatch,omitempty"`
+
+	// Limits are the quota the policies enforce for the matched pods.
+	// +optional
+	Limits *Limits `json:"limits,omitempty"`
+
+	// Isolation are the tenant rules the policies enforce.
+	// +optional
+	Isolation *Isolation `json:"isolation,omitempty"`
+
+	// Enforcement sets, per policy (quota, isolation, or a site's own), what
+	// a violation does: deny (the default), warn (allowed, with a warning) or
+	// dryrun (allowed, logged and counted). Merged key by key.
+	// +optional
+	Enforcement map[string]Enforcement `json:"enforcement,omitempty"`
 }
+
+// Limits are quota. Each composes on its own, like any scalar.
+type Limits struct {
+	// MaxPodCPU is the most CPU one pod may request.
+	// +optional
+	MaxPodCPU *resource.Quantity `json:"maxPodCPU,omitempty"`
+	// MaxPodMemory is the most memory one pod may request.
+	// +optional
+	MaxPodMemory *resource.Quantity `json:"maxPodMemory,omitempty"`
+	// MaxExecutorsPerApp is the most live executors one Spark application
+	// (spark-app-selector) may have.
+	// +optional
+	MaxExecutorsPerApp *int32 `json:"maxExecutorsPerApp,omitempty"`
+	// NamespaceCPU is the most CPU the namespace's live Spark pods may
+	// request in total.
+	// +optional
+	NamespaceCPU *resource.Quantity `json:"namespaceCPU,omitempty"`
+	// NamespaceMemory is the most memory the namespace's live Spark pods
+	// may request in total.
+	// +optional
+	NamespaceMemory *resource.Quantity `json:"namespaceMemory,omitempty"`
+	// NamespacePods is the most live Spark pods the namespace may have.
+	// +optional
+	NamespacePods *int32 `json:"namespacePods,omitempty"`
+}
+
+// Isolation are tenant rules. Each list composes as a whole: a later layer's
+// list replaces an earlier one.
+type Isolation struct {
+	// AllowedIAMRoles are globs (* within a path segment, ** across) of the
+	// IAM role ARNs pods may get.
+	// +optional
+	AllowedIAMRoles []string `json:"allowedIAMRoles,omitempty"`
+	// AllowedRegistries are image prefixes (after mirror rewriting) every
+	// container's image must start with.
+	// +optional
+	AllowedRegistries []string `json:"allowedRegistries,omitempty"`
+	// AllowedTolerations are the tolerations a tenant may write; any other
+	// toleration the user sets is a violation. An empty effect allows every
+	// effect of the key.
+	// +optional
+	AllowedTolerations []TolerationPattern `json:"allowedTolerations,omitempty"`
+	// ReservedNodeSelectors are node labels a tenant may not select, as key
+	// or key=value.
+	// +optional
+	ReservedNodeSelectors []string `json:"reservedNodeSelectors,omitempty"`
+	// ReservedLabelPrefixes are label and annotation key prefixes only
+	// layers may set (e.g. iam.amazonaws.com/role, strata.dev/). The request
+	// annotations Strata defines for users (strata.dev/iam-role) are exempt.
+	// +optional
+	ReservedLabelPrefixes []string `json:"reservedLabelPrefixes,omitempty"`
+}
+
+// TolerationPattern matches tolerations by key and, when set, effect.
+type TolerationPattern struct {
+	Key string `json:"key"`
+	// +optional
+	Effect corev1.TaintEffect `json:"effect,omitempty"`
+}
+
+// Enforcement is what a policy violation does.
+type Enforcement string
+
+// The enforcements.
+const (
+	// EnforcementDeny refuses the pod.
+	EnforcementDeny Enforcement = "deny"
+	// EnforcementWarn admits the pod with a warning.
+	EnforcementWarn Enforcement = "warn"
+	// EnforcementDryRun admits the pod; the violation is logged and counted.
+	EnforcementDryRun Enforcement = "dryrun"
+)
 
 // SidecarMode is where injected sidecars go.
 type SidecarMode string
