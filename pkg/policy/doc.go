@@ -1,0 +1,17 @@
+// Package policy evaluates Strata's Rego policies (OPA) against a composed
+// Spark pod.
+//
+// An Engine is compiled once per policy set (PrepareForEval) and evaluated
+// per admission with an Input: the admission request (operation, userInfo,
+// namespace, dryRun), the pod as composed, its effective resource requests,
+// the composed config's limits, isolation rules and fields with their
+// provenance, the Namespace, and the inventory of live Spark pods. Every
+// package under data.strata that defines a `violation` set is a policy; each
+// violation is an object with a `message` (and, for the baseline checks, a
+// `check`). The Decision holds the violations with the enforcement the layers
+// chose for their policy: deny (the default), warn or dryrun.
+//
+// A Ledger keeps, per webhook process, what admitted pods take until the
+// informer cache sees them, so concurrent admissions cannot jointly overshoot
+// a limit. The package knows nothing of HTTP.
+package policy

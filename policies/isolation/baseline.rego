@@ -1,0 +1,152 @@
+# The Pod Security Standards baseline, check for check as
+# k8s.io/pod-security-admission defines it (latest version), over the fields
+# a tenant writes: containers a layer injected (input.injected) are the
+# platform's and are not checked. Check IDs are PSA's own; a Go test holds
+# these verdicts to PSA's over a generated corpus.
+package strata.isolation
+
+import rego.v1
+
+spec := input.pod.spec
+
+pod_sc := object.get(spec, "securityContext", {})
+
+tenant_containers contains c if {
+	some list in ["initContainers", "containers", "ephemeralContainers"]
+	some c in object.get(spec, list, [])
+	not input.injected[c.name]
+}
+
+csc(c) := object.get(c, "securityContext", {})
+
+baseline(check, detail) := {"check": check, "message": sprintf("isolation: %s (Pod Security Standards baseline, %s)", [detail, check])}
+
+violation contains baseline("privileged", sprintf("container %q must not set securityContext.privileged=true", [c.name])) if {
+	some c in tenant_containers
+	csc(c).privileged == true
+}
+
+violation contains baseline("hostNamespaces", sprintf("pod must not set %s=true", [f])) if {
+	some f in ["hostNetwork", "hostPID", "hostIPC"]
+	spec[f] == true
+}
+
+violation contains baseline("hostPathVolumes", sprintf("volume %q must not be a hostPath volume", [v.name])) if {
+	some v in object.get(spec, "volumes", [])
+	v.hostPath
+}
+
+violation contains baseline("hostPorts", sprintf("container %q must not use hostPort %d", [c.name, p.hostPort])) if {
+	some c in tenant_containers
+	some p in object.get(c, "ports", [])
+	object.get(p, "hostPort", 0) != 0
+}
+
+allowed_capabilities := {
+	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+}
+
+violation contains baseline("capabilities_baseline", sprintf("container %q must not add capability %q", [c.name, cap])) if {
+	some c in tenant_containers
+	some cap in object.get(object.get(csc(c), "capabilities", {}), "add", [])
+	not cap in allowed_capabilities
+}
+
+violation contains baseline("procMount", sprintf("container %q must not set securityContext.procMount to %q", [c.name, csc(c).procMount])) if {
+	not user_namespace_pod
+	some c in tenant_containers
+	csc(c).procMount != "Default"
+}
+
+user_namespace_pod if spec.hostUsers == false
+
+valid_seccomp := {"Localhost", "RuntimeDefault"}
+
+violation contains baseline("seccompProfile_baseline", sprintf("pod must not set securityContext.seccompProfile.type to %q", [t])) if {
+	t := pod_sc.seccompProfile.type
+	not t in valid_seccomp
+}
+
+violation contains baseline("seccompProfile_baseline", sprintf("container %q must not set securityContext.seccompProfile.type to %q", [c.name, t])) if {
+	some c in tenant_containers
+	t := csc(c).seccompProfile.type
+	not t in valid_seccomp
+}
+
+selinux_types := {"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"}
+
+bad_selinux(opts) if not object.get(opts, "type", "") in selinux_types
+
+bad_selinux(opts) if object.get(opts, "user", "") != ""
+
+bad_selinux(opts) if object.get(opts, "role", "") != ""
+
+violation contains baseline("seLinuxOptions", "pod must not set a custom SELinux type, user or role") if {
+	bad_selinux(pod_sc.seLinuxOptions)
+}
+
+violation contains baseline("seLinuxOptions", sprintf("container %q must not set a custom SELinux type, user or role", [c.name])) if {
+	some c in tenant_containers
+	bad_selinux(csc(c).seLinuxOptions)
+}
+
+safe_sysctls := {
+	"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies",
+	"net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.ip_local_reserved_ports",
+	"net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+	"net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem",
+	"net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat",
+}
+
+violation contains baseline("sysctls", sprintf("pod must not set sysctl %q", [s.name])) if {
+	some s in object.get(pod_sc, "sysctls", [])
+	not s.name in safe_sysctls
+}
+
+valid_apparmor := {"RuntimeDefault", "Localhost"}
+
+violation contains baseline("appArmorProfile", sprintf("pod must not set appArmorProfile.type to %q", [t])) if {
+	t := pod_sc.appArmorProfile.type
+	not t in valid_apparmor
+}
+
+violation contains baseline("appArmorProfile", sprintf("container %q must not set appArmorProfile.type to %q", [c.name, t])) if {
+	some c in tenant_containers
+	t := csc(c).appArmorProfile.type
+	not t in valid_apparmor
+}
+
+violation contains baseline("appArmorProfile", sprintf("annotation %q must not be %q", [k, v])) if {
+	some k, v in object.get(input.pod.metadata, "annotations", {})
+	startswith(k, "container.apparmor.security.beta.kubernetes.io/")
+	not apparmor_annotation_allowed(v)
+}
+
+apparmor_annotation_allowed(v) if v == ""
+
+apparmor_annotation_allowed(v) if v == "runtime/default"
+
+apparmor_annotation_allowed(v) if startswith(v, "localhost/")
+
+violation contains baseline("hostProbesAndHostLifecycle", sprintf("container %q must not set a probe or lifecycle host (%q)", [c.name, host])) if {
+	some c in tenant_containers
+	some handler in handlers(c)
+	some kind in ["httpGet", "tcpSocket"]
+	host := object.get(object.get(handler, kind, {}), "host", "")
+	host != ""
+}
+
+handlers(c) := array.concat(
+	[h | some probe in ["livenessProbe", "readinessProbe", "startupProbe"]; h := c[probe]],
+	[h | some hook in ["postStart", "preStop"]; h := object.get(object.get(c, "lifecycle", {}), hook, null); h != null],
+)
+
+violation contains baseline("windowsHostProcess", "pod must not set securityContext.windowsOptions.hostProcess=true") if {
+	pod_sc.windowsOptions.hostProcess == true
+}
+
+violation contains baseline("windowsHostProcess", sprintf("container %q must not set securityContext.windowsOptions.hostProcess=true", [c.name])) if {
+	some c in tenant_containers
+	csc(c).windowsOptions.hostProcess == true
+}

@@ -1,0 +1,108 @@
+package strata.isolation_test
+
+import rego.v1
+
+import data.strata.isolation
+
+src := "NamespaceOverrides layer \"ns-etl\""
+
+base := {
+	"request": {"namespace": "etl"},
+	"pod": {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "mirror.internal/apache/spark:3.5.3"}]}},
+	"images": [{"container": "spark-kubernetes-driver", "image": "mirror.internal/apache/spark:3.5.3", "normalized": "mirror.internal/apache/spark:3.5.3"}],
+	"injected": {},
+	"user": {"tolerations": [], "nodeSelector": [], "metadata": []},
+	"config": {"isolation": {}},
+}
+
+with_param(name, value) := object.union(base, {"config": {"isolation": {name: {"value": value, "source": src}}}})
+
+checks(doc) := result if {
+	result := {v.check | some v in isolation.violation} with input as doc
+}
+
+test_nothing_configured_nothing_violated if {
+	count(isolation.violation) == 0 with input as base
+}
+
+test_iam_role_allowed_by_glob if {
+	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::111122223333:role/spark-etl*"]), {"config": {"iamRole": {"value": "arn:aws:iam::111122223333:role/spark-etl-nightly", "source": "user"}}})
+	count(isolation.violation) == 0 with input as doc
+}
+
+test_other_tenants_iam_role_denied if {
+	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::111122223333:role/spark-etl*"]), {"config": {"iamRole": {"value": "arn:aws:iam::444455556666:role/spark-geo", "source": "user"}}})
+	isolation.violation == {{"check": "allowedIAMRoles", "message": "isolation: IAM role \"arn:aws:iam::444455556666:role/spark-geo\" (from user) is not allowed in namespace \"etl\"; allowed: arn:aws:iam::111122223333:role/spark-etl* (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+}
+
+test_single_star_stays_in_a_segment if {
+	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::111122223333:role/*"]), {"config": {"iamRole": {"value": "arn:aws:iam::111122223333:role/team/other", "source": "user"}}})
+	checks(doc) == {"allowedIAMRoles"}
+}
+
+test_registry if {
+	doc := object.union(with_param("allowedRegistries", ["mirror.internal"]), {"images": [
+		{"container": "a", "image": "mirror.internal/x:1", "normalized": "mirror.internal/x:1"},
+		{"container": "b", "image": "mirror.internalevil.com/x", "normalized": "mirror.internalevil.com/x"},
+		{"container": "c", "image": "nginx", "normalized": "docker.io/library/nginx"},
+	]})
+	{v.message | some v in isolation.violation} == {
+		"isolation: container \"b\" image \"mirror.internalevil.com/x\" is not from an allowed registry; allowed: mirror.internal (NamespaceOverrides layer \"ns-etl\")",
+		"isolation: container \"c\" image \"nginx\" is not from an allowed registry; allowed: mirror.internal (NamespaceOverrides layer \"ns-etl\")",
+	} with input as doc
+}
+
+test_tolerations if {
+	doc := object.union(with_param("allowedTolerations", [{"key": "node.strata.dev/spot"}, {"key": "nvidia.com/gpu", "effect": "NoSchedule"}]), {"user": {"tolerations": [
+		{"key": "node.strata.dev/spot", "effect": "NoExecute", "display": "spot"},
+		{"key": "nvidia.com/gpu", "effect": "NoSchedule", "display": "gpu"},
+		{"key": "nvidia.com/gpu", "effect": "NoExecute", "display": "nvidia.com/gpu:NoExecute op=Exists"},
+		{"key": "node.strata.dev/pool", "effect": "NoSchedule", "display": "node.strata.dev/pool=core:NoSchedule"},
+	], "nodeSelector": [], "metadata": []}})
+	{v.message | some v in isolation.violation} == {
+		"isolation: toleration \"nvidia.com/gpu:NoExecute op=Exists\" is not allowed for tenants; allowed: node.strata.dev/spot, nvidia.com/gpu:NoSchedule (NamespaceOverrides layer \"ns-etl\")",
+		"isolation: toleration \"node.strata.dev/pool=core:NoSchedule\" is not allowed for tenants; allowed: node.strata.dev/spot, nvidia.com/gpu:NoSchedule (NamespaceOverrides layer \"ns-etl\")",
+	} with input as doc
+}
+
+test_reserved_node_selectors if {
+	doc := object.union(with_param("reservedNodeSelectors", ["node.strata.dev/pool=core", "node-role.kubernetes.io/control-plane"]), {"user": {"tolerations": [], "metadata": [], "nodeSelector": [
+		{"key": "node.strata.dev/pool", "value": "core"},
+		{"key": "node.strata.dev/pool", "value": "batch"},
+		{"key": "node-role.kubernetes.io/control-plane", "value": ""},
+	]}})
+	count(isolation.violation) == 2 with input as doc
+	checks(doc) == {"reservedNodeSelectors"}
+}
+
+test_reserved_label_prefixes if {
+	doc := object.union(with_param("reservedLabelPrefixes", ["iam.amazonaws.com/", "strata.dev/"]), {"user": {"tolerations": [], "nodeSelector": [], "metadata": [
+		{"kind": "annotation", "key": "iam.amazonaws.com/role", "value": "x"},
+		{"kind": "annotation", "key": "strata.dev/iam-role", "value": "x"},
+		{"kind": "label", "key": "team", "value": "x"},
+	]}})
+	isolation.violation == {{"check": "reservedLabelPrefixes", "message": "isolation: annotation \"iam.amazonaws.com/role\" is reserved for the platform: only layers may set keys starting with \"iam.amazonaws.com/\" (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+}
+
+test_baseline_privileged_tenant_container if {
+	doc := object.union(base, {"pod": {"spec": {"containers": [{"name": "spark-kubernetes-driver", "securityContext": {"privileged": true}}]}}})
+	checks(doc) == {"privileged"}
+}
+
+test_baseline_skips_injected_containers if {
+	doc := object.union(base, {
+		"pod": {"spec": {"initContainers": [{"name": "node-agent", "securityContext": {"privileged": true, "capabilities": {"add": ["SYS_ADMIN"]}}}], "containers": [{"name": "spark"}]}},
+		"injected": {"node-agent": true},
+	})
+	count(isolation.violation) == 0 with input as doc
+}
+
+test_baseline_pod_level if {
+	doc := object.union(base, {"pod": {"spec": {
+		"hostNetwork": true,
+		"volumes": [{"name": "root", "hostPath": {"path": "/"}}],
+		"securityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}, {"name": "net.ipv4.tcp_syncookies", "value": "1"}]},
+		"containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 80}], "livenessProbe": {"httpGet": {"host": "10.0.0.1", "port": 80}}}],
+	}}})
+	checks(doc) == {"hostNamespaces", "hostPathVolumes", "sysctls", "hostPorts", "hostProbesAndHostLifecycle"}
+}
