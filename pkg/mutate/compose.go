@@ -86,7 +86,7 @@ func render(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result, snap *ove
 	renderContainers(pod, c)
 	renderSparkContainer(pod, role, c)
 	renderSecrets(pod, role, c)
-	renderIAM(pod, c)
+	renderIAM(pod, c, comp.Provenance)
 	renderImageMirrors(pod, c, comp.Provenance)
 	return applyPodPatches(pod, comp.PodPatches)
 }

@@ -1,6 +1,8 @@
 package mutate
 
 import (
+	"strconv"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -23,7 +25,10 @@ const (
 // container and init container, and a projected service-account token for
 // audience sts.amazonaws.com mounted in each of them. An empty role renders
 // nothing.
-func renderIAM(pod *corev1.Pod, c *v1alpha1.Config) {
+//
+// The annotation is recorded in provenance as rendered from iam.role, so it
+// is never taken for one the user wrote.
+func renderIAM(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Provenance) {
 	if c.IAM == nil || c.IAM.Role == nil || *c.IAM.Role == "" {
 		return
 	}
@@ -32,6 +37,12 @@ func renderIAM(pod *corev1.Pod, c *v1alpha1.Config) {
 		if pod.Annotations == nil {
 			pod.Annotations = map[string]string{}
 		}
+		var beaten []overlay.Contribution
+		if old, ok := pod.Annotations[iamRoleAnnotation]; ok && old != role {
+			beaten = append(beaten, overlay.Contribution{Source: overlay.UserSource(), Value: strconv.Quote(old)})
+		}
+		prov.Derive(overlay.KeyPath(overlay.PathAnnotations, iamRoleAnnotation), strconv.Quote(role),
+			overlay.RenderedSource(overlay.PathIAMRole), beaten...)
 		pod.Annotations[iamRoleAnnotation] = role
 		return
 	}

@@ -43,7 +43,7 @@ func TestSparkPodsAreComposed(t *testing.T) {
 		"cluster-autoscaler.kubernetes.io/safe-to-evict": "false",
 		"platform.strata.dev/cost-center":                "etl",
 		"iam.amazonaws.com/role":                         "arn:aws:iam::111122223333:role/spark-etl",
-		v1alpha1.LayersAnnotation:                        "platform-defaults,pool-batch,prod-a-defaults,prod-a-overrides,ns-etl",
+		v1alpha1.LayersAnnotation:                        "platform-defaults,pool-batch,prod-a-defaults,ns-etl-defaults,prod-a-overrides,ns-etl",
 	}
 	if !reflect.DeepEqual(got.Annotations, wantAnnotations) {
 		t.Errorf("annotations = %v, want %v", got.Annotations, wantAnnotations)

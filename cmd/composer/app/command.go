@@ -16,6 +16,9 @@ type ExitCode int
 const (
 	// ExitOK means the command did what was asked.
 	ExitOK ExitCode = 0
+	// ExitDenied means a policy denies a pod (compose --validate), or a
+	// test case failed (test).
+	ExitDenied ExitCode = 1
 	// ExitInput means bad usage or bad input: a flag, a pod file or a layer.
 	ExitInput ExitCode = 2
 )
@@ -34,6 +37,12 @@ func (e *inputError) Unwrap() error { return e.err }
 
 func badInput(err error) error { return &inputError{err: err} }
 
+// deniedError marks a run whose pods a policy denies, or whose tests failed (exit 1).
+type deniedError struct{ err error }
+
+func (e *deniedError) Error() string { return e.err.Error() }
+func (e *deniedError) Unwrap() error { return e.err }
+
 // Run runs the composer with args (without the program name) and returns its
 // exit status. Errors are printed on streams.Err as one line each, prefixed
 // "composer: "; nothing panics and no stack trace reaches the user.
@@ -48,6 +57,10 @@ func Run(ctx context.Context, args []string, streams Streams) ExitCode {
 	var ie *inputError
 	if errors.As(err, &ie) {
 		return ExitInput
+	}
+	var de *deniedError
+	if errors.As(err, &de) {
+		return ExitDenied
 	}
 	// Cobra's own errors (unknown flag or command, missing argument) are usage errors.
 	return ExitInput

@@ -17,6 +17,8 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/policy"
+	"github.com/strata-dev/strata/policies"
 )
 
 // Output formats of `composer compose`.
@@ -33,10 +35,12 @@ type composeOptions struct {
 	cluster         mutate.Cluster
 	namespaceLabels string
 	output          string
+	validate        bool
+	policiesDir     string
 	fsys            filesys.FileSystem
 }
 
-func newComposeCommand(_ context.Context, streams Streams) *cobra.Command {
+func newComposeCommand(ctx context.Context, streams Streams) *cobra.Command {
 	o := &composeOptions{fsys: filesys.MakeFsOnDisk()}
 	cmd := &cobra.Command{
 		Use:   "compose -f FILE --layers DIR --cluster NAME --pool NAME [-o yaml|json|patch|explain]",
@@ -48,7 +52,7 @@ files), composes every Spark pod exactly as the admission webhook does, and
 prints the composed pods (-o yaml, json), the JSON Patch the webhook returns
 (-o patch, one array per pod) or which layer set every value (-o explain).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(streams) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), streams) },
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.podFile, "filename", "f", "", "pod file (YAML or JSON, a List or multi-document YAML); - for standard input")
@@ -57,12 +61,14 @@ prints the composed pods (-o yaml, json), the JSON Patch the webhook returns
 	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
 	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the pods' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
 	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch or explain")
+	f.BoolVar(&o.validate, "validate", false, "also run the policies on every composed Spark pod: violations on stderr, exit 1 when one denies")
+	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones (with --validate)")
 	_ = cmd.MarkFlagRequired("filename")
 	_ = cmd.MarkFlagRequired("layers")
 	return cmd
 }
 
-func (o *composeOptions) run(streams Streams) error {
+func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if !slices.Contains([]string{outputYAML, outputJSON, outputPatch, outputExplain}, o.output) {
 		return badInput(fmt.Errorf("-o: unknown output format %q (want yaml, json, patch or explain)", o.output))
 	}
@@ -89,7 +95,53 @@ func (o *composeOptions) run(streams Streams) error {
 			return badInput(fmt.Errorf("%s: %w", o.podFile, err))
 		}
 	}
-	return o.print(streams.Out, pods, results)
+	if err := o.print(streams.Out, pods, results); err != nil {
+		return err
+	}
+	if !o.validate {
+		return nil
+	}
+	engine, err := loadEngine(ctx, o.policiesDir)
+	if err != nil {
+		return badInput(err)
+	}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster}
+	denied := 0
+	for _, r := range results {
+		if !r.Spark {
+			continue
+		}
+		_, decision, err := check.Pod(ctx, r.Pod, policy.Request{Operation: "CREATE", Namespace: r.Pod.Namespace}, nil)
+		if err != nil {
+			return badInput(fmt.Errorf("%s: %w", podRef(r.Pod), err))
+		}
+		for _, v := range decision.Violations {
+			fmt.Fprintf(streams.Err, "Pod %s: %s: %s\n", podRef(r.Pod), v.Enforcement, v.Message)
+		}
+		if !decision.Allowed() {
+			denied++
+		}
+	}
+	if denied > 0 {
+		return &deniedError{err: fmt.Errorf("%d of %d pods denied by policy", denied, len(results))}
+	}
+	return nil
+}
+
+// loadEngine compiles the built-in policies, or those of dir.
+func loadEngine(ctx context.Context, dir string) (*policy.Engine, error) {
+	mods, err := policyModules(dir)
+	if err != nil {
+		return nil, err
+	}
+	return policy.NewEngine(ctx, mods)
+}
+
+func policyModules(dir string) (policy.Modules, error) {
+	if dir == "" {
+		return policy.LoadModules(policies.FS)
+	}
+	return policy.LoadDir(dir)
 }
 
 func (o *composeOptions) readPods(stdin io.Reader) ([]*corev1.Pod, error) {

@@ -1,0 +1,94 @@
+package policy
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+func executor(app string, i int) LivePod {
+	return LivePod{Key: fmt.Sprintf("etl/%s-exec-%d", app, i), Namespace: "etl", App: app, Executor: true,
+		Usage: Usage{CPUMilli: 1000, MemoryBytes: 1 << 30, Pods: 1}}
+}
+
+// TestLedgerConcurrentAdmissionsDoNotOvershoot admits 50 executors at once
+// against a limit of 20: exactly 20 get in.
+func TestLedgerConcurrentAdmissionsDoNotOvershoot(t *testing.T) {
+	l := NewLedger(time.Minute)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		admitted int
+	)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := l.Admit(executor("app1", i), nil, true, func(inv Inventory) (bool, error) {
+				ok := inv.AppExecutors+1 <= 20
+				if ok {
+					mu.Lock()
+					admitted++
+					mu.Unlock()
+				}
+				return ok, nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted != 20 || l.Reserved() != 20 {
+		t.Fatalf("admitted %d, reserved %d; want 20", admitted, l.Reserved())
+	}
+}
+
+func TestLedgerInventory(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := NewLedger(30 * time.Second)
+	l.now = func() time.Time { return now }
+	live := []LivePod{executor("app1", 1), executor("app2", 1), {Key: "other/x", Namespace: "other", Usage: Usage{CPUMilli: 99000}}}
+	var got Inventory
+	decide := func(inv Inventory) (bool, error) { got = inv; return true, nil }
+	if err := l.Admit(executor("app1", 2), live, true, decide); err != nil {
+		t.Fatal(err)
+	}
+	if got.AppExecutors != 1 || got.Namespace.Pods != 2 || got.Namespace.CPUMilli != 2000 {
+		t.Fatalf("inventory %+v: want app1's 1 executor, etl's 2 pods and 2 CPU", got)
+	}
+	// The reservation counts until the cache sees the pod...
+	if err := l.Admit(executor("app1", 3), live, false, decide); err != nil {
+		t.Fatal(err)
+	}
+	if got.AppExecutors != 2 || got.Namespace.Pods != 3 {
+		t.Fatalf("reservation not counted: %+v", got)
+	}
+	if l.Reserved() != 1 {
+		t.Fatalf("a dry run reserved: %d", l.Reserved())
+	}
+	// ...then the live pod counts instead, once.
+	live = append(live, executor("app1", 2))
+	if err := l.Admit(executor("app1", 4), live, false, decide); err != nil {
+		t.Fatal(err)
+	}
+	if got.AppExecutors != 2 || l.Reserved() != 0 {
+		t.Fatalf("reservation and live pod both counted: %+v reserved %d", got, l.Reserved())
+	}
+	// A reservation the cache never sees expires.
+	if err := l.Admit(executor("app1", 5), nil, true, decide); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(31 * time.Second)
+	if err := l.Admit(executor("app1", 6), nil, false, decide); err != nil {
+		t.Fatal(err)
+	}
+	if got.AppExecutors != 0 || l.Reserved() != 0 {
+		t.Fatalf("expired reservation still counted: %+v", got)
+	}
+	// A denied pod reserves nothing.
+	if err := l.Admit(executor("app1", 7), nil, true, func(Inventory) (bool, error) { return false, nil }); err != nil || l.Reserved() != 0 {
+		t.Fatalf("denied pod reserved: %v %d", err, l.Reserved())
+	}
+}
