@@ -212,3 +212,27 @@ func metricValue(t *testing.T, name string) float64 {
 	t.Fatalf("metric %s not found", name)
 	return 0
 }
+
+// metricCounter returns the value of a labelled counter.
+func metricCounter(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := cp.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+					continue metrics
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return 0
+}

@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"net/http"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -17,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy"
 )
 
 // NewScheme returns the scheme the webhook reads and decodes with: the
@@ -57,8 +62,14 @@ func NewManager(cfg *rest.Config, opts *Options) (manager.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	sparkPods, err := labels.Parse(v1alpha1.RoleLabel)
+	if err != nil {
+		return nil, err
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
+		Scheme: scheme,
+		// Only Spark pods are cached (for quota), not every pod of the cluster.
+		Cache:                  cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: sparkPods}}},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
 		// Every replica serves admissions from its own cache; nothing needs a leader.
@@ -70,13 +81,15 @@ func NewManager(cfg *rest.Config, opts *Options) (manager.Manager, error) {
 	return mgr, nil
 }
 
-// Webhook is what Setup wired: the snapshot store and the handlers.
+// Webhook is what Setup wired: the stores and the handlers.
 type Webhook struct {
-	Store   *Store
-	Pods    *PodMutator
-	Layers  *LayerValidator
-	Metrics *Metrics
-	Server  webhook.Server
+	Store     *Store
+	Policies  *PolicyStore
+	Pods      *PodMutator
+	PodPolicy *PodValidator
+	Layers    *LayerValidator
+	Metrics   *Metrics
+	Server    webhook.Server
 }
 
 // Setup adds the snapshot controller, the webhook server with its handlers
@@ -90,6 +103,15 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 	w := &Webhook{Store: &Store{}, Metrics: m}
 	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Decoder: decoder, Metrics: m}
 	w.Layers = &LayerValidator{Metrics: m}
+	w.Policies, err = NewPolicyStore(context.Background(), opts.PoliciesDir, m, ctrl.Log.WithName("policies"))
+	if err != nil {
+		return nil, fmt.Errorf("loading policies: %w", err)
+	}
+	if err := mgr.Add(w.Policies); err != nil {
+		return nil, err
+	}
+	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: policy.NewLedger(opts.ReservationTTL),
+		Cluster: opts.Cluster, Decoder: decoder, Reader: mgr.GetClient(), Metrics: m}
 
 	builder := &snapshotBuilder{
 		reader: mgr.GetClient(), store: w.Store, metrics: m,
@@ -103,6 +125,7 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir})
 	w.Server.Register(PodPath, &admission.Webhook{Handler: w.Pods})
 	w.Server.Register(LayerPath, &admission.Webhook{Handler: w.Layers})
+	w.Server.Register(PodPolicyPath, &admission.Webhook{Handler: w.PodPolicy})
 
 	if opts.CertRotation.Enabled {
 		ready, err := addCertRotator(mgr, opts.CertDir, opts.CertRotation)

@@ -20,6 +20,8 @@ type Metrics struct {
 	layersLoaded  prometheus.Gauge
 	generation    prometheus.Gauge
 	compileErrors prometheus.Counter
+	violations    *prometheus.CounterVec
+	policyErrors  prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -46,8 +48,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "strata_snapshot_compile_errors_total",
 			Help: "Configurations that failed to compile; the previous snapshot kept serving.",
 		}),
+		violations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strata_policy_violations_total",
+			Help: "Policy violations found, by policy and enforcement (deny, warn, dryrun).",
+		}, []string{"policy", "enforcement"}),
+		policyErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_policy_compile_errors_total",
+			Help: "Policy sets that failed to compile; the previous policies kept serving.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors} {
+	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/pflag"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -26,6 +27,12 @@ type Options struct {
 	// CertRotation, when set, makes the webhook generate and rotate its own
 	// CA and serving certificate (see certs.go).
 	CertRotation CertRotationOptions
+	// PoliciesDir replaces the built-in policies with the .rego files of a
+	// directory, reread when they change.
+	PoliciesDir string
+	// ReservationTTL is how long an admitted pod's reservation lasts when
+	// the informer cache does not see it.
+	ReservationTTL time.Duration
 	// Zap are the logging flags.
 	Zap zap.Options
 }
@@ -38,6 +45,7 @@ func DefaultOptions() *Options {
 		MetricsBindAddress:     ":8080",
 		HealthProbeBindAddress: ":8081",
 		CertRotation:           defaultCertRotationOptions(),
+		ReservationTTL:         30 * time.Second,
 		Zap:                    zap.Options{},
 	}
 }
@@ -51,6 +59,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.WebhookPort, "webhook-port", o.WebhookPort, "port the webhook server listens on")
 	fs.StringVar(&o.MetricsBindAddress, "metrics-bind-address", o.MetricsBindAddress, `address of the Prometheus metrics endpoint; "0" disables it`)
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, `address of /healthz and /readyz; "0" disables it`)
+	fs.StringVar(&o.PoliciesDir, "policies", o.PoliciesDir, "directory of Rego policies replacing the built-in ones; reread when its files change")
+	fs.DurationVar(&o.ReservationTTL, "reservation-ttl", o.ReservationTTL, "how long an admitted pod counts against quota before the cache sees it")
 	o.CertRotation.addFlags(fs)
 }
 
@@ -68,6 +78,9 @@ func (o *Options) Validate() error {
 	}
 	if o.CertDir == "" {
 		errs = append(errs, errors.New("--cert-dir must not be empty"))
+	}
+	if o.ReservationTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--reservation-ttl: %s must be positive", o.ReservationTTL))
 	}
 	errs = append(errs, o.CertRotation.validate()...)
 	return errors.Join(errs...)

@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy"
+)
+
+// PodPolicyPath is where the pod validating handler is served.
+const PodPolicyPath = "/validate-v1-pod"
+
+// PodValidator runs the policies on Spark pods after every mutation. Its
+// inventory is the informer cache of Spark pods plus the Ledger's
+// reservations; everything else is policy.Check, the composer's code path.
+type PodValidator struct {
+	Store    *Store
+	Policies *PolicyStore
+	Ledger   *policy.Ledger
+	Cluster  mutate.Cluster
+	Decoder  admission.Decoder
+	Reader   client.Reader
+	Metrics  *Metrics
+}
+
+var _ admission.Handler = (*PodValidator)(nil)
+
+// Handle checks one pod. Violations of deny policies refuse it, one line
+// per violation; warn violations come back as warnings; dryrun violations
+// are logged and counted only. A dry-run request reserves nothing.
+func (h *PodValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	start := time.Now()
+	resp := h.handle(ctx, req)
+	outcome := outcomeAllowed
+	switch {
+	case resp.Result != nil && resp.Result.Code >= 500, resp.Result != nil && resp.Result.Code == http.StatusBadRequest:
+		outcome = outcomeError
+	case !resp.Allowed:
+		outcome = outcomeDenied
+	}
+	h.Metrics.admissions.WithLabelValues("pod-policy", outcome).Inc()
+	h.Metrics.latency.WithLabelValues("pod-policy").Observe(time.Since(start).Seconds())
+	return resp
+}
+
+func (h *PodValidator) handle(ctx context.Context, req admission.Request) admission.Response {
+	pod := &corev1.Pod{}
+	if err := h.Decoder.Decode(req, pod); err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if pod.Namespace == "" {
+		pod.Namespace = req.Namespace
+	}
+	if _, spark := mutate.SparkRole(pod); !spark {
+		return admission.Allowed("not a Spark pod")
+	}
+	served, engine := h.Store.Load(), h.Policies.Load()
+	if served == nil || engine == nil {
+		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)
+	}
+	live, err := h.livePods(ctx, pod.Namespace)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	check := &policy.Check{Engine: engine, Snapshot: served.Snapshot, Cluster: h.Cluster, Ledger: h.Ledger}
+	request := policy.Request{Operation: string(req.Operation), Namespace: pod.Namespace, UserInfo: req.UserInfo,
+		DryRun: req.DryRun != nil && *req.DryRun}
+	_, decision, err := check.Pod(ctx, pod, request, live)
+	if err != nil {
+		return admission.Denied(err.Error())
+	}
+	logger := log.FromContext(ctx)
+	var denials, warnings []string
+	for _, v := range decision.Violations {
+		h.Metrics.violations.WithLabelValues(v.Policy, string(v.Enforcement)).Inc()
+		switch v.Enforcement {
+		case v1alpha1.EnforcementDeny:
+			denials = append(denials, v.Message)
+		case v1alpha1.EnforcementWarn:
+			warnings = append(warnings, v.Message)
+		default:
+			logger.Info("policy violation (dryrun)", "policy", v.Policy, "check", v.Check, "message", v.Message)
+		}
+	}
+	if len(denials) > 0 {
+		return admission.Denied(strings.Join(denials, "\n")).WithWarnings(warnings...)
+	}
+	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+// livePods lists the namespace's Spark pods from the informer cache, less
+// those that no longer hold resources.
+func (h *PodValidator) livePods(ctx context.Context, namespace string) ([]policy.LivePod, error) {
+	var pods corev1.PodList
+	if err := h.Reader.List(ctx, &pods, client.InNamespace(namespace), client.HasLabels{v1alpha1.RoleLabel}); err != nil {
+		return nil, err
+	}
+	live := make([]policy.LivePod, 0, len(pods.Items))
+	for i := range pods.Items {
+		if policy.HoldsResources(&pods.Items[i]) {
+			live = append(live, policy.LivePodOf(&pods.Items[i]))
+		}
+	}
+	return live, nil
+}

@@ -1,0 +1,122 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// TestOversizedPodDenied creates the example pod that asks for 64 CPU in
+// etl (16 per pod at most) and gets the policy's message back.
+func TestOversizedPodDenied(t *testing.T) {
+	pod := examplePod(t, "oversized-driver.yaml", "oversized-driver")
+	err := cp.Client.Create(context.Background(), pod)
+	want := `quota: pod requests 64050m CPU; group "core-data" allows at most 16 per pod (NamespaceOverrides layer "ns-etl")`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want it to contain %q", err, want)
+	}
+	if !strings.Contains(err.Error(), `admission webhook "pod-policies.strata.dev" denied the request`) {
+		t.Errorf("not denied by the policy webhook: %v", err)
+	}
+}
+
+// TestConcurrentExecutorsRespectTheLimit creates 50 executors of one app at
+// once against maxExecutorsPerApp 20: exactly 20 are admitted.
+func TestConcurrentExecutorsRespectTheLimit(t *testing.T) {
+	ctx := context.Background()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		admitted int
+		denied   []string
+	)
+	for i := range 50 {
+		pod := examplePod(t, "executor.yaml", fmt.Sprintf("burst-exec-%d", i))
+		pod.Labels["spark-app-selector"] = "spark-burst-0000000000000000000000000000"
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := cp.Client.Create(ctx, pod)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				admitted++
+			} else {
+				denied = append(denied, err.Error())
+			}
+		}()
+	}
+	wg.Wait()
+	if admitted != 20 {
+		t.Fatalf("admitted %d executors, want exactly 20; first denial: %v", admitted, first(denied))
+	}
+	for _, d := range denied {
+		if !strings.Contains(d, `quota: app "spark-burst-0000000000000000000000000000" would have 21 executors; group "core-data" allows at most 20 per app`) {
+			t.Fatalf("unexpected denial: %s", d)
+		}
+	}
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// TestWarnPolicyWarns: geo's quota is enforced as warn, so an over-size geo
+// pod is created, with the violation as a warning.
+func TestWarnPolicyWarns(t *testing.T) {
+	c, warnings := clientWithWarnings(t)
+	pod := examplePod(t, "geo-executor.yaml", "geo-big-exec-1")
+	pod.Spec.Containers[0].Resources.Requests["cpu"] = resource.MustParse("12")
+	if err := c.Create(context.Background(), pod); err != nil {
+		t.Fatalf("a warn violation denied the pod: %v", err)
+	}
+	want := `quota: pod requests 12070m CPU; group "geo" allows at most 8 per pod (NamespaceOverrides layer "ns-geo")`
+	found := false
+	for _, w := range warnings.all() {
+		found = found || w == want
+	}
+	if !found {
+		t.Fatalf("warnings %q, want %q", warnings.all(), want)
+	}
+	if got := metricCounter(t, "strata_policy_violations_total", map[string]string{"policy": "quota", "enforcement": "warn"}); got < 1 {
+		t.Errorf("warn violation not counted: %v", got)
+	}
+}
+
+// TestOtherTenantsIAMRoleDenied: an etl job asking for geo's role is denied.
+func TestOtherTenantsIAMRoleDenied(t *testing.T) {
+	ctx := context.Background()
+	pod := examplePod(t, "driver.yaml", "steal-role-driver")
+	pod.Annotations = map[string]string{"strata.dev/iam-role": "arn:aws:iam::444455556666:role/spark-geo"}
+	err := cp.Client.Create(ctx, pod)
+	want := `isolation: IAM role "arn:aws:iam::444455556666:role/spark-geo" (from user) is not allowed in namespace "etl"; allowed: arn:aws:iam::111122223333:role/spark-etl* (NamespaceOverrides layer "ns-etl")`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want it to contain %q", err, want)
+	}
+	// One of etl's own roles is fine.
+	own := examplePod(t, "driver.yaml", "own-role-driver")
+	own.Annotations = map[string]string{"strata.dev/iam-role": "arn:aws:iam::111122223333:role/spark-etl-nightly"}
+	if err := cp.Client.Create(ctx, own); err != nil {
+		t.Fatalf("etl asking for its own role: %v", err)
+	}
+	if own.Annotations["iam.amazonaws.com/role"] != "arn:aws:iam::111122223333:role/spark-etl-nightly" {
+		t.Errorf("requested role not applied: %v", own.Annotations)
+	}
+	// Setting the KIAM annotation directly is reserved to layers.
+	direct := examplePod(t, "executor.yaml", "direct-kiam-exec-1")
+	direct.Annotations = map[string]string{"iam.amazonaws.com/role": "arn:aws:iam::444455556666:role/spark-geo"}
+	// The etl default role replaces it, so it is overridden rather than denied.
+	if err := cp.Client.Create(ctx, direct); err != nil {
+		t.Fatalf("direct KIAM annotation: %v", err)
+	}
+	if direct.Annotations["iam.amazonaws.com/role"] != "arn:aws:iam::111122223333:role/spark-etl" {
+		t.Errorf("direct KIAM annotation kept: %v", direct.Annotations)
+	}
+}
