@@ -76,7 +76,7 @@ func (l *Ledger) Admit(pod LivePod, live []LivePod, reserve bool, decide func(In
 		}
 		inv.Namespace.CPUMilli += p.Usage.CPUMilli
 		inv.Namespace.MemoryBytes += p.Usage.MemoryBytes
-		inv.Namespace.Pods++
+		inv.Namespace.Pods += p.Usage.Pods
 		if p.Executor && pod.App != "" && p.App == pod.App {
 			inv.AppExecutors++
 		}

@@ -1,0 +1,106 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidate(t *testing.T) {
+	args := func(pods string, extra ...string) []string {
+		return append(append(exampleArgs(pods, "clusters/prod-a", "prod-a", "batch"), "--validate", "-o", "patch"), extra...)
+	}
+	if r := composer(t, "", args("driver.yaml")...); r.code != ExitOK || r.err != "" {
+		t.Fatalf("example driver: exit %d, stderr %q", r.code, r.err)
+	}
+	r := composer(t, "", args("oversized-driver.yaml")...)
+	if r.code != ExitDenied {
+		t.Fatalf("oversized driver: exit %d, want %d", r.code, ExitDenied)
+	}
+	want := `Pod etl/huge-join-0c1d2e3f4a5b6c7d-driver: deny: quota: pod requests 64050m CPU; group "core-data" allows at most 16 per pod (NamespaceOverrides layer "ns-etl")`
+	if !strings.Contains(r.err, want) || !strings.HasPrefix(r.out, "[") {
+		t.Errorf("stderr %q lacks %q, or the patch was not printed: %q", r.err, want, r.out)
+	}
+	// geo's quota is warn: reported, not denied.
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(examples, "..", "examples", "tests", "pods", "geo-big-executor.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	geo := filepath.Join(dir, "geo.yaml")
+	if err := os.WriteFile(geo, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = composer(t, "", "compose", "-f", geo, "--layers", filepath.Join(examples, "layers", "clusters/prod-a"), "--cluster", "prod-a", "--pool", "batch", "--validate")
+	if r.code != ExitOK || !strings.Contains(r.err, "warn: quota: pod requests 12070m CPU") {
+		t.Errorf("warn violation: exit %d stderr %q", r.code, r.err)
+	}
+}
+
+func TestValidateWithSitePolicies(t *testing.T) {
+	dir := t.TempDir()
+	rego := "package strata.naming\n\nimport rego.v1\n\nviolation contains {\"message\": msg} if {\n\tnot startswith(input.pod.metadata.name, \"team-\")\n\tmsg := sprintf(\"naming: pod %q must start with team-\", [input.pod.metadata.name])\n}\n"
+	if err := os.WriteFile(filepath.Join(dir, "naming.rego"), []byte(rego), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := composer(t, "", append(exampleArgs("driver.yaml", "clusters/prod-a", "prod-a", "batch"), "--validate", "--policies", dir)...)
+	if r.code != ExitDenied || !strings.Contains(r.err, `deny: naming: pod "spark-pi-4f2a1c8e0d7b9a61-driver" must start with team-`) {
+		t.Fatalf("site policy: exit %d stderr %q", r.code, r.err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "broken.rego"), []byte("package strata.broken\n\nviolation contains x if {"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = composer(t, "", append(exampleArgs("driver.yaml", "clusters/prod-a", "prod-a", "batch"), "--validate", "--policies", dir)...)
+	if r.code != ExitInput || !strings.Contains(r.err, "broken.rego:") {
+		t.Fatalf("broken policy: exit %d stderr %q", r.code, r.err)
+	}
+	r = composer(t, "", append(exampleArgs("driver.yaml", "clusters/prod-a", "prod-a", "batch"), "--validate", "--policies", filepath.Join(dir, "none"))...)
+	if r.code != ExitInput || !strings.Contains(r.err, "not a directory of .rego files") {
+		t.Fatalf("missing policies: exit %d stderr %q", r.code, r.err)
+	}
+}
+
+func TestPolicyTestCommand(t *testing.T) {
+	r := composer(t, "", "test", filepath.Join(examples, "tests"))
+	if r.code != ExitOK || !strings.Contains(r.out, "8 passed, 0 failed") {
+		t.Fatalf("example tests: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	// A case whose expectation is wrong fails, with what differs.
+	dir := t.TempDir()
+	abs, err := filepath.Abs(examples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suite := `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: wrong}
+layers: ` + filepath.Join(abs, "layers/clusters/prod-a") + `
+cluster: prod-a
+pool: batch
+cases:
+  - name: expects the oversized driver to pass
+    pod: ` + filepath.Join(abs, "pods/oversized-driver.yaml") + `
+    expect: {allowed: true}
+`
+	if err := os.WriteFile(filepath.Join(dir, "t.yaml"), []byte(suite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = composer(t, "", "test", dir)
+	if r.code != ExitDenied || !strings.Contains(r.out, "FAIL  wrong/expects the oversized driver to pass") ||
+		!strings.Contains(r.out, "allowed: got false, want true") || !strings.Contains(r.out, "unexpected violation: [quota/deny] quota: pod requests 64050m CPU") ||
+		!strings.Contains(r.out, "0 passed, 1 failed") {
+		t.Fatalf("failing case: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	// Bad input: an unknown field in a case.
+	if err := os.WriteFile(filepath.Join(dir, "t.yaml"), []byte(strings.Replace(suite, "expect:", "expects:", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = composer(t, "", "test", dir)
+	if r.code != ExitInput || !strings.Contains(r.err, `t.yaml: PolicyTest: error unmarshaling JSON: while decoding JSON: json: unknown field "expects"`) {
+		t.Fatalf("bad test file: exit %d stderr %q", r.code, r.err)
+	}
+	if r := composer(t, "", "test", t.TempDir()); r.code != ExitInput || !strings.Contains(r.err, "no PolicyTest cases found") {
+		t.Fatalf("empty dir: exit %d stderr %q", r.code, r.err)
+	}
+}

@@ -1,0 +1,281 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy"
+)
+
+// PolicyTest is a file of test cases for a layer repository and its
+// policies (apiVersion strata.dev/v1alpha1, kind PolicyTest). Paths are
+// relative to the file.
+type PolicyTest struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+	// Layers is the layer repository (kustomization or directory).
+	Layers string `json:"layers"`
+	// Cluster and Pool are the cluster's identity.
+	Cluster string `json:"cluster"`
+	Pool    string `json:"pool"`
+	// Policies replaces the built-in policies when set.
+	Policies string           `json:"policies,omitempty"`
+	Cases    []PolicyTestCase `json:"cases"`
+}
+
+// PolicyTestCase is one pod and the verdict expected for it.
+type PolicyTestCase struct {
+	Name string `json:"name"`
+	// Pod is a file with exactly one Pod.
+	Pod string `json:"pod"`
+	// NamespaceLabels add to or replace the labels of the pod's namespace.
+	NamespaceLabels map[string]string `json:"namespaceLabels,omitempty"`
+	// Inventory is the live state: what the namespace's other Spark pods
+	// request, and how many executors the pod's app has.
+	Inventory *TestInventory `json:"inventory,omitempty"`
+	Expect    TestExpectation `json:"expect"`
+}
+
+// TestInventory is live state for a test case.
+type TestInventory struct {
+	Namespace struct {
+		CPU    *resource.Quantity `json:"cpu,omitempty"`
+		Memory *resource.Quantity `json:"memory,omitempty"`
+		Pods   int64              `json:"pods,omitempty"`
+	} `json:"namespace"`
+	AppExecutors int64 `json:"appExecutors,omitempty"`
+}
+
+// TestExpectation is the verdict: allowed or not, and the exact set of
+// violations (policy, enforcement, message).
+type TestExpectation struct {
+	Allowed    bool               `json:"allowed"`
+	Violations []policy.Violation `json:"violations,omitempty"`
+}
+
+func newTestCommand(_ context.Context, streams Streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "test DIR",
+		Short: "Run the policy test cases (kind PolicyTest) of the YAML files below DIR",
+		Long: `Test runs every PolicyTest file below DIR: for each case it composes the pod
+with the repository's layers, runs the policies as the webhook does, and compares
+the verdict and the violations with what the case expects. Exit status 0 when
+every case passes, 1 when one fails, 2 for bad input.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runTests(cmd.Context(), args[0], streams.Out) },
+	}
+}
+
+func runTests(ctx context.Context, dir string, out io.Writer) error {
+	files, err := testFiles(dir)
+	if err != nil {
+		return badInput(err)
+	}
+	passed, failed := 0, 0
+	for _, file := range files {
+		suite, err := readPolicyTest(file)
+		if err != nil {
+			return badInput(err)
+		}
+		if suite == nil {
+			continue
+		}
+		p, f, err := runSuite(ctx, file, suite, out)
+		if err != nil {
+			return badInput(err)
+		}
+		passed, failed = passed+p, failed+f
+	}
+	if passed+failed == 0 {
+		return badInput(fmt.Errorf("%s: no PolicyTest cases found", dir))
+	}
+	fmt.Fprintf(out, "%d passed, %d failed\n", passed, failed)
+	if failed > 0 {
+		return &deniedError{err: fmt.Errorf("%d of %d policy test cases failed", failed, passed+failed)}
+	}
+	return nil
+}
+
+func testFiles(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && (strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	slices.Sort(files)
+	return files, nil
+}
+
+// readPolicyTest decodes file strictly; nil when it is not a PolicyTest.
+func readPolicyTest(file string) (*PolicyTest, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var head struct {
+		Kind string `json:"kind"`
+	}
+	if err := yaml.Unmarshal(data, &head); err != nil || head.Kind != "PolicyTest" {
+		return nil, nil //nolint:nilerr // not a test file: skipped
+	}
+	var t PolicyTest
+	if err := yaml.UnmarshalStrict(data, &t); err != nil {
+		return nil, fmt.Errorf("%s: PolicyTest: %w", file, err)
+	}
+	if t.APIVersion != v1alpha1.GroupVersion.String() {
+		return nil, fmt.Errorf("%s: PolicyTest %q: apiVersion: want %s, got %q", file, t.Metadata.Name, v1alpha1.GroupVersion, t.APIVersion)
+	}
+	for i, c := range t.Cases {
+		if c.Name == "" || c.Pod == "" {
+			return nil, fmt.Errorf("%s: PolicyTest %q: cases[%d]: name and pod are required", file, t.Metadata.Name, i)
+		}
+	}
+	return &t, nil
+}
+
+func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (passed, failed int, err error) {
+	rel := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(filepath.Dir(file), p)
+	}
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), rel(t.Layers))
+	if err != nil {
+		return 0, 0, err
+	}
+	engine, err := loadEngine(ctx, rel(t.Policies))
+	if err != nil {
+		return 0, 0, err
+	}
+	cluster := mutate.Cluster{Name: t.Cluster, Pool: t.Pool}
+	for _, c := range t.Cases {
+		name := t.Metadata.Name + "/" + c.Name
+		problems, err := runCase(ctx, in, engine, cluster, rel(c.Pod), &c)
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: case %q: %w", file, c.Name, err)
+		}
+		if len(problems) == 0 {
+			passed++
+			fmt.Fprintf(out, "PASS  %s\n", name)
+			continue
+		}
+		failed++
+		fmt.Fprintf(out, "FAIL  %s\n", name)
+		for _, p := range problems {
+			fmt.Fprintf(out, "      %s\n", p)
+		}
+	}
+	return passed, failed, nil
+}
+
+func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, podFile string, c *PolicyTestCase) ([]string, error) {
+	data, err := os.ReadFile(podFile)
+	if err != nil {
+		return nil, err
+	}
+	pods, err := manifest.DecodePods(podFile, data)
+	if err != nil {
+		return nil, err
+	}
+	if len(pods) != 1 {
+		return nil, fmt.Errorf("%s: want exactly one Pod, got %d", podFile, len(pods))
+	}
+	pod := pods[0]
+	in.Namespaces = withNamespaceLabels(in.Namespaces, pods, c.NamespaceLabels)
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		return nil, err
+	}
+	composed, err := mutate.Compose(snap, cluster, pod)
+	if err != nil {
+		return nil, err
+	}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster}
+	_, decision, err := check.Pod(ctx, composed.Pod, policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, liveFor(pod, c.Inventory))
+	if err != nil {
+		return nil, err
+	}
+	var problems []string
+	if decision.Allowed() != c.Expect.Allowed {
+		problems = append(problems, fmt.Sprintf("allowed: got %v, want %v", decision.Allowed(), c.Expect.Allowed))
+	}
+	key := func(v policy.Violation) string { return fmt.Sprintf("[%s/%s] %s", v.Policy, v.Enforcement, v.Message) }
+	got, want := map[string]bool{}, map[string]bool{}
+	for _, v := range decision.Violations {
+		got[key(v)] = true
+	}
+	for _, v := range c.Expect.Violations {
+		if v.Enforcement == "" {
+			v.Enforcement = v1alpha1.EnforcementDeny
+		}
+		want[key(v)] = true
+	}
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if !got[k] {
+			problems = append(problems, "missing violation: "+k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(got)) {
+		if !want[k] {
+			problems = append(problems, "unexpected violation: "+k)
+		}
+	}
+	return problems, nil
+}
+
+// liveFor turns a test case's inventory into live pods of the pod's
+// namespace: one holding the CPU and memory, as many as Pods counts, and
+// executors of the pod's app.
+func liveFor(pod *corev1.Pod, inv *TestInventory) []policy.LivePod {
+	if inv == nil {
+		return nil
+	}
+	n := max(inv.Namespace.Pods, inv.AppExecutors)
+	live := make([]policy.LivePod, 0, n+1)
+	for i := range n {
+		p := policy.LivePod{Key: fmt.Sprintf("%s/inventory-%d", pod.Namespace, i), Namespace: pod.Namespace, Usage: policy.Usage{Pods: 1}}
+		if i < inv.AppExecutors {
+			p.App, p.Executor = pod.Labels["spark-app-selector"], true
+		}
+		live = append(live, p)
+	}
+	if len(live) == 0 {
+		live = append(live, policy.LivePod{Key: pod.Namespace + "/inventory", Namespace: pod.Namespace})
+	}
+	if q := inv.Namespace.CPU; q != nil {
+		live[0].Usage.CPUMilli = q.MilliValue()
+	}
+	if q := inv.Namespace.Memory; q != nil {
+		live[0].Usage.MemoryBytes = q.Value()
+	}
+	return live
+}
