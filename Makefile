@@ -28,6 +28,10 @@ demo: envtest ## Dry-run the example driver with the composer, then run it throu
 	$(GO) run ./cmd/composer compose -f examples/pods/driver.yaml \
 		--layers $(LAYERS) --cluster $(CLUSTER) --pool $(POOL) -o explain
 	@echo
+	@echo "== composer --validate: the policies deny an oversized driver (exit status 1)"
+	-$(GO) run ./cmd/composer compose -f examples/pods/oversized-driver.yaml \
+		--layers $(LAYERS) --cluster $(CLUSTER) --pool $(POOL) --validate -o patch >/dev/null
+	@echo
 	@echo "== the same through a real kube-apiserver with the webhook"
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" $(GO) run ./test/demo
 

@@ -57,11 +57,14 @@ func run(ctx context.Context, out, progress io.Writer) error {
 	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
 		return err
 	}
-	kubectl := func(args ...string) error {
+	run := func(args ...string) error {
 		fmt.Fprintf(out, "\n$ kubectl %s\n", joinArgs(args))
 		cmd := exec.CommandContext(ctx, cp.Kubectl(), append([]string{"--kubeconfig", kubeconfig}, args...)...)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = root, out, out
-		if err := cmd.Run(); err != nil {
+		return cmd.Run()
+	}
+	kubectl := func(args ...string) error {
+		if err := run(args...); err != nil {
 			return fmt.Errorf("kubectl %s: %w", joinArgs(args), err)
 		}
 		return nil
@@ -92,6 +95,11 @@ func run(ctx context.Context, out, progress io.Writer) error {
 		if err := kubectl(s...); err != nil {
 			return err
 		}
+	}
+	// A driver asking for more than etl's quota: the policy webhook denies it.
+	fmt.Fprintln(out, "\n# A driver asking for 64 CPU where etl allows 16 per pod is denied:")
+	if err := run("create", "-f", "examples/pods/oversized-driver.yaml"); err == nil {
+		return fmt.Errorf("the oversized driver was admitted; the quota policy should have denied it")
 	}
 	return nil
 }
