@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -49,6 +48,9 @@ type Input struct {
 	Composed  *mutate.Result
 	Namespace *corev1.Namespace
 	Inventory Inventory
+	// PlatformContainers and PlatformVolumes are the names of the
+	// containers and volumes that are the layers' own (see platformParts).
+	PlatformContainers, PlatformVolumes map[string]bool
 }
 
 func (in *Input) enforcement(policy string) v1alpha1.Enforcement {
@@ -176,18 +178,7 @@ func (in *Input) document() (map[string]any, error) {
 
 	// What the user wrote (attributed with SetBy): the tenant-written fields
 	// isolation checks.
-	var tolerations, nodeSelector, metadata []keyed
-	injected := map[string]bool{}
-	for _, f := range prov.Fields() {
-		by := SetBy(f)
-		switch {
-		case strings.HasPrefix(f.Path, overlay.PathSidecars+"["), strings.HasPrefix(f.Path, overlay.PathInitContainers+"["):
-			if !by.IsUser() {
-				_, name, _ := strings.Cut(strings.TrimSuffix(f.Path, "]"), "[")
-				injected[name] = true
-			}
-		}
-	}
+	tolerations, nodeSelector, metadata := []keyed{}, []keyed{}, []keyed{}
 	user := userFields(prov)
 	for i := range pod.Spec.Tolerations {
 		t := &pod.Spec.Tolerations[i]
@@ -210,14 +201,15 @@ func (in *Input) document() (map[string]any, error) {
 			metadata = append(metadata, keyed{Kind: "annotation", Key: k, Value: pod.Annotations[k]})
 		}
 	}
-	var images []image
+	images := []image{}
 	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
 		for _, c := range list {
 			images = append(images, image{Container: c.Name, Image: c.Image, Normalized: mutate.NormalizeImage(c.Image)})
 		}
 	}
 	doc["user"] = map[string]any{"tolerations": tolerations, "nodeSelector": nodeSelector, "metadata": metadata}
-	doc["injected"] = injected
+	doc["injected"] = nonNil(in.PlatformContainers)
+	doc["injectedVolumes"] = nonNil(in.PlatformVolumes)
 	doc["images"] = images
 	return toMap(doc)
 }
@@ -231,6 +223,13 @@ func userFields(prov *overlay.Provenance) map[string]bool {
 		}
 	}
 	return out
+}
+
+func nonNil(m map[string]bool) map[string]bool {
+	if m == nil {
+		return map[string]bool{}
+	}
+	return m
 }
 
 func toMap(v any) (map[string]any, error) {

@@ -61,36 +61,28 @@ func NewLedger(ttl time.Duration) *Ledger {
 }
 
 // Admit computes the inventory pod is checked against — the live pods of
-// its namespace plus the reservations the cache has not caught up with —
-// and calls decide with it. When decide allows the pod and reserve is set
-// (not a dry run), the pod is reserved. All of it happens under one lock.
-func (l *Ledger) Admit(pod LivePod, live []LivePod, reserve bool, decide func(Inventory) (bool, error)) error {
+// its namespace plus the reservations live does not hold yet, less the pod
+// itself — and calls decide with it. When decide allows the pod and
+// reserve is set (not a dry run), the pod is reserved. All of it happens
+// under one lock.
+func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(Inventory) (bool, error)) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	seen := make(map[string]bool, len(live))
-	var inv Inventory
-	count := func(p LivePod) {
-		if p.Key == pod.Key || p.Namespace != pod.Namespace {
-			return
-		}
-		inv.Namespace.CPUMilli += p.Usage.CPUMilli
-		inv.Namespace.MemoryBytes += p.Usage.MemoryBytes
-		inv.Namespace.Pods += p.Usage.Pods
-		if p.Executor && pod.App != "" && p.App == pod.App {
-			inv.AppExecutors++
-		}
+	inv := Inventory{Namespace: live.Usage(pod.Namespace)}
+	if pod.App != "" {
+		inv.AppExecutors = live.AppExecutors(pod.Namespace, pod.App)
 	}
-	for _, p := range live {
-		seen[p.Key] = true
-		count(p)
+	if self, ok := live.Get(pod.Key); ok {
+		inv.subtract(self, pod.App)
 	}
 	for key, r := range l.reserved {
-		switch {
-		case seen[key] || now.After(r.expires):
+		if _, seen := live.Get(key); seen || now.After(r.expires) {
 			delete(l.reserved, key) // the cache has it, or it never came
-		default:
-			count(r.pod)
+			continue
+		}
+		if key != pod.Key && r.pod.Namespace == pod.Namespace {
+			inv.add(r.pod, pod.App)
 		}
 	}
 	allowed, err := decide(inv)
@@ -99,6 +91,24 @@ func (l *Ledger) Admit(pod LivePod, live []LivePod, reserve bool, decide func(In
 	}
 	l.reserved[pod.Key] = reservation{pod: pod, expires: now.Add(l.ttl)}
 	return nil
+}
+
+func (inv *Inventory) add(p LivePod, app string) {
+	inv.Namespace.CPUMilli += p.Usage.CPUMilli
+	inv.Namespace.MemoryBytes += p.Usage.MemoryBytes
+	inv.Namespace.Pods += p.Usage.Pods
+	if p.Executor && app != "" && p.App == app {
+		inv.AppExecutors++
+	}
+}
+
+func (inv *Inventory) subtract(p LivePod, app string) {
+	inv.Namespace.CPUMilli -= p.Usage.CPUMilli
+	inv.Namespace.MemoryBytes -= p.Usage.MemoryBytes
+	inv.Namespace.Pods -= p.Usage.Pods
+	if p.Executor && app != "" && p.App == app {
+		inv.AppExecutors--
+	}
 }
 
 // Reserved is the number of reservations held.

@@ -25,7 +25,7 @@ func TestLedgerConcurrentAdmissionsDoNotOvershoot(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := l.Admit(executor("app1", i), nil, true, func(inv Inventory) (bool, error) {
+			err := l.Admit(executor("app1", i), NewTracker(), true, func(inv Inventory) (bool, error) {
 				ok := inv.AppExecutors+1 <= 20
 				if ok {
 					mu.Lock()
@@ -49,7 +49,7 @@ func TestLedgerInventory(t *testing.T) {
 	now := time.Unix(1000, 0)
 	l := NewLedger(30 * time.Second)
 	l.now = func() time.Time { return now }
-	live := []LivePod{executor("app1", 1), executor("app2", 1), {Key: "other/x", Namespace: "other", Usage: Usage{CPUMilli: 99000}}}
+	live := TrackerOf([]LivePod{executor("app1", 1), executor("app2", 1), {Key: "other/x", Namespace: "other", Usage: Usage{CPUMilli: 99000, Pods: 1}}})
 	var got Inventory
 	decide := func(inv Inventory) (bool, error) { got = inv; return true, nil }
 	if err := l.Admit(executor("app1", 2), live, true, decide); err != nil {
@@ -69,7 +69,7 @@ func TestLedgerInventory(t *testing.T) {
 		t.Fatalf("a dry run reserved: %d", l.Reserved())
 	}
 	// ...then the live pod counts instead, once.
-	live = append(live, executor("app1", 2))
+	live = TrackerOf([]LivePod{executor("app1", 1), executor("app2", 1), executor("app1", 2)})
 	if err := l.Admit(executor("app1", 4), live, false, decide); err != nil {
 		t.Fatal(err)
 	}
@@ -77,18 +77,18 @@ func TestLedgerInventory(t *testing.T) {
 		t.Fatalf("reservation and live pod both counted: %+v reserved %d", got, l.Reserved())
 	}
 	// A reservation the cache never sees expires.
-	if err := l.Admit(executor("app1", 5), nil, true, decide); err != nil {
+	if err := l.Admit(executor("app1", 5), NewTracker(), true, decide); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(31 * time.Second)
-	if err := l.Admit(executor("app1", 6), nil, false, decide); err != nil {
+	if err := l.Admit(executor("app1", 6), NewTracker(), false, decide); err != nil {
 		t.Fatal(err)
 	}
 	if got.AppExecutors != 0 || l.Reserved() != 0 {
 		t.Fatalf("expired reservation still counted: %+v", got)
 	}
 	// A denied pod reserves nothing.
-	if err := l.Admit(executor("app1", 7), nil, true, func(Inventory) (bool, error) { return false, nil }); err != nil || l.Reserved() != 0 {
+	if err := l.Admit(executor("app1", 7), NewTracker(), true, func(Inventory) (bool, error) { return false, nil }); err != nil || l.Reserved() != 0 {
 		t.Fatalf("denied pod reserved: %v %d", err, l.Reserved())
 	}
 }

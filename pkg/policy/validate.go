@@ -25,8 +25,8 @@ type Check struct {
 // composer's output. It composes pod once more for the provenance of its
 // values (SetBy keeps the layers' values the layers'), builds the Input
 // with the inventory of live, and evaluates. A pod that is not a Spark pod
-// gets an empty decision.
-func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live []LivePod) (*mutate.Result, Decision, error) {
+// gets an empty decision. A nil live is no live pods.
+func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live LiveState) (*mutate.Result, Decision, error) {
 	res, err := mutate.Compose(c.Snapshot, c.Cluster, pod)
 	if err != nil {
 		return nil, Decision{}, err
@@ -40,11 +40,16 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live []Li
 	ns := &corev1.Namespace{}
 	ns.Name = req.Namespace
 	ns.Labels = c.Snapshot.NamespaceLabels(req.Namespace)
+	containers, volumes := platformParts(c.Snapshot, c.Cluster, res.Pod, res.Role)
 	var decision Decision
 	decide := func(inv Inventory) (bool, error) {
-		d, err := c.Engine.Evaluate(ctx, &Input{Request: req, Composed: res, Namespace: ns, Inventory: inv})
+		d, err := c.Engine.Evaluate(ctx, &Input{Request: req, Composed: res, Namespace: ns, Inventory: inv,
+			PlatformContainers: containers, PlatformVolumes: volumes})
 		decision = d
 		return d.Allowed(), err
+	}
+	if live == nil {
+		live = NewTracker()
 	}
 	ledger := c.Ledger
 	if ledger == nil {

@@ -2,7 +2,8 @@
 # k8s.io/pod-security-admission defines it (latest version), over the fields
 # a tenant writes: containers a layer injected (input.injected) are the
 # platform's and are not checked. Check IDs are PSA's own; a Go test holds
-# these verdicts to PSA's over a generated corpus.
+# these verdicts to PSA's over a generated corpus. Likewise a hostPath volume
+# a layer defines (input.injectedVolumes) is the platform's.
 package strata.isolation
 
 import rego.v1
@@ -34,6 +35,7 @@ violation contains baseline("hostNamespaces", sprintf("pod must not set %s=true"
 violation contains baseline("hostPathVolumes", sprintf("volume %q must not be a hostPath volume", [v.name])) if {
 	some v in object.get(spec, "volumes", [])
 	v.hostPath
+	not input.injectedVolumes[v.name]
 }
 
 violation contains baseline("hostPorts", sprintf("container %q must not use hostPort %d", [c.name, p.hostPort])) if {

@@ -106,3 +106,11 @@ test_baseline_pod_level if {
 	}}})
 	checks(doc) == {"hostNamespaces", "hostPathVolumes", "sysctls", "hostPorts", "hostProbesAndHostLifecycle"}
 }
+
+test_baseline_skips_platform_host_path_volumes if {
+	doc := object.union(base, {
+		"pod": {"spec": {"volumes": [{"name": "node-logs", "hostPath": {"path": "/var/log"}}, {"name": "mine", "hostPath": {"path": "/"}}], "containers": [{"name": "c"}]}},
+		"injectedVolumes": {"node-logs": true},
+	})
+	{v.message | some v in isolation.violation} == {"isolation: volume \"mine\" must not be a hostPath volume (Pod Security Standards baseline, hostPathVolumes)"} with input as doc
+}

@@ -255,7 +255,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 // liveFor turns a test case's inventory into live pods of the pod's
 // namespace: one holding the CPU and memory, as many as Pods counts, and
 // executors of the pod's app.
-func liveFor(pod *corev1.Pod, inv *TestInventory) []policy.LivePod {
+func liveFor(pod *corev1.Pod, inv *TestInventory) policy.LiveState {
 	if inv == nil {
 		return nil
 	}
@@ -277,5 +277,5 @@ func liveFor(pod *corev1.Pod, inv *TestInventory) []policy.LivePod {
 	if q := inv.Namespace.Memory; q != nil {
 		live[0].Usage.MemoryBytes = q.Value()
 	}
-	return live
+	return policy.TrackerOf(live)
 }

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	toolscache "k8s.io/client-go/tools/cache"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -110,8 +111,12 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 	if err := mgr.Add(w.Policies); err != nil {
 		return nil, err
 	}
+	tracker, synced, err := trackSparkPods(mgr)
+	if err != nil {
+		return nil, fmt.Errorf("watching Spark pods: %w", err)
+	}
 	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: policy.NewLedger(opts.ReservationTTL),
-		Cluster: opts.Cluster, Decoder: decoder, Reader: mgr.GetClient(), Metrics: m}
+		Live: tracker, Synced: synced, Cluster: opts.Cluster, Decoder: decoder, Metrics: m}
 
 	builder := &snapshotBuilder{
 		reader: mgr.GetClient(), store: w.Store, metrics: m,
@@ -157,6 +162,14 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 	}); err != nil {
 		return nil, err
 	}
+	if err := mgr.AddReadyzCheck("spark-pods", func(*http.Request) error {
+		if !synced() {
+			return errNotSynced
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
 	if err := mgr.AddReadyzCheck("webhook", w.Server.StartedChecker()); err != nil {
 		return nil, err
 	}
@@ -164,4 +177,39 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 		return nil, err
 	}
 	return w, nil
+}
+
+// trackSparkPods feeds a policy.Tracker from the manager's informer of
+// Spark pods (the cache holds only pods with a spark-role label), so quota
+// reads running totals instead of listing the namespace on every admission.
+func trackSparkPods(mgr manager.Manager) (*policy.Tracker, func() bool, error) {
+	informer, err := mgr.GetCache().GetInformer(context.Background(), &corev1.Pod{})
+	if err != nil {
+		return nil, nil, err
+	}
+	tracker := policy.NewTracker()
+	reg, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj any) {
+			if pod, ok := obj.(*corev1.Pod); ok {
+				tracker.Upsert(pod)
+			}
+		},
+		UpdateFunc: func(_, obj any) {
+			if pod, ok := obj.(*corev1.Pod); ok {
+				tracker.Upsert(pod)
+			}
+		},
+		DeleteFunc: func(obj any) {
+			switch o := obj.(type) {
+			case *corev1.Pod:
+				tracker.Delete(o.Namespace + "/" + o.Name)
+			case toolscache.DeletedFinalStateUnknown:
+				tracker.Delete(o.Key)
+			}
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return tracker, reg.HasSynced, nil
 }

@@ -2,12 +2,12 @@ package app
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -15,6 +15,9 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
 )
+
+// errNotSynced: the live state is not known yet, so quota cannot be checked.
+var errNotSynced = errors.New("the webhook has not loaded the live Spark pods yet")
 
 // PodPolicyPath is where the pod validating handler is served.
 const PodPolicyPath = "/validate-v1-pod"
@@ -26,10 +29,13 @@ type PodValidator struct {
 	Store    *Store
 	Policies *PolicyStore
 	Ledger   *policy.Ledger
-	Cluster  mutate.Cluster
-	Decoder  admission.Decoder
-	Reader   client.Reader
-	Metrics  *Metrics
+	// Live is kept up to date by the informer of Spark pods; Synced
+	// reports whether that informer has caught up.
+	Live    policy.LiveState
+	Synced  func() bool
+	Cluster mutate.Cluster
+	Decoder admission.Decoder
+	Metrics *Metrics
 }
 
 var _ admission.Handler = (*PodValidator)(nil)
@@ -67,14 +73,13 @@ func (h *PodValidator) handle(ctx context.Context, req admission.Request) admiss
 	if served == nil || engine == nil {
 		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)
 	}
-	live, err := h.livePods(ctx, pod.Namespace)
-	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, err)
+	if !h.Synced() {
+		return admission.Errored(http.StatusServiceUnavailable, errNotSynced)
 	}
 	check := &policy.Check{Engine: engine, Snapshot: served.Snapshot, Cluster: h.Cluster, Ledger: h.Ledger}
 	request := policy.Request{Operation: string(req.Operation), Namespace: pod.Namespace, UserInfo: req.UserInfo,
 		DryRun: req.DryRun != nil && *req.DryRun}
-	_, decision, err := check.Pod(ctx, pod, request, live)
+	_, decision, err := check.Pod(ctx, pod, request, h.Live)
 	if err != nil {
 		return admission.Denied(err.Error())
 	}
@@ -95,20 +100,4 @@ func (h *PodValidator) handle(ctx context.Context, req admission.Request) admiss
 		return admission.Denied(strings.Join(denials, "\n")).WithWarnings(warnings...)
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
-}
-
-// livePods lists the namespace's Spark pods from the informer cache, less
-// those that no longer hold resources.
-func (h *PodValidator) livePods(ctx context.Context, namespace string) ([]policy.LivePod, error) {
-	var pods corev1.PodList
-	if err := h.Reader.List(ctx, &pods, client.InNamespace(namespace), client.HasLabels{v1alpha1.RoleLabel}); err != nil {
-		return nil, err
-	}
-	live := make([]policy.LivePod, 0, len(pods.Items))
-	for i := range pods.Items {
-		if policy.HoldsResources(&pods.Items[i]) {
-			live = append(live, policy.LivePodOf(&pods.Items[i]))
-		}
-	}
-	return live, nil
 }

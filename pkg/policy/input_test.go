@@ -1,0 +1,208 @@
+package policy
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/policies"
+)
+
+func exampleCheck(t testing.TB) (*Check, *corev1.Pod) {
+	t.Helper()
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), "../../examples/layers/clusters/prod-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods, err := LoadModules(policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := NewEngine(context.Background(), mods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("../../examples/pods/executor.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pods, err := manifest.DecodePods("executor.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Check{Engine: engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}, pods[0]
+}
+
+// TestInputDocument builds the input for the example executor once
+// composed (as the validating webhook sees it) and checks what policies
+// read: limits with numbers and sources, the role's source, what the user
+// wrote, the injected containers and the resources.
+func TestInputDocument(t *testing.T) {
+	check, pod := exampleCheck(t)
+	pod.Spec.Tolerations = []corev1.Toleration{{Key: "team-gpu", Operator: corev1.TolerationOpExists}}
+	pod.Labels["owner"] = "alice"
+	first, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := mutate.Compose(check.Snapshot, check.Cluster, first.Pod) // the webhook's second look
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := &corev1.Namespace{}
+	ns.Name, ns.Labels = "etl", map[string]string{"group": "core-data"}
+	containers, volumes := platformParts(check.Snapshot, check.Cluster, res.Pod, res.Role)
+	in := &Input{Request: Request{Operation: "CREATE", Namespace: "etl"}, Composed: res, Namespace: ns,
+		Inventory: Inventory{AppExecutors: 3}, PlatformContainers: containers, PlatformVolumes: volumes}
+	doc, err := in.document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(path ...string) any {
+		var v any = doc
+		for _, p := range path {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[p]
+		}
+		return v
+	}
+	if got := get("config", "limits", "maxPodCPU", "number"); got != float64(16000) {
+		t.Errorf("maxPodCPU number = %v, want 16000 millicores", got)
+	}
+	if got := get("config", "limits", "maxPodCPU", "source"); got != `NamespaceOverrides layer "ns-etl"` {
+		t.Errorf("maxPodCPU source = %v", got)
+	}
+	// On the second look the role is the user's too, but a layer gives the same value: it stays the layer's.
+	if got := get("config", "iamRole", "source"); got != `ClusterDefaults layer "ns-etl-defaults"` {
+		t.Errorf("iamRole source = %v", got)
+	}
+	if got := get("group"); got != "core-data" {
+		t.Errorf("group = %v", got)
+	}
+	if got := get("inventory", "appExecutors"); got != float64(3) {
+		t.Errorf("appExecutors = %v", got)
+	}
+	injected, _ := get("injected").(map[string]any)
+	if injected["log-shipper"] != true || injected["metrics-exporter"] != true || injected["spark-kubernetes-executor"] != nil {
+		t.Errorf("injected = %v", injected)
+	}
+	tolerations, _ := get("user", "tolerations").([]any)
+	if len(tolerations) != 1 || !strings.HasPrefix(tolerations[0].(map[string]any)["display"].(string), "team-gpu") {
+		t.Errorf("user tolerations = %v, want only the one the user wrote", tolerations)
+	}
+	var userLabels []string
+	for _, m := range get("user", "metadata").([]any) {
+		userLabels = append(userLabels, m.(map[string]any)["key"].(string))
+	}
+	if strings.Contains(strings.Join(userLabels, ","), "platform.strata.dev/") || !strings.Contains(strings.Join(userLabels, ","), "owner") {
+		t.Errorf("user metadata = %v: layers' labels must not count as the user's", userLabels)
+	}
+	if got := get("resources", "cpuMilli"); got != float64(1070) {
+		t.Errorf("cpuMilli = %v, want 1070 (the executor and its two native sidecars)", got)
+	}
+}
+
+// TestTenantCannotHideBehindAPlatformSidecarName gives a tenant's
+// privileged container the name of the platform's log shipper: it is the
+// tenant's, and the baseline denies it.
+func TestTenantCannotHideBehindAPlatformSidecarName(t *testing.T) {
+	check, pod := exampleCheck(t)
+	privileged := true
+	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "log-shipper", Image: "fluent/fluent-bit:3.1.9",
+		SecurityContext: &corev1.SecurityContext{Privileged: &privileged}})
+	first, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, d, err := check.Pod(context.Background(), first.Pod, Request{Operation: "CREATE"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Allowed() || len(d.Violations) != 1 || d.Violations[0].Check != "privileged" {
+		t.Fatalf("decision %+v, want the privileged check to deny", d)
+	}
+	// The platform's own sidecars, unchanged, pass.
+	_, pod = exampleCheck(t)
+	first, err = mutate.Compose(check.Snapshot, check.Cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, d, err = check.Pod(context.Background(), first.Pod, Request{Operation: "CREATE"}, nil); err != nil || !d.Allowed() {
+		t.Fatalf("the example executor: %v %+v", err, d)
+	}
+}
+
+func TestSetBy(t *testing.T) {
+	layer := overlay.Source{Tier: "PoolDefaults", Layer: "pd"}
+	tests := []struct {
+		f    overlay.Field
+		want string
+	}{
+		{overlay.Field{Value: "a", Winner: layer}, `PoolDefaults layer "pd"`},
+		{overlay.Field{Value: "a", Winner: overlay.UserSource()}, "user"},
+		{overlay.Field{Value: "a", Winner: overlay.UserSource(), Beaten: []overlay.Contribution{{Source: layer, Value: "a"}}}, `PoolDefaults layer "pd"`},
+		{overlay.Field{Value: "a", Winner: overlay.UserSource(), Beaten: []overlay.Contribution{{Source: layer, Value: "b"}}}, "user"},
+	}
+	for _, tt := range tests {
+		if got := SetBy(tt.f).String(); got != tt.want {
+			t.Errorf("SetBy(%+v) = %s, want %s", tt.f, got, tt.want)
+		}
+	}
+}
+
+func TestEngineErrors(t *testing.T) {
+	ctx := context.Background()
+	_, err := NewEngine(ctx, Modules{"site/bad.rego": "package strata.bad\n\nviolation contains x if {"})
+	if err == nil || !strings.Contains(err.Error(), "site/bad.rego:") {
+		t.Fatalf("parse error %v does not name the file", err)
+	}
+	_, err = NewEngine(ctx, Modules{"old.rego": "package strata.old\n\nviolation[x] { x := 1 }"})
+	if err == nil {
+		t.Fatal("Rego v0 syntax accepted")
+	}
+	e, err := NewEngine(ctx, Modules{"nomsg.rego": "package strata.nomsg\n\nimport rego.v1\n\nviolation contains {\"check\": \"x\"} if true\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, pod := exampleCheck(t)
+	check.Engine = e
+	if _, _, err := check.Pod(ctx, pod, Request{}, nil); err == nil || !strings.Contains(err.Error(), "has no message") {
+		t.Fatalf("violation without message: %v", err)
+	}
+	if _, err := LoadModules(os.DirFS(t.TempDir())); err == nil {
+		t.Fatal("an empty policy directory loaded")
+	}
+}
+
+// BenchmarkCheckPod is the validating webhook's work for the example
+// executor, after decoding: compose for provenance, build the input,
+// evaluate both policies, reserve.
+func BenchmarkCheckPod(b *testing.B) {
+	check, pod := exampleCheck(b)
+	check.Ledger = NewLedger(0)
+	res, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, d, err := check.Pod(ctx, res.Pod, Request{Operation: "CREATE"}, nil); err != nil || !d.Allowed() {
+			b.Fatalf("%v %+v", err, d)
+		}
+	}
+}

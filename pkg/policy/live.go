@@ -1,0 +1,126 @@
+package policy
+
+import (
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// LiveState is what quota counts against: the Spark pods that hold
+// resources.
+type LiveState interface {
+	// Usage is what the namespace's live Spark pods request.
+	Usage(namespace string) Usage
+	// AppExecutors is the number of live executors of the app.
+	AppExecutors(namespace, app string) int64
+	// Get returns the live pod with key namespace/name.
+	Get(key string) (LivePod, bool)
+}
+
+type appKey struct{ namespace, app string }
+
+// Tracker is a LiveState kept up to date from pod events (the webhook feeds
+// it from its informer), so an admission reads totals instead of walking
+// every pod of the namespace. It is safe for concurrent use.
+type Tracker struct {
+	mu        sync.RWMutex
+	pods      map[string]LivePod
+	usage     map[string]Usage
+	executors map[appKey]int64
+}
+
+// NewTracker returns an empty tracker.
+func NewTracker() *Tracker {
+	return &Tracker{pods: map[string]LivePod{}, usage: map[string]Usage{}, executors: map[appKey]int64{}}
+}
+
+// TrackerOf returns a tracker holding pods (for the CLI and tests).
+func TrackerOf(pods []LivePod) *Tracker {
+	t := NewTracker()
+	for _, p := range pods {
+		t.put(p)
+	}
+	return t
+}
+
+// Upsert records a pod's latest state: counted while it holds resources.
+func (t *Tracker) Upsert(pod *corev1.Pod) {
+	key := pod.Namespace + "/" + pod.Name
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.remove(key)
+	if HoldsResources(pod) {
+		t.add(LivePodOf(pod))
+	}
+}
+
+// Delete forgets the pod with key namespace/name.
+func (t *Tracker) Delete(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.remove(key)
+}
+
+func (t *Tracker) put(p LivePod) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.remove(p.Key)
+	t.add(p)
+}
+
+func (t *Tracker) add(p LivePod) {
+	t.pods[p.Key] = p
+	u := t.usage[p.Namespace]
+	u.CPUMilli += p.Usage.CPUMilli
+	u.MemoryBytes += p.Usage.MemoryBytes
+	u.Pods += p.Usage.Pods
+	t.usage[p.Namespace] = u
+	if p.Executor && p.App != "" {
+		t.executors[appKey{p.Namespace, p.App}]++
+	}
+}
+
+func (t *Tracker) remove(key string) {
+	p, ok := t.pods[key]
+	if !ok {
+		return
+	}
+	delete(t.pods, key)
+	u := t.usage[p.Namespace]
+	u.CPUMilli -= p.Usage.CPUMilli
+	u.MemoryBytes -= p.Usage.MemoryBytes
+	u.Pods -= p.Usage.Pods
+	if u == (Usage{}) {
+		delete(t.usage, p.Namespace)
+	} else {
+		t.usage[p.Namespace] = u
+	}
+	if p.Executor && p.App != "" {
+		k := appKey{p.Namespace, p.App}
+		if t.executors[k]--; t.executors[k] <= 0 {
+			delete(t.executors, k)
+		}
+	}
+}
+
+// Usage implements LiveState.
+func (t *Tracker) Usage(namespace string) Usage {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.usage[namespace]
+}
+
+// AppExecutors implements LiveState.
+func (t *Tracker) AppExecutors(namespace, app string) int64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.executors[appKey{namespace, app}]
+}
+
+// Get implements LiveState.
+func (t *Tracker) Get(key string) (LivePod, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	p, ok := t.pods[key]
+	return p, ok
+}
