@@ -93,7 +93,9 @@ func corpusMutations() []mutation {
 	}
 	for _, t := range []corev1.SeccompProfileType{corev1.SeccompProfileTypeRuntimeDefault, corev1.SeccompProfileTypeLocalhost, corev1.SeccompProfileTypeUnconfined} {
 		ms = append(ms,
-			func(p *corev1.Pod, _ *corev1.Container) { podSecCtx(p).SeccompProfile = &corev1.SeccompProfile{Type: t} },
+			func(p *corev1.Pod, _ *corev1.Container) {
+				podSecCtx(p).SeccompProfile = &corev1.SeccompProfile{Type: t}
+			},
 			func(_ *corev1.Pod, c *corev1.Container) { secCtx(c).SeccompProfile = &corev1.SeccompProfile{Type: t} },
 		)
 	}
@@ -110,7 +112,9 @@ func corpusMutations() []mutation {
 	}
 	for _, t := range []corev1.AppArmorProfileType{corev1.AppArmorProfileTypeRuntimeDefault, corev1.AppArmorProfileTypeLocalhost, corev1.AppArmorProfileTypeUnconfined} {
 		ms = append(ms,
-			func(p *corev1.Pod, _ *corev1.Container) { podSecCtx(p).AppArmorProfile = &corev1.AppArmorProfile{Type: t} },
+			func(p *corev1.Pod, _ *corev1.Container) {
+				podSecCtx(p).AppArmorProfile = &corev1.AppArmorProfile{Type: t}
+			},
 			func(_ *corev1.Pod, c *corev1.Container) { secCtx(c).AppArmorProfile = &corev1.AppArmorProfile{Type: t} },
 		)
 	}

@@ -52,7 +52,7 @@ type PolicyTestCase struct {
 	NamespaceLabels map[string]string `json:"namespaceLabels,omitempty"`
 	// Inventory is the live state: what the namespace's other Spark pods
 	// request, and how many executors the pod's app has.
-	Inventory *TestInventory `json:"inventory,omitempty"`
+	Inventory *TestInventory  `json:"inventory,omitempty"`
 	Expect    TestExpectation `json:"expect"`
 }
 
