@@ -11,12 +11,13 @@ func TestCommandParsesFlags(t *testing.T) {
 	var got *Options
 	cmd := NewCommand(context.Background(), func(_ context.Context, o *Options) error { got = o; return nil })
 	cmd.SetArgs([]string{"--cluster=prod-a", "--pool=batch", "--cert-dir=/certs", "--webhook-port=8443",
-		"--metrics-bind-address=0", "--health-probe-bind-address=:9000", "--cert-rotation", "--cert-namespace=ops", "--zap-log-level=debug"})
+		"--metrics-bind-address=0", "--health-probe-bind-address=:9000", "--cert-rotation", "--cert-namespace=ops", "--zap-log-level=debug", "--policies=/etc/strata/policies", "--reservation-ttl=1m"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	if got.Cluster.Name != "prod-a" || got.Cluster.Pool != "batch" || got.CertDir != "/certs" || got.WebhookPort != 8443 ||
-		got.MetricsBindAddress != "0" || got.HealthProbeBindAddress != ":9000" || !got.CertRotation.Enabled || got.CertRotation.Namespace != "ops" {
+		got.MetricsBindAddress != "0" || got.HealthProbeBindAddress != ":9000" || !got.CertRotation.Enabled || got.CertRotation.Namespace != "ops" ||
+		got.PoliciesDir != "/etc/strata/policies" || got.ReservationTTL.Minutes() != 1 {
 		t.Errorf("options = %+v", got)
 	}
 }
@@ -31,6 +32,7 @@ func TestCommandUsageErrors(t *testing.T) {
 		{[]string{"--cluster=a", "--pool=b", "--webhook-port=0"}, "--webhook-port: 0 is not a port"},
 		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--cert-secret="}, "--cert-secret must not be empty with --cert-rotation"},
 		{[]string{"--clustr=a"}, "unknown flag: --clustr"},
+		{[]string{"--cluster=a", "--pool=b", "--reservation-ttl=0s"}, "--reservation-ttl: 0s must be positive"},
 		{[]string{"--cluster=a", "--pool=b", "extra"}, `unknown command "extra"`},
 	}
 	for _, tt := range tests {
