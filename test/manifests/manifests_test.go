@@ -91,6 +91,16 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
+	if len(vwc.Webhooks) != 2 {
+		t.Fatalf("validating webhooks = %d, want the Layer one and the pod policy one", len(vwc.Webhooks))
+	}
+	pp := vwc.Webhooks[1]
+	if pp.Name != "pod-policies.strata.dev" || *pp.ClientConfig.Service.Path != "/validate-v1-pod" ||
+		pp.SideEffects == nil || *pp.SideEffects != admissionv1.SideEffectClassNoneOnDryRun ||
+		pp.FailurePolicy == nil || *pp.FailurePolicy != admissionv1.Fail || pp.ObjectSelector == nil ||
+		pp.ObjectSelector.MatchExpressions[0].Key != "spark-role" {
+		t.Errorf("pod policy webhook = %+v", pp)
+	}
 	if overlay == "cert-manager" {
 		for _, a := range []map[string]string{mwc.Annotations, vwc.Annotations} {
 			if a["cert-manager.io/inject-ca-from"] != "strata-system/strata-webhook" {
