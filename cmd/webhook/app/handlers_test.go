@@ -6,11 +6,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -18,6 +21,7 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy"
 )
 
 func newTestHandlers(t testing.TB, layers ...v1alpha1.Layer) (*PodMutator, *LayerValidator, *Store) {
@@ -212,4 +216,67 @@ func FuzzPodMutator(f *testing.F) {
 			t.Fatalf("allowed with error code %d", resp.Result.Code)
 		}
 	})
+}
+
+func newTestPodValidator(t testing.TB, layers ...v1alpha1.Layer) *PodValidator {
+	t.Helper()
+	mutator, _, store := newTestHandlers(t, layers...)
+	policies, err := NewPolicyStore(context.Background(), "", mutator.Metrics, logr.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &PodValidator{Store: store, Policies: policies, Ledger: policy.NewLedger(time.Minute), Live: policy.NewTracker(),
+		Synced: func() bool { return true }, Cluster: mutator.Cluster, Decoder: mutator.Decoder, Metrics: mutator.Metrics}
+}
+
+func TestPodValidator(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.Limits = &v1alpha1.Limits{MaxPodCPU: ptrQuantity("1")}
+	l.Spec.Config.Enforcement = map[string]v1alpha1.Enforcement{"isolation": v1alpha1.EnforcementWarn}
+	v := newTestPodValidator(t, l)
+	big := pod(map[string]string{"spark-role": "driver"})
+	big.Namespace = "etl"
+	big.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4")}
+	big.Spec.HostNetwork = true
+	resp := v.Handle(context.Background(), podRequest(t, big))
+	if resp.Allowed || !strings.Contains(resp.Result.Message, `quota: pod requests 4 CPU; namespace "etl" allows at most 1 per pod (NamespaceOverrides layer "ns-etl")`) {
+		t.Fatalf("allowed %v message %q", resp.Allowed, resp.Result.Message)
+	}
+	if len(resp.Warnings) != 1 || !strings.Contains(resp.Warnings[0], "hostNetwork=true") {
+		t.Errorf("warn policy: warnings %q", resp.Warnings)
+	}
+	if got := testutil.ToFloat64(v.Metrics.violations.WithLabelValues("quota", "deny")); got != 1 {
+		t.Errorf("deny violations counted %v", got)
+	}
+	if v.Ledger.Reserved() != 0 {
+		t.Error("a denied pod was reserved")
+	}
+	notSynced := newTestPodValidator(t, l)
+	notSynced.Synced = func() bool { return false }
+	if resp := notSynced.Handle(context.Background(), podRequest(t, big)); resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable {
+		t.Errorf("before the pod cache synced: allowed %v code %d", resp.Allowed, resp.Result.Code)
+	}
+	if resp := v.Handle(context.Background(), podRequest(t, pod(map[string]string{"app": "web"}))); !resp.Allowed {
+		t.Errorf("non-Spark pod denied: %v", resp.Result)
+	}
+}
+
+// FuzzPodValidator feeds arbitrary request bodies to the policy handler:
+// it must answer every one, never panic.
+func FuzzPodValidator(f *testing.F) {
+	v := newTestPodValidator(f, teamLayer())
+	seed, _ := json.Marshal(pod(map[string]string{"spark-role": "executor", "spark-app-selector": "a"}))
+	f.Add(seed)
+	f.Add([]byte(`{"metadata":{"labels":{"spark-role":"driver"}},"spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"1e9"}}}],"hostNetwork":true}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		resp := v.Handle(context.Background(), rawRequest(raw, "etl"))
+		if resp.Allowed && resp.Result != nil && resp.Result.Code >= 400 {
+			t.Fatalf("allowed with error code %d", resp.Result.Code)
+		}
+	})
+}
+
+func ptrQuantity(s string) *resource.Quantity {
+	q := resource.MustParse(s)
+	return &q
 }
