@@ -28,15 +28,14 @@ var _ admission.Handler = (*LayerValidator)(nil)
 // Handle validates one Layer on create or update.
 func (h *LayerValidator) Handle(_ context.Context, req admission.Request) admission.Response {
 	start := time.Now()
-	resp, outcome := h.handle(req)
-	h.Metrics.admissions.WithLabelValues("layer", outcome).Inc()
-	h.Metrics.latency.WithLabelValues("layer").Observe(time.Since(start).Seconds())
+	resp := h.handle(req)
+	h.Metrics.observe("layer", start, resp)
 	return resp
 }
 
-func (h *LayerValidator) handle(req admission.Request) (admission.Response, string) {
+func (h *LayerValidator) handle(req admission.Request) admission.Response {
 	if len(req.Object.Raw) == 0 { // DELETE carries no object
-		return admission.Allowed(""), outcomeAllowed
+		return admission.Allowed("")
 	}
 	// Decoded strictly, as the CLI decodes: the schemaless parts of the CRD
 	// (containers, env, volumes) keep unknown fields, which must be refused
@@ -45,10 +44,10 @@ func (h *LayerValidator) handle(req admission.Request) (admission.Response, stri
 		APIVersion: v1alpha1.GroupVersion.String(), Kind: v1alpha1.LayerKind, Name: req.Name, Raw: req.Object.Raw,
 	})
 	if err != nil {
-		return admission.Denied(err.Error()), outcomeDenied
+		return admission.Denied(err.Error())
 	}
 	if errs := overlay.ValidateLayer(l); len(errs) > 0 {
-		return admission.Denied((&overlay.LayerError{Layer: l.Name, Fields: errs}).Error()), outcomeDenied
+		return admission.Denied((&overlay.LayerError{Layer: l.Name, Fields: errs}).Error())
 	}
-	return admission.Allowed(""), outcomeAllowed
+	return admission.Allowed("")
 }

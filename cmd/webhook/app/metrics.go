@@ -1,7 +1,11 @@
 package app
 
 import (
+	"net/http"
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
 // Outcomes of an admission, as the outcome label of strata_admissions_total.
@@ -63,4 +67,21 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// observe counts one admission of handler and its latency since start. The
+// outcome is read off the response: an error code (400, 5xx), a denial, a
+// non-empty patch, or allowed.
+func (m *Metrics) observe(handler string, start time.Time, resp admission.Response) {
+	outcome := outcomeAllowed
+	switch {
+	case resp.Result != nil && (resp.Result.Code >= 500 || resp.Result.Code == http.StatusBadRequest):
+		outcome = outcomeError
+	case !resp.Allowed:
+		outcome = outcomeDenied
+	case len(resp.Patches) > 0:
+		outcome = outcomePatched
+	}
+	m.admissions.WithLabelValues(handler, outcome).Inc()
+	m.latency.WithLabelValues(handler).Observe(time.Since(start).Seconds())
 }

@@ -46,15 +46,7 @@ var _ admission.Handler = (*PodValidator)(nil)
 func (h *PodValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
 	resp := h.handle(ctx, req)
-	outcome := outcomeAllowed
-	switch {
-	case resp.Result != nil && resp.Result.Code >= 500, resp.Result != nil && resp.Result.Code == http.StatusBadRequest:
-		outcome = outcomeError
-	case !resp.Allowed:
-		outcome = outcomeDenied
-	}
-	h.Metrics.admissions.WithLabelValues("pod-policy", outcome).Inc()
-	h.Metrics.latency.WithLabelValues("pod-policy").Observe(time.Since(start).Seconds())
+	h.Metrics.observe("pod-policy", start, resp)
 	return resp
 }
 

@@ -38,17 +38,7 @@ var _ admission.Handler = (*PodMutator)(nil)
 func (h *PodMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
 	resp := h.handle(ctx, req)
-	outcome := outcomeAllowed
-	switch {
-	case resp.Result != nil && resp.Result.Code >= 500 || resp.Result != nil && resp.Result.Code == http.StatusBadRequest:
-		outcome = outcomeError
-	case !resp.Allowed:
-		outcome = outcomeDenied
-	case len(resp.Patches) > 0:
-		outcome = outcomePatched
-	}
-	h.Metrics.admissions.WithLabelValues("pod", outcome).Inc()
-	h.Metrics.latency.WithLabelValues("pod").Observe(time.Since(start).Seconds())
+	h.Metrics.observe("pod", start, resp)
 	return resp
 }
 
