@@ -282,3 +282,21 @@ func TestKeyPath(t *testing.T) {
 		}
 	}
 }
+
+func TestWithNamespace(t *testing.T) {
+	l := layer("geo", v1alpha1.NamespaceOverrides, 0, &v1alpha1.Config{Labels: map[string]string{"team": "geo"}}, nil, nil)
+	l.Layer.Spec.Match.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"group": "geo"}}
+	s := mustCompile(t, Inputs{Layers: []LayerSource{l}})
+	target := Target{Namespace: "new", Role: v1alpha1.RoleDriver}
+	if s.KnowsNamespace("new") || len(s.Match(target)) != 0 {
+		t.Fatal("unknown namespace matched a selector")
+	}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "new", Labels: map[string]string{"group": "geo"}}}
+	with := s.WithNamespace(ns)
+	if !with.KnowsNamespace("new") || len(with.Match(target)) != 1 {
+		t.Fatal("WithNamespace did not make the selector match")
+	}
+	if s.KnowsNamespace("new") {
+		t.Fatal("WithNamespace changed the original snapshot")
+	}
+}

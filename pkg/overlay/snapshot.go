@@ -120,6 +120,22 @@ func (s *Snapshot) NamespaceLabels(name string) labels.Set {
 	return namespaceLabels(name, nil)
 }
 
+// KnowsNamespace reports whether the snapshot holds the named Namespace.
+func (s *Snapshot) KnowsNamespace(name string) bool {
+	_, ok := s.namespaces[name]
+	return ok
+}
+
+// WithNamespace returns a snapshot that also holds ns (for a Namespace
+// created a moment ago that the informer has not delivered yet). The
+// receiver is not changed.
+func (s *Snapshot) WithNamespace(ns *corev1.Namespace) *Snapshot {
+	out := *s
+	out.namespaces = maps.Clone(s.namespaces)
+	out.namespaces[ns.Name] = namespaceLabels(ns.Name, ns.Labels)
+	return &out
+}
+
 // PriorityClass returns the named PriorityClass.
 func (s *Snapshot) PriorityClass(name string) (*schedulingv1.PriorityClass, bool) {
 	pc, ok := s.priorityClasses[name]

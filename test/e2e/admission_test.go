@@ -274,3 +274,22 @@ func TestInvalidLayerRejected(t *testing.T) {
 		t.Fatalf("update error = %v", err)
 	}
 }
+
+// TestFreshNamespaceIsMatched creates a geo namespace and, at once, a pod
+// in it: the namespaceSelector layer applies even if the informer has not
+// delivered the Namespace yet (the webhook then reads it live).
+func TestFreshNamespaceIsMatched(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "geo-fresh", Labels: map[string]string{"group": "geo"}}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	pod := examplePod(t, "geo-executor.yaml", "fresh-exec-1")
+	pod.Namespace = ns.Name
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	if pod.Labels["team"] != "geo" || !strings.Contains(pod.Annotations[v1alpha1.LayersAnnotation], "ns-geo") {
+		t.Fatalf("geo layers not applied in a fresh namespace: labels %v annotations %v", pod.Labels, pod.Annotations)
+	}
+}

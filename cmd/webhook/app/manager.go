@@ -102,7 +102,7 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 	}
 	decoder := admission.NewDecoder(mgr.GetScheme())
 	w := &Webhook{Store: &Store{}, Metrics: m}
-	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Decoder: decoder, Metrics: m}
+	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Decoder: decoder, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.Layers = &LayerValidator{Metrics: m}
 	w.Policies, err = NewPolicyStore(context.Background(), opts.PoliciesDir, m, ctrl.Log.WithName("policies"))
 	if err != nil {
@@ -116,7 +116,7 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 		return nil, fmt.Errorf("watching Spark pods: %w", err)
 	}
 	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: policy.NewLedger(opts.ReservationTTL),
-		Live: tracker, Synced: synced, Cluster: opts.Cluster, Decoder: decoder, Metrics: m}
+		Live: tracker, Synced: synced, Cluster: opts.Cluster, Decoder: decoder, Metrics: m, Namespaces: mgr.GetAPIReader()}
 
 	builder := &snapshotBuilder{
 		reader: mgr.GetClient(), store: w.Store, metrics: m,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -36,6 +37,8 @@ type PodValidator struct {
 	Cluster mutate.Cluster
 	Decoder admission.Decoder
 	Metrics *Metrics
+	// Namespaces reads a Namespace the cache does not have yet; optional.
+	Namespaces client.Reader
 }
 
 var _ admission.Handler = (*PodValidator)(nil)
@@ -68,7 +71,8 @@ func (h *PodValidator) handle(ctx context.Context, req admission.Request) admiss
 	if !h.Synced() {
 		return admission.Errored(http.StatusServiceUnavailable, errNotSynced)
 	}
-	check := &policy.Check{Engine: engine, Snapshot: served.Snapshot, Cluster: h.Cluster, Ledger: h.Ledger}
+	snap := snapshotWithNamespace(ctx, served.Snapshot, h.Namespaces, pod.Namespace)
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster, Ledger: h.Ledger}
 	request := policy.Request{Operation: string(req.Operation), Namespace: pod.Namespace, UserInfo: req.UserInfo,
 		DryRun: req.DryRun != nil && *req.DryRun}
 	_, decision, err := check.Pod(ctx, pod, request, h.Live)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -27,6 +28,8 @@ type PodMutator struct {
 	Cluster mutate.Cluster
 	Decoder admission.Decoder
 	Metrics *Metrics
+	// Namespaces reads a Namespace the cache does not have yet; optional.
+	Namespaces client.Reader
 }
 
 var _ admission.Handler = (*PodMutator)(nil)
@@ -54,7 +57,8 @@ func (h *PodMutator) handle(ctx context.Context, req admission.Request) admissio
 	if served == nil {
 		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)
 	}
-	res, err := mutate.Compose(served.Snapshot, h.Cluster, pod)
+	snap := snapshotWithNamespace(ctx, served.Snapshot, h.Namespaces, pod.Namespace)
+	res, err := mutate.Compose(snap, h.Cluster, pod)
 	if err != nil {
 		log.FromContext(ctx).Info("denied pod", "reason", err.Error(), "generation", served.Generation)
 		return admission.Denied(err.Error())
