@@ -43,10 +43,19 @@ func HoldsResources(pod *corev1.Pod) bool {
 // see each other and cannot jointly overshoot a limit. A reservation ends
 // when the pod appears among the live pods, or after the TTL (the API
 // server may still refuse a pod after the webhook admitted it).
+//
+// Every limit is per namespace (or per app, inside one), so each namespace
+// has its own lock: admissions in different namespaces never wait for one
+// another.
 type Ledger struct {
+	mu         sync.Mutex
+	ttl        time.Duration
+	now        func() time.Time
+	namespaces map[string]*namespaceLedger
+}
+
+type namespaceLedger struct {
 	mu       sync.Mutex
-	ttl      time.Duration
-	now      func() time.Time
 	reserved map[string]reservation
 }
 
@@ -57,17 +66,29 @@ type reservation struct {
 
 // NewLedger returns a ledger whose reservations last at most ttl.
 func NewLedger(ttl time.Duration) *Ledger {
-	return &Ledger{ttl: ttl, now: time.Now, reserved: map[string]reservation{}}
+	return &Ledger{ttl: ttl, now: time.Now, namespaces: map[string]*namespaceLedger{}}
+}
+
+func (l *Ledger) namespace(name string) *namespaceLedger {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ns, ok := l.namespaces[name]
+	if !ok {
+		ns = &namespaceLedger{reserved: map[string]reservation{}}
+		l.namespaces[name] = ns
+	}
+	return ns
 }
 
 // Admit computes the inventory pod is checked against — the live pods of
 // its namespace plus the reservations live does not hold yet, less the pod
 // itself — and calls decide with it. When decide allows the pod and
 // reserve is set (not a dry run), the pod is reserved. All of it happens
-// under one lock.
+// under the namespace's lock.
 func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(Inventory) (bool, error)) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	ns := l.namespace(pod.Namespace)
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
 	now := l.now()
 	inv := Inventory{Namespace: live.Usage(pod.Namespace)}
 	if pod.App != "" {
@@ -76,12 +97,12 @@ func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(In
 	if self, ok := live.Get(pod.Key); ok {
 		inv.subtract(self, pod.App)
 	}
-	for key, r := range l.reserved {
+	for key, r := range ns.reserved {
 		if _, seen := live.Get(key); seen || now.After(r.expires) {
-			delete(l.reserved, key) // the cache has it, or it never came
+			delete(ns.reserved, key) // the cache has it, or it never came
 			continue
 		}
-		if key != pod.Key && r.pod.Namespace == pod.Namespace {
+		if key != pod.Key {
 			inv.add(r.pod, pod.App)
 		}
 	}
@@ -89,7 +110,7 @@ func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(In
 	if err != nil || !allowed || !reserve {
 		return err
 	}
-	l.reserved[pod.Key] = reservation{pod: pod, expires: now.Add(l.ttl)}
+	ns.reserved[pod.Key] = reservation{pod: pod, expires: now.Add(l.ttl)}
 	return nil
 }
 
@@ -114,6 +135,16 @@ func (inv *Inventory) subtract(p LivePod, app string) {
 // Reserved is the number of reservations held.
 func (l *Ledger) Reserved() int {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.reserved)
+	namespaces := make([]*namespaceLedger, 0, len(l.namespaces))
+	for _, ns := range l.namespaces {
+		namespaces = append(namespaces, ns)
+	}
+	l.mu.Unlock()
+	n := 0
+	for _, ns := range namespaces {
+		ns.mu.Lock()
+		n += len(ns.reserved)
+		ns.mu.Unlock()
+	}
+	return n
 }

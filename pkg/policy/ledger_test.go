@@ -92,3 +92,19 @@ func TestLedgerInventory(t *testing.T) {
 		t.Fatalf("denied pod reserved: %v %d", err, l.Reserved())
 	}
 }
+
+func TestLedgerNamespacesAreSeparate(t *testing.T) {
+	l := NewLedger(time.Minute)
+	other := executor("app1", 1)
+	other.Namespace, other.Key = "other", "other/app1-exec-1"
+	if err := l.Admit(other, NewTracker(), true, func(Inventory) (bool, error) { return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	var got Inventory
+	if err := l.Admit(executor("app1", 2), NewTracker(), true, func(inv Inventory) (bool, error) { got = inv; return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if got != (Inventory{}) || l.Reserved() != 2 {
+		t.Fatalf("a reservation in another namespace counted: %+v (reserved %d)", got, l.Reserved())
+	}
+}
