@@ -29,7 +29,13 @@ cd "$here"
 build() { # name package ldflags
   local name=$1 pkg=$2 flags=$3 start=$SECONDS
   echo "envtest: building $name ($pkg); the first build takes several minutes..." >&2
-  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $flags" -o "$OUT/$name.tmp" "$pkg"
+  # A heartbeat, so a long first build shows it is alive.
+  ( while sleep 30; do echo "envtest: still building $name ($((SECONDS - start))s)" >&2; done ) &
+  local beat=$! status=0
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w $flags" -o "$OUT/$name.tmp" "$pkg" || status=$?
+  kill "$beat" 2>/dev/null || true
+  wait "$beat" 2>/dev/null || true
+  [ "$status" -eq 0 ] || { echo "envtest: building $name failed" >&2; exit "$status"; }
   mv "$OUT/$name.tmp" "$OUT/$name"
   echo "envtest: built $name in $((SECONDS - start))s" >&2
 }
