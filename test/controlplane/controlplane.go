@@ -90,7 +90,9 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	fmt.Fprintln(progress, "starting etcd and kube-apiserver...")
 	cfg, err := env.Start()
 	if err != nil {
-		return nil, fmt.Errorf("starting the control plane from %s: %w", assets, err)
+		// envtest leaves etcd and kube-apiserver running when a later step
+		// (installing the CRD or the webhooks) fails: stop them.
+		return nil, errors.Join(fmt.Errorf("starting the control plane from %s: %w", assets, err), env.Stop())
 	}
 	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster}
 	if err := cp.StartWebhook(ctx); err != nil {
