@@ -170,7 +170,16 @@ func (in *Input) document() (map[string]any, error) {
 		add("reservedNodeSelectors", iso.ReservedNodeSelectors, iso.ReservedNodeSelectors != nil)
 		add("reservedLabelPrefixes", iso.ReservedLabelPrefixes, iso.ReservedLabelPrefixes != nil)
 	}
-	config := map[string]any{"limits": limits, "isolation": isolation, "enforcement": cfg.Enforcement}
+	// Every composed field with its provenance, for site policies.
+	fields := map[string]any{}
+	for _, f := range prov.Fields() {
+		by := SetBy(f)
+		fields[f.Path] = map[string]any{"value": f.Value, "source": by.String(), "user": by.IsUser()}
+	}
+	values := *cfg.DeepCopy()
+	values.PodPatch = nil
+	config := map[string]any{"limits": limits, "isolation": isolation, "enforcement": cfg.Enforcement,
+		"fields": fields, "values": values}
 	if cfg.IAM != nil && cfg.IAM.Role != nil && *cfg.IAM.Role != "" {
 		config["iamRole"] = sourced{Value: *cfg.IAM.Role, Source: source(overlay.PathIAMRole)}
 	}

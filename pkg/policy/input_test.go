@@ -90,6 +90,12 @@ func TestInputDocument(t *testing.T) {
 	if got := get("config", "iamRole", "source"); got != `ClusterDefaults layer "ns-etl-defaults"` {
 		t.Errorf("iamRole source = %v", got)
 	}
+	if got := get("config", "fields", "spec.priorityClassName", "source"); got != `PoolDefaults layer "pool-batch"` {
+		t.Errorf("fields[spec.priorityClassName].source = %v", got)
+	}
+	if got := get("config", "values", "serviceAccountName"); got != "spark" {
+		t.Errorf("values.serviceAccountName = %v", got)
+	}
 	if got := get("group"); got != "core-data" {
 		t.Errorf("group = %v", got)
 	}
