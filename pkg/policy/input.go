@@ -176,8 +176,12 @@ func (in *Input) document() (map[string]any, error) {
 		by := SetBy(f)
 		fields[f.Path] = map[string]any{"value": f.Value, "source": by.String(), "user": by.IsUser()}
 	}
-	values := *cfg.DeepCopy()
-	values.PodPatch = nil
+	valuesCfg := cfg.DeepCopy()
+	valuesCfg.PodPatch = nil
+	values, err := toMap(valuesCfg)
+	if err != nil {
+		return nil, err
+	}
 	config := map[string]any{"limits": limits, "isolation": isolation, "enforcement": cfg.Enforcement,
 		"fields": fields, "values": values}
 	if cfg.IAM != nil && cfg.IAM.Role != nil && *cfg.IAM.Role != "" {
@@ -220,7 +224,9 @@ func (in *Input) document() (map[string]any, error) {
 	doc["injected"] = nonNil(in.PlatformContainers)
 	doc["injectedVolumes"] = nonNil(in.PlatformVolumes)
 	doc["images"] = images
-	return toMap(doc)
+	// The pod, the Namespace and the config values are maps already; OPA
+	// converts the small structs left itself.
+	return doc, nil
 }
 
 // userFields is the set of field paths whose value the user set (SetBy).

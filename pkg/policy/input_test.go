@@ -65,7 +65,11 @@ func TestInputDocument(t *testing.T) {
 	containers, volumes := platformParts(check.Snapshot, check.Cluster, res.Pod, res.Role)
 	in := &Input{Request: Request{Operation: "CREATE", Namespace: "etl"}, Composed: res, Namespace: ns,
 		Inventory: Inventory{AppExecutors: 3}, PlatformContainers: containers, PlatformVolumes: volumes}
-	doc, err := in.document()
+	raw, err := in.document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := toMap(raw) // what policies see: the document as JSON
 	if err != nil {
 		t.Fatal(err)
 	}
