@@ -192,29 +192,9 @@ func admit(t *testing.T, pod *corev1.Pod) admission.Response {
 	}})
 }
 
-// metricValue returns the value of a counter or gauge without labels.
-func metricValue(t *testing.T, name string) float64 {
-	t.Helper()
-	families, err := cp.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		m := f.GetMetric()[0]
-		if m.Counter != nil {
-			return m.Counter.GetValue()
-		}
-		return m.Gauge.GetValue()
-	}
-	t.Fatalf("metric %s not found", name)
-	return 0
-}
-
-// metricCounter returns the value of a labelled counter.
-func metricCounter(t *testing.T, name string, labels map[string]string) float64 {
+// metricValue returns the value of a counter or gauge, the first series
+// whose labels match labels (nil for any).
+func metricValue(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
 	families, err := cp.Registry.Gather()
 	if err != nil {
@@ -231,8 +211,12 @@ func metricCounter(t *testing.T, name string, labels map[string]string) float64 
 					continue metrics
 				}
 			}
-			return m.GetCounter().GetValue()
+			if m.Counter != nil {
+				return m.Counter.GetValue()
+			}
+			return m.GetGauge().GetValue()
 		}
 	}
+	t.Fatalf("metric %s%v not found", name, labels)
 	return 0
 }

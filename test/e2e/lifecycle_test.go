@@ -37,7 +37,7 @@ func TestBadLayerKeepsLastGoodSnapshot(t *testing.T) {
 	})
 
 	served := cp.Webhook.Store.Load()
-	errorsBefore := metricValue(t, "strata_snapshot_compile_errors_total")
+	errorsBefore := metricValue(t, "strata_snapshot_compile_errors_total", nil)
 	bad := &v1alpha1.Layer{
 		ObjectMeta: metav1.ObjectMeta{Name: "broken"},
 		Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides, Config: &v1alpha1.Config{
@@ -48,13 +48,13 @@ func TestBadLayerKeepsLastGoodSnapshot(t *testing.T) {
 	if err := cp.Client.Create(ctx, bad); err != nil {
 		t.Fatalf("creating the bad layer with validation off: %v", err)
 	}
-	if err := waitFor(30*time.Second, func() bool { return metricValue(t, "strata_snapshot_compile_errors_total") > errorsBefore }); err != nil {
+	if err := waitFor(30*time.Second, func() bool { return metricValue(t, "strata_snapshot_compile_errors_total", nil) > errorsBefore }); err != nil {
 		t.Fatalf("compile error not counted: %v", err)
 	}
 	if now := cp.Webhook.Store.Load(); now != served {
 		t.Fatalf("snapshot replaced (generation %d -> %d) by a configuration that does not compile", served.Generation, now.Generation)
 	}
-	if got := metricValue(t, "strata_snapshot_generation"); got != float64(served.Generation) {
+	if got := metricValue(t, "strata_snapshot_generation", nil); got != float64(served.Generation) {
 		t.Errorf("strata_snapshot_generation = %v, want %d", got, served.Generation)
 	}
 	pod := examplePod(t, "driver.yaml", "during-bad-layer-driver")

@@ -85,7 +85,7 @@ func TestWarnPolicyWarns(t *testing.T) {
 	if !found {
 		t.Fatalf("warnings %q, want %q", warnings.all(), want)
 	}
-	if got := metricCounter(t, "strata_policy_violations_total", map[string]string{"policy": "quota", "enforcement": "warn"}); got < 1 {
+	if got := metricValue(t, "strata_policy_violations_total", map[string]string{"policy": "quota", "enforcement": "warn"}); got < 1 {
 		t.Errorf("warn violation not counted: %v", got)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -54,12 +53,9 @@ func (h *PodValidator) Handle(ctx context.Context, req admission.Request) admiss
 }
 
 func (h *PodValidator) handle(ctx context.Context, req admission.Request) admission.Response {
-	pod := &corev1.Pod{}
-	if err := h.Decoder.Decode(req, pod); err != nil {
+	pod, err := decodePod(h.Decoder, req)
+	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
-	}
-	if pod.Namespace == "" {
-		pod.Namespace = req.Namespace
 	}
 	if _, spark := mutate.SparkRole(pod); !spark {
 		return admission.Allowed("not a Spark pod")

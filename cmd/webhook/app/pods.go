@@ -46,12 +46,9 @@ func (h *PodMutator) Handle(ctx context.Context, req admission.Request) admissio
 }
 
 func (h *PodMutator) handle(ctx context.Context, req admission.Request) admission.Response {
-	pod := &corev1.Pod{}
-	if err := h.Decoder.Decode(req, pod); err != nil {
+	pod, err := decodePod(h.Decoder, req)
+	if err != nil {
 		return admission.Errored(http.StatusBadRequest, err)
-	}
-	if pod.Namespace == "" {
-		pod.Namespace = req.Namespace
 	}
 	served := h.Store.Load()
 	if served == nil {
@@ -74,4 +71,17 @@ func (h *PodMutator) handle(ctx context.Context, req admission.Request) admissio
 	log.FromContext(ctx).V(1).Info("composed pod", "role", res.Role, "layers", res.Composition.Layers,
 		"operations", len(res.Patch), "generation", served.Generation)
 	return resp
+}
+
+// decodePod decodes the request's pod; a pod created without a namespace in
+// its body is in the request's namespace.
+func decodePod(d admission.Decoder, req admission.Request) (*corev1.Pod, error) {
+	pod := &corev1.Pod{}
+	if err := d.Decode(req, pod); err != nil {
+		return nil, err
+	}
+	if pod.Namespace == "" {
+		pod.Namespace = req.Namespace
+	}
+	return pod, nil
 }
