@@ -83,12 +83,39 @@ func (l *Ledger) namespace(name string) *namespaceLedger {
 // Admit computes the inventory pod is checked against — the live pods of
 // its namespace plus the reservations live does not hold yet, less the pod
 // itself — and calls decide with it. When decide allows the pod and
-// reserve is set (not a dry run), the pod is reserved. All of it happens
-// under the namespace's lock.
-func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(Inventory) (bool, error)) error {
+// reserve is set (not a dry run), the pod is reserved. It returns the
+// final verdict.
+//
+// decide runs outside the namespace's lock, so a slow policy evaluation
+// does not hold up the namespace's other admissions; the verdict is then
+// confirmed under the lock: when the inventory changed in between, decide
+// runs again, under the lock, on the inventory as it is. The pod is only
+// ever reserved on a verdict for the current inventory.
+func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(Inventory) (bool, error)) (bool, error) {
 	ns := l.namespace(pod.Namespace)
 	ns.mu.Lock()
+	inv := l.inventory(ns, pod, live)
+	ns.mu.Unlock()
+	allowed, err := decide(inv)
+	if err != nil || !reserve {
+		return allowed, err
+	}
+	ns.mu.Lock()
 	defer ns.mu.Unlock()
+	if now := l.inventory(ns, pod, live); now != inv {
+		if allowed, err = decide(now); err != nil {
+			return false, err
+		}
+	}
+	if allowed {
+		ns.reserved[pod.Key] = reservation{pod: pod, expires: l.now().Add(l.ttl)}
+	}
+	return allowed, nil
+}
+
+// inventory is what pod is checked against; the caller holds ns.mu. It
+// drops the reservations live now holds, and those that expired.
+func (l *Ledger) inventory(ns *namespaceLedger, pod LivePod, live LiveState) Inventory {
 	now := l.now()
 	inv := Inventory{Namespace: live.Usage(pod.Namespace)}
 	if pod.App != "" {
@@ -106,12 +133,7 @@ func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(In
 			inv.add(r.pod, pod.App)
 		}
 	}
-	allowed, err := decide(inv)
-	if err != nil || !allowed || !reserve {
-		return err
-	}
-	ns.reserved[pod.Key] = reservation{pod: pod, expires: now.Add(l.ttl)}
-	return nil
+	return inv
 }
 
 func (inv *Inventory) add(p LivePod, app string) {

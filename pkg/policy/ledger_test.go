@@ -25,17 +25,17 @@ func TestLedgerConcurrentAdmissionsDoNotOvershoot(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := l.Admit(executor("app1", i), NewTracker(), true, func(inv Inventory) (bool, error) {
-				ok := inv.AppExecutors+1 <= 20
-				if ok {
-					mu.Lock()
-					admitted++
-					mu.Unlock()
-				}
-				return ok, nil
+			ok, err := l.Admit(executor("app1", i), NewTracker(), true, func(inv Inventory) (bool, error) {
+				time.Sleep(time.Millisecond) // a slow evaluation, so admissions overlap
+				return inv.AppExecutors+1 <= 20, nil
 			})
 			if err != nil {
 				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				admitted++
+				mu.Unlock()
 			}
 		}()
 	}
@@ -52,14 +52,14 @@ func TestLedgerInventory(t *testing.T) {
 	live := TrackerOf([]LivePod{executor("app1", 1), executor("app2", 1), {Key: "other/x", Namespace: "other", Usage: Usage{CPUMilli: 99000, Pods: 1}}})
 	var got Inventory
 	decide := func(inv Inventory) (bool, error) { got = inv; return true, nil }
-	if err := l.Admit(executor("app1", 2), live, true, decide); err != nil {
+	if _, err := l.Admit(executor("app1", 2), live, true, decide); err != nil {
 		t.Fatal(err)
 	}
 	if got.AppExecutors != 1 || got.Namespace.Pods != 2 || got.Namespace.CPUMilli != 2000 {
 		t.Fatalf("inventory %+v: want app1's 1 executor, etl's 2 pods and 2 CPU", got)
 	}
 	// The reservation counts until the cache sees the pod...
-	if err := l.Admit(executor("app1", 3), live, false, decide); err != nil {
+	if _, err := l.Admit(executor("app1", 3), live, false, decide); err != nil {
 		t.Fatal(err)
 	}
 	if got.AppExecutors != 2 || got.Namespace.Pods != 3 {
@@ -70,25 +70,25 @@ func TestLedgerInventory(t *testing.T) {
 	}
 	// ...then the live pod counts instead, once.
 	live = TrackerOf([]LivePod{executor("app1", 1), executor("app2", 1), executor("app1", 2)})
-	if err := l.Admit(executor("app1", 4), live, false, decide); err != nil {
+	if _, err := l.Admit(executor("app1", 4), live, false, decide); err != nil {
 		t.Fatal(err)
 	}
 	if got.AppExecutors != 2 || l.Reserved() != 0 {
 		t.Fatalf("reservation and live pod both counted: %+v reserved %d", got, l.Reserved())
 	}
 	// A reservation the cache never sees expires.
-	if err := l.Admit(executor("app1", 5), NewTracker(), true, decide); err != nil {
+	if _, err := l.Admit(executor("app1", 5), NewTracker(), true, decide); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(31 * time.Second)
-	if err := l.Admit(executor("app1", 6), NewTracker(), false, decide); err != nil {
+	if _, err := l.Admit(executor("app1", 6), NewTracker(), false, decide); err != nil {
 		t.Fatal(err)
 	}
 	if got.AppExecutors != 0 || l.Reserved() != 0 {
 		t.Fatalf("expired reservation still counted: %+v", got)
 	}
 	// A denied pod reserves nothing.
-	if err := l.Admit(executor("app1", 7), NewTracker(), true, func(Inventory) (bool, error) { return false, nil }); err != nil || l.Reserved() != 0 {
+	if _, err := l.Admit(executor("app1", 7), NewTracker(), true, func(Inventory) (bool, error) { return false, nil }); err != nil || l.Reserved() != 0 {
 		t.Fatalf("denied pod reserved: %v %d", err, l.Reserved())
 	}
 }
@@ -97,11 +97,11 @@ func TestLedgerNamespacesAreSeparate(t *testing.T) {
 	l := NewLedger(time.Minute)
 	other := executor("app1", 1)
 	other.Namespace, other.Key = "other", "other/app1-exec-1"
-	if err := l.Admit(other, NewTracker(), true, func(Inventory) (bool, error) { return true, nil }); err != nil {
+	if _, err := l.Admit(other, NewTracker(), true, func(Inventory) (bool, error) { return true, nil }); err != nil {
 		t.Fatal(err)
 	}
 	var got Inventory
-	if err := l.Admit(executor("app1", 2), NewTracker(), true, func(inv Inventory) (bool, error) { got = inv; return true, nil }); err != nil {
+	if _, err := l.Admit(executor("app1", 2), NewTracker(), true, func(inv Inventory) (bool, error) { got = inv; return true, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got != (Inventory{}) || l.Reserved() != 2 {

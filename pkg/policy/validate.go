@@ -55,7 +55,7 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 	if ledger == nil {
 		ledger = NewLedger(0)
 	}
-	if err := ledger.Admit(LivePodOf(res.Pod), live, c.Ledger != nil && !req.DryRun, decide); err != nil {
+	if _, err := ledger.Admit(LivePodOf(res.Pod), live, c.Ledger != nil && !req.DryRun, decide); err != nil {
 		return nil, Decision{}, fmt.Errorf("checking policies: %w", err)
 	}
 	return res, decision, nil
