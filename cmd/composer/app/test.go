@@ -140,6 +140,11 @@ func readPolicyTest(file string) (*PolicyTest, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodePolicyTest(file, data)
+}
+
+// decodePolicyTest decodes a PolicyTest strictly; nil when data is not one.
+func decodePolicyTest(file string, data []byte) (*PolicyTest, error) {
 	var head struct {
 		Kind string `json:"kind"`
 	}

@@ -1,0 +1,17 @@
+package app
+
+import "testing"
+
+// FuzzDecodePolicyTest feeds arbitrary bytes to the PolicyTest decoder: a
+// test file or an error, never a panic.
+func FuzzDecodePolicyTest(f *testing.F) {
+	f.Add([]byte("apiVersion: strata.dev/v1alpha1\nkind: PolicyTest\nmetadata: {name: t}\nlayers: l\ncases: [{name: a, pod: p, expect: {allowed: true}}]\n"))
+	f.Add([]byte("kind: PolicyTest\ncases: [{name: a, inventory: {namespace: {cpu: 1x}}}]\n"))
+	f.Add([]byte("kind: ConfigMap\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		suite, err := decodePolicyTest("fuzz.yaml", data)
+		if err == nil && suite != nil && suite.Kind != "PolicyTest" {
+			t.Fatalf("decoded a %q as a PolicyTest", suite.Kind)
+		}
+	})
+}
