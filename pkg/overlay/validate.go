@@ -129,6 +129,9 @@ func (v *validator) config(path string, c *v1alpha1.Config) {
 		return
 	}
 	for _, k := range sortedKeys(c.Labels) {
+		if k == v1alpha1.RoleLabel {
+			v.add(KeyPath(path+".labels", k), "is the pod's Spark role, set by spark-submit or the Spark Operator; a layer cannot change it")
+		}
 		v.addAll(KeyPath(path+".labels", k), "label key", k, validation.IsQualifiedName(k))
 		v.addAll(KeyPath(path+".labels", k), "label value", c.Labels[k], validation.IsValidLabelValue(c.Labels[k]))
 	}
