@@ -41,7 +41,7 @@ func TestValidateLayer(t *testing.T) {
 		},
 			want: `spec.executor.nodeSelector["bad/"]: invalid label key`},
 		{name: "spark role label", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Labels = map[string]string{"spark-role": "driver"} },
-			want: `spec.config.labels["spark-role"]: is the pod's Spark role`},
+			want: "spec.config.labels.spark-role: is the pod's Spark role"},
 		{name: "reserved annotation", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Annotations = map[string]string{v1alpha1.LayersAnnotation: "x"}
 		}, want: `spec.config.annotations["strata.dev/layers"]: is written by Strata itself`},
