@@ -66,6 +66,7 @@ func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result,
 	if err := renderPriority(res.Pod, pod.Spec.PriorityClassName, snap); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
+	keepDefaulted(pod, res.Pod)
 	patch, err := Patch(pod, res.Pod)
 	if err != nil {
 		return nil, err

