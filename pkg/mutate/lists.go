@@ -93,7 +93,7 @@ func covers[T any](have, want *T) bool {
 var defaultedFields = map[string]bool{
 	"imagePullPolicy": true, "terminationMessagePath": true, "terminationMessagePolicy": true,
 	"ports.protocol": true, "env.valueFrom.fieldRef.apiVersion": true,
-	"resources.requests": true, // defaulted to the limits
+	"resources.requests":           true, // defaulted to the limits
 	"livenessProbe.timeoutSeconds": true, "livenessProbe.periodSeconds": true, "livenessProbe.successThreshold": true,
 	"livenessProbe.failureThreshold": true, "livenessProbe.httpGet.scheme": true,
 	"readinessProbe.timeoutSeconds": true, "readinessProbe.periodSeconds": true, "readinessProbe.successThreshold": true,
