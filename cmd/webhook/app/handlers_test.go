@@ -251,6 +251,20 @@ func TestPodValidator(t *testing.T) {
 	if v.Ledger.Reserved() != 0 {
 		t.Error("a denied pod was reserved")
 	}
+	// dryrun: admitted, no warning, logged and counted.
+	dry := teamLayer()
+	dry.Spec.Config.Limits = &v1alpha1.Limits{MaxPodCPU: ptrQuantity("1")}
+	dry.Spec.Config.Enforcement = map[string]v1alpha1.Enforcement{"quota": v1alpha1.EnforcementDryRun, "isolation": v1alpha1.EnforcementDryRun}
+	dv := newTestPodValidator(t, dry)
+	if resp := dv.Handle(context.Background(), podRequest(t, big)); !resp.Allowed || len(resp.Warnings) != 0 {
+		t.Errorf("dryrun: allowed %v warnings %q", resp.Allowed, resp.Warnings)
+	}
+	if got := testutil.ToFloat64(dv.Metrics.violations.WithLabelValues("quota", "dryrun")); got != 1 {
+		t.Errorf("dryrun violations counted %v", got)
+	}
+	if dv.Ledger.Reserved() != 1 {
+		t.Errorf("an admitted pod was not reserved: %d", dv.Ledger.Reserved())
+	}
 	notSynced := newTestPodValidator(t, l)
 	notSynced.Synced = func() bool { return false }
 	if resp := notSynced.Handle(context.Background(), podRequest(t, big)); resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable {
