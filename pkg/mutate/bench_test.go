@@ -1,36 +1,18 @@
 package mutate
 
 import (
-	"os"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/overlay"
-	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // exampleInputs loads the bundled example repository and driver pod.
 func exampleInputs(b *testing.B) (*overlay.Snapshot, *corev1.Pod) {
 	b.Helper()
-	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), "../../examples/layers/clusters/prod-a")
-	if err != nil {
-		b.Fatal(err)
-	}
-	snap, err := overlay.Compile(in)
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, err := os.ReadFile("../../examples/pods/driver.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	pods, err := manifest.DecodePods("driver.yaml", data)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return snap, pods[0]
+	return fixtures.Snapshot(b, "prod-a"), fixtures.Pod(b, "driver.yaml")
 }
 
 var exampleCluster = Cluster{Name: "prod-a", Pool: "batch"}

@@ -7,24 +7,15 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
-	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/policies"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 func exampleCheck(t testing.TB) (*Check, *corev1.Pod) {
 	t.Helper()
-	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), "../../examples/layers/clusters/prod-a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := overlay.Compile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mods, err := LoadModules(policies.FS)
 	if err != nil {
 		t.Fatal(err)
@@ -33,15 +24,8 @@ func exampleCheck(t testing.TB) (*Check, *corev1.Pod) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile("../../examples/pods/executor.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pods, err := manifest.DecodePods("executor.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Check{Engine: engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}, pods[0]
+	return &Check{Engine: engine, Snapshot: fixtures.Snapshot(t, "prod-a"), Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}},
+		fixtures.Pod(t, "executor.yaml")
 }
 
 // TestInputDocument builds the input for the example executor once

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -28,6 +27,7 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/controlplane"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 var (
@@ -85,16 +85,9 @@ func waitForGeneration(t *testing.T, gen int64) {
 // examplePod reads an example pod and renames it, so every test has its own.
 func examplePod(t testing.TB, file, name string) *corev1.Pod {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(examplePods, file))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pods, err := manifest.DecodePods(file, data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pods[0].Name = name
-	return pods[0]
+	pod := fixtures.Pod(t, file)
+	pod.Name = name
+	return pod
 }
 
 // composeWithCLI runs `composer compose -o json` on pod, in-process.
