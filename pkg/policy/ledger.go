@@ -114,25 +114,27 @@ func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(In
 }
 
 // inventory is what pod is checked against; the caller holds ns.mu. It
-// drops the reservations live now holds, and those that expired.
+// drops the reservations live now holds, and those that expired. Live
+// totals and the lookup that retires reservations are read in one view, so
+// a pod the cache delivers meanwhile is counted exactly once.
 func (l *Ledger) inventory(ns *namespaceLedger, pod LivePod, live LiveState) Inventory {
 	now := l.now()
-	inv := Inventory{Namespace: live.Usage(pod.Namespace)}
-	if pod.App != "" {
-		inv.AppExecutors = live.AppExecutors(pod.Namespace, pod.App)
-	}
-	if self, ok := live.Get(pod.Key); ok {
-		inv.subtract(self, pod.App)
-	}
-	for key, r := range ns.reserved {
-		if _, seen := live.Get(key); seen || now.After(r.expires) {
-			delete(ns.reserved, key) // the cache has it, or it never came
-			continue
+	var inv Inventory
+	live.Read(pod.Namespace, pod.App, func(usage Usage, executors int64, get func(string) (LivePod, bool)) {
+		inv = Inventory{Namespace: usage, AppExecutors: executors}
+		if self, ok := get(pod.Key); ok {
+			inv.subtract(self, pod.App)
 		}
-		if key != pod.Key {
-			inv.add(r.pod, pod.App)
+		for key, r := range ns.reserved {
+			if _, seen := get(key); seen || now.After(r.expires) {
+				delete(ns.reserved, key) // the cache has it, or it never came
+				continue
+			}
+			if key != pod.Key {
+				inv.add(r.pod, pod.App)
+			}
 		}
-	}
+	})
 	return inv
 }
 

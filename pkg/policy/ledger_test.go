@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 func executor(app string, i int) LivePod {
@@ -106,5 +108,44 @@ func TestLedgerNamespacesAreSeparate(t *testing.T) {
 	}
 	if got != (Inventory{}) || l.Reserved() != 2 {
 		t.Fatalf("a reservation in another namespace counted: %+v (reserved %d)", got, l.Reserved())
+	}
+}
+
+// TestLedgerWithTheCacheCatchingUp admits 50 executors at once while the
+// tracker receives the admitted ones, as the informer delivers them: each
+// admitted pod counts exactly once, as a reservation or as live, never
+// zero times, so exactly 20 get in.
+func TestLedgerWithTheCacheCatchingUp(t *testing.T) {
+	for round := range 20 {
+		l := NewLedger(time.Minute)
+		tracker := NewTracker()
+		var (
+			wg       sync.WaitGroup
+			mu       sync.Mutex
+			admitted int
+		)
+		for i := range 50 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				pod := sparkExecutor(fmt.Sprintf("exec-%d", i), "app1", "1", corev1.PodPending)
+				ok, err := l.Admit(LivePodOf(pod), tracker, true, func(inv Inventory) (bool, error) {
+					return inv.AppExecutors+1 <= 20, nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					mu.Lock()
+					admitted++
+					mu.Unlock()
+					go func() { time.Sleep(time.Duration(i%3) * time.Millisecond); tracker.Upsert(pod) }()
+				}
+			}()
+		}
+		wg.Wait()
+		if admitted != 20 {
+			t.Fatalf("round %d: admitted %d, want 20", round, admitted)
+		}
 	}
 }

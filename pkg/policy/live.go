@@ -9,12 +9,11 @@ import (
 // LiveState is what quota counts against: the Spark pods that hold
 // resources.
 type LiveState interface {
-	// Usage is what the namespace's live Spark pods request.
-	Usage(namespace string) Usage
-	// AppExecutors is the number of live executors of the app.
-	AppExecutors(namespace, app string) int64
-	// Get returns the live pod with key namespace/name.
-	Get(key string) (LivePod, bool)
+	// Read calls fn with one consistent view: what the namespace's live
+	// Spark pods request, the number of live executors of the app, and a
+	// lookup of live pods by namespace/name. Totals and lookup come from the
+	// same moment, so a pod is never counted in one and missed in the other.
+	Read(namespace, app string, fn func(usage Usage, appExecutors int64, get func(key string) (LivePod, bool)))
 }
 
 type appKey struct{ namespace, app string }
@@ -103,24 +102,34 @@ func (t *Tracker) remove(key string) {
 	}
 }
 
-// Usage implements LiveState.
-func (t *Tracker) Usage(namespace string) Usage {
+// Read implements LiveState; fn runs under the tracker's read lock.
+func (t *Tracker) Read(namespace, app string, fn func(Usage, int64, func(string) (LivePod, bool))) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.usage[namespace]
+	var executors int64
+	if app != "" {
+		executors = t.executors[appKey{namespace, app}]
+	}
+	fn(t.usage[namespace], executors, func(key string) (LivePod, bool) {
+		p, ok := t.pods[key]
+		return p, ok
+	})
 }
 
-// AppExecutors implements LiveState.
-func (t *Tracker) AppExecutors(namespace, app string) int64 {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	return t.executors[appKey{namespace, app}]
+// Usage is what the namespace's live Spark pods request.
+func (t *Tracker) Usage(namespace string) (u Usage) {
+	t.Read(namespace, "", func(usage Usage, _ int64, _ func(string) (LivePod, bool)) { u = usage })
+	return u
 }
 
-// Get implements LiveState.
-func (t *Tracker) Get(key string) (LivePod, bool) {
-	t.mu.RLock()
-	defer t.mu.RUnlock()
-	p, ok := t.pods[key]
+// AppExecutors is the number of live executors of the app.
+func (t *Tracker) AppExecutors(namespace, app string) (n int64) {
+	t.Read(namespace, app, func(_ Usage, executors int64, _ func(string) (LivePod, bool)) { n = executors })
+	return n
+}
+
+// Get returns the live pod with key namespace/name.
+func (t *Tracker) Get(key string) (p LivePod, ok bool) {
+	t.Read("", "", func(_ Usage, _ int64, get func(string) (LivePod, bool)) { p, ok = get(key) })
 	return p, ok
 }
