@@ -32,7 +32,6 @@ import (
 
 var (
 	exampleLayers = filepath.Join(controlplane.RepoRoot(), "examples", "layers", "clusters", "prod-a")
-	examplePods   = filepath.Join(controlplane.RepoRoot(), "examples", "pods")
 )
 
 // applyExampleRepo creates the Namespaces, PriorityClasses and Layers of the
