@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -51,6 +52,10 @@ type Input struct {
 	// PlatformContainers and PlatformVolumes are the names of the
 	// containers and volumes that are the layers' own (see platformParts).
 	PlatformContainers, PlatformVolumes map[string]bool
+
+	// base is the document without the inventory, built once: a decision
+	// confirmed under the ledger's lock re-evaluates with a new inventory.
+	base map[string]any
 }
 
 func (in *Input) enforcement(policy string) v1alpha1.Enforcement {
@@ -104,7 +109,21 @@ type image struct {
 	Normalized string `json:"normalized"`
 }
 
+// document is the input document policies see.
 func (in *Input) document() (map[string]any, error) {
+	if in.base == nil {
+		base, err := in.baseDocument()
+		if err != nil {
+			return nil, err
+		}
+		in.base = base
+	}
+	doc := maps.Clone(in.base)
+	doc["inventory"] = in.Inventory
+	return doc, nil
+}
+
+func (in *Input) baseDocument() (map[string]any, error) {
 	res := in.Composed
 	pod := res.Pod
 	prov := res.Composition.Provenance
@@ -120,7 +139,6 @@ func (in *Input) document() (map[string]any, error) {
 		"role":      string(res.Role),
 		"app":       pod.Labels["spark-app-selector"],
 		"resources": PodRequests(pod),
-		"inventory": in.Inventory,
 	}
 	podDoc, err := toMap(pod)
 	if err != nil {

@@ -41,10 +41,11 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 	ns.Name = req.Namespace
 	ns.Labels = c.Snapshot.NamespaceLabels(req.Namespace)
 	containers, volumes := platformParts(c.Snapshot, c.Cluster, res.Pod, res.Role)
+	in := &Input{Request: req, Composed: res, Namespace: ns, PlatformContainers: containers, PlatformVolumes: volumes}
 	var decision Decision
 	decide := func(inv Inventory) (bool, error) {
-		d, err := c.Engine.Evaluate(ctx, &Input{Request: req, Composed: res, Namespace: ns, Inventory: inv,
-			PlatformContainers: containers, PlatformVolumes: volumes})
+		in.Inventory = inv
+		d, err := c.Engine.Evaluate(ctx, in)
 		decision = d
 		return d.Allowed(), err
 	}
