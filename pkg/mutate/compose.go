@@ -48,18 +48,30 @@ func SparkRole(pod *corev1.Pod) (v1alpha1.Role, bool) {
 // input pod is not modified. A pod without a spark-role of driver or
 // executor comes back unchanged with an empty patch.
 func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
+	res, err := Render(snap, cluster, pod)
+	if err != nil || !res.Spark {
+		return res, err
+	}
+	patch, err := Patch(pod, res.Pod)
+	if err != nil {
+		return nil, err
+	}
+	res.Patch = patch
+	res.Warnings = append(Warnings(res.Composition.Provenance, pod, res.Pod), res.Warnings...)
+	return res, nil
+}
+
+// Render is Compose without the patch and the override warnings: the
+// composed pod, the composition and its provenance. The validating webhook
+// uses it to explain the values of the pod it judges.
+func Render(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
 	role, spark := SparkRole(pod)
 	res := &Result{Spark: spark, Role: role, Pod: pod.DeepCopy(), Patch: []jsonpatch.Operation{}}
 	if !spark {
 		return res, nil
 	}
-	namespace := pod.Namespace
-	if namespace == "" {
-		namespace = corev1.NamespaceDefault
-	}
-	res.Composition = snap.Compose(overlay.Target{
-		Cluster: cluster.Name, Pool: cluster.Pool, Namespace: namespace, Role: role,
-	}, UserConfig(pod))
+	res.Composition = snap.Compose(TargetOf(cluster, pod, role), UserConfig(pod))
+	res.Warnings = grantIAM(&res.Composition)
 	if err := render(res.Pod, role, &res.Composition, snap); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
@@ -67,13 +79,17 @@ func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result,
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
 	keepDefaulted(pod, res.Pod)
-	patch, err := Patch(pod, res.Pod)
-	if err != nil {
-		return nil, err
-	}
-	res.Patch = patch
-	res.Warnings = Warnings(res.Composition.Provenance, pod, res.Pod)
 	return res, nil
+}
+
+// TargetOf is what selects the layers of pod, composed as role on cluster.
+// A pod without a namespace is in the default namespace.
+func TargetOf(cluster Cluster, pod *corev1.Pod, role v1alpha1.Role) overlay.Target {
+	namespace := pod.Namespace
+	if namespace == "" {
+		namespace = corev1.NamespaceDefault
+	}
+	return overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: namespace, Role: role}
 }
 
 // render writes a composition onto pod, one small renderer after another,

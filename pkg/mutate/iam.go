@@ -1,7 +1,10 @@
 package mutate
 
 import (
+	"fmt"
 	"strconv"
+
+	"github.com/gobwas/glob"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -9,15 +12,64 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
-// What KIAM/kube2iam read, and what the EKS Pod Identity Webhook writes.
+// IAMRoleAnnotation is the pod annotation KIAM and kube2iam read a pod's
+// IAM role from.
+const IAMRoleAnnotation = "iam.amazonaws.com/role"
+
+// What the EKS Pod Identity Webhook writes.
 const (
-	iamRoleAnnotation   = "iam.amazonaws.com/role"
 	irsaVolume          = "aws-iam-token"
 	irsaMountPath       = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
 	irsaTokenPath       = "token"
 	irsaAudience        = "sts.amazonaws.com"
 	irsaTokenExpiration = int64(86400)
 )
+
+// IAMRoleAllowed reports whether role matches one of globs, as the
+// isolation policy's allowedIAMRoles matches it: `*` within an ARN segment
+// (between `:` or `/`), `**` across them. It uses the glob library OPA's
+// glob.match uses, with the same delimiters, so the two always agree. A
+// glob that does not compile matches nothing.
+func IAMRoleAllowed(globs []string, role string) bool {
+	for _, g := range globs {
+		if m, err := glob.Compile(g, ':', '/'); err == nil && m.Match(role) {
+			return true
+		}
+	}
+	return false
+}
+
+// grantIAM withdraws from the composition an IAM role the user asked for
+// that no allowedIAMRoles in force permits, so Strata never writes onto a
+// pod a role the isolation policy would deny had the tenant written it;
+// the policy then judges the request (strata.dev/iam-role) itself. A role a
+// layer chose is the platform's and is rendered as it is. It returns the
+// warning that says so.
+func grantIAM(comp *overlay.Result) []string {
+	c := &comp.Config
+	if c.IAM == nil || c.IAM.Role == nil || *c.IAM.Role == "" {
+		return nil
+	}
+	f, ok := comp.Provenance.Lookup(overlay.PathIAMRole)
+	if !ok || !f.Winner.IsUser() {
+		return nil
+	}
+	for _, b := range f.Beaten {
+		if !b.Source.IsUser() && b.Value == f.Value {
+			return nil // a layer gives the same role: the platform's choice
+		}
+	}
+	role := *c.IAM.Role
+	var allowed []string
+	if c.Isolation != nil {
+		allowed = c.Isolation.AllowedIAMRoles
+	}
+	if IAMRoleAllowed(allowed, role) {
+		return nil
+	}
+	c.IAM.Role = nil
+	return []string{fmt.Sprintf("%s: IAM role %q not granted: no isolation.allowedIAMRoles in force allows it", v1alpha1.IAMRoleAnnotation, role)}
+}
 
 // renderIAM gives the pod its composed IAM role: the iam.amazonaws.com/role
 // annotation (mode annotation, the default), or IRSA: AWS_ROLE_ARN,
@@ -38,12 +90,12 @@ func renderIAM(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Provenance) {
 			pod.Annotations = map[string]string{}
 		}
 		var beaten []overlay.Contribution
-		if old, ok := pod.Annotations[iamRoleAnnotation]; ok && old != role {
+		if old, ok := pod.Annotations[IAMRoleAnnotation]; ok && old != role {
 			beaten = append(beaten, overlay.Contribution{Source: overlay.UserSource(), Value: strconv.Quote(old)})
 		}
-		prov.Derive(overlay.KeyPath(overlay.PathAnnotations, iamRoleAnnotation), strconv.Quote(role),
+		prov.Derive(overlay.KeyPath(overlay.PathAnnotations, IAMRoleAnnotation), strconv.Quote(role),
 			overlay.RenderedSource(overlay.PathIAMRole), beaten...)
-		pod.Annotations[iamRoleAnnotation] = role
+		pod.Annotations[IAMRoleAnnotation] = role
 		return
 	}
 	volume := corev1.Volume{Name: irsaVolume, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{

@@ -256,18 +256,56 @@ func TestIAMAnnotationMode(t *testing.T) {
 	pod := executorPod()
 	pod.Annotations = map[string]string{v1alpha1.IAMRoleAnnotation: "arn:aws:iam::123456789012:role/mine"}
 	res := composeOK(t, snap, pod)
-	if got := res.Pod.Annotations[iamRoleAnnotation]; got != tenant {
+	if got := res.Pod.Annotations[IAMRoleAnnotation]; got != tenant {
 		t.Errorf("iam annotation %q, want %q", got, tenant)
 	}
 	f, _ := res.Composition.Provenance.Lookup(overlay.PathIAMRole)
 	if f.Winner.Layer != "no" || len(f.Beaten) != 2 || !f.Beaten[1].Source.IsUser() {
 		t.Errorf("iam.role provenance %+v (want the user's request beaten by the override)", f)
 	}
-	// Without an override, the user's request beats the default.
-	snap = snapshotOf(t, map[string]string{"cd": `{tier: ClusterDefaults, config: {iam: {role: "arn:aws:iam::123456789012:role/default"}}}`})
+	// Without an override, the user's request beats the default, when an
+	// allowlist in force allows it...
+	snap = snapshotOf(t, map[string]string{"cd": `{tier: ClusterDefaults, config: {iam: {role: "arn:aws:iam::123456789012:role/default"},
+		isolation: {allowedIAMRoles: ["arn:aws:iam::123456789012:role/*"]}}}`})
 	res = composeOK(t, snap, pod)
-	if got := res.Pod.Annotations[iamRoleAnnotation]; got != "arn:aws:iam::123456789012:role/mine" {
+	if got := res.Pod.Annotations[IAMRoleAnnotation]; got != "arn:aws:iam::123456789012:role/mine" {
 		t.Errorf("user's requested role lost to a default: %q", got)
+	}
+	// ...and is never written when none does: not with no allowlist, not
+	// with one that does not match.
+	for name, iso := range map[string]string{"no allowlist": "", "another account": `, isolation: {allowedIAMRoles: ["arn:aws:iam::999999999999:role/*"]}`} {
+		snap = snapshotOf(t, map[string]string{"cd": `{tier: ClusterDefaults, config: {iam: {role: "arn:aws:iam::123456789012:role/default"}` + iso + `}}`})
+		res = composeOK(t, snap, pod)
+		if got, ok := res.Pod.Annotations[IAMRoleAnnotation]; ok {
+			t.Errorf("%s: Strata wrote the tenant's ungranted role: %q", name, got)
+		}
+		if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "not granted") {
+			t.Errorf("%s: warnings %q, want one saying the role is not granted", name, res.Warnings)
+		}
+	}
+}
+
+// TestIAMRoleAllowedAgreesWithRego holds the Go glob the mutating webhook
+// grants roles with to the semantics the isolation policy documents.
+func TestIAMRoleAllowed(t *testing.T) {
+	tests := []struct {
+		globs []string
+		role  string
+		want  bool
+	}{
+		{[]string{"arn:aws:iam::1:role/etl-*"}, "arn:aws:iam::1:role/etl-nightly", true},
+		{[]string{"arn:aws:iam::1:role/*"}, "arn:aws:iam::1:role/team/other", false},
+		{[]string{"arn:aws:iam::1:role/**"}, "arn:aws:iam::1:role/team/other", true},
+		{[]string{"**"}, "arn:aws:iam::2:role/x", true},
+		{[]string{"arn:aws:iam::*:role/x"}, "arn:aws:iam::2:role/x", true},
+		{[]string{"arn:aws:iam::*:role/x"}, "arn:aws:iam::2:3:role/x", false},
+		{nil, "arn:aws:iam::1:role/x", false},
+		{[]string{"[unclosed"}, "[unclosed", false},
+	}
+	for _, tt := range tests {
+		if got := IAMRoleAllowed(tt.globs, tt.role); got != tt.want {
+			t.Errorf("IAMRoleAllowed(%q, %q) = %v, want %v", tt.globs, tt.role, got, tt.want)
+		}
 	}
 }
 
@@ -282,7 +320,7 @@ func TestIAMIRSAMode(t *testing.T) {
 	if !ok || v.Projected == nil || v.Projected.Sources[0].ServiceAccountToken.Audience != irsaAudience {
 		t.Fatalf("projected token volume %+v", v)
 	}
-	if _, ok := res.Pod.Annotations[iamRoleAnnotation]; ok {
+	if _, ok := res.Pod.Annotations[IAMRoleAnnotation]; ok {
 		t.Error("irsa mode also set the KIAM annotation")
 	}
 	forEachContainer(res.Pod, func(c *corev1.Container) {

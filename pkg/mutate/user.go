@@ -40,7 +40,7 @@ func UserConfig(pod *corev1.Pod) v1alpha1.Config {
 	}
 	c.ServiceAccountName = setUnless(sa, defaultServiceAccountName)
 	for i := range pod.Spec.Tolerations {
-		if !isDefaultToleration(&pod.Spec.Tolerations[i]) {
+		if !IsDefaultToleration(&pod.Spec.Tolerations[i]) {
 			c.Tolerations = append(c.Tolerations, *pod.Spec.Tolerations[i].DeepCopy())
 		}
 	}
@@ -112,9 +112,9 @@ func setUnless(v, unset string) *string {
 	return &v
 }
 
-// isDefaultToleration reports whether t is one the DefaultTolerationSeconds
+// IsDefaultToleration reports whether t is one the DefaultTolerationSeconds
 // admission plugin adds to every pod.
-func isDefaultToleration(t *corev1.Toleration) bool {
+func IsDefaultToleration(t *corev1.Toleration) bool {
 	return (t.Key == corev1.TaintNodeNotReady || t.Key == corev1.TaintNodeUnreachable) &&
 		t.Operator == corev1.TolerationOpExists && t.Value == "" &&
 		t.Effect == corev1.TaintEffectNoExecute &&

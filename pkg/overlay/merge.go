@@ -118,6 +118,7 @@ func (f folder) foldIsolation(acc, c *v1alpha1.Isolation) {
 	foldWhole(f, PathIsolation+".allowedTolerations", &acc.AllowedTolerations, c.AllowedTolerations)
 	foldWhole(f, PathIsolation+".reservedNodeSelectors", &acc.ReservedNodeSelectors, c.ReservedNodeSelectors)
 	foldWhole(f, PathIsolation+".reservedLabelPrefixes", &acc.ReservedLabelPrefixes, c.ReservedLabelPrefixes)
+	foldWhole(f, PathIsolation+".allowedPriorityClasses", &acc.AllowedPriorityClasses, c.AllowedPriorityClasses)
 }
 
 // foldPtr sets *dst to a copy of *v when v is set.

@@ -14,16 +14,30 @@ import (
 // policyParameters checks limits, isolation and enforcement of one block.
 func (v *validator) policyParameters(p string, c *v1alpha1.Config) {
 	if l := c.Limits; l != nil {
-		for name, q := range map[string]*resource.Quantity{
-			"maxPodCPU": l.MaxPodCPU, "maxPodMemory": l.MaxPodMemory, "namespaceCPU": l.NamespaceCPU, "namespaceMemory": l.NamespaceMemory,
+		maxCPU := resource.NewMilliQuantity(v1alpha1.MaxCountableCPUMilli, resource.DecimalSI)
+		maxMemory := resource.NewQuantity(v1alpha1.MaxCountableMemoryBytes, resource.BinarySI)
+		for _, lim := range []struct {
+			name string
+			q    *resource.Quantity
+			max  *resource.Quantity
+		}{
+			{"maxPodCPU", l.MaxPodCPU, maxCPU}, {"maxPodMemory", l.MaxPodMemory, maxMemory},
+			{"namespaceCPU", l.NamespaceCPU, maxCPU}, {"namespaceMemory", l.NamespaceMemory, maxMemory},
 		} {
-			if q != nil && q.Sign() < 0 {
-				v.add(p+".limits."+name, "must not be negative, got %s", q.String())
+			switch {
+			case lim.q == nil:
+			case lim.q.Sign() < 0:
+				v.add(p+".limits."+lim.name, "must not be negative, got %s", lim.q.String())
+			case lim.q.Cmp(*lim.max) > 0:
+				v.add(p+".limits."+lim.name, "%s is too large to count (at most %s)", lim.q.String(), lim.max.String())
 			}
 		}
-		for name, n := range map[string]*int32{"maxExecutorsPerApp": l.MaxExecutorsPerApp, "namespacePods": l.NamespacePods} {
-			if n != nil && *n < 0 {
-				v.add(p+".limits."+name, "must not be negative, got %d", *n)
+		for _, lim := range []struct {
+			name string
+			n    *int32
+		}{{"maxExecutorsPerApp", l.MaxExecutorsPerApp}, {"namespacePods", l.NamespacePods}} {
+			if lim.n != nil && *lim.n < 0 {
+				v.add(p+".limits."+lim.name, "must not be negative, got %d", *lim.n)
 			}
 		}
 	}
@@ -56,6 +70,9 @@ func (v *validator) policyParameters(p string, c *v1alpha1.Config) {
 			if hasValue {
 				v.addAll(field, "label value", value, validation.IsValidLabelValue(value))
 			}
+		}
+		for i, name := range iso.AllowedPriorityClasses {
+			v.addAll(fmt.Sprintf("%s.isolation.allowedPriorityClasses[%d]", p, i), "priority class name", name, validation.IsDNS1123Subdomain(name))
 		}
 		for i, s := range iso.ReservedLabelPrefixes {
 			if strings.TrimSpace(s) == "" {

@@ -108,8 +108,14 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (Decision, error) {
 		check, _ := obj["check"].(string)
 		d.Violations = append(d.Violations, Violation{Policy: policy, Check: check, Message: msg, Enforcement: in.enforcement(policy)})
 	}
-	slices.SortFunc(d.Violations, func(a, b Violation) int {
+	sortViolations(d.Violations)
+	return d, nil
+}
+
+// sortViolations sorts by policy, check and message, so the same input
+// always gives the same decision.
+func sortViolations(vs []Violation) {
+	slices.SortFunc(vs, func(a, b Violation) int {
 		return cmp.Or(cmp.Compare(a.Policy, b.Policy), cmp.Compare(a.Check, b.Check), cmp.Compare(a.Message, b.Message))
 	})
-	return d, nil
 }

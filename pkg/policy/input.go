@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	resourcehelper "k8s.io/component-helpers/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -26,18 +27,13 @@ type Request struct {
 	Namespace string                    `json:"namespace"`
 	UserInfo  authenticationv1.UserInfo `json:"userInfo"`
 	DryRun    bool                      `json:"dryRun"`
-}
-
-// Usage is what a set of live Spark pods requests.
-type Usage struct {
-	CPUMilli    int64 `json:"cpuMilli"`
-	MemoryBytes int64 `json:"memoryBytes"`
-	Pods        int64 `json:"pods"`
+	// Old is the stored pod an UPDATE replaces; nil for a CREATE.
+	Old *corev1.Pod `json:"-"`
 }
 
 // Inventory is the live state quota is checked against: the namespace's
-// Spark pods that hold resources, and the pod's application's executors,
-// both without the pod being admitted.
+// pods that hold resources, and the pod's application's executors, both
+// without the pod being admitted.
 type Inventory struct {
 	Namespace    Usage `json:"namespace"`
 	AppExecutors int64 `json:"appExecutors"`
@@ -45,13 +41,26 @@ type Inventory struct {
 
 // Input is everything a policy decision is made from.
 type Input struct {
-	Request   Request
+	Request Request
+	// Pod is the pod judged, exactly as it will be stored.
+	Pod *corev1.Pod
+	// Old is the stored pod an UPDATE replaces; nil otherwise.
+	Old *corev1.Pod
+	// Composed explains Pod's values: for a Spark pod its composition with
+	// provenance; for any other pod (Spark false) the layers' policy
+	// settings for the role it is judged as, and nothing of Pod is the
+	// layers'.
 	Composed  *mutate.Result
 	Namespace *corev1.Namespace
 	Inventory Inventory
-	// PlatformContainers and PlatformVolumes are the names of the
-	// containers and volumes that are the layers' own (see platformParts).
-	PlatformContainers, PlatformVolumes map[string]bool
+	// Platform is what of Pod the layers injected (see mutate.PlatformParts).
+	Platform mutate.Platform
+	// LayerAffinity are the required node affinity expressions the layers
+	// set (mutate.LayerNodeAffinity).
+	LayerAffinity map[string]bool
+	// DefaultPriorityClass is the globalDefault PriorityClass, which the
+	// API server gives a pod that names none: never the tenant's choice.
+	DefaultPriorityClass string
 
 	// base is the document without the inventory, built once: a decision
 	// confirmed under the ledger's lock re-evaluates with a new inventory.
@@ -63,13 +72,6 @@ func (in *Input) enforcement(policy string) v1alpha1.Enforcement {
 		return e
 	}
 	return v1alpha1.EnforcementDeny
-}
-
-// PodRequests returns the pod's effective requests, as the scheduler and
-// ResourceQuota count them (native sidecars and init containers included).
-func PodRequests(pod *corev1.Pod) Usage {
-	req := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{})
-	return Usage{CPUMilli: req.Cpu().MilliValue(), MemoryBytes: req.Memory().Value(), Pods: 1}
 }
 
 // SetBy is who a field's value comes from for policy purposes: the winner,
@@ -93,14 +95,17 @@ type sourced struct {
 	Value  any    `json:"value"`
 	Number int64  `json:"number,omitempty"`
 	Source string `json:"source"`
+	User   bool   `json:"user,omitempty"`
 }
 
 type keyed struct {
-	Kind    string `json:"kind,omitempty"`
-	Key     string `json:"key"`
-	Value   string `json:"value,omitempty"`
-	Effect  string `json:"effect,omitempty"`
-	Display string `json:"display,omitempty"`
+	Kind     string   `json:"kind,omitempty"`
+	Key      string   `json:"key"`
+	Value    string   `json:"value,omitempty"`
+	Effect   string   `json:"effect,omitempty"`
+	Operator string   `json:"operator,omitempty"`
+	Values   []string `json:"values,omitempty"`
+	Display  string   `json:"display,omitempty"`
 }
 
 type image struct {
@@ -123,9 +128,21 @@ func (in *Input) document() (map[string]any, error) {
 	return doc, nil
 }
 
+// byLayer reports whether the pod's value of a field (rendered as
+// provenance renders it) is a layer's: provenance says a layer set it and
+// the pod holds exactly that value. Provenance only explains a value the
+// pod has; a value the pod holds that no layer gave is the tenant's.
+func (in *Input) byLayer(path, rendered string) bool {
+	if !in.Composed.Spark {
+		return false
+	}
+	f, ok := in.Composed.Composition.Provenance.Lookup(path)
+	return ok && !SetBy(f).IsUser() && f.Value == rendered
+}
+
 func (in *Input) baseDocument() (map[string]any, error) {
 	res := in.Composed
-	pod := res.Pod
+	pod := in.Pod
 	prov := res.Composition.Provenance
 	cfg := &res.Composition.Config
 	source := func(path string) string {
@@ -137,7 +154,7 @@ func (in *Input) baseDocument() (map[string]any, error) {
 	doc := map[string]any{
 		"request":   in.Request,
 		"role":      string(res.Role),
-		"app":       pod.Labels["spark-app-selector"],
+		"app":       pod.Labels[AppLabel],
 		"resources": PodRequests(pod),
 	}
 	podDoc, err := toMap(pod)
@@ -145,6 +162,9 @@ func (in *Input) baseDocument() (map[string]any, error) {
 		return nil, fmt.Errorf("encoding pod for policies: %w", err)
 	}
 	doc["pod"] = podDoc
+	if in.Old != nil {
+		doc["old"] = map[string]any{"metadata": map[string]any{"labels": nonNilMap(in.Old.Labels), "annotations": nonNilMap(in.Old.Annotations)}}
+	}
 	ns := in.Namespace
 	if ns == nil {
 		ns = &corev1.Namespace{}
@@ -161,12 +181,12 @@ func (in *Input) baseDocument() (map[string]any, error) {
 	if l := cfg.Limits; l != nil {
 		for name, q := range map[string]*resource.Quantity{"maxPodCPU": l.MaxPodCPU, "namespaceCPU": l.NamespaceCPU} {
 			if q != nil {
-				limits[name] = sourced{Value: q.String(), Number: q.MilliValue(), Source: source(overlay.PathLimits + "." + name)}
+				limits[name] = sourced{Value: q.String(), Number: clampMilli(q), Source: source(overlay.PathLimits + "." + name)}
 			}
 		}
 		for name, q := range map[string]*resource.Quantity{"maxPodMemory": l.MaxPodMemory, "namespaceMemory": l.NamespaceMemory} {
 			if q != nil {
-				limits[name] = sourced{Value: q.String(), Number: q.Value(), Source: source(overlay.PathLimits + "." + name)}
+				limits[name] = sourced{Value: q.String(), Number: clampValue(q), Source: source(overlay.PathLimits + "." + name)}
 			}
 		}
 		for name, n := range map[string]*int32{"maxExecutorsPerApp": l.MaxExecutorsPerApp, "namespacePods": l.NamespacePods} {
@@ -187,6 +207,7 @@ func (in *Input) baseDocument() (map[string]any, error) {
 		add("allowedTolerations", iso.AllowedTolerations, iso.AllowedTolerations != nil)
 		add("reservedNodeSelectors", iso.ReservedNodeSelectors, iso.ReservedNodeSelectors != nil)
 		add("reservedLabelPrefixes", iso.ReservedLabelPrefixes, iso.ReservedLabelPrefixes != nil)
+		add("allowedPriorityClasses", iso.AllowedPriorityClasses, iso.AllowedPriorityClasses != nil)
 	}
 	// Every composed field with its provenance, for site policies.
 	fields := map[string]any{}
@@ -202,60 +223,150 @@ func (in *Input) baseDocument() (map[string]any, error) {
 	}
 	config := map[string]any{"limits": limits, "isolation": isolation, "enforcement": cfg.Enforcement,
 		"fields": fields, "values": values}
+	composedRole := ""
 	if cfg.IAM != nil && cfg.IAM.Role != nil && *cfg.IAM.Role != "" {
-		config["iamRole"] = sourced{Value: *cfg.IAM.Role, Source: source(overlay.PathIAMRole)}
+		composedRole = *cfg.IAM.Role
+		config["iamRole"] = sourced{Value: composedRole, Source: source(overlay.PathIAMRole)}
 	}
 	doc["config"] = config
-
-	// What the user wrote (attributed with SetBy): the tenant-written fields
-	// isolation checks.
-	tolerations, nodeSelector, metadata := []keyed{}, []keyed{}, []keyed{}
-	user := userFields(prov)
-	for i := range pod.Spec.Tolerations {
-		t := &pod.Spec.Tolerations[i]
-		if user[overlay.ElementPath(overlay.PathTolerations, overlay.TolerationKey(t))] {
-			tolerations = append(tolerations, keyed{Key: t.Key, Effect: string(t.Effect), Display: overlay.RenderToleration(t)})
-		}
-	}
-	for _, k := range sortedKeys(pod.Spec.NodeSelector) {
-		if user[overlay.KeyPath(overlay.PathNodeSelector, k)] {
-			nodeSelector = append(nodeSelector, keyed{Key: k, Value: pod.Spec.NodeSelector[k]})
-		}
-	}
-	for _, k := range sortedKeys(pod.Labels) {
-		if user[overlay.KeyPath(overlay.PathLabels, k)] {
-			metadata = append(metadata, keyed{Kind: "label", Key: k, Value: pod.Labels[k]})
-		}
-	}
-	for _, k := range sortedKeys(pod.Annotations) {
-		if user[overlay.KeyPath(overlay.PathAnnotations, k)] {
-			metadata = append(metadata, keyed{Kind: "annotation", Key: k, Value: pod.Annotations[k]})
-		}
-	}
+	doc["iamRoles"] = in.iamRoles(composedRole, source(overlay.PathIAMRole))
+	doc["user"] = in.userWritten()
+	doc["injected"] = nonNil(in.Platform.Containers)
+	doc["injectedVolumes"] = nonNil(in.Platform.HostPathVolumes)
 	images := []image{}
-	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for _, c := range list {
-			images = append(images, image{Container: c.Name, Image: c.Image, Normalized: mutate.NormalizeImage(c.Image)})
-		}
-	}
-	doc["user"] = map[string]any{"tolerations": tolerations, "nodeSelector": nodeSelector, "metadata": metadata}
-	doc["injected"] = nonNil(in.PlatformContainers)
-	doc["injectedVolumes"] = nonNil(in.PlatformVolumes)
+	forEachContainerOf(pod, func(name, img string) {
+		images = append(images, image{Container: name, Image: img, Normalized: mutate.NormalizeImage(img)})
+	})
 	doc["images"] = images
 	// The pod, the Namespace and the config values are maps already; OPA
 	// converts the small structs left itself.
 	return doc, nil
 }
 
-// userFields is the set of field paths whose value the user set (SetBy).
-func userFields(prov *overlay.Provenance) map[string]bool {
-	out := map[string]bool{}
-	for _, f := range prov.Fields() {
-		if SetBy(f).IsUser() {
-			out[f.Path] = true
+// AppLabel is the pod label that names a pod's Spark application.
+const AppLabel = "spark-app-selector"
+
+// awsRoleEnv is the variable IRSA gives a container its role by.
+const awsRoleEnv = "AWS_ROLE_ARN"
+
+// iamRoles is every IAM role the pod carries, each once: the composed
+// role (with its source), and every other role written on the pod, which
+// is the tenant's: a strata.dev/iam-role request Strata did not grant, the
+// KIAM annotation, and AWS_ROLE_ARN in any container.
+func (in *Input) iamRoles(composed, composedSource string) []sourced {
+	out := []sourced{}
+	seen := map[string]bool{}
+	if composed != "" {
+		seen[composed] = true
+		out = append(out, sourced{Value: composed, Source: composedSource, User: composedSource == overlay.UserSource().String()})
+	}
+	addUser := func(role, via string) {
+		if role == "" || seen[role] {
+			return
+		}
+		seen[role] = true
+		out = append(out, sourced{Value: role, Source: "user (" + via + ")", User: true})
+	}
+	pod := in.Pod
+	addUser(pod.Annotations[v1alpha1.IAMRoleAnnotation], "annotation "+v1alpha1.IAMRoleAnnotation)
+	if role, ok := pod.Annotations[mutate.IAMRoleAnnotation]; ok &&
+		!in.byLayer(overlay.KeyPath(overlay.PathAnnotations, mutate.IAMRoleAnnotation), strconv.Quote(role)) {
+		addUser(role, "annotation "+mutate.IAMRoleAnnotation)
+	}
+	forEachContainerEnv(pod, func(name string, e *corev1.EnvVar) {
+		if e.Name == awsRoleEnv {
+			addUser(e.Value, fmt.Sprintf("env %s of container %q", awsRoleEnv, name))
+		}
+	})
+	return out
+}
+
+// userWritten is what the tenant wrote of the fields isolation checks:
+// every value of the pod that is not a layer's (byLayer).
+func (in *Input) userWritten() map[string]any {
+	pod := in.Pod
+	tolerations, nodeSelector, metadata, affinity := []keyed{}, []keyed{}, []keyed{}, []keyed{}
+	for i := range pod.Spec.Tolerations {
+		t := &pod.Spec.Tolerations[i]
+		if mutate.IsDefaultToleration(t) {
+			continue // the API server's own
+		}
+		display := overlay.RenderToleration(t)
+		if !in.byLayer(overlay.ElementPath(overlay.PathTolerations, overlay.TolerationKey(t)), display) {
+			tolerations = append(tolerations, keyed{Key: t.Key, Effect: string(t.Effect), Display: display})
 		}
 	}
-	return out
+	for _, k := range sortedKeys(pod.Spec.NodeSelector) {
+		if v := pod.Spec.NodeSelector[k]; !in.byLayer(overlay.KeyPath(overlay.PathNodeSelector, k), strconv.Quote(v)) {
+			nodeSelector = append(nodeSelector, keyed{Key: k, Value: v})
+		}
+	}
+	for _, e := range mutate.RequiredNodeAffinity(pod) {
+		if key := mutate.NodeAffinityKey(e); !in.LayerAffinity[key] {
+			affinity = append(affinity, keyed{Key: e.Key, Operator: string(e.Operator), Values: e.Values, Display: key})
+		}
+	}
+	for _, k := range sortedKeys(pod.Labels) {
+		if v := pod.Labels[k]; !in.byLayer(overlay.KeyPath(overlay.PathLabels, k), strconv.Quote(v)) {
+			metadata = append(metadata, keyed{Kind: "label", Key: k, Value: v})
+		}
+	}
+	for _, k := range sortedKeys(pod.Annotations) {
+		v := pod.Annotations[k]
+		if k == v1alpha1.LayersAnnotation && in.Composed.Spark && v == strings.Join(in.Composed.Composition.Layers, ",") {
+			continue // Strata's own record of the layers it applied
+		}
+		if !in.byLayer(overlay.KeyPath(overlay.PathAnnotations, k), strconv.Quote(v)) {
+			metadata = append(metadata, keyed{Kind: "annotation", Key: k, Value: v})
+		}
+	}
+	user := map[string]any{"tolerations": tolerations, "nodeSelector": nodeSelector, "metadata": metadata, "nodeAffinity": affinity}
+	if pc := pod.Spec.PriorityClassName; pc != "" && pc != in.DefaultPriorityClass &&
+		!in.byLayer(overlay.PathPriorityClassName, strconv.Quote(pc)) {
+		user["priorityClassName"] = pc
+	}
+	if pod.Spec.NodeName != "" {
+		user["nodeName"] = pod.Spec.NodeName
+	}
+	return user
+}
+
+// forEachContainerOf calls fn with the name and image of every init,
+// regular and ephemeral container of pod.
+func forEachContainerOf(pod *corev1.Pod, fn func(name, image string)) {
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			fn(list[i].Name, list[i].Image)
+		}
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		fn(pod.Spec.EphemeralContainers[i].Name, pod.Spec.EphemeralContainers[i].Image)
+	}
+}
+
+// forEachContainerEnv calls fn with every environment variable of every
+// container of pod, ephemeral ones included.
+func forEachContainerEnv(pod *corev1.Pod, fn func(container string, e *corev1.EnvVar)) {
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			for j := range list[i].Env {
+				fn(list[i].Name, &list[i].Env[j])
+			}
+		}
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		c := &pod.Spec.EphemeralContainers[i]
+		for j := range c.Env {
+			fn(c.Name, &c.Env[j])
+		}
+	}
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
 
 func nonNil(m map[string]bool) map[string]bool {

@@ -46,9 +46,12 @@ func TestInputDocument(t *testing.T) {
 	}
 	ns := &corev1.Namespace{}
 	ns.Name, ns.Labels = "etl", map[string]string{"group": "core-data"}
-	containers, volumes := platformParts(check.Snapshot, check.Cluster, res.Pod, res.Role)
-	in := &Input{Request: Request{Operation: "CREATE", Namespace: "etl"}, Composed: res, Namespace: ns,
-		Inventory: Inventory{AppExecutors: 3}, PlatformContainers: containers, PlatformVolumes: volumes}
+	platform, err := mutate.PlatformParts(check.Snapshot, check.Cluster, first.Pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &Input{Request: Request{Operation: "CREATE", Namespace: "etl"}, Pod: first.Pod, Composed: res, Namespace: ns,
+		Inventory: Inventory{AppExecutors: 3}, Platform: platform}
 	raw, err := in.document()
 	if err != nil {
 		t.Fatal(err)

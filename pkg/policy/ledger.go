@@ -139,19 +139,15 @@ func (l *Ledger) inventory(ns *namespaceLedger, pod LivePod, live LiveState) Inv
 }
 
 func (inv *Inventory) add(p LivePod, app string) {
-	inv.Namespace.CPUMilli += p.Usage.CPUMilli
-	inv.Namespace.MemoryBytes += p.Usage.MemoryBytes
-	inv.Namespace.Pods += p.Usage.Pods
+	inv.Namespace = inv.Namespace.plus(p.Usage)
 	if p.Executor && app != "" && p.App == app {
 		inv.AppExecutors++
 	}
 }
 
 func (inv *Inventory) subtract(p LivePod, app string) {
-	inv.Namespace.CPUMilli -= p.Usage.CPUMilli
-	inv.Namespace.MemoryBytes -= p.Usage.MemoryBytes
-	inv.Namespace.Pods -= p.Usage.Pods
-	if p.Executor && app != "" && p.App == app {
+	inv.Namespace = inv.Namespace.minus(p.Usage)
+	if p.Executor && app != "" && p.App == app && inv.AppExecutors > 0 {
 		inv.AppExecutors--
 	}
 }

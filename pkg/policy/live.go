@@ -24,13 +24,13 @@ type appKey struct{ namespace, app string }
 type Tracker struct {
 	mu        sync.RWMutex
 	pods      map[string]LivePod
-	usage     map[string]Usage
+	usage     map[string]*usageTotal
 	executors map[appKey]int64
 }
 
 // NewTracker returns an empty tracker.
 func NewTracker() *Tracker {
-	return &Tracker{pods: map[string]LivePod{}, usage: map[string]Usage{}, executors: map[appKey]int64{}}
+	return &Tracker{pods: map[string]LivePod{}, usage: map[string]*usageTotal{}, executors: map[appKey]int64{}}
 }
 
 // TrackerOf returns a tracker holding pods (for the CLI and tests).
@@ -69,11 +69,12 @@ func (t *Tracker) put(p LivePod) {
 
 func (t *Tracker) add(p LivePod) {
 	t.pods[p.Key] = p
-	u := t.usage[p.Namespace]
-	u.CPUMilli += p.Usage.CPUMilli
-	u.MemoryBytes += p.Usage.MemoryBytes
-	u.Pods += p.Usage.Pods
-	t.usage[p.Namespace] = u
+	u, ok := t.usage[p.Namespace]
+	if !ok {
+		u = &usageTotal{}
+		t.usage[p.Namespace] = u
+	}
+	u.add(p.Usage)
 	if p.Executor && p.App != "" {
 		t.executors[appKey{p.Namespace, p.App}]++
 	}
@@ -85,14 +86,11 @@ func (t *Tracker) remove(key string) {
 		return
 	}
 	delete(t.pods, key)
-	u := t.usage[p.Namespace]
-	u.CPUMilli -= p.Usage.CPUMilli
-	u.MemoryBytes -= p.Usage.MemoryBytes
-	u.Pods -= p.Usage.Pods
-	if u == (Usage{}) {
-		delete(t.usage, p.Namespace)
-	} else {
-		t.usage[p.Namespace] = u
+	if u := t.usage[p.Namespace]; u != nil {
+		u.sub(p.Usage)
+		if u.zero() {
+			delete(t.usage, p.Namespace)
+		}
 	}
 	if p.Executor && p.App != "" {
 		k := appKey{p.Namespace, p.App}
@@ -110,7 +108,11 @@ func (t *Tracker) Read(namespace, app string, fn func(Usage, int64, func(string)
 	if app != "" {
 		executors = t.executors[appKey{namespace, app}]
 	}
-	fn(t.usage[namespace], executors, func(key string) (LivePod, bool) {
+	var usage Usage
+	if u := t.usage[namespace]; u != nil {
+		usage = u.usage()
+	}
+	fn(usage, executors, func(key string) (LivePod, bool) {
 		p, ok := t.pods[key]
 		return p, ok
 	})

@@ -3,15 +3,17 @@ package policy
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
-// Check is one policy check of a Spark pod: what the validating webhook
-// and `composer compose --validate` both run.
+// Check is one policy check of a pod: what the validating webhook and
+// `composer compose --validate` both run.
 type Check struct {
 	Engine   *Engine
 	Snapshot *overlay.Snapshot
@@ -21,33 +23,73 @@ type Check struct {
 	Ledger *Ledger
 }
 
-// Pod checks pod as it will be stored: the pod after every mutation, or the
-// composer's output. It composes pod once more for the provenance of its
-// values (SetBy keeps the layers' values the layers'), builds the Input
-// with the inventory of live, and evaluates. A pod that is not a Spark pod
-// gets an empty decision. A nil live is no live pods.
+// Quota's built-in check: a request too large to count is refused before
+// any policy runs, whatever the enforcement, since no total can hold it.
+const (
+	quotaPolicy    = "quota"
+	countableCheck = "countable"
+)
+
+// Pod judges pod, the pod exactly as it will be stored (after every
+// mutation), with the inventory of live. It is judged on its own values:
+// the composition of pod is computed only to explain them (who set which
+// value, which containers and volumes are the platform's), never to
+// replace one.
+//
+// Every pod is judged, Spark or not. A Spark pod is judged as its role; a
+// pod without a Spark role is judged with the policy settings of both
+// roles and breaks a rule when it breaks it under either, so dropping the
+// spark-role label never weakens a rule.
+//
+// An UPDATE (req.Old set) may not bring a violation the stored pod did not
+// have; quota is judged again only when the pod's requests grow (an
+// in-place resize). A pod being deleted is not judged. Only a CREATE that
+// is not a dry run reserves quota in the Ledger.
+//
+// It returns the composition of a Spark pod (nil for other pods) and the
+// decision; an error is an internal failure, never a verdict.
 func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live LiveState) (*mutate.Result, Decision, error) {
-	res, err := mutate.Compose(c.Snapshot, c.Cluster, pod)
-	if err != nil {
-		return nil, Decision{}, err
-	}
-	if !res.Spark {
-		return res, Decision{}, nil
-	}
 	if req.Namespace == "" {
 		req.Namespace = pod.Namespace
 	}
-	ns := &corev1.Namespace{}
-	ns.Name = req.Namespace
-	ns.Labels = c.Snapshot.NamespaceLabels(req.Namespace)
-	containers, volumes := platformParts(c.Snapshot, c.Cluster, res.Pod, res.Role)
-	in := &Input{Request: req, Composed: res, Namespace: ns, PlatformContainers: containers, PlatformVolumes: volumes}
+	if req.Old != nil && pod.DeletionTimestamp != nil {
+		return nil, Decision{}, nil
+	}
+	if tooLarge := Countable(pod); len(tooLarge) > 0 {
+		var d Decision
+		for _, m := range tooLarge {
+			d.Violations = append(d.Violations, Violation{Policy: quotaPolicy, Check: countableCheck,
+				Message: quotaPolicy + ": " + m, Enforcement: v1alpha1.EnforcementDeny})
+		}
+		return nil, d, nil
+	}
+	views, res, err := c.inputs(pod, req)
+	if err != nil {
+		return nil, Decision{}, err
+	}
+	var oldViews []*Input
+	if req.Old != nil {
+		oldReq := req
+		oldReq.Old = nil
+		if oldViews, _, err = c.inputs(req.Old, oldReq); err != nil {
+			return nil, Decision{}, err
+		}
+	}
 	var decision Decision
 	decide := func(inv Inventory) (bool, error) {
-		in.Inventory = inv
-		d, err := c.Engine.Evaluate(ctx, in)
+		d, err := evaluateAll(ctx, c.Engine, views, inv)
+		if err != nil {
+			return false, err
+		}
+		if oldViews != nil {
+			old, err := evaluateAll(ctx, c.Engine, oldViews, inv)
+			if err != nil {
+				return false, err
+			}
+			d = ratchet(d, old, grows(PodRequests(req.Old), PodRequests(pod)))
+		}
 		decision = d
-		return d.Allowed(), err
+		return d.Allowed(), nil
 	}
 	if live == nil {
 		live = NewTracker()
@@ -56,8 +98,88 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 	if ledger == nil {
 		ledger = NewLedger(0)
 	}
-	if _, err := ledger.Admit(LivePodOf(res.Pod), live, c.Ledger != nil && !req.DryRun, decide); err != nil {
+	reserve := c.Ledger != nil && !req.DryRun && req.Old == nil
+	if _, err := ledger.Admit(LivePodOf(pod), live, reserve, decide); err != nil {
 		return nil, Decision{}, fmt.Errorf("checking policies: %w", err)
 	}
 	return res, decision, nil
+}
+
+// inputs builds the input documents pod is judged by: one for a Spark pod,
+// one per role for any other pod.
+func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, error) {
+	ns := &corev1.Namespace{}
+	ns.Name = req.Namespace
+	ns.Labels = c.Snapshot.NamespaceLabels(req.Namespace)
+	common := Input{Request: req, Pod: pod, Old: req.Old, Namespace: ns}
+	if pc, ok := c.Snapshot.GlobalDefaultPriorityClass(); ok {
+		common.DefaultPriorityClass = pc.Name
+	}
+	if _, spark := mutate.SparkRole(pod); spark {
+		res, err := mutate.Render(c.Snapshot, c.Cluster, pod)
+		if err != nil {
+			return nil, nil, err
+		}
+		platform, err := mutate.PlatformParts(c.Snapshot, c.Cluster, pod)
+		if err != nil {
+			return nil, nil, err
+		}
+		in := common
+		in.Composed, in.Platform = res, platform
+		in.LayerAffinity = mutate.LayerNodeAffinity(res.Composition.PodPatches)
+		return []*Input{&in}, res, nil
+	}
+	user := mutate.UserConfig(pod)
+	var out []*Input
+	for _, role := range []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor} {
+		in := common
+		in.Composed = &mutate.Result{Pod: pod, Composition: c.Snapshot.Compose(mutate.TargetOf(c.Cluster, pod, role), user)}
+		out = append(out, &in)
+	}
+	return out, nil, nil
+}
+
+// evaluateAll evaluates every view with inv and joins their violations,
+// each once.
+func evaluateAll(ctx context.Context, e *Engine, views []*Input, inv Inventory) (Decision, error) {
+	var d Decision
+	for _, in := range views {
+		in.Inventory = inv
+		vd, err := e.Evaluate(ctx, in)
+		if err != nil {
+			return Decision{}, err
+		}
+		for _, v := range vd.Violations {
+			if !slices.Contains(d.Violations, v) {
+				d.Violations = append(d.Violations, v)
+			}
+		}
+	}
+	sortViolations(d.Violations)
+	return d, nil
+}
+
+// ratchet keeps the violations of an UPDATE the stored pod did not have:
+// an update may not make a pod worse, and need not fix what was admitted
+// under older rules. Quota violations count only when the requests grow.
+func ratchet(now, before Decision, grew bool) Decision {
+	var out Decision
+	for _, v := range now.Violations {
+		if v.Policy == quotaPolicy {
+			if grew {
+				out.Violations = append(out.Violations, v)
+			}
+			continue
+		}
+		if !slices.ContainsFunc(before.Violations, func(b Violation) bool {
+			return b.Policy == v.Policy && b.Check == v.Check && b.Message == v.Message
+		}) {
+			out.Violations = append(out.Violations, v)
+		}
+	}
+	return out
+}
+
+func grows(before, after Usage) bool {
+	return after.CPUMilli > before.CPUMilli || after.MemoryBytes > before.MemoryBytes
 }

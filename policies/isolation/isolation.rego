@@ -14,11 +14,23 @@ namespace := input.request.namespace
 # Request annotations Strata defines for users; never reserved.
 user_request_annotations := {"strata.dev/iam-role"}
 
+# Every IAM role the pod carries (input.iamRoles: the composed one and any
+# the tenant wrote: the KIAM annotation, AWS_ROLE_ARN, an ungranted
+# strata.dev/iam-role request) must be allowed by the allowlist in force.
 violation contains {"check": "allowedIAMRoles", "message": msg} if {
 	p := param("allowedIAMRoles")
-	role := input.config.iamRole
+	some role in input.iamRoles
 	not role_allowed(role.value, p.value)
 	msg := sprintf("isolation: IAM role %q (from %s) is not allowed in namespace %q; allowed: %s (%s)", [role.value, role.source, namespace, concat(", ", p.value), p.source])
+}
+
+# With no allowlist in force, a tenant gets no role at all: a layer must
+# allow roles explicitly ("**" allows every role).
+violation contains {"check": "allowedIAMRoles", "message": msg} if {
+	not param("allowedIAMRoles")
+	some role in input.iamRoles
+	role.user
+	msg := sprintf("isolation: IAM role %q (from %s) is not allowed in namespace %q: no layer allows IAM roles here (isolation.allowedIAMRoles)", [role.value, role.source, namespace])
 }
 
 # * stays within an ARN segment (between : or /), ** crosses them.
@@ -89,6 +101,59 @@ reserved_selector(s, r) if {
 }
 
 reserved_selector(s, r) if r == sprintf("%s=%s", [s.key, s.value])
+
+# Required node affinity selects nodes as nodeSelector does.
+violation contains {"check": "reservedNodeSelectors", "message": msg} if {
+	p := param("reservedNodeSelectors")
+	some e in input.user.nodeAffinity
+	some r in p.value
+	reserved_expression(e, r)
+	msg := sprintf("isolation: required node affinity %q is reserved for the platform (%q, %s)", [e.display, r, p.source])
+}
+
+# A key alone is reserved for every operator that selects nodes with it.
+reserved_expression(e, r) if {
+	not contains(r, "=")
+	e.key == r
+	not e.operator in {"NotIn", "DoesNotExist"}
+}
+
+reserved_expression(e, r) if {
+	e.operator == "In"
+	some v in e.values
+	r == sprintf("%s=%s", [e.key, v])
+}
+
+# spec.nodeName skips the scheduler and every node selection rule.
+violation contains {"check": "reservedNodeSelectors", "message": msg} if {
+	p := param("reservedNodeSelectors")
+	input.request.operation == "CREATE"
+	node := input.user.nodeName
+	msg := sprintf("isolation: spec.nodeName %q bypasses node selection, which is reserved for the platform here (%s)", [node, p.source])
+}
+
+violation contains {"check": "allowedPriorityClasses", "message": msg} if {
+	p := param("allowedPriorityClasses")
+	pc := input.user.priorityClassName
+	not pc in p.value
+	msg := sprintf("isolation: priority class %q is not allowed for tenants; allowed: %s (%s)", [pc, concat(", ", p.value), p.source])
+}
+
+# The labels that say what a pod is and which application it counts for
+# are fixed once the pod exists: changing them would move it out of its
+# role's rules or its application's executor count.
+immutable_labels := {"spark-role", "spark-app-selector"}
+
+violation contains {"check": "immutableLabels", "message": msg} if {
+	old := input.old.metadata.labels
+	some k in immutable_labels
+	object.get(old, k, null) != object.get(object.get(input.pod.metadata, "labels", {}), k, null)
+	msg := sprintf("isolation: label %q cannot be changed on an existing pod (was %s)", [k, label_text(object.get(old, k, null))])
+}
+
+label_text(v) := "unset" if v == null
+
+else := sprintf("%q", [v])
 
 violation contains {"check": "reservedLabelPrefixes", "message": msg} if {
 	p := param("reservedLabelPrefixes")

@@ -11,7 +11,8 @@ base := {
 	"pod": {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "spark-kubernetes-driver", "image": "mirror.internal/apache/spark:3.5.3"}]}},
 	"images": [{"container": "spark-kubernetes-driver", "image": "mirror.internal/apache/spark:3.5.3", "normalized": "mirror.internal/apache/spark:3.5.3"}],
 	"injected": {},
-	"user": {"tolerations": [], "nodeSelector": [], "metadata": []},
+	"user": {"tolerations": [], "nodeSelector": [], "metadata": [], "nodeAffinity": []},
+	"iamRoles": [],
 	"config": {"isolation": {}},
 }
 
@@ -26,17 +27,17 @@ test_nothing_configured_nothing_violated if {
 }
 
 test_iam_role_allowed_by_glob if {
-	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::111122223333:role/spark-etl*"]), {"config": {"iamRole": {"value": "arn:aws:iam::111122223333:role/spark-etl-nightly", "source": "user"}}})
+	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::111122223333:role/spark-etl*"]), {"iamRoles": [{"value": "arn:aws:iam::111122223333:role/spark-etl-nightly", "source": "user", "user": true}]})
 	count(isolation.violation) == 0 with input as doc
 }
 
 test_other_tenants_iam_role_denied if {
-	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::111122223333:role/spark-etl*"]), {"config": {"iamRole": {"value": "arn:aws:iam::444455556666:role/spark-geo", "source": "user"}}})
+	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::111122223333:role/spark-etl*"]), {"iamRoles": [{"value": "arn:aws:iam::444455556666:role/spark-geo", "source": "user", "user": true}]})
 	isolation.violation == {{"check": "allowedIAMRoles", "message": "isolation: IAM role \"arn:aws:iam::444455556666:role/spark-geo\" (from user) is not allowed in namespace \"etl\"; allowed: arn:aws:iam::111122223333:role/spark-etl* (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
 }
 
 test_single_star_stays_in_a_segment if {
-	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::111122223333:role/*"]), {"config": {"iamRole": {"value": "arn:aws:iam::111122223333:role/team/other", "source": "user"}}})
+	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::111122223333:role/*"]), {"iamRoles": [{"value": "arn:aws:iam::111122223333:role/team/other", "source": "user", "user": true}]})
 	checks(doc) == {"allowedIAMRoles"}
 }
 
@@ -113,4 +114,70 @@ test_baseline_skips_platform_host_path_volumes if {
 		"injectedVolumes": {"node-logs": true},
 	})
 	{v.message | some v in isolation.violation} == {"isolation: volume \"mine\" must not be a hostPath volume (Pod Security Standards baseline, hostPathVolumes)"} with input as doc
+}
+
+test_tenant_role_without_allowlist_denied if {
+	doc := object.union(base, {"iamRoles": [{"value": "arn:aws:iam::444455556666:role/admin", "source": "user (annotation iam.amazonaws.com/role)", "user": true}]})
+	checks(doc) == {"allowedIAMRoles"}
+}
+
+test_layer_role_without_allowlist_allowed if {
+	doc := object.union(base, {"iamRoles": [{"value": "arn:aws:iam::1:role/platform", "source": "ClusterDefaults layer \"cd\"", "user": false}]})
+	count(isolation.violation) == 0 with input as doc
+}
+
+test_double_star_allows_every_role if {
+	doc := object.union(with_param("allowedIAMRoles", ["**"]), {"iamRoles": [{"value": "arn:aws:iam::444455556666:role/team/x", "source": "user", "user": true}]})
+	count(isolation.violation) == 0 with input as doc
+}
+
+test_every_role_on_the_pod_is_checked if {
+	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::1:role/etl"]), {"iamRoles": [
+		{"value": "arn:aws:iam::1:role/etl", "source": "user", "user": true},
+		{"value": "arn:aws:iam::2:role/other", "source": "user (env AWS_ROLE_ARN of container \"c\")", "user": true},
+	]})
+	[v.message | some v in isolation.violation; v.check == "allowedIAMRoles"] == ["isolation: IAM role \"arn:aws:iam::2:role/other\" (from user (env AWS_ROLE_ARN of container \"c\")) is not allowed in namespace \"etl\"; allowed: arn:aws:iam::1:role/etl (NamespaceOverrides layer \"ns-etl\")"] with input as doc
+}
+
+affinity(key, op, values) := {"key": key, "operator": op, "values": values, "display": sprintf("%s %s %s", [key, op, concat(",", values)])}
+
+test_reserved_key_in_required_affinity_denied if {
+	every op in ["In", "Exists", "Gt", "Lt"] {
+		doc := object.union(with_param("reservedNodeSelectors", ["node.strata.dev/pool"]), {"user": {"nodeAffinity": [affinity("node.strata.dev/pool", op, ["platform"])]}})
+		checks(doc) == {"reservedNodeSelectors"}
+	}
+}
+
+test_reserved_key_excluded_by_affinity_allowed if {
+	every op in ["NotIn", "DoesNotExist"] {
+		doc := object.union(with_param("reservedNodeSelectors", ["node.strata.dev/pool"]), {"user": {"nodeAffinity": [affinity("node.strata.dev/pool", op, ["platform"])]}})
+		count(isolation.violation) == 0 with input as doc
+	}
+}
+
+test_reserved_value_in_required_affinity if {
+	reserved := with_param("reservedNodeSelectors", ["pool=platform"])
+	checks(object.union(reserved, {"user": {"nodeAffinity": [affinity("pool", "In", ["batch", "platform"])]}})) == {"reservedNodeSelectors"}
+	count(isolation.violation) == 0 with input as object.union(reserved, {"user": {"nodeAffinity": [affinity("pool", "In", ["batch"])]}})
+}
+
+test_node_name_bypasses_reserved_selectors if {
+	doc := object.union(with_param("reservedNodeSelectors", ["pool=platform"]), {"request": {"namespace": "etl", "operation": "CREATE"}, "user": {"nodeName": "node-1"}})
+	checks(doc) == {"reservedNodeSelectors"}
+	count(isolation.violation) == 0 with input as object.union(base, {"request": {"namespace": "etl", "operation": "CREATE"}, "user": {"nodeName": "node-1"}})
+}
+
+test_priority_class_a_tenant_chooses if {
+	allowed := with_param("allowedPriorityClasses", ["spark-low", "spark-normal"])
+	count(isolation.violation) == 0 with input as object.union(allowed, {"user": {"priorityClassName": "spark-low"}})
+	checks(object.union(allowed, {"user": {"priorityClassName": "platform-critical"}})) == {"allowedPriorityClasses"}
+	count(isolation.violation) == 0 with input as allowed
+}
+
+test_immutable_labels_on_update if {
+	old := {"old": {"metadata": {"labels": {"spark-role": "executor", "spark-app-selector": "a"}, "annotations": {}}}}
+	relabelled := object.union(base, object.union(old, {"pod": {"metadata": {"name": "p", "labels": {"spark-role": "executor"}}}}))
+	checks(relabelled) == {"immutableLabels"}
+	same := object.union(base, object.union(old, {"pod": {"metadata": {"name": "p", "labels": {"spark-role": "executor", "spark-app-selector": "a", "x": "y"}}}}))
+	count(isolation.violation) == 0 with input as same
 }

@@ -1,5 +1,5 @@
 # Quota: per-pod size, executors per Spark application, and namespace totals
-# over the live Spark pods. Limits come from the layers (limits.*); each
+# over the pods that hold resources in the namespace. Limits come from the layers (limits.*); each
 # message names the limit and the layer that set it.
 package strata.quota
 
@@ -27,9 +27,18 @@ violation contains {"check": "maxPodMemory", "message": msg} if {
 violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 	input.role == "executor"
 	l := limit("maxExecutorsPerApp")
+	input.app != ""
 	n := input.inventory.appExecutors + 1
 	n > l.number
 	msg := sprintf("quota: app %q would have %d executors; %s allows at most %d per app (%s)", [input.app, n, subject, l.number, l.source])
+}
+
+# An executor that names no application would escape the per-app count.
+violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
+	input.role == "executor"
+	l := limit("maxExecutorsPerApp")
+	input.app == ""
+	msg := sprintf("quota: executor has no spark-app-selector label; %s allows at most %d executors per app (%s), so every executor must name its app", [subject, l.number, l.source])
 }
 
 violation contains {"check": "namespaceCPU", "message": msg} if {
@@ -50,7 +59,7 @@ violation contains {"check": "namespacePods", "message": msg} if {
 	l := limit("namespacePods")
 	n := input.inventory.namespace.pods + 1
 	n > l.number
-	msg := sprintf("quota: namespace %q would have %d Spark pods; %s allows at most %d (%s)", [input.request.namespace, n, subject, l.number, l.source])
+	msg := sprintf("quota: namespace %q would have %d pods; %s allows at most %d (%s)", [input.request.namespace, n, subject, l.number, l.source])
 }
 
 # cpu renders millicores as Kubernetes does: 16, or 1500m.

@@ -73,7 +73,7 @@ test_namespace_totals if {
 	msgs := {v.message | some v in quota.violation} with input as doc
 	msgs == {
 		"quota: namespace \"etl\" would request 11 CPU in total; group \"core-data\" allows at most 10 (NamespaceOverrides layer \"ns-etl\")",
-		"quota: namespace \"etl\" would have 4 Spark pods; group \"core-data\" allows at most 3 (NamespaceOverrides layer \"ns-etl\")",
+		"quota: namespace \"etl\" would have 4 pods; group \"core-data\" allows at most 3 (NamespaceOverrides layer \"ns-etl\")",
 	}
 }
 
@@ -81,4 +81,11 @@ test_namespace_subject_without_group if {
 	doc := object.union(with_limits({"maxPodCPU": {"value": "1", "number": 1000, "source": src}}), {"group": ""})
 	some v in quota.violation with input as doc
 	contains(v.message, "namespace \"etl\" allows at most 1 per pod")
+}
+
+test_executor_without_app_denied_when_per_app_limit if {
+	doc := object.union(with_limits({"maxExecutorsPerApp": {"value": 20, "number": 20, "source": src}}), {"app": ""})
+	quota.violation == {{"check": "maxExecutorsPerApp", "message": "quota: executor has no spark-app-selector label; group \"core-data\" allows at most 20 executors per app (NamespaceOverrides layer \"ns-etl\"), so every executor must name its app"}} with input as doc
+	count(quota.violation) == 0 with input as object.union(base, {"app": ""})
+	count(quota.violation) == 0 with input as object.union(with_limits({"maxExecutorsPerApp": {"value": 20, "number": 20, "source": src}}), {"app": "", "role": "driver"})
 }

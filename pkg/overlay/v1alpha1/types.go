@@ -284,6 +284,16 @@ type Config struct {
 	Enforcement map[string]Enforcement `json:"enforcement,omitempty"`
 }
 
+// The largest quantities Strata counts: a limit above them is invalid, and
+// a pod requesting more is refused, since no total could hold it. Both
+// leave room to add millions of pods without overflowing an int64.
+const (
+	// MaxCountableCPUMilli is 2^40 millicores, about a billion cores.
+	MaxCountableCPUMilli = int64(1) << 40
+	// MaxCountableMemoryBytes is 2^50 bytes, 1 PiB.
+	MaxCountableMemoryBytes = int64(1) << 50
+)
+
 // Limits are quota. Each composes on its own, like any scalar.
 type Limits struct {
 	// MaxPodCPU is the most CPU one pod may request.
@@ -326,7 +336,10 @@ type Isolation struct {
 	// +optional
 	AllowedTolerations []TolerationPattern `json:"allowedTolerations,omitempty"`
 	// ReservedNodeSelectors are node labels a tenant may not select, as key
-	// or key=value.
+	// or key=value: in nodeSelector, or in a required node affinity term
+	// (In, Exists, Gt or Lt on a reserved key; In with a reserved value).
+	// While they are in force a tenant may not set spec.nodeName, which
+	// bypasses node selection.
 	// +optional
 	ReservedNodeSelectors []string `json:"reservedNodeSelectors,omitempty"`
 	// ReservedLabelPrefixes are label and annotation key prefixes only
@@ -334,6 +347,12 @@ type Isolation struct {
 	// annotations Strata defines for users (strata.dev/iam-role) are exempt.
 	// +optional
 	ReservedLabelPrefixes []string `json:"reservedLabelPrefixes,omitempty"`
+	// AllowedPriorityClasses are the PriorityClasses a tenant may choose
+	// itself. A class a layer sets is the platform's and always allowed,
+	// and so is the cluster's globalDefault class, which the API server
+	// gives a pod that names none.
+	// +optional
+	AllowedPriorityClasses []string `json:"allowedPriorityClasses,omitempty"`
 }
 
 // TolerationPattern matches tolerations by key and, when set, effect.

@@ -1,0 +1,172 @@
+package mutate
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// Platform is what of a pod the layers put there, so policies hold the
+// tenant only to what the tenant wrote.
+type Platform struct {
+	// Containers are the names of the containers (init, native sidecar or
+	// regular) that are exactly what a layer injected.
+	Containers map[string]bool
+	// HostPathVolumes are the names of the hostPath volumes a layer added
+	// that are mounted only where a layer mounts them.
+	HostPathVolumes map[string]bool
+}
+
+// PlatformParts tells which containers and hostPath volumes of pod, a pod
+// as it will be stored, are the platform's. It composes the pod again
+// without them (without every container a matching layer names, without
+// its hostPath volumes and their mounts): what that composition adds back
+// is what the layers inject. A container is the platform's only when it
+// equals the injected one on every field (up to the defaults the API server
+// fills in); a hostPath volume only when it is the injected one and every
+// mount of it, in any container, is one the composition makes in that
+// container. A tenant that reuses a sidecar's name, mounts a platform
+// volume in a container of its own or adds a second mount gets nothing.
+// A pod that is not a Spark pod has no platform parts.
+func PlatformParts(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (Platform, error) {
+	p := Platform{Containers: map[string]bool{}, HostPathVolumes: map[string]bool{}}
+	role, spark := SparkRole(pod)
+	if !spark {
+		return p, nil
+	}
+	named := layerContainerNames(snap, TargetOf(cluster, pod, role))
+	hostPaths := map[string]bool{}
+	for i := range pod.Spec.Volumes {
+		if pod.Spec.Volumes[i].HostPath != nil {
+			hostPaths[pod.Spec.Volumes[i].Name] = true
+		}
+	}
+	if len(named) == 0 && len(hostPaths) == 0 {
+		return p, nil
+	}
+	stripped := pod.DeepCopy()
+	keep := func(c corev1.Container) bool { return !named[c.Name] }
+	stripped.Spec.InitContainers = slices.DeleteFunc(stripped.Spec.InitContainers, func(c corev1.Container) bool { return !keep(c) })
+	stripped.Spec.Containers = slices.DeleteFunc(stripped.Spec.Containers, func(c corev1.Container) bool { return !keep(c) })
+	stripped.Spec.EphemeralContainers = nil
+	stripped.Spec.Volumes = slices.DeleteFunc(stripped.Spec.Volumes, func(v corev1.Volume) bool { return hostPaths[v.Name] })
+	forEachContainer(stripped, func(c *corev1.Container) {
+		c.VolumeMounts = slices.DeleteFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return hostPaths[m.Name] })
+	})
+	injected, err := Render(snap, cluster, stripped)
+	if err != nil {
+		return p, err
+	}
+	want := map[string]*corev1.Container{}
+	forEachContainer(injected.Pod, func(c *corev1.Container) { want[c.Name] = c })
+	forEachContainer(pod, func(c *corev1.Container) {
+		if w, ok := want[c.Name]; ok && named[c.Name] && covers(c, w) {
+			p.Containers[c.Name] = true
+		}
+	})
+	for i := range pod.Spec.Volumes {
+		v := &pod.Spec.Volumes[i]
+		if v.HostPath == nil {
+			continue
+		}
+		w, ok := find(injected.Pod.Spec.Volumes, overlay.VolumeKey, v.Name)
+		if ok && covers(v, w) && mountedAsInjected(pod, want, v.Name) {
+			p.HostPathVolumes[v.Name] = true
+		}
+	}
+	return p, nil
+}
+
+// mountedAsInjected reports whether every mount of the volume in pod is
+// one the composition makes, in a container of the same name.
+func mountedAsInjected(pod *corev1.Pod, injected map[string]*corev1.Container, volume string) bool {
+	ok := true
+	check := func(name string, mounts []corev1.VolumeMount) {
+		for i := range mounts {
+			if mounts[i].Name != volume {
+				continue
+			}
+			w, found := injected[name]
+			if !found || !slices.ContainsFunc(w.VolumeMounts, func(m corev1.VolumeMount) bool { return reflect.DeepEqual(m, mounts[i]) }) {
+				ok = false
+			}
+		}
+	}
+	forEachContainer(pod, func(c *corev1.Container) { check(c.Name, c.VolumeMounts) })
+	for i := range pod.Spec.EphemeralContainers {
+		check("", pod.Spec.EphemeralContainers[i].VolumeMounts) // never the platform's
+	}
+	return ok
+}
+
+// layerContainerNames are the names of the sidecars and init containers
+// the layers matching t define.
+func layerContainerNames(snap *overlay.Snapshot, t overlay.Target) map[string]bool {
+	names := map[string]bool{}
+	for _, l := range snap.Match(t) {
+		for _, c := range []*v1alpha1.Config{l.Spec.Config, roleConfig(&l.Spec, t.Role)} {
+			if c == nil {
+				continue
+			}
+			for i := range c.Sidecars {
+				names[c.Sidecars[i].Name] = true
+			}
+			for i := range c.InitContainers {
+				names[c.InitContainers[i].Name] = true
+			}
+		}
+	}
+	return names
+}
+
+func roleConfig(spec *v1alpha1.LayerSpec, role v1alpha1.Role) *v1alpha1.Config {
+	switch role {
+	case v1alpha1.RoleDriver:
+		return spec.Driver
+	case v1alpha1.RoleExecutor:
+		return spec.Executor
+	}
+	return nil
+}
+
+// LayerNodeAffinity is the set of required node affinity expressions the
+// layers' pod patches set (keyed by NodeAffinityKey): those are the
+// platform's, every other one on a pod is the tenant's. A patch that does
+// not apply sets none.
+func LayerNodeAffinity(patches []overlay.PodPatch) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range patches {
+		pod := &corev1.Pod{}
+		if applyPodPatches(pod, []overlay.PodPatch{p}) != nil {
+			continue
+		}
+		for _, e := range RequiredNodeAffinity(pod) {
+			out[NodeAffinityKey(e)] = true
+		}
+	}
+	return out
+}
+
+// RequiredNodeAffinity returns every expression of the pod's required node
+// affinity terms.
+func RequiredNodeAffinity(pod *corev1.Pod) []corev1.NodeSelectorRequirement {
+	a := pod.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return nil
+	}
+	var out []corev1.NodeSelectorRequirement
+	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		out = append(out, term.MatchExpressions...)
+	}
+	return out
+}
+
+// NodeAffinityKey renders a node selector requirement as `key Op v1,v2`.
+func NodeAffinityKey(e corev1.NodeSelectorRequirement) string {
+	return e.Key + " " + string(e.Operator) + " " + strings.Join(e.Values, ",")
+}
