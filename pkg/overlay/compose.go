@@ -3,6 +3,8 @@ package overlay
 import (
 	"slices"
 
+	"k8s.io/apimachinery/pkg/labels"
+
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -75,17 +77,20 @@ func (s *Snapshot) Match(t Target) []*v1alpha1.Layer {
 	var out []*v1alpha1.Layer
 	nsLabels := s.NamespaceLabels(t.Namespace)
 	for _, cl := range s.layers {
-		m := &cl.layer.Spec.Match
-		if !listMatches(m.Pools, t.Pool) || !listMatches(m.Clusters, t.Cluster) ||
-			!listMatches(m.Namespaces, t.Namespace) || !listMatches(m.Roles, t.Role) {
-			continue
+		if cl.matches(t, nsLabels) {
+			out = append(out, cl.layer)
 		}
-		if cl.selector != nil && !cl.selector.Matches(nsLabels) {
-			continue
-		}
-		out = append(out, cl.layer)
 	}
 	return out
+}
+
+func (cl *compiledLayer) matches(t Target, nsLabels labels.Set) bool {
+	m := &cl.layer.Spec.Match
+	if !listMatches(m.Pools, t.Pool) || !listMatches(m.Clusters, t.Cluster) ||
+		!listMatches(m.Namespaces, t.Namespace) || !listMatches(m.Roles, t.Role) {
+		return false
+	}
+	return cl.selector == nil || cl.selector.Matches(nsLabels)
 }
 
 func listMatches[T comparable](list []T, v T) bool { return len(list) == 0 || slices.Contains(list, v) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -35,8 +36,17 @@ type Inputs struct {
 // consistent configuration.
 type Snapshot struct {
 	layers          []compiledLayer
+	broken          []brokenLayer
 	namespaces      map[string]map[string]string
 	priorityClasses map[string]*schedulingv1.PriorityClass
+}
+
+// brokenLayer is a Layer that does not compile: it is not applied, and the
+// pods it would match are refused (see Blocked) rather than composed
+// without it.
+type brokenLayer struct {
+	compiledLayer
+	err *LayerError
 }
 
 type compiledLayer struct {
@@ -45,8 +55,10 @@ type compiledLayer struct {
 }
 
 // Compile validates every Layer and builds a Snapshot. It returns every
-// problem found, each a *LayerError, joined; a Snapshot is only returned when
-// there are none, so nothing is ever composed from half a configuration.
+// problem found, each a *LayerError, joined. With problems it still
+// returns the Snapshot of the valid Layers, which knows the invalid ones
+// and refuses the pods they would match (Blocked): a webhook serves it, so
+// one bad Layer is not an outage. A dry run treats any problem as fatal.
 func Compile(in Inputs) (*Snapshot, error) {
 	var errs []error
 	seen := map[string]string{}
@@ -67,7 +79,9 @@ func Compile(in Inputs) (*Snapshot, error) {
 		}
 		seen[src.Layer.Name] = src.File
 		if len(fieldErrs) > 0 {
-			errs = append(errs, &LayerError{File: src.File, Layer: src.Layer.Name, Fields: fieldErrs})
+			le := &LayerError{File: src.File, Layer: src.Layer.Name, Fields: fieldErrs}
+			errs = append(errs, le)
+			s.broken = append(s.broken, brokenLayer{compiledLayer: reachOf(&src.Layer, fieldErrs), err: le})
 			continue
 		}
 		cl := compiledLayer{layer: src.Layer.DeepCopy()}
@@ -75,9 +89,6 @@ func Compile(in Inputs) (*Snapshot, error) {
 			cl.selector, _ = metav1.LabelSelectorAsSelector(sel) // validated above
 		}
 		s.layers = append(s.layers, cl)
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
 	}
 	slices.SortFunc(s.layers, func(a, b compiledLayer) int {
 		return cmp.Or(
@@ -94,8 +105,53 @@ func Compile(in Inputs) (*Snapshot, error) {
 		pc := in.PriorityClasses[i].DeepCopy()
 		s.priorityClasses[pc.Name] = pc
 	}
-	return s, nil
+	return s, errors.Join(errs...)
 }
+
+// reachOf is what an invalid Layer would match: its match, with every
+// field that is itself invalid widened to match all, so a typo in a match
+// refuses more pods, never fewer.
+func reachOf(l *v1alpha1.Layer, errs []FieldError) compiledLayer {
+	out := l.DeepCopy()
+	m := &out.Spec.Match
+	bad := func(field string) bool {
+		return slices.ContainsFunc(errs, func(e FieldError) bool { return strings.HasPrefix(e.Field, "spec.match."+field) })
+	}
+	if bad("pools") {
+		m.Pools = nil
+	}
+	if bad("clusters") {
+		m.Clusters = nil
+	}
+	if bad("namespaces[") {
+		m.Namespaces = nil
+	}
+	if bad("roles") {
+		m.Roles = nil
+	}
+	cl := compiledLayer{layer: out}
+	if sel := m.NamespaceSelector; sel != nil && !bad("namespaceSelector") {
+		cl.selector, _ = metav1.LabelSelectorAsSelector(sel)
+	}
+	return cl
+}
+
+// Blocked returns an error naming the first invalid Layer that would apply
+// to t, and why it is invalid; nil when none would. Composing such a pod
+// without the layer could give it less than the platform meant it to have.
+func (s *Snapshot) Blocked(t Target) error {
+	nsLabels := s.NamespaceLabels(t.Namespace)
+	for _, b := range s.broken {
+		if b.matches(t, nsLabels) {
+			return fmt.Errorf("Layer %q, which applies to this pod, is invalid and not loaded (fix it; `kubectl describe layer %s` shows the events): %s",
+				b.layer.Name, b.layer.Name, strings.Join(b.err.Messages(), "; "))
+		}
+	}
+	return nil
+}
+
+// Broken is the number of invalid Layers the snapshot knows.
+func (s *Snapshot) Broken() int { return len(s.broken) }
 
 // namespaceLabels returns the labels of a namespace as the API server stores
 // them: it always sets kubernetes.io/metadata.name to the namespace's name.

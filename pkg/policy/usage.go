@@ -135,9 +135,17 @@ func (t total) zero() bool { return t.hi == 0 && t.lo == 0 }
 // usageTotal is the exact running Usage of a namespace.
 type usageTotal struct{ cpu, memory, pods total }
 
-func (u *usageTotal) add(v Usage) { u.cpu.add(v.CPUMilli); u.memory.add(v.MemoryBytes); u.pods.add(v.Pods) }
-func (u *usageTotal) sub(v Usage) { u.cpu.sub(v.CPUMilli); u.memory.sub(v.MemoryBytes); u.pods.sub(v.Pods) }
-func (u *usageTotal) zero() bool  { return u.cpu.zero() && u.memory.zero() && u.pods.zero() }
+func (u *usageTotal) add(v Usage) {
+	u.cpu.add(v.CPUMilli)
+	u.memory.add(v.MemoryBytes)
+	u.pods.add(v.Pods)
+}
+func (u *usageTotal) sub(v Usage) {
+	u.cpu.sub(v.CPUMilli)
+	u.memory.sub(v.MemoryBytes)
+	u.pods.sub(v.Pods)
+}
+func (u *usageTotal) zero() bool { return u.cpu.zero() && u.memory.zero() && u.pods.zero() }
 func (u *usageTotal) usage() Usage {
 	return Usage{CPUMilli: u.cpu.value(), MemoryBytes: u.memory.value(), Pods: u.pods.value()}
 }

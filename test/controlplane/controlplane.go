@@ -68,7 +68,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
-	mutating, validating, err := webhookConfigurations(filepath.Join(RepoRoot(), "manifests", "default"))
+	mutating, validating, policies, err := webhookConfigurations(filepath.Join(RepoRoot(), "manifests", "default"))
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +95,9 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		return nil, errors.Join(fmt.Errorf("starting the control plane from %s: %w", assets, err), env.Stop())
 	}
 	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster}
+	if err := cp.installPolicies(ctx, policies); err != nil {
+		return nil, errors.Join(err, env.Stop())
+	}
 	if err := cp.StartWebhook(ctx); err != nil {
 		_ = env.Stop()
 		return nil, err
@@ -187,38 +190,61 @@ func assetsDir(progress io.Writer) (string, error) {
 }
 
 // webhookConfigurations builds a kustomization in-process and returns its
-// webhook configurations.
-func webhookConfigurations(dir string) ([]*admissionv1.MutatingWebhookConfiguration, []*admissionv1.ValidatingWebhookConfiguration, error) {
+// webhook configurations and its admission policies (with their bindings).
+func webhookConfigurations(dir string) ([]*admissionv1.MutatingWebhookConfiguration, []*admissionv1.ValidatingWebhookConfiguration, []client.Object, error) {
 	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("kustomize build %s: %w", dir, err)
+		return nil, nil, nil, fmt.Errorf("kustomize build %s: %w", dir, err)
 	}
 	var (
 		mutating   []*admissionv1.MutatingWebhookConfiguration
 		validating []*admissionv1.ValidatingWebhookConfiguration
+		policies   []client.Object
 	)
 	for _, r := range resMap.Resources() {
 		raw, err := r.MarshalJSON()
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
+		var obj client.Object
 		switch r.GetKind() {
 		case "MutatingWebhookConfiguration":
-			var c admissionv1.MutatingWebhookConfiguration
-			if err := yaml.UnmarshalStrict(raw, &c); err != nil {
-				return nil, nil, fmt.Errorf("%s: %s: %w", dir, r.GetName(), err)
-			}
-			mutating = append(mutating, &c)
+			c := &admissionv1.MutatingWebhookConfiguration{}
+			mutating, obj = append(mutating, c), c
 		case "ValidatingWebhookConfiguration":
-			var c admissionv1.ValidatingWebhookConfiguration
-			if err := yaml.UnmarshalStrict(raw, &c); err != nil {
-				return nil, nil, fmt.Errorf("%s: %s: %w", dir, r.GetName(), err)
-			}
-			validating = append(validating, &c)
+			c := &admissionv1.ValidatingWebhookConfiguration{}
+			validating, obj = append(validating, c), c
+		case "ValidatingAdmissionPolicy":
+			obj = &admissionv1.ValidatingAdmissionPolicy{}
+			policies = append(policies, obj)
+		case "ValidatingAdmissionPolicyBinding":
+			obj = &admissionv1.ValidatingAdmissionPolicyBinding{}
+			policies = append(policies, obj)
+		default:
+			continue
 		}
+		if err := yaml.UnmarshalStrict(raw, obj); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %s: %w", dir, r.GetName(), err)
+		}
+		obj.SetNamespace("") // cluster-scoped
 	}
 	if len(mutating) == 0 || len(validating) == 0 {
-		return nil, nil, fmt.Errorf("kustomize build %s: want a mutating and a validating webhook configuration, got %d and %d", dir, len(mutating), len(validating))
+		return nil, nil, nil, fmt.Errorf("kustomize build %s: want a mutating and a validating webhook configuration, got %d and %d", dir, len(mutating), len(validating))
 	}
-	return mutating, validating, nil
+	return mutating, validating, policies, nil
+}
+
+// installPolicies creates the manifests' admission policies and waits until
+// the API server enforces them.
+func (cp *ControlPlane) installPolicies(ctx context.Context, policies []client.Object) error {
+	c, err := client.New(cp.Config, client.Options{})
+	if err != nil {
+		return err
+	}
+	for _, p := range policies {
+		if err := c.Create(ctx, p); err != nil {
+			return fmt.Errorf("creating %s %q: %w", p.GetObjectKind().GroupVersionKind().Kind, p.GetName(), err)
+		}
+	}
+	return nil
 }

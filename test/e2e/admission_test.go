@@ -163,11 +163,13 @@ func TestSecondPassIsNoOp(t *testing.T) {
 	}
 }
 
+// TestNonSparkPodUnchanged: the mutating webhook leaves every other pod as
+// it is (the pod policies still judge it: see tenant_test.go).
 func TestNonSparkPodUnchanged(t *testing.T) {
 	ctx := context.Background()
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "etl", Labels: map[string]string{"app": "web"}},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.27"}}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "mirror.prod-a.internal/dockerhub/library/nginx:1.27"}}},
 	}
 	if err := cp.Client.Create(ctx, pod); err != nil {
 		t.Fatal(err)

@@ -96,7 +96,7 @@ func TestOtherTenantsIAMRoleDenied(t *testing.T) {
 	pod := examplePod(t, "driver.yaml", "steal-role-driver")
 	pod.Annotations = map[string]string{"strata.dev/iam-role": "arn:aws:iam::444455556666:role/spark-geo"}
 	err := cp.Client.Create(ctx, pod)
-	want := `isolation: IAM role "arn:aws:iam::444455556666:role/spark-geo" (from user) is not allowed in namespace "etl"; allowed: arn:aws:iam::111122223333:role/spark-etl* (NamespaceOverrides layer "ns-etl")`
+	want := `isolation: IAM role "arn:aws:iam::444455556666:role/spark-geo" (from user (annotation strata.dev/iam-role)) is not allowed in namespace "etl"; allowed: arn:aws:iam::111122223333:role/spark-etl* (NamespaceOverrides layer "ns-etl")`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error = %v, want it to contain %q", err, want)
 	}

@@ -5,6 +5,7 @@ package manifests
 import (
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	admissionv1 "k8s.io/api/admissionregistration/v1"
@@ -97,9 +98,34 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	pp := vwc.Webhooks[1]
 	if pp.Name != "pod-policies.strata.dev" || *pp.ClientConfig.Service.Path != "/validate-v1-pod" ||
 		pp.SideEffects == nil || *pp.SideEffects != admissionv1.SideEffectClassNoneOnDryRun ||
-		pp.FailurePolicy == nil || *pp.FailurePolicy != admissionv1.Fail || pp.ObjectSelector == nil ||
-		pp.ObjectSelector.MatchExpressions[0].Key != "spark-role" {
+		pp.FailurePolicy == nil || *pp.FailurePolicy != admissionv1.Fail {
 		t.Errorf("pod policy webhook = %+v", pp)
+	}
+	// Every pod of a tenant namespace, whatever its labels, on every way in.
+	if pp.ObjectSelector != nil && (len(pp.ObjectSelector.MatchLabels) > 0 || len(pp.ObjectSelector.MatchExpressions) > 0) {
+		t.Errorf("pod policy webhook has an objectSelector %+v: a tenant's label would decide whether its pod is checked", pp.ObjectSelector)
+	}
+	if r := pp.Rules[0]; !slices.Equal(r.Operations, []admissionv1.OperationType{admissionv1.Create, admissionv1.Update}) ||
+		!slices.Equal(r.Resources, []string{"pods", "pods/ephemeralcontainers", "pods/resize"}) {
+		t.Errorf("pod policy rules = %+v, want CREATE and UPDATE of pods, ephemeral containers and resize", r)
+	}
+	excluded := map[string][]string{}
+	for _, e := range pp.NamespaceSelector.MatchExpressions {
+		if e.Operator == "NotIn" {
+			excluded[e.Key] = e.Values
+		}
+	}
+	if !slices.Equal(excluded["kubernetes.io/metadata.name"], []string{"kube-system", "kube-public", "kube-node-lease", "strata-system"}) ||
+		!slices.Equal(excluded["strata.dev/exempt"], []string{"true"}) {
+		t.Errorf("pod policy namespaceSelector = %+v, want every namespace but the system ones, Strata's and exempt ones", pp.NamespaceSelector)
+	}
+	vap := decode[admissionv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")
+	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionv1.Fail || !strings.Contains(vap.Spec.Validations[0].Expression, "variables.admin") {
+		t.Errorf("namespace exemption guard = %+v", vap.Spec)
+	}
+	binding := decode[admissionv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", "strata-namespace-exemption")
+	if binding.Spec.PolicyName != vap.Name || !slices.Equal(binding.Spec.ValidationActions, []admissionv1.ValidationAction{admissionv1.Deny}) {
+		t.Errorf("namespace exemption binding = %+v", binding.Spec)
 	}
 	if overlay == "cert-manager" {
 		for _, a := range []map[string]string{mwc.Annotations, vwc.Annotations} {

@@ -132,11 +132,12 @@ func TestPodMutatorErrors(t *testing.T) {
 	l.Spec.Config.PriorityClassName = &missing
 	denying, _, _ := newTestHandlers(t, l)
 	resp = denying.Handle(context.Background(), podRequest(t, pod(map[string]string{"spark-role": "executor"})))
-	if resp.Allowed || !strings.Contains(resp.Result.Message, `PriorityClass "nowhere" not found`) {
-		t.Errorf("unknown class: allowed %v message %q", resp.Allowed, resp.Result.Message)
+	if resp.Allowed || resp.Result.Code != http.StatusInternalServerError || !strings.Contains(resp.Result.Message, `PriorityClass "nowhere" not found`) {
+		t.Errorf("unknown class: allowed %v code %d message %q", resp.Allowed, resp.Result.Code, resp.Result.Message)
 	}
-	if got := testutil.ToFloat64(denying.Metrics.admissions.WithLabelValues("pod", outcomeDenied)); got != 1 {
-		t.Errorf("denied admissions = %v, want 1", got)
+	// A layer that cannot be applied is Strata's failure, not a verdict on the pod.
+	if got := testutil.ToFloat64(denying.Metrics.admissions.WithLabelValues("pod", outcomeError)); got != 1 {
+		t.Errorf("error admissions = %v, want 1", got)
 	}
 }
 

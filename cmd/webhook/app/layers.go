@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -26,14 +25,11 @@ type LayerValidator struct {
 var _ admission.Handler = (*LayerValidator)(nil)
 
 // Handle validates one Layer on create or update.
-func (h *LayerValidator) Handle(_ context.Context, req admission.Request) admission.Response {
-	start := time.Now()
-	resp := h.handle(req)
-	h.Metrics.observe("layer", start, resp)
-	return resp
+func (h *LayerValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return h.Metrics.serve(ctx, "layer", req, h.handle)
 }
 
-func (h *LayerValidator) handle(req admission.Request) admission.Response {
+func (h *LayerValidator) handle(_ context.Context, req admission.Request) admission.Response {
 	if len(req.Object.Raw) == 0 { // DELETE carries no object
 		return admission.Allowed("")
 	}

@@ -2,11 +2,12 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -63,14 +64,11 @@ func NewManager(cfg *rest.Config, opts *Options) (manager.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
-	sparkPods, err := labels.Parse(v1alpha1.RoleLabel)
-	if err != nil {
-		return nil, err
-	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
-		// Only Spark pods are cached (for quota), not every pod of the cluster.
-		Cache:                  cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Label: sparkPods}}},
+		// Every pod holds quota, so every pod is cached, but only what
+		// quota reads of it (leanPod).
+		Cache:                  cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Transform: leanPod}}},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
 		// Every replica serves admissions from its own cache; nothing needs a leader.
@@ -111,9 +109,9 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 	if err := mgr.Add(w.Policies); err != nil {
 		return nil, err
 	}
-	tracker, synced, err := trackSparkPods(mgr)
+	tracker, synced, err := trackPods(mgr)
 	if err != nil {
-		return nil, fmt.Errorf("watching Spark pods: %w", err)
+		return nil, fmt.Errorf("watching pods: %w", err)
 	}
 	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: policy.NewLedger(opts.ReservationTTL),
 		Live: tracker, Synced: synced, Cluster: opts.Cluster, Decoder: decoder, Metrics: m, Namespaces: mgr.GetAPIReader()}
@@ -127,10 +125,11 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 		return nil, fmt.Errorf("setting up the snapshot controller: %w", err)
 	}
 
-	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir})
-	w.Server.Register(PodPath, &admission.Webhook{Handler: w.Pods})
-	w.Server.Register(LayerPath, &admission.Webhook{Handler: w.Layers})
-	w.Server.Register(PodPolicyPath, &admission.Webhook{Handler: w.PodPolicy})
+	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir,
+		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }}})
+	w.Server.Register(PodPath, withDeadline(&admission.Webhook{Handler: w.Pods}))
+	w.Server.Register(LayerPath, withDeadline(&admission.Webhook{Handler: w.Layers}))
+	w.Server.Register(PodPolicyPath, withDeadline(&admission.Webhook{Handler: w.PodPolicy}))
 
 	if opts.CertRotation.Enabled {
 		ready, err := addCertRotator(mgr, opts.CertDir, opts.CertRotation)
@@ -179,10 +178,10 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 	return w, nil
 }
 
-// trackSparkPods feeds a policy.Tracker from the manager's informer of
-// Spark pods (the cache holds only pods with a spark-role label), so quota
-// reads running totals instead of listing the namespace on every admission.
-func trackSparkPods(mgr manager.Manager) (*policy.Tracker, func() bool, error) {
+// trackPods feeds a policy.Tracker from the manager's informer of pods,
+// so quota reads running totals instead of listing the namespace on every
+// admission.
+func trackPods(mgr manager.Manager) (*policy.Tracker, func() bool, error) {
 	informer, err := mgr.GetCache().GetInformer(context.Background(), &corev1.Pod{})
 	if err != nil {
 		return nil, nil, err
@@ -212,4 +211,39 @@ func trackSparkPods(mgr manager.Manager) (*policy.Tracker, func() bool, error) {
 		return nil, nil, err
 	}
 	return tracker, reg.HasSynced, nil
+}
+
+// leanPod is the cache transform of pods: it keeps only what the tracker
+// reads (identity, the Spark role and app labels, what the pod requests,
+// its phase), so caching every pod of a cluster costs little.
+func leanPod(obj any) (any, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	lean := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
+		Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID, ResourceVersion: pod.ResourceVersion,
+		DeletionTimestamp: pod.DeletionTimestamp,
+	}}
+	for _, k := range []string{v1alpha1.RoleLabel, policy.AppLabel} {
+		if v, ok := pod.Labels[k]; ok {
+			if lean.Labels == nil {
+				lean.Labels = map[string]string{}
+			}
+			lean.Labels[k] = v
+		}
+	}
+	lean.Spec.Overhead, lean.Spec.Resources = pod.Spec.Overhead, pod.Spec.Resources
+	lean.Spec.InitContainers = leanContainers(pod.Spec.InitContainers)
+	lean.Spec.Containers = leanContainers(pod.Spec.Containers)
+	lean.Status.Phase = pod.Status.Phase
+	return lean, nil
+}
+
+func leanContainers(in []corev1.Container) []corev1.Container {
+	out := make([]corev1.Container, len(in))
+	for i := range in {
+		out[i] = corev1.Container{Name: in[i].Name, Resources: in[i].Resources, RestartPolicy: in[i].RestartPolicy}
+	}
+	return out
 }

@@ -26,6 +26,8 @@ type Metrics struct {
 	compileErrors prometheus.Counter
 	violations    *prometheus.CounterVec
 	policyErrors  prometheus.Counter
+	panics        *prometheus.CounterVec
+	brokenLayers  prometheus.Gauge
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -60,8 +62,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "strata_policy_compile_errors_total",
 			Help: "Policy sets that failed to compile; the previous policies kept serving.",
 		}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strata_admission_panics_total",
+			Help: "Panics recovered in a handler, by handler; each failed only its own request.",
+		}, []string{"handler"}),
+		brokenLayers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "strata_layers_invalid",
+			Help: "Layers in the cluster that do not compile; the pods they would match are refused until they are fixed.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors} {
+	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -47,9 +48,10 @@ func TestNewNamespaceIsReadLive(t *testing.T) {
 	if len(resp.Patches) == 0 || resp.AuditAnnotations[auditLayersKey] != "ns-geo" {
 		t.Fatalf("the namespace read live did not select the geo layer: %v %v", resp.Patches, resp.AuditAnnotations)
 	}
-	// A namespace the API server does not know either: composed by its name only.
+	// A namespace that cannot be read: refused as an error (503), never
+	// composed without its layers.
 	p.Namespace = "gone"
-	if resp := h.Handle(context.Background(), podRequest(t, p)); !resp.Allowed || len(resp.Patches) != 0 {
-		t.Fatalf("unknown namespace: %v", resp.Result)
+	if resp := h.Handle(context.Background(), podRequest(t, p)); resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable {
+		t.Fatalf("unreadable namespace: allowed %v, result %v", resp.Allowed, resp.Result)
 	}
 }

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -17,20 +17,22 @@ import (
 )
 
 // errNotSynced: the live state is not known yet, so quota cannot be checked.
-var errNotSynced = errors.New("the webhook has not loaded the live Spark pods yet")
+var errNotSynced = errors.New("the webhook has not loaded the live pods yet")
 
 // PodPolicyPath is where the pod validating handler is served.
 const PodPolicyPath = "/validate-v1-pod"
 
-// PodValidator runs the policies on Spark pods after every mutation. Its
-// inventory is the informer cache of Spark pods plus the Ledger's
-// reservations; everything else is policy.Check, the composer's code path.
+// PodValidator runs the policies on every pod of a tenant namespace, Spark
+// or not, on CREATE, UPDATE and the ephemeralcontainers and resize
+// subresources, after every mutation. Its inventory is the informer cache
+// of pods plus the Ledger's reservations; everything else is policy.Check,
+// the composer's code path.
 type PodValidator struct {
 	Store    *Store
 	Policies *PolicyStore
 	Ledger   *policy.Ledger
-	// Live is kept up to date by the informer of Spark pods; Synced
-	// reports whether that informer has caught up.
+	// Live is kept up to date by the informer of pods; Synced reports
+	// whether that informer has caught up.
 	Live    policy.LiveState
 	Synced  func() bool
 	Cluster mutate.Cluster
@@ -44,21 +46,31 @@ var _ admission.Handler = (*PodValidator)(nil)
 
 // Handle checks one pod. Violations of deny policies refuse it, one line
 // per violation; warn violations come back as warnings; dryrun violations
-// are logged and counted only. A dry-run request reserves nothing.
+// are logged and counted only. A dry-run request reserves nothing. A
+// denial is only ever a rule's verdict: what keeps Strata from judging (no
+// snapshot or policies yet, live state not synced, a Namespace it cannot
+// read, a policy that fails to evaluate) is an error, counted as one.
 func (h *PodValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	start := time.Now()
-	resp := h.handle(ctx, req)
-	h.Metrics.observe("pod-policy", start, resp)
-	return resp
+	return h.Metrics.serve(ctx, "pod-policy", req, h.handle)
 }
 
 func (h *PodValidator) handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
 	pod, err := decodePod(h.Decoder, req)
 	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
+		return refuseUndecodable(err)
 	}
-	if _, spark := mutate.SparkRole(pod); !spark {
-		return admission.Allowed("not a Spark pod")
+	request := policy.Request{Operation: string(req.Operation), Namespace: pod.Namespace, UserInfo: req.UserInfo,
+		DryRun: req.DryRun != nil && *req.DryRun}
+	if req.Operation == admissionv1.Update {
+		if request.Old, err = decodeOldPod(h.Decoder, req); err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+		if pod.DeletionTimestamp != nil {
+			return admission.Allowed("the pod is being deleted")
+		}
 	}
 	served, engine := h.Store.Load(), h.Policies.Load()
 	if served == nil || engine == nil {
@@ -67,13 +79,21 @@ func (h *PodValidator) handle(ctx context.Context, req admission.Request) admiss
 	if !h.Synced() {
 		return admission.Errored(http.StatusServiceUnavailable, errNotSynced)
 	}
-	snap := snapshotWithNamespace(ctx, served.Snapshot, h.Namespaces, pod.Namespace)
+	snap, err := snapshotWithNamespace(ctx, served.Snapshot, h.Namespaces, pod.Namespace)
+	if err != nil {
+		return admission.Errored(http.StatusServiceUnavailable, err)
+	}
+	if err := blocked(snap, h.Cluster, pod); err != nil {
+		return admission.Errored(http.StatusServiceUnavailable, err)
+	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster, Ledger: h.Ledger}
-	request := policy.Request{Operation: string(req.Operation), Namespace: pod.Namespace, UserInfo: req.UserInfo,
-		DryRun: req.DryRun != nil && *req.DryRun}
 	_, decision, err := check.Pod(ctx, pod, request, h.Live)
 	if err != nil {
-		return admission.Denied(err.Error())
+		if resp, late := expired(ctx); late {
+			return resp
+		}
+		log.FromContext(ctx).Error(err, "cannot judge pod", "generation", served.Generation)
+		return admission.Errored(http.StatusInternalServerError, err)
 	}
 	logger := log.FromContext(ctx)
 	var denials, warnings []string

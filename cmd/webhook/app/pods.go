@@ -4,9 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -38,30 +36,41 @@ var _ admission.Handler = (*PodMutator)(nil)
 // unchanged. It has no side effects, so dryRun requests need nothing
 // special, and composing a composed pod returns an empty patch, so it is
 // safe under reinvocationPolicy IfNeeded.
+//
+// A denial is a documented bound the pod exceeds; anything that keeps
+// Strata from composing (no snapshot yet, a Namespace it cannot read, an
+// invalid Layer that matches the pod, a layer that does not apply) is an
+// error, counted as one and left to the webhook's failurePolicy.
 func (h *PodMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
-	start := time.Now()
-	resp := h.handle(ctx, req)
-	h.Metrics.observe("pod", start, resp)
-	return resp
+	return h.Metrics.serve(ctx, "pod", req, h.handle)
 }
 
 func (h *PodMutator) handle(ctx context.Context, req admission.Request) admission.Response {
 	pod, err := decodePod(h.Decoder, req)
 	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
+		return refuseUndecodable(err)
+	}
+	if _, spark := mutate.SparkRole(pod); !spark {
+		return admission.Allowed("not a Spark pod")
 	}
 	served := h.Store.Load()
 	if served == nil {
 		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)
 	}
-	snap := snapshotWithNamespace(ctx, served.Snapshot, h.Namespaces, pod.Namespace)
+	snap, err := snapshotWithNamespace(ctx, served.Snapshot, h.Namespaces, pod.Namespace)
+	if err != nil {
+		return admission.Errored(http.StatusServiceUnavailable, err)
+	}
+	if err := blocked(snap, h.Cluster, pod); err != nil {
+		return admission.Errored(http.StatusServiceUnavailable, err)
+	}
 	res, err := mutate.Compose(snap, h.Cluster, pod)
 	if err != nil {
-		log.FromContext(ctx).Info("denied pod", "reason", err.Error(), "generation", served.Generation)
-		return admission.Denied(err.Error())
+		log.FromContext(ctx).Info("cannot compose pod", "reason", err.Error(), "generation", served.Generation)
+		return admission.Errored(http.StatusInternalServerError, err)
 	}
-	if !res.Spark {
-		return admission.Allowed("not a Spark pod")
+	if resp, late := expired(ctx); late {
+		return resp
 	}
 	resp := admission.Patched("", res.Patch...)
 	resp.Warnings = res.Warnings
@@ -71,17 +80,4 @@ func (h *PodMutator) handle(ctx context.Context, req admission.Request) admissio
 	log.FromContext(ctx).V(1).Info("composed pod", "role", res.Role, "layers", res.Composition.Layers,
 		"operations", len(res.Patch), "generation", served.Generation)
 	return resp
-}
-
-// decodePod decodes the request's pod; a pod created without a namespace in
-// its body is in the request's namespace.
-func decodePod(d admission.Decoder, req admission.Request) (*corev1.Pod, error) {
-	pod := &corev1.Pod{}
-	if err := d.Decode(req, pod); err != nil {
-		return nil, err
-	}
-	if pod.Namespace == "" {
-		pod.Namespace = req.Namespace
-	}
-	return pod, nil
 }

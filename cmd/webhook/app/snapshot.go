@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
+	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -78,19 +79,21 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 }
 
 // Reconcile compiles the cached Layers, Namespaces and PriorityClasses into
-// a snapshot. When they do not compile, the last good snapshot keeps
-// serving and each bad Layer gets a Warning Event.
+// a snapshot and serves it. A Layer that does not compile is left out, gets
+// a Warning Event, and the pods it would match are refused until it is
+// fixed (Snapshot.Blocked); every other pod is served as usual, so one bad
+// Layer is not an outage, at startup or later.
 func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	in, err := b.read(ctx)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
 	snap, err := overlay.Compile(in)
+	b.metrics.brokenLayers.Set(float64(snap.Broken()))
 	if err != nil {
+		// Not returned: retrying cannot fix a bad Layer; its next change will.
 		b.metrics.compileErrors.Inc()
 		b.reportCompileError(in, err)
-		// Not returned: retrying cannot fix a bad Layer; its next change will.
-		return reconcile.Result{}, nil
 	}
 	served := b.store.swap(snap)
 	b.metrics.layersLoaded.Set(float64(snap.LayerCount()))
@@ -128,7 +131,7 @@ func (b *snapshotBuilder) reportCompileError(in overlay.Inputs, err error) {
 	if cur := b.store.Load(); cur != nil {
 		generation = cur.Generation
 	}
-	b.log.Error(err, "layers do not compile; the previous snapshot keeps serving", "servingGeneration", generation)
+	b.log.Error(err, "layers do not compile; they are left out and the pods they match are refused", "servingGeneration", generation)
 	byName := map[string]*v1alpha1.Layer{}
 	for i := range in.Layers {
 		byName[in.Layers[i].Layer.Name] = &in.Layers[i].Layer
@@ -138,7 +141,7 @@ func (b *snapshotBuilder) reportCompileError(in overlay.Inputs, err error) {
 		if errors.As(e, &le) {
 			if l, ok := byName[le.Layer]; ok {
 				b.recorder.Eventf(l, nil, corev1.EventTypeWarning, "CompileFailed", "Compile",
-					"layer not loaded, previous configuration (generation %d) keeps serving: %s", generation, le.Error())
+					"layer not loaded; pods it matches are refused until it is fixed (generation %d): %s", generation+1, le.Error())
 			}
 		}
 	}
@@ -149,4 +152,20 @@ func joinedErrors(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// blocked returns the error of an invalid Layer that would apply to pod:
+// as its Spark role, or, for any other pod (judged as both roles), as
+// either role.
+func blocked(snap *overlay.Snapshot, cluster mutate.Cluster, pod *corev1.Pod) error {
+	roles := []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor}
+	if role, spark := mutate.SparkRole(pod); spark {
+		roles = []v1alpha1.Role{role}
+	}
+	for _, role := range roles {
+		if err := snap.Blocked(mutate.TargetOf(cluster, pod, role)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

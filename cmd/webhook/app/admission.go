@@ -1,0 +1,120 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+)
+
+// Deadlines. The API server calls a webhook with ?timeout=<timeoutSeconds>
+// and drops the answer after it; a handler works no longer than that.
+const (
+	defaultDeadline = 10 * time.Second
+	maxDeadline     = 30 * time.Second
+)
+
+// errDeadline: the request's deadline passed before the handler finished.
+var errDeadline = errors.New("the admission request's deadline passed before Strata could decide")
+
+// withDeadline gives each request's context the deadline the API server set
+// for the call (the timeout query parameter), at most maxDeadline, so that
+// no request, however crafted, keeps a replica busy after its answer no
+// longer counts.
+func withDeadline(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d := defaultDeadline
+		if t, err := time.ParseDuration(r.URL.Query().Get("timeout")); err == nil && t > 0 {
+			d = min(t, maxDeadline)
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// serve runs one handler's work on req: it recovers a panic (logged with
+// the request's uid, counted, and failing that request only) and observes
+// the outcome and latency.
+func (m *Metrics) serve(ctx context.Context, handler string, req admission.Request,
+	handle func(context.Context, admission.Request) admission.Response) (resp admission.Response) {
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			m.panics.WithLabelValues(handler).Inc()
+			log.FromContext(ctx).Error(fmt.Errorf("panic: %v", r), "handler panicked; request failed",
+				"handler", handler, "uid", req.UID, "stack", string(debug.Stack()))
+			resp = admission.Errored(http.StatusInternalServerError, fmt.Errorf("internal error handling request %s", req.UID))
+		}
+		m.observe(handler, start, resp)
+	}()
+	if err := ctx.Err(); err != nil {
+		return admission.Errored(http.StatusGatewayTimeout, errDeadline)
+	}
+	return handle(ctx, req)
+}
+
+// expired answers a request whose deadline passed mid-way.
+func expired(ctx context.Context) (admission.Response, bool) {
+	if ctx.Err() != nil {
+		return admission.Errored(http.StatusGatewayTimeout, errDeadline), true
+	}
+	return admission.Response{}, false
+}
+
+// errTooLarge is a refusal of a request over the documented bounds.
+type errTooLarge struct{ err error }
+
+func (e errTooLarge) Error() string { return e.err.Error() }
+
+// decodePod decodes the pod of the request (the new object of an UPDATE,
+// the pod a subresource request carries); a pod created without a
+// namespace in its body is in the request's namespace. A pod over the
+// documented bounds (mutate.CheckSize, mutate.MaxPodBytes) is refused with
+// errTooLarge before any work on it.
+func decodePod(d admission.Decoder, req admission.Request) (*corev1.Pod, error) {
+	if n := len(req.Object.Raw); n > mutate.MaxPodBytes {
+		return nil, errTooLarge{fmt.Errorf("pod is %d bytes; Strata admits at most %d", n, mutate.MaxPodBytes)}
+	}
+	pod := &corev1.Pod{}
+	if err := d.DecodeRaw(req.Object, pod); err != nil {
+		return nil, err
+	}
+	if pod.Namespace == "" {
+		pod.Namespace = req.Namespace
+	}
+	if err := mutate.CheckSize(pod); err != nil {
+		return nil, errTooLarge{err}
+	}
+	return pod, nil
+}
+
+// decodeOldPod decodes the stored pod an UPDATE replaces.
+func decodeOldPod(d admission.Decoder, req admission.Request) (*corev1.Pod, error) {
+	pod := &corev1.Pod{}
+	if err := d.DecodeRaw(req.OldObject, pod); err != nil {
+		return nil, fmt.Errorf("decoding the stored pod: %w", err)
+	}
+	if pod.Namespace == "" {
+		pod.Namespace = req.Namespace
+	}
+	return pod, nil
+}
+
+// refuseUndecodable answers a pod that could not be decoded: over the
+// bounds is a denial that says which, anything else a bad request.
+func refuseUndecodable(err error) admission.Response {
+	var tooLarge errTooLarge
+	if errors.As(err, &tooLarge) {
+		return admission.Denied(tooLarge.Error())
+	}
+	return admission.Errored(http.StatusBadRequest, err)
+}

@@ -1,0 +1,43 @@
+package mutate
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// What one pod may hold for Strata to compose or judge it. Composition is
+// linear in the pod's size; these bounds cap that size well above any Spark
+// pod (the API server's own request limit is 3 MiB), so a tenant cannot
+// make an admission expensive.
+const (
+	// MaxPodBytes is the largest pod, as JSON in the admission request.
+	MaxPodBytes = 3 << 20
+	// MaxContainers counts init, regular and ephemeral containers.
+	MaxContainers = 256
+	// MaxEnvVars counts env and envFrom entries over every container.
+	MaxEnvVars = 65536
+	// MaxVolumes counts the pod's volumes.
+	MaxVolumes = 1024
+)
+
+// CheckSize returns an error naming the first bound the pod exceeds.
+func CheckSize(pod *corev1.Pod) error {
+	containers := len(pod.Spec.InitContainers) + len(pod.Spec.Containers) + len(pod.Spec.EphemeralContainers)
+	if containers > MaxContainers {
+		return fmt.Errorf("pod has %d containers; Strata admits at most %d", containers, MaxContainers)
+	}
+	env := 0
+	count := func(c *corev1.Container) { env += len(c.Env) + len(c.EnvFrom) }
+	forEachContainer(pod, count)
+	for i := range pod.Spec.EphemeralContainers {
+		env += len(pod.Spec.EphemeralContainers[i].Env) + len(pod.Spec.EphemeralContainers[i].EnvFrom)
+	}
+	if env > MaxEnvVars {
+		return fmt.Errorf("pod has %d environment variables; Strata admits at most %d", env, MaxEnvVars)
+	}
+	if n := len(pod.Spec.Volumes); n > MaxVolumes {
+		return fmt.Errorf("pod has %d volumes; Strata admits at most %d", n, MaxVolumes)
+	}
+	return nil
+}

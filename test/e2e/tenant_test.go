@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+const mirroredNginx = "mirror.prod-a.internal/dockerhub/library/nginx:1.27"
+
+var exemptOnce sync.Once
+
+// exemptNamespace is a namespace an administrator opted out of the pod
+// policies (strata.dev/exempt=true).
+func exemptNamespace(t *testing.T) string {
+	t.Helper()
+	const name = "platform-tools"
+	exemptOnce.Do(func() {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"strata.dev/exempt": "true"}}}
+		if err := cp.Client.Create(context.Background(), ns); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("creating the exempt namespace: %v", err)
+		}
+	})
+	return name
+}
+
+func plainPod(name, namespace, image string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{"app": name}},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: image}}},
+	}
+}
+
+func wantDenied(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: error %v, want a denial containing %q", what, err, want)
+	}
+}
+
+// TestEveryTenantPodIsJudged: a pod without spark-role gets no way around
+// isolation, per-pod limits or the baseline in a tenant namespace; an
+// exempt namespace is not judged.
+func TestEveryTenantPodIsJudged(t *testing.T) {
+	ctx := context.Background()
+	privileged := plainPod("plain-privileged", "etl", mirroredNginx)
+	privileged.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr(true)}
+	wantDenied(t, "privileged", cp.Client.Create(ctx, privileged.DeepCopy()), `container "main" must not set securityContext.privileged=true`)
+
+	big := plainPod("plain-big", "etl", mirroredNginx)
+	big.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("64")}
+	wantDenied(t, "64 CPU", cp.Client.Create(ctx, big), `quota: pod requests 64 CPU; group "core-data" allows at most 16 per pod`)
+
+	foreign := plainPod("plain-foreign", "etl", "docker.io/library/nginx:1.27")
+	wantDenied(t, "foreign registry", cp.Client.Create(ctx, foreign), `image "docker.io/library/nginx:1.27" is not from an allowed registry`)
+
+	role := plainPod("plain-role", "etl", mirroredNginx)
+	role.Annotations = map[string]string{"iam.amazonaws.com/role": "arn:aws:iam::444455556666:role/spark-geo"}
+	wantDenied(t, "another tenant's IAM role", cp.Client.Create(ctx, role), `IAM role "arn:aws:iam::444455556666:role/spark-geo" (from user (annotation iam.amazonaws.com/role)) is not allowed in namespace "etl"`)
+
+	huge := plainPod("plain-huge", "etl", mirroredNginx)
+	huge.Spec.Containers[0].Resources.Requests = corev1.ResourceList{
+		corev1.ResourceCPU: resource.MustParse("9223372036854776"), corev1.ResourceMemory: resource.MustParse("8Ei")}
+	wantDenied(t, "overflowing requests", cp.Client.Create(ctx, huge), "more than Strata counts")
+
+	if err := cp.Client.Create(ctx, plainPod("plain-ok", "etl", mirroredNginx)); err != nil {
+		t.Errorf("a compliant plain pod: %v", err)
+	}
+	exempt := privileged.DeepCopy()
+	exempt.Namespace = exemptNamespace(t)
+	if err := cp.Client.Create(ctx, exempt); err != nil {
+		t.Errorf("privileged pod in an exempt namespace: %v", err)
+	}
+}
+
+// TestEveryWayIn: updates, ephemeral containers and in-place resizes are
+// judged like a create, and what counts a pod in the inventory cannot be
+// relabelled away.
+func TestEveryWayIn(t *testing.T) {
+	ctx := context.Background()
+	pod := plainPod("ways-in", "etl", mirroredNginx)
+	pod.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+	pod.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	update := func(mutate func(*corev1.Pod)) *corev1.Pod {
+		var p corev1.Pod
+		if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(pod), &p); err != nil {
+			t.Fatal(err)
+		}
+		mutate(&p)
+		return &p
+	}
+	wantDenied(t, "update to a foreign image", cp.Client.Update(ctx, update(func(p *corev1.Pod) {
+		p.Spec.Containers[0].Image = "docker.io/evil/miner:1"
+	})), `image "docker.io/evil/miner:1" is not from an allowed registry`)
+	wantDenied(t, "update adding a reserved label", cp.Client.Update(ctx, update(func(p *corev1.Pod) {
+		p.Labels["platform.strata.dev/tier"] = "gold"
+	})), `label "platform.strata.dev/tier" is reserved for the platform`)
+	if err := cp.Client.Update(ctx, update(func(p *corev1.Pod) { p.Labels["owner"] = "alice" })); err != nil {
+		t.Errorf("a harmless update: %v", err)
+	}
+
+	debug := update(func(p *corev1.Pod) {
+		p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, corev1.EphemeralContainer{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+			Name: "debug", Image: mirroredNginx, SecurityContext: &corev1.SecurityContext{Privileged: ptr(true)}}})
+	})
+	wantDenied(t, "privileged ephemeral container", cp.Client.SubResource("ephemeralcontainers").Update(ctx, debug),
+		`container "debug" must not set securityContext.privileged=true`)
+	debug.Spec.EphemeralContainers[0].SecurityContext = nil
+	debug.Spec.EphemeralContainers[0].Image = "docker.io/library/busybox:1"
+	wantDenied(t, "ephemeral container from a foreign registry", cp.Client.SubResource("ephemeralcontainers").Update(ctx, debug),
+		`container "debug" image "docker.io/library/busybox:1" is not from an allowed registry`)
+	debug.Spec.EphemeralContainers[0].Image = mirroredNginx
+	if err := cp.Client.SubResource("ephemeralcontainers").Update(ctx, debug); err != nil {
+		t.Errorf("a compliant ephemeral container: %v", err)
+	}
+
+	resized := update(func(p *corev1.Pod) {
+		p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("64")
+		p.Spec.Containers[0].Resources.Limits[corev1.ResourceCPU] = resource.MustParse("64")
+	})
+	wantDenied(t, "resize to 64 CPU", cp.Client.SubResource("resize").Update(ctx, resized), `quota: pod requests 64 CPU`)
+
+	// A Spark executor cannot leave its app's count by relabelling.
+	exec := examplePod(t, "executor.yaml", "ways-in-exec-1")
+	if err := cp.Client.Create(ctx, exec); err != nil {
+		t.Fatal(err)
+	}
+	var stored corev1.Pod
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(exec), &stored); err != nil {
+		t.Fatal(err)
+	}
+	for _, label := range []string{"spark-app-selector", "spark-role"} {
+		p := stored.DeepCopy()
+		delete(p.Labels, label)
+		wantDenied(t, "removing "+label, cp.Client.Update(ctx, p), `label "`+label+`" cannot be changed on an existing pod`)
+	}
+}
+
+// TestNamespaceExemptionIsAdminOnly: a tenant that may edit its own
+// Namespace (as some multi-tenancy tools allow) still cannot opt it out of
+// the pod policies.
+func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
+	ctx := context.Background()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "tenant-edits-namespaces"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "update", "patch"}}}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "tenant-edits-namespaces"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"}}}
+	for _, o := range []client.Object{role, binding} {
+		if err := cp.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(ctx, o) })
+	}
+	cfg := rest.CopyConfig(cp.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "alice", Groups: []string{"system:authenticated"}}
+	alice, err := client.New(cfg, client.Options{Scheme: cp.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ns corev1.Namespace
+	if err := alice.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err != nil {
+		t.Fatal(err)
+	}
+	ns.Labels["strata.dev/exempt"] = "true"
+	wantDenied(t, "tenant labels its namespace exempt", alice.Update(ctx, &ns), "only platform admins")
+	// Other labels stay the tenant's to edit.
+	if err := alice.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err != nil {
+		t.Fatal(err)
+	}
+	ns.Labels["owner"] = "alice"
+	if err := alice.Update(ctx, &ns); err != nil {
+		t.Errorf("tenant edits another label: %v", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
