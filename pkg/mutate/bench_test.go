@@ -1,6 +1,8 @@
 package mutate
 
 import (
+	"encoding/json"
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -56,6 +58,57 @@ func BenchmarkPatch(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Patch(pod, res.Pod); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// largePod is the example driver with 40,000 environment variables in its
+// Spark container: about 1 MiB of JSON, the bound of what Strata composes.
+func largePod(b *testing.B) []byte {
+	b.Helper()
+	pod := fixtures.Pod(b, "driver.yaml")
+	spark := &pod.Spec.Containers[0]
+	for i := range 40000 {
+		spark.Env = append(spark.Env, corev1.EnvVar{Name: fmt.Sprintf("SPARK_USER_VAR_%05d", i), Value: "some-value"})
+	}
+	raw, err := json.Marshal(pod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(raw) < 1<<20 {
+		b.Fatalf("large pod is %d bytes, want at least 1 MiB", len(raw))
+	}
+	return raw
+}
+
+// BenchmarkDecodeLargePod is the floor composing a large pod is measured
+// against: decoding it.
+func BenchmarkDecodeLargePod(b *testing.B) {
+	raw := largePod(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		var pod corev1.Pod
+		if err := json.Unmarshal(raw, &pod); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkComposeLargePod composes the large pod, decoding included: it
+// must stay a small multiple of BenchmarkDecodeLargePod (linear work).
+func BenchmarkComposeLargePod(b *testing.B) {
+	snap := fixtures.Snapshot(b, "prod-a")
+	raw := largePod(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		var pod corev1.Pod
+		if err := json.Unmarshal(raw, &pod); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := Compose(snap, exampleCluster, &pod); err != nil {
 			b.Fatal(err)
 		}
 	}

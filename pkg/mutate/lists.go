@@ -2,11 +2,10 @@ package mutate
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/strata-dev/strata/pkg/overlay"
 )
 
 // upsert merges items into list by key: an element of list whose key an item
@@ -60,19 +59,59 @@ func find[T any](list []T, key func(*T) string, k string) (*T, bool) {
 func keepDefaulted(before, after *corev1.Pod) {
 	keepContainers(before.Spec.InitContainers, after.Spec.InitContainers)
 	keepContainers(before.Spec.Containers, after.Spec.Containers)
+	volumes := make(map[string]*corev1.Volume, len(before.Spec.Volumes))
+	for i := range before.Spec.Volumes {
+		if _, dup := volumes[before.Spec.Volumes[i].Name]; !dup {
+			volumes[before.Spec.Volumes[i].Name] = &before.Spec.Volumes[i]
+		}
+	}
 	for i := range after.Spec.Volumes {
-		if old, ok := find(before.Spec.Volumes, overlay.VolumeKey, after.Spec.Volumes[i].Name); ok && covers(old, &after.Spec.Volumes[i]) {
+		if old, ok := volumes[after.Spec.Volumes[i].Name]; ok && covers(old, &after.Spec.Volumes[i]) {
 			after.Spec.Volumes[i] = *old.DeepCopy()
 		}
 	}
 }
 
 func keepContainers(before, after []corev1.Container) {
+	byName := make(map[string]*corev1.Container, len(before))
+	for i := range before {
+		if _, dup := byName[before[i].Name]; !dup {
+			byName[before[i].Name] = &before[i]
+		}
+	}
 	for i := range after {
-		if old, ok := find(before, overlay.ContainerKey, after[i].Name); ok && covers(old, &after[i]) {
+		if old, ok := byName[after[i].Name]; ok && coversContainer(old, &after[i]) {
 			after[i] = *old.DeepCopy()
 		}
 	}
+}
+
+// coversContainer is covers for containers, linear in their size: the
+// long lists (env, envFrom, volume mounts) are compared element by element,
+// and only an element that differs is compared as JSON.
+func coversContainer(have, want *corev1.Container) bool {
+	h, w := *have, *want
+	h.Env, h.EnvFrom, h.VolumeMounts = nil, nil, nil
+	w.Env, w.EnvFrom, w.VolumeMounts = nil, nil, nil
+	return coversList(have.Env, want.Env, "env") && coversList(have.EnvFrom, want.EnvFrom, "envFrom") &&
+		coversList(have.VolumeMounts, want.VolumeMounts, "volumeMounts") && covers(&h, &w)
+}
+
+func coversList[T any](have, want []T, path string) bool {
+	if len(have) != len(want) {
+		return false
+	}
+	for i := range have {
+		if reflect.DeepEqual(have[i], want[i]) {
+			continue
+		}
+		h, err1 := toJSONValue(&have[i])
+		w, err2 := toJSONValue(&want[i])
+		if err1 != nil || err2 != nil || !coversValue(h, w, path) {
+			return false
+		}
+	}
+	return true
 }
 
 // covers reports whether have is want as the API server stores it: have

@@ -184,28 +184,55 @@ func (f folder) foldMap(path string, dst, src map[string]string) map[string]stri
 
 // foldKeyed merges src into dst element by element, keyed by key: an element
 // replaces the accumulated element with the same key (in place, and any
-// further elements with that key are dropped), or is appended.
+// further elements with that key are dropped), or is appended. It is linear
+// in len(dst)+len(src): the keys of dst are indexed once.
 func foldKeyed[T any, P interface {
 	*T
 	DeepCopy() *T
 }](f folder, path string, dst, src []T, key func(*T) string, render func(*T) string) []T {
+	if len(src) == 0 {
+		return dst
+	}
+	first := make(map[string]int, len(dst)+len(src)) // key -> index of its first element in dst
+	for i := range dst {
+		if k := key(&dst[i]); !hasKey(first, k) {
+			first[k] = i
+		}
+	}
+	duplicates := len(first) < len(dst)
+	var replaced map[string]bool
 	for i := range src {
 		k := key(&src[i])
 		f.prov.record(ElementPath(path, k), render(&src[i]), f.src)
 		elem := *P(&src[i]).DeepCopy()
-		at := slices.IndexFunc(dst, func(d T) bool { return key(&d) == k })
-		if at < 0 {
-			dst = append(dst, elem)
+		if at, ok := first[k]; ok {
+			dst[at] = elem
+			if duplicates {
+				if replaced == nil {
+					replaced = map[string]bool{}
+				}
+				replaced[k] = true
+			}
 			continue
 		}
-		dst[at] = elem
-		for j := len(dst) - 1; j > at; j-- {
-			if key(&dst[j]) == k {
-				dst = slices.Delete(dst, j, j+1)
-			}
+		first[k] = len(dst)
+		dst = append(dst, elem)
+	}
+	if len(replaced) == 0 {
+		return dst
+	}
+	out := dst[:0]
+	for i := range dst {
+		if k := key(&dst[i]); !replaced[k] || first[k] == i {
+			out = append(out, dst[i])
 		}
 	}
-	return dst
+	return out
+}
+
+func hasKey(m map[string]int, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 // PodPatch is one layer's strategic merge patch, with its source.

@@ -86,11 +86,11 @@ func (d Decision) With(e v1alpha1.Enforcement) []Violation {
 // Evaluate runs every policy on in. Violations are sorted by policy, check
 // and message, so the same input always gives the same decision.
 func (e *Engine) Evaluate(ctx context.Context, in *Input) (Decision, error) {
-	doc, err := in.document()
+	doc, err := in.value()
 	if err != nil {
 		return Decision{}, err
 	}
-	rs, err := e.prepared.Eval(ctx, rego.EvalInput(doc))
+	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(doc))
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluating policies: %w", err)
 	}

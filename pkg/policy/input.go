@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -62,9 +63,11 @@ type Input struct {
 	// API server gives a pod that names none: never the tenant's choice.
 	DefaultPriorityClass string
 
-	// base is the document without the inventory, built once: a decision
-	// confirmed under the ledger's lock re-evaluates with a new inventory.
-	base map[string]any
+	// base is the document without the inventory, built once, and
+	// baseValue the same as OPA's value: a decision confirmed under the
+	// ledger's lock re-evaluates with a new inventory only.
+	base      map[string]any
+	baseValue ast.Object
 }
 
 func (in *Input) enforcement(policy string) v1alpha1.Enforcement {
@@ -126,6 +129,33 @@ func (in *Input) document() (map[string]any, error) {
 	doc := maps.Clone(in.base)
 	doc["inventory"] = in.Inventory
 	return doc, nil
+}
+
+// value is the document as OPA's value. The document without the
+// inventory is converted once; each evaluation adds its inventory.
+func (in *Input) value() (ast.Value, error) {
+	if in.baseValue == nil {
+		if _, err := in.document(); err != nil {
+			return nil, err
+		}
+		v, err := ast.InterfaceToValue(in.base)
+		if err != nil {
+			return nil, fmt.Errorf("converting the policy input: %w", err)
+		}
+		obj, ok := v.(ast.Object)
+		if !ok {
+			return nil, fmt.Errorf("the policy input is a %T, not an object", v)
+		}
+		in.baseValue = obj
+	}
+	inv, err := ast.InterfaceToValue(in.Inventory)
+	if err != nil {
+		return nil, fmt.Errorf("converting the inventory: %w", err)
+	}
+	out := ast.NewObject()
+	in.baseValue.Foreach(func(k, v *ast.Term) { out.Insert(k, v) })
+	out.Insert(ast.StringTerm("inventory"), ast.NewTerm(inv))
+	return out, nil
 }
 
 // byLayer reports whether the pod's value of a field (rendered as

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -191,6 +192,28 @@ func TestEngineErrors(t *testing.T) {
 func BenchmarkCheckPod(b *testing.B) {
 	check, pod := exampleCheck(b)
 	check.Ledger = NewLedger(0)
+	res, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, d, err := check.Pod(ctx, res.Pod, Request{Operation: "CREATE"}, nil); err != nil || !d.Allowed() {
+			b.Fatalf("%v %+v", err, d)
+		}
+	}
+}
+
+// BenchmarkCheckLargePod judges the example executor with 40,000
+// environment variables (about 1 MiB): linear work, a small multiple of
+// decoding it (see pkg/mutate's BenchmarkDecodeLargePod).
+func BenchmarkCheckLargePod(b *testing.B) {
+	check, pod := exampleCheck(b)
+	spark := &pod.Spec.Containers[0]
+	for i := range 40000 {
+		spark.Env = append(spark.Env, corev1.EnvVar{Name: fmt.Sprintf("SPARK_USER_VAR_%05d", i), Value: "some-value"})
+	}
 	res, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
 	if err != nil {
 		b.Fatal(err)
