@@ -1,0 +1,176 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// TestPanicFailsOnlyItsRequest: a panic in a handler is recovered, counted
+// and answered as an error for that request; the next request is served.
+func TestPanicFailsOnlyItsRequest(t *testing.T) {
+	h, _, _ := newTestHandlers(t, teamLayer())
+	req := podRequest(t, pod(map[string]string{"spark-role": "driver"}))
+	resp := h.Metrics.serve(context.Background(), "pod", req, func(context.Context, admission.Request) admission.Response {
+		var m map[string]int
+		m["boom"]++ // a nil map write
+		return admission.Allowed("")
+	})
+	if resp.Allowed || resp.Result.Code != http.StatusInternalServerError || !strings.Contains(resp.Result.Message, "1") {
+		t.Fatalf("after a panic: allowed %v result %+v", resp.Allowed, resp.Result)
+	}
+	if got := testutil.ToFloat64(h.Metrics.panics.WithLabelValues("pod")); got != 1 {
+		t.Errorf("panics counted %v", got)
+	}
+	if resp := h.Handle(context.Background(), req); !resp.Allowed {
+		t.Errorf("the next request: %v", resp.Result)
+	}
+}
+
+// TestDeadline: the handlers get the deadline of the API server's call
+// (its timeout parameter, capped), and a request past it is an error.
+func TestDeadline(t *testing.T) {
+	for query, want := range map[string]time.Duration{"?timeout=2s": 2 * time.Second, "": defaultDeadline, "?timeout=10m": maxDeadline, "?timeout=x": defaultDeadline} {
+		var got time.Duration
+		srv := withDeadline(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			d, ok := r.Context().Deadline()
+			if !ok {
+				t.Errorf("%q: no deadline", query)
+			}
+			got = time.Until(d)
+		}))
+		srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/mutate-v1-pod"+query, nil))
+		if got > want || got < want-time.Second {
+			t.Errorf("%q: deadline in %s, want %s", query, got, want)
+		}
+	}
+	h, _, _ := newTestHandlers(t, teamLayer())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	resp := h.Handle(ctx, podRequest(t, pod(map[string]string{"spark-role": "driver"})))
+	if resp.Allowed || resp.Result.Code != http.StatusGatewayTimeout {
+		t.Errorf("past the deadline: allowed %v result %+v", resp.Allowed, resp.Result)
+	}
+}
+
+// TestOversizedPodsAreRefusedEarly: pods over the documented bounds are
+// denied with the bound, by both pod handlers.
+func TestOversizedPodsAreRefusedEarly(t *testing.T) {
+	h, _, _ := newTestHandlers(t, teamLayer())
+	v := newTestPodValidator(t, teamLayer())
+	many := func(n int, add func(*corev1.Pod, int)) *corev1.Pod {
+		p := pod(map[string]string{"spark-role": "executor"})
+		for i := range n {
+			add(p, i)
+		}
+		return p
+	}
+	tests := map[string]struct {
+		pod  *corev1.Pod
+		want string
+	}{
+		"containers": {many(mutate.MaxContainers, func(p *corev1.Pod, i int) {
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: fmt.Sprint("c", i), Image: "i"})
+		}), "containers; Strata admits at most 256"},
+		"env": {many(mutate.MaxEnvVars+1, func(p *corev1.Pod, i int) {
+			p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env, corev1.EnvVar{Name: fmt.Sprint("E", i)})
+		}), "environment variables; Strata admits at most 65536"},
+		"volumes": {many(mutate.MaxVolumes+1, func(p *corev1.Pod, i int) {
+			p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: fmt.Sprint("v", i)})
+		}), "volumes; Strata admits at most 1024"},
+	}
+	for name, tt := range tests {
+		for handler, handle := range map[string]func(context.Context, admission.Request) admission.Response{"mutate": h.Handle, "validate": v.Handle} {
+			resp := handle(context.Background(), podRequest(t, tt.pod))
+			if resp.Allowed || resp.Result.Code != http.StatusForbidden || !strings.Contains(resp.Result.Message, tt.want) {
+				t.Errorf("%s, %s: allowed %v result %+v, want a denial naming the bound", name, handler, resp.Allowed, resp.Result)
+			}
+		}
+	}
+	big := rawRequest([]byte(`{"metadata":{"labels":{"spark-role":"driver"},"annotations":{"a":"`+strings.Repeat("x", mutate.MaxPodBytes)+`"}}}`), "etl")
+	if resp := h.Handle(context.Background(), big); resp.Allowed || !strings.Contains(resp.Result.Message, "bytes; Strata admits at most") {
+		t.Errorf("a pod over %d bytes: %+v", mutate.MaxPodBytes, resp.Result)
+	}
+}
+
+// TestInvalidLayerRefusesOnlyWhatItMatches: with an invalid Layer in the
+// snapshot, the pods it would match are refused naming it (by both pod
+// handlers), every other pod is served.
+func TestInvalidLayerRefusesOnlyWhatItMatches(t *testing.T) {
+	h, _, store := newTestHandlers(t, teamLayer())
+	bad := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match:  v1alpha1.Match{Namespaces: []string{"etl"}, Roles: []v1alpha1.Role{"drivers"}}, // a typo widens, never narrows
+		Config: &v1alpha1.Config{Tolerations: []corev1.Toleration{{Key: "gpu", Operator: "Sometimes"}}}}}
+	bad.Name = "broken"
+	good := teamLayer()
+	snap, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: good}, {Layer: bad}}})
+	if err == nil || snap == nil || snap.Broken() != 1 || snap.LayerCount() != 1 {
+		t.Fatalf("compile: err %v, snapshot %v", err, snap)
+	}
+	store.swap(snap)
+	v := newTestPodValidator(t)
+	v.Store = store
+	for _, role := range []string{"driver", "executor"} {
+		p := pod(map[string]string{"spark-role": role})
+		p.Namespace = "etl"
+		for handler, handle := range map[string]func(context.Context, admission.Request) admission.Response{"mutate": h.Handle, "validate": v.Handle} {
+			resp := handle(context.Background(), podRequest(t, p))
+			if resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable || !strings.Contains(resp.Result.Message, `Layer "broken"`) {
+				t.Errorf("%s in etl, %s: allowed %v result %+v", role, handler, resp.Allowed, resp.Result)
+			}
+		}
+	}
+	plain := pod(map[string]string{"app": "web"})
+	plain.Namespace = "etl"
+	if resp := v.Handle(context.Background(), podRequest(t, plain)); resp.Allowed {
+		t.Error("a plain pod in etl got past an invalid Layer that may hold its rules")
+	}
+	other := pod(map[string]string{"spark-role": "driver"})
+	other.Namespace = "geo"
+	if resp := h.Handle(context.Background(), podRequest(t, other)); !resp.Allowed || len(resp.Patches) == 0 {
+		t.Errorf("a pod the invalid Layer does not match: %+v", resp.Result)
+	}
+}
+
+// TestPodValidatorOperations: UPDATE and the subresources are judged with
+// the stored pod; DELETE and CONNECT are not judged.
+func TestPodValidatorOperations(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedRegistries: []string{"mirror.internal"}}
+	v := newTestPodValidator(t, l)
+	old := pod(map[string]string{"app": "web"})
+	old.Namespace = "etl"
+	old.Spec.Containers[0].Image = "mirror.internal/web:1"
+	changed := old.DeepCopy()
+	changed.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "docker.io/busybox"}}}
+	req := podRequest(t, changed)
+	req.Operation, req.SubResource = admissionv1.Update, "ephemeralcontainers"
+	req.OldObject = podRequest(t, old).Object
+	if resp := v.Handle(context.Background(), req); resp.Allowed || !strings.Contains(resp.Result.Message, `container "debug" image "docker.io/busybox"`) {
+		t.Errorf("ephemeral container from a foreign registry: %+v", resp.Result)
+	}
+	req.OldObject.Raw = []byte("{")
+	if resp := v.Handle(context.Background(), req); resp.Allowed || resp.Result.Code != http.StatusBadRequest {
+		t.Errorf("an UPDATE whose stored pod does not decode: %+v", resp.Result)
+	}
+	for _, op := range []admissionv1.Operation{admissionv1.Delete, admissionv1.Connect} {
+		r := podRequest(t, changed)
+		r.Operation = op
+		if resp := v.Handle(context.Background(), r); !resp.Allowed {
+			t.Errorf("%s: %+v", op, resp.Result)
+		}
+	}
+}

@@ -1,0 +1,334 @@
+package policy
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/policies"
+)
+
+// tenantCheck is a Check over layers given as YAML specs by name, on
+// cluster c/p, with the built-in policies.
+func tenantCheck(t *testing.T, specs map[string]string, classes ...schedulingv1.PriorityClass) *Check {
+	t.Helper()
+	in := overlay.Inputs{PriorityClasses: classes}
+	for name, spec := range specs {
+		var l v1alpha1.Layer
+		if err := yaml.UnmarshalStrict([]byte(spec), &l.Spec); err != nil {
+			t.Fatalf("layer %s: %v", name, err)
+		}
+		l.Name = name
+		in.Layers = append(in.Layers, overlay.LayerSource{Layer: l})
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods, err := LoadModules(policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, err := NewEngine(context.Background(), mods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Check{Engine: engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
+}
+
+func sparkPod(role string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "p-" + role, Namespace: "etl",
+			Labels: map[string]string{v1alpha1.RoleLabel: role, AppLabel: "app-1"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "spark-kubernetes-" + role, Image: "mirror.internal/spark:3.5"}}},
+	}
+}
+
+// composed is pod as the mutating webhook leaves it.
+func composed(t *testing.T, c *Check, pod *corev1.Pod) *corev1.Pod {
+	t.Helper()
+	res, err := mutate.Compose(c.Snapshot, c.Cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Pod
+}
+
+// verdict checks pod and returns its violations' checks, joined.
+func verdict(t *testing.T, c *Check, pod *corev1.Pod, req Request) (string, Decision) {
+	t.Helper()
+	if req.Operation == "" {
+		req.Operation = "CREATE"
+	}
+	_, d, err := c.Pod(context.Background(), pod, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checks []string
+	for _, v := range d.Violations {
+		checks = append(checks, v.Policy+"/"+v.Check)
+	}
+	return strings.Join(checks, ","), d
+}
+
+const registries = `{tier: ClusterOverrides, config: {isolation: {allowedRegistries: [mirror.internal]},
+	imageMirrors: [{from: docker.io, to: mirror.internal}]}}`
+
+// TestTheStoredPodIsJudged: the validating webhook judges the pod it
+// receives; composing it again would mirror an image the stored pod does
+// not pull through the mirror.
+func TestTheStoredPodIsJudged(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"reg": registries})
+	pod := composed(t, c, sparkPod("executor"))
+	pod.Spec.Containers[0].Image = "docker.io/apache/spark:3.5.3" // e.g. changed by an UPDATE
+	if got, _ := verdict(t, c, pod, Request{}); got != "isolation/allowedRegistries" {
+		t.Fatalf("violations %q, want the unmirrored image denied", got)
+	}
+}
+
+// TestRequestsTooLargeToCount: requests that would overflow any total are
+// refused whatever the enforcement, and count as the bound in totals.
+func TestRequestsTooLargeToCount(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"q": `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "16"}, enforcement: {quota: dryrun}}}`})
+	for name, req := range map[string]corev1.ResourceList{
+		"cpu":    {corev1.ResourceCPU: resource.MustParse("9223372036854776")},
+		"memory": {corev1.ResourceMemory: resource.MustParse("8Ei")},
+	} {
+		pod := sparkPod("driver")
+		pod.Spec.Containers[0].Resources.Requests = req
+		got, d := verdict(t, c, pod, Request{})
+		if got != "quota/countable" || d.Allowed() || !strings.Contains(d.Violations[0].Message, "more than Strata counts") {
+			t.Errorf("%s: %q %+v, want a denial that the request is too large to count", name, got, d)
+		}
+		if u := PodRequests(pod); u.CPUMilli < 0 || u.MemoryBytes < 0 || u.CPUMilli > MaxCountableCPUMilli || u.MemoryBytes > MaxCountableMemoryBytes {
+			t.Errorf("%s: usage %+v outside [0, bound]", name, u)
+		}
+	}
+}
+
+// TestTotalsNeverGoNegative adds and removes pods at the bounds in every
+// order: the totals stay exact and never wrap or go below zero.
+func TestTotalsNeverGoNegative(t *testing.T) {
+	tr := NewTracker()
+	huge := func(i int) *corev1.Pod {
+		p := sparkPod("executor")
+		p.Name = p.Name + string(rune('a'+i%26)) + strings.Repeat("x", i/26)
+		p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("8Ei"), corev1.ResourceCPU: resource.MustParse("1e18")}
+		return p
+	}
+	const n = 20000 // 20,000 x 1 PiB overflows an int64 more than twice
+	for i := range n {
+		tr.Upsert(huge(i))
+	}
+	if u := tr.Usage("etl"); u.MemoryBytes <= 0 || u.CPUMilli <= 0 || u.Pods != n {
+		t.Fatalf("saturated usage %+v, want positive and %d pods", u, n)
+	}
+	for i := range n - 1 {
+		tr.Delete("etl/" + huge(i).Name)
+	}
+	if u := tr.Usage("etl"); u.MemoryBytes != MaxCountableMemoryBytes || u.CPUMilli != MaxCountableCPUMilli || u.Pods != 1 {
+		t.Fatalf("after removing all but one: %+v, want exactly one pod at the bounds", u)
+	}
+	tr.Delete("etl/" + huge(n-1).Name)
+	if u := tr.Usage("etl"); u != (Usage{}) {
+		t.Fatalf("empty namespace usage %+v", u)
+	}
+	var inv Inventory
+	inv.subtract(LivePod{Usage: Usage{CPUMilli: 5, Pods: 1}}, "")
+	if inv.Namespace.CPUMilli != 0 || inv.Namespace.Pods != 0 {
+		t.Fatalf("inventory went negative: %+v", inv)
+	}
+}
+
+const platformAgent = `{tier: ClusterOverrides, config: {
+	sidecars: [{name: node-agent, image: mirror.internal/agent:1, securityContext: {privileged: true},
+		volumeMounts: [{name: host-logs, mountPath: /host/logs, readOnly: true}]}],
+	volumes: [{name: host-logs, hostPath: {path: /var/log}}]}}`
+
+// TestPlatformPartsAreExactlyWhatLayersInject: a platform sidecar may be
+// privileged and mount a hostPath; the same name with anything changed, or
+// the hostPath mounted anywhere else, is the tenant's.
+func TestPlatformPartsAreExactlyWhatLayersInject(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"agent": platformAgent})
+	base := composed(t, c, sparkPod("executor"))
+	if got, _ := verdict(t, c, base, Request{}); got != "" {
+		t.Fatalf("the platform's own sidecar and volume: %q", got)
+	}
+	agent := func(p *corev1.Pod) *corev1.Container {
+		for i := range p.Spec.InitContainers {
+			if p.Spec.InitContainers[i].Name == "node-agent" {
+				return &p.Spec.InitContainers[i]
+			}
+		}
+		t.Fatal("no node-agent")
+		return nil
+	}
+	tests := map[string]struct {
+		edit func(*corev1.Pod)
+		want string
+	}{
+		"own command under the sidecar's name": {func(p *corev1.Pod) { agent(p).Command = []string{"/bin/sh", "-c", "steal"} }, "isolation/privileged"},
+		"own image under the sidecar's name":   {func(p *corev1.Pod) { agent(p).Image = "mirror.internal/miner:1" }, "isolation/privileged"},
+		"hostPath mounted in the Spark container": {func(p *corev1.Pod) {
+			p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "host-logs", MountPath: "/x"})
+		}, "isolation/hostPathVolumes"},
+		"hostPath mounted writable by the sidecar": {func(p *corev1.Pod) { agent(p).VolumeMounts[0].ReadOnly = false }, "isolation/hostPathVolumes,isolation/privileged"},
+		"hostPath mounted in an ephemeral container": {func(p *corev1.Pod) {
+			p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, corev1.EphemeralContainer{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+				Name: "debug", Image: "mirror.internal/busybox:1", VolumeMounts: []corev1.VolumeMount{{Name: "host-logs", MountPath: "/h"}}}})
+		}, "isolation/hostPathVolumes"},
+		"another hostPath under the volume's name": {func(p *corev1.Pod) {
+			for i := range p.Spec.Volumes {
+				if p.Spec.Volumes[i].Name == "host-logs" {
+					p.Spec.Volumes[i].HostPath.Path = "/"
+				}
+			}
+		}, "isolation/hostPathVolumes"},
+	}
+	for name, tt := range tests {
+		pod := base.DeepCopy()
+		tt.edit(pod)
+		if got, _ := verdict(t, c, pod, Request{}); got != tt.want {
+			t.Errorf("%s: violations %q, want %q", name, got, tt.want)
+		}
+	}
+}
+
+// TestPodsWithoutASparkRole are judged by the rules of both roles.
+func TestPodsWithoutASparkRole(t *testing.T) {
+	c := tenantCheck(t, map[string]string{
+		"exec-limits": `{tier: NamespaceOverrides, match: {namespaces: [etl]}, executor: {limits: {maxPodCPU: "2", maxExecutorsPerApp: 5}}}`,
+	})
+	plain := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "etl"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx",
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4")}}}}}}
+	if got, _ := verdict(t, c, plain, Request{}); got != "quota/maxPodCPU" {
+		t.Fatalf("a plain 4-CPU pod under an executor limit of 2: %q", got)
+	}
+	plain.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("1")
+	if got, _ := verdict(t, c, plain, Request{}); got != "" {
+		t.Fatalf("a plain pod within the limits (no app needed): %q", got)
+	}
+	exec := sparkPod("executor")
+	delete(exec.Labels, AppLabel)
+	if got, _ := verdict(t, c, exec, Request{}); got != "quota/maxExecutorsPerApp" {
+		t.Fatalf("an executor without spark-app-selector: %q", got)
+	}
+}
+
+// TestUpdatesMayNotAddViolations: an UPDATE is judged against the stored
+// pod; what was admitted before stays, nothing new gets in.
+func TestUpdatesMayNotAddViolations(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"rules": `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"},
+		isolation: {allowedRegistries: [mirror.internal], reservedLabelPrefixes: [platform.strata.dev/]}}}`})
+	old := sparkPod("driver")
+	old.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4")}
+	old.Spec.HostNetwork = true // admitted under older rules
+	if got, _ := verdict(t, c, old, Request{}); got == "" {
+		t.Fatal("the stored pod should break today's rules")
+	}
+	relabelled := old.DeepCopy()
+	relabelled.Labels["owner"] = "alice"
+	if got, _ := verdict(t, c, relabelled, Request{Operation: "UPDATE", Old: old}); got != "" {
+		t.Errorf("a harmless update of a grandfathered pod: %q", got)
+	}
+	tests := map[string]struct {
+		edit func(*corev1.Pod)
+		want string
+	}{
+		"foreign image": {func(p *corev1.Pod) { p.Spec.Containers[0].Image = "docker.io/evil:1" }, "isolation/allowedRegistries"},
+		"reserved label": {func(p *corev1.Pod) { p.Labels["platform.strata.dev/tier"] = "gold" }, "isolation/reservedLabelPrefixes"},
+		"resize up":      {func(p *corev1.Pod) { p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("8") }, "quota/maxPodCPU"},
+		"new role":       {func(p *corev1.Pod) { p.Labels[v1alpha1.RoleLabel] = "executor" }, "isolation/immutableLabels"},
+		"app dropped":    {func(p *corev1.Pod) { delete(p.Labels, AppLabel) }, "isolation/immutableLabels"},
+	}
+	for name, tt := range tests {
+		pod := old.DeepCopy()
+		tt.edit(pod)
+		if got, _ := verdict(t, c, pod, Request{Operation: "UPDATE", Old: old}); got != tt.want {
+			t.Errorf("%s: %q, want %q", name, got, tt.want)
+		}
+	}
+	deleting := old.DeepCopy()
+	deleting.DeletionTimestamp = &metav1.Time{}
+	deleting.Spec.Containers[0].Image = "docker.io/evil:1"
+	if got, _ := verdict(t, c, deleting, Request{Operation: "UPDATE", Old: old}); got != "" {
+		t.Errorf("an update of a pod being deleted: %q", got)
+	}
+}
+
+// TestEveryIAMRoleOnThePod: a role needs an allowlist in force, in
+// whichever way the tenant writes it.
+func TestEveryIAMRoleOnThePod(t *testing.T) {
+	open := tenantCheck(t, map[string]string{"role": `{tier: ClusterDefaults, config: {iam: {role: "arn:aws:iam::111111111111:role/platform"}}}`})
+	pod := sparkPod("driver")
+	if got, _ := verdict(t, open, composed(t, open, pod), Request{}); got != "" {
+		t.Errorf("the layer's role without an allowlist: %q", got)
+	}
+	asked := pod.DeepCopy()
+	asked.Annotations = map[string]string{v1alpha1.IAMRoleAnnotation: "arn:aws:iam::222222222222:role/admin"}
+	stored := composed(t, open, asked)
+	if stored.Annotations[mutate.IAMRoleAnnotation] == "arn:aws:iam::222222222222:role/admin" {
+		t.Fatal("Strata wrote an ungranted role onto the pod")
+	}
+	if got, _ := verdict(t, open, stored, Request{}); got != "isolation/allowedIAMRoles" {
+		t.Errorf("a tenant's role with no allowlist: %q", got)
+	}
+	limited := tenantCheck(t, map[string]string{"iso": `{tier: ClusterOverrides, config: {isolation: {allowedIAMRoles: ["arn:aws:iam::111111111111:role/etl-*"]}}}`})
+	env := pod.DeepCopy()
+	env.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::222222222222:role/admin"}}
+	if got, _ := verdict(t, limited, composed(t, limited, env), Request{}); got != "isolation/allowedIAMRoles" {
+		t.Errorf("AWS_ROLE_ARN written by the tenant: %q", got)
+	}
+	kiam := pod.DeepCopy()
+	kiam.Annotations = map[string]string{mutate.IAMRoleAnnotation: "arn:aws:iam::111111111111:role/etl-nightly"}
+	if got, _ := verdict(t, limited, composed(t, limited, kiam), Request{}); got != "" {
+		t.Errorf("an allowed role on the KIAM annotation: %q", got)
+	}
+}
+
+// TestSchedulingRules: node affinity is held to reservedNodeSelectors like
+// nodeSelector, and priority classes to allowedPriorityClasses, except
+// what layers set and the cluster's default.
+func TestSchedulingRules(t *testing.T) {
+	classes := []schedulingv1.PriorityClass{
+		{ObjectMeta: metav1.ObjectMeta{Name: "platform-critical"}, Value: 1000},
+		{ObjectMeta: metav1.ObjectMeta{Name: "spark-low"}, Value: 10},
+		{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Value: 0, GlobalDefault: true},
+	}
+	c := tenantCheck(t, map[string]string{
+		"iso": `{tier: ClusterOverrides, config: {isolation: {reservedNodeSelectors: [pool=core], allowedPriorityClasses: [spark-low]}}}`,
+		"drv": `{tier: ClusterOverrides, match: {roles: [driver]}, config: {priorityClassName: platform-critical,
+			podPatch: {spec: {affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: pool, operator: In, values: [core]}]}]}}}}}}}`,
+	}, classes...)
+	if got, _ := verdict(t, c, composed(t, c, sparkPod("driver")), Request{}); got != "" {
+		t.Errorf("the layers' own class and affinity: %q", got)
+	}
+	exec := sparkPod("executor")
+	exec.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "pool", Operator: "In", Values: []string{"batch", "core"}}}}}}}}
+	if got, _ := verdict(t, c, composed(t, c, exec), Request{}); got != "isolation/reservedNodeSelectors" {
+		t.Errorf("a tenant's affinity to reserved nodes: %q", got)
+	}
+	for class, want := range map[string]string{"platform-critical": "isolation/allowedPriorityClasses", "spark-low": "", "default": ""} {
+		p := sparkPod("executor")
+		p.Spec.PriorityClassName = class
+		if got, _ := verdict(t, c, composed(t, c, p), Request{}); got != want {
+			t.Errorf("executor choosing %s: %q, want %q", class, got, want)
+		}
+	}
+	pinned := sparkPod("executor")
+	pinned.Spec.NodeName = "core-node-1"
+	if got, _ := verdict(t, c, composed(t, c, pinned), Request{}); got != "isolation/reservedNodeSelectors" {
+		t.Errorf("spec.nodeName while nodes are reserved: %q", got)
+	}
+}
