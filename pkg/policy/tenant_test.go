@@ -245,11 +245,13 @@ func TestUpdatesMayNotAddViolations(t *testing.T) {
 		edit func(*corev1.Pod)
 		want string
 	}{
-		"foreign image": {func(p *corev1.Pod) { p.Spec.Containers[0].Image = "docker.io/evil:1" }, "isolation/allowedRegistries"},
+		"foreign image":  {func(p *corev1.Pod) { p.Spec.Containers[0].Image = "docker.io/evil:1" }, "isolation/allowedRegistries"},
 		"reserved label": {func(p *corev1.Pod) { p.Labels["platform.strata.dev/tier"] = "gold" }, "isolation/reservedLabelPrefixes"},
-		"resize up":      {func(p *corev1.Pod) { p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("8") }, "quota/maxPodCPU"},
-		"new role":       {func(p *corev1.Pod) { p.Labels[v1alpha1.RoleLabel] = "executor" }, "isolation/immutableLabels"},
-		"app dropped":    {func(p *corev1.Pod) { delete(p.Labels, AppLabel) }, "isolation/immutableLabels"},
+		"resize up": {func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("8")
+		}, "quota/maxPodCPU"},
+		"new role":    {func(p *corev1.Pod) { p.Labels[v1alpha1.RoleLabel] = "executor" }, "isolation/immutableLabels"},
+		"app dropped": {func(p *corev1.Pod) { delete(p.Labels, AppLabel) }, "isolation/immutableLabels"},
 	}
 	for name, tt := range tests {
 		pod := old.DeepCopy()
