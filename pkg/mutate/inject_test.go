@@ -408,7 +408,7 @@ func TestNormalizeAndMirrorImage(t *testing.T) {
 func TestPodPatch(t *testing.T) {
 	snap := snapshotOf(t, map[string]string{
 		"pool": `{tier: PoolDefaults, config: {podPatch: {spec: {dnsPolicy: None, dnsConfig: {nameservers: [10.0.0.10]}}}}}`,
-		"no": `{tier: NamespaceOverrides, config: {podPatch: {spec: {dnsConfig: {nameservers: [10.0.0.53]},
+		"no": `{tier: NamespaceOverrides, executor: {podPatch: {spec: {dnsConfig: {nameservers: [10.0.0.53]},
 			containers: [{name: spark-kubernetes-executor, securityContext: {runAsNonRoot: true}}]}}}}`,
 	})
 	res := composeOK(t, snap, executorPod())

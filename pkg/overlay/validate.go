@@ -62,8 +62,15 @@ func ValidateLayer(l *v1alpha1.Layer) []FieldError {
 		v.add("spec.tier", "unknown tier %q (want one of %s)", l.Spec.Tier, tierList())
 	}
 	v.match(&l.Spec.Match)
+	roles := l.Spec.Match.Roles
+	if len(roles) == 0 {
+		roles = []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor}
+	}
+	v.roles = roles
 	v.config("spec.config", l.Spec.Config)
+	v.roles = []v1alpha1.Role{v1alpha1.RoleDriver}
 	v.config("spec.driver", l.Spec.Driver)
+	v.roles = []v1alpha1.Role{v1alpha1.RoleExecutor}
 	v.config("spec.executor", l.Spec.Executor)
 	return v.errs
 }
@@ -76,7 +83,11 @@ func tierList() string {
 	return strings.Join(names, ", ")
 }
 
-type validator struct{ errs []FieldError }
+type validator struct {
+	errs []FieldError
+	// roles are the Spark roles the block being checked applies to.
+	roles []v1alpha1.Role
+}
 
 func (v *validator) add(field, format string, args ...any) {
 	v.errs = append(v.errs, FieldError{Field: field, Detail: fmt.Sprintf(format, args...)})

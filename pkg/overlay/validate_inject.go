@@ -8,9 +8,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apimachinery/pkg/util/validation"
-	sigsjson "sigs.k8s.io/json"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -90,7 +88,7 @@ func (v *validator) injection(p string, c *v1alpha1.Config) {
 		v.duplicate(seen, field, m.From, i, "mirror of")
 	}
 	if c.PodPatch != nil {
-		if err := CheckPodPatch(c.PodPatch.Raw); err != nil {
+		if err := CheckPodPatch(c.PodPatch.Raw, v.roles...); err != nil {
 			v.add(p+".podPatch", "%v", err)
 		}
 	}
@@ -176,31 +174,4 @@ func countSources(vs *corev1.VolumeSource) int {
 		return 0
 	}
 	return len(m)
-}
-
-// CheckPodPatch checks that patch is a strategic merge patch of a Pod: a
-// JSON object that applies to a Pod and yields a Pod, with no unknown
-// fields and no value of the wrong type.
-func CheckPodPatch(patch []byte) error {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(patch, &obj); err != nil {
-		return fmt.Errorf("not a JSON object: %w", err)
-	}
-	out, err := strategicpatch.StrategicMergePatch([]byte(`{}`), patch, &corev1.Pod{})
-	if err != nil {
-		return fmt.Errorf("not a strategic merge patch of a Pod: %w", err)
-	}
-	var pod corev1.Pod
-	strict, err := sigsjson.UnmarshalStrict(out, &pod, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
-	if err != nil {
-		return fmt.Errorf("does not patch a Pod: %w", err)
-	}
-	if len(strict) > 0 {
-		msgs := make([]string, len(strict))
-		for i, e := range strict {
-			msgs[i] = e.Error()
-		}
-		return fmt.Errorf("does not patch a Pod: %s", strings.Join(msgs, "; "))
-	}
-	return nil
 }

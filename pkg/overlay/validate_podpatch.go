@@ -1,0 +1,159 @@
+package overlay
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	sigsjson "sigs.k8s.io/json"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// appLabel is the label spark-submit gives every pod of an application.
+const appLabel = "spark-app-selector"
+
+// strataPrefix is the prefix of Strata's own labels and annotations
+// (strata.dev/layers, strata.dev/iam-role): no pod patch touches them.
+const strataPrefix = "strata.dev/"
+
+// CheckPodPatch checks that patch is a strategic merge patch of a Pod (what
+// kubectl patch takes, directives such as $setElementOrder, $retainKeys and
+// $deleteFromPrimitiveList included) by applying it, as composition will,
+// to a driver and an executor as spark-submit creates them: it must apply
+// to both and yield Pods with no unknown fields, every container named and
+// with an image, and the labels that say what a pod is (spark-role,
+// spark-app-selector) and Strata's own strata.dev/ keys untouched. A patch
+// that fails here would fail on every pod. roles are the roles the patch
+// applies to (both when none are given).
+func CheckPodPatch(patch []byte, roles ...v1alpha1.Role) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(patch, &obj); err != nil {
+		return fmt.Errorf("not a JSON object: %w", err)
+	}
+	for _, sample := range samplePods() {
+		role := sample.Labels[v1alpha1.RoleLabel]
+		if len(roles) > 0 && !slices.Contains(roles, v1alpha1.Role(role)) {
+			continue
+		}
+		before, err := json.Marshal(sample)
+		if err != nil {
+			return err
+		}
+		out, err := strategicpatch.StrategicMergePatch(before, patch, &corev1.Pod{})
+		if err != nil {
+			return fmt.Errorf("does not apply to a Spark %s pod: %w", role, err)
+		}
+		var pod corev1.Pod
+		strict, err := sigsjson.UnmarshalStrict(out, &pod, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
+		if err != nil {
+			return fmt.Errorf("does not patch a Pod: %w", err)
+		}
+		if len(strict) > 0 {
+			msgs := make([]string, len(strict))
+			for i, e := range strict {
+				msgs[i] = e.Error()
+			}
+			return fmt.Errorf("does not patch a Pod: %s", strings.Join(msgs, "; "))
+		}
+		if err := checkPatched(sample, &pod); err != nil {
+			return fmt.Errorf("on a Spark %s pod: %w", role, err)
+		}
+	}
+	return nil
+}
+
+// checkPatched checks what a patch made of sample.
+func checkPatched(sample, pod *corev1.Pod) error {
+	for _, k := range []string{v1alpha1.RoleLabel, appLabel} {
+		if pod.Labels[k] != sample.Labels[k] {
+			return fmt.Errorf("changes label %s, which says what the pod is; a layer cannot change it", k)
+		}
+	}
+	if k, changed := changedKey(sample.Labels, pod.Labels, strataPrefix); changed {
+		return fmt.Errorf("changes label %s; keys starting with %s are Strata's own", k, strataPrefix)
+	}
+	if k, changed := changedKey(sample.Annotations, pod.Annotations, strataPrefix); changed {
+		return fmt.Errorf("changes annotation %s; keys starting with %s are Strata's own", k, strataPrefix)
+	}
+	if len(pod.Spec.Containers) == 0 {
+		return fmt.Errorf("leaves the pod without containers")
+	}
+	names := map[string]bool{}
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			c := &list[i]
+			switch {
+			case c.Name == "":
+				return fmt.Errorf("gives a container no name")
+			case names[c.Name]:
+				return fmt.Errorf("gives two containers the name %q", c.Name)
+			case c.Image == "":
+				return fmt.Errorf("gives container %q no image", c.Name)
+			}
+			names[c.Name] = true
+		}
+	}
+	return nil
+}
+
+// changedKey returns a key with prefix that is not the same in a and b.
+func changedKey(a, b map[string]string, prefix string) (string, bool) {
+	keys := maps.Clone(a)
+	if keys == nil {
+		keys = map[string]string{}
+	}
+	maps.Copy(keys, b)
+	for _, k := range sortedKeys(keys) {
+		if strings.HasPrefix(k, prefix) {
+			va, ina := a[k]
+			vb, inb := b[k]
+			if ina != inb || va != vb {
+				return k, true
+			}
+		}
+	}
+	return "", false
+}
+
+// samplePods are a driver and an executor as spark-submit (Spark 3.5)
+// creates them, composed once (they carry strata.dev/layers).
+func samplePods() []*corev1.Pod {
+	pod := func(role, container string) *corev1.Pod {
+		return &corev1.Pod{
+			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+			ObjectMeta: metav1.ObjectMeta{
+				Name: "spark-pi-" + role, Namespace: "tenant",
+				Labels: map[string]string{v1alpha1.RoleLabel: role, appLabel: "spark-0123456789abcdef",
+					"spark-app-name": "spark-pi", "spark-version": "3.5.3"},
+				Annotations: map[string]string{v1alpha1.LayersAnnotation: "platform-defaults"},
+			},
+			Spec: corev1.PodSpec{
+				RestartPolicy:      corev1.RestartPolicyNever,
+				ServiceAccountName: "spark",
+				InitContainers: []corev1.Container{{Name: "log-shipper", Image: "fluent/fluent-bit:3.1.9",
+					RestartPolicy: ptrTo(corev1.ContainerRestartPolicyAlways)}},
+				Containers: []corev1.Container{{
+					Name: container, Image: "apache/spark:3.5.3", Args: []string{role},
+					Env:   []corev1.EnvVar{{Name: "SPARK_USER", Value: "bot"}, {Name: "SPARK_LOCAL_DIRS", Value: "/var/data/spark-1"}},
+					Ports: []corev1.ContainerPort{{Name: "blockmanager", ContainerPort: 7079}},
+					Resources: corev1.ResourceRequirements{
+						Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1408Mi")},
+						Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1408Mi")},
+					},
+					VolumeMounts: []corev1.VolumeMount{{Name: "spark-local-dir-1", MountPath: "/var/data/spark-1"}},
+				}},
+				Volumes: []corev1.Volume{{Name: "spark-local-dir-1", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+			},
+		}
+	}
+	return []*corev1.Pod{pod("driver", "spark-kubernetes-driver"), pod("executor", "spark-kubernetes-executor")}
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -1,0 +1,49 @@
+package overlay
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// TestCheckPodPatch applies patches to a driver and an executor as
+// spark-submit creates them: what would fail on every pod is refused,
+// strategic merge directives are accepted.
+func TestCheckPodPatch(t *testing.T) {
+	tests := []struct {
+		name  string
+		patch string
+		roles []v1alpha1.Role
+		want  string // "" for valid
+	}{
+		{name: "dns", patch: `{"spec":{"dnsPolicy":"None","dnsConfig":{"nameservers":["10.0.0.10"]}}}`},
+		{name: "container by name", patch: `{"spec":{"containers":[{"name":"spark-kubernetes-driver","securityContext":{"runAsNonRoot":true}}]}}`,
+			roles: []v1alpha1.Role{v1alpha1.RoleDriver}},
+		{name: "an executor's container patched on drivers too", patch: `{"spec":{"containers":[{"name":"spark-kubernetes-executor","securityContext":{"runAsNonRoot":true}}]}}`,
+			want: `on a Spark driver pod: gives container "spark-kubernetes-executor" no image`},
+		{name: "container without a name", patch: `{"spec":{"containers":[{"image":"x"}]}}`, want: "does not apply to a Spark driver pod"},
+		{name: "setElementOrder", patch: `{"spec":{"$setElementOrder/containers":[{"name":"spark-kubernetes-executor"}],"containers":[{"name":"spark-kubernetes-executor","image":"x"}]}}`,
+			roles: []v1alpha1.Role{v1alpha1.RoleExecutor}},
+		{name: "retainKeys", patch: `{"spec":{"volumes":[{"name":"spark-local-dir-1","$retainKeys":["name","hostPath"],"hostPath":{"path":"/mnt/ssd"}}]}}`},
+		{name: "deleteFromPrimitiveList", patch: `{"metadata":{"$deleteFromPrimitiveList/finalizers":["x"]}}`},
+		{name: "unknown field", patch: `{"spec":{"containerz":[]}}`, want: `unknown field "spec.containerz"`},
+		{name: "spark-role deleted", patch: `{"metadata":{"labels":{"spark-role":null}}}`, want: "changes label spark-role"},
+		{name: "spark-role changed", patch: `{"metadata":{"labels":{"spark-role":"driver"}}}`, want: "on a Spark executor pod: changes label spark-role"},
+		{name: "labels replaced", patch: `{"metadata":{"labels":{"$patch":"replace","team":"x"}}}`, want: "changes label spark-role"},
+		{name: "app relabelled", patch: `{"metadata":{"labels":{"spark-app-selector":"other"}}}`, want: "changes label spark-app-selector"},
+		{name: "strata annotation", patch: `{"metadata":{"annotations":{"strata.dev/iam-role":"arn:aws:iam::111111111111:role/x"}}}`, want: "changes annotation strata.dev/iam-role"},
+		{name: "layers annotation removed", patch: `{"metadata":{"annotations":{"$patch":"replace"}}}`, want: "changes annotation strata.dev/layers"},
+		{name: "no containers left", patch: `{"spec":{"containers":[{"$patch":"replace"}]}}`, want: "without containers"},
+		{name: "not an object", patch: `[1]`, want: "not a JSON object"},
+	}
+	for _, tt := range tests {
+		err := CheckPodPatch([]byte(tt.patch), tt.roles...)
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+			t.Errorf("%s: error %v, want it to contain %q", tt.name, err, tt.want)
+		}
+	}
+}
