@@ -203,22 +203,6 @@ func TestStoreGenerations(t *testing.T) {
 	}
 }
 
-// FuzzPodMutator feeds arbitrary request bodies to the pod handler: it must
-// answer every one, never panic.
-func FuzzPodMutator(f *testing.F) {
-	h, _, _ := newTestHandlers(f, teamLayer())
-	seed, _ := json.Marshal(pod(map[string]string{"spark-role": "driver"}))
-	f.Add(seed)
-	f.Add([]byte(`{"metadata":{"labels":{"spark-role":"executor"}},"spec":{"tolerations":[{"key":"a"},{"key":"a"}]}}`))
-	f.Add([]byte(`{"metadata":{"labels":{"spark-role":"driver"},"annotations":{"strata.dev/layers":""}},"spec":{"priorityClassName":"x"}}`))
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		resp := h.Handle(context.Background(), rawRequest(raw, "etl"))
-		if resp.Allowed && resp.Result != nil && resp.Result.Code >= 400 {
-			t.Fatalf("allowed with error code %d", resp.Result.Code)
-		}
-	})
-}
-
 func newTestPodValidator(t testing.TB, layers ...v1alpha1.Layer) *PodValidator {
 	t.Helper()
 	mutator, _, store := newTestHandlers(t, layers...)
@@ -274,21 +258,6 @@ func TestPodValidator(t *testing.T) {
 	if resp := v.Handle(context.Background(), podRequest(t, pod(map[string]string{"app": "web"}))); !resp.Allowed {
 		t.Errorf("non-Spark pod denied: %v", resp.Result)
 	}
-}
-
-// FuzzPodValidator feeds arbitrary request bodies to the policy handler:
-// it must answer every one, never panic.
-func FuzzPodValidator(f *testing.F) {
-	v := newTestPodValidator(f, teamLayer())
-	seed, _ := json.Marshal(pod(map[string]string{"spark-role": "executor", "spark-app-selector": "a"}))
-	f.Add(seed)
-	f.Add([]byte(`{"metadata":{"labels":{"spark-role":"driver"}},"spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"1e9"}}}],"hostNetwork":true}}`))
-	f.Fuzz(func(t *testing.T, raw []byte) {
-		resp := v.Handle(context.Background(), rawRequest(raw, "etl"))
-		if resp.Allowed && resp.Result != nil && resp.Result.Code >= 400 {
-			t.Fatalf("allowed with error code %d", resp.Result.Code)
-		}
-	})
 }
 
 func ptrQuantity(s string) *resource.Quantity {

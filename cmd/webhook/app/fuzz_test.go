@@ -1,0 +1,112 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// ruleMessage is how every denial starts: the policy that decided
+// (quota:, isolation:, a site's own) or the bound a pod exceeds.
+var ruleMessage = regexp.MustCompile(`^([a-z][a-z0-9_]*: |pod (is|has) [0-9]+ .*Strata admits at most)`)
+
+// fuzzReview sends raw as the body of an AdmissionReview POST through the
+// handler as the webhook server serves it (deadline, decoding, response
+// encoding), and checks the invariants every answer keeps: a well-formed
+// review, no panic, within the call's deadline, and a denial that names a
+// rule.
+func fuzzReview(t *testing.T, h admission.Handler, m *Metrics, handler string, raw []byte) {
+	srv := withDeadline(&admission.Webhook{Handler: h})
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/?timeout=5s", bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	start := time.Now()
+	srv.ServeHTTP(rec, req)
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Fatalf("answered after %s, past the call's 5s deadline", elapsed)
+	}
+	if got := testutil.ToFloat64(m.panics.WithLabelValues(handler)); got != 0 {
+		t.Fatalf("the handler panicked on %q", raw)
+	}
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(rec.Body.Bytes(), &review); err != nil || review.Response == nil {
+		t.Fatalf("not an AdmissionReview answer (%v): %s", err, rec.Body.String())
+	}
+	resp := review.Response
+	if resp.Allowed || resp.Result == nil || resp.Result.Code != http.StatusForbidden {
+		return // allowed, or an error the API server's failurePolicy handles
+	}
+	for _, line := range strings.Split(resp.Result.Message, "\n") {
+		if !ruleMessage.MatchString(line) {
+			t.Fatalf("a denial that names no rule: %q", line)
+		}
+	}
+}
+
+func reviewOf(t testing.TB, op admissionv1.Operation, sub string, pod, old *corev1.Pod) []byte {
+	t.Helper()
+	raw, _ := json.Marshal(pod)
+	r := &admissionv1.AdmissionRequest{UID: "fuzz", Kind: metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
+		Resource: metav1.GroupVersionResource{Version: "v1", Resource: "pods"}, SubResource: sub,
+		Namespace: "etl", Operation: op, Object: runtime.RawExtension{Raw: raw}}
+	if old != nil {
+		r.OldObject.Raw, _ = json.Marshal(old)
+	}
+	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"}, Request: r})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func fuzzSeeds(f *testing.F) {
+	driver := pod(map[string]string{v1alpha1.RoleLabel: "driver", "spark-app-selector": "a"})
+	exec := pod(map[string]string{v1alpha1.RoleLabel: "executor"})
+	exec.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: *ptrQuantity("9223372036854776")}
+	privileged := pod(map[string]string{"app": "web"})
+	privileged.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: new(bool)}
+	*privileged.Spec.Containers[0].SecurityContext.Privileged = true
+	privileged.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "d", Image: "x"}}}
+	f.Add(reviewOf(f, admissionv1.Create, "", driver, nil))
+	f.Add(reviewOf(f, admissionv1.Create, "", exec, nil))
+	f.Add(reviewOf(f, admissionv1.Update, "ephemeralcontainers", privileged, driver))
+	f.Add(reviewOf(f, admissionv1.Update, "", driver, exec))
+	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE","object":{"metadata":{"labels":{"spark-role":"executor"}},"spec":{"tolerations":[{"key":"a"},{"key":"a"}]}}}}`))
+	f.Add([]byte(`{"request":{"uid":"u","operation":"UPDATE","object":{},"oldObject":[]}}`))
+}
+
+// FuzzMutateReview: the pod mutating handler, AdmissionReview bytes in,
+// answer out.
+func FuzzMutateReview(f *testing.F) {
+	l := teamLayer()
+	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedIAMRoles: []string{"arn:aws:iam::111111111111:role/*"}}
+	h, _, _ := newTestHandlers(f, l)
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, raw []byte) { fuzzReview(t, h, h.Metrics, "pod", raw) })
+}
+
+// FuzzValidateReview: the pod policy handler, AdmissionReview bytes in,
+// answer out.
+func FuzzValidateReview(f *testing.F) {
+	l := teamLayer()
+	l.Spec.Config.Limits = &v1alpha1.Limits{MaxPodCPU: ptrQuantity("2"), MaxExecutorsPerApp: new(int32)}
+	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedRegistries: []string{"mirror.internal"}, ReservedNodeSelectors: []string{"pool"}}
+	v := newTestPodValidator(f, l)
+	fuzzSeeds(f)
+	f.Fuzz(func(t *testing.T, raw []byte) { fuzzReview(t, v, v.Metrics, "pod-policy", raw) })
+}
