@@ -1,11 +1,14 @@
-// Package policy evaluates Strata's Rego policies (OPA) against a composed
-// Spark pod.
+// Package policy evaluates Strata's Rego policies (OPA) against a pod as it
+// will be stored: a composed Spark pod, or any other pod of a tenant
+// namespace.
 //
 // An Engine is compiled once per policy set (PrepareForEval) and evaluated
 // per admission with an Input: the admission request (operation, userInfo,
-// namespace, dryRun), the pod as composed, its effective resource requests,
+// namespace, dryRun), the pod as it will be stored, its effective resource
+// requests (refused when too large to count),
 // the composed config's limits, isolation rules and fields with their
-// provenance, the Namespace, and the inventory of live Spark pods. Every
+// provenance, the Namespace, what the tenant wrote of it, and the inventory of
+// the namespace's live pods. Every
 // package under data.strata that defines a `violation` set is a policy; each
 // violation is an object with a `message` (and, for the baseline checks, a
 // `check`). The Decision holds the violations with the enforcement the layers

@@ -3,13 +3,18 @@
 //
 //   - /mutate-v1-pod: composes the matching layers onto Spark pods, through
 //     mutate.Compose, the same code path as the composer CLI;
+//   - /validate-v1-pod: runs the policies on every pod of a tenant
+//     namespace (create, update, ephemeral containers, resize), through
+//     policy.Check, the path of `composer compose --validate`;
 //   - /validate-strata-dev-v1alpha1-layer: rejects a bad Layer with the
 //     message the composer CLI gives for it.
 //
 // Layers, Namespaces and PriorityClasses come from the manager's informer
-// cache. A small controller recompiles one immutable overlay.Snapshot on every
-// change and swaps it in atomically; a configuration that does not compile is
-// reported (log, metric, an Event on the Layer) and the last good snapshot
-// keeps serving. The handlers are thin: decode, load the snapshot, call the
-// pure libraries, encode.
+// cache, and every pod (trimmed to what quota reads) feeds the quota
+// tracker. A small controller recompiles one immutable overlay.Snapshot on
+// every change and swaps it in atomically; a Layer that does not compile is
+// reported (log, metric, an Event on the Layer) and left out, and the pods
+// it would match are refused until it is fixed. The handlers are thin:
+// decode, load the snapshot, call the pure libraries, encode; each runs
+// under the API server's deadline and recovers its own panics.
 package app
