@@ -61,7 +61,7 @@ prints the composed pods (-o yaml, json), the JSON Patch the webhook returns
 	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
 	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the pods' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
 	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch or explain")
-	f.BoolVar(&o.validate, "validate", false, "also run the policies on every composed Spark pod: violations on stderr, exit 1 when one denies")
+	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, as the webhook does: violations on stderr, exit 1 when one denies")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones (with --validate)")
 	_ = cmd.MarkFlagRequired("filename")
 	_ = cmd.MarkFlagRequired("layers")
@@ -108,9 +108,6 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster}
 	denied := 0
 	for _, r := range results {
-		if !r.Spark {
-			continue
-		}
 		_, decision, err := check.Pod(ctx, r.Pod, policy.Request{Operation: "CREATE", Namespace: r.Pod.Namespace}, nil)
 		if err != nil {
 			return badInput(fmt.Errorf("%s: %w", podRef(r.Pod), err))

@@ -104,3 +104,15 @@ cases:
 		t.Fatalf("empty dir: exit %d stderr %q", r.code, r.err)
 	}
 }
+
+// TestValidateJudgesEveryPod: --validate judges a pod without a Spark role
+// as the webhook does.
+func TestValidateJudgesEveryPod(t *testing.T) {
+	pod := `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"etl"},"spec":{"containers":[{"name":"web","image":"docker.io/library/nginx:1.27","securityContext":{"privileged":true}}]}}`
+	r := composer(t, pod, "compose", "-f", "-", "--layers", filepath.Join(examples, "layers", "clusters", "prod-a"),
+		"--cluster", "prod-a", "--pool", "batch", "--validate")
+	if r.code != ExitDenied || !strings.Contains(r.err, `container "web" must not set securityContext.privileged=true`) ||
+		!strings.Contains(r.err, "is not from an allowed registry") {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.err)
+	}
+}
