@@ -46,6 +46,7 @@ type ControlPlane struct {
 	Registry *prometheus.Registry
 
 	env        *envtest.Environment
+	apiDir     string
 	cluster    mutate.Cluster
 	stopServer context.CancelFunc
 	serverDone chan error
@@ -83,7 +84,14 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	}
 	// A single-member etcd needs no slow elections.
 	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
-	env.ControlPlane.APIServer = &envtest.APIServer{Path: filepath.Join(assets, "kube-apiserver")}
+	// The API server's certificates live in a folder of our own, so a restart
+	// (RestartAPIServer) serves the same ones and every client keeps working.
+	apiDir, err := os.MkdirTemp("", "strata-kube-apiserver-")
+	if err != nil {
+		return nil, err
+	}
+	env.ControlPlane.APIServer = &envtest.APIServer{Path: filepath.Join(assets, "kube-apiserver"), CertDir: apiDir,
+		StopTimeout: 10 * time.Second}
 	env.ControlPlane.Etcd.Configure().
 		Append("heartbeat-interval", "10").
 		Append("election-timeout", "100")
@@ -92,9 +100,9 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if err != nil {
 		// envtest leaves etcd and kube-apiserver running when a later step
 		// (installing the CRD or the webhooks) fails: stop them.
-		return nil, errors.Join(fmt.Errorf("starting the control plane from %s: %w", assets, err), env.Stop())
+		return nil, errors.Join(fmt.Errorf("starting the control plane from %s: %w", assets, err), env.Stop(), os.RemoveAll(apiDir))
 	}
-	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster}
+	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster, apiDir: apiDir}
 	if err := cp.installPolicies(ctx, policies); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
@@ -165,7 +173,7 @@ func (cp *ControlPlane) StopWebhook() error {
 
 // Stop stops the webhook and the control plane.
 func (cp *ControlPlane) Stop() error {
-	return errors.Join(cp.StopWebhook(), cp.env.Stop())
+	return errors.Join(cp.StopWebhook(), cp.env.Stop(), os.RemoveAll(cp.apiDir))
 }
 
 // assetsDir returns the folder of kube-apiserver, etcd and kubectl: from

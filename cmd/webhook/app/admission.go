@@ -28,14 +28,16 @@ var errDeadline = errors.New("the admission request's deadline passed before Str
 // withDeadline gives each request's context the deadline the API server set
 // for the call (the timeout query parameter), at most maxDeadline, so that
 // no request, however crafted, keeps a replica busy after its answer no
-// longer counts.
+// longer counts. That deadline is the only end of the request's context: a
+// replica shutting down (SIGTERM) stops accepting requests but finishes
+// those in flight, rather than failing them.
 func withDeadline(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := defaultDeadline
 		if t, err := time.ParseDuration(r.URL.Query().Get("timeout")); err == nil && t > 0 {
 			d = min(t, maxDeadline)
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), d)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), d)
 		defer cancel()
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})

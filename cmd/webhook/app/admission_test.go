@@ -174,3 +174,20 @@ func TestPodValidatorOperations(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownDoesNotFailRequestsInFlight: a request whose server is
+// shutting down (its context cancelled) is still decided, within the
+// call's deadline.
+func TestShutdownDoesNotFailRequestsInFlight(t *testing.T) {
+	h, _, _ := newTestHandlers(t, teamLayer())
+	var got admission.Response
+	srv := withDeadline(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got = h.Handle(r.Context(), podRequest(t, pod(map[string]string{"spark-role": "driver"})))
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the server's base context ends with the manager's
+	srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, http.MethodPost, "/mutate-v1-pod?timeout=5s", nil))
+	if !got.Allowed || len(got.Patches) == 0 {
+		t.Fatalf("request in flight during shutdown: %+v", got.Result)
+	}
+}
