@@ -101,6 +101,11 @@ func run(ctx context.Context, out, progress io.Writer) error {
 	if err := run("create", "-f", "examples/pods/oversized-driver.yaml"); err == nil {
 		return fmt.Errorf("the oversized driver was admitted; the quota policy should have denied it")
 	}
+	// A pod without spark-role gets no way around the rules.
+	fmt.Fprintln(out, "\n# A tenant's own pod without spark-role is judged too: privileged, from outside the mirror, with geo's IAM role:")
+	if err := run("create", "-f", "examples/pods/tenant-debug-pod.yaml"); err == nil {
+		return fmt.Errorf("the tenant's debug pod was admitted; the isolation policy should have denied it")
+	}
 	return nil
 }
 
