@@ -59,7 +59,7 @@ func TestFaultsUnderLoad(t *testing.T) {
 	var mu sync.Mutex
 	start := func(name string) {
 		port := freePort(t)
-		r, err := cp.StartReplica(ctx, "127.0.0.1", port, certDir)
+		r, err := cp.StartReplica(ctx, "127.0.0.1", port, certDir, "")
 		if err != nil {
 			t.Fatalf("starting replica %s: %v", name, err)
 		}
@@ -274,7 +274,7 @@ func apiServerAway(err error) bool {
 
 // pointWebhooksAt sends every Strata webhook to addr with caPEM, and
 // returns what restores the configurations as they were.
-func pointWebhooksAt(t *testing.T, addr string, caPEM []byte, replicasServed func() float64) func() {
+func pointWebhooksAt(t *testing.T, addr string, caPEM []byte, replicasServed func() float64, probeMayFail ...bool) func() {
 	ctx := context.Background()
 	var mwc admissionregistrationv1.MutatingWebhookConfiguration
 	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
@@ -308,12 +308,16 @@ func pointWebhooksAt(t *testing.T, addr string, caPEM []byte, replicasServed fun
 	}
 	// The API server takes a moment to call the new address.
 	probe := examplePod(t, "executor.yaml", "faults-probe")
-	probe.Namespace = "faults"
+	probe.Namespace = "webhook-probes"
+	if err := cp.Client.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: probe.Namespace}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
 	if err := waitFor(30*time.Second, func() bool {
 		p := probe.DeepCopy()
 		p.Name = fmt.Sprintf("faults-probe-%d", time.Now().UnixNano())
 		before := replicasServed()
-		return cp.Client.Create(ctx, p) == nil && replicasServed() > before
+		err := cp.Client.Create(ctx, p)
+		return (err == nil || len(probeMayFail) > 0) && replicasServed() > before
 	}); err != nil {
 		t.Fatalf("the API server does not call the replicas: %v", err)
 	}
@@ -335,7 +339,9 @@ func pointWebhooksAt(t *testing.T, addr string, caPEM []byte, replicasServed fun
 	}
 }
 
-func metricOf(t *testing.T, r *controlplane.Replica, name string) float64 {
+// metricOf sums the counter name of a replica over its series, those
+// with label=value when given.
+func metricOf(t *testing.T, r *controlplane.Replica, name string, labelValue ...string) float64 {
 	t.Helper()
 	families, err := r.Registry.Gather()
 	if err != nil {
@@ -343,10 +349,19 @@ func metricOf(t *testing.T, r *controlplane.Replica, name string) float64 {
 	}
 	total := 0.0
 	for _, f := range families {
-		if f.GetName() == name {
-			for _, m := range f.GetMetric() {
-				total += m.GetCounter().GetValue()
+		if f.GetName() != name {
+			continue
+		}
+	series:
+		for _, m := range f.GetMetric() {
+			if len(labelValue) == 2 {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == labelValue[0] && l.GetValue() != labelValue[1] {
+						continue series
+					}
+				}
 			}
+			total += m.GetCounter().GetValue()
 		}
 	}
 	return total
