@@ -12,9 +12,12 @@ LAYERS  ?= examples/layers/clusters/prod-a
 CLUSTER ?= prod-a
 POOL    ?= batch
 
-.PHONY: all build image-binary demo test unit generate verify-generate envtest fmt vet fuzz bench
+.PHONY: all help build image-binary demo test unit race generate verify-generate envtest fmt vet fuzz bench
 
 all: build
+
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## Build the binaries into bin/.
 	$(GO) build -trimpath -o bin/composer ./cmd/composer
@@ -35,8 +38,13 @@ demo: envtest ## Dry-run the example driver with the composer, then run it throu
 	@echo "== the same through a real kube-apiserver with the webhook"
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" $(GO) run ./test/demo
 
-test: verify-generate vet envtest ## Run every test (unit, golden, Rego, end-to-end).
+test: verify-generate vet race envtest ## Run every test (unit, golden, Rego, end-to-end), and the race detector on the concurrent code.
 	$(GO) test -count=1 ./...
+
+# The packages with concurrency: the ledger and tracker (pkg/policy), the
+# snapshot and policy stores and the handlers (cmd/webhook/app).
+race: ## Run the tests of the concurrent packages under the race detector.
+	$(GO) test -race -count=1 ./pkg/policy/ ./cmd/webhook/app/
 
 unit: ## Run the tests that need no control plane.
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /test/)
@@ -52,10 +60,10 @@ verify-generate: ## Fail when generated files are stale.
 envtest: ## Build kube-apiserver, etcd and kubectl once, into bin/k8s/<version>.
 	@if [ "$(KUBEBUILDER_ASSETS)" = "$(K8S_ASSETS)" ]; then hack/tools/envtest/build.sh >/dev/null; fi
 
-vet:
+vet: ## go vet every package.
 	$(GO) vet ./...
 
-fmt:
+fmt: ## gofmt every Go file.
 	gofmt -w $$(git ls-files '*.go')
 
 fuzz: ## Run each fuzz test for FUZZTIME (default 30s).
