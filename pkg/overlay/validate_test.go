@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -162,5 +163,39 @@ func TestCompileReportsFileLayerAndField(t *testing.T) {
 	var le *LayerError
 	if !errors.As(err, &le) || le.Layer != "ns-typo" {
 		t.Fatalf("error is not a *LayerError for ns-typo: %#v", err)
+	}
+}
+
+// TestValidationOrderIsStable validates a Layer with problems in every
+// block 100 times: the errors come out in the same order every time.
+func TestValidationOrderIsStable(t *testing.T) {
+	neg := resource.MustParse("-1")
+	n := int32(-1)
+	l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: "Nope", Match: v1alpha1.Match{Roles: []v1alpha1.Role{"x", "y"}}}}
+	l.Name = "Bad_Name"
+	for _, c := range []**v1alpha1.Config{&l.Spec.Config, &l.Spec.Driver, &l.Spec.Executor} {
+		*c = &v1alpha1.Config{
+			Labels:      map[string]string{"a b": "1", "c d": "2", "spark-role": "x", "e f": "3"},
+			Annotations: map[string]string{"x y": "1", "strata.dev/layers": "a"},
+			Limits:      &v1alpha1.Limits{MaxPodCPU: &neg, MaxPodMemory: &neg, NamespaceCPU: &neg, NamespaceMemory: &neg, MaxExecutorsPerApp: &n, NamespacePods: &n},
+			Enforcement: map[string]v1alpha1.Enforcement{"a": "x", "b": "y", "c": "z"},
+			Isolation:   &v1alpha1.Isolation{AllowedIAMRoles: []string{" "}, ReservedNodeSelectors: []string{"a b", "c=d e"}},
+		}
+	}
+	render := func() string {
+		var out []string
+		for _, e := range ValidateLayer(l) {
+			out = append(out, e.Field+": "+e.Detail)
+		}
+		return strings.Join(out, "\n")
+	}
+	first := render()
+	if strings.Count(first, "\n") < 30 {
+		t.Fatalf("only %d errors: the test exercises too little\n%s", strings.Count(first, "\n")+1, first)
+	}
+	for range 100 {
+		if got := render(); got != first {
+			t.Fatalf("validation errors changed order:\n%s\n---\n%s", first, got)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"slices"
 	"strings"
@@ -259,12 +260,15 @@ func TestInvalidLayerRejected(t *testing.T) {
 	ctx := context.Background()
 	bad := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "ns-typo"}, Spec: v1alpha1.LayerSpec{Tier: "NamespaceDefaults"}}
 	err := cp.Client.Create(ctx, bad)
-	want := `Layer "ns-typo": spec.tier: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`
+	want := `spec.tier: Invalid value: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error = %v, want it to contain %q", err, want)
 	}
-	if !strings.Contains(err.Error(), "denied the request") {
-		t.Errorf("not denied by the webhook: %v", err)
+	// 422 Invalid with a cause per field, as kubectl and GitOps tools expect.
+	var status apierrors.APIStatus
+	if !apierrors.IsInvalid(err) || !errors.As(err, &status) || status.Status().Details == nil ||
+		len(status.Status().Details.Causes) != 1 || status.Status().Details.Causes[0].Field != "spec.tier" {
+		t.Errorf("not a 422 Invalid with the field as its cause: %#v", err)
 	}
 	var layer v1alpha1.Layer
 	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "ns-etl"}, &layer); err != nil {
@@ -272,7 +276,7 @@ func TestInvalidLayerRejected(t *testing.T) {
 	}
 	layer.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Value: "x"}}
 	err = cp.Client.Update(ctx, &layer)
-	if err == nil || !strings.Contains(err.Error(), `Layer "ns-etl": spec.config.tolerations[0].value: must be empty when operator is Exists`) {
+	if err == nil || !strings.Contains(err.Error(), `spec.config.tolerations[0].value: Invalid value: must be empty when operator is Exists`) {
 		t.Fatalf("update error = %v", err)
 	}
 }

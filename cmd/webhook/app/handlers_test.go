@@ -169,15 +169,19 @@ func TestLayerValidator(t *testing.T) {
 	bad := teamLayer()
 	bad.Name = "ns-typo"
 	bad.Spec.Tier = "NamespaceDefaults"
+	bad.Spec.Config.Limits = &v1alpha1.Limits{MaxPodCPU: ptrQuantity("-1")}
 	resp := v.Handle(context.Background(), layerRequest(bad, admissionv1.Update))
-	want := `Layer "ns-typo": spec.tier: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`
-	if resp.Allowed || resp.Result.Message != want {
-		t.Errorf("bad layer: allowed %v message %q, want %q", resp.Allowed, resp.Result.Message, want)
+	want := `Layer.strata.dev "ns-typo" is invalid: [spec.tier: Invalid value: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides), spec.config.limits.maxPodCPU: Invalid value: must not be negative, got -1]`
+	if resp.Allowed || resp.Result.Code != http.StatusUnprocessableEntity || resp.Result.Reason != metav1.StatusReasonInvalid || resp.Result.Message != want {
+		t.Errorf("bad layer: allowed %v result %+v, want 422 Invalid %q", resp.Allowed, resp.Result, want)
+	}
+	if c := resp.Result.Details.Causes; len(c) != 2 || c[0].Field != "spec.tier" || c[1].Field != "spec.config.limits.maxPodCPU" {
+		t.Errorf("causes %+v, want one per field, in order", c)
 	}
 	// The schemaless parts of the CRD keep unknown fields; the validator refuses them.
 	raw := []byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"sc"},"spec":{"tier":"PoolDefaults","config":{"sidecars":[{"name":"log","imagee":"fluent-bit"}]}}}`)
 	resp = v.Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "1", Name: "sc", Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: raw}}})
-	if want := `Layer "sc": unknown field "spec.config.sidecars[0].imagee"`; resp.Allowed || resp.Result.Message != want {
+	if want := `unknown field "spec.config.sidecars[0].imagee"`; resp.Allowed || resp.Result.Code != http.StatusUnprocessableEntity || !strings.Contains(resp.Result.Message, want) {
 		t.Errorf("unknown sidecar field: allowed %v message %q, want %q", resp.Allowed, resp.Result.Message, want)
 	}
 	del := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "1", Operation: admissionv1.Delete}}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 
+	admissionv1 "k8s.io/api/admission/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -40,10 +43,22 @@ func (h *LayerValidator) handle(_ context.Context, req admission.Request) admiss
 		APIVersion: v1alpha1.GroupVersion.String(), Kind: v1alpha1.LayerKind, Name: req.Name, Raw: req.Object.Raw,
 	})
 	if err != nil {
-		return admission.Denied(err.Error())
+		return invalidLayer(req.Name, []overlay.FieldError{{Field: "spec", Detail: err.Error()}})
 	}
 	if errs := overlay.ValidateLayer(l); len(errs) > 0 {
-		return admission.Denied((&overlay.LayerError{Layer: l.Name, Fields: errs}).Error())
+		return invalidLayer(l.Name, errs)
 	}
 	return admission.Allowed("")
+}
+
+// invalidLayer answers as the API server answers an invalid object: 422
+// Invalid, one cause per field (what kubectl prints and GitOps tools read),
+// in the order validation found them.
+func invalidLayer(name string, errs []overlay.FieldError) admission.Response {
+	list := make(field.ErrorList, 0, len(errs))
+	for _, e := range errs {
+		list = append(list, &field.Error{Type: field.ErrorTypeInvalid, Field: e.Field, BadValue: field.OmitValueType{}, Detail: e.Detail})
+	}
+	status := apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind(v1alpha1.LayerKind).GroupKind(), name, list).ErrStatus
+	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &status}}
 }
