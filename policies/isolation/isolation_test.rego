@@ -54,12 +54,15 @@ test_registry if {
 }
 
 test_tolerations if {
-	doc := object.union(with_param("allowedTolerations", [{"key": "node.strata.dev/spot"}, {"key": "nvidia.com/gpu", "effect": "NoSchedule"}]), {"user": {"tolerations": [
-		{"key": "node.strata.dev/spot", "effect": "NoExecute", "display": "spot"},
-		{"key": "nvidia.com/gpu", "effect": "NoSchedule", "display": "gpu"},
-		{"key": "nvidia.com/gpu", "effect": "NoExecute", "display": "nvidia.com/gpu:NoExecute op=Exists"},
-		{"key": "node.strata.dev/pool", "effect": "NoSchedule", "display": "node.strata.dev/pool=core:NoSchedule"},
-	], "nodeSelector": [], "metadata": []}})
+	doc := object.union(with_param("allowedTolerations", [{"key": "node.strata.dev/spot"}, {"key": "nvidia.com/gpu", "effect": "NoSchedule"}]), {"user": {
+		"tolerations": [
+			{"key": "node.strata.dev/spot", "effect": "NoExecute", "display": "spot"},
+			{"key": "nvidia.com/gpu", "effect": "NoSchedule", "display": "gpu"},
+			{"key": "nvidia.com/gpu", "effect": "NoExecute", "display": "nvidia.com/gpu:NoExecute op=Exists"},
+			{"key": "node.strata.dev/pool", "effect": "NoSchedule", "display": "node.strata.dev/pool=core:NoSchedule"},
+		],
+		"nodeSelector": [], "metadata": [],
+	}})
 	{v.message | some v in isolation.violation} == {
 		"isolation: toleration \"nvidia.com/gpu:NoExecute op=Exists\" is not allowed for tenants; allowed: node.strata.dev/spot, nvidia.com/gpu:NoSchedule (NamespaceOverrides layer \"ns-etl\")",
 		"isolation: toleration \"node.strata.dev/pool=core:NoSchedule\" is not allowed for tenants; allowed: node.strata.dev/spot, nvidia.com/gpu:NoSchedule (NamespaceOverrides layer \"ns-etl\")",
