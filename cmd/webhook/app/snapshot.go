@@ -36,6 +36,14 @@ type Store struct {
 	current atomic.Pointer[Served]
 }
 
+// NewStore returns a store serving snap as generation 1 (for tools and
+// tests that drive the handlers without the snapshot controller).
+func NewStore(snap *overlay.Snapshot) *Store {
+	s := &Store{}
+	s.swap(snap)
+	return s
+}
+
 // Load returns the snapshot being served, or nil before the first one.
 func (s *Store) Load() *Served { return s.current.Load() }
 

@@ -1,0 +1,65 @@
+package policy
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files with the current output")
+
+// TestInputDocumentGolden pins the policy input document for the example
+// executor as the validating webhook builds it: it is the API site
+// policies are written against, so any change to it shows in review
+// (after an intended change: go test ./pkg/policy -update).
+func TestInputDocumentGolden(t *testing.T) {
+	check, pod := exampleCheck(t)
+	pod.Spec.Tolerations = []corev1.Toleration{{Key: "team-gpu", Operator: corev1.TolerationOpExists}}
+	first, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	views, _, err := check.inputs(first.Pod, Request{Operation: "CREATE", Namespace: first.Pod.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := views[0]
+	in.Inventory = Inventory{Namespace: Usage{CPUMilli: 2000, MemoryBytes: 4 << 30, Pods: 2}, AppExecutors: 3}
+	doc, err := in.document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join("testdata", "input.executor.json")
+	if *update {
+		if err := os.WriteFile(path, append(got, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run: go test ./pkg/policy -update)", err)
+	}
+	if string(append(got, '\n')) != string(want) {
+		t.Errorf("the policy input differs from %s (after an intended change: go test ./pkg/policy -update):\n%s", path, got)
+	}
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "input.executor.json" {
+			t.Errorf("testdata/%s belongs to no golden case", e.Name())
+		}
+	}
+}
