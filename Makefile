@@ -26,7 +26,7 @@ build: ## Build the binaries into bin/.
 image-binary: ## Build the static linux binary the webhook image ships (see Dockerfile).
 	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w" -o bin/linux/webhook ./cmd/webhook
 
-demo: envtest ## Dry-run the example driver with the composer, then run it through a real API server and the webhook.
+demo: ## Dry-run the example driver with the composer, then run it through a real API server and the webhook.
 	@echo "== composer: what the webhook will do to the example driver (dry run, no cluster)"
 	$(GO) run ./cmd/composer compose -f examples/pods/driver.yaml \
 		--layers $(LAYERS) --cluster $(CLUSTER) --pool $(POOL) -o explain
@@ -36,6 +36,8 @@ demo: envtest ## Dry-run the example driver with the composer, then run it throu
 		--layers $(LAYERS) --cluster $(CLUSTER) --pool $(POOL) --validate -o patch >/dev/null
 	@echo
 	@echo "== the same through a real kube-apiserver with the webhook"
+	@echo "   (the first run builds kube-apiserver, etcd and kubectl from source: a few minutes, progress below)"
+	@$(MAKE) --no-print-directory envtest
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" $(GO) run ./test/demo
 
 test: verify-generate vet race envtest ## Run every test (unit, golden, Rego, end-to-end), and the race detector on the concurrent code.
