@@ -12,7 +12,11 @@ LAYERS  ?= examples/layers/clusters/prod-a
 CLUSTER ?= prod-a
 POOL    ?= batch
 
-.PHONY: all help build image-binary demo test unit race generate verify-generate envtest fmt vet fuzz bench
+.PHONY: all help build image-binary demo test unit race lint generate verify-generate envtest fmt vet fuzz bench
+
+# golangci-lint, pinned in its own tools module (hack/tools/lint) and built
+# from the Go module proxy into bin/.
+GOLANGCI_LINT := bin/golangci-lint
 
 all: build
 
@@ -40,13 +44,19 @@ demo: ## Dry-run the example driver with the composer, then run it through a rea
 	@$(MAKE) --no-print-directory envtest
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" $(GO) run ./test/demo
 
-test: verify-generate vet race envtest ## Run every test (unit, golden, Rego, end-to-end), and the race detector on the concurrent code.
+test: verify-generate vet lint race envtest ## Run every test (unit, golden, Rego, end-to-end), and the race detector on the concurrent code.
 	$(GO) test -count=1 ./...
 
 # The packages with concurrency: the ledger and tracker (pkg/policy), the
 # snapshot and policy stores and the handlers (cmd/webhook/app).
 race: ## Run the tests of the concurrent packages under the race detector.
 	$(GO) test -race -count=1 ./pkg/policy/ ./cmd/webhook/app/
+
+lint: $(GOLANGCI_LINT) ## Run golangci-lint with .golangci.yml.
+	$(GOLANGCI_LINT) run ./...
+
+$(GOLANGCI_LINT): hack/tools/lint/go.mod hack/tools/lint/go.sum
+	cd hack/tools/lint && $(GO) build -o ../../../$(GOLANGCI_LINT) github.com/golangci/golangci-lint/v2/cmd/golangci-lint
 
 unit: ## Run the tests that need no control plane.
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /test/)

@@ -143,7 +143,7 @@ func (s *Snapshot) Blocked(t Target) error {
 	nsLabels := s.NamespaceLabels(t.Namespace)
 	for _, b := range s.broken {
 		if b.matches(t, nsLabels) {
-			return fmt.Errorf("Layer %q, which applies to this pod, is invalid and not loaded (fix it; `kubectl describe layer %s` shows the events): %s",
+			return fmt.Errorf("invalid Layer %q applies to this pod and is not loaded (fix it; `kubectl describe layer %s` shows the events): %s",
 				b.layer.Name, b.layer.Name, strings.Join(b.err.Messages(), "; "))
 		}
 	}

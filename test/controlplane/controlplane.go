@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -95,7 +95,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	env.ControlPlane.Etcd.Configure().
 		Append("heartbeat-interval", "10").
 		Append("election-timeout", "100")
-	fmt.Fprintln(progress, "starting etcd and kube-apiserver...")
+	_, _ = fmt.Fprintln(progress, "starting etcd and kube-apiserver...")
 	cfg, err := env.Start()
 	if err != nil {
 		// envtest leaves etcd and kube-apiserver running when a later step
@@ -129,7 +129,7 @@ func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
 		return err
 	}
 	cp.Registry = prometheus.NewRegistry()
-	if cp.Webhook, err = webhookapp.Setup(mgr, opts, cp.Registry); err != nil {
+	if cp.Webhook, err = webhookapp.Setup(ctx, mgr, opts, cp.Registry); err != nil {
 		return err
 	}
 	cp.Client = mgr.GetClient()
@@ -199,14 +199,14 @@ func assetsDir(progress io.Writer) (string, error) {
 
 // webhookConfigurations builds a kustomization in-process and returns its
 // webhook configurations and its admission policies (with their bindings).
-func webhookConfigurations(dir string) ([]*admissionv1.MutatingWebhookConfiguration, []*admissionv1.ValidatingWebhookConfiguration, []client.Object, error) {
+func webhookConfigurations(dir string) ([]*admissionregistrationv1.MutatingWebhookConfiguration, []*admissionregistrationv1.ValidatingWebhookConfiguration, []client.Object, error) {
 	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kustomize build %s: %w", dir, err)
 	}
 	var (
-		mutating   []*admissionv1.MutatingWebhookConfiguration
-		validating []*admissionv1.ValidatingWebhookConfiguration
+		mutating   []*admissionregistrationv1.MutatingWebhookConfiguration
+		validating []*admissionregistrationv1.ValidatingWebhookConfiguration
 		policies   []client.Object
 	)
 	for _, r := range resMap.Resources() {
@@ -217,16 +217,16 @@ func webhookConfigurations(dir string) ([]*admissionv1.MutatingWebhookConfigurat
 		var obj client.Object
 		switch r.GetKind() {
 		case "MutatingWebhookConfiguration":
-			c := &admissionv1.MutatingWebhookConfiguration{}
+			c := &admissionregistrationv1.MutatingWebhookConfiguration{}
 			mutating, obj = append(mutating, c), c
 		case "ValidatingWebhookConfiguration":
-			c := &admissionv1.ValidatingWebhookConfiguration{}
+			c := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 			validating, obj = append(validating, c), c
 		case "ValidatingAdmissionPolicy":
-			obj = &admissionv1.ValidatingAdmissionPolicy{}
+			obj = &admissionregistrationv1.ValidatingAdmissionPolicy{}
 			policies = append(policies, obj)
 		case "ValidatingAdmissionPolicyBinding":
-			obj = &admissionv1.ValidatingAdmissionPolicyBinding{}
+			obj = &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
 			policies = append(policies, obj)
 		default:
 			continue

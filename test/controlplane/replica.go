@@ -43,7 +43,7 @@ func (cp *ControlPlane) StartReplica(ctx context.Context, host string, port int,
 		return nil, err
 	}
 	r := &Replica{Registry: prometheus.NewRegistry(), done: make(chan error, 1)}
-	if r.Webhook, err = webhookapp.Setup(mgr, opts, r.Registry); err != nil {
+	if r.Webhook, err = webhookapp.Setup(ctx, mgr, opts, r.Registry); err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(ctx)
@@ -82,14 +82,14 @@ func (r *Replica) Stop() error {
 func (cp *ControlPlane) RestartAPIServer() error {
 	api := cp.env.ControlPlane.APIServer
 	_ = api.Stop() // an error here is only the SIGKILL after the timeout
-	addr := api.SecureServing.ListenAddr.HostPort()
+	addr := api.HostPort()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 		if err != nil {
 			break // the old process is gone
 		}
-		conn.Close()
+		_ = conn.Close()
 		if time.Now().After(deadline) {
 			return fmt.Errorf("kube-apiserver still listens on %s 30s after it was stopped", addr)
 		}

@@ -28,7 +28,7 @@ func main() {
 	err := run(ctx, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "demo: %v\n", err)
+		_, _ = fmt.Fprintf(os.Stderr, "demo: %v\n", err)
 		os.Exit(1)
 	}
 }
@@ -36,29 +36,29 @@ func main() {
 func run(ctx context.Context, out, progress io.Writer) error {
 	root := controlplane.RepoRoot()
 	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
-	fmt.Fprintf(progress, "== starting a local control plane with the Strata webhook (cluster %s, pool %s)\n", cluster.Name, cluster.Pool)
-	fmt.Fprintln(progress, "   the first run builds kube-apiserver, etcd and kubectl from source: a few minutes")
+	_, _ = fmt.Fprintf(progress, "== starting a local control plane with the Strata webhook (cluster %s, pool %s)\n", cluster.Name, cluster.Pool)
+	_, _ = fmt.Fprintln(progress, "   the first run builds kube-apiserver, etcd and kubectl from source: a few minutes")
 	cp, err := controlplane.Start(ctx, controlplane.Options{Cluster: cluster, Progress: progress})
 	if err != nil {
 		return err
 	}
 	defer func() {
-		fmt.Fprintln(progress, "== stopping the control plane")
+		_, _ = fmt.Fprintln(progress, "== stopping the control plane")
 		if err := cp.Stop(); err != nil {
-			fmt.Fprintf(progress, "demo: stopping: %v\n", err)
+			_, _ = fmt.Fprintf(progress, "demo: stopping: %v\n", err)
 		}
 	}()
 	dir, err := os.MkdirTemp("", "strata-demo-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	kubeconfig := filepath.Join(dir, "kubeconfig")
 	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
 		return err
 	}
 	run := func(args ...string) error {
-		fmt.Fprintf(out, "\n$ kubectl %s\n", joinArgs(args))
+		_, _ = fmt.Fprintf(out, "\n$ kubectl %s\n", joinArgs(args))
 		cmd := exec.CommandContext(ctx, cp.Kubectl(), append([]string{"--kubeconfig", kubeconfig}, args...)...)
 		cmd.Dir, cmd.Stdout, cmd.Stderr = root, out, out
 		return cmd.Run()
@@ -97,12 +97,12 @@ func run(ctx context.Context, out, progress io.Writer) error {
 		}
 	}
 	// A driver asking for more than etl's quota: the policy webhook denies it.
-	fmt.Fprintln(out, "\n# A driver asking for 64 CPU where etl allows 16 per pod is denied:")
+	_, _ = fmt.Fprintln(out, "\n# A driver asking for 64 CPU where etl allows 16 per pod is denied:")
 	if err := run("create", "-f", "examples/pods/oversized-driver.yaml"); err == nil {
 		return fmt.Errorf("the oversized driver was admitted; the quota policy should have denied it")
 	}
 	// A pod without spark-role gets no way around the rules.
-	fmt.Fprintln(out, "\n# A tenant's own pod without spark-role is judged too: privileged, from outside the mirror, with geo's IAM role:")
+	_, _ = fmt.Fprintln(out, "\n# A tenant's own pod without spark-role is judged too: privileged, from outside the mirror, with geo's IAM role:")
 	if err := run("create", "-f", "examples/pods/tenant-debug-pod.yaml"); err == nil {
 		return fmt.Errorf("the tenant's debug pod was admitted; the isolation policy should have denied it")
 	}

@@ -66,12 +66,17 @@ func TestSelfManagedCertificates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := webhookapp.Setup(mgr, opts, prometheus.NewRegistry()); err != nil {
+	if _, err := webhookapp.Setup(ctx, mgr, opts, prometheus.NewRegistry()); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the rotating webhook stopped with %v", err)
+		}
+	}()
 
 	var ca []byte
 	err = waitFor(60*time.Second, func() bool {

@@ -87,7 +87,7 @@ func TestFaultsUnderLoad(t *testing.T) {
 	restore := pointWebhooksAt(t, lb.addr, ca.pem, served)
 	// TLS below 1.2 is refused.
 	if conn, err := tls.Dial("tcp", lb.addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS11}); err == nil { //nolint:gosec // a deliberately old client
-		conn.Close()
+		_ = conn.Close()
 		t.Error("a TLS 1.1 handshake succeeded")
 	}
 	t.Cleanup(restore)
@@ -373,7 +373,7 @@ func freePort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
 }
 
@@ -394,7 +394,7 @@ func newBalancer(t *testing.T) *balancer {
 		t.Fatal(err)
 	}
 	b := &balancer{addr: l.Addr().String(), backends: map[string]string{}}
-	t.Cleanup(func() { l.Close() })
+	t.Cleanup(func() { _ = l.Close() })
 	go func() {
 		for {
 			conn, err := l.Accept()
@@ -427,7 +427,7 @@ func (b *balancer) remove(name string) {
 }
 
 func (b *balancer) serve(conn net.Conn) {
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	b.mu.Lock()
 	var addrs []string
 	for i := range b.order {
@@ -440,7 +440,7 @@ func (b *balancer) serve(conn net.Conn) {
 		if err != nil {
 			continue
 		}
-		defer backend.Close()
+		defer func() { _ = backend.Close() }()
 		done := make(chan struct{}, 2)
 		go func() { _, _ = io.Copy(backend, conn); done <- struct{}{} }()
 		go func() { _, _ = io.Copy(conn, backend); done <- struct{}{} }()
@@ -523,6 +523,6 @@ func servedSerial(addr string) int64 {
 	if err != nil {
 		return 0
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	return conn.ConnectionState().PeerCertificates[0].SerialNumber.Int64()
 }

@@ -20,7 +20,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
-	"sigs.k8s.io/yaml"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -155,11 +154,6 @@ func normalized(pod *corev1.Pod) *corev1.Pod {
 	p.CreationTimestamp.Time = time.Time{}
 	p.ManagedFields = nil
 	return p
-}
-
-func toYAML(v any) string {
-	b, _ := yaml.Marshal(v)
-	return string(b)
 }
 
 func targetFor(namespace string) overlay.Target {

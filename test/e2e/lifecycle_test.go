@@ -69,7 +69,7 @@ func TestBadLayerIsNotAnOutage(t *testing.T) {
 	checkServing := func(when string) {
 		t.Helper()
 		err := cp.Client.Create(ctx, examplePod(t, "driver.yaml", "bad-layer-driver-"+when))
-		if err == nil || !strings.Contains(err.Error(), `Layer "broken", which applies to this pod, is invalid`) ||
+		if err == nil || !strings.Contains(err.Error(), `invalid Layer "broken" applies to this pod`) ||
 			!strings.Contains(err.Error(), `spec.config.tolerations[0].operator: unknown operator "Sometimes"`) {
 			t.Errorf("%s: etl driver: error %v, want a refusal naming the bad Layer and its problem", when, err)
 		}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	admissionv1 "k8s.io/api/admissionregistration/v1"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -71,12 +71,12 @@ func TestBothOverlaysDeployEverything(t *testing.T) {
 
 func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	t.Helper()
-	mwc := decode[admissionv1.MutatingWebhookConfiguration](t, m, "MutatingWebhookConfiguration", "strata-mutating")
+	mwc := decode[admissionregistrationv1.MutatingWebhookConfiguration](t, m, "MutatingWebhookConfiguration", "strata-mutating")
 	w := mwc.Webhooks[0]
-	if w.FailurePolicy == nil || *w.FailurePolicy != admissionv1.Fail ||
-		w.SideEffects == nil || *w.SideEffects != admissionv1.SideEffectClassNone ||
-		w.ReinvocationPolicy == nil || *w.ReinvocationPolicy != admissionv1.IfNeededReinvocationPolicy ||
-		w.MatchPolicy == nil || *w.MatchPolicy != admissionv1.Equivalent ||
+	if w.FailurePolicy == nil || *w.FailurePolicy != admissionregistrationv1.Fail ||
+		w.SideEffects == nil || *w.SideEffects != admissionregistrationv1.SideEffectClassNone ||
+		w.ReinvocationPolicy == nil || *w.ReinvocationPolicy != admissionregistrationv1.IfNeededReinvocationPolicy ||
+		w.MatchPolicy == nil || *w.MatchPolicy != admissionregistrationv1.Equivalent ||
 		w.TimeoutSeconds == nil || *w.TimeoutSeconds > 10 {
 		t.Errorf("mutating webhook policies: %+v", w)
 	}
@@ -88,7 +88,7 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if svc := w.ClientConfig.Service; svc == nil || svc.Namespace != "strata-system" || svc.Path == nil || *svc.Path != "/mutate-v1-pod" {
 		t.Errorf("mutating clientConfig = %+v", w.ClientConfig)
 	}
-	vwc := decode[admissionv1.ValidatingWebhookConfiguration](t, m, "ValidatingWebhookConfiguration", "strata-validating")
+	vwc := decode[admissionregistrationv1.ValidatingWebhookConfiguration](t, m, "ValidatingWebhookConfiguration", "strata-validating")
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
@@ -97,15 +97,15 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	}
 	pp := vwc.Webhooks[1]
 	if pp.Name != "pod-policies.strata.dev" || *pp.ClientConfig.Service.Path != "/validate-v1-pod" ||
-		pp.SideEffects == nil || *pp.SideEffects != admissionv1.SideEffectClassNoneOnDryRun ||
-		pp.FailurePolicy == nil || *pp.FailurePolicy != admissionv1.Fail {
+		pp.SideEffects == nil || *pp.SideEffects != admissionregistrationv1.SideEffectClassNoneOnDryRun ||
+		pp.FailurePolicy == nil || *pp.FailurePolicy != admissionregistrationv1.Fail {
 		t.Errorf("pod policy webhook = %+v", pp)
 	}
 	// Every pod of a tenant namespace, whatever its labels, on every way in.
 	if pp.ObjectSelector != nil && (len(pp.ObjectSelector.MatchLabels) > 0 || len(pp.ObjectSelector.MatchExpressions) > 0) {
 		t.Errorf("pod policy webhook has an objectSelector %+v: a tenant's label would decide whether its pod is checked", pp.ObjectSelector)
 	}
-	if r := pp.Rules[0]; !slices.Equal(r.Operations, []admissionv1.OperationType{admissionv1.Create, admissionv1.Update}) ||
+	if r := pp.Rules[0]; !slices.Equal(r.Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
 		!slices.Equal(r.Resources, []string{"pods", "pods/ephemeralcontainers", "pods/resize"}) {
 		t.Errorf("pod policy rules = %+v, want CREATE and UPDATE of pods, ephemeral containers and resize", r)
 	}
@@ -119,12 +119,12 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		!slices.Equal(excluded["strata.dev/exempt"], []string{"true"}) {
 		t.Errorf("pod policy namespaceSelector = %+v, want every namespace but the system ones, Strata's and exempt ones", pp.NamespaceSelector)
 	}
-	vap := decode[admissionv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")
-	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionv1.Fail || !strings.Contains(vap.Spec.Validations[0].Expression, "variables.admin") {
+	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")
+	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionregistrationv1.Fail || !strings.Contains(vap.Spec.Validations[0].Expression, "variables.admin") {
 		t.Errorf("namespace exemption guard = %+v", vap.Spec)
 	}
-	binding := decode[admissionv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", "strata-namespace-exemption")
-	if binding.Spec.PolicyName != vap.Name || !slices.Equal(binding.Spec.ValidationActions, []admissionv1.ValidationAction{admissionv1.Deny}) {
+	binding := decode[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", "strata-namespace-exemption")
+	if binding.Spec.PolicyName != vap.Name || !slices.Equal(binding.Spec.ValidationActions, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}) {
 		t.Errorf("namespace exemption binding = %+v", binding.Spec)
 	}
 	if overlay == "cert-manager" {
@@ -166,7 +166,7 @@ func TestBaseRBACIsReadOnly(t *testing.T) {
 	for _, r := range role.Rules {
 		events := slices.Equal(r.APIGroups, []string{"events.k8s.io"})
 		for _, v := range r.Verbs {
-			if !slices.Contains([]string{"get", "list", "watch"}, v) && !(events && (v == "create" || v == "patch")) {
+			if !slices.Contains([]string{"get", "list", "watch"}, v) && (!events || v != "create" && v != "patch") {
 				t.Errorf("ClusterRole grants %q on %v", v, r.Resources)
 			}
 		}

@@ -53,7 +53,7 @@ func Run(ctx context.Context, args []string, streams Streams) ExitCode {
 	if err == nil {
 		return ExitOK
 	}
-	fmt.Fprintf(streams.Err, "composer: %v\n", err)
+	_, _ = fmt.Fprintf(streams.Err, "composer: %v\n", err) // nothing more to do when stderr fails
 	var ie *inputError
 	if errors.As(err, &ie) {
 		return ExitInput

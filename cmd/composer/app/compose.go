@@ -113,7 +113,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 			return badInput(fmt.Errorf("%s: %w", podRef(r.Pod), err))
 		}
 		for _, v := range decision.Violations {
-			fmt.Fprintf(streams.Err, "Pod %s: %s: %s\n", podRef(r.Pod), v.Enforcement, v.Message)
+			_, _ = fmt.Fprintf(streams.Err, "Pod %s: %s: %s\n", podRef(r.Pod), v.Enforcement, v.Message) // diagnostics; the exit status carries the verdict
 		}
 		if !decision.Allowed() {
 			denied++

@@ -104,7 +104,7 @@ func (o *composeOptions) printExplain(w io.Writer, pods []*corev1.Pod, results [
 		}
 		fmt.Fprintf(&b, "Layers: %s\n\n", strings.Join(r.Composition.Layers, ", "))
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "FIELD\tVALUE\tSOURCE\tBEATS")
+		_, _ = fmt.Fprintln(tw, "FIELD\tVALUE\tSOURCE\tBEATS") // tw buffers; Flush reports a write error
 		for _, f := range r.Composition.Provenance.Fields() {
 			if !f.TouchedByLayer() {
 				continue
@@ -113,7 +113,7 @@ func (o *composeOptions) printExplain(w io.Writer, pods []*corev1.Pod, results [
 			for j, c := range f.Beaten {
 				beats[j] = fmt.Sprintf("%s %s", c.Source, c.Value)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Path, f.Value, f.Winner, joinNonEmpty(beats, "; "))
+			_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Path, f.Value, f.Winner, joinNonEmpty(beats, "; "))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

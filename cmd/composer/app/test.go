@@ -86,7 +86,8 @@ every case passes, 1 when one fails, 2 for bad input.`,
 	}
 }
 
-func runTests(ctx context.Context, dir string, out io.Writer) error {
+func runTests(ctx context.Context, dir string, w io.Writer) error {
+	out := &stickyWriter{w: w}
 	files, err := testFiles(dir)
 	if err != nil {
 		return badInput(err)
@@ -109,7 +110,10 @@ func runTests(ctx context.Context, dir string, out io.Writer) error {
 	if passed+failed == 0 {
 		return badInput(fmt.Errorf("%s: no PolicyTest cases found", dir))
 	}
-	fmt.Fprintf(out, "%d passed, %d failed\n", passed, failed)
+	_, _ = fmt.Fprintf(out, "%d passed, %d failed\n", passed, failed)
+	if out.err != nil {
+		return fmt.Errorf("writing the results: %w", out.err)
+	}
 	if failed > 0 {
 		return &deniedError{err: fmt.Errorf("%d of %d policy test cases failed", failed, passed+failed)}
 	}
@@ -190,13 +194,13 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 		}
 		if len(problems) == 0 {
 			passed++
-			fmt.Fprintf(out, "PASS  %s\n", name)
+			_, _ = fmt.Fprintf(out, "PASS  %s\n", name) // a stickyWriter: checked once, at the end
 			continue
 		}
 		failed++
-		fmt.Fprintf(out, "FAIL  %s\n", name)
+		_, _ = fmt.Fprintf(out, "FAIL  %s\n", name)
 		for _, p := range problems {
-			fmt.Fprintf(out, "      %s\n", p)
+			_, _ = fmt.Fprintf(out, "      %s\n", p)
 		}
 	}
 	return passed, failed, nil
@@ -283,4 +287,20 @@ func liveFor(pod *corev1.Pod, inv *TestInventory) policy.LiveState {
 		live[0].Usage.MemoryBytes = q.Value()
 	}
 	return policy.TrackerOf(live)
+}
+
+// stickyWriter remembers the first write error, so output written in many
+// places is checked once, at the end.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	s.err = err
+	return n, err
 }

@@ -50,7 +50,7 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := Setup(mgr, opts, metrics.Registry); err != nil {
+	if _, err := Setup(ctx, mgr, opts, metrics.Registry); err != nil {
 		return err
 	}
 	ctrl.Log.Info("starting webhook", "cluster", opts.Cluster.Name, "pool", opts.Cluster.Pool, "port", opts.WebhookPort)
@@ -92,8 +92,9 @@ type Webhook struct {
 }
 
 // Setup adds the snapshot controller, the webhook server with its handlers
-// and the health checks to mgr. Metrics are registered with reg.
-func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (*Webhook, error) {
+// and the health checks to mgr. Metrics are registered with reg; ctx bounds
+// the setup's own calls (loading the policies, getting the pod informer).
+func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (*Webhook, error) {
 	m, err := NewMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
@@ -102,14 +103,14 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 	w := &Webhook{Store: &Store{}, Metrics: m}
 	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Decoder: decoder, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.Layers = &LayerValidator{Metrics: m}
-	w.Policies, err = NewPolicyStore(context.Background(), opts.PoliciesDir, m, ctrl.Log.WithName("policies"))
+	w.Policies, err = NewPolicyStore(ctx, opts.PoliciesDir, m, ctrl.Log.WithName("policies"))
 	if err != nil {
 		return nil, fmt.Errorf("loading policies: %w", err)
 	}
 	if err := mgr.Add(w.Policies); err != nil {
 		return nil, err
 	}
-	tracker, synced, err := trackPods(mgr)
+	tracker, synced, err := trackPods(ctx, mgr)
 	if err != nil {
 		return nil, fmt.Errorf("watching pods: %w", err)
 	}
@@ -181,8 +182,8 @@ func Setup(mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (
 // trackPods feeds a policy.Tracker from the manager's informer of pods,
 // so quota reads running totals instead of listing the namespace on every
 // admission.
-func trackPods(mgr manager.Manager) (*policy.Tracker, func() bool, error) {
-	informer, err := mgr.GetCache().GetInformer(context.Background(), &corev1.Pod{})
+func trackPods(ctx context.Context, mgr manager.Manager) (*policy.Tracker, func() bool, error) {
+	informer, err := mgr.GetCache().GetInformer(ctx, &corev1.Pod{})
 	if err != nil {
 		return nil, nil, err
 	}
