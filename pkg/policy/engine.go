@@ -106,7 +106,9 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (Decision, error) {
 			return Decision{}, errors.New("policy " + policy + ": a violation has no message")
 		}
 		check, _ := obj["check"].(string)
-		d.Violations = append(d.Violations, Violation{Policy: policy, Check: check, Message: msg, Enforcement: in.enforcement(policy)})
+		// The policy's name leads every message (quota: ..., baseline: ...),
+		// added here so no policy has to write it and none can get it wrong.
+		d.Violations = append(d.Violations, Violation{Policy: policy, Check: check, Message: policy + ": " + msg, Enforcement: in.enforcement(policy)})
 	}
 	sortViolations(d.Violations)
 	return d, nil

@@ -176,23 +176,23 @@ func TestPlatformPartsAreExactlyWhatLayersInject(t *testing.T) {
 		edit func(*corev1.Pod)
 		want string
 	}{
-		"own command under the sidecar's name": {func(p *corev1.Pod) { agent(p).Command = []string{"/bin/sh", "-c", "steal"} }, "isolation/privileged"},
-		"own image under the sidecar's name":   {func(p *corev1.Pod) { agent(p).Image = "mirror.internal/miner:1" }, "isolation/privileged"},
+		"own command under the sidecar's name": {func(p *corev1.Pod) { agent(p).Command = []string{"/bin/sh", "-c", "steal"} }, "baseline/privileged"},
+		"own image under the sidecar's name":   {func(p *corev1.Pod) { agent(p).Image = "mirror.internal/miner:1" }, "baseline/privileged"},
 		"hostPath mounted in the Spark container": {func(p *corev1.Pod) {
 			p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "host-logs", MountPath: "/x"})
-		}, "isolation/hostPathVolumes"},
-		"hostPath mounted writable by the sidecar": {func(p *corev1.Pod) { agent(p).VolumeMounts[0].ReadOnly = false }, "isolation/hostPathVolumes,isolation/privileged"},
+		}, "baseline/hostPathVolumes"},
+		"hostPath mounted writable by the sidecar": {func(p *corev1.Pod) { agent(p).VolumeMounts[0].ReadOnly = false }, "baseline/hostPathVolumes,baseline/privileged"},
 		"hostPath mounted in an ephemeral container": {func(p *corev1.Pod) {
 			p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, corev1.EphemeralContainer{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
 				Name: "debug", Image: "mirror.internal/busybox:1", VolumeMounts: []corev1.VolumeMount{{Name: "host-logs", MountPath: "/h"}}}})
-		}, "isolation/hostPathVolumes"},
+		}, "baseline/hostPathVolumes"},
 		"another hostPath under the volume's name": {func(p *corev1.Pod) {
 			for i := range p.Spec.Volumes {
 				if p.Spec.Volumes[i].Name == "host-logs" {
 					p.Spec.Volumes[i].HostPath.Path = "/"
 				}
 			}
-		}, "isolation/hostPathVolumes"},
+		}, "baseline/hostPathVolumes"},
 	}
 	for name, tt := range tests {
 		pod := base.DeepCopy()

@@ -21,7 +21,7 @@ violation contains {"check": "allowedIAMRoles", "message": msg} if {
 	p := param("allowedIAMRoles")
 	some role in input.iamRoles
 	not role_allowed(role.value, p.value)
-	msg := sprintf("isolation: IAM role %q (from %s) is not allowed in namespace %q; allowed: %s (%s)", [role.value, role.source, namespace, concat(", ", p.value), p.source])
+	msg := sprintf("IAM role %q (from %s) is not allowed in namespace %q; allowed: %s (%s)", [role.value, role.source, namespace, concat(", ", p.value), p.source])
 }
 
 # With no allowlist in force, a tenant gets no role at all: a layer must
@@ -30,7 +30,7 @@ violation contains {"check": "allowedIAMRoles", "message": msg} if {
 	not param("allowedIAMRoles")
 	some role in input.iamRoles
 	role.user
-	msg := sprintf("isolation: IAM role %q (from %s) is not allowed in namespace %q: no layer allows IAM roles here (isolation.allowedIAMRoles)", [role.value, role.source, namespace])
+	msg := sprintf("IAM role %q (from %s) is not allowed in namespace %q: no layer allows IAM roles here (isolation.allowedIAMRoles)", [role.value, role.source, namespace])
 }
 
 # * stays within an ARN segment (between : or /), ** crosses them.
@@ -43,7 +43,7 @@ violation contains {"check": "allowedRegistries", "message": msg} if {
 	p := param("allowedRegistries")
 	some img in input.images
 	not registry_allowed(img, p.value)
-	msg := sprintf("isolation: container %q image %q is not from an allowed registry; allowed: %s (%s)", [img.container, img.image, concat(", ", p.value), p.source])
+	msg := sprintf("container %q image %q is not from an allowed registry; allowed: %s (%s)", [img.container, img.image, concat(", ", p.value), p.source])
 }
 
 registry_allowed(img, prefixes) if {
@@ -68,7 +68,7 @@ violation contains {"check": "allowedTolerations", "message": msg} if {
 	p := param("allowedTolerations")
 	some t in input.user.tolerations
 	not toleration_allowed(t, p.value)
-	msg := sprintf("isolation: toleration %q is not allowed for tenants; allowed: %s (%s)", [t.display, concat(", ", [pattern_text(x) | some x in p.value]), p.source])
+	msg := sprintf("toleration %q is not allowed for tenants; allowed: %s (%s)", [t.display, concat(", ", [pattern_text(x) | some x in p.value]), p.source])
 }
 
 toleration_allowed(t, patterns) if {
@@ -92,7 +92,7 @@ violation contains {"check": "reservedNodeSelectors", "message": msg} if {
 	some s in input.user.nodeSelector
 	some r in p.value
 	reserved_selector(s, r)
-	msg := sprintf("isolation: node selector %q is reserved for the platform (%q, %s)", [sprintf("%s=%s", [s.key, s.value]), r, p.source])
+	msg := sprintf("node selector %q is reserved for the platform (%q, %s)", [sprintf("%s=%s", [s.key, s.value]), r, p.source])
 }
 
 reserved_selector(s, r) if {
@@ -108,7 +108,7 @@ violation contains {"check": "reservedNodeSelectors", "message": msg} if {
 	some e in input.user.nodeAffinity
 	some r in p.value
 	reserved_expression(e, r)
-	msg := sprintf("isolation: required node affinity %q is reserved for the platform (%q, %s)", [e.display, r, p.source])
+	msg := sprintf("required node affinity %q is reserved for the platform (%q, %s)", [e.display, r, p.source])
 }
 
 # A key alone is reserved for every operator that selects nodes with it.
@@ -129,14 +129,14 @@ violation contains {"check": "reservedNodeSelectors", "message": msg} if {
 	p := param("reservedNodeSelectors")
 	input.request.operation == "CREATE"
 	node := input.user.nodeName
-	msg := sprintf("isolation: spec.nodeName %q bypasses node selection, which is reserved for the platform here (%s)", [node, p.source])
+	msg := sprintf("spec.nodeName %q bypasses node selection, which is reserved for the platform here (%s)", [node, p.source])
 }
 
 violation contains {"check": "allowedPriorityClasses", "message": msg} if {
 	p := param("allowedPriorityClasses")
 	pc := input.user.priorityClassName
 	not pc in p.value
-	msg := sprintf("isolation: priority class %q is not allowed for tenants; allowed: %s (%s)", [pc, concat(", ", p.value), p.source])
+	msg := sprintf("priority class %q is not allowed for tenants; allowed: %s (%s)", [pc, concat(", ", p.value), p.source])
 }
 
 # The labels that say what a pod is and which application it counts for
@@ -148,7 +148,7 @@ violation contains {"check": "immutableLabels", "message": msg} if {
 	old := input.old.metadata.labels
 	some k in immutable_labels
 	object.get(old, k, null) != object.get(object.get(input.pod.metadata, "labels", {}), k, null)
-	msg := sprintf("isolation: label %q cannot be changed on an existing pod (was %s)", [k, label_text(object.get(old, k, null))])
+	msg := sprintf("label %q cannot be changed on an existing pod (was %s)", [k, label_text(object.get(old, k, null))])
 }
 
 label_text(v) := "unset" if v == null
@@ -161,5 +161,5 @@ violation contains {"check": "reservedLabelPrefixes", "message": msg} if {
 	not m.key in user_request_annotations
 	some prefix in p.value
 	startswith(m.key, prefix)
-	msg := sprintf("isolation: %s %q is reserved for the platform: only layers may set keys starting with %q (%s)", [m.kind, m.key, prefix, p.source])
+	msg := sprintf("%s %q is reserved for the platform: only layers may set keys starting with %q (%s)", [m.kind, m.key, prefix, p.source])
 }

@@ -33,7 +33,7 @@ test_iam_role_allowed_by_glob if {
 
 test_other_tenants_iam_role_denied if {
 	doc := object.union(with_param("allowedIAMRoles", ["arn:aws:iam::111122223333:role/spark-etl*"]), {"iamRoles": [{"value": "arn:aws:iam::444455556666:role/spark-geo", "source": "user", "user": true}]})
-	isolation.violation == {{"check": "allowedIAMRoles", "message": "isolation: IAM role \"arn:aws:iam::444455556666:role/spark-geo\" (from user) is not allowed in namespace \"etl\"; allowed: arn:aws:iam::111122223333:role/spark-etl* (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+	isolation.violation == {{"check": "allowedIAMRoles", "message": "IAM role \"arn:aws:iam::444455556666:role/spark-geo\" (from user) is not allowed in namespace \"etl\"; allowed: arn:aws:iam::111122223333:role/spark-etl* (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
 }
 
 test_single_star_stays_in_a_segment if {
@@ -48,8 +48,8 @@ test_registry if {
 		{"container": "c", "image": "nginx", "normalized": "docker.io/library/nginx"},
 	]})
 	{v.message | some v in isolation.violation} == {
-		"isolation: container \"b\" image \"mirror.internalevil.com/x\" is not from an allowed registry; allowed: mirror.internal (NamespaceOverrides layer \"ns-etl\")",
-		"isolation: container \"c\" image \"nginx\" is not from an allowed registry; allowed: mirror.internal (NamespaceOverrides layer \"ns-etl\")",
+		"container \"b\" image \"mirror.internalevil.com/x\" is not from an allowed registry; allowed: mirror.internal (NamespaceOverrides layer \"ns-etl\")",
+		"container \"c\" image \"nginx\" is not from an allowed registry; allowed: mirror.internal (NamespaceOverrides layer \"ns-etl\")",
 	} with input as doc
 }
 
@@ -64,8 +64,8 @@ test_tolerations if {
 		"nodeSelector": [], "metadata": [],
 	}})
 	{v.message | some v in isolation.violation} == {
-		"isolation: toleration \"nvidia.com/gpu:NoExecute op=Exists\" is not allowed for tenants; allowed: node.strata.dev/spot, nvidia.com/gpu:NoSchedule (NamespaceOverrides layer \"ns-etl\")",
-		"isolation: toleration \"node.strata.dev/pool=core:NoSchedule\" is not allowed for tenants; allowed: node.strata.dev/spot, nvidia.com/gpu:NoSchedule (NamespaceOverrides layer \"ns-etl\")",
+		"toleration \"nvidia.com/gpu:NoExecute op=Exists\" is not allowed for tenants; allowed: node.strata.dev/spot, nvidia.com/gpu:NoSchedule (NamespaceOverrides layer \"ns-etl\")",
+		"toleration \"node.strata.dev/pool=core:NoSchedule\" is not allowed for tenants; allowed: node.strata.dev/spot, nvidia.com/gpu:NoSchedule (NamespaceOverrides layer \"ns-etl\")",
 	} with input as doc
 }
 
@@ -85,38 +85,7 @@ test_reserved_label_prefixes if {
 		{"kind": "annotation", "key": "strata.dev/iam-role", "value": "x"},
 		{"kind": "label", "key": "team", "value": "x"},
 	]}})
-	isolation.violation == {{"check": "reservedLabelPrefixes", "message": "isolation: annotation \"iam.amazonaws.com/role\" is reserved for the platform: only layers may set keys starting with \"iam.amazonaws.com/\" (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
-}
-
-test_baseline_privileged_tenant_container if {
-	doc := object.union(base, {"pod": {"spec": {"containers": [{"name": "spark-kubernetes-driver", "securityContext": {"privileged": true}}]}}})
-	checks(doc) == {"privileged"}
-}
-
-test_baseline_skips_injected_containers if {
-	doc := object.union(base, {
-		"pod": {"spec": {"initContainers": [{"name": "node-agent", "securityContext": {"privileged": true, "capabilities": {"add": ["SYS_ADMIN"]}}}], "containers": [{"name": "spark"}]}},
-		"injected": {"node-agent": true},
-	})
-	count(isolation.violation) == 0 with input as doc
-}
-
-test_baseline_pod_level if {
-	doc := object.union(base, {"pod": {"spec": {
-		"hostNetwork": true,
-		"volumes": [{"name": "root", "hostPath": {"path": "/"}}],
-		"securityContext": {"sysctls": [{"name": "kernel.msgmax", "value": "1"}, {"name": "net.ipv4.tcp_syncookies", "value": "1"}]},
-		"containers": [{"name": "c", "ports": [{"containerPort": 80, "hostPort": 80}], "livenessProbe": {"httpGet": {"host": "10.0.0.1", "port": 80}}}],
-	}}})
-	checks(doc) == {"hostNamespaces", "hostPathVolumes", "sysctls", "hostPorts", "hostProbesAndHostLifecycle"}
-}
-
-test_baseline_skips_platform_host_path_volumes if {
-	doc := object.union(base, {
-		"pod": {"spec": {"volumes": [{"name": "node-logs", "hostPath": {"path": "/var/log"}}, {"name": "mine", "hostPath": {"path": "/"}}], "containers": [{"name": "c"}]}},
-		"injectedVolumes": {"node-logs": true},
-	})
-	{v.message | some v in isolation.violation} == {"isolation: volume \"mine\" must not be a hostPath volume (Pod Security Standards baseline, hostPathVolumes)"} with input as doc
+	isolation.violation == {{"check": "reservedLabelPrefixes", "message": "annotation \"iam.amazonaws.com/role\" is reserved for the platform: only layers may set keys starting with \"iam.amazonaws.com/\" (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
 }
 
 test_tenant_role_without_allowlist_denied if {
@@ -139,7 +108,7 @@ test_every_role_on_the_pod_is_checked if {
 		{"value": "arn:aws:iam::1:role/etl", "source": "user", "user": true},
 		{"value": "arn:aws:iam::2:role/other", "source": "user (env AWS_ROLE_ARN of container \"c\")", "user": true},
 	]})
-	[v.message | some v in isolation.violation; v.check == "allowedIAMRoles"] == ["isolation: IAM role \"arn:aws:iam::2:role/other\" (from user (env AWS_ROLE_ARN of container \"c\")) is not allowed in namespace \"etl\"; allowed: arn:aws:iam::1:role/etl (NamespaceOverrides layer \"ns-etl\")"] with input as doc
+	[v.message | some v in isolation.violation; v.check == "allowedIAMRoles"] == ["IAM role \"arn:aws:iam::2:role/other\" (from user (env AWS_ROLE_ARN of container \"c\")) is not allowed in namespace \"etl\"; allowed: arn:aws:iam::1:role/etl (NamespaceOverrides layer \"ns-etl\")"] with input as doc
 }
 
 affinity(key, op, values) := {"key": key, "operator": op, "values": values, "display": sprintf("%s %s %s", [key, op, concat(",", values)])}

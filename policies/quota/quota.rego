@@ -15,13 +15,13 @@ else := sprintf("namespace %q", [input.request.namespace])
 violation contains {"check": "maxPodCPU", "message": msg} if {
 	l := limit("maxPodCPU")
 	input.resources.cpuMilli > l.number
-	msg := sprintf("quota: pod requests %s CPU; %s allows at most %s per pod (%s)", [cpu(input.resources.cpuMilli), subject, l.value, l.source])
+	msg := sprintf("pod requests %s CPU; %s allows at most %s per pod (%s)", [cpu(input.resources.cpuMilli), subject, l.value, l.source])
 }
 
 violation contains {"check": "maxPodMemory", "message": msg} if {
 	l := limit("maxPodMemory")
 	input.resources.memoryBytes > l.number
-	msg := sprintf("quota: pod requests %s memory; %s allows at most %s per pod (%s)", [memory(input.resources.memoryBytes), subject, l.value, l.source])
+	msg := sprintf("pod requests %s memory; %s allows at most %s per pod (%s)", [memory(input.resources.memoryBytes), subject, l.value, l.source])
 }
 
 violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
@@ -30,7 +30,7 @@ violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 	input.app != ""
 	n := input.inventory.appExecutors + 1
 	n > l.number
-	msg := sprintf("quota: app %q would have %d executors; %s allows at most %d per app (%s)", [input.app, n, subject, l.number, l.source])
+	msg := sprintf("app %q would have %d executors; %s allows at most %d per app (%s)", [input.app, n, subject, l.number, l.source])
 }
 
 # An executor that names no application would escape the per-app count.
@@ -38,28 +38,28 @@ violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 	input.role == "executor"
 	l := limit("maxExecutorsPerApp")
 	input.app == ""
-	msg := sprintf("quota: executor has no spark-app-selector label; %s allows at most %d executors per app (%s), so every executor must name its app", [subject, l.number, l.source])
+	msg := sprintf("executor has no spark-app-selector label; %s allows at most %d executors per app (%s), so every executor must name its app", [subject, l.number, l.source])
 }
 
 violation contains {"check": "namespaceCPU", "message": msg} if {
 	l := limit("namespaceCPU")
 	total := input.inventory.namespace.cpuMilli + input.resources.cpuMilli
 	total > l.number
-	msg := sprintf("quota: namespace %q would request %s CPU in total; %s allows at most %s (%s)", [input.request.namespace, cpu(total), subject, l.value, l.source])
+	msg := sprintf("namespace %q would request %s CPU in total; %s allows at most %s (%s)", [input.request.namespace, cpu(total), subject, l.value, l.source])
 }
 
 violation contains {"check": "namespaceMemory", "message": msg} if {
 	l := limit("namespaceMemory")
 	total := input.inventory.namespace.memoryBytes + input.resources.memoryBytes
 	total > l.number
-	msg := sprintf("quota: namespace %q would request %s memory in total; %s allows at most %s (%s)", [input.request.namespace, memory(total), subject, l.value, l.source])
+	msg := sprintf("namespace %q would request %s memory in total; %s allows at most %s (%s)", [input.request.namespace, memory(total), subject, l.value, l.source])
 }
 
 violation contains {"check": "namespacePods", "message": msg} if {
 	l := limit("namespacePods")
 	n := input.inventory.namespace.pods + 1
 	n > l.number
-	msg := sprintf("quota: namespace %q would have %d pods; %s allows at most %d (%s)", [input.request.namespace, n, subject, l.number, l.source])
+	msg := sprintf("namespace %q would have %d pods; %s allows at most %d (%s)", [input.request.namespace, n, subject, l.number, l.source])
 }
 
 # cpu renders millicores as Kubernetes does: 16, or 1500m.

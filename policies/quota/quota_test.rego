@@ -24,7 +24,7 @@ test_no_limits_no_violation if {
 
 test_pod_cpu_over_limit if {
 	doc := object.union(with_limits({"maxPodCPU": {"value": "16", "number": 16000, "source": src}}), {"resources": {"cpuMilli": 64000, "memoryBytes": 1, "pods": 1}})
-	quota.violation == {{"check": "maxPodCPU", "message": "quota: pod requests 64 CPU; group \"core-data\" allows at most 16 per pod (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+	quota.violation == {{"check": "maxPodCPU", "message": "pod requests 64 CPU; group \"core-data\" allows at most 16 per pod (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
 }
 
 test_pod_cpu_at_limit_allowed if {
@@ -43,12 +43,12 @@ test_millicores_and_memory_units if {
 
 test_pod_memory_over_limit if {
 	doc := with_limits({"maxPodMemory": {"value": "4Gi", "number": 4294967296, "source": src}})
-	quota.violation == {{"check": "maxPodMemory", "message": "quota: pod requests 8Gi memory; group \"core-data\" allows at most 4Gi per pod (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+	quota.violation == {{"check": "maxPodMemory", "message": "pod requests 8Gi memory; group \"core-data\" allows at most 4Gi per pod (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
 }
 
 test_executors_per_app if {
 	doc := object.union(with_limits({"maxExecutorsPerApp": {"value": 20, "number": 20, "source": src}}), {"inventory": {"appExecutors": 20}})
-	quota.violation == {{"check": "maxExecutorsPerApp", "message": "quota: app \"spark-1\" would have 21 executors; group \"core-data\" allows at most 20 per app (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+	quota.violation == {{"check": "maxExecutorsPerApp", "message": "app \"spark-1\" would have 21 executors; group \"core-data\" allows at most 20 per app (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
 }
 
 test_twentieth_executor_allowed if {
@@ -72,8 +72,8 @@ test_namespace_totals if {
 	)
 	msgs := {v.message | some v in quota.violation} with input as doc
 	msgs == {
-		"quota: namespace \"etl\" would request 11 CPU in total; group \"core-data\" allows at most 10 (NamespaceOverrides layer \"ns-etl\")",
-		"quota: namespace \"etl\" would have 4 pods; group \"core-data\" allows at most 3 (NamespaceOverrides layer \"ns-etl\")",
+		"namespace \"etl\" would request 11 CPU in total; group \"core-data\" allows at most 10 (NamespaceOverrides layer \"ns-etl\")",
+		"namespace \"etl\" would have 4 pods; group \"core-data\" allows at most 3 (NamespaceOverrides layer \"ns-etl\")",
 	}
 }
 
@@ -85,7 +85,7 @@ test_namespace_subject_without_group if {
 
 test_executor_without_app_denied_when_per_app_limit if {
 	doc := object.union(with_limits({"maxExecutorsPerApp": {"value": 20, "number": 20, "source": src}}), {"app": ""})
-	quota.violation == {{"check": "maxExecutorsPerApp", "message": "quota: executor has no spark-app-selector label; group \"core-data\" allows at most 20 executors per app (NamespaceOverrides layer \"ns-etl\"), so every executor must name its app"}} with input as doc
+	quota.violation == {{"check": "maxExecutorsPerApp", "message": "executor has no spark-app-selector label; group \"core-data\" allows at most 20 executors per app (NamespaceOverrides layer \"ns-etl\"), so every executor must name its app"}} with input as doc
 	count(quota.violation) == 0 with input as object.union(base, {"app": ""})
 	count(quota.violation) == 0 with input as object.union(with_limits({"maxExecutorsPerApp": {"value": 20, "number": 20, "source": src}}), {"app": "", "role": "driver"})
 }

@@ -40,7 +40,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateWithSitePolicies(t *testing.T) {
 	dir := t.TempDir()
-	rego := "package strata.naming\n\nimport rego.v1\n\nviolation contains {\"message\": msg} if {\n\tnot startswith(input.pod.metadata.name, \"team-\")\n\tmsg := sprintf(\"naming: pod %q must start with team-\", [input.pod.metadata.name])\n}\n"
+	rego := "package strata.naming\n\nimport rego.v1\n\nviolation contains {\"message\": msg} if {\n\tnot startswith(input.pod.metadata.name, \"team-\")\n\tmsg := sprintf(\"pod %q must start with team-\", [input.pod.metadata.name])\n}\n"
 	if err := os.WriteFile(filepath.Join(dir, "naming.rego"), []byte(rego), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -221,7 +221,8 @@ func newTestPodValidator(t testing.TB, layers ...v1alpha1.Layer) *PodValidator {
 func TestPodValidator(t *testing.T) {
 	l := teamLayer()
 	l.Spec.Config.Limits = &v1alpha1.Limits{MaxPodCPU: ptrQuantity("1")}
-	l.Spec.Config.Enforcement = map[string]v1alpha1.Enforcement{"isolation": v1alpha1.EnforcementWarn}
+	// The baseline rolls out in warn while the rest stays deny.
+	l.Spec.Config.Enforcement = map[string]v1alpha1.Enforcement{"baseline": v1alpha1.EnforcementWarn}
 	v := newTestPodValidator(t, l)
 	big := pod(map[string]string{"spark-role": "driver"})
 	big.Namespace = "etl"
@@ -243,7 +244,7 @@ func TestPodValidator(t *testing.T) {
 	// dryrun: admitted, no warning, logged and counted.
 	dry := teamLayer()
 	dry.Spec.Config.Limits = &v1alpha1.Limits{MaxPodCPU: ptrQuantity("1")}
-	dry.Spec.Config.Enforcement = map[string]v1alpha1.Enforcement{"quota": v1alpha1.EnforcementDryRun, "isolation": v1alpha1.EnforcementDryRun}
+	dry.Spec.Config.Enforcement = map[string]v1alpha1.Enforcement{"quota": v1alpha1.EnforcementDryRun, "baseline": v1alpha1.EnforcementDryRun}
 	dv := newTestPodValidator(t, dry)
 	if resp := dv.Handle(context.Background(), podRequest(t, big)); !resp.Allowed || len(resp.Warnings) != 0 {
 		t.Errorf("dryrun: allowed %v warnings %q", resp.Allowed, resp.Warnings)

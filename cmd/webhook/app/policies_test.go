@@ -21,7 +21,7 @@ func TestPolicyStoreReloadsAndKeepsTheLastGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := builtin.Load().Policies(); len(got) != 2 || got[0] != "isolation" || got[1] != "quota" {
+	if got := builtin.Load().Policies(); len(got) != 3 || got[0] != "baseline" || got[1] != "isolation" || got[2] != "quota" {
 		t.Fatalf("built-in policies %v", got)
 	}
 	dir := t.TempDir()

@@ -3,8 +3,10 @@
 # a tenant writes: containers a layer injected (input.injected) are the
 # platform's and are not checked. Check IDs are PSA's own; a Go test holds
 # these verdicts to PSA's over a generated corpus. Likewise a hostPath volume
-# a layer defines (input.injectedVolumes) is the platform's.
-package strata.isolation
+# a layer defines (input.injectedVolumes) is the platform's. A policy of its
+# own, so a platform can roll it out with enforcement {baseline: dryrun}
+# while tenant isolation stays deny.
+package strata.baseline
 
 import rego.v1
 
@@ -20,7 +22,7 @@ tenant_containers contains c if {
 
 csc(c) := object.get(c, "securityContext", {})
 
-baseline(check, detail) := {"check": check, "message": sprintf("isolation: %s (Pod Security Standards baseline, %s)", [detail, check])}
+baseline(check, detail) := {"check": check, "message": sprintf("%s (Pod Security Standards baseline, %s)", [detail, check])}
 
 violation contains baseline("privileged", sprintf("container %q must not set securityContext.privileged=true", [c.name])) if {
 	some c in tenant_containers
