@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -60,6 +61,47 @@ func TestInputDocumentGolden(t *testing.T) {
 	for _, e := range entries {
 		if e.Name() != "input.executor.json" {
 			t.Errorf("testdata/%s belongs to no golden case", e.Name())
+		}
+	}
+}
+
+// TestREADMEDocumentsTheInput holds README's table of the input document
+// to the document: every top-level field, every config and user field
+// the golden input holds, has a row.
+func TestREADMEDocumentsTheInput(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(readme), "The **input document** a policy sees:")
+	if start < 0 {
+		t.Fatal("README has no input document table")
+	}
+	table := string(readme[start:])
+	rows := strings.Index(table, "| ---")
+	table = table[:rows+strings.Index(table[rows:], "\n\n")]
+	var doc map[string]any
+	data, err := os.ReadFile(filepath.Join("testdata", "input.executor.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"old", "config.iamRole"} // only on some documents
+	for k, v := range doc {
+		switch k {
+		case "config", "user":
+			for sub := range v.(map[string]any) {
+				want = append(want, k+"."+sub)
+			}
+		default:
+			want = append(want, k)
+		}
+	}
+	for _, field := range want {
+		if !strings.Contains(table, "`"+field+"`") && !strings.Contains(table, "`"+field+".<") {
+			t.Errorf("README's input document table has no row for %s", field)
 		}
 	}
 }
