@@ -9,29 +9,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // snapshotOf compiles layers written as YAML specs, keyed by name.
 func snapshotOf(t *testing.T, specs map[string]string) *overlay.Snapshot {
 	t.Helper()
-	var in overlay.Inputs
-	for name, spec := range specs {
-		var l v1alpha1.Layer
-		if err := yaml.UnmarshalStrict([]byte(spec), &l.Spec); err != nil {
-			t.Fatalf("layer %s: %v", name, err)
-		}
-		l.Name = name
-		in.Layers = append(in.Layers, overlay.LayerSource{Layer: l})
-	}
-	snap, err := overlay.Compile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return snap
+	return fixtures.SnapshotOf(t, specs)
 }
 
 // executorPod is a Spark executor with one user sidecar, env, volume and mount.

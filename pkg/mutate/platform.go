@@ -109,7 +109,7 @@ func mountedAsInjected(pod *corev1.Pod, injected map[string]*corev1.Container, v
 func layerContainerNames(snap *overlay.Snapshot, t overlay.Target) map[string]bool {
 	names := map[string]bool{}
 	for _, l := range snap.Match(t) {
-		for _, c := range []*v1alpha1.Config{l.Spec.Config, roleConfig(&l.Spec, t.Role)} {
+		for _, c := range []*v1alpha1.Config{l.Spec.Config, overlay.RoleConfig(&l.Spec, t.Role)} {
 			if c == nil {
 				continue
 			}
@@ -122,16 +122,6 @@ func layerContainerNames(snap *overlay.Snapshot, t overlay.Target) map[string]bo
 		}
 	}
 	return names
-}
-
-func roleConfig(spec *v1alpha1.LayerSpec, role v1alpha1.Role) *v1alpha1.Config {
-	switch role {
-	case v1alpha1.RoleDriver:
-		return spec.Driver
-	case v1alpha1.RoleExecutor:
-		return spec.Executor
-	}
-	return nil
 }
 
 // LayerNodeAffinity is the set of required node affinity expressions the

@@ -54,14 +54,16 @@ func (s *Snapshot) Compose(t Target, user v1alpha1.Config) Result {
 		}
 		f := folder{prov: res.Provenance, src: Source{Tier: spec.Tier, Layer: l.Name}}
 		f.foldConfig(&res, spec.Config)
-		f.foldConfig(&res, roleBlock(spec, t.Role))
+		f.foldConfig(&res, RoleConfig(spec, t.Role))
 		res.Layers = append(res.Layers, l.Name)
 	}
 	foldUser()
 	return res
 }
 
-func roleBlock(spec *v1alpha1.LayerSpec, role v1alpha1.Role) *v1alpha1.Config {
+// RoleConfig is the block of spec for role: Driver or Executor; nil for
+// any other role.
+func RoleConfig(spec *v1alpha1.LayerSpec, role v1alpha1.Role) *v1alpha1.Config {
 	switch role {
 	case v1alpha1.RoleDriver:
 		return spec.Driver

@@ -9,31 +9,18 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate"
-	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/policies"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // tenantCheck is a Check over layers given as YAML specs by name, on
 // cluster c/p, with the built-in policies.
 func tenantCheck(t *testing.T, specs map[string]string, classes ...schedulingv1.PriorityClass) *Check {
 	t.Helper()
-	in := overlay.Inputs{PriorityClasses: classes}
-	for name, spec := range specs {
-		var l v1alpha1.Layer
-		if err := yaml.UnmarshalStrict([]byte(spec), &l.Spec); err != nil {
-			t.Fatalf("layer %s: %v", name, err)
-		}
-		l.Name = name
-		in.Layers = append(in.Layers, overlay.LayerSource{Layer: l})
-	}
-	snap, err := overlay.Compile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap := fixtures.SnapshotOf(t, specs, classes...)
 	mods, err := LoadModules(policies.FS)
 	if err != nil {
 		t.Fatal(err)
