@@ -15,7 +15,8 @@ import (
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
-func exampleCheck(t testing.TB) (*Check, *corev1.Pod) {
+// builtinEngine compiles the built-in policies.
+func builtinEngine(t testing.TB) *Engine {
 	t.Helper()
 	mods, err := LoadModules(policies.FS)
 	if err != nil {
@@ -25,7 +26,12 @@ func exampleCheck(t testing.TB) (*Check, *corev1.Pod) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Check{Engine: engine, Snapshot: fixtures.Snapshot(t, "prod-a"), Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}},
+	return engine
+}
+
+func exampleCheck(t testing.TB) (*Check, *corev1.Pod) {
+	t.Helper()
+	return &Check{Engine: builtinEngine(t), Snapshot: fixtures.Snapshot(t, "prod-a"), Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}},
 		fixtures.Pod(t, "executor.yaml")
 }
 

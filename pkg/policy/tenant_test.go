@@ -12,7 +12,6 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
-	"github.com/strata-dev/strata/policies"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -20,16 +19,7 @@ import (
 // cluster c/p, with the built-in policies.
 func tenantCheck(t *testing.T, specs map[string]string, classes ...schedulingv1.PriorityClass) *Check {
 	t.Helper()
-	snap := fixtures.SnapshotOf(t, specs, classes...)
-	mods, err := LoadModules(policies.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := NewEngine(context.Background(), mods)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Check{Engine: engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
+	return &Check{Engine: builtinEngine(t), Snapshot: fixtures.SnapshotOf(t, specs, classes...), Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
 }
 
 func sparkPod(role string) *corev1.Pod {
