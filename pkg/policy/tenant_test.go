@@ -208,6 +208,7 @@ func TestUpdatesMayNotAddViolations(t *testing.T) {
 	c := tenantCheck(t, map[string]string{"rules": `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"},
 		isolation: {allowedRegistries: [mirror.internal], reservedLabelPrefixes: [platform.strata.dev/]}}}`})
 	old := sparkPod("driver")
+	old.Labels["platform.strata.dev/tenant"] = "etl" // under a reserved prefix, as a layer sets it
 	old.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4")}
 	old.Spec.HostNetwork = true // admitted under older rules
 	if got, _ := verdict(t, c, old, Request{}); got == "" {
@@ -227,8 +228,9 @@ func TestUpdatesMayNotAddViolations(t *testing.T) {
 		"resize up": {func(p *corev1.Pod) {
 			p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("8")
 		}, "quota/maxPodCPU"},
-		"new role":    {func(p *corev1.Pod) { p.Labels[v1alpha1.RoleLabel] = "executor" }, "isolation/immutableLabels"},
-		"app dropped": {func(p *corev1.Pod) { delete(p.Labels, AppLabel) }, "isolation/immutableLabels"},
+		"new role":               {func(p *corev1.Pod) { p.Labels[v1alpha1.RoleLabel] = "executor" }, "isolation/immutableLabels"},
+		"app dropped":            {func(p *corev1.Pod) { delete(p.Labels, AppLabel) }, "isolation/immutableLabels"},
+		"reserved label removed": {func(p *corev1.Pod) { delete(p.Labels, "platform.strata.dev/tenant") }, "isolation/reservedLabelPrefixes"},
 	}
 	for name, tt := range tests {
 		pod := old.DeepCopy()

@@ -139,6 +139,20 @@ violation contains {"check": "allowedPriorityClasses", "message": msg} if {
 	msg := sprintf("priority class %q is not allowed for tenants; allowed: %s (%s)", [pc, concat(", ", p.value), p.source])
 }
 
+# What the platform put under a reserved prefix stays: an UPDATE may not
+# change or remove it (a label a NetworkPolicy selects on, the IAM role
+# annotation, ...).
+violation contains {"check": "reservedLabelPrefixes", "message": msg} if {
+	p := param("reservedLabelPrefixes")
+	some kind, field in {"label": "labels", "annotation": "annotations"}
+	some k, v in object.get(input.old.metadata, field, {})
+	not k in user_request_annotations
+	some prefix in p.value
+	startswith(k, prefix)
+	object.get(object.get(input.pod.metadata, field, {}), k, null) != v
+	msg := sprintf("%s %q is reserved for the platform: it cannot be changed or removed on an existing pod (%s)", [kind, k, p.source])
+}
+
 # The labels that say what a pod is and which application it counts for
 # are fixed once the pod exists: changing them would move it out of its
 # role's rules or its application's executor count.

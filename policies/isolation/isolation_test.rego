@@ -153,3 +153,12 @@ test_immutable_labels_on_update if {
 	same := object.union(base, object.union(old, {"pod": {"metadata": {"name": "p", "labels": {"spark-role": "executor", "spark-app-selector": "a", "x": "y"}}}}))
 	count(isolation.violation) == 0 with input as same
 }
+
+test_reserved_keys_kept_on_update if {
+	reserved := with_param("reservedLabelPrefixes", ["platform.strata.dev/", "iam.amazonaws.com/"])
+	old := {"old": {"metadata": {"labels": {"platform.strata.dev/tenant": "etl"}, "annotations": {"iam.amazonaws.com/role": "r"}}}}
+	kept := object.union(reserved, object.union(old, {"pod": {"metadata": {"name": "p", "labels": {"platform.strata.dev/tenant": "etl"}, "annotations": {"iam.amazonaws.com/role": "r"}}}}))
+	count(isolation.violation) == 0 with input as kept
+	removed := object.union(reserved, object.union(old, {"pod": {"metadata": {"name": "p", "annotations": {"iam.amazonaws.com/role": "r"}}}}))
+	[v.message | some v in isolation.violation] == ["label \"platform.strata.dev/tenant\" is reserved for the platform: it cannot be changed or removed on an existing pod (NamespaceOverrides layer \"ns-etl\")"] with input as removed
+}
