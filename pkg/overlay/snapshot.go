@@ -12,6 +12,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -74,8 +75,9 @@ func Compile(in Inputs) (*Snapshot, error) {
 			if prev != "" {
 				where = prev
 			}
-			fieldErrs = append(fieldErrs, FieldError{Field: "metadata.name",
-				Detail: fmt.Sprintf("duplicate Layer name %q (also in %s)", src.Layer.Name, where)})
+			dup := field.Duplicate(field.NewPath("metadata", "name"), src.Layer.Name)
+			dup.Detail = "also in " + where
+			fieldErrs = append(fieldErrs, dup)
 		}
 		seen[src.Layer.Name] = src.File
 		if len(fieldErrs) > 0 {
@@ -111,11 +113,11 @@ func Compile(in Inputs) (*Snapshot, error) {
 // reachOf is what an invalid Layer would match: its match, with every
 // field that is itself invalid widened to match all, so a typo in a match
 // refuses more pods, never fewer.
-func reachOf(l *v1alpha1.Layer, errs []FieldError) compiledLayer {
+func reachOf(l *v1alpha1.Layer, errs field.ErrorList) compiledLayer {
 	out := l.DeepCopy()
 	m := &out.Spec.Match
-	bad := func(field string) bool {
-		return slices.ContainsFunc(errs, func(e FieldError) bool { return strings.HasPrefix(e.Field, "spec.match."+field) })
+	bad := func(name string) bool {
+		return slices.ContainsFunc(errs, func(e *field.Error) bool { return strings.HasPrefix(e.Field, "spec.match."+name) })
 	}
 	if bad("pools") {
 		m.Pools = nil

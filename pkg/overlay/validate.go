@@ -7,29 +7,23 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
-// FieldError is one problem with one field of a Layer.
-type FieldError struct {
-	// Field is the path of the field, e.g. spec.tier or spec.config.tolerations[0].effect.
-	Field string
-	// Detail says what is wrong and what was expected.
-	Detail string
-}
-
 // LayerError is every problem found in one Layer. Its message names the file
-// (when known), the Layer and each field, one line per problem:
+// (when known), the Layer and each field, one line per problem, each
+// problem as the API server words it:
 //
-//	layers/ns.yaml: Layer "ns-typo": spec.tier: unknown tier "NamespaceDefaults" (want one of ...)
+//	layers/ns.yaml: Layer "ns-typo": spec.tier: Unsupported value: "NamespaceDefaults": supported values: ...
 type LayerError struct {
 	// File is where the Layer was read from; empty for a Layer from the cluster.
 	File string
 	// Layer is the Layer's name.
 	Layer string
 	// Fields are the problems, in the order the fields appear.
-	Fields []FieldError
+	Fields field.ErrorList
 }
 
 func (e *LayerError) Error() string {
@@ -39,179 +33,200 @@ func (e *LayerError) Error() string {
 	}
 	lines := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
-		lines[i] = prefix + f.Field + ": " + f.Detail
+		lines[i] = prefix + f.Error()
 	}
 	return strings.Join(lines, "\n")
 }
 
-// Messages returns each problem as "field: detail", without file or Layer.
+// Messages returns each problem as "field: problem", without file or Layer.
 func (e *LayerError) Messages() []string {
 	out := make([]string, len(e.Fields))
 	for i, f := range e.Fields {
-		out[i] = f.Field + ": " + f.Detail
+		out[i] = f.Error()
 	}
 	return out
 }
 
-// ValidateLayer checks one Layer and returns its problems; nil when it is
-// valid. It is the one check the composer CLI and the webhook both run.
-func ValidateLayer(l *v1alpha1.Layer) []FieldError {
+// ValidateLayer checks one Layer and returns its problems, in the order of
+// the fields (map keys sorted); nil when it is valid. It is the one check
+// the composer CLI and the webhook both run.
+func ValidateLayer(l *v1alpha1.Layer) field.ErrorList {
 	v := &validator{}
-	v.name(l.Name)
+	v.name(field.NewPath("metadata", "name"), l.Name)
+	spec := field.NewPath("spec")
 	if l.Spec.Tier.Rank() < 0 {
-		v.add("spec.tier", "unknown tier %q (want one of %s)", l.Spec.Tier, tierList())
+		v.errs = append(v.errs, field.NotSupported(spec.Child("tier"), l.Spec.Tier, v1alpha1.Tiers()))
 	}
-	v.match(&l.Spec.Match)
+	v.match(spec.Child("match"), &l.Spec.Match)
 	roles := l.Spec.Match.Roles
 	if len(roles) == 0 {
 		roles = []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor}
 	}
 	v.roles = roles
-	v.config("spec.config", l.Spec.Config)
+	v.config(spec.Child("config"), l.Spec.Config)
 	v.roles = []v1alpha1.Role{v1alpha1.RoleDriver}
-	v.config("spec.driver", l.Spec.Driver)
+	v.config(spec.Child("driver"), l.Spec.Driver)
 	v.roles = []v1alpha1.Role{v1alpha1.RoleExecutor}
-	v.config("spec.executor", l.Spec.Executor)
+	v.config(spec.Child("executor"), l.Spec.Executor)
 	return v.errs
 }
 
-func tierList() string {
-	names := make([]string, 0, 4)
-	for _, t := range v1alpha1.Tiers() {
-		names = append(names, string(t))
-	}
-	return strings.Join(names, ", ")
-}
-
 type validator struct {
-	errs []FieldError
+	errs field.ErrorList
 	// roles are the Spark roles the block being checked applies to.
 	roles []v1alpha1.Role
 }
 
-func (v *validator) add(field, format string, args ...any) {
-	v.errs = append(v.errs, FieldError{Field: field, Detail: fmt.Sprintf(format, args...)})
+// invalid records a value that is not allowed; detail says what was expected.
+func (v *validator) invalid(p *field.Path, value any, format string, args ...any) {
+	v.errs = append(v.errs, field.Invalid(p, value, fmt.Sprintf(format, args...)))
 }
 
-// addAll adds the messages of an apimachinery validation function, which
-// say what was expected.
-func (v *validator) addAll(field, what string, value string, msgs []string) {
+// required records a field that must be set.
+func (v *validator) required(p *field.Path, detail string) {
+	v.errs = append(v.errs, field.Required(p, detail))
+}
+
+// forbidden records a field that may not be set (here, or together with another).
+func (v *validator) forbidden(p *field.Path, format string, args ...any) {
+	v.errs = append(v.errs, field.Forbidden(p, fmt.Sprintf(format, args...)))
+}
+
+// addAll records the messages of an apimachinery validation function, which
+// say what was expected, as the API server does.
+func (v *validator) addAll(p *field.Path, value string, msgs []string) {
 	if len(msgs) > 0 {
-		v.add(field, "invalid %s %q: %s", what, value, strings.Join(msgs, "; "))
+		v.invalid(p, value, "%s", strings.Join(msgs, "; "))
 	}
 }
 
-func (v *validator) name(name string) {
+// duplicate records the second and later elements of a list with the same key.
+func (v *validator) duplicate(seen map[string]int, p *field.Path, key string, i int, what string) {
+	if j, dup := seen[key]; dup {
+		e := field.Duplicate(p, key)
+		e.Detail = fmt.Sprintf("%s also at index %d; a layer may set each once", what, j)
+		v.errs = append(v.errs, e)
+	}
+	seen[key] = i
+}
+
+func (v *validator) name(p *field.Path, name string) {
 	if name == "" {
-		v.add("metadata.name", "must not be empty")
+		v.required(p, "")
 		return
 	}
-	v.addAll("metadata.name", "name", name, validation.IsDNS1123Subdomain(name))
+	v.addAll(p, name, validation.IsDNS1123Subdomain(name))
 }
 
-func (v *validator) match(m *v1alpha1.Match) {
-	for i, p := range m.Pools {
-		if p == "" {
-			v.add(fmt.Sprintf("spec.match.pools[%d]", i), "must not be empty")
+func (v *validator) match(p *field.Path, m *v1alpha1.Match) {
+	for i, pool := range m.Pools {
+		if pool == "" {
+			v.required(p.Child("pools").Index(i), "a pool name")
 		}
 	}
 	for i, c := range m.Clusters {
 		if c == "" {
-			v.add(fmt.Sprintf("spec.match.clusters[%d]", i), "must not be empty")
+			v.required(p.Child("clusters").Index(i), "a cluster name")
 		}
 	}
 	for i, ns := range m.Namespaces {
-		v.addAll(fmt.Sprintf("spec.match.namespaces[%d]", i), "namespace name", ns, validation.IsDNS1123Label(ns))
+		v.addAll(p.Child("namespaces").Index(i), ns, validation.IsDNS1123Label(ns))
 	}
 	if m.NamespaceSelector != nil {
 		if _, err := metav1.LabelSelectorAsSelector(m.NamespaceSelector); err != nil {
-			v.add("spec.match.namespaceSelector", "invalid label selector: %v", err)
+			v.invalid(p.Child("namespaceSelector"), field.OmitValueType{}, "invalid label selector: %v", err)
 		}
 	}
 	for i, r := range m.Roles {
 		if r != v1alpha1.RoleDriver && r != v1alpha1.RoleExecutor {
-			v.add(fmt.Sprintf("spec.match.roles[%d]", i), "unknown role %q (want driver or executor)", r)
+			v.errs = append(v.errs, field.NotSupported(p.Child("roles").Index(i), r, []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor}))
 		}
 	}
 }
 
-func (v *validator) config(path string, c *v1alpha1.Config) {
+func (v *validator) config(p *field.Path, c *v1alpha1.Config) {
 	if c == nil {
 		return
 	}
 	for _, k := range sortedKeys(c.Labels) {
+		kp := p.Child("labels").Key(k)
 		if k == v1alpha1.RoleLabel {
-			v.add(KeyPath(path+".labels", k), "is the pod's Spark role, set by spark-submit or the Spark Operator; a layer cannot change it")
+			v.forbidden(kp, "the pod's Spark role is set by spark-submit or the Spark Operator; a layer cannot change it")
 		}
-		v.addAll(KeyPath(path+".labels", k), "label key", k, validation.IsQualifiedName(k))
-		v.addAll(KeyPath(path+".labels", k), "label value", c.Labels[k], validation.IsValidLabelValue(c.Labels[k]))
+		v.addAll(kp, k, validation.IsQualifiedName(k))
+		v.addAll(kp, c.Labels[k], validation.IsValidLabelValue(c.Labels[k]))
 	}
 	for _, k := range sortedKeys(c.Annotations) {
-		v.addAll(KeyPath(path+".annotations", k), "annotation key", k, validation.IsQualifiedName(strings.ToLower(k)))
+		kp := p.Child("annotations").Key(k)
+		v.addAll(kp, k, validation.IsQualifiedName(strings.ToLower(k)))
 		if k == v1alpha1.LayersAnnotation {
-			v.add(KeyPath(path+".annotations", k), "is written by Strata itself and cannot be set by a layer")
+			v.forbidden(kp, "written by Strata itself; a layer cannot set it")
 		}
 	}
 	for _, k := range sortedKeys(c.NodeSelector) {
-		v.addAll(KeyPath(path+".nodeSelector", k), "label key", k, validation.IsQualifiedName(k))
-		v.addAll(KeyPath(path+".nodeSelector", k), "label value", c.NodeSelector[k], validation.IsValidLabelValue(c.NodeSelector[k]))
+		kp := p.Child("nodeSelector").Key(k)
+		v.addAll(kp, k, validation.IsQualifiedName(k))
+		v.addAll(kp, c.NodeSelector[k], validation.IsValidLabelValue(c.NodeSelector[k]))
 	}
-	v.objectName(path+".priorityClassName", "priority class name", c.PriorityClassName)
-	v.objectName(path+".schedulerName", "scheduler name", c.SchedulerName)
-	v.objectName(path+".serviceAccountName", "service account name", c.ServiceAccountName)
+	v.objectName(p.Child("priorityClassName"), c.PriorityClassName)
+	v.objectName(p.Child("schedulerName"), c.SchedulerName)
+	v.objectName(p.Child("serviceAccountName"), c.ServiceAccountName)
 	seen := map[string]int{}
 	for i := range c.Tolerations {
-		field := fmt.Sprintf("%s.tolerations[%d]", path, i)
-		v.toleration(field, &c.Tolerations[i])
-		k := TolerationKey(&c.Tolerations[i])
-		if j, dup := seen[k]; dup {
-			v.add(field, "duplicate toleration for key/effect %s (also at index %d); a layer may set each key and effect once", k, j)
-		}
-		seen[k] = i
+		tp := p.Child("tolerations").Index(i)
+		v.toleration(tp, &c.Tolerations[i])
+		v.duplicate(seen, tp, TolerationKey(&c.Tolerations[i]), i, "toleration for this key/effect")
 	}
 	for _, k := range sortedKeys(c.SparkConf) {
 		if strings.TrimSpace(k) == "" {
-			v.add(path+".sparkConf", "keys must not be empty")
+			v.required(p.Child("sparkConf").Key(k), "keys must not be empty")
 		}
 	}
-	v.injection(path, c)
-	v.policyParameters(path, c)
+	v.injection(p, c)
+	v.policyParameters(p, c)
 }
 
 // objectName checks an optional reference to a named object; "" is allowed
 // and means "the cluster's default".
-func (v *validator) objectName(field, what string, name *string) {
+func (v *validator) objectName(p *field.Path, name *string) {
 	if name == nil || *name == "" {
 		return
 	}
-	v.addAll(field, what, *name, validation.IsDNS1123Subdomain(*name))
+	v.addAll(p, *name, validation.IsDNS1123Subdomain(*name))
 }
 
 // toleration applies the rules the API server applies to a pod's tolerations,
 // so a layer can never make a pod the API server would reject.
-func (v *validator) toleration(field string, t *corev1.Toleration) {
+func (v *validator) toleration(p *field.Path, t *corev1.Toleration) {
 	if t.Key != "" {
-		v.addAll(field+".key", "toleration key", t.Key, validation.IsQualifiedName(t.Key))
+		v.addAll(p.Child("key"), t.Key, validation.IsQualifiedName(t.Key))
 	}
 	switch t.Operator {
 	case corev1.TolerationOpEqual, "":
 		if t.Key == "" {
-			v.add(field+".operator", "must be Exists when key is empty")
+			v.invalid(p.Child("operator"), t.Operator, "must be Exists when key is empty")
 		}
-		v.addAll(field+".value", "toleration value", t.Value, validation.IsValidLabelValue(t.Value))
+		v.addAll(p.Child("value"), t.Value, validation.IsValidLabelValue(t.Value))
 	case corev1.TolerationOpExists:
 		if t.Value != "" {
-			v.add(field+".value", "must be empty when operator is Exists, got %q", t.Value)
+			v.invalid(p.Child("value"), t.Value, "must be empty when operator is Exists")
 		}
 	default:
-		v.add(field+".operator", "unknown operator %q (want Equal or Exists)", t.Operator)
+		v.errs = append(v.errs, field.NotSupported(p.Child("operator"), t.Operator,
+			[]corev1.TolerationOperator{corev1.TolerationOpEqual, corev1.TolerationOpExists}))
 	}
-	switch t.Effect {
+	v.effect(p.Child("effect"), t.Effect)
+	if t.TolerationSeconds != nil && t.Effect != corev1.TaintEffectNoExecute {
+		v.forbidden(p.Child("tolerationSeconds"), "may only be set with effect NoExecute")
+	}
+}
+
+// effect checks a taint effect; empty means every effect.
+func (v *validator) effect(p *field.Path, e corev1.TaintEffect) {
+	switch e {
 	case "", corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
 	default:
-		v.add(field+".effect", "unknown effect %q (want NoSchedule, PreferNoSchedule or NoExecute, or empty for all)", t.Effect)
-	}
-	if t.TolerationSeconds != nil && t.Effect != corev1.TaintEffectNoExecute {
-		v.add(field+".tolerationSeconds", "may only be set with effect NoExecute")
+		v.errs = append(v.errs, field.NotSupported(p, e, []corev1.TaintEffect{
+			corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute, ""}))
 	}
 }

@@ -2,13 +2,13 @@ package overlay
 
 import (
 	"encoding/json"
-	"fmt"
 	"path"
 	"regexp"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -17,149 +17,146 @@ import (
 var iamRoleARN = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$`)
 
 // injection checks the injection fields of one config block.
-func (v *validator) injection(p string, c *v1alpha1.Config) {
-	v.containers(p+".sidecars", c.Sidecars, true)
-	v.containers(p+".initContainers", c.InitContainers, false)
+func (v *validator) injection(p *field.Path, c *v1alpha1.Config) {
+	v.containers(p.Child("sidecars"), c.Sidecars, true)
+	v.containers(p.Child("initContainers"), c.InitContainers, false)
 	if m := c.SidecarMode; m != nil && *m != v1alpha1.SidecarModeNative && *m != v1alpha1.SidecarModeContainer {
-		v.add(p+".sidecarMode", "unknown sidecar mode %q (want native or container)", *m)
+		v.errs = append(v.errs, field.NotSupported(p.Child("sidecarMode"), *m,
+			[]v1alpha1.SidecarMode{v1alpha1.SidecarModeNative, v1alpha1.SidecarModeContainer}))
 	}
-	v.envVars(p+".env", c.Env)
+	v.envVars(p.Child("env"), c.Env)
 	seen := map[string]int{}
 	for i := range c.EnvFrom {
-		field := fmt.Sprintf("%s.envFrom[%d]", p, i)
+		ep := p.Child("envFrom").Index(i)
 		e := &c.EnvFrom[i]
 		switch {
 		case (e.ConfigMapRef == nil) == (e.SecretRef == nil):
-			v.add(field, "set exactly one of configMapRef and secretRef")
-		case e.ConfigMapRef != nil && e.ConfigMapRef.Name == "", e.SecretRef != nil && e.SecretRef.Name == "":
-			v.add(field, "the referenced name must not be empty")
+			v.invalid(ep, field.OmitValueType{}, "set exactly one of configMapRef and secretRef")
+		case e.ConfigMapRef != nil && e.ConfigMapRef.Name == "":
+			v.required(ep.Child("configMapRef", "name"), "the ConfigMap to read")
+		case e.SecretRef != nil && e.SecretRef.Name == "":
+			v.required(ep.Child("secretRef", "name"), "the Secret to read")
 		}
-		v.duplicate(seen, field, EnvFromKey(e), i, "envFrom source")
+		v.duplicate(seen, ep, EnvFromKey(e), i, "envFrom source")
 	}
 	seen = map[string]int{}
 	for i := range c.Volumes {
-		field := fmt.Sprintf("%s.volumes[%d]", p, i)
+		vp := p.Child("volumes").Index(i)
 		vol := &c.Volumes[i]
-		v.addAll(field+".name", "volume name", vol.Name, validation.IsDNS1123Label(vol.Name))
+		v.addAll(vp.Child("name"), vol.Name, validation.IsDNS1123Label(vol.Name))
 		if n := countSources(&vol.VolumeSource); n != 1 {
-			v.add(field, "set exactly one volume source (secret, configMap, emptyDir, projected, ...), got %d", n)
+			v.invalid(vp, field.OmitValueType{}, "set exactly one volume source (secret, configMap, emptyDir, projected, ...), got %d", n)
 		}
-		v.duplicate(seen, field, vol.Name, i, "volume")
+		v.duplicate(seen, vp, vol.Name, i, "volume name")
 	}
-	v.mounts(p+".volumeMounts", c.VolumeMounts)
+	v.mounts(p.Child("volumeMounts"), c.VolumeMounts)
 	seen = map[string]int{}
 	for i := range c.Secrets {
-		field := fmt.Sprintf("%s.secrets[%d]", p, i)
+		sp := p.Child("secrets").Index(i)
 		s := &c.Secrets[i]
 		if s.SecretName == "" {
-			v.add(field+".secretName", "must not be empty")
+			v.required(sp.Child("secretName"), "the Secret to inject")
 		} else {
-			v.addAll(field+".secretName", "secret name", s.SecretName, validation.IsDNS1123Subdomain(s.SecretName))
+			v.addAll(sp.Child("secretName"), s.SecretName, validation.IsDNS1123Subdomain(s.SecretName))
 		}
 		switch {
 		case s.AsEnv && s.MountPath != "":
-			v.add(field, "set either mountPath or asEnv, not both")
+			v.forbidden(sp.Child("asEnv"), "set either mountPath or asEnv, not both")
 		case !s.AsEnv && s.MountPath == "":
-			v.add(field, "set mountPath (mount the Secret) or asEnv: true (add it as environment variables)")
+			v.required(sp.Child("mountPath"), "set mountPath (mount the Secret) or asEnv: true (add it as environment variables)")
 		case s.MountPath != "" && !path.IsAbs(s.MountPath):
-			v.add(field+".mountPath", "must be an absolute path, got %q", s.MountPath)
+			v.invalid(sp.Child("mountPath"), s.MountPath, "must be an absolute path")
 		case s.AsEnv && len(s.Sidecars) > 0:
-			v.add(field+".sidecars", "only a mounted Secret can be shared with sidecars")
+			v.forbidden(sp.Child("sidecars"), "only a mounted Secret can be shared with sidecars")
 		}
 		for j, name := range s.Sidecars {
-			v.addAll(fmt.Sprintf("%s.sidecars[%d]", field, j), "container name", name, validation.IsDNS1123Label(name))
+			v.addAll(sp.Child("sidecars").Index(j), name, validation.IsDNS1123Label(name))
 		}
-		v.duplicate(seen, field, SecretMountKey(s), i, "secret mount")
+		v.duplicate(seen, sp, SecretMountKey(s), i, "secret mount")
 	}
 	if c.IAM != nil {
 		if r := c.IAM.Role; r != nil && *r != "" && !iamRoleARN.MatchString(*r) {
-			v.add(p+".iam.role", "invalid IAM role ARN %q (want arn:aws:iam::<12-digit account>:role/<name>)", *r)
+			v.invalid(p.Child("iam", "role"), *r, "not an IAM role ARN (want arn:aws:iam::<12-digit account>:role/<name>)")
 		}
 		if m := c.IAM.Mode; m != nil && *m != v1alpha1.IAMModeAnnotation && *m != v1alpha1.IAMModeIRSA {
-			v.add(p+".iam.mode", "unknown IAM mode %q (want annotation or irsa)", *m)
+			v.errs = append(v.errs, field.NotSupported(p.Child("iam", "mode"), *m,
+				[]v1alpha1.IAMMode{v1alpha1.IAMModeAnnotation, v1alpha1.IAMModeIRSA}))
 		}
 	}
 	seen = map[string]int{}
 	for i := range c.ImageMirrors {
-		field := fmt.Sprintf("%s.imageMirrors[%d]", p, i)
+		mp := p.Child("imageMirrors").Index(i)
 		m := &c.ImageMirrors[i]
-		v.imagePrefix(field+".from", m.From)
-		v.imagePrefix(field+".to", m.To)
-		v.duplicate(seen, field, m.From, i, "mirror of")
+		v.imagePrefix(mp.Child("from"), m.From)
+		v.imagePrefix(mp.Child("to"), m.To)
+		v.duplicate(seen, mp, m.From, i, "mirror of this prefix")
 	}
 	if c.PodPatch != nil {
 		if err := CheckPodPatch(c.PodPatch.Raw, v.roles...); err != nil {
-			v.add(p+".podPatch", "%v", err)
+			v.invalid(p.Child("podPatch"), field.OmitValueType{}, "%v", err)
 		}
 	}
 }
 
-func (v *validator) duplicate(seen map[string]int, field, key string, i int, what string) {
-	if j, dup := seen[key]; dup {
-		v.add(field, "duplicate %s %s (also at index %d); a layer may set each once", what, key, j)
-	}
-	seen[key] = i
-}
-
-func (v *validator) containers(p string, cs []corev1.Container, sidecars bool) {
+func (v *validator) containers(p *field.Path, cs []corev1.Container, sidecars bool) {
 	seen := map[string]int{}
 	for i := range cs {
-		field := fmt.Sprintf("%s[%d]", p, i)
+		cp := p.Index(i)
 		c := &cs[i]
-		v.addAll(field+".name", "container name", c.Name, validation.IsDNS1123Label(c.Name))
+		v.addAll(cp.Child("name"), c.Name, validation.IsDNS1123Label(c.Name))
 		if strings.TrimSpace(c.Image) == "" {
-			v.add(field+".image", "must not be empty")
+			v.required(cp.Child("image"), "")
 		}
 		if c.RestartPolicy != nil {
 			switch {
 			case sidecars && *c.RestartPolicy != corev1.ContainerRestartPolicyAlways:
-				v.add(field+".restartPolicy", "must be Always or unset for a sidecar, got %q", *c.RestartPolicy)
+				v.invalid(cp.Child("restartPolicy"), *c.RestartPolicy, "must be Always or unset for a sidecar")
 			case !sidecars:
-				v.add(field+".restartPolicy", "must be unset for an init container (an init container with restartPolicy Always is a sidecar: use sidecars)")
+				v.forbidden(cp.Child("restartPolicy"), "must be unset for an init container (an init container with restartPolicy Always is a sidecar: use sidecars)")
 			}
 		}
-		v.envVars(field+".env", c.Env)
-		v.mounts(field+".volumeMounts", c.VolumeMounts)
-		v.duplicate(seen, field, c.Name, i, "container")
+		v.envVars(cp.Child("env"), c.Env)
+		v.mounts(cp.Child("volumeMounts"), c.VolumeMounts)
+		v.duplicate(seen, cp, c.Name, i, "container name")
 	}
 }
 
-func (v *validator) envVars(p string, env []corev1.EnvVar) {
+func (v *validator) envVars(p *field.Path, env []corev1.EnvVar) {
 	seen := map[string]int{}
 	for i := range env {
-		field := fmt.Sprintf("%s[%d]", p, i)
+		ep := p.Index(i)
 		e := &env[i]
-		v.addAll(field+".name", "environment variable name", e.Name, validation.IsEnvVarName(e.Name))
+		v.addAll(ep.Child("name"), e.Name, validation.IsEnvVarName(e.Name))
 		if e.Value != "" && e.ValueFrom != nil {
-			v.add(field, "set either value or valueFrom, not both")
+			v.forbidden(ep.Child("valueFrom"), "set either value or valueFrom, not both")
 		}
-		v.duplicate(seen, field, e.Name, i, "environment variable")
+		v.duplicate(seen, ep, e.Name, i, "environment variable")
 	}
 }
 
-func (v *validator) mounts(p string, mounts []corev1.VolumeMount) {
+func (v *validator) mounts(p *field.Path, mounts []corev1.VolumeMount) {
 	seen := map[string]int{}
 	for i := range mounts {
-		field := fmt.Sprintf("%s[%d]", p, i)
+		mp := p.Index(i)
 		m := &mounts[i]
 		if m.Name == "" {
-			v.add(field+".name", "must not be empty (the volume to mount)")
+			v.required(mp.Child("name"), "the volume to mount")
 		}
 		if !path.IsAbs(m.MountPath) {
-			v.add(field+".mountPath", "must be an absolute path, got %q", m.MountPath)
+			v.invalid(mp.Child("mountPath"), m.MountPath, "must be an absolute path")
 		}
-		v.duplicate(seen, field, m.MountPath, i, "mount at")
+		v.duplicate(seen, mp, m.MountPath, i, "mount path")
 	}
 }
 
-func (v *validator) imagePrefix(field, prefix string) {
+func (v *validator) imagePrefix(p *field.Path, prefix string) {
 	switch {
 	case prefix == "":
-		v.add(field, "must not be empty")
+		v.required(p, "a registry or registry/path prefix")
 	case strings.Contains(prefix, "://"):
-		v.add(field, "must be a registry or registry/path prefix without a scheme, got %q", prefix)
+		v.invalid(p, prefix, "must be a registry or registry/path prefix without a scheme")
 	case strings.HasSuffix(prefix, "/"), strings.ContainsAny(prefix, " @"):
-		v.add(field, "must be a registry or registry/path prefix like mirror.internal or docker.io/apache, got %q", prefix)
+		v.invalid(p, prefix, "must be a registry or registry/path prefix like mirror.internal or docker.io/apache")
 	}
 }
 

@@ -1,19 +1,19 @@
 package overlay
 
 import (
-	"fmt"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // policyParameters checks limits, isolation and enforcement of one block.
-func (v *validator) policyParameters(p string, c *v1alpha1.Config) {
+func (v *validator) policyParameters(p *field.Path, c *v1alpha1.Config) {
 	if l := c.Limits; l != nil {
+		lp := p.Child("limits")
 		maxCPU := resource.NewMilliQuantity(v1alpha1.MaxCountableCPUMilli, resource.DecimalSI)
 		maxMemory := resource.NewQuantity(v1alpha1.MaxCountableMemoryBytes, resource.BinarySI)
 		for _, lim := range []struct {
@@ -27,9 +27,9 @@ func (v *validator) policyParameters(p string, c *v1alpha1.Config) {
 			switch {
 			case lim.q == nil:
 			case lim.q.Sign() < 0:
-				v.add(p+".limits."+lim.name, "must not be negative, got %s", lim.q.String())
+				v.invalid(lp.Child(lim.name), lim.q.String(), "must not be negative")
 			case lim.q.Cmp(*lim.max) > 0:
-				v.add(p+".limits."+lim.name, "%s is too large to count (at most %s)", lim.q.String(), lim.max.String())
+				v.invalid(lp.Child(lim.name), lim.q.String(), "too large to count (at most %s)", lim.max.String())
 			}
 		}
 		for _, lim := range []struct {
@@ -37,46 +37,43 @@ func (v *validator) policyParameters(p string, c *v1alpha1.Config) {
 			n    *int32
 		}{{"maxExecutorsPerApp", l.MaxExecutorsPerApp}, {"namespacePods", l.NamespacePods}} {
 			if lim.n != nil && *lim.n < 0 {
-				v.add(p+".limits."+lim.name, "must not be negative, got %d", *lim.n)
+				v.invalid(lp.Child(lim.name), int64(*lim.n), "must not be negative")
 			}
 		}
 	}
 	if iso := c.Isolation; iso != nil {
+		ip := p.Child("isolation")
 		for i, g := range iso.AllowedIAMRoles {
 			if strings.TrimSpace(g) == "" {
-				v.add(fmt.Sprintf("%s.isolation.allowedIAMRoles[%d]", p, i), "must not be empty")
+				v.required(ip.Child("allowedIAMRoles").Index(i), "a role ARN or glob (\"**\" allows every role)")
 			}
 		}
 		for i, r := range iso.AllowedRegistries {
-			v.imagePrefix(fmt.Sprintf("%s.isolation.allowedRegistries[%d]", p, i), r)
+			v.imagePrefix(ip.Child("allowedRegistries").Index(i), r)
 		}
 		for i, t := range iso.AllowedTolerations {
-			field := fmt.Sprintf("%s.isolation.allowedTolerations[%d]", p, i)
+			tp := ip.Child("allowedTolerations").Index(i)
 			if t.Key == "" {
-				v.add(field+".key", "must not be empty")
+				v.required(tp.Child("key"), "the taint key tenants may tolerate")
 			} else {
-				v.addAll(field+".key", "toleration key", t.Key, validation.IsQualifiedName(t.Key))
+				v.addAll(tp.Child("key"), t.Key, validation.IsQualifiedName(t.Key))
 			}
-			switch t.Effect {
-			case "", corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute:
-			default:
-				v.add(field+".effect", "unknown effect %q (want NoSchedule, PreferNoSchedule or NoExecute, or empty for all)", t.Effect)
-			}
+			v.effect(tp.Child("effect"), t.Effect)
 		}
 		for i, s := range iso.ReservedNodeSelectors {
-			field := fmt.Sprintf("%s.isolation.reservedNodeSelectors[%d]", p, i)
+			sp := ip.Child("reservedNodeSelectors").Index(i)
 			key, value, hasValue := strings.Cut(s, "=")
-			v.addAll(field, "label key", key, validation.IsQualifiedName(key))
+			v.addAll(sp, key, validation.IsQualifiedName(key))
 			if hasValue {
-				v.addAll(field, "label value", value, validation.IsValidLabelValue(value))
+				v.addAll(sp, value, validation.IsValidLabelValue(value))
 			}
 		}
 		for i, name := range iso.AllowedPriorityClasses {
-			v.addAll(fmt.Sprintf("%s.isolation.allowedPriorityClasses[%d]", p, i), "priority class name", name, validation.IsDNS1123Subdomain(name))
+			v.addAll(ip.Child("allowedPriorityClasses").Index(i), name, validation.IsDNS1123Subdomain(name))
 		}
 		for i, s := range iso.ReservedLabelPrefixes {
 			if strings.TrimSpace(s) == "" {
-				v.add(fmt.Sprintf("%s.isolation.reservedLabelPrefixes[%d]", p, i), "must not be empty")
+				v.required(ip.Child("reservedLabelPrefixes").Index(i), "a label or annotation key prefix")
 			}
 		}
 	}
@@ -84,7 +81,8 @@ func (v *validator) policyParameters(p string, c *v1alpha1.Config) {
 		switch e := c.Enforcement[name]; e {
 		case v1alpha1.EnforcementDeny, v1alpha1.EnforcementWarn, v1alpha1.EnforcementDryRun:
 		default:
-			v.add(KeyPath(p+".enforcement", name), "unknown enforcement %q (want deny, warn or dryrun)", e)
+			v.errs = append(v.errs, field.NotSupported(p.Child("enforcement").Key(name), e,
+				[]v1alpha1.Enforcement{v1alpha1.EnforcementDeny, v1alpha1.EnforcementWarn, v1alpha1.EnforcementDryRun}))
 		}
 	}
 }

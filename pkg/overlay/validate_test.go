@@ -21,104 +21,104 @@ func TestValidateLayer(t *testing.T) {
 		want   string // "" for valid; otherwise a substring of the only message
 	}{
 		{name: "valid", mutate: func(*v1alpha1.Layer) {}},
-		{name: "empty name", mutate: func(l *v1alpha1.Layer) { l.Name = "" }, want: "metadata.name: must not be empty"},
-		{name: "bad name", mutate: func(l *v1alpha1.Layer) { l.Name = "Bad_Name" }, want: `metadata.name: invalid name "Bad_Name"`},
+		{name: "empty name", mutate: func(l *v1alpha1.Layer) { l.Name = "" }, want: "metadata.name: Required value"},
+		{name: "bad name", mutate: func(l *v1alpha1.Layer) { l.Name = "Bad_Name" }, want: `metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain`},
 		{name: "unknown tier", mutate: func(l *v1alpha1.Layer) { l.Spec.Tier = "NamespaceDefaults" },
-			want: `spec.tier: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`},
-		{name: "missing tier", mutate: func(l *v1alpha1.Layer) { l.Spec.Tier = "" }, want: `spec.tier: unknown tier ""`},
+			want: `spec.tier: Unsupported value: "NamespaceDefaults": supported values: "PoolDefaults", "ClusterDefaults", "ClusterOverrides", "NamespaceOverrides"`},
+		{name: "missing tier", mutate: func(l *v1alpha1.Layer) { l.Spec.Tier = "" }, want: `spec.tier: Unsupported value: ""`},
 		{name: "bad role", mutate: func(l *v1alpha1.Layer) { l.Spec.Match.Roles = []v1alpha1.Role{"Driver"} },
-			want: `spec.match.roles[0]: unknown role "Driver" (want driver or executor)`},
+			want: `spec.match.roles[0]: Unsupported value: "Driver": supported values: "driver", "executor"`},
 		{name: "bad selector", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Match.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Near"}}}
-		}, want: "spec.match.namespaceSelector: invalid label selector"},
-		{name: "bad namespace", mutate: func(l *v1alpha1.Layer) { l.Spec.Match.Namespaces = []string{"Etl"} }, want: `spec.match.namespaces[0]: invalid namespace name "Etl"`},
-		{name: "empty pool", mutate: func(l *v1alpha1.Layer) { l.Spec.Match.Pools = []string{""} }, want: "spec.match.pools[0]: must not be empty"},
+		}, want: `spec.match.namespaceSelector: Invalid value: invalid label selector: "Near" is not a valid label selector operator`},
+		{name: "bad namespace", mutate: func(l *v1alpha1.Layer) { l.Spec.Match.Namespaces = []string{"Etl"} }, want: `spec.match.namespaces[0]: Invalid value: "Etl": a lowercase RFC 1123 label`},
+		{name: "empty pool", mutate: func(l *v1alpha1.Layer) { l.Spec.Match.Pools = []string{""} }, want: "spec.match.pools[0]: Required value: a pool name"},
 		{name: "bad label key", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Labels = map[string]string{"bad key": "v"} },
-			want: `spec.config.labels["bad key"]: invalid label key "bad key"`},
+			want: `spec.config.labels[bad key]: Invalid value: "bad key": name part must consist`},
 		{name: "bad label value", mutate: func(l *v1alpha1.Layer) { l.Spec.Driver = &v1alpha1.Config{Labels: map[string]string{"k": "a b"}} },
-			want: `spec.driver.labels.k: invalid label value "a b"`},
+			want: `spec.driver.labels[k]: Invalid value: "a b": a valid label must be`},
 		{name: "bad node selector", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Executor = &v1alpha1.Config{NodeSelector: map[string]string{"bad/": "v"}}
 		},
-			want: `spec.executor.nodeSelector["bad/"]: invalid label key`},
+			want: `spec.executor.nodeSelector[bad/]: Invalid value: "bad/": name part must be non-empty`},
 		{name: "spark role label", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Labels = map[string]string{"spark-role": "driver"} },
-			want: "spec.config.labels.spark-role: is the pod's Spark role"},
+			want: "spec.config.labels[spark-role]: Forbidden: the pod's Spark role is set by spark-submit"},
 		{name: "reserved annotation", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Annotations = map[string]string{v1alpha1.LayersAnnotation: "x"}
-		}, want: `spec.config.annotations["strata.dev/layers"]: is written by Strata itself`},
+		}, want: `spec.config.annotations[strata.dev/layers]: Forbidden: written by Strata itself`},
 		{name: "bad priority class", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.PriorityClassName = str("High") },
-			want: `spec.config.priorityClassName: invalid priority class name "High"`},
+			want: `spec.config.priorityClassName: Invalid value: "High": a lowercase RFC 1123 subdomain`},
 		{name: "empty priority class clears", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.PriorityClassName = str("") }},
 		{name: "bad toleration effect", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Effect: "NoScheduled"}}
-		}, want: `spec.config.tolerations[0].effect: unknown effect "NoScheduled"`},
+		}, want: `spec.config.tolerations[0].effect: Unsupported value: "NoScheduled": supported values: "NoSchedule", "PreferNoSchedule", "NoExecute", ""`},
 		{name: "toleration exists with value", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Value: "x"}}
-		}, want: "spec.config.tolerations[0].value: must be empty when operator is Exists"},
+		}, want: `spec.config.tolerations[0].value: Invalid value: "x": must be empty when operator is Exists`},
 		{name: "toleration bad operator", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: "In"}}
-		}, want: `spec.config.tolerations[0].operator: unknown operator "In"`},
+		}, want: `spec.config.tolerations[0].operator: Unsupported value: "In": supported values: "Equal", "Exists"`},
 		{name: "toleration empty key needs Exists", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Tolerations = []corev1.Toleration{{Operator: corev1.TolerationOpEqual, Value: "x"}}
-		}, want: "spec.config.tolerations[0].operator: must be Exists when key is empty"},
+		}, want: `spec.config.tolerations[0].operator: Invalid value: "Equal": must be Exists when key is empty`},
 		{name: "toleration seconds need NoExecute", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule, TolerationSeconds: &secs}}
-		}, want: "spec.config.tolerations[0].tolerationSeconds: may only be set with effect NoExecute"},
+		}, want: "spec.config.tolerations[0].tolerationSeconds: Forbidden: may only be set with effect NoExecute"},
 		{name: "duplicate toleration", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Tolerations = []corev1.Toleration{
 				{Key: "gpu", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule},
 				{Key: "gpu", Operator: corev1.TolerationOpEqual, Value: "a", Effect: corev1.TaintEffectNoSchedule},
 			}
-		}, want: "spec.config.tolerations[1]: duplicate toleration for key/effect gpu/NoSchedule (also at index 0)"},
+		}, want: `spec.config.tolerations[1]: Duplicate value: "gpu/NoSchedule": toleration for this key/effect also at index 0`},
 		{name: "sidecar without image", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Sidecars = []corev1.Container{{Name: "log"}} },
-			want: "spec.config.sidecars[0].image: must not be empty"},
+			want: "spec.config.sidecars[0].image: Required value"},
 		{name: "sidecar bad name", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Sidecars = []corev1.Container{{Name: "Log", Image: "x"}} },
-			want: `spec.config.sidecars[0].name: invalid container name "Log"`},
+			want: `spec.config.sidecars[0].name: Invalid value: "Log": a lowercase RFC 1123 label`},
 		{name: "duplicate sidecar", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Sidecars = []corev1.Container{{Name: "a", Image: "x"}, {Name: "a", Image: "y"}}
-		}, want: "spec.config.sidecars[1]: duplicate container a (also at index 0)"},
+		}, want: `spec.config.sidecars[1]: Duplicate value: "a": container name also at index 0`},
 		{name: "init container with restartPolicy", mutate: func(l *v1alpha1.Layer) {
 			always := corev1.ContainerRestartPolicyAlways
 			l.Spec.Config.InitContainers = []corev1.Container{{Name: "a", Image: "x", RestartPolicy: &always}}
-		}, want: "spec.config.initContainers[0].restartPolicy: must be unset for an init container"},
+		}, want: "spec.config.initContainers[0].restartPolicy: Forbidden: must be unset for an init container"},
 		{name: "bad sidecar mode", mutate: func(l *v1alpha1.Layer) { m := v1alpha1.SidecarMode("sidecar"); l.Spec.Config.SidecarMode = &m },
-			want: `spec.config.sidecarMode: unknown sidecar mode "sidecar" (want native or container)`},
+			want: `spec.config.sidecarMode: Unsupported value: "sidecar": supported values: "native", "container"`},
 		{name: "bad env name", mutate: func(l *v1alpha1.Layer) { l.Spec.Driver = &v1alpha1.Config{Env: []corev1.EnvVar{{Name: "1A"}}} },
-			want: `spec.driver.env[0].name: invalid environment variable name "1A"`},
+			want: `spec.driver.env[0].name: Invalid value: "1A": a valid environment variable name`},
 		{name: "envFrom without source", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{Prefix: "X_"}} },
-			want: "spec.config.envFrom[0]: set exactly one of configMapRef and secretRef"},
+			want: "spec.config.envFrom[0]: Invalid value: set exactly one of configMapRef and secretRef"},
 		{name: "volume without source", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Volumes = []corev1.Volume{{Name: "v"}} },
-			want: "spec.config.volumes[0]: set exactly one volume source"},
+			want: "spec.config.volumes[0]: Invalid value: set exactly one volume source"},
 		{name: "relative mount", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.VolumeMounts = []corev1.VolumeMount{{Name: "v", MountPath: "data"}}
 		},
-			want: `spec.config.volumeMounts[0].mountPath: must be an absolute path, got "data"`},
+			want: `spec.config.volumeMounts[0].mountPath: Invalid value: "data": must be an absolute path`},
 		{name: "secret neither mounted nor env", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Secrets = []v1alpha1.SecretMount{{SecretName: "s"}} },
-			want: "spec.config.secrets[0]: set mountPath (mount the Secret) or asEnv: true"},
+			want: "spec.config.secrets[0].mountPath: Required value: set mountPath (mount the Secret) or asEnv: true"},
 		{name: "secret both", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Secrets = []v1alpha1.SecretMount{{SecretName: "s", MountPath: "/s", AsEnv: true}}
-		}, want: "spec.config.secrets[0]: set either mountPath or asEnv, not both"},
+		}, want: "spec.config.secrets[0].asEnv: Forbidden: set either mountPath or asEnv, not both"},
 		{name: "bad IAM role", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.IAM = &v1alpha1.IAM{Role: str("etl-role")} },
-			want: `spec.config.iam.role: invalid IAM role ARN "etl-role"`},
+			want: `spec.config.iam.role: Invalid value: "etl-role": not an IAM role ARN`},
 		{name: "bad IAM mode", mutate: func(l *v1alpha1.Layer) { m := v1alpha1.IAMMode("kiam"); l.Spec.Config.IAM = &v1alpha1.IAM{Mode: &m} },
-			want: `spec.config.iam.mode: unknown IAM mode "kiam" (want annotation or irsa)`},
+			want: `spec.config.iam.mode: Unsupported value: "kiam": supported values: "annotation", "irsa"`},
 		{name: "IAM role in GovCloud", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.IAM = &v1alpha1.IAM{Role: str("arn:aws-us-gov:iam::123456789012:role/path/etl")}
 		}},
 		{name: "mirror with scheme", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.ImageMirrors = []v1alpha1.ImageMirror{{From: "https://docker.io", To: "m"}}
-		}, want: "spec.config.imageMirrors[0].from: must be a registry or registry/path prefix without a scheme"},
+		}, want: `spec.config.imageMirrors[0].from: Invalid value: "https://docker.io": must be a registry or registry/path prefix without a scheme`},
 		{name: "pod patch not an object", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.PodPatch = &runtime.RawExtension{Raw: []byte(`[1]`)}
-		}, want: "spec.config.podPatch: not a JSON object"},
+		}, want: "spec.config.podPatch: Invalid value: not a JSON object"},
 		{name: "pod patch unknown field", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.PodPatch = &runtime.RawExtension{Raw: []byte(`{"spec":{"dnsPolicyy":"None"}}`)}
-		}, want: `spec.config.podPatch: does not patch a Pod: unknown field "spec.dnsPolicyy"`},
+		}, want: `spec.config.podPatch: Invalid value: does not patch a Pod: unknown field "spec.dnsPolicyy"`},
 		{name: "pod patch wrong type", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.PodPatch = &runtime.RawExtension{Raw: []byte(`{"spec":{"containers":{"name":"x"}}}`)}
 		}, want: "spec.config.podPatch:"},
 		{name: "empty spark conf key", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.SparkConf = map[string]string{" ": "x"} },
-			want: "spec.config.sparkConf: keys must not be empty"},
+			want: "spec.config.sparkConf[ ]: Required value: keys must not be empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +135,7 @@ func TestValidateLayer(t *testing.T) {
 			if len(errs) != 1 {
 				t.Fatalf("got %d errors %v, want one containing %q", len(errs), errs, tt.want)
 			}
-			if got := errs[0].Field + ": " + errs[0].Detail; !strings.Contains(got, tt.want) {
+			if got := errs[0].Error(); !strings.Contains(got, tt.want) {
 				t.Fatalf("error %q does not contain %q", got, tt.want)
 			}
 		})
@@ -154,8 +154,8 @@ func TestCompileReportsFileLayerAndField(t *testing.T) {
 		t.Fatal("Compile accepted bad layers")
 	}
 	want := []string{
-		`layers/ns.yaml: Layer "ns-typo": spec.tier: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`,
-		`b.yaml: Layer "dup": metadata.name: duplicate Layer name "dup" (also in a.yaml)`,
+		`layers/ns.yaml: Layer "ns-typo": spec.tier: Unsupported value: "NamespaceDefaults": supported values: "PoolDefaults", "ClusterDefaults", "ClusterOverrides", "NamespaceOverrides"`,
+		`b.yaml: Layer "dup": metadata.name: Duplicate value: "dup": also in a.yaml`,
 	}
 	if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("error =\n%s\nwant\n%s", err, strings.Join(want, "\n"))
@@ -185,7 +185,7 @@ func TestValidationOrderIsStable(t *testing.T) {
 	render := func() string {
 		var out []string
 		for _, e := range ValidateLayer(l) {
-			out = append(out, e.Field+": "+e.Detail)
+			out = append(out, e.Error())
 		}
 		return strings.Join(out, "\n")
 	}

@@ -260,7 +260,7 @@ func TestInvalidLayerRejected(t *testing.T) {
 	ctx := context.Background()
 	bad := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "ns-typo"}, Spec: v1alpha1.LayerSpec{Tier: "NamespaceDefaults"}}
 	err := cp.Client.Create(ctx, bad)
-	want := `spec.tier: Invalid value: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`
+	want := `spec.tier: Unsupported value: "NamespaceDefaults": supported values: "PoolDefaults", "ClusterDefaults", "ClusterOverrides", "NamespaceOverrides"`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error = %v, want it to contain %q", err, want)
 	}
@@ -276,7 +276,7 @@ func TestInvalidLayerRejected(t *testing.T) {
 	}
 	layer.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Value: "x"}}
 	err = cp.Client.Update(ctx, &layer)
-	if err == nil || !strings.Contains(err.Error(), `spec.config.tolerations[0].value: Invalid value: must be empty when operator is Exists`) {
+	if err == nil || !strings.Contains(err.Error(), `spec.config.tolerations[0].value: Invalid value: "x": must be empty when operator is Exists`) {
 		t.Fatalf("update error = %v", err)
 	}
 }

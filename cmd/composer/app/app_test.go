@@ -218,13 +218,13 @@ func TestBadInput(t *testing.T) {
 		want string
 	}{
 		{"unknown tier", []string{"compose", "-f", pod, "--layers", filepath.Dir(typo)},
-			typo + `: Layer "ns-typo": spec.tier: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides)`},
+			typo + `: Layer "ns-typo": spec.tier: Unsupported value: "NamespaceDefaults": supported values: "PoolDefaults", "ClusterDefaults", "ClusterOverrides", "NamespaceOverrides"`},
 		{"unknown field", []string{"compose", "-f", pod, "--layers", filepath.Dir(unknown)}, unknown + `: Layer "x": unknown field "spec.config.lables"`},
 		{"duplicate names", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "dup")},
-			filepath.Join(dir, "dup/b.yaml") + `: Layer "same": metadata.name: duplicate Layer name "same" (also in ` + filepath.Join(dir, "dup/a.yaml") + ")"},
-		{"empty name", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "noname")}, `a.yaml: Layer "": metadata.name: must not be empty`},
-		{"bad selector", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "selector")}, `Layer "s": spec.match.namespaceSelector: invalid label selector`},
-		{"bad toleration", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "tol")}, `Layer "t": spec.config.tolerations[0].value: must be empty when operator is Exists`},
+			filepath.Join(dir, "dup/b.yaml") + `: Layer "same": metadata.name: Duplicate value: "same": also in ` + filepath.Join(dir, "dup/a.yaml")},
+		{"empty name", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "noname")}, `a.yaml: Layer "": metadata.name: Required value`},
+		{"bad selector", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "selector")}, `Layer "s": spec.match.namespaceSelector: Invalid value: invalid label selector`},
+		{"bad toleration", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "tol")}, `Layer "t": spec.config.tolerations[0].value: Invalid value: "x": must be empty when operator is Exists`},
 		{"bad pod patch", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "patch")}, `Layer "pp": spec.config.podPatch: `},
 		{"unknown sidecar field", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "sidecar")}, `Layer "sc": unknown field "spec.config.sidecars[0].imagePullPolicyy"`},
 		{"unknown priority class", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "pc")}, `PriorityClass "nowhere" not found`},

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
@@ -159,15 +161,59 @@ func decodePolicyTest(file string, data []byte) (*PolicyTest, error) {
 	if err := yaml.UnmarshalStrict(data, &t); err != nil {
 		return nil, fmt.Errorf("%s: PolicyTest: %w", file, err)
 	}
-	if t.APIVersion != v1alpha1.GroupVersion.String() {
-		return nil, fmt.Errorf("%s: PolicyTest %q: apiVersion: want %s, got %q", file, t.Metadata.Name, v1alpha1.GroupVersion, t.APIVersion)
-	}
-	for i, c := range t.Cases {
-		if c.Name == "" || c.Pod == "" {
-			return nil, fmt.Errorf("%s: PolicyTest %q: cases[%d]: name and pod are required", file, t.Metadata.Name, i)
+	if errs := validatePolicyTest(&t); len(errs) > 0 {
+		lines := make([]string, len(errs))
+		for i, e := range errs {
+			lines[i] = fmt.Sprintf("%s: PolicyTest %q: %s", file, t.Metadata.Name, e.Error())
 		}
+		return nil, errors.New(strings.Join(lines, "\n"))
 	}
 	return &t, nil
+}
+
+// validatePolicyTest checks a decoded PolicyTest field by field, in the
+// order of its fields, as ValidateLayer checks a Layer.
+func validatePolicyTest(t *PolicyTest) field.ErrorList {
+	var errs field.ErrorList
+	if t.APIVersion != v1alpha1.GroupVersion.String() {
+		errs = append(errs, field.NotSupported(field.NewPath("apiVersion"), t.APIVersion, []string{v1alpha1.GroupVersion.String()}))
+	}
+	if t.Layers == "" {
+		errs = append(errs, field.Required(field.NewPath("layers"), "the layer repository (a kustomization or a directory)"))
+	}
+	cases := field.NewPath("cases")
+	if len(t.Cases) == 0 {
+		errs = append(errs, field.Required(cases, "at least one case"))
+	}
+	seen := map[string]int{}
+	for i := range t.Cases {
+		c, cp := &t.Cases[i], cases.Index(i)
+		if c.Name == "" {
+			errs = append(errs, field.Required(cp.Child("name"), ""))
+		} else if j, dup := seen[c.Name]; dup {
+			e := field.Duplicate(cp.Child("name"), c.Name)
+			e.Detail = fmt.Sprintf("also the name of cases[%d]", j)
+			errs = append(errs, e)
+		} else {
+			seen[c.Name] = i
+		}
+		if c.Pod == "" {
+			errs = append(errs, field.Required(cp.Child("pod"), "a file with exactly one Pod"))
+		}
+		for j, v := range c.Expect.Violations {
+			vp := cp.Child("expect", "violations").Index(j)
+			if v.Policy == "" {
+				errs = append(errs, field.Required(vp.Child("policy"), "the policy's name (quota, isolation, baseline, ...)"))
+			}
+			switch v.Enforcement {
+			case "", v1alpha1.EnforcementDeny, v1alpha1.EnforcementWarn, v1alpha1.EnforcementDryRun:
+			default:
+				errs = append(errs, field.NotSupported(vp.Child("enforcement"), v.Enforcement,
+					[]v1alpha1.Enforcement{v1alpha1.EnforcementDeny, v1alpha1.EnforcementWarn, v1alpha1.EnforcementDryRun, ""}))
+			}
+		}
+	}
+	return errs
 }
 
 func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (passed, failed int, err error) {

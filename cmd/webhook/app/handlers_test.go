@@ -171,7 +171,7 @@ func TestLayerValidator(t *testing.T) {
 	bad.Spec.Tier = "NamespaceDefaults"
 	bad.Spec.Config.Limits = &v1alpha1.Limits{MaxPodCPU: ptrQuantity("-1")}
 	resp := v.Handle(context.Background(), layerRequest(bad, admissionv1.Update))
-	want := `Layer.strata.dev "ns-typo" is invalid: [spec.tier: Invalid value: unknown tier "NamespaceDefaults" (want one of PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides), spec.config.limits.maxPodCPU: Invalid value: must not be negative, got -1]`
+	want := `Layer.strata.dev "ns-typo" is invalid: [spec.tier: Unsupported value: "NamespaceDefaults": supported values: "PoolDefaults", "ClusterDefaults", "ClusterOverrides", "NamespaceOverrides", spec.config.limits.maxPodCPU: Invalid value: "-1": must not be negative]`
 	if resp.Allowed || resp.Result.Code != http.StatusUnprocessableEntity || resp.Result.Reason != metav1.StatusReasonInvalid || resp.Result.Message != want {
 		t.Errorf("bad layer: allowed %v result %+v, want 422 Invalid %q", resp.Allowed, resp.Result, want)
 	}

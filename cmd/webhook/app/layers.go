@@ -43,7 +43,7 @@ func (h *LayerValidator) handle(_ context.Context, req admission.Request) admiss
 		APIVersion: v1alpha1.GroupVersion.String(), Kind: v1alpha1.LayerKind, Name: req.Name, Raw: req.Object.Raw,
 	})
 	if err != nil {
-		return invalidLayer(req.Name, []overlay.FieldError{{Field: "spec", Detail: err.Error()}})
+		return invalidLayer(req.Name, field.ErrorList{field.Invalid(field.NewPath("spec"), field.OmitValueType{}, err.Error())})
 	}
 	if errs := overlay.ValidateLayer(l); len(errs) > 0 {
 		return invalidLayer(l.Name, errs)
@@ -54,11 +54,7 @@ func (h *LayerValidator) handle(_ context.Context, req admission.Request) admiss
 // invalidLayer answers as the API server answers an invalid object: 422
 // Invalid, one cause per field (what kubectl prints and GitOps tools read),
 // in the order validation found them.
-func invalidLayer(name string, errs []overlay.FieldError) admission.Response {
-	list := make(field.ErrorList, 0, len(errs))
-	for _, e := range errs {
-		list = append(list, &field.Error{Type: field.ErrorTypeInvalid, Field: e.Field, BadValue: field.OmitValueType{}, Detail: e.Detail})
-	}
-	status := apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind(v1alpha1.LayerKind).GroupKind(), name, list).ErrStatus
+func invalidLayer(name string, errs field.ErrorList) admission.Response {
+	status := apierrors.NewInvalid(v1alpha1.GroupVersion.WithKind(v1alpha1.LayerKind).GroupKind(), name, errs).ErrStatus
 	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &status}}
 }

@@ -1,0 +1,53 @@
+package app
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestPolicyTestValidation: every problem of a PolicyTest file is reported,
+// each with the file, the PolicyTest and the field, in the order of the
+// fields, the same on every run.
+func TestPolicyTestValidation(t *testing.T) {
+	const head = "apiVersion: strata.dev/v1alpha1\nkind: PolicyTest\nmetadata: {name: t}\nlayers: layers\n"
+	tests := []struct {
+		name, doc string
+		want      []string // "" for valid
+	}{
+		{"valid", head + "cases: [{name: a, pod: p.yaml, expect: {allowed: true}}]", nil},
+		{"wrong apiVersion", strings.Replace(head, "v1alpha1", "v1", 1) + "cases: [{name: a, pod: p.yaml}]",
+			[]string{`f.yaml: PolicyTest "t": apiVersion: Unsupported value: "strata.dev/v1": supported values: "strata.dev/v1alpha1"`}},
+		{"no layers", strings.Replace(head, "layers: layers\n", "", 1) + "cases: [{name: a, pod: p.yaml}]",
+			[]string{`f.yaml: PolicyTest "t": layers: Required value: the layer repository (a kustomization or a directory)`}},
+		{"no cases", head, []string{`f.yaml: PolicyTest "t": cases: Required value: at least one case`}},
+		{"every case problem, in order", head + `cases:
+  - {pod: p.yaml}
+  - {name: a}
+  - {name: a, pod: p.yaml, expect: {violations: [{message: m, enforcement: block}]}}`, []string{
+			`f.yaml: PolicyTest "t": cases[0].name: Required value`,
+			`f.yaml: PolicyTest "t": cases[1].pod: Required value: a file with exactly one Pod`,
+			`f.yaml: PolicyTest "t": cases[2].name: Duplicate value: "a": also the name of cases[1]`,
+			`f.yaml: PolicyTest "t": cases[2].expect.violations[0].policy: Required value: the policy's name (quota, isolation, baseline, ...)`,
+			`f.yaml: PolicyTest "t": cases[2].expect.violations[0].enforcement: Unsupported value: "block": supported values: "deny", "warn", "dryrun", ""`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 100 {
+				suite, err := decodePolicyTest("f.yaml", []byte(tt.doc))
+				if tt.want == nil {
+					if err != nil || suite == nil {
+						t.Fatalf("valid file refused: %v", err)
+					}
+					return
+				}
+				if err == nil {
+					t.Fatal("invalid file accepted")
+				}
+				if got, want := err.Error(), strings.Join(tt.want, "\n"); got != want {
+					t.Fatalf("error =\n%s\nwant\n%s", got, want)
+				}
+			}
+		})
+	}
+}
