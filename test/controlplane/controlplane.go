@@ -256,3 +256,41 @@ func (cp *ControlPlane) installPolicies(ctx context.Context, policies []client.O
 	}
 	return nil
 }
+
+// Bare is etcd and kube-apiserver with Strata's CRD installed and no
+// webhook registered: the cluster a webhook process started by hand (the
+// load tool's) reads its Layers, Namespaces and pods from.
+type Bare struct {
+	// Config reaches the API server as an administrator.
+	Config *rest.Config
+	// KubeConfig is a kubeconfig file's content for the same user.
+	KubeConfig []byte
+	env        *envtest.Environment
+}
+
+// StartBare starts etcd and kube-apiserver with the CRD of manifests/crd.
+func StartBare(progress io.Writer) (*Bare, error) {
+	if progress == nil {
+		progress = io.Discard
+	}
+	assets, err := assetsDir(progress)
+	if err != nil {
+		return nil, err
+	}
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "manifests", "crd")},
+		ErrorIfCRDPathMissing: true,
+	}
+	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
+	env.ControlPlane.Etcd.Configure().Append("heartbeat-interval", "10").Append("election-timeout", "100")
+	_, _ = fmt.Fprintln(progress, "starting etcd and kube-apiserver...")
+	cfg, err := env.Start()
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("starting the control plane from %s: %w", assets, err), env.Stop())
+	}
+	return &Bare{Config: cfg, KubeConfig: env.KubeConfig, env: env}, nil
+}
+
+// Stop stops kube-apiserver and etcd.
+func (b *Bare) Stop() error { return b.env.Stop() }

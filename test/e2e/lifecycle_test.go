@@ -70,7 +70,7 @@ func TestBadLayerIsNotAnOutage(t *testing.T) {
 		t.Helper()
 		err := cp.Client.Create(ctx, examplePod(t, "driver.yaml", "bad-layer-driver-"+when))
 		if err == nil || !strings.Contains(err.Error(), `invalid Layer "broken" applies to this pod`) ||
-			!strings.Contains(err.Error(), `spec.config.tolerations[0].operator: unknown operator "Sometimes"`) {
+			!strings.Contains(err.Error(), `spec.config.tolerations[0].operator: Unsupported value: "Sometimes": supported values: "Equal", "Exists"`) {
 			t.Errorf("%s: etl driver: error %v, want a refusal naming the bad Layer and its problem", when, err)
 		}
 		geo := examplePod(t, "geo-executor.yaml", "bad-layer-geo-exec-"+when)
@@ -86,7 +86,7 @@ func TestBadLayerIsNotAnOutage(t *testing.T) {
 	}
 	ev := eventFor(t, "broken")
 	if ev.Type != corev1.EventTypeWarning || ev.Reason != "CompileFailed" ||
-		!strings.Contains(ev.Note, `spec.config.tolerations[0].operator: unknown operator "Sometimes"`) {
+		!strings.Contains(ev.Note, `spec.config.tolerations[0].operator: Unsupported value: "Sometimes": supported values: "Equal", "Exists"`) {
 		t.Errorf("event = %s %s %q", ev.Type, ev.Reason, ev.Note)
 	}
 

@@ -131,6 +131,9 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(PodPath, withDeadline(&admission.Webhook{Handler: w.Pods}))
 	w.Server.Register(LayerPath, withDeadline(&admission.Webhook{Handler: w.Layers}))
 	w.Server.Register(PodPolicyPath, withDeadline(&admission.Webhook{Handler: w.PodPolicy}))
+	if opts.ServeNoop {
+		w.Server.Register(NoopPath, withDeadline(&admission.Webhook{Handler: &NoopHandler{Decoder: decoder, Metrics: m}}))
+	}
 
 	if opts.CertRotation.Enabled {
 		ready, err := addCertRotator(mgr, opts.CertDir, opts.CertRotation)
