@@ -83,3 +83,6 @@ fuzz: ## Run each fuzz test for FUZZTIME (default 30s).
 
 bench: ## Run the benchmarks.
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
+load: envtest ## Load the webhook over HTTPS against its no-op floor (LOAD_ARGS, e.g. --rate 500 --duration 10s).
+	$(GO) run ./test/load $(LOAD_ARGS)

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/strata-dev/strata/test/controlplane"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1 // the load ran and a request failed
+	exitSetup = 2 // bad flags, or the webhook could not be started
+)
+
+// options are the tool's flags.
+type options struct {
+	target, caFile string
+	pid            int
+	layers         string
+	cluster, pool  string
+	handlers       []string
+	concurrency    int
+	requests       int
+	duration       time.Duration
+	rate           float64
+	warmup         int
+	extraLayers    int
+	livePods       int
+	verbose        bool
+	reservationTTL time.Duration
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	handlers := ""
+	fs.StringVar(&o.target, "target", "", "base URL of a webhook already running (https://host:port); by default one is started")
+	fs.StringVar(&o.caFile, "ca", "", "with --target: the CA that signed its serving certificate")
+	fs.IntVar(&o.pid, "pid", 0, "with --target: the webhook's process id, to report its CPU and memory")
+	fs.StringVar(&o.layers, "layers", filepath.Join(controlplane.RepoRoot(), "examples", "layers", "clusters", "prod-a"), "layer repository applied to the started cluster")
+	fs.StringVar(&o.cluster, "cluster", "prod-a", "the started webhook's cluster name")
+	fs.StringVar(&o.pool, "pool", "batch", "the started webhook's pool")
+	fs.StringVar(&handlers, "handlers", "noop,mutate,validate,pod", "what to load, in order: noop (the floor), mutate, validate, pod (mutate then validate, per pod)")
+	fs.IntVar(&o.concurrency, "concurrency", 8, "closed loop: requests in flight")
+	fs.IntVar(&o.requests, "requests", 4000, "closed loop: requests per handler (pods for pod)")
+	fs.DurationVar(&o.duration, "duration", 0, "run each handler this long instead of --requests (open loop: required)")
+	fs.Float64Var(&o.rate, "rate", 0, "open loop: pods per second (each handler's requests are sent at this rate); 0 for a closed loop")
+	fs.IntVar(&o.warmup, "warmup", 300, "requests per handler sent before measuring")
+	fs.IntVar(&o.extraLayers, "extra-layers", 0, "started cluster: add this many Layers that match no pod of the load")
+	fs.IntVar(&o.livePods, "live-pods", 0, "started cluster: create this many Spark pods before the load (the webhook caches and counts them)")
+	fs.BoolVar(&o.verbose, "v", false, "show the webhook's log")
+	fs.DurationVar(&o.reservationTTL, "reservation-ttl", 50*time.Millisecond, "started webhook: how long an admitted pod counts against quota. No pod the load admits is ever created, so its reservation stands for the pod the cache would soon see; a long TTL fills the namespace's quota with pods that do not exist and the load becomes denials")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	o.handlers = strings.Split(handlers, ",")
+	var errs []error
+	for _, h := range o.handlers {
+		if _, ok := paths[h]; !ok {
+			errs = append(errs, fmt.Errorf("--handlers: unknown handler %q (want noop, mutate, validate or pod)", h))
+		}
+	}
+	if o.rate > 0 && o.duration <= 0 {
+		errs = append(errs, errors.New("--rate needs --duration (an open loop runs for a time)"))
+	}
+	if o.rate < 0 || o.concurrency < 1 || o.requests < 1 || o.warmup < 0 || o.extraLayers < 0 || o.livePods < 0 {
+		errs = append(errs, errors.New("--rate, --concurrency, --requests, --warmup, --extra-layers and --live-pods must not be negative (--concurrency and --requests at least 1)"))
+	}
+	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0) {
+		errs = append(errs, errors.New("--extra-layers and --live-pods shape a started cluster; not with --target"))
+	}
+	return o, errors.Join(errs...)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parse(args, stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			_, _ = fmt.Fprintf(stderr, "load: %v\n", err)
+		}
+		return exitSetup
+	}
+	srv, err := startOrTarget(ctx, o, stderr)
+	if err != nil {
+		_, _ = fmt.Fprintf(stderr, "load: %v\n", err)
+		return exitSetup
+	}
+	defer func() {
+		if err := srv.stop(); err != nil {
+			_, _ = fmt.Fprintf(stderr, "load: stopping: %v\n", err)
+		}
+	}()
+	reqs, err := newRequests(ctx, srv)
+	if err != nil {
+		_, _ = fmt.Fprintf(stderr, "load: %v\n", err)
+		return exitSetup
+	}
+	var results []result
+	for _, h := range o.handlers {
+		_, _ = fmt.Fprintf(stderr, "loading %s...\n", h)
+		r, err := measure(ctx, srv, reqs, h, o)
+		if err != nil {
+			_, _ = fmt.Fprintf(stderr, "load: %s: %v\n", h, err)
+			return exitSetup
+		}
+		results = append(results, r)
+	}
+	report(stdout, o, srv, results)
+	for _, r := range results {
+		if r.errors > 0 {
+			return exitFail
+		}
+	}
+	return exitOK
+}

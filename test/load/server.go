@@ -1,0 +1,383 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/controlplane"
+)
+
+// server is the webhook under load: its address, an HTTPS client trusting
+// it, and (when known) its process, to read its CPU time and memory.
+type server struct {
+	base   string
+	client *http.Client
+	pid    int
+	// cachedPods is how many pods the started cluster holds.
+	cachedPods int
+	stop       func() error
+}
+
+// startOrTarget starts a cluster and a webhook process, or reaches the one
+// --target names.
+func startOrTarget(ctx context.Context, o *options, progress io.Writer) (*server, error) {
+	if o.target != "" {
+		pool := x509.NewCertPool()
+		if o.caFile != "" {
+			ca, err := os.ReadFile(o.caFile)
+			if err != nil {
+				return nil, fmt.Errorf("--ca: %w", err)
+			}
+			if !pool.AppendCertsFromPEM(ca) {
+				return nil, fmt.Errorf("--ca %s: no PEM certificate in it", o.caFile)
+			}
+		}
+		return &server{base: strings.TrimRight(o.target, "/"), client: httpsClient(pool, o.concurrency), pid: o.pid,
+			stop: func() error { return nil }}, nil
+	}
+	dir, err := os.MkdirTemp("", "strata-load-")
+	if err != nil {
+		return nil, err
+	}
+	cleanup := []func() error{func() error { return os.RemoveAll(dir) }}
+	stop := func() error {
+		var errs []error
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			errs = append(errs, cleanup[i]())
+		}
+		return errors.Join(errs...)
+	}
+	s, err := start(ctx, o, dir, progress, &cleanup)
+	if err != nil {
+		return nil, errors.Join(err, stop())
+	}
+	s.stop = stop
+	return s, nil
+}
+
+func start(ctx context.Context, o *options, dir string, progress io.Writer, cleanup *[]func() error) (*server, error) {
+	bin := filepath.Join(dir, "webhook")
+	_, _ = fmt.Fprintln(progress, "building the webhook...")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/webhook")
+	build.Dir, build.Stderr = controlplane.RepoRoot(), progress
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("building the webhook: %w", err)
+	}
+	cluster, err := controlplane.StartBare(progress)
+	if err != nil {
+		return nil, err
+	}
+	*cleanup = append(*cleanup, cluster.Stop)
+	scheme := runtime.NewScheme()
+	if err := errors.Join(clientgoscheme.AddToScheme(scheme), v1alpha1.AddToScheme(scheme)); err != nil {
+		return nil, err
+	}
+	c, err := client.New(cluster.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		return nil, err
+	}
+	if err := applyRepo(ctx, c, o.layers, o.extraLayers); err != nil {
+		return nil, err
+	}
+	if o.livePods > 0 {
+		_, _ = fmt.Fprintf(progress, "creating %d pods...\n", o.livePods)
+		if err := createPods(ctx, c, o.livePods); err != nil {
+			return nil, err
+		}
+	}
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, cluster.KubeConfig, 0o600); err != nil {
+		return nil, err
+	}
+	certDir := filepath.Join(dir, "certs")
+	pool, err := writeCerts(certDir)
+	if err != nil {
+		return nil, err
+	}
+	port, health := freePort(), freePort()
+	if port == 0 || health == 0 {
+		return nil, errors.New("no free port on 127.0.0.1")
+	}
+	cmd := exec.Command(bin, "--cluster", o.cluster, "--pool", o.pool, "--serve-noop",
+		"--cert-dir", certDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
+		"--reservation-ttl", o.reservationTTL.String())
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "GOMAXPROCS="+strconv.Itoa(2))
+	if o.verbose {
+		cmd.Stdout, cmd.Stderr = progress, progress
+	}
+	_, _ = fmt.Fprintln(progress, "starting the webhook...")
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	*cleanup = append(*cleanup, func() error {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+			return nil
+		case <-time.After(10 * time.Second):
+			return cmd.Process.Kill()
+		}
+	})
+	if err := waitReady(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", health)); err != nil {
+		return nil, err
+	}
+	return &server{base: fmt.Sprintf("https://127.0.0.1:%d", port), client: httpsClient(pool, o.concurrency),
+		pid: cmd.Process.Pid, cachedPods: o.livePods}, nil
+}
+
+// applyRepo creates the Namespaces, PriorityClasses and Layers of a layer
+// repository, and extra Layers that match no pod the load sends (a cluster
+// name nothing has).
+func applyRepo(ctx context.Context, c client.Client, dir string, extra int) error {
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		return err
+	}
+	var objs []client.Object
+	for i := range in.Namespaces {
+		objs = append(objs, &in.Namespaces[i])
+	}
+	objs = append(objs, &corev1.Namespace{})
+	objs[len(objs)-1].SetName(backgroundNamespace)
+	for i := range in.PriorityClasses {
+		objs = append(objs, &in.PriorityClasses[i])
+	}
+	for i := range in.Layers {
+		objs = append(objs, &in.Layers[i].Layer)
+	}
+	for i := range extra {
+		l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+			Match:  v1alpha1.Match{Clusters: []string{"elsewhere"}, Namespaces: []string{fmt.Sprintf("team-%d", i)}},
+			Config: &v1alpha1.Config{Labels: map[string]string{"team": strconv.Itoa(i)}}}}
+		l.Name = fmt.Sprintf("other-%05d", i)
+		objs = append(objs, l)
+	}
+	return forEach(ctx, len(objs), 8, func(i int) error {
+		if err := c.Create(ctx, objs[i]); err != nil {
+			return fmt.Errorf("creating %s %q: %w", objs[i].GetObjectKind().GroupVersionKind().Kind, objs[i].GetName(), err)
+		}
+		return nil
+	})
+}
+
+// backgroundNamespace holds the pods --live-pods creates.
+const backgroundNamespace = "load-background"
+
+// createPods creates n running Spark executors in the background namespace.
+func createPods(ctx context.Context, c client.Client, n int) error {
+	return forEach(ctx, n, 16, func(i int) error {
+		pod := &corev1.Pod{}
+		pod.Name, pod.Namespace = fmt.Sprintf("bg-%06d", i), backgroundNamespace
+		pod.Labels = map[string]string{v1alpha1.RoleLabel: "executor", "spark-app-selector": fmt.Sprintf("spark-bg-%d", i/100)}
+		pod.Spec.Containers = []corev1.Container{{Name: "spark-kubernetes-executor", Image: "apache/spark:3.5.3",
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+				corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1408Mi")}}}}
+		return c.Create(ctx, pod)
+	})
+}
+
+// forEach runs f(0..n-1) on workers goroutines; the first error stops it.
+func forEach(ctx context.Context, n, workers int, f func(int) error) error {
+	next := make(chan int)
+	errc := make(chan error, workers)
+	for range workers {
+		go func() {
+			for i := range next {
+				if err := f(i); err != nil {
+					errc <- err
+					for range next { //nolint:revive // drain
+					}
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
+	var err error
+	for i := 0; i < n && err == nil; i++ {
+		select {
+		case next <- i:
+		case err = <-errc:
+			workers--
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	close(next)
+	for range workers {
+		err = errors.Join(err, <-errc)
+	}
+	return err
+}
+
+func waitReady(ctx context.Context, url string) error {
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the webhook was not ready within 90s (%s); run with -v to see its log", url)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// httpsClient is the client the API server would be: HTTPS, keep-alive,
+// one connection per request in flight.
+func httpsClient(pool *x509.CertPool, conns int) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		MaxIdleConnsPerHost: max(conns, 64), MaxConnsPerHost: 0, IdleConnTimeout: time.Minute,
+	}}
+}
+
+// writeCerts writes a serving certificate for 127.0.0.1, signed by a new
+// CA, into dir, and returns the CA.
+func writeCerts(dir string) (*x509.CertPool, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "strata-load-ca"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return nil, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "strata-webhook"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return pool, nil
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// procStats is a process's CPU time so far and its peak resident memory,
+// from /proc (Linux).
+type procStats struct {
+	cpu     time.Duration
+	peakRSS int64 // bytes
+	rss     int64 // bytes
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
+
+func readProc(pid int) (procStats, error) {
+	var s procStats
+	if pid == 0 {
+		return s, errors.New("no process id")
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return s, err
+	}
+	// The command name (field 2) may hold spaces; fields after it are fixed.
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if len(fields) < 13 {
+		return s, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(fields))
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return s, err
+	}
+	s.cpu = time.Duration(utime+stime) * time.Second / clockTicks
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return s, err
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		name, value, _ := strings.Cut(line, ":")
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "VmHWM":
+			s.peakRSS = kb << 10
+		case "VmRSS":
+			s.rss = kb << 10
+		}
+	}
+	return s, nil
+}
