@@ -12,7 +12,7 @@ LAYERS  ?= examples/layers/clusters/prod-a
 CLUSTER ?= prod-a
 POOL    ?= batch
 
-.PHONY: all help build image-binary demo test unit race lint generate verify-generate envtest fmt vet fuzz bench
+.PHONY: all help build image-binary demo test unit race lint generate verify-generate envtest fmt vet fuzz bench load
 
 # golangci-lint, pinned in its own tools module (hack/tools/lint) and built
 # from the Go module proxy into bin/.

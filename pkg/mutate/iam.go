@@ -71,6 +71,23 @@ func grantIAM(comp *overlay.Result) []string {
 	return []string{fmt.Sprintf("%s: IAM role %q not granted: no isolation.allowedIAMRoles in force allows it", v1alpha1.IAMRoleAnnotation, role)}
 }
 
+// iamAnnotated reports whether c gives the pod a role by annotation.
+func iamAnnotated(c *v1alpha1.Config) bool {
+	return c.IAM != nil && c.IAM.Role != nil && *c.IAM.Role != "" &&
+		(c.IAM.Mode == nil || *c.IAM.Mode == v1alpha1.IAMModeAnnotation)
+}
+
+// deriveIAMAnnotation records the IAM annotation as rendered from iam.role,
+// beating the pod's own value old (when it had one that differs).
+func deriveIAMAnnotation(prov *overlay.Provenance, role, old string, had bool) {
+	var beaten []overlay.Contribution
+	if had && old != role {
+		beaten = append(beaten, overlay.Contribution{Source: overlay.UserSource(), Value: strconv.Quote(old)})
+	}
+	prov.Derive(overlay.KeyPath(overlay.PathAnnotations, IAMRoleAnnotation), strconv.Quote(role),
+		overlay.RenderedSource(overlay.PathIAMRole), beaten...)
+}
+
 // renderIAM gives the pod its composed IAM role: the iam.amazonaws.com/role
 // annotation (mode annotation, the default), or IRSA: AWS_ROLE_ARN,
 // AWS_WEB_IDENTITY_TOKEN_FILE and AWS_STS_REGIONAL_ENDPOINTS in every
@@ -85,16 +102,12 @@ func renderIAM(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Provenance) {
 		return
 	}
 	role := *c.IAM.Role
-	if c.IAM.Mode == nil || *c.IAM.Mode == v1alpha1.IAMModeAnnotation {
+	if iamAnnotated(c) {
 		if pod.Annotations == nil {
 			pod.Annotations = map[string]string{}
 		}
-		var beaten []overlay.Contribution
-		if old, ok := pod.Annotations[IAMRoleAnnotation]; ok && old != role {
-			beaten = append(beaten, overlay.Contribution{Source: overlay.UserSource(), Value: strconv.Quote(old)})
-		}
-		prov.Derive(overlay.KeyPath(overlay.PathAnnotations, IAMRoleAnnotation), strconv.Quote(role),
-			overlay.RenderedSource(overlay.PathIAMRole), beaten...)
+		old, had := pod.Annotations[IAMRoleAnnotation]
+		deriveIAMAnnotation(prov, role, old, had)
 		pod.Annotations[IAMRoleAnnotation] = role
 		return
 	}

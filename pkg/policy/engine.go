@@ -20,13 +20,18 @@ const query = "data.strata[policy].violation[v]"
 type Engine struct {
 	prepared rego.PreparedEvalQuery
 	policies []string
+	// uses is what of the input the policies read.
+	uses inputUse
 }
 
 // NewEngine compiles modules (Rego v1 syntax) and prepares the query once.
 // Compile errors name the file and line.
 func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 	opts := []func(*rego.Rego){rego.Query(query), rego.SetRegoVersion(ast.RegoV1)}
-	var policies []string
+	var (
+		policies []string
+		parsed   []*ast.Module
+	)
 	for _, file := range mods.Files() {
 		m, err := ast.ParseModuleWithOpts(file, mods[file], ast.ParserOptions{RegoVersion: ast.RegoV1})
 		if err != nil {
@@ -38,13 +43,14 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 			}
 		}
 		opts = append(opts, rego.ParsedModule(m))
+		parsed = append(parsed, m)
 	}
 	prepared, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("compiling policies: %w", err)
 	}
 	slices.Sort(policies)
-	return &Engine{prepared: prepared, policies: policies}, nil
+	return &Engine{prepared: prepared, policies: policies, uses: inputUseOf(parsed)}, nil
 }
 
 // Policies are the names of the policies (packages data.strata.NAME).
@@ -86,7 +92,7 @@ func (d Decision) With(e v1alpha1.Enforcement) []Violation {
 // Evaluate runs every policy on in. Violations are sorted by policy, check
 // and message, so the same input always gives the same decision.
 func (e *Engine) Evaluate(ctx context.Context, in *Input) (Decision, error) {
-	doc, err := in.value()
+	doc, err := in.value(&e.uses)
 	if err != nil {
 		return Decision{}, err
 	}

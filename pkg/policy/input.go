@@ -68,6 +68,8 @@ type Input struct {
 	// ledger's lock re-evaluates with a new inventory only.
 	base      map[string]any
 	baseValue ast.Object
+	// baseUses is what base was built for.
+	baseUses *inputUse
 }
 
 func (in *Input) enforcement(policy string) v1alpha1.Enforcement {
@@ -119,26 +121,37 @@ type image struct {
 
 // document is the input document policies see.
 func (in *Input) document() (map[string]any, error) {
-	if in.base == nil {
-		base, err := in.baseDocument()
-		if err != nil {
-			return nil, err
-		}
-		in.base = base
+	base, err := in.baseFor(&everything)
+	if err != nil {
+		return nil, err
 	}
-	doc := maps.Clone(in.base)
+	doc := maps.Clone(base)
 	doc["inventory"] = in.Inventory
 	return doc, nil
 }
 
-// value is the document as OPA's value. The document without the
-// inventory is converted once; each evaluation adds its inventory.
-func (in *Input) value() (ast.Value, error) {
-	if in.baseValue == nil {
-		if _, err := in.document(); err != nil {
+// baseFor is the document without the inventory, with what uses reads,
+// built once.
+func (in *Input) baseFor(uses *inputUse) (map[string]any, error) {
+	if in.base == nil || in.baseUses != uses {
+		base, err := in.baseDocument(uses)
+		if err != nil {
 			return nil, err
 		}
-		v, err := ast.InterfaceToValue(in.base)
+		in.base, in.baseUses, in.baseValue = base, uses, nil
+	}
+	return in.base, nil
+}
+
+// value is the document with what uses reads, as OPA's value; the base is
+// converted once, the inventory each time.
+func (in *Input) value(uses *inputUse) (ast.Value, error) {
+	if in.baseValue == nil || in.baseUses != uses {
+		base, err := in.baseFor(uses)
+		if err != nil {
+			return nil, err
+		}
+		v, err := ast.InterfaceToValue(base)
 		if err != nil {
 			return nil, fmt.Errorf("converting the policy input: %w", err)
 		}
@@ -170,7 +183,7 @@ func (in *Input) byLayer(path, rendered string) bool {
 	return ok && !SetBy(f).IsUser() && f.Value == rendered
 }
 
-func (in *Input) baseDocument() (map[string]any, error) {
+func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 	res := in.Composed
 	pod := in.Pod
 	prov := res.Composition.Provenance
@@ -187,11 +200,13 @@ func (in *Input) baseDocument() (map[string]any, error) {
 		"app":       pod.Labels[AppLabel],
 		"resources": PodRequests(pod),
 	}
-	podDoc, err := toMap(pod)
-	if err != nil {
-		return nil, fmt.Errorf("encoding pod for policies: %w", err)
+	if uses.needs("pod") {
+		podDoc, err := toMap(pod)
+		if err != nil {
+			return nil, fmt.Errorf("encoding pod for policies: %w", err)
+		}
+		doc["pod"] = podDoc
 	}
-	doc["pod"] = podDoc
 	if in.Old != nil {
 		doc["old"] = map[string]any{"metadata": map[string]any{"labels": nonNilMap(in.Old.Labels), "annotations": nonNilMap(in.Old.Annotations)}}
 	}
@@ -200,59 +215,40 @@ func (in *Input) baseDocument() (map[string]any, error) {
 		ns = &corev1.Namespace{}
 		ns.Name = pod.Namespace
 	}
-	nsDoc, err := toMap(ns)
-	if err != nil {
-		return nil, err
+	if uses.needs("namespace") {
+		nsDoc, err := toMap(ns)
+		if err != nil {
+			return nil, err
+		}
+		doc["namespace"] = nsDoc
 	}
-	doc["namespace"] = nsDoc
 	doc["group"] = ns.Labels[GroupLabel]
 
-	limits := map[string]sourced{}
-	if l := cfg.Limits; l != nil {
-		for name, q := range map[string]*resource.Quantity{"maxPodCPU": l.MaxPodCPU, "namespaceCPU": l.NamespaceCPU} {
-			if q != nil {
-				limits[name] = sourced{Value: q.String(), Number: clampMilli(q), Source: source(overlay.PathLimits + "." + name)}
-			}
-		}
-		for name, q := range map[string]*resource.Quantity{"maxPodMemory": l.MaxPodMemory, "namespaceMemory": l.NamespaceMemory} {
-			if q != nil {
-				limits[name] = sourced{Value: q.String(), Number: clampValue(q), Source: source(overlay.PathLimits + "." + name)}
-			}
-		}
-		for name, n := range map[string]*int32{"maxExecutorsPerApp": l.MaxExecutorsPerApp, "namespacePods": l.NamespacePods} {
-			if n != nil {
-				limits[name] = sourced{Value: *n, Number: int64(*n), Source: source(overlay.PathLimits + "." + name)}
-			}
-		}
+	config := map[string]any{"enforcement": cfg.Enforcement}
+	if uses.needs("config.limits") {
+		config["limits"] = limitsDoc(cfg.Limits, source)
 	}
-	isolation := map[string]sourced{}
-	if iso := cfg.Isolation; iso != nil {
-		add := func(name string, v any, set bool) {
-			if set {
-				isolation[name] = sourced{Value: v, Source: source(overlay.PathIsolation + "." + name)}
-			}
+	if uses.needs("config.isolation") {
+		config["isolation"] = isolationDoc(cfg.Isolation, source)
+	}
+	if uses.needs("config.fields") {
+		// Every composed field with its provenance, for site policies.
+		fields := map[string]any{}
+		for _, f := range prov.Fields() {
+			by := SetBy(f)
+			fields[f.Path] = map[string]any{"value": f.Value, "source": by.String(), "user": by.IsUser()}
 		}
-		add("allowedIAMRoles", iso.AllowedIAMRoles, iso.AllowedIAMRoles != nil)
-		add("allowedRegistries", iso.AllowedRegistries, iso.AllowedRegistries != nil)
-		add("allowedTolerations", iso.AllowedTolerations, iso.AllowedTolerations != nil)
-		add("reservedNodeSelectors", iso.ReservedNodeSelectors, iso.ReservedNodeSelectors != nil)
-		add("reservedLabelPrefixes", iso.ReservedLabelPrefixes, iso.ReservedLabelPrefixes != nil)
-		add("allowedPriorityClasses", iso.AllowedPriorityClasses, iso.AllowedPriorityClasses != nil)
+		config["fields"] = fields
 	}
-	// Every composed field with its provenance, for site policies.
-	fields := map[string]any{}
-	for _, f := range prov.Fields() {
-		by := SetBy(f)
-		fields[f.Path] = map[string]any{"value": f.Value, "source": by.String(), "user": by.IsUser()}
+	if uses.needs("config.values") {
+		valuesCfg := cfg.DeepCopy()
+		valuesCfg.PodPatch = nil
+		values, err := toMap(valuesCfg)
+		if err != nil {
+			return nil, err
+		}
+		config["values"] = values
 	}
-	valuesCfg := cfg.DeepCopy()
-	valuesCfg.PodPatch = nil
-	values, err := toMap(valuesCfg)
-	if err != nil {
-		return nil, err
-	}
-	config := map[string]any{"limits": limits, "isolation": isolation, "enforcement": cfg.Enforcement,
-		"fields": fields, "values": values}
 	composedRole := ""
 	if cfg.IAM != nil && cfg.IAM.Role != nil && *cfg.IAM.Role != "" {
 		composedRole = *cfg.IAM.Role
@@ -260,7 +256,9 @@ func (in *Input) baseDocument() (map[string]any, error) {
 	}
 	doc["config"] = config
 	doc["iamRoles"] = in.iamRoles(composedRole, source(overlay.PathIAMRole))
-	doc["user"] = in.userWritten()
+	if uses.needs("user") {
+		doc["user"] = in.userWritten()
+	}
 	doc["injected"] = nonNil(in.Platform.Containers)
 	doc["injectedVolumes"] = nonNil(in.Platform.HostPathVolumes)
 	images := []image{}
@@ -271,6 +269,51 @@ func (in *Input) baseDocument() (map[string]any, error) {
 	// The pod, the Namespace and the config values are maps already; OPA
 	// converts the small structs left itself.
 	return doc, nil
+}
+
+// limitsDoc is config.limits: each limit with its value, its number
+// (millicores, bytes or a count) and the layer that set it.
+func limitsDoc(l *v1alpha1.Limits, source func(string) string) map[string]sourced {
+	limits := map[string]sourced{}
+	if l == nil {
+		return limits
+	}
+	for name, q := range map[string]*resource.Quantity{"maxPodCPU": l.MaxPodCPU, "namespaceCPU": l.NamespaceCPU} {
+		if q != nil {
+			limits[name] = sourced{Value: q.String(), Number: clampMilli(q), Source: source(overlay.PathLimits + "." + name)}
+		}
+	}
+	for name, q := range map[string]*resource.Quantity{"maxPodMemory": l.MaxPodMemory, "namespaceMemory": l.NamespaceMemory} {
+		if q != nil {
+			limits[name] = sourced{Value: q.String(), Number: clampValue(q), Source: source(overlay.PathLimits + "." + name)}
+		}
+	}
+	for name, n := range map[string]*int32{"maxExecutorsPerApp": l.MaxExecutorsPerApp, "namespacePods": l.NamespacePods} {
+		if n != nil {
+			limits[name] = sourced{Value: *n, Number: int64(*n), Source: source(overlay.PathLimits + "." + name)}
+		}
+	}
+	return limits
+}
+
+// isolationDoc is config.isolation: each rule set, with the layer that set it.
+func isolationDoc(iso *v1alpha1.Isolation, source func(string) string) map[string]sourced {
+	isolation := map[string]sourced{}
+	if iso == nil {
+		return isolation
+	}
+	add := func(name string, v any, set bool) {
+		if set {
+			isolation[name] = sourced{Value: v, Source: source(overlay.PathIsolation + "." + name)}
+		}
+	}
+	add("allowedIAMRoles", iso.AllowedIAMRoles, iso.AllowedIAMRoles != nil)
+	add("allowedRegistries", iso.AllowedRegistries, iso.AllowedRegistries != nil)
+	add("allowedTolerations", iso.AllowedTolerations, iso.AllowedTolerations != nil)
+	add("reservedNodeSelectors", iso.ReservedNodeSelectors, iso.ReservedNodeSelectors != nil)
+	add("reservedLabelPrefixes", iso.ReservedLabelPrefixes, iso.ReservedLabelPrefixes != nil)
+	add("allowedPriorityClasses", iso.AllowedPriorityClasses, iso.AllowedPriorityClasses != nil)
+	return isolation
 }
 
 // AppLabel is the pod label that names a pod's Spark application.

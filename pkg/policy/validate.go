@@ -116,9 +116,15 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 		common.DefaultPriorityClass = pc.Name
 	}
 	if _, spark := mutate.SparkRole(pod); spark {
-		res, err := mutate.Render(c.Snapshot, c.Cluster, pod)
-		if err != nil {
-			return nil, nil, err
+		// The pod is judged as it is; its composition only explains it.
+		// Rendering the composition again is needed only for the images
+		// mirrors derive, which a policy sees in input.config.fields.
+		res := mutate.Explain(c.Snapshot, c.Cluster, pod)
+		if c.Engine.uses.needs("config.fields") {
+			var err error
+			if res, err = mutate.Render(c.Snapshot, c.Cluster, pod); err != nil {
+				return nil, nil, err
+			}
 		}
 		platform, err := mutate.PlatformParts(c.Snapshot, c.Cluster, pod)
 		if err != nil {

@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -48,6 +52,12 @@ func measure(ctx context.Context, srv *server, reqs *requests, h string, o *opti
 	warm := &options{concurrency: o.concurrency, requests: max(o.warmup, 1)}
 	_ = closedLoop(ctx, srv, h, all[:o.warmup], warm) // warms connections, caches and the Go runtime
 	before, procErr := readProc(srv.pid)
+	profiled := make(chan error, 1)
+	if o.profileDir != "" {
+		go func() { profiled <- profile(ctx, srv, o, h) }()
+	} else {
+		profiled <- nil
+	}
 	var r result
 	if o.rate > 0 {
 		r = openLoop(ctx, srv, h, all[o.warmup:], o)
@@ -57,7 +67,40 @@ func measure(ctx context.Context, srv *server, reqs *requests, h string, o *opti
 	if after, err := readProc(srv.pid); procErr == nil && err == nil {
 		r.cpu, r.peakRSS, r.rss = after.cpu-before.cpu, after.peakRSS, after.rss
 	}
+	if err := <-profiled; err != nil {
+		return r, fmt.Errorf("profiling: %w", err)
+	}
 	return r, ctx.Err()
+}
+
+// profile writes a CPU profile of the webhook, taken while the load runs:
+// for --duration, or for two seconds of a counted run.
+func profile(ctx context.Context, srv *server, o *options, h string) error {
+	seconds := 2
+	if o.duration > 0 {
+		seconds = max(1, int(o.duration.Seconds())-1)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/profile?seconds=%d", srv.pprof, seconds), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: HTTP %d", req.URL, resp.StatusCode)
+	}
+	if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(filepath.Join(o.profileDir, h+".pprof"))
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	return errors.Join(err, f.Close())
 }
 
 // unit sends one unit of load: a request, or a pod's two. denied is the

@@ -39,6 +39,7 @@ type options struct {
 	livePods       int
 	verbose        bool
 	reservationTTL time.Duration
+	profileDir     string
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -61,6 +62,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.extraLayers, "extra-layers", 0, "started cluster: add this many Layers that match no pod of the load")
 	fs.IntVar(&o.livePods, "live-pods", 0, "started cluster: create this many Spark pods before the load (the webhook caches and counts them)")
 	fs.BoolVar(&o.verbose, "v", false, "show the webhook's log")
+	fs.StringVar(&o.profileDir, "profile", "", "started webhook: write a CPU profile of each handler's measured run to DIR/<handler>.pprof (go tool pprof)")
 	fs.DurationVar(&o.reservationTTL, "reservation-ttl", 50*time.Millisecond, "started webhook: how long an admitted pod counts against quota. No pod the load admits is ever created, so its reservation stands for the pod the cache would soon see; a long TTL fills the namespace's quota with pods that do not exist and the load becomes denials")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -78,8 +80,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.rate < 0 || o.concurrency < 1 || o.requests < 1 || o.warmup < 0 || o.extraLayers < 0 || o.livePods < 0 {
 		errs = append(errs, errors.New("--rate, --concurrency, --requests, --warmup, --extra-layers and --live-pods must not be negative (--concurrency and --requests at least 1)"))
 	}
-	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0) {
-		errs = append(errs, errors.New("--extra-layers and --live-pods shape a started cluster; not with --target"))
+	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "") {
+		errs = append(errs, errors.New("--extra-layers, --live-pods and --profile need a started webhook; not with --target"))
 	}
 	return o, errors.Join(errs...)
 }

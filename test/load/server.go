@@ -42,6 +42,8 @@ type server struct {
 	pid    int
 	// cachedPods is how many pods the started cluster holds.
 	cachedPods int
+	// pprof is the base URL of the started webhook's net/http/pprof.
+	pprof string
 	stop       func() error
 }
 
@@ -121,15 +123,15 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 	if err != nil {
 		return nil, err
 	}
-	port, health := freePort(), freePort()
-	if port == 0 || health == 0 {
+	port, health, pprof := freePort(), freePort(), freePort()
+	if port == 0 || health == 0 || pprof == 0 {
 		return nil, errors.New("no free port on 127.0.0.1")
 	}
 	cmd := exec.Command(bin, "--cluster", o.cluster, "--pool", o.pool, "--serve-noop",
 		"--cert-dir", certDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
-		"--reservation-ttl", o.reservationTTL.String())
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "GOMAXPROCS="+strconv.Itoa(2))
+		"--reservation-ttl", o.reservationTTL.String(), "--pprof-bind-address", "127.0.0.1:"+strconv.Itoa(pprof))
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	if o.verbose {
 		cmd.Stdout, cmd.Stderr = progress, progress
 	}
@@ -152,7 +154,7 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 		return nil, err
 	}
 	return &server{base: fmt.Sprintf("https://127.0.0.1:%d", port), client: httpsClient(pool, o.concurrency),
-		pid: cmd.Process.Pid, cachedPods: o.livePods}, nil
+		pid: cmd.Process.Pid, cachedPods: o.livePods, pprof: fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", pprof)}, nil
 }
 
 // applyRepo creates the Namespaces, PriorityClasses and Layers of a layer

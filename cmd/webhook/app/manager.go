@@ -71,6 +71,7 @@ func NewManager(cfg *rest.Config, opts *Options) (manager.Manager, error) {
 		Cache:                  cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Transform: leanPod}}},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
+		PprofBindAddress:       opts.PprofBindAddress,
 		// Every replica serves admissions from its own cache; nothing needs a leader.
 		LeaderElection: false,
 	})

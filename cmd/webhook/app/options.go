@@ -30,6 +30,8 @@ type Options struct {
 	// PoliciesDir replaces the built-in policies with the .rego files of a
 	// directory, reread when they change.
 	PoliciesDir string
+	// PprofBindAddress serves net/http/pprof; "" or "0" disables it.
+	PprofBindAddress string
 	// ServeNoop serves NoopHandler at NoopPath: the floor the load tool
 	// measures the handlers against. Off in production.
 	ServeNoop bool
@@ -64,6 +66,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, `address of /healthz and /readyz; "0" disables it`)
 	fs.StringVar(&o.PoliciesDir, "policies", o.PoliciesDir, "directory of Rego policies replacing the built-in ones; reread when its files change")
 	fs.DurationVar(&o.ReservationTTL, "reservation-ttl", o.ReservationTTL, "how long an admitted pod counts against quota before the cache sees it")
+	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, `address of net/http/pprof (profiles of a running webhook); off when empty or "0"`)
 	fs.BoolVar(&o.ServeNoop, "serve-noop", o.ServeNoop, "also serve "+NoopPath+", a handler that decodes the pod and allows it: the floor the load tool (test/load) measures against; never register it")
 	o.CertRotation.addFlags(fs)
 }
