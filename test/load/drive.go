@@ -24,12 +24,12 @@ type result struct {
 	firstErr error
 	// firstDenial is the message of the first denial.
 	firstDenial string
-	elapsed  time.Duration
-	latency  []time.Duration // sorted
-	cpu      time.Duration   // the webhook's CPU time during the load
-	peakRSS  int64
-	rss      int64
-	perUnit  int // requests per unit (2 for pod)
+	elapsed     time.Duration
+	latency     []time.Duration // sorted
+	cpu         time.Duration   // the webhook's CPU time during the load
+	peakRSS     int64
+	rss         int64
+	perUnit     int // requests per unit (2 for pod)
 }
 
 // maxPrebuilt bounds the bodies built ahead of a time-bounded closed loop;

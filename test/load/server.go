@@ -44,7 +44,7 @@ type server struct {
 	cachedPods int
 	// pprof is the base URL of the started webhook's net/http/pprof.
 	pprof string
-	stop       func() error
+	stop  func() error
 }
 
 // startOrTarget starts a cluster and a webhook process, or reaches the one
