@@ -78,8 +78,8 @@ func RoleConfig(spec *v1alpha1.LayerSpec, role v1alpha1.Role) *v1alpha1.Config {
 func (s *Snapshot) Match(t Target) []*v1alpha1.Layer {
 	var out []*v1alpha1.Layer
 	nsLabels := s.NamespaceLabels(t.Namespace)
-	for _, cl := range s.layers {
-		if cl.matches(t, nsLabels) {
+	for _, i := range s.index.candidates(t) {
+		if cl := &s.layers[i]; cl.matches(t, nsLabels) {
 			out = append(out, cl.layer)
 		}
 	}

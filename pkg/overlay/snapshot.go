@@ -37,6 +37,7 @@ type Inputs struct {
 // consistent configuration.
 type Snapshot struct {
 	layers          []compiledLayer
+	index           layerIndex
 	broken          []brokenLayer
 	namespaces      map[string]map[string]string
 	priorityClasses map[string]*schedulingv1.PriorityClass
@@ -60,16 +61,62 @@ type compiledLayer struct {
 // returns the Snapshot of the valid Layers, which knows the invalid ones
 // and refuses the pods they would match (Blocked): a webhook serves it, so
 // one bad Layer is not an outage. A dry run treats any problem as fatal.
-func Compile(in Inputs) (*Snapshot, error) {
+func Compile(in Inputs) (*Snapshot, error) { return (&Compiler{}).Compile(in) }
+
+// Compiler compiles one snapshot after another, as Compile does, but
+// validates and copies only the Layers that changed since its last
+// snapshot: a Layer read from the cluster with the same uid and
+// resourceVersion is, in the API server's word, the same object. Layers
+// from files (no resourceVersion) are always validated. A Compiler is not
+// safe for concurrent use.
+type Compiler struct {
+	last map[string]compiledVersion // by Layer name
+}
+
+// compiledVersion is one version of a Layer, validated.
+type compiledVersion struct {
+	version string
+	layer   *v1alpha1.Layer // a private copy
+	errs    field.ErrorList
+}
+
+// versionOf names the version of a Layer from the cluster; "" for one from
+// a file.
+func versionOf(src *LayerSource) string {
+	if src.File != "" || src.Layer.ResourceVersion == "" {
+		return ""
+	}
+	return string(src.Layer.UID) + "/" + src.Layer.ResourceVersion
+}
+
+// validated returns src's Layer, copied, and its problems: from the last
+// snapshot when it has not changed since.
+func (c *Compiler) validated(src *LayerSource, next map[string]compiledVersion) (*v1alpha1.Layer, field.ErrorList) {
+	v := versionOf(src)
+	if prev, ok := c.last[src.Layer.Name]; ok && v != "" && prev.version == v {
+		next[src.Layer.Name] = prev
+		return prev.layer, prev.errs
+	}
+	cv := compiledVersion{version: v, layer: src.Layer.DeepCopy(), errs: ValidateLayer(&src.Layer)}
+	if v != "" {
+		next[src.Layer.Name] = cv
+	}
+	return cv.layer, cv.errs
+}
+
+// Compile is Compile, reusing what the last snapshot validated.
+func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 	var errs []error
 	seen := map[string]string{}
+	next := make(map[string]compiledVersion, len(in.Layers))
 	s := &Snapshot{
 		namespaces:      make(map[string]map[string]string, len(in.Namespaces)),
 		priorityClasses: make(map[string]*schedulingv1.PriorityClass, len(in.PriorityClasses)),
 	}
 	for i := range in.Layers {
 		src := &in.Layers[i]
-		fieldErrs := ValidateLayer(&src.Layer)
+		layer, valid := c.validated(src, next)
+		fieldErrs := slices.Clip(valid) // appended to below: never into the shared list
 		if prev, dup := seen[src.Layer.Name]; dup && src.Layer.Name != "" {
 			where := "another Layer"
 			if prev != "" {
@@ -86,8 +133,8 @@ func Compile(in Inputs) (*Snapshot, error) {
 			s.broken = append(s.broken, brokenLayer{compiledLayer: reachOf(&src.Layer, fieldErrs), err: le})
 			continue
 		}
-		cl := compiledLayer{layer: src.Layer.DeepCopy()}
-		if sel := src.Layer.Spec.Match.NamespaceSelector; sel != nil {
+		cl := compiledLayer{layer: layer}
+		if sel := layer.Spec.Match.NamespaceSelector; sel != nil {
 			cl.selector, _ = metav1.LabelSelectorAsSelector(sel) // validated above
 		}
 		s.layers = append(s.layers, cl)
@@ -99,6 +146,8 @@ func Compile(in Inputs) (*Snapshot, error) {
 			cmp.Compare(a.layer.Name, b.layer.Name),
 		)
 	})
+	s.index = indexLayers(s.layers)
+	c.last = next
 	for i := range in.Namespaces {
 		ns := &in.Namespaces[i]
 		s.namespaces[ns.Name] = namespaceLabels(ns.Name, ns.Labels)

@@ -69,6 +69,9 @@ type snapshotBuilder struct {
 	metrics  *Metrics
 	recorder recorder.EventRecorder
 	log      logr.Logger
+	// compiler validates only the Layers that changed since the last
+	// rebuild; Reconcile is its only user (one at a time).
+	compiler overlay.Compiler
 }
 
 func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
@@ -96,7 +99,7 @@ func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (r
 	if err != nil {
 		return reconcile.Result{}, err
 	}
-	snap, err := overlay.Compile(in)
+	snap, err := b.compiler.Compile(in)
 	b.metrics.brokenLayers.Set(float64(snap.Broken()))
 	if err != nil {
 		// Not returned: retrying cannot fix a bad Layer; its next change will.
@@ -118,7 +121,9 @@ func (b *snapshotBuilder) read(ctx context.Context) (overlay.Inputs, error) {
 		classes    schedulingv1.PriorityClassList
 		in         overlay.Inputs
 	)
-	if err := b.reader.List(ctx, &layers); err != nil {
+	// Not copied out of the cache: compiling reads the Layers and copies
+	// only the ones that changed.
+	if err := b.reader.List(ctx, &layers, client.UnsafeDisableDeepCopy); err != nil {
 		return in, fmt.Errorf("listing Layers: %w", err)
 	}
 	if err := b.reader.List(ctx, &namespaces); err != nil {
