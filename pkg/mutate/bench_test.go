@@ -113,3 +113,21 @@ func BenchmarkComposeLargePod(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkComposeLayers composes the example driver in clusters with the
+// example Layers and 45 or 4,995 more that match no pod: what matching
+// thousands of Layers costs an admission.
+func BenchmarkComposeLayers(b *testing.B) {
+	pod := fixtures.Pod(b, "driver.yaml")
+	for _, others := range []int{0, 45, 4995} {
+		snap := fixtures.SnapshotWithOthers(b, "prod-a", others)
+		b.Run(fmt.Sprintf("layers=%d", snap.LayerCount()), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Compose(snap, exampleCluster, pod); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -54,6 +54,7 @@ type brokenLayer struct {
 type compiledLayer struct {
 	layer    *v1alpha1.Layer
 	selector labels.Selector // nil when the layer has no namespaceSelector
+	rank     int             // the tier's Rank, for sorting
 }
 
 // Compile validates every Layer and builds a Snapshot. It returns every
@@ -133,7 +134,7 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 			s.broken = append(s.broken, brokenLayer{compiledLayer: reachOf(&src.Layer, fieldErrs), err: le})
 			continue
 		}
-		cl := compiledLayer{layer: layer}
+		cl := compiledLayer{layer: layer, rank: layer.Spec.Tier.Rank()}
 		if sel := layer.Spec.Match.NamespaceSelector; sel != nil {
 			cl.selector, _ = metav1.LabelSelectorAsSelector(sel) // validated above
 		}
@@ -141,7 +142,7 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 	}
 	slices.SortFunc(s.layers, func(a, b compiledLayer) int {
 		return cmp.Or(
-			cmp.Compare(a.layer.Spec.Tier.Rank(), b.layer.Spec.Tier.Rank()),
+			cmp.Compare(a.rank, b.rank),
 			cmp.Compare(a.layer.Spec.Order, b.layer.Spec.Order),
 			cmp.Compare(a.layer.Name, b.layer.Name),
 		)

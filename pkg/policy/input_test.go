@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -227,5 +228,32 @@ func benchmarkCheck(b *testing.B, check *Check, pod *corev1.Pod) {
 		if _, d, err := check.Pod(ctx, res.Pod, Request{Operation: "CREATE"}, nil); err != nil || !d.Allowed() {
 			b.Fatalf("%v %+v", err, d)
 		}
+	}
+}
+
+// BenchmarkCheckPodInventory judges the example executor against live
+// inventories of 100, 10,000 and 50,000 pods (fixtures.LivePods): the
+// inventory is read per namespace and application, so its size must not
+// show.
+func BenchmarkCheckPodInventory(b *testing.B) {
+	for _, n := range []int{100, 10000, 50000} {
+		check, pod := exampleCheck(b)
+		check.Ledger = NewLedger(time.Minute)
+		live := NewTracker()
+		for _, p := range fixtures.LivePods(n) {
+			live.Upsert(p)
+		}
+		res, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("pods=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, d, err := check.Pod(context.Background(), res.Pod, Request{Operation: "CREATE"}, live); err != nil || !d.Allowed() {
+					b.Fatalf("%v %+v", err, d)
+				}
+			}
+		})
 	}
 }

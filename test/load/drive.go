@@ -54,7 +54,11 @@ func measure(ctx context.Context, srv *server, reqs *requests, h string, o *opti
 	before, procErr := readProc(srv.pid)
 	profiled := make(chan error, 1)
 	if o.profileDir != "" {
-		go func() { profiled <- profile(ctx, srv, o, h) }()
+		seconds := 2
+		if o.duration > 0 {
+			seconds = max(1, int(o.duration.Seconds())-1)
+		}
+		go func() { profiled <- profile(ctx, srv, o.profileDir, h, seconds) }()
 	} else {
 		profiled <- nil
 	}
@@ -73,13 +77,9 @@ func measure(ctx context.Context, srv *server, reqs *requests, h string, o *opti
 	return r, ctx.Err()
 }
 
-// profile writes a CPU profile of the webhook, taken while the load runs:
-// for --duration, or for two seconds of a counted run.
-func profile(ctx context.Context, srv *server, o *options, h string) error {
-	seconds := 2
-	if o.duration > 0 {
-		seconds = max(1, int(o.duration.Seconds())-1)
-	}
+// profile writes a CPU profile of the webhook over the next seconds to
+// dir/name.pprof.
+func profile(ctx context.Context, srv *server, dir, name string, seconds int) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/profile?seconds=%d", srv.pprof, seconds), nil)
 	if err != nil {
 		return err
@@ -92,10 +92,10 @@ func profile(ctx context.Context, srv *server, o *options, h string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: HTTP %d", req.URL, resp.StatusCode)
 	}
-	if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.Create(filepath.Join(o.profileDir, h+".pprof"))
+	f, err := os.Create(filepath.Join(dir, name+".pprof"))
 	if err != nil {
 		return err
 	}

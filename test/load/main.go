@@ -40,6 +40,7 @@ type options struct {
 	verbose        bool
 	reservationTTL time.Duration
 	profileDir     string
+	createLayers   int
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -62,12 +63,16 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.extraLayers, "extra-layers", 0, "started cluster: add this many Layers that match no pod of the load")
 	fs.IntVar(&o.livePods, "live-pods", 0, "started cluster: create this many Spark pods before the load (the webhook caches and counts them)")
 	fs.BoolVar(&o.verbose, "v", false, "show the webhook's log")
+	fs.IntVar(&o.createLayers, "create-layers", 0, "started cluster: after the load, create this many Layers (matching no pod) while the webhook runs, and report its CPU per Layer")
 	fs.StringVar(&o.profileDir, "profile", "", "started webhook: write a CPU profile of each handler's measured run to DIR/<handler>.pprof (go tool pprof)")
 	fs.DurationVar(&o.reservationTTL, "reservation-ttl", 50*time.Millisecond, "started webhook: how long an admitted pod counts against quota. No pod the load admits is ever created, so its reservation stands for the pod the cache would soon see; a long TTL fills the namespace's quota with pods that do not exist and the load becomes denials")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	o.handlers = strings.Split(handlers, ",")
+	o.handlers = nil
+	if handlers != "" {
+		o.handlers = strings.Split(handlers, ",")
+	}
 	var errs []error
 	for _, h := range o.handlers {
 		if _, ok := paths[h]; !ok {
@@ -80,8 +85,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.rate < 0 || o.concurrency < 1 || o.requests < 1 || o.warmup < 0 || o.extraLayers < 0 || o.livePods < 0 {
 		errs = append(errs, errors.New("--rate, --concurrency, --requests, --warmup, --extra-layers and --live-pods must not be negative (--concurrency and --requests at least 1)"))
 	}
-	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "") {
-		errs = append(errs, errors.New("--extra-layers, --live-pods and --profile need a started webhook; not with --target"))
+	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0) {
+		errs = append(errs, errors.New("--extra-layers, --live-pods, --create-layers and --profile need a started webhook; not with --target"))
 	}
 	return o, errors.Join(errs...)
 }
@@ -127,6 +132,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		results = append(results, r)
 	}
 	report(stdout, o, srv, results)
+	if o.createLayers > 0 {
+		_, _ = fmt.Fprintf(stderr, "creating %d Layers...\n", o.createLayers)
+		churn, err := createLayers(ctx, srv, o.createLayers, o.profileDir)
+		if err != nil {
+			_, _ = fmt.Fprintf(stderr, "load: creating Layers: %v\n", err)
+			return exitSetup
+		}
+		_, _ = fmt.Fprintf(stdout, "\n%d Layers created in %s (%d already there): the webhook served them all after %s, using %s of CPU, %s per Layer\n",
+			o.createLayers, churn.created.Round(time.Millisecond), churn.before, churn.served.Round(time.Millisecond),
+			churn.cpu.Round(time.Millisecond), (churn.cpu / time.Duration(o.createLayers)).Round(time.Microsecond))
+	}
 	for _, r := range results {
 		if r.errors > 0 {
 			return exitFail

@@ -32,6 +32,7 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/controlplane"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // server is the webhook under load: its address, an HTTPS client trusting
@@ -42,9 +43,14 @@ type server struct {
 	pid    int
 	// cachedPods is how many pods the started cluster holds.
 	cachedPods int
-	// pprof is the base URL of the started webhook's net/http/pprof.
-	pprof string
-	stop  func() error
+	// pprof is the base URL of the started webhook's net/http/pprof, and
+	// metrics that of its Prometheus metrics.
+	pprof, metrics string
+	// kube reaches the started cluster.
+	kube client.Client
+	// layers is how many Layers the started cluster holds.
+	layers int
+	stop   func() error
 }
 
 // startOrTarget starts a cluster and a webhook process, or reaches the one
@@ -105,7 +111,8 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 	if err != nil {
 		return nil, err
 	}
-	if err := applyRepo(ctx, c, o.layers, o.extraLayers); err != nil {
+	layers, err := applyRepo(ctx, c, o.layers, o.extraLayers)
+	if err != nil {
 		return nil, err
 	}
 	if o.livePods > 0 {
@@ -123,13 +130,13 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 	if err != nil {
 		return nil, err
 	}
-	port, health, pprof := freePort(), freePort(), freePort()
-	if port == 0 || health == 0 || pprof == 0 {
+	port, health, pprof, metrics := freePort(), freePort(), freePort(), freePort()
+	if port == 0 || health == 0 || pprof == 0 || metrics == 0 {
 		return nil, errors.New("no free port on 127.0.0.1")
 	}
 	cmd := exec.Command(bin, "--cluster", o.cluster, "--pool", o.pool, "--serve-noop",
 		"--cert-dir", certDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
+		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metrics), "--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
 		"--reservation-ttl", o.reservationTTL.String(), "--pprof-bind-address", "127.0.0.1:"+strconv.Itoa(pprof))
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	if o.verbose {
@@ -154,16 +161,17 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 		return nil, err
 	}
 	return &server{base: fmt.Sprintf("https://127.0.0.1:%d", port), client: httpsClient(pool, o.concurrency),
-		pid: cmd.Process.Pid, cachedPods: o.livePods, pprof: fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", pprof)}, nil
+		pid: cmd.Process.Pid, cachedPods: o.livePods, pprof: fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", pprof),
+		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), kube: c, layers: layers}, nil
 }
 
 // applyRepo creates the Namespaces, PriorityClasses and Layers of a layer
 // repository, and extra Layers that match no pod the load sends (a cluster
 // name nothing has).
-func applyRepo(ctx context.Context, c client.Client, dir string, extra int) error {
+func applyRepo(ctx context.Context, c client.Client, dir string, extra int) (int, error) {
 	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var objs []client.Object
 	for i := range in.Namespaces {
@@ -178,18 +186,93 @@ func applyRepo(ctx context.Context, c client.Client, dir string, extra int) erro
 		objs = append(objs, &in.Layers[i].Layer)
 	}
 	for i := range extra {
-		l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
-			Match:  v1alpha1.Match{Clusters: []string{"elsewhere"}, Namespaces: []string{fmt.Sprintf("team-%d", i)}},
-			Config: &v1alpha1.Config{Labels: map[string]string{"team": strconv.Itoa(i)}}}}
-		l.Name = fmt.Sprintf("other-%05d", i)
-		objs = append(objs, l)
+		objs = append(objs, fixtures.OtherLayer("other", i))
 	}
-	return forEach(ctx, len(objs), 8, func(i int) error {
+	return len(in.Layers) + extra, forEach(ctx, len(objs), 8, func(i int) error {
 		if err := c.Create(ctx, objs[i]); err != nil {
 			return fmt.Errorf("creating %s %q: %w", objs[i].GetObjectKind().GroupVersionKind().Kind, objs[i].GetName(), err)
 		}
 		return nil
 	})
+}
+
+// churn is what creating Layers cost the webhook.
+type churn struct {
+	before  int
+	created time.Duration // until the last create returned
+	served  time.Duration // until the webhook served them all
+	cpu     time.Duration
+}
+
+// createLayers creates n Layers, one at a time as GitOps applies them, and
+// waits until the webhook's snapshot holds them all.
+func createLayers(ctx context.Context, srv *server, n int, profileDir string) (churn, error) {
+	out := churn{before: srv.layers}
+	if profileDir != "" {
+		profiled := make(chan error, 1)
+		go func() { profiled <- profile(ctx, srv, profileDir, "create-layers", 3) }()
+		defer func() {
+			if err := <-profiled; err != nil {
+				fmt.Fprintf(os.Stderr, "load: profiling: %v\n", err)
+			}
+		}()
+	}
+	before, err := readProc(srv.pid)
+	if err != nil {
+		return out, err
+	}
+	start := time.Now()
+	for i := range n {
+		if err := srv.kube.Create(ctx, fixtures.OtherLayer("churn", i)); err != nil {
+			return out, err
+		}
+	}
+	out.created = time.Since(start)
+	want := float64(srv.layers + n)
+	for {
+		if v, err := metricValue(ctx, srv.metrics, "strata_layers_loaded"); err == nil && v >= want {
+			break
+		}
+		if time.Since(start) > 5*time.Minute {
+			return out, fmt.Errorf("the webhook did not load %v Layers within 5 minutes", want)
+		}
+		select {
+		case <-ctx.Done():
+			return out, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	out.served = time.Since(start)
+	after, err := readProc(srv.pid)
+	if err != nil {
+		return out, err
+	}
+	out.cpu = after.cpu - before.cpu
+	srv.layers += n
+	return out, nil
+}
+
+// metricValue reads one unlabelled gauge from a Prometheus text endpoint.
+func metricValue(ctx context.Context, url, name string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("%s: no %s", url, name)
 }
 
 // backgroundNamespace holds the pods --live-pods creates.

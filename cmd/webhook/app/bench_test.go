@@ -3,8 +3,15 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/policy"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -23,4 +30,54 @@ func BenchmarkPodMutator(b *testing.B) {
 			b.Fatalf("unexpected response %v", resp.Result)
 		}
 	}
+}
+
+// BenchmarkHandlers runs each handler on the example executor next to the
+// no-op handler (decode the pod, allow it), the floor, in the same run: in
+// a cluster with the example Layers and 100 live pods, and in one with
+// 5,000 more Layers (matching no pod) and 50,000 live pods. Compare each
+// line with noop of the same size.
+func BenchmarkHandlers(b *testing.B) {
+	for _, size := range []struct{ others, pods int }{{0, 100}, {5000, 50000}} {
+		h := newTestPodValidator(b)
+		h.Store.swap(fixtures.SnapshotWithOthers(b, "prod-a", size.others))
+		h.Cluster = mutate.Cluster{Name: "prod-a", Pool: "batch"}
+		h.Ledger = policy.NewLedger(time.Minute)
+		h.Live = livePods(size.pods)
+		mutator := &PodMutator{Store: h.Store, Cluster: h.Cluster, Decoder: h.Decoder, Metrics: h.Metrics}
+		noop := &NoopHandler{Decoder: h.Decoder, Metrics: h.Metrics}
+		created := fixtures.Pod(b, "executor.yaml")
+		stored, err := mutate.Compose(h.Store.Load().Snapshot, h.Cluster, created)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, c := range []struct {
+			name    string
+			handler admission.Handler
+			pod     *corev1.Pod
+		}{{"noop", noop, created}, {"mutate", mutator, created}, {"validate", h, stored.Pod}} {
+			raw, err := json.Marshal(c.pod)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := rawRequest(raw, c.pod.Namespace)
+			b.Run(fmt.Sprintf("%s/layers=%d/pods=%d", c.name, h.Store.Load().LayerCount(), size.pods), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if resp := c.handler.Handle(context.Background(), req); !resp.Allowed {
+						b.Fatalf("%s: not allowed: %v", c.name, resp.Result)
+					}
+				}
+			})
+		}
+	}
+}
+
+// livePods is a tracker of fixtures.LivePods(n).
+func livePods(n int) *policy.Tracker {
+	t := policy.NewTracker()
+	for _, p := range fixtures.LivePods(n) {
+		t.Upsert(p)
+	}
+	return t
 }

@@ -120,8 +120,9 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 
 	builder := &snapshotBuilder{
 		reader: mgr.GetClient(), store: w.Store, metrics: m,
-		recorder: mgr.GetEventRecorder("strata-webhook"),
-		log:      ctrl.Log.WithName("snapshot"),
+		recorder:    mgr.GetEventRecorder("strata-webhook"),
+		log:         ctrl.Log.WithName("snapshot"),
+		minInterval: rebuildInterval,
 	}
 	if err := builder.setupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the snapshot controller: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
@@ -72,7 +73,17 @@ type snapshotBuilder struct {
 	// compiler validates only the Layers that changed since the last
 	// rebuild; Reconcile is its only user (one at a time).
 	compiler overlay.Compiler
+	// minInterval spaces rebuilds: changes that arrive within it of the
+	// last rebuild are folded into the next one.
+	minInterval time.Duration
+	lastBuild   time.Time
 }
+
+// rebuildInterval is the default minInterval. A Layer change reaches
+// admissions at most this much later; a GitOps sync that applies
+// thousands of Layers rebuilds the snapshot ten times a second, not once
+// per Layer.
+const rebuildInterval = 100 * time.Millisecond
 
 func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 	always := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
@@ -95,6 +106,10 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 // fixed (Snapshot.Blocked); every other pod is served as usual, so one bad
 // Layer is not an outage, at startup or later.
 func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
+	if wait := b.minInterval - time.Since(b.lastBuild); wait > 0 && b.store.Load() != nil {
+		return reconcile.Result{RequeueAfter: wait}, nil
+	}
+	b.lastBuild = time.Now()
 	in, err := b.read(ctx)
 	if err != nil {
 		return reconcile.Result{}, err
