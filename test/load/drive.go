@@ -254,10 +254,10 @@ func report(w io.Writer, o *options, srv *server, results []result) {
 			ratio = fmt.Sprintf("%.2f", float64(r.cpu)/float64(r.sent)/(float64(floor.cpu)/float64(floor.sent)))
 			latRatio = fmt.Sprintf("%.2f", float64(percentile(r.latency, 50))/float64(percentile(floor.latency, 50)))
 		}
-		_, _ = fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%.0f MiB\t\n", r.handler, r.sent,
+		_, _ = fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%.0f MiB\t%.0f MiB\t\n", r.handler, r.sent,
 			float64(r.sent)/r.elapsed.Seconds(), round(percentile(r.latency, 50)), round(percentile(r.latency, 90)),
 			round(percentile(r.latency, 99)), round(percentile(r.latency, 99.9)), r.errors, r.denied,
-			round(cpu), ratio, latRatio, float64(r.peakRSS)/(1<<20))
+			round(cpu), ratio, latRatio, float64(r.rss)/(1<<20), float64(r.peakRSS)/(1<<20))
 	}
 	_ = tw.Flush()
 	_, _ = fmt.Fprintln(w, "\nunits: requests, or pods for \"pod\" (mutate then validate: two requests). CPU: the webhook process's, from /proc.")
