@@ -44,8 +44,9 @@ demo: ## Dry-run the example driver with the composer, then run it through a rea
 	@$(MAKE) --no-print-directory envtest
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" $(GO) run ./test/demo
 
-test: verify-generate vet lint race envtest ## Run every test (unit, golden, Rego, end-to-end), and the race detector on the concurrent code.
+test: verify-generate vet lint race envtest ## Run every test (unit, golden, Rego, end-to-end), each benchmark once, and the race detector on the concurrent code.
 	$(GO) test -count=1 ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./pkg/... ./cmd/...
 
 # The packages with concurrency: the ledger and tracker (pkg/policy), the
 # snapshot and policy stores and the handlers (cmd/webhook/app).
@@ -81,8 +82,8 @@ fmt: ## gofmt every Go file.
 fuzz: ## Run each fuzz test for FUZZTIME (default 30s).
 	hack/fuzz.sh $(or $(FUZZTIME),30s)
 
-bench: ## Run the benchmarks.
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+bench: ## Run the benchmarks (each handler next to the no-op floor), six times each, for benchstat.
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/... ./cmd/...
 
 load: envtest ## Load the webhook over HTTPS against its no-op floor (LOAD_ARGS, e.g. --rate 500 --duration 10s).
 	$(GO) run ./test/load $(LOAD_ARGS)
