@@ -237,7 +237,7 @@ func report(w io.Writer, o *options, srv *server, results []result) {
 	}
 	_, _ = fmt.Fprintf(w, "%s; webhook %s; %d cached pods\n\n", mode, srv.base, srv.cachedPods)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	_, _ = fmt.Fprintln(tw, "handler\tunits\tunits/s\tp50\tp90\tp99\tp99.9\terrors\tdenied\tCPU/unit\t× noop CPU\tp50 × noop\tpeak RSS\t")
+	_, _ = fmt.Fprintln(tw, "handler\tunits\tunits/s\tp50\tp90\tp99\tp99.9\terrors\tdenied\tCPU/unit\t× noop CPU\tp50 × noop\tRSS\tpeak RSS\t")
 	var floor *result
 	for i := range results {
 		if results[i].handler == "noop" {
