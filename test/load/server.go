@@ -151,8 +151,8 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		select {
-		case <-done:
-			return nil
+		case err := <-done: // a webhook that stops well exits 0 on SIGINT
+			return err
 		case <-time.After(10 * time.Second):
 			return cmd.Process.Kill()
 		}
