@@ -7,12 +7,15 @@
 //     namespace (create, update, ephemeral containers, resize), through
 //     policy.Check, the path of `composer compose --validate`;
 //   - /validate-strata-dev-v1alpha1-layer: rejects a bad Layer with the
-//     message the composer CLI gives for it.
+//     message the composer CLI gives for it;
+//   - /noop-v1-pod, with --serve-noop only: decodes the pod and allows it,
+//     the floor the load tool (test/load) measures the handlers against.
 //
 // Layers, Namespaces and PriorityClasses come from the manager's informer
 // cache, and every pod (trimmed to what quota reads) feeds the quota
-// tracker. A small controller recompiles one immutable overlay.Snapshot on
-// every change and swaps it in atomically; a Layer that does not compile is
+// tracker. A small controller recompiles one immutable overlay.Snapshot
+// after changes (at most every 100ms, revalidating only the Layers that
+// changed) and swaps it in atomically; a Layer that does not compile is
 // reported (log, metric, an Event on the Layer) and left out, and the pods
 // it would match are refused until it is fixed. The handlers are thin:
 // decode, load the snapshot, call the pure libraries, encode; each runs
