@@ -72,7 +72,7 @@ func Render(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, 
 	}
 	res.Composition = snap.Compose(TargetOf(cluster, pod, role), UserConfig(pod))
 	res.Warnings = grantIAM(&res.Composition)
-	if err := render(res.Pod, role, &res.Composition, snap); err != nil {
+	if err := render(res.Pod, role, &res.Composition); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
 	if err := renderPriority(res.Pod, pod.Spec.PriorityClassName, snap); err != nil {
@@ -114,20 +114,19 @@ func TargetOf(cluster Cluster, pod *corev1.Pod, role v1alpha1.Role) overlay.Targ
 	return overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: namespace, Role: role}
 }
 
-// render writes a composition onto pod, one small renderer after another,
-// in a fixed order: what later steps read (containers, for mirrors and
-// IAM) is written first, and the layers' pod patches come last.
-func render(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result, snap *overlay.Snapshot) error {
-	c := &comp.Config
-	renderMetadata(pod, c, comp.Layers)
-	renderScheduling(pod, c)
-	renderTolerations(pod, c)
-	renderContainers(pod, c)
-	renderSparkContainer(pod, role, c)
-	renderSecrets(pod, role, c)
-	renderIAM(pod, c, comp.Provenance)
-	renderImageMirrors(pod, c, comp.Provenance)
-	return applyPodPatches(pod, comp.PodPatches)
+// render writes a composition onto pod, field by field in the order of
+// overlay.Fields: what later steps read (containers, for mirrors and IAM)
+// is written first, and the layers' pod patches come last.
+func render(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
+	table := podFields()
+	for _, f := range overlay.Fields() {
+		if r := table[f.Name].render; r != nil {
+			if err := r(pod, role, comp); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // describe names the pod and who chose its priority class, for errors.

@@ -13,50 +13,63 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
-// What a Config field does, for TestEveryConfigFieldIsHandled.
-type fieldKind int
+// sampleLayers has, for every field of the field table (overlay.Fields),
+// a layer config that sets it. A field added to the table without a row
+// here fails the test.
+var sampleLayers = map[string]string{
+	"labels":             `{labels: {team: etl}}`,
+	"annotations":        `{annotations: {owner: etl}}`,
+	"nodeSelector":       `{nodeSelector: {pool: batch}}`,
+	"priorityClassName":  `{priorityClassName: spark-high}`,
+	"schedulerName":      `{schedulerName: volcano}`,
+	"serviceAccountName": `{serviceAccountName: spark}`,
+	"tolerations":        `{tolerations: [{key: gpu, operator: Exists, effect: NoSchedule}]}`,
+	"sparkConf":          `{sparkConf: {spark.executor.memory: 4g}}`,
+	"sidecars":           `{sidecars: [{name: log-shipper, image: fluent-bit:3}]}`,
+	"sidecarMode":        `{sidecarMode: container, sidecars: [{name: log-shipper, image: fluent-bit:3}]}`,
+	"initContainers":     `{initContainers: [{name: warmup, image: busybox}]}`,
+	"env":                `{env: [{name: SPARK_LOG_DIR, value: /logs}]}`,
+	"envFrom":            `{envFrom: [{configMapRef: {name: spark-env}}]}`,
+	"volumes":            `{volumes: [{name: logs, emptyDir: {}}]}`,
+	"volumeMounts":       `{volumeMounts: [{name: local, mountPath: /logs}]}`,
+	"secrets":            `{secrets: [{secretName: token, mountPath: /secrets/token}]}`,
+	"iam":                `{iam: {role: "arn:aws:iam::111111111111:role/etl"}}`,
+	"imageMirrors":       `{imageMirrors: [{from: docker.io, to: mirror.internal}]}`,
+	"podPatch":           `{podPatch: {spec: {dnsPolicy: Default}}}`,
+	"limits":             `{limits: {maxPodCPU: "4"}}`,
+	"isolation":          `{isolation: {allowedRegistries: [mirror.internal]}}`,
+	"enforcement":        `{enforcement: {quota: warn}}`,
+}
 
-const (
-	// onPod: rendered onto the pod, and read back from a pod a user wrote.
-	onPod fieldKind = iota
-	// onPodByLayer: rendered onto the pod; a user cannot write it on a pod
-	// (or writes it in another form, such as the IAM role's annotation).
-	onPodByLayer
-	// notOnPod: composed and explained, but not rendered on a pod (policy
-	// parameters; Spark configuration carried for SparkApplications).
-	notOnPod
-)
-
-// everyField has, for every field of v1alpha1.Config, a layer config that
-// sets it and what it does. A field added to Config without a row here
-// fails the test, so no new field can silently miss the merge, the
-// provenance, the rendering or the reading back of the user's value.
-var everyField = map[string]struct {
-	layer string
-	kind  fieldKind
-}{
-	"Labels":             {`{labels: {team: etl}}`, onPod},
-	"Annotations":        {`{annotations: {owner: etl}}`, onPod},
-	"NodeSelector":       {`{nodeSelector: {pool: batch}}`, onPod},
-	"PriorityClassName":  {`{priorityClassName: spark-high}`, onPod},
-	"SchedulerName":      {`{schedulerName: volcano}`, onPod},
-	"ServiceAccountName": {`{serviceAccountName: spark}`, onPod},
-	"Tolerations":        {`{tolerations: [{key: gpu, operator: Exists, effect: NoSchedule}]}`, onPod},
-	"SparkConf":          {`{sparkConf: {spark.executor.memory: 4g}}`, notOnPod},
-	"Sidecars":           {`{sidecars: [{name: log-shipper, image: fluent-bit:3}]}`, onPod},
-	"SidecarMode":        {`{sidecarMode: container, sidecars: [{name: log-shipper, image: fluent-bit:3}]}`, onPodByLayer},
-	"InitContainers":     {`{initContainers: [{name: warmup, image: busybox}]}`, onPod},
-	"Env":                {`{env: [{name: SPARK_LOG_DIR, value: /logs}]}`, onPod},
-	"EnvFrom":            {`{envFrom: [{configMapRef: {name: spark-env}}]}`, onPod},
-	"Volumes":            {`{volumes: [{name: logs, emptyDir: {}}]}`, onPod},
-	"VolumeMounts":       {`{volumeMounts: [{name: local, mountPath: /logs}]}`, onPod},
-	"Secrets":            {`{secrets: [{secretName: token, mountPath: /secrets/token}]}`, onPodByLayer},
-	"IAM":                {`{iam: {role: "arn:aws:iam::111111111111:role/etl"}}`, onPodByLayer},
-	"ImageMirrors":       {`{imageMirrors: [{from: docker.io, to: mirror.internal}]}`, onPodByLayer},
-	"PodPatch":           {`{podPatch: {spec: {dnsPolicy: Default}}}`, onPodByLayer},
-	"Limits":             {`{limits: {maxPodCPU: "4"}}`, notOnPod},
-	"Isolation":          {`{isolation: {allowedRegistries: [mirror.internal]}}`, notOnPod},
-	"Enforcement":        {`{enforcement: {quota: warn}}`, notOnPod},
+// TestPodTableIsComplete: every field of the field table has a row in the
+// pod's table, a field rendered with another names an earlier field that
+// has a renderer, a field users write on pods is read back, and one that
+// does not land on pods is neither rendered nor read.
+func TestPodTableIsComplete(t *testing.T) {
+	table := podFields()
+	rendered := map[string]bool{}
+	for _, f := range overlay.Fields() {
+		row, ok := table[f.Name]
+		switch {
+		case !ok:
+			t.Errorf("field %s has no row in podFields: say how it lands on a pod", f.Name)
+			continue
+		case row.renderedWith != "" && !rendered[row.renderedWith]:
+			t.Errorf("field %s is rendered with %s, which has no renderer before it", f.Name, row.renderedWith)
+		case row.lands == notOnPod && (row.render != nil || row.user != nil || row.renderedWith != ""):
+			t.Errorf("field %s does not land on pods but is rendered or read", f.Name)
+		case row.lands != notOnPod && row.render == nil && row.renderedWith == "":
+			t.Errorf("field %s lands on pods but nothing renders it", f.Name)
+		case row.lands == onPod && row.user == nil:
+			t.Errorf("field %s is written by users on pods but not read back", f.Name)
+		}
+		if row.render != nil {
+			rendered[f.Name] = true
+		}
+	}
+	if len(table) != len(overlay.Fields()) {
+		t.Errorf("podFields has %d rows for %d fields: a row names no field", len(table), len(overlay.Fields()))
+	}
 }
 
 // TestEveryConfigFieldIsHandled composes, for every Config field, a layer
@@ -64,14 +77,15 @@ var everyField = map[string]struct {
 // has provenance, changes the pod (when it is rendered) and is read back
 // as the user's value from a pod that carries it (when users can set it).
 func TestEveryConfigFieldIsHandled(t *testing.T) {
-	typ := reflect.TypeFor[v1alpha1.Config]()
-	for i := range typ.NumField() {
-		name := typ.Field(i).Name
-		row, ok := everyField[name]
+	table := podFields()
+	for _, field := range overlay.Fields() {
+		name := field.Name
+		layer, ok := sampleLayers[name]
 		if !ok {
-			t.Errorf("Config.%s is not in everyField: add a row, and make sure it is merged, rendered, explained and read back", name)
+			t.Errorf("field %s is not in sampleLayers: add a layer that sets it", name)
 			continue
 		}
+		row := table[name]
 		t.Run(name, func(t *testing.T) {
 			compose := func(config string) *Result {
 				t.Helper()
@@ -91,9 +105,9 @@ func TestEveryConfigFieldIsHandled(t *testing.T) {
 				}
 				return res
 			}
-			res, empty := compose(row.layer), compose(`{}`)
-			merged := !reflect.ValueOf(res.Composition.Config).FieldByName(name).IsZero()
-			if name == "PodPatch" { // patches apply in order, each its own entry
+			res, empty := compose(layer), compose(`{}`)
+			merged := !configField(res.Composition.Config, name).IsZero()
+			if name == "podPatch" { // patches apply in order, each its own entry
 				merged = len(res.Composition.PodPatches) == 1
 			}
 			if !merged {
@@ -104,18 +118,29 @@ func TestEveryConfigFieldIsHandled(t *testing.T) {
 			}
 			changed := !reflect.DeepEqual(res.Pod, empty.Pod)
 			switch {
-			case row.kind == notOnPod && changed:
+			case row.lands == notOnPod && changed:
 				t.Errorf("a field that is not rendered changed the pod: %v", res.Patch)
-			case row.kind != notOnPod && !changed:
+			case row.lands != notOnPod && !changed:
 				t.Error("not rendered: the pod is unchanged")
 			}
-			if row.kind != onPod {
+			if row.lands != onPod {
 				return
 			}
 			user := UserConfig(res.Pod)
-			if f := reflect.ValueOf(user).FieldByName(name); f.IsZero() {
+			if f := configField(user, name); f.IsZero() {
 				t.Errorf("not read back: a pod carrying %s gives the user no value for it", name)
 			}
 		})
 	}
+}
+
+// configField is the field of c with JSON name name.
+func configField(c v1alpha1.Config, name string) reflect.Value {
+	v := reflect.ValueOf(c)
+	for i := range v.NumField() {
+		if tag, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ","); tag == name {
+			return v.Field(i)
+		}
+	}
+	return reflect.Value{}
 }

@@ -1,10 +1,9 @@
 package mutate
 
 import (
-	"maps"
-
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -26,61 +25,19 @@ const (
 // DefaultTolerationSeconds plugin, empty strings and empty maps. The
 // strata.dev/layers annotation is Strata's own and is not the user's.
 func UserConfig(pod *corev1.Pod) v1alpha1.Config {
+	u := &userPod{pod: pod}
+	role, _ := SparkRole(pod)
+	if i := sparkContainer(pod, role); i >= 0 {
+		u.spark = &pod.Spec.Containers[i]
+	}
 	var c v1alpha1.Config
-	c.Labels = nonEmpty(maps.Clone(pod.Labels))
-	annotations := maps.Clone(pod.Annotations)
-	delete(annotations, v1alpha1.LayersAnnotation)
-	c.Annotations = nonEmpty(annotations)
-	c.NodeSelector = nonEmpty(maps.Clone(pod.Spec.NodeSelector))
-	c.PriorityClassName = setUnless(pod.Spec.PriorityClassName, "")
-	c.SchedulerName = setUnless(pod.Spec.SchedulerName, defaultSchedulerName)
-	sa := pod.Spec.ServiceAccountName
-	if sa == "" {
-		sa = pod.Spec.DeprecatedServiceAccount //nolint:staticcheck // still read by the API server
-	}
-	c.ServiceAccountName = setUnless(sa, defaultServiceAccountName)
-	for i := range pod.Spec.Tolerations {
-		if !IsDefaultToleration(&pod.Spec.Tolerations[i]) {
-			c.Tolerations = append(c.Tolerations, *pod.Spec.Tolerations[i].DeepCopy())
+	table := podFields()
+	for _, f := range overlay.Fields() {
+		if read := table[f.Name].user; read != nil {
+			read(u, &c)
 		}
-	}
-	userContainers(&c, pod)
-	c.Volumes = cloneAll(pod.Spec.Volumes)
-	if role := pod.Annotations[v1alpha1.IAMRoleAnnotation]; role != "" {
-		c.IAM = &v1alpha1.IAM{Role: &role}
 	}
 	return c
-}
-
-// userContainers reads the user's sidecars, init containers and the Spark
-// container's env, envFrom and mounts. A sidecar is any container but the
-// Spark container, native or not: a layer's sidecar of the same name is the
-// same container. Its restartPolicy is dropped, as the sidecar mode decides
-// it, so a user sidecar and an identical layer sidecar compare equal.
-func userContainers(c *v1alpha1.Config, pod *corev1.Pod) {
-	role, _ := SparkRole(pod)
-	spark := sparkContainer(pod, role)
-	for i := range pod.Spec.InitContainers {
-		ic := pod.Spec.InitContainers[i].DeepCopy()
-		if isNativeSidecar(ic) {
-			ic.RestartPolicy = nil
-			c.Sidecars = append(c.Sidecars, *ic)
-		} else {
-			c.InitContainers = append(c.InitContainers, *ic)
-		}
-	}
-	for i := range pod.Spec.Containers {
-		if i != spark {
-			c.Sidecars = append(c.Sidecars, *pod.Spec.Containers[i].DeepCopy())
-		}
-	}
-	if spark < 0 {
-		return
-	}
-	sc := &pod.Spec.Containers[spark]
-	c.Env = cloneAll(sc.Env)
-	c.EnvFrom = cloneAll(sc.EnvFrom)
-	c.VolumeMounts = cloneAll(sc.VolumeMounts)
 }
 
 // cloneAll deep-copies a list; nil for an empty one (unset).

@@ -36,56 +36,24 @@ func Warnings(prov *overlay.Provenance, before, after *corev1.Pod) []string {
 }
 
 // elements returns the list element a keyed path names in before and in
-// after, and whether the path names one.
+// after, and whether the path names one (a field whose pod row can find
+// its elements).
 func elements(path string, before, after *corev1.Pod) (any, any, bool) {
 	base, key, ok := splitElement(path)
 	if !ok {
 		return nil, nil, false
 	}
-	get := func(pod *corev1.Pod) any {
-		role, _ := SparkRole(pod)
-		var spark *corev1.Container
-		if i := sparkContainer(pod, role); i >= 0 {
-			spark = &pod.Spec.Containers[i]
-		}
-		switch base {
-		case overlay.PathSidecars, overlay.PathInitContainers:
-			if c, ok := find(pod.Spec.InitContainers, overlay.ContainerKey, key); ok {
-				return c
-			}
-			if c, ok := find(pod.Spec.Containers, overlay.ContainerKey, key); ok {
-				return c
-			}
-		case overlay.PathVolumes:
-			if v, ok := find(pod.Spec.Volumes, overlay.VolumeKey, key); ok {
-				return v
-			}
-		case overlay.PathEnv:
-			if spark != nil {
-				if e, ok := find(spark.Env, overlay.EnvKey, key); ok {
-					return e
-				}
-			}
-		case overlay.PathEnvFrom:
-			if spark != nil {
-				if e, ok := find(spark.EnvFrom, overlay.EnvFromKey, key); ok {
-					return e
-				}
-			}
-		case overlay.PathVolumeMounts:
-			if spark != nil {
-				if m, ok := find(spark.VolumeMounts, overlay.VolumeMountKey, key); ok {
-					return m
-				}
-			}
-		}
-		return nil
+	field, ok := overlay.FieldOf(base)
+	if !ok || field.Path != base {
+		return nil, nil, false
 	}
-	switch base {
-	case overlay.PathSidecars, overlay.PathInitContainers, overlay.PathVolumes, overlay.PathEnv, overlay.PathEnvFrom, overlay.PathVolumeMounts:
-		return get(before), get(after), true
+	element := podFields()[field.Name].element
+	if element == nil {
+		return nil, nil, false
 	}
-	return nil, nil, false
+	a, _ := element(before, key)
+	b, _ := element(after, key)
+	return a, b, true
 }
 
 // splitElement splits base[key].

@@ -300,3 +300,51 @@ func TestWithNamespace(t *testing.T) {
 		t.Fatal("WithNamespace changed the original snapshot")
 	}
 }
+
+// TestEveryConfigFieldIsInTheTable: every field of v1alpha1.Config, by its
+// JSON name, is in Fields, once, with a provenance path; so a field added
+// to Config cannot be left out of the fold (and, through the pod table's
+// test, out of rendering and reading back).
+func TestEveryConfigFieldIsInTheTable(t *testing.T) {
+	inTable := map[string]ConfigField{}
+	for _, f := range Fields() {
+		if _, dup := inTable[f.Name]; dup {
+			t.Errorf("field %s is in Fields twice", f.Name)
+		}
+		if f.Path == "" || f.fold == nil {
+			t.Errorf("field %s has no path or no fold", f.Name)
+		}
+		inTable[f.Name] = f
+	}
+	typ := reflect.TypeFor[v1alpha1.Config]()
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if _, ok := inTable[name]; !ok {
+			t.Errorf("Config.%s (%s) is not in Fields: give it a fold and a provenance path", typ.Field(i).Name, name)
+		}
+		delete(inTable, name)
+	}
+	for name := range inTable {
+		t.Errorf("Fields has %s, which is not a field of Config", name)
+	}
+}
+
+// TestFieldOf: every provenance path names its field: a map key, a list
+// element, a sub-field.
+func TestFieldOf(t *testing.T) {
+	for path, want := range map[string]string{
+		"metadata.labels.team": "labels", `metadata.annotations["iam.amazonaws.com/role"]`: "annotations",
+		"spec.sidecars[log-shipper]": "sidecars", "spec.sidecarMode": "sidecarMode", "iam.role": "iam",
+		"limits.maxPodCPU": "limits", "podPatch[NamespaceOverrides layer \"x\"]": "podPatch", "spark.env[A]": "env",
+		"spark.envFrom[configMap/x]": "envFrom",
+	} {
+		if f, ok := FieldOf(path); !ok || f.Name != want {
+			t.Errorf("FieldOf(%s) = %s, %v; want %s", path, f.Name, ok, want)
+		}
+	}
+	for _, path := range []string{"spec.containers[x].image", "metadata.labelsx", ""} {
+		if f, ok := FieldOf(path); ok {
+			t.Errorf("FieldOf(%s) = %s, want none", path, f.Name)
+		}
+	}
+}

@@ -6,6 +6,12 @@
 // PoolDefaults → ClusterDefaults → user → ClusterOverrides → NamespaceOverrides,
 // recording for every field which source won and which it beat.
 //
+// Every field of a layer's config is one row of the field table (Fields):
+// its JSON name, the root of its provenance paths and its fold. Composition
+// iterates it, and each render target keeps a table of its own keyed by the
+// same names (package mutate's for pods), so a field cannot be folded and
+// forgotten by a target.
+//
 // The package knows nothing of HTTP or of how a composed config is written onto
 // a pod (package mutate does that).
 //

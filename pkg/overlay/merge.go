@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -30,8 +29,9 @@ const (
 	PathVolumes            = "spec.volumes"
 	PathVolumeMounts       = "spark.volumeMounts"
 	PathSecrets            = "secrets"
-	PathIAMRole            = "iam.role"
-	PathIAMMode            = "iam.mode"
+	PathIAM                = "iam"
+	PathIAMRole            = PathIAM + ".role"
+	PathIAMMode            = PathIAM + ".mode"
 	PathImageMirrors       = "imageMirrors"
 	PathPodPatch           = "podPatch"
 	PathLimits             = "limits"
@@ -48,56 +48,14 @@ type folder struct {
 	src  Source
 }
 
-// foldConfig folds c onto res. A nil c contributes nothing.
+// foldConfig folds c onto res, field by field (Fields). A nil c
+// contributes nothing.
 func (f folder) foldConfig(res *Result, c *v1alpha1.Config) {
 	if c == nil {
 		return
 	}
-	acc := &res.Config
-	acc.Labels = f.foldMap(PathLabels, acc.Labels, c.Labels)
-	acc.Annotations = f.foldMap(PathAnnotations, acc.Annotations, c.Annotations)
-	acc.NodeSelector = f.foldMap(PathNodeSelector, acc.NodeSelector, c.NodeSelector)
-	f.foldString(PathPriorityClassName, &acc.PriorityClassName, c.PriorityClassName)
-	f.foldString(PathSchedulerName, &acc.SchedulerName, c.SchedulerName)
-	f.foldString(PathServiceAccountName, &acc.ServiceAccountName, c.ServiceAccountName)
-	acc.Tolerations = foldKeyed(f, PathTolerations, acc.Tolerations, c.Tolerations, TolerationKey, RenderToleration)
-	acc.SparkConf = f.foldMap(PathSparkConf, acc.SparkConf, c.SparkConf)
-	acc.Sidecars = foldKeyed(f, PathSidecars, acc.Sidecars, c.Sidecars, ContainerKey, RenderContainer)
-	foldScalar(f, PathSidecarMode, &acc.SidecarMode, c.SidecarMode)
-	acc.InitContainers = foldKeyed(f, PathInitContainers, acc.InitContainers, c.InitContainers, ContainerKey, RenderContainer)
-	acc.Env = foldKeyed(f, PathEnv, acc.Env, c.Env, EnvKey, RenderEnv)
-	acc.EnvFrom = foldKeyed(f, PathEnvFrom, acc.EnvFrom, c.EnvFrom, EnvFromKey, renderJSON[corev1.EnvFromSource])
-	acc.Volumes = foldKeyed(f, PathVolumes, acc.Volumes, c.Volumes, VolumeKey, renderJSON[corev1.Volume])
-	acc.VolumeMounts = foldKeyed(f, PathVolumeMounts, acc.VolumeMounts, c.VolumeMounts, VolumeMountKey, renderJSON[corev1.VolumeMount])
-	acc.Secrets = foldKeyed(f, PathSecrets, acc.Secrets, c.Secrets, SecretMountKey, renderJSON[v1alpha1.SecretMount])
-	if c.IAM != nil {
-		if acc.IAM == nil {
-			acc.IAM = &v1alpha1.IAM{}
-		}
-		foldScalar(f, PathIAMRole, &acc.IAM.Role, c.IAM.Role)
-		foldScalar(f, PathIAMMode, &acc.IAM.Mode, c.IAM.Mode)
-	}
-	acc.ImageMirrors = foldKeyed(f, PathImageMirrors, acc.ImageMirrors, c.ImageMirrors, ImageMirrorKey, RenderImageMirror)
-	if c.Limits != nil {
-		if acc.Limits == nil {
-			acc.Limits = &v1alpha1.Limits{}
-		}
-		f.foldLimits(acc.Limits, c.Limits)
-	}
-	if c.Isolation != nil {
-		if acc.Isolation == nil {
-			acc.Isolation = &v1alpha1.Isolation{}
-		}
-		f.foldIsolation(acc.Isolation, c.Isolation)
-	}
-	if c.Enforcement != nil {
-		acc.Enforcement = foldMapOf(f, PathEnforcement, acc.Enforcement, c.Enforcement)
-	}
-	if c.PodPatch != nil {
-		// Patches do not replace one another: each applies, in composition
-		// order, so each is its own entry.
-		f.prov.record(ElementPath(PathPodPatch, f.src.String()), string(c.PodPatch.Raw), f.src)
-		res.PodPatches = append(res.PodPatches, PodPatch{Source: f.src, Patch: c.PodPatch.DeepCopy().Raw})
+	for _, field := range Fields() {
+		field.fold(f, res, c)
 	}
 }
 
@@ -155,9 +113,6 @@ func foldMapOf[V ~string](f folder, path string, dst, src map[string]V) map[stri
 func renderQuantity(q *resource.Quantity) string { return q.String() }
 
 func renderInt32(i *int32) string { return strconv.Itoa(int(*i)) }
-
-// foldString sets *dst to a copy of *v when v is set (a pointer to "" is set).
-func (f folder) foldString(path string, dst **string, v *string) { foldScalar(f, path, dst, v) }
 
 // foldScalar sets *dst to a copy of *v when v is set.
 func foldScalar[T ~string](f folder, path string, dst **T, v *T) {

@@ -1,0 +1,208 @@
+package mutate
+
+import (
+	"maps"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// lands says how a Config field lands on a pod.
+type lands int
+
+const (
+	// onPod: rendered onto the pod, and read back from a pod a user wrote.
+	onPod lands = iota
+	// byLayer: rendered onto the pod; a user cannot write it on a pod, or
+	// writes it in another form (the IAM role's annotation).
+	byLayer
+	// notOnPod: composed and explained, not rendered on a pod (policy
+	// parameters; Spark configuration, which lands on SparkApplications).
+	notOnPod
+)
+
+// podRenderer writes composed fields onto a pod.
+type podRenderer func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error
+
+// userPod is a pod a user wrote, read field by field by UserConfig.
+type userPod struct {
+	pod *corev1.Pod
+	// spark is the Spark container, nil when the pod has none.
+	spark *corev1.Container
+}
+
+// podField is how one Config field (overlay.Fields) lands on a Pod: the
+// pod's row in the field table.
+type podField struct {
+	lands lands
+	// render writes the field onto the pod, with the fields that name it
+	// in renderedWith (a renderer that must see them together, such as
+	// init containers and sidecars). Renderers run in overlay.Fields order.
+	render podRenderer
+	// renderedWith names the field whose renderer renders this one.
+	renderedWith string
+	// user reads the user's own value of the field from a pod into c; nil
+	// when users cannot write it on a pod.
+	user func(u *userPod, c *v1alpha1.Config)
+	// element finds the element of a keyed list field by key on a pod (for
+	// warnings, which report an element only when the pod's changed).
+	element func(pod *corev1.Pod, key string) (any, bool)
+}
+
+// podFields is the pod's table: a row for every field of overlay.Fields
+// (TestEveryConfigFieldIsHandled fails when one is missing).
+func podFields() map[string]podField {
+	return map[string]podField{
+		"labels": {lands: onPod, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+			renderMetadata(pod, &comp.Config, comp.Layers)
+			return nil
+		}, user: func(u *userPod, c *v1alpha1.Config) {
+			c.Labels = nonEmpty(maps.Clone(u.pod.Labels))
+		}},
+		"annotations": {lands: onPod, renderedWith: "labels", user: func(u *userPod, c *v1alpha1.Config) {
+			annotations := maps.Clone(u.pod.Annotations)
+			delete(annotations, v1alpha1.LayersAnnotation) // Strata's own, not the user's
+			c.Annotations = nonEmpty(annotations)
+		}},
+		"nodeSelector": {lands: onPod, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+			renderScheduling(pod, &comp.Config)
+			return nil
+		}, user: func(u *userPod, c *v1alpha1.Config) {
+			c.NodeSelector = nonEmpty(maps.Clone(u.pod.Spec.NodeSelector))
+		}},
+		"priorityClassName": {lands: onPod, renderedWith: "nodeSelector", user: func(u *userPod, c *v1alpha1.Config) {
+			c.PriorityClassName = setUnless(u.pod.Spec.PriorityClassName, "")
+		}},
+		"schedulerName": {lands: onPod, renderedWith: "nodeSelector", user: func(u *userPod, c *v1alpha1.Config) {
+			c.SchedulerName = setUnless(u.pod.Spec.SchedulerName, defaultSchedulerName)
+		}},
+		"serviceAccountName": {lands: onPod, renderedWith: "nodeSelector", user: func(u *userPod, c *v1alpha1.Config) {
+			sa := u.pod.Spec.ServiceAccountName
+			if sa == "" {
+				sa = u.pod.Spec.DeprecatedServiceAccount //nolint:staticcheck // still read by the API server
+			}
+			c.ServiceAccountName = setUnless(sa, defaultServiceAccountName)
+		}},
+		"tolerations": {lands: onPod, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+			renderTolerations(pod, &comp.Config)
+			return nil
+		}, user: func(u *userPod, c *v1alpha1.Config) {
+			for i := range u.pod.Spec.Tolerations {
+				if !IsDefaultToleration(&u.pod.Spec.Tolerations[i]) {
+					c.Tolerations = append(c.Tolerations, *u.pod.Spec.Tolerations[i].DeepCopy())
+				}
+			}
+		}},
+		"sparkConf": {lands: notOnPod},
+		"sidecars": {lands: onPod, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+			renderContainers(pod, &comp.Config)
+			return nil
+		}, user: userSidecars, element: podContainer},
+		"sidecarMode": {lands: byLayer, renderedWith: "sidecars"},
+		"initContainers": {lands: onPod, renderedWith: "sidecars", element: podContainer, user: func(u *userPod, c *v1alpha1.Config) {
+			for i := range u.pod.Spec.InitContainers {
+				if ic := &u.pod.Spec.InitContainers[i]; !isNativeSidecar(ic) {
+					c.InitContainers = append(c.InitContainers, *ic.DeepCopy())
+				}
+			}
+		}},
+		"env": {lands: onPod, render: func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
+			renderSparkContainer(pod, role, &comp.Config)
+			return nil
+		}, user: func(u *userPod, c *v1alpha1.Config) {
+			if u.spark != nil {
+				c.Env = cloneAll(u.spark.Env)
+			}
+		}, element: sparkElement(func(sc *corev1.Container, k string) (any, bool) { return found(find(sc.Env, overlay.EnvKey, k)) })},
+		"envFrom": {lands: onPod, renderedWith: "env", user: func(u *userPod, c *v1alpha1.Config) {
+			if u.spark != nil {
+				c.EnvFrom = cloneAll(u.spark.EnvFrom)
+			}
+		}, element: sparkElement(func(sc *corev1.Container, k string) (any, bool) {
+			return found(find(sc.EnvFrom, overlay.EnvFromKey, k))
+		})},
+		"volumes": {lands: onPod, renderedWith: "env", user: func(u *userPod, c *v1alpha1.Config) {
+			c.Volumes = cloneAll(u.pod.Spec.Volumes)
+		}, element: func(pod *corev1.Pod, k string) (any, bool) {
+			return found(find(pod.Spec.Volumes, overlay.VolumeKey, k))
+		}},
+		"volumeMounts": {lands: onPod, renderedWith: "env", user: func(u *userPod, c *v1alpha1.Config) {
+			if u.spark != nil {
+				c.VolumeMounts = cloneAll(u.spark.VolumeMounts)
+			}
+		}, element: sparkElement(func(sc *corev1.Container, k string) (any, bool) {
+			return found(find(sc.VolumeMounts, overlay.VolumeMountKey, k))
+		})},
+		"secrets": {lands: byLayer, render: func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
+			renderSecrets(pod, role, &comp.Config)
+			return nil
+		}},
+		"iam": {lands: byLayer, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+			renderIAM(pod, &comp.Config, comp.Provenance)
+			return nil
+		}, user: func(u *userPod, c *v1alpha1.Config) {
+			if role := u.pod.Annotations[v1alpha1.IAMRoleAnnotation]; role != "" {
+				c.IAM = &v1alpha1.IAM{Role: &role}
+			}
+		}},
+		"imageMirrors": {lands: byLayer, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+			renderImageMirrors(pod, &comp.Config, comp.Provenance)
+			return nil
+		}},
+		"podPatch": {lands: byLayer, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+			return applyPodPatches(pod, comp.PodPatches)
+		}},
+		"limits":      {lands: notOnPod},
+		"isolation":   {lands: notOnPod},
+		"enforcement": {lands: notOnPod},
+	}
+}
+
+// userSidecars reads the user's sidecars: every container but the Spark
+// container, native or not (a layer's sidecar of the same name is the same
+// container). Its restartPolicy is dropped, as the sidecar mode decides it,
+// so a user sidecar and an identical layer sidecar compare equal.
+func userSidecars(u *userPod, c *v1alpha1.Config) {
+	for i := range u.pod.Spec.InitContainers {
+		if ic := &u.pod.Spec.InitContainers[i]; isNativeSidecar(ic) {
+			sc := ic.DeepCopy()
+			sc.RestartPolicy = nil
+			c.Sidecars = append(c.Sidecars, *sc)
+		}
+	}
+	for i := range u.pod.Spec.Containers {
+		if sc := &u.pod.Spec.Containers[i]; sc != u.spark {
+			c.Sidecars = append(c.Sidecars, *sc.DeepCopy())
+		}
+	}
+}
+
+// podContainer finds a container by name among the init containers, then
+// the containers.
+func podContainer(pod *corev1.Pod, name string) (any, bool) {
+	if c, ok := find(pod.Spec.InitContainers, overlay.ContainerKey, name); ok {
+		return c, true
+	}
+	return found(find(pod.Spec.Containers, overlay.ContainerKey, name))
+}
+
+// found is what find found, as any: nil when nothing was.
+func found[T any](v *T, ok bool) (any, bool) {
+	if !ok {
+		return nil, false
+	}
+	return v, true
+}
+
+// sparkElement finds an element in the pod's Spark container.
+func sparkElement(in func(*corev1.Container, string) (any, bool)) func(*corev1.Pod, string) (any, bool) {
+	return func(pod *corev1.Pod, key string) (any, bool) {
+		role, _ := SparkRole(pod)
+		if i := sparkContainer(pod, role); i >= 0 {
+			return in(&pod.Spec.Containers[i], key)
+		}
+		return nil, false
+	}
+}

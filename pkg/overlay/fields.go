@@ -1,0 +1,137 @@
+package overlay
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// ConfigField is one field of v1alpha1.Config, the unit composition is
+// organised by: its JSON name, the root of its provenance paths, and how it
+// folds. Fields lists every one; the fold iterates it, and each render
+// target (package mutate's pod table) says, per field, how the field lands
+// on its object. A field of Config missing here fails
+// TestEveryConfigFieldIsInTheTable.
+type ConfigField struct {
+	// Name is the field's JSON name in a layer's config block.
+	Name string
+	// Path is the root of its provenance paths, as explain and the policy
+	// input show them: metadata.labels, spec.tolerations, limits.
+	Path string
+	// fold folds the field of c onto res, recording provenance.
+	fold func(f folder, res *Result, c *v1alpha1.Config)
+}
+
+// Fields are every field of v1alpha1.Config, in the order they fold and
+// render (what a later renderer reads, such as the containers for mirrors
+// and IAM, comes first).
+func Fields() []ConfigField {
+	return []ConfigField{
+		{"labels", PathLabels, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.Labels = f.foldMap(PathLabels, r.Config.Labels, c.Labels)
+		}},
+		{"annotations", PathAnnotations, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.Annotations = f.foldMap(PathAnnotations, r.Config.Annotations, c.Annotations)
+		}},
+		{"nodeSelector", PathNodeSelector, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.NodeSelector = f.foldMap(PathNodeSelector, r.Config.NodeSelector, c.NodeSelector)
+		}},
+		{"priorityClassName", PathPriorityClassName, func(f folder, r *Result, c *v1alpha1.Config) {
+			foldScalar(f, PathPriorityClassName, &r.Config.PriorityClassName, c.PriorityClassName)
+		}},
+		{"schedulerName", PathSchedulerName, func(f folder, r *Result, c *v1alpha1.Config) {
+			foldScalar(f, PathSchedulerName, &r.Config.SchedulerName, c.SchedulerName)
+		}},
+		{"serviceAccountName", PathServiceAccountName, func(f folder, r *Result, c *v1alpha1.Config) {
+			foldScalar(f, PathServiceAccountName, &r.Config.ServiceAccountName, c.ServiceAccountName)
+		}},
+		{"tolerations", PathTolerations, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.Tolerations = foldKeyed(f, PathTolerations, r.Config.Tolerations, c.Tolerations, TolerationKey, RenderToleration)
+		}},
+		{"sparkConf", PathSparkConf, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.SparkConf = f.foldMap(PathSparkConf, r.Config.SparkConf, c.SparkConf)
+		}},
+		{"sidecars", PathSidecars, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.Sidecars = foldKeyed(f, PathSidecars, r.Config.Sidecars, c.Sidecars, ContainerKey, RenderContainer)
+		}},
+		{"sidecarMode", PathSidecarMode, func(f folder, r *Result, c *v1alpha1.Config) {
+			foldScalar(f, PathSidecarMode, &r.Config.SidecarMode, c.SidecarMode)
+		}},
+		{"initContainers", PathInitContainers, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.InitContainers = foldKeyed(f, PathInitContainers, r.Config.InitContainers, c.InitContainers, ContainerKey, RenderContainer)
+		}},
+		{"env", PathEnv, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.Env = foldKeyed(f, PathEnv, r.Config.Env, c.Env, EnvKey, RenderEnv)
+		}},
+		{"envFrom", PathEnvFrom, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.EnvFrom = foldKeyed(f, PathEnvFrom, r.Config.EnvFrom, c.EnvFrom, EnvFromKey, renderJSON[corev1.EnvFromSource])
+		}},
+		{"volumes", PathVolumes, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.Volumes = foldKeyed(f, PathVolumes, r.Config.Volumes, c.Volumes, VolumeKey, renderJSON[corev1.Volume])
+		}},
+		{"volumeMounts", PathVolumeMounts, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.VolumeMounts = foldKeyed(f, PathVolumeMounts, r.Config.VolumeMounts, c.VolumeMounts, VolumeMountKey, renderJSON[corev1.VolumeMount])
+		}},
+		{"secrets", PathSecrets, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.Secrets = foldKeyed(f, PathSecrets, r.Config.Secrets, c.Secrets, SecretMountKey, renderJSON[v1alpha1.SecretMount])
+		}},
+		{"iam", PathIAM, func(f folder, r *Result, c *v1alpha1.Config) {
+			if c.IAM == nil {
+				return
+			}
+			if r.Config.IAM == nil {
+				r.Config.IAM = &v1alpha1.IAM{}
+			}
+			foldScalar(f, PathIAMRole, &r.Config.IAM.Role, c.IAM.Role)
+			foldScalar(f, PathIAMMode, &r.Config.IAM.Mode, c.IAM.Mode)
+		}},
+		{"imageMirrors", PathImageMirrors, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.ImageMirrors = foldKeyed(f, PathImageMirrors, r.Config.ImageMirrors, c.ImageMirrors, ImageMirrorKey, RenderImageMirror)
+		}},
+		{"podPatch", PathPodPatch, func(f folder, r *Result, c *v1alpha1.Config) {
+			if c.PodPatch == nil {
+				return
+			}
+			// Patches do not replace one another: each applies, in
+			// composition order, so each is its own entry.
+			f.prov.record(ElementPath(PathPodPatch, f.src.String()), string(c.PodPatch.Raw), f.src)
+			r.PodPatches = append(r.PodPatches, PodPatch{Source: f.src, Patch: c.PodPatch.DeepCopy().Raw})
+		}},
+		{"limits", PathLimits, func(f folder, r *Result, c *v1alpha1.Config) {
+			if c.Limits == nil {
+				return
+			}
+			if r.Config.Limits == nil {
+				r.Config.Limits = &v1alpha1.Limits{}
+			}
+			f.foldLimits(r.Config.Limits, c.Limits)
+		}},
+		{"isolation", PathIsolation, func(f folder, r *Result, c *v1alpha1.Config) {
+			if c.Isolation == nil {
+				return
+			}
+			if r.Config.Isolation == nil {
+				r.Config.Isolation = &v1alpha1.Isolation{}
+			}
+			f.foldIsolation(r.Config.Isolation, c.Isolation)
+		}},
+		{"enforcement", PathEnforcement, func(f folder, r *Result, c *v1alpha1.Config) {
+			if c.Enforcement != nil {
+				r.Config.Enforcement = foldMapOf(f, PathEnforcement, r.Config.Enforcement, c.Enforcement)
+			}
+		}},
+	}
+}
+
+// FieldOf is the field whose provenance paths path belongs to: labels for
+// metadata.labels.team, sidecars for spec.sidecars[log-shipper].
+func FieldOf(path string) (ConfigField, bool) {
+	for _, f := range Fields() {
+		if rest, ok := strings.CutPrefix(path, f.Path); ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
+			return f, true
+		}
+	}
+	return ConfigField{}, false
+}
