@@ -131,3 +131,20 @@ func BenchmarkComposeLayers(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRegionPatch is the patch of the regions the renderers touch,
+// next to BenchmarkPatch (the whole pod) on the same pods.
+func BenchmarkRegionPatch(b *testing.B) {
+	snap, pod := exampleInputs(b)
+	res, err := Compose(snap, exampleCluster, pod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	regions, _ := touchedRegions(podFields(), overlay.Fields())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := regionPatch(pod, res.Pod, regions); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -52,7 +52,14 @@ func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result,
 	if err != nil || !res.Spark {
 		return res, err
 	}
-	patch, err := Patch(pod, res.Pod)
+	// Only the regions the renderers touch are diffed; a layer's pod patch
+	// may change anything, and then the whole pod is.
+	var patch []jsonpatch.Operation
+	if regions, anywhere := touchedRegions(podFields(), overlay.Fields()); anywhere && len(res.Composition.PodPatches) > 0 {
+		patch, err = Patch(pod, res.Pod)
+	} else {
+		patch, err = regionPatch(pod, res.Pod, regions)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,14 @@
 package mutate
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -64,5 +67,62 @@ config:
 				}
 			}
 		}
+	}
+}
+
+// TestPatchIsTheGenericDiff: the patch Compose returns, which diffs only
+// the pod regions the renderers touch, is the generic diff of the whole
+// pods (the test oracle), byte for byte, for every example pod as created
+// and as stored, under the example layers, IRSA, and every field alone.
+func TestPatchIsTheGenericDiff(t *testing.T) {
+	snaps := map[string]*overlay.Snapshot{
+		"prod-a": fixtures.Snapshot(t, "prod-a"),
+		"irsa": fixtures.SnapshotOf(t, map[string]string{"iam": `
+tier: ClusterOverrides
+config:
+  iam: {role: "arn:aws:iam::123456789012:role/etl", mode: irsa}
+  isolation: {allowedIAMRoles: ["**"]}
+  imageMirrors: [{from: docker.io, to: mirror.internal/dockerhub}]
+  priorityClassName: ""
+  tolerations: [{key: gpu, operator: Exists}]
+  nodeSelector: {disk: ssd}`}),
+	}
+	for name, layer := range sampleLayers {
+		if name != "podPatch" {
+			snaps["only "+name] = fixtures.SnapshotOf(t, map[string]string{"only-" + strings.ToLower(name): "tier: ClusterOverrides\nconfig: " + layer},
+				schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100})
+		}
+	}
+	c := Cluster{Name: "prod-a", Pool: "batch"}
+	checked := 0
+	for name, snap := range snaps {
+		for _, file := range []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "oversized-driver.yaml", "tenant-debug-pod.yaml"} {
+			created := fixtures.Pod(t, file)
+			first, err := Compose(snap, c, created)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for stage, pod := range map[string]*corev1.Pod{"created": created, "stored": first.Pod} {
+				res, err := Compose(snap, c, pod)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := genericPatch(pod, res.Pod, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := json.Marshal(res.Patch)
+				w, _ := json.Marshal(want)
+				if string(got) != string(w) {
+					t.Errorf("%s/%s/%s: patch\n%s\ngeneric diff\n%s", name, file, stage, got, w)
+				}
+				if len(want) > 0 {
+					checked++
+				}
+			}
+		}
+	}
+	if checked < len(snaps) {
+		t.Fatalf("only %d non-empty patches compared: the test checks too little", checked)
 	}
 }

@@ -49,13 +49,52 @@ type podField struct {
 	// element finds the element of a keyed list field by key on a pod (for
 	// warnings, which report an element only when the pod's changed).
 	element func(pod *corev1.Pod, key string) (any, bool)
+	// touches are the pod regions (podRegions) the renderer may change;
+	// the patch diffs those only. anywhere: it may change anything (a
+	// layer's pod patch), and the whole pod is diffed.
+	touches  []string
+	anywhere bool
+}
+
+// Pod regions, for podField.touches.
+const (
+	regionLabels         = "/metadata/labels"
+	regionAnnotations    = "/metadata/annotations"
+	regionNodeSelector   = "/spec/nodeSelector"
+	regionPriorityClass  = "/spec/priorityClassName"
+	regionPriority       = "/spec/priority"
+	regionPreemption     = "/spec/preemptionPolicy"
+	regionScheduler      = "/spec/schedulerName"
+	regionServiceAccount = "/spec/serviceAccountName"
+	regionDeprecatedSA   = "/spec/serviceAccount"
+	regionTolerations    = "/spec/tolerations"
+	regionInitContainers = "/spec/initContainers"
+	regionContainers     = "/spec/containers"
+	regionVolumes        = "/spec/volumes"
+)
+
+// touchedRegions are the regions every renderer of the table may change,
+// each once, in table order; anywhere when one may change anything.
+func touchedRegions(table map[string]podField, fields []overlay.ConfigField) (regions []string, anywhere bool) {
+	seen := map[string]bool{}
+	for _, f := range fields {
+		row := table[f.Name]
+		anywhere = anywhere || row.anywhere
+		for _, r := range row.touches {
+			if !seen[r] {
+				seen[r] = true
+				regions = append(regions, r)
+			}
+		}
+	}
+	return regions, anywhere
 }
 
 // podFields is the pod's table: a row for every field of overlay.Fields
 // (TestEveryConfigFieldIsHandled fails when one is missing).
 func podFields() map[string]podField {
 	return map[string]podField{
-		"labels": {lands: onPod, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+		"labels": {lands: onPod, touches: []string{regionLabels, regionAnnotations}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 			renderMetadata(pod, &comp.Config, comp.Layers)
 			return nil
 		}, user: func(u *userPod, c *v1alpha1.Config) {
@@ -66,15 +105,18 @@ func podFields() map[string]podField {
 			delete(annotations, v1alpha1.LayersAnnotation) // Strata's own, not the user's
 			c.Annotations = nonEmpty(annotations)
 		}},
-		"nodeSelector": {lands: onPod, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
-			renderScheduling(pod, &comp.Config)
-			return nil
-		}, user: func(u *userPod, c *v1alpha1.Config) {
-			c.NodeSelector = nonEmpty(maps.Clone(u.pod.Spec.NodeSelector))
-		}},
-		"priorityClassName": {lands: onPod, renderedWith: "nodeSelector", user: func(u *userPod, c *v1alpha1.Config) {
-			c.PriorityClassName = setUnless(u.pod.Spec.PriorityClassName, "")
-		}},
+		"nodeSelector": {lands: onPod, touches: []string{regionNodeSelector, regionScheduler, regionServiceAccount, regionDeprecatedSA},
+			render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+				renderScheduling(pod, &comp.Config)
+				return nil
+			}, user: func(u *userPod, c *v1alpha1.Config) {
+				c.NodeSelector = nonEmpty(maps.Clone(u.pod.Spec.NodeSelector))
+			}},
+		// Render resolves priority and preemptionPolicy from the class.
+		"priorityClassName": {lands: onPod, renderedWith: "nodeSelector", touches: []string{regionPriorityClass, regionPriority, regionPreemption},
+			user: func(u *userPod, c *v1alpha1.Config) {
+				c.PriorityClassName = setUnless(u.pod.Spec.PriorityClassName, "")
+			}},
 		"schedulerName": {lands: onPod, renderedWith: "nodeSelector", user: func(u *userPod, c *v1alpha1.Config) {
 			c.SchedulerName = setUnless(u.pod.Spec.SchedulerName, defaultSchedulerName)
 		}},
@@ -85,7 +127,7 @@ func podFields() map[string]podField {
 			}
 			c.ServiceAccountName = setUnless(sa, defaultServiceAccountName)
 		}},
-		"tolerations": {lands: onPod, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+		"tolerations": {lands: onPod, touches: []string{regionTolerations}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 			renderTolerations(pod, &comp.Config)
 			return nil
 		}, user: func(u *userPod, c *v1alpha1.Config) {
@@ -96,7 +138,7 @@ func podFields() map[string]podField {
 			}
 		}},
 		"sparkConf": {lands: notOnPod},
-		"sidecars": {lands: onPod, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+		"sidecars": {lands: onPod, touches: []string{regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 			renderContainers(pod, &comp.Config)
 			return nil
 		}, user: userSidecars, element: podContainer},
@@ -108,7 +150,7 @@ func podFields() map[string]podField {
 				}
 			}
 		}},
-		"env": {lands: onPod, render: func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
+		"env": {lands: onPod, touches: []string{regionVolumes, regionContainers}, render: func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
 			renderSparkContainer(pod, role, &comp.Config)
 			return nil
 		}, user: func(u *userPod, c *v1alpha1.Config) {
@@ -135,11 +177,11 @@ func podFields() map[string]podField {
 		}, element: sparkElement(func(sc *corev1.Container, k string) (any, bool) {
 			return found(find(sc.VolumeMounts, overlay.VolumeMountKey, k))
 		})},
-		"secrets": {lands: byLayer, render: func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
+		"secrets": {lands: byLayer, touches: []string{regionVolumes, regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
 			renderSecrets(pod, role, &comp.Config)
 			return nil
 		}},
-		"iam": {lands: byLayer, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+		"iam": {lands: byLayer, touches: []string{regionAnnotations, regionVolumes, regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 			renderIAM(pod, &comp.Config, comp.Provenance)
 			return nil
 		}, user: func(u *userPod, c *v1alpha1.Config) {
@@ -147,11 +189,11 @@ func podFields() map[string]podField {
 				c.IAM = &v1alpha1.IAM{Role: &role}
 			}
 		}},
-		"imageMirrors": {lands: byLayer, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+		"imageMirrors": {lands: byLayer, touches: []string{regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 			renderImageMirrors(pod, &comp.Config, comp.Provenance)
 			return nil
 		}},
-		"podPatch": {lands: byLayer, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+		"podPatch": {lands: byLayer, anywhere: true, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 			return applyPodPatches(pod, comp.PodPatches)
 		}},
 		"limits":      {lands: notOnPod},
