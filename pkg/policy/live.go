@@ -43,13 +43,16 @@ func TrackerOf(pods []LivePod) *Tracker {
 }
 
 // Upsert records a pod's latest state: counted while it holds resources.
-func (t *Tracker) Upsert(pod *corev1.Pod) {
-	key := pod.Namespace + "/" + pod.Name
+func (t *Tracker) Upsert(pod *corev1.Pod) { t.Set(LivePodOf(pod), HoldsResources(pod)) }
+
+// Set records the latest state of the pod p describes: counted when holds
+// (it holds resources, see HoldsResources), forgotten otherwise.
+func (t *Tracker) Set(p LivePod, holds bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.remove(key)
-	if HoldsResources(pod) {
-		t.add(LivePodOf(pod))
+	t.remove(p.Key)
+	if holds {
+		t.add(p)
 	}
 }
 

@@ -184,29 +184,25 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	return w, nil
 }
 
-// trackPods feeds a policy.Tracker from the manager's informer of pods,
-// so quota reads running totals instead of listing the namespace on every
-// admission.
+// trackPods feeds a quota tracker from the pod informer and returns it with
+// a check of whether the informer has synced.
 func trackPods(ctx context.Context, mgr manager.Manager) (*policy.Tracker, func() bool, error) {
 	informer, err := mgr.GetCache().GetInformer(ctx, &corev1.Pod{})
 	if err != nil {
 		return nil, nil, err
 	}
 	tracker := policy.NewTracker()
+	set := func(obj any) {
+		if p, ok := obj.(*cachedPod); ok {
+			tracker.Set(p.livePod(), p.holds)
+		}
+	}
 	reg, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc: func(obj any) {
-			if pod, ok := obj.(*corev1.Pod); ok {
-				tracker.Upsert(pod)
-			}
-		},
-		UpdateFunc: func(_, obj any) {
-			if pod, ok := obj.(*corev1.Pod); ok {
-				tracker.Upsert(pod)
-			}
-		},
+		AddFunc:    set,
+		UpdateFunc: func(_, obj any) { set(obj) },
 		DeleteFunc: func(obj any) {
 			switch o := obj.(type) {
-			case *corev1.Pod:
+			case *cachedPod:
 				tracker.Delete(o.Namespace + "/" + o.Name)
 			case toolscache.DeletedFinalStateUnknown:
 				tracker.Delete(o.Key)
@@ -219,37 +215,32 @@ func trackPods(ctx context.Context, mgr manager.Manager) (*policy.Tracker, func(
 	return tracker, reg.HasSynced, nil
 }
 
-// leanPod is the cache transform of pods: it keeps only what the tracker
-// reads (identity, the Spark role and app labels, what the pod requests,
-// its phase), so caching every pod of a cluster costs little.
+// cachedPod is what the pod cache keeps of a pod: its name and namespace
+// (the informer's key) and what quota counts of it, computed once when the
+// pod arrives. It is a few hundred bytes where even a trimmed corev1.Pod
+// is several KiB, and the webhook caches every pod of the cluster. The pod
+// cache holds nothing else: pods are never read through it (the tracker is
+// fed by its events; the handlers read the pod of the request).
+type cachedPod struct {
+	metav1.ObjectMeta // Name and Namespace only
+	app               string
+	executor          bool
+	usage             policy.Usage
+	holds             bool
+}
+
+// livePod is the tracker's record of p.
+func (p *cachedPod) livePod() policy.LivePod {
+	return policy.LivePod{Key: p.Namespace + "/" + p.Name, Namespace: p.Namespace, App: p.app, Executor: p.executor, Usage: p.usage}
+}
+
+// leanPod is the cache transform of pods: it turns each into a cachedPod.
 func leanPod(obj any) (any, error) {
 	pod, ok := obj.(*corev1.Pod)
 	if !ok {
 		return obj, nil
 	}
-	lean := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
-		Name: pod.Name, Namespace: pod.Namespace, UID: pod.UID, ResourceVersion: pod.ResourceVersion,
-		DeletionTimestamp: pod.DeletionTimestamp,
-	}}
-	for _, k := range []string{v1alpha1.RoleLabel, policy.AppLabel} {
-		if v, ok := pod.Labels[k]; ok {
-			if lean.Labels == nil {
-				lean.Labels = map[string]string{}
-			}
-			lean.Labels[k] = v
-		}
-	}
-	lean.Spec.Overhead, lean.Spec.Resources = pod.Spec.Overhead, pod.Spec.Resources
-	lean.Spec.InitContainers = leanContainers(pod.Spec.InitContainers)
-	lean.Spec.Containers = leanContainers(pod.Spec.Containers)
-	lean.Status.Phase = pod.Status.Phase
-	return lean, nil
-}
-
-func leanContainers(in []corev1.Container) []corev1.Container {
-	out := make([]corev1.Container, len(in))
-	for i := range in {
-		out[i] = corev1.Container{Name: in[i].Name, Resources: in[i].Resources, RestartPolicy: in[i].RestartPolicy}
-	}
-	return out
+	live := policy.LivePodOf(pod)
+	return &cachedPod{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace},
+		app: live.App, executor: live.Executor, usage: live.Usage, holds: policy.HoldsResources(pod)}, nil
 }
