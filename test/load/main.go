@@ -41,6 +41,7 @@ type options struct {
 	reservationTTL time.Duration
 	profileDir     string
 	createLayers   int
+	createPods     int
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -64,6 +65,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.livePods, "live-pods", 0, "started cluster: create this many Spark pods before the load (the webhook caches and counts them)")
 	fs.BoolVar(&o.verbose, "v", false, "show the webhook's log")
 	fs.IntVar(&o.createLayers, "create-layers", 0, "started cluster: after the load, create this many Layers (matching no pod) while the webhook runs, and report its CPU per Layer")
+	fs.IntVar(&o.createPods, "create-pods", 0, "started cluster: after the load, create this many Spark pods while the webhook runs (not through it), and report its CPU per pod: what watching pods costs")
 	fs.StringVar(&o.profileDir, "profile", "", "started webhook: write a CPU profile of each handler's measured run to DIR/<handler>.pprof (go tool pprof)")
 	fs.DurationVar(&o.reservationTTL, "reservation-ttl", 50*time.Millisecond, "started webhook: how long an admitted pod counts against quota. No pod the load admits is ever created, so its reservation stands for the pod the cache would soon see; a long TTL fills the namespace's quota with pods that do not exist and the load becomes denials")
 	if err := fs.Parse(args); err != nil {
@@ -85,7 +87,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.rate < 0 || o.concurrency < 1 || o.requests < 1 || o.warmup < 0 || o.extraLayers < 0 || o.livePods < 0 {
 		errs = append(errs, errors.New("--rate, --concurrency, --requests, --warmup, --extra-layers and --live-pods must not be negative (--concurrency and --requests at least 1)"))
 	}
-	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0) {
+	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0 || o.createPods > 0) {
 		errs = append(errs, errors.New("--extra-layers, --live-pods, --create-layers and --profile need a started webhook; not with --target"))
 	}
 	return o, errors.Join(errs...)
@@ -132,6 +134,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		results = append(results, r)
 	}
 	report(stdout, o, srv, results)
+	if o.createPods > 0 {
+		_, _ = fmt.Fprintf(stderr, "creating %d pods...\n", o.createPods)
+		cpu, elapsed, err := watchCost(ctx, srv, o.createPods, o.profileDir)
+		if err != nil {
+			_, _ = fmt.Fprintf(stderr, "load: creating pods: %v\n", err)
+			return exitSetup
+		}
+		_, _ = fmt.Fprintf(stdout, "\n%d pods created in %s: the webhook used %s of CPU watching them, %s per pod\n",
+			o.createPods, elapsed.Round(time.Millisecond), cpu.Round(time.Millisecond), (cpu / time.Duration(o.createPods)).Round(time.Microsecond))
+	}
 	if o.createLayers > 0 {
 		_, _ = fmt.Fprintf(stderr, "creating %d Layers...\n", o.createLayers)
 		churn, err := createLayers(ctx, srv, o.createLayers, o.profileDir)

@@ -280,9 +280,71 @@ const backgroundNamespace = "load-background"
 
 // createPods creates n running Spark executors in the background namespace.
 func createPods(ctx context.Context, c client.Client, n int) error {
+	return createPodsNamed(ctx, c, "bg", n)
+}
+
+// watchCost creates n pods in the background namespace (the webhook's
+// informer sees them; no admission reaches it) and measures the webhook's
+// CPU until it has been quiet for a second after the last create, less
+// what it spends idle (measured for three seconds before).
+func watchCost(ctx context.Context, srv *server, n int, profileDir string) (time.Duration, time.Duration, error) {
+	idleFrom, err := readProc(srv.pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	idleStart := time.Now()
+	select {
+	case <-ctx.Done():
+		return 0, 0, ctx.Err()
+	case <-time.After(3 * time.Second):
+	}
+	before, err := readProc(srv.pid)
+	if err != nil {
+		return 0, 0, err
+	}
+	idleRate := float64(before.cpu-idleFrom.cpu) / float64(time.Since(idleStart))
+	if profileDir != "" {
+		profiled := make(chan error, 1)
+		go func() { profiled <- profile(ctx, srv, profileDir, "create-pods", 3) }()
+		defer func() {
+			if err := <-profiled; err != nil {
+				fmt.Fprintf(os.Stderr, "load: profiling: %v\n", err)
+			}
+		}()
+	}
+	start := time.Now()
+	if err := createPodsNamed(ctx, srv.kube, "watch", n); err != nil {
+		return 0, 0, err
+	}
+	elapsed := time.Since(start)
+	last := before
+	for quiet := 0; quiet < 10; {
+		select {
+		case <-ctx.Done():
+			return 0, 0, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		now, err := readProc(srv.pid)
+		if err != nil {
+			return 0, 0, err
+		}
+		if now.cpu == last.cpu {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		last = now
+	}
+	idle := time.Duration(idleRate * float64(time.Since(start)))
+	return max(0, last.cpu-before.cpu-idle), elapsed, nil
+}
+
+// createPodsNamed creates n running Spark executors named prefix-NNNNNN in
+// the background namespace.
+func createPodsNamed(ctx context.Context, c client.Client, prefix string, n int) error {
 	return forEach(ctx, n, 16, func(i int) error {
 		pod := &corev1.Pod{}
-		pod.Name, pod.Namespace = fmt.Sprintf("bg-%06d", i), backgroundNamespace
+		pod.Name, pod.Namespace = fmt.Sprintf("%s-%06d", prefix, i), backgroundNamespace
 		pod.Labels = map[string]string{v1alpha1.RoleLabel: "executor", "spark-app-selector": fmt.Sprintf("spark-bg-%d", i/100)}
 		pod.Spec.Containers = []corev1.Container{{Name: "spark-kubernetes-executor", Image: "apache/spark:3.5.3",
 			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
