@@ -22,6 +22,8 @@ type Engine struct {
 	policies []string
 	// uses is what of the input the policies read.
 	uses inputUse
+	// conv builds the input as OPA's value.
+	conv *astConverter
 }
 
 // NewEngine compiles modules (Rego v1 syntax) and prepares the query once.
@@ -50,7 +52,7 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 		return nil, fmt.Errorf("compiling policies: %w", err)
 	}
 	slices.Sort(policies)
-	return &Engine{prepared: prepared, policies: policies, uses: inputUseOf(parsed)}, nil
+	return &Engine{prepared: prepared, policies: policies, uses: inputUseOf(parsed), conv: &astConverter{}}, nil
 }
 
 // Policies are the names of the policies (packages data.strata.NAME).
@@ -92,7 +94,7 @@ func (d Decision) With(e v1alpha1.Enforcement) []Violation {
 // Evaluate runs every policy on in. Violations are sorted by policy, check
 // and message, so the same input always gives the same decision.
 func (e *Engine) Evaluate(ctx context.Context, in *Input) (Decision, error) {
-	doc, err := in.value(&e.uses)
+	doc, err := in.value(&e.uses, e.conv)
 	if err != nil {
 		return Decision{}, err
 	}

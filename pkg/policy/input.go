@@ -119,7 +119,8 @@ type image struct {
 	Normalized string `json:"normalized"`
 }
 
-// document is the input document policies see.
+// document is the input document policies see, whole, as JSON values
+// (what the golden and `composer -o explain` show).
 func (in *Input) document() (map[string]any, error) {
 	base, err := in.baseFor(&everything)
 	if err != nil {
@@ -127,7 +128,7 @@ func (in *Input) document() (map[string]any, error) {
 	}
 	doc := maps.Clone(base)
 	doc["inventory"] = in.Inventory
-	return doc, nil
+	return toMap(doc)
 }
 
 // baseFor is the document without the inventory, with what uses reads,
@@ -143,15 +144,16 @@ func (in *Input) baseFor(uses *inputUse) (map[string]any, error) {
 	return in.base, nil
 }
 
-// value is the document with what uses reads, as OPA's value; the base is
-// converted once, the inventory each time.
-func (in *Input) value(uses *inputUse) (ast.Value, error) {
+// value is the document with what uses reads, as OPA's value, converted
+// from the typed values by conv; the base is converted once, the inventory
+// each time.
+func (in *Input) value(uses *inputUse, conv *astConverter) (ast.Value, error) {
 	if in.baseValue == nil || in.baseUses != uses {
 		base, err := in.baseFor(uses)
 		if err != nil {
 			return nil, err
 		}
-		v, err := ast.InterfaceToValue(base)
+		v, err := conv.valueOf(base)
 		if err != nil {
 			return nil, fmt.Errorf("converting the policy input: %w", err)
 		}
@@ -161,7 +163,7 @@ func (in *Input) value(uses *inputUse) (ast.Value, error) {
 		}
 		in.baseValue = obj
 	}
-	inv, err := ast.InterfaceToValue(in.Inventory)
+	inv, err := conv.valueOf(in.Inventory)
 	if err != nil {
 		return nil, fmt.Errorf("converting the inventory: %w", err)
 	}
@@ -200,12 +202,10 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 		"app":       pod.Labels[AppLabel],
 		"resources": PodRequests(pod),
 	}
+	// The pod, the Namespace and the config values stay typed: value
+	// converts them without JSON, document through it.
 	if uses.needs("pod") {
-		podDoc, err := toMap(pod)
-		if err != nil {
-			return nil, fmt.Errorf("encoding pod for policies: %w", err)
-		}
-		doc["pod"] = podDoc
+		doc["pod"] = pod
 	}
 	if in.Old != nil {
 		doc["old"] = map[string]any{"metadata": map[string]any{"labels": nonNilMap(in.Old.Labels), "annotations": nonNilMap(in.Old.Annotations)}}
@@ -216,11 +216,7 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 		ns.Name = pod.Namespace
 	}
 	if uses.needs("namespace") {
-		nsDoc, err := toMap(ns)
-		if err != nil {
-			return nil, err
-		}
-		doc["namespace"] = nsDoc
+		doc["namespace"] = ns
 	}
 	doc["group"] = ns.Labels[GroupLabel]
 
@@ -243,11 +239,7 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 	if uses.needs("config.values") {
 		valuesCfg := cfg.DeepCopy()
 		valuesCfg.PodPatch = nil
-		values, err := toMap(valuesCfg)
-		if err != nil {
-			return nil, err
-		}
-		config["values"] = values
+		config["values"] = valuesCfg
 	}
 	composedRole := ""
 	if cfg.IAM != nil && cfg.IAM.Role != nil && *cfg.IAM.Role != "" {
@@ -266,8 +258,6 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 		images = append(images, image{Container: name, Image: img, Normalized: mutate.NormalizeImage(img)})
 	})
 	doc["images"] = images
-	// The pod, the Namespace and the config values are maps already; OPA
-	// converts the small structs left itself.
 	return doc, nil
 }
 
