@@ -30,6 +30,9 @@ type result struct {
 	peakRSS     int64
 	rss         int64
 	perUnit     int // requests per unit (2 for pod)
+	// shed is how many requests the webhook answered 429 (and the load
+	// retried, as the API server does).
+	shed int
 }
 
 // maxPrebuilt bounds the bodies built ahead of a time-bounded closed loop;
@@ -51,6 +54,7 @@ func measure(ctx context.Context, srv *server, reqs *requests, h string, o *opti
 	}
 	warm := &options{concurrency: o.concurrency, requests: max(o.warmup, 1)}
 	_ = closedLoop(ctx, srv, h, all[:o.warmup], warm) // warms connections, caches and the Go runtime
+	shedBefore, _ := metricValue(ctx, srv.metrics, "strata_admissions_shed_total")
 	before, procErr := readProc(srv.pid)
 	profiled := make(chan error, 1)
 	if o.profileDir != "" {
@@ -70,6 +74,9 @@ func measure(ctx context.Context, srv *server, reqs *requests, h string, o *opti
 	}
 	if after, err := readProc(srv.pid); procErr == nil && err == nil {
 		r.cpu, r.peakRSS, r.rss = after.cpu-before.cpu, after.peakRSS, after.rss
+	}
+	if shedAfter, err := metricValue(ctx, srv.metrics, "strata_admissions_shed_total"); err == nil {
+		r.shed = int(shedAfter - shedBefore)
 	}
 	if err := <-profiled; err != nil {
 		return r, fmt.Errorf("profiling: %w", err)
@@ -237,7 +244,7 @@ func report(w io.Writer, o *options, srv *server, results []result) {
 	}
 	_, _ = fmt.Fprintf(w, "%s; webhook %s; %d cached pods\n\n", mode, srv.base, srv.cachedPods)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	_, _ = fmt.Fprintln(tw, "handler\tunits\tunits/s\tp50\tp90\tp99\tp99.9\terrors\tdenied\tCPU/unit\t× noop CPU\tp50 × noop\tRSS\tpeak RSS\t")
+	_, _ = fmt.Fprintln(tw, "handler\tunits\tunits/s\tp50\tp90\tp99\tp99.9\terrors\tdenied\tshed\tCPU/unit\t× noop CPU\tp50 × noop\tRSS\tpeak RSS\t")
 	var floor *result
 	for i := range results {
 		if results[i].handler == "noop" {
@@ -254,13 +261,13 @@ func report(w io.Writer, o *options, srv *server, results []result) {
 			ratio = fmt.Sprintf("%.2f", float64(r.cpu)/float64(r.sent)/(float64(floor.cpu)/float64(floor.sent)))
 			latRatio = fmt.Sprintf("%.2f", float64(percentile(r.latency, 50))/float64(percentile(floor.latency, 50)))
 		}
-		_, _ = fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%.0f MiB\t%.0f MiB\t\n", r.handler, r.sent,
+		_, _ = fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\t%.0f MiB\t%.0f MiB\t\n", r.handler, r.sent,
 			float64(r.sent)/r.elapsed.Seconds(), round(percentile(r.latency, 50)), round(percentile(r.latency, 90)),
-			round(percentile(r.latency, 99)), round(percentile(r.latency, 99.9)), r.errors, r.denied,
+			round(percentile(r.latency, 99)), round(percentile(r.latency, 99.9)), r.errors, r.denied, r.shed,
 			round(cpu), ratio, latRatio, float64(r.rss)/(1<<20), float64(r.peakRSS)/(1<<20))
 	}
 	_ = tw.Flush()
-	_, _ = fmt.Fprintln(w, "\nunits: requests, or pods for \"pod\" (mutate then validate: two requests). CPU: the webhook process's, from /proc.")
+	_, _ = fmt.Fprintln(w, "\nunits: requests, or pods for \"pod\" (mutate then validate: two requests). CPU: the webhook process's, from /proc.\nshed: requests the webhook answered 429 past --max-in-flight; the load retries them after Retry-After, as the API server does.")
 	for _, r := range results {
 		if r.firstErr != nil {
 			_, _ = fmt.Fprintf(w, "%s: first error: %v\n", r.handler, r.firstErr)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	admissionv1 "k8s.io/api/admission/v1"
@@ -167,33 +169,58 @@ var userInfo = authenticationv1.UserInfo{Username: "system:serviceaccount:etl:sp
 
 // send posts one review and returns its response; an error for anything
 // but a well-formed answer (a denial is an answer).
+//
+// As the API server's client does, a 429 or 5xx with Retry-After is sent
+// again after that delay, within the webhook call's 10 s.
 func send(ctx context.Context, srv *server, path string, body []byte) (*admissionv1.AdmissionResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		resp, retryAfter, err := post(ctx, srv, path, body)
+		if retryAfter == 0 {
+			return resp, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (and the call's 10s passed)", err)
+		case <-time.After(retryAfter):
+		}
+	}
+}
+
+// post sends one review; retryAfter is set when the answer asks to retry.
+func post(ctx context.Context, srv *server, path string, body []byte) (_ *admissionv1.AdmissionResponse, retryAfter time.Duration, _ error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.base+path+"?timeout=10s", bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := srv.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= http.StatusInternalServerError {
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			return nil, time.Duration(secs) * time.Second, fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
+		}
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
+		return nil, 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, bytes.TrimSpace(data))
 	}
 	var rev admissionv1.AdmissionReview
 	if err := json.Unmarshal(data, &rev); err != nil {
-		return nil, fmt.Errorf("decoding the answer: %w", err)
+		return nil, 0, fmt.Errorf("decoding the answer: %w", err)
 	}
 	if rev.Response == nil {
-		return nil, fmt.Errorf("an AdmissionReview without a response: %s", data)
+		return nil, 0, fmt.Errorf("an AdmissionReview without a response: %s", data)
 	}
 	if !rev.Response.Allowed && (rev.Response.Result == nil || rev.Response.Result.Code != http.StatusForbidden) {
-		return nil, fmt.Errorf("errored: %v", rev.Response.Result)
+		return nil, 0, fmt.Errorf("errored: %v", rev.Response.Result)
 	}
-	return rev.Response, nil
+	return rev.Response, 0, nil
 }

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -41,6 +42,33 @@ func withDeadline(h http.Handler) http.Handler {
 		defer cancel()
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// limitInFlight serves at most max requests at once, across every handler
+// it wraps (they share the CPU); one more is answered at once with 429 Too
+// Many Requests and Retry-After: 1, which the API server's webhook client
+// honours by calling again a second later, within the webhook's timeout.
+// Past its capacity a webhook that queued every request would answer them
+// all late, and hold each one's memory meanwhile; shed requests are
+// counted. max <= 0 serves everything.
+func limitInFlight(max int, shed prometheus.Counter) func(http.Handler) http.Handler {
+	if max <= 0 {
+		return func(h http.Handler) http.Handler { return h }
+	}
+	slots := make(chan struct{}, max)
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+				h.ServeHTTP(w, r)
+			default:
+				shed.Inc()
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "Strata's webhook is at capacity; retry", http.StatusTooManyRequests)
+			}
+		})
+	}
 }
 
 // serve runs one handler's work on req: it recovers a panic (logged with

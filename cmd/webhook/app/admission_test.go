@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -187,5 +188,56 @@ func TestShutdownDoesNotFailRequestsInFlight(t *testing.T) {
 	srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, http.MethodPost, "/mutate-v1-pod?timeout=5s", nil))
 	if !got.Allowed || len(got.Patches) == 0 {
 		t.Fatalf("request in flight during shutdown: %+v", got.Result)
+	}
+}
+
+// TestLimitInFlight: past max requests at once, one more is answered at
+// once with 429 and Retry-After (which the API server's client retries),
+// and counted; when a slot frees, requests are served again.
+func TestLimitInFlight(t *testing.T) {
+	shed := prometheus.NewCounter(prometheus.CounterOpts{Name: "shed"})
+	release, entered := make(chan struct{}), make(chan struct{}, 2)
+	h := limitInFlight(2, shed)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		entered <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusOK)
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	done := make(chan int, 2)
+	for range 2 {
+		go func() {
+			resp, err := http.Get(srv.URL)
+			if err != nil {
+				done <- 0
+				return
+			}
+			_ = resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+	}
+	<-entered
+	<-entered
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" || testutil.ToFloat64(shed) != 1 {
+		t.Fatalf("third request: %d, Retry-After %q, shed %v", resp.StatusCode, resp.Header.Get("Retry-After"), testutil.ToFloat64(shed))
+	}
+	close(release)
+	for range 2 {
+		if code := <-done; code != http.StatusOK {
+			t.Fatalf("a request within the limit got %d", code)
+		}
+	}
+	resp, err = http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("after the slots freed: %d", resp.StatusCode)
 	}
 }

@@ -130,11 +130,12 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 
 	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir,
 		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }}})
-	w.Server.Register(PodPath, withDeadline(&admission.Webhook{Handler: w.Pods}))
-	w.Server.Register(LayerPath, withDeadline(&admission.Webhook{Handler: w.Layers}))
-	w.Server.Register(PodPolicyPath, withDeadline(&admission.Webhook{Handler: w.PodPolicy}))
+	limit := limitInFlight(opts.MaxInFlight, m.shed)
+	w.Server.Register(PodPath, limit(withDeadline(&admission.Webhook{Handler: w.Pods})))
+	w.Server.Register(LayerPath, limit(withDeadline(&admission.Webhook{Handler: w.Layers})))
+	w.Server.Register(PodPolicyPath, limit(withDeadline(&admission.Webhook{Handler: w.PodPolicy})))
 	if opts.ServeNoop {
-		w.Server.Register(NoopPath, withDeadline(&admission.Webhook{Handler: &NoopHandler{Decoder: decoder, Metrics: m}}))
+		w.Server.Register(NoopPath, limit(withDeadline(&admission.Webhook{Handler: &NoopHandler{Decoder: decoder, Metrics: m}})))
 	}
 
 	if opts.CertRotation.Enabled {

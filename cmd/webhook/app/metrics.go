@@ -28,6 +28,7 @@ type Metrics struct {
 	policyErrors  prometheus.Counter
 	panics        *prometheus.CounterVec
 	brokenLayers  prometheus.Gauge
+	shed          prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -70,8 +71,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "strata_layers_invalid",
 			Help: "Layers in the cluster that do not compile; the pods they would match are refused until they are fixed.",
 		}),
+		shed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_admissions_shed_total",
+			Help: "Admission requests answered 429 (retry after a second) because --max-in-flight were being served.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers} {
+	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -32,6 +32,9 @@ type Options struct {
 	PoliciesDir string
 	// PprofBindAddress serves net/http/pprof; "" or "0" disables it.
 	PprofBindAddress string
+	// MaxInFlight is how many admission requests are served at once; more
+	// are answered 429 with Retry-After (see limitInFlight). 0: no limit.
+	MaxInFlight int
 	// ServeNoop serves NoopHandler at NoopPath: the floor the load tool
 	// measures the handlers against. Off in production.
 	ServeNoop bool
@@ -42,6 +45,12 @@ type Options struct {
 	Zap zap.Options
 }
 
+// defaultMaxInFlight bounds the requests a replica serves at once. Each
+// takes a few milliseconds of CPU: 256 at once on a few cores is already
+// a queue of hundreds of milliseconds, past which answering later only
+// adds memory and timeouts.
+const defaultMaxInFlight = 256
+
 // DefaultOptions returns the options a flagless start uses.
 func DefaultOptions() *Options {
 	return &Options{
@@ -51,6 +60,7 @@ func DefaultOptions() *Options {
 		HealthProbeBindAddress: ":8081",
 		CertRotation:           defaultCertRotationOptions(),
 		ReservationTTL:         30 * time.Second,
+		MaxInFlight:            defaultMaxInFlight,
 		Zap:                    zap.Options{},
 	}
 }
@@ -67,6 +77,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.PoliciesDir, "policies", o.PoliciesDir, "directory of Rego policies replacing the built-in ones; reread when its files change")
 	fs.DurationVar(&o.ReservationTTL, "reservation-ttl", o.ReservationTTL, "how long an admitted pod counts against quota before the cache sees it")
 	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, `address of net/http/pprof (profiles of a running webhook); off when empty or "0"`)
+	fs.IntVar(&o.MaxInFlight, "max-in-flight", o.MaxInFlight, "admission requests served at once; more are answered 429 with Retry-After: 1, which the API server retries (0: no limit)")
 	fs.BoolVar(&o.ServeNoop, "serve-noop", o.ServeNoop, "also serve "+NoopPath+", a handler that decodes the pod and allows it: the floor the load tool (test/load) measures against; never register it")
 	o.CertRotation.addFlags(fs)
 }
@@ -85,6 +96,9 @@ func (o *Options) Validate() error {
 	}
 	if o.CertDir == "" {
 		errs = append(errs, errors.New("--cert-dir must not be empty"))
+	}
+	if o.MaxInFlight < 0 {
+		errs = append(errs, fmt.Errorf("--max-in-flight: %d must not be negative (0 for no limit)", o.MaxInFlight))
 	}
 	if o.ReservationTTL <= 0 {
 		errs = append(errs, fmt.Errorf("--reservation-ttl: %s must be positive", o.ReservationTTL))
