@@ -50,7 +50,7 @@ func grantIAM(comp *overlay.Result) []string {
 	if c.IAM == nil || c.IAM.Role == nil || *c.IAM.Role == "" {
 		return nil
 	}
-	f, ok := comp.Provenance.Lookup(overlay.PathIAMRole)
+	f, ok := comp.Provenance.Lookup(overlay.SubKey(overlay.PathIAM, "role"))
 	if !ok || !f.Winner.IsUser() {
 		return nil
 	}
@@ -84,7 +84,7 @@ func deriveIAMAnnotation(prov *overlay.Provenance, role, old string, had bool) {
 	if had && old != role {
 		beaten = append(beaten, overlay.Contribution{Source: overlay.UserSource(), Value: strconv.Quote(old)})
 	}
-	prov.Derive(overlay.KeyPath(overlay.PathAnnotations, IAMRoleAnnotation), strconv.Quote(role),
+	prov.Derive(overlay.MapKey(overlay.PathAnnotations, IAMRoleAnnotation), strconv.Quote(role),
 		overlay.RenderedSource(overlay.PathIAMRole), beaten...)
 }
 

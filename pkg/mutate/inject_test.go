@@ -132,7 +132,7 @@ func TestSidecarTiersAndUserContainers(t *testing.T) {
 	if c, _ := container(res.Pod, "log-shipper"); c == nil || c.Image != "fluent-bit:2" {
 		t.Errorf("override did not win: %v", c)
 	}
-	f, _ := res.Composition.Provenance.Lookup("spec.sidecars[log-shipper]")
+	f, _ := res.Composition.Provenance.Lookup(overlay.ElementKey(overlay.PathSidecars, "log-shipper"))
 	if f.Winner.Layer != "co" || len(f.Beaten) != 1 || f.Beaten[0].Source.Layer != "pool" {
 		t.Errorf("provenance %+v", f)
 	}
@@ -246,7 +246,7 @@ func TestIAMAnnotationMode(t *testing.T) {
 	if got := res.Pod.Annotations[IAMRoleAnnotation]; got != tenant {
 		t.Errorf("iam annotation %q, want %q", got, tenant)
 	}
-	f, _ := res.Composition.Provenance.Lookup(overlay.PathIAMRole)
+	f, _ := res.Composition.Provenance.Lookup(overlay.SubKey(overlay.PathIAM, "role"))
 	if f.Winner.Layer != "no" || len(f.Beaten) != 2 || !f.Beaten[1].Source.IsUser() {
 		t.Errorf("iam.role provenance %+v (want the user's request beaten by the override)", f)
 	}
@@ -345,11 +345,11 @@ func TestImageMirrors(t *testing.T) {
 			t.Errorf("%s: image %v, want %s", name, c, image)
 		}
 	}
-	f, ok := res.Composition.Provenance.Lookup("spec.containers[" + executorContainer + "].image")
+	f, ok := res.Composition.Provenance.Lookup(overlay.ElementKey("spec.containers", executorContainer).WithSub("image"))
 	if !ok || f.Winner.Layer != "pool" || f.Beaten[0].Value != `"apache/spark:3.5.3"` || !f.Beaten[0].Source.IsUser() {
 		t.Errorf("mirror provenance %+v", f)
 	}
-	f, _ = res.Composition.Provenance.Lookup("spec.initContainers[log-shipper].image")
+	f, _ = res.Composition.Provenance.Lookup(overlay.ElementKey("spec.initContainers", "log-shipper").WithSub("image"))
 	if f.Beaten[0].Source.Layer != "pool" {
 		t.Errorf("a layer's sidecar is attributed to %v", f.Beaten[0].Source)
 	}

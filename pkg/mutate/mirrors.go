@@ -90,10 +90,10 @@ func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Prove
 			return
 		}
 		winner := overlay.UserSource()
-		if f, ok := prov.Lookup(overlay.ElementPath(overlay.PathImageMirrors, m.From)); ok {
+		if f, ok := prov.Lookup(overlay.ElementKey(overlay.PathImageMirrors, m.From)); ok {
 			winner = f.Winner
 		}
-		prov.Derive(overlay.ElementPath(list, ctr.Name)+".image", strconv.Quote(mirrored), winner,
+		prov.Derive(overlay.ElementKey(list, ctr.Name).WithSub("image"), strconv.Quote(mirrored), winner,
 			overlay.Contribution{Source: containerSource(prov, ctr.Name), Value: strconv.Quote(ctr.Image)})
 		ctr.Image = mirrored
 	}
@@ -109,7 +109,7 @@ func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Prove
 // that won its sidecar or init container entry, or the user.
 func containerSource(prov *overlay.Provenance, name string) overlay.Source {
 	for _, base := range []string{overlay.PathSidecars, overlay.PathInitContainers} {
-		if f, ok := prov.Lookup(overlay.ElementPath(base, name)); ok {
+		if f, ok := prov.Lookup(overlay.ElementKey(base, name)); ok {
 			return f.Winner
 		}
 	}

@@ -27,7 +27,7 @@ func Warnings(prov *overlay.Provenance, before, after *corev1.Pod) []string {
 		if !ok || v == f.Value {
 			continue
 		}
-		if a, b, keyed := elements(f.Path, before, after); keyed && reflect.DeepEqual(a, b) {
+		if a, b, keyed := elements(f.Key, before, after); keyed && reflect.DeepEqual(a, b) {
 			continue
 		}
 		out = append(out, strings.Join([]string{f.Path, v, "overridden by", f.Winner.String()}, " "))
@@ -35,32 +35,22 @@ func Warnings(prov *overlay.Provenance, before, after *corev1.Pod) []string {
 	return out
 }
 
-// elements returns the list element a keyed path names in before and in
-// after, and whether the path names one (a field whose pod row can find
+// elements returns the list element key names in before and in after, and
+// whether key names one (an element of a list field whose pod row can find
 // its elements).
-func elements(path string, before, after *corev1.Pod) (any, any, bool) {
-	base, key, ok := splitElement(path)
-	if !ok {
+func elements(key overlay.Key, before, after *corev1.Pod) (any, any, bool) {
+	if key.Item == "" || key.Map || key.Sub != "" {
 		return nil, nil, false
 	}
-	field, ok := overlay.FieldOf(base)
-	if !ok || field.Path != base {
+	field, ok := overlay.FieldOf(key.Root)
+	if !ok || field.Path != key.Root {
 		return nil, nil, false
 	}
 	element := podFields()[field.Name].element
 	if element == nil {
 		return nil, nil, false
 	}
-	a, _ := element(before, key)
-	b, _ := element(after, key)
+	a, _ := element(before, key.Item)
+	b, _ := element(after, key.Item)
 	return a, b, true
-}
-
-// splitElement splits base[key].
-func splitElement(path string) (string, string, bool) {
-	open := strings.IndexByte(path, '[')
-	if open < 0 || !strings.HasSuffix(path, "]") {
-		return "", "", false
-	}
-	return path[:open], path[open+1 : len(path)-1], true
 }

@@ -109,7 +109,7 @@ func TestComposeScalarPrecedence(t *testing.T) {
 				if got != nil {
 					t.Fatalf("priorityClassName = %q, want unset", *got)
 				}
-				if _, ok := res.Provenance.Lookup(PathPriorityClassName); ok {
+				if _, ok := res.Provenance.Lookup(FieldKey(PathPriorityClassName)); ok {
 					t.Fatalf("provenance recorded for an unset field")
 				}
 				return
@@ -117,7 +117,7 @@ func TestComposeScalarPrecedence(t *testing.T) {
 			if got == nil || *got != tt.want {
 				t.Fatalf("priorityClassName = %v, want %q", got, tt.want)
 			}
-			f, ok := res.Provenance.Lookup(PathPriorityClassName)
+			f, ok := res.Provenance.Lookup(FieldKey(PathPriorityClassName))
 			if !ok {
 				t.Fatalf("no provenance for %s", PathPriorityClassName)
 			}
@@ -163,7 +163,7 @@ func TestComposeMapPrecedence(t *testing.T) {
 		winners := map[string]string{"a": `PoolDefaults layer "pd"`, "b": "user", "c": `NamespaceOverrides layer "no"`,
 			"d": `PoolDefaults layer "pd"`, "u1": "user", "u2": `ClusterOverrides layer "co"`}
 		for k, w := range winners {
-			f, ok := res.Provenance.Lookup(KeyPath(name, k))
+			f, ok := res.Provenance.Lookup(MapKey(name, k))
 			if !ok || f.Winner.String() != w {
 				t.Errorf("%s: winner %v (found %v), want %s", KeyPath(name, k), f.Winner, ok, w)
 			}
@@ -196,11 +196,11 @@ func TestComposeTolerations(t *testing.T) {
 	if !reflect.DeepEqual(res.Config.Tolerations, want) {
 		t.Fatalf("tolerations =\n%v\nwant\n%v", res.Config.Tolerations, want)
 	}
-	f, _ := res.Provenance.Lookup("spec.tolerations[gpu/NoSchedule]")
+	f, _ := res.Provenance.Lookup(ElementKey(PathTolerations, "gpu/NoSchedule"))
 	if f.Winner.String() != "user" || len(f.Beaten) != 1 || f.Beaten[0].Source.Layer != "pd" {
 		t.Errorf("gpu/NoSchedule provenance = %+v", f)
 	}
-	f, _ = res.Provenance.Lookup("spec.tolerations[pool/NoSchedule]")
+	f, _ = res.Provenance.Lookup(ElementKey(PathTolerations, "pool/NoSchedule"))
 	if f.Winner.Layer != "no" || len(f.Beaten) != 2 {
 		t.Errorf("pool/NoSchedule provenance = %+v", f)
 	}
@@ -345,6 +345,26 @@ func TestFieldOf(t *testing.T) {
 	for _, path := range []string{"spec.containers[x].image", "metadata.labelsx", ""} {
 		if f, ok := FieldOf(path); ok {
 			t.Errorf("FieldOf(%s) = %s, want none", path, f.Name)
+		}
+	}
+}
+
+// TestKeyString: every kind of provenance key renders as explain, warnings
+// and the policy input show it.
+func TestKeyString(t *testing.T) {
+	for key, want := range map[Key]string{
+		FieldKey(PathPriorityClassName):                           "spec.priorityClassName",
+		MapKey(PathLabels, "team"):                                "metadata.labels.team",
+		MapKey(PathAnnotations, "iam.amazonaws.com/role"):         `metadata.annotations["iam.amazonaws.com/role"]`,
+		ElementKey(PathTolerations, "gpu/NoSchedule"):             "spec.tolerations[gpu/NoSchedule]",
+		SubKey(PathLimits, "maxPodCPU"):                           "limits.maxPodCPU",
+		SubKey(PathIAM, "role"):                                   "iam.role",
+		ElementKey("spec.containers", "spark").WithSub("image"):   "spec.containers[spark].image",
+		MapKey(PathEnforcement, "quota"):                          "enforcement.quota",
+		ElementKey(PathPodPatch, `NamespaceOverrides layer "ns"`): `podPatch[NamespaceOverrides layer "ns"]`,
+	} {
+		if got := key.String(); got != want {
+			t.Errorf("%#v renders %s, want %s", key, got, want)
 		}
 	}
 }

@@ -39,13 +39,13 @@ func Fields() []ConfigField {
 			r.Config.NodeSelector = f.foldMap(PathNodeSelector, r.Config.NodeSelector, c.NodeSelector)
 		}},
 		{"priorityClassName", PathPriorityClassName, func(f folder, r *Result, c *v1alpha1.Config) {
-			foldScalar(f, PathPriorityClassName, &r.Config.PriorityClassName, c.PriorityClassName)
+			foldScalar(f, FieldKey(PathPriorityClassName), &r.Config.PriorityClassName, c.PriorityClassName)
 		}},
 		{"schedulerName", PathSchedulerName, func(f folder, r *Result, c *v1alpha1.Config) {
-			foldScalar(f, PathSchedulerName, &r.Config.SchedulerName, c.SchedulerName)
+			foldScalar(f, FieldKey(PathSchedulerName), &r.Config.SchedulerName, c.SchedulerName)
 		}},
 		{"serviceAccountName", PathServiceAccountName, func(f folder, r *Result, c *v1alpha1.Config) {
-			foldScalar(f, PathServiceAccountName, &r.Config.ServiceAccountName, c.ServiceAccountName)
+			foldScalar(f, FieldKey(PathServiceAccountName), &r.Config.ServiceAccountName, c.ServiceAccountName)
 		}},
 		{"tolerations", PathTolerations, func(f folder, r *Result, c *v1alpha1.Config) {
 			r.Config.Tolerations = foldKeyed(f, PathTolerations, r.Config.Tolerations, c.Tolerations, TolerationKey, RenderToleration)
@@ -57,7 +57,7 @@ func Fields() []ConfigField {
 			r.Config.Sidecars = foldKeyed(f, PathSidecars, r.Config.Sidecars, c.Sidecars, ContainerKey, RenderContainer)
 		}},
 		{"sidecarMode", PathSidecarMode, func(f folder, r *Result, c *v1alpha1.Config) {
-			foldScalar(f, PathSidecarMode, &r.Config.SidecarMode, c.SidecarMode)
+			foldScalar(f, FieldKey(PathSidecarMode), &r.Config.SidecarMode, c.SidecarMode)
 		}},
 		{"initContainers", PathInitContainers, func(f folder, r *Result, c *v1alpha1.Config) {
 			r.Config.InitContainers = foldKeyed(f, PathInitContainers, r.Config.InitContainers, c.InitContainers, ContainerKey, RenderContainer)
@@ -84,8 +84,8 @@ func Fields() []ConfigField {
 			if r.Config.IAM == nil {
 				r.Config.IAM = &v1alpha1.IAM{}
 			}
-			foldScalar(f, PathIAMRole, &r.Config.IAM.Role, c.IAM.Role)
-			foldScalar(f, PathIAMMode, &r.Config.IAM.Mode, c.IAM.Mode)
+			foldScalar(f, SubKey(PathIAM, "role"), &r.Config.IAM.Role, c.IAM.Role)
+			foldScalar(f, SubKey(PathIAM, "mode"), &r.Config.IAM.Mode, c.IAM.Mode)
 		}},
 		{"imageMirrors", PathImageMirrors, func(f folder, r *Result, c *v1alpha1.Config) {
 			r.Config.ImageMirrors = foldKeyed(f, PathImageMirrors, r.Config.ImageMirrors, c.ImageMirrors, ImageMirrorKey, RenderImageMirror)
@@ -96,7 +96,7 @@ func Fields() []ConfigField {
 			}
 			// Patches do not replace one another: each applies, in
 			// composition order, so each is its own entry.
-			f.prov.record(ElementPath(PathPodPatch, f.src.String()), string(c.PodPatch.Raw), f.src)
+			f.prov.record(ElementKey(PathPodPatch, f.src.String()), string(c.PodPatch.Raw), f.src)
 			r.PodPatches = append(r.PodPatches, PodPatch{Source: f.src, Patch: c.PodPatch.DeepCopy().Raw})
 		}},
 		{"limits", PathLimits, func(f folder, r *Result, c *v1alpha1.Config) {

@@ -60,51 +60,51 @@ func (f folder) foldConfig(res *Result, c *v1alpha1.Config) {
 }
 
 func (f folder) foldLimits(acc, c *v1alpha1.Limits) {
-	foldPtr(f, PathLimits+".maxPodCPU", &acc.MaxPodCPU, c.MaxPodCPU, renderQuantity)
-	foldPtr(f, PathLimits+".maxPodMemory", &acc.MaxPodMemory, c.MaxPodMemory, renderQuantity)
-	foldPtr(f, PathLimits+".maxExecutorsPerApp", &acc.MaxExecutorsPerApp, c.MaxExecutorsPerApp, renderInt32)
-	foldPtr(f, PathLimits+".namespaceCPU", &acc.NamespaceCPU, c.NamespaceCPU, renderQuantity)
-	foldPtr(f, PathLimits+".namespaceMemory", &acc.NamespaceMemory, c.NamespaceMemory, renderQuantity)
-	foldPtr(f, PathLimits+".namespacePods", &acc.NamespacePods, c.NamespacePods, renderInt32)
+	foldPtr(f, SubKey(PathLimits, "maxPodCPU"), &acc.MaxPodCPU, c.MaxPodCPU, renderQuantity)
+	foldPtr(f, SubKey(PathLimits, "maxPodMemory"), &acc.MaxPodMemory, c.MaxPodMemory, renderQuantity)
+	foldPtr(f, SubKey(PathLimits, "maxExecutorsPerApp"), &acc.MaxExecutorsPerApp, c.MaxExecutorsPerApp, renderInt32)
+	foldPtr(f, SubKey(PathLimits, "namespaceCPU"), &acc.NamespaceCPU, c.NamespaceCPU, renderQuantity)
+	foldPtr(f, SubKey(PathLimits, "namespaceMemory"), &acc.NamespaceMemory, c.NamespaceMemory, renderQuantity)
+	foldPtr(f, SubKey(PathLimits, "namespacePods"), &acc.NamespacePods, c.NamespacePods, renderInt32)
 }
 
 // foldIsolation folds the isolation lists, each as a whole: an allow-list
 // a layer gives replaces the one below it, it is not merged with it.
 func (f folder) foldIsolation(acc, c *v1alpha1.Isolation) {
-	foldWhole(f, PathIsolation+".allowedIAMRoles", &acc.AllowedIAMRoles, c.AllowedIAMRoles)
-	foldWhole(f, PathIsolation+".allowedRegistries", &acc.AllowedRegistries, c.AllowedRegistries)
-	foldWhole(f, PathIsolation+".allowedTolerations", &acc.AllowedTolerations, c.AllowedTolerations)
-	foldWhole(f, PathIsolation+".reservedNodeSelectors", &acc.ReservedNodeSelectors, c.ReservedNodeSelectors)
-	foldWhole(f, PathIsolation+".reservedLabelPrefixes", &acc.ReservedLabelPrefixes, c.ReservedLabelPrefixes)
-	foldWhole(f, PathIsolation+".allowedPriorityClasses", &acc.AllowedPriorityClasses, c.AllowedPriorityClasses)
+	foldWhole(f, SubKey(PathIsolation, "allowedIAMRoles"), &acc.AllowedIAMRoles, c.AllowedIAMRoles)
+	foldWhole(f, SubKey(PathIsolation, "allowedRegistries"), &acc.AllowedRegistries, c.AllowedRegistries)
+	foldWhole(f, SubKey(PathIsolation, "allowedTolerations"), &acc.AllowedTolerations, c.AllowedTolerations)
+	foldWhole(f, SubKey(PathIsolation, "reservedNodeSelectors"), &acc.ReservedNodeSelectors, c.ReservedNodeSelectors)
+	foldWhole(f, SubKey(PathIsolation, "reservedLabelPrefixes"), &acc.ReservedLabelPrefixes, c.ReservedLabelPrefixes)
+	foldWhole(f, SubKey(PathIsolation, "allowedPriorityClasses"), &acc.AllowedPriorityClasses, c.AllowedPriorityClasses)
 }
 
 // foldPtr sets *dst to a copy of *v when v is set.
-func foldPtr[T any](f folder, path string, dst **T, v *T, render func(*T) string) {
+func foldPtr[T any](f folder, key Key, dst **T, v *T, render func(*T) string) {
 	if v == nil {
 		return
 	}
-	f.prov.record(path, render(v), f.src)
+	f.prov.record(key, render(v), f.src)
 	val := *v
 	*dst = &val
 }
 
 // foldWhole replaces *dst with a copy of v when v is set.
-func foldWhole[T any](f folder, path string, dst *[]T, v []T) {
+func foldWhole[T any](f folder, key Key, dst *[]T, v []T) {
 	if v == nil {
 		return
 	}
-	f.prov.record(path, renderJSON(&v), f.src)
+	f.prov.record(key, renderJSON(&v), f.src)
 	*dst = slices.Clone(v)
 }
 
 // foldMapOf merges src into dst key by key, for maps of string-like values.
-func foldMapOf[V ~string](f folder, path string, dst, src map[string]V) map[string]V {
+func foldMapOf[V ~string](f folder, root string, dst, src map[string]V) map[string]V {
 	for _, k := range slices.Sorted(maps.Keys(src)) {
 		if dst == nil {
 			dst = make(map[string]V, len(src))
 		}
-		f.prov.record(KeyPath(path, k), strconv.Quote(string(src[k])), f.src)
+		f.prov.record(MapKey(root, k), strconv.Quote(string(src[k])), f.src)
 		dst[k] = src[k]
 	}
 	return dst
@@ -115,23 +115,23 @@ func renderQuantity(q *resource.Quantity) string { return q.String() }
 func renderInt32(i *int32) string { return strconv.Itoa(int(*i)) }
 
 // foldScalar sets *dst to a copy of *v when v is set.
-func foldScalar[T ~string](f folder, path string, dst **T, v *T) {
+func foldScalar[T ~string](f folder, key Key, dst **T, v *T) {
 	if v == nil {
 		return
 	}
-	f.prov.record(path, strconv.Quote(string(*v)), f.src)
+	f.prov.record(key, strconv.Quote(string(*v)), f.src)
 	val := *v
 	*dst = &val
 }
 
 // foldMap merges src into dst key by key and returns dst (allocated on first
 // use, so the accumulator never aliases a layer's map).
-func (f folder) foldMap(path string, dst, src map[string]string) map[string]string {
+func (f folder) foldMap(root string, dst, src map[string]string) map[string]string {
 	for _, k := range slices.Sorted(maps.Keys(src)) {
 		if dst == nil {
 			dst = make(map[string]string, len(src))
 		}
-		f.prov.record(KeyPath(path, k), strconv.Quote(src[k]), f.src)
+		f.prov.record(MapKey(root, k), strconv.Quote(src[k]), f.src)
 		dst[k] = src[k]
 	}
 	return dst
@@ -144,7 +144,7 @@ func (f folder) foldMap(path string, dst, src map[string]string) map[string]stri
 func foldKeyed[T any, P interface {
 	*T
 	DeepCopy() *T
-}](f folder, path string, dst, src []T, key func(*T) string, render func(*T) string) []T {
+}](f folder, root string, dst, src []T, key func(*T) string, render func(*T) string) []T {
 	if len(src) == 0 {
 		return dst
 	}
@@ -158,7 +158,7 @@ func foldKeyed[T any, P interface {
 	var replaced map[string]bool
 	for i := range src {
 		k := key(&src[i])
-		f.prov.record(ElementPath(path, k), render(&src[i]), f.src)
+		f.prov.record(ElementKey(root, k), render(&src[i]), f.src)
 		elem := *P(&src[i]).DeepCopy()
 		if at, ok := first[k]; ok {
 			dst[at] = elem

@@ -13,10 +13,59 @@ type Contribution struct {
 	Value string `json:"value"`
 }
 
+// Key names one composed value: a root (a field's provenance path, such as
+// metadata.labels or limits, or a pod list rendering derives values in,
+// such as spec.containers), within it a map key or a list element's key,
+// and a sub-field. It is what provenance is recorded and looked up by;
+// String renders it as text, only for explain, warnings and the policy
+// input.
+type Key struct {
+	Root string
+	// Item is a map key (Map) or a list element's key; "" for the root.
+	Item string
+	Map  bool
+	// Sub names a part: limits.maxPodCPU, spec.containers[spark].image.
+	Sub string
+}
+
+// FieldKey names a field as a whole: spec.priorityClassName.
+func FieldKey(root string) Key { return Key{Root: root} }
+
+// MapKey names a key of a map field: metadata.labels.team.
+func MapKey(root, key string) Key { return Key{Root: root, Item: key, Map: true} }
+
+// ElementKey names an element of a keyed list: spec.tolerations[gpu/NoSchedule].
+func ElementKey(root, key string) Key { return Key{Root: root, Item: key} }
+
+// SubKey names a part of a field: limits.maxPodCPU, iam.role.
+func SubKey(root, sub string) Key { return Key{Root: root, Sub: sub} }
+
+// WithSub names a part of what k names: spec.containers[spark].image.
+func (k Key) WithSub(sub string) Key { k.Sub = sub; return k }
+
+// String renders k: root, root.key or root["key.with/dots"] for a map key,
+// root[key] for an element, then .sub.
+func (k Key) String() string {
+	s := k.Root
+	switch {
+	case k.Item == "" && !k.Map:
+	case k.Map:
+		s = KeyPath(s, k.Item)
+	default:
+		s = ElementPath(s, k.Item)
+	}
+	if k.Sub != "" {
+		s += "." + k.Sub
+	}
+	return s
+}
+
 // Field is the provenance of one composed field: its final value, the source
 // that won and the sources it beat, in the order they were applied.
 type Field struct {
-	// Path names the field on the pod, e.g. spec.priorityClassName,
+	// Key names the field.
+	Key Key `json:"-"`
+	// Path is Key as text, e.g. spec.priorityClassName,
 	// metadata.labels.team or spec.tolerations[gpu/NoSchedule].
 	Path string `json:"path"`
 	// Value is the final value rendered as text.
@@ -55,16 +104,16 @@ func (f Field) UserValue() (string, bool) {
 
 // Provenance records, per field path, who set the composed value.
 type Provenance struct {
-	fields map[string]*Field
+	fields map[Key]*Field
 }
 
-func newProvenance() *Provenance { return &Provenance{fields: map[string]*Field{}} }
+func newProvenance() *Provenance { return &Provenance{fields: map[Key]*Field{}} }
 
-// record notes that src set path to value, beating whatever was there.
-func (p *Provenance) record(path, value string, src Source) {
-	f, ok := p.fields[path]
+// record notes that src set key to value, beating whatever was there.
+func (p *Provenance) record(key Key, value string, src Source) {
+	f, ok := p.fields[key]
 	if !ok {
-		p.fields[path] = &Field{Path: path, Value: value, Winner: src}
+		p.fields[key] = &Field{Key: key, Value: value, Winner: src}
 		return
 	}
 	f.Beaten = append(f.Beaten, Contribution{Source: f.Winner, Value: f.Value})
@@ -74,8 +123,8 @@ func (p *Provenance) record(path, value string, src Source) {
 // Derive records a field that rendering derived from the composition (an
 // image a mirror rewrote, say): its value, the source it comes from and the
 // values it replaced.
-func (p *Provenance) Derive(path, value string, winner Source, beaten ...Contribution) {
-	p.fields[path] = &Field{Path: path, Value: value, Winner: winner, Beaten: beaten}
+func (p *Provenance) Derive(key Key, value string, winner Source, beaten ...Contribution) {
+	p.fields[key] = &Field{Key: key, Value: value, Winner: winner, Beaten: beaten}
 }
 
 // Fields returns every recorded field, sorted by path.
@@ -85,22 +134,26 @@ func (p *Provenance) Fields() []Field {
 	}
 	out := make([]Field, 0, len(p.fields))
 	for _, f := range p.fields {
-		out = append(out, *f)
+		c := *f
+		c.Path = c.Key.String()
+		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Field) int { return strings.Compare(a.Path, b.Path) })
 	return out
 }
 
 // Lookup returns the provenance of one field.
-func (p *Provenance) Lookup(path string) (Field, bool) {
+func (p *Provenance) Lookup(key Key) (Field, bool) {
 	if p == nil {
 		return Field{}, false
 	}
-	f, ok := p.fields[path]
+	f, ok := p.fields[key]
 	if !ok {
 		return Field{}, false
 	}
-	return *f, true
+	c := *f
+	c.Path = c.Key.String()
+	return c, true
 }
 
 var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

@@ -177,11 +177,11 @@ func (in *Input) value(uses *inputUse, conv *astConverter) (ast.Value, error) {
 // provenance renders it) is a layer's: provenance says a layer set it and
 // the pod holds exactly that value. Provenance only explains a value the
 // pod has; a value the pod holds that no layer gave is the tenant's.
-func (in *Input) byLayer(path, rendered string) bool {
+func (in *Input) byLayer(key overlay.Key, rendered string) bool {
 	if !in.Composed.Spark {
 		return false
 	}
-	f, ok := in.Composed.Composition.Provenance.Lookup(path)
+	f, ok := in.Composed.Composition.Provenance.Lookup(key)
 	return ok && !SetBy(f).IsUser() && f.Value == rendered
 }
 
@@ -190,8 +190,8 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 	pod := in.Pod
 	prov := res.Composition.Provenance
 	cfg := &res.Composition.Config
-	source := func(path string) string {
-		if f, ok := prov.Lookup(path); ok {
+	source := func(key overlay.Key) string {
+		if f, ok := prov.Lookup(key); ok {
 			return SetBy(f).String()
 		}
 		return ""
@@ -244,10 +244,10 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 	composedRole := ""
 	if cfg.IAM != nil && cfg.IAM.Role != nil && *cfg.IAM.Role != "" {
 		composedRole = *cfg.IAM.Role
-		config["iamRole"] = sourced{Value: composedRole, Source: source(overlay.PathIAMRole)}
+		config["iamRole"] = sourced{Value: composedRole, Source: source(overlay.SubKey(overlay.PathIAM, "role"))}
 	}
 	doc["config"] = config
-	doc["iamRoles"] = in.iamRoles(composedRole, source(overlay.PathIAMRole))
+	doc["iamRoles"] = in.iamRoles(composedRole, source(overlay.SubKey(overlay.PathIAM, "role")))
 	if uses.needs("user") {
 		doc["user"] = in.userWritten()
 	}
@@ -263,38 +263,38 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 
 // limitsDoc is config.limits: each limit with its value, its number
 // (millicores, bytes or a count) and the layer that set it.
-func limitsDoc(l *v1alpha1.Limits, source func(string) string) map[string]sourced {
+func limitsDoc(l *v1alpha1.Limits, source func(overlay.Key) string) map[string]sourced {
 	limits := map[string]sourced{}
 	if l == nil {
 		return limits
 	}
 	for name, q := range map[string]*resource.Quantity{"maxPodCPU": l.MaxPodCPU, "namespaceCPU": l.NamespaceCPU} {
 		if q != nil {
-			limits[name] = sourced{Value: q.String(), Number: clampMilli(q), Source: source(overlay.PathLimits + "." + name)}
+			limits[name] = sourced{Value: q.String(), Number: clampMilli(q), Source: source(overlay.SubKey(overlay.PathLimits, name))}
 		}
 	}
 	for name, q := range map[string]*resource.Quantity{"maxPodMemory": l.MaxPodMemory, "namespaceMemory": l.NamespaceMemory} {
 		if q != nil {
-			limits[name] = sourced{Value: q.String(), Number: clampValue(q), Source: source(overlay.PathLimits + "." + name)}
+			limits[name] = sourced{Value: q.String(), Number: clampValue(q), Source: source(overlay.SubKey(overlay.PathLimits, name))}
 		}
 	}
 	for name, n := range map[string]*int32{"maxExecutorsPerApp": l.MaxExecutorsPerApp, "namespacePods": l.NamespacePods} {
 		if n != nil {
-			limits[name] = sourced{Value: *n, Number: int64(*n), Source: source(overlay.PathLimits + "." + name)}
+			limits[name] = sourced{Value: *n, Number: int64(*n), Source: source(overlay.SubKey(overlay.PathLimits, name))}
 		}
 	}
 	return limits
 }
 
 // isolationDoc is config.isolation: each rule set, with the layer that set it.
-func isolationDoc(iso *v1alpha1.Isolation, source func(string) string) map[string]sourced {
+func isolationDoc(iso *v1alpha1.Isolation, source func(overlay.Key) string) map[string]sourced {
 	isolation := map[string]sourced{}
 	if iso == nil {
 		return isolation
 	}
 	add := func(name string, v any, set bool) {
 		if set {
-			isolation[name] = sourced{Value: v, Source: source(overlay.PathIsolation + "." + name)}
+			isolation[name] = sourced{Value: v, Source: source(overlay.SubKey(overlay.PathIsolation, name))}
 		}
 	}
 	add("allowedIAMRoles", iso.AllowedIAMRoles, iso.AllowedIAMRoles != nil)
@@ -333,7 +333,7 @@ func (in *Input) iamRoles(composed, composedSource string) []sourced {
 	pod := in.Pod
 	addUser(pod.Annotations[v1alpha1.IAMRoleAnnotation], "annotation "+v1alpha1.IAMRoleAnnotation)
 	if role, ok := pod.Annotations[mutate.IAMRoleAnnotation]; ok &&
-		!in.byLayer(overlay.KeyPath(overlay.PathAnnotations, mutate.IAMRoleAnnotation), strconv.Quote(role)) {
+		!in.byLayer(overlay.MapKey(overlay.PathAnnotations, mutate.IAMRoleAnnotation), strconv.Quote(role)) {
 		addUser(role, "annotation "+mutate.IAMRoleAnnotation)
 	}
 	forEachContainerEnv(pod, func(name string, e *corev1.EnvVar) {
@@ -355,12 +355,12 @@ func (in *Input) userWritten() map[string]any {
 			continue // the API server's own
 		}
 		display := overlay.RenderToleration(t)
-		if !in.byLayer(overlay.ElementPath(overlay.PathTolerations, overlay.TolerationKey(t)), display) {
+		if !in.byLayer(overlay.ElementKey(overlay.PathTolerations, overlay.TolerationKey(t)), display) {
 			tolerations = append(tolerations, keyed{Key: t.Key, Effect: string(t.Effect), Display: display})
 		}
 	}
 	for _, k := range sortedKeys(pod.Spec.NodeSelector) {
-		if v := pod.Spec.NodeSelector[k]; !in.byLayer(overlay.KeyPath(overlay.PathNodeSelector, k), strconv.Quote(v)) {
+		if v := pod.Spec.NodeSelector[k]; !in.byLayer(overlay.MapKey(overlay.PathNodeSelector, k), strconv.Quote(v)) {
 			nodeSelector = append(nodeSelector, keyed{Key: k, Value: v})
 		}
 	}
@@ -370,7 +370,7 @@ func (in *Input) userWritten() map[string]any {
 		}
 	}
 	for _, k := range sortedKeys(pod.Labels) {
-		if v := pod.Labels[k]; !in.byLayer(overlay.KeyPath(overlay.PathLabels, k), strconv.Quote(v)) {
+		if v := pod.Labels[k]; !in.byLayer(overlay.MapKey(overlay.PathLabels, k), strconv.Quote(v)) {
 			metadata = append(metadata, keyed{Kind: "label", Key: k, Value: v})
 		}
 	}
@@ -379,13 +379,13 @@ func (in *Input) userWritten() map[string]any {
 		if k == v1alpha1.LayersAnnotation && in.Composed.Spark && v == strings.Join(in.Composed.Composition.Layers, ",") {
 			continue // Strata's own record of the layers it applied
 		}
-		if !in.byLayer(overlay.KeyPath(overlay.PathAnnotations, k), strconv.Quote(v)) {
+		if !in.byLayer(overlay.MapKey(overlay.PathAnnotations, k), strconv.Quote(v)) {
 			metadata = append(metadata, keyed{Kind: "annotation", Key: k, Value: v})
 		}
 	}
 	user := map[string]any{"tolerations": tolerations, "nodeSelector": nodeSelector, "metadata": metadata, "nodeAffinity": affinity}
 	if pc := pod.Spec.PriorityClassName; pc != "" && pc != in.DefaultPriorityClass &&
-		!in.byLayer(overlay.PathPriorityClassName, strconv.Quote(pc)) {
+		!in.byLayer(overlay.FieldKey(overlay.PathPriorityClassName), strconv.Quote(pc)) {
 		user["priorityClassName"] = pc
 	}
 	if pod.Spec.NodeName != "" {
