@@ -17,7 +17,7 @@ type layerIndex struct {
 
 // indexLayers files layers (in composition order) by position.
 func indexLayers(layers []compiledLayer) layerIndex {
-	x := layerIndex{byNamespace: map[string][]int{}, byCluster: map[string][]int{}, byPool: map[string][]int{}}
+	x := layerIndex{byNamespace: make(map[string][]int, len(layers)), byCluster: map[string][]int{}, byPool: map[string][]int{}}
 	file := func(m map[string][]int, keys []string, i int) {
 		for _, k := range keys {
 			if l := m[k]; len(l) == 0 || l[len(l)-1] != i { // a key listed twice files once

@@ -12,6 +12,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -74,33 +75,26 @@ type Compiler struct {
 	last map[string]compiledVersion // by Layer name
 }
 
-// compiledVersion is one version of a Layer, validated.
+// compiledVersion is one version of a Layer from the cluster, validated.
 type compiledVersion struct {
-	version string
-	layer   *v1alpha1.Layer // a private copy
-	errs    field.ErrorList
-}
-
-// versionOf names the version of a Layer from the cluster; "" for one from
-// a file.
-func versionOf(src *LayerSource) string {
-	if src.File != "" || src.Layer.ResourceVersion == "" {
-		return ""
-	}
-	return string(src.Layer.UID) + "/" + src.Layer.ResourceVersion
+	uid             types.UID
+	resourceVersion string
+	layer           *v1alpha1.Layer // a private copy
+	errs            field.ErrorList
 }
 
 // validated returns src's Layer, copied, and its problems: from the last
 // snapshot when it has not changed since.
 func (c *Compiler) validated(src *LayerSource, next map[string]compiledVersion) (*v1alpha1.Layer, field.ErrorList) {
-	v := versionOf(src)
-	if prev, ok := c.last[src.Layer.Name]; ok && v != "" && prev.version == v {
-		next[src.Layer.Name] = prev
+	l := &src.Layer
+	fromCluster := src.File == "" && l.ResourceVersion != ""
+	if prev, ok := c.last[l.Name]; ok && fromCluster && prev.uid == l.UID && prev.resourceVersion == l.ResourceVersion {
+		next[l.Name] = prev
 		return prev.layer, prev.errs
 	}
-	cv := compiledVersion{version: v, layer: src.Layer.DeepCopy(), errs: ValidateLayer(&src.Layer)}
-	if v != "" {
-		next[src.Layer.Name] = cv
+	cv := compiledVersion{uid: l.UID, resourceVersion: l.ResourceVersion, layer: l.DeepCopy(), errs: ValidateLayer(l)}
+	if fromCluster {
+		next[l.Name] = cv
 	}
 	return cv.layer, cv.errs
 }
@@ -108,9 +102,10 @@ func (c *Compiler) validated(src *LayerSource, next map[string]compiledVersion) 
 // Compile is Compile, reusing what the last snapshot validated.
 func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 	var errs []error
-	seen := map[string]string{}
+	seen := make(map[string]string, len(in.Layers))
 	next := make(map[string]compiledVersion, len(in.Layers))
 	s := &Snapshot{
+		layers:          make([]compiledLayer, 0, len(in.Layers)),
 		namespaces:      make(map[string]map[string]string, len(in.Namespaces)),
 		priorityClasses: make(map[string]*schedulingv1.PriorityClass, len(in.PriorityClasses)),
 	}
