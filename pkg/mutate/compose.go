@@ -55,7 +55,7 @@ func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result,
 	// Only the regions the renderers touch are diffed; a layer's pod patch
 	// may change anything, and then the whole pod is.
 	var patch []jsonpatch.Operation
-	if regions, anywhere := touchedRegions(podFields(), overlay.Fields()); anywhere && len(res.Composition.PodPatches) > 0 {
+	if regions, anywhere := patchRegions(); anywhere && len(res.Composition.PodPatches) > 0 {
 		patch, err = Patch(pod, res.Pod)
 	} else {
 		patch, err = regionPatch(pod, res.Pod, regions)
@@ -125,9 +125,8 @@ func TargetOf(cluster Cluster, pod *corev1.Pod, role v1alpha1.Role) overlay.Targ
 // overlay.Fields: what later steps read (containers, for mirrors and IAM)
 // is written first, and the layers' pod patches come last.
 func render(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
-	table := podFields()
-	for _, f := range overlay.Fields() {
-		if r := table[f.Name].render; r != nil {
+	for _, row := range podTable() {
+		if r := row.render; r != nil {
 			if err := r(pod, role, comp); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package mutate
 
 import (
 	"maps"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -89,6 +90,31 @@ func touchedRegions(table map[string]podField, fields []overlay.ConfigField) (re
 	}
 	return regions, anywhere
 }
+
+// podRow is a field with its pod row.
+type podRow struct {
+	field overlay.ConfigField
+	podField
+}
+
+// The pod's table, built once and never changed: every admission walks it
+// several times.
+var (
+	// podTable is the pod's rows in overlay.Fields order.
+	podTable = sync.OnceValue(func() []podRow {
+		rows := podFields()
+		out := make([]podRow, 0, len(rows))
+		for _, f := range overlay.Fields() {
+			out = append(out, podRow{field: f, podField: rows[f.Name]})
+		}
+		return out
+	})
+	// podRowOf is the pod's rows by field name.
+	podRowOf = sync.OnceValue(podFields)
+	// patchRegions are the regions the renderers may touch, and whether
+	// one may touch anything.
+	patchRegions = sync.OnceValues(func() ([]string, bool) { return touchedRegions(podFields(), overlay.Fields()) })
+)
 
 // podFields is the pod's table: a row for every field of overlay.Fields
 // (TestEveryConfigFieldIsHandled fails when one is missing).

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -23,8 +24,8 @@ type podRegion struct {
 	get func(p *corev1.Pod) (any, bool)
 }
 
-// podRegions are every region a renderer may touch, by path.
-func podRegions() map[string]podRegion {
+// podRegions are every region a renderer may touch, by path (built once).
+var podRegions = sync.OnceValue(func() map[string]podRegion {
 	regions := []podRegion{
 		{regionLabels, func(p *corev1.Pod) (any, bool) { return p.Labels, len(p.Labels) > 0 }},
 		{regionAnnotations, func(p *corev1.Pod) (any, bool) { return p.Annotations, len(p.Annotations) > 0 }},
@@ -49,7 +50,7 @@ func podRegions() map[string]podRegion {
 		out[r.path] = r
 	}
 	return out
-}
+})
 
 // regionPatch is Patch for a composition whose renderers touched only
 // regions (paths of podRegions): the regions that differ are diffed each on

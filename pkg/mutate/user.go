@@ -3,7 +3,6 @@ package mutate
 import (
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -31,9 +30,8 @@ func UserConfig(pod *corev1.Pod) v1alpha1.Config {
 		u.spark = &pod.Spec.Containers[i]
 	}
 	var c v1alpha1.Config
-	table := podFields()
-	for _, f := range overlay.Fields() {
-		if read := table[f.Name].user; read != nil {
+	for _, row := range podTable() {
+		if read := row.user; read != nil {
 			read(u, &c)
 		}
 	}

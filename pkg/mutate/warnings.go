@@ -46,7 +46,7 @@ func elements(key overlay.Key, before, after *corev1.Pod) (any, any, bool) {
 	if !ok || field.Path != key.Root {
 		return nil, nil, false
 	}
-	element := podFields()[field.Name].element
+	element := podRowOf()[field.Name].element
 	if element == nil {
 		return nil, nil, false
 	}

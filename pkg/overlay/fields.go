@@ -1,7 +1,9 @@
 package overlay
 
 import (
+	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -26,8 +28,14 @@ type ConfigField struct {
 
 // Fields are every field of v1alpha1.Config, in the order they fold and
 // render (what a later renderer reads, such as the containers for mirrors
-// and IAM, comes first).
-func Fields() []ConfigField {
+// and IAM, comes first). The slice is the caller's.
+func Fields() []ConfigField { return slices.Clone(fieldTable()) }
+
+// fieldTable is the table, built once: it is immutable, and every
+// composition walks it once per config block.
+var fieldTable = sync.OnceValue(buildFields)
+
+func buildFields() []ConfigField {
 	return []ConfigField{
 		{"labels", PathLabels, func(f folder, r *Result, c *v1alpha1.Config) {
 			r.Config.Labels = f.foldMap(PathLabels, r.Config.Labels, c.Labels)
@@ -128,7 +136,7 @@ func Fields() []ConfigField {
 // FieldOf is the field whose provenance paths path belongs to: labels for
 // metadata.labels.team, sidecars for spec.sidecars[log-shipper].
 func FieldOf(path string) (ConfigField, bool) {
-	for _, f := range Fields() {
+	for _, f := range fieldTable() {
 		if rest, ok := strings.CutPrefix(path, f.Path); ok && (rest == "" || rest[0] == '.' || rest[0] == '[') {
 			return f, true
 		}

@@ -54,7 +54,7 @@ func (f folder) foldConfig(res *Result, c *v1alpha1.Config) {
 	if c == nil {
 		return
 	}
-	for _, field := range Fields() {
+	for _, field := range fieldTable() {
 		field.fold(f, res, c)
 	}
 }
