@@ -242,7 +242,11 @@ func report(w io.Writer, o *options, srv *server, results []result) {
 	if o.rate > 0 {
 		mode = fmt.Sprintf("open loop, %.0f per second", o.rate)
 	}
-	_, _ = fmt.Fprintf(w, "%s; webhook %s; %d cached pods\n\n", mode, srv.base, srv.cachedPods)
+	proto := "HTTP/1.1"
+	if o.http2 {
+		proto = "HTTP/2"
+	}
+	_, _ = fmt.Fprintf(w, "%s over %s; webhook %s; %d cached pods\n\n", mode, proto, srv.base, srv.cachedPods)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	_, _ = fmt.Fprintln(tw, "handler\tunits\tunits/s\tp50\tp90\tp99\tp99.9\terrors\tdenied\tshed\tCPU/unit\t× noop CPU\tp50 × noop\tRSS\tpeak RSS\t")
 	var floor *result

@@ -42,6 +42,7 @@ type options struct {
 	profileDir     string
 	createLayers   int
 	createPods     int
+	http2          bool
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -64,6 +65,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.extraLayers, "extra-layers", 0, "started cluster: add this many Layers that match no pod of the load")
 	fs.IntVar(&o.livePods, "live-pods", 0, "started cluster: create this many Spark pods before the load (the webhook caches and counts them)")
 	fs.BoolVar(&o.verbose, "v", false, "show the webhook's log")
+	fs.BoolVar(&o.http2, "http2", true, "use HTTP/2, as the API server does when the webhook offers it (one connection); false: HTTP/1.1 keep-alive, a connection per request in flight")
 	fs.IntVar(&o.createLayers, "create-layers", 0, "started cluster: after the load, create this many Layers (matching no pod) while the webhook runs, and report its CPU per Layer")
 	fs.IntVar(&o.createPods, "create-pods", 0, "started cluster: after the load, create this many Spark pods while the webhook runs (not through it), and report its CPU per pod: what watching pods costs")
 	fs.StringVar(&o.profileDir, "profile", "", "started webhook: write a CPU profile of each handler's measured run to DIR/<handler>.pprof (go tool pprof)")

@@ -67,7 +67,7 @@ func startOrTarget(ctx context.Context, o *options, progress io.Writer) (*server
 				return nil, fmt.Errorf("--ca %s: no PEM certificate in it", o.caFile)
 			}
 		}
-		return &server{base: strings.TrimRight(o.target, "/"), client: httpsClient(pool, o.concurrency), pid: o.pid,
+		return &server{base: strings.TrimRight(o.target, "/"), client: httpsClient(pool, o.concurrency, o.http2), pid: o.pid,
 			stop: func() error { return nil }}, nil
 	}
 	dir, err := os.MkdirTemp("", "strata-load-")
@@ -160,7 +160,7 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 	if err := waitReady(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", health)); err != nil {
 		return nil, err
 	}
-	return &server{base: fmt.Sprintf("https://127.0.0.1:%d", port), client: httpsClient(pool, o.concurrency),
+	return &server{base: fmt.Sprintf("https://127.0.0.1:%d", port), client: httpsClient(pool, o.concurrency, o.http2),
 		pid: cmd.Process.Pid, cachedPods: o.livePods, pprof: fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", pprof),
 		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), kube: c, layers: layers}, nil
 }
@@ -411,11 +411,13 @@ func waitReady(ctx context.Context, url string) error {
 	}
 }
 
-// httpsClient is the client the API server would be: HTTPS, keep-alive,
-// one connection per request in flight.
-func httpsClient(pool *x509.CertPool, conns int) *http.Client {
+// httpsClient is the client the API server is: HTTPS with HTTP/2 when the
+// webhook offers it (client-go's transports do; the webhook server offers
+// h2), keep-alive otherwise.
+func httpsClient(pool *x509.CertPool, conns int, http2 bool) *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2:   http2,
 		MaxIdleConnsPerHost: max(conns, 64), MaxConnsPerHost: 0, IdleConnTimeout: time.Minute,
 	}}
 }
