@@ -73,17 +73,8 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "manifests", "crd")},
-		ErrorIfCRDPathMissing: true,
-		WebhookInstallOptions: envtest.WebhookInstallOptions{
-			MutatingWebhooks:   mutating,
-			ValidatingWebhooks: validating,
-		},
-	}
-	// A single-member etcd needs no slow elections.
-	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
+	env := environment(assets)
+	env.WebhookInstallOptions = envtest.WebhookInstallOptions{MutatingWebhooks: mutating, ValidatingWebhooks: validating}
 	// The API server's certificates live in a folder of our own, so a restart
 	// (RestartAPIServer) serves the same ones and every client keeps working.
 	apiDir, err := os.MkdirTemp("", "strata-kube-apiserver-")
@@ -92,9 +83,6 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	}
 	env.ControlPlane.APIServer = &envtest.APIServer{Path: filepath.Join(assets, "kube-apiserver"), CertDir: apiDir,
 		StopTimeout: 10 * time.Second}
-	env.ControlPlane.Etcd.Configure().
-		Append("heartbeat-interval", "10").
-		Append("election-timeout", "100")
 	_, _ = fmt.Fprintln(progress, "starting etcd and kube-apiserver...")
 	cfg, err := env.Start()
 	if err != nil {
@@ -277,13 +265,7 @@ func StartBare(progress io.Writer) (*Bare, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &envtest.Environment{
-		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "manifests", "crd")},
-		ErrorIfCRDPathMissing: true,
-	}
-	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
-	env.ControlPlane.Etcd.Configure().Append("heartbeat-interval", "10").Append("election-timeout", "100")
+	env := environment(assets)
 	_, _ = fmt.Fprintln(progress, "starting etcd and kube-apiserver...")
 	cfg, err := env.Start()
 	if err != nil {
@@ -294,3 +276,16 @@ func StartBare(progress io.Writer) (*Bare, error) {
 
 // Stop stops kube-apiserver and etcd.
 func (b *Bare) Stop() error { return b.env.Stop() }
+
+// environment is etcd and kube-apiserver from assets with Strata's CRD.
+func environment(assets string) *envtest.Environment {
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: assets,
+		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "manifests", "crd")},
+		ErrorIfCRDPathMissing: true,
+	}
+	// A single-member etcd needs no slow elections.
+	env.ControlPlane.Etcd = &envtest.Etcd{Path: filepath.Join(assets, "etcd")}
+	env.ControlPlane.Etcd.Configure().Append("heartbeat-interval", "10").Append("election-timeout", "100")
+	return env
+}

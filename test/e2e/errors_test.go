@@ -63,7 +63,7 @@ func TestInternalErrorIsNotADenial(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = r.Stop() })
-	restore := pointWebhooksAt(t, fmt.Sprintf("127.0.0.1:%d", port), ca.pem, func() float64 { return metricOf(t, r, "strata_admissions_total") }, true)
+	restore := pointWebhooksAt(t, fmt.Sprintf("127.0.0.1:%d", port), ca.PEM, func() float64 { return metricOf(t, r, "strata_admissions_total") }, true)
 	t.Cleanup(restore)
 
 	errorsBefore := metricOf(t, r, "strata_admissions_total", "outcome", "error")

@@ -2,21 +2,12 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
-	"math/big"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -84,7 +75,7 @@ func TestFaultsUnderLoad(t *testing.T) {
 		}
 		return n
 	}
-	restore := pointWebhooksAt(t, lb.addr, ca.pem, served)
+	restore := pointWebhooksAt(t, lb.addr, ca.PEM, served)
 	// TLS below 1.2 is refused.
 	if conn, err := tls.Dial("tcp", lb.addr, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS11}); err == nil { //nolint:gosec // a deliberately old client
 		_ = conn.Close()
@@ -449,70 +440,24 @@ func (b *balancer) serve(conn net.Conn) {
 	}
 }
 
-// testCA signs serving certificates for 127.0.0.1.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
+// testCA is a controlplane.CA with test-failing helpers.
+type testCA struct{ *controlplane.CA }
 
 func newTestCA(t *testing.T) *testCA {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := controlplane.NewCA()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "strata-test-ca"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+	return &testCA{ca}
 }
 
-var serial atomic.Int64
-
-// writeServing writes a new key and serving certificate for 127.0.0.1 into
-// dir, each file replaced atomically, as a rotation does, and returns the
-// certificate's serial number.
+// writeServing writes a new serving certificate into dir (a rotation) and
+// returns its serial number.
 func (ca *testCA) writeServing(t *testing.T, dir string) int64 {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	n, err := ca.WriteServing(dir)
 	if err != nil {
 		t.Error(err)
-		return 0
 	}
-	n := serial.Add(1) + 1
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(n), Subject: pkix.Name{CommonName: "strata-webhook"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Error(err)
-		return 0
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Error(err)
-		return 0
-	}
-	write := func(name string, block *pem.Block) {
-		tmp := filepath.Join(dir, "."+name+".tmp")
-		if err := os.WriteFile(tmp, pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Error(err)
-			return
-		}
-		if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-			t.Error(err)
-		}
-	}
-	write("tls.key", &pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	write("tls.crt", &pem.Block{Type: "CERTIFICATE", Bytes: der})
 	return n
 }
 
