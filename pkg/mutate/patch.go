@@ -14,9 +14,10 @@ import (
 )
 
 // Patch returns the RFC 6902 JSON Patch that turns before into after: an
-// empty (non-nil) list when they are equal. It is the one place patches are
-// computed, so a faster, targeted implementation can replace it without
-// touching callers.
+// empty (non-nil) list when they are equal. It diffs the whole pods;
+// Compose uses it when a layer's pod patch applied (which may change
+// anything) and otherwise diffs only the regions the renderers touch
+// (regionPatch), which gives the same operations.
 //
 // It uses gomodules.xyz/jsonpatch/v2, the library controller-runtime uses,
 // whose operation order follows Go's random map iteration; the operations are
