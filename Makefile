@@ -82,8 +82,11 @@ fmt: ## gofmt every Go file.
 fuzz: ## Run each fuzz test for FUZZTIME (default 30s).
 	hack/fuzz.sh $(or $(FUZZTIME),30s)
 
-bench: ## Run the benchmarks (each handler next to the no-op floor), six times each, for benchstat.
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/... ./cmd/...
+bench: envtest ## Run the benchmarks six times each and the load tool, and write the results into BENCHMARKS.md.
+	@mkdir -p bin
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/... ./cmd/... > bin/bench.txt || (cat bin/bench.txt; exit 1)
+	$(GO) run ./test/load --json bin/load.json
+	$(GO) run ./test/benchreport --bench bin/bench.txt --load bin/load.json --out BENCHMARKS.md
 
 load: envtest ## Load the webhook over HTTPS against its no-op floor (LOAD_ARGS, e.g. --rate 500 --duration 10s).
 	$(GO) run ./test/load $(LOAD_ARGS)

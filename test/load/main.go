@@ -43,6 +43,7 @@ type options struct {
 	createLayers   int
 	createPods     int
 	http2          bool
+	jsonFile       string
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -65,6 +66,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.extraLayers, "extra-layers", 0, "started cluster: add this many Layers that match no pod of the load")
 	fs.IntVar(&o.livePods, "live-pods", 0, "started cluster: create this many Spark pods before the load (the webhook caches and counts them)")
 	fs.BoolVar(&o.verbose, "v", false, "show the webhook's log")
+	fs.StringVar(&o.jsonFile, "json", "", "also write the results to FILE as JSON (what `make bench` puts in BENCHMARKS.md)")
 	fs.BoolVar(&o.http2, "http2", true, "use HTTP/2, as the API server does when the webhook offers it (one connection); false: HTTP/1.1 keep-alive, a connection per request in flight")
 	fs.IntVar(&o.createLayers, "create-layers", 0, "started cluster: after the load, create this many Layers (matching no pod) while the webhook runs, and report its CPU per Layer")
 	fs.IntVar(&o.createPods, "create-pods", 0, "started cluster: after the load, create this many Spark pods while the webhook runs (not through it), and report its CPU per pod: what watching pods costs")
@@ -136,6 +138,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		results = append(results, r)
 	}
 	report(stdout, o, srv, results)
+	if o.jsonFile != "" {
+		if err := writeJSON(o.jsonFile, o, results); err != nil {
+			_, _ = fmt.Fprintf(stderr, "load: %v\n", err)
+			return exitSetup
+		}
+	}
 	if o.createPods > 0 {
 		_, _ = fmt.Fprintf(stderr, "creating %d pods...\n", o.createPods)
 		cpu, elapsed, err := watchCost(ctx, srv, o.createPods, o.profileDir)
