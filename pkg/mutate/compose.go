@@ -72,12 +72,26 @@ func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result,
 // composed pod, the composition and its provenance. The validating webhook
 // uses it to explain the values of the pod it judges.
 func Render(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
+	return renderWith(snap, cluster, pod, snap.Compose)
+}
+
+// renderValues is Render with no provenance but what rendering itself
+// reads (who won the IAM role, for grantIAM): the same pod, for a caller
+// that explains nothing of it.
+func renderValues(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
+	return renderWith(snap, cluster, pod, func(t overlay.Target, user v1alpha1.Config) overlay.Result {
+		return snap.ComposeValues(t, user, iamRoleKey)
+	})
+}
+
+func renderWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
+	compose func(overlay.Target, v1alpha1.Config) overlay.Result) (*Result, error) {
 	role, spark := SparkRole(pod)
 	res := &Result{Spark: spark, Role: role, Pod: pod.DeepCopy(), Patch: []jsonpatch.Operation{}}
 	if !spark {
 		return res, nil
 	}
-	res.Composition = snap.Compose(TargetOf(cluster, pod, role), UserConfig(pod))
+	res.Composition = compose(TargetOf(cluster, pod, role), UserConfig(pod))
 	res.Warnings = grantIAM(&res.Composition)
 	if err := render(res.Pod, role, &res.Composition); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)

@@ -126,3 +126,48 @@ config:
 		t.Fatalf("only %d non-empty patches compared: the test checks too little", checked)
 	}
 }
+
+// TestRenderValuesIsRender: rendering with no provenance but the IAM
+// role's renders the same pod and composition as Render, on every example
+// pod as created and as stored, with IRSA, and with a user's role no
+// allowlist grants (grantIAM must still withhold it).
+func TestRenderValuesIsRender(t *testing.T) {
+	snaps := map[string]*overlay.Snapshot{
+		"prod-a": fixtures.Snapshot(t, "prod-a"),
+		"irsa, no allowlist": fixtures.SnapshotOf(t, map[string]string{"iam": `
+tier: ClusterDefaults
+config:
+  iam: {mode: irsa}
+  sidecars: [{name: log-shipper, image: fluent-bit:3}]`}),
+	}
+	c := Cluster{Name: "prod-a", Pool: "batch"}
+	for name, snap := range snaps {
+		for _, file := range []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "tenant-debug-pod.yaml"} {
+			created := fixtures.Pod(t, file)
+			created.Annotations = map[string]string{v1alpha1.IAMRoleAnnotation: "arn:aws:iam::999999999999:role/mine"}
+			first, err := Compose(snap, c, created)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for stage, pod := range map[string]*corev1.Pod{"created": created, "stored": first.Pod} {
+				want, err := Render(snap, c, pod)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := renderValues(snap, c, pod)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got.Pod, want.Pod) || !reflect.DeepEqual(got.Composition.Config, want.Composition.Config) ||
+					!reflect.DeepEqual(got.Warnings, want.Warnings) {
+					t.Errorf("%s/%s/%s: renderValues differs from Render", name, file, stage)
+				}
+				for _, f := range got.Composition.Provenance.Fields() {
+					if f.Key != iamRoleKey {
+						t.Errorf("%s/%s/%s: provenance of %s recorded", name, file, stage, f.Path)
+					}
+				}
+			}
+		}
+	}
+}

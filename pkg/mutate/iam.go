@@ -39,6 +39,9 @@ func IAMRoleAllowed(globs []string, role string) bool {
 	return false
 }
 
+// iamRoleKey is the provenance key of the composed IAM role.
+var iamRoleKey = overlay.SubKey(overlay.PathIAM, "role")
+
 // grantIAM withdraws from the composition an IAM role the user asked for
 // that no allowedIAMRoles in force permits, so Strata never writes onto a
 // pod a role the isolation policy would deny had the tenant written it;
@@ -50,7 +53,7 @@ func grantIAM(comp *overlay.Result) []string {
 	if c.IAM == nil || c.IAM.Role == nil || *c.IAM.Role == "" {
 		return nil
 	}
-	f, ok := comp.Provenance.Lookup(overlay.SubKey(overlay.PathIAM, "role"))
+	f, ok := comp.Provenance.Lookup(iamRoleKey)
 	if !ok || !f.Winner.IsUser() {
 		return nil
 	}

@@ -58,7 +58,7 @@ func PlatformParts(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (Pl
 	forEachContainer(stripped, func(c *corev1.Container) {
 		c.VolumeMounts = slices.DeleteFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return hostPaths[m.Name] })
 	})
-	injected, err := Render(snap, cluster, stripped)
+	injected, err := renderValues(snap, cluster, stripped)
 	if err != nil {
 		return p, err
 	}

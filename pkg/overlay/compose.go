@@ -39,7 +39,24 @@ type Result struct {
 // (see mutate.UserConfig): a value there beats every default and loses to
 // every override. Compose is pure and deterministic.
 func (s *Snapshot) Compose(t Target, user v1alpha1.Config) Result {
-	res := Result{Provenance: newProvenance()}
+	return s.compose(t, user, newProvenance())
+}
+
+// ComposeValues is Compose with the provenance of the given keys only: the
+// composed values, for a caller that explains nothing but what it names
+// (composition reads who won the IAM role), at less cost: no other value
+// is rendered as text.
+func (s *Snapshot) ComposeValues(t Target, user v1alpha1.Config, keys ...Key) Result {
+	prov := newProvenance()
+	prov.only = make(map[Key]bool, len(keys))
+	for _, k := range keys {
+		prov.only[k] = true
+	}
+	return s.compose(t, user, prov)
+}
+
+func (s *Snapshot) compose(t Target, user v1alpha1.Config, prov *Provenance) Result {
+	res := Result{Provenance: prov}
 	userDone := false
 	foldUser := func() {
 		if !userDone {

@@ -104,7 +104,9 @@ func buildFields() []ConfigField {
 			}
 			// Patches do not replace one another: each applies, in
 			// composition order, so each is its own entry.
-			f.prov.record(ElementKey(PathPodPatch, f.src.String()), string(c.PodPatch.Raw), f.src)
+			if key := ElementKey(PathPodPatch, f.src.String()); f.prov.wants(key) {
+				f.prov.record(key, string(c.PodPatch.Raw), f.src)
+			}
 			r.PodPatches = append(r.PodPatches, PodPatch{Source: f.src, Patch: c.PodPatch.DeepCopy().Raw})
 		}},
 		{"limits", PathLimits, func(f folder, r *Result, c *v1alpha1.Config) {

@@ -39,7 +39,8 @@ const (
 	PathEnforcement        = "enforcement"
 )
 
-// folder applies contributions in composition order, low to high. Every
+// folder applies contributions in composition order, low to high. It
+// records (and renders as text) only the values its provenance wants. Every
 // contribution that sets a value replaces the value below it: the order of
 // the fold (defaults, then the user, then overrides) is what makes a default
 // lose to the user and an override win over it.
@@ -84,7 +85,9 @@ func foldPtr[T any](f folder, key Key, dst **T, v *T, render func(*T) string) {
 	if v == nil {
 		return
 	}
-	f.prov.record(key, render(v), f.src)
+	if f.prov.wants(key) {
+		f.prov.record(key, render(v), f.src)
+	}
 	val := *v
 	*dst = &val
 }
@@ -94,7 +97,9 @@ func foldWhole[T any](f folder, key Key, dst *[]T, v []T) {
 	if v == nil {
 		return
 	}
-	f.prov.record(key, renderJSON(&v), f.src)
+	if f.prov.wants(key) {
+		f.prov.record(key, renderJSON(&v), f.src)
+	}
 	*dst = slices.Clone(v)
 }
 
@@ -104,7 +109,9 @@ func foldMapOf[V ~string](f folder, root string, dst, src map[string]V) map[stri
 		if dst == nil {
 			dst = make(map[string]V, len(src))
 		}
-		f.prov.record(MapKey(root, k), strconv.Quote(string(src[k])), f.src)
+		if pk := MapKey(root, k); f.prov.wants(pk) {
+			f.prov.record(pk, strconv.Quote(string(src[k])), f.src)
+		}
 		dst[k] = src[k]
 	}
 	return dst
@@ -119,7 +126,9 @@ func foldScalar[T ~string](f folder, key Key, dst **T, v *T) {
 	if v == nil {
 		return
 	}
-	f.prov.record(key, strconv.Quote(string(*v)), f.src)
+	if f.prov.wants(key) {
+		f.prov.record(key, strconv.Quote(string(*v)), f.src)
+	}
 	val := *v
 	*dst = &val
 }
@@ -131,7 +140,9 @@ func (f folder) foldMap(root string, dst, src map[string]string) map[string]stri
 		if dst == nil {
 			dst = make(map[string]string, len(src))
 		}
-		f.prov.record(MapKey(root, k), strconv.Quote(src[k]), f.src)
+		if pk := MapKey(root, k); f.prov.wants(pk) {
+			f.prov.record(pk, strconv.Quote(src[k]), f.src)
+		}
 		dst[k] = src[k]
 	}
 	return dst
@@ -158,7 +169,9 @@ func foldKeyed[T any, P interface {
 	var replaced map[string]bool
 	for i := range src {
 		k := key(&src[i])
-		f.prov.record(ElementKey(root, k), render(&src[i]), f.src)
+		if pk := ElementKey(root, k); f.prov.wants(pk) {
+			f.prov.record(pk, render(&src[i]), f.src)
+		}
 		elem := *P(&src[i]).DeepCopy()
 		if at, ok := first[k]; ok {
 			dst[at] = elem

@@ -105,9 +105,16 @@ func (f Field) UserValue() (string, bool) {
 // Provenance records, per field path, who set the composed value.
 type Provenance struct {
 	fields map[Key]*Field
+	// only, when set, are the keys recorded; others are not (nor rendered).
+	only map[Key]bool
 }
 
 func newProvenance() *Provenance { return &Provenance{fields: map[Key]*Field{}} }
+
+// wants reports whether p records key; a nil Provenance records nothing.
+func (p *Provenance) wants(key Key) bool {
+	return p != nil && (p.only == nil || p.only[key])
+}
 
 // record notes that src set key to value, beating whatever was there.
 func (p *Provenance) record(key Key, value string, src Source) {
@@ -124,6 +131,9 @@ func (p *Provenance) record(key Key, value string, src Source) {
 // image a mirror rewrote, say): its value, the source it comes from and the
 // values it replaced.
 func (p *Provenance) Derive(key Key, value string, winner Source, beaten ...Contribution) {
+	if !p.wants(key) {
+		return
+	}
 	p.fields[key] = &Field{Key: key, Value: value, Winner: winner, Beaten: beaten}
 }
 
