@@ -2,7 +2,9 @@ package mutate
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,43 +33,34 @@ config:
   imageMirrors: [{from: docker.io, to: mirror.internal/dockerhub}]`}),
 	}
 	c := Cluster{Name: "prod-a", Pool: "batch"}
-	for name, snap := range snaps {
-		for _, file := range []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "oversized-driver.yaml"} {
-			created := fixtures.Pod(t, file)
-			composed, err := Compose(snap, c, created)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for stage, pod := range map[string]*corev1.Pod{"created": created, "stored": composed.Pod} {
-				rendered, err := Render(snap, c, pod)
-				if err != nil {
-					t.Fatal(err)
-				}
-				explained := Explain(snap, c, pod)
-				where := name + "/" + file + "/" + stage
-				if !reflect.DeepEqual(explained.Composition.Config, rendered.Composition.Config) ||
-					!reflect.DeepEqual(explained.Warnings, rendered.Warnings) || explained.Role != rendered.Role {
-					t.Errorf("%s: Explain's composition differs from Render's", where)
-				}
-				want := map[string]overlay.Field{}
-				for _, f := range rendered.Composition.Provenance.Fields() {
-					if !strings.HasSuffix(f.Path, ".image") {
-						want[f.Path] = f
-					}
-				}
-				got := map[string]overlay.Field{}
-				for _, f := range explained.Composition.Provenance.Fields() {
-					got[f.Path] = f
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Errorf("%s: provenance differs:\nexplain %v\nrender  %v", where, got, want)
-				}
-				if len(want) == 0 {
-					t.Errorf("%s: no provenance at all: the test checks nothing", where)
-				}
+	files := []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "oversized-driver.yaml"}
+	forEachExamplePod(t, snaps, c, files, nil, func(where string, snap *overlay.Snapshot, pod *corev1.Pod) {
+		rendered, err := Render(snap, c, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		explained := Explain(snap, c, pod)
+		if !reflect.DeepEqual(explained.Composition.Config, rendered.Composition.Config) ||
+			!reflect.DeepEqual(explained.Warnings, rendered.Warnings) || explained.Role != rendered.Role {
+			t.Errorf("%s: Explain's composition differs from Render's", where)
+		}
+		want := map[string]overlay.Field{}
+		for _, f := range rendered.Composition.Provenance.Fields() {
+			if !strings.HasSuffix(f.Path, ".image") {
+				want[f.Path] = f
 			}
 		}
-	}
+		got := map[string]overlay.Field{}
+		for _, f := range explained.Composition.Provenance.Fields() {
+			got[f.Path] = f
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: provenance differs:\nexplain %v\nrender  %v", where, got, want)
+		}
+		if len(want) == 0 {
+			t.Errorf("%s: no provenance at all: the test checks nothing", where)
+		}
+	})
 }
 
 // TestPatchIsTheGenericDiff: the patch Compose returns, which diffs only
@@ -95,33 +88,25 @@ config:
 	}
 	c := Cluster{Name: "prod-a", Pool: "batch"}
 	checked := 0
-	for name, snap := range snaps {
-		for _, file := range []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "oversized-driver.yaml", "tenant-debug-pod.yaml"} {
-			created := fixtures.Pod(t, file)
-			first, err := Compose(snap, c, created)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for stage, pod := range map[string]*corev1.Pod{"created": created, "stored": first.Pod} {
-				res, err := Compose(snap, c, pod)
-				if err != nil {
-					t.Fatal(err)
-				}
-				want, err := genericPatch(pod, res.Pod, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, _ := json.Marshal(res.Patch)
-				w, _ := json.Marshal(want)
-				if string(got) != string(w) {
-					t.Errorf("%s/%s/%s: patch\n%s\ngeneric diff\n%s", name, file, stage, got, w)
-				}
-				if len(want) > 0 {
-					checked++
-				}
-			}
+	files := []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "oversized-driver.yaml", "tenant-debug-pod.yaml"}
+	forEachExamplePod(t, snaps, c, files, nil, func(where string, snap *overlay.Snapshot, pod *corev1.Pod) {
+		res, err := Compose(snap, c, pod)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		want, err := genericPatch(pod, res.Pod, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := json.Marshal(res.Patch)
+		w, _ := json.Marshal(want)
+		if string(got) != string(w) {
+			t.Errorf("%s: patch\n%s\ngeneric diff\n%s", where, got, w)
+		}
+		if len(want) > 0 {
+			checked++
+		}
+	})
 	if checked < len(snaps) {
 		t.Fatalf("only %d non-empty patches compared: the test checks too little", checked)
 	}
@@ -141,33 +126,50 @@ config:
   sidecars: [{name: log-shipper, image: fluent-bit:3}]`}),
 	}
 	c := Cluster{Name: "prod-a", Pool: "batch"}
-	for name, snap := range snaps {
-		for _, file := range []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "tenant-debug-pod.yaml"} {
+	files := []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "tenant-debug-pod.yaml"}
+	askRole := func(pod *corev1.Pod) {
+		pod.Annotations = map[string]string{v1alpha1.IAMRoleAnnotation: "arn:aws:iam::999999999999:role/mine"}
+	}
+	forEachExamplePod(t, snaps, c, files, askRole, func(where string, snap *overlay.Snapshot, pod *corev1.Pod) {
+		want, err := Render(snap, c, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := renderValues(snap, c, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Pod, want.Pod) || !reflect.DeepEqual(got.Composition.Config, want.Composition.Config) ||
+			!reflect.DeepEqual(got.Warnings, want.Warnings) {
+			t.Errorf("%s: renderValues differs from Render", where)
+		}
+		for _, f := range got.Composition.Provenance.Fields() {
+			if f.Key != iamRoleKey {
+				t.Errorf("%s: provenance of %s recorded", where, f.Path)
+			}
+		}
+	})
+}
+
+// forEachExamplePod calls fn, under each snapshot (in name order), with
+// each example pod as created (after prepare, when given) and as stored
+// (composed once); where names the snapshot, file and stage.
+func forEachExamplePod(t *testing.T, snaps map[string]*overlay.Snapshot, c Cluster, files []string,
+	prepare func(*corev1.Pod), fn func(where string, snap *overlay.Snapshot, pod *corev1.Pod)) {
+	t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(snaps)) {
+		snap := snaps[name]
+		for _, file := range files {
 			created := fixtures.Pod(t, file)
-			created.Annotations = map[string]string{v1alpha1.IAMRoleAnnotation: "arn:aws:iam::999999999999:role/mine"}
-			first, err := Compose(snap, c, created)
+			if prepare != nil {
+				prepare(created)
+			}
+			stored, err := Compose(snap, c, created)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for stage, pod := range map[string]*corev1.Pod{"created": created, "stored": first.Pod} {
-				want, err := Render(snap, c, pod)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, err := renderValues(snap, c, pod)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !reflect.DeepEqual(got.Pod, want.Pod) || !reflect.DeepEqual(got.Composition.Config, want.Composition.Config) ||
-					!reflect.DeepEqual(got.Warnings, want.Warnings) {
-					t.Errorf("%s/%s/%s: renderValues differs from Render", name, file, stage)
-				}
-				for _, f := range got.Composition.Provenance.Fields() {
-					if f.Key != iamRoleKey {
-						t.Errorf("%s/%s/%s: provenance of %s recorded", name, file, stage, f.Path)
-					}
-				}
-			}
+			fn(name+"/"+file+"/created", snap, created)
+			fn(name+"/"+file+"/stored", snap, stored.Pod)
 		}
 	}
 }
