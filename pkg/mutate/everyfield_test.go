@@ -25,6 +25,7 @@ var sampleLayers = map[string]string{
 	"serviceAccountName": `{serviceAccountName: spark}`,
 	"tolerations":        `{tolerations: [{key: gpu, operator: Exists, effect: NoSchedule}]}`,
 	"sparkConf":          `{sparkConf: {spark.executor.memory: 4g}}`,
+	"hadoopConf":         `{hadoopConf: {fs.s3a.endpoint: s3.eu-west-1.amazonaws.com}}`,
 	"sidecars":           `{sidecars: [{name: log-shipper, image: fluent-bit:3}]}`,
 	"sidecarMode":        `{sidecarMode: container, sidecars: [{name: log-shipper, image: fluent-bit:3}]}`,
 	"initContainers":     `{initContainers: [{name: warmup, image: busybox}]}`,
@@ -56,9 +57,9 @@ func TestPodTableIsComplete(t *testing.T) {
 			continue
 		case row.renderedWith != "" && !rendered[row.renderedWith]:
 			t.Errorf("field %s is rendered with %s, which has no renderer before it", f.Name, row.renderedWith)
-		case row.lands == notOnPod && (row.render != nil || row.user != nil || row.renderedWith != ""):
+		case row.offPod() && (row.render != nil || row.user != nil || row.renderedWith != ""):
 			t.Errorf("field %s does not land on pods but is rendered or read", f.Name)
-		case row.lands != notOnPod && row.render == nil && row.renderedWith == "":
+		case !row.offPod() && row.render == nil && row.renderedWith == "":
 			t.Errorf("field %s lands on pods but nothing renders it", f.Name)
 		case row.lands == onPod && row.user == nil:
 			t.Errorf("field %s is written by users on pods but not read back", f.Name)
@@ -118,9 +119,9 @@ func TestEveryConfigFieldIsHandled(t *testing.T) {
 			}
 			changed := !reflect.DeepEqual(res.Pod, empty.Pod)
 			switch {
-			case row.lands == notOnPod && changed:
+			case row.offPod() && changed:
 				t.Errorf("a field that is not rendered changed the pod: %v", res.Patch)
-			case row.lands != notOnPod && !changed:
+			case !row.offPod() && !changed:
 				t.Error("not rendered: the pod is unchanged")
 			}
 			if row.lands != onPod {

@@ -20,8 +20,12 @@ const (
 	// writes it in another form (the IAM role's annotation).
 	byLayer
 	// notOnPod: composed and explained, not rendered on a pod (policy
-	// parameters; Spark configuration, which lands on SparkApplications).
+	// parameters, which the policies read).
 	notOnPod
+	// jobOnly: the Spark job's own configuration, which lands on
+	// SparkApplications; it has no effect on a pod and is not explained
+	// as if it had.
+	jobOnly
 )
 
 // podRenderer writes composed fields onto a pod.
@@ -73,6 +77,9 @@ const (
 	regionContainers     = "/spec/containers"
 	regionVolumes        = "/spec/volumes"
 )
+
+// offPod reports whether the field is never rendered on a pod.
+func (f podField) offPod() bool { return f.lands == notOnPod || f.lands == jobOnly }
 
 // touchedRegions are the regions every renderer of the table may change,
 // each once, in table order; anywhere when one may change anything.
@@ -163,7 +170,8 @@ func podFields() map[string]podField {
 				}
 			}
 		}},
-		"sparkConf": {lands: notOnPod},
+		"sparkConf":  {lands: jobOnly},
+		"hadoopConf": {lands: jobOnly},
 		"sidecars": {lands: onPod, touches: []string{regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 			renderContainers(pod, &comp.Config)
 			return nil
@@ -273,4 +281,12 @@ func sparkElement(in func(*corev1.Container, string) (any, bool)) func(*corev1.P
 		}
 		return nil, false
 	}
+}
+
+// AppliesToPod reports whether a composed field, by its provenance key, is
+// a setting of the pod: false for the Spark job's own configuration
+// (sparkConf, hadoopConf), which only a SparkApplication carries.
+func AppliesToPod(key overlay.Key) bool {
+	f, ok := overlay.FieldOf(key.Root)
+	return !ok || podRowOf()[f.Name].lands != jobOnly
 }

@@ -60,7 +60,7 @@ func (s *Snapshot) compose(t Target, user v1alpha1.Config, prov *Provenance) Res
 	userDone := false
 	foldUser := func() {
 		if !userDone {
-			folder{prov: res.Provenance, src: UserSource()}.foldConfig(&res, &user)
+			folder{prov: res.Provenance, src: UserSource(), role: t.Role}.foldConfig(&res, &user)
 			userDone = true
 		}
 	}
@@ -69,7 +69,7 @@ func (s *Snapshot) compose(t Target, user v1alpha1.Config, prov *Provenance) Res
 		if !spec.Tier.IsDefault() {
 			foldUser()
 		}
-		f := folder{prov: res.Provenance, src: Source{Tier: spec.Tier, Layer: l.Name}}
+		f := folder{prov: res.Provenance, src: Source{Tier: spec.Tier, Layer: l.Name}, role: t.Role}
 		f.foldConfig(&res, spec.Config)
 		f.foldConfig(&res, RoleConfig(spec, t.Role))
 		res.Layers = append(res.Layers, l.Name)

@@ -59,7 +59,10 @@ func buildFields() []ConfigField {
 			r.Config.Tolerations = foldKeyed(f, PathTolerations, r.Config.Tolerations, c.Tolerations, TolerationKey, RenderToleration)
 		}},
 		{"sparkConf", PathSparkConf, func(f folder, r *Result, c *v1alpha1.Config) {
-			r.Config.SparkConf = f.foldMap(PathSparkConf, r.Config.SparkConf, c.SparkConf)
+			f.foldSparkConf(r, c.SparkConf)
+		}},
+		{"hadoopConf", PathHadoopConf, func(f folder, r *Result, c *v1alpha1.Config) {
+			r.Config.HadoopConf = f.foldMap(PathHadoopConf, r.Config.HadoopConf, c.HadoopConf)
 		}},
 		{"sidecars", PathSidecars, func(f folder, r *Result, c *v1alpha1.Config) {
 			r.Config.Sidecars = foldKeyed(f, PathSidecars, r.Config.Sidecars, c.Sidecars, ContainerKey, RenderContainer)

@@ -21,6 +21,7 @@ const (
 	PathServiceAccountName = "spec.serviceAccountName"
 	PathTolerations        = "spec.tolerations"
 	PathSparkConf          = "sparkConf"
+	PathHadoopConf         = "hadoopConf"
 	PathSidecars           = "spec.sidecars"
 	PathSidecarMode        = "spec.sidecarMode"
 	PathInitContainers     = "spec.initContainers"
@@ -47,6 +48,9 @@ const (
 type folder struct {
 	prov *Provenance
 	src  Source
+	// role is the role composed for: it decides which Spark keys are pod
+	// settings (SparkConfTarget).
+	role v1alpha1.Role
 }
 
 // foldConfig folds c onto res, field by field (Fields). A nil c
@@ -67,6 +71,8 @@ func (f folder) foldLimits(acc, c *v1alpha1.Limits) {
 	foldPtr(f, SubKey(PathLimits, "namespaceCPU"), &acc.NamespaceCPU, c.NamespaceCPU, renderQuantity)
 	foldPtr(f, SubKey(PathLimits, "namespaceMemory"), &acc.NamespaceMemory, c.NamespaceMemory, renderQuantity)
 	foldPtr(f, SubKey(PathLimits, "namespacePods"), &acc.NamespacePods, c.NamespacePods, renderInt32)
+	foldPtr(f, SubKey(PathLimits, "maxAppCPU"), &acc.MaxAppCPU, c.MaxAppCPU, renderQuantity)
+	foldPtr(f, SubKey(PathLimits, "maxAppMemory"), &acc.MaxAppMemory, c.MaxAppMemory, renderQuantity)
 }
 
 // foldIsolation folds the isolation lists, each as a whole: an allow-list
@@ -137,14 +143,20 @@ func foldScalar[T ~string](f folder, key Key, dst **T, v *T) {
 // use, so the accumulator never aliases a layer's map).
 func (f folder) foldMap(root string, dst, src map[string]string) map[string]string {
 	for _, k := range slices.Sorted(maps.Keys(src)) {
-		if dst == nil {
-			dst = make(map[string]string, len(src))
-		}
-		if pk := MapKey(root, k); f.prov.wants(pk) {
-			f.prov.record(pk, strconv.Quote(src[k]), f.src)
-		}
-		dst[k] = src[k]
+		dst = f.foldEntry(root, dst, k, src[k])
 	}
+	return dst
+}
+
+// foldEntry sets one key of a map field, as foldMap does for each.
+func (f folder) foldEntry(root string, dst map[string]string, k, v string) map[string]string {
+	if dst == nil {
+		dst = map[string]string{}
+	}
+	if pk := MapKey(root, k); f.prov.wants(pk) {
+		f.prov.record(pk, strconv.Quote(v), f.src)
+	}
+	dst[k] = v
 	return dst
 }
 

@@ -106,7 +106,7 @@ func (o *composeOptions) printExplain(w io.Writer, pods []*corev1.Pod, results [
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		_, _ = fmt.Fprintln(tw, "FIELD\tVALUE\tSOURCE\tBEATS") // tw buffers; Flush reports a write error
 		for _, f := range r.Composition.Provenance.Fields() {
-			if !f.TouchedByLayer() {
+			if !f.TouchedByLayer() || !mutate.AppliesToPod(f.Key) {
 				continue
 			}
 			beats := make([]string, len(f.Beaten))

@@ -192,10 +192,23 @@ type Config struct {
 	// +optional
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 
-	// SparkConf is Spark configuration (spark.* keys), merged key by key and
-	// carried in the composed config for SparkApplication objects.
+	// SparkConf is Spark configuration (spark.* keys), merged key by key. It
+	// lands on SparkApplications (spec.sparkConf, or the typed field the
+	// Spark Operator turns into the same key) and in `composer conf`; on a
+	// pod only the keys that are pod settings take effect:
+	// spark.kubernetes.{driver,executor}.label.*, .annotation.*,
+	// .node.selector.*, spark.kubernetes.node.selector.* and
+	// spark.kubernetes.authenticate.{driver,executor}.serviceAccountName are
+	// the same settings as labels, annotations, nodeSelector and
+	// serviceAccountName, and compose with them.
 	// +optional
 	SparkConf map[string]string `json:"sparkConf,omitempty"`
+
+	// HadoopConf is Hadoop configuration, merged key by key. It lands on
+	// SparkApplications (spec.hadoopConf, which the Spark Operator passes
+	// as spark.hadoop.* keys); it has no effect on a pod.
+	// +optional
+	HadoopConf map[string]string `json:"hadoopConf,omitempty"`
 
 	// Sidecars are containers injected next to Spark, merged by name. By
 	// default they are Kubernetes native sidecars (init containers with
@@ -317,6 +330,17 @@ type Limits struct {
 	// NamespacePods is the most live Spark pods the namespace may have.
 	// +optional
 	NamespacePods *int32 `json:"namespacePods,omitempty"`
+	// MaxAppCPU is the most CPU one Spark application may request in total:
+	// its driver and every executor it may run (executor.instances, or
+	// dynamicAllocation.maxExecutors), checked when a SparkApplication is
+	// submitted.
+	// +optional
+	MaxAppCPU *resource.Quantity `json:"maxAppCPU,omitempty"`
+	// MaxAppMemory is the most memory one Spark application may request in
+	// total, as MaxAppCPU, with each pod's memory as Spark sizes it
+	// (memory plus overhead).
+	// +optional
+	MaxAppMemory *resource.Quantity `json:"maxAppMemory,omitempty"`
 }
 
 // Isolation are tenant rules. Each list composes as a whole: a later layer's

@@ -63,6 +63,13 @@ func (in *Config) DeepCopyInto(out *Config) {
 			(*out)[key] = val
 		}
 	}
+	if in.HadoopConf != nil {
+		in, out := &in.HadoopConf, &out.HadoopConf
+		*out = make(map[string]string, len(*in))
+		for key, val := range *in {
+			(*out)[key] = val
+		}
+	}
 	if in.Sidecars != nil {
 		in, out := &in.Sidecars, &out.Sidecars
 		*out = make([]corev1.Container, len(*in))
@@ -367,6 +374,16 @@ func (in *Limits) DeepCopyInto(out *Limits) {
 		in, out := &in.NamespacePods, &out.NamespacePods
 		*out = new(int32)
 		**out = **in
+	}
+	if in.MaxAppCPU != nil {
+		in, out := &in.MaxAppCPU, &out.MaxAppCPU
+		x := (*in).DeepCopy()
+		*out = &x
+	}
+	if in.MaxAppMemory != nil {
+		in, out := &in.MaxAppMemory, &out.MaxAppMemory
+		x := (*in).DeepCopy()
+		*out = &x
 	}
 }
 

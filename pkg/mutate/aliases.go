@@ -1,0 +1,212 @@
+package mutate
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// sparkAlias is a typed SparkApplication field the Spark Operator turns
+// into a Spark key on the spark-submit line, after spec.sparkConf: the
+// typed field wins. The two spellings are one setting; composition knows
+// it by its key.
+type sparkAlias struct {
+	// key is the Spark key.
+	key string
+	// role is the composition the setting is read from: the driver's,
+	// or the executors' for what sizes or counts executors.
+	role v1alpha1.Role
+	// field is the typed field's path, as explain shows it.
+	field string
+	// get is the typed value as the operator passes it to spark-submit;
+	// false when it passes none (unset, or dynamic allocation disabled).
+	get func(s *sparkv1beta2.Spec) (string, bool)
+	// set writes v into the typed field; false when it cannot be written
+	// there (not a number, dynamic allocation off): then it stays a key.
+	set func(s *sparkv1beta2.Spec, v string) bool
+	// clear unsets the typed field.
+	clear func(s *sparkv1beta2.Spec)
+}
+
+// sparkAliases are every typed field of a SparkApplication that is a
+// Spark key, in the order they are written back (dynamic allocation's
+// enabled before the fields it gates).
+func sparkAliases() []sparkAlias {
+	var out []sparkAlias
+	for _, role := range []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor} {
+		r := string(role)
+		pod := func(s *sparkv1beta2.Spec) *sparkv1beta2.SparkPodSpec { return s.Pod(r) }
+		out = append(out,
+			sparkAlias{key: "spark." + r + ".cores", role: role, field: "spec." + r + ".cores",
+				get:   func(s *sparkv1beta2.Spec) (string, bool) { return intText(pod(s).Cores) },
+				set:   func(s *sparkv1beta2.Spec, v string) bool { return setInt32(&pod(s).Cores, v) },
+				clear: func(s *sparkv1beta2.Spec) { pod(s).Cores = nil }},
+			stringAlias("spark.kubernetes."+r+".request.cores", role, "spec."+r+".coreRequest", func(s *sparkv1beta2.Spec) **string { return &pod(s).CoreRequest }),
+			stringAlias("spark.kubernetes."+r+".limit.cores", role, "spec."+r+".coreLimit", func(s *sparkv1beta2.Spec) **string { return &pod(s).CoreLimit }),
+			stringAlias("spark."+r+".memory", role, "spec."+r+".memory", func(s *sparkv1beta2.Spec) **string { return &pod(s).Memory }),
+			stringAlias("spark."+r+".memoryOverhead", role, "spec."+r+".memoryOverhead", func(s *sparkv1beta2.Spec) **string { return &pod(s).MemoryOverhead }),
+			// The role's image is its own, else spec.image.
+			sparkAlias{key: "spark.kubernetes." + r + ".container.image", role: role, field: "spec." + r + ".image",
+				get: func(s *sparkv1beta2.Spec) (string, bool) {
+					if img := pod(s).Image; img != nil {
+						return *img, true
+					}
+					return textOf(s.Image)
+				},
+				set:   func(s *sparkv1beta2.Spec, v string) bool { pod(s).Image = &v; return true },
+				clear: func(s *sparkv1beta2.Spec) { pod(s).Image = nil }},
+		)
+	}
+	executors := v1alpha1.RoleExecutor
+	da := func(s *sparkv1beta2.Spec) (*sparkv1beta2.DynamicAllocation, bool) {
+		return s.DynamicAllocation, s.DynamicAllocation != nil && s.DynamicAllocation.Enabled
+	}
+	daCount := func(name string, at func(*sparkv1beta2.DynamicAllocation) **int32) sparkAlias {
+		return sparkAlias{key: "spark.dynamicAllocation." + name, role: executors, field: "spec.dynamicAllocation." + name,
+			get: func(s *sparkv1beta2.Spec) (string, bool) {
+				if d, on := da(s); on {
+					return intText(*at(d))
+				}
+				return "", false
+			},
+			set: func(s *sparkv1beta2.Spec, v string) bool {
+				d, on := da(s)
+				return on && setInt32(at(d), v)
+			},
+			clear: func(s *sparkv1beta2.Spec) {
+				if s.DynamicAllocation != nil {
+					*at(s.DynamicAllocation) = nil
+				}
+			}}
+	}
+	out = append(out,
+		sparkAlias{key: "spark.executor.instances", role: executors, field: "spec.executor.instances",
+			get:   func(s *sparkv1beta2.Spec) (string, bool) { return intText(s.Executor.Instances) },
+			set:   func(s *sparkv1beta2.Spec, v string) bool { return setInt32(&s.Executor.Instances, v) },
+			clear: func(s *sparkv1beta2.Spec) { s.Executor.Instances = nil }},
+		// The operator passes dynamic allocation only when it is enabled,
+		// and then always passes shuffleTracking.enabled (true unless set).
+		sparkAlias{key: "spark.dynamicAllocation.enabled", role: executors, field: "spec.dynamicAllocation.enabled",
+			get: func(s *sparkv1beta2.Spec) (string, bool) {
+				if _, on := da(s); on {
+					return "true", true
+				}
+				return "", false
+			},
+			set: func(s *sparkv1beta2.Spec, v string) bool {
+				on, err := strconv.ParseBool(v)
+				if err != nil || !on {
+					return false
+				}
+				if s.DynamicAllocation == nil {
+					s.DynamicAllocation = &sparkv1beta2.DynamicAllocation{}
+				}
+				s.DynamicAllocation.Enabled = true
+				return true
+			},
+			clear: func(s *sparkv1beta2.Spec) {
+				if s.DynamicAllocation != nil {
+					s.DynamicAllocation.Enabled = false
+				}
+			}},
+		daCount("initialExecutors", func(d *sparkv1beta2.DynamicAllocation) **int32 { return &d.InitialExecutors }),
+		daCount("minExecutors", func(d *sparkv1beta2.DynamicAllocation) **int32 { return &d.MinExecutors }),
+		daCount("maxExecutors", func(d *sparkv1beta2.DynamicAllocation) **int32 { return &d.MaxExecutors }),
+		sparkAlias{key: "spark.dynamicAllocation.shuffleTracking.enabled", role: executors, field: "spec.dynamicAllocation.shuffleTrackingEnabled",
+			get: func(s *sparkv1beta2.Spec) (string, bool) {
+				d, on := da(s)
+				if !on {
+					return "", false
+				}
+				if d.ShuffleTrackingEnabled == nil {
+					return "true", true
+				}
+				return strconv.FormatBool(*d.ShuffleTrackingEnabled), true
+			},
+			set: func(s *sparkv1beta2.Spec, v string) bool {
+				d, on := da(s)
+				b, err := strconv.ParseBool(v)
+				if !on || err != nil {
+					return false
+				}
+				d.ShuffleTrackingEnabled = &b
+				return true
+			},
+			clear: func(s *sparkv1beta2.Spec) {
+				if s.DynamicAllocation != nil {
+					s.DynamicAllocation.ShuffleTrackingEnabled = nil
+				}
+			}},
+		sparkAlias{key: "spark.dynamicAllocation.shuffleTracking.timeout", role: executors, field: "spec.dynamicAllocation.shuffleTrackingTimeout",
+			get: func(s *sparkv1beta2.Spec) (string, bool) {
+				d, on := da(s)
+				if !on || d.ShuffleTrackingTimeout == nil {
+					return "", false
+				}
+				return strconv.FormatInt(*d.ShuffleTrackingTimeout, 10), true
+			},
+			set: func(s *sparkv1beta2.Spec, v string) bool {
+				d, on := da(s)
+				// Milliseconds, Spark's unit for a bare number.
+				ms, err := strconv.ParseInt(strings.TrimSuffix(v, "ms"), 10, 64)
+				if !on || err != nil || ms < 0 {
+					return false
+				}
+				d.ShuffleTrackingTimeout = &ms
+				return true
+			},
+			clear: func(s *sparkv1beta2.Spec) {
+				if s.DynamicAllocation != nil {
+					s.DynamicAllocation.ShuffleTrackingTimeout = nil
+				}
+			}},
+	)
+	return out
+}
+
+// stringAlias is an alias whose typed field is a string.
+func stringAlias(key string, role v1alpha1.Role, field string, at func(*sparkv1beta2.Spec) **string) sparkAlias {
+	return sparkAlias{key: key, role: role, field: field,
+		get:   func(s *sparkv1beta2.Spec) (string, bool) { return textOf(*at(s)) },
+		set:   func(s *sparkv1beta2.Spec, v string) bool { *at(s) = &v; return true },
+		clear: func(s *sparkv1beta2.Spec) { *at(s) = nil }}
+}
+
+func textOf(p *string) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	return *p, true
+}
+
+func intText(p *int32) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	return strconv.Itoa(int(*p)), true
+}
+
+// setInt32 writes v when it is a non-negative int32.
+func setInt32(dst **int32, v string) bool {
+	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+	if err != nil || n < 0 {
+		return false
+	}
+	i := int32(n)
+	*dst = &i
+	return true
+}
+
+// sparkKeyRole is the composition a job-level Spark key is read from:
+// the executors' for the keys that size, count or place executors, the
+// driver's for every other (the driver holds the job's configuration).
+func sparkKeyRole(key string) v1alpha1.Role {
+	for _, p := range []string{"spark.executor.", "spark.executorEnv.", "spark.kubernetes.executor.", "spark.dynamicAllocation."} {
+		if strings.HasPrefix(key, p) {
+			return v1alpha1.RoleExecutor
+		}
+	}
+	return v1alpha1.RoleDriver
+}

@@ -1,0 +1,533 @@
+package mutate
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+
+	"gomodules.xyz/jsonpatch/v2"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// AppResult is the outcome of composing one SparkApplication.
+type AppResult struct {
+	// App is the composed application: a copy of the input.
+	App *sparkv1beta2.Object
+	// Patch turns the input into App; empty when nothing changed.
+	Patch []jsonpatch.Operation
+	// Driver and Executor are the compositions of the two roles: Pod is
+	// the role's pod settings as composed (the pod template the
+	// application describes, not a pod the operator will create).
+	Driver, Executor *Result
+	// Conf is the job's effective Spark configuration: what spark-submit
+	// runs with, every typed field as its key, the typed field winning.
+	Conf map[string]string
+	// Spelling is how the user wrote each Spark key of the application
+	// that has a typed field: the typed field's path, or spec.sparkConf.
+	Spelling map[string]string
+	// Warnings tell the user which of their own values a layer overrode.
+	Warnings []string
+}
+
+// Role is the composition of role.
+func (r *AppResult) Role(role v1alpha1.Role) *Result {
+	if role == v1alpha1.RoleDriver {
+		return r.Driver
+	}
+	return r.Executor
+}
+
+// Roles are the two roles of an application, in the order they compose.
+func Roles() []v1alpha1.Role { return []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor} }
+
+// ComposeApp composes a SparkApplication with the layers of snap, as the
+// admission webhook does. Each role is composed as its pods are: the
+// driver section (and everything it shares, spec.image, spec.volumes) as
+// the driver, the executor section as an executor, from the same Layers,
+// matched the same way; the layers' pod patches apply to the pods only,
+// when the operator creates them. The job's own configuration (sparkConf,
+// hadoopConf) is the driver's composition, but for the keys that size,
+// count or place executors (sparkKeyRole), which are the executors'.
+//
+// A typed field the operator turns into a Spark key (sparkAliases, and
+// the labels, annotations, node selectors and service accounts of
+// overlay.SparkConfTarget) is the same setting as that key: the user's
+// value is the one spark-submit would run with, and the composed object
+// states the winner once, in the typed field when it can, removing the
+// other spelling.
+func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Object) (*AppResult, error) {
+	// What obj holds now is the input, typed view and all.
+	data, err := obj.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	in, err := sparkv1beta2.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	out := &AppResult{App: in.DeepCopy(), Spelling: spellings(&in.App.Spec), Patch: []jsonpatch.Operation{}}
+	app := &out.App.App
+	if app.Namespace == "" {
+		app.Namespace = corev1.NamespaceDefault
+	}
+	userConf := maps.Clone(in.App.Spec.SparkConf)
+	var volumes [][]corev1.Volume
+	for _, role := range Roles() {
+		res, err := composeRole(snap, cluster, &in.App, role)
+		if err != nil {
+			return nil, fmt.Errorf("SparkApplication %q: %s: %w", app.Namespace+"/"+app.Name, role, err)
+		}
+		if role == v1alpha1.RoleDriver {
+			out.Driver = res
+		} else {
+			out.Executor = res
+		}
+		projectPod(&app.Spec, role, res.Pod, templatePod(&in.App, role))
+		volumes = append(volumes, res.Pod.Spec.Volumes)
+		for _, w := range res.Warnings {
+			out.Warnings = append(out.Warnings, string(role)+": "+w)
+		}
+	}
+	if app.Spec.Volumes, err = unionVolumes(in.App.Spec.Volumes, volumes...); err != nil {
+		return nil, fmt.Errorf("SparkApplication %q: %w", app.Namespace+"/"+app.Name, err)
+	}
+	projectImages(&in.App.Spec, &app.Spec, out.Driver.Pod, out.Executor.Pod)
+	out.writeConf(userConf)
+	out.Conf = EffectiveConf(&app.Spec)
+	before, err := in.Original()
+	if err != nil {
+		return nil, err
+	}
+	after, err := out.App.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	if out.Patch, err = appPatch(before, after); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// composeRole composes role's pod settings of app: its pod template, read
+// as the user's pod, composed and rendered as a pod is, without the
+// layers' pod patches.
+func composeRole(snap *overlay.Snapshot, cluster Cluster, app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*Result, error) {
+	pod := templatePod(app, role)
+	user := UserConfig(pod)
+	user.SparkConf = userSparkConf(&app.Spec, role)
+	user.HadoopConf = maps.Clone(app.Spec.HadoopConf)
+	res := &Result{Spark: true, Role: role, Pod: pod.DeepCopy(), Patch: []jsonpatch.Operation{}}
+	res.Composition = snap.Compose(TargetOf(cluster, pod, role), user)
+	res.Warnings = grantIAM(&res.Composition)
+	// A layer's image is the Spark container's before mirrors rewrite it.
+	if img, ok := res.Composition.Config.SparkConf[overlay.SparkRoleImage(role)]; ok {
+		if i := sparkContainer(res.Pod, role); i >= 0 {
+			res.Pod.Spec.Containers[i].Image = img
+		}
+	}
+	for _, row := range podTable() {
+		if row.render == nil || row.field.Name == "podPatch" {
+			continue
+		}
+		if err := row.render(res.Pod, role, &res.Composition); err != nil {
+			return nil, err
+		}
+	}
+	res.Warnings = append(Warnings(res.Composition.Provenance, pod, res.Pod), res.Warnings...)
+	return res, nil
+}
+
+// templatePod is the pod role's section of app describes, as the user
+// wrote it: what the operator will put on role's pods. Labels are the
+// application's, then the Spark keys that set labels, then the section's
+// own (the operator passes them in that order; the last wins), and so
+// for annotations, node selectors and the service account.
+func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1.Pod {
+	s := &app.Spec
+	sec := s.Pod(string(role))
+	pod := &corev1.Pod{}
+	pod.Name = app.Name + "-" + string(role)
+	pod.Namespace = app.Namespace
+	if pod.Namespace == "" {
+		pod.Namespace = corev1.NamespaceDefault
+	}
+	pod.Labels = maps.Clone(app.Labels)
+	pod.Spec.NodeSelector = maps.Clone(s.NodeSelector)
+	for _, k := range slices.Sorted(maps.Keys(s.SparkConf)) {
+		to := overlay.SparkConfTarget(role, k)
+		v := s.SparkConf[k]
+		switch to.Field {
+		case "labels":
+			pod.Labels = setKey(pod.Labels, to.Item, v)
+		case "annotations":
+			pod.Annotations = setKey(pod.Annotations, to.Item, v)
+		case "nodeSelector":
+			pod.Spec.NodeSelector = setKey(pod.Spec.NodeSelector, to.Item, v)
+		case "serviceAccountName":
+			pod.Spec.ServiceAccountName = v
+		}
+	}
+	for k, v := range sec.Labels {
+		pod.Labels = setKey(pod.Labels, k, v)
+	}
+	for k, v := range sec.Annotations {
+		pod.Annotations = setKey(pod.Annotations, k, v)
+	}
+	for k, v := range sec.NodeSelector {
+		pod.Spec.NodeSelector = setKey(pod.Spec.NodeSelector, k, v)
+	}
+	pod.Labels = setKey(pod.Labels, v1alpha1.RoleLabel, string(role))
+	if sec.ServiceAccount != nil {
+		pod.Spec.ServiceAccountName = *sec.ServiceAccount
+	}
+	if sec.SchedulerName != nil {
+		pod.Spec.SchedulerName = *sec.SchedulerName
+	}
+	if sec.PriorityClassName != nil {
+		pod.Spec.PriorityClassName = *sec.PriorityClassName
+	}
+	pod.Spec.Tolerations = slices.Clone(sec.Tolerations)
+	pod.Spec.Volumes = slices.Clone(s.Volumes)
+	spark := corev1.Container{Name: driverContainer, Env: slices.Clone(sec.Env), EnvFrom: slices.Clone(sec.EnvFrom),
+		VolumeMounts: slices.Clone(sec.VolumeMounts)}
+	if role == v1alpha1.RoleExecutor {
+		spark.Name = executorContainer
+	}
+	spark.Image = roleImage(s, role)
+	pod.Spec.Containers = append([]corev1.Container{spark}, sec.Sidecars...)
+	pod.Spec.InitContainers = slices.Clone(sec.InitContainers)
+	return pod.DeepCopy()
+}
+
+// roleImage is the image role's pods run: the section's, else
+// spec.image, else what sparkConf says (the role's key, else the shared).
+func roleImage(s *sparkv1beta2.Spec, role v1alpha1.Role) string {
+	if img, ok := textOf(s.Pod(string(role)).Image); ok {
+		return img
+	}
+	if img, ok := textOf(s.Image); ok {
+		return img
+	}
+	if img, ok := s.SparkConf[overlay.SparkRoleImage(role)]; ok {
+		return img
+	}
+	return s.SparkConf[overlay.SparkContainerImage]
+}
+
+func setKey(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
+}
+
+// userSparkConf is the user's Spark configuration for role: the
+// application's sparkConf with every typed field the operator passes as a
+// key written as that key (the typed field wins, as on the spark-submit
+// line), and without the keys that are pod settings, which templatePod
+// reads into the pod.
+func userSparkConf(s *sparkv1beta2.Spec, role v1alpha1.Role) map[string]string {
+	conf := map[string]string{}
+	for k, v := range s.SparkConf {
+		if overlay.SparkConfTarget(role, k).Field == "sparkConf" {
+			conf[k] = v
+		}
+	}
+	for _, a := range sparkAliases() {
+		if v, ok := a.get(s); ok {
+			conf[a.key] = v
+		}
+	}
+	if len(conf) == 0 {
+		return nil
+	}
+	return conf
+}
+
+// spellings says, per aliased key the user set, how they wrote it.
+func spellings(s *sparkv1beta2.Spec) map[string]string {
+	out := map[string]string{}
+	for _, a := range sparkAliases() {
+		if _, ok := a.get(s); ok {
+			out[a.key] = a.field
+		} else if _, ok := s.SparkConf[a.key]; ok {
+			out[a.key] = "spec.sparkConf"
+		}
+	}
+	return out
+}
+
+// projectPod writes the composed pod settings of role back into its
+// section of s: each setting that composition changed (against before,
+// the template the section describes), in the typed field, and the
+// sparkConf spellings of the same settings removed, so the winner is
+// stated once.
+func projectPod(s *sparkv1beta2.Spec, role v1alpha1.Role, after, before *corev1.Pod) {
+	sec := s.Pod(string(role))
+	drop := func(field, key string) {
+		for k := range s.SparkConf {
+			if to := overlay.SparkConfTarget(role, k); to.Field == field && to.Item == key && !to.IsGeneral() {
+				delete(s.SparkConf, k)
+			}
+		}
+	}
+	for k, v := range after.Labels {
+		if old, ok := before.Labels[k]; !ok || old != v {
+			sec.Labels = setKey(sec.Labels, k, v)
+			drop("labels", k)
+		}
+	}
+	for k, v := range after.Annotations {
+		if old, ok := before.Annotations[k]; !ok || old != v {
+			sec.Annotations = setKey(sec.Annotations, k, v)
+			drop("annotations", k)
+		}
+	}
+	for k, v := range after.Spec.NodeSelector {
+		if old, ok := before.Spec.NodeSelector[k]; !ok || old != v {
+			sec.NodeSelector = setKey(sec.NodeSelector, k, v)
+			drop("nodeSelector", k)
+		}
+	}
+	if a, b := after.Spec.ServiceAccountName, before.Spec.ServiceAccountName; a != b {
+		sec.ServiceAccount = &a
+		drop("serviceAccountName", "")
+	}
+	if a, b := after.Spec.SchedulerName, before.Spec.SchedulerName; a != b {
+		sec.SchedulerName = &a
+	}
+	if a, b := after.Spec.PriorityClassName, before.Spec.PriorityClassName; a != b {
+		sec.PriorityClassName = &a
+	}
+	if !reflect.DeepEqual(after.Spec.Tolerations, before.Spec.Tolerations) {
+		sec.Tolerations = after.Spec.Tolerations
+	}
+	spark := sparkContainer(after, role)
+	if !reflect.DeepEqual(after.Spec.InitContainers, before.Spec.InitContainers) {
+		sec.InitContainers = after.Spec.InitContainers
+	}
+	var sidecars []corev1.Container
+	for i := range after.Spec.Containers {
+		if i == spark {
+			c := &after.Spec.Containers[i]
+			sec.Env, sec.EnvFrom, sec.VolumeMounts = nonEmptyList(c.Env), nonEmptyList(c.EnvFrom), nonEmptyList(c.VolumeMounts)
+			continue
+		}
+		sidecars = append(sidecars, after.Spec.Containers[i])
+	}
+	if !reflect.DeepEqual(nonEmptyList(sidecars), nonEmptyList(sec.Sidecars)) {
+		sec.Sidecars = sidecars
+	}
+}
+
+func nonEmptyList[T any](l []T) []T {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// projectImages writes the composed images: a role's image that
+// composition changed (a layer's image, or a mirror) goes into spec.image
+// when both roles ran spec.image and still run the same image, else into
+// the role's own field.
+func projectImages(before, s *sparkv1beta2.Spec, driver, executor *corev1.Pod) {
+	img := func(pod *corev1.Pod, role v1alpha1.Role) string {
+		if i := sparkContainer(pod, role); i >= 0 {
+			return pod.Spec.Containers[i].Image
+		}
+		return ""
+	}
+	d, e := img(driver, v1alpha1.RoleDriver), img(executor, v1alpha1.RoleExecutor)
+	dChanged, eChanged := d != roleImage(before, v1alpha1.RoleDriver), e != roleImage(before, v1alpha1.RoleExecutor)
+	if !dChanged && !eChanged {
+		return
+	}
+	if before.Image != nil && before.Driver.Image == nil && before.Executor.Image == nil && d == e {
+		s.Image = &d
+		return
+	}
+	if dChanged {
+		s.Driver.Image = &d
+	}
+	if eChanged {
+		s.Executor.Image = &e
+	}
+}
+
+// unionVolumes is the application's volumes: its own, with what each
+// role's composition changed or added (a volume both roles' layers define
+// must be defined alike).
+func unionVolumes(user []corev1.Volume, roles ...[]corev1.Volume) ([]corev1.Volume, error) {
+	out := slices.Clone(user)
+	at := map[string]int{}
+	for i := range out {
+		at[out[i].Name] = i
+	}
+	changed := map[string]bool{}
+	for _, vols := range roles {
+		for _, v := range vols {
+			i, ok := at[v.Name]
+			switch {
+			case !ok:
+				at[v.Name] = len(out)
+				out = append(out, v)
+				changed[v.Name] = true
+			case reflect.DeepEqual(out[i], v):
+			case changed[v.Name]:
+				return nil, fmt.Errorf("spec.volumes[%s]: the driver's and the executors' layers define it differently", v.Name)
+			default:
+				out[i] = v
+				changed[v.Name] = true
+			}
+		}
+	}
+	return nonEmptyList(out), nil
+}
+
+// writeConf writes the job's Spark and Hadoop configuration: the user's,
+// with every key a layer won from the composition that owns it
+// (sparkKeyRole); each aliased setting in its typed field when a layer
+// set it or the user wrote both spellings, its sparkConf spelling then
+// removed.
+func (r *AppResult) writeConf(user map[string]string) {
+	s := &r.App.App.Spec
+	conf := maps.Clone(user)
+	layerWon := func(role v1alpha1.Role, root, key string) (string, bool) {
+		f, ok := r.Role(role).Composition.Provenance.Lookup(overlay.MapKey(root, key))
+		if !ok || f.Winner.IsUser() {
+			return "", false
+		}
+		comp := r.Role(role).Composition.Config
+		if root == overlay.PathHadoopConf {
+			return comp.HadoopConf[key], true
+		}
+		return comp.SparkConf[key], true
+	}
+	aliases := map[string]bool{}
+	for _, a := range sparkAliases() {
+		aliases[a.key] = true
+	}
+	for _, role := range Roles() {
+		for _, k := range slices.Sorted(maps.Keys(r.Role(role).Composition.Config.SparkConf)) {
+			if aliases[k] || sparkKeyRole(k) != role {
+				continue
+			}
+			if v, ok := layerWon(role, overlay.PathSparkConf, k); ok {
+				conf = setKey(conf, k, v)
+			}
+		}
+	}
+	for _, a := range sparkAliases() {
+		if v, ok := layerWon(a.role, overlay.PathSparkConf, a.key); ok {
+			if a.set(s, v) {
+				delete(conf, a.key)
+			} else {
+				a.clear(s)
+				conf = setKey(conf, a.key, v)
+			}
+			continue
+		}
+		if _, typed := a.get(s); typed {
+			delete(conf, a.key) // both spellings: the typed one is what runs
+		}
+	}
+	// Pod settings projectPod moved into typed fields are gone from s.
+	for k := range conf {
+		if _, had := user[k]; had {
+			if _, still := s.SparkConf[k]; !still {
+				delete(conf, k)
+			}
+		}
+	}
+	s.SparkConf = nonEmptyMap(conf)
+	hadoop := maps.Clone(s.HadoopConf)
+	for _, k := range slices.Sorted(maps.Keys(r.Driver.Composition.Config.HadoopConf)) {
+		if v, ok := layerWon(v1alpha1.RoleDriver, overlay.PathHadoopConf, k); ok {
+			hadoop = setKey(hadoop, k, v)
+		}
+	}
+	s.HadoopConf = nonEmptyMap(hadoop)
+}
+
+func nonEmptyMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// appPatch is the JSON Patch from before to after, in canonical order.
+func appPatch(before, after []byte) ([]jsonpatch.Operation, error) {
+	ops, err := jsonpatch.CreatePatch(before, after)
+	if err != nil {
+		return nil, fmt.Errorf("computing patch: %w", err)
+	}
+	var doc any
+	if err := json.Unmarshal(before, &doc); err != nil {
+		return nil, err
+	}
+	return canonicalOrder(ops, doc), nil
+}
+
+// EffectiveConf is the Spark configuration spark-submit runs a
+// SparkApplication with, as far as Strata composes it: sparkConf, then
+// every typed field as its key (the operator passes them after sparkConf,
+// so they win), and the pod settings of each role as their keys.
+func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
+	conf := maps.Clone(s.SparkConf)
+	if conf == nil {
+		conf = map[string]string{}
+	}
+	if img, ok := textOf(s.Image); ok {
+		conf[overlay.SparkContainerImage] = img
+	}
+	for _, a := range sparkAliases() {
+		if v, ok := a.get(s); ok {
+			conf[a.key] = v
+		}
+	}
+	for k, v := range s.HadoopConf {
+		conf["spark.hadoop."+k] = v
+	}
+	for k, v := range s.NodeSelector {
+		conf[overlay.SparkNodeSelectorPrefix+k] = v
+	}
+	for _, role := range Roles() {
+		sec := s.Pod(string(role))
+		prefix := "spark.kubernetes." + string(role) + "."
+		for k, v := range sec.Labels {
+			conf[prefix+"label."+k] = v
+		}
+		for k, v := range sec.Annotations {
+			conf[prefix+"annotation."+k] = v
+		}
+		for k, v := range sec.NodeSelector {
+			conf[prefix+"node.selector."+k] = v
+		}
+		if sa, ok := textOf(sec.ServiceAccount); ok {
+			conf["spark.kubernetes.authenticate."+string(role)+".serviceAccountName"] = sa
+		}
+	}
+	return conf
+}
+
+// ConfLines renders conf as spark-defaults.conf lines, sorted by key.
+func ConfLines(conf map[string]string) []string {
+	keys := slices.Collect(maps.Keys(conf))
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = k + "=" + strings.ReplaceAll(conf[k], "\n", `\n`)
+	}
+	return out
+}

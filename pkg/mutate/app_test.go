@@ -1,0 +1,93 @@
+package mutate
+
+import (
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+var prodA = Cluster{Name: "prod-a", Pool: "batch"}
+
+func TestComposeAppTwiceChangesNothing(t *testing.T) {
+	snap := fixtures.Snapshot(t, "prod-a")
+	first, err := ComposeApp(snap, prodA, fixtures.App(t, "etl-report.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Patch) == 0 {
+		t.Fatal("the example app composed to nothing")
+	}
+	again, err := ComposeApp(snap, prodA, first.App)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Patch) != 0 {
+		t.Errorf("composing a composed app patched it again: %v", again.Patch)
+	}
+	if len(again.Warnings) != 0 {
+		t.Errorf("composing a composed app warned: %q", again.Warnings)
+	}
+}
+
+// TestLaunchedPodsComposeToNothing builds the pods the operator launches
+// from a composed app: the pod webhook leaves them as they are, and warns
+// of nothing.
+func TestLaunchedPodsComposeToNothing(t *testing.T) {
+	for _, cluster := range []string{"prod-a", "prod-b"} {
+		snap := fixtures.Snapshot(t, cluster)
+		c := Cluster{Name: cluster, Pool: map[string]string{"prod-a": "batch", "prod-b": "interactive"}[cluster]}
+		res, err := ComposeApp(snap, c, fixtures.App(t, "etl-report.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, role := range Roles() {
+			pod, err := LaunchedPod(&res.App.App, role)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := Compose(snap, c, pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Patch) != 0 {
+				p, _ := json.Marshal(got.Patch)
+				t.Errorf("%s: %s pod of the composed app patched: %s", cluster, role, p)
+			}
+			// Only what the app's composition said already.
+			for _, w := range got.Warnings {
+				if !slices.Contains(res.Warnings, string(role)+": "+w) {
+					t.Errorf("%s: %s pod of the composed app warned: %q (the app: %q)", cluster, role, w, res.Warnings)
+				}
+			}
+		}
+	}
+}
+
+// TestUnknownFieldsSurvive: every field the mirror does not know comes
+// out of composition exactly as it went in.
+func TestUnknownFieldsSurvive(t *testing.T) {
+	in := fixtures.App(t, "etl-report.yaml")
+	res, err := ComposeApp(fixtures.Snapshot(t, "prod-a"), prodA, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := in.Values()
+	after, _ := res.App.Values()
+	spec := func(m map[string]any) map[string]any { return m["spec"].(map[string]any) }
+	for _, k := range []string{"monitoring", "arguments", "restartPolicy", "mainClass", "sparkVersion", "mode"} {
+		b, _ := json.Marshal(spec(before)[k])
+		a, _ := json.Marshal(spec(after)[k])
+		if string(a) != string(b) {
+			t.Errorf("spec.%s changed: %s -> %s", k, b, a)
+		}
+	}
+	exec := spec(after)["executor"].(map[string]any)
+	if exec["deleteOnTermination"] != false {
+		t.Errorf("spec.executor.deleteOnTermination lost: %v", exec)
+	}
+}
+
+var _ = v1alpha1.RoleDriver

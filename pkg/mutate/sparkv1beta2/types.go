@@ -1,0 +1,105 @@
+package sparkv1beta2
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// The API's identity.
+const (
+	Group      = "sparkoperator.k8s.io"
+	Version    = "v1beta2"
+	Kind       = "SparkApplication"
+	Resource   = "sparkapplications"
+	APIVersion = Group + "/" + Version
+)
+
+// GroupVersionKind is SparkApplication's.
+var GroupVersionKind = schema.GroupVersionKind{Group: Group, Version: Version, Kind: Kind}
+
+// SparkApplication is the typed view of a SparkApplication: the fields
+// Strata reads and writes.
+type SparkApplication struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	Spec              Spec `json:"spec"`
+}
+
+// Spec is the part of SparkApplicationSpec Strata reads and writes.
+type Spec struct {
+	// Type is Java, Scala, Python or R; it decides Spark's default memory
+	// overhead factor.
+	Type                  string                 `json:"type,omitempty"`
+	Image                 *string                `json:"image,omitempty"`
+	SparkConf             map[string]string      `json:"sparkConf,omitempty"`
+	HadoopConf            map[string]string      `json:"hadoopConf,omitempty"`
+	Volumes               []corev1.Volume        `json:"volumes,omitempty"`
+	Driver                DriverSpec             `json:"driver"`
+	Executor              ExecutorSpec           `json:"executor"`
+	NodeSelector          map[string]string      `json:"nodeSelector,omitempty"`
+	MemoryOverheadFactor  *string                `json:"memoryOverheadFactor,omitempty"`
+	BatchScheduler        *string                `json:"batchScheduler,omitempty"`
+	BatchSchedulerOptions *BatchSchedulerOptions `json:"batchSchedulerOptions,omitempty"`
+	DynamicAllocation     *DynamicAllocation     `json:"dynamicAllocation,omitempty"`
+}
+
+// SparkPodSpec is what the driver and executor sections share.
+type SparkPodSpec struct {
+	Cores          *int32                  `json:"cores,omitempty"`
+	CoreLimit      *string                 `json:"coreLimit,omitempty"`
+	Memory         *string                 `json:"memory,omitempty"`
+	MemoryOverhead *string                 `json:"memoryOverhead,omitempty"`
+	Image          *string                 `json:"image,omitempty"`
+	Env            []corev1.EnvVar         `json:"env,omitempty"`
+	EnvFrom        []corev1.EnvFromSource  `json:"envFrom,omitempty"`
+	Labels         map[string]string       `json:"labels,omitempty"`
+	Annotations    map[string]string       `json:"annotations,omitempty"`
+	VolumeMounts   []corev1.VolumeMount    `json:"volumeMounts,omitempty"`
+	Tolerations    []corev1.Toleration     `json:"tolerations,omitempty"`
+	SchedulerName  *string                 `json:"schedulerName,omitempty"`
+	Sidecars       []corev1.Container      `json:"sidecars,omitempty"`
+	InitContainers []corev1.Container      `json:"initContainers,omitempty"`
+	NodeSelector   map[string]string       `json:"nodeSelector,omitempty"`
+	ServiceAccount *string                 `json:"serviceAccount,omitempty"`
+	CoreRequest    *string                 `json:"coreRequest,omitempty"`
+	// CoreRequest and PriorityClassName are the driver's and the
+	// executor's own fields of the same name.
+	PriorityClassName *string `json:"priorityClassName,omitempty"`
+}
+
+// DriverSpec is the driver section.
+type DriverSpec struct {
+	SparkPodSpec `json:",inline"`
+}
+
+// ExecutorSpec is the executor section.
+type ExecutorSpec struct {
+	SparkPodSpec `json:",inline"`
+	Instances    *int32 `json:"instances,omitempty"`
+}
+
+// BatchSchedulerOptions are the batch scheduler's settings.
+type BatchSchedulerOptions struct {
+	Queue             *string `json:"queue,omitempty"`
+	PriorityClassName *string `json:"priorityClassName,omitempty"`
+}
+
+// DynamicAllocation is Spark's dynamic allocation of executors. The
+// operator passes its fields to spark-submit only when Enabled.
+type DynamicAllocation struct {
+	Enabled                bool   `json:"enabled,omitempty"`
+	InitialExecutors       *int32 `json:"initialExecutors,omitempty"`
+	MinExecutors           *int32 `json:"minExecutors,omitempty"`
+	MaxExecutors           *int32 `json:"maxExecutors,omitempty"`
+	ShuffleTrackingEnabled *bool  `json:"shuffleTrackingEnabled,omitempty"`
+	ShuffleTrackingTimeout *int64 `json:"shuffleTrackingTimeout,omitempty"`
+}
+
+// Pod returns the section of role: driver or executor.
+func (s *Spec) Pod(role string) *SparkPodSpec {
+	if role == "driver" {
+		return &s.Driver.SparkPodSpec
+	}
+	return &s.Executor.SparkPodSpec
+}

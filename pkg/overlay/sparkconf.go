@@ -1,0 +1,125 @@
+package overlay
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// SparkSetting is where a Spark configuration key lands in the composition
+// for one role: the Config field (by JSON name) and the key in it.
+type SparkSetting struct {
+	// Field is labels, annotations, nodeSelector, serviceAccountName or
+	// sparkConf.
+	Field string
+	// Item is the key in Field: a label, annotation or node label key, or
+	// the canonical Spark key; "" for serviceAccountName.
+	Item string
+	// general is a key that sets the same as a role's own key, which wins
+	// over it (spark.kubernetes.node.selector.* under
+	// spark.kubernetes.driver.node.selector.*).
+	general bool
+}
+
+// SparkConfTarget is where key, a Spark configuration key, lands when
+// composing for role. A key that sets a pod setting of role is that
+// setting, so a layer that writes either spelling governs both:
+//
+//	spark.kubernetes.<role>.label.K            labels[K]
+//	spark.kubernetes.<role>.annotation.K       annotations[K]
+//	spark.kubernetes.<role>.node.selector.K    nodeSelector[K]
+//	spark.kubernetes.node.selector.K           nodeSelector[K] (the role's own key wins)
+//	spark.kubernetes.authenticate.<role>.serviceAccountName  serviceAccountName
+//
+// spark.kubernetes.container.image is the image of both roles, so for a
+// role it is spark.kubernetes.<role>.container.image (which wins over
+// it). Every other key is itself, in sparkConf; so is every key when role
+// is neither driver nor executor.
+func SparkConfTarget(role v1alpha1.Role, key string) SparkSetting {
+	if role != v1alpha1.RoleDriver && role != v1alpha1.RoleExecutor {
+		return SparkSetting{Field: "sparkConf", Item: key}
+	}
+	own := "spark.kubernetes." + string(role) + "."
+	for _, m := range []struct{ prefix, field string }{
+		{own + "label.", "labels"},
+		{own + "annotation.", "annotations"},
+		{own + "node.selector.", "nodeSelector"},
+	} {
+		if k, ok := strings.CutPrefix(key, m.prefix); ok && k != "" {
+			return SparkSetting{Field: m.field, Item: k}
+		}
+	}
+	if k, ok := strings.CutPrefix(key, SparkNodeSelectorPrefix); ok && k != "" {
+		return SparkSetting{Field: "nodeSelector", Item: k, general: true}
+	}
+	switch key {
+	case "spark.kubernetes.authenticate." + string(role) + ".serviceAccountName":
+		return SparkSetting{Field: "serviceAccountName"}
+	case SparkContainerImage:
+		return SparkSetting{Field: "sparkConf", Item: SparkRoleImage(role), general: true}
+	}
+	return SparkSetting{Field: "sparkConf", Item: key}
+}
+
+// IsGeneral reports whether the key is a shared key that a role's own key
+// of the same setting wins over (spark.kubernetes.node.selector.*,
+// spark.kubernetes.container.image).
+func (s SparkSetting) IsGeneral() bool { return s.general }
+
+// Spark keys the composition knows by name.
+const (
+	// SparkNodeSelectorPrefix is followed by a node label key; it selects
+	// nodes for the driver and the executors.
+	SparkNodeSelectorPrefix = "spark.kubernetes.node.selector."
+	// SparkContainerImage is the image of the driver and the executors.
+	SparkContainerImage = "spark.kubernetes.container.image"
+)
+
+// SparkRoleImage is the key of role's own image, which wins over
+// SparkContainerImage.
+func SparkRoleImage(role v1alpha1.Role) string {
+	return "spark.kubernetes." + string(role) + ".container.image"
+}
+
+// foldSparkConf folds a block's Spark configuration: each key into the
+// setting it is for the folder's role (SparkConfTarget), general keys
+// before a role's own, so the role's own wins as in Spark.
+func (f folder) foldSparkConf(r *Result, conf map[string]string) {
+	if len(conf) == 0 {
+		return
+	}
+	type entry struct {
+		key string
+		to  SparkSetting
+	}
+	entries := make([]entry, 0, len(conf))
+	for k := range conf {
+		entries = append(entries, entry{k, SparkConfTarget(f.role, k)})
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		if a.to.general != b.to.general {
+			if a.to.general {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	c := &r.Config
+	for _, e := range entries {
+		v := conf[e.key]
+		switch e.to.Field {
+		case "labels":
+			c.Labels = f.foldEntry(PathLabels, c.Labels, e.to.Item, v)
+		case "annotations":
+			c.Annotations = f.foldEntry(PathAnnotations, c.Annotations, e.to.Item, v)
+		case "nodeSelector":
+			c.NodeSelector = f.foldEntry(PathNodeSelector, c.NodeSelector, e.to.Item, v)
+		case "serviceAccountName":
+			foldScalar(f, FieldKey(PathServiceAccountName), &c.ServiceAccountName, &v)
+		default:
+			c.SparkConf = f.foldEntry(PathSparkConf, c.SparkConf, e.to.Item, v)
+		}
+	}
+}
