@@ -92,9 +92,6 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		}
 		projectPod(&app.Spec, role, res.Pod, templatePod(&in.App, role))
 		volumes = append(volumes, res.Pod.Spec.Volumes)
-		for _, w := range res.Warnings {
-			out.Warnings = append(out.Warnings, string(role)+": "+w)
-		}
 	}
 	if app.Spec.Volumes, err = unionVolumes(in.App.Spec.Volumes, volumes...); err != nil {
 		return nil, fmt.Errorf("SparkApplication %q: %w", app.Namespace+"/"+app.Name, err)
@@ -102,6 +99,14 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	projectImages(&in.App.Spec, &app.Spec, out.Driver.Pod, out.Executor.Pod)
 	out.writeConf(userConf)
 	out.Conf = EffectiveConf(&app.Spec)
+	for _, role := range Roles() {
+		res := out.Role(role)
+		res.Warnings = append(warningsAt(res.Composition.Provenance, templatePod(&in.App, role), res.Pod,
+			func(f overlay.Field) (string, bool) { return out.ExplainPath(role, f.Key) }), res.Warnings...)
+		for _, w := range res.Warnings {
+			out.Warnings = append(out.Warnings, string(role)+": "+w)
+		}
+	}
 	before, err := in.Original()
 	if err != nil {
 		return nil, err
@@ -141,7 +146,6 @@ func composeRole(snap *overlay.Snapshot, cluster Cluster, app *sparkv1beta2.Spar
 			return nil, err
 		}
 	}
-	res.Warnings = append(Warnings(res.Composition.Provenance, pod, res.Pod), res.Warnings...)
 	return res, nil
 }
 
@@ -530,4 +534,57 @@ func ConfLines(conf map[string]string) []string {
 		out[i] = k + "=" + strings.ReplaceAll(conf[k], "\n", `\n`)
 	}
 	return out
+}
+
+// ExplainPath is where a field of role's composition lands on the
+// application, for explain: the section's field for a pod setting, the
+// spelling the user wrote for a Spark key (or the typed field a layer's
+// value went to); false for what the application does not carry from
+// this role (a key the other role's composition owns, the layers' pod
+// patches, which apply to pods only).
+func (r *AppResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bool) {
+	sec := "spec." + string(role) + "."
+	switch key.Root {
+	case overlay.PathSparkConf:
+		if sparkKeyRole(key.Item) != role {
+			return "", false
+		}
+		if spelled, ok := r.Spelling[key.Item]; ok && spelled != "spec.sparkConf" {
+			return spelled, true
+		}
+		for _, a := range sparkAliases() {
+			if a.key == key.Item {
+				if _, typed := a.get(&r.App.App.Spec); typed {
+					return a.field, true
+				}
+			}
+		}
+		return overlay.Key{Root: "spec.sparkConf", Item: key.Item, Map: true}.String(), true
+	case overlay.PathHadoopConf:
+		if role != v1alpha1.RoleDriver {
+			return "", false
+		}
+		key.Root = "spec.hadoopConf"
+	case overlay.PathPodPatch:
+		return "", false
+	case overlay.PathLabels:
+		key.Root = sec + "labels"
+	case overlay.PathAnnotations:
+		key.Root = sec + "annotations"
+	case overlay.PathNodeSelector:
+		key.Root = sec + "nodeSelector"
+	case overlay.PathServiceAccountName:
+		key.Root = sec + "serviceAccount"
+	case overlay.PathSchedulerName, overlay.PathPriorityClassName, overlay.PathTolerations,
+		overlay.PathSidecars, overlay.PathInitContainers:
+		key.Root = sec + strings.TrimPrefix(key.Root, "spec.")
+	case overlay.PathEnv, overlay.PathEnvFrom, overlay.PathVolumeMounts:
+		key.Root = sec + strings.TrimPrefix(key.Root, "spark.")
+	case "spec.containers":
+		if key.Item == driverContainer || key.Item == executorContainer {
+			return sec + "image", true
+		}
+		key.Root = sec + "sidecars"
+	}
+	return key.String(), true
 }

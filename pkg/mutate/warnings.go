@@ -18,6 +18,12 @@ import (
 // when it differs between the pod as submitted and the pod as composed, so
 // a pod composed a second time warns of nothing.
 func Warnings(prov *overlay.Provenance, before, after *corev1.Pod) []string {
+	return warningsAt(prov, before, after, func(f overlay.Field) (string, bool) { return f.Path, true })
+}
+
+// warningsAt is Warnings, each field named by path (skipped when it says
+// false): a SparkApplication names its section's fields.
+func warningsAt(prov *overlay.Provenance, before, after *corev1.Pod, path func(overlay.Field) (string, bool)) []string {
 	var out []string
 	for _, f := range prov.Fields() {
 		if f.Winner.IsUser() {
@@ -30,7 +36,11 @@ func Warnings(prov *overlay.Provenance, before, after *corev1.Pod) []string {
 		if a, b, keyed := elements(f.Key, before, after); keyed && reflect.DeepEqual(a, b) {
 			continue
 		}
-		out = append(out, strings.Join([]string{f.Path, v, "overridden by", f.Winner.String()}, " "))
+		p, ok := path(f)
+		if !ok {
+			continue
+		}
+		out = append(out, strings.Join([]string{p, v, "overridden by", f.Winner.String()}, " "))
 	}
 	return out
 }

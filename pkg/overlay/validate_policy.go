@@ -23,6 +23,7 @@ func (v *validator) policyParameters(p *field.Path, c *v1alpha1.Config) {
 		}{
 			{"maxPodCPU", l.MaxPodCPU, maxCPU}, {"maxPodMemory", l.MaxPodMemory, maxMemory},
 			{"namespaceCPU", l.NamespaceCPU, maxCPU}, {"namespaceMemory", l.NamespaceMemory, maxMemory},
+			{"maxAppCPU", l.MaxAppCPU, maxCPU}, {"maxAppMemory", l.MaxAppMemory, maxMemory},
 		} {
 			switch {
 			case lim.q == nil:

@@ -62,6 +62,10 @@ type Input struct {
 	// DefaultPriorityClass is the globalDefault PriorityClass, which the
 	// API server gives a pod that names none: never the tenant's choice.
 	DefaultPriorityClass string
+	// Application is the SparkApplication the pod is launched from, as a
+	// whole, when an application is judged at submission (Check.App);
+	// nil for a pod.
+	Application *Application
 
 	// base is the document without the inventory, built once, and
 	// baseValue the same as OPA's value: a decision confirmed under the
@@ -219,6 +223,9 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 		doc["namespace"] = ns
 	}
 	doc["group"] = ns.Labels[GroupLabel]
+	if in.Application != nil {
+		doc["application"] = in.Application
+	}
 
 	config := map[string]any{"enforcement": cfg.Enforcement}
 	if uses.needs("config.limits") {
@@ -268,12 +275,12 @@ func limitsDoc(l *v1alpha1.Limits, source func(overlay.Key) string) map[string]s
 	if l == nil {
 		return limits
 	}
-	for name, q := range map[string]*resource.Quantity{"maxPodCPU": l.MaxPodCPU, "namespaceCPU": l.NamespaceCPU} {
+	for name, q := range map[string]*resource.Quantity{"maxPodCPU": l.MaxPodCPU, "namespaceCPU": l.NamespaceCPU, "maxAppCPU": l.MaxAppCPU} {
 		if q != nil {
 			limits[name] = sourced{Value: q.String(), Number: clampMilli(q), Source: source(overlay.SubKey(overlay.PathLimits, name))}
 		}
 	}
-	for name, q := range map[string]*resource.Quantity{"maxPodMemory": l.MaxPodMemory, "namespaceMemory": l.NamespaceMemory} {
+	for name, q := range map[string]*resource.Quantity{"maxPodMemory": l.MaxPodMemory, "namespaceMemory": l.NamespaceMemory, "maxAppMemory": l.MaxAppMemory} {
 		if q != nil {
 			limits[name] = sourced{Value: q.String(), Number: clampValue(q), Source: source(overlay.SubKey(overlay.PathLimits, name))}
 		}

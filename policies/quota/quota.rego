@@ -1,6 +1,11 @@
 # Quota: per-pod size, executors per Spark application, and namespace totals
 # over the pods that hold resources in the namespace. Limits come from the layers (limits.*); each
 # message names the limit and the layer that set it.
+#
+# A SparkApplication is judged at submission by the pods it will launch; its executor's input
+# carries input.application, the whole application (driver and every executor it may run), which
+# is checked against maxExecutorsPerApp, maxAppCPU, maxAppMemory and the namespace totals instead
+# of the one pod.
 package strata.quota
 
 import rego.v1
@@ -28,6 +33,7 @@ violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 	input.role == "executor"
 	l := limit("maxExecutorsPerApp")
 	input.app != ""
+	not input.application
 	n := input.inventory.appExecutors + 1
 	n > l.number
 	msg := sprintf("app %q would have %d executors; %s allows at most %d per app (%s)", [input.app, n, subject, l.number, l.source])
@@ -38,11 +44,13 @@ violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 	input.role == "executor"
 	l := limit("maxExecutorsPerApp")
 	input.app == ""
+	not input.application
 	msg := sprintf("executor has no spark-app-selector label; %s allows at most %d executors per app (%s), so every executor must name its app", [subject, l.number, l.source])
 }
 
 violation contains {"check": "namespaceCPU", "message": msg} if {
 	l := limit("namespaceCPU")
+	not input.application
 	total := input.inventory.namespace.cpuMilli + input.resources.cpuMilli
 	total > l.number
 	msg := sprintf("namespace %q would request %s CPU in total; %s allows at most %s (%s)", [input.request.namespace, cpu(total), subject, l.value, l.source])
@@ -50,6 +58,7 @@ violation contains {"check": "namespaceCPU", "message": msg} if {
 
 violation contains {"check": "namespaceMemory", "message": msg} if {
 	l := limit("namespaceMemory")
+	not input.application
 	total := input.inventory.namespace.memoryBytes + input.resources.memoryBytes
 	total > l.number
 	msg := sprintf("namespace %q would request %s memory in total; %s allows at most %s (%s)", [input.request.namespace, memory(total), subject, l.value, l.source])
@@ -57,9 +66,67 @@ violation contains {"check": "namespaceMemory", "message": msg} if {
 
 violation contains {"check": "namespacePods", "message": msg} if {
 	l := limit("namespacePods")
+	not input.application
 	n := input.inventory.namespace.pods + 1
 	n > l.number
 	msg := sprintf("namespace %q would have %d pods; %s allows at most %d (%s)", [input.request.namespace, n, subject, l.number, l.source])
+}
+
+# The whole application, at submission.
+app := input.application
+
+violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
+	l := limit("maxExecutorsPerApp")
+	app.bounded
+	app.executors > l.number
+	msg := sprintf("app %q asks for up to %d executors; %s allows at most %d per app (%s)", [app.name, app.executors, subject, l.number, l.source])
+}
+
+# Dynamic allocation without maxExecutors may grow without bound: no limit on the whole
+# application or the namespace can hold it.
+violation contains {"check": name, "message": msg} if {
+	not app.bounded
+	some name in ["maxExecutorsPerApp", "maxAppCPU", "maxAppMemory", "namespaceCPU", "namespaceMemory", "namespacePods"]
+	l := limit(name)
+	msg := sprintf("app %q enables dynamic allocation without spark.dynamicAllocation.maxExecutors, so nothing bounds its executors; %s limits %s to %v (%s)", [app.name, subject, name, l.value, l.source])
+}
+
+violation contains {"check": "maxAppCPU", "message": msg} if {
+	l := limit("maxAppCPU")
+	app.bounded
+	app.total.cpuMilli > l.number
+	msg := sprintf("app %q requests %s CPU with all %d executors; %s allows at most %s per app (%s)", [app.name, cpu(app.total.cpuMilli), app.executors, subject, l.value, l.source])
+}
+
+violation contains {"check": "maxAppMemory", "message": msg} if {
+	l := limit("maxAppMemory")
+	app.bounded
+	app.total.memoryBytes > l.number
+	msg := sprintf("app %q requests %s memory with all %d executors; %s allows at most %s per app (%s)", [app.name, memory(app.total.memoryBytes), app.executors, subject, l.value, l.source])
+}
+
+violation contains {"check": "namespaceCPU", "message": msg} if {
+	l := limit("namespaceCPU")
+	app.bounded
+	total := input.inventory.namespace.cpuMilli + app.total.cpuMilli
+	total > l.number
+	msg := sprintf("app %q would bring namespace %q to %s CPU with all its executors; %s allows at most %s (%s)", [app.name, input.request.namespace, cpu(total), subject, l.value, l.source])
+}
+
+violation contains {"check": "namespaceMemory", "message": msg} if {
+	l := limit("namespaceMemory")
+	app.bounded
+	total := input.inventory.namespace.memoryBytes + app.total.memoryBytes
+	total > l.number
+	msg := sprintf("app %q would bring namespace %q to %s memory with all its executors; %s allows at most %s (%s)", [app.name, input.request.namespace, memory(total), subject, l.value, l.source])
+}
+
+violation contains {"check": "namespacePods", "message": msg} if {
+	l := limit("namespacePods")
+	app.bounded
+	n := input.inventory.namespace.pods + app.total.pods
+	n > l.number
+	msg := sprintf("app %q would bring namespace %q to %d pods with all its executors; %s allows at most %d (%s)", [app.name, input.request.namespace, n, subject, l.number, l.source])
 }
 
 # cpu renders millicores as Kubernetes does: 16, or 1500m.

@@ -89,3 +89,51 @@ test_executor_without_app_denied_when_per_app_limit if {
 	count(quota.violation) == 0 with input as object.union(base, {"app": ""})
 	count(quota.violation) == 0 with input as object.union(with_limits({"maxExecutorsPerApp": {"value": 20, "number": 20, "source": src}}), {"app": "", "role": "driver"})
 }
+
+# A SparkApplication at submission: 1 driver (1 CPU, 2Gi) and 10 executors (2 CPU, 4Gi each).
+app_doc := {
+	"name": "nightly",
+	"driver": {"cpuMilli": 1000, "memoryBytes": 2147483648, "pods": 1},
+	"executor": {"cpuMilli": 2000, "memoryBytes": 4294967296, "pods": 1},
+	"executors": 10,
+	"dynamicAllocation": false,
+	"bounded": true,
+	"total": {"cpuMilli": 21000, "memoryBytes": 45097156608, "pods": 11},
+}
+
+with_app(limits) := object.union(with_limits(limits), {"application": app_doc})
+
+test_app_cpu_over_limit if {
+	doc := with_app({"maxAppCPU": {"value": "20", "number": 20000, "source": src}})
+	quota.violation == {{"check": "maxAppCPU", "message": "app \"nightly\" requests 21 CPU with all 10 executors; group \"core-data\" allows at most 20 per app (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+}
+
+test_app_that_fits_allowed if {
+	doc := with_app({
+		"maxAppCPU": {"value": "21", "number": 21000, "source": src},
+		"maxAppMemory": {"value": "42Gi", "number": 45097156608, "source": src},
+		"maxExecutorsPerApp": {"value": 10, "number": 10, "source": src},
+		"namespacePods": {"value": 11, "number": 11, "source": src},
+	})
+	count(quota.violation) == 0 with input as doc
+}
+
+test_app_memory_and_executors_over_limit if {
+	doc := with_app({
+		"maxAppMemory": {"value": "40Gi", "number": 42949672960, "source": src},
+		"maxExecutorsPerApp": {"value": 8, "number": 8, "source": src},
+	})
+	{v.check | some v in quota.violation} == {"maxAppMemory", "maxExecutorsPerApp"} with input as doc
+}
+
+# The namespace's live pods plus the whole application, not one pod.
+test_app_namespace_totals_count_every_executor if {
+	doc := object.union(with_app({"namespaceCPU": {"value": "30", "number": 30000, "source": src}}), {"inventory": {"namespace": {"cpuMilli": 10000, "memoryBytes": 0, "pods": 3}, "appExecutors": 0}})
+	quota.violation == {{"check": "namespaceCPU", "message": "app \"nightly\" would bring namespace \"etl\" to 31 CPU with all its executors; group \"core-data\" allows at most 30 (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+}
+
+test_app_unbounded_dynamic_allocation_refused if {
+	unbounded := object.union(app_doc, {"executors": -1, "dynamicAllocation": true, "bounded": false})
+	doc := object.union(with_limits({"maxExecutorsPerApp": {"value": 50, "number": 50, "source": src}}), {"application": unbounded})
+	{v.check | some v in quota.violation} == {"maxExecutorsPerApp"} with input as doc
+}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/policy"
@@ -27,7 +28,27 @@ const (
 	outputJSON    = "json"
 	outputPatch   = "patch"
 	outputExplain = "explain"
+	// outputSparkConf prints each SparkApplication's effective Spark
+	// configuration as spark-defaults.conf lines.
+	outputSparkConf = "spark-conf"
 )
+
+// composed is one input object and its composition: a pod, or a
+// SparkApplication.
+type composed struct {
+	pod    *corev1.Pod
+	podRes *mutate.Result
+	app    *sparkv1beta2.Object
+	appRes *mutate.AppResult
+}
+
+// ref names the object in messages: Pod ns/name, SparkApplication ns/name.
+func (c *composed) ref() string {
+	if c.app != nil {
+		return "SparkApplication " + c.app.App.Namespace + "/" + c.app.App.Name
+	}
+	return "Pod " + podRef(c.pod)
+}
 
 type composeOptions struct {
 	podFile         string
@@ -43,24 +64,27 @@ type composeOptions struct {
 func newComposeCommand(ctx context.Context, streams Streams) *cobra.Command {
 	o := &composeOptions{fsys: filesys.MakeFsOnDisk()}
 	cmd := &cobra.Command{
-		Use:   "compose -f FILE --layers DIR --cluster NAME --pool NAME [-o yaml|json|patch|explain]",
-		Short: "Compose the layers of a repository onto pods and print the result",
-		Long: `Compose reads pods (-f, a Pod in YAML or JSON, a List, or multi-document YAML;
-"-" reads standard input) and a layer repository (--layers: a kustomization,
-built in-process as kubectl kustomize builds it, or a directory of YAML/JSON
-files), composes every Spark pod exactly as the admission webhook does, and
-prints the composed pods (-o yaml, json), the JSON Patch the webhook returns
-(-o patch, one array per pod) or which layer set every value (-o explain).`,
+		Use:   "compose -f FILE --layers DIR --cluster NAME --pool NAME [-o yaml|json|patch|explain|spark-conf]",
+		Short: "Compose the layers of a repository onto pods and SparkApplications and print the result",
+		Long: `Compose reads Pods and SparkApplications (-f, YAML or JSON, a List, or
+multi-document YAML mixing both; "-" reads standard input) and a layer
+repository (--layers: a kustomization, built in-process as kubectl kustomize
+builds it, or a directory of YAML/JSON files), composes every Spark pod and
+every SparkApplication exactly as the admission webhook does, and prints the
+composed objects (-o yaml, json), the JSON Patch the webhook returns (-o
+patch, one array per object), which layer set every value (-o explain), or
+each SparkApplication's effective Spark configuration, one key=value line per
+key (-o spark-conf, a spark-defaults.conf).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), streams) },
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.podFile, "filename", "f", "", "pod file (YAML or JSON, a List or multi-document YAML); - for standard input")
+	f.StringVarP(&o.podFile, "filename", "f", "", "file of Pods and SparkApplications (YAML or JSON, a List or multi-document YAML); - for standard input")
 	f.StringVar(&o.layersDir, "layers", "", "layer repository: a kustomization directory or a directory of YAML/JSON files")
 	f.StringVar(&o.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
 	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
 	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the pods' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
-	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch or explain")
+	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch, explain or spark-conf")
 	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, as the webhook does: violations on stderr, exit 1 when one denies")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones (with --validate)")
 	_ = cmd.MarkFlagRequired("filename")
@@ -69,14 +93,14 @@ prints the composed pods (-o yaml, json), the JSON Patch the webhook returns
 }
 
 func (o *composeOptions) run(ctx context.Context, streams Streams) error {
-	if !slices.Contains([]string{outputYAML, outputJSON, outputPatch, outputExplain}, o.output) {
-		return badInput(fmt.Errorf("-o: unknown output format %q (want yaml, json, patch or explain)", o.output))
+	if !slices.Contains([]string{outputYAML, outputJSON, outputPatch, outputExplain, outputSparkConf}, o.output) {
+		return badInput(fmt.Errorf("-o: unknown output format %q (want yaml, json, patch, explain or spark-conf)", o.output))
 	}
 	extraLabels, err := labels.ConvertSelectorToLabelsMap(o.namespaceLabels)
 	if err != nil {
 		return badInput(fmt.Errorf("--namespace-labels: %w (want k=v,...)", err))
 	}
-	pods, err := o.readPods(streams.In)
+	objects, err := o.readObjects(streams.In)
 	if err != nil {
 		return badInput(err)
 	}
@@ -84,18 +108,27 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	in.Namespaces = withNamespaceLabels(in.Namespaces, pods, extraLabels)
+	in.Namespaces = withNamespaceLabels(in.Namespaces, namespacesOf(objects), extraLabels)
 	snap, err := overlay.Compile(in)
 	if err != nil {
 		return badInput(err)
 	}
-	results := make([]*mutate.Result, len(pods))
-	for i, pod := range pods {
-		if results[i], err = mutate.Compose(snap, o.cluster, pod); err != nil {
+	results := make([]composed, len(objects))
+	for i, obj := range objects {
+		r := &results[i]
+		if obj.App != nil {
+			r.app = obj.App
+			if r.appRes, err = mutate.ComposeApp(snap, o.cluster, obj.App); err != nil {
+				return badInput(fmt.Errorf("%s: %w", o.podFile, err))
+			}
+			continue
+		}
+		r.pod = obj.Pod
+		if r.podRes, err = mutate.Compose(snap, o.cluster, obj.Pod); err != nil {
 			return badInput(fmt.Errorf("%s: %w", o.podFile, err))
 		}
 	}
-	if err := o.print(streams.Out, pods, results); err != nil {
+	if err := o.print(streams.Out, results); err != nil {
 		return err
 	}
 	if !o.validate {
@@ -107,22 +140,51 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster}
 	denied := 0
-	for _, r := range results {
-		_, decision, err := check.Pod(ctx, r.Pod, policy.Request{Operation: "CREATE", Namespace: r.Pod.Namespace}, nil)
+	for i := range results {
+		r := &results[i]
+		decision, err := judge(ctx, check, r)
 		if err != nil {
-			return badInput(fmt.Errorf("%s: %w", podRef(r.Pod), err))
+			return badInput(fmt.Errorf("%s: %w", r.ref(), err))
 		}
 		for _, v := range decision.Violations {
-			_, _ = fmt.Fprintf(streams.Err, "Pod %s: %s: %s\n", podRef(r.Pod), v.Enforcement, v.Message) // diagnostics; the exit status carries the verdict
+			_, _ = fmt.Fprintf(streams.Err, "%s: %s: %s\n", r.ref(), v.Enforcement, v.Message) // diagnostics; the exit status carries the verdict
 		}
 		if !decision.Allowed() {
 			denied++
 		}
 	}
 	if denied > 0 {
-		return &deniedError{err: fmt.Errorf("%d of %d pods denied by policy", denied, len(results))}
+		return &deniedError{err: fmt.Errorf("%d of %d objects denied by policy", denied, len(results))}
 	}
 	return nil
+}
+
+// judge runs the policies on a composed object, as the validating webhook
+// does on a CREATE.
+func judge(ctx context.Context, check *policy.Check, r *composed) (policy.Decision, error) {
+	if r.appRes != nil {
+		_, d, err := check.App(ctx, &r.appRes.App.App, policy.Request{Operation: "CREATE", Namespace: r.appRes.App.App.Namespace}, nil)
+		return d, err
+	}
+	_, d, err := check.Pod(ctx, r.podRes.Pod, policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, nil)
+	return d, err
+}
+
+// namespacesOf are the namespaces of the objects, in order, each once.
+func namespacesOf(objects []manifest.Object) []string {
+	var out []string
+	for _, o := range objects {
+		ns := ""
+		if o.App != nil {
+			ns = o.App.App.Namespace
+		} else {
+			ns = o.Pod.Namespace
+		}
+		if !slices.Contains(out, ns) {
+			out = append(out, ns)
+		}
+	}
+	return out
 }
 
 // loadEngine compiles the built-in policies, or those of dir.
@@ -141,7 +203,7 @@ func policyModules(dir string) (policy.Modules, error) {
 	return policy.LoadDir(dir)
 }
 
-func (o *composeOptions) readPods(stdin io.Reader) ([]*corev1.Pod, error) {
+func (o *composeOptions) readObjects(stdin io.Reader) ([]manifest.Object, error) {
 	var (
 		data []byte
 		err  error
@@ -154,23 +216,23 @@ func (o *composeOptions) readPods(stdin io.Reader) ([]*corev1.Pod, error) {
 		data, err = os.ReadFile(o.podFile)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("-f: reading pods: %w", err)
+		return nil, fmt.Errorf("-f: reading %s: %w", name, err)
 	}
-	return manifest.DecodePods(name, data)
+	return manifest.DecodeObjects(name, data)
 }
 
-// withNamespaceLabels adds extra to the labels of every namespace the pods
-// are in, creating Namespaces the repository does not hold.
-func withNamespaceLabels(namespaces []corev1.Namespace, pods []*corev1.Pod, extra labels.Set) []corev1.Namespace {
+// withNamespaceLabels adds extra to the labels of every namespace the
+// objects are in, creating Namespaces the repository does not hold.
+func withNamespaceLabels(namespaces []corev1.Namespace, names []string, extra labels.Set) []corev1.Namespace {
 	if len(extra) == 0 {
 		return namespaces
 	}
-	for _, pod := range pods {
-		at := slices.IndexFunc(namespaces, func(ns corev1.Namespace) bool { return ns.Name == pod.Namespace })
+	for _, name := range names {
+		at := slices.IndexFunc(namespaces, func(ns corev1.Namespace) bool { return ns.Name == name })
 		if at < 0 {
 			namespaces = append(namespaces, corev1.Namespace{})
 			at = len(namespaces) - 1
-			namespaces[at].Name = pod.Namespace
+			namespaces[at].Name = name
 		}
 		ns := &namespaces[at]
 		if ns.Labels == nil {

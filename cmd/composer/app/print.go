@@ -4,34 +4,59 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"gomodules.xyz/jsonpatch/v2"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
 )
 
-func (o *composeOptions) print(w io.Writer, pods []*corev1.Pod, results []*mutate.Result) error {
+func (o *composeOptions) print(w io.Writer, results []composed) error {
 	switch o.output {
 	case outputJSON:
 		return printJSON(w, results)
 	case outputPatch:
 		return printPatches(w, results)
 	case outputExplain:
-		return o.printExplain(w, pods, results)
+		return o.printExplain(w, results)
+	case outputSparkConf:
+		return printSparkConf(w, results)
 	default:
 		return printYAML(w, results)
 	}
 }
 
-func printYAML(w io.Writer, results []*mutate.Result) error {
-	for i, r := range results {
-		out, err := yaml.Marshal(r.Pod)
+// value is the composed object, for printing.
+func (c *composed) value() (any, error) {
+	if c.appRes != nil {
+		return c.appRes.App.Values()
+	}
+	return c.podRes.Pod, nil
+}
+
+func (c *composed) patch() []jsonpatch.Operation {
+	if c.appRes != nil {
+		return c.appRes.Patch
+	}
+	return c.podRes.Patch
+}
+
+func printYAML(w io.Writer, results []composed) error {
+	for i := range results {
+		v, err := results[i].value()
 		if err != nil {
-			return fmt.Errorf("encoding pod %s: %w", podRef(r.Pod), err)
+			return err
+		}
+		out, err := yaml.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encoding %s: %w", results[i].ref(), err)
 		}
 		if i > 0 {
 			if _, err := io.WriteString(w, "---\n"); err != nil {
@@ -45,34 +70,64 @@ func printYAML(w io.Writer, results []*mutate.Result) error {
 	return nil
 }
 
-// printJSON prints one pod as a Pod, several as a v1 List.
-func printJSON(w io.Writer, results []*mutate.Result) error {
-	var v any
+// printJSON prints one object as itself, several as a v1 List.
+func printJSON(w io.Writer, results []composed) error {
 	if len(results) == 1 {
-		v = results[0].Pod
-	} else {
-		list := &corev1.List{}
-		list.APIVersion, list.Kind = "v1", "List"
-		for _, r := range results {
-			raw, err := json.Marshal(r.Pod)
-			if err != nil {
-				return fmt.Errorf("encoding pod %s: %w", podRef(r.Pod), err)
-			}
-			list.Items = append(list.Items, runtime.RawExtension{Raw: raw})
+		v, err := results[0].value()
+		if err != nil {
+			return err
 		}
-		v = list
+		return writeIndentedJSON(w, v)
 	}
-	return writeIndentedJSON(w, v)
+	list := &corev1.List{}
+	list.APIVersion, list.Kind = "v1", "List"
+	for i := range results {
+		v, err := results[i].value()
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("encoding %s: %w", results[i].ref(), err)
+		}
+		list.Items = append(list.Items, runtime.RawExtension{Raw: raw})
+	}
+	return writeIndentedJSON(w, list)
 }
 
-// printPatches prints one JSON Patch array per pod, in input order.
-func printPatches(w io.Writer, results []*mutate.Result) error {
-	for _, r := range results {
-		if err := writeIndentedJSON(w, r.Patch); err != nil {
+// printPatches prints one JSON Patch array per object, in input order.
+func printPatches(w io.Writer, results []composed) error {
+	for i := range results {
+		if err := writeIndentedJSON(w, results[i].patch()); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// printSparkConf prints each SparkApplication's effective Spark
+// configuration, one key=value line per key, sorted; with several
+// objects, each under a comment naming it. A pod has none of its own.
+func printSparkConf(w io.Writer, results []composed) error {
+	var b strings.Builder
+	for i := range results {
+		r := &results[i]
+		if len(results) > 1 {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			fmt.Fprintf(&b, "# %s\n", r.ref())
+		}
+		if r.appRes == nil {
+			b.WriteString("# a pod has no Spark configuration of its own: spark-submit's is in its driver's ConfigMap\n")
+			continue
+		}
+		for _, l := range mutate.ConfLines(r.appRes.Conf) {
+			b.WriteString(l + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 func writeIndentedJSON(w io.Writer, v any) error {
@@ -84,49 +139,111 @@ func writeIndentedJSON(w io.Writer, v any) error {
 	return err
 }
 
-// printExplain prints, per pod, the layers applied and a table of every
+// printExplain prints, per object, the layers applied and a table of every
 // field a layer touched: its final value, the source that won and what it beat.
-func (o *composeOptions) printExplain(w io.Writer, pods []*corev1.Pod, results []*mutate.Result) error {
+func (o *composeOptions) printExplain(w io.Writer, results []composed) error {
 	var b strings.Builder
-	for i, r := range results {
+	for i := range results {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		pod := pods[i]
-		if !r.Spark {
-			fmt.Fprintf(&b, "Pod %s: not a Spark pod (no spark-role label of driver or executor); left unchanged\n", podRef(pod))
+		r := &results[i]
+		if r.appRes != nil {
+			if err := o.explainApp(&b, r); err != nil {
+				return err
+			}
 			continue
 		}
-		fmt.Fprintf(&b, "Pod %s (%s) on cluster %q, pool %q\n", podRef(pod), r.Role, o.cluster.Name, o.cluster.Pool)
-		if len(r.Composition.Layers) == 0 {
-			b.WriteString("Layers: none matched; left unchanged\n")
-			continue
-		}
-		fmt.Fprintf(&b, "Layers: %s\n\n", strings.Join(r.Composition.Layers, ", "))
-		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		_, _ = fmt.Fprintln(tw, "FIELD\tVALUE\tSOURCE\tBEATS") // tw buffers; Flush reports a write error
-		for _, f := range r.Composition.Provenance.Fields() {
-			if !f.TouchedByLayer() || !mutate.AppliesToPod(f.Key) {
-				continue
-			}
-			beats := make([]string, len(f.Beaten))
-			for j, c := range f.Beaten {
-				beats[j] = fmt.Sprintf("%s %s", c.Source, c.Value)
-			}
-			_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Path, f.Value, f.Winner, joinNonEmpty(beats, "; "))
-		}
-		if err := tw.Flush(); err != nil {
+		if err := o.explainPod(&b, r.pod, r.podRes); err != nil {
 			return err
-		}
-		if extra := derivedFields(pod, r); extra != "" {
-			b.WriteString(extra)
-		}
-		for _, warn := range r.Warnings {
-			fmt.Fprintf(&b, "Warning: %s\n", warn)
 		}
 	}
 	_, err := io.WriteString(w, trimTrailingSpace(b.String()))
 	return err
+}
+
+func (o *composeOptions) explainPod(b *strings.Builder, pod *corev1.Pod, r *mutate.Result) error {
+	if !r.Spark {
+		fmt.Fprintf(b, "Pod %s: not a Spark pod (no spark-role label of driver or executor); left unchanged\n", podRef(pod))
+		return nil
+	}
+	fmt.Fprintf(b, "Pod %s (%s) on cluster %q, pool %q\n", podRef(pod), r.Role, o.cluster.Name, o.cluster.Pool)
+	if len(r.Composition.Layers) == 0 {
+		b.WriteString("Layers: none matched; left unchanged\n")
+		return nil
+	}
+	fmt.Fprintf(b, "Layers: %s\n\n", strings.Join(r.Composition.Layers, ", "))
+	if err := explainTable(b, r.Composition.Provenance.Fields(), func(f overlay.Field) (string, bool) {
+		return f.Path, mutate.AppliesToPod(f.Key)
+	}); err != nil {
+		return err
+	}
+	if extra := derivedFields(pod, r); extra != "" {
+		b.WriteString(extra)
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(b, "Warning: %s\n", warn)
+	}
+	return nil
+}
+
+// explainApp prints a SparkApplication's composition: per role, the
+// fields of its section, and the job's Spark configuration from the
+// composition that owns each key, each under the spelling the user wrote.
+func (o *composeOptions) explainApp(b *strings.Builder, r *composed) error {
+	app := &r.app.App
+	fmt.Fprintf(b, "SparkApplication %s/%s on cluster %q, pool %q\n", app.Namespace, app.Name, o.cluster.Name, o.cluster.Pool)
+	for _, role := range mutate.Roles() {
+		res := r.appRes.Role(role)
+		b.WriteString("\n")
+		if len(res.Composition.Layers) == 0 {
+			fmt.Fprintf(b, "%s: no layer matched\n", role)
+			continue
+		}
+		fmt.Fprintf(b, "%s layers: %s\n\n", cases(string(role)), strings.Join(res.Composition.Layers, ", "))
+		if err := explainTable(b, res.Composition.Provenance.Fields(), func(f overlay.Field) (string, bool) {
+			return r.appRes.ExplainPath(role, f.Key)
+		}); err != nil {
+			return err
+		}
+	}
+	for _, warn := range r.appRes.Warnings {
+		fmt.Fprintf(b, "Warning: %s\n", warn)
+	}
+	return nil
+}
+
+// cases capitalises a role for a heading.
+func cases(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// explainTable writes the fields a layer touched, each under the path
+// path gives it (skipped when it says false).
+func explainTable(b *strings.Builder, fields []overlay.Field, path func(overlay.Field) (string, bool)) error {
+	type row struct{ path, value, winner, beats string }
+	var rows []row
+	for _, f := range fields {
+		p, ok := path(f)
+		if !f.TouchedByLayer() || !ok {
+			continue
+		}
+		beats := make([]string, len(f.Beaten))
+		for j, c := range f.Beaten {
+			beats[j] = fmt.Sprintf("%s %s", c.Source, c.Value)
+		}
+		rows = append(rows, row{p, f.Value, f.Winner.String(), joinNonEmpty(beats, "; ")})
+	}
+	slices.SortStableFunc(rows, func(a, b row) int { return strings.Compare(a.path, b.path) })
+	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+	_, _ = fmt.Fprintln(tw, "FIELD\tVALUE\tSOURCE\tBEATS") // tw buffers; Flush reports a write error
+	for _, r := range rows {
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.path, r.value, r.winner, r.beats)
+	}
+	return tw.Flush()
 }
 
 // trimTrailingSpace removes the padding tabwriter leaves after the last

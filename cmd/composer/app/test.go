@@ -265,7 +265,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		return nil, fmt.Errorf("%s: want exactly one Pod, got %d", podFile, len(pods))
 	}
 	pod := pods[0]
-	in.Namespaces = withNamespaceLabels(in.Namespaces, pods, c.NamespaceLabels)
+	in.Namespaces = withNamespaceLabels(in.Namespaces, podNamespaces(pods), c.NamespaceLabels)
 	snap, err := overlay.Compile(in)
 	if err != nil {
 		return nil, err
@@ -349,4 +349,15 @@ func (s *stickyWriter) Write(p []byte) (int, error) {
 	n, err := s.w.Write(p)
 	s.err = err
 	return n, err
+}
+
+// podNamespaces are the namespaces of pods, each once.
+func podNamespaces(pods []*corev1.Pod) []string {
+	var out []string
+	for _, p := range pods {
+		if !slices.Contains(out, p.Namespace) {
+			out = append(out, p.Namespace)
+		}
+	}
+	return out
 }

@@ -94,6 +94,11 @@ func TestEveryGoldenFileIsUsed(t *testing.T) {
 			used = append(used, tc.name+ext)
 		}
 	}
+	for _, tc := range appGoldenCases {
+		for _, ext := range []string{".yaml", ".patch.json", ".explain.txt", ".conf"} {
+			used = append(used, tc.name+ext)
+		}
+	}
 	for _, e := range entries {
 		if !slices.Contains(used, e.Name()) && !strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("%s/%s belongs to no golden case", golden, e.Name())

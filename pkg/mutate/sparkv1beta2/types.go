@@ -46,23 +46,23 @@ type Spec struct {
 
 // SparkPodSpec is what the driver and executor sections share.
 type SparkPodSpec struct {
-	Cores          *int32                  `json:"cores,omitempty"`
-	CoreLimit      *string                 `json:"coreLimit,omitempty"`
-	Memory         *string                 `json:"memory,omitempty"`
-	MemoryOverhead *string                 `json:"memoryOverhead,omitempty"`
-	Image          *string                 `json:"image,omitempty"`
-	Env            []corev1.EnvVar         `json:"env,omitempty"`
-	EnvFrom        []corev1.EnvFromSource  `json:"envFrom,omitempty"`
-	Labels         map[string]string       `json:"labels,omitempty"`
-	Annotations    map[string]string       `json:"annotations,omitempty"`
-	VolumeMounts   []corev1.VolumeMount    `json:"volumeMounts,omitempty"`
-	Tolerations    []corev1.Toleration     `json:"tolerations,omitempty"`
-	SchedulerName  *string                 `json:"schedulerName,omitempty"`
-	Sidecars       []corev1.Container      `json:"sidecars,omitempty"`
-	InitContainers []corev1.Container      `json:"initContainers,omitempty"`
-	NodeSelector   map[string]string       `json:"nodeSelector,omitempty"`
-	ServiceAccount *string                 `json:"serviceAccount,omitempty"`
-	CoreRequest    *string                 `json:"coreRequest,omitempty"`
+	Cores          *int32                 `json:"cores,omitempty"`
+	CoreLimit      *string                `json:"coreLimit,omitempty"`
+	Memory         *string                `json:"memory,omitempty"`
+	MemoryOverhead *string                `json:"memoryOverhead,omitempty"`
+	Image          *string                `json:"image,omitempty"`
+	Env            []corev1.EnvVar        `json:"env,omitempty"`
+	EnvFrom        []corev1.EnvFromSource `json:"envFrom,omitempty"`
+	Labels         map[string]string      `json:"labels,omitempty"`
+	Annotations    map[string]string      `json:"annotations,omitempty"`
+	VolumeMounts   []corev1.VolumeMount   `json:"volumeMounts,omitempty"`
+	Tolerations    []corev1.Toleration    `json:"tolerations,omitempty"`
+	SchedulerName  *string                `json:"schedulerName,omitempty"`
+	Sidecars       []corev1.Container     `json:"sidecars,omitempty"`
+	InitContainers []corev1.Container     `json:"initContainers,omitempty"`
+	NodeSelector   map[string]string      `json:"nodeSelector,omitempty"`
+	ServiceAccount *string                `json:"serviceAccount,omitempty"`
+	CoreRequest    *string                `json:"coreRequest,omitempty"`
 	// CoreRequest and PriorityClassName are the driver's and the
 	// executor's own fields of the same name.
 	PriorityClassName *string `json:"priorityClassName,omitempty"`

@@ -1,0 +1,112 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// Application is input.application: a SparkApplication judged as a whole
+// at submission, by the pods it will launch. It is set on the input of
+// its executor pod only; the input of a pod has none.
+type Application struct {
+	// Name is the application's name.
+	Name string `json:"name"`
+	// Driver and Executor are what one pod of each role requests, as
+	// launched (Spark's sizing, and the sidecars the layers add).
+	Driver   Usage `json:"driver"`
+	Executor Usage `json:"executor"`
+	// Executors is the most executors it may run: executor.instances, or
+	// dynamicAllocation.maxExecutors; -1 when nothing bounds them.
+	Executors int64 `json:"executors"`
+	// DynamicAllocation reports whether executors come and go.
+	DynamicAllocation bool `json:"dynamicAllocation"`
+	// Bounded reports whether Total counts every pod it may run.
+	Bounded bool `json:"bounded"`
+	// Total is the driver and every executor; meaningful when Bounded.
+	Total Usage `json:"total"`
+}
+
+// appSizeCheck is quota's check of a size Spark would not accept.
+const appSizeCheck = "appSize"
+
+// App judges a SparkApplication, composed, as the validating webhook does
+// at submission: each of the pods it will launch (mutate.LaunchedPod) is
+// judged as a pod is, and the application as a whole (input.application,
+// on its executor's input): every policy sees the pods, quota also the
+// whole application against maxExecutorsPerApp, maxAppCPU, maxAppMemory
+// and the namespace's totals with what is live now. Nothing is reserved:
+// the pods reserve their quota when they are created.
+//
+// It returns the launched pods' compositions and the decision; an error
+// is an internal failure, never a verdict.
+func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req Request, live LiveState) ([]*mutate.Result, Decision, error) {
+	if req.Namespace == "" {
+		req.Namespace = app.Namespace
+	}
+	req.Old = nil
+	pods := make(map[v1alpha1.Role]*Input, 2)
+	var views []*Input
+	var results []*mutate.Result
+	for _, role := range mutate.Roles() {
+		pod, err := mutate.LaunchedPod(app, role)
+		if err != nil {
+			return nil, Decision{Violations: []Violation{{Policy: quotaPolicy, Check: appSizeCheck,
+				Message: fmt.Sprintf("%s: SparkApplication %q: %v", quotaPolicy, app.Name, err), Enforcement: v1alpha1.EnforcementDeny}}}, nil
+		}
+		if tooLarge := Countable(pod); len(tooLarge) > 0 {
+			var d Decision
+			for _, m := range tooLarge {
+				d.Violations = append(d.Violations, Violation{Policy: quotaPolicy, Check: countableCheck,
+					Message: fmt.Sprintf("%s: %s pod: %s", quotaPolicy, role, m), Enforcement: v1alpha1.EnforcementDeny})
+			}
+			return nil, d, nil
+		}
+		in, res, err := c.inputs(pod, req)
+		if err != nil {
+			return nil, Decision{}, err
+		}
+		pods[role] = in[0]
+		views = append(views, in...)
+		results = append(results, res)
+	}
+	size, _ := mutate.SizeOf(&app.Spec) // LaunchedPod sized it already
+	exec := pods[v1alpha1.RoleExecutor]
+	doc := &Application{Name: app.Name, Driver: PodRequests(pods[v1alpha1.RoleDriver].Pod), Executor: PodRequests(exec.Pod),
+		Executors: size.Executors, DynamicAllocation: size.DynamicAllocation}
+	if doc.Executors >= 0 {
+		doc.Bounded = true
+		doc.Total = Usage{
+			CPUMilli:    min(doc.Driver.CPUMilli+mulCapped(doc.Executor.CPUMilli, doc.Executors, v1alpha1.MaxCountableCPUMilli), v1alpha1.MaxCountableCPUMilli),
+			MemoryBytes: min(doc.Driver.MemoryBytes+mulCapped(doc.Executor.MemoryBytes, doc.Executors, v1alpha1.MaxCountableMemoryBytes), v1alpha1.MaxCountableMemoryBytes),
+		}
+		doc.Total.Pods = doc.Executors + 1
+	}
+	exec.Application = doc
+	if live == nil {
+		live = NewTracker()
+	}
+	var decision Decision
+	key := LivePod{Key: "sparkapplication:" + req.Namespace + "/" + app.Name, Namespace: req.Namespace}
+	_, err := NewLedger(0).Admit(key, live, false, func(inv Inventory) (bool, error) {
+		d, err := evaluateAll(ctx, c.Engine, views, inv)
+		decision = d
+		return d.Allowed(), err
+	})
+	if err != nil {
+		return nil, Decision{}, fmt.Errorf("checking policies: %w", err)
+	}
+	return results, decision, nil
+}
+
+// mulCapped is per×n, at most limit, without overflowing (per and n are
+// not negative, per at most limit).
+func mulCapped(per, n, limit int64) int64 {
+	if per != 0 && n > limit/per {
+		return limit
+	}
+	return min(per*n, limit)
+}
