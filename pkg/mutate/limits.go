@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 )
 
 // What one pod may hold for Strata to compose or judge it. Composition is
@@ -38,6 +40,25 @@ func CheckSize(pod *corev1.Pod) error {
 	}
 	if n := len(pod.Spec.Volumes); n > MaxVolumes {
 		return fmt.Errorf("pod has %d volumes; Strata admits at most %d", n, MaxVolumes)
+	}
+	return nil
+}
+
+// MaxConfKeys bounds the keys of a SparkApplication's sparkConf and
+// hadoopConf together.
+const MaxConfKeys = 65536
+
+// CheckAppSize returns an error naming the first bound a SparkApplication
+// exceeds: each role's pod settings as a pod's (CheckSize), and its
+// configuration keys.
+func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
+	if n := len(app.Spec.SparkConf) + len(app.Spec.HadoopConf); n > MaxConfKeys {
+		return fmt.Errorf("SparkApplication has %d sparkConf and hadoopConf keys; Strata admits at most %d", n, MaxConfKeys)
+	}
+	for _, role := range Roles() {
+		if err := CheckSize(templatePod(app, role)); err != nil {
+			return fmt.Errorf("spec.%s: %w", role, err)
+		}
 	}
 	return nil
 }

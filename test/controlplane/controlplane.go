@@ -277,11 +277,12 @@ func StartBare(progress io.Writer) (*Bare, error) {
 // Stop stops kube-apiserver and etcd.
 func (b *Bare) Stop() error { return b.env.Stop() }
 
-// environment is etcd and kube-apiserver from assets with Strata's CRD.
+// environment is etcd and kube-apiserver from assets with Strata's CRD and
+// the Spark Operator's SparkApplication CRD.
 func environment(assets string) *envtest.Environment {
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: assets,
-		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "manifests", "crd")},
+		CRDDirectoryPaths:     []string{filepath.Join(RepoRoot(), "manifests", "crd"), filepath.Join(RepoRoot(), "test", "controlplane", "crds")},
 		ErrorIfCRDPathMissing: true,
 	}
 	// A single-member etcd needs no slow elections.

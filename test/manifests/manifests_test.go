@@ -92,8 +92,30 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
-	if len(vwc.Webhooks) != 2 {
-		t.Fatalf("validating webhooks = %d, want the Layer one and the pod policy one", len(vwc.Webhooks))
+	if len(vwc.Webhooks) != 3 || len(mwc.Webhooks) != 2 {
+		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy and SparkApplication policy ones, and the pod and SparkApplication ones",
+			len(vwc.Webhooks), len(mwc.Webhooks))
+	}
+	// SparkApplications: composed and judged on create and on update of
+	// the object, never through its status subresource, which the operator
+	// writes.
+	for _, app := range []admissionregistrationv1.ValidatingWebhook{vwc.Webhooks[2], {Name: mwc.Webhooks[1].Name, Rules: mwc.Webhooks[1].Rules,
+		ClientConfig: mwc.Webhooks[1].ClientConfig, FailurePolicy: mwc.Webhooks[1].FailurePolicy}} {
+		r := app.Rules[0]
+		if !slices.Equal(r.APIGroups, []string{"sparkoperator.k8s.io"}) || !slices.Equal(r.APIVersions, []string{"v1beta2"}) ||
+			!slices.Equal(r.Resources, []string{"sparkapplications"}) ||
+			!slices.Equal(r.Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) {
+			t.Errorf("%s rules = %+v, want CREATE and UPDATE of sparkoperator.k8s.io/v1beta2 sparkapplications, not their status", app.Name, r)
+		}
+		if app.FailurePolicy == nil || *app.FailurePolicy != admissionregistrationv1.Fail {
+			t.Errorf("%s failurePolicy = %v, want Fail", app.Name, app.FailurePolicy)
+		}
+	}
+	if p := *mwc.Webhooks[1].ClientConfig.Service.Path; p != "/mutate-sparkoperator-k8s-io-v1beta2-sparkapplication" {
+		t.Errorf("SparkApplication mutating path = %s", p)
+	}
+	if p := *vwc.Webhooks[2].ClientConfig.Service.Path; p != "/validate-sparkoperator-k8s-io-v1beta2-sparkapplication" {
+		t.Errorf("SparkApplication validating path = %s", p)
 	}
 	pp := vwc.Webhooks[1]
 	if pp.Name != "pod-policies.strata.dev" || *pp.ClientConfig.Service.Path != "/validate-v1-pod" ||

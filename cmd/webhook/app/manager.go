@@ -87,6 +87,8 @@ type Webhook struct {
 	Policies  *PolicyStore
 	Pods      *PodMutator
 	PodPolicy *PodValidator
+	Apps      *AppMutator
+	AppPolicy *AppValidator
 	Layers    *LayerValidator
 	Metrics   *Metrics
 	Server    webhook.Server
@@ -117,6 +119,9 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	}
 	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: policy.NewLedger(opts.ReservationTTL),
 		Live: tracker, Synced: synced, Cluster: opts.Cluster, Decoder: decoder, Metrics: m, Namespaces: mgr.GetAPIReader()}
+	w.Apps = &AppMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
+	w.AppPolicy = &AppValidator{Store: w.Store, Policies: w.Policies, Live: tracker, Synced: synced, Cluster: opts.Cluster,
+		Metrics: m, Namespaces: mgr.GetAPIReader()}
 
 	builder := &snapshotBuilder{
 		reader: mgr.GetClient(), store: w.Store, metrics: m,
@@ -134,6 +139,8 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(PodPath, limit(withDeadline(&admission.Webhook{Handler: w.Pods})))
 	w.Server.Register(LayerPath, limit(withDeadline(&admission.Webhook{Handler: w.Layers})))
 	w.Server.Register(PodPolicyPath, limit(withDeadline(&admission.Webhook{Handler: w.PodPolicy})))
+	w.Server.Register(AppPath, limit(withDeadline(&admission.Webhook{Handler: w.Apps})))
+	w.Server.Register(AppPolicyPath, limit(withDeadline(&admission.Webhook{Handler: w.AppPolicy})))
 	if opts.ServeNoop {
 		w.Server.Register(NoopPath, limit(withDeadline(&admission.Webhook{Handler: &NoopHandler{Decoder: decoder, Metrics: m}})))
 	}

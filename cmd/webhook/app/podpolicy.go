@@ -95,10 +95,17 @@ func (h *PodValidator) handle(ctx context.Context, req admission.Request) admiss
 		log.FromContext(ctx).Error(err, "cannot judge pod", "generation", served.Generation)
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
+	return h.Metrics.verdict(ctx, decision)
+}
+
+// verdict answers a decision: deny violations refuse, one line each; warn
+// violations come back as warnings; dryrun violations are logged and
+// counted only. Every violation is counted.
+func (m *Metrics) verdict(ctx context.Context, decision policy.Decision) admission.Response {
 	logger := log.FromContext(ctx)
 	var denials, warnings []string
 	for _, v := range decision.Violations {
-		h.Metrics.violations.WithLabelValues(v.Policy, string(v.Enforcement)).Inc()
+		m.violations.WithLabelValues(v.Policy, string(v.Enforcement)).Inc()
 		switch v.Enforcement {
 		case v1alpha1.EnforcementDeny:
 			denials = append(denials, v.Message)

@@ -1,0 +1,233 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/policy"
+)
+
+// Where the SparkApplication handlers are served.
+const (
+	AppPath       = "/mutate-sparkoperator-k8s-io-v1beta2-sparkapplication"
+	AppPolicyPath = "/validate-sparkoperator-k8s-io-v1beta2-sparkapplication"
+)
+
+// AppMutator composes the layers onto SparkApplications on CREATE and on
+// UPDATE of the spec (the manifests never send it the status subresource,
+// which the operator writes). It is thin: everything it does to an
+// application is mutate.ComposeApp, the composer CLI's code path.
+type AppMutator struct {
+	Store   *Store
+	Cluster mutate.Cluster
+	Metrics *Metrics
+	// Namespaces reads a Namespace the cache does not have yet; optional.
+	Namespaces client.Reader
+}
+
+var _ admission.Handler = (*AppMutator)(nil)
+
+// Handle composes one application. Composing a composed application
+// returns an empty patch, so it is safe under reinvocationPolicy
+// IfNeeded. A denial is a documented bound the application exceeds;
+// anything that keeps Strata from composing is an error.
+func (h *AppMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return h.Metrics.serve(ctx, "sparkapplication", req, h.handle)
+}
+
+func (h *AppMutator) handle(ctx context.Context, req admission.Request) admission.Response {
+	app, err := decodeApp(req.Object.Raw, req.Namespace)
+	if err != nil {
+		return refuseUndecodable(err)
+	}
+	served := h.Store.Load()
+	if served == nil {
+		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)
+	}
+	snap, err := h.snapshotFor(ctx, served.Snapshot, app)
+	if err != nil {
+		return admission.Errored(http.StatusServiceUnavailable, err)
+	}
+	res, err := mutate.ComposeApp(snap, h.Cluster, app)
+	if err != nil {
+		log.FromContext(ctx).Info("cannot compose SparkApplication", "reason", err.Error(), "generation", served.Generation)
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	if resp, late := expired(ctx); late {
+		return resp
+	}
+	resp := admission.Patched("", res.Patch...)
+	resp.Warnings = res.Warnings
+	layers := appLayers(res)
+	if len(layers) > 0 {
+		resp.AuditAnnotations = map[string]string{auditLayersKey: strings.Join(layers, ",")}
+	}
+	log.FromContext(ctx).V(1).Info("composed SparkApplication", "layers", layers, "operations", len(res.Patch), "generation", served.Generation)
+	return resp
+}
+
+// snapshotFor is the snapshot to compose app with: one that knows its
+// Namespace, and no invalid Layer that would apply to either role.
+func (h *AppMutator) snapshotFor(ctx context.Context, served *overlay.Snapshot, app *sparkv1beta2.Object) (*overlay.Snapshot, error) {
+	return appSnapshot(ctx, served, h.Namespaces, h.Cluster, app)
+}
+
+func appSnapshot(ctx context.Context, served *overlay.Snapshot, namespaces client.Reader, cluster mutate.Cluster, app *sparkv1beta2.Object) (*overlay.Snapshot, error) {
+	snap, err := snapshotWithNamespace(ctx, served, namespaces, app.App.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	// A pod with no role is blocked by what would apply to either role.
+	probe := &corev1.Pod{}
+	probe.Namespace = app.App.Namespace
+	if err := blocked(snap, cluster, probe); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+// appLayers are the layers applied to either role, each once, in order.
+func appLayers(res *mutate.AppResult) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, role := range mutate.Roles() {
+		for _, l := range res.Role(role).Composition.Layers {
+			if !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+// decodeApp decodes the SparkApplication of a request; one created
+// without a namespace in its body is in the request's namespace. One over
+// the documented bounds is refused with errTooLarge.
+func decodeApp(raw []byte, namespace string) (*sparkv1beta2.Object, error) {
+	if n := len(raw); n > mutate.MaxPodBytes {
+		return nil, errTooLarge{fmt.Errorf("SparkApplication is %d bytes; Strata admits at most %d", n, mutate.MaxPodBytes)}
+	}
+	app, err := sparkv1beta2.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	if app.App.Namespace == "" {
+		app.App.Namespace = namespace
+	}
+	if err := mutate.CheckAppSize(&app.App); err != nil {
+		return nil, errTooLarge{err}
+	}
+	return app, nil
+}
+
+// AppValidator judges SparkApplications at submission, as a whole and by
+// the pods they will launch (policy.Check.App): an application that could
+// never fit is refused before any of its executors is lost mid-run. An
+// UPDATE is judged only when the spec changes. It reserves nothing: the
+// pods reserve their quota when they are created, and pass the pod
+// policies then too.
+type AppValidator struct {
+	Store    *Store
+	Policies *PolicyStore
+	Live     policy.LiveState
+	Synced   func() bool
+	Cluster  mutate.Cluster
+	Metrics  *Metrics
+	// Namespaces reads a Namespace the cache does not have yet; optional.
+	Namespaces client.Reader
+}
+
+var _ admission.Handler = (*AppValidator)(nil)
+
+// Handle judges one application, as PodValidator judges a pod: deny
+// violations refuse it, warn violations come back as warnings, dryrun
+// violations are logged and counted.
+func (h *AppValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return h.Metrics.serve(ctx, "sparkapplication-policy", req, h.handle)
+}
+
+func (h *AppValidator) handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
+	app, err := decodeApp(req.Object.Raw, req.Namespace)
+	if err != nil {
+		return refuseUndecodable(err)
+	}
+	if req.Operation == admissionv1.Update {
+		same, err := sameSpec(req.OldObject.Raw, req.Object.Raw)
+		if err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+		if same {
+			return admission.Allowed("the spec is unchanged")
+		}
+	}
+	served, engine := h.Store.Load(), h.Policies.Load()
+	if served == nil || engine == nil {
+		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)
+	}
+	if !h.Synced() {
+		return admission.Errored(http.StatusServiceUnavailable, errNotSynced)
+	}
+	snap, err := appSnapshot(ctx, served.Snapshot, h.Namespaces, h.Cluster, app)
+	if err != nil {
+		return admission.Errored(http.StatusServiceUnavailable, err)
+	}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster}
+	request := policy.Request{Operation: string(req.Operation), Namespace: app.App.Namespace, UserInfo: req.UserInfo,
+		DryRun: req.DryRun != nil && *req.DryRun}
+	_, decision, err := check.App(ctx, &app.App, request, h.Live)
+	if err != nil {
+		if resp, late := expired(ctx); late {
+			return resp
+		}
+		log.FromContext(ctx).Error(err, "cannot judge SparkApplication", "generation", served.Generation)
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	return h.Metrics.verdict(ctx, decision)
+}
+
+// sameSpec reports whether two encodings of an object have equal specs.
+func sameSpec(old, now []byte) (bool, error) {
+	var a, b struct {
+		Spec json.RawMessage `json:"spec"`
+	}
+	if err := json.Unmarshal(old, &a); err != nil {
+		return false, fmt.Errorf("decoding the stored object: %w", err)
+	}
+	if err := json.Unmarshal(now, &b); err != nil {
+		return false, err
+	}
+	var x, y any
+	if err := json.Unmarshal(orNull(a.Spec), &x); err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(orNull(b.Spec), &y); err != nil {
+		return false, err
+	}
+	xs, _ := json.Marshal(x) // encoding a decoded value does not fail; maps encode sorted
+	ys, _ := json.Marshal(y)
+	return bytes.Equal(xs, ys), nil
+}
+
+func orNull(raw json.RawMessage) []byte {
+	if len(raw) == 0 {
+		return []byte("null")
+	}
+	return raw
+}

@@ -1,0 +1,205 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	composer "github.com/strata-dev/strata/cmd/composer/app"
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// exampleApp is examples/apps/FILE under another name, as an object the
+// API server takes.
+func exampleApp(t *testing.T, file, name string) *unstructured.Unstructured {
+	t.Helper()
+	obj := fixtures.App(t, file)
+	obj.App.Name = name
+	data, err := obj.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(data); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// composeAppWithCLI runs `composer compose -o json` on app, in-process.
+func composeAppWithCLI(t *testing.T, app *unstructured.Unstructured) map[string]any {
+	t.Helper()
+	in, err := app.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	code := composer.Run(context.Background(), []string{"compose", "-f", "-", "--layers", exampleLayers,
+		"--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "json"},
+		composer.Streams{In: bytes.NewReader(in), Out: &out, Err: &errOut})
+	if code != composer.ExitOK {
+		t.Fatalf("composer exited %d: %s", code, errOut.String())
+	}
+	var composed map[string]any
+	if err := json.Unmarshal(out.Bytes(), &composed); err != nil {
+		t.Fatal(err)
+	}
+	return composed
+}
+
+// TestAppComposedThroughTheAPIServer creates the example SparkApplication
+// through the API server and reads back what the webhook stored: exactly
+// what the composer prints for it, the layers' settings in the sections,
+// Spark keys and typed fields stated once, and every field Strata does not
+// know as it was written.
+func TestAppComposedThroughTheAPIServer(t *testing.T) {
+	ctx := context.Background()
+	c, warnings := clientWithWarnings(t)
+	app := exampleApp(t, "etl-report.yaml", "e2e-etl-report")
+	want := composeAppWithCLI(t, app)
+	if err := c.Create(ctx, app); err != nil {
+		t.Fatalf("creating the SparkApplication: %v", err)
+	}
+	stored := &unstructured.Unstructured{}
+	stored.SetGroupVersionKind(sparkv1beta2.GroupVersionKind)
+	if err := c.Get(ctx, client.ObjectKeyFromObject(app), stored); err != nil {
+		t.Fatal(err)
+	}
+	if got, exp := jsonOf(t, stored.Object["spec"]), jsonOf(t, want["spec"]); got != exp {
+		t.Errorf("stored spec differs from the composer's:\n--- stored\n%s\n--- composer\n%s", got, exp)
+	}
+	spec := stored.Object["spec"].(map[string]any)
+	exec := spec["executor"].(map[string]any)
+	if l := exec["labels"].(map[string]any); l["team"] != "etl" {
+		t.Errorf("executor labels = %v, want the NamespaceOverrides team=etl", l)
+	}
+	if _, still := spec["sparkConf"].(map[string]any)["spark.kubernetes.executor.label.team"]; still {
+		t.Error("the overridden label is still in sparkConf: the winner must be stated once")
+	}
+	if exec["deleteOnTermination"] != false || spec["monitoring"] == nil {
+		t.Errorf("fields Strata does not know were lost: %v", spec)
+	}
+	if !strings.HasPrefix(spec["image"].(string), "mirror.prod-a.internal/dockerhub/") {
+		t.Errorf("spec.image = %v, want the prod-a mirror", spec["image"])
+	}
+	if !containsLine(warnings.all(), `executor: spec.executor.labels.team "reporting" overridden by NamespaceOverrides layer "ns-etl"`) {
+		t.Errorf("warnings = %q", warnings.all())
+	}
+
+	// The operator writes status through the subresource, which no
+	// webhook of Strata's sees; the spec stays as composed.
+	status := stored.DeepCopy()
+	_ = unstructured.SetNestedField(status.Object, "SUBMITTED", "status", "applicationState", "state")
+	if err := c.Status().Update(ctx, status); err != nil {
+		t.Fatalf("updating the status: %v", err)
+	}
+	// An update of the spec is composed again, and changes nothing more.
+	again := stored.DeepCopy()
+	if err := c.Get(ctx, client.ObjectKeyFromObject(app), again); err != nil {
+		t.Fatal(err)
+	}
+	again.SetLabels(map[string]string{"app.kubernetes.io/part-of": "nightly-reports", "rerun": "1"})
+	if err := c.Update(ctx, again); err != nil {
+		t.Fatalf("updating the SparkApplication: %v", err)
+	}
+	if jsonOf(t, again.Object["spec"]) != jsonOf(t, want["spec"]) {
+		t.Error("updating a composed SparkApplication changed its spec")
+	}
+}
+
+// jsonOf is v as JSON, keys sorted: two decodings of one document
+// compare equal whatever their number types.
+func jsonOf(t *testing.T, v any) string {
+	t.Helper()
+	data, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func containsLine(lines []string, want string) bool {
+	for _, l := range lines {
+		if l == want {
+			return true
+		}
+	}
+	return false
+}
+
+// TestAppThatCannotFitIsRefused: an application whose executors exceed
+// what its namespace allows per app is refused at submission, with the
+// limit, its value and the layer that set it; one that fits is admitted.
+func TestAppThatCannotFitIsRefused(t *testing.T) {
+	ctx := context.Background()
+	app := exampleApp(t, "etl-report.yaml", "e2e-too-big")
+	if err := unstructured.SetNestedField(app.Object, int64(30), "spec", "executor", "instances"); err != nil {
+		t.Fatal(err)
+	}
+	err := cp.Client.Create(ctx, app)
+	want := `quota: app "e2e-too-big" asks for up to 30 executors; group "core-data" allows at most 20 per app (NamespaceOverrides layer "ns-etl")`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("creating an app of 30 executors: %v, want a denial containing %q", err, want)
+	}
+	// Dynamic allocation with no maximum could grow past any limit.
+	unbounded := exampleApp(t, "etl-report.yaml", "e2e-unbounded")
+	if err := unstructured.SetNestedField(unbounded.Object, map[string]any{"enabled": true}, "spec", "dynamicAllocation"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Client.Create(ctx, unbounded); err == nil || !strings.Contains(err.Error(), "without spark.dynamicAllocation.maxExecutors") {
+		t.Fatalf("creating an app with unbounded dynamic allocation: %v", err)
+	}
+	fits := exampleApp(t, "etl-report.yaml", "e2e-fits")
+	if err := unstructured.SetNestedField(fits.Object, map[string]any{"enabled": true, "maxExecutors": int64(20)}, "spec", "dynamicAllocation"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Client.Create(ctx, fits); err != nil {
+		t.Fatalf("creating an app that fits: %v", err)
+	}
+}
+
+// TestAppsPodsPassUnchanged creates the pods the operator launches from a
+// composed application through the API server: the pod webhook finds them
+// composed and stores them as they were sent, without a warning.
+func TestAppsPodsPassUnchanged(t *testing.T) {
+	ctx := context.Background()
+	app := exampleApp(t, "etl-report.yaml", "e2e-launch")
+	if err := cp.Client.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	data, err := app.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	composed, err := sparkv1beta2.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, warnings := clientWithWarnings(t)
+	for _, role := range mutate.Roles() {
+		pod, err := mutate.LaunchedPod(&composed.App, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The pod webhook's answer to the pod as the operator sends it.
+		if resp := admit(t, pod); len(resp.Patches) != 0 || len(resp.Warnings) != 0 {
+			t.Errorf("%s pod of the composed app: patch %v, warnings %q; want none", role, resp.Patches, resp.Warnings)
+		}
+		// And the API server stores it, through every webhook.
+		if err := c.Create(ctx, pod); err != nil {
+			t.Fatalf("creating the %s pod: %v", role, err)
+		}
+	}
+	for _, w := range warnings.all() {
+		if strings.Contains(w, "overridden by") {
+			t.Errorf("a pod launched from a composed app warned: %s", w)
+		}
+	}
+}
