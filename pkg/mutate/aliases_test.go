@@ -1,0 +1,277 @@
+package mutate
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// aliasValues are a value of each alias, and another: what the user
+// writes and what a layer writes.
+var aliasValues = map[string][2]string{
+	"spark.driver.cores":                              {"2", "3"},
+	"spark.executor.cores":                            {"2", "3"},
+	"spark.kubernetes.driver.request.cores":           {"500m", "1500m"},
+	"spark.kubernetes.executor.request.cores":         {"500m", "1500m"},
+	"spark.kubernetes.driver.limit.cores":             {"2", "4"},
+	"spark.kubernetes.executor.limit.cores":           {"2", "4"},
+	"spark.driver.memory":                             {"2g", "3g"},
+	"spark.executor.memory":                           {"2g", "3g"},
+	"spark.driver.memoryOverhead":                     {"512m", "1g"},
+	"spark.executor.memoryOverhead":                   {"512m", "1g"},
+	"spark.kubernetes.driver.container.image":         {"example.com/spark:1", "example.com/spark:2"},
+	"spark.kubernetes.executor.container.image":       {"example.com/spark:1", "example.com/spark:2"},
+	"spark.executor.instances":                        {"4", "8"},
+	"spark.dynamicAllocation.enabled":                 {"true", "true"},
+	"spark.dynamicAllocation.initialExecutors":        {"1", "2"},
+	"spark.dynamicAllocation.minExecutors":            {"1", "2"},
+	"spark.dynamicAllocation.maxExecutors":            {"10", "20"},
+	"spark.dynamicAllocation.shuffleTracking.enabled": {"true", "false"},
+	"spark.dynamicAllocation.shuffleTracking.timeout": {"60000", "120000"},
+}
+
+// aliasApp is an app with dynamic allocation on (so its fields are
+// passed) and the alias set by the user: typed, or as a key.
+func aliasApp(t *testing.T, a sparkAlias, typed bool, v string) *sparkv1beta2.Object {
+	t.Helper()
+	app := &sparkv1beta2.SparkApplication{}
+	app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
+	app.Name, app.Namespace = "aliases", "etl"
+	if typed || a.key != "spark.dynamicAllocation.enabled" {
+		app.Spec.DynamicAllocation = &sparkv1beta2.DynamicAllocation{Enabled: true}
+	}
+	app.Spec.SparkConf = map[string]string{"spark.sql.shuffle.partitions": "10"}
+	if typed {
+		if !a.set(&app.Spec, v) {
+			t.Fatalf("%s: cannot set %q", a.field, v)
+		}
+	} else {
+		app.Spec.SparkConf[a.key] = v
+	}
+	data, err := json.Marshal(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := sparkv1beta2.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// aliasSnapshot is one layer of tier setting key to v.
+func aliasSnapshot(t *testing.T, tier v1alpha1.Tier, key, v string) *overlay.Snapshot {
+	t.Helper()
+	var l v1alpha1.Layer
+	l.Name = "alias-layer"
+	l.Spec.Tier = tier
+	l.Spec.Config = &v1alpha1.Config{SparkConf: map[string]string{key: v}}
+	snap, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: l}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// TestEveryAliasIsOneSetting composes every aliased setting both ways: the
+// user writes the typed field or the key, a layer writes the key; an
+// override wins whichever the user wrote, a default loses to either, the
+// composed app states the winner once (in the typed field when a layer
+// set it), and the effective configuration is the winner.
+func TestEveryAliasIsOneSetting(t *testing.T) {
+	for _, a := range sparkAliases() {
+		vals, ok := aliasValues[a.key]
+		if !ok {
+			t.Errorf("alias %s has no values in aliasValues: add them", a.key)
+			continue
+		}
+		user, layer := vals[0], vals[1]
+		if a.role != sparkKeyRole(a.key) {
+			t.Errorf("alias %s is read from the %s composition, but its key belongs to the %s", a.key, a.role, sparkKeyRole(a.key))
+		}
+		for _, typed := range []bool{true, false} {
+			if !typed && a.key == "spark.dynamicAllocation.shuffleTracking.enabled" {
+				continue // with dynamic allocation on, the operator always passes it: it is never the key's alone
+			}
+			spelling := map[bool]string{true: a.field, false: "spec.sparkConf"}[typed]
+			t.Run(a.key+"/user writes "+spelling, func(t *testing.T) {
+				// An override governs the setting whatever the spelling.
+				res, err := ComposeApp(aliasSnapshot(t, v1alpha1.ClusterOverrides, a.key, layer), cluster, aliasApp(t, a, typed, user))
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := &res.App.App.Spec
+				if got := res.Conf[a.key]; got != layer {
+					t.Errorf("effective %s = %q, want the override's %q", a.key, got, layer)
+				}
+				got, isTyped := a.get(s)
+				if _, inConf := s.SparkConf[a.key]; isTyped == inConf {
+					t.Errorf("the winner is not stated once: typed %v (%q), in sparkConf %v", isTyped, got, inConf)
+				}
+				if isTyped && got != layer {
+					t.Errorf("%s = %q, want %q", a.field, got, layer)
+				}
+				if res.Spelling[a.key] != spelling {
+					t.Errorf("the user's spelling = %q, want %q", res.Spelling[a.key], spelling)
+				}
+				if path, ok := res.ExplainPath(a.role, overlay.MapKey(overlay.PathSparkConf, a.key)); !ok || (typed && path != a.field) {
+					t.Errorf("explain names it %q (%v), want the user's spelling %s", path, ok, spelling)
+				}
+				if user != layer && !strings.Contains(strings.Join(res.Warnings, "\n"), "overridden by") {
+					t.Errorf("no warning that the user's value was overridden: %q", res.Warnings)
+				}
+
+				// A default loses to the user's value, in either spelling,
+				// and changes nothing.
+				res, err = ComposeApp(aliasSnapshot(t, v1alpha1.ClusterDefaults, a.key, layer), cluster, aliasApp(t, a, typed, user))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := res.Conf[a.key]; got != user {
+					t.Errorf("with a default: effective %s = %q, want the user's %q", a.key, got, user)
+				}
+				for _, op := range res.Patch {
+					if !strings.HasSuffix(op.Path, "/annotations") { // the strata.dev/layers annotation
+						t.Errorf("with a default the user's own value was rewritten: %v", op)
+					}
+				}
+			})
+		}
+		// Both spellings, different values: the typed one is what
+		// spark-submit runs with, and the other is dropped.
+		if user != layer && a.key != "spark.dynamicAllocation.enabled" {
+			t.Run(a.key+"/both spellings", func(t *testing.T) {
+				app := aliasApp(t, a, true, user)
+				app.App.Spec.SparkConf[a.key] = layer
+				res, err := ComposeApp(aliasSnapshot(t, v1alpha1.ClusterDefaults, "spark.unrelated", "x"), cluster, app)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, inConf := res.App.App.Spec.SparkConf[a.key]; inConf || res.Conf[a.key] != user {
+					t.Errorf("sparkConf still holds %s, or the effective value %q is not the typed %q", a.key, res.Conf[a.key], user)
+				}
+			})
+		}
+	}
+}
+
+// TestPodSettingKeysAreOneSetting: labels, annotations, node selectors
+// and service accounts written as Spark keys are the role's pod settings,
+// on apps (both directions) and on pods.
+func TestPodSettingKeysAreOneSetting(t *testing.T) {
+	type tc struct {
+		name, layer string          // a layer's config, YAML
+		app         string          // the user's spec, YAML
+		want        map[string]any  // section fields of the composed app
+		conf        map[string]bool // sparkConf keys that must (true) or must not (false) remain
+	}
+	for _, c := range []tc{
+		{"layer key beats typed label", `{sparkConf: {spark.kubernetes.executor.label.team: platform}}`,
+			`{executor: {labels: {team: mine}}}`, map[string]any{"executor.labels.team": "platform"}, nil},
+		{"layer label beats label key", `{labels: {team: platform}}`,
+			`{sparkConf: {spark.kubernetes.executor.label.team: mine}}`, map[string]any{"executor.labels.team": "platform", "driver.labels.team": "platform"},
+			map[string]bool{"spark.kubernetes.executor.label.team": false}},
+		{"layer key annotation", `{sparkConf: {spark.kubernetes.driver.annotation.cost: platform}}`,
+			`{driver: {annotations: {cost: mine}}}`, map[string]any{"driver.annotations.cost": "platform"}, nil},
+		{"layer annotation beats annotation key", `{annotations: {cost: platform}}`,
+			`{sparkConf: {spark.kubernetes.driver.annotation.cost: mine}}`, map[string]any{"driver.annotations.cost": "platform"},
+			map[string]bool{"spark.kubernetes.driver.annotation.cost": false}},
+		{"layer shared node selector key", `{sparkConf: {spark.kubernetes.node.selector.pool: batch}}`,
+			`{executor: {nodeSelector: {pool: mine}}}`, map[string]any{"executor.nodeSelector.pool": "batch"}, nil},
+		{"layer node selector beats role key", `{nodeSelector: {pool: batch}}`,
+			`{sparkConf: {spark.kubernetes.executor.node.selector.pool: mine}}`, map[string]any{"executor.nodeSelector.pool": "batch"},
+			map[string]bool{"spark.kubernetes.executor.node.selector.pool": false}},
+		{"layer service account key", `{sparkConf: {spark.kubernetes.authenticate.driver.serviceAccountName: spark}}`,
+			`{driver: {serviceAccount: mine}}`, map[string]any{"driver.serviceAccount": "spark"}, nil},
+		{"layer service account beats its key", `{serviceAccountName: spark}`,
+			`{sparkConf: {spark.kubernetes.authenticate.executor.serviceAccountName: mine}}`, map[string]any{"executor.serviceAccount": "spark"},
+			map[string]bool{"spark.kubernetes.authenticate.executor.serviceAccountName": false}},
+		{"a default loses to the user's key", `{labels: {team: platform}}`,
+			`{sparkConf: {spark.kubernetes.executor.label.team: mine}}`, map[string]any{"executor.labels.team": nil},
+			map[string]bool{"spark.kubernetes.executor.label.team": true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tier := v1alpha1.ClusterOverrides
+			if strings.HasPrefix(c.name, "a default") {
+				tier = v1alpha1.ClusterDefaults
+			}
+			var cfg v1alpha1.Config
+			if err := yaml.UnmarshalStrict([]byte(c.layer), &cfg); err != nil {
+				t.Fatal(err)
+			}
+			l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: tier, Config: &cfg}}
+			l.Name = "keys"
+			snap, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: l}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var spec map[string]any
+			if err := yaml.Unmarshal([]byte(c.app), &spec); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := json.Marshal(map[string]any{"apiVersion": sparkv1beta2.APIVersion, "kind": sparkv1beta2.Kind,
+				"metadata": map[string]any{"name": "keys", "namespace": "etl"}, "spec": spec})
+			obj, err := sparkv1beta2.Decode(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := ComposeApp(snap, cluster, obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals, _ := res.App.Values()
+			for path, want := range c.want {
+				if got := lookup(vals["spec"], strings.Split(path, ".")); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("spec.%s = %v, want %v", path, got, want)
+				}
+			}
+			for k, keep := range c.conf {
+				if _, ok := res.App.App.Spec.SparkConf[k]; ok != keep {
+					t.Errorf("sparkConf[%s] present = %v, want %v", k, ok, keep)
+				}
+			}
+			// Composing the result again changes nothing.
+			again, err := ComposeApp(snap, cluster, res.App)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(again.Patch) != 0 {
+				t.Errorf("composing again patched: %v", again.Patch)
+			}
+		})
+	}
+}
+
+func lookup(v any, path []string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+// TestPodSettingKeysOnPods: a layer's Spark key for a pod setting is that
+// setting on the role's pods, not on the other role's.
+func TestPodSettingKeysOnPods(t *testing.T) {
+	snap := aliasSnapshot(t, v1alpha1.ClusterOverrides, "spark.kubernetes.executor.label.team", "platform")
+	for role, want := range map[string]string{"executor": "platform", "driver": "analytics"} {
+		res, err := Compose(snap, cluster, sparkPod(role))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Pod.Labels["team"]; got != want {
+			t.Errorf("%s pod: team = %q, want %q (labels %v)", role, got, want, maps.Clone(res.Pod.Labels))
+		}
+	}
+}
