@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -91,3 +92,35 @@ func TestUnknownFieldsSurvive(t *testing.T) {
 }
 
 var _ = v1alpha1.RoleDriver
+
+// FuzzComposeApp composes arbitrary SparkApplications with the example
+// layers: an error or a composition, never a panic, and a composed app
+// composes to nothing.
+func FuzzComposeApp(f *testing.F) {
+	snap := fixtures.Snapshot(f, "prod-a")
+	seed, err := fixtures.App(f, "etl-report.yaml").Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"sparkConf":{"spark.kubernetes.executor.label.team":"x","spark.kubernetes.node.selector.a":"b","spark.kubernetes.driver.node.selector.a":"c"},"driver":{"labels":{"team":"y"}}}}`))
+	f.Add([]byte(`{"metadata":{"namespace":"geo"},"spec":{"image":"a","driver":{"image":"b"},"dynamicAllocation":{"enabled":true},"sparkConf":{"spark.dynamicAllocation.maxExecutors":"x"}}}`))
+	f.Add([]byte(`{"spec":{"volumes":[{"name":"spark-logs","hostPath":{"path":"/"}}],"executor":{"sidecars":[{"name":"log-shipper"}]}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		obj, err := sparkv1beta2.Decode(data)
+		if err != nil {
+			return
+		}
+		res, err := ComposeApp(snap, prodA, obj)
+		if err != nil {
+			return
+		}
+		again, err := ComposeApp(snap, prodA, res.App)
+		if err != nil {
+			t.Fatalf("a composed app does not compose again: %v", err)
+		}
+		if len(again.Patch) != 0 {
+			t.Fatalf("a composed app composed again patched: %v\ninput %s", again.Patch, data)
+		}
+	})
+}

@@ -1,0 +1,38 @@
+package sparkv1beta2
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// FuzzDecode feeds arbitrary bytes to the decoder: an error or an object,
+// never a panic; an object encodes, and encodes to what it decoded from
+// (no field lost, known or not).
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"SparkApplication","metadata":{"name":"a"},"spec":{"driver":{"cores":1},"executor":{"instances":2,"unknown":{"x":[1,2.5e3]}}}}`))
+	f.Add([]byte(`{"spec":{"driver":{"cores":"two"}}}`))
+	f.Add([]byte(`{"spec":{"dynamicAllocation":{"enabled":true,"maxExecutors":2147483648}}}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		obj, err := Decode(data)
+		if err != nil {
+			return
+		}
+		out, err := obj.Marshal()
+		if err != nil {
+			t.Fatalf("a decoded object does not encode: %v", err)
+		}
+		orig, err := obj.Original()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out, orig) {
+			t.Fatalf("an unchanged object encodes differently:\n%s\n%s", out, orig)
+		}
+		var v any
+		if err := json.Unmarshal(out, &v); err != nil {
+			t.Fatalf("encoded as invalid JSON: %v", err)
+		}
+	})
+}
