@@ -199,9 +199,12 @@ func setInt32(dst **int32, v string) bool {
 	return true
 }
 
-// sparkKeyRole is the composition a job-level Spark key is read from:
-// the executors' for the keys that size, count or place executors, the
-// driver's for every other (the driver holds the job's configuration).
+// SparkKeyRole is the role a Spark key is for, and the composition a
+// SparkApplication's key is read from: the executors' for the keys that
+// size, count or place executors, the driver's for every other (the
+// driver holds the job's configuration).
+func SparkKeyRole(key string) v1alpha1.Role { return sparkKeyRole(key) }
+
 func sparkKeyRole(key string) v1alpha1.Role {
 	for _, p := range []string{"spark.executor.", "spark.executorEnv.", "spark.kubernetes.executor.", "spark.dynamicAllocation."} {
 		if strings.HasPrefix(key, p) {

@@ -35,6 +35,8 @@ type AppResult struct {
 	Spelling map[string]string
 	// Warnings tell the user which of their own values a layer overrode.
 	Warnings []string
+	// input is the application as the user wrote it.
+	input *sparkv1beta2.Spec
 }
 
 // Role is the composition of role.
@@ -73,7 +75,7 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	if err != nil {
 		return nil, err
 	}
-	out := &AppResult{App: in.DeepCopy(), Spelling: spellings(&in.App.Spec), Patch: []jsonpatch.Operation{}}
+	out := &AppResult{App: in.DeepCopy(), Spelling: spellings(&in.App.Spec), Patch: []jsonpatch.Operation{}, input: &in.App.Spec}
 	app := &out.App.App
 	if app.Namespace == "" {
 		app.Namespace = corev1.NamespaceDefault
@@ -567,14 +569,12 @@ func (r *AppResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bo
 		key.Root = "spec.hadoopConf"
 	case overlay.PathPodPatch:
 		return "", false
-	case overlay.PathLabels:
-		key.Root = sec + "labels"
-	case overlay.PathAnnotations:
-		key.Root = sec + "annotations"
-	case overlay.PathNodeSelector:
-		key.Root = sec + "nodeSelector"
-	case overlay.PathServiceAccountName:
-		key.Root = sec + "serviceAccount"
+	case overlay.PathLabels, overlay.PathAnnotations, overlay.PathNodeSelector, overlay.PathServiceAccountName:
+		if k, ok := r.userKey(role, key); ok {
+			return overlay.Key{Root: "spec.sparkConf", Item: k, Map: true}.String(), true
+		}
+		key.Root = sec + map[string]string{overlay.PathLabels: "labels", overlay.PathAnnotations: "annotations",
+			overlay.PathNodeSelector: "nodeSelector", overlay.PathServiceAccountName: "serviceAccount"}[key.Root]
 	case overlay.PathSchedulerName, overlay.PathPriorityClassName, overlay.PathTolerations,
 		overlay.PathSidecars, overlay.PathInitContainers:
 		key.Root = sec + strings.TrimPrefix(key.Root, "spec.")
@@ -582,9 +582,51 @@ func (r *AppResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bo
 		key.Root = sec + strings.TrimPrefix(key.Root, "spark.")
 	case "spec.containers":
 		if key.Item == driverContainer || key.Item == executorContainer {
+			if in := r.input; in != nil && in.Pod(string(role)).Image == nil && in.Image != nil {
+				return "spec.image", true // the user wrote the image both roles run
+			}
 			return sec + "image", true
 		}
 		key.Root = sec + "sidecars"
 	}
 	return key.String(), true
+}
+
+// userKey is the Spark key the user wrote a pod setting of role with, when
+// they wrote it as a key and not in the section's typed field.
+func (r *AppResult) userKey(role v1alpha1.Role, key overlay.Key) (string, bool) {
+	if r.input == nil {
+		return "", false
+	}
+	sec := r.input.Pod(string(role))
+	field := map[string]string{overlay.PathLabels: "labels", overlay.PathAnnotations: "annotations",
+		overlay.PathNodeSelector: "nodeSelector", overlay.PathServiceAccountName: "serviceAccountName"}[key.Root]
+	switch field {
+	case "labels":
+		if _, ok := sec.Labels[key.Item]; ok {
+			return "", false
+		}
+	case "annotations":
+		if _, ok := sec.Annotations[key.Item]; ok {
+			return "", false
+		}
+	case "nodeSelector":
+		if _, ok := sec.NodeSelector[key.Item]; ok {
+			return "", false
+		}
+	case "serviceAccountName":
+		if sec.ServiceAccount != nil {
+			return "", false
+		}
+	}
+	// The role's own key wins over a shared one, as in Spark.
+	var found string
+	for _, k := range slices.Sorted(maps.Keys(r.input.SparkConf)) {
+		if to := overlay.SparkConfTarget(role, k); to.Field == field && to.Item == key.Item {
+			if found == "" || !to.IsGeneral() {
+				found = k
+			}
+		}
+	}
+	return found, found != ""
 }

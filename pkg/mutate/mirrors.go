@@ -85,6 +85,9 @@ func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Prove
 		return
 	}
 	rewrite := func(list string, ctr *corev1.Container) {
+		if ctr.Image == "" {
+			return // no image to pull (an application that names none yet)
+		}
 		mirrored, m := MirrorImage(ctr.Image, c.ImageMirrors)
 		if m == nil {
 			return

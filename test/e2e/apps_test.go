@@ -89,7 +89,7 @@ func TestAppComposedThroughTheAPIServer(t *testing.T) {
 	if !strings.HasPrefix(spec["image"].(string), "mirror.prod-a.internal/dockerhub/") {
 		t.Errorf("spec.image = %v, want the prod-a mirror", spec["image"])
 	}
-	if !containsLine(warnings.all(), `executor: spec.executor.labels.team "reporting" overridden by NamespaceOverrides layer "ns-etl"`) {
+	if !containsLine(warnings.all(), `executor: spec.sparkConf["spark.kubernetes.executor.label.team"] "reporting" overridden by NamespaceOverrides layer "ns-etl"`) {
 		t.Errorf("warnings = %q", warnings.all())
 	}
 

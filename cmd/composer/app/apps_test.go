@@ -94,3 +94,50 @@ func TestAppValidate(t *testing.T) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.err)
 	}
 }
+
+// TestConf: composer conf composes a spark-submit job's properties with
+// the layers, as the user's tier, and prints them as spark-defaults.conf
+// lines or spark-submit arguments.
+func TestConf(t *testing.T) {
+	args := []string{"conf", "--layers", filepath.Join(examples, "layers", "clusters/prod-a"), "--namespace", "etl",
+		"--cluster", "prod-a", "--pool", "batch", "-f", filepath.Join(examples, "apps", "etl-submit.properties")}
+	for _, tc := range []struct {
+		name  string
+		extra []string
+	}{
+		{"conf-etl-submit.properties", nil},
+		{"conf-etl-submit-executor.submit", []string{"--role", "executor", "--format", "submit"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := composer(t, "", append(args, tc.extra...)...)
+			if r.code != ExitOK {
+				t.Fatalf("exit %d: %s", r.code, r.err)
+			}
+			checkGolden(t, filepath.Join(golden, tc.name), r.out)
+		})
+	}
+	r := composer(t, "", args...)
+	for _, want := range []string{"spark.executor.memory=4g\n", "spark.eventLog.enabled=false\n", "spark.eventLog.dir=s3a://prod-a-spark-events/\n",
+		"spark.kubernetes.executor.label.team=etl\n"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("output lacks %q (the user's own value, a default filling what is unset, an override):\n%s", want, r.out)
+		}
+	}
+	if !strings.Contains(r.err, `spec.sparkConf["spark.kubernetes.executor.label.team"] "reporting" overridden by NamespaceOverrides layer "ns-etl"`) {
+		t.Errorf("no warning naming the user's key: %s", r.err)
+	}
+	for _, bad := range []struct {
+		stdin string
+		extra []string
+		want  string
+	}{
+		{"", []string{"--format", "xml"}, `--format: unknown format "xml"`},
+		{"", []string{"--role", "pod"}, `--role: unknown role "pod"`},
+		{"a=1\na=2\n", []string{"-f", "-"}, "<stdin>:2: a is set again (first on line 1)"},
+	} {
+		r := composer(t, bad.stdin, append(args, bad.extra...)...)
+		if r.code != ExitInput || !strings.Contains(r.err, bad.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and %q", bad.extra, r.code, r.err, bad.want)
+		}
+	}
+}

@@ -99,6 +99,7 @@ func TestEveryGoldenFileIsUsed(t *testing.T) {
 			used = append(used, tc.name+ext)
 		}
 	}
+	used = append(used, "conf-etl-submit.properties", "conf-etl-submit-executor.submit")
 	for _, e := range entries {
 		if !slices.Contains(used, e.Name()) && !strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("%s/%s belongs to no golden case", golden, e.Name())

@@ -159,3 +159,13 @@ func describe(err error) error {
 	}
 	return fmt.Errorf("decoding a SparkApplication: %w", err)
 }
+
+// FromApp is an Object of a typed application built in code, as if
+// decoded.
+func FromApp(app *SparkApplication) (*Object, error) {
+	data, err := stdjson.Marshal(app)
+	if err != nil {
+		return nil, fmt.Errorf("encoding a SparkApplication: %w", err)
+	}
+	return Decode(data)
+}

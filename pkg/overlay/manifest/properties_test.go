@@ -1,0 +1,58 @@
+package manifest
+
+import (
+	"maps"
+	"strings"
+	"testing"
+)
+
+func TestDecodeProperties(t *testing.T) {
+	got, err := DecodeProperties("user.properties", []byte(strings.Join([]string{
+		"# a comment",
+		"! another",
+		"",
+		"spark.executor.memory 4g",
+		"spark.executor.cores=2",
+		"spark.app.name : nightly",
+		"spark.driver.extraJavaOptions   -Dx=1 -Dy=2",
+		"spark.eventLog.dir = s3a://bucket/\\",
+		"   events/",
+		"spark.flag",
+	}, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"spark.executor.memory": "4g", "spark.executor.cores": "2", "spark.app.name": "nightly",
+		"spark.driver.extraJavaOptions": "-Dx=1 -Dy=2", "spark.eventLog.dir": "s3a://bucket/events/", "spark.flag": "",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("got %v\nwant %v", got, want)
+	}
+	for _, bad := range []struct{ in, want string }{
+		{"a=1\nb=2\na=3\n", "user.properties:3: a is set again (first on line 1)"},
+		{"=1\n", "user.properties:1: a property without a key"},
+	} {
+		if _, err := DecodeProperties("user.properties", []byte(bad.in)); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%q: error %v, want %q", bad.in, err, bad.want)
+		}
+	}
+}
+
+// FuzzDecodeProperties: arbitrary bytes give properties or an error,
+// never a panic; every key is non-empty.
+func FuzzDecodeProperties(f *testing.F) {
+	f.Add([]byte("a=1\nb : 2\nc 3\\\n d\n# x\n"))
+	f.Add([]byte("\\\n\\"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		props, err := DecodeProperties("fuzz.properties", data)
+		if err != nil {
+			return
+		}
+		for k := range props {
+			if k == "" {
+				t.Fatal("an empty key")
+			}
+		}
+	})
+}
