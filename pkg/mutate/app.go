@@ -99,6 +99,7 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		return nil, fmt.Errorf("SparkApplication %q: %w", app.Namespace+"/"+app.Name, err)
 	}
 	projectImages(&in.App.Spec, &app.Spec, out.Driver.Pod, out.Executor.Pod)
+	projectBatchScheduler(&app.Spec, &out.Driver.Composition)
 	out.writeConf(userConf)
 	out.Conf = EffectiveConf(&app.Spec)
 	for _, role := range Roles() {
@@ -368,6 +369,46 @@ func projectImages(before, s *sparkv1beta2.Spec, driver, executor *corev1.Pod) {
 	if eChanged {
 		s.Executor.Image = &e
 	}
+}
+
+// Batch schedulers the Spark Operator integrates with (spec.batchScheduler),
+// and where each reads a pod's queue from.
+var batchSchedulers = map[string]struct {
+	root  string // overlay.PathLabels or overlay.PathAnnotations
+	queue string
+}{
+	"volcano":  {overlay.PathAnnotations, "scheduling.volcano.sh/queue-name"},
+	"yunikorn": {overlay.PathLabels, "queue"},
+}
+
+// projectBatchScheduler hands the application to the batch scheduler a
+// layer chose for its driver (schedulerName volcano or yunikorn): the
+// operator then creates the scheduler's objects (a Volcano PodGroup, say)
+// and places every pod with it. A queue a layer gives (Volcano's queue
+// annotation, YuniKorn's queue label) is spec.batchSchedulerOptions.queue.
+func projectBatchScheduler(s *sparkv1beta2.Spec, comp *overlay.Result) {
+	f, ok := comp.Provenance.Lookup(overlay.FieldKey(overlay.PathSchedulerName))
+	if !ok || f.Winner.IsUser() || comp.Config.SchedulerName == nil {
+		return
+	}
+	name := *comp.Config.SchedulerName
+	bs, known := batchSchedulers[name]
+	if !known {
+		return
+	}
+	s.BatchScheduler = &name
+	q, ok := comp.Provenance.Lookup(overlay.MapKey(bs.root, bs.queue))
+	if !ok || q.Winner.IsUser() {
+		return
+	}
+	queue := comp.Config.Annotations[bs.queue]
+	if bs.root == overlay.PathLabels {
+		queue = comp.Config.Labels[bs.queue]
+	}
+	if s.BatchSchedulerOptions == nil {
+		s.BatchSchedulerOptions = &sparkv1beta2.BatchSchedulerOptions{}
+	}
+	s.BatchSchedulerOptions.Queue = &queue
 }
 
 // unionVolumes is the application's volumes: its own, with what each

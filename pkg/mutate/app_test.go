@@ -124,3 +124,27 @@ func FuzzComposeApp(f *testing.F) {
 		}
 	})
 }
+
+// TestBatchScheduler: a layer that gives the driver Volcano (and a queue)
+// hands the application to it; a scheduler the user chose is left alone.
+func TestBatchScheduler(t *testing.T) {
+	snap := fixtures.SnapshotOf(t, map[string]string{"volcano": `{tier: ClusterOverrides, config: {schedulerName: volcano, annotations: {scheduling.volcano.sh/queue-name: etl}}}`})
+	res, err := ComposeApp(snap, prodA, fixtures.App(t, "etl-report.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.App.App.Spec
+	if s.BatchScheduler == nil || *s.BatchScheduler != "volcano" || s.BatchSchedulerOptions == nil || *s.BatchSchedulerOptions.Queue != "etl" {
+		t.Errorf("batchScheduler %v, options %+v; want volcano, queue etl", s.BatchScheduler, s.BatchSchedulerOptions)
+	}
+	snap = fixtures.SnapshotOf(t, map[string]string{"volcano": `{tier: ClusterDefaults, config: {schedulerName: volcano}}`})
+	app := fixtures.App(t, "etl-report.yaml")
+	mine := "my-scheduler"
+	app.App.Spec.Driver.SchedulerName = &mine
+	if res, err = ComposeApp(snap, prodA, app); err != nil {
+		t.Fatal(err)
+	}
+	if res.App.App.Spec.BatchScheduler != nil {
+		t.Errorf("the user's scheduler was replaced by a default's batch scheduler: %v", *res.App.App.Spec.BatchScheduler)
+	}
+}

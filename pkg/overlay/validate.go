@@ -180,10 +180,62 @@ func (v *validator) config(p *field.Path, c *v1alpha1.Config) {
 	for _, k := range sortedKeys(c.SparkConf) {
 		if strings.TrimSpace(k) == "" {
 			v.required(p.Child("sparkConf").Key(k), "keys must not be empty")
+			continue
+		}
+		if msg := sparkValueProblem(k, c.SparkConf[k]); msg != "" {
+			v.invalid(p.Child("sparkConf").Key(k), c.SparkConf[k], "%s", msg)
+		}
+		v.sparkPodSetting(p.Child("sparkConf").Key(k), k, c.SparkConf[k])
+	}
+	for _, k := range sortedKeys(c.HadoopConf) {
+		if strings.TrimSpace(k) == "" {
+			v.required(p.Child("hadoopConf").Key(k), "keys must not be empty")
+		}
+	}
+	if l := c.Limits; l != nil && len(v.roles) == 1 && v.roles[0] == v1alpha1.RoleDriver {
+		// They count the whole application or its executors: a driver
+		// block's would never apply.
+		for _, lim := range []struct {
+			name string
+			set  bool
+		}{{"maxExecutorsPerApp", l.MaxExecutorsPerApp != nil}, {"maxAppCPU", l.MaxAppCPU != nil}, {"maxAppMemory", l.MaxAppMemory != nil}} {
+			if lim.set {
+				v.forbidden(p.Child("limits", lim.name), "counts the whole application or its executors, so it never applies to drivers only; set it in config or executor")
+			}
 		}
 	}
 	v.injection(p, c)
 	v.policyParameters(p, c)
+}
+
+// sparkPodSetting checks a Spark key that is a pod setting of a role the
+// block applies to (SparkConfTarget) as that setting is checked: a label
+// written as spark.kubernetes.executor.label.K is a label.
+func (v *validator) sparkPodSetting(kp *field.Path, key, value string) {
+	for _, role := range v.roles {
+		to := SparkConfTarget(role, key)
+		switch to.Field {
+		case "labels":
+			if to.Item == v1alpha1.RoleLabel {
+				v.forbidden(kp, "sets the pod label %s: the pod's Spark role is set by spark-submit or the Spark Operator; a layer cannot change it", v1alpha1.RoleLabel)
+			}
+			v.addAll(kp, to.Item, validation.IsQualifiedName(to.Item))
+			v.addAll(kp, value, validation.IsValidLabelValue(value))
+		case "annotations":
+			if to.Item == v1alpha1.LayersAnnotation {
+				v.forbidden(kp, "sets the annotation %s, written by Strata itself; a layer cannot set it", v1alpha1.LayersAnnotation)
+			}
+			v.addAll(kp, to.Item, validation.IsQualifiedName(strings.ToLower(to.Item)))
+		case "nodeSelector":
+			v.addAll(kp, to.Item, validation.IsQualifiedName(to.Item))
+			v.addAll(kp, value, validation.IsValidLabelValue(value))
+		case "serviceAccountName":
+			v.objectName(kp, &value)
+		default:
+			continue
+		}
+		return // the same setting for every role the block applies to
+	}
 }
 
 // objectName checks an optional reference to a named object; "" is allowed

@@ -43,6 +43,32 @@ func TestValidateLayer(t *testing.T) {
 			want: `spec.executor.nodeSelector[bad/]: Invalid value: "bad/": name part must be non-empty`},
 		{name: "spark role label", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Labels = map[string]string{"spark-role": "driver"} },
 			want: "spec.config.labels[spark-role]: Forbidden: the pod's Spark role is set by spark-submit"},
+		{name: "spark role label as a Spark key", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Executor = &v1alpha1.Config{SparkConf: map[string]string{"spark.kubernetes.executor.label.spark-role": "driver"}}
+		}, want: "spec.executor.sparkConf[spark.kubernetes.executor.label.spark-role]: Forbidden: sets the pod label spark-role"},
+		{name: "bad label value as a Spark key", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.kubernetes.driver.label.team": "a b"}
+		}, want: `spec.config.sparkConf[spark.kubernetes.driver.label.team]: Invalid value: "a b": a valid label must be`},
+		{name: "layers annotation as a Spark key", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.kubernetes.executor.annotation.strata.dev/layers": "x"}
+		}, want: "spec.config.sparkConf[spark.kubernetes.executor.annotation.strata.dev/layers]: Forbidden: sets the annotation strata.dev/layers"},
+		{name: "bad service account as a Spark key", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.kubernetes.authenticate.driver.serviceAccountName": "Bad SA"}
+		}, want: `spec.config.sparkConf[spark.kubernetes.authenticate.driver.serviceAccountName]: Invalid value: "Bad SA"`},
+		{name: "executors not a number", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.executor.instances": "lots"}
+		}, want: `spec.config.sparkConf[spark.executor.instances]: Invalid value: "lots": must be a whole number`},
+		{name: "memory not a size", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.executor.memory": "4 GB"}
+		}, want: `spec.config.sparkConf[spark.executor.memory]: Invalid value: "4 GB": must be a Spark memory size`},
+		{name: "dynamic allocation not a switch", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.dynamicAllocation.enabled": "yes"}
+		}, want: `spec.config.sparkConf[spark.dynamicAllocation.enabled]: Invalid value: "yes": must be true or false`},
+		{name: "whole-app limit for drivers only", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Driver = &v1alpha1.Config{Limits: &v1alpha1.Limits{MaxAppCPU: resourcePtr("10")}}
+		}, want: "spec.driver.limits.maxAppCPU: Forbidden: counts the whole application or its executors"},
+		{name: "empty hadoopConf key", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.HadoopConf = map[string]string{"": "x"} },
+			want: "spec.config.hadoopConf[]: Required value"},
 		{name: "reserved annotation", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Annotations = map[string]string{v1alpha1.LayersAnnotation: "x"}
 		}, want: `spec.config.annotations[strata.dev/layers]: Forbidden: written by Strata itself`},
@@ -198,4 +224,9 @@ func TestValidationOrderIsStable(t *testing.T) {
 			t.Fatalf("validation errors changed order:\n%s\n---\n%s", first, got)
 		}
 	}
+}
+
+func resourcePtr(s string) *resource.Quantity {
+	q := resource.MustParse(s)
+	return &q
 }

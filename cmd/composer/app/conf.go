@@ -145,7 +145,7 @@ func (o *confOptions) readProperties(stdin io.Reader) (map[string]string, error)
 // characters a shell leaves alone.
 func shellQuote(s string) string {
 	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || slices.Contains([]rune("=._-/:,@%+"), r))
+		return (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') && (r < '0' || r > '9') && !slices.Contains([]rune("=._-/:,@%+"), r)
 	}) {
 		return s
 	}
