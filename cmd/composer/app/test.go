@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -45,11 +46,16 @@ type PolicyTest struct {
 	Cases    []PolicyTestCase `json:"cases"`
 }
 
-// PolicyTestCase is one pod and the verdict expected for it.
+// PolicyTestCase is one pod or SparkApplication and the verdict expected
+// for it.
 type PolicyTestCase struct {
 	Name string `json:"name"`
 	// Pod is a file with exactly one Pod.
-	Pod string `json:"pod"`
+	Pod string `json:"pod,omitempty"`
+	// App is a file with exactly one SparkApplication, judged as the
+	// webhook judges it at submission (as a whole, and by the pods it
+	// will launch). A case has a Pod or an App.
+	App string `json:"app,omitempty"`
 	// NamespaceLabels add to or replace the labels of the pod's namespace.
 	NamespaceLabels map[string]string `json:"namespaceLabels,omitempty"`
 	// Inventory is the live state: what the namespace's other Spark pods
@@ -80,7 +86,8 @@ func newTestCommand(_ context.Context, streams Streams) *cobra.Command {
 		Use:   "test DIR",
 		Short: "Run the policy test cases (kind PolicyTest) of the YAML files below DIR",
 		Long: `Test runs every PolicyTest file below DIR: for each case it composes the pod
-with the repository's layers, runs the policies as the webhook does, and compares
+or SparkApplication with the repository's layers, runs the policies as the
+webhook does (an application as a whole and by its pods), and compares
 the verdict and the violations with what the case expects. Exit status 0 when
 every case passes, 1 when one fails, 2 for bad input.`,
 		Args: cobra.ExactArgs(1),
@@ -197,8 +204,11 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 		} else {
 			seen[c.Name] = i
 		}
-		if c.Pod == "" {
-			errs = append(errs, field.Required(cp.Child("pod"), "a file with exactly one Pod"))
+		switch {
+		case c.Pod == "" && c.App == "":
+			errs = append(errs, field.Required(cp.Child("pod"), "a file with exactly one Pod (or app: a file with exactly one SparkApplication)"))
+		case c.Pod != "" && c.App != "":
+			errs = append(errs, field.Forbidden(cp.Child("app"), "a case judges a Pod or a SparkApplication, not both"))
 		}
 		for j, v := range c.Expect.Violations {
 			vp := cp.Child("expect", "violations").Index(j)
@@ -234,7 +244,11 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	cluster := mutate.Cluster{Name: t.Cluster, Pool: t.Pool}
 	for _, c := range t.Cases {
 		name := t.Metadata.Name + "/" + c.Name
-		problems, err := runCase(ctx, in, engine, cluster, rel(c.Pod), &c)
+		file, want := rel(c.Pod), "Pod"
+		if c.App != "" {
+			file, want = rel(c.App), sparkv1beta2.Kind
+		}
+		problems, err := runCase(ctx, in, engine, cluster, file, want, &c)
 		if err != nil {
 			return 0, 0, fmt.Errorf("%s: case %q: %w", file, c.Name, err)
 		}
@@ -252,32 +266,50 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	return passed, failed, nil
 }
 
-func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, podFile string, c *PolicyTestCase) ([]string, error) {
-	data, err := os.ReadFile(podFile)
+func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, file, kind string, c *PolicyTestCase) ([]string, error) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	pods, err := manifest.DecodePods(podFile, data)
+	objects, err := manifest.DecodeObjects(file, data)
 	if err != nil {
 		return nil, err
 	}
-	if len(pods) != 1 {
-		return nil, fmt.Errorf("%s: want exactly one Pod, got %d", podFile, len(pods))
+	if len(objects) != 1 || (kind == "Pod") != (objects[0].Pod != nil) {
+		return nil, fmt.Errorf("%s: want exactly one %s, got %d objects", file, kind, len(objects))
 	}
-	pod := pods[0]
-	in.Namespaces = withNamespaceLabels(in.Namespaces, podNamespaces(pods), c.NamespaceLabels)
+	obj := objects[0]
+	namespace, appLabel := "", ""
+	if obj.App != nil {
+		namespace = obj.App.App.Namespace
+	} else {
+		namespace, appLabel = obj.Pod.Namespace, obj.Pod.Labels["spark-app-selector"]
+	}
+	in.Namespaces = withNamespaceLabels(in.Namespaces, []string{namespace}, c.NamespaceLabels)
 	snap, err := overlay.Compile(in)
 	if err != nil {
 		return nil, err
 	}
-	composed, err := mutate.Compose(snap, cluster, pod)
-	if err != nil {
-		return nil, err
-	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster}
-	_, decision, err := check.Pod(ctx, composed.Pod, policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, liveFor(pod, c.Inventory))
-	if err != nil {
-		return nil, err
+	request := policy.Request{Operation: "CREATE", Namespace: namespace}
+	live := liveFor(namespace, appLabel, c.Inventory)
+	var decision policy.Decision
+	if obj.App != nil {
+		composed, err := mutate.ComposeApp(snap, cluster, obj.App)
+		if err != nil {
+			return nil, err
+		}
+		if _, decision, err = check.App(ctx, &composed.App.App, request, live); err != nil {
+			return nil, err
+		}
+	} else {
+		composed, err := mutate.Compose(snap, cluster, obj.Pod)
+		if err != nil {
+			return nil, err
+		}
+		if _, decision, err = check.Pod(ctx, composed.Pod, request, live); err != nil {
+			return nil, err
+		}
 	}
 	var problems []string
 	if decision.Allowed() != c.Expect.Allowed {
@@ -307,24 +339,24 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	return problems, nil
 }
 
-// liveFor turns a test case's inventory into live pods of the pod's
-// namespace: one holding the CPU and memory, as many as Pods counts, and
-// executors of the pod's app.
-func liveFor(pod *corev1.Pod, inv *TestInventory) policy.LiveState {
+// liveFor turns a test case's inventory into live pods of namespace: one
+// holding the CPU and memory, as many as Pods counts, and executors of the
+// app (the spark-app-selector of the pod judged).
+func liveFor(namespace, app string, inv *TestInventory) policy.LiveState {
 	if inv == nil {
 		return nil
 	}
 	n := max(inv.Namespace.Pods, inv.AppExecutors)
 	live := make([]policy.LivePod, 0, n+1)
 	for i := range n {
-		p := policy.LivePod{Key: fmt.Sprintf("%s/inventory-%d", pod.Namespace, i), Namespace: pod.Namespace, Usage: policy.Usage{Pods: 1}}
+		p := policy.LivePod{Key: fmt.Sprintf("%s/inventory-%d", namespace, i), Namespace: namespace, Usage: policy.Usage{Pods: 1}}
 		if i < inv.AppExecutors {
-			p.App, p.Executor = pod.Labels["spark-app-selector"], true
+			p.App, p.Executor = app, true
 		}
 		live = append(live, p)
 	}
 	if len(live) == 0 {
-		live = append(live, policy.LivePod{Key: pod.Namespace + "/inventory", Namespace: pod.Namespace})
+		live = append(live, policy.LivePod{Key: namespace + "/inventory", Namespace: namespace})
 	}
 	if q := inv.Namespace.CPU; q != nil {
 		live[0].Usage.CPUMilli = q.MilliValue()

@@ -25,7 +25,7 @@ func TestPolicyTestValidation(t *testing.T) {
   - {name: a}
   - {name: a, pod: p.yaml, expect: {violations: [{message: m, enforcement: block}]}}`, []string{
 			`f.yaml: PolicyTest "t": cases[0].name: Required value`,
-			`f.yaml: PolicyTest "t": cases[1].pod: Required value: a file with exactly one Pod`,
+			`f.yaml: PolicyTest "t": cases[1].pod: Required value: a file with exactly one Pod (or app: a file with exactly one SparkApplication)`,
 			`f.yaml: PolicyTest "t": cases[2].name: Duplicate value: "a": also the name of cases[1]`,
 			`f.yaml: PolicyTest "t": cases[2].expect.violations[0].policy: Required value: the policy's name (quota, isolation, baseline, ...)`,
 			`f.yaml: PolicyTest "t": cases[2].expect.violations[0].enforcement: Unsupported value: "block": supported values: "deny", "warn", "dryrun", ""`,
