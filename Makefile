@@ -30,7 +30,7 @@ build: ## Build the binaries into bin/.
 image-binary: ## Build the static linux binary the webhook image ships (see Dockerfile).
 	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags "-s -w" -o bin/linux/webhook ./cmd/webhook
 
-demo: ## Dry-run the example driver with the composer, then run it through a real API server and the webhook.
+demo: ## Dry-run the example driver with the composer, then run it and a SparkApplication through a real API server and the webhook.
 	@echo "== composer: what the webhook will do to the example driver (dry run, no cluster)"
 	$(GO) run ./cmd/composer compose -f examples/pods/driver.yaml \
 		--layers $(LAYERS) --cluster $(CLUSTER) --pool $(POOL) -o explain

@@ -273,6 +273,15 @@ func spellings(s *sparkv1beta2.Spec) map[string]string {
 	return out
 }
 
+// projectedRegions are the pod regions projectPod (and unionVolumes)
+// writes back onto an application; TestEveryRegionLandsOnApps fails when a
+// pod row touches one that is not here. The priority a class resolves to
+// is not among them: the API server resolves it for the operator's pods.
+var projectedRegions = []string{
+	regionLabels, regionAnnotations, regionNodeSelector, regionPriorityClass, regionScheduler,
+	regionServiceAccount, regionDeprecatedSA, regionTolerations, regionInitContainers, regionContainers, regionVolumes,
+}
+
 // projectPod writes the composed pod settings of role back into its
 // section of s: each setting that composition changed (against before,
 // the template the section describes), in the typed field, and the

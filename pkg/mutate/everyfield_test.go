@@ -2,6 +2,7 @@ package mutate
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // sampleLayers has, for every field of the field table (overlay.Fields),
@@ -144,4 +146,58 @@ func configField(c v1alpha1.Config, name string) reflect.Value {
 		}
 	}
 	return reflect.Value{}
+}
+
+// TestEveryRegionLandsOnApps: every pod region a renderer touches is
+// written back onto SparkApplications (projectedRegions), but the
+// priority a class resolves to, which the API server resolves for the
+// operator's pods.
+func TestEveryRegionLandsOnApps(t *testing.T) {
+	for name, row := range podFields() {
+		for _, r := range row.touches {
+			if r != regionPriority && r != regionPreemption && !slices.Contains(projectedRegions, r) {
+				t.Errorf("field %s renders %s, which no SparkApplication carries: project it in projectPod", name, r)
+			}
+		}
+	}
+}
+
+// TestEveryConfigFieldLandsOnApps composes, for every Config field, a
+// layer that sets only that field onto the example SparkApplication: a
+// field that lands on pods or on the job changes the app, a policy
+// parameter or a pod patch (pods only) does not.
+func TestEveryConfigFieldLandsOnApps(t *testing.T) {
+	table := podFields()
+	for _, field := range overlay.Fields() {
+		name := field.Name
+		layer, ok := sampleLayers[name]
+		if !ok {
+			continue // TestEveryConfigFieldIsHandled reports it
+		}
+		t.Run(name, func(t *testing.T) {
+			snap := fixtures.SnapshotOf(t, map[string]string{"only-" + strings.ToLower(name): `{tier: ClusterOverrides, config: ` + layer + `}`},
+				schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100})
+			// The same layer name, so strata.dev/layers is the same.
+			empty := fixtures.SnapshotOf(t, map[string]string{"only-" + strings.ToLower(name): `{tier: ClusterOverrides, config: {}}`})
+			app := fixtures.App(t, "etl-report.yaml")
+			res, err := ComposeApp(snap, cluster, app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, err := ComposeApp(empty, cluster, app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := res.App.Marshal()
+			want, _ := base.App.Marshal()
+			changed := string(got) != string(want)
+			row := table[name]
+			switch {
+			case (row.lands == notOnPod || name == "podPatch") && changed:
+				t.Errorf("%s changed the app, but does not land on it: %s", name, got)
+			case row.lands != notOnPod && name != "podPatch" && !changed:
+				t.Errorf("%s did not reach the app", name)
+			}
+		})
+	}
 }

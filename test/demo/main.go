@@ -3,7 +3,10 @@
 // example layer repository with `kubectl apply -k`, creates the example
 // Spark driver and executor with `kubectl create` exactly as a user would,
 // and prints the pods as the API server stored them, with the warnings the
-// user sees. It cleans up after itself.
+// user sees; then composes the example SparkApplication offline (the
+// composer's dry run: its effective Spark configuration) and submits it
+// through the API server, which stores it composed. It cleans up after
+// itself.
 package main
 
 import (
@@ -18,6 +21,7 @@ import (
 
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/test/controlplane"
@@ -100,6 +104,37 @@ func run(ctx context.Context, out, progress io.Writer) error {
 	_, _ = fmt.Fprintln(out, "\n# A driver asking for 64 CPU where etl allows 16 per pod is denied:")
 	if err := run("create", "-f", "examples/pods/oversized-driver.yaml"); err == nil {
 		return fmt.Errorf("the oversized driver was admitted; the quota policy should have denied it")
+	}
+	// A SparkApplication: the dry run, then through the API server.
+	_, _ = fmt.Fprintln(out, "\n# The example SparkApplication, composed offline: the Spark configuration spark-submit will run with")
+	composerArgs := []string{"compose", "-f", "examples/apps/etl-report.yaml", "--layers", "examples/layers/clusters/prod-a",
+		"--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "spark-conf", "--validate"}
+	_, _ = fmt.Fprintf(out, "\n$ composer %s\n", joinArgs(composerArgs))
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if err := os.Chdir(root); err != nil {
+		return err
+	}
+	code := composer.Run(ctx, composerArgs, composer.Streams{In: os.Stdin, Out: out, Err: out})
+	if err := os.Chdir(wd); err != nil {
+		return err
+	}
+	if code != composer.ExitOK {
+		return fmt.Errorf("composer compose of the example SparkApplication exited %d", code)
+	}
+	for _, s := range [][]string{
+		{"create", "-f", "examples/apps/etl-report.yaml"},
+		{"get", "sparkapplication", "-n", "etl", "etl-report", "-o", "yaml"},
+	} {
+		if err := kubectl(s...); err != nil {
+			return err
+		}
+	}
+	_, _ = fmt.Fprintln(out, "\n# An app of 30 executors, where etl allows 20 per app, is refused at submission:")
+	if err := run("create", "-f", "examples/tests/apps/etl-report-30-executors.yaml"); err == nil {
+		return fmt.Errorf("the 30-executor app was admitted; the quota policy should have refused it")
 	}
 	// A pod without spark-role gets no way around the rules.
 	_, _ = fmt.Fprintln(out, "\n# A tenant's own pod without spark-role is judged too: privileged, from outside the mirror, with geo's IAM role:")
