@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -381,15 +380,4 @@ func (s *stickyWriter) Write(p []byte) (int, error) {
 	n, err := s.w.Write(p)
 	s.err = err
 	return n, err
-}
-
-// podNamespaces are the namespaces of pods, each once.
-func podNamespaces(pods []*corev1.Pod) []string {
-	var out []string
-	for _, p := range pods {
-		if !slices.Contains(out, p.Namespace) {
-			out = append(out, p.Namespace)
-		}
-	}
-	return out
 }
