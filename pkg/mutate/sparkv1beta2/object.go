@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	json "sigs.k8s.io/json"
 )
@@ -155,7 +156,8 @@ func deepCopyValue(v any) any {
 func describe(err error) error {
 	var te *stdjson.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("%s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+		// The sections' shared fields are inlined from SparkPodSpec.
+		return fmt.Errorf("%s: expected %s, got JSON %s", strings.ReplaceAll(te.Field, "SparkPodSpec.", ""), te.Type, te.Value)
 	}
 	return fmt.Errorf("decoding a SparkApplication: %w", err)
 }

@@ -1,0 +1,116 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// newTestAppHandlers are the SparkApplication handlers over layers.
+func newTestAppHandlers(t testing.TB, layers ...v1alpha1.Layer) (*AppMutator, *AppValidator) {
+	t.Helper()
+	v := newTestPodValidator(t, layers...)
+	return &AppMutator{Store: v.Store, Cluster: v.Cluster, Metrics: v.Metrics},
+		&AppValidator{Store: v.Store, Policies: v.Policies, Live: v.Live, Synced: v.Synced, Cluster: v.Cluster, Metrics: v.Metrics}
+}
+
+const testApp = `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"SparkApplication","metadata":{"name":"nightly","namespace":"etl"},
+"spec":{"type":"Scala","image":"apache/spark:3.5.3","sparkConf":{"spark.executor.memory":"2g"},"driver":{"cores":1},"executor":{"instances":%d,"cores":1},"unknown":{"kept":true}}}`
+
+func appRequest(op admissionv1.Operation, obj, old string) admission.Request {
+	r := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "app", Operation: op, Namespace: "etl", Name: "nightly",
+		Kind:     metav1.GroupVersionKind{Group: sparkv1beta2.Group, Version: sparkv1beta2.Version, Kind: sparkv1beta2.Kind},
+		Resource: metav1.GroupVersionResource{Group: sparkv1beta2.Group, Version: sparkv1beta2.Version, Resource: sparkv1beta2.Resource},
+		Object:   runtime.RawExtension{Raw: []byte(obj)}}}
+	if old != "" {
+		r.OldObject.Raw = []byte(old)
+	}
+	return r
+}
+
+func appJSON(executors int) string { return strings.Replace(testApp, "%d", itoa(executors), 1) }
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func TestAppHandlers(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.Limits = &v1alpha1.Limits{MaxExecutorsPerApp: ptrInt32(10)}
+	l.Spec.Config.SparkConf = map[string]string{"spark.executor.memory": "4g", "spark.eventLog.enabled": "true"}
+	mutator, validator := newTestAppHandlers(t, l)
+	ctx := context.Background()
+
+	resp := mutator.Handle(ctx, appRequest(admissionv1.Create, appJSON(2), ""))
+	if !resp.Allowed || len(resp.Patches) == 0 {
+		t.Fatalf("allowed %v, patches %v: %v", resp.Allowed, resp.Patches, resp.Result)
+	}
+	patch, _ := json.Marshal(resp.Patches)
+	for _, want := range []string{`"path":"/spec/executor/memory","value":"4g"`, `"path":"/spec/sparkConf/spark.eventLog.enabled"`} {
+		if !strings.Contains(string(patch), want) {
+			t.Errorf("patch lacks %s: %s", want, patch)
+		}
+	}
+	if strings.Contains(string(patch), "unknown") {
+		t.Errorf("the patch touches a field Strata does not know: %s", patch)
+	}
+
+	if resp := validator.Handle(ctx, appRequest(admissionv1.Create, appJSON(2), "")); !resp.Allowed {
+		t.Errorf("an app that fits was refused: %v", resp.Result)
+	}
+	resp = validator.Handle(ctx, appRequest(admissionv1.Create, appJSON(11), ""))
+	if resp.Allowed || !strings.Contains(resp.Result.Message, `quota: app "nightly" asks for up to 11 executors`) {
+		t.Errorf("an app of 11 executors: allowed %v, %v", resp.Allowed, resp.Result)
+	}
+	// An update that leaves the spec alone (the operator's finalizer, a
+	// label) is not judged again; one that grows the app is.
+	if resp := validator.Handle(ctx, appRequest(admissionv1.Update, appJSON(11), appJSON(11))); !resp.Allowed {
+		t.Errorf("an update that leaves the spec alone was judged: %v", resp.Result)
+	}
+	if resp := validator.Handle(ctx, appRequest(admissionv1.Update, appJSON(11), appJSON(2))); resp.Allowed {
+		t.Error("an update to 11 executors was allowed")
+	}
+	// Bad input: an error, never a denial that names no rule.
+	resp = mutator.Handle(ctx, appRequest(admissionv1.Create, `{"spec":{"driver":{"cores":"one"}}}`, ""))
+	if resp.Allowed || resp.Result.Code != 400 || !strings.Contains(resp.Result.Message, "spec.driver.cores") {
+		t.Errorf("a mistyped field: %v", resp.Result)
+	}
+}
+
+func ptrInt32(n int32) *int32 { return &n }
+
+func appReview(t testing.TB, op admissionv1.Operation, obj, old string) []byte {
+	t.Helper()
+	r := appRequest(op, obj, old)
+	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"}, Request: &r.AdmissionRequest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// FuzzAppReviews: both SparkApplication handlers, AdmissionReview bytes in,
+// answer out.
+func FuzzAppReviews(f *testing.F) {
+	l := teamLayer()
+	l.Spec.Config.Limits = &v1alpha1.Limits{MaxExecutorsPerApp: ptrInt32(10), MaxAppCPU: ptrQuantity("8")}
+	mutator, validator := newTestAppHandlers(f, l)
+	f.Add(appReview(f, admissionv1.Create, appJSON(2), ""))
+	f.Add(appReview(f, admissionv1.Create, appJSON(2147483647), ""))
+	f.Add(appReview(f, admissionv1.Update, appJSON(3), appJSON(2)))
+	f.Add(appReview(f, admissionv1.Create, `{"spec":{"dynamicAllocation":{"enabled":true},"sparkConf":{"spark.executor.memory":"99999999999p"}}}`, ""))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fuzzReview(t, mutator, mutator.Metrics, "sparkapplication", raw)
+		fuzzReview(t, validator, validator.Metrics, "sparkapplication-policy", raw)
+	})
+}
