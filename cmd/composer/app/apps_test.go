@@ -14,6 +14,7 @@ var appGoldenCases = []struct {
 }{
 	{"prod-a-app-etl-report", "etl-report.yaml", "clusters/prod-a", "prod-a", "batch"},
 	{"prod-b-app-etl-report", "etl-report.yaml", "clusters/prod-b", "prod-b", "interactive"},
+	{"prod-a-app-geo-tiles", "geo-tiles.yaml", "clusters/prod-a", "prod-a", "batch"},
 }
 
 func appArgs(app, layers, cluster, pool string) []string {
