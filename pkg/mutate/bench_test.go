@@ -148,3 +148,15 @@ func BenchmarkRegionPatch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkComposeApp is the SparkApplication webhook's path after
+// decoding: both roles composed and rendered, written back, the patch.
+func BenchmarkComposeApp(b *testing.B) {
+	snap, app := fixtures.Snapshot(b, "prod-a"), fixtures.App(b, "etl-report.yaml")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ComposeApp(snap, exampleCluster, app); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+package policy
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// TestCheckApp judges the example app composed on prod-a: it fits; with the
+// namespace nearly full of live pods, the whole app does not (and the
+// message counts every executor); one executor alone would have fitted.
+func TestCheckApp(t *testing.T) {
+	check, _ := exampleCheck(t)
+	res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, fixtures.App(t, "etl-report.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &res.App.App
+	pods, d, err := check.App(context.Background(), app, Request{Operation: "CREATE"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Allowed() || len(pods) != 2 {
+		t.Fatalf("the example app: %+v, %d pods judged", d, len(pods))
+	}
+	live := TrackerOf([]LivePod{{Key: "etl/other", Namespace: "etl", Usage: Usage{CPUMilli: 195000, Pods: 1}}})
+	_, d, err = check.App(context.Background(), app, Request{Operation: "CREATE"}, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `quota: app "etl-report" would bring namespace "etl" to 204330m CPU with all its executors`
+	if d.Allowed() || len(d.Violations) != 1 || !strings.Contains(d.Violations[0].Message, want) {
+		t.Errorf("with 195 CPU live: %+v, want one violation %q", d.Violations, want)
+	}
+	// A size Spark would refuse is a denial that says which.
+	bad := *app // a copy whose sparkConf is replaced
+	bad.Spec.SparkConf = map[string]string{"spark.executor.memoryOverhead": "lots"}
+	if _, d, err = check.App(context.Background(), &bad, Request{Operation: "CREATE"}, nil); err != nil || d.Allowed() ||
+		!strings.Contains(d.Violations[0].Message, `spark.executor.memoryOverhead: "lots" is not a Spark memory size`) {
+		t.Errorf("a bad size: %v %+v", err, d)
+	}
+}
+
+// BenchmarkCheckApp is the SparkApplication policy webhook's work after
+// decoding: the launched pods built, each judged, and the app as a whole.
+func BenchmarkCheckApp(b *testing.B) {
+	check, _ := exampleCheck(b)
+	res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, fixtures.App(b, "etl-report.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := check.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
