@@ -30,7 +30,7 @@ func TestSizeOf(t *testing.T) {
 			"spark.driver.memoryOverhead": "1g", "spark.kubernetes.driver.request.cores": "500m", "spark.driver.cores": "2"}},
 			driver: PodSize{500, 2 * gi}, executor: PodSize{1000, gi + 384*mi}, executors: 1},
 		{name: "the overhead factor, spark.kubernetes.memoryOverheadFactor over spec.memoryOverheadFactor",
-			spec: sparkv1beta2.Spec{MemoryOverheadFactor: str("0.5"), SparkConf: map[string]string{"spark.kubernetes.memoryOverheadFactor": "0.25", "spark.executor.memory": "4096m"}},
+			spec:   sparkv1beta2.Spec{MemoryOverheadFactor: str("0.5"), SparkConf: map[string]string{"spark.kubernetes.memoryOverheadFactor": "0.25", "spark.executor.memory": "4096m"}},
 			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, 5 * gi}, executors: 1},
 		{name: "dynamic allocation counts maxExecutors", spec: sparkv1beta2.Spec{DynamicAllocation: &sparkv1beta2.DynamicAllocation{Enabled: true, MaxExecutors: i32(40)},
 			Executor: sparkv1beta2.ExecutorSpec{Instances: i32(2)}},
