@@ -394,18 +394,23 @@ var batchSchedulers = map[string]struct {
 // layer chose for its driver (schedulerName volcano or yunikorn): the
 // operator then creates the scheduler's objects (a Volcano PodGroup, say)
 // and places every pod with it. A queue a layer gives (Volcano's queue
-// annotation, YuniKorn's queue label) is spec.batchSchedulerOptions.queue.
+// annotation, YuniKorn's queue label) for the batch scheduler the app runs
+// with, the layer's or the user's, is spec.batchSchedulerOptions.queue.
 func projectBatchScheduler(s *sparkv1beta2.Spec, comp *overlay.Result) {
-	f, ok := comp.Provenance.Lookup(overlay.FieldKey(overlay.PathSchedulerName))
-	if !ok || f.Winner.IsUser() || comp.Config.SchedulerName == nil {
+	if f, ok := comp.Provenance.Lookup(overlay.FieldKey(overlay.PathSchedulerName)); ok && !f.Winner.IsUser() && comp.Config.SchedulerName != nil {
+		if name := *comp.Config.SchedulerName; batchSchedulers[name].queue != "" {
+			s.BatchScheduler = &name
+		}
+	}
+	// The queue a layer gives, for the batch scheduler the app runs with
+	// (the layer's or the user's own).
+	if s.BatchScheduler == nil {
 		return
 	}
-	name := *comp.Config.SchedulerName
-	bs, known := batchSchedulers[name]
+	bs, known := batchSchedulers[*s.BatchScheduler]
 	if !known {
 		return
 	}
-	s.BatchScheduler = &name
 	q, ok := comp.Provenance.Lookup(overlay.MapKey(bs.root, bs.queue))
 	if !ok || q.Winner.IsUser() {
 		return

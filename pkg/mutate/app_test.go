@@ -148,3 +148,19 @@ func TestBatchScheduler(t *testing.T) {
 		t.Errorf("the user's scheduler was replaced by a default's batch scheduler: %v", *res.App.App.Spec.BatchScheduler)
 	}
 }
+
+// TestBatchQueueForTheUsersScheduler: a layer's queue reaches an app whose
+// user chose the batch scheduler.
+func TestBatchQueueForTheUsersScheduler(t *testing.T) {
+	snap := fixtures.SnapshotOf(t, map[string]string{"queue": `{tier: ClusterOverrides, config: {labels: {queue: root.etl}}}`})
+	app := fixtures.App(t, "etl-report.yaml")
+	yk := "yunikorn"
+	app.App.Spec.BatchScheduler = &yk
+	res, err := ComposeApp(snap, prodA, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := res.App.App.Spec.BatchSchedulerOptions; o == nil || o.Queue == nil || *o.Queue != "root.etl" {
+		t.Errorf("batchSchedulerOptions = %+v, want queue root.etl", o)
+	}
+}
