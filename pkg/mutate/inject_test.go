@@ -390,6 +390,22 @@ func TestNormalizeAndMirrorImage(t *testing.T) {
 	if got, _ := MirrorImage("apachefoo/x", only); got != "apachefoo/x" {
 		t.Errorf("a prefix matched inside a path component: %q", got)
 	}
+	// Registries as they are usually written, with a trailing "/".
+	slashed := []v1alpha1.ImageMirror{{From: "docker.io/", To: "mirror.internal/dockerhub/"}}
+	for in, want := range map[string]string{
+		"apache/spark:3.5.3":                 "mirror.internal/dockerhub/apache/spark:3.5.3",
+		"nginx":                              "mirror.internal/dockerhub/library/nginx",
+		"mirror.internal/dockerhub/x/y:1":    "mirror.internal/dockerhub/x/y:1",
+		"docker.io.evil.example.com/x/y:1.0": "docker.io.evil.example.com/x/y:1.0",
+	} {
+		got, _ := MirrorImage(in, slashed)
+		if got != want {
+			t.Errorf("with a trailing /: MirrorImage(%q) = %q, want %q", in, got, want)
+		}
+		if again, _ := MirrorImage(got, slashed); again != got {
+			t.Errorf("with a trailing /: mirroring %q again gave %q", got, again)
+		}
+	}
 }
 
 func TestPodPatch(t *testing.T) {

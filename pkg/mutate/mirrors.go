@@ -60,19 +60,22 @@ func MirrorImage(image string, mirrors []v1alpha1.ImageMirror) (string, *v1alpha
 	ref := NormalizeImage(image)
 	var best *v1alpha1.ImageMirror
 	longestTo := -1
+	var bestFrom, bestTo string
 	for i := range mirrors {
 		m := &mirrors[i]
-		if (hasPrefix(ref, m.To) || hasPrefix(image, m.To)) && len(m.To) > longestTo {
-			longestTo = len(m.To)
+		// A trailing "/" is allowed and means nothing: docker.io/ is docker.io.
+		from, to := strings.TrimSuffix(m.From, "/"), strings.TrimSuffix(m.To, "/")
+		if (hasPrefix(ref, to) || hasPrefix(image, to)) && len(to) > longestTo {
+			longestTo = len(to)
 		}
-		if hasPrefix(ref, m.From) && (best == nil || len(m.From) > len(best.From)) {
-			best = m
+		if hasPrefix(ref, from) && (best == nil || len(from) > len(bestFrom)) {
+			best, bestFrom, bestTo = m, from, to
 		}
 	}
-	if best == nil || longestTo >= len(best.From) {
+	if best == nil || longestTo >= len(bestFrom) {
 		return image, nil
 	}
-	return best.To + ref[len(best.From):], best
+	return bestTo + ref[len(bestFrom):], best
 }
 
 // renderImageMirrors rewrites the image of every container and init
@@ -93,7 +96,7 @@ func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Prove
 			return
 		}
 		winner := overlay.UserSource()
-		if f, ok := prov.Lookup(overlay.ElementKey(overlay.PathImageMirrors, m.From)); ok {
+		if f, ok := prov.Lookup(overlay.ElementKey(overlay.PathImageMirrors, overlay.ImageMirrorKey(m))); ok {
 			winner = f.Winner
 		}
 		prov.Derive(overlay.ElementKey(list, ctr.Name).WithSub("image"), strconv.Quote(mirrored), winner,

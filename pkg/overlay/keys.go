@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -97,8 +98,9 @@ func SecretMountKey(s *v1alpha1.SecretMount) string {
 	return s.SecretName + "@" + s.MountPath
 }
 
-// ImageMirrorKey is the merge key of an image mirror: its from prefix.
-func ImageMirrorKey(m *v1alpha1.ImageMirror) string { return m.From }
+// ImageMirrorKey is the merge key of an image mirror: its from prefix,
+// without a trailing "/" (docker.io/ is docker.io).
+func ImageMirrorKey(m *v1alpha1.ImageMirror) string { return strings.TrimSuffix(m.From, "/") }
 
 // RenderImageMirror renders a mirror as "-> to".
 func RenderImageMirror(m *v1alpha1.ImageMirror) string { return "-> " + m.To }

@@ -89,7 +89,7 @@ func (v *validator) injection(p *field.Path, c *v1alpha1.Config) {
 		m := &c.ImageMirrors[i]
 		v.imagePrefix(mp.Child("from"), m.From)
 		v.imagePrefix(mp.Child("to"), m.To)
-		v.duplicate(seen, mp, m.From, i, "mirror of this prefix")
+		v.duplicate(seen, mp, ImageMirrorKey(m), i, "mirror of this prefix")
 	}
 	if c.PodPatch != nil {
 		if err := CheckPodPatch(c.PodPatch.Raw, v.roles...); err != nil {
@@ -149,13 +149,16 @@ func (v *validator) mounts(p *field.Path, mounts []corev1.VolumeMount) {
 	}
 }
 
+// imagePrefix checks a registry or registry/path prefix. One trailing "/"
+// is allowed (docker.io/ is docker.io), as registries are often written.
 func (v *validator) imagePrefix(p *field.Path, prefix string) {
+	trimmed := strings.TrimSuffix(prefix, "/")
 	switch {
-	case prefix == "":
+	case trimmed == "":
 		v.required(p, "a registry or registry/path prefix")
 	case strings.Contains(prefix, "://"):
 		v.invalid(p, prefix, "must be a registry or registry/path prefix without a scheme")
-	case strings.HasSuffix(prefix, "/"), strings.ContainsAny(prefix, " @"):
+	case strings.HasSuffix(trimmed, "/"), strings.ContainsAny(prefix, " @"):
 		v.invalid(p, prefix, "must be a registry or registry/path prefix like mirror.internal or docker.io/apache")
 	}
 }

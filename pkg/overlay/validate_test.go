@@ -64,6 +64,16 @@ func TestValidateLayer(t *testing.T) {
 		{name: "dynamic allocation not a switch", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.SparkConf = map[string]string{"spark.dynamicAllocation.enabled": "yes"}
 		}, want: `spec.config.sparkConf[spark.dynamicAllocation.enabled]: Invalid value: "yes": must be true or false`},
+		{name: "registries with a trailing slash", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.ImageMirrors = []v1alpha1.ImageMirror{{From: "docker.io/", To: "mirror.internal/dockerhub/"}}
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedRegistries: []string{"mirror.internal/"}}
+		}},
+		{name: "a double slash", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.ImageMirrors = []v1alpha1.ImageMirror{{From: "docker.io//", To: "mirror.internal"}}
+		}, want: `spec.config.imageMirrors[0].from: Invalid value: "docker.io//": must be a registry or registry/path prefix like`},
+		{name: "the same mirror with and without a slash", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.ImageMirrors = []v1alpha1.ImageMirror{{From: "docker.io", To: "a.internal"}, {From: "docker.io/", To: "b.internal"}}
+		}, want: `spec.config.imageMirrors[1]: Duplicate value: "docker.io"`},
 		{name: "whole-app limit for drivers only", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Driver = &v1alpha1.Config{Limits: &v1alpha1.Limits{MaxAppCPU: resourcePtr("10")}}
 		}, want: "spec.driver.limits.maxAppCPU: Forbidden: counts the whole application or its executors"},

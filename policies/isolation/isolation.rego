@@ -56,12 +56,14 @@ registry_allowed(img, prefixes) if {
 	under(img.image, prefix)
 }
 
-# under: s starts with prefix at a component boundary.
-under(s, prefix) if s == prefix
+# under: s starts with prefix at a component boundary. A trailing "/" of the prefix means
+# nothing: mirror.internal/ is mirror.internal.
+under(s, prefix) if s == trim_suffix(prefix, "/")
 
 under(s, prefix) if {
-	startswith(s, prefix)
-	substring(s, count(prefix), 1) in {"/", ":", "@"}
+	p := trim_suffix(prefix, "/")
+	startswith(s, p)
+	substring(s, count(p), 1) in {"/", ":", "@"}
 }
 
 violation contains {"check": "allowedTolerations", "message": msg} if {

@@ -53,6 +53,15 @@ test_registry if {
 	} with input as doc
 }
 
+# Registries as they are usually written, with a trailing "/": the same prefix.
+test_registry_with_trailing_slash if {
+	doc := object.union(with_param("allowedRegistries", ["mirror.internal/"]), {"images": [
+		{"container": "a", "image": "mirror.internal/x:1", "normalized": "mirror.internal/x:1"},
+		{"container": "b", "image": "mirror.internalevil.com/x", "normalized": "mirror.internalevil.com/x"},
+	]})
+	{v.message | some v in isolation.violation} == {"container \"b\" image \"mirror.internalevil.com/x\" is not from an allowed registry; allowed: mirror.internal/ (NamespaceOverrides layer \"ns-etl\")"} with input as doc
+}
+
 test_tolerations if {
 	doc := object.union(with_param("allowedTolerations", [{"key": "node.strata.dev/spot"}, {"key": "nvidia.com/gpu", "effect": "NoSchedule"}]), {"user": {
 		"tolerations": [
