@@ -59,6 +59,9 @@ func DecodeDocuments(file string, data []byte) ([]Document, error) {
 	if len(data) > maxManifestBytes {
 		return nil, fmt.Errorf("%s: file is %d bytes; at most %d are read", file, len(data), maxManifestBytes)
 	}
+	if err := checkDuplicateKeys(file, data); err != nil {
+		return nil, err
+	}
 	var docs []Document
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	for n := 0; ; n++ {

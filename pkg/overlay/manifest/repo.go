@@ -93,6 +93,11 @@ func repoDocuments(fsys filesys.FileSystem, dir string) ([]Document, error) {
 }
 
 func kustomizeDocuments(fsys filesys.FileSystem, dir string) ([]Document, error) {
+	// kustomize keeps the last of two equal keys; the repository's own
+	// files are checked first, so no setting is dropped silently.
+	if err := duplicateKeysBelow(fsys, dir); err != nil {
+		return nil, err
+	}
 	opts := krusty.MakeDefaultOptions()
 	resMap, err := krusty.MakeKustomizer(opts).Run(fsys, dir)
 	if err != nil {
@@ -113,6 +118,31 @@ func kustomizeDocuments(fsys filesys.FileSystem, dir string) ([]Document, error)
 		docs = append(docs, Document{File: file, Index: i, APIVersion: r.GetApiVersion(), Kind: r.GetKind(), Name: r.GetName(), Raw: raw})
 	}
 	return docs, nil
+}
+
+// duplicateKeysBelow checks every YAML file below dir for keys set twice.
+func duplicateKeysBelow(fsys filesys.FileSystem, dir string) error {
+	var errs []error
+	err := fsys.Walk(dir, func(path string, info fs.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(path)) {
+		case ".yaml", ".yml":
+			data, err := fsys.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if err := checkDuplicateKeys(path, data); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: reading layer repository: %w", dir, err)
+	}
+	return errors.Join(errs...)
 }
 
 func inputsFrom(docs []Document) (overlay.Inputs, error) {
@@ -142,10 +172,19 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 				continue
 			}
 			in.PriorityClasses = append(in.PriorityClasses, pc)
+		case groupOf(d.APIVersion) == v1alpha1.GroupVersion.Group && d.Kind != policyTestKind,
+			d.Kind == v1alpha1.LayerKind:
+			// A misspelt kind of Strata's, or a Layer of another group,
+			// would otherwise be skipped, and its settings lost.
+			errs = append(errs, fmt.Errorf("%s%s: apiVersion %q kind %q: not a Strata object (want apiVersion %s kind %s)",
+				d.filePrefix(), d.Subject(), d.APIVersion, d.Kind, v1alpha1.GroupVersion.String(), v1alpha1.LayerKind))
 		}
 	}
 	return in, errors.Join(errs...)
 }
+
+// policyTestKind is composer test's kind, which may live beside the layers.
+const policyTestKind = "PolicyTest"
 
 func groupOf(apiVersion string) string {
 	if g, _, ok := strings.Cut(apiVersion, "/"); ok {
