@@ -92,6 +92,16 @@ cases:
 		!strings.Contains(r.out, "0 passed, 1 failed") {
 		t.Fatalf("failing case: exit %d\n%s%s", r.code, r.out, r.err)
 	}
+	// Every document of a multi-document file runs: the second suite's
+	// failing case is reported, not hidden behind a passing first one.
+	passing := strings.NewReplacer("metadata: {name: wrong}", "metadata: {name: right}", "expect: {allowed: true}", "expect: {allowed: false, violations: [{policy: quota, message: 'quota: pod requests 64050m CPU; group \"core-data\" allows at most 16 per pod (NamespaceOverrides layer \"ns-etl\")'}, {policy: quota, message: 'quota: pod requests 204864Mi memory; group \"core-data\" allows at most 64Gi per pod (NamespaceOverrides layer \"ns-etl\")'}]}").Replace(suite)
+	if err := os.WriteFile(filepath.Join(dir, "t.yaml"), []byte(passing+"---\n"+suite), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = composer(t, "", "test", dir)
+	if r.code != ExitDenied || !strings.Contains(r.out, "PASS  right/") || !strings.Contains(r.out, "FAIL  wrong/") || !strings.Contains(r.out, "1 passed, 1 failed") {
+		t.Fatalf("multi-document file: exit %d\n%s%s", r.code, r.out, r.err)
+	}
 	// Bad input: an unknown field in a case.
 	if err := os.WriteFile(filepath.Join(dir, "t.yaml"), []byte(strings.Replace(suite, "expect:", "expects:", 1)), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -102,18 +103,17 @@ func runTests(ctx context.Context, dir string, w io.Writer) error {
 	}
 	passed, failed := 0, 0
 	for _, file := range files {
-		suite, err := readPolicyTest(file)
+		suites, err := readPolicyTests(file)
 		if err != nil {
 			return badInput(err)
 		}
-		if suite == nil {
-			continue
+		for _, suite := range suites {
+			p, f, err := runSuite(ctx, file, suite, out)
+			if err != nil {
+				return badInput(err)
+			}
+			passed, failed = passed+p, failed+f
 		}
-		p, f, err := runSuite(ctx, file, suite, out)
-		if err != nil {
-			return badInput(err)
-		}
-		passed, failed = passed+p, failed+f
 	}
 	if passed+failed == 0 {
 		return badInput(fmt.Errorf("%s: no PolicyTest cases found", dir))
@@ -146,23 +146,49 @@ func testFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-// readPolicyTest decodes file strictly; nil when it is not a PolicyTest.
-func readPolicyTest(file string) (*PolicyTest, error) {
+// readPolicyTests decodes every PolicyTest of file (one per YAML
+// document), strictly; none when it holds no PolicyTest.
+func readPolicyTests(file string) ([]*PolicyTest, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	return decodePolicyTest(file, data)
+	return decodePolicyTests(file, data)
 }
 
-// decodePolicyTest decodes a PolicyTest strictly; nil when data is not one.
+// decodePolicyTests decodes every document of data that is a PolicyTest,
+// strictly. A file whose documents are all something else (layers, pods)
+// has none; a PolicyTest that does not decode is an error naming its
+// document.
+func decodePolicyTests(file string, data []byte) ([]*PolicyTest, error) {
+	docs, err := manifest.DecodeDocuments(file, data)
+	if err != nil {
+		if !bytes.Contains(data, []byte(policyTestKind)) {
+			return nil, nil //nolint:nilerr // not a test file: skipped
+		}
+		return nil, err
+	}
+	var out []*PolicyTest
+	var errs []error
+	for i := range docs {
+		if docs[i].Kind != policyTestKind {
+			continue
+		}
+		t, err := decodePolicyTest(file, docs[i].Raw)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, t)
+	}
+	return out, errors.Join(errs...)
+}
+
+// policyTestKind is the kind of a test file's documents.
+const policyTestKind = "PolicyTest"
+
+// decodePolicyTest decodes one PolicyTest document strictly.
 func decodePolicyTest(file string, data []byte) (*PolicyTest, error) {
-	var head struct {
-		Kind string `json:"kind"`
-	}
-	if err := yaml.Unmarshal(data, &head); err != nil || head.Kind != "PolicyTest" {
-		return nil, nil //nolint:nilerr // not a test file: skipped
-	}
 	var t PolicyTest
 	if err := yaml.UnmarshalStrict(data, &t); err != nil {
 		return nil, fmt.Errorf("%s: PolicyTest: %w", file, err)
