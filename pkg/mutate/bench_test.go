@@ -42,7 +42,7 @@ func BenchmarkComposeNoPatch(b *testing.B) {
 		renderMetadata(out, &res.Config, res.Layers)
 		renderScheduling(out, &res.Config)
 		renderTolerations(out, &res.Config)
-		if err := renderPriority(out, pod.Spec.PriorityClassName, snap); err != nil {
+		if _, err := renderPriority(out, pod.Spec.PriorityClassName, snap); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -31,6 +31,9 @@ type Result struct {
 	Composition overlay.Result
 	// Warnings tell the user which of their own values a layer overrode.
 	Warnings []string
+	// Notes say what a dry run could not know and left to the webhook
+	// (a PriorityClass the inputs do not hold).
+	Notes []string
 }
 
 // SparkRole returns the pod's Spark role from its spark-role label, and
@@ -96,8 +99,12 @@ func renderWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	if err := render(res.Pod, role, &res.Composition); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
-	if err := renderPriority(res.Pod, pod.Spec.PriorityClassName, snap); err != nil {
+	note, err := renderPriority(res.Pod, pod.Spec.PriorityClassName, snap)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
+	}
+	if note != "" {
+		res.Notes = append(res.Notes, note)
 	}
 	keepDefaulted(pod, res.Pod)
 	return res, nil

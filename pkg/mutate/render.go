@@ -70,6 +70,10 @@ func renderTolerations(pod *corev1.Pod, c *v1alpha1.Config) {
 type PriorityResolver interface {
 	PriorityClass(name string) (*schedulingv1.PriorityClass, bool)
 	GlobalDefaultPriorityClass() (*schedulingv1.PriorityClass, bool)
+	// PriorityClassesPartial reports whether the resolver may lack some
+	// of the cluster's classes (a dry run of a repository that does not
+	// hold them).
+	PriorityClassesPartial() bool
 }
 
 // renderPriority makes spec.priority and spec.preemptionPolicy agree with
@@ -78,11 +82,14 @@ type PriorityResolver interface {
 // arrived with, before any webhook runs, so a webhook that changes the class
 // must resolve them itself (as the Spark Operator's webhook does). A class
 // that does not exist is an error: the pod would otherwise run at the
-// priority of a class it no longer names.
-func renderPriority(pod *corev1.Pod, before string, pcs PriorityResolver) error {
+// priority of a class it no longer names. Where the resolver may lack some
+// of the cluster's classes (a dry run), a class it does not hold is not
+// an error: spec.priority and spec.preemptionPolicy are left out, and the
+// note returned says the webhook resolves them from the cluster.
+func renderPriority(pod *corev1.Pod, before string, pcs PriorityResolver) (note string, err error) {
 	name := pod.Spec.PriorityClassName
 	if name == before {
-		return nil
+		return "", nil
 	}
 	var (
 		pc *schedulingv1.PriorityClass
@@ -93,10 +100,15 @@ func renderPriority(pod *corev1.Pod, before string, pcs PriorityResolver) error 
 		if !ok {
 			pod.Spec.Priority = ptrTo(int32(0))
 			pod.Spec.PreemptionPolicy = ptrTo(corev1.PreemptLowerPriority)
-			return nil
+			return "", nil
 		}
 	} else if pc, ok = pcs.PriorityClass(name); !ok {
-		return fmt.Errorf("spec.priorityClassName: PriorityClass %q not found", name)
+		if pcs.PriorityClassesPartial() {
+			pod.Spec.Priority, pod.Spec.PreemptionPolicy = nil, nil
+			return fmt.Sprintf("spec.priorityClassName: PriorityClass %q is not in the inputs (add it with --cluster-config, or read the cluster with --kubeconfig); "+
+				"spec.priority and spec.preemptionPolicy are left out: the webhook resolves them from the cluster", name), nil
+		}
+		return "", fmt.Errorf("spec.priorityClassName: PriorityClass %q not found", name)
 	}
 	pod.Spec.Priority = ptrTo(pc.Value)
 	policy := corev1.PreemptLowerPriority
@@ -104,7 +116,7 @@ func renderPriority(pod *corev1.Pod, before string, pcs PriorityResolver) error 
 		policy = *pc.PreemptionPolicy
 	}
 	pod.Spec.PreemptionPolicy = &policy
-	return nil
+	return "", nil
 }
 
 func ptrTo[T any](v T) *T { return &v }

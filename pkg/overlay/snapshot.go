@@ -31,6 +31,11 @@ type Inputs struct {
 	Layers          []LayerSource
 	Namespaces      []corev1.Namespace
 	PriorityClasses []schedulingv1.PriorityClass
+	// PriorityClassesPartial says PriorityClasses may lack some of the
+	// cluster's: a dry run of a repository that does not hold them. A class
+	// composition sets that the snapshot lacks is then left to the webhook,
+	// not an error.
+	PriorityClassesPartial bool
 }
 
 // Snapshot is a compiled, immutable view of Inputs. It is safe for concurrent
@@ -42,6 +47,7 @@ type Snapshot struct {
 	broken          []brokenLayer
 	namespaces      map[string]map[string]string
 	priorityClasses map[string]*schedulingv1.PriorityClass
+	partialClasses  bool
 }
 
 // brokenLayer is a Layer that does not compile: it is not applied, and the
@@ -108,6 +114,7 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 		layers:          make([]compiledLayer, 0, len(in.Layers)),
 		namespaces:      make(map[string]map[string]string, len(in.Namespaces)),
 		priorityClasses: make(map[string]*schedulingv1.PriorityClass, len(in.PriorityClasses)),
+		partialClasses:  in.PriorityClassesPartial,
 	}
 	for i := range in.Layers {
 		src := &in.Layers[i]
@@ -244,6 +251,10 @@ func (s *Snapshot) PriorityClass(name string) (*schedulingv1.PriorityClass, bool
 	pc, ok := s.priorityClasses[name]
 	return pc, ok
 }
+
+// PriorityClassesPartial reports whether the snapshot may lack some of the
+// cluster's PriorityClasses (Inputs.PriorityClassesPartial).
+func (s *Snapshot) PriorityClassesPartial() bool { return s.partialClasses }
 
 // GlobalDefaultPriorityClass returns the PriorityClass marked globalDefault,
 // the one the API server gives pods that name no class.

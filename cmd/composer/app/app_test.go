@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -208,7 +209,6 @@ func TestBadInput(t *testing.T) {
 	write("noname/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {}\nspec: {tier: PoolDefaults}\n")
 	write("selector/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: s}\nspec: {tier: PoolDefaults, match: {namespaceSelector: {matchExpressions: [{key: a, operator: Near}]}}}\n")
 	write("tol/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: t}\nspec: {tier: PoolDefaults, config: {tolerations: [{key: gpu, operator: Exists, value: x}]}}\n")
-	write("pc/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: pc}\nspec: {tier: ClusterOverrides, config: {priorityClassName: nowhere}}\n")
 	write("patch/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: pp}\nspec: {tier: ClusterOverrides, config: {podPatch: {spec: {containers: {name: x}}}}}\n")
 	write("sidecar/a.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: sc}\nspec: {tier: PoolDefaults, config: {sidecars: [{name: log, image: x, imagePullPolicyy: Always}]}}\n")
 	badPod := write("pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containerz: []}\n")
@@ -227,19 +227,22 @@ func TestBadInput(t *testing.T) {
 		{"bad toleration", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "tol")}, `Layer "t": spec.config.tolerations[0].value: Invalid value: "x": must be empty when operator is Exists`},
 		{"bad pod patch", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "patch")}, `Layer "pp": spec.config.podPatch: `},
 		{"unknown sidecar field", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "sidecar")}, `Layer "sc": unknown field "spec.config.sidecars[0].imagePullPolicyy"`},
-		{"unknown priority class", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "pc")}, `PriorityClass "nowhere" not found`},
 		{"bad pod", []string{"compose", "-f", badPod, "--layers", good}, badPod + `: Pod "p": unknown field "spec.containerz"`},
 		{"missing pod file", []string{"compose", "-f", filepath.Join(dir, "none.yaml"), "--layers", good}, "-f: reading "},
 		{"missing layers dir", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "none")}, "none: not a directory"},
 		{"bad output", []string{"compose", "-f", pod, "--layers", good, "-o", "xml"}, `-o: unknown output format "xml" (want yaml, json, patch, explain or spark-conf)`},
 		{"bad namespace labels", []string{"compose", "-f", pod, "--layers", good, "--namespace-labels", "a"}, "--namespace-labels:"},
-		{"missing flag", []string{"compose", "-f", pod}, `required flag(s) "layers" not set`},
+		{"missing flag", []string{"compose", "-f", pod}, `required flag(s) "cluster", "layers", "pool" not set`},
 		{"unknown flag", []string{"compose", "--nope"}, "unknown flag: --nope"},
 		{"unknown command", []string{"decompose"}, `unknown command "decompose"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := composer(t, "", tt.args...)
+			args := tt.args
+			if args[0] == "compose" && tt.name != "missing flag" && tt.name != "unknown flag" {
+				args = append(slices.Clone(args), "--cluster", "prod-a", "--pool", "batch")
+			}
+			r := composer(t, "", args...)
 			if r.code != ExitInput {
 				t.Fatalf("exit %d, want %d; stderr: %s", r.code, ExitInput, r.err)
 			}

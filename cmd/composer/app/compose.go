@@ -52,8 +52,7 @@ func (c *composed) ref() string {
 
 type composeOptions struct {
 	podFile         string
-	layersDir       string
-	cluster         mutate.Cluster
+	repo            repoFlags
 	namespaceLabels string
 	output          string
 	validate        bool
@@ -80,15 +79,12 @@ key (-o spark-conf, a spark-defaults.conf).`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.podFile, "filename", "f", "", "file of Pods and SparkApplications (YAML or JSON, a List or multi-document YAML); - for standard input")
-	f.StringVar(&o.layersDir, "layers", "", "layer repository: a kustomization directory or a directory of YAML/JSON files")
-	f.StringVar(&o.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
-	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
+	o.repo.add(cmd)
 	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the pods' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
 	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch, explain or spark-conf")
 	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, as the webhook does: violations on stderr, exit 1 when one denies")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones (with --validate)")
 	_ = cmd.MarkFlagRequired("filename")
-	_ = cmd.MarkFlagRequired("layers")
 	return cmd
 }
 
@@ -104,7 +100,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	in, err := manifest.LoadRepo(o.fsys, o.layersDir)
+	in, err := o.repo.load(o.fsys, streams.Err)
 	if err != nil {
 		return badInput(err)
 	}
@@ -118,18 +114,25 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		r := &results[i]
 		if obj.App != nil {
 			r.app = obj.App
-			if r.appRes, err = mutate.ComposeApp(snap, o.cluster, obj.App); err != nil {
+			if r.appRes, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
 				return badInput(fmt.Errorf("%s: %w", o.podFile, err))
 			}
 			continue
 		}
 		r.pod = obj.Pod
-		if r.podRes, err = mutate.Compose(snap, o.cluster, obj.Pod); err != nil {
+		if r.podRes, err = mutate.Compose(snap, o.repo.cluster, obj.Pod); err != nil {
 			return badInput(fmt.Errorf("%s: %w", o.podFile, err))
 		}
 	}
 	if err := o.print(streams.Out, results); err != nil {
 		return err
+	}
+	for i := range results {
+		if r := &results[i]; r.podRes != nil {
+			for _, n := range r.podRes.Notes {
+				_, _ = fmt.Fprintf(streams.Err, "Note: %s: %s\n", r.ref(), n) // diagnostics
+			}
+		}
 	}
 	if !o.validate {
 		return nil
@@ -138,7 +141,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster}
 	denied := 0
 	for i := range results {
 		r := &results[i]
@@ -166,7 +169,8 @@ func judge(ctx context.Context, check *policy.Check, r *composed) (policy.Decisi
 		_, d, err := check.App(ctx, &r.appRes.App.App, policy.Request{Operation: "CREATE", Namespace: r.appRes.App.App.Namespace}, nil)
 		return d, err
 	}
-	_, d, err := check.Pod(ctx, r.podRes.Pod, policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, nil)
+	// The webhook judges the pod as the API server stores it.
+	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, nil)
 	return d, err
 }
 

@@ -27,10 +27,9 @@ const (
 
 type confOptions struct {
 	propertiesFile  string
-	layersDir       string
+	repo            repoFlags
 	namespace       string
 	role            string
-	cluster         mutate.Cluster
 	namespaceLabels string
 	format          string
 	fsys            filesys.FileSystem
@@ -55,14 +54,11 @@ composes what a Spark key cannot say (sidecars, volumes, IAM).`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.propertiesFile, "filename", "f", "", "the job's own Spark properties (spark-defaults.conf format); - for standard input")
-	f.StringVar(&o.layersDir, "layers", "", "layer repository: a kustomization directory or a directory of YAML/JSON files")
+	o.repo.add(cmd)
 	f.StringVar(&o.namespace, "namespace", "", "namespace the job runs in")
 	f.StringVar(&o.role, "role", "", "print only the keys of one role: driver (and the job's) or executor")
-	f.StringVar(&o.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
-	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
 	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the namespace, k=v,...; add to or replace those of its Namespace object in the repository")
 	f.StringVar(&o.format, "format", formatProperties, "output format: properties (key=value lines) or submit (--conf arguments)")
-	_ = cmd.MarkFlagRequired("layers")
 	_ = cmd.MarkFlagRequired("namespace")
 	return cmd
 }
@@ -82,7 +78,7 @@ func (o *confOptions) run(streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	in, err := manifest.LoadRepo(o.fsys, o.layersDir)
+	in, err := o.repo.load(o.fsys, streams.Err)
 	if err != nil {
 		return badInput(err)
 	}
@@ -100,7 +96,7 @@ func (o *confOptions) run(streams Streams) error {
 	if err != nil {
 		return err
 	}
-	res, err := mutate.ComposeApp(snap, o.cluster, obj)
+	res, err := mutate.ComposeApp(snap, o.repo.cluster, obj)
 	if err != nil {
 		return badInput(err)
 	}

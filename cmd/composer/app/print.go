@@ -167,7 +167,7 @@ func (o *composeOptions) explainPod(b *strings.Builder, pod *corev1.Pod, r *muta
 		fmt.Fprintf(b, "Pod %s: not a Spark pod (no spark-role label of driver or executor); left unchanged\n", podRef(pod))
 		return nil
 	}
-	fmt.Fprintf(b, "Pod %s (%s) on cluster %q, pool %q\n", podRef(pod), r.Role, o.cluster.Name, o.cluster.Pool)
+	fmt.Fprintf(b, "Pod %s (%s) on cluster %q, pool %q\n", podRef(pod), r.Role, o.repo.cluster.Name, o.repo.cluster.Pool)
 	if len(r.Composition.Layers) == 0 {
 		b.WriteString("Layers: none matched; left unchanged\n")
 		return nil
@@ -184,6 +184,9 @@ func (o *composeOptions) explainPod(b *strings.Builder, pod *corev1.Pod, r *muta
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(b, "Warning: %s\n", warn)
 	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(b, "Note: %s\n", n)
+	}
 	return nil
 }
 
@@ -192,7 +195,7 @@ func (o *composeOptions) explainPod(b *strings.Builder, pod *corev1.Pod, r *muta
 // composition that owns each key, each under the spelling the user wrote.
 func (o *composeOptions) explainApp(b *strings.Builder, r *composed) error {
 	app := &r.app.App
-	fmt.Fprintf(b, "SparkApplication %s/%s on cluster %q, pool %q\n", app.Namespace, app.Name, o.cluster.Name, o.cluster.Pool)
+	fmt.Fprintf(b, "SparkApplication %s/%s on cluster %q, pool %q\n", app.Namespace, app.Name, o.repo.cluster.Name, o.repo.cluster.Pool)
 	for _, role := range mutate.Roles() {
 		res := r.appRes.Role(role)
 		b.WriteString("\n")

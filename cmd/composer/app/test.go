@@ -332,7 +332,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if err != nil {
 			return nil, err
 		}
-		if _, decision, err = check.Pod(ctx, composed.Pod, request, live); err != nil {
+		if _, decision, err = check.Pod(ctx, policy.ServerDefaults(composed.Pod), request, live); err != nil {
 			return nil, err
 		}
 	}

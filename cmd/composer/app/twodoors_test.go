@@ -100,6 +100,9 @@ func TestEveryGoldenFileIsUsed(t *testing.T) {
 		}
 	}
 	used = append(used, "conf-etl-submit.properties", "conf-etl-submit-executor.submit")
+	for _, tc := range dryRunCases {
+		used = append(used, "dryrun-"+tc.name+".txt")
+	}
 	for _, e := range entries {
 		if !slices.Contains(used, e.Name()) && !strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("%s/%s belongs to no golden case", golden, e.Name())

@@ -211,3 +211,55 @@ func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 	}
 	return &l, nil
 }
+
+// LoadClusterConfig reads the Namespaces and PriorityClasses of files (a
+// cluster's base configuration, which a layer repository usually does not
+// hold), as LoadRepo reads them; every other object is skipped.
+func LoadClusterConfig(fsys filesys.FileSystem, files []string) ([]corev1.Namespace, []schedulingv1.PriorityClass, error) {
+	var (
+		namespaces []corev1.Namespace
+		classes    []schedulingv1.PriorityClass
+		errs       []error
+	)
+	for _, f := range files {
+		data, err := fsys.ReadFile(f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("--cluster-config: %w", err))
+			continue
+		}
+		docs, err := DecodeDocuments(f, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		kept := slices.DeleteFunc(docs, func(d Document) bool { return d.Kind != "Namespace" && d.Kind != "PriorityClass" })
+		in, err := inputsFrom(kept)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		namespaces = append(namespaces, in.Namespaces...)
+		classes = append(classes, in.PriorityClasses...)
+	}
+	return namespaces, classes, errors.Join(errs...)
+}
+
+// Names are the cluster and pool names the Layers of in match.
+func Names(in overlay.Inputs) (clusters, pools []string) {
+	for i := range in.Layers {
+		m := &in.Layers[i].Layer.Spec.Match
+		for _, c := range m.Clusters {
+			if !slices.Contains(clusters, c) {
+				clusters = append(clusters, c)
+			}
+		}
+		for _, p := range m.Pools {
+			if !slices.Contains(pools, p) {
+				pools = append(pools, p)
+			}
+		}
+	}
+	slices.Sort(clusters)
+	slices.Sort(pools)
+	return clusters, pools
+}

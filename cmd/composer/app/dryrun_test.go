@@ -1,0 +1,47 @@
+package app
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// dryRunCases are the dry run on a repository as platform teams have it
+// (testdata/dryrun): each runs the composer and compares its exit status,
+// output and diagnostics with a golden file.
+var dryRunCases = []struct {
+	name string
+	args []string
+}{
+	// The repository holds no PriorityClass: composed, priority left to
+	// the webhook, with a note.
+	{"missing-priority-class", []string{"compose", "-f", "pods/driver.yaml", "--layers", "repo", "--cluster", "prod-a", "--pool", "batch", "-o", "yaml"}},
+	// The cluster's base configuration gives it.
+	{"cluster-config", []string{"compose", "-f", "pods/driver.yaml", "--layers", "repo", "--cluster", "prod-a", "--pool", "batch",
+		"--cluster-config", "cluster/base.yaml", "-o", "explain"}},
+	// Registries written with a trailing slash mirror and allow as without.
+	{"trailing-slash", []string{"compose", "-f", "pods/driver.yaml", "--layers", "repo", "--cluster", "prod-a", "--pool", "batch", "-o", "patch", "--validate"}},
+	// A misspelt cluster and pool: composed, and warned.
+	{"misspelt-cluster", []string{"compose", "-f", "pods/driver.yaml", "--layers", "repo", "--cluster", "prod-aa", "--pool", "bacth", "-o", "patch"}},
+	// Only limits: requested as the API server defaults them, and denied.
+	{"limits-only", []string{"compose", "-f", "pods/limits-only.yaml", "--layers", "repo", "--cluster", "prod-a", "--pool", "batch", "-o", "patch", "--validate"}},
+	// A key set twice, a misspelt kind: errors naming them.
+	{"duplicate-keys", []string{"compose", "-f", "pods/driver.yaml", "--layers", "bad-dupkeys", "--cluster", "prod-a", "--pool", "batch"}},
+	{"unknown-kind", []string{"compose", "-f", "pods/driver.yaml", "--layers", "bad-kind", "--cluster", "prod-a", "--pool", "batch"}},
+}
+
+func TestDryRunOnAnyRepo(t *testing.T) {
+	for _, tc := range dryRunCases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := make([]string, len(tc.args))
+			for i, a := range tc.args {
+				args[i] = a
+				if i > 0 && (tc.args[i-1] == "-f" || tc.args[i-1] == "--layers" || tc.args[i-1] == "--cluster-config") {
+					args[i] = filepath.Join("testdata", "dryrun", a)
+				}
+			}
+			r := composer(t, "", args...)
+			checkGolden(t, filepath.Join(golden, "dryrun-"+tc.name+".txt"), fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.out, r.err))
+		})
+	}
+}
