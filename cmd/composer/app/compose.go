@@ -100,7 +100,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	in, err := o.repo.load(o.fsys, streams.Err)
+	in, err := o.repo.load(ctx, o.fsys, streams.Err)
 	if err != nil {
 		return badInput(err)
 	}
@@ -142,10 +142,14 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		return badInput(err)
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster}
+	live, err := o.repo.liveState(ctx)
+	if err != nil {
+		return badInput(err)
+	}
 	denied := 0
 	for i := range results {
 		r := &results[i]
-		decision, err := judge(ctx, check, r)
+		decision, err := judge(ctx, check, r, live)
 		if err != nil {
 			return badInput(fmt.Errorf("%s: %w", r.ref(), err))
 		}
@@ -164,13 +168,13 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 
 // judge runs the policies on a composed object, as the validating webhook
 // does on a CREATE.
-func judge(ctx context.Context, check *policy.Check, r *composed) (policy.Decision, error) {
+func judge(ctx context.Context, check *policy.Check, r *composed, live policy.LiveState) (policy.Decision, error) {
 	if r.appRes != nil {
-		_, d, err := check.App(ctx, &r.appRes.App.App, policy.Request{Operation: "CREATE", Namespace: r.appRes.App.App.Namespace}, nil)
+		_, d, err := check.App(ctx, &r.appRes.App.App, policy.Request{Operation: "CREATE", Namespace: r.appRes.App.App.Namespace}, live)
 		return d, err
 	}
 	// The webhook judges the pod as the API server stores it.
-	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, nil)
+	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, live)
 	return d, err
 }
 

@@ -50,7 +50,7 @@ submit). --role keeps the keys of one role: the driver's (and the job's), or
 the executors'. The pods of the job still pass the admission webhook, which
 composes what a Spark key cannot say (sidecars, volumes, IAM).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(streams) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), streams) },
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.propertiesFile, "filename", "f", "", "the job's own Spark properties (spark-defaults.conf format); - for standard input")
@@ -63,7 +63,7 @@ composes what a Spark key cannot say (sidecars, volumes, IAM).`,
 	return cmd
 }
 
-func (o *confOptions) run(streams Streams) error {
+func (o *confOptions) run(ctx context.Context, streams Streams) error {
 	if o.format != formatProperties && o.format != formatSubmit {
 		return badInput(fmt.Errorf("--format: unknown format %q (want properties or submit)", o.format))
 	}
@@ -78,7 +78,7 @@ func (o *confOptions) run(streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	in, err := o.repo.load(o.fsys, streams.Err)
+	in, err := o.repo.load(ctx, o.fsys, streams.Err)
 	if err != nil {
 		return badInput(err)
 	}

@@ -1,17 +1,23 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/policy"
 )
 
 // repoFlags are how the commands that compose find their inputs: the
@@ -21,6 +27,9 @@ type repoFlags struct {
 	layersDir     string
 	cluster       mutate.Cluster
 	clusterConfig []string
+	live          clusterFlags
+	// reader is the cluster load read, when it read one.
+	reader client.Reader
 }
 
 func (r *repoFlags) add(cmd *cobra.Command) {
@@ -29,38 +38,103 @@ func (r *repoFlags) add(cmd *cobra.Command) {
 	f.StringVar(&r.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
 	f.StringVar(&r.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
 	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces and PriorityClasses the repository does not hold (repeat or comma-separate)")
-	_ = cmd.MarkFlagRequired("layers")
-	_ = cmd.MarkFlagRequired("cluster")
-	_ = cmd.MarkFlagRequired("pool")
+	r.live.add(cmd)
 }
 
-// load reads the repository and the cluster configuration. A dry run may
-// not hold every PriorityClass of the cluster, so one a layer names that
-// is missing is left to the webhook (mutate's note), not an error. A
-// --cluster or --pool no Layer names is a warning on warn listing the
-// names the repository knows: a typo would otherwise silently drop those
-// layers.
-func (r *repoFlags) load(fsys filesys.FileSystem, warn io.Writer) (overlay.Inputs, error) {
-	in, err := manifest.LoadRepo(fsys, r.layersDir)
-	if err != nil {
-		return overlay.Inputs{}, err
+// load reads the inputs: the repository's Layers (--layers) and the
+// Namespaces and PriorityClasses it and --cluster-config hold; with a
+// cluster (--kubeconfig, --context), the cluster's Namespaces and
+// PriorityClasses too, and its Layers when no repository is given (a
+// repository given previews its Layers against the live cluster), and the
+// cluster's identity when --cluster and --pool are not given.
+//
+// A dry run without a cluster may not hold every PriorityClass, so one a
+// layer names that is missing is left to the webhook (mutate's note), not
+// an error. A --cluster or --pool no Layer names is a warning on warn
+// listing the names the Layers know: a typo would otherwise silently drop
+// those layers.
+func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.Writer) (overlay.Inputs, error) {
+	var in overlay.Inputs
+	if r.live.enabled() {
+		cl, err := r.live.client()
+		if err != nil {
+			return overlay.Inputs{}, err
+		}
+		if in, err = readCluster(ctx, cl); err != nil {
+			return overlay.Inputs{}, err
+		}
+		r.reader = cl
+		if r.cluster.Name == "" && r.cluster.Pool == "" {
+			if r.cluster, err = clusterIdentity(ctx, cl, r.live.webhookNamespace); err != nil {
+				return overlay.Inputs{}, fmt.Errorf("--cluster and --pool not given: %w", err)
+			}
+		}
+	}
+	var missing []string
+	for _, f := range []struct{ name, value string }{{"cluster", r.cluster.Name}, {"layers", r.layersDir}, {"pool", r.cluster.Pool}} {
+		if f.value == "" && (f.name != "layers" || !r.live.enabled()) {
+			missing = append(missing, strconv.Quote(f.name))
+		}
+	}
+	if len(missing) > 0 {
+		return overlay.Inputs{}, fmt.Errorf("required flag(s) %s not set (--layers may come from the cluster with --kubeconfig, --cluster and --pool from its webhook's configuration)",
+			strings.Join(missing, ", "))
+	}
+	if r.layersDir != "" {
+		repo, err := manifest.LoadRepo(fsys, r.layersDir)
+		if err != nil {
+			return overlay.Inputs{}, err
+		}
+		in.Layers = repo.Layers
+		in.Namespaces = append(in.Namespaces, repo.Namespaces...)
+		in.PriorityClasses = append(in.PriorityClasses, repo.PriorityClasses...)
 	}
 	namespaces, classes, err := manifest.LoadClusterConfig(fsys, r.clusterConfig)
 	if err != nil {
 		return overlay.Inputs{}, err
 	}
-	in.Namespaces = append(in.Namespaces, namespaces...)
-	in.PriorityClasses = append(in.PriorityClasses, classes...)
-	in.PriorityClassesPartial = true
+	in.Namespaces = lastOf(append(in.Namespaces, namespaces...), func(ns corev1.Namespace) string { return ns.Name })
+	in.PriorityClasses = lastOf(append(in.PriorityClasses, classes...), func(pc schedulingv1.PriorityClass) string { return pc.Name })
+	in.PriorityClassesPartial = !r.live.enabled()
+	where := r.layersDir
+	if where == "" {
+		where = "the cluster"
+	}
 	clusters, pools := manifest.Names(in)
 	for _, c := range []struct {
 		flag, value string
 		known       []string
 	}{{"--cluster", r.cluster.Name, clusters}, {"--pool", r.cluster.Pool, pools}} {
 		if len(c.known) > 0 && !slices.Contains(c.known, c.value) {
-			_, _ = fmt.Fprintf(warn, "Warning: %s %q is named by no Layer of %s, so the layers that match %ss apply to none of its objects; the repository names: %s\n",
-				c.flag, c.value, r.layersDir, strings.TrimPrefix(c.flag, "--"), strings.Join(c.known, ", ")) // diagnostics
+			_, _ = fmt.Fprintf(warn, "Warning: %s %q is named by no Layer of %s, so the layers that match %ss apply to none of its objects; the Layers name: %s\n",
+				c.flag, c.value, where, strings.TrimPrefix(c.flag, "--"), strings.Join(c.known, ", ")) // diagnostics
 		}
 	}
 	return in, nil
+}
+
+// liveState is the cluster's live pods, for --validate; nil (nothing
+// live) without a cluster.
+func (r *repoFlags) liveState(ctx context.Context) (policy.LiveState, error) {
+	if r.reader == nil {
+		return nil, nil
+	}
+	return liveState(ctx, r.reader)
+}
+
+// lastOf keeps the last object of each name, in the order of their first
+// appearance: a file given later replaces what the cluster or the
+// repository held.
+func lastOf[T any](items []T, name func(T) string) []T {
+	at := map[string]int{}
+	var out []T
+	for _, it := range items {
+		if i, ok := at[name(it)]; ok {
+			out[i] = it
+			continue
+		}
+		at[name(it)] = len(out)
+		out = append(out, it)
+	}
+	return out
 }

@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy"
+)
+
+// clusterFlags point the composer at a real cluster, which it only reads.
+type clusterFlags struct {
+	kubeconfig       string
+	context          string
+	webhookNamespace string
+}
+
+func (c *clusterFlags) add(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&c.kubeconfig, "kubeconfig", "", "read Layers, Namespaces, PriorityClasses, the cluster's identity and (with --validate) its live pods from the cluster of this kubeconfig, read-only")
+	f.StringVar(&c.context, "context", "", "the kubeconfig context to use (implies reading the cluster, from $KUBECONFIG or ~/.kube/config without --kubeconfig)")
+	f.StringVar(&c.webhookNamespace, "webhook-namespace", "strata-system", "with --kubeconfig: the namespace of Strata's webhook, whose Deployment names the cluster's identity")
+}
+
+// enabled reports whether a cluster is to be read.
+func (c *clusterFlags) enabled() bool { return c.kubeconfig != "" || c.context != "" }
+
+// client is a client of the cluster.
+func (c *clusterFlags) client() (client.Client, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if c.kubeconfig != "" {
+		rules.ExplicitPath = c.kubeconfig
+	}
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.context}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig: %w", err)
+	}
+	scheme := runtime.NewScheme()
+	if err := errors.Join(clientgoscheme.AddToScheme(scheme), v1alpha1.AddToScheme(scheme)); err != nil {
+		return nil, err
+	}
+	return client.New(cfg, client.Options{Scheme: scheme})
+}
+
+// readCluster lists the cluster's Layers, Namespaces and PriorityClasses,
+// as the webhook's informers see them.
+func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) {
+	var (
+		in      overlay.Inputs
+		layers  v1alpha1.LayerList
+		nss     corev1.NamespaceList
+		classes schedulingv1.PriorityClassList
+	)
+	for _, l := range []struct {
+		what string
+		list client.ObjectList
+	}{{"Layers", &layers}, {"Namespaces", &nss}, {"PriorityClasses", &classes}} {
+		if err := cl.List(ctx, l.list); err != nil {
+			return overlay.Inputs{}, fmt.Errorf("--kubeconfig: listing %s: %w", l.what, err)
+		}
+	}
+	for i := range layers.Items {
+		in.Layers = append(in.Layers, overlay.LayerSource{Layer: layers.Items[i]})
+	}
+	in.Namespaces, in.PriorityClasses = nss.Items, classes.Items
+	return in, nil
+}
+
+// clusterIdentity reads the cluster's name and pool where the webhook
+// reads them: the ConfigMap its Deployment's STRATA_CLUSTER and
+// STRATA_POOL come from (manifests/base).
+func clusterIdentity(ctx context.Context, cl client.Reader, namespace string) (mutate.Cluster, error) {
+	var dep appsv1.Deployment
+	if err := cl.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "strata-webhook"}, &dep); err != nil {
+		return mutate.Cluster{}, fmt.Errorf("reading the webhook's Deployment %s/strata-webhook for the cluster's identity: %w", namespace, err)
+	}
+	var id mutate.Cluster
+	for _, c := range dep.Spec.Template.Spec.Containers {
+		for _, e := range c.Env {
+			if e.ValueFrom == nil || e.ValueFrom.ConfigMapKeyRef == nil {
+				continue
+			}
+			ref := e.ValueFrom.ConfigMapKeyRef
+			var cm corev1.ConfigMap
+			if err := cl.Get(ctx, client.ObjectKey{Namespace: namespace, Name: ref.Name}, &cm); err != nil {
+				return mutate.Cluster{}, fmt.Errorf("reading the cluster's identity: %w", err)
+			}
+			switch e.Name {
+			case "STRATA_CLUSTER":
+				id.Name = cm.Data[ref.Key]
+			case "STRATA_POOL":
+				id.Pool = cm.Data[ref.Key]
+			}
+		}
+	}
+	if id.Name == "" || id.Pool == "" {
+		return mutate.Cluster{}, fmt.Errorf("the webhook's Deployment %s/strata-webhook names no cluster and pool (STRATA_CLUSTER, STRATA_POOL)", namespace)
+	}
+	return id, nil
+}
+
+// liveState is the cluster's pods that hold resources, as the webhook's
+// quota counts them.
+func liveState(ctx context.Context, cl client.Reader) (policy.LiveState, error) {
+	var pods corev1.PodList
+	if err := cl.List(ctx, &pods); err != nil {
+		return nil, fmt.Errorf("--kubeconfig: listing pods: %w", err)
+	}
+	live := make([]policy.LivePod, 0, len(pods.Items))
+	for i := range pods.Items {
+		if p := &pods.Items[i]; policy.HoldsResources(p) {
+			live = append(live, policy.LivePodOf(p))
+		}
+	}
+	return policy.TrackerOf(live), nil
+}
