@@ -100,6 +100,7 @@ func TestEveryGoldenFileIsUsed(t *testing.T) {
 		}
 	}
 	used = append(used, "conf-etl-submit.properties", "conf-etl-submit-executor.submit")
+	used = append(used, "diff-etl-change.txt")
 	for _, tc := range dryRunCases {
 		used = append(used, "dryrun-"+tc.name+".txt")
 	}

@@ -1,0 +1,225 @@
+package app
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/policy"
+)
+
+type diffOptions struct {
+	files           []string
+	base, head      string
+	baseRef         string
+	cluster         mutate.Cluster
+	clusterConfig   []string
+	namespaceLabels string
+	policiesDir     string
+	output          string
+	failOnChange    bool
+	failOnDeny      bool
+	fsys            filesys.FileSystem
+}
+
+func newDiffCommand(_ context.Context, streams Streams) *cobra.Command {
+	o := &diffOptions{fsys: filesys.MakeFsOnDisk()}
+	cmd := &cobra.Command{
+		Use:   "diff -f FILE... (--base DIR | --base-ref REF) --head DIR --cluster NAME --pool NAME [-o text|json] [--fail-on-change] [--fail-on-deny]",
+		Short: "Show what a change of the layers does to a corpus of pods and SparkApplications before it merges",
+		Long: `Diff composes a corpus of Pods and SparkApplications (-f: files, or the output
+of kubectl get pods -l spark-role -A -o yaml) with two layer trees: --base and
+--head, or --base-ref REF, the --head directory as it is at REF in its git
+repository (the repository is read with git archive; nothing is checked out).
+For each object it prints every field whose composed value changes, with the
+old value, the new value and the layer responsible, and every policy verdict
+that changes; then a summary: objects changed by namespace and role, fields
+changed, verdicts that flip from allow to deny. -o json for machines.
+Exit 1 with --fail-on-change when an object changes, with --fail-on-deny when
+a verdict flips to deny; 0 otherwise; 2 for bad input.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), streams) },
+	}
+	f := cmd.Flags()
+	f.StringSliceVarP(&o.files, "filename", "f", nil, "files of Pods and SparkApplications (repeat or comma-separate); - for standard input")
+	f.StringVar(&o.base, "base", "", "the layer tree before the change: a kustomization directory or a directory of YAML/JSON files")
+	f.StringVar(&o.baseRef, "base-ref", "", "the git revision (branch, tag, commit) of --head's repository to compare with, instead of --base")
+	f.StringVar(&o.head, "head", "", "the layer tree after the change")
+	f.StringVar(&o.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
+	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
+	f.StringSliceVar(&o.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces and PriorityClasses the trees do not hold")
+	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...")
+	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	f.BoolVar(&o.failOnChange, "fail-on-change", false, "exit 1 when an object's composition changes")
+	f.BoolVar(&o.failOnDeny, "fail-on-deny", false, "exit 1 when a policy verdict flips from allow to deny")
+	for _, name := range []string{"filename", "head", "cluster", "pool"} {
+		_ = cmd.MarkFlagRequired(name)
+	}
+	return cmd
+}
+
+func (o *diffOptions) run(ctx context.Context, streams Streams) error {
+	if o.output != "text" && o.output != "json" {
+		return badInput(fmt.Errorf("-o: unknown output format %q (want text or json)", o.output))
+	}
+	if (o.base == "") == (o.baseRef == "") {
+		return badInput(errors.New("give the tree before the change: --base DIR or --base-ref REF, one of them"))
+	}
+	extra, err := labels.ConvertSelectorToLabelsMap(o.namespaceLabels)
+	if err != nil {
+		return badInput(fmt.Errorf("--namespace-labels: %w (want k=v,...)", err))
+	}
+	var objects []manifest.Object
+	for _, f := range o.files {
+		objs, err := (&composeOptions{podFile: f}).readObjects(streams.In)
+		if err != nil {
+			return badInput(err)
+		}
+		objects = append(objects, objs...)
+	}
+	baseFS, baseDir := o.fsys, o.base
+	if o.baseRef != "" {
+		if baseFS, baseDir, err = treeAt(ctx, o.head, o.baseRef); err != nil {
+			return badInput(err)
+		}
+	}
+	engine, err := loadEngine(ctx, o.policiesDir)
+	if err != nil {
+		return badInput(err)
+	}
+	side := func(fsys filesys.FileSystem, dir, name string) (*diffSide, error) {
+		in, err := manifest.LoadRepo(fsys, dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		ns, pcs, err := manifest.LoadClusterConfig(o.fsys, o.clusterConfig)
+		if err != nil {
+			return nil, err
+		}
+		in.Namespaces = withNamespaceLabels(append(in.Namespaces, ns...), namespacesOf(objects), extra)
+		in.PriorityClasses = append(in.PriorityClasses, pcs...)
+		in.PriorityClassesPartial = true
+		snap, err := overlay.Compile(in)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster}}, nil
+	}
+	base, err := side(baseFS, baseDir, "--base")
+	if err != nil {
+		return badInput(err)
+	}
+	head, err := side(o.fsys, o.head, "--head")
+	if err != nil {
+		return badInput(err)
+	}
+	report := diffReport{Objects: []objectDiff{}, Summary: diffSummary{ByNamespaceRole: map[string]int{}, Fields: map[string]int{}}}
+	for _, obj := range objects {
+		d, err := diffObject(ctx, base, head, obj)
+		if err != nil {
+			return badInput(err)
+		}
+		report.add(d)
+	}
+	if o.output == "json" {
+		err = writeIndentedJSON(streams.Out, report)
+	} else {
+		_, err = io.WriteString(streams.Out, report.text())
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.failOnDeny && report.Summary.FlippedToDeny > 0:
+		return &deniedError{err: fmt.Errorf("%d objects the change makes a policy deny", report.Summary.FlippedToDeny)}
+	case o.failOnChange && report.Summary.Changed > 0:
+		return &deniedError{err: fmt.Errorf("the change changes %d of %d objects", report.Summary.Changed, report.Summary.Objects)}
+	}
+	return nil
+}
+
+// treeAt is dir as it is at ref in its git repository, in memory: the
+// whole repository at ref (a kustomization may reach outside dir), read
+// with git archive, and dir's path in it.
+func treeAt(ctx context.Context, dir, ref string) (filesys.FileSystem, string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	top, err := gitOutput(ctx, abs, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, "", fmt.Errorf("--base-ref: %s is not in a git repository: %w", dir, err)
+	}
+	root := strings.TrimSpace(string(top))
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = resolved
+	}
+	rel, err := filepath.Rel(root, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return nil, "", fmt.Errorf("--base-ref: %s is not inside %s", dir, root)
+	}
+	archive, err := gitOutput(ctx, root, "archive", "--format=tar", ref)
+	if err != nil {
+		return nil, "", fmt.Errorf("--base-ref %s: %w", ref, err)
+	}
+	fsys := filesys.MakeFsInMemory()
+	tr := tar.NewReader(bytes.NewReader(archive))
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, "", fmt.Errorf("--base-ref %s: reading the archive: %w", ref, err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		data, err := io.ReadAll(io.LimitReader(tr, maxTreeFileBytes+1))
+		if err != nil {
+			return nil, "", err
+		}
+		if len(data) > maxTreeFileBytes {
+			continue // not a layer file
+		}
+		if err := fsys.WriteFile(filepath.Join("/repo", h.Name), data); err != nil {
+			return nil, "", err
+		}
+	}
+	base := filepath.Join("/repo", rel)
+	if !fsys.IsDir(base) {
+		return nil, "", fmt.Errorf("--base-ref %s: %s does not exist at that revision", ref, rel)
+	}
+	return fsys, base, nil
+}
+
+// maxTreeFileBytes bounds a file read from a revision: larger ones are no
+// layer files, and are skipped.
+const maxTreeFileBytes = 64 << 20
+
+func gitOutput(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}

@@ -1,0 +1,119 @@
+package app
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// exampleRevisions makes a git repository of examples/layers, commits it,
+// and changes it as a pull request would: etl's team label and its
+// per-pod CPU. It returns the changed tree of prod-a.
+func exampleRevisions(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is needed to read a revision: ", err)
+	}
+	dir := t.TempDir()
+	src := filepath.Join(examples, "layers")
+	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, "layers", rel)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	git := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "commit.gpgsign=false"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	git("init", "-q")
+	git("add", "-A")
+	git("commit", "-q", "-m", "the layers as merged")
+	layer := filepath.Join(dir, "layers", "tenants", "etl", "layer.yaml")
+	data, err := os.ReadFile(layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.NewReplacer("team: etl\n", "team: etl-data\n", `maxPodCPU: "16"`, `maxPodCPU: "2"`).Replace(string(data))
+	if changed == string(data) {
+		t.Fatal("the example etl layer changed shape: update the test's change")
+	}
+	if err := os.WriteFile(layer, []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "layers", "clusters", "prod-a")
+}
+
+func diffArgs(extra ...string) []string {
+	var files []string
+	for _, f := range []string{"pods/driver.yaml", "pods/executor.yaml", "pods/geo-executor.yaml", "apps/etl-report.yaml"} {
+		files = append(files, filepath.Join(examples, f))
+	}
+	return append([]string{"diff", "-f", strings.Join(files, ","), "--cluster", "prod-a", "--pool", "batch"}, extra...)
+}
+
+// TestDiff: a change of two revisions of the example repository, against
+// the example pods and app: every field that changes with the layer
+// responsible, the verdict that flips, the summary (golden); the same
+// from a revision and from two directories; JSON for machines; the exit
+// statuses CI uses.
+func TestDiff(t *testing.T) {
+	head := exampleRevisions(t)
+	r := composer(t, "", diffArgs("--base-ref", "HEAD", "--head", head)...)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	checkGolden(t, filepath.Join(golden, "diff-etl-change.txt"), r.out)
+	fromDirs := composer(t, "", diffArgs("--base", filepath.Join(examples, "layers", "clusters", "prod-a"), "--head", head)...)
+	if fromDirs.out != r.out {
+		t.Errorf("--base DIR and --base-ref differ:\n%s\n%s", fromDirs.out, r.out)
+	}
+	js := composer(t, "", diffArgs("--base-ref", "HEAD", "--head", head, "-o", "json")...)
+	var report diffReport
+	if err := json.Unmarshal([]byte(js.out), &report); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, js.out)
+	}
+	if s := report.Summary; s.Objects != 4 || s.Changed != 3 || s.FlippedToDeny != 1 || s.Fields["limits.maxPodCPU"] != 3 {
+		t.Errorf("summary = %+v", s)
+	}
+	for _, tc := range []struct {
+		flag string
+		want ExitCode
+	}{{"--fail-on-deny", ExitDenied}, {"--fail-on-change", ExitDenied}} {
+		if r := composer(t, "", diffArgs("--base-ref", "HEAD", "--head", head, tc.flag)...); r.code != tc.want {
+			t.Errorf("%s: exit %d, want %d: %s", tc.flag, r.code, tc.want, r.err)
+		}
+	}
+	// No change: nothing listed, and CI passes.
+	same := composer(t, "", diffArgs("--base-ref", "HEAD", "--head", filepath.Join(filepath.Dir(filepath.Dir(head)), "clusters", "prod-b"), "--fail-on-change")...)
+	if same.code != ExitOK || !strings.Contains(same.out, "Summary: 0 of 4 objects change") {
+		t.Errorf("an unchanged tree: exit %d\n%s%s", same.code, same.out, same.err)
+	}
+	for _, bad := range [][]string{
+		diffArgs("--head", head),
+		diffArgs("--base-ref", "no-such-ref", "--head", head),
+		diffArgs("--base-ref", "HEAD", "--head", head, "-o", "yaml"),
+	} {
+		if r := composer(t, "", bad...); r.code != ExitInput {
+			t.Errorf("%v: exit %d, want 2: %s", bad[len(bad)-3:], r.code, r.err)
+		}
+	}
+}

@@ -1,0 +1,281 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/policy"
+)
+
+// diffSide is one layer tree of a diff, compiled, with the policies.
+type diffSide struct{ check *policy.Check }
+
+// fieldChange is one composed field whose value a change of the layers
+// changes.
+type fieldChange struct {
+	// Role is the section of a SparkApplication; empty for a pod.
+	Role  string `json:"role,omitempty"`
+	Field string `json:"field"`
+	// Old and New are the values before and after, as explain renders
+	// them; absent when unset.
+	Old *string `json:"old,omitempty"`
+	New *string `json:"new,omitempty"`
+	// Layer is the source responsible: the layer that sets the new value,
+	// or the one whose value went away.
+	Layer string `json:"layer"`
+}
+
+// verdict is what the policies decide of an object.
+type verdict struct {
+	Allowed    bool     `json:"allowed"`
+	Violations []string `json:"violations,omitempty"`
+}
+
+// objectDiff is what a change of the layers does to one object.
+type objectDiff struct {
+	Kind      string        `json:"kind"`
+	Namespace string        `json:"namespace"`
+	Name      string        `json:"name"`
+	Role      string        `json:"role,omitempty"`
+	Fields    []fieldChange `json:"fields"`
+	Before    verdict       `json:"verdictBefore"`
+	After     verdict       `json:"verdictAfter"`
+}
+
+func (d *objectDiff) changed() bool {
+	return len(d.Fields) > 0 || !slices.Equal(d.Before.Violations, d.After.Violations)
+}
+
+func (d *objectDiff) ref() string { return fmt.Sprintf("%s %s/%s", d.Kind, d.Namespace, d.Name) }
+
+// diffSummary sums a diff up.
+type diffSummary struct {
+	Objects int `json:"objects"`
+	Changed int `json:"changed"`
+	// ByNamespaceRole counts changed objects by namespace/role.
+	ByNamespaceRole map[string]int `json:"byNamespaceRole"`
+	// Fields counts changed objects by field.
+	Fields         map[string]int `json:"fields"`
+	FlippedToDeny  int            `json:"flippedToDeny"`
+	FlippedToAllow int            `json:"flippedToAllow"`
+}
+
+// diffReport is the whole diff: the objects that change, and the summary.
+type diffReport struct {
+	Objects []objectDiff `json:"objects"`
+	Summary diffSummary  `json:"summary"`
+}
+
+func (r *diffReport) add(d *objectDiff) {
+	s := &r.Summary
+	s.Objects++
+	if !d.changed() {
+		return
+	}
+	s.Changed++
+	role := d.Role
+	if role == "" {
+		role = strings.ToLower(d.Kind)
+	}
+	s.ByNamespaceRole[d.Namespace+"/"+role]++
+	seen := map[string]bool{}
+	for _, f := range d.Fields {
+		if !seen[f.Field] {
+			seen[f.Field] = true
+			s.Fields[f.Field]++
+		}
+	}
+	switch {
+	case d.Before.Allowed && !d.After.Allowed:
+		s.FlippedToDeny++
+	case !d.Before.Allowed && d.After.Allowed:
+		s.FlippedToAllow++
+	}
+	r.Objects = append(r.Objects, *d)
+}
+
+// diffObject composes and judges obj with both sides.
+func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
+	if obj.App != nil {
+		return diffApp(ctx, base, head, obj)
+	}
+	pod := obj.Pod
+	d := &objectDiff{Kind: "Pod", Namespace: pod.Namespace, Name: podRef(pod)[len(pod.Namespace)+1:]}
+	var results [2]*mutate.Result
+	var verdicts [2]verdict
+	for i, side := range []*diffSide{base, head} {
+		res, err := mutate.Compose(side.check.Snapshot, side.check.Cluster, pod)
+		if err != nil {
+			return nil, fmt.Errorf("Pod %s: %w", podRef(pod), err)
+		}
+		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(res.Pod), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("Pod %s: %w", podRef(pod), err)
+		}
+		results[i], verdicts[i] = res, verdictOf(dec)
+	}
+	d.Role = string(results[1].Role)
+	d.Fields = fieldChanges("", results[0].Composition.Provenance, results[1].Composition.Provenance,
+		func(f overlay.Field) (string, bool) { return f.Path, mutate.AppliesToPod(f.Key) })
+	d.Before, d.After = verdicts[0], verdicts[1]
+	return d, nil
+}
+
+func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
+	app := &obj.App.App
+	d := &objectDiff{Kind: "SparkApplication", Namespace: app.Namespace, Name: app.Name}
+	var results [2]*mutate.AppResult
+	var verdicts [2]verdict
+	for i, side := range []*diffSide{base, head} {
+		res, err := mutate.ComposeApp(side.check.Snapshot, side.check.Cluster, obj.App)
+		if err != nil {
+			return nil, err
+		}
+		_, dec, err := side.check.App(ctx, &res.App.App, policy.Request{Operation: "CREATE", Namespace: app.Namespace}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("SparkApplication %s/%s: %w", app.Namespace, app.Name, err)
+		}
+		results[i], verdicts[i] = res, verdictOf(dec)
+	}
+	for _, role := range mutate.Roles() {
+		path := func(f overlay.Field) (string, bool) {
+			if p, ok := results[1].ExplainPath(role, f.Key); ok {
+				return p, true
+			}
+			return results[0].ExplainPath(role, f.Key)
+		}
+		d.Fields = append(d.Fields, fieldChanges(string(role), results[0].Role(role).Composition.Provenance,
+			results[1].Role(role).Composition.Provenance, path)...)
+	}
+	d.Before, d.After = verdicts[0], verdicts[1]
+	return d, nil
+}
+
+func verdictOf(d policy.Decision) verdict {
+	v := verdict{Allowed: d.Allowed()}
+	for _, x := range d.Violations {
+		v.Violations = append(v.Violations, string(x.Enforcement)+": "+x.Message)
+	}
+	return v
+}
+
+// fieldChanges are the fields whose composed value differs between two
+// compositions, by path; path names each field (false: not one to show).
+func fieldChanges(role string, before, after *overlay.Provenance, path func(overlay.Field) (string, bool)) []fieldChange {
+	byKey := func(p *overlay.Provenance) map[overlay.Key]overlay.Field {
+		m := map[overlay.Key]overlay.Field{}
+		for _, f := range p.Fields() {
+			m[f.Key] = f
+		}
+		return m
+	}
+	b, a := byKey(before), byKey(after)
+	keys := slices.Collect(maps.Keys(b))
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	var out []fieldChange
+	for _, k := range keys {
+		fb, inB := b[k]
+		fa, inA := a[k]
+		if inB && inA && fb.Value == fa.Value {
+			continue
+		}
+		shown := fa
+		if !inA {
+			shown = fb
+		}
+		p, ok := path(shown)
+		if !ok {
+			continue
+		}
+		c := fieldChange{Role: role, Field: p, Layer: "user"}
+		if inB {
+			c.Old = &fb.Value
+		}
+		if inA {
+			c.New = &fa.Value
+		}
+		switch {
+		case inA && !fa.Winner.IsUser():
+			c.Layer = fa.Winner.String()
+		case inB && !fb.Winner.IsUser():
+			c.Layer = fb.Winner.String() + " (no longer)"
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(x, y fieldChange) int { return strings.Compare(x.Field, y.Field) })
+	return out
+}
+
+// text renders the report for people: each object that changes, its
+// fields and verdicts, then the summary.
+func (r *diffReport) text() string {
+	var b strings.Builder
+	unset := func(v *string) string {
+		if v == nil {
+			return "(unset)"
+		}
+		return *v
+	}
+	for i := range r.Objects {
+		d := &r.Objects[i]
+		role := ""
+		if d.Role != "" {
+			role = " (" + d.Role + ")"
+		}
+		fmt.Fprintf(&b, "%s%s\n", d.ref(), role)
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, f := range d.Fields {
+			name := f.Field
+			if f.Role != "" {
+				name = f.Role + ": " + name
+			}
+			_, _ = fmt.Fprintf(tw, "  %s\t%s\t->\t%s\t%s\n", name, unset(f.Old), unset(f.New), f.Layer)
+		}
+		_ = tw.Flush()
+		if !slices.Equal(d.Before.Violations, d.After.Violations) {
+			fmt.Fprintf(&b, "  verdict: %s -> %s\n", allowedWord(d.Before.Allowed), allowedWord(d.After.Allowed))
+			for _, v := range d.After.Violations {
+				if !slices.Contains(d.Before.Violations, v) {
+					fmt.Fprintf(&b, "    new: %s\n", v)
+				}
+			}
+			for _, v := range d.Before.Violations {
+				if !slices.Contains(d.After.Violations, v) {
+					fmt.Fprintf(&b, "    gone: %s\n", v)
+				}
+			}
+		}
+		b.WriteString("\n")
+	}
+	s := &r.Summary
+	fmt.Fprintf(&b, "Summary: %d of %d objects change\n", s.Changed, s.Objects)
+	for _, k := range slices.Sorted(maps.Keys(s.ByNamespaceRole)) {
+		fmt.Fprintf(&b, "  %s: %d\n", k, s.ByNamespaceRole[k])
+	}
+	if len(s.Fields) > 0 {
+		b.WriteString("Fields changed (objects):\n")
+		for _, k := range slices.Sorted(maps.Keys(s.Fields)) {
+			fmt.Fprintf(&b, "  %s: %d\n", k, s.Fields[k])
+		}
+	}
+	fmt.Fprintf(&b, "Verdicts: %d flip from allow to deny, %d from deny to allow\n", s.FlippedToDeny, s.FlippedToAllow)
+	return trimTrailingSpace(b.String())
+}
+
+func allowedWord(allowed bool) string {
+	if allowed {
+		return "allowed"
+	}
+	return "denied"
+}
