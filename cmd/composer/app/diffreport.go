@@ -113,11 +113,11 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	for i, side := range []*diffSide{base, head} {
 		res, err := mutate.Compose(side.check.Snapshot, side.check.Cluster, pod)
 		if err != nil {
-			return nil, fmt.Errorf("Pod %s: %w", podRef(pod), err)
+			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}
 		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(res.Pod), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
 		if err != nil {
-			return nil, fmt.Errorf("Pod %s: %w", podRef(pod), err)
+			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}
 		results[i], verdicts[i] = res, verdictOf(dec)
 	}
