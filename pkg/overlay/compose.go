@@ -56,6 +56,31 @@ func (s *Snapshot) ComposeValues(t Target, user v1alpha1.Config, keys ...Key) Re
 }
 
 func (s *Snapshot) compose(t Target, user v1alpha1.Config, prov *Provenance) Result {
+	return s.composeLayers(s.Match(t), t, user, prov)
+}
+
+// ComposeShadow is Compose with the Shadow layers that match t applied as
+// if they were enforced: what the pod would be. Compose leaves them out.
+func (s *Snapshot) ComposeShadow(t Target, user v1alpha1.Config) Result {
+	return s.composeLayers(s.match(t, true), t, user, newProvenance())
+}
+
+// ShadowLayers are the names of the Shadow layers that match t, in
+// composition order; none in a snapshot without Shadow layers, at no cost.
+func (s *Snapshot) ShadowLayers(t Target) []string {
+	if !s.hasShadow {
+		return nil
+	}
+	var out []string
+	for _, l := range s.match(t, true) {
+		if l.Spec.IsShadow() {
+			out = append(out, l.Name)
+		}
+	}
+	return out
+}
+
+func (s *Snapshot) composeLayers(layers []*v1alpha1.Layer, t Target, user v1alpha1.Config, prov *Provenance) Result {
 	res := Result{Provenance: prov}
 	userDone := false
 	foldUser := func() {
@@ -64,7 +89,7 @@ func (s *Snapshot) compose(t Target, user v1alpha1.Config, prov *Provenance) Res
 			userDone = true
 		}
 	}
-	for _, l := range s.Match(t) {
+	for _, l := range layers {
 		spec := &l.Spec
 		if !spec.Tier.IsDefault() {
 			foldUser()
@@ -92,11 +117,14 @@ func RoleConfig(spec *v1alpha1.LayerSpec, role v1alpha1.Role) *v1alpha1.Config {
 
 // Match returns the layers that apply to t, in composition order. Every match
 // field a layer gives must match; a field left out or empty matches all.
-func (s *Snapshot) Match(t Target) []*v1alpha1.Layer {
+// Shadow layers are not applied, and not among them.
+func (s *Snapshot) Match(t Target) []*v1alpha1.Layer { return s.match(t, false) }
+
+func (s *Snapshot) match(t Target, shadow bool) []*v1alpha1.Layer {
 	var out []*v1alpha1.Layer
 	nsLabels := s.NamespaceLabels(t.Namespace)
 	for _, i := range s.index.candidates(t) {
-		if cl := &s.layers[i]; cl.matches(t, nsLabels) {
+		if cl := &s.layers[i]; (shadow || !cl.layer.Spec.IsShadow()) && cl.matches(t, nsLabels) {
 			out = append(out, cl.layer)
 		}
 	}

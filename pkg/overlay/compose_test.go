@@ -368,3 +368,23 @@ func TestKeyString(t *testing.T) {
 		}
 	}
 }
+
+// TestShadowLayerBlocksNothing: a Shadow layer that does not compile is
+// an error to a dry run, but never refuses a pod: it changes none.
+func TestShadowLayerBlocksNothing(t *testing.T) {
+	var l v1alpha1.Layer
+	l.Name = "broken-shadow"
+	l.Spec = v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Mode: v1alpha1.ModeShadow,
+		Config: &v1alpha1.Config{Labels: map[string]string{"bad key": "x"}}}
+	snap, err := Compile(Inputs{Layers: []LayerSource{{Layer: l}}})
+	if err == nil {
+		t.Fatal("a broken Shadow layer compiled without an error")
+	}
+	if err := snap.Blocked(Target{Namespace: "etl", Role: v1alpha1.RoleDriver}); err != nil {
+		t.Errorf("a broken Shadow layer blocks pods: %v", err)
+	}
+	l.Spec.Mode = "Dark"
+	if errs := ValidateLayer(&l); len(errs) == 0 || errs[0].Field != "spec.mode" {
+		t.Errorf("an unknown mode: %v", errs)
+	}
+}

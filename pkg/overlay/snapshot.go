@@ -48,6 +48,8 @@ type Snapshot struct {
 	namespaces      map[string]map[string]string
 	priorityClasses map[string]*schedulingv1.PriorityClass
 	partialClasses  bool
+	// hasShadow: some layer is in Shadow mode.
+	hasShadow bool
 }
 
 // brokenLayer is a Layer that does not compile: it is not applied, and the
@@ -133,7 +135,9 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 		if len(fieldErrs) > 0 {
 			le := &LayerError{File: src.File, Layer: src.Layer.Name, Fields: fieldErrs}
 			errs = append(errs, le)
-			s.broken = append(s.broken, brokenLayer{compiledLayer: reachOf(&src.Layer, fieldErrs), err: le})
+			if !src.Layer.Spec.IsShadow() { // a Shadow layer never changes a pod, nor may its mistakes
+				s.broken = append(s.broken, brokenLayer{compiledLayer: reachOf(&src.Layer, fieldErrs), err: le})
+			}
 			continue
 		}
 		cl := compiledLayer{layer: layer, rank: layer.Spec.Tier.Rank()}
@@ -141,6 +145,7 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 			cl.selector, _ = metav1.LabelSelectorAsSelector(sel) // validated above
 		}
 		s.layers = append(s.layers, cl)
+		s.hasShadow = s.hasShadow || layer.Spec.IsShadow()
 	}
 	slices.SortFunc(s.layers, func(a, b compiledLayer) int {
 		return cmp.Or(

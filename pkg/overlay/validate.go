@@ -54,6 +54,11 @@ func ValidateLayer(l *v1alpha1.Layer) field.ErrorList {
 	v := &validator{}
 	v.name(field.NewPath("metadata", "name"), l.Name)
 	spec := field.NewPath("spec")
+	switch l.Spec.Mode {
+	case "", v1alpha1.ModeEnforce, v1alpha1.ModeShadow:
+	default:
+		v.errs = append(v.errs, field.NotSupported(spec.Child("mode"), l.Spec.Mode, []v1alpha1.Mode{v1alpha1.ModeEnforce, v1alpha1.ModeShadow}))
+	}
 	if l.Spec.Tier.Rank() < 0 {
 		v.errs = append(v.errs, field.NotSupported(spec.Child("tier"), l.Spec.Tier, v1alpha1.Tiers()))
 	}

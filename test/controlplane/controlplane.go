@@ -112,6 +112,8 @@ func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
 	opts.Cluster = cp.cluster
 	opts.WebhookHost, opts.WebhookPort, opts.CertDir = wio.LocalServingHost, wio.LocalServingPort, wio.LocalServingCertDir
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
+	// Shadow layers' reports written soon, so tests read them.
+	opts.ShadowReportInterval, opts.Replica = 200*time.Millisecond, "e2e-webhook"
 	mgr, err := webhookapp.NewManager(cp.Config, opts)
 	if err != nil {
 		return err

@@ -78,6 +78,6 @@ func NewCommand(ctx context.Context, streams Streams) *cobra.Command {
 	root.SetOut(streams.Out)
 	root.SetErr(streams.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
-	root.AddCommand(newComposeCommand(ctx, streams), newTestCommand(ctx, streams), newConfCommand(ctx, streams), newDiffCommand(ctx, streams))
+	root.AddCommand(newComposeCommand(ctx, streams), newTestCommand(ctx, streams), newConfCommand(ctx, streams), newDiffCommand(ctx, streams), newShadowReportCommand(ctx, streams))
 	return root
 }

@@ -38,6 +38,8 @@ const (
 type composed struct {
 	pod    *corev1.Pod
 	podRes *mutate.Result
+	// shadow is what Shadow layers would change of the pod.
+	shadow []mutate.ShadowChange
 	app    *sparkv1beta2.Object
 	appRes *mutate.AppResult
 }
@@ -122,6 +124,9 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		r.pod = obj.Pod
 		if r.podRes, err = mutate.Compose(snap, o.repo.cluster, obj.Pod); err != nil {
 			return badInput(fmt.Errorf("%s: %w", o.podFile, err))
+		}
+		if r.shadow, err = mutate.ShadowOf(snap, o.repo.cluster, obj.Pod, r.podRes); err != nil {
+			return badInput(fmt.Errorf("%s: Shadow layers: %w", o.podFile, err))
 		}
 	}
 	if err := o.print(streams.Out, results); err != nil {

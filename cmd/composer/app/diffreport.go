@@ -167,53 +167,31 @@ func verdictOf(d policy.Decision) verdict {
 }
 
 // fieldChanges are the fields whose composed value differs between two
-// compositions, by path; path names each field (false: not one to show).
+// compositions (mutate.Changes), each under the path path gives it (false:
+// not one to show), with the layer responsible.
 func fieldChanges(role string, before, after *overlay.Provenance, path func(overlay.Field) (string, bool)) []fieldChange {
-	byKey := func(p *overlay.Provenance) map[overlay.Key]overlay.Field {
-		m := map[overlay.Key]overlay.Field{}
-		for _, f := range p.Fields() {
-			m[f.Key] = f
-		}
-		return m
-	}
-	b, a := byKey(before), byKey(after)
-	keys := slices.Collect(maps.Keys(b))
-	for k := range a {
-		if _, ok := b[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
 	var out []fieldChange
-	for _, k := range keys {
-		fb, inB := b[k]
-		fa, inA := a[k]
-		if inB && inA && fb.Value == fa.Value {
-			continue
-		}
-		shown := fa
-		if !inA {
-			shown = fb
-		}
-		p, ok := path(shown)
+	for _, ch := range mutate.Changes(before, after) {
+		p, ok := path(ch.Field())
 		if !ok {
 			continue
 		}
 		c := fieldChange{Role: role, Field: p, Layer: "user"}
-		if inB {
-			c.Old = &fb.Value
+		if ch.Before != nil {
+			c.Old = &ch.Before.Value
 		}
-		if inA {
-			c.New = &fa.Value
+		if ch.After != nil {
+			c.New = &ch.After.Value
 		}
 		switch {
-		case inA && !fa.Winner.IsUser():
-			c.Layer = fa.Winner.String()
-		case inB && !fb.Winner.IsUser():
-			c.Layer = fb.Winner.String() + " (no longer)"
+		case ch.After != nil && !ch.After.Winner.IsUser():
+			c.Layer = ch.After.Winner.String()
+		case ch.Before != nil && !ch.Before.Winner.IsUser():
+			c.Layer = ch.Before.Winner.String() + " (no longer)"
 		}
 		out = append(out, c)
 	}
-	slices.SortFunc(out, func(x, y fieldChange) int { return strings.Compare(x.Field, y.Field) })
+	slices.SortStableFunc(out, func(x, y fieldChange) int { return strings.Compare(x.Field, y.Field) })
 	return out
 }
 

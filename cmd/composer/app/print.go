@@ -157,6 +157,9 @@ func (o *composeOptions) printExplain(w io.Writer, results []composed) error {
 		if err := o.explainPod(&b, r.pod, r.podRes); err != nil {
 			return err
 		}
+		if err := explainShadow(&b, r.shadow); err != nil {
+			return err
+		}
 	}
 	_, err := io.WriteString(w, trimTrailingSpace(b.String()))
 	return err
@@ -188,6 +191,33 @@ func (o *composeOptions) explainPod(b *strings.Builder, pod *corev1.Pod, r *muta
 		fmt.Fprintf(b, "Note: %s\n", n)
 	}
 	return nil
+}
+
+// explainShadow prints, apart, what the Shadow layers would change: they
+// are composed, not applied.
+func explainShadow(b *strings.Builder, changes []mutate.ShadowChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	var layers []string
+	for _, c := range changes {
+		if !slices.Contains(layers, c.Layer) {
+			layers = append(layers, c.Layer)
+		}
+	}
+	fmt.Fprintf(b, "\nShadow layers (composed, not applied): %s\n\n", strings.Join(layers, ", "))
+	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+	_, _ = fmt.Fprintln(tw, "FIELD\tNOW\tWOULD BE\tLAYER")
+	unset := func(v *string) string {
+		if v == nil {
+			return "(unset)"
+		}
+		return *v
+	}
+	for _, c := range changes {
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Field, unset(c.Now), unset(c.Shadow), c.Layer)
+	}
+	return tw.Flush()
 }
 
 // explainApp prints a SparkApplication's composition: per role, the

@@ -104,7 +104,11 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	}
 	decoder := admission.NewDecoder(mgr.GetScheme())
 	w := &Webhook{Store: &Store{}, Metrics: m}
-	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Decoder: decoder, Metrics: m, Namespaces: mgr.GetAPIReader()}
+	shadow := NewShadowRecorder(mgr.GetClient(), opts.Replica, opts.ShadowReportInterval, ctrl.Log.WithName("shadow"))
+	if err := mgr.Add(shadow); err != nil {
+		return nil, err
+	}
+	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Decoder: decoder, Metrics: m, Namespaces: mgr.GetAPIReader(), Shadow: shadow}
 	w.Layers = &LayerValidator{Metrics: m}
 	w.Policies, err = NewPolicyStore(ctx, opts.PoliciesDir, m, ctrl.Log.WithName("policies"))
 	if err != nil {

@@ -29,6 +29,7 @@ type Metrics struct {
 	panics        *prometheus.CounterVec
 	brokenLayers  prometheus.Gauge
 	shed          prometheus.Counter
+	shadow        *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -75,8 +76,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "strata_admissions_shed_total",
 			Help: "Admission requests answered 429 (retry after a second) because --max-in-flight were being served.",
 		}),
+		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strata_shadow_changes_total",
+			Help: "Fields a Shadow layer would have changed on the pods admitted, by layer (one per field per pod).",
+		}, []string{"layer"}),
 	}
-	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed} {
+	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed, m.shadow} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

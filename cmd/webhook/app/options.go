@@ -41,6 +41,12 @@ type Options struct {
 	// ReservationTTL is how long an admitted pod's reservation lasts when
 	// the informer cache does not see it.
 	ReservationTTL time.Duration
+	// ShadowReportInterval is how often the replica writes what Shadow
+	// layers would have changed into their status.
+	ShadowReportInterval time.Duration
+	// Replica names this replica in the Shadow layers' reports (its pod's
+	// name, from POD_NAME; the host name without it).
+	Replica string
 	// Zap are the logging flags.
 	Zap zap.Options
 }
@@ -60,6 +66,7 @@ func DefaultOptions() *Options {
 		HealthProbeBindAddress: ":8081",
 		CertRotation:           defaultCertRotationOptions(),
 		ReservationTTL:         30 * time.Second,
+		ShadowReportInterval:   10 * time.Second,
 		MaxInFlight:            defaultMaxInFlight,
 		Zap:                    zap.Options{},
 	}
@@ -76,6 +83,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.HealthProbeBindAddress, "health-probe-bind-address", o.HealthProbeBindAddress, `address of /healthz and /readyz; "0" disables it`)
 	fs.StringVar(&o.PoliciesDir, "policies", o.PoliciesDir, "directory of Rego policies replacing the built-in ones; reread when its files change")
 	fs.DurationVar(&o.ReservationTTL, "reservation-ttl", o.ReservationTTL, "how long an admitted pod counts against quota before the cache sees it")
+	fs.DurationVar(&o.ShadowReportInterval, "shadow-report-interval", o.ShadowReportInterval, "how often what Shadow layers would have changed is written into their status")
+	fs.StringVar(&o.Replica, "replica", o.Replica, "this replica's name in the Shadow layers' reports (default $POD_NAME, else the host name)")
 	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, `address of net/http/pprof (profiles of a running webhook); off when empty or "0"`)
 	fs.IntVar(&o.MaxInFlight, "max-in-flight", o.MaxInFlight, "admission requests served at once; more are answered 429 with Retry-After: 1, which the API server retries (0: no limit)")
 	fs.BoolVar(&o.ServeNoop, "serve-noop", o.ServeNoop, "also serve "+NoopPath+", a handler that decodes the pod and allows it: the floor the load tool (test/load) measures against; never register it")

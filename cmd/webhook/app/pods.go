@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
 )
 
 // PodPath is where the pod mutating handler is served.
@@ -28,6 +30,8 @@ type PodMutator struct {
 	Metrics *Metrics
 	// Namespaces reads a Namespace the cache does not have yet; optional.
 	Namespaces client.Reader
+	// Shadow records what Shadow layers would have changed; optional.
+	Shadow *ShadowRecorder
 }
 
 var _ admission.Handler = (*PodMutator)(nil)
@@ -77,7 +81,38 @@ func (h *PodMutator) handle(ctx context.Context, req admission.Request) admissio
 	if len(res.Composition.Layers) > 0 {
 		resp.AuditAnnotations = map[string]string{auditLayersKey: strings.Join(res.Composition.Layers, ",")}
 	}
+	h.shadow(ctx, snap, pod, res, &resp)
 	log.FromContext(ctx).V(1).Info("composed pod", "role", res.Role, "layers", res.Composition.Layers,
 		"operations", len(res.Patch), "generation", served.Generation)
 	return resp
+}
+
+// shadow records what the Shadow layers that match pod would have changed:
+// an audit annotation, strata_shadow_changes_total, the layers' reports.
+// It never changes the answer: the pod is admitted exactly as without
+// them, and a Shadow layer that fails to compose is only logged.
+func (h *PodMutator) shadow(ctx context.Context, snap *overlay.Snapshot, pod *corev1.Pod, res *mutate.Result, resp *admission.Response) {
+	changes, err := mutate.ShadowOf(snap, h.Cluster, pod, res)
+	if err != nil {
+		log.FromContext(ctx).Info("cannot compose the Shadow layers", "reason", err.Error())
+		return
+	}
+	if len(changes) == 0 {
+		return
+	}
+	if resp.AuditAnnotations == nil {
+		resp.AuditAnnotations = map[string]string{}
+	}
+	resp.AuditAnnotations[auditShadowKey] = shadowAudit(changes)
+	for _, c := range changes {
+		h.Metrics.shadow.WithLabelValues(c.Layer).Inc()
+	}
+	h.Shadow.Record(pod.Namespace+"/"+podName(pod), changes)
+}
+
+func podName(pod *corev1.Pod) string {
+	if pod.Name != "" {
+		return pod.Name
+	}
+	return pod.GenerateName
 }

@@ -33,6 +33,9 @@ func Tiers() []Tier {
 	return []Tier{PoolDefaults, ClusterDefaults, ClusterOverrides, NamespaceOverrides}
 }
 
+// IsShadow reports whether the layer is composed without being applied.
+func (s *LayerSpec) IsShadow() bool { return s.Mode == ModeShadow }
+
 // IsDefault reports whether layers of the tier only fill what is unset.
 func (t Tier) IsDefault() bool { return t == PoolDefaults || t == ClusterDefaults }
 
@@ -72,8 +75,10 @@ const LayersAnnotation = "strata.dev/layers"
 
 // +kubebuilder:object:root=true
 // +kubebuilder:resource:scope=Cluster,shortName=sl
+// +kubebuilder:subresource:status
 // +kubebuilder:printcolumn:name="Tier",type=string,JSONPath=`.spec.tier`
 // +kubebuilder:printcolumn:name="Order",type=integer,JSONPath=`.spec.order`
+// +kubebuilder:printcolumn:name="Mode",type=string,JSONPath=`.spec.mode`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // Layer is one layer of Spark pod settings: its tier and order in the
@@ -83,6 +88,61 @@ type Layer struct {
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	Spec LayerSpec `json:"spec"`
+	// Status is what the webhook observed of the layer: for a Shadow
+	// layer, what it would have changed.
+	// +optional
+	Status LayerStatus `json:"status,omitempty"`
+}
+
+// Mode is whether a Layer is applied.
+type Mode string
+
+// The modes of a Layer.
+const (
+	// ModeEnforce applies the layer (the default).
+	ModeEnforce Mode = "Enforce"
+	// ModeShadow composes the layer but does not apply it: pods are
+	// admitted exactly as without it, and what it would have changed is
+	// recorded (an audit annotation, strata_shadow_changes_total, and
+	// status.shadow), so a layer can be tried on live traffic first.
+	ModeShadow Mode = "Shadow"
+)
+
+// LayerStatus is what the webhook observed of a Layer.
+type LayerStatus struct {
+	// Shadow is, per webhook replica, what the layer in Shadow mode would
+	// have changed since that replica started.
+	// +optional
+	// +listType=map
+	// +listMapKey=replica
+	Shadow []ShadowReport `json:"shadow,omitempty"`
+}
+
+// ShadowReport is what a Shadow layer would have changed, as one webhook
+// replica counted it.
+type ShadowReport struct {
+	// Replica is the webhook replica (its pod's name).
+	Replica string `json:"replica"`
+	// Pods is the number of pods the layer would have changed.
+	Pods int64 `json:"pods"`
+	// Fields are the fields it would have changed, each with the number
+	// of pods.
+	// +optional
+	// +listType=atomic
+	Fields []ShadowField `json:"fields,omitempty"`
+	// Samples are some of those pods, namespace/name.
+	// +optional
+	// +listType=atomic
+	Samples []string `json:"samples,omitempty"`
+	// UpdatedAt is when the replica last wrote the report.
+	UpdatedAt metav1.Time `json:"updatedAt"`
+}
+
+// ShadowField is a field a Shadow layer would have changed, and on how
+// many pods.
+type ShadowField struct {
+	Field string `json:"field"`
+	Pods  int64  `json:"pods"`
 }
 
 // +kubebuilder:object:root=true
@@ -122,6 +182,12 @@ type LayerSpec struct {
 	// Executor applies to matched executor pods, after Config.
 	// +optional
 	Executor *Config `json:"executor,omitempty"`
+
+	// Mode is Enforce (the default): the layer is applied; or Shadow: it
+	// is composed but not applied, and what it would change is recorded
+	// (see ModeShadow).
+	// +optional
+	Mode Mode `json:"mode,omitempty"`
 }
 
 // Match selects pods by where they run and what they are.

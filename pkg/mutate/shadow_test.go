@@ -1,0 +1,65 @@
+package mutate
+
+import (
+	"reflect"
+	"testing"
+
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// TestShadowLayers: a Shadow layer changes nothing of a composition, and
+// ShadowOf names every field it would change, with the layer; a pod no
+// Shadow layer matches has none; a broken Shadow layer blocks nothing.
+func TestShadowLayers(t *testing.T) {
+	enforced := map[string]string{
+		"team": `{tier: NamespaceOverrides, match: {namespaces: [etl]}, config: {labels: {team: etl}}}`,
+	}
+	withShadow := map[string]string{
+		"team": enforced["team"],
+		"v2": `{tier: ClusterOverrides, mode: Shadow, match: {roles: [executor]}, config: {labels: {team: shadow, tier: gold},
+			sidecars: [{name: log-shipper-v2, image: fluent/fluent-bit:4.0}], priorityClassName: spark-high}}`,
+	}
+	high := schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100}
+	without, with := fixtures.SnapshotOf(t, enforced, high), fixtures.SnapshotOf(t, withShadow, high)
+	pod := sparkPod("executor")
+	want, err := Compose(without, cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Compose(with, cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Pod, want.Pod) || !reflect.DeepEqual(got.Patch, want.Patch) {
+		t.Fatalf("a Shadow layer changed the composition:\n%v\n%v", got.Patch, want.Patch)
+	}
+	changes, err := ShadowOf(with, cluster, pod, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]string{}
+	for _, c := range changes {
+		fields[c.Field] = c.Layer
+	}
+	// team stays etl: a NamespaceOverride wins over the Shadow
+	// ClusterOverride, so it is not a change.
+	for _, f := range []string{"metadata.labels.tier", "spec.sidecars[log-shipper-v2]", "spec.priorityClassName"} {
+		if fields[f] != "v2" {
+			t.Errorf("%s: layer %q, want v2 (changes %+v)", f, fields[f], changes)
+		}
+	}
+	if _, ok := fields["metadata.labels.team"]; ok {
+		t.Errorf("team is reported though the enforced override keeps it: %+v", changes)
+	}
+	driver := sparkPod("driver")
+	res, err := Compose(with, cluster, driver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changes, err := ShadowOf(with, cluster, driver, res); err != nil || changes != nil {
+		t.Errorf("a driver, which no Shadow layer matches: %v %+v", err, changes)
+	}
+}
