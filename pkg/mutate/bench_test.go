@@ -3,11 +3,15 @@ package mutate
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/kustomize/api/filesys"
 
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -158,5 +162,44 @@ func BenchmarkComposeApp(b *testing.B) {
 		if _, err := ComposeApp(snap, exampleCluster, app); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkComposeWithShadow is the mutating webhook's composition with
+// ShadowOf, against the example repository with a Shadow layer that does
+// not match the driver (shadow=other) and one that does (shadow=match):
+// next to BenchmarkCompose, what Shadow layers cost.
+func BenchmarkComposeWithShadow(b *testing.B) {
+	for _, ns := range []string{"other", "match"} {
+		b.Run("shadow="+ns, func(b *testing.B) {
+			in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(fixtures.Examples(), "layers", "clusters", "prod-a"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			pod := fixtures.Pod(b, "driver.yaml")
+			var l v1alpha1.Layer
+			l.Name = "shadow-" + ns
+			target := "geo-maps"
+			if ns == "match" {
+				target = pod.Namespace
+			}
+			l.Spec = v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Mode: v1alpha1.ModeShadow, Match: v1alpha1.Match{Namespaces: []string{target}},
+				Config: &v1alpha1.Config{Labels: map[string]string{"logging": "v2"}}}
+			in.Layers = append(in.Layers, overlay.LayerSource{Layer: l})
+			snap, err := overlay.Compile(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := Compose(snap, exampleCluster, pod)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := ShadowOf(snap, exampleCluster, pod, res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
