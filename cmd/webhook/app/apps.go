@@ -27,8 +27,9 @@ const (
 )
 
 // AppMutator composes the layers onto SparkApplications on CREATE and on
-// UPDATE of the spec (the manifests never send it the status subresource,
-// which the operator writes). It is thin: everything it does to an
+// an UPDATE that changes the spec (the manifests never send it the status
+// subresource, which the operator writes; an update of the metadata alone
+// is left as it is). It is thin: everything it does to an
 // application is mutate.ComposeApp, the composer CLI's code path.
 type AppMutator struct {
 	Store   *Store
@@ -52,6 +53,19 @@ func (h *AppMutator) handle(ctx context.Context, req admission.Request) admissio
 	app, err := decodeApp(req.Object.Raw, req.Namespace)
 	if err != nil {
 		return refuseUndecodable(err)
+	}
+	// An update that leaves the spec alone (the operator's finalizers and
+	// labels) is not composed again: a Layer changed since would change a
+	// running application's spec, which the operator answers by
+	// resubmitting it. A spec the user changes is composed.
+	if req.Operation == admissionv1.Update {
+		same, err := sameSpec(req.OldObject.Raw, req.Object.Raw)
+		if err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+		if same {
+			return admission.Allowed("the spec is unchanged")
+		}
 	}
 	served := h.Store.Load()
 	if served == nil {

@@ -65,6 +65,16 @@ func TestAppHandlers(t *testing.T) {
 		t.Errorf("the patch touches a field Strata does not know: %s", patch)
 	}
 
+	// An update of the metadata alone is not composed again: a Layer
+	// changed since must not change a running app's spec.
+	relabelled := strings.Replace(appJSON(2), `"name":"nightly"`, `"name":"nightly","labels":{"operator":"x"}`, 1)
+	if resp := mutator.Handle(ctx, appRequest(admissionv1.Update, relabelled, appJSON(2))); !resp.Allowed || len(resp.Patches) != 0 {
+		t.Errorf("a metadata update was composed: %v %v", resp.Patches, resp.Result)
+	}
+	if resp := mutator.Handle(ctx, appRequest(admissionv1.Update, appJSON(3), appJSON(2))); len(resp.Patches) == 0 {
+		t.Error("a spec update was not composed")
+	}
+
 	if resp := validator.Handle(ctx, appRequest(admissionv1.Create, appJSON(2), "")); !resp.Allowed {
 		t.Errorf("an app that fits was refused: %v", resp.Result)
 	}
