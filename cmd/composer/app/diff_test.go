@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -114,6 +115,70 @@ func TestDiff(t *testing.T) {
 	} {
 		if r := composer(t, "", bad...); r.code != ExitInput {
 			t.Errorf("%v: exit %d, want 2: %s", bad[len(bad)-3:], r.code, r.err)
+		}
+	}
+}
+
+// TestDiffOfStoredPods: a pod Strata composed already (it carries
+// strata.dev/layers) holds a layer's value as its own; a change that
+// stops giving it is shown, while a pod whose user wrote the same value
+// keeps it, unchanged.
+func TestDiffOfStoredPods(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("base/l.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: gold}\nspec: {tier: ClusterOverrides, config: {labels: {tier: gold}}}\n")
+	write("head/l.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: gold}\nspec: {tier: ClusterOverrides, config: {labels: {owner: platform}}}\n")
+	pods := write("pods.yaml", `apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: Pod
+    metadata:
+      name: stored-exec-1
+      namespace: etl
+      labels: {spark-role: executor, tier: gold}
+      annotations: {strata.dev/layers: gold}
+    spec: {containers: [{name: spark-kubernetes-executor, image: apache/spark:3.5.3}]}
+  - apiVersion: v1
+    kind: Pod
+    metadata:
+      name: fresh-exec-1
+      namespace: etl
+      labels: {spark-role: executor, tier: gold}
+    spec: {containers: [{name: spark-kubernetes-executor, image: apache/spark:3.5.3}]}
+`)
+	r := composer(t, "", "diff", "-f", pods, "--base", filepath.Join(dir, "base"), "--head", filepath.Join(dir, "head"),
+		"--cluster", "prod-a", "--pool", "batch", "-o", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	var report diffReport
+	if err := json.Unmarshal([]byte(r.out), &report); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, o := range report.Objects {
+		for _, f := range o.Fields {
+			got[o.Name] = append(got[o.Name], f.Field+" "+f.Layer)
+		}
+	}
+	want := `metadata.labels.tier ClusterOverrides layer "gold" (no longer)`
+	if !slices.Contains(got["stored-exec-1"], want) {
+		t.Errorf("the stored pod: %q, want %q", got["stored-exec-1"], want)
+	}
+	for _, f := range got["fresh-exec-1"] {
+		if strings.HasPrefix(f, "metadata.labels.tier") {
+			t.Errorf("the user's own label is reported: %q", f)
 		}
 	}
 }

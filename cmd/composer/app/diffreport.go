@@ -11,7 +11,9 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // diffSide is one layer tree of a diff, compiled, with the policies.
@@ -124,6 +126,8 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	d.Role = string(results[1].Role)
 	d.Fields = fieldChanges("", results[0].Composition.Provenance, results[1].Composition.Provenance,
 		func(f overlay.Field) (string, bool) { return f.Path, mutate.AppliesToPod(f.Key) })
+	d.Fields = append(d.Fields, noLongerGiven(pod, results[0].Composition.Provenance, results[1].Composition.Provenance)...)
+	slices.SortStableFunc(d.Fields, func(x, y fieldChange) int { return strings.Compare(x.Field, y.Field) })
 	d.Before, d.After = verdicts[0], verdicts[1]
 	return d, nil
 }
@@ -192,6 +196,33 @@ func fieldChanges(role string, before, after *overlay.Provenance, path func(over
 		out = append(out, c)
 	}
 	slices.SortStableFunc(out, func(x, y fieldChange) int { return strings.Compare(x.Field, y.Field) })
+	return out
+}
+
+// noLongerGiven are the values of a pod Strata composed already (a stored
+// pod, as kubectl get prints it: it carries strata.dev/layers) that a
+// layer it lists gave, and that no layer gives after the change: the pod
+// holds them as its own, so their value does not change here, but a pod
+// submitted again would no longer get them. A pod Strata has not composed
+// holds only its user's values, which stay.
+func noLongerGiven(pod *corev1.Pod, before, after *overlay.Provenance) []fieldChange {
+	applied := strings.Split(pod.Annotations[v1alpha1.LayersAnnotation], ",")
+	if len(applied) == 0 || applied[0] == "" {
+		return nil
+	}
+	var out []fieldChange
+	for _, f := range before.Fields() {
+		by := policy.SetBy(f)
+		if by.IsUser() || !slices.Contains(applied, by.Layer) || !mutate.AppliesToPod(f.Key) {
+			continue
+		}
+		g, ok := after.Lookup(f.Key)
+		if !ok || g.Value != f.Value || !policy.SetBy(g).IsUser() {
+			continue
+		}
+		old := f.Value
+		out = append(out, fieldChange{Field: f.Path, Old: &old, Layer: by.String() + " (no longer)"})
+	}
 	return out
 }
 
