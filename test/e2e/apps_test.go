@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -40,15 +39,13 @@ func composeAppWithCLI(t *testing.T, app *unstructured.Unstructured) map[string]
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out, errOut bytes.Buffer
-	code := composer.Run(context.Background(), []string{"compose", "-f", "-", "--layers", exampleLayers,
-		"--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "json"},
-		composer.Streams{In: bytes.NewReader(in), Out: &out, Err: &errOut})
+	code, out, errOut := runComposer(t, in, "compose", "-f", "-", "--layers", exampleLayers,
+		"--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "json")
 	if code != composer.ExitOK {
-		t.Fatalf("composer exited %d: %s", code, errOut.String())
+		t.Fatalf("composer exited %d: %s", code, errOut)
 	}
 	var composed map[string]any
-	if err := json.Unmarshal(out.Bytes(), &composed); err != nil {
+	if err := json.Unmarshal([]byte(out), &composed); err != nil {
 		t.Fatal(err)
 	}
 	return composed

@@ -58,14 +58,8 @@ func (h *AppMutator) handle(ctx context.Context, req admission.Request) admissio
 	// labels) is not composed again: a Layer changed since would change a
 	// running application's spec, which the operator answers by
 	// resubmitting it. A spec the user changes is composed.
-	if req.Operation == admissionv1.Update {
-		same, err := sameSpec(req.OldObject.Raw, req.Object.Raw)
-		if err != nil {
-			return admission.Errored(http.StatusBadRequest, err)
-		}
-		if same {
-			return admission.Allowed("the spec is unchanged")
-		}
+	if resp, done := unchangedSpec(req); done {
+		return resp
 	}
 	served := h.Store.Load()
 	if served == nil {
@@ -182,14 +176,8 @@ func (h *AppValidator) handle(ctx context.Context, req admission.Request) admiss
 	if err != nil {
 		return refuseUndecodable(err)
 	}
-	if req.Operation == admissionv1.Update {
-		same, err := sameSpec(req.OldObject.Raw, req.Object.Raw)
-		if err != nil {
-			return admission.Errored(http.StatusBadRequest, err)
-		}
-		if same {
-			return admission.Allowed("the spec is unchanged")
-		}
+	if resp, done := unchangedSpec(req); done {
+		return resp
 	}
 	served, engine := h.Store.Load(), h.Policies.Load()
 	if served == nil || engine == nil {
@@ -214,6 +202,22 @@ func (h *AppValidator) handle(ctx context.Context, req admission.Request) admiss
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
 	return h.Metrics.verdict(ctx, decision)
+}
+
+// unchangedSpec answers an UPDATE that leaves the spec as it was: allowed
+// as it is; done is false for any other request.
+func unchangedSpec(req admission.Request) (resp admission.Response, done bool) {
+	if req.Operation != admissionv1.Update {
+		return admission.Response{}, false
+	}
+	same, err := sameSpec(req.OldObject.Raw, req.Object.Raw)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err), true
+	}
+	if same {
+		return admission.Allowed("the spec is unchanged"), true
+	}
+	return admission.Response{}, false
 }
 
 // sameSpec reports whether two encodings of an object have equal specs.
