@@ -16,7 +16,6 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
-	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/policy"
 	"github.com/strata-dev/strata/policies"
@@ -53,13 +52,12 @@ func (c *composed) ref() string {
 }
 
 type composeOptions struct {
-	podFile         string
-	repo            repoFlags
-	namespaceLabels string
-	output          string
-	validate        bool
-	policiesDir     string
-	fsys            filesys.FileSystem
+	podFile     string
+	repo        repoFlags
+	output      string
+	validate    bool
+	policiesDir string
+	fsys        filesys.FileSystem
 }
 
 func newComposeCommand(ctx context.Context, streams Streams) *cobra.Command {
@@ -82,7 +80,6 @@ key (-o spark-conf, a spark-defaults.conf).`,
 	f := cmd.Flags()
 	f.StringVarP(&o.podFile, "filename", "f", "", "file of Pods and SparkApplications (YAML or JSON, a List or multi-document YAML); - for standard input")
 	o.repo.add(cmd)
-	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the pods' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
 	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch, explain or spark-conf")
 	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, as the webhook does: violations on stderr, exit 1 when one denies")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones (with --validate)")
@@ -94,20 +91,11 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if !slices.Contains([]string{outputYAML, outputJSON, outputPatch, outputExplain, outputSparkConf}, o.output) {
 		return badInput(fmt.Errorf("-o: unknown output format %q (want yaml, json, patch, explain or spark-conf)", o.output))
 	}
-	extraLabels, err := labels.ConvertSelectorToLabelsMap(o.namespaceLabels)
-	if err != nil {
-		return badInput(fmt.Errorf("--namespace-labels: %w (want k=v,...)", err))
-	}
 	objects, err := o.readObjects(streams.In)
 	if err != nil {
 		return badInput(err)
 	}
-	in, err := o.repo.load(ctx, o.fsys, streams.Err)
-	if err != nil {
-		return badInput(err)
-	}
-	in.Namespaces = withNamespaceLabels(in.Namespaces, namespacesOf(objects), extraLabels)
-	snap, err := overlay.Compile(in)
+	snap, err := o.repo.snapshot(ctx, o.fsys, streams.Err, namespacesOf(objects))
 	if err != nil {
 		return badInput(err)
 	}

@@ -9,12 +9,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
-	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -26,13 +24,12 @@ const (
 )
 
 type confOptions struct {
-	propertiesFile  string
-	repo            repoFlags
-	namespace       string
-	role            string
-	namespaceLabels string
-	format          string
-	fsys            filesys.FileSystem
+	propertiesFile string
+	repo           repoFlags
+	namespace      string
+	role           string
+	format         string
+	fsys           filesys.FileSystem
 }
 
 func newConfCommand(_ context.Context, streams Streams) *cobra.Command {
@@ -57,7 +54,6 @@ composes what a Spark key cannot say (sidecars, volumes, IAM).`,
 	o.repo.add(cmd)
 	f.StringVar(&o.namespace, "namespace", "", "namespace the job runs in")
 	f.StringVar(&o.role, "role", "", "print only the keys of one role: driver (and the job's) or executor")
-	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the namespace, k=v,...; add to or replace those of its Namespace object in the repository")
 	f.StringVar(&o.format, "format", formatProperties, "output format: properties (key=value lines) or submit (--conf arguments)")
 	_ = cmd.MarkFlagRequired("namespace")
 	return cmd
@@ -70,20 +66,11 @@ func (o *confOptions) run(ctx context.Context, streams Streams) error {
 	if o.role != "" && o.role != string(v1alpha1.RoleDriver) && o.role != string(v1alpha1.RoleExecutor) {
 		return badInput(fmt.Errorf("--role: unknown role %q (want driver or executor)", o.role))
 	}
-	extraLabels, err := labels.ConvertSelectorToLabelsMap(o.namespaceLabels)
-	if err != nil {
-		return badInput(fmt.Errorf("--namespace-labels: %w (want k=v,...)", err))
-	}
 	props, err := o.readProperties(streams.In)
 	if err != nil {
 		return badInput(err)
 	}
-	in, err := o.repo.load(ctx, o.fsys, streams.Err)
-	if err != nil {
-		return badInput(err)
-	}
-	in.Namespaces = withNamespaceLabels(in.Namespaces, []string{o.namespace}, extraLabels)
-	snap, err := overlay.Compile(in)
+	snap, err := o.repo.snapshot(ctx, o.fsys, streams.Err, []string{o.namespace})
 	if err != nil {
 		return badInput(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
@@ -24,10 +25,11 @@ import (
 // layer repository, the cluster's identity, and the cluster configuration
 // the repository does not hold.
 type repoFlags struct {
-	layersDir     string
-	cluster       mutate.Cluster
-	clusterConfig []string
-	live          clusterFlags
+	layersDir       string
+	namespaceLabels string
+	cluster         mutate.Cluster
+	clusterConfig   []string
+	live            clusterFlags
 	// reader is the cluster load read, when it read one.
 	reader client.Reader
 }
@@ -38,7 +40,23 @@ func (r *repoFlags) add(cmd *cobra.Command) {
 	f.StringVar(&r.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
 	f.StringVar(&r.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
 	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces and PriorityClasses the repository does not hold (repeat or comma-separate)")
+	f.StringVar(&r.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
 	r.live.add(cmd)
+}
+
+// snapshot loads the inputs (load), gives the namespaces the objects are
+// in the --namespace-labels, and compiles them.
+func (r *repoFlags) snapshot(ctx context.Context, fsys filesys.FileSystem, warn io.Writer, namespaces []string) (*overlay.Snapshot, error) {
+	extra, err := labels.ConvertSelectorToLabelsMap(r.namespaceLabels)
+	if err != nil {
+		return nil, fmt.Errorf("--namespace-labels: %w (want k=v,...)", err)
+	}
+	in, err := r.load(ctx, fsys, warn)
+	if err != nil {
+		return nil, err
+	}
+	in.Namespaces = withNamespaceLabels(in.Namespaces, namespaces, extra)
+	return overlay.Compile(in)
 }
 
 // load reads the inputs: the repository's Layers (--layers) and the
