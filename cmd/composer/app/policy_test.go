@@ -102,6 +102,14 @@ cases:
 	if r.code != ExitDenied || !strings.Contains(r.out, "PASS  right/") || !strings.Contains(r.out, "FAIL  wrong/") || !strings.Contains(r.out, "1 passed, 1 failed") {
 		t.Fatalf("multi-document file: exit %d\n%s%s", r.code, r.out, r.err)
 	}
+	// A misspelt cluster would apply the cluster's layers to no case.
+	if err := os.WriteFile(filepath.Join(dir, "t.yaml"), []byte(strings.Replace(suite, "cluster: prod-a", "cluster: prod-aa", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = composer(t, "", "test", dir)
+	if r.code != ExitInput || !strings.Contains(r.err, `PolicyTest "wrong": cluster: "prod-aa" is named by no Layer of`) || !strings.Contains(r.err, "the Layers name: prod-a") {
+		t.Fatalf("misspelt cluster: exit %d stderr %q", r.code, r.err)
+	}
 	// Bad input: an unknown field in a case.
 	if err := os.WriteFile(filepath.Join(dir, "t.yaml"), []byte(strings.Replace(suite, "expect:", "expects:", 1)), 0o644); err != nil {
 		t.Fatal(err)

@@ -213,6 +213,14 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 	if t.Layers == "" {
 		errs = append(errs, field.Required(field.NewPath("layers"), "the layer repository (a kustomization or a directory)"))
 	}
+	// Without them the layers that match clusters or pools would apply to
+	// no case, silently.
+	if t.Cluster == "" {
+		errs = append(errs, field.Required(field.NewPath("cluster"), "the cluster's name, matched by the layers' match.clusters"))
+	}
+	if t.Pool == "" {
+		errs = append(errs, field.Required(field.NewPath("pool"), "the cluster's pool, matched by the layers' match.pools"))
+	}
 	cases := field.NewPath("cases")
 	if len(t.Cases) == 0 {
 		errs = append(errs, field.Required(cases, "at least one case"))
@@ -261,6 +269,16 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), rel(t.Layers))
 	if err != nil {
 		return 0, 0, err
+	}
+	clusters, pools := manifest.Names(in)
+	for _, c := range []struct {
+		field, value string
+		known        []string
+	}{{"cluster", t.Cluster, clusters}, {"pool", t.Pool, pools}} {
+		if len(c.known) > 0 && !slices.Contains(c.known, c.value) {
+			return 0, 0, fmt.Errorf("%s: PolicyTest %q: %s: %q is named by no Layer of %s, so its layers would apply to no case; the Layers name: %s",
+				file, t.Metadata.Name, c.field, c.value, t.Layers, strings.Join(c.known, ", "))
+		}
 	}
 	engine, err := loadEngine(ctx, rel(t.Policies))
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 // each with the file, the PolicyTest and the field, in the order of the
 // fields, the same on every run.
 func TestPolicyTestValidation(t *testing.T) {
-	const head = "apiVersion: strata.dev/v1alpha1\nkind: PolicyTest\nmetadata: {name: t}\nlayers: layers\n"
+	const head = "apiVersion: strata.dev/v1alpha1\nkind: PolicyTest\nmetadata: {name: t}\nlayers: layers\ncluster: c\npool: p\n"
 	tests := []struct {
 		name, doc string
 		want      []string // "" for valid
@@ -19,6 +19,9 @@ func TestPolicyTestValidation(t *testing.T) {
 			[]string{`f.yaml: PolicyTest "t": apiVersion: Unsupported value: "strata.dev/v1": supported values: "strata.dev/v1alpha1"`}},
 		{"no layers", strings.Replace(head, "layers: layers\n", "", 1) + "cases: [{name: a, pod: p.yaml}]",
 			[]string{`f.yaml: PolicyTest "t": layers: Required value: the layer repository (a kustomization or a directory)`}},
+		{"no cluster and pool", strings.Replace(head, "cluster: c\npool: p\n", "", 1) + "cases: [{name: a, pod: p.yaml}]", []string{
+			`f.yaml: PolicyTest "t": cluster: Required value: the cluster's name, matched by the layers' match.clusters`,
+			`f.yaml: PolicyTest "t": pool: Required value: the cluster's pool, matched by the layers' match.pools`}},
 		{"no cases", head, []string{`f.yaml: PolicyTest "t": cases: Required value: at least one case`}},
 		{"every case problem, in order", head + `cases:
   - {pod: p.yaml}
