@@ -35,3 +35,30 @@ func BenchmarkRecompile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkUpdate is BenchmarkRecompile through Update: the one changed
+// Layer is all it reads.
+func BenchmarkUpdate(b *testing.B) {
+	var in Inputs
+	for i := range 6000 {
+		l := layer(fmt.Sprintf("l-%05d", i), v1alpha1.NamespaceOverrides, 0,
+			&v1alpha1.Config{Labels: map[string]string{"team": "x"}}, nil, nil)
+		l.Layer.Spec.Match.Namespaces = []string{fmt.Sprintf("team-%d", i)}
+		l.Layer.UID, l.Layer.ResourceVersion = types.UID(fmt.Sprint("uid-", i)), "1"
+		in.Layers = append(in.Layers, l)
+	}
+	var c Compiler
+	if _, err := c.Compile(in); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n++
+		l := &in.Layers[n%len(in.Layers)].Layer
+		l.ResourceVersion = fmt.Sprint(n + 1)
+		if _, err := c.Update(map[string]*v1alpha1.Layer{l.Name: l}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

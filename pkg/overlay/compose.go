@@ -123,8 +123,8 @@ func (s *Snapshot) Match(t Target) []*v1alpha1.Layer { return s.match(t, false) 
 func (s *Snapshot) match(t Target, shadow bool) []*v1alpha1.Layer {
 	var out []*v1alpha1.Layer
 	nsLabels := s.NamespaceLabels(t.Namespace)
-	for _, i := range s.index.candidates(t) {
-		if cl := &s.layers[i]; (shadow || !cl.layer.Spec.IsShadow()) && cl.matches(t, nsLabels) {
+	for _, cl := range s.index.candidates(t) {
+		if (shadow || !cl.layer.Spec.IsShadow()) && cl.matches(t, nsLabels) {
 			out = append(out, cl.layer)
 		}
 	}

@@ -1,8 +1,6 @@
 package overlay
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,7 +10,6 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -42,7 +39,7 @@ type Inputs struct {
 // use; a webhook swaps whole snapshots, so every admission sees one
 // consistent configuration.
 type Snapshot struct {
-	layers          []compiledLayer
+	layers          []*compiledLayer // in composition order
 	index           layerIndex
 	broken          []brokenLayer
 	namespaces      map[string]map[string]string
@@ -64,107 +61,6 @@ type compiledLayer struct {
 	layer    *v1alpha1.Layer
 	selector labels.Selector // nil when the layer has no namespaceSelector
 	rank     int             // the tier's Rank, for sorting
-}
-
-// Compile validates every Layer and builds a Snapshot. It returns every
-// problem found, each a *LayerError, joined. With problems it still
-// returns the Snapshot of the valid Layers, which knows the invalid ones
-// and refuses the pods they would match (Blocked): a webhook serves it, so
-// one bad Layer is not an outage. A dry run treats any problem as fatal.
-func Compile(in Inputs) (*Snapshot, error) { return (&Compiler{}).Compile(in) }
-
-// Compiler compiles one snapshot after another, as Compile does, but
-// validates and copies only the Layers that changed since its last
-// snapshot: a Layer read from the cluster with the same uid and
-// resourceVersion is, in the API server's word, the same object. Layers
-// from files (no resourceVersion) are always validated. A Compiler is not
-// safe for concurrent use.
-type Compiler struct {
-	last map[string]compiledVersion // by Layer name
-}
-
-// compiledVersion is one version of a Layer from the cluster, validated.
-type compiledVersion struct {
-	uid             types.UID
-	resourceVersion string
-	layer           *v1alpha1.Layer // a private copy
-	errs            field.ErrorList
-}
-
-// validated returns src's Layer, copied, and its problems: from the last
-// snapshot when it has not changed since.
-func (c *Compiler) validated(src *LayerSource, next map[string]compiledVersion) (*v1alpha1.Layer, field.ErrorList) {
-	l := &src.Layer
-	fromCluster := src.File == "" && l.ResourceVersion != ""
-	if prev, ok := c.last[l.Name]; ok && fromCluster && prev.uid == l.UID && prev.resourceVersion == l.ResourceVersion {
-		next[l.Name] = prev
-		return prev.layer, prev.errs
-	}
-	cv := compiledVersion{uid: l.UID, resourceVersion: l.ResourceVersion, layer: l.DeepCopy(), errs: ValidateLayer(l)}
-	if fromCluster {
-		next[l.Name] = cv
-	}
-	return cv.layer, cv.errs
-}
-
-// Compile is Compile, reusing what the last snapshot validated.
-func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
-	var errs []error
-	seen := make(map[string]string, len(in.Layers))
-	next := make(map[string]compiledVersion, len(in.Layers))
-	s := &Snapshot{
-		layers:          make([]compiledLayer, 0, len(in.Layers)),
-		namespaces:      make(map[string]map[string]string, len(in.Namespaces)),
-		priorityClasses: make(map[string]*schedulingv1.PriorityClass, len(in.PriorityClasses)),
-		partialClasses:  in.PriorityClassesPartial,
-	}
-	for i := range in.Layers {
-		src := &in.Layers[i]
-		layer, valid := c.validated(src, next)
-		fieldErrs := slices.Clip(valid) // appended to below: never into the shared list
-		if prev, dup := seen[src.Layer.Name]; dup && src.Layer.Name != "" {
-			where := "another Layer"
-			if prev != "" {
-				where = prev
-			}
-			dup := field.Duplicate(field.NewPath("metadata", "name"), src.Layer.Name)
-			dup.Detail = "also in " + where
-			fieldErrs = append(fieldErrs, dup)
-		}
-		seen[src.Layer.Name] = src.File
-		if len(fieldErrs) > 0 {
-			le := &LayerError{File: src.File, Layer: src.Layer.Name, Fields: fieldErrs}
-			errs = append(errs, le)
-			if !src.Layer.Spec.IsShadow() { // a Shadow layer never changes a pod, nor may its mistakes
-				s.broken = append(s.broken, brokenLayer{compiledLayer: reachOf(&src.Layer, fieldErrs), err: le})
-			}
-			continue
-		}
-		cl := compiledLayer{layer: layer, rank: layer.Spec.Tier.Rank()}
-		if sel := layer.Spec.Match.NamespaceSelector; sel != nil {
-			cl.selector, _ = metav1.LabelSelectorAsSelector(sel) // validated above
-		}
-		s.layers = append(s.layers, cl)
-		s.hasShadow = s.hasShadow || layer.Spec.IsShadow()
-	}
-	slices.SortFunc(s.layers, func(a, b compiledLayer) int {
-		return cmp.Or(
-			cmp.Compare(a.rank, b.rank),
-			cmp.Compare(a.layer.Spec.Order, b.layer.Spec.Order),
-			cmp.Compare(a.layer.Name, b.layer.Name),
-		)
-	})
-	s.index = indexLayers(s.layers)
-	c.last = next
-	for i := range in.Namespaces {
-		ns := &in.Namespaces[i]
-		s.namespaces[ns.Name] = namespaceLabels(ns.Name, ns.Labels)
-	}
-	for i := range in.PriorityClasses {
-		pc := in.PriorityClasses[i].DeepCopy()
-		s.priorityClasses[pc.Name] = pc
-	}
-	return s, errors.Join(errs...)
 }
 
 // reachOf is what an invalid Layer would match: its match, with every

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -77,6 +79,54 @@ type snapshotBuilder struct {
 	// last rebuild are folded into the next one.
 	minInterval time.Duration
 	lastBuild   time.Time
+	// changed is what the watches saw change since the last rebuild;
+	// compiled says the compiler has a snapshot to change.
+	changed  changeSet
+	compiled bool
+}
+
+// changeSet collects, from the watch events, the names of the Layers that
+// changed and whether a Namespace or PriorityClass did, so a rebuild reads
+// and compiles only those: with thousands of Layers, one change costs the
+// webhook the changed Layer, not a copy of every Layer.
+type changeSet struct {
+	mu     sync.Mutex
+	layers map[string]bool
+	others bool
+}
+
+func (c *changeSet) layer(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.layers == nil {
+		c.layers = map[string]bool{}
+	}
+	c.layers[name] = true
+}
+
+func (c *changeSet) other() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.others = true
+}
+
+// take returns what changed and starts a new set.
+func (c *changeSet) take() (layers map[string]bool, others bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	layers, others = c.layers, c.others
+	c.layers, c.others = nil, false
+	return layers, others
+}
+
+// putBack returns what a failed rebuild took, to be read again.
+func (c *changeSet) putBack(layers map[string]bool, others bool) {
+	for name := range layers {
+		c.layer(name)
+	}
+	if others {
+		c.other()
+	}
 }
 
 // rebuildInterval is the default minInterval. A Layer change reaches
@@ -86,88 +136,145 @@ type snapshotBuilder struct {
 const rebuildInterval = 100 * time.Millisecond
 
 func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
-	always := handler.EnqueueRequestsFromMapFunc(func(context.Context, client.Object) []reconcile.Request {
-		return []reconcile.Request{snapshotKey}
-	})
+	enqueue := func(record func(client.Object)) handler.EventHandler {
+		return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
+			record(o)
+			return []reconcile.Request{snapshotKey}
+		})
+	}
+	layer := enqueue(func(o client.Object) { b.changed.layer(o.GetName()) })
+	other := enqueue(func(client.Object) { b.changed.other() })
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("strata-snapshot").
 		// A process may run the webhook more than once (the end-to-end tests
 		// restart it); each run has its own manager.
 		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}).
-		Watches(&v1alpha1.Layer{}, always).
-		Watches(&corev1.Namespace{}, always).
-		Watches(&schedulingv1.PriorityClass{}, always).
+		Watches(&v1alpha1.Layer{}, layer).
+		Watches(&corev1.Namespace{}, other).
+		Watches(&schedulingv1.PriorityClass{}, other).
 		Complete(b)
 }
 
 // Reconcile compiles the cached Layers, Namespaces and PriorityClasses into
-// a snapshot and serves it. A Layer that does not compile is left out, gets
-// a Warning Event, and the pods it would match are refused until it is
-// fixed (Snapshot.Blocked); every other pod is served as usual, so one bad
-// Layer is not an outage, at startup or later.
+// a snapshot and serves it: the first time all of them, then only what the
+// watches saw change (overlay.Compiler.Update). A Layer that does not
+// compile is left out, gets a Warning Event, and the pods it would match
+// are refused until it is fixed (Snapshot.Blocked); every other pod is
+// served as usual, so one bad Layer is not an outage, at startup or later.
 func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
-	if wait := b.minInterval - time.Since(b.lastBuild); wait > 0 && b.store.Load() != nil {
+	first := !b.compiled
+	if wait := b.minInterval - time.Since(b.lastBuild); wait > 0 && !first {
 		return reconcile.Result{RequeueAfter: wait}, nil
 	}
 	b.lastBuild = time.Now()
-	in, err := b.read(ctx)
-	if err != nil {
-		return reconcile.Result{}, err
+	// Taken before reading: a change seen from now on rebuilds again.
+	layerNames, others := b.changed.take()
+	var (
+		snap    *overlay.Snapshot
+		changed map[string]*v1alpha1.Layer
+		err     error
+	)
+	if first {
+		var in overlay.Inputs
+		if in, err = b.readAll(ctx); err != nil {
+			b.changed.putBack(layerNames, others)
+			return reconcile.Result{}, err
+		}
+		changed = make(map[string]*v1alpha1.Layer, len(in.Layers))
+		for i := range in.Layers {
+			changed[in.Layers[i].Layer.Name] = &in.Layers[i].Layer
+		}
+		snap, err = b.compiler.Compile(in)
+		b.compiled = true
+	} else {
+		var refreshed *overlay.Inputs
+		if changed, refreshed, err = b.readChanges(ctx, layerNames, others); err != nil {
+			b.changed.putBack(layerNames, others)
+			return reconcile.Result{}, err
+		}
+		snap, err = b.compiler.Update(changed, refreshed)
 	}
-	snap, err := b.compiler.Compile(in)
 	b.metrics.brokenLayers.Set(float64(snap.Broken()))
 	if err != nil {
 		// Not returned: retrying cannot fix a bad Layer; its next change will.
 		b.metrics.compileErrors.Inc()
-		b.reportCompileError(in, err)
+		b.reportCompileError(changed, err)
 	}
 	served := b.store.swap(snap)
 	b.metrics.layersLoaded.Set(float64(snap.LayerCount()))
 	b.metrics.generation.Set(float64(served.Generation))
 	b.log.Info("serving new snapshot", "generation", served.Generation, "layers", snap.LayerCount(),
-		"namespaces", len(in.Namespaces), "priorityClasses", len(in.PriorityClasses))
+		"changedLayers", len(changed), "namespacesOrClassesChanged", first || others)
 	return reconcile.Result{}, nil
 }
 
-func (b *snapshotBuilder) read(ctx context.Context) (overlay.Inputs, error) {
+// readAll reads every Layer, Namespace and PriorityClass from the cache.
+func (b *snapshotBuilder) readAll(ctx context.Context) (overlay.Inputs, error) {
 	var (
-		layers     v1alpha1.LayerList
-		namespaces corev1.NamespaceList
-		classes    schedulingv1.PriorityClassList
-		in         overlay.Inputs
+		layers v1alpha1.LayerList
+		in     overlay.Inputs
 	)
 	// Not copied out of the cache: compiling reads the Layers and copies
-	// only the ones that changed.
+	// only the ones it keeps.
 	if err := b.reader.List(ctx, &layers, client.UnsafeDisableDeepCopy); err != nil {
 		return in, fmt.Errorf("listing Layers: %w", err)
-	}
-	if err := b.reader.List(ctx, &namespaces); err != nil {
-		return in, fmt.Errorf("listing Namespaces: %w", err)
-	}
-	if err := b.reader.List(ctx, &classes); err != nil {
-		return in, fmt.Errorf("listing PriorityClasses: %w", err)
 	}
 	for i := range layers.Items {
 		in.Layers = append(in.Layers, overlay.LayerSource{Layer: layers.Items[i]})
 	}
-	in.Namespaces, in.PriorityClasses = namespaces.Items, classes.Items
-	return in, nil
+	others, err := b.readOthers(ctx)
+	in.Namespaces, in.PriorityClasses = others.Namespaces, others.PriorityClasses
+	return in, err
 }
 
-func (b *snapshotBuilder) reportCompileError(in overlay.Inputs, err error) {
+// readChanges reads the named Layers (nil for one that is gone) and, when
+// others, the Namespaces and PriorityClasses.
+func (b *snapshotBuilder) readChanges(ctx context.Context, names map[string]bool, others bool) (map[string]*v1alpha1.Layer, *overlay.Inputs, error) {
+	layers := make(map[string]*v1alpha1.Layer, len(names))
+	for name := range names {
+		l := &v1alpha1.Layer{}
+		switch err := b.reader.Get(ctx, client.ObjectKey{Name: name}, l); {
+		case apierrors.IsNotFound(err):
+			layers[name] = nil
+		case err != nil:
+			return nil, nil, fmt.Errorf("reading Layer %s: %w", name, err)
+		default:
+			layers[name] = l
+		}
+	}
+	if !others {
+		return layers, nil, nil
+	}
+	in, err := b.readOthers(ctx)
+	return layers, &in, err
+}
+
+func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error) {
+	var (
+		namespaces corev1.NamespaceList
+		classes    schedulingv1.PriorityClassList
+	)
+	if err := b.reader.List(ctx, &namespaces); err != nil {
+		return overlay.Inputs{}, fmt.Errorf("listing Namespaces: %w", err)
+	}
+	if err := b.reader.List(ctx, &classes); err != nil {
+		return overlay.Inputs{}, fmt.Errorf("listing PriorityClasses: %w", err)
+	}
+	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items}, nil
+}
+
+// reportCompileError logs err and gives each changed Layer it names a
+// Warning Event; a Layer that did not change had its Event when it did.
+func (b *snapshotBuilder) reportCompileError(changed map[string]*v1alpha1.Layer, err error) {
 	generation := int64(0)
 	if cur := b.store.Load(); cur != nil {
 		generation = cur.Generation
 	}
 	b.log.Error(err, "layers do not compile; they are left out and the pods they match are refused", "servingGeneration", generation)
-	byName := map[string]*v1alpha1.Layer{}
-	for i := range in.Layers {
-		byName[in.Layers[i].Layer.Name] = &in.Layers[i].Layer
-	}
 	for _, e := range joinedErrors(err) {
 		var le *overlay.LayerError
 		if errors.As(e, &le) {
-			if l, ok := byName[le.Layer]; ok {
+			if l := changed[le.Layer]; l != nil {
 				b.recorder.Eventf(l, nil, corev1.EventTypeWarning, "CompileFailed", "Compile",
 					"layer not loaded; pods it matches are refused until it is fixed (generation %d): %s", generation+1, le.Error())
 			}

@@ -2,10 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -36,5 +41,80 @@ func TestRebuildsAreSpaced(t *testing.T) {
 	}
 	if got := b.store.Load().Match(overlay.Target{Namespace: "etl", Role: v1alpha1.RoleDriver}); len(got) != 1 {
 		t.Fatalf("the snapshot holds %d layers, want the one Layer", len(got))
+	}
+}
+
+// TestRebuildReadsWhatChanged: after the first snapshot, a rebuild reads
+// the Layers the watches named (created, changed or deleted) and the
+// Namespaces when one changed, and nothing else; a read that fails leaves
+// the changes for the next rebuild.
+func TestRebuildReadsWhatChanged(t *testing.T) {
+	scheme, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first := teamLayer()
+	failGet := false
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(&first).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if failGet {
+				return errors.New("cache unavailable")
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+	}).Build()
+	m, _, _ := newTestHandlers(t)
+	b := &snapshotBuilder{reader: c, store: &Store{}, metrics: m.Metrics}
+	rebuild := func() *overlay.Snapshot {
+		t.Helper()
+		if _, err := b.Reconcile(ctx, snapshotKey); err != nil {
+			t.Fatal(err)
+		}
+		return b.store.Load().Snapshot
+	}
+	names := func(s *overlay.Snapshot) []string {
+		var out []string
+		for _, l := range s.Match(overlay.Target{Namespace: "etl", Role: v1alpha1.RoleDriver}) {
+			out = append(out, l.Name)
+		}
+		return out
+	}
+	if got := names(rebuild()); !slices.Equal(got, []string{"ns-etl"}) {
+		t.Fatalf("first snapshot: %v", got)
+	}
+
+	second, unseen := teamLayer(), teamLayer()
+	second.Name, unseen.Name = "second", "unseen"
+	for _, l := range []*v1alpha1.Layer{&second, &unseen} {
+		if err := c.Create(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Delete(ctx, &first); err != nil {
+		t.Fatal(err)
+	}
+	b.changed.layer("second")
+	b.changed.layer("ns-etl")
+	failGet = true
+	if _, err := b.Reconcile(ctx, snapshotKey); err == nil {
+		t.Fatal("a rebuild whose reads failed served a snapshot")
+	}
+	failGet = false
+	if got := names(rebuild()); !slices.Equal(got, []string{"second"}) {
+		t.Fatalf("after the failed read, the rebuild gave %v, want the changes it had taken: [second]", got)
+	}
+
+	ns := &corev1.Namespace{}
+	ns.Name, ns.Labels = "etl", map[string]string{"tier": "gold"}
+	if err := c.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	if got := rebuild().NamespaceLabels("etl")["tier"]; got != "" {
+		t.Fatalf("a Namespace no watch reported was read: tier=%q", got)
+	}
+	b.changed.other()
+	if got := rebuild().NamespaceLabels("etl")["tier"]; got != "gold" {
+		t.Fatalf("the changed Namespace was not read: tier=%q", got)
 	}
 }
