@@ -94,7 +94,7 @@ config:
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := genericPatch(pod, res.Pod, nil)
+		want, err := genericPatch(pod, res.Pod)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package mutate
 
 import (
 	"maps"
+	"slices"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -95,6 +96,8 @@ func touchedRegions(table map[string]podField, fields []overlay.ConfigField) (re
 			}
 		}
 	}
+	// In the patch's canonical order: object keys sorted, segment by segment.
+	slices.SortFunc(regions, func(x, y string) int { return slices.Compare(splitPointer(x), splitPointer(y)) })
 	return regions, anywhere
 }
 

@@ -1,11 +1,8 @@
 package mutate
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
-	"strconv"
-	"strings"
 	"sync"
 
 	"gomodules.xyz/jsonpatch/v2"
@@ -53,19 +50,17 @@ var podRegions = sync.OnceValue(func() map[string]podRegion {
 })
 
 // regionPatch is Patch for a composition whose renderers touched only
-// regions (paths of podRegions): the regions that differ are diffed each on
-// its own, exactly as the generic diff would diff them inside the whole
-// pod, and the operations put in the same canonical order. Nothing else of
-// the pods is encoded.
+// regions (paths of podRegions, each once, in canonical order as
+// touchedRegions gives them): each region is diffed on its own, in
+// typed form (typedDiff), giving the operations the generic diff of the
+// whole pods gives, in the same canonical order. Nothing of the pods is
+// encoded but what changed.
 func regionPatch(before, after *corev1.Pod, regions []string) ([]jsonpatch.Operation, error) {
-	before, after, ops, err := splitEnv(before, after)
-	if err != nil {
-		return nil, err
-	}
 	all := podRegions()
-	// What canonicalOrder needs of before: that metadata and spec are
-	// objects, and the shape of each region diffed inside.
-	doc := map[string]any{"metadata": map[string]any{}, "spec": map[string]any{}}
+	var (
+		ops []jsonpatch.Operation
+		err error
+	)
 	for _, path := range regions {
 		r, ok := all[path]
 		if !ok {
@@ -76,102 +71,18 @@ func regionPatch(before, after *corev1.Pod, regions []string) ([]jsonpatch.Opera
 		switch {
 		case !inBefore && !inAfter:
 		case !inBefore:
-			v, err := toJSONValue(a)
-			if err != nil {
-				return nil, err
-			}
-			ops = append(ops, jsonpatch.Operation{Operation: "add", Path: path, Value: v})
+			ops, err = addOp(ops, path, reflect.ValueOf(a))
 		case !inAfter:
 			ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: path})
-		case reflect.DeepEqual(b, a):
-		case reflect.TypeOf(b).Kind() == reflect.Slice:
-			listOps, shape, err := diffList(path, reflect.ValueOf(b), reflect.ValueOf(a))
-			if err != nil {
-				return nil, err
-			}
-			ops = append(ops, listOps...)
-			setPointer(doc, path, shape)
 		default:
-			sub, shape, err := diffJSON(path, b, a)
-			if err != nil {
-				return nil, err
-			}
-			ops = append(ops, sub...)
-			setPointer(doc, path, shape)
+			ops, err = typedDiff(ops, path, reflect.ValueOf(b), reflect.ValueOf(a))
 		}
-	}
-	return canonicalOrder(ops, doc), nil
-}
-
-// diffList diffs two lists as the generic diff does (removals from the end,
-// then additions, then each element at the same index), but element by
-// element in their typed form: only the elements that differ are encoded.
-// shape is before's shape for canonicalOrder: a list whose diffed elements
-// are decoded.
-func diffList(path string, b, a reflect.Value) ([]jsonpatch.Operation, []any, error) {
-	var ops []jsonpatch.Operation
-	n := min(b.Len(), a.Len())
-	for i := b.Len() - 1; i >= n; i-- {
-		ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: path + "/" + strconv.Itoa(i)})
-	}
-	for i := n; i < a.Len(); i++ {
-		v, err := toJSONValue(a.Index(i).Interface())
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		ops = append(ops, jsonpatch.Operation{Operation: "add", Path: path + "/" + strconv.Itoa(i), Value: v})
 	}
-	shape := make([]any, b.Len())
-	for i := range n {
-		x, y := b.Index(i).Interface(), a.Index(i).Interface()
-		if reflect.DeepEqual(x, y) {
-			continue
-		}
-		sub, elem, err := diffJSON(path+"/"+strconv.Itoa(i), x, y)
-		if err != nil {
-			return nil, nil, err
-		}
-		ops = append(ops, sub...)
-		shape[i] = elem
+	if ops == nil {
+		ops = []jsonpatch.Operation{}
 	}
-	return ops, shape, nil
-}
-
-// diffJSON is the generic diff of two values at path, and before's shape.
-func diffJSON(path string, b, a any) ([]jsonpatch.Operation, any, error) {
-	x, err := json.Marshal(b)
-	if err != nil {
-		return nil, nil, fmt.Errorf("encoding pod: %w", err)
-	}
-	y, err := json.Marshal(a)
-	if err != nil {
-		return nil, nil, fmt.Errorf("encoding composed pod: %w", err)
-	}
-	sub, err := jsonpatch.CreatePatch(x, y)
-	if err != nil {
-		return nil, nil, fmt.Errorf("computing patch: %w", err)
-	}
-	for i := range sub {
-		sub[i].Path = path + sub[i].Path
-	}
-	var shape any
-	if err := json.Unmarshal(x, &shape); err != nil {
-		return nil, nil, err
-	}
-	return sub, shape, nil
-}
-
-// setPointer sets the value at a JSON pointer of plain object keys,
-// creating the objects on the way.
-func setPointer(doc map[string]any, path string, v any) {
-	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	for _, p := range parts[:len(parts)-1] {
-		next, ok := doc[p].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			doc[p] = next
-		}
-		doc = next
-	}
-	doc[parts[len(parts)-1]] = v
+	return ops, nil
 }
