@@ -1,7 +1,6 @@
 package mutate
 
 import (
-	"encoding/json"
 	"reflect"
 	"slices"
 
@@ -122,6 +121,9 @@ func coversList[T any](have, want []T, path string) bool {
 // difference (a field the user set that the composed element does not) is a
 // real one, and the composed element replaces have.
 func covers[T any](have, want *T) bool {
+	if reflect.DeepEqual(have, want) {
+		return true
+	}
 	h, err1 := toJSONValue(have)
 	w, err2 := toJSONValue(want)
 	return err1 == nil && err2 == nil && coversValue(h, w, "")
@@ -145,15 +147,8 @@ var defaultedFields = map[string]bool{
 	"projected.sources.serviceAccountToken.expirationSeconds": true, "hostPath.type": true,
 }
 
-func toJSONValue(v any) (any, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	var out any
-	err = json.Unmarshal(b, &out)
-	return out, err
-}
+// toJSONValue is v's JSON as a value (see valueOf), built without encoding.
+func toJSONValue(v any) (any, error) { return valueOf(reflect.ValueOf(v)) }
 
 func coversValue(have, want any, path string) bool {
 	switch w := want.(type) {

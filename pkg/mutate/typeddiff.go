@@ -307,14 +307,20 @@ var (
 	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
+// selfEncoding caches encodesItself by type.
+var selfEncoding sync.Map // reflect.Type -> bool
+
 // encodesItself reports whether t (or *t) has its own JSON or text encoding.
 func encodesItself(t reflect.Type) bool {
-	for _, i := range []reflect.Type{marshalerType, textMarshalerType} {
-		if t.Implements(i) || (t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(i)) {
-			return true
-		}
+	if v, ok := selfEncoding.Load(t); ok {
+		return v.(bool)
 	}
-	return false
+	own := false
+	for _, i := range []reflect.Type{marshalerType, textMarshalerType} {
+		own = own || t.Implements(i) || (t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(i))
+	}
+	selfEncoding.Store(t, own)
+	return own
 }
 
 // jsonField is one field of a struct as encoding/json encodes it.

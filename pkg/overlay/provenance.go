@@ -138,12 +138,23 @@ func (p *Provenance) Derive(key Key, value string, winner Source, beaten ...Cont
 }
 
 // Fields returns every recorded field, sorted by path.
-func (p *Provenance) Fields() []Field {
+func (p *Provenance) Fields() []Field { return p.FieldsWhere(nil) }
+
+// FieldsWhere is Fields, of the fields keep accepts (all when keep is
+// nil). keep sees each field before its Path is rendered: a caller that
+// wants a few fields pays for those.
+func (p *Provenance) FieldsWhere(keep func(*Field) bool) []Field {
 	if p == nil {
 		return nil
 	}
-	out := make([]Field, 0, len(p.fields))
+	var out []Field
+	if keep == nil {
+		out = make([]Field, 0, len(p.fields))
+	}
 	for _, f := range p.fields {
+		if keep != nil && !keep(f) {
+			continue
+		}
 		c := *f
 		c.Path = c.Key.String()
 		out = append(out, c)
