@@ -2,7 +2,6 @@ package mutate
 
 import (
 	"bytes"
-	"encoding"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/strata-dev/strata/pkg/mutate/jsonform"
 	"gomodules.xyz/jsonpatch/v2"
 )
 
@@ -27,7 +27,7 @@ import (
 // (TestTypedDiffIsTheGenericDiff, TestPatchIsTheGenericDiff).
 func typedDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]jsonpatch.Operation, error) {
 	t := b.Type()
-	if encodesItself(t) {
+	if jsonform.EncodesItself(b) {
 		return jsonDiff(ops, path, b, a)
 	}
 	switch t.Kind() {
@@ -78,15 +78,15 @@ func typedDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]js
 // structDiff diffs two structs as JSON objects, field by field in the
 // order of their JSON names.
 func structDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]jsonpatch.Operation, error) {
-	fields, ok := jsonFieldsOf(b.Type())
+	fields, ok := diffFieldsOf(b.Type())
 	if !ok {
 		return jsonDiff(ops, path, b, a)
 	}
 	var err error
 	for i := range fields {
 		f := &fields[i]
-		bv, av := b.FieldByIndex(f.index), a.FieldByIndex(f.index)
-		inB, inA := !f.omitEmpty || !isEmptyValue(bv), !f.omitEmpty || !isEmptyValue(av)
+		bv, av := b.FieldByIndex(f.Index), a.FieldByIndex(f.Index)
+		inB, inA := !f.Omitted(bv), !f.Omitted(av)
 		p := path + "/" + f.key
 		switch {
 		case !inB && !inA:
@@ -177,7 +177,7 @@ func addOp(ops []jsonpatch.Operation, path string, v reflect.Value) ([]jsonpatch
 // encoding of its own, and floats, go through jsonValueOf.
 func valueOf(v reflect.Value) (any, error) {
 	t := v.Type()
-	if encodesItself(t) {
+	if jsonform.EncodesItself(v) {
 		return jsonValueOf(v)
 	}
 	switch t.Kind() {
@@ -187,22 +187,22 @@ func valueOf(v reflect.Value) (any, error) {
 		}
 		return valueOf(v.Elem())
 	case reflect.Struct:
-		fields, ok := jsonFieldsOf(t)
+		fields, ok := diffFieldsOf(t)
 		if !ok {
 			return jsonValueOf(v)
 		}
 		out := make(map[string]any, len(fields))
 		for i := range fields {
 			f := &fields[i]
-			fv := v.FieldByIndex(f.index)
-			if f.omitEmpty && isEmptyValue(fv) {
+			fv := v.FieldByIndex(f.Index)
+			if f.Omitted(fv) {
 				continue
 			}
 			val, err := valueOf(fv)
 			if err != nil {
 				return nil, err
 			}
-			out[f.name] = val
+			out[f.Name] = val
 		}
 		return out, nil
 	case reflect.Map:
@@ -302,114 +302,57 @@ func jsonValueOf(v reflect.Value) (any, error) {
 
 var pointerEscape = strings.NewReplacer("~", "~0", "/", "~1")
 
-var (
-	marshalerType     = reflect.TypeFor[json.Marshaler]()
-	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
-)
-
-// selfEncoding caches encodesItself by type.
-var selfEncoding sync.Map // reflect.Type -> bool
-
-// encodesItself reports whether t (or *t) has its own JSON or text encoding.
-func encodesItself(t reflect.Type) bool {
-	if v, ok := selfEncoding.Load(t); ok {
-		return v.(bool)
-	}
-	own := false
-	for _, i := range []reflect.Type{marshalerType, textMarshalerType} {
-		own = own || t.Implements(i) || (t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(i))
-	}
-	selfEncoding.Store(t, own)
-	return own
-}
-
-// jsonField is one field of a struct as encoding/json encodes it.
-type jsonField struct {
-	key       string // escaped for a JSON pointer
-	name      string // as in the JSON
-	index     []int
-	omitEmpty bool
-	// scalar: a string, bool or number without an encoding of its own,
+// diffField is a struct field as typedDiff walks it.
+type diffField struct {
+	jsonform.Field
+	key string // Name escaped for a JSON pointer
+	// scalar: a string, bool or integer without an encoding of its own,
 	// compared with ==.
 	scalar bool
 }
 
-// jsonFields caches jsonFieldsOf by type.
-var jsonFields sync.Map // reflect.Type -> []jsonField, or nil when not followed
+// diffFields caches diffFieldsOf by type.
+var diffFields sync.Map // reflect.Type -> []diffField, or nil when not followed
 
-// jsonFieldsOf are t's JSON fields in the order of their names, and false
-// for a struct typedDiff does not follow field by field (one with an
-// encoding of its own, an embedded pointer, a `string` or `omitzero` tag,
-// or two fields of one name).
-func jsonFieldsOf(t reflect.Type) ([]jsonField, bool) {
-	if f, ok := jsonFields.Load(t); ok {
-		fields, _ := f.([]jsonField)
+// diffFieldsOf are t's JSON fields in the order of their names (the
+// patch's canonical order), and false for a struct typedDiff does not
+// follow field by field: one with a `string` field, or an embedded
+// pointer (whose nil hides fields).
+func diffFieldsOf(t reflect.Type) ([]diffField, bool) {
+	if f, ok := diffFields.Load(t); ok {
+		fields, _ := f.([]diffField)
 		return fields, fields != nil
 	}
-	fields, ok := collectFields(t, nil)
-	if ok {
-		slices.SortFunc(fields, func(x, y jsonField) int { return strings.Compare(x.name, y.name) })
-		for i := 1; i < len(fields); i++ {
-			if fields[i].name == fields[i-1].name {
-				ok = false
-			}
+	var out []diffField
+	follow := true
+	for _, f := range jsonform.Fields(t) {
+		if f.Quoted || (len(f.Index) > 1 && embedsPointer(t, f.Index)) {
+			follow = false
+			break
 		}
+		ft := t.FieldByIndex(f.Index).Type
+		k := ft.Kind()
+		scalar := jsonform.EncodingOf(ft) == jsonform.Structural &&
+			(k == reflect.String || k == reflect.Bool || (k >= reflect.Int && k <= reflect.Uint64))
+		out = append(out, diffField{Field: f, key: pointerEscape.Replace(f.Name), scalar: scalar})
 	}
-	if !ok {
-		fields = nil
+	slices.SortFunc(out, func(x, y diffField) int { return strings.Compare(x.Name, y.Name) })
+	if !follow {
+		out = nil
 	}
-	jsonFields.Store(t, fields)
-	return fields, ok
+	diffFields.Store(t, out)
+	return out, follow
 }
 
-func collectFields(t reflect.Type, prefix []int) ([]jsonField, bool) {
-	var out []jsonField
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		tag := sf.Tag.Get("json")
-		if tag == "-" {
-			continue
+// embedsPointer reports whether the path to the field at index goes
+// through an embedded pointer.
+func embedsPointer(t reflect.Type, index []int) bool {
+	for _, i := range index[:len(index)-1] {
+		ft := t.Field(i).Type
+		if ft.Kind() == reflect.Pointer {
+			return true
 		}
-		name, opts, _ := strings.Cut(tag, ",")
-		index := append(slices.Clone(prefix), i)
-		if sf.Anonymous && name == "" {
-			if sf.Type.Kind() != reflect.Struct || encodesItself(sf.Type) {
-				return nil, false
-			}
-			inner, ok := collectFields(sf.Type, index)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, inner...)
-			continue
-		}
-		if !sf.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		options := strings.Split(opts, ",")
-		if slices.Contains(options, "string") || slices.Contains(options, "omitzero") {
-			return nil, false
-		}
-		k := sf.Type.Kind()
-		scalar := !encodesItself(sf.Type) && (k == reflect.String || k == reflect.Bool || (k >= reflect.Int && k <= reflect.Uint64))
-		out = append(out, jsonField{key: pointerEscape.Replace(name), name: name, index: index,
-			omitEmpty: slices.Contains(options, "omitempty"), scalar: scalar})
-	}
-	return out, true
-}
-
-// isEmptyValue is encoding/json's test for omitempty.
-func isEmptyValue(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
-		return v.Len() == 0
-	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
-		return v.IsZero()
+		t = ft
 	}
 	return false
 }

@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
-	"strings"
-	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/strata-dev/strata/pkg/mutate/jsonform"
 )
 
 // astConverter turns Go values into OPA values exactly as their JSON
@@ -21,26 +20,10 @@ import (
 // has one (resource.Quantity, metav1.Time, intstr.IntOrString).
 // ast.InterfaceToValue encodes and decodes every struct it meets; the
 // policy input is mostly a pod, so building it this way is most of what
-// judging a pod costs less. TestASTValueIsTheJSONValue and
-// FuzzASTValueOfPod hold it to the JSON path. Safe for concurrent use; it
-// remembers the fields of each struct type it has seen.
-type astConverter struct {
-	fields sync.Map // reflect.Type -> []jsonField
-}
-
-// jsonField is a struct field as encoding/json sees it.
-type jsonField struct {
-	index     []int
-	name      string
-	omitEmpty bool
-	omitZero  bool
-}
-
-var (
-	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
-	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
-	zeroer        = reflect.TypeFor[interface{ IsZero() bool }]()
-)
+// judging a pod costs less. Types are read through jsonform, as the typed
+// pod patch reads them. TestASTValueIsTheJSONValue and FuzzASTValueOfPod
+// hold it to the JSON path. Safe for concurrent use.
+type astConverter struct{}
 
 // valueOf converts x.
 func (c *astConverter) valueOf(x any) (ast.Value, error) {
@@ -53,17 +36,19 @@ func (c *astConverter) value(v reflect.Value) (ast.Value, error) {
 	}
 	t := v.Type()
 	if (t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface) || !v.IsNil() {
-		if t.Implements(jsonMarshaler) {
+		switch jsonform.EncodingOf(t) {
+		case jsonform.JSONValue:
 			return marshaled(v.Interface().(json.Marshaler))
-		}
-		if v.CanAddr() && reflect.PointerTo(t).Implements(jsonMarshaler) {
-			return marshaled(v.Addr().Interface().(json.Marshaler))
-		}
-		if t.Implements(textMarshaler) {
+		case jsonform.JSONPointer:
+			if v.CanAddr() {
+				return marshaled(v.Addr().Interface().(json.Marshaler))
+			}
+		case jsonform.TextValue:
 			return texted(v.Interface().(encoding.TextMarshaler))
-		}
-		if v.CanAddr() && reflect.PointerTo(t).Implements(textMarshaler) {
-			return texted(v.Addr().Interface().(encoding.TextMarshaler))
+		case jsonform.TextPointer:
+			if v.CanAddr() {
+				return texted(v.Addr().Interface().(encoding.TextMarshaler))
+			}
 		}
 	}
 	switch t.Kind() {
@@ -96,7 +81,7 @@ func (c *astConverter) value(v reflect.Value) (ast.Value, error) {
 		if v.IsNil() {
 			return ast.NullValue, nil
 		}
-		if t.Elem().Kind() == reflect.Uint8 && !reflect.PointerTo(t.Elem()).Implements(jsonMarshaler) {
+		if t.Elem().Kind() == reflect.Uint8 && jsonform.EncodingOf(t.Elem()) != jsonform.JSONPointer && jsonform.EncodingOf(t.Elem()) != jsonform.JSONValue {
 			return ast.String(base64.StdEncoding.EncodeToString(v.Bytes())), nil
 		}
 		return c.array(v)
@@ -138,137 +123,21 @@ func (c *astConverter) array(v reflect.Value) (ast.Value, error) {
 }
 
 func (c *astConverter) object(v reflect.Value) (ast.Value, error) {
-	fields := c.fieldsOf(v.Type())
+	fields := jsonform.Fields(v.Type())
 	kvs := make([][2]*ast.Term, 0, len(fields))
 	for i := range fields {
 		f := &fields[i]
-		fv, ok := fieldByIndex(v, f.index)
-		if !ok || (f.omitEmpty && isEmpty(fv)) || (f.omitZero && isZero(fv)) {
+		fv, ok := jsonform.FieldByIndex(v, f.Index)
+		if !ok || f.Omitted(fv) {
 			continue
 		}
 		e, err := c.value(fv)
 		if err != nil {
 			return nil, err
 		}
-		kvs = append(kvs, [2]*ast.Term{ast.StringTerm(f.name), ast.NewTerm(e)})
+		kvs = append(kvs, [2]*ast.Term{ast.StringTerm(f.Name), ast.NewTerm(e)})
 	}
 	return ast.NewObject(kvs...), nil
-}
-
-// fieldByIndex is v.FieldByIndex, false where an embedded pointer is nil
-// (encoding/json leaves such fields out).
-func fieldByIndex(v reflect.Value, index []int) (reflect.Value, bool) {
-	for i, x := range index {
-		if i > 0 && v.Kind() == reflect.Pointer {
-			if v.IsNil() {
-				return reflect.Value{}, false
-			}
-			v = v.Elem()
-		}
-		v = v.Field(x)
-	}
-	return v, true
-}
-
-// fieldsOf lists t's fields as encoding/json encodes them: exported, by
-// tag name, embedded structs without a name inlined (a shallower field
-// wins a name, as encoding/json's dominance rule says).
-func (c *astConverter) fieldsOf(t reflect.Type) []jsonField {
-	if f, ok := c.fields.Load(t); ok {
-		return f.([]jsonField)
-	}
-	var out []jsonField
-	depth := map[string]int{}
-	var walk func(t reflect.Type, index []int)
-	walk = func(t reflect.Type, index []int) {
-		for i := range t.NumField() {
-			sf := t.Field(i)
-			tag := sf.Tag.Get("json")
-			if tag == "-" {
-				continue
-			}
-			name, opts, _ := strings.Cut(tag, ",")
-			ft := sf.Type
-			if sf.Anonymous && name == "" {
-				if ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				if ft.Kind() == reflect.Struct {
-					walk(ft, append(append([]int(nil), index...), i))
-					continue
-				}
-			}
-			if !sf.IsExported() {
-				continue
-			}
-			if name == "" {
-				name = sf.Name
-			}
-			d := len(index)
-			if prev, seen := depth[name]; seen && prev <= d {
-				continue
-			}
-			depth[name] = d
-			out = slicesDeleteName(out, name)
-			out = append(out, jsonField{index: append(append([]int(nil), index...), i), name: name,
-				omitEmpty: hasOption(opts, "omitempty"), omitZero: hasOption(opts, "omitzero")})
-		}
-	}
-	walk(t, nil)
-	c.fields.Store(t, out)
-	return out
-}
-
-func slicesDeleteName(fields []jsonField, name string) []jsonField {
-	out := fields[:0]
-	for _, f := range fields {
-		if f.name != name {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func hasOption(opts, want string) bool {
-	for o := range strings.SplitSeq(opts, ",") {
-		if o == want {
-			return true
-		}
-	}
-	return false
-}
-
-// isEmpty is encoding/json's omitempty test.
-func isEmpty(v reflect.Value) bool {
-	switch v.Kind() {
-	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
-		return v.Len() == 0
-	case reflect.Bool:
-		return !v.Bool()
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return v.Int() == 0
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return v.Uint() == 0
-	case reflect.Float32, reflect.Float64:
-		return v.Float() == 0
-	case reflect.Interface, reflect.Pointer:
-		return v.IsNil()
-	}
-	return false
-}
-
-// isZero is encoding/json's omitzero test: the type's IsZero, or the zero value.
-func isZero(v reflect.Value) bool {
-	if v.Type().Implements(zeroer) {
-		if v.Kind() == reflect.Pointer && v.IsNil() {
-			return true
-		}
-		return v.Interface().(interface{ IsZero() bool }).IsZero()
-	}
-	if v.CanAddr() && reflect.PointerTo(v.Type()).Implements(zeroer) {
-		return v.Addr().Interface().(interface{ IsZero() bool }).IsZero()
-	}
-	return v.IsZero()
 }
 
 func mapKey(k reflect.Value) (string, error) {
