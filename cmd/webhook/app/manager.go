@@ -57,6 +57,18 @@ func Run(ctx context.Context, opts *Options) error {
 	return mgr.Start(ctx)
 }
 
+// clientConfig is cfg as the webhook's client uses it. The webhook watches
+// every pod, next to the API server: gzip of the watch streams and lists
+// (which the API server gives a client that asks, as client-go does by
+// default) costs CPU on both sides for bandwidth a cluster network does
+// not lack. kube-controller-manager and kube-scheduler turn it off for the
+// same reason. cfg is not changed.
+func clientConfig(cfg *rest.Config) *rest.Config {
+	out := rest.CopyConfig(cfg)
+	out.DisableCompression = true
+	return out
+}
+
 // NewManager returns a manager for the webhook. Its webhook server is added
 // by Setup, once certificates are in place.
 func NewManager(cfg *rest.Config, opts *Options) (manager.Manager, error) {
@@ -64,6 +76,7 @@ func NewManager(cfg *rest.Config, opts *Options) (manager.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg = clientConfig(cfg)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
 		// Every pod holds quota, so every pod is cached, but only what

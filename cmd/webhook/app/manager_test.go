@@ -4,6 +4,8 @@ import (
 	"testing"
 	"unsafe"
 
+	"k8s.io/client-go/rest"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -49,5 +51,18 @@ func TestLeanPodKeepsWhatQuotaCounts(t *testing.T) {
 func TestCachedPodIsSmall(t *testing.T) {
 	if size := unsafe.Sizeof(cachedPod{}); size > 400 {
 		t.Errorf("cachedPod is %d bytes", size)
+	}
+}
+
+// TestClientAsksForNoCompression: the webhook's client does not ask the
+// API server to gzip its watches and lists, and the caller's config is
+// left as it was.
+func TestClientAsksForNoCompression(t *testing.T) {
+	cfg := &rest.Config{Host: "https://127.0.0.1:1"}
+	if !clientConfig(cfg).DisableCompression {
+		t.Error("the webhook's client asks for compressed responses")
+	}
+	if cfg.DisableCompression {
+		t.Error("clientConfig changed the caller's config")
 	}
 }
