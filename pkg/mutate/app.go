@@ -397,7 +397,7 @@ var batchSchedulers = map[string]struct {
 // annotation, YuniKorn's queue label) for the batch scheduler the app runs
 // with, the layer's or the user's, is spec.batchSchedulerOptions.queue.
 func projectBatchScheduler(s *sparkv1beta2.Spec, comp *overlay.Result) {
-	if f, ok := comp.Provenance.Lookup(overlay.FieldKey(overlay.PathSchedulerName)); ok && !f.Winner.IsUser() && comp.Config.SchedulerName != nil {
+	if w, ok := comp.Provenance.WinnerOf(overlay.FieldKey(overlay.PathSchedulerName)); ok && !w.IsUser() && comp.Config.SchedulerName != nil {
 		if name := *comp.Config.SchedulerName; batchSchedulers[name].queue != "" {
 			s.BatchScheduler = &name
 		}
@@ -411,8 +411,8 @@ func projectBatchScheduler(s *sparkv1beta2.Spec, comp *overlay.Result) {
 	if !known {
 		return
 	}
-	q, ok := comp.Provenance.Lookup(overlay.MapKey(bs.root, bs.queue))
-	if !ok || q.Winner.IsUser() {
+	q, ok := comp.Provenance.WinnerOf(overlay.MapKey(bs.root, bs.queue))
+	if !ok || q.IsUser() {
 		return
 	}
 	queue := comp.Config.Annotations[bs.queue]
@@ -464,8 +464,8 @@ func (r *AppResult) writeConf(user map[string]string) {
 	s := &r.App.App.Spec
 	conf := maps.Clone(user)
 	layerWon := func(role v1alpha1.Role, root, key string) (string, bool) {
-		f, ok := r.Role(role).Composition.Provenance.Lookup(overlay.MapKey(root, key))
-		if !ok || f.Winner.IsUser() {
+		w, ok := r.Role(role).Composition.Provenance.WinnerOf(overlay.MapKey(root, key))
+		if !ok || w.IsUser() {
 			return "", false
 		}
 		comp := r.Role(role).Composition.Config

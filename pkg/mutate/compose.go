@@ -159,8 +159,8 @@ func render(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
 // describe names the pod and who chose its priority class, for errors.
 func describe(pod *corev1.Pod, prov *overlay.Provenance) string {
 	s := fmt.Sprintf("Pod %q", pod.Namespace+"/"+podName(pod))
-	if f, ok := prov.Lookup(overlay.FieldKey(overlay.PathPriorityClassName)); ok {
-		s += fmt.Sprintf(" (priority class set by %s)", f.Winner)
+	if w, ok := prov.WinnerOf(overlay.FieldKey(overlay.PathPriorityClassName)); ok {
+		s += fmt.Sprintf(" (priority class set by %s)", w)
 	}
 	return s
 }

@@ -96,8 +96,8 @@ func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Prove
 			return
 		}
 		winner := overlay.UserSource()
-		if f, ok := prov.Lookup(overlay.ElementKey(overlay.PathImageMirrors, overlay.ImageMirrorKey(m))); ok {
-			winner = f.Winner
+		if w, ok := prov.WinnerOf(overlay.ElementKey(overlay.PathImageMirrors, overlay.ImageMirrorKey(m))); ok {
+			winner = w
 		}
 		prov.Derive(overlay.ElementKey(list, ctr.Name).WithSub("image"), strconv.Quote(mirrored), winner,
 			overlay.Contribution{Source: containerSource(prov, ctr.Name), Value: strconv.Quote(ctr.Image)})
@@ -115,8 +115,8 @@ func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Prove
 // that won its sidecar or init container entry, or the user.
 func containerSource(prov *overlay.Provenance, name string) overlay.Source {
 	for _, base := range []string{overlay.PathSidecars, overlay.PathInitContainers} {
-		if f, ok := prov.Lookup(overlay.ElementKey(base, name)); ok {
-			return f.Winner
+		if w, ok := prov.WinnerOf(overlay.ElementKey(base, name)); ok {
+			return w
 		}
 	}
 	return overlay.UserSource()

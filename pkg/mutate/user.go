@@ -23,6 +23,8 @@ const (
 // serviceAccountName default, the not-ready/unreachable tolerations of the
 // DefaultTolerationSeconds plugin, empty strings and empty maps. The
 // strata.dev/layers annotation is Strata's own and is not the user's.
+// Its lists are deep copies, never the pod's own: provenance keeps them and
+// renders them as text when read, after rendering has changed a pod.
 func UserConfig(pod *corev1.Pod) v1alpha1.Config {
 	u := &userPod{pod: pod}
 	role, _ := SparkRole(pod)

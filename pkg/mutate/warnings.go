@@ -25,11 +25,7 @@ func Warnings(prov *overlay.Provenance, before, after *corev1.Pod) []string {
 // false): a SparkApplication names its section's fields.
 func warningsAt(prov *overlay.Provenance, before, after *corev1.Pod, path func(overlay.Field) (string, bool)) []string {
 	var out []string
-	overridden := func(f *overlay.Field) bool {
-		v, ok := f.UserValue()
-		return !f.Winner.IsUser() && ok && v != f.Value
-	}
-	for _, f := range prov.FieldsWhere(overridden) {
+	for _, f := range prov.Overridden() {
 		v, _ := f.UserValue()
 		if a, b, keyed := elements(f.Key, before, after); keyed && reflect.DeepEqual(a, b) {
 			continue

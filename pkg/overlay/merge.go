@@ -78,12 +78,12 @@ func (f folder) foldLimits(acc, c *v1alpha1.Limits) {
 // foldIsolation folds the isolation lists, each as a whole: an allow-list
 // a layer gives replaces the one below it, it is not merged with it.
 func (f folder) foldIsolation(acc, c *v1alpha1.Isolation) {
-	foldWhole(f, SubKey(PathIsolation, "allowedIAMRoles"), &acc.AllowedIAMRoles, c.AllowedIAMRoles)
-	foldWhole(f, SubKey(PathIsolation, "allowedRegistries"), &acc.AllowedRegistries, c.AllowedRegistries)
-	foldWhole(f, SubKey(PathIsolation, "allowedTolerations"), &acc.AllowedTolerations, c.AllowedTolerations)
-	foldWhole(f, SubKey(PathIsolation, "reservedNodeSelectors"), &acc.ReservedNodeSelectors, c.ReservedNodeSelectors)
-	foldWhole(f, SubKey(PathIsolation, "reservedLabelPrefixes"), &acc.ReservedLabelPrefixes, c.ReservedLabelPrefixes)
-	foldWhole(f, SubKey(PathIsolation, "allowedPriorityClasses"), &acc.AllowedPriorityClasses, c.AllowedPriorityClasses)
+	foldWhole(f, SubKey(PathIsolation, "allowedIAMRoles"), &acc.AllowedIAMRoles, &c.AllowedIAMRoles)
+	foldWhole(f, SubKey(PathIsolation, "allowedRegistries"), &acc.AllowedRegistries, &c.AllowedRegistries)
+	foldWhole(f, SubKey(PathIsolation, "allowedTolerations"), &acc.AllowedTolerations, &c.AllowedTolerations)
+	foldWhole(f, SubKey(PathIsolation, "reservedNodeSelectors"), &acc.ReservedNodeSelectors, &c.ReservedNodeSelectors)
+	foldWhole(f, SubKey(PathIsolation, "reservedLabelPrefixes"), &acc.ReservedLabelPrefixes, &c.ReservedLabelPrefixes)
+	foldWhole(f, SubKey(PathIsolation, "allowedPriorityClasses"), &acc.AllowedPriorityClasses, &c.AllowedPriorityClasses)
 }
 
 // foldPtr sets *dst to a copy of *v when v is set.
@@ -92,21 +92,21 @@ func foldPtr[T any](f folder, key Key, dst **T, v *T, render func(*T) string) {
 		return
 	}
 	if f.prov.wants(key) {
-		f.prov.record(key, render(v), f.src)
+		f.prov.record(key, rendered(v, render), f.src)
 	}
 	val := *v
 	*dst = &val
 }
 
-// foldWhole replaces *dst with a copy of v when v is set.
-func foldWhole[T any](f folder, key Key, dst *[]T, v []T) {
-	if v == nil {
+// foldWhole replaces *dst with a copy of *v when *v is set.
+func foldWhole[T any](f folder, key Key, dst, v *[]T) {
+	if *v == nil {
 		return
 	}
 	if f.prov.wants(key) {
-		f.prov.record(key, renderJSON(&v), f.src)
+		f.prov.record(key, rendered(v, renderJSON), f.src)
 	}
-	*dst = slices.Clone(v)
+	*dst = slices.Clone(*v)
 }
 
 // foldMapOf merges src into dst key by key, for maps of string-like values.
@@ -116,7 +116,7 @@ func foldMapOf[V ~string](f folder, root string, dst, src map[string]V) map[stri
 			dst = make(map[string]V, len(src))
 		}
 		if pk := MapKey(root, k); f.prov.wants(pk) {
-			f.prov.record(pk, strconv.Quote(string(src[k])), f.src)
+			f.prov.record(pk, quoted(string(src[k])), f.src)
 		}
 		dst[k] = src[k]
 	}
@@ -133,7 +133,7 @@ func foldScalar[T ~string](f folder, key Key, dst **T, v *T) {
 		return
 	}
 	if f.prov.wants(key) {
-		f.prov.record(key, strconv.Quote(string(*v)), f.src)
+		f.prov.record(key, quoted(string(*v)), f.src)
 	}
 	val := *v
 	*dst = &val
@@ -154,7 +154,7 @@ func (f folder) foldEntry(root string, dst map[string]string, k, v string) map[s
 		dst = map[string]string{}
 	}
 	if pk := MapKey(root, k); f.prov.wants(pk) {
-		f.prov.record(pk, strconv.Quote(v), f.src)
+		f.prov.record(pk, quoted(v), f.src)
 	}
 	dst[k] = v
 	return dst
@@ -179,10 +179,14 @@ func foldKeyed[T any, P interface {
 	}
 	duplicates := len(first) < len(dst)
 	var replaced map[string]bool
+	var renderAny func(any) string // render, for provenance, made once per call
 	for i := range src {
 		k := key(&src[i])
 		if pk := ElementKey(root, k); f.prov.wants(pk) {
-			f.prov.record(pk, render(&src[i]), f.src)
+			if renderAny == nil {
+				renderAny = func(v any) string { return render(v.(*T)) }
+			}
+			f.prov.record(pk, text{of: &src[i], render: renderAny}, f.src)
 		}
 		elem := *P(&src[i]).DeepCopy()
 		if at, ok := first[k]; ok {

@@ -3,6 +3,7 @@ package overlay
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -102,14 +103,64 @@ func (f Field) UserValue() (string, bool) {
 	return "", false
 }
 
-// Provenance records, per field path, who set the composed value.
+// Provenance records, per field path, who set the composed value. Values
+// are kept as they were folded and rendered as text only when read
+// (Fields, Lookup, Overridden): an admission that explains nothing renders
+// nothing.
 type Provenance struct {
-	fields map[Key]*Field
-	// only, when set, are the keys recorded; others are not (nor rendered).
+	fields map[Key]*entry
+	// only, when set, are the keys recorded; others are not.
 	only map[Key]bool
 }
 
-func newProvenance() *Provenance { return &Provenance{fields: map[Key]*Field{}} }
+// entry is a Field before its values are rendered.
+type entry struct {
+	value  text
+	winner Source
+	beaten []contribution
+}
+
+type contribution struct {
+	source Source
+	value  text
+}
+
+// text is a value as provenance keeps it until it is read: a string (to be
+// quoted, when quote is set), or a typed value and its renderer. A
+// recorded value is never changed afterwards (it belongs to a Layer of the
+// snapshot, or to the user's config, which is copied from the object
+// composed), so rendering it later gives what rendering it at once would.
+// Reading renders every time and caches nothing: a Provenance is safe to
+// read from several goroutines.
+type text struct {
+	s      string
+	quote  bool
+	of     any
+	render func(any) string
+}
+
+// quoted is s, rendered as a Go string literal.
+func quoted(s string) text { return text{s: s, quote: true} }
+
+// verbatim is s as it is.
+func verbatim(s string) text { return text{s: s} }
+
+// rendered is v, rendered by render when read.
+func rendered[T any](v *T, render func(*T) string) text {
+	return text{of: v, render: func(v any) string { return render(v.(*T)) }}
+}
+
+func (t text) String() string {
+	switch {
+	case t.render != nil:
+		return t.render(t.of)
+	case t.quote:
+		return strconv.Quote(t.s)
+	}
+	return t.s
+}
+
+func newProvenance() *Provenance { return &Provenance{fields: map[Key]*entry{}} }
 
 // wants reports whether p records key; a nil Provenance records nothing.
 func (p *Provenance) wants(key Key) bool {
@@ -117,14 +168,14 @@ func (p *Provenance) wants(key Key) bool {
 }
 
 // record notes that src set key to value, beating whatever was there.
-func (p *Provenance) record(key Key, value string, src Source) {
-	f, ok := p.fields[key]
+func (p *Provenance) record(key Key, value text, src Source) {
+	e, ok := p.fields[key]
 	if !ok {
-		p.fields[key] = &Field{Key: key, Value: value, Winner: src}
+		p.fields[key] = &entry{value: value, winner: src}
 		return
 	}
-	f.Beaten = append(f.Beaten, Contribution{Source: f.Winner, Value: f.Value})
-	f.Value, f.Winner = value, src
+	e.beaten = append(e.beaten, contribution{source: e.winner, value: e.value})
+	e.value, e.winner = value, src
 }
 
 // Derive records a field that rendering derived from the composition (an
@@ -134,33 +185,68 @@ func (p *Provenance) Derive(key Key, value string, winner Source, beaten ...Cont
 	if !p.wants(key) {
 		return
 	}
-	p.fields[key] = &Field{Key: key, Value: value, Winner: winner, Beaten: beaten}
+	e := &entry{value: verbatim(value), winner: winner}
+	for _, b := range beaten {
+		e.beaten = append(e.beaten, contribution{source: b.Source, value: verbatim(b.Value)})
+	}
+	p.fields[key] = e
+}
+
+// field renders e, the entry of key.
+func (e *entry) field(key Key) Field {
+	f := Field{Key: key, Path: key.String(), Value: e.value.String(), Winner: e.winner}
+	for _, b := range e.beaten {
+		f.Beaten = append(f.Beaten, Contribution{Source: b.source, Value: b.value.String()})
+	}
+	return f
 }
 
 // Fields returns every recorded field, sorted by path.
-func (p *Provenance) Fields() []Field { return p.FieldsWhere(nil) }
+func (p *Provenance) Fields() []Field {
+	if p == nil {
+		return nil
+	}
+	out := make([]Field, 0, len(p.fields))
+	for k, e := range p.fields {
+		out = append(out, e.field(k))
+	}
+	return sortByPath(out)
+}
 
-// FieldsWhere is Fields, of the fields keep accepts (all when keep is
-// nil). keep sees each field before its Path is rendered: a caller that
-// wants a few fields pays for those.
-func (p *Provenance) FieldsWhere(keep func(*Field) bool) []Field {
+// Overridden returns the fields where a layer's value won over a value
+// the user set, and differs from it, sorted by path. Only those fields
+// are rendered.
+func (p *Provenance) Overridden() []Field {
 	if p == nil {
 		return nil
 	}
 	var out []Field
-	if keep == nil {
-		out = make([]Field, 0, len(p.fields))
-	}
-	for _, f := range p.fields {
-		if keep != nil && !keep(f) {
+	for k, e := range p.fields {
+		if e.winner.IsUser() || !slices.ContainsFunc(e.beaten, func(c contribution) bool { return c.source.IsUser() }) {
 			continue
 		}
-		c := *f
-		c.Path = c.Key.String()
-		out = append(out, c)
+		if f := e.field(k); func() bool { v, _ := f.UserValue(); return v != f.Value }() {
+			out = append(out, f)
+		}
 	}
-	slices.SortFunc(out, func(a, b Field) int { return strings.Compare(a.Path, b.Path) })
-	return out
+	return sortByPath(out)
+}
+
+func sortByPath(fields []Field) []Field {
+	slices.SortFunc(fields, func(a, b Field) int { return strings.Compare(a.Path, b.Path) })
+	return fields
+}
+
+// WinnerOf returns the source of one field's value, rendering nothing.
+func (p *Provenance) WinnerOf(key Key) (Source, bool) {
+	if p == nil {
+		return Source{}, false
+	}
+	e, ok := p.fields[key]
+	if !ok {
+		return Source{}, false
+	}
+	return e.winner, true
 }
 
 // Lookup returns the provenance of one field.
@@ -168,13 +254,11 @@ func (p *Provenance) Lookup(key Key) (Field, bool) {
 	if p == nil {
 		return Field{}, false
 	}
-	f, ok := p.fields[key]
+	e, ok := p.fields[key]
 	if !ok {
 		return Field{}, false
 	}
-	c := *f
-	c.Path = c.Key.String()
-	return c, true
+	return e.field(key), true
 }
 
 var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
