@@ -293,6 +293,11 @@ func jsonValueOf(v reflect.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A string without escapes (a quantity, a time) is its own text: most
+	// values that encode themselves are, and a decoder costs a buffer.
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && bytes.IndexByte(raw[1:n-1], '\\') < 0 {
+		return string(raw[1 : n-1]), nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var out any

@@ -82,6 +82,9 @@ func (s *Snapshot) ShadowLayers(t Target) []string {
 
 func (s *Snapshot) composeLayers(layers []*v1alpha1.Layer, t Target, user v1alpha1.Config, prov *Provenance) Result {
 	res := Result{Provenance: prov}
+	// The example pods record about ten fields per source (each layer,
+	// and the user); a guess only sizes the map.
+	prov.reserve(16 * (len(layers) + 1))
 	userDone := false
 	foldUser := func() {
 		if !userDone {
