@@ -30,6 +30,9 @@ func Compile(in Inputs) (*Snapshot, error) { return (&Compiler{}).Compile(in) }
 // Compiler is not safe for concurrent use.
 type Compiler struct {
 	last map[string]compiledVersion // by Layer name, those from the cluster
+	// valid are the valid layers of the last snapshot, by name: what an
+	// Update takes out of the index.
+	valid map[string]*compiledLayer
 	// snap is the last snapshot built, which Update changes.
 	snap *Snapshot
 	// failed are the problems of the Layers the last snapshot left out,
@@ -96,11 +99,17 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 		}
 		layers = append(layers, compileLayer(layer))
 	}
-	slices.SortFunc(layers, compositionOrder)
-	s := &Snapshot{layers: layers, index: indexLayers(layers), broken: broken, namespaces: namespaceMap(in.Namespaces),
+	valid := make(map[string]*compiledLayer, len(layers))
+	shadows := 0
+	for _, cl := range layers {
+		valid[cl.layer.Name] = cl
+		if cl.layer.Spec.IsShadow() {
+			shadows++
+		}
+	}
+	s := &Snapshot{layers: len(layers), shadows: shadows, index: indexLayers(layers), broken: broken, namespaces: namespaceMap(in.Namespaces),
 		priorityClasses: classMap(in.PriorityClasses), partialClasses: in.PriorityClassesPartial}
-	s.countShadow()
-	c.last, c.snap, c.failed = next, s, failed
+	c.last, c.snap, c.failed, c.valid = next, s, failed, valid
 	return s, errors.Join(errs...)
 }
 
@@ -108,8 +117,9 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 // changes, as Compile would build it: each Layer in layers (read from the
 // cluster, by name) replaces the one of that name, or is deleted when nil;
 // others, when not nil, gives the Namespaces and PriorityClasses (its
-// Layers are ignored). Only the changed Layers are validated and copied;
-// the rest is a merge of sorted lists and a new index, so a GitOps sync of
+// Layers are ignored). Only the changed Layers are validated, copied and
+// filed; the index shares the rest with the last snapshot (layerLists), so
+// a change costs about the square root of the Layers, and a GitOps sync of
 // thousands of Layers costs the webhook little per Layer. The error joins
 // the problems of every Layer left out, as Compile's does, by name.
 // Update needs a Compile first.
@@ -119,11 +129,23 @@ func (c *Compiler) Update(layers map[string]*v1alpha1.Layer, others *Inputs) (*S
 		return nil, errors.New("overlay: Update before the first Compile")
 	}
 	var (
-		added       []*compiledLayer
-		addedBroken []brokenLayer
+		added, removed []*compiledLayer
+		addedBroken    []brokenLayer
 	)
+	count, shadows := prev.layers, prev.shadows
+	tally := func(cl *compiledLayer, n int) {
+		count += n
+		if cl.layer.Spec.IsShadow() {
+			shadows += n
+		}
+	}
 	for _, name := range sortedKeys(layers) {
 		delete(c.failed, name)
+		if old, ok := c.valid[name]; ok {
+			removed = append(removed, old)
+			tally(old, -1)
+			delete(c.valid, name)
+		}
 		l := layers[name]
 		if l == nil {
 			delete(c.last, name)
@@ -138,27 +160,14 @@ func (c *Compiler) Update(layers map[string]*v1alpha1.Layer, others *Inputs) (*S
 			}
 			continue
 		}
-		added = append(added, compileLayer(layer))
+		cl := compileLayer(layer)
+		added = append(added, cl)
+		tally(cl, 1)
+		c.valid[name] = cl
 	}
-	slices.SortFunc(added, compositionOrder)
-	unchanged := func(name string) bool { _, ok := layers[name]; return !ok }
-	merged := make([]*compiledLayer, 0, len(prev.layers)+len(added))
-	var removed []*compiledLayer
-	rest := added
-	for _, cl := range prev.layers {
-		if !unchanged(cl.layer.Name) {
-			removed = append(removed, cl)
-			continue
-		}
-		for len(rest) > 0 && compositionOrder(rest[0], cl) < 0 {
-			merged, rest = append(merged, rest[0]), rest[1:]
-		}
-		merged = append(merged, cl)
-	}
-	merged = append(merged, rest...)
 	var broken []brokenLayer
 	for _, b := range prev.broken {
-		if unchanged(b.layer.Name) {
+		if _, changed := layers[b.layer.Name]; !changed {
 			broken = append(broken, b)
 		}
 	}
@@ -167,9 +176,8 @@ func (c *Compiler) Update(layers map[string]*v1alpha1.Layer, others *Inputs) (*S
 	if others != nil {
 		namespaces, classes, partial = namespaceMap(others.Namespaces), classMap(others.PriorityClasses), others.PriorityClassesPartial
 	}
-	c.snap = &Snapshot{layers: merged, index: prev.index.with(removed, added), broken: broken,
+	c.snap = &Snapshot{layers: count, shadows: shadows, index: prev.index.with(removed, added), broken: broken,
 		namespaces: namespaces, priorityClasses: classes, partialClasses: partial}
-	c.snap.countShadow()
 	errs := make([]error, 0, len(c.failed))
 	for _, name := range sortedKeys(c.failed) {
 		errs = append(errs, c.failed[name])
@@ -193,11 +201,6 @@ func compositionOrder(a, b *compiledLayer) int {
 		cmp.Compare(a.layer.Spec.Order, b.layer.Spec.Order),
 		cmp.Compare(a.layer.Name, b.layer.Name),
 	)
-}
-
-// countShadow sets hasShadow.
-func (s *Snapshot) countShadow() {
-	s.hasShadow = slices.ContainsFunc(s.layers, func(cl *compiledLayer) bool { return cl.layer.Spec.IsShadow() })
 }
 
 func namespaceMap(namespaces []corev1.Namespace) map[string]map[string]string {

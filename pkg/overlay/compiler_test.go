@@ -61,10 +61,10 @@ func TestUpdateIsCompile(t *testing.T) {
 					nsA = namespaces
 				}
 				before := c.snap
-				beforeIndex, beforeLayers := indexNames(before.index), len(before.layers)
+				beforeIndex, beforeLayers := indexNames(before.index), before.layers
 				got, gotErr := c.Update(changes, others)
 				// A snapshot being served never changes.
-				if !reflect.DeepEqual(indexNames(before.index), beforeIndex) || len(before.layers) != beforeLayers {
+				if !reflect.DeepEqual(indexNames(before.index), beforeIndex) || before.layers != beforeLayers {
 					t.Fatalf("step %d: Update changed the previous snapshot", step)
 				}
 				want, wantErr := (&Compiler{}).Compile(inputsOf(model, namespaces))
@@ -138,14 +138,14 @@ func sameSnapshot(t *testing.T, where string, got, want *Snapshot) {
 		return out
 	}
 	switch {
-	case !slices.Equal(names(got.layers), names(want.layers)):
-		t.Fatalf("%s: layers\n%v\nwant\n%v", where, names(got.layers), names(want.layers))
+	case !slices.Equal(names(layersOf(got)), names(layersOf(want))) || got.layers != want.layers:
+		t.Fatalf("%s: layers\n%v (%d)\nwant\n%v (%d)", where, names(layersOf(got)), got.layers, names(layersOf(want)), want.layers)
 	case !reflect.DeepEqual(indexNames(got.index), indexNames(want.index)):
 		t.Fatalf("%s: index %v, want %v", where, indexNames(got.index), indexNames(want.index))
 	case !slices.Equal(brokenNames(got.broken), brokenNames(want.broken)):
 		t.Fatalf("%s: invalid layers\n%v\nwant\n%v", where, brokenNames(got.broken), brokenNames(want.broken))
-	case got.hasShadow != want.hasShadow:
-		t.Fatalf("%s: hasShadow %v, want %v", where, got.hasShadow, want.hasShadow)
+	case got.shadows != want.shadows:
+		t.Fatalf("%s: %d shadow layers, want %d", where, got.shadows, want.shadows)
 	case !reflect.DeepEqual(got.namespaces, want.namespaces) || !reflect.DeepEqual(got.priorityClasses, want.priorityClasses):
 		t.Fatalf("%s: namespaces or classes differ", where)
 	}
@@ -190,8 +190,8 @@ func indexNames(x layerIndex) map[string][]string {
 		}
 		slices.Sort(out[where])
 	}
-	for field, m := range map[string]map[string][]*compiledLayer{"namespace": x.byNamespace, "cluster": x.byCluster, "pool": x.byPool} {
-		for k, ls := range m {
+	for field, m := range map[string]layerLists{"namespace": x.byNamespace, "cluster": x.byCluster, "pool": x.byPool} {
+		for k, ls := range m.all() {
 			add(field+"/"+k, ls)
 		}
 	}

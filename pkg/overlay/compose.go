@@ -68,7 +68,7 @@ func (s *Snapshot) ComposeShadow(t Target, user v1alpha1.Config) Result {
 // ShadowLayers are the names of the Shadow layers that match t, in
 // composition order; none in a snapshot without Shadow layers, at no cost.
 func (s *Snapshot) ShadowLayers(t Target) []string {
-	if !s.hasShadow {
+	if s.shadows == 0 {
 		return nil
 	}
 	var out []string

@@ -2,8 +2,11 @@ package overlay
 
 import (
 	"fmt"
+	"maps"
+	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -48,9 +51,9 @@ func TestIndexMatchesLikeAScan(t *testing.T) {
 					for _, role := range []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor} {
 						target := Target{Cluster: cl, Pool: pool, Namespace: ns, Role: role}
 						var want []*v1alpha1.Layer
-						for i := range s.layers {
-							if s.layers[i].matches(target, s.NamespaceLabels(ns)) {
-								want = append(want, s.layers[i].layer)
+						for _, cl := range layersOf(s) {
+							if cl.matches(target, s.NamespaceLabels(ns)) {
+								want = append(want, cl.layer)
 							}
 						}
 						if got := s.Match(target); !reflect.DeepEqual(got, want) {
@@ -106,5 +109,89 @@ func TestCompilerRevalidatesOnlyChanges(t *testing.T) {
 	got, gotErr := c.Compile(Inputs{Layers: []LayerSource{good, bad}})
 	if !reflect.DeepEqual(got.Match(Target{Role: v1alpha1.RoleDriver}), want.Match(Target{Role: v1alpha1.RoleDriver})) || (gotErr == nil) != (wantErr == nil) {
 		t.Fatal("a Compiler's snapshot differs from Compile's")
+	}
+}
+
+// layersOf is every valid layer of s, in composition order, read from its
+// index: each once, wherever it is filed.
+func layersOf(s *Snapshot) []*compiledLayer {
+	x := &s.index
+	out := slices.Clone(x.anywhere)
+	seen := map[*compiledLayer]bool{}
+	for _, lists := range []layerLists{x.byNamespace, x.byCluster, x.byPool} {
+		for _, l := range lists.all() {
+			for _, cl := range l {
+				if !seen[cl] {
+					seen[cl] = true
+					out = append(out, cl)
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, compositionOrder)
+	return out
+}
+
+// TestLayerListsFold changes the lists of 2,000 keys at random, through
+// forked and folded as an Update does, and checks each version against a
+// plain map: the lists are right whether a key lives in the base or the
+// delta, the versions before are untouched, the delta is folded into the
+// base (and stays small), and a removed key is gone.
+func TestLayerListsFold(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	layers := make([]*compiledLayer, 50)
+	for i := range layers {
+		layers[i] = &compiledLayer{layer: &v1alpha1.Layer{}}
+	}
+	model := map[string][]*compiledLayer{}
+	var lists layerLists
+	type version struct {
+		lists layerLists
+		model map[string][]*compiledLayer
+	}
+	var versions []version
+	folds := 0
+	for step := range 3000 {
+		next := lists.forked()
+		for range 1 + rng.IntN(3) {
+			k := fmt.Sprint("ns-", rng.IntN(2000))
+			var l []*compiledLayer
+			if rng.IntN(5) > 0 {
+				l = []*compiledLayer{layers[rng.IntN(len(layers))]}
+			}
+			next.set(k, l)
+			if l == nil {
+				delete(model, k)
+			} else {
+				model[k] = l
+			}
+		}
+		folded := next.folded()
+		if folded.delta == nil && len(next.delta) > 0 {
+			folds++
+		}
+		if limit := 64 + int(math.Sqrt(float64(len(folded.base)))); len(folded.delta) > limit {
+			t.Fatalf("step %d: a delta of %d keys over a base of %d", step, len(folded.delta), len(folded.base))
+		}
+		lists = folded
+		if got := lists.all(); !maps.EqualFunc(got, model, slices.Equal) {
+			t.Fatalf("step %d: %d keys, want %d", step, len(got), len(model))
+		}
+		for k, want := range model {
+			if got := lists.get(k); !slices.Equal(got, want) {
+				t.Fatalf("step %d: get(%s) differs", step, k)
+			}
+		}
+		if step%300 == 0 {
+			versions = append(versions, version{lists, maps.Clone(model)})
+		}
+	}
+	for i, v := range versions {
+		if !maps.EqualFunc(v.lists.all(), v.model, slices.Equal) {
+			t.Fatalf("version %d changed after it was built", i)
+		}
+	}
+	if folds < 5 {
+		t.Fatalf("the delta was folded %d times in 3,000 changes", folds)
 	}
 }

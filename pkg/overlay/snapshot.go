@@ -39,14 +39,13 @@ type Inputs struct {
 // use; a webhook swaps whole snapshots, so every admission sees one
 // consistent configuration.
 type Snapshot struct {
-	layers          []*compiledLayer // in composition order
-	index           layerIndex
+	index layerIndex
+	// layers and shadows count the valid layers, and those in Shadow mode.
+	layers, shadows int
 	broken          []brokenLayer
 	namespaces      map[string]map[string]string
 	priorityClasses map[string]*schedulingv1.PriorityClass
 	partialClasses  bool
-	// hasShadow: some layer is in Shadow mode.
-	hasShadow bool
 }
 
 // brokenLayer is a Layer that does not compile: it is not applied, and the
@@ -120,7 +119,7 @@ func namespaceLabels(name string, l map[string]string) map[string]string {
 }
 
 // LayerCount is the number of Layers in the snapshot.
-func (s *Snapshot) LayerCount() int { return len(s.layers) }
+func (s *Snapshot) LayerCount() int { return s.layers }
 
 // NamespaceLabels returns the labels of the named namespace. A namespace the
 // snapshot does not know has only the kubernetes.io/metadata.name label.
