@@ -144,8 +144,9 @@ func floorOf(name string) (string, bool) {
 
 // loadReport is test/load's --json.
 type loadReport struct {
-	Mode     string `json:"mode"`
-	Protocol string `json:"protocol"`
+	Mode     string   `json:"mode"`
+	Protocol string   `json:"protocol"`
+	Runtime  []string `json:"runtime"`
 	Handlers []struct {
 		Handler      string  `json:"handler"`
 		Units        int     `json:"units"`
@@ -206,7 +207,11 @@ func render(benches []*bench, load *loadReport, machine, date string) string {
 		w("| `%s` | %d | %s | %.0f | %.0f | %s |\n", x.name, len(x.ns), duration(median(x.ns)), median(x.bytes), median(x.allocs), ratio)
 	}
 	if load != nil {
-		w("\nLoad (`test/load`, %s, %s): CPU is the webhook process's, per request (per pod for `pod`: mutate then validate).\n\n", load.Mode, load.Protocol)
+		runtime := ""
+		if len(load.Runtime) > 0 {
+			runtime = ", the webhook at `" + strings.Join(load.Runtime, " ") + "` as its Deployment ships"
+		}
+		w("\nLoad (`test/load`, %s, %s%s): CPU is the webhook process's, per request (per pod for `pod`: mutate then validate).\n\n", load.Mode, load.Protocol, runtime)
 		w("| handler | units | units/s | p50 | p99 | errors | shed | CPU/unit | × noop CPU | RSS |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
 		for _, h := range load.Handlers {
 			w("| %s | %d | %.0f | %.2f ms | %.2f ms | %d | %d | %.3f ms | %.2f | %.0f MiB |\n", h.Handler, h.Units, h.UnitsPerSec,

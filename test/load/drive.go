@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -246,7 +247,11 @@ func report(w io.Writer, o *options, srv *server, results []result) {
 	if o.http2 {
 		proto = "HTTP/2"
 	}
-	_, _ = fmt.Fprintf(w, "%s over %s; webhook %s; %d cached pods\n\n", mode, proto, srv.base, srv.cachedPods)
+	webhook := srv.base
+	if len(srv.goEnv) > 0 {
+		webhook += " (" + strings.Join(srv.goEnv, " ") + ", as " + deploymentFile + ")"
+	}
+	_, _ = fmt.Fprintf(w, "%s over %s; webhook %s; %d cached pods\n\n", mode, proto, webhook, srv.cachedPods)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	_, _ = fmt.Fprintln(tw, "handler\tunits\tunits/s\tp50\tp90\tp99\tp99.9\terrors\tdenied\tshed\tCPU/unit\t× noop CPU\tp50 × noop\tRSS\tpeak RSS\t")
 	var floor *result

@@ -10,8 +10,11 @@ import (
 // Report is what --json writes: the run's setup and one entry per handler.
 // test/benchreport reads it.
 type Report struct {
-	Mode     string          `json:"mode"`
-	Protocol string          `json:"protocol"`
+	Mode     string `json:"mode"`
+	Protocol string `json:"protocol"`
+	// Runtime are the Go runtime settings the webhook ran with
+	// (GOGC=400, ...), those of the shipped Deployment.
+	Runtime  []string        `json:"runtime,omitempty"`
 	Handlers []HandlerResult `json:"handlers"`
 }
 
@@ -32,8 +35,8 @@ type HandlerResult struct {
 	PeakRSSMiB float64 `json:"peakRssMiB"`
 }
 
-func writeJSON(file string, o *options, results []result) error {
-	rep := Report{Mode: fmt.Sprintf("closed loop, concurrency %d", o.concurrency), Protocol: "HTTP/1.1"}
+func writeJSON(file string, o *options, srv *server, results []result) error {
+	rep := Report{Mode: fmt.Sprintf("closed loop, concurrency %d", o.concurrency), Protocol: "HTTP/1.1", Runtime: srv.goEnv}
 	if o.rate > 0 {
 		rep.Mode = fmt.Sprintf("open loop, %.0f per second for %s", o.rate, o.duration)
 	}

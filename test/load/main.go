@@ -139,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	report(stdout, o, srv, results)
 	if o.jsonFile != "" {
-		if err := writeJSON(o.jsonFile, o, results); err != nil {
+		if err := writeJSON(o.jsonFile, o, srv, results); err != nil {
 			_, _ = fmt.Fprintf(stderr, "load: %v\n", err)
 			return exitSetup
 		}

@@ -44,7 +44,9 @@ type server struct {
 	kube client.Client
 	// layers is how many Layers the started cluster holds.
 	layers int
-	stop   func() error
+	// goEnv are the Go runtime settings a started webhook runs with.
+	goEnv []string
+	stop  func() error
 }
 
 // startOrTarget starts a cluster and a webhook process, or reaches the one
@@ -132,7 +134,13 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 		"--cert-dir", certDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metrics), "--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
 		"--reservation-ttl", o.reservationTTL.String(), "--pprof-bind-address", "127.0.0.1:"+strconv.Itoa(pprof))
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+	goEnv, err := runtimeEnv(controlplane.RepoRoot())
+	if err != nil {
+		return nil, err
+	}
+	// The Deployment's settings win over this process's own (os/exec
+	// keeps the last value of a name).
+	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+kubeconfig), goEnv...)
 	if o.verbose {
 		cmd.Stdout, cmd.Stderr = progress, progress
 	}
@@ -156,7 +164,7 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 	}
 	return &server{base: fmt.Sprintf("https://127.0.0.1:%d", port), client: httpsClient(pool, o.concurrency, o.http2),
 		pid: cmd.Process.Pid, cachedPods: o.livePods, pprof: fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", pprof),
-		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), kube: c, layers: layers}, nil
+		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), kube: c, layers: layers, goEnv: goEnv}, nil
 }
 
 // applyRepo creates the Namespaces, PriorityClasses and Layers of a layer
