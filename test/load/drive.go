@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"text/tabwriter"
 	"time"
+
+	"github.com/strata-dev/strata/test/controlplane"
 )
 
 // result is one handler's load.
@@ -249,7 +251,7 @@ func report(w io.Writer, o *options, srv *server, results []result) {
 	}
 	webhook := srv.base
 	if len(srv.goEnv) > 0 {
-		webhook += " (" + strings.Join(srv.goEnv, " ") + ", as " + deploymentFile + ")"
+		webhook += " (" + strings.Join(srv.goEnv, " ") + ", as " + controlplane.DeploymentFile + ")"
 	}
 	_, _ = fmt.Fprintf(w, "%s over %s; webhook %s; %d cached pods\n\n", mode, proto, webhook, srv.cachedPods)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -134,7 +134,7 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 		"--cert-dir", certDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metrics), "--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
 		"--reservation-ttl", o.reservationTTL.String(), "--pprof-bind-address", "127.0.0.1:"+strconv.Itoa(pprof))
-	goEnv, err := runtimeEnv(controlplane.RepoRoot())
+	goEnv, err := controlplane.WebhookGoEnv()
 	if err != nil {
 		return nil, err
 	}
