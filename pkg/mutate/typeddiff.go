@@ -162,13 +162,13 @@ func sliceDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]js
 	return ops, nil
 }
 
-// addOp appends an add of v's JSON at path.
+// addOp appends an add of v's JSON at path, encoded (appendJSON).
 func addOp(ops []jsonpatch.Operation, path string, v reflect.Value) ([]jsonpatch.Operation, error) {
-	val, err := valueOf(v)
+	val, err := appendJSON(nil, v)
 	if err != nil {
 		return nil, err
 	}
-	return append(ops, jsonpatch.Operation{Operation: "add", Path: path, Value: val}), nil
+	return append(ops, jsonpatch.Operation{Operation: "add", Path: path, Value: json.RawMessage(val)}), nil
 }
 
 // valueOf is v's JSON as CreatePatch holds it (objects as map[string]any,

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/randfill"
 )
 
@@ -209,4 +210,58 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(raw)
+}
+
+// TestPatchValueIsItsEncoding holds appendJSON, which writes an added
+// value's JSON straight from the typed value, to what the patch held
+// before it: the value as maps (valueOf), encoded by json.Marshal. Random
+// pods' parts and values of every kind the typed walk meets: floats,
+// bytes, maps of named types, times, int-or-strings, quantities, strings
+// with quotes, HTML and any rune.
+func TestPatchValueIsItsEncoding(t *testing.T) {
+	fill := randfill.New().NilChance(0.2).NumElements(0, 3).MaxDepth(6).RandSource(oldrand.NewSource(9)).Funcs(
+		func(q *resource.Quantity, c randfill.Continue) {
+			*q = *resource.NewMilliQuantity(c.Int63n(5000), resource.DecimalSI)
+		},
+		func(s *string, c randfill.Continue) {
+			parts := []string{"a", "<b>", "&", `"q"`, `\`, "é", "\u2028", "\x01", "日本", "\xff", "x y"}
+			for range c.Intn(4) {
+				*s += parts[c.Intn(len(parts))]
+			}
+		},
+		func(a *any, c randfill.Continue) {
+			*a = []any{nil, map[string]any{"z": 1.5, "<a>": []any{"&", true}}, 3.25e-9, "s"}[c.Intn(4)]
+		})
+	type kinds struct {
+		F     float64                        `json:"f"`
+		B     []byte                         `json:"b,omitempty"`
+		Named map[corev1.ResourceName]string `json:"named"`
+		Time  *metav1.Time                   `json:"time,omitempty"`
+		IOS   intstr.IntOrString             `json:"ios"`
+		Arr   [2]int                         `json:"arr"`
+		Any   any                            `json:"any"`
+	}
+	for range 2000 {
+		var v struct {
+			Pod   corev1.PodSpec `json:"pod"`
+			Kinds kinds          `json:"kinds"`
+		}
+		fill.Fill(&v)
+		rv := reflect.ValueOf(&v).Elem()
+		got, err := appendJSON(nil, rv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		val, err := valueOf(rv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(val)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("appendJSON\n%s\njson.Marshal(valueOf)\n%s", got, want)
+		}
+	}
 }

@@ -1,0 +1,142 @@
+package mutate
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/strata-dev/strata/pkg/mutate/jsonform"
+)
+
+// appendJSON appends v's JSON as CreatePatch's value of it would encode:
+// what json.Marshal(valueOf(v)) gives, byte for byte (object keys sorted,
+// HTML escaped), written straight from the typed value. An added sidecar
+// or volume so costs the patch one encoding, not a tree of maps built for
+// the response to walk and sort again. TestPatchValueIsItsEncoding holds
+// it to the slow path.
+func appendJSON(buf []byte, v reflect.Value) ([]byte, error) {
+	t := v.Type()
+	if jsonform.EncodesItself(v) {
+		return appendCanonical(buf, v)
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return append(buf, "null"...), nil
+		}
+		return appendJSON(buf, v.Elem())
+	case reflect.Struct:
+		fields, ok := diffFieldsOf(t) // sorted by name
+		if !ok {
+			return appendCanonical(buf, v)
+		}
+		buf = append(buf, '{')
+		first := true
+		for _, f := range fields {
+			fv := v.FieldByIndex(f.Index)
+			if f.Omitted(fv) {
+				continue
+			}
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = append(appendString(buf, f.Name), ':')
+			var err error
+			if buf, err = appendJSON(buf, fv); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, '}'), nil
+	case reflect.Map:
+		if t.Key().Kind() != reflect.String {
+			return appendCanonical(buf, v)
+		}
+		if v.IsNil() {
+			return append(buf, "null"...), nil
+		}
+		type entry struct {
+			key   string
+			value reflect.Value
+		}
+		entries := make([]entry, 0, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			entries = append(entries, entry{it.Key().String(), it.Value()})
+		}
+		slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+		buf = append(buf, '{')
+		for i, e := range entries {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(appendString(buf, e.key), ':')
+			var err error
+			if buf, err = appendJSON(buf, e.value); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, '}'), nil
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return appendCanonical(buf, v)
+		}
+		if v.IsNil() {
+			return append(buf, "null"...), nil
+		}
+		buf = append(buf, '[')
+		for i := range v.Len() {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			var err error
+			if buf, err = appendJSON(buf, v.Index(i)); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, ']'), nil
+	case reflect.String:
+		return appendString(buf, v.String()), nil
+	case reflect.Bool:
+		return strconv.AppendBool(buf, v.Bool()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(buf, v.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.AppendUint(buf, v.Uint(), 10), nil
+	}
+	return appendCanonical(buf, v)
+}
+
+// appendCanonical appends v's JSON through valueOf's slow path: encoded,
+// decoded, encoded again with its keys sorted. A string or a literal (a
+// quantity, a time, a number) is its own canonical form.
+func appendCanonical(buf []byte, v reflect.Value) ([]byte, error) {
+	val, err := jsonValueOf(v)
+	if err != nil {
+		return nil, err
+	}
+	if s, ok := val.(string); ok {
+		return appendString(buf, s), nil
+	}
+	raw, err := json.Marshal(val)
+	if err != nil {
+		return nil, err
+	}
+	return append(buf, raw...), nil
+}
+
+// appendString appends s as encoding/json writes a string: printable ASCII
+// without quotes, backslashes or HTML's <, > and & as it is; anything else
+// through the encoder itself.
+func appendString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			raw, _ := json.Marshal(s) // a string always encodes
+			return append(buf, raw...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
+}
