@@ -133,10 +133,11 @@ func median(v []float64) float64 {
 }
 
 // floorOf is the name of the no-op benchmark b is measured against:
-// BenchmarkHandlers/noop/<size> for BenchmarkHandlers/<handler>/<size>.
+// BenchmarkHandlers/noop/<size> for BenchmarkHandlers/<handler>/<size>,
+// and likewise for BenchmarkServeHTTP.
 func floorOf(name string) (string, bool) {
 	parts := strings.SplitN(name, "/", 3)
-	if len(parts) != 3 || parts[0] != "BenchmarkHandlers" || parts[1] == "noop" {
+	if len(parts) != 3 || (parts[0] != "BenchmarkHandlers" && parts[0] != "BenchmarkServeHTTP") || parts[1] == "noop" {
 		return "", false
 	}
 	return parts[0] + "/noop/" + parts[2], true

@@ -12,6 +12,8 @@ BenchmarkHandlers/noop/layers=9/pods=100-2      	  1000	    60000 ns/op	    9000
 BenchmarkHandlers/mutate/layers=9/pods=100-2    	  1000	   500000 ns/op	  160000 B/op	    2000 allocs/op
 BenchmarkHandlers/noop/layers=9/pods=100-2      	  1000	    50000 ns/op	    9000 B/op	     130 allocs/op
 BenchmarkHandlers/mutate/layers=9/pods=100-2    	  1000	   450000 ns/op	  160000 B/op	    2000 allocs/op
+BenchmarkServeHTTP/noop/layers=9/pods=100-2     	  1000	   100000 ns/op	   27000 B/op	     218 allocs/op
+BenchmarkServeHTTP/mutate/layers=9/pods=100-2   	  1000	   250000 ns/op	  118000 B/op	    1088 allocs/op
 BenchmarkCompose-2	3000	   350000 ns/op
 PASS
 `
@@ -25,16 +27,17 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(benches) != 3 || benches[0].name != "BenchmarkHandlers/noop/layers=9/pods=100" || median(benches[1].ns) != 450000 {
+	if len(benches) != 5 || benches[0].name != "BenchmarkHandlers/noop/layers=9/pods=100" || median(benches[1].ns) != 450000 {
 		t.Fatalf("parsed %+v", benches)
 	}
-	load := &loadReport{Mode: "closed loop, concurrency 8", Protocol: "HTTP/2"}
+	load := &loadReport{Mode: "closed loop, concurrency 8", Protocol: "HTTP/2", Runtime: []string{"GOGC=400"}}
 	section := render(benches, load, "2 cores", "2026-12-01")
 	for _, want := range []string{
 		"| `BenchmarkHandlers/mutate/layers=9/pods=100` | 3 | 450.0 µs | 160000 | 2000 | 9.00 |",
 		"| `BenchmarkHandlers/noop/layers=9/pods=100` | 3 | 50.0 µs | 9000 | 130 |  |",
 		"| `BenchmarkCompose` | 1 | 350.0 µs | 0 | 0 |  |",
-		"Load (`test/load`, closed loop, concurrency 8, HTTP/2)",
+		"| `BenchmarkServeHTTP/mutate/layers=9/pods=100` | 1 | 250.0 µs | 118000 | 1088 | 2.50 |",
+		"Load (`test/load`, closed loop, concurrency 8, HTTP/2, the webhook at `GOGC=400` as its Deployment ships)",
 	} {
 		if !strings.Contains(section, want) {
 			t.Errorf("section lacks %q:\n%s", want, section)
