@@ -37,7 +37,9 @@ type Result struct {
 // NamespaceOverrides; inside a tier by order, then name; inside a layer its
 // config block, then its role block. user must hold only what the user set
 // (see mutate.UserConfig): a value there beats every default and loses to
-// every override. Compose is pure and deterministic.
+// every override. Compose is pure and deterministic. The Result's
+// provenance renders the values it recorded when read, so neither user nor
+// anything it refers to may change while the Result is in use.
 func (s *Snapshot) Compose(t Target, user v1alpha1.Config) Result {
 	return s.compose(t, user, newProvenance())
 }
