@@ -153,13 +153,16 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir,
 		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }}})
 	limit := limitInFlight(opts.MaxInFlight, m.shed)
-	w.Server.Register(PodPath, limit(withDeadline(&admission.Webhook{Handler: w.Pods})))
-	w.Server.Register(LayerPath, limit(withDeadline(&admission.Webhook{Handler: w.Layers})))
-	w.Server.Register(PodPolicyPath, limit(withDeadline(&admission.Webhook{Handler: w.PodPolicy})))
-	w.Server.Register(AppPath, limit(withDeadline(&admission.Webhook{Handler: w.Apps})))
-	w.Server.Register(AppPolicyPath, limit(withDeadline(&admission.Webhook{Handler: w.AppPolicy})))
+	serve := func(h admission.Handler) http.Handler {
+		return limit(withDeadline(&admission.Webhook{Handler: h, LogConstructor: requestLogger}))
+	}
+	w.Server.Register(PodPath, serve(w.Pods))
+	w.Server.Register(LayerPath, serve(w.Layers))
+	w.Server.Register(PodPolicyPath, serve(w.PodPolicy))
+	w.Server.Register(AppPath, serve(w.Apps))
+	w.Server.Register(AppPolicyPath, serve(w.AppPolicy))
 	if opts.ServeNoop {
-		w.Server.Register(NoopPath, limit(withDeadline(&admission.Webhook{Handler: &NoopHandler{Decoder: decoder, Metrics: m}})))
+		w.Server.Register(NoopPath, serve(&NoopHandler{Decoder: decoder, Metrics: m}))
 	}
 
 	if opts.CertRotation.Enabled {
