@@ -95,20 +95,30 @@ type changeSet struct {
 	others bool
 }
 
-func (c *changeSet) layer(name string) {
+// layer notes that the named Layer changed. It reports whether the set
+// was empty: only the first change since a rebuild took the set needs to
+// ask for one, the rebuild that takes it comes anyway for the rest.
+func (c *changeSet) layer(name string) (first bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	first = c.emptyLocked()
 	if c.layers == nil {
 		c.layers = map[string]bool{}
 	}
 	c.layers[name] = true
+	return first
 }
 
-func (c *changeSet) other() {
+// other notes that a Namespace or PriorityClass changed, as layer does.
+func (c *changeSet) other() (first bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	first = c.emptyLocked()
 	c.others = true
+	return first
 }
+
+func (c *changeSet) emptyLocked() bool { return len(c.layers) == 0 && !c.others }
 
 // take returns what changed and starts a new set.
 func (c *changeSet) take() (layers map[string]bool, others bool) {
@@ -136,14 +146,21 @@ func (c *changeSet) putBack(layers map[string]bool, others bool) {
 const rebuildInterval = 100 * time.Millisecond
 
 func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
-	enqueue := func(record func(client.Object)) handler.EventHandler {
+	// A change asks for a rebuild only when it is the first since the last
+	// one took the set: the rebuild already asked for (waiting out
+	// minInterval, or retried after a failed read) takes the others. A
+	// GitOps sync of thousands of Layers so costs a few reconciles, not one
+	// per event.
+	enqueue := func(record func(client.Object) bool) handler.EventHandler {
 		return handler.EnqueueRequestsFromMapFunc(func(_ context.Context, o client.Object) []reconcile.Request {
-			record(o)
+			if !record(o) {
+				return nil
+			}
 			return []reconcile.Request{snapshotKey}
 		})
 	}
-	layer := enqueue(func(o client.Object) { b.changed.layer(o.GetName()) })
-	other := enqueue(func(client.Object) { b.changed.other() })
+	layer := enqueue(func(o client.Object) bool { return b.changed.layer(o.GetName()) })
+	other := enqueue(func(client.Object) bool { return b.changed.other() })
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("strata-snapshot").
 		// A process may run the webhook more than once (the end-to-end tests

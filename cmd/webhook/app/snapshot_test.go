@@ -118,3 +118,28 @@ func TestRebuildReadsWhatChanged(t *testing.T) {
 		t.Fatalf("the changed Namespace was not read: tier=%q", got)
 	}
 }
+
+// TestChangeSetAsksForOneRebuild: only the first change since a rebuild
+// took the set asks for another; a failed rebuild's changes, put back,
+// are already asked for (the failed reconcile is retried).
+func TestChangeSetAsksForOneRebuild(t *testing.T) {
+	var c changeSet
+	if !c.layer("a") {
+		t.Fatal("the first change did not ask for a rebuild")
+	}
+	if c.layer("b") || c.other() || c.layer("a") {
+		t.Fatal("a change with one pending asked for another rebuild")
+	}
+	layers, others := c.take()
+	if len(layers) != 2 || !others {
+		t.Fatalf("took %v, %v", layers, others)
+	}
+	if !c.other() {
+		t.Fatal("the first change after a rebuild took the set did not ask for one")
+	}
+	c.take()
+	c.putBack(layers, others)
+	if c.layer("c") {
+		t.Fatal("a change with put-back ones pending asked for another rebuild")
+	}
+}
