@@ -105,6 +105,10 @@ config:
 		}
 		if len(want) > 0 {
 			checked++
+			// What the webhook answers with is what json.Marshal gives.
+			if e, err := EncodePatch(res.Patch); err != nil || string(e) != string(got) {
+				t.Errorf("%s: EncodePatch (%v)\n%s\njson.Marshal\n%s", where, err, e, got)
+			}
 		}
 	})
 	if checked < len(snaps) {

@@ -60,6 +60,11 @@ func TestTypedDiffIsTheGenericDiff(t *testing.T) {
 		if string(g) != string(w) {
 			t.Fatalf("typed diff\n%s\ngeneric diff\n%s", g, w)
 		}
+		if len(got) > 0 {
+			if e, err := EncodePatch(got); err != nil || string(e) != string(g) {
+				t.Fatalf("EncodePatch (%v)\n%s\njson.Marshal\n%s", err, e, g)
+			}
+		}
 		compared++
 		if len(want) > 0 {
 			changed++

@@ -149,8 +149,8 @@ func TestSecondPassIsNoOp(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp := admit(t, pod)
-	if !resp.Allowed || len(resp.Patches) != 0 {
-		t.Fatalf("second pass: allowed %v, patches %v", resp.Allowed, resp.Patches)
+	if !resp.Allowed || len(resp.Patch) != 0 {
+		t.Fatalf("second pass: allowed %v, patches %v", resp.Allowed, string(resp.Patch))
 	}
 	// And through the API server: creating the composed pod again changes nothing.
 	again := pod.DeepCopy()
@@ -179,8 +179,8 @@ func TestNonSparkPodUnchanged(t *testing.T) {
 		t.Errorf("non-Spark pod changed: labels %v annotations %v nodeSelector %v sa %q", pod.Labels, pod.Annotations, pod.Spec.NodeSelector, pod.Spec.ServiceAccountName)
 	}
 	// The handler itself also leaves it alone, were it ever called for it.
-	if resp := admit(t, pod); !resp.Allowed || len(resp.Patches) != 0 {
-		t.Errorf("handler patched a non-Spark pod: %v", resp.Patches)
+	if resp := admit(t, pod); !resp.Allowed || len(resp.Patch) != 0 {
+		t.Errorf("handler patched a non-Spark pod: %v", string(resp.Patch))
 	}
 }
 

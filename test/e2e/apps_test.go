@@ -186,8 +186,8 @@ func TestAppsPodsPassUnchanged(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The pod webhook's answer to the pod as the operator sends it.
-		if resp := admit(t, pod); len(resp.Patches) != 0 || len(resp.Warnings) != 0 {
-			t.Errorf("%s pod of the composed app: patch %v, warnings %q; want none", role, resp.Patches, resp.Warnings)
+		if resp := admit(t, pod); len(resp.Patch) != 0 || len(resp.Warnings) != 0 {
+			t.Errorf("%s pod of the composed app: patch %v, warnings %q; want none", role, string(resp.Patch), resp.Warnings)
 		}
 		// And the API server stores it, through every webhook.
 		if err := c.Create(ctx, pod); err != nil {

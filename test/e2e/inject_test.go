@@ -101,8 +101,8 @@ func TestInjectionsStored(t *testing.T) {
 	}
 	// A second pass over what the API server stored adds nothing.
 	for _, pod := range []*corev1.Pod{etl, geo} {
-		if resp := admit(t, pod); !resp.Allowed || len(resp.Patches) != 0 {
-			t.Errorf("%s: second pass patches %v", pod.Name, resp.Patches)
+		if resp := admit(t, pod); !resp.Allowed || len(resp.Patch) != 0 {
+			t.Errorf("%s: second pass patches %v", pod.Name, string(resp.Patch))
 		}
 	}
 }

@@ -67,7 +67,7 @@ func TestGoldenThroughTheWebhook(t *testing.T) {
 				t.Fatalf("denied: %+v", resp.Result)
 			}
 			var got bytes.Buffer
-			if err := writeIndentedJSON(&got, resp.Patches); err != nil {
+			if err := writeIndentedJSON(&got, json.RawMessage(resp.Patch)); err != nil {
 				t.Fatal(err)
 			}
 			want, err := os.ReadFile(filepath.Join(golden, tc.name+".patch.json"))

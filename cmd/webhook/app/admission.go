@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"gomodules.xyz/jsonpatch/v2"
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -147,4 +149,21 @@ func refuseUndecodable(err error) admission.Response {
 		return admission.Denied(tooLarge.Error())
 	}
 	return admission.Errored(http.StatusBadRequest, err)
+}
+
+// patched allows the object with ops, encoded as the API server receives
+// them (mutate.EncodePatch): the response carries the encoded patch, so
+// controller-runtime does not encode it again from the operations.
+func patched(ops []jsonpatch.Operation) admission.Response {
+	resp := admission.Allowed("")
+	if len(ops) == 0 {
+		return resp
+	}
+	patch, err := mutate.EncodePatch(ops)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, fmt.Errorf("encoding the patch: %w", err))
+	}
+	patchType := admissionv1.PatchTypeJSONPatch
+	resp.Patch, resp.PatchType = patch, &patchType
+	return resp
 }

@@ -139,7 +139,7 @@ func TestInvalidLayerRefusesOnlyWhatItMatches(t *testing.T) {
 	}
 	other := pod(map[string]string{"spark-role": "driver"})
 	other.Namespace = "geo"
-	if resp := h.Handle(context.Background(), podRequest(t, other)); !resp.Allowed || len(resp.Patches) == 0 {
+	if resp := h.Handle(context.Background(), podRequest(t, other)); !resp.Allowed || len(opsOf(t, resp)) == 0 {
 		t.Errorf("a pod the invalid Layer does not match: %+v", resp.Result)
 	}
 }
@@ -186,7 +186,7 @@ func TestShutdownDoesNotFailRequestsInFlight(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the server's base context ends with the manager's
 	srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, http.MethodPost, "/mutate-v1-pod?timeout=5s", nil))
-	if !got.Allowed || len(got.Patches) == 0 {
+	if !got.Allowed || len(opsOf(t, got)) == 0 {
 		t.Fatalf("request in flight during shutdown: %+v", got.Result)
 	}
 }

@@ -77,7 +77,7 @@ func (h *AppMutator) handle(ctx context.Context, req admission.Request) admissio
 	if resp, late := expired(ctx); late {
 		return resp
 	}
-	resp := admission.Patched("", res.Patch...)
+	resp := patched(res.Patch)
 	resp.Warnings = res.Warnings
 	layers := appLayers(res)
 	if len(layers) > 0 {

@@ -52,10 +52,10 @@ func TestAppHandlers(t *testing.T) {
 	ctx := context.Background()
 
 	resp := mutator.Handle(ctx, appRequest(admissionv1.Create, appJSON(2), ""))
-	if !resp.Allowed || len(resp.Patches) == 0 {
-		t.Fatalf("allowed %v, patches %v: %v", resp.Allowed, resp.Patches, resp.Result)
+	if !resp.Allowed || len(opsOf(t, resp)) == 0 {
+		t.Fatalf("allowed %v, patches %v: %v", resp.Allowed, opsOf(t, resp), resp.Result)
 	}
-	patch, _ := json.Marshal(resp.Patches)
+	patch := resp.Patch
 	for _, want := range []string{`"path":"/spec/executor/memory","value":"4g"`, `"path":"/spec/sparkConf/spark.eventLog.enabled"`} {
 		if !strings.Contains(string(patch), want) {
 			t.Errorf("patch lacks %s: %s", want, patch)
@@ -68,10 +68,10 @@ func TestAppHandlers(t *testing.T) {
 	// An update of the metadata alone is not composed again: a Layer
 	// changed since must not change a running app's spec.
 	relabelled := strings.Replace(appJSON(2), `"name":"nightly"`, `"name":"nightly","labels":{"operator":"x"}`, 1)
-	if resp := mutator.Handle(ctx, appRequest(admissionv1.Update, relabelled, appJSON(2))); !resp.Allowed || len(resp.Patches) != 0 {
-		t.Errorf("a metadata update was composed: %v %v", resp.Patches, resp.Result)
+	if resp := mutator.Handle(ctx, appRequest(admissionv1.Update, relabelled, appJSON(2))); !resp.Allowed || len(opsOf(t, resp)) != 0 {
+		t.Errorf("a metadata update was composed: %v %v", opsOf(t, resp), resp.Result)
 	}
-	if resp := mutator.Handle(ctx, appRequest(admissionv1.Update, appJSON(3), appJSON(2))); len(resp.Patches) == 0 {
+	if resp := mutator.Handle(ctx, appRequest(admissionv1.Update, appJSON(3), appJSON(2))); len(opsOf(t, resp)) == 0 {
 		t.Error("a spec update was not composed")
 	}
 

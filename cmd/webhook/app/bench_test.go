@@ -31,7 +31,7 @@ func BenchmarkPodMutator(b *testing.B) {
 	req := rawRequest(raw, pod.Namespace)
 	b.ReportAllocs()
 	for b.Loop() {
-		if resp := h.Handle(context.Background(), req); !resp.Allowed || len(resp.Patches) == 0 {
+		if resp := h.Handle(context.Background(), req); !resp.Allowed || len(resp.Patch) == 0 {
 			b.Fatalf("unexpected response %v", resp.Result)
 		}
 	}

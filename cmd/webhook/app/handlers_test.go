@@ -11,6 +11,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -73,6 +74,26 @@ func rawRequest(raw []byte, namespace string) admission.Request {
 	}}
 }
 
+// opsOf is the JSON patch a response carries, decoded; none when it
+// carries none.
+func opsOf(t testing.TB, resp admission.Response) []jsonpatch.Operation {
+	t.Helper()
+	if len(resp.Patches) > 0 {
+		t.Fatalf("the response leaves its patch for controller-runtime to encode: %v", resp.Patches)
+	}
+	if len(resp.Patch) == 0 {
+		return nil
+	}
+	if resp.PatchType == nil || *resp.PatchType != admissionv1.PatchTypeJSONPatch {
+		t.Fatalf("a patch of type %v", resp.PatchType)
+	}
+	var ops []jsonpatch.Operation
+	if err := json.Unmarshal(resp.Patch, &ops); err != nil {
+		t.Fatalf("the response's patch: %v\n%s", err, resp.Patch)
+	}
+	return ops
+}
+
 func pod(labels map[string]string) *corev1.Pod {
 	return &corev1.Pod{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
@@ -85,8 +106,8 @@ func TestPodMutatorComposesSparkPods(t *testing.T) {
 	h, _, _ := newTestHandlers(t, teamLayer())
 	// The namespace comes from the request: a pod created without one has none in its body.
 	resp := h.Handle(context.Background(), podRequest(t, pod(map[string]string{"spark-role": "driver", "team": "analytics"})))
-	if !resp.Allowed || len(resp.Patches) == 0 {
-		t.Fatalf("allowed %v patches %v result %v", resp.Allowed, resp.Patches, resp.Result)
+	if !resp.Allowed || len(opsOf(t, resp)) == 0 {
+		t.Fatalf("allowed %v patches %v result %v", resp.Allowed, opsOf(t, resp), resp.Result)
 	}
 	if want := `metadata.labels.team "analytics" overridden by NamespaceOverrides layer "ns-etl"`; len(resp.Warnings) != 1 || resp.Warnings[0] != want {
 		t.Errorf("warnings = %q", resp.Warnings)
@@ -105,8 +126,8 @@ func TestPodMutatorComposesSparkPods(t *testing.T) {
 func TestPodMutatorLeavesOtherPods(t *testing.T) {
 	h, _, _ := newTestHandlers(t, teamLayer())
 	resp := h.Handle(context.Background(), podRequest(t, pod(map[string]string{"app": "web"})))
-	if !resp.Allowed || len(resp.Patches) != 0 {
-		t.Fatalf("allowed %v patches %v", resp.Allowed, resp.Patches)
+	if !resp.Allowed || len(opsOf(t, resp)) != 0 {
+		t.Fatalf("allowed %v patches %v", resp.Allowed, opsOf(t, resp))
 	}
 	if got := testutil.ToFloat64(h.Metrics.admissions.WithLabelValues("pod", outcomeAllowed)); got != 1 {
 		t.Errorf("allowed admissions = %v, want 1", got)
@@ -147,12 +168,12 @@ func TestPodMutatorSecondPassIsEmpty(t *testing.T) {
 	in.Namespace = "etl"
 	first := h.Handle(context.Background(), podRequest(t, in))
 	res, err := mutate.Compose(h.Store.Load().Snapshot, h.Cluster, in)
-	if err != nil || len(first.Patches) != len(res.Patch) {
-		t.Fatalf("handler and mutate.Compose disagree: %v %d %d", err, len(first.Patches), len(res.Patch))
+	if err != nil || len(opsOf(t, first)) != len(res.Patch) {
+		t.Fatalf("handler and mutate.Compose disagree: %v %d %d", err, len(opsOf(t, first)), len(res.Patch))
 	}
 	second := h.Handle(context.Background(), podRequest(t, res.Pod))
-	if !second.Allowed || len(second.Patches) != 0 {
-		t.Fatalf("second pass patches %v", second.Patches)
+	if !second.Allowed || len(opsOf(t, second)) != 0 {
+		t.Fatalf("second pass patches %v", opsOf(t, second))
 	}
 }
 

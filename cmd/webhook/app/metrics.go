@@ -99,7 +99,7 @@ func (m *Metrics) observe(handler string, start time.Time, resp admission.Respon
 		outcome = outcomeError
 	case !resp.Allowed:
 		outcome = outcomeDenied
-	case len(resp.Patches) > 0:
+	case len(resp.Patch) > 0 || len(resp.Patches) > 0:
 		outcome = outcomePatched
 	}
 	m.admissions.WithLabelValues(handler, outcome).Inc()

@@ -40,13 +40,13 @@ func TestNewNamespaceIsReadLive(t *testing.T) {
 	h, _, _ := newTestHandlers(t, l)
 	p := pod(map[string]string{"spark-role": "driver"})
 	p.Namespace = "geo-new"
-	if resp := h.Handle(context.Background(), podRequest(t, p)); len(resp.Patches) != 0 {
-		t.Fatalf("without a reader the unknown namespace matched: %v", resp.Patches)
+	if resp := h.Handle(context.Background(), podRequest(t, p)); len(opsOf(t, resp)) != 0 {
+		t.Fatalf("without a reader the unknown namespace matched: %v", opsOf(t, resp))
 	}
 	h.Namespaces = namespaceReader{"geo-new": {"group": "geo"}}
 	resp := h.Handle(context.Background(), podRequest(t, p))
-	if len(resp.Patches) == 0 || resp.AuditAnnotations[auditLayersKey] != "ns-geo" {
-		t.Fatalf("the namespace read live did not select the geo layer: %v %v", resp.Patches, resp.AuditAnnotations)
+	if len(opsOf(t, resp)) == 0 || resp.AuditAnnotations[auditLayersKey] != "ns-geo" {
+		t.Fatalf("the namespace read live did not select the geo layer: %v %v", opsOf(t, resp), resp.AuditAnnotations)
 	}
 	// A namespace that cannot be read: refused as an error (503), never
 	// composed without its layers.

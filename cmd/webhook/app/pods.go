@@ -76,7 +76,7 @@ func (h *PodMutator) handle(ctx context.Context, req admission.Request) admissio
 	if resp, late := expired(ctx); late {
 		return resp
 	}
-	resp := admission.Patched("", res.Patch...)
+	resp := patched(res.Patch)
 	resp.Warnings = res.Warnings
 	if len(res.Composition.Layers) > 0 {
 		resp.AuditAnnotations = map[string]string{auditLayersKey: strings.Join(res.Composition.Layers, ",")}
