@@ -240,7 +240,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 // report prints one line per handler and the ratios to the floor.
-func report(w io.Writer, o *options, srv *server, results []result) {
+func report(w io.Writer, o *options, srv *server, results []result, rounds [][]result) {
 	mode := fmt.Sprintf("closed loop, concurrency %d", o.concurrency)
 	if o.rate > 0 {
 		mode = fmt.Sprintf("open loop, %.0f per second", o.rate)
@@ -278,6 +278,18 @@ func report(w io.Writer, o *options, srv *server, results []result) {
 			round(cpu), ratio, latRatio, float64(r.rss)/(1<<20), float64(r.peakRSS)/(1<<20))
 	}
 	_ = tw.Flush()
+	if len(rounds) > 1 {
+		_, _ = fmt.Fprintf(w, "\n%d rounds, each handler's CPU per unit over the floor's of the same round:\n", len(rounds))
+		for _, r := range results {
+			if ratios := floorRatios(rounds, r.handler); r.handler != "noop" && ratios != nil {
+				text := make([]string, len(ratios))
+				for i, x := range ratios {
+					text[i] = fmt.Sprintf("%.2f", x)
+				}
+				_, _ = fmt.Fprintf(w, "  %s: %s; median %.2f\n", r.handler, strings.Join(text, " "), medianOf(ratios))
+			}
+		}
+	}
 	_, _ = fmt.Fprintln(w, "\nunits: requests, or pods for \"pod\" (mutate then validate: two requests). CPU: the webhook process's, from /proc.\nshed: requests the webhook answered 429 past --max-in-flight; the load retries them after Retry-After, as the API server does.")
 	for _, r := range results {
 		if r.firstErr != nil {

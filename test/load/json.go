@@ -29,13 +29,16 @@ type HandlerResult struct {
 	Denied       int     `json:"denied"`
 	Shed         int     `json:"shed"`
 	CPUPerUnitMs float64 `json:"cpuPerUnitMs"`
-	// FloorRatio is CPUPerUnitMs over the no-op handler's, 0 without one.
+	// FloorRatio is CPUPerUnitMs over the no-op handler's, 0 without one;
+	// with rounds, the median of FloorRatios.
 	FloorRatio float64 `json:"floorRatio"`
-	RSSMiB     float64 `json:"rssMiB"`
-	PeakRSSMiB float64 `json:"peakRssMiB"`
+	// FloorRatios are each round's, with more than one.
+	FloorRatios []float64 `json:"floorRatios,omitempty"`
+	RSSMiB      float64   `json:"rssMiB"`
+	PeakRSSMiB  float64   `json:"peakRssMiB"`
 }
 
-func writeJSON(file string, o *options, srv *server, results []result) error {
+func writeJSON(file string, o *options, srv *server, results []result, rounds [][]result) error {
 	rep := Report{Mode: fmt.Sprintf("closed loop, concurrency %d", o.concurrency), Protocol: "HTTP/1.1", Runtime: srv.goEnv}
 	if o.rate > 0 {
 		rep.Mode = fmt.Sprintf("open loop, %.0f per second for %s", o.rate, o.duration)
@@ -63,6 +66,9 @@ func writeJSON(file string, o *options, srv *server, results []result) error {
 			if floor > 0 {
 				h.FloorRatio = per / floor
 			}
+		}
+		if ratios := floorRatios(rounds, r.handler); ratios != nil && r.handler != "noop" {
+			h.FloorRatios, h.FloorRatio = ratios, medianOf(ratios)
 		}
 		rep.Handlers = append(rep.Handlers, h)
 	}

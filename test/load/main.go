@@ -35,6 +35,7 @@ type options struct {
 	duration       time.Duration
 	rate           float64
 	warmup         int
+	rounds         int
 	extraLayers    int
 	livePods       int
 	verbose        bool
@@ -63,6 +64,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 0, "run each handler this long instead of --requests (open loop: required)")
 	fs.Float64Var(&o.rate, "rate", 0, "open loop: pods per second (each handler's requests are sent at this rate); 0 for a closed loop")
 	fs.IntVar(&o.warmup, "warmup", 300, "requests per handler sent before measuring")
+	fs.IntVar(&o.rounds, "rounds", 1, "load the handlers this many times in turn and report each round's ratio to the floor and their median (--profile: the last round's)")
 	fs.IntVar(&o.extraLayers, "extra-layers", 0, "started cluster: add this many Layers that match no pod of the load")
 	fs.IntVar(&o.livePods, "live-pods", 0, "started cluster: create this many Spark pods before the load (the webhook caches and counts them)")
 	fs.BoolVar(&o.verbose, "v", false, "show the webhook's log")
@@ -88,8 +90,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.rate > 0 && o.duration <= 0 {
 		errs = append(errs, errors.New("--rate needs --duration (an open loop runs for a time)"))
 	}
-	if o.rate < 0 || o.concurrency < 1 || o.requests < 1 || o.warmup < 0 || o.extraLayers < 0 || o.livePods < 0 {
-		errs = append(errs, errors.New("--rate, --concurrency, --requests, --warmup, --extra-layers and --live-pods must not be negative (--concurrency and --requests at least 1)"))
+	if o.rate < 0 || o.concurrency < 1 || o.requests < 1 || o.rounds < 1 || o.warmup < 0 || o.extraLayers < 0 || o.livePods < 0 {
+		errs = append(errs, errors.New("--rate, --concurrency, --requests, --warmup, --extra-layers and --live-pods must not be negative (--concurrency, --requests and --rounds at least 1)"))
 	}
 	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0 || o.createPods > 0) {
 		errs = append(errs, errors.New("--extra-layers, --live-pods, --create-layers and --profile need a started webhook; not with --target"))
@@ -127,19 +129,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_, _ = fmt.Fprintf(stderr, "load: %v\n", err)
 		return exitSetup
 	}
-	var results []result
-	for _, h := range o.handlers {
-		_, _ = fmt.Fprintf(stderr, "loading %s...\n", h)
-		r, err := measure(ctx, srv, reqs, h, o)
-		if err != nil {
-			_, _ = fmt.Fprintf(stderr, "load: %s: %v\n", h, err)
-			return exitSetup
+	rounds := make([][]result, o.rounds)
+	for i := range rounds {
+		for _, h := range o.handlers {
+			if o.rounds > 1 {
+				_, _ = fmt.Fprintf(stderr, "loading %s (round %d of %d)...\n", h, i+1, o.rounds)
+			} else {
+				_, _ = fmt.Fprintf(stderr, "loading %s...\n", h)
+			}
+			r, err := measure(ctx, srv, reqs, h, o)
+			if err != nil {
+				_, _ = fmt.Fprintf(stderr, "load: %s: %v\n", h, err)
+				return exitSetup
+			}
+			rounds[i] = append(rounds[i], r)
 		}
-		results = append(results, r)
 	}
-	report(stdout, o, srv, results)
+	results := merged(rounds)
+	report(stdout, o, srv, results, rounds)
 	if o.jsonFile != "" {
-		if err := writeJSON(o.jsonFile, o, srv, results); err != nil {
+		if err := writeJSON(o.jsonFile, o, srv, results, rounds); err != nil {
 			_, _ = fmt.Fprintf(stderr, "load: %v\n", err)
 			return exitSetup
 		}
