@@ -85,7 +85,7 @@ fuzz: ## Run each fuzz test for FUZZTIME (default 30s).
 bench: envtest ## Run the benchmarks six times each and the load tool, and write the results into BENCHMARKS.md.
 	@mkdir -p bin
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./pkg/... ./cmd/... > bin/bench.txt || (cat bin/bench.txt; exit 1)
-	$(GO) run ./test/load --json bin/load.json
+	$(GO) run ./test/load --rounds 3 --requests 2000 --json bin/load.json
 	$(GO) run ./test/benchreport --bench bin/bench.txt --load bin/load.json --out BENCHMARKS.md
 
 load: envtest ## Load the webhook over HTTPS against its no-op floor (LOAD_ARGS, e.g. --rate 500 --duration 10s).

@@ -46,6 +46,9 @@ func writeJSON(file string, o *options, srv *server, results []result, rounds []
 	if o.http2 {
 		rep.Protocol = "HTTP/2"
 	}
+	if len(rounds) > 1 {
+		rep.Mode += fmt.Sprintf(", %d rounds (each ratio the median of the rounds')", len(rounds))
+	}
 	var floor float64
 	for _, r := range results {
 		if r.handler == "noop" && r.sent > 0 {
