@@ -192,7 +192,7 @@ func render(benches []*bench, load *loadReport, machine, date string) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("%s\n## Latest `make bench` (%s)\n\nMachine: %s. Commands: `make bench` (below, medians of every run of each benchmark).\n\n", beginMarker, date, machine)
-	w("```\ngo test -run '^$' -bench . -benchmem -count 6 ./pkg/... ./cmd/...\ngo run ./test/load --json bin/load.json\n```\n\n")
+	w("```\ngo test -run '^$' -bench . -benchmem -count 6 ./pkg/... ./cmd/...\ngo run ./test/load --rounds 3 --requests 2000 --json bin/load.json\n```\n\n")
 	w("| benchmark | runs | median | B/op | allocs/op | × noop |\n| --- | --- | --- | --- | --- | --- |\n")
 	byName := map[string]*bench{}
 	for _, x := range benches {
