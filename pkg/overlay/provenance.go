@@ -233,7 +233,8 @@ func (p *Provenance) Overridden() []Field {
 		if e.winner.IsUser() || !slices.ContainsFunc(e.beaten, func(c contribution) bool { return c.source.IsUser() }) {
 			continue
 		}
-		if f := e.field(k); func() bool { v, _ := f.UserValue(); return v != f.Value }() {
+		f := e.field(k)
+		if v, _ := f.UserValue(); v != f.Value {
 			out = append(out, f)
 		}
 	}
