@@ -251,7 +251,11 @@ func report(w io.Writer, o *options, srv *server, results []result, rounds [][]r
 	}
 	webhook := srv.base
 	if len(srv.goEnv) > 0 {
-		webhook += " (" + strings.Join(srv.goEnv, " ") + ", as " + controlplane.DeploymentFile + ")"
+		from := "as " + controlplane.DeploymentFile
+		if len(o.webhookEnv) > 0 {
+			from = "the Deployment's with --webhook-env"
+		}
+		webhook += " (" + strings.Join(srv.goEnv, " ") + ", " + from + ")"
 	}
 	_, _ = fmt.Fprintf(w, "%s over %s; webhook %s; %d cached pods\n\n", mode, proto, webhook, srv.cachedPods)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)

@@ -45,6 +45,9 @@ type options struct {
 	createPods     int
 	http2          bool
 	jsonFile       string
+	// webhookEnv are NAME=value settings for a started webhook, over the
+	// Deployment's (GOGC=100, to compare collector settings).
+	webhookEnv []string
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -64,6 +67,13 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.duration, "duration", 0, "run each handler this long instead of --requests (open loop: required)")
 	fs.Float64Var(&o.rate, "rate", 0, "open loop: pods per second (each handler's requests are sent at this rate); 0 for a closed loop")
 	fs.IntVar(&o.warmup, "warmup", 300, "requests per handler sent before measuring")
+	fs.Func("webhook-env", "started webhook: NAME=value in its environment, over what its Deployment sets (repeatable; e.g. GOGC=100)", func(v string) error {
+		if name, _, ok := strings.Cut(v, "="); !ok || name == "" {
+			return fmt.Errorf("%q is not NAME=value", v)
+		}
+		o.webhookEnv = append(o.webhookEnv, v)
+		return nil
+	})
 	fs.IntVar(&o.rounds, "rounds", 1, "load the handlers this many times in turn and report each round's ratio to the floor and their median (--profile: the last round's)")
 	fs.IntVar(&o.extraLayers, "extra-layers", 0, "started cluster: add this many Layers that match no pod of the load")
 	fs.IntVar(&o.livePods, "live-pods", 0, "started cluster: create this many Spark pods before the load (the webhook caches and counts them)")
@@ -93,8 +103,8 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.rate < 0 || o.concurrency < 1 || o.requests < 1 || o.rounds < 1 || o.warmup < 0 || o.extraLayers < 0 || o.livePods < 0 {
 		errs = append(errs, errors.New("--rate, --concurrency, --requests, --warmup, --extra-layers and --live-pods must not be negative (--concurrency, --requests and --rounds at least 1)"))
 	}
-	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0 || o.createPods > 0) {
-		errs = append(errs, errors.New("--extra-layers, --live-pods, --create-layers and --profile need a started webhook; not with --target"))
+	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0 || o.createPods > 0 || len(o.webhookEnv) > 0) {
+		errs = append(errs, errors.New("--extra-layers, --live-pods, --create-layers, --create-pods, --profile and --webhook-env need a started webhook; not with --target"))
 	}
 	return o, errors.Join(errs...)
 }

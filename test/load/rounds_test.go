@@ -46,3 +46,12 @@ func TestRounds(t *testing.T) {
 		t.Fatal("ratios without rounds or without the handler")
 	}
 }
+
+// TestLastOfEach: --webhook-env wins over the Deployment's setting of the
+// same name, and the names keep their order.
+func TestLastOfEach(t *testing.T) {
+	got := lastOfEach([]string{"GOGC=400", "GOMEMLIMIT=400MiB", "GOGC=100", "GODEBUG=x=1"})
+	if want := []string{"GOGC=100", "GOMEMLIMIT=400MiB", "GODEBUG=x=1"}; !slices.Equal(got, want) {
+		t.Fatalf("%v, want %v", got, want)
+	}
+}

@@ -138,8 +138,9 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 	if err != nil {
 		return nil, err
 	}
-	// The Deployment's settings win over this process's own (os/exec
-	// keeps the last value of a name).
+	goEnv = lastOfEach(append(goEnv, o.webhookEnv...))
+	// The Deployment's settings win over this process's own, and
+	// --webhook-env over both (os/exec keeps the last value of a name).
 	cmd.Env = append(append(os.Environ(), "KUBECONFIG="+kubeconfig), goEnv...)
 	if o.verbose {
 		cmd.Stdout, cmd.Stderr = progress, progress
@@ -165,6 +166,25 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 	return &server{base: fmt.Sprintf("https://127.0.0.1:%d", port), client: httpsClient(pool, o.concurrency, o.http2),
 		pid: cmd.Process.Pid, cachedPods: o.livePods, pprof: fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", pprof),
 		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), kube: c, layers: layers, goEnv: goEnv}, nil
+}
+
+// lastOfEach is env (NAME=value) with each name once, at its last value,
+// in the order names first appear.
+func lastOfEach(env []string) []string {
+	var names []string
+	last := map[string]string{}
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		if _, seen := last[name]; !seen {
+			names = append(names, name)
+		}
+		last[name] = kv
+	}
+	out := make([]string, len(names))
+	for i, name := range names {
+		out[i] = last[name]
+	}
+	return out
 }
 
 // applyRepo creates the Namespaces, PriorityClasses and Layers of a layer
