@@ -3,6 +3,7 @@ module github.com/strata-dev/strata
 go 1.26.0
 
 require (
+	github.com/bytedance/gopkg v0.1.4
 	github.com/evanphx/json-patch/v5 v5.9.11
 	github.com/go-logr/logr v1.4.4
 	github.com/gobwas/glob v1.0.0

@@ -12,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
+
+	webhookapp "github.com/strata-dev/strata/cmd/webhook/app"
 )
 
 // DeploymentFile is the webhook's Deployment as Strata ships it.
@@ -55,40 +57,40 @@ func WebhookContainer() (*corev1.Container, error) {
 }
 
 // UseWebhookGC sets this process's garbage collector as the Deployment
-// sets the webhook's (GOGC, GOMEMLIMIT), for a measurement of the
-// in-process webhook, and returns what puts the previous settings back.
+// sets the webhook's (GOGC, GOMEMLIMIT, and the webhook's own tuning of
+// GOGC, webhookapp.TuneGC), for a measurement of the in-process webhook,
+// and returns what puts the previous settings back.
 func UseWebhookGC() (restore func(), err error) {
 	env, err := WebhookGoEnv()
 	if err != nil {
 		return nil, err
 	}
-	percent, limit := -2, int64(-1) // unchanged
+	set := map[string]string{}
 	for _, kv := range env {
 		name, value, _ := strings.Cut(kv, "=")
-		switch name {
-		case "GOGC":
-			if percent, err = strconv.Atoi(value); err != nil {
-				return nil, fmt.Errorf("%s: GOGC %q: %w", DeploymentFile, value, err)
-			}
-		case "GOMEMLIMIT":
-			q, err := MemoryLimit(value)
-			if err != nil {
-				return nil, err
-			}
-			limit = q.Value()
+		set[name] = value
+	}
+	prevPercent := debug.SetGCPercent(100)
+	debug.SetGCPercent(prevPercent)
+	prevLimit := debug.SetMemoryLimit(-1)
+	if v, ok := set["GOGC"]; ok {
+		percent, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: GOGC %q: %w", DeploymentFile, v, err)
 		}
+		debug.SetGCPercent(percent)
 	}
-	prevPercent, prevLimit := -2, debug.SetMemoryLimit(-1)
-	if percent != -2 {
-		prevPercent = debug.SetGCPercent(percent)
+	if v, ok := set["GOMEMLIMIT"]; ok {
+		q, err := MemoryLimit(v)
+		if err != nil {
+			return nil, err
+		}
+		debug.SetMemoryLimit(q.Value())
 	}
-	if limit >= 0 {
-		debug.SetMemoryLimit(limit)
-	}
+	_, stop := webhookapp.TuneGC(func(name string) string { return set[name] })
 	return func() {
-		if prevPercent != -2 {
-			debug.SetGCPercent(prevPercent)
-		}
+		stop()
+		debug.SetGCPercent(prevPercent)
 		debug.SetMemoryLimit(prevLimit)
 	}, nil
 }

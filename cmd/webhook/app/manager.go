@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
+	"os"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -42,6 +43,10 @@ func NewScheme() (*runtime.Scheme, error) {
 // Run runs the webhook until ctx is done.
 func Run(ctx context.Context, opts *Options) error {
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts.Zap)))
+	if heap, _ := TuneGC(os.Getenv); heap > 0 {
+		ctrl.Log.Info("tuning the garbage collector to the soft memory limit", "heapBytes", heap,
+			"minGOGC", minGCPercent, "maxGOGC", maxGCPercent)
+	}
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
