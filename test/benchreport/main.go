@@ -9,10 +9,11 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/strata-dev/strata/test/median"
 )
 
 // The markers around the generated section of BENCHMARKS.md.
@@ -120,18 +121,6 @@ func parseBench(r io.Reader) ([]*bench, error) {
 	return out, nil
 }
 
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // floorOf is the name of the no-op benchmark b is measured against:
 // BenchmarkHandlers/noop/<size> for BenchmarkHandlers/<handler>/<size>,
 // and likewise for BenchmarkServeHTTP.
@@ -201,11 +190,11 @@ func render(benches []*bench, load *loadReport, machine, date string) string {
 	for _, x := range benches {
 		ratio := ""
 		if floor, ok := floorOf(x.name); ok {
-			if f, ok := byName[floor]; ok && median(f.ns) > 0 {
-				ratio = fmt.Sprintf("%.2f", median(x.ns)/median(f.ns))
+			if f, ok := byName[floor]; ok && median.Of(f.ns) > 0 {
+				ratio = fmt.Sprintf("%.2f", median.Of(x.ns)/median.Of(f.ns))
 			}
 		}
-		w("| `%s` | %d | %s | %.0f | %.0f | %s |\n", x.name, len(x.ns), duration(median(x.ns)), median(x.bytes), median(x.allocs), ratio)
+		w("| `%s` | %d | %s | %.0f | %.0f | %s |\n", x.name, len(x.ns), duration(median.Of(x.ns)), median.Of(x.bytes), median.Of(x.allocs), ratio)
 	}
 	if load != nil {
 		runtime := ""

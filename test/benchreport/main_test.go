@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/strata-dev/strata/test/median"
 )
 
 const sample = `goos: linux
@@ -27,7 +29,7 @@ func TestReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(benches) != 5 || benches[0].name != "BenchmarkHandlers/noop/layers=9/pods=100" || median(benches[1].ns) != 450000 {
+	if len(benches) != 5 || benches[0].name != "BenchmarkHandlers/noop/layers=9/pods=100" || median.Of(benches[1].ns) != 450000 {
 		t.Fatalf("parsed %+v", benches)
 	}
 	load := &loadReport{Mode: "closed loop, concurrency 8", Protocol: "HTTP/2", Runtime: []string{"GOGC=400"}}

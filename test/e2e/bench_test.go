@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/test/controlplane"
+	"github.com/strata-dev/strata/test/median"
 )
 
 // BenchmarkCreateSparkPod creates the example driver through the API server,
@@ -77,9 +77,9 @@ func BenchmarkCreateConcurrently(b *testing.B) {
 		p := createRate(b, plain, perRound, concurrency)
 		sparkRates, plainRates, ratios = append(sparkRates, s), append(plainRates, p), append(ratios, s/p)
 	}
-	b.ReportMetric(median(sparkRates), "spark-pods/s")
-	b.ReportMetric(median(plainRates), "plain-pods/s")
-	b.ReportMetric(median(ratios), "spark/plain")
+	b.ReportMetric(median.Of(sparkRates), "spark-pods/s")
+	b.ReportMetric(median.Of(plainRates), "plain-pods/s")
+	b.ReportMetric(median.Of(ratios), "spark/plain")
 }
 
 // createRate creates n copies of template, concurrency at a time, and
@@ -111,18 +111,6 @@ func createRate(b *testing.B, template *corev1.Pod, n, concurrency int) float64 
 		b.Fatal(err)
 	}
 	return float64(n) / elapsed.Seconds()
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // plainSpec is the example driver's spec with its image from the cluster's

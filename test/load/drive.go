@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/strata-dev/strata/test/controlplane"
+	"github.com/strata-dev/strata/test/median"
 )
 
 // result is one handler's load.
@@ -290,7 +291,7 @@ func report(w io.Writer, o *options, srv *server, results []result, rounds [][]r
 				for i, x := range ratios {
 					text[i] = fmt.Sprintf("%.2f", x)
 				}
-				_, _ = fmt.Fprintf(w, "  %s: %s; median %.2f\n", r.handler, strings.Join(text, " "), medianOf(ratios))
+				_, _ = fmt.Fprintf(w, "  %s: %s; median %.2f\n", r.handler, strings.Join(text, " "), median.Of(ratios))
 			}
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/strata-dev/strata/test/median"
 )
 
 // Report is what --json writes: the run's setup and one entry per handler.
@@ -71,7 +73,7 @@ func writeJSON(file string, o *options, srv *server, results []result, rounds []
 			}
 		}
 		if ratios := floorRatios(rounds, r.handler); ratios != nil && r.handler != "noop" {
-			h.FloorRatios, h.FloorRatio = ratios, medianOf(ratios)
+			h.FloorRatios, h.FloorRatio = ratios, median.Of(ratios)
 		}
 		rep.Handlers = append(rep.Handlers, h)
 	}

@@ -74,15 +74,3 @@ func floorRatios(rounds [][]result, handler string) []float64 {
 }
 
 func perUnit(r *result) float64 { return float64(r.cpu) / float64(time.Duration(r.sent)) }
-
-func medianOf(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/strata-dev/strata/test/median"
 )
 
 // TestRounds: rounds merge into one result per handler (units, CPU,
@@ -39,7 +41,7 @@ func TestRounds(t *testing.T) {
 	if want := []float64{2, 1.5, 2}; !slices.Equal(ratios, want) {
 		t.Fatalf("ratios %v, want %v", ratios, want)
 	}
-	if got := medianOf(ratios); got != 2 {
+	if got := median.Of(ratios); got != 2 {
 		t.Fatalf("median %v", got)
 	}
 	if floorRatios(rounds[:1], "mutate") != nil || floorRatios(rounds, "validate") != nil {

@@ -44,29 +44,14 @@ func BenchmarkPodMutator(b *testing.B) {
 // line with noop of the same size.
 func BenchmarkHandlers(b *testing.B) {
 	for _, size := range []struct{ others, pods int }{{0, 100}, {5000, 50000}} {
-		h := newTestPodValidator(b)
-		h.Store.swap(fixtures.SnapshotWithOthers(b, "prod-a", size.others))
-		h.Cluster = mutate.Cluster{Name: "prod-a", Pool: "batch"}
-		h.Ledger = policy.NewLedger(time.Minute)
-		h.Live = livePods(size.pods)
-		mutator := &PodMutator{Store: h.Store, Cluster: h.Cluster, Decoder: h.Decoder, Metrics: h.Metrics}
-		noop := &NoopHandler{Decoder: h.Decoder, Metrics: h.Metrics}
-		created := fixtures.Pod(b, "executor.yaml")
-		stored, err := mutate.Compose(h.Store.Load().Snapshot, h.Cluster, created)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, c := range []struct {
-			name    string
-			handler admission.Handler
-			pod     *corev1.Pod
-		}{{"noop", noop, created}, {"mutate", mutator, created}, {"validate", h, stored.Pod}} {
+		cases, layers := handlerCases(b, size.others, size.pods)
+		for _, c := range cases {
 			raw, err := json.Marshal(c.pod)
 			if err != nil {
 				b.Fatal(err)
 			}
 			req := rawRequest(raw, c.pod.Namespace)
-			b.Run(fmt.Sprintf("%s/layers=%d/pods=%d", c.name, h.Store.Load().LayerCount(), size.pods), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/layers=%d/pods=%d", c.name, layers, size.pods), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
 					if resp := c.handler.Handle(context.Background(), req); !resp.Allowed {
@@ -84,23 +69,8 @@ func BenchmarkHandlers(b *testing.B) {
 // the webhook past the TLS and HTTP/2 the load tool adds, each line next
 // to the no-op handler's in the same run.
 func BenchmarkServeHTTP(b *testing.B) {
-	h := newTestPodValidator(b)
-	h.Store.swap(fixtures.Snapshot(b, "prod-a"))
-	h.Cluster = mutate.Cluster{Name: "prod-a", Pool: "batch"}
-	h.Ledger = policy.NewLedger(time.Minute)
-	h.Live = livePods(100)
-	mutator := &PodMutator{Store: h.Store, Cluster: h.Cluster, Decoder: h.Decoder, Metrics: h.Metrics}
-	noop := &NoopHandler{Decoder: h.Decoder, Metrics: h.Metrics}
-	created := fixtures.Pod(b, "executor.yaml")
-	stored, err := mutate.Compose(h.Store.Load().Snapshot, h.Cluster, created)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, c := range []struct {
-		name    string
-		handler admission.Handler
-		pod     *corev1.Pod
-	}{{"noop", noop, created}, {"mutate", mutator, created}, {"validate", h, stored.Pod}} {
+	cases, layers := handlerCases(b, 0, 100)
+	for _, c := range cases {
 		raw, err := json.Marshal(c.pod)
 		if err != nil {
 			b.Fatal(err)
@@ -113,7 +83,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 			b.Fatal(err)
 		}
 		server := &admission.Webhook{Handler: c.handler}
-		b.Run(fmt.Sprintf("%s/layers=%d/pods=100", c.name, h.Store.Load().LayerCount()), func(b *testing.B) {
+		b.Run(fmt.Sprintf("%s/layers=%d/pods=100", c.name, layers), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
@@ -126,6 +96,36 @@ func BenchmarkServeHTTP(b *testing.B) {
 			}
 		})
 	}
+}
+
+// handlerCase is a handler and the pod a benchmark sends it.
+type handlerCase struct {
+	name    string
+	handler admission.Handler
+	pod     *corev1.Pod
+}
+
+// handlerCases are the no-op, mutating and validating handlers of a
+// cluster with the example Layers and others more (matching no pod) and
+// pods live pods: the example executor as created for the first two, as
+// the mutating webhook left it for the validator. It returns the Layers
+// the cluster has.
+func handlerCases(b *testing.B, others, pods int) ([]handlerCase, int) {
+	b.Helper()
+	h := newTestPodValidator(b)
+	h.Store.swap(fixtures.SnapshotWithOthers(b, "prod-a", others))
+	h.Cluster = mutate.Cluster{Name: "prod-a", Pool: "batch"}
+	h.Ledger = policy.NewLedger(time.Minute)
+	h.Live = livePods(pods)
+	mutator := &PodMutator{Store: h.Store, Cluster: h.Cluster, Decoder: h.Decoder, Metrics: h.Metrics}
+	noop := &NoopHandler{Decoder: h.Decoder, Metrics: h.Metrics}
+	created := fixtures.Pod(b, "executor.yaml")
+	stored, err := mutate.Compose(h.Store.Load().Snapshot, h.Cluster, created)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return []handlerCase{{"noop", noop, created}, {"mutate", mutator, created}, {"validate", h, stored.Pod}},
+		h.Store.Load().LayerCount()
 }
 
 // livePods is a tracker of fixtures.LivePods(n).
