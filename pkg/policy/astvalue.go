@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/strata-dev/strata/pkg/mutate/jsonform"
@@ -23,45 +25,70 @@ import (
 // judging a pod costs less. Types are read through jsonform, as the typed
 // pod patch reads them. TestASTValueIsTheJSONValue and FuzzASTValueOfPod
 // hold it to the JSON path. Safe for concurrent use.
-type astConverter struct{}
+//
+// The terms of a struct's field names are made once per type, and true,
+// false, null and small integers are OPA's interned terms: most of a pod's
+// terms are its field names, and a term made once is a term the collector
+// never sees again. Sharing terms is safe: evaluation never changes a term
+// of the input, and OPA shares its interned terms the same way.
+type astConverter struct {
+	keys sync.Map // reflect.Type -> []*ast.Term, one per jsonform.Fields
+}
 
 // valueOf converts x.
 func (c *astConverter) valueOf(x any) (ast.Value, error) {
-	return c.value(reflect.ValueOf(x))
+	t, err := c.term(reflect.ValueOf(x))
+	if err != nil {
+		return nil, err
+	}
+	return t.Value, nil
 }
 
-func (c *astConverter) value(v reflect.Value) (ast.Value, error) {
+// fieldKeys are the terms of fields' names, fields being t's.
+func (c *astConverter) fieldKeys(t reflect.Type, fields []jsonform.Field) []*ast.Term {
+	if keys, ok := c.keys.Load(t); ok {
+		return keys.([]*ast.Term)
+	}
+	keys := make([]*ast.Term, len(fields))
+	for i := range fields {
+		keys[i] = ast.StringTerm(fields[i].Name)
+	}
+	c.keys.Store(t, keys)
+	return keys
+}
+
+func (c *astConverter) term(v reflect.Value) (*ast.Term, error) {
 	if !v.IsValid() {
-		return ast.NullValue, nil
+		return ast.InternedNullTerm, nil
 	}
 	t := v.Type()
 	if (t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface) || !v.IsNil() {
 		switch jsonform.EncodingOf(t) {
 		case jsonform.JSONValue:
-			return marshaled(v.Interface().(json.Marshaler))
+			return termOf(marshaled(v.Interface().(json.Marshaler)))
 		case jsonform.JSONPointer:
 			if v.CanAddr() {
-				return marshaled(v.Addr().Interface().(json.Marshaler))
+				return termOf(marshaled(v.Addr().Interface().(json.Marshaler)))
 			}
 		case jsonform.TextValue:
-			return texted(v.Interface().(encoding.TextMarshaler))
+			return termOf(texted(v.Interface().(encoding.TextMarshaler)))
 		case jsonform.TextPointer:
 			if v.CanAddr() {
-				return texted(v.Addr().Interface().(encoding.TextMarshaler))
+				return termOf(texted(v.Addr().Interface().(encoding.TextMarshaler)))
 			}
 		}
 	}
 	switch t.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			return ast.NullValue, nil
+			return ast.InternedNullTerm, nil
 		}
-		return c.value(v.Elem())
+		return c.term(v.Elem())
 	case reflect.Struct:
 		return c.object(v)
 	case reflect.Map:
 		if v.IsNil() {
-			return ast.NullValue, nil
+			return ast.InternedNullTerm, nil
 		}
 		kvs := make([][2]*ast.Term, 0, v.Len())
 		it := v.MapRange()
@@ -70,31 +97,37 @@ func (c *astConverter) value(v reflect.Value) (ast.Value, error) {
 			if err != nil {
 				return nil, err
 			}
-			e, err := c.value(it.Value())
+			e, err := c.term(it.Value())
 			if err != nil {
 				return nil, err
 			}
-			kvs = append(kvs, [2]*ast.Term{ast.StringTerm(k), ast.NewTerm(e)})
+			kvs = append(kvs, [2]*ast.Term{ast.StringTerm(k), e})
 		}
-		return ast.NewObject(kvs...), nil
+		return ast.ObjectTerm(kvs...), nil
 	case reflect.Slice:
 		if v.IsNil() {
-			return ast.NullValue, nil
+			return ast.InternedNullTerm, nil
 		}
 		if t.Elem().Kind() == reflect.Uint8 && jsonform.EncodingOf(t.Elem()) != jsonform.JSONPointer && jsonform.EncodingOf(t.Elem()) != jsonform.JSONValue {
-			return ast.String(base64.StdEncoding.EncodeToString(v.Bytes())), nil
+			return ast.StringTerm(base64.StdEncoding.EncodeToString(v.Bytes())), nil
 		}
 		return c.array(v)
 	case reflect.Array:
 		return c.array(v)
 	case reflect.String:
-		return ast.String(v.String()), nil
+		return ast.StringTerm(v.String()), nil
 	case reflect.Bool:
-		return ast.Boolean(v.Bool()), nil
+		return ast.InternedTerm(v.Bool()), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return ast.Number(strconv.FormatInt(v.Int(), 10)), nil
+		if i := v.Int(); i >= math.MinInt && i <= math.MaxInt {
+			return ast.InternedTerm(int(i)), nil
+		}
+		return ast.NumberTerm(json.Number(strconv.FormatInt(v.Int(), 10))), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		return ast.Number(strconv.FormatUint(v.Uint(), 10)), nil
+		if u := v.Uint(); u <= math.MaxInt {
+			return ast.InternedTerm(int(u)), nil
+		}
+		return ast.NumberTerm(json.Number(strconv.FormatUint(v.Uint(), 10))), nil
 	case reflect.Float32, reflect.Float64:
 		// As JSON does: encode, then decode as a float64.
 		b, err := json.Marshal(v.Interface())
@@ -105,25 +138,26 @@ func (c *astConverter) value(v reflect.Value) (ast.Value, error) {
 		if err != nil {
 			return nil, err
 		}
-		return ast.InterfaceToValue(f)
+		return termOf(ast.InterfaceToValue(f))
 	}
 	return nil, fmt.Errorf("policy input: cannot encode a %s", t)
 }
 
-func (c *astConverter) array(v reflect.Value) (ast.Value, error) {
+func (c *astConverter) array(v reflect.Value) (*ast.Term, error) {
 	terms := make([]*ast.Term, v.Len())
 	for i := range terms {
-		e, err := c.value(v.Index(i))
+		e, err := c.term(v.Index(i))
 		if err != nil {
 			return nil, err
 		}
-		terms[i] = ast.NewTerm(e)
+		terms[i] = e
 	}
-	return ast.NewArray(terms...), nil
+	return ast.ArrayTerm(terms...), nil
 }
 
-func (c *astConverter) object(v reflect.Value) (ast.Value, error) {
+func (c *astConverter) object(v reflect.Value) (*ast.Term, error) {
 	fields := jsonform.Fields(v.Type())
+	keys := c.fieldKeys(v.Type(), fields)
 	kvs := make([][2]*ast.Term, 0, len(fields))
 	for i := range fields {
 		f := &fields[i]
@@ -131,13 +165,13 @@ func (c *astConverter) object(v reflect.Value) (ast.Value, error) {
 		if !ok || f.Omitted(fv) {
 			continue
 		}
-		e, err := c.value(fv)
+		e, err := c.term(fv)
 		if err != nil {
 			return nil, err
 		}
-		kvs = append(kvs, [2]*ast.Term{ast.StringTerm(f.Name), ast.NewTerm(e)})
+		kvs = append(kvs, [2]*ast.Term{keys[i], e})
 	}
-	return ast.NewObject(kvs...), nil
+	return ast.ObjectTerm(kvs...), nil
 }
 
 func mapKey(k reflect.Value) (string, error) {
@@ -168,6 +202,14 @@ func marshaled(m json.Marshaler) (ast.Value, error) {
 		return nil, err
 	}
 	return ast.InterfaceToValue(x)
+}
+
+// termOf is the term of a value made by f.
+func termOf(v ast.Value, err error) (*ast.Term, error) {
+	if err != nil {
+		return nil, err
+	}
+	return ast.NewTerm(v), nil
 }
 
 func texted(m encoding.TextMarshaler) (ast.Value, error) {

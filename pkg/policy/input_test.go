@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -58,6 +59,9 @@ func TestInputDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The API server records field owners before admission; the input leaves them out.
+	first.Pod.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "spark", Operation: metav1.ManagedFieldsOperationUpdate,
+		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:owner":{}}}}`)}}}
 	in := &Input{Request: Request{Operation: "CREATE", Namespace: "etl"}, Pod: first.Pod, Composed: res, Namespace: ns,
 		Inventory: Inventory{AppExecutors: 3}, Platform: platform}
 	raw, err := in.document()
@@ -115,6 +119,12 @@ func TestInputDocument(t *testing.T) {
 	}
 	if strings.Contains(strings.Join(userLabels, ","), "platform.strata.dev/") || !strings.Contains(strings.Join(userLabels, ","), "owner") {
 		t.Errorf("user metadata = %v: layers' labels must not count as the user's", userLabels)
+	}
+	if got := get("pod", "metadata", "managedFields"); got != nil {
+		t.Errorf("pod.metadata.managedFields = %v, want none", got)
+	}
+	if got := get("pod", "metadata", "labels", "owner"); got != "alice" || len(first.Pod.ManagedFields) != 1 {
+		t.Errorf("pod.metadata.labels.owner = %v (want alice) and the pod keeps its managedFields (%d)", got, len(first.Pod.ManagedFields))
 	}
 	if got := get("resources", "cpuMilli"); got != float64(1070) {
 		t.Errorf("cpuMilli = %v, want 1070 (the executor and its two native sidecars)", got)
