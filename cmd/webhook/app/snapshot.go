@@ -186,6 +186,17 @@ func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (r
 	b.lastBuild = time.Now()
 	// Taken before reading: a change seen from now on rebuilds again.
 	layerNames, others := b.changed.take()
+	// A rebuild that panics (controller-runtime recovers it and retries
+	// the request, or the process restarts) must not lose what it took,
+	// and leaves the compiler in a state no one has tested: the retry
+	// reads and compiles everything again.
+	defer func() {
+		if r := recover(); r != nil {
+			b.compiled = false
+			b.changed.putBack(layerNames, others)
+			panic(r)
+		}
+	}()
 	var (
 		snap    *overlay.Snapshot
 		changed map[string]*v1alpha1.Layer

@@ -119,6 +119,57 @@ func TestRebuildReadsWhatChanged(t *testing.T) {
 	}
 }
 
+// TestRebuildThatPanicsLosesNothing: a rebuild that panics after taking
+// the changes (controller-runtime recovers the panic and retries) leaves
+// them for the retry, which compiles everything again.
+func TestRebuildThatPanicsLosesNothing(t *testing.T) {
+	scheme, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	first := teamLayer()
+	panicOn := ""
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(&first).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if key.Name == panicOn {
+				panic("a bug on Layer " + key.Name)
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+	}).Build()
+	m, _, _ := newTestHandlers(t)
+	b := &snapshotBuilder{reader: c, store: &Store{}, metrics: m.Metrics}
+	if _, err := b.Reconcile(ctx, snapshotKey); err != nil {
+		t.Fatal(err)
+	}
+	second := teamLayer()
+	second.Name = "second"
+	if err := c.Create(ctx, &second); err != nil {
+		t.Fatal(err)
+	}
+	b.changed.layer("second")
+	panicOn = "second"
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the rebuild did not panic")
+			}
+		}()
+		_, _ = b.Reconcile(ctx, snapshotKey)
+	}()
+	panicOn = ""
+	if b.store.Load().Generation != 1 {
+		t.Fatal("a rebuild that panicked served a snapshot")
+	}
+	if _, err := b.Reconcile(ctx, snapshotKey); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.store.Load().Snapshot.LayerCount(); got != 2 {
+		t.Fatalf("after the panic the retry serves %d Layers, want 2: the change it had taken was lost", got)
+	}
+}
+
 // TestChangeSetAsksForOneRebuild: only the first change since a rebuild
 // took the set asks for another; a failed rebuild's changes, put back,
 // are already asked for (the failed reconcile is retried).
