@@ -49,16 +49,15 @@ func PlatformParts(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (Pl
 	if len(named) == 0 && len(hostPaths) == 0 {
 		return p, nil
 	}
-	stripped := pod.DeepCopy()
-	keep := func(c corev1.Container) bool { return !named[c.Name] }
-	stripped.Spec.InitContainers = slices.DeleteFunc(stripped.Spec.InitContainers, func(c corev1.Container) bool { return !keep(c) })
-	stripped.Spec.Containers = slices.DeleteFunc(stripped.Spec.Containers, func(c corev1.Container) bool { return !keep(c) })
+	// Rendering copies the pod it is given, so stripped is shallow: it
+	// shares with pod what it does not change, and the lists it filters
+	// are new ones. pod is never changed.
+	stripped := *pod
+	stripped.Spec.InitContainers = userContainers(pod.Spec.InitContainers, named, hostPaths)
+	stripped.Spec.Containers = userContainers(pod.Spec.Containers, named, hostPaths)
 	stripped.Spec.EphemeralContainers = nil
-	stripped.Spec.Volumes = slices.DeleteFunc(stripped.Spec.Volumes, func(v corev1.Volume) bool { return hostPaths[v.Name] })
-	forEachContainer(stripped, func(c *corev1.Container) {
-		c.VolumeMounts = slices.DeleteFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return hostPaths[m.Name] })
-	})
-	injected, err := renderValues(snap, cluster, stripped)
+	stripped.Spec.Volumes = without(pod.Spec.Volumes, func(v *corev1.Volume) bool { return hostPaths[v.Name] })
+	injected, err := renderValues(snap, cluster, &stripped)
 	if err != nil {
 		return p, err
 	}
@@ -80,6 +79,31 @@ func PlatformParts(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (Pl
 		}
 	}
 	return p, nil
+}
+
+// userContainers are the containers not named by a layer, without their
+// mounts of hostPaths: new lists, the containers' other fields shared.
+func userContainers(containers []corev1.Container, named, hostPaths map[string]bool) []corev1.Container {
+	out := without(containers, func(c *corev1.Container) bool { return named[c.Name] })
+	for i := range out {
+		out[i].VolumeMounts = without(out[i].VolumeMounts, func(m *corev1.VolumeMount) bool { return hostPaths[m.Name] })
+	}
+	return out
+}
+
+// without is a new list of the elements of list drop does not drop; nil
+// for nil.
+func without[T any](list []T, drop func(*T) bool) []T {
+	if list == nil {
+		return nil
+	}
+	out := make([]T, 0, len(list))
+	for i := range list {
+		if !drop(&list[i]) {
+			out = append(out, list[i])
+		}
+	}
+	return out
 }
 
 // mountedAsInjected reports whether every mount of the volume in pod is

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -174,8 +175,12 @@ func TestPlatformPartsAreExactlyWhatLayersInject(t *testing.T) {
 	for name, tt := range tests {
 		pod := base.DeepCopy()
 		tt.edit(pod)
-		if got, _ := verdict(t, c, pod, Request{}); got != tt.want {
+		judged := pod.DeepCopy()
+		if got, _ := verdict(t, c, judged, Request{}); got != tt.want {
 			t.Errorf("%s: violations %q, want %q", name, got, tt.want)
+		}
+		if !reflect.DeepEqual(judged, pod) {
+			t.Errorf("%s: judging changed the pod", name)
 		}
 	}
 }
