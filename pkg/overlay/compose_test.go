@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -279,6 +280,21 @@ func TestKeyPath(t *testing.T) {
 	} {
 		if got := KeyPath(in[0], in[1]); got != want {
 			t.Errorf("KeyPath(%q, %q) = %s, want %s", in[0], in[1], got, want)
+		}
+	}
+}
+
+// TestPlainKeyIsTheRegexp holds plainKey to the expression it replaces,
+// over edge cases and every 1- and 2-byte key.
+func TestPlainKeyIsTheRegexp(t *testing.T) {
+	oracle := regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	keys := []string{"", "team", "app.kubernetes.io/name", "a-b_C9", "é", "a\x00", "a\n", "日本", " a", "a "}
+	for i := range 256 {
+		keys = append(keys, string([]byte{byte(i)}), "a"+string([]byte{byte(i)}))
+	}
+	for _, k := range keys {
+		if got, want := plainKey(k), oracle.MatchString(k); got != want {
+			t.Errorf("plainKey(%q) = %v, want %v", k, got, want)
 		}
 	}
 }

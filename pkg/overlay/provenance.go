@@ -1,7 +1,6 @@
 package overlay
 
 import (
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -270,15 +269,27 @@ func (p *Provenance) Lookup(key Key) (Field, bool) {
 	return e.field(key), true
 }
 
-var plainKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
 // KeyPath names a key of a map field: base.key for plain keys,
 // base["key.with/dots"] otherwise, so every path reads back unambiguously.
 func KeyPath(base, key string) string {
-	if plainKey.MatchString(key) {
+	if plainKey(key) {
 		return base + "." + key
 	}
 	return base + `["` + strings.ReplaceAll(key, `"`, `\"`) + `"]`
+}
+
+// plainKey reports whether key is one or more of A-Z, a-z, 0-9, _ and -
+// (what ^[A-Za-z0-9_-]+$ matches; a loop, as every path a composition
+// renders asks).
+func plainKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		switch c := key[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return key != ""
 }
 
 // ElementPath names an element of a keyed list: base[key].

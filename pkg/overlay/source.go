@@ -1,7 +1,7 @@
 package overlay
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -36,5 +36,5 @@ func (s Source) String() string {
 	if s.IsUser() {
 		return "user"
 	}
-	return fmt.Sprintf("%s layer %q", s.Tier, s.Layer)
+	return string(s.Tier) + " layer " + strconv.Quote(s.Layer)
 }
