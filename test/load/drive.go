@@ -284,7 +284,15 @@ func report(w io.Writer, o *options, srv *server, results []result, rounds [][]r
 	}
 	_ = tw.Flush()
 	if len(rounds) > 1 {
-		_, _ = fmt.Fprintf(w, "\n%d rounds, each handler's CPU per unit over the floor's of the same round:\n", len(rounds))
+		_, _ = fmt.Fprintf(w, "\n%d rounds, each handler's CPU per unit in each round:\n", len(rounds))
+		for _, r := range results {
+			var text []string
+			for _, d := range cpuByRound(rounds, r.handler) {
+				text = append(text, round(d).String())
+			}
+			_, _ = fmt.Fprintf(w, "  %s: %s\n", r.handler, strings.Join(text, " "))
+		}
+		_, _ = fmt.Fprintln(w, "and over the floor's of the same round:")
 		for _, r := range results {
 			if ratios := floorRatios(rounds, r.handler); r.handler != "noop" && ratios != nil {
 				text := make([]string, len(ratios))

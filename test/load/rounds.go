@@ -74,3 +74,21 @@ func floorRatios(rounds [][]result, handler string) []float64 {
 }
 
 func perUnit(r *result) float64 { return float64(r.cpu) / float64(time.Duration(r.sent)) }
+
+// cpuByRound is handler's CPU per unit in each round (0 for a round that
+// sent nothing): how the floor itself drifts is half of every ratio.
+func cpuByRound(rounds [][]result, handler string) []time.Duration {
+	var out []time.Duration
+	for _, round := range rounds {
+		for i := range round {
+			if r := &round[i]; r.handler == handler {
+				var d time.Duration
+				if r.sent > 0 {
+					d = time.Duration(perUnit(r))
+				}
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}

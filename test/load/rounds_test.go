@@ -44,6 +44,9 @@ func TestRounds(t *testing.T) {
 	if got := median.Of(ratios); got != 2 {
 		t.Fatalf("median %v", got)
 	}
+	if got, want := cpuByRound(rounds, "noop"), []time.Duration{300 * time.Microsecond, 400 * time.Microsecond, 200 * time.Microsecond}; !slices.Equal(got, want) {
+		t.Fatalf("noop by round %v, want %v", got, want)
+	}
 	if floorRatios(rounds[:1], "mutate") != nil || floorRatios(rounds, "validate") != nil {
 		t.Fatal("ratios without rounds or without the handler")
 	}
