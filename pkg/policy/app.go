@@ -89,10 +89,13 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	if live == nil {
 		live = NewTracker()
 	}
-	var decision Decision
+	var (
+		decision Decision
+		byView   []Decision
+	)
 	key := LivePod{Key: "sparkapplication:" + req.Namespace + "/" + app.Name, Namespace: req.Namespace}
 	_, err := NewLedger(0).Admit(key, live, false, func(inv Inventory) (bool, error) {
-		d, err := evaluateAll(ctx, c.Engine, views, inv)
+		d, err := evaluateAll(ctx, c.Engine, views, inv, &byView)
 		decision = d
 		return d.Allowed(), err
 	})

@@ -16,5 +16,7 @@
 //
 // A Ledger keeps, per webhook process, what admitted pods take until the
 // informer cache sees them, so concurrent admissions cannot jointly overshoot
-// a limit. The package knows nothing of HTTP.
+// a limit. A verdict confirmed on a changed inventory evaluates again only
+// the policies that read the inventory (Engine.Reevaluate). The package
+// knows nothing of HTTP.
 package policy

@@ -22,6 +22,10 @@ type Engine struct {
 	policies []string
 	// uses is what of the input the policies read.
 	uses inputUse
+	// counting are the policies whose violations can depend on the
+	// inventory, each with its own query; nil when every policy may
+	// (countingPolicies): Reevaluate then evaluates them all.
+	counting map[string]rego.PreparedEvalQuery
 	// conv builds the input as OPA's value.
 	conv *astConverter
 }
@@ -52,7 +56,23 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 		return nil, fmt.Errorf("compiling policies: %w", err)
 	}
 	slices.Sort(policies)
-	return &Engine{prepared: prepared, policies: policies, uses: inputUseOf(parsed), conv: &astConverter{}}, nil
+	e := &Engine{prepared: prepared, policies: policies, uses: inputUseOf(parsed), conv: &astConverter{}}
+	if counting, ok := countingPolicies(parsed); ok {
+		e.counting = map[string]rego.PreparedEvalQuery{}
+		for _, name := range policies {
+			if !counting[name] {
+				continue
+			}
+			// The options differ from the first only in the query, built
+			// as a term: any package name makes a valid one.
+			ref := ast.Ref{ast.DefaultRootDocument, ast.StringTerm("strata"), ast.StringTerm(name), ast.StringTerm("violation"), ast.VarTerm("v")}
+			q := append(slices.Clip(opts), rego.ParsedQuery(ast.NewBody(ast.NewExpr(ast.NewTerm(ref)))))
+			if e.counting[name], err = rego.New(q...).PrepareForEval(ctx); err != nil {
+				return nil, fmt.Errorf("compiling policy %s: %w", name, err)
+			}
+		}
+	}
+	return e, nil
 }
 
 // Policies are the names of the policies (packages data.strata.NAME).
@@ -103,23 +123,70 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (Decision, error) {
 		return Decision{}, fmt.Errorf("evaluating policies: %w", err)
 	}
 	var d Decision
+	if d.Violations, err = violations(nil, rs, "", in); err != nil {
+		return Decision{}, err
+	}
+	sortViolations(d.Violations)
+	return d, nil
+}
+
+// Reevaluate is Evaluate of in after its inventory changed, given before,
+// in's decision under the inventory it had: the violations of the
+// policies that cannot read the inventory stand, and only the others are
+// evaluated again (all of them when that cannot be told).
+func (e *Engine) Reevaluate(ctx context.Context, in *Input, before Decision) (Decision, error) {
+	if e.counting == nil {
+		return e.Evaluate(ctx, in)
+	}
+	doc, err := in.value(&e.uses, e.conv)
+	if err != nil {
+		return Decision{}, err
+	}
+	var d Decision
+	for _, v := range before.Violations {
+		if _, counts := e.counting[v.Policy]; !counts {
+			d.Violations = append(d.Violations, v)
+		}
+	}
+	for _, name := range e.policies {
+		q, counts := e.counting[name]
+		if !counts {
+			continue
+		}
+		rs, err := q.Eval(ctx, rego.EvalParsedInput(doc))
+		if err != nil {
+			return Decision{}, fmt.Errorf("evaluating policy %s: %w", name, err)
+		}
+		if d.Violations, err = violations(d.Violations, rs, name, in); err != nil {
+			return Decision{}, err
+		}
+	}
+	sortViolations(d.Violations)
+	return d, nil
+}
+
+// violations appends to out the violations in rs: bindings of v, and of
+// policy unless the query named one (policy).
+func violations(out []Violation, rs rego.ResultSet, policy string, in *Input) ([]Violation, error) {
 	for _, r := range rs {
-		policy, _ := r.Bindings["policy"].(string)
+		policy := policy
+		if policy == "" {
+			policy, _ = r.Bindings["policy"].(string)
+		}
 		obj, ok := r.Bindings["v"].(map[string]any)
 		if !ok {
-			return Decision{}, fmt.Errorf("policy %s: a violation must be an object with a message, got %v", policy, r.Bindings["v"])
+			return nil, fmt.Errorf("policy %s: a violation must be an object with a message, got %v", policy, r.Bindings["v"])
 		}
 		msg, _ := obj["message"].(string)
 		if msg == "" {
-			return Decision{}, errors.New("policy " + policy + ": a violation has no message")
+			return nil, errors.New("policy " + policy + ": a violation has no message")
 		}
 		check, _ := obj["check"].(string)
 		// The policy's name leads every message (quota: ..., baseline: ...),
 		// added here so no policy has to write it and none can get it wrong.
-		d.Violations = append(d.Violations, Violation{Policy: policy, Check: check, Message: policy + ": " + msg, Enforcement: in.enforcement(policy)})
+		out = append(out, Violation{Policy: policy, Check: check, Message: policy + ": " + msg, Enforcement: in.enforcement(policy)})
 	}
-	sortViolations(d.Violations)
-	return d, nil
+	return out, nil
 }
 
 // sortViolations sorts by policy, check and message, so the same input

@@ -75,14 +75,20 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 			return nil, Decision{}, err
 		}
 	}
-	var decision Decision
+	var (
+		decision Decision
+		// Each view's decision, once made: a decision confirmed under the
+		// Ledger's lock on a changed inventory evaluates only the policies
+		// that count (Engine.Reevaluate).
+		byView, oldByView []Decision
+	)
 	decide := func(inv Inventory) (bool, error) {
-		d, err := evaluateAll(ctx, c.Engine, views, inv)
+		d, err := evaluateAll(ctx, c.Engine, views, inv, &byView)
 		if err != nil {
 			return false, err
 		}
 		if oldViews != nil {
-			old, err := evaluateAll(ctx, c.Engine, oldViews, inv)
+			old, err := evaluateAll(ctx, c.Engine, oldViews, inv, &oldByView)
 			if err != nil {
 				return false, err
 			}
@@ -146,15 +152,29 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 }
 
 // evaluateAll evaluates every view with inv and joins their violations,
-// each once.
-func evaluateAll(ctx context.Context, e *Engine, views []*Input, inv Inventory) (Decision, error) {
+// each once. byView holds each view's decision: when set, the views are
+// evaluated again on a new inventory (Engine.Reevaluate); it is set to
+// the decisions made.
+func evaluateAll(ctx context.Context, e *Engine, views []*Input, inv Inventory, byView *[]Decision) (Decision, error) {
 	var d Decision
-	for _, in := range views {
+	before := *byView
+	*byView = make([]Decision, len(views))
+	for i, in := range views {
 		in.Inventory = inv
-		vd, err := e.Evaluate(ctx, in)
+		var (
+			vd  Decision
+			err error
+		)
+		if before != nil {
+			vd, err = e.Reevaluate(ctx, in, before[i])
+		} else {
+			vd, err = e.Evaluate(ctx, in)
+		}
 		if err != nil {
+			*byView = nil
 			return Decision{}, err
 		}
+		(*byView)[i] = vd
 		for _, v := range vd.Violations {
 			if !slices.Contains(d.Violations, v) {
 				d.Violations = append(d.Violations, v)
