@@ -88,6 +88,36 @@ func measure(ctx context.Context, srv *server, reqs *requests, h string, o *opti
 	return r, ctx.Err()
 }
 
+// settle waits, at most limit, until the process is idle: under 5% of a
+// core over a quarter of a second, twice running.
+func settle(ctx context.Context, pid int, limit time.Duration) error {
+	const window = 250 * time.Millisecond
+	deadline := time.Now().Add(limit)
+	prev, err := readProc(pid)
+	if err != nil {
+		return err
+	}
+	quiet := 0
+	for quiet < 2 && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(window):
+		}
+		now, err := readProc(pid)
+		if err != nil {
+			return err
+		}
+		if now.cpu-prev.cpu < window/20 {
+			quiet++
+		} else {
+			quiet = 0
+		}
+		prev = now
+	}
+	return nil
+}
+
 // profile writes a CPU profile of the webhook over the next seconds to
 // dir/name.pprof.
 func profile(ctx context.Context, srv *server, dir, name string, seconds int) error {
