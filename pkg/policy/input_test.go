@@ -61,7 +61,7 @@ func TestInputDocument(t *testing.T) {
 	}
 	// The API server records field owners before admission; the input leaves them out.
 	first.Pod.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "spark", Operation: metav1.ManagedFieldsOperationUpdate,
-		FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:owner":{}}}}`)}}}
+		FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:owner":{}}}}`)}}
 	in := &Input{Request: Request{Operation: "CREATE", Namespace: "etl"}, Pod: first.Pod, Composed: res, Namespace: ns,
 		Inventory: Inventory{AppExecutors: 3}, Platform: platform}
 	raw, err := in.document()

@@ -165,7 +165,7 @@ func TestRebuildThatPanicsLosesNothing(t *testing.T) {
 	if _, err := b.Reconcile(ctx, snapshotKey); err != nil {
 		t.Fatal(err)
 	}
-	if got := b.store.Load().Snapshot.LayerCount(); got != 2 {
+	if got := b.store.Load().LayerCount(); got != 2 {
 		t.Fatalf("after the panic the retry serves %d Layers, want 2: the change it had taken was lost", got)
 	}
 }
