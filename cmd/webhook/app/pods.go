@@ -82,8 +82,12 @@ func (h *PodMutator) handle(ctx context.Context, req admission.Request) admissio
 		resp.AuditAnnotations = map[string]string{auditLayersKey: strings.Join(res.Composition.Layers, ",")}
 	}
 	h.shadow(ctx, snap, pod, res, &resp)
-	log.FromContext(ctx).V(1).Info("composed pod", "role", res.Role, "layers", res.Composition.Layers,
-		"operations", len(res.Patch), "generation", served.Generation)
+	// Checked first: the arguments would be built (and allocated) on
+	// every admission, logged or not.
+	if l := log.FromContext(ctx).V(1); l.Enabled() {
+		l.Info("composed pod", "role", res.Role, "layers", res.Composition.Layers,
+			"operations", len(res.Patch), "generation", served.Generation)
+	}
 	return resp
 }
 
