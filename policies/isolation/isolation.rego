@@ -7,7 +7,8 @@ package strata.isolation
 
 import rego.v1
 
-param(name) := input.config.isolation[name]
+# Each rule reads its parameter as input.config.isolation.NAME, not through a helper function: a
+# function call per rule costs more than the rule's own check.
 
 namespace := input.request.namespace
 
@@ -18,7 +19,7 @@ user_request_annotations := {"strata.dev/iam-role"}
 # the tenant wrote: the KIAM annotation, AWS_ROLE_ARN, an ungranted
 # strata.dev/iam-role request) must be allowed by the allowlist in force.
 violation contains {"check": "allowedIAMRoles", "message": msg} if {
-	p := param("allowedIAMRoles")
+	p := input.config.isolation.allowedIAMRoles
 	some role in input.iamRoles
 	not role_allowed(role.value, p.value)
 	msg := sprintf("IAM role %q (from %s) is not allowed in namespace %q; allowed: %s (%s)", [role.value, role.source, namespace, concat(", ", p.value), p.source])
@@ -27,7 +28,7 @@ violation contains {"check": "allowedIAMRoles", "message": msg} if {
 # With no allowlist in force, a tenant gets no role at all: a layer must
 # allow roles explicitly ("**" allows every role).
 violation contains {"check": "allowedIAMRoles", "message": msg} if {
-	not param("allowedIAMRoles")
+	not input.config.isolation.allowedIAMRoles
 	some role in input.iamRoles
 	role.user
 	msg := sprintf("IAM role %q (from %s) is not allowed in namespace %q: no layer allows IAM roles here (isolation.allowedIAMRoles)", [role.value, role.source, namespace])
@@ -40,34 +41,35 @@ role_allowed(role, globs) if {
 }
 
 violation contains {"check": "allowedRegistries", "message": msg} if {
-	p := param("allowedRegistries")
+	p := input.config.isolation.allowedRegistries
 	some img in input.images
-	not registry_allowed(img, p.value)
+	not registry_allowed(img)
 	msg := sprintf("container %q image %q is not from an allowed registry; allowed: %s (%s)", [img.container, img.image, concat(", ", p.value), p.source])
 }
 
-registry_allowed(img, prefixes) if {
-	some prefix in prefixes
-	under(img.normalized, prefix)
+# The allowed registries. A trailing "/" means nothing: mirror.internal/ is mirror.internal.
+registries := {trim_suffix(r, "/") | some r in input.config.isolation.allowedRegistries.value}
+
+registry_allowed(img) if {
+	some r in registries
+	under(img.normalized, r)
 }
 
-registry_allowed(img, prefixes) if {
-	some prefix in prefixes
-	under(img.image, prefix)
+registry_allowed(img) if {
+	some r in registries
+	under(img.image, r)
 }
 
-# under: s starts with prefix at a component boundary. A trailing "/" of the prefix means
-# nothing: mirror.internal/ is mirror.internal.
-under(s, prefix) if s == trim_suffix(prefix, "/")
+# under: s starts with registry r at a component boundary.
+under(s, r) if s == r
 
-under(s, prefix) if {
-	p := trim_suffix(prefix, "/")
-	startswith(s, p)
-	substring(s, count(p), 1) in {"/", ":", "@"}
+under(s, r) if {
+	startswith(s, r)
+	substring(s, count(r), 1) in {"/", ":", "@"}
 }
 
 violation contains {"check": "allowedTolerations", "message": msg} if {
-	p := param("allowedTolerations")
+	p := input.config.isolation.allowedTolerations
 	some t in input.user.tolerations
 	not toleration_allowed(t, p.value)
 	msg := sprintf("toleration %q is not allowed for tenants; allowed: %s (%s)", [t.display, concat(", ", [pattern_text(x) | some x in p.value]), p.source])
@@ -90,7 +92,7 @@ pattern_text(x) := sprintf("%s:%s", [x.key, x.effect]) if object.get(x, "effect"
 else := x.key
 
 violation contains {"check": "reservedNodeSelectors", "message": msg} if {
-	p := param("reservedNodeSelectors")
+	p := input.config.isolation.reservedNodeSelectors
 	some s in input.user.nodeSelector
 	some r in p.value
 	reserved_selector(s, r)
@@ -106,7 +108,7 @@ reserved_selector(s, r) if r == sprintf("%s=%s", [s.key, s.value])
 
 # Required node affinity selects nodes as nodeSelector does.
 violation contains {"check": "reservedNodeSelectors", "message": msg} if {
-	p := param("reservedNodeSelectors")
+	p := input.config.isolation.reservedNodeSelectors
 	some e in input.user.nodeAffinity
 	some r in p.value
 	reserved_expression(e, r)
@@ -128,14 +130,14 @@ reserved_expression(e, r) if {
 
 # spec.nodeName skips the scheduler and every node selection rule.
 violation contains {"check": "reservedNodeSelectors", "message": msg} if {
-	p := param("reservedNodeSelectors")
+	p := input.config.isolation.reservedNodeSelectors
 	input.request.operation == "CREATE"
 	node := input.user.nodeName
 	msg := sprintf("spec.nodeName %q bypasses node selection, which is reserved for the platform here (%s)", [node, p.source])
 }
 
 violation contains {"check": "allowedPriorityClasses", "message": msg} if {
-	p := param("allowedPriorityClasses")
+	p := input.config.isolation.allowedPriorityClasses
 	pc := input.user.priorityClassName
 	not pc in p.value
 	msg := sprintf("priority class %q is not allowed for tenants; allowed: %s (%s)", [pc, concat(", ", p.value), p.source])
@@ -145,7 +147,7 @@ violation contains {"check": "allowedPriorityClasses", "message": msg} if {
 # change or remove it (a label a NetworkPolicy selects on, the IAM role
 # annotation, ...).
 violation contains {"check": "reservedLabelPrefixes", "message": msg} if {
-	p := param("reservedLabelPrefixes")
+	p := input.config.isolation.reservedLabelPrefixes
 	some kind, field in {"label": "labels", "annotation": "annotations"}
 	some k, v in object.get(input.old.metadata, field, {})
 	not k in user_request_annotations
@@ -172,7 +174,7 @@ label_text(v) := "unset" if v == null
 else := sprintf("%q", [v])
 
 violation contains {"check": "reservedLabelPrefixes", "message": msg} if {
-	p := param("reservedLabelPrefixes")
+	p := input.config.isolation.reservedLabelPrefixes
 	some m in input.user.metadata
 	not m.key in user_request_annotations
 	some prefix in p.value

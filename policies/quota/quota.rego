@@ -10,7 +10,8 @@ package strata.quota
 
 import rego.v1
 
-limit(name) := input.config.limits[name]
+# Each rule reads its limit as input.config.limits.NAME: a helper function called by every rule was a
+# quarter of this policy's evaluation time.
 
 # Who the limit is for: the namespace's group, else the namespace.
 subject := sprintf("group %q", [input.group]) if input.group != ""
@@ -18,20 +19,20 @@ subject := sprintf("group %q", [input.group]) if input.group != ""
 else := sprintf("namespace %q", [input.request.namespace])
 
 violation contains {"check": "maxPodCPU", "message": msg} if {
-	l := limit("maxPodCPU")
+	l := input.config.limits.maxPodCPU
 	input.resources.cpuMilli > l.number
 	msg := sprintf("pod requests %s CPU; %s allows at most %s per pod (%s)", [cpu(input.resources.cpuMilli), subject, l.value, l.source])
 }
 
 violation contains {"check": "maxPodMemory", "message": msg} if {
-	l := limit("maxPodMemory")
+	l := input.config.limits.maxPodMemory
 	input.resources.memoryBytes > l.number
 	msg := sprintf("pod requests %s memory; %s allows at most %s per pod (%s)", [memory(input.resources.memoryBytes), subject, l.value, l.source])
 }
 
 violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 	input.role == "executor"
-	l := limit("maxExecutorsPerApp")
+	l := input.config.limits.maxExecutorsPerApp
 	input.app != ""
 	not input.application
 	n := input.inventory.appExecutors + 1
@@ -42,14 +43,14 @@ violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 # An executor that names no application would escape the per-app count.
 violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 	input.role == "executor"
-	l := limit("maxExecutorsPerApp")
+	l := input.config.limits.maxExecutorsPerApp
 	input.app == ""
 	not input.application
 	msg := sprintf("executor has no spark-app-selector label; %s allows at most %d executors per app (%s), so every executor must name its app", [subject, l.number, l.source])
 }
 
 violation contains {"check": "namespaceCPU", "message": msg} if {
-	l := limit("namespaceCPU")
+	l := input.config.limits.namespaceCPU
 	not input.application
 	total := input.inventory.namespace.cpuMilli + input.resources.cpuMilli
 	total > l.number
@@ -57,7 +58,7 @@ violation contains {"check": "namespaceCPU", "message": msg} if {
 }
 
 violation contains {"check": "namespaceMemory", "message": msg} if {
-	l := limit("namespaceMemory")
+	l := input.config.limits.namespaceMemory
 	not input.application
 	total := input.inventory.namespace.memoryBytes + input.resources.memoryBytes
 	total > l.number
@@ -65,7 +66,7 @@ violation contains {"check": "namespaceMemory", "message": msg} if {
 }
 
 violation contains {"check": "namespacePods", "message": msg} if {
-	l := limit("namespacePods")
+	l := input.config.limits.namespacePods
 	not input.application
 	n := input.inventory.namespace.pods + 1
 	n > l.number
@@ -76,7 +77,7 @@ violation contains {"check": "namespacePods", "message": msg} if {
 app := input.application
 
 violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
-	l := limit("maxExecutorsPerApp")
+	l := input.config.limits.maxExecutorsPerApp
 	app.bounded
 	app.executors > l.number
 	msg := sprintf("app %q asks for up to %d executors; %s allows at most %d per app (%s)", [app.name, app.executors, subject, l.number, l.source])
@@ -87,26 +88,26 @@ violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 violation contains {"check": name, "message": msg} if {
 	not app.bounded
 	some name in ["maxExecutorsPerApp", "maxAppCPU", "maxAppMemory", "namespaceCPU", "namespaceMemory", "namespacePods"]
-	l := limit(name)
+	l := input.config.limits[name]
 	msg := sprintf("app %q enables dynamic allocation without spark.dynamicAllocation.maxExecutors, so nothing bounds its executors; %s limits %s to %v (%s)", [app.name, subject, name, l.value, l.source])
 }
 
 violation contains {"check": "maxAppCPU", "message": msg} if {
-	l := limit("maxAppCPU")
+	l := input.config.limits.maxAppCPU
 	app.bounded
 	app.total.cpuMilli > l.number
 	msg := sprintf("app %q requests %s CPU with all %d executors; %s allows at most %s per app (%s)", [app.name, cpu(app.total.cpuMilli), app.executors, subject, l.value, l.source])
 }
 
 violation contains {"check": "maxAppMemory", "message": msg} if {
-	l := limit("maxAppMemory")
+	l := input.config.limits.maxAppMemory
 	app.bounded
 	app.total.memoryBytes > l.number
 	msg := sprintf("app %q requests %s memory with all %d executors; %s allows at most %s per app (%s)", [app.name, memory(app.total.memoryBytes), app.executors, subject, l.value, l.source])
 }
 
 violation contains {"check": "namespaceCPU", "message": msg} if {
-	l := limit("namespaceCPU")
+	l := input.config.limits.namespaceCPU
 	app.bounded
 	total := input.inventory.namespace.cpuMilli + app.total.cpuMilli
 	total > l.number
@@ -114,7 +115,7 @@ violation contains {"check": "namespaceCPU", "message": msg} if {
 }
 
 violation contains {"check": "namespaceMemory", "message": msg} if {
-	l := limit("namespaceMemory")
+	l := input.config.limits.namespaceMemory
 	app.bounded
 	total := input.inventory.namespace.memoryBytes + app.total.memoryBytes
 	total > l.number
@@ -122,7 +123,7 @@ violation contains {"check": "namespaceMemory", "message": msg} if {
 }
 
 violation contains {"check": "namespacePods", "message": msg} if {
-	l := limit("namespacePods")
+	l := input.config.limits.namespacePods
 	app.bounded
 	n := input.inventory.namespace.pods + app.total.pods
 	n > l.number
