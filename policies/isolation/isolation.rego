@@ -176,6 +176,7 @@ else := sprintf("%q", [v])
 violation contains {"check": "reservedLabelPrefixes", "message": msg} if {
 	p := input.config.isolation.reservedLabelPrefixes
 	some m in input.user.metadata
+	strings.any_prefix_match(m.key, p.value) # one call per key; the prefix is found below
 	not m.key in user_request_annotations
 	some prefix in p.value
 	startswith(m.key, prefix)
