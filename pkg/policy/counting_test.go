@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -146,32 +144,19 @@ func TestConcurrentExecutorsDoNotOvershoot(t *testing.T) {
 	c.Ledger = NewLedger(time.Minute)
 	base := composed(t, c, sparkPod("executor"))
 	live := NewTracker()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		admitted int
-	)
-	for i := range 30 {
+	admitted := admittedConcurrently(30, func(i int) bool {
 		pod := base.DeepCopy()
 		pod.Name = fmt.Sprintf("exec-%d", i)
-		wg.Add(1)
-		go func(pod *corev1.Pod) {
-			defer wg.Done()
-			_, d, err := c.Pod(context.Background(), pod, Request{Operation: "CREATE", Namespace: "etl"}, live)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if d.Allowed() {
-				mu.Lock()
-				admitted++
-				mu.Unlock()
-			} else if !slices.ContainsFunc(d.Violations, func(v Violation) bool { return v.Check == "maxExecutorsPerApp" }) {
-				t.Errorf("denied for %v", d.Violations)
-			}
-		}(pod)
-	}
-	wg.Wait()
+		_, d, err := c.Pod(context.Background(), pod, Request{Operation: "CREATE", Namespace: "etl"}, live)
+		if err != nil {
+			t.Error(err)
+			return false
+		}
+		if !d.Allowed() && !slices.ContainsFunc(d.Violations, func(v Violation) bool { return v.Check == "maxExecutorsPerApp" }) {
+			t.Errorf("denied for %v", d.Violations)
+		}
+		return d.Allowed()
+	})
 	if admitted != 12 || c.Ledger.Reserved() != 12 {
 		t.Fatalf("admitted %d, reserved %d; want 12", admitted, c.Ledger.Reserved())
 	}

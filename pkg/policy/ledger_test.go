@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,33 +19,39 @@ func executor(app string, i int) LivePod {
 // against a limit of 20: exactly 20 get in.
 func TestLedgerConcurrentAdmissionsDoNotOvershoot(t *testing.T) {
 	l := NewLedger(time.Minute)
+	admitted := admittedConcurrently(50, func(i int) bool {
+		ok, err := l.Admit(executor("app1", i), NewTracker(), true, func(inv Inventory) (bool, error) {
+			time.Sleep(time.Millisecond) // a slow evaluation, so admissions overlap
+			return inv.AppExecutors+1 <= 20, nil
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		return ok
+	})
+	if admitted != 20 || l.Reserved() != 20 {
+		t.Fatalf("admitted %d, reserved %d; want 20", admitted, l.Reserved())
+	}
+}
+
+// admittedConcurrently runs admit(0), ..., admit(n-1) at once and counts
+// those that return true.
+func admittedConcurrently(n int, admit func(i int) bool) int {
 	var (
 		wg       sync.WaitGroup
-		mu       sync.Mutex
-		admitted int
+		admitted atomic.Int64
 	)
-	for i := range 50 {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := l.Admit(executor("app1", i), NewTracker(), true, func(inv Inventory) (bool, error) {
-				time.Sleep(time.Millisecond) // a slow evaluation, so admissions overlap
-				return inv.AppExecutors+1 <= 20, nil
-			})
-			if err != nil {
-				t.Error(err)
-			}
-			if ok {
-				mu.Lock()
-				admitted++
-				mu.Unlock()
+			if admit(i) {
+				admitted.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
-	if admitted != 20 || l.Reserved() != 20 {
-		t.Fatalf("admitted %d, reserved %d; want 20", admitted, l.Reserved())
-	}
+	return int(admitted.Load())
 }
 
 func TestLedgerInventory(t *testing.T) {
@@ -119,31 +126,19 @@ func TestLedgerWithTheCacheCatchingUp(t *testing.T) {
 	for round := range 20 {
 		l := NewLedger(time.Minute)
 		tracker := NewTracker()
-		var (
-			wg       sync.WaitGroup
-			mu       sync.Mutex
-			admitted int
-		)
-		for i := range 50 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				pod := sparkExecutor(fmt.Sprintf("exec-%d", i), "app1", "1", corev1.PodPending)
-				ok, err := l.Admit(LivePodOf(pod), tracker, true, func(inv Inventory) (bool, error) {
-					return inv.AppExecutors+1 <= 20, nil
-				})
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					mu.Lock()
-					admitted++
-					mu.Unlock()
-					go func() { time.Sleep(time.Duration(i%3) * time.Millisecond); tracker.Upsert(pod) }()
-				}
-			}()
-		}
-		wg.Wait()
+		admitted := admittedConcurrently(50, func(i int) bool {
+			pod := sparkExecutor(fmt.Sprintf("exec-%d", i), "app1", "1", corev1.PodPending)
+			ok, err := l.Admit(LivePodOf(pod), tracker, true, func(inv Inventory) (bool, error) {
+				return inv.AppExecutors+1 <= 20, nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				go func() { time.Sleep(time.Duration(i%3) * time.Millisecond); tracker.Upsert(pod) }()
+			}
+			return ok
+		})
 		if admitted != 20 {
 			t.Fatalf("round %d: admitted %d, want 20", round, admitted)
 		}
