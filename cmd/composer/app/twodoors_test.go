@@ -28,10 +28,6 @@ import (
 // AdmissionRequest, and its patch must be the golden -o patch, byte for
 // byte. So the dry run never says other than what the webhook does.
 func TestGoldenThroughTheWebhook(t *testing.T) {
-	scheme, err := webhook.NewScheme()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
 			in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(examples, "layers", tc.layers))
@@ -47,7 +43,7 @@ func TestGoldenThroughTheWebhook(t *testing.T) {
 				t.Fatal(err)
 			}
 			h := &webhook.PodMutator{Store: webhook.NewStore(snap), Cluster: mutate.Cluster{Name: tc.cluster, Pool: tc.pool},
-				Decoder: admission.NewDecoder(scheme), Metrics: m}
+				Metrics: m}
 			data, err := os.ReadFile(filepath.Join(examples, "pods", tc.pods))
 			if err != nil {
 				t.Fatal(err)

@@ -112,12 +112,12 @@ func (e errTooLarge) Error() string { return e.err.Error() }
 // namespace in its body is in the request's namespace. A pod over the
 // documented bounds (mutate.CheckSize, mutate.MaxPodBytes) is refused with
 // errTooLarge before any work on it.
-func decodePod(d admission.Decoder, req admission.Request) (*corev1.Pod, error) {
+func decodePod(req admission.Request) (*corev1.Pod, error) {
 	if n := len(req.Object.Raw); n > mutate.MaxPodBytes {
 		return nil, errTooLarge{fmt.Errorf("pod is %d bytes; Strata admits at most %d", n, mutate.MaxPodBytes)}
 	}
 	pod := &corev1.Pod{}
-	if err := d.DecodeRaw(req.Object, pod); err != nil {
+	if err := decodePodJSON(req.Object.Raw, pod); err != nil {
 		return nil, err
 	}
 	if pod.Namespace == "" {
@@ -130,9 +130,9 @@ func decodePod(d admission.Decoder, req admission.Request) (*corev1.Pod, error) 
 }
 
 // decodeOldPod decodes the stored pod an UPDATE replaces.
-func decodeOldPod(d admission.Decoder, req admission.Request) (*corev1.Pod, error) {
+func decodeOldPod(req admission.Request) (*corev1.Pod, error) {
 	pod := &corev1.Pod{}
-	if err := d.DecodeRaw(req.OldObject, pod); err != nil {
+	if err := decodePodJSON(req.OldObject.Raw, pod); err != nil {
 		return nil, fmt.Errorf("decoding the stored pod: %w", err)
 	}
 	if pod.Namespace == "" {

@@ -13,6 +13,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -117,8 +118,8 @@ func handlerCases(b *testing.B, others, pods int) ([]handlerCase, int) {
 	h.Cluster = mutate.Cluster{Name: "prod-a", Pool: "batch"}
 	h.Ledger = policy.NewLedger(time.Minute)
 	h.Live = livePods(pods)
-	mutator := &PodMutator{Store: h.Store, Cluster: h.Cluster, Decoder: h.Decoder, Metrics: h.Metrics}
-	noop := &NoopHandler{Decoder: h.Decoder, Metrics: h.Metrics}
+	mutator := &PodMutator{Store: h.Store, Cluster: h.Cluster, Metrics: h.Metrics}
+	noop := &NoopHandler{Metrics: h.Metrics}
 	created := fixtures.Pod(b, "executor.yaml")
 	stored, err := mutate.Compose(h.Store.Load().Snapshot, h.Cluster, created)
 	if err != nil {
@@ -135,4 +136,32 @@ func livePods(n int) *policy.Tracker {
 		t.Upsert(p)
 	}
 	return t
+}
+
+// BenchmarkDecodePod decodes the example executor as a review carries it:
+// with admission.Decoder (apimachinery's serializer, which reads the whole
+// document once more to find its kind) and as the webhook does
+// (decodePodJSON).
+func BenchmarkDecodePod(b *testing.B) {
+	raw, err := json.Marshal(fixtures.Pod(b, "executor.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	decoder := podDecoder(b)
+	for _, c := range []struct {
+		name   string
+		decode func(*corev1.Pod) error
+	}{
+		{"decoder", func(p *corev1.Pod) error { return decoder.DecodeRaw(runtime.RawExtension{Raw: raw}, p) }},
+		{"webhook", func(p *corev1.Pod) error { return decodePodJSON(raw, p) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.decode(&corev1.Pod{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

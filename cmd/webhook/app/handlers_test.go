@@ -27,10 +27,6 @@ import (
 
 func newTestHandlers(t testing.TB, layers ...v1alpha1.Layer) (*PodMutator, *LayerValidator, *Store) {
 	t.Helper()
-	scheme, err := NewScheme()
-	if err != nil {
-		t.Fatal(err)
-	}
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -47,8 +43,7 @@ func newTestHandlers(t testing.TB, layers ...v1alpha1.Layer) (*PodMutator, *Laye
 		}
 		store.swap(snap)
 	}
-	dec := admission.NewDecoder(scheme)
-	return &PodMutator{Store: store, Cluster: mutate.Cluster{Name: "c", Pool: "p"}, Decoder: dec, Metrics: m},
+	return &PodMutator{Store: store, Cluster: mutate.Cluster{Name: "c", Pool: "p"}, Metrics: m},
 		&LayerValidator{Metrics: m}, store
 }
 
@@ -236,7 +231,7 @@ func newTestPodValidator(t testing.TB, layers ...v1alpha1.Layer) *PodValidator {
 		t.Fatal(err)
 	}
 	return &PodValidator{Store: store, Policies: policies, Ledger: policy.NewLedger(time.Minute), Live: policy.NewTracker(),
-		Synced: func() bool { return true }, Cluster: mutator.Cluster, Decoder: mutator.Decoder, Metrics: mutator.Metrics}
+		Synced: func() bool { return true }, Cluster: mutator.Cluster, Metrics: mutator.Metrics}
 }
 
 func TestPodValidator(t *testing.T) {

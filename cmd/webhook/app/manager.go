@@ -120,13 +120,12 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
-	decoder := admission.NewDecoder(mgr.GetScheme())
 	w := &Webhook{Store: &Store{}, Metrics: m}
 	shadow := NewShadowRecorder(mgr.GetClient(), opts.Replica, opts.ShadowReportInterval, ctrl.Log.WithName("shadow"))
 	if err := mgr.Add(shadow); err != nil {
 		return nil, err
 	}
-	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Decoder: decoder, Metrics: m, Namespaces: mgr.GetAPIReader(), Shadow: shadow}
+	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader(), Shadow: shadow}
 	w.Layers = &LayerValidator{Metrics: m}
 	w.Policies, err = NewPolicyStore(ctx, opts.PoliciesDir, m, ctrl.Log.WithName("policies"))
 	if err != nil {
@@ -140,7 +139,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 		return nil, fmt.Errorf("watching pods: %w", err)
 	}
 	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: policy.NewLedger(opts.ReservationTTL),
-		Live: tracker, Synced: synced, Cluster: opts.Cluster, Decoder: decoder, Metrics: m, Namespaces: mgr.GetAPIReader()}
+		Live: tracker, Synced: synced, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.Apps = &AppMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.AppPolicy = &AppValidator{Store: w.Store, Policies: w.Policies, Live: tracker, Synced: synced, Cluster: opts.Cluster,
 		Metrics: m, Namespaces: mgr.GetAPIReader()}
@@ -167,7 +166,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(AppPath, serve(w.Apps))
 	w.Server.Register(AppPolicyPath, serve(w.AppPolicy))
 	if opts.ServeNoop {
-		w.Server.Register(NoopPath, serve(&NoopHandler{Decoder: decoder, Metrics: m}))
+		w.Server.Register(NoopPath, serve(&NoopHandler{Metrics: m}))
 	}
 
 	if opts.CertRotation.Enabled {

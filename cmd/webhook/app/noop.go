@@ -16,7 +16,6 @@ const NoopPath = "/noop-v1-pod"
 // binary with the same TLS setup, and report each handler's cost as a
 // ratio to it. It is never registered with the API server.
 type NoopHandler struct {
-	Decoder admission.Decoder
 	Metrics *Metrics
 }
 
@@ -25,7 +24,7 @@ var _ admission.Handler = (*NoopHandler)(nil)
 // Handle decodes the pod and allows it.
 func (h *NoopHandler) Handle(ctx context.Context, req admission.Request) admission.Response {
 	return h.Metrics.serve(ctx, "noop", req, func(_ context.Context, req admission.Request) admission.Response {
-		if _, err := decodePod(h.Decoder, req); err != nil {
+		if _, err := decodePod(req); err != nil {
 			return refuseUndecodable(err)
 		}
 		return admission.Allowed("")

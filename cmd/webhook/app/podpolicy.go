@@ -36,7 +36,6 @@ type PodValidator struct {
 	Live    policy.LiveState
 	Synced  func() bool
 	Cluster mutate.Cluster
-	Decoder admission.Decoder
 	Metrics *Metrics
 	// Namespaces reads a Namespace the cache does not have yet; optional.
 	Namespaces client.Reader
@@ -58,14 +57,14 @@ func (h *PodValidator) handle(ctx context.Context, req admission.Request) admiss
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return admission.Allowed("")
 	}
-	pod, err := decodePod(h.Decoder, req)
+	pod, err := decodePod(req)
 	if err != nil {
 		return refuseUndecodable(err)
 	}
 	request := policy.Request{Operation: string(req.Operation), Namespace: pod.Namespace, UserInfo: req.UserInfo,
 		DryRun: req.DryRun != nil && *req.DryRun}
 	if req.Operation == admissionv1.Update {
-		if request.Old, err = decodeOldPod(h.Decoder, req); err != nil {
+		if request.Old, err = decodeOldPod(req); err != nil {
 			return admission.Errored(http.StatusBadRequest, err)
 		}
 		if pod.DeletionTimestamp != nil {

@@ -26,7 +26,6 @@ const auditLayersKey = "layers"
 type PodMutator struct {
 	Store   *Store
 	Cluster mutate.Cluster
-	Decoder admission.Decoder
 	Metrics *Metrics
 	// Namespaces reads a Namespace the cache does not have yet; optional.
 	Namespaces client.Reader
@@ -50,7 +49,7 @@ func (h *PodMutator) Handle(ctx context.Context, req admission.Request) admissio
 }
 
 func (h *PodMutator) handle(ctx context.Context, req admission.Request) admission.Response {
-	pod, err := decodePod(h.Decoder, req)
+	pod, err := decodePod(req)
 	if err != nil {
 		return refuseUndecodable(err)
 	}
