@@ -88,7 +88,7 @@ func ShadowOf(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, res *Res
 	if len(shadow) == 0 {
 		return nil, nil
 	}
-	would, err := renderWith(snap, cluster, pod, snap.ComposeShadow)
+	would, err := renderStored(snap, cluster, pod, snap.ComposeShadow)
 	if err != nil {
 		return nil, err
 	}

@@ -75,12 +75,27 @@ func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result,
 // composed pod, the composition and its provenance. The validating webhook
 // uses it to explain the values of the pod it judges.
 func Render(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
-	return renderWith(snap, cluster, pod, snap.Compose)
+	return renderStored(snap, cluster, pod, snap.Compose)
+}
+
+// renderStored is renderWith with every container and volume of pod that
+// is the rendered one as the API server stores it put back
+// (keepDefaulted): the pod composing it again must leave as it is.
+func renderStored(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
+	compose func(overlay.Target, v1alpha1.Config) overlay.Result) (*Result, error) {
+	res, err := renderWith(snap, cluster, pod, compose)
+	if err != nil || !res.Spark {
+		return res, err
+	}
+	keepDefaulted(pod, res.Pod)
+	return res, nil
 }
 
 // renderValues is Render with no provenance but what rendering itself
-// reads (who won the IAM role, for grantIAM): the same pod, for a caller
-// that explains nothing of it.
+// reads (who won the IAM role, for grantIAM), and without the stored
+// containers and volumes put back: the pod's composition as rendered, for
+// PlatformParts, which compares the pod with it and explains nothing.
+// Putting them back was a tenth of judging a pod without its policies.
 func renderValues(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
 	return renderWith(snap, cluster, pod, func(t overlay.Target, user v1alpha1.Config) overlay.Result {
 		return snap.ComposeValues(t, user, iamRoleKey)
@@ -106,7 +121,6 @@ func renderWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	if note != "" {
 		res.Notes = append(res.Notes, note)
 	}
-	keepDefaulted(pod, res.Pod)
 	return res, nil
 }
 

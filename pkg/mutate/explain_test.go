@@ -117,7 +117,8 @@ config:
 }
 
 // TestRenderValuesIsRender: rendering with no provenance but the IAM
-// role's renders the same pod and composition as Render, on every example
+// role's renders, once the stored containers and volumes are put back
+// (keepDefaulted), the same pod and composition as Render, on every example
 // pod as created and as stored, with IRSA, and with a user's role no
 // allowlist grants (grantIAM must still withhold it).
 func TestRenderValuesIsRender(t *testing.T) {
@@ -143,6 +144,9 @@ config:
 		if err != nil {
 			t.Fatal(err)
 		}
+		if got.Spark {
+			keepDefaulted(pod, got.Pod)
+		}
 		if !reflect.DeepEqual(got.Pod, want.Pod) || !reflect.DeepEqual(got.Composition.Config, want.Composition.Config) ||
 			!reflect.DeepEqual(got.Warnings, want.Warnings) {
 			t.Errorf("%s: renderValues differs from Render", where)
@@ -153,6 +157,71 @@ config:
 			}
 		}
 	})
+}
+
+// TestPlatformPartsNeedNotTheStoredContainers: PlatformParts renders the
+// stripped pod without putting back the stored containers and volumes
+// (keepDefaulted), which it never reads: the platform's parts are the same
+// with them put back, on every example pod as created, as stored, with the
+// defaults the API server fills in, and with a tenant's mount of the
+// platform's hostPath volume.
+func TestPlatformPartsNeedNotTheStoredContainers(t *testing.T) {
+	snaps := map[string]*overlay.Snapshot{
+		"prod-a": fixtures.Snapshot(t, "prod-a"),
+		"host agent": fixtures.SnapshotOf(t, map[string]string{"agent": `
+tier: ClusterOverrides
+config:
+  sidecars: [{name: node-agent, image: mirror.internal/agent:1, securityContext: {privileged: true},
+    volumeMounts: [{name: host-logs, mountPath: /host/logs, readOnly: true}]}]
+  volumes: [{name: host-logs, hostPath: {path: /var/log}}]`}),
+	}
+	c := Cluster{Name: "prod-a", Pool: "batch"}
+	files := []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "tenant-debug-pod.yaml"}
+	stored := func(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
+		res, err := renderValues(snap, cluster, pod)
+		if err == nil && res.Spark {
+			keepDefaulted(pod, res.Pod)
+		}
+		return res, err
+	}
+	defaulted := func(pod *corev1.Pod) *corev1.Pod {
+		out := pod.DeepCopy()
+		forEachContainer(out, func(c *corev1.Container) {
+			c.TerminationMessagePath, c.TerminationMessagePolicy = "/dev/termination-log", corev1.TerminationMessageReadFile
+			c.ImagePullPolicy = corev1.PullIfNotPresent
+		})
+		for i := range out.Spec.Volumes {
+			if hp := out.Spec.Volumes[i].HostPath; hp != nil && hp.Type == nil {
+				hp.Type = new(corev1.HostPathType)
+			}
+		}
+		return out
+	}
+	mounted := func(pod *corev1.Pod) *corev1.Pod {
+		out := pod.DeepCopy()
+		out.Spec.Containers[0].VolumeMounts = append(out.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "host-logs", MountPath: "/x"})
+		return out
+	}
+	found := 0
+	forEachExamplePod(t, snaps, c, files, nil, func(where string, snap *overlay.Snapshot, pod *corev1.Pod) {
+		for variant, p := range map[string]*corev1.Pod{"": pod, "/defaulted": defaulted(pod), "/mounted": mounted(pod)} {
+			want, err := platformParts(snap, c, p, stored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := PlatformParts(snap, c, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s%s: platform parts %v, with the stored containers put back %v", where, variant, got, want)
+			}
+			found += len(got.Containers) + len(got.HostPathVolumes)
+		}
+	})
+	if found == 0 {
+		t.Fatal("no example pod has platform parts: the test checks nothing")
+	}
 }
 
 // forEachExamplePod calls fn, under each snapshot (in name order), with

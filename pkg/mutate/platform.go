@@ -34,6 +34,12 @@ type Platform struct {
 // volume in a container of its own or adds a second mount gets nothing.
 // A pod that is not a Spark pod has no platform parts.
 func PlatformParts(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (Platform, error) {
+	return platformParts(snap, cluster, pod, renderValues)
+}
+
+// platformParts is PlatformParts with the stripped pod rendered by render.
+func platformParts(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
+	render func(*overlay.Snapshot, Cluster, *corev1.Pod) (*Result, error)) (Platform, error) {
 	p := Platform{Containers: map[string]bool{}, HostPathVolumes: map[string]bool{}}
 	role, spark := SparkRole(pod)
 	if !spark {
@@ -57,7 +63,7 @@ func PlatformParts(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (Pl
 	stripped.Spec.Containers = userContainers(pod.Spec.Containers, named, hostPaths)
 	stripped.Spec.EphemeralContainers = nil
 	stripped.Spec.Volumes = without(pod.Spec.Volumes, func(v *corev1.Volume) bool { return hostPaths[v.Name] })
-	injected, err := renderValues(snap, cluster, &stripped)
+	injected, err := render(snap, cluster, &stripped)
 	if err != nil {
 		return p, err
 	}

@@ -1,7 +1,6 @@
 package overlay
 
 import (
-	"maps"
 	"slices"
 	"strconv"
 
@@ -109,16 +108,17 @@ func foldWhole[T any](f folder, key Key, dst, v *[]T) {
 	*dst = slices.Clone(*v)
 }
 
-// foldMapOf merges src into dst key by key, for maps of string-like values.
+// foldMapOf merges src into dst key by key, for maps of string-like values,
+// in any order (foldMap).
 func foldMapOf[V ~string](f folder, root string, dst, src map[string]V) map[string]V {
-	for _, k := range slices.Sorted(maps.Keys(src)) {
+	for k, v := range src {
 		if dst == nil {
 			dst = make(map[string]V, len(src))
 		}
 		if pk := MapKey(root, k); f.prov.wants(pk) {
-			f.prov.record(pk, quoted(string(src[k])), f.src)
+			f.prov.record(pk, quoted(string(v)), f.src)
 		}
-		dst[k] = src[k]
+		dst[k] = v
 	}
 	return dst
 }
@@ -140,10 +140,15 @@ func foldScalar[T ~string](f folder, key Key, dst **T, v *T) {
 }
 
 // foldMap merges src into dst key by key and returns dst (allocated on first
-// use, so the accumulator never aliases a layer's map).
+// use, so the accumulator never aliases a layer's map). Each key is a field
+// of its own, so the keys are taken in any order: sorting them was a twentieth
+// of judging a composed pod.
 func (f folder) foldMap(root string, dst, src map[string]string) map[string]string {
-	for _, k := range slices.Sorted(maps.Keys(src)) {
-		dst = f.foldEntry(root, dst, k, src[k])
+	if len(src) > 0 && dst == nil {
+		dst = make(map[string]string, len(src))
+	}
+	for k, v := range src {
+		dst = f.foldEntry(root, dst, k, v)
 	}
 	return dst
 }
