@@ -132,12 +132,19 @@ func renderWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 // rendered containers); a policy that reads them (input.config.fields) is
 // given Render's provenance. Result.Pod is pod itself, not a copy.
 func Explain(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) *Result {
+	return ExplainOnly(snap, cluster, pod, overlay.FieldSet{})
+}
+
+// ExplainOnly is Explain of the fields in only (overlay.ComposeOnly): the
+// others are neither read from the pod nor composed. Granting the IAM role
+// reads the iam field, and its annotation is explained with it.
+func ExplainOnly(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, only overlay.FieldSet) *Result {
 	role, spark := SparkRole(pod)
 	res := &Result{Spark: spark, Role: role, Pod: pod, Patch: []jsonpatch.Operation{}}
 	if !spark {
 		return res
 	}
-	res.Composition = snap.Compose(TargetOf(cluster, pod, role), UserConfig(pod))
+	res.Composition = snap.ComposeOnly(TargetOf(cluster, pod, role), userConfigOf(pod, only), only)
 	res.Warnings = grantIAM(&res.Composition)
 	if c := &res.Composition.Config; iamAnnotated(c) {
 		old, had := pod.Annotations[IAMRoleAnnotation]

@@ -3,6 +3,7 @@ package mutate
 import (
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -25,15 +26,18 @@ const (
 // strata.dev/layers annotation is Strata's own and is not the user's.
 // Its lists are deep copies, never the pod's own: provenance keeps them and
 // renders them as text when read, after rendering has changed a pod.
-func UserConfig(pod *corev1.Pod) v1alpha1.Config {
+func UserConfig(pod *corev1.Pod) v1alpha1.Config { return userConfigOf(pod, overlay.FieldSet{}) }
+
+// userConfigOf is UserConfig of the fields in only.
+func userConfigOf(pod *corev1.Pod, only overlay.FieldSet) v1alpha1.Config {
 	u := &userPod{pod: pod}
 	role, _ := SparkRole(pod)
 	if i := sparkContainer(pod, role); i >= 0 {
 		u.spark = &pod.Spec.Containers[i]
 	}
 	var c v1alpha1.Config
-	for _, row := range podTable() {
-		if read := row.user; read != nil {
+	for i, row := range podTable() {
+		if read := row.user; read != nil && only.Contains(i) {
 			read(u, &c)
 		}
 	}

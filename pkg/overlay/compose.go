@@ -57,14 +57,22 @@ func (s *Snapshot) ComposeValues(t Target, user v1alpha1.Config, keys ...Key) Re
 	return s.compose(t, user, prov)
 }
 
+// ComposeOnly is Compose of the fields in only: every other field is left
+// unset and unexplained, for a caller that reads those fields alone (a
+// field folding into another, as sparkConf does into labels, must be in
+// only with it). user need hold only those fields.
+func (s *Snapshot) ComposeOnly(t Target, user v1alpha1.Config, only FieldSet) Result {
+	return s.composeLayers(s.Match(t), t, user, newProvenance(), only)
+}
+
 func (s *Snapshot) compose(t Target, user v1alpha1.Config, prov *Provenance) Result {
-	return s.composeLayers(s.Match(t), t, user, prov)
+	return s.composeLayers(s.Match(t), t, user, prov, FieldSet{})
 }
 
 // ComposeShadow is Compose with the Shadow layers that match t applied as
 // if they were enforced: what the pod would be. Compose leaves them out.
 func (s *Snapshot) ComposeShadow(t Target, user v1alpha1.Config) Result {
-	return s.composeLayers(s.match(t, true), t, user, newProvenance())
+	return s.composeLayers(s.match(t, true), t, user, newProvenance(), FieldSet{})
 }
 
 // ShadowLayers are the names of the Shadow layers that match t, in
@@ -82,7 +90,7 @@ func (s *Snapshot) ShadowLayers(t Target) []string {
 	return out
 }
 
-func (s *Snapshot) composeLayers(layers []*v1alpha1.Layer, t Target, user v1alpha1.Config, prov *Provenance) Result {
+func (s *Snapshot) composeLayers(layers []*v1alpha1.Layer, t Target, user v1alpha1.Config, prov *Provenance, only FieldSet) Result {
 	res := Result{Provenance: prov}
 	// The example pods record about ten fields per source (each layer,
 	// and the user); a guess only sizes the map.
@@ -90,7 +98,7 @@ func (s *Snapshot) composeLayers(layers []*v1alpha1.Layer, t Target, user v1alph
 	userDone := false
 	foldUser := func() {
 		if !userDone {
-			folder{prov: res.Provenance, src: UserSource(), role: t.Role}.foldConfig(&res, &user)
+			folder{prov: res.Provenance, src: UserSource(), role: t.Role, only: only}.foldConfig(&res, &user)
 			userDone = true
 		}
 	}
@@ -99,7 +107,7 @@ func (s *Snapshot) composeLayers(layers []*v1alpha1.Layer, t Target, user v1alph
 		if !spec.Tier.IsDefault() {
 			foldUser()
 		}
-		f := folder{prov: res.Provenance, src: Source{Tier: spec.Tier, Layer: l.Name}, role: t.Role}
+		f := folder{prov: res.Provenance, src: Source{Tier: spec.Tier, Layer: l.Name}, role: t.Role, only: only}
 		f.foldConfig(&res, spec.Config)
 		f.foldConfig(&res, RoleConfig(spec, t.Role))
 		res.Layers = append(res.Layers, l.Name)

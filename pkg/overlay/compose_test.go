@@ -3,6 +3,7 @@ package overlay
 import (
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -402,5 +403,64 @@ func TestShadowLayerBlocksNothing(t *testing.T) {
 	l.Spec.Mode = "Dark"
 	if errs := ValidateLayer(&l); len(errs) == 0 || errs[0].Field != "spec.mode" {
 		t.Errorf("an unknown mode: %v", errs)
+	}
+}
+
+// TestComposeOnly: composing some fields gives each of them what Compose
+// gives, with its provenance, and leaves every other field unset; sparkConf
+// folds into the metadata when it is composed with it, and not otherwise.
+func TestComposeOnly(t *testing.T) {
+	defaults := &v1alpha1.Config{Labels: map[string]string{"team": "data"}, Env: []corev1.EnvVar{{Name: "A", Value: "1"}},
+		SparkConf: map[string]string{"spark.kubernetes.executor.label.billing": "7"}}
+	overrides := &v1alpha1.Config{Labels: map[string]string{"tier": "gold"}, Limits: &v1alpha1.Limits{MaxExecutorsPerApp: new(int32)}}
+	s := mustCompile(t, Inputs{Layers: []LayerSource{
+		layer("d", v1alpha1.ClusterDefaults, 0, defaults, nil, nil),
+		layer("o", v1alpha1.ClusterOverrides, 0, overrides, nil, nil),
+	}})
+	target := Target{Namespace: "etl", Role: v1alpha1.RoleExecutor}
+	user := v1alpha1.Config{Labels: map[string]string{"team": "mine", "own": "x"}, Env: []corev1.EnvVar{{Name: "B", Value: "2"}}}
+	whole := s.Compose(target, user)
+	for _, tc := range []struct {
+		fields []string
+		labels map[string]string
+	}{
+		{[]string{"labels", "sparkConf", "limits"}, whole.Config.Labels},
+		{[]string{"labels", "limits"}, map[string]string{"team": "mine", "own": "x", "tier": "gold"}},
+	} {
+		only, err := FieldsNamed(tc.fields...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := s.ComposeOnly(target, user, only)
+		if !reflect.DeepEqual(got.Config.Labels, tc.labels) || !reflect.DeepEqual(got.Config.Limits, whole.Config.Limits) {
+			t.Errorf("%v: labels %v, limits %v; want %v, %v", tc.fields, got.Config.Labels, got.Config.Limits, tc.labels, whole.Config.Limits)
+		}
+		if got.Config.Env != nil || got.Config.SparkConf != nil && !slices.Contains(tc.fields, "sparkConf") {
+			t.Errorf("%v: fields not asked for composed: env %v, sparkConf %v", tc.fields, got.Config.Env, got.Config.SparkConf)
+		}
+		closed := slices.Contains(tc.fields, "sparkConf") // every field that folds into labels is asked for
+		asked := 0
+		for _, f := range whole.Provenance.Fields() {
+			if root, _ := FieldOf(f.Path); slices.Contains(tc.fields, root.Name) {
+				asked++
+			}
+		}
+		if n := len(got.Provenance.Fields()); closed && n != asked {
+			t.Errorf("%v: %d values explained, Compose explains %d of these fields", tc.fields, n, asked)
+		}
+		for _, f := range got.Provenance.Fields() {
+			if w, ok := whole.Provenance.Lookup(f.Key); closed && (!ok || w.Winner != f.Winner || w.Value != f.Value) {
+				t.Errorf("%v: %s is %s set by %v, Compose says %s by %v", tc.fields, f.Path, f.Value, f.Winner, w.Value, w.Winner)
+			}
+			if root, _ := FieldOf(f.Path); !slices.Contains(tc.fields, root.Name) {
+				t.Errorf("%v: provenance of %s recorded", tc.fields, f.Path)
+			}
+		}
+		if !reflect.DeepEqual(got.Layers, whole.Layers) {
+			t.Errorf("%v: layers %v, want %v", tc.fields, got.Layers, whole.Layers)
+		}
+	}
+	if _, err := FieldsNamed("labels", "nope"); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+		t.Errorf("an unknown field: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -137,6 +138,32 @@ func buildFields() []ConfigField {
 		}},
 	}
 }
+
+// FieldSet is a set of the fields of Fields, for ComposeOnly. The zero
+// FieldSet holds every field.
+type FieldSet struct {
+	// in is, by position in Fields, whether the field is in the set; nil
+	// for every field.
+	in []bool
+}
+
+// FieldsNamed is the set of the fields named (ConfigField.Name); a name
+// that is no field is an error.
+func FieldsNamed(names ...string) (FieldSet, error) {
+	table := fieldTable()
+	s := FieldSet{in: make([]bool, len(table))}
+	for _, name := range names {
+		i := slices.IndexFunc(table, func(f ConfigField) bool { return f.Name == name })
+		if i < 0 {
+			return FieldSet{}, fmt.Errorf("no Config field is named %q", name)
+		}
+		s.in[i] = true
+	}
+	return s, nil
+}
+
+// Contains reports whether the field at position i of Fields is in s.
+func (s FieldSet) Contains(i int) bool { return s.in == nil || s.in[i] }
 
 // FieldOf is the field whose provenance paths path belongs to: labels for
 // metadata.labels.team, sidecars for spec.sidecars[log-shipper].

@@ -50,6 +50,8 @@ type folder struct {
 	// role is the role composed for: it decides which Spark keys are pod
 	// settings (SparkConfTarget).
 	role v1alpha1.Role
+	// only are the fields folded; every field when empty.
+	only FieldSet
 }
 
 // foldConfig folds c onto res, field by field (Fields). A nil c
@@ -58,8 +60,10 @@ func (f folder) foldConfig(res *Result, c *v1alpha1.Config) {
 	if c == nil {
 		return
 	}
-	for _, field := range fieldTable() {
-		field.fold(f, res, c)
+	for i, field := range fieldTable() {
+		if f.only.Contains(i) {
+			field.fold(f, res, c)
+		}
 	}
 }
 

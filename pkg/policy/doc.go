@@ -12,7 +12,10 @@
 // package under data.strata that defines a `violation` set is a policy; each
 // violation is an object with a `message` (and, for the baseline checks, a
 // `check`). The Decision holds the violations with the enforcement the layers
-// chose for their policy: deny (the default), warn or dryrun.
+// chose for their policy: deny (the default), warn or dryrun. The input
+// is built with what the loaded policies read of it; unless one reads the
+// composed values or every field's provenance, the pod's composition folds
+// only the fields the input is made of (explainedFields).
 //
 // A Ledger keeps, per webhook process, what admitted pods take until the
 // informer cache sees them, so concurrent admissions cannot jointly overshoot

@@ -10,6 +10,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -28,7 +29,20 @@ type Engine struct {
 	counting map[string]rego.PreparedEvalQuery
 	// conv builds the input as OPA's value.
 	conv *astConverter
+	// explained are the fields of a pod's composition the input is built
+	// from (explainedFields); every field when a policy reads them all.
+	explained overlay.FieldSet
 }
+
+// explainedFields are the fields of a pod's composition the evaluated
+// input reads, unless a policy reads config.fields or config.values: the
+// provenance of the metadata, node selector, tolerations and priority
+// class (which of the pod's values are the tenant's), the IAM role, the
+// policies' parameters and the layers' pod patches (their node affinity);
+// and sparkConf, which folds into the metadata and the node selector.
+// Composing only these is a third of composing the pod.
+var explainedFields = []string{"labels", "annotations", "nodeSelector", "priorityClassName", "tolerations", "sparkConf",
+	"iam", "podPatch", "limits", "isolation", "enforcement"}
 
 // NewEngine compiles modules (Rego v1 syntax) and prepares the query once.
 // Compile errors name the file and line.
@@ -57,6 +71,11 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 	}
 	slices.Sort(policies)
 	e := &Engine{prepared: prepared, policies: policies, uses: inputUseOf(parsed), conv: &astConverter{}}
+	if !e.uses.needs("config.fields") && !e.uses.needs("config.values") {
+		if e.explained, err = overlay.FieldsNamed(explainedFields...); err != nil {
+			return nil, err
+		}
+	}
 	if counting, ok := countingPolicies(parsed); ok {
 		e.counting = map[string]rego.PreparedEvalQuery{}
 		for _, name := range policies {

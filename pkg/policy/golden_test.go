@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files with the current output")
@@ -21,6 +22,9 @@ var update = flag.Bool("update", false, "rewrite the golden files with the curre
 // (after an intended change: go test ./pkg/policy -update).
 func TestInputDocumentGolden(t *testing.T) {
 	check, pod := exampleCheck(t)
+	// The document is whole: every field composed, as for a policy that
+	// reads config.fields (the built-in ones have only what they read).
+	check.Engine.explained = overlay.FieldSet{}
 	pod.Spec.Tolerations = []corev1.Toleration{{Key: "team-gpu", Operator: corev1.TolerationOpExists}}
 	first, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
 	if err != nil {

@@ -125,7 +125,7 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 		// The pod is judged as it is; its composition only explains it.
 		// Rendering the composition again is needed only for the images
 		// mirrors derive, which a policy sees in input.config.fields.
-		res := mutate.Explain(c.Snapshot, c.Cluster, pod)
+		res := mutate.ExplainOnly(c.Snapshot, c.Cluster, pod, c.Engine.explained)
 		if c.Engine.uses.needs("config.fields") {
 			var err error
 			if res, err = mutate.Render(c.Snapshot, c.Cluster, pod); err != nil {
