@@ -212,6 +212,23 @@ func BenchmarkCheckPod(b *testing.B) {
 	benchmarkCheck(b, check, pod)
 }
 
+// BenchmarkCheckPodWithoutPolicies is BenchmarkCheckPod with one policy
+// that reads nothing of the input: what judging a pod costs besides
+// evaluating the built-in policies and converting what they read (the
+// composition that explains the pod, its platform parts, the quota
+// ledger). Next to BenchmarkCheckPod it bounds what compiling the built-in
+// checks could save.
+func BenchmarkCheckPodWithoutPolicies(b *testing.B) {
+	check, pod := exampleCheck(b)
+	check.Ledger = NewLedger(0)
+	engine, err := NewEngine(context.Background(), Modules{"none.rego": "package strata.none\n\nviolation contains \"never\" if false\n"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	check.Engine = engine
+	benchmarkCheck(b, check, pod)
+}
+
 // BenchmarkCheckLargePod judges the example executor with 40,000
 // environment variables (about 1 MiB): linear work, a small multiple of
 // decoding it (see pkg/mutate's BenchmarkDecodeLargePod).
