@@ -15,7 +15,9 @@
 // chose for their policy: deny (the default), warn or dryrun. The input
 // is built with what the loaded policies read of it; unless one reads the
 // composed values or every field's provenance, the pod's composition folds
-// only the fields the input is made of (explainedFields).
+// only the fields the input is made of (explainedFields), and input.pod
+// leaves out the container fields every policy reading it declares unread
+// (UnreadFieldsKey).
 //
 // A Ledger keeps, per webhook process, what admitted pods take until the
 // informer cache sees them, so concurrent admissions cannot jointly overshoot

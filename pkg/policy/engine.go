@@ -53,7 +53,7 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 		parsed   []*ast.Module
 	)
 	for _, file := range mods.Files() {
-		m, err := ast.ParseModuleWithOpts(file, mods[file], ast.ParserOptions{RegoVersion: ast.RegoV1})
+		m, err := ast.ParseModuleWithOpts(file, mods[file], ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true})
 		if err != nil {
 			return nil, fmt.Errorf("policy %s: %w", file, err)
 		}
@@ -71,6 +71,9 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 	}
 	slices.Sort(policies)
 	e := &Engine{prepared: prepared, policies: policies, uses: inputUseOf(parsed), conv: &astConverter{}}
+	if e.uses.unread, err = unreadContainerFields(parsed); err != nil {
+		return nil, err
+	}
 	if !e.uses.needs("config.fields") && !e.uses.needs("config.values") {
 		if e.explained, err = overlay.FieldsNamed(explainedFields...); err != nil {
 			return nil, err

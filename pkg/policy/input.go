@@ -177,21 +177,6 @@ func (in *Input) value(uses *inputUse, conv *astConverter) (ast.Value, error) {
 	return out, nil
 }
 
-// withoutManagedFields is pod without metadata.managedFields: the API
-// server's record of which client last wrote each field, set on every
-// CREATE before admission and as large as the spec it describes. It is
-// bookkeeping, never a setting, and no policy judges it; converting it was
-// a large part of building a real pod's input. The copy is shallow: pod is
-// not changed.
-func withoutManagedFields(pod *corev1.Pod) *corev1.Pod {
-	if pod.ManagedFields == nil {
-		return pod
-	}
-	out := *pod
-	out.ManagedFields = nil
-	return &out
-}
-
 // byLayer reports whether the pod's value of a field (rendered as
 // provenance renders it) is a layer's: provenance says a layer set it and
 // the pod holds exactly that value. Provenance only explains a value the
@@ -224,7 +209,7 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 	// The pod, the Namespace and the config values stay typed: value
 	// converts them without JSON, document through it.
 	if uses.needs("pod") {
-		doc["pod"] = withoutManagedFields(pod)
+		doc["pod"] = podForPolicies(pod, uses.unread)
 	}
 	if in.Old != nil {
 		doc["old"] = map[string]any{"metadata": map[string]any{"labels": nonNilMap(in.Old.Labels), "annotations": nonNilMap(in.Old.Annotations)}}

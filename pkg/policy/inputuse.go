@@ -15,6 +15,9 @@ import (
 type inputUse struct {
 	all  bool
 	keys map[string]bool
+	// unread are the container fields left out of input.pod: those every
+	// policy file reading the pod declares unread (unreadContainerFields).
+	unread []string
 }
 
 // everything is the use of a policy set that reads every key.

@@ -6,6 +6,11 @@
 # a layer defines (input.injectedVolumes) is the platform's. A policy of its
 # own, so a platform can roll it out with enforcement {baseline: dryrun}
 # while tenant isolation stays deny.
+
+# METADATA
+# custom:
+#   # What of each container this policy never reads: left out of input.pod (see README).
+#   unread_container_fields: [args, command, env, envFrom, resources, volumeMounts, workingDir]
 package strata.baseline
 
 import rego.v1

@@ -3,6 +3,11 @@
 # (input.user, attributed by provenance), so the platform's own values are
 # never held against a tenant. The Pod Security Standards baseline checks
 # are in baseline.rego, same package.
+
+# METADATA
+# custom:
+#   # What of each container this policy never reads: left out of input.pod (see README).
+#   unread_container_fields: [args, command, env, envFrom, resources, volumeMounts, workingDir]
 package strata.isolation
 
 import rego.v1
