@@ -404,32 +404,17 @@ func (in *Input) userWritten() map[string]any {
 // forEachContainerOf calls fn with the name and image of every init,
 // regular and ephemeral container of pod.
 func forEachContainerOf(pod *corev1.Pod, fn func(name, image string)) {
-	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for i := range list {
-			fn(list[i].Name, list[i].Image)
-		}
-	}
-	for i := range pod.Spec.EphemeralContainers {
-		fn(pod.Spec.EphemeralContainers[i].Name, pod.Spec.EphemeralContainers[i].Image)
-	}
+	forEachContainer(pod, func(c *corev1.Container) { fn(c.Name, c.Image) })
 }
 
 // forEachContainerEnv calls fn with every environment variable of every
 // container of pod, ephemeral ones included.
 func forEachContainerEnv(pod *corev1.Pod, fn func(container string, e *corev1.EnvVar)) {
-	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for i := range list {
-			for j := range list[i].Env {
-				fn(list[i].Name, &list[i].Env[j])
-			}
-		}
-	}
-	for i := range pod.Spec.EphemeralContainers {
-		c := &pod.Spec.EphemeralContainers[i]
+	forEachContainer(pod, func(c *corev1.Container) {
 		for j := range c.Env {
 			fn(c.Name, &c.Env[j])
 		}
-	}
+	})
 }
 
 func nonNilMap(m map[string]string) map[string]string {

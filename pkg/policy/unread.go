@@ -107,15 +107,20 @@ func podForPolicies(pod *corev1.Pod, unread []string) *corev1.Pod {
 	out.Spec.InitContainers = slices.Clone(pod.Spec.InitContainers)
 	out.Spec.Containers = slices.Clone(pod.Spec.Containers)
 	out.Spec.EphemeralContainers = slices.Clone(pod.Spec.EphemeralContainers)
-	for i := range out.Spec.InitContainers {
-		leaveOut(&out.Spec.InitContainers[i])
-	}
-	for i := range out.Spec.Containers {
-		leaveOut(&out.Spec.Containers[i])
-	}
-	for i := range out.Spec.EphemeralContainers {
-		// An ephemeral container's fields are a container's, field for field.
-		leaveOut((*corev1.Container)(&out.Spec.EphemeralContainers[i].EphemeralContainerCommon))
-	}
+	forEachContainer(&out, leaveOut)
 	return &out
+}
+
+// forEachContainer calls fn with every container of pod: init, regular
+// and ephemeral (whose fields are a container's, field for field).
+func forEachContainer(pod *corev1.Pod, fn func(*corev1.Container)) {
+	for i := range pod.Spec.InitContainers {
+		fn(&pod.Spec.InitContainers[i])
+	}
+	for i := range pod.Spec.Containers {
+		fn(&pod.Spec.Containers[i])
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		fn((*corev1.Container)(&pod.Spec.EphemeralContainers[i].EphemeralContainerCommon))
+	}
 }

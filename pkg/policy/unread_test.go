@@ -115,20 +115,6 @@ func TestUnreadFieldsAreUnread(t *testing.T) {
 	}
 }
 
-// forEachContainer calls fn with every container of pod, ephemeral ones
-// included.
-func forEachContainer(pod *corev1.Pod, fn func(*corev1.Container)) {
-	for i := range pod.Spec.InitContainers {
-		fn(&pod.Spec.InitContainers[i])
-	}
-	for i := range pod.Spec.Containers {
-		fn(&pod.Spec.Containers[i])
-	}
-	for i := range pod.Spec.EphemeralContainers {
-		fn((*corev1.Container)(&pod.Spec.EphemeralContainers[i].EphemeralContainerCommon))
-	}
-}
-
 // TestPodForPoliciesLeavesThePod: leaving fields out never changes the
 // pod judged, and leaves out exactly what is asked.
 func TestPodForPoliciesLeavesThePod(t *testing.T) {
