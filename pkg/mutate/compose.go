@@ -137,7 +137,8 @@ func Explain(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) *Result {
 
 // ExplainOnly is Explain of the fields in only (overlay.ComposeOnly): the
 // others are neither read from the pod nor composed. Granting the IAM role
-// reads the iam field, and its annotation is explained with it.
+// reads the iam and isolation fields, and its annotation is explained with
+// annotations: a caller that wants the role wants all three.
 func ExplainOnly(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, only overlay.FieldSet) *Result {
 	role, spark := SparkRole(pod)
 	res := &Result{Spark: spark, Role: role, Pod: pod, Patch: []jsonpatch.Operation{}}
