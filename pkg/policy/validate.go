@@ -46,8 +46,11 @@ const (
 // in-place resize). A pod being deleted is not judged. Only a CREATE that
 // is not a dry run reserves quota in the Ledger.
 //
-// It returns the composition of a Spark pod (nil for other pods) and the
-// decision; an error is an internal failure, never a verdict.
+// It returns the composition that explained a Spark pod (nil for other
+// pods): of the fields the policies' input is built from only, unless a
+// policy reads the composed values or every field's provenance
+// (explainedFields). And the decision; an error is an internal failure,
+// never a verdict.
 func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live LiveState) (*mutate.Result, Decision, error) {
 	if req.Namespace == "" {
 		req.Namespace = pod.Namespace
