@@ -83,7 +83,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		server := &admission.Webhook{Handler: c.handler}
+		server := &admission.Webhook{Handler: c.handler, LogConstructor: requestLogger} // as Setup serves it
 		b.Run(fmt.Sprintf("%s/layers=%d/pods=100", c.name, layers), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
