@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,33 @@ func TestConcurrentExecutorsDoNotOvershoot(t *testing.T) {
 	})
 	if admitted != 12 || c.Ledger.Reserved() != 12 {
 		t.Fatalf("admitted %d, reserved %d; want 12", admitted, c.Ledger.Reserved())
+	}
+}
+
+// TestEvaluationStopsWhenTheRequestIsDone: a policy that would run for
+// minutes is stopped when the request's context is done, in Evaluate and
+// in Reevaluate; the error says evaluation was cancelled.
+func TestEvaluationStopsWhenTheRequestIsDone(t *testing.T) {
+	// Ten billion steps over two ranges of 100,000: hours of CPU, little memory.
+	slow := "package strata.slow\n\nviolation contains \"x\" if {\n\tsome i in numbers.range(1, 100000)\n\tsome j in numbers.range(1, 100000)\n\ti * j < input.inventory.appExecutors\n}\n"
+	e, err := NewEngine(context.Background(), Modules{"slow.rego": slow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check, pod := exampleCheck(t)
+	views, _, err := check.inputs(pod, Request{Operation: "CREATE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, evaluate := range map[string]func(context.Context) error{
+		"Evaluate":   func(ctx context.Context) error { _, err := e.Evaluate(ctx, views[0]); return err },
+		"Reevaluate": func(ctx context.Context) error { _, err := e.Reevaluate(ctx, views[0], Decision{}); return err },
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err := evaluate(ctx)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "cancel") {
+			t.Errorf("%s: %v, want the evaluation cancelled", name, err)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -140,7 +141,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (Decision, error) {
 	if err != nil {
 		return Decision{}, err
 	}
-	rs, err := e.prepared.Eval(ctx, rego.EvalParsedInput(doc))
+	rs, err := eval(ctx, e.prepared, doc)
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluating policies: %w", err)
 	}
@@ -175,7 +176,7 @@ func (e *Engine) Reevaluate(ctx context.Context, in *Input, before Decision) (De
 		if !counts {
 			continue
 		}
-		rs, err := q.Eval(ctx, rego.EvalParsedInput(doc))
+		rs, err := eval(ctx, q, doc)
 		if err != nil {
 			return Decision{}, fmt.Errorf("evaluating policy %s: %w", name, err)
 		}
@@ -217,4 +218,15 @@ func sortViolations(vs []Violation) {
 	slices.SortFunc(vs, func(a, b Violation) int {
 		return cmp.Or(cmp.Compare(a.Policy, b.Policy), cmp.Compare(a.Check, b.Check), cmp.Compare(a.Message, b.Message))
 	})
+}
+
+// eval evaluates q with doc as its input, stopped when ctx is done. OPA's
+// Eval watches ctx with a goroutine of its own for every evaluation, a
+// seventh of evaluating the built-in policies; context.AfterFunc cancels
+// the query the same way without one.
+func eval(ctx context.Context, q rego.PreparedEvalQuery, doc ast.Value) (rego.ResultSet, error) {
+	cancel := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, cancel.Cancel)
+	defer stop()
+	return q.Eval(ctx, rego.EvalParsedInput(doc), rego.EvalExternalCancel(cancel))
 }
