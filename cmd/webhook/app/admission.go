@@ -108,17 +108,21 @@ type errTooLarge struct{ err error }
 func (e errTooLarge) Error() string { return e.err.Error() }
 
 // decodePod decodes the pod of the request (the new object of an UPDATE,
-// the pod a subresource request carries); a pod created without a
-// namespace in its body is in the request's namespace. A pod over the
-// documented bounds (mutate.CheckSize, mutate.MaxPodBytes) is refused with
-// errTooLarge before any work on it.
+// the pod a subresource request carries), or takes the one decoded with
+// the review (podReviews); a pod created without a namespace in its body
+// is in the request's namespace. A pod over the documented bounds
+// (mutate.CheckSize, mutate.MaxPodBytes) is refused with errTooLarge
+// before any work on it.
 func decodePod(req admission.Request) (*corev1.Pod, error) {
-	if n := len(req.Object.Raw); n > mutate.MaxPodBytes {
-		return nil, errTooLarge{fmt.Errorf("pod is %d bytes; Strata admits at most %d", n, mutate.MaxPodBytes)}
-	}
-	pod := &corev1.Pod{}
-	if err := decodePodJSON(req.Object.Raw, pod); err != nil {
-		return nil, err
+	pod, decoded := req.Object.Object.(*corev1.Pod)
+	if !decoded {
+		if n := len(req.Object.Raw); n > mutate.MaxPodBytes {
+			return nil, errTooLarge{fmt.Errorf("pod is %d bytes; Strata admits at most %d", n, mutate.MaxPodBytes)}
+		}
+		pod = &corev1.Pod{}
+		if err := decodePodJSON(req.Object.Raw, pod); err != nil {
+			return nil, err
+		}
 	}
 	if pod.Namespace == "" {
 		pod.Namespace = req.Namespace
@@ -129,11 +133,15 @@ func decodePod(req admission.Request) (*corev1.Pod, error) {
 	return pod, nil
 }
 
-// decodeOldPod decodes the stored pod an UPDATE replaces.
+// decodeOldPod decodes the stored pod an UPDATE replaces, or takes the
+// one decoded with the review.
 func decodeOldPod(req admission.Request) (*corev1.Pod, error) {
-	pod := &corev1.Pod{}
-	if err := decodePodJSON(req.OldObject.Raw, pod); err != nil {
-		return nil, fmt.Errorf("decoding the stored pod: %w", err)
+	pod, decoded := req.OldObject.Object.(*corev1.Pod)
+	if !decoded {
+		pod = &corev1.Pod{}
+		if err := decodePodJSON(req.OldObject.Raw, pod); err != nil {
+			return nil, fmt.Errorf("decoding the stored pod: %w", err)
+		}
 	}
 	if pod.Namespace == "" {
 		pod.Namespace = req.Namespace

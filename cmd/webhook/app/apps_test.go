@@ -120,7 +120,7 @@ func FuzzAppReviews(f *testing.F) {
 	f.Add(appReview(f, admissionv1.Update, appJSON(3), appJSON(2)))
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"dynamicAllocation":{"enabled":true},"sparkConf":{"spark.executor.memory":"99999999999p"}}}`, ""))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		fuzzReview(t, mutator, mutator.Metrics, "sparkapplication", raw)
-		fuzzReview(t, validator, validator.Metrics, "sparkapplication-policy", raw)
+		fuzzReview(t, reviewServer(mutator), mutator.Metrics, "sparkapplication", raw)
+		fuzzReview(t, reviewServer(validator), validator.Metrics, "sparkapplication-policy", raw)
 	})
 }

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -64,8 +65,8 @@ func BenchmarkHandlers(b *testing.B) {
 	}
 }
 
-// BenchmarkServeHTTP is BenchmarkHandlers through controller-runtime's
-// webhook server, without TLS: the AdmissionReview decoded, the handler,
+// BenchmarkServeHTTP is BenchmarkHandlers served as Setup serves them
+// (podReviewServer), without TLS: the AdmissionReview decoded, the handler,
 // the response (a patch, for mutate) encoded. It is what a request costs
 // the webhook past the TLS and HTTP/2 the load tool adds, each line next
 // to the no-op handler's in the same run.
@@ -83,7 +84,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		server := &admission.Webhook{Handler: c.handler, LogConstructor: requestLogger} // as Setup serves it
+		server := podReviewServer(c.handler) // as Setup serves it
 		b.Run(fmt.Sprintf("%s/layers=%d/pods=100", c.name, layers), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -164,4 +165,50 @@ func BenchmarkDecodePod(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkDecodeReview decodes the AdmissionReview of the example
+// executor and its pod: as controller-runtime's admission.Webhook does and
+// the handler after it (the review with apimachinery's serializer, then
+// the pod, decodePodJSON), and in one pass (decodePodReview).
+func BenchmarkDecodeReview(b *testing.B) {
+	body := reviewBody(b, admissionv1.Create, fixtures.Pod(b, "executor.yaml"), nil)
+	codecs := serializer.NewCodecFactory(reviewScheme(b))
+	for _, c := range []struct {
+		name   string
+		decode func() (*corev1.Pod, error)
+	}{
+		{"controller-runtime", func() (*corev1.Pod, error) {
+			review := admissionv1.AdmissionReview{}
+			if _, _, err := codecs.UniversalDeserializer().Decode(body, nil, &review); err != nil {
+				return nil, err
+			}
+			return decodePod(admission.Request{AdmissionRequest: *review.Request})
+		}},
+		{"one-pass", func() (*corev1.Pod, error) {
+			req, ok := decodePodReview(body)
+			if !ok {
+				return nil, fmt.Errorf("not a pod review")
+			}
+			return decodePod(req)
+		}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if pod, err := c.decode(); err != nil || pod.Name == "" {
+					b.Fatal(pod, err)
+				}
+			}
+		})
+	}
+}
+
+func reviewScheme(tb testing.TB) *runtime.Scheme {
+	tb.Helper()
+	scheme := runtime.NewScheme()
+	if err := admissionv1.AddToScheme(scheme); err != nil {
+		tb.Fatal(err)
+	}
+	return scheme
 }

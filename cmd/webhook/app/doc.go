@@ -19,5 +19,7 @@
 // reported (log, metric, an Event on the Layer) and left out, and the pods
 // it would match are refused until it is fixed. The handlers are thin:
 // decode, load the snapshot, call the pure libraries, encode; each runs
-// under the API server's deadline and recovers its own panics.
+// under the API server's deadline and recovers its own panics. Reviews
+// are served by controller-runtime's admission.Webhook, the pod paths'
+// with their pods decoded in the same pass as the review (podReviews).
 package app

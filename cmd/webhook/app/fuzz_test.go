@@ -16,7 +16,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -25,13 +24,13 @@ import (
 // (quota:, isolation:, a site's own) or the bound a pod exceeds.
 var ruleMessage = regexp.MustCompile(`^([a-z][a-z0-9_]*: |pod (is|has) [0-9]+ .*Strata admits at most)`)
 
-// fuzzReview sends raw as the body of an AdmissionReview POST through the
-// handler as the webhook server serves it (deadline, decoding, response
-// encoding), and checks the invariants every answer keeps: a well-formed
+// fuzzReview sends raw as the body of an AdmissionReview POST through
+// server, a handler as the webhook serves it (reviewServer, or
+// podReviewServer for a pod's), under the deadline, and checks the invariants every answer keeps: a well-formed
 // review, no panic, within the call's deadline, and a denial that names a
 // rule.
-func fuzzReview(t *testing.T, h admission.Handler, m *Metrics, handler string, raw []byte) {
-	srv := withDeadline(&admission.Webhook{Handler: h})
+func fuzzReview(t *testing.T, server http.Handler, m *Metrics, handler string, raw []byte) {
+	srv := withDeadline(server)
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequestWithContext(context.Background(), http.MethodPost, "/?timeout=5s", bytes.NewReader(raw))
 	req.Header.Set("Content-Type", "application/json")
@@ -97,7 +96,7 @@ func FuzzMutateReview(f *testing.F) {
 	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedIAMRoles: []string{"arn:aws:iam::111111111111:role/*"}}
 	h, _, _ := newTestHandlers(f, l)
 	fuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, raw []byte) { fuzzReview(t, h, h.Metrics, "pod", raw) })
+	f.Fuzz(func(t *testing.T, raw []byte) { fuzzReview(t, podReviewServer(h), h.Metrics, "pod", raw) })
 }
 
 // FuzzValidateReview: the pod policy handler, AdmissionReview bytes in,
@@ -108,5 +107,5 @@ func FuzzValidateReview(f *testing.F) {
 	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedRegistries: []string{"mirror.internal"}, ReservedNodeSelectors: []string{"pool"}}
 	v := newTestPodValidator(f, l)
 	fuzzSeeds(f)
-	f.Fuzz(func(t *testing.T, raw []byte) { fuzzReview(t, v, v.Metrics, "pod-policy", raw) })
+	f.Fuzz(func(t *testing.T, raw []byte) { fuzzReview(t, podReviewServer(v), v.Metrics, "pod-policy", raw) })
 }

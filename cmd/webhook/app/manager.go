@@ -157,16 +157,15 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir,
 		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }}})
 	limit := limitInFlight(opts.MaxInFlight, m.shed)
-	serve := func(h admission.Handler) http.Handler {
-		return limit(withDeadline(&admission.Webhook{Handler: h, LogConstructor: requestLogger}))
-	}
-	w.Server.Register(PodPath, serve(w.Pods))
+	serve := func(h admission.Handler) http.Handler { return limit(withDeadline(reviewServer(h))) }
+	servePods := func(h admission.Handler) http.Handler { return limit(withDeadline(podReviewServer(h))) }
+	w.Server.Register(PodPath, servePods(w.Pods))
 	w.Server.Register(LayerPath, serve(w.Layers))
-	w.Server.Register(PodPolicyPath, serve(w.PodPolicy))
+	w.Server.Register(PodPolicyPath, servePods(w.PodPolicy))
 	w.Server.Register(AppPath, serve(w.Apps))
 	w.Server.Register(AppPolicyPath, serve(w.AppPolicy))
 	if opts.ServeNoop {
-		w.Server.Register(NoopPath, serve(&NoopHandler{Metrics: m}))
+		w.Server.Register(NoopPath, servePods(&NoopHandler{Metrics: m}))
 	}
 
 	if opts.CertRotation.Enabled {

@@ -27,8 +27,14 @@ func decodePodJSON(raw []byte, pod *corev1.Pod) error {
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, pod); err != nil {
 		return err
 	}
-	if (pod.APIVersion != "" && pod.APIVersion != "v1") || (pod.Kind != "" && pod.Kind != "Pod") {
+	if !isV1Pod(pod) {
 		return fmt.Errorf("the object is apiVersion %q, kind %q; expected a v1 Pod", pod.APIVersion, pod.Kind)
 	}
 	return nil
+}
+
+// isV1Pod reports whether the decoded pod's apiVersion and kind are each
+// unset or v1 and Pod, as admission.Decoder accepts them.
+func isV1Pod(pod *corev1.Pod) bool {
+	return (pod.APIVersion == "" || pod.APIVersion == "v1") && (pod.Kind == "" || pod.Kind == "Pod")
 }
