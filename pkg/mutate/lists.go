@@ -101,7 +101,7 @@ func coversList[T any](have, want []T, path string) bool {
 		return false
 	}
 	for i := range have {
-		if reflect.DeepEqual(have[i], want[i]) {
+		if reflect.DeepEqual(&have[i], &want[i]) { // by address: no copy of each element
 			continue
 		}
 		h, err1 := toJSONValue(&have[i])

@@ -122,7 +122,7 @@ func mountedAsInjected(pod *corev1.Pod, injected map[string]*corev1.Container, v
 				continue
 			}
 			w, found := injected[name]
-			if !found || !slices.ContainsFunc(w.VolumeMounts, func(m corev1.VolumeMount) bool { return reflect.DeepEqual(m, mounts[i]) }) {
+			if !found || !slices.ContainsFunc(w.VolumeMounts, func(m corev1.VolumeMount) bool { return reflect.DeepEqual(&m, &mounts[i]) }) {
 				ok = false
 			}
 		}

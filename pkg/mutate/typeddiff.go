@@ -96,7 +96,7 @@ func structDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]j
 			}
 		case !inA:
 			ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: p})
-		case f.scalar && bv.Equal(av), !f.scalar && reflect.DeepEqual(bv.Interface(), av.Interface()):
+		case f.scalar && bv.Equal(av), !f.scalar && deepEqual(bv, av):
 		default:
 			if ops, err = typedDiff(ops, p, bv, av); err != nil {
 				return nil, err
@@ -129,7 +129,7 @@ func mapDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]json
 			}
 		case !av.IsValid():
 			ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: p})
-		case reflect.DeepEqual(bv.Interface(), av.Interface()):
+		case deepEqual(bv, av):
 		default:
 			if ops, err = typedDiff(ops, p, bv, av); err != nil {
 				return nil, err
@@ -153,13 +153,24 @@ func sliceDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]js
 		}
 	}
 	for i := range n {
-		if bv, av := b.Index(i), a.Index(i); !reflect.DeepEqual(bv.Interface(), av.Interface()) {
+		if bv, av := b.Index(i), a.Index(i); !deepEqual(bv, av) {
 			if ops, err = typedDiff(ops, path+"/"+strconv.Itoa(i), bv, av); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return ops, nil
+}
+
+// deepEqual is reflect.DeepEqual of the values b and a hold, compared
+// through their addresses when they have them: a container or a volume
+// made an interface value is copied to the heap first, and both are
+// compared for every element of a list the patch walks.
+func deepEqual(b, a reflect.Value) bool {
+	if b.CanAddr() && a.CanAddr() {
+		return reflect.DeepEqual(b.Addr().Interface(), a.Addr().Interface())
+	}
+	return reflect.DeepEqual(b.Interface(), a.Interface())
 }
 
 // addOp appends an add of v's JSON at path, encoded (appendJSON).
