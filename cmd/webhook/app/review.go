@@ -89,9 +89,9 @@ func (s podReviews) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil || limited.N <= 0 || r.Header.Get("Content-Type") != "application/json" {
 		// What was read goes first, then the rest of the body, or the
 		// error that stopped the reading.
-		rest := r.Body
+		var rest io.Reader = r.Body
 		if err != nil {
-			rest = io.NopCloser(errReader{err})
+			rest = errReader{err}
 		}
 		s.fallBack(w, r, io.MultiReader(bytes.NewReader(body), rest))
 		return
