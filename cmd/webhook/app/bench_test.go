@@ -172,7 +172,7 @@ func BenchmarkDecodePod(b *testing.B) {
 // the handler after it (the review with apimachinery's serializer, then
 // the pod, decodePodJSON), and in one pass (decodePodReview).
 func BenchmarkDecodeReview(b *testing.B) {
-	body := reviewBody(b, admissionv1.Create, fixtures.Pod(b, "executor.yaml"), nil)
+	body := reviewOf(b, admissionv1.Create, "", fixtures.Pod(b, "executor.yaml"), nil)
 	codecs := serializer.NewCodecFactory(reviewScheme(b))
 	for _, c := range []struct {
 		name   string

@@ -15,7 +15,6 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -57,12 +56,20 @@ func fuzzReview(t *testing.T, server http.Handler, m *Metrics, handler string, r
 	}
 }
 
+// reviewOf is an admission.k8s.io/v1 AdmissionReview of pod (none when
+// nil) and old, as the API server sends it.
 func reviewOf(t testing.TB, op admissionv1.Operation, sub string, pod, old *corev1.Pod) []byte {
 	t.Helper()
-	raw, _ := json.Marshal(pod)
 	r := &admissionv1.AdmissionRequest{UID: "fuzz", Kind: metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
 		Resource: metav1.GroupVersionResource{Version: "v1", Resource: "pods"}, SubResource: sub,
-		Namespace: "etl", Operation: op, Object: runtime.RawExtension{Raw: raw}}
+		Namespace: "etl", Operation: op}
+	if pod != nil { // a DELETE carries none
+		raw, err := json.Marshal(pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Object.Raw = raw
+	}
 	if old != nil {
 		r.OldObject.Raw, _ = json.Marshal(old)
 	}

@@ -14,9 +14,7 @@ import (
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -57,34 +55,6 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// reviewBody is an admission.k8s.io/v1 AdmissionReview of pod (and old),
-// as the API server sends it.
-func reviewBody(tb testing.TB, op admissionv1.Operation, pod, old any) []byte {
-	tb.Helper()
-	r := &admissionv1.AdmissionRequest{UID: "705ab4f5-6393-11e8-b7cc-42010a800002",
-		Kind:     metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
-		Resource: metav1.GroupVersionResource{Version: "v1", Resource: "pods"}, Namespace: "etl", Operation: op,
-		UserInfo: authenticationv1.UserInfo{Username: "system:serviceaccount:etl:spark"}}
-	for _, o := range []struct {
-		v  any
-		to *runtime.RawExtension
-	}{{pod, &r.Object}, {old, &r.OldObject}} {
-		if o.v == nil {
-			continue
-		}
-		raw, err := json.Marshal(o.v)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		o.to.Raw = raw
-	}
-	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"}, Request: r})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return out
-}
-
 // reviewCase is a body sent to both servers, and whether the handler
 // gets its pods decoded with the review (podReviews serves it itself and
 // it carries a pod; else controller-runtime serves it, or there is no pod).
@@ -105,23 +75,23 @@ func reviewCases(tb testing.TB) []reviewCase {
 	for _, f := range files {
 		p := fixtures.Pod(tb, filepath.Base(f))
 		out = append(out,
-			reviewCase{name: "create " + filepath.Base(f), body: reviewBody(tb, admissionv1.Create, p, nil), podsDecoded: true},
-			reviewCase{name: "update " + filepath.Base(f), body: reviewBody(tb, admissionv1.Update, p, p), podsDecoded: true})
+			reviewCase{name: "create " + filepath.Base(f), body: reviewOf(tb, admissionv1.Create, "", p, nil), podsDecoded: true},
+			reviewCase{name: "update " + filepath.Base(f), body: reviewOf(tb, admissionv1.Update, "", p, p), podsDecoded: true})
 	}
 	executor := fixtures.Pod(tb, "executor.yaml")
-	v1beta1 := bytes.Replace(reviewBody(tb, admissionv1.Create, executor, nil), []byte(`admission.k8s.io/v1"`), []byte(`admission.k8s.io/v1beta1"`), 1)
-	noType := bytes.Replace(reviewBody(tb, admissionv1.Create, executor, nil), []byte(`"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1",`), nil, 1)
+	v1beta1 := bytes.Replace(reviewOf(tb, admissionv1.Create, "", executor, nil), []byte(`admission.k8s.io/v1"`), []byte(`admission.k8s.io/v1beta1"`), 1)
+	noType := bytes.Replace(reviewOf(tb, admissionv1.Create, "", executor, nil), []byte(`"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1",`), nil, 1)
 	huge := executor.DeepCopy()
 	huge.Annotations = map[string]string{"big": strings.Repeat("x", mutate.MaxPodBytes)}
 	raw := func(s string) []byte { return []byte(s) }
 	out = append(out,
-		reviewCase{name: "delete", body: reviewBody(tb, admissionv1.Delete, nil, executor), podsDecoded: true},
+		reviewCase{name: "delete", body: reviewOf(tb, admissionv1.Delete, "", nil, executor), podsDecoded: true},
 		reviewCase{name: "no object", body: raw(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u"}}`)},
 		reviewCase{name: "null object", body: raw(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","object":null}}`)},
 		reviewCase{name: "empty object", body: raw(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","object":{}}}`), podsDecoded: true},
 		reviewCase{name: "pod says v1 Pod", body: raw(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","namespace":"n","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}}}`), podsDecoded: true},
 		reviewCase{name: "keys in other cases", body: raw(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"UID":"u","object":{"Metadata":{"name":"p"},"spec":{"Containers":[{"name":"c"}]}}}}`), podsDecoded: true},
-		reviewCase{name: "over the pod bound", body: reviewBody(tb, admissionv1.Create, huge, nil)},
+		reviewCase{name: "over the pod bound", body: reviewOf(tb, admissionv1.Create, "", huge, nil)},
 		reviewCase{name: "v1beta1", body: v1beta1},
 		reviewCase{name: "no apiVersion and kind", body: noType},
 		reviewCase{name: "another version", body: raw(`{"apiVersion":"admission.k8s.io/v2","kind":"AdmissionReview","request":{"uid":"u","object":{}}}`)},
@@ -140,7 +110,7 @@ func reviewCases(tb testing.TB) []reviewCase {
 		reviewCase{name: "YAML", body: raw("apiVersion: admission.k8s.io/v1\nkind: AdmissionReview\nrequest:\n  uid: u\n  object: {}\n")},
 		reviewCase{name: "a list", body: raw(`[]`)},
 		reviewCase{name: "empty", body: nil},
-		reviewCase{name: "text/plain", body: reviewBody(tb, admissionv1.Create, executor, nil), contentType: "text/plain"},
+		reviewCase{name: "text/plain", body: reviewOf(tb, admissionv1.Create, "", executor, nil), contentType: "text/plain"},
 	)
 	return out
 }
@@ -193,7 +163,7 @@ func TestPodReviewsAreTheWebhooks(t *testing.T) {
 	store.swap(fixtures.Snapshot(t, "prod-a"))
 	h.Cluster = mutate.Cluster{Name: "prod-a", Pool: "batch"}
 	for _, name := range []string{"driver.yaml", "executor.yaml"} {
-		body := reviewBody(t, admissionv1.Create, fixtures.Pod(t, name), nil)
+		body := reviewOf(t, admissionv1.Create, "", fixtures.Pod(t, name), nil)
 		want := serveReview(reviewServer(h), body, "")
 		got := serveReview(podReviewServer(h), body, "")
 		sameAnswer(t, "mutate "+name, want, got)
@@ -207,7 +177,7 @@ func TestPodReviewsAreTheWebhooks(t *testing.T) {
 // controller-runtime answers it, with what was read and the error.
 func TestPodReviewsReadErrors(t *testing.T) {
 	echo := &echoPods{}
-	body := reviewBody(t, admissionv1.Create, fixtures.Pod(t, "executor.yaml"), nil)
+	body := reviewOf(t, admissionv1.Create, "", fixtures.Pod(t, "executor.yaml"), nil)
 	answer := func(srv http.Handler) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, "/", io.MultiReader(bytes.NewReader(body[:100]), errReader{errors.New("connection reset")}))
 		req.Header.Set("Content-Type", "application/json")
