@@ -46,6 +46,10 @@ type ControlPlane struct {
 	Webhook *webhookapp.Webhook
 	// Registry holds the webhook's metrics.
 	Registry *prometheus.Registry
+	// ClientCA signs the client certificate the API server presents to
+	// webhooks (naming APIServerClientName); every webhook the control
+	// plane starts serves only clients it signed.
+	ClientCA *CA
 
 	env        *envtest.Environment
 	apiDir     string
@@ -89,6 +93,10 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	}
 	env.ControlPlane.APIServer = &envtest.APIServer{Path: filepath.Join(assets, "kube-apiserver"), CertDir: apiDir,
 		StopTimeout: 10 * time.Second}
+	clientCA, err := presentClientCertificate(env.ControlPlane.APIServer, apiDir)
+	if err != nil {
+		return nil, errors.Join(err, os.RemoveAll(apiDir))
+	}
 	_, _ = fmt.Fprintln(progress, "starting etcd and kube-apiserver...")
 	cfg, err := env.Start()
 	if err != nil {
@@ -96,7 +104,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		// (installing the CRD or the webhooks) fails: stop them.
 		return nil, errors.Join(fmt.Errorf("starting the control plane from %s: %w", assets, err), env.Stop(), os.RemoveAll(apiDir))
 	}
-	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster, apiDir: apiDir}
+	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster, apiDir: apiDir, ClientCA: clientCA}
 	if err := cp.installPolicies(ctx, policies); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
@@ -118,6 +126,7 @@ func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
 	opts.Cluster = cp.cluster
 	opts.WebhookHost, opts.WebhookPort, opts.CertDir = wio.LocalServingHost, wio.LocalServingPort, wio.LocalServingCertDir
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
+	cp.authenticateAPIServer(opts)
 	// Shadow layers' reports written soon, so tests read them.
 	opts.ShadowReportInterval, opts.Replica = 200*time.Millisecond, "e2e-webhook"
 	mgr, err := webhookapp.NewManager(cp.Config, opts)

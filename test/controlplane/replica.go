@@ -38,6 +38,7 @@ func (cp *ControlPlane) StartReplica(ctx context.Context, host string, port int,
 	opts.WebhookHost, opts.WebhookPort, opts.CertDir = host, port, certDir
 	opts.PoliciesDir = policiesDir
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
+	cp.authenticateAPIServer(opts)
 	mgr, err := webhookapp.NewManager(cp.Config, opts)
 	if err != nil {
 		return nil, err

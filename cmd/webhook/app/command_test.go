@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -11,13 +12,15 @@ func TestCommandParsesFlags(t *testing.T) {
 	var got *Options
 	cmd := NewCommand(context.Background(), func(_ context.Context, o *Options) error { got = o; return nil })
 	cmd.SetArgs([]string{"--cluster=prod-a", "--pool=batch", "--cert-dir=/certs", "--webhook-port=8443",
-		"--metrics-bind-address=0", "--health-probe-bind-address=:9000", "--cert-rotation", "--cert-namespace=ops", "--zap-log-level=debug", "--policies=/etc/strata/policies", "--reservation-ttl=1m"})
+		"--metrics-bind-address=0", "--health-probe-bind-address=:9000", "--cert-rotation", "--cert-namespace=ops", "--zap-log-level=debug", "--policies=/etc/strata/policies", "--reservation-ttl=1m",
+		"--client-ca-file=/etc/strata/client-ca/ca.crt", "--client-names=kube-apiserver,apiserver.example"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
 	if got.Cluster.Name != "prod-a" || got.Cluster.Pool != "batch" || got.CertDir != "/certs" || got.WebhookPort != 8443 ||
 		got.MetricsBindAddress != "0" || got.HealthProbeBindAddress != ":9000" || !got.CertRotation.Enabled || got.CertRotation.Namespace != "ops" ||
-		got.PoliciesDir != "/etc/strata/policies" || got.ReservationTTL.Minutes() != 1 {
+		got.PoliciesDir != "/etc/strata/policies" || got.ReservationTTL.Minutes() != 1 ||
+		got.ClientCAFile != "/etc/strata/client-ca/ca.crt" || !slices.Equal(got.ClientNames, []string{"kube-apiserver", "apiserver.example"}) {
 		t.Errorf("options = %+v", got)
 	}
 }
@@ -33,6 +36,8 @@ func TestCommandUsageErrors(t *testing.T) {
 		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--cert-secret="}, "--cert-secret must not be empty with --cert-rotation"},
 		{[]string{"--clustr=a"}, "unknown flag: --clustr"},
 		{[]string{"--cluster=a", "--pool=b", "--reservation-ttl=0s"}, "--reservation-ttl: 0s must be positive"},
+		{[]string{"--cluster=a", "--pool=b", "--client-names=kube-apiserver"}, "--client-names needs --client-ca-file"},
+		{[]string{"--cluster=a", "--pool=b", "--client-ca-file=ca.crt", "--client-names=a,,b"}, "--client-names: a name must not be empty"},
 		{[]string{"--cluster=a", "--pool=b", "extra"}, `unknown command "extra"`},
 	}
 	for _, tt := range tests {

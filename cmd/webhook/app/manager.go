@@ -154,11 +154,21 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 		return nil, fmt.Errorf("setting up the snapshot controller: %w", err)
 	}
 
-	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir,
-		TLSOpts: []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }}})
+	auth, err := newClientAuth(opts.ClientCAFile, opts.ClientNames, m.unauthorized)
+	if err != nil {
+		return nil, err
+	}
+	tlsOpts := []func(*tls.Config){func(c *tls.Config) { c.MinVersion = tls.VersionTLS12 }}
+	if auth != nil {
+		tlsOpts = append(tlsOpts, auth.configure)
+	} else {
+		ctrl.Log.Info("client certificates are not checked (no --client-ca-file): whatever reaches the webhook's port can post admission reviews; " +
+			"restrict it with a NetworkPolicy or have the API server present a client certificate (README, Who can call the webhook)")
+	}
+	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir, TLSOpts: tlsOpts})
 	limit := limitInFlight(opts.MaxInFlight, m.shed)
-	serve := func(h admission.Handler) http.Handler { return limit(withDeadline(reviewServer(h))) }
-	servePods := func(h admission.Handler) http.Handler { return limit(withDeadline(podReviewServer(h))) }
+	serve := func(h admission.Handler) http.Handler { return auth.require(limit(withDeadline(reviewServer(h)))) }
+	servePods := func(h admission.Handler) http.Handler { return auth.require(limit(withDeadline(podReviewServer(h)))) }
 	w.Server.Register(PodPath, servePods(w.Pods))
 	w.Server.Register(LayerPath, serve(w.Layers))
 	w.Server.Register(PodPolicyPath, servePods(w.PodPolicy))

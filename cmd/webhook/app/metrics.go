@@ -30,6 +30,7 @@ type Metrics struct {
 	brokenLayers  prometheus.Gauge
 	shed          prometheus.Counter
 	shadow        *prometheus.CounterVec
+	unauthorized  prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -80,8 +81,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "strata_shadow_changes_total",
 			Help: "Fields a Shadow layer would have changed on the pods admitted, by layer (one per field per pod).",
 		}, []string{"layer"}),
+		unauthorized: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_requests_unauthorized_total",
+			Help: "Requests refused because the client presented no certificate of --client-ca-file, or one not naming --client-names.",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed, m.shadow} {
+	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed, m.shadow, m.unauthorized} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

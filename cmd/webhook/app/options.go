@@ -47,6 +47,12 @@ type Options struct {
 	// Replica names this replica in the Shadow layers' reports (its pod's
 	// name, from POD_NAME; the host name without it).
 	Replica string
+	// ClientCAFile, when set, is a PEM bundle of the CAs whose client
+	// certificates may call the webhook: the API server's (clientauth.go).
+	ClientCAFile string
+	// ClientNames, when set, are the names (subject common name or DNS
+	// SAN) one of which a client certificate must carry.
+	ClientNames []string
 	// Zap are the logging flags.
 	Zap zap.Options
 }
@@ -88,6 +94,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, `address of net/http/pprof (profiles of a running webhook); off when empty or "0"`)
 	fs.IntVar(&o.MaxInFlight, "max-in-flight", o.MaxInFlight, "admission requests served at once; more are answered 429 with Retry-After: 1, which the API server retries (0: no limit)")
 	fs.BoolVar(&o.ServeNoop, "serve-noop", o.ServeNoop, "also serve "+NoopPath+", a handler that decodes the pod and allows it: the floor the load tool (test/load) measures against; never register it")
+	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "PEM bundle of the CAs that sign the API server's client certificate; when set, only clients presenting such a certificate are served (read at start)")
+	fs.StringSliceVar(&o.ClientNames, "client-names", o.ClientNames, "names (subject common name or DNS SAN) a client certificate must carry one of; needs --client-ca-file")
 	o.CertRotation.addFlags(fs)
 }
 
@@ -111,6 +119,15 @@ func (o *Options) Validate() error {
 	}
 	if o.ReservationTTL <= 0 {
 		errs = append(errs, fmt.Errorf("--reservation-ttl: %s must be positive", o.ReservationTTL))
+	}
+	if len(o.ClientNames) > 0 && o.ClientCAFile == "" {
+		errs = append(errs, errors.New("--client-names needs --client-ca-file: names are checked on verified client certificates only"))
+	}
+	for _, n := range o.ClientNames {
+		if n == "" {
+			errs = append(errs, errors.New("--client-names: a name must not be empty"))
+			break
+		}
 	}
 	errs = append(errs, o.CertRotation.validate()...)
 	return errors.Join(errs...)
