@@ -10,7 +10,9 @@
 // For each handler it prints requests/s, latency percentiles, errors and
 // denials, the webhook process's CPU seconds per request (from /proc) and
 // its peak RSS, and every ratio to the floor measured in the same run.
-// --target points it at a webhook already running instead.
+// --target points it at a webhook already running instead; --client-auth
+// has the started webhook serve only a client certificate, which the load
+// presents, as the API server does.
 //
 //	go run ./test/load                            # closed loop, 8 at a time
 //	go run ./test/load --rate 500 --duration 10s  # open loop, 500 pods/s

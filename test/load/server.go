@@ -63,7 +63,7 @@ func startOrTarget(ctx context.Context, o *options, progress io.Writer) (*server
 				return nil, fmt.Errorf("--ca %s: no PEM certificate in it", o.caFile)
 			}
 		}
-		return &server{base: strings.TrimRight(o.target, "/"), client: httpsClient(pool, o.concurrency, o.http2), pid: o.pid,
+		return &server{base: strings.TrimRight(o.target, "/"), client: httpsClient(pool, nil, o.concurrency, o.http2), pid: o.pid,
 			stop: func() error { return nil }}, nil
 	}
 	dir, err := os.MkdirTemp("", "strata-load-")
@@ -134,6 +134,14 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 		"--cert-dir", certDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metrics), "--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
 		"--reservation-ttl", o.reservationTTL.String(), "--pprof-bind-address", "127.0.0.1:"+strconv.Itoa(pprof))
+	var clientCert []tls.Certificate
+	if o.clientAuth {
+		caFile := filepath.Join(dir, "client-ca.crt")
+		if clientCert, err = clientCertificate(caFile); err != nil {
+			return nil, err
+		}
+		cmd.Args = append(cmd.Args, "--client-ca-file", caFile, "--client-names", loadClientName)
+	}
 	goEnv, err := controlplane.WebhookGoEnv()
 	if err != nil {
 		return nil, err
@@ -163,7 +171,7 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 	if err := waitReady(ctx, fmt.Sprintf("http://127.0.0.1:%d/readyz", health)); err != nil {
 		return nil, err
 	}
-	return &server{base: fmt.Sprintf("https://127.0.0.1:%d", port), client: httpsClient(pool, o.concurrency, o.http2),
+	return &server{base: fmt.Sprintf("https://127.0.0.1:%d", port), client: httpsClient(pool, clientCert, o.concurrency, o.http2),
 		pid: cmd.Process.Pid, cachedPods: o.livePods, pprof: fmt.Sprintf("http://127.0.0.1:%d/debug/pprof", pprof),
 		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics), kube: c, layers: layers, goEnv: goEnv}, nil
 }
@@ -435,13 +443,33 @@ func waitReady(ctx context.Context, url string) error {
 
 // httpsClient is the client the API server is: HTTPS with HTTP/2 when the
 // webhook offers it (client-go's transports do; the webhook server offers
-// h2), keep-alive otherwise.
-func httpsClient(pool *x509.CertPool, conns int, http2 bool) *http.Client {
+// h2), keep-alive otherwise, presenting cert when given.
+func httpsClient(pool *x509.CertPool, cert []tls.Certificate, conns int, http2 bool) *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		TLSClientConfig:     &tls.Config{RootCAs: pool, Certificates: cert, MinVersion: tls.VersionTLS12},
 		ForceAttemptHTTP2:   http2,
 		MaxIdleConnsPerHost: max(conns, 64), MaxConnsPerHost: 0, IdleConnTimeout: time.Minute,
 	}}
+}
+
+// loadClientName is the name the load's client certificate carries.
+const loadClientName = "strata-load"
+
+// clientCertificate writes a new CA into caFile and returns a client
+// certificate it signed for loadClientName.
+func clientCertificate(caFile string) ([]tls.Certificate, error) {
+	ca, err := controlplane.NewCA()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(caFile, ca.PEM, 0o600); err != nil {
+		return nil, err
+	}
+	cert, err := ca.Client(loadClientName)
+	if err != nil {
+		return nil, err
+	}
+	return []tls.Certificate{cert}, nil
 }
 
 // writeCerts writes a serving certificate for 127.0.0.1, signed by a new
