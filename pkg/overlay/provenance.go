@@ -89,6 +89,23 @@ func (f Field) TouchedByLayer() bool {
 	return false
 }
 
+// SetBy is who the field's value comes from for policy purposes: the
+// winner, except that a value the user holds which a layer also gives
+// counts as the layer's. A pod composed once and sent again (the
+// validating webhook sees it after mutation) carries the layers' values as
+// its own; this keeps them the layers'.
+func (f Field) SetBy() Source {
+	if !f.Winner.IsUser() {
+		return f.Winner
+	}
+	for i := len(f.Beaten) - 1; i >= 0; i-- {
+		if b := f.Beaten[i]; !b.Source.IsUser() && b.Value == f.Value {
+			return b.Source
+		}
+	}
+	return f.Winner
+}
+
 // UserValue returns the user's value for the field and whether the user set one.
 func (f Field) UserValue() (string, bool) {
 	if f.Winner.IsUser() {
@@ -255,6 +272,48 @@ func (p *Provenance) WinnerOf(key Key) (Source, bool) {
 		return Source{}, false
 	}
 	return e.winner, true
+}
+
+// SetBy is Lookup(key)'s Field.SetBy, with only the values it compares
+// rendered: none when a layer won, none of a field only the user set.
+// Judging a pod asks it of every label and annotation.
+func (p *Provenance) SetBy(key Key) (Source, bool) {
+	if p == nil {
+		return Source{}, false
+	}
+	e, ok := p.fields[key]
+	if !ok {
+		return Source{}, false
+	}
+	if !e.winner.IsUser() {
+		return e.winner, true
+	}
+	value, rendered := "", false
+	for i := len(e.beaten) - 1; i >= 0; i-- {
+		b := &e.beaten[i]
+		if b.source.IsUser() {
+			continue
+		}
+		if !rendered {
+			value, rendered = e.value.String(), true
+		}
+		if b.value.String() == value {
+			return b.source, true
+		}
+	}
+	return e.winner, true
+}
+
+// ValueOf is Lookup(key)'s Value, without rendering what it beat.
+func (p *Provenance) ValueOf(key Key) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	e, ok := p.fields[key]
+	if !ok {
+		return "", false
+	}
+	return e.value.String(), true
 }
 
 // Lookup returns the provenance of one field.

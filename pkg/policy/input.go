@@ -83,23 +83,6 @@ func (in *Input) enforcement(policy string) v1alpha1.Enforcement {
 	return v1alpha1.EnforcementDeny
 }
 
-// SetBy is who a field's value comes from for policy purposes: the winner,
-// except that a value the user holds which a layer also gives counts as the
-// layer's. A pod composed once and sent again (the validating webhook sees
-// it after mutation) carries the layers' values as its own; this keeps them
-// the layers'.
-func SetBy(f overlay.Field) overlay.Source {
-	if !f.Winner.IsUser() {
-		return f.Winner
-	}
-	for i := len(f.Beaten) - 1; i >= 0; i-- {
-		if b := f.Beaten[i]; !b.Source.IsUser() && b.Value == f.Value {
-			return b.Source
-		}
-	}
-	return f.Winner
-}
-
 type sourced struct {
 	Value  any    `json:"value"`
 	Number int64  `json:"number,omitempty"`
@@ -185,8 +168,12 @@ func (in *Input) byLayer(key overlay.Key, rendered string) bool {
 	if !in.Composed.Spark {
 		return false
 	}
-	f, ok := in.Composed.Composition.Provenance.Lookup(key)
-	return ok && !SetBy(f).IsUser() && f.Value == rendered
+	prov := in.Composed.Composition.Provenance
+	if by, ok := prov.SetBy(key); !ok || by.IsUser() {
+		return false
+	}
+	v, _ := prov.ValueOf(key)
+	return v == rendered
 }
 
 func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
@@ -195,8 +182,8 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 	prov := res.Composition.Provenance
 	cfg := &res.Composition.Config
 	source := func(key overlay.Key) string {
-		if f, ok := prov.Lookup(key); ok {
-			return SetBy(f).String()
+		if by, ok := prov.SetBy(key); ok {
+			return by.String()
 		}
 		return ""
 	}
@@ -238,7 +225,7 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 		// Every composed field with its provenance, for site policies.
 		fields := map[string]any{}
 		for _, f := range prov.Fields() {
-			by := SetBy(f)
+			by := f.SetBy()
 			fields[f.Path] = map[string]any{"value": f.Value, "source": by.String(), "user": by.IsUser()}
 		}
 		config["fields"] = fields

@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
-	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/policies"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -158,24 +157,6 @@ func TestTenantCannotHideBehindAPlatformSidecarName(t *testing.T) {
 	}
 	if _, d, err = check.Pod(context.Background(), first.Pod, Request{Operation: "CREATE"}, nil); err != nil || !d.Allowed() {
 		t.Fatalf("the example executor: %v %+v", err, d)
-	}
-}
-
-func TestSetBy(t *testing.T) {
-	layer := overlay.Source{Tier: "PoolDefaults", Layer: "pd"}
-	tests := []struct {
-		f    overlay.Field
-		want string
-	}{
-		{overlay.Field{Value: "a", Winner: layer}, `PoolDefaults layer "pd"`},
-		{overlay.Field{Value: "a", Winner: overlay.UserSource()}, "user"},
-		{overlay.Field{Value: "a", Winner: overlay.UserSource(), Beaten: []overlay.Contribution{{Source: layer, Value: "a"}}}, `PoolDefaults layer "pd"`},
-		{overlay.Field{Value: "a", Winner: overlay.UserSource(), Beaten: []overlay.Contribution{{Source: layer, Value: "b"}}}, "user"},
-	}
-	for _, tt := range tests {
-		if got := SetBy(tt.f).String(); got != tt.want {
-			t.Errorf("SetBy(%+v) = %s, want %s", tt.f, got, tt.want)
-		}
 	}
 }
 

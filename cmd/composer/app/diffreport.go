@@ -212,12 +212,12 @@ func noLongerGiven(pod *corev1.Pod, before, after *overlay.Provenance) []fieldCh
 	}
 	var out []fieldChange
 	for _, f := range before.Fields() {
-		by := policy.SetBy(f)
+		by := f.SetBy()
 		if by.IsUser() || !slices.Contains(applied, by.Layer) || !mutate.AppliesToPod(f.Key) {
 			continue
 		}
 		g, ok := after.Lookup(f.Key)
-		if !ok || g.Value != f.Value || !policy.SetBy(g).IsUser() {
+		if !ok || g.Value != f.Value || !g.SetBy().IsUser() {
 			continue
 		}
 		old := f.Value
