@@ -62,6 +62,26 @@ test_registry_with_trailing_slash if {
 	{v.message | some v in isolation.violation} == {"container \"b\" image \"mirror.internalevil.com/x\" is not from an allowed registry; allowed: mirror.internal/ (NamespaceOverrides layer \"ns-etl\")"} with input as doc
 }
 
+# An image is under a registry at a component boundary only: "/", ":" (a port or a tag) or "@"
+# (a digest), or when it is the registry itself.
+test_registry_boundaries if {
+	doc := object.union(with_param("allowedRegistries", ["mirror.internal", "ghcr.io/team/"]), {"images": [
+		{"container": "a", "image": "mirror.internal:5000/x", "normalized": "mirror.internal:5000/x"},
+		{"container": "b", "image": "ghcr.io/team@sha256:0", "normalized": "ghcr.io/team@sha256:0"},
+		{"container": "c", "image": "ghcr.io/team:1", "normalized": "ghcr.io/team:1"},
+		{"container": "d", "image": "mirror.internal", "normalized": "mirror.internal"},
+		{"container": "e", "image": "ghcr.io/teammate/x", "normalized": "ghcr.io/teammate/x"},
+		{"container": "f", "image": "mirror.internal.evil/x", "normalized": "mirror.internal.evil/x"},
+		{"container": "g", "image": "x/mirror.internal/y", "normalized": "docker.io/x/mirror.internal/y"},
+		{"container": "h", "image": "ubuntu", "normalized": "mirror.internal/library/ubuntu"},
+	]})
+	{v.message | some v in isolation.violation} == {
+		"container \"e\" image \"ghcr.io/teammate/x\" is not from an allowed registry; allowed: mirror.internal, ghcr.io/team/ (NamespaceOverrides layer \"ns-etl\")",
+		"container \"f\" image \"mirror.internal.evil/x\" is not from an allowed registry; allowed: mirror.internal, ghcr.io/team/ (NamespaceOverrides layer \"ns-etl\")",
+		"container \"g\" image \"x/mirror.internal/y\" is not from an allowed registry; allowed: mirror.internal, ghcr.io/team/ (NamespaceOverrides layer \"ns-etl\")",
+	} with input as doc
+}
+
 test_tolerations if {
 	doc := object.union(with_param("allowedTolerations", [{"key": "node.strata.dev/spot"}, {"key": "nvidia.com/gpu", "effect": "NoSchedule"}]), {"user": {
 		"tolerations": [

@@ -77,54 +77,55 @@ violation contains {"check": "namespacePods", "message": msg} if {
 app := input.application
 
 violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
-	l := input.config.limits.maxExecutorsPerApp
 	app.bounded
+	l := input.config.limits.maxExecutorsPerApp
 	app.executors > l.number
 	msg := sprintf("app %q asks for up to %d executors; %s allows at most %d per app (%s)", [app.name, app.executors, subject, l.number, l.source])
 }
 
 # Dynamic allocation without maxExecutors may grow without bound: no limit on the whole
-# application or the namespace can hold it.
+# application or the namespace can hold it. (app.bounded == false, not "not app.bounded": a pod
+# has no input.application, and the rule must stop there, before trying every limit.)
 violation contains {"check": name, "message": msg} if {
-	not app.bounded
+	app.bounded == false
 	some name in ["maxExecutorsPerApp", "maxAppCPU", "maxAppMemory", "namespaceCPU", "namespaceMemory", "namespacePods"]
 	l := input.config.limits[name]
 	msg := sprintf("app %q enables dynamic allocation without spark.dynamicAllocation.maxExecutors, so nothing bounds its executors; %s limits %s to %v (%s)", [app.name, subject, name, l.value, l.source])
 }
 
 violation contains {"check": "maxAppCPU", "message": msg} if {
-	l := input.config.limits.maxAppCPU
 	app.bounded
+	l := input.config.limits.maxAppCPU
 	app.total.cpuMilli > l.number
 	msg := sprintf("app %q requests %s CPU with all %d executors; %s allows at most %s per app (%s)", [app.name, cpu(app.total.cpuMilli), app.executors, subject, l.value, l.source])
 }
 
 violation contains {"check": "maxAppMemory", "message": msg} if {
-	l := input.config.limits.maxAppMemory
 	app.bounded
+	l := input.config.limits.maxAppMemory
 	app.total.memoryBytes > l.number
 	msg := sprintf("app %q requests %s memory with all %d executors; %s allows at most %s per app (%s)", [app.name, memory(app.total.memoryBytes), app.executors, subject, l.value, l.source])
 }
 
 violation contains {"check": "namespaceCPU", "message": msg} if {
-	l := input.config.limits.namespaceCPU
 	app.bounded
+	l := input.config.limits.namespaceCPU
 	total := input.inventory.namespace.cpuMilli + app.total.cpuMilli
 	total > l.number
 	msg := sprintf("app %q would bring namespace %q to %s CPU with all its executors; %s allows at most %s (%s)", [app.name, input.request.namespace, cpu(total), subject, l.value, l.source])
 }
 
 violation contains {"check": "namespaceMemory", "message": msg} if {
-	l := input.config.limits.namespaceMemory
 	app.bounded
+	l := input.config.limits.namespaceMemory
 	total := input.inventory.namespace.memoryBytes + app.total.memoryBytes
 	total > l.number
 	msg := sprintf("app %q would bring namespace %q to %s memory with all its executors; %s allows at most %s (%s)", [app.name, input.request.namespace, memory(total), subject, l.value, l.source])
 }
 
 violation contains {"check": "namespacePods", "message": msg} if {
-	l := input.config.limits.namespacePods
 	app.bounded
+	l := input.config.limits.namespacePods
 	n := input.inventory.namespace.pods + app.total.pods
 	n > l.number
 	msg := sprintf("app %q would bring namespace %q to %d pods with all its executors; %s allows at most %d (%s)", [app.name, input.request.namespace, n, subject, l.number, l.source])
