@@ -12,7 +12,8 @@
 // its peak RSS, and every ratio to the floor measured in the same run.
 // --target points it at a webhook already running instead; --client-auth
 // has the started webhook serve only a client certificate, which the load
-// presents, as the API server does.
+// presents, as the API server does; --policies DIR has it judge pods with a
+// site's policies instead of the built-in ones.
 //
 //	go run ./test/load                            # closed loop, 8 at a time
 //	go run ./test/load --rate 500 --duration 10s  # open loop, 500 pods/s

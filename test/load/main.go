@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/strata-dev/strata/pkg/policy"
 	"github.com/strata-dev/strata/test/controlplane"
 )
 
@@ -45,7 +46,10 @@ type options struct {
 	createPods     int
 	http2          bool
 	clientAuth     bool
-	jsonFile       string
+	// policies is the started webhook's --policies directory; empty for
+	// the built-in policies.
+	policies string
+	jsonFile string
 	// webhookEnv are NAME=value settings for a started webhook, over the
 	// Deployment's (GOGC=100, to compare collector settings).
 	webhookEnv []string
@@ -82,6 +86,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.jsonFile, "json", "", "also write the results to FILE as JSON (what `make bench` puts in BENCHMARKS.md)")
 	fs.BoolVar(&o.http2, "http2", true, "use HTTP/2, as the API server does when the webhook offers it (one connection); false: HTTP/1.1 keep-alive, a connection per request in flight")
 	fs.BoolVar(&o.clientAuth, "client-auth", false, "started webhook: serve only clients presenting a certificate of a CA of its own (--client-ca-file, --client-names), as the API server does with manifests/components/apiserver-client-auth; the load presents one")
+	fs.StringVar(&o.policies, "policies", "", "started webhook: judge pods with the Rego policies of DIR (the webhook's --policies) instead of the built-in ones: what a site's policies cost per admission")
 	fs.IntVar(&o.createLayers, "create-layers", 0, "started cluster: after the load, create this many Layers (matching no pod) while the webhook runs, and report its CPU per Layer")
 	fs.IntVar(&o.createPods, "create-pods", 0, "started cluster: after the load, create this many Spark pods while the webhook runs (not through it), and report its CPU per pod: what watching pods costs")
 	fs.StringVar(&o.profileDir, "profile", "", "started webhook: write a CPU profile of each handler's measured run to DIR/<handler>.pprof (go tool pprof)")
@@ -105,8 +110,15 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.rate < 0 || o.concurrency < 1 || o.requests < 1 || o.rounds < 1 || o.warmup < 0 || o.extraLayers < 0 || o.livePods < 0 {
 		errs = append(errs, errors.New("--rate, --concurrency, --requests, --warmup, --extra-layers and --live-pods must not be negative (--concurrency, --requests and --rounds at least 1)"))
 	}
-	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0 || o.createPods > 0 || len(o.webhookEnv) > 0 || o.clientAuth) {
-		errs = append(errs, errors.New("--extra-layers, --live-pods, --create-layers, --create-pods, --profile, --webhook-env and --client-auth need a started webhook; not with --target"))
+	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0 || o.createPods > 0 || len(o.webhookEnv) > 0 || o.clientAuth || o.policies != "") {
+		errs = append(errs, errors.New("--extra-layers, --live-pods, --create-layers, --create-pods, --profile, --webhook-env, --client-auth and --policies need a started webhook; not with --target"))
+	}
+	if o.policies != "" {
+		// Read as the webhook will read them, so a bad directory is named
+		// here rather than by a webhook that does not start.
+		if _, err := policy.LoadDir(o.policies); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return o, errors.Join(errs...)
 }

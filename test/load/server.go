@@ -134,6 +134,13 @@ func start(ctx context.Context, o *options, dir string, progress io.Writer, clea
 		"--cert-dir", certDir, "--webhook-host", "127.0.0.1", "--webhook-port", strconv.Itoa(port),
 		"--metrics-bind-address", "127.0.0.1:"+strconv.Itoa(metrics), "--health-probe-bind-address", "127.0.0.1:"+strconv.Itoa(health),
 		"--reservation-ttl", o.reservationTTL.String(), "--pprof-bind-address", "127.0.0.1:"+strconv.Itoa(pprof))
+	if o.policies != "" {
+		dir, err := filepath.Abs(o.policies)
+		if err != nil {
+			return nil, err
+		}
+		cmd.Args = append(cmd.Args, "--policies", dir)
+	}
 	var clientCert []tls.Certificate
 	if o.clientAuth {
 		caFile := filepath.Join(dir, "client-ca.crt")
