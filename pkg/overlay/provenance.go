@@ -262,12 +262,19 @@ func sortByPath(fields []Field) []Field {
 	return fields
 }
 
-// WinnerOf returns the source of one field's value, rendering nothing.
-func (p *Provenance) WinnerOf(key Key) (Source, bool) {
+// entryOf is the entry of key; false for a key never recorded, and for a
+// nil Provenance, which records nothing.
+func (p *Provenance) entryOf(key Key) (*entry, bool) {
 	if p == nil {
-		return Source{}, false
+		return nil, false
 	}
 	e, ok := p.fields[key]
+	return e, ok
+}
+
+// WinnerOf returns the source of one field's value, rendering nothing.
+func (p *Provenance) WinnerOf(key Key) (Source, bool) {
+	e, ok := p.entryOf(key)
 	if !ok {
 		return Source{}, false
 	}
@@ -278,10 +285,7 @@ func (p *Provenance) WinnerOf(key Key) (Source, bool) {
 // rendered: none when a layer won, none of a field only the user set.
 // Judging a pod asks it of every label and annotation.
 func (p *Provenance) SetBy(key Key) (Source, bool) {
-	if p == nil {
-		return Source{}, false
-	}
-	e, ok := p.fields[key]
+	e, ok := p.entryOf(key)
 	if !ok {
 		return Source{}, false
 	}
@@ -306,10 +310,7 @@ func (p *Provenance) SetBy(key Key) (Source, bool) {
 
 // ValueOf is Lookup(key)'s Value, without rendering what it beat.
 func (p *Provenance) ValueOf(key Key) (string, bool) {
-	if p == nil {
-		return "", false
-	}
-	e, ok := p.fields[key]
+	e, ok := p.entryOf(key)
 	if !ok {
 		return "", false
 	}
@@ -318,10 +319,7 @@ func (p *Provenance) ValueOf(key Key) (string, bool) {
 
 // Lookup returns the provenance of one field.
 func (p *Provenance) Lookup(key Key) (Field, bool) {
-	if p == nil {
-		return Field{}, false
-	}
-	e, ok := p.fields[key]
+	e, ok := p.entryOf(key)
 	if !ok {
 		return Field{}, false
 	}
