@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/policies"
@@ -17,24 +18,30 @@ import (
 // (BenchmarkEvaluate). BenchmarkCheckPod is the whole check, and
 // BenchmarkCheckPodWithoutPolicies the check without these two.
 
-// exampleView is the input the example executor, composed, is judged by,
-// not yet built, with the check that made it.
+// composedView is the input pod is judged by once the mutating webhook
+// composed it, as check builds it, not yet built into a document.
+func composedView(t testing.TB, check *Check, pod *corev1.Pod) *Input {
+	t.Helper()
+	res, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	views, _, err := check.inputs(res.Pod, Request{Operation: "CREATE", Namespace: res.Pod.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(views) != 1 {
+		t.Fatalf("a Spark pod is judged by one input, got %d", len(views))
+	}
+	return views[0]
+}
+
+// exampleView is composedView of the example executor, judged by engine.
 func exampleView(b *testing.B, engine *Engine) *Input {
 	b.Helper()
 	check, pod := exampleCheck(b)
 	check.Engine = engine
-	res, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
-	if err != nil {
-		b.Fatal(err)
-	}
-	views, _, err := check.inputs(res.Pod, Request{Operation: "CREATE", Namespace: res.Pod.Namespace})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if len(views) != 1 {
-		b.Fatalf("a Spark pod is judged by one input, got %d", len(views))
-	}
-	return views[0]
+	return composedView(b, check, pod)
 }
 
 // BenchmarkPolicyInput builds the example executor's input from scratch:

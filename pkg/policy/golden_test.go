@@ -10,7 +10,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 )
 
@@ -26,15 +25,7 @@ func TestInputDocumentGolden(t *testing.T) {
 	// reads config.fields (the built-in ones have only what they read).
 	check.Engine.explained = overlay.FieldSet{}
 	pod.Spec.Tolerations = []corev1.Toleration{{Key: "team-gpu", Operator: corev1.TolerationOpExists}}
-	first, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	views, _, err := check.inputs(first.Pod, Request{Operation: "CREATE", Namespace: first.Pod.Namespace})
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := views[0]
+	in := composedView(t, check, pod)
 	in.Inventory = Inventory{Namespace: Usage{CPUMilli: 2000, MemoryBytes: 4 << 30, Pods: 2}, AppExecutors: 3}
 	doc, err := in.document()
 	if err != nil {
