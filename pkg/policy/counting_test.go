@@ -12,6 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/policies"
 )
 
 // TestCountingPolicies: a policy counts when its own modules read the
@@ -66,12 +67,21 @@ func TestCountingPolicies(t *testing.T) {
 }
 
 // TestBuiltInCountingPolicy: of the built-in policies only quota reads the
-// inventory, so a decision confirmed on a changed inventory evaluates quota
-// alone.
+// inventory, so the part of a decision made under the Ledger's lock
+// evaluates quota alone.
 func TestBuiltInCountingPolicy(t *testing.T) {
 	e := builtinEngine(t)
-	if got := slices.Sorted(maps.Keys(e.counting)); !slices.Equal(got, []string{"quota"}) {
-		t.Fatalf("counting policies %v, want [quota]", got)
+	if got := slices.Sorted(maps.Keys(e.byPolicy)); !slices.Equal(got, e.Policies()) {
+		t.Fatalf("queries of %v, want one per policy %v", got, e.Policies())
+	}
+	var counting []string
+	for name, q := range e.byPolicy {
+		if q.counts {
+			counting = append(counting, name)
+		}
+	}
+	if !slices.Equal(counting, []string{"quota"}) {
+		t.Fatalf("counting policies %v, want [quota]", counting)
 	}
 }
 
@@ -104,6 +114,15 @@ func TestReevaluateIsEvaluate(t *testing.T) {
 			invs = append(invs, Inventory{Namespace: Usage{CPUMilli: pods * 700, MemoryBytes: pods << 30, Pods: pods}, AppExecutors: execs})
 		}
 	}
+	// What the policies that cannot read the inventory decide, on any
+	// inventory: baseline's violation, nothing of quota.
+	fixed, ok, err := c.Engine.evaluateFixed(ctx, in)
+	if err != nil || !ok {
+		t.Fatalf("evaluateFixed: ok %v, %v", ok, err)
+	}
+	if len(fixed.Violations) == 0 || slices.ContainsFunc(fixed.Violations, func(v Violation) bool { return v.Policy == quotaPolicy }) {
+		t.Fatalf("evaluateFixed: %v, want baseline's violation only", fixed.Violations)
+	}
 	quotaSeen := false
 	for _, a := range invs {
 		before := evaluate(a)
@@ -116,6 +135,9 @@ func TestReevaluateIsEvaluate(t *testing.T) {
 			}
 			if !slices.Equal(got.Violations, want.Violations) {
 				t.Fatalf("re-evaluated from %+v on %+v:\n%v\nwant %v", a, b, got.Violations, want.Violations)
+			}
+			if got, err = c.Engine.Reevaluate(ctx, in, fixed); err != nil || !slices.Equal(got.Violations, want.Violations) {
+				t.Fatalf("evaluated on %+v after evaluateFixed: %v (%v)\nwant %v", b, got.Violations, err, want.Violations)
 			}
 			quotaSeen = quotaSeen || slices.ContainsFunc(want.Violations, func(v Violation) bool { return v.Policy == quotaPolicy })
 		}
@@ -136,30 +158,52 @@ func TestReevaluateIsEvaluate(t *testing.T) {
 
 // TestConcurrentExecutorsDoNotOvershoot admits 30 executors of one
 // application at once against maxExecutorsPerApp 12, through Check.Pod
-// and the Ledger: decisions made on an inventory that changed before they
-// were confirmed are made again (quota alone), and exactly 12 get in.
+// and the Ledger, exactly 12 getting in: with the built-in policies (quota
+// judged under the Ledger's lock, the others before it) and with a policy
+// set whose counting policies cannot be told (one that refers to another's
+// rules: every decision made outside the lock, and again under it when
+// the inventory changed meanwhile).
 func TestConcurrentExecutorsDoNotOvershoot(t *testing.T) {
-	c := tenantCheck(t, map[string]string{
-		"limits": `{tier: NamespaceOverrides, match: {namespaces: [etl]}, config: {limits: {maxExecutorsPerApp: 12}}}`,
-	})
-	c.Ledger = NewLedger(time.Minute)
-	base := composed(t, c, sparkPod("executor"))
-	live := NewTracker()
-	admitted := admittedConcurrently(30, func(i int) bool {
-		pod := base.DeepCopy()
-		pod.Name = fmt.Sprintf("exec-%d", i)
-		_, d, err := c.Pod(context.Background(), pod, Request{Operation: "CREATE", Namespace: "etl"}, live)
-		if err != nil {
-			t.Error(err)
-			return false
-		}
-		if !d.Allowed() && !slices.ContainsFunc(d.Violations, func(v Violation) bool { return v.Check == "maxExecutorsPerApp" }) {
-			t.Errorf("denied for %v", d.Violations)
-		}
-		return d.Allowed()
-	})
-	if admitted != 12 || c.Ledger.Reserved() != 12 {
-		t.Fatalf("admitted %d, reserved %d; want 12", admitted, c.Ledger.Reserved())
+	mods, err := LoadModules(policies.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mods["uncountable/uncountable.rego"] = "package strata.uncountable\n\nviolation contains {\"message\": \"x\"} if data.strata.quota.nothing\n"
+	uncountable, err := NewEngine(context.Background(), mods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uncountable.byPolicy != nil {
+		t.Fatal("a policy set referring to another policy's rules was told apart")
+	}
+	for name, engine := range map[string]*Engine{"built-in": nil, "uncountable": uncountable} {
+		t.Run(name, func(t *testing.T) {
+			c := tenantCheck(t, map[string]string{
+				"limits": `{tier: NamespaceOverrides, match: {namespaces: [etl]}, config: {limits: {maxExecutorsPerApp: 12}}}`,
+			})
+			if engine != nil {
+				c.Engine = engine
+			}
+			c.Ledger = NewLedger(time.Minute)
+			base := composed(t, c, sparkPod("executor"))
+			live := NewTracker()
+			admitted := admittedConcurrently(30, func(i int) bool {
+				pod := base.DeepCopy()
+				pod.Name = fmt.Sprintf("exec-%d", i)
+				_, d, err := c.Pod(context.Background(), pod, Request{Operation: "CREATE", Namespace: "etl"}, live)
+				if err != nil {
+					t.Error(err)
+					return false
+				}
+				if !d.Allowed() && !slices.ContainsFunc(d.Violations, func(v Violation) bool { return v.Check == "maxExecutorsPerApp" }) {
+					t.Errorf("denied for %v", d.Violations)
+				}
+				return d.Allowed()
+			})
+			if admitted != 12 || c.Ledger.Reserved() != 12 {
+				t.Fatalf("admitted %d, reserved %d; want 12", admitted, c.Ledger.Reserved())
+			}
+		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,6 +192,32 @@ func BenchmarkCheckPod(b *testing.B) {
 	check, pod := exampleCheck(b)
 	check.Ledger = NewLedger(0)
 	benchmarkCheck(b, check, pod)
+}
+
+// BenchmarkCheckPodConcurrently is BenchmarkCheckPod with the executors
+// of one application judged side by side, as a fan-out brings them: each
+// reserved for a millisecond, so most find that another was reserved
+// since they started. The policies that cannot read the inventory judge
+// each pod outside the Ledger's lock, quota once under it (Ledger.Reserve).
+func BenchmarkCheckPodConcurrently(b *testing.B) {
+	check, pod := exampleCheck(b)
+	check.Ledger = NewLedger(time.Millisecond)
+	res, err := mutate.Compose(check.Snapshot, check.Cluster, pod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p := *res.Pod // judging does not change the pod; a name of its own makes it a pod of its own
+			p.Name = fmt.Sprintf("%s-%d", res.Pod.Name, n.Add(1))
+			if _, d, err := check.Pod(context.Background(), &p, Request{Operation: "CREATE"}, nil); err != nil || !d.Allowed() {
+				b.Errorf("%v %+v", err, d)
+				return
+			}
+		}
+	})
 }
 
 // BenchmarkCheckPodWithoutPolicies is BenchmarkCheckPod with one policy
