@@ -202,7 +202,7 @@ func (e *Engine) evaluatePolicies(ctx context.Context, in *Input, counting bool,
 		}
 		rs, err := eval(ctx, q.prepared, doc)
 		if err != nil {
-			return Decision{}, fmt.Errorf("evaluating policy %s: %w", name, err)
+			return Decision{}, fmt.Errorf("evaluating policies: policy %s: %w", name, err)
 		}
 		if d.Violations, err = violations(d.Violations, rs, name, in); err != nil {
 			return Decision{}, err

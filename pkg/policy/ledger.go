@@ -38,7 +38,7 @@ func HoldsResources(pod *corev1.Pod) bool {
 	return pod.Status.Phase != corev1.PodSucceeded && pod.Status.Phase != corev1.PodFailed
 }
 
-// Ledger reserves what admitted pods take until the informer cache sees
+// Ledger reserves what admitted pods take until the live state holds
 // them, so that admissions running at the same time in one webhook process
 // see each other and cannot jointly overshoot a limit. A reservation ends
 // when the pod appears among the live pods, or after the TTL (the API

@@ -19,7 +19,7 @@ type LiveState interface {
 type appKey struct{ namespace, app string }
 
 // Tracker is a LiveState kept up to date from pod events (the webhook feeds
-// it from its informer), so an admission reads totals instead of walking
+// it from its watch of pods), so an admission reads totals instead of walking
 // every pod of the namespace. It is safe for concurrent use.
 type Tracker struct {
 	mu        sync.RWMutex
@@ -52,6 +52,18 @@ func (t *Tracker) Set(p LivePod, holds bool) {
 	defer t.mu.Unlock()
 	t.remove(p.Key)
 	if holds {
+		t.add(p)
+	}
+}
+
+// Replace makes pods, the pods that hold resources, all the tracker holds
+// (a watch listed again: a pod it no longer lists is gone).
+func (t *Tracker) Replace(pods []LivePod) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.pods, t.usage, t.executors = make(map[string]LivePod, len(pods)), map[string]*usageTotal{}, map[appKey]int64{}
+	for _, p := range pods {
+		t.remove(p.Key)
 		t.add(p)
 	}
 }

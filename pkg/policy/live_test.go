@@ -47,3 +47,34 @@ func TestTracker(t *testing.T) {
 		t.Fatal("deleted pod still there")
 	}
 }
+
+// TestTrackerReplace: a list replaces everything the tracker held: totals,
+// executors per application and the pods themselves, a pod listed twice
+// counted once.
+func TestTrackerReplace(t *testing.T) {
+	tr := NewTracker()
+	for _, p := range []*corev1.Pod{
+		sparkExecutor("a", "app1", "1", corev1.PodRunning),
+		sparkExecutor("b", "app1", "2", corev1.PodRunning),
+		sparkExecutor("c", "app2", "4", corev1.PodRunning),
+	} {
+		tr.Upsert(p)
+	}
+	kept, added := LivePodOf(sparkExecutor("b", "app1", "2", corev1.PodRunning)), LivePodOf(sparkExecutor("d", "app2", "8", corev1.PodRunning))
+	tr.Replace([]LivePod{kept, added, added})
+	if got := tr.Usage("etl"); got.CPUMilli != 10000 || got.Pods != 2 {
+		t.Errorf("usage %+v, want 10 CPU in 2 pods", got)
+	}
+	if a1, a2 := tr.AppExecutors("etl", "app1"), tr.AppExecutors("etl", "app2"); a1 != 1 || a2 != 1 {
+		t.Errorf("executors app1 %d app2 %d, want 1 and 1", a1, a2)
+	}
+	for key, want := range map[string]bool{"etl/a": false, "etl/b": true, "etl/c": false, "etl/d": true} {
+		if _, ok := tr.Get(key); ok != want {
+			t.Errorf("%s held: %v, want %v", key, ok, want)
+		}
+	}
+	tr.Replace(nil)
+	if got := tr.Usage("etl"); got != (Usage{}) || tr.AppExecutors("etl", "app2") != 0 {
+		t.Errorf("after an empty list: usage %+v, app2 executors %d", got, tr.AppExecutors("etl", "app2"))
+	}
+}

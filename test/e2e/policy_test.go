@@ -6,8 +6,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/strata-dev/strata/pkg/policy"
 )
 
 // TestOversizedPodDenied creates the example pod that asks for 64 CPU in
@@ -58,6 +62,61 @@ func TestConcurrentExecutorsRespectTheLimit(t *testing.T) {
 		if !strings.Contains(d, `quota: app "spark-burst-0000000000000000000000000000" would have 21 executors; group "core-data" allows at most 20 per app`) {
 			t.Fatalf("unexpected denial: %s", d)
 		}
+	}
+}
+
+// TestLiveStateFollowsThePods: what the webhook counts of an application
+// follows the pods the API server holds, through its watch of pods: twenty
+// executors created are counted (the twenty-first is denied), and once
+// they are deleted they are forgotten, so the application's next twenty
+// are admitted at once, long before their reservations (30 s) would have
+// run out.
+func TestLiveStateFollowsThePods(t *testing.T) {
+	ctx := context.Background()
+	live, ok := cp.Webhook.PodPolicy.Live.(*policy.Tracker)
+	if !ok {
+		t.Fatalf("the webhook's live state is a %T", cp.Webhook.PodPolicy.Live)
+	}
+	const app = "spark-live-00000000000000000000000000000"
+	executors := func(round int) []*corev1.Pod {
+		var out []*corev1.Pod
+		for i := range 20 {
+			pod := examplePod(t, "executor.yaml", fmt.Sprintf("live-%d-exec-%d", round, i))
+			pod.Labels["spark-app-selector"] = app
+			out = append(out, pod)
+		}
+		return out
+	}
+	counted := func(want int64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for live.AppExecutors("etl", app) != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("the webhook counts %d executors of the application, want %d", live.AppExecutors("etl", app), want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for round := range 2 {
+		pods := executors(round)
+		for _, pod := range pods {
+			if err := cp.Client.Create(ctx, pod); err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			t.Cleanup(func() { _ = cp.Client.Delete(ctx, pod) })
+		}
+		counted(20)
+		extra := examplePod(t, "executor.yaml", fmt.Sprintf("live-%d-exec-20", round))
+		extra.Labels["spark-app-selector"] = app
+		if err := cp.Client.Create(ctx, extra); err == nil || !strings.Contains(err.Error(), "would have 21 executors") {
+			t.Fatalf("round %d: a twenty-first executor: %v, want it denied", round, err)
+		}
+		for _, pod := range pods {
+			if err := cp.Client.Delete(ctx, pod); err != nil {
+				t.Fatal(err)
+			}
+		}
+		counted(0)
 	}
 }
 

@@ -12,8 +12,8 @@
 //     the floor the load tool (test/load) measures the handlers against.
 //
 // Layers, Namespaces and PriorityClasses come from the manager's informer
-// cache, and every pod (trimmed to what quota reads) feeds the quota
-// tracker. A small controller recompiles one immutable overlay.Snapshot
+// cache; a watch of every pod feeds the quota tracker what quota counts of
+// each (podWatch), and nothing else keeps pods. A small controller recompiles one immutable overlay.Snapshot
 // after changes (at most every 100ms, revalidating only the Layers that
 // changed) and swaps it in atomically; a Layer that does not compile is
 // reported (log, metric, an Event on the Layer) and left out, and the pods

@@ -274,7 +274,7 @@ func TestPodValidator(t *testing.T) {
 	notSynced := newTestPodValidator(t, l)
 	notSynced.Synced = func() bool { return false }
 	if resp := notSynced.Handle(context.Background(), podRequest(t, big)); resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable {
-		t.Errorf("before the pod cache synced: allowed %v code %d", resp.Allowed, resp.Result.Code)
+		t.Errorf("before the watch of pods synced: allowed %v code %d", resp.Allowed, resp.Result.Code)
 	}
 	if resp := v.Handle(context.Background(), podRequest(t, pod(map[string]string{"app": "web"}))); !resp.Allowed {
 		t.Errorf("non-Spark pod denied: %v", resp.Result)

@@ -8,13 +8,10 @@ import (
 	"os"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -84,9 +81,10 @@ func NewManager(cfg *rest.Config, opts *Options) (manager.Manager, error) {
 	cfg = clientConfig(cfg)
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
-		// Every pod holds quota, so every pod is cached, but only what
-		// quota reads of it (leanPod).
-		Cache:                  cache.Options{ByObject: map[client.Object]cache.ByObject{&corev1.Pod{}: {Transform: leanPod}}},
+		// Pods are not cached: watchPods keeps what quota counts of each.
+		// A read of pods through the client goes to the API server rather
+		// than starting an informer that would hold every pod whole.
+		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Pod{}}}},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
 		PprofBindAddress:       opts.PprofBindAddress,
@@ -114,7 +112,7 @@ type Webhook struct {
 
 // Setup adds the snapshot controller, the webhook server with its handlers
 // and the health checks to mgr. Metrics are registered with reg; ctx bounds
-// the setup's own calls (loading the policies, getting the pod informer).
+// the setup's own calls (loading the policies).
 func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (*Webhook, error) {
 	m, err := NewMetrics(reg)
 	if err != nil {
@@ -134,7 +132,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	if err := mgr.Add(w.Policies); err != nil {
 		return nil, err
 	}
-	tracker, synced, err := trackPods(ctx, mgr)
+	tracker, synced, err := watchPods(mgr, mgr.GetConfig())
 	if err != nil {
 		return nil, fmt.Errorf("watching pods: %w", err)
 	}
@@ -223,65 +221,4 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 		return nil, err
 	}
 	return w, nil
-}
-
-// trackPods feeds a quota tracker from the pod informer and returns it with
-// a check of whether the informer has synced.
-func trackPods(ctx context.Context, mgr manager.Manager) (*policy.Tracker, func() bool, error) {
-	informer, err := mgr.GetCache().GetInformer(ctx, &corev1.Pod{})
-	if err != nil {
-		return nil, nil, err
-	}
-	tracker := policy.NewTracker()
-	set := func(obj any) {
-		if p, ok := obj.(*cachedPod); ok {
-			tracker.Set(p.livePod(), p.holds)
-		}
-	}
-	reg, err := informer.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-		AddFunc:    set,
-		UpdateFunc: func(_, obj any) { set(obj) },
-		DeleteFunc: func(obj any) {
-			switch o := obj.(type) {
-			case *cachedPod:
-				tracker.Delete(o.Namespace + "/" + o.Name)
-			case toolscache.DeletedFinalStateUnknown:
-				tracker.Delete(o.Key)
-			}
-		},
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return tracker, reg.HasSynced, nil
-}
-
-// cachedPod is what the pod cache keeps of a pod: its name and namespace
-// (the informer's key) and what quota counts of it, computed once when the
-// pod arrives. It is a few hundred bytes where even a trimmed corev1.Pod
-// is several KiB, and the webhook caches every pod of the cluster. The pod
-// cache holds nothing else: pods are never read through it (the tracker is
-// fed by its events; the handlers read the pod of the request).
-type cachedPod struct {
-	metav1.ObjectMeta // Name and Namespace only
-	app               string
-	executor          bool
-	usage             policy.Usage
-	holds             bool
-}
-
-// livePod is the tracker's record of p.
-func (p *cachedPod) livePod() policy.LivePod {
-	return policy.LivePod{Key: p.Namespace + "/" + p.Name, Namespace: p.Namespace, App: p.app, Executor: p.executor, Usage: p.usage}
-}
-
-// leanPod is the cache transform of pods: it turns each into a cachedPod.
-func leanPod(obj any) (any, error) {
-	pod, ok := obj.(*corev1.Pod)
-	if !ok {
-		return obj, nil
-	}
-	live := policy.LivePodOf(pod)
-	return &cachedPod{ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace},
-		app: live.App, executor: live.Executor, usage: live.Usage, holds: policy.HoldsResources(pod)}, nil
 }

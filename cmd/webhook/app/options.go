@@ -39,7 +39,7 @@ type Options struct {
 	// measures the handlers against. Off in production.
 	ServeNoop bool
 	// ReservationTTL is how long an admitted pod's reservation lasts when
-	// the informer cache does not see it.
+	// the watch of pods does not bring it.
 	ReservationTTL time.Duration
 	// ShadowReportInterval is how often the replica writes what Shadow
 	// layers would have changed into their status.

@@ -24,15 +24,15 @@ const PodPolicyPath = "/validate-v1-pod"
 
 // PodValidator runs the policies on every pod of a tenant namespace, Spark
 // or not, on CREATE, UPDATE and the ephemeralcontainers and resize
-// subresources, after every mutation. Its inventory is the informer cache
-// of pods plus the Ledger's reservations; everything else is policy.Check,
+// subresources, after every mutation. Its inventory is the tracker the
+// watch of pods keeps, plus the Ledger's reservations; everything else is policy.Check,
 // the composer's code path.
 type PodValidator struct {
 	Store    *Store
 	Policies *PolicyStore
 	Ledger   *policy.Ledger
-	// Live is kept up to date by the informer of pods; Synced reports
-	// whether that informer has caught up.
+	// Live is kept up to date by the watch of pods; Synced reports
+	// whether its first list is in.
 	Live    policy.LiveState
 	Synced  func() bool
 	Cluster mutate.Cluster
