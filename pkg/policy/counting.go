@@ -4,16 +4,12 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
-// Counting policies. A pod is judged against the live inventory, and a
-// pod the webhook may reserve is judged on the inventory it is reserved
-// against, under its namespace's lock (Ledger.Reserve). Only the policies
-// whose violations can depend on the inventory need that: the others judge
-// the pod before the lock is taken, once, and only the counting ones run
-// under it. Executors of one application admitted side by side (the usual
-// case) so wait for one another's quota only, and quota is evaluated once
-// per pod. When the counting policies cannot be told, the whole decision
-// is made outside the lock and made again under it if the inventory
-// changed meanwhile (Ledger.Admit).
+// Counting policies. A pod is judged against the live inventory, and the
+// Ledger confirms an allowing verdict under its namespace's lock: when the
+// inventory changed meanwhile (executors of one application admitted side
+// by side: the usual case), the pod is judged again. Only the policies
+// whose violations can depend on the inventory need to be evaluated again;
+// the others' violations stand, their input being the same.
 
 // countingPolicies are the policies (data.strata.NAME, by name) whose
 // modules read input.inventory, or the input whole or under a key chosen

@@ -67,21 +67,12 @@ func TestCountingPolicies(t *testing.T) {
 }
 
 // TestBuiltInCountingPolicy: of the built-in policies only quota reads the
-// inventory, so the part of a decision made under the Ledger's lock
-// evaluates quota alone.
+// inventory, so a decision confirmed on a changed inventory evaluates quota
+// alone.
 func TestBuiltInCountingPolicy(t *testing.T) {
 	e := builtinEngine(t)
-	if got := slices.Sorted(maps.Keys(e.byPolicy)); !slices.Equal(got, e.Policies()) {
-		t.Fatalf("queries of %v, want one per policy %v", got, e.Policies())
-	}
-	var counting []string
-	for name, q := range e.byPolicy {
-		if q.counts {
-			counting = append(counting, name)
-		}
-	}
-	if !slices.Equal(counting, []string{"quota"}) {
-		t.Fatalf("counting policies %v, want [quota]", counting)
+	if got := slices.Sorted(maps.Keys(e.counting)); !slices.Equal(got, []string{"quota"}) {
+		t.Fatalf("counting policies %v, want [quota]", got)
 	}
 }
 
@@ -114,15 +105,6 @@ func TestReevaluateIsEvaluate(t *testing.T) {
 			invs = append(invs, Inventory{Namespace: Usage{CPUMilli: pods * 700, MemoryBytes: pods << 30, Pods: pods}, AppExecutors: execs})
 		}
 	}
-	// What the policies that cannot read the inventory decide, on any
-	// inventory: baseline's violation, nothing of quota.
-	fixed, ok, err := c.Engine.evaluateFixed(ctx, in)
-	if err != nil || !ok {
-		t.Fatalf("evaluateFixed: ok %v, %v", ok, err)
-	}
-	if len(fixed.Violations) == 0 || slices.ContainsFunc(fixed.Violations, func(v Violation) bool { return v.Policy == quotaPolicy }) {
-		t.Fatalf("evaluateFixed: %v, want baseline's violation only", fixed.Violations)
-	}
 	quotaSeen := false
 	for _, a := range invs {
 		before := evaluate(a)
@@ -135,9 +117,6 @@ func TestReevaluateIsEvaluate(t *testing.T) {
 			}
 			if !slices.Equal(got.Violations, want.Violations) {
 				t.Fatalf("re-evaluated from %+v on %+v:\n%v\nwant %v", a, b, got.Violations, want.Violations)
-			}
-			if got, err = c.Engine.Reevaluate(ctx, in, fixed); err != nil || !slices.Equal(got.Violations, want.Violations) {
-				t.Fatalf("evaluated on %+v after evaluateFixed: %v (%v)\nwant %v", b, got.Violations, err, want.Violations)
 			}
 			quotaSeen = quotaSeen || slices.ContainsFunc(want.Violations, func(v Violation) bool { return v.Policy == quotaPolicy })
 		}
@@ -158,11 +137,11 @@ func TestReevaluateIsEvaluate(t *testing.T) {
 
 // TestConcurrentExecutorsDoNotOvershoot admits 30 executors of one
 // application at once against maxExecutorsPerApp 12, through Check.Pod
-// and the Ledger, exactly 12 getting in: with the built-in policies (quota
-// judged under the Ledger's lock, the others before it) and with a policy
-// set whose counting policies cannot be told (one that refers to another's
-// rules: every decision made outside the lock, and again under it when
-// the inventory changed meanwhile).
+// and the Ledger: decisions made on an inventory that changed before they
+// were confirmed are made again, and exactly 12 get in. With the built-in
+// policies quota alone is evaluated again; with a policy set whose
+// counting policies cannot be told (one refers to another's rules), every
+// policy is.
 func TestConcurrentExecutorsDoNotOvershoot(t *testing.T) {
 	mods, err := LoadModules(policies.FS)
 	if err != nil {
@@ -173,7 +152,7 @@ func TestConcurrentExecutorsDoNotOvershoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if uncountable.byPolicy != nil {
+	if uncountable.counting != nil {
 		t.Fatal("a policy set referring to another policy's rules was told apart")
 	}
 	for name, engine := range map[string]*Engine{"built-in": nil, "uncountable": uncountable} {

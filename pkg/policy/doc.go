@@ -21,8 +21,8 @@
 //
 // A Ledger keeps, per webhook process, what admitted pods take until the
 // live state (the webhook's watch of pods) holds them, so concurrent
-// admissions cannot jointly overshoot a limit. The policies that read the
-// inventory judge a pod the webhook may reserve under its namespace's lock,
-// once, the others before it (Ledger.Reserve, Engine.Reevaluate). The package
+// admissions cannot jointly overshoot a limit. A verdict confirmed on a
+// changed inventory evaluates again only the policies that read the
+// inventory (Engine.Reevaluate). The package
 // knows nothing of HTTP.
 package policy

@@ -24,10 +24,10 @@ type Engine struct {
 	policies []string
 	// uses is what of the input the policies read.
 	uses inputUse
-	// byPolicy is a query of each policy's violations, with whether they
-	// can depend on the inventory (countingPolicies); nil when that cannot
-	// be told: every policy may, and Reevaluate evaluates them all.
-	byPolicy map[string]policyQuery
+	// counting are the policies whose violations can depend on the
+	// inventory, each with its own query; nil when every policy may
+	// (countingPolicies): Reevaluate then evaluates them all.
+	counting map[string]rego.PreparedEvalQuery
 	// conv builds the input as OPA's value.
 	conv *astConverter
 	// explained are the fields of a pod's composition the input is built
@@ -81,27 +81,21 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 		}
 	}
 	if counting, ok := countingPolicies(parsed); ok {
-		e.byPolicy = map[string]policyQuery{}
+		e.counting = map[string]rego.PreparedEvalQuery{}
 		for _, name := range policies {
+			if !counting[name] {
+				continue
+			}
 			// The options differ from the first only in the query, built
 			// as a term: any package name makes a valid one.
 			ref := ast.Ref{ast.DefaultRootDocument, ast.StringTerm("strata"), ast.StringTerm(name), ast.StringTerm("violation"), ast.VarTerm("v")}
 			q := append(slices.Clip(opts), rego.ParsedQuery(ast.NewBody(ast.NewExpr(ast.NewTerm(ref)))))
-			prepared, err := rego.New(q...).PrepareForEval(ctx)
-			if err != nil {
+			if e.counting[name], err = rego.New(q...).PrepareForEval(ctx); err != nil {
 				return nil, fmt.Errorf("compiling policy %s: %w", name, err)
 			}
-			e.byPolicy[name] = policyQuery{prepared: prepared, counts: counting[name]}
 		}
 	}
 	return e, nil
-}
-
-// policyQuery is the query of one policy's violations.
-type policyQuery struct {
-	prepared rego.PreparedEvalQuery
-	// counts: the violations can depend on the inventory.
-	counts bool
 }
 
 // Policies are the names of the policies (packages data.strata.NAME).
@@ -160,49 +154,31 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (Decision, error) {
 }
 
 // Reevaluate is Evaluate of in after its inventory changed, given before,
-// in's decision under the inventory it had (or the decision of the
-// policies that cannot read it, evaluateFixed): the violations of the
+// in's decision under the inventory it had: the violations of the
 // policies that cannot read the inventory stand, and only the others are
 // evaluated again (all of them when that cannot be told).
 func (e *Engine) Reevaluate(ctx context.Context, in *Input, before Decision) (Decision, error) {
-	if e.byPolicy == nil {
+	if e.counting == nil {
 		return e.Evaluate(ctx, in)
 	}
-	var d Decision
-	for _, v := range before.Violations {
-		if !e.byPolicy[v.Policy].counts {
-			d.Violations = append(d.Violations, v)
-		}
-	}
-	return e.evaluatePolicies(ctx, in, true, d)
-}
-
-// evaluateFixed is the decision of the policies whose violations cannot
-// depend on the inventory, alone; ok is false when that cannot be told
-// (every policy may count), and nothing is evaluated.
-func (e *Engine) evaluateFixed(ctx context.Context, in *Input) (d Decision, ok bool, err error) {
-	if e.byPolicy == nil {
-		return Decision{}, false, nil
-	}
-	d, err = e.evaluatePolicies(ctx, in, false, Decision{})
-	return d, err == nil, err
-}
-
-// evaluatePolicies adds to d the violations of the policies that count,
-// or of those that do not, each evaluated on its own query.
-func (e *Engine) evaluatePolicies(ctx context.Context, in *Input, counting bool, d Decision) (Decision, error) {
 	doc, err := in.value(&e.uses, e.conv)
 	if err != nil {
 		return Decision{}, err
 	}
+	var d Decision
+	for _, v := range before.Violations {
+		if _, counts := e.counting[v.Policy]; !counts {
+			d.Violations = append(d.Violations, v)
+		}
+	}
 	for _, name := range e.policies {
-		q := e.byPolicy[name]
-		if q.counts != counting {
+		q, counts := e.counting[name]
+		if !counts {
 			continue
 		}
-		rs, err := eval(ctx, q.prepared, doc)
+		rs, err := eval(ctx, q, doc)
 		if err != nil {
-			return Decision{}, fmt.Errorf("evaluating policies: policy %s: %w", name, err)
+			return Decision{}, fmt.Errorf("evaluating policy %s: %w", name, err)
 		}
 		if d.Violations, err = violations(d.Violations, rs, name, in); err != nil {
 			return Decision{}, err

@@ -197,8 +197,8 @@ func BenchmarkCheckPod(b *testing.B) {
 // BenchmarkCheckPodConcurrently is BenchmarkCheckPod with the executors
 // of one application judged side by side, as a fan-out brings them: each
 // reserved for a millisecond, so most find that another was reserved
-// since they started. The policies that cannot read the inventory judge
-// each pod outside the Ledger's lock, quota once under it (Ledger.Reserve).
+// since they started, and quota judges them again under the Ledger's lock
+// (Engine.Reevaluate).
 func BenchmarkCheckPodConcurrently(b *testing.B) {
 	check, pod := exampleCheck(b)
 	check.Ledger = NewLedger(time.Millisecond)

@@ -107,34 +107,10 @@ func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(In
 			return false, err
 		}
 	}
-	l.reserveLocked(ns, pod, allowed)
-	return allowed, nil
-}
-
-// Reserve is Admit for a caller that has judged beforehand what does not
-// depend on the inventory: decide runs once, under the namespace's lock,
-// on the inventory pod is then reserved against when decide allows it.
-// The namespace's other admissions wait while decide runs, so decide
-// should be the part of a decision that reads the inventory: admitting the
-// executors of one application side by side, Admit mostly decides twice,
-// and Reserve once.
-func (l *Ledger) Reserve(pod LivePod, live LiveState, decide func(Inventory) (bool, error)) (bool, error) {
-	ns := l.namespace(pod.Namespace)
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	allowed, err := decide(l.inventory(ns, pod, live))
-	if err != nil {
-		return false, err
-	}
-	l.reserveLocked(ns, pod, allowed)
-	return allowed, nil
-}
-
-// reserveLocked reserves pod when it is allowed; the caller holds ns.mu.
-func (l *Ledger) reserveLocked(ns *namespaceLedger, pod LivePod, allowed bool) {
 	if allowed {
 		ns.reserved[pod.Key] = reservation{pod: pod, expires: l.now().Add(l.ttl)}
 	}
+	return allowed, nil
 }
 
 // inventory is what pod is checked against; the caller holds ns.mu. It

@@ -16,43 +16,21 @@ func executor(app string, i int) LivePod {
 }
 
 // TestLedgerConcurrentAdmissionsDoNotOvershoot admits 50 executors at once
-// against a limit of 20, through Admit (decided outside the lock, then
-// confirmed) and through Reserve (decided under it): exactly 20 get in.
-// Reserve decides once per pod; Admit at least once.
+// against a limit of 20: exactly 20 get in.
 func TestLedgerConcurrentAdmissionsDoNotOvershoot(t *testing.T) {
-	type admit func(l *Ledger, pod LivePod, decide func(Inventory) (bool, error)) (bool, error)
-	for name, tt := range map[string]struct {
-		admit admit
-		once  bool
-	}{
-		"Admit": {admit: func(l *Ledger, pod LivePod, decide func(Inventory) (bool, error)) (bool, error) {
-			return l.Admit(pod, NewTracker(), true, decide)
-		}},
-		"Reserve": {admit: func(l *Ledger, pod LivePod, decide func(Inventory) (bool, error)) (bool, error) {
-			return l.Reserve(pod, NewTracker(), decide)
-		}, once: true},
-	} {
-		t.Run(name, func(t *testing.T) {
-			l := NewLedger(time.Minute)
-			var decisions atomic.Int64
-			admitted := admittedConcurrently(50, func(i int) bool {
-				ok, err := tt.admit(l, executor("app1", i), func(inv Inventory) (bool, error) {
-					decisions.Add(1)
-					time.Sleep(time.Millisecond) // a slow evaluation, so admissions overlap
-					return inv.AppExecutors+1 <= 20, nil
-				})
-				if err != nil {
-					t.Error(err)
-				}
-				return ok
-			})
-			if admitted != 20 || l.Reserved() != 20 {
-				t.Fatalf("admitted %d, reserved %d; want 20", admitted, l.Reserved())
-			}
-			if n := decisions.Load(); n < 50 || (tt.once && n != 50) {
-				t.Fatalf("%d decisions for 50 pods", n)
-			}
+	l := NewLedger(time.Minute)
+	admitted := admittedConcurrently(50, func(i int) bool {
+		ok, err := l.Admit(executor("app1", i), NewTracker(), true, func(inv Inventory) (bool, error) {
+			time.Sleep(time.Millisecond) // a slow evaluation, so admissions overlap
+			return inv.AppExecutors+1 <= 20, nil
 		})
+		if err != nil {
+			t.Error(err)
+		}
+		return ok
+	})
+	if admitted != 20 || l.Reserved() != 20 {
+		t.Fatalf("admitted %d, reserved %d; want 20", admitted, l.Reserved())
 	}
 }
 

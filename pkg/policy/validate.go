@@ -80,9 +80,9 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 	}
 	var (
 		decision Decision
-		// Each view's decision, once made (or the decision of the policies
-		// that do not count): a decision made again on another inventory
-		// evaluates only the policies that count (Engine.Reevaluate).
+		// Each view's decision, once made: a decision confirmed under the
+		// Ledger's lock on a changed inventory evaluates only the policies
+		// that count (Engine.Reevaluate).
 		byView, oldByView []Decision
 	)
 	decide := func(inv Inventory) (bool, error) {
@@ -103,49 +103,15 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 	if live == nil {
 		live = NewTracker()
 	}
-	reserve := c.Ledger != nil && !req.DryRun && req.Old == nil
-	if reserve {
-		// A pod that may be reserved: the policies that cannot read the
-		// inventory judge it now, the others once, under the namespace's
-		// lock, on the inventory it is reserved against.
-		fixed, ok, err := evaluateFixedAll(ctx, c.Engine, views)
-		if err != nil {
-			return nil, Decision{}, err
-		}
-		if ok {
-			byView = fixed
-			if _, err := c.Ledger.Reserve(LivePodOf(pod), live, decide); err != nil {
-				return nil, Decision{}, fmt.Errorf("checking policies: %w", err)
-			}
-			return res, decision, nil
-		}
-	}
 	ledger := c.Ledger
 	if ledger == nil {
 		ledger = NewLedger(0)
 	}
+	reserve := c.Ledger != nil && !req.DryRun && req.Old == nil
 	if _, err := ledger.Admit(LivePodOf(pod), live, reserve, decide); err != nil {
 		return nil, Decision{}, fmt.Errorf("checking policies: %w", err)
 	}
 	return res, decision, nil
-}
-
-// evaluateFixedAll is each view's decision of the policies that cannot
-// read the inventory (Engine.evaluateFixed); ok is false when that cannot
-// be told.
-func evaluateFixedAll(ctx context.Context, e *Engine, views []*Input) ([]Decision, bool, error) {
-	out := make([]Decision, len(views))
-	for i, in := range views {
-		d, ok, err := e.evaluateFixed(ctx, in)
-		if err != nil {
-			return nil, false, fmt.Errorf("checking policies: %w", err)
-		}
-		if !ok {
-			return nil, false, nil
-		}
-		out[i] = d
-	}
-	return out, true, nil
 }
 
 // inputs builds the input documents pod is judged by: one for a Spark pod,
