@@ -23,6 +23,5 @@
 // live state (the webhook's watch of pods) holds them, so concurrent
 // admissions cannot jointly overshoot a limit. A verdict confirmed on a
 // changed inventory evaluates again only the policies that read the
-// inventory (Engine.Reevaluate). The package
-// knows nothing of HTTP.
+// inventory (Engine.Reevaluate). The package knows nothing of HTTP.
 package policy

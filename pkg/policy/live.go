@@ -57,15 +57,19 @@ func (t *Tracker) Set(p LivePod, holds bool) {
 }
 
 // Replace makes pods, the pods that hold resources, all the tracker holds
-// (a watch listed again: a pod it no longer lists is gone).
+// (a watch listed again: a pod it no longer lists is gone). The new totals
+// are built before the lock is taken, so admissions reading the tracker
+// wait for a swap, not for a list of every pod of the cluster.
 func (t *Tracker) Replace(pods []LivePod) {
+	next := NewTracker()
+	next.pods = make(map[string]LivePod, len(pods))
+	for _, p := range pods {
+		next.remove(p.Key)
+		next.add(p)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.pods, t.usage, t.executors = make(map[string]LivePod, len(pods)), map[string]*usageTotal{}, map[appKey]int64{}
-	for _, p := range pods {
-		t.remove(p.Key)
-		t.add(p)
-	}
+	t.pods, t.usage, t.executors = next.pods, next.usage, next.executors
 }
 
 // Delete forgets the pod with key namespace/name.
