@@ -132,7 +132,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	if err := mgr.Add(w.Policies); err != nil {
 		return nil, err
 	}
-	tracker, synced, err := watchPods(mgr, mgr.GetConfig())
+	tracker, synced, err := watchPods(mgr)
 	if err != nil {
 		return nil, fmt.Errorf("watching pods: %w", err)
 	}

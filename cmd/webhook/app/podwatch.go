@@ -38,10 +38,10 @@ var (
 
 // watchPods starts, with mgr, a watch of every pod feeding a new tracker,
 // and returns the tracker with a check of whether the first list is in.
-// cfg is the webhook's client configuration; pods are read as protobuf,
-// as controller-runtime reads the built-in types.
-func watchPods(mgr manager.Manager, cfg *rest.Config) (*policy.Tracker, func() bool, error) {
-	cfg = rest.CopyConfig(cfg)
+// It reads with mgr's client configuration, pods as protobuf, as
+// controller-runtime reads the built-in types.
+func watchPods(mgr manager.Manager) (*policy.Tracker, func() bool, error) {
+	cfg := rest.CopyConfig(mgr.GetConfig())
 	cfg.ContentType = runtime.ContentTypeProtobuf
 	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
 	core, err := corev1client.NewForConfig(cfg)
