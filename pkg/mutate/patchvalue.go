@@ -2,10 +2,10 @@ package mutate
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
-	"strings"
 
 	"gomodules.xyz/jsonpatch/v2"
 
@@ -59,23 +59,20 @@ func appendJSON(buf []byte, v reflect.Value) ([]byte, error) {
 		if v.IsNil() {
 			return append(buf, "null"...), nil
 		}
-		type entry struct {
-			key   string
-			value reflect.Value
+		if m, ok := stringMap(v); ok {
+			return appendStringMap(buf, m), nil
 		}
-		entries := make([]entry, 0, v.Len())
-		for it := v.MapRange(); it.Next(); {
-			entries = append(entries, entry{it.Key().String(), it.Value()})
-		}
-		slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+		keys := mapKeys(make([]string, 0, v.Len()), v)
+		slices.Sort(keys)
+		kt := t.Key()
 		buf = append(buf, '{')
-		for i, e := range entries {
+		for i, k := range keys {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = append(appendString(buf, e.key), ':')
+			buf = append(appendString(buf, k), ':')
 			var err error
-			if buf, err = appendJSON(buf, e.value); err != nil {
+			if buf, err = appendJSON(buf, v.MapIndex(reflect.ValueOf(k).Convert(kt))); err != nil {
 				return nil, err
 			}
 		}
@@ -108,6 +105,19 @@ func appendJSON(buf []byte, v reflect.Value) ([]byte, error) {
 		return strconv.AppendUint(buf, v.Uint(), 10), nil
 	}
 	return appendCanonical(buf, v)
+}
+
+// appendStringMap is appendJSON of a map[string]string: its keys sorted.
+func appendStringMap(buf []byte, m map[string]string) []byte {
+	keys := slices.Sorted(maps.Keys(m))
+	buf = append(buf, '{')
+	for i, k := range keys {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendString(append(appendString(buf, k), ':'), m[k])
+	}
+	return append(buf, '}')
 }
 
 // appendCanonical appends v's JSON through valueOf's slow path: encoded,

@@ -108,12 +108,12 @@ func structDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]j
 
 // mapDiff diffs two non-nil maps with string keys, key by key in order.
 func mapDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]jsonpatch.Operation, error) {
-	keys := make([]string, 0, max(b.Len(), a.Len()))
-	for _, m := range []reflect.Value{b, a} {
-		for it := m.MapRange(); it.Next(); {
-			keys = append(keys, it.Key().String())
-		}
+	if bm, ok := stringMap(b); ok {
+		am, _ := stringMap(a)
+		return stringMapDiff(ops, path, bm, am), nil
 	}
+	keys := mapKeys(make([]string, 0, max(b.Len(), a.Len())), b)
+	keys = mapKeys(keys, a)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	kt := b.Type().Key()
@@ -137,6 +137,59 @@ func mapDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]json
 		}
 	}
 	return ops, nil
+}
+
+// stringMapDiff is mapDiff of two map[string]string (labels, annotations,
+// node selectors: most of the maps a patch walks), without reflection.
+func stringMapDiff(ops []jsonpatch.Operation, path string, b, a map[string]string) []jsonpatch.Operation {
+	keys := make([]string, 0, max(len(b), len(a)))
+	for k := range b {
+		keys = append(keys, k)
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		bv, inB := b[k]
+		av, inA := a[k]
+		p := path + "/" + pointerEscape.Replace(k)
+		switch {
+		case !inB:
+			ops = append(ops, jsonpatch.Operation{Operation: "add", Path: p, Value: json.RawMessage(appendString(nil, av))})
+		case !inA:
+			ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: p})
+		case bv != av:
+			ops = append(ops, jsonpatch.Operation{Operation: "replace", Path: p, Value: av})
+		}
+	}
+	return ops
+}
+
+// stringMap is the map[string]string v holds, and whether it holds one
+// (not a map of a named type: that keeps the reflective path, which
+// follows its encoding).
+func stringMap(v reflect.Value) (map[string]string, bool) {
+	if v.Type() != stringMapType || !v.CanInterface() {
+		return nil, false
+	}
+	m, ok := v.Interface().(map[string]string)
+	return m, ok
+}
+
+var stringMapType = reflect.TypeFor[map[string]string]()
+
+// mapKeys appends the keys of m, a map with string keys, read through one
+// settable key rather than a copy of each.
+func mapKeys(keys []string, m reflect.Value) []string {
+	k := reflect.New(m.Type().Key()).Elem()
+	for it := m.MapRange(); it.Next(); {
+		k.SetIterKey(it)
+		keys = append(keys, k.String())
+	}
+	return keys
 }
 
 // sliceDiff diffs two non-nil lists as CreatePatch does: removals from the
