@@ -127,6 +127,11 @@ type Provenance struct {
 	fields map[Key]*entry
 	// only, when set, are the keys recorded; others are not.
 	only map[Key]bool
+	// slab holds the entries of fields, allocated a chunk at a time rather
+	// than one by one: a composition records dozens. A full chunk is
+	// never grown (the entries in it stay where fields points), a new one
+	// is started.
+	slab []entry
 }
 
 // entry is a Field before its values are rendered.
@@ -195,7 +200,7 @@ func (p *Provenance) wants(key Key) bool {
 func (p *Provenance) record(key Key, value text, src Source) {
 	e, ok := p.fields[key]
 	if !ok {
-		p.fields[key] = &entry{value: value, winner: src}
+		p.fields[key] = p.newEntry(entry{value: value, winner: src})
 		return
 	}
 	e.beaten = append(e.beaten, contribution{source: e.winner, value: e.value})
@@ -209,11 +214,20 @@ func (p *Provenance) Derive(key Key, value string, winner Source, beaten ...Cont
 	if !p.wants(key) {
 		return
 	}
-	e := &entry{value: verbatim(value), winner: winner}
+	e := p.newEntry(entry{value: verbatim(value), winner: winner})
 	for _, b := range beaten {
 		e.beaten = append(e.beaten, contribution{source: b.Source, value: verbatim(b.Value)})
 	}
 	p.fields[key] = e
+}
+
+// newEntry is e, placed in p's slab.
+func (p *Provenance) newEntry(e entry) *entry {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]entry, 0, min(max(2*cap(p.slab), 16), 32))
+	}
+	p.slab = append(p.slab, e)
+	return &p.slab[len(p.slab)-1]
 }
 
 // field renders e, the entry of key.

@@ -42,26 +42,41 @@ func SparkConfTarget(role v1alpha1.Role, key string) SparkSetting {
 	if role != v1alpha1.RoleDriver && role != v1alpha1.RoleExecutor {
 		return SparkSetting{Field: "sparkConf", Item: key}
 	}
-	own := "spark.kubernetes." + string(role) + "."
-	for _, m := range []struct{ prefix, field string }{
-		{own + "label.", "labels"},
-		{own + "annotation.", "annotations"},
-		{own + "node.selector.", "nodeSelector"},
-	} {
-		if k, ok := strings.CutPrefix(key, m.prefix); ok && k != "" {
-			return SparkSetting{Field: m.field, Item: k}
+	// The prefixes are cut in parts, not built for role: this runs for
+	// every Spark key of every block composed.
+	if rest, ok := cutRolePrefix(key, "spark.kubernetes.", role); ok {
+		for _, m := range [...]struct{ prefix, field string }{
+			{"label.", "labels"},
+			{"annotation.", "annotations"},
+			{"node.selector.", "nodeSelector"},
+		} {
+			if k, ok := strings.CutPrefix(rest, m.prefix); ok && k != "" {
+				return SparkSetting{Field: m.field, Item: k}
+			}
 		}
 	}
 	if k, ok := strings.CutPrefix(key, SparkNodeSelectorPrefix); ok && k != "" {
 		return SparkSetting{Field: "nodeSelector", Item: k, general: true}
 	}
-	switch key {
-	case "spark.kubernetes.authenticate." + string(role) + ".serviceAccountName":
+	if rest, ok := cutRolePrefix(key, "spark.kubernetes.authenticate.", role); ok && rest == "serviceAccountName" {
 		return SparkSetting{Field: "serviceAccountName"}
-	case SparkContainerImage:
+	}
+	if key == SparkContainerImage {
 		return SparkSetting{Field: "sparkConf", Item: SparkRoleImage(role), general: true}
 	}
 	return SparkSetting{Field: "sparkConf", Item: key}
+}
+
+// cutRolePrefix is strings.CutPrefix(key, prefix+role+".").
+func cutRolePrefix(key, prefix string, role v1alpha1.Role) (string, bool) {
+	rest, ok := strings.CutPrefix(key, prefix)
+	if !ok {
+		return "", false
+	}
+	if rest, ok = strings.CutPrefix(rest, string(role)); !ok {
+		return "", false
+	}
+	return strings.CutPrefix(rest, ".")
 }
 
 // IsGeneral reports whether the key is a shared key that a role's own key
@@ -81,6 +96,12 @@ const (
 // SparkRoleImage is the key of role's own image, which wins over
 // SparkContainerImage.
 func SparkRoleImage(role v1alpha1.Role) string {
+	switch role { // the roles' keys without building them
+	case v1alpha1.RoleDriver:
+		return "spark.kubernetes.driver.container.image"
+	case v1alpha1.RoleExecutor:
+		return "spark.kubernetes.executor.container.image"
+	}
 	return "spark.kubernetes." + string(role) + ".container.image"
 }
 
