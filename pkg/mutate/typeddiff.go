@@ -87,18 +87,18 @@ func structDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]j
 		f := &fields[i]
 		bv, av := b.FieldByIndex(f.Index), a.FieldByIndex(f.Index)
 		inB, inA := !f.Omitted(bv), !f.Omitted(av)
-		p := path + "/" + f.key
+		// The field's path is built only for a field that differs.
 		switch {
 		case !inB && !inA:
 		case !inB:
-			if ops, err = addOp(ops, p, av); err != nil {
+			if ops, err = addOp(ops, path+"/"+f.key, av); err != nil {
 				return nil, err
 			}
 		case !inA:
-			ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: p})
+			ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: path + "/" + f.key})
 		case f.scalar && bv.Equal(av), !f.scalar && deepEqual(bv, av):
 		default:
-			if ops, err = typedDiff(ops, p, bv, av); err != nil {
+			if ops, err = typedDiff(ops, path+"/"+f.key, bv, av); err != nil {
 				return nil, err
 			}
 		}
