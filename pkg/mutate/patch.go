@@ -22,11 +22,14 @@ import (
 // so the same inputs always give byte-identical patches. That generic diff
 // is the test oracle of this one.
 func Patch(before, after *corev1.Pod) ([]jsonpatch.Operation, error) {
-	ops, err := typedDiff(nil, "", reflect.ValueOf(before).Elem(), reflect.ValueOf(after).Elem())
-	if ops == nil && err == nil {
-		ops = []jsonpatch.Operation{}
+	var d differ
+	if err := d.typedDiff("", reflect.ValueOf(before).Elem(), reflect.ValueOf(after).Elem()); err != nil {
+		return nil, err
 	}
-	return ops, err
+	if d.ops == nil {
+		d.ops = []jsonpatch.Operation{}
+	}
+	return d.ops, nil
 }
 
 // canonicalOrder reorders ops deterministically without changing what they

@@ -57,10 +57,7 @@ var podRegions = sync.OnceValue(func() map[string]podRegion {
 // encoded but what changed.
 func regionPatch(before, after *corev1.Pod, regions []string) ([]jsonpatch.Operation, error) {
 	all := podRegions()
-	var (
-		ops []jsonpatch.Operation
-		err error
-	)
+	var d differ
 	for _, path := range regions {
 		r, ok := all[path]
 		if !ok {
@@ -68,21 +65,22 @@ func regionPatch(before, after *corev1.Pod, regions []string) ([]jsonpatch.Opera
 		}
 		b, inBefore := r.get(before)
 		a, inAfter := r.get(after)
+		var err error
 		switch {
 		case !inBefore && !inAfter:
 		case !inBefore:
-			ops, err = addOp(ops, path, reflect.ValueOf(a))
+			err = d.add(path, reflect.ValueOf(a))
 		case !inAfter:
-			ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: path})
+			d.remove(path)
 		default:
-			ops, err = typedDiff(ops, path, reflect.ValueOf(b), reflect.ValueOf(a))
+			err = d.typedDiff(path, reflect.ValueOf(b), reflect.ValueOf(a))
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
-	if ops == nil {
-		ops = []jsonpatch.Operation{}
+	if d.ops == nil {
+		d.ops = []jsonpatch.Operation{}
 	}
-	return ops, nil
+	return d.ops, nil
 }

@@ -14,6 +14,14 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 )
 
+// differ collects the JSON Patch operations of one patch (typedDiff) and
+// the JSON of the values they add, one after another in values: one
+// buffer for a patch's values, not one grown for each.
+type differ struct {
+	ops    []jsonpatch.Operation
+	values []byte
+}
+
 // typedDiff appends the JSON Patch operations that turn b into a, two
 // values of one Go type, at path: the operations jsonpatch.CreatePatch
 // gives for their JSON encodings, in canonicalOrder's order (object keys
@@ -25,64 +33,63 @@ import (
 // value that encodes as null on one side only) it encodes and diffs as
 // JSON, the way CreatePatch does. The generic diff stays its test oracle
 // (TestTypedDiffIsTheGenericDiff, TestPatchIsTheGenericDiff).
-func typedDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]jsonpatch.Operation, error) {
+func (d *differ) typedDiff(path string, b, a reflect.Value) error {
 	t := b.Type()
 	if jsonform.EncodesItself(b) {
-		return jsonDiff(ops, path, b, a)
+		return d.jsonDiff(path, b, a)
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		switch {
 		case b.IsNil() && a.IsNil():
-			return ops, nil
+			return nil
 		case b.IsNil() || a.IsNil():
-			return jsonDiff(ops, path, b, a)
+			return d.jsonDiff(path, b, a)
 		}
-		return typedDiff(ops, path, b.Elem(), a.Elem())
+		return d.typedDiff(path, b.Elem(), a.Elem())
 	case reflect.Struct:
-		return structDiff(ops, path, b, a)
+		return d.structDiff(path, b, a)
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String || b.IsNil() || a.IsNil() {
-			return jsonDiff(ops, path, b, a)
+			return d.jsonDiff(path, b, a)
 		}
-		return mapDiff(ops, path, b, a)
+		return d.mapDiff(path, b, a)
 	case reflect.Slice:
 		if b.IsNil() || a.IsNil() || t.Elem().Kind() == reflect.Uint8 {
-			return jsonDiff(ops, path, b, a)
+			return d.jsonDiff(path, b, a)
 		}
-		return sliceDiff(ops, path, b, a)
+		return d.sliceDiff(path, b, a)
 	case reflect.String:
 		if b.String() != a.String() {
-			ops = append(ops, jsonpatch.Operation{Operation: "replace", Path: path, Value: a.String()})
+			d.replace(path, a.String())
 		}
-		return ops, nil
+		return nil
 	case reflect.Bool:
 		if b.Bool() != a.Bool() {
-			ops = append(ops, jsonpatch.Operation{Operation: "replace", Path: path, Value: a.Bool()})
+			d.replace(path, a.Bool())
 		}
-		return ops, nil
+		return nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if b.Int() != a.Int() {
-			ops = append(ops, jsonpatch.Operation{Operation: "replace", Path: path, Value: json.Number(strconv.FormatInt(a.Int(), 10))})
+			d.replace(path, json.Number(strconv.FormatInt(a.Int(), 10)))
 		}
-		return ops, nil
+		return nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if b.Uint() != a.Uint() {
-			ops = append(ops, jsonpatch.Operation{Operation: "replace", Path: path, Value: json.Number(strconv.FormatUint(a.Uint(), 10))})
+			d.replace(path, json.Number(strconv.FormatUint(a.Uint(), 10)))
 		}
-		return ops, nil
+		return nil
 	}
-	return jsonDiff(ops, path, b, a)
+	return d.jsonDiff(path, b, a)
 }
 
 // structDiff diffs two structs as JSON objects, field by field in the
 // order of their JSON names.
-func structDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]jsonpatch.Operation, error) {
+func (d *differ) structDiff(path string, b, a reflect.Value) error {
 	fields, ok := diffFieldsOf(b.Type())
 	if !ok {
-		return jsonDiff(ops, path, b, a)
+		return d.jsonDiff(path, b, a)
 	}
-	var err error
 	for i := range fields {
 		f := &fields[i]
 		bv, av := b.FieldByIndex(f.Index), a.FieldByIndex(f.Index)
@@ -91,57 +98,57 @@ func structDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]j
 		switch {
 		case !inB && !inA:
 		case !inB:
-			if ops, err = addOp(ops, path+"/"+f.key, av); err != nil {
-				return nil, err
+			if err := d.add(path+"/"+f.key, av); err != nil {
+				return err
 			}
 		case !inA:
-			ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: path + "/" + f.key})
+			d.remove(path + "/" + f.key)
 		case f.scalar && bv.Equal(av), !f.scalar && deepEqual(bv, av):
 		default:
-			if ops, err = typedDiff(ops, path+"/"+f.key, bv, av); err != nil {
-				return nil, err
+			if err := d.typedDiff(path+"/"+f.key, bv, av); err != nil {
+				return err
 			}
 		}
 	}
-	return ops, nil
+	return nil
 }
 
 // mapDiff diffs two non-nil maps with string keys, key by key in order.
-func mapDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]jsonpatch.Operation, error) {
+func (d *differ) mapDiff(path string, b, a reflect.Value) error {
 	if bm, ok := stringMap(b); ok {
 		am, _ := stringMap(a)
-		return stringMapDiff(ops, path, bm, am), nil
+		d.stringMapDiff(path, bm, am)
+		return nil
 	}
 	keys := mapKeys(make([]string, 0, max(b.Len(), a.Len())), b)
 	keys = mapKeys(keys, a)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	kt := b.Type().Key()
-	var err error
 	for _, k := range keys {
 		kv := reflect.ValueOf(k).Convert(kt)
 		bv, av := b.MapIndex(kv), a.MapIndex(kv)
 		p := path + "/" + pointerEscape.Replace(k)
 		switch {
 		case !bv.IsValid():
-			if ops, err = addOp(ops, p, av); err != nil {
-				return nil, err
+			if err := d.add(p, av); err != nil {
+				return err
 			}
 		case !av.IsValid():
-			ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: p})
+			d.remove(p)
 		case deepEqual(bv, av):
 		default:
-			if ops, err = typedDiff(ops, p, bv, av); err != nil {
-				return nil, err
+			if err := d.typedDiff(p, bv, av); err != nil {
+				return err
 			}
 		}
 	}
-	return ops, nil
+	return nil
 }
 
 // stringMapDiff is mapDiff of two map[string]string (labels, annotations,
 // node selectors: most of the maps a patch walks), without reflection.
-func stringMapDiff(ops []jsonpatch.Operation, path string, b, a map[string]string) []jsonpatch.Operation {
+func (d *differ) stringMapDiff(path string, b, a map[string]string) {
 	keys := make([]string, 0, max(len(b), len(a)))
 	for k := range b {
 		keys = append(keys, k)
@@ -158,14 +165,15 @@ func stringMapDiff(ops []jsonpatch.Operation, path string, b, a map[string]strin
 		p := path + "/" + pointerEscape.Replace(k)
 		switch {
 		case !inB:
-			ops = append(ops, jsonpatch.Operation{Operation: "add", Path: p, Value: json.RawMessage(appendString(nil, av))})
+			start := len(d.values)
+			d.values = appendString(d.values, av)
+			d.ops = append(d.ops, jsonpatch.Operation{Operation: "add", Path: p, Value: d.valueFrom(start)})
 		case !inA:
-			ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: p})
+			d.remove(p)
 		case bv != av:
-			ops = append(ops, jsonpatch.Operation{Operation: "replace", Path: p, Value: av})
+			d.replace(p, av)
 		}
 	}
-	return ops
 }
 
 // stringMap is the map[string]string v holds, and whether it holds one
@@ -194,25 +202,24 @@ func mapKeys(keys []string, m reflect.Value) []string {
 
 // sliceDiff diffs two non-nil lists as CreatePatch does: removals from the
 // end, then additions, then each element at the same index.
-func sliceDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]jsonpatch.Operation, error) {
+func (d *differ) sliceDiff(path string, b, a reflect.Value) error {
 	n := min(b.Len(), a.Len())
 	for i := b.Len() - 1; i >= n; i-- {
-		ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: path + "/" + strconv.Itoa(i)})
+		d.remove(path + "/" + strconv.Itoa(i))
 	}
-	var err error
 	for i := n; i < a.Len(); i++ {
-		if ops, err = addOp(ops, path+"/"+strconv.Itoa(i), a.Index(i)); err != nil {
-			return nil, err
+		if err := d.add(path+"/"+strconv.Itoa(i), a.Index(i)); err != nil {
+			return err
 		}
 	}
 	for i := range n {
 		if bv, av := b.Index(i), a.Index(i); !deepEqual(bv, av) {
-			if ops, err = typedDiff(ops, path+"/"+strconv.Itoa(i), bv, av); err != nil {
-				return nil, err
+			if err := d.typedDiff(path+"/"+strconv.Itoa(i), bv, av); err != nil {
+				return err
 			}
 		}
 	}
-	return ops, nil
+	return nil
 }
 
 // deepEqual is reflect.DeepEqual of the values b and a hold, compared
@@ -226,13 +233,34 @@ func deepEqual(b, a reflect.Value) bool {
 	return reflect.DeepEqual(b.Interface(), a.Interface())
 }
 
-// addOp appends an add of v's JSON at path, encoded (appendJSON).
-func addOp(ops []jsonpatch.Operation, path string, v reflect.Value) ([]jsonpatch.Operation, error) {
-	val, err := appendJSON(nil, v)
-	if err != nil {
-		return nil, err
+// add appends an add of v's JSON at path, encoded (appendJSON) into
+// d.values.
+func (d *differ) add(path string, v reflect.Value) error {
+	start := len(d.values)
+	var err error
+	if d.values, err = appendJSON(d.values, v); err != nil {
+		return err
 	}
-	return append(ops, jsonpatch.Operation{Operation: "add", Path: path, Value: json.RawMessage(val)}), nil
+	d.ops = append(d.ops, jsonpatch.Operation{Operation: "add", Path: path, Value: d.valueFrom(start)})
+	return nil
+}
+
+// valueFrom is the value appended to d.values since start. Its capacity
+// ends where it does, so nothing appended to it can reach the next value;
+// a later value that outgrows the buffer moves on to a new one, and the
+// values already handed out stay where they are.
+func (d *differ) valueFrom(start int) json.RawMessage {
+	return json.RawMessage(d.values[start:len(d.values):len(d.values)])
+}
+
+// remove appends a removal of path.
+func (d *differ) remove(path string) {
+	d.ops = append(d.ops, jsonpatch.Operation{Operation: "remove", Path: path})
+}
+
+// replace appends a replacement of path by value.
+func (d *differ) replace(path string, value any) {
+	d.ops = append(d.ops, jsonpatch.Operation{Operation: "replace", Path: path, Value: value})
 }
 
 // valueOf is v's JSON as CreatePatch holds it (objects as map[string]any,
@@ -315,31 +343,31 @@ func valueOf(v reflect.Value) (any, error) {
 
 // jsonDiff is CreatePatch's diff of the encodings of b and a at path, its
 // operations put in canonical order.
-func jsonDiff(ops []jsonpatch.Operation, path string, b, a reflect.Value) ([]jsonpatch.Operation, error) {
+func (d *differ) jsonDiff(path string, b, a reflect.Value) error {
 	x, err := jsonOf(b)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	y, err := jsonOf(a)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sub, err := jsonpatch.CreatePatch(x, y)
 	if err != nil {
-		return nil, fmt.Errorf("computing patch: %w", err)
+		return fmt.Errorf("computing patch: %w", err)
 	}
 	if len(sub) == 0 {
-		return ops, nil
+		return nil
 	}
 	var shape any
 	if err := json.Unmarshal(x, &shape); err != nil {
-		return nil, err
+		return err
 	}
 	for _, op := range canonicalOrder(sub, shape) {
 		op.Path = path + op.Path
-		ops = append(ops, op)
+		d.ops = append(d.ops, op)
 	}
-	return ops, nil
+	return nil
 }
 
 // jsonOf encodes v as encoding/json encodes it inside its parent: through

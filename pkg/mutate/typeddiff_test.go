@@ -44,10 +44,11 @@ func TestTypedDiffIsTheGenericDiff(t *testing.T) {
 			changeSomething(rng, fill, reflect.ValueOf(&after).Elem())
 		}
 		b, a := reflect.ValueOf(&before).Elem(), reflect.ValueOf(&after).Elem()
-		got, err := typedDiff(nil, "/spec", b, a)
-		if err != nil {
+		var d differ
+		if err := d.typedDiff("/spec", b, a); err != nil {
 			t.Fatal(err)
 		}
+		got := d.ops
 		want, err := genericDiffAt("/spec", before, after)
 		if err != nil {
 			t.Fatal(err)
