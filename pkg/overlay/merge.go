@@ -175,7 +175,7 @@ func (f folder) foldEntry(root string, dst map[string]string, k, v string) map[s
 // in len(dst)+len(src): the keys of dst are indexed once.
 func foldKeyed[T any, P interface {
 	*T
-	DeepCopy() *T
+	DeepCopyInto(*T)
 }](f folder, root string, dst, src []T, key func(*T) string, render func(*T) string) []T {
 	if len(src) == 0 {
 		return dst
@@ -197,9 +197,10 @@ func foldKeyed[T any, P interface {
 			}
 			f.prov.record(pk, text{of: &src[i], render: renderAny}, f.src)
 		}
-		elem := *P(&src[i]).DeepCopy()
+		// Each element is copied into its place in dst: a DeepCopy would
+		// allocate it once more on its way there.
 		if at, ok := first[k]; ok {
-			dst[at] = elem
+			P(&src[i]).DeepCopyInto(&dst[at])
 			if duplicates {
 				if replaced == nil {
 					replaced = map[string]bool{}
@@ -209,7 +210,9 @@ func foldKeyed[T any, P interface {
 			continue
 		}
 		first[k] = len(dst)
-		dst = append(dst, elem)
+		var zero T
+		dst = append(dst, zero)
+		P(&src[i]).DeepCopyInto(&dst[len(dst)-1])
 	}
 	if len(replaced) == 0 {
 		return dst
