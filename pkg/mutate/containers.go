@@ -75,20 +75,22 @@ func replaceContainer(pod *corev1.Pod, c *corev1.Container, sidecar bool) bool {
 // renderSparkContainer writes the composed env, envFrom and volume mounts
 // into the Spark container, and the composed volumes into the pod.
 func renderSparkContainer(pod *corev1.Pod, role v1alpha1.Role, c *v1alpha1.Config) {
-	pod.Spec.Volumes = upsert(pod.Spec.Volumes, c.Volumes, overlay.VolumeKey, cloneOf[corev1.Volume])
+	pod.Spec.Volumes = upsert(pod.Spec.Volumes, c.Volumes, overlay.VolumeKey, copyInto[corev1.Volume])
 	spark := sparkContainer(pod, role)
 	if spark < 0 {
 		return
 	}
 	sc := &pod.Spec.Containers[spark]
-	sc.Env = upsert(sc.Env, c.Env, overlay.EnvKey, cloneOf[corev1.EnvVar])
-	sc.EnvFrom = upsert(sc.EnvFrom, c.EnvFrom, overlay.EnvFromKey, cloneOf[corev1.EnvFromSource])
-	sc.VolumeMounts = upsert(sc.VolumeMounts, c.VolumeMounts, overlay.VolumeMountKey, cloneOf[corev1.VolumeMount])
+	sc.Env = upsert(sc.Env, c.Env, overlay.EnvKey, copyInto[corev1.EnvVar])
+	sc.EnvFrom = upsert(sc.EnvFrom, c.EnvFrom, overlay.EnvFromKey, copyInto[corev1.EnvFromSource])
+	sc.VolumeMounts = upsert(sc.VolumeMounts, c.VolumeMounts, overlay.VolumeMountKey, copyInto[corev1.VolumeMount])
 }
 
-func cloneOf[T any, P interface {
+// copyInto deep-copies in into out: upsert's copy, which writes each item
+// into its place (a DeepCopy would allocate it once more on the way).
+func copyInto[T any, P interface {
 	*T
-	DeepCopy() *T
-}](v *T) T {
-	return *P(v).DeepCopy()
+	DeepCopyInto(*T)
+}](in, out *T) {
+	P(in).DeepCopyInto(out)
 }

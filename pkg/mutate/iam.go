@@ -119,7 +119,7 @@ func renderIAM(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Provenance) {
 			Audience: irsaAudience, ExpirationSeconds: ptrTo(irsaTokenExpiration), Path: irsaTokenPath,
 		}}},
 	}}}
-	pod.Spec.Volumes = upsert(pod.Spec.Volumes, []corev1.Volume{volume}, overlay.VolumeKey, cloneOf[corev1.Volume])
+	pod.Spec.Volumes = upsert(pod.Spec.Volumes, []corev1.Volume{volume}, overlay.VolumeKey, copyInto[corev1.Volume])
 	env := []corev1.EnvVar{
 		{Name: "AWS_STS_REGIONAL_ENDPOINTS", Value: "regional"},
 		{Name: "AWS_ROLE_ARN", Value: role},
@@ -127,7 +127,7 @@ func renderIAM(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Provenance) {
 	}
 	mount := []corev1.VolumeMount{{Name: irsaVolume, MountPath: irsaMountPath, ReadOnly: true}}
 	forEachContainer(pod, func(ctr *corev1.Container) {
-		ctr.Env = upsert(ctr.Env, env, overlay.EnvKey, cloneOf[corev1.EnvVar])
-		ctr.VolumeMounts = upsert(ctr.VolumeMounts, mount, overlay.VolumeMountKey, cloneOf[corev1.VolumeMount])
+		ctr.Env = upsert(ctr.Env, env, overlay.EnvKey, copyInto[corev1.EnvVar])
+		ctr.VolumeMounts = upsert(ctr.VolumeMounts, mount, overlay.VolumeMountKey, copyInto[corev1.VolumeMount])
 	})
 }

@@ -10,8 +10,9 @@ import (
 // upsert merges items into list by key: an element of list whose key an item
 // has is replaced in place (later elements with that key are dropped), and
 // items with new keys are appended in order. Items are deep-copied with
-// clone. Elements of list whose keys no item has are kept as they are.
-func upsert[T any](list, items []T, key func(*T) string, clone func(*T) T) []T {
+// copyInto, into their place in the result. Elements of list whose keys no
+// item has are kept as they are.
+func upsert[T any](list, items []T, key func(*T) string, copyInto func(in, out *T)) []T {
 	if len(items) == 0 {
 		return list
 	}
@@ -28,13 +29,17 @@ func upsert[T any](list, items []T, key func(*T) string, clone func(*T) T) []T {
 		case !ok:
 			out = append(out, list[i])
 		case !placed[k]:
-			out = append(out, clone(&items[at]))
+			var zero T
+			out = append(out, zero)
+			copyInto(&items[at], &out[len(out)-1])
 			placed[k] = true
 		}
 	}
 	for i := range items {
 		if k := key(&items[i]); !placed[k] {
-			out = append(out, clone(&items[i]))
+			var zero T
+			out = append(out, zero)
+			copyInto(&items[i], &out[len(out)-1])
 			placed[k] = true
 		}
 	}

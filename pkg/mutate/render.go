@@ -63,7 +63,7 @@ func renderScheduling(pod *corev1.Pod, c *v1alpha1.Config) {
 // and new ones are appended in composition order. The pod's own order is
 // kept, so the patch stays minimal.
 func renderTolerations(pod *corev1.Pod, c *v1alpha1.Config) {
-	pod.Spec.Tolerations = upsert(pod.Spec.Tolerations, c.Tolerations, overlay.TolerationKey, cloneOf[corev1.Toleration])
+	pod.Spec.Tolerations = upsert(pod.Spec.Tolerations, c.Tolerations, overlay.TolerationKey, copyInto[corev1.Toleration])
 }
 
 // PriorityResolver looks up PriorityClasses; *overlay.Snapshot is one.

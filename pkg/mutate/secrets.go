@@ -54,15 +54,15 @@ func renderSecrets(pod *corev1.Pod, role v1alpha1.Role, c *v1alpha1.Config) {
 			sidecarMounts[sidecar] = append(sidecarMounts[sidecar], m)
 		}
 	}
-	pod.Spec.Volumes = upsert(pod.Spec.Volumes, volumes, overlay.VolumeKey, cloneOf[corev1.Volume])
+	pod.Spec.Volumes = upsert(pod.Spec.Volumes, volumes, overlay.VolumeKey, copyInto[corev1.Volume])
 	if spark := sparkContainer(pod, role); spark >= 0 {
 		sc := &pod.Spec.Containers[spark]
-		sc.VolumeMounts = upsert(sc.VolumeMounts, sparkMounts, overlay.VolumeMountKey, cloneOf[corev1.VolumeMount])
-		sc.EnvFrom = upsert(sc.EnvFrom, envFrom, overlay.EnvFromKey, cloneOf[corev1.EnvFromSource])
+		sc.VolumeMounts = upsert(sc.VolumeMounts, sparkMounts, overlay.VolumeMountKey, copyInto[corev1.VolumeMount])
+		sc.EnvFrom = upsert(sc.EnvFrom, envFrom, overlay.EnvFromKey, copyInto[corev1.EnvFromSource])
 	}
 	forEachContainer(pod, func(ctr *corev1.Container) {
 		if mounts := sidecarMounts[ctr.Name]; len(mounts) > 0 {
-			ctr.VolumeMounts = upsert(ctr.VolumeMounts, mounts, overlay.VolumeMountKey, cloneOf[corev1.VolumeMount])
+			ctr.VolumeMounts = upsert(ctr.VolumeMounts, mounts, overlay.VolumeMountKey, copyInto[corev1.VolumeMount])
 		}
 	})
 }

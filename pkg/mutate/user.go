@@ -47,14 +47,14 @@ func userConfigOf(pod *corev1.Pod, only overlay.FieldSet) v1alpha1.Config {
 // cloneAll deep-copies a list; nil for an empty one (unset).
 func cloneAll[T any, P interface {
 	*T
-	DeepCopy() *T
+	DeepCopyInto(*T)
 }](in []T) []T {
 	if len(in) == 0 {
 		return nil
 	}
 	out := make([]T, len(in))
 	for i := range in {
-		out[i] = *P(&in[i]).DeepCopy()
+		P(&in[i]).DeepCopyInto(&out[i])
 	}
 	return out
 }
