@@ -2,7 +2,6 @@ package mutate
 
 import (
 	"fmt"
-	"strconv"
 
 	"github.com/gobwas/glob"
 
@@ -85,9 +84,9 @@ func iamAnnotated(c *v1alpha1.Config) bool {
 func deriveIAMAnnotation(prov *overlay.Provenance, role, old string, had bool) {
 	var beaten []overlay.Contribution
 	if had && old != role {
-		beaten = append(beaten, overlay.Contribution{Source: overlay.UserSource(), Value: strconv.Quote(old)})
+		beaten = append(beaten, overlay.Contribution{Source: overlay.UserSource(), Value: old})
 	}
-	prov.Derive(overlay.MapKey(overlay.PathAnnotations, IAMRoleAnnotation), strconv.Quote(role),
+	prov.Derive(overlay.MapKey(overlay.PathAnnotations, IAMRoleAnnotation), role,
 		overlay.RenderedSource(overlay.PathIAMRole), beaten...)
 }
 

@@ -1,7 +1,6 @@
 package mutate
 
 import (
-	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -99,8 +98,8 @@ func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Prove
 		if w, ok := prov.WinnerOf(overlay.ElementKey(overlay.PathImageMirrors, overlay.ImageMirrorKey(m))); ok {
 			winner = w
 		}
-		prov.Derive(overlay.ElementKey(list, ctr.Name).WithSub("image"), strconv.Quote(mirrored), winner,
-			overlay.Contribution{Source: containerSource(prov, ctr.Name), Value: strconv.Quote(ctr.Image)})
+		prov.Derive(overlay.ElementKey(list, ctr.Name).WithSub("image"), mirrored, winner,
+			overlay.Contribution{Source: containerSource(prov, ctr.Name), Value: ctr.Image})
 		ctr.Image = mirrored
 	}
 	for i := range pod.Spec.InitContainers {

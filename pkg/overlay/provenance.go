@@ -207,16 +207,19 @@ func (p *Provenance) record(key Key, value text, src Source) {
 	e.value, e.winner = value, src
 }
 
-// Derive records a field that rendering derived from the composition (an
-// image a mirror rewrote, say): its value, the source it comes from and the
-// values it replaced.
+// Derive records a string field that rendering derived from the
+// composition (an image a mirror rewrote, say): its value, the source it
+// comes from and the values it replaced. The values are the strings
+// themselves; provenance renders them quoted when read, as it renders
+// every string field (quoting each admission's would cost an allocation a
+// value).
 func (p *Provenance) Derive(key Key, value string, winner Source, beaten ...Contribution) {
 	if !p.wants(key) {
 		return
 	}
-	e := p.newEntry(entry{value: verbatim(value), winner: winner})
+	e := p.newEntry(entry{value: quoted(value), winner: winner})
 	for _, b := range beaten {
-		e.beaten = append(e.beaten, contribution{source: b.Source, value: verbatim(b.Value)})
+		e.beaten = append(e.beaten, contribution{source: b.Source, value: quoted(b.Value)})
 	}
 	p.fields[key] = e
 }
