@@ -128,17 +128,16 @@ func (d *differ) mapDiff(path string, b, a reflect.Value) error {
 	for _, k := range keys {
 		kv := reflect.ValueOf(k).Convert(kt)
 		bv, av := b.MapIndex(kv), a.MapIndex(kv)
-		p := path + "/" + pointerEscape.Replace(k)
 		switch {
 		case !bv.IsValid():
-			if err := d.add(p, av); err != nil {
+			if err := d.add(keyPath(path, k), av); err != nil {
 				return err
 			}
 		case !av.IsValid():
-			d.remove(p)
+			d.remove(keyPath(path, k))
 		case deepEqual(bv, av):
 		default:
-			if err := d.typedDiff(p, bv, av); err != nil {
+			if err := d.typedDiff(keyPath(path, k), bv, av); err != nil {
 				return err
 			}
 		}
@@ -162,19 +161,22 @@ func (d *differ) stringMapDiff(path string, b, a map[string]string) {
 	for _, k := range keys {
 		bv, inB := b[k]
 		av, inA := a[k]
-		p := path + "/" + pointerEscape.Replace(k)
 		switch {
 		case !inB:
 			start := len(d.values)
 			d.values = appendString(d.values, av)
-			d.ops = append(d.ops, jsonpatch.Operation{Operation: "add", Path: p, Value: d.valueFrom(start)})
+			d.ops = append(d.ops, jsonpatch.Operation{Operation: "add", Path: keyPath(path, k), Value: d.valueFrom(start)})
 		case !inA:
-			d.remove(p)
+			d.remove(keyPath(path, k))
 		case bv != av:
-			d.replace(p, av)
+			d.replace(keyPath(path, k), av)
 		}
 	}
 }
+
+// keyPath is the path of key k of the object at path: built only for a
+// key whose value differs.
+func keyPath(path, k string) string { return path + "/" + pointerEscape.Replace(k) }
 
 // stringMap is the map[string]string v holds, and whether it holds one
 // (not a map of a named type: that keeps the reflective path, which
