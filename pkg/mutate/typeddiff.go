@@ -163,9 +163,7 @@ func (d *differ) stringMapDiff(path string, b, a map[string]string) {
 		av, inA := a[k]
 		switch {
 		case !inB:
-			start := len(d.values)
-			d.values = appendString(d.values, av)
-			d.ops = append(d.ops, jsonpatch.Operation{Operation: "add", Path: keyPath(path, k), Value: d.valueFrom(start)})
+			d.addString(keyPath(path, k), av)
 		case !inA:
 			d.remove(keyPath(path, k))
 		case bv != av:
@@ -245,6 +243,13 @@ func (d *differ) add(path string, v reflect.Value) error {
 	}
 	d.ops = append(d.ops, jsonpatch.Operation{Operation: "add", Path: path, Value: d.valueFrom(start)})
 	return nil
+}
+
+// addString is add of a string, without reflection.
+func (d *differ) addString(path, s string) {
+	start := len(d.values)
+	d.values = appendString(d.values, s)
+	d.ops = append(d.ops, jsonpatch.Operation{Operation: "add", Path: path, Value: d.valueFrom(start)})
 }
 
 // valueFrom is the value appended to d.values since start. Its capacity
