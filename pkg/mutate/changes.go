@@ -75,10 +75,11 @@ type ShadowChange struct {
 }
 
 // ShadowOf is what the Shadow layers that match pod would change of its
-// composition res (Compose's, which leaves them out): every field whose
-// value they would change, with the Shadow layer responsible. A pod no
-// Shadow layer matches costs nothing more (ShadowLayers is an index
-// lookup, nothing is composed).
+// composition res (Compose's or Admit's, which leave them out): every
+// field whose value they would change, with the Shadow layer responsible.
+// A pod no Shadow layer matches costs nothing more (ShadowLayers is an
+// index lookup, nothing is composed). Admit's provenance is partial: the
+// pod is composed again, with Compose's, to compare.
 func ShadowOf(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, res *Result) ([]ShadowChange, error) {
 	if !res.Spark {
 		return nil, nil
@@ -91,6 +92,11 @@ func ShadowOf(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, res *Res
 	would, err := renderStored(snap, cluster, pod, snap.ComposeShadow)
 	if err != nil {
 		return nil, err
+	}
+	if res.Composition.Provenance.Partial() {
+		if res, err = Render(snap, cluster, pod); err != nil {
+			return nil, err
+		}
 	}
 	var out []ShadowChange
 	for _, c := range Changes(res.Composition.Provenance, would.Composition.Provenance) {

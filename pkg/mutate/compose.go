@@ -51,7 +51,34 @@ func SparkRole(pod *corev1.Pod) (v1alpha1.Role, bool) {
 // input pod is not modified. A pod without a spark-role of driver or
 // executor comes back unchanged with an empty patch.
 func Compose(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
-	res, err := Render(snap, cluster, pod)
+	return composeWith(snap, cluster, pod, snap.Compose)
+}
+
+// Admit is Compose as the admission webhook answers: the same pod, patch,
+// warnings and notes (TestAdmitIsCompose holds them equal), with the
+// provenance of only what they are made of (overlay.ComposeOverrides): the
+// user's values and the layers' that beat them, and every value of the
+// fields rendering reads (renderReads). Most of what Compose records is
+// the defaults', which an admission explains to no one. Explaining a pod
+// (composer -o explain, ShadowOf) takes Compose.
+func Admit(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
+	return composeWith(snap, cluster, pod, func(t overlay.Target, user v1alpha1.Config) overlay.Result {
+		return snap.ComposeOverrides(t, user, renderReads...)
+	})
+}
+
+// renderReads are the fields whose provenance rendering reads: who won
+// the IAM role (grantIAM), who put a container in the pod and which
+// mirror rewrote its image (renderImageMirrors), who chose the priority
+// class (describe). A renderer that reads another field's provenance adds
+// it here; TestAdmitIsCompose, on pods that exercise each of these, fails
+// when one is left out.
+var renderReads = []string{overlay.PathIAM, overlay.PathImageMirrors, overlay.PathSidecars, overlay.PathInitContainers,
+	overlay.PathPriorityClassName}
+
+func composeWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
+	compose func(overlay.Target, v1alpha1.Config) overlay.Result) (*Result, error) {
+	res, err := renderStored(snap, cluster, pod, compose)
 	if err != nil || !res.Spark {
 		return res, err
 	}

@@ -106,6 +106,10 @@ func TestEveryConfigFieldIsHandled(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				admitted, err := Admit(snap, cluster, executorPod())
+				if err != nil || !reflect.DeepEqual(admitted.Patch, res.Patch) || !reflect.DeepEqual(admitted.Warnings, res.Warnings) {
+					t.Errorf("the webhook's composition (Admit) differs from Compose's: %v", err)
+				}
 				return res
 			}
 			res, empty := compose(layer), compose(`{}`)

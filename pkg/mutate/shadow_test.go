@@ -15,10 +15,12 @@ import (
 // Shadow layer matches has none; a broken Shadow layer blocks nothing.
 func TestShadowLayers(t *testing.T) {
 	enforced := map[string]string{
-		"team": `{tier: NamespaceOverrides, match: {namespaces: [etl]}, config: {labels: {team: etl}}}`,
+		"team":     `{tier: NamespaceOverrides, match: {namespaces: [etl]}, config: {labels: {team: etl}}}`,
+		"defaults": `{tier: ClusterDefaults, config: {labels: {owner: platform}}}`,
 	}
 	withShadow := map[string]string{
-		"team": enforced["team"],
+		"team":     enforced["team"],
+		"defaults": enforced["defaults"],
 		"v2": `{tier: ClusterOverrides, mode: Shadow, match: {roles: [executor]}, config: {labels: {team: shadow, tier: gold},
 			sidecars: [{name: log-shipper-v2, image: fluent/fluent-bit:4.0}], priorityClassName: spark-high}}`,
 	}
@@ -53,6 +55,15 @@ func TestShadowLayers(t *testing.T) {
 	}
 	if _, ok := fields["metadata.labels.team"]; ok {
 		t.Errorf("team is reported though the enforced override keeps it: %+v", changes)
+	}
+	// The webhook's composition (Admit) keeps too little provenance to
+	// compare with: ShadowOf composes the pod again, and finds the same.
+	admitted, err := Admit(with, cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := ShadowOf(with, cluster, pod, admitted); err != nil || !reflect.DeepEqual(again, changes) {
+		t.Errorf("ShadowOf Admit's composition: %v %+v, of Compose's %+v", err, again, changes)
 	}
 	driver := sparkPod("driver")
 	res, err := Compose(with, cluster, driver)

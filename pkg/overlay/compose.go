@@ -57,6 +57,21 @@ func (s *Snapshot) ComposeValues(t Target, user v1alpha1.Config, keys ...Key) Re
 	return s.compose(t, user, prov)
 }
 
+// ComposeOverrides is Compose with the provenance of what overriding the
+// user takes, at less cost: of a key under one of roots (field paths, such
+// as PathIAM), everything, as Compose records it; of any other key, only
+// the user's value and the layers' values that beat it. Overridden gives
+// what Compose's gives, each field's Beaten without the defaults the user
+// beat; Fields, Lookup and the others know nothing of a key only layers
+// set outside roots. For a caller that warns of overrides and reads the
+// provenance of roots alone (the admission webhook): most of what a
+// composition records is the defaults'.
+func (s *Snapshot) ComposeOverrides(t Target, user v1alpha1.Config, roots ...string) Result {
+	prov := newProvenance()
+	prov.overrides, prov.whole = true, roots
+	return s.compose(t, user, prov)
+}
+
 // ComposeOnly is Compose of the fields in only: every other field is left
 // unset and unexplained, for a caller that reads those fields alone (a
 // field folding into another, as sparkConf does into labels, must be in
@@ -93,8 +108,13 @@ func (s *Snapshot) ShadowLayers(t Target) []string {
 func (s *Snapshot) composeLayers(layers []*v1alpha1.Layer, t Target, user v1alpha1.Config, prov *Provenance, only FieldSet) Result {
 	res := Result{Provenance: prov}
 	// The example pods record about ten fields per source (each layer,
-	// and the user); a guess only sizes the map.
-	prov.reserve(16 * (len(layers) + 1))
+	// and the user), ComposeOverrides the user's and a few more; a guess
+	// only sizes the map.
+	fields := 16 * (len(layers) + 1)
+	if prov.overrides {
+		fields = 32
+	}
+	prov.reserve(fields)
 	userDone := false
 	foldUser := func() {
 		if !userDone {

@@ -108,7 +108,7 @@ func buildFields() []ConfigField {
 			}
 			// Patches do not replace one another: each applies, in
 			// composition order, so each is its own entry.
-			if key := ElementKey(PathPodPatch, f.src.String()); f.prov.wants(key) {
+			if key := ElementKey(PathPodPatch, f.src.String()); f.prov.wants(key, f.src) {
 				f.prov.record(key, verbatim(string(c.PodPatch.Raw)), f.src)
 			}
 			r.PodPatches = append(r.PodPatches, PodPatch{Source: f.src, Patch: c.PodPatch.DeepCopy().Raw})

@@ -94,7 +94,7 @@ func foldPtr[T any](f folder, key Key, dst **T, v *T, render func(*T) string) {
 	if v == nil {
 		return
 	}
-	if f.prov.wants(key) {
+	if f.prov.wants(key, f.src) {
 		f.prov.record(key, rendered(v, render), f.src)
 	}
 	val := *v
@@ -106,7 +106,7 @@ func foldWhole[T any](f folder, key Key, dst, v *[]T) {
 	if *v == nil {
 		return
 	}
-	if f.prov.wants(key) {
+	if f.prov.wants(key, f.src) {
 		f.prov.record(key, rendered(v, renderJSON), f.src)
 	}
 	*dst = slices.Clone(*v)
@@ -119,7 +119,7 @@ func foldMapOf[V ~string](f folder, root string, dst, src map[string]V) map[stri
 		if dst == nil {
 			dst = make(map[string]V, len(src))
 		}
-		if pk := MapKey(root, k); f.prov.wants(pk) {
+		if pk := MapKey(root, k); f.prov.wants(pk, f.src) {
 			f.prov.record(pk, quoted(string(v)), f.src)
 		}
 		dst[k] = v
@@ -136,7 +136,7 @@ func foldScalar[T ~string](f folder, key Key, dst **T, v *T) {
 	if v == nil {
 		return
 	}
-	if f.prov.wants(key) {
+	if f.prov.wants(key, f.src) {
 		f.prov.record(key, quoted(string(*v)), f.src)
 	}
 	val := *v
@@ -162,7 +162,7 @@ func (f folder) foldEntry(root string, dst map[string]string, k, v string) map[s
 	if dst == nil {
 		dst = map[string]string{}
 	}
-	if pk := MapKey(root, k); f.prov.wants(pk) {
+	if pk := MapKey(root, k); f.prov.wants(pk, f.src) {
 		f.prov.record(pk, quoted(v), f.src)
 	}
 	dst[k] = v
@@ -191,7 +191,7 @@ func foldKeyed[T any, P interface {
 	var renderAny func(any) string // render, for provenance, made once per call
 	for i := range src {
 		k := key(&src[i])
-		if pk := ElementKey(root, k); f.prov.wants(pk) {
+		if pk := ElementKey(root, k); f.prov.wants(pk, f.src) {
 			if renderAny == nil {
 				renderAny = func(v any) string { return render(v.(*T)) }
 			}

@@ -127,6 +127,13 @@ type Provenance struct {
 	fields map[Key]*entry
 	// only, when set, are the keys recorded; others are not.
 	only map[Key]bool
+	// overrides, when set, records of a key whose root is not in whole
+	// only what overriding the user takes: the user's value and the
+	// layers' values that follow it. A default below the user, and a
+	// key the user never set, are not recorded: such a key is never
+	// Overridden.
+	overrides bool
+	whole     []string
 	// slab holds the entries of fields, allocated a chunk at a time rather
 	// than one by one: a composition records dozens. A full chunk is
 	// never grown (the entries in it stay where fields points), a new one
@@ -191,10 +198,25 @@ func (p *Provenance) reserve(n int) {
 	}
 }
 
-// wants reports whether p records key; a nil Provenance records nothing.
-func (p *Provenance) wants(key Key) bool {
-	return p != nil && (p.only == nil || p.only[key])
+// wants reports whether p records src's value of key; a nil Provenance
+// records nothing.
+func (p *Provenance) wants(key Key, src Source) bool {
+	switch {
+	case p == nil:
+		return false
+	case p.only != nil:
+		return p.only[key]
+	case !p.overrides || src.IsUser() || slices.Contains(p.whole, key.Root):
+		return true
+	}
+	_, userOrAfter := p.fields[key]
+	return userOrAfter
 }
+
+// Partial reports whether p records only some keys (ComposeValues,
+// ComposeOverrides): Fields, Lookup and the others know nothing of a key
+// it left out.
+func (p *Provenance) Partial() bool { return p != nil && (p.only != nil || p.overrides) }
 
 // record notes that src set key to value, beating whatever was there.
 func (p *Provenance) record(key Key, value text, src Source) {
@@ -212,9 +234,10 @@ func (p *Provenance) record(key Key, value text, src Source) {
 // comes from and the values it replaced. The values are the strings
 // themselves; provenance renders them quoted when read, as it renders
 // every string field (quoting each admission's would cost an allocation a
-// value).
+// value). A derived field is recorded whenever p records key at all: it
+// may beat the user's value, as an override does.
 func (p *Provenance) Derive(key Key, value string, winner Source, beaten ...Contribution) {
-	if !p.wants(key) {
+	if !p.wants(key, UserSource()) {
 		return
 	}
 	e := p.newEntry(entry{value: quoted(value), winner: winner})

@@ -2,7 +2,8 @@
 // whose webhook server serves
 //
 //   - /mutate-v1-pod: composes the matching layers onto Spark pods, through
-//     mutate.Compose, the same code path as the composer CLI;
+//     mutate.Admit, the composer CLI's code path (mutate.Compose) with
+//     only the provenance its patch and warnings are made of;
 //   - /validate-v1-pod: runs the policies on every pod of a tenant
 //     namespace (create, update, ephemeral containers, resize), through
 //     policy.Check, the path of `composer compose --validate`;

@@ -22,7 +22,8 @@ const PodPath = "/mutate-v1-pod"
 const auditLayersKey = "layers"
 
 // PodMutator composes the layers onto Spark pods. It is thin: everything it
-// does to a pod is mutate.Compose, the composer CLI's code path.
+// does to a pod is mutate.Admit, the composer CLI's code path (Compose)
+// with only the provenance its patch and warnings are made of.
 type PodMutator struct {
 	Store   *Store
 	Cluster mutate.Cluster
@@ -67,7 +68,7 @@ func (h *PodMutator) handle(ctx context.Context, req admission.Request) admissio
 	if err := blocked(snap, h.Cluster, pod); err != nil {
 		return admission.Errored(http.StatusServiceUnavailable, err)
 	}
-	res, err := mutate.Compose(snap, h.Cluster, pod)
+	res, err := mutate.Admit(snap, h.Cluster, pod)
 	if err != nil {
 		log.FromContext(ctx).Info("cannot compose pod", "reason", err.Error(), "generation", served.Generation)
 		return admission.Errored(http.StatusInternalServerError, err)
