@@ -124,6 +124,9 @@ func appendStringMap(buf []byte, m map[string]string) []byte {
 // decoded, encoded again with its keys sorted. A string or a literal (a
 // quantity, a time, a number) is its own canonical form.
 func appendCanonical(buf []byte, v reflect.Value) ([]byte, error) {
+	if raw, ok := plainJSONString(v); ok {
+		return append(buf, raw...), nil
+	}
 	val, err := jsonValueOf(v)
 	if err != nil {
 		return nil, err
@@ -138,15 +141,44 @@ func appendCanonical(buf []byte, v reflect.Value) ([]byte, error) {
 	return append(buf, raw...), nil
 }
 
+// plainJSONString is what v's own MarshalJSON writes, when that is a
+// string of printable ASCII that encoding/json leaves as it is (no quote,
+// backslash or HTML's <, > and &): a quantity, a time, a string
+// IntOrString. json.Marshal would give the same bytes through an encoder,
+// a check of them and a copy; the slow path a decoding on top.
+func plainJSONString(v reflect.Value) ([]byte, bool) {
+	if v.CanAddr() {
+		v = v.Addr()
+	}
+	m, ok := v.Interface().(json.Marshaler)
+	if !ok || v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, false
+	}
+	raw, err := m.MarshalJSON()
+	if err != nil || len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
+		return nil, false
+	}
+	return raw, plain(raw[1 : len(raw)-1])
+}
+
+// plain reports whether s is printable ASCII without a quote, a
+// backslash or HTML's <, > and &: what encoding/json writes as it is.
+func plain[S string | []byte](s S) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
 // appendString appends s as encoding/json writes a string: printable ASCII
 // without quotes, backslashes or HTML's <, > and & as it is; anything else
 // through the encoder itself.
 func appendString(buf []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			raw, _ := json.Marshal(s) // a string always encodes
-			return append(buf, raw...)
-		}
+	if !plain(s) {
+		raw, _ := json.Marshal(s) // a string always encodes
+		return append(buf, raw...)
 	}
 	buf = append(buf, '"')
 	buf = append(buf, s...)

@@ -227,7 +227,14 @@ func mustJSON(t *testing.T, v any) string {
 func TestPatchValueIsItsEncoding(t *testing.T) {
 	fill := randfill.New().NilChance(0.2).NumElements(0, 3).MaxDepth(6).RandSource(oldrand.NewSource(9)).Funcs(
 		func(q *resource.Quantity, c randfill.Continue) {
-			*q = *resource.NewMilliQuantity(c.Int63n(5000), resource.DecimalSI)
+			switch c.Intn(3) {
+			case 0:
+				*q = *resource.NewMilliQuantity(c.Int63n(5000), resource.DecimalSI)
+			case 1:
+				*q = *resource.NewQuantity(c.Int63n(1<<40), resource.BinarySI)
+			default: // parsed: it keeps the text it was given
+				*q = resource.MustParse([]string{"1.5Gi", "100m", "2e3", "0", "1k"}[c.Intn(5)])
+			}
 		},
 		func(s *string, c randfill.Continue) {
 			parts := []string{"a", "<b>", "&", `"q"`, `\`, "é", "\u2028", "\x01", "日本", "\xff", "x y"}
