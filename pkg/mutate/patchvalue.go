@@ -194,7 +194,7 @@ func EncodePatch(ops []jsonpatch.Operation) ([]byte, error) {
 	if ops == nil {
 		return []byte("null"), nil
 	}
-	buf := append(make([]byte, 0, 128*len(ops)), '[')
+	buf := append(make([]byte, 0, encodedSize(ops)), '[')
 	for i := range ops {
 		op := &ops[i]
 		if i > 0 {
@@ -209,6 +209,8 @@ func EncodePatch(ops []jsonpatch.Operation) ([]byte, error) {
 			if op.Operation == "add" || op.Operation == "replace" {
 				buf = append(buf, `,"value":null`...)
 			}
+		case string:
+			buf = appendString(append(buf, `,"value":`...), v)
 		case json.RawMessage:
 			if len(v) == 0 {
 				v = json.RawMessage("null")
@@ -224,4 +226,22 @@ func EncodePatch(ops []jsonpatch.Operation) ([]byte, error) {
 		buf = append(buf, '}')
 	}
 	return append(buf, ']'), nil
+}
+
+// encodedSize is about the length of ops encoded: the whole patch in one
+// allocation, most of the time.
+func encodedSize(ops []jsonpatch.Operation) int {
+	n := 2
+	for i := range ops {
+		n += len(`{"op":"replace","path":"","value":},`) + len(ops[i].Path)
+		switch v := ops[i].Value.(type) {
+		case json.RawMessage:
+			n += len(v)
+		case string:
+			n += len(v) + 2
+		default:
+			n += 16
+		}
+	}
+	return n
 }

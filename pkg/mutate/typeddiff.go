@@ -22,6 +22,32 @@ type differ struct {
 	values []byte
 }
 
+// A patch's first operation makes room for this many, and its first
+// value for this many bytes: the example pods' patches are 18 to 24
+// operations and 2.3 to 4.2 KiB, and grown from nothing they were a
+// dozen allocations each. A pod composed again (an empty patch) makes
+// room for nothing.
+const (
+	opsRoom    = 16
+	valuesRoom = 2048
+)
+
+// op appends o.
+func (d *differ) op(o jsonpatch.Operation) {
+	if d.ops == nil {
+		d.ops = make([]jsonpatch.Operation, 0, opsRoom)
+	}
+	d.ops = append(d.ops, o)
+}
+
+// valuesStart is where the next value starts in d.values.
+func (d *differ) valuesStart() int {
+	if d.values == nil {
+		d.values = make([]byte, 0, valuesRoom)
+	}
+	return len(d.values)
+}
+
 // typedDiff appends the JSON Patch operations that turn b into a, two
 // values of one Go type, at path: the operations jsonpatch.CreatePatch
 // gives for their JSON encodings, in canonicalOrder's order (object keys
@@ -236,20 +262,20 @@ func deepEqual(b, a reflect.Value) bool {
 // add appends an add of v's JSON at path, encoded (appendJSON) into
 // d.values.
 func (d *differ) add(path string, v reflect.Value) error {
-	start := len(d.values)
+	start := d.valuesStart()
 	var err error
 	if d.values, err = appendJSON(d.values, v); err != nil {
 		return err
 	}
-	d.ops = append(d.ops, jsonpatch.Operation{Operation: "add", Path: path, Value: d.valueFrom(start)})
+	d.op(jsonpatch.Operation{Operation: "add", Path: path, Value: d.valueFrom(start)})
 	return nil
 }
 
 // addString is add of a string, without reflection.
 func (d *differ) addString(path, s string) {
-	start := len(d.values)
+	start := d.valuesStart()
 	d.values = appendString(d.values, s)
-	d.ops = append(d.ops, jsonpatch.Operation{Operation: "add", Path: path, Value: d.valueFrom(start)})
+	d.op(jsonpatch.Operation{Operation: "add", Path: path, Value: d.valueFrom(start)})
 }
 
 // valueFrom is the value appended to d.values since start. Its capacity
@@ -262,12 +288,12 @@ func (d *differ) valueFrom(start int) json.RawMessage {
 
 // remove appends a removal of path.
 func (d *differ) remove(path string) {
-	d.ops = append(d.ops, jsonpatch.Operation{Operation: "remove", Path: path})
+	d.op(jsonpatch.Operation{Operation: "remove", Path: path})
 }
 
 // replace appends a replacement of path by value.
 func (d *differ) replace(path string, value any) {
-	d.ops = append(d.ops, jsonpatch.Operation{Operation: "replace", Path: path, Value: value})
+	d.op(jsonpatch.Operation{Operation: "replace", Path: path, Value: value})
 }
 
 // valueOf is v's JSON as CreatePatch holds it (objects as map[string]any,
@@ -372,7 +398,7 @@ func (d *differ) jsonDiff(path string, b, a reflect.Value) error {
 	}
 	for _, op := range canonicalOrder(sub, shape) {
 		op.Path = path + op.Path
-		d.ops = append(d.ops, op)
+		d.op(op)
 	}
 	return nil
 }
