@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/strata-dev/strata/test/controlplane"
 	"github.com/strata-dev/strata/test/median"
+	"github.com/strata-dev/strata/test/proc"
 )
 
 // BenchmarkCreateSparkPod creates the example driver through the API server,
@@ -59,6 +61,11 @@ func BenchmarkCreatePlainPod(b *testing.B) {
 // rounds' ratios. The in-process webhook collects garbage as its
 // Deployment sets it (controlplane.UseWebhookGC); so does the client, for
 // both kinds alike.
+//
+// It also splits each kind's CPU by process, per pod created (medians of
+// the rounds): the API server's, etcd's, and this process's, which serves
+// the webhook and runs the client. On a machine whose CPUs the three share,
+// the rates follow the sum, and the split says whose work a ratio is.
 func BenchmarkCreateConcurrently(b *testing.B) {
 	restore, err := controlplane.UseWebhookGC()
 	if err != nil {
@@ -66,25 +73,54 @@ func BenchmarkCreateConcurrently(b *testing.B) {
 	}
 	defer restore()
 	benchNamespace(b)
+	procs := controlPlaneProcesses(b)
 	spark := examplePod(b, "driver.yaml", "")
 	spark.GenerateName, spark.Namespace = "bench-par-driver-", "bench"
 	plain := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-par-web-", Namespace: "bench"},
 		Spec: *plainSpec(b)}
 	const perRound, concurrency = 100, 8
 	var sparkRates, plainRates, ratios []float64
+	var sparkCPU, plainCPU [len(processNames)][]float64
 	for b.Loop() {
-		s := createRate(b, spark, perRound, concurrency)
-		p := createRate(b, plain, perRound, concurrency)
+		s, sCPU := createRate(b, spark, perRound, concurrency, procs)
+		p, pCPU := createRate(b, plain, perRound, concurrency, procs)
 		sparkRates, plainRates, ratios = append(sparkRates, s), append(plainRates, p), append(ratios, s/p)
+		for i := range processNames {
+			sparkCPU[i], plainCPU[i] = append(sparkCPU[i], sCPU[i]), append(plainCPU[i], pCPU[i])
+		}
 	}
 	b.ReportMetric(median.Of(sparkRates), "spark-pods/s")
 	b.ReportMetric(median.Of(plainRates), "plain-pods/s")
 	b.ReportMetric(median.Of(ratios), "spark/plain")
+	for i, name := range processNames {
+		b.ReportMetric(median.Of(sparkCPU[i]), name+"-ms/spark-pod")
+		b.ReportMetric(median.Of(plainCPU[i]), name+"-ms/plain-pod")
+	}
+}
+
+// processNames name the processes a create's CPU is split by, in the order
+// controlPlaneProcesses gives their ids: the API server, etcd, and this
+// test process (the webhook and the client).
+var processNames = [...]string{"apiserver", "etcd", "webhook+client"}
+
+// controlPlaneProcesses are the ids of the processes of processNames.
+func controlPlaneProcesses(b *testing.B) [len(processNames)]int {
+	b.Helper()
+	apiserver, err := proc.Child(os.Getpid(), "kube-apiserver")
+	if err != nil {
+		b.Fatal(err)
+	}
+	etcd, err := proc.Child(os.Getpid(), "etcd")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return [...]int{apiserver, etcd, os.Getpid()}
 }
 
 // createRate creates n copies of template, concurrency at a time, and
-// returns the pods created per second.
-func createRate(b *testing.B, template *corev1.Pod, n, concurrency int) float64 {
+// returns the pods created per second and the CPU milliseconds each of
+// procs spent per pod meanwhile.
+func createRate(b *testing.B, template *corev1.Pod, n, concurrency int, procs [len(processNames)]int) (float64, [len(processNames)]float64) {
 	b.Helper()
 	work := make(chan struct{}, n)
 	for range n {
@@ -92,6 +128,7 @@ func createRate(b *testing.B, template *corev1.Pod, n, concurrency int) float64 
 	}
 	close(work)
 	errs := make(chan error, concurrency)
+	before := cpuOf(b, procs)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range concurrency {
@@ -106,11 +143,30 @@ func createRate(b *testing.B, template *corev1.Pod, n, concurrency int) float64 
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	after := cpuOf(b, procs)
 	close(errs)
 	if err := <-errs; err != nil {
 		b.Fatal(err)
 	}
-	return float64(n) / elapsed.Seconds()
+	var perPod [len(processNames)]float64
+	for i := range procs {
+		perPod[i] = float64(after[i]-before[i]) / float64(time.Millisecond) / float64(n)
+	}
+	return float64(n) / elapsed.Seconds(), perPod
+}
+
+// cpuOf is the CPU time so far of each of procs.
+func cpuOf(b *testing.B, procs [len(processNames)]int) [len(processNames)]time.Duration {
+	b.Helper()
+	var out [len(processNames)]time.Duration
+	for i, pid := range procs {
+		s, err := proc.Read(pid)
+		if err != nil {
+			b.Fatalf("%s: %v", processNames[i], err)
+		}
+		out[i] = s.CPU
+	}
+	return out
 }
 
 // plainSpec is the example driver's spec with its image from the cluster's

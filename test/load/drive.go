@@ -17,6 +17,7 @@ import (
 
 	"github.com/strata-dev/strata/test/controlplane"
 	"github.com/strata-dev/strata/test/median"
+	"github.com/strata-dev/strata/test/proc"
 )
 
 // result is one handler's load.
@@ -59,7 +60,7 @@ func measure(ctx context.Context, srv *server, reqs *requests, h string, o *opti
 	warm := &options{concurrency: o.concurrency, requests: max(o.warmup, 1)}
 	_ = closedLoop(ctx, srv, h, all[:o.warmup], warm) // warms connections, caches and the Go runtime
 	shedBefore, _ := metricValue(ctx, srv.metrics, "strata_admissions_shed_total")
-	before, procErr := readProc(srv.pid)
+	before, procErr := proc.Read(srv.pid)
 	profiled := make(chan error, 1)
 	if o.profileDir != "" {
 		seconds := 2
@@ -76,8 +77,8 @@ func measure(ctx context.Context, srv *server, reqs *requests, h string, o *opti
 	} else {
 		r = closedLoop(ctx, srv, h, all[o.warmup:], o)
 	}
-	if after, err := readProc(srv.pid); procErr == nil && err == nil {
-		r.cpu, r.peakRSS, r.rss = after.cpu-before.cpu, after.peakRSS, after.rss
+	if after, err := proc.Read(srv.pid); procErr == nil && err == nil {
+		r.cpu, r.peakRSS, r.rss = after.CPU-before.CPU, after.PeakRSS, after.RSS
 	}
 	if shedAfter, err := metricValue(ctx, srv.metrics, "strata_admissions_shed_total"); err == nil {
 		r.shed = int(shedAfter - shedBefore)
@@ -93,7 +94,7 @@ func measure(ctx context.Context, srv *server, reqs *requests, h string, o *opti
 func settle(ctx context.Context, pid int, limit time.Duration) error {
 	const window = 250 * time.Millisecond
 	deadline := time.Now().Add(limit)
-	prev, err := readProc(pid)
+	prev, err := proc.Read(pid)
 	if err != nil {
 		return err
 	}
@@ -104,11 +105,11 @@ func settle(ctx context.Context, pid int, limit time.Duration) error {
 			return ctx.Err()
 		case <-time.After(window):
 		}
-		now, err := readProc(pid)
+		now, err := proc.Read(pid)
 		if err != nil {
 			return err
 		}
-		if now.cpu-prev.cpu < window/20 {
+		if now.CPU-prev.CPU < window/20 {
 			quiet++
 		} else {
 			quiet = 0

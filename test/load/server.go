@@ -27,6 +27,7 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/controlplane"
 	"github.com/strata-dev/strata/test/fixtures"
+	"github.com/strata-dev/strata/test/proc"
 )
 
 // server is the webhook under load: its address, an HTTPS client trusting
@@ -254,7 +255,7 @@ func createLayers(ctx context.Context, srv *server, n int, profileDir string) (c
 			}
 		}()
 	}
-	before, err := readProc(srv.pid)
+	before, err := proc.Read(srv.pid)
 	if err != nil {
 		return out, err
 	}
@@ -280,11 +281,11 @@ func createLayers(ctx context.Context, srv *server, n int, profileDir string) (c
 		}
 	}
 	out.served = time.Since(start)
-	after, err := readProc(srv.pid)
+	after, err := proc.Read(srv.pid)
 	if err != nil {
 		return out, err
 	}
-	out.cpu = after.cpu - before.cpu
+	out.cpu = after.CPU - before.CPU
 	srv.layers += n
 	return out, nil
 }
@@ -325,7 +326,7 @@ func createPods(ctx context.Context, c client.Client, n int) error {
 // CPU until it has been quiet for a second after the last create, less
 // what it spends idle (measured for three seconds before).
 func watchCost(ctx context.Context, srv *server, n int, profileDir string) (time.Duration, time.Duration, error) {
-	idleFrom, err := readProc(srv.pid)
+	idleFrom, err := proc.Read(srv.pid)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -335,11 +336,11 @@ func watchCost(ctx context.Context, srv *server, n int, profileDir string) (time
 		return 0, 0, ctx.Err()
 	case <-time.After(3 * time.Second):
 	}
-	before, err := readProc(srv.pid)
+	before, err := proc.Read(srv.pid)
 	if err != nil {
 		return 0, 0, err
 	}
-	idleRate := float64(before.cpu-idleFrom.cpu) / float64(time.Since(idleStart))
+	idleRate := float64(before.CPU-idleFrom.CPU) / float64(time.Since(idleStart))
 	if profileDir != "" {
 		profiled := make(chan error, 1)
 		go func() { profiled <- profile(ctx, srv, profileDir, "create-pods", 3) }()
@@ -361,11 +362,11 @@ func watchCost(ctx context.Context, srv *server, n int, profileDir string) (time
 			return 0, 0, ctx.Err()
 		case <-time.After(100 * time.Millisecond):
 		}
-		now, err := readProc(srv.pid)
+		now, err := proc.Read(srv.pid)
 		if err != nil {
 			return 0, 0, err
 		}
-		if now.cpu == last.cpu {
+		if now.CPU == last.CPU {
 			quiet++
 		} else {
 			quiet = 0
@@ -373,7 +374,7 @@ func watchCost(ctx context.Context, srv *server, n int, profileDir string) (time
 		last = now
 	}
 	idle := time.Duration(idleRate * float64(time.Since(start)))
-	return max(0, last.cpu-before.cpu-idle), elapsed, nil
+	return max(0, last.CPU-before.CPU-idle), elapsed, nil
 }
 
 // createPodsNamed creates n running Spark executors named prefix-NNNNNN in
@@ -499,56 +500,4 @@ func freePort() int {
 	}
 	defer func() { _ = l.Close() }()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// procStats is a process's CPU time so far and its peak resident memory,
-// from /proc (Linux).
-type procStats struct {
-	cpu     time.Duration
-	peakRSS int64 // bytes
-	rss     int64 // bytes
-}
-
-// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
-// every Linux architecture Go supports.
-const clockTicks = 100
-
-func readProc(pid int) (procStats, error) {
-	var s procStats
-	if pid == 0 {
-		return s, errors.New("no process id")
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return s, err
-	}
-	// The command name (field 2) may hold spaces; fields after it are fixed.
-	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
-	if len(fields) < 13 {
-		return s, fmt.Errorf("/proc/%d/stat: %d fields", pid, len(fields))
-	}
-	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
-	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return s, err
-	}
-	s.cpu = time.Duration(utime+stime) * time.Second / clockTicks
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return s, err
-	}
-	for line := range strings.SplitSeq(string(status), "\n") {
-		name, value, _ := strings.Cut(line, ":")
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		if err != nil {
-			continue
-		}
-		switch name {
-		case "VmHWM":
-			s.peakRSS = kb << 10
-		case "VmRSS":
-			s.rss = kb << 10
-		}
-	}
-	return s, nil
 }
