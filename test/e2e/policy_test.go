@@ -67,10 +67,11 @@ func TestConcurrentExecutorsRespectTheLimit(t *testing.T) {
 
 // TestLiveStateFollowsThePods: what the webhook counts of an application
 // follows the pods the API server holds, through its watch of pods: twenty
-// executors created are counted (the twenty-first is denied), and once
-// they are deleted they are forgotten, so the application's next twenty
-// are admitted at once, long before their reservations (30 s) would have
-// run out.
+// executors created are counted (the twenty-first is denied), with what
+// they request as stored (the namespace's totals grow by exactly that),
+// and once they are deleted they are forgotten, so the application's next
+// twenty are admitted at once, long before their reservations (30 s) would
+// have run out.
 func TestLiveStateFollowsThePods(t *testing.T) {
 	ctx := context.Background()
 	live, ok := cp.Webhook.PodPolicy.Live.(*policy.Tracker)
@@ -98,14 +99,21 @@ func TestLiveStateFollowsThePods(t *testing.T) {
 		}
 	}
 	for round := range 2 {
+		before := live.Usage("etl")
+		want := before
 		pods := executors(round)
 		for _, pod := range pods {
 			if err := cp.Client.Create(ctx, pod); err != nil {
 				t.Fatalf("round %d: %v", round, err)
 			}
 			t.Cleanup(func() { _ = cp.Client.Delete(ctx, pod) })
+			stored := policy.PodRequests(pod) // the pod as the API server stored it
+			want.CPUMilli, want.MemoryBytes, want.Pods = want.CPUMilli+stored.CPUMilli, want.MemoryBytes+stored.MemoryBytes, want.Pods+1
 		}
 		counted(20)
+		if got := live.Usage("etl"); got != want || want.CPUMilli == before.CPUMilli || want.MemoryBytes == before.MemoryBytes {
+			t.Fatalf("round %d: the namespace's pods request %+v, want %+v (%+v before the executors)", round, got, want, before)
+		}
 		extra := examplePod(t, "executor.yaml", fmt.Sprintf("live-%d-exec-20", round))
 		extra.Labels["spark-app-selector"] = app
 		if err := cp.Client.Create(ctx, extra); err == nil || !strings.Contains(err.Error(), "would have 21 executors") {

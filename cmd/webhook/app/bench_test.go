@@ -212,3 +212,107 @@ func reviewScheme(tb testing.TB) *runtime.Scheme {
 	}
 	return scheme
 }
+
+// BenchmarkDecodeWatchedPod decodes a pod as the pod watch receives it,
+// in protobuf: the example executor composed and running, with the
+// managedFields of the three writers a running pod has (the client that
+// created it, the scheduler, the kubelet). "whole" is client-go's decoding,
+// "lean" the pod watch's (podPruner): what quota and the Reflector read.
+func BenchmarkDecodeWatchedPod(b *testing.B) {
+	pod := runningPod(b)
+	enc, whole, lean := protobufCodec(b)
+	data, err := runtime.Encode(enc, pod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name    string
+		decoder runtime.Decoder
+	}{{"whole", whole}, {"lean", lean}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				obj, err := runtime.Decode(c.decoder, data)
+				if err != nil || policy.LivePodOf(obj.(*corev1.Pod)).Usage.CPUMilli == 0 {
+					b.Fatal(obj, err)
+				}
+			}
+		})
+	}
+}
+
+// runningPod is the example executor as composed, scheduled and running
+// for a while: its status and the managedFields of its three writers.
+func runningPod(b *testing.B) *corev1.Pod {
+	b.Helper()
+	res, err := mutate.Compose(fixtures.Snapshot(b, "prod-a"), mutate.Cluster{Name: "prod-a", Pool: "batch"}, fixtures.Pod(b, "executor.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pod := res.Pod
+	pod.ResourceVersion, pod.UID, pod.Spec.NodeName = "123456", "0c8a6b54-0f6e-4c7c-9f55-2f7d6a1f4e21", "node-17"
+	start := metav1.NewTime(time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC))
+	pod.Status = corev1.PodStatus{Phase: corev1.PodRunning, HostIP: "10.0.3.17", PodIP: "10.244.3.9", StartTime: &start,
+		QOSClass: corev1.PodQOSBurstable, PodIPs: []corev1.PodIP{{IP: "10.244.3.9"}}, HostIPs: []corev1.HostIP{{IP: "10.0.3.17"}}}
+	for _, c := range []corev1.PodConditionType{corev1.PodReadyToStartContainers, corev1.PodInitialized, corev1.PodReady, corev1.ContainersReady, corev1.PodScheduled} {
+		pod.Status.Conditions = append(pod.Status.Conditions, corev1.PodCondition{Type: c, Status: corev1.ConditionTrue, LastTransitionTime: start})
+	}
+	status := func(c corev1.Container) corev1.ContainerStatus {
+		return corev1.ContainerStatus{Name: c.Name, Image: c.Image, ImageID: c.Image + "@sha256:0123456789abcdef", Ready: true,
+			ContainerID: "containerd://0123456789abcdef", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: start}},
+			AllocatedResources: c.Resources.Requests, Resources: c.Resources.DeepCopy()}
+	}
+	for _, c := range pod.Spec.InitContainers {
+		pod.Status.InitContainerStatuses = append(pod.Status.InitContainerStatuses, status(c))
+	}
+	for _, c := range pod.Spec.Containers {
+		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, status(c))
+	}
+	spec, err := json.Marshal(pod.Spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	statusJSON, err := json.Marshal(pod.Status)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, writer := range []struct {
+		manager, subresource string
+		fields               []byte
+	}{{"spark-executor", "", spec}, {"kube-scheduler", "", []byte(`{"nodeName":""}`)}, {"kubelet", "status", statusJSON}} {
+		fields, err := json.Marshal(map[string]any{"f:spec": fieldsOf(b, writer.fields)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		pod.ManagedFields = append(pod.ManagedFields, metav1.ManagedFieldsEntry{Manager: writer.manager, Operation: metav1.ManagedFieldsOperationUpdate,
+			APIVersion: "v1", Time: &start, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(string(fields)), Subresource: writer.subresource})
+	}
+	return pod
+}
+
+// fieldsOf is a FieldsV1 set of the JSON document doc: every field, as
+// "f:name", lists as their elements.
+func fieldsOf(b *testing.B, doc []byte) any {
+	b.Helper()
+	var v any
+	if err := json.Unmarshal(doc, &v); err != nil {
+		b.Fatal(err)
+	}
+	var set func(any) any
+	set = func(v any) any {
+		out := map[string]any{}
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				out["f:"+k] = set(e)
+			}
+		case []any:
+			for i, e := range x {
+				out[fmt.Sprintf(`k:{"index":%d}`, i)] = set(e)
+			}
+		}
+		return out
+	}
+	return set(v)
+}

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
-	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -41,22 +42,35 @@ var (
 // It reads with mgr's client configuration, pods as protobuf, as
 // controller-runtime reads the built-in types.
 func watchPods(mgr manager.Manager) (*policy.Tracker, func() bool, error) {
+	pruner, err := newPodPruner()
+	if err != nil {
+		return nil, nil, err
+	}
 	cfg := rest.CopyConfig(mgr.GetConfig())
 	cfg.ContentType = runtime.ContentTypeProtobuf
 	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	core, err := corev1client.NewForConfig(cfg)
+	cfg.APIPath, cfg.GroupVersion = "/api", &corev1.SchemeGroupVersion
+	// Pods are decoded to what quota reads of them (podPruner); a JSON
+	// answer, or any other object, is decoded whole.
+	cfg.NegotiatedSerializer = leanPodSerializer{NegotiatedSerializer: scheme.Codecs.WithoutConversion(), pruner: pruner}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = rest.DefaultKubernetesUserAgent()
+	}
+	pods, err := rest.RESTClientFor(cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("creating the pod client: %w", err)
 	}
-	pods := core.Pods(metav1.NamespaceAll)
 	lw := toolscache.ToListWatcherWithWatchListSemantics(&toolscache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return pods.List(ctx, opts)
+			return pods.Get().Resource("pods").VersionedParams(&opts, scheme.ParameterCodec).
+				Timeout(timeoutOf(opts)).Do(ctx).Get()
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			return pods.Watch(ctx, opts)
+			opts.Watch = true
+			return pods.Get().Resource("pods").VersionedParams(&opts, scheme.ParameterCodec).
+				Timeout(timeoutOf(opts)).Watch(ctx)
 		},
-	}, core)
+	}, pods)
 	w := &podWatch{tracker: policy.NewTracker()}
 	r := toolscache.NewReflectorWithOptions(lw, &corev1.Pod{}, w, toolscache.ReflectorOptions{Name: "strata-pods"})
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
@@ -107,6 +121,15 @@ func (w *podWatch) set(obj any) {
 	if p, holds, ok := liveOf(obj); ok {
 		w.tracker.Set(p, holds)
 	}
+}
+
+// timeoutOf is the timeout a list or watch asks for, as client-go's typed
+// clients take it; none when it asks for none.
+func timeoutOf(opts metav1.ListOptions) time.Duration {
+	if opts.TimeoutSeconds == nil {
+		return 0
+	}
+	return time.Duration(*opts.TimeoutSeconds) * time.Second
 }
 
 // liveOf is what quota counts of obj, a pod or a pod leanPod made a
