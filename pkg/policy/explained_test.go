@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -50,7 +51,8 @@ var everyFieldLayers = map[string]string{
 // created, as stored, and with what a tenant adds: a layer's label with
 // its value and with another, a toleration, a node selector, a priority
 // class, an IAM role by annotation and by env. A field the input reads
-// that is missing from explainedFields fails it.
+// that is missing from explainedFields fails it. Pods without a Spark
+// role, judged as both roles, too.
 func TestExplainedFieldsGiveTheWholeInput(t *testing.T) {
 	checks := map[string]*Check{
 		"prod-a": {Engine: builtinEngine(t), Snapshot: fixtures.Snapshot(t, "prod-a"), Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}},
@@ -62,6 +64,12 @@ func TestExplainedFieldsGiveTheWholeInput(t *testing.T) {
 		pods = append(pods, fixtures.Pod(t, file))
 	}
 	pods = append(pods, sparkPod("driver"), sparkPod("executor"))
+	for _, file := range []string{"driver.yaml", "executor.yaml"} { // judged as both roles
+		plain := fixtures.Pod(t, file)
+		plain.Name += "-plain"
+		delete(plain.Labels, v1alpha1.RoleLabel)
+		pods = append(pods, plain)
+	}
 	edits := map[string]func(*corev1.Pod){
 		"as composed":                    func(*corev1.Pod) {},
 		"a layer's label, another value": func(p *corev1.Pod) { p.Labels["tier"] = "free" },
@@ -115,9 +123,6 @@ func TestExplainedFieldsGiveTheWholeInput(t *testing.T) {
 // of explainedFields as of every field; it returns the views compared.
 func sameInput(t *testing.T, where string, c *Check, pod *corev1.Pod) int {
 	t.Helper()
-	if _, spark := mutate.SparkRole(pod); !spark {
-		return 0
-	}
 	whole := *c.Engine
 	whole.explained = overlay.FieldSet{}
 	req := Request{Operation: "CREATE", Namespace: pod.Namespace}
@@ -157,4 +162,39 @@ func sameInput(t *testing.T, where string, c *Check, pod *corev1.Pod) int {
 		}
 	}
 	return len(got)
+}
+
+// TestBothRolesShareThePod: a pod without a Spark role is judged as both
+// roles, by two inputs that share input.pod, converted once: each is the
+// input built on its own, and both hold the same term.
+func TestBothRolesShareThePod(t *testing.T) {
+	c := &Check{Engine: builtinEngine(t), Snapshot: fixtures.Snapshot(t, "prod-a"), Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}
+	pod := fixtures.Pod(t, "tenant-debug-pod.yaml")
+	views, _, err := c.inputs(pod, Request{Operation: "CREATE", Namespace: pod.Namespace})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(views) != 2 {
+		t.Fatalf("%d views, want 2", len(views))
+	}
+	var terms []*ast.Term
+	for i, in := range views {
+		alone := *in
+		alone.pod, alone.base, alone.baseValue = nil, nil, nil
+		want, err := alone.value(&c.Engine.uses, c.Engine.conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := in.value(&c.Engine.uses, c.Engine.conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Compare(want) != 0 {
+			t.Errorf("view %d: the input differs from the one built alone:\n got %v\nwant %v", i, ast.NewTerm(got), ast.NewTerm(want))
+		}
+		terms = append(terms, got.(ast.Object).Get(ast.StringTerm("pod")))
+	}
+	if terms[0] == nil || terms[0] != terms[1] {
+		t.Errorf("the views hold input.pod as %p and %p, want one term", terms[0], terms[1])
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +75,17 @@ type Input struct {
 	baseValue ast.Object
 	// baseUses is what base was built for.
 	baseUses *inputUse
+	// pod, when set, is input.pod as OPA's value, shared by the views of
+	// one pod (a pod without a Spark role is judged as both roles) and
+	// converted by the first that needs it.
+	pod *sharedTerm
+}
+
+// sharedTerm is a value converted once for the inputs that share it.
+type sharedTerm struct {
+	term *ast.Term
+	// uses is what term was converted for.
+	uses *inputUse
 }
 
 func (in *Input) enforcement(policy string) v1alpha1.Enforcement {
@@ -140,6 +152,12 @@ func (in *Input) value(uses *inputUse, conv *astConverter) (ast.Value, error) {
 		if err != nil {
 			return nil, err
 		}
+		pod, sharePod := base["pod"]
+		sharePod = sharePod && in.pod != nil
+		if sharePod {
+			base = maps.Clone(base)
+			delete(base, "pod")
+		}
 		v, err := conv.valueOf(base)
 		if err != nil {
 			return nil, fmt.Errorf("converting the policy input: %w", err)
@@ -147,6 +165,16 @@ func (in *Input) value(uses *inputUse, conv *astConverter) (ast.Value, error) {
 		obj, ok := v.(ast.Object)
 		if !ok {
 			return nil, fmt.Errorf("the policy input is a %T, not an object", v)
+		}
+		if sharePod {
+			if in.pod.term == nil || in.pod.uses != uses {
+				term, err := conv.term(reflect.ValueOf(pod))
+				if err != nil {
+					return nil, fmt.Errorf("converting the policy input's pod: %w", err)
+				}
+				in.pod.term, in.pod.uses = term, uses
+			}
+			obj.Insert(ast.InternedTerm("pod"), in.pod.term)
 		}
 		in.baseValue = obj
 	}

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/policies"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -191,6 +192,20 @@ func TestEngineErrors(t *testing.T) {
 func BenchmarkCheckPod(b *testing.B) {
 	check, pod := exampleCheck(b)
 	check.Ledger = NewLedger(0)
+	benchmarkCheck(b, check, pod)
+}
+
+// BenchmarkCheckPlainPod is BenchmarkCheckPod for a pod without a Spark
+// role (the example driver without its spark-role label, its image from
+// the cluster's mirror), which is judged as both roles.
+func BenchmarkCheckPlainPod(b *testing.B) {
+	check, _ := exampleCheck(b)
+	check.Ledger = NewLedger(0)
+	pod := fixtures.Pod(b, "driver.yaml")
+	delete(pod.Labels, v1alpha1.RoleLabel)
+	for i := range pod.Spec.Containers {
+		pod.Spec.Containers[i].Image = "mirror.prod-a.internal/apache/spark:3.5.3"
+	}
 	benchmarkCheck(b, check, pod)
 }
 

@@ -144,11 +144,15 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 		in.LayerAffinity = mutate.LayerNodeAffinity(res.Composition.PodPatches)
 		return []*Input{&in}, res, nil
 	}
+	// Judged as both roles: of the fields the input is built from, each
+	// role's composition; the pod's own values, converted once, shared by
+	// both views.
 	user := mutate.UserConfig(pod)
+	common.pod = &sharedTerm{}
 	var out []*Input
 	for _, role := range []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor} {
 		in := common
-		in.Composed = &mutate.Result{Pod: pod, Composition: c.Snapshot.Compose(mutate.TargetOf(c.Cluster, pod, role), user)}
+		in.Composed = &mutate.Result{Pod: pod, Composition: c.Snapshot.ComposeOnly(mutate.TargetOf(c.Cluster, pod, role), user, c.Engine.explained)}
 		out = append(out, &in)
 	}
 	return out, nil, nil
