@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"reflect"
@@ -31,7 +30,7 @@ import (
 
 // protobufPrefix starts every object the API server encodes as protobuf,
 // before its runtime.Unknown envelope.
-var protobufPrefix = []byte{0x6b, 0x38, 0x73, 0x00}
+const protobufPrefix = "k8s\x00"
 
 // keptAnnotation is the one annotation the watch keeps: the Reflector
 // reads it on the bookmark that ends a streamed list.
@@ -118,10 +117,10 @@ func protoNumber(t reflect.Type, name string) (protowire.Number, error) {
 // protobuf (the prefix, then a runtime.Unknown), when it is a Pod or a
 // PodList; ok is false for anything else, left to decode whole.
 func (p *podPruner) Object(data []byte) (obj runtime.Object, gvk *schema.GroupVersionKind, ok bool, err error) {
-	body, isProto := bytes.CutPrefix(data, protobufPrefix)
-	if !isProto {
+	if len(data) < len(protobufPrefix) || string(data[:len(protobufPrefix)]) != protobufPrefix {
 		return nil, nil, false, nil
 	}
+	body := data[len(protobufPrefix):]
 	var typeMeta, raw []byte
 	for b := body; len(b) > 0; {
 		num, typ, value, rest, err := nextField(b)
