@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/strata-dev/strata/pkg/policy"
 	"github.com/strata-dev/strata/test/controlplane"
 )
@@ -44,8 +46,12 @@ type options struct {
 	profileDir     string
 	createLayers   int
 	createPods     int
-	http2          bool
-	clientAuth     bool
+	createPodsFrom string
+	// watched is the pod --create-pods creates copies of: --create-pods-from's, or nil for a
+	// one-container executor.
+	watched    *corev1.Pod
+	http2      bool
+	clientAuth bool
 	// policies is the started webhook's --policies directory; empty for
 	// the built-in policies.
 	policies string
@@ -89,6 +95,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.policies, "policies", "", "started webhook: judge pods with the Rego policies of DIR (the webhook's --policies) instead of the built-in ones: what a site's policies cost per admission")
 	fs.IntVar(&o.createLayers, "create-layers", 0, "started cluster: after the load, create this many Layers (matching no pod) while the webhook runs, and report its CPU per Layer")
 	fs.IntVar(&o.createPods, "create-pods", 0, "started cluster: after the load, create this many Spark pods while the webhook runs (not through it), and report its CPU per pod: what watching pods costs")
+	fs.StringVar(&o.createPodsFrom, "create-pods-from", "", "with --create-pods: create copies of the pod in FILE (YAML, e.g. examples/pods/executor.yaml; its name, namespace, Spark labels and priority replaced) instead of one-container executors")
 	fs.StringVar(&o.profileDir, "profile", "", "started webhook: write a CPU profile of each handler's measured run to DIR/<handler>.pprof (go tool pprof)")
 	fs.DurationVar(&o.reservationTTL, "reservation-ttl", 50*time.Millisecond, "started webhook: how long an admitted pod counts against quota. No pod the load admits is ever created, so its reservation stands for the pod the cache would soon see; a long TTL fills the namespace's quota with pods that do not exist and the load becomes denials")
 	if err := fs.Parse(args); err != nil {
@@ -112,6 +119,15 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	}
 	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0 || o.createPods > 0 || len(o.webhookEnv) > 0 || o.clientAuth || o.policies != "") {
 		errs = append(errs, errors.New("--extra-layers, --live-pods, --create-layers, --create-pods, --profile, --webhook-env, --client-auth and --policies need a started webhook; not with --target"))
+	}
+	if o.createPodsFrom != "" {
+		if o.createPods == 0 {
+			errs = append(errs, errors.New("--create-pods-from needs --create-pods"))
+		}
+		var err error
+		if o.watched, err = readPod(o.createPodsFrom); err != nil {
+			errs = append(errs, fmt.Errorf("--create-pods-from: %w", err))
+		}
 	}
 	if o.policies != "" {
 		// Read as the webhook will read them, so a bad directory is named
@@ -201,7 +217,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if o.createPods > 0 {
 		_, _ = fmt.Fprintf(stderr, "creating %d pods...\n", o.createPods)
-		cpu, elapsed, err := watchCost(ctx, srv, o.createPods, o.profileDir)
+		cpu, elapsed, err := watchCost(ctx, srv, o.createPods, o.watched, o.profileDir)
 		if err != nil {
 			_, _ = fmt.Fprintf(stderr, "load: creating pods: %v\n", err)
 			return exitSetup

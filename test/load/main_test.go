@@ -39,3 +39,30 @@ func TestParsePolicies(t *testing.T) {
 		}
 	}
 }
+
+// TestParseCreatePodsFrom: --create-pods-from names the pod --create-pods
+// copies, read before anything starts; without --create-pods, or a file
+// that holds no pod, it is refused.
+func TestParseCreatePodsFrom(t *testing.T) {
+	executor := filepath.Join("..", "..", "examples", "pods", "executor.yaml")
+	notAPod := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(notAPod, []byte("spec: {containers: 3}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o, err := parse([]string{"--create-pods", "10", "--create-pods-from", executor}, io.Discard)
+	if err != nil || o.watched == nil || o.watched.Spec.Containers[0].Name != "spark-kubernetes-executor" {
+		t.Fatalf("the example executor: %v, %+v", err, o.watched)
+	}
+	for _, tt := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"--create-pods-from", executor}, "--create-pods-from needs --create-pods"},
+		{[]string{"--create-pods", "10", "--create-pods-from", notAPod}, "bad.yaml"},
+		{[]string{"--create-pods", "10", "--create-pods-from", notAPod + ".missing"}, "no such file"},
+	} {
+		if _, err := parse(tt.args, io.Discard); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%v: error %v, want one containing %q", tt.args, err, tt.wantErr)
+		}
+	}
+}

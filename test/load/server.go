@@ -318,14 +318,14 @@ const backgroundNamespace = "load-background"
 
 // createPods creates n running Spark executors in the background namespace.
 func createPods(ctx context.Context, c client.Client, n int) error {
-	return createPodsNamed(ctx, c, "bg", n)
+	return createPodsNamed(ctx, c, "bg", n, nil)
 }
 
 // watchCost creates n pods in the background namespace (the webhook's
 // informer sees them; no admission reaches it) and measures the webhook's
 // CPU until it has been quiet for a second after the last create, less
 // what it spends idle (measured for three seconds before).
-func watchCost(ctx context.Context, srv *server, n int, profileDir string) (time.Duration, time.Duration, error) {
+func watchCost(ctx context.Context, srv *server, n int, template *corev1.Pod, profileDir string) (time.Duration, time.Duration, error) {
 	idleFrom, err := proc.Read(srv.pid)
 	if err != nil {
 		return 0, 0, err
@@ -351,7 +351,7 @@ func watchCost(ctx context.Context, srv *server, n int, profileDir string) (time
 		}()
 	}
 	start := time.Now()
-	if err := createPodsNamed(ctx, srv.kube, "watch", n); err != nil {
+	if err := createPodsNamed(ctx, srv.kube, "watch", n, template); err != nil {
 		return 0, 0, err
 	}
 	elapsed := time.Since(start)
@@ -377,16 +377,26 @@ func watchCost(ctx context.Context, srv *server, n int, profileDir string) (time
 	return max(0, last.CPU-before.CPU-idle), elapsed, nil
 }
 
-// createPodsNamed creates n running Spark executors named prefix-NNNNNN in
-// the background namespace.
-func createPodsNamed(ctx context.Context, c client.Client, prefix string, n int) error {
-	return forEach(ctx, n, 16, func(i int) error {
-		pod := &corev1.Pod{}
-		pod.Name, pod.Namespace = fmt.Sprintf("%s-%06d", prefix, i), backgroundNamespace
-		pod.Labels = map[string]string{v1alpha1.RoleLabel: "executor", "spark-app-selector": fmt.Sprintf("spark-bg-%d", i/100)}
-		pod.Spec.Containers = []corev1.Container{{Name: "spark-kubernetes-executor", Image: "apache/spark:3.5.3",
+// createPodsNamed creates n Spark executors named prefix-NNNNNN in the
+// background namespace, 100 to an application: copies of template, or
+// one-container executors when it is nil. A copy's priority is left out:
+// the pods are created without the webhook, and the class a template
+// names may not exist.
+func createPodsNamed(ctx context.Context, c client.Client, prefix string, n int, template *corev1.Pod) error {
+	if template == nil {
+		template = &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "spark-kubernetes-executor", Image: "apache/spark:3.5.3",
 			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
-				corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1408Mi")}}}}
+				corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1408Mi")}}}}}}
+	}
+	return forEach(ctx, n, 16, func(i int) error {
+		pod := template.DeepCopy()
+		pod.Name, pod.Namespace = fmt.Sprintf("%s-%06d", prefix, i), backgroundNamespace
+		pod.GenerateName, pod.ResourceVersion, pod.UID = "", "", ""
+		if pod.Labels == nil {
+			pod.Labels = map[string]string{}
+		}
+		pod.Labels[v1alpha1.RoleLabel], pod.Labels["spark-app-selector"] = "executor", fmt.Sprintf("spark-bg-%d", i/100)
+		pod.Spec.PriorityClassName, pod.Spec.Priority = "", nil
 		return c.Create(ctx, pod)
 	})
 }
