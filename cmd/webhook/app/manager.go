@@ -119,7 +119,15 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
 	w := &Webhook{Store: &Store{}, Metrics: m}
-	shadow := NewShadowRecorder(mgr.GetClient(), opts.Replica, opts.ShadowReportInterval, ctrl.Log.WithName("shadow"))
+	// The shadow reports read each Layer from the API server before they
+	// write its status (as a retry on conflict must): through the
+	// manager's client, that read would start an informer of every Layer
+	// beside the snapshot's own watch.
+	uncached, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return nil, fmt.Errorf("creating the shadow reports' client: %w", err)
+	}
+	shadow := NewShadowRecorder(uncached, opts.Replica, opts.ShadowReportInterval, ctrl.Log.WithName("shadow"))
 	if err := mgr.Add(shadow); err != nil {
 		return nil, err
 	}

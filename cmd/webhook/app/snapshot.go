@@ -11,15 +11,16 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -65,8 +66,10 @@ func (s *Store) swap(snap *overlay.Snapshot) *Served {
 // queue folds a burst of changes into one rebuild.
 var snapshotKey = reconcile.Request{NamespacedName: types.NamespacedName{Name: "snapshot"}}
 
-// snapshotBuilder rebuilds the snapshot from the informer cache.
+// snapshotBuilder rebuilds the snapshot from the Layer watch and the
+// informer cache of Namespaces and PriorityClasses.
 type snapshotBuilder struct {
+	layers   *layerWatch
 	reader   client.Reader
 	store    *Store
 	metrics  *Metrics
@@ -159,14 +162,28 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 			return []reconcile.Request{snapshotKey}
 		})
 	}
-	layer := enqueue(func(o client.Object) bool { return b.changed.layer(o.GetName()) })
 	other := enqueue(func(client.Object) bool { return b.changed.other() })
+	// The Layer watch notes each change itself and asks for a rebuild
+	// through asked; one pending ask is enough.
+	asked := make(chan event.TypedGenericEvent[struct{}], 1)
+	b.layers = newLayerWatch(&b.changed, func() {
+		select {
+		case asked <- event.TypedGenericEvent[struct{}]{}:
+		default:
+		}
+	})
+	if err := b.layers.start(mgr); err != nil {
+		return err
+	}
+	rebuild := handler.TypedEnqueueRequestsFromMapFunc(func(context.Context, struct{}) []reconcile.Request {
+		return []reconcile.Request{snapshotKey}
+	})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("strata-snapshot").
 		// A process may run the webhook more than once (the end-to-end tests
 		// restart it); each run has its own manager.
 		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}).
-		Watches(&v1alpha1.Layer{}, layer).
+		WatchesRawSource(source.Channel(asked, rebuild)).
 		Watches(&corev1.Namespace{}, other).
 		Watches(&schedulingv1.PriorityClass{}, other).
 		Complete(b)
@@ -180,6 +197,11 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 // served as usual, so one bad Layer is not an outage, at startup or later.
 func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	first := !b.compiled
+	if first && !b.layers.isSynced() {
+		// Never a snapshot without the Layers: the first list, once in,
+		// asks for this rebuild again.
+		return reconcile.Result{}, nil
+	}
 	if wait := b.minInterval - time.Since(b.lastBuild); wait > 0 && !first {
 		return reconcile.Result{RequeueAfter: wait}, nil
 	}
@@ -236,19 +258,15 @@ func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (r
 	return reconcile.Result{}, nil
 }
 
-// readAll reads every Layer, Namespace and PriorityClass from the cache.
+// readAll reads every Layer, Namespace and PriorityClass.
 func (b *snapshotBuilder) readAll(ctx context.Context) (overlay.Inputs, error) {
-	var (
-		layers v1alpha1.LayerList
-		in     overlay.Inputs
-	)
-	// Not copied out of the cache: compiling reads the Layers and copies
-	// only the ones it keeps.
-	if err := b.reader.List(ctx, &layers, client.UnsafeDisableDeepCopy); err != nil {
-		return in, fmt.Errorf("listing Layers: %w", err)
-	}
-	for i := range layers.Items {
-		in.Layers = append(in.Layers, overlay.LayerSource{Layer: layers.Items[i]})
+	var in overlay.Inputs
+	// Not copied: compiling reads the Layers and copies only the ones it
+	// keeps.
+	layers := b.layers.list()
+	in.Layers = make([]overlay.LayerSource, len(layers))
+	for i, l := range layers {
+		in.Layers[i] = overlay.LayerSource{Layer: *l}
 	}
 	others, err := b.readOthers(ctx)
 	in.Namespaces, in.PriorityClasses = others.Namespaces, others.PriorityClasses
@@ -260,15 +278,7 @@ func (b *snapshotBuilder) readAll(ctx context.Context) (overlay.Inputs, error) {
 func (b *snapshotBuilder) readChanges(ctx context.Context, names map[string]bool, others bool) (map[string]*v1alpha1.Layer, *overlay.Inputs, error) {
 	layers := make(map[string]*v1alpha1.Layer, len(names))
 	for name := range names {
-		l := &v1alpha1.Layer{}
-		switch err := b.reader.Get(ctx, client.ObjectKey{Name: name}, l); {
-		case apierrors.IsNotFound(err):
-			layers[name] = nil
-		case err != nil:
-			return nil, nil, fmt.Errorf("reading Layer %s: %w", name, err)
-		default:
-			layers[name] = l
-		}
+		layers[name] = b.layers.get(name) // shared: compiling copies what it keeps
 	}
 	if !others {
 		return layers, nil, nil

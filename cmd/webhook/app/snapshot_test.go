@@ -26,8 +26,9 @@ func TestRebuildsAreSpaced(t *testing.T) {
 	}
 	l := teamLayer()
 	m, _, _ := newTestHandlers(t)
-	b := &snapshotBuilder{reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(&l).Build(),
+	b := &snapshotBuilder{reader: fake.NewClientBuilder().WithScheme(scheme).Build(),
 		store: &Store{}, metrics: m.Metrics, minInterval: time.Hour}
+	watchLayers(t, b, &l)
 	ctx := context.Background()
 	if res, err := b.Reconcile(ctx, snapshotKey); err != nil || res.RequeueAfter != 0 || b.store.Load() == nil {
 		t.Fatalf("first rebuild delayed or failed: %v %v", res, err)
@@ -45,7 +46,7 @@ func TestRebuildsAreSpaced(t *testing.T) {
 }
 
 // TestRebuildReadsWhatChanged: after the first snapshot, a rebuild reads
-// the Layers the watches named (created, changed or deleted) and the
+// the Layers the watch saw change (created, changed or deleted) and the
 // Namespaces when one changed, and nothing else; a read that fails leaves
 // the changes for the next rebuild.
 func TestRebuildReadsWhatChanged(t *testing.T) {
@@ -55,17 +56,18 @@ func TestRebuildReadsWhatChanged(t *testing.T) {
 	}
 	ctx := context.Background()
 	first := teamLayer()
-	failGet := false
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(&first).WithInterceptorFuncs(interceptor.Funcs{
-		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if failGet {
+	failList := false
+	c := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if failList {
 				return errors.New("cache unavailable")
 			}
-			return c.Get(ctx, key, obj, opts...)
+			return c.List(ctx, list, opts...)
 		},
 	}).Build()
 	m, _, _ := newTestHandlers(t)
 	b := &snapshotBuilder{reader: c, store: &Store{}, metrics: m.Metrics}
+	layers := watchLayers(t, b, &first)
 	rebuild := func() *overlay.Snapshot {
 		t.Helper()
 		if _, err := b.Reconcile(ctx, snapshotKey); err != nil {
@@ -84,23 +86,17 @@ func TestRebuildReadsWhatChanged(t *testing.T) {
 		t.Fatalf("first snapshot: %v", got)
 	}
 
-	second, unseen := teamLayer(), teamLayer()
-	second.Name, unseen.Name = "second", "unseen"
-	for _, l := range []*v1alpha1.Layer{&second, &unseen} {
-		if err := c.Create(ctx, l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := c.Delete(ctx, &first); err != nil {
+	second := teamLayer()
+	second.Name = "second"
+	if err := errors.Join(layers.Add(&second), layers.Delete(first.DeepCopy())); err != nil {
 		t.Fatal(err)
 	}
-	b.changed.layer("second")
-	b.changed.layer("ns-etl")
-	failGet = true
+	b.changed.other()
+	failList = true
 	if _, err := b.Reconcile(ctx, snapshotKey); err == nil {
 		t.Fatal("a rebuild whose reads failed served a snapshot")
 	}
-	failGet = false
+	failList = false
 	if got := names(rebuild()); !slices.Equal(got, []string{"second"}) {
 		t.Fatalf("after the failed read, the rebuild gave %v, want the changes it had taken: [second]", got)
 	}
@@ -129,27 +125,28 @@ func TestRebuildThatPanicsLosesNothing(t *testing.T) {
 	}
 	ctx := context.Background()
 	first := teamLayer()
-	panicOn := ""
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(&first).WithInterceptorFuncs(interceptor.Funcs{
-		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if key.Name == panicOn {
-				panic("a bug on Layer " + key.Name)
+	panics := false
+	c := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			if panics {
+				panic("a bug reading Namespaces")
 			}
-			return c.Get(ctx, key, obj, opts...)
+			return c.List(ctx, list, opts...)
 		},
 	}).Build()
 	m, _, _ := newTestHandlers(t)
 	b := &snapshotBuilder{reader: c, store: &Store{}, metrics: m.Metrics}
+	layers := watchLayers(t, b, &first)
 	if _, err := b.Reconcile(ctx, snapshotKey); err != nil {
 		t.Fatal(err)
 	}
 	second := teamLayer()
 	second.Name = "second"
-	if err := c.Create(ctx, &second); err != nil {
+	if err := layers.Add(&second); err != nil {
 		t.Fatal(err)
 	}
-	b.changed.layer("second")
-	panicOn = "second"
+	b.changed.other()
+	panics = true
 	func() {
 		defer func() {
 			if recover() == nil {
@@ -158,7 +155,7 @@ func TestRebuildThatPanicsLosesNothing(t *testing.T) {
 		}()
 		_, _ = b.Reconcile(ctx, snapshotKey)
 	}()
-	panicOn = ""
+	panics = false
 	if b.store.Load().Generation != 1 {
 		t.Fatal("a rebuild that panicked served a snapshot")
 	}
@@ -192,5 +189,47 @@ func TestChangeSetAsksForOneRebuild(t *testing.T) {
 	c.putBack(layers, others)
 	if c.layer("c") {
 		t.Fatal("a change with put-back ones pending asked for another rebuild")
+	}
+}
+
+// watchLayers gives b a Layer watch whose first list was layers, and
+// returns it; asks for rebuilds are dropped (the tests reconcile).
+func watchLayers(t *testing.T, b *snapshotBuilder, layers ...*v1alpha1.Layer) *layerWatch {
+	t.Helper()
+	b.layers = newLayerWatch(&b.changed, func() {})
+	list := make([]any, len(layers))
+	for i, l := range layers {
+		list[i] = l.DeepCopy()
+	}
+	if err := b.layers.Replace(list, ""); err != nil {
+		t.Fatal(err)
+	}
+	return b.layers
+}
+
+// TestFirstRebuildWaitsForTheLayers: before the Layer watch's first list
+// is in, a rebuild serves nothing (a snapshot without the Layers would
+// admit pods unchanged) and keeps what changed; the list asks for the
+// rebuild, which serves every Layer.
+func TestFirstRebuildWaitsForTheLayers(t *testing.T) {
+	scheme, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ := newTestHandlers(t)
+	b := &snapshotBuilder{reader: fake.NewClientBuilder().WithScheme(scheme).Build(), store: &Store{}, metrics: m.Metrics}
+	asks := 0
+	b.layers = newLayerWatch(&b.changed, func() { asks++ })
+	b.changed.other()
+	ctx := context.Background()
+	if _, err := b.Reconcile(ctx, snapshotKey); err != nil || b.store.Load() != nil {
+		t.Fatalf("a rebuild before the Layers were listed served a snapshot (%v)", err)
+	}
+	l := teamLayer()
+	if err := b.layers.Replace([]any{&l}, "1"); err != nil || asks != 1 {
+		t.Fatalf("the first list asked for %d rebuilds (%v), want 1", asks, err)
+	}
+	if _, err := b.Reconcile(ctx, snapshotKey); err != nil || b.store.Load() == nil || b.store.Load().LayerCount() != 1 {
+		t.Fatalf("the rebuild after the first list did not serve its Layer (%v)", err)
 	}
 }

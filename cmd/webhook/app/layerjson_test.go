@@ -1,0 +1,201 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/runtime/serializer/streaming"
+	"k8s.io/apimachinery/pkg/watch"
+	restclientwatch "k8s.io/client-go/rest/watch"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// layerCodecs are the Layer watch's serializer and the one it wraps.
+func layerCodecs(t testing.TB) (lean, general runtime.NegotiatedSerializer) {
+	t.Helper()
+	scheme, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	general = serializer.NewCodecFactory(scheme).WithoutConversion()
+	return newLayerSerializer(general), general
+}
+
+// decodeEvent decodes one frame of a watch stream as client-go's REST
+// client does with ns.
+func decodeEvent(t testing.TB, ns runtime.NegotiatedSerializer, frame []byte) (watch.EventType, runtime.Object, error) {
+	t.Helper()
+	objects, stream, framer, err := runtime.NewClientNegotiator(ns, v1alpha1.GroupVersion).StreamDecoder(runtime.ContentTypeJSON, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := streaming.NewDecoder(framer.NewFrameReader(io.NopCloser(bytes.NewReader(frame))), stream)
+	return restclientwatch.NewDecoder(events, objects).Decode()
+}
+
+// apiServerEvent is how the API server writes an event of a Layer: the
+// object as its stored map (keys sorted), in a WatchEvent.
+func apiServerEvent(t testing.TB, typ watch.EventType, l *v1alpha1.Layer) []byte {
+	t.Helper()
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m["apiVersion"], m["kind"] = v1alpha1.GroupVersion.String(), v1alpha1.LayerKind
+	object, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := json.Marshal(metav1.WatchEvent{Type: string(typ), Object: runtime.RawExtension{Raw: object}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(frame, '\n')
+}
+
+// TestLayerEventDecodesAsClientGo: random Layers, every field filled, in
+// the events the API server writes, decode in one pass (each event and
+// each object takes the short way) to exactly what client-go's decoders
+// give.
+func TestLayerEventDecodesAsClientGo(t *testing.T) {
+	lean, general := layerCodecs(t)
+	fill := podFiller(17)
+	types := []watch.EventType{watch.Added, watch.Modified, watch.Deleted, watch.Bookmark}
+	for i := range 300 {
+		l := &v1alpha1.Layer{}
+		fill.Fill(l)
+		frame := apiServerEvent(t, types[i%len(types)], l)
+		typ, object, ok := splitWatchEvent(bytes.TrimSpace(frame))
+		if !ok || typ != string(types[i%len(types)]) || !bytes.HasPrefix(object, []byte(layerObjectPrefix)) {
+			t.Fatalf("case %d: the event would not be read the short way: %.120s", i, frame)
+		}
+		wantType, want, err := decodeEvent(t, general, frame)
+		if err != nil {
+			t.Fatalf("case %d: client-go: %v", i, err)
+		}
+		gotType, got, err := decodeEvent(t, lean, frame)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if gotType != wantType || !reflect.DeepEqual(got, want) {
+			t.Fatalf("case %d: decoded %s\n%+v\nwant %s\n%+v", i, gotType, got, wantType, want)
+		}
+	}
+}
+
+// TestLayerEventOfAnotherFormDecodesAsClientGo: an event or an object not
+// of the API server's usual form goes client-go's way, with its result
+// or its error.
+func TestLayerEventOfAnotherFormDecodesAsClientGo(t *testing.T) {
+	lean, general := layerCodecs(t)
+	layer := `{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"a","resourceVersion":"7"},"spec":{"tier":"ClusterDefaults"}}`
+	status := `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"too old resource version","reason":"Expired","code":410}`
+	for name, frame := range map[string]string{
+		"error status":                `{"type":"ERROR","object":` + status + `}`,
+		"kind first":                  `{"type":"ADDED","object":{"kind":"Layer","apiVersion":"strata.dev/v1alpha1","metadata":{"name":"a"}}}`,
+		"object first":                `{"object":` + layer + `,"type":"ADDED"}`,
+		"spaces":                      `{ "type" : "ADDED" , "object" : ` + layer + ` }`,
+		"space around the object":     `{"type":"ADDED","object": ` + layer + " \n}",
+		"a field after the object":    `{"type":"ADDED","object":` + layer + `,"extra":{}}`,
+		"the type again after":        `{"type":"ADDED","object":` + layer + `,"type":"DELETED"}`,
+		"an escaped type":             `{"type":"ADD\u0045D","object":` + layer + `}`,
+		"an unknown type":             `{"type":"RENAMED","object":` + layer + `}`,
+		"a lower-case type":           `{"type":"added","object":` + layer + `}`,
+		"a null object":               `{"type":"ADDED","object":null}`,
+		"the kind again later":        `{"type":"ADDED","object":{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"a"},"kind":"Status"}}`,
+		"another version later":       `{"type":"ADDED","object":{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","apiVersion":"v1"}}`,
+		"a field of the wrong type":   `{"type":"ADDED","object":{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","spec":5}}`,
+		"a bookmark":                  `{"type":"BOOKMARK","object":{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"annotations":{"k8s.io/initial-events-end":"true"},"resourceVersion":"42"}}}`,
+		"an unknown field":            `{"type":"ADDED","object":{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","spec":{"tier":"ClusterDefaults","surprise":1}}}`,
+		"a case variant of the field": `{"type":"ADDED","object":{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","Spec":{"tier":"ClusterDefaults"}}}`,
+		"an object not a Layer":       `{"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a"}}}`,
+		"not an object":               `{"type":"ADDED","object":[1,2]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			wantType, want, wantErr := decodeEvent(t, general, []byte(frame))
+			gotType, got, gotErr := decodeEvent(t, lean, []byte(frame))
+			if (gotErr == nil) != (wantErr == nil) || gotType != wantType || !reflect.DeepEqual(got, want) {
+				t.Fatalf("decoded %s %+v (%v), client-go %s %+v (%v)", gotType, got, gotErr, wantType, want, wantErr)
+			}
+		})
+	}
+}
+
+// TestSplitWatchEvent: the event is split only when it is exactly
+// {"type":"T","object":O}, O one JSON value.
+func TestSplitWatchEvent(t *testing.T) {
+	for frame, want := range map[string]string{
+		`{"type":"ADDED","object":{"a":1}}`:           `ADDED {"a":1}`,
+		`{"type":"ERROR","object":{"a":"}"}}`:         `ERROR {"a":"}"}`,
+		`{"type":"ADDED","object": {"a":1} }`:         `ADDED {"a":1}`,
+		`{"type":"ADDED","object":{"a":1},"b":{}}`:    ``,
+		`{"type":"ADDED","object":{"a":1}`:            ``,
+		`{"type":"","object":{}}`:                     ``,
+		`{"type":"ADDED"}`:                            ``,
+		`{"type":"ADDED","object":}`:                  ``,
+		`{"type":"A\"B","object":{}}`:                 ``,
+		`{"type":"ADDED","type":"X","object":{}}`:     ``,
+		`{"type":"ADDED","object":{}} trailing`:       ``,
+		`{"type":"ADDED","object":{"x":"\u007d"}}`:    `ADDED {"x":"\u007d"}`,
+		`{"type":"BOOKMARK","object":{"a":[1,{}]} } `: `BOOKMARK {"a":[1,{}]}`,
+	} {
+		typ, object, ok := splitWatchEvent([]byte(frame))
+		got := ""
+		if ok {
+			got = typ + " " + string(object)
+		}
+		if got != want {
+			t.Errorf("%s: split to %q, want %q", frame, got, want)
+		}
+	}
+}
+
+// FuzzLayerWatchEvent: whatever the frame, the Layer watch decodes it as
+// client-go does, to the same event or an error where it errs. The one
+// difference allowed is a later key that differs from apiVersion or kind
+// only in case, which the API server never writes (it prunes a custom
+// resource to its schema) and client-go's first look reads.
+func FuzzLayerWatchEvent(f *testing.F) {
+	lean, general := layerCodecs(f)
+	l := teamLayer()
+	f.Add(apiServerEvent(f, watch.Added, &l))
+	f.Add([]byte(`{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","code":410}}`))
+	f.Add([]byte(`{"type":"ADDED","object":{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","spec":{"match":{"namespaces":["a"]}}}}`))
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		gotType, got, gotErr := decodeEvent(t, lean, frame)
+		wantType, want, wantErr := decodeEvent(t, general, frame)
+		if (gotErr == nil) != (wantErr == nil) || gotType != wantType || !reflect.DeepEqual(got, want) {
+			if caseVariantOfTypeMeta(frame) {
+				return
+			}
+			t.Fatalf("decoded %s %+v (%v), client-go %s %+v (%v)", gotType, got, gotErr, wantType, want, wantErr)
+		}
+	})
+}
+
+// caseVariantOfTypeMeta reports whether frame holds a key that is
+// apiVersion or kind in another case.
+func caseVariantOfTypeMeta(frame []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(frame))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		if s, ok := tok.(string); ok {
+			for _, key := range []string{"apiVersion", "kind"} {
+				if s != key && strings.EqualFold(s, key) {
+					return true
+				}
+			}
+		}
+	}
+}
