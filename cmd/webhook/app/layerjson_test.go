@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -14,8 +15,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer/streaming"
 	"k8s.io/apimachinery/pkg/watch"
 	restclientwatch "k8s.io/client-go/rest/watch"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // layerCodecs are the Layer watch's serializer and the one it wraps.
@@ -198,4 +202,65 @@ func caseVariantOfTypeMeta(frame []byte) bool {
 			}
 		}
 	}
+}
+
+// BenchmarkDecodeLayerEvent decodes one watch event of a Layer as the API
+// server writes it: the largest of the example Layers, with the metadata
+// the API server adds and the managedFields of the GitOps tool that
+// applied it. "client-go" is client-go's decoding, "lean" the Layer
+// watch's (layerSerializer).
+func BenchmarkDecodeLayerEvent(b *testing.B) {
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(fixtures.Examples(), "layers", "clusters", "prod-a"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var frame []byte
+	for i := range in.Layers {
+		l := in.Layers[i].Layer.DeepCopy()
+		l.UID, l.ResourceVersion, l.Generation = "6b1f1a5e-2f0c-4d3e-9a4b-0c6f2d1e7a90", "123456", 1
+		l.CreationTimestamp = metav1.Now()
+		spec, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&l.Spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		fields, err := json.Marshal(map[string]any{"f:spec": fieldSet(spec)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "argocd-controller", Operation: metav1.ManagedFieldsOperationApply,
+			APIVersion: v1alpha1.GroupVersion.String(), FieldsType: "FieldsV1", Time: &l.CreationTimestamp,
+			FieldsV1: &metav1.FieldsV1{Raw: fields}}}
+		if f := apiServerEvent(b, watch.Added, l); len(f) > len(frame) {
+			frame = f
+		}
+	}
+	lean, general := layerCodecs(b)
+	for _, c := range []struct {
+		name string
+		ns   runtime.NegotiatedSerializer
+	}{{"client-go", general}, {"lean", lean}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(frame)))
+			for b.Loop() {
+				if _, obj, err := decodeEvent(b, c.ns, frame); err != nil || obj.(*v1alpha1.Layer).Name == "" {
+					b.Fatal(obj, err)
+				}
+			}
+		})
+	}
+}
+
+// fieldSet is the managedFields set of the fields of v (an object of
+// unstructured content): each key as "f:key", each list as a whole.
+func fieldSet(v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return map[string]any{}
+	}
+	out := map[string]any{".": map[string]any{}}
+	for k, e := range m {
+		out["f:"+k] = fieldSet(e)
+	}
+	return out
 }
