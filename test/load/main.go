@@ -93,7 +93,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.http2, "http2", true, "use HTTP/2, as the API server does when the webhook offers it (one connection); false: HTTP/1.1 keep-alive, a connection per request in flight")
 	fs.BoolVar(&o.clientAuth, "client-auth", false, "started webhook: serve only clients presenting a certificate of a CA of its own (--client-ca-file, --client-names), as the API server does with manifests/components/apiserver-client-auth; the load presents one")
 	fs.StringVar(&o.policies, "policies", "", "started webhook: judge pods with the Rego policies of DIR (the webhook's --policies) instead of the built-in ones: what a site's policies cost per admission")
-	fs.IntVar(&o.createLayers, "create-layers", 0, "started cluster: after the load, create this many Layers (matching no pod) while the webhook runs, and report its CPU per Layer")
+	fs.IntVar(&o.createLayers, "create-layers", 0, "started cluster: after the load, create this many Layers (matching no pod) while the webhook runs, and report its CPU per Layer (less what it spends idle)")
 	fs.IntVar(&o.createPods, "create-pods", 0, "started cluster: after the load, create this many Spark pods while the webhook runs (not through it), and report its CPU per pod: what watching pods costs")
 	fs.StringVar(&o.createPodsFrom, "create-pods-from", "", "with --create-pods: create copies of the pod in FILE (YAML, e.g. examples/pods/executor.yaml; its name, namespace, Spark labels and priority replaced) instead of one-container executors")
 	fs.StringVar(&o.profileDir, "profile", "", "started webhook: write a CPU profile of each handler's measured run to DIR/<handler>.pprof (go tool pprof)")
@@ -232,9 +232,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			_, _ = fmt.Fprintf(stderr, "load: creating Layers: %v\n", err)
 			return exitSetup
 		}
-		_, _ = fmt.Fprintf(stdout, "\n%d Layers created in %s (%d already there): the webhook served them all after %s, using %s of CPU, %s per Layer\n",
+		_, _ = fmt.Fprintf(stdout, "\n%d Layers created in %s (%d already there): the webhook served them all after %s, using %s of CPU (less %s it would have spent idle), %s per Layer\n",
 			o.createLayers, churn.created.Round(time.Millisecond), churn.before, churn.served.Round(time.Millisecond),
-			churn.cpu.Round(time.Millisecond), (churn.cpu / time.Duration(o.createLayers)).Round(time.Microsecond))
+			churn.cpu.Round(time.Millisecond), churn.idle.Round(time.Millisecond), (churn.cpu / time.Duration(o.createLayers)).Round(time.Microsecond))
 	}
 	for _, r := range results {
 		if r.errors > 0 {

@@ -234,18 +234,45 @@ func applyRepo(ctx context.Context, c client.Client, dir string, extra int) (int
 	})
 }
 
+// idleCPU measures, for three seconds, the webhook's CPU per second of
+// wall time while nothing is asked of it (timers, the collector), and
+// returns it with the process's state at the end.
+func idleCPU(ctx context.Context, srv *server) (float64, proc.Stats, error) {
+	from, err := proc.Read(srv.pid)
+	if err != nil {
+		return 0, proc.Stats{}, err
+	}
+	start := time.Now()
+	select {
+	case <-ctx.Done():
+		return 0, proc.Stats{}, ctx.Err()
+	case <-time.After(3 * time.Second):
+	}
+	to, err := proc.Read(srv.pid)
+	if err != nil {
+		return 0, proc.Stats{}, err
+	}
+	return float64(to.CPU-from.CPU) / float64(time.Since(start)), to, nil
+}
+
 // churn is what creating Layers cost the webhook.
 type churn struct {
 	before  int
 	created time.Duration // until the last create returned
 	served  time.Duration // until the webhook served them all
-	cpu     time.Duration
+	// cpu is the webhook's CPU from the first create until it served
+	// them all, less idle: what it would have spent idle meanwhile.
+	cpu, idle time.Duration
 }
 
 // createLayers creates n Layers, one at a time as GitOps applies them, and
 // waits until the webhook's snapshot holds them all.
 func createLayers(ctx context.Context, srv *server, n int, profileDir string) (churn, error) {
 	out := churn{before: srv.layers}
+	idleRate, before, err := idleCPU(ctx, srv)
+	if err != nil {
+		return out, err
+	}
 	if profileDir != "" {
 		profiled := make(chan error, 1)
 		go func() { profiled <- profile(ctx, srv, profileDir, "create-layers", 3) }()
@@ -254,10 +281,6 @@ func createLayers(ctx context.Context, srv *server, n int, profileDir string) (c
 				fmt.Fprintf(os.Stderr, "load: profiling: %v\n", err)
 			}
 		}()
-	}
-	before, err := proc.Read(srv.pid)
-	if err != nil {
-		return out, err
 	}
 	start := time.Now()
 	for i := range n {
@@ -285,7 +308,8 @@ func createLayers(ctx context.Context, srv *server, n int, profileDir string) (c
 	if err != nil {
 		return out, err
 	}
-	out.cpu = after.CPU - before.CPU
+	out.idle = time.Duration(idleRate * float64(out.served))
+	out.cpu = max(0, after.CPU-before.CPU-out.idle)
 	srv.layers += n
 	return out, nil
 }
@@ -326,21 +350,10 @@ func createPods(ctx context.Context, c client.Client, n int) error {
 // CPU until it has been quiet for a second after the last create, less
 // what it spends idle (measured for three seconds before).
 func watchCost(ctx context.Context, srv *server, n int, template *corev1.Pod, profileDir string) (time.Duration, time.Duration, error) {
-	idleFrom, err := proc.Read(srv.pid)
+	idleRate, before, err := idleCPU(ctx, srv)
 	if err != nil {
 		return 0, 0, err
 	}
-	idleStart := time.Now()
-	select {
-	case <-ctx.Done():
-		return 0, 0, ctx.Err()
-	case <-time.After(3 * time.Second):
-	}
-	before, err := proc.Read(srv.pid)
-	if err != nil {
-		return 0, 0, err
-	}
-	idleRate := float64(before.CPU-idleFrom.CPU) / float64(time.Since(idleStart))
 	if profileDir != "" {
 		profiled := make(chan error, 1)
 		go func() { profiled <- profile(ctx, srv, profileDir, "create-pods", 3) }()
