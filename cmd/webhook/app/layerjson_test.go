@@ -229,7 +229,8 @@ func BenchmarkDecodeLayerEvent(b *testing.B) {
 		}
 		l.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "argocd-controller", Operation: metav1.ManagedFieldsOperationApply,
 			APIVersion: v1alpha1.GroupVersion.String(), FieldsType: "FieldsV1", Time: &l.CreationTimestamp,
-			FieldsV1: &metav1.FieldsV1{Raw: fields}}}
+			FieldsV1: &metav1.FieldsV1{}}}
+		l.ManagedFields[0].FieldsV1.SetRawBytes(fields)
 		if f := apiServerEvent(b, watch.Added, l); len(f) > len(frame) {
 			frame = f
 		}

@@ -1,18 +1,14 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -47,38 +43,14 @@ func newLayerWatch(changes *changeSet, ask func()) *layerWatch {
 	return &layerWatch{changes: changes, ask: ask, layers: map[string]*v1alpha1.Layer{}}
 }
 
-// start runs, with mgr, a Reflector of every Layer feeding w. It reads
-// with mgr's client configuration as JSON (a custom resource has no
-// protobuf), each watch event decoded in one pass (layerSerializer).
+// start runs, with mgr, a Reflector of every Layer feeding w. Layers come
+// as JSON (a custom resource has no protobuf), each watch event decoded in
+// one pass (layerSerializer).
 func (w *layerWatch) start(mgr manager.Manager) error {
-	cfg := rest.CopyConfig(mgr.GetConfig())
-	cfg.ContentType, cfg.AcceptContentTypes = runtime.ContentTypeJSON, runtime.ContentTypeJSON
-	cfg.APIPath, cfg.GroupVersion = "/apis", &v1alpha1.GroupVersion
-	cfg.NegotiatedSerializer = newLayerSerializer(serializer.NewCodecFactory(mgr.GetScheme()).WithoutConversion())
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = rest.DefaultKubernetesUserAgent()
-	}
-	layers, err := rest.RESTClientFor(cfg)
-	if err != nil {
-		return fmt.Errorf("creating the Layer client: %w", err)
-	}
-	params := runtime.NewParameterCodec(mgr.GetScheme())
-	lw := toolscache.ToListWatcherWithWatchListSemantics(&toolscache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return layers.Get().Resource("layers").VersionedParams(&opts, params).
-				Timeout(timeoutOf(opts)).Do(ctx).Get()
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.Watch = true
-			return layers.Get().Resource("layers").VersionedParams(&opts, params).
-				Timeout(timeoutOf(opts)).Watch(ctx)
-		},
-	}, layers)
-	r := toolscache.NewReflectorWithOptions(lw, &v1alpha1.Layer{}, w, toolscache.ReflectorOptions{Name: "strata-layers"})
-	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		r.RunWithContext(ctx)
-		return nil
-	}))
+	return watched{name: "strata-layers", apiPath: "/apis", group: v1alpha1.GroupVersion, resource: "layers",
+		contentType: runtime.ContentTypeJSON,
+		decode:      newLayerSerializer(serializer.NewCodecFactory(mgr.GetScheme()).WithoutConversion()),
+		params:      runtime.NewParameterCodec(mgr.GetScheme()), expected: &v1alpha1.Layer{}}.run(mgr, w)
 }
 
 // Add stores a Layer the watch brought.

@@ -1,17 +1,12 @@
 package app
 
 import (
-	"context"
-	"fmt"
 	"sync/atomic"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
@@ -39,44 +34,20 @@ var (
 
 // watchPods starts, with mgr, a watch of every pod feeding a new tracker,
 // and returns the tracker with a check of whether the first list is in.
-// It reads with mgr's client configuration, pods as protobuf, as
-// controller-runtime reads the built-in types.
+// Pods come as protobuf, as controller-runtime reads the built-in types,
+// decoded to what quota reads of them (podPruner); a JSON answer, or any
+// other object, is decoded whole.
 func watchPods(mgr manager.Manager) (*policy.Tracker, func() bool, error) {
 	pruner, err := newPodPruner()
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg := rest.CopyConfig(mgr.GetConfig())
-	cfg.ContentType = runtime.ContentTypeProtobuf
-	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	cfg.APIPath, cfg.GroupVersion = "/api", &corev1.SchemeGroupVersion
-	// Pods are decoded to what quota reads of them (podPruner); a JSON
-	// answer, or any other object, is decoded whole.
-	cfg.NegotiatedSerializer = leanPodSerializer{NegotiatedSerializer: scheme.Codecs.WithoutConversion(), pruner: pruner}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = rest.DefaultKubernetesUserAgent()
-	}
-	pods, err := rest.RESTClientFor(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("creating the pod client: %w", err)
-	}
-	lw := toolscache.ToListWatcherWithWatchListSemantics(&toolscache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return pods.Get().Resource("pods").VersionedParams(&opts, scheme.ParameterCodec).
-				Timeout(timeoutOf(opts)).Do(ctx).Get()
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.Watch = true
-			return pods.Get().Resource("pods").VersionedParams(&opts, scheme.ParameterCodec).
-				Timeout(timeoutOf(opts)).Watch(ctx)
-		},
-	}, pods)
 	w := &podWatch{tracker: policy.NewTracker()}
-	r := toolscache.NewReflectorWithOptions(lw, &corev1.Pod{}, w, toolscache.ReflectorOptions{Name: "strata-pods"})
-	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		r.RunWithContext(ctx)
-		return nil
-	})); err != nil {
+	err = watched{name: "strata-pods", apiPath: "/api", group: corev1.SchemeGroupVersion, resource: "pods",
+		contentType: runtime.ContentTypeProtobuf,
+		decode:      leanPodSerializer{NegotiatedSerializer: scheme.Codecs.WithoutConversion(), pruner: pruner},
+		params:      scheme.ParameterCodec, expected: &corev1.Pod{}}.run(mgr, w)
+	if err != nil {
 		return nil, nil, err
 	}
 	return w.tracker, w.synced.Load, nil
@@ -121,15 +92,6 @@ func (w *podWatch) set(obj any) {
 	if p, holds, ok := liveOf(obj); ok {
 		w.tracker.Set(p, holds)
 	}
-}
-
-// timeoutOf is the timeout a list or watch asks for, as client-go's typed
-// clients take it; none when it asks for none.
-func timeoutOf(opts metav1.ListOptions) time.Duration {
-	if opts.TimeoutSeconds == nil {
-		return 0
-	}
-	return time.Duration(*opts.TimeoutSeconds) * time.Second
 }
 
 // liveOf is what quota counts of obj, a pod or a pod leanPod made a

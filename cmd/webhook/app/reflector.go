@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+)
+
+// watched is one resource the webhook keeps in a store of its own (the
+// pod watch, the Layer watch) rather than in controller-runtime's cache:
+// client-go's Reflector lists it, watches it, lists again when the watch
+// expires and backs off on errors, handing each object to the store on the
+// goroutine that decoded it.
+type watched struct {
+	// name names the Reflector in client-go's logs.
+	name string
+	// apiPath and group are where the resource is served; resource its
+	// plural name.
+	apiPath  string
+	group    schema.GroupVersion
+	resource string
+	// contentType is what the webhook asks for; decode decodes what comes.
+	contentType string
+	decode      runtime.NegotiatedSerializer
+	// params encodes list options for the group.
+	params runtime.ParameterCodec
+	// expected is an empty object of the resource's type.
+	expected runtime.Object
+}
+
+// run adds to mgr a Reflector of w feeding store. It reads with mgr's
+// client configuration, accepting JSON too when it asks for another
+// content type.
+func (w watched) run(mgr manager.Manager, store toolscache.ReflectorStore) error {
+	cfg := rest.CopyConfig(mgr.GetConfig())
+	cfg.ContentType, cfg.AcceptContentTypes = w.contentType, w.contentType
+	if w.contentType != runtime.ContentTypeJSON {
+		cfg.AcceptContentTypes += "," + runtime.ContentTypeJSON
+	}
+	cfg.APIPath, cfg.GroupVersion, cfg.NegotiatedSerializer = w.apiPath, &w.group, w.decode
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = rest.DefaultKubernetesUserAgent()
+	}
+	c, err := rest.RESTClientFor(cfg)
+	if err != nil {
+		return fmt.Errorf("creating the client of %s: %w", w.resource, err)
+	}
+	lw := toolscache.ToListWatcherWithWatchListSemantics(&toolscache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return c.Get().Resource(w.resource).VersionedParams(&opts, w.params).
+				Timeout(timeoutOf(opts)).Do(ctx).Get()
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.Watch = true
+			return c.Get().Resource(w.resource).VersionedParams(&opts, w.params).
+				Timeout(timeoutOf(opts)).Watch(ctx)
+		},
+	}, c)
+	r := toolscache.NewReflectorWithOptions(lw, w.expected, store, toolscache.ReflectorOptions{Name: w.name})
+	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		r.RunWithContext(ctx)
+		return nil
+	}))
+}
+
+// timeoutOf is the timeout a list or watch asks for, as client-go's typed
+// clients take it; none when it asks for none.
+func timeoutOf(opts metav1.ListOptions) time.Duration {
+	if opts.TimeoutSeconds == nil {
+		return 0
+	}
+	return time.Duration(*opts.TimeoutSeconds) * time.Second
+}
