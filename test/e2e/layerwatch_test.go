@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	"k8s.io/client-go/rest"
 )
 
@@ -45,5 +47,46 @@ func TestLayerWatchEventsAreOfTheExpectedForm(t *testing.T) {
 	const want = `{"type":"ADDED","object":{"apiVersion":"strata.dev/v1alpha1","kind":"Layer",`
 	if !strings.HasPrefix(line, want) || !strings.HasSuffix(line, "}}\n") {
 		t.Fatalf("the first event of a Layer watch is\n%.200s\nwant it to begin %s", line, want)
+	}
+}
+
+// TestLayersAreWatchedOnce: the webhook watches Layers once, with its own
+// watch; nothing it does starts controller-runtime's informer of Layers
+// beside it (a read of a Layer through the manager's client would), which
+// would decode and hold every Layer a second time. Read from the API
+// server's count of the watches it serves.
+func TestLayersAreWatchedOnce(t *testing.T) {
+	httpClient, err := rest.HTTPClientFor(cp.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watches := func() float64 {
+		t.Helper()
+		resp, err := httpClient.Get(strings.TrimRight(cp.Config.Host, "/") + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0.0
+		for _, m := range families["apiserver_longrunning_requests"].GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["group"] == "strata.dev" && labels["resource"] == "layers" && labels["verb"] == "WATCH" {
+				n += m.GetGauge().GetValue()
+			}
+		}
+		return n
+	}
+	var n float64
+	// A webhook an earlier test stopped may take a moment to close its own.
+	if err := waitFor(15*time.Second, func() bool { n = watches(); return n == 1 }); err != nil {
+		t.Fatalf("the API server serves %v watches of Layers, want the webhook's one", n)
 	}
 }
