@@ -12,9 +12,12 @@
 //   - /noop-v1-pod, with --serve-noop only: decodes the pod and allows it,
 //     the floor the load tool (test/load) measures the handlers against.
 //
-// Layers, Namespaces and PriorityClasses come from the manager's informer
-// cache; a watch of every pod feeds the quota tracker what quota counts of
-// each (podWatch), and nothing else keeps pods. A small controller recompiles one immutable overlay.Snapshot
+// Namespaces and PriorityClasses come from the manager's informer cache.
+// Two watches of the webhook's own (client-go Reflectors with stores of
+// their own, watched) keep the rest: every Layer (layerWatch, each event
+// decoded in one pass), and what quota counts of every pod, for the quota
+// tracker (podWatch, each pod decoded to what quota reads); nothing else
+// keeps pods. A small controller recompiles one immutable overlay.Snapshot
 // after changes (at most every 100ms, revalidating only the Layers that
 // changed) and swaps it in atomically; a Layer that does not compile is
 // reported (log, metric, an Event on the Layer) and left out, and the pods
