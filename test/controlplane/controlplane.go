@@ -15,6 +15,8 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -79,7 +81,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
-	mutating, validating, policies, err := webhookConfigurations(filepath.Join(RepoRoot(), "manifests", "default"))
+	mutating, validating, others, err := webhookConfigurations(filepath.Join(RepoRoot(), "manifests", "default"))
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +107,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		return nil, errors.Join(fmt.Errorf("starting the control plane from %s: %w", assets, err), env.Stop(), os.RemoveAll(apiDir))
 	}
 	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster, apiDir: apiDir, ClientCA: clientCA}
-	if err := cp.installPolicies(ctx, policies); err != nil {
+	if err := cp.installOthers(ctx, others); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
 	if err := cp.StartWebhook(ctx); err != nil {
@@ -129,7 +131,7 @@ func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
 	cp.authenticateAPIServer(opts)
 	// Shadow layers' reports written soon, so tests read them.
 	opts.ShadowReportInterval, opts.Replica = 200*time.Millisecond, "e2e-webhook"
-	mgr, err := webhookapp.NewManager(cp.Config, opts)
+	mgr, err := webhookapp.NewManager(cp.webhookConfig(), opts)
 	if err != nil {
 		return err
 	}
@@ -164,6 +166,23 @@ func (cp *ControlPlane) KubeConfig() []byte { return cp.env.KubeConfig }
 // Kubectl returns the path of the kubectl built with the control plane.
 func (cp *ControlPlane) Kubectl() string {
 	return filepath.Join(cp.env.BinaryAssetsDirectory, "kubectl")
+}
+
+// WebhookNamespace is where manifests/default installs the webhook; its
+// ServiceAccount is named as the webhook.
+const WebhookNamespace = "strata-system"
+
+// webhookConfig reaches the API server as the webhook's ServiceAccount, so
+// the in-process webhook may do only what the shipped RBAC lets it: a
+// read or write the manifests do not grant fails the tests as it would
+// fail in a cluster.
+func (cp *ControlPlane) webhookConfig() *rest.Config {
+	cfg := rest.CopyConfig(cp.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{
+		UserName: "system:serviceaccount:" + WebhookNamespace + ":strata-webhook",
+		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + WebhookNamespace, "system:authenticated"},
+	}
+	return cfg
 }
 
 // StopWebhook stops the in-process webhook; the control plane keeps running.
@@ -203,7 +222,8 @@ func assetsDir(progress io.Writer) (string, error) {
 }
 
 // webhookConfigurations builds a kustomization in-process and returns its
-// webhook configurations and its admission policies (with their bindings).
+// webhook configurations and the other objects the tests install
+// (installOthers).
 func webhookConfigurations(dir string) ([]*admissionregistrationv1.MutatingWebhookConfiguration, []*admissionregistrationv1.ValidatingWebhookConfiguration, []client.Object, error) {
 	resMap, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
@@ -212,7 +232,7 @@ func webhookConfigurations(dir string) ([]*admissionregistrationv1.MutatingWebho
 	var (
 		mutating   []*admissionregistrationv1.MutatingWebhookConfiguration
 		validating []*admissionregistrationv1.ValidatingWebhookConfiguration
-		policies   []client.Object
+		others     []client.Object
 	)
 	for _, r := range resMap.Resources() {
 		raw, err := r.MarshalJSON()
@@ -227,34 +247,58 @@ func webhookConfigurations(dir string) ([]*admissionregistrationv1.MutatingWebho
 		case "ValidatingWebhookConfiguration":
 			c := &admissionregistrationv1.ValidatingWebhookConfiguration{}
 			validating, obj = append(validating, c), c
+		// The webhook's identity and what it may do: the in-process webhook
+		// acts as that ServiceAccount (webhookConfig).
+		case "ServiceAccount":
+			obj = &corev1.ServiceAccount{}
+		case "Role":
+			obj = &rbacv1.Role{}
+		case "RoleBinding":
+			obj = &rbacv1.RoleBinding{}
+		case "ClusterRole":
+			obj = &rbacv1.ClusterRole{}
+		case "ClusterRoleBinding":
+			obj = &rbacv1.ClusterRoleBinding{}
 		case "ValidatingAdmissionPolicy":
 			obj = &admissionregistrationv1.ValidatingAdmissionPolicy{}
-			policies = append(policies, obj)
 		case "ValidatingAdmissionPolicyBinding":
 			obj = &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
-			policies = append(policies, obj)
 		default:
 			continue
 		}
 		if err := yaml.UnmarshalStrict(raw, obj); err != nil {
 			return nil, nil, nil, fmt.Errorf("%s: %s: %w", dir, r.GetName(), err)
 		}
-		obj.SetNamespace("") // cluster-scoped
+		switch obj.(type) {
+		case *admissionregistrationv1.MutatingWebhookConfiguration, *admissionregistrationv1.ValidatingWebhookConfiguration:
+			obj.SetNamespace("") // cluster-scoped
+		case *corev1.ServiceAccount, *rbacv1.Role, *rbacv1.RoleBinding:
+			others = append(others, obj)
+		default:
+			obj.SetNamespace("") // cluster-scoped
+			others = append(others, obj)
+		}
 	}
 	if len(mutating) == 0 || len(validating) == 0 {
 		return nil, nil, nil, fmt.Errorf("kustomize build %s: want a mutating and a validating webhook configuration, got %d and %d", dir, len(mutating), len(validating))
 	}
-	return mutating, validating, policies, nil
+	return mutating, validating, others, nil
 }
 
-// installPolicies creates the manifests' admission policies and waits until
-// the API server enforces them.
-func (cp *ControlPlane) installPolicies(ctx context.Context, policies []client.Object) error {
+// installOthers creates the webhook's namespace and the manifests' other
+// objects: admission policies and their bindings, the webhook's
+// ServiceAccount and RBAC.
+func (cp *ControlPlane) installOthers(ctx context.Context, others []client.Object) error {
 	c, err := client.New(cp.Config, client.Options{})
 	if err != nil {
 		return err
 	}
-	for _, p := range policies {
+	ns := &corev1.Namespace{}
+	ns.Name = WebhookNamespace
+	if err := c.Create(ctx, ns); err != nil {
+		return fmt.Errorf("creating the webhook's namespace: %w", err)
+	}
+	for _, p := range others {
 		if err := c.Create(ctx, p); err != nil {
 			return fmt.Errorf("creating %s %q: %w", p.GetObjectKind().GroupVersionKind().Kind, p.GetName(), err)
 		}

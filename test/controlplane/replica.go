@@ -39,7 +39,7 @@ func (cp *ControlPlane) StartReplica(ctx context.Context, host string, port int,
 	opts.PoliciesDir = policiesDir
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
 	cp.authenticateAPIServer(opts)
-	mgr, err := webhookapp.NewManager(cp.Config, opts)
+	mgr, err := webhookapp.NewManager(cp.webhookConfig(), opts)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	webhookapp "github.com/strata-dev/strata/cmd/webhook/app"
+	"github.com/strata-dev/strata/test/controlplane"
 )
 
 // TestSelfManagedCertificates runs a second webhook with --cert-rotation
@@ -26,10 +27,10 @@ import (
 func TestSelfManagedCertificates(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "strata-system"}}
-	if err := cp.Client.Create(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
+	// The control plane installed manifests/default's namespace. This
+	// webhook runs as an administrator: its RBAC names the shipped
+	// webhook configurations, not the copies below.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: controlplane.WebhookNamespace}}
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "strata-webhook-cert", Namespace: ns.Name}, Type: corev1.SecretTypeTLS,
 		Data: map[string][]byte{corev1.TLSCertKey: nil, corev1.TLSPrivateKeyKey: nil}}
 	if err := cp.Client.Create(ctx, secret); err != nil {
