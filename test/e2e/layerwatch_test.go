@@ -51,11 +51,19 @@ func TestLayerWatchEventsAreOfTheExpectedForm(t *testing.T) {
 }
 
 // TestLayersAreWatchedOnce: the webhook watches Layers once, with its own
-// watch; nothing it does starts controller-runtime's informer of Layers
-// beside it (a read of a Layer through the manager's client would), which
-// would decode and hold every Layer a second time. Read from the API
-// server's count of the watches it serves.
+// watch; nothing it does at startup starts controller-runtime's informer of
+// Layers beside it (a read of a Layer through the manager's client would),
+// which would decode and hold every Layer a second time. TestShadowLayer
+// checks the same after the shadow reports have read and written Layers.
 func TestLayersAreWatchedOnce(t *testing.T) {
+	layersWatchedOnce(t)
+}
+
+// layersWatchedOnce fails t unless the API server serves one watch of
+// Layers (its count of the long-running requests it serves): the
+// webhook's.
+func layersWatchedOnce(t *testing.T) {
+	t.Helper()
 	httpClient, err := rest.HTTPClientFor(cp.Config)
 	if err != nil {
 		t.Fatal(err)

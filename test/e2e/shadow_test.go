@@ -89,6 +89,8 @@ func TestShadowLayer(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("no shadow report in the layer's status: %v", err)
 	}
+	// Writing the report read the Layer without a second watch of Layers.
+	layersWatchedOnce(t)
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
 	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
 		t.Fatal(err)
