@@ -144,8 +144,9 @@ func (w *layerWatch) isSynced() bool {
 	return w.synced
 }
 
-// list returns every Layer, by name. The Layers are shared: they must not
-// be changed.
+// list returns every Layer, by name (the order the first compile reports
+// bad Layers in, so its errors and Events are the same on every start).
+// The Layers are shared: they must not be changed.
 func (w *layerWatch) list() []*v1alpha1.Layer {
 	w.mu.RLock()
 	out := slices.AppendSeq(make([]*v1alpha1.Layer, 0, len(w.layers)), maps.Values(w.layers))
