@@ -73,30 +73,66 @@ func BenchmarkHandlers(b *testing.B) {
 func BenchmarkServeHTTP(b *testing.B) {
 	cases, layers := handlerCases(b, 0, 100)
 	for _, c := range cases {
-		raw, err := json.Marshal(c.pod)
-		if err != nil {
-			b.Fatal(err)
-		}
-		req := rawRequest(raw, c.pod.Namespace)
-		review := admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-			Request: &req.AdmissionRequest}
-		body, err := json.Marshal(review)
-		if err != nil {
-			b.Fatal(err)
-		}
-		server := podReviewServer(c.handler) // as Setup serves it
+		server, serve := podReviewServer(c.handler), reviewPost(b, c) // as Setup serves it
 		b.Run(fmt.Sprintf("%s/layers=%d/pods=100", c.name, layers), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				rec := httptest.NewRecorder()
-				server.ServeHTTP(rec, req)
-				if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(`"allowed":true`)) {
-					b.Fatalf("%s: %d %s", c.name, rec.Code, rec.Body.String())
-				}
+				serve(server)
 			}
 		})
+	}
+}
+
+// BenchmarkServeOnNewGoroutines is BenchmarkServeHTTP with each request
+// served on a goroutine of its own, as the HTTP/2 server serves them:
+// "small" as it starts, "grown" with its stack grown first
+// (withGrownStack), as Setup serves it.
+func BenchmarkServeOnNewGoroutines(b *testing.B) {
+	cases, layers := handlerCases(b, 0, 100)
+	for _, c := range cases {
+		serve := reviewPost(b, c)
+		for _, s := range []struct {
+			name   string
+			server http.Handler
+		}{{"small", podReviewServer(c.handler)}, {"grown", withGrownStack(podReviewServer(c.handler))}} {
+			b.Run(fmt.Sprintf("%s/stack=%s/layers=%d/pods=100", c.name, s.name, layers), func(b *testing.B) {
+				b.ReportAllocs()
+				done := make(chan struct{})
+				for b.Loop() {
+					go func() {
+						defer func() { done <- struct{}{} }()
+						serve(s.server)
+					}()
+					<-done
+				}
+			})
+		}
+	}
+}
+
+// reviewPost returns a function that posts the AdmissionReview of c's pod
+// to a server and fails the benchmark unless it is allowed.
+func reviewPost(b *testing.B, c handlerCase) func(http.Handler) {
+	b.Helper()
+	raw, err := json.Marshal(c.pod)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := rawRequest(raw, c.pod.Namespace)
+	review := admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &req.AdmissionRequest}
+	body, err := json.Marshal(review)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return func(server http.Handler) {
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		server.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !bytes.Contains(rec.Body.Bytes(), []byte(`"allowed":true`)) {
+			b.Errorf("%s: %d %s", c.name, rec.Code, rec.Body.String())
+		}
 	}
 }
 
