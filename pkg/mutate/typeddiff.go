@@ -248,17 +248,6 @@ func (d *differ) sliceDiff(path string, b, a reflect.Value) error {
 	return nil
 }
 
-// deepEqual is reflect.DeepEqual of the values b and a hold, compared
-// through their addresses when they have them: a container or a volume
-// made an interface value is copied to the heap first, and both are
-// compared for every element of a list the patch walks.
-func deepEqual(b, a reflect.Value) bool {
-	if b.CanAddr() && a.CanAddr() {
-		return reflect.DeepEqual(b.Addr().Interface(), a.Addr().Interface())
-	}
-	return reflect.DeepEqual(b.Interface(), a.Interface())
-}
-
 // add appends an add of v's JSON at path, encoded (appendJSON) into
 // d.values.
 func (d *differ) add(path string, v reflect.Value) error {
