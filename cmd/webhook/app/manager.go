@@ -174,10 +174,10 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir, TLSOpts: tlsOpts})
 	limit := limitInFlight(opts.MaxInFlight, m.shed)
 	serve := func(h admission.Handler) http.Handler {
-		return withGrownStack(auth.require(limit(withDeadline(reviewServer(h)))))
+		return auth.require(limit(withGrownStack(withDeadline(reviewServer(h)))))
 	}
 	servePods := func(h admission.Handler) http.Handler {
-		return withGrownStack(auth.require(limit(withDeadline(podReviewServer(h)))))
+		return auth.require(limit(withGrownStack(withDeadline(podReviewServer(h)))))
 	}
 	w.Server.Register(PodPath, servePods(w.Pods))
 	w.Server.Register(LayerPath, serve(w.Layers))

@@ -8,7 +8,10 @@ import "net/http"
 const requestStack = 64 << 10
 
 // withGrownStack grows the stack of each request's goroutine to
-// requestStack at once, before the handler runs.
+// requestStack at once, before the handler runs. It goes behind the
+// client check and the in-flight limit, so only requests being served
+// hold such a stack: at most MaxInFlight of them (16 MiB at the default),
+// however many a client opens.
 //
 // The HTTP/2 server runs each request on a new goroutine, whose stack
 // starts small (a few KiB: the runtime's average over every goroutine,
