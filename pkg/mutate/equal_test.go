@@ -114,6 +114,7 @@ func TestDeepEqualCases(t *testing.T) {
 		Func  func()
 		Inner inner
 		Array [2]string
+		Bytes []byte
 	}
 	list := []string{"a", "b"}
 	nan := math.NaN()
@@ -137,6 +138,9 @@ func TestDeepEqualCases(t *testing.T) {
 		{"NaN", value{Inner: inner{F: nan}}, value{Inner: inner{F: nan}}},
 		{"a function", value{Func: func() {}}, value{Func: func() {}}},
 		{"arrays", value{Array: [2]string{"a"}}, value{Array: [2]string{"a", "b"}}},
+		{"bytes", value{Bytes: []byte("{}")}, value{Bytes: []byte("{ }")}},
+		{"equal bytes", value{Bytes: []byte("{}")}, value{Bytes: []byte("{}")}},
+		{"nil and empty bytes", value{Bytes: nil}, value{Bytes: []byte{}}},
 	}
 	for _, c := range cases {
 		ptr := &inner{F: nan}
