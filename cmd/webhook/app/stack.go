@@ -22,9 +22,8 @@ const requestStack = 64 << 10
 // per-request goroutines (BenchmarkServeOnNewGoroutines): 5–7% of a
 // mutation's, a validation's and the no-op's CPU; in the load tool's
 // profiles, growing stacks fell from 6–13% of the webhook's CPU to 1–2%.
-// The Go runtime has no setting for a
-// goroutine's first stack; CockroachDB grows its request goroutines the
-// same way.
+// The Go runtime has no setting for a goroutine's first stack;
+// CockroachDB grows its request goroutines the same way.
 func withGrownStack(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		growStack(0)
