@@ -41,6 +41,9 @@ type message struct {
 	// kept are the kept fields by number, each with the message it is
 	// pruned as (nil: kept as it is).
 	kept map[protowire.Number]*message
+	// maps are the kept fields that are maps, each entry checked before it
+	// is kept (checkMapEntry).
+	maps map[protowire.Number]bool
 	// annotations, when set, is a map field of which only the entry whose
 	// key is keptAnnotation is kept.
 	annotations protowire.Number
@@ -64,9 +67,13 @@ func newPodPruner() (*podPruner, error) {
 		return num
 	}
 	kept := func(t reflect.Type, names ...string) message {
-		m := message{kept: map[protowire.Number]*message{}}
+		m := message{kept: map[protowire.Number]*message{}, maps: map[protowire.Number]bool{}}
 		for _, name := range names {
-			m.kept[n(t, name)] = nil
+			num := n(t, name)
+			m.kept[num] = nil
+			if f, ok := t.FieldByName(name); ok && f.Type.Kind() == reflect.Map {
+				m.maps[num] = true
+			}
 		}
 		return m
 	}
@@ -74,8 +81,11 @@ func newPodPruner() (*podPruner, error) {
 	unknown, typeMeta, list := reflect.TypeFor[runtime.Unknown](), reflect.TypeFor[runtime.TypeMeta](), reflect.TypeFor[corev1.PodList]()
 	objectMeta := kept(meta, "Name", "Namespace", "ResourceVersion", "Labels")
 	objectMeta.annotations = n(meta, "Annotations")
-	container := kept(reflect.TypeFor[corev1.Container](), "Name", "Resources", "RestartPolicy")
-	podSpec := kept(spec, "Overhead", "Resources")
+	resources := kept(reflect.TypeFor[corev1.ResourceRequirements](), "Limits", "Requests", "Claims")
+	container := kept(reflect.TypeFor[corev1.Container](), "Name", "RestartPolicy")
+	container.kept[n(reflect.TypeFor[corev1.Container](), "Resources")] = &resources
+	podSpec := kept(spec, "Overhead")
+	podSpec.kept[n(spec, "Resources")] = &resources
 	podSpec.kept[n(spec, "Containers")] = &container
 	podSpec.kept[n(spec, "InitContainers")] = &container
 	status := kept(reflect.TypeFor[corev1.PodStatus](), "Phase")
@@ -121,7 +131,11 @@ func (p *podPruner) Object(data []byte) (obj runtime.Object, gvk *schema.GroupVe
 		return nil, nil, false, nil
 	}
 	body := data[len(protobufPrefix):]
-	var typeMeta, raw []byte
+	// A message field that comes more than once is the merge of its
+	// occurrences, as the generated decoding reads it: each type meta's
+	// fields are read in turn, the last of each field winning.
+	var typeMetas [][]byte
+	var raw []byte
 	for b := body; len(b) > 0; {
 		num, typ, value, rest, err := nextField(b)
 		if err != nil {
@@ -133,24 +147,26 @@ func (p *podPruner) Object(data []byte) (obj runtime.Object, gvk *schema.GroupVe
 		}
 		switch num {
 		case p.unknownMeta:
-			typeMeta = value
+			typeMetas = append(typeMetas, value)
 		case p.unknownRaw:
 			raw = value
 		}
 	}
 	var apiVersion, kind string
-	for b := typeMeta; len(b) > 0; {
-		num, typ, value, rest, err := nextField(b)
-		if err != nil {
-			return nil, nil, false, fmt.Errorf("protobuf envelope: %w", err)
-		}
-		b = rest
-		switch {
-		case typ != protowire.BytesType:
-		case num == p.apiVersion:
-			apiVersion = string(value)
-		case num == p.kind:
-			kind = string(value)
+	for _, typeMeta := range typeMetas {
+		for b := typeMeta; len(b) > 0; {
+			num, typ, value, rest, err := nextField(b)
+			if err != nil {
+				return nil, nil, false, fmt.Errorf("protobuf envelope: %w", err)
+			}
+			b = rest
+			switch {
+			case typ != protowire.BytesType:
+			case num == p.apiVersion:
+				apiVersion = string(value)
+			case num == p.kind:
+				kind = string(value)
+			}
 		}
 	}
 	if apiVersion != "v1" || (kind != "Pod" && kind != "PodList") {
@@ -218,10 +234,22 @@ func prune(dst, msg []byte, m *message) ([]byte, error) {
 		field := b[:len(b)-len(rest)]
 		b = rest
 		if m.annotations != 0 && num == m.annotations {
-			if typ == protowire.BytesType && mapEntryKey(value) == keptAnnotation {
+			if typ != protowire.BytesType {
+				continue
+			}
+			key, err := mapEntryKey(value)
+			if err != nil {
+				return nil, fmt.Errorf("field %d: %w", num, err)
+			}
+			if key == keptAnnotation {
 				dst = append(dst, field...)
 			}
 			continue
+		}
+		if m.maps[num] && typ == protowire.BytesType {
+			if _, err := mapEntryKey(value); err != nil {
+				return nil, fmt.Errorf("field %d: %w", num, err)
+			}
 		}
 		sub, kept := m.kept[num]
 		switch {
@@ -271,22 +299,30 @@ func nextField(b []byte) (protowire.Number, protowire.Type, []byte, []byte, erro
 	return num, typ, value, b[n+m:], nil
 }
 
-// mapEntryKey is the key (field 1, a string; the last one, as decoding
-// takes it) of an encoded map entry; "" when it has none or cannot be
-// read.
-func mapEntryKey(entry []byte) string {
+// mapEntryKey is the key (field 1; the last one, as decoding takes it) of
+// an encoded map entry, "" when it has none. An entry whose key or value
+// (field 2) is not length-delimited, or whose fields run past its end, is
+// an error: the generated decoding of a map entry reads a key or value by
+// its length prefix whatever its wire type, bounded by the end of the
+// whole message rather than the entry's, so it would read into the fields
+// after the entry, which pruning changes. The API server never writes
+// such an entry.
+func mapEntryKey(entry []byte) (string, error) {
 	key := ""
 	for b := entry; len(b) > 0; {
 		num, typ, value, rest, err := nextField(b)
 		if err != nil {
-			return ""
+			return "", fmt.Errorf("map entry: %w", err)
 		}
-		if num == 1 && typ == protowire.BytesType {
+		if (num == 1 || num == 2) && typ != protowire.BytesType {
+			return "", fmt.Errorf("map entry: field %d is of wire type %d, not length-delimited", num, typ)
+		}
+		if num == 1 {
 			key = string(value)
 		}
 		b = rest
 	}
-	return key
+	return key, nil
 }
 
 // leanPodDecoder decodes pods and lists of pods of the protobuf encoding

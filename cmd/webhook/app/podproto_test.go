@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -257,10 +259,18 @@ func FuzzLeanPod(f *testing.F) {
 		if lerr == nil && !reflect.DeepEqual(got, want) {
 			t.Fatalf("decoded\n%+v\nwant\n%+v", got, want)
 		}
+		// Encoding is not the inverse of decoding for every value (a
+		// quantity message without its string decodes to a zero of no
+		// format and encodes as "0"), so the pod encoded again is held to
+		// its own whole decoding.
 		canonical, err := runtime.Encode(enc, fullPod)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if full, err = runtime.Decode(whole, canonical); err != nil {
+			t.Fatalf("the pod encoded again, decoded whole: %v", err)
+		}
+		want = kept(full.(*corev1.Pod))
 		if got, err = runtime.Decode(lean, canonical); err != nil {
 			t.Fatalf("the pod encoded again: %v", err)
 		}
@@ -268,4 +278,79 @@ func FuzzLeanPod(f *testing.F) {
 			t.Fatalf("the pod encoded again decoded\n%+v\nwant\n%+v", got, want)
 		}
 	})
+}
+
+// TestLeanPodRefusesMalformedMapEntries: the generated decoding of a map
+// entry reads its key or value by the length prefix it finds, whatever
+// the wire type, up to the end of the whole message rather than the
+// entry's, so it reads into the fields after the entry. Pruning changes
+// those, so the lean decoder refuses such an entry in every map it keeps
+// (the API server never writes one) rather than count a pod otherwise.
+func TestLeanPodRefusesMalformedMapEntries(t *testing.T) {
+	_, whole, lean := protobufCodec(t)
+	num := func(t reflect.Type, name string) protowire.Number {
+		n, err := protoNumber(t, name)
+		if err != nil {
+			panic(err)
+		}
+		return n
+	}
+	meta, spec, container := reflect.TypeFor[metav1.ObjectMeta](), reflect.TypeFor[corev1.PodSpec](), reflect.TypeFor[corev1.Container]()
+	resources := reflect.TypeFor[corev1.ResourceRequirements]()
+	bytesField := func(b []byte, n protowire.Number, v []byte) []byte {
+		return protowire.AppendBytes(protowire.AppendTag(b, n, protowire.BytesType), v)
+	}
+	// A key (or value) whose length prefix runs 9 bytes past its entry,
+	// over the pruned field after it, and one written as a varint.
+	overrun := func(field protowire.Number) []byte {
+		return protowire.AppendVarint(protowire.AppendTag(nil, field, protowire.BytesType), 9)
+	}
+	varint := func(field protowire.Number, v uint64) []byte {
+		return protowire.AppendVarint(protowire.AppendTag(nil, field, protowire.VarintType), v)
+	}
+	pruned := bytesField(nil, num(meta, "GenerateName"), []byte("gen-name"))
+	withMeta := func(entries protowire.Number, entry []byte) []byte {
+		m := bytesField(nil, num(meta, "Name"), []byte("exec-1"))
+		m = bytesField(m, entries, entry)
+		// After the pruned field, a kept one the entry would read instead.
+		m = bytesField(append(m, pruned...), num(meta, "ResourceVersion"), []byte("1234567890"))
+		return bytesField(nil, 1, m)
+	}
+	withContainer := func(field protowire.Number, entry []byte) []byte {
+		// Fields of no name, skipped by the generated decoding and pruned;
+		// the first, two bytes long, reads as a quantity.
+		r := bytesField(append(bytesField(nil, field, entry), varint(15, 1)...), 14, []byte("pruned-unknown"))
+		c := bytesField(nil, num(container, "Name"), []byte("spark"))
+		c = bytesField(c, num(container, "Resources"), r)
+		c = bytesField(c, num(container, "Image"), []byte("pruned:image"))
+		return bytesField(nil, 2, bytesField(nil, num(spec, "Containers"), c))
+	}
+	withOverhead := func(entry []byte) []byte {
+		s := bytesField(nil, num(spec, "Overhead"), entry)
+		s = bytesField(s, num(spec, "ServiceAccountName"), []byte("pruned-sa"))
+		s = bytesField(s, num(spec, "Containers"), bytesField(nil, num(container, "Name"), []byte("kept-container")))
+		return bytesField(nil, 2, s)
+	}
+	cases := map[string][]byte{
+		"label key runs past its entry":      withMeta(num(meta, "Labels"), overrun(1)),
+		"label value runs past its entry":    withMeta(num(meta, "Labels"), append(bytesField(nil, 1, []byte("k")), overrun(2)...)),
+		"label key is a varint":              withMeta(num(meta, "Labels"), varint(1, 9)),
+		"annotation key runs past its entry": withMeta(num(meta, "Annotations"), overrun(1)),
+		"annotation value is a varint":       withMeta(num(meta, "Annotations"), append(bytesField(nil, 1, []byte(keptAnnotation)), varint(2, 9)...)),
+		"limit key runs past its entry":      withContainer(num(resources, "Limits"), overrun(1)),
+		"request value is a varint":          withContainer(num(resources, "Requests"), append(bytesField(nil, 1, []byte("cpu")), varint(2, 2)...)),
+		"overhead key runs past its entry":   withOverhead(overrun(1)),
+	}
+	for name, pod := range cases {
+		t.Run(name, func(t *testing.T) {
+			typeMeta := bytesField(bytesField(nil, 1, []byte("v1")), 2, []byte("Pod"))
+			data := append([]byte(protobufPrefix), bytesField(bytesField(nil, 1, typeMeta), 2, pod)...)
+			if _, err := runtime.Decode(whole, data); err != nil {
+				t.Fatalf("the generated decoding refuses it (%v): the case tests nothing", err)
+			}
+			if obj, err := runtime.Decode(lean, data); err == nil {
+				t.Errorf("decoded %+v, want an error", obj)
+			}
+		})
+	}
 }
