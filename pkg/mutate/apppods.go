@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -67,7 +68,7 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	}
 	spark.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: mem}
 	if lim, ok := EffectiveConf(s)["spark.kubernetes."+string(role)+".limit.cores"]; ok {
-		if q, err := resource.ParseQuantity(lim); err == nil {
+		if q, err := quantity.Parse(lim); err == nil {
 			spark.Resources.Limits[corev1.ResourceCPU] = q
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -103,7 +104,7 @@ func podSize(conf map[string]string, role v1alpha1.Role, factor float64) (PodSiz
 	}
 	size.CPUMilli = 1000
 	if ok {
-		q, err := resource.ParseQuantity(strings.TrimSpace(cpu))
+		q, err := quantity.Parse(strings.TrimSpace(cpu))
 		if err != nil || q.Sign() < 0 {
 			return PodSize{}, fmt.Errorf("%s: %q is not a CPU quantity", cpuKey, cpu)
 		}

@@ -41,6 +41,13 @@ func TestSizeOf(t *testing.T) {
 			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, 1 << 50}, executors: 1},
 		{name: "not a size", spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.memory": "lots"}},
 			err: `spark.executor.memory: "lots" is not a Spark memory size`},
+		{name: "cores of a huge exponent is not a CPU quantity, refused before it is parsed (it would take minutes)",
+			spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.cores": "1e-999999999"}},
+			err:  `spark.executor.cores: "1e-999999999" is not a CPU quantity`},
+		{name: "nor is one it would take minutes to compare", spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.kubernetes.driver.request.cores": "1.5e999999999"}},
+			err: `spark.kubernetes.driver.request.cores: "1.5e999999999" is not a CPU quantity`},
+		{name: "cores of a small exponent are counted", spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.cores": "2.5e0", "spark.driver.cores": "1e30"}},
+			driver: PodSize{1 << 40, gi + 384*mi}, executor: PodSize{2500, gi + 384*mi}, executors: 1},
 		{name: "not a count", spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.instances": "-3"}},
 			err: `spark.executor.instances: "-3" is not a count of executors`},
 	}

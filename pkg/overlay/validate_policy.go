@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -29,7 +30,7 @@ func (v *validator) policyParameters(p *field.Path, c *v1alpha1.Config) {
 			case lim.q == nil:
 			case lim.q.Sign() < 0:
 				v.invalid(lp.Child(lim.name), lim.q.String(), "must not be negative")
-			case lim.q.Cmp(*lim.max) > 0:
+			case !quantity.Bounded(lim.q) || lim.q.Cmp(*lim.max) > 0:
 				v.invalid(lp.Child(lim.name), lim.q.String(), "too large to count (at most %s)", lim.max.String())
 			}
 		}

@@ -77,6 +77,9 @@ func TestValidateLayer(t *testing.T) {
 		{name: "whole-app limit for drivers only", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Driver = &v1alpha1.Config{Limits: &v1alpha1.Limits{MaxAppCPU: resourcePtr("10")}}
 		}, want: "spec.driver.limits.maxAppCPU: Forbidden: counts the whole application or its executors"},
+		{name: "a limit of a huge exponent is too large, found without comparing it (which takes minutes)", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Limits = &v1alpha1.Limits{NamespaceMemory: resourcePtr("1.5e999999999")}
+		}, want: `spec.config.limits.namespaceMemory: Invalid value: "1500e999999996": too large to count`},
 		{name: "empty hadoopConf key", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.HadoopConf = map[string]string{"": "x"} },
 			want: "spec.config.hadoopConf[]: Required value"},
 		{name: "reserved annotation", mutate: func(l *v1alpha1.Layer) {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -90,6 +91,72 @@ func TestRequestsTooLargeToCount(t *testing.T) {
 		if u := PodRequests(pod); u.CPUMilli < 0 || u.MemoryBytes < 0 || u.CPUMilli > MaxCountableCPUMilli || u.MemoryBytes > MaxCountableMemoryBytes {
 			t.Errorf("%s: usage %+v outside [0, bound]", name, u)
 		}
+	}
+}
+
+// TestQuantitiesOfHugeExponents: a quantity of a huge exponent parses at
+// once but takes resource.Quantity minutes to add or compare; wherever the
+// tenant puts it, it is refused as too large to count, named as written,
+// and counts as the bound, without that arithmetic.
+func TestQuantitiesOfHugeExponents(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"q": `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "16"}}}`})
+	huge := resource.MustParse("1.5e999999999")
+	for name, set := range map[string]func(*corev1.Pod){
+		"container cpu": func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: huge}
+		},
+		"container memory": func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceMemory: huge}
+		},
+		"init container cpu": func(p *corev1.Pod) {
+			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: p.Spec.Containers[0].Image, Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: huge}}}}
+		},
+		"overhead memory": func(p *corev1.Pod) { p.Spec.Overhead = corev1.ResourceList{corev1.ResourceMemory: huge} },
+		"pod-level cpu": func(p *corev1.Pod) {
+			p.Spec.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: huge}, Limits: corev1.ResourceList{corev1.ResourceCPU: huge}}
+		},
+		"limit only": func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: huge}
+			p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceCPU: huge}
+		},
+	} {
+		pod := sparkPod("driver")
+		set(pod)
+		finishes(t, name, func() {
+			got, d := verdict(t, c, pod, Request{})
+			if got != "quota/countable" || d.Allowed() || !strings.Contains(d.Violations[0].Message, "1500e999999996") {
+				t.Errorf("%s: %q %+v, want a denial naming 1500e999999996 as too large to count", name, got, d)
+			}
+			if u := PodRequests(pod); u.CPUMilli != MaxCountableCPUMilli && u.MemoryBytes != MaxCountableMemoryBytes {
+				t.Errorf("%s: usage %+v, want the bound", name, u)
+			}
+		})
+	}
+	// A resource quota does not read is summed all the same.
+	pod := sparkPod("driver")
+	pod.Spec.Containers[0].Resources.Requests = corev1.ResourceList{"example.com/gpu": huge, corev1.ResourceCPU: resource.MustParse("1")}
+	pod.Spec.Overhead = corev1.ResourceList{"example.com/gpu": resource.MustParse("-1.5e999999999")}
+	finishes(t, "another resource", func() {
+		if u := PodRequests(pod); u.CPUMilli != 1000 {
+			t.Errorf("usage %+v, want 1 CPU", u)
+		}
+	})
+}
+
+// finishes runs f and fails the test if it has not returned within a
+// minute (far beyond what any of it takes): a quantity's arithmetic that
+// runs away fails here rather than at the test binary's timeout.
+func finishes(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("%s: still running after a minute", what)
 	}
 }
 

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	resourcehelper "k8s.io/component-helpers/resource"
 
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -36,30 +38,102 @@ type Usage struct {
 // request beyond the countable bounds is clamped to the bound, so totals
 // built from it never wrap (Countable says whether it was clamped).
 func PodRequests(pod *corev1.Pod) Usage {
-	req := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{})
+	req := podRequests(pod)
 	return Usage{CPUMilli: clampMilli(req.Cpu()), MemoryBytes: clampValue(req.Memory()), Pods: 1}
 }
 
 // Countable returns, for each of the pod's effective requests that is
 // too large to count, a sentence saying so; nil when every request is
-// countable.
+// countable. A quantity out of quantity's bounds is named as written.
 func Countable(pod *corev1.Pod) []string {
-	req := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{})
+	req := podRequests(pod)
 	var out []string
-	if cpu := req.Cpu(); cpu.Cmp(*maxCountableCPU) > 0 {
-		out = append(out, fmt.Sprintf("pod requests %s CPU, more than Strata counts (at most %s)", cpu, maxCountableCPU))
-	}
-	if mem := req.Memory(); mem.Cmp(*maxCountableMemory) > 0 {
-		out = append(out, fmt.Sprintf("pod requests %s memory, more than Strata counts (at most %s)", mem, maxCountableMemory))
+	for _, c := range []struct {
+		name corev1.ResourceName
+		what string
+		max  *resource.Quantity
+	}{{corev1.ResourceCPU, "CPU", maxCountableCPU}, {corev1.ResourceMemory, "memory", maxCountableMemory}} {
+		if amount := req[c.name]; amount.Cmp(*c.max) > 0 {
+			if huge, ok := unbounded(pod, c.name); ok {
+				amount = huge
+			}
+			out = append(out, fmt.Sprintf("pod requests %s %s, more than Strata counts (at most %s)", &amount, c.what, c.max))
+		}
 	}
 	return out
+}
+
+// podRequests is the pod's effective requests (resourcehelper.PodRequests)
+// with every quantity out of bounds clamped first (quantity.Clamp): a
+// tenant's "1.5e999999999" would otherwise take minutes to add.
+func podRequests(pod *corev1.Pod) corev1.ResourceList {
+	return resourcehelper.PodRequests(boundedPod(pod), resourcehelper.PodResourcesOptions{})
+}
+
+// resourceLists calls f with each resource list of the pod that its
+// requests are computed from, until f returns false.
+func resourceLists(pod *corev1.Pod, f func(*corev1.ResourceList) bool) {
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range cs {
+			if !f(&cs[i].Resources.Requests) || !f(&cs[i].Resources.Limits) {
+				return
+			}
+		}
+	}
+	if !f(&pod.Spec.Overhead) {
+		return
+	}
+	if r := pod.Spec.Resources; r != nil {
+		_ = f(&r.Requests) && f(&r.Limits)
+	}
+}
+
+// boundedPod is pod when every quantity its requests are computed from is
+// in bounds (quantity.Bounded); otherwise a copy with those lists clamped.
+func boundedPod(pod *corev1.Pod) *corev1.Pod {
+	bounded := true
+	resourceLists(pod, func(l *corev1.ResourceList) bool {
+		for _, q := range *l {
+			if !quantity.Bounded(&q) {
+				bounded = false
+			}
+		}
+		return bounded
+	})
+	if bounded {
+		return pod
+	}
+	out := *pod
+	out.Spec.InitContainers = slices.Clone(pod.Spec.InitContainers)
+	out.Spec.Containers = slices.Clone(pod.Spec.Containers)
+	if pod.Spec.Resources != nil {
+		r := *pod.Spec.Resources
+		out.Spec.Resources = &r
+	}
+	resourceLists(&out, func(l *corev1.ResourceList) bool {
+		*l, _ = quantity.Clamp(*l)
+		return true
+	})
+	return &out
+}
+
+// unbounded is the first of the pod's quantities of the resource that is
+// out of bounds, if any.
+func unbounded(pod *corev1.Pod, name corev1.ResourceName) (q resource.Quantity, found bool) {
+	resourceLists(pod, func(l *corev1.ResourceList) bool {
+		if v, ok := (*l)[name]; ok && !quantity.Bounded(&v) {
+			q, found = v, true
+		}
+		return !found
+	})
+	return q, found
 }
 
 func clampMilli(q *resource.Quantity) int64 {
 	switch {
 	case q.Sign() <= 0:
 		return 0
-	case q.Cmp(*maxCountableCPU) > 0:
+	case !quantity.Bounded(q) || q.Cmp(*maxCountableCPU) > 0:
 		return MaxCountableCPUMilli
 	}
 	return q.MilliValue()
@@ -69,7 +143,7 @@ func clampValue(q *resource.Quantity) int64 {
 	switch {
 	case q.Sign() <= 0:
 		return 0
-	case q.Cmp(*maxCountableMemory) > 0:
+	case !quantity.Bounded(q) || q.Cmp(*maxCountableMemory) > 0:
 		return MaxCountableMemoryBytes
 	}
 	return q.Value()

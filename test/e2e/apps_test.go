@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -159,6 +160,26 @@ func TestAppThatCannotFitIsRefused(t *testing.T) {
 	}
 	if err := cp.Client.Create(ctx, fits); err != nil {
 		t.Fatalf("creating an app that fits: %v", err)
+	}
+}
+
+// TestAppOfHugeExponentIsRefused: a CPU count whose exponent would take
+// resource.Quantity minutes to parse ("1e-999999999") or compare
+// ("1.5e999999999") is refused as not a CPU quantity; the webhook answers
+// (a hung webhook would leave the API server to report the call timing
+// out instead).
+func TestAppOfHugeExponentIsRefused(t *testing.T) {
+	ctx := context.Background()
+	for key, value := range map[string]string{"spark.executor.cores": "1e-999999999", "spark.kubernetes.driver.request.cores": "1.5e999999999"} {
+		app := exampleApp(t, "etl-report.yaml", "e2e-huge-exponent")
+		if err := unstructured.SetNestedField(app.Object, map[string]any{key: value}, "spec", "sparkConf"); err != nil {
+			t.Fatal(err)
+		}
+		err := cp.Client.Create(ctx, app)
+		want := fmt.Sprintf("%s: %q is not a CPU quantity", key, value)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("creating an app with %s=%s: %v, want a denial containing %q", key, value, err, want)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package app
 import (
 	oldrand "math/rand"
 	"reflect"
+	"regexp"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -223,6 +224,9 @@ func TestLeanPodRefusesWhatIsNotProtobuf(t *testing.T) {
 	}
 }
 
+// hugeExponent finds a decimal exponent of five digits or more.
+var hugeExponent = regexp.MustCompile(`[eE][+-]?[0-9]{5}`)
+
 // FuzzLeanPod: whatever the bytes, the lean decoder never panics and
 // never gives another answer than the whole decoding. It may refuse an
 // encoding the generated code reads and the API server never writes (a
@@ -246,6 +250,13 @@ func FuzzLeanPod(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if hugeExponent.Match(data) {
+			// The whole decoding parses every quantity with
+			// resource.ParseQuantity, which runs away on a huge exponent
+			// (pkg/overlay/quantity). The API server writes the quantities
+			// it parsed, canonical; the lean decoder parses those it keeps.
+			return
+		}
 		got, lerr := runtime.Decode(lean, data)
 		full, err := runtime.Decode(whole, data)
 		if err != nil {
