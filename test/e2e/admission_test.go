@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -278,6 +280,16 @@ func TestInvalidLayerRejected(t *testing.T) {
 	err = cp.Client.Update(ctx, &layer)
 	if err == nil || !strings.Contains(err.Error(), `spec.config.tolerations[0].value: Invalid value: "x": must be empty when operator is Exists`) {
 		t.Fatalf("update error = %v", err)
+	}
+	// A quantity of a huge exponent, which resource.Quantity would take
+	// minutes to parse, is refused by the CRD's schema: the webhook never
+	// reads it. (Sent as a patch: the typed client would parse it first.)
+	for _, q := range []string{"1e-999999999", "1.5e999", strings.Repeat("1", 65)} {
+		patch := fmt.Sprintf(`{"spec":{"config":{"limits":{"namespaceMemory":%q}}}}`, q)
+		err = cp.Client.Patch(ctx, &layer, client.RawPatch(types.MergePatchType, []byte(patch)))
+		if err == nil || !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "spec.config.limits.namespaceMemory") {
+			t.Errorf("limits.namespaceMemory %s: error = %v, want the schema to refuse it", q, err)
+		}
 	}
 }
 

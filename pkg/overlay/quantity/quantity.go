@@ -17,7 +17,7 @@ const (
 	MaxLength = 64
 	// MaxExponent bounds the decimal exponent (the E of "3e2") of a
 	// quantity string Parse takes, either way.
-	MaxExponent = 64
+	MaxExponent = 99
 	// Limit is the magnitude above which a parsed quantity is out of
 	// bounds (Bounded) and clamped (Clamp): 10^18, beyond every amount
 	// Strata counts (v1alpha1.MaxCountableCPUMilli and
