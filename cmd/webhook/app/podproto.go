@@ -241,7 +241,7 @@ func prune(dst, msg []byte, m *message) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("field %d: %w", num, err)
 			}
-			if key == keptAnnotation {
+			if string(key) == keptAnnotation {
 				dst = append(dst, field...)
 			}
 			continue
@@ -300,25 +300,25 @@ func nextField(b []byte) (protowire.Number, protowire.Type, []byte, []byte, erro
 }
 
 // mapEntryKey is the key (field 1; the last one, as decoding takes it) of
-// an encoded map entry, "" when it has none. An entry whose key or value
+// an encoded map entry, empty when it has none. An entry whose key or value
 // (field 2) is not length-delimited, or whose fields run past its end, is
 // an error: the generated decoding of a map entry reads a key or value by
 // its length prefix whatever its wire type, bounded by the end of the
 // whole message rather than the entry's, so it would read into the fields
 // after the entry, which pruning changes. The API server never writes
 // such an entry.
-func mapEntryKey(entry []byte) (string, error) {
-	key := ""
+func mapEntryKey(entry []byte) ([]byte, error) {
+	var key []byte
 	for b := entry; len(b) > 0; {
 		num, typ, value, rest, err := nextField(b)
 		if err != nil {
-			return "", fmt.Errorf("map entry: %w", err)
+			return nil, fmt.Errorf("map entry: %w", err)
 		}
 		if (num == 1 || num == 2) && typ != protowire.BytesType {
-			return "", fmt.Errorf("map entry: field %d is of wire type %d, not length-delimited", num, typ)
+			return nil, fmt.Errorf("map entry: field %d is of wire type %d, not length-delimited", num, typ)
 		}
 		if num == 1 {
-			key = string(value)
+			key = value
 		}
 		b = rest
 	}
