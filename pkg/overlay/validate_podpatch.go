@@ -1,8 +1,11 @@
 package overlay
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -13,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	sigsjson "sigs.k8s.io/json"
 
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -33,9 +37,19 @@ const strataPrefix = "strata.dev/"
 // that fails here would fail on every pod. roles are the roles the patch
 // applies to (both when none are given).
 func CheckPodPatch(patch []byte, roles ...v1alpha1.Role) error {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(patch, &obj); err != nil {
+	var obj map[string]any
+	dec := json.NewDecoder(bytes.NewReader(patch))
+	dec.UseNumber()
+	if err := dec.Decode(&obj); err != nil {
 		return fmt.Errorf("not a JSON object: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("not a JSON object: more after it")
+	}
+	// A quantity of a huge exponent would take minutes to parse in the
+	// patched pod (the CRD's schema leaves a pod patch's fields unchecked).
+	if err := quantity.CheckExponents(obj, ""); err != nil {
+		return err
 	}
 	for _, sample := range samplePods() {
 		role := sample.Labels[v1alpha1.RoleLabel]

@@ -36,6 +36,12 @@ func TestCheckPodPatch(t *testing.T) {
 		{name: "layers annotation removed", patch: `{"metadata":{"annotations":{"$patch":"replace"}}}`, want: "changes annotation strata.dev/layers"},
 		{name: "no containers left", patch: `{"spec":{"containers":[{"$patch":"replace"}]}}`, want: "without containers"},
 		{name: "not an object", patch: `[1]`, want: "not a JSON object"},
+		{name: "more after the object", patch: `{} {}`, want: "not a JSON object"},
+		{name: "a quantity of a huge exponent, which would take minutes to parse",
+			patch: `{"spec":{"containers":[{"name":"spark-kubernetes-driver","resources":{"requests":{"memory":"1e-999999999"}}}]}}`,
+			want:  `spec.containers[0].resources.requests.memory: "1e-999999999": a number of an exponent beyond ±99`},
+		{name: "as a JSON number", patch: `{"spec":{"overhead":{"cpu":1.5e999}}}`, want: `spec.overhead.cpu: 1.5e999: a number of an exponent beyond`},
+		{name: "a quantity of a small exponent", patch: `{"spec":{"overhead":{"cpu":"1.5e2"}}}`},
 	}
 	for _, tt := range tests {
 		err := CheckPodPatch([]byte(tt.patch), tt.roles...)

@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +17,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -200,6 +203,16 @@ func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 	if d.APIVersion != v1alpha1.GroupVersion.String() {
 		return nil, fmt.Errorf("%s%s: apiVersion: unsupported version %q (want %s)",
 			d.filePrefix(), d.Subject(), d.APIVersion, v1alpha1.GroupVersion.String())
+	}
+	// A quantity of a huge exponent would take minutes to decode; the
+	// API server refuses one in a limit by the CRD's schema.
+	var doc any
+	dec := json.NewDecoder(bytes.NewReader(d.Raw))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err == nil {
+		if err := quantity.CheckExponents(doc, ""); err != nil {
+			return nil, fmt.Errorf("%s%s: %w", d.filePrefix(), d.Subject(), err)
+		}
 	}
 	var l v1alpha1.Layer
 	if err := decodeStrict(d, &l); err != nil {
