@@ -291,6 +291,13 @@ func TestInvalidLayerRejected(t *testing.T) {
 			t.Errorf("limits.namespaceMemory %s: error = %v, want the schema to refuse it", q, err)
 		}
 	}
+	// In a pod patch, whose fields the schema leaves unchecked, the
+	// webhook refuses it, at once, before the patched pod is decoded.
+	patch := `{"spec":{"config":{"podPatch":{"spec":{"overhead":{"cpu":"1e-999999999"}}}}}}`
+	err = cp.Client.Patch(ctx, &layer, client.RawPatch(types.MergePatchType, []byte(patch)))
+	if want := `spec.overhead.cpu: "1e-999999999": a number of an exponent beyond ±99`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("podPatch of a huge exponent: error = %v, want a denial containing %q", err, want)
+	}
 }
 
 // TestFreshNamespaceIsMatched creates a geo namespace and, at once, a pod
