@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"reflect"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -20,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
 )
@@ -173,17 +175,18 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	}
 	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir, TLSOpts: tlsOpts})
 	limit := limitInFlight(opts.MaxInFlight, m.shed)
-	serve := func(h admission.Handler) http.Handler {
-		return auth.require(limit(withGrownStack(withDeadline(reviewServer(h)))))
+	// objectType is what a handler decodes a review's objects as.
+	serve := func(objectType reflect.Type, h admission.Handler) http.Handler {
+		return auth.require(limit(withGrownStack(withDeadline(refuseUnboundedQuantities(objectType, reviewServer(h))))))
 	}
 	servePods := func(h admission.Handler) http.Handler {
 		return auth.require(limit(withGrownStack(withDeadline(podReviewServer(h)))))
 	}
 	w.Server.Register(PodPath, servePods(w.Pods))
-	w.Server.Register(LayerPath, serve(w.Layers))
+	w.Server.Register(LayerPath, serve(reflect.TypeFor[v1alpha1.Layer](), w.Layers))
 	w.Server.Register(PodPolicyPath, servePods(w.PodPolicy))
-	w.Server.Register(AppPath, serve(w.Apps))
-	w.Server.Register(AppPolicyPath, serve(w.AppPolicy))
+	w.Server.Register(AppPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.Apps))
+	w.Server.Register(AppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.AppPolicy))
 	if opts.ServeNoop {
 		w.Server.Register(NoopPath, servePods(&NoopHandler{Metrics: m}))
 	}

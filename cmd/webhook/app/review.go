@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"reflect"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -49,6 +50,11 @@ import (
 // the review it is read as.
 type podReviews struct {
 	webhook *admission.Webhook
+	// fallback serves what webhook serves by its own ServeHTTP, its
+	// pods' quantities checked first (refuseUnboundedQuantities).
+	fallback http.Handler
+	// review is the type the review is read as to check its quantities.
+	review reflect.Type
 }
 
 var _ http.Handler = podReviews{}
@@ -62,8 +68,12 @@ func reviewServer(h admission.Handler) *admission.Webhook {
 // podReviewServer serves the AdmissionReviews of h, a pod handler, each
 // review decoded with its pods (podReviews).
 func podReviewServer(h admission.Handler) http.Handler {
-	return podReviews{webhook: reviewServer(h)}
+	webhook := reviewServer(h)
+	return podReviews{webhook: webhook, fallback: refuseUnboundedQuantities(podType, webhook), review: reviewTypeOf(podType)}
 }
+
+// podType is what a pod handler decodes a review's objects as.
+var podType = reflect.TypeFor[corev1.Pod]()
 
 // podReview is an AdmissionReview whose pods decode with it: a field at
 // the shallower depth wins over the embedded request's RawExtensions.
@@ -81,7 +91,7 @@ type podReviewRequest struct {
 // ServeHTTP answers one AdmissionReview.
 func (s podReviews) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Body == nil || r.Body == http.NoBody {
-		s.webhook.ServeHTTP(w, r)
+		s.fallback.ServeHTTP(w, r)
 		return
 	}
 	limited := &io.LimitedReader{R: r.Body, N: mutate.MaxPodBytes + 1}
@@ -94,6 +104,10 @@ func (s podReviews) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rest = errReader{err}
 		}
 		s.fallBack(w, r, io.MultiReader(bytes.NewReader(body), rest))
+		return
+	}
+	if err := checkReview(body, s.review); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	req, ok := decodePodReview(body)
@@ -112,9 +126,9 @@ func (s podReviews) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // fallBack serves r with body as its body, by controller-runtime.
 func (s podReviews) fallBack(w http.ResponseWriter, r *http.Request, body io.Reader) {
-	r2 := r.Clone(r.Context())
+	r2 := *r
 	r2.Body = io.NopCloser(body)
-	s.webhook.ServeHTTP(w, r2)
+	s.fallback.ServeHTTP(w, &r2)
 }
 
 // decodePodReview decodes body as the AdmissionReview of a pod, and

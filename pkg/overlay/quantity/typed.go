@@ -1,0 +1,229 @@
+package quantity
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// MayHoldUnbounded reports whether raw, JSON, may hold a number Parse
+// refuses: false means it holds none, and CheckJSON need not run. It is a
+// scan of the bytes for a number, whole between JSON's delimiters or
+// quotes, whose exponent has three digits or more; a run of more than
+// MaxLength digits; or a number's character escaped (\u0030 to \u0039,
+// \u002b, \u002d, \u002e, \u0045, \u0065), which no API server writes.
+func MayHoldUnbounded(raw []byte) bool {
+	digits := 0
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if isDigit(c) {
+			if digits++; digits > MaxLength {
+				return true
+			}
+			continue
+		}
+		digits = 0
+		switch c {
+		case 'e', 'E':
+			if wholeNumberAt(raw, i) {
+				return true
+			}
+		case '\\':
+			if i+5 < len(raw) && raw[i+1] == 'u' && raw[i+2] == '0' && raw[i+3] == '0' && numberEscape(raw[i+4], raw[i+5]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// wholeNumberAt reports whether the e at raw[i] is the exponent, of three
+// digits or more, of a number that is a whole JSON token or string.
+func wholeNumberAt(raw []byte, i int) bool {
+	j := i - 1
+	for j >= 0 && (isDigit(raw[j]) || raw[j] == '.') {
+		j--
+	}
+	if j == i-1 {
+		return false // no mantissa
+	}
+	if j >= 0 && (raw[j] == '+' || raw[j] == '-') {
+		j--
+	}
+	if j >= 0 && !strings.ContainsRune("\":,[ \t\r\n", rune(raw[j])) {
+		return false
+	}
+	k := i + 1
+	if k < len(raw) && (raw[k] == '+' || raw[k] == '-') {
+		k++
+	}
+	n := 0
+	for k < len(raw) && isDigit(raw[k]) {
+		k++
+		n++
+	}
+	return n >= 3 && (k == len(raw) || strings.ContainsRune("\",}] \t\r\n", rune(raw[k])))
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// numberEscape reports whether \u00ab escapes a digit, a sign, a point or
+// an e.
+func numberEscape(a, b byte) bool {
+	switch a {
+	case '3':
+		return isDigit(b)
+	case '2':
+		return strings.IndexByte("bBdDeE", b) >= 0
+	case '4', '6':
+		return b == '5'
+	}
+	return false
+}
+
+var quantityType = reflect.TypeFor[resource.Quantity]()
+
+// UnboundedError names a quantity Parse refuses, by its path in the
+// document.
+type UnboundedError struct {
+	Path, Value string
+}
+
+func (e *UnboundedError) Error() string {
+	v := e.Value
+	if len(v) > 80 {
+		v = v[:80] + "..."
+	}
+	return fmt.Sprintf("%s: %q: a quantity of more than %d characters or of an exponent beyond ±%d", e.Path, v, MaxLength, MaxExponent)
+}
+
+// CheckJSON reads data, one JSON document, as t, the Go type it decodes
+// into, and returns an *UnboundedError naming the first resource.Quantity
+// of it that Parse refuses: decoding it would take resource.Quantity
+// minutes. Fields are matched by their exact JSON names; every occurrence
+// of a key is read, as a decoder that merges them reads them; what t does
+// not type (a RawExtension's bytes, an unknown field) is skipped. A
+// document that is not JSON is no error here: its decoder refuses it.
+func CheckJSON(data []byte, t reflect.Type) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var unbounded *UnboundedError
+	if err := checkValue(dec, t, ""); errors.As(err, &unbounded) {
+		return unbounded
+	}
+	return nil
+}
+
+func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok := tok.(type) {
+	case json.Delim:
+		if tok == '[' {
+			var elem reflect.Type
+			if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+				elem = t.Elem()
+			}
+			for i := 0; dec.More(); i++ {
+				if err := checkValue(dec, elem, indexPath(elem, path, i)); err != nil {
+					return err
+				}
+			}
+		} else {
+			var fields map[string]reflect.Type
+			if t != nil && t.Kind() == reflect.Struct && t != quantityType {
+				fields = jsonFields(t)
+			}
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				key, _ := kt.(string)
+				var ft reflect.Type
+				switch {
+				case fields != nil:
+					ft = fields[key]
+				case t != nil && t.Kind() == reflect.Map:
+					ft = t.Elem()
+				}
+				if err := checkValue(dec, ft, keyPath(ft, path, key)); err != nil {
+					return err
+				}
+			}
+		}
+		_, err := dec.Token() // the closing delimiter
+		return err
+	case string:
+		if t == quantityType && unbounded(tok) {
+			return &UnboundedError{Path: path, Value: tok}
+		}
+	case json.Number:
+		if t == quantityType && unbounded(tok.String()) {
+			return &UnboundedError{Path: path, Value: tok.String()}
+		}
+	}
+	return nil
+}
+
+func unbounded(s string) bool { return len(s) > MaxLength || beyondExponent(s) }
+
+// keyPath and indexPath build a value's path, only for a value that is
+// typed (a skipped one needs none).
+func keyPath(t reflect.Type, path, key string) string {
+	if t == nil {
+		return ""
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func indexPath(t reflect.Type, path string, i int) string {
+	if t == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s[%d]", path, i)
+}
+
+// jsonFields are t's fields by JSON name, the fields of an inline or
+// untagged embedded struct among them.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+		case f.Anonymous && (name == "" || strings.Contains(","+opts+",", ",inline,")):
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				for k, v := range jsonFields(ft) {
+					if _, ok := out[k]; !ok {
+						out[k] = v
+					}
+				}
+			}
+		case !f.IsExported():
+		case name == "":
+			out[f.Name] = f.Type
+		default:
+			out[name] = f.Type
+		}
+	}
+	return out
+}
