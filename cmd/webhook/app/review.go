@@ -107,7 +107,7 @@ func (s podReviews) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := checkReview(body, s.review); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		writeErrored(w, err)
 		return
 	}
 	req, ok := decodePodReview(body)

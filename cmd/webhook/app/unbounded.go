@@ -2,10 +2,14 @@ package app
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"reflect"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
 )
@@ -14,7 +18,8 @@ import (
 // admission.Webhook refuses a larger one.
 const maxReviewBytes = 7 << 20
 
-// refuseUnboundedQuantities answers 400 Bad Request, before h reads the
+// refuseUnboundedQuantities answers an error of 400 Bad Request, as
+// controller-runtime answers a review it cannot decode, before h reads the
 // review, when the review's object or old object, read as objectType
 // (what h decodes them as, whatever the review says), holds a quantity
 // quantity.Parse refuses (checkReview). podReviews checks the reviews it
@@ -29,7 +34,7 @@ func refuseUnboundedQuantities(objectType reflect.Type, h http.Handler) http.Han
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes+1))
 		if err == nil && len(body) <= maxReviewBytes {
 			if err := checkReview(body, review); err != nil {
-				http.Error(w, err.Error(), http.StatusBadRequest)
+				writeErrored(w, err)
 				return
 			}
 		}
@@ -75,4 +80,15 @@ func checkReview(body []byte, review reflect.Type) error {
 		return fmt.Errorf("the AdmissionReview's %w", err)
 	}
 	return nil
+}
+
+// writeErrored answers err as controller-runtime answers a review it
+// cannot decode: an AdmissionReview whose response is an error of 400 Bad
+// Request.
+func writeErrored(w http.ResponseWriter, err error) {
+	resp := admission.Errored(http.StatusBadRequest, err)
+	review := admissionv1.AdmissionReview{Response: &resp.AdmissionResponse}
+	review.SetGroupVersionKind(admissionv1.SchemeGroupVersion.WithKind("AdmissionReview"))
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(review) // a failed write is the connection's
 }
