@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/strata-dev/strata/pkg/policy"
 )
@@ -98,8 +99,34 @@ func TestLiveStateFollowsThePods(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	// What the API server holds of the namespace, once the webhook's
+	// watch has caught up with it: an earlier test's pods may still be on
+	// their way.
+	settled := func() policy.Usage {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			var pods corev1.PodList
+			if err := cp.Client.List(ctx, &pods, client.InNamespace("etl")); err != nil {
+				t.Fatal(err)
+			}
+			var held policy.Usage
+			for i := range pods.Items {
+				if p := &pods.Items[i]; policy.HoldsResources(p) {
+					r := policy.PodRequests(p)
+					held.CPUMilli, held.MemoryBytes, held.Pods = held.CPUMilli+r.CPUMilli, held.MemoryBytes+r.MemoryBytes, held.Pods+1
+				}
+			}
+			if got := live.Usage("etl"); got == held {
+				return got
+			} else if time.Now().After(deadline) {
+				t.Fatalf("the webhook counts %+v of the namespace's pods, the API server holds %+v", got, held)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	for round := range 2 {
-		before := live.Usage("etl")
+		before := settled()
 		want := before
 		pods := executors(round)
 		for _, pod := range pods {
