@@ -1,12 +1,10 @@
 package overlay
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -37,18 +35,13 @@ const strataPrefix = "strata.dev/"
 // that fails here would fail on every pod. roles are the roles the patch
 // applies to (both when none are given).
 func CheckPodPatch(patch []byte, roles ...v1alpha1.Role) error {
-	var obj map[string]any
-	dec := json.NewDecoder(bytes.NewReader(patch))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(patch, &obj); err != nil {
 		return fmt.Errorf("not a JSON object: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return fmt.Errorf("not a JSON object: more after it")
 	}
 	// A quantity of a huge exponent would take minutes to parse in the
 	// patched pod (the CRD's schema leaves a pod patch's fields unchecked).
-	if err := quantity.CheckExponents(obj, ""); err != nil {
+	if err := quantity.CheckJSON(patch, reflect.TypeFor[corev1.Pod]()); err != nil {
 		return err
 	}
 	for _, sample := range samplePods() {

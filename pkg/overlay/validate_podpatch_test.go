@@ -39,9 +39,10 @@ func TestCheckPodPatch(t *testing.T) {
 		{name: "more after the object", patch: `{} {}`, want: "not a JSON object"},
 		{name: "a quantity of a huge exponent, which would take minutes to parse",
 			patch: `{"spec":{"containers":[{"name":"spark-kubernetes-driver","resources":{"requests":{"memory":"1e-999999999"}}}]}}`,
-			want:  `spec.containers[0].resources.requests.memory: "1e-999999999": a number of an exponent beyond ±99`},
-		{name: "as a JSON number", patch: `{"spec":{"overhead":{"cpu":1.5e999}}}`, want: `spec.overhead.cpu: 1.5e999: a number of an exponent beyond`},
+			want:  `spec.containers[0].resources.requests.memory: "1e-999999999": a quantity of more than 64 characters or of an exponent beyond ±99`},
+		{name: "as a JSON number", patch: `{"spec":{"overhead":{"cpu":1.5e999}}}`, want: `spec.overhead.cpu: "1.5e999": a quantity of more than 64 characters`},
 		{name: "a quantity of a small exponent", patch: `{"spec":{"overhead":{"cpu":"1.5e2"}}}`},
+		{name: "such a number where no quantity is", patch: `{"metadata":{"annotations":{"threshold":"1e-300"}}}`},
 	}
 	for _, tt := range tests {
 		err := CheckPodPatch([]byte(tt.patch), tt.roles...)

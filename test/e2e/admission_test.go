@@ -295,7 +295,7 @@ func TestInvalidLayerRejected(t *testing.T) {
 	// webhook refuses it, at once, before the patched pod is decoded.
 	patch := `{"spec":{"config":{"podPatch":{"spec":{"overhead":{"cpu":"1e-999999999"}}}}}}`
 	err = cp.Client.Patch(ctx, &layer, client.RawPatch(types.MergePatchType, []byte(patch)))
-	if want := `spec.overhead.cpu: "1e-999999999": a number of an exponent beyond ±99`; err == nil || !strings.Contains(err.Error(), want) {
+	if want := `spec.overhead.cpu: "1e-999999999": a quantity of more than 64 characters or of an exponent beyond ±99`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("podPatch of a huge exponent: error = %v, want a denial containing %q", err, want)
 	}
 }

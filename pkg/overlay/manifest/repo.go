@@ -1,12 +1,11 @@
 package manifest
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -206,13 +205,8 @@ func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 	}
 	// A quantity of a huge exponent would take minutes to decode; the
 	// API server refuses one in a limit by the CRD's schema.
-	var doc any
-	dec := json.NewDecoder(bytes.NewReader(d.Raw))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err == nil {
-		if err := quantity.CheckExponents(doc, ""); err != nil {
-			return nil, fmt.Errorf("%s%s: %w", d.filePrefix(), d.Subject(), err)
-		}
+	if err := quantity.CheckJSON(d.Raw, reflect.TypeFor[v1alpha1.Layer]()); err != nil {
+		return nil, fmt.Errorf("%s%s: %w", d.filePrefix(), d.Subject(), err)
 	}
 	var l v1alpha1.Layer
 	if err := decodeStrict(d, &l); err != nil {

@@ -192,7 +192,7 @@ func TestLoadRepoErrors(t *testing.T) {
 			want:  []string{`/r/l.yaml: Layer "x": apiVersion "strata.io/v1alpha1" kind "Layer": not a Strata object`}},
 		{name: "a quantity of a huge exponent, which would take minutes to decode",
 			files: map[string]string{"/r/l.yaml": "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: x}\nspec: {tier: PoolDefaults, config: {limits: {maxPodCPU: \"1e-999999999\"}}}\n"},
-			want:  []string{`/r/l.yaml: Layer "x": spec.config.limits.maxPodCPU: "1e-999999999": a number of an exponent beyond ±99`}},
+			want:  []string{`/r/l.yaml: Layer "x": spec.config.limits.maxPodCPU: "1e-999999999": a quantity of more than 64 characters or of an exponent beyond ±99`}},
 		{name: "bad version",
 			files: map[string]string{"/r/l.yaml": "apiVersion: strata.dev/v1\nkind: Layer\nmetadata: {name: x}\nspec: {tier: PoolDefaults}\n"},
 			want:  []string{`/r/l.yaml: Layer "x": apiVersion: unsupported version "strata.dev/v1" (want strata.dev/v1alpha1)`}},

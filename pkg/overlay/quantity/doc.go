@@ -13,8 +13,8 @@
 // Parse refuses such a string before Kubernetes parses it; Bounded and
 // Clamp find and replace such a quantity, already parsed, at the cost of
 // a float conversion, before it is compared or summed. For JSON not yet
-// decoded, CheckExponents (any value: a pod patch, a Layer file) and
-// CheckJSON (what a Go type makes a quantity: a review's pod) name the
-// first such number by its path, and MayHoldUnbounded, a scan of the
-// bytes, says when CheckJSON need not run.
+// decoded (a review's pod, a Layer's pod patch, a Layer file), CheckJSON
+// names the first quantity Parse would refuse by its path, reading what
+// the Go type it decodes into makes a quantity; MayHoldUnbounded, a scan
+// of the bytes, says when it need not run.
 package quantity

@@ -1,11 +1,10 @@
 package quantity
 
 import (
-	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -29,18 +28,37 @@ const (
 // a string longer than MaxLength or with a decimal exponent beyond
 // ±MaxExponent is an error before it is parsed.
 func Parse(s string) (resource.Quantity, error) {
-	if len(s) > MaxLength {
-		return resource.Quantity{}, fmt.Errorf("quantity of %d characters: at most %d", len(s), MaxLength)
-	}
-	// An e starts a decimal exponent, unless it is the suffix E (exa) or
-	// Ei (exbi).
-	if i := strings.IndexAny(s, "eE"); i >= 0 && s[i+1:] != "" && s[i+1:] != "i" {
-		exp, err := strconv.ParseInt(s[i+1:], 10, 64)
-		if err == nil && (exp > MaxExponent || exp < -MaxExponent) || errors.Is(err, strconv.ErrRange) {
-			return resource.Quantity{}, fmt.Errorf("quantity %q: the exponent is beyond ±%d", s, MaxExponent)
-		}
+	if unbounded(s) {
+		return resource.Quantity{}, fmt.Errorf("quantity %q: more than %d characters or an exponent beyond ±%d", truncate(s), MaxLength, MaxExponent)
 	}
 	return resource.ParseQuantity(s)
+}
+
+// unbounded reports whether s is longer than MaxLength or a number written
+// with a decimal exponent beyond ±MaxExponent (the suffixes E and Ei are
+// none).
+func unbounded(s string) bool {
+	if len(s) > MaxLength {
+		return true
+	}
+	m := decimalExponent.FindStringSubmatch(s)
+	if m == nil {
+		return false
+	}
+	exp, err := strconv.ParseInt(m[1], 10, 64)
+	return err != nil || exp > MaxExponent || exp < -MaxExponent
+}
+
+// decimalExponent matches a number written with a decimal exponent, as a
+// quantity or a JSON number may be: its exponent is the last group.
+var decimalExponent = regexp.MustCompile(`^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE]([+-]?[0-9]+)$`)
+
+// truncate shortens s for a message.
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
 }
 
 // Bounded reports whether q's magnitude is at most Limit. It converts q to

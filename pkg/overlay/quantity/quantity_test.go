@@ -1,7 +1,6 @@
 package quantity
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -125,26 +124,4 @@ func FuzzParse(f *testing.F) {
 			t.Errorf("zero %q out of bounds", s)
 		}
 	})
-}
-
-// TestCheckExponents names the first value, in key order, written with an
-// exponent beyond ±MaxExponent, as a string or a JSON number.
-func TestCheckExponents(t *testing.T) {
-	for doc, want := range map[string]string{
-		`{"a":"1e99","b":[1e-99,"1.5E+2","x1e999","1e999x","3f9e1234"],"c":{"d":"100m"}}`: "",
-		`{"b":{"z":"1e100","a":["1",-2e-100]}}`:                                           `b.a[1]: -2e-100: a number of an exponent beyond ±99`,
-		`{"limits":{"cpu":"+.5e99999999999999999999"}}`:                                   `limits.cpu: "+.5e99999999999999999999"`,
-		`"1e-999999999"`: `: "1e-999999999"`,
-	} {
-		dec := json.NewDecoder(strings.NewReader(doc))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
-			t.Fatal(err)
-		}
-		err := CheckExponents(v, "")
-		if want == "" && err != nil || want != "" && (err == nil || !strings.HasPrefix(err.Error(), want)) {
-			t.Errorf("CheckExponents(%s) = %v, want %q", doc, err, want)
-		}
-	}
 }

@@ -95,11 +95,7 @@ type UnboundedError struct {
 }
 
 func (e *UnboundedError) Error() string {
-	v := e.Value
-	if len(v) > 80 {
-		v = v[:80] + "..."
-	}
-	return fmt.Sprintf("%s: %q: a quantity of more than %d characters or of an exponent beyond ±%d", e.Path, v, MaxLength, MaxExponent)
+	return fmt.Sprintf("%s: %q: a quantity of more than %d characters or of an exponent beyond ±%d", e.Path, truncate(e.Value), MaxLength, MaxExponent)
 }
 
 // CheckJSON reads data, one JSON document, as t, the Go type it decodes
@@ -175,8 +171,6 @@ func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
 	}
 	return nil
 }
-
-func unbounded(s string) bool { return len(s) > MaxLength || beyondExponent(s) }
 
 // keyPath and indexPath build a value's path, only for a value that is
 // typed (a skipped one needs none).
