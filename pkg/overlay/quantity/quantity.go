@@ -5,6 +5,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -34,13 +35,15 @@ func Parse(s string) (resource.Quantity, error) {
 	return resource.ParseQuantity(s)
 }
 
-// unbounded reports whether s is longer than MaxLength or a number written
+// unbounded reports whether s is longer than MaxLength or, its spaces
+// trimmed as resource.Quantity's UnmarshalJSON trims them, a number written
 // with a decimal exponent beyond ±MaxExponent (the suffixes E and Ei are
 // none).
 func unbounded(s string) bool {
 	if len(s) > MaxLength {
 		return true
 	}
+	s = strings.TrimSpace(s)
 	m := decimalExponent.FindStringSubmatch(s)
 	if m == nil {
 		return false

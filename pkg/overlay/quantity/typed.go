@@ -11,12 +11,13 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 )
 
-// MayHoldUnbounded reports whether raw, JSON, may hold a number Parse
+// MayHoldUnbounded reports whether raw, JSON, may hold a quantity Parse
 // refuses: false means it holds none, and CheckJSON need not run. It is a
-// scan of the bytes for a number, whole between JSON's delimiters or
-// quotes, whose exponent has three digits or more; a run of more than
-// MaxLength digits; or a number's character escaped (\u0030 to \u0039,
-// \u002b, \u002d, \u002e, \u0045, \u0065), which no API server writes.
+// scan of the bytes for a number whose exponent has three digits or more,
+// between JSON's delimiters, quotes or spaces (a quantity is read with the
+// spaces around it trimmed, Unicode's among them); a run of more than
+// MaxLength digits; or any \u escape, which an API server writes only for
+// a few characters no quantity holds.
 func MayHoldUnbounded(raw []byte) bool {
 	digits := 0
 	for i := 0; i < len(raw); i++ {
@@ -34,7 +35,7 @@ func MayHoldUnbounded(raw []byte) bool {
 				return true
 			}
 		case '\\':
-			if i+5 < len(raw) && raw[i+1] == 'u' && raw[i+2] == '0' && raw[i+3] == '0' && numberEscape(raw[i+4], raw[i+5]) {
+			if i+1 < len(raw) && raw[i+1] == 'u' {
 				return true
 			}
 		}
@@ -55,7 +56,8 @@ func wholeNumberAt(raw []byte, i int) bool {
 	if j >= 0 && (raw[j] == '+' || raw[j] == '-') {
 		j--
 	}
-	if j >= 0 && !strings.ContainsRune("\":,[ \t\r\n", rune(raw[j])) {
+	escapedSpace := j >= 1 && raw[j-1] == '\\' && strings.IndexByte("tnrf", raw[j]) >= 0
+	if j >= 0 && !boundary(raw[j], "\":,[") && !escapedSpace {
 		return false
 	}
 	k := i + 1
@@ -67,24 +69,19 @@ func wholeNumberAt(raw []byte, i int) bool {
 		k++
 		n++
 	}
-	return n >= 3 && (k == len(raw) || strings.ContainsRune("\",}] \t\r\n", rune(raw[k])))
+	return n >= 3 && (k == len(raw) || boundary(raw[k], "\",}]\\"))
+}
+
+// boundary reports whether c may stand next to a number a quantity is
+// read from: one of delims, a space, or a byte of a multi-byte character
+// (which may be a Unicode space, trimmed as a quantity is read). An escape
+// may stand after it (a backslash among delims), and an escaped space
+// before it.
+func boundary(c byte, delims string) bool {
+	return strings.IndexByte(delims, c) >= 0 || strings.IndexByte(" \t\r\n\v\f", c) >= 0 || c >= 0x80
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// numberEscape reports whether \u00ab escapes a digit, a sign, a point or
-// an e.
-func numberEscape(a, b byte) bool {
-	switch a {
-	case '3':
-		return isDigit(b)
-	case '2':
-		return strings.IndexByte("bBdDeE", b) >= 0
-	case '4', '6':
-		return b == '5'
-	}
-	return false
-}
 
 var quantityType = reflect.TypeFor[resource.Quantity]()
 
