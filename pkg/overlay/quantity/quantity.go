@@ -2,6 +2,7 @@ package quantity
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"strconv"
@@ -92,10 +93,7 @@ func Clamp(list corev1.ResourceList) (corev1.ResourceList, bool) {
 			continue
 		}
 		if out == nil {
-			out = make(corev1.ResourceList, len(list))
-			for n, v := range list {
-				out[n] = v
-			}
+			out = maps.Clone(list)
 		}
 		out[name] = limit(&q)
 	}
