@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -47,13 +48,14 @@ func sparkAliases() []sparkAlias {
 			stringAlias("spark.kubernetes."+r+".limit.cores", role, "spec."+r+".coreLimit", func(s *sparkv1beta2.Spec) **string { return &pod(s).CoreLimit }),
 			stringAlias("spark."+r+".memory", role, "spec."+r+".memory", func(s *sparkv1beta2.Spec) **string { return &pod(s).Memory }),
 			stringAlias("spark."+r+".memoryOverhead", role, "spec."+r+".memoryOverhead", func(s *sparkv1beta2.Spec) **string { return &pod(s).MemoryOverhead }),
-			// The role's image is its own, else spec.image.
+			// The role's image is its own, else spec.image; the operator
+			// passes neither when it is empty.
 			sparkAlias{key: "spark.kubernetes." + r + ".container.image", role: role, field: "spec." + r + ".image",
 				get: func(s *sparkv1beta2.Spec) (string, bool) {
-					if img := pod(s).Image; img != nil {
+					if img := pod(s).Image; img != nil && *img != "" {
 						return *img, true
 					}
-					return textOf(s.Image)
+					return passedImage(s.Image)
 				},
 				set:   func(s *sparkv1beta2.Spec, v string) bool { pod(s).Image = &v; return true },
 				clear: func(s *sparkv1beta2.Spec) { pod(s).Image = nil }},
@@ -96,7 +98,7 @@ func sparkAliases() []sparkAlias {
 				return "", false
 			},
 			set: func(s *sparkv1beta2.Spec, v string) bool {
-				on, err := strconv.ParseBool(v)
+				on, err := sparkvalue.ParseSwitch(v)
 				if err != nil || !on {
 					return false
 				}
@@ -127,7 +129,7 @@ func sparkAliases() []sparkAlias {
 			},
 			set: func(s *sparkv1beta2.Spec, v string) bool {
 				d, on := da(s)
-				b, err := strconv.ParseBool(v)
+				b, err := sparkvalue.ParseSwitch(v)
 				if !on || err != nil {
 					return false
 				}
@@ -181,6 +183,15 @@ func textOf(p *string) (string, bool) {
 	return *p, true
 }
 
+// passedImage is *p, false when p is nil or empty: an image the operator
+// passes to spark-submit only when it is not empty.
+func passedImage(p *string) (string, bool) {
+	if p == nil || *p == "" {
+		return "", false
+	}
+	return *p, true
+}
+
 func intText(p *int32) (string, bool) {
 	if p == nil {
 		return "", false
@@ -201,12 +212,17 @@ func setInt32(dst **int32, v string) bool {
 
 // SparkKeyRole is the role a Spark key is for, and the composition a
 // SparkApplication's key is read from: the executors' for the keys that
-// size, count or place executors, the driver's for every other (the
-// driver holds the job's configuration).
+// size, count or place executors (their off-heap memory and the
+// executors' YARN-era overhead key among them), the driver's for every
+// other (the driver holds the job's configuration).
 func SparkKeyRole(key string) v1alpha1.Role { return sparkKeyRole(key) }
 
 func sparkKeyRole(key string) v1alpha1.Role {
-	for _, p := range []string{"spark.executor.", "spark.executorEnv.", "spark.kubernetes.executor.", "spark.dynamicAllocation."} {
+	if key == "spark.unsafe.offHeap" {
+		return v1alpha1.RoleExecutor
+	}
+	for _, p := range []string{"spark.executor.", "spark.executorEnv.", "spark.kubernetes.executor.", "spark.dynamicAllocation.",
+		"spark.memory.offHeap.", "spark.yarn.executor."} {
 		if strings.HasPrefix(key, p) {
 			return v1alpha1.RoleExecutor
 		}

@@ -275,3 +275,28 @@ func TestPodSettingKeysOnPods(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyImageIsNone: the operator passes spec.image and a section's
+// image to spark-submit only when they are not empty, so an empty one
+// leaves the image sparkConf names: the pods Strata judges an app by run
+// the image Spark would run.
+func TestEmptyImageIsNone(t *testing.T) {
+	empty := ""
+	s := &sparkv1beta2.Spec{Image: &empty, Driver: sparkv1beta2.DriverSpec{SparkPodSpec: sparkv1beta2.SparkPodSpec{Image: &empty}},
+		SparkConf: map[string]string{"spark.kubernetes.driver.container.image": "registry.example/driver:1", "spark.kubernetes.container.image": "registry.example/spark:1"}}
+	conf := EffectiveConf(s)
+	if got := conf["spark.kubernetes.driver.container.image"]; got != "registry.example/driver:1" {
+		t.Errorf("the driver's image: %q, want sparkConf's", got)
+	}
+	if got := conf["spark.kubernetes.executor.container.image"]; got != "" {
+		t.Errorf("the executors' image key: %q, want none (Spark falls back to the shared key)", got)
+	}
+	if got := conf["spark.kubernetes.container.image"]; got != "registry.example/spark:1" {
+		t.Errorf("the shared image: %q, want sparkConf's", got)
+	}
+	for role, want := range map[v1alpha1.Role]string{v1alpha1.RoleDriver: "registry.example/driver:1", v1alpha1.RoleExecutor: "registry.example/spark:1"} {
+		if got := roleImage(s, role); got != want {
+			t.Errorf("the %s's pods run %q, want %q", role, got, want)
+		}
+	}
+}

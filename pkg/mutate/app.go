@@ -215,12 +215,13 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 }
 
 // roleImage is the image role's pods run: the section's, else
-// spec.image, else what sparkConf says (the role's key, else the shared).
+// spec.image, else what sparkConf says (the role's key, else the shared);
+// an empty image field is none, as the operator passes none.
 func roleImage(s *sparkv1beta2.Spec, role v1alpha1.Role) string {
-	if img, ok := textOf(s.Pod(string(role)).Image); ok {
+	if img, ok := passedImage(s.Pod(string(role)).Image); ok {
 		return img
 	}
-	if img, ok := textOf(s.Image); ok {
+	if img, ok := passedImage(s.Image); ok {
 		return img
 	}
 	if img, ok := s.SparkConf[overlay.SparkRoleImage(role)]; ok {
@@ -549,7 +550,7 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 	if conf == nil {
 		conf = map[string]string{}
 	}
-	if img, ok := textOf(s.Image); ok {
+	if img, ok := passedImage(s.Image); ok {
 		conf[overlay.SparkContainerImage] = img
 	}
 	for _, a := range sparkAliases() {

@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
-	"github.com/strata-dev/strata/pkg/overlay/quantity"
+	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -67,10 +67,12 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 		corev1.ResourceMemory: mem,
 	}
 	spark.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: mem}
-	if lim, ok := EffectiveConf(s)["spark.kubernetes."+string(role)+".limit.cores"]; ok {
-		if q, err := quantity.Parse(lim); err == nil {
-			spark.Resources.Limits[corev1.ResourceCPU] = q
-		}
+	lim, ok, err := sparkvalue.Conf(EffectiveConf(s)).CPU("spark.kubernetes." + string(role) + ".limit.cores")
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		spark.Resources.Limits[corev1.ResourceCPU] = lim
 	}
 	spark.Env = append(spark.Env, corev1.EnvVar{Name: "SPARK_USER", Value: "spark"},
 		corev1.EnvVar{Name: "SPARK_APPLICATION_ID", Value: "spark-" + app.Name})

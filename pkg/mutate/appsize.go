@@ -1,15 +1,13 @@
 package mutate
 
 import (
-	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
-	"github.com/strata-dev/strata/pkg/overlay/quantity"
+	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -44,26 +42,29 @@ const (
 )
 
 // SizeOf sizes the pods of a SparkApplication from its effective
-// configuration (EffectiveConf): CPU is the role's request.cores, else its
-// cores (1 by default); memory is memory (1g by default) plus overhead,
-// the explicit memoryOverhead or the overhead factor times memory, at
-// least 384 MiB, as Spark computes the pod's request. A value Spark would
-// not accept is an error naming its key.
+// configuration (EffectiveConf), each setting read as Spark reads it
+// (sparkvalue): CPU is the role's request.cores, else its cores (1 by
+// default); memory is memory (1g by default) plus overhead, the explicit
+// memoryOverhead or the overhead factor times memory, at least
+// minMemoryOverhead (384 MiB by default); an executor's also holds its
+// off-heap memory when enabled, and a Python application's PySpark memory,
+// as Spark computes the pod's request. A value Spark would not accept is
+// an error naming its key.
 func SizeOf(s *sparkv1beta2.Spec) (AppSize, error) {
-	conf := EffectiveConf(s)
+	conf := sparkvalue.Conf(EffectiveConf(s))
 	var out AppSize
-	var err error
 	factor := jvmOverheadFactor
-	if t := strings.ToLower(s.Type); t == "python" || t == "r" {
+	python := strings.EqualFold(s.Type, "python")
+	if python || strings.EqualFold(s.Type, "r") {
 		factor = nonJVMOverheadFactor
 	}
-	if v, ok := conf["spark.kubernetes.memoryOverheadFactor"]; ok {
-		if factor, err = parseFactor("spark.kubernetes.memoryOverheadFactor", v); err != nil {
-			return AppSize{}, err
-		}
+	if f, ok, err := conf.Factor("spark.kubernetes.memoryOverheadFactor"); err != nil {
+		return AppSize{}, err
+	} else if ok {
+		factor = f
 	} else if s.MemoryOverheadFactor != nil {
-		if factor, err = parseFactor("spec.memoryOverheadFactor", *s.MemoryOverheadFactor); err != nil {
-			return AppSize{}, err
+		if factor, err = sparkvalue.ParseFactor(*s.MemoryOverheadFactor); err != nil {
+			return AppSize{}, &sparkvalue.Error{Key: "spec.memoryOverheadFactor", Value: *s.MemoryOverheadFactor, Kind: sparkvalue.Factor}
 		}
 	}
 	for _, role := range Roles() {
@@ -73,69 +74,100 @@ func SizeOf(s *sparkv1beta2.Spec) (AppSize, error) {
 		}
 		if role == v1alpha1.RoleDriver {
 			out.Driver = size
-		} else {
-			out.Executor = size
+			continue
 		}
+		// Off-heap and PySpark memory are the executor's, beside its
+		// heap and overhead (ResourceProfile's totalMemMiB).
+		extra, err := executorExtraMemory(conf, python)
+		if err != nil {
+			return AppSize{}, err
+		}
+		size.MemoryBytes = min(size.MemoryBytes+extra, v1alpha1.MaxCountableMemoryBytes)
+		out.Executor = size
 	}
-	out.DynamicAllocation = conf["spark.dynamicAllocation.enabled"] == "true"
+	var err error
+	if out.DynamicAllocation, _, err = conf.Switch("spark.dynamicAllocation.enabled"); err != nil {
+		return AppSize{}, err
+	}
 	key := "spark.executor.instances"
 	out.Executors = 1 // the operator's default
 	if out.DynamicAllocation {
 		key, out.Executors = "spark.dynamicAllocation.maxExecutors", -1
 	}
-	if v, ok := conf[key]; ok {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
-		if err != nil || n < 0 {
-			return AppSize{}, fmt.Errorf("%s: %q is not a count of executors", key, v)
-		}
+	if n, ok, err := conf.Count(key); err != nil {
+		return AppSize{}, err
+	} else if ok {
 		out.Executors = n
 	}
 	return out, nil
 }
 
-func podSize(conf map[string]string, role v1alpha1.Role, factor float64) (PodSize, error) {
+func podSize(conf sparkvalue.Conf, role v1alpha1.Role, factor float64) (PodSize, error) {
 	r := string(role)
-	var size PodSize
-	cpuKey := "spark.kubernetes." + r + ".request.cores"
-	cpu, ok := conf[cpuKey]
-	if !ok {
-		cpuKey = "spark." + r + ".cores"
-		cpu, ok = conf[cpuKey]
-	}
-	size.CPUMilli = 1000
-	if ok {
-		q, err := quantity.Parse(strings.TrimSpace(cpu))
-		if err != nil || q.Sign() < 0 {
-			return PodSize{}, fmt.Errorf("%s: %q is not a CPU quantity", cpuKey, cpu)
-		}
+	size := PodSize{CPUMilli: 1000}
+	if q, ok, err := conf.CPU("spark.kubernetes." + r + ".request.cores"); err != nil {
+		return PodSize{}, err
+	} else if ok {
 		size.CPUMilli = clampMilli(q)
+	} else if n, ok, err := conf.Count("spark." + r + ".cores"); err != nil {
+		return PodSize{}, err
+	} else if ok {
+		size.CPUMilli = min(n*1000, v1alpha1.MaxCountableCPUMilli) // n fits an int32
 	}
-	memKey := "spark." + r + ".memory"
-	mem := int64(1 << 30)
-	if v, ok := conf[memKey]; ok {
-		var err error
-		if mem, err = sparkBytes(memKey, v); err != nil {
-			return PodSize{}, err
-		}
+	mem, ok, err := conf.Size("spark." + r + ".memory")
+	if err != nil {
+		return PodSize{}, err
 	}
-	overhead := int64(math.Min(factor*float64(mem), float64(v1alpha1.MaxCountableMemoryBytes)))
-	if rf, ok := conf["spark."+r+".memoryOverheadFactor"]; ok {
-		f, err := parseFactor("spark."+r+".memoryOverheadFactor", rf)
-		if err != nil {
-			return PodSize{}, err
-		}
-		overhead = int64(math.Min(f*float64(mem), float64(v1alpha1.MaxCountableMemoryBytes)))
+	if !ok {
+		mem = 1 << 30
 	}
-	overhead = max(overhead, minOverheadBytes)
-	ohKey := "spark." + r + ".memoryOverhead"
-	if v, ok := conf[ohKey]; ok {
-		var err error
-		if overhead, err = sparkBytes(ohKey, v); err != nil {
-			return PodSize{}, err
-		}
+	mem = min(mem, v1alpha1.MaxCountableMemoryBytes)
+	if f, ok, err := conf.Factor("spark." + r + ".memoryOverheadFactor"); err != nil {
+		return PodSize{}, err
+	} else if ok {
+		factor = f
+	}
+	floor, ok, err := conf.Size("spark." + r + ".minMemoryOverhead")
+	if err != nil {
+		return PodSize{}, err
+	}
+	if !ok {
+		floor = minOverheadBytes
+	}
+	overhead := max(int64(math.Min(factor*float64(mem), float64(v1alpha1.MaxCountableMemoryBytes))), min(floor, v1alpha1.MaxCountableMemoryBytes))
+	if explicit, ok, err := conf.Size("spark." + r + ".memoryOverhead"); err != nil {
+		return PodSize{}, err
+	} else if ok {
+		overhead = min(explicit, v1alpha1.MaxCountableMemoryBytes)
 	}
 	size.MemoryBytes = min(mem+overhead, v1alpha1.MaxCountableMemoryBytes)
 	return size, nil
+}
+
+// executorExtraMemory is what an executor's memory holds beside its heap
+// and overhead: its off-heap memory when spark.memory.offHeap.enabled, and
+// a Python application's spark.executor.pyspark.memory.
+func executorExtraMemory(conf sparkvalue.Conf, python bool) (int64, error) {
+	var extra int64
+	on, _, err := conf.Switch("spark.memory.offHeap.enabled")
+	if err != nil {
+		return 0, err
+	}
+	if on {
+		size, _, err := conf.Size("spark.memory.offHeap.size")
+		if err != nil {
+			return 0, err
+		}
+		extra = min(size, v1alpha1.MaxCountableMemoryBytes)
+	}
+	if python {
+		size, _, err := conf.Size("spark.executor.pyspark.memory")
+		if err != nil {
+			return 0, err
+		}
+		extra += min(size, v1alpha1.MaxCountableMemoryBytes)
+	}
+	return extra, nil
 }
 
 // clampMilli is q in millicores, at most MaxCountableCPUMilli.
@@ -144,38 +176,6 @@ func clampMilli(q resource.Quantity) int64 {
 		return v1alpha1.MaxCountableCPUMilli
 	}
 	return q.MilliValue()
-}
-
-func parseFactor(key, v string) (float64, error) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, fmt.Errorf("%s: %q is not a memory overhead factor", key, v)
-	}
-	return f, nil
-}
-
-// sparkBytes parses a Spark memory size: a whole number with an optional
-// binary unit (k, m, g, t, p, with or without b; MiB when none), capped at
-// what Strata counts.
-func sparkBytes(key, v string) (int64, error) {
-	s := strings.ToLower(strings.TrimSpace(v))
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	n, err := strconv.ParseInt(s[:i], 10, 64)
-	if i == 0 || err != nil {
-		return 0, fmt.Errorf("%s: %q is not a Spark memory size (e.g. 4g, 512m)", key, v)
-	}
-	shift := map[string]uint{"": 20, "b": 0, "k": 10, "kb": 10, "m": 20, "mb": 20, "g": 30, "gb": 30, "t": 40, "tb": 40, "p": 50, "pb": 50}
-	sh, ok := shift[s[i:]]
-	if !ok {
-		return 0, fmt.Errorf("%s: %q is not a Spark memory size (e.g. 4g, 512m)", key, v)
-	}
-	if n > v1alpha1.MaxCountableMemoryBytes>>sh {
-		return v1alpha1.MaxCountableMemoryBytes, nil
-	}
-	return n << sh, nil
 }
 
 // Total is the whole application's requests when every executor runs

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 func TestSizeOf(t *testing.T) {
@@ -41,15 +43,77 @@ func TestSizeOf(t *testing.T) {
 			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, 1 << 50}, executors: 1},
 		{name: "not a size", spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.memory": "lots"}},
 			err: `spark.executor.memory: "lots" is not a Spark memory size`},
-		{name: "cores of a huge exponent is not a CPU quantity, refused before it is parsed (it would take minutes)",
+		{name: "cores are a whole number: a huge exponent is refused like any fraction",
 			spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.cores": "1e-999999999"}},
-			err:  `spark.executor.cores: "1e-999999999" is not a CPU quantity`},
-		{name: "nor is one it would take minutes to compare", spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.kubernetes.driver.request.cores": "1.5e999999999"}},
-			err: `spark.kubernetes.driver.request.cores: "1.5e999999999" is not a CPU quantity`},
-		{name: "cores of a small exponent are counted", spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.cores": "2.5e0", "spark.driver.cores": "1e30"}},
+			err:  `spark.executor.cores: "1e-999999999" is not a whole number, at least 0`},
+		{name: "a request of a huge exponent is not a CPU quantity, refused before it is parsed (it would take minutes to compare)",
+			spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.kubernetes.driver.request.cores": "1.5e999999999"}},
+			err:  `spark.kubernetes.driver.request.cores: "1.5e999999999" is not a CPU quantity`},
+		{name: "a request of a small exponent is counted, the largest count of cores capped",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.kubernetes.executor.request.cores": "2.5e0", "spark.driver.cores": "2147483647"}},
 			driver: PodSize{1 << 40, gi + 384*mi}, executor: PodSize{2500, gi + 384*mi}, executors: 1},
+		{name: "cores beyond Java's int", spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.driver.cores": "2147483648"}},
+			err: `spark.driver.cores: "2147483648" is not a whole number, at least 0`},
 		{name: "not a count", spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.instances": "-3"}},
-			err: `spark.executor.instances: "-3" is not a count of executors`},
+			err: `spark.executor.instances: "-3" is not a whole number, at least 0`},
+		{name: "counts are trimmed as Java trims them: control characters too",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.instances": "\x01\t 7 \n"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, gi + 384*mi}, executors: 7},
+		{name: "but not a no-break space, which Spark refuses",
+			spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.instances": "7\u00a0"}},
+			err:  `spark.executor.instances: "7\u00a0" is not a whole number`},
+
+		// Dynamic allocation is on as Spark reads the switch: true in any
+		// case, trimmed. Read as off, such an app would be counted by
+		// spark.executor.instances while Spark runs it without a bound.
+		{name: "dynamic allocation switched on in capitals is unbounded",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.dynamicAllocation.enabled": "TRUE", "spark.executor.instances": "1"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, gi + 384*mi}, executors: -1},
+		{name: "dynamic allocation switched on with spaces counts maxExecutors",
+			spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.dynamicAllocation.enabled": " True\t",
+				"spark.dynamicAllocation.maxExecutors": "50", "spark.executor.instances": "1"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, gi + 384*mi}, executors: 50},
+		{name: "a switch Spark refuses", spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.dynamicAllocation.enabled": "1"}},
+			err: `spark.dynamicAllocation.enabled: "1" is not true or false`},
+		{name: "dynamic allocation off in any case counts instances",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.dynamicAllocation.enabled": "FALSE", "spark.executor.instances": "3"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, gi + 384*mi}, executors: 3},
+
+		// Memory as Spark's ResourceProfile sums it.
+		{name: "the YARN-era overhead key is Spark's alternate of memoryOverhead",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.yarn.executor.memoryOverhead": "10g", "spark.yarn.driver.memoryOverhead": "2048"}},
+			driver: PodSize{1000, 3 * gi}, executor: PodSize{1000, 11 * gi}, executors: 1},
+		{name: "memoryOverhead wins over its alternate",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.memoryOverhead": "1g", "spark.yarn.executor.memoryOverhead": "10g"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, 2 * gi}, executors: 1},
+		{name: "an alternate Spark refuses is named",
+			spec: sparkv1beta2.Spec{SparkConf: map[string]string{"spark.yarn.executor.memoryOverhead": "ten"}},
+			err:  `spark.yarn.executor.memoryOverhead: "ten" is not a Spark memory size`},
+		{name: "off-heap memory, when enabled, is the executor's beside its heap; bytes when it has no unit",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.memory.offHeap.enabled": "TRUE", "spark.memory.offHeap.size": "4294967296"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, 5*gi + 384*mi}, executors: 1},
+		{name: "enabled by its alternate",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.unsafe.offHeap": "true", "spark.memory.offHeap.size": "8g"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, 9*gi + 384*mi}, executors: 1},
+		{name: "off-heap memory not enabled is not counted",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.memory.offHeap.enabled": "false", "spark.unsafe.offHeap": "true", "spark.memory.offHeap.size": "8g"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, gi + 384*mi}, executors: 1},
+		{name: "a Python application's executors hold PySpark memory",
+			spec:   sparkv1beta2.Spec{Type: "Python", SparkConf: map[string]string{"spark.executor.pyspark.memory": "2g", "spark.executor.memory": "4g"}},
+			driver: PodSize{1000, gi + 429496729}, executor: PodSize{1000, 6*gi + 1717986918}, executors: 1},
+		{name: "a JVM application's do not",
+			spec:   sparkv1beta2.Spec{Type: "Scala", SparkConf: map[string]string{"spark.executor.pyspark.memory": "2g"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, gi + 384*mi}, executors: 1},
+		{name: "Spark 4's minMemoryOverhead raises the floor of the overhead",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.driver.minMemoryOverhead": "2g", "spark.executor.minMemoryOverhead": "100g", "spark.executor.memoryOverheadFactor": "0.5"}},
+			driver: PodSize{1000, 3 * gi}, executor: PodSize{1000, 101 * gi}, executors: 1},
+		{name: "an explicit overhead wins over the floor",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.minMemoryOverhead": "100g", "spark.executor.memoryOverhead": "1g"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, 2 * gi}, executors: 1},
+		{name: "every part is capped at what Strata counts",
+			spec: sparkv1beta2.Spec{Type: "python", SparkConf: map[string]string{"spark.memory.offHeap.enabled": "true", "spark.memory.offHeap.size": "9223372036854775807",
+				"spark.executor.pyspark.memory": "8000000000000000p", "spark.executor.minMemoryOverhead": "99999999999p"}},
+			driver: PodSize{1000, gi + 429496729}, executor: PodSize{1000, 1 << 50}, executors: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,5 +131,24 @@ func TestSizeOf(t *testing.T) {
 				t.Errorf("got driver %+v executor %+v executors %d; want %+v %+v %d", got.Driver, got.Executor, got.Executors, tc.driver, tc.executor, tc.executors)
 			}
 		})
+	}
+}
+
+// TestSizingKeysAreReadFromTheirRole: every setting SizeOf reads is read
+// from the composition of the role it sizes, so a layer for executors
+// governs their off-heap memory and their overhead in either spelling.
+// The overhead factor of spark.kubernetes.memoryOverheadFactor is the
+// job's, the driver's to give.
+func TestSizingKeysAreReadFromTheirRole(t *testing.T) {
+	for _, s := range sparkvalue.Settings() {
+		for _, k := range append([]string{s.Key}, s.Alternates...) {
+			want := v1alpha1.RoleExecutor
+			if strings.Contains(k, ".driver.") || k == "spark.kubernetes.memoryOverheadFactor" {
+				want = v1alpha1.RoleDriver
+			}
+			if got := sparkKeyRole(k); got != want {
+				t.Errorf("%s is read from the %s composition, want the %s", k, got, want)
+			}
+		}
 	}
 }

@@ -1,9 +1,7 @@
 package overlay
 
 import (
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -146,28 +144,3 @@ func (f folder) foldSparkConf(r *Result, conf map[string]string) {
 		}
 	}
 }
-
-// sparkValueProblem says what is wrong with a value Strata reads of a Spark
-// key (a count, a size, a switch), as spark-submit would refuse it; "" when
-// nothing is, or Strata does not read the key.
-func sparkValueProblem(key, value string) string {
-	v := strings.TrimSpace(value)
-	switch key {
-	case "spark.driver.cores", "spark.executor.cores", "spark.executor.instances",
-		"spark.dynamicAllocation.initialExecutors", "spark.dynamicAllocation.minExecutors", "spark.dynamicAllocation.maxExecutors":
-		if n, err := strconv.ParseInt(v, 10, 32); err != nil || n < 0 {
-			return "must be a whole number, at least 0"
-		}
-	case "spark.driver.memory", "spark.executor.memory", "spark.driver.memoryOverhead", "spark.executor.memoryOverhead":
-		if !sparkSize.MatchString(strings.ToLower(v)) {
-			return "must be a Spark memory size: a whole number with an optional unit k, m, g, t or p (e.g. 4g, 512m)"
-		}
-	case "spark.dynamicAllocation.enabled", "spark.dynamicAllocation.shuffleTracking.enabled":
-		if _, err := strconv.ParseBool(v); err != nil {
-			return "must be true or false"
-		}
-	}
-	return ""
-}
-
-var sparkSize = regexp.MustCompile(`^[0-9]{1,18}([kmgtp]b?|b)?$`)

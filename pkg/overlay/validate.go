@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
+	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -187,7 +188,7 @@ func (v *validator) config(p *field.Path, c *v1alpha1.Config) {
 			v.required(p.Child("sparkConf").Key(k), "keys must not be empty")
 			continue
 		}
-		if msg := sparkValueProblem(k, c.SparkConf[k]); msg != "" {
+		if msg := sparkvalue.Problem(k, c.SparkConf[k]); msg != "" {
 			v.invalid(p.Child("sparkConf").Key(k), c.SparkConf[k], "%s", msg)
 		}
 		v.sparkPodSetting(p.Child("sparkConf").Key(k), k, c.SparkConf[k])

@@ -64,6 +64,21 @@ func TestValidateLayer(t *testing.T) {
 		{name: "dynamic allocation not a switch", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.SparkConf = map[string]string{"spark.dynamicAllocation.enabled": "yes"}
 		}, want: `spec.config.sparkConf[spark.dynamicAllocation.enabled]: Invalid value: "yes": must be true or false`},
+		{name: "a switch Spark refuses though Go would take it", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.memory.offHeap.enabled": "1"}
+		}, want: `spec.config.sparkConf[spark.memory.offHeap.enabled]: Invalid value: "1": must be true or false`},
+		{name: "a switch in capitals, spaced, as Spark takes it", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.dynamicAllocation.enabled": " TRUE ", "spark.executor.instances": "\t4"}
+		}},
+		{name: "an alternate key is read like its setting", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.yarn.executor.memoryOverhead": "1.5g"}
+		}, want: `spec.config.sparkConf[spark.yarn.executor.memoryOverhead]: Invalid value: "1.5g": must be a Spark memory size`},
+		{name: "a CPU request Kubernetes refuses", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Executor = &v1alpha1.Config{SparkConf: map[string]string{"spark.kubernetes.executor.request.cores": "two"}}
+		}, want: `spec.executor.sparkConf[spark.kubernetes.executor.request.cores]: Invalid value: "two": must be a CPU quantity`},
+		{name: "a negative overhead factor", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.executor.memoryOverheadFactor": "-0.1"}
+		}, want: `spec.config.sparkConf[spark.executor.memoryOverheadFactor]: Invalid value: "-0.1": must be a decimal number, at least 0`},
 		{name: "registries with a trailing slash", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.ImageMirrors = []v1alpha1.ImageMirror{{From: "docker.io/", To: "mirror.internal/dockerhub/"}}
 			l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedRegistries: []string{"mirror.internal/"}}

@@ -165,20 +165,52 @@ func TestAppThatCannotFitIsRefused(t *testing.T) {
 
 // TestAppOfHugeExponentIsRefused: a CPU count whose exponent would take
 // resource.Quantity minutes to parse ("1e-999999999") or compare
-// ("1.5e999999999") is refused as not a CPU quantity; the webhook answers
-// (a hung webhook would leave the API server to report the call timing
-// out instead).
+// ("1.5e999999999") is refused, as not the whole number of cores Spark
+// reads or not a CPU quantity; the webhook answers (a hung webhook would
+// leave the API server to report the call timing out instead).
 func TestAppOfHugeExponentIsRefused(t *testing.T) {
 	ctx := context.Background()
-	for key, value := range map[string]string{"spark.executor.cores": "1e-999999999", "spark.kubernetes.driver.request.cores": "1.5e999999999"} {
+	for key, tc := range map[string]struct{ value, want string }{
+		"spark.executor.cores":                  {"1e-999999999", "a whole number"},
+		"spark.kubernetes.driver.request.cores": {"1.5e999999999", "a CPU quantity"},
+	} {
+		value := tc.value
 		app := exampleApp(t, "etl-report.yaml", "e2e-huge-exponent")
 		if err := unstructured.SetNestedField(app.Object, map[string]any{key: value}, "spec", "sparkConf"); err != nil {
 			t.Fatal(err)
 		}
 		err := cp.Client.Create(ctx, app)
-		want := fmt.Sprintf("%s: %q is not a CPU quantity", key, value)
+		want := fmt.Sprintf("%s: %q is not %s", key, value, tc.want)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("creating an app with %s=%s: %v, want a denial containing %q", key, value, err, want)
+		}
+	}
+}
+
+// TestAppIsSizedAsSparkSizesIt: an application is judged by what Spark
+// would run, whatever spelling of a setting it uses. Dynamic allocation
+// switched on in capitals, with no maximum, is unbounded; off-heap memory
+// enabled by the YARN-era key, or an overhead given by the executors'
+// YARN-era key, counts in the executor's memory.
+func TestAppIsSizedAsSparkSizesIt(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		conf map[string]any
+		want string
+	}{
+		"e2e-capital-dynamic": {map[string]any{"spark.dynamicAllocation.enabled": "TRUE"}, "without spark.dynamicAllocation.maxExecutors"},
+		"e2e-off-heap": {map[string]any{"spark.unsafe.offHeap": " true", "spark.memory.offHeap.size": "60g"},
+			"memory; group \"core-data\" allows at most 64Gi per pod"},
+		"e2e-yarn-overhead": {map[string]any{"spark.yarn.executor.memoryOverhead": "60g"},
+			"memory; group \"core-data\" allows at most 64Gi per pod"},
+		"e2e-refused-switch": {map[string]any{"spark.memory.offHeap.enabled": "1"}, `spark.memory.offHeap.enabled: "1" is not true or false`},
+	} {
+		app := exampleApp(t, "etl-report.yaml", name)
+		if err := unstructured.SetNestedField(app.Object, tc.conf, "spec", "sparkConf"); err != nil {
+			t.Fatal(err)
+		}
+		if err := cp.Client.Create(ctx, app); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("creating %s with %v: %v, want a denial containing %q", name, tc.conf, err, tc.want)
 		}
 	}
 }

@@ -119,6 +119,7 @@ func FuzzAppReviews(f *testing.F) {
 	f.Add(appReview(f, admissionv1.Create, appJSON(2147483647), ""))
 	f.Add(appReview(f, admissionv1.Update, appJSON(3), appJSON(2)))
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"dynamicAllocation":{"enabled":true},"sparkConf":{"spark.executor.memory":"99999999999p"}}}`, ""))
+	f.Add(appReview(f, admissionv1.Create, `{"spec":{"type":"Python","sparkConf":{"spark.dynamicAllocation.enabled":" TRUE","spark.unsafe.offHeap":"True","spark.memory.offHeap.size":"9223372036854775807","spark.executor.pyspark.memory":"8p","spark.yarn.executor.memoryOverhead":"1g","spark.executor.minMemoryOverhead":"2g"}}}`, ""))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		fuzzReview(t, reviewServer(mutator), mutator.Metrics, "sparkapplication", raw)
 		fuzzReview(t, reviewServer(validator), validator.Metrics, "sparkapplication-policy", raw)

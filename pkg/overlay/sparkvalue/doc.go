@@ -1,0 +1,15 @@
+// Package sparkvalue reads the Spark settings Strata sizes a
+// SparkApplication by (its pods' CPU and memory, how many executors it may
+// run) as Spark reads them, so that no spelling of a value Spark runs with
+// is counted as something smaller.
+//
+// Spark trims a number or a switch as Java's String.trim does (every
+// character up to the space, no other), takes a switch as true or false in
+// any case, a size as a whole number with an optional binary unit, and
+// reads a setting's deprecated alternates when the setting itself is unset
+// (spark.yarn.executor.memoryOverhead for spark.executor.memoryOverhead).
+// Settings lists every setting Strata reads, with its Kind; Conf reads a
+// Spark configuration through that table, so a setting read as a kind the
+// table does not give it is an error, and Problem validates a Layer's
+// value of any key in the table, alternates included.
+package sparkvalue
