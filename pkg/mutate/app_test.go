@@ -106,6 +106,7 @@ func FuzzComposeApp(f *testing.F) {
 	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"sparkConf":{"spark.kubernetes.executor.label.team":"x","spark.kubernetes.node.selector.a":"b","spark.kubernetes.driver.node.selector.a":"c"},"driver":{"labels":{"team":"y"}}}}`))
 	f.Add([]byte(`{"metadata":{"namespace":"geo"},"spec":{"image":"a","driver":{"image":"b"},"dynamicAllocation":{"enabled":true},"sparkConf":{"spark.dynamicAllocation.maxExecutors":"x"}}}`))
 	f.Add([]byte(`{"spec":{"volumes":[{"name":"spark-logs","hostPath":{"path":"/"}}],"executor":{"sidecars":[{"name":"log-shipper"}]}}}`))
+	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"driver":{"template":{"spec":{"containers":[{"name":"main","image":"x"},{"name":"log-shipper"}],"initContainers":[{"name":"i"}]}}}}}`))
 	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"type":"Python","dynamicAllocation":{"enabled":false},"sparkConf":{"spark.dynamicAllocation.enabled":"TRUE","spark.unsafe.offHeap":"true","spark.memory.offHeap.size":"4g","spark.yarn.driver.memoryOverhead":"x"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		obj, err := sparkv1beta2.Decode(data)

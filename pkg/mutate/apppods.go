@@ -80,5 +80,91 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 		spark.Env = append(spark.Env, corev1.EnvVar{Name: "SPARK_EXECUTOR_ID", Value: strconv.Itoa(1)})
 	}
 	pod.Annotations = maps.Clone(pod.Annotations)
+	if sec.Template != nil {
+		pod = withTemplate(pod, sec.Template, role)
+	}
 	return pod, nil
+}
+
+// withTemplate is pod started from the section's pod template, as Spark
+// starts a pod from the template the operator writes of it
+// (KubernetesUtils.loadPodFromTemplate): the template's pod and its Spark
+// container (the one named for the role, else its first) are the base,
+// and what the operator and Spark set goes on top: maps key by key (theirs
+// win), lists after the template's, and the Spark container's CPU and
+// memory over the template's, its other resources kept. So every
+// container, init container, volume and toleration of the template, and
+// its pod-level resources, are judged and counted with the pod.
+func withTemplate(pod *corev1.Pod, t *corev1.PodTemplateSpec, role v1alpha1.Role) *corev1.Pod {
+	out := &corev1.Pod{ObjectMeta: *t.ObjectMeta.DeepCopy(), Spec: *t.Spec.DeepCopy()}
+	out.Name, out.Namespace, out.GenerateName = pod.Name, pod.Namespace, ""
+	out.OwnerReferences = nil
+	out.Labels = mergedMap(out.Labels, pod.Labels)
+	out.Annotations = mergedMap(out.Annotations, pod.Annotations)
+	out.Spec.NodeSelector = mergedMap(out.Spec.NodeSelector, pod.Spec.NodeSelector)
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&out.Spec.ServiceAccountName, pod.Spec.ServiceAccountName},
+		{&out.Spec.SchedulerName, pod.Spec.SchedulerName},
+		{&out.Spec.PriorityClassName, pod.Spec.PriorityClassName},
+	} {
+		if f.src != "" {
+			*f.dst = f.src
+		}
+	}
+	out.Spec.RestartPolicy = pod.Spec.RestartPolicy
+	out.Spec.Tolerations = append(out.Spec.Tolerations, pod.Spec.Tolerations...)
+	out.Spec.Volumes = append(out.Spec.Volumes, pod.Spec.Volumes...)
+	out.Spec.InitContainers = append(out.Spec.InitContainers, pod.Spec.InitContainers...)
+
+	// The template's Spark container, taken out of its containers.
+	spark := pod.Spec.Containers[0]
+	others := out.Spec.Containers
+	if len(others) > 0 {
+		i := slices.IndexFunc(others, func(c corev1.Container) bool { return c.Name == spark.Name })
+		if i < 0 {
+			i = 0
+		}
+		base := others[i]
+		others = slices.Delete(slices.Clone(others), i, i+1)
+		if base.Name != "" {
+			spark.Name = base.Name
+		}
+		spark.Env = append(base.Env, spark.Env...)
+		spark.EnvFrom = append(base.EnvFrom, spark.EnvFrom...)
+		spark.VolumeMounts = append(base.VolumeMounts, spark.VolumeMounts...)
+		spark.Resources.Requests = mergedResources(base.Resources.Requests, spark.Resources.Requests)
+		spark.Resources.Limits = mergedResources(base.Resources.Limits, spark.Resources.Limits)
+		base.Name, base.Image, base.Env, base.EnvFrom, base.VolumeMounts, base.Resources = spark.Name, spark.Image, spark.Env, spark.EnvFrom, spark.VolumeMounts, spark.Resources
+		spark = base
+	}
+	// The Spark container first, where sparkContainer finds it whatever
+	// its name; the template's other containers, then the sidecars.
+	out.Spec.Containers = append(append([]corev1.Container{spark}, others...), pod.Spec.Containers[1:]...)
+	return out
+}
+
+// mergedMap is base with over's keys set over it.
+func mergedMap(base, over map[string]string) map[string]string {
+	if len(over) == 0 {
+		return base
+	}
+	out := maps.Clone(base)
+	if out == nil {
+		out = make(map[string]string, len(over))
+	}
+	maps.Copy(out, over)
+	return out
+}
+
+// mergedResources is base with over's resources set over it.
+func mergedResources(base, over corev1.ResourceList) corev1.ResourceList {
+	if len(base) == 0 {
+		return over
+	}
+	out := maps.Clone(base)
+	maps.Copy(out, over)
+	return out
 }

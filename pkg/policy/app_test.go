@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -57,5 +60,37 @@ func BenchmarkCheckApp(b *testing.B) {
 		if _, _, err := check.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestAppTemplateCounts: the containers of an executor's pod template run
+// in every executor, so they count toward the whole application's limits,
+// which only the submission checks: without them an app of 4 executors
+// whose template adds 12 CPU to each would be admitted under a maxAppCPU
+// it exceeds by far.
+func TestAppTemplateCounts(t *testing.T) {
+	check, _ := exampleCheck(t)
+	in := fixtures.App(t, "etl-report.yaml")
+	in.App.Spec.Executor.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{
+		{Name: "spark-kubernetes-executor"},
+		{Name: "miner", Image: "mirror.prod-a.internal/miner:1", Resources: corev1.ResourceRequirements{
+			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("12")}}},
+	}}}
+	res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := &res.App.App
+	if app.Spec.Executor.Template == nil {
+		t.Fatal("composition dropped the template")
+	}
+	live := TrackerOf([]LivePod{{Key: "etl/other", Namespace: "etl", Usage: Usage{CPUMilli: 150000, Pods: 1}}})
+	_, d, err := check.App(context.Background(), app, Request{Operation: "CREATE"}, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `quota: app "etl-report" would bring namespace "etl" to 207330m CPU with all its executors`
+	if d.Allowed() || len(d.Violations) != 1 || !strings.Contains(d.Violations[0].Message, want) {
+		t.Errorf("with a template's 12 CPU in each of 4 executors and 150 CPU live: %+v, want one violation %q", d.Violations, want)
 	}
 }

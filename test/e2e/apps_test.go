@@ -215,6 +215,27 @@ func TestAppIsSizedAsSparkSizesIt(t *testing.T) {
 	}
 }
 
+// TestAppTemplateIsJudged: the executors' pod template (spec.executor.template)
+// is the pod Spark starts every executor from, so its containers count: a
+// template container of 20 CPU makes each executor larger than etl's 16 CPU
+// per pod, and the app is refused at submission.
+func TestAppTemplateIsJudged(t *testing.T) {
+	ctx := context.Background()
+	app := exampleApp(t, "etl-report.yaml", "e2e-template")
+	template := map[string]any{"spec": map[string]any{"containers": []any{
+		map[string]any{"name": "spark-kubernetes-executor"},
+		map[string]any{"name": "miner", "image": "mirror.prod-a.internal/miner:1", "resources": map[string]any{"requests": map[string]any{"cpu": "20"}}},
+	}}}
+	if err := unstructured.SetNestedField(app.Object, template, "spec", "executor", "template"); err != nil {
+		t.Fatal(err)
+	}
+	err := cp.Client.Create(ctx, app)
+	want := `group "core-data" allows at most 16 per pod`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("creating an app whose executor template adds 20 CPU: %v, want a denial containing %q", err, want)
+	}
+}
+
 // TestAppsPodsPassUnchanged creates the pods the operator launches from a
 // composed application through the API server: the pod webhook finds them
 // composed and stores them as they were sent, without a warning.

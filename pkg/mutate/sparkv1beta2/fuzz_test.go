@@ -14,6 +14,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"spec":{"driver":{"cores":"two"}}}`))
 	f.Add([]byte(`{"spec":{"dynamicAllocation":{"enabled":true,"maxExecutors":2147483648}}}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"spec":{"executor":{"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"spark-kubernetes-executor","resources":{"limits":{"cpu":"64"}}},{"name":"m","x":1}],"resources":{"requests":{"cpu":"96"}}}}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		obj, err := Decode(data)
 		if err != nil {

@@ -66,6 +66,11 @@ type SparkPodSpec struct {
 	// CoreRequest and PriorityClassName are the driver's and the
 	// executor's own fields of the same name.
 	PriorityClassName *string `json:"priorityClassName,omitempty"`
+	// Template is the pod template the operator hands spark-submit
+	// (spark.kubernetes.<role>.podTemplateFile): the pod Spark starts the
+	// role's pods from. Strata reads it to judge the pods an application
+	// launches and never writes it.
+	Template *corev1.PodTemplateSpec `json:"template,omitempty"`
 }
 
 // DriverSpec is the driver section.

@@ -1,0 +1,115 @@
+package mutate
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	resourcehelper "k8s.io/component-helpers/resource"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// TestLaunchedPodFromTemplate: an executor section's pod template is the
+// pod Spark starts its executors from, so the launched pod Strata judges
+// holds all of it: the template's other containers and init containers
+// (counted in the pod's requests), its volumes and tolerations, its
+// pod-level resources, and its Spark container's resources other than the
+// CPU and memory Spark sets.
+func TestLaunchedPodFromTemplate(t *testing.T) {
+	app := fixtures.App(t, "etl-report.yaml").App
+	app.Spec.Executor.Template = &corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"from": "template", "team": "template"}},
+		Spec: corev1.PodSpec{
+			Containers: []corev1.Container{
+				{Name: "miner", Image: "registry.example/miner:1", Resources: corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("12"), corev1.ResourceMemory: resource.MustParse("40Gi")}}},
+				{Name: "spark-kubernetes-executor", Env: []corev1.EnvVar{{Name: "FROM_TEMPLATE", Value: "1"}}, Resources: corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceEphemeralStorage: resource.MustParse("1Gi")},
+					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("64")}}},
+			},
+			InitContainers: []corev1.Container{{Name: "warm", Image: "registry.example/warm:1"}},
+			Volumes:        []corev1.Volume{{Name: "host", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/"}}}},
+			Tolerations:    []corev1.Toleration{{Key: "reserved", Operator: corev1.TolerationOpExists}},
+			NodeName:       "reserved-1",
+		},
+	}
+	plain, err := LaunchedPod(&fixtures.App(t, "etl-report.yaml").App, v1alpha1.RoleExecutor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod, err := LaunchedPod(&app, v1alpha1.RoleExecutor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := sparkContainer(pod, v1alpha1.RoleExecutor); i != 0 || pod.Spec.Containers[0].Image != plain.Spec.Containers[0].Image {
+		t.Fatalf("the Spark container: at %d, image %q", i, pod.Spec.Containers[i].Image)
+	}
+	spark := pod.Spec.Containers[0]
+	if got, want := spark.Resources.Requests.Cpu().String(), plain.Spec.Containers[0].Resources.Requests.Cpu().String(); got != want {
+		t.Errorf("the Spark container requests %s CPU, want Spark's %s over the template's", got, want)
+	}
+	if got := spark.Resources.Limits.Cpu().String(); got != "64" {
+		t.Errorf("the Spark container's CPU limit %s, want the template's 64 (no spark.kubernetes.executor.limit.cores)", got)
+	}
+	if _, ok := spark.Resources.Requests[corev1.ResourceEphemeralStorage]; !ok || len(spark.Env) == 0 || spark.Env[0].Name != "FROM_TEMPLATE" {
+		t.Errorf("the template's own resources and env are kept: %v, env %v", spark.Resources.Requests, spark.Env)
+	}
+	if len(pod.Spec.Containers) != len(plain.Spec.Containers)+1 || pod.Spec.Containers[1].Name != "miner" {
+		t.Errorf("containers %v, want the Spark container, the template's miner, then the sidecars", names(pod.Spec.Containers))
+	}
+	if len(pod.Spec.InitContainers) != len(plain.Spec.InitContainers)+1 || pod.Spec.InitContainers[0].Name != "warm" {
+		t.Errorf("init containers %v, want the template's first", names(pod.Spec.InitContainers))
+	}
+	if pod.Spec.NodeName != "reserved-1" || len(pod.Spec.Volumes) != len(plain.Spec.Volumes)+1 || len(pod.Spec.Tolerations) != len(plain.Spec.Tolerations)+1 {
+		t.Errorf("nodeName %q, volumes %d, tolerations %d: want the template's with the section's", pod.Spec.NodeName, len(pod.Spec.Volumes), len(pod.Spec.Tolerations))
+	}
+	if pod.Labels["from"] != "template" || pod.Labels["team"] != plain.Labels["team"] || pod.Labels[v1alpha1.RoleLabel] != "executor" {
+		t.Errorf("labels %v: the template's, the app's over them", pod.Labels)
+	}
+	got, base := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{}), resourcehelper.PodRequests(plain, resourcehelper.PodResourcesOptions{})
+	if d := got.Cpu().MilliValue() - base.Cpu().MilliValue(); d != 12000 {
+		t.Errorf("the pod requests %dm CPU more than without its template, want the miner's 12000m", d)
+	}
+
+	// Pod-level resources are the pod's requests, whatever its containers ask.
+	app.Spec.Executor.Template.Spec.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("96")}}
+	if pod, err = LaunchedPod(&app, v1alpha1.RoleExecutor); err != nil {
+		t.Fatal(err)
+	}
+	if r := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{}); r.Cpu().Value() != 96 {
+		t.Errorf("with pod-level resources the pod requests %s CPU, want 96", r.Cpu())
+	}
+
+	// A template whose Spark container has another name: Spark takes its
+	// first container.
+	app.Spec.Executor.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "main"}, {Name: "other"}}}}
+	if pod, err = LaunchedPod(&app, v1alpha1.RoleExecutor); err != nil {
+		t.Fatal(err)
+	}
+	if pod.Spec.Containers[0].Name != "main" || pod.Spec.Containers[1].Name != "other" || sparkContainer(pod, v1alpha1.RoleExecutor) != 0 {
+		t.Errorf("containers %v, want main (the Spark container), then other", names(pod.Spec.Containers))
+	}
+	// The driver's own section has no template: its pod is as before.
+	driver, err := LaunchedPod(&app, v1alpha1.RoleDriver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plainDriver, err := LaunchedPod(&fixtures.App(t, "etl-report.yaml").App, v1alpha1.RoleDriver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(driver.Spec.Containers) != len(plainDriver.Spec.Containers) || driver.Spec.NodeName != "" {
+		t.Errorf("the driver: containers %v", names(driver.Spec.Containers))
+	}
+}
+
+func names(cs []corev1.Container) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return out
+}
