@@ -90,7 +90,12 @@ func SizeOf(s *sparkv1beta2.Spec) (AppSize, error) {
 		return AppSize{}, err
 	}
 	key := "spark.executor.instances"
-	out.Executors = 1 // the operator's default
+	// Spark's default (SchedulerBackendUtils). The operator's defaulting
+	// webhook sets spec.executor.instances to 1 when neither spelling is
+	// set, but an app the validating webhook sees without either has
+	// passed every mutating webhook: the operator passes none, and Spark
+	// runs two.
+	out.Executors = 2
 	if out.DynamicAllocation {
 		key, out.Executors = "spark.dynamicAllocation.maxExecutors", -1
 	}
