@@ -26,7 +26,7 @@ func TestInputDocumentGolden(t *testing.T) {
 	check.Engine.explained = overlay.FieldSet{}
 	pod.Spec.Tolerations = []corev1.Toleration{{Key: "team-gpu", Operator: corev1.TolerationOpExists}}
 	in := composedView(t, check, pod)
-	in.Inventory = Inventory{Namespace: Usage{CPUMilli: 2000, MemoryBytes: 4 << 30, Pods: 2}, AppExecutors: 3}
+	in.Inventory = Inventory{Namespace: Usage{CPUMilli: 2000, MemoryBytes: 4 << 30, Pods: 2}, AppExecutors: 1, App: Usage{CPUMilli: 2000, MemoryBytes: 4 << 30, Pods: 2}}
 	doc, err := in.document()
 	if err != nil {
 		t.Fatal(err)

@@ -34,11 +34,14 @@ type Request struct {
 }
 
 // Inventory is the live state quota is checked against: the namespace's
-// pods that hold resources, and the pod's application's executors, both
-// without the pod being admitted.
+// pods that hold resources, and the pod's application's executors and
+// pods, all without the pod being admitted.
 type Inventory struct {
 	Namespace    Usage `json:"namespace"`
 	AppExecutors int64 `json:"appExecutors"`
+	// App is what the application's live pods (driver and executors)
+	// request; zero for a pod that names no application.
+	App Usage `json:"app"`
 }
 
 // Input is everything a policy decision is made from.

@@ -120,8 +120,8 @@ func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(In
 func (l *Ledger) inventory(ns *namespaceLedger, pod LivePod, live LiveState) Inventory {
 	now := l.now()
 	var inv Inventory
-	live.Read(pod.Namespace, pod.App, func(usage Usage, executors int64, get func(string) (LivePod, bool)) {
-		inv = Inventory{Namespace: usage, AppExecutors: executors}
+	live.Read(pod.Namespace, pod.App, func(usage Usage, app AppUsage, get func(string) (LivePod, bool)) {
+		inv = Inventory{Namespace: usage, AppExecutors: app.Executors, App: app.Usage}
 		if self, ok := get(pod.Key); ok {
 			inv.subtract(self, pod.App)
 		}
@@ -140,14 +140,22 @@ func (l *Ledger) inventory(ns *namespaceLedger, pod LivePod, live LiveState) Inv
 
 func (inv *Inventory) add(p LivePod, app string) {
 	inv.Namespace = inv.Namespace.plus(p.Usage)
-	if p.Executor && app != "" && p.App == app {
+	if app == "" || p.App != app {
+		return
+	}
+	inv.App = inv.App.plus(p.Usage)
+	if p.Executor {
 		inv.AppExecutors++
 	}
 }
 
 func (inv *Inventory) subtract(p LivePod, app string) {
 	inv.Namespace = inv.Namespace.minus(p.Usage)
-	if p.Executor && app != "" && p.App == app && inv.AppExecutors > 0 {
+	if app == "" || p.App != app {
+		return
+	}
+	inv.App = inv.App.minus(p.Usage)
+	if p.Executor && inv.AppExecutors > 0 {
 		inv.AppExecutors--
 	}
 }

@@ -64,14 +64,14 @@ func TestLedgerInventory(t *testing.T) {
 	if _, err := l.Admit(executor("app1", 2), live, true, decide); err != nil {
 		t.Fatal(err)
 	}
-	if got.AppExecutors != 1 || got.Namespace.Pods != 2 || got.Namespace.CPUMilli != 2000 {
-		t.Fatalf("inventory %+v: want app1's 1 executor, etl's 2 pods and 2 CPU", got)
+	if got.AppExecutors != 1 || got.Namespace.Pods != 2 || got.Namespace.CPUMilli != 2000 || got.App != (Usage{CPUMilli: 1000, MemoryBytes: 1 << 30, Pods: 1}) {
+		t.Fatalf("inventory %+v: want app1's 1 executor of 1 CPU, etl's 2 pods and 2 CPU", got)
 	}
 	// The reservation counts until the cache sees the pod...
 	if _, err := l.Admit(executor("app1", 3), live, false, decide); err != nil {
 		t.Fatal(err)
 	}
-	if got.AppExecutors != 2 || got.Namespace.Pods != 3 {
+	if got.AppExecutors != 2 || got.Namespace.Pods != 3 || got.App.CPUMilli != 2000 {
 		t.Fatalf("reservation not counted: %+v", got)
 	}
 	if l.Reserved() != 1 {
@@ -82,7 +82,7 @@ func TestLedgerInventory(t *testing.T) {
 	if _, err := l.Admit(executor("app1", 4), live, false, decide); err != nil {
 		t.Fatal(err)
 	}
-	if got.AppExecutors != 2 || l.Reserved() != 0 {
+	if got.AppExecutors != 2 || got.App.Pods != 2 || l.Reserved() != 0 {
 		t.Fatalf("reservation and live pod both counted: %+v reserved %d", got, l.Reserved())
 	}
 	// A reservation the cache never sees expires.

@@ -10,27 +10,42 @@ import (
 // resources.
 type LiveState interface {
 	// Read calls fn with one consistent view: what the namespace's live
-	// Spark pods request, the number of live executors of the app, and a
-	// lookup of live pods by namespace/name. Totals and lookup come from the
-	// same moment, so a pod is never counted in one and missed in the other.
-	Read(namespace, app string, fn func(usage Usage, appExecutors int64, get func(key string) (LivePod, bool)))
+	// Spark pods request, what the app's live pods hold, and a lookup of
+	// live pods by namespace/name. Totals and lookup come from the same
+	// moment, so a pod is never counted in one and missed in the other.
+	Read(namespace, app string, fn func(usage Usage, app AppUsage, get func(key string) (LivePod, bool)))
+}
+
+// AppUsage is what one application's live pods (those that name it in
+// spark-app-selector) hold.
+type AppUsage struct {
+	// Executors is the number of its live executors.
+	Executors int64
+	// Usage is what all its live pods, driver and executors, request.
+	Usage Usage
 }
 
 type appKey struct{ namespace, app string }
+
+// appTotal is the exact running AppUsage of an application.
+type appTotal struct {
+	executors int64
+	usage     usageTotal
+}
 
 // Tracker is a LiveState kept up to date from pod events (the webhook feeds
 // it from its watch of pods), so an admission reads totals instead of walking
 // every pod of the namespace. It is safe for concurrent use.
 type Tracker struct {
-	mu        sync.RWMutex
-	pods      map[string]LivePod
-	usage     map[string]*usageTotal
-	executors map[appKey]int64
+	mu    sync.RWMutex
+	pods  map[string]LivePod
+	usage map[string]*usageTotal
+	apps  map[appKey]*appTotal
 }
 
 // NewTracker returns an empty tracker.
 func NewTracker() *Tracker {
-	return &Tracker{pods: map[string]LivePod{}, usage: map[string]*usageTotal{}, executors: map[appKey]int64{}}
+	return &Tracker{pods: map[string]LivePod{}, usage: map[string]*usageTotal{}, apps: map[appKey]*appTotal{}}
 }
 
 // TrackerOf returns a tracker holding pods (for the CLI and tests).
@@ -69,7 +84,7 @@ func (t *Tracker) Replace(pods []LivePod) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.pods, t.usage, t.executors = next.pods, next.usage, next.executors
+	t.pods, t.usage, t.apps = next.pods, next.usage, next.apps
 }
 
 // Delete forgets the pod with key namespace/name.
@@ -94,8 +109,18 @@ func (t *Tracker) add(p LivePod) {
 		t.usage[p.Namespace] = u
 	}
 	u.add(p.Usage)
-	if p.Executor && p.App != "" {
-		t.executors[appKey{p.Namespace, p.App}]++
+	if p.App == "" {
+		return
+	}
+	k := appKey{p.Namespace, p.App}
+	a, ok := t.apps[k]
+	if !ok {
+		a = &appTotal{}
+		t.apps[k] = a
+	}
+	a.usage.add(p.Usage)
+	if p.Executor {
+		a.executors++
 	}
 }
 
@@ -111,27 +136,34 @@ func (t *Tracker) remove(key string) {
 			delete(t.usage, p.Namespace)
 		}
 	}
-	if p.Executor && p.App != "" {
-		k := appKey{p.Namespace, p.App}
-		if t.executors[k]--; t.executors[k] <= 0 {
-			delete(t.executors, k)
+	if p.App == "" {
+		return
+	}
+	k := appKey{p.Namespace, p.App}
+	if a := t.apps[k]; a != nil {
+		a.usage.sub(p.Usage)
+		if p.Executor {
+			a.executors--
+		}
+		if a.executors <= 0 && a.usage.zero() {
+			delete(t.apps, k)
 		}
 	}
 }
 
 // Read implements LiveState; fn runs under the tracker's read lock.
-func (t *Tracker) Read(namespace, app string, fn func(Usage, int64, func(string) (LivePod, bool))) {
+func (t *Tracker) Read(namespace, app string, fn func(Usage, AppUsage, func(string) (LivePod, bool))) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	var executors int64
-	if app != "" {
-		executors = t.executors[appKey{namespace, app}]
+	var au AppUsage
+	if a := t.apps[appKey{namespace, app}]; app != "" && a != nil {
+		au = AppUsage{Executors: a.executors, Usage: a.usage.usage()}
 	}
 	var usage Usage
 	if u := t.usage[namespace]; u != nil {
 		usage = u.usage()
 	}
-	fn(usage, executors, func(key string) (LivePod, bool) {
+	fn(usage, au, func(key string) (LivePod, bool) {
 		p, ok := t.pods[key]
 		return p, ok
 	})
@@ -139,18 +171,23 @@ func (t *Tracker) Read(namespace, app string, fn func(Usage, int64, func(string)
 
 // Usage is what the namespace's live Spark pods request.
 func (t *Tracker) Usage(namespace string) (u Usage) {
-	t.Read(namespace, "", func(usage Usage, _ int64, _ func(string) (LivePod, bool)) { u = usage })
+	t.Read(namespace, "", func(usage Usage, _ AppUsage, _ func(string) (LivePod, bool)) { u = usage })
 	return u
 }
 
 // AppExecutors is the number of live executors of the app.
 func (t *Tracker) AppExecutors(namespace, app string) (n int64) {
-	t.Read(namespace, app, func(_ Usage, executors int64, _ func(string) (LivePod, bool)) { n = executors })
-	return n
+	return t.App(namespace, app).Executors
+}
+
+// App is what the app's live pods hold.
+func (t *Tracker) App(namespace, app string) (a AppUsage) {
+	t.Read(namespace, app, func(_ Usage, au AppUsage, _ func(string) (LivePod, bool)) { a = au })
+	return a
 }
 
 // Get returns the live pod with key namespace/name.
 func (t *Tracker) Get(key string) (p LivePod, ok bool) {
-	t.Read("", "", func(_ Usage, _ int64, get func(string) (LivePod, bool)) { p, ok = get(key) })
+	t.Read("", "", func(_ Usage, _ AppUsage, get func(string) (LivePod, bool)) { p, ok = get(key) })
 	return p, ok
 }

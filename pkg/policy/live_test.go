@@ -28,6 +28,17 @@ func TestTracker(t *testing.T) {
 	if n := tr.AppExecutors("etl", "app1"); n != 2 {
 		t.Fatalf("app1 executors %d", n)
 	}
+	// The app's driver counts in its totals, not among its executors.
+	driver := LivePodOf(sparkExecutor("app1-driver", "app1", "3", corev1.PodRunning))
+	driver.Executor = false
+	tr.Set(driver, true)
+	if a := tr.App("etl", "app1"); a.Executors != 2 || a.Usage != (Usage{CPUMilli: 6000, MemoryBytes: 3 << 30, Pods: 3}) {
+		t.Fatalf("app1 with its driver: %+v, want 2 executors and 6 CPU in 3 pods", a)
+	}
+	if a := tr.App("etl", ""); a != (AppUsage{}) {
+		t.Fatalf("no app: %+v", a)
+	}
+	tr.Delete(driver.Key)
 	// An update replaces the pod's contribution; a finished pod holds nothing.
 	tr.Upsert(sparkExecutor("a", "app1", "4", corev1.PodRunning))
 	tr.Upsert(sparkExecutor("b", "app1", "1", corev1.PodSucceeded))
@@ -40,8 +51,8 @@ func TestTracker(t *testing.T) {
 	tr.Delete("etl/a")
 	tr.Delete("etl/c")
 	tr.Delete("etl/missing")
-	if u := tr.Usage("etl"); u != (Usage{}) || tr.AppExecutors("etl", "app1") != 0 {
-		t.Fatalf("after deletes: %+v %d", u, tr.AppExecutors("etl", "app1"))
+	if u := tr.Usage("etl"); u != (Usage{}) || tr.App("etl", "app1") != (AppUsage{}) || len(tr.apps) != 0 {
+		t.Fatalf("after deletes: %+v %+v, %d apps held", u, tr.App("etl", "app1"), len(tr.apps))
 	}
 	if _, ok := tr.Get("etl/a"); ok {
 		t.Fatal("deleted pod still there")
@@ -65,8 +76,8 @@ func TestTrackerReplace(t *testing.T) {
 	if got := tr.Usage("etl"); got.CPUMilli != 10000 || got.Pods != 2 {
 		t.Errorf("usage %+v, want 10 CPU in 2 pods", got)
 	}
-	if a1, a2 := tr.AppExecutors("etl", "app1"), tr.AppExecutors("etl", "app2"); a1 != 1 || a2 != 1 {
-		t.Errorf("executors app1 %d app2 %d, want 1 and 1", a1, a2)
+	if a1, a2 := tr.App("etl", "app1"), tr.App("etl", "app2"); a1.Executors != 1 || a2.Executors != 1 || a1.Usage.CPUMilli != 2000 || a2.Usage.CPUMilli != 8000 {
+		t.Errorf("app1 %+v app2 %+v, want an executor of 2 CPU and one of 8", a1, a2)
 	}
 	for key, want := range map[string]bool{"etl/a": false, "etl/b": true, "etl/c": false, "etl/d": true} {
 		if _, ok := tr.Get(key); ok != want {

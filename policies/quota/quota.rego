@@ -5,7 +5,8 @@
 # A SparkApplication is judged at submission by the pods it will launch; its executor's input
 # carries input.application, the whole application (driver and every executor it may run), which
 # is checked against maxExecutorsPerApp, maxAppCPU, maxAppMemory and the namespace totals instead
-# of the one pod.
+# of the one pod. A pod is checked against maxAppCPU and maxAppMemory with its application's live
+# pods (input.inventory.app).
 package strata.quota
 
 import rego.v1
@@ -47,6 +48,38 @@ violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 	input.app == ""
 	not input.application
 	msg := sprintf("executor has no spark-app-selector label; %s allows at most %d executors per app (%s), so every executor must name its app", [subject, l.number, l.source])
+}
+
+# The whole application, as its pods join it: what its live pods (driver and executors, whoever
+# created them) request, with the pod. At submission a SparkApplication is checked against every
+# executor it may run (below); this holds for pods the check could not foresee, or that no
+# SparkApplication launched.
+violation contains {"check": "maxAppCPU", "message": msg} if {
+	l := input.config.limits.maxAppCPU
+	input.app != ""
+	not input.application
+	total := input.inventory.app.cpuMilli + input.resources.cpuMilli
+	total > l.number
+	msg := sprintf("app %q would request %s CPU with its live pods; %s allows at most %s per app (%s)", [input.app, cpu(total), subject, l.value, l.source])
+}
+
+violation contains {"check": "maxAppMemory", "message": msg} if {
+	l := input.config.limits.maxAppMemory
+	input.app != ""
+	not input.application
+	total := input.inventory.app.memoryBytes + input.resources.memoryBytes
+	total > l.number
+	msg := sprintf("app %q would request %s memory with its live pods; %s allows at most %s per app (%s)", [input.app, memory(total), subject, l.value, l.source])
+}
+
+# An executor that names no application would escape the whole-app totals.
+violation contains {"check": name, "message": msg} if {
+	input.role == "executor"
+	input.app == ""
+	not input.application
+	some name in ["maxAppCPU", "maxAppMemory"]
+	l := input.config.limits[name]
+	msg := sprintf("executor has no spark-app-selector label; %s limits %s to %s per app (%s), so every executor must name its app", [subject, name, l.value, l.source])
 }
 
 violation contains {"check": "namespaceCPU", "message": msg} if {

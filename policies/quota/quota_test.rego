@@ -10,7 +10,7 @@ base := {
 	"app": "spark-1",
 	"group": "core-data",
 	"resources": {"cpuMilli": 4000, "memoryBytes": 8589934592, "pods": 1},
-	"inventory": {"namespace": {"cpuMilli": 0, "memoryBytes": 0, "pods": 0}, "appExecutors": 0},
+	"inventory": {"namespace": {"cpuMilli": 0, "memoryBytes": 0, "pods": 0}, "appExecutors": 0, "app": {"cpuMilli": 0, "memoryBytes": 0, "pods": 0}},
 	"config": {"limits": {}},
 }
 
@@ -136,4 +136,34 @@ test_app_unbounded_dynamic_allocation_refused if {
 	unbounded := object.union(app_doc, {"executors": -1, "dynamicAllocation": true, "bounded": false})
 	doc := object.union(with_limits({"maxExecutorsPerApp": {"value": 50, "number": 50, "source": src}}), {"application": unbounded})
 	{v.check | some v in quota.violation} == {"maxExecutorsPerApp"} with input as doc
+}
+
+test_app_cpu_with_its_live_pods if {
+	doc := object.union(with_limits({"maxAppCPU": {"value": "20", "number": 20000, "source": src}}), {"inventory": {"app": {"cpuMilli": 17000, "memoryBytes": 0, "pods": 4}}})
+	quota.violation == {{"check": "maxAppCPU", "message": "app \"spark-1\" would request 21 CPU with its live pods; group \"core-data\" allows at most 20 per app (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+}
+
+test_app_cpu_at_limit_allowed if {
+	doc := object.union(with_limits({"maxAppCPU": {"value": "20", "number": 20000, "source": src}}), {"inventory": {"app": {"cpuMilli": 16000, "memoryBytes": 0, "pods": 4}}})
+	count(quota.violation) == 0 with input as doc
+}
+
+test_app_memory_with_its_live_pods_driver_too if {
+	doc := object.union(with_limits({"maxAppMemory": {"value": "10Gi", "number": 10737418240, "source": src}}), {"role": "driver", "inventory": {"app": {"cpuMilli": 0, "memoryBytes": 4294967296, "pods": 1}}})
+	quota.violation == {{"check": "maxAppMemory", "message": "app \"spark-1\" would request 12Gi memory with its live pods; group \"core-data\" allows at most 10Gi per app (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+}
+
+test_executor_without_app_under_app_totals if {
+	doc := object.union(with_limits({"maxAppCPU": {"value": "20", "number": 20000, "source": src}}), {"app": ""})
+	quota.violation == {{"check": "maxAppCPU", "message": "executor has no spark-app-selector label; group \"core-data\" limits maxAppCPU to 20 per app (NamespaceOverrides layer \"ns-etl\"), so every executor must name its app"}} with input as doc
+}
+
+test_driver_without_app_is_not_an_app if {
+	doc := object.union(with_limits({"maxAppCPU": {"value": "20", "number": 20000, "source": src}}), {"app": "", "role": "driver"})
+	count(quota.violation) == 0 with input as doc
+}
+
+test_app_totals_at_submission_are_the_application_s if {
+	doc := object.union(with_app({"maxAppCPU": {"value": "100", "number": 100000, "source": src}}), {"inventory": {"app": {"cpuMilli": 99000, "memoryBytes": 0, "pods": 1}}})
+	count(quota.violation) == 0 with input as doc
 }

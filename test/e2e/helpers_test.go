@@ -206,3 +206,24 @@ func metricValue(t *testing.T, name string, labels map[string]string) float64 {
 	t.Fatalf("metric %s%v not found", name, labels)
 	return 0
 }
+
+// waitForLayer waits until the webhook's snapshot holds (present) or no
+// longer holds the Layer name for an executor of namespace. A new
+// generation alone may be another test's change arriving late.
+func waitForLayer(t *testing.T, name, namespace string, present bool) {
+	t.Helper()
+	target := targetFor(namespace)
+	target.Role = v1alpha1.RoleExecutor
+	held := func() bool {
+		s := cp.Webhook.Store.Load().Snapshot
+		for _, l := range s.Match(target) {
+			if l.Name == name {
+				return true
+			}
+		}
+		return slices.Contains(s.ShadowLayers(target), name)
+	}
+	if err := waitFor(30*time.Second, func() bool { return held() == present }); err != nil {
+		t.Fatalf("the webhook's snapshot holds Layer %s: %v, want %v", name, !present, present)
+	}
+}

@@ -9,9 +9,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
 )
 
@@ -212,5 +215,53 @@ func TestOtherTenantsIAMRoleDenied(t *testing.T) {
 	}
 	if direct.Annotations["iam.amazonaws.com/role"] != "arn:aws:iam::111122223333:role/spark-etl" {
 		t.Errorf("direct KIAM annotation kept: %v", direct.Annotations)
+	}
+}
+
+// TestAppTotalsFollowTheLivePods: an application's whole-app limits hold
+// for its pods however they were launched (here created directly, as
+// spark-submit without the operator does): a driver and two executors of
+// about 1 CPU each fit maxAppCPU 3.5 with its live pods, a third executor
+// does not, and another application of the namespace still fits.
+func TestAppTotalsFollowTheLivePods(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "app-totals"}}
+	if err := cp.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	maxCPU := resource.MustParse("3500m")
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-app-totals"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Limits: &v1alpha1.Limits{MaxAppCPU: &maxCPU}}}}
+	gen := cp.Webhook.Store.Load().Generation
+	if err := cp.Client.Create(ctx, layer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(ctx, layer); err == nil {
+			waitForLayer(t, layer.Name, ns.Name, false) // before the next test reads a generation
+		}
+	})
+	waitForGeneration(t, gen)
+	waitForLayer(t, layer.Name, ns.Name, true)
+	pod := func(name, app, role string) *corev1.Pod {
+		p := examplePod(t, "executor.yaml", name)
+		p.Namespace = ns.Name
+		p.OwnerReferences = nil
+		p.Labels["spark-app-selector"] = app
+		p.Labels["spark-role"] = role
+		return p
+	}
+	const app, other = "spark-totals-0000000000000000000000000000", "spark-other-00000000000000000000000000000"
+	for _, p := range []*corev1.Pod{pod("totals-driver", app, "driver"), pod("totals-exec-1", app, "executor"), pod("totals-exec-2", app, "executor"),
+		pod("other-exec-1", other, "executor")} {
+		if err := cp.Client.Create(ctx, p); err != nil {
+			t.Fatalf("creating %s: %v", p.Name, err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(ctx, p) })
+	}
+	err := cp.Client.Create(ctx, pod("totals-exec-3", app, "executor"))
+	want := `quota: app "` + app + `" would request`
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `CPU with its live pods; namespace "app-totals" allows at most 3500m per app (NamespaceOverrides layer "e2e-app-totals")`) {
+		t.Fatalf("a third executor: %v, want a denial containing %q", err, want)
 	}
 }

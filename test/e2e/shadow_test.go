@@ -42,6 +42,7 @@ func TestShadowLayer(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(ctx, shadow) })
 	waitForGeneration(t, gen)
+	waitForLayer(t, shadow.Name, "etl", true)
 
 	pod := examplePod(t, "executor.yaml", "shadow-exec-1")
 	if err := cp.Client.Create(ctx, pod); err != nil {

@@ -72,6 +72,12 @@ type TestInventory struct {
 		Pods   int64              `json:"pods,omitempty"`
 	} `json:"namespace"`
 	AppExecutors int64 `json:"appExecutors,omitempty"`
+	// App is what the app's live pods, its executors and driver, request:
+	// a part of the namespace's.
+	App struct {
+		CPU    *resource.Quantity `json:"cpu,omitempty"`
+		Memory *resource.Quantity `json:"memory,omitempty"`
+	} `json:"app"`
 }
 
 // TestExpectation is the verdict: allowed or not, and the exact set of
@@ -382,32 +388,46 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	return problems, nil
 }
 
-// liveFor turns a test case's inventory into live pods of namespace: one
-// holding the CPU and memory, as many as Pods counts, and executors of the
-// app (the spark-app-selector of the pod judged).
+// liveFor turns a test case's inventory into live pods of namespace: the
+// app's executors (of the spark-app-selector of the pod judged), the
+// first holding what the app requests (an app's driver holds it when it
+// has no executors), and other pods up to the namespace's count, the
+// first holding the rest of what the namespace requests.
 func liveFor(namespace, app string, inv *TestInventory) policy.LiveState {
 	if inv == nil {
 		return nil
 	}
-	n := max(inv.Namespace.Pods, inv.AppExecutors)
-	live := make([]policy.LivePod, 0, n+1)
-	for i := range n {
-		p := policy.LivePod{Key: fmt.Sprintf("%s/inventory-%d", namespace, i), Namespace: namespace, Usage: policy.Usage{Pods: 1}}
-		if i < inv.AppExecutors {
-			p.App, p.Executor = app, true
-		}
-		live = append(live, p)
+	var appUsage policy.Usage
+	if q := inv.App.CPU; q != nil {
+		appUsage.CPUMilli = q.MilliValue()
 	}
-	if len(live) == 0 {
-		live = append(live, policy.LivePod{Key: namespace + "/inventory", Namespace: namespace})
+	if q := inv.App.Memory; q != nil {
+		appUsage.MemoryBytes = q.Value()
 	}
+	var live []policy.LivePod
+	for i := range inv.AppExecutors {
+		live = append(live, policy.LivePod{Key: fmt.Sprintf("%s/inventory-exec-%d", namespace, i), Namespace: namespace, App: app, Executor: true, Usage: policy.Usage{Pods: 1}})
+	}
+	if len(live) == 0 && appUsage != (policy.Usage{}) {
+		live = append(live, policy.LivePod{Key: namespace + "/inventory-driver", Namespace: namespace, App: app, Usage: policy.Usage{Pods: 1}})
+	}
+	if len(live) > 0 {
+		live[0].Usage.CPUMilli, live[0].Usage.MemoryBytes = appUsage.CPUMilli, appUsage.MemoryBytes
+	}
+	rest := policy.LivePod{Key: namespace + "/inventory", Namespace: namespace}
 	if q := inv.Namespace.CPU; q != nil {
-		live[0].Usage.CPUMilli = q.MilliValue()
+		rest.Usage.CPUMilli = max(q.MilliValue()-appUsage.CPUMilli, 0)
 	}
 	if q := inv.Namespace.Memory; q != nil {
-		live[0].Usage.MemoryBytes = q.Value()
+		rest.Usage.MemoryBytes = max(q.Value()-appUsage.MemoryBytes, 0)
 	}
-	return policy.TrackerOf(live)
+	if others := inv.Namespace.Pods - int64(len(live)); others > 0 {
+		rest.Usage.Pods = 1
+		for i := range others - 1 {
+			live = append(live, policy.LivePod{Key: fmt.Sprintf("%s/inventory-%d", namespace, i), Namespace: namespace, Usage: policy.Usage{Pods: 1}})
+		}
+	}
+	return policy.TrackerOf(append(live, rest))
 }
 
 // stickyWriter remembers the first write error, so output written in many

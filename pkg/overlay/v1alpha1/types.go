@@ -399,7 +399,8 @@ type Limits struct {
 	// MaxAppCPU is the most CPU one Spark application may request in total:
 	// its driver and every executor it may run (executor.instances, or
 	// dynamicAllocation.maxExecutors), checked when a SparkApplication is
-	// submitted.
+	// submitted; and its live pods (spark-app-selector) with each pod of
+	// it created, however it was launched.
 	// +optional
 	MaxAppCPU *resource.Quantity `json:"maxAppCPU,omitempty"`
 	// MaxAppMemory is the most memory one Spark application may request in
