@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -120,8 +121,12 @@ func FuzzAppReviews(f *testing.F) {
 	f.Add(appReview(f, admissionv1.Update, appJSON(3), appJSON(2)))
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"dynamicAllocation":{"enabled":true},"sparkConf":{"spark.executor.memory":"99999999999p"}}}`, ""))
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"type":"Python","sparkConf":{"spark.dynamicAllocation.enabled":" TRUE","spark.unsafe.offHeap":"True","spark.memory.offHeap.size":"9223372036854775807","spark.executor.pyspark.memory":"8p","spark.yarn.executor.memoryOverhead":"1g","spark.executor.minMemoryOverhead":"2g"}}}`, ""))
+	f.Add(appReview(f, admissionv1.Create, `{"spec":{"executor":{"template":{"spec":{"containers":[{"name":"spark-kubernetes-executor"},{"name":"m","image":"x","resources":{"requests":{"cpu":"20"}}}],"resources":{"requests":{"memory":"1e-999999999"}}}}}}}`, ""))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		fuzzReview(t, reviewServer(mutator), mutator.Metrics, "sparkapplication", raw)
-		fuzzReview(t, reviewServer(validator), validator.Metrics, "sparkapplication-policy", raw)
+		// As the webhook serves them (manager.go): a quantity that would
+		// run away is refused before the handlers decode the review.
+		appType := reflect.TypeFor[sparkv1beta2.SparkApplication]()
+		fuzzReview(t, objectReviewServer(appType, mutator), mutator.Metrics, "sparkapplication", raw)
+		fuzzReview(t, objectReviewServer(appType, validator), validator.Metrics, "sparkapplication-policy", raw)
 	})
 }

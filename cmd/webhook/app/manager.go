@@ -177,7 +177,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	limit := limitInFlight(opts.MaxInFlight, m.shed)
 	// objectType is what a handler decodes a review's objects as.
 	serve := func(objectType reflect.Type, h admission.Handler) http.Handler {
-		return auth.require(limit(withGrownStack(withDeadline(refuseUnboundedQuantities(objectType, reviewServer(h))))))
+		return auth.require(limit(withGrownStack(withDeadline(objectReviewServer(objectType, h)))))
 	}
 	servePods := func(h admission.Handler) http.Handler {
 		return auth.require(limit(withGrownStack(withDeadline(podReviewServer(h)))))

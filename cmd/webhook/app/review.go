@@ -65,6 +65,14 @@ func reviewServer(h admission.Handler) *admission.Webhook {
 	return &admission.Webhook{Handler: h, LogConstructor: requestLogger}
 }
 
+// objectReviewServer serves the AdmissionReviews of h, a handler that
+// decodes a review's objects as objectType (a Layer, a SparkApplication),
+// with controller-runtime, a review whose quantities would run away refused
+// before it is decoded (refuseUnboundedQuantities).
+func objectReviewServer(objectType reflect.Type, h admission.Handler) http.Handler {
+	return refuseUnboundedQuantities(objectType, reviewServer(h))
+}
+
 // podReviewServer serves the AdmissionReviews of h, a pod handler, each
 // review decoded with its pods (podReviews).
 func podReviewServer(h admission.Handler) http.Handler {
