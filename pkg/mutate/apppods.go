@@ -23,10 +23,11 @@ const (
 // LaunchedPod is the pod of role the Spark Operator and Spark create from
 // a SparkApplication: the section's settings where the operator puts them
 // (labels and annotations, node selectors, tolerations, service account,
-// scheduler, priority class, the Spark container's env, envFrom and
-// mounts, sidecars, init containers, and the application's volumes the
-// Spark container mounts), the Spark container sized as Spark sizes it
-// (SizeOf), and the labels Spark adds. The composition of a composed
+// scheduler, priority class, affinity, host network, security contexts,
+// the Spark container's env, envFrom and mounts, sidecars, init
+// containers, and the application's volumes the Spark container mounts),
+// started from the section's pod template, the Spark container sized as
+// Spark sizes it (SizeOf), and the labels Spark adds. The composition of a composed
 // application's pod is empty (TestLaunchedPodsComposeToNothing), and the
 // validating webhook judges an application by its launched pods. It
 // reports false for a size Spark would not accept.
@@ -83,7 +84,28 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	if sec.Template != nil {
 		pod = withTemplate(pod, sec.Template, role)
 	}
+	withOperatorSettings(pod, sec)
 	return pod, nil
+}
+
+// withOperatorSettings sets on pod what the operator's pod webhook sets
+// over what Spark created, of what policies judge: the section's affinity,
+// host network (with its DNS policy), pod security context, and the Spark
+// container's security context, each replacing the pod's.
+func withOperatorSettings(pod *corev1.Pod, sec *sparkv1beta2.SparkPodSpec) {
+	if sec.Affinity != nil {
+		pod.Spec.Affinity = sec.Affinity.DeepCopy()
+	}
+	if sec.HostNetwork != nil && *sec.HostNetwork {
+		pod.Spec.HostNetwork = true
+		pod.Spec.DNSPolicy = corev1.DNSClusterFirstWithHostNet
+	}
+	if sec.PodSecurityContext != nil {
+		pod.Spec.SecurityContext = sec.PodSecurityContext.DeepCopy()
+	}
+	if sec.SecurityContext != nil {
+		pod.Spec.Containers[0].SecurityContext = sec.SecurityContext.DeepCopy()
+	}
 }
 
 // withTemplate is pod started from the section's pod template, as Spark

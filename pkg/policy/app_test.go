@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -92,5 +93,44 @@ func TestAppTemplateCounts(t *testing.T) {
 	want := `quota: app "etl-report" would bring namespace "etl" to 207330m CPU with all its executors`
 	if d.Allowed() || len(d.Violations) != 1 || !strings.Contains(d.Violations[0].Message, want) {
 		t.Errorf("with a template's 12 CPU in each of 4 executors and 150 CPU live: %+v, want one violation %q", d.Violations, want)
+	}
+}
+
+// TestAppOperatorSettingsAreJudged: what the operator's pod webhook sets on
+// an app's pods (affinity, host network, security contexts) is judged at
+// submission, as the pods will be: a required node affinity onto nodes
+// reserved for the platform, or the host's network, refuses the app before
+// it starts instead of leaving its pods refused one by one.
+func TestAppOperatorSettingsAreJudged(t *testing.T) {
+	check, _ := exampleCheck(t)
+	yes := true
+	for name, tc := range map[string]struct {
+		set  func(s *sparkv1beta2.SparkPodSpec)
+		want string
+	}{
+		"reserved nodes by affinity": {func(s *sparkv1beta2.SparkPodSpec) {
+			s.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+				NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "node.strata.dev/pool", Operator: corev1.NodeSelectorOpIn, Values: []string{"core"}}}}}}}}
+		}, `required node affinity "node.strata.dev/pool In core" is reserved for the platform`},
+		"the host's network": {func(s *sparkv1beta2.SparkPodSpec) { s.HostNetwork = &yes }, "hostNetwork"},
+		"a privileged Spark container": {func(s *sparkv1beta2.SparkPodSpec) { s.SecurityContext = &corev1.SecurityContext{Privileged: &yes} }, "privileged"},
+	} {
+		in := fixtures.App(t, "etl-report.yaml")
+		tc.set(&in.App.Spec.Executor.SparkPodSpec)
+		res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, d, err := check.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, v := range d.Violations {
+			found = found || strings.Contains(v.Message, tc.want)
+		}
+		if d.Allowed() || !found {
+			t.Errorf("%s: %+v, want a denial containing %q", name, d.Violations, tc.want)
+		}
 	}
 }

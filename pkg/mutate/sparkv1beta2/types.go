@@ -71,6 +71,14 @@ type SparkPodSpec struct {
 	// role's pods from. Strata reads it to judge the pods an application
 	// launches and never writes it.
 	Template *corev1.PodTemplateSpec `json:"template,omitempty"`
+	// Affinity, HostNetwork, PodSecurityContext and SecurityContext (the
+	// Spark container's) are what the operator's pod webhook sets on the
+	// role's pods that policies judge. Strata reads them and never writes
+	// them.
+	Affinity           *corev1.Affinity           `json:"affinity,omitempty"`
+	HostNetwork        *bool                      `json:"hostNetwork,omitempty"`
+	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
+	SecurityContext    *corev1.SecurityContext    `json:"securityContext,omitempty"`
 }
 
 // DriverSpec is the driver section.
