@@ -219,6 +219,7 @@ func TestLayerChangeTakesEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForGeneration(t, gen)
+	waitForLayerServed(t, &layer, "etl")
 	pod := examplePod(t, "driver.yaml", "after-change-driver")
 	if err := cp.Client.Create(ctx, pod); err != nil {
 		t.Fatal(err)
@@ -234,6 +235,7 @@ func TestLayerChangeTakesEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForGeneration(t, gen)
+	waitForLayerServed(t, &layer, "etl")
 	err := cp.Client.Create(ctx, examplePod(t, "driver.yaml", "missing-class-driver"))
 	want := `(priority class set by NamespaceOverrides layer "ns-etl"): spec.priorityClassName: PriorityClass "no-such-class" not found`
 	if err == nil || !strings.Contains(err.Error(), want) {
@@ -241,6 +243,7 @@ func TestLayerChangeTakesEffect(t *testing.T) {
 	}
 }
 
+// restoreLayer puts back original, a Layer that matches etl.
 func restoreLayer(t *testing.T, original *v1alpha1.Layer) {
 	t.Helper()
 	ctx := context.Background()
@@ -254,6 +257,7 @@ func restoreLayer(t *testing.T, original *v1alpha1.Layer) {
 		t.Fatal(err)
 	}
 	waitForGeneration(t, gen)
+	waitForLayerServed(t, &current, "etl")
 }
 
 // TestInvalidLayerRejected checks the API server refuses a bad Layer with

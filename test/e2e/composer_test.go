@@ -95,8 +95,13 @@ func TestComposerReadsTheCluster(t *testing.T) {
 	if err := cp.Client.Create(ctx, layer); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cp.Client.Delete(ctx, layer) })
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(ctx, layer); err == nil {
+			waitForLayerGone(t, layer, live.Name)
+		}
+	})
 	waitForGeneration(t, gen)
+	waitForLayerServed(t, layer, live.Name)
 	first := smallPod(live.Name, "first")
 	if err := cp.Client.Create(ctx, first); err != nil {
 		t.Fatal(err)

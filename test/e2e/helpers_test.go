@@ -207,23 +207,41 @@ func metricValue(t *testing.T, name string, labels map[string]string) float64 {
 	return 0
 }
 
-// waitForLayer waits until the webhook's snapshot holds (present) or no
-// longer holds the Layer name for an executor of namespace. A new
-// generation alone may be another test's change arriving late.
-func waitForLayer(t *testing.T, name, namespace string, present bool) {
+// waitForLayerServed waits until the webhook's snapshot serves l as it is
+// now (its resourceVersion; a Shadow layer by its name) to an executor of
+// namespace. A new generation alone may be another test's change arriving
+// late.
+func waitForLayerServed(t *testing.T, l *v1alpha1.Layer, namespace string) {
+	t.Helper()
+	waitForLayer(t, l, namespace, false)
+}
+
+// waitForLayerGone waits until the webhook's snapshot serves no Layer of
+// l's name to an executor of namespace: a test that deletes a Layer waits
+// for it, so the next test's wait for a new generation is not met by it.
+func waitForLayerGone(t *testing.T, l *v1alpha1.Layer, namespace string) {
+	t.Helper()
+	waitForLayer(t, l, namespace, true)
+}
+
+func waitForLayer(t *testing.T, l *v1alpha1.Layer, namespace string, gone bool) {
 	t.Helper()
 	target := targetFor(namespace)
 	target.Role = v1alpha1.RoleExecutor
-	held := func() bool {
+	served := func() (rv string, ok bool) {
 		s := cp.Webhook.Store.Load().Snapshot
-		for _, l := range s.Match(target) {
-			if l.Name == name {
-				return true
+		for _, m := range s.Match(target) {
+			if m.Name == l.Name {
+				return m.ResourceVersion, true
 			}
 		}
-		return slices.Contains(s.ShadowLayers(target), name)
+		return l.ResourceVersion, slices.Contains(s.ShadowLayers(target), l.Name)
 	}
-	if err := waitFor(30*time.Second, func() bool { return held() == present }); err != nil {
-		t.Fatalf("the webhook's snapshot holds Layer %s: %v, want %v", name, !present, present)
+	if err := waitFor(30*time.Second, func() bool {
+		rv, ok := served()
+		return ok != gone && (gone || rv == l.ResourceVersion)
+	}); err != nil {
+		rv, ok := served()
+		t.Fatalf("the webhook serves Layer %s: %v (resourceVersion %q), want served %v at %q", l.Name, ok, rv, !gone, l.ResourceVersion)
 	}
 }

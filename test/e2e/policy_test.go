@@ -238,11 +238,11 @@ func TestAppTotalsFollowTheLivePods(t *testing.T) {
 	}
 	t.Cleanup(func() {
 		if err := cp.Client.Delete(ctx, layer); err == nil {
-			waitForLayer(t, layer.Name, ns.Name, false) // before the next test reads a generation
+			waitForLayerGone(t, layer, ns.Name) // before the next test reads a generation
 		}
 	})
 	waitForGeneration(t, gen)
-	waitForLayer(t, layer.Name, ns.Name, true)
+	waitForLayerServed(t, layer, ns.Name)
 	pod := func(name, app, role string) *corev1.Pod {
 		p := examplePod(t, "executor.yaml", name)
 		p.Namespace = ns.Name

@@ -40,9 +40,13 @@ func TestShadowLayer(t *testing.T) {
 	if err := cp.Client.Create(ctx, shadow); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cp.Client.Delete(ctx, shadow) })
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(ctx, shadow); err == nil {
+			waitForLayerGone(t, shadow, "etl")
+		}
+	})
 	waitForGeneration(t, gen)
-	waitForLayer(t, shadow.Name, "etl", true)
+	waitForLayerServed(t, shadow, "etl")
 
 	pod := examplePod(t, "executor.yaml", "shadow-exec-1")
 	if err := cp.Client.Create(ctx, pod); err != nil {
