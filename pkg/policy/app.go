@@ -47,7 +47,9 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	if req.Namespace == "" {
 		req.Namespace = app.Namespace
 	}
-	req.Old = nil
+	// The launched pods are created, whether the app is created or its
+	// spec updated (the operator submits it again).
+	req.Old, req.Operation = nil, "CREATE"
 	pods := make(map[v1alpha1.Role]*Input, 2)
 	var views []*Input
 	var results []*mutate.Result

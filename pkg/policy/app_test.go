@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -131,6 +132,30 @@ func TestAppOperatorSettingsAreJudged(t *testing.T) {
 		}
 		if d.Allowed() || !found {
 			t.Errorf("%s: %+v, want a denial containing %q", name, d.Violations, tc.want)
+		}
+	}
+}
+
+// TestAppUpdateJudgesPodsAsCreated: an app whose spec is updated is
+// submitted again and its pods created anew, so they are judged as
+// created: a template's spec.nodeName, which only a pod's creation can
+// set, is refused on the app's UPDATE as on its CREATE.
+func TestAppUpdateJudgesPodsAsCreated(t *testing.T) {
+	check, _ := exampleCheck(t)
+	in := fixtures.App(t, "etl-report.yaml")
+	in.App.Spec.Executor.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{NodeName: "core-node-1", Containers: []corev1.Container{{Name: "spark-kubernetes-executor"}}}}
+	res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []string{"CREATE", "UPDATE"} {
+		_, d, err := check.App(context.Background(), &res.App.App, Request{Operation: op}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := `spec.nodeName "core-node-1" bypasses node selection`
+		if d.Allowed() || !strings.Contains(fmt.Sprint(d.Violations), want) {
+			t.Errorf("%s: %+v, want a denial containing %q", op, d.Violations, want)
 		}
 	}
 }
