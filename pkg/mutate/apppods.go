@@ -27,10 +27,10 @@ const (
 // the Spark container's env, envFrom and mounts, sidecars, init
 // containers, and the application's volumes the Spark container mounts),
 // started from the section's pod template, the Spark container sized as
-// Spark sizes it (SizeOf), and the labels Spark adds. The composition of a composed
-// application's pod is empty (TestLaunchedPodsComposeToNothing), and the
-// validating webhook judges an application by its launched pods. It
-// reports false for a size Spark would not accept.
+// Spark sizes it (SizeOf), and the labels Spark adds. The composition of
+// a composed application's pod is empty (TestLaunchedPodsComposeToNothing),
+// and the validating webhook judges an application by its launched pods.
+// It reports an error for a size Spark would not accept.
 func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev1.Pod, error) {
 	size, err := SizeOf(&app.Spec)
 	if err != nil {
