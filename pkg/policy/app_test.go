@@ -113,7 +113,7 @@ func TestAppOperatorSettingsAreJudged(t *testing.T) {
 			s.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
 				NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "node.strata.dev/pool", Operator: corev1.NodeSelectorOpIn, Values: []string{"core"}}}}}}}}
 		}, `required node affinity "node.strata.dev/pool In core" is reserved for the platform`},
-		"the host's network": {func(s *sparkv1beta2.SparkPodSpec) { s.HostNetwork = &yes }, "hostNetwork"},
+		"the host's network":           {func(s *sparkv1beta2.SparkPodSpec) { s.HostNetwork = &yes }, "hostNetwork"},
 		"a privileged Spark container": {func(s *sparkv1beta2.SparkPodSpec) { s.SecurityContext = &corev1.SecurityContext{Privileged: &yes} }, "privileged"},
 	} {
 		in := fixtures.App(t, "etl-report.yaml")
