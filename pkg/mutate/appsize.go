@@ -54,8 +54,8 @@ func SizeOf(s *sparkv1beta2.Spec) (AppSize, error) {
 	conf := sparkvalue.Conf(EffectiveConf(s))
 	var out AppSize
 	factor := jvmOverheadFactor
-	python := strings.EqualFold(s.Type, "python")
-	if python || strings.EqualFold(s.Type, "r") {
+	python, r := language(s)
+	if python || r {
 		factor = nonJVMOverheadFactor
 	}
 	if f, ok, err := conf.Factor("spark.kubernetes.memoryOverheadFactor"); err != nil {
@@ -105,6 +105,19 @@ func SizeOf(s *sparkv1beta2.Spec) (AppSize, error) {
 		out.Executors = n
 	}
 	return out, nil
+}
+
+// language reports a Python or an R application, by spec.type or by its
+// main file's name, which is how spark-submit tells them
+// (SparkSubmit.isPython, isR): either counts, so an application is never
+// sized as the JVM's when Spark runs it as Python or R.
+func language(s *sparkv1beta2.Spec) (python, r bool) {
+	python, r = strings.EqualFold(s.Type, "python"), strings.EqualFold(s.Type, "r")
+	if f := s.MainApplicationFile; f != nil {
+		python = python || strings.HasSuffix(*f, ".py")
+		r = r || strings.HasSuffix(*f, ".R") || strings.HasSuffix(*f, ".r")
+	}
+	return python, r
 }
 
 func podSize(conf sparkvalue.Conf, role v1alpha1.Role, factor float64) (PodSize, error) {

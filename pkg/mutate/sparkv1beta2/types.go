@@ -28,9 +28,12 @@ type SparkApplication struct {
 
 // Spec is the part of SparkApplicationSpec Strata reads and writes.
 type Spec struct {
-	// Type is Java, Scala, Python or R; it decides Spark's default memory
-	// overhead factor.
-	Type                  string                 `json:"type,omitempty"`
+	// Type is Java, Scala, Python or R; with the main file's name it
+	// decides Spark's default memory overhead factor.
+	Type string `json:"type,omitempty"`
+	// MainApplicationFile is the primary resource spark-submit runs: its
+	// name also tells a Python or R application.
+	MainApplicationFile   *string                `json:"mainApplicationFile,omitempty"`
 	Image                 *string                `json:"image,omitempty"`
 	SparkConf             map[string]string      `json:"sparkConf,omitempty"`
 	HadoopConf            map[string]string      `json:"hadoopConf,omitempty"`
