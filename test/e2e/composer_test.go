@@ -91,17 +91,7 @@ func TestComposerReadsTheCluster(t *testing.T) {
 	one32 := int32(1)
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "composer-live"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{live.Name}}, Config: &v1alpha1.Config{Limits: &v1alpha1.Limits{NamespacePods: &one32}}}}
-	gen := cp.Webhook.Store.Load().Generation
-	if err := cp.Client.Create(ctx, layer); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Client.Delete(ctx, layer); err == nil {
-			waitForLayerGone(t, layer, live.Name)
-		}
-	})
-	waitForGeneration(t, gen)
-	waitForLayerServed(t, layer, live.Name)
+	createLayer(t, layer, live.Name)
 	first := smallPod(live.Name, "first")
 	if err := cp.Client.Create(ctx, first); err != nil {
 		t.Fatal(err)

@@ -207,6 +207,23 @@ func metricValue(t *testing.T, name string, labels map[string]string) float64 {
 	return 0
 }
 
+// createLayer creates l and waits until the webhook serves it to an
+// executor of namespace; at cleanup it deletes l and waits until the
+// webhook no longer serves it, so the next test's waits are not met by it.
+func createLayer(t *testing.T, l *v1alpha1.Layer, namespace string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := cp.Client.Create(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(ctx, l); err == nil {
+			waitForLayerGone(t, l, namespace)
+		}
+	})
+	waitForLayerServed(t, l, namespace)
+}
+
 // waitForLayerServed waits until the webhook's snapshot serves l as it is
 // now (its resourceVersion; a Shadow layer by its name) to an executor of
 // namespace. A new generation alone may be another test's change arriving

@@ -232,17 +232,7 @@ func TestAppTotalsFollowTheLivePods(t *testing.T) {
 	maxCPU := resource.MustParse("3500m")
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-app-totals"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Limits: &v1alpha1.Limits{MaxAppCPU: &maxCPU}}}}
-	gen := cp.Webhook.Store.Load().Generation
-	if err := cp.Client.Create(ctx, layer); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Client.Delete(ctx, layer); err == nil {
-			waitForLayerGone(t, layer, ns.Name) // before the next test reads a generation
-		}
-	})
-	waitForGeneration(t, gen)
-	waitForLayerServed(t, layer, ns.Name)
+	createLayer(t, layer, ns.Name)
 	pod := func(name, app, role string) *corev1.Pod {
 		p := examplePod(t, "executor.yaml", name)
 		p.Namespace = ns.Name

@@ -36,17 +36,7 @@ func TestShadowLayer(t *testing.T) {
 	if err := cp.Client.Create(ctx, before); err != nil {
 		t.Fatal(err)
 	}
-	gen := cp.Webhook.Store.Load().Generation
-	if err := cp.Client.Create(ctx, shadow); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Client.Delete(ctx, shadow); err == nil {
-			waitForLayerGone(t, shadow, "etl")
-		}
-	})
-	waitForGeneration(t, gen)
-	waitForLayerServed(t, shadow, "etl")
+	createLayer(t, shadow, "etl")
 
 	pod := examplePod(t, "executor.yaml", "shadow-exec-1")
 	if err := cp.Client.Create(ctx, pod); err != nil {
