@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -156,6 +157,64 @@ func TestAppUpdateJudgesPodsAsCreated(t *testing.T) {
 		want := `spec.nodeName "core-node-1" bypasses node selection`
 		if d.Allowed() || !strings.Contains(fmt.Sprint(d.Violations), want) {
 			t.Errorf("%s: %+v, want a denial containing %q", op, d.Violations, want)
+		}
+	}
+}
+
+// TestScheduledRun judges a schedule of the example app by its run: the
+// run is composed with the layers (the mutating webhook composes each run
+// the operator creates) and fits; a schedule whose runs would each need
+// more executors than an app may run in etl is refused, the message naming
+// the schedule. What is live plays no part: the same run is admitted with
+// the namespace full, since a run is judged against what is live when the
+// operator creates it.
+func TestScheduledRun(t *testing.T) {
+	check, _ := exampleCheck(t)
+	scheduled := func(instances int) *sparkv1beta2.Object {
+		t.Helper()
+		app := fixtures.App(t, "etl-report.yaml").App
+		n := int32(instances)
+		app.Spec.Executor.Instances = &n
+		spec, err := json.Marshal(app.Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw := fmt.Sprintf(`{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication",
+			"metadata":{"name":"nightly","namespace":"etl"},"spec":{"schedule":"@daily","template":%s}}`, spec)
+		run, _, err := sparkv1beta2.RunOf([]byte(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	composed, d, err := check.ScheduledRun(context.Background(), "nightly", scheduled(4), Request{Operation: "CREATE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Allowed() {
+		t.Errorf("a schedule whose runs fit: %+v", d.Violations)
+	}
+	if len(composed.Patch) == 0 || composed.App.App.Name != "nightly-run" {
+		t.Errorf("the run was not composed: %d operations, name %q", len(composed.Patch), composed.App.App.Name)
+	}
+	// The same app, submitted with the namespace full, is refused; the
+	// schedule is not.
+	full := TrackerOf([]LivePod{{Key: "etl/other", Namespace: "etl", Usage: Usage{CPUMilli: 199000, Pods: 1}}})
+	if _, d, err := check.App(context.Background(), &composed.App.App, Request{Operation: "CREATE"}, full); err != nil || d.Allowed() {
+		t.Fatalf("the run with the namespace full: %v %+v, want refused", err, d)
+	}
+
+	_, d, err = check.ScheduledRun(context.Background(), "nightly", scheduled(500), Request{Operation: "CREATE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = ` (each run of ScheduledSparkApplication "nightly")`
+	if d.Allowed() || d.Violations[0].Check != "maxExecutorsPerApp" {
+		t.Fatalf("a schedule of 500 executors per run: %+v, want maxExecutorsPerApp first", d.Violations)
+	}
+	for _, v := range d.Violations {
+		if !strings.HasPrefix(v.Message, "quota: ") || !strings.HasSuffix(v.Message, want) {
+			t.Errorf("message %q, want it to start with the policy and end %q", v.Message, want)
 		}
 	}
 }

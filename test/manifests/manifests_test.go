@@ -92,8 +92,8 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
-	if len(vwc.Webhooks) != 3 || len(mwc.Webhooks) != 2 {
-		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy and SparkApplication policy ones, and the pod and SparkApplication ones",
+	if len(vwc.Webhooks) != 4 || len(mwc.Webhooks) != 2 {
+		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy and ScheduledSparkApplication policy ones, and the pod and SparkApplication ones",
 			len(vwc.Webhooks), len(mwc.Webhooks))
 	}
 	// SparkApplications: composed and judged on create and on update of
@@ -116,6 +116,16 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	}
 	if p := *vwc.Webhooks[2].ClientConfig.Service.Path; p != "/validate-sparkoperator-k8s-io-v1beta2-sparkapplication" {
 		t.Errorf("SparkApplication validating path = %s", p)
+	}
+	// ScheduledSparkApplications: judged by their runs on create and
+	// update, never through status; each run passes the SparkApplication
+	// webhooks, so this one may be skipped when unavailable (Ignore).
+	if s := vwc.Webhooks[3]; s.Rules[0].Resources[0] != "scheduledsparkapplications" || len(s.Rules[0].Resources) != 1 ||
+		!slices.Equal(s.Rules[0].APIGroups, []string{"sparkoperator.k8s.io"}) ||
+		!slices.Equal(s.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
+		*s.ClientConfig.Service.Path != "/validate-sparkoperator-k8s-io-v1beta2-scheduledsparkapplication" ||
+		s.FailurePolicy == nil || *s.FailurePolicy != admissionregistrationv1.Ignore {
+		t.Errorf("ScheduledSparkApplication validating webhook = %+v", s)
 	}
 	pp := vwc.Webhooks[1]
 	if pp.Name != "pod-policies.strata.dev" || *pp.ClientConfig.Service.Path != "/validate-v1-pod" ||

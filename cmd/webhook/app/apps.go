@@ -231,11 +231,17 @@ func sameSpec(old, now []byte) (bool, error) {
 	if err := json.Unmarshal(now, &b); err != nil {
 		return false, err
 	}
+	return sameJSON(a.Spec, b.Spec)
+}
+
+// sameJSON reports whether two JSON values are equal, whatever their
+// spacing and key order; an absent value is null.
+func sameJSON(a, b json.RawMessage) (bool, error) {
 	var x, y any
-	if err := json.Unmarshal(orNull(a.Spec), &x); err != nil {
+	if err := json.Unmarshal(orNull(a), &x); err != nil {
 		return false, err
 	}
-	if err := json.Unmarshal(orNull(b.Spec), &y); err != nil {
+	if err := json.Unmarshal(orNull(b), &y); err != nil {
 		return false, err
 	}
 	xs, _ := json.Marshal(x) // encoding a decoded value does not fail; maps encode sorted

@@ -107,9 +107,11 @@ type Webhook struct {
 	PodPolicy *PodValidator
 	Apps      *AppMutator
 	AppPolicy *AppValidator
-	Layers    *LayerValidator
-	Metrics   *Metrics
-	Server    webhook.Server
+	// ScheduledAppPolicy judges ScheduledSparkApplications by their runs.
+	ScheduledAppPolicy *ScheduledAppValidator
+	Layers             *LayerValidator
+	Metrics            *Metrics
+	Server             webhook.Server
 }
 
 // Setup adds the snapshot controller, the webhook server with its handlers
@@ -151,6 +153,8 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Apps = &AppMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.AppPolicy = &AppValidator{Store: w.Store, Policies: w.Policies, Live: tracker, Synced: synced, Cluster: opts.Cluster,
 		Metrics: m, Namespaces: mgr.GetAPIReader()}
+	w.ScheduledAppPolicy = &ScheduledAppValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m,
+		Namespaces: mgr.GetAPIReader()}
 
 	builder := &snapshotBuilder{
 		reader: mgr.GetClient(), store: w.Store, metrics: m,
@@ -187,6 +191,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(PodPolicyPath, servePods(w.PodPolicy))
 	w.Server.Register(AppPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.Apps))
 	w.Server.Register(AppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.AppPolicy))
+	w.Server.Register(ScheduledAppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.ScheduledSparkApplication](), w.ScheduledAppPolicy))
 	if opts.ServeNoop {
 		w.Server.Register(NoopPath, servePods(&NoopHandler{Metrics: m}))
 	}

@@ -28,6 +28,11 @@ type Object struct {
 // a field Strata reads with a value of the wrong type is an error naming
 // the field.
 func Decode(data []byte) (*Object, error) {
+	return decode(data, func(field string) string { return field })
+}
+
+// decode is Decode, naming a field of a type error by name(field).
+func decode(data []byte, name func(field string) string) (*Object, error) {
 	o := &Object{}
 	if err := decodeValues(data, &o.raw); err != nil {
 		return nil, err
@@ -36,7 +41,7 @@ func Decode(data []byte) (*Object, error) {
 		return nil, fmt.Errorf("a SparkApplication must be a JSON object")
 	}
 	if err := json.UnmarshalCaseSensitivePreserveInts(data, &o.App); err != nil {
-		return nil, describe(err)
+		return nil, describe(err, name)
 	}
 	var err error
 	if o.typed, err = valuesOf(&o.App); err != nil {
@@ -152,12 +157,13 @@ func deepCopyValue(v any) any {
 	return v
 }
 
-// describe turns a type error into "field: expected T, got V".
-func describe(err error) error {
+// describe turns a type error into "field: expected T, got V", the field
+// named by name.
+func describe(err error, name func(field string) string) error {
 	var te *stdjson.UnmarshalTypeError
 	if errors.As(err, &te) {
 		// The sections' shared fields are inlined from SparkPodSpec.
-		return fmt.Errorf("%s: expected %s, got JSON %s", strings.ReplaceAll(te.Field, "SparkPodSpec.", ""), te.Type, te.Value)
+		return fmt.Errorf("%s: expected %s, got JSON %s", name(strings.ReplaceAll(te.Field, "SparkPodSpec.", "")), te.Type, te.Value)
 	}
 	return fmt.Errorf("decoding a SparkApplication: %w", err)
 }

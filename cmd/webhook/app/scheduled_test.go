@@ -1,0 +1,100 @@
+package app
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// newTestScheduledValidator is the ScheduledSparkApplication handler over layers.
+func newTestScheduledValidator(t testing.TB, layers ...v1alpha1.Layer) *ScheduledAppValidator {
+	t.Helper()
+	v := newTestPodValidator(t, layers...)
+	return &ScheduledAppValidator{Store: v.Store, Policies: v.Policies, Cluster: v.Cluster, Metrics: v.Metrics}
+}
+
+// scheduledJSON is a schedule of testApp's spec with executors per run,
+// suspended or not, labelled with labels (a JSON object).
+func scheduledJSON(executors int, suspend bool, labels string) string {
+	spec := appJSON(executors)
+	spec = spec[strings.Index(spec, `"spec":`)+len(`"spec":`) : len(spec)-1]
+	return `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","metadata":{"name":"nightly","namespace":"etl","labels":` +
+		labels + `},"spec":{"schedule":"@daily","suspend":` + map[bool]string{true: "true", false: "false"}[suspend] + `,"template":` + spec + `}}`
+}
+
+func scheduledRequest(op admissionv1.Operation, obj, old string) admission.Request {
+	r := appRequest(op, obj, old)
+	r.Kind.Kind = sparkv1beta2.ScheduledKind
+	r.Resource.Resource = sparkv1beta2.ScheduledResource
+	return r
+}
+
+func TestScheduledAppValidator(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.Limits = &v1alpha1.Limits{MaxExecutorsPerApp: ptrInt32(10)}
+	v := newTestScheduledValidator(t, l)
+	ctx := context.Background()
+	handle := func(op admissionv1.Operation, obj, old string) admission.Response {
+		return v.Handle(ctx, scheduledRequest(op, obj, old))
+	}
+
+	if resp := handle(admissionv1.Create, scheduledJSON(2, false, "{}"), ""); !resp.Allowed {
+		t.Errorf("a schedule whose runs fit was refused: %v", resp.Result)
+	}
+	const want = `quota: app "nightly-run" asks for up to 11 executors; namespace "etl" allows at most 10 per app (NamespaceOverrides layer "ns-etl") (each run of ScheduledSparkApplication "nightly")`
+	if resp := handle(admissionv1.Create, scheduledJSON(11, false, "{}"), ""); resp.Allowed || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("a schedule of 11 executors per run: allowed %v, %v; want a denial containing %q", resp.Allowed, resp.Result, want)
+	}
+	// An update is judged when what a run is made of changes: its
+	// template, or the labels every run carries.
+	if resp := handle(admissionv1.Update, scheduledJSON(11, false, "{}"), scheduledJSON(2, false, "{}")); resp.Allowed {
+		t.Error("an update to 11 executors per run was allowed")
+	}
+	if resp := handle(admissionv1.Update, scheduledJSON(11, false, `{"team":"x"}`), scheduledJSON(11, false, "{}")); resp.Allowed {
+		t.Error("relabelling a schedule whose runs are refused was allowed")
+	}
+	// Suspending a schedule, or relabelling it to the same labels, is
+	// never refused, whatever its runs would meet today.
+	if resp := handle(admissionv1.Update, scheduledJSON(11, true, "{}"), scheduledJSON(11, false, "{}")); !resp.Allowed {
+		t.Errorf("suspending a schedule was refused: %v", resp.Result)
+	}
+	// Bad input: an error naming the field, never a denial naming no rule.
+	resp := handle(admissionv1.Create, `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","metadata":{"name":"n"},"spec":{"template":{"driver":{"cores":"one"}}}}`, "")
+	if resp.Allowed || resp.Result.Code != 400 || !strings.Contains(resp.Result.Message, "spec.template.driver.cores") {
+		t.Errorf("a mistyped field: %v", resp.Result)
+	}
+	resp = handle(admissionv1.Create, `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","metadata":{"name":"n"},"spec":{"schedule":"@daily"}}`, "")
+	if resp.Allowed || resp.Result.Code != 400 || !strings.Contains(resp.Result.Message, "spec.template: required") {
+		t.Errorf("no template: %v", resp.Result)
+	}
+	// A delete is not judged.
+	if resp := handle(admissionv1.Delete, "", scheduledJSON(11, false, "{}")); !resp.Allowed {
+		t.Errorf("a delete was judged: %v", resp.Result)
+	}
+}
+
+// FuzzScheduledAppReviews: the ScheduledSparkApplication handler,
+// AdmissionReview bytes in, answer out.
+func FuzzScheduledAppReviews(f *testing.F) {
+	l := teamLayer()
+	l.Spec.Config.Limits = &v1alpha1.Limits{MaxExecutorsPerApp: ptrInt32(10), MaxAppCPU: ptrQuantity("8")}
+	v := newTestScheduledValidator(f, l)
+	review := func(op admissionv1.Operation, obj, old string) []byte {
+		return appReview(f, op, obj, old)
+	}
+	f.Add(review(admissionv1.Create, scheduledJSON(2, false, "{}"), ""))
+	f.Add(review(admissionv1.Create, scheduledJSON(2147483647, false, `{"a":"b"}`), ""))
+	f.Add(review(admissionv1.Update, scheduledJSON(3, true, "{}"), scheduledJSON(2, false, "{}")))
+	f.Add(review(admissionv1.Create, `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","spec":{"template":{"executor":{"template":{"spec":{"resources":{"requests":{"memory":"1e-999999999"}}}}}}}}`, ""))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		// As the webhook serves it (manager.go).
+		fuzzReview(t, objectReviewServer(reflect.TypeFor[sparkv1beta2.ScheduledSparkApplication](), v), v.Metrics, "scheduledsparkapplication-policy", raw)
+	})
+}

@@ -1,0 +1,92 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+)
+
+// scheduledApp is a ScheduledSparkApplication named name whose runs are
+// the example app of file.
+func scheduledApp(t *testing.T, file, name string) *unstructured.Unstructured {
+	t.Helper()
+	app := exampleApp(t, file, name)
+	s := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": sparkv1beta2.APIVersion,
+		"kind":       sparkv1beta2.ScheduledKind,
+		"metadata":   map[string]any{"name": name, "namespace": app.GetNamespace(), "labels": map[string]any{"team-schedule": "nightly"}},
+		"spec":       map[string]any{"schedule": "@daily", "template": app.Object["spec"]},
+	}}
+	return s
+}
+
+// TestScheduledAppIsJudgedByItsRuns: a ScheduledSparkApplication whose
+// every run would be refused is refused when it is written, the message
+// naming the schedule; one whose runs fit is stored, can be suspended,
+// and cannot be changed into one whose runs would not fit. A run, created
+// as the operator creates it, is composed by the SparkApplication webhook
+// like any application.
+func TestScheduledAppIsJudgedByItsRuns(t *testing.T) {
+	ctx := context.Background()
+	big := scheduledApp(t, "etl-report.yaml", "e2e-nightly-big")
+	if err := unstructured.SetNestedField(big.Object, int64(30), "spec", "template", "executor", "instances"); err != nil {
+		t.Fatal(err)
+	}
+	err := cp.Client.Create(ctx, big)
+	want := `quota: app "e2e-nightly-big-run" asks for up to 30 executors; group "core-data" allows at most 20 per app (NamespaceOverrides layer "ns-etl") (each run of ScheduledSparkApplication "e2e-nightly-big")`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("creating a schedule of 30 executors per run: %v, want a denial containing %q", err, want)
+	}
+
+	fits := scheduledApp(t, "etl-report.yaml", "e2e-nightly")
+	if err := cp.Client.Create(ctx, fits); err != nil {
+		t.Fatalf("creating a schedule whose runs fit: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), fits) })
+	stored := &unstructured.Unstructured{}
+	stored.SetGroupVersionKind(fits.GroupVersionKind())
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(fits), stored); err != nil {
+		t.Fatal(err)
+	}
+	// The schedule is stored as written: its runs are composed when the
+	// operator creates them.
+	if jsonOf(t, stored.Object["spec"]) != jsonOf(t, fits.Object["spec"]) {
+		t.Error("the schedule was changed when stored")
+	}
+	suspended := stored.DeepCopy()
+	_ = unstructured.SetNestedField(suspended.Object, true, "spec", "suspend")
+	if err := cp.Client.Update(ctx, suspended); err != nil {
+		t.Fatalf("suspending the schedule: %v", err)
+	}
+	grown := suspended.DeepCopy()
+	_ = unstructured.SetNestedField(grown.Object, int64(30), "spec", "template", "executor", "instances")
+	if err := cp.Client.Update(ctx, grown); err == nil || !strings.Contains(err.Error(), `asks for up to 30 executors`) {
+		t.Fatalf("growing the schedule's runs to 30 executors: %v, want a denial", err)
+	}
+
+	// A run as the operator's scheduler creates it: named for its start,
+	// labelled with the schedule's name and labels, the template as spec.
+	run := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": sparkv1beta2.APIVersion,
+		"kind":       sparkv1beta2.Kind,
+		"metadata": map[string]any{"name": "e2e-nightly-1796169600", "namespace": fits.GetNamespace(),
+			"labels": map[string]any{sparkv1beta2.ScheduledAppNameLabel: "e2e-nightly", "team-schedule": "nightly"}},
+		"spec": fits.Object["spec"].(map[string]any)["template"],
+	}}
+	if err := cp.Client.Create(ctx, run); err != nil {
+		t.Fatalf("creating a run: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), run) })
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(run), run); err != nil {
+		t.Fatal(err)
+	}
+	labels, _, _ := unstructured.NestedStringMap(run.Object, "spec", "executor", "labels")
+	if labels["team"] != "etl" {
+		t.Errorf("the run's executor labels = %v, want the NamespaceOverrides team=etl", labels)
+	}
+}
