@@ -15,6 +15,8 @@ var appGoldenCases = []struct {
 	{"prod-a-app-etl-report", "etl-report.yaml", "clusters/prod-a", "prod-a", "batch"},
 	{"prod-b-app-etl-report", "etl-report.yaml", "clusters/prod-b", "prod-b", "interactive"},
 	{"prod-a-app-geo-tiles", "geo-tiles.yaml", "clusters/prod-a", "prod-a", "batch"},
+	// A schedule is composed as the SparkApplication each run is.
+	{"prod-a-schedule-etl-report-nightly", "etl-report-nightly.yaml", "clusters/prod-a", "prod-a", "batch"},
 }
 
 func appArgs(app, layers, cluster, pool string) []string {

@@ -41,10 +41,16 @@ type composed struct {
 	shadow []mutate.ShadowChange
 	app    *sparkv1beta2.Object
 	appRes *mutate.AppResult
+	// schedule is the ScheduledSparkApplication's name when app is its run.
+	schedule string
 }
 
-// ref names the object in messages: Pod ns/name, SparkApplication ns/name.
+// ref names the object in messages: Pod ns/name, SparkApplication
+// ns/name, ScheduledSparkApplication ns/name.
 func (c *composed) ref() string {
+	if c.schedule != "" {
+		return "ScheduledSparkApplication " + c.app.App.Namespace + "/" + c.schedule
+	}
 	if c.app != nil {
 		return "SparkApplication " + c.app.App.Namespace + "/" + c.app.App.Name
 	}
@@ -103,7 +109,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	for i, obj := range objects {
 		r := &results[i]
 		if obj.App != nil {
-			r.app = obj.App
+			r.app, r.schedule = obj.App, obj.Schedule
 			if r.appRes, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
 				return badInput(fmt.Errorf("%s: %w", o.podFile, err))
 			}
@@ -125,6 +131,10 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 			for _, n := range r.podRes.Notes {
 				_, _ = fmt.Fprintf(streams.Err, "Note: %s: %s\n", r.ref(), n) // diagnostics
 			}
+		}
+		if r := &results[i]; r.schedule != "" {
+			_, _ = fmt.Fprintf(streams.Err, "Note: %s: printed is SparkApplication %q, each of its runs as the webhook composes it when the operator creates it (named for its start time); the schedule itself is stored as written\n", // diagnostics
+				r.ref(), r.app.App.Name)
 		}
 	}
 	if !o.validate {
@@ -163,11 +173,23 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 // does on a CREATE.
 func judge(ctx context.Context, check *policy.Check, r *composed, live policy.LiveState) (policy.Decision, error) {
 	if r.appRes != nil {
-		_, d, err := check.App(ctx, &r.appRes.App.App, policy.Request{Operation: "CREATE", Namespace: r.appRes.App.App.Namespace}, live)
-		return d, err
+		return judgeApp(ctx, check, r.schedule, &r.appRes.App.App, live)
 	}
 	// The webhook judges the pod as the API server stores it.
 	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, live)
+	return d, err
+}
+
+// judgeApp judges a composed application as the validating webhooks do on
+// a CREATE: the run of a ScheduledSparkApplication named schedule
+// (policy.Check.ScheduledRun, what is live playing no part), or a
+// SparkApplication against live.
+func judgeApp(ctx context.Context, check *policy.Check, schedule string, app *sparkv1beta2.SparkApplication, live policy.LiveState) (policy.Decision, error) {
+	req := policy.Request{Operation: "CREATE", Namespace: app.Namespace}
+	if schedule != "" {
+		return check.ScheduledRun(ctx, schedule, app, req)
+	}
+	_, d, err := check.App(ctx, app, req, live)
 	return d, err
 }
 

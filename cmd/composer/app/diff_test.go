@@ -182,3 +182,29 @@ items:
 		}
 	}
 }
+
+// TestDiffOfSchedule: a ScheduledSparkApplication's impact is its runs':
+// listed under the schedule's name, with each run's composition and
+// verdict.
+func TestDiffOfSchedule(t *testing.T) {
+	head := exampleRevisions(t)
+	r := composer(t, "", "diff", "-f", filepath.Join(examples, "apps", "etl-report-nightly.yaml"), "--cluster", "prod-a", "--pool", "batch",
+		"--base-ref", "HEAD", "--head", head, "-o", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	var report diffReport
+	if err := json.Unmarshal([]byte(r.out), &report); err != nil {
+		t.Fatalf("-o json: %v\n%s", err, r.out)
+	}
+	if len(report.Objects) != 1 {
+		t.Fatalf("objects = %+v, want the schedule", report.Objects)
+	}
+	d := report.Objects[0]
+	if d.Kind != "ScheduledSparkApplication" || d.Namespace != "etl" || d.Name != "etl-report-nightly" || !d.Before.Allowed {
+		t.Errorf("the schedule's diff = %+v", d)
+	}
+	if !d.changed() {
+		t.Error("the change of limits.maxPodCPU does not reach the schedule's runs")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -135,6 +136,10 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
 	app := &obj.App.App
 	d := &objectDiff{Kind: "SparkApplication", Namespace: app.Namespace, Name: app.Name}
+	if obj.Schedule != "" {
+		// Each run's composition and verdict, under the schedule's name.
+		d.Kind, d.Name = sparkv1beta2.ScheduledKind, obj.Schedule
+	}
 	var results [2]*mutate.AppResult
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
@@ -142,9 +147,9 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		if err != nil {
 			return nil, err
 		}
-		_, dec, err := side.check.App(ctx, &res.App.App, policy.Request{Operation: "CREATE", Namespace: app.Namespace}, nil)
+		dec, err := judgeApp(ctx, side.check, obj.Schedule, &res.App.App, nil)
 		if err != nil {
-			return nil, fmt.Errorf("SparkApplication %s/%s: %w", app.Namespace, app.Name, err)
+			return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, app.Namespace, d.Name, err)
 		}
 		results[i], verdicts[i] = res, verdictOf(dec)
 	}

@@ -63,7 +63,7 @@ func TestValidateWithSitePolicies(t *testing.T) {
 
 func TestPolicyTestCommand(t *testing.T) {
 	r := composer(t, "", "test", filepath.Join(examples, "tests"))
-	if r.code != ExitOK || !strings.Contains(r.out, "11 passed, 0 failed") {
+	if r.code != ExitOK || !strings.Contains(r.out, "13 passed, 0 failed") {
 		t.Fatalf("example tests: exit %d\n%s%s", r.code, r.out, r.err)
 	}
 	// A case whose expectation is wrong fails, with what differs.
@@ -117,6 +117,17 @@ cases:
 	r = composer(t, "", "test", dir)
 	if r.code != ExitInput || !strings.Contains(r.err, `t.yaml: PolicyTest: error unmarshaling JSON: while decoding JSON: json: unknown field "expects"`) {
 		t.Fatalf("bad test file: exit %d stderr %q", r.code, r.err)
+	}
+	// A schedule is judged as the webhook judges it, in a namespace that
+	// runs nothing else: an inventory would be a setting the case drops.
+	scheduled := strings.Replace(suite, "    pod: "+filepath.Join(abs, "pods/oversized-driver.yaml"),
+		"    app: "+filepath.Join(abs, "apps/etl-report-nightly.yaml")+"\n    inventory: {namespace: {cpu: \"199\"}}", 1)
+	if err := os.WriteFile(filepath.Join(dir, "t.yaml"), []byte(scheduled), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = composer(t, "", "test", dir)
+	if r.code != ExitInput || !strings.Contains(r.err, "etl-report-nightly.yaml: inventory: a ScheduledSparkApplication is judged by its run in a namespace that runs nothing else") {
+		t.Fatalf("a schedule with an inventory: exit %d stderr %q", r.code, r.err)
 	}
 	if r := composer(t, "", "test", t.TempDir()); r.code != ExitInput || !strings.Contains(r.err, "no PolicyTest cases found") {
 		t.Fatalf("empty dir: exit %d stderr %q", r.code, r.err)

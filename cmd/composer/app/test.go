@@ -341,6 +341,9 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
+	if obj.Schedule != "" && c.Inventory != nil {
+		return nil, fmt.Errorf("%s: inventory: a ScheduledSparkApplication is judged by its run in a namespace that runs nothing else, as the webhook judges it; judge a run against live pods as a SparkApplication", file)
+	}
 	live := liveFor(namespace, appLabel, c.Inventory)
 	var decision policy.Decision
 	if obj.App != nil {
@@ -348,7 +351,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if err != nil {
 			return nil, err
 		}
-		if _, decision, err = check.App(ctx, &composed.App.App, request, live); err != nil {
+		if decision, err = judgeApp(ctx, check, obj.Schedule, &composed.App.App, live); err != nil {
 			return nil, err
 		}
 	} else {

@@ -69,10 +69,16 @@ func (h *ScheduledAppValidator) handle(ctx context.Context, req admission.Reques
 	if err != nil {
 		return admission.Errored(http.StatusServiceUnavailable, err)
 	}
+	// The run as the SparkApplication webhook will compose it.
+	composed, err := mutate.ComposeApp(snap, h.Cluster, run)
+	if err != nil {
+		log.FromContext(ctx).Info("cannot compose the run of a ScheduledSparkApplication", "reason", err.Error(), "generation", served.Generation)
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster}
 	request := policy.Request{Operation: string(admissionv1.Create), Namespace: run.App.Namespace, UserInfo: req.UserInfo,
 		DryRun: req.DryRun != nil && *req.DryRun}
-	_, decision, err := check.ScheduledRun(ctx, schedule, run, request)
+	decision, err := check.ScheduledRun(ctx, schedule, &composed.App.App, request)
 	if err != nil {
 		if resp, late := expired(ctx); late {
 			return resp

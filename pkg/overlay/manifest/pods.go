@@ -45,26 +45,33 @@ func DecodePods(file string, data []byte) ([]*corev1.Pod, error) {
 	return pods, nil
 }
 
-// Object is one object of an input file: a Pod or a SparkApplication.
+// Object is one object of an input file: a Pod, a SparkApplication, or a
+// ScheduledSparkApplication as the SparkApplication each of its runs is.
 type Object struct {
 	// Pod is set for a v1 Pod.
 	Pod *corev1.Pod
-	// App is set for a sparkoperator.k8s.io/v1beta2 SparkApplication.
+	// App is set for a sparkoperator.k8s.io/v1beta2 SparkApplication, and
+	// for a ScheduledSparkApplication: its run (sparkv1beta2.RunOf).
 	App *sparkv1beta2.Object
+	// Schedule is the ScheduledSparkApplication's name when App is its
+	// run; "" otherwise.
+	Schedule string
 }
 
-// DecodeObjects decodes the Pods and SparkApplications of a file, in
-// order, as DecodePods decodes pods. A SparkApplication keeps every field
-// (the operator's API is wider than what Strata reads); a field Strata
-// reads must have its type. Without a namespace an object is in
-// "default", as the API server would place it.
+// DecodeObjects decodes the Pods, SparkApplications and
+// ScheduledSparkApplications of a file, in order, as DecodePods decodes
+// pods. A SparkApplication keeps every field (the operator's API is wider
+// than what Strata reads); a field Strata reads must have its type. A
+// ScheduledSparkApplication is the SparkApplication each of its runs is.
+// Without a namespace an object is in "default", as the API server would
+// place it.
 func DecodeObjects(file string, data []byte) ([]Object, error) {
 	docs, err := DecodeDocuments(file, data)
 	if err != nil {
 		return nil, err
 	}
 	if len(docs) == 0 {
-		return nil, fmt.Errorf("%s: no objects found (want v1 Pods or %s SparkApplications)", file, sparkv1beta2.APIVersion)
+		return nil, fmt.Errorf("%s: no objects found (want v1 Pods, or %s SparkApplications or ScheduledSparkApplications)", file, sparkv1beta2.APIVersion)
 	}
 	out := make([]Object, 0, len(docs))
 	var errs []error
@@ -91,9 +98,19 @@ func DecodeObjects(file string, data []byte) ([]Object, error) {
 				app.App.Namespace = corev1.NamespaceDefault
 			}
 			out = append(out, Object{App: app})
+		case d.Kind == sparkv1beta2.ScheduledKind && d.APIVersion == sparkv1beta2.APIVersion:
+			run, schedule, err := sparkv1beta2.RunOf(d.Raw)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s%s: %w", d.filePrefix(), d.Subject(), err))
+				continue
+			}
+			if run.App.Namespace == "" {
+				run.App.Namespace = corev1.NamespaceDefault
+			}
+			out = append(out, Object{App: run, Schedule: schedule})
 		default:
-			errs = append(errs, fmt.Errorf("%s: %s: kind: got apiVersion %q kind %q (want apiVersion v1 kind Pod, or apiVersion %s kind %s)",
-				d.File, d.Subject(), d.APIVersion, d.Kind, sparkv1beta2.APIVersion, sparkv1beta2.Kind))
+			errs = append(errs, fmt.Errorf("%s: %s: kind: got apiVersion %q kind %q (want apiVersion v1 kind Pod, or apiVersion %s kind %s or %s)",
+				d.File, d.Subject(), d.APIVersion, d.Kind, sparkv1beta2.APIVersion, sparkv1beta2.Kind, sparkv1beta2.ScheduledKind))
 		}
 	}
 	if len(errs) > 0 {
