@@ -57,10 +57,10 @@ type scheduled struct {
 // SparkApplication each of its runs is, as the operator's scheduler
 // creates it (its createSparkApplication): spec.template as the spec, in
 // the same namespace, labelled with ScheduledAppNameLabel and the
-// scheduled application's labels over it. The operator names a run after its start
-// time; the run returned is named <name>-run. RunOf also returns the
-// scheduled application's name. A field of the template with a value of
-// the wrong type is an error naming it under spec.template.
+// scheduled application's labels over it. The operator names a run after
+// its start time; the run returned is named <name>-run. RunOf also
+// returns the scheduled application's name. A field of the template with
+// a value of the wrong type is an error naming it under spec.template.
 func RunOf(data []byte) (run *Object, schedule string, err error) {
 	var s scheduled
 	if err := json.UnmarshalCaseSensitivePreserveInts(data, &s); err != nil {
