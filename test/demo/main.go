@@ -136,6 +136,13 @@ func run(ctx context.Context, out, progress io.Writer) error {
 	if err := run("create", "-f", "examples/tests/apps/etl-report-30-executors.yaml"); err == nil {
 		return fmt.Errorf("the 30-executor app was admitted; the quota policy should have refused it")
 	}
+	_, _ = fmt.Fprintln(out, "\n# A nightly schedule of it is stored as written; one whose every run would need 30 executors is refused when written:")
+	if err := kubectl("create", "-f", "examples/apps/etl-report-nightly.yaml"); err != nil {
+		return err
+	}
+	if err := run("create", "-f", "examples/tests/apps/etl-report-nightly-30-executors.yaml"); err == nil {
+		return fmt.Errorf("the schedule of 30-executor runs was admitted; the quota policy should have refused it")
+	}
 	// A pod without spark-role gets no way around the rules.
 	_, _ = fmt.Fprintln(out, "\n# A tenant's own pod without spark-role is judged too: privileged, from outside the mirror, with geo's IAM role:")
 	if err := run("create", "-f", "examples/pods/tenant-debug-pod.yaml"); err == nil {
