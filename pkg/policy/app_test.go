@@ -66,6 +66,33 @@ func BenchmarkCheckApp(b *testing.B) {
 	}
 }
 
+// BenchmarkScheduledRun is the ScheduledSparkApplication policy webhook's
+// work after the review is decoded: the run built from the schedule
+// (sparkv1beta2.RunOf), composed, and judged as an app.
+func BenchmarkScheduledRun(b *testing.B) {
+	check, _ := exampleCheck(b)
+	spec, err := json.Marshal(fixtures.App(b, "etl-report.yaml").App.Spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := []byte(`{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication",
+		"metadata":{"name":"nightly","namespace":"etl"},"spec":{"schedule":"@daily","template":` + string(spec) + `}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		run, schedule, err := sparkv1beta2.RunOf(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		composed, err := mutate.ComposeApp(check.Snapshot, check.Cluster, run)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := check.ScheduledRun(context.Background(), schedule, &composed.App.App, Request{Operation: "CREATE"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // TestAppTemplateCounts: the containers of an executor's pod template run
 // in every executor, so they count toward the whole application's limits,
 // which only the submission checks: without them an app of 4 executors
