@@ -37,11 +37,14 @@ type Result struct {
 }
 
 // SparkRole returns the pod's Spark role from its spark-role label, and
-// whether it is a Spark pod at all.
+// whether it is a Spark pod at all. A SparkConnect server
+// (v1alpha1.ConnectServerRoleValue) is a driver.
 func SparkRole(pod *corev1.Pod) (v1alpha1.Role, bool) {
 	switch r := v1alpha1.Role(pod.Labels[v1alpha1.RoleLabel]); r {
 	case v1alpha1.RoleDriver, v1alpha1.RoleExecutor:
 		return r, true
+	case v1alpha1.ConnectServerRoleValue:
+		return v1alpha1.RoleDriver, true
 	}
 	return "", false
 }

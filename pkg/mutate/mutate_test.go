@@ -179,7 +179,7 @@ func TestRenderersAreIdempotent(t *testing.T) {
 }
 
 func TestNonSparkPodUntouched(t *testing.T) {
-	for _, role := range []string{"", "Driver", "shuffle"} {
+	for _, role := range []string{"", "Driver", "shuffle", "Connect-Server", "connect-server "} {
 		pod := sparkPod("driver")
 		pod.Labels[v1alpha1.RoleLabel] = role
 		if role == "" {
@@ -192,6 +192,33 @@ func TestNonSparkPodUntouched(t *testing.T) {
 		if res.Spark || len(res.Patch) != 0 || !reflect.DeepEqual(res.Pod, pod) {
 			t.Errorf("role %q: pod changed: spark=%v patch=%v", role, res.Spark, res.Patch)
 		}
+	}
+}
+
+// TestConnectServerIsADriver: the Spark Operator's SparkConnect server
+// (spark-role: connect-server) runs the Spark driver; it is composed as a
+// driver is, its label left as it is.
+func TestConnectServerIsADriver(t *testing.T) {
+	driver := sparkPod("driver")
+	server := sparkPod("driver")
+	server.Labels[v1alpha1.RoleLabel] = v1alpha1.ConnectServerRoleValue
+	if role, spark := SparkRole(server); role != v1alpha1.RoleDriver || !spark {
+		t.Fatalf("SparkRole(connect-server) = %q, %v; want driver", role, spark)
+	}
+	want, err := Compose(testSnapshot(t), cluster, driver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Compose(testSnapshot(t), cluster, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Pod.Labels[v1alpha1.RoleLabel] != v1alpha1.ConnectServerRoleValue {
+		t.Errorf("spark-role = %q, want it left as connect-server", got.Pod.Labels[v1alpha1.RoleLabel])
+	}
+	got.Pod.Labels[v1alpha1.RoleLabel] = "driver"
+	if !reflect.DeepEqual(got.Pod, want.Pod) || got.Pod.Spec.PriorityClassName != "spark-driver" {
+		t.Errorf("the connect server composed unlike a driver:\n%+v\n%+v", got.Pod.Spec, want.Pod.Spec)
 	}
 }
 

@@ -92,6 +92,30 @@ func TestSparkPodsAreComposed(t *testing.T) {
 	}
 }
 
+// TestConnectServerIsComposedAsADriver: the Spark Operator's SparkConnect
+// server pod (spark-role: connect-server) runs the Spark driver, and gets
+// what the layers give drivers: their priority class, node placement and
+// layers, its label left as the operator wrote it.
+func TestConnectServerIsComposedAsADriver(t *testing.T) {
+	ctx := context.Background()
+	server := examplePod(t, "driver.yaml", "connect-e2e-server")
+	server.Labels[v1alpha1.RoleLabel] = v1alpha1.ConnectServerRoleValue
+	if err := cp.Client.Create(ctx, server); err != nil {
+		t.Fatalf("creating the connect server: %v", err)
+	}
+	got := &corev1.Pod{}
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(server), got); err != nil {
+		t.Fatal(err)
+	}
+	assertPriority(t, got, "spark-driver-critical")
+	if want := map[string]string{"node.strata.dev/pool": "batch", "node.strata.dev/capacity": "on-demand"}; !reflect.DeepEqual(got.Spec.NodeSelector, want) {
+		t.Errorf("nodeSelector = %v, want the drivers' %v", got.Spec.NodeSelector, want)
+	}
+	if got.Labels[v1alpha1.RoleLabel] != v1alpha1.ConnectServerRoleValue || got.Annotations[v1alpha1.LayersAnnotation] == "" {
+		t.Errorf("labels %v, annotations %v", got.Labels, got.Annotations)
+	}
+}
+
 // assertPriority checks the pod names class and carries that class's
 // priority and preemption policy, not those of the class it arrived with.
 func assertPriority(t *testing.T, pod *corev1.Pod, class string) {
@@ -120,13 +144,17 @@ func hasToleration(pod *corev1.Pod, key string, effect corev1.TaintEffect) bool 
 // (a server-side dry-run create), equals the pod the webhook composed.
 func TestStoredPodEqualsComposerOutput(t *testing.T) {
 	ctx := context.Background()
-	for _, tc := range []struct{ file, name string }{
-		{"driver.yaml", "parity-driver"},
-		{"executor.yaml", "parity-exec-1"},
-		{"geo-executor.yaml", "parity-geo-exec-1"},
+	for _, tc := range []struct{ file, name, role string }{
+		{"driver.yaml", "parity-driver", ""},
+		{"executor.yaml", "parity-exec-1", ""},
+		{"geo-executor.yaml", "parity-geo-exec-1", ""},
+		{"driver.yaml", "parity-connect-server", v1alpha1.ConnectServerRoleValue},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			input := examplePod(t, tc.file, tc.name)
+			if tc.role != "" {
+				input.Labels[v1alpha1.RoleLabel] = tc.role
+			}
 			fromCLI := composeWithCLI(t, input)
 			if err := cp.Client.Create(ctx, fromCLI, client.DryRunAll); err != nil {
 				t.Fatalf("dry-run create of the composer's output: %v", err)

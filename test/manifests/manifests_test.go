@@ -82,8 +82,8 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	}
 	sel := w.ObjectSelector
 	if sel == nil || len(sel.MatchExpressions) != 1 || sel.MatchExpressions[0].Key != "spark-role" ||
-		!slices.Equal(sel.MatchExpressions[0].Values, []string{"driver", "executor"}) {
-		t.Errorf("objectSelector = %+v, want spark-role In (driver, executor)", sel)
+		!slices.Equal(sel.MatchExpressions[0].Values, []string{"driver", "executor", "connect-server"}) {
+		t.Errorf("objectSelector = %+v, want spark-role In (driver, executor, connect-server)", sel)
 	}
 	if svc := w.ClientConfig.Service; svc == nil || svc.Namespace != "strata-system" || svc.Path == nil || *svc.Path != "/mutate-v1-pod" {
 		t.Errorf("mutating clientConfig = %+v", w.ClientConfig)

@@ -65,6 +65,12 @@ const (
 // pod's Spark role.
 const RoleLabel = "spark-role"
 
+// ConnectServerRoleValue is the RoleLabel value of the Spark Operator's
+// SparkConnect server pod: a Spark driver running in client mode (its
+// Spark container is named as a driver's), composed and judged as a
+// driver.
+const ConnectServerRoleValue = "connect-server"
+
 // IAMRoleAnnotation is the pod annotation with which a user asks for an IAM
 // role: the user's value of iam.role in the composition.
 const IAMRoleAnnotation = "strata.dev/iam-role"
