@@ -92,6 +92,9 @@ func fuzzSeeds(f *testing.F) {
 	f.Add(reviewOf(f, admissionv1.Create, "", exec, nil))
 	f.Add(reviewOf(f, admissionv1.Update, "ephemeralcontainers", privileged, driver))
 	f.Add(reviewOf(f, admissionv1.Update, "", driver, exec))
+	server := pod(map[string]string{v1alpha1.RoleLabel: v1alpha1.ConnectServerRoleValue})
+	f.Add(reviewOf(f, admissionv1.Create, "", server, nil))
+	f.Add(reviewOf(f, admissionv1.Update, "", server, driver))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE","object":{"metadata":{"labels":{"spark-role":"executor"}},"spec":{"tolerations":[{"key":"a"},{"key":"a"}]}}}}`))
 	f.Add([]byte(`{"request":{"uid":"u","operation":"UPDATE","object":{},"oldObject":[]}}`))
 }
