@@ -274,3 +274,31 @@ func TestAppsPodsPassUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestSuspendingAnAppIsNeverRefused: suspending an application (the
+// operator then deletes its pods) is never refused, even with a spec that
+// would not be admitted; resuming it is judged as a submission is.
+func TestSuspendingAnAppIsNeverRefused(t *testing.T) {
+	ctx := context.Background()
+	app := exampleApp(t, "etl-report.yaml", "e2e-suspend")
+	if err := cp.Client.Create(ctx, app); err != nil {
+		t.Fatalf("creating an app that fits: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+	stored := app.DeepCopy()
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(app), stored); err != nil {
+		t.Fatal(err)
+	}
+	suspended := stored.DeepCopy()
+	_ = unstructured.SetNestedField(suspended.Object, true, "spec", "suspend")
+	_ = unstructured.SetNestedField(suspended.Object, int64(30), "spec", "executor", "instances")
+	if err := cp.Client.Update(ctx, suspended); err != nil {
+		t.Fatalf("suspending the app, with 30 executors: %v", err)
+	}
+	resumed := suspended.DeepCopy()
+	_ = unstructured.SetNestedField(resumed.Object, false, "spec", "suspend")
+	err := cp.Client.Update(ctx, resumed)
+	if want := `quota: app "e2e-suspend" asks for up to 30 executors`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("resuming the app with 30 executors: %v, want a denial containing %q", err, want)
+	}
+}

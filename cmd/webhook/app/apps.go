@@ -57,8 +57,12 @@ func (h *AppMutator) handle(ctx context.Context, req admission.Request) admissio
 	// An update that leaves the spec alone (the operator's finalizers and
 	// labels) is not composed again: a Layer changed since would change a
 	// running application's spec, which the operator answers by
-	// resubmitting it. A spec the user changes is composed.
+	// resubmitting it. A spec the user changes is composed; one that
+	// suspends the application is composed when it resumes.
 	if resp, done := unchangedSpec(req); done {
+		return resp
+	}
+	if resp, done := suspending(req); done {
 		return resp
 	}
 	served := h.Store.Load()
@@ -145,7 +149,8 @@ func decodeApp(raw []byte, namespace string) (*sparkv1beta2.Object, error) {
 // AppValidator judges SparkApplications at submission, as a whole and by
 // the pods they will launch (policy.Check.App): an application that could
 // never fit is refused before any of its executors is lost mid-run. An
-// UPDATE is judged only when the spec changes. It reserves nothing: the
+// UPDATE is judged only when the spec changes, and never one that leaves
+// the application suspended (suspending). It reserves nothing: the
 // pods reserve their quota when they are created, and pass the pod
 // policies then too.
 type AppValidator struct {
@@ -177,6 +182,9 @@ func (h *AppValidator) handle(ctx context.Context, req admission.Request) admiss
 		return refuseUndecodable(err)
 	}
 	if resp, done := unchangedSpec(req); done {
+		return resp
+	}
+	if resp, done := suspending(req); done {
 		return resp
 	}
 	served, engine := h.Store.Load(), h.Policies.Load()
@@ -218,6 +226,36 @@ func unchangedSpec(req admission.Request) (resp admission.Response, done bool) {
 		return admission.Allowed("the spec is unchanged"), true
 	}
 	return admission.Response{}, false
+}
+
+// suspending answers an UPDATE that leaves the application suspended
+// (spec.suspend: true): allowed as it is, neither composed nor judged; done
+// is false for any other request. A suspended application runs nothing
+// (suspending one makes the operator delete its pods), and resuming it is
+// an update of its spec, composed and judged in full as a submission is.
+// So suspending is never refused: not by a limit lowered since the
+// application started, nor by a Layer that cannot be served, and a
+// queueing controller can always take an application's resources back.
+func suspending(req admission.Request) (resp admission.Response, done bool) {
+	if req.Operation != admissionv1.Update || !suspended(req.Object.Raw) {
+		return admission.Response{}, false
+	}
+	return admission.Allowed("the application is suspended: it is composed and judged when it resumes"), true
+}
+
+// suspended reports whether an encoded SparkApplication is suspended: its
+// spec.suspend is true. A value of another type is not (the API server's
+// schema refuses it).
+func suspended(raw []byte) bool {
+	var app struct {
+		Spec struct {
+			Suspend json.RawMessage `json:"suspend"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(raw, &app); err != nil {
+		return false
+	}
+	return bytes.Equal(bytes.TrimSpace(app.Spec.Suspend), []byte("true"))
 }
 
 // sameSpec reports whether two encodings of an object have equal specs.

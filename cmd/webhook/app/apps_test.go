@@ -98,6 +98,50 @@ func TestAppHandlers(t *testing.T) {
 	}
 }
 
+// TestSuspendingAnAppIsNeverRefused: an update that leaves an application
+// suspended is neither composed nor judged, whatever its spec: suspending
+// frees what it holds, and resuming is judged as a submission is. An app
+// over its limit (admitted before the limit was lowered, say) can be
+// suspended, and cannot be resumed.
+func TestSuspendingAnAppIsNeverRefused(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.Limits = &v1alpha1.Limits{MaxExecutorsPerApp: ptrInt32(10)}
+	l.Spec.Config.SparkConf = map[string]string{"spark.eventLog.enabled": "true"}
+	mutator, validator := newTestAppHandlers(t, l)
+	ctx := context.Background()
+	suspend := func(app string, on string) string {
+		return strings.Replace(app, `"spec":{`, `"spec":{"suspend":`+on+`,`, 1)
+	}
+	over := appJSON(11)
+	for name, tc := range map[string]struct {
+		obj, old string
+		want     bool
+	}{
+		"suspending an app over its limit":           {suspend(over, "true"), over, true},
+		"growing a suspended app":                    {suspend(appJSON(50), "true"), suspend(over, "true"), true},
+		"resuming an app over its limit":             {suspend(over, "false"), suspend(over, "true"), false},
+		"resuming by dropping suspend":               {over, suspend(over, "true"), false},
+		"a suspend that is not a boolean is not one": {suspend(over, `"true"`), over, false},
+		"creating an app over its limit, suspended":  {suspend(over, "true"), "", false},
+	} {
+		op := admissionv1.Update
+		if tc.old == "" {
+			op = admissionv1.Create
+		}
+		if resp := validator.Handle(ctx, appRequest(op, tc.obj, tc.old)); resp.Allowed != tc.want {
+			t.Errorf("%s: allowed %v, want %v: %v", name, resp.Allowed, tc.want, resp.Result)
+		}
+	}
+	// Suspending is not composed (a Layer that cannot be served must not
+	// keep an app running); resuming is.
+	if resp := mutator.Handle(ctx, appRequest(admissionv1.Update, suspend(appJSON(2), "true"), appJSON(2))); !resp.Allowed || len(opsOf(t, resp)) != 0 {
+		t.Errorf("suspending was composed: %v %v", opsOf(t, resp), resp.Result)
+	}
+	if resp := mutator.Handle(ctx, appRequest(admissionv1.Update, suspend(appJSON(2), "false"), suspend(appJSON(2), "true"))); len(opsOf(t, resp)) == 0 {
+		t.Errorf("resuming was not composed: %v", resp.Result)
+	}
+}
+
 func ptrInt32(n int32) *int32 { return &n }
 
 func appReview(t testing.TB, op admissionv1.Operation, obj, old string) []byte {
