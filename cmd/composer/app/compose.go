@@ -72,7 +72,8 @@ func newComposeCommand(ctx context.Context, streams Streams) *cobra.Command {
 		Use:   "compose -f FILE --layers DIR --cluster NAME --pool NAME [-o yaml|json|patch|explain|spark-conf]",
 		Short: "Compose the layers of a repository onto pods and SparkApplications and print the result",
 		Long: `Compose reads Pods and SparkApplications (-f, YAML or JSON, a List, or
-multi-document YAML mixing both; "-" reads standard input) and a layer
+multi-document YAML mixing both; a ScheduledSparkApplication is read as the
+SparkApplication each of its runs is; "-" reads standard input) and a layer
 repository (--layers: a kustomization, built in-process as kubectl kustomize
 builds it, or a directory of YAML/JSON files), composes every Spark pod and
 every SparkApplication exactly as the admission webhook does, and prints the
