@@ -38,8 +38,12 @@ const appSizeCheck = "appSize"
 // judged as a pod is, and the application as a whole (input.application,
 // on its executor's input): every policy sees the pods, quota also the
 // whole application against maxExecutorsPerApp, maxAppCPU, maxAppMemory
-// and the namespace's totals with what is live now. Nothing is reserved:
-// the pods reserve their quota when they are created.
+// and the namespace's totals with what is live now. A suspended
+// application runs nothing until it resumes, when it is judged again: it
+// is judged in a namespace that runs nothing else, live playing no part,
+// so one created suspended to wait in a queue is refused only when it
+// could never fit. Nothing is reserved: the pods reserve their quota when
+// they are created.
 //
 // It returns the launched pods' compositions and the decision; an error
 // is an internal failure, never a verdict.
@@ -88,7 +92,7 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 		doc.Total.Pods = doc.Executors + 1
 	}
 	exec.Application = doc
-	if live == nil {
+	if live == nil || app.Spec.Suspended() {
 		live = NewTracker()
 	}
 	var (

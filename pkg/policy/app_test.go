@@ -41,6 +41,22 @@ func TestCheckApp(t *testing.T) {
 	if d.Allowed() || len(d.Violations) != 1 || !strings.Contains(d.Violations[0].Message, want) {
 		t.Errorf("with 195 CPU live: %+v, want one violation %q", d.Violations, want)
 	}
+	// Suspended, it runs nothing until it resumes (judged again then): it
+	// is judged in a namespace that runs nothing else, so a queue can hold
+	// it while etl is full; what could never fit is still refused.
+	suspended := *app
+	suspended.Spec.Suspend = new(bool)
+	*suspended.Spec.Suspend = true
+	if _, d, err = check.App(context.Background(), &suspended, Request{Operation: "CREATE"}, live); err != nil || !d.Allowed() {
+		t.Errorf("suspended, with 195 CPU live: %v %+v, want allowed", err, d.Violations)
+	}
+	wide := suspended
+	wide.Spec.Executor.Instances = new(int32)
+	*wide.Spec.Executor.Instances = 21
+	if _, d, err = check.App(context.Background(), &wide, Request{Operation: "CREATE"}, live); err != nil || d.Allowed() ||
+		d.Violations[0].Check != "maxExecutorsPerApp" {
+		t.Errorf("suspended, 21 executors: %v %+v, want refused by maxExecutorsPerApp", err, d.Violations)
+	}
 	// A size Spark would refuse is a denial that says which.
 	bad := *app // a copy whose sparkConf is replaced
 	bad.Spec.SparkConf = map[string]string{"spark.executor.memoryOverhead": "lots"}

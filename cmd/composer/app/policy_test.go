@@ -129,6 +129,23 @@ cases:
 	if r.code != ExitInput || !strings.Contains(r.err, "etl-report-nightly.yaml: inventory: a ScheduledSparkApplication is judged by its run in a namespace that runs nothing else") {
 		t.Fatalf("a schedule with an inventory: exit %d stderr %q", r.code, r.err)
 	}
+	// So is a suspended app.
+	app, err := os.ReadFile(filepath.Join(abs, "apps/etl-report.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suspendedApp := filepath.Join(dir, "suspended.yaml")
+	if err := os.WriteFile(suspendedApp, []byte(strings.Replace(string(app), "spec:\n", "spec:\n  suspend: true\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	suspended := strings.Replace(scheduled, filepath.Join(abs, "apps/etl-report-nightly.yaml"), suspendedApp, 1)
+	if err := os.WriteFile(filepath.Join(dir, "t.yaml"), []byte(suspended), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = composer(t, "", "test", dir)
+	if r.code != ExitInput || !strings.Contains(r.err, "suspended.yaml: inventory: a suspended SparkApplication is judged in a namespace that runs nothing else") {
+		t.Fatalf("a suspended app with an inventory: exit %d stderr %q", r.code, r.err)
+	}
 	if r := composer(t, "", "test", t.TempDir()); r.code != ExitInput || !strings.Contains(r.err, "no PolicyTest cases found") {
 		t.Fatalf("empty dir: exit %d stderr %q", r.code, r.err)
 	}

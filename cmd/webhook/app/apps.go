@@ -62,7 +62,7 @@ func (h *AppMutator) handle(ctx context.Context, req admission.Request) admissio
 	if resp, done := unchangedSpec(req); done {
 		return resp
 	}
-	if resp, done := suspending(req); done {
+	if resp, done := suspending(req, app); done {
 		return resp
 	}
 	served := h.Store.Load()
@@ -184,7 +184,7 @@ func (h *AppValidator) handle(ctx context.Context, req admission.Request) admiss
 	if resp, done := unchangedSpec(req); done {
 		return resp
 	}
-	if resp, done := suspending(req); done {
+	if resp, done := suspending(req, app); done {
 		return resp
 	}
 	served, engine := h.Store.Load(), h.Policies.Load()
@@ -228,34 +228,19 @@ func unchangedSpec(req admission.Request) (resp admission.Response, done bool) {
 	return admission.Response{}, false
 }
 
-// suspending answers an UPDATE that leaves the application suspended
-// (spec.suspend: true): allowed as it is, neither composed nor judged; done
-// is false for any other request. A suspended application runs nothing
-// (suspending one makes the operator delete its pods), and resuming it is
-// an update of its spec, composed and judged in full as a submission is.
-// So suspending is never refused: not by a limit lowered since the
-// application started, nor by a Layer that cannot be served, and a
-// queueing controller can always take an application's resources back.
-func suspending(req admission.Request) (resp admission.Response, done bool) {
-	if req.Operation != admissionv1.Update || !suspended(req.Object.Raw) {
+// suspending answers an UPDATE that leaves app suspended (spec.suspend:
+// true): allowed as it is, neither composed nor judged; done is false for
+// any other request. A suspended application runs nothing (suspending one
+// makes the operator delete its pods), and resuming it is an update of its
+// spec, composed and judged in full as a submission is. So suspending is
+// never refused: not by a limit lowered since the application started,
+// nor by a Layer that cannot be served, and a queueing controller can
+// always take an application's resources back.
+func suspending(req admission.Request, app *sparkv1beta2.Object) (resp admission.Response, done bool) {
+	if req.Operation != admissionv1.Update || !app.App.Spec.Suspended() {
 		return admission.Response{}, false
 	}
 	return admission.Allowed("the application is suspended: it is composed and judged when it resumes"), true
-}
-
-// suspended reports whether an encoded SparkApplication is suspended: its
-// spec.suspend is true. A value of another type is not (the API server's
-// schema refuses it).
-func suspended(raw []byte) bool {
-	var app struct {
-		Spec struct {
-			Suspend json.RawMessage `json:"suspend"`
-		} `json:"spec"`
-	}
-	if err := json.Unmarshal(raw, &app); err != nil {
-		return false
-	}
-	return bytes.Equal(bytes.TrimSpace(app.Spec.Suspend), []byte("true"))
 }
 
 // sameSpec reports whether two encodings of an object have equal specs.

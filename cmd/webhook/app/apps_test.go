@@ -121,7 +121,7 @@ func TestSuspendingAnAppIsNeverRefused(t *testing.T) {
 		"growing a suspended app":                    {suspend(appJSON(50), "true"), suspend(over, "true"), true},
 		"resuming an app over its limit":             {suspend(over, "false"), suspend(over, "true"), false},
 		"resuming by dropping suspend":               {over, suspend(over, "true"), false},
-		"a suspend that is not a boolean is not one": {suspend(over, `"true"`), over, false},
+		"a suspend that is not a boolean is refused": {suspend(over, `"true"`), over, false},
 		"creating an app over its limit, suspended":  {suspend(over, "true"), "", false},
 	} {
 		op := admissionv1.Update

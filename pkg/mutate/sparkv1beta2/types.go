@@ -33,7 +33,10 @@ type Spec struct {
 	Type string `json:"type,omitempty"`
 	// MainApplicationFile is the primary resource spark-submit runs: its
 	// name also tells a Python or R application.
-	MainApplicationFile   *string                `json:"mainApplicationFile,omitempty"`
+	MainApplicationFile *string `json:"mainApplicationFile,omitempty"`
+	// Suspend, when true, keeps the operator from submitting the
+	// application (and makes it delete the pods of one that runs).
+	Suspend               *bool                  `json:"suspend,omitempty"`
 	Image                 *string                `json:"image,omitempty"`
 	SparkConf             map[string]string      `json:"sparkConf,omitempty"`
 	HadoopConf            map[string]string      `json:"hadoopConf,omitempty"`
@@ -111,6 +114,10 @@ type DynamicAllocation struct {
 	ShuffleTrackingEnabled *bool  `json:"shuffleTrackingEnabled,omitempty"`
 	ShuffleTrackingTimeout *int64 `json:"shuffleTrackingTimeout,omitempty"`
 }
+
+// Suspended reports whether the application is suspended: spec.suspend is
+// true.
+func (s *Spec) Suspended() bool { return s.Suspend != nil && *s.Suspend }
 
 // Pod returns the section of role: driver or executor.
 func (s *Spec) Pod(role string) *SparkPodSpec {
