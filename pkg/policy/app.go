@@ -51,6 +51,9 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	if req.Namespace == "" {
 		req.Namespace = app.Namespace
 	}
+	// What the operator's spark-submit would do with what is its own is
+	// refused with whatever else is wrong.
+	submission := c.submissionViolations(app)
 	// The launched pods are created, whether the app is created or its
 	// spec updated (the operator submits it again).
 	req.Old, req.Operation = nil, "CREATE"
@@ -60,11 +63,11 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	for _, role := range mutate.Roles() {
 		pod, err := mutate.LaunchedPod(app, role)
 		if err != nil {
-			return nil, Decision{Violations: []Violation{{Policy: quotaPolicy, Check: appSizeCheck,
-				Message: fmt.Sprintf("%s: SparkApplication %q: %v", quotaPolicy, app.Name, err), Enforcement: v1alpha1.EnforcementDeny}}}, nil
+			return nil, Decision{Violations: append(submission, Violation{Policy: quotaPolicy, Check: appSizeCheck,
+				Message: fmt.Sprintf("%s: SparkApplication %q: %v", quotaPolicy, app.Name, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
 		}
 		if tooLarge := Countable(pod); len(tooLarge) > 0 {
-			var d Decision
+			d := Decision{Violations: submission}
 			for _, m := range tooLarge {
 				d.Violations = append(d.Violations, Violation{Policy: quotaPolicy, Check: countableCheck,
 					Message: fmt.Sprintf("%s: %s pod: %s", quotaPolicy, role, m), Enforcement: v1alpha1.EnforcementDeny})
@@ -107,6 +110,10 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	})
 	if err != nil {
 		return nil, Decision{}, fmt.Errorf("checking policies: %w", err)
+	}
+	if len(submission) > 0 {
+		decision.Violations = append(decision.Violations, submission...)
+		sortViolations(decision.Violations)
 	}
 	return results, decision, nil
 }

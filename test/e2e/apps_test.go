@@ -302,3 +302,34 @@ func TestSuspendingAnAppIsNeverRefused(t *testing.T) {
 		t.Fatalf("resuming the app with 30 executors: %v, want a denial containing %q", err, want)
 	}
 }
+
+// TestAppMayNotTurnTheOperatorAgainstOthers: the operator's spark-submit
+// runs in the operator's pod, with its credentials; an app that would run
+// its driver there, create its pods in another namespace, or hand the
+// operator's token to its driver is refused, naming the field.
+func TestAppMayNotTurnTheOperatorAgainstOthers(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		path  []string
+		value any
+		want  string
+	}{
+		"client mode": {[]string{"spec", "mode"}, "client",
+			`isolation: SparkApplication "e2e-deputy": spec.mode "client" would run the application's driver inside the Spark Operator`},
+		"another namespace": {[]string{"spec", "sparkConf"}, map[string]any{"spark.kubernetes.namespace": "geo"},
+			`isolation: SparkApplication "e2e-deputy": spec.sparkConf["spark.kubernetes.namespace"] "geo": the operator would create the application's pods in namespace "geo", not "etl"`},
+		"the operator's token": {[]string{"spec", "sparkConf"}, map[string]any{"spark.kubernetes.authenticate.driver.oauthTokenFile": "/var/run/secrets/kubernetes.io/serviceaccount/token"},
+			`isolation: SparkApplication "e2e-deputy": spec.sparkConf["spark.kubernetes.authenticate.driver.oauthTokenFile"]`},
+	} {
+		app := exampleApp(t, "etl-report.yaml", "e2e-deputy")
+		if err := unstructured.SetNestedField(app.Object, tc.value, tc.path...); err != nil {
+			t.Fatal(err)
+		}
+		if err := cp.Client.Create(ctx, app); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if err == nil {
+				_ = cp.Client.Delete(ctx, app)
+			}
+			t.Errorf("%s: %v, want a denial containing %q", name, err, tc.want)
+		}
+	}
+}

@@ -34,6 +34,9 @@ type Spec struct {
 	// MainApplicationFile is the primary resource spark-submit runs: its
 	// name also tells a Python or R application.
 	MainApplicationFile *string `json:"mainApplicationFile,omitempty"`
+	// Mode is spark-submit's deploy mode: cluster (the default), or client,
+	// which runs the driver where spark-submit runs.
+	Mode string `json:"mode,omitempty"`
 	// Suspend, when true, keeps the operator from submitting the
 	// application (and makes it delete the pods of one that runs).
 	Suspend               *bool                  `json:"suspend,omitempty"`

@@ -1,0 +1,118 @@
+package policy
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// Isolation's built-in check of what would make the Spark Operator's
+// spark-submit act for the tenant with what is the operator's.
+const (
+	isolationPolicy = "isolation"
+	submissionCheck = "submission"
+)
+
+// The Spark settings spark-submit reads where it runs, and what the
+// operator sets itself: with the operator, spark-submit runs in the
+// operator's pod, with its service account and its filesystem.
+const (
+	namespaceKey    = "spark.kubernetes.namespace"
+	uploadPathKey   = "spark.kubernetes.file.upload.path"
+	authenticateKey = "spark.kubernetes.authenticate."
+)
+
+// submissionProblems are the settings of app that would make the
+// operator's spark-submit act outside what its tenant owns, each a
+// sentence naming the field, its value and what it would do:
+//   - spec.mode client runs the application's driver, the tenant's code,
+//     inside the process that submits it: the operator's;
+//   - spark.kubernetes.namespace other than the application's creates its
+//     pods in another namespace;
+//   - spark.master and spark.kubernetes.driver.master send the operator's
+//     credentials to another API server;
+//   - spark.kubernetes.authenticate.* (but the service accounts and the
+//     driver's or executors' mounted files, which are the tenant's) name
+//     credentials or files spark-submit reads where it runs: the
+//     operator's, which it would hand to the driver;
+//   - spark.kubernetes.file.upload.path uploads files from the operator's
+//     filesystem (any local file the application names) to where the
+//     tenant reads them;
+//   - spark.kubernetes.{driver,executor}.podTemplateFile reads a pod
+//     template from the operator's filesystem (spec.driver.template and
+//     spec.executor.template are the tenant's).
+//
+// A Spark setting the layers give the application (platform reports
+// whether they give key that value) is the platform's, never a problem.
+func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, value string) bool) []string {
+	var out []string
+	if m := app.Spec.Mode; m != "" && m != "cluster" {
+		out = append(out, fmt.Sprintf("spec.mode %q would run the application's driver inside the Spark Operator, with its credentials; only cluster mode is admitted", m))
+	}
+	for _, key := range slices.Sorted(maps.Keys(app.Spec.SparkConf)) {
+		value := app.Spec.SparkConf[key]
+		if platform(key, value) {
+			continue
+		}
+		what := ""
+		switch {
+		case key == namespaceKey && value != app.Namespace:
+			what = fmt.Sprintf("the operator would create the application's pods in namespace %s, not %q", strconv.Quote(value), app.Namespace)
+		case key == "spark.master" || key == "spark.kubernetes.driver.master":
+			what = "the operator sets the API server it submits to, and sends its credentials there"
+		case strings.HasPrefix(key, authenticateKey) && !tenantAuthKey(key):
+			what = "names credentials or files where the operator submits: its own, which spark-submit would hand to the driver"
+		case key == uploadPathKey:
+			what = "spark-submit would upload there the local files the application names, from the operator's filesystem"
+		case key == "spark.kubernetes.driver.podTemplateFile" || key == "spark.kubernetes.executor.podTemplateFile":
+			what = "a file of the operator's; the application's pod templates are spec.driver.template and spec.executor.template"
+		default:
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %q: %s", overlay.KeyPath("spec.sparkConf", key), value, what))
+	}
+	return out
+}
+
+// tenantAuthKey reports whether a spark.kubernetes.authenticate key names
+// what is the tenant's: a service account of its namespace, or a file
+// mounted in its own pods.
+func tenantAuthKey(key string) bool {
+	rest := strings.TrimPrefix(key, authenticateKey)
+	for _, role := range []string{"driver.", "executor."} {
+		if r, ok := strings.CutPrefix(rest, role); ok && (r == "serviceAccountName" || strings.HasPrefix(r, "mounted.")) {
+			return true
+		}
+	}
+	return false
+}
+
+// submissionViolations are app's submissionProblems as isolation's
+// violations, a value counting as the platform's when the layers of
+// either role give it (compositions of the layers alone, the user's
+// config empty).
+func (c *Check) submissionViolations(app *sparkv1beta2.SparkApplication) []Violation {
+	var given []map[string]string
+	platform := func(key, value string) bool {
+		if given == nil {
+			for _, role := range mutate.Roles() {
+				t := overlay.Target{Cluster: c.Cluster.Name, Pool: c.Cluster.Pool, Namespace: app.Namespace, Role: role}
+				given = append(given, c.Snapshot.ComposeValues(t, v1alpha1.Config{}).Config.SparkConf)
+			}
+		}
+		return slices.ContainsFunc(given, func(conf map[string]string) bool { v, ok := conf[key]; return ok && v == value })
+	}
+	var out []Violation
+	for _, p := range submissionProblems(app, platform) {
+		out = append(out, Violation{Policy: isolationPolicy, Check: submissionCheck, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: SparkApplication %q: %s", isolationPolicy, app.Name, p)})
+	}
+	return out
+}

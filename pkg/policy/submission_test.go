@@ -1,0 +1,133 @@
+package policy
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+)
+
+// TestSubmissionProblems: with the Spark Operator, spark-submit runs in
+// the operator's pod, with its credentials and files; an application may
+// not point it elsewhere, nor have it read or hand over what is the
+// operator's. What the layers give is the platform's.
+func TestSubmissionProblems(t *testing.T) {
+	none := func(string, string) bool { return false }
+	tests := []struct {
+		name     string
+		mode     string
+		conf     map[string]string
+		platform func(key, value string) bool
+		want     []string
+	}{{
+		name: "cluster mode and the tenant's own settings",
+		mode: "cluster",
+		conf: map[string]string{"spark.kubernetes.namespace": "etl", "spark.kubernetes.authenticate.driver.serviceAccountName": "spark",
+			"spark.kubernetes.authenticate.executor.serviceAccountName": "spark", "spark.kubernetes.authenticate.driver.mounted.oauthTokenFile": "/mnt/t",
+			"spark.sql.shuffle.partitions": "400"},
+	}, {
+		name: "client mode runs the driver inside the operator",
+		mode: "client",
+		want: []string{`spec.mode "client" would run the application's driver inside the Spark Operator`},
+	}, {
+		name: "a mode spark-submit does not know",
+		mode: "in-cluster-client",
+		want: []string{`spec.mode "in-cluster-client"`},
+	}, {
+		name: "another namespace",
+		conf: map[string]string{"spark.kubernetes.namespace": "geo"},
+		want: []string{`spec.sparkConf["spark.kubernetes.namespace"] "geo": the operator would create the application's pods in namespace "geo", not "etl"`},
+	}, {
+		name: "another API server",
+		conf: map[string]string{"spark.master": "k8s://https://attacker.example:443", "spark.kubernetes.driver.master": "https://x"},
+		want: []string{`spec.sparkConf["spark.kubernetes.driver.master"] "https://x": the operator sets the API server`,
+			`spec.sparkConf["spark.master"] "k8s://https://attacker.example:443": the operator sets the API server`},
+	}, {
+		name: "the operator's credentials and files",
+		conf: map[string]string{
+			"spark.kubernetes.authenticate.driver.oauthTokenFile":     "/var/run/secrets/kubernetes.io/serviceaccount/token",
+			"spark.kubernetes.authenticate.submission.clientKeyFile":  "/etc/operator/key",
+			"spark.kubernetes.authenticate.oauthToken":                "x",
+			"spark.kubernetes.authenticate.executor.serviceAccount":   "x",
+			"spark.kubernetes.authenticate.driver.mountedX.something": "x",
+		},
+		want: []string{
+			`spec.sparkConf["spark.kubernetes.authenticate.driver.mountedX.something"] "x": names credentials or files`,
+			`spec.sparkConf["spark.kubernetes.authenticate.driver.oauthTokenFile"] "/var/run/secrets/kubernetes.io/serviceaccount/token": names credentials or files`,
+			`spec.sparkConf["spark.kubernetes.authenticate.executor.serviceAccount"] "x": names credentials or files`,
+			`spec.sparkConf["spark.kubernetes.authenticate.oauthToken"] "x": names credentials or files`,
+			`spec.sparkConf["spark.kubernetes.authenticate.submission.clientKeyFile"] "/etc/operator/key": names credentials or files`,
+		},
+	}, {
+		name: "uploads and pod template files from the operator's filesystem",
+		conf: map[string]string{"spark.kubernetes.file.upload.path": "s3a://tenant/up", "spark.kubernetes.executor.podTemplateFile": "/etc/passwd"},
+		want: []string{
+			`spec.sparkConf["spark.kubernetes.executor.podTemplateFile"] "/etc/passwd": a file of the operator's`,
+			`spec.sparkConf["spark.kubernetes.file.upload.path"] "s3a://tenant/up": spark-submit would upload there`,
+		},
+	}, {
+		name:     "what the layers give is the platform's",
+		conf:     map[string]string{"spark.kubernetes.file.upload.path": "s3a://platform/up"},
+		platform: func(k, v string) bool { return k == "spark.kubernetes.file.upload.path" && v == "s3a://platform/up" },
+	}, {
+		name:     "a value the layers do not give is the tenant's",
+		conf:     map[string]string{"spark.kubernetes.file.upload.path": "s3a://tenant/up"},
+		platform: func(k, v string) bool { return k == "spark.kubernetes.file.upload.path" && v == "s3a://platform/up" },
+		want:     []string{`spec.sparkConf["spark.kubernetes.file.upload.path"] "s3a://tenant/up"`},
+	}, {
+		name: "keys are exact, as Spark reads them",
+		conf: map[string]string{" spark.master": "x", "Spark.Master": "x", "spark.kubernetes.namespace ": "geo"},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := &sparkv1beta2.SparkApplication{}
+			app.Name, app.Namespace = "a", "etl"
+			app.Spec.Mode, app.Spec.SparkConf = tt.mode, tt.conf
+			platform := tt.platform
+			if platform == nil {
+				platform = none
+			}
+			got := submissionProblems(app, platform)
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d problems, want %d:\n%s", len(got), len(tt.want), strings.Join(got, "\n"))
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tt.want[i]) {
+					t.Errorf("problem %d:\n got %s\nwant %s...", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestAppSubmissionIsJudged: Check.App refuses, under isolation, an app
+// whose spark-submit would act outside its tenant, and counts as the
+// platform's what a layer gives.
+func TestAppSubmissionIsJudged(t *testing.T) {
+	c := tenantCheck(t, map[string]string{
+		"up": `{tier: ClusterDefaults, config: {sparkConf: {spark.kubernetes.file.upload.path: "s3a://platform/up"}}}`,
+	})
+	app := func(conf map[string]string) *sparkv1beta2.SparkApplication {
+		in, err := sparkv1beta2.FromApp(&sparkv1beta2.SparkApplication{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.App.Name, in.App.Namespace = "a", "etl"
+		in.App.Spec.SparkConf = conf
+		res, err := mutate.ComposeApp(c.Snapshot, c.Cluster, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &res.App.App
+	}
+	if _, d, err := c.App(context.Background(), app(nil), Request{Operation: "CREATE"}, nil); err != nil || !d.Allowed() {
+		t.Errorf("the layers' upload path: %v %+v", err, d.Violations)
+	}
+	_, d, err := c.App(context.Background(), app(map[string]string{"spark.kubernetes.namespace": "geo"}), Request{Operation: "CREATE"}, nil)
+	const want = `isolation: SparkApplication "a": spec.sparkConf["spark.kubernetes.namespace"] "geo": the operator would create the application's pods in namespace "geo", not "etl"`
+	if err != nil || d.Allowed() || d.Violations[0].Policy != "isolation" || d.Violations[0].Check != "submission" || d.Violations[0].Message != want {
+		t.Errorf("another namespace: %v %+v, want %q", err, d.Violations, want)
+	}
+}
