@@ -36,8 +36,9 @@ const (
 //     inside the process that submits it: the operator's;
 //   - spark.kubernetes.namespace other than the application's creates its
 //     pods in another namespace;
-//   - spark.master and spark.kubernetes.driver.master send the operator's
-//     credentials to another API server;
+//   - spark.master sends the operator's credentials to another API
+//     server (spark.kubernetes.driver.master is the driver's own, with the
+//     driver's credentials, and spec.driver.kubernetesMaster sets it too);
 //   - spark.kubernetes.authenticate.* (but the service accounts and the
 //     driver's or executors' mounted files, which are the tenant's) name
 //     credentials or files spark-submit reads where it runs: the
@@ -47,7 +48,10 @@ const (
 //     tenant reads them;
 //   - spark.kubernetes.{driver,executor}.podTemplateFile reads a pod
 //     template from the operator's filesystem (spec.driver.template and
-//     spec.executor.template are the tenant's).
+//     spec.executor.template are the tenant's);
+//   - spark.kerberos.keytab (spark.yarn.keytab before Spark 3) and
+//     spark.kubernetes.kerberos.krb5.path name files spark-submit reads
+//     where it runs and uploads for the driver: the operator's.
 //
 // A Spark setting the layers give the application (platform reports
 // whether they give key that value) is the platform's, never a problem.
@@ -65,7 +69,7 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 		switch {
 		case key == namespaceKey && value != app.Namespace:
 			what = fmt.Sprintf("the operator would create the application's pods in namespace %s, not %q", strconv.Quote(value), app.Namespace)
-		case key == "spark.master" || key == "spark.kubernetes.driver.master":
+		case key == "spark.master":
 			what = "the operator sets the API server it submits to, and sends its credentials there"
 		case strings.HasPrefix(key, authenticateKey) && !tenantAuthKey(key):
 			what = "names credentials or files where the operator submits: its own, which spark-submit would hand to the driver"
@@ -73,6 +77,8 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 			what = "spark-submit would upload there the local files the application names, from the operator's filesystem"
 		case key == "spark.kubernetes.driver.podTemplateFile" || key == "spark.kubernetes.executor.podTemplateFile":
 			what = "a file of the operator's; the application's pod templates are spec.driver.template and spec.executor.template"
+		case key == "spark.kerberos.keytab" || key == "spark.yarn.keytab" || key == "spark.kubernetes.kerberos.krb5.path":
+			what = "a file where the operator submits, which spark-submit would upload for the driver: the operator's"
 		default:
 			continue
 		}

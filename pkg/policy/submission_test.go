@@ -41,9 +41,20 @@ func TestSubmissionProblems(t *testing.T) {
 		want: []string{`spec.sparkConf["spark.kubernetes.namespace"] "geo": the operator would create the application's pods in namespace "geo", not "etl"`},
 	}, {
 		name: "another API server",
-		conf: map[string]string{"spark.master": "k8s://https://attacker.example:443", "spark.kubernetes.driver.master": "https://x"},
-		want: []string{`spec.sparkConf["spark.kubernetes.driver.master"] "https://x": the operator sets the API server`,
-			`spec.sparkConf["spark.master"] "k8s://https://attacker.example:443": the operator sets the API server`},
+		conf: map[string]string{"spark.master": "k8s://https://attacker.example:443"},
+		want: []string{`spec.sparkConf["spark.master"] "k8s://https://attacker.example:443": the operator sets the API server`},
+	}, {
+		name: "the driver's own API server is the tenant's (spec.driver.kubernetesMaster sets it too)",
+		conf: map[string]string{"spark.kubernetes.driver.master": "https://kubernetes.default.svc"},
+	}, {
+		name: "Kerberos files of the operator's",
+		conf: map[string]string{"spark.kerberos.keytab": "/etc/operator.keytab", "spark.yarn.keytab": "/k", "spark.kubernetes.kerberos.krb5.path": "/etc/krb5.conf",
+			"spark.kerberos.principal": "tenant@REALM"},
+		want: []string{
+			`spec.sparkConf["spark.kerberos.keytab"] "/etc/operator.keytab": a file where the operator submits`,
+			`spec.sparkConf["spark.kubernetes.kerberos.krb5.path"] "/etc/krb5.conf": a file where the operator submits`,
+			`spec.sparkConf["spark.yarn.keytab"] "/k": a file where the operator submits`,
+		},
 	}, {
 		name: "the operator's credentials and files",
 		conf: map[string]string{
