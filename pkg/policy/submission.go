@@ -51,7 +51,12 @@ const (
 //     spec.executor.template are the tenant's);
 //   - spark.kerberos.keytab (spark.yarn.keytab before Spark 3) and
 //     spark.kubernetes.kerberos.krb5.path name files spark-submit reads
-//     where it runs and uploads for the driver: the operator's.
+//     where it runs and uploads for the driver: the operator's;
+//   - spark.jars.ivy and spark.jars.ivySettings: where spark-submit,
+//     which resolves the application's packages where it runs, writes what
+//     it downloads, and the settings it resolves them by: in the
+//     operator's filesystem, where the next submission, any tenant's,
+//     would load them from.
 //
 // A Spark setting the layers give the application (platform reports
 // whether they give key that value) is the platform's, never a problem.
@@ -79,6 +84,8 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 			what = "a file of the operator's; the application's pod templates are spec.driver.template and spec.executor.template"
 		case key == "spark.kerberos.keytab" || key == "spark.yarn.keytab" || key == "spark.kubernetes.kerberos.krb5.path":
 			what = "a file where the operator submits, which spark-submit would upload for the driver: the operator's"
+		case key == "spark.jars.ivy" || key == "spark.jars.ivySettings":
+			what = "spark-submit resolves the application's packages where the operator submits every tenant's applications; where it writes them and how it resolves them are the operator's"
 		default:
 			continue
 		}

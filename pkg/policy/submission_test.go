@@ -79,6 +79,13 @@ func TestSubmissionProblems(t *testing.T) {
 			`spec.sparkConf["spark.kubernetes.file.upload.path"] "s3a://tenant/up": spark-submit would upload there`,
 		},
 	}, {
+		name: "where the operator resolves packages",
+		conf: map[string]string{"spark.jars.ivy": "/opt/spark", "spark.jars.ivySettings": "/tmp/s.xml", "spark.jars.packages": "org.example:lib:1.0"},
+		want: []string{
+			`spec.sparkConf["spark.jars.ivy"] "/opt/spark": spark-submit resolves the application's packages where the operator submits`,
+			`spec.sparkConf["spark.jars.ivySettings"] "/tmp/s.xml": spark-submit resolves`,
+		},
+	}, {
 		name:     "what the layers give is the platform's",
 		conf:     map[string]string{"spark.kubernetes.file.upload.path": "s3a://platform/up"},
 		platform: func(k, v string) bool { return k == "spark.kubernetes.file.upload.path" && v == "s3a://platform/up" },
