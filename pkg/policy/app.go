@@ -28,6 +28,10 @@ type Application struct {
 	Bounded bool `json:"bounded"`
 	// Total is the driver and every executor; meaningful when Bounded.
 	Total Usage `json:"total"`
+	// SparkConf is the application's spec.sparkConf as composed, each key
+	// {value, source, user}: the layer that gives it that value, or the
+	// user.
+	SparkConf map[string]sourced `json:"sparkConf"`
 }
 
 // appSizeCheck is quota's check of a size Spark would not accept.
@@ -53,7 +57,8 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	}
 	// What the operator's spark-submit would do with what is its own is
 	// refused with whatever else is wrong.
-	submission := c.submissionViolations(app)
+	given := c.layerConf(req.Namespace)
+	submission := submissionViolations(app, given)
 	// The launched pods are created, whether the app is created or its
 	// spec updated (the operator submits it again).
 	req.Old, req.Operation = nil, "CREATE"
@@ -85,7 +90,7 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	size, _ := mutate.SizeOf(&app.Spec) // LaunchedPod sized it already
 	exec := pods[v1alpha1.RoleExecutor]
 	doc := &Application{Name: app.Name, Driver: PodRequests(pods[v1alpha1.RoleDriver].Pod), Executor: PodRequests(exec.Pod),
-		Executors: size.Executors, DynamicAllocation: size.DynamicAllocation}
+		Executors: size.Executors, DynamicAllocation: size.DynamicAllocation, SparkConf: sparkConfDocument(app, given)}
 	if doc.Executors >= 0 {
 		doc.Bounded = true
 		doc.Total = Usage{

@@ -108,24 +108,71 @@ func tenantAuthKey(key string) bool {
 }
 
 // submissionViolations are app's submissionProblems as isolation's
-// violations, a value counting as the platform's when the layers of
-// either role give it (compositions of the layers alone, the user's
-// config empty).
-func (c *Check) submissionViolations(app *sparkv1beta2.SparkApplication) []Violation {
-	var given []map[string]string
-	platform := func(key, value string) bool {
-		if given == nil {
-			for _, role := range mutate.Roles() {
-				t := overlay.Target{Cluster: c.Cluster.Name, Pool: c.Cluster.Pool, Namespace: app.Namespace, Role: role}
-				given = append(given, c.Snapshot.ComposeValues(t, v1alpha1.Config{}).Config.SparkConf)
-			}
-		}
-		return slices.ContainsFunc(given, func(conf map[string]string) bool { v, ok := conf[key]; return ok && v == value })
-	}
+// violations, a value counting as the platform's when the layers give it
+// (given).
+func submissionViolations(app *sparkv1beta2.SparkApplication, given *layerConf) []Violation {
+	platform := func(key, value string) bool { _, ok := given.source(key, value); return ok }
 	var out []Violation
 	for _, p := range submissionProblems(app, platform) {
 		out = append(out, Violation{Policy: isolationPolicy, Check: submissionCheck, Enforcement: v1alpha1.EnforcementDeny,
 			Message: fmt.Sprintf("%s: SparkApplication %q: %s", isolationPolicy, app.Name, p)})
+	}
+	return out
+}
+
+// layerConf is what the layers alone (the user's config empty) give the
+// Spark configuration of an application in a namespace, each role's
+// composition made when first asked for.
+type layerConf struct {
+	check     *Check
+	namespace string
+	byRole    map[v1alpha1.Role]overlay.Result
+}
+
+func (c *Check) layerConf(namespace string) *layerConf {
+	return &layerConf{check: c, namespace: namespace, byRole: map[v1alpha1.Role]overlay.Result{}}
+}
+
+// source is the layer that gives key this value, and whether one does:
+// the composition of the key's role (mutate.SparkKeyRole) first, then the
+// other's.
+func (g *layerConf) source(key, value string) (overlay.Source, bool) {
+	first := mutate.SparkKeyRole(key)
+	for _, role := range []v1alpha1.Role{first, otherRole(first)} {
+		res, ok := g.byRole[role]
+		if !ok {
+			c := g.check
+			t := overlay.Target{Cluster: c.Cluster.Name, Pool: c.Cluster.Pool, Namespace: g.namespace, Role: role}
+			res = c.Snapshot.Compose(t, v1alpha1.Config{})
+			g.byRole[role] = res
+		}
+		if v, ok := res.Config.SparkConf[key]; ok && v == value {
+			if src, ok := res.Provenance.WinnerOf(overlay.MapKey(overlay.PathSparkConf, key)); ok {
+				return src, true
+			}
+		}
+	}
+	return overlay.Source{}, false
+}
+
+func otherRole(r v1alpha1.Role) v1alpha1.Role {
+	if r == v1alpha1.RoleDriver {
+		return v1alpha1.RoleExecutor
+	}
+	return v1alpha1.RoleDriver
+}
+
+// sparkConfDocument is app's Spark configuration as input.application
+// shows it: each key's value and who set it, the layer that gives it that
+// value or the user.
+func sparkConfDocument(app *sparkv1beta2.SparkApplication, given *layerConf) map[string]sourced {
+	out := make(map[string]sourced, len(app.Spec.SparkConf))
+	for key, value := range app.Spec.SparkConf {
+		src, byLayer := given.source(key, value)
+		if !byLayer {
+			src = overlay.UserSource()
+		}
+		out[key] = sourced{Value: value, Source: src.String(), User: !byLayer}
 	}
 	return out
 }

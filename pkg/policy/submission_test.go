@@ -149,3 +149,50 @@ func TestAppSubmissionIsJudged(t *testing.T) {
 		t.Errorf("another namespace: %v %+v, want %q", err, d.Violations, want)
 	}
 }
+
+// TestSitePolicyReadsAppSparkConf: input.application.sparkConf holds the
+// app's Spark configuration with who set each key, so a site's own policy
+// can rule on it: here, no repository of the tenant's own for packages,
+// while the platform's (given by a layer) is fine.
+func TestSitePolicyReadsAppSparkConf(t *testing.T) {
+	ctx := context.Background()
+	e, err := NewEngine(ctx, Modules{"site/repos.rego": `package strata.repos
+
+violation contains {"check": "repositories", "message": sprintf("%s sets spark.jars.repositories %q", [input.application.name, conf.value])} if {
+	conf := input.application.sparkConf["spark.jars.repositories"]
+	conf.user
+}
+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tenantCheck(t, map[string]string{
+		"repo": `{tier: ClusterDefaults, config: {sparkConf: {spark.jars.repositories: "https://repo.platform.internal"}}}`,
+	})
+	c.Engine = e
+	judge := func(conf map[string]string) Decision {
+		t.Helper()
+		in, err := sparkv1beta2.FromApp(&sparkv1beta2.SparkApplication{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.App.Name, in.App.Namespace = "a", "etl"
+		in.App.Spec.SparkConf = conf
+		res, err := mutate.ComposeApp(c.Snapshot, c.Cluster, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, d, err := c.App(ctx, &res.App.App, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := judge(nil); !d.Allowed() {
+		t.Errorf("the platform's repository: %+v", d.Violations)
+	}
+	d := judge(map[string]string{"spark.jars.repositories": "https://attacker.example"})
+	if want := `repos: a sets spark.jars.repositories "https://attacker.example"`; d.Allowed() || d.Violations[0].Message != want {
+		t.Errorf("the tenant's repository: %+v, want %q", d.Violations, want)
+	}
+}
