@@ -79,7 +79,7 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 		case strings.HasPrefix(key, authenticateKey) && !tenantAuthKey(key):
 			what = "names credentials or files where the operator submits: its own, which spark-submit would hand to the driver"
 		case key == uploadPathKey:
-			what = "spark-submit would upload there the local files the application names, from the operator's filesystem"
+			what = "spark-submit would upload there the local files the application names, from the operator's filesystem (files in the application's image are named local://)"
 		case key == "spark.kubernetes.driver.podTemplateFile" || key == "spark.kubernetes.executor.podTemplateFile":
 			what = "a file of the operator's; the application's pod templates are spec.driver.template and spec.executor.template"
 		case key == "spark.kerberos.keytab" || key == "spark.yarn.keytab" || key == "spark.kubernetes.kerberos.krb5.path":
