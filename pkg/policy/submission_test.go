@@ -127,19 +127,7 @@ func TestAppSubmissionIsJudged(t *testing.T) {
 	c := tenantCheck(t, map[string]string{
 		"up": `{tier: ClusterDefaults, config: {sparkConf: {spark.kubernetes.file.upload.path: "s3a://platform/up"}}}`,
 	})
-	app := func(conf map[string]string) *sparkv1beta2.SparkApplication {
-		in, err := sparkv1beta2.FromApp(&sparkv1beta2.SparkApplication{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		in.App.Name, in.App.Namespace = "a", "etl"
-		in.App.Spec.SparkConf = conf
-		res, err := mutate.ComposeApp(c.Snapshot, c.Cluster, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &res.App.App
-	}
+	app := func(conf map[string]string) *sparkv1beta2.SparkApplication { return composedApp(t, c, conf) }
 	if _, d, err := c.App(context.Background(), app(nil), Request{Operation: "CREATE"}, nil); err != nil || !d.Allowed() {
 		t.Errorf("the layers' upload path: %v %+v", err, d.Violations)
 	}
@@ -172,17 +160,7 @@ violation contains {"check": "repositories", "message": sprintf("%s sets spark.j
 	c.Engine = e
 	judge := func(conf map[string]string) Decision {
 		t.Helper()
-		in, err := sparkv1beta2.FromApp(&sparkv1beta2.SparkApplication{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		in.App.Name, in.App.Namespace = "a", "etl"
-		in.App.Spec.SparkConf = conf
-		res, err := mutate.ComposeApp(c.Snapshot, c.Cluster, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, d, err := c.App(ctx, &res.App.App, Request{Operation: "CREATE"}, nil)
+		_, d, err := c.App(ctx, composedApp(t, c, conf), Request{Operation: "CREATE"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,4 +173,20 @@ violation contains {"check": "repositories", "message": sprintf("%s sets spark.j
 	if want := `repos: a sets spark.jars.repositories "https://attacker.example"`; d.Allowed() || d.Violations[0].Message != want {
 		t.Errorf("the tenant's repository: %+v, want %q", d.Violations, want)
 	}
+}
+
+// composedApp is app "a" of etl with sparkConf conf, composed by c's layers.
+func composedApp(t *testing.T, c *Check, conf map[string]string) *sparkv1beta2.SparkApplication {
+	t.Helper()
+	in, err := sparkv1beta2.FromApp(&sparkv1beta2.SparkApplication{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.App.Name, in.App.Namespace = "a", "etl"
+	in.App.Spec.SparkConf = conf
+	res, err := mutate.ComposeApp(c.Snapshot, c.Cluster, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &res.App.App
 }
