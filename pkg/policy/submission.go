@@ -36,9 +36,6 @@ const (
 //     inside the process that submits it: the operator's;
 //   - spark.kubernetes.namespace other than the application's creates its
 //     pods in another namespace;
-//   - spark.master sends the operator's credentials to another API
-//     server (spark.kubernetes.driver.master is the driver's own, with the
-//     driver's credentials, and spec.driver.kubernetesMaster sets it too);
 //   - spark.kubernetes.authenticate.* (but the service accounts and the
 //     driver's or executors' mounted files, which are the tenant's) name
 //     credentials or files spark-submit reads where it runs: the
@@ -58,6 +55,12 @@ const (
 //     operator's filesystem, where the next submission, any tenant's,
 //     would load them from.
 //
+// Left alone, as they cannot do any of that: spark.master and
+// spark.submit.deployMode (the operator's --master and --deploy-mode win
+// over them), spark.kubernetes.driver.master (the driver's own API
+// server, asked with the driver's credentials; spec.driver.kubernetesMaster
+// sets it too).
+//
 // A Spark setting the layers give the application (platform reports
 // whether they give key that value) is the platform's, never a problem.
 func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, value string) bool) []string {
@@ -74,8 +77,6 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 		switch {
 		case key == namespaceKey && value != app.Namespace:
 			what = fmt.Sprintf("the operator would create the application's pods in namespace %s, not %q", strconv.Quote(value), app.Namespace)
-		case key == "spark.master":
-			what = "the operator sets the API server it submits to, and sends its credentials there"
 		case strings.HasPrefix(key, authenticateKey) && !tenantAuthKey(key):
 			what = "names credentials or files where the operator submits: its own, which spark-submit would hand to the driver"
 		case key == uploadPathKey:

@@ -40,12 +40,9 @@ func TestSubmissionProblems(t *testing.T) {
 		conf: map[string]string{"spark.kubernetes.namespace": "geo"},
 		want: []string{`spec.sparkConf["spark.kubernetes.namespace"] "geo": the operator would create the application's pods in namespace "geo", not "etl"`},
 	}, {
-		name: "another API server",
-		conf: map[string]string{"spark.master": "k8s://https://attacker.example:443"},
-		want: []string{`spec.sparkConf["spark.master"] "k8s://https://attacker.example:443": the operator sets the API server`},
-	}, {
-		name: "the driver's own API server is the tenant's (spec.driver.kubernetesMaster sets it too)",
-		conf: map[string]string{"spark.kubernetes.driver.master": "https://kubernetes.default.svc"},
+		name: "what the operator's own flags override, and the driver's own API server",
+		conf: map[string]string{"spark.master": "k8s://https://elsewhere.example:443", "spark.submit.deployMode": "client",
+			"spark.kubernetes.driver.master": "https://kubernetes.default.svc"},
 	}, {
 		name: "Kerberos files of the operator's",
 		conf: map[string]string{"spark.kerberos.keytab": "/etc/operator.keytab", "spark.yarn.keytab": "/k", "spark.kubernetes.kerberos.krb5.path": "/etc/krb5.conf",
@@ -96,7 +93,7 @@ func TestSubmissionProblems(t *testing.T) {
 		want:     []string{`spec.sparkConf["spark.kubernetes.file.upload.path"] "s3a://tenant/up"`},
 	}, {
 		name: "keys are exact, as Spark reads them",
-		conf: map[string]string{" spark.master": "x", "Spark.Master": "x", "spark.kubernetes.namespace ": "geo"},
+		conf: map[string]string{" spark.kubernetes.file.upload.path": "x", "Spark.Jars.Ivy": "x", "spark.kubernetes.namespace ": "geo"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
