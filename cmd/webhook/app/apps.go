@@ -130,10 +130,17 @@ func appLayers(res *mutate.AppResult) []string {
 // without a namespace in its body is in the request's namespace. One over
 // the documented bounds is refused with errTooLarge.
 func decodeApp(raw []byte, namespace string) (*sparkv1beta2.Object, error) {
+	return decodeBounded(sparkv1beta2.Kind, raw, namespace, sparkv1beta2.Decode)
+}
+
+// decodeBounded decodes raw, an object of kind, as the SparkApplication
+// decode makes of it, within the documented bounds (errTooLarge beyond
+// them); one without a namespace is in namespace.
+func decodeBounded(kind string, raw []byte, namespace string, decode func([]byte) (*sparkv1beta2.Object, error)) (*sparkv1beta2.Object, error) {
 	if n := len(raw); n > mutate.MaxPodBytes {
-		return nil, errTooLarge{fmt.Errorf("SparkApplication is %d bytes; Strata admits at most %d", n, mutate.MaxPodBytes)}
+		return nil, errTooLarge{fmt.Errorf("%s is %d bytes; Strata admits at most %d", kind, n, mutate.MaxPodBytes)}
 	}
-	app, err := sparkv1beta2.Decode(raw)
+	app, err := decode(raw)
 	if err != nil {
 		return nil, err
 	}

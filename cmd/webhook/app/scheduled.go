@@ -93,20 +93,12 @@ func (h *ScheduledAppValidator) handle(ctx context.Context, req admission.Reques
 // (sparkv1beta2.RunOf), bounded as decodeApp bounds an application; one
 // written without a namespace in its body is in the request's namespace.
 func decodeRun(raw []byte, namespace string) (run *sparkv1beta2.Object, schedule string, err error) {
-	if n := len(raw); n > mutate.MaxPodBytes {
-		return nil, "", errTooLarge{fmt.Errorf("ScheduledSparkApplication is %d bytes; Strata admits at most %d", n, mutate.MaxPodBytes)}
-	}
-	run, schedule, err = sparkv1beta2.RunOf(raw)
-	if err != nil {
-		return nil, "", err
-	}
-	if run.App.Namespace == "" {
-		run.App.Namespace = namespace
-	}
-	if err := mutate.CheckAppSize(&run.App); err != nil {
-		return nil, "", errTooLarge{err}
-	}
-	return run, schedule, nil
+	run, err = decodeBounded(sparkv1beta2.ScheduledKind, raw, namespace, func(raw []byte) (*sparkv1beta2.Object, error) {
+		var err error
+		run, schedule, err = sparkv1beta2.RunOf(raw)
+		return run, err
+	})
+	return run, schedule, err
 }
 
 // sameRun reports whether two encodings of a ScheduledSparkApplication
