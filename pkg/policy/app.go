@@ -32,6 +32,12 @@ type Application struct {
 	// {value, source, user}: the layer that gives it that value, or the
 	// user.
 	SparkConf map[string]sourced `json:"sparkConf"`
+	// ProxyUser is spec.proxyUser, the user spark-submit submits as
+	// (--proxy-user); absent when none. Where the operator holds Kerberos
+	// credentials that may impersonate, it names whose data the
+	// application reads: a site that runs so restricts it in a policy of
+	// its own.
+	ProxyUser string `json:"proxyUser,omitempty"`
 }
 
 // appSizeCheck is quota's check of a size Spark would not accept.
@@ -91,6 +97,9 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	exec := pods[v1alpha1.RoleExecutor]
 	doc := &Application{Name: app.Name, Driver: PodRequests(pods[v1alpha1.RoleDriver].Pod), Executor: PodRequests(exec.Pod),
 		Executors: size.Executors, DynamicAllocation: size.DynamicAllocation, SparkConf: sparkConfDocument(app, given)}
+	if u := app.Spec.ProxyUser; u != nil {
+		doc.ProxyUser = *u
+	}
 	if doc.Executors >= 0 {
 		doc.Bounded = true
 		doc.Total = Usage{

@@ -10,6 +10,7 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -27,7 +28,17 @@ const (
 	namespaceKey    = "spark.kubernetes.namespace"
 	uploadPathKey   = "spark.kubernetes.file.upload.path"
 	authenticateKey = "spark.kubernetes.authenticate."
+	waitKey         = "spark.kubernetes.submission.waitAppCompletion"
 )
+
+// fileListKeys are the Spark settings that list files spark-submit hands
+// the driver, uploading those local to it (BasicDriverFeatureStep): the
+// same as spec.deps' jars, files, pyFiles and archives.
+var fileListKeys = []string{"spark.jars", "spark.files", "spark.submit.pyFiles", "spark.archives"}
+
+// operatorFile says what a file local to spark-submit is, with the
+// operator: the operator's.
+const operatorFile = "a file where the operator submits, which spark-submit would upload for the driver: the operator's"
 
 // submissionProblems are the settings of app that would make the
 // operator's spark-submit act outside what its tenant owns, each a
@@ -53,7 +64,17 @@ const (
 //     which resolves the application's packages where it runs, writes what
 //     it downloads, and the settings it resolves them by: in the
 //     operator's filesystem, where the next submission, any tenant's,
-//     would load them from.
+//     would load them from;
+//   - a file local to spark-submit (sparkvalue.SubmitterLocal) as the
+//     main application file, in spec.deps' jars, files, pyFiles or
+//     archives, or in spark.jars, spark.files, spark.submit.pyFiles or
+//     spark.archives: spark-submit uploads it from the operator's
+//     filesystem for the driver, wherever the upload path a layer gives
+//     points (the operator's service account token, for one);
+//   - spark.kubernetes.submission.waitAppCompletion but false (the value
+//     the operator gives it, which sparkConf would override): spark-submit
+//     would wait until the application ends, holding one of the
+//     operator's workers, which every tenant's applications share.
 //
 // Left alone, as they cannot do any of that: spark.master and
 // spark.submit.deployMode (the operator's --master and --deploy-mode win
@@ -67,6 +88,24 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 	var out []string
 	if m := app.Spec.Mode; m != "" && m != "cluster" {
 		out = append(out, fmt.Sprintf("spec.mode %q would run the application's driver inside the Spark Operator, with its credentials; only cluster mode is admitted", m))
+	}
+	// The main file is one resource, read as written: untrimmed.
+	if f := app.Spec.MainApplicationFile; f != nil && *f != "" && sparkvalue.SubmitterLocal(*f) {
+		out = append(out, fmt.Sprintf("spec.mainApplicationFile %q: %s", *f, localFileAdvice))
+	}
+	deps := &app.Spec.Deps
+	for _, list := range []struct {
+		field string
+		files []string
+	}{{"jars", deps.Jars}, {"files", deps.Files}, {"pyFiles", deps.PyFiles}, {"archives", deps.Archives}} {
+		for i, entry := range list.files {
+			// The operator joins a list with commas; spark-submit splits it.
+			for _, f := range sparkvalue.Files(entry) {
+				if sparkvalue.SubmitterLocal(f) {
+					out = append(out, fmt.Sprintf("spec.deps.%s[%d] %q: %s", list.field, i, f, localFileAdvice))
+				}
+			}
+		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(app.Spec.SparkConf)) {
 		value := app.Spec.SparkConf[key]
@@ -84,15 +123,34 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 		case key == "spark.kubernetes.driver.podTemplateFile" || key == "spark.kubernetes.executor.podTemplateFile":
 			what = "a file of the operator's; the application's pod templates are spec.driver.template and spec.executor.template"
 		case key == "spark.kerberos.keytab" || key == "spark.yarn.keytab" || key == "spark.kubernetes.kerberos.krb5.path":
-			what = "a file where the operator submits, which spark-submit would upload for the driver: the operator's"
+			what = operatorFile
 		case key == "spark.jars.ivy" || key == "spark.jars.ivySettings":
 			what = "spark-submit resolves the application's packages where the operator submits every tenant's applications; where it writes them and how it resolves them are the operator's"
+		case key == waitKey && !switchedOff(value):
+			what = "spark-submit would wait in the operator until the application ends, holding one of the operator's workers, which every tenant's applications share; only false is admitted"
+		case slices.Contains(fileListKeys, key):
+			for _, f := range sparkvalue.Files(value) {
+				if sparkvalue.SubmitterLocal(f) {
+					out = append(out, fmt.Sprintf("%s lists %q: %s", overlay.KeyPath("spec.sparkConf", key), f, localFileAdvice))
+				}
+			}
+			continue
 		default:
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s %q: %s", overlay.KeyPath("spec.sparkConf", key), value, what))
 	}
 	return out
+}
+
+// localFileAdvice says what a file local to spark-submit is, with the
+// operator, and how to name the application's own.
+const localFileAdvice = operatorFile + "; name a file of the application's image local://, or a URI the driver fetches (s3a://, https://)"
+
+// switchedOff reports whether Spark reads value as false.
+func switchedOff(value string) bool {
+	on, err := sparkvalue.ParseSwitch(value)
+	return err == nil && !on
 }
 
 // tenantAuthKey reports whether a spark.kubernetes.authenticate key names

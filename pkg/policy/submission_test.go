@@ -18,6 +18,8 @@ func TestSubmissionProblems(t *testing.T) {
 	tests := []struct {
 		name     string
 		mode     string
+		main     string
+		deps     sparkv1beta2.Dependencies
 		conf     map[string]string
 		platform func(key, value string) bool
 		want     []string
@@ -83,6 +85,48 @@ func TestSubmissionProblems(t *testing.T) {
 			`spec.sparkConf["spark.jars.ivySettings"] "/tmp/s.xml": spark-submit resolves`,
 		},
 	}, {
+		name: "files of the image and files the driver fetches",
+		main: "local:///opt/spark/examples/jars/spark-examples.jar",
+		deps: sparkv1beta2.Dependencies{Jars: []string{"s3a://b/a.jar,local:///opt/b.jar"}, Files: []string{"https://x.example/f"},
+			PyFiles: []string{"gs://b/p.zip"}, Archives: []string{"s3a://b/env.tar.gz#env"}, Packages: []string{"org.example:lib:1.0"},
+			Repositories: []string{"https://repo.example"}},
+		conf: map[string]string{"spark.jars": " s3a://b/c.jar , ", "spark.files": "local:///opt/f", "spark.submit.pyFiles": "hdfs://nn/p.py",
+			"spark.archives": "s3a://b/x.zip#x", "spark.kubernetes.submission.waitAppCompletion": " False"},
+	}, {
+		name: "files of the operator's, in every list spark-submit uploads from",
+		main: "/var/run/secrets/kubernetes.io/serviceaccount/token",
+		deps: sparkv1beta2.Dependencies{Jars: []string{"s3a://b/a.jar,/opt/spark/jars/x.jar"}, Files: []string{"file:///etc/passwd"},
+			PyFiles: []string{"p.py"}, Archives: []string{"/opt/env.tgz#env"}},
+		conf: map[string]string{"spark.jars": "s3a://b/c.jar,../k", "spark.files": "s3a://b/../../../etc/shadow ,FILE:/x",
+			"spark.submit.pyFiles": "/p.py", "spark.archives": "/a.zip#a"},
+		want: []string{
+			`spec.mainApplicationFile "/var/run/secrets/kubernetes.io/serviceaccount/token": a file where the operator submits, which spark-submit would upload for the driver: the operator's; name a file of the application's image local://`,
+			`spec.deps.jars[0] "/opt/spark/jars/x.jar": a file where the operator submits`,
+			`spec.deps.files[0] "file:///etc/passwd": a file where the operator submits`,
+			`spec.deps.pyFiles[0] "p.py": a file where the operator submits`,
+			`spec.deps.archives[0] "/opt/env.tgz#env": a file where the operator submits`,
+			`spec.sparkConf["spark.archives"] lists "/a.zip#a": a file where the operator submits`,
+			`spec.sparkConf["spark.files"] lists "FILE:/x": a file where the operator submits`,
+			`spec.sparkConf["spark.jars"] lists "../k": a file where the operator submits`,
+			`spec.sparkConf["spark.submit.pyFiles"] lists "/p.py": a file where the operator submits`,
+		},
+	}, {
+		name: "the main file is one resource, read as written",
+		main: " s3a://b/../../../var/run/secrets/kubernetes.io/serviceaccount/token",
+		want: []string{`spec.mainApplicationFile " s3a://b/../../../var/run/secrets/kubernetes.io/serviceaccount/token": a file where the operator submits`},
+	}, {
+		name: "spark-submit waiting in the operator until the app ends",
+		conf: map[string]string{"spark.kubernetes.submission.waitAppCompletion": "TRUE"},
+		want: []string{`spec.sparkConf["spark.kubernetes.submission.waitAppCompletion"] "TRUE": spark-submit would wait in the operator until the application ends, holding one of the operator's workers`},
+	}, {
+		name: "a switch Spark cannot read is not false",
+		conf: map[string]string{"spark.kubernetes.submission.waitAppCompletion": "no"},
+		want: []string{`spec.sparkConf["spark.kubernetes.submission.waitAppCompletion"] "no": spark-submit would wait`},
+	}, {
+		name:     "a file list the layers give is the platform's",
+		conf:     map[string]string{"spark.jars": "/opt/platform/agent.jar"},
+		platform: func(k, v string) bool { return k == "spark.jars" && v == "/opt/platform/agent.jar" },
+	}, {
 		name:     "what the layers give is the platform's",
 		conf:     map[string]string{"spark.kubernetes.file.upload.path": "s3a://platform/up"},
 		platform: func(k, v string) bool { return k == "spark.kubernetes.file.upload.path" && v == "s3a://platform/up" },
@@ -99,7 +143,10 @@ func TestSubmissionProblems(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			app := &sparkv1beta2.SparkApplication{}
 			app.Name, app.Namespace = "a", "etl"
-			app.Spec.Mode, app.Spec.SparkConf = tt.mode, tt.conf
+			app.Spec.Mode, app.Spec.SparkConf, app.Spec.Deps = tt.mode, tt.conf, tt.deps
+			if tt.main != "" {
+				app.Spec.MainApplicationFile = &tt.main
+			}
 			platform := tt.platform
 			if platform == nil {
 				platform = none
@@ -169,6 +216,47 @@ violation contains {"check": "repositories", "message": sprintf("%s sets spark.j
 	d := judge(map[string]string{"spark.jars.repositories": "https://attacker.example"})
 	if want := `repos: a sets spark.jars.repositories "https://attacker.example"`; d.Allowed() || d.Violations[0].Message != want {
 		t.Errorf("the tenant's repository: %+v, want %q", d.Violations, want)
+	}
+}
+
+// TestSitePolicyReadsAppProxyUser: input.application.proxyUser is the user
+// spark-submit submits as, for a site whose operator may impersonate to
+// restrict; absent when the app names none.
+func TestSitePolicyReadsAppProxyUser(t *testing.T) {
+	ctx := context.Background()
+	e, err := NewEngine(ctx, Modules{"site/proxy.rego": `package strata.proxy
+
+violation contains {"check": "proxyUser", "message": sprintf("%s submits as %q", [input.application.name, user])} if {
+	user := input.application.proxyUser
+	not startswith(user, concat("", [input.request.namespace, "-"]))
+}
+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tenantCheck(t, nil)
+	c.Engine = e
+	for _, tt := range []struct {
+		user *string
+		want string
+	}{
+		{nil, ""},
+		{new("etl-svc"), ""},
+		{new("hdfs"), `proxy: a submits as "hdfs"`},
+	} {
+		app := composedApp(t, c, nil)
+		app.Spec.ProxyUser = tt.user
+		_, d, err := c.App(ctx, app, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if len(d.Violations) > 0 {
+			got = d.Violations[0].Message
+		}
+		if len(d.Violations) > 1 || got != tt.want {
+			t.Errorf("proxyUser %v: %+v, want %q", tt.user, d.Violations, tt.want)
+		}
 	}
 }
 

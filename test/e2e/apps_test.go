@@ -305,8 +305,10 @@ func TestSuspendingAnAppIsNeverRefused(t *testing.T) {
 
 // TestAppMayNotTurnTheOperatorAgainstOthers: the operator's spark-submit
 // runs in the operator's pod, with its credentials; an app that would run
-// its driver there, create its pods in another namespace, or hand the
-// operator's token to its driver is refused, naming the field.
+// its driver there, create its pods in another namespace, hand the
+// operator's token to its driver (as a setting or as a file to upload),
+// or hold one of the operator's workers until it ends is refused, naming
+// the field.
 func TestAppMayNotTurnTheOperatorAgainstOthers(t *testing.T) {
 	ctx := context.Background()
 	for name, tc := range map[string]struct {
@@ -320,6 +322,10 @@ func TestAppMayNotTurnTheOperatorAgainstOthers(t *testing.T) {
 			`isolation: SparkApplication "e2e-deputy": spec.sparkConf["spark.kubernetes.namespace"] "geo": the operator would create the application's pods in namespace "geo", not "etl"`},
 		"the operator's token": {[]string{"spec", "sparkConf"}, map[string]any{"spark.kubernetes.authenticate.driver.oauthTokenFile": "/var/run/secrets/kubernetes.io/serviceaccount/token"},
 			`isolation: SparkApplication "e2e-deputy": spec.sparkConf["spark.kubernetes.authenticate.driver.oauthTokenFile"]`},
+		"the operator's files, uploaded for the driver": {[]string{"spec", "deps"}, map[string]any{"files": []any{"s3a://b/ok.csv,/var/run/secrets/kubernetes.io/serviceaccount/token"}},
+			`isolation: SparkApplication "e2e-deputy": spec.deps.files[0] "/var/run/secrets/kubernetes.io/serviceaccount/token": a file where the operator submits`},
+		"spark-submit waiting in the operator": {[]string{"spec", "sparkConf"}, map[string]any{"spark.kubernetes.submission.waitAppCompletion": "true"},
+			`isolation: SparkApplication "e2e-deputy": spec.sparkConf["spark.kubernetes.submission.waitAppCompletion"] "true": spark-submit would wait in the operator`},
 	} {
 		app := exampleApp(t, "etl-report.yaml", "e2e-deputy")
 		if err := unstructured.SetNestedField(app.Object, tc.value, tc.path...); err != nil {

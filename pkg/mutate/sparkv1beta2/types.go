@@ -34,6 +34,12 @@ type Spec struct {
 	// MainApplicationFile is the primary resource spark-submit runs: its
 	// name also tells a Python or R application.
 	MainApplicationFile *string `json:"mainApplicationFile,omitempty"`
+	// Deps are the application's dependencies: the files spark-submit
+	// hands the driver (--jars, --files, --py-files, --archives) and the
+	// packages it resolves.
+	Deps Dependencies `json:"deps,omitzero"`
+	// ProxyUser is the user spark-submit submits as (--proxy-user).
+	ProxyUser *string `json:"proxyUser,omitempty"`
 	// Mode is spark-submit's deploy mode: cluster (the default), or client,
 	// which runs the driver where spark-submit runs.
 	Mode string `json:"mode,omitempty"`
@@ -51,6 +57,18 @@ type Spec struct {
 	BatchScheduler        *string                `json:"batchScheduler,omitempty"`
 	BatchSchedulerOptions *BatchSchedulerOptions `json:"batchSchedulerOptions,omitempty"`
 	DynamicAllocation     *DynamicAllocation     `json:"dynamicAllocation,omitempty"`
+}
+
+// Dependencies are an application's dependencies, each list passed to
+// spark-submit joined by commas.
+type Dependencies struct {
+	Jars            []string `json:"jars,omitempty"`
+	Files           []string `json:"files,omitempty"`
+	PyFiles         []string `json:"pyFiles,omitempty"`
+	Archives        []string `json:"archives,omitempty"`
+	Packages        []string `json:"packages,omitempty"`
+	ExcludePackages []string `json:"excludePackages,omitempty"`
+	Repositories    []string `json:"repositories,omitempty"`
 }
 
 // SparkPodSpec is what the driver and executor sections share.

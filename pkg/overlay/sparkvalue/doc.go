@@ -12,4 +12,8 @@
 // Spark configuration through that table, so a setting read as a kind the
 // table does not give it is an error, and Problem validates a Layer's
 // value of any key in the table, alternates included.
+//
+// It also reads the files a SparkApplication names as spark-submit does
+// (Files, SubmitterLocal), to tell those it would read where it runs: in
+// the Spark Operator's pod, with the operator.
 package sparkvalue
