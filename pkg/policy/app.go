@@ -32,6 +32,11 @@ type Application struct {
 	// {value, source, user}: the layer that gives it that value, or the
 	// user.
 	SparkConf map[string]sourced `json:"sparkConf"`
+	// Dependencies are the lists spark-submit resolves or hands the
+	// driver (jars, files, pyFiles, archives, packages, excludePackages,
+	// repositories), each as spark-submit takes it: spec.deps' own when
+	// set, which wins over its Spark key, else the key's in sparkConf.
+	Dependencies map[string]dependency `json:"dependencies"`
 	// ProxyUser is spec.proxyUser, the user spark-submit submits as
 	// (--proxy-user); absent when none. Where the operator holds Kerberos
 	// credentials that may impersonate, it names whose data the
@@ -96,7 +101,8 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	size, _ := mutate.SizeOf(&app.Spec) // LaunchedPod sized it already
 	exec := pods[v1alpha1.RoleExecutor]
 	doc := &Application{Name: app.Name, Driver: PodRequests(pods[v1alpha1.RoleDriver].Pod), Executor: PodRequests(exec.Pod),
-		Executors: size.Executors, DynamicAllocation: size.DynamicAllocation, SparkConf: sparkConfDocument(app, given)}
+		Executors: size.Executors, DynamicAllocation: size.DynamicAllocation, SparkConf: sparkConfDocument(app, given),
+		Dependencies: dependenciesDocument(app, given)}
 	if u := app.Spec.ProxyUser; u != nil {
 		doc.ProxyUser = *u
 	}

@@ -31,11 +31,6 @@ const (
 	waitKey         = "spark.kubernetes.submission.waitAppCompletion"
 )
 
-// fileListKeys are the Spark settings that list files spark-submit hands
-// the driver, uploading those local to it (BasicDriverFeatureStep): the
-// same as spec.deps' jars, files, pyFiles and archives.
-var fileListKeys = []string{"spark.jars", "spark.files", "spark.submit.pyFiles", "spark.archives"}
-
 // operatorFile says what a file local to spark-submit is, with the
 // operator: the operator's.
 const operatorFile = "a file where the operator submits, which spark-submit would upload for the driver: the operator's"
@@ -70,7 +65,9 @@ const operatorFile = "a file where the operator submits, which spark-submit woul
 //     archives, or in spark.jars, spark.files, spark.submit.pyFiles or
 //     spark.archives: spark-submit uploads it from the operator's
 //     filesystem for the driver, wherever the upload path a layer gives
-//     points (the operator's service account token, for one);
+//     points (the operator's service account token, for one); and a
+//     repository local to it, in spec.deps.repositories or
+//     spark.jars.repositories, from which it would resolve packages;
 //   - spark.kubernetes.submission.waitAppCompletion but false (the value
 //     the operator gives it, which sparkConf would override): spark-submit
 //     would wait until the application ends, holding one of the
@@ -93,18 +90,9 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 	if f := app.Spec.MainApplicationFile; f != nil && *f != "" && sparkvalue.SubmitterLocal(*f) {
 		out = append(out, fmt.Sprintf("spec.mainApplicationFile %q: %s", *f, localFileAdvice))
 	}
-	deps := &app.Spec.Deps
-	for _, list := range []struct {
-		field string
-		files []string
-	}{{"jars", deps.Jars}, {"files", deps.Files}, {"pyFiles", deps.PyFiles}, {"archives", deps.Archives}} {
-		for i, entry := range list.files {
-			// The operator joins a list with commas; spark-submit splits it.
-			for _, f := range sparkvalue.Files(entry) {
-				if sparkvalue.SubmitterLocal(f) {
-					out = append(out, fmt.Sprintf("spec.deps.%s[%d] %q: %s", list.field, i, f, localFileAdvice))
-				}
-			}
+	for _, l := range dependencyLists {
+		for i, entry := range l.of(&app.Spec.Deps) {
+			out = append(out, l.localEntries(entry, func(e string) string { return fmt.Sprintf("spec.deps.%s[%d] %q", l.Field, i, e) })...)
 		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(app.Spec.SparkConf)) {
@@ -112,6 +100,7 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 		if platform(key, value) {
 			continue
 		}
+		l, listed := listedUnder(key)
 		what := ""
 		switch {
 		case key == namespaceKey && value != app.Namespace:
@@ -128,12 +117,8 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 			what = "spark-submit resolves the application's packages where the operator submits every tenant's applications; where it writes them and how it resolves them are the operator's"
 		case key == waitKey && !switchedOff(value):
 			what = "spark-submit would wait in the operator until the application ends, holding one of the operator's workers, which every tenant's applications share; only false is admitted"
-		case slices.Contains(fileListKeys, key):
-			for _, f := range sparkvalue.Files(value) {
-				if sparkvalue.SubmitterLocal(f) {
-					out = append(out, fmt.Sprintf("%s lists %q: %s", overlay.KeyPath("spec.sparkConf", key), f, localFileAdvice))
-				}
-			}
+		case listed:
+			out = append(out, l.localEntries(value, func(e string) string { return fmt.Sprintf("%s lists %q", overlay.KeyPath("spec.sparkConf", key), e) })...)
 			continue
 		default:
 			continue
@@ -142,10 +127,6 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 	}
 	return out
 }
-
-// localFileAdvice says what a file local to spark-submit is, with the
-// operator, and how to name the application's own.
-const localFileAdvice = operatorFile + "; name a file of the application's image local://, or a URI the driver fetches (s3a://, https://)"
 
 // switchedOff reports whether Spark reads value as false.
 func switchedOff(value string) bool {

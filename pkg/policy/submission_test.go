@@ -2,6 +2,9 @@ package policy
 
 import (
 	"context"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -109,6 +112,14 @@ func TestSubmissionProblems(t *testing.T) {
 			`spec.sparkConf["spark.files"] lists "FILE:/x": a file where the operator submits`,
 			`spec.sparkConf["spark.jars"] lists "../k": a file where the operator submits`,
 			`spec.sparkConf["spark.submit.pyFiles"] lists "/p.py": a file where the operator submits`,
+		},
+	}, {
+		name: "repositories in the operator's filesystem",
+		deps: sparkv1beta2.Dependencies{Repositories: []string{"https://repo.example,file:///root/.m2/repository"}, Packages: []string{"/x"}},
+		conf: map[string]string{"spark.jars.repositories": "/opt/repo", "spark.jars.packages": "/y"},
+		want: []string{
+			`spec.deps.repositories[0] "file:///root/.m2/repository": a repository where the operator submits`,
+			`spec.sparkConf["spark.jars.repositories"] lists "/opt/repo": a repository where the operator submits`,
 		},
 	}, {
 		name: "the main file is one resource, read as written",
@@ -256,6 +267,91 @@ violation contains {"check": "proxyUser", "message": sprintf("%s submits as %q",
 		}
 		if len(d.Violations) > 1 || got != tt.want {
 			t.Errorf("proxyUser %v: %+v, want %q", tt.user, d.Violations, tt.want)
+		}
+	}
+}
+
+// TestSitePolicyReadsAppDependencies: input.application.dependencies are
+// the lists spark-submit takes, each with where it is written and who
+// set it: spec.deps' own wins over its Spark key, so a site rule on
+// repositories holds however a tenant spells them.
+func TestSitePolicyReadsAppDependencies(t *testing.T) {
+	ctx := context.Background()
+	e, err := NewEngine(ctx, Modules{"site/repos.rego": `package strata.repos
+
+violation contains {"check": "repositories", "message": sprintf("%s resolves packages from %s (%s)", [input.application.name, concat(", ", repos.values), repos.from])} if {
+	repos := input.application.dependencies.repositories
+	repos.user
+}
+`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tenantCheck(t, map[string]string{
+		"repo": `{tier: ClusterDefaults, config: {sparkConf: {spark.jars.repositories: "https://repo.platform.internal"}}}`,
+	})
+	c.Engine = e
+	for _, tt := range []struct {
+		name string
+		conf map[string]string
+		deps []string
+		want string
+	}{
+		{name: "the platform's repository"},
+		{name: "the tenant's, as a Spark key", conf: map[string]string{"spark.jars.repositories": "https://a.example, https://b.example"},
+			want: `repos: a resolves packages from https://a.example, https://b.example (spec.sparkConf["spark.jars.repositories"])`},
+		{name: "the tenant's, as spec.deps, over the platform's key", deps: []string{"https://a.example"},
+			want: `repos: a resolves packages from https://a.example (spec.deps.repositories)`},
+	} {
+		app := composedApp(t, c, tt.conf)
+		app.Spec.Deps.Repositories = tt.deps
+		_, d, err := c.App(ctx, app, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		if len(d.Violations) > 0 {
+			got = d.Violations[0].Message
+		}
+		if len(d.Violations) > 1 || got != tt.want {
+			t.Errorf("%s: %+v, want %q", tt.name, d.Violations, tt.want)
+		}
+	}
+}
+
+// TestDependenciesDocument: every list of spec.deps is read, under its
+// own name, from spec.deps or its Spark key; a test fails when a field
+// of Dependencies has no list.
+func TestDependenciesDocument(t *testing.T) {
+	c := tenantCheck(t, nil)
+	app := &sparkv1beta2.SparkApplication{}
+	app.Name, app.Namespace = "a", "etl"
+	deps := reflect.ValueOf(&app.Spec.Deps).Elem()
+	app.Spec.SparkConf = map[string]string{}
+	for i := range deps.NumField() {
+		deps.Field(i).Set(reflect.ValueOf([]string{"x" + strconv.Itoa(i) + ", y"}))
+	}
+	doc := dependenciesDocument(app, c.layerConf("etl"))
+	if len(doc) != deps.NumField() {
+		t.Fatalf("%d lists of spec.deps, %d in the document: %+v", deps.NumField(), len(doc), doc)
+	}
+	for i := range deps.NumField() {
+		name := strings.Split(deps.Type().Field(i).Tag.Get("json"), ",")[0]
+		got, ok := doc[name]
+		if want := []string{"x" + strconv.Itoa(i), "y"}; !ok || !slices.Equal(got.Values, want) || got.From != "spec.deps."+name || !got.User {
+			t.Errorf("spec.deps.%s: %+v, want %q from spec.deps.%s, the user's", name, got, want, name)
+		}
+	}
+	// Without spec.deps, each list is its Spark key's.
+	app.Spec.Deps = sparkv1beta2.Dependencies{}
+	for _, l := range dependencyLists {
+		app.Spec.SparkConf[l.Key] = l.Field + "-value"
+	}
+	doc = dependenciesDocument(app, c.layerConf("etl"))
+	for _, l := range dependencyLists {
+		got := doc[l.Field]
+		if !slices.Equal(got.Values, []string{l.Field + "-value"}) || got.From != `spec.sparkConf["`+l.Key+`"]` || !got.User {
+			t.Errorf("%s from sparkConf: %+v", l.Field, got)
 		}
 	}
 }
