@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -23,7 +24,7 @@ const (
 // LaunchedPod is the pod of role the Spark Operator and Spark create from
 // a SparkApplication: the section's settings where the operator puts them
 // (labels and annotations, node selectors, tolerations, service account,
-// scheduler, priority class, affinity, host network, security contexts,
+// scheduler, batch scheduler queue, priority class, affinity, host network, security contexts,
 // the Spark container's env, envFrom and mounts, sidecars, init
 // containers, and the application's volumes the Spark container mounts),
 // started from the section's pod template, the Spark container sized as
@@ -42,6 +43,7 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	pod.Labels[operatorAppNameLabel] = app.Name
 	pod.Labels[operatorLaunchedByLabel] = "true"
 	pod.Labels[sparkAppSelectorLabel] = "spark-" + app.Name
+	withBatchQueue(pod, s)
 	ps := size.Driver
 	if role == v1alpha1.RoleExecutor {
 		ps = size.Executor
@@ -86,6 +88,30 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	}
 	withOperatorSettings(pod, sec)
 	return pod, nil
+}
+
+// withBatchQueue puts the queue an application asks its batch scheduler
+// for (spec.batchSchedulerOptions.queue) where that scheduler reads a
+// pod's queue, the way layers give it: the operator hands it to Volcano on
+// the PodGroup it creates, with its own credentials, and to YuniKorn as
+// each pod's queue label. So policies judge the queue as a pod's (a
+// reserved prefix holds against it). Without spec.batchScheduler, the
+// operator's default scheduler, which an app cannot tell, takes it: both.
+func withBatchQueue(pod *corev1.Pod, s *sparkv1beta2.Spec) {
+	if s.BatchSchedulerOptions == nil || s.BatchSchedulerOptions.Queue == nil {
+		return
+	}
+	queue := *s.BatchSchedulerOptions.Queue
+	for _, name := range slices.Sorted(maps.Keys(batchSchedulers)) {
+		if s.BatchScheduler != nil && *s.BatchScheduler != "" && *s.BatchScheduler != name {
+			continue
+		}
+		if bs := batchSchedulers[name]; bs.root == overlay.PathLabels {
+			pod.Labels = setKey(pod.Labels, bs.queue, queue)
+		} else {
+			pod.Annotations = setKey(pod.Annotations, bs.queue, queue)
+		}
+	}
 }
 
 // withOperatorSettings sets on pod what the operator's pod webhook sets

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	resourcehelper "k8s.io/component-helpers/resource"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -112,4 +113,54 @@ func names(cs []corev1.Container) []string {
 		out = append(out, c.Name)
 	}
 	return out
+}
+
+// TestLaunchedPodCarriesBatchQueue: the queue an app asks its batch
+// scheduler for is on its launched pods where that scheduler reads a
+// pod's queue, both when the operator's default scheduler decides; and a
+// queue a layer gave the app launches pods the layers leave as they are.
+func TestLaunchedPodCarriesBatchQueue(t *testing.T) {
+	const volcano, yunikorn = "scheduling.volcano.sh/queue-name", "queue"
+	for _, tt := range []struct {
+		scheduler         string
+		annotation, label bool
+	}{
+		{"volcano", true, false},
+		{"yunikorn", false, true},
+		{"", true, true},
+		{"kube-scheduler", false, false},
+	} {
+		app := fixtures.App(t, "etl-report.yaml").App
+		if tt.scheduler != "" {
+			app.Spec.BatchScheduler = &tt.scheduler
+		}
+		app.Spec.BatchSchedulerOptions = &sparkv1beta2.BatchSchedulerOptions{Queue: new("other-team")}
+		for _, role := range Roles() {
+			pod, err := LaunchedPod(&app, role)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, hasA := pod.Annotations[volcano]
+			l, hasL := pod.Labels[yunikorn]
+			if hasA != tt.annotation || hasL != tt.label || hasA && a != "other-team" || hasL && l != "other-team" {
+				t.Errorf("scheduler %q, %s: annotation %q (%v), label %q (%v); want annotation %v, label %v",
+					tt.scheduler, role, a, hasA, l, hasL, tt.annotation, tt.label)
+			}
+		}
+	}
+
+	snap := fixtures.SnapshotOf(t, map[string]string{"volcano": `{tier: ClusterOverrides, config: {schedulerName: volcano, annotations: {scheduling.volcano.sh/queue-name: etl}}}`})
+	res, err := ComposeApp(snap, prodA, fixtures.App(t, "etl-report.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range Roles() {
+		pod, err := LaunchedPod(&res.App.App, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := Compose(snap, prodA, pod); err != nil || len(got.Patch) != 0 || pod.Annotations[volcano] != "etl" {
+			t.Errorf("%s pod of an app a layer gave queue etl: %v, patch %v, queue %q", role, err, got.Patch, pod.Annotations[volcano])
+		}
+	}
 }

@@ -3,9 +3,11 @@ package policy
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -37,6 +39,12 @@ type Application struct {
 	// repositories), each as spark-submit takes it: spec.deps' own when
 	// set, which wins over its Spark key, else the key's in sparkConf.
 	Dependencies map[string]dependency `json:"dependencies"`
+	// BatchSchedulerOptions is what the operator gives the application's
+	// PodGroup, with its own credentials, besides the queue (which the
+	// launched pods carry): priorityClassName, {value, source, user}, the
+	// user's unless a layer gives either role's pods that class or it is
+	// the cluster's globalDefault.
+	BatchSchedulerOptions *podGroupOptions `json:"batchSchedulerOptions,omitempty"`
 	// ProxyUser is spec.proxyUser, the user spark-submit submits as
 	// (--proxy-user); absent when none. Where the operator holds Kerberos
 	// credentials that may impersonate, it names whose data the
@@ -103,6 +111,10 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	doc := &Application{Name: app.Name, Driver: PodRequests(pods[v1alpha1.RoleDriver].Pod), Executor: PodRequests(exec.Pod),
 		Executors: size.Executors, DynamicAllocation: size.DynamicAllocation, SparkConf: sparkConfDocument(app, given),
 		Dependencies: dependenciesDocument(app, given)}
+	if o := app.Spec.BatchSchedulerOptions; o != nil && o.PriorityClassName != nil && *o.PriorityClassName != "" {
+		pc := podGroupClass(*o.PriorityClassName, pods)
+		doc.BatchSchedulerOptions = &podGroupOptions{PriorityClassName: &pc}
+	}
 	if u := app.Spec.ProxyUser; u != nil {
 		doc.ProxyUser = *u
 	}
@@ -145,4 +157,28 @@ func mulCapped(per, n, limit int64) int64 {
 		return limit
 	}
 	return min(per*n, limit)
+}
+
+// podGroupOptions are the options the operator gives an application's
+// PodGroup that policies judge.
+type podGroupOptions struct {
+	PriorityClassName *sourced `json:"priorityClassName,omitempty"`
+}
+
+// podGroupClass is the PodGroup's priority class pc as input.application
+// shows it: the platform's when a layer gives the pods of either role
+// that class, or it is the cluster's globalDefault; else the user's.
+func podGroupClass(pc string, pods map[v1alpha1.Role]*Input) sourced {
+	key := overlay.FieldKey(overlay.PathPriorityClassName)
+	for _, role := range mutate.Roles() {
+		in := pods[role]
+		if pc == in.DefaultPriorityClass {
+			return sourced{Value: pc, Source: "the cluster's globalDefault PriorityClass"}
+		}
+		if in.byLayer(key, strconv.Quote(pc)) {
+			by, _ := in.Composed.Composition.Provenance.SetBy(key)
+			return sourced{Value: pc, Source: by.String()}
+		}
+	}
+	return sourced{Value: pc, Source: overlay.UserSource().String(), User: true}
 }

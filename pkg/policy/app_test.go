@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
@@ -264,5 +266,59 @@ func TestScheduledRun(t *testing.T) {
 		if !strings.HasPrefix(v.Message, "quota: ") || !strings.HasSuffix(v.Message, want) {
 			t.Errorf("message %q, want it to start with the policy and end %q", v.Message, want)
 		}
+	}
+}
+
+// TestAppBatchSchedulerIsJudged: the operator hands an app's batch
+// scheduler, with its own credentials, the queue and the PodGroup's
+// priority class the app asks for; each is held to the rule it would be
+// held to on a pod: the queue to reservedLabelPrefixes (as the launched
+// pods carry it), the class to allowedPriorityClasses, but for the
+// classes the layers give the pods and the cluster's default.
+func TestAppBatchSchedulerIsJudged(t *testing.T) {
+	classes := []schedulingv1.PriorityClass{
+		{ObjectMeta: metav1.ObjectMeta{Name: "platform-critical"}, Value: 1000},
+		{ObjectMeta: metav1.ObjectMeta{Name: "spark-low"}, Value: 10},
+		{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Value: 0, GlobalDefault: true},
+	}
+	c := tenantCheck(t, map[string]string{
+		"iso": `{tier: ClusterOverrides, config: {isolation: {allowedPriorityClasses: [spark-low], reservedLabelPrefixes: [scheduling.volcano.sh/]}}}`,
+		"drv": `{tier: ClusterOverrides, match: {roles: [driver]}, config: {priorityClassName: platform-critical}}`,
+	}, classes...)
+	judge := func(options sparkv1beta2.BatchSchedulerOptions) string {
+		t.Helper()
+		in, err := sparkv1beta2.FromApp(&sparkv1beta2.SparkApplication{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.App.Name, in.App.Namespace = "a", "etl"
+		in.App.Spec.BatchScheduler, in.App.Spec.BatchSchedulerOptions = new("volcano"), &options
+		res, err := mutate.ComposeApp(c.Snapshot, c.Cluster, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, d, err := c.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, v := range d.Violations {
+			got = append(got, v.Message)
+		}
+		return strings.Join(got, "\n")
+	}
+	for class, want := range map[string]string{
+		"platform-critical":       "",
+		"spark-low":               "",
+		"default":                 "",
+		"system-cluster-critical": `isolation: spec.batchSchedulerOptions.priorityClassName "system-cluster-critical" (the app's PodGroup) is not allowed for tenants; allowed: spark-low (ClusterOverrides layer "iso")`,
+	} {
+		if got := judge(sparkv1beta2.BatchSchedulerOptions{PriorityClassName: &class}); got != want {
+			t.Errorf("PodGroup class %s:\n got %q\nwant %q", class, got, want)
+		}
+	}
+	want := `isolation: annotation "scheduling.volcano.sh/queue-name" is reserved for the platform`
+	if got := judge(sparkv1beta2.BatchSchedulerOptions{Queue: new("other-team")}); !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 0 {
+		t.Errorf("a tenant's queue:\n got %q\nwant %q...", got, want)
 	}
 }

@@ -148,6 +148,18 @@ violation contains {"check": "allowedPriorityClasses", "message": msg} if {
 	msg := sprintf("priority class %q is not allowed for tenants; allowed: %s (%s)", [pc, concat(", ", p.value), p.source])
 }
 
+# The Spark Operator gives a batch scheduler's PodGroup the application's
+# spec.batchSchedulerOptions.priorityClassName, with its own credentials:
+# it ranks the whole application (Volcano preempts by it), so a class the
+# tenant chose there is held to the same allowlist as a pod's.
+violation contains {"check": "allowedPriorityClasses", "message": msg} if {
+	p := input.config.isolation.allowedPriorityClasses
+	pc := input.application.batchSchedulerOptions.priorityClassName
+	pc.user
+	not pc.value in p.value
+	msg := sprintf("spec.batchSchedulerOptions.priorityClassName %q (the app's PodGroup) is not allowed for tenants; allowed: %s (%s)", [pc.value, concat(", ", p.value), p.source])
+}
+
 # What the platform put under a reserved prefix stays: an UPDATE may not
 # change or remove it (a label a NetworkPolicy selects on, the IAM role
 # annotation, ...).

@@ -175,6 +175,16 @@ test_priority_class_a_tenant_chooses if {
 	count(isolation.violation) == 0 with input as allowed
 }
 
+pod_group(doc, pc, user) := object.union(doc, {"application": {"batchSchedulerOptions": {"priorityClassName": {"value": pc, "source": "user", "user": user}}}})
+
+test_pod_group_priority_class_a_tenant_chooses if {
+	allowed := with_param("allowedPriorityClasses", ["spark-low"])
+	count(isolation.violation) == 0 with input as pod_group(allowed, "spark-low", true)
+	checks(pod_group(allowed, "system-cluster-critical", true)) == {"allowedPriorityClasses"}
+	count(isolation.violation) == 0 with input as pod_group(allowed, "spark-driver-high", false)
+	count(isolation.violation) == 0 with input as pod_group(base, "system-cluster-critical", true)
+}
+
 test_immutable_labels_on_update if {
 	old := {"old": {"metadata": {"labels": {"spark-role": "executor", "spark-app-selector": "a"}, "annotations": {}}}}
 	relabelled := object.union(base, object.union(old, {"pod": {"metadata": {"name": "p", "labels": {"spark-role": "executor"}}}}))
