@@ -7,12 +7,16 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -335,6 +339,52 @@ func TestAppMayNotTurnTheOperatorAgainstOthers(t *testing.T) {
 			if err == nil {
 				_ = cp.Client.Delete(ctx, app)
 			}
+			t.Errorf("%s: %v, want a denial containing %q", name, err, tc.want)
+		}
+	}
+}
+
+// TestAppBatchSchedulerIsJudged: the operator hands an app's batch
+// scheduler the queue and the PodGroup's priority class with its own
+// credentials, so a tenant's choice of either is refused at submission
+// where the platform reserves it, as on a pod; an app without them is
+// admitted.
+func TestAppBatchSchedulerIsJudged(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "batch-sched"}}
+	if err := cp.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-batch-sched"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{
+			AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}}}}}
+	createLayer(t, layer, ns.Name)
+	for name, tc := range map[string]struct {
+		options map[string]any
+		want    string
+	}{
+		"none":              {nil, ""},
+		"an allowed class":  {map[string]any{"priorityClassName": "spark-low"}, ""},
+		"the cluster's top": {map[string]any{"priorityClassName": "system-cluster-critical"}, `isolation: spec.batchSchedulerOptions.priorityClassName "system-cluster-critical" (the app's PodGroup) is not allowed for tenants`},
+		"another's queue":   {map[string]any{"queue": "other-team"}, `isolation: annotation "scheduling.volcano.sh/queue-name" is reserved for the platform`},
+	} {
+		app := exampleApp(t, "etl-report.yaml", "e2e-batch")
+		app.SetNamespace(ns.Name)
+		// No layer allows IAM roles in this namespace.
+		unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations")
+		if err := unstructured.SetNestedField(app.Object, "volcano", "spec", "batchScheduler"); err != nil {
+			t.Fatal(err)
+		}
+		if tc.options != nil {
+			if err := unstructured.SetNestedField(app.Object, tc.options, "spec", "batchSchedulerOptions"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := cp.Client.Create(ctx, app)
+		if err == nil {
+			_ = cp.Client.Delete(ctx, app)
+		}
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: %v, want a denial containing %q", name, err, tc.want)
 		}
 	}
