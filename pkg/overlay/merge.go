@@ -87,6 +87,7 @@ func (f folder) foldIsolation(acc, c *v1alpha1.Isolation) {
 	foldWhole(f, SubKey(PathIsolation, "reservedNodeSelectors"), &acc.ReservedNodeSelectors, &c.ReservedNodeSelectors)
 	foldWhole(f, SubKey(PathIsolation, "reservedLabelPrefixes"), &acc.ReservedLabelPrefixes, &c.ReservedLabelPrefixes)
 	foldWhole(f, SubKey(PathIsolation, "allowedPriorityClasses"), &acc.AllowedPriorityClasses, &c.AllowedPriorityClasses)
+	foldWhole(f, SubKey(PathIsolation, "placementControllers"), &acc.PlacementControllers, &c.PlacementControllers)
 }
 
 // foldPtr sets *dst to a copy of *v when v is set.

@@ -78,6 +78,14 @@ func (v *validator) policyParameters(p *field.Path, c *v1alpha1.Config) {
 				v.required(ip.Child("reservedLabelPrefixes").Index(i), "a label or annotation key prefix")
 			}
 		}
+		for i, user := range iso.PlacementControllers {
+			switch up := ip.Child("placementControllers").Index(i); {
+			case user == "":
+				v.required(up, "a user name as the API server gives it, such as system:serviceaccount:kueue-system:kueue-controller-manager")
+			case strings.TrimSpace(user) != user:
+				v.invalid(up, user, "a user name has no leading or trailing space")
+			}
+		}
 	}
 	for _, name := range sortedKeys(c.Enforcement) {
 		switch e := c.Enforcement[name]; e {

@@ -100,6 +100,15 @@ func TestValidateLayer(t *testing.T) {
 		{name: "reserved annotation", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Annotations = map[string]string{v1alpha1.LayersAnnotation: "x"}
 		}, want: `spec.config.annotations[strata.dev/layers]: Forbidden: written by Strata itself`},
+		{name: "a placement controller", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:kueue-system:kueue-controller-manager"}}
+		}},
+		{name: "an empty placement controller", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{PlacementControllers: []string{""}}
+		}, want: `spec.config.isolation.placementControllers[0]: Required value: a user name as the API server gives it`},
+		{name: "a placement controller with a space", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{PlacementControllers: []string{"kueue "}}
+		}, want: `spec.config.isolation.placementControllers[0]: Invalid value: "kueue ": a user name has no leading or trailing space`},
 		{name: "bad priority class", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.PriorityClassName = str("High") },
 			want: `spec.config.priorityClassName: Invalid value: "High": a lowercase RFC 1123 subdomain`},
 		{name: "empty priority class clears", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.PriorityClassName = str("") }},

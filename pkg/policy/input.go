@@ -328,6 +328,7 @@ func isolationDoc(iso *v1alpha1.Isolation, source func(overlay.Key) string) map[
 	add("reservedNodeSelectors", iso.ReservedNodeSelectors, iso.ReservedNodeSelectors != nil)
 	add("reservedLabelPrefixes", iso.ReservedLabelPrefixes, iso.ReservedLabelPrefixes != nil)
 	add("allowedPriorityClasses", iso.AllowedPriorityClasses, iso.AllowedPriorityClasses != nil)
+	add("placementControllers", iso.PlacementControllers, iso.PlacementControllers != nil)
 	return isolation
 }
 

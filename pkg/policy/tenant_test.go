@@ -2,17 +2,20 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -383,5 +386,87 @@ func TestSchedulingRules(t *testing.T) {
 	pinned.Spec.NodeName = "core-node-1"
 	if got, _ := verdict(t, c, composed(t, c, pinned), Request{}); got != "isolation/reservedNodeSelectors" {
 		t.Errorf("spec.nodeName while nodes are reserved: %q", got)
+	}
+}
+
+// TestEveryIsolationListReachesPolicies: each list of v1alpha1.Isolation a
+// layer sets is folded and is in input.config.isolation under its JSON
+// name, with its source; a list added to Isolation and left out of either
+// fails here.
+func TestEveryIsolationListReachesPolicies(t *testing.T) {
+	typ := reflect.TypeFor[v1alpha1.Isolation]()
+	iso := map[string]any{}
+	var names []string
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		names = append(names, name)
+		if f.Type.Elem().Kind() == reflect.Struct {
+			iso[name] = []any{map[string]any{"key": "x"}}
+		} else {
+			iso[name] = []any{"x"}
+		}
+	}
+	spec, err := json.Marshal(map[string]any{"tier": "ClusterOverrides", "config": map[string]any{"isolation": iso}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tenantCheck(t, map[string]string{"iso": string(spec)})
+	res := c.Snapshot.Compose(overlay.Target{Cluster: "c", Pool: "p", Namespace: "etl", Role: v1alpha1.RoleExecutor}, v1alpha1.Config{})
+	doc := isolationDoc(res.Config.Isolation, func(k overlay.Key) string {
+		by, _ := res.Provenance.SetBy(k)
+		return by.String()
+	})
+	for _, name := range names {
+		if got, ok := doc[name]; !ok || got.Source != `ClusterOverrides layer "iso"` {
+			t.Errorf("isolation.%s: %+v, %v; want it from the layer", name, got, ok)
+		}
+	}
+	if len(doc) != len(names) {
+		t.Errorf("input.config.isolation has %d lists, Isolation %d: %v", len(doc), len(names), doc)
+	}
+}
+
+// TestPlacementControllersPlaceAdmittedPods: an UPDATE by a controller a
+// layer names in placementControllers (Kueue ungating an admitted pod
+// onto a flavor's nodes) may add reserved node selectors, node affinity
+// and tolerations; the same UPDATE by anyone else, and a CREATE by the
+// controller, may not; and the tenant's later updates of the placed pod
+// are not refused for what the controller put there.
+func TestPlacementControllersPlaceAdmittedPods(t *testing.T) {
+	const kueue = "system:serviceaccount:kueue-system:kueue-controller-manager"
+	c := tenantCheck(t, map[string]string{
+		"iso": `{tier: ClusterOverrides, config: {isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: team-gpu}],
+			placementControllers: [` + kueue + `]}}}`,
+	})
+	gated := composed(t, c, sparkPod("executor"))
+	gated.Spec.SchedulingGates = []corev1.PodSchedulingGate{{Name: "kueue.x-k8s.io/admission"}}
+	placed := gated.DeepCopy()
+	placed.Spec.SchedulingGates = nil
+	placed.Spec.NodeSelector = map[string]string{"pool": "gpu"}
+	placed.Spec.Tolerations = append(placed.Spec.Tolerations, corev1.Toleration{Key: "flavor", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule})
+	placed.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "pool", Operator: "In", Values: []string{"gpu"}}}}}}}}
+	as := func(op, user string, old *corev1.Pod) Request {
+		return Request{Operation: op, Old: old, UserInfo: authenticationv1.UserInfo{Username: user}}
+	}
+	const refused = "isolation/allowedTolerations,isolation/reservedNodeSelectors,isolation/reservedNodeSelectors" // the selector and the affinity
+	for _, tt := range []struct {
+		name string
+		req  Request
+		want string
+	}{
+		{"the controller places it", as("UPDATE", kueue, gated), ""},
+		{"the tenant places it", as("UPDATE", "system:serviceaccount:etl:spark", gated), refused},
+		{"the controller creates it so", as("CREATE", kueue, nil), refused},
+	} {
+		if got, _ := verdict(t, c, placed, tt.req); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	relabelled := placed.DeepCopy()
+	relabelled.Labels["owner"] = "alice"
+	if got, _ := verdict(t, c, relabelled, as("UPDATE", "alice", placed)); got != "" {
+		t.Errorf("the tenant's update of the placed pod: %q", got)
 	}
 }

@@ -73,8 +73,18 @@ under(s, r) if {
 	substring(s, count(r), 1) in {"/", ":", "@"}
 }
 
+# An UPDATE by a controller the platform names to place admitted pods
+# (Kueue ungating a pod onto a flavor's nodes): the node selection and the
+# tolerations in it are the platform's. A CREATE is judged whoever makes
+# it.
+placed_by_controller if {
+	input.request.operation == "UPDATE"
+	input.request.userInfo.username in input.config.isolation.placementControllers.value
+}
+
 violation contains {"check": "allowedTolerations", "message": msg} if {
 	p := input.config.isolation.allowedTolerations
+	not placed_by_controller
 	some t in input.user.tolerations
 	not toleration_allowed(t, p.value)
 	msg := sprintf("toleration %q is not allowed for tenants; allowed: %s (%s)", [t.display, concat(", ", [pattern_text(x) | some x in p.value]), p.source])
@@ -98,6 +108,7 @@ else := x.key
 
 violation contains {"check": "reservedNodeSelectors", "message": msg} if {
 	p := input.config.isolation.reservedNodeSelectors
+	not placed_by_controller
 	some s in input.user.nodeSelector
 	some r in p.value
 	reserved_selector(s, r)
@@ -114,6 +125,7 @@ reserved_selector(s, r) if r == sprintf("%s=%s", [s.key, s.value])
 # Required node affinity selects nodes as nodeSelector does.
 violation contains {"check": "reservedNodeSelectors", "message": msg} if {
 	p := input.config.isolation.reservedNodeSelectors
+	not placed_by_controller
 	some e in input.user.nodeAffinity
 	some r in p.value
 	reserved_expression(e, r)

@@ -185,6 +185,24 @@ test_pod_group_priority_class_a_tenant_chooses if {
 	count(isolation.violation) == 0 with input as pod_group(base, "system-cluster-critical", true)
 }
 
+placed(doc, operation, user) := object.union(doc, {
+	"request": {"namespace": "etl", "operation": operation, "userInfo": {"username": user}},
+	"user": {"tolerations": [{"key": "flavor", "effect": "NoSchedule", "display": "flavor:NoSchedule"}], "nodeSelector": [{"key": "pool", "value": "gpu"}]},
+})
+
+test_placement_controllers_place_on_update_only if {
+	kueue := "system:serviceaccount:kueue-system:kueue-controller-manager"
+	rules := object.union(with_param("reservedNodeSelectors", ["pool"]), {"config": {"isolation": {
+		"allowedTolerations": {"value": [], "source": src},
+		"placementControllers": {"value": [kueue], "source": src},
+	}}})
+	count(isolation.violation) == 0 with input as placed(rules, "UPDATE", kueue)
+	checks(placed(rules, "UPDATE", "system:serviceaccount:etl:spark")) == {"allowedTolerations", "reservedNodeSelectors"}
+	checks(placed(rules, "CREATE", kueue)) == {"allowedTolerations", "reservedNodeSelectors"}
+	without := object.union(with_param("reservedNodeSelectors", ["pool"]), {"config": {"isolation": {"allowedTolerations": {"value": [], "source": src}}}})
+	checks(placed(without, "UPDATE", kueue)) == {"allowedTolerations", "reservedNodeSelectors"}
+}
+
 test_immutable_labels_on_update if {
 	old := {"old": {"metadata": {"labels": {"spark-role": "executor", "spark-app-selector": "a"}, "annotations": {}}}}
 	relabelled := object.union(base, object.union(old, {"pod": {"metadata": {"name": "p", "labels": {"spark-role": "executor"}}}}))

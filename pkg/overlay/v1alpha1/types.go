@@ -450,6 +450,16 @@ type Isolation struct {
 	// gives a pod that names none.
 	// +optional
 	AllowedPriorityClasses []string `json:"allowedPriorityClasses,omitempty"`
+	// PlacementControllers are the users, as the API server names them
+	// (system:serviceaccount:NAMESPACE:NAME for a service account), of the
+	// controllers that place a pod after it is created, such as Kueue
+	// admitting a gated pod: in an UPDATE one of them makes, the node
+	// selectors, required node affinity, node name and tolerations are
+	// the platform's (reservedNodeSelectors and allowedTolerations do not
+	// hold). A CREATE is judged whoever makes it, so a controller that
+	// creates pods from what tenants write gains nothing here.
+	// +optional
+	PlacementControllers []string `json:"placementControllers,omitempty"`
 }
 
 // TolerationPattern matches tolerations by key and, when set, effect.
