@@ -13,6 +13,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 const mirroredNginx = "mirror.prod-a.internal/dockerhub/library/nginx:1.27"
@@ -187,3 +189,77 @@ func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestPlacementControllerPlacesAdmittedPods: Kueue admits a gated pod by
+// an UPDATE that removes its gate and adds its flavor's node selector and
+// toleration. With Kueue's service account in placementControllers that
+// UPDATE is admitted although the selector's key is reserved and the
+// toleration not allowed; the same UPDATE by anyone else is refused, and
+// the placed pod's later updates are not refused for what Kueue put there.
+func TestPlacementControllerPlacesAdmittedPods(t *testing.T) {
+	ctx := context.Background()
+	const kueueNS, kueueSA = "kueue-system", "kueue-controller-manager"
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kueue-placed"}}
+	if err := cp.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-placement"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{
+			ReservedNodeSelectors: []string{"flavor"}, AllowedTolerations: []v1alpha1.TolerationPattern{{Key: "team-gpu"}},
+			PlacementControllers: []string{"system:serviceaccount:" + kueueNS + ":" + kueueSA}}}}}
+	createLayer(t, layer, ns.Name)
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "e2e-kueue-places-pods"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "update", "patch"}}}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "e2e-kueue-places-pods"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: kueueNS, Name: kueueSA}}}
+	for _, o := range []client.Object{role, binding} {
+		if err := cp.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(ctx, o) })
+	}
+	cfg := rest.CopyConfig(cp.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + kueueNS + ":" + kueueSA,
+		Groups: []string{"system:serviceaccounts", "system:authenticated"}}
+	kueue, err := client.New(cfg, client.Options{Scheme: cp.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	pod := examplePod(t, "executor.yaml", "placed-exec-1")
+	pod.Namespace, pod.OwnerReferences = ns.Name, nil
+	pod.Spec.SchedulingGates = []corev1.PodSchedulingGate{{Name: "kueue.x-k8s.io/admission"}}
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatalf("creating the gated pod: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(ctx, pod) })
+	place := func(c client.Client) error {
+		var p corev1.Pod
+		if err := c.Get(ctx, client.ObjectKeyFromObject(pod), &p); err != nil {
+			return err
+		}
+		p.Spec.SchedulingGates = nil
+		if p.Spec.NodeSelector == nil {
+			p.Spec.NodeSelector = map[string]string{}
+		}
+		p.Spec.NodeSelector["flavor"] = "gpu"
+		p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: "flavor", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule})
+		return c.Update(ctx, &p)
+	}
+	wantDenied(t, "another user places the pod", place(cp.Client), `isolation: node selector "flavor=gpu" is reserved for the platform`)
+	if err := place(kueue); err != nil {
+		t.Fatalf("Kueue places the admitted pod: %v", err)
+	}
+	var placed corev1.Pod
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(pod), &placed); err != nil {
+		t.Fatal(err)
+	}
+	if placed.Spec.NodeSelector["flavor"] != "gpu" || len(placed.Spec.SchedulingGates) != 0 {
+		t.Fatalf("the placed pod: node selector %v, gates %v", placed.Spec.NodeSelector, placed.Spec.SchedulingGates)
+	}
+	placed.Labels["owner"] = "alice"
+	if err := cp.Client.Update(ctx, &placed); err != nil {
+		t.Errorf("a later update of the placed pod: %v", err)
+	}
+}
