@@ -297,15 +297,7 @@ func TestAppBatchSchedulerIsJudged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, d, err := c.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, v := range d.Violations {
-			got = append(got, v.Message)
-		}
-		return strings.Join(got, "\n")
+		return appVerdict(t, c, &res.App.App)
 	}
 	for class, want := range map[string]string{
 		"platform-critical":       "",

@@ -257,16 +257,8 @@ violation contains {"check": "proxyUser", "message": sprintf("%s submits as %q",
 	} {
 		app := composedApp(t, c, nil)
 		app.Spec.ProxyUser = tt.user
-		_, d, err := c.App(ctx, app, Request{Operation: "CREATE"}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got string
-		if len(d.Violations) > 0 {
-			got = d.Violations[0].Message
-		}
-		if len(d.Violations) > 1 || got != tt.want {
-			t.Errorf("proxyUser %v: %+v, want %q", tt.user, d.Violations, tt.want)
+		if got := appVerdict(t, c, app); got != tt.want {
+			t.Errorf("proxyUser %v: %q, want %q", tt.user, got, tt.want)
 		}
 	}
 }
@@ -305,16 +297,8 @@ violation contains {"check": "repositories", "message": sprintf("%s resolves pac
 	} {
 		app := composedApp(t, c, tt.conf)
 		app.Spec.Deps.Repositories = tt.deps
-		_, d, err := c.App(ctx, app, Request{Operation: "CREATE"}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got string
-		if len(d.Violations) > 0 {
-			got = d.Violations[0].Message
-		}
-		if len(d.Violations) > 1 || got != tt.want {
-			t.Errorf("%s: %+v, want %q", tt.name, d.Violations, tt.want)
+		if got := appVerdict(t, c, app); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
@@ -354,6 +338,21 @@ func TestDependenciesDocument(t *testing.T) {
 			t.Errorf("%s from sparkConf: %+v", l.Field, got)
 		}
 	}
+}
+
+// appVerdict judges app as submitted with c: its violations' messages, a
+// line each.
+func appVerdict(t *testing.T, c *Check, app *sparkv1beta2.SparkApplication) string {
+	t.Helper()
+	_, d, err := c.App(context.Background(), app, Request{Operation: "CREATE"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range d.Violations {
+		got = append(got, v.Message)
+	}
+	return strings.Join(got, "\n")
 }
 
 // composedApp is app "a" of etl with sparkConf conf, composed by c's layers.
