@@ -198,35 +198,21 @@ func TestAppSubmissionIsJudged(t *testing.T) {
 // can rule on it: here, no repository of the tenant's own for packages,
 // while the platform's (given by a layer) is fine.
 func TestSitePolicyReadsAppSparkConf(t *testing.T) {
-	ctx := context.Background()
-	e, err := NewEngine(ctx, Modules{"site/repos.rego": `package strata.repos
+	c := siteCheck(t, map[string]string{
+		"repo": `{tier: ClusterDefaults, config: {sparkConf: {spark.jars.repositories: "https://repo.platform.internal"}}}`,
+	}, "site/repos.rego", `package strata.repos
 
 violation contains {"check": "repositories", "message": sprintf("%s sets spark.jars.repositories %q", [input.application.name, conf.value])} if {
 	conf := input.application.sparkConf["spark.jars.repositories"]
 	conf.user
 }
-`})
-	if err != nil {
-		t.Fatal(err)
+`)
+	if got := appVerdict(t, c, composedApp(t, c, nil)); got != "" {
+		t.Errorf("the platform's repository: %q", got)
 	}
-	c := tenantCheck(t, map[string]string{
-		"repo": `{tier: ClusterDefaults, config: {sparkConf: {spark.jars.repositories: "https://repo.platform.internal"}}}`,
-	})
-	c.Engine = e
-	judge := func(conf map[string]string) Decision {
-		t.Helper()
-		_, d, err := c.App(ctx, composedApp(t, c, conf), Request{Operation: "CREATE"}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	if d := judge(nil); !d.Allowed() {
-		t.Errorf("the platform's repository: %+v", d.Violations)
-	}
-	d := judge(map[string]string{"spark.jars.repositories": "https://attacker.example"})
-	if want := `repos: a sets spark.jars.repositories "https://attacker.example"`; d.Allowed() || d.Violations[0].Message != want {
-		t.Errorf("the tenant's repository: %+v, want %q", d.Violations, want)
+	got := appVerdict(t, c, composedApp(t, c, map[string]string{"spark.jars.repositories": "https://attacker.example"}))
+	if want := `repos: a sets spark.jars.repositories "https://attacker.example"`; got != want {
+		t.Errorf("the tenant's repository: %q, want %q", got, want)
 	}
 }
 
@@ -234,19 +220,13 @@ violation contains {"check": "repositories", "message": sprintf("%s sets spark.j
 // spark-submit submits as, for a site whose operator may impersonate to
 // restrict; absent when the app names none.
 func TestSitePolicyReadsAppProxyUser(t *testing.T) {
-	ctx := context.Background()
-	e, err := NewEngine(ctx, Modules{"site/proxy.rego": `package strata.proxy
+	c := siteCheck(t, nil, "site/proxy.rego", `package strata.proxy
 
 violation contains {"check": "proxyUser", "message": sprintf("%s submits as %q", [input.application.name, user])} if {
 	user := input.application.proxyUser
 	not startswith(user, concat("", [input.request.namespace, "-"]))
 }
-`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := tenantCheck(t, nil)
-	c.Engine = e
+`)
 	for _, tt := range []struct {
 		user *string
 		want string
@@ -268,21 +248,15 @@ violation contains {"check": "proxyUser", "message": sprintf("%s submits as %q",
 // set it: spec.deps' own wins over its Spark key, so a site rule on
 // repositories holds however a tenant spells them.
 func TestSitePolicyReadsAppDependencies(t *testing.T) {
-	ctx := context.Background()
-	e, err := NewEngine(ctx, Modules{"site/repos.rego": `package strata.repos
+	c := siteCheck(t, map[string]string{
+		"repo": `{tier: ClusterDefaults, config: {sparkConf: {spark.jars.repositories: "https://repo.platform.internal"}}}`,
+	}, "site/repos.rego", `package strata.repos
 
 violation contains {"check": "repositories", "message": sprintf("%s resolves packages from %s (%s)", [input.application.name, concat(", ", repos.values), repos.from])} if {
 	repos := input.application.dependencies.repositories
 	repos.user
 }
-`})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := tenantCheck(t, map[string]string{
-		"repo": `{tier: ClusterDefaults, config: {sparkConf: {spark.jars.repositories: "https://repo.platform.internal"}}}`,
-	})
-	c.Engine = e
+`)
 	for _, tt := range []struct {
 		name string
 		conf map[string]string
@@ -338,6 +312,19 @@ func TestDependenciesDocument(t *testing.T) {
 			t.Errorf("%s from sparkConf: %+v", l.Field, got)
 		}
 	}
+}
+
+// siteCheck is tenantCheck with one site policy (file, its source) for
+// the built-in ones.
+func siteCheck(t *testing.T, specs map[string]string, file, source string) *Check {
+	t.Helper()
+	e, err := NewEngine(context.Background(), Modules{file: source})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tenantCheck(t, specs)
+	c.Engine = e
+	return c
 }
 
 // appVerdict judges app as submitted with c: its violations' messages, a
