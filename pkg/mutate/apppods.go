@@ -26,7 +26,8 @@ const (
 // (labels and annotations, node selectors, tolerations, service account,
 // scheduler, batch scheduler queue, priority class, affinity, host network, security contexts,
 // the Spark container's env, envFrom and mounts, sidecars, init
-// containers, and the application's volumes the Spark container mounts),
+// containers, the application's volumes the Spark container mounts, and
+// the volumes Spark's configuration gives the role),
 // started from the section's pod template, the Spark container sized as
 // Spark sizes it (SizeOf), and the labels Spark adds. The composition of
 // a composed application's pod is empty (TestLaunchedPodsComposeToNothing),
@@ -60,17 +61,22 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 		mounted[m.Name] = true
 	}
 	pod.Spec.Volumes = slices.DeleteFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return !mounted[v.Name] })
+	// Spark adds the volumes its configuration gives the role.
+	conf := EffectiveConf(s)
+	volumes, mounts := confVolumes(conf, role)
+	pod.Spec.Volumes = append(pod.Spec.Volumes, volumes...)
 	if len(pod.Spec.Volumes) == 0 {
 		pod.Spec.Volumes = nil
 	}
 	spark := &pod.Spec.Containers[0]
+	spark.VolumeMounts = append(spark.VolumeMounts, mounts...)
 	mem := *resource.NewQuantity(ps.MemoryBytes, resource.BinarySI)
 	spark.Resources.Requests = corev1.ResourceList{
 		corev1.ResourceCPU:    *resource.NewMilliQuantity(ps.CPUMilli, resource.DecimalSI),
 		corev1.ResourceMemory: mem,
 	}
 	spark.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: mem}
-	lim, ok, err := sparkvalue.Conf(EffectiveConf(s)).CPU("spark.kubernetes." + string(role) + ".limit.cores")
+	lim, ok, err := sparkvalue.Conf(conf).CPU("spark.kubernetes." + string(role) + ".limit.cores")
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -162,5 +163,56 @@ func TestLaunchedPodCarriesBatchQueue(t *testing.T) {
 		if got, err := Compose(snap, prodA, pod); err != nil || len(got.Patch) != 0 || pod.Annotations[volcano] != "etl" {
 			t.Errorf("%s pod of an app a layer gave queue etl: %v, patch %v, queue %q", role, err, got.Patch, pod.Annotations[volcano])
 		}
+	}
+}
+
+// TestLaunchedPodHasTheVolumesOfItsConf: the volumes Spark's
+// configuration gives a role are on its launched pods, mounted in the
+// Spark container, each of the four types Spark knows; what Spark would
+// refuse, and the other role's, are not.
+func TestLaunchedPodHasTheVolumesOfItsConf(t *testing.T) {
+	app := fixtures.App(t, "etl-report.yaml").App
+	app.Spec.SparkConf = map[string]string{
+		"spark.kubernetes.executor.volumes.hostPath.root.mount.path":                     "/host",
+		"spark.kubernetes.executor.volumes.hostPath.root.options.path":                   "/",
+		"spark.kubernetes.executor.volumes.hostPath.root.mount.readOnly":                 "TRUE",
+		"spark.kubernetes.executor.volumes.emptyDir.scratch.mount.path":                  "/scratch",
+		"spark.kubernetes.executor.volumes.emptyDir.scratch.options.sizeLimit":           "10Gi",
+		"spark.kubernetes.executor.volumes.nfs.share.mount.path":                         "/share",
+		"spark.kubernetes.executor.volumes.nfs.share.options.path":                       "/exports",
+		"spark.kubernetes.executor.volumes.nfs.share.options.server":                     "nfs.internal",
+		"spark.kubernetes.executor.volumes.persistentVolumeClaim.data.mount.path":        "/data",
+		"spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.claimName": "OnDemand",
+		"spark.kubernetes.executor.volumes.hostPath.nopath.mount.path":                   "/x", // no options.path: Spark refuses it
+		"spark.kubernetes.executor.volumes.secret.s.mount.path":                          "/s", // a type Spark does not know
+		"spark.kubernetes.driver.volumes.hostPath.drv.mount.path":                        "/drv",
+		"spark.kubernetes.driver.volumes.hostPath.drv.options.path":                      "/var",
+	}
+	exec, err := LaunchedPod(&app, v1alpha1.RoleExecutor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, v := range exec.Spec.Volumes {
+		names = append(names, v.Name)
+	}
+	if want := []string{"scratch", "root", "share", "data"}; !slices.Equal(names, want) {
+		t.Errorf("executor volumes %q, want %q", names, want)
+	}
+	var root *corev1.VolumeMount
+	for i, m := range exec.Spec.Containers[0].VolumeMounts {
+		if m.Name == "root" {
+			root = &exec.Spec.Containers[0].VolumeMounts[i]
+		}
+	}
+	if root == nil || root.MountPath != "/host" || !root.ReadOnly || exec.Spec.Volumes[1].HostPath == nil || exec.Spec.Volumes[1].HostPath.Path != "/" {
+		t.Errorf("the hostPath volume: %+v mounted %+v", exec.Spec.Volumes[1], root)
+	}
+	drv, err := LaunchedPod(&app, v1alpha1.RoleDriver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(drv.Spec.Volumes) != 1 || drv.Spec.Volumes[0].Name != "drv" {
+		t.Errorf("driver volumes %+v, want drv only", drv.Spec.Volumes)
 	}
 }

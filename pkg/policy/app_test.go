@@ -144,26 +144,34 @@ func TestAppTemplateCounts(t *testing.T) {
 }
 
 // TestAppOperatorSettingsAreJudged: what the operator's pod webhook sets on
-// an app's pods (affinity, host network, security contexts) is judged at
-// submission, as the pods will be: a required node affinity onto nodes
-// reserved for the platform, or the host's network, refuses the app before
-// it starts instead of leaving its pods refused one by one.
+// an app's pods (affinity, host network, security contexts), and the
+// volumes Spark adds from its settings, are judged at submission, as the
+// pods will be: a required node affinity onto nodes reserved for the
+// platform, the host's network or its filesystem refuses the app before it
+// starts instead of leaving its pods refused one by one.
 func TestAppOperatorSettingsAreJudged(t *testing.T) {
 	check, _ := exampleCheck(t)
 	yes := true
 	for name, tc := range map[string]struct {
-		set  func(s *sparkv1beta2.SparkPodSpec)
+		set  func(s *sparkv1beta2.Spec)
 		want string
 	}{
-		"reserved nodes by affinity": {func(s *sparkv1beta2.SparkPodSpec) {
-			s.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		"reserved nodes by affinity": {func(s *sparkv1beta2.Spec) {
+			s.Executor.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
 				NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "node.strata.dev/pool", Operator: corev1.NodeSelectorOpIn, Values: []string{"core"}}}}}}}}
 		}, `required node affinity "node.strata.dev/pool In core" is reserved for the platform`},
-		"the host's network":           {func(s *sparkv1beta2.SparkPodSpec) { s.HostNetwork = &yes }, "hostNetwork"},
-		"a privileged Spark container": {func(s *sparkv1beta2.SparkPodSpec) { s.SecurityContext = &corev1.SecurityContext{Privileged: &yes} }, "privileged"},
+		"the host's network":           {func(s *sparkv1beta2.Spec) { s.Executor.HostNetwork = &yes }, "hostNetwork"},
+		"a privileged Spark container": {func(s *sparkv1beta2.Spec) { s.Executor.SecurityContext = &corev1.SecurityContext{Privileged: &yes} }, "privileged"},
+		"the host's filesystem by a Spark setting": {func(s *sparkv1beta2.Spec) {
+			s.SparkConf["spark.kubernetes.executor.volumes.hostPath.root.mount.path"] = "/host"
+			s.SparkConf["spark.kubernetes.executor.volumes.hostPath.root.options.path"] = "/"
+		}, `baseline: volume "root" must not be a hostPath volume`},
 	} {
 		in := fixtures.App(t, "etl-report.yaml")
-		tc.set(&in.App.Spec.Executor.SparkPodSpec)
+		if in.App.Spec.SparkConf == nil {
+			in.App.Spec.SparkConf = map[string]string{}
+		}
+		tc.set(&in.App.Spec)
 		res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, in)
 		if err != nil {
 			t.Fatal(err)

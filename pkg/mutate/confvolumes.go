@@ -1,0 +1,103 @@
+package mutate
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// confVolumes are the volumes, and their mounts in the Spark container,
+// that Spark adds to role's pods from its configuration
+// (spark.kubernetes.<role>.volumes.<type>.<name>.mount.path and
+// .options.*, KubernetesVolumeUtils and MountVolumesFeatureStep): hostPath,
+// emptyDir, nfs and persistentVolumeClaim, in the order of their type and
+// name. A volume Spark would refuse (no mount path, a type it does not
+// know, an option it requires missing) is left out: Spark launches no pod
+// with it.
+func confVolumes(conf map[string]string, role v1alpha1.Role) ([]corev1.Volume, []corev1.VolumeMount) {
+	prefix := "spark.kubernetes." + string(role) + ".volumes."
+	byVolume := map[[2]string]map[string]string{}
+	for k, v := range conf {
+		rest, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		parts := strings.SplitN(rest, ".", 3)
+		if len(parts) < 3 {
+			continue
+		}
+		id := [2]string{parts[0], parts[1]}
+		if byVolume[id] == nil {
+			byVolume[id] = map[string]string{}
+		}
+		byVolume[id][parts[2]] = v
+	}
+	var (
+		volumes []corev1.Volume
+		mounts  []corev1.VolumeMount
+	)
+	for _, id := range slices.SortedFunc(maps.Keys(byVolume), func(a, b [2]string) int {
+		return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1])
+	}) {
+		props := byVolume[id]
+		path, ok := props["mount.path"]
+		if !ok {
+			continue
+		}
+		src, ok := confVolumeSource(id[0], props)
+		if !ok {
+			continue
+		}
+		volumes = append(volumes, corev1.Volume{Name: id[1], VolumeSource: src})
+		readOnly, _ := sparkvalue.ParseSwitch(props["mount.readOnly"])
+		mounts = append(mounts, corev1.VolumeMount{Name: id[1], MountPath: path, ReadOnly: readOnly,
+			SubPath: props["mount.subPath"], SubPathExpr: props["mount.subPathExpr"]})
+	}
+	return volumes, mounts
+}
+
+// confVolumeSource is the source of a volume of type kind with options
+// props, as Spark builds it; false when Spark refuses it.
+func confVolumeSource(kind string, props map[string]string) (corev1.VolumeSource, bool) {
+	opt := func(name string) (string, bool) { v, ok := props["options."+name]; return v, ok }
+	switch kind {
+	case "hostPath":
+		path, ok := opt("path")
+		if !ok {
+			return corev1.VolumeSource{}, false
+		}
+		t, _ := opt("type")
+		return corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path, Type: (*corev1.HostPathType)(&t)}}, true
+	case "emptyDir":
+		dir := &corev1.EmptyDirVolumeSource{}
+		if m, ok := opt("medium"); ok {
+			dir.Medium = corev1.StorageMedium(m)
+		}
+		if s, ok := opt("sizeLimit"); ok {
+			if q, err := resource.ParseQuantity(s); err == nil {
+				dir.SizeLimit = &q
+			}
+		}
+		return corev1.VolumeSource{EmptyDir: dir}, true
+	case "nfs":
+		path, okPath := opt("path")
+		server, okServer := opt("server")
+		if !okPath || !okServer {
+			return corev1.VolumeSource{}, false
+		}
+		return corev1.VolumeSource{NFS: &corev1.NFSVolumeSource{Path: path, Server: server}}, true
+	case "persistentVolumeClaim":
+		claim, ok := opt("claimName")
+		if !ok {
+			return corev1.VolumeSource{}, false
+		}
+		return corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: claim}}, true
+	}
+	return corev1.VolumeSource{}, false
+}
