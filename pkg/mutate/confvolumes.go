@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -75,16 +74,10 @@ func confVolumeSource(kind string, props map[string]string) (corev1.VolumeSource
 		t, _ := opt("type")
 		return corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path, Type: (*corev1.HostPathType)(&t)}}, true
 	case "emptyDir":
-		dir := &corev1.EmptyDirVolumeSource{}
-		if m, ok := opt("medium"); ok {
-			dir.Medium = corev1.StorageMedium(m)
-		}
-		if s, ok := opt("sizeLimit"); ok {
-			if q, err := resource.ParseQuantity(s); err == nil {
-				dir.SizeLimit = &q
-			}
-		}
-		return corev1.VolumeSource{EmptyDir: dir}, true
+		// Its size limit is left out: no policy reads it, and a size a
+		// tenant writes is no quantity to parse unbounded.
+		m, _ := opt("medium")
+		return corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMedium(m)}}, true
 	case "nfs":
 		path, okPath := opt("path")
 		server, okServer := opt("server")

@@ -166,6 +166,7 @@ func FuzzAppReviews(f *testing.F) {
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"dynamicAllocation":{"enabled":true},"sparkConf":{"spark.executor.memory":"99999999999p"}}}`, ""))
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"type":"Python","sparkConf":{"spark.dynamicAllocation.enabled":" TRUE","spark.unsafe.offHeap":"True","spark.memory.offHeap.size":"9223372036854775807","spark.executor.pyspark.memory":"8p","spark.yarn.executor.memoryOverhead":"1g","spark.executor.minMemoryOverhead":"2g"}}}`, ""))
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"executor":{"template":{"spec":{"containers":[{"name":"spark-kubernetes-executor"},{"name":"m","image":"x","resources":{"requests":{"cpu":"20"}}}],"resources":{"requests":{"memory":"1e-999999999"}}}}}}}`, ""))
+	f.Add(appReview(f, admissionv1.Create, `{"spec":{"mainApplicationFile":" s3a://b/../x","deps":{"jars":["s3a://b/a.jar,/x"],"repositories":["file:///r"]},"batchScheduler":"volcano","batchSchedulerOptions":{"queue":"q","priorityClassName":"p"},"proxyUser":"u","sparkConf":{"spark.kubernetes.executor.volumes.hostPath.h.mount.path":"/h","spark.kubernetes.executor.volumes.hostPath.h.options.path":"/","spark.kubernetes.executor.volumes.emptyDir.e.options.sizeLimit":"1e999999999","spark.kubernetes.executor.volumes.emptyDir.e.mount.path":"/e","spark.kubernetes.submission.waitAppCompletion":"true"}}}`, ""))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		// As the webhook serves them (manager.go): a quantity that would
 		// run away is refused before the handlers decode the review.
