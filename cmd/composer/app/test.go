@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +15,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -60,8 +63,23 @@ type PolicyTestCase struct {
 	NamespaceLabels map[string]string `json:"namespaceLabels,omitempty"`
 	// Inventory is the live state: what the namespace's other Spark pods
 	// request, and how many executors the pod's app has.
-	Inventory *TestInventory  `json:"inventory,omitempty"`
-	Expect    TestExpectation `json:"expect"`
+	Inventory *TestInventory `json:"inventory,omitempty"`
+	// Update, for a Pod, judges an UPDATE of it instead of its creation:
+	// the pod as the webhook stored it, updated by a patch, by a user.
+	Update *TestUpdate     `json:"update,omitempty"`
+	Expect TestExpectation `json:"expect"`
+}
+
+// TestUpdate is an UPDATE of a case's pod once created, as a controller or
+// the tenant makes it (Kueue admitting a gated pod, say). The API server's
+// own rules on what an update may change are not checked.
+type TestUpdate struct {
+	// User is who updates the pod, as the API server names it
+	// (system:serviceaccount:NAMESPACE:NAME for a service account).
+	User string `json:"user,omitempty"`
+	// Patch is a strategic merge patch of the stored pod, as kubectl patch
+	// takes one.
+	Patch json.RawMessage `json:"patch"`
 }
 
 // TestInventory is live state for a test case.
@@ -249,6 +267,15 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 		case c.Pod != "" && c.App != "":
 			errs = append(errs, field.Forbidden(cp.Child("app"), "a case judges a Pod or a SparkApplication, not both"))
 		}
+		if u := c.Update; u != nil {
+			up := cp.Child("update")
+			if c.App != "" {
+				errs = append(errs, field.Forbidden(up, "an update is of a Pod; a SparkApplication is judged at submission"))
+			}
+			if !bytes.HasPrefix(bytes.TrimSpace(u.Patch), []byte("{")) {
+				errs = append(errs, field.Required(up.Child("patch"), "a strategic merge patch of the pod, an object"))
+			}
+		}
 		for j, v := range c.Expect.Violations {
 			vp := cp.Child("expect", "violations").Index(j)
 			if v.Policy == "" {
@@ -363,7 +390,16 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if err != nil {
 			return nil, err
 		}
-		if _, decision, err = check.Pod(ctx, policy.ServerDefaults(composed.Pod), request, live); err != nil {
+		pod := policy.ServerDefaults(composed.Pod)
+		if c.Update != nil {
+			// The mutating webhook composes creations only: the update is
+			// judged as it will be stored.
+			request.Operation, request.Old, request.UserInfo.Username = "UPDATE", pod, c.Update.User
+			if pod, err = updated(pod, c.Update.Patch); err != nil {
+				return nil, fmt.Errorf("update.patch: %w", err)
+			}
+		}
+		if _, decision, err = check.Pod(ctx, pod, request, live); err != nil {
 			return nil, err
 		}
 	}
@@ -393,6 +429,23 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		}
 	}
 	return problems, nil
+}
+
+// updated is pod with the strategic merge patch applied, and the API
+// server's defaults of what it adds.
+func updated(pod *corev1.Pod, patch []byte) (*corev1.Pod, error) {
+	doc, err := json.Marshal(pod)
+	if err != nil {
+		return nil, err
+	}
+	if doc, err = strategicpatch.StrategicMergePatch(doc, patch, &corev1.Pod{}); err != nil {
+		return nil, err
+	}
+	out := &corev1.Pod{}
+	if err := json.Unmarshal(doc, out); err != nil {
+		return nil, err
+	}
+	return policy.ServerDefaults(out), nil
 }
 
 // liveFor turns a test case's inventory into live pods of namespace: the

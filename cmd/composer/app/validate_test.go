@@ -23,6 +23,15 @@ func TestPolicyTestValidation(t *testing.T) {
 			`f.yaml: PolicyTest "t": cluster: Required value: the cluster's name, matched by the layers' match.clusters`,
 			`f.yaml: PolicyTest "t": pool: Required value: the cluster's pool, matched by the layers' match.pools`}},
 		{"no cases", head, []string{`f.yaml: PolicyTest "t": cases: Required value: at least one case`}},
+		{"an update", head + "cases: [{name: a, pod: p.yaml, update: {user: u, patch: {metadata: {labels: {a: b}}}}, expect: {allowed: true}}]", nil},
+		{"an update without a patch, and of an app", head + `cases:
+  - {name: a, pod: p.yaml, update: {user: u}}
+  - {name: b, app: a.yaml, update: {patch: {spec: {}}}}
+  - {name: c, pod: p.yaml, update: {patch: [x]}}`, []string{
+			`f.yaml: PolicyTest "t": cases[0].update.patch: Required value: a strategic merge patch of the pod, an object`,
+			`f.yaml: PolicyTest "t": cases[1].update: Forbidden: an update is of a Pod; a SparkApplication is judged at submission`,
+			`f.yaml: PolicyTest "t": cases[2].update.patch: Required value: a strategic merge patch of the pod, an object`,
+		}},
 		{"every case problem, in order", head + `cases:
   - {pod: p.yaml}
   - {name: a}
