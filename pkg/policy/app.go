@@ -45,6 +45,10 @@ type Application struct {
 	// user's unless a layer gives either role's pods that class or it is
 	// the cluster's globalDefault.
 	BatchSchedulerOptions *podGroupOptions `json:"batchSchedulerOptions,omitempty"`
+	// RestartPolicy is spec.restartPolicy as written; absent when none.
+	// Each restart runs spark-submit again in the operator, which every
+	// tenant shares: a site bounds how often in a policy of its own.
+	RestartPolicy *sparkv1beta2.RestartPolicy `json:"restartPolicy,omitempty"`
 	// ProxyUser is spec.proxyUser, the user spark-submit submits as
 	// (--proxy-user); absent when none. Where the operator holds Kerberos
 	// credentials that may impersonate, it names whose data the
@@ -115,6 +119,7 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 		pc := podGroupClass(*o.PriorityClassName, pods)
 		doc.BatchSchedulerOptions = &podGroupOptions{PriorityClassName: &pc}
 	}
+	doc.RestartPolicy = app.Spec.RestartPolicy
 	if u := app.Spec.ProxyUser; u != nil {
 		doc.ProxyUser = *u
 	}

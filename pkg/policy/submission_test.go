@@ -243,6 +243,34 @@ violation contains {"check": "proxyUser", "message": sprintf("%s submits as %q",
 	}
 }
 
+// TestSitePolicyReadsAppRestartPolicy: input.application.restartPolicy is
+// the app's, as written, so a site can bound how often the operator runs
+// spark-submit again for one app.
+func TestSitePolicyReadsAppRestartPolicy(t *testing.T) {
+	c := siteCheck(t, nil, "site/restarts.rego", `package strata.restarts
+
+violation contains {"check": "retryInterval", "message": sprintf("%s retries every %ds", [input.application.name, s])} if {
+	some field in ["onFailureRetryInterval", "onSubmissionFailureRetryInterval"]
+	s := input.application.restartPolicy[field]
+	s < 60
+}
+`)
+	for _, tt := range []struct {
+		policy *sparkv1beta2.RestartPolicy
+		want   string
+	}{
+		{nil, ""},
+		{&sparkv1beta2.RestartPolicy{Type: "Always", OnFailureRetryInterval: new(int64(300))}, ""},
+		{&sparkv1beta2.RestartPolicy{Type: "Always", OnSubmissionFailureRetryInterval: new(int64(1))}, "restarts: a retries every 1s"},
+	} {
+		app := composedApp(t, c, nil)
+		app.Spec.RestartPolicy = tt.policy
+		if got := appVerdict(t, c, app); got != tt.want {
+			t.Errorf("restartPolicy %+v: %q, want %q", tt.policy, got, tt.want)
+		}
+	}
+}
+
 // TestSitePolicyReadsAppDependencies: input.application.dependencies are
 // the lists spark-submit takes, each with where it is written and who
 // set it: spec.deps' own wins over its Spark key, so a site rule on

@@ -40,6 +40,9 @@ type Spec struct {
 	Deps Dependencies `json:"deps,omitzero"`
 	// ProxyUser is the user spark-submit submits as (--proxy-user).
 	ProxyUser *string `json:"proxyUser,omitempty"`
+	// RestartPolicy is when and how soon the operator submits the
+	// application again.
+	RestartPolicy *RestartPolicy `json:"restartPolicy,omitempty"`
 	// Mode is spark-submit's deploy mode: cluster (the default), or client,
 	// which runs the driver where spark-submit runs.
 	Mode string `json:"mode,omitempty"`
@@ -69,6 +72,17 @@ type Dependencies struct {
 	Packages        []string `json:"packages,omitempty"`
 	ExcludePackages []string `json:"excludePackages,omitempty"`
 	Repositories    []string `json:"repositories,omitempty"`
+}
+
+// RestartPolicy is the operator's restart policy of an application: each
+// restart runs spark-submit again.
+type RestartPolicy struct {
+	// Type is Never, OnFailure or Always.
+	Type                             string `json:"type,omitempty"`
+	OnSubmissionFailureRetries       *int32 `json:"onSubmissionFailureRetries,omitempty"`
+	OnFailureRetries                 *int32 `json:"onFailureRetries,omitempty"`
+	OnSubmissionFailureRetryInterval *int64 `json:"onSubmissionFailureRetryInterval,omitempty"`
+	OnFailureRetryInterval           *int64 `json:"onFailureRetryInterval,omitempty"`
 }
 
 // SparkPodSpec is what the driver and executor sections share.
