@@ -27,7 +27,7 @@ const (
 // scheduler, batch scheduler queue, priority class, affinity, host network, security contexts,
 // the Spark container's env, envFrom and mounts, sidecars, init
 // containers, the application's volumes the Spark container mounts, and
-// the volumes Spark's configuration gives the role),
+// the volumes and environment Spark's configuration gives the role),
 // started from the section's pod template, the Spark container sized as
 // Spark sizes it (SizeOf), and the labels Spark adds. The composition of
 // a composed application's pod is empty (TestLaunchedPodsComposeToNothing),
@@ -70,6 +70,9 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	}
 	spark := &pod.Spec.Containers[0]
 	spark.VolumeMounts = append(spark.VolumeMounts, mounts...)
+	// And the environment: every value is judged, even of a name the
+	// section sets too (an IAM role in AWS_ROLE_ARN, say).
+	spark.Env = append(spark.Env, confEnv(conf, role)...)
 	mem := *resource.NewQuantity(ps.MemoryBytes, resource.BinarySI)
 	spark.Resources.Requests = corev1.ResourceList{
 		corev1.ResourceCPU:    *resource.NewMilliQuantity(ps.CPUMilli, resource.DecimalSI),

@@ -166,11 +166,11 @@ func TestLaunchedPodCarriesBatchQueue(t *testing.T) {
 	}
 }
 
-// TestLaunchedPodHasTheVolumesOfItsConf: the volumes Spark's
-// configuration gives a role are on its launched pods, mounted in the
-// Spark container, each of the four types Spark knows; what Spark would
-// refuse, and the other role's, are not.
-func TestLaunchedPodHasTheVolumesOfItsConf(t *testing.T) {
+// TestLaunchedPodHasWhatItsConfGives: the volumes and the environment
+// Spark's configuration gives a role are on its launched pods, in the
+// Spark container, each of the four volume types Spark knows; what Spark
+// would refuse, and the other role's, are not.
+func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 	app := fixtures.App(t, "etl-report.yaml").App
 	app.Spec.SparkConf = map[string]string{
 		"spark.kubernetes.executor.volumes.hostPath.root.mount.path":                     "/host",
@@ -187,6 +187,8 @@ func TestLaunchedPodHasTheVolumesOfItsConf(t *testing.T) {
 		"spark.kubernetes.executor.volumes.secret.s.mount.path":                          "/s", // a type Spark does not know
 		"spark.kubernetes.driver.volumes.hostPath.drv.mount.path":                        "/drv",
 		"spark.kubernetes.driver.volumes.hostPath.drv.options.path":                      "/var",
+		"spark.executorEnv.AWS_ROLE_ARN":                                                 "arn:aws:iam::1:role/x",
+		"spark.kubernetes.driverEnv.AWS_ROLE_ARN":                                        "arn:aws:iam::1:role/d",
 	}
 	exec, err := LaunchedPod(&app, v1alpha1.RoleExecutor)
 	if err != nil {
@@ -214,5 +216,16 @@ func TestLaunchedPodHasTheVolumesOfItsConf(t *testing.T) {
 	}
 	if len(drv.Spec.Volumes) != 1 || drv.Spec.Volumes[0].Name != "drv" {
 		t.Errorf("driver volumes %+v, want drv only", drv.Spec.Volumes)
+	}
+	for pod, want := range map[*corev1.Pod]string{exec: "arn:aws:iam::1:role/x", drv: "arn:aws:iam::1:role/d"} {
+		var got []string
+		for _, e := range pod.Spec.Containers[0].Env {
+			if e.Name == "AWS_ROLE_ARN" {
+				got = append(got, e.Value)
+			}
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%s: AWS_ROLE_ARN %q, want %q", pod.Name, got, want)
+		}
 	}
 }

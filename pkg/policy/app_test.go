@@ -145,10 +145,11 @@ func TestAppTemplateCounts(t *testing.T) {
 
 // TestAppOperatorSettingsAreJudged: what the operator's pod webhook sets on
 // an app's pods (affinity, host network, security contexts), and the
-// volumes Spark adds from its settings, are judged at submission, as the
-// pods will be: a required node affinity onto nodes reserved for the
-// platform, the host's network or its filesystem refuses the app before it
-// starts instead of leaving its pods refused one by one.
+// volumes and environment Spark adds from its settings, are judged at
+// submission, as the pods will be: a required node affinity onto nodes
+// reserved for the platform, the host's network or its filesystem, another
+// tenant's IAM role, refuses the app before it starts instead of leaving
+// its pods refused one by one.
 func TestAppOperatorSettingsAreJudged(t *testing.T) {
 	check, _ := exampleCheck(t)
 	yes := true
@@ -166,6 +167,9 @@ func TestAppOperatorSettingsAreJudged(t *testing.T) {
 			s.SparkConf["spark.kubernetes.executor.volumes.hostPath.root.mount.path"] = "/host"
 			s.SparkConf["spark.kubernetes.executor.volumes.hostPath.root.options.path"] = "/"
 		}, `baseline: volume "root" must not be a hostPath volume`},
+		"another tenant's IAM role by a Spark setting": {func(s *sparkv1beta2.Spec) {
+			s.SparkConf["spark.kubernetes.driverEnv.AWS_ROLE_ARN"] = "arn:aws:iam::444455556666:role/spark-geo"
+		}, `isolation: IAM role "arn:aws:iam::444455556666:role/spark-geo"`},
 	} {
 		in := fixtures.App(t, "etl-report.yaml")
 		if in.App.Spec.SparkConf == nil {

@@ -11,6 +11,23 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
+// confEnv is the environment Spark's configuration gives role's Spark
+// container (spark.kubernetes.driverEnv.<name> for the driver,
+// spark.executorEnv.<name> for executors), sorted by name.
+func confEnv(conf map[string]string, role v1alpha1.Role) []corev1.EnvVar {
+	prefix := "spark.executorEnv."
+	if role == v1alpha1.RoleDriver {
+		prefix = "spark.kubernetes.driverEnv."
+	}
+	var env []corev1.EnvVar
+	for _, k := range slices.Sorted(maps.Keys(conf)) {
+		if name, ok := strings.CutPrefix(k, prefix); ok && name != "" {
+			env = append(env, corev1.EnvVar{Name: name, Value: conf[k]})
+		}
+	}
+	return env
+}
+
 // confVolumes are the volumes, and their mounts in the Spark container,
 // that Spark adds to role's pods from its configuration
 // (spark.kubernetes.<role>.volumes.<type>.<name>.mount.path and
