@@ -76,10 +76,13 @@ under(s, r) if {
 # An UPDATE by a controller the platform names to place admitted pods
 # (Kueue ungating a pod onto a flavor's nodes): the node selection and the
 # tolerations in it are the platform's. A CREATE is judged whoever makes
-# it.
+# it, and so is an UPDATE by a service account of the pod's own namespace,
+# which the namespace's admins may impersonate.
 placed_by_controller if {
 	input.request.operation == "UPDATE"
-	input.request.userInfo.username in input.config.isolation.placementControllers.value
+	user := input.request.userInfo.username
+	user in input.config.isolation.placementControllers.value
+	not startswith(user, concat("", ["system:serviceaccount:", input.request.namespace, ":"]))
 }
 
 violation contains {"check": "allowedTolerations", "message": msg} if {

@@ -203,6 +203,15 @@ test_placement_controllers_place_on_update_only if {
 	checks(placed(without, "UPDATE", kueue)) == {"allowedTolerations", "reservedNodeSelectors"}
 }
 
+test_placement_controller_of_the_pods_namespace_is_not_trusted if {
+	own := "system:serviceaccount:etl:placer"
+	rules := object.union(with_param("reservedNodeSelectors", ["pool"]), {"config": {"isolation": {
+		"allowedTolerations": {"value": [], "source": src},
+		"placementControllers": {"value": [own], "source": src},
+	}}})
+	checks(placed(rules, "UPDATE", own)) == {"allowedTolerations", "reservedNodeSelectors"}
+}
+
 test_immutable_labels_on_update if {
 	old := {"old": {"metadata": {"labels": {"spark-role": "executor", "spark-app-selector": "a"}, "annotations": {}}}}
 	relabelled := object.union(base, object.union(old, {"pod": {"metadata": {"name": "p", "labels": {"spark-role": "executor"}}}}))

@@ -457,7 +457,9 @@ type Isolation struct {
 	// selectors, required node affinity, node name and tolerations are
 	// the platform's (reservedNodeSelectors and allowedTolerations do not
 	// hold). A CREATE is judged whoever makes it, so a controller that
-	// creates pods from what tenants write gains nothing here.
+	// creates pods from what tenants write gains nothing here; so is an
+	// UPDATE by a service account of the pod's own namespace, which its
+	// admins may impersonate.
 	// +optional
 	PlacementControllers []string `json:"placementControllers,omitempty"`
 }
