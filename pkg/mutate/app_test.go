@@ -6,7 +6,10 @@ import (
 	"slices"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
@@ -47,14 +50,7 @@ func TestLaunchedPodsComposeToNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, role := range Roles() {
-			pod, err := LaunchedPod(&res.App.App, role)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := Compose(snap, c, pod)
-			if err != nil {
-				t.Fatal(err)
-			}
+			_, got := composeLaunched(t, snap, c, res, role)
 			if len(got.Patch) != 0 {
 				p, _ := json.Marshal(got.Patch)
 				t.Errorf("%s: %s pod of the composed app patched: %s", cluster, role, p)
@@ -67,6 +63,21 @@ func TestLaunchedPodsComposeToNothing(t *testing.T) {
 			}
 		}
 	}
+}
+
+// composeLaunched is the pod of role the operator launches from the
+// composed app res, and that pod composed as the pod webhook composes it.
+func composeLaunched(t *testing.T, snap *overlay.Snapshot, c Cluster, res *AppResult, role v1alpha1.Role) (*corev1.Pod, *Result) {
+	t.Helper()
+	pod, err := LaunchedPod(&res.App.App, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Compose(snap, c, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pod, got
 }
 
 // TestUnknownFieldsSurvive: every field the mirror does not know comes

@@ -156,12 +156,8 @@ func TestLaunchedPodCarriesBatchQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, role := range Roles() {
-		pod, err := LaunchedPod(&res.App.App, role)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := Compose(snap, prodA, pod); err != nil || len(got.Patch) != 0 || pod.Annotations[volcano] != "etl" {
-			t.Errorf("%s pod of an app a layer gave queue etl: %v, patch %v, queue %q", role, err, got.Patch, pod.Annotations[volcano])
+		if pod, got := composeLaunched(t, snap, prodA, res, role); len(got.Patch) != 0 || pod.Annotations[volcano] != "etl" {
+			t.Errorf("%s pod of an app a layer gave queue etl: patch %v, queue %q", role, got.Patch, pod.Annotations[volcano])
 		}
 	}
 }
