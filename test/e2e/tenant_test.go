@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -261,5 +262,45 @@ func TestPlacementControllerPlacesAdmittedPods(t *testing.T) {
 	placed.Labels["owner"] = "alice"
 	if err := cp.Client.Update(ctx, &placed); err != nil {
 		t.Errorf("a later update of the placed pod: %v", err)
+	}
+}
+
+// warnings collects the API server's warnings to a client.
+type warnings struct {
+	mu   sync.Mutex
+	text []string
+}
+
+func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.text = append(w.text, text)
+}
+
+// TestPlacementControllerOfATenantNamespaceIsWarnedOf: a Layer that names
+// a service account of a tenant namespace a placement controller is
+// admitted with a warning the client is shown, naming the field: the
+// namespace's admins may impersonate that account.
+func TestPlacementControllerOfATenantNamespaceIsWarnedOf(t *testing.T) {
+	ctx := context.Background()
+	cfg := rest.CopyConfig(cp.Config)
+	var got warnings
+	cfg.WarningHandlerWithContext = &got
+	c, err := client.New(cfg, client.Options{Scheme: cp.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-placement-warning"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{"nowhere"}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{
+			PlacementControllers: []string{"system:serviceaccount:etl:placer"}}}}}
+	if err := c.Create(ctx, layer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(ctx, layer) })
+	want := `spec.config.isolation.placementControllers[0]: "system:serviceaccount:etl:placer" is a service account of namespace "etl", which is not the platform's`
+	got.mu.Lock()
+	defer got.mu.Unlock()
+	if !slices.ContainsFunc(got.text, func(w string) bool { return strings.HasPrefix(w, want) }) {
+		t.Errorf("warnings %q, want one starting %q", got.text, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -23,6 +24,9 @@ var errNoSnapshot = errors.New("the webhook has not loaded its layers yet")
 // the composer CLI gives for it, so a bad layer never lands in the cluster.
 type LayerValidator struct {
 	Metrics *Metrics
+	// Namespaces reads the Namespaces of the placement controllers a Layer
+	// names, to warn of those tenants may impersonate; nil reads none.
+	Namespaces client.Reader
 }
 
 var _ admission.Handler = (*LayerValidator)(nil)
@@ -32,7 +36,7 @@ func (h *LayerValidator) Handle(ctx context.Context, req admission.Request) admi
 	return h.Metrics.serve(ctx, "layer", req, h.handle)
 }
 
-func (h *LayerValidator) handle(_ context.Context, req admission.Request) admission.Response {
+func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admission.Response {
 	if len(req.Object.Raw) == 0 { // DELETE carries no object
 		return admission.Allowed("")
 	}
@@ -48,7 +52,7 @@ func (h *LayerValidator) handle(_ context.Context, req admission.Request) admiss
 	if errs := overlay.ValidateLayer(l); len(errs) > 0 {
 		return invalidLayer(l.Name, errs)
 	}
-	return admission.Allowed("")
+	return admission.Allowed("").WithWarnings(placementWarnings(ctx, h.Namespaces, l)...)
 }
 
 // invalidLayer answers as the API server answers an invalid object: 422

@@ -136,7 +136,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 		return nil, err
 	}
 	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader(), Shadow: shadow}
-	w.Layers = &LayerValidator{Metrics: m}
+	w.Layers = &LayerValidator{Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.Policies, err = NewPolicyStore(ctx, opts.PoliciesDir, m, ctrl.Log.WithName("policies"))
 	if err != nil {
 		return nil, fmt.Errorf("loading policies: %w", err)

@@ -1,0 +1,107 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/yaml"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// TestPlacementWarnings: a Layer naming as a placement controller a
+// service account of a namespace tenants may administer (neither a
+// platform namespace nor exempt) is admitted with a warning naming the
+// field; so is one of a namespace that does not exist yet; a platform
+// namespace is not even read.
+func TestPlacementWarnings(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := corev1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	namespaces := fake.NewClientBuilder().WithScheme(scheme).WithObjects(
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kueue-system", Labels: map[string]string{ExemptLabel: "true"}}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a", Labels: map[string]string{ExemptLabel: "false"}}},
+	).Build()
+	l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{
+		Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{PlacementControllers: []string{
+			"system:serviceaccount:kueue-system:kueue-controller-manager",
+			"system:serviceaccount:kube-system:scheduler-plugins",
+			"system:serviceaccount:team-a:placer",
+			"kueue-admin",
+		}}},
+		Executor: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:ghost:placer"}}},
+	}}
+	got := placementWarnings(context.Background(), namespaces, l)
+	want := []string{
+		`spec.config.isolation.placementControllers[2]: "system:serviceaccount:team-a:placer" is a service account of namespace "team-a", which is not the platform's (strata.dev/exempt=true): whoever administers it may impersonate the account and place pods on reserved nodes`,
+		`spec.executor.isolation.placementControllers[0]: "system:serviceaccount:ghost:placer" is a service account of namespace "ghost", which does not exist: label it strata.dev/exempt=true when it does, unless tenants administer it`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := placementWarnings(context.Background(), nil, l); got != nil {
+		t.Errorf("without a reader: %q", got)
+	}
+	failing := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
+		Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
+			return errors.New("the API server is away")
+		},
+	}).Build()
+	l.Spec.Config = nil
+	want = []string{`spec.executor.isolation.placementControllers[0]: "system:serviceaccount:ghost:placer": cannot read Namespace "ghost" to tell whether tenants administer it: the API server is away`}
+	if got := placementWarnings(context.Background(), failing, l); !slices.Equal(got, want) {
+		t.Errorf("an unreadable Namespace: %q, want %q", got, want)
+	}
+}
+
+// TestPlatformNamespacesAreTheManifests: platformNamespaces are exactly the
+// namespaces every shipped webhook of namespaced objects leaves out by
+// name.
+func TestPlatformNamespacesAreTheManifests(t *testing.T) {
+	data, err := os.ReadFile("../../../manifests/base/webhooks.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, doc := range bytes.Split(data, []byte("\n---\n")) {
+		var cfg struct {
+			Webhooks []struct {
+				Name              string                `json:"name"`
+				NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector"`
+			} `json:"webhooks"`
+		}
+		if err := yaml.Unmarshal(doc, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range cfg.Webhooks {
+			if w.NamespaceSelector == nil { // of Layers, cluster-scoped
+				continue
+			}
+			seen++
+			var named []string
+			for _, e := range w.NamespaceSelector.MatchExpressions {
+				if e.Key == corev1.LabelMetadataName && e.Operator == metav1.LabelSelectorOpNotIn {
+					named = e.Values
+				}
+			}
+			if !slices.Equal(named, platformNamespaces) {
+				t.Errorf("webhook %s leaves out %q by name, platformNamespaces %q", w.Name, named, platformNamespaces)
+			}
+		}
+	}
+	if seen < 5 {
+		t.Fatalf("%d webhooks of namespaced objects read, want the five shipped", seen)
+	}
+}
