@@ -8,9 +8,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
@@ -288,11 +286,7 @@ func TestScheduledRun(t *testing.T) {
 // pods carry it), the class to allowedPriorityClasses, but for the
 // classes the layers give the pods and the cluster's default.
 func TestAppBatchSchedulerIsJudged(t *testing.T) {
-	classes := []schedulingv1.PriorityClass{
-		{ObjectMeta: metav1.ObjectMeta{Name: "platform-critical"}, Value: 1000},
-		{ObjectMeta: metav1.ObjectMeta{Name: "spark-low"}, Value: 10},
-		{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Value: 0, GlobalDefault: true},
-	}
+	classes := schedulingClasses()
 	c := tenantCheck(t, map[string]string{
 		"iso": `{tier: ClusterOverrides, config: {isolation: {allowedPriorityClasses: [spark-low], reservedLabelPrefixes: [scheduling.volcano.sh/]}}}`,
 		"drv": `{tier: ClusterOverrides, match: {roles: [driver]}, config: {priorityClassName: platform-critical}}`,

@@ -352,15 +352,21 @@ func TestEveryIAMRoleOnThePod(t *testing.T) {
 	}
 }
 
-// TestSchedulingRules: node affinity is held to reservedNodeSelectors like
-// nodeSelector, and priority classes to allowedPriorityClasses, except
-// what layers set and the cluster's default.
-func TestSchedulingRules(t *testing.T) {
-	classes := []schedulingv1.PriorityClass{
+// schedulingClasses are a class layers set for drivers, one tenants may
+// choose, and the cluster's globalDefault.
+func schedulingClasses() []schedulingv1.PriorityClass {
+	return []schedulingv1.PriorityClass{
 		{ObjectMeta: metav1.ObjectMeta{Name: "platform-critical"}, Value: 1000},
 		{ObjectMeta: metav1.ObjectMeta{Name: "spark-low"}, Value: 10},
 		{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Value: 0, GlobalDefault: true},
 	}
+}
+
+// TestSchedulingRules: node affinity is held to reservedNodeSelectors like
+// nodeSelector, and priority classes to allowedPriorityClasses, except
+// what layers set and the cluster's default.
+func TestSchedulingRules(t *testing.T) {
+	classes := schedulingClasses()
 	c := tenantCheck(t, map[string]string{
 		"iso": `{tier: ClusterOverrides, config: {isolation: {reservedNodeSelectors: [pool=core], allowedPriorityClasses: [spark-low]}}}`,
 		"drv": `{tier: ClusterOverrides, match: {roles: [driver]}, config: {priorityClassName: platform-critical,
