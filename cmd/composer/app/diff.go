@@ -114,6 +114,11 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		in.Namespaces = withNamespaceLabels(append(in.Namespaces, ns...), namespacesOf(objects), extra)
 		in.PriorityClasses = append(in.PriorityClasses, pcs...)
 		in.PriorityClassesPartial = true
+		if name == "--head" { // what the change brings; the base's are in force already
+			for _, w := range in.PlacementWarnings("is in neither --head nor --cluster-config") {
+				_, _ = fmt.Fprintf(streams.Err, "Warning: --head: %s\n", w) // diagnostics
+			}
+		}
 		snap, err := overlay.Compile(in)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)

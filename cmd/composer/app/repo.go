@@ -70,7 +70,8 @@ func (r *repoFlags) snapshot(ctx context.Context, fsys filesys.FileSystem, warn 
 // layer names that is missing is left to the webhook (mutate's note), not
 // an error. A --cluster or --pool no Layer names is a warning on warn
 // listing the names the Layers know: a typo would otherwise silently drop
-// those layers.
+// those layers. So is a placement controller tenants may impersonate, as
+// the Layer webhook warns of it (overlay.PlacementWarnings).
 func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.Writer) (overlay.Inputs, error) {
 	var in overlay.Inputs
 	if r.live.enabled() {
@@ -114,6 +115,13 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 	in.Namespaces = lastOf(append(in.Namespaces, namespaces...), func(ns corev1.Namespace) string { return ns.Name })
 	in.PriorityClasses = lastOf(append(in.PriorityClasses, classes...), func(pc schedulingv1.PriorityClass) string { return pc.Name })
 	in.PriorityClassesPartial = !r.live.enabled()
+	absent := "is in neither --layers nor --cluster-config"
+	if r.live.enabled() {
+		absent = "does not exist"
+	}
+	for _, w := range in.PlacementWarnings(absent) {
+		_, _ = fmt.Fprintf(warn, "Warning: %s\n", w) // diagnostics
+	}
 	where := r.layersDir
 	if where == "" {
 		where = "the cluster"

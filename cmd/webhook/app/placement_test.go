@@ -17,36 +17,35 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/yaml"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
-// TestPlacementWarnings: a Layer naming as a placement controller a
-// service account of a namespace tenants may administer (neither a
-// platform namespace nor exempt) is admitted with a warning naming the
-// field; so is one of a namespace that does not exist yet; a platform
-// namespace is not even read.
-func TestPlacementWarnings(t *testing.T) {
+// TestPlacementWarningsReadTheCluster: the Layer webhook reads the
+// Namespaces of a Layer's placement controllers from the cluster: one it
+// cannot find does not exist, one it cannot read is warned of as such,
+// and without a reader there is nothing to warn of. What each warning
+// says is overlay's (TestPlacementWarnings there).
+func TestPlacementWarningsReadTheCluster(t *testing.T) {
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
 	namespaces := fake.NewClientBuilder().WithScheme(scheme).WithObjects(
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kueue-system", Labels: map[string]string{ExemptLabel: "true"}}},
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a", Labels: map[string]string{ExemptLabel: "false"}}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kueue-system", Labels: map[string]string{overlay.ExemptLabel: "true"}}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}},
 	).Build()
 	l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{
 		Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{PlacementControllers: []string{
 			"system:serviceaccount:kueue-system:kueue-controller-manager",
-			"system:serviceaccount:kube-system:scheduler-plugins",
 			"system:serviceaccount:team-a:placer",
-			"kueue-admin",
 		}}},
 		Executor: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:ghost:placer"}}},
 	}}
 	got := placementWarnings(context.Background(), namespaces, l)
 	want := []string{
-		`spec.config.isolation.placementControllers[2]: "system:serviceaccount:team-a:placer" is a service account of namespace "team-a", which is not the platform's (strata.dev/exempt=true): whoever administers it may impersonate the account and place pods on reserved nodes`,
-		`spec.executor.isolation.placementControllers[0]: "system:serviceaccount:ghost:placer" is a service account of namespace "ghost", which does not exist: label it strata.dev/exempt=true when it does, unless tenants administer it`,
+		`spec.config.isolation.placementControllers[1]: "system:serviceaccount:team-a:placer" is a service account of namespace "team-a", which is not the platform's (strata.dev/exempt=true): whoever administers it may impersonate the account and place pods on reserved nodes`,
+		`spec.executor.isolation.placementControllers[0]: "system:serviceaccount:ghost:placer" is a service account of namespace "ghost", which does not exist: unless tenants administer it, label it strata.dev/exempt=true`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -66,7 +65,7 @@ func TestPlacementWarnings(t *testing.T) {
 	}
 }
 
-// TestPlatformNamespacesAreTheManifests: platformNamespaces are exactly the
+// TestPlatformNamespacesAreTheManifests: overlay.PlatformNamespaces are exactly the
 // namespaces every shipped webhook of namespaced objects leaves out by
 // name.
 func TestPlatformNamespacesAreTheManifests(t *testing.T) {
@@ -96,8 +95,8 @@ func TestPlatformNamespacesAreTheManifests(t *testing.T) {
 					named = e.Values
 				}
 			}
-			if !slices.Equal(named, platformNamespaces) {
-				t.Errorf("webhook %s leaves out %q by name, platformNamespaces %q", w.Name, named, platformNamespaces)
+			if want := overlay.PlatformNamespaces(); !slices.Equal(named, want) {
+				t.Errorf("webhook %s leaves out %q by name, overlay.PlatformNamespaces %q", w.Name, named, want)
 			}
 		}
 	}
