@@ -76,6 +76,7 @@ func (f folder) foldLimits(acc, c *v1alpha1.Limits) {
 	foldPtr(f, SubKey(PathLimits, "namespacePods"), &acc.NamespacePods, c.NamespacePods, renderInt32)
 	foldPtr(f, SubKey(PathLimits, "maxAppCPU"), &acc.MaxAppCPU, c.MaxAppCPU, renderQuantity)
 	foldPtr(f, SubKey(PathLimits, "maxAppMemory"), &acc.MaxAppMemory, c.MaxAppMemory, renderQuantity)
+	foldPtr(f, SubKey(PathLimits, "minSubmissionIntervalSeconds"), &acc.MinSubmissionIntervalSeconds, c.MinSubmissionIntervalSeconds, renderInt32)
 }
 
 // foldIsolation folds the isolation lists, each as a whole: an allow-list

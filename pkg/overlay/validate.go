@@ -204,7 +204,8 @@ func (v *validator) config(p *field.Path, c *v1alpha1.Config) {
 		for _, lim := range []struct {
 			name string
 			set  bool
-		}{{"maxExecutorsPerApp", l.MaxExecutorsPerApp != nil}, {"maxAppCPU", l.MaxAppCPU != nil}, {"maxAppMemory", l.MaxAppMemory != nil}} {
+		}{{"maxExecutorsPerApp", l.MaxExecutorsPerApp != nil}, {"maxAppCPU", l.MaxAppCPU != nil}, {"maxAppMemory", l.MaxAppMemory != nil},
+			{"minSubmissionIntervalSeconds", l.MinSubmissionIntervalSeconds != nil}} {
 			if lim.set {
 				v.forbidden(p.Child("limits", lim.name), "counts the whole application or its executors, so it never applies to drivers only; set it in config or executor")
 			}

@@ -42,6 +42,9 @@ func (v *validator) policyParameters(p *field.Path, c *v1alpha1.Config) {
 				v.invalid(lp.Child(lim.name), int64(*lim.n), "must not be negative")
 			}
 		}
+		if n := l.MinSubmissionIntervalSeconds; n != nil && (*n < 1 || *n > v1alpha1.MaxSubmissionIntervalSeconds) {
+			v.invalid(lp.Child("minSubmissionIntervalSeconds"), int64(*n), "must be between 1 and %d seconds (a day)", v1alpha1.MaxSubmissionIntervalSeconds)
+		}
 	}
 	if iso := c.Isolation; iso != nil {
 		ip := p.Child("isolation")

@@ -92,6 +92,18 @@ func TestValidateLayer(t *testing.T) {
 		{name: "whole-app limit for drivers only", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Driver = &v1alpha1.Config{Limits: &v1alpha1.Limits{MaxAppCPU: resourcePtr("10")}}
 		}, want: "spec.driver.limits.maxAppCPU: Forbidden: counts the whole application or its executors"},
+		{name: "submission interval for drivers only", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Driver = &v1alpha1.Config{Limits: &v1alpha1.Limits{MinSubmissionIntervalSeconds: new(int32(60))}}
+		}, want: "spec.driver.limits.minSubmissionIntervalSeconds: Forbidden: counts the whole application or its executors"},
+		{name: "a submission interval of a day", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Executor = &v1alpha1.Config{Limits: &v1alpha1.Limits{MinSubmissionIntervalSeconds: new(int32(86400))}}
+		}},
+		{name: "a submission interval over a day", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Limits = &v1alpha1.Limits{MinSubmissionIntervalSeconds: new(int32(86401))}
+		}, want: "spec.config.limits.minSubmissionIntervalSeconds: Invalid value: 86401: must be between 1 and 86400 seconds (a day)"},
+		{name: "no submission interval", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Limits = &v1alpha1.Limits{MinSubmissionIntervalSeconds: new(int32(0))}
+		}, want: "spec.config.limits.minSubmissionIntervalSeconds: Invalid value: 0: must be between 1 and 86400 seconds (a day)"},
 		{name: "a limit of a huge exponent is too large, found without comparing it (which takes minutes)", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Limits = &v1alpha1.Limits{NamespaceMemory: resourcePtr("1.5e999999999")}
 		}, want: `spec.config.limits.namespaceMemory: Invalid value: "1500e999999996": too large to count`},

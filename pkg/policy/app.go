@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
@@ -47,7 +48,8 @@ type Application struct {
 	BatchSchedulerOptions *podGroupOptions `json:"batchSchedulerOptions,omitempty"`
 	// RestartPolicy is spec.restartPolicy as written; absent when none.
 	// Each restart runs spark-submit again in the operator, which every
-	// tenant shares: a site bounds how often in a policy of its own.
+	// tenant shares: quota bounds how often (minSubmissionIntervalSeconds),
+	// and a site may add rules of its own.
 	RestartPolicy *sparkv1beta2.RestartPolicy `json:"restartPolicy,omitempty"`
 	// ProxyUser is spec.proxyUser, the user spark-submit submits as
 	// (--proxy-user); absent when none. Where the operator holds Kerberos
@@ -55,6 +57,32 @@ type Application struct {
 	// application reads: a site that runs so restricts it in a policy of
 	// its own.
 	ProxyUser string `json:"proxyUser,omitempty"`
+	// Schedule is, when the application is the run of a
+	// ScheduledSparkApplication, when the operator starts one; absent
+	// otherwise.
+	Schedule *scheduleDocument `json:"schedule,omitempty"`
+}
+
+// scheduleDocument is input.application.schedule.
+type scheduleDocument struct {
+	// Name is the ScheduledSparkApplication's name, Cron its
+	// spec.schedule as written.
+	Name string `json:"name"`
+	Cron string `json:"cron"`
+	// LeastIntervalSeconds is the least time between two runs
+	// (leastRunInterval), in seconds; absent when the operator cannot
+	// parse the schedule, and never runs it.
+	LeastIntervalSeconds *int64 `json:"leastIntervalSeconds,omitempty"`
+}
+
+// newScheduleDocument is schedule's input.application.schedule.
+func newScheduleDocument(schedule sparkv1beta2.Schedule) *scheduleDocument {
+	doc := &scheduleDocument{Name: schedule.Name, Cron: schedule.Cron}
+	if least, ok := leastRunInterval(schedule.Cron); ok {
+		seconds := int64(least / time.Second)
+		doc.LeastIntervalSeconds = &seconds
+	}
+	return doc
 }
 
 // appSizeCheck is quota's check of a size Spark would not accept.
@@ -75,6 +103,11 @@ const appSizeCheck = "appSize"
 // It returns the launched pods' compositions and the decision; an error
 // is an internal failure, never a verdict.
 func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req Request, live LiveState) ([]*mutate.Result, Decision, error) {
+	return c.app(ctx, app, req, live, nil)
+}
+
+// app is App of app, the run of schedule when it is not nil.
+func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req Request, live LiveState, schedule *scheduleDocument) ([]*mutate.Result, Decision, error) {
 	if req.Namespace == "" {
 		req.Namespace = app.Namespace
 	}
@@ -119,7 +152,7 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 		pc := podGroupClass(*o.PriorityClassName, pods)
 		doc.BatchSchedulerOptions = &podGroupOptions{PriorityClassName: &pc}
 	}
-	doc.RestartPolicy = app.Spec.RestartPolicy
+	doc.RestartPolicy, doc.Schedule = app.Spec.RestartPolicy, schedule
 	if u := app.Spec.ProxyUser; u != nil {
 		doc.ProxyUser = *u
 	}

@@ -250,7 +250,8 @@ func TestScheduledRun(t *testing.T) {
 		return res
 	}
 	composed := composedRun(scheduled(4))
-	d, err := check.ScheduledRun(context.Background(), "nightly", &composed.App.App, Request{Operation: "CREATE"})
+	nightly := sparkv1beta2.Schedule{Name: "nightly", Cron: "@daily"}
+	d, err := check.ScheduledRun(context.Background(), nightly, &composed.App.App, Request{Operation: "CREATE"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,7 +265,7 @@ func TestScheduledRun(t *testing.T) {
 		t.Fatalf("the run with the namespace full: %v %+v, want refused", err, d)
 	}
 
-	d, err = check.ScheduledRun(context.Background(), "nightly", &composedRun(scheduled(500)).App.App, Request{Operation: "CREATE"})
+	d, err = check.ScheduledRun(context.Background(), nightly, &composedRun(scheduled(500)).App.App, Request{Operation: "CREATE"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -287,7 +287,7 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 }
 
 // limitsDoc is config.limits: each limit with its value, its number
-// (millicores, bytes or a count) and the layer that set it.
+// (millicores, bytes, a count or seconds) and the layer that set it.
 func limitsDoc(l *v1alpha1.Limits, source func(overlay.Key) string) map[string]sourced {
 	limits := map[string]sourced{}
 	if l == nil {
@@ -303,7 +303,8 @@ func limitsDoc(l *v1alpha1.Limits, source func(overlay.Key) string) map[string]s
 			limits[name] = sourced{Value: q.String(), Number: clampValue(q), Source: source(overlay.SubKey(overlay.PathLimits, name))}
 		}
 	}
-	for name, n := range map[string]*int32{"maxExecutorsPerApp": l.MaxExecutorsPerApp, "namespacePods": l.NamespacePods} {
+	for name, n := range map[string]*int32{"maxExecutorsPerApp": l.MaxExecutorsPerApp, "namespacePods": l.NamespacePods,
+		"minSubmissionIntervalSeconds": l.MinSubmissionIntervalSeconds} {
 		if n != nil {
 			limits[name] = sourced{Value: *n, Number: int64(*n), Source: source(overlay.SubKey(overlay.PathLimits, name))}
 		}

@@ -16,20 +16,21 @@ import (
 // more executors than an app may run, an app over its namespace's totals
 // on its own) is refused when it is written, not at each run; what is
 // live when a run starts is judged then, when the operator creates it.
-// Each violation's message ends naming the schedule; it starts, as every
-// denial does, with the policy's name.
+// How often the operator starts a run is judged with it
+// (input.application.schedule). Each violation's message ends naming the
+// schedule; it starts, as every denial does, with the policy's name.
 //
 // An error is an internal failure, never a verdict.
-func (c *Check) ScheduledRun(ctx context.Context, schedule string, run *sparkv1beta2.SparkApplication, req Request) (Decision, error) {
+func (c *Check) ScheduledRun(ctx context.Context, schedule sparkv1beta2.Schedule, run *sparkv1beta2.SparkApplication, req Request) (Decision, error) {
 	if req.Namespace == "" {
 		req.Namespace = run.Namespace
 	}
-	_, d, err := c.App(ctx, run, req, NewTracker())
+	_, d, err := c.app(ctx, run, req, NewTracker(), newScheduleDocument(schedule))
 	if err != nil {
 		return Decision{}, err
 	}
 	for i := range d.Violations {
-		d.Violations[i].Message += fmt.Sprintf(" (each run of ScheduledSparkApplication %q)", schedule)
+		d.Violations[i].Message += fmt.Sprintf(" (each run of ScheduledSparkApplication %q)", schedule.Name)
 	}
 	return d, nil
 }

@@ -1,6 +1,6 @@
-# Quota: per-pod size, executors per Spark application, and namespace totals
-# over the pods that hold resources in the namespace. Limits come from the layers (limits.*); each
-# message names the limit and the layer that set it.
+# Quota: per-pod size, executors per Spark application, namespace totals over the pods that hold
+# resources in the namespace, and how often the operator submits an application on its own. Limits
+# come from the layers (limits.*); each message names the limit and the layer that set it.
 #
 # A SparkApplication is judged at submission by the pods it will launch; its executor's input
 # carries input.application, the whole application (driver and every executor it may run), which
@@ -162,6 +162,46 @@ violation contains {"check": "namespacePods", "message": msg} if {
 	n := input.inventory.namespace.pods + app.total.pods
 	n > l.number
 	msg := sprintf("app %q would bring namespace %q to %d pods with all its executors; %s allows at most %d (%s)", [app.name, input.request.namespace, n, subject, l.number, l.source])
+}
+
+# How often the operator submits an application on its own: each submission runs spark-submit in
+# the operator, which every tenant shares. (Only what the operator does again without the tenant:
+# an application the tenant writes again is a new submission it makes itself.)
+violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if {
+	app.restartPolicy.type == "Always"
+	l := input.config.limits.minSubmissionIntervalSeconds
+	msg := sprintf("app %q: restartPolicy.type Always: the operator submits an application that succeeded again at once; %s allows no less than %ds between submissions (%s): use OnFailure", [app.name, subject, l.number, l.source])
+}
+
+violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if {
+	some name in ["onFailureRetryInterval", "onSubmissionFailureRetryInterval"]
+	retried(name)
+	s := app.restartPolicy[name]
+	l := input.config.limits.minSubmissionIntervalSeconds
+	s < l.number
+	msg := sprintf("app %q: restartPolicy.%s is %ds, so the operator may submit it again that soon; %s allows no less than %ds between submissions (%s)", [app.name, name, s, subject, l.number, l.source])
+}
+
+violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if {
+	s := app.schedule.leastIntervalSeconds
+	l := input.config.limits.minSubmissionIntervalSeconds
+	s < l.number
+	msg := sprintf("schedule %q starts a run as often as every %ds; %s allows no less than %ds between submissions (%s)", [app.schedule.cron, s, subject, l.number, l.source])
+}
+
+# retried(interval): the operator waits that interval of the restart policy (times the attempts so
+# far) before it submits again: with Always, after any failure; with OnFailure, while retries are
+# left. (Without the interval it never retries.)
+retried(_) if app.restartPolicy.type == "Always"
+
+retried("onFailureRetryInterval") if {
+	app.restartPolicy.type == "OnFailure"
+	app.restartPolicy.onFailureRetries > 0
+}
+
+retried("onSubmissionFailureRetryInterval") if {
+	app.restartPolicy.type == "OnFailure"
+	app.restartPolicy.onSubmissionFailureRetries > 0
 }
 
 # cpu renders millicores as Kubernetes does: 16, or 1500m.

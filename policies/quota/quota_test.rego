@@ -167,3 +167,44 @@ test_app_totals_at_submission_are_the_application_s if {
 	doc := object.union(with_app({"maxAppCPU": {"value": "100", "number": 100000, "source": src}}), {"inventory": {"app": {"cpuMilli": 99000, "memoryBytes": 0, "pods": 1}}})
 	count(quota.violation) == 0 with input as doc
 }
+
+# How often the operator submits an application on its own.
+interval_limit := {"minSubmissionIntervalSeconds": {"value": 60, "number": 60, "source": src}}
+
+with_restart(policy) := object.union(with_app(interval_limit), {"application": {"restartPolicy": policy}})
+
+interval_messages(doc) := messages if {
+	messages := {v.message | some v in quota.violation; v.check == "minSubmissionIntervalSeconds"} with input as doc
+}
+
+test_restart_always_refused_under_the_limit if {
+	interval_messages(with_restart({"type": "Always", "onFailureRetryInterval": 300, "onSubmissionFailureRetryInterval": 300})) == {"app \"nightly\": restartPolicy.type Always: the operator submits an application that succeeded again at once; group \"core-data\" allows no less than 60s between submissions (NamespaceOverrides layer \"ns-etl\"): use OnFailure"}
+	count(quota.violation) == 0 with input as object.union(base, {"application": object.union(app_doc, {"restartPolicy": {"type": "Always"}})})
+}
+
+test_retry_intervals_under_the_limit_refused if {
+	doc := with_restart({"type": "OnFailure", "onFailureRetries": 3, "onFailureRetryInterval": 10, "onSubmissionFailureRetries": 5, "onSubmissionFailureRetryInterval": 0})
+	interval_messages(doc) == {
+		"app \"nightly\": restartPolicy.onFailureRetryInterval is 10s, so the operator may submit it again that soon; group \"core-data\" allows no less than 60s between submissions (NamespaceOverrides layer \"ns-etl\")",
+		"app \"nightly\": restartPolicy.onSubmissionFailureRetryInterval is 0s, so the operator may submit it again that soon; group \"core-data\" allows no less than 60s between submissions (NamespaceOverrides layer \"ns-etl\")",
+	}
+}
+
+# An interval the operator never waits (no retries left, or Never) is no submission; nor is a retry
+# without an interval (the operator does not retry then); an interval at the limit is allowed.
+test_retry_intervals_the_operator_never_uses_allowed if {
+	count(interval_messages(with_restart({"type": "OnFailure", "onFailureRetries": 0, "onFailureRetryInterval": 1, "onSubmissionFailureRetryInterval": 1}))) == 0
+	count(interval_messages(with_restart({"type": "Never", "onFailureRetries": 3, "onFailureRetryInterval": 1}))) == 0
+	count(interval_messages(with_restart({"type": "OnFailure", "onFailureRetries": 3, "onSubmissionFailureRetries": 3}))) == 0
+	count(interval_messages(with_restart({"type": "OnFailure", "onFailureRetries": 3, "onFailureRetryInterval": 60}))) == 0
+	count(interval_messages(with_restart({"type": "always", "onFailureRetryInterval": 1}))) == 0
+}
+
+test_schedule_under_the_limit_refused if {
+	doc := object.union(with_app(interval_limit), {"application": {"schedule": {"name": "nightly", "cron": "@every 10s", "leastIntervalSeconds": 10}}})
+	interval_messages(doc) == {"schedule \"@every 10s\" starts a run as often as every 10s; group \"core-data\" allows no less than 60s between submissions (NamespaceOverrides layer \"ns-etl\")"}
+	at_limit := object.union(with_app(interval_limit), {"application": {"schedule": {"name": "nightly", "cron": "* * * * *", "leastIntervalSeconds": 60}}})
+	count(quota.violation) == 0 with input as at_limit
+	never_runs := object.union(with_app(interval_limit), {"application": {"schedule": {"name": "nightly", "cron": "TZ=UTC"}}})
+	count(quota.violation) == 0 with input as never_runs
+}

@@ -330,6 +330,10 @@ func TestAppMayNotTurnTheOperatorAgainstOthers(t *testing.T) {
 			`isolation: SparkApplication "e2e-deputy": spec.deps.files[0] "/var/run/secrets/kubernetes.io/serviceaccount/token": a file where the operator submits`},
 		"spark-submit waiting in the operator": {[]string{"spec", "sparkConf"}, map[string]any{"spark.kubernetes.submission.waitAppCompletion": "true"},
 			`isolation: SparkApplication "e2e-deputy": spec.sparkConf["spark.kubernetes.submission.waitAppCompletion"] "true": spark-submit would wait in the operator`},
+		"submitting again at once": {[]string{"spec", "restartPolicy"}, map[string]any{"type": "Always"},
+			`quota: app "e2e-deputy": restartPolicy.type Always: the operator submits an application that succeeded again at once; group "core-data" allows no less than 60s between submissions (ClusterOverrides layer "prod-a-overrides")`},
+		"retrying every second": {[]string{"spec", "restartPolicy"}, map[string]any{"type": "OnFailure", "onSubmissionFailureRetries": int64(100), "onSubmissionFailureRetryInterval": int64(1)},
+			`quota: app "e2e-deputy": restartPolicy.onSubmissionFailureRetryInterval is 1s, so the operator may submit it again that soon`},
 	} {
 		app := exampleApp(t, "etl-report.yaml", "e2e-deputy")
 		if err := unstructured.SetNestedField(app.Object, tc.value, tc.path...); err != nil {

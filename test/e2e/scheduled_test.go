@@ -68,6 +68,19 @@ func TestScheduledAppIsJudgedByItsRuns(t *testing.T) {
 	if err := cp.Client.Update(ctx, grown); err == nil || !strings.Contains(err.Error(), `asks for up to 30 executors`) {
 		t.Fatalf("growing the schedule's runs to 30 executors: %v, want a denial", err)
 	}
+	// When it runs is judged too: prod-a has the operator start no
+	// schedule's run sooner than a minute after the last.
+	often := suspended.DeepCopy()
+	_ = unstructured.SetNestedField(often.Object, "CRON_TZ=Europe/Berlin @every 10s", "spec", "schedule")
+	const tooOften = `quota: schedule "CRON_TZ=Europe/Berlin @every 10s" starts a run as often as every 10s; group "core-data" allows no less than 60s between submissions (ClusterOverrides layer "prod-a-overrides")`
+	if err := cp.Client.Update(ctx, often); err == nil || !strings.Contains(err.Error(), tooOften) {
+		t.Fatalf("running the schedule every 10s: %v, want a denial containing %q", err, tooOften)
+	}
+	hourly := suspended.DeepCopy()
+	_ = unstructured.SetNestedField(hourly.Object, "@hourly", "spec", "schedule")
+	if err := cp.Client.Update(ctx, hourly); err != nil {
+		t.Fatalf("running the schedule hourly: %v", err)
+	}
 
 	// A run as the operator's scheduler creates it: named for its start,
 	// labelled with the schedule's name and labels, the template as spec.

@@ -41,15 +41,15 @@ type composed struct {
 	shadow []mutate.ShadowChange
 	app    *sparkv1beta2.Object
 	appRes *mutate.AppResult
-	// schedule is the ScheduledSparkApplication's name when app is its run.
-	schedule string
+	// schedule is the ScheduledSparkApplication's when app is its run.
+	schedule sparkv1beta2.Schedule
 }
 
 // ref names the object in messages: Pod ns/name, SparkApplication
 // ns/name, ScheduledSparkApplication ns/name.
 func (c *composed) ref() string {
-	if c.schedule != "" {
-		return "ScheduledSparkApplication " + c.app.App.Namespace + "/" + c.schedule
+	if c.schedule.Name != "" {
+		return "ScheduledSparkApplication " + c.app.App.Namespace + "/" + c.schedule.Name
 	}
 	if c.app != nil {
 		return "SparkApplication " + c.app.App.Namespace + "/" + c.app.App.Name
@@ -133,7 +133,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 				_, _ = fmt.Fprintf(streams.Err, "Note: %s: %s\n", r.ref(), n) // diagnostics
 			}
 		}
-		if r := &results[i]; r.schedule != "" {
+		if r := &results[i]; r.schedule.Name != "" {
 			_, _ = fmt.Fprintf(streams.Err, "Note: %s: printed is SparkApplication %q, each of its runs as the webhook composes it when the operator creates it (named for its start time); the schedule itself is stored as written\n", // diagnostics
 				r.ref(), r.app.App.Name)
 		}
@@ -182,12 +182,12 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 }
 
 // judgeApp judges a composed application as the validating webhooks do on
-// a CREATE: the run of a ScheduledSparkApplication named schedule
+// a CREATE: the run of the ScheduledSparkApplication schedule
 // (policy.Check.ScheduledRun, what is live playing no part), or a
 // SparkApplication against live.
-func judgeApp(ctx context.Context, check *policy.Check, schedule string, app *sparkv1beta2.SparkApplication, live policy.LiveState) (policy.Decision, error) {
+func judgeApp(ctx context.Context, check *policy.Check, schedule sparkv1beta2.Schedule, app *sparkv1beta2.SparkApplication, live policy.LiveState) (policy.Decision, error) {
 	req := policy.Request{Operation: "CREATE", Namespace: app.Namespace}
-	if schedule != "" {
+	if schedule.Name != "" {
 		return check.ScheduledRun(ctx, schedule, app, req)
 	}
 	_, d, err := check.App(ctx, app, req, live)

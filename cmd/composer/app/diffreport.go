@@ -136,9 +136,9 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
 	app := &obj.App.App
 	d := &objectDiff{Kind: "SparkApplication", Namespace: app.Namespace, Name: app.Name}
-	if obj.Schedule != "" {
+	if obj.Schedule.Name != "" {
 		// Each run's composition and verdict, under the schedule's name.
-		d.Kind, d.Name = sparkv1beta2.ScheduledKind, obj.Schedule
+		d.Kind, d.Name = sparkv1beta2.ScheduledKind, obj.Schedule.Name
 	}
 	var results [2]*mutate.AppResult
 	var verdicts [2]verdict

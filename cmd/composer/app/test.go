@@ -370,7 +370,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
 	switch {
 	case c.Inventory == nil:
-	case obj.Schedule != "":
+	case obj.Schedule.Name != "":
 		return nil, fmt.Errorf("%s: inventory: a ScheduledSparkApplication is judged by its run in a namespace that runs nothing else, as the webhook judges it; judge a run against live pods as a SparkApplication", file)
 	case obj.App != nil && obj.App.App.Spec.Suspended():
 		return nil, fmt.Errorf("%s: inventory: a suspended SparkApplication is judged in a namespace that runs nothing else, as the webhook judges it; judge it against live pods without spec.suspend, as it is when it resumes", file)

@@ -24,10 +24,11 @@ const ScheduledAppPolicyPath = "/validate-sparkoperator-k8s-io-v1beta2-scheduled
 // written, by the SparkApplication each run is (policy.Check.ScheduledRun):
 // a schedule whose every run would be refused is refused at once. Each run
 // still passes the SparkApplication webhooks when the operator creates it,
-// composed and judged against what is live then, so nothing here is a way
-// around them. An UPDATE is judged only when what a run is made of
-// changes (the template, or the labels the runs carry): suspending a
-// schedule, or changing when it runs, is never refused.
+// composed and judged against what is live then; how often the operator
+// starts one is judged here only. An UPDATE is judged only when what a run is made of
+// changes (the template, or the labels the runs carry) or when it runs
+// (limits.minSubmissionIntervalSeconds bounds how often): suspending a
+// schedule is never refused.
 type ScheduledAppValidator struct {
 	Store    *Store
 	Policies *PolicyStore
@@ -92,7 +93,7 @@ func (h *ScheduledAppValidator) handle(ctx context.Context, req admission.Reques
 // decodeRun decodes the run of the ScheduledSparkApplication of a request
 // (sparkv1beta2.RunOf), bounded as decodeApp bounds an application; one
 // written without a namespace in its body is in the request's namespace.
-func decodeRun(raw []byte, namespace string) (run *sparkv1beta2.Object, schedule string, err error) {
+func decodeRun(raw []byte, namespace string) (run *sparkv1beta2.Object, schedule sparkv1beta2.Schedule, err error) {
 	run, err = decodeBounded(sparkv1beta2.ScheduledKind, raw, namespace, func(raw []byte) (*sparkv1beta2.Object, error) {
 		var err error
 		run, schedule, err = sparkv1beta2.RunOf(raw)
@@ -102,13 +103,15 @@ func decodeRun(raw []byte, namespace string) (run *sparkv1beta2.Object, schedule
 }
 
 // sameRun reports whether two encodings of a ScheduledSparkApplication
-// make the same runs: equal templates and labels.
+// make the same runs at the same times: equal templates, labels and
+// schedules.
 func sameRun(old, now []byte) (bool, error) {
 	type made struct {
 		Metadata struct {
 			Labels map[string]string `json:"labels"`
 		} `json:"metadata"`
 		Spec struct {
+			Schedule string          `json:"schedule"`
 			Template json.RawMessage `json:"template"`
 		} `json:"spec"`
 	}
@@ -119,7 +122,7 @@ func sameRun(old, now []byte) (bool, error) {
 	if err := json.Unmarshal(now, &b); err != nil {
 		return false, err
 	}
-	if !maps.Equal(a.Metadata.Labels, b.Metadata.Labels) {
+	if !maps.Equal(a.Metadata.Labels, b.Metadata.Labels) || a.Spec.Schedule != b.Spec.Schedule {
 		return false, nil
 	}
 	return sameJSON(a.Spec.Template, b.Spec.Template)

@@ -38,7 +38,7 @@ func scheduledRequest(op admissionv1.Operation, obj, old string) admission.Reque
 
 func TestScheduledAppValidator(t *testing.T) {
 	l := teamLayer()
-	l.Spec.Config.Limits = &v1alpha1.Limits{MaxExecutorsPerApp: ptrInt32(10)}
+	l.Spec.Config.Limits = &v1alpha1.Limits{MaxExecutorsPerApp: ptrInt32(10), MinSubmissionIntervalSeconds: ptrInt32(300)}
 	v := newTestScheduledValidator(t, l)
 	ctx := context.Background()
 	handle := func(op admissionv1.Operation, obj, old string) admission.Response {
@@ -64,6 +64,15 @@ func TestScheduledAppValidator(t *testing.T) {
 	// never refused, whatever its runs would meet today.
 	if resp := handle(admissionv1.Update, scheduledJSON(11, true, "{}"), scheduledJSON(11, false, "{}")); !resp.Allowed {
 		t.Errorf("suspending a schedule was refused: %v", resp.Result)
+	}
+	// When it runs is judged, on a create or an update of the schedule
+	// alone: more often than every 300s is refused.
+	often := strings.Replace(scheduledJSON(2, false, "{}"), `"schedule":"@daily"`, `"schedule":"*/2 * * * *"`, 1)
+	const tooOften = `quota: schedule "*/2 * * * *" starts a run as often as every 120s; namespace "etl" allows no less than 300s between submissions (NamespaceOverrides layer "ns-etl") (each run of ScheduledSparkApplication "nightly")`
+	for _, resp := range []admission.Response{handle(admissionv1.Create, often, ""), handle(admissionv1.Update, often, scheduledJSON(2, false, "{}"))} {
+		if resp.Allowed || !strings.Contains(resp.Result.Message, tooOften) {
+			t.Errorf("a schedule every 2 minutes: allowed %v, %v; want a denial containing %q", resp.Allowed, resp.Result, tooOften)
+		}
 	}
 	// Bad input: an error naming the field, never a denial naming no rule.
 	resp := handle(admissionv1.Create, `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","metadata":{"name":"n"},"spec":{"template":{"driver":{"cores":"one"}}}}`, "")
@@ -92,6 +101,7 @@ func FuzzScheduledAppReviews(f *testing.F) {
 	f.Add(review(admissionv1.Create, scheduledJSON(2, false, "{}"), ""))
 	f.Add(review(admissionv1.Create, scheduledJSON(2147483647, false, `{"a":"b"}`), ""))
 	f.Add(review(admissionv1.Update, scheduledJSON(3, true, "{}"), scheduledJSON(2, false, "{}")))
+	f.Add(review(admissionv1.Create, strings.Replace(scheduledJSON(2, false, "{}"), `"@daily"`, `"CRON_TZ=UTC"`, 1), ""))
 	f.Add(review(admissionv1.Create, `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","spec":{"template":{"executor":{"template":{"spec":{"resources":{"requests":{"memory":"1e-999999999"}}}}}}}}`, ""))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		// As the webhook serves it (manager.go).

@@ -49,8 +49,19 @@ type scheduled struct {
 		Labels    map[string]string `json:"labels,omitempty"`
 	} `json:"metadata"`
 	Spec struct {
+		Schedule string             `json:"schedule"`
 		Template stdjson.RawMessage `json:"template"`
 	} `json:"spec"`
+}
+
+// Schedule is which ScheduledSparkApplication a run is of, and when the
+// operator starts one.
+type Schedule struct {
+	// Name is the ScheduledSparkApplication's name.
+	Name string
+	// Cron is its spec.schedule as written: a cron expression or
+	// descriptor (robfig/cron's), maybe led by a time zone (CRON_TZ=).
+	Cron string
 }
 
 // RunOf decodes a ScheduledSparkApplication and returns the
@@ -59,18 +70,18 @@ type scheduled struct {
 // the same namespace, labelled with ScheduledAppNameLabel and the
 // scheduled application's labels over it. The operator names a run after
 // its start time; the run returned is named <name>-run. RunOf also
-// returns the scheduled application's name. A field of the template with
+// returns the scheduled application's name and schedule. A field of the template with
 // a value of the wrong type is an error naming it under spec.template.
-func RunOf(data []byte) (run *Object, schedule string, err error) {
+func RunOf(data []byte) (run *Object, schedule Schedule, err error) {
 	var s scheduled
 	if err := json.UnmarshalCaseSensitivePreserveInts(data, &s); err != nil {
-		return nil, "", describeScheduled(err)
+		return nil, Schedule{}, describeScheduled(err)
 	}
 	if s.APIVersion != APIVersion || s.Kind != ScheduledKind {
-		return nil, "", fmt.Errorf("got apiVersion %q kind %q, want apiVersion %s kind %s", s.APIVersion, s.Kind, APIVersion, ScheduledKind)
+		return nil, Schedule{}, fmt.Errorf("got apiVersion %q kind %q, want apiVersion %s kind %s", s.APIVersion, s.Kind, APIVersion, ScheduledKind)
 	}
 	if t := strings.TrimSpace(string(s.Spec.Template)); t == "" || t == "null" {
-		return nil, "", fmt.Errorf("spec.template: required: the SparkApplication spec each run is made of")
+		return nil, Schedule{}, fmt.Errorf("spec.template: required: the SparkApplication spec each run is made of")
 	}
 	// The operator's label first, the scheduled application's over it.
 	labels := map[string]string{ScheduledAppNameLabel: s.Metadata.Name}
@@ -86,10 +97,10 @@ func RunOf(data []byte) (run *Object, schedule string, err error) {
 	}
 	raw, err := stdjson.Marshal(values)
 	if err != nil {
-		return nil, "", fmt.Errorf("building the run of a ScheduledSparkApplication: %w", err)
+		return nil, Schedule{}, fmt.Errorf("building the run of a ScheduledSparkApplication: %w", err)
 	}
 	run, err = decode(raw, underTemplate)
-	return run, s.Metadata.Name, err
+	return run, Schedule{Name: s.Metadata.Name, Cron: s.Spec.Schedule}, err
 }
 
 // RunName is the name RunOf gives the runs of the ScheduledSparkApplication

@@ -73,8 +73,11 @@ func TestRunOf(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := tt.wantMeta["name"].(string); schedule+"-run" != want {
-				t.Errorf("schedule %q, want the run %q named after it", schedule, want)
+			if want := tt.wantMeta["name"].(string); schedule.Name+"-run" != want {
+				t.Errorf("schedule %q, want the run %q named after it", schedule.Name, want)
+			}
+			if written := strings.Contains(tt.in, `"schedule":"@daily"`); written != (schedule.Cron == "@daily") {
+				t.Errorf("schedule %q, written: %v", schedule.Cron, written)
 			}
 			if run.App.Kind != Kind || run.App.APIVersion != APIVersion {
 				t.Errorf("run is a %s %s, want %s %s", run.App.APIVersion, run.App.Kind, APIVersion, Kind)

@@ -53,9 +53,9 @@ type Object struct {
 	// App is set for a sparkoperator.k8s.io/v1beta2 SparkApplication, and
 	// for a ScheduledSparkApplication: its run (sparkv1beta2.RunOf).
 	App *sparkv1beta2.Object
-	// Schedule is the ScheduledSparkApplication's name when App is its
-	// run; "" otherwise.
-	Schedule string
+	// Schedule is the ScheduledSparkApplication's name and schedule when
+	// App is its run; zero otherwise.
+	Schedule sparkv1beta2.Schedule
 }
 
 // DecodeObjects decodes the Pods, SparkApplications and

@@ -377,6 +377,9 @@ const (
 	MaxCountableCPUMilli = int64(1) << 40
 	// MaxCountableMemoryBytes is 2^50 bytes, 1 PiB.
 	MaxCountableMemoryBytes = int64(1) << 50
+	// MaxSubmissionIntervalSeconds is the largest
+	// Limits.MinSubmissionIntervalSeconds: a day.
+	MaxSubmissionIntervalSeconds = 24 * 60 * 60
 )
 
 // Limits are quota. Each composes on its own, like any scalar.
@@ -414,6 +417,16 @@ type Limits struct {
 	// (memory plus overhead).
 	// +optional
 	MaxAppMemory *resource.Quantity `json:"maxAppMemory,omitempty"`
+	// MinSubmissionIntervalSeconds is the least time, in seconds, the
+	// Spark Operator may be asked to wait before it submits an application
+	// again on its own (each submission runs spark-submit in the operator,
+	// which every tenant shares): a SparkApplication's restartPolicy retry
+	// intervals, where set, are at least this, and its type is not Always
+	// (the operator reruns an application that succeeded at once); a
+	// ScheduledSparkApplication's runs are at least this far apart. At
+	// most a day.
+	// +optional
+	MinSubmissionIntervalSeconds *int32 `json:"minSubmissionIntervalSeconds,omitempty"`
 }
 
 // Isolation are tenant rules. Each list composes as a whole: a later layer's
