@@ -143,6 +143,10 @@ func run(ctx context.Context, out, progress io.Writer) error {
 	if err := run("create", "-f", "examples/tests/apps/etl-report-nightly-30-executors.yaml"); err == nil {
 		return fmt.Errorf("the schedule of 30-executor runs was admitted; the quota policy should have refused it")
 	}
+	_, _ = fmt.Fprintln(out, "\n# Each submission runs spark-submit in the operator every tenant shares: a schedule every ten seconds is refused:")
+	if err := run("create", "-f", "examples/tests/apps/etl-report-every-10s.yaml"); err == nil {
+		return fmt.Errorf("the schedule every ten seconds was admitted; the quota policy should have refused it")
+	}
 	// A pod without spark-role gets no way around the rules.
 	_, _ = fmt.Fprintln(out, "\n# A tenant's own pod without spark-role is judged too: privileged, from outside the mirror, with geo's IAM role:")
 	if err := run("create", "-f", "examples/pods/tenant-debug-pod.yaml"); err == nil {
