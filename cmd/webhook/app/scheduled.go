@@ -25,10 +25,10 @@ const ScheduledAppPolicyPath = "/validate-sparkoperator-k8s-io-v1beta2-scheduled
 // a schedule whose every run would be refused is refused at once. Each run
 // still passes the SparkApplication webhooks when the operator creates it,
 // composed and judged against what is live then; how often the operator
-// starts one is judged here only. An UPDATE is judged only when what a run is made of
-// changes (the template, or the labels the runs carry) or when it runs
-// (limits.minSubmissionIntervalSeconds bounds how often): suspending a
-// schedule is never refused.
+// starts one is judged here only. An UPDATE is judged only when what a run
+// is made of changes (the template, or the labels the runs carry) or when
+// it runs (limits.minSubmissionIntervalSeconds bounds how often):
+// suspending a schedule is never refused.
 type ScheduledAppValidator struct {
 	Store    *Store
 	Policies *PolicyStore
