@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -58,8 +59,8 @@ type Application struct {
 	// its own.
 	ProxyUser string `json:"proxyUser,omitempty"`
 	// Schedule is, when the application is the run of a
-	// ScheduledSparkApplication, when the operator starts one; absent
-	// otherwise.
+	// ScheduledSparkApplication (ScheduledRun, or a run App finds the
+	// schedule of), when the operator starts one; absent otherwise.
 	Schedule *scheduleDocument `json:"schedule,omitempty"`
 }
 
@@ -98,12 +99,18 @@ const appSizeCheck = "appSize"
 // is judged in a namespace that runs nothing else, live playing no part,
 // so one created suspended to wait in a queue is refused only when it
 // could never fit. Nothing is reserved: the pods reserve their quota when
-// they are created.
+// they are created. An application labelled as the run of a
+// ScheduledSparkApplication c.Schedules finds is judged with how often
+// that schedule runs (a schedule that cannot be read is an error).
 //
 // It returns the launched pods' compositions and the decision; an error
 // is an internal failure, never a verdict.
 func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req Request, live LiveState) ([]*mutate.Result, Decision, error) {
-	return c.app(ctx, app, req, live, nil)
+	schedule, err := c.scheduleOf(ctx, app, cmp.Or(req.Namespace, app.Namespace))
+	if err != nil {
+		return nil, Decision{}, err
+	}
+	return c.app(ctx, app, req, live, schedule)
 }
 
 // app is App of app, the run of schedule when it is not nil.

@@ -1,12 +1,64 @@
 package policy
 
 import (
+	"context"
+	"fmt"
 	"math/bits"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 )
+
+// ScheduleLookup finds the ScheduledSparkApplication name of namespace:
+// nil and no error when there is none.
+type ScheduleLookup func(ctx context.Context, namespace, name string) (*sparkv1beta2.Schedule, error)
+
+// SchedulesIn is a ScheduleLookup reading r: the webhook's API reader, or
+// the composer's cluster. A cluster that does not serve
+// ScheduledSparkApplications has none.
+func SchedulesIn(r client.Reader) ScheduleLookup {
+	return func(ctx context.Context, namespace, name string) (*sparkv1beta2.Schedule, error) {
+		u := &unstructured.Unstructured{}
+		u.SetAPIVersion(sparkv1beta2.APIVersion)
+		u.SetKind(sparkv1beta2.ScheduledKind)
+		switch err := r.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, u); {
+		case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
+			return nil, nil
+		case err != nil:
+			return nil, fmt.Errorf("reading ScheduledSparkApplication %s/%s: %w", namespace, name, err)
+		}
+		schedule, _, err := unstructured.NestedString(u.Object, "spec", "schedule")
+		if err != nil {
+			return nil, fmt.Errorf("ScheduledSparkApplication %s/%s: spec.schedule: %w", namespace, name, err)
+		}
+		return &sparkv1beta2.Schedule{Name: name, Cron: schedule}, nil
+	}
+}
+
+// scheduleOf is input.application.schedule of app, when c.Schedules finds
+// the ScheduledSparkApplication its ScheduledAppNameLabel names in
+// namespace: app is taken for one of its runs, as the operator labels
+// them, so how often it runs is judged with each run, whenever the
+// schedule was written. A tenant that labels an application of its own so
+// only judges it by that schedule too.
+func (c *Check) scheduleOf(ctx context.Context, app *sparkv1beta2.SparkApplication, namespace string) (*scheduleDocument, error) {
+	name := app.Labels[sparkv1beta2.ScheduledAppNameLabel]
+	if name == "" || c.Schedules == nil {
+		return nil, nil
+	}
+	s, err := c.Schedules(ctx, namespace, name)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	return newScheduleDocument(*s), nil
+}
 
 // leastRunInterval is the least time between two runs of a
 // ScheduledSparkApplication's spec.schedule, read as the operator's

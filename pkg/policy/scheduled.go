@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 )
@@ -29,8 +30,11 @@ func (c *Check) ScheduledRun(ctx context.Context, schedule sparkv1beta2.Schedule
 	if err != nil {
 		return Decision{}, err
 	}
+	named := fmt.Sprintf("ScheduledSparkApplication %q", schedule.Name)
 	for i := range d.Violations {
-		d.Violations[i].Message += fmt.Sprintf(" (each run of ScheduledSparkApplication %q)", schedule.Name)
+		if !strings.Contains(d.Violations[i].Message, named) {
+			d.Violations[i].Message += " (each run of " + named + ")"
+		}
 	}
 	return d, nil
 }

@@ -21,6 +21,11 @@ type Check struct {
 	// Ledger, when set, holds reservations (the webhook); nil checks
 	// against Live alone (the CLI).
 	Ledger *Ledger
+	// Schedules, when set, finds the ScheduledSparkApplication an
+	// application is a run of, so App judges how often it runs (the
+	// webhook, and the composer with a cluster); nil judges a run without
+	// its schedule.
+	Schedules ScheduleLookup
 }
 
 // Quota's built-in check: a request too large to count is refused before

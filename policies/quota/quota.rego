@@ -186,7 +186,7 @@ violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if 
 	s := app.schedule.leastIntervalSeconds
 	l := input.config.limits.minSubmissionIntervalSeconds
 	s < l.number
-	msg := sprintf("schedule %q starts a run as often as every %ds; %s allows no less than %ds between submissions (%s)", [app.schedule.cron, s, subject, l.number, l.source])
+	msg := sprintf("ScheduledSparkApplication %q starts a run as often as every %ds (schedule %q); %s allows no less than %ds between submissions (%s)", [app.schedule.name, s, app.schedule.cron, subject, l.number, l.source])
 }
 
 # retried(interval): the operator waits that interval of the restart policy (times the attempts so

@@ -202,7 +202,7 @@ test_retry_intervals_the_operator_never_uses_allowed if {
 
 test_schedule_under_the_limit_refused if {
 	doc := object.union(with_app(interval_limit), {"application": {"schedule": {"name": "nightly", "cron": "@every 10s", "leastIntervalSeconds": 10}}})
-	interval_messages(doc) == {"schedule \"@every 10s\" starts a run as often as every 10s; group \"core-data\" allows no less than 60s between submissions (NamespaceOverrides layer \"ns-etl\")"}
+	interval_messages(doc) == {"ScheduledSparkApplication \"nightly\" starts a run as often as every 10s (schedule \"@every 10s\"); group \"core-data\" allows no less than 60s between submissions (NamespaceOverrides layer \"ns-etl\")"}
 	at_limit := object.union(with_app(interval_limit), {"application": {"schedule": {"name": "nightly", "cron": "* * * * *", "leastIntervalSeconds": 60}}})
 	count(quota.violation) == 0 with input as at_limit
 	never_runs := object.union(with_app(interval_limit), {"application": {"schedule": {"name": "nightly", "cron": "TZ=UTC"}}})

@@ -5,10 +5,14 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // scheduledApp is a ScheduledSparkApplication named name whose runs are
@@ -72,7 +76,7 @@ func TestScheduledAppIsJudgedByItsRuns(t *testing.T) {
 	// schedule's run sooner than a minute after the last.
 	often := suspended.DeepCopy()
 	_ = unstructured.SetNestedField(often.Object, "CRON_TZ=Europe/Berlin @every 10s", "spec", "schedule")
-	const tooOften = `quota: schedule "CRON_TZ=Europe/Berlin @every 10s" starts a run as often as every 10s; group "core-data" allows no less than 60s between submissions (ClusterOverrides layer "prod-a-overrides")`
+	const tooOften = `quota: ScheduledSparkApplication "e2e-nightly" starts a run as often as every 10s (schedule "CRON_TZ=Europe/Berlin @every 10s"); group "core-data" allows no less than 60s between submissions (ClusterOverrides layer "prod-a-overrides")`
 	if err := cp.Client.Update(ctx, often); err == nil || !strings.Contains(err.Error(), tooOften) {
 		t.Fatalf("running the schedule every 10s: %v, want a denial containing %q", err, tooOften)
 	}
@@ -101,5 +105,55 @@ func TestScheduledAppIsJudgedByItsRuns(t *testing.T) {
 	labels, _, _ := unstructured.NestedStringMap(run.Object, "spec", "executor", "labels")
 	if labels["team"] != "etl" {
 		t.Errorf("the run's executor labels = %v, want the NamespaceOverrides team=etl", labels)
+	}
+}
+
+// TestRunOfAScheduleWrittenBeforeTheLimit: a schedule written while its
+// namespace let it run every ten seconds keeps its schedule when the limit
+// tightens, but each run the operator then creates is refused, naming the
+// schedule: the SparkApplication webhook reads the schedule of a run (the
+// shipped RBAC lets it get ScheduledSparkApplications).
+func TestRunOfAScheduleWrittenBeforeTheLimit(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "sched-before"}}
+	if err := cp.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	loose := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-sched-before"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Limits: &v1alpha1.Limits{MinSubmissionIntervalSeconds: new(int32(1))}}}}
+	createLayer(t, loose, ns.Name)
+
+	often := scheduledApp(t, "etl-report.yaml", "e2e-often")
+	often.SetNamespace(ns.Name)
+	// No layer allows IAM roles in this namespace.
+	unstructured.RemoveNestedField(often.Object, "spec", "template", "driver", "annotations")
+	_ = unstructured.SetNestedField(often.Object, "@every 10s", "spec", "schedule")
+	if err := cp.Client.Create(ctx, often); err != nil {
+		t.Fatalf("a schedule every ten seconds where the limit is a second: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), often) })
+	run := func(name string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": sparkv1beta2.APIVersion,
+			"kind":       sparkv1beta2.Kind,
+			"metadata": map[string]any{"name": name, "namespace": ns.Name,
+				"labels": map[string]any{sparkv1beta2.ScheduledAppNameLabel: often.GetName()}},
+			"spec": often.Object["spec"].(map[string]any)["template"],
+		}}
+	}
+	first := run("e2e-often-1796169600")
+	if err := cp.Client.Create(ctx, first); err != nil {
+		t.Fatalf("a run while the limit is a second: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), first) })
+
+	// The namespace's own limit goes: prod-a's minute holds.
+	if err := cp.Client.Delete(ctx, loose); err != nil {
+		t.Fatal(err)
+	}
+	waitForLayerGone(t, loose, ns.Name)
+	const want = `quota: ScheduledSparkApplication "e2e-often" starts a run as often as every 10s (schedule "@every 10s"); namespace "sched-before" allows no less than 60s between submissions (ClusterOverrides layer "prod-a-overrides")`
+	if err := cp.Client.Create(ctx, run("e2e-often-1796169610")); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("a run after the limit tightened: %v, want a denial containing %q", err, want)
 	}
 }

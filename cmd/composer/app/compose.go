@@ -146,6 +146,9 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		return badInput(err)
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster}
+	if o.repo.reader != nil { // a run is judged with its schedule, as the webhook judges it
+		check.Schedules = policy.SchedulesIn(o.repo.reader)
+	}
 	live, err := o.repo.liveState(ctx)
 	if err != nil {
 		return badInput(err)

@@ -169,6 +169,9 @@ type AppValidator struct {
 	Metrics  *Metrics
 	// Namespaces reads a Namespace the cache does not have yet; optional.
 	Namespaces client.Reader
+	// Schedules finds the ScheduledSparkApplication an application is a
+	// run of, so how often it runs is judged with each run; optional.
+	Schedules policy.ScheduleLookup
 }
 
 var _ admission.Handler = (*AppValidator)(nil)
@@ -205,7 +208,7 @@ func (h *AppValidator) handle(ctx context.Context, req admission.Request) admiss
 	if err != nil {
 		return admission.Errored(http.StatusServiceUnavailable, err)
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster, Schedules: h.Schedules}
 	request := policy.Request{Operation: string(req.Operation), Namespace: app.App.Namespace, UserInfo: req.UserInfo,
 		DryRun: req.DryRun != nil && *req.DryRun}
 	_, decision, err := check.App(ctx, &app.App, request, h.Live)

@@ -68,7 +68,7 @@ func TestScheduledAppValidator(t *testing.T) {
 	// When it runs is judged, on a create or an update of the schedule
 	// alone: more often than every 300s is refused.
 	often := strings.Replace(scheduledJSON(2, false, "{}"), `"schedule":"@daily"`, `"schedule":"*/2 * * * *"`, 1)
-	const tooOften = `quota: schedule "*/2 * * * *" starts a run as often as every 120s; namespace "etl" allows no less than 300s between submissions (NamespaceOverrides layer "ns-etl") (each run of ScheduledSparkApplication "nightly")`
+	const tooOften = `quota: ScheduledSparkApplication "nightly" starts a run as often as every 120s (schedule "*/2 * * * *"); namespace "etl" allows no less than 300s between submissions (NamespaceOverrides layer "ns-etl")`
 	for _, resp := range []admission.Response{handle(admissionv1.Create, often, ""), handle(admissionv1.Update, often, scheduledJSON(2, false, "{}"))} {
 		if resp.Allowed || !strings.Contains(resp.Result.Message, tooOften) {
 			t.Errorf("a schedule every 2 minutes: allowed %v, %v; want a denial containing %q", resp.Allowed, resp.Result, tooOften)
