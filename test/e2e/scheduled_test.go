@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -155,5 +159,19 @@ func TestRunOfAScheduleWrittenBeforeTheLimit(t *testing.T) {
 	const want = `quota: ScheduledSparkApplication "e2e-often" starts a run as often as every 10s (schedule "@every 10s"); namespace "sched-before" allows no less than 60s between submissions (ClusterOverrides layer "prod-a-overrides")`
 	if err := cp.Client.Create(ctx, run("e2e-often-1796169610")); err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("a run after the limit tightened: %v, want a denial containing %q", err, want)
+	}
+	// The dry run against the cluster says the same.
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, err := json.Marshal(run("e2e-often-1796169620").Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool,
+		"--validate", "-o", "patch")
+	if code != composer.ExitDenied || !strings.Contains(errOut, want) {
+		t.Errorf("composer --validate of the run: exit %d, stderr:\n%s\nwant a denial containing %q", code, errOut, want)
 	}
 }
