@@ -174,9 +174,10 @@ violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if 
 }
 
 violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if {
+	restarts := app.restartPolicy
 	some name in ["onFailureRetryInterval", "onSubmissionFailureRetryInterval"]
+	s := restarts[name]
 	retried(name)
-	s := app.restartPolicy[name]
 	l := input.config.limits.minSubmissionIntervalSeconds
 	s < l.number
 	msg := sprintf("app %q: restartPolicy.%s is %ds, so the operator may submit it again that soon; %s allows no less than %ds between submissions (%s)", [app.name, name, s, subject, l.number, l.source])
