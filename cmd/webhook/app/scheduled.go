@@ -24,11 +24,11 @@ const ScheduledAppPolicyPath = "/validate-sparkoperator-k8s-io-v1beta2-scheduled
 // written, by the SparkApplication each run is (policy.Check.ScheduledRun):
 // a schedule whose every run would be refused is refused at once. Each run
 // still passes the SparkApplication webhooks when the operator creates it,
-// composed and judged against what is live then; how often the operator
-// starts one is judged here only. An UPDATE is judged only when what a run
-// is made of changes (the template, or the labels the runs carry) or when
-// it runs (limits.minSubmissionIntervalSeconds bounds how often):
-// suspending a schedule is never refused.
+// composed and judged against what is live then and with how often its
+// schedule runs, so nothing here is a way around them. An UPDATE is judged
+// only when what a run is made of changes (the template, or the labels
+// the runs carry) or when it runs (limits.minSubmissionIntervalSeconds
+// bounds how often): suspending a schedule is never refused.
 type ScheduledAppValidator struct {
 	Store    *Store
 	Policies *PolicyStore
