@@ -37,11 +37,40 @@ type astConverter struct {
 
 // valueOf converts x.
 func (c *astConverter) valueOf(x any) (ast.Value, error) {
-	t, err := c.term(reflect.ValueOf(x))
+	t, err := c.termOf(reflect.ValueOf(x))
 	if err != nil {
 		return nil, err
 	}
 	return t.Value, nil
+}
+
+// termOf converts v.
+func (c *astConverter) termOf(v reflect.Value) (*ast.Term, error) {
+	conv := conversion{astConverter: c}
+	return conv.term(v)
+}
+
+// conversion is one conversion's state. Allocation is most of what a
+// conversion costs, so it hands out terms from chunks of its own rather
+// than one at a time, and builds each object's pairs on one stack
+// (ast.NewObject copies them).
+type conversion struct {
+	*astConverter
+	terms []ast.Term
+	pairs [][2]*ast.Term
+}
+
+// termChunk is how many terms a conversion allocates at once: a pod's
+// input is a few hundred.
+const termChunk = 64
+
+// newTerm is a term of v.
+func (c *conversion) newTerm(v ast.Value) *ast.Term {
+	if len(c.terms) == cap(c.terms) {
+		c.terms = make([]ast.Term, 0, termChunk)
+	}
+	c.terms = append(c.terms, ast.Term{Value: v})
+	return &c.terms[len(c.terms)-1]
 }
 
 // fieldKeys are the terms of fields' names, fields being t's.
@@ -57,7 +86,7 @@ func (c *astConverter) fieldKeys(t reflect.Type, fields []jsonform.Field) []*ast
 	return keys
 }
 
-func (c *astConverter) term(v reflect.Value) (*ast.Term, error) {
+func (c *conversion) term(v reflect.Value) (*ast.Term, error) {
 	if !v.IsValid() {
 		return ast.InternedNullTerm, nil
 	}
@@ -90,7 +119,7 @@ func (c *astConverter) term(v reflect.Value) (*ast.Term, error) {
 		if v.IsNil() {
 			return ast.InternedNullTerm, nil
 		}
-		kvs := make([][2]*ast.Term, 0, v.Len())
+		base := len(c.pairs)
 		it := v.MapRange()
 		for it.Next() {
 			k, err := mapKey(it.Key())
@@ -101,21 +130,21 @@ func (c *astConverter) term(v reflect.Value) (*ast.Term, error) {
 			if err != nil {
 				return nil, err
 			}
-			kvs = append(kvs, [2]*ast.Term{ast.StringTerm(k), e})
+			c.pairs = append(c.pairs, [2]*ast.Term{c.newTerm(ast.String(k)), e})
 		}
-		return ast.ObjectTerm(kvs...), nil
+		return c.objectOf(base), nil
 	case reflect.Slice:
 		if v.IsNil() {
 			return ast.InternedNullTerm, nil
 		}
 		if t.Elem().Kind() == reflect.Uint8 && jsonform.EncodingOf(t.Elem()) != jsonform.JSONPointer && jsonform.EncodingOf(t.Elem()) != jsonform.JSONValue {
-			return ast.StringTerm(base64.StdEncoding.EncodeToString(v.Bytes())), nil
+			return c.newTerm(ast.String(base64.StdEncoding.EncodeToString(v.Bytes()))), nil
 		}
 		return c.array(v)
 	case reflect.Array:
 		return c.array(v)
 	case reflect.String:
-		return ast.StringTerm(v.String()), nil
+		return c.newTerm(ast.String(v.String())), nil
 	case reflect.Bool:
 		return ast.InternedTerm(v.Bool()), nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -143,7 +172,7 @@ func (c *astConverter) term(v reflect.Value) (*ast.Term, error) {
 	return nil, fmt.Errorf("policy input: cannot encode a %s", t)
 }
 
-func (c *astConverter) array(v reflect.Value) (*ast.Term, error) {
+func (c *conversion) array(v reflect.Value) (*ast.Term, error) {
 	terms := make([]*ast.Term, v.Len())
 	for i := range terms {
 		e, err := c.term(v.Index(i))
@@ -152,13 +181,13 @@ func (c *astConverter) array(v reflect.Value) (*ast.Term, error) {
 		}
 		terms[i] = e
 	}
-	return ast.ArrayTerm(terms...), nil
+	return c.newTerm(ast.NewArray(terms...)), nil
 }
 
-func (c *astConverter) object(v reflect.Value) (*ast.Term, error) {
+func (c *conversion) object(v reflect.Value) (*ast.Term, error) {
 	fields := jsonform.Fields(v.Type())
 	keys := c.fieldKeys(v.Type(), fields)
-	kvs := make([][2]*ast.Term, 0, len(fields))
+	base := len(c.pairs)
 	for i := range fields {
 		f := &fields[i]
 		fv, ok := jsonform.FieldByIndex(v, f.Index)
@@ -169,9 +198,18 @@ func (c *astConverter) object(v reflect.Value) (*ast.Term, error) {
 		if err != nil {
 			return nil, err
 		}
-		kvs = append(kvs, [2]*ast.Term{keys[i], e})
+		c.pairs = append(c.pairs, [2]*ast.Term{keys[i], e})
 	}
-	return ast.ObjectTerm(kvs...), nil
+	return c.objectOf(base), nil
+}
+
+// objectOf is the object of the pairs on the stack from base, which it
+// pops.
+func (c *conversion) objectOf(base int) *ast.Term {
+	obj := ast.NewObject(c.pairs[base:]...)
+	clear(c.pairs[base:])
+	c.pairs = c.pairs[:base]
+	return c.newTerm(obj)
 }
 
 func mapKey(k reflect.Value) (string, error) {

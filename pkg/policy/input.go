@@ -171,7 +171,7 @@ func (in *Input) value(uses *inputUse, conv *astConverter) (ast.Value, error) {
 		}
 		if sharePod {
 			if in.pod.term == nil || in.pod.uses != uses {
-				term, err := conv.term(reflect.ValueOf(pod))
+				term, err := conv.termOf(reflect.ValueOf(pod))
 				if err != nil {
 					return nil, fmt.Errorf("converting the policy input's pod: %w", err)
 				}
