@@ -78,6 +78,9 @@ type Input struct {
 	baseValue ast.Object
 	// baseUses is what base was built for.
 	baseUses *inputUse
+	// requests, when set, is PodRequests(Pod), computed by the caller
+	// that needed it first.
+	requests *Usage
 	// pod, when set, is input.pod as OPA's value, shared by the views of
 	// one pod (a pod without a Spark role is judged as both roles) and
 	// converted by the first that needs it.
@@ -222,7 +225,11 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 		"request":   in.Request,
 		"role":      string(res.Role),
 		"app":       pod.Labels[AppLabel],
-		"resources": PodRequests(pod),
+	}
+	if in.requests != nil {
+		doc["resources"] = *in.requests
+	} else {
+		doc["resources"] = PodRequests(pod)
 	}
 	// The pod, the Namespace and the config values stay typed: value
 	// converts them without JSON, document through it.

@@ -22,12 +22,17 @@ type LivePod struct {
 
 // LivePodOf describes pod for the inventory.
 func LivePodOf(pod *corev1.Pod) LivePod {
+	return livePodOf(pod, PodRequests(pod))
+}
+
+// livePodOf is LivePodOf of pod, which requests usage.
+func livePodOf(pod *corev1.Pod, usage Usage) LivePod {
 	return LivePod{
 		Key:       pod.Namespace + "/" + pod.Name,
 		Namespace: pod.Namespace,
 		App:       pod.Labels["spark-app-selector"],
 		Executor:  pod.Labels[v1alpha1.RoleLabel] == string(v1alpha1.RoleExecutor),
-		Usage:     PodRequests(pod),
+		Usage:     usage,
 	}
 }
 

@@ -38,7 +38,11 @@ type Usage struct {
 // request beyond the countable bounds is clamped to the bound, so totals
 // built from it never wrap (Countable says whether it was clamped).
 func PodRequests(pod *corev1.Pod) Usage {
-	req := podRequests(pod)
+	return usageOf(podRequests(pod))
+}
+
+// usageOf is the Usage of one pod whose effective requests are req.
+func usageOf(req corev1.ResourceList) Usage {
 	return Usage{CPUMilli: clampMilli(req.Cpu()), MemoryBytes: clampValue(req.Memory()), Pods: 1}
 }
 
@@ -46,7 +50,11 @@ func PodRequests(pod *corev1.Pod) Usage {
 // too large to count, a sentence saying so; nil when every request is
 // countable. A quantity out of quantity's bounds is named as written.
 func Countable(pod *corev1.Pod) []string {
-	req := podRequests(pod)
+	return countable(pod, podRequests(pod))
+}
+
+// countable is Countable of pod, whose effective requests are req.
+func countable(pod *corev1.Pod, req corev1.ResourceList) []string {
 	var out []string
 	for _, c := range []struct {
 		name corev1.ResourceName

@@ -63,7 +63,10 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 	if req.Old != nil && pod.DeletionTimestamp != nil {
 		return nil, Decision{}, nil
 	}
-	if tooLarge := Countable(pod); len(tooLarge) > 0 {
+	// The pod's requests, computed once: what is too large to count, the
+	// input's resources and the ledger's record all read them.
+	requests := podRequests(pod)
+	if tooLarge := countable(pod, requests); len(tooLarge) > 0 {
 		var d Decision
 		for _, m := range tooLarge {
 			d.Violations = append(d.Violations, Violation{Policy: quotaPolicy, Check: countableCheck,
@@ -71,9 +74,13 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 		}
 		return nil, d, nil
 	}
+	usage := usageOf(requests)
 	views, res, err := c.inputs(pod, req)
 	if err != nil {
 		return nil, Decision{}, err
+	}
+	for _, in := range views {
+		in.requests = &usage
 	}
 	var oldViews []*Input
 	if req.Old != nil {
@@ -100,7 +107,7 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 			if err != nil {
 				return false, err
 			}
-			d = ratchet(d, old, grows(PodRequests(req.Old), PodRequests(pod)))
+			d = ratchet(d, old, grows(PodRequests(req.Old), usage))
 		}
 		decision = d
 		return d.Allowed(), nil
@@ -113,7 +120,7 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 		ledger = NewLedger(0)
 	}
 	reserve := c.Ledger != nil && !req.DryRun && req.Old == nil
-	if _, err := ledger.Admit(LivePodOf(pod), live, reserve, decide); err != nil {
+	if _, err := ledger.Admit(livePodOf(pod, usage), live, reserve, decide); err != nil {
 		return nil, Decision{}, fmt.Errorf("checking policies: %w", err)
 	}
 	return res, decision, nil
