@@ -222,9 +222,9 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 		return ""
 	}
 	doc := map[string]any{
-		"request":   in.Request,
-		"role":      string(res.Role),
-		"app":       pod.Labels[AppLabel],
+		"request": in.Request,
+		"role":    string(res.Role),
+		"app":     pod.Labels[AppLabel],
 	}
 	if in.requests != nil {
 		doc["resources"] = *in.requests

@@ -3,9 +3,11 @@ package jsonform
 import (
 	"encoding"
 	"encoding/json"
+	"maps"
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Field is a struct field as encoding/json sees it.
@@ -45,28 +47,69 @@ var (
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 	zeroer        = reflect.TypeFor[interface{ IsZero() bool }]()
 
-	fieldCache    sync.Map // reflect.Type -> []Field
-	encodingCache sync.Map // reflect.Type -> Encoding
+	fieldCache typeCache[[]Field]
+	infoCache  typeCache[typeInfo]
 )
+
+// typeCache is what is known of each type met so far, learned once and
+// copied on write: a process meets a few hundred types, all in its first
+// requests, and after that every lookup is a read of a plain map. Every
+// value of a pod is looked up, and sync.Map's reads were a twentieth of a
+// mutation's CPU.
+type typeCache[V any] struct {
+	m  atomic.Pointer[map[reflect.Type]V]
+	mu sync.Mutex
+}
+
+// get is what is known of t, learned by learn on first use.
+func (c *typeCache[V]) get(t reflect.Type, learn func(reflect.Type) V) V {
+	if m := c.m.Load(); m != nil {
+		if v, ok := (*m)[t]; ok {
+			return v
+		}
+	}
+	v := learn(t)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := map[reflect.Type]V{}
+	if m := c.m.Load(); m != nil {
+		next = maps.Clone(*m)
+	}
+	next[t] = v
+	c.m.Store(&next)
+	return v
+}
+
+// typeInfo is what jsonform knows of a type beyond its fields.
+type typeInfo struct {
+	encoding Encoding
+	// zeroer: the type has an IsZero method; ptrZeroer: its pointer has.
+	zeroer, ptrZeroer bool
+}
+
+// infoOf is what is known of t.
+func infoOf(t reflect.Type) typeInfo { return infoCache.get(t, learnInfo) }
+
+func learnInfo(t reflect.Type) typeInfo {
+	info := typeInfo{zeroer: t.Implements(zeroer)}
+	ptr := t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface
+	info.ptrZeroer = ptr && reflect.PointerTo(t).Implements(zeroer)
+	switch {
+	case t.Implements(jsonMarshaler):
+		info.encoding = JSONValue
+	case ptr && reflect.PointerTo(t).Implements(jsonMarshaler):
+		info.encoding = JSONPointer
+	case t.Implements(textMarshaler):
+		info.encoding = TextValue
+	case ptr && reflect.PointerTo(t).Implements(textMarshaler):
+		info.encoding = TextPointer
+	}
+	return info
+}
 
 // EncodingOf is how t encodes itself.
 func EncodingOf(t reflect.Type) Encoding {
-	if e, ok := encodingCache.Load(t); ok {
-		return e.(Encoding)
-	}
-	e := Structural
-	switch ptr := t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface; {
-	case t.Implements(jsonMarshaler):
-		e = JSONValue
-	case ptr && reflect.PointerTo(t).Implements(jsonMarshaler):
-		e = JSONPointer
-	case t.Implements(textMarshaler):
-		e = TextValue
-	case ptr && reflect.PointerTo(t).Implements(textMarshaler):
-		e = TextPointer
-	}
-	encodingCache.Store(t, e)
-	return e
+	return infoOf(t).encoding
 }
 
 // EncodesItself reports whether v, as it is (addressable or not), is
@@ -85,10 +128,9 @@ func EncodesItself(v reflect.Value) bool {
 // exported, by tag name, embedded structs without a name inlined (a
 // shallower field wins a name, as encoding/json's dominance rule says), in
 // the order encoding/json writes them.
-func Fields(t reflect.Type) []Field {
-	if f, ok := fieldCache.Load(t); ok {
-		return f.([]Field)
-	}
+func Fields(t reflect.Type) []Field { return fieldCache.get(t, learnFields) }
+
+func learnFields(t reflect.Type) []Field {
 	var out []Field
 	depth := map[string]int{}
 	var walk func(t reflect.Type, index []int)
@@ -127,7 +169,6 @@ func Fields(t reflect.Type) []Field {
 		}
 	}
 	walk(t, nil)
-	fieldCache.Store(t, out)
 	return out
 }
 
@@ -186,13 +227,14 @@ func IsEmpty(v reflect.Value) bool {
 
 // IsZero is encoding/json's omitzero test: the type's IsZero, or the zero value.
 func IsZero(v reflect.Value) bool {
-	if v.Type().Implements(zeroer) {
+	info := infoOf(v.Type())
+	if info.zeroer {
 		if v.Kind() == reflect.Pointer && v.IsNil() {
 			return true
 		}
 		return v.Interface().(interface{ IsZero() bool }).IsZero()
 	}
-	if v.CanAddr() && reflect.PointerTo(v.Type()).Implements(zeroer) {
+	if v.CanAddr() && info.ptrZeroer {
 		return v.Addr().Interface().(interface{ IsZero() bool }).IsZero()
 	}
 	return v.IsZero()
