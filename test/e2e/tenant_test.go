@@ -85,9 +85,9 @@ func TestEveryTenantPodIsJudged(t *testing.T) {
 	}
 }
 
-// TestEveryWayIn: updates, ephemeral containers and in-place resizes are
-// judged like a create, and what counts a pod in the inventory cannot be
-// relabelled away.
+// TestEveryWayIn: updates, ephemeral containers, in-place resizes and
+// what status updates change of the metadata are judged like a create, and
+// what counts a pod in the inventory cannot be relabelled away.
 func TestEveryWayIn(t *testing.T) {
 	ctx := context.Background()
 	pod := plainPod("ways-in", "etl", mirroredNginx)
@@ -135,6 +135,26 @@ func TestEveryWayIn(t *testing.T) {
 	})
 	wantDenied(t, "resize to 64 CPU", cp.Client.SubResource("resize").Update(ctx, resized), `quota: pod requests 64 CPU`)
 
+	// The status subresource keeps the stored spec but takes labels and
+	// annotations: judged as any update where it changes them.
+	wantDenied(t, "status update adding a reserved label", cp.Client.Status().Update(ctx, update(func(p *corev1.Pod) {
+		p.Labels["platform.strata.dev/tier"] = "gold"
+	})), `label "platform.strata.dev/tier" is reserved for the platform`)
+	wantDenied(t, "status update adding another tenant's IAM role", cp.Client.Status().Update(ctx, update(func(p *corev1.Pod) {
+		p.Annotations = map[string]string{"iam.amazonaws.com/role": "arn:aws:iam::444455556666:role/spark-geo"}
+	})), `IAM role "arn:aws:iam::444455556666:role/spark-geo" (from user (annotation iam.amazonaws.com/role)) is not allowed`)
+	if err := cp.Client.Status().Update(ctx, update(func(p *corev1.Pod) { p.Labels["reviewed"] = "yes" })); err != nil {
+		t.Errorf("a harmless label through status: %v", err)
+	}
+	if err := cp.Client.Status().Update(ctx, update(func(p *corev1.Pod) {
+		p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: "example.com/Checked", Status: corev1.ConditionTrue})
+	})); err != nil {
+		t.Errorf("a status-only update: %v", err)
+	}
+	if p := update(func(*corev1.Pod) {}); p.Labels["platform.strata.dev/tier"] != "" || p.Annotations["iam.amazonaws.com/role"] != "" || p.Labels["reviewed"] != "yes" {
+		t.Errorf("after the status updates, labels %v and annotations %v", p.Labels, p.Annotations)
+	}
+
 	// A Spark executor cannot leave its app's count by relabelling.
 	exec := examplePod(t, "executor.yaml", "ways-in-exec-1")
 	if err := cp.Client.Create(ctx, exec); err != nil {
@@ -148,6 +168,7 @@ func TestEveryWayIn(t *testing.T) {
 		p := stored.DeepCopy()
 		delete(p.Labels, label)
 		wantDenied(t, "removing "+label, cp.Client.Update(ctx, p), `label "`+label+`" cannot be changed on an existing pod`)
+		wantDenied(t, "removing "+label+" through status", cp.Client.Status().Update(ctx, p.DeepCopy()), `label "`+label+`" cannot be changed on an existing pod`)
 	}
 }
 

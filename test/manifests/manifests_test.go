@@ -4,6 +4,7 @@ package manifests
 
 import (
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -92,8 +93,8 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
-	if len(vwc.Webhooks) != 4 || len(mwc.Webhooks) != 2 {
-		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy and ScheduledSparkApplication policy ones, and the pod and SparkApplication ones",
+	if len(vwc.Webhooks) != 5 || len(mwc.Webhooks) != 2 {
+		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy and pod status policy ones, and the pod and SparkApplication ones",
 			len(vwc.Webhooks), len(mwc.Webhooks))
 	}
 	// SparkApplications: composed and judged on create and on update of
@@ -151,6 +152,16 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if !slices.Equal(excluded["kubernetes.io/metadata.name"], []string{"kube-system", "kube-public", "kube-node-lease", "strata-system"}) ||
 		!slices.Equal(excluded["strata.dev/exempt"], []string{"true"}) {
 		t.Errorf("pod policy namespaceSelector = %+v, want every namespace but the system ones, Strata's and exempt ones", pp.NamespaceSelector)
+	}
+	// The status subresource changes labels and annotations too: judged on
+	// the same path, in the same namespaces, where it changes them.
+	if ps := vwc.Webhooks[4]; ps.Name != "pod-status-policies.strata.dev" || *ps.ClientConfig.Service.Path != "/validate-v1-pod" ||
+		len(ps.Rules) != 1 || !slices.Equal(ps.Rules[0].Resources, []string{"pods/status"}) ||
+		!slices.Equal(ps.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Update}) ||
+		!reflect.DeepEqual(ps.NamespaceSelector, pp.NamespaceSelector) || ps.ObjectSelector != nil ||
+		ps.FailurePolicy == nil || *ps.FailurePolicy != admissionregistrationv1.Fail ||
+		len(ps.MatchConditions) != 1 || !strings.Contains(ps.MatchConditions[0].Expression, "annotations") || !strings.Contains(ps.MatchConditions[0].Expression, "labels") {
+		t.Errorf("pod status policy webhook = %+v", ps)
 	}
 	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")
 	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionregistrationv1.Fail || !strings.Contains(vap.Spec.Validations[0].Expression, "variables.admin") {

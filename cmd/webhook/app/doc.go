@@ -5,7 +5,8 @@
 //     mutate.Admit, the composer CLI's code path (mutate.Compose) with
 //     only the provenance its patch and warnings are made of;
 //   - /validate-v1-pod: runs the policies on every pod of a tenant
-//     namespace (create, update, ephemeral containers, resize), through
+//     namespace (create, update, ephemeral containers, resize, and the
+//     status updates that change labels or annotations), through
 //     policy.Check, the path of `composer compose --validate`;
 //   - /validate-strata-dev-v1alpha1-layer: rejects a bad Layer with the
 //     message the composer CLI gives for it;

@@ -24,7 +24,9 @@ const PodPolicyPath = "/validate-v1-pod"
 
 // PodValidator runs the policies on every pod of a tenant namespace, Spark
 // or not, on CREATE, UPDATE and the ephemeralcontainers and resize
-// subresources, after every mutation. Its inventory is the tracker the
+// subresources, and on the status subresource where an UPDATE through it
+// changes the labels or annotations (the API server takes both from a
+// status update), after every mutation. Its inventory is the tracker the
 // watch of pods keeps, plus the Ledger's reservations; everything else is policy.Check,
 // the composer's code path.
 type PodValidator struct {
