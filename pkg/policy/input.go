@@ -25,10 +25,13 @@ const GroupLabel = "group"
 
 // Request is what policies see of the admission request.
 type Request struct {
-	Operation string                    `json:"operation"`
-	Namespace string                    `json:"namespace"`
-	UserInfo  authenticationv1.UserInfo `json:"userInfo"`
-	DryRun    bool                      `json:"dryRun"`
+	Operation string `json:"operation"`
+	// SubResource is "binding" for a binding of the pod to a node, judged
+	// as the UPDATE of the pod it makes; empty otherwise.
+	SubResource string                    `json:"subResource,omitempty"`
+	Namespace   string                    `json:"namespace"`
+	UserInfo    authenticationv1.UserInfo `json:"userInfo"`
+	DryRun      bool                      `json:"dryRun"`
 	// Old is the stored pod an UPDATE replaces; nil for a CREATE.
 	Old *corev1.Pod `json:"-"`
 }

@@ -393,6 +393,24 @@ func TestSchedulingRules(t *testing.T) {
 	if got, _ := verdict(t, c, composed(t, c, pinned), Request{}); got != "isolation/reservedNodeSelectors" {
 		t.Errorf("spec.nodeName while nodes are reserved: %q", got)
 	}
+
+	// A binding, judged as the UPDATE it makes: the stored pod with the
+	// node, and the binding's labels and annotations.
+	stored := composed(t, c, sparkPod("executor"))
+	bound := stored.DeepCopy()
+	bound.Spec.NodeName = "core-node-1"
+	binding := Request{Operation: "UPDATE", SubResource: "binding", Old: stored}
+	if got, _ := verdict(t, c, bound, binding); got != "isolation/reservedNodeSelectors" {
+		t.Errorf("a tenant's binding while nodes are reserved: %q", got)
+	}
+	bound.Labels["spark-role"] = "driver"
+	if got, _ := verdict(t, c, bound, binding); got != "isolation/immutableLabels,isolation/reservedNodeSelectors" {
+		t.Errorf("a tenant's binding that relabels the pod: %q", got)
+	}
+	plain := Request{Operation: "UPDATE", Old: stored}
+	if got, _ := verdict(t, c, stored.DeepCopy(), plain); got != "" {
+		t.Errorf("an UPDATE of the unbound pod: %q", got)
+	}
 }
 
 // TestEveryIsolationListReachesPolicies: each list of v1alpha1.Isolation a

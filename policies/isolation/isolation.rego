@@ -148,13 +148,34 @@ reserved_expression(e, r) if {
 	r == sprintf("%s=%s", [e.key, v])
 }
 
-# spec.nodeName skips the scheduler and every node selection rule.
+# spec.nodeName skips the scheduler: every node selection rule, and the taints that keep pods off
+# nodes (a kubelet runs a pod named to it whatever NoSchedule taints it has). A tenant names a node
+# by writing spec.nodeName at creation, or by binding its pod (pods/binding: the API server sets
+# spec.nodeName from the binding; judged as the UPDATE it makes, request.subResource "binding"). The
+# cluster's scheduler binds without the webhook, and a named placement controller's binding is the
+# platform's.
 violation contains {"check": "reservedNodeSelectors", "message": msg} if {
 	p := input.config.isolation.reservedNodeSelectors
-	input.request.operation == "CREATE"
-	node := input.user.nodeName
-	msg := sprintf("spec.nodeName %q bypasses node selection, which is reserved for the platform here (%s)", [node, p.source])
+	node := names_node
+	msg := sprintf("%s %q bypasses node selection, which is reserved for the platform here (%s)", [node_named_by, node, p.source])
 }
+
+violation contains {"check": "allowedTolerations", "message": msg} if {
+	p := input.config.isolation.allowedTolerations
+	node := names_node
+	msg := sprintf("%s %q bypasses the nodes' taints, and tolerations are held to an allowlist here (%s)", [node_named_by, node, p.source])
+}
+
+names_node := input.user.nodeName if input.request.operation == "CREATE"
+
+names_node := input.user.nodeName if {
+	input.request.subResource == "binding"
+	not placed_by_controller
+}
+
+node_named_by := "spec.nodeName" if input.request.operation == "CREATE"
+
+node_named_by := "binding the pod to node" if input.request.subResource == "binding"
 
 violation contains {"check": "allowedPriorityClasses", "message": msg} if {
 	p := input.config.isolation.allowedPriorityClasses

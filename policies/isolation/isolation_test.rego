@@ -22,6 +22,10 @@ checks(doc) := result if {
 	result := {v.check | some v in isolation.violation} with input as doc
 }
 
+messages(doc) := result if {
+	result := {v.message | some v in isolation.violation} with input as doc
+}
+
 test_nothing_configured_nothing_violated if {
 	count(isolation.violation) == 0 with input as base
 }
@@ -165,7 +169,45 @@ test_reserved_value_in_required_affinity if {
 test_node_name_bypasses_reserved_selectors if {
 	doc := object.union(with_param("reservedNodeSelectors", ["pool=platform"]), {"request": {"namespace": "etl", "operation": "CREATE"}, "user": {"nodeName": "node-1"}})
 	checks(doc) == {"reservedNodeSelectors"}
+	messages(doc) == {`spec.nodeName "node-1" bypasses node selection, which is reserved for the platform here (NamespaceOverrides layer "ns-etl")`}
 	count(isolation.violation) == 0 with input as object.union(base, {"request": {"namespace": "etl", "operation": "CREATE"}, "user": {"nodeName": "node-1"}})
+}
+
+test_node_name_bypasses_taints if {
+	doc := object.union(with_param("allowedTolerations", [{"key": "team"}]), {"request": {"namespace": "etl", "operation": "CREATE"}, "user": {"nodeName": "node-1"}})
+	checks(doc) == {"allowedTolerations"}
+	messages(doc) == {`spec.nodeName "node-1" bypasses the nodes' taints, and tolerations are held to an allowlist here (NamespaceOverrides layer "ns-etl")`}
+}
+
+# A binding is judged as the UPDATE it makes: the node it names is the binder's, unless a named
+# placement controller (not a service account of the pod's own namespace) binds.
+binding(user) := {"namespace": "etl", "operation": "UPDATE", "subResource": "binding", "userInfo": {"username": user}}
+
+test_binding_names_a_node if {
+	reserved := object.union(with_param("reservedNodeSelectors", ["pool=platform"]), {"user": {"nodeName": "node-1"}})
+	doc := object.union(reserved, {"request": binding("alice")})
+	checks(doc) == {"reservedNodeSelectors"}
+	messages(doc) == {`binding the pod to node "node-1" bypasses node selection, which is reserved for the platform here (NamespaceOverrides layer "ns-etl")`}
+	tainted := object.union(with_param("allowedTolerations", [{"key": "team"}]), {"user": {"nodeName": "node-1"}, "request": binding("alice")})
+	checks(tainted) == {"allowedTolerations"}
+
+	# Neither rule in force: a binding names any node.
+	count(isolation.violation) == 0 with input as object.union(base, {"user": {"nodeName": "node-1"}, "request": binding("alice")})
+
+	# A plain UPDATE of a bound pod names no node.
+	count(isolation.violation) == 0 with input as object.union(reserved, {"request": {"namespace": "etl", "operation": "UPDATE", "userInfo": {"username": "alice"}}})
+}
+
+test_binding_by_a_placement_controller if {
+	volcano := "system:serviceaccount:volcano-system:volcano-scheduler"
+	params := {"config": {"isolation": {
+		"reservedNodeSelectors": {"value": ["pool=platform"], "source": "ClusterOverrides layer \"c\""},
+		"placementControllers": {"value": [volcano, "system:serviceaccount:etl:binder"], "source": "ClusterOverrides layer \"c\""},
+	}}}
+	doc := object.union(object.union(base, params), {"user": {"nodeName": "node-1"}})
+	count(isolation.violation) == 0 with input as object.union(doc, {"request": binding(volcano)})
+	checks(object.union(doc, {"request": binding("system:serviceaccount:etl:binder")})) == {"reservedNodeSelectors"}
+	checks(object.union(doc, {"request": binding("alice")})) == {"reservedNodeSelectors"}
 }
 
 test_priority_class_a_tenant_chooses if {

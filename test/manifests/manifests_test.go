@@ -93,8 +93,8 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
-	if len(vwc.Webhooks) != 5 || len(mwc.Webhooks) != 2 {
-		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy and pod status policy ones, and the pod and SparkApplication ones",
+	if len(vwc.Webhooks) != 6 || len(mwc.Webhooks) != 2 {
+		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy and pod binding ones, and the pod and SparkApplication ones",
 			len(vwc.Webhooks), len(mwc.Webhooks))
 	}
 	// SparkApplications: composed and judged on create and on update of
@@ -162,6 +162,16 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		ps.FailurePolicy == nil || *ps.FailurePolicy != admissionregistrationv1.Fail ||
 		len(ps.MatchConditions) != 1 || !strings.Contains(ps.MatchConditions[0].Expression, "annotations") || !strings.Contains(ps.MatchConditions[0].Expression, "labels") {
 		t.Errorf("pod status policy webhook = %+v", ps)
+	}
+	// Bindings write the pod with no admission of it: judged in the same
+	// namespaces, every binder but the cluster's scheduler.
+	if b := vwc.Webhooks[5]; b.Name != "pod-bindings.strata.dev" || *b.ClientConfig.Service.Path != "/validate-v1-pod-binding" ||
+		len(b.Rules) != 1 || !slices.Equal(b.Rules[0].Resources, []string{"pods/binding", "bindings"}) ||
+		!slices.Equal(b.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create}) ||
+		!reflect.DeepEqual(b.NamespaceSelector, pp.NamespaceSelector) || b.ObjectSelector != nil ||
+		b.FailurePolicy == nil || *b.FailurePolicy != admissionregistrationv1.Fail ||
+		len(b.MatchConditions) != 1 || b.MatchConditions[0].Expression != "request.userInfo.username != 'system:kube-scheduler'" {
+		t.Errorf("pod binding webhook = %+v", b)
 	}
 	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")
 	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionregistrationv1.Fail || !strings.Contains(vap.Spec.Validations[0].Expression, "variables.admin") {

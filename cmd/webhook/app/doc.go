@@ -8,6 +8,8 @@
 //     namespace (create, update, ephemeral containers, resize, and the
 //     status updates that change labels or annotations), through
 //     policy.Check, the path of `composer compose --validate`;
+//   - /validate-v1-pod-binding: judges a binding of a pod to a node as
+//     the UPDATE of the pod it makes, through the same check;
 //   - /validate-strata-dev-v1alpha1-layer: rejects a bad Layer with the
 //     message the composer CLI gives for it;
 //   - /noop-v1-pod, with --serve-noop only: decodes the pod and allows it,

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -73,6 +74,11 @@ func (h *PodValidator) handle(ctx context.Context, req admission.Request) admiss
 			return admission.Allowed("the pod is being deleted")
 		}
 	}
+	return h.judge(ctx, pod, request)
+}
+
+// judge runs the policies on pod, as request makes it.
+func (h *PodValidator) judge(ctx context.Context, pod *corev1.Pod, request policy.Request) admission.Response {
 	served, engine := h.Store.Load(), h.Policies.Load()
 	if served == nil || engine == nil {
 		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)

@@ -442,14 +442,15 @@ type Isolation struct {
 	AllowedRegistries []string `json:"allowedRegistries,omitempty"`
 	// AllowedTolerations are the tolerations a tenant may write; any other
 	// toleration the user sets is a violation. An empty effect allows every
-	// effect of the key.
+	// effect of the key. While they are in force a tenant may not name a
+	// node (spec.nodeName, or a binding), which gets past every taint.
 	// +optional
 	AllowedTolerations []TolerationPattern `json:"allowedTolerations,omitempty"`
 	// ReservedNodeSelectors are node labels a tenant may not select, as key
 	// or key=value: in nodeSelector, or in a required node affinity term
 	// (In, Exists, Gt or Lt on a reserved key; In with a reserved value).
-	// While they are in force a tenant may not set spec.nodeName, which
-	// bypasses node selection.
+	// While they are in force a tenant may not name a node (spec.nodeName
+	// at creation, or a binding of its pod), which bypasses node selection.
 	// +optional
 	ReservedNodeSelectors []string `json:"reservedNodeSelectors,omitempty"`
 	// ReservedLabelPrefixes are label and annotation key prefixes only
@@ -469,7 +470,8 @@ type Isolation struct {
 	// admitting a gated pod: in an UPDATE one of them makes, the node
 	// selectors, required node affinity, node name and tolerations are
 	// the platform's (reservedNodeSelectors and allowedTolerations do not
-	// hold). A CREATE is judged whoever makes it, so a controller that
+	// hold), and so is the node of a binding one of them makes (a batch
+	// scheduler's). A CREATE is judged whoever makes it, so a controller that
 	// creates pods from what tenants write gains nothing here; so is an
 	// UPDATE by a service account of the pod's own namespace, which its
 	// admins may impersonate.
