@@ -26,8 +26,10 @@ const GroupLabel = "group"
 // Request is what policies see of the admission request.
 type Request struct {
 	Operation string `json:"operation"`
-	// SubResource is "binding" for a binding of the pod to a node, judged
-	// as the UPDATE of the pod it makes; empty otherwise.
+	// SubResource is the subresource an UPDATE of the pod goes through
+	// (status, ephemeralcontainers, resize), or "binding" for a binding of
+	// the pod to a node, judged as the UPDATE of the pod it makes; empty
+	// for the pod itself.
 	SubResource string                    `json:"subResource,omitempty"`
 	Namespace   string                    `json:"namespace"`
 	UserInfo    authenticationv1.UserInfo `json:"userInfo"`

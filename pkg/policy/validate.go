@@ -90,6 +90,9 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 			return nil, Decision{}, err
 		}
 	}
+	// A status update that ends the pod: refused whatever the rest says,
+	// as no earlier verdict of the pod is about it.
+	ends := endedPod(pod, req, views)
 	var (
 		decision Decision
 		// Each view's decision, once made: a decision confirmed under the
@@ -108,6 +111,10 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 				return false, err
 			}
 			d = ratchet(d, old, grows(PodRequests(req.Old), usage))
+		}
+		if len(ends) > 0 {
+			d.Violations = append(slices.Clone(d.Violations), ends...)
+			sortViolations(d.Violations)
 		}
 		decision = d
 		return d.Allowed(), nil

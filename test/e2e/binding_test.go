@@ -8,7 +8,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -33,27 +32,9 @@ func TestBindingsAreJudged(t *testing.T) {
 			ReservedNodeSelectors: []string{"pool=platform"}, ReservedLabelPrefixes: []string{"platform.strata.dev/"},
 			PlacementControllers: []string{volcano}}}}}
 	createLayer(t, layer, ns.Name)
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "e2e-binds-pods"},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods/binding", "bindings"}, Verbs: []string{"create"}}}}
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "e2e-binds-pods"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: "volcano-system", Name: "volcano-scheduler"}}}
-	for _, o := range []client.Object{role, binding} {
-		if err := cp.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cp.Client.Delete(ctx, o) })
-	}
-	as := func(user string, groups ...string) client.Client {
-		cfg := rest.CopyConfig(cp.Config)
-		cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append(groups, "system:authenticated")}
-		c, err := client.New(cfg, client.Options{Scheme: cp.Client.Scheme()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
-	scheduler, volcanoClient := as("system:kube-scheduler"), as(volcano, "system:serviceaccounts")
+	allow(t, "e2e-binds-pods", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/binding", "bindings"}, Verbs: []string{"create"}},
+		rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: "volcano-system", Name: "volcano-scheduler"})
+	scheduler, volcanoClient := impersonating(t, "system:kube-scheduler"), impersonating(t, volcano, "system:serviceaccounts")
 
 	newPod := func(name string) *corev1.Pod {
 		pod := plainPod(name, ns.Name, mirroredNginx)

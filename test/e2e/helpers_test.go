@@ -14,6 +14,7 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -260,5 +261,34 @@ func waitForLayer(t *testing.T, l *v1alpha1.Layer, namespace string, gone bool) 
 	}); err != nil {
 		rv, ok := served()
 		t.Fatalf("the webhook serves Layer %s: %v (resourceVersion %q), want served %v at %q", l.Name, ok, rv, !gone, l.ResourceVersion)
+	}
+}
+
+// impersonating is a client of user, in groups and system:authenticated.
+func impersonating(t *testing.T, user string, groups ...string) client.Client {
+	t.Helper()
+	cfg := rest.CopyConfig(cp.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append(groups, "system:authenticated")}
+	c, err := client.New(cfg, client.Options{Scheme: cp.Client.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// allow grants subject rule cluster-wide, through a ClusterRole and
+// binding named name, until the test ends.
+func allow(t *testing.T, name string, rule rbacv1.PolicyRule, subject rbacv1.Subject) {
+	t.Helper()
+	ctx := context.Background()
+	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: name}, Rules: []rbacv1.PolicyRule{rule}}
+	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
+		Subjects: []rbacv1.Subject{subject}}
+	for _, o := range []client.Object{role, binding} {
+		if err := cp.Client.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(ctx, o) })
 	}
 }

@@ -154,6 +154,20 @@ func TestEveryWayIn(t *testing.T) {
 	if p := update(func(*corev1.Pod) {}); p.Labels["platform.strata.dev/tier"] != "" || p.Annotations["iam.amazonaws.com/role"] != "" || p.Labels["reviewed"] != "yes" {
 		t.Errorf("after the status updates, labels %v and annotations %v", p.Labels, p.Annotations)
 	}
+	// Ending a pod, which quota then stops counting, is its node's and
+	// the cluster's controllers' to write.
+	running := update(func(p *corev1.Pod) { p.Status.Phase = corev1.PodRunning })
+	if err := cp.Client.Status().Update(ctx, running); err != nil {
+		t.Fatalf("a running phase: %v", err)
+	}
+	wantDenied(t, "a tenant ends its running pod", cp.Client.Status().Update(ctx, update(func(p *corev1.Pod) { p.Status.Phase = corev1.PodSucceeded })),
+		`quota: pod "ways-in": status.phase Succeeded written by`)
+	gc := impersonating(t, "system:serviceaccount:kube-system:pod-garbage-collector", "system:serviceaccounts")
+	allow(t, "e2e-ends-pods", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/status"}, Verbs: []string{"get", "update"}},
+		rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: "kube-system", Name: "pod-garbage-collector"})
+	if err := gc.Status().Update(ctx, update(func(p *corev1.Pod) { p.Status.Phase = corev1.PodFailed })); err != nil {
+		t.Errorf("the pod garbage collector fails the pod: %v", err)
+	}
 
 	// A Spark executor cannot leave its app's count by relabelling.
 	exec := examplePod(t, "executor.yaml", "ways-in-exec-1")

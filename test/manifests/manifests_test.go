@@ -153,14 +153,16 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		!slices.Equal(excluded["strata.dev/exempt"], []string{"true"}) {
 		t.Errorf("pod policy namespaceSelector = %+v, want every namespace but the system ones, Strata's and exempt ones", pp.NamespaceSelector)
 	}
-	// The status subresource changes labels and annotations too: judged on
-	// the same path, in the same namespaces, where it changes them.
+	// The status subresource changes labels and annotations too, and ends
+	// pods: judged on the same path, in the same namespaces, where it
+	// changes either or someone but a kubelet writes the phase.
 	if ps := vwc.Webhooks[4]; ps.Name != "pod-status-policies.strata.dev" || *ps.ClientConfig.Service.Path != "/validate-v1-pod" ||
 		len(ps.Rules) != 1 || !slices.Equal(ps.Rules[0].Resources, []string{"pods/status"}) ||
 		!slices.Equal(ps.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Update}) ||
 		!reflect.DeepEqual(ps.NamespaceSelector, pp.NamespaceSelector) || ps.ObjectSelector != nil ||
 		ps.FailurePolicy == nil || *ps.FailurePolicy != admissionregistrationv1.Fail ||
-		len(ps.MatchConditions) != 1 || !strings.Contains(ps.MatchConditions[0].Expression, "annotations") || !strings.Contains(ps.MatchConditions[0].Expression, "labels") {
+		len(ps.MatchConditions) != 1 || !strings.Contains(ps.MatchConditions[0].Expression, "annotations") || !strings.Contains(ps.MatchConditions[0].Expression, "labels") ||
+		!strings.Contains(ps.MatchConditions[0].Expression, "status.phase") || !strings.Contains(ps.MatchConditions[0].Expression, "'system:node:'") {
 		t.Errorf("pod status policy webhook = %+v", ps)
 	}
 	// Bindings write the pod with no admission of it: judged in the same

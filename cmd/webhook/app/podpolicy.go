@@ -27,7 +27,9 @@ const PodPolicyPath = "/validate-v1-pod"
 // or not, on CREATE, UPDATE and the ephemeralcontainers and resize
 // subresources, and on the status subresource where an UPDATE through it
 // changes the labels or annotations (the API server takes both from a
-// status update), after every mutation. Its inventory is the tracker the
+// status update) or anyone but a kubelet writes the phase (only a pod's
+// node and the cluster's controllers end a pod, which quota then stops
+// counting), after every mutation. Its inventory is the tracker the
 // watch of pods keeps, plus the Ledger's reservations; everything else is policy.Check,
 // the composer's code path.
 type PodValidator struct {
@@ -64,7 +66,7 @@ func (h *PodValidator) handle(ctx context.Context, req admission.Request) admiss
 	if err != nil {
 		return refuseUndecodable(err)
 	}
-	request := policy.Request{Operation: string(req.Operation), Namespace: pod.Namespace, UserInfo: req.UserInfo,
+	request := policy.Request{Operation: string(req.Operation), SubResource: req.SubResource, Namespace: pod.Namespace, UserInfo: req.UserInfo,
 		DryRun: req.DryRun != nil && *req.DryRun}
 	if req.Operation == admissionv1.Update {
 		if request.Old, err = decodeOldPod(req); err != nil {
