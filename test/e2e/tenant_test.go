@@ -188,7 +188,8 @@ func TestEveryWayIn(t *testing.T) {
 
 // TestNamespaceExemptionIsAdminOnly: a tenant that may edit its own
 // Namespace (as some multi-tenancy tools allow) still cannot opt it out of
-// the pod policies.
+// the pod policies, nor move it to another tenant's layers by the labels
+// they match on.
 func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 	ctx := context.Background()
 	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "tenant-edits-namespaces"},
@@ -214,6 +215,29 @@ func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 	}
 	ns.Labels["strata.dev/exempt"] = "true"
 	wantDenied(t, "tenant labels its namespace exempt", alice.Update(ctx, &ns), "only platform admins")
+	// Nor may it pick another tenant's layers by the label they match on.
+	// (Should the guard let it, the namespace gets its group back for the
+	// tests after this one.)
+	t.Cleanup(func() {
+		var etl corev1.Namespace
+		if err := cp.Client.Get(ctx, client.ObjectKey{Name: "etl"}, &etl); err == nil && etl.Labels["group"] != "core-data" {
+			etl.Labels["group"] = "core-data"
+			_ = cp.Client.Update(ctx, &etl)
+		}
+		_ = cp.Client.Delete(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "alice-geo"}})
+	})
+	for _, group := range []string{"geo", ""} {
+		if err := alice.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err != nil {
+			t.Fatal(err)
+		}
+		if group == "" {
+			delete(ns.Labels, "group")
+		} else {
+			ns.Labels["group"] = group
+		}
+		wantDenied(t, "tenant relabels its namespace group="+group, alice.Update(ctx, &ns),
+			"the Namespace label group decides which Strata layers apply to the namespace; only platform admins")
+	}
 	// Other labels stay the tenant's to edit.
 	if err := alice.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err != nil {
 		t.Fatal(err)
@@ -222,6 +246,14 @@ func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 	if err := alice.Update(ctx, &ns); err != nil {
 		t.Errorf("tenant edits another label: %v", err)
 	}
+	if ns.Labels["group"] != "core-data" {
+		t.Errorf("the namespace's group is %q", ns.Labels["group"])
+	}
+	// A tenant that may create Namespaces cannot create one in a group.
+	allow(t, "e2e-tenant-creates-namespaces", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create"}},
+		rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"})
+	wantDenied(t, "tenant creates a namespace in geo's group", alice.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "alice-geo",
+		Labels: map[string]string{"group": "geo"}}}), "the Namespace label group decides which Strata layers apply")
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -3,8 +3,10 @@
 package manifests
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/test/controlplane"
 )
 
@@ -176,8 +179,25 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		t.Errorf("pod binding webhook = %+v", b)
 	}
 	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")
-	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionregistrationv1.Fail || !strings.Contains(vap.Spec.Validations[0].Expression, "variables.admin") {
+	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionregistrationv1.Fail || len(vap.Spec.Validations) != 2 ||
+		!strings.Contains(vap.Spec.Validations[0].Expression, "variables.admin") || !strings.Contains(vap.Spec.Validations[1].Expression, "variables.admin") {
 		t.Errorf("namespace exemption guard = %+v", vap.Spec)
+	}
+	// The labels the example repository's Layers match namespaces by are
+	// kept to platform admins too: a key a Layer selects on and the list
+	// leaves out fails here.
+	var kept []string
+	for _, v := range vap.Spec.Variables {
+		if v.Name == "layerLabels" {
+			for _, m := range regexp.MustCompile(`'([^']*)'`).FindAllStringSubmatch(v.Expression, -1) {
+				kept = append(kept, m[1])
+			}
+		}
+	}
+	for _, key := range exampleNamespaceSelectorKeys(t) {
+		if !slices.Contains(kept, key) {
+			t.Errorf("an example Layer matches namespaces by label %q, which the namespace guard's layerLabels (%q) leaves to whoever may label a Namespace", key, kept)
+		}
 	}
 	binding := decode[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", "strata-namespace-exemption")
 	if binding.Spec.PolicyName != vap.Name || !slices.Equal(binding.Spec.ValidationActions, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}) {
@@ -229,4 +249,38 @@ func TestBaseRBACIsReadOnly(t *testing.T) {
 			}
 		}
 	}
+}
+
+// exampleNamespaceSelectorKeys are the label keys the example repository's
+// Layers, of every cluster, match namespaces by.
+func exampleNamespaceSelectorKeys(t *testing.T) []string {
+	t.Helper()
+	clusters, err := os.ReadDir(filepath.Join(controlplane.RepoRoot(), "examples", "layers", "clusters"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, c := range clusters {
+		in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(controlplane.RepoRoot(), "examples", "layers", "clusters", c.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range in.Layers {
+			sel := l.Layer.Spec.Match.NamespaceSelector
+			if sel == nil {
+				continue
+			}
+			for k := range sel.MatchLabels {
+				keys = append(keys, k)
+			}
+			for _, e := range sel.MatchExpressions {
+				keys = append(keys, e.Key)
+			}
+		}
+	}
+	if len(keys) == 0 {
+		t.Fatal("no example Layer matches namespaces by label: the check below would hold nothing")
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
 }
