@@ -92,6 +92,9 @@ func fuzzSeeds(f *testing.F) {
 	f.Add(reviewOf(f, admissionv1.Create, "", exec, nil))
 	f.Add(reviewOf(f, admissionv1.Update, "ephemeralcontainers", privileged, driver))
 	f.Add(reviewOf(f, admissionv1.Update, "", driver, exec))
+	ended := driver.DeepCopy()
+	ended.Status.Phase = corev1.PodSucceeded
+	f.Add(reviewOf(f, admissionv1.Update, "status", ended, driver))
 	server := pod(map[string]string{v1alpha1.RoleLabel: v1alpha1.ConnectServerRoleValue})
 	f.Add(reviewOf(f, admissionv1.Create, "", server, nil))
 	f.Add(reviewOf(f, admissionv1.Update, "", server, driver))
