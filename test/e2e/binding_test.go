@@ -17,9 +17,9 @@ import (
 // no admission of the pod, setting its node and copying the binding's
 // labels and annotations onto it. A tenant's binding is judged as that
 // UPDATE, through pods/binding and the older bindings resource; the
-// cluster's scheduler binds unjudged, and a scheduler a layer names a
-// placement controller may bind where nodes are reserved, but brings no
-// reserved label.
+// cluster's scheduler and kube-system's service accounts bind unjudged,
+// and a scheduler a layer names a placement controller may bind where
+// nodes are reserved, but brings no reserved label.
 func TestBindingsAreJudged(t *testing.T) {
 	ctx := context.Background()
 	const volcano = "system:serviceaccount:volcano-system:volcano-scheduler"
@@ -87,6 +87,15 @@ func TestBindingsAreJudged(t *testing.T) {
 	}
 	if node := nodeOf(scheduled); node != "node-3" {
 		t.Fatalf("the scheduled pod is on %q, want node-3", node)
+	}
+	// So does a second scheduler kube-system runs, which no tenant can
+	// act as.
+	const second = "system:serviceaccount:kube-system:second-scheduler"
+	allow(t, "e2e-second-scheduler-binds", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods/binding"}, Verbs: []string{"create"}},
+		rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: "kube-system", Name: "second-scheduler"})
+	secondly := newPod("bound-by-a-second-scheduler")
+	if err := bind(impersonating(t, second, "system:serviceaccounts"), secondly, bindTo("node-5", nil, nil)); err != nil {
+		t.Fatalf("kube-system's second scheduler binds the pod: %v", err)
 	}
 
 	// What a binding brings is judged too: another tenant's IAM role.

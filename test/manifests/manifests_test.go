@@ -175,7 +175,7 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		!slices.Equal(b.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create}) ||
 		!reflect.DeepEqual(b.NamespaceSelector, pp.NamespaceSelector) || b.ObjectSelector != nil ||
 		b.FailurePolicy == nil || *b.FailurePolicy != admissionregistrationv1.Fail ||
-		len(b.MatchConditions) != 1 || b.MatchConditions[0].Expression != "request.userInfo.username != 'system:kube-scheduler'" {
+		len(b.MatchConditions) != 1 || b.MatchConditions[0].Expression != "request.userInfo.username != 'system:kube-scheduler' && !request.userInfo.username.startsWith('system:serviceaccount:kube-system:')" {
 		t.Errorf("pod binding webhook = %+v", b)
 	}
 	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")

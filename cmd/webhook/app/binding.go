@@ -23,7 +23,8 @@ const BindingPolicyPath = "/validate-v1-pod-binding"
 
 // BindingValidator judges a binding of a pod of a tenant namespace to a
 // node (pods/binding, and the older bindings resource) by anyone but the
-// cluster's scheduler, whose bindings the webhook configuration leaves out.
+// cluster's scheduler and kube-system's service accounts, whose bindings
+// the webhook configuration leaves out.
 // The API server writes a binding onto the stored pod with no admission of
 // the pod: it sets spec.nodeName, and copies the binding's labels and
 // annotations onto the pod. So a binding is judged as the UPDATE of the pod
