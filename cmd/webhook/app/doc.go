@@ -7,7 +7,7 @@
 //   - /validate-v1-pod: runs the policies on every pod of a tenant
 //     namespace (create, update, ephemeral containers, resize, and the
 //     status updates that change labels or annotations, or a phase
-//     anyone but a kubelet writes), through
+//     anyone but a kubelet or the cluster's controllers writes), through
 //     policy.Check, the path of `composer compose --validate`;
 //   - /validate-v1-pod-binding: judges a binding of a pod to a node as
 //     the UPDATE of the pod it makes, through the same check;
