@@ -28,9 +28,8 @@ const PodPolicyPath = "/validate-v1-pod"
 // subresources, and on the status subresource where an UPDATE through it
 // changes the labels or annotations (the API server takes both from a
 // status update) or anyone but a kubelet or the cluster's controllers
-// writes the phase (only a pod's
-// node and the cluster's controllers end a pod, which quota then stops
-// counting), after every mutation. Its inventory is the tracker the
+// writes the phase (only they end a pod, which quota then stops counting),
+// after every mutation. Its inventory is the tracker the
 // watch of pods keeps, plus the Ledger's reservations; everything else is policy.Check,
 // the composer's code path.
 type PodValidator struct {
