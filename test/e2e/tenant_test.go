@@ -192,23 +192,9 @@ func TestEveryWayIn(t *testing.T) {
 // they match on.
 func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 	ctx := context.Background()
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "tenant-edits-namespaces"},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "update", "patch"}}}}
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "tenant-edits-namespaces"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"}}}
-	for _, o := range []client.Object{role, binding} {
-		if err := cp.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cp.Client.Delete(ctx, o) })
-	}
-	cfg := rest.CopyConfig(cp.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "alice", Groups: []string{"system:authenticated"}}
-	alice, err := client.New(cfg, client.Options{Scheme: cp.Client.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	allow(t, "tenant-edits-namespaces", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "update", "patch"}},
+		rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"})
+	alice := impersonating(t, "alice")
 	var ns corev1.Namespace
 	if err := alice.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err != nil {
 		t.Fatal(err)
@@ -276,24 +262,9 @@ func TestPlacementControllerPlacesAdmittedPods(t *testing.T) {
 			ReservedNodeSelectors: []string{"flavor"}, AllowedTolerations: []v1alpha1.TolerationPattern{{Key: "team-gpu"}},
 			PlacementControllers: []string{"system:serviceaccount:" + kueueNS + ":" + kueueSA}}}}}
 	createLayer(t, layer, ns.Name)
-	role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "e2e-kueue-places-pods"},
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "update", "patch"}}}}
-	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "e2e-kueue-places-pods"},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: kueueNS, Name: kueueSA}}}
-	for _, o := range []client.Object{role, binding} {
-		if err := cp.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cp.Client.Delete(ctx, o) })
-	}
-	cfg := rest.CopyConfig(cp.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + kueueNS + ":" + kueueSA,
-		Groups: []string{"system:serviceaccounts", "system:authenticated"}}
-	kueue, err := client.New(cfg, client.Options{Scheme: cp.Client.Scheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	allow(t, "e2e-kueue-places-pods", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "update", "patch"}},
+		rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: kueueNS, Name: kueueSA})
+	kueue := impersonating(t, "system:serviceaccount:"+kueueNS+":"+kueueSA, "system:serviceaccounts")
 
 	pod := examplePod(t, "executor.yaml", "placed-exec-1")
 	pod.Namespace, pod.OwnerReferences = ns.Name, nil
