@@ -21,7 +21,9 @@ const query = "data.strata[policy].violation[v]"
 // Engine evaluates one compiled policy set. It is safe for concurrent use.
 type Engine struct {
 	prepared rego.PreparedEvalQuery
-	policies []string
+	// podGroups is the query of the PodGroup rules (podGroupQuery).
+	podGroups rego.PreparedEvalQuery
+	policies  []string
 	// uses is what of the input the policies read.
 	uses inputUse
 	// counting are the policies whose violations can depend on the
@@ -70,8 +72,12 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compiling policies: %w", err)
 	}
+	podGroups, err := rego.New(append(slices.Clip(opts), rego.Query(podGroupQuery))...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("compiling policies' PodGroup rules: %w", err)
+	}
 	slices.Sort(policies)
-	e := &Engine{prepared: prepared, policies: policies, uses: inputUseOf(parsed), conv: &astConverter{}}
+	e := &Engine{prepared: prepared, podGroups: podGroups, policies: policies, uses: inputUseOf(parsed), conv: &astConverter{}}
 	if e.uses.unread, err = unreadContainerFields(parsed); err != nil {
 		return nil, err
 	}

@@ -196,6 +196,17 @@ violation contains {"check": "allowedPriorityClasses", "message": msg} if {
 	msg := sprintf("spec.batchSchedulerOptions.priorityClassName %q (the app's PodGroup) is not allowed for tenants; allowed: %s (%s)", [pc.value, concat(", ", p.value), p.source])
 }
 
+# A Volcano PodGroup a tenant writes itself (spark-submit creates one with the submitter's
+# credentials) ranks its whole gang: Volcano orders and preempts by its class. Held to the same
+# allowlist as a pod's, but for the classes the layers give the pods and the cluster's default.
+podgroup_violation contains {"check": "allowedPriorityClasses", "message": msg} if {
+	p := input.config.isolation.allowedPriorityClasses
+	pc := input.podGroup.priorityClassName
+	pc.user
+	not pc.value in p.value
+	msg := sprintf("PodGroup %q: spec.priorityClassName %q is not allowed for tenants; allowed: %s (%s)", [input.podGroup.name, pc.value, concat(", ", p.value), p.source])
+}
+
 # What the platform put under a reserved prefix stays: an UPDATE may not
 # change or remove it (a label a NetworkPolicy selects on, the IAM role
 # annotation, ...).

@@ -270,3 +270,21 @@ test_reserved_keys_kept_on_update if {
 	removed := object.union(reserved, object.union(old, {"pod": {"metadata": {"name": "p", "annotations": {"iam.amazonaws.com/role": "r"}}}}))
 	[v.message | some v in isolation.violation] == ["label \"platform.strata.dev/tenant\" is reserved for the platform: it cannot be changed or removed on an existing pod (NamespaceOverrides layer \"ns-etl\")"] with input as removed
 }
+
+podgroup(pc) := object.union(with_param("allowedPriorityClasses", ["spark-low", "spark-normal"]), {"podGroup": {"name": "spark-pi-pg", "priorityClassName": pc}})
+
+test_podgroup_priority_class if {
+	tenants := podgroup({"value": "platform-critical", "source": "user", "user": true})
+	{v.message | some v in isolation.podgroup_violation} == {`PodGroup "spark-pi-pg": spec.priorityClassName "platform-critical" is not allowed for tenants; allowed: spark-low, spark-normal (NamespaceOverrides layer "ns-etl")`} with input as tenants
+
+	# An allowed class, the layers' own, and none at all pass.
+	count(isolation.podgroup_violation) == 0 with input as podgroup({"value": "spark-low", "source": "user", "user": true})
+	count(isolation.podgroup_violation) == 0 with input as podgroup({"value": "platform-critical", "source": "ClusterOverrides layer \"c\""})
+	count(isolation.podgroup_violation) == 0 with input as with_param("allowedPriorityClasses", ["spark-low"])
+
+	# Without an allowlist in force, any class.
+	count(isolation.podgroup_violation) == 0 with input as object.union(base, {"podGroup": {"name": "pg", "priorityClassName": {"value": "x", "user": true}}})
+
+	# A PodGroup is not a pod: the pod rules find nothing to judge.
+	count(isolation.violation) == 0 with input as tenants
+}

@@ -393,3 +393,57 @@ func TestAppBatchSchedulerIsJudged(t *testing.T) {
 		}
 	}
 }
+
+// TestPodGroupsAreJudged: a Volcano PodGroup a tenant writes itself (as
+// spark-submit does) ranks its whole gang by its class, which is held to
+// allowedPriorityClasses like a pod's, except the classes the layers give
+// the pods; changing the class later is judged, Volcano's status writes
+// are not.
+func TestPodGroupsAreJudged(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "volcano-gangs"}}
+	if err := cp.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-podgroups"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{
+			AllowedPriorityClasses: []string{"spark-low"}}}}}
+	createLayer(t, layer, ns.Name)
+	podGroup := func(name, class string) *unstructured.Unstructured {
+		pg := &unstructured.Unstructured{}
+		pg.SetAPIVersion("scheduling.volcano.sh/v1beta1")
+		pg.SetKind("PodGroup")
+		pg.SetName(name)
+		pg.SetNamespace(ns.Name)
+		spec := map[string]any{"minMember": int64(1), "queue": "default"}
+		if class != "" {
+			spec["priorityClassName"] = class
+		}
+		pg.Object["spec"] = spec
+		return pg
+	}
+	const want = `isolation: PodGroup "gang-top": spec.priorityClassName "system-cluster-critical" is not allowed for tenants; allowed: spark-low (NamespaceOverrides layer "e2e-podgroups")`
+	wantDenied(t, "a tenant's PodGroup of the cluster's top class", cp.Client.Create(ctx, podGroup("gang-top", "system-cluster-critical")), want)
+	for name, class := range map[string]string{"gang-low": "spark-low", "gang-driver": "spark-driver", "gang-none": ""} {
+		if err := cp.Client.Create(ctx, podGroup(name, class)); err != nil {
+			t.Errorf("a PodGroup of class %q (allowed, the layers' drivers', none): %v", class, err)
+		}
+	}
+	var low unstructured.Unstructured
+	low.SetGroupVersionKind(podGroup("", "").GroupVersionKind())
+	if err := cp.Client.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "gang-low"}, &low); err != nil {
+		t.Fatal(err)
+	}
+	low.Object["status"] = map[string]any{"phase": "Running", "running": int64(3)}
+	if err := cp.Client.Status().Update(ctx, &low); err != nil {
+		t.Errorf("Volcano's status write: %v", err)
+	}
+	if err := cp.Client.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "gang-low"}, &low); err != nil {
+		t.Fatal(err)
+	}
+	if err := unstructured.SetNestedField(low.Object, "system-cluster-critical", "spec", "priorityClassName"); err != nil {
+		t.Fatal(err)
+	}
+	wantDenied(t, "a PodGroup raised to the cluster's top class", cp.Client.Update(ctx, &low),
+		`isolation: PodGroup "gang-low": spec.priorityClassName "system-cluster-critical" is not allowed for tenants`)
+}

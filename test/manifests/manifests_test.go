@@ -96,8 +96,8 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
-	if len(vwc.Webhooks) != 6 || len(mwc.Webhooks) != 2 {
-		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy and pod binding ones, and the pod and SparkApplication ones",
+	if len(vwc.Webhooks) != 7 || len(mwc.Webhooks) != 2 {
+		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy, pod binding and PodGroup ones, and the pod and SparkApplication ones",
 			len(vwc.Webhooks), len(mwc.Webhooks))
 	}
 	// SparkApplications: composed and judged on create and on update of
@@ -177,6 +177,14 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		b.FailurePolicy == nil || *b.FailurePolicy != admissionregistrationv1.Fail ||
 		len(b.MatchConditions) != 1 || b.MatchConditions[0].Expression != "request.userInfo.username != 'system:kube-scheduler' && !request.userInfo.username.startsWith('system:serviceaccount:kube-system:')" {
 		t.Errorf("pod binding webhook = %+v", b)
+	}
+	// Volcano PodGroups, where their class is set or changed.
+	if g := vwc.Webhooks[6]; g.Name != "podgroup-policies.strata.dev" || *g.ClientConfig.Service.Path != "/validate-scheduling-volcano-sh-v1beta1-podgroup" ||
+		len(g.Rules) != 1 || !slices.Equal(g.Rules[0].Resources, []string{"podgroups"}) || !slices.Equal(g.Rules[0].APIGroups, []string{"scheduling.volcano.sh"}) ||
+		!slices.Equal(g.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
+		!reflect.DeepEqual(g.NamespaceSelector, pp.NamespaceSelector) || g.FailurePolicy == nil || *g.FailurePolicy != admissionregistrationv1.Fail ||
+		len(g.MatchConditions) != 1 || !strings.Contains(g.MatchConditions[0].Expression, "spec.priorityClassName") {
+		t.Errorf("PodGroup policy webhook = %+v", g)
 	}
 	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")
 	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionregistrationv1.Fail || len(vap.Spec.Validations) != 2 ||

@@ -11,6 +11,8 @@
 //     policy.Check, the path of `composer compose --validate`;
 //   - /validate-v1-pod-binding: judges a binding of a pod to a node as
 //     the UPDATE of the pod it makes, through the same check;
+//   - /validate-scheduling-volcano-sh-v1beta1-podgroup: judges Volcano
+//     PodGroups by the policies' PodGroup rules (policy.Check.PodGroup);
 //   - /validate-strata-dev-v1alpha1-layer: rejects a bad Layer with the
 //     message the composer CLI gives for it;
 //   - /noop-v1-pod, with --serve-noop only: decodes the pod and allows it,

@@ -111,9 +111,11 @@ type Webhook struct {
 	ScheduledAppPolicy *ScheduledAppValidator
 	// Bindings judges a binding of a pod to a node as the UPDATE it makes.
 	Bindings *BindingValidator
-	Layers   *LayerValidator
-	Metrics  *Metrics
-	Server   webhook.Server
+	// PodGroups judges Volcano PodGroups by the policies' PodGroup rules.
+	PodGroups *PodGroupValidator
+	Layers    *LayerValidator
+	Metrics   *Metrics
+	Server    webhook.Server
 }
 
 // Setup adds the snapshot controller, the webhook server with its handlers
@@ -156,6 +158,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.AppPolicy = &AppValidator{Store: w.Store, Policies: w.Policies, Live: tracker, Synced: synced, Cluster: opts.Cluster,
 		Metrics: m, Namespaces: mgr.GetAPIReader(), Schedules: policy.SchedulesIn(mgr.GetAPIReader())}
 	w.Bindings = &BindingValidator{Pods: w.PodPolicy, Reader: mgr.GetAPIReader(), Metrics: m}
+	w.PodGroups = &PodGroupValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.ScheduledAppPolicy = &ScheduledAppValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m,
 		Namespaces: mgr.GetAPIReader()}
 
@@ -193,6 +196,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(LayerPath, serve(reflect.TypeFor[v1alpha1.Layer](), w.Layers))
 	w.Server.Register(PodPolicyPath, servePods(w.PodPolicy))
 	w.Server.Register(BindingPolicyPath, serve(reflect.TypeFor[corev1.Binding](), w.Bindings))
+	w.Server.Register(PodGroupPolicyPath, serve(reflect.TypeFor[podGroupObject](), w.PodGroups))
 	w.Server.Register(AppPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.Apps))
 	w.Server.Register(AppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.AppPolicy))
 	w.Server.Register(ScheduledAppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.ScheduledSparkApplication](), w.ScheduledAppPolicy))

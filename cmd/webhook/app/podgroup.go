@@ -1,0 +1,113 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	kjson "sigs.k8s.io/json"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/policy"
+)
+
+// PodGroupPolicyPath is where PodGroupValidator is served.
+const PodGroupPolicyPath = "/validate-scheduling-volcano-sh-v1beta1-podgroup"
+
+// PodGroupValidator judges Volcano PodGroups of tenant namespaces by the
+// policies' PodGroup rules (policy.Check.PodGroup): Volcano queues, ranks
+// and preempts a PodGroup's pods as one gang by the PodGroup's own class,
+// and spark-submit creates the PodGroup with the submitter's credentials,
+// so a tenant writes it. An UPDATE is judged only when the class changes:
+// Volcano writes a PodGroup's status many times.
+type PodGroupValidator struct {
+	Store    *Store
+	Policies *PolicyStore
+	Cluster  mutate.Cluster
+	Metrics  *Metrics
+	// Namespaces reads a Namespace the cache does not have yet; optional.
+	Namespaces client.Reader
+}
+
+var _ admission.Handler = (*PodGroupValidator)(nil)
+
+// Handle judges one PodGroup.
+func (h *PodGroupValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return h.Metrics.serve(ctx, "podgroup-policy", req, h.handle)
+}
+
+func (h *PodGroupValidator) handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
+	pg, err := decodePodGroup(req.Object.Raw, req.Namespace)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if req.Operation == admissionv1.Update {
+		old, err := decodePodGroup(req.OldObject.Raw, req.Namespace)
+		if err != nil {
+			return admission.Errored(http.StatusBadRequest, fmt.Errorf("the stored PodGroup: %w", err))
+		}
+		if old.PriorityClassName == pg.PriorityClassName {
+			return admission.Allowed("the PodGroup's priority class is unchanged")
+		}
+	}
+	served, engine := h.Store.Load(), h.Policies.Load()
+	if served == nil || engine == nil {
+		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)
+	}
+	snap, err := snapshotWithNamespace(ctx, served.Snapshot, h.Namespaces, pg.Namespace)
+	if err != nil {
+		return admission.Errored(http.StatusServiceUnavailable, err)
+	}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster}
+	decision, err := check.PodGroup(ctx, pg, policy.Request{Operation: string(req.Operation), Namespace: pg.Namespace,
+		UserInfo: req.UserInfo, DryRun: req.DryRun != nil && *req.DryRun})
+	if err != nil {
+		if resp, late := expired(ctx); late {
+			return resp
+		}
+		log.FromContext(ctx).Error(err, "cannot judge PodGroup", "generation", served.Generation)
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	return h.Metrics.verdict(ctx, decision)
+}
+
+// podGroupObject is what the webhook reads of a PodGroup: its name, and
+// the class and queue of its spec; the rest (minResources, status) is
+// skipped unread.
+type podGroupObject struct {
+	metav1.TypeMeta `json:",inline"`
+	Metadata        struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+	Spec struct {
+		PriorityClassName string `json:"priorityClassName"`
+		Queue             string `json:"queue"`
+	} `json:"spec"`
+}
+
+// decodePodGroup decodes the PodGroup of a review, as the API server sends
+// it (scheduling.volcano.sh/v1beta1, case-sensitive field names); one
+// written without a namespace in its body is in the request's namespace.
+func decodePodGroup(raw []byte, namespace string) (policy.PodGroup, error) {
+	var o podGroupObject
+	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &o); err != nil {
+		return policy.PodGroup{}, fmt.Errorf("decoding the PodGroup: %w", err)
+	}
+	if o.APIVersion != "scheduling.volcano.sh/v1beta1" || o.Kind != "PodGroup" {
+		return policy.PodGroup{}, fmt.Errorf("decoding the PodGroup: the object is a %s %s, want a scheduling.volcano.sh/v1beta1 PodGroup", o.APIVersion, o.Kind)
+	}
+	pg := policy.PodGroup{Name: o.Metadata.Name, Namespace: o.Metadata.Namespace, PriorityClassName: o.Spec.PriorityClassName, Queue: o.Spec.Queue}
+	if pg.Namespace == "" {
+		pg.Namespace = namespace
+	}
+	return pg, nil
+}

@@ -1,0 +1,91 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+func newTestPodGroupValidator(t testing.TB, layers ...v1alpha1.Layer) *PodGroupValidator {
+	t.Helper()
+	pods := newTestPodValidator(t, layers...)
+	return &PodGroupValidator{Store: pods.Store, Policies: pods.Policies, Cluster: pods.Cluster, Metrics: pods.Metrics}
+}
+
+func podGroupJSON(name, class string) []byte {
+	return []byte(`{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"` + name +
+		`"},"spec":{"minMember":3,"queue":"default","priorityClassName":"` + class + `","minResources":{"cpu":"3"}}}`)
+}
+
+func podGroupRequest(op admissionv1.Operation, object, old []byte) admission.Request {
+	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "1", Kind: metav1.GroupVersionKind{Group: "scheduling.volcano.sh", Version: "v1beta1", Kind: "PodGroup"}, Namespace: "etl",
+		Resource:  metav1.GroupVersionResource{Group: "scheduling.volcano.sh", Version: "v1beta1", Resource: "podgroups"},
+		Operation: op, Object: runtime.RawExtension{Raw: object}, OldObject: runtime.RawExtension{Raw: old},
+	}}
+}
+
+// TestPodGroupValidator: a PodGroup's class is judged on create and when
+// an update changes it; what is not a v1beta1 PodGroup is a bad request.
+func TestPodGroupValidator(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}}
+	v := newTestPodGroupValidator(t, l)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		req     admission.Request
+		allowed bool
+		code    int32
+		message string
+	}{
+		{"a reserved class", podGroupRequest(admissionv1.Create, podGroupJSON("pg", "system-cluster-critical"), nil), false, http.StatusForbidden,
+			`isolation: PodGroup "pg": spec.priorityClassName "system-cluster-critical" is not allowed for tenants; allowed: spark-low (NamespaceOverrides layer "ns-etl")`},
+		{"an allowed class", podGroupRequest(admissionv1.Create, podGroupJSON("pg", "spark-low"), nil), true, http.StatusOK, ""},
+		{"an update to a reserved class", podGroupRequest(admissionv1.Update, podGroupJSON("pg", "system-cluster-critical"), podGroupJSON("pg", "spark-low")),
+			false, http.StatusForbidden, `spec.priorityClassName "system-cluster-critical" is not allowed`},
+		{"an update keeping the class", podGroupRequest(admissionv1.Update, podGroupJSON("pg", "system-cluster-critical"), podGroupJSON("pg", "system-cluster-critical")),
+			true, http.StatusOK, ""},
+		{"not a PodGroup", podGroupRequest(admissionv1.Create, []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}`), nil),
+			false, http.StatusBadRequest, "want a scheduling.volcano.sh/v1beta1 PodGroup"},
+		{"a stored object that is none", podGroupRequest(admissionv1.Update, podGroupJSON("pg", "spark-low"), []byte(`[]`)),
+			false, http.StatusBadRequest, "the stored PodGroup"},
+	} {
+		resp := v.Handle(ctx, c.req)
+		if resp.Allowed != c.allowed || resp.Result.Code != c.code || !strings.Contains(resp.Result.Message, c.message) {
+			t.Errorf("%s: allowed %v, code %d, message %q; want %v, %d, %q", c.name, resp.Allowed, resp.Result.Code, resp.Result.Message, c.allowed, c.code, c.message)
+		}
+	}
+}
+
+// FuzzPodGroupReviews: the PodGroup handler, AdmissionReview bytes in,
+// answer out.
+func FuzzPodGroupReviews(f *testing.F) {
+	l := teamLayer()
+	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}}
+	v := newTestPodGroupValidator(f, l)
+	for _, r := range []admission.Request{
+		podGroupRequest(admissionv1.Create, podGroupJSON("pg", "system-cluster-critical"), nil),
+		podGroupRequest(admissionv1.Update, podGroupJSON("pg", "a"), podGroupJSON("pg", "b")),
+	} {
+		review, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+			Request: &r.AdmissionRequest})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(review)
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fuzzReview(t, objectReviewServer(reflect.TypeFor[podGroupObject](), v), v.Metrics, "podgroup-policy", raw)
+	})
+}

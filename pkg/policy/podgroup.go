@@ -1,0 +1,121 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// podGroupQuery collects the violations of a PodGroup: each policy's
+// podgroup_violation rules, and only those, since a PodGroup is no pod
+// (quota's live totals, judged on one, would speak of a pod that does not
+// exist).
+const podGroupQuery = "data.strata[policy].podgroup_violation[v]"
+
+// PodGroup is what policies see of a Volcano PodGroup
+// (scheduling.volcano.sh/v1beta1): the gang of pods Volcano queues, ranks
+// and preempts as one, by the PodGroup's own priority class and queue.
+// Spark's Volcano support has spark-submit create it with the submitter's
+// credentials, so tenants write PodGroups.
+type PodGroup struct {
+	Name, Namespace   string
+	PriorityClassName string
+	Queue             string
+}
+
+// podGroupDocument is input.podGroup.
+type podGroupDocument struct {
+	Name string `json:"name"`
+	// PriorityClassName is the class with who gave it: the platform's
+	// when a layer gives the pods of either role that class or it is the
+	// cluster's globalDefault; else the tenant's. Absent when unset.
+	PriorityClassName *sourced `json:"priorityClassName,omitempty"`
+	Queue             string   `json:"queue,omitempty"`
+}
+
+// PodGroup judges a PodGroup with the podgroup_violation rules of every
+// policy, once with the settings of each Spark role in its namespace (the
+// gang holds drivers and executors alike; a violation under either
+// counts). The document a rule sees is input.podGroup with the request,
+// the namespace and its group, the role, and config.enforcement, limits
+// and isolation as the layers compose them for that role. An error is an
+// internal failure, never a verdict.
+func (c *Check) PodGroup(ctx context.Context, pg PodGroup, req Request) (Decision, error) {
+	if req.Namespace == "" {
+		req.Namespace = pg.Namespace
+	}
+	defaultClass := ""
+	if pc, ok := c.Snapshot.GlobalDefaultPriorityClass(); ok {
+		defaultClass = pc.Name
+	}
+	type role struct {
+		name v1alpha1.Role
+		comp overlay.Result
+	}
+	var roles []role
+	for _, r := range mutate.Roles() {
+		t := overlay.Target{Cluster: c.Cluster.Name, Pool: c.Cluster.Pool, Namespace: req.Namespace, Role: r}
+		roles = append(roles, role{r, c.Snapshot.ComposeOnly(t, v1alpha1.Config{}, c.Engine.explained)})
+	}
+	doc := podGroupDocument{Name: pg.Name, Queue: pg.Queue}
+	if pc := pg.PriorityClassName; pc != "" {
+		class := sourced{Value: pc, Source: overlay.UserSource().String(), User: true}
+		key := overlay.FieldKey(overlay.PathPriorityClassName)
+		for _, r := range roles {
+			if composed := r.comp.Config.PriorityClassName; composed != nil && *composed == pc {
+				if by, ok := r.comp.Provenance.SetBy(key); ok {
+					class = sourced{Value: pc, Source: by.String()}
+					break
+				}
+			}
+		}
+		if pc == defaultClass && class.User {
+			class = sourced{Value: pc, Source: "the cluster's globalDefault PriorityClass"}
+		}
+		doc.PriorityClassName = &class
+	}
+	labels := c.Snapshot.NamespaceLabels(req.Namespace)
+	var d Decision
+	for _, r := range roles {
+		cfg, prov := &r.comp.Config, r.comp.Provenance
+		source := func(key overlay.Key) string {
+			if by, ok := prov.SetBy(key); ok {
+				return by.String()
+			}
+			return ""
+		}
+		input := map[string]any{
+			"request":   req,
+			"namespace": req.Namespace,
+			"group":     labels[GroupLabel],
+			"role":      string(r.name),
+			"config": map[string]any{"enforcement": cfg.Enforcement,
+				"limits": limitsDoc(cfg.Limits, source), "isolation": isolationDoc(cfg.Isolation, source)},
+			"podGroup": doc,
+		}
+		value, err := c.Engine.conv.valueOf(input)
+		if err != nil {
+			return Decision{}, fmt.Errorf("converting the PodGroup's policy input: %w", err)
+		}
+		rs, err := eval(ctx, c.Engine.podGroups, value)
+		if err != nil {
+			return Decision{}, fmt.Errorf("evaluating policies on PodGroup %q: %w", pg.Name, err)
+		}
+		in := &Input{Composed: &mutate.Result{Composition: r.comp}}
+		vs, err := violations(nil, rs, "", in)
+		if err != nil {
+			return Decision{}, err
+		}
+		for _, v := range vs {
+			if !slices.Contains(d.Violations, v) {
+				d.Violations = append(d.Violations, v)
+			}
+		}
+	}
+	sortViolations(d.Violations)
+	return d, nil
+}

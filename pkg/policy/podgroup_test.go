@@ -1,0 +1,50 @@
+package policy
+
+import (
+	"context"
+	"testing"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// TestPodGroupPriorityClass: a PodGroup's class is held to
+// allowedPriorityClasses, except the classes the layers give the pods of
+// either role and the cluster's default, under isolation's enforcement;
+// only the PodGroup rules run (no quota of a pod that does not exist).
+func TestPodGroupPriorityClass(t *testing.T) {
+	c := tenantCheck(t, map[string]string{
+		"iso": `{tier: ClusterOverrides, config: {isolation: {allowedPriorityClasses: [spark-low]}, limits: {namespacePods: 0}}}`,
+		"drv": `{tier: ClusterOverrides, match: {roles: [driver]}, config: {priorityClassName: platform-critical}}`,
+	}, schedulingClasses()...)
+	ctx := context.Background()
+	for class, want := range map[string]string{
+		"system-cluster-critical": `isolation: PodGroup "spark-pi-pg": spec.priorityClassName "system-cluster-critical" is not allowed for tenants; allowed: spark-low (ClusterOverrides layer "iso")`,
+		"platform-critical":       "", // the layers' drivers'
+		"spark-low":               "",
+		"default":                 "", // the cluster's globalDefault
+		"":                        "",
+	} {
+		d, err := c.PodGroup(ctx, PodGroup{Name: "spark-pi-pg", Namespace: "etl", PriorityClassName: class, Queue: "default"}, Request{Operation: "CREATE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if len(d.Violations) > 0 {
+			got = d.Violations[0].Message
+		}
+		if got != want || len(d.Violations) > 1 || (want != "" && d.Violations[0].Enforcement != v1alpha1.EnforcementDeny) {
+			t.Errorf("class %q: %+v, want %q", class, d.Violations, want)
+		}
+	}
+
+	warned := tenantCheck(t, map[string]string{
+		"iso": `{tier: ClusterOverrides, config: {isolation: {allowedPriorityClasses: [spark-low]}, enforcement: {isolation: warn}}}`,
+	}, schedulingClasses()...)
+	d, err := warned.PodGroup(ctx, PodGroup{Name: "pg", Namespace: "etl", PriorityClassName: "platform-critical"}, Request{Operation: "CREATE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Violations) != 1 || d.Violations[0].Enforcement != v1alpha1.EnforcementWarn || !d.Allowed() {
+		t.Errorf("where isolation warns: %+v", d.Violations)
+	}
+}
