@@ -381,13 +381,17 @@ func projectImages(before, s *sparkv1beta2.Spec, driver, executor *corev1.Pod) {
 	}
 }
 
+// VolcanoQueueAnnotation is the pod annotation Volcano reads a pod's queue
+// from.
+const VolcanoQueueAnnotation = "scheduling.volcano.sh/queue-name"
+
 // Batch schedulers the Spark Operator integrates with (spec.batchScheduler),
 // and where each reads a pod's queue from.
 var batchSchedulers = map[string]struct {
 	root  string // overlay.PathLabels or overlay.PathAnnotations
 	queue string
 }{
-	"volcano":  {overlay.PathAnnotations, "scheduling.volcano.sh/queue-name"},
+	"volcano":  {overlay.PathAnnotations, VolcanoQueueAnnotation},
 	"yunikorn": {overlay.PathLabels, "queue"},
 }
 

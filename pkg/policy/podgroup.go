@@ -34,8 +34,16 @@ type podGroupDocument struct {
 	// when a layer gives the pods of either role that class or it is the
 	// cluster's globalDefault; else the tenant's. Absent when unset.
 	PriorityClassName *sourced `json:"priorityClassName,omitempty"`
-	Queue             string   `json:"queue,omitempty"`
+	// Queue is the queue with who gave it: the platform's when a layer
+	// gives the pods of either role that queue (their Volcano queue
+	// annotation) or it is Volcano's default queue, where a PodGroup
+	// without one goes; else the tenant's. Absent when unset.
+	Queue *sourced `json:"queue,omitempty"`
 }
+
+// volcanoDefaultQueue is the queue Volcano gives a PodGroup that names
+// none.
+const volcanoDefaultQueue = "default"
 
 // PodGroup judges a PodGroup with the podgroup_violation rules of every
 // policy, once with the settings of each Spark role in its namespace (the
@@ -61,7 +69,7 @@ func (c *Check) PodGroup(ctx context.Context, pg PodGroup, req Request) (Decisio
 		t := overlay.Target{Cluster: c.Cluster.Name, Pool: c.Cluster.Pool, Namespace: req.Namespace, Role: r}
 		roles = append(roles, role{r, c.Snapshot.ComposeOnly(t, v1alpha1.Config{}, c.Engine.explained)})
 	}
-	doc := podGroupDocument{Name: pg.Name, Queue: pg.Queue}
+	doc := podGroupDocument{Name: pg.Name}
 	if pc := pg.PriorityClassName; pc != "" {
 		class := sourced{Value: pc, Source: overlay.UserSource().String(), User: true}
 		key := overlay.FieldKey(overlay.PathPriorityClassName)
@@ -77,6 +85,22 @@ func (c *Check) PodGroup(ctx context.Context, pg PodGroup, req Request) (Decisio
 			class = sourced{Value: pc, Source: "the cluster's globalDefault PriorityClass"}
 		}
 		doc.PriorityClassName = &class
+	}
+	if q := pg.Queue; q != "" {
+		queue := sourced{Value: q, Source: overlay.UserSource().String(), User: true}
+		key := overlay.MapKey(overlay.PathAnnotations, mutate.VolcanoQueueAnnotation)
+		for _, r := range roles {
+			if given, ok := r.comp.Config.Annotations[mutate.VolcanoQueueAnnotation]; ok && given == q {
+				if by, ok := r.comp.Provenance.SetBy(key); ok {
+					queue = sourced{Value: q, Source: by.String()}
+					break
+				}
+			}
+		}
+		if q == volcanoDefaultQueue && queue.User {
+			queue = sourced{Value: q, Source: "Volcano's default queue"}
+		}
+		doc.Queue = &queue
 	}
 	labels := c.Snapshot.NamespaceLabels(req.Namespace)
 	var d Decision

@@ -48,3 +48,36 @@ func TestPodGroupPriorityClass(t *testing.T) {
 		t.Errorf("where isolation warns: %+v", d.Violations)
 	}
 }
+
+// TestPodGroupQueue: where the annotation pods take their Volcano queue
+// from is reserved, a PodGroup takes only a queue the layers give the pods
+// of either role, or Volcano's default.
+func TestPodGroupQueue(t *testing.T) {
+	c := tenantCheck(t, map[string]string{
+		"iso": `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: [scheduling.volcano.sh/]}}}`,
+		"exe": `{tier: ClusterOverrides, match: {roles: [executor]}, config: {annotations: {scheduling.volcano.sh/queue-name: etl}}}`,
+	})
+	ctx := context.Background()
+	for queue, want := range map[string]string{
+		"other-team": `isolation: PodGroup "pg": spec.queue "other-team" is reserved for the platform: pods take their queue from annotation "scheduling.volcano.sh/queue-name", and keys starting with "scheduling.volcano.sh/" only layers may set (ClusterOverrides layer "iso")`,
+		"etl":        "", // the layers' executors'
+		"default":    "", // Volcano's own
+		"":           "",
+	} {
+		d, err := c.PodGroup(ctx, PodGroup{Name: "pg", Namespace: "etl", Queue: queue}, Request{Operation: "CREATE"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		if len(d.Violations) > 0 {
+			got = d.Violations[0].Message
+		}
+		if got != want || len(d.Violations) > 1 {
+			t.Errorf("queue %q: %+v, want %q", queue, d.Violations, want)
+		}
+	}
+	free := tenantCheck(t, map[string]string{"iso": `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: [platform/]}}}`})
+	if d, err := free.PodGroup(ctx, PodGroup{Name: "pg", Namespace: "etl", Queue: "other-team"}, Request{Operation: "CREATE"}); err != nil || len(d.Violations) != 0 {
+		t.Errorf("where the queue annotation is the tenant's: %+v, %v", d.Violations, err)
+	}
+}

@@ -207,6 +207,19 @@ podgroup_violation contains {"check": "allowedPriorityClasses", "message": msg} 
 	msg := sprintf("PodGroup %q: spec.priorityClassName %q is not allowed for tenants; allowed: %s (%s)", [input.podGroup.name, pc.value, concat(", ", p.value), p.source])
 }
 
+# And its queue: where the annotation pods take their Volcano queue from is under a reserved prefix,
+# a tenant's PodGroup takes only a queue the layers give the pods, or Volcano's default.
+podgroup_violation contains {"check": "reservedLabelPrefixes", "message": msg} if {
+	p := input.config.isolation.reservedLabelPrefixes
+	q := input.podGroup.queue
+	q.user
+	some prefix in p.value
+	startswith(volcano_queue_annotation, prefix)
+	msg := sprintf("PodGroup %q: spec.queue %q is reserved for the platform: pods take their queue from annotation %q, and keys starting with %q only layers may set (%s)", [input.podGroup.name, q.value, volcano_queue_annotation, prefix, p.source])
+}
+
+volcano_queue_annotation := "scheduling.volcano.sh/queue-name"
+
 # What the platform put under a reserved prefix stays: an UPDATE may not
 # change or remove it (a label a NetworkPolicy selects on, the IAM role
 # annotation, ...).

@@ -288,3 +288,12 @@ test_podgroup_priority_class if {
 	# A PodGroup is not a pod: the pod rules find nothing to judge.
 	count(isolation.violation) == 0 with input as tenants
 }
+
+test_podgroup_queue if {
+	reserved := object.union(with_param("reservedLabelPrefixes", ["scheduling.volcano.sh/"]), {"podGroup": {"name": "pg", "queue": {"value": "other-team", "source": "user", "user": true}}})
+	{v.message | some v in isolation.podgroup_violation} == {`PodGroup "pg": spec.queue "other-team" is reserved for the platform: pods take their queue from annotation "scheduling.volcano.sh/queue-name", and keys starting with "scheduling.volcano.sh/" only layers may set (NamespaceOverrides layer "ns-etl")`} with input as reserved
+
+	# The layers' queue passes; so does any queue where the annotation is the tenant's.
+	count(isolation.podgroup_violation) == 0 with input as object.union(reserved, {"podGroup": {"queue": {"value": "etl", "source": "NamespaceOverrides layer \"ns-etl\"", "user": false}}})
+	count(isolation.podgroup_violation) == 0 with input as object.union(with_param("reservedLabelPrefixes", ["platform.strata.dev/"]), {"podGroup": {"name": "pg", "queue": {"value": "other-team", "user": true}}})
+}

@@ -397,8 +397,9 @@ func TestAppBatchSchedulerIsJudged(t *testing.T) {
 // TestPodGroupsAreJudged: a Volcano PodGroup a tenant writes itself (as
 // spark-submit does) ranks its whole gang by its class, which is held to
 // allowedPriorityClasses like a pod's, except the classes the layers give
-// the pods; changing the class later is judged, Volcano's status writes
-// are not.
+// the pods, and queues it where its queue says, which is held to the
+// layers' where pods may not choose theirs; changing the class later is
+// judged, Volcano's status writes are not.
 func TestPodGroupsAreJudged(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "volcano-gangs"}}
@@ -406,8 +407,9 @@ func TestPodGroupsAreJudged(t *testing.T) {
 		t.Fatal(err)
 	}
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-podgroups"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
-		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{
-			AllowedPriorityClasses: []string{"spark-low"}}}}}
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{
+			Annotations: map[string]string{"scheduling.volcano.sh/queue-name": "gangs"},
+			Isolation: &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}}}}}
 	createLayer(t, layer, ns.Name)
 	podGroup := func(name, class string) *unstructured.Unstructured {
 		pg := &unstructured.Unstructured{}
@@ -415,7 +417,7 @@ func TestPodGroupsAreJudged(t *testing.T) {
 		pg.SetKind("PodGroup")
 		pg.SetName(name)
 		pg.SetNamespace(ns.Name)
-		spec := map[string]any{"minMember": int64(1), "queue": "default"}
+		spec := map[string]any{"minMember": int64(1), "queue": "gangs"}
 		if class != "" {
 			spec["priorityClassName"] = class
 		}
@@ -446,4 +448,16 @@ func TestPodGroupsAreJudged(t *testing.T) {
 	}
 	wantDenied(t, "a PodGroup raised to the cluster's top class", cp.Client.Update(ctx, &low),
 		`isolation: PodGroup "gang-low": spec.priorityClassName "system-cluster-critical" is not allowed for tenants`)
+
+	// Its queue: where pods may not choose theirs, the layers' or Volcano's
+	// default only.
+	other := podGroup("gang-elsewhere", "")
+	other.Object["spec"].(map[string]any)["queue"] = "other-team"
+	wantDenied(t, "a PodGroup in another team's queue", cp.Client.Create(ctx, other),
+		`isolation: PodGroup "gang-elsewhere": spec.queue "other-team" is reserved for the platform`)
+	volcanos := podGroup("gang-default", "")
+	volcanos.Object["spec"].(map[string]any)["queue"] = "default"
+	if err := cp.Client.Create(ctx, volcanos); err != nil {
+		t.Errorf("a PodGroup in Volcano's default queue: %v", err)
+	}
 }

@@ -183,7 +183,7 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		len(g.Rules) != 1 || !slices.Equal(g.Rules[0].Resources, []string{"podgroups"}) || !slices.Equal(g.Rules[0].APIGroups, []string{"scheduling.volcano.sh"}) ||
 		!slices.Equal(g.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
 		!reflect.DeepEqual(g.NamespaceSelector, pp.NamespaceSelector) || g.FailurePolicy == nil || *g.FailurePolicy != admissionregistrationv1.Fail ||
-		len(g.MatchConditions) != 1 || !strings.Contains(g.MatchConditions[0].Expression, "spec.priorityClassName") {
+		len(g.MatchConditions) != 1 || !strings.Contains(g.MatchConditions[0].Expression, "spec.priorityClassName") || !strings.Contains(g.MatchConditions[0].Expression, "spec.queue") {
 		t.Errorf("PodGroup policy webhook = %+v", g)
 	}
 	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")

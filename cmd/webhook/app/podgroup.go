@@ -23,8 +23,8 @@ const PodGroupPolicyPath = "/validate-scheduling-volcano-sh-v1beta1-podgroup"
 // policies' PodGroup rules (policy.Check.PodGroup): Volcano queues, ranks
 // and preempts a PodGroup's pods as one gang by the PodGroup's own class,
 // and spark-submit creates the PodGroup with the submitter's credentials,
-// so a tenant writes it. An UPDATE is judged only when the class changes:
-// Volcano writes a PodGroup's status many times.
+// so a tenant writes it. An UPDATE is judged only when the class or the
+// queue changes: Volcano writes a PodGroup's status many times.
 type PodGroupValidator struct {
 	Store    *Store
 	Policies *PolicyStore
@@ -54,8 +54,8 @@ func (h *PodGroupValidator) handle(ctx context.Context, req admission.Request) a
 		if err != nil {
 			return admission.Errored(http.StatusBadRequest, fmt.Errorf("the stored PodGroup: %w", err))
 		}
-		if old.PriorityClassName == pg.PriorityClassName {
-			return admission.Allowed("the PodGroup's priority class is unchanged")
+		if old.PriorityClassName == pg.PriorityClassName && old.Queue == pg.Queue {
+			return admission.Allowed("the PodGroup's priority class and queue are unchanged")
 		}
 	}
 	served, engine := h.Store.Load(), h.Policies.Load()

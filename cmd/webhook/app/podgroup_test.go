@@ -39,9 +39,10 @@ func podGroupRequest(op admissionv1.Operation, object, old []byte) admission.Req
 // an update changes it; what is not a v1beta1 PodGroup is a bad request.
 func TestPodGroupValidator(t *testing.T) {
 	l := teamLayer()
-	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}}
+	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}}
 	v := newTestPodGroupValidator(t, l)
 	ctx := context.Background()
+	otherQueue := []byte(strings.Replace(string(podGroupJSON("pg", "spark-low")), `"queue":"default"`, `"queue":"other-team"`, 1))
 	for _, c := range []struct {
 		name    string
 		req     admission.Request
@@ -56,6 +57,8 @@ func TestPodGroupValidator(t *testing.T) {
 			false, http.StatusForbidden, `spec.priorityClassName "system-cluster-critical" is not allowed`},
 		{"an update keeping the class", podGroupRequest(admissionv1.Update, podGroupJSON("pg", "system-cluster-critical"), podGroupJSON("pg", "system-cluster-critical")),
 			true, http.StatusOK, ""},
+		{"an update moving it to another queue", podGroupRequest(admissionv1.Update, otherQueue, podGroupJSON("pg", "spark-low")),
+			false, http.StatusForbidden, `isolation: PodGroup "pg": spec.queue "other-team" is reserved for the platform`},
 		{"not a PodGroup", podGroupRequest(admissionv1.Create, []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}`), nil),
 			false, http.StatusBadRequest, "want a scheduling.volcano.sh/v1beta1 PodGroup"},
 		{"a stored object that is none", podGroupRequest(admissionv1.Update, podGroupJSON("pg", "spark-low"), []byte(`[]`)),
