@@ -409,7 +409,7 @@ func TestPodGroupsAreJudged(t *testing.T) {
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-podgroups"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{
 			Annotations: map[string]string{"scheduling.volcano.sh/queue-name": "gangs"},
-			Isolation: &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}}}}}
+			Isolation:   &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}}}}}
 	createLayer(t, layer, ns.Name)
 	podGroup := func(name, class string) *unstructured.Unstructured {
 		pg := &unstructured.Unstructured{}
