@@ -220,12 +220,7 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 	pod := in.Pod
 	prov := res.Composition.Provenance
 	cfg := &res.Composition.Config
-	source := func(key overlay.Key) string {
-		if by, ok := prov.SetBy(key); ok {
-			return by.String()
-		}
-		return ""
-	}
+	source := sourceIn(prov)
 	doc := map[string]any{
 		"request": in.Request,
 		"role":    string(res.Role),
@@ -296,6 +291,17 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 	})
 	doc["images"] = images
 	return doc, nil
+}
+
+// sourceIn names who set a field in prov, as config shows it; "" for a
+// field nobody set.
+func sourceIn(prov *overlay.Provenance) func(overlay.Key) string {
+	return func(key overlay.Key) string {
+		if by, ok := prov.SetBy(key); ok {
+			return by.String()
+		}
+		return ""
+	}
 }
 
 // limitsDoc is config.limits: each limit with its value, its number

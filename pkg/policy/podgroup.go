@@ -69,49 +69,29 @@ func (c *Check) PodGroup(ctx context.Context, pg PodGroup, req Request) (Decisio
 		t := overlay.Target{Cluster: c.Cluster.Name, Pool: c.Cluster.Pool, Namespace: req.Namespace, Role: r}
 		roles = append(roles, role{r, c.Snapshot.ComposeOnly(t, v1alpha1.Config{}, c.Engine.explained)})
 	}
-	doc := podGroupDocument{Name: pg.Name}
-	if pc := pg.PriorityClassName; pc != "" {
-		class := sourced{Value: pc, Source: overlay.UserSource().String(), User: true}
-		key := overlay.FieldKey(overlay.PathPriorityClassName)
-		for _, r := range roles {
-			if composed := r.comp.Config.PriorityClassName; composed != nil && *composed == pc {
-				if by, ok := r.comp.Provenance.SetBy(key); ok {
-					class = sourced{Value: pc, Source: by.String()}
-					break
-				}
-			}
-		}
-		if pc == defaultClass && class.User {
-			class = sourced{Value: pc, Source: "the cluster's globalDefault PriorityClass"}
-		}
-		doc.PriorityClassName = &class
+	comps := make([]*overlay.Result, len(roles))
+	for i := range roles {
+		comps[i] = &roles[i].comp
 	}
-	if q := pg.Queue; q != "" {
-		queue := sourced{Value: q, Source: overlay.UserSource().String(), User: true}
-		key := overlay.MapKey(overlay.PathAnnotations, mutate.VolcanoQueueAnnotation)
-		for _, r := range roles {
-			if given, ok := r.comp.Config.Annotations[mutate.VolcanoQueueAnnotation]; ok && given == q {
-				if by, ok := r.comp.Provenance.SetBy(key); ok {
-					queue = sourced{Value: q, Source: by.String()}
-					break
+	doc := podGroupDocument{
+		Name: pg.Name,
+		PriorityClassName: whoGave(pg.PriorityClassName, comps, overlay.FieldKey(overlay.PathPriorityClassName),
+			func(c *v1alpha1.Config) (string, bool) {
+				if c.PriorityClassName == nil {
+					return "", false
 				}
-			}
-		}
-		if q == volcanoDefaultQueue && queue.User {
-			queue = sourced{Value: q, Source: "Volcano's default queue"}
-		}
-		doc.Queue = &queue
+				return *c.PriorityClassName, true
+			}, defaultClass, "the cluster's globalDefault PriorityClass"),
+		Queue: whoGave(pg.Queue, comps, overlay.MapKey(overlay.PathAnnotations, mutate.VolcanoQueueAnnotation),
+			func(c *v1alpha1.Config) (string, bool) {
+				q, ok := c.Annotations[mutate.VolcanoQueueAnnotation]
+				return q, ok
+			}, volcanoDefaultQueue, "Volcano's default queue"),
 	}
 	labels := c.Snapshot.NamespaceLabels(req.Namespace)
 	var d Decision
 	for _, r := range roles {
-		cfg, prov := &r.comp.Config, r.comp.Provenance
-		source := func(key overlay.Key) string {
-			if by, ok := prov.SetBy(key); ok {
-				return by.String()
-			}
-			return ""
-		}
+		cfg, source := &r.comp.Config, sourceIn(r.comp.Provenance)
 		input := map[string]any{
 			"request":   req,
 			"namespace": req.Namespace,
@@ -142,4 +122,27 @@ func (c *Check) PodGroup(ctx context.Context, pg PodGroup, req Request) (Decisio
 	}
 	sortViolations(d.Violations)
 	return d, nil
+}
+
+// whoGave is value (none when "") as input.podGroup shows it: the
+// platform's when a layer gives the pods of either role that value (of the
+// field key, which given reads from a composed config), or when it is
+// what the scheduler itself gives one that names none (dflt, said as
+// dfltSource); else the tenant's. comps are the roles' compositions of no
+// user config, so whatever they hold a layer set.
+func whoGave(value string, comps []*overlay.Result, key overlay.Key, given func(*v1alpha1.Config) (string, bool), dflt, dfltSource string) *sourced {
+	if value == "" {
+		return nil
+	}
+	for _, comp := range comps {
+		if v, ok := given(&comp.Config); ok && v == value {
+			if by, ok := comp.Provenance.SetBy(key); ok {
+				return &sourced{Value: value, Source: by.String()}
+			}
+		}
+	}
+	if value == dflt {
+		return &sourced{Value: value, Source: dfltSource}
+	}
+	return &sourced{Value: value, Source: overlay.UserSource().String(), User: true}
 }
