@@ -60,18 +60,14 @@ func (c *Check) PodGroup(ctx context.Context, pg PodGroup, req Request) (Decisio
 	if pc, ok := c.Snapshot.GlobalDefaultPriorityClass(); ok {
 		defaultClass = pc.Name
 	}
-	type role struct {
-		name v1alpha1.Role
-		comp overlay.Result
-	}
-	var roles []role
-	for _, r := range mutate.Roles() {
-		t := overlay.Target{Cluster: c.Cluster.Name, Pool: c.Cluster.Pool, Namespace: req.Namespace, Role: r}
-		roles = append(roles, role{r, c.Snapshot.ComposeOnly(t, v1alpha1.Config{}, c.Engine.explained)})
-	}
+	// Each role's composition of no user config: whatever it holds, a
+	// layer set.
+	roles := mutate.Roles()
 	comps := make([]*overlay.Result, len(roles))
-	for i := range roles {
-		comps[i] = &roles[i].comp
+	for i, r := range roles {
+		comp := c.Snapshot.ComposeOnly(overlay.Target{Cluster: c.Cluster.Name, Pool: c.Cluster.Pool, Namespace: req.Namespace, Role: r},
+			v1alpha1.Config{}, c.Engine.explained)
+		comps[i] = &comp
 	}
 	doc := podGroupDocument{
 		Name: pg.Name,
@@ -90,13 +86,13 @@ func (c *Check) PodGroup(ctx context.Context, pg PodGroup, req Request) (Decisio
 	}
 	labels := c.Snapshot.NamespaceLabels(req.Namespace)
 	var d Decision
-	for _, r := range roles {
-		cfg, source := &r.comp.Config, sourceIn(r.comp.Provenance)
+	for i, role := range roles {
+		cfg, source := &comps[i].Config, sourceIn(comps[i].Provenance)
 		input := map[string]any{
 			"request":   req,
 			"namespace": req.Namespace,
 			"group":     labels[GroupLabel],
-			"role":      string(r.name),
+			"role":      string(role),
 			"config": map[string]any{"enforcement": cfg.Enforcement,
 				"limits": limitsDoc(cfg.Limits, source), "isolation": isolationDoc(cfg.Isolation, source)},
 			"podGroup": doc,
@@ -109,7 +105,7 @@ func (c *Check) PodGroup(ctx context.Context, pg PodGroup, req Request) (Decisio
 		if err != nil {
 			return Decision{}, fmt.Errorf("evaluating policies on PodGroup %q: %w", pg.Name, err)
 		}
-		in := &Input{Composed: &mutate.Result{Composition: r.comp}}
+		in := &Input{Composed: &mutate.Result{Composition: *comps[i]}}
 		vs, err := violations(nil, rs, "", in)
 		if err != nil {
 			return Decision{}, err

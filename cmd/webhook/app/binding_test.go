@@ -80,13 +80,7 @@ func TestBindingValidator(t *testing.T) {
 	bound.Name, bound.Spec.NodeName = "bound", "node-0"
 	v := newTestBindingValidator(t, storedPods(t, stored, bound), l)
 	ctx := context.Background()
-	for _, c := range []struct {
-		name    string
-		req     admission.Request
-		allowed bool
-		code    int32
-		message string
-	}{
+	checkAnswers(t, ctx, v, []answerCase{
 		{"a tenant names a node", bindingRequest(t, bindingOf("p", "node-1", nil, nil), "alice"), false, http.StatusForbidden,
 			`isolation: binding the pod to node "node-1" bypasses node selection, which is reserved for the platform here (NamespaceOverrides layer "ns-etl")`},
 		{"a placement controller names a node", bindingRequest(t, bindingOf("p", "node-1", nil, nil), "system:serviceaccount:volcano-system:scheduler"), true, http.StatusOK, ""},
@@ -104,12 +98,7 @@ func TestBindingValidator(t *testing.T) {
 			return r
 		}(), false, http.StatusBadRequest, "want a v1 Binding"},
 		{"a binding of no pod", bindingRequest(t, bindingOf("", "node-1", nil, nil), "alice"), false, http.StatusBadRequest, "names no pod"},
-	} {
-		resp := v.Handle(ctx, c.req)
-		if resp.Allowed != c.allowed || resp.Result.Code != c.code || !strings.Contains(resp.Result.Message, c.message) {
-			t.Errorf("%s: allowed %v, code %d, message %q; want %v, %d, %q", c.name, resp.Allowed, resp.Result.Code, resp.Result.Message, c.allowed, c.code, c.message)
-		}
-	}
+	})
 
 	// An unreadable pod fails closed.
 	scheme := runtime.NewScheme()
@@ -153,16 +142,42 @@ func FuzzBindingReviews(f *testing.F) {
 	v := newTestBindingValidator(f, storedPods(f, stored), l)
 	for _, b := range []*corev1.Binding{bindingOf("p", "n", nil, nil), bindingOf("p", "n", map[string]string{"platform/x": "y"}, map[string]string{"a": "b"}),
 		bindingOf("ghost", "n", nil, nil)} {
-		req := bindingRequest(f, b, "alice")
-		review, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-			Request: &req.AdmissionRequest})
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(review)
+		f.Add(reviewOfRequest(f, bindingRequest(f, b, "alice")))
 	}
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE","namespace":"etl","object":{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p","labels":null},"target":{}}}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		fuzzReview(t, objectReviewServer(reflect.TypeFor[corev1.Binding](), v), v.Metrics, "pod-binding-policy", raw)
 	})
+}
+
+// answerCase is a request to a handler and the answer it must get: allowed
+// or not, the code, and a part of the message.
+type answerCase struct {
+	name    string
+	req     admission.Request
+	allowed bool
+	code    int32
+	message string
+}
+
+// checkAnswers sends each case's request to h and checks its answer.
+func checkAnswers(t *testing.T, ctx context.Context, h admission.Handler, cases []answerCase) {
+	t.Helper()
+	for _, c := range cases {
+		resp := h.Handle(ctx, c.req)
+		if resp.Allowed != c.allowed || resp.Result.Code != c.code || !strings.Contains(resp.Result.Message, c.message) {
+			t.Errorf("%s: allowed %v, code %d, message %q; want %v, %d, %q", c.name, resp.Allowed, resp.Result.Code, resp.Result.Message, c.allowed, c.code, c.message)
+		}
+	}
+}
+
+// reviewOfRequest is the AdmissionReview the API server would send of r.
+func reviewOfRequest(t testing.TB, r admission.Request) []byte {
+	t.Helper()
+	review, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &r.AdmissionRequest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return review
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
@@ -43,13 +42,7 @@ func TestPodGroupValidator(t *testing.T) {
 	v := newTestPodGroupValidator(t, l)
 	ctx := context.Background()
 	otherQueue := []byte(strings.Replace(string(podGroupJSON("pg", "spark-low")), `"queue":"default"`, `"queue":"other-team"`, 1))
-	for _, c := range []struct {
-		name    string
-		req     admission.Request
-		allowed bool
-		code    int32
-		message string
-	}{
+	checkAnswers(t, ctx, v, []answerCase{
 		{"a reserved class", podGroupRequest(admissionv1.Create, podGroupJSON("pg", "system-cluster-critical"), nil), false, http.StatusForbidden,
 			`isolation: PodGroup "pg": spec.priorityClassName "system-cluster-critical" is not allowed for tenants; allowed: spark-low (NamespaceOverrides layer "ns-etl")`},
 		{"an allowed class", podGroupRequest(admissionv1.Create, podGroupJSON("pg", "spark-low"), nil), true, http.StatusOK, ""},
@@ -63,12 +56,7 @@ func TestPodGroupValidator(t *testing.T) {
 			false, http.StatusBadRequest, "want a scheduling.volcano.sh/v1beta1 PodGroup"},
 		{"a stored object that is none", podGroupRequest(admissionv1.Update, podGroupJSON("pg", "spark-low"), []byte(`[]`)),
 			false, http.StatusBadRequest, "the stored PodGroup"},
-	} {
-		resp := v.Handle(ctx, c.req)
-		if resp.Allowed != c.allowed || resp.Result.Code != c.code || !strings.Contains(resp.Result.Message, c.message) {
-			t.Errorf("%s: allowed %v, code %d, message %q; want %v, %d, %q", c.name, resp.Allowed, resp.Result.Code, resp.Result.Message, c.allowed, c.code, c.message)
-		}
-	}
+	})
 }
 
 // FuzzPodGroupReviews: the PodGroup handler, AdmissionReview bytes in,
@@ -81,12 +69,7 @@ func FuzzPodGroupReviews(f *testing.F) {
 		podGroupRequest(admissionv1.Create, podGroupJSON("pg", "system-cluster-critical"), nil),
 		podGroupRequest(admissionv1.Update, podGroupJSON("pg", "a"), podGroupJSON("pg", "b")),
 	} {
-		review, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-			Request: &r.AdmissionRequest})
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(review)
+		f.Add(reviewOfRequest(f, r))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		fuzzReview(t, objectReviewServer(reflect.TypeFor[podGroupObject](), v), v.Metrics, "podgroup-policy", raw)
