@@ -8,6 +8,7 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 )
 
 // podGroupQuery collects the violations of a PodGroup: each policy's
@@ -15,17 +16,6 @@ import (
 // (quota's live totals, judged on one, would speak of a pod that does not
 // exist).
 const podGroupQuery = "data.strata[policy].podgroup_violation[v]"
-
-// PodGroup is what policies see of a Volcano PodGroup
-// (scheduling.volcano.sh/v1beta1): the gang of pods Volcano queues, ranks
-// and preempts as one, by the PodGroup's own priority class and queue.
-// Spark's Volcano support has spark-submit create it with the submitter's
-// credentials, so tenants write PodGroups.
-type PodGroup struct {
-	Name, Namespace   string
-	PriorityClassName string
-	Queue             string
-}
 
 // podGroupDocument is input.podGroup.
 type podGroupDocument struct {
@@ -52,7 +42,7 @@ const volcanoDefaultQueue = "default"
 // the namespace and its group, the role, and config.enforcement, limits
 // and isolation as the layers compose them for that role. An error is an
 // internal failure, never a verdict.
-func (c *Check) PodGroup(ctx context.Context, pg PodGroup, req Request) (Decision, error) {
+func (c *Check) PodGroup(ctx context.Context, pg volcanov1beta1.PodGroup, req Request) (Decision, error) {
 	if req.Namespace == "" {
 		req.Namespace = pg.Namespace
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 )
 
 // TestPodGroupPriorityClass: a PodGroup's class is held to
@@ -24,7 +25,7 @@ func TestPodGroupPriorityClass(t *testing.T) {
 		"default":                 "", // the cluster's globalDefault
 		"":                        "",
 	} {
-		d, err := c.PodGroup(ctx, PodGroup{Name: "spark-pi-pg", Namespace: "etl", PriorityClassName: class, Queue: "default"}, Request{Operation: "CREATE"})
+		d, err := c.PodGroup(ctx, volcanov1beta1.PodGroup{Name: "spark-pi-pg", Namespace: "etl", PriorityClassName: class, Queue: "default"}, Request{Operation: "CREATE"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +41,7 @@ func TestPodGroupPriorityClass(t *testing.T) {
 	warned := tenantCheck(t, map[string]string{
 		"iso": `{tier: ClusterOverrides, config: {isolation: {allowedPriorityClasses: [spark-low]}, enforcement: {isolation: warn}}}`,
 	}, schedulingClasses()...)
-	d, err := warned.PodGroup(ctx, PodGroup{Name: "pg", Namespace: "etl", PriorityClassName: "platform-critical"}, Request{Operation: "CREATE"})
+	d, err := warned.PodGroup(ctx, volcanov1beta1.PodGroup{Name: "pg", Namespace: "etl", PriorityClassName: "platform-critical"}, Request{Operation: "CREATE"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func TestPodGroupQueue(t *testing.T) {
 		"default":    "", // Volcano's own
 		"":           "",
 	} {
-		d, err := c.PodGroup(ctx, PodGroup{Name: "pg", Namespace: "etl", Queue: queue}, Request{Operation: "CREATE"})
+		d, err := c.PodGroup(ctx, volcanov1beta1.PodGroup{Name: "pg", Namespace: "etl", Queue: queue}, Request{Operation: "CREATE"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,7 +78,7 @@ func TestPodGroupQueue(t *testing.T) {
 		}
 	}
 	free := tenantCheck(t, map[string]string{"iso": `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: [platform/]}}}`})
-	if d, err := free.PodGroup(ctx, PodGroup{Name: "pg", Namespace: "etl", Queue: "other-team"}, Request{Operation: "CREATE"}); err != nil || len(d.Violations) != 0 {
+	if d, err := free.PodGroup(ctx, volcanov1beta1.PodGroup{Name: "pg", Namespace: "etl", Queue: "other-team"}, Request{Operation: "CREATE"}); err != nil || len(d.Violations) != 0 {
 		t.Errorf("where the queue annotation is the tenant's: %+v, %v", d.Violations, err)
 	}
 }

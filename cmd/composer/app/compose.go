@@ -18,6 +18,7 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/policy"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 	"github.com/strata-dev/strata/policies"
 )
 
@@ -33,7 +34,8 @@ const (
 )
 
 // composed is one input object and its composition: a pod, or a
-// SparkApplication.
+// SparkApplication; or a PodGroup, which no layer composes (the webhook
+// judges one, it changes none).
 type composed struct {
 	pod    *corev1.Pod
 	podRes *mutate.Result
@@ -43,6 +45,9 @@ type composed struct {
 	appRes *mutate.AppResult
 	// schedule is the ScheduledSparkApplication's when app is its run.
 	schedule sparkv1beta2.Schedule
+	// podGroup is a Volcano PodGroup, raw it as written.
+	podGroup *volcanov1beta1.PodGroup
+	raw      []byte
 }
 
 // ref names the object in messages: Pod ns/name, SparkApplication
@@ -53,6 +58,9 @@ func (c *composed) ref() string {
 	}
 	if c.app != nil {
 		return "SparkApplication " + c.app.App.Namespace + "/" + c.app.App.Name
+	}
+	if c.podGroup != nil {
+		return "PodGroup " + c.podGroup.Namespace + "/" + c.podGroup.Name
 	}
 	return "Pod " + podRef(c.pod)
 }
@@ -71,24 +79,26 @@ func newComposeCommand(ctx context.Context, streams Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "compose -f FILE --layers DIR --cluster NAME --pool NAME [-o yaml|json|patch|explain|spark-conf]",
 		Short: "Compose the layers of a repository onto pods and SparkApplications and print the result",
-		Long: `Compose reads Pods and SparkApplications (-f, YAML or JSON, a List, or
-multi-document YAML mixing both; a ScheduledSparkApplication is read as the
-SparkApplication each of its runs is; "-" reads standard input) and a layer
+		Long: `Compose reads Pods, SparkApplications and Volcano PodGroups (-f, YAML or
+JSON, a List, or multi-document YAML mixing them; a ScheduledSparkApplication
+is read as the SparkApplication each of its runs is; "-" reads standard
+input) and a layer
 repository (--layers: a kustomization, built in-process as kubectl kustomize
 builds it, or a directory of YAML/JSON files), composes every Spark pod and
 every SparkApplication exactly as the admission webhook does, and prints the
 composed objects (-o yaml, json), the JSON Patch the webhook returns (-o
 patch, one array per object), which layer set every value (-o explain), or
 each SparkApplication's effective Spark configuration, one key=value line per
-key (-o spark-conf, a spark-defaults.conf).`,
+key (-o spark-conf, a spark-defaults.conf). No layer composes a PodGroup: it
+is printed as written, and --validate judges it as the webhook does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), streams) },
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.podFile, "filename", "f", "", "file of Pods and SparkApplications (YAML or JSON, a List or multi-document YAML); - for standard input")
+	f.StringVarP(&o.podFile, "filename", "f", "", "file of Pods, SparkApplications and PodGroups (YAML or JSON, a List or multi-document YAML); - for standard input")
 	o.repo.add(cmd)
 	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch, explain or spark-conf")
-	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, as the webhook does: violations on stderr, exit 1 when one denies")
+	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, SparkApplication and PodGroup, as the webhook does: violations on stderr, exit 1 when one denies")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones (with --validate)")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -116,6 +126,10 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 			}
 			continue
 		}
+		if obj.PodGroup != nil {
+			r.podGroup, r.raw = obj.PodGroup, obj.Raw
+			continue
+		}
 		r.pod = obj.Pod
 		if r.podRes, err = mutate.Compose(snap, o.repo.cluster, obj.Pod); err != nil {
 			return badInput(fmt.Errorf("%s: %w", o.podFile, err))
@@ -136,6 +150,9 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		if r := &results[i]; r.schedule.Name != "" {
 			_, _ = fmt.Fprintf(streams.Err, "Note: %s: printed is SparkApplication %q, each of its runs as the webhook composes it when the operator creates it (named for its start time); the schedule itself is stored as written\n", // diagnostics
 				r.ref(), r.app.App.Name)
+		}
+		if r := &results[i]; r.podGroup != nil && !o.validate {
+			_, _ = fmt.Fprintf(streams.Err, "Note: %s: printed as written: no layer composes a PodGroup; the webhook judges its priority class and queue (--validate)\n", r.ref()) // diagnostics
 		}
 	}
 	if !o.validate {
@@ -173,11 +190,14 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	return nil
 }
 
-// judge runs the policies on a composed object, as the validating webhook
-// does on a CREATE.
+// judge runs the policies on a composed object, as the validating webhooks
+// do on a CREATE.
 func judge(ctx context.Context, check *policy.Check, r *composed, live policy.LiveState) (policy.Decision, error) {
 	if r.appRes != nil {
 		return judgeApp(ctx, check, r.schedule, &r.appRes.App.App, live)
+	}
+	if r.podGroup != nil {
+		return check.PodGroup(ctx, *r.podGroup, policy.Request{Operation: "CREATE", Namespace: r.podGroup.Namespace})
 	}
 	// The webhook judges the pod as the API server stores it.
 	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, live)
@@ -200,14 +220,8 @@ func judgeApp(ctx context.Context, check *policy.Check, schedule sparkv1beta2.Sc
 // namespacesOf are the namespaces of the objects, in order, each once.
 func namespacesOf(objects []manifest.Object) []string {
 	var out []string
-	for _, o := range objects {
-		ns := ""
-		if o.App != nil {
-			ns = o.App.App.Namespace
-		} else {
-			ns = o.Pod.Namespace
-		}
-		if !slices.Contains(out, ns) {
+	for i := range objects {
+		if ns := objects[i].Namespace(); !slices.Contains(out, ns) {
 			out = append(out, ns)
 		}
 	}

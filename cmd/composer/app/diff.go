@@ -42,7 +42,8 @@ func newDiffCommand(_ context.Context, streams Streams) *cobra.Command {
 		Use:   "diff -f FILE... (--base DIR | --base-ref REF) --head DIR --cluster NAME --pool NAME [-o text|json] [--fail-on-change] [--fail-on-deny]",
 		Short: "Show what a change of the layers does to a corpus of pods and SparkApplications before it merges",
 		Long: `Diff composes a corpus of Pods and SparkApplications (-f: files, or the output
-of kubectl get pods -l spark-role -A -o yaml) with two layer trees: --base and
+of kubectl get pods -l spark-role -A -o yaml; Volcano PodGroups are judged,
+no layer composing them) with two layer trees: --base and
 --head, or --base-ref REF, the --head directory as it is at REF in its git
 repository (the repository is read with git archive; nothing is checked out).
 For each object it prints every field whose composed value changes, with the
@@ -55,7 +56,7 @@ a verdict flips to deny; 0 otherwise; 2 for bad input.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), streams) },
 	}
 	f := cmd.Flags()
-	f.StringSliceVarP(&o.files, "filename", "f", nil, "files of Pods and SparkApplications (repeat or comma-separate); - for standard input")
+	f.StringSliceVarP(&o.files, "filename", "f", nil, "files of Pods, SparkApplications and PodGroups (repeat or comma-separate); - for standard input")
 	f.StringVar(&o.base, "base", "", "the layer tree before the change: a kustomization directory or a directory of YAML/JSON files")
 	f.StringVar(&o.baseRef, "base-ref", "", "the git revision (branch, tag, commit) of --head's repository to compare with, instead of --base")
 	f.StringVar(&o.head, "head", "", "the layer tree after the change")

@@ -208,3 +208,35 @@ func TestDiffOfSchedule(t *testing.T) {
 		t.Error("the change of limits.maxPodCPU does not reach the schedule's runs")
 	}
 }
+
+// TestDiffOfPodGroups: no layer composes a PodGroup, but a change of the
+// layers' isolation flips its verdict, and diff says so.
+func TestDiffOfPodGroups(t *testing.T) {
+	head := filepath.Join("testdata", "dryrun", "podgroups")
+	layers, err := os.ReadFile(filepath.Join(head, "layers.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	before := strings.Replace(string(layers), "      allowedPriorityClasses: [spark-low]\n", "", 1)
+	if before == string(layers) {
+		t.Fatal("the podgroups repository no longer holds priority classes to an allowlist")
+	}
+	if err := os.WriteFile(filepath.Join(base, "layers.yaml"), []byte(before), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"diff", "-f", filepath.Join("testdata", "dryrun", "pods", "podgroups.yaml"), "--base", base, "--head", head,
+		"--cluster", "prod-a", "--pool", "batch", "--fail-on-deny"}
+	r := composer(t, "", args...)
+	want := `PodGroup etl/gang-top
+  verdict: allowed -> denied
+    new: deny: isolation: PodGroup "gang-top": spec.priorityClassName "system-cluster-critical" is not allowed for tenants; allowed: spark-low (ClusterOverrides layer "prod-a-isolation")
+
+Summary: 1 of 4 objects change
+  etl/podgroup: 1
+Verdicts: 1 flip from allow to deny, 0 from deny to allow
+`
+	if r.code != ExitDenied || r.out != want {
+		t.Fatalf("exit %d, stdout:\n%s\nwant:\n%s\nstderr: %s", r.code, r.out, want, r.err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -109,6 +110,9 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	if obj.App != nil {
 		return diffApp(ctx, base, head, obj)
 	}
+	if obj.PodGroup != nil {
+		return diffPodGroup(ctx, base, head, *obj.PodGroup)
+	}
 	pod := obj.Pod
 	d := &objectDiff{Kind: "Pod", Namespace: pod.Namespace, Name: podRef(pod)[len(pod.Namespace)+1:]}
 	var results [2]*mutate.Result
@@ -162,6 +166,23 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		}
 		d.Fields = append(d.Fields, fieldChanges(string(role), results[0].Role(role).Composition.Provenance,
 			results[1].Role(role).Composition.Provenance, path)...)
+	}
+	d.Before, d.After = verdicts[0], verdicts[1]
+	return d, nil
+}
+
+// diffPodGroup judges a PodGroup with both sides: no layer composes one,
+// but the layers' isolation settings and the classes and queues they give
+// the pods decide its verdict.
+func diffPodGroup(ctx context.Context, base, head *diffSide, pg volcanov1beta1.PodGroup) (*objectDiff, error) {
+	d := &objectDiff{Kind: volcanov1beta1.Kind, Namespace: pg.Namespace, Name: pg.Name}
+	var verdicts [2]verdict
+	for i, side := range []*diffSide{base, head} {
+		dec, err := side.check.PodGroup(ctx, pg, policy.Request{Operation: "CREATE", Namespace: pg.Namespace})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.ref(), err)
+		}
+		verdicts[i] = verdictOf(dec)
 	}
 	d.Before, d.After = verdicts[0], verdicts[1]
 	return d, nil

@@ -32,6 +32,12 @@ var dryRunCases = []struct {
 	// what it would change, apart.
 	{"shadow-explain", []string{"compose", "-f", "pods/driver.yaml", "--layers", "shadow", "--cluster", "prod-a", "--pool", "batch", "-o", "explain"}},
 	{"shadow-patch", []string{"compose", "-f", "pods/driver.yaml", "--layers", "shadow", "--cluster", "prod-a", "--pool", "batch", "-o", "patch"}},
+	// Volcano PodGroups a tenant writes: printed as written, no patch,
+	// and judged as the webhook judges them (a class outside the
+	// allowlist and another team's queue denied).
+	{"podgroups-validate", []string{"compose", "-f", "pods/podgroups.yaml", "--layers", "podgroups", "--cluster", "prod-a", "--pool", "batch", "-o", "yaml", "--validate"}},
+	{"podgroups-patch", []string{"compose", "-f", "pods/podgroups.yaml", "--layers", "podgroups", "--cluster", "prod-a", "--pool", "batch", "-o", "patch"}},
+	{"podgroups-explain", []string{"compose", "-f", "pods/podgroups.yaml", "--layers", "podgroups", "--cluster", "prod-a", "--pool", "batch", "-o", "explain"}},
 }
 
 func TestDryRunOnAnyRepo(t *testing.T) {

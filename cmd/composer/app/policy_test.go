@@ -162,3 +162,46 @@ func TestValidateJudgesEveryPod(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.err)
 	}
 }
+
+// TestPolicyTestOfPodGroups: a case judges a PodGroup as the webhook does;
+// an expectation that differs fails with what differs.
+func TestPolicyTestOfPodGroups(t *testing.T) {
+	dir := t.TempDir()
+	repo, err := filepath.Abs(filepath.Join("testdata", "dryrun", "podgroups"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, content string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	group := func(name, spec string) string {
+		return write(name+".pg", "apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: "+name+", namespace: etl}\nspec: "+spec+"\n")
+	}
+	pod, err := filepath.Abs(filepath.Join(examples, "pods", "driver.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, low := group("top", "{minMember: 2, priorityClassName: system-cluster-critical, queue: etl}"), group("low", "{minMember: 2, priorityClassName: spark-low}")
+	const denial = `isolation: PodGroup "top": spec.priorityClassName "system-cluster-critical" is not allowed for tenants; allowed: spark-low (ClusterOverrides layer "prod-a-isolation")`
+	suite := "apiVersion: strata.dev/v1alpha1\nkind: PolicyTest\nmetadata: {name: gangs}\nlayers: " + repo + "\ncluster: prod-a\npool: batch\ncases:\n" +
+		"  - {name: a reserved class, podGroup: " + top + ", expect: {allowed: false, violations: [{policy: isolation, message: '" + denial + "'}]}}\n" +
+		"  - {name: spark-low, podGroup: " + low + ", expect: {allowed: true}}\n" +
+		"  - {name: expects the reserved class to pass, podGroup: " + top + ", expect: {allowed: true}}\n"
+	write("t.yaml", suite)
+	r := composer(t, "", "test", dir)
+	if r.code != ExitDenied || !strings.Contains(r.out, "PASS  gangs/a reserved class\n") || !strings.Contains(r.out, "PASS  gangs/spark-low\n") ||
+		!strings.Contains(r.out, "FAIL  gangs/expects the reserved class to pass\n") || !strings.Contains(r.out, "unexpected violation: [isolation/deny] "+denial) ||
+		!strings.Contains(r.out, "2 passed, 1 failed") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	// A podGroup file must hold exactly one PodGroup.
+	write("t.yaml", strings.Replace(suite, "podGroup: "+low, "podGroup: "+pod, 1))
+	if r := composer(t, "", "test", dir); r.code != ExitInput || !strings.Contains(r.err, "driver.yaml: want exactly one PodGroup, got 1 objects") {
+		t.Fatalf("a pod as a PodGroup: exit %d stderr %q", r.code, r.err)
+	}
+}

@@ -38,12 +38,18 @@ func (c *composed) value() (any, error) {
 	if c.appRes != nil {
 		return c.appRes.App.Values()
 	}
+	if c.podGroup != nil {
+		return json.RawMessage(c.raw), nil
+	}
 	return c.podRes.Pod, nil
 }
 
 func (c *composed) patch() []jsonpatch.Operation {
 	if c.appRes != nil {
 		return c.appRes.Patch
+	}
+	if c.podGroup != nil {
+		return []jsonpatch.Operation{}
 	}
 	return c.podRes.Patch
 }
@@ -118,6 +124,10 @@ func printSparkConf(w io.Writer, results []composed) error {
 			}
 			fmt.Fprintf(&b, "# %s\n", r.ref())
 		}
+		if r.podGroup != nil {
+			b.WriteString("# a PodGroup has no Spark configuration\n")
+			continue
+		}
 		if r.appRes == nil {
 			b.WriteString("# a pod has no Spark configuration of its own: spark-submit's is in its driver's ConfigMap\n")
 			continue
@@ -152,6 +162,10 @@ func (o *composeOptions) printExplain(w io.Writer, results []composed) error {
 			if err := o.explainApp(&b, r); err != nil {
 				return err
 			}
+			continue
+		}
+		if r.podGroup != nil {
+			fmt.Fprintf(&b, "%s: no layer composes a PodGroup; left unchanged (the webhook judges its priority class and queue: --validate)\n", r.ref())
 			continue
 		}
 		if err := o.explainPod(&b, r.pod, r.podRes); err != nil {

@@ -28,6 +28,7 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 )
 
 // PolicyTest is a file of test cases for a layer repository and its
@@ -49,16 +50,20 @@ type PolicyTest struct {
 	Cases    []PolicyTestCase `json:"cases"`
 }
 
-// PolicyTestCase is one pod or SparkApplication and the verdict expected
-// for it.
+// PolicyTestCase is one pod, SparkApplication or PodGroup and the verdict
+// expected for it.
 type PolicyTestCase struct {
 	Name string `json:"name"`
 	// Pod is a file with exactly one Pod.
 	Pod string `json:"pod,omitempty"`
 	// App is a file with exactly one SparkApplication, judged as the
 	// webhook judges it at submission (as a whole, and by the pods it
-	// will launch). A case has a Pod or an App.
+	// will launch).
 	App string `json:"app,omitempty"`
+	// PodGroup is a file with exactly one Volcano PodGroup, judged as the
+	// webhook judges one a tenant creates (its class and queue). A case
+	// has one of Pod, App and PodGroup.
+	PodGroup string `json:"podGroup,omitempty"`
 	// NamespaceLabels add to or replace the labels of the pod's namespace.
 	NamespaceLabels map[string]string `json:"namespaceLabels,omitempty"`
 	// Inventory is the live state: what the namespace's other Spark pods
@@ -111,8 +116,9 @@ func newTestCommand(_ context.Context, streams Streams) *cobra.Command {
 		Short: "Run the policy test cases (kind PolicyTest) of the YAML files below DIR",
 		Long: `Test runs every PolicyTest file below DIR: for each case it composes the pod
 or SparkApplication with the repository's layers, runs the policies as the
-webhook does (an application as a whole and by its pods), and compares
-the verdict and the violations with what the case expects. Exit status 0 when
+webhook does (an application as a whole and by its pods; a Volcano PodGroup,
+which no layer composes, by the policies' PodGroup rules), and compares the
+verdict and the violations with what the case expects. Exit status 0 when
 every case passes, 1 when one fails, 2 for bad input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runTests(cmd.Context(), args[0], streams.Out) },
@@ -261,16 +267,22 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 		} else {
 			seen[c.Name] = i
 		}
-		switch {
-		case c.Pod == "" && c.App == "":
-			errs = append(errs, field.Required(cp.Child("pod"), "a file with exactly one Pod (or app: a file with exactly one SparkApplication)"))
-		case c.Pod != "" && c.App != "":
-			errs = append(errs, field.Forbidden(cp.Child("app"), "a case judges a Pod or a SparkApplication, not both"))
+		switch objects := c.objectFields(); {
+		case len(objects) == 0:
+			errs = append(errs, field.Required(cp.Child("pod"), "a file with exactly one Pod (or app: a file with exactly one SparkApplication, or podGroup: one with exactly one PodGroup)"))
+		case len(objects) > 1:
+			errs = append(errs, field.Forbidden(cp.Child(objects[1]), "a case judges one object: a Pod, a SparkApplication or a PodGroup; this case also has "+objects[0]))
+		}
+		if c.PodGroup != "" && c.Inventory != nil {
+			errs = append(errs, field.Forbidden(cp.Child("inventory"), "a PodGroup is judged by its class and queue; no live totals count it"))
 		}
 		if u := c.Update; u != nil {
 			up := cp.Child("update")
-			if c.App != "" {
+			switch {
+			case c.App != "":
 				errs = append(errs, field.Forbidden(up, "an update is of a Pod; a SparkApplication is judged at submission"))
+			case c.PodGroup != "":
+				errs = append(errs, field.Forbidden(up, "an update is of a Pod; a PodGroup is judged as written"))
 			}
 			if !bytes.HasPrefix(bytes.TrimSpace(u.Patch), []byte("{")) {
 				errs = append(errs, field.Required(up.Child("patch"), "a strategic merge patch of the pod, an object"))
@@ -290,6 +302,18 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 		}
 	}
 	return errs
+}
+
+// objectFields are the fields of the object files the case names, in
+// the order of its fields.
+func (c *PolicyTestCase) objectFields() []string {
+	var out []string
+	for _, f := range []struct{ name, value string }{{"pod", c.Pod}, {"app", c.App}, {"podGroup", c.PodGroup}} {
+		if f.value != "" {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (passed, failed int, err error) {
@@ -321,8 +345,11 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	for _, c := range t.Cases {
 		name := t.Metadata.Name + "/" + c.Name
 		file, want := rel(c.Pod), "Pod"
-		if c.App != "" {
+		switch {
+		case c.App != "":
 			file, want = rel(c.App), sparkv1beta2.Kind
+		case c.PodGroup != "":
+			file, want = rel(c.PodGroup), volcanov1beta1.Kind
 		}
 		problems, err := runCase(ctx, in, engine, cluster, file, want, &c)
 		if err != nil {
@@ -351,15 +378,13 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if err != nil {
 		return nil, err
 	}
-	if len(objects) != 1 || (kind == "Pod") != (objects[0].Pod != nil) {
+	if len(objects) != 1 || !objects[0].Is(kind) {
 		return nil, fmt.Errorf("%s: want exactly one %s, got %d objects", file, kind, len(objects))
 	}
 	obj := objects[0]
-	namespace, appLabel := "", ""
-	if obj.App != nil {
-		namespace = obj.App.App.Namespace
-	} else {
-		namespace, appLabel = obj.Pod.Namespace, obj.Pod.Labels["spark-app-selector"]
+	namespace, appLabel := obj.Namespace(), ""
+	if obj.Pod != nil {
+		appLabel = obj.Pod.Labels["spark-app-selector"]
 	}
 	in.Namespaces = withNamespaceLabels(in.Namespaces, []string{namespace}, c.NamespaceLabels)
 	snap, err := overlay.Compile(in)
@@ -377,7 +402,11 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	}
 	live := liveFor(namespace, appLabel, c.Inventory)
 	var decision policy.Decision
-	if obj.App != nil {
+	if obj.PodGroup != nil {
+		if decision, err = check.PodGroup(ctx, *obj.PodGroup, request); err != nil {
+			return nil, err
+		}
+	} else if obj.App != nil {
 		composed, err := mutate.ComposeApp(snap, cluster, obj.App)
 		if err != nil {
 			return nil, err

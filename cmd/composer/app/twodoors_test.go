@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +22,7 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/policy"
 )
 
 // TestGoldenThroughTheWebhook is the second door of the golden suite: each
@@ -104,5 +106,73 @@ func TestEveryGoldenFileIsUsed(t *testing.T) {
 		if !slices.Contains(used, e.Name()) && !strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("%s/%s belongs to no golden case", golden, e.Name())
 		}
+	}
+}
+
+// TestPodGroupsThroughTheWebhook is the second door for PodGroups: each
+// PodGroup of the dry run's file goes through the webhook's
+// PodGroupValidator.Handle, as an AdmissionRequest, and its answer must be
+// the composer's verdict: allowed or not, with the same denials.
+func TestPodGroupsThroughTheWebhook(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join("testdata", "dryrun")
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(dir, "podgroups"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := webhook.NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies, err := webhook.NewPolicyStore(ctx, "", m, logr.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
+	h := &webhook.PodGroupValidator{Store: webhook.NewStore(snap), Policies: policies, Cluster: cluster, Metrics: m}
+	check := &policy.Check{Engine: policies.Load(), Snapshot: snap, Cluster: cluster}
+	file := filepath.Join(dir, "pods", "podgroups.yaml")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects, err := manifest.DecodeObjects(file, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	denied := 0
+	for _, obj := range objects {
+		pg := obj.PodGroup
+		if pg == nil {
+			t.Fatalf("%s holds a %+v, want only PodGroups", file, obj)
+		}
+		want, err := judge(ctx, check, &composed{podGroup: pg, raw: obj.Raw}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var denials []string
+		for _, v := range want.Violations {
+			denials = append(denials, v.Message)
+		}
+		resp := h.Handle(ctx, admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+			UID: "golden", Kind: metav1.GroupVersionKind{Group: "scheduling.volcano.sh", Version: "v1beta1", Kind: "PodGroup"}, Namespace: pg.Namespace,
+			Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: obj.Raw}}})
+		got := ""
+		if resp.Result != nil {
+			got = resp.Result.Message
+		}
+		if resp.Allowed != want.Allowed() || (!resp.Allowed && got != strings.Join(denials, "\n")) {
+			t.Errorf("PodGroup %s: the webhook answers allowed=%v %q, the composer allowed=%v %q", pg.Name, resp.Allowed, got, want.Allowed(), denials)
+		}
+		if !resp.Allowed {
+			denied++
+		}
+	}
+	if denied == 0 || denied == len(objects) {
+		t.Errorf("%d of %d PodGroups denied: the file must hold both verdicts", denied, len(objects))
 	}
 }

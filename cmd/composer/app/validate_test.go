@@ -32,12 +32,22 @@ func TestPolicyTestValidation(t *testing.T) {
 			`f.yaml: PolicyTest "t": cases[1].update: Forbidden: an update is of a Pod; a SparkApplication is judged at submission`,
 			`f.yaml: PolicyTest "t": cases[2].update.patch: Required value: a strategic merge patch of the pod, an object`,
 		}},
+		{"a PodGroup", head + "cases: [{name: a, podGroup: g.yaml, namespaceLabels: {group: geo}, expect: {allowed: true}}]", nil},
+		{"two objects, and what a PodGroup case cannot have", head + `cases:
+  - {name: a, pod: p.yaml, podGroup: g.yaml}
+  - {name: b, app: a.yaml, podGroup: g.yaml}
+  - {name: c, podGroup: g.yaml, inventory: {appExecutors: 3}, update: {patch: {spec: {}}}}`, []string{
+			`f.yaml: PolicyTest "t": cases[0].podGroup: Forbidden: a case judges one object: a Pod, a SparkApplication or a PodGroup; this case also has pod`,
+			`f.yaml: PolicyTest "t": cases[1].podGroup: Forbidden: a case judges one object: a Pod, a SparkApplication or a PodGroup; this case also has app`,
+			`f.yaml: PolicyTest "t": cases[2].inventory: Forbidden: a PodGroup is judged by its class and queue; no live totals count it`,
+			`f.yaml: PolicyTest "t": cases[2].update: Forbidden: an update is of a Pod; a PodGroup is judged as written`,
+		}},
 		{"every case problem, in order", head + `cases:
   - {pod: p.yaml}
   - {name: a}
   - {name: a, pod: p.yaml, expect: {violations: [{message: m, enforcement: block}]}}`, []string{
 			`f.yaml: PolicyTest "t": cases[0].name: Required value`,
-			`f.yaml: PolicyTest "t": cases[1].pod: Required value: a file with exactly one Pod (or app: a file with exactly one SparkApplication)`,
+			`f.yaml: PolicyTest "t": cases[1].pod: Required value: a file with exactly one Pod (or app: a file with exactly one SparkApplication, or podGroup: one with exactly one PodGroup)`,
 			`f.yaml: PolicyTest "t": cases[2].name: Duplicate value: "a": also the name of cases[1]`,
 			`f.yaml: PolicyTest "t": cases[2].expect.violations[0].policy: Required value: the policy's name (quota, isolation, baseline, ...)`,
 			`f.yaml: PolicyTest "t": cases[2].expect.violations[0].enforcement: Unsupported value: "block": supported values: "deny", "warn", "dryrun", ""`,

@@ -24,6 +24,7 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 )
 
 // NewScheme returns the scheme the webhook reads and decodes with: the
@@ -196,7 +197,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(LayerPath, serve(reflect.TypeFor[v1alpha1.Layer](), w.Layers))
 	w.Server.Register(PodPolicyPath, servePods(w.PodPolicy))
 	w.Server.Register(BindingPolicyPath, serve(reflect.TypeFor[corev1.Binding](), w.Bindings))
-	w.Server.Register(PodGroupPolicyPath, serve(reflect.TypeFor[podGroupObject](), w.PodGroups))
+	w.Server.Register(PodGroupPolicyPath, serve(reflect.TypeFor[volcanov1beta1.Object](), w.PodGroups))
 	w.Server.Register(AppPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.Apps))
 	w.Server.Register(AppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.AppPolicy))
 	w.Server.Register(ScheduledAppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.ScheduledSparkApplication](), w.ScheduledAppPolicy))

@@ -6,14 +6,13 @@ import (
 	"net/http"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
-	kjson "sigs.k8s.io/json"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/policy"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 )
 
 // PodGroupPolicyPath is where PodGroupValidator is served.
@@ -79,33 +78,14 @@ func (h *PodGroupValidator) handle(ctx context.Context, req admission.Request) a
 	return h.Metrics.verdict(ctx, decision)
 }
 
-// podGroupObject is what the webhook reads of a PodGroup: its name, and
-// the class and queue of its spec; the rest (minResources, status) is
-// skipped unread.
-type podGroupObject struct {
-	metav1.TypeMeta `json:",inline"`
-	Metadata        struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	} `json:"metadata"`
-	Spec struct {
-		PriorityClassName string `json:"priorityClassName"`
-		Queue             string `json:"queue"`
-	} `json:"spec"`
-}
-
 // decodePodGroup decodes the PodGroup of a review, as the API server sends
-// it (scheduling.volcano.sh/v1beta1, case-sensitive field names); one
-// written without a namespace in its body is in the request's namespace.
-func decodePodGroup(raw []byte, namespace string) (policy.PodGroup, error) {
-	var o podGroupObject
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &o); err != nil {
-		return policy.PodGroup{}, fmt.Errorf("decoding the PodGroup: %w", err)
+// it; one written without a namespace in its body is in the request's
+// namespace.
+func decodePodGroup(raw []byte, namespace string) (volcanov1beta1.PodGroup, error) {
+	pg, err := volcanov1beta1.Decode(raw)
+	if err != nil {
+		return volcanov1beta1.PodGroup{}, err
 	}
-	if o.APIVersion != "scheduling.volcano.sh/v1beta1" || o.Kind != "PodGroup" {
-		return policy.PodGroup{}, fmt.Errorf("decoding the PodGroup: the object is a %s %s, want a scheduling.volcano.sh/v1beta1 PodGroup", o.APIVersion, o.Kind)
-	}
-	pg := policy.PodGroup{Name: o.Metadata.Name, Namespace: o.Metadata.Namespace, PriorityClassName: o.Spec.PriorityClassName, Queue: o.Spec.Queue}
 	if pg.Namespace == "" {
 		pg.Namespace = namespace
 	}

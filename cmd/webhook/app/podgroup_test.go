@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 )
 
 func newTestPodGroupValidator(t testing.TB, layers ...v1alpha1.Layer) *PodGroupValidator {
@@ -72,6 +73,6 @@ func FuzzPodGroupReviews(f *testing.F) {
 		f.Add(reviewOfRequest(f, r))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		fuzzReview(t, objectReviewServer(reflect.TypeFor[podGroupObject](), v), v.Metrics, "podgroup-policy", raw)
+		fuzzReview(t, objectReviewServer(reflect.TypeFor[volcanov1beta1.Object](), v), v.Metrics, "podgroup-policy", raw)
 	})
 }

@@ -41,3 +41,34 @@ func FuzzLayers(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeObjects feeds arbitrary bytes to the decoder of the composer's
+// input files: it must return objects, each of exactly one kind and in a
+// namespace, or an error, never panic.
+func FuzzDecodeObjects(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: Pod\nmetadata: {name: a, labels: {spark-role: driver}}\n"))
+	f.Add([]byte("apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: g}\nspec: {priorityClassName: a, queue: b}\n"))
+	f.Add([]byte(`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"SparkApplication","metadata":{"name":"a"}}]}`))
+	f.Add([]byte("apiVersion: sparkoperator.k8s.io/v1beta2\nkind: ScheduledSparkApplication\nmetadata: {name: s}\nspec: {schedule: '@every 1h', template: {type: Scala}}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		objects, err := DecodeObjects("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		if len(objects) == 0 {
+			t.Fatal("no error and no objects")
+		}
+		for i := range objects {
+			o := &objects[i]
+			kinds := 0
+			for _, set := range []bool{o.Pod != nil, o.App != nil, o.PodGroup != nil} {
+				if set {
+					kinds++
+				}
+			}
+			if kinds != 1 || o.Namespace() == "" {
+				t.Fatalf("object %d: %d kinds, namespace %q", i, kinds, o.Namespace())
+			}
+		}
+	})
+}

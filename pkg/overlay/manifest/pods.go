@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 )
 
 // DecodePods decodes the pods of a pod file: one Pod in YAML or JSON, or
@@ -45,8 +46,9 @@ func DecodePods(file string, data []byte) ([]*corev1.Pod, error) {
 	return pods, nil
 }
 
-// Object is one object of an input file: a Pod, a SparkApplication, or a
-// ScheduledSparkApplication as the SparkApplication each of its runs is.
+// Object is one object of an input file: a Pod, a SparkApplication, a
+// ScheduledSparkApplication as the SparkApplication each of its runs is,
+// or a Volcano PodGroup.
 type Object struct {
 	// Pod is set for a v1 Pod.
 	Pod *corev1.Pod
@@ -56,13 +58,45 @@ type Object struct {
 	// Schedule is the ScheduledSparkApplication's name and schedule when
 	// App is its run; zero otherwise.
 	Schedule sparkv1beta2.Schedule
+	// PodGroup is set for a scheduling.volcano.sh/v1beta1 PodGroup, read
+	// as the webhook reads one (volcanov1beta1.Decode); Raw is it as
+	// written, as JSON.
+	PodGroup *volcanov1beta1.PodGroup
+	Raw      []byte
 }
 
-// DecodeObjects decodes the Pods, SparkApplications and
-// ScheduledSparkApplications of a file, in order, as DecodePods decodes
-// pods. A SparkApplication keeps every field (the operator's API is wider
-// than what Strata reads); a field Strata reads must have its type. A
-// ScheduledSparkApplication is the SparkApplication each of its runs is.
+// Namespace is the object's namespace.
+func (o *Object) Namespace() string {
+	switch {
+	case o.App != nil:
+		return o.App.App.Namespace
+	case o.PodGroup != nil:
+		return o.PodGroup.Namespace
+	default:
+		return o.Pod.Namespace
+	}
+}
+
+// Is reports whether the object is of kind: "Pod", "SparkApplication"
+// (a ScheduledSparkApplication's run is one) or "PodGroup".
+func (o *Object) Is(kind string) bool {
+	switch kind {
+	case "Pod":
+		return o.Pod != nil
+	case sparkv1beta2.Kind:
+		return o.App != nil
+	case volcanov1beta1.Kind:
+		return o.PodGroup != nil
+	}
+	return false
+}
+
+// DecodeObjects decodes the Pods, SparkApplications,
+// ScheduledSparkApplications and Volcano PodGroups of a file, in order, as
+// DecodePods decodes pods. A SparkApplication or a PodGroup keeps every
+// field (their APIs are wider than what Strata reads); a field Strata
+// reads must have its type. A ScheduledSparkApplication is the
+// SparkApplication each of its runs is.
 // Without a namespace an object is in "default", as the API server would
 // place it.
 func DecodeObjects(file string, data []byte) ([]Object, error) {
@@ -71,7 +105,7 @@ func DecodeObjects(file string, data []byte) ([]Object, error) {
 		return nil, err
 	}
 	if len(docs) == 0 {
-		return nil, fmt.Errorf("%s: no objects found (want v1 Pods, or %s SparkApplications or ScheduledSparkApplications)", file, sparkv1beta2.APIVersion)
+		return nil, fmt.Errorf("%s: no objects found (want v1 Pods, %s SparkApplications or ScheduledSparkApplications, or %s PodGroups)", file, sparkv1beta2.APIVersion, volcanov1beta1.APIVersion)
 	}
 	out := make([]Object, 0, len(docs))
 	var errs []error
@@ -108,9 +142,19 @@ func DecodeObjects(file string, data []byte) ([]Object, error) {
 				run.App.Namespace = corev1.NamespaceDefault
 			}
 			out = append(out, Object{App: run, Schedule: schedule})
+		case d.Kind == volcanov1beta1.Kind && d.APIVersion == volcanov1beta1.APIVersion:
+			pg, err := volcanov1beta1.Decode(d.Raw)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s%s: %w", d.filePrefix(), d.Subject(), err))
+				continue
+			}
+			if pg.Namespace == "" {
+				pg.Namespace = corev1.NamespaceDefault
+			}
+			out = append(out, Object{PodGroup: &pg, Raw: d.Raw})
 		default:
-			errs = append(errs, fmt.Errorf("%s: %s: kind: got apiVersion %q kind %q (want apiVersion v1 kind Pod, or apiVersion %s kind %s or %s)",
-				d.File, d.Subject(), d.APIVersion, d.Kind, sparkv1beta2.APIVersion, sparkv1beta2.Kind, sparkv1beta2.ScheduledKind))
+			errs = append(errs, fmt.Errorf("%s: %s: kind: got apiVersion %q kind %q (want apiVersion v1 kind Pod, apiVersion %s kind %s or %s, or apiVersion %s kind %s)",
+				d.File, d.Subject(), d.APIVersion, d.Kind, sparkv1beta2.APIVersion, sparkv1beta2.Kind, sparkv1beta2.ScheduledKind, volcanov1beta1.APIVersion, volcanov1beta1.Kind))
 		}
 	}
 	if len(errs) > 0 {

@@ -1,0 +1,84 @@
+package volcanov1beta1
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestDecode(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw string
+		want      PodGroup
+		err       string
+	}{
+		{name: "what Strata reads",
+			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg","namespace":"etl"},"spec":{"minMember":3,"priorityClassName":"spark-low","queue":"etl"}}`,
+			want: PodGroup{Name: "pg", Namespace: "etl", PriorityClassName: "spark-low", Queue: "etl"}},
+		{name: "no namespace, no class, no queue",
+			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{}}`,
+			want: PodGroup{Name: "pg"}},
+		{name: "the rest unread",
+			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg","labels":{"a":"b"}},"spec":{"minResources":{"cpu":"4"},"queue":"q"},"status":{"phase":"Running"}}`,
+			want: PodGroup{Name: "pg", Queue: "q"}},
+		// The API server reads field names case-sensitively: a key
+		// spelled otherwise is no class, for it as for Strata.
+		{name: "case-sensitive",
+			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"PriorityClassName":"system-cluster-critical","Queue":"other"}}`,
+			want: PodGroup{Name: "pg"}},
+		{name: "the last of duplicate keys",
+			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"queue":"a","queue":"b"}}`,
+			want: PodGroup{Name: "pg", Queue: "b"}},
+		{name: "another kind",
+			raw: `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}`,
+			err: `the object is apiVersion "v1" kind "Pod", want a scheduling.volcano.sh/v1beta1 PodGroup`},
+		{name: "another version",
+			raw: `{"apiVersion":"scheduling.volcano.sh/v1alpha1","kind":"PodGroup","metadata":{"name":"p"}}`,
+			err: `the object is apiVersion "scheduling.volcano.sh/v1alpha1" kind "PodGroup"`},
+		{name: "a field Strata reads of another type",
+			raw: `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"priorityClassName":7}}`,
+			err: "spec.priorityClassName"},
+		{name: "not JSON", raw: `apiVersion: v1`, err: "decoding the PodGroup"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Decode([]byte(tc.raw))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzDecode: any bytes give a PodGroup or an error, never a panic; a
+// PodGroup decoded is one of the right kind, and decodes the same again
+// from its own encoding.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg","namespace":"etl"},"spec":{"priorityClassName":"a","queue":"b"}}`))
+	f.Add([]byte(`{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","spec":null}`))
+	f.Add([]byte(`{"kind":"PodGroup"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		pg, err := Decode(raw)
+		if err != nil {
+			return
+		}
+		again, err := Decode([]byte(`{"apiVersion":"` + APIVersion + `","kind":"` + Kind + `","metadata":{"name":` + quote(pg.Name) + `,"namespace":` + quote(pg.Namespace) +
+			`},"spec":{"priorityClassName":` + quote(pg.PriorityClassName) + `,"queue":` + quote(pg.Queue) + `}}`))
+		if err != nil || again != pg {
+			t.Fatalf("decoded %+v; its encoding decodes to %+v, %v", pg, again, err)
+		}
+	})
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
