@@ -47,7 +47,12 @@ func TestBindingsAreJudged(t *testing.T) {
 		return &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations},
 			Target: corev1.ObjectReference{Kind: "Node", Name: node}}
 	}
+	// bind binds pod, naming its uid as schedulers do, unless b names
+	// one of its own.
 	bind := func(c client.Client, pod *corev1.Pod, b *corev1.Binding) error {
+		if b.UID == "" {
+			b.UID = pod.UID
+		}
 		return c.SubResource("binding").Create(ctx, pod, b)
 	}
 	nodeOf := func(pod *corev1.Pod) string {
@@ -61,13 +66,31 @@ func TestBindingsAreJudged(t *testing.T) {
 	tenants := newPod("bound-by-tenant")
 	wantDenied(t, "a tenant binds its pod", bind(cp.Client, tenants, bindTo("node-1", nil, nil)),
 		`isolation: binding the pod to node "node-1" bypasses node selection, which is reserved for the platform here (NamespaceOverrides layer "e2e-bindings")`)
+	// The older bindings resource loses the uid that pins the pod bound
+	// (the API server drops it before admission), so it binds no pod of
+	// a tenant namespace but through the cluster's scheduler.
 	legacy := bindTo("node-1", nil, nil)
-	legacy.Name, legacy.Namespace = tenants.Name, tenants.Namespace
+	legacy.Name, legacy.Namespace, legacy.UID = tenants.Name, tenants.Namespace, tenants.UID
 	wantDenied(t, "a tenant binds its pod through the bindings resource", cp.Client.Create(ctx, legacy),
-		`isolation: binding the pod to node "node-1" bypasses node selection`)
+		`binding: pod "bound-by-tenant" is bound through the bindings resource, whose metadata.uid the API server drops`)
 	if node := nodeOf(tenants); node != "" {
 		t.Fatalf("the tenant's pod is bound to %q", node)
 	}
+
+	// The pod bound must be the pod judged: a binding names its uid, even
+	// a placement controller's.
+	wantDenied(t, "a binding that names no uid", volcanoClient.SubResource("binding").Create(ctx, tenants, bindTo("node-2", nil, nil)),
+		`binding: the binding of pod "bound-by-tenant" names no metadata.uid`)
+	replaced := newPod("bound-after-replacing")
+	before := replaced.UID
+	if err := cp.Client.Delete(ctx, replaced, client.GracePeriodSeconds(0)); err != nil {
+		t.Fatal(err)
+	}
+	replaced = newPod("bound-after-replacing")
+	stale := bindTo("node-2", nil, nil)
+	stale.UID = before
+	wantDenied(t, "a binding of a pod replaced since", bind(volcanoClient, replaced, stale),
+		`binding: the binding of pod "bound-after-replacing" names uid "`+string(before)+`", but the pod of that name is uid "`+string(replaced.UID)+`": it was replaced`)
 
 	// A placement controller places the pod, and brings no reserved label.
 	wantDenied(t, "a placement controller's binding with a reserved label", bind(volcanoClient, tenants,

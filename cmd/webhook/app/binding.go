@@ -31,7 +31,9 @@ const BindingPolicyPath = "/validate-v1-pod-binding"
 // it makes, by PodValidator's check (policy.Check.Pod with the stored pod
 // as the old one, request.subResource "binding"): it may not bring what
 // the stored pod did not break, such as a reserved label, another tenant's
-// IAM role annotation, or a node where nodes or taints are reserved.
+// IAM role annotation, or a node where nodes or taints are reserved. A
+// binding must name the uid of the pod it binds (metadata.uid), so that
+// the pod bound is the pod judged.
 type BindingValidator struct {
 	// Pods is the pod policy handler whose check a binding passes.
 	Pods *PodValidator
@@ -63,6 +65,28 @@ func (h *BindingValidator) handle(ctx context.Context, req admission.Request) ad
 			return admission.Errored(http.StatusNotFound, fmt.Errorf("binding pod %q: %w", binding.Name, err))
 		}
 		return admission.Errored(http.StatusServiceUnavailable, fmt.Errorf("reading pod %q to judge its binding: %w", binding.Name, err))
+	}
+	// The API server applies a binding to whichever pod has its name when
+	// it writes it, unless the binding names the pod's uid: then it binds
+	// that pod or none. Without the uid, a pod deleted and created again
+	// under the same name after this read would be bound unjudged (a
+	// plain pod's binding, allowed, landing on an executor that may not
+	// have its labels or node). So a binding names the uid of the pod
+	// judged, as the cluster's scheduler, Volcano and YuniKorn bind;
+	// before any other answer, since "bound already" is true only of the
+	// pod read.
+	switch {
+	case binding.UID == "" && req.SubResource == "":
+		// The API server drops metadata.uid of what is created through the
+		// older bindings resource, before admission and before it binds.
+		return admission.Denied(fmt.Sprintf("binding: pod %q is bound through the bindings resource, whose metadata.uid the API server drops, "+
+			"so it would bind whichever pod has that name, which need not be the pod judged; bind through pods/binding naming the pod's uid, as the cluster's scheduler does", binding.Name))
+	case binding.UID == "":
+		return admission.Denied(fmt.Sprintf("binding: the binding of pod %q names no metadata.uid: the API server would bind whichever pod has that name when it applies the binding, "+
+			"which need not be the pod judged; name the uid of the pod bound, as the cluster's scheduler does", binding.Name))
+	case binding.UID != stored.UID:
+		return admission.Denied(fmt.Sprintf("binding: the binding of pod %q names uid %q, but the pod of that name is uid %q: it was replaced; bind the pod as it is now",
+			binding.Name, binding.UID, stored.UID))
 	}
 	if stored.Spec.NodeName != "" {
 		return admission.Allowed("the pod is bound already: the API server refuses another binding")

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -39,16 +40,21 @@ func storedPods(t testing.TB, pods ...*corev1.Pod) client.Reader {
 	}
 	objs := make([]client.Object, len(pods))
 	for i, p := range pods {
+		p.UID = uidOf(p.Name)
 		objs[i] = p
 	}
 	return fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()
 }
 
+// bindingOf is a binding of the pod named pod, of uid uidOf(pod).
 func bindingOf(pod string, node string, labels, annotations map[string]string) *corev1.Binding {
 	return &corev1.Binding{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Binding"},
-		ObjectMeta: metav1.ObjectMeta{Name: pod, Labels: labels, Annotations: annotations},
+		ObjectMeta: metav1.ObjectMeta{Name: pod, UID: uidOf(pod), Labels: labels, Annotations: annotations},
 		Target:     corev1.ObjectReference{Kind: "Node", Name: node}}
 }
+
+// uidOf is the uid the tests' stored pod of that name has.
+func uidOf(pod string) types.UID { return types.UID("uid-" + pod) }
 
 func bindingRequest(t testing.TB, b *corev1.Binding, user string) admission.Request {
 	t.Helper()
@@ -92,6 +98,19 @@ func TestBindingValidator(t *testing.T) {
 			false, http.StatusForbidden, `isolation: annotation "platform.strata.dev/owner" is reserved for the platform`},
 		{"a pod bound already", bindingRequest(t, bindingOf("bound", "node-1", nil, nil), "alice"), true, http.StatusOK, ""},
 		{"no such pod", bindingRequest(t, bindingOf("ghost", "node-1", nil, nil), "alice"), false, http.StatusNotFound, `binding pod "ghost"`},
+		// The pod bound must be the pod judged: a binding names its uid,
+		// before "bound already" lets a binding through.
+		{"no uid", bindingRequest(t, withUID(bindingOf("p", "node-1", nil, nil), ""), "system:serviceaccount:volcano-system:scheduler"), false, http.StatusForbidden,
+			`binding: the binding of pod "p" names no metadata.uid: the API server would bind whichever pod has that name when it applies the binding, which need not be the pod judged; name the uid of the pod bound, as the cluster's scheduler does`},
+		{"the uid of a pod replaced since", bindingRequest(t, withUID(bindingOf("p", "node-1", nil, nil), "uid-before"), "system:serviceaccount:volcano-system:scheduler"), false, http.StatusForbidden,
+			`binding: the binding of pod "p" names uid "uid-before", but the pod of that name is uid "uid-p": it was replaced; bind the pod as it is now`},
+		{"through the bindings resource", func() admission.Request {
+			r := bindingRequest(t, withUID(bindingOf("p", "node-1", nil, nil), ""), "system:serviceaccount:volcano-system:scheduler")
+			r.Resource, r.SubResource = metav1.GroupVersionResource{Version: "v1", Resource: "bindings"}, ""
+			return r
+		}(), false, http.StatusForbidden, `binding: pod "p" is bound through the bindings resource, whose metadata.uid the API server drops, so it would bind whichever pod has that name, which need not be the pod judged; bind through pods/binding naming the pod's uid, as the cluster's scheduler does`},
+		{"no uid, the pod bound already", bindingRequest(t, withUID(bindingOf("bound", "node-1", nil, nil), ""), "alice"), false, http.StatusForbidden,
+			`binding: the binding of pod "bound" names no metadata.uid`},
 		{"not a binding", func() admission.Request {
 			r := bindingRequest(t, bindingOf("p", "node-1", nil, nil), "alice")
 			r.Object.Raw = []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}`)
@@ -115,6 +134,11 @@ func TestBindingValidator(t *testing.T) {
 		resp.Result.Code != http.StatusServiceUnavailable || !strings.Contains(resp.Result.Message, "forbidden") {
 		t.Errorf("an unreadable pod: allowed %v, code %d, message %q", resp.Allowed, resp.Result.Code, resp.Result.Message)
 	}
+}
+
+func withUID(b *corev1.Binding, uid types.UID) *corev1.Binding {
+	b.UID = uid
+	return b
 }
 
 // TestBoundPod: the pod a binding leaves, as the API server's BindingREST
