@@ -324,6 +324,36 @@ func TestIAMIRSAMode(t *testing.T) {
 	})
 }
 
+// TestIRSARoleIsPinned: the composed role is the only AWS_ROLE_ARN of each
+// container, a literal: a tenant's duplicate entries (the kubelet takes
+// the last) and values read at container start (valueFrom) are replaced,
+// and a literal env entry wins over envFrom.
+func TestIRSARoleIsPinned(t *testing.T) {
+	const role = "arn:aws:iam::123456789012:role/geo"
+	snap := snapshotOf(t, map[string]string{
+		"no": `{tier: NamespaceOverrides, config: {iam: {role: "` + role + `", mode: irsa}}}`,
+	})
+	pod := executorPod()
+	spark := &pod.Spec.Containers[1]
+	fromOther := &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "roles"}, Key: "other"}}
+	spark.Env = append(spark.Env, corev1.EnvVar{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::999999999999:role/other"},
+		corev1.EnvVar{Name: "AWS_ROLE_ARN", ValueFrom: fromOther})
+	spark.EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "roles"}}}}
+	pod.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "AWS_ROLE_ARN", ValueFrom: fromOther}}
+	res := composeOK(t, snap, pod)
+	forEachContainer(res.Pod, func(c *corev1.Container) {
+		var roles []corev1.EnvVar
+		for _, e := range c.Env {
+			if e.Name == "AWS_ROLE_ARN" {
+				roles = append(roles, e)
+			}
+		}
+		if len(roles) != 1 || roles[0].Value != role || roles[0].ValueFrom != nil {
+			t.Errorf("%s: AWS_ROLE_ARN entries %+v, want the one literal %s", c.Name, roles, role)
+		}
+	})
+}
+
 func TestImageMirrors(t *testing.T) {
 	snap := snapshotOf(t, map[string]string{
 		"pool": `{tier: PoolDefaults, config: {
