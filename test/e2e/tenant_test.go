@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -221,8 +222,12 @@ func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 		} else {
 			ns.Labels["group"] = group
 		}
+		// The example's Layers select on group, and the policies read it:
+		// either policy's denial names it.
 		wantDenied(t, "tenant relabels its namespace group="+group, alice.Update(ctx, &ns),
-			"the Namespace label group decides which Strata layers apply to the namespace; only platform admins")
+			"the Namespace label group ")
+		wantDenied(t, "tenant relabels its namespace group="+group, alice.Update(ctx, &ns),
+			"only platform admins (group strata:platform-admins) may set, change or remove it")
 	}
 	// Other labels stay the tenant's to edit.
 	if err := alice.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err != nil {
@@ -239,7 +244,55 @@ func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 	allow(t, "e2e-tenant-creates-namespaces", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create"}},
 		rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"})
 	wantDenied(t, "tenant creates a namespace in geo's group", alice.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "alice-geo",
-		Labels: map[string]string{"group": "geo"}}}), "the Namespace label group decides which Strata layers apply")
+		Labels: map[string]string{"group": "geo"}}}), "the Namespace label group ")
+
+	// A key a Layer selects on is kept as soon as the Layer exists, with no
+	// list to keep in the guard, whatever the operator: here adding the
+	// label would take the namespace out of the Layer.
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-not-paused"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{"etl"}, NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: "e2e.strata.dev/paused", Operator: metav1.LabelSelectorOpDoesNotExist}}}},
+		Config: &v1alpha1.Config{Labels: map[string]string{"e2e-not-paused": "true"}}}}
+	createLayer(t, layer, "etl")
+	setPaused := func() error {
+		if err := alice.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err != nil {
+			t.Fatal(err)
+		}
+		ns.Labels["e2e.strata.dev/paused"] = "true"
+		return alice.Update(ctx, &ns)
+	}
+	var err error
+	for range 50 { // the API server reads Layers, the policy's parameters, through its own watch
+		if err = setPaused(); err != nil {
+			break
+		}
+		// Not kept yet: put it back and try again.
+		delete(ns.Labels, "e2e.strata.dev/paused")
+		if err := cp.Client.Update(ctx, &ns); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	wantDenied(t, "tenant sets a label a Layer selects on", err,
+		`the Namespace label e2e.strata.dev/paused decides which Strata layers apply to the namespace (Layer e2e-not-paused selects by it); only platform admins`)
+	// With the Layer gone, the label is the tenant's again.
+	if err := cp.Client.Delete(ctx, layer); err != nil {
+		t.Fatal(err)
+	}
+	waitForLayerGone(t, layer, "etl")
+	for range 50 {
+		if err = setPaused(); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Errorf("tenant sets a label no Layer selects on: %v", err)
+	}
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err == nil {
+		delete(ns.Labels, "e2e.strata.dev/paused")
+		_ = cp.Client.Update(ctx, &ns)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -3,7 +3,6 @@
 package manifests
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -20,7 +19,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
-	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy"
 	"github.com/strata-dev/strata/test/controlplane"
 )
 
@@ -191,21 +191,37 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		!strings.Contains(vap.Spec.Validations[0].Expression, "variables.admin") || !strings.Contains(vap.Spec.Validations[1].Expression, "variables.admin") {
 		t.Errorf("namespace exemption guard = %+v", vap.Spec)
 	}
-	// The labels the example repository's Layers match namespaces by are
-	// kept to platform admins too: a key a Layer selects on and the list
-	// leaves out fails here.
+	// The label the policies read a namespace's group from is kept to
+	// platform admins too.
 	var kept []string
 	for _, v := range vap.Spec.Variables {
-		if v.Name == "layerLabels" {
+		if v.Name == "strataLabels" {
 			for _, m := range regexp.MustCompile(`'([^']*)'`).FindAllStringSubmatch(v.Expression, -1) {
 				kept = append(kept, m[1])
 			}
 		}
 	}
-	for _, key := range exampleNamespaceSelectorKeys(t) {
-		if !slices.Contains(kept, key) {
-			t.Errorf("an example Layer matches namespaces by label %q, which the namespace guard's layerLabels (%q) leaves to whoever may label a Namespace", key, kept)
+	if !slices.Contains(kept, policy.GroupLabel) {
+		t.Errorf("the namespace guard's strataLabels (%q) leave out %q, which the policies read a namespace's group from", kept, policy.GroupLabel)
+	}
+	// Every key a Layer selects namespaces by is kept to platform admins by
+	// a policy that reads each Layer as its parameter: no list to keep.
+	labels := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-layer-namespace-labels")
+	if pk := labels.Spec.ParamKind; pk == nil || pk.APIVersion != v1alpha1.GroupVersion.String() || pk.Kind != "Layer" ||
+		labels.Spec.FailurePolicy == nil || *labels.Spec.FailurePolicy != admissionregistrationv1.Fail || len(labels.Spec.Validations) != 1 ||
+		!strings.Contains(labels.Spec.Validations[0].Expression, "variables.admin") {
+		t.Errorf("Layer namespace label guard = %+v", labels.Spec)
+	}
+	for _, field := range []string{"params.spec.match.namespaceSelector.matchLabels", "params.spec.match.namespaceSelector.matchExpressions"} {
+		if !slices.ContainsFunc(labels.Spec.Variables, func(v admissionregistrationv1.Variable) bool { return strings.Contains(v.Expression, field) }) {
+			t.Errorf("the Layer namespace label guard does not read %s", field)
 		}
+	}
+	lb := decode[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", "strata-layer-namespace-labels")
+	if lb.Spec.PolicyName != labels.Name || lb.Spec.ParamRef == nil || lb.Spec.ParamRef.Selector == nil || len(lb.Spec.ParamRef.Selector.MatchLabels)+len(lb.Spec.ParamRef.Selector.MatchExpressions) != 0 ||
+		lb.Spec.ParamRef.ParameterNotFoundAction == nil || *lb.Spec.ParamRef.ParameterNotFoundAction != admissionregistrationv1.AllowAction ||
+		!slices.Equal(lb.Spec.ValidationActions, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}) {
+		t.Errorf("Layer namespace label guard binding = %+v", lb.Spec)
 	}
 	binding := decode[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", "strata-namespace-exemption")
 	if binding.Spec.PolicyName != vap.Name || !slices.Equal(binding.Spec.ValidationActions, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}) {
@@ -257,38 +273,4 @@ func TestBaseRBACIsReadOnly(t *testing.T) {
 			}
 		}
 	}
-}
-
-// exampleNamespaceSelectorKeys are the label keys the example repository's
-// Layers, of every cluster, match namespaces by.
-func exampleNamespaceSelectorKeys(t *testing.T) []string {
-	t.Helper()
-	clusters, err := os.ReadDir(filepath.Join(controlplane.RepoRoot(), "examples", "layers", "clusters"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var keys []string
-	for _, c := range clusters {
-		in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(controlplane.RepoRoot(), "examples", "layers", "clusters", c.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range in.Layers {
-			sel := l.Layer.Spec.Match.NamespaceSelector
-			if sel == nil {
-				continue
-			}
-			for k := range sel.MatchLabels {
-				keys = append(keys, k)
-			}
-			for _, e := range sel.MatchExpressions {
-				keys = append(keys, e.Key)
-			}
-		}
-	}
-	if len(keys) == 0 {
-		t.Fatal("no example Layer matches namespaces by label: the check below would hold nothing")
-	}
-	slices.Sort(keys)
-	return slices.Compact(keys)
 }
