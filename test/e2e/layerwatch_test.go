@@ -62,7 +62,7 @@ func TestLayersAreWatchedOnce(t *testing.T) {
 // layersWatchedOnce fails t unless the API server serves two watches of
 // Layers (its count of the long-running requests it serves): the
 // webhook's, and its own, which reads Layers as the parameters of the
-// strata-layer-namespace-labels ValidatingAdmissionPolicy.
+// strata-layer-namespaces ValidatingAdmissionPolicy.
 func layersWatchedOnce(t *testing.T) {
 	t.Helper()
 	httpClient, err := rest.HTTPClientFor(cp.Config)

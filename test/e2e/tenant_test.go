@@ -250,7 +250,7 @@ func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 	// list to keep in the guard, whatever the operator: here adding the
 	// label would take the namespace out of the Layer.
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-not-paused"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
-		Match: v1alpha1.Match{Namespaces: []string{"etl"}, NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+		Match: v1alpha1.Match{Namespaces: []string{"etl", "e2e-former-tenant"}, NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
 			{Key: "e2e.strata.dev/paused", Operator: metav1.LabelSelectorOpDoesNotExist}}}},
 		Config: &v1alpha1.Config{Labels: map[string]string{"e2e-not-paused": "true"}}}}
 	createLayer(t, layer, "etl")
@@ -275,6 +275,11 @@ func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 	}
 	wantDenied(t, "tenant sets a label a Layer selects on", err,
 		`the Namespace label e2e.strata.dev/paused decides which Strata layers apply to the namespace (Layer e2e-not-paused selects by it); only platform admins`)
+	// Nor may it create a namespace a Layer names, and get that Layer.
+	former := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-former-tenant"}}
+	t.Cleanup(func() { _ = cp.Client.Delete(ctx, former) })
+	wantDenied(t, "tenant creates a namespace a Layer names", alice.Create(ctx, former.DeepCopy()),
+		`the Namespace e2e-former-tenant is one Strata layers apply to (Layer e2e-not-paused names it); only platform admins (group strata:platform-admins) may create it`)
 	// With the Layer gone, the label is the tenant's again.
 	if err := cp.Client.Delete(ctx, layer); err != nil {
 		t.Fatal(err)
@@ -288,6 +293,9 @@ func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 	}
 	if err != nil {
 		t.Errorf("tenant sets a label no Layer selects on: %v", err)
+	}
+	if err := alice.Create(ctx, former.DeepCopy()); err != nil {
+		t.Errorf("tenant creates a namespace no Layer names: %v", err)
 	}
 	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err == nil {
 		delete(ns.Labels, "e2e.strata.dev/paused")

@@ -206,10 +206,11 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	}
 	// Every key a Layer selects namespaces by is kept to platform admins by
 	// a policy that reads each Layer as its parameter: no list to keep.
-	labels := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-layer-namespace-labels")
+	labels := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-layer-namespaces")
 	if pk := labels.Spec.ParamKind; pk == nil || pk.APIVersion != v1alpha1.GroupVersion.String() || pk.Kind != "Layer" ||
-		labels.Spec.FailurePolicy == nil || *labels.Spec.FailurePolicy != admissionregistrationv1.Fail || len(labels.Spec.Validations) != 1 ||
-		!strings.Contains(labels.Spec.Validations[0].Expression, "variables.admin") {
+		labels.Spec.FailurePolicy == nil || *labels.Spec.FailurePolicy != admissionregistrationv1.Fail || len(labels.Spec.Validations) != 2 ||
+		!strings.Contains(labels.Spec.Validations[0].Expression, "variables.admin") || !strings.Contains(labels.Spec.Validations[1].Expression, "variables.admin") ||
+		!strings.Contains(labels.Spec.Validations[1].Expression, "params.spec.match.namespaces") {
 		t.Errorf("Layer namespace label guard = %+v", labels.Spec)
 	}
 	for _, field := range []string{"params.spec.match.namespaceSelector.matchLabels", "params.spec.match.namespaceSelector.matchExpressions"} {
@@ -217,7 +218,7 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 			t.Errorf("the Layer namespace label guard does not read %s", field)
 		}
 	}
-	lb := decode[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", "strata-layer-namespace-labels")
+	lb := decode[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", "strata-layer-namespaces")
 	if lb.Spec.PolicyName != labels.Name || lb.Spec.ParamRef == nil || lb.Spec.ParamRef.Selector == nil || len(lb.Spec.ParamRef.Selector.MatchLabels)+len(lb.Spec.ParamRef.Selector.MatchExpressions) != 0 ||
 		lb.Spec.ParamRef.ParameterNotFoundAction == nil || *lb.Spec.ParamRef.ParameterNotFoundAction != admissionregistrationv1.AllowAction ||
 		!slices.Equal(lb.Spec.ValidationActions, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}) {
