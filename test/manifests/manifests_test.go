@@ -213,6 +213,19 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		!strings.Contains(labels.Spec.Validations[1].Expression, "params.spec.match.namespaces") {
 		t.Errorf("Layer namespace label guard = %+v", labels.Spec)
 	}
+	// Both guards let the same admins through: a group added to one and
+	// not the other would be half let in.
+	admins := func(p *admissionregistrationv1.ValidatingAdmissionPolicy) string {
+		for _, v := range p.Spec.Variables {
+			if v.Name == "admin" {
+				return v.Expression
+			}
+		}
+		return ""
+	}
+	if a, b := admins(vap), admins(labels); a == "" || a != b {
+		t.Errorf("the namespace guards' admins differ: %q and %q", a, b)
+	}
 	for _, field := range []string{"params.spec.match.namespaceSelector.matchLabels", "params.spec.match.namespaceSelector.matchExpressions"} {
 		if !slices.ContainsFunc(labels.Spec.Variables, func(v admissionregistrationv1.Variable) bool { return strings.Contains(v.Expression, field) }) {
 			t.Errorf("the Layer namespace label guard does not read %s", field)
