@@ -35,6 +35,12 @@ type Engine struct {
 	// explained are the fields of a pod's composition the input is built
 	// from (explainedFields); every field when a policy reads them all.
 	explained overlay.FieldSet
+	// platformReaders are the policies whose violations can depend on a
+	// pod's platform parts, and platformOnDemand whether those are
+	// computed only for a pod that breaks one of their rules without them
+	// (platformReaders).
+	platformReaders  map[string]bool
+	platformOnDemand bool
 }
 
 // explainedFields are the fields of a pod's composition the evaluated
@@ -54,6 +60,7 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 	var (
 		policies []string
 		parsed   []*ast.Module
+		sources  []string
 	)
 	for _, file := range mods.Files() {
 		m, err := ast.ParseModuleWithOpts(file, mods[file], ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true})
@@ -67,6 +74,7 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 		}
 		opts = append(opts, rego.ParsedModule(m))
 		parsed = append(parsed, m)
+		sources = append(sources, mods[file])
 	}
 	prepared, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {
@@ -78,6 +86,7 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 	}
 	slices.Sort(policies)
 	e := &Engine{prepared: prepared, podGroups: podGroups, policies: policies, uses: inputUseOf(parsed), conv: &astConverter{}}
+	e.platformReaders, e.platformOnDemand = platformReaders(parsed, sources)
 	if e.uses.unread, err = unreadContainerFields(parsed); err != nil {
 		return nil, err
 	}
@@ -141,8 +150,23 @@ func (d Decision) With(e v1alpha1.Enforcement) []Violation {
 }
 
 // Evaluate runs every policy on in. Violations are sorted by policy, check
-// and message, so the same input always gives the same decision.
+// and message, so the same input always gives the same decision. A pod
+// whose platform parts are not computed yet is judged with none marked
+// first, and again with them when it breaks a rule of a policy that reads
+// them (ondemand.go).
 func (e *Engine) Evaluate(ctx context.Context, in *Input) (Decision, error) {
+	d, err := e.evaluate(ctx, in)
+	if err != nil || !e.readsPlatform(d) {
+		return d, err
+	}
+	if resolved, err := in.resolvePlatform(); err != nil || !resolved {
+		return d, err
+	}
+	return e.evaluate(ctx, in)
+}
+
+// evaluate is Evaluate with in's platform parts as they are.
+func (e *Engine) evaluate(ctx context.Context, in *Input) (Decision, error) {
 	doc, err := in.value(&e.uses, e.conv)
 	if err != nil {
 		return Decision{}, err
@@ -191,7 +215,21 @@ func (e *Engine) Reevaluate(ctx context.Context, in *Input, before Decision) (De
 		}
 	}
 	sortViolations(d.Violations)
+	if e.readsPlatform(d) && in.platformOf != nil {
+		return e.Evaluate(ctx, in) // every policy, with the platform parts
+	}
 	return d, nil
+}
+
+// readsPlatform reports whether d holds a violation of a policy that
+// reads the platform parts.
+func (e *Engine) readsPlatform(d Decision) bool {
+	for _, v := range d.Violations {
+		if e.platformReaders[v.Policy] {
+			return true
+		}
+	}
+	return false
 }
 
 // violations appends to out the violations in rs: bindings of v, and of

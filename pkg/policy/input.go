@@ -65,6 +65,10 @@ type Input struct {
 	Inventory Inventory
 	// Platform is what of Pod the layers injected (see mutate.PlatformParts).
 	Platform mutate.Platform
+	// platformOf, when set, computes Platform, which is then not computed
+	// yet: nothing of the pod is marked the platform's until
+	// resolvePlatform (see ondemand.go).
+	platformOf func() (mutate.Platform, error)
 	// LayerAffinity are the required node affinity expressions the layers
 	// set (mutate.LayerNodeAffinity).
 	LayerAffinity map[string]bool
@@ -129,9 +133,27 @@ type image struct {
 	Normalized string `json:"normalized"`
 }
 
+// resolvePlatform computes Platform when it is not computed yet, and
+// reports whether it did: the documents built without it are dropped.
+func (in *Input) resolvePlatform() (bool, error) {
+	if in.platformOf == nil {
+		return false, nil
+	}
+	p, err := in.platformOf()
+	if err != nil {
+		return false, err
+	}
+	in.Platform, in.platformOf = p, nil
+	in.base, in.baseValue, in.baseUses = nil, nil, nil
+	return true, nil
+}
+
 // document is the input document policies see, whole, as JSON values
 // (what the golden and `composer -o explain` show).
 func (in *Input) document() (map[string]any, error) {
+	if _, err := in.resolvePlatform(); err != nil {
+		return nil, err
+	}
 	base, err := in.baseFor(&everything)
 	if err != nil {
 		return nil, err

@@ -154,12 +154,17 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 				return nil, nil, err
 			}
 		}
-		platform, err := mutate.PlatformParts(c.Snapshot, c.Cluster, pod)
-		if err != nil {
-			return nil, nil, err
-		}
 		in := common
-		in.Composed, in.Platform = res, platform
+		in.Composed = res
+		platform := func() (mutate.Platform, error) { return mutate.PlatformParts(c.Snapshot, c.Cluster, pod) }
+		if c.Engine.platformOnDemand {
+			in.platformOf = platform // computed when a policy needs it: ondemand.go
+		} else {
+			var err error
+			if in.Platform, err = platform(); err != nil {
+				return nil, nil, err
+			}
+		}
 		in.LayerAffinity = mutate.LayerNodeAffinity(res.Composition.PodPatches)
 		return []*Input{&in}, res, nil
 	}
