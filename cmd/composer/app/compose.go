@@ -45,7 +45,8 @@ type composed struct {
 	appRes *mutate.AppResult
 	// schedule is the ScheduledSparkApplication's when app is its run.
 	schedule sparkv1beta2.Schedule
-	// podGroup is a Volcano PodGroup, raw it as written.
+	// podGroup is a Volcano PodGroup, and raw that PodGroup as written
+	// (JSON), which is what is printed.
 	podGroup *volcanov1beta1.PodGroup
 	raw      []byte
 }
@@ -82,9 +83,8 @@ func newComposeCommand(ctx context.Context, streams Streams) *cobra.Command {
 		Long: `Compose reads Pods, SparkApplications and Volcano PodGroups (-f, YAML or
 JSON, a List, or multi-document YAML mixing them; a ScheduledSparkApplication
 is read as the SparkApplication each of its runs is; "-" reads standard
-input) and a layer
-repository (--layers: a kustomization, built in-process as kubectl kustomize
-builds it, or a directory of YAML/JSON files), composes every Spark pod and
+input) and a layer repository (--layers: a kustomization, built in-process as
+kubectl kustomize builds it, or a directory of YAML/JSON files), composes every Spark pod and
 every SparkApplication exactly as the admission webhook does, and prints the
 composed objects (-o yaml, json), the JSON Patch the webhook returns (-o
 patch, one array per object), which layer set every value (-o explain), or
