@@ -32,18 +32,7 @@ import (
 func TestGoldenThroughTheWebhook(t *testing.T) {
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
-			in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(examples, "layers", tc.layers))
-			if err != nil {
-				t.Fatal(err)
-			}
-			snap, err := overlay.Compile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := webhook.NewMetrics(prometheus.NewRegistry())
-			if err != nil {
-				t.Fatal(err)
-			}
+			snap, m := snapshotOfRepo(t, filepath.Join(examples, "layers", tc.layers)), webhookMetrics(t)
 			h := &webhook.PodMutator{Store: webhook.NewStore(snap), Cluster: mutate.Cluster{Name: tc.cluster, Pool: tc.pool},
 				Metrics: m}
 			data, err := os.ReadFile(filepath.Join(examples, "pods", tc.pods))
@@ -77,6 +66,30 @@ func TestGoldenThroughTheWebhook(t *testing.T) {
 			}
 		})
 	}
+}
+
+// snapshotOfRepo is the layer repository at dir, compiled.
+func snapshotOfRepo(t *testing.T, dir string) *overlay.Snapshot {
+	t.Helper()
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// webhookMetrics are the webhook's metrics on a registry of their own.
+func webhookMetrics(t *testing.T) *webhook.Metrics {
+	t.Helper()
+	m, err := webhook.NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // TestEveryGoldenFileIsUsed fails on a golden file no case writes: a stale
@@ -116,18 +129,7 @@ func TestEveryGoldenFileIsUsed(t *testing.T) {
 func TestPodGroupsThroughTheWebhook(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join("testdata", "dryrun")
-	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(dir, "podgroups"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap, err := overlay.Compile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := webhook.NewMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap, m := snapshotOfRepo(t, filepath.Join(dir, "podgroups")), webhookMetrics(t)
 	policies, err := webhook.NewPolicyStore(ctx, "", m, logr.Discard())
 	if err != nil {
 		t.Fatal(err)
