@@ -210,8 +210,17 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if pk := labels.Spec.ParamKind; pk == nil || pk.APIVersion != v1alpha1.GroupVersion.String() || pk.Kind != "Layer" ||
 		labels.Spec.FailurePolicy == nil || *labels.Spec.FailurePolicy != admissionregistrationv1.Fail || len(labels.Spec.Validations) != 2 ||
 		!strings.Contains(labels.Spec.Validations[0].Expression, "variables.admin") || !strings.Contains(labels.Spec.Validations[1].Expression, "variables.admin") ||
-		!strings.Contains(labels.Spec.Validations[1].Expression, "params.spec.match.namespaces") {
+		!strings.Contains(labels.Spec.Validations[1].Expression, "variables.namesNamespace") {
 		t.Errorf("Layer namespace label guard = %+v", labels.Spec)
+	}
+	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{vap, labels} {
+		seen := map[string]bool{}
+		for _, v := range p.Spec.Variables {
+			if seen[v.Name] {
+				t.Errorf("%s: variable %q defined twice", p.Name, v.Name)
+			}
+			seen[v.Name] = true
+		}
 	}
 	// Both guards let the same admins through: a group added to one and
 	// not the other would be half let in.
