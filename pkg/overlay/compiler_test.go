@@ -144,6 +144,8 @@ func sameSnapshot(t *testing.T, where string, got, want *Snapshot) {
 		t.Fatalf("%s: index %v, want %v", where, indexNames(got.index), indexNames(want.index))
 	case !slices.Equal(brokenNames(got.broken), brokenNames(want.broken)):
 		t.Fatalf("%s: invalid layers\n%v\nwant\n%v", where, brokenNames(got.broken), brokenNames(want.broken))
+	case !slices.Equal(visited(got), visited(want)):
+		t.Fatalf("%s: the Layers visited\n%v\nwant\n%v", where, visited(got), visited(want))
 	case got.shadows != want.shadows:
 		t.Fatalf("%s: %d shadow layers, want %d", where, got.shadows, want.shadows)
 	case !reflect.DeepEqual(got.namespaces, want.namespaces) || !reflect.DeepEqual(got.priorityClasses, want.priorityClasses):
@@ -182,6 +184,18 @@ func errorSet(err error) []string {
 
 // indexNames is what an index files where: "field/key" to the sorted
 // names and versions of the layers filed there.
+// visited are the Layers eachLayer visits, sorted: the valid and the
+// invalid ones, each once.
+func visited(s *Snapshot) []string {
+	var out []string
+	s.eachLayer(func(l *compiledLayer) { out = append(out, l.layer.Name+"@"+l.layer.ResourceVersion) })
+	slices.Sort(out)
+	if len(out) != len(slices.Compact(slices.Clone(out))) {
+		panic("a Layer visited twice")
+	}
+	return out
+}
+
 func indexNames(x layerIndex) map[string][]string {
 	out := map[string][]string{}
 	add := func(where string, ls []*compiledLayer) {

@@ -59,10 +59,9 @@ func TestLayersAreWatchedOnce(t *testing.T) {
 	layersWatchedOnce(t)
 }
 
-// layersWatchedOnce fails t unless the API server serves two watches of
+// layersWatchedOnce fails t unless the API server serves one watch of
 // Layers (its count of the long-running requests it serves): the
-// webhook's, and its own, which reads Layers as the parameters of the
-// strata-layer-namespaces ValidatingAdmissionPolicy.
+// webhook's.
 func layersWatchedOnce(t *testing.T) {
 	t.Helper()
 	httpClient, err := rest.HTTPClientFor(cp.Config)
@@ -95,7 +94,7 @@ func layersWatchedOnce(t *testing.T) {
 	}
 	var n float64
 	// A webhook an earlier test stopped may take a moment to close its own.
-	if err := waitFor(15*time.Second, func() bool { n = watches(); return n == 2 }); err != nil {
-		t.Fatalf("the API server serves %v watches of Layers, want the webhook's one and its own for the namespace guard's parameters", n)
+	if err := waitFor(15*time.Second, func() bool { n = watches(); return n == 1 }); err != nil {
+		t.Fatalf("the API server serves %v watches of Layers, want the webhook's one", n)
 	}
 }

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
-	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	webhookapp "github.com/strata-dev/strata/cmd/webhook/app"
 	"github.com/strata-dev/strata/pkg/policy"
 	"github.com/strata-dev/strata/test/controlplane"
 )
@@ -96,7 +96,7 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
-	if len(vwc.Webhooks) != 7 || len(mwc.Webhooks) != 2 {
+	if len(vwc.Webhooks) != 8 || len(mwc.Webhooks) != 2 {
 		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy, pod binding and PodGroup ones, and the pod and SparkApplication ones",
 			len(vwc.Webhooks), len(mwc.Webhooks))
 	}
@@ -204,16 +204,19 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if !slices.Contains(kept, policy.GroupLabel) {
 		t.Errorf("the namespace guard's strataLabels (%q) leave out %q, which the policies read a namespace's group from", kept, policy.GroupLabel)
 	}
-	// Every key a Layer selects namespaces by is kept to platform admins by
-	// a policy that reads each Layer as its parameter: no list to keep.
-	labels := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-layer-namespaces")
-	if pk := labels.Spec.ParamKind; pk == nil || pk.APIVersion != v1alpha1.GroupVersion.String() || pk.Kind != "Layer" ||
-		labels.Spec.FailurePolicy == nil || *labels.Spec.FailurePolicy != admissionregistrationv1.Fail || len(labels.Spec.Validations) != 2 ||
-		!strings.Contains(labels.Spec.Validations[0].Expression, "variables.admin") || !strings.Contains(labels.Spec.Validations[1].Expression, "variables.admin") ||
-		!strings.Contains(labels.Spec.Validations[1].Expression, "variables.namesNamespace") {
-		t.Errorf("Layer namespace label guard = %+v", labels.Spec)
+	// Every key a Layer selects namespaces by, and creating a namespace a
+	// Layer names, are kept to the same admins by the webhook, which knows
+	// every Layer: reached only by others' creates and label changes.
+	g := vwc.Webhooks[7]
+	if g.Name != "namespace-guard.strata.dev" || *g.ClientConfig.Service.Path != webhookapp.NamespaceGuardPath || len(g.Rules) != 1 ||
+		!slices.Equal(g.Rules[0].Resources, []string{"namespaces"}) ||
+		!slices.Equal(g.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
+		g.NamespaceSelector != nil && (len(g.NamespaceSelector.MatchLabels) > 0 || len(g.NamespaceSelector.MatchExpressions) > 0) ||
+		g.FailurePolicy == nil || *g.FailurePolicy != admissionregistrationv1.Fail || len(g.MatchConditions) != 2 ||
+		!strings.Contains(g.MatchConditions[1].Expression, "oldObject == null") {
+		t.Errorf("namespace guard webhook = %+v", g)
 	}
-	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{vap, labels} {
+	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{vap} {
 		seen := map[string]bool{}
 		for _, v := range p.Spec.Variables {
 			if seen[v.Name] {
@@ -222,33 +225,16 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 			seen[v.Name] = true
 		}
 	}
-	// Both guards let the same admins through: a group added to one and
-	// not the other would be half let in.
-	admins := func(p *admissionregistrationv1.ValidatingAdmissionPolicy) string {
-		for _, v := range p.Spec.Variables {
-			if v.Name == "admin" {
-				return v.Expression
-			}
-		}
-		return ""
-	}
-	if a, b := admins(vap), admins(labels); a == "" || a != b {
-		t.Errorf("the namespace guards' admins differ: %q and %q", a, b)
-	}
-	for _, field := range []string{"params.spec.match.namespaceSelector.matchLabels", "params.spec.match.namespaceSelector.matchExpressions"} {
-		if !slices.ContainsFunc(labels.Spec.Variables, func(v admissionregistrationv1.Variable) bool { return strings.Contains(v.Expression, field) }) {
-			t.Errorf("the Layer namespace label guard does not read %s", field)
+	// The policy and the webhook let the same admins through: a group
+	// added to one and not the other would be half let in.
+	admin := ""
+	for _, v := range vap.Spec.Variables {
+		if v.Name == "admin" {
+			admin = v.Expression
 		}
 	}
-	lb := decode[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", "strata-layer-namespaces")
-	if lb.Spec.PolicyName != labels.Name || lb.Spec.ParamRef == nil || lb.Spec.ParamRef.Selector == nil || len(lb.Spec.ParamRef.Selector.MatchLabels)+len(lb.Spec.ParamRef.Selector.MatchExpressions) != 0 ||
-		lb.Spec.ParamRef.ParameterNotFoundAction == nil || *lb.Spec.ParamRef.ParameterNotFoundAction != admissionregistrationv1.AllowAction ||
-		!slices.Equal(lb.Spec.ValidationActions, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}) {
-		t.Errorf("Layer namespace label guard binding = %+v", lb.Spec)
-	}
-	binding := decode[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", "strata-namespace-exemption")
-	if binding.Spec.PolicyName != vap.Name || !slices.Equal(binding.Spec.ValidationActions, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}) {
-		t.Errorf("namespace exemption binding = %+v", binding.Spec)
+	if want := "!(" + admin + ")"; admin == "" || g.MatchConditions[0].Expression != want {
+		t.Errorf("the namespace guard webhook leaves out %q, want %q (the policy's admins)", g.MatchConditions[0].Expression, want)
 	}
 	if overlay == "cert-manager" {
 		for _, a := range []map[string]string{mwc.Annotations, vwc.Annotations} {

@@ -13,6 +13,9 @@
 //     the UPDATE of the pod it makes, through the same check;
 //   - /validate-scheduling-volcano-sh-v1beta1-podgroup: judges Volcano
 //     PodGroups by the policies' PodGroup rules (policy.Check.PodGroup);
+//   - /validate-v1-namespace: keeps to platform admins a Namespace label
+//     some Layer selects namespaces by, and creating a namespace some
+//     Layer names (NamespaceGuard);
 //   - /validate-strata-dev-v1alpha1-layer: rejects a bad Layer with the
 //     message the composer CLI gives for it;
 //   - /noop-v1-pod, with --serve-noop only: decodes the pod and allows it,

@@ -114,9 +114,12 @@ type Webhook struct {
 	Bindings *BindingValidator
 	// PodGroups judges Volcano PodGroups by the policies' PodGroup rules.
 	PodGroups *PodGroupValidator
-	Layers    *LayerValidator
-	Metrics   *Metrics
-	Server    webhook.Server
+	// NamespaceGuard keeps what of a Namespace picks its Layers to
+	// platform admins.
+	NamespaceGuard *NamespaceGuard
+	Layers         *LayerValidator
+	Metrics        *Metrics
+	Server         webhook.Server
 }
 
 // Setup adds the snapshot controller, the webhook server with its handlers
@@ -160,6 +163,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 		Metrics: m, Namespaces: mgr.GetAPIReader(), Schedules: policy.SchedulesIn(mgr.GetAPIReader())}
 	w.Bindings = &BindingValidator{Pods: w.PodPolicy, Reader: mgr.GetAPIReader(), Metrics: m}
 	w.PodGroups = &PodGroupValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
+	w.NamespaceGuard = &NamespaceGuard{Store: w.Store, Metrics: m}
 	w.ScheduledAppPolicy = &ScheduledAppValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m,
 		Namespaces: mgr.GetAPIReader()}
 
@@ -198,6 +202,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(PodPolicyPath, servePods(w.PodPolicy))
 	w.Server.Register(BindingPolicyPath, serve(reflect.TypeFor[corev1.Binding](), w.Bindings))
 	w.Server.Register(PodGroupPolicyPath, serve(reflect.TypeFor[volcanov1beta1.Object](), w.PodGroups))
+	w.Server.Register(NamespaceGuardPath, serve(reflect.TypeFor[corev1.Namespace](), w.NamespaceGuard))
 	w.Server.Register(AppPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.Apps))
 	w.Server.Register(AppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.AppPolicy))
 	w.Server.Register(ScheduledAppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.ScheduledSparkApplication](), w.ScheduledAppPolicy))

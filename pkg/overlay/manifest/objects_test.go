@@ -53,8 +53,8 @@ spec: {minMember: 1}
 func TestDecodeObjectsErrors(t *testing.T) {
 	for input, want := range map[string]string{
 		"": "f.yaml: no objects found (want v1 Pods, sparkoperator.k8s.io/v1beta2 SparkApplications or ScheduledSparkApplications, or scheduling.volcano.sh/v1beta1 PodGroups)",
-		"apiVersion: v1\nkind: Service\nmetadata: {name: s}\n": `f.yaml: Service "s": kind: got apiVersion "v1" kind "Service" (want apiVersion v1 kind Pod, apiVersion sparkoperator.k8s.io/v1beta2 kind SparkApplication or ScheduledSparkApplication, or apiVersion scheduling.volcano.sh/v1beta1 kind PodGroup)`,
-		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: g}\nspec: {queue: [a]}\n": `f.yaml: PodGroup "g": decoding the PodGroup: json: cannot unmarshal array into Go struct field .spec.queue of type string`,
+		"apiVersion: v1\nkind: Service\nmetadata: {name: s}\n":                                                         `f.yaml: Service "s": kind: got apiVersion "v1" kind "Service" (want apiVersion v1 kind Pod, apiVersion sparkoperator.k8s.io/v1beta2 kind SparkApplication or ScheduledSparkApplication, or apiVersion scheduling.volcano.sh/v1beta1 kind PodGroup)`,
+		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: g}\nspec: {queue: [a]}\n":         `f.yaml: PodGroup "g": decoding the PodGroup: json: cannot unmarshal array into Go struct field .spec.queue of type string`,
 		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: g}\nspec: {queue: a, queue: b}\n": `f.yaml: line 4: spec.queue is set twice (first on line 4): only one value could hold`,
 	} {
 		_, err := DecodeObjects("f.yaml", []byte(input))

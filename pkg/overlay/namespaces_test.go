@@ -1,0 +1,69 @@
+package overlay
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// TestLayersChoosingNamespaces: which Layer reads a Namespace label or
+// names a Namespace, among valid, invalid and Shadow Layers, the first by
+// name; kubernetes.io/metadata.name is a name, never a label one chooses;
+// after an Update, as it is then.
+func TestLayersChoosingNamespaces(t *testing.T) {
+	with := func(name string, m v1alpha1.Match, edit ...func(*v1alpha1.Layer)) LayerSource {
+		src := layer(name, v1alpha1.NamespaceOverrides, 0, &v1alpha1.Config{Labels: map[string]string{"a": "b"}}, nil, nil)
+		src.Layer.Spec.Match = m
+		for _, e := range edit {
+			e(&src.Layer)
+		}
+		return src
+	}
+	sel := func(labels map[string]string, exprs ...metav1.LabelSelectorRequirement) *metav1.LabelSelector {
+		return &metav1.LabelSelector{MatchLabels: labels, MatchExpressions: exprs}
+	}
+	layers := []LayerSource{
+		with("b-geo", v1alpha1.Match{NamespaceSelector: sel(map[string]string{"group": "geo"})}),
+		with("a-tier", v1alpha1.Match{Clusters: []string{"c1"}, NamespaceSelector: sel(nil, metav1.LabelSelectorRequirement{Key: "tier", Operator: metav1.LabelSelectorOpDoesNotExist})}),
+		with("c-name", v1alpha1.Match{NamespaceSelector: sel(map[string]string{corev1.LabelMetadataName: "old-team"})}),
+		with("d-list", v1alpha1.Match{Namespaces: []string{"etl", "batch"}, NamespaceSelector: sel(map[string]string{"group": "core"})}),
+		with("e-expr", v1alpha1.Match{NamespaceSelector: sel(nil, metav1.LabelSelectorRequirement{Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpIn, Values: []string{"x", "y"}})}),
+		with("f-invalid", v1alpha1.Match{Pools: []string{"p1"}, NamespaceSelector: sel(map[string]string{"owner": "z"})}, func(l *v1alpha1.Layer) { l.Spec.Tier = "Nowhere" }),
+		with("g-shadow", v1alpha1.Match{NamespaceSelector: sel(map[string]string{"canary": "on"})}, func(l *v1alpha1.Layer) { l.Spec.Mode = v1alpha1.ModeShadow }),
+	}
+	var c Compiler
+	snap, err := c.Compile(Inputs{Layers: layers})
+	if err == nil {
+		t.Fatal("f-invalid compiled")
+	}
+	check := func(where string, s *Snapshot, keys []string, wantKey, wantLayer string) {
+		t.Helper()
+		k, l, ok := s.LayerSelectingBy(keys)
+		if ok != (wantLayer != "") || k != wantKey || l != wantLayer {
+			t.Errorf("%s: LayerSelectingBy(%q) = %q, %q, %v; want %q, %q", where, keys, k, l, ok, wantKey, wantLayer)
+		}
+	}
+	check("compiled", snap, []string{"group"}, "group", "b-geo")
+	check("compiled", snap, []string{"group", "tier"}, "tier", "a-tier")
+	check("compiled", snap, []string{"owner"}, "owner", "f-invalid")
+	check("compiled", snap, []string{"canary"}, "canary", "g-shadow")
+	check("compiled", snap, []string{corev1.LabelMetadataName, "other"}, "", "")
+	for name, want := range map[string]string{"old-team": "c-name", "etl": "d-list", "batch": "d-list", "y": "e-expr", "elsewhere": ""} {
+		if got, ok := snap.LayerNaming(name); got != want || ok != (want != "") {
+			t.Errorf("LayerNaming(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+	// Without b-geo and d-list, group is read by no Layer and etl named by none.
+	updated, err := c.Update(map[string]*v1alpha1.Layer{"b-geo": nil, "d-list": nil}, nil)
+	if err == nil {
+		t.Fatal("f-invalid compiled on update")
+	}
+	check("updated", updated, []string{"group"}, "", "")
+	check("updated", updated, []string{"group", "tier"}, "tier", "a-tier")
+	if got, ok := updated.LayerNaming("etl"); ok {
+		t.Errorf("updated: LayerNaming(etl) = %q", got)
+	}
+}
