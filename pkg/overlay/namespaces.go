@@ -15,20 +15,31 @@ import (
 // not, Shadow or not: one fixed or switched on later applies at once.
 
 // LayerSelectingBy is a Layer whose namespace selector reads one of keys,
-// and the key: of such Layers the first by name, and of its keys the first
-// in keys. kubernetes.io/metadata.name is no such key: the API server gives
-// every namespace its name in it and refuses another value.
-func (s *Snapshot) LayerSelectingBy(keys []string) (key, layer string, ok bool) {
+// and the key: of such Layers the first by name, and of its keys in keys
+// the first in order. kubernetes.io/metadata.name is no such key: the API
+// server gives every namespace its name in it and refuses another value.
+// The work is linear in the Layers' selectors and does not grow with keys
+// (a tenant's labels) but by a lookup.
+func (s *Snapshot) LayerSelectingBy(keys map[string]bool) (key, layer string, ok bool) {
 	s.eachLayer(func(l *compiledLayer) {
 		sel := l.layer.Spec.Match.NamespaceSelector
 		if sel == nil || (ok && l.layer.Name >= layer) {
 			return
 		}
-		for _, k := range keys {
-			if k != corev1.LabelMetadataName && selectsBy(sel, k) {
-				key, layer, ok = k, l.layer.Name, true
-				return
+		first := ""
+		consider := func(k string) {
+			if k != corev1.LabelMetadataName && keys[k] && (first == "" || k < first) {
+				first = k
 			}
+		}
+		for k := range sel.MatchLabels {
+			consider(k)
+		}
+		for _, e := range sel.MatchExpressions {
+			consider(e.Key)
+		}
+		if first != "" {
+			key, layer, ok = first, l.layer.Name, true
 		}
 	})
 	return key, layer, ok
@@ -45,14 +56,6 @@ func (s *Snapshot) LayerNaming(name string) (layer string, ok bool) {
 		layer, ok = l.layer.Name, true
 	})
 	return layer, ok
-}
-
-// selectsBy reports whether sel reads label key.
-func selectsBy(sel *metav1.LabelSelector, key string) bool {
-	if _, ok := sel.MatchLabels[key]; ok {
-		return true
-	}
-	return slices.ContainsFunc(sel.MatchExpressions, func(e metav1.LabelSelectorRequirement) bool { return e.Key == key })
 }
 
 // names reports whether a Layer's match names namespace name.
@@ -74,7 +77,7 @@ func names(namespaces []string, sel *metav1.LabelSelector, name string) bool {
 // eachLayer calls fn once with every Layer of s, the ones that do not
 // compile included (as far as their match reaches).
 func (s *Snapshot) eachLayer(fn func(*compiledLayer)) {
-	seen := map[*compiledLayer]bool{}
+	seen := make(map[*compiledLayer]bool, s.layers+len(s.broken))
 	visit := func(l *compiledLayer) {
 		if !seen[l] {
 			seen[l] = true
@@ -82,7 +85,16 @@ func (s *Snapshot) eachLayer(fn func(*compiledLayer)) {
 		}
 	}
 	for _, lists := range []*layerLists{&s.index.byNamespace, &s.index.byCluster, &s.index.byPool} {
-		for _, list := range lists.all() {
+		// The base's lists but those the delta replaces, then the delta's
+		// (layerLists.all, without copying the base).
+		for k, list := range lists.base {
+			if _, changed := lists.delta[k]; !changed {
+				for _, l := range list {
+					visit(l)
+				}
+			}
+		}
+		for _, list := range lists.delta {
 			for _, l := range list {
 				visit(l)
 			}

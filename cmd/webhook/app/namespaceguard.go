@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
-	"slices"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -72,20 +71,19 @@ func (h *NamespaceGuard) handle(_ context.Context, req admission.Request) admiss
 }
 
 // changedLabels are the keys whose values differ between old and now (set,
-// changed or removed), sorted.
-func changedLabels(old, now map[string]string) []string {
-	var out []string
+// changed or removed).
+func changedLabels(old, now map[string]string) map[string]bool {
+	out := map[string]bool{}
 	for k, v := range now {
 		if was, ok := old[k]; !ok || was != v {
-			out = append(out, k)
+			out[k] = true
 		}
 	}
 	for k := range old {
 		if _, ok := now[k]; !ok {
-			out = append(out, k)
+			out[k] = true
 		}
 	}
-	slices.Sort(out)
 	return out
 }
 
