@@ -13,6 +13,7 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -290,5 +291,20 @@ func allow(t *testing.T, name string, rule rbacv1.PolicyRule, subject rbacv1.Sub
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cp.Client.Delete(ctx, o) })
+	}
+	// The API server's authorizer learns of the binding through its own
+	// watch: wait until it grants the rule's first verb on its first
+	// resource, or the test's first request may be refused by RBAC.
+	user, groups := subject.Name, []string{"system:authenticated"}
+	if subject.Kind == rbacv1.ServiceAccountKind {
+		user, groups = "system:serviceaccount:"+subject.Namespace+":"+subject.Name, append(groups, "system:serviceaccounts")
+	}
+	resource, sub, _ := strings.Cut(rule.Resources[0], "/")
+	if err := waitFor(10*time.Second, func() bool {
+		review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{User: user, Groups: groups,
+			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: rule.Verbs[0], Group: rule.APIGroups[0], Resource: resource, Subresource: sub}}}
+		return cp.Client.Create(ctx, review) == nil && review.Status.Allowed
+	}); err != nil {
+		t.Fatalf("granting %s: %v", name, err)
 	}
 }
