@@ -52,25 +52,16 @@ violation contains {"check": "allowedRegistries", "message": msg} if {
 	msg := sprintf("container %q image %q is not from an allowed registry; allowed: %s (%s)", [img.container, img.image, concat(", ", p.value), p.source])
 }
 
-# The allowed registries. A trailing "/" means nothing: mirror.internal/ is mirror.internal.
-registries := {trim_suffix(r, "/") | some r in input.config.isolation.allowedRegistries.value}
-
+# An image is under a registry, as written or normalized, when it is the
+# registry or starts with it at a component boundary ("/", ":" a port or a
+# tag, "@" a digest). A trailing "/" means nothing: mirror.internal/ is
+# mirror.internal.
 registry_allowed(img) if {
-	some r in registries
-	under(img.normalized, r)
-}
-
-registry_allowed(img) if {
-	some r in registries
-	under(img.image, r)
-}
-
-# under: s starts with registry r at a component boundary.
-under(s, r) if s == r
-
-under(s, r) if {
+	some allowed in input.config.isolation.allowedRegistries.value
+	r := trim_suffix(allowed, "/")
+	some s in [img.normalized, img.image]
 	startswith(s, r)
-	substring(s, count(r), 1) in {"/", ":", "@"}
+	substring(s, count(r), 1) in {"", "/", ":", "@"}
 }
 
 # An UPDATE by a controller the platform names to place admitted pods

@@ -86,6 +86,15 @@ test_registry_boundaries if {
 	} with input as doc
 }
 
+# An image is judged as written and as normalized: either under an allowed registry will do.
+test_registry_as_written if {
+	doc := object.union(with_param("allowedRegistries", ["team"]), {"images": [
+		{"container": "a", "image": "team/app:1", "normalized": "docker.io/team/app:1"},
+		{"container": "b", "image": "teammate/app", "normalized": "docker.io/teammate/app"},
+	]})
+	{v.message | some v in isolation.violation} == {"container \"b\" image \"teammate/app\" is not from an allowed registry; allowed: team (NamespaceOverrides layer \"ns-etl\")"} with input as doc
+}
+
 test_tolerations if {
 	doc := object.union(with_param("allowedTolerations", [{"key": "node.strata.dev/spot"}, {"key": "nvidia.com/gpu", "effect": "NoSchedule"}]), {"user": {
 		"tolerations": [
