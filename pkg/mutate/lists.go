@@ -106,7 +106,7 @@ func coversList[T any](have, want []T, path string) bool {
 		return false
 	}
 	for i := range have {
-		if reflect.DeepEqual(&have[i], &want[i]) { // by address: no copy of each element
+		if deepEqual(reflect.ValueOf(&have[i]), reflect.ValueOf(&want[i])) { // by address: no copy of each element
 			continue
 		}
 		h, err1 := toJSONValue(&have[i])
@@ -126,7 +126,7 @@ func coversList[T any](have, want []T, path string) bool {
 // difference (a field the user set that the composed element does not) is a
 // real one, and the composed element replaces have.
 func covers[T any](have, want *T) bool {
-	if reflect.DeepEqual(have, want) {
+	if deepEqual(reflect.ValueOf(have), reflect.ValueOf(want)) {
 		return true
 	}
 	h, err1 := toJSONValue(have)
