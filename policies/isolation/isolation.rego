@@ -59,7 +59,8 @@ violation contains {"check": "allowedRegistries", "message": msg} if {
 registry_allowed(img) if {
 	some allowed in input.config.isolation.allowedRegistries.value
 	r := trim_suffix(allowed, "/")
-	some s in [img.normalized, img.image]
+	some spelling in ["normalized", "image"]
+	s := img[spelling]
 	startswith(s, r)
 	substring(s, count(r), 1) in {"", "/", ":", "@"}
 }

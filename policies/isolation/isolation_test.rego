@@ -91,6 +91,7 @@ test_registry_as_written if {
 	doc := object.union(with_param("allowedRegistries", ["team"]), {"images": [
 		{"container": "a", "image": "team/app:1", "normalized": "docker.io/team/app:1"},
 		{"container": "b", "image": "teammate/app", "normalized": "docker.io/teammate/app"},
+		{"container": "c", "image": "team/tool"}, # a document written by hand may leave normalized out
 	]})
 	{v.message | some v in isolation.violation} == {"container \"b\" image \"teammate/app\" is not from an allowed registry; allowed: team (NamespaceOverrides layer \"ns-etl\")"} with input as doc
 }
