@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "sigs.k8s.io/json"
 )
 
@@ -34,7 +35,16 @@ func decodePodJSON(raw []byte, pod *corev1.Pod) error {
 }
 
 // isV1Pod reports whether the decoded pod's apiVersion and kind are each
-// unset or v1 and Pod, as admission.Decoder accepts them.
+// unset or v1 and Pod, as admission.Decoder accepts them: apiVersion read
+// as a group version, as the decoder reads it ("/v1" is the core group's
+// v1 too).
 func isV1Pod(pod *corev1.Pod) bool {
-	return (pod.APIVersion == "" || pod.APIVersion == "v1") && (pod.Kind == "" || pod.Kind == "Pod")
+	if pod.Kind != "" && pod.Kind != "Pod" {
+		return false
+	}
+	if pod.APIVersion == "" {
+		return true
+	}
+	gv, err := schema.ParseGroupVersion(pod.APIVersion)
+	return err == nil && gv == corev1.SchemeGroupVersion
 }
