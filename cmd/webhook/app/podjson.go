@@ -42,7 +42,7 @@ func isV1Pod(pod *corev1.Pod) bool {
 	if pod.Kind != "" && pod.Kind != "Pod" {
 		return false
 	}
-	if pod.APIVersion == "" {
+	if pod.APIVersion == "" || pod.APIVersion == "v1" { // what the API server sends
 		return true
 	}
 	gv, err := schema.ParseGroupVersion(pod.APIVersion)
