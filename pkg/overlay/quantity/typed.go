@@ -101,8 +101,13 @@ func (e *UnboundedError) Error() string {
 // minutes. Fields are matched by their exact JSON names; every occurrence
 // of a key is read, as a decoder that merges them reads them; what t does
 // not type (a RawExtension's bytes, an unknown field) is skipped. A
-// document that is not JSON is no error here: its decoder refuses it.
+// document that is not JSON is no error here: its decoder refuses it. It
+// is checked whole first, as every decoder of it checks it: the tokens
+// come one at a time, so a number ends at any byte, valid there or not.
 func CheckJSON(data []byte, t reflect.Type) error {
+	if !json.Valid(data) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var unbounded *UnboundedError

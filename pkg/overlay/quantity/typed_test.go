@@ -58,6 +58,10 @@ func TestCheckJSON(t *testing.T) {
 		`{"spec":{"overhead":{"cpu":{"nested":"1e-999"}}}}`:                                   "",
 		`{"spec":{"overhead":`: "",
 		`not json`:             "",
+		// A number, then a byte JSON has no place for: not JSON, so the
+		// decoder refuses it before reading any quantity.
+		`{"spec":{"overhead":{"cpu":1e999:"`:   "",
+		`{"spec":{"overhead":{"cpu":1e999x}}}`: "",
 	} {
 		err := CheckJSON([]byte(doc), pod)
 		var ue *UnboundedError
