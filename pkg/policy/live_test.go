@@ -38,6 +38,27 @@ func TestTracker(t *testing.T) {
 	if a := tr.App("etl", ""); a != (AppUsage{}) {
 		t.Fatalf("no app: %+v", a)
 	}
+	// The app's last executor gone, its driver still holds the app's
+	// totals; executors that request nothing still count as executors.
+	tr.Upsert(sparkExecutor("d", "app3", "1", corev1.PodRunning))
+	driver3 := LivePodOf(sparkExecutor("app3-driver", "app3", "2", corev1.PodRunning))
+	driver3.Executor = false
+	tr.Set(driver3, true)
+	tr.Delete("etl/d")
+	if a := tr.App("etl", "app3"); a.Executors != 0 || a.Usage != (Usage{CPUMilli: 2000, MemoryBytes: 1 << 30, Pods: 1}) {
+		t.Fatalf("app3 with only its driver left: %+v", a)
+	}
+	tr.Delete(driver3.Key)
+	for _, name := range []string{"e", "f"} {
+		p := sparkExecutor(name, "app4", "1", corev1.PodRunning)
+		p.Spec.Containers[0].Resources.Requests = nil
+		tr.Upsert(p)
+	}
+	tr.Delete("etl/e")
+	if a := tr.App("etl", "app4"); a.Executors != 1 || a.Usage != (Usage{Pods: 1}) {
+		t.Fatalf("app4, one of two executors that request nothing left: %+v", a)
+	}
+	tr.Delete("etl/f")
 	tr.Delete(driver.Key)
 	// An update replaces the pod's contribution; a finished pod holds nothing.
 	tr.Upsert(sparkExecutor("a", "app1", "4", corev1.PodRunning))

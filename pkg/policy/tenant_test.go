@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -81,6 +82,24 @@ func TestTheStoredPodIsJudged(t *testing.T) {
 // refused whatever the enforcement, and count as the bound in totals.
 func TestRequestsTooLargeToCount(t *testing.T) {
 	c := tenantCheck(t, map[string]string{"q": `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "16"}, enforcement: {quota: dryrun}}}`})
+	// The bounds themselves are counted; one unit more is not.
+	for _, bound := range []struct {
+		name     corev1.ResourceName
+		at, past *resource.Quantity
+	}{
+		{corev1.ResourceCPU, resource.NewMilliQuantity(MaxCountableCPUMilli, resource.DecimalSI), resource.NewMilliQuantity(MaxCountableCPUMilli+1, resource.DecimalSI)},
+		{corev1.ResourceMemory, resource.NewQuantity(MaxCountableMemoryBytes, resource.BinarySI), resource.NewQuantity(MaxCountableMemoryBytes+1, resource.BinarySI)},
+	} {
+		pod := sparkPod("driver")
+		pod.Spec.Containers[0].Resources.Requests = corev1.ResourceList{bound.name: *bound.at}
+		if got := Countable(pod); got != nil {
+			t.Errorf("%s at the bound (%s): %q, want it counted", bound.name, bound.at, got)
+		}
+		pod.Spec.Containers[0].Resources.Requests = corev1.ResourceList{bound.name: *bound.past}
+		if got := Countable(pod); len(got) != 1 {
+			t.Errorf("%s one past the bound (%s): %q, want one sentence", bound.name, bound.past, got)
+		}
+	}
 	for name, req := range map[string]corev1.ResourceList{
 		"cpu":    {corev1.ResourceCPU: resource.MustParse("9223372036854776")},
 		"memory": {corev1.ResourceMemory: resource.MustParse("8Ei")},
@@ -177,8 +196,10 @@ func TestTotalsNeverGoNegative(t *testing.T) {
 	for i := range n {
 		tr.Upsert(huge(i))
 	}
-	if u := tr.Usage("etl"); u.MemoryBytes <= 0 || u.CPUMilli <= 0 || u.Pods != n {
-		t.Fatalf("saturated usage %+v, want positive and %d pods", u, n)
+	// n x 1 PiB is past 2^64 (the exact sum's high word is set), n x 2^40
+	// millicores is not past 2^63: memory saturates, CPU is exact.
+	if u := tr.Usage("etl"); u.MemoryBytes != math.MaxInt64 || u.CPUMilli != n*MaxCountableCPUMilli || u.Pods != n {
+		t.Fatalf("usage %+v, want memory saturated at %d, CPU %d and %d pods", u, int64(math.MaxInt64), n*MaxCountableCPUMilli, n)
 	}
 	for i := range n - 1 {
 		tr.Delete("etl/" + huge(i).Name)
