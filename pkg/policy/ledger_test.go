@@ -102,6 +102,32 @@ func TestLedgerInventory(t *testing.T) {
 	}
 }
 
+// TestLedgerAppsAndSelf: another app's reservation counts in the
+// namespace's totals only, and a pod judged again (an UPDATE of a live pod)
+// is not counted against itself, in the namespace's totals or its app's.
+func TestLedgerAppsAndSelf(t *testing.T) {
+	l := NewLedger(time.Minute)
+	var got Inventory
+	decide := func(inv Inventory) (bool, error) { got = inv; return true, nil }
+	for _, p := range []LivePod{executor("app2", 1), executor("app1", 1)} {
+		if _, err := l.Admit(p, NewTracker(), true, decide); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := (Inventory{Namespace: Usage{CPUMilli: 1000, MemoryBytes: 1 << 30, Pods: 1}}); got != want {
+		t.Fatalf("app1 after app2's reservation: %+v, want %+v (app2's in the namespace's totals only)", got, want)
+	}
+	self := executor("app1", 2)
+	if _, err := l.Admit(self, TrackerOf([]LivePod{self, executor("app1", 3)}), false, decide); err != nil {
+		t.Fatal(err)
+	}
+	// Two reservations (app1's and app2's) and app1's other live executor.
+	want := Inventory{Namespace: Usage{CPUMilli: 3000, MemoryBytes: 3 << 30, Pods: 3}, AppExecutors: 2, App: Usage{CPUMilli: 2000, MemoryBytes: 2 << 30, Pods: 2}}
+	if got != want {
+		t.Fatalf("a live pod judged again: %+v, want %+v (itself not counted)", got, want)
+	}
+}
+
 func TestLedgerNamespacesAreSeparate(t *testing.T) {
 	l := NewLedger(time.Minute)
 	other := executor("app1", 1)

@@ -77,6 +77,15 @@ func TestPodGroupQueue(t *testing.T) {
 			t.Errorf("queue %q: %+v, want %q", queue, d.Violations, want)
 		}
 	}
+	// A request that names no namespace is the PodGroup's own namespace's:
+	// the queue a layer of that namespace gives.
+	byNamespace := tenantCheck(t, map[string]string{
+		"iso": `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: [scheduling.volcano.sh/]}}}`,
+		"exe": `{tier: NamespaceOverrides, match: {namespaces: [etl], roles: [executor]}, config: {annotations: {scheduling.volcano.sh/queue-name: etl-queue}}}`,
+	})
+	if d, err := byNamespace.PodGroup(ctx, volcanov1beta1.PodGroup{Name: "pg", Namespace: "etl", Queue: "etl-queue"}, Request{Operation: "CREATE"}); err != nil || len(d.Violations) != 0 {
+		t.Errorf("the queue of the PodGroup's namespace's layer: %+v, %v", d.Violations, err)
+	}
 	free := tenantCheck(t, map[string]string{"iso": `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: [platform/]}}}`})
 	if d, err := free.PodGroup(ctx, volcanov1beta1.PodGroup{Name: "pg", Namespace: "etl", Queue: "other-team"}, Request{Operation: "CREATE"}); err != nil || len(d.Violations) != 0 {
 		t.Errorf("where the queue annotation is the tenant's: %+v, %v", d.Violations, err)
