@@ -49,3 +49,56 @@ test_baseline_skips_platform_host_path_volumes if {
 	})
 	{v.message | some v in baseline.violation} == {"volume \"mine\" must not be a hostPath volume (Pod Security Standards baseline, hostPathVolumes)"} with input as doc
 }
+
+# Every check's message, word for word: denial messages are API.
+test_every_message if {
+	doc := object.union(base, {"pod": {
+		"metadata": {"annotations": {"container.apparmor.security.beta.kubernetes.io/c": "unconfined"}},
+		"spec": {
+			"hostPID": true,
+			"volumes": [{"name": "root", "hostPath": {"path": "/"}}],
+			"securityContext": {
+				"seccompProfile": {"type": "Unconfined"},
+				"seLinuxOptions": {"type": "spc_t"},
+				"sysctls": [{"name": "kernel.msgmax", "value": "1"}],
+				"appArmorProfile": {"type": "Unconfined"},
+				"windowsOptions": {"hostProcess": true},
+			},
+			"containers": [{
+				"name": "c",
+				"securityContext": {
+					"privileged": true,
+					"capabilities": {"add": ["SYS_ADMIN"]},
+					"procMount": "Unmasked",
+					"seccompProfile": {"type": "Unconfined"},
+					"seLinuxOptions": {"user": "root"},
+					"appArmorProfile": {"type": "Unconfined"},
+					"windowsOptions": {"hostProcess": true},
+				},
+				"ports": [{"containerPort": 80, "hostPort": 8080}],
+				"livenessProbe": {"httpGet": {"host": "10.0.0.1", "port": 80}},
+				"lifecycle": {"preStop": {"tcpSocket": {"host": "10.0.0.2", "port": 80}}},
+			}],
+		},
+	}})
+	{v.message | some v in baseline.violation} == {
+		"container \"c\" must not set securityContext.privileged=true (Pod Security Standards baseline, privileged)",
+		"pod must not set hostPID=true (Pod Security Standards baseline, hostNamespaces)",
+		"volume \"root\" must not be a hostPath volume (Pod Security Standards baseline, hostPathVolumes)",
+		"container \"c\" must not use hostPort 8080 (Pod Security Standards baseline, hostPorts)",
+		"container \"c\" must not add capability \"SYS_ADMIN\" (Pod Security Standards baseline, capabilities_baseline)",
+		"container \"c\" must not set securityContext.procMount to \"Unmasked\" (Pod Security Standards baseline, procMount)",
+		"pod must not set securityContext.seccompProfile.type to \"Unconfined\" (Pod Security Standards baseline, seccompProfile_baseline)",
+		"container \"c\" must not set securityContext.seccompProfile.type to \"Unconfined\" (Pod Security Standards baseline, seccompProfile_baseline)",
+		"pod must not set a custom SELinux type, user or role (Pod Security Standards baseline, seLinuxOptions)",
+		"container \"c\" must not set a custom SELinux type, user or role (Pod Security Standards baseline, seLinuxOptions)",
+		"pod must not set sysctl \"kernel.msgmax\" (Pod Security Standards baseline, sysctls)",
+		"pod must not set appArmorProfile.type to \"Unconfined\" (Pod Security Standards baseline, appArmorProfile)",
+		"container \"c\" must not set appArmorProfile.type to \"Unconfined\" (Pod Security Standards baseline, appArmorProfile)",
+		"annotation \"container.apparmor.security.beta.kubernetes.io/c\" must not be \"unconfined\" (Pod Security Standards baseline, appArmorProfile)",
+		"container \"c\" must not set a probe or lifecycle host (\"10.0.0.1\") (Pod Security Standards baseline, hostProbesAndHostLifecycle)",
+		"container \"c\" must not set a probe or lifecycle host (\"10.0.0.2\") (Pod Security Standards baseline, hostProbesAndHostLifecycle)",
+		"pod must not set securityContext.windowsOptions.hostProcess=true (Pod Security Standards baseline, windowsHostProcess)",
+		"container \"c\" must not set securityContext.windowsOptions.hostProcess=true (Pod Security Standards baseline, windowsHostProcess)",
+	} with input as doc
+}

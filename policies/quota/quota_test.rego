@@ -77,6 +77,19 @@ test_namespace_totals if {
 	}
 }
 
+# Exactly at each namespace total is allowed: a limit is the most the namespace may hold.
+test_namespace_totals_at_limit_allowed if {
+	doc := object.union(
+		with_limits({
+			"namespaceCPU": {"value": "11", "number": 11000, "source": src},
+			"namespaceMemory": {"value": "16Gi", "number": 17179869184, "source": src},
+			"namespacePods": {"value": 4, "number": 4, "source": src},
+		}),
+		{"inventory": {"namespace": {"cpuMilli": 7000, "memoryBytes": 8589934592, "pods": 3}}},
+	)
+	count(quota.violation) == 0 with input as doc
+}
+
 test_namespace_subject_without_group if {
 	doc := object.union(with_limits({"maxPodCPU": {"value": "1", "number": 1000, "source": src}}), {"group": ""})
 	some v in quota.violation with input as doc
@@ -130,6 +143,18 @@ test_app_memory_and_executors_over_limit if {
 test_app_namespace_totals_count_every_executor if {
 	doc := object.union(with_app({"namespaceCPU": {"value": "30", "number": 30000, "source": src}}), {"inventory": {"namespace": {"cpuMilli": 10000, "memoryBytes": 0, "pods": 3}, "appExecutors": 0}})
 	quota.violation == {{"check": "namespaceCPU", "message": "app \"nightly\" would bring namespace \"etl\" to 31 CPU with all its executors; group \"core-data\" allows at most 30 (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+}
+
+test_app_namespace_totals_at_limit_allowed if {
+	doc := object.union(
+		with_app({
+			"namespaceCPU": {"value": "31", "number": 31000, "source": src},
+			"namespaceMemory": {"value": "42Gi", "number": 45097156608, "source": src},
+			"namespacePods": {"value": 14, "number": 14, "source": src},
+		}),
+		{"inventory": {"namespace": {"cpuMilli": 10000, "memoryBytes": 0, "pods": 3}, "appExecutors": 0}},
+	)
+	count(quota.violation) == 0 with input as doc
 }
 
 test_app_unbounded_dynamic_allocation_refused if {

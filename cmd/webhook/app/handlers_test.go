@@ -271,6 +271,34 @@ func TestPodValidator(t *testing.T) {
 	if dv.Ledger.Reserved() != 1 {
 		t.Errorf("an admitted pod was not reserved: %d", dv.Ledger.Reserved())
 	}
+	// A server-side dry run and an UPDATE are judged but reserve nothing:
+	// neither adds a pod to the namespace.
+	// (Pods of names of their own: a reservation replaces one of its name.)
+	other := func(name string) admission.Request {
+		p := big.DeepCopy()
+		p.Name = name
+		return podRequest(t, p)
+	}
+	dryRun, yes := other("dry-run"), true
+	dryRun.DryRun = &yes
+	update := other("updated")
+	update.Operation, update.OldObject = admissionv1.Update, update.Object
+	for name, req := range map[string]admission.Request{"dry run": dryRun, "update": update} {
+		if resp := dv.Handle(context.Background(), req); !resp.Allowed || dv.Ledger.Reserved() != 1 {
+			t.Errorf("%s: allowed %v, %d reserved, want 1 (the create's)", name, resp.Allowed, dv.Ledger.Reserved())
+		}
+	}
+	// Layers served but no policies loaded (or the other way round): an
+	// error, never a pod let through unjudged.
+	noPolicies := newTestPodValidator(t, l)
+	noPolicies.Policies = &PolicyStore{}
+	noLayers := newTestPodValidator(t, l)
+	noLayers.Store = &Store{}
+	for name, v := range map[string]*PodValidator{"no policies": noPolicies, "no layers": noLayers} {
+		if resp := v.Handle(context.Background(), podRequest(t, big)); resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s: allowed %v code %d", name, resp.Allowed, resp.Result.Code)
+		}
+	}
 	notSynced := newTestPodValidator(t, l)
 	notSynced.Synced = func() bool { return false }
 	if resp := notSynced.Handle(context.Background(), podRequest(t, big)); resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable {
