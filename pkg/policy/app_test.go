@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -319,5 +320,25 @@ func TestAppBatchSchedulerIsJudged(t *testing.T) {
 	want := `isolation: annotation "scheduling.volcano.sh/queue-name" is reserved for the platform`
 	if got := judge(sparkv1beta2.BatchSchedulerOptions{Queue: new("other-team")}); !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 0 {
 		t.Errorf("a tenant's queue:\n got %q\nwant %q...", got, want)
+	}
+}
+
+// TestMulCapped: an app's executors times each one's size never wraps,
+// however many executors a tenant asks for.
+func TestMulCapped(t *testing.T) {
+	const limit = MaxCountableMemoryBytes
+	for _, c := range []struct{ per, n, want int64 }{
+		{0, math.MaxInt64, 0},
+		{3, 4, 12},
+		{3, limit / 3, limit - 1}, // 2^50 is not a multiple of 3
+		{limit, 1, limit},
+		{limit, 2, limit},
+		{1 << 40, 1 << 40, limit}, // 2^80: past int64
+		{limit, math.MaxInt64, limit},
+		{1, math.MaxInt64, limit},
+	} {
+		if got := mulCapped(c.per, c.n, limit); got != c.want {
+			t.Errorf("mulCapped(%d, %d, %d) = %d, want %d", c.per, c.n, limit, got, c.want)
+		}
 	}
 }
