@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -539,5 +540,43 @@ func TestSecondPassAfterAPIServerDefaulting(t *testing.T) {
 	}
 	if got, _ := container(again.Pod, "metrics"); got.Command != nil {
 		t.Fatalf("a user field survived an override: %v", got.Command)
+	}
+}
+
+// TestIAMAnnotationProvenance: where the layers' role replaces a role the
+// pod asked for, the explanation says it beat the user's; where the pod
+// asked for the role the layers give, it beat nothing.
+func TestIAMAnnotationProvenance(t *testing.T) {
+	snap := fixtures.Snapshot(t, "prod-a")
+	c := Cluster{Name: "prod-a", Pool: "batch"}
+	composed, err := Compose(snap, c, fixtures.Pod(t, "executor.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := composed.Pod.Annotations[IAMRoleAnnotation]
+	if role == "" {
+		t.Fatal("the example executor is given no IAM role")
+	}
+	for asked, wantBeaten := range map[string]bool{"arn:aws:iam::999999999999:role/mine": true, role: false} {
+		pod := fixtures.Pod(t, "executor.yaml")
+		pod.Annotations = map[string]string{IAMRoleAnnotation: asked}
+		res, err := Render(snap, c, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var field *overlay.Field
+		for _, f := range res.Composition.Provenance.Fields() {
+			if f.Path == `metadata.annotations["`+IAMRoleAnnotation+`"]` {
+				field = &f
+			}
+		}
+		// Values are rendered as text: a string as JSON's.
+		if field == nil || field.Value != strconv.Quote(role) {
+			t.Fatalf("asked %q: the annotation's provenance is %+v, want the value %q", asked, field, role)
+		}
+		beaten := slices.ContainsFunc(field.Beaten, func(b overlay.Contribution) bool { return b.Source.IsUser() && b.Value == strconv.Quote(asked) })
+		if beaten != wantBeaten {
+			t.Errorf("asked %q: beaten %+v, want the user's beaten: %v", asked, field.Beaten, wantBeaten)
+		}
 	}
 }

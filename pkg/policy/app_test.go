@@ -162,6 +162,9 @@ func TestAppOperatorSettingsAreJudged(t *testing.T) {
 		}, `required node affinity "node.strata.dev/pool In core" is reserved for the platform`},
 		"the host's network":           {func(s *sparkv1beta2.Spec) { s.Executor.HostNetwork = &yes }, "hostNetwork"},
 		"a privileged Spark container": {func(s *sparkv1beta2.Spec) { s.Executor.SecurityContext = &corev1.SecurityContext{Privileged: &yes} }, "privileged"},
+		"an unconfined pod": {func(s *sparkv1beta2.Spec) {
+			s.Driver.PodSecurityContext = &corev1.PodSecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}}
+		}, `baseline: pod must not set securityContext.seccompProfile.type to "Unconfined"`},
 		"the host's filesystem by a Spark setting": {func(s *sparkv1beta2.Spec) {
 			s.SparkConf["spark.kubernetes.executor.volumes.hostPath.root.mount.path"] = "/host"
 			s.SparkConf["spark.kubernetes.executor.volumes.hostPath.root.options.path"] = "/"
