@@ -417,6 +417,12 @@ func TestNormalizeAndMirrorImage(t *testing.T) {
 			t.Errorf("MirrorImage(%q) = %q, want %q", in, got, want)
 		}
 	}
+	// An image under one mirror's target and another's source, equally
+	// specific: already mirrored, left as it is.
+	chained := []v1alpha1.ImageMirror{{From: "a.example", To: "b.example"}, {From: "b.example", To: "c.example"}}
+	if got, _ := MirrorImage("b.example/x", chained); got != "b.example/x" {
+		t.Errorf("a mirror's target, as specific as another's source: %q", got)
+	}
 	only := []v1alpha1.ImageMirror{{From: "docker.io/apache", To: "m.internal/apache"}}
 	if got, _ := MirrorImage("apachefoo/x", only); got != "apachefoo/x" {
 		t.Errorf("a prefix matched inside a path component: %q", got)
