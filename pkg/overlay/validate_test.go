@@ -162,6 +162,22 @@ func TestValidateLayer(t *testing.T) {
 			want: `spec.driver.env[0].name: Invalid value: "1A": a valid environment variable name`},
 		{name: "envFrom without source", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{Prefix: "X_"}} },
 			want: "spec.config.envFrom[0]: Invalid value: set exactly one of configMapRef and secretRef"},
+		{name: "envFrom a ConfigMap and a Secret", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}},
+				SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}}}}
+		}, want: "spec.config.envFrom[0]: Invalid value: set exactly one of configMapRef and secretRef"},
+		{name: "envFrom a ConfigMap", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}}}
+		}},
+		{name: "envFrom a Secret", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}}}}
+		}},
+		{name: "envFrom a ConfigMap without a name", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{}}}
+		}, want: "spec.config.envFrom[0].configMapRef.name: Required value: the ConfigMap to read"},
+		{name: "envFrom a Secret without a name", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{}}}
+		}, want: "spec.config.envFrom[0].secretRef.name: Required value: the Secret to read"},
 		{name: "volume without source", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Volumes = []corev1.Volume{{Name: "v"}} },
 			want: "spec.config.volumes[0]: Invalid value: set exactly one volume source"},
 		{name: "relative mount", mutate: func(l *v1alpha1.Layer) {
@@ -173,6 +189,15 @@ func TestValidateLayer(t *testing.T) {
 		{name: "secret both", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Secrets = []v1alpha1.SecretMount{{SecretName: "s", MountPath: "/s", AsEnv: true}}
 		}, want: "spec.config.secrets[0].asEnv: Forbidden: set either mountPath or asEnv, not both"},
+		{name: "secret as env", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Secrets = []v1alpha1.SecretMount{{SecretName: "s", AsEnv: true}}
+		}},
+		{name: "secret mounted", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Secrets = []v1alpha1.SecretMount{{SecretName: "s", MountPath: "/s"}}
+		}},
+		{name: "secret at a relative path", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Secrets = []v1alpha1.SecretMount{{SecretName: "s", MountPath: "s"}}
+		}, want: `spec.config.secrets[0].mountPath: Invalid value: "s": must be an absolute path`},
 		{name: "bad IAM role", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.IAM = &v1alpha1.IAM{Role: str("etl-role")} },
 			want: `spec.config.iam.role: Invalid value: "etl-role": not an IAM role ARN`},
 		{name: "bad IAM mode", mutate: func(l *v1alpha1.Layer) { m := v1alpha1.IAMMode("kiam"); l.Spec.Config.IAM = &v1alpha1.IAM{Mode: &m} },
