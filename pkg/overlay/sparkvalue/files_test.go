@@ -74,7 +74,8 @@ func TestSubmitterLocal(t *testing.T) {
 		"s3a:///x.jar",
 		"s3a:x",
 		"Local:///x.jar",
-		"C:/x", // a one-letter scheme is a scheme: the driver fails to fetch it
+		"C:/x",               // a one-letter scheme is a scheme: the driver fails to fetch it
+		"s0+a.b-c://b/x.jar", // a scheme's every kind of character after its first letter
 	}
 	for _, u := range local {
 		if !SubmitterLocal(u) {
