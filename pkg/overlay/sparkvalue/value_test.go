@@ -111,7 +111,7 @@ func TestParseFactorAndCPU(t *testing.T) {
 			t.Errorf("ParseFactor(%q): %v, want ok %v", in, err, ok)
 		}
 	}
-	for in, ok := range map[string]bool{"2": true, "500m": true, " 1.5 ": true, "-1": false, "two": false, "1.5e999999999": false} {
+	for in, ok := range map[string]bool{"2": true, "500m": true, " 1.5 ": true, "0": true, "-1": false, "-1m": false, "two": false, "1.5e999999999": false} {
 		if _, err := ParseCPU(in); (err == nil) != ok {
 			t.Errorf("ParseCPU(%q): %v, want ok %v", in, err, ok)
 		}
