@@ -586,3 +586,34 @@ func TestIAMAnnotationProvenance(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerEnvReplacesEveryDuplicate: a pod may list an environment
+// variable twice (the container runtime takes the last); where a layer
+// above the pod sets it, the composed container holds it once, the
+// layer's value in the first one's place, whichever of the tenant's
+// entries came last.
+func TestLayerEnvReplacesEveryDuplicate(t *testing.T) {
+	snap := fixtures.SnapshotOf(t, map[string]string{"o": `
+tier: ClusterOverrides
+config:
+  env: [{name: FOO, value: platform}]`})
+	pod := fixtures.Pod(t, "executor.yaml")
+	spark := sparkContainer(pod, v1alpha1.RoleExecutor)
+	if spark < 0 {
+		t.Fatal("the example executor has no Spark container")
+	}
+	pod.Spec.Containers[spark].Env = []corev1.EnvVar{{Name: "FOO", Value: "a"}, {Name: "BAR", Value: "b"}, {Name: "FOO", Value: "c"}}
+	res, err := Compose(snap, Cluster{Name: "prod-a", Pool: "batch"}, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range res.Pod.Spec.Containers[spark].Env {
+		if e.Name == "FOO" || e.Name == "BAR" {
+			got = append(got, e.Name+"="+e.Value)
+		}
+	}
+	if want := []string{"FOO=platform", "BAR=b"}; !slices.Equal(got, want) {
+		t.Errorf("env %q, want %q", got, want)
+	}
+}
