@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -90,6 +91,15 @@ func TestAppHandlers(t *testing.T) {
 	}
 	if resp := validator.Handle(ctx, appRequest(admissionv1.Update, appJSON(11), appJSON(2))); resp.Allowed {
 		t.Error("an update to 11 executors was allowed")
+	}
+	// Layers served but no policies loaded, or the other way round: an
+	// error, never an app let through unjudged.
+	noPolicies, noLayers := *validator, *validator
+	noPolicies.Policies, noLayers.Store = &PolicyStore{}, &Store{}
+	for name, v := range map[string]*AppValidator{"no policies": &noPolicies, "no layers": &noLayers} {
+		if resp := v.Handle(ctx, appRequest(admissionv1.Create, appJSON(2), "")); resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s: allowed %v code %d", name, resp.Allowed, resp.Result.Code)
+		}
 	}
 	// Bad input: an error, never a denial that names no rule.
 	resp = mutator.Handle(ctx, appRequest(admissionv1.Create, `{"spec":{"driver":{"cores":"one"}}}`, ""))
