@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -42,7 +43,9 @@ func TestPanicFailsOnlyItsRequest(t *testing.T) {
 // TestDeadline: the handlers get the deadline of the API server's call
 // (its timeout parameter, capped), and a request past it is an error.
 func TestDeadline(t *testing.T) {
-	for query, want := range map[string]time.Duration{"?timeout=2s": 2 * time.Second, "": defaultDeadline, "?timeout=10m": maxDeadline, "?timeout=x": defaultDeadline} {
+	for query, want := range map[string]time.Duration{"?timeout=2s": 2 * time.Second, "": defaultDeadline, "?timeout=10m": maxDeadline, "?timeout=x": defaultDeadline,
+		// No time at all, or less, is no timeout the API server sets: the default.
+		"?timeout=0s": defaultDeadline, "?timeout=-5s": defaultDeadline} {
 		var got time.Duration
 		srv := withDeadline(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 			d, ok := r.Context().Deadline()
@@ -102,6 +105,26 @@ func TestOversizedPodsAreRefusedEarly(t *testing.T) {
 	big := rawRequest([]byte(`{"metadata":{"labels":{"spark-role":"driver"},"annotations":{"a":"`+strings.Repeat("x", mutate.MaxPodBytes)+`"}}}`), "etl")
 	if resp := h.Handle(context.Background(), big); resp.Allowed || !strings.Contains(resp.Result.Message, "bytes; Strata admits at most") {
 		t.Errorf("a pod over %d bytes: %+v", mutate.MaxPodBytes, resp.Result)
+	}
+	// Exactly at the bound (JSON's spaces fill it) is within it.
+	atBound := []byte(`{"metadata":{"name":"p","labels":{"spark-role":"driver"}}}`)
+	atBound = append(atBound[:len(atBound)-1], append(bytes.Repeat([]byte(" "), mutate.MaxPodBytes-len(atBound)), '}')...)
+	if resp := h.Handle(context.Background(), rawRequest(atBound, "etl")); !resp.Allowed {
+		t.Errorf("a pod of exactly %d bytes: %+v", mutate.MaxPodBytes, resp.Result)
+	}
+}
+
+// TestDecodedPodIsInTheRequestsNamespace: a pod (or the stored pod of an
+// UPDATE) whose body names no namespace is in the request's.
+func TestDecodedPodIsInTheRequestsNamespace(t *testing.T) {
+	req := rawRequest([]byte(`{"metadata":{"name":"p"}}`), "etl")
+	req.OldObject.Raw = req.Object.Raw
+	pod, err := decodePod(req)
+	if err != nil || pod.Namespace != "etl" {
+		t.Fatalf("decoded a pod in %q (%v), want etl", pod.Namespace, err)
+	}
+	if old, err := decodeOldPod(req); err != nil || old.Namespace != "etl" {
+		t.Fatalf("decoded the stored pod in %q (%v), want etl", old.Namespace, err)
 	}
 }
 
@@ -239,5 +262,20 @@ func TestLimitInFlight(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("after the slots freed: %d", resp.StatusCode)
+	}
+}
+
+// TestNoLimitInFlight: a limit of zero or less serves every request.
+func TestNoLimitInFlight(t *testing.T) {
+	for _, max := range []int{0, -1} {
+		shed := prometheus.NewCounter(prometheus.CounterOpts{Name: "shed"})
+		h := limitInFlight(max, shed)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusOK)
+		}))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/validate-v1-pod", nil))
+		if rec.Code != http.StatusOK || testutil.ToFloat64(shed) != 0 {
+			t.Errorf("--max-in-flight %d: %d, shed %v", max, rec.Code, testutil.ToFloat64(shed))
+		}
 	}
 }
