@@ -6,11 +6,13 @@ import (
 	"io"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/runtime/serializer/streaming"
 	"k8s.io/apimachinery/pkg/watch"
@@ -31,6 +33,51 @@ func layerCodecs(t testing.TB) (lean, general runtime.NegotiatedSerializer) {
 	}
 	general = serializer.NewCodecFactory(scheme).WithoutConversion()
 	return newLayerSerializer(general), general
+}
+
+// countingCodecs are a NegotiatedSerializer whose decoders count the
+// objects and events they decode: the general way, which the one-pass
+// decoders fall back to.
+type countingCodecs struct {
+	runtime.NegotiatedSerializer
+	calls *int
+}
+
+type countingSerializer struct {
+	runtime.Serializer
+	calls *int
+}
+
+func (s countingSerializer) Decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	*s.calls++
+	return s.Serializer.Decode(data, defaults, into)
+}
+
+type countingDecoder struct {
+	runtime.Decoder
+	calls *int
+}
+
+func (d countingDecoder) Decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
+	*d.calls++
+	return d.Decoder.Decode(data, defaults, into)
+}
+
+func (c countingCodecs) SupportedMediaTypes() []runtime.SerializerInfo {
+	infos := slices.Clone(c.NegotiatedSerializer.SupportedMediaTypes())
+	for i := range infos {
+		infos[i].Serializer = countingSerializer{infos[i].Serializer, c.calls}
+		if s := infos[i].StreamSerializer; s != nil {
+			stream := *s
+			stream.Serializer = countingSerializer{stream.Serializer, c.calls}
+			infos[i].StreamSerializer = &stream
+		}
+	}
+	return infos
+}
+
+func (c countingCodecs) DecoderToVersion(d runtime.Decoder, gv runtime.GroupVersioner) runtime.Decoder {
+	return countingDecoder{c.NegotiatedSerializer.DecoderToVersion(d, gv), c.calls}
 }
 
 // decodeEvent decodes one frame of a watch stream as client-go's REST
@@ -70,7 +117,9 @@ func apiServerEvent(t testing.TB, typ watch.EventType, l *v1alpha1.Layer) []byte
 // each object takes the short way) to exactly what client-go's decoders
 // give.
 func TestLayerEventDecodesAsClientGo(t *testing.T) {
-	lean, general := layerCodecs(t)
+	_, general := layerCodecs(t)
+	generalCalls := 0
+	lean := newLayerSerializer(countingCodecs{general, &generalCalls})
 	fill := podFiller(17)
 	types := []watch.EventType{watch.Added, watch.Modified, watch.Deleted, watch.Bookmark}
 	for i := range 300 {
@@ -88,6 +137,9 @@ func TestLayerEventDecodesAsClientGo(t *testing.T) {
 		gotType, got, err := decodeEvent(t, lean, frame)
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
+		}
+		if generalCalls != 0 {
+			t.Fatalf("case %d: the event or its Layer went the general way (%d decodes)", i, generalCalls)
 		}
 		if gotType != wantType || !reflect.DeepEqual(got, want) {
 			t.Fatalf("case %d: decoded %s\n%+v\nwant %s\n%+v", i, gotType, got, wantType, want)
@@ -133,11 +185,36 @@ func TestLayerEventOfAnotherFormDecodesAsClientGo(t *testing.T) {
 	}
 }
 
+// TestLayerDecodedIntoAnObject: asked to decode into an object, the
+// Layer decoder fills that object, as the general decoder does.
+func TestLayerDecodedIntoAnObject(t *testing.T) {
+	lean, general := layerCodecs(t)
+	data := []byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"a"},"spec":{"tier":"ClusterDefaults"}}`)
+	var want runtime.Object
+	for name, ns := range map[string]runtime.NegotiatedSerializer{"general": general, "lean": lean} {
+		info, ok := runtime.SerializerInfoForMediaType(ns.SupportedMediaTypes(), runtime.ContentTypeJSON)
+		if !ok {
+			t.Fatalf("%s: no JSON serializer", name)
+		}
+		into := &v1alpha1.Layer{}
+		got, _, err := ns.DecoderToVersion(info.Serializer, v1alpha1.GroupVersion).Decode(data, nil, into)
+		if err != nil || got != into {
+			t.Fatalf("%s: decoded %p (%v), not into %p", name, got, err, into)
+		}
+		if want == nil {
+			want = got
+		} else if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: %+v, want %+v", name, got, want)
+		}
+	}
+}
+
 // TestSplitWatchEvent: the event is split only when it is exactly
 // {"type":"T","object":O}, O one JSON value.
 func TestSplitWatchEvent(t *testing.T) {
 	for frame, want := range map[string]string{
 		`{"type":"ADDED","object":{"a":1}}`:           `ADDED {"a":1}`,
+		`{"type":"ZAP","object":{}}`:                  `ZAP {}`,
 		`{"type":"ERROR","object":{"a":"}"}}`:         `ERROR {"a":"}"}`,
 		`{"type":"ADDED","object": {"a":1} }`:         `ADDED {"a":1}`,
 		`{"type":"ADDED","object":{"a":1},"b":{}}`:    ``,
