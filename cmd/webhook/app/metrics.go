@@ -55,7 +55,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 		compileErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_snapshot_compile_errors_total",
-			Help: "Configurations that failed to compile; the previous snapshot kept serving.",
+			Help: "Snapshots built with a Layer that does not compile, which they leave out (the pods it matches are refused).",
 		}),
 		violations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_policy_violations_total",

@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -232,4 +235,56 @@ func TestFirstRebuildWaitsForTheLayers(t *testing.T) {
 	if _, err := b.Reconcile(ctx, snapshotKey); err != nil || b.store.Load() == nil || b.store.Load().LayerCount() != 1 {
 		t.Fatalf("the rebuild after the first list did not serve its Layer (%v)", err)
 	}
+}
+
+// TestBadLayerIsReported: a Layer that does not compile, at the first
+// rebuild or a later one, gets a Warning Event naming the generation that
+// leaves it out, once; each snapshot built with a Layer left out is
+// counted.
+func TestBadLayerIsReported(t *testing.T) {
+	scheme, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	bad := func(name string) *v1alpha1.Layer {
+		l := teamLayer()
+		l.Name = name
+		l.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: "Sometimes"}}
+		return &l
+	}
+	good := teamLayer()
+	m, _, _ := newTestHandlers(t)
+	rec := events.NewFakeRecorder(10)
+	b := &snapshotBuilder{reader: fake.NewClientBuilder().WithScheme(scheme).Build(), store: &Store{}, metrics: m.Metrics, recorder: rec}
+	layers := watchLayers(t, b, &good, bad("bad-at-start"))
+	reconcile := func(wantEvent string, wantErrors float64) {
+		t.Helper()
+		if _, err := b.Reconcile(ctx, snapshotKey); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for len(rec.Events) > 0 {
+			got = append(got, <-rec.Events)
+		}
+		if wantEvent == "" && len(got) != 0 || wantEvent != "" && (len(got) != 1 || !strings.Contains(got[0], wantEvent)) {
+			t.Fatalf("events %q, want one holding %q", got, wantEvent)
+		}
+		if n := testutil.ToFloat64(m.Metrics.compileErrors); n != wantErrors {
+			t.Fatalf("%v compile errors counted, want %v", n, wantErrors)
+		}
+	}
+	reconcile(`Warning CompileFailed layer not loaded; pods it matches are refused until it is fixed (generation 1): Layer "bad-at-start": spec.config.tolerations[0].operator`, 1)
+
+	other := teamLayer()
+	other.Name = "other"
+	if err := layers.Add(&other); err != nil {
+		t.Fatal(err)
+	}
+	reconcile("", 2)
+
+	if err := layers.Add(bad("bad-later")); err != nil {
+		t.Fatal(err)
+	}
+	reconcile(`(generation 3): Layer "bad-later"`, 3)
 }
