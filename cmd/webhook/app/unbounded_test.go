@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -87,6 +88,14 @@ func TestUnboundedQuantitiesByType(t *testing.T) {
 	} {
 		if rec := serveReview(refuseUnboundedQuantities(c.objectType, served), body, ""); rec.Code != c.want {
 			t.Errorf("%s: answered %d %s, want %d", c.objectType, rec.Code, rec.Body.String(), c.want)
+		}
+	}
+	// A review of exactly the largest size read is checked; one byte
+	// more is the handler's to refuse (controller-runtime reads no more).
+	for size, want := range map[int]int{maxReviewBytes: http.StatusOK, maxReviewBytes + 1: http.StatusNoContent} {
+		padded := append(body[:len(body)-1:len(body)-1], append(bytes.Repeat([]byte(" "), size-len(body)), '}')...)
+		if rec := serveReview(refuseUnboundedQuantities(reflect.TypeFor[v1alpha1.Layer](), served), padded, ""); rec.Code != want {
+			t.Errorf("a review of %d bytes: answered %d, want %d", len(padded), rec.Code, want)
 		}
 	}
 }
