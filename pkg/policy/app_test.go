@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -281,6 +282,10 @@ func TestScheduledRun(t *testing.T) {
 		if !strings.HasPrefix(v.Message, "quota: ") || !strings.HasSuffix(v.Message, want) {
 			t.Errorf("message %q, want it to start with the policy and end %q", v.Message, want)
 		}
+	}
+	// Judged in the run's namespace when the request names none.
+	if !slices.ContainsFunc(d.Violations, func(v Violation) bool { return strings.Contains(v.Message, `would bring namespace "etl" to`) }) {
+		t.Errorf("no violation names the run's namespace: %+v", d.Violations)
 	}
 }
 

@@ -23,9 +23,6 @@ import (
 //
 // An error is an internal failure, never a verdict.
 func (c *Check) ScheduledRun(ctx context.Context, schedule sparkv1beta2.Schedule, run *sparkv1beta2.SparkApplication, req Request) (Decision, error) {
-	if req.Namespace == "" {
-		req.Namespace = run.Namespace
-	}
 	_, d, err := c.app(ctx, run, req, NewTracker(), newScheduleDocument(schedule))
 	if err != nil {
 		return Decision{}, err
