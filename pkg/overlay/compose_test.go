@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -462,5 +463,74 @@ func TestComposeOnly(t *testing.T) {
 	}
 	if _, err := FieldsNamed("labels", "nope"); err == nil || !strings.Contains(err.Error(), `"nope"`) {
 		t.Errorf("an unknown field: %v", err)
+	}
+}
+
+// TestBrokenLayerBlocksWhatItMatches: a Layer that does not compile
+// refuses the pods it would match, by its match as written where that is
+// valid (a namespace selector among it), and every pod on a match field
+// that is itself invalid.
+func TestBrokenLayerBlocksWhatItMatches(t *testing.T) {
+	broken := func(name string, m v1alpha1.Match) LayerSource {
+		var l v1alpha1.Layer
+		l.Name, l.Spec = name, v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Match: m,
+			Config: &v1alpha1.Config{Labels: map[string]string{"bad key": "x"}}}
+		return LayerSource{Layer: l}
+	}
+	ns := func(name, team string) corev1.Namespace {
+		var n corev1.Namespace
+		n.Name, n.Labels = name, map[string]string{"team": team}
+		return n
+	}
+	for _, c := range []struct {
+		layer   LayerSource
+		blocked []string // of the namespaces etl, web, ops
+	}{
+		{broken("by-selector", v1alpha1.Match{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "data"}}}), []string{"etl"}},
+		{broken("by-name", v1alpha1.Match{Namespaces: []string{"web"}}), []string{"web"}},
+		{broken("bad-selector", v1alpha1.Match{Namespaces: []string{"web"},
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "bad value!"}}}), []string{"web"}},
+		{broken("bad-namespaces", v1alpha1.Match{Namespaces: []string{"Not A Name"},
+			NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "web"}}}), []string{"web"}},
+	} {
+		snap, err := Compile(Inputs{Layers: []LayerSource{c.layer}, Namespaces: []corev1.Namespace{ns("etl", "data"), ns("web", "web"), ns("ops", "ops")}})
+		if err == nil {
+			t.Fatalf("%s: compiled", c.layer.Layer.Name)
+		}
+		var blocked []string
+		for _, n := range []string{"etl", "web", "ops"} {
+			if err := snap.Blocked(Target{Namespace: n, Role: v1alpha1.RoleExecutor}); err != nil {
+				if !strings.Contains(err.Error(), strconv.Quote(c.layer.Layer.Name)) {
+					t.Errorf("%s: %v, want it named", c.layer.Layer.Name, err)
+				}
+				blocked = append(blocked, n)
+			}
+		}
+		if !slices.Equal(blocked, c.blocked) {
+			t.Errorf("%s blocks pods in %v, want %v", c.layer.Layer.Name, blocked, c.blocked)
+		}
+	}
+}
+
+// TestRenderValues: how explain shows a toleration and an environment
+// variable: every part that is set, and nothing else.
+func TestRenderValues(t *testing.T) {
+	seconds := int64(30)
+	for _, c := range []struct {
+		got, want string
+	}{
+		{RenderToleration(&corev1.Toleration{}), "(empty)"},
+		{RenderToleration(&corev1.Toleration{Key: "gpu"}), "gpu"},
+		{RenderToleration(&corev1.Toleration{Key: "gpu", Value: "a100", Effect: corev1.TaintEffectNoSchedule}), "gpu=a100:NoSchedule"},
+		{RenderToleration(&corev1.Toleration{Operator: corev1.TolerationOpExists}), " op=Exists"},
+		{RenderToleration(&corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpEqual, TolerationSeconds: &seconds}), "gpu for 30s"},
+		{RenderEnv(&corev1.EnvVar{Name: "A", Value: `x "y"`}), `"x \"y\""`},
+		{RenderEnv(&corev1.EnvVar{Name: "A"}), `""`},
+		{RenderEnv(&corev1.EnvVar{Name: "A", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}}),
+			`from {"fieldRef":{"fieldPath":"metadata.name"}}`},
+	} {
+		if c.got != c.want {
+			t.Errorf("rendered %q, want %q", c.got, c.want)
+		}
 	}
 }

@@ -33,6 +33,7 @@ func TestCheckPodPatch(t *testing.T) {
 		{name: "labels replaced", patch: `{"metadata":{"labels":{"$patch":"replace","team":"x"}}}`, want: "changes label spark-role"},
 		{name: "app relabelled", patch: `{"metadata":{"labels":{"spark-app-selector":"other"}}}`, want: "changes label spark-app-selector"},
 		{name: "strata annotation", patch: `{"metadata":{"annotations":{"strata.dev/iam-role":"arn:aws:iam::111111111111:role/x"}}}`, want: "changes annotation strata.dev/iam-role"},
+		{name: "layers annotation changed", patch: `{"metadata":{"annotations":{"strata.dev/layers":"other"}}}`, want: "changes annotation strata.dev/layers"},
 		{name: "layers annotation removed", patch: `{"metadata":{"annotations":{"$patch":"replace"}}}`, want: "changes annotation strata.dev/layers"},
 		{name: "no containers left", patch: `{"spec":{"containers":[{"$patch":"replace"}]}}`, want: "without containers"},
 		{name: "not an object", patch: `[1]`, want: "not a JSON object"},

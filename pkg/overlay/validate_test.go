@@ -104,6 +104,12 @@ func TestValidateLayer(t *testing.T) {
 		{name: "no submission interval", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Limits = &v1alpha1.Limits{MinSubmissionIntervalSeconds: new(int32(0))}
 		}, want: "spec.config.limits.minSubmissionIntervalSeconds: Invalid value: 0: must be between 1 and 86400 seconds (a day)"},
+		{name: "limits of zero: nothing may run", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Limits = &v1alpha1.Limits{MaxPodCPU: resourcePtr("0"), NamespaceMemory: resourcePtr("0")}
+		}},
+		{name: "a negative limit", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Limits = &v1alpha1.Limits{MaxAppCPU: resourcePtr("-1m")}
+		}, want: `spec.config.limits.maxAppCPU: Invalid value: "-1m": must not be negative`},
 		{name: "a limit of a huge exponent is too large, found without comparing it (which takes minutes)", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Limits = &v1alpha1.Limits{NamespaceMemory: resourcePtr("1.5e999999999")}
 		}, want: `spec.config.limits.namespaceMemory: Invalid value: "1500e999999996": too large to count`},
