@@ -300,3 +300,37 @@ func TestEmptyImageIsNone(t *testing.T) {
 		}
 	}
 }
+
+// TestAliasTakesOnlyWhatItsFieldHolds: a count or a timeout written as
+// a Spark key sets the typed field only when the field can hold it (a
+// whole number, zero or more; a timeout in milliseconds, bare or with
+// ms); anything else is left where it was written.
+func TestAliasTakesOnlyWhatItsFieldHolds(t *testing.T) {
+	for _, a := range sparkAliases() {
+		var valid, invalid []string
+		switch a.key {
+		case "spark.executor.instances", "spark.dynamicAllocation.initialExecutors",
+			"spark.dynamicAllocation.minExecutors", "spark.dynamicAllocation.maxExecutors":
+			valid, invalid = []string{"0", "7", " 7 "}, []string{"", "abc", "-1", "1.5", "99999999999"}
+		case "spark.dynamicAllocation.shuffleTracking.timeout":
+			valid, invalid = []string{"0", "60000", "60000ms"}, []string{"", "abc", "-1", "60s"}
+		default:
+			continue
+		}
+		for _, v := range valid {
+			s := &sparkv1beta2.Spec{DynamicAllocation: &sparkv1beta2.DynamicAllocation{Enabled: true}}
+			if !a.set(s, v) {
+				t.Errorf("%s: %q not taken", a.key, v)
+			} else if got, ok := a.get(s); !ok || got != strings.TrimSuffix(strings.TrimSpace(v), "ms") {
+				t.Errorf("%s: %q reads back %q (%v)", a.key, v, got, ok)
+			}
+		}
+		for _, v := range invalid {
+			s := &sparkv1beta2.Spec{DynamicAllocation: &sparkv1beta2.DynamicAllocation{Enabled: true}}
+			if a.set(s, v) {
+				got, _ := a.get(s)
+				t.Errorf("%s: %q taken, as %q", a.key, v, got)
+			}
+		}
+	}
+}
