@@ -184,3 +184,60 @@ func TestBatchQueueForTheUsersScheduler(t *testing.T) {
 		t.Errorf("batchSchedulerOptions = %+v, want queue root.etl", o)
 	}
 }
+
+// TestExplainPathOfAnApp: explain names a field of an application where
+// the application states it: the image at spec.image when the user wrote
+// it for both roles and at the role's section when they wrote it there;
+// hadoopConf at spec.hadoopConf from the driver's composition only.
+func TestExplainPathOfAnApp(t *testing.T) {
+	compose := func(image, driverImage string) *AppResult {
+		t.Helper()
+		app := &sparkv1beta2.SparkApplication{}
+		app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
+		app.Name, app.Namespace = "paths", "etl"
+		if image != "" {
+			app.Spec.Image = &image
+		}
+		if driverImage != "" {
+			app.Spec.Driver.Image = &driverImage
+		}
+		data, err := json.Marshal(app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := sparkv1beta2.Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := ComposeApp(aliasSnapshot(t, v1alpha1.ClusterDefaults, "spark.unrelated", "x"), cluster, obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	driverImage := overlay.ElementKey("spec.containers", driverContainer).WithSub("image")
+	executorImage := overlay.ElementKey("spec.containers", executorContainer).WithSub("image")
+	hadoop := overlay.MapKey(overlay.PathHadoopConf, "fs.s3a.endpoint")
+	for _, c := range []struct {
+		res  *AppResult
+		role v1alpha1.Role
+		key  overlay.Key
+		want string // "" when the app does not carry it from role
+	}{
+		{compose("example.com/spark:1", ""), v1alpha1.RoleDriver, driverImage, "spec.image"},
+		{compose("example.com/spark:1", ""), v1alpha1.RoleExecutor, executorImage, "spec.image"},
+		{compose("example.com/spark:1", "example.com/spark:2"), v1alpha1.RoleDriver, driverImage, "spec.driver.image"},
+		{compose("example.com/spark:1", "example.com/spark:2"), v1alpha1.RoleExecutor, executorImage, "spec.image"},
+		{compose("", "example.com/spark:2"), v1alpha1.RoleExecutor, executorImage, "spec.executor.image"},
+		{compose("", ""), v1alpha1.RoleDriver, hadoop, `spec.hadoopConf["fs.s3a.endpoint"]`},
+		{compose("", ""), v1alpha1.RoleExecutor, hadoop, ""},
+	} {
+		got, ok := c.res.ExplainPath(c.role, c.key)
+		if !ok {
+			got = ""
+		}
+		if got != c.want {
+			t.Errorf("%s of the %s: explained at %q, want %q", c.key, c.role, got, c.want)
+		}
+	}
+}
