@@ -236,6 +236,36 @@ func TestUnknownPriorityClassIsAnError(t *testing.T) {
 	}
 }
 
+// TestPriorityClassNotInTheInputsIsANote: where the inputs may lack some
+// of the cluster's classes (a dry run), a class they do not hold is a
+// note, with the priority left for the webhook to resolve; a pod whose
+// class is held gets no note.
+func TestPriorityClassNotInTheInputsIsANote(t *testing.T) {
+	class := schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "held"}, Value: 5}
+	for name, want := range map[string]string{
+		"missing": `spec.priorityClassName: PriorityClass "missing" is not in the inputs`,
+		"held":    "",
+	} {
+		l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{PriorityClassName: str(name)}}}
+		l.Name = "co"
+		snap, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: l}},
+			PriorityClasses: []schedulingv1.PriorityClass{class}, PriorityClassesPartial: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Compose(snap, cluster, sparkPod("driver"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case want == "" && len(res.Notes) != 0:
+			t.Errorf("%s: notes %q, want none", name, res.Notes)
+		case want != "" && (len(res.Notes) != 1 || !strings.HasPrefix(res.Notes[0], want) || res.Pod.Spec.Priority != nil):
+			t.Errorf("%s: notes %q, priority %v; want one note starting %q and no priority", name, res.Notes, res.Pod.Spec.Priority, want)
+		}
+	}
+}
+
 func TestClearedPriorityClassFallsBackToGlobalDefault(t *testing.T) {
 	l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{PriorityClassName: str("")}}}
 	l.Name = "co"
