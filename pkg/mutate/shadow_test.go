@@ -74,3 +74,41 @@ func TestShadowLayers(t *testing.T) {
 		t.Errorf("a driver, which no Shadow layer matches: %v %+v", err, changes)
 	}
 }
+
+// TestShadowChangesNameTheirLayer: with two Shadow layers, each change is
+// named for the layer that makes it, with the value now and the value it
+// would have; a value the enforced layers give that a Shadow layer would
+// replace is a change too.
+func TestShadowChangesNameTheirLayer(t *testing.T) {
+	snap := fixtures.SnapshotOf(t, map[string]string{
+		"defaults": `{tier: ClusterDefaults, config: {labels: {owner: platform}}}`,
+		"v2":       `{tier: ClusterDefaults, mode: Shadow, config: {labels: {tier: gold}}}`,
+		"v3":       `{tier: ClusterOverrides, mode: Shadow, config: {labels: {owner: data}}}`,
+	})
+	pod := sparkPod("executor")
+	res, err := Compose(snap, cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, err := ShadowOf(snap, cluster, pod, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := func(s *string) string {
+		if s == nil {
+			return "(unset)"
+		}
+		return *s
+	}
+	got := map[string]string{}
+	for _, c := range changes {
+		got[c.Field] = c.Layer + ": " + text(c.Now) + " -> " + text(c.Shadow)
+	}
+	want := map[string]string{
+		"metadata.labels.tier":  `v2: (unset) -> "gold"`,
+		"metadata.labels.owner": `v3: "platform" -> "data"`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("changes %v, want %v", got, want)
+	}
+}
