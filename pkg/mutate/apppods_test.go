@@ -2,6 +2,7 @@ package mutate
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -179,12 +180,17 @@ func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 		"spark.kubernetes.executor.volumes.nfs.share.options.server":                     "nfs.internal",
 		"spark.kubernetes.executor.volumes.persistentVolumeClaim.data.mount.path":        "/data",
 		"spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.claimName": "OnDemand",
-		"spark.kubernetes.executor.volumes.hostPath.nopath.mount.path":                   "/x", // no options.path: Spark refuses it
-		"spark.kubernetes.executor.volumes.secret.s.mount.path":                          "/s", // a type Spark does not know
-		"spark.kubernetes.driver.volumes.hostPath.drv.mount.path":                        "/drv",
-		"spark.kubernetes.driver.volumes.hostPath.drv.options.path":                      "/var",
-		"spark.executorEnv.AWS_ROLE_ARN":                                                 "arn:aws:iam::1:role/x",
-		"spark.kubernetes.driverEnv.AWS_ROLE_ARN":                                        "arn:aws:iam::1:role/d",
+		"spark.kubernetes.executor.volumes.hostPath.nopath.mount.path":                   "/x",  // no options.path: Spark refuses it
+		"spark.kubernetes.executor.volumes.secret.s.mount.path":                          "/s",  // a type Spark does not know
+		"spark.kubernetes.executor.volumes.nfs.noserver.mount.path":                      "/n1", // nfs needs a path and a server
+		"spark.kubernetes.executor.volumes.nfs.noserver.options.path":                    "/exports",
+		"spark.kubernetes.executor.volumes.nfs.nopath.mount.path":                        "/n2",
+		"spark.kubernetes.executor.volumes.nfs.nopath.options.server":                    "nfs.internal",
+		"spark.executorEnv.": "no name",
+		"spark.kubernetes.driver.volumes.hostPath.drv.mount.path":   "/drv",
+		"spark.kubernetes.driver.volumes.hostPath.drv.options.path": "/var",
+		"spark.executorEnv.AWS_ROLE_ARN":                            "arn:aws:iam::1:role/x",
+		"spark.kubernetes.driverEnv.AWS_ROLE_ARN":                   "arn:aws:iam::1:role/d",
 	}
 	exec, err := LaunchedPod(&app, v1alpha1.RoleExecutor)
 	if err != nil {
@@ -222,6 +228,11 @@ func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 		}
 		if len(got) != 1 || got[0] != want {
 			t.Errorf("%s: AWS_ROLE_ARN %q, want %q", pod.Name, got, want)
+		}
+		for _, e := range pod.Spec.Containers[0].Env {
+			if e.Name == "" || strings.HasPrefix(e.Name, "spark.") {
+				t.Errorf("%s: env %q from a key that is no variable", pod.Name, e.Name)
+			}
 		}
 	}
 }
