@@ -494,7 +494,9 @@ func TestSecondPassAfterAPIServerDefaulting(t *testing.T) {
 		"pool": `{tier: PoolDefaults, config: {sidecars: [{name: log-shipper, image: "fluent-bit:3", ports: [{containerPort: 2020}]}],
 			env: [{name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}],
 			secrets: [{secretName: s, mountPath: /s}], iam: {role: "arn:aws:iam::123456789012:role/r", mode: irsa}}}`,
-		"co": `{tier: ClusterOverrides, config: {sidecars: [{name: metrics, image: "statsd:1"}]}}`,
+		"co": `{tier: ClusterOverrides, config: {sidecars: [{name: metrics, image: "statsd:1", args: [--flush]}],
+			env: [{name: NODE_NAME, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}],
+			volumes: [{name: cache, configMap: {name: cache}}]}}`,
 	})
 	res := composeOK(t, snap, executorPod())
 	stored := res.Pod.DeepCopy()
@@ -534,6 +536,28 @@ func TestSecondPassAfterAPIServerDefaulting(t *testing.T) {
 	}
 	if got, _ := container(again.Pod, "metrics"); got.Image != "statsd:1" {
 		t.Fatalf("override lost to a differing user container: %s", got.Image)
+	}
+	// So does one whose list holds more than the override's, and a
+	// volume that differs from the override's.
+	longer := stored.DeepCopy()
+	c, _ = container(longer, "metrics")
+	c.Args = append(c.Args, "--evil")
+	for i := range longer.Spec.Volumes {
+		if v := &longer.Spec.Volumes[i]; v.Name == "cache" {
+			v.ConfigMap.Name = "someone-elses"
+		}
+	}
+	again, err = Compose(snap, cluster, longer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := container(again.Pod, "metrics"); !slices.Equal(got.Args, []string{"--flush"}) {
+		t.Fatalf("override lost to a user container with more args: %q", got.Args)
+	}
+	for _, v := range again.Pod.Spec.Volumes {
+		if v.Name == "cache" && (v.ConfigMap == nil || v.ConfigMap.Name != "cache") {
+			t.Fatalf("override lost to a differing user volume: %+v", v)
+		}
 	}
 	// A field the override does not set, and the API server does not
 	// default, is the user's: the override replaces the container whole.
