@@ -127,6 +127,34 @@ func TestComposeRendersEveryField(t *testing.T) {
 	}
 }
 
+// TestOverriddenElementsAreWarnedOf: an element of the Spark container's
+// env or volume mounts the user set and an override replaces with another
+// is warned of; one the override gives exactly as the user did is not.
+func TestOverriddenElementsAreWarnedOf(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{
+		"co": `{tier: ClusterOverrides, config: {env: [{name: LOG_LEVEL, value: warn}, {name: TZ, value: UTC}],
+			volumeMounts: [{name: data, mountPath: /data, readOnly: true}]}}`,
+	})
+	pod := sparkPod("executor")
+	pod.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	pod.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "LOG_LEVEL", Value: "debug"}, {Name: "TZ", Value: "UTC"}}
+	pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
+	res, err := Compose(snap, cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warned := strings.Join(res.Warnings, "\n")
+	for _, want := range []string{`spark.env[LOG_LEVEL] "debug" overridden by ClusterOverrides layer "co"`,
+		`spark.volumeMounts[/data] {"name":"data","mountPath":"/data"} overridden by ClusterOverrides layer "co"`} {
+		if !strings.Contains(warned, want) {
+			t.Errorf("warnings %q, want one holding %s", res.Warnings, want)
+		}
+	}
+	if strings.Contains(warned, "TZ") || len(res.Warnings) != 2 {
+		t.Errorf("warnings %q, want the two overrides that change a value", res.Warnings)
+	}
+}
+
 // TestComposeTwiceChangesNothing is the "apply twice" test: composing a
 // composed pod yields the same pod and an empty patch.
 func TestComposeTwiceChangesNothing(t *testing.T) {
