@@ -394,3 +394,51 @@ func TestPatchOrdersArrayOperations(t *testing.T) {
 	}
 	assertPatchApplies(t, after, &Result{Pod: before, Patch: ops})
 }
+
+// TestSparkContainer: a pod's Spark container is the one named for its
+// role, whatever else is named for the other role, else the first named
+// for either role, else the first.
+func TestSparkContainer(t *testing.T) {
+	for _, c := range []struct {
+		role  v1alpha1.Role
+		names []string
+		want  int
+	}{
+		{v1alpha1.RoleExecutor, []string{driverContainer, executorContainer}, 1},
+		{v1alpha1.RoleDriver, []string{executorContainer, driverContainer}, 1},
+		{v1alpha1.RoleExecutor, []string{"sidecar", driverContainer}, 1},
+		{v1alpha1.RoleDriver, []string{"sidecar", executorContainer}, 1},
+		{v1alpha1.RoleExecutor, []string{"main", "other"}, 0},
+		{v1alpha1.RoleDriver, nil, -1},
+	} {
+		pod := &corev1.Pod{}
+		for _, n := range c.names {
+			pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: n})
+		}
+		if got := sparkContainer(pod, c.role); got != c.want {
+			t.Errorf("the %s's Spark container among %q: %d, want %d", c.role, c.names, got, c.want)
+		}
+	}
+}
+
+// TestNoLayerLeavesNoTrace: a Spark pod no layer matches is left as it
+// is, without Strata's annotation; one that carries it from an earlier
+// composition loses it.
+func TestNoLayerLeavesNoTrace(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{"other": `{tier: ClusterOverrides, match: {namespaces: [web]}, config: {labels: {a: b}}}`})
+	res, err := Compose(snap, cluster, sparkPod("executor"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Patch) != 0 || res.Pod.Annotations != nil {
+		t.Errorf("patch %v, annotations %v; want none", res.Patch, res.Pod.Annotations)
+	}
+	pod := sparkPod("executor")
+	pod.Annotations = map[string]string{v1alpha1.LayersAnnotation: "gone"}
+	if res, err = Compose(snap, cluster, pod); err != nil {
+		t.Fatal(err)
+	}
+	if res.Pod.Annotations != nil || len(res.Patch) != 1 || res.Patch[0].Operation != "remove" {
+		t.Errorf("patch %v, annotations %v; want Strata's annotation removed", res.Patch, res.Pod.Annotations)
+	}
+}
