@@ -65,3 +65,28 @@ func TestPatchMatchesTheGenericDiff(t *testing.T) {
 func genericPatch(before, after *corev1.Pod) ([]jsonpatch.Operation, error) {
 	return genericDiffAt("", before, after)
 }
+
+// TestPatchKeepsTheDeprecatedServiceAccount: a pod that also names its
+// service account in the deprecated field (as the API server stores it)
+// gets both replaced by a layer's, in the patch as in the generic diff.
+func TestPatchKeepsTheDeprecatedServiceAccount(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{"sa": `{tier: ClusterOverrides, config: {serviceAccountName: spark}}`})
+	pod := sparkPod("executor")
+	pod.Spec.ServiceAccountName, pod.Spec.DeprecatedServiceAccount = "mine", "mine" //nolint:staticcheck // as the API server stores a pod
+	res, err := Compose(snap, cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pod.Spec.DeprecatedServiceAccount != "spark" { //nolint:staticcheck // kept equal, as the API server does
+		t.Errorf("the deprecated field holds %q, want spark", res.Pod.Spec.DeprecatedServiceAccount) //nolint:staticcheck
+	}
+	want, err := genericPatch(pod, res.Pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := json.Marshal(res.Patch)
+	w, _ := json.Marshal(want)
+	if string(g) != string(w) {
+		t.Errorf("Patch\n%s\ngeneric diff\n%s", g, w)
+	}
+}
