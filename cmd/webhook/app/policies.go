@@ -16,13 +16,17 @@ import (
 	"github.com/strata-dev/strata/policies"
 )
 
+// policyPoll is how often --policies DIR is read again.
+const policyPoll = 5 * time.Second
+
 // PolicyStore holds the compiled policies being served. With --policies
-// DIR it rereads DIR every poll interval and, when the files changed,
+// DIR it rereads DIR every policyPoll and, when the files changed,
 // compiles them; policies that do not compile are reported and the last
 // good ones keep serving, as with layers.
 type PolicyStore struct {
 	current atomic.Pointer[policy.Engine]
 	dir     string
+	poll    time.Duration
 	digest  [32]byte
 	metrics *Metrics
 	log     logr.Logger
@@ -30,7 +34,7 @@ type PolicyStore struct {
 
 // NewPolicyStore compiles the built-in policies, or those of dir.
 func NewPolicyStore(ctx context.Context, dir string, m *Metrics, log logr.Logger) (*PolicyStore, error) {
-	s := &PolicyStore{dir: dir, metrics: m, log: log}
+	s := &PolicyStore{dir: dir, poll: policyPoll, metrics: m, log: log}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
 	}
@@ -87,7 +91,7 @@ func (s *PolicyStore) Start(ctx context.Context) error {
 	if s.dir == "" {
 		return nil
 	}
-	t := time.NewTicker(5 * time.Second)
+	t := time.NewTicker(s.poll)
 	defer t.Stop()
 	for {
 		select {

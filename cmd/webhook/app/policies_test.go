@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,5 +60,58 @@ func TestPolicyStoreReloadsAndKeepsTheLastGood(t *testing.T) {
 	}
 	if _, err := NewPolicyStore(ctx, filepath.Join(dir, "missing"), m, logr.Discard()); err == nil {
 		t.Fatal("a missing --policies directory was accepted at start")
+	}
+}
+
+// TestPolicyStorePolls: with --policies DIR the store reads DIR again
+// every poll and serves what changed; the built-in policies, which cannot
+// change, are not polled.
+func TestPolicyStorePolls(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtin, err := NewPolicyStore(ctx, "", m, logr.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	returned := make(chan error, 1)
+	go func() { returned <- builtin.Start(ctx) }()
+	select {
+	case err := <-returned:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the built-in policies are polled")
+	}
+	dir := t.TempDir()
+	write := func(name string) {
+		src := "package strata." + name + "\n\nimport rego.v1\n\nviolation contains {\"message\": \"x\"} if false\n"
+		if err := os.WriteFile(filepath.Join(dir, name+".rego"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a")
+	s, err := NewPolicyStore(ctx, dir, m, logr.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.poll = 10 * time.Millisecond
+	done := make(chan error)
+	go func() { done <- s.Start(ctx) }()
+	write("b")
+	deadline := time.Now().Add(30 * time.Second)
+	for len(s.Load().Policies()) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("policies %v 30 s after b was written", s.Load().Policies())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
