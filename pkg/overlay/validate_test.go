@@ -110,6 +110,24 @@ func TestValidateLayer(t *testing.T) {
 		{name: "a negative limit", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Limits = &v1alpha1.Limits{MaxAppCPU: resourcePtr("-1m")}
 		}, want: `spec.config.limits.maxAppCPU: Invalid value: "-1m": must not be negative`},
+		{name: "limits exactly as large as can be counted", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Limits = &v1alpha1.Limits{
+				NamespaceCPU:    resource.NewMilliQuantity(v1alpha1.MaxCountableCPUMilli, resource.DecimalSI),
+				NamespaceMemory: resource.NewQuantity(v1alpha1.MaxCountableMemoryBytes, resource.BinarySI)}
+		}},
+		{name: "a limit one more than can be counted", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Limits = &v1alpha1.Limits{NamespaceCPU: resource.NewMilliQuantity(v1alpha1.MaxCountableCPUMilli+1, resource.DecimalSI)}
+		}, want: `spec.config.limits.namespaceCPU: Invalid value: "1099511627777m": too large to count`},
+		{name: "allowed IAM roles and tolerations", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedIAMRoles: []string{"arn:aws:iam::*:role/etl-*"},
+				AllowedTolerations: []v1alpha1.TolerationPattern{{Key: "gpu"}}}
+		}},
+		{name: "an empty allowed IAM role", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedIAMRoles: []string{" "}}
+		}, want: `spec.config.isolation.allowedIAMRoles[0]: Required value: a role ARN or glob`},
+		{name: "an allowed toleration without a key", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedTolerations: []v1alpha1.TolerationPattern{{}}}
+		}, want: `spec.config.isolation.allowedTolerations[0].key: Required value: the taint key tenants may tolerate`},
 		{name: "a limit of a huge exponent is too large, found without comparing it (which takes minutes)", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Limits = &v1alpha1.Limits{NamespaceMemory: resourcePtr("1.5e999999999")}
 		}, want: `spec.config.limits.namespaceMemory: Invalid value: "1500e999999996": too large to count`},
