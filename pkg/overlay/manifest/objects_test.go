@@ -54,6 +54,8 @@ func TestDecodeObjectsErrors(t *testing.T) {
 	for input, want := range map[string]string{
 		"": "f.yaml: no objects found (want v1 Pods, sparkoperator.k8s.io/v1beta2 SparkApplications or ScheduledSparkApplications, or scheduling.volcano.sh/v1beta1 PodGroups)",
 		"apiVersion: v1\nkind: Service\nmetadata: {name: s}\n":                                                         `f.yaml: Service "s": kind: got apiVersion "v1" kind "Service" (want apiVersion v1 kind Pod, apiVersion sparkoperator.k8s.io/v1beta2 kind SparkApplication or ScheduledSparkApplication, or apiVersion scheduling.volcano.sh/v1beta1 kind PodGroup)`,
+		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: Queue\nmetadata: {name: q}\n":                                `f.yaml: Queue "q": kind: got apiVersion "scheduling.volcano.sh/v1beta1" kind "Queue"`,
+		"apiVersion: v1beta1\nkind: PodGroup\n":                                                                        `f.yaml: PodGroup #1: kind: got apiVersion "v1beta1" kind "PodGroup"`,
 		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: g}\nspec: {queue: [a]}\n":         `f.yaml: PodGroup "g": decoding the PodGroup: json: cannot unmarshal array into Go struct field .spec.queue of type string`,
 		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: g}\nspec: {queue: a, queue: b}\n": `f.yaml: line 4: spec.queue is set twice (first on line 4): only one value could hold`,
 	} {
@@ -61,5 +63,35 @@ func TestDecodeObjectsErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("input %q: error %v, want %q", input, err, want)
 		}
+	}
+}
+
+// TestSubject: an object is named in messages by kind and name, else by
+// kind and place in its file, else as an object.
+func TestSubject(t *testing.T) {
+	for _, c := range []struct {
+		doc  Document
+		want string
+	}{
+		{Document{Kind: "Layer", Name: "team", Index: 3}, `Layer "team"`},
+		{Document{Kind: "Layer", Index: 3}, "Layer #4"},
+		{Document{Index: 0}, "object #1"},
+	} {
+		if got := c.doc.Subject(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.doc, got, c.want)
+		}
+	}
+}
+
+// TestManifestBound: a file of exactly the largest size read is read;
+// one byte more is refused, naming the bound.
+func TestManifestBound(t *testing.T) {
+	doc := "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+	atBound := doc + "#" + strings.Repeat(" ", maxManifestBytes-len(doc)-1)
+	if docs, err := DecodeDocuments("big.yaml", []byte(atBound)); err != nil || len(docs) != 1 {
+		t.Fatalf("a file of exactly %d bytes: %d documents, %v", maxManifestBytes, len(docs), err)
+	}
+	if _, err := DecodeDocuments("big.yaml", []byte(atBound+" ")); err == nil || !strings.Contains(err.Error(), "big.yaml: file is") {
+		t.Fatalf("a file one byte over: %v", err)
 	}
 }

@@ -56,3 +56,16 @@ func FuzzDecodeProperties(f *testing.F) {
 		}
 	})
 }
+
+// TestPropertiesBound: a file of exactly the largest size read is read;
+// one byte more is refused, naming the bound.
+func TestPropertiesBound(t *testing.T) {
+	line := "spark.executor.cores=2\n"
+	atBound := line + "#" + strings.Repeat(" ", maxPropertiesBytes-len(line)-1)
+	if got, err := DecodeProperties("big.properties", []byte(atBound)); err != nil || got["spark.executor.cores"] != "2" {
+		t.Fatalf("a file of exactly %d bytes: %v, %v", maxPropertiesBytes, got, err)
+	}
+	if _, err := DecodeProperties("big.properties", []byte(atBound+" ")); err == nil || !strings.Contains(err.Error(), "big.properties: file is") {
+		t.Fatalf("a file one byte over: %v", err)
+	}
+}

@@ -43,10 +43,12 @@ spec:
 
 func TestLoadRepoPlainDirectory(t *testing.T) {
 	fsys := memFS(t, map[string]string{
-		"/repo/b.yaml":          fmt.Sprintf(layerYAML, "b", "ClusterDefaults", "b"),
-		"/repo/sub/a.yml":       fmt.Sprintf(layerYAML, "a", "PoolDefaults", "a") + "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: etl, labels: {group: x}}\n",
-		"/repo/c.json":          `{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"pc"},"value":5}`,
-		"/repo/other.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ignored}\n",
+		"/repo/b.yaml":     fmt.Sprintf(layerYAML, "b", "ClusterDefaults", "b"),
+		"/repo/sub/a.yml":  fmt.Sprintf(layerYAML, "a", "PoolDefaults", "a") + "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: etl, labels: {group: x}}\n",
+		"/repo/c.json":     `{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"pc"},"value":5}`,
+		"/repo/other.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ignored}\n",
+		"/repo/not-classes.yaml": "apiVersion: v1\nkind: PriorityClass\nmetadata: {name: wrong-group}\nvalue: 7\n---\n" +
+			"apiVersion: scheduling.k8s.io/v1\nkind: Other\nmetadata: {name: other-kind}\n",
 		"/repo/README.md":       "not read",
 		"/repo/.git/HEAD.yaml":  "not: [read",
 		"/repo/empty-docs.yaml": "---\n---\n",
