@@ -125,3 +125,16 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestRefusalQuotesAtMost80Characters: the message quotes a refused
+// quantity whole up to 80 characters, and cut with "..." past that.
+func TestRefusalQuotesAtMost80Characters(t *testing.T) {
+	for _, c := range []struct{ in, quoted string }{
+		{strings.Repeat("9", 80), strings.Repeat("9", 80)},
+		{strings.Repeat("9", 81), strings.Repeat("9", 80) + "..."},
+	} {
+		if _, err := Parse(c.in); err == nil || !strings.Contains(err.Error(), `quantity "`+c.quoted+`":`) {
+			t.Errorf("Parse of %d characters: %v, want it quoted as %q", len(c.in), err, c.quoted)
+		}
+	}
+}
