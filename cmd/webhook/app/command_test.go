@@ -33,6 +33,8 @@ func TestCommandUsageErrors(t *testing.T) {
 		{[]string{"--pool=batch"}, "--cluster is required"},
 		{[]string{"--cluster=a"}, "--pool is required"},
 		{[]string{"--cluster=a", "--pool=b", "--webhook-port=0"}, "--webhook-port: 0 is not a port"},
+		{[]string{"--cluster=a", "--pool=b", "--webhook-port=65536"}, "--webhook-port: 65536 is not a port"},
+		{[]string{"--cluster=a", "--pool=b", "--max-in-flight=-1"}, "--max-in-flight: -1 must not be negative"},
 		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--cert-secret="}, "--cert-secret must not be empty with --cert-rotation"},
 		{[]string{"--clustr=a"}, "unknown flag: --clustr"},
 		{[]string{"--cluster=a", "--pool=b", "--reservation-ttl=0s"}, "--reservation-ttl: 0s must be positive"},
@@ -66,5 +68,16 @@ func TestExitCodeOfRuntimeError(t *testing.T) {
 	}
 	if ExitCodeOf(nil) != ExitOK {
 		t.Fatal("nil error is not ExitOK")
+	}
+}
+
+// TestCommandTakesTheEdges: the highest port, and no in-flight limit, are
+// valid.
+func TestCommandTakesTheEdges(t *testing.T) {
+	var got *Options
+	cmd := NewCommand(context.Background(), func(_ context.Context, o *Options) error { got = o; return nil })
+	cmd.SetArgs([]string{"--cluster=a", "--pool=b", "--webhook-port=65535", "--max-in-flight=0"})
+	if err := cmd.Execute(); err != nil || got.WebhookPort != 65535 || got.MaxInFlight != 0 {
+		t.Fatalf("%v, options %+v", err, got)
 	}
 }

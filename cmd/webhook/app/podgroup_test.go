@@ -58,6 +58,15 @@ func TestPodGroupValidator(t *testing.T) {
 		{"a stored object that is none", podGroupRequest(admissionv1.Update, podGroupJSON("pg", "spark-low"), []byte(`[]`)),
 			false, http.StatusBadRequest, "the stored PodGroup"},
 	})
+	// Layers served but no policies loaded, or the other way round: an
+	// error, never a PodGroup let through unjudged.
+	noPolicies, noLayers := *v, *v
+	noPolicies.Policies, noLayers.Store = &PolicyStore{}, &Store{}
+	for name, v := range map[string]*PodGroupValidator{"no policies": &noPolicies, "no layers": &noLayers} {
+		if resp := v.Handle(ctx, podGroupRequest(admissionv1.Create, podGroupJSON("pg", "spark-low"), nil)); resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable {
+			t.Errorf("%s: allowed %v code %d", name, resp.Allowed, resp.Result.Code)
+		}
+	}
 }
 
 // FuzzPodGroupReviews: the PodGroup handler, AdmissionReview bytes in,
