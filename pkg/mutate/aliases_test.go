@@ -56,11 +56,7 @@ func aliasApp(t *testing.T, a sparkAlias, typed bool, v string) *sparkv1beta2.Ob
 	} else {
 		app.Spec.SparkConf[a.key] = v
 	}
-	data, err := json.Marshal(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj, err := sparkv1beta2.Decode(data)
+	obj, err := sparkv1beta2.FromApp(app)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -201,11 +201,7 @@ func TestExplainPathOfAnApp(t *testing.T) {
 		if driverImage != "" {
 			app.Spec.Driver.Image = &driverImage
 		}
-		data, err := json.Marshal(app)
-		if err != nil {
-			t.Fatal(err)
-		}
-		obj, err := sparkv1beta2.Decode(data)
+		obj, err := sparkv1beta2.FromApp(app)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,8 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
-func TestPolicyStoreReloadsAndKeepsTheLastGood(t *testing.T) {
-	ctx := context.Background()
+// builtinPolicyStore is a store of the built-in policies, and its metrics.
+func builtinPolicyStore(t *testing.T, ctx context.Context) (*PolicyStore, *Metrics) {
+	t.Helper()
 	m, err := NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -22,6 +23,12 @@ func TestPolicyStoreReloadsAndKeepsTheLastGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return builtin, m
+}
+
+func TestPolicyStoreReloadsAndKeepsTheLastGood(t *testing.T) {
+	ctx := context.Background()
+	builtin, m := builtinPolicyStore(t, ctx)
 	if got := builtin.Load().Policies(); len(got) != 3 || got[0] != "baseline" || got[1] != "isolation" || got[2] != "quota" {
 		t.Fatalf("built-in policies %v", got)
 	}
@@ -69,14 +76,7 @@ func TestPolicyStoreReloadsAndKeepsTheLastGood(t *testing.T) {
 func TestPolicyStorePolls(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	m, err := NewMetrics(prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	builtin, err := NewPolicyStore(ctx, "", m, logr.Discard())
-	if err != nil {
-		t.Fatal(err)
-	}
+	builtin, m := builtinPolicyStore(t, ctx)
 	returned := make(chan error, 1)
 	go func() { returned <- builtin.Start(ctx) }()
 	select {
