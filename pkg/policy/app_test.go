@@ -350,3 +350,24 @@ func TestMulCapped(t *testing.T) {
 		}
 	}
 }
+
+// TestAppWithoutExecutors: an app of no executors (dynamic allocation
+// off) is bounded: its size is its driver's, and it is admitted.
+func TestAppWithoutExecutors(t *testing.T) {
+	check, _ := exampleCheck(t)
+	app := fixtures.App(t, "etl-report.yaml").App
+	app.Spec.Executor.Instances = new(int32(0))
+	app.Spec.DynamicAllocation = nil
+	obj, err := sparkv1beta2.FromApp(&app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, d, err := check.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, NewTracker())
+	if err != nil || !d.Allowed() {
+		t.Fatalf("an app of no executors: %v %+v", err, d.Violations)
+	}
+}

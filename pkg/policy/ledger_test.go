@@ -126,6 +126,14 @@ func TestLedgerAppsAndSelf(t *testing.T) {
 	if got != want {
 		t.Fatalf("a live pod judged again: %+v, want %+v (itself not counted)", got, want)
 	}
+	// The app's driver judged again: the app's executors are all counted.
+	driver := LivePod{Key: "etl/app1-driver", Namespace: "etl", App: "app1", Usage: Usage{CPUMilli: 1000, MemoryBytes: 1 << 30, Pods: 1}}
+	if _, err := l.Admit(driver, TrackerOf([]LivePod{driver, executor("app1", 3)}), false, decide); err != nil {
+		t.Fatal(err)
+	}
+	if got != want {
+		t.Fatalf("the app's driver judged again: %+v, want %+v (itself not counted, every executor counted)", got, want)
+	}
 }
 
 func TestLedgerNamespacesAreSeparate(t *testing.T) {

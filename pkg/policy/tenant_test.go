@@ -17,6 +17,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -513,5 +514,49 @@ func TestPlacementControllersPlaceAdmittedPods(t *testing.T) {
 	relabelled.Labels["owner"] = "alice"
 	if got, _ := verdict(t, c, relabelled, as("UPDATE", "alice", placed)); got != "" {
 		t.Errorf("the tenant's update of the placed pod: %q", got)
+	}
+}
+
+// TestOutOfBoundsRequestsAreClamped: every list a pod's requests are
+// computed from (init containers, containers, overhead, the pod's own
+// requests and limits) is clamped when any holds a quantity out of
+// bounds, and the sentence names the first such quantity as written.
+func TestOutOfBoundsRequestsAreClamped(t *testing.T) {
+	huge, huger := resource.MustParse("1e30"), resource.MustParse("2e30")
+	one := resource.MustParse("1")
+	list := func(q resource.Quantity) corev1.ResourceList { return corev1.ResourceList{corev1.ResourceCPU: q} }
+	pod := sparkPod("executor")
+	pod.Spec.InitContainers = []corev1.Container{{Name: "init", Resources: corev1.ResourceRequirements{Requests: list(one), Limits: list(huge)}}}
+	pod.Spec.Containers[0].Resources = corev1.ResourceRequirements{Requests: list(one), Limits: list(huger)}
+	pod.Spec.Overhead = list(huger)
+	pod.Spec.Resources = &corev1.ResourceRequirements{Requests: list(huger), Limits: list(huger)}
+	b := boundedPod(pod)
+	for where, l := range map[string]corev1.ResourceList{
+		"init requests": b.Spec.InitContainers[0].Resources.Requests, "init limits": b.Spec.InitContainers[0].Resources.Limits,
+		"requests": b.Spec.Containers[0].Resources.Requests, "limits": b.Spec.Containers[0].Resources.Limits,
+		"overhead": b.Spec.Overhead, "pod requests": b.Spec.Resources.Requests, "pod limits": b.Spec.Resources.Limits,
+	} {
+		if q := l[corev1.ResourceCPU]; !quantity.Bounded(&q) {
+			t.Errorf("%s: %s left out of bounds", where, &q)
+		}
+	}
+	if orig := pod.Spec.Resources.Limits[corev1.ResourceCPU]; quantity.Bounded(&orig) {
+		t.Error("the pod itself was clamped, not a copy")
+	}
+	got := Countable(pod)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "pod requests 1e30 CPU") {
+		t.Errorf("%q, want the first quantity out of bounds named as written", got)
+	}
+}
+
+// TestPodIsJudgedInItsNamespace: a request that names no namespace is
+// judged in the pod's, as the messages say.
+func TestPodIsJudgedInItsNamespace(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"iso": `{tier: ClusterOverrides, config: {isolation: {allowedIAMRoles: ["arn:aws:iam::1:role/etl-*"]}}}`})
+	pod := sparkPod("driver")
+	pod.Annotations = map[string]string{"iam.amazonaws.com/role": "arn:aws:iam::1:role/web"}
+	got, d := verdict(t, c, pod, Request{})
+	if got != "isolation/allowedIAMRoles" || !strings.Contains(d.Violations[0].Message, `is not allowed in namespace "etl"`) {
+		t.Fatalf("%s %+v, want the role refused in namespace etl", got, d.Violations)
 	}
 }
