@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -42,8 +44,25 @@ func TestShadowAudit(t *testing.T) {
 	if !strings.Contains(audit, `"layer":"team-v2","field":"metadata.labels.logging"`) {
 		t.Errorf("audit annotation = %q", audit)
 	}
+	if got.AuditAnnotations[auditLayersKey] != "ns-etl" {
+		t.Errorf("audit annotations %v, want the layers applied beside the Shadow one's", got.AuditAnnotations)
+	}
 	if _, ok := want.AuditAnnotations[auditShadowKey]; ok {
 		t.Error("a shadow audit annotation without a Shadow layer")
+	}
+	// A pod only the Shadow layer matches: its audit annotation alone.
+	only, _, _ := newTestHandlers(t, shadow)
+	resp := only.Handle(context.Background(), podRequest(t, p))
+	if _, ok := resp.AuditAnnotations[auditLayersKey]; !resp.Allowed || ok || !strings.Contains(resp.AuditAnnotations[auditShadowKey], "team-v2") {
+		t.Errorf("a pod only a Shadow layer matches: allowed %v, audit annotations %v", resp.Allowed, resp.AuditAnnotations)
+	}
+	for pod, name := range map[*corev1.Pod]string{
+		{ObjectMeta: metav1.ObjectMeta{Name: "exec-1", GenerateName: "app-"}}: "exec-1",
+		{ObjectMeta: metav1.ObjectMeta{GenerateName: "app-"}}:                 "app-",
+	} {
+		if got := podName(pod); got != name {
+			t.Errorf("pod named %q, want %q", got, name)
+		}
 	}
 }
 
