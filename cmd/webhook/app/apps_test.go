@@ -66,6 +66,15 @@ func TestAppHandlers(t *testing.T) {
 	if strings.Contains(string(patch), "unknown") {
 		t.Errorf("the patch touches a field Strata does not know: %s", patch)
 	}
+	if got := resp.AuditAnnotations[auditLayersKey]; got != "ns-etl" {
+		t.Errorf("audit annotations %v, want the layers applied", resp.AuditAnnotations)
+	}
+	elsewhere := teamLayer()
+	elsewhere.Name, elsewhere.Spec.Match.Namespaces = "ns-web", []string{"web"}
+	bare, _ := newTestAppHandlers(t, elsewhere)
+	if resp := bare.Handle(ctx, appRequest(admissionv1.Create, appJSON(2), "")); !resp.Allowed || resp.AuditAnnotations != nil {
+		t.Errorf("an app no layer matches: allowed %v (%v), audit annotations %v", resp.Allowed, resp.Result, resp.AuditAnnotations)
+	}
 
 	// An update of the metadata alone is not composed again: a Layer
 	// changed since must not change a running app's spec.
