@@ -81,7 +81,6 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		app.Namespace = corev1.NamespaceDefault
 	}
 	userConf := maps.Clone(in.App.Spec.SparkConf)
-	var volumes [][]corev1.Volume
 	for _, role := range Roles() {
 		res, err := composeRole(snap, cluster, &in.App, role)
 		if err != nil {
@@ -93,9 +92,8 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 			out.Executor = res
 		}
 		projectPod(&app.Spec, role, res.Pod, templatePod(&in.App, role))
-		volumes = append(volumes, res.Pod.Spec.Volumes)
 	}
-	if app.Spec.Volumes, err = unionVolumes(in.App.Spec.Volumes, volumes...); err != nil {
+	if app.Spec.Volumes, err = unionVolumes(in.App.Spec.Volumes, out.Driver, out.Executor); err != nil {
 		return nil, fmt.Errorf("SparkApplication %q: %w", app.Namespace+"/"+app.Name, err)
 	}
 	projectImages(&in.App.Spec, &app.Spec, out.Driver.Pod, out.Executor.Pod)
@@ -431,30 +429,35 @@ func projectBatchScheduler(s *sparkv1beta2.Spec, comp *overlay.Result) {
 }
 
 // unionVolumes is the application's volumes: its own, with what each
-// role's composition changed or added (a volume both roles' layers define
-// must be defined alike).
-func unionVolumes(user []corev1.Volume, roles ...[]corev1.Volume) ([]corev1.Volume, error) {
+// role's composition set (a volume a layer won, or rendering added or
+// changed). A volume both roles' layers set must be set alike, whatever
+// the user wrote, so that a composed application composes again.
+func unionVolumes(user []corev1.Volume, roles ...*Result) ([]corev1.Volume, error) {
 	out := slices.Clone(user)
 	at := map[string]int{}
 	for i := range out {
 		at[out[i].Name] = i
 	}
-	changed := map[string]bool{}
-	for _, vols := range roles {
-		for _, v := range vols {
+	set := map[string]bool{}
+	for _, res := range roles {
+		prov := res.Composition.Provenance
+		for _, v := range res.Pod.Spec.Volumes {
 			i, ok := at[v.Name]
+			if ok && !set[v.Name] && reflect.DeepEqual(out[i], v) {
+				if by, won := prov.WinnerOf(overlay.ElementKey(overlay.PathVolumes, v.Name)); !won || by.IsUser() {
+					continue // the user's, as written
+				}
+			}
 			switch {
 			case !ok:
 				at[v.Name] = len(out)
 				out = append(out, v)
-				changed[v.Name] = true
-			case reflect.DeepEqual(out[i], v):
-			case changed[v.Name]:
+			case set[v.Name] && !reflect.DeepEqual(out[i], v):
 				return nil, fmt.Errorf("spec.volumes[%s]: the driver's and the executors' layers define it differently", v.Name)
 			default:
 				out[i] = v
-				changed[v.Name] = true
 			}
+			set[v.Name] = true
 		}
 	}
 	return nonEmptyList(out), nil

@@ -70,9 +70,16 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	}
 	spark := &pod.Spec.Containers[0]
 	spark.VolumeMounts = append(spark.VolumeMounts, mounts...)
-	// And the environment: every value is judged, even of a name the
-	// section sets too (an IAM role in AWS_ROLE_ARN, say).
-	spark.Env = append(spark.Env, confEnv(conf, role)...)
+	// And the environment, in the order it has on the pod: Spark's own
+	// (SPARK_USER, the application's and the executor's ids, then its
+	// configuration's), then the section's, which the operator appends.
+	// Every value is judged, even of a name both set (an IAM role in
+	// AWS_ROLE_ARN, say); the last is the one in effect.
+	own := []corev1.EnvVar{{Name: "SPARK_USER", Value: "spark"}, {Name: "SPARK_APPLICATION_ID", Value: "spark-" + app.Name}}
+	if role == v1alpha1.RoleExecutor {
+		own = append(own, corev1.EnvVar{Name: "SPARK_EXECUTOR_ID", Value: strconv.Itoa(1)})
+	}
+	spark.Env = slices.Concat(own, confEnv(conf, role), spark.Env)
 	mem := *resource.NewQuantity(ps.MemoryBytes, resource.BinarySI)
 	spark.Resources.Requests = corev1.ResourceList{
 		corev1.ResourceCPU:    *resource.NewMilliQuantity(ps.CPUMilli, resource.DecimalSI),
@@ -85,11 +92,6 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	}
 	if ok {
 		spark.Resources.Limits[corev1.ResourceCPU] = lim
-	}
-	spark.Env = append(spark.Env, corev1.EnvVar{Name: "SPARK_USER", Value: "spark"},
-		corev1.EnvVar{Name: "SPARK_APPLICATION_ID", Value: "spark-" + app.Name})
-	if role == v1alpha1.RoleExecutor {
-		spark.Env = append(spark.Env, corev1.EnvVar{Name: "SPARK_EXECUTOR_ID", Value: strconv.Itoa(1)})
 	}
 	pod.Annotations = maps.Clone(pod.Annotations)
 	if sec.Template != nil {

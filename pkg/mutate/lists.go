@@ -11,39 +11,70 @@ import (
 // has is replaced in place (later elements with that key are dropped), and
 // items with new keys are appended in order. Items are deep-copied with
 // copyInto, into their place in the result. Elements of list whose keys no
-// item has are kept as they are.
+// item has are kept as they are. Of items sharing a key the last wins,
+// whether list has the key or not (two Secrets a layer each mounts at one
+// path: the later layer's), so a pod composed again keeps what it got.
+// A key list holds more than once, the last of its elements already the
+// item, keeps its elements as they are: the one in effect (the last, for
+// an env var) is the item's, and the pod is left as written (a Spark pod
+// the operator gives an env var Spark sets too).
 func upsert[T any](list, items []T, key func(*T) string, copyInto func(in, out *T)) []T {
 	if len(items) == 0 {
 		return list
 	}
-	byKey := make(map[string]int, len(items))
+	byKey := make(map[string]upserted, len(items))
 	for i := range items {
-		byKey[key(&items[i])] = i
+		byKey[key(&items[i])] = upserted{item: i, last: -1}
 	}
-	out := make([]T, 0, len(list)+len(items))
-	placed := make(map[string]bool, len(items))
+	twice := false
 	for i := range list {
 		k := key(&list[i])
-		at, ok := byKey[k]
+		if st, ok := byKey[k]; ok {
+			twice = twice || st.last >= 0
+			st.held, st.last = st.held+1, i
+			byKey[k] = st
+		}
+	}
+	if twice {
+		for k, st := range byKey {
+			st.kept = st.held > 1 && reflect.DeepEqual(list[st.last], items[st.item])
+			byKey[k] = st
+		}
+	}
+	out := make([]T, 0, len(list)+len(items))
+	for i := range list {
+		k := key(&list[i])
+		st, ok := byKey[k]
 		switch {
-		case !ok:
+		case !ok || st.kept:
 			out = append(out, list[i])
-		case !placed[k]:
+		case !st.placed:
 			var zero T
 			out = append(out, zero)
-			copyInto(&items[at], &out[len(out)-1])
-			placed[k] = true
+			copyInto(&items[st.item], &out[len(out)-1])
+			st.placed = true
+			byKey[k] = st
 		}
 	}
 	for i := range items {
-		if k := key(&items[i]); !placed[k] {
+		k := key(&items[i])
+		if st := byKey[k]; !st.placed && !st.kept {
 			var zero T
 			out = append(out, zero)
-			copyInto(&items[i], &out[len(out)-1])
-			placed[k] = true
+			copyInto(&items[st.item], &out[len(out)-1])
+			st.placed = true
+			byKey[k] = st
 		}
 	}
 	return out
+}
+
+// upserted is what upsert knows of one key of its items.
+type upserted struct {
+	item       int  // the key's item: the last of items with the key
+	held, last int  // how many elements of list have the key, and the last's index
+	placed     bool // the item is in the result
+	kept       bool // list's elements of the key are kept as they are
 }
 
 // find returns the element of list with key k.
@@ -53,6 +84,17 @@ func find[T any](list []T, key func(*T) string, k string) (*T, bool) {
 		return nil, false
 	}
 	return &list[i], true
+}
+
+// findLast returns the last element of list with key k: of an env var a
+// container gives twice, the one in effect.
+func findLast[T any](list []T, key func(*T) string, k string) (*T, bool) {
+	for i := len(list) - 1; i >= 0; i-- {
+		if key(&list[i]) == k {
+			return &list[i], true
+		}
+	}
+	return nil, false
 }
 
 // keepDefaulted puts back, in the composed pod after, every container and

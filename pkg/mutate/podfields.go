@@ -52,9 +52,12 @@ type podField struct {
 	// user reads the user's own value of the field from a pod into c; nil
 	// when users cannot write it on a pod.
 	user func(u *userPod, c *v1alpha1.Config)
-	// element finds the element of a keyed list field by key on a pod (for
-	// warnings, which report an element only when the pod's changed).
-	element func(pod *corev1.Pod, key string) (any, bool)
+	// current is what a provenance key of the field names on a pod (a
+	// list element, the last of an env var given twice, a map entry, the
+	// field itself; nil when the pod holds none), and whether the row can
+	// find it: warnings report a user's value only when the composed pod
+	// no longer holds it.
+	current func(pod *corev1.Pod, key overlay.Key) (any, bool)
 	// touches are the pod regions (podRegions) the renderer may change;
 	// the patch diffs those only. anywhere: it may change anything (a
 	// layer's pod patch), and the whole pod is diffed.
@@ -135,34 +138,38 @@ func podFields() map[string]podField {
 			return nil
 		}, user: func(u *userPod, c *v1alpha1.Config) {
 			c.Labels = nonEmpty(maps.Clone(u.pod.Labels))
-		}},
-		"annotations": {lands: onPod, renderedWith: "labels", user: func(u *userPod, c *v1alpha1.Config) {
-			annotations := maps.Clone(u.pod.Annotations)
-			delete(annotations, v1alpha1.LayersAnnotation) // Strata's own, not the user's
-			c.Annotations = nonEmpty(annotations)
-		}},
+		}, current: mapEntry(func(pod *corev1.Pod) map[string]string { return pod.Labels })},
+		"annotations": {lands: onPod, renderedWith: "labels", current: mapEntry(func(pod *corev1.Pod) map[string]string { return pod.Annotations }),
+			user: func(u *userPod, c *v1alpha1.Config) {
+				annotations := maps.Clone(u.pod.Annotations)
+				delete(annotations, v1alpha1.LayersAnnotation) // Strata's own, not the user's
+				c.Annotations = nonEmpty(annotations)
+			}},
 		"nodeSelector": {lands: onPod, touches: []string{regionNodeSelector, regionScheduler, regionServiceAccount, regionDeprecatedSA},
 			render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 				renderScheduling(pod, &comp.Config)
 				return nil
 			}, user: func(u *userPod, c *v1alpha1.Config) {
 				c.NodeSelector = nonEmpty(maps.Clone(u.pod.Spec.NodeSelector))
-			}},
+			}, current: mapEntry(func(pod *corev1.Pod) map[string]string { return pod.Spec.NodeSelector })},
 		// Render resolves priority and preemptionPolicy from the class.
 		"priorityClassName": {lands: onPod, renderedWith: "nodeSelector", touches: []string{regionPriorityClass, regionPriority, regionPreemption},
+			current: scalar(func(pod *corev1.Pod) string { return pod.Spec.PriorityClassName }),
 			user: func(u *userPod, c *v1alpha1.Config) {
 				c.PriorityClassName = setUnless(u.pod.Spec.PriorityClassName, "")
 			}},
-		"schedulerName": {lands: onPod, renderedWith: "nodeSelector", user: func(u *userPod, c *v1alpha1.Config) {
-			c.SchedulerName = setUnless(u.pod.Spec.SchedulerName, defaultSchedulerName)
-		}},
-		"serviceAccountName": {lands: onPod, renderedWith: "nodeSelector", user: func(u *userPod, c *v1alpha1.Config) {
-			sa := u.pod.Spec.ServiceAccountName
-			if sa == "" {
-				sa = u.pod.Spec.DeprecatedServiceAccount //nolint:staticcheck // still read by the API server
-			}
-			c.ServiceAccountName = setUnless(sa, defaultServiceAccountName)
-		}},
+		"schedulerName": {lands: onPod, renderedWith: "nodeSelector", current: scalar(func(pod *corev1.Pod) string { return pod.Spec.SchedulerName }),
+			user: func(u *userPod, c *v1alpha1.Config) {
+				c.SchedulerName = setUnless(u.pod.Spec.SchedulerName, defaultSchedulerName)
+			}},
+		"serviceAccountName": {lands: onPod, renderedWith: "nodeSelector", current: scalar(func(pod *corev1.Pod) string { return pod.Spec.ServiceAccountName }),
+			user: func(u *userPod, c *v1alpha1.Config) {
+				sa := u.pod.Spec.ServiceAccountName
+				if sa == "" {
+					sa = u.pod.Spec.DeprecatedServiceAccount //nolint:staticcheck // still read by the API server
+				}
+				c.ServiceAccountName = setUnless(sa, defaultServiceAccountName)
+			}},
 		"tolerations": {lands: onPod, touches: []string{regionTolerations}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 			renderTolerations(pod, &comp.Config)
 			return nil
@@ -178,9 +185,9 @@ func podFields() map[string]podField {
 		"sidecars": {lands: onPod, touches: []string{regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 			renderContainers(pod, &comp.Config)
 			return nil
-		}, user: userSidecars, element: podContainer},
+		}, user: userSidecars, current: listElement(podContainer)},
 		"sidecarMode": {lands: byLayer, renderedWith: "sidecars"},
-		"initContainers": {lands: onPod, renderedWith: "sidecars", element: podContainer, user: func(u *userPod, c *v1alpha1.Config) {
+		"initContainers": {lands: onPod, renderedWith: "sidecars", current: listElement(podContainer), user: func(u *userPod, c *v1alpha1.Config) {
 			for i := range u.pod.Spec.InitContainers {
 				if ic := &u.pod.Spec.InitContainers[i]; !isNativeSidecar(ic) {
 					c.InitContainers = append(c.InitContainers, *ic.DeepCopy())
@@ -194,26 +201,26 @@ func podFields() map[string]podField {
 			if u.spark != nil {
 				c.Env = cloneAll(u.spark.Env)
 			}
-		}, element: sparkElement(func(sc *corev1.Container, k string) (any, bool) { return found(find(sc.Env, overlay.EnvKey, k)) })},
+		}, current: listElement(sparkElement(func(sc *corev1.Container, k string) (any, bool) { return found(findLast(sc.Env, overlay.EnvKey, k)) }))},
 		"envFrom": {lands: onPod, renderedWith: "env", user: func(u *userPod, c *v1alpha1.Config) {
 			if u.spark != nil {
 				c.EnvFrom = cloneAll(u.spark.EnvFrom)
 			}
-		}, element: sparkElement(func(sc *corev1.Container, k string) (any, bool) {
-			return found(find(sc.EnvFrom, overlay.EnvFromKey, k))
-		})},
+		}, current: listElement(sparkElement(func(sc *corev1.Container, k string) (any, bool) {
+			return found(findLast(sc.EnvFrom, overlay.EnvFromKey, k))
+		}))},
 		"volumes": {lands: onPod, renderedWith: "env", user: func(u *userPod, c *v1alpha1.Config) {
 			c.Volumes = cloneAll(u.pod.Spec.Volumes)
-		}, element: func(pod *corev1.Pod, k string) (any, bool) {
+		}, current: listElement(func(pod *corev1.Pod, k string) (any, bool) {
 			return found(find(pod.Spec.Volumes, overlay.VolumeKey, k))
-		}},
+		})},
 		"volumeMounts": {lands: onPod, renderedWith: "env", user: func(u *userPod, c *v1alpha1.Config) {
 			if u.spark != nil {
 				c.VolumeMounts = cloneAll(u.spark.VolumeMounts)
 			}
-		}, element: sparkElement(func(sc *corev1.Container, k string) (any, bool) {
+		}, current: listElement(sparkElement(func(sc *corev1.Container, k string) (any, bool) {
 			return found(find(sc.VolumeMounts, overlay.VolumeMountKey, k))
-		})},
+		}))},
 		"secrets": {lands: byLayer, touches: []string{regionVolumes, regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
 			renderSecrets(pod, role, &comp.Config)
 			return nil
@@ -255,6 +262,42 @@ func userSidecars(u *userPod, c *v1alpha1.Config) {
 		if sc := &u.pod.Spec.Containers[i]; sc != u.spark {
 			c.Sidecars = append(c.Sidecars, *sc.DeepCopy())
 		}
+	}
+}
+
+// listElement is a keyed list field's current: its element of a key's
+// item, found by find.
+func listElement(find func(pod *corev1.Pod, item string) (any, bool)) func(*corev1.Pod, overlay.Key) (any, bool) {
+	return func(pod *corev1.Pod, key overlay.Key) (any, bool) {
+		if key.Item == "" || key.Map {
+			return nil, false
+		}
+		v, _ := find(pod, key.Item)
+		return v, true
+	}
+}
+
+// mapEntry is a map field's current: the value of a key's entry in the
+// map of, nil when the map holds none.
+func mapEntry(of func(pod *corev1.Pod) map[string]string) func(*corev1.Pod, overlay.Key) (any, bool) {
+	return func(pod *corev1.Pod, key overlay.Key) (any, bool) {
+		if !key.Map {
+			return nil, false
+		}
+		if v, ok := of(pod)[key.Item]; ok {
+			return v, true
+		}
+		return nil, true
+	}
+}
+
+// scalar is a string field's current: its value on the pod.
+func scalar(of func(pod *corev1.Pod) string) func(*corev1.Pod, overlay.Key) (any, bool) {
+	return func(pod *corev1.Pod, key overlay.Key) (any, bool) {
+		if key.Item != "" || key.Map {
+			return nil, false
+		}
+		return of(pod), true
 	}
 }
 

@@ -14,9 +14,11 @@ import (
 //
 //	spec.priorityClassName "user-pc" overridden by NamespaceOverrides layer "ns-etl"
 //
-// An element of a list (a sidecar, an env var, a volume) is only reported
-// when it differs between the pod as submitted and the pod as composed, so
-// a pod composed a second time warns of nothing.
+// A value is only reported when it differs between the pod as submitted
+// and the pod as composed (an element of a list: a sidecar, an env var, a
+// volume; a map entry; a scalar field), so a pod composed a second time
+// warns of nothing, and neither does a value a layer's pod patch wrote
+// back.
 func Warnings(prov *overlay.Provenance, before, after *corev1.Pod) []string {
 	return warningsAt(prov, before, after, func(f overlay.Field) (string, bool) { return f.Path, true })
 }
@@ -27,7 +29,7 @@ func warningsAt(prov *overlay.Provenance, before, after *corev1.Pod, path func(o
 	var out []string
 	for _, f := range prov.Overridden() {
 		v, _ := f.UserValue()
-		if a, b, keyed := elements(f.Key, before, after); keyed && reflect.DeepEqual(a, b) {
+		if a, b, found := currents(f.Key, before, after); found && reflect.DeepEqual(a, b) {
 			continue
 		}
 		p, ok := path(f)
@@ -39,22 +41,21 @@ func warningsAt(prov *overlay.Provenance, before, after *corev1.Pod, path func(o
 	return out
 }
 
-// elements returns the list element key names in before and in after, and
-// whether key names one (an element of a list field whose pod row can find
-// its elements).
-func elements(key overlay.Key, before, after *corev1.Pod) (any, any, bool) {
-	if key.Item == "" || key.Map || key.Sub != "" {
+// currents returns what key names in before and in after, and whether
+// the field's pod row can find it (podField.current).
+func currents(key overlay.Key, before, after *corev1.Pod) (any, any, bool) {
+	if key.Sub != "" {
 		return nil, nil, false
 	}
 	field, ok := overlay.FieldOf(key.Root)
 	if !ok || field.Path != key.Root {
 		return nil, nil, false
 	}
-	element := podRowOf()[field.Name].element
-	if element == nil {
+	current := podRowOf()[field.Name].current
+	if current == nil {
 		return nil, nil, false
 	}
-	a, _ := element(before, key.Item)
-	b, _ := element(after, key.Item)
-	return a, b, true
+	a, found := current(before, key)
+	b, _ := current(after, key)
+	return a, b, found
 }

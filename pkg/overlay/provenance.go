@@ -107,11 +107,13 @@ func (f Field) SetBy() Source {
 }
 
 // UserValue returns the user's value for the field and whether the user set one.
+// A user who gave one key twice (an env var written twice) has the last
+// value, the one in effect.
 func (f Field) UserValue() (string, bool) {
 	if f.Winner.IsUser() {
 		return f.Value, true
 	}
-	for _, b := range f.Beaten {
+	for _, b := range slices.Backward(f.Beaten) {
 		if b.Source.IsUser() {
 			return b.Value, true
 		}

@@ -1,0 +1,187 @@
+package mutate
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// composeTwice composes pod, then the composed pod again, which must give
+// no patch: what TestRandomLayersAndPods found wanting in each case below.
+func composeTwice(t *testing.T, snap *overlay.Snapshot, pod *corev1.Pod) *Result {
+	t.Helper()
+	first, err := Compose(snap, prodA, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := Compose(snap, prodA, first.Pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Patch) != 0 {
+		p, _ := EncodePatch(second.Patch)
+		t.Errorf("the composed pod composed again patched: %s", p)
+	}
+	return first
+}
+
+func envOf(pod *corev1.Pod, name string) []string {
+	var out []string
+	for _, e := range pod.Spec.Containers[0].Env {
+		if e.Name == name {
+			out = append(out, e.Value)
+		}
+	}
+	return out
+}
+
+// TestTwoSecretsAtOnePath: two layers that each mount a Secret at one path
+// give it the higher layer's, and a pod composed again keeps it (it got
+// the lower layer's the first time, the higher's the second).
+func TestTwoSecretsAtOnePath(t *testing.T) {
+	snap := fixtures.SnapshotOf(t, map[string]string{
+		"cluster": `{tier: ClusterOverrides, config: {secrets: [{secretName: tier, mountPath: /etc/x}]}}`,
+		"tenant":  `{tier: NamespaceOverrides, config: {secrets: [{secretName: team, mountPath: /etc/x}]}}`,
+	})
+	res := composeTwice(t, snap, fixtures.Pod(t, "executor.yaml"))
+	var at []string
+	for _, m := range res.Pod.Spec.Containers[0].VolumeMounts {
+		if m.MountPath == "/etc/x" {
+			at = append(at, m.Name)
+		}
+	}
+	if !slices.Equal(at, []string{"strata-secret-team"}) {
+		t.Errorf("mounted at /etc/x: %v, want the NamespaceOverrides layer's strata-secret-team alone", at)
+	}
+}
+
+// TestEnvWrittenTwice: an env var a pod gives twice has the last value (the
+// one in effect). A pod whose last is already the composed value is left
+// as written (the operator appends a section's env after Spark's own);
+// one whose last is not gets the composed value once, so no copy of the
+// name is left for a tenant to override a layer with.
+func TestEnvWrittenTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name, layer string
+		values      []string // SPARK_USER, in order
+		want        []string
+		warning     string
+	}{
+		{"override already in effect", "ClusterOverrides", []string{"etl-bot", "platform"}, []string{"etl-bot", "platform"}, ""},
+		{"override of the last", "ClusterOverrides", []string{"platform", "evil"}, []string{"platform"}, `spark.env[SPARK_USER] "evil" overridden`},
+		{"default under the user's last", "ClusterDefaults", []string{"etl-bot", "mine"}, []string{"etl-bot", "mine"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := fixtures.SnapshotOf(t, map[string]string{"l": `{tier: ` + tc.layer + `, config: {env: [{name: SPARK_USER, value: platform}]}}`})
+			pod := fixtures.Pod(t, "executor.yaml")
+			env := &pod.Spec.Containers[0].Env
+			*env = slices.DeleteFunc(*env, func(e corev1.EnvVar) bool { return e.Name == "SPARK_USER" })
+			*env = append([]corev1.EnvVar{{Name: "SPARK_USER", Value: tc.values[0]}}, *env...)
+			*env = append(*env, corev1.EnvVar{Name: "SPARK_USER", Value: tc.values[1]})
+			res := composeTwice(t, snap, pod)
+			if got := envOf(res.Pod, "SPARK_USER"); !slices.Equal(got, tc.want) {
+				t.Errorf("SPARK_USER %q, want %q", got, tc.want)
+			}
+			warned := strings.Join(res.Warnings, "\n")
+			if (tc.warning == "") != (warned == "") || !strings.Contains(warned, tc.warning) {
+				t.Errorf("warnings %q, want %q", res.Warnings, tc.warning)
+			}
+		})
+	}
+}
+
+// TestPodPatchWritesBackNoOverride: a value a layer's pod patch writes
+// over a layer's typed value is not the user's when the pod comes back (a
+// reinvocation): no warning claims a layer overrode it.
+func TestPodPatchWritesBackNoOverride(t *testing.T) {
+	snap := fixtures.SnapshotOf(t, map[string]string{"l": `{tier: NamespaceOverrides, config: {
+  annotations: {owner: typed}, nodeSelector: {pool: typed}, schedulerName: typed,
+  podPatch: {metadata: {annotations: {owner: patched}}, spec: {nodeSelector: {pool: patched}, schedulerName: patched}}}}`})
+	first := composeTwice(t, snap, fixtures.Pod(t, "executor.yaml"))
+	if first.Pod.Annotations["owner"] != "patched" || first.Pod.Spec.NodeSelector["pool"] != "patched" || first.Pod.Spec.SchedulerName != "patched" {
+		t.Fatalf("the pod patch did not apply last: %v %v %q", first.Pod.Annotations, first.Pod.Spec.NodeSelector, first.Pod.Spec.SchedulerName)
+	}
+	again, err := Compose(snap, prodA, first.Pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Warnings) != 0 {
+		t.Errorf("a pod composed again warned of the pod patch's own values: %q", again.Warnings)
+	}
+	// A value of the user's that stays overridden is still reported.
+	pod := fixtures.Pod(t, "executor.yaml")
+	pod.Spec.NodeSelector = map[string]string{"pool": "mine"}
+	res, err := Compose(snap, prodA, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(res.Warnings, `spec.nodeSelector.pool "mine" overridden by NamespaceOverrides layer "l"`) {
+		t.Errorf("warnings %q, want the user's pool overridden", res.Warnings)
+	}
+}
+
+// TestLaunchedPodEnvOrder: a launched pod's Spark container has Spark's
+// own env first and the section's after it, as the operator appends it,
+// so the section's value of a name both give is the one in effect; an app
+// whose layers set such a name launches pods that compose to nothing.
+func TestLaunchedPodEnvOrder(t *testing.T) {
+	snap := fixtures.SnapshotOf(t, map[string]string{"l": `{tier: ClusterOverrides, config: {env: [{name: SPARK_USER, value: platform}]}}`})
+	res, err := ComposeApp(snap, prodA, fixtures.App(t, "etl-report.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range Roles() {
+		pod, got := composeLaunched(t, snap, prodA, res, role)
+		if env := envOf(pod, "SPARK_USER"); !slices.Equal(env, []string{"spark", "platform"}) {
+			t.Errorf("%s: SPARK_USER %q, want Spark's then the section's", role, env)
+		}
+		if len(got.Patch) != 0 {
+			p, _ := EncodePatch(got.Patch)
+			t.Errorf("%s: the launched pod patched: %s", role, p)
+		}
+	}
+}
+
+// TestVolumeBothRolesSet: a volume the driver's and the executors' layers
+// set differently is refused whatever the user wrote of it (the user's
+// value equal to one role's no longer hides the conflict until the app is
+// composed again); one only a role's layers set is the application's.
+func TestVolumeBothRolesSet(t *testing.T) {
+	snap := fixtures.SnapshotOf(t, map[string]string{"l": `{tier: ClusterOverrides, config: {volumes: [{name: cfg, emptyDir: {}}]},
+  executor: {volumes: [{name: cfg, configMap: {name: a}}], volumeMounts: [{name: cfg, mountPath: /etc/cfg}]}}`})
+	for _, user := range []*corev1.Volume{nil,
+		{Name: "cfg", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
+		{Name: "cfg", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "a"}}}}} {
+		app := fixtures.App(t, "etl-report.yaml").App
+		if user != nil {
+			app.Spec.Volumes = []corev1.Volume{*user}
+		}
+		obj, err := sparkv1beta2.FromApp(&app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ComposeApp(snap, prodA, obj); err == nil || !strings.Contains(err.Error(), "spec.volumes[cfg]: the driver's and the executors' layers define it differently") {
+			t.Errorf("user's volume %v: %v, want the conflict", user, err)
+		}
+	}
+	snap = fixtures.SnapshotOf(t, map[string]string{"l": `{tier: ClusterOverrides, executor: {volumes: [{name: cfg, configMap: {name: a}}]}}`})
+	app := fixtures.App(t, "etl-report.yaml").App
+	app.Spec.Volumes = []corev1.Volume{{Name: "cfg", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	obj, err := sparkv1beta2.FromApp(&app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ComposeApp(snap, prodA, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := res.App.App.Spec.Volumes; len(v) != 1 || v[0].ConfigMap == nil {
+		t.Errorf("volumes %+v, want the executors' layer's cfg", v)
+	}
+}
