@@ -1,12 +1,16 @@
 package mutate
 
 import (
+	"encoding/json"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
-	"github.com/strata-dev/strata/pkg/overlay"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // FieldChange is a composed field whose value differs between two
@@ -93,6 +97,13 @@ func ShadowOf(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, res *Res
 	if err != nil {
 		return nil, err
 	}
+	// A change of the composition that would not change the pod (a
+	// sidecar mode without sidecars, an init container a container of its
+	// name keeps out) is none: the report counts the pods a Shadow layer
+	// would change.
+	if same, err := samePod(res.Pod, would.Pod); err != nil || same {
+		return nil, err
+	}
 	if res.Composition.Provenance.Partial() {
 		if res, err = Render(snap, cluster, pod); err != nil {
 			return nil, err
@@ -102,6 +113,18 @@ func ShadowOf(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, res *Res
 	for _, c := range Changes(res.Composition.Provenance, would.Composition.Provenance) {
 		f := c.Field()
 		if !AppliesToPod(f.Key) {
+			continue
+		}
+		// A change the pod would not show is none: a value the pod would
+		// hold anyway (IRSA's AWS_ROLE_ARN over a layer's), a sidecar mode
+		// when the containers would be the same.
+		if a, b, found := currents(f.Key, res.Pod, would.Pod); found {
+			if reflect.DeepEqual(a, b) {
+				continue
+			}
+		} else if same, err := sameRegions(f.Key, res.Pod, would.Pod); err != nil {
+			return nil, err
+		} else if same {
 			continue
 		}
 		sc := ShadowChange{Field: f.Path, Layer: shadow[0]}
@@ -119,4 +142,58 @@ func ShadowOf(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, res *Res
 		out = append(out, sc)
 	}
 	return out, nil
+}
+
+// sameRegions reports whether the pod regions the renderer of key's field
+// writes are the same in two compositions of a pod; false for a field
+// rendered anywhere (a pod patch) or nowhere.
+func sameRegions(key overlay.Key, now, would *corev1.Pod) (bool, error) {
+	field, ok := overlay.FieldOf(key.Root)
+	if !ok {
+		return false, nil
+	}
+	rows := podRowOf()
+	if row := rows[field.Name]; len(row.touches) == 0 && row.renderedWith != "" {
+		i := slices.IndexFunc(overlay.Fields(), func(f overlay.ConfigField) bool { return f.Name == row.renderedWith })
+		field = overlay.Fields()[i]
+	}
+	regions, anywhere := touchedRegions(rows, []overlay.ConfigField{field})
+	if anywhere || len(regions) == 0 {
+		return false, nil
+	}
+	ops, err := regionPatch(now, would, regions)
+	return len(ops) == 0, err
+}
+
+// samePod reports whether two compositions of a pod give the same pod,
+// the layers they name (strata.dev/layers) aside.
+func samePod(now, would *corev1.Pod) (bool, error) {
+	ops, err := Patch(now, would)
+	if err != nil {
+		return false, err
+	}
+	for _, op := range ops {
+		if op.Path != "/metadata/annotations/strata.dev~1layers" && op.Path != "/metadata/annotations" {
+			return false, nil
+		}
+		if op.Path == "/metadata/annotations" && !onlyLayersAnnotation(op.Value) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// onlyLayersAnnotation reports whether an annotations value a patch sets
+// holds strata.dev/layers alone.
+func onlyLayersAnnotation(v any) bool {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return false
+	}
+	_, layers := m[v1alpha1.LayersAnnotation]
+	return len(m) == 1 && layers
 }

@@ -407,6 +407,7 @@ func TestRandomLayersAndPods(t *testing.T) {
 		if after, _ := json.Marshal(pod); string(after) != string(before) {
 			t.Fatalf("composing changed its input:\n%s\n%s", before, after)
 		}
+		checkShadows(t, in, pod, res, describe)
 		again, err := Compose(snap, prodA, pod)
 		if err != nil {
 			t.Fatal(err)
@@ -467,6 +468,88 @@ func onlyUnmountedVolumes(patch []jsonpatch.Operation, sec *sparkv1beta2.SparkPo
 		}
 	}
 	return true
+}
+
+// checkShadows holds Shadow layers to theirs: a pod is composed as if
+// they did not exist, and what they would change is reported exactly when
+// enforcing them would change the pod.
+func checkShadows(t *testing.T, in overlay.Inputs, pod *corev1.Pod, res *Result, describe func() string) {
+	t.Helper()
+	without, enforced := in, in
+	without.Layers, enforced.Layers = nil, nil
+	for _, l := range in.Layers {
+		if !l.Layer.Spec.IsShadow() {
+			without.Layers = append(without.Layers, l)
+			enforced.Layers = append(enforced.Layers, l)
+			continue
+		}
+		l.Layer = *l.Layer.DeepCopy()
+		l.Layer.Spec.Mode = v1alpha1.ModeEnforce
+		enforced.Layers = append(enforced.Layers, l)
+	}
+	if len(without.Layers) == len(in.Layers) {
+		return
+	}
+	compose := func(in overlay.Inputs) *Result {
+		snap, err := overlay.Compile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Compose(snap, prodA, pod)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, describe())
+		}
+		return r
+	}
+	plain := compose(without)
+	p, _ := EncodePatch(res.Patch)
+	if q, _ := EncodePatch(plain.Patch); string(p) != string(q) || !slices.Equal(res.Warnings, plain.Warnings) {
+		t.Fatalf("Shadow layers changed the composition:\n%s\nwithout them\n%s\n%s", p, q, describe())
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changes, err := ShadowOf(snap, prodA, pod, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	would := compose(enforced).Pod.DeepCopy()
+	now := plain.Pod.DeepCopy()
+	for _, p := range []*corev1.Pod{would, now} {
+		delete(p.Annotations, v1alpha1.LayersAnnotation)
+		inKeyOrder(p)
+	}
+	w, _ := json.Marshal(would)
+	n, _ := json.Marshal(now)
+	if differ := string(w) != string(n); differ != (len(changes) > 0) {
+		t.Fatalf("enforcing the Shadow layers changes the pod: %v; reported changes %+v\nwould %s\nnow   %s\n%s", differ, changes, w, n, describe())
+	}
+}
+
+// inKeyOrder sorts pod's keyed lists by key. A Shadow layer reports the
+// fields whose values it would change; where an element stands in its list
+// is the place of the lowest layer that names it, and a Shadow layer that
+// names an element a higher layer sets moves it without changing a value.
+func inKeyOrder(pod *corev1.Pod) {
+	byJSON := func(a, b corev1.Toleration) int {
+		x, _ := json.Marshal(a)
+		y, _ := json.Marshal(b)
+		return strings.Compare(string(x), string(y))
+	}
+	slices.SortStableFunc(pod.Spec.Tolerations, byJSON)
+	slices.SortStableFunc(pod.Spec.Volumes, func(a, b corev1.Volume) int { return strings.Compare(a.Name, b.Name) })
+	byName := func(a, b corev1.Container) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortStableFunc(pod.Spec.InitContainers, byName)
+	if len(pod.Spec.Containers) > 1 {
+		slices.SortStableFunc(pod.Spec.Containers[1:], byName)
+	}
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range cs {
+			slices.SortStableFunc(cs[i].Env, func(a, b corev1.EnvVar) int { return strings.Compare(a.Name, b.Name) })
+			slices.SortStableFunc(cs[i].VolumeMounts, func(a, b corev1.VolumeMount) int { return strings.Compare(a.MountPath, b.MountPath) })
+		}
+	}
 }
 
 // subset reports whether every string of a is in b.

@@ -112,3 +112,40 @@ func TestShadowChangesNameTheirLayer(t *testing.T) {
 		t.Errorf("changes %v, want %v", got, want)
 	}
 }
+
+// TestShadowChangesThePod: a Shadow layer is reported only for what it
+// would change of the pod: not a sidecar mode of a pod without sidecars
+// (its containers would be the same), nor an env var IRSA's own value
+// replaces (the pod's value stays), while a label beside them is.
+func TestShadowChangesThePod(t *testing.T) {
+	irsa := `{tier: NamespaceOverrides, config: {iam: {role: "arn:aws:iam::111111111111:role/etl", mode: irsa}}}`
+	for _, tc := range []struct {
+		name, shadow string
+		want         []string
+	}{
+		{"sidecar mode alone", `{tier: ClusterOverrides, mode: Shadow, config: {sidecarMode: native}}`, nil},
+		{"an env var IRSA sets", `{tier: ClusterOverrides, mode: Shadow, config: {env: [{name: AWS_ROLE_ARN, value: x}]}}`, nil},
+		{"and a label", `{tier: ClusterOverrides, mode: Shadow, config: {sidecarMode: native, labels: {tier: gold}}}`,
+			[]string{"metadata.labels.tier"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := fixtures.SnapshotOf(t, map[string]string{"irsa": irsa, "shadow": tc.shadow})
+			pod := sparkPod("executor")
+			res, err := Admit(snap, cluster, pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			changes, err := ShadowOf(snap, cluster, pod, res)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fields []string
+			for _, c := range changes {
+				fields = append(fields, c.Field)
+			}
+			if !reflect.DeepEqual(fields, tc.want) {
+				t.Errorf("changes %v, want %v", fields, tc.want)
+			}
+		})
+	}
+}
