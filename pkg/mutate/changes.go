@@ -97,11 +97,13 @@ func ShadowOf(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, res *Res
 	if err != nil {
 		return nil, err
 	}
-	// A change of the composition that would not change the pod (a
-	// sidecar mode without sidecars, an init container a container of its
-	// name keeps out) is none: the report counts the pods a Shadow layer
-	// would change.
-	if same, err := samePod(res.Pod, would.Pod); err != nil || same {
+	// A change of the composition that would not change the pod's values
+	// (a sidecar mode without sidecars, an init container a container of
+	// its name keeps out, an element a Shadow layer names only moving in
+	// its list) is none: the report counts the pods a Shadow layer would
+	// change.
+	now, then := inKeyOrder(res.Pod), inKeyOrder(would.Pod)
+	if same, err := samePod(now, then); err != nil || same {
 		return nil, err
 	}
 	if res.Composition.Provenance.Partial() {
@@ -118,11 +120,11 @@ func ShadowOf(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, res *Res
 		// A change the pod would not show is none: a value the pod would
 		// hold anyway (IRSA's AWS_ROLE_ARN over a layer's), a sidecar mode
 		// when the containers would be the same.
-		if a, b, found := currents(f.Key, res.Pod, would.Pod); found {
+		if a, b, found := currents(f.Key, now, then); found {
 			if reflect.DeepEqual(a, b) {
 				continue
 			}
-		} else if same, err := sameRegions(f.Key, res.Pod, would.Pod); err != nil {
+		} else if same, err := sameRegions(f.Key, now, then); err != nil {
 			return nil, err
 		} else if same {
 			continue
@@ -163,6 +165,38 @@ func sameRegions(key overlay.Key, now, would *corev1.Pod) (bool, error) {
 	}
 	ops, err := regionPatch(now, would, regions)
 	return len(ops) == 0, err
+}
+
+// inKeyOrder is a copy of pod with its keyed lists in the order of their
+// keys: where an element stands is the place of the lowest layer that
+// names it, not a value of the pod's (init containers and sidecars in
+// their lists, env vars in theirs, a name given twice kept in its order).
+func inKeyOrder(pod *corev1.Pod) *corev1.Pod {
+	out := pod.DeepCopy()
+	byKey := func(key func(*corev1.Container) string) func(a, b corev1.Container) int {
+		return func(a, b corev1.Container) int { return strings.Compare(key(&a), key(&b)) }
+	}
+	slices.SortStableFunc(out.Spec.Tolerations, func(a, b corev1.Toleration) int {
+		return strings.Compare(overlay.TolerationKey(&a), overlay.TolerationKey(&b))
+	})
+	slices.SortStableFunc(out.Spec.Volumes, func(a, b corev1.Volume) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(out.Spec.InitContainers, byKey(overlay.ContainerKey))
+	if len(out.Spec.Containers) > 1 {
+		slices.SortStableFunc(out.Spec.Containers[1:], byKey(overlay.ContainerKey))
+	}
+	for _, cs := range [][]corev1.Container{out.Spec.InitContainers, out.Spec.Containers} {
+		for i := range cs {
+			c := &cs[i]
+			slices.SortStableFunc(c.Env, func(a, b corev1.EnvVar) int { return strings.Compare(overlay.EnvKey(&a), overlay.EnvKey(&b)) })
+			slices.SortStableFunc(c.EnvFrom, func(a, b corev1.EnvFromSource) int {
+				return strings.Compare(overlay.EnvFromKey(&a), overlay.EnvFromKey(&b))
+			})
+			slices.SortStableFunc(c.VolumeMounts, func(a, b corev1.VolumeMount) int {
+				return strings.Compare(overlay.VolumeMountKey(&a), overlay.VolumeMountKey(&b))
+			})
+		}
+	}
+	return out
 }
 
 // samePod reports whether two compositions of a pod give the same pod,

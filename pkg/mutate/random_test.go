@@ -307,7 +307,13 @@ func randomPod(t testing.TB, rng *rand.Rand) *corev1.Pod {
 		c := randomContainer(rng)
 		if c.Name != spark.Name && !hasContainer(pod.Spec.Containers, c.Name) {
 			pod.Spec.Containers = append(pod.Spec.Containers, c)
+			if rng.IntN(3) == 0 { // a sidecar first, the Spark container after it
+				slices.Reverse(pod.Spec.Containers)
+			}
 		}
+	}
+	if rng.IntN(10) == 0 { // no container Spark names
+		pod.Spec.Containers[slices.IndexFunc(pod.Spec.Containers, func(c corev1.Container) bool { return c.Name == spark.Name })].Name = "main"
 	}
 	if maybe() {
 		c := randomContainer(rng)
@@ -518,7 +524,7 @@ func checkShadows(t *testing.T, in overlay.Inputs, pod *corev1.Pod, res *Result,
 	now := plain.Pod.DeepCopy()
 	for _, p := range []*corev1.Pod{would, now} {
 		delete(p.Annotations, v1alpha1.LayersAnnotation)
-		inKeyOrder(p)
+		listsSorted(p)
 	}
 	w, _ := json.Marshal(would)
 	n, _ := json.Marshal(now)
@@ -527,11 +533,12 @@ func checkShadows(t *testing.T, in overlay.Inputs, pod *corev1.Pod, res *Result,
 	}
 }
 
-// inKeyOrder sorts pod's keyed lists by key. A Shadow layer reports the
+// listsSorted sorts pod's keyed lists (ShadowOf's inKeyOrder, written
+// again as this test's own oracle). A Shadow layer reports the
 // fields whose values it would change; where an element stands in its list
 // is the place of the lowest layer that names it, and a Shadow layer that
 // names an element a higher layer sets moves it without changing a value.
-func inKeyOrder(pod *corev1.Pod) {
+func listsSorted(pod *corev1.Pod) {
 	byJSON := func(a, b corev1.Toleration) int {
 		x, _ := json.Marshal(a)
 		y, _ := json.Marshal(b)
@@ -547,6 +554,11 @@ func inKeyOrder(pod *corev1.Pod) {
 	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
 		for i := range cs {
 			slices.SortStableFunc(cs[i].Env, func(a, b corev1.EnvVar) int { return strings.Compare(a.Name, b.Name) })
+			slices.SortStableFunc(cs[i].EnvFrom, func(a, b corev1.EnvFromSource) int {
+				x, _ := json.Marshal(a)
+				y, _ := json.Marshal(b)
+				return strings.Compare(string(x), string(y))
+			})
 			slices.SortStableFunc(cs[i].VolumeMounts, func(a, b corev1.VolumeMount) int { return strings.Compare(a.MountPath, b.MountPath) })
 		}
 	}

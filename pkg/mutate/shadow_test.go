@@ -115,8 +115,9 @@ func TestShadowChangesNameTheirLayer(t *testing.T) {
 
 // TestShadowChangesThePod: a Shadow layer is reported only for what it
 // would change of the pod: not a sidecar mode of a pod without sidecars
-// (its containers would be the same), nor an env var IRSA's own value
-// replaces (the pod's value stays), while a label beside them is.
+// (its containers would hold the same values, the env var below placed
+// apart), nor an env var IRSA's own value replaces (the pod's value
+// stays), while a label beside them is.
 func TestShadowChangesThePod(t *testing.T) {
 	irsa := `{tier: NamespaceOverrides, config: {iam: {role: "arn:aws:iam::111111111111:role/etl", mode: irsa}}}`
 	for _, tc := range []struct {
@@ -125,7 +126,7 @@ func TestShadowChangesThePod(t *testing.T) {
 	}{
 		{"sidecar mode alone", `{tier: ClusterOverrides, mode: Shadow, config: {sidecarMode: native}}`, nil},
 		{"an env var IRSA sets", `{tier: ClusterOverrides, mode: Shadow, config: {env: [{name: AWS_ROLE_ARN, value: x}]}}`, nil},
-		{"and a label", `{tier: ClusterOverrides, mode: Shadow, config: {sidecarMode: native, labels: {tier: gold}}}`,
+		{"and a label", `{tier: ClusterOverrides, mode: Shadow, config: {sidecarMode: native, env: [{name: AWS_ROLE_ARN, value: x}], labels: {tier: gold}}}`,
 			[]string{"metadata.labels.tier"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
