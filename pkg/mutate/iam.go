@@ -99,7 +99,7 @@ func deriveIAMAnnotation(prov *overlay.Provenance, role, old string, had bool) {
 //
 // The annotation is recorded in provenance as rendered from iam.role, so it
 // is never taken for one the user wrote.
-func renderIAM(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Provenance) {
+func renderIAM(pod *corev1.Pod, roleOf v1alpha1.Role, c *v1alpha1.Config, prov *overlay.Provenance) {
 	if c.IAM == nil || c.IAM.Role == nil || *c.IAM.Role == "" {
 		return
 	}
@@ -118,15 +118,33 @@ func renderIAM(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Provenance) {
 			Audience: irsaAudience, ExpirationSeconds: ptrTo(irsaTokenExpiration), Path: irsaTokenPath,
 		}}},
 	}}}
-	pod.Spec.Volumes = upsert(pod.Spec.Volumes, []corev1.Volume{volume}, overlay.VolumeKey, copyInto[corev1.Volume])
+	// What IRSA replaces of the pod's volumes and of the Spark container's
+	// env and mounts is recorded as rendered from iam.role, as the
+	// annotation is.
+	from := func(string) overlay.Source { return overlay.RenderedSource(overlay.PathIAMRole) }
+	pod.Spec.Volumes = upsertNoting(pod.Spec.Volumes, []corev1.Volume{volume}, overlay.VolumeKey, copyInto[corev1.Volume],
+		replacedIn(prov, overlay.PathVolumes, from, renderAsJSON[corev1.Volume]))
 	env := []corev1.EnvVar{
 		{Name: "AWS_STS_REGIONAL_ENDPOINTS", Value: "regional"},
 		{Name: "AWS_ROLE_ARN", Value: role},
 		{Name: "AWS_WEB_IDENTITY_TOKEN_FILE", Value: irsaMountPath + "/" + irsaTokenPath},
 	}
 	mount := []corev1.VolumeMount{{Name: irsaVolume, MountPath: irsaMountPath, ReadOnly: true}}
-	forEachContainer(pod, func(ctr *corev1.Container) {
+	spark := sparkContainer(pod, roleOf)
+	for i := range pod.Spec.InitContainers {
+		ctr := &pod.Spec.InitContainers[i]
 		ctr.Env = upsert(ctr.Env, env, overlay.EnvKey, copyInto[corev1.EnvVar])
 		ctr.VolumeMounts = upsert(ctr.VolumeMounts, mount, overlay.VolumeMountKey, copyInto[corev1.VolumeMount])
-	})
+	}
+	for i := range pod.Spec.Containers {
+		ctr := &pod.Spec.Containers[i]
+		if i != spark {
+			ctr.Env = upsert(ctr.Env, env, overlay.EnvKey, copyInto[corev1.EnvVar])
+			ctr.VolumeMounts = upsert(ctr.VolumeMounts, mount, overlay.VolumeMountKey, copyInto[corev1.VolumeMount])
+			continue
+		}
+		ctr.Env = upsertNoting(ctr.Env, env, overlay.EnvKey, copyInto[corev1.EnvVar], replacedIn(prov, overlay.PathEnv, from, overlay.RenderEnv))
+		ctr.VolumeMounts = upsertNoting(ctr.VolumeMounts, mount, overlay.VolumeMountKey, copyInto[corev1.VolumeMount],
+			replacedIn(prov, overlay.PathVolumeMounts, from, renderAsJSON[corev1.VolumeMount]))
+	}
 }

@@ -19,6 +19,13 @@ import (
 // an env var) is the item's, and the pod is left as written (a Spark pod
 // the operator gives an env var Spark sets too).
 func upsert[T any](list, items []T, key func(*T) string, copyInto func(in, out *T)) []T {
+	return upsertNoting(list, items, key, copyInto, nil)
+}
+
+// upsertNoting is upsert, calling replaced (when not nil) with each
+// element of list an item replaced with a different value, as it stands
+// in the result.
+func upsertNoting[T any](list, items []T, key func(*T) string, copyInto func(in, out *T), replaced func(key string, now *T)) []T {
 	if len(items) == 0 {
 		return list
 	}
@@ -54,6 +61,9 @@ func upsert[T any](list, items []T, key func(*T) string, copyInto func(in, out *
 			copyInto(&items[st.item], &out[len(out)-1])
 			st.placed = true
 			byKey[k] = st
+			if replaced != nil && !reflect.DeepEqual(list[st.last], out[len(out)-1]) {
+				replaced(k, &out[len(out)-1])
+			}
 		}
 	}
 	for i := range items {

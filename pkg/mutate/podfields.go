@@ -222,11 +222,11 @@ func podFields() map[string]podField {
 			return found(find(sc.VolumeMounts, overlay.VolumeMountKey, k))
 		}))},
 		"secrets": {lands: byLayer, touches: []string{regionVolumes, regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
-			renderSecrets(pod, role, &comp.Config)
+			renderSecrets(pod, role, &comp.Config, comp.Provenance)
 			return nil
 		}},
-		"iam": {lands: byLayer, touches: []string{regionAnnotations, regionVolumes, regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
-			renderIAM(pod, &comp.Config, comp.Provenance)
+		"iam": {lands: byLayer, touches: []string{regionAnnotations, regionVolumes, regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
+			renderIAM(pod, role, &comp.Config, comp.Provenance)
 			return nil
 		}, user: func(u *userPod, c *v1alpha1.Config) {
 			if role := u.pod.Annotations[v1alpha1.IAMRoleAnnotation]; role != "" {
@@ -237,8 +237,8 @@ func podFields() map[string]podField {
 			renderImageMirrors(pod, &comp.Config, comp.Provenance)
 			return nil
 		}},
-		"podPatch": {lands: byLayer, anywhere: true, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
-			return applyPodPatches(pod, comp.PodPatches)
+		"podPatch": {lands: byLayer, anywhere: true, render: func(pod *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
+			return applyPodPatchesNoting(pod, role, comp.PodPatches, comp.Provenance)
 		}},
 		"limits":      {lands: notOnPod},
 		"isolation":   {lands: notOnPod},

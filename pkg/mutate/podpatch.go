@@ -3,11 +3,14 @@ package mutate
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // applyPodPatches applies the layers' strategic merge patches to the pod,
@@ -31,4 +34,72 @@ func applyPodPatches(pod *corev1.Pod, patches []overlay.PodPatch) error {
 	}
 	*pod = out
 	return nil
+}
+
+// applyPodPatchesNoting is applyPodPatches, recording in prov (when not
+// nil) each value a patch replaced of a field prov explains, as set by the
+// patch's layer: explain then names who set the value the pod holds, and a
+// user's value a patch replaced is Overridden.
+func applyPodPatchesNoting(pod *corev1.Pod, role v1alpha1.Role, patches []overlay.PodPatch, prov *overlay.Provenance) error {
+	if prov == nil {
+		return applyPodPatches(pod, patches)
+	}
+	for i := range patches {
+		before := podValuesOf(pod, role)
+		if err := applyPodPatches(pod, patches[i:i+1]); err != nil {
+			return err
+		}
+		for k, now := range podValuesOf(pod, role) {
+			if old, had := before[k]; !had || !reflect.DeepEqual(old, now) {
+				prov.Replace(k, now.text, patches[i].Source)
+			}
+		}
+	}
+	return nil
+}
+
+// podValue is a value of a pod's, and its text as provenance renders it.
+type podValue struct {
+	value any
+	text  string
+}
+
+// podValuesOf are the values of a pod explain names by key: its labels,
+// annotations and node selectors, its scheduling fields, its volumes, and
+// the Spark container's env (the last of a name given twice), envFrom and
+// mounts. Linear in the pod: a tenant's pod may hold many.
+func podValuesOf(pod *corev1.Pod, role v1alpha1.Role) map[overlay.Key]podValue {
+	out := map[overlay.Key]podValue{}
+	for root, m := range map[string]map[string]string{overlay.PathLabels: pod.Labels, overlay.PathAnnotations: pod.Annotations,
+		overlay.PathNodeSelector: pod.Spec.NodeSelector} {
+		for k, v := range m {
+			out[overlay.MapKey(root, k)] = podValue{v, strconv.Quote(v)}
+		}
+	}
+	for root, v := range map[string]string{overlay.PathPriorityClassName: pod.Spec.PriorityClassName,
+		overlay.PathSchedulerName: pod.Spec.SchedulerName, overlay.PathServiceAccountName: pod.Spec.ServiceAccountName} {
+		if v != "" {
+			out[overlay.FieldKey(root)] = podValue{v, strconv.Quote(v)}
+		}
+	}
+	for i := range pod.Spec.Volumes {
+		v := &pod.Spec.Volumes[i]
+		out[overlay.ElementKey(overlay.PathVolumes, overlay.VolumeKey(v))] = podValue{*v, renderAsJSON(v)}
+	}
+	if i := sparkContainer(pod, role); i >= 0 {
+		sc := &pod.Spec.Containers[i]
+		for j := range sc.Env {
+			e := &sc.Env[j]
+			out[overlay.ElementKey(overlay.PathEnv, overlay.EnvKey(e))] = podValue{*e, overlay.RenderEnv(e)}
+		}
+		for j := range sc.EnvFrom {
+			e := &sc.EnvFrom[j]
+			out[overlay.ElementKey(overlay.PathEnvFrom, overlay.EnvFromKey(e))] = podValue{*e, renderAsJSON(e)}
+		}
+		for j := range sc.VolumeMounts {
+			m := &sc.VolumeMounts[j]
+			out[overlay.ElementKey(overlay.PathVolumeMounts, overlay.VolumeMountKey(m))] = podValue{*m, renderAsJSON(m)}
+		}
+	}
+	return out
 }

@@ -414,6 +414,7 @@ func TestRandomLayersAndPods(t *testing.T) {
 			t.Fatalf("composing changed its input:\n%s\n%s", before, after)
 		}
 		checkShadows(t, in, pod, res, describe)
+		checkExplained(t, res, describe)
 		again, err := Compose(snap, prodA, pod)
 		if err != nil {
 			t.Fatal(err)
@@ -560,6 +561,38 @@ func listsSorted(pod *corev1.Pod) {
 				return strings.Compare(string(x), string(y))
 			})
 			slices.SortStableFunc(cs[i].VolumeMounts, func(a, b corev1.VolumeMount) int { return strings.Compare(a.MountPath, b.MountPath) })
+		}
+	}
+}
+
+// checkExplained holds explain to the pod: every field provenance explains
+// that the pod row finds on the composed pod has there the value explained.
+func checkExplained(t *testing.T, res *Result, describe func() string) {
+	t.Helper()
+	for _, f := range res.Composition.Provenance.Fields() {
+		if !AppliesToPod(f.Key) {
+			continue
+		}
+		v, _, found := currents(f.Key, res.Pod, res.Pod)
+		if !found {
+			continue
+		}
+		var got string
+		switch v := v.(type) {
+		case nil:
+			got = "<none>"
+		case string:
+			got = strconv.Quote(v)
+		case *corev1.EnvVar:
+			got = overlay.RenderEnv(v)
+		case *corev1.Container:
+			continue // rendered with what the platform adds (mirrors, IRSA, mounts), each explained apart
+		default:
+			b, _ := json.Marshal(v)
+			got = string(b)
+		}
+		if got != f.Value {
+			t.Errorf("explain says %s is %s (%s); the pod holds %s\n%s", f.Path, f.Value, f.Winner, got, describe())
 		}
 	}
 }

@@ -27,8 +27,10 @@ func secretVolumeName(secret string) string {
 }
 
 // renderSecrets mounts each composed Secret read-only into the Spark
-// container (and the sidecars that ask for it), or adds it as envFrom.
-func renderSecrets(pod *corev1.Pod, role v1alpha1.Role, c *v1alpha1.Config) {
+// container (and the sidecars that ask for it), or adds it as envFrom. A
+// volume, mount or envFrom of the Spark container it replaces is recorded
+// in prov as rendered from the Secret's entry.
+func renderSecrets(pod *corev1.Pod, role v1alpha1.Role, c *v1alpha1.Config, prov *overlay.Provenance) {
 	if len(c.Secrets) == 0 {
 		return
 	}
@@ -36,29 +38,38 @@ func renderSecrets(pod *corev1.Pod, role v1alpha1.Role, c *v1alpha1.Config) {
 	var sparkMounts []corev1.VolumeMount
 	var envFrom []corev1.EnvFromSource
 	sidecarMounts := map[string][]corev1.VolumeMount{}
+	from := map[string]overlay.Source{} // by volume name, mount path and envFrom key
 	for i := range c.Secrets {
 		s := &c.Secrets[i]
+		src := overlay.RenderedSource(overlay.ElementKey(overlay.PathSecrets, overlay.SecretMountKey(s)).String())
 		if s.AsEnv {
-			envFrom = append(envFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{
-				LocalObjectReference: corev1.LocalObjectReference{Name: s.SecretName}}})
+			e := corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: s.SecretName}}}
+			envFrom = append(envFrom, e)
+			from[overlay.EnvFromKey(&e)] = src
 			continue
 		}
 		name := secretVolumeName(s.SecretName)
 		if _, seen := find(volumes, overlay.VolumeKey, name); !seen {
 			volumes = append(volumes, corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{
 				Secret: &corev1.SecretVolumeSource{SecretName: s.SecretName}}})
+			from[name] = src
 		}
 		m := corev1.VolumeMount{Name: name, MountPath: s.MountPath, ReadOnly: true}
 		sparkMounts = append(sparkMounts, m)
+		from[s.MountPath] = src
 		for _, sidecar := range s.Sidecars {
 			sidecarMounts[sidecar] = append(sidecarMounts[sidecar], m)
 		}
 	}
-	pod.Spec.Volumes = upsert(pod.Spec.Volumes, volumes, overlay.VolumeKey, copyInto[corev1.Volume])
+	source := func(k string) overlay.Source { return from[k] }
+	pod.Spec.Volumes = upsertNoting(pod.Spec.Volumes, volumes, overlay.VolumeKey, copyInto[corev1.Volume],
+		replacedIn(prov, overlay.PathVolumes, source, renderAsJSON[corev1.Volume]))
 	if spark := sparkContainer(pod, role); spark >= 0 {
 		sc := &pod.Spec.Containers[spark]
-		sc.VolumeMounts = upsert(sc.VolumeMounts, sparkMounts, overlay.VolumeMountKey, copyInto[corev1.VolumeMount])
-		sc.EnvFrom = upsert(sc.EnvFrom, envFrom, overlay.EnvFromKey, copyInto[corev1.EnvFromSource])
+		sc.VolumeMounts = upsertNoting(sc.VolumeMounts, sparkMounts, overlay.VolumeMountKey, copyInto[corev1.VolumeMount],
+			replacedIn(prov, overlay.PathVolumeMounts, source, renderAsJSON[corev1.VolumeMount]))
+		sc.EnvFrom = upsertNoting(sc.EnvFrom, envFrom, overlay.EnvFromKey, copyInto[corev1.EnvFromSource],
+			replacedIn(prov, overlay.PathEnvFrom, source, renderAsJSON[corev1.EnvFromSource]))
 	}
 	forEachContainer(pod, func(ctr *corev1.Container) {
 		if mounts := sidecarMounts[ctr.Name]; len(mounts) > 0 {

@@ -185,3 +185,56 @@ func TestVolumeBothRolesSet(t *testing.T) {
 		t.Errorf("volumes %+v, want the executors' layer's cfg", v)
 	}
 }
+
+// TestRenderedValuesAreExplained: a value a layer's Secret, IRSA or pod
+// patch puts where the user's was is explained as theirs, and the user's
+// value so replaced is warned of, as any value a layer overrides.
+func TestRenderedValuesAreExplained(t *testing.T) {
+	for _, tc := range []struct {
+		name, layer string
+		user        func(*corev1.Pod)
+		key         overlay.Key
+		value, by   string
+		warning     string
+	}{
+		{"a Secret's mount", `{tier: ClusterOverrides, config: {secrets: [{secretName: team, mountPath: /data}]}}`,
+			func(p *corev1.Pod) {
+				p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+				p.Spec.Containers[0].VolumeMounts = append(p.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "data", MountPath: "/data"})
+			},
+			overlay.ElementKey(overlay.PathVolumeMounts, "/data"), `{"name":"strata-secret-team","readOnly":true,"mountPath":"/data"}`,
+			"strata (from secrets[team@/data])",
+			`spark.volumeMounts[/data] {"name":"data","mountPath":"/data"} overridden by strata (from secrets[team@/data])`},
+		{"IRSA's role", `{tier: ClusterOverrides, config: {iam: {role: "arn:aws:iam::111111111111:role/etl", mode: irsa}}}`,
+			func(p *corev1.Pod) {
+				p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env, corev1.EnvVar{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::999999999999:role/mine"})
+			},
+			overlay.ElementKey(overlay.PathEnv, "AWS_ROLE_ARN"), `"arn:aws:iam::111111111111:role/etl"`, "strata (from iam.role)",
+			`spark.env[AWS_ROLE_ARN] "arn:aws:iam::999999999999:role/mine" overridden by strata (from iam.role)`},
+		{"a pod patch", `{tier: NamespaceOverrides, config: {podPatch: {metadata: {labels: {team: patched}}}}}`,
+			func(p *corev1.Pod) { p.Labels["team"] = "mine" },
+			overlay.MapKey(overlay.PathLabels, "team"), `"patched"`, `NamespaceOverrides layer "l"`,
+			`metadata.labels.team "mine" overridden by NamespaceOverrides layer "l"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := fixtures.SnapshotOf(t, map[string]string{"l": tc.layer})
+			pod := fixtures.Pod(t, "executor.yaml")
+			tc.user(pod)
+			res, err := Compose(snap, prodA, pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, ok := res.Composition.Provenance.Lookup(tc.key)
+			if !ok || f.Value != tc.value || f.Winner.String() != tc.by {
+				t.Errorf("explained %s = %s by %s, want %s by %s", tc.key, f.Value, f.Winner, tc.value, tc.by)
+			}
+			if !slices.Contains(res.Warnings, tc.warning) {
+				t.Errorf("warnings %q, want %s", res.Warnings, tc.warning)
+			}
+			admitted, err := Admit(snap, prodA, pod)
+			if err != nil || !slices.Equal(admitted.Warnings, res.Warnings) {
+				t.Errorf("Admit warned %q (%v), Compose %q", admitted.Warnings, err, res.Warnings)
+			}
+		})
+	}
+}

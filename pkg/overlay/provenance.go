@@ -249,6 +249,32 @@ func (p *Provenance) Derive(key Key, value string, winner Source, beaten ...Cont
 	p.fields[key] = e
 }
 
+// Replace records that rendering replaced the value of a key p records with
+// value (rendered as p renders that key's values), from winner: the value
+// recorded, and who set it, are beaten by it. A Secret a layer mounts where
+// the user mounted a volume, IRSA's AWS_ROLE_ARN over an env var, a pod
+// patch's value: explain names who set the value the pod holds, and a
+// user's value so replaced is Overridden. A key p does not record is left
+// alone.
+func (p *Provenance) Replace(key Key, value string, winner Source) {
+	e, ok := p.entryOf(key)
+	if !ok {
+		return
+	}
+	e.beaten = append(e.beaten, contribution{source: e.winner, value: e.value})
+	e.value, e.winner = verbatim(value), winner
+}
+
+// EachKey calls fn with every key p records, in no order.
+func (p *Provenance) EachKey(fn func(Key)) {
+	if p == nil {
+		return
+	}
+	for k := range p.fields {
+		fn(k)
+	}
+}
+
 // newEntry is e, placed in p's slab.
 func (p *Provenance) newEntry(e entry) *entry {
 	if len(p.slab) == cap(p.slab) {

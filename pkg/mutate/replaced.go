@@ -1,0 +1,30 @@
+package mutate
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+)
+
+// replacedIn is what upsertNoting calls, for a list field root, with each
+// element a renderer replaced: it records the element's new value in prov
+// (overlay.Provenance.Replace), as rendered from what from names for its
+// key. Nil (nothing recorded) when prov is.
+func replacedIn[T any](prov *overlay.Provenance, root string, from func(key string) overlay.Source, render func(*T) string) func(string, *T) {
+	if prov == nil {
+		return nil
+	}
+	return func(key string, now *T) {
+		prov.Replace(overlay.ElementKey(root, key), render(now), from(key))
+	}
+}
+
+// renderAsJSON renders an element as provenance renders it: its JSON.
+func renderAsJSON[T any](v *T) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("%+v", *v)
+	}
+	return string(b)
+}
