@@ -181,6 +181,7 @@ func ExplainOnly(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, only 
 		old, had := pod.Annotations[IAMRoleAnnotation]
 		deriveIAMAnnotation(res.Composition.Provenance, *c.IAM.Role, old, had)
 	}
+	attributePodPatches(res.Composition.Provenance, pod, role, res.Composition.PodPatches)
 	return res
 }
 

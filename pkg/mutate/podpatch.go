@@ -37,9 +37,10 @@ func applyPodPatches(pod *corev1.Pod, patches []overlay.PodPatch) error {
 }
 
 // applyPodPatchesNoting is applyPodPatches, recording in prov (when not
-// nil) each value a patch replaced of a field prov explains, as set by the
-// patch's layer: explain then names who set the value the pod holds, and a
-// user's value a patch replaced is Overridden.
+// nil) each value of a field prov explains that a patch replaced or sets,
+// as set by the patch's layer: explain then names who set the value the
+// pod holds, a user's value a patch replaced is Overridden, and a value
+// the platform's patch gave is never taken for the tenant's.
 func applyPodPatchesNoting(pod *corev1.Pod, role v1alpha1.Role, patches []overlay.PodPatch, prov *overlay.Provenance) error {
 	if prov == nil {
 		return applyPodPatches(pod, patches)
@@ -49,13 +50,57 @@ func applyPodPatchesNoting(pod *corev1.Pod, role v1alpha1.Role, patches []overla
 		if err := applyPodPatches(pod, patches[i:i+1]); err != nil {
 			return err
 		}
-		for k, now := range podValuesOf(pod, role) {
-			if old, had := before[k]; !had || !reflect.DeepEqual(old, now) {
+		sets := patchSets(patches[i], role)
+		after := podValuesOf(pod, role)
+		for k, now := range after {
+			old, had := before[k]
+			set, says := sets[k]
+			if !had || !reflect.DeepEqual(old, now) || (says && set.text == now.text) {
 				prov.Replace(k, now.text, patches[i].Source)
+			}
+		}
+		for k := range before {
+			if _, kept := after[k]; !kept {
+				prov.Replace(k, removedByPatch, patches[i].Source)
 			}
 		}
 	}
 	return nil
+}
+
+// removedByPatch is how explain shows a value a pod patch removed (a
+// strategic merge patch replaces a list without a merge key, tolerations
+// among them, whole).
+const removedByPatch = "(removed)"
+
+// attributePodPatches records in prov, as set by its patch's layer, each
+// value of pod that one of patches sets: a stored pod holds what the
+// patches gave it, which is the layers', not the tenant's (a label under a
+// reserved prefix, a toleration). A value the pod holds that differs from
+// the patch's (changed since) stays the tenant's.
+func attributePodPatches(prov *overlay.Provenance, pod *corev1.Pod, role v1alpha1.Role, patches []overlay.PodPatch) {
+	if prov == nil || len(patches) == 0 {
+		return
+	}
+	values := podValuesOf(pod, role)
+	for _, p := range patches {
+		for k, set := range patchSets(p, role) {
+			if now, ok := values[k]; ok && now.text == set.text {
+				prov.Replace(k, set.text, p.Source)
+			}
+		}
+	}
+}
+
+// patchSets are the values a pod patch sets of those podValuesOf finds,
+// as it sets them on an empty pod: what the patch says, whatever pod it
+// is applied to.
+func patchSets(p overlay.PodPatch, role v1alpha1.Role) map[overlay.Key]podValue {
+	pod := &corev1.Pod{}
+	if applyPodPatches(pod, []overlay.PodPatch{p}) != nil {
+		return nil
+	}
+	return podValuesOf(pod, role)
 }
 
 // podValue is a value of a pod's, and its text as provenance renders it.
@@ -65,7 +110,8 @@ type podValue struct {
 }
 
 // podValuesOf are the values of a pod explain names by key: its labels,
-// annotations and node selectors, its scheduling fields, its volumes, and
+// annotations and node selectors, its scheduling fields, tolerations and
+// volumes, and
 // the Spark container's env (the last of a name given twice), envFrom and
 // mounts. Linear in the pod: a tenant's pod may hold many.
 func podValuesOf(pod *corev1.Pod, role v1alpha1.Role) map[overlay.Key]podValue {
@@ -81,6 +127,10 @@ func podValuesOf(pod *corev1.Pod, role v1alpha1.Role) map[overlay.Key]podValue {
 		if v != "" {
 			out[overlay.FieldKey(root)] = podValue{v, strconv.Quote(v)}
 		}
+	}
+	for i := range pod.Spec.Tolerations {
+		t := &pod.Spec.Tolerations[i]
+		out[overlay.ElementKey(overlay.PathTolerations, overlay.TolerationKey(t))] = podValue{*t, overlay.RenderToleration(t)}
 	}
 	for i := range pod.Spec.Volumes {
 		v := &pod.Spec.Volumes[i]

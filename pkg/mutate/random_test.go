@@ -234,7 +234,9 @@ func randomConfig(rng *rand.Rand) *v1alpha1.Config {
 	if rng.IntN(10) == 0 {
 		patch := pick(rng, []string{`{"metadata":{"labels":{"patched":"yes"}}}`,
 			`{"spec":{"dnsPolicy":"ClusterFirstWithHostNet"}}`,
-			`{"metadata":{"annotations":{"owner":"patch"}}}`})
+			`{"metadata":{"annotations":{"owner":"patch"}}}`,
+			`{"spec":{"tolerations":[{"key":"tier","operator":"Exists"}]}}`, // replaces the list whole
+			`{"metadata":{"labels":{"team":null}}}`})
 		c.PodPatch = &runtime.RawExtension{Raw: []byte(patch)}
 	}
 	return c
@@ -580,7 +582,7 @@ func checkExplained(t *testing.T, res *Result, describe func() string) {
 		var got string
 		switch v := v.(type) {
 		case nil:
-			got = "<none>"
+			got = removedByPatch // nothing else takes a value off the pod
 		case string:
 			got = strconv.Quote(v)
 		case *corev1.EnvVar:

@@ -187,8 +187,10 @@ func TestVolumeBothRolesSet(t *testing.T) {
 }
 
 // TestRenderedValuesAreExplained: a value a layer's Secret, IRSA or pod
-// patch puts where the user's was is explained as theirs, and the user's
-// value so replaced is warned of, as any value a layer overrides.
+// patch puts where the user's was (or a user's value a pod patch removes:
+// a strategic merge patch replaces tolerations whole) is explained as
+// theirs, and the user's value so replaced is warned of, as any value a
+// layer overrides.
 func TestRenderedValuesAreExplained(t *testing.T) {
 	for _, tc := range []struct {
 		name, layer string
@@ -211,6 +213,12 @@ func TestRenderedValuesAreExplained(t *testing.T) {
 			},
 			overlay.ElementKey(overlay.PathEnv, "AWS_ROLE_ARN"), `"arn:aws:iam::111111111111:role/etl"`, "strata (from iam.role)",
 			`spark.env[AWS_ROLE_ARN] "arn:aws:iam::999999999999:role/mine" overridden by strata (from iam.role)`},
+		{"a pod patch's list", `{tier: NamespaceOverrides, config: {podPatch: {spec: {tolerations: [{key: dedicated, operator: Exists}]}}}}`,
+			func(p *corev1.Pod) {
+				p.Spec.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}
+			},
+			overlay.ElementKey(overlay.PathTolerations, "gpu/NoSchedule"), removedByPatch, `NamespaceOverrides layer "l"`,
+			`spec.tolerations[gpu/NoSchedule] gpu:NoSchedule op=Exists overridden by NamespaceOverrides layer "l"`},
 		{"a pod patch", `{tier: NamespaceOverrides, config: {podPatch: {metadata: {labels: {team: patched}}}}}`,
 			func(p *corev1.Pod) { p.Labels["team"] = "mine" },
 			overlay.MapKey(overlay.PathLabels, "team"), `"patched"`, `NamespaceOverrides layer "l"`,

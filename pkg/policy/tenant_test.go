@@ -560,3 +560,47 @@ func TestPodIsJudgedInItsNamespace(t *testing.T) {
 		t.Fatalf("%s %+v, want the role refused in namespace etl", got, d.Violations)
 	}
 }
+
+// TestPodPatchValuesAreThePlatforms: what a layer's pod patch gives a pod
+// (a label under a reserved prefix, a toleration outside the tenants'
+// allowlist) is the platform's: the composed pod is admitted, on CREATE
+// and on an UPDATE that keeps them. A tenant's value beside them, or one
+// changed since, is the tenant's and judged.
+func TestPodPatchValuesAreThePlatforms(t *testing.T) {
+	c := tenantCheck(t, map[string]string{
+		"iso": `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: [platform.io/], allowedTolerations: [{key: spot}]}}}`,
+		"net": `{tier: ClusterOverrides, config: {podPatch: {metadata: {labels: {platform.io/net: batch}},
+  spec: {tolerations: [{key: dedicated, operator: Exists}]}}}}`,
+	})
+	pod := composed(t, c, sparkPod("executor"))
+	if pod.Labels["platform.io/net"] != "batch" || len(pod.Spec.Tolerations) != 1 {
+		t.Fatalf("the pod patch did not apply: %v %v", pod.Labels, pod.Spec.Tolerations)
+	}
+	if got, d := verdict(t, c, pod, Request{}); got != "" {
+		t.Fatalf("the platform's own pod patch denied: %+v", d.Violations)
+	}
+	if got, d := verdict(t, c, pod, Request{Operation: "UPDATE", Old: pod.DeepCopy()}); got != "" {
+		t.Fatalf("an UPDATE that keeps them denied: %+v", d.Violations)
+	}
+	changed := pod.DeepCopy()
+	changed.Labels["platform.io/net"] = "mine"
+	if got, _ := verdict(t, c, changed, Request{Operation: "UPDATE", Old: pod.DeepCopy()}); !strings.Contains(got, "isolation/reservedLabelPrefixes") {
+		t.Errorf("a tenant's change of the patched label: %q, want it denied", got)
+	}
+	tenant := sparkPod("executor")
+	tenant.Labels["platform.io/owner"] = "me"
+	got, d := verdict(t, c, composed(t, c, tenant), Request{})
+	if got != "isolation/reservedLabelPrefixes" {
+		t.Errorf("a tenant's own label beside the patch's: %q, want it denied", got)
+	}
+	stored := pod.DeepCopy()
+	stored.Spec.Tolerations = append(stored.Spec.Tolerations, corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpExists})
+	if got, _ := verdict(t, c, stored, Request{}); got != "isolation/allowedTolerations" {
+		t.Errorf("a tenant's toleration beside the patch's: %q, want it denied", got)
+	}
+	for _, v := range d.Violations {
+		if strings.Contains(v.Message, "dedicated") || strings.Contains(v.Message, "platform.io/net") {
+			t.Errorf("the patch's own value held against the tenant: %s", v.Message)
+		}
+	}
+}
