@@ -563,17 +563,20 @@ func TestPodIsJudgedInItsNamespace(t *testing.T) {
 
 // TestPodPatchValuesAreThePlatforms: what a layer's pod patch gives a pod
 // (a label under a reserved prefix, a toleration outside the tenants'
-// allowlist) is the platform's: the composed pod is admitted, on CREATE
+// allowlist, a reserved node selector, a priority class tenants may not
+// choose) is the platform's: the composed pod is admitted, on CREATE
 // and on an UPDATE that keeps them. A tenant's value beside them, or one
 // changed since, is the tenant's and judged.
 func TestPodPatchValuesAreThePlatforms(t *testing.T) {
 	c := tenantCheck(t, map[string]string{
-		"iso": `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: [platform.io/], allowedTolerations: [{key: spot}]}}}`,
+		"iso": `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: [platform.io/], allowedTolerations: [{key: spot}],
+  reservedNodeSelectors: [pool], allowedPriorityClasses: [spark-low]}}}`,
 		"net": `{tier: ClusterOverrides, config: {podPatch: {metadata: {labels: {platform.io/net: batch}},
-  spec: {tolerations: [{key: dedicated, operator: Exists}]}}}}`,
-	})
+  spec: {tolerations: [{key: dedicated, operator: Exists}], nodeSelector: {pool: batch}, priorityClassName: spark-high}}}}`,
+	}, schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100})
 	pod := composed(t, c, sparkPod("executor"))
-	if pod.Labels["platform.io/net"] != "batch" || len(pod.Spec.Tolerations) != 1 {
+	if pod.Labels["platform.io/net"] != "batch" || len(pod.Spec.Tolerations) != 1 || pod.Spec.NodeSelector["pool"] != "batch" ||
+		pod.Spec.PriorityClassName != "spark-high" {
 		t.Fatalf("the pod patch did not apply: %v %v", pod.Labels, pod.Spec.Tolerations)
 	}
 	if got, d := verdict(t, c, pod, Request{}); got != "" {
