@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -14,352 +13,12 @@ import (
 	jsonpatchv5 "github.com/evanphx/json-patch/v5"
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
-
-// The random layers and pods below draw their names and values from small
-// vocabularies shared by both, so that a tenant's value and a layer's meet
-// in every field (the same label key, env name, volume, mount path,
-// container, toleration) as often as they miss.
-var (
-	randKeys       = []string{"team", "tier", "a", "pool", "owner", "example.com/cost"}
-	randValues     = []string{"etl", "geo", "x", "y", ""}
-	randEnvNames   = []string{"SPARK_USER", "LOG_LEVEL", "TZ", "A", "JAVA_TOOL_OPTIONS", "AWS_ROLE_ARN"}
-	randContainers = []string{"log-shipper", "metrics", "init-a", "spark-kubernetes-driver", "spark-kubernetes-executor"}
-	randVolumes    = []string{"data", "logs", "spark-local-dir-1", "cfg", "strata-secret-team", "aws-iam-token"}
-	randPaths      = []string{"/data", "/var/log/spark", "/opt/spark/conf", "/etc/x"}
-	randImages     = []string{"docker.io/apache/spark:3.5.3", "docker.io/fluent/fluent-bit:3", "gcr.io/team/tool:1", "busybox", "mirror.internal/dockerhub/x:1"}
-	randClasses    = []string{"spark-driver", "spark-executor", "tenant-pc"}
-	randRoles      = []string{"arn:aws:iam::111111111111:role/etl", "arn:aws:iam::222222222222:role/geo"}
-	randSparkConf  = map[string][]string{
-		"spark.executor.memory":                    {"2g", "4096m"},
-		"spark.kubernetes.executor.label.team":     {"conf", "etl"},
-		"spark.kubernetes.driver.annotation.owner": {"conf"},
-		"spark.kubernetes.node.selector.pool":      {"conf", "batch"},
-		"spark.eventLog.enabled":                   {"true"},
-	}
-	randNamespaces = []string{"etl", "geo", "other"}
-)
-
-// randomLayers are n Layers that validate, each drawn from the
-// vocabularies above.
-func randomLayers(t testing.TB, rng *rand.Rand, n int) []overlay.LayerSource {
-	var out []overlay.LayerSource
-	for len(out) < n {
-		l := v1alpha1.Layer{}
-		l.Name = fmt.Sprintf("layer-%d", len(out))
-		l.Spec.Tier = v1alpha1.Tiers()[rng.IntN(4)]
-		l.Spec.Order = int32(rng.IntN(3))
-		if rng.IntN(8) == 0 {
-			l.Spec.Mode = v1alpha1.ModeShadow
-		}
-		if rng.IntN(2) == 0 {
-			l.Spec.Match.Namespaces = pickSome(rng, randNamespaces)
-		}
-		if rng.IntN(3) == 0 {
-			l.Spec.Match.Roles = []v1alpha1.Role{[]v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor}[rng.IntN(2)]}
-		}
-		l.Spec.Config = randomConfig(rng)
-		if rng.IntN(3) == 0 {
-			l.Spec.Driver = randomConfig(rng)
-		}
-		if rng.IntN(3) == 0 {
-			l.Spec.Executor = randomConfig(rng)
-		}
-		if errs := overlay.ValidateLayer(&l); len(errs) != 0 {
-			continue
-		}
-		out = append(out, overlay.LayerSource{Layer: l})
-	}
-	return out
-}
-
-func pick[T any](rng *rand.Rand, from []T) T { return from[rng.IntN(len(from))] }
-
-// pickSome is one to three distinct elements of from.
-func pickSome(rng *rand.Rand, from []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for range 1 + rng.IntN(3) {
-		if s := pick(rng, from); !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func randomMap(rng *rand.Rand) map[string]string {
-	m := map[string]string{}
-	for range 1 + rng.IntN(2) {
-		m[pick(rng, randKeys)] = pick(rng, randValues)
-	}
-	return m
-}
-
-func randomEnv(rng *rand.Rand) []corev1.EnvVar {
-	var env []corev1.EnvVar
-	seen := map[string]bool{}
-	for range 1 + rng.IntN(2) {
-		name := pick(rng, randEnvNames)
-		if seen[name] {
-			continue
-		}
-		seen[name] = true
-		e := corev1.EnvVar{Name: name, Value: pick(rng, randValues)}
-		if rng.IntN(5) == 0 {
-			e.Value = ""
-			e.ValueFrom = &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}
-		}
-		env = append(env, e)
-	}
-	return env
-}
-
-func randomTolerations(rng *rand.Rand) []corev1.Toleration {
-	var out []corev1.Toleration
-	for range 1 + rng.IntN(2) {
-		tol := corev1.Toleration{Key: pick(rng, randKeys), Effect: pick(rng, []corev1.TaintEffect{"", corev1.TaintEffectNoSchedule})}
-		if rng.IntN(2) == 0 {
-			tol.Operator = corev1.TolerationOpExists
-		} else {
-			tol.Operator, tol.Value = corev1.TolerationOpEqual, pick(rng, randValues)
-		}
-		out = append(out, tol)
-	}
-	return out
-}
-
-func randomVolume(rng *rand.Rand) corev1.Volume {
-	v := corev1.Volume{Name: pick(rng, randVolumes)}
-	if rng.IntN(2) == 0 {
-		v.EmptyDir = &corev1.EmptyDirVolumeSource{}
-	} else {
-		v.ConfigMap = &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: pick(rng, randKeys[:3])}}
-	}
-	return v
-}
-
-func randomContainer(rng *rand.Rand) corev1.Container {
-	c := corev1.Container{Name: pick(rng, randContainers[:3]), Image: pick(rng, randImages)}
-	if rng.IntN(2) == 0 {
-		c.Env = randomEnv(rng)
-	}
-	if rng.IntN(3) == 0 {
-		c.Args = []string{pick(rng, randValues[:4])}
-	}
-	return c
-}
-
-// randomConfig is a configuration of a few random fields.
-func randomConfig(rng *rand.Rand) *v1alpha1.Config {
-	c := &v1alpha1.Config{}
-	maybe := func() bool { return rng.IntN(4) == 0 }
-	if maybe() {
-		c.Labels = randomMap(rng)
-	}
-	if maybe() {
-		c.Annotations = randomMap(rng)
-	}
-	if maybe() {
-		c.NodeSelector = randomMap(rng)
-	}
-	if maybe() {
-		c.PriorityClassName = new(pick(rng, randClasses))
-	}
-	if maybe() {
-		c.SchedulerName = new(pick(rng, []string{"volcano", "default-scheduler"}))
-	}
-	if maybe() {
-		c.ServiceAccountName = new(pick(rng, []string{"spark", "etl-sa"}))
-	}
-	if maybe() {
-		c.Tolerations = randomTolerations(rng)
-	}
-	if maybe() {
-		c.SparkConf = map[string]string{}
-		for range 1 + rng.IntN(2) {
-			k := pick(rng, []string{"spark.executor.memory", "spark.kubernetes.executor.label.team",
-				"spark.kubernetes.driver.annotation.owner", "spark.kubernetes.node.selector.pool", "spark.eventLog.enabled"})
-			c.SparkConf[k] = pick(rng, randSparkConf[k])
-		}
-	}
-	if maybe() {
-		c.Sidecars = []corev1.Container{randomContainer(rng)}
-	}
-	if maybe() {
-		c.SidecarMode = new(pick(rng, []v1alpha1.SidecarMode{v1alpha1.SidecarModeNative, v1alpha1.SidecarModeContainer}))
-	}
-	if maybe() {
-		c.InitContainers = []corev1.Container{randomContainer(rng)}
-	}
-	if maybe() {
-		c.Env = randomEnv(rng)
-	}
-	if maybe() {
-		c.EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: pick(rng, randKeys[:3])}}}}
-	}
-	if maybe() {
-		v := randomVolume(rng)
-		c.Volumes = []corev1.Volume{v}
-		if rng.IntN(2) == 0 {
-			c.VolumeMounts = []corev1.VolumeMount{{Name: v.Name, MountPath: pick(rng, randPaths)}}
-		}
-	}
-	if maybe() {
-		s := v1alpha1.SecretMount{SecretName: pick(rng, randKeys[:3])}
-		if rng.IntN(2) == 0 {
-			s.MountPath = pick(rng, randPaths)
-		} else {
-			s.AsEnv = true
-		}
-		c.Secrets = []v1alpha1.SecretMount{s}
-	}
-	if maybe() {
-		c.IAM = &v1alpha1.IAM{Role: new(pick(rng, randRoles))}
-		if rng.IntN(2) == 0 {
-			c.IAM.Mode = new(pick(rng, []v1alpha1.IAMMode{v1alpha1.IAMModeAnnotation, v1alpha1.IAMModeIRSA}))
-		}
-	}
-	if maybe() {
-		c.ImageMirrors = []v1alpha1.ImageMirror{{From: "docker.io/", To: "mirror.internal/dockerhub/"}}
-	}
-	if rng.IntN(10) == 0 {
-		patch := pick(rng, []string{`{"metadata":{"labels":{"patched":"yes"}}}`,
-			`{"spec":{"dnsPolicy":"ClusterFirstWithHostNet"}}`,
-			`{"metadata":{"annotations":{"owner":"patch"}}}`,
-			`{"spec":{"tolerations":[{"key":"tier","operator":"Exists"}]}}`, // replaces the list whole
-			`{"metadata":{"labels":{"team":null}}}`})
-		c.PodPatch = &runtime.RawExtension{Raw: []byte(patch)}
-	}
-	return c
-}
-
-// randomPod is the example driver or executor in a random namespace with
-// random values of the tenant's own, as the tenant may write them.
-func randomPod(t testing.TB, rng *rand.Rand) *corev1.Pod {
-	pod := fixtures.Pod(t, pick(rng, []string{"driver.yaml", "executor.yaml"}))
-	pod.Namespace = pick(rng, randNamespaces)
-	maybe := func() bool { return rng.IntN(3) == 0 }
-	for k, v := range randomMap(rng) {
-		if maybe() {
-			pod.Labels[k] = v
-		}
-	}
-	if maybe() {
-		pod.Annotations = randomMap(rng)
-		if maybe() {
-			pod.Annotations[v1alpha1.IAMRoleAnnotation] = pick(rng, randRoles)
-		}
-		if maybe() {
-			pod.Annotations["iam.amazonaws.com/role"] = pick(rng, randRoles)
-		}
-		if maybe() {
-			pod.Annotations[v1alpha1.LayersAnnotation] = "layer-0"
-		}
-	}
-	if maybe() {
-		pod.Spec.NodeSelector = randomMap(rng)
-	}
-	if maybe() {
-		pod.Spec.Tolerations = randomTolerations(rng)
-	}
-	if maybe() {
-		pod.Spec.PriorityClassName = pick(rng, randClasses)
-	}
-	if maybe() {
-		pod.Spec.SchedulerName = pick(rng, []string{"volcano", "mine"})
-	}
-	if maybe() {
-		pod.Spec.ServiceAccountName = pick(rng, []string{"spark", "mine"})
-		if maybe() {
-			pod.Spec.DeprecatedServiceAccount = pick(rng, []string{"spark", "mine"}) //nolint:staticcheck // tenants write it
-		}
-	}
-	spark := &pod.Spec.Containers[0]
-	if maybe() {
-		for _, e := range randomEnv(rng) {
-			if !hasEnv(spark.Env, e.Name) {
-				spark.Env = append(spark.Env, e)
-			}
-		}
-	}
-	if maybe() {
-		// A name given twice: the last is the one in effect.
-		spark.Env = append(spark.Env, corev1.EnvVar{Name: pick(rng, randEnvNames), Value: pick(rng, randValues)})
-	}
-	if maybe() {
-		spark.Image = pick(rng, randImages)
-	}
-	if maybe() {
-		v := randomVolume(rng)
-		if !hasVolume(pod.Spec.Volumes, v.Name) {
-			pod.Spec.Volumes = append(pod.Spec.Volumes, v)
-			spark.VolumeMounts = append(spark.VolumeMounts, corev1.VolumeMount{Name: v.Name, MountPath: pick(rng, randPaths[:2]) + "/" + v.Name})
-		}
-	}
-	if maybe() {
-		c := randomContainer(rng)
-		if c.Name != spark.Name && !hasContainer(pod.Spec.Containers, c.Name) {
-			pod.Spec.Containers = append(pod.Spec.Containers, c)
-			if rng.IntN(3) == 0 { // a sidecar first, the Spark container after it
-				slices.Reverse(pod.Spec.Containers)
-			}
-		}
-	}
-	if rng.IntN(10) == 0 { // no container Spark names
-		pod.Spec.Containers[slices.IndexFunc(pod.Spec.Containers, func(c corev1.Container) bool { return c.Name == spark.Name })].Name = "main"
-	}
-	if maybe() {
-		c := randomContainer(rng)
-		if maybe() {
-			c.RestartPolicy = new(corev1.ContainerRestartPolicyAlways)
-		}
-		pod.Spec.InitContainers = append(pod.Spec.InitContainers, c)
-	}
-	return pod
-}
-
-func hasEnv(env []corev1.EnvVar, name string) bool {
-	for _, e := range env {
-		if e.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-func hasVolume(vs []corev1.Volume, name string) bool {
-	for _, v := range vs {
-		if v.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-func hasContainer(cs []corev1.Container, name string) bool {
-	for _, c := range cs {
-		if c.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// randomClasses are the PriorityClasses the random layers name.
-var randomClasses = []schedulingv1.PriorityClass{
-	{ObjectMeta: metav1.ObjectMeta{Name: "spark-driver"}, Value: 100},
-	{ObjectMeta: metav1.ObjectMeta{Name: "spark-executor"}, Value: 50},
-	{ObjectMeta: metav1.ObjectMeta{Name: "tenant-pc"}, Value: 10},
-}
 
 // TestRandomLayersAndPods holds composition to its promises on layers and
 // pods no example has: random Layers (every field, every tier, Shadow
@@ -376,15 +35,15 @@ var randomClasses = []schedulingv1.PriorityClass{
 //     strata.dev/iam-role, is still overridden);
 //   - composing leaves its input alone.
 func TestRandomLayersAndPods(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seedOf(t), 22))
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(21), 22))
 	var composed, patched, failed int
-	for i := range casesOf(400) {
-		in := overlay.Inputs{Layers: randomLayers(t, rng, 1+rng.IntN(5)), PriorityClasses: randomClasses}
+	for i := range fixtures.RandomCases(400) {
+		in := overlay.Inputs{Layers: fixtures.RandomLayers(t, rng, 1+rng.IntN(5)), PriorityClasses: fixtures.RandomClasses()}
 		snap, err := overlay.Compile(in)
 		if err != nil {
 			t.Fatalf("case %d: layers that validate do not compile: %v", i, err)
 		}
-		pod := randomPod(t, rng)
+		pod := fixtures.RandomPod(t, rng)
 		describe := func() string {
 			layers, _ := json.Marshal(in.Layers)
 			p, _ := json.Marshal(pod)
@@ -636,117 +295,6 @@ func jsonEqual(t testing.TB, a, b []byte) bool {
 	return reflect.DeepEqual(x, y)
 }
 
-func seedOf(t testing.TB) uint64 {
-	if s := os.Getenv("RSEED"); s != "" {
-		n, _ := strconv.ParseUint(s, 10, 64)
-		return n
-	}
-	return 21
-}
-
-func casesOf(n int) int {
-	if s := os.Getenv("RCASES"); s != "" {
-		n, _ = strconv.Atoi(s)
-	}
-	return n
-}
-
-// randomApp is an example SparkApplication in a random namespace with
-// random values of the tenant's own, in either spelling of a setting.
-func randomApp(t testing.TB, rng *rand.Rand) *sparkv1beta2.Object {
-	app := fixtures.App(t, pick(rng, []string{"etl-report.yaml", "geo-tiles.yaml"})).App
-	app.Namespace = pick(rng, randNamespaces)
-	maybe := func() bool { return rng.IntN(3) == 0 }
-	if maybe() {
-		app.Spec.Image = new(pick(rng, randImages))
-	}
-	if maybe() {
-		if app.Spec.SparkConf == nil {
-			app.Spec.SparkConf = map[string]string{}
-		}
-		for range 1 + rng.IntN(3) {
-			k := pick(rng, []string{"spark.executor.memory", "spark.executor.cores", "spark.executor.instances",
-				"spark.driver.memory", "spark.kubernetes.executor.label.team", "spark.kubernetes.driver.annotation.owner",
-				"spark.kubernetes.node.selector.pool", "spark.kubernetes.executor.node.selector.a", "spark.eventLog.enabled",
-				"spark.kubernetes.authenticate.driver.serviceAccountName", "spark.kubernetes.container.image"})
-			values := map[string][]string{
-				"spark.executor.memory": {"2g", "3g"}, "spark.executor.cores": {"1", "3"}, "spark.executor.instances": {"2", "5"},
-				"spark.driver.memory": {"1g"}, "spark.kubernetes.container.image": randImages,
-				"spark.kubernetes.authenticate.driver.serviceAccountName": {"spark", "mine"},
-			}[k]
-			if values == nil {
-				values = []string{"x", "etl"}
-			}
-			app.Spec.SparkConf[k] = pick(rng, values)
-		}
-	}
-	if maybe() {
-		app.Spec.HadoopConf = map[string]string{"fs.s3a.endpoint": pick(rng, randValues[:3])}
-	}
-	if maybe() {
-		app.Spec.NodeSelector = randomMap(rng)
-	}
-	for _, sec := range []*sparkv1beta2.SparkPodSpec{&app.Spec.Driver.SparkPodSpec, &app.Spec.Executor.SparkPodSpec} {
-		if maybe() {
-			sec.Labels = randomMap(rng)
-		}
-		if maybe() {
-			sec.Annotations = randomMap(rng)
-			if maybe() {
-				sec.Annotations[v1alpha1.IAMRoleAnnotation] = pick(rng, randRoles)
-			}
-		}
-		if maybe() {
-			sec.NodeSelector = randomMap(rng)
-		}
-		if maybe() {
-			sec.Env = randomEnv(rng)
-		}
-		if maybe() {
-			sec.ServiceAccount = new(pick(rng, []string{"spark", "mine"}))
-		}
-		if maybe() {
-			sec.Memory = new(pick(rng, []string{"1g", "4096m"}))
-		}
-		if maybe() {
-			sec.Cores = new(int32(1 + rng.IntN(3)))
-		}
-		if maybe() {
-			sec.Image = new(pick(rng, randImages))
-		}
-		if maybe() {
-			sec.Tolerations = randomTolerations(rng)
-		}
-		if maybe() {
-			sec.SchedulerName = new(pick(rng, []string{"volcano", "mine"}))
-		}
-		if maybe() {
-			sec.PriorityClassName = new(pick(rng, randClasses))
-		}
-		if maybe() {
-			sec.Sidecars = []corev1.Container{randomContainer(rng)}
-		}
-		if maybe() {
-			sec.InitContainers = []corev1.Container{randomContainer(rng)}
-		}
-		if maybe() {
-			v := randomVolume(rng)
-			if !hasVolume(app.Spec.Volumes, v.Name) {
-				app.Spec.Volumes = append(app.Spec.Volumes, v)
-			}
-			sec.VolumeMounts = append(sec.VolumeMounts, corev1.VolumeMount{Name: v.Name, MountPath: pick(rng, randPaths)})
-		}
-	}
-	if maybe() {
-		app.Spec.Executor.Instances = new(int32(1 + rng.IntN(5)))
-	}
-	obj, err := sparkv1beta2.FromApp(&app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return obj
-}
-
 // TestRandomLayersAndApps holds the composition of SparkApplications to
 // its promises on layers and applications no example has (random Layers,
 // pod patches aside: those apply at pod admission; random tenant values in
@@ -762,10 +310,10 @@ func randomApp(t testing.TB, rng *rand.Rand) *sparkv1beta2.Object {
 //     "How the two webhooks share the work"), and warn only of what the
 //     application's composition did.
 func TestRandomLayersAndApps(t *testing.T) {
-	rng := rand.New(rand.NewPCG(seedOf(t), 23))
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(21), 23))
 	var composed, patched, refused int
-	for i := range casesOf(300) {
-		layers := randomLayers(t, rng, 1+rng.IntN(5))
+	for i := range fixtures.RandomCases(300) {
+		layers := fixtures.RandomLayers(t, rng, 1+rng.IntN(5))
 		for j := range layers {
 			for _, c := range []*v1alpha1.Config{layers[j].Layer.Spec.Config, layers[j].Layer.Spec.Driver, layers[j].Layer.Spec.Executor} {
 				if c != nil {
@@ -773,11 +321,11 @@ func TestRandomLayersAndApps(t *testing.T) {
 				}
 			}
 		}
-		snap, err := overlay.Compile(overlay.Inputs{Layers: layers, PriorityClasses: randomClasses})
+		snap, err := overlay.Compile(overlay.Inputs{Layers: layers, PriorityClasses: fixtures.RandomClasses()})
 		if err != nil {
 			t.Fatalf("case %d: layers that validate do not compile: %v", i, err)
 		}
-		app := randomApp(t, rng)
+		app := fixtures.RandomApp(t, rng)
 		before, err := app.Marshal()
 		if err != nil {
 			t.Fatal(err)

@@ -1,0 +1,80 @@
+package policy
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// tenantChecks are the isolation rules over what a tenant writes: none
+// may hold against a value the platform gave.
+var tenantChecks = []string{"allowedTolerations", "reservedNodeSelectors", "reservedLabelPrefixes", "allowedPriorityClasses"}
+
+// TestPlatformValuesAreNeverTheTenants: random Layers (every field, pod
+// patches among them) compose an example pod whose tenant wrote none of
+// the values they give, under isolation rules over every key they use;
+// the composed pod breaks none of the rules over what a tenant writes,
+// on CREATE and on an UPDATE that keeps it. The validating webhook
+// judges the stored pod and must tell the platform's values from the
+// tenant's.
+func TestPlatformValuesAreNeverTheTenants(t *testing.T) {
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(41), 42))
+	isolation := &v1alpha1.Isolation{
+		ReservedLabelPrefixes:  []string{"team", "tier", "pool", "owner", "a", "example.com/", "patched"},
+		ReservedNodeSelectors:  []string{"team", "tier", "pool", "owner", "a", "example.com/cost"},
+		AllowedTolerations:     []v1alpha1.TolerationPattern{{Key: "none"}},
+		AllowedPriorityClasses: []string{"none"},
+	}
+	iso := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{Isolation: isolation}}}
+	iso.Name = "isolation"
+	engine := builtinEngine(t)
+	ctx := context.Background()
+	judged := 0
+	for i := range fixtures.RandomCases(200) {
+		layers := append(fixtures.RandomLayers(t, rng, 1+rng.IntN(5)), overlay.LayerSource{Layer: iso})
+		snap, err := overlay.Compile(overlay.Inputs{Layers: layers, PriorityClasses: fixtures.RandomClasses()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &Check{Engine: engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}
+		pod := fixtures.Pod(t, []string{"driver.yaml", "executor.yaml"}[rng.IntN(2)])
+		pod.Namespace = []string{"etl", "geo", "other"}[rng.IntN(3)]
+		// The tenant writes nothing the rules reserve: only Spark's own labels.
+		pod.Spec.PriorityClassName = ""
+		for k := range pod.Labels {
+			if !strings.HasPrefix(k, "spark-") {
+				delete(pod.Labels, k)
+			}
+		}
+		res, err := mutate.Compose(snap, c.Cluster, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, req := range []Request{{Operation: "CREATE"}, {Operation: "UPDATE", Old: res.Pod.DeepCopy()}} {
+			_, d, err := c.Pod(ctx, res.Pod, req, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			judged++
+			for _, v := range d.Violations {
+				for _, check := range tenantChecks {
+					if v.Policy == "isolation" && v.Check == check {
+						l, _ := json.Marshal(layers)
+						p, _ := json.Marshal(res.Pod)
+						t.Fatalf("case %d, %s: the platform's value held against the tenant: %s\nlayers %s\ncomposed %s", i, req.Operation, v.Message, l, p)
+					}
+				}
+			}
+		}
+	}
+	if judged == 0 {
+		t.Fatal("nothing judged")
+	}
+}
