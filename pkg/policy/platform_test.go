@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -76,5 +78,87 @@ func TestPlatformValuesAreNeverTheTenants(t *testing.T) {
 	}
 	if judged == 0 {
 		t.Fatal("nothing judged")
+	}
+}
+
+// TestTenantCannotEscapeByAdding: a tenant who adds to a pod (a label,
+// an annotation, a toleration, a node selector, an env var, a container,
+// each under a name of its own) keeps every violation the pod had: no rule
+// is escaped by writing more. Random Layers, random tenant pods, and
+// isolation rules over the names both use.
+func TestTenantCannotEscapeByAdding(t *testing.T) {
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(43), 44))
+	isolation := &v1alpha1.Isolation{
+		ReservedLabelPrefixes:  []string{"team", "pool", "example.com/", "fresh-r"},
+		ReservedNodeSelectors:  []string{"pool", "owner", "fresh-r"},
+		AllowedTolerations:     []v1alpha1.TolerationPattern{{Key: "tier"}, {Key: "a"}},
+		AllowedPriorityClasses: []string{"spark-driver", "spark-executor"},
+		AllowedRegistries:      []string{"mirror.internal/", "docker.io/apache"},
+		AllowedIAMRoles:        []string{"arn:aws:iam::111111111111:role/*"},
+	}
+	iso := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{Isolation: isolation}}}
+	iso.Name = "isolation"
+	engine := builtinEngine(t)
+	checks := func(c *Check, pod *corev1.Pod) map[string]bool {
+		res, err := mutate.Compose(c.Snapshot, c.Cluster, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, d, err := c.Pod(context.Background(), res.Pod, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, v := range d.Violations {
+			out[v.Policy+"/"+v.Check] = true
+		}
+		return out
+	}
+	var denied int
+	for i := range fixtures.RandomCases(200) {
+		layers := append(fixtures.RandomLayers(t, rng, 1+rng.IntN(4)), overlay.LayerSource{Layer: iso})
+		snap, err := overlay.Compile(overlay.Inputs{Layers: layers, PriorityClasses: fixtures.RandomClasses()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &Check{Engine: engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}
+		pod := fixtures.RandomPod(t, rng)
+		before := checks(c, pod)
+		if len(before) > 0 {
+			denied++
+		}
+		more := pod.DeepCopy()
+		switch rng.IntN(6) {
+		case 0:
+			more.Labels["fresh-"+[]string{"r", "x"}[rng.IntN(2)]] = "v"
+		case 1:
+			if more.Annotations == nil {
+				more.Annotations = map[string]string{}
+			}
+			more.Annotations["fresh-r/a"] = "v"
+		case 2:
+			more.Spec.Tolerations = append(more.Spec.Tolerations, corev1.Toleration{Key: "fresh", Operator: corev1.TolerationOpExists})
+		case 3:
+			if more.Spec.NodeSelector == nil {
+				more.Spec.NodeSelector = map[string]string{}
+			}
+			more.Spec.NodeSelector["fresh-r"] = "v"
+		case 4:
+			more.Spec.Containers[0].Env = append(more.Spec.Containers[0].Env, corev1.EnvVar{Name: "FRESH", Value: "v"})
+		case 5:
+			more.Spec.Containers = append(more.Spec.Containers, corev1.Container{Name: "fresh", Image: "quay.io/fresh:1"})
+		}
+		after := checks(c, more)
+		for check := range before {
+			if !after[check] {
+				l, _ := json.Marshal(layers)
+				p, _ := json.Marshal(pod)
+				m, _ := json.Marshal(more)
+				t.Fatalf("case %d: %s escaped by adding to the pod (now %v)\nlayers %s\npod %s\nmore %s", i, check, after, l, p, m)
+			}
+		}
+	}
+	if denied < 20 {
+		t.Fatalf("only %d of the pods broke a rule: the cases check too little", denied)
 	}
 }
