@@ -112,6 +112,9 @@ func ShadowOf(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, res *Res
 		}
 	}
 	var out []ShadowChange
+	for _, o := range OrderChanges(now, then, res.Role) {
+		out = append(out, ShadowChange{Field: o.Field, Layer: shadow[0], Now: &o.Before, Shadow: &o.After})
+	}
 	for _, c := range Changes(res.Composition.Provenance, would.Composition.Provenance) {
 		f := c.Field()
 		if !AppliesToPod(f.Key) {
@@ -167,34 +170,75 @@ func sameRegions(key overlay.Key, now, would *corev1.Pod) (bool, error) {
 	return len(ops) == 0, err
 }
 
-// inKeyOrder is a copy of pod with its keyed lists in the order of their
-// keys: where an element stands is the place of the lowest layer that
-// names it, not a value of the pod's (init containers and sidecars in
-// their lists, env vars in theirs, a name given twice kept in its order).
+// inKeyOrder is a copy of pod with the keyed lists whose order means
+// nothing in the order of their keys: tolerations, volumes, mounts, the
+// containers after the Spark container. Where an element stands is the
+// place of the lowest layer that names it, not a value of the pod's. The
+// lists whose order means something (OrderChanges) are left as they are.
 func inKeyOrder(pod *corev1.Pod) *corev1.Pod {
 	out := pod.DeepCopy()
-	byKey := func(key func(*corev1.Container) string) func(a, b corev1.Container) int {
-		return func(a, b corev1.Container) int { return strings.Compare(key(&a), key(&b)) }
-	}
 	slices.SortStableFunc(out.Spec.Tolerations, func(a, b corev1.Toleration) int {
 		return strings.Compare(overlay.TolerationKey(&a), overlay.TolerationKey(&b))
 	})
 	slices.SortStableFunc(out.Spec.Volumes, func(a, b corev1.Volume) int { return strings.Compare(a.Name, b.Name) })
-	slices.SortStableFunc(out.Spec.InitContainers, byKey(overlay.ContainerKey))
 	if len(out.Spec.Containers) > 1 {
-		slices.SortStableFunc(out.Spec.Containers[1:], byKey(overlay.ContainerKey))
+		slices.SortStableFunc(out.Spec.Containers[1:], func(a, b corev1.Container) int { return strings.Compare(a.Name, b.Name) })
 	}
 	for _, cs := range [][]corev1.Container{out.Spec.InitContainers, out.Spec.Containers} {
 		for i := range cs {
-			c := &cs[i]
-			slices.SortStableFunc(c.Env, func(a, b corev1.EnvVar) int { return strings.Compare(overlay.EnvKey(&a), overlay.EnvKey(&b)) })
-			slices.SortStableFunc(c.EnvFrom, func(a, b corev1.EnvFromSource) int {
-				return strings.Compare(overlay.EnvFromKey(&a), overlay.EnvFromKey(&b))
-			})
-			slices.SortStableFunc(c.VolumeMounts, func(a, b corev1.VolumeMount) int {
+			slices.SortStableFunc(cs[i].VolumeMounts, func(a, b corev1.VolumeMount) int {
 				return strings.Compare(overlay.VolumeMountKey(&a), overlay.VolumeMountKey(&b))
 			})
 		}
+	}
+	return out
+}
+
+// OrderChange is a list of a pod whose elements stand in another order in
+// another composition of it, where their order means something: the
+// Spark container's env (a variable may refer to those before it) and
+// envFrom (of a key several sources hold, the last one's value wins), and
+// the init containers (run one after another). An element's place is the
+// lowest layer's that names it, so a change of layers can move it without
+// changing its value.
+type OrderChange struct {
+	// Field is the list's path, as explain names it, with " (order)".
+	Field string `json:"field"`
+	// Before and After are the keys both compositions hold, in each
+	// one's order.
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// OrderChanges are the lists of pod, composed as role, whose order differs
+// between before and after.
+func OrderChanges(before, after *corev1.Pod, role v1alpha1.Role) []OrderChange {
+	var out []OrderChange
+	add := func(field string, a, b []string) {
+		inBoth := func(keys, other []string) []string {
+			return slices.DeleteFunc(slices.Clone(keys), func(k string) bool { return !slices.Contains(other, k) })
+		}
+		if x, y := inBoth(a, b), inBoth(b, a); !slices.Equal(x, y) {
+			out = append(out, OrderChange{Field: field + " (order)", Before: strings.Join(x, ", "), After: strings.Join(y, ", ")})
+		}
+	}
+	spark := func(pod *corev1.Pod) *corev1.Container {
+		if i := sparkContainer(pod, role); i >= 0 {
+			return &pod.Spec.Containers[i]
+		}
+		return &corev1.Container{}
+	}
+	add(overlay.PathEnv, keysOf(spark(before).Env, overlay.EnvKey), keysOf(spark(after).Env, overlay.EnvKey))
+	add(overlay.PathEnvFrom, keysOf(spark(before).EnvFrom, overlay.EnvFromKey), keysOf(spark(after).EnvFrom, overlay.EnvFromKey))
+	add(overlay.PathInitContainers, keysOf(before.Spec.InitContainers, overlay.ContainerKey), keysOf(after.Spec.InitContainers, overlay.ContainerKey))
+	return out
+}
+
+// keysOf are the keys of list's elements, in order.
+func keysOf[T any](list []T, key func(*T) string) []string {
+	out := make([]string, len(list))
+	for i := range list {
+		out[i] = key(&list[i])
 	}
 	return out
 }

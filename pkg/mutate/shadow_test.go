@@ -2,8 +2,10 @@ package mutate
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -115,9 +117,9 @@ func TestShadowChangesNameTheirLayer(t *testing.T) {
 
 // TestShadowChangesThePod: a Shadow layer is reported only for what it
 // would change of the pod: not a sidecar mode of a pod without sidecars
-// (its containers would hold the same values, the env var below placed
-// apart), nor an env var IRSA's own value replaces (the pod's value
-// stays), while a label beside them is.
+// (its containers would be the same), nor the value of an env var IRSA's
+// own value replaces (the pod's value stays; where it stands in the env
+// would change, and is reported as such), while a label is.
 func TestShadowChangesThePod(t *testing.T) {
 	irsa := `{tier: NamespaceOverrides, config: {iam: {role: "arn:aws:iam::111111111111:role/etl", mode: irsa}}}`
 	for _, tc := range []struct {
@@ -125,8 +127,9 @@ func TestShadowChangesThePod(t *testing.T) {
 		want         []string
 	}{
 		{"sidecar mode alone", `{tier: ClusterOverrides, mode: Shadow, config: {sidecarMode: native}}`, nil},
-		{"an env var IRSA sets", `{tier: ClusterOverrides, mode: Shadow, config: {env: [{name: AWS_ROLE_ARN, value: x}]}}`, nil},
-		{"and a label", `{tier: ClusterOverrides, mode: Shadow, config: {sidecarMode: native, env: [{name: AWS_ROLE_ARN, value: x}], labels: {tier: gold}}}`,
+		{"an env var IRSA sets", `{tier: ClusterOverrides, mode: Shadow, config: {env: [{name: AWS_ROLE_ARN, value: x}]}}`,
+			[]string{"spark.env (order)"}}, // its value stays; it moves before AWS_STS_REGIONAL_ENDPOINTS
+		{"and a label", `{tier: ClusterOverrides, mode: Shadow, config: {sidecarMode: native, labels: {tier: gold}}}`,
 			[]string{"metadata.labels.tier"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,5 +151,45 @@ func TestShadowChangesThePod(t *testing.T) {
 				t.Errorf("changes %v, want %v", fields, tc.want)
 			}
 		})
+	}
+}
+
+// TestOrderChanges: a list whose order means something (the Spark
+// container's env and envFrom, the init containers) is reported when the
+// elements both compositions hold stand in another order; one only added
+// to or taken from is not, nor a list whose order means nothing.
+func TestOrderChanges(t *testing.T) {
+	base := fixtures.Pod(t, "executor.yaml")
+	base.Spec.Containers[0].EnvFrom = []corev1.EnvFromSource{
+		{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "a"}}},
+		{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "b"}}}}
+	base.Spec.InitContainers = []corev1.Container{{Name: "i1"}, {Name: "i2"}}
+	for _, tc := range []struct {
+		name   string
+		change func(*corev1.Pod)
+		want   []string
+	}{
+		{"nothing", func(*corev1.Pod) {}, nil},
+		{"envFrom swapped", func(p *corev1.Pod) { slices.Reverse(p.Spec.Containers[0].EnvFrom) }, []string{"spark.envFrom (order)"}},
+		{"env moved", func(p *corev1.Pod) {
+			env := p.Spec.Containers[0].Env
+			p.Spec.Containers[0].Env = append(env[1:len(env):len(env)], env[0])
+		}, []string{"spark.env (order)"}},
+		{"init containers swapped", func(p *corev1.Pod) { slices.Reverse(p.Spec.InitContainers) }, []string{"spec.initContainers (order)"}},
+		{"one added, one taken", func(p *corev1.Pod) {
+			p.Spec.InitContainers = []corev1.Container{{Name: "i1"}, {Name: "i0"}}
+			p.Spec.Containers[0].Env = append(p.Spec.Containers[0].Env, corev1.EnvVar{Name: "NEW"})
+		}, nil},
+		{"volumes swapped", func(p *corev1.Pod) { slices.Reverse(p.Spec.Volumes) }, nil},
+	} {
+		after := base.DeepCopy()
+		tc.change(after)
+		var got []string
+		for _, o := range OrderChanges(base, after, "executor") {
+			got = append(got, o.Field)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -132,6 +132,7 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	d.Fields = fieldChanges("", results[0].Composition.Provenance, results[1].Composition.Provenance,
 		func(f overlay.Field) (string, bool) { return f.Path, mutate.AppliesToPod(f.Key) })
 	d.Fields = append(d.Fields, noLongerGiven(pod, results[0].Composition.Provenance, results[1].Composition.Provenance)...)
+	d.Fields = append(d.Fields, orderChanges("", results[0].Pod, results[1].Pod, results[1].Role)...)
 	slices.SortStableFunc(d.Fields, func(x, y fieldChange) int { return strings.Compare(x.Field, y.Field) })
 	d.Before, d.After = verdicts[0], verdicts[1]
 	return d, nil
@@ -166,6 +167,7 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		}
 		d.Fields = append(d.Fields, fieldChanges(string(role), results[0].Role(role).Composition.Provenance,
 			results[1].Role(role).Composition.Provenance, path)...)
+		d.Fields = append(d.Fields, orderChanges(string(role), results[0].Role(role).Pod, results[1].Role(role).Pod, role)...)
 	}
 	d.Before, d.After = verdicts[0], verdicts[1]
 	return d, nil
@@ -222,6 +224,17 @@ func fieldChanges(role string, before, after *overlay.Provenance, path func(over
 		out = append(out, c)
 	}
 	slices.SortStableFunc(out, func(x, y fieldChange) int { return strings.Compare(x.Field, y.Field) })
+	return out
+}
+
+// orderChanges are the lists whose order the change of layers changes
+// where their order means something (mutate.OrderChanges): a value that
+// moves is no field change, yet it changes what the pod runs with.
+func orderChanges(role string, before, after *corev1.Pod, as v1alpha1.Role) []fieldChange {
+	var out []fieldChange
+	for _, o := range mutate.OrderChanges(before, after, as) {
+		out = append(out, fieldChange{Role: role, Field: o.Field, Old: &o.Before, New: &o.After, Layer: "the layers' order"})
+	}
 	return out
 }
 

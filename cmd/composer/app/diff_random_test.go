@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// TestDiffMissesNoChange: composer diff on random Layers and a random
+// change of one of them (a Layer edited, added or removed) reports a
+// change for every pod whose composition changes: a pull request's gate
+// (--fail-on-change) never passes a change it did not see.
+func TestDiffMissesNoChange(t *testing.T) {
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(61), 62))
+	ctx := context.Background()
+	engine, err := loadEngine(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
+	side := func(layers []overlay.LayerSource) *diffSide {
+		snap, err := overlay.Compile(overlay.Inputs{Layers: layers, PriorityClasses: fixtures.RandomClasses()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster}}
+	}
+	var changed int
+	for i := range fixtures.RandomCases(150) {
+		base := fixtures.RandomLayers(t, rng, 1+rng.IntN(4))
+		head := append([]overlay.LayerSource(nil), base...)
+		switch other := fixtures.RandomLayers(t, rng, 1)[0]; rng.IntN(3) {
+		case 0: // one Layer edited
+			j := rng.IntN(len(head))
+			other.Layer.Name = head[j].Layer.Name
+			head[j] = other
+		case 1: // one added
+			other.Layer.Name = "added"
+			head = append(head, other)
+		default: // one removed
+			j := rng.IntN(len(head))
+			head = append(head[:j:j], head[j+1:]...)
+		}
+		b, h := side(base), side(head)
+		pod := fixtures.RandomPod(t, rng)
+		before, err := mutate.Compose(b.check.Snapshot, cluster, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, err := mutate.Compose(h.check.Snapshot, cluster, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Which layers applied (strata.dev/layers) is Strata's record, not a
+		// setting: a change of it alone is none.
+		for _, p := range []*corev1.Pod{before.Pod, after.Pod} {
+			delete(p.Annotations, v1alpha1.LayersAnnotation)
+			if len(p.Annotations) == 0 {
+				p.Annotations = nil
+			}
+		}
+		x, _ := json.Marshal(before.Pod)
+		y, _ := json.Marshal(after.Pod)
+		d, err := diffObject(ctx, b, h, manifest.Object{Pod: pod})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(x) != string(y) {
+			changed++
+			if !d.changed() {
+				l0, _ := json.Marshal(base)
+				l1, _ := json.Marshal(head)
+				t.Fatalf("case %d: the pod changes and diff reports nothing\nbefore %s\nafter  %s\nbase %s\nhead %s", i, x, y, l0, l1)
+			}
+		}
+	}
+	if changed < 30 {
+		t.Fatalf("only %d pods changed: the cases check too little", changed)
+	}
+}
