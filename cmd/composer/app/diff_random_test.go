@@ -18,7 +18,7 @@ import (
 
 // TestDiffMissesNoChange: composer diff on random Layers and a random
 // change of one of them (a Layer edited, added or removed) reports a
-// change for every pod whose composition changes: a pull request's gate
+// change for every pod and SparkApplication whose composition changes: a pull request's gate
 // (--fail-on-change) never passes a change it did not see.
 func TestDiffMissesNoChange(t *testing.T) {
 	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(61), 62))
@@ -83,8 +83,52 @@ func TestDiffMissesNoChange(t *testing.T) {
 				t.Fatalf("case %d: the pod changes and diff reports nothing\nbefore %s\nafter  %s\nbase %s\nhead %s", i, x, y, l0, l1)
 			}
 		}
+		app := fixtures.RandomApp(t, rng)
+		before2, err1 := mutate.ComposeApp(b.check.Snapshot, cluster, app)
+		after2, err2 := mutate.ComposeApp(h.check.Snapshot, cluster, app)
+		if err1 != nil || err2 != nil {
+			continue // layers whose roles set one volume differently: refused on either side
+		}
+		x, y = withoutLayersRecord(t, before2), withoutLayersRecord(t, after2)
+		if d, err = diffObject(ctx, b, h, manifest.Object{App: app}); err != nil {
+			t.Fatal(err)
+		}
+		if string(x) != string(y) {
+			changed++
+			if !d.changed() {
+				l0, _ := json.Marshal(base)
+				l1, _ := json.Marshal(head)
+				t.Fatalf("case %d: the app changes and diff reports nothing\nbefore %s\nafter  %s\nbase %s\nhead %s", i, x, y, l0, l1)
+			}
+		}
 	}
 	if changed < 30 {
 		t.Fatalf("only %d pods changed: the cases check too little", changed)
 	}
+}
+
+// withoutLayersRecord is a composed app's JSON without the sections'
+// strata.dev/layers, Strata's record of the layers applied.
+func withoutLayersRecord(t *testing.T, res *mutate.AppResult) []byte {
+	t.Helper()
+	raw, err := res.App.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var app map[string]any
+	if err := json.Unmarshal(raw, &app); err != nil {
+		t.Fatal(err)
+	}
+	spec, _ := app["spec"].(map[string]any)
+	for _, role := range []string{"driver", "executor"} {
+		sec, _ := spec[role].(map[string]any)
+		if a, ok := sec["annotations"].(map[string]any); ok {
+			delete(a, v1alpha1.LayersAnnotation)
+			if len(a) == 0 {
+				delete(sec, "annotations")
+			}
+		}
+	}
+	out, _ := json.Marshal(app)
+	return out
 }
