@@ -138,3 +138,79 @@ func send(t *testing.T, server http.Handler, namespace string, raw []byte) admis
 	}
 	return answer
 }
+
+// TestRandomAppsThroughTheWebhook: the SparkApplication webhooks answer
+// random applications under random Layers as the dry run does: the
+// mutating webhook's patch, applied to the application sent, is the
+// composer's, and the validating webhook judges the composed application
+// as composer --validate does.
+func TestRandomAppsThroughTheWebhook(t *testing.T) {
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(53), 54))
+	mutator, validator := newTestAppHandlers(t)
+	ctx := context.Background()
+	var patched, denied int
+	for i := range fixtures.RandomCases(100) {
+		snap, err := overlay.Compile(overlay.Inputs{Layers: fixtures.RandomLayers(t, rng, 1+rng.IntN(5)), PriorityClasses: fixtures.RandomClasses()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mutator.Store.swap(snap)
+		app := fixtures.RandomApp(t, rng)
+		raw, err := app.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantErr := mutate.ComposeApp(snap, mutator.Cluster, app)
+		req := appRequest(admissionv1.Create, string(raw), "")
+		req.Namespace, req.Name = app.App.Namespace, app.App.Name
+		resp := mutator.Handle(ctx, req)
+		if wantErr != nil {
+			if resp.Allowed {
+				t.Fatalf("case %d: the dry run refuses (%v), the webhook admits", i, wantErr)
+			}
+			continue
+		}
+		if !resp.Allowed {
+			t.Fatalf("case %d: the webhook refuses: %+v", i, resp.Result)
+		}
+		got := raw
+		if ops := opsOf(t, resp); len(ops) > 0 {
+			patched++
+			p, err := jsonpatchv5.DecodePatch(resp.Patch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err = p.Apply(raw); err != nil {
+				t.Fatalf("case %d: the webhook's patch does not apply: %v", i, err)
+			}
+		}
+		composed, err := want.App.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var x, y any
+		_ = json.Unmarshal(got, &x)
+		_ = json.Unmarshal(composed, &y)
+		if !reflect.DeepEqual(x, y) {
+			t.Fatalf("case %d: the webhook's app is not the dry run's\nwebhook %s\ndry run %s", i, got, composed)
+		}
+		req = appRequest(admissionv1.Create, string(got), "")
+		req.Namespace, req.Name = app.App.Namespace, app.App.Name
+		judged := validator.Handle(ctx, req)
+		check := &policy.Check{Engine: validator.Policies.Load(), Snapshot: snap, Cluster: validator.Cluster}
+		_, d, err := check.App(ctx, &want.App.App, policy.Request{Operation: "CREATE", Namespace: app.App.Namespace}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if judged.Allowed != d.Allowed() {
+			t.Fatalf("case %d: the validating webhook answers %v %+v, the dry run %+v", i, judged.Allowed, judged.Result, d.Violations)
+		}
+		if !d.Allowed() {
+			denied++
+		}
+	}
+	if patched == 0 {
+		t.Fatal("no app was patched: the cases check nothing")
+	}
+	t.Logf("%d patched, %d denied", patched, denied)
+}
