@@ -246,3 +246,32 @@ func TestRenderedValuesAreExplained(t *testing.T) {
 		})
 	}
 }
+
+// TestPodValuesCoverEveryExplainedField: what a pod patch sets is found
+// by podValuesOf, which must know every field whose value a pod row finds
+// on a pod (podField.current): a field added to the table without it
+// would have a pod patch's value taken for the tenant's.
+func TestPodValuesCoverEveryExplainedField(t *testing.T) {
+	pod := fixtures.Pod(t, "executor.yaml")
+	pod.Annotations = map[string]string{"a": "b"}
+	pod.Spec.NodeSelector = map[string]string{"pool": "batch"}
+	pod.Spec.PriorityClassName, pod.Spec.SchedulerName, pod.Spec.ServiceAccountName = "pc", "sched", "sa"
+	pod.Spec.Tolerations = []corev1.Toleration{{Key: "k", Operator: corev1.TolerationOpExists}}
+	pod.Spec.Containers[0].EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "c"}}}}
+	pod.Spec.InitContainers = []corev1.Container{{Name: "i"}}
+	found := map[string]bool{}
+	for k := range podValuesOf(pod, "executor") {
+		found[k.Root] = true
+	}
+	for _, row := range podTable() {
+		if row.current == nil {
+			continue
+		}
+		if row.field.Path == overlay.PathSidecars || row.field.Path == overlay.PathInitContainers {
+			continue // containers are rendered with what the platform adds, each part explained apart
+		}
+		if !found[row.field.Path] {
+			t.Errorf("%s: a pod row finds its values on a pod, podValuesOf does not", row.field.Path)
+		}
+	}
+}
