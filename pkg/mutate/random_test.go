@@ -301,7 +301,9 @@ func jsonEqual(t testing.TB, a, b []byte) bool {
 //     at pod admission to no patch but the volumes an app cannot give a
 //     pod (the operator adds only those the Spark container mounts, README
 //     "How the two webhooks share the work"), and warn only of what the
-//     application's composition did.
+//     application's composition did; a pod started from a role's pod
+//     template composes once (its template's own containers take what the
+//     app cannot say of them), then to nothing.
 func TestRandomLayersAndApps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(21), 23))
 	var composed, patched, refused int
@@ -379,6 +381,17 @@ func TestRandomLayersAndApps(t *testing.T) {
 				prefixed = append(prefixed, string(role)+": "+w)
 			}
 			sec := res.App.App.Spec.Pod(string(role))
+			if sec.Template != nil {
+				// A pod template's own containers take at pod admission what
+				// the application cannot say of them (IRSA, mirrors): its pod
+				// composes once, then to nothing.
+				again, err := Compose(snap, prodA, got.Pod)
+				if err != nil || len(again.Patch) != 0 {
+					p, _ := EncodePatch(again.Patch)
+					t.Fatalf("%s: a launched pod of a template composed twice: %v %s\n%s", role, err, p, describe())
+				}
+				continue
+			}
 			if p, _ := EncodePatch(got.Patch); !onlyUnmountedVolumes(got.Patch, sec) || !subset(prefixed, res.Warnings) {
 				pj, _ := json.Marshal(pod)
 				t.Fatalf("%s: the launched pod of a composed app: patch %s, warnings %q (the app's %q)\npod %s\ncomposed app %s\n%s",

@@ -134,6 +134,14 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 			return nil, Decision{Violations: append(submission, Violation{Policy: quotaPolicy, Check: appSizeCheck,
 				Message: fmt.Sprintf("%s: SparkApplication %q: %v", quotaPolicy, app.Name, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
 		}
+		// Judged as the pod webhook will store it: composed, which changes
+		// only what the application cannot say (a layer's pod patch, what a
+		// pod template's own containers take: IRSA, mirrored images).
+		composed, err := mutate.Compose(c.Snapshot, c.Cluster, pod)
+		if err != nil {
+			return nil, Decision{}, fmt.Errorf("%s pod: %w", role, err)
+		}
+		pod = composed.Pod
 		if tooLarge := Countable(pod); len(tooLarge) > 0 {
 			d := Decision{Violations: submission}
 			for _, m := range tooLarge {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -369,5 +370,36 @@ func TestAppWithoutExecutors(t *testing.T) {
 	_, d, err := check.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, NewTracker())
 	if err != nil || !d.Allowed() {
 		t.Fatalf("an app of no executors: %v %+v", err, d.Violations)
+	}
+}
+
+// TestAppJudgesPodsAsStored: an application's pods are judged as the pod
+// webhook will store them, composed: a container of a role's pod template
+// runs its image through the layers' mirror, as its pod will, so a
+// registry allowlist of the mirror admits it; one the mirror does not
+// cover is refused at submission, as its pods would be.
+func TestAppJudgesPodsAsStored(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"registries": `{tier: ClusterOverrides, config: {
+  imageMirrors: [{from: docker.io/, to: mirror.internal/dockerhub/}], isolation: {allowedRegistries: [mirror.internal/]}}}`})
+	for image, allowed := range map[string]bool{"docker.io/fluent/fluent-bit:3": true, "quay.io/team/tool:1": false} {
+		in := fixtures.App(t, "etl-report.yaml")
+		delete(in.App.Spec.Driver.Annotations, v1alpha1.IAMRoleAnnotation) // no role to judge
+		in.App.Spec.Executor.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{
+			{Name: "spark-kubernetes-executor"}, {Name: "shipper", Image: image}}}}
+		obj, err := sparkv1beta2.FromApp(&in.App)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := mutate.ComposeApp(c.Snapshot, c.Cluster, obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, d, err := c.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allowed() != allowed {
+			t.Errorf("a template's container of %s: allowed %v (%+v), want %v", image, d.Allowed(), d.Violations, allowed)
+		}
 	}
 }
