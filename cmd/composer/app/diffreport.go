@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -169,9 +170,44 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 			results[1].Role(role).Composition.Provenance, path)...)
 		d.Fields = append(d.Fields, orderChanges(string(role), results[0].Role(role).Pod, results[1].Role(role).Pod, role)...)
 	}
+	d.Fields = append(d.Fields, batchSchedulerChanges(&results[0].App.App.Spec, &results[1].App.App.Spec)...)
 	d.Before, d.After = verdicts[0], verdicts[1]
 	return d, nil
 }
+
+// batchSchedulerChanges are the changes of an application's batch
+// scheduler and its options, which composition derives from who gives the
+// driver its scheduler and queue (a layer's hands the app to that batch
+// scheduler): the same scheduler, given by a layer before and by the user
+// after, is no field change, yet the app changes.
+func batchSchedulerChanges(before, after *sparkv1beta2.Spec) []fieldChange {
+	var out []fieldChange
+	for _, f := range []struct {
+		path string
+		of   func(*sparkv1beta2.Spec) any
+	}{
+		{"spec.batchScheduler", func(s *sparkv1beta2.Spec) any { return s.BatchScheduler }},
+		{"spec.batchSchedulerOptions", func(s *sparkv1beta2.Spec) any { return s.BatchSchedulerOptions }},
+	} {
+		old, now := jsonOrAbsent(f.of(before)), jsonOrAbsent(f.of(after))
+		if !equalText(old, now) {
+			out = append(out, fieldChange{Field: f.path, Old: old, New: now, Layer: "the driver's scheduler and queue"})
+		}
+	}
+	return out
+}
+
+// jsonOrAbsent is v's JSON; nil for null.
+func jsonOrAbsent(v any) *string {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return nil
+	}
+	s := string(b)
+	return &s
+}
+
+func equalText(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 // diffPodGroup judges a PodGroup with both sides: no layer composes one,
 // but the layers' isolation settings and the classes and queues they give
