@@ -38,7 +38,7 @@ func TestRandomLayersAndPods(t *testing.T) {
 	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(21), 22))
 	var composed, patched, failed int
 	for i := range fixtures.RandomCases(400) {
-		in := overlay.Inputs{Layers: fixtures.RandomLayers(t, rng, 1+rng.IntN(5)), PriorityClasses: fixtures.RandomClasses()}
+		in := fixtures.RandomInputs(fixtures.RandomLayers(t, rng, 1+rng.IntN(5)))
 		snap, err := overlay.Compile(in)
 		if err != nil {
 			t.Fatalf("case %d: layers that validate do not compile: %v", i, err)
@@ -316,7 +316,7 @@ func TestRandomLayersAndApps(t *testing.T) {
 				}
 			}
 		}
-		snap, err := overlay.Compile(overlay.Inputs{Layers: layers, PriorityClasses: fixtures.RandomClasses()})
+		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
 		if err != nil {
 			t.Fatalf("case %d: layers that validate do not compile: %v", i, err)
 		}

@@ -41,7 +41,7 @@ func TestPlatformValuesAreNeverTheTenants(t *testing.T) {
 	judged := 0
 	for i := range fixtures.RandomCases(200) {
 		layers := append(fixtures.RandomLayers(t, rng, 1+rng.IntN(5)), overlay.LayerSource{Layer: iso})
-		snap, err := overlay.Compile(overlay.Inputs{Layers: layers, PriorityClasses: fixtures.RandomClasses()})
+		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestTenantCannotEscapeByAdding(t *testing.T) {
 	var denied int
 	for i := range fixtures.RandomCases(200) {
 		layers := append(fixtures.RandomLayers(t, rng, 1+rng.IntN(4)), overlay.LayerSource{Layer: iso})
-		snap, err := overlay.Compile(overlay.Inputs{Layers: layers, PriorityClasses: fixtures.RandomClasses()})
+		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,7 +29,7 @@ func TestDiffMissesNoChange(t *testing.T) {
 	}
 	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
 	side := func(layers []overlay.LayerSource) *diffSide {
-		snap, err := overlay.Compile(overlay.Inputs{Layers: layers, PriorityClasses: fixtures.RandomClasses()})
+		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
 		if err != nil {
 			t.Fatal(err)
 		}

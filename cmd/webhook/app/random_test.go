@@ -47,7 +47,7 @@ func TestRandomPodsThroughTheWebhook(t *testing.T) {
 	var denied int
 	var patched int
 	for i := range fixtures.RandomCases(150) {
-		in := overlay.Inputs{Layers: fixtures.RandomLayers(t, rng, 1+rng.IntN(5)), PriorityClasses: fixtures.RandomClasses()}
+		in := fixtures.RandomInputs(fixtures.RandomLayers(t, rng, 1+rng.IntN(5)))
 		if rng.IntN(2) == 0 {
 			in.Layers = append(in.Layers, overlay.LayerSource{Layer: iso})
 		}
@@ -150,7 +150,7 @@ func TestRandomAppsThroughTheWebhook(t *testing.T) {
 	ctx := context.Background()
 	var patched, denied int
 	for i := range fixtures.RandomCases(100) {
-		snap, err := overlay.Compile(overlay.Inputs{Layers: fixtures.RandomLayers(t, rng, 1+rng.IntN(5)), PriorityClasses: fixtures.RandomClasses()})
+		snap, err := overlay.Compile(fixtures.RandomInputs(fixtures.RandomLayers(t, rng, 1+rng.IntN(5))))
 		if err != nil {
 			t.Fatal(err)
 		}
