@@ -162,3 +162,60 @@ func TestTenantCannotEscapeByAdding(t *testing.T) {
 		t.Fatalf("only %d of the pods broke a rule: the cases check too little", denied)
 	}
 }
+
+// TestUpdateAddsNoViolation: an UPDATE that changes nothing the rules read
+// (a finalizer added, an annotation of no reserved prefix) is allowed,
+// whatever the stored pod broke under the rules in force now: random
+// Layers and tenant pods, some admitted under no isolation at all.
+func TestUpdateAddsNoViolation(t *testing.T) {
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(45), 46))
+	isolation := &v1alpha1.Isolation{
+		ReservedLabelPrefixes:  []string{"team", "pool", "example.com/"},
+		ReservedNodeSelectors:  []string{"pool", "owner"},
+		AllowedTolerations:     []v1alpha1.TolerationPattern{{Key: "tier"}},
+		AllowedPriorityClasses: []string{"spark-driver"},
+		AllowedRegistries:      []string{"mirror.internal/"},
+	}
+	iso := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{Isolation: isolation}}}
+	iso.Name = "isolation"
+	engine := builtinEngine(t)
+	ctx := context.Background()
+	var broken int
+	for i := range fixtures.RandomCases(200) {
+		layers := append(fixtures.RandomLayers(t, rng, 1+rng.IntN(4)), overlay.LayerSource{Layer: iso})
+		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &Check{Engine: engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}
+		res, err := mutate.Compose(snap, c.Cluster, fixtures.RandomPod(t, rng))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := res.Pod
+		_, created, err := c.Pod(ctx, stored, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !created.Allowed() {
+			broken++
+		}
+		updated := stored.DeepCopy()
+		updated.Finalizers = append(updated.Finalizers, "example.com/cleanup")
+		if updated.Annotations == nil {
+			updated.Annotations = map[string]string{}
+		}
+		updated.Annotations["note"] = "relabelled"
+		_, d, err := c.Pod(ctx, updated, Request{Operation: "UPDATE", Old: stored.DeepCopy()}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !d.Allowed() {
+			p, _ := json.Marshal(stored)
+			t.Fatalf("case %d: an UPDATE that changes nothing the rules read is refused: %+v\nstored %s", i, d.Violations, p)
+		}
+	}
+	if broken < 20 {
+		t.Fatalf("only %d stored pods broke a rule now in force: the cases check too little", broken)
+	}
+}
