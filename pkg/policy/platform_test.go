@@ -34,18 +34,12 @@ func TestPlatformValuesAreNeverTheTenants(t *testing.T) {
 		AllowedTolerations:     []v1alpha1.TolerationPattern{{Key: "none"}},
 		AllowedPriorityClasses: []string{"none"},
 	}
-	iso := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{Isolation: isolation}}}
-	iso.Name = "isolation"
-	engine := builtinEngine(t)
+	random := newRandomChecks(t, rng, isolation)
 	ctx := context.Background()
 	judged := 0
 	for i := range fixtures.RandomCases(200) {
-		layers := append(fixtures.RandomLayers(t, rng, 1+rng.IntN(5)), overlay.LayerSource{Layer: iso})
-		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := &Check{Engine: engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}
+		c, layers := random.next(5)
+		snap := c.Snapshot
 		pod := fixtures.Pod(t, []string{"driver.yaml", "executor.yaml"}[rng.IntN(2)])
 		pod.Namespace = []string{"etl", "geo", "other"}[rng.IntN(3)]
 		// The tenant writes nothing the rules reserve: only Spark's own labels.
@@ -96,9 +90,7 @@ func TestTenantCannotEscapeByAdding(t *testing.T) {
 		AllowedRegistries:      []string{"mirror.internal/", "docker.io/apache"},
 		AllowedIAMRoles:        []string{"arn:aws:iam::111111111111:role/*"},
 	}
-	iso := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{Isolation: isolation}}}
-	iso.Name = "isolation"
-	engine := builtinEngine(t)
+	random := newRandomChecks(t, rng, isolation)
 	checks := func(c *Check, pod *corev1.Pod) map[string]bool {
 		res, err := mutate.Compose(c.Snapshot, c.Cluster, pod)
 		if err != nil {
@@ -116,12 +108,7 @@ func TestTenantCannotEscapeByAdding(t *testing.T) {
 	}
 	var denied int
 	for i := range fixtures.RandomCases(200) {
-		layers := append(fixtures.RandomLayers(t, rng, 1+rng.IntN(4)), overlay.LayerSource{Layer: iso})
-		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := &Check{Engine: engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}
+		c, layers := random.next(4)
 		pod := fixtures.RandomPod(t, rng)
 		before := checks(c, pod)
 		if len(before) > 0 {
@@ -176,18 +163,12 @@ func TestUpdateAddsNoViolation(t *testing.T) {
 		AllowedPriorityClasses: []string{"spark-driver"},
 		AllowedRegistries:      []string{"mirror.internal/"},
 	}
-	iso := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{Isolation: isolation}}}
-	iso.Name = "isolation"
-	engine := builtinEngine(t)
+	random := newRandomChecks(t, rng, isolation)
 	ctx := context.Background()
 	var broken int
 	for i := range fixtures.RandomCases(200) {
-		layers := append(fixtures.RandomLayers(t, rng, 1+rng.IntN(4)), overlay.LayerSource{Layer: iso})
-		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := &Check{Engine: engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}
+		c, _ := random.next(4)
+		snap := c.Snapshot
 		res, err := mutate.Compose(snap, c.Cluster, fixtures.RandomPod(t, rng))
 		if err != nil {
 			t.Fatal(err)
@@ -218,4 +199,31 @@ func TestUpdateAddsNoViolation(t *testing.T) {
 	if broken < 20 {
 		t.Fatalf("only %d stored pods broke a rule now in force: the cases check too little", broken)
 	}
+}
+
+// randomChecks are Checks, with the built-in policies, over random Layers
+// and one more that puts isolation in force.
+type randomChecks struct {
+	t      *testing.T
+	rng    *rand.Rand
+	engine *Engine
+	iso    overlay.LayerSource
+}
+
+func newRandomChecks(t *testing.T, rng *rand.Rand, isolation *v1alpha1.Isolation) *randomChecks {
+	iso := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{Isolation: isolation}}}
+	iso.Name = "isolation"
+	return &randomChecks{t: t, rng: rng, engine: builtinEngine(t), iso: overlay.LayerSource{Layer: iso}}
+}
+
+// next is a Check over one to most random Layers and the isolation layer,
+// and those layers.
+func (r *randomChecks) next(most int) (*Check, []overlay.LayerSource) {
+	r.t.Helper()
+	layers := append(fixtures.RandomLayers(r.t, r.rng, 1+r.rng.IntN(most)), r.iso)
+	snap, err := overlay.Compile(fixtures.RandomInputs(layers))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return &Check{Engine: r.engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}, layers
 }

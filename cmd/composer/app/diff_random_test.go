@@ -52,6 +52,18 @@ func TestDiffMissesNoChange(t *testing.T) {
 			head = append(head[:j:j], head[j+1:]...)
 		}
 		b, h := side(base), side(head)
+		// reported fails unless diff reports what composes differently.
+		reported := func(kind string, x, y []byte, d *objectDiff) {
+			if string(x) == string(y) {
+				return
+			}
+			changed++
+			if !d.changed() {
+				l0, _ := json.Marshal(base)
+				l1, _ := json.Marshal(head)
+				t.Fatalf("case %d: the %s changes and diff reports nothing\nbefore %s\nafter  %s\nbase %s\nhead %s", i, kind, x, y, l0, l1)
+			}
+		}
 		pod := fixtures.RandomPod(t, rng)
 		before, err := mutate.Compose(b.check.Snapshot, cluster, pod)
 		if err != nil {
@@ -75,14 +87,7 @@ func TestDiffMissesNoChange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(x) != string(y) {
-			changed++
-			if !d.changed() {
-				l0, _ := json.Marshal(base)
-				l1, _ := json.Marshal(head)
-				t.Fatalf("case %d: the pod changes and diff reports nothing\nbefore %s\nafter  %s\nbase %s\nhead %s", i, x, y, l0, l1)
-			}
-		}
+		reported("pod", x, y, d)
 		app := fixtures.RandomApp(t, rng)
 		before2, err1 := mutate.ComposeApp(b.check.Snapshot, cluster, app)
 		after2, err2 := mutate.ComposeApp(h.check.Snapshot, cluster, app)
@@ -93,14 +98,7 @@ func TestDiffMissesNoChange(t *testing.T) {
 		if d, err = diffObject(ctx, b, h, manifest.Object{App: app}); err != nil {
 			t.Fatal(err)
 		}
-		if string(x) != string(y) {
-			changed++
-			if !d.changed() {
-				l0, _ := json.Marshal(base)
-				l1, _ := json.Marshal(head)
-				t.Fatalf("case %d: the app changes and diff reports nothing\nbefore %s\nafter  %s\nbase %s\nhead %s", i, x, y, l0, l1)
-			}
-		}
+		reported("app", x, y, d)
 	}
 	if changed < 30 {
 		t.Fatalf("only %d pods changed: the cases check too little", changed)
