@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -415,4 +416,34 @@ func TestPlacementControllerOfATenantNamespaceIsWarnedOf(t *testing.T) {
 	if !slices.ContainsFunc(got.text, func(w string) bool { return strings.HasPrefix(w, want) }) {
 		t.Errorf("warnings %q, want one starting %q", got.text, want)
 	}
+}
+
+// TestPodPatchIsThePlatforms: a Layer's pod patch that gives etl's
+// executors a label under a reserved prefix and a toleration outside
+// etl's allowlist: the pods it composes are stored through the API server
+// (the validating webhook judges them as the layers' values, not the
+// tenant's); a tenant who writes the same label itself, on a pod the patch
+// does not reach, is refused.
+func TestPodPatchIsThePlatforms(t *testing.T) {
+	ctx := context.Background()
+	patch := []byte(`{"metadata":{"labels":{"platform.strata.dev/network":"batch"}},
+		"spec":{"tolerations":[{"key":"node.strata.dev/dedicated","operator":"Equal","value":"etl","effect":"NoSchedule"}]}}`)
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pod-patch"}, Spec: v1alpha1.LayerSpec{
+		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{"etl"}, Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}},
+		Config: &v1alpha1.Config{PodPatch: &runtime.RawExtension{Raw: patch}}}}
+	createLayer(t, layer, "etl")
+
+	pod := examplePod(t, "executor.yaml", "pod-patch-exec-1")
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatalf("the platform's pod patch refused its own pod: %v", err)
+	}
+	if pod.Labels["platform.strata.dev/network"] != "batch" || !slices.ContainsFunc(pod.Spec.Tolerations, func(t corev1.Toleration) bool {
+		return t.Key == "node.strata.dev/dedicated"
+	}) {
+		t.Errorf("the stored pod lacks the patch's label or toleration: %v %v", pod.Labels, pod.Spec.Tolerations)
+	}
+	driver := examplePod(t, "driver.yaml", "pod-patch-driver")
+	driver.Labels["platform.strata.dev/network"] = "batch"
+	wantDenied(t, "a driver writing the reserved label itself", cp.Client.Create(ctx, driver),
+		`label "platform.strata.dev/network" is reserved for the platform`)
 }
