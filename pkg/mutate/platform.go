@@ -161,8 +161,8 @@ func layerContainerNames(snap *overlay.Snapshot, t overlay.Target) map[string]bo
 func LayerNodeAffinity(patches []overlay.PodPatch) map[string]bool {
 	out := map[string]bool{}
 	for _, p := range patches {
-		pod := &corev1.Pod{}
-		if applyPodPatches(pod, []overlay.PodPatch{p}) != nil {
+		pod, ok := patchedEmpty(p)
+		if !ok {
 			continue
 		}
 		for _, e := range RequiredNodeAffinity(pod) {

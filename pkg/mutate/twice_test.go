@@ -275,3 +275,27 @@ func TestPodValuesCoverEveryExplainedField(t *testing.T) {
 		}
 	}
 }
+
+// TestPatchedEmptyIsTheMerge: a pod patch decoded as it is, when it
+// deletes nothing and holds no directive, is what strategic merge gives on
+// an empty pod; one that does is merged.
+func TestPatchedEmptyIsTheMerge(t *testing.T) {
+	for _, patch := range []string{
+		`{"metadata":{"labels":{"a":"b"},"annotations":{"c":"d"}},"spec":{"nodeSelector":{"pool":"x"},"priorityClassName":"p"}}`,
+		`{"spec":{"tolerations":[{"key":"k","operator":"Exists"},{"key":"k","operator":"Exists","effect":"NoSchedule"}]}}`,
+		`{"spec":{"containers":[{"name":"spark-kubernetes-executor","env":[{"name":"A","value":"1"}],"volumeMounts":[{"name":"v","mountPath":"/v"}]}],"volumes":[{"name":"v","emptyDir":{}}]}}`,
+		`{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"pool","operator":"In","values":["a"]}]}]}}}}}`,
+		`{"metadata":{"labels":{"team":null,"x":"y"}}}`,
+		`{"metadata":{"labels":{"$patch":"replace","a":"b"}}}`,
+	} {
+		p := overlay.PodPatch{Patch: []byte(patch)}
+		got, ok := patchedEmpty(p)
+		want := &corev1.Pod{}
+		if err := applyPodPatches(want, []overlay.PodPatch{p}); !ok || err != nil {
+			t.Fatalf("%s: %v %v", patch, ok, err)
+		}
+		if g, w := renderAsJSON(got), renderAsJSON(want); g != w {
+			t.Errorf("%s:\ndecoded %s\nmerged  %s", patch, g, w)
+		}
+	}
+}

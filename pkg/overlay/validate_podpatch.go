@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	sigsjson "sigs.k8s.io/json"
 
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
@@ -53,7 +52,7 @@ func CheckPodPatch(patch []byte, roles ...v1alpha1.Role) error {
 		if err != nil {
 			return err
 		}
-		out, err := strategicpatch.StrategicMergePatch(before, patch, &corev1.Pod{})
+		out, err := PatchPod(before, patch)
 		if err != nil {
 			return fmt.Errorf("does not apply to a Spark %s pod: %w", role, err)
 		}

@@ -55,3 +55,14 @@ func TestCheckPodPatch(t *testing.T) {
 		}
 	}
 }
+
+// TestPodPatchThatPanicsStrategicMerge: a pod patch on which Kubernetes'
+// strategic merge panics (a $setElementOrder directive for tolerations,
+// which have no merge key) is an invalid Layer with a message, not a
+// crash.
+func TestPodPatchThatPanicsStrategicMerge(t *testing.T) {
+	err := CheckPodPatch([]byte(`{"spec":{"tolerations":[{"key":"k","operator":"Exists"}],"$setElementOrder/tolerations":[{"key":"k"}]}}`))
+	if err == nil || !strings.Contains(err.Error(), "the strategic merge patch cannot be applied") {
+		t.Fatalf("error %v, want the patch refused", err)
+	}
+}

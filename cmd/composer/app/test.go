@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -467,7 +466,7 @@ func updated(pod *corev1.Pod, patch []byte) (*corev1.Pod, error) {
 	if err != nil {
 		return nil, err
 	}
-	if doc, err = strategicpatch.StrategicMergePatch(doc, patch, &corev1.Pod{}); err != nil {
+	if doc, err = overlay.PatchPod(doc, patch); err != nil {
 		return nil, err
 	}
 	out := &corev1.Pod{}

@@ -27,6 +27,8 @@ func FuzzLayers(f *testing.F) {
 	f.Add([]byte("apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: a}\nspec: {tier: PoolDefaults, match: {namespaceSelector: {matchExpressions: [{key: a, operator: In}]}}}\n"))
 	f.Add([]byte("apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: a}\nspec: {tier: ClusterOverrides, config: {tolerations: [{key: k, operator: Exists, tolerationSeconds: 5}]}}\n"))
 	f.Add([]byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"LayerList","items":[{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"x"},"spec":{"tier":"NamespaceOverrides","config":{"labels":{"a":"b"}}}}]}`))
+	// A pod patch on which Kubernetes' strategic merge panics.
+	f.Add([]byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"p"},"spec":{"tier":"ClusterOverrides","config":{"podPatch":{"spec":{"tolerations":[{"key":"k","operator":"Exists"}],"$setElementOrder/tolerations":[{"key":"k"}]}}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		docs, err := DecodeDocuments("fuzz.yaml", data)
 		if err != nil {
