@@ -123,7 +123,7 @@ func renderIAM(pod *corev1.Pod, roleOf v1alpha1.Role, c *v1alpha1.Config, prov *
 	// annotation is.
 	from := func(string) overlay.Source { return overlay.RenderedSource(overlay.PathIAMRole) }
 	pod.Spec.Volumes = upsertNoting(pod.Spec.Volumes, []corev1.Volume{volume}, overlay.VolumeKey, copyInto[corev1.Volume],
-		replacedIn(prov, overlay.PathVolumes, from, renderAsJSON[corev1.Volume]))
+		replacedIn(prov, overlay.PathVolumes, from, overlay.RenderJSON[corev1.Volume]))
 	env := []corev1.EnvVar{
 		{Name: "AWS_STS_REGIONAL_ENDPOINTS", Value: "regional"},
 		{Name: "AWS_ROLE_ARN", Value: role},
@@ -145,6 +145,6 @@ func renderIAM(pod *corev1.Pod, roleOf v1alpha1.Role, c *v1alpha1.Config, prov *
 		}
 		ctr.Env = upsertNoting(ctr.Env, env, overlay.EnvKey, copyInto[corev1.EnvVar], replacedIn(prov, overlay.PathEnv, from, overlay.RenderEnv))
 		ctr.VolumeMounts = upsertNoting(ctr.VolumeMounts, mount, overlay.VolumeMountKey, copyInto[corev1.VolumeMount],
-			replacedIn(prov, overlay.PathVolumeMounts, from, renderAsJSON[corev1.VolumeMount]))
+			replacedIn(prov, overlay.PathVolumeMounts, from, overlay.RenderJSON[corev1.VolumeMount]))
 	}
 }

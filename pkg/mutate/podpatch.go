@@ -154,7 +154,7 @@ func podValuesOf(pod *corev1.Pod, role v1alpha1.Role) map[overlay.Key]podValue {
 	}
 	for i := range pod.Spec.Volumes {
 		v := &pod.Spec.Volumes[i]
-		out[overlay.ElementKey(overlay.PathVolumes, overlay.VolumeKey(v))] = podValue{*v, renderAsJSON(v)}
+		out[overlay.ElementKey(overlay.PathVolumes, overlay.VolumeKey(v))] = podValue{*v, overlay.RenderJSON(v)}
 	}
 	if i := sparkContainer(pod, role); i >= 0 {
 		sc := &pod.Spec.Containers[i]
@@ -164,11 +164,11 @@ func podValuesOf(pod *corev1.Pod, role v1alpha1.Role) map[overlay.Key]podValue {
 		}
 		for j := range sc.EnvFrom {
 			e := &sc.EnvFrom[j]
-			out[overlay.ElementKey(overlay.PathEnvFrom, overlay.EnvFromKey(e))] = podValue{*e, renderAsJSON(e)}
+			out[overlay.ElementKey(overlay.PathEnvFrom, overlay.EnvFromKey(e))] = podValue{*e, overlay.RenderJSON(e)}
 		}
 		for j := range sc.VolumeMounts {
 			m := &sc.VolumeMounts[j]
-			out[overlay.ElementKey(overlay.PathVolumeMounts, overlay.VolumeMountKey(m))] = podValue{*m, renderAsJSON(m)}
+			out[overlay.ElementKey(overlay.PathVolumeMounts, overlay.VolumeMountKey(m))] = podValue{*m, overlay.RenderJSON(m)}
 		}
 	}
 	return out

@@ -1,9 +1,6 @@
 package mutate
 
 import (
-	"encoding/json"
-	"fmt"
-
 	"github.com/strata-dev/strata/pkg/overlay"
 )
 
@@ -18,13 +15,4 @@ func replacedIn[T any](prov *overlay.Provenance, root string, from func(key stri
 	return func(key string, now *T) {
 		prov.Replace(overlay.ElementKey(root, key), render(now), from(key))
 	}
-}
-
-// renderAsJSON renders an element as provenance renders it: its JSON.
-func renderAsJSON[T any](v *T) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("%+v", *v)
-	}
-	return string(b)
 }

@@ -63,13 +63,13 @@ func renderSecrets(pod *corev1.Pod, role v1alpha1.Role, c *v1alpha1.Config, prov
 	}
 	source := func(k string) overlay.Source { return from[k] }
 	pod.Spec.Volumes = upsertNoting(pod.Spec.Volumes, volumes, overlay.VolumeKey, copyInto[corev1.Volume],
-		replacedIn(prov, overlay.PathVolumes, source, renderAsJSON[corev1.Volume]))
+		replacedIn(prov, overlay.PathVolumes, source, overlay.RenderJSON[corev1.Volume]))
 	if spark := sparkContainer(pod, role); spark >= 0 {
 		sc := &pod.Spec.Containers[spark]
 		sc.VolumeMounts = upsertNoting(sc.VolumeMounts, sparkMounts, overlay.VolumeMountKey, copyInto[corev1.VolumeMount],
-			replacedIn(prov, overlay.PathVolumeMounts, source, renderAsJSON[corev1.VolumeMount]))
+			replacedIn(prov, overlay.PathVolumeMounts, source, overlay.RenderJSON[corev1.VolumeMount]))
 		sc.EnvFrom = upsertNoting(sc.EnvFrom, envFrom, overlay.EnvFromKey, copyInto[corev1.EnvFromSource],
-			replacedIn(prov, overlay.PathEnvFrom, source, renderAsJSON[corev1.EnvFromSource]))
+			replacedIn(prov, overlay.PathEnvFrom, source, overlay.RenderJSON[corev1.EnvFromSource]))
 	}
 	forEachContainer(pod, func(ctr *corev1.Container) {
 		if mounts := sidecarMounts[ctr.Name]; len(mounts) > 0 {

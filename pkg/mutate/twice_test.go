@@ -294,7 +294,7 @@ func TestPatchedEmptyIsTheMerge(t *testing.T) {
 		if err := applyPodPatches(want, []overlay.PodPatch{p}); !ok || err != nil {
 			t.Fatalf("%s: %v %v", patch, ok, err)
 		}
-		if g, w := renderAsJSON(got), renderAsJSON(want); g != w {
+		if g, w := overlay.RenderJSON(got), overlay.RenderJSON(want); g != w {
 			t.Errorf("%s:\ndecoded %s\nmerged  %s", patch, g, w)
 		}
 	}

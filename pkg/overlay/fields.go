@@ -78,16 +78,16 @@ func buildFields() []ConfigField {
 			r.Config.Env = foldKeyed(f, PathEnv, r.Config.Env, c.Env, EnvKey, RenderEnv)
 		}},
 		{"envFrom", PathEnvFrom, func(f folder, r *Result, c *v1alpha1.Config) {
-			r.Config.EnvFrom = foldKeyed(f, PathEnvFrom, r.Config.EnvFrom, c.EnvFrom, EnvFromKey, renderJSON[corev1.EnvFromSource])
+			r.Config.EnvFrom = foldKeyed(f, PathEnvFrom, r.Config.EnvFrom, c.EnvFrom, EnvFromKey, RenderJSON[corev1.EnvFromSource])
 		}},
 		{"volumes", PathVolumes, func(f folder, r *Result, c *v1alpha1.Config) {
-			r.Config.Volumes = foldKeyed(f, PathVolumes, r.Config.Volumes, c.Volumes, VolumeKey, renderJSON[corev1.Volume])
+			r.Config.Volumes = foldKeyed(f, PathVolumes, r.Config.Volumes, c.Volumes, VolumeKey, RenderJSON[corev1.Volume])
 		}},
 		{"volumeMounts", PathVolumeMounts, func(f folder, r *Result, c *v1alpha1.Config) {
-			r.Config.VolumeMounts = foldKeyed(f, PathVolumeMounts, r.Config.VolumeMounts, c.VolumeMounts, VolumeMountKey, renderJSON[corev1.VolumeMount])
+			r.Config.VolumeMounts = foldKeyed(f, PathVolumeMounts, r.Config.VolumeMounts, c.VolumeMounts, VolumeMountKey, RenderJSON[corev1.VolumeMount])
 		}},
 		{"secrets", PathSecrets, func(f folder, r *Result, c *v1alpha1.Config) {
-			r.Config.Secrets = foldKeyed(f, PathSecrets, r.Config.Secrets, c.Secrets, SecretMountKey, renderJSON[v1alpha1.SecretMount])
+			r.Config.Secrets = foldKeyed(f, PathSecrets, r.Config.Secrets, c.Secrets, SecretMountKey, RenderJSON[v1alpha1.SecretMount])
 		}},
 		{"iam", PathIAM, func(f folder, r *Result, c *v1alpha1.Config) {
 			if c.IAM == nil {

@@ -67,7 +67,7 @@ func EnvKey(e *corev1.EnvVar) string { return e.Name }
 // RenderEnv renders an environment variable's value, or its source.
 func RenderEnv(e *corev1.EnvVar) string {
 	if e.ValueFrom != nil {
-		return "from " + renderJSON(e.ValueFrom)
+		return "from " + RenderJSON(e.ValueFrom)
 	}
 	return strconv.Quote(e.Value)
 }
@@ -105,7 +105,9 @@ func ImageMirrorKey(m *v1alpha1.ImageMirror) string { return strings.TrimSuffix(
 // RenderImageMirror renders a mirror as "-> to".
 func RenderImageMirror(m *v1alpha1.ImageMirror) string { return "-> " + m.To }
 
-func renderJSON[T any](v *T) string {
+// RenderJSON renders a value as provenance renders a list element's or a
+// structured value: its JSON.
+func RenderJSON[T any](v *T) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprintf("%+v", *v)
@@ -114,6 +116,6 @@ func renderJSON[T any](v *T) string {
 }
 
 func digest[T any](v *T) string {
-	sum := sha256.Sum256([]byte(renderJSON(v)))
+	sum := sha256.Sum256([]byte(RenderJSON(v)))
 	return hex.EncodeToString(sum[:4])
 }

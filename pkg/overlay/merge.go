@@ -109,7 +109,7 @@ func foldWhole[T any](f folder, key Key, dst, v *[]T) {
 		return
 	}
 	if f.prov.wants(key, f.src) {
-		f.prov.record(key, rendered(v, renderJSON), f.src)
+		f.prov.record(key, rendered(v, RenderJSON), f.src)
 	}
 	*dst = slices.Clone(*v)
 }
