@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -226,4 +227,46 @@ func (r *randomChecks) next(most int) (*Check, []overlay.LayerSource) {
 		r.t.Fatal(err)
 	}
 	return &Check{Engine: r.engine, Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}}, layers
+}
+
+// TestReservedLabelsStay: whatever a stored pod holds under a reserved
+// prefix (a layer's label, or one admitted before the prefix was
+// reserved) an UPDATE may not change or remove, on random Layers and
+// tenant pods: a tenant cannot move its pod out of what selects it.
+func TestReservedLabelsStay(t *testing.T) {
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(47), 48))
+	random := newRandomChecks(t, rng, &v1alpha1.Isolation{ReservedLabelPrefixes: []string{"team", "tier", "example.com/"}})
+	ctx := context.Background()
+	var tried int
+	for i := range fixtures.RandomCases(200) {
+		c, _ := random.next(4)
+		res, err := mutate.Compose(c.Snapshot, c.Cluster, fixtures.RandomPod(t, rng))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := res.Pod
+		for k := range stored.Labels {
+			if !strings.HasPrefix(k, "team") && !strings.HasPrefix(k, "tier") && !strings.HasPrefix(k, "example.com/") {
+				continue
+			}
+			tried++
+			for _, change := range []func(*corev1.Pod){
+				func(p *corev1.Pod) { p.Labels[k] += "-mine" },
+				func(p *corev1.Pod) { delete(p.Labels, k) },
+			} {
+				updated := stored.DeepCopy()
+				change(updated)
+				_, d, err := c.Pod(ctx, updated, Request{Operation: "UPDATE", Old: stored.DeepCopy()}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.ContainsFunc(d.Violations, func(v Violation) bool { return v.Check == "reservedLabelPrefixes" }) {
+					t.Fatalf("case %d: an UPDATE changing reserved label %q (%q) is not refused: %+v", i, k, stored.Labels[k], d.Violations)
+				}
+			}
+		}
+	}
+	if tried < 50 {
+		t.Fatalf("only %d reserved labels tried: the cases check too little", tried)
+	}
 }
