@@ -80,7 +80,9 @@ type ShadowChange struct {
 
 // ShadowOf is what the Shadow layers that match pod would change of its
 // composition res (Compose's or Admit's, which leave them out): every
-// field whose value they would change, with the Shadow layer responsible.
+// field whose value on the pod they would change, with the Shadow layer
+// responsible, and every list whose meaningful order they would change
+// (OrderChanges); nothing when the pod would be the same.
 // A pod no Shadow layer matches costs nothing more (ShadowLayers is an
 // index lookup, nothing is composed). Admit's provenance is partial: the
 // pod is composed again, with Compose's, to compare.
