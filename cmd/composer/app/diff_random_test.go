@@ -18,8 +18,9 @@ import (
 
 // TestDiffMissesNoChange: composer diff on random Layers and a random
 // change of one of them (a Layer edited, added or removed) reports a
-// change for every pod and SparkApplication whose composition changes: a pull request's gate
-// (--fail-on-change) never passes a change it did not see.
+// change for every pod and SparkApplication whose composition changes: a
+// pull request's gate (--fail-on-change) never passes a change it did not
+// see.
 func TestDiffMissesNoChange(t *testing.T) {
 	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(61), 62))
 	ctx := context.Background()
