@@ -152,9 +152,11 @@ func composeRole(snap *overlay.Snapshot, cluster Cluster, app *sparkv1beta2.Spar
 
 // templatePod is the pod role's section of app describes, as the user
 // wrote it: what the operator will put on role's pods. Labels are the
-// application's, then the Spark keys that set labels, then the section's
+// Spark keys that set labels, then the application's, then the section's
 // own (the operator passes them in that order; the last wins), and so
-// for annotations, node selectors and the service account.
+// for annotations and the service account; node selectors are the shared
+// ones (sparkConf's, then spec.nodeSelector's), then the role's own
+// (sparkConf's, then the section's), as Spark merges them.
 func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1.Pod {
 	s := &app.Spec
 	sec := s.Pod(string(role))
@@ -164,21 +166,34 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 	if pod.Namespace == "" {
 		pod.Namespace = corev1.NamespaceDefault
 	}
-	pod.Labels = maps.Clone(app.Labels)
-	pod.Spec.NodeSelector = maps.Clone(s.NodeSelector)
-	for _, k := range slices.Sorted(maps.Keys(s.SparkConf)) {
+	// Spark puts a role's own node selector keys over the shared ones
+	// (spark.kubernetes.node.selector.*, which spec.nodeSelector is,
+	// passed after sparkConf): the shared ones first.
+	for k, v := range s.SparkConf {
+		if to := overlay.SparkConfTarget(role, k); to.Field == "nodeSelector" && to.IsGeneral() {
+			pod.Spec.NodeSelector = setKey(pod.Spec.NodeSelector, to.Item, v)
+		}
+	}
+	for k, v := range s.NodeSelector {
+		pod.Spec.NodeSelector = setKey(pod.Spec.NodeSelector, k, v)
+	}
+	for k, v := range s.SparkConf {
 		to := overlay.SparkConfTarget(role, k)
-		v := s.SparkConf[k]
 		switch to.Field {
 		case "labels":
 			pod.Labels = setKey(pod.Labels, to.Item, v)
 		case "annotations":
 			pod.Annotations = setKey(pod.Annotations, to.Item, v)
 		case "nodeSelector":
-			pod.Spec.NodeSelector = setKey(pod.Spec.NodeSelector, to.Item, v)
+			if !to.IsGeneral() {
+				pod.Spec.NodeSelector = setKey(pod.Spec.NodeSelector, to.Item, v)
+			}
 		case "serviceAccountName":
 			pod.Spec.ServiceAccountName = v
 		}
+	}
+	for k, v := range app.Labels {
+		pod.Labels = setKey(pod.Labels, k, v)
 	}
 	for k, v := range sec.Labels {
 		pod.Labels = setKey(pod.Labels, k, v)
@@ -351,10 +366,12 @@ func nonEmptyList[T any](l []T) []T {
 	return l
 }
 
-// projectImages writes the composed images: a role's image that
-// composition changed (a layer's image, or a mirror) goes into spec.image
-// when both roles ran spec.image and still run the same image, else into
-// the role's own field.
+// projectImages writes the composed images where the user's image was: a
+// role's image that composition changed (a layer's image, or a mirror)
+// goes into spec.image when the role ran spec.image and every role that
+// ran it still runs one image, else into the role's own field. A role
+// with an image of its own does not read spec.image, so a mirror rewrites
+// the spec.image the other role runs, whatever the first role's field.
 func projectImages(before, s *sparkv1beta2.Spec, driver, executor *corev1.Pod) {
 	img := func(pod *corev1.Pod, role v1alpha1.Role) string {
 		if i := sparkContainer(pod, role); i >= 0 {
@@ -362,20 +379,31 @@ func projectImages(before, s *sparkv1beta2.Spec, driver, executor *corev1.Pod) {
 		}
 		return ""
 	}
-	d, e := img(driver, v1alpha1.RoleDriver), img(executor, v1alpha1.RoleExecutor)
-	dChanged, eChanged := d != roleImage(before, v1alpha1.RoleDriver), e != roleImage(before, v1alpha1.RoleExecutor)
-	if !dChanged && !eChanged {
-		return
+	now := map[v1alpha1.Role]string{v1alpha1.RoleDriver: img(driver, v1alpha1.RoleDriver), v1alpha1.RoleExecutor: img(executor, v1alpha1.RoleExecutor)}
+	_, shared := passedImage(before.Image)
+	runsShared := func(role v1alpha1.Role) bool {
+		_, own := passedImage(before.Pod(string(role)).Image)
+		return shared && !own
 	}
-	if before.Image != nil && before.Driver.Image == nil && before.Executor.Image == nil && d == e {
-		s.Image = &d
-		return
+	// The one image every role that ran spec.image runs now, if one.
+	sharedNow, oneShared := "", true
+	for _, role := range Roles() {
+		if runsShared(role) {
+			if sharedNow != "" && sharedNow != now[role] {
+				oneShared = false
+			}
+			sharedNow = now[role]
+		}
 	}
-	if dChanged {
-		s.Driver.Image = &d
-	}
-	if eChanged {
-		s.Executor.Image = &e
+	for _, role := range Roles() {
+		if now[role] == roleImage(before, role) {
+			continue
+		}
+		if runsShared(role) && oneShared {
+			s.Image = new(sharedNow)
+			continue
+		}
+		s.Pod(string(role)).Image = new(now[role])
 	}
 }
 

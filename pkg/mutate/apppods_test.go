@@ -236,3 +236,42 @@ func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 		}
 	}
 }
+
+// TestLaunchedPodPrecedence holds the launched pod to the order the
+// operator passes each spelling to spark-submit and Spark merges them:
+// sparkConf's label keys, then the application's labels, then the
+// section's; the shared node selector keys (sparkConf's, then
+// spec.nodeSelector's), then the role's own (sparkConf's, then the
+// section's).
+func TestLaunchedPodPrecedence(t *testing.T) {
+	app := sparkv1beta2.SparkApplication{}
+	app.Name, app.Namespace = "order", "etl"
+	app.Labels = map[string]string{"app": "app", "both": "app"}
+	app.Spec.SparkConf = map[string]string{
+		"spark.kubernetes.executor.label.app":          "conf",
+		"spark.kubernetes.executor.label.both":         "conf",
+		"spark.kubernetes.executor.label.conf":         "conf",
+		"spark.kubernetes.node.selector.shared":        "conf",
+		"spark.kubernetes.node.selector.typed":         "conf",
+		"spark.kubernetes.node.selector.role":          "conf",
+		"spark.kubernetes.executor.node.selector.role": "role-conf",
+		"spark.kubernetes.executor.node.selector.sec":  "role-conf",
+	}
+	app.Spec.NodeSelector = map[string]string{"typed": "typed", "role": "typed"}
+	app.Spec.Executor.Labels = map[string]string{"both": "section"}
+	app.Spec.Executor.NodeSelector = map[string]string{"sec": "section"}
+	pod, err := LaunchedPod(&app, v1alpha1.RoleExecutor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]string{"app": "app", "both": "section", "conf": "conf"} {
+		if got := pod.Labels[k]; got != want {
+			t.Errorf("label %s = %q, want %q", k, got, want)
+		}
+	}
+	for k, want := range map[string]string{"shared": "conf", "typed": "typed", "role": "role-conf", "sec": "section"} {
+		if got := pod.Spec.NodeSelector[k]; got != want {
+			t.Errorf("node selector %s = %q, want %q", k, got, want)
+		}
+	}
+}
