@@ -129,7 +129,7 @@ func composeRole(snap *overlay.Snapshot, cluster Cluster, app *sparkv1beta2.Spar
 	pod := templatePod(app, role)
 	user := UserConfig(pod)
 	user.SparkConf = userSparkConf(&app.Spec, role)
-	user.HadoopConf = maps.Clone(app.Spec.HadoopConf)
+	user.HadoopConf = userHadoopConf(&app.Spec)
 	res := &Result{Spark: true, Role: role, Pod: pod.DeepCopy(), Patch: []jsonpatch.Operation{}}
 	res.Composition = snap.Compose(TargetOf(cluster, pod, role), user)
 	res.Warnings = grantIAM(&res.Composition)
@@ -270,6 +270,22 @@ func userSparkConf(s *sparkv1beta2.Spec, role v1alpha1.Role) map[string]string {
 	}
 	if len(conf) == 0 {
 		return nil
+	}
+	return conf
+}
+
+// userHadoopConf is the Hadoop configuration the user's application runs
+// with: sparkConf's spark.hadoop.* keys, then hadoopConf, which the
+// operator passes after them as the same keys.
+func userHadoopConf(s *sparkv1beta2.Spec) map[string]string {
+	var conf map[string]string
+	for k, v := range s.SparkConf {
+		if h, ok := strings.CutPrefix(k, overlay.SparkHadoopPrefix); ok && h != "" {
+			conf = setKey(conf, h, v)
+		}
+	}
+	for k, v := range s.HadoopConf {
+		conf = setKey(conf, k, v)
 	}
 	return conf
 }
@@ -546,14 +562,25 @@ func (r *AppResult) writeConf(user map[string]string) {
 			}
 		}
 	}
-	s.SparkConf = nonEmptyMap(conf)
+	// A Hadoop key is one setting in either spelling: a layer's value in
+	// hadoopConf (which the operator passes last), and the user's
+	// sparkConf spelling of a key hadoopConf holds removed.
 	hadoop := maps.Clone(s.HadoopConf)
 	for _, k := range slices.Sorted(maps.Keys(r.Driver.Composition.Config.HadoopConf)) {
 		if v, ok := layerWon(v1alpha1.RoleDriver, overlay.PathHadoopConf, k); ok {
 			hadoop = setKey(hadoop, k, v)
 		}
 	}
+	for k := range hadoop {
+		delete(conf, overlay.SparkHadoopPrefix+k)
+	}
+	s.SparkConf = nonEmptyMap(conf)
 	s.HadoopConf = nonEmptyMap(hadoop)
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func nonEmptyMap(m map[string]string) map[string]string {
@@ -656,6 +683,13 @@ func (r *AppResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bo
 	case overlay.PathHadoopConf:
 		if role != v1alpha1.RoleDriver {
 			return "", false
+		}
+		if in := r.input; in != nil {
+			if _, typed := in.HadoopConf[key.Item]; !typed {
+				if k := overlay.SparkHadoopPrefix + key.Item; hasKey(in.SparkConf, k) {
+					return overlay.Key{Root: "spec.sparkConf", Item: k, Map: true}.String(), true
+				}
+			}
 		}
 		key.Root = "spec.hadoopConf"
 	case overlay.PathPodPatch:

@@ -188,13 +188,16 @@ func TestBatchQueueForTheUsersScheduler(t *testing.T) {
 // TestExplainPathOfAnApp: explain names a field of an application where
 // the application states it: the image at spec.image when the user wrote
 // it for both roles and at the role's section when they wrote it there;
-// hadoopConf at spec.hadoopConf from the driver's composition only.
+// hadoopConf at spec.hadoopConf from the driver's composition only, or at
+// its sparkConf key when the user wrote it there.
 func TestExplainPathOfAnApp(t *testing.T) {
+	var conf map[string]string
 	compose := func(image, driverImage string) *AppResult {
 		t.Helper()
 		app := &sparkv1beta2.SparkApplication{}
 		app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
 		app.Name, app.Namespace = "paths", "etl"
+		app.Spec.SparkConf = conf
 		if image != "" {
 			app.Spec.Image = &image
 		}
@@ -227,6 +230,11 @@ func TestExplainPathOfAnApp(t *testing.T) {
 		{compose("", "example.com/spark:2"), v1alpha1.RoleExecutor, executorImage, "spec.executor.image"},
 		{compose("", ""), v1alpha1.RoleDriver, hadoop, `spec.hadoopConf["fs.s3a.endpoint"]`},
 		{compose("", ""), v1alpha1.RoleExecutor, hadoop, ""},
+		{func() *AppResult {
+			conf = map[string]string{"spark.hadoop.fs.s3a.endpoint": "s3.internal"}
+			defer func() { conf = nil }()
+			return compose("", "")
+		}(), v1alpha1.RoleDriver, hadoop, `spec.sparkConf["spark.hadoop.fs.s3a.endpoint"]`},
 	} {
 		got, ok := c.res.ExplainPath(c.role, c.key)
 		if !ok {

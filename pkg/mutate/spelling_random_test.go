@@ -25,8 +25,8 @@ type respelling struct {
 
 // respellings are every way a user may write one of an application's
 // settings in another spelling: each alias both ways, and the sections'
-// labels, annotations and node selectors and the application's node
-// selector as their keys.
+// labels, annotations and node selectors, the application's node
+// selector and its Hadoop configuration as their keys.
 func respellings() []respelling {
 	var out []respelling
 	for _, a := range sparkAliases() {
@@ -53,7 +53,7 @@ func respellings() []respelling {
 			}},
 		)
 	}
-	maps := func(name, prefix string, at func(s *sparkv1beta2.Spec) *map[string]string) {
+	mapSpelling := func(name, prefix string, at func(s *sparkv1beta2.Spec) *map[string]string) {
 		out = append(out,
 			respelling{name: name + " as " + prefix + "*", apply: func(s *sparkv1beta2.Spec) bool {
 				m := at(s)
@@ -87,12 +87,13 @@ func respellings() []respelling {
 			}},
 		)
 	}
-	maps("spec.nodeSelector", overlay.SparkNodeSelectorPrefix, func(s *sparkv1beta2.Spec) *map[string]string { return &s.NodeSelector })
+	mapSpelling("spec.nodeSelector", overlay.SparkNodeSelectorPrefix, func(s *sparkv1beta2.Spec) *map[string]string { return &s.NodeSelector })
+	mapSpelling("spec.hadoopConf", overlay.SparkHadoopPrefix, func(s *sparkv1beta2.Spec) *map[string]string { return &s.HadoopConf })
 	for _, role := range Roles() {
 		r := string(role)
-		maps("spec."+r+".labels", "spark.kubernetes."+r+".label.", func(s *sparkv1beta2.Spec) *map[string]string { return &s.Pod(r).Labels })
-		maps("spec."+r+".annotations", "spark.kubernetes."+r+".annotation.", func(s *sparkv1beta2.Spec) *map[string]string { return &s.Pod(r).Annotations })
-		maps("spec."+r+".nodeSelector", "spark.kubernetes."+r+".node.selector.", func(s *sparkv1beta2.Spec) *map[string]string { return &s.Pod(r).NodeSelector })
+		mapSpelling("spec."+r+".labels", "spark.kubernetes."+r+".label.", func(s *sparkv1beta2.Spec) *map[string]string { return &s.Pod(r).Labels })
+		mapSpelling("spec."+r+".annotations", "spark.kubernetes."+r+".annotation.", func(s *sparkv1beta2.Spec) *map[string]string { return &s.Pod(r).Annotations })
+		mapSpelling("spec."+r+".nodeSelector", "spark.kubernetes."+r+".node.selector.", func(s *sparkv1beta2.Spec) *map[string]string { return &s.Pod(r).NodeSelector })
 	}
 	return out
 }

@@ -10,11 +10,11 @@ import (
 // SparkSetting is where a Spark configuration key lands in the composition
 // for one role: the Config field (by JSON name) and the key in it.
 type SparkSetting struct {
-	// Field is labels, annotations, nodeSelector, serviceAccountName or
-	// sparkConf.
+	// Field is labels, annotations, nodeSelector, serviceAccountName,
+	// hadoopConf or sparkConf.
 	Field string
-	// Item is the key in Field: a label, annotation or node label key, or
-	// the canonical Spark key; "" for serviceAccountName.
+	// Item is the key in Field: a label, annotation, node label or Hadoop
+	// key, or the canonical Spark key; "" for serviceAccountName.
 	Item string
 	// general is a key that sets the same as a role's own key, which wins
 	// over it (spark.kubernetes.node.selector.* under
@@ -31,6 +31,7 @@ type SparkSetting struct {
 //	spark.kubernetes.<role>.node.selector.K    nodeSelector[K]
 //	spark.kubernetes.node.selector.K           nodeSelector[K] (the role's own key wins)
 //	spark.kubernetes.authenticate.<role>.serviceAccountName  serviceAccountName
+//	spark.hadoop.K                             hadoopConf[K]
 //
 // spark.kubernetes.container.image is the image of both roles, so for a
 // role it is spark.kubernetes.<role>.container.image (which wins over
@@ -58,6 +59,9 @@ func SparkConfTarget(role v1alpha1.Role, key string) SparkSetting {
 	}
 	if rest, ok := cutRolePrefix(key, "spark.kubernetes.authenticate.", role); ok && rest == "serviceAccountName" {
 		return SparkSetting{Field: "serviceAccountName"}
+	}
+	if k, ok := strings.CutPrefix(key, SparkHadoopPrefix); ok && k != "" {
+		return SparkSetting{Field: "hadoopConf", Item: k}
 	}
 	if key == SparkContainerImage {
 		return SparkSetting{Field: "sparkConf", Item: SparkRoleImage(role), general: true}
@@ -87,6 +91,11 @@ const (
 	// SparkNodeSelectorPrefix is followed by a node label key; it selects
 	// nodes for the driver and the executors.
 	SparkNodeSelectorPrefix = "spark.kubernetes.node.selector."
+	// SparkHadoopPrefix is followed by a Hadoop configuration key: Spark
+	// passes spark.hadoop.K to Hadoop as K, which is what hadoopConf[K]
+	// is (the Spark Operator passes hadoopConf as these keys, after
+	// sparkConf).
+	SparkHadoopPrefix = "spark.hadoop."
 	// SparkContainerImage is the image of the driver and the executors.
 	SparkContainerImage = "spark.kubernetes.container.image"
 )
@@ -139,6 +148,8 @@ func (f folder) foldSparkConf(r *Result, conf map[string]string) {
 			c.NodeSelector = f.foldEntry(PathNodeSelector, c.NodeSelector, e.to.Item, v)
 		case "serviceAccountName":
 			foldScalar(f, FieldKey(PathServiceAccountName), &c.ServiceAccountName, &v)
+		case "hadoopConf":
+			c.HadoopConf = f.foldEntry(PathHadoopConf, c.HadoopConf, e.to.Item, v)
 		default:
 			c.SparkConf = f.foldEntry(PathSparkConf, c.SparkConf, e.to.Item, v)
 		}
