@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -60,6 +61,39 @@ func sparkAliases() []sparkAlias {
 				set:   func(s *sparkv1beta2.Spec, v string) bool { pod(s).Image = &v; return true },
 				clear: func(s *sparkv1beta2.Spec) { pod(s).Image = nil }},
 		)
+	}
+	// spark-submit's dependency flags, which the operator passes from
+	// spec.deps, win over their keys.
+	for _, d := range []struct {
+		key, field string
+		at         func(d *sparkv1beta2.Dependencies) *[]string
+	}{
+		{"spark.jars", "jars", func(d *sparkv1beta2.Dependencies) *[]string { return &d.Jars }},
+		{"spark.files", "files", func(d *sparkv1beta2.Dependencies) *[]string { return &d.Files }},
+		{"spark.submit.pyFiles", "pyFiles", func(d *sparkv1beta2.Dependencies) *[]string { return &d.PyFiles }},
+		{"spark.archives", "archives", func(d *sparkv1beta2.Dependencies) *[]string { return &d.Archives }},
+		{"spark.jars.packages", "packages", func(d *sparkv1beta2.Dependencies) *[]string { return &d.Packages }},
+		{"spark.jars.excludes", "excludePackages", func(d *sparkv1beta2.Dependencies) *[]string { return &d.ExcludePackages }},
+		{"spark.jars.repositories", "repositories", func(d *sparkv1beta2.Dependencies) *[]string { return &d.Repositories }},
+	} {
+		out = append(out, sparkAlias{key: d.key, role: v1alpha1.RoleDriver, field: "spec.deps." + d.field,
+			get: func(s *sparkv1beta2.Spec) (string, bool) {
+				if l := *d.at(&s.Deps); len(l) > 0 {
+					return strings.Join(l, ","), true // as the operator joins it
+				}
+				return "", false
+			},
+			// A list the key's value is, entry by entry, as written: a
+			// value the list would not give back stays a key.
+			set: func(s *sparkv1beta2.Spec, v string) bool {
+				l := strings.Split(v, ",")
+				if v == "" || slices.Contains(l, "") {
+					return false
+				}
+				*d.at(&s.Deps) = l
+				return true
+			},
+			clear: func(s *sparkv1beta2.Spec) { *d.at(&s.Deps) = nil }})
 	}
 	executors := v1alpha1.RoleExecutor
 	da := func(s *sparkv1beta2.Spec) (*sparkv1beta2.DynamicAllocation, bool) {

@@ -36,6 +36,13 @@ var aliasValues = map[string][2]string{
 	"spark.dynamicAllocation.maxExecutors":            {"10", "20"},
 	"spark.dynamicAllocation.shuffleTracking.enabled": {"true", "false"},
 	"spark.dynamicAllocation.shuffleTracking.timeout": {"60000", "120000"},
+	"spark.jars":              {"local:///opt/jobs/a.jar", "s3a://platform/listener.jar,local:///opt/jobs/a.jar"},
+	"spark.files":             {"local:///opt/jobs/a.conf", "s3a://platform/log4j2.properties"},
+	"spark.submit.pyFiles":    {"local:///opt/jobs/lib.zip", "s3a://platform/lib.zip"},
+	"spark.archives":          {"local:///opt/jobs/env.tar.gz", "s3a://platform/env.tar.gz#env"},
+	"spark.jars.packages":     {"org.apache.hadoop:hadoop-aws:3.3.4", "org.apache.hadoop:hadoop-aws:3.4.1"},
+	"spark.jars.excludes":     {"com.amazonaws:aws-java-sdk-bundle", "org.slf4j:slf4j-api"},
+	"spark.jars.repositories": {"https://repo1.maven.org/maven2", "https://nexus.internal/maven"},
 }
 
 // aliasApp is an app with dynamic allocation on (so its fields are
