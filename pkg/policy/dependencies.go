@@ -97,9 +97,14 @@ func dependenciesDocument(app *sparkv1beta2.SparkApplication, given *layerConf) 
 	for _, l := range dependencyLists {
 		if list := l.of(&app.Spec.Deps); len(list) > 0 {
 			// The operator joins the list with commas, for spark-submit to
-			// split.
-			out[l.Field] = dependency{Values: listOf(sparkvalue.Files(strings.Join(list, ","))), From: "spec.deps." + l.Field,
-				Source: overlay.UserSource().String(), User: true}
+			// split; a layer's value of the key is written here.
+			joined := strings.Join(list, ",")
+			src, byLayer := given.source(l.Key, joined)
+			if !byLayer {
+				src = overlay.UserSource()
+			}
+			out[l.Field] = dependency{Values: listOf(sparkvalue.Files(joined)), From: "spec.deps." + l.Field,
+				Source: src.String(), User: !byLayer}
 			continue
 		}
 		value, ok := app.Spec.SparkConf[l.Key]

@@ -91,6 +91,9 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 		out = append(out, fmt.Sprintf("spec.mainApplicationFile %q: %s", *f, localFileAdvice))
 	}
 	for _, l := range dependencyLists {
+		if list := l.of(&app.Spec.Deps); len(list) > 0 && platform(l.Key, strings.Join(list, ",")) {
+			continue // a layer's list, in the field that wins over its key
+		}
 		for i, entry := range l.of(&app.Spec.Deps) {
 			out = append(out, l.localEntries(entry, func(e string) string { return fmt.Sprintf("spec.deps.%s[%d] %q", l.Field, i, e) })...)
 		}

@@ -385,3 +385,30 @@ func composedApp(t *testing.T, c *Check, conf map[string]string) *sparkv1beta2.S
 	}
 	return &res.App.App
 }
+
+// TestLayerDependenciesAreThePlatforms: a layer's dependency list lands in
+// spec.deps (spark-submit's flag wins over its key), where it is still the
+// platform's: not judged as the tenant's, and not the user's in
+// input.application.dependencies; a tenant's own list there is.
+func TestLayerDependenciesAreThePlatforms(t *testing.T) {
+	c := tenantCheck(t, map[string]string{
+		"jars": `{tier: ClusterOverrides, config: {sparkConf: {spark.jars: "/opt/platform/listener.jar"}}}`,
+	})
+	app := composedApp(t, c, map[string]string{"spark.jars": "s3a://mine/a.jar"})
+	if !slices.Equal(app.Spec.Deps.Jars, []string{"/opt/platform/listener.jar"}) || app.Spec.SparkConf["spark.jars"] != "" {
+		t.Fatalf("the layer's jars are not stated once, in spec.deps: %+v, %v", app.Spec.Deps, app.Spec.SparkConf)
+	}
+	if got := appVerdict(t, c, app); got != "" {
+		t.Errorf("the platform's jars judged as the tenant's: %s", got)
+	}
+	if doc := dependenciesDocument(app, c.layerConf("etl")); doc["jars"].User || doc["jars"].Source != `ClusterOverrides layer "jars"` {
+		t.Errorf("the platform's jars in the document: %+v", doc["jars"])
+	}
+	app.Spec.Deps.Jars = []string{"/opt/mine.jar"}
+	if got := appVerdict(t, c, app); !strings.Contains(got, `spec.deps.jars[0] "/opt/mine.jar"`) {
+		t.Errorf("the tenant's own local jar: %q", got)
+	}
+	if doc := dependenciesDocument(app, c.layerConf("etl")); !doc["jars"].User {
+		t.Errorf("the tenant's own jars in the document: %+v", doc["jars"])
+	}
+}
