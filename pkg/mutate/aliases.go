@@ -30,6 +30,35 @@ type sparkAlias struct {
 	set func(s *sparkv1beta2.Spec, v string) bool
 	// clear unsets the typed field.
 	clear func(s *sparkv1beta2.Spec)
+	// keyWins is a typed field the operator passes before sparkConf: the
+	// key, when set, wins over it.
+	keyWins bool
+}
+
+// user is the user's value of the setting in s, in the spelling that
+// wins, and whether the user set it.
+func (a sparkAlias) user(s *sparkv1beta2.Spec) (string, bool) {
+	if a.keyWins {
+		if v, ok := s.SparkConf[a.key]; ok {
+			return v, true
+		}
+		return a.get(s)
+	}
+	if v, ok := a.get(s); ok {
+		return v, true
+	}
+	v, ok := s.SparkConf[a.key]
+	return v, ok
+}
+
+// typedWins reports whether the setting runs with the typed field's
+// value in s: it is set, and the key is not set where the key wins.
+func (a sparkAlias) typedWins(s *sparkv1beta2.Spec) bool {
+	if _, ok := a.get(s); !ok {
+		return false
+	}
+	_, key := s.SparkConf[a.key]
+	return !a.keyWins || !key
 }
 
 // sparkAliases are every typed field of a SparkApplication that is a
@@ -49,6 +78,7 @@ func sparkAliases() []sparkAlias {
 			stringAlias("spark.kubernetes."+r+".limit.cores", role, "spec."+r+".coreLimit", func(s *sparkv1beta2.Spec) **string { return &pod(s).CoreLimit }),
 			stringAlias("spark."+r+".memory", role, "spec."+r+".memory", func(s *sparkv1beta2.Spec) **string { return &pod(s).Memory }),
 			stringAlias("spark."+r+".memoryOverhead", role, "spec."+r+".memoryOverhead", func(s *sparkv1beta2.Spec) **string { return &pod(s).MemoryOverhead }),
+			stringAlias("spark."+r+".extraJavaOptions", role, "spec."+r+".javaOptions", func(s *sparkv1beta2.Spec) **string { return &pod(s).JavaOptions }),
 			// The role's image is its own, else spec.image; the operator
 			// passes neither when it is empty.
 			sparkAlias{key: "spark.kubernetes." + r + ".container.image", role: role, field: "spec." + r + ".image",
@@ -117,7 +147,26 @@ func sparkAliases() []sparkAlias {
 				}
 			}}
 	}
-	out = append(out,
+	factor := stringAlias("spark.kubernetes.memoryOverheadFactor", v1alpha1.RoleDriver, "spec.memoryOverheadFactor",
+		func(s *sparkv1beta2.Spec) **string { return &s.MemoryOverheadFactor })
+	factor.keyWins = true
+	out = append(out, factor,
+		sparkAlias{key: "spark.kubernetes.executor.deleteOnTermination", role: executors, field: "spec.executor.deleteOnTermination",
+			get: func(s *sparkv1beta2.Spec) (string, bool) {
+				if d := s.Executor.DeleteOnTermination; d != nil {
+					return strconv.FormatBool(*d), true
+				}
+				return "", false
+			},
+			set: func(s *sparkv1beta2.Spec, v string) bool {
+				b, err := strconv.ParseBool(v) // what the operator's field holds: true or false
+				if err != nil || strconv.FormatBool(b) != v {
+					return false
+				}
+				s.Executor.DeleteOnTermination = &b
+				return true
+			},
+			clear: func(s *sparkv1beta2.Spec) { s.Executor.DeleteOnTermination = nil }},
 		sparkAlias{key: "spark.executor.instances", role: executors, field: "spec.executor.instances",
 			get:   func(s *sparkv1beta2.Spec) (string, bool) { return intText(s.Executor.Instances) },
 			set:   func(s *sparkv1beta2.Spec, v string) bool { return setInt32(&s.Executor.Instances, v) },

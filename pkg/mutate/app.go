@@ -264,7 +264,7 @@ func userSparkConf(s *sparkv1beta2.Spec, role v1alpha1.Role) map[string]string {
 		}
 	}
 	for _, a := range sparkAliases() {
-		if v, ok := a.get(s); ok {
+		if v, ok := a.user(s); ok {
 			conf[a.key] = v
 		}
 	}
@@ -294,7 +294,7 @@ func userHadoopConf(s *sparkv1beta2.Spec) map[string]string {
 func spellings(s *sparkv1beta2.Spec) map[string]string {
 	out := map[string]string{}
 	for _, a := range sparkAliases() {
-		if _, ok := a.get(s); ok {
+		if a.typedWins(s) {
 			out[a.key] = a.field
 		} else if _, ok := s.SparkConf[a.key]; ok {
 			out[a.key] = "spec.sparkConf"
@@ -542,7 +542,7 @@ func (r *AppResult) writeConf(user map[string]string) {
 	}
 	for _, a := range sparkAliases() {
 		if v, ok := layerWon(a.role, overlay.PathSparkConf, a.key); ok {
-			if a.set(s, v) {
+			if !a.keyWins && a.set(s, v) {
 				delete(conf, a.key)
 			} else {
 				a.clear(s)
@@ -550,8 +550,14 @@ func (r *AppResult) writeConf(user map[string]string) {
 			}
 			continue
 		}
-		if _, typed := a.get(s); typed {
-			delete(conf, a.key) // both spellings: the typed one is what runs
+		if _, typed := a.get(s); !typed {
+			continue
+		}
+		// Both spellings: the one that runs stays.
+		if a.typedWins(s) {
+			delete(conf, a.key)
+		} else {
+			a.clear(s)
 		}
 	}
 	// Pod settings projectPod moved into typed fields are gone from s.
@@ -606,7 +612,8 @@ func appPatch(before, after []byte) ([]jsonpatch.Operation, error) {
 // EffectiveConf is the Spark configuration spark-submit runs a
 // SparkApplication with, as far as Strata composes it: sparkConf, then
 // every typed field as its key (the operator passes them after sparkConf,
-// so they win), and the pod settings of each role as their keys.
+// so they win; spec.memoryOverheadFactor before it, so the key wins), and
+// the pod settings of each role as their keys.
 func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 	conf := maps.Clone(s.SparkConf)
 	if conf == nil {
@@ -616,7 +623,7 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 		conf[overlay.SparkContainerImage] = img
 	}
 	for _, a := range sparkAliases() {
-		if v, ok := a.get(s); ok {
+		if v, ok := a.user(s); ok {
 			conf[a.key] = v
 		}
 	}
@@ -669,14 +676,11 @@ func (r *AppResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bo
 		if sparkKeyRole(key.Item) != role {
 			return "", false
 		}
-		if spelled, ok := r.Spelling[key.Item]; ok && spelled != "spec.sparkConf" {
-			return spelled, true
-		}
+		// Where the winner is stated: the typed field when it is what
+		// runs, else the key.
 		for _, a := range sparkAliases() {
-			if a.key == key.Item {
-				if _, typed := a.get(&r.App.App.Spec); typed {
-					return a.field, true
-				}
+			if a.key == key.Item && a.typedWins(&r.App.App.Spec) {
+				return a.field, true
 			}
 		}
 		return overlay.Key{Root: "spec.sparkConf", Item: key.Item, Map: true}.String(), true

@@ -58,14 +58,19 @@ func SizeOf(s *sparkv1beta2.Spec) (AppSize, error) {
 	if python || r {
 		factor = nonJVMOverheadFactor
 	}
-	if f, ok, err := conf.Factor("spark.kubernetes.memoryOverheadFactor"); err != nil {
+	// The key wins over spec.memoryOverheadFactor (the operator passes
+	// the field before sparkConf); an error names the spelling in effect.
+	const factorKey = "spark.kubernetes.memoryOverheadFactor"
+	if _, key := s.SparkConf[factorKey]; !key && s.MemoryOverheadFactor != nil {
+		f, err := sparkvalue.ParseFactor(*s.MemoryOverheadFactor)
+		if err != nil {
+			return AppSize{}, &sparkvalue.Error{Key: "spec.memoryOverheadFactor", Value: *s.MemoryOverheadFactor, Kind: sparkvalue.Factor}
+		}
+		factor = f
+	} else if f, ok, err := conf.Factor(factorKey); err != nil {
 		return AppSize{}, err
 	} else if ok {
 		factor = f
-	} else if s.MemoryOverheadFactor != nil {
-		if factor, err = sparkvalue.ParseFactor(*s.MemoryOverheadFactor); err != nil {
-			return AppSize{}, &sparkvalue.Error{Key: "spec.memoryOverheadFactor", Value: *s.MemoryOverheadFactor, Kind: sparkvalue.Factor}
-		}
 	}
 	for _, role := range Roles() {
 		size, err := podSize(conf, role, factor)

@@ -104,6 +104,8 @@ type SparkPodSpec struct {
 	NodeSelector   map[string]string      `json:"nodeSelector,omitempty"`
 	ServiceAccount *string                `json:"serviceAccount,omitempty"`
 	CoreRequest    *string                `json:"coreRequest,omitempty"`
+	// JavaOptions is spark.<role>.extraJavaOptions.
+	JavaOptions *string `json:"javaOptions,omitempty"`
 	// CoreRequest and PriorityClassName are the driver's and the
 	// executor's own fields of the same name.
 	PriorityClassName *string `json:"priorityClassName,omitempty"`
@@ -131,6 +133,8 @@ type DriverSpec struct {
 type ExecutorSpec struct {
 	SparkPodSpec `json:",inline"`
 	Instances    *int32 `json:"instances,omitempty"`
+	// DeleteOnTermination is spark.kubernetes.executor.deleteOnTermination.
+	DeleteOnTermination *bool `json:"deleteOnTermination,omitempty"`
 }
 
 // BatchSchedulerOptions are the batch scheduler's settings.
