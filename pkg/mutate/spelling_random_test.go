@@ -103,8 +103,9 @@ func respellings() []respelling {
 // is the same setting. For every way to write one of a random
 // application's settings in its other spelling that leaves the
 // configuration spark-submit runs the user's application with unchanged,
-// the composed applications run with the same configuration, and both
-// compose or neither does. (The configuration a role runs with is its
+// the composed applications run with the same configuration and launch
+// the same pods (so the policies judge them alike), and both compose or
+// neither does. (The configuration a role runs with is its
 // keys: an image a role does not read is no part of it.)
 func TestSpellingIsOneSetting(t *testing.T) {
 	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(71), 72))
@@ -157,6 +158,19 @@ func TestSpellingIsOneSetting(t *testing.T) {
 				a, _ := res.App.Marshal()
 				b, _ := got.App.Marshal()
 				t.Fatalf("the spellings compose to different configurations:\n%s\n%s\ncomposed %s\nrespelled %s", strings.Join(diff, "\n"), describe(), a, b)
+			}
+			for _, role := range Roles() {
+				want, werr := LaunchedPod(&res.App.App, role)
+				have, herr := LaunchedPod(&got.App.App, role)
+				if (werr == nil) != (herr == nil) {
+					t.Fatalf("%s: one spelling launches a pod, the other not: %v; %v\n%s", role, werr, herr, describe())
+				}
+				if werr != nil {
+					continue
+				}
+				if w, h := mustJSON(t, want), mustJSON(t, have); w != h {
+					t.Fatalf("%s: the spellings launch different pods:\n%s\n%s\n%s", role, w, h, describe())
+				}
 			}
 		}
 	}
