@@ -305,7 +305,7 @@ func sparkKeyRole(key string) v1alpha1.Role {
 		return v1alpha1.RoleExecutor
 	}
 	for _, p := range []string{"spark.executor.", "spark.executorEnv.", "spark.kubernetes.executor.", "spark.dynamicAllocation.",
-		"spark.memory.offHeap.", "spark.yarn.executor."} {
+		"spark.memory.offHeap.", "spark.yarn.executor.", "spark.kubernetes.authenticate.executor."} {
 		if strings.HasPrefix(key, p) {
 			return v1alpha1.RoleExecutor
 		}

@@ -60,7 +60,7 @@ func buildFields() []ConfigField {
 			r.Config.Tolerations = foldKeyed(f, PathTolerations, r.Config.Tolerations, c.Tolerations, TolerationKey, RenderToleration)
 		}},
 		{"sparkConf", PathSparkConf, func(f folder, r *Result, c *v1alpha1.Config) {
-			f.foldSparkConf(r, c.SparkConf)
+			f.foldSparkConf(r, c)
 		}},
 		{"hadoopConf", PathHadoopConf, func(f folder, r *Result, c *v1alpha1.Config) {
 			r.Config.HadoopConf = f.foldMap(PathHadoopConf, r.Config.HadoopConf, c.HadoopConf)

@@ -114,8 +114,11 @@ func SparkRoleImage(role v1alpha1.Role) string {
 
 // foldSparkConf folds a block's Spark configuration: each key into the
 // setting it is for the folder's role (SparkConfTarget), general keys
-// before a role's own, so the role's own wins as in Spark.
-func (f folder) foldSparkConf(r *Result, conf map[string]string) {
+// before a role's own, so the role's own wins as in Spark; a general key
+// the block's own nodeSelector sets too is the role's own there, and is
+// not folded.
+func (f folder) foldSparkConf(r *Result, c *v1alpha1.Config) {
+	conf := c.SparkConf
 	if len(conf) == 0 {
 		return
 	}
@@ -125,7 +128,11 @@ func (f folder) foldSparkConf(r *Result, conf map[string]string) {
 	}
 	entries := make([]entry, 0, len(conf))
 	for k := range conf {
-		entries = append(entries, entry{k, SparkConfTarget(f.role, k)})
+		to := SparkConfTarget(f.role, k)
+		if _, own := c.NodeSelector[to.Item]; own && to.general && to.Field == "nodeSelector" {
+			continue
+		}
+		entries = append(entries, entry{k, to})
 	}
 	slices.SortFunc(entries, func(a, b entry) int {
 		if a.to.general != b.to.general {
@@ -136,22 +143,22 @@ func (f folder) foldSparkConf(r *Result, conf map[string]string) {
 		}
 		return strings.Compare(a.key, b.key)
 	})
-	c := &r.Config
+	out := &r.Config
 	for _, e := range entries {
 		v := conf[e.key]
 		switch e.to.Field {
 		case "labels":
-			c.Labels = f.foldEntry(PathLabels, c.Labels, e.to.Item, v)
+			out.Labels = f.foldEntry(PathLabels, out.Labels, e.to.Item, v)
 		case "annotations":
-			c.Annotations = f.foldEntry(PathAnnotations, c.Annotations, e.to.Item, v)
+			out.Annotations = f.foldEntry(PathAnnotations, out.Annotations, e.to.Item, v)
 		case "nodeSelector":
-			c.NodeSelector = f.foldEntry(PathNodeSelector, c.NodeSelector, e.to.Item, v)
+			out.NodeSelector = f.foldEntry(PathNodeSelector, out.NodeSelector, e.to.Item, v)
 		case "serviceAccountName":
-			foldScalar(f, FieldKey(PathServiceAccountName), &c.ServiceAccountName, &v)
+			foldScalar(f, FieldKey(PathServiceAccountName), &out.ServiceAccountName, &v)
 		case "hadoopConf":
-			c.HadoopConf = f.foldEntry(PathHadoopConf, c.HadoopConf, e.to.Item, v)
+			out.HadoopConf = f.foldEntry(PathHadoopConf, out.HadoopConf, e.to.Item, v)
 		default:
-			c.SparkConf = f.foldEntry(PathSparkConf, c.SparkConf, e.to.Item, v)
+			out.SparkConf = f.foldEntry(PathSparkConf, out.SparkConf, e.to.Item, v)
 		}
 	}
 }
