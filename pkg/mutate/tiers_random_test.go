@@ -1,0 +1,151 @@
+package mutate
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// TestTiersDecide holds composition to the order it promises, against a
+// model of it written here: layers apply by tier (pool defaults, cluster
+// defaults, cluster overrides, namespace overrides), then order, then
+// name, and inside a layer its config then its role's block; a default
+// fills only what the user left unset and an override wins over the user.
+// On random layers that all match (so the model needs no matching) and
+// random pods, every label, annotation and node selector the layers or
+// the user set, and the scheduler and service account, are the model's.
+func TestTiersDecide(t *testing.T) {
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(75), 76))
+	var checked int
+	for i := range fixtures.RandomCases(400) {
+		layers := fixtures.RandomLayers(t, rng, 1+rng.IntN(6))
+		for j := range layers {
+			spec := &layers[j].Layer.Spec
+			spec.Match, spec.Mode = v1alpha1.Match{}, ""
+			for _, c := range []*v1alpha1.Config{spec.Config, spec.Driver, spec.Executor} {
+				if c != nil { // what else writes these fields
+					c.SparkConf, c.PodPatch, c.IAM, c.Secrets = nil, nil, nil, nil
+				}
+			}
+		}
+		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pod := fixtures.RandomPod(t, rng)
+		res, err := Compose(snap, prodA, pod)
+		if err != nil {
+			continue
+		}
+		role, _ := SparkRole(pod)
+		describe := func() string {
+			l, _ := json.Marshal(layers)
+			p, _ := json.Marshal(pod)
+			return fmt.Sprintf("case %d\nlayers %s\npod %s", i, l, p)
+		}
+		// The layers from lowest to highest, each block that applies.
+		ordered := slices.Clone(layers)
+		slices.SortStableFunc(ordered, func(a, b overlay.LayerSource) int {
+			return cmp.Or(cmp.Compare(a.Layer.Spec.Tier.Rank(), b.Layer.Spec.Tier.Rank()),
+				cmp.Compare(a.Layer.Spec.Order, b.Layer.Spec.Order), strings.Compare(a.Layer.Name, b.Layer.Name))
+		})
+		type block struct {
+			c        *v1alpha1.Config
+			override bool
+		}
+		var blocks []block
+		for _, l := range ordered {
+			own := l.Layer.Spec.Driver
+			if role == v1alpha1.RoleExecutor {
+				own = l.Layer.Spec.Executor
+			}
+			for _, c := range []*v1alpha1.Config{l.Layer.Spec.Config, own} {
+				if c != nil {
+					blocks = append(blocks, block{c, !l.Layer.Spec.Tier.IsDefault()})
+				}
+			}
+		}
+		// model is the value of one setting: the last override's, else
+		// the user's, else the last default's.
+		model := func(user string, userSet bool, of func(c *v1alpha1.Config) (string, bool)) (string, bool) {
+			var def, over string
+			var defSet, overSet bool
+			for _, b := range blocks {
+				if v, ok := of(b.c); ok {
+					if b.override {
+						over, overSet = v, true
+					} else {
+						def, defSet = v, true
+					}
+				}
+			}
+			switch {
+			case overSet:
+				return over, true
+			case userSet:
+				return user, true
+			default:
+				return def, defSet
+			}
+		}
+		for _, m := range []struct {
+			name      string
+			user, got map[string]string
+			of        func(c *v1alpha1.Config) map[string]string
+		}{
+			{"label", pod.Labels, res.Pod.Labels, func(c *v1alpha1.Config) map[string]string { return c.Labels }},
+			{"annotation", pod.Annotations, res.Pod.Annotations, func(c *v1alpha1.Config) map[string]string { return c.Annotations }},
+			{"node selector", pod.Spec.NodeSelector, res.Pod.Spec.NodeSelector, func(c *v1alpha1.Config) map[string]string { return c.NodeSelector }},
+		} {
+			keys := map[string]bool{}
+			for k := range m.user {
+				keys[k] = true
+			}
+			for _, b := range blocks {
+				for k := range m.of(b.c) {
+					keys[k] = true
+				}
+			}
+			delete(keys, v1alpha1.LayersAnnotation) // Strata's own
+			for k := range keys {
+				u, us := m.user[k]
+				want, wantSet := model(u, us, func(c *v1alpha1.Config) (string, bool) { v, ok := m.of(c)[k]; return v, ok })
+				if got, gotSet := m.got[k]; got != want || gotSet != wantSet {
+					t.Fatalf("%s %s = %q (%v), the model says %q (%v)\n%s", m.name, k, got, gotSet, want, wantSet, describe())
+				}
+				checked++
+			}
+		}
+		for _, s := range []struct {
+			name      string
+			user, got string
+			of        func(c *v1alpha1.Config) *string
+		}{
+			{"schedulerName", pod.Spec.SchedulerName, res.Pod.Spec.SchedulerName, func(c *v1alpha1.Config) *string { return c.SchedulerName }},
+			{"serviceAccountName", pod.Spec.ServiceAccountName, res.Pod.Spec.ServiceAccountName, func(c *v1alpha1.Config) *string { return c.ServiceAccountName }},
+		} {
+			want, _ := model(s.user, s.user != "", func(c *v1alpha1.Config) (string, bool) {
+				if p := s.of(c); p != nil {
+					return *p, true
+				}
+				return "", false
+			})
+			if s.got != want {
+				t.Fatalf("%s = %q, the model says %q\n%s", s.name, s.got, want, describe())
+			}
+			checked++
+		}
+	}
+	if checked < 2000 {
+		t.Fatalf("%d values checked: the cases check too little", checked)
+	}
+	t.Logf("%d values checked", checked)
+}
