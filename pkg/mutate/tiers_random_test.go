@@ -149,3 +149,88 @@ func TestTiersDecide(t *testing.T) {
 	}
 	t.Logf("%d values checked", checked)
 }
+
+// TestTiersDecideApps is TestTiersDecide for a SparkApplication's job
+// settings: each Spark key's value spark-submit runs with (in whichever
+// spelling the user or a layer wrote it) is the model's, from the blocks
+// of the composition the key is read from (SparkKeyRole).
+func TestTiersDecideApps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(77), 78))
+	keys := []string{"spark.eventLog.enabled", "spark.executor.memory", "spark.driver.memory", "spark.executor.cores",
+		"spark.executor.instances", "spark.hadoop.fs.s3a.endpoint", "spark.jars", "spark.jars.repositories",
+		"spark.executor.extraJavaOptions", "spark.kubernetes.memoryOverheadFactor"}
+	var checked, byLayer int
+	for i := range fixtures.RandomCases(400) {
+		layers := fixtures.RandomLayers(t, rng, 1+rng.IntN(6))
+		for j := range layers {
+			layers[j].Layer.Spec.Match, layers[j].Layer.Spec.Mode = v1alpha1.Match{}, ""
+		}
+		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
+		if err != nil {
+			t.Fatal(err)
+		}
+		app := fixtures.RandomApp(t, rng)
+		res, err := ComposeApp(snap, prodA, app)
+		if err != nil {
+			continue
+		}
+		ordered := slices.Clone(layers)
+		slices.SortStableFunc(ordered, func(a, b overlay.LayerSource) int {
+			return cmp.Or(cmp.Compare(a.Layer.Spec.Tier.Rank(), b.Layer.Spec.Tier.Rank()),
+				cmp.Compare(a.Layer.Spec.Order, b.Layer.Spec.Order), strings.Compare(a.Layer.Name, b.Layer.Name))
+		})
+		user, got := EffectiveConf(&app.App.Spec), EffectiveConf(&res.App.App.Spec)
+		for _, k := range keys {
+			role := sparkKeyRole(k)
+			var def, over string
+			var defSet, overSet bool
+			for _, l := range ordered {
+				own := l.Layer.Spec.Driver
+				if role == v1alpha1.RoleExecutor {
+					own = l.Layer.Spec.Executor
+				}
+				for _, c := range []*v1alpha1.Config{l.Layer.Spec.Config, own} {
+					if c == nil {
+						continue
+					}
+					v, ok := c.SparkConf[k]
+					if h, hadoop := strings.CutPrefix(k, overlay.SparkHadoopPrefix); hadoop {
+						if hv, hok := c.HadoopConf[h]; hok { // hadoopConf, folded after sparkConf
+							v, ok = hv, true
+						}
+					}
+					if !ok {
+						continue
+					}
+					if l.Layer.Spec.Tier.IsDefault() {
+						def, defSet = v, true
+					} else {
+						over, overSet = v, true
+					}
+				}
+			}
+			u, userSet := user[k]
+			want, wantSet := def, defSet
+			switch {
+			case overSet:
+				want, wantSet = over, true
+				byLayer++
+			case userSet:
+				want, wantSet = u, true
+			case defSet:
+				byLayer++
+			}
+			if g, gotSet := got[k]; g != want || gotSet != wantSet {
+				l, _ := json.Marshal(layers)
+				a, _ := app.Marshal()
+				b, _ := res.App.Marshal()
+				t.Fatalf("case %d: %s runs with %q (%v), the model says %q (%v)\nlayers %s\napp %s\ncomposed %s", i, k, g, gotSet, want, wantSet, l, a, b)
+			}
+			checked++
+		}
+	}
+	if checked < 2000 || byLayer < 200 {
+		t.Fatalf("%d values checked, %d of them a layer's: the cases check too little", checked, byLayer)
+	}
+	t.Logf("%d values checked, %d of them a layer's", checked, byLayer)
+}
