@@ -461,3 +461,61 @@ func TestPodGroupsAreJudged(t *testing.T) {
 		t.Errorf("a PodGroup in Volcano's default queue: %v", err)
 	}
 }
+
+// TestAppSpellingCannotEscapeAnOverride: a layer's override of a Spark key
+// governs the typed field the operator passes after sparkConf for the same
+// setting, through the API server: a tenant's spec.deps.repositories,
+// javaOptions and hadoopConf take the layer's values, stated once.
+func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
+	ctx := context.Background()
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-job-overrides"}, Spec: v1alpha1.LayerSpec{
+		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{"etl"}},
+		Config: &v1alpha1.Config{SparkConf: map[string]string{
+			"spark.jars.repositories":         "https://nexus.internal/maven",
+			"spark.executor.extraJavaOptions": "-Dplatform.agent=on",
+			"spark.hadoop.fs.s3a.endpoint":    "s3.internal",
+		}}}}
+	createLayer(t, layer, "etl")
+
+	app := exampleApp(t, "etl-report.yaml", "e2e-spellings")
+	for _, f := range []struct {
+		value any
+		path  []string
+	}{
+		{[]any{"https://repo.example.com/maven"}, []string{"spec", "deps", "repositories"}},
+		{"-Dmine=1", []string{"spec", "executor", "javaOptions"}},
+		{"s3.example.com", []string{"spec", "hadoopConf", "fs.s3a.endpoint"}},
+	} {
+		if err := unstructured.SetNestedField(app.Object, f.value, f.path...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cp.Client.Create(ctx, app); err != nil {
+		t.Fatalf("creating the SparkApplication: %v", err)
+	}
+	stored := &unstructured.Unstructured{}
+	stored.SetGroupVersionKind(sparkv1beta2.GroupVersionKind)
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(app), stored); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(ctx, stored) })
+	for _, f := range []struct {
+		want any
+		path []string
+	}{
+		{[]any{"https://nexus.internal/maven"}, []string{"spec", "deps", "repositories"}},
+		{"-Dplatform.agent=on", []string{"spec", "executor", "javaOptions"}},
+		{"s3.internal", []string{"spec", "hadoopConf", "fs.s3a.endpoint"}},
+	} {
+		got, _, _ := unstructured.NestedFieldNoCopy(stored.Object, f.path...)
+		if fmt.Sprint(got) != fmt.Sprint(f.want) {
+			t.Errorf("%s = %v, want the override's %v", strings.Join(f.path, "."), got, f.want)
+		}
+	}
+	conf, _, _ := unstructured.NestedStringMap(stored.Object, "spec", "sparkConf")
+	for _, k := range []string{"spark.jars.repositories", "spark.executor.extraJavaOptions", "spark.hadoop.fs.s3a.endpoint"} {
+		if _, ok := conf[k]; ok {
+			t.Errorf("sparkConf still holds %s: the winner must be stated once", k)
+		}
+	}
+}
