@@ -32,9 +32,9 @@ type Application struct {
 	Bounded bool `json:"bounded"`
 	// Total is the driver and every executor; meaningful when Bounded.
 	Total Usage `json:"total"`
-	// SparkConf is the application's spec.sparkConf as composed, each key
-	// {value, source, user}: the layer that gives it that value, or the
-	// user.
+	// SparkConf is the Spark configuration the composed application runs
+	// with, every spelling resolved (its -o spark-conf), each key {value,
+	// source, user}: the layer that gives it that value, or the user.
 	SparkConf map[string]sourced `json:"sparkConf"`
 	// Dependencies are the lists spark-submit resolves or hands the
 	// driver (jars, files, pyFiles, archives, packages, excludePackages,

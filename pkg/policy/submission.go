@@ -206,11 +206,14 @@ func otherRole(r v1alpha1.Role) v1alpha1.Role {
 }
 
 // sparkConfDocument is app's Spark configuration as input.application
-// shows it: each key's value and who set it, the layer that gives it that
-// value or the user.
+// shows it: the configuration spark-submit runs it with, every spelling
+// resolved (mutate.EffectiveConf: a typed field as its key, so no spelling
+// gets around a rule on a key), each key's value and who set it, the
+// layer that gives it that value or the user.
 func sparkConfDocument(app *sparkv1beta2.SparkApplication, given *layerConf) map[string]sourced {
-	out := make(map[string]sourced, len(app.Spec.SparkConf))
-	for key, value := range app.Spec.SparkConf {
+	conf := mutate.EffectiveConf(&app.Spec)
+	out := make(map[string]sourced, len(conf))
+	for key, value := range conf {
 		src, byLayer := given.source(key, value)
 		if !byLayer {
 			src = overlay.UserSource()

@@ -216,6 +216,29 @@ violation contains {"check": "repositories", "message": sprintf("%s sets spark.j
 	}
 }
 
+// TestSitePolicySeesEverySpelling: input.application.sparkConf is the
+// configuration the app runs with, so a site's rule on a key holds
+// whichever spelling the tenant writes it in: here, no Java agent of the
+// tenant's own, written as spec.executor.javaOptions.
+func TestSitePolicySeesEverySpelling(t *testing.T) {
+	c := siteCheck(t, nil, "site/agents.rego", `package strata.agents
+
+violation contains {"check": "javaagent", "message": sprintf("%s runs executors with %q", [input.application.name, conf.value])} if {
+	conf := input.application.sparkConf["spark.executor.extraJavaOptions"]
+	contains(conf.value, "-javaagent")
+	conf.user
+}
+`)
+	app := composedApp(t, c, nil)
+	if got := appVerdict(t, c, app); got != "" {
+		t.Errorf("no Java options: %q", got)
+	}
+	app.Spec.Executor.JavaOptions = new("-javaagent:/opt/mine/agent.jar")
+	if got, want := appVerdict(t, c, app), `agents: a runs executors with "-javaagent:/opt/mine/agent.jar"`; got != want {
+		t.Errorf("javaOptions: %q, want %q", got, want)
+	}
+}
+
 // TestSitePolicyReadsAppProxyUser: input.application.proxyUser is the user
 // spark-submit submits as, for a site whose operator may impersonate to
 // restrict; absent when the app names none.
