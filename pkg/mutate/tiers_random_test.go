@@ -21,7 +21,8 @@ import (
 // fills only what the user left unset and an override wins over the user.
 // On random layers that all match (so the model needs no matching) and
 // random pods, every label, annotation and node selector the layers or
-// the user set, and the scheduler and service account, are the model's.
+// the user set, and the scheduler and service account, are the model's,
+// and so is the layer explain says each is from.
 func TestTiersDecide(t *testing.T) {
 	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(75), 76))
 	var checked int
@@ -60,6 +61,7 @@ func TestTiersDecide(t *testing.T) {
 		type block struct {
 			c        *v1alpha1.Config
 			override bool
+			layer    string
 		}
 		var blocks []block
 		for _, l := range ordered {
@@ -69,41 +71,48 @@ func TestTiersDecide(t *testing.T) {
 			}
 			for _, c := range []*v1alpha1.Config{l.Layer.Spec.Config, own} {
 				if c != nil {
-					blocks = append(blocks, block{c, !l.Layer.Spec.Tier.IsDefault()})
+					blocks = append(blocks, block{c, !l.Layer.Spec.Tier.IsDefault(), l.Layer.Name})
 				}
 			}
 		}
-		// model is the value of one setting: the last override's, else
-		// the user's, else the last default's.
-		model := func(user string, userSet bool, of func(c *v1alpha1.Config) (string, bool)) (string, bool) {
-			var def, over string
+		// model is the value of one setting and the layer it is from ("" for
+		// the user's): the last override's, else the user's, else the last
+		// default's.
+		model := func(user string, userSet bool, of func(c *v1alpha1.Config) (string, bool)) (string, bool, string) {
+			var def, over, defLayer, overLayer string
 			var defSet, overSet bool
 			for _, b := range blocks {
 				if v, ok := of(b.c); ok {
 					if b.override {
-						over, overSet = v, true
+						over, overSet, overLayer = v, true, b.layer
 					} else {
-						def, defSet = v, true
+						def, defSet, defLayer = v, true, b.layer
 					}
 				}
 			}
 			switch {
 			case overSet:
-				return over, true
+				return over, true, overLayer
 			case userSet:
-				return user, true
+				return user, true, ""
 			default:
-				return def, defSet
+				return def, defSet, defLayer
 			}
 		}
+		// explained is the layer explain says a value is from, "" for the
+		// user's.
+		explained := func(key overlay.Key) string {
+			w, _ := res.Composition.Provenance.WinnerOf(key)
+			return w.Layer
+		}
 		for _, m := range []struct {
-			name      string
-			user, got map[string]string
-			of        func(c *v1alpha1.Config) map[string]string
+			name, root string
+			user, got  map[string]string
+			of         func(c *v1alpha1.Config) map[string]string
 		}{
-			{"label", pod.Labels, res.Pod.Labels, func(c *v1alpha1.Config) map[string]string { return c.Labels }},
-			{"annotation", pod.Annotations, res.Pod.Annotations, func(c *v1alpha1.Config) map[string]string { return c.Annotations }},
-			{"node selector", pod.Spec.NodeSelector, res.Pod.Spec.NodeSelector, func(c *v1alpha1.Config) map[string]string { return c.NodeSelector }},
+			{"label", overlay.PathLabels, pod.Labels, res.Pod.Labels, func(c *v1alpha1.Config) map[string]string { return c.Labels }},
+			{"annotation", overlay.PathAnnotations, pod.Annotations, res.Pod.Annotations, func(c *v1alpha1.Config) map[string]string { return c.Annotations }},
+			{"node selector", overlay.PathNodeSelector, pod.Spec.NodeSelector, res.Pod.Spec.NodeSelector, func(c *v1alpha1.Config) map[string]string { return c.NodeSelector }},
 		} {
 			keys := map[string]bool{}
 			for k := range m.user {
@@ -117,22 +126,25 @@ func TestTiersDecide(t *testing.T) {
 			delete(keys, v1alpha1.LayersAnnotation) // Strata's own
 			for k := range keys {
 				u, us := m.user[k]
-				want, wantSet := model(u, us, func(c *v1alpha1.Config) (string, bool) { v, ok := m.of(c)[k]; return v, ok })
+				want, wantSet, from := model(u, us, func(c *v1alpha1.Config) (string, bool) { v, ok := m.of(c)[k]; return v, ok })
 				if got, gotSet := m.got[k]; got != want || gotSet != wantSet {
 					t.Fatalf("%s %s = %q (%v), the model says %q (%v)\n%s", m.name, k, got, gotSet, want, wantSet, describe())
+				}
+				if got := explained(overlay.MapKey(m.root, k)); got != from {
+					t.Fatalf("explain says %s %s is from %q, the model says %q\n%s", m.name, k, got, from, describe())
 				}
 				checked++
 			}
 		}
 		for _, s := range []struct {
-			name      string
-			user, got string
-			of        func(c *v1alpha1.Config) *string
+			name, root string
+			user, got  string
+			of         func(c *v1alpha1.Config) *string
 		}{
-			{"schedulerName", pod.Spec.SchedulerName, res.Pod.Spec.SchedulerName, func(c *v1alpha1.Config) *string { return c.SchedulerName }},
-			{"serviceAccountName", pod.Spec.ServiceAccountName, res.Pod.Spec.ServiceAccountName, func(c *v1alpha1.Config) *string { return c.ServiceAccountName }},
+			{"schedulerName", overlay.PathSchedulerName, pod.Spec.SchedulerName, res.Pod.Spec.SchedulerName, func(c *v1alpha1.Config) *string { return c.SchedulerName }},
+			{"serviceAccountName", overlay.PathServiceAccountName, pod.Spec.ServiceAccountName, res.Pod.Spec.ServiceAccountName, func(c *v1alpha1.Config) *string { return c.ServiceAccountName }},
 		} {
-			want, _ := model(s.user, s.user != "", func(c *v1alpha1.Config) (string, bool) {
+			want, _, from := model(s.user, s.user != "", func(c *v1alpha1.Config) (string, bool) {
 				if p := s.of(c); p != nil {
 					return *p, true
 				}
@@ -140,6 +152,9 @@ func TestTiersDecide(t *testing.T) {
 			})
 			if s.got != want {
 				t.Fatalf("%s = %q, the model says %q\n%s", s.name, s.got, want, describe())
+			}
+			if got := explained(overlay.FieldKey(s.root)); got != from {
+				t.Fatalf("explain says %s is from %q, the model says %q\n%s", s.name, got, from, describe())
 			}
 			checked++
 		}
