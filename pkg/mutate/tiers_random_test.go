@@ -168,7 +168,8 @@ func TestTiersDecide(t *testing.T) {
 // TestTiersDecideApps is TestTiersDecide for a SparkApplication's job
 // settings: each Spark key's value spark-submit runs with (in whichever
 // spelling the user or a layer wrote it) is the model's, from the blocks
-// of the composition the key is read from (SparkKeyRole).
+// of the composition the key is read from (SparkKeyRole), and so is the
+// layer explain says it is from.
 func TestTiersDecideApps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(77), 78))
 	keys := []string{"spark.eventLog.enabled", "spark.executor.memory", "spark.driver.memory", "spark.executor.cores",
@@ -197,7 +198,7 @@ func TestTiersDecideApps(t *testing.T) {
 		user, got := EffectiveConf(&app.App.Spec), EffectiveConf(&res.App.App.Spec)
 		for _, k := range keys {
 			role := sparkKeyRole(k)
-			var def, over string
+			var def, over, defLayer, overLayer string
 			var defSet, overSet bool
 			for _, l := range ordered {
 				own := l.Layer.Spec.Driver
@@ -218,22 +219,29 @@ func TestTiersDecideApps(t *testing.T) {
 						continue
 					}
 					if l.Layer.Spec.Tier.IsDefault() {
-						def, defSet = v, true
+						def, defSet, defLayer = v, true, l.Layer.Name
 					} else {
-						over, overSet = v, true
+						over, overSet, overLayer = v, true, l.Layer.Name
 					}
 				}
 			}
 			u, userSet := user[k]
-			want, wantSet := def, defSet
+			want, wantSet, from := def, defSet, defLayer
 			switch {
 			case overSet:
-				want, wantSet = over, true
+				want, wantSet, from = over, true, overLayer
 				byLayer++
 			case userSet:
-				want, wantSet = u, true
+				want, wantSet, from = u, true, ""
 			case defSet:
 				byLayer++
+			}
+			key := overlay.MapKey(overlay.PathSparkConf, k)
+			if h, hadoop := strings.CutPrefix(k, overlay.SparkHadoopPrefix); hadoop {
+				key = overlay.MapKey(overlay.PathHadoopConf, h)
+			}
+			if w, _ := res.Role(role).Composition.Provenance.WinnerOf(key); w.Layer != from {
+				t.Fatalf("case %d: explain says %s is from %q, the model says %q", i, k, w.Layer, from)
 			}
 			if g, gotSet := got[k]; g != want || gotSet != wantSet {
 				l, _ := json.Marshal(layers)
