@@ -699,8 +699,8 @@ func (r *AppResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bo
 	case overlay.PathPodPatch:
 		return "", false
 	case overlay.PathLabels, overlay.PathAnnotations, overlay.PathNodeSelector, overlay.PathServiceAccountName:
-		if k, ok := r.userKey(role, key); ok {
-			return overlay.Key{Root: "spec.sparkConf", Item: k, Map: true}.String(), true
+		if path, ok := r.userPath(role, key); ok {
+			return path, true
 		}
 		key.Root = sec + map[string]string{overlay.PathLabels: "labels", overlay.PathAnnotations: "annotations",
 			overlay.PathNodeSelector: "nodeSelector", overlay.PathServiceAccountName: "serviceAccount"}[key.Root]
@@ -721,9 +721,12 @@ func (r *AppResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bo
 	return key.String(), true
 }
 
-// userKey is the Spark key the user wrote a pod setting of role with, when
-// they wrote it as a key and not in the section's typed field.
-func (r *AppResult) userKey(role v1alpha1.Role, key overlay.Key) (string, bool) {
+// userPath is where the user wrote a pod setting of role when not in the
+// section's typed field: the role's Spark key, the application's labels
+// (which the operator passes over sparkConf's label keys), or for a node
+// selector spec.nodeSelector, then the shared key, which a role's own key
+// wins over, as in Spark.
+func (r *AppResult) userPath(role v1alpha1.Role, key overlay.Key) (string, bool) {
 	if r.input == nil {
 		return "", false
 	}
@@ -734,6 +737,9 @@ func (r *AppResult) userKey(role v1alpha1.Role, key overlay.Key) (string, bool) 
 	case "labels":
 		if _, ok := sec.Labels[key.Item]; ok {
 			return "", false
+		}
+		if _, ok := r.App.App.Labels[key.Item]; ok {
+			return overlay.Key{Root: "metadata.labels", Item: key.Item, Map: true}.String(), true
 		}
 	case "annotations":
 		if _, ok := sec.Annotations[key.Item]; ok {
@@ -748,14 +754,20 @@ func (r *AppResult) userKey(role v1alpha1.Role, key overlay.Key) (string, bool) 
 			return "", false
 		}
 	}
-	// The role's own key wins over a shared one, as in Spark.
-	var found string
+	var general string
 	for _, k := range slices.Sorted(maps.Keys(r.input.SparkConf)) {
 		if to := overlay.SparkConfTarget(role, k); to.Field == field && to.Item == key.Item {
-			if found == "" || !to.IsGeneral() {
-				found = k
+			if !to.IsGeneral() {
+				return overlay.Key{Root: "spec.sparkConf", Item: k, Map: true}.String(), true
 			}
+			general = k
 		}
 	}
-	return found, found != ""
+	if _, ok := r.input.NodeSelector[key.Item]; ok && field == "nodeSelector" {
+		return overlay.Key{Root: "spec.nodeSelector", Item: key.Item, Map: true}.String(), true
+	}
+	if general != "" {
+		return overlay.Key{Root: "spec.sparkConf", Item: general, Map: true}.String(), true
+	}
+	return "", false
 }

@@ -245,3 +245,46 @@ func TestExplainPathOfAnApp(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainPathOfAPodSetting: explain names a pod setting the user wrote
+// outside the section where the user wrote the value that is in effect:
+// the application's labels over sparkConf's label keys, a role's own node
+// selector key over spec.nodeSelector, and spec.nodeSelector over the
+// shared key.
+func TestExplainPathOfAPodSetting(t *testing.T) {
+	app := &sparkv1beta2.SparkApplication{}
+	app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
+	app.Name, app.Namespace = "paths", "etl"
+	app.Labels = map[string]string{"team": "app"}
+	app.Spec.NodeSelector = map[string]string{"typed": "x", "own": "x"}
+	app.Spec.SparkConf = map[string]string{
+		"spark.kubernetes.executor.label.team":        "conf",
+		"spark.kubernetes.executor.label.conf":        "conf",
+		"spark.kubernetes.node.selector.typed":        "y",
+		"spark.kubernetes.node.selector.shared":       "y",
+		"spark.kubernetes.executor.node.selector.own": "z",
+	}
+	obj, err := sparkv1beta2.FromApp(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ComposeApp(aliasSnapshot(t, v1alpha1.ClusterDefaults, "spark.unrelated", "x"), cluster, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		key  overlay.Key
+		want string
+	}{
+		{overlay.MapKey(overlay.PathLabels, "team"), `metadata.labels.team`},
+		{overlay.MapKey(overlay.PathLabels, "conf"), `spec.sparkConf["spark.kubernetes.executor.label.conf"]`},
+		{overlay.MapKey(overlay.PathNodeSelector, "own"), `spec.sparkConf["spark.kubernetes.executor.node.selector.own"]`},
+		{overlay.MapKey(overlay.PathNodeSelector, "typed"), `spec.nodeSelector.typed`},
+		{overlay.MapKey(overlay.PathNodeSelector, "shared"), `spec.sparkConf["spark.kubernetes.node.selector.shared"]`},
+		{overlay.MapKey(overlay.PathNodeSelector, "none"), `spec.executor.nodeSelector.none`},
+	} {
+		if got, _ := res.ExplainPath(v1alpha1.RoleExecutor, c.key); got != c.want {
+			t.Errorf("%s: explained at %q, want %q", c.key, got, c.want)
+		}
+	}
+}
