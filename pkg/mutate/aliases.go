@@ -295,9 +295,9 @@ func setInt32(dst **int32, v string) bool {
 
 // SparkKeyRole is the role a Spark key is for, and the composition a
 // SparkApplication's key is read from: the executors' for the keys that
-// size, count or place executors (their off-heap memory and the
-// executors' YARN-era overhead key among them), the driver's for every
-// other (the driver holds the job's configuration).
+// size, count, place or authenticate executors (their off-heap memory and
+// the executors' YARN-era overhead key among them), the driver's for
+// every other (the driver holds the job's configuration).
 func SparkKeyRole(key string) v1alpha1.Role { return sparkKeyRole(key) }
 
 func sparkKeyRole(key string) v1alpha1.Role {
