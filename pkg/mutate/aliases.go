@@ -106,24 +106,8 @@ func sparkAliases() []sparkAlias {
 		{"spark.jars.excludes", "excludePackages", func(d *sparkv1beta2.Dependencies) *[]string { return &d.ExcludePackages }},
 		{"spark.jars.repositories", "repositories", func(d *sparkv1beta2.Dependencies) *[]string { return &d.Repositories }},
 	} {
-		out = append(out, sparkAlias{key: d.key, role: v1alpha1.RoleDriver, field: "spec.deps." + d.field,
-			get: func(s *sparkv1beta2.Spec) (string, bool) {
-				if l := *d.at(&s.Deps); len(l) > 0 {
-					return strings.Join(l, ","), true // as the operator joins it
-				}
-				return "", false
-			},
-			// A list the key's value is, entry by entry, as written: a
-			// value the list would not give back stays a key.
-			set: func(s *sparkv1beta2.Spec, v string) bool {
-				l := strings.Split(v, ",")
-				if v == "" || slices.Contains(l, "") {
-					return false
-				}
-				*d.at(&s.Deps) = l
-				return true
-			},
-			clear: func(s *sparkv1beta2.Spec) { *d.at(&s.Deps) = nil }})
+		out = append(out, listAlias(d.key, v1alpha1.RoleDriver, "spec.deps."+d.field,
+			func(s *sparkv1beta2.Spec) *[]string { return d.at(&s.Deps) }))
 	}
 	executors := v1alpha1.RoleExecutor
 	da := func(s *sparkv1beta2.Spec) (*sparkv1beta2.DynamicAllocation, bool) {
@@ -147,10 +131,21 @@ func sparkAliases() []sparkAlias {
 				}
 			}}
 	}
-	factor := stringAlias("spark.kubernetes.memoryOverheadFactor", v1alpha1.RoleDriver, "spec.memoryOverheadFactor",
-		func(s *sparkv1beta2.Spec) **string { return &s.MemoryOverheadFactor })
-	factor.keyWins = true
-	out = append(out, factor,
+	// What the operator passes before sparkConf: there the key wins.
+	for _, a := range []sparkAlias{
+		stringAlias("spark.kubernetes.memoryOverheadFactor", v1alpha1.RoleDriver, "spec.memoryOverheadFactor",
+			func(s *sparkv1beta2.Spec) **string { return &s.MemoryOverheadFactor }),
+		stringAlias("spark.kubernetes.container.image.pullPolicy", v1alpha1.RoleDriver, "spec.imagePullPolicy",
+			func(s *sparkv1beta2.Spec) **string { return &s.ImagePullPolicy }),
+		stringAlias("spark.kubernetes.pyspark.pythonVersion", v1alpha1.RoleDriver, "spec.pythonVersion",
+			func(s *sparkv1beta2.Spec) **string { return &s.PythonVersion }),
+		listAlias("spark.kubernetes.container.image.pullSecrets", v1alpha1.RoleDriver, "spec.imagePullSecrets",
+			func(s *sparkv1beta2.Spec) *[]string { return &s.ImagePullSecrets }),
+	} {
+		a.keyWins = true
+		out = append(out, a)
+	}
+	out = append(out,
 		sparkAlias{key: "spark.kubernetes.executor.deleteOnTermination", role: executors, field: "spec.executor.deleteOnTermination",
 			get: func(s *sparkv1beta2.Spec) (string, bool) {
 				if d := s.Executor.DeleteOnTermination; d != nil {
@@ -256,6 +251,29 @@ func stringAlias(key string, role v1alpha1.Role, field string, at func(*sparkv1b
 	return sparkAlias{key: key, role: role, field: field,
 		get:   func(s *sparkv1beta2.Spec) (string, bool) { return textOf(*at(s)) },
 		set:   func(s *sparkv1beta2.Spec, v string) bool { *at(s) = &v; return true },
+		clear: func(s *sparkv1beta2.Spec) { *at(s) = nil }}
+}
+
+// listAlias is an alias whose typed field is a list the operator passes
+// joined by commas, and only when it is not empty.
+func listAlias(key string, role v1alpha1.Role, field string, at func(*sparkv1beta2.Spec) *[]string) sparkAlias {
+	return sparkAlias{key: key, role: role, field: field,
+		get: func(s *sparkv1beta2.Spec) (string, bool) {
+			if l := *at(s); len(l) > 0 {
+				return strings.Join(l, ","), true // as the operator joins it
+			}
+			return "", false
+		},
+		// A list the key's value is, entry by entry, as written: a value
+		// the list would not give back stays a key.
+		set: func(s *sparkv1beta2.Spec, v string) bool {
+			l := strings.Split(v, ",")
+			if v == "" || slices.Contains(l, "") {
+				return false
+			}
+			*at(s) = l
+			return true
+		},
 		clear: func(s *sparkv1beta2.Spec) { *at(s) = nil }}
 }
 

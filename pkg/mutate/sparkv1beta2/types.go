@@ -48,15 +48,22 @@ type Spec struct {
 	Mode string `json:"mode,omitempty"`
 	// Suspend, when true, keeps the operator from submitting the
 	// application (and makes it delete the pods of one that runs).
-	Suspend               *bool                  `json:"suspend,omitempty"`
-	Image                 *string                `json:"image,omitempty"`
-	SparkConf             map[string]string      `json:"sparkConf,omitempty"`
-	HadoopConf            map[string]string      `json:"hadoopConf,omitempty"`
-	Volumes               []corev1.Volume        `json:"volumes,omitempty"`
-	Driver                DriverSpec             `json:"driver"`
-	Executor              ExecutorSpec           `json:"executor"`
-	NodeSelector          map[string]string      `json:"nodeSelector,omitempty"`
-	MemoryOverheadFactor  *string                `json:"memoryOverheadFactor,omitempty"`
+	Suspend              *bool             `json:"suspend,omitempty"`
+	Image                *string           `json:"image,omitempty"`
+	SparkConf            map[string]string `json:"sparkConf,omitempty"`
+	HadoopConf           map[string]string `json:"hadoopConf,omitempty"`
+	Volumes              []corev1.Volume   `json:"volumes,omitempty"`
+	Driver               DriverSpec        `json:"driver"`
+	Executor             ExecutorSpec      `json:"executor"`
+	NodeSelector         map[string]string `json:"nodeSelector,omitempty"`
+	MemoryOverheadFactor *string           `json:"memoryOverheadFactor,omitempty"`
+	// ImagePullPolicy, ImagePullSecrets and PythonVersion are
+	// spark.kubernetes.container.image.pullPolicy, .pullSecrets (joined by
+	// commas) and spark.kubernetes.pyspark.pythonVersion, passed before
+	// sparkConf, as MemoryOverheadFactor is.
+	ImagePullPolicy       *string                `json:"imagePullPolicy,omitempty"`
+	ImagePullSecrets      []string               `json:"imagePullSecrets,omitempty"`
+	PythonVersion         *string                `json:"pythonVersion,omitempty"`
 	BatchScheduler        *string                `json:"batchScheduler,omitempty"`
 	BatchSchedulerOptions *BatchSchedulerOptions `json:"batchSchedulerOptions,omitempty"`
 	DynamicAllocation     *DynamicAllocation     `json:"dynamicAllocation,omitempty"`
