@@ -7,11 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // aliasValues are a value of each alias, and another: what the user
@@ -376,5 +378,85 @@ func TestAliasTakesOnlyWhatItsFieldHolds(t *testing.T) {
 				t.Errorf("%s: %q taken, as %q", a.key, v, got)
 			}
 		}
+	}
+}
+
+// TestEnvKeysAreTheEnv: spark.executorEnv.K and spark.kubernetes.driverEnv.K
+// are the variable K of the role's Spark container, in either spelling:
+// a layer's key overrides the section's variable (which the operator
+// appends after Spark's, so it would win), a layer's default loses to the
+// user's key, and a layer's key reaches the role's pods.
+func TestEnvKeysAreTheEnv(t *testing.T) {
+	compose := func(tier v1alpha1.Tier, key, layerValue string, env []corev1.EnvVar, conf map[string]string) (*AppResult, *corev1.Pod) {
+		t.Helper()
+		app := &sparkv1beta2.SparkApplication{}
+		app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
+		app.Name, app.Namespace = "env", "etl"
+		app.Spec.Executor.Env, app.Spec.SparkConf = env, conf
+		obj, err := sparkv1beta2.FromApp(app)
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap := aliasSnapshot(t, tier, key, layerValue)
+		res, err := ComposeApp(snap, cluster, obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pod, err := LaunchedPod(&res.App.App, v1alpha1.RoleExecutor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		admitted, err := Compose(snap, cluster, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(admitted.Patch) != 0 {
+			t.Errorf("the launched pod composed again: %v", admitted.Patch)
+		}
+		return res, admitted.Pod
+	}
+	last := func(pod *corev1.Pod, name string) string {
+		v := "(unset)"
+		for _, e := range pod.Spec.Containers[0].Env {
+			if e.Name == name {
+				v = e.Value
+			}
+		}
+		return v
+	}
+	// An override in the key's spelling wins over the section's variable.
+	res, pod := compose(v1alpha1.ClusterOverrides, "spark.executorEnv.FOO", "platform", []corev1.EnvVar{{Name: "FOO", Value: "mine"}}, nil)
+	if got := last(pod, "FOO"); got != "platform" {
+		t.Errorf("override: the executor runs with FOO=%s, want the layer's", got)
+	}
+	if _, still := res.App.App.Spec.SparkConf["spark.executorEnv.FOO"]; still {
+		t.Error("override: the winner is stated twice")
+	}
+	// A default loses to the user's key.
+	res, pod = compose(v1alpha1.ClusterDefaults, "spark.executorEnv.FOO", "platform", nil, map[string]string{"spark.executorEnv.FOO": "mine"})
+	if got := last(pod, "FOO"); got != "mine" {
+		t.Errorf("default: the executor runs with FOO=%s, want the user's", got)
+	}
+	for _, op := range res.Patch {
+		if !strings.HasSuffix(op.Path, "/annotations") { // the strata.dev/layers annotation
+			t.Errorf("default: the user's own value was rewritten: %v", op)
+		}
+	}
+	// A layer's key reaches a pod the operator did not launch from an app.
+	exec := fixtures.Pod(t, "executor.yaml")
+	got, err := Compose(aliasSnapshot(t, v1alpha1.ClusterOverrides, "spark.executorEnv.FOO", "platform"), cluster, exec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := last(got.Pod, "FOO"); v != "platform" {
+		t.Errorf("pod: FOO=%s, want the layer's", v)
+	}
+	// A key of the other role's is not this role's variable.
+	got, err = Compose(aliasSnapshot(t, v1alpha1.ClusterOverrides, "spark.kubernetes.driverEnv.FOO", "platform"), cluster, exec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := last(got.Pod, "FOO"); v != "(unset)" {
+		t.Errorf("the driver's key gave the executor FOO=%s", v)
 	}
 }

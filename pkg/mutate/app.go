@@ -216,7 +216,9 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 	}
 	pod.Spec.Tolerations = slices.Clone(sec.Tolerations)
 	pod.Spec.Volumes = slices.Clone(s.Volumes)
-	spark := corev1.Container{Name: driverContainer, Env: slices.Clone(sec.Env), EnvFrom: slices.Clone(sec.EnvFrom),
+	// The Spark container's environment is what Spark's configuration
+	// gives it, then the section's, which the operator appends.
+	spark := corev1.Container{Name: driverContainer, Env: slices.Concat(confEnv(s.SparkConf, role), sec.Env), EnvFrom: slices.Clone(sec.EnvFrom),
 		VolumeMounts: slices.Clone(sec.VolumeMounts)}
 	if role == v1alpha1.RoleExecutor {
 		spark.Name = executorContainer
@@ -365,7 +367,18 @@ func projectPod(s *sparkv1beta2.Spec, role v1alpha1.Role, after, before *corev1.
 	for i := range after.Spec.Containers {
 		if i == spark {
 			c := &after.Spec.Containers[i]
-			sec.Env, sec.EnvFrom, sec.VolumeMounts = nonEmptyList(c.Env), nonEmptyList(c.EnvFrom), nonEmptyList(c.VolumeMounts)
+			// The environment the configuration's keys gave it is the
+			// section's now, in its order, when composition changed it:
+			// each variable stated once.
+			if was := sparkContainer(before, role); was < 0 || !reflect.DeepEqual(c.Env, before.Spec.Containers[was].Env) {
+				sec.Env = nonEmptyList(c.Env)
+				for k := range s.SparkConf {
+					if overlay.SparkConfTarget(role, k).Field == "env" {
+						delete(s.SparkConf, k)
+					}
+				}
+			}
+			sec.EnvFrom, sec.VolumeMounts = nonEmptyList(c.EnvFrom), nonEmptyList(c.VolumeMounts)
 			continue
 		}
 		sidecars = append(sidecars, after.Spec.Containers[i])

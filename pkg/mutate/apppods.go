@@ -79,7 +79,7 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	if role == v1alpha1.RoleExecutor {
 		own = append(own, corev1.EnvVar{Name: "SPARK_EXECUTOR_ID", Value: strconv.Itoa(1)})
 	}
-	spark.Env = slices.Concat(own, confEnv(conf, role), spark.Env)
+	spark.Env = slices.Concat(own, spark.Env) // the configuration's, then the section's (templatePod)
 	mem := *resource.NewQuantity(ps.MemoryBytes, resource.BinarySI)
 	spark.Resources.Requests = corev1.ResourceList{
 		corev1.ResourceCPU:    *resource.NewMilliQuantity(ps.CPUMilli, resource.DecimalSI),

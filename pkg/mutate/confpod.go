@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -15,10 +16,7 @@ import (
 // container (spark.kubernetes.driverEnv.<name> for the driver,
 // spark.executorEnv.<name> for executors), sorted by name.
 func confEnv(conf map[string]string, role v1alpha1.Role) []corev1.EnvVar {
-	prefix := "spark.executorEnv."
-	if role == v1alpha1.RoleDriver {
-		prefix = "spark.kubernetes.driverEnv."
-	}
+	prefix := overlay.SparkEnvPrefix(role)
 	var env []corev1.EnvVar
 	for _, k := range slices.Sorted(maps.Keys(conf)) {
 		if name, ok := strings.CutPrefix(k, prefix); ok && name != "" {

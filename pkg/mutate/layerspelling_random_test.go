@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -23,8 +24,8 @@ type layerRespelling struct {
 
 // layerRespellings are the ways a layer may write a setting as its Spark
 // keys instead: a block's labels, annotations and node selectors as each
-// role's keys, its service account as each role's key, its Hadoop
-// configuration as spark.hadoop.* keys.
+// role's keys, its service account and environment as each role's keys,
+// its Hadoop configuration as spark.hadoop.* keys.
 func layerRespellings() []layerRespelling {
 	roleKeys := func(name, infix string, at func(c *v1alpha1.Config) *map[string]string) layerRespelling {
 		return layerRespelling{name: name + " as spark.kubernetes.<role>." + infix + "*", apply: func(c *v1alpha1.Config, roles []v1alpha1.Role) bool {
@@ -53,6 +54,33 @@ func layerRespellings() []layerRespelling {
 				c.SparkConf = setKey(c.SparkConf, "spark.kubernetes.authenticate."+string(role)+".serviceAccountName", *c.ServiceAccountName)
 			}
 			c.ServiceAccountName = nil
+			return true
+		}},
+		{name: "env as spark.kubernetes.driverEnv.* and spark.executorEnv.*", apply: func(c *v1alpha1.Config, roles []v1alpha1.Role) bool {
+			if len(c.Env) == 0 {
+				return false
+			}
+			// Keys hold a value, once, and fold in the order of their names,
+			// before the block's env: only a block without such keys keeps
+			// its order.
+			for i, e := range c.Env {
+				if e.ValueFrom != nil || i > 0 && c.Env[i-1].Name >= e.Name {
+					return false
+				}
+			}
+			for k := range c.SparkConf {
+				for _, role := range roles {
+					if strings.HasPrefix(k, overlay.SparkEnvPrefix(role)) {
+						return false
+					}
+				}
+			}
+			for _, e := range c.Env {
+				for _, role := range roles {
+					c.SparkConf = setKey(c.SparkConf, overlay.SparkEnvPrefix(role)+e.Name, e.Value)
+				}
+			}
+			c.Env = nil
 			return true
 		}},
 		{name: "hadoopConf as spark.hadoop.*", apply: func(c *v1alpha1.Config, _ []v1alpha1.Role) bool {

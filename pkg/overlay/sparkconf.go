@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -11,10 +13,11 @@ import (
 // for one role: the Config field (by JSON name) and the key in it.
 type SparkSetting struct {
 	// Field is labels, annotations, nodeSelector, serviceAccountName,
-	// hadoopConf or sparkConf.
+	// env, hadoopConf or sparkConf.
 	Field string
 	// Item is the key in Field: a label, annotation, node label or Hadoop
-	// key, or the canonical Spark key; "" for serviceAccountName.
+	// key, an environment variable's name, or the canonical Spark key; ""
+	// for serviceAccountName.
 	Item string
 	// general is a key that sets the same as a role's own key, which wins
 	// over it (spark.kubernetes.node.selector.* under
@@ -32,6 +35,8 @@ type SparkSetting struct {
 //	spark.kubernetes.node.selector.K           nodeSelector[K] (the role's own key wins)
 //	spark.kubernetes.authenticate.<role>.serviceAccountName  serviceAccountName
 //	spark.hadoop.K                             hadoopConf[K]
+//	spark.kubernetes.driverEnv.K (the driver), spark.executorEnv.K (executors)
+//	                                           env[K] of the Spark container
 //
 // spark.kubernetes.container.image is the image of both roles, so for a
 // role it is spark.kubernetes.<role>.container.image (which wins over
@@ -59,6 +64,9 @@ func SparkConfTarget(role v1alpha1.Role, key string) SparkSetting {
 	}
 	if rest, ok := cutRolePrefix(key, "spark.kubernetes.authenticate.", role); ok && rest == "serviceAccountName" {
 		return SparkSetting{Field: "serviceAccountName"}
+	}
+	if k, ok := strings.CutPrefix(key, SparkEnvPrefix(role)); ok && k != "" {
+		return SparkSetting{Field: "env", Item: k}
 	}
 	if k, ok := strings.CutPrefix(key, SparkHadoopPrefix); ok && k != "" {
 		return SparkSetting{Field: "hadoopConf", Item: k}
@@ -99,6 +107,16 @@ const (
 	// SparkContainerImage is the image of the driver and the executors.
 	SparkContainerImage = "spark.kubernetes.container.image"
 )
+
+// SparkEnvPrefix is the prefix of the keys that set an environment
+// variable of role's Spark container: spark.kubernetes.driverEnv. for the
+// driver, spark.executorEnv. for executors.
+func SparkEnvPrefix(role v1alpha1.Role) string {
+	if role == v1alpha1.RoleDriver {
+		return "spark.kubernetes.driverEnv."
+	}
+	return "spark.executorEnv."
+}
 
 // SparkRoleImage is the key of role's own image, which wins over
 // SparkContainerImage.
@@ -157,6 +175,8 @@ func (f folder) foldSparkConf(r *Result, c *v1alpha1.Config) {
 			foldScalar(f, FieldKey(PathServiceAccountName), &out.ServiceAccountName, &v)
 		case "hadoopConf":
 			out.HadoopConf = f.foldEntry(PathHadoopConf, out.HadoopConf, e.to.Item, v)
+		case "env":
+			out.Env = foldKeyed(f, PathEnv, out.Env, []corev1.EnvVar{{Name: e.to.Item, Value: v}}, EnvKey, RenderEnv)
 		default:
 			out.SparkConf = f.foldEntry(PathSparkConf, out.SparkConf, e.to.Item, v)
 		}

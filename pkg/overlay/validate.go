@@ -238,6 +238,8 @@ func (v *validator) sparkPodSetting(kp *field.Path, key, value string) {
 			v.addAll(kp, value, validation.IsValidLabelValue(value))
 		case "serviceAccountName":
 			v.objectName(kp, &value)
+		case "env":
+			v.addAll(kp, to.Item, validation.IsEnvVarName(to.Item))
 		default:
 			continue
 		}
