@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -465,7 +466,8 @@ func TestPodGroupsAreJudged(t *testing.T) {
 // TestAppSpellingCannotEscapeAnOverride: a layer's override of a Spark key
 // governs the typed field the operator passes after sparkConf for the same
 // setting, through the API server: a tenant's spec.deps.repositories,
-// javaOptions and hadoopConf take the layer's values, stated once.
+// javaOptions, hadoopConf and executor env take the layer's values, stated
+// once.
 func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 	ctx := context.Background()
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-job-overrides"}, Spec: v1alpha1.LayerSpec{
@@ -474,6 +476,7 @@ func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 			"spark.jars.repositories":         "https://nexus.internal/maven",
 			"spark.executor.extraJavaOptions": "-Dplatform.agent=on",
 			"spark.hadoop.fs.s3a.endpoint":    "s3.internal",
+			"spark.executorEnv.STRATA_MODE":   "platform",
 		}}}}
 	createLayer(t, layer, "etl")
 
@@ -485,6 +488,7 @@ func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 		{[]any{"https://repo.example.com/maven"}, []string{"spec", "deps", "repositories"}},
 		{"-Dmine=1", []string{"spec", "executor", "javaOptions"}},
 		{"s3.example.com", []string{"spec", "hadoopConf", "fs.s3a.endpoint"}},
+		{[]any{map[string]any{"name": "STRATA_MODE", "value": "mine"}}, []string{"spec", "executor", "env"}},
 	} {
 		if err := unstructured.SetNestedField(app.Object, f.value, f.path...); err != nil {
 			t.Fatal(err)
@@ -512,8 +516,13 @@ func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 			t.Errorf("%s = %v, want the override's %v", strings.Join(f.path, "."), got, f.want)
 		}
 	}
+	env, _, _ := unstructured.NestedSlice(stored.Object, "spec", "executor", "env")
+	if n := slices.IndexFunc(env, func(e any) bool { return e.(map[string]any)["name"] == "STRATA_MODE" }); n < 0 ||
+		env[n].(map[string]any)["value"] != "platform" || slices.ContainsFunc(env[n+1:], func(e any) bool { return e.(map[string]any)["name"] == "STRATA_MODE" }) {
+		t.Errorf("spec.executor.env = %v, want STRATA_MODE the override's, once", env)
+	}
 	conf, _, _ := unstructured.NestedStringMap(stored.Object, "spec", "sparkConf")
-	for _, k := range []string{"spark.jars.repositories", "spark.executor.extraJavaOptions", "spark.hadoop.fs.s3a.endpoint"} {
+	for _, k := range []string{"spark.jars.repositories", "spark.executor.extraJavaOptions", "spark.hadoop.fs.s3a.endpoint", "spark.executorEnv.STRATA_MODE"} {
 		if _, ok := conf[k]; ok {
 			t.Errorf("sparkConf still holds %s: the winner must be stated once", k)
 		}
