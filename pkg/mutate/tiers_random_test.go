@@ -53,11 +53,7 @@ func TestTiersDecide(t *testing.T) {
 			return fmt.Sprintf("case %d\nlayers %s\npod %s", i, l, p)
 		}
 		// The layers from lowest to highest, each block that applies.
-		ordered := slices.Clone(layers)
-		slices.SortStableFunc(ordered, func(a, b overlay.LayerSource) int {
-			return cmp.Or(cmp.Compare(a.Layer.Spec.Tier.Rank(), b.Layer.Spec.Tier.Rank()),
-				cmp.Compare(a.Layer.Spec.Order, b.Layer.Spec.Order), strings.Compare(a.Layer.Name, b.Layer.Name))
-		})
+		ordered := inModelOrder(layers)
 		type block struct {
 			c        *v1alpha1.Config
 			override bool
@@ -190,11 +186,7 @@ func TestTiersDecideApps(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		ordered := slices.Clone(layers)
-		slices.SortStableFunc(ordered, func(a, b overlay.LayerSource) int {
-			return cmp.Or(cmp.Compare(a.Layer.Spec.Tier.Rank(), b.Layer.Spec.Tier.Rank()),
-				cmp.Compare(a.Layer.Spec.Order, b.Layer.Spec.Order), strings.Compare(a.Layer.Name, b.Layer.Name))
-		})
+		ordered := inModelOrder(layers)
 		user, got := EffectiveConf(&app.App.Spec), EffectiveConf(&res.App.App.Spec)
 		for _, k := range keys {
 			role := sparkKeyRole(k)
@@ -256,4 +248,15 @@ func TestTiersDecideApps(t *testing.T) {
 		t.Fatalf("%d values checked, %d of them a layer's: the cases check too little", checked, byLayer)
 	}
 	t.Logf("%d values checked, %d of them a layer's", checked, byLayer)
+}
+
+// inModelOrder is layers from the lowest to the highest, as the model
+// says composition applies them: by tier, then order, then name.
+func inModelOrder(layers []overlay.LayerSource) []overlay.LayerSource {
+	out := slices.Clone(layers)
+	slices.SortStableFunc(out, func(a, b overlay.LayerSource) int {
+		return cmp.Or(cmp.Compare(a.Layer.Spec.Tier.Rank(), b.Layer.Spec.Tier.Rank()),
+			cmp.Compare(a.Layer.Spec.Order, b.Layer.Spec.Order), strings.Compare(a.Layer.Name, b.Layer.Name))
+	})
+	return out
 }
