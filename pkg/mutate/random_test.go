@@ -182,40 +182,15 @@ func checkShadows(t *testing.T, in overlay.Inputs, pod *corev1.Pod, res *Result,
 	if err != nil {
 		t.Fatal(err)
 	}
-	would := compose(enforced).Pod.DeepCopy()
-	now := plain.Pod.DeepCopy()
+	would := fixtures.Orderless(compose(enforced).Pod)
+	now := fixtures.Orderless(plain.Pod)
 	for _, p := range []*corev1.Pod{would, now} {
 		delete(p.Annotations, v1alpha1.LayersAnnotation)
-		listsSorted(p)
 	}
 	w, _ := json.Marshal(would)
 	n, _ := json.Marshal(now)
 	if differ := string(w) != string(n); differ != (len(changes) > 0) {
 		t.Fatalf("enforcing the Shadow layers changes the pod: %v; reported changes %+v\nwould %s\nnow   %s\n%s", differ, changes, w, n, describe())
-	}
-}
-
-// listsSorted sorts pod's keyed lists whose order means nothing
-// (ShadowOf's inKeyOrder, written again as this test's own oracle); env,
-// envFrom and init containers keep theirs, which OrderChanges reports. A Shadow layer reports the
-// fields whose values it would change; where an element stands in its list
-// is the place of the lowest layer that names it, and a Shadow layer that
-// names an element a higher layer sets moves it without changing a value.
-func listsSorted(pod *corev1.Pod) {
-	byJSON := func(a, b corev1.Toleration) int {
-		x, _ := json.Marshal(a)
-		y, _ := json.Marshal(b)
-		return strings.Compare(string(x), string(y))
-	}
-	slices.SortStableFunc(pod.Spec.Tolerations, byJSON)
-	slices.SortStableFunc(pod.Spec.Volumes, func(a, b corev1.Volume) int { return strings.Compare(a.Name, b.Name) })
-	if len(pod.Spec.Containers) > 1 {
-		slices.SortStableFunc(pod.Spec.Containers[1:], func(a, b corev1.Container) int { return strings.Compare(a.Name, b.Name) })
-	}
-	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for i := range cs {
-			slices.SortStableFunc(cs[i].VolumeMounts, func(a, b corev1.VolumeMount) int { return strings.Compare(a.MountPath, b.MountPath) })
-		}
 	}
 }
 

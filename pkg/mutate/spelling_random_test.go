@@ -185,15 +185,25 @@ func TestSpellingIsOneSetting(t *testing.T) {
 			}
 		}
 	}
+	var names []string
 	for _, sp := range spellings {
-		if tried[sp.name] == 0 {
-			t.Errorf("no case wrote %s: the cases check too little", sp.name)
-		}
+		names = append(names, sp.name)
 	}
+	everyTried(t, names, tried)
 	if compared < 300 {
 		t.Fatalf("%d respelled applications compared: the cases check too little", compared)
 	}
 	t.Logf("%d respelled applications compared", compared)
+}
+
+// everyTried fails t for each respelling of names no case tried.
+func everyTried(t *testing.T, names []string, tried map[string]int) {
+	t.Helper()
+	for _, name := range names {
+		if tried[name] == 0 {
+			t.Errorf("no case wrote %s: the cases check too little", name)
+		}
+	}
 }
 
 // runsWith is the configuration Spark runs an application with: its

@@ -85,8 +85,8 @@ func TestDiffMissesNoChange(t *testing.T) {
 				p.Annotations = nil
 			}
 		}
-		x, _ := json.Marshal(orderless(before.Pod))
-		y, _ := json.Marshal(orderless(after.Pod))
+		x, _ := json.Marshal(fixtures.Orderless(before.Pod))
+		y, _ := json.Marshal(fixtures.Orderless(after.Pod))
 		d, err := diffObject(ctx, b, h, manifest.Object{Pod: pod})
 		if err != nil {
 			t.Fatal(err)
@@ -136,30 +136,6 @@ func withoutLayersRecord(t *testing.T, res *mutate.AppResult) []byte {
 		sortBy(sec, "sidecars", "name")
 	}
 	out, _ := json.Marshal(app)
-	return out
-}
-
-// orderless is pod with the lists whose order means nothing sorted:
-// tolerations, volumes, mounts, the containers after the Spark container.
-// Where an element stands is the place of the lowest layer that names it,
-// which diff does not report (env, envFrom and init containers keep their
-// order, which it does).
-func orderless(pod *corev1.Pod) *corev1.Pod {
-	out := pod.DeepCopy()
-	slices.SortStableFunc(out.Spec.Tolerations, func(a, b corev1.Toleration) int {
-		x, _ := json.Marshal(a)
-		y, _ := json.Marshal(b)
-		return strings.Compare(string(x), string(y))
-	})
-	slices.SortStableFunc(out.Spec.Volumes, func(a, b corev1.Volume) int { return strings.Compare(a.Name, b.Name) })
-	if len(out.Spec.Containers) > 1 {
-		slices.SortStableFunc(out.Spec.Containers[1:], func(a, b corev1.Container) int { return strings.Compare(a.Name, b.Name) })
-	}
-	for _, cs := range [][]corev1.Container{out.Spec.InitContainers, out.Spec.Containers} {
-		for i := range cs {
-			slices.SortStableFunc(cs[i].VolumeMounts, func(a, b corev1.VolumeMount) int { return strings.Compare(a.MountPath, b.MountPath) })
-		}
-	}
 	return out
 }
 
