@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
@@ -63,8 +64,13 @@ func (a sparkAlias) typedWins(s *sparkv1beta2.Spec) bool {
 
 // sparkAliases are every typed field of a SparkApplication that is a
 // Spark key, in the order they are written back (dynamic allocation's
-// enabled before the fields it gates).
-func sparkAliases() []sparkAlias {
+// enabled before the fields it gates). Built once and never changed: each
+// alias reads and writes only the Spec it is handed, and composing one
+// application walks the table a dozen times.
+var sparkAliases = sync.OnceValue(newSparkAliases)
+
+// newSparkAliases builds the table sparkAliases holds.
+func newSparkAliases() []sparkAlias {
 	var out []sparkAlias
 	for _, role := range []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor} {
 		r := string(role)
