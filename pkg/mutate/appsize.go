@@ -33,8 +33,8 @@ type PodSize struct {
 
 // Spark's sizing defaults.
 const (
-	// minOverheadBytes is Spark's least memory overhead, 384 MiB.
-	minOverheadBytes = 384 << 20
+	// minOverheadMiB is Spark's least memory overhead, 384 MiB.
+	minOverheadMiB = 384
 	// The default memory overhead factors: JVM jobs, and Python and R
 	// jobs (spark.kubernetes.memoryOverheadFactor's documented default).
 	jvmOverheadFactor    = 0.1
@@ -48,7 +48,9 @@ const (
 // memoryOverhead or the overhead factor times memory, at least
 // minMemoryOverhead (384 MiB by default); an executor's also holds its
 // off-heap memory when enabled, and a Python application's PySpark memory,
-// as Spark computes the pod's request. A value Spark would not accept is
+// as Spark computes the pod's request: in whole MiB, each setting read in
+// MiB and the factor's overhead truncated to a MiB, so a pod's request is
+// the "<n>Mi" Spark writes. A value Spark would not accept is
 // an error naming its key.
 func SizeOf(s *sparkv1beta2.Spec) (AppSize, error) {
 	conf := sparkvalue.Conf(EffectiveConf(s))
@@ -87,7 +89,7 @@ func SizeOf(s *sparkv1beta2.Spec) (AppSize, error) {
 		if err != nil {
 			return AppSize{}, err
 		}
-		size.MemoryBytes = min(size.MemoryBytes+extra, v1alpha1.MaxCountableMemoryBytes)
+		size.MemoryBytes = bytesOfMiB(size.MemoryBytes>>20 + extra)
 		out.Executor = size
 	}
 	var err error
@@ -137,39 +139,58 @@ func podSize(conf sparkvalue.Conf, role v1alpha1.Role, factor float64) (PodSize,
 	} else if ok {
 		size.CPUMilli = min(n*1000, v1alpha1.MaxCountableCPUMilli) // n fits an int32
 	}
-	mem, ok, err := conf.Size("spark." + r + ".memory")
+	memMiB, ok, err := sizeMiB(conf, "spark."+r+".memory")
 	if err != nil {
 		return PodSize{}, err
 	}
 	if !ok {
-		mem = 1 << 30
+		memMiB = 1024
 	}
-	mem = min(mem, v1alpha1.MaxCountableMemoryBytes)
 	if f, ok, err := conf.Factor("spark." + r + ".memoryOverheadFactor"); err != nil {
 		return PodSize{}, err
 	} else if ok {
 		factor = f
 	}
-	floor, ok, err := conf.Size("spark." + r + ".minMemoryOverhead")
+	floorMiB, ok, err := sizeMiB(conf, "spark."+r+".minMemoryOverhead")
 	if err != nil {
 		return PodSize{}, err
 	}
 	if !ok {
-		floor = minOverheadBytes
+		floorMiB = minOverheadMiB
 	}
-	overhead := max(int64(math.Min(factor*float64(mem), float64(v1alpha1.MaxCountableMemoryBytes))), min(floor, v1alpha1.MaxCountableMemoryBytes))
-	if explicit, ok, err := conf.Size("spark." + r + ".memoryOverhead"); err != nil {
+	// (factor * memory).toInt: truncated to a whole MiB, at most Java's
+	// largest int (clamped before the conversion, which Go leaves
+	// undefined beyond int64).
+	overheadMiB := max(int64(math.Min(factor*float64(memMiB), math.MaxInt32)), floorMiB)
+	if explicit, ok, err := sizeMiB(conf, "spark."+r+".memoryOverhead"); err != nil {
 		return PodSize{}, err
 	} else if ok {
-		overhead = min(explicit, v1alpha1.MaxCountableMemoryBytes)
+		overheadMiB = explicit
 	}
-	size.MemoryBytes = min(mem+overhead, v1alpha1.MaxCountableMemoryBytes)
+	size.MemoryBytes = bytesOfMiB(memMiB + overheadMiB)
 	return size, nil
 }
 
+// maxCountableMiB is v1alpha1.MaxCountableMemoryBytes in MiB.
+const maxCountableMiB = v1alpha1.MaxCountableMemoryBytes >> 20
+
+// sizeMiB reads a memory setting in whole MiB, as Spark reads it
+// (JavaUtils.byteStringAs in MiB, or a size in bytes divided down: what is
+// below a MiB is dropped), at most maxCountableMiB; ok is false when it is
+// unset.
+func sizeMiB(conf sparkvalue.Conf, key string) (int64, bool, error) {
+	b, ok, err := conf.Size(key)
+	return min(b>>20, maxCountableMiB), ok, err
+}
+
+// bytesOfMiB is a pod's memory request of n MiB (Spark writes it as "nMi"),
+// at most MaxCountableMemoryBytes.
+func bytesOfMiB(n int64) int64 { return min(n, maxCountableMiB) << 20 }
+
 // executorExtraMemory is what an executor's memory holds beside its heap
-// and overhead: its off-heap memory when spark.memory.offHeap.enabled, and
-// a Python application's spark.executor.pyspark.memory.
+// and overhead, in MiB: its off-heap memory when
+// spark.memory.offHeap.enabled, and a Python application's
+// spark.executor.pyspark.memory.
 func executorExtraMemory(conf sparkvalue.Conf, python bool) (int64, error) {
 	var extra int64
 	on, _, err := conf.Switch("spark.memory.offHeap.enabled")
@@ -177,18 +198,18 @@ func executorExtraMemory(conf sparkvalue.Conf, python bool) (int64, error) {
 		return 0, err
 	}
 	if on {
-		size, _, err := conf.Size("spark.memory.offHeap.size")
+		size, _, err := sizeMiB(conf, "spark.memory.offHeap.size")
 		if err != nil {
 			return 0, err
 		}
-		extra = min(size, v1alpha1.MaxCountableMemoryBytes)
+		extra = size
 	}
 	if python {
-		size, _, err := conf.Size("spark.executor.pyspark.memory")
+		size, _, err := sizeMiB(conf, "spark.executor.pyspark.memory")
 		if err != nil {
 			return 0, err
 		}
-		extra += min(size, v1alpha1.MaxCountableMemoryBytes)
+		extra += size
 	}
 	return extra, nil
 }

@@ -23,11 +23,11 @@ func TestSizeOf(t *testing.T) {
 	}{
 		{name: "defaults: 1 core, 1g and the 384 MiB least overhead, and Spark's 2 executors (an app without instances passed the operator's defaulting webhook without it)",
 			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, gi + 384*mi}, executors: 2},
-		{name: "JVM overhead is 10% of memory", spec: sparkv1beta2.Spec{Executor: sparkv1beta2.ExecutorSpec{
+		{name: "JVM overhead is 10% of memory, in whole MiB as Spark counts it: (0.1 * 8192).toInt is 819, the pod's request 9011Mi", spec: sparkv1beta2.Spec{Executor: sparkv1beta2.ExecutorSpec{
 			SparkPodSpec: sparkv1beta2.SparkPodSpec{Memory: str("8g"), Cores: i32(4)}, Instances: i32(10)}},
-			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{4000, 8*gi + 858993459}, executors: 10},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{4000, 9011 * mi}, executors: 10},
 		{name: "Python overhead is 40%", spec: sparkv1beta2.Spec{Type: "Python", SparkConf: map[string]string{"spark.executor.memory": "4g"}},
-			driver: PodSize{1000, gi + 429496729}, executor: PodSize{1000, 4*gi + 1717986918}, executors: 2},
+			driver: PodSize{1000, 1433 * mi}, executor: PodSize{1000, 5734 * mi}, executors: 2},
 		{name: "explicit overhead, request cores over cores", spec: sparkv1beta2.Spec{SparkConf: map[string]string{
 			"spark.driver.memoryOverhead": "1g", "spark.kubernetes.driver.request.cores": "500m", "spark.driver.cores": "2"}},
 			driver: PodSize{500, 2 * gi}, executor: PodSize{1000, gi + 384*mi}, executors: 2},
@@ -104,13 +104,13 @@ func TestSizeOf(t *testing.T) {
 			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, gi + 384*mi}, executors: 2},
 		{name: "a Python application's executors hold PySpark memory",
 			spec:   sparkv1beta2.Spec{Type: "Python", SparkConf: map[string]string{"spark.executor.pyspark.memory": "2g", "spark.executor.memory": "4g"}},
-			driver: PodSize{1000, gi + 429496729}, executor: PodSize{1000, 6*gi + 1717986918}, executors: 2},
+			driver: PodSize{1000, 1433 * mi}, executor: PodSize{1000, 7782 * mi}, executors: 2},
 		{name: "an application is Python by its main file, whatever its type says, as spark-submit tells it",
 			spec:   sparkv1beta2.Spec{Type: "Scala", MainApplicationFile: str("s3a://jobs/etl.py"), SparkConf: map[string]string{"spark.executor.pyspark.memory": "2g", "spark.executor.memory": "4g"}},
-			driver: PodSize{1000, gi + 429496729}, executor: PodSize{1000, 6*gi + 1717986918}, executors: 2},
+			driver: PodSize{1000, 1433 * mi}, executor: PodSize{1000, 7782 * mi}, executors: 2},
 		{name: "and R by its file too: the non-JVM overhead factor",
 			spec:   sparkv1beta2.Spec{Type: "Scala", MainApplicationFile: str("local:///opt/report.R"), SparkConf: map[string]string{"spark.executor.memory": "4g"}},
-			driver: PodSize{1000, gi + 429496729}, executor: PodSize{1000, 4*gi + 1717986918}, executors: 2},
+			driver: PodSize{1000, 1433 * mi}, executor: PodSize{1000, 5734 * mi}, executors: 2},
 		{name: "a JVM application's do not",
 			spec:   sparkv1beta2.Spec{Type: "Scala", SparkConf: map[string]string{"spark.executor.pyspark.memory": "2g"}},
 			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, gi + 384*mi}, executors: 2},
@@ -120,10 +120,24 @@ func TestSizeOf(t *testing.T) {
 		{name: "an explicit overhead wins over the floor",
 			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.minMemoryOverhead": "100g", "spark.executor.memoryOverhead": "1g"}},
 			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, 2 * gi}, executors: 2},
+		// Spark counts memory in whole MiB: what is below a MiB is dropped
+		// from each setting, and from the factor's product (Double.toInt).
+		{name: "a size below a whole MiB is dropped, as Spark reads a MiB setting",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.memory": "1500k", "spark.driver.memory": "2047999999b"}},
+			driver: PodSize{1000, 1953*mi + 384*mi}, executor: PodSize{1000, 385 * mi}, executors: 2},
+		{name: "the factor's product truncated as a double: 0.29 * 100 is 28.999999999999996, so 28 MiB",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.executor.memory": "100m", "spark.executor.memoryOverheadFactor": "0.29", "spark.executor.minMemoryOverhead": "0"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, 128 * mi}, executors: 2},
+		{name: "off-heap bytes counted in whole MiB (10^9 bytes is 953 MiB)",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.memory.offHeap.enabled": "true", "spark.memory.offHeap.size": "1000000000"}},
+			driver: PodSize{1000, gi + 384*mi}, executor: PodSize{1000, gi + 384*mi + 953*mi}, executors: 2},
+		{name: "a factor too large for Java's int gives its largest overhead, capped at what Strata counts",
+			spec:   sparkv1beta2.Spec{SparkConf: map[string]string{"spark.driver.memoryOverheadFactor": "1e300", "spark.executor.memoryOverheadFactor": "1000", "spark.executor.memory": "4g"}},
+			driver: PodSize{1000, 1 << 50}, executor: PodSize{1000, (4096 + 4096000) * mi}, executors: 2},
 		{name: "every part is capped at what Strata counts",
 			spec: sparkv1beta2.Spec{Type: "python", SparkConf: map[string]string{"spark.memory.offHeap.enabled": "true", "spark.memory.offHeap.size": "9223372036854775807",
 				"spark.executor.pyspark.memory": "8000000000000000p", "spark.executor.minMemoryOverhead": "99999999999p"}},
-			driver: PodSize{1000, gi + 429496729}, executor: PodSize{1000, 1 << 50}, executors: 2},
+			driver: PodSize{1000, 1433 * mi}, executor: PodSize{1000, 1 << 50}, executors: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
