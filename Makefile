@@ -64,6 +64,7 @@ unit: ## Run the tests that need no control plane.
 
 generate: ## Regenerate deepcopy code and the CRD from the Go types.
 	$(GO) tool controller-gen object paths=./pkg/overlay/v1alpha1/...
+	$(GO) tool controller-gen object paths=./pkg/mutate/sparkv1beta2/...
 	$(GO) tool controller-gen crd paths=./pkg/overlay/v1alpha1/... output:crd:artifacts:config=manifests/crd
 	$(GO) run ./hack/crd-items manifests/crd/strata.dev_layers.yaml
 

@@ -5,15 +5,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
-deepcopy=pkg/overlay/v1alpha1/zz_generated.deepcopy.go
-cp "$deepcopy" "$tmp/deepcopy.go"
-restore() { cp "$tmp/deepcopy.go" "$deepcopy"; rm -rf "$tmp"; }
+packages=(pkg/overlay/v1alpha1 pkg/mutate/sparkv1beta2)
+for p in "${packages[@]}"; do
+  mkdir -p "$tmp/$p"
+  cp "$p/zz_generated.deepcopy.go" "$tmp/$p/"
+done
+restore() {
+  for p in "${packages[@]}"; do cp "$tmp/$p/zz_generated.deepcopy.go" "$p/"; done
+  rm -rf "$tmp"
+}
 trap restore EXIT
-go tool controller-gen object paths=./pkg/overlay/v1alpha1/...
+for p in "${packages[@]}"; do go tool controller-gen object paths="./$p/..."; done
 go tool controller-gen crd paths=./pkg/overlay/v1alpha1/... output:crd:artifacts:config="$tmp/crd"
 go run ./hack/crd-items "$tmp"/crd/*.yaml
 status=0
-diff -u "$tmp/deepcopy.go" "$deepcopy" || status=1
+for p in "${packages[@]}"; do
+  diff -u "$tmp/$p/zz_generated.deepcopy.go" "$p/zz_generated.deepcopy.go" || status=1
+done
 diff -ru -x kustomization.yaml manifests/crd "$tmp/crd" || status=1
 if [ $status -ne 0 ]; then
   echo "generated files are stale: run 'make generate' and commit the result" >&2

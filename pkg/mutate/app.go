@@ -1,7 +1,6 @@
 package mutate
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
@@ -67,11 +66,7 @@ func Roles() []v1alpha1.Role { return []v1alpha1.Role{v1alpha1.RoleDriver, v1alp
 // other spelling.
 func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Object) (*AppResult, error) {
 	// What obj holds now is the input, typed view and all.
-	data, err := obj.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	in, err := sparkv1beta2.Decode(data)
+	in, err := obj.AsDecoded()
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +111,7 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	if err != nil {
 		return nil, err
 	}
-	if out.Patch, err = appPatch(before, after); err != nil {
+	if out.Patch, err = appPatch(before, after, in.OriginalValues()); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -609,15 +604,12 @@ func nonEmptyMap(m map[string]string) map[string]string {
 	return m
 }
 
-// appPatch is the JSON Patch from before to after, in canonical order.
-func appPatch(before, after []byte) ([]jsonpatch.Operation, error) {
+// appPatch is the JSON Patch from before to after, in canonical order;
+// doc is before as JSON values (what orders the operations).
+func appPatch(before, after []byte, doc map[string]any) ([]jsonpatch.Operation, error) {
 	ops, err := jsonpatch.CreatePatch(before, after)
 	if err != nil {
 		return nil, fmt.Errorf("computing patch: %w", err)
-	}
-	var doc any
-	if err := json.Unmarshal(before, &doc); err != nil {
-		return nil, err
 	}
 	return canonicalOrder(ops, doc), nil
 }

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -113,6 +114,59 @@ func BenchmarkComposeLargePod(b *testing.B) {
 			b.Fatal(err)
 		}
 		if _, err := Compose(snap, exampleCluster, &pod); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// largeApp is the example SparkApplication with 20,000 more sparkConf keys
+// of every kind composition reads differently (plain keys, the executors'
+// env, labels and annotations, Hadoop keys): about 1 MiB of JSON, a
+// third of the API server's largest request.
+func largeApp(b *testing.B) []byte {
+	b.Helper()
+	app := fixtures.App(b, "etl-report.yaml")
+	prefixes := []string{"spark.sql.custom.setting", "spark.executorEnv.USER_VAR", "spark.kubernetes.executor.label.l",
+		"spark.kubernetes.driver.annotation.example.com/a", "spark.hadoop.fs.s3a.bucket.b"}
+	for i := range 20000 {
+		app.App.Spec.SparkConf[fmt.Sprintf("%s%05d", prefixes[i%len(prefixes)], i)] = "some-value-of-a-setting"
+	}
+	raw, err := app.Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(raw) < 1<<20 {
+		b.Fatalf("large app is %d bytes, want at least 1 MiB", len(raw))
+	}
+	return raw
+}
+
+// BenchmarkDecodeLargeApp is the floor composing a large app is measured
+// against: decoding it.
+func BenchmarkDecodeLargeApp(b *testing.B) {
+	raw := largeApp(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := sparkv1beta2.Decode(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkComposeLargeApp composes the large app, decoding included: it
+// must stay a small multiple of BenchmarkDecodeLargeApp (linear work).
+func BenchmarkComposeLargeApp(b *testing.B) {
+	snap := fixtures.Snapshot(b, "prod-a")
+	raw := largeApp(b)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		app, err := sparkv1beta2.Decode(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ComposeApp(snap, exampleCluster, app); err != nil {
 			b.Fatal(err)
 		}
 	}

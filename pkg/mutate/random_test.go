@@ -304,12 +304,26 @@ func TestRandomLayersAndApps(t *testing.T) {
 			l, _ := json.Marshal(layers)
 			return fmt.Sprintf("case %d\nlayers %s\napp %s", i, l, before)
 		}
+		original, _ := app.Original()
 		res, err := ComposeApp(snap, prodA, app)
 		if err != nil {
 			refused++
 			continue
 		}
 		composed++
+		// Composing leaves its input as it was (the composed object shares
+		// what did not change with it).
+		res.App.App.Spec.SparkConf = map[string]string{"spark.after": "composing"}
+		if _, err := res.App.Marshal(); err != nil {
+			t.Fatal(err)
+		}
+		if now, _ := app.Marshal(); string(now) != string(before) {
+			t.Fatalf("composing changed its input:\n%s\n%s", now, describe())
+		}
+		if now, _ := app.Original(); string(now) != string(original) {
+			t.Fatalf("composing changed its input's original:\n%s\n%s", now, describe())
+		}
+		res, _ = ComposeApp(snap, prodA, app)
 		patch, err := EncodePatch(res.Patch)
 		if err != nil {
 			t.Fatal(err)

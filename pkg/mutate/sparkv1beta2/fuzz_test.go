@@ -3,7 +3,9 @@ package sparkv1beta2
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
@@ -11,7 +13,8 @@ import (
 
 // FuzzDecode feeds arbitrary bytes to the decoder: an error or an object,
 // never a panic; an object encodes, and encodes to what it decoded from
-// (no field lost, known or not).
+// (no field lost, known or not); AsDecoded is Decode of Marshal, before
+// and after changes of the typed view.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"SparkApplication","metadata":{"name":"a"},"spec":{"driver":{"cores":1},"executor":{"instances":2,"unknown":{"x":[1,2.5e3]}}}}`))
 	f.Add([]byte(`{"spec":{"driver":{"cores":"two"}}}`))
@@ -41,6 +44,12 @@ func FuzzDecode(f *testing.F) {
 		if err := json.Unmarshal(out, &v); err != nil {
 			t.Fatalf("encoded as invalid JSON: %v", err)
 		}
+		// AsDecoded is the round trip, unchanged and after changes.
+		asDecodedIsTheRoundTrip(t, obj)
+		for _, name := range slices.Sorted(maps.Keys(changes)) {
+			changes[name](&obj.App)
+		}
+		asDecodedIsTheRoundTrip(t, obj)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	stdjson "encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 
@@ -22,6 +23,9 @@ type Object struct {
 	// typed is App as decoded, as JSON values: what a field was before
 	// composition, to tell what changed.
 	typed map[string]any
+	// raw and typed are never changed once made: copies of the object
+	// share them, and a change is written into new maps along its path
+	// only (withChanges), so the work is the change's, not the object's.
 }
 
 // Decode decodes a SparkApplication from JSON. Unknown fields are kept;
@@ -52,16 +56,26 @@ func decode(data []byte, name func(field string) string) (*Object, error) {
 
 // DeepCopy copies o, the typed view and the original alike.
 func (o *Object) DeepCopy() *Object {
-	c := &Object{raw: deepCopyValue(o.raw).(map[string]any), typed: deepCopyValue(o.typed).(map[string]any)}
-	// The typed view holds JSON types only, so it round-trips.
-	data, err := stdjson.Marshal(&o.App)
-	if err == nil {
-		err = stdjson.Unmarshal(data, &c.App)
-	}
-	if err != nil {
-		panic(fmt.Sprintf("copying a SparkApplication: %v", err))
-	}
+	c := &Object{raw: o.raw, typed: o.typed} // never changed: shared
+	o.App.DeepCopyInto(&c.App)
 	return c
+}
+
+// AsDecoded is o as Decode would give what Marshal writes: an Object
+// whose original is o as it is now, with a copy of o's typed view as its
+// own. It encodes and decodes the typed view once, not the whole object
+// twice, and copies the typed view exactly (Decode would lose what JSON
+// does not tell apart, an empty list written in code from none at all);
+// TestAsDecodedIsTheRoundTrip holds the two to each other.
+func (o *Object) AsDecoded() (*Object, error) {
+	now, err := valuesOf(&o.App)
+	if err != nil {
+		return nil, err
+	}
+	c := &Object{typed: now}
+	c.raw, _ = withChanges(o.raw, o.typed, now)
+	o.App.DeepCopyInto(&c.App)
+	return c, nil
 }
 
 // Original is the object as it was decoded, as JSON.
@@ -79,21 +93,36 @@ func (o *Object) Marshal() ([]byte, error) {
 	return stdjson.Marshal(out)
 }
 
-// Values is what Marshal encodes, as JSON values.
+// Values is what Marshal encodes, as JSON values. It shares what did not
+// change with o: read it, never change it.
 func (o *Object) Values() (map[string]any, error) {
 	now, err := valuesOf(&o.App)
 	if err != nil {
 		return nil, err
 	}
-	out := deepCopyValue(o.raw).(map[string]any)
-	writeChanges(out, o.typed, now)
+	out, _ := withChanges(o.raw, o.typed, now)
 	return out, nil
 }
 
-// writeChanges writes into dst every leaf of now that differs from
-// before, and removes what before had and now has not. Objects are
-// walked; anything else (lists, strings, numbers) is a leaf.
-func writeChanges(dst, before, now map[string]any) {
+// OriginalValues is the object as it was decoded, as JSON values (what
+// Original encodes). It is o's own: read it, never change it.
+func (o *Object) OriginalValues() map[string]any { return o.raw }
+
+// withChanges is dst with every leaf of now that differs from before
+// written in, and what before had and now has not removed. Objects are
+// walked; anything else (lists, strings, numbers) is a leaf. dst is not
+// changed: the objects on the way to a change are copied, the rest
+// shared, and changed reports whether anything was.
+func withChanges(dst, before, now map[string]any) (out map[string]any, changed bool) {
+	out = dst
+	write := func() {
+		if !changed {
+			out, changed = maps.Clone(dst), true
+			if out == nil {
+				out = map[string]any{}
+			}
+		}
+	}
 	for k, nv := range now {
 		bv, had := before[k]
 		nm, nIsObj := nv.(map[string]any)
@@ -101,19 +130,25 @@ func writeChanges(dst, before, now map[string]any) {
 		dm, dIsObj := dst[k].(map[string]any)
 		switch {
 		case had && reflect.DeepEqual(bv, nv):
-		case nIsObj && bIsObj && dIsObj:
-			writeChanges(dm, bm, nm)
-		case nIsObj && dIsObj && !had:
-			writeChanges(dm, map[string]any{}, nm)
+		case nIsObj && dIsObj && (bIsObj || !had):
+			if c, ok := withChanges(dm, bm, nm); ok {
+				write()
+				out[k] = c
+			}
 		default:
-			dst[k] = deepCopyValue(nv)
+			write()
+			out[k] = nv // now is never changed either: shared
 		}
 	}
 	for k := range before {
 		if _, still := now[k]; !still {
-			delete(dst, k)
+			if _, in := dst[k]; in {
+				write()
+				delete(out, k)
+			}
 		}
 	}
+	return out, changed
 }
 
 // valuesOf is v encoded and decoded as JSON values.
@@ -137,24 +172,6 @@ func decodeValues(data []byte, out *map[string]any) error {
 		return fmt.Errorf("decoding a SparkApplication: %w", err)
 	}
 	return nil
-}
-
-func deepCopyValue(v any) any {
-	switch v := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			out[k] = deepCopyValue(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			out[i] = deepCopyValue(e)
-		}
-		return out
-	}
-	return v
 }
 
 // describe turns a type error into "field: expected T, got V", the field

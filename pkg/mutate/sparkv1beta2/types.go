@@ -20,6 +20,7 @@ var GroupVersionKind = schema.GroupVersionKind{Group: Group, Version: Version, K
 
 // SparkApplication is the typed view of a SparkApplication: the fields
 // Strata reads and writes.
+// +kubebuilder:object:generate=true
 type SparkApplication struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
@@ -27,6 +28,7 @@ type SparkApplication struct {
 }
 
 // Spec is the part of SparkApplicationSpec Strata reads and writes.
+// +kubebuilder:object:generate=true
 type Spec struct {
 	// Type is Java, Scala, Python or R; with the main file's name it
 	// decides Spark's default memory overhead factor.
@@ -71,6 +73,7 @@ type Spec struct {
 
 // Dependencies are an application's dependencies, each list passed to
 // spark-submit joined by commas.
+// +kubebuilder:object:generate=true
 type Dependencies struct {
 	Jars            []string `json:"jars,omitempty"`
 	Files           []string `json:"files,omitempty"`
@@ -83,6 +86,7 @@ type Dependencies struct {
 
 // RestartPolicy is the operator's restart policy of an application: each
 // restart runs spark-submit again.
+// +kubebuilder:object:generate=true
 type RestartPolicy struct {
 	// Type is Never, OnFailure or Always.
 	Type                             string `json:"type,omitempty"`
@@ -93,6 +97,7 @@ type RestartPolicy struct {
 }
 
 // SparkPodSpec is what the driver and executor sections share.
+// +kubebuilder:object:generate=true
 type SparkPodSpec struct {
 	Cores          *int32                 `json:"cores,omitempty"`
 	CoreLimit      *string                `json:"coreLimit,omitempty"`
@@ -132,11 +137,13 @@ type SparkPodSpec struct {
 }
 
 // DriverSpec is the driver section.
+// +kubebuilder:object:generate=true
 type DriverSpec struct {
 	SparkPodSpec `json:",inline"`
 }
 
 // ExecutorSpec is the executor section.
+// +kubebuilder:object:generate=true
 type ExecutorSpec struct {
 	SparkPodSpec `json:",inline"`
 	Instances    *int32 `json:"instances,omitempty"`
@@ -145,6 +152,7 @@ type ExecutorSpec struct {
 }
 
 // BatchSchedulerOptions are the batch scheduler's settings.
+// +kubebuilder:object:generate=true
 type BatchSchedulerOptions struct {
 	Queue             *string `json:"queue,omitempty"`
 	PriorityClassName *string `json:"priorityClassName,omitempty"`
@@ -152,6 +160,7 @@ type BatchSchedulerOptions struct {
 
 // DynamicAllocation is Spark's dynamic allocation of executors. The
 // operator passes its fields to spark-submit only when Enabled.
+// +kubebuilder:object:generate=true
 type DynamicAllocation struct {
 	Enabled                bool   `json:"enabled,omitempty"`
 	InitialExecutors       *int32 `json:"initialExecutors,omitempty"`
