@@ -76,8 +76,14 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		app.Namespace = corev1.NamespaceDefault
 	}
 	userConf := maps.Clone(in.App.Spec.SparkConf)
+	// Each role's pod as the user wrote it, read (never changed) by its
+	// composition, its projection and its warnings.
+	templates := map[v1alpha1.Role]*corev1.Pod{}
 	for _, role := range Roles() {
-		res, err := composeRole(snap, cluster, &in.App, role)
+		templates[role] = templatePod(&in.App, role)
+	}
+	for _, role := range Roles() {
+		res, err := composeRole(snap, cluster, &in.App, role, templates[role])
 		if err != nil {
 			return nil, fmt.Errorf("SparkApplication %q: %s: %w", app.Namespace+"/"+app.Name, role, err)
 		}
@@ -86,7 +92,7 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		} else {
 			out.Executor = res
 		}
-		projectPod(&app.Spec, role, res.Pod, templatePod(&in.App, role))
+		projectPod(&app.Spec, role, res.Pod, templates[role])
 	}
 	if app.Spec.Volumes, err = unionVolumes(in.App.Spec.Volumes, out.Driver, out.Executor); err != nil {
 		return nil, fmt.Errorf("SparkApplication %q: %w", app.Namespace+"/"+app.Name, err)
@@ -97,7 +103,7 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	out.Conf = EffectiveConf(&app.Spec)
 	for _, role := range Roles() {
 		res := out.Role(role)
-		res.Warnings = append(warningsAt(res.Composition.Provenance, templatePod(&in.App, role), res.Pod,
+		res.Warnings = append(warningsAt(res.Composition.Provenance, templates[role], res.Pod,
 			func(f overlay.Field) (string, bool) { return out.ExplainPath(role, f.Key) }), res.Warnings...)
 		for _, w := range res.Warnings {
 			out.Warnings = append(out.Warnings, string(role)+": "+w)
@@ -117,11 +123,10 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	return out, nil
 }
 
-// composeRole composes role's pod settings of app: its pod template, read
-// as the user's pod, composed and rendered as a pod is, without the
-// layers' pod patches.
-func composeRole(snap *overlay.Snapshot, cluster Cluster, app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*Result, error) {
-	pod := templatePod(app, role)
+// composeRole composes role's pod settings of app: its pod template (pod,
+// templatePod's, which it does not change), read as the user's pod,
+// composed and rendered as a pod is, without the layers' pod patches.
+func composeRole(snap *overlay.Snapshot, cluster Cluster, app *sparkv1beta2.SparkApplication, role v1alpha1.Role, pod *corev1.Pod) (*Result, error) {
 	user := UserConfig(pod)
 	user.SparkConf = userSparkConf(&app.Spec, role)
 	user.HadoopConf = userHadoopConf(&app.Spec)

@@ -129,12 +129,14 @@ func withChanges(dst, before, now map[string]any) (out map[string]any, changed b
 		bm, bIsObj := bv.(map[string]any)
 		dm, dIsObj := dst[k].(map[string]any)
 		switch {
-		case had && reflect.DeepEqual(bv, nv):
 		case nIsObj && dIsObj && (bIsObj || !had):
+			// Walked, not compared first: comparing a large object
+			// (sparkConf) at each level would read it once per level.
 			if c, ok := withChanges(dm, bm, nm); ok {
 				write()
 				out[k] = c
 			}
+		case had && reflect.DeepEqual(bv, nv):
 		default:
 			write()
 			out[k] = nv // now is never changed either: shared
