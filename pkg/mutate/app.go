@@ -109,15 +109,11 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 			out.Warnings = append(out.Warnings, string(role)+": "+w)
 		}
 	}
-	before, err := in.Original()
+	after, err := out.App.Values()
 	if err != nil {
 		return nil, err
 	}
-	after, err := out.App.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	if out.Patch, err = appPatch(before, after, in.OriginalValues()); err != nil {
+	if out.Patch, err = appPatch(in.OriginalValues(), after); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -607,16 +603,6 @@ func nonEmptyMap(m map[string]string) map[string]string {
 		return nil
 	}
 	return m
-}
-
-// appPatch is the JSON Patch from before to after, in canonical order;
-// doc is before as JSON values (what orders the operations).
-func appPatch(before, after []byte, doc map[string]any) ([]jsonpatch.Operation, error) {
-	ops, err := jsonpatch.CreatePatch(before, after)
-	if err != nil {
-		return nil, fmt.Errorf("computing patch: %w", err)
-	}
-	return canonicalOrder(ops, doc), nil
 }
 
 // EffectiveConf is the Spark configuration spark-submit runs a

@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -339,6 +340,14 @@ func TestRandomLayersAndApps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The patch is CreatePatch's of the whole documents.
+		values, err := res.App.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := wholeDiff(t, jsonValues(t, before), values); string(want) != string(patch) {
+			t.Fatalf("the patch is not the whole diff:\npatch      %s\nwhole diff %s\n%s", patch, want, describe())
+		}
 		if len(res.Patch) > 0 {
 			patched++
 			if got := applyPatch(t, before, patch, describe); !jsonEqual(t, got, after) {
@@ -392,4 +401,17 @@ func TestRandomLayersAndApps(t *testing.T) {
 		t.Fatalf("%d composed, %d patched, %d refused: the cases check too little", composed, patched, refused)
 	}
 	t.Logf("%d composed, %d patched, %d refused", composed, patched, refused)
+}
+
+// jsonValues is data decoded as sparkv1beta2 and CreatePatch decode it,
+// numbers as written.
+func jsonValues(t *testing.T, data []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var out map[string]any
+	if err := dec.Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
