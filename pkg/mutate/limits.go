@@ -49,14 +49,20 @@ func CheckSize(pod *corev1.Pod) error {
 const MaxConfKeys = 65536
 
 // CheckAppSize returns an error naming the first bound a SparkApplication
-// exceeds: each role's pod settings as a pod's (CheckSize), and its
-// configuration keys.
+// exceeds: its configuration keys, and each role's pod as a pod's
+// (CheckSize): the section's settings with the volumes Spark's
+// configuration adds (spark.kubernetes.<role>.volumes.*), so an app whose
+// every pod the pod webhook would refuse is refused itself.
 func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
 	if n := len(app.Spec.SparkConf) + len(app.Spec.HadoopConf); n > MaxConfKeys {
 		return fmt.Errorf("SparkApplication has %d sparkConf and hadoopConf keys; Strata admits at most %d", n, MaxConfKeys)
 	}
+	conf := EffectiveConf(&app.Spec)
 	for _, role := range Roles() {
-		if err := CheckSize(templatePod(app, role)); err != nil {
+		pod := templatePod(app, role)
+		volumes, _ := confVolumes(conf, role)
+		pod.Spec.Volumes = append(pod.Spec.Volumes, volumes...)
+		if err := CheckSize(pod); err != nil {
 			return fmt.Errorf("spec.%s: %w", role, err)
 		}
 	}

@@ -63,4 +63,21 @@ func TestSizeBounds(t *testing.T) {
 	if err := CheckAppSize(app(MaxConfKeys + 1)); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%d sparkConf and hadoopConf keys", MaxConfKeys+1)) {
 		t.Errorf("conf keys one past the bound: %v", err)
 	}
+	// The volumes Spark's configuration gives a role count with the
+	// section's: the pod webhook would refuse every such pod.
+	confVolumes := func(n int) *sparkv1beta2.SparkApplication {
+		a := app(1)
+		a.Spec.Volumes = []corev1.Volume{{Name: "data"}}
+		for i := range n - 1 {
+			a.Spec.SparkConf[fmt.Sprintf("spark.kubernetes.executor.volumes.emptyDir.v%d.mount.path", i)] = fmt.Sprintf("/v/%d", i)
+		}
+		return a
+	}
+	if err := CheckAppSize(confVolumes(MaxVolumes)); err != nil {
+		t.Errorf("volumes at the bound: %v", err)
+	}
+	want := fmt.Sprintf("spec.executor: pod has %d volumes; Strata admits at most %d", MaxVolumes+1, MaxVolumes)
+	if err := CheckAppSize(confVolumes(MaxVolumes + 1)); err == nil || err.Error() != want {
+		t.Errorf("volumes one past the bound: %v, want %q", err, want)
+	}
 }
