@@ -51,8 +51,9 @@ const MaxConfKeys = 65536
 // CheckAppSize returns an error naming the first bound a SparkApplication
 // exceeds: its configuration keys, and each role's pod as a pod's
 // (CheckSize): the section's settings with the volumes Spark's
-// configuration adds (spark.kubernetes.<role>.volumes.*), so an app whose
-// every pod the pod webhook would refuse is refused itself.
+// configuration adds (spark.kubernetes.<role>.volumes.*) and what its pod
+// template holds, so an app whose every pod the pod webhook would refuse
+// is refused itself.
 func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
 	if n := len(app.Spec.SparkConf) + len(app.Spec.HadoopConf); n > MaxConfKeys {
 		return fmt.Errorf("SparkApplication has %d sparkConf and hadoopConf keys; Strata admits at most %d", n, MaxConfKeys)
@@ -62,6 +63,9 @@ func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
 		pod := templatePod(app, role)
 		volumes, _ := confVolumes(conf, role)
 		pod.Spec.Volumes = append(pod.Spec.Volumes, volumes...)
+		if t := app.Spec.Pod(string(role)).Template; t != nil {
+			pod = withTemplate(pod, t, role)
+		}
 		if err := CheckSize(pod); err != nil {
 			return fmt.Errorf("spec.%s: %w", role, err)
 		}

@@ -80,4 +80,22 @@ func TestSizeBounds(t *testing.T) {
 	if err := CheckAppSize(confVolumes(MaxVolumes + 1)); err == nil || err.Error() != want {
 		t.Errorf("volumes one past the bound: %v, want %q", err, want)
 	}
+	// And so do the containers of a role's pod template (the first is
+	// the Spark container's base, as Spark takes it when none is named for
+	// the role).
+	template := func(n int) *sparkv1beta2.SparkApplication {
+		a := app(1)
+		a.Spec.Driver.Template = &corev1.PodTemplateSpec{}
+		for i := range n {
+			a.Spec.Driver.Template.Spec.Containers = append(a.Spec.Driver.Template.Spec.Containers, corev1.Container{Name: fmt.Sprintf("c%d", i)})
+		}
+		return a
+	}
+	if err := CheckAppSize(template(MaxContainers)); err != nil {
+		t.Errorf("template containers at the bound: %v", err)
+	}
+	want = fmt.Sprintf("spec.driver: pod has %d containers; Strata admits at most %d", MaxContainers+1, MaxContainers)
+	if err := CheckAppSize(template(MaxContainers + 1)); err == nil || err.Error() != want {
+		t.Errorf("template containers one past the bound: %v, want %q", err, want)
+	}
 }
