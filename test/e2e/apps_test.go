@@ -192,6 +192,73 @@ func TestAppOfHugeExponentIsRefused(t *testing.T) {
 	}
 }
 
+// TestAppMemoryIsCountedInWholeMiB: Spark requests an executor's memory
+// in whole MiB, its overhead truncated (0.1 of 59,491 MiB is 5,949.1, so
+// 5,949), so an executor of 59491m requests 65440Mi and, with the 96Mi
+// of the sidecar the layers inject, its pod exactly etl's 64Gi per pod:
+// admitted; one MiB more is refused.
+func TestAppMemoryIsCountedInWholeMiB(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		memory string
+		admit  bool
+	}{
+		"e2e-mib-fits": {"59491m", true},
+		"e2e-mib-over": {"59492m", false},
+	} {
+		app := exampleApp(t, "etl-report.yaml", name)
+		if err := unstructured.SetNestedField(app.Object, tc.memory, "spec", "executor", "memory"); err != nil {
+			t.Fatal(err)
+		}
+		err := cp.Client.Create(ctx, app)
+		if err == nil {
+			t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+		}
+		const want = `memory; group "core-data" allows at most 64Gi per pod`
+		if tc.admit && err != nil {
+			t.Errorf("creating %s with executors of %s: %v, want it admitted", name, tc.memory, err)
+		}
+		if !tc.admit && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("creating %s with executors of %s: %v, want a denial containing %q", name, tc.memory, err, want)
+		}
+	}
+}
+
+// TestAppOverAPodsBoundsIsRefused: an application whose pods the pod
+// webhook would refuse for their size (the volumes its Spark
+// configuration adds, the containers of its pod template) is refused at
+// submission, with the pod's bound.
+func TestAppOverAPodsBoundsIsRefused(t *testing.T) {
+	ctx := context.Background()
+	volumes := exampleApp(t, "etl-report.yaml", "e2e-conf-volumes")
+	conf, _, _ := unstructured.NestedStringMap(volumes.Object, "spec", "sparkConf")
+	for i := range 1100 {
+		conf[fmt.Sprintf("spark.kubernetes.executor.volumes.emptyDir.v%d.mount.path", i)] = fmt.Sprintf("/v/%d", i)
+	}
+	if err := unstructured.SetNestedStringMap(volumes.Object, conf, "spec", "sparkConf"); err != nil {
+		t.Fatal(err)
+	}
+	template := exampleApp(t, "etl-report.yaml", "e2e-template-containers")
+	var containers []any
+	for i := range 257 {
+		containers = append(containers, map[string]any{"name": fmt.Sprintf("c%d", i), "image": "mirror.prod-a.internal/busybox"})
+	}
+	if err := unstructured.SetNestedSlice(template.Object, containers, "spec", "driver", "template", "spec", "containers"); err != nil {
+		t.Fatal(err)
+	}
+	for app, want := range map[*unstructured.Unstructured]string{
+		volumes:  "spec.executor: pod has 1100 volumes; Strata admits at most 1024",
+		template: "spec.driver: pod has 257 containers; Strata admits at most 256",
+	} {
+		if err := cp.Client.Create(ctx, app); err == nil || !strings.Contains(err.Error(), want) {
+			if err == nil {
+				_ = cp.Client.Delete(ctx, app)
+			}
+			t.Errorf("creating %s: %v, want a denial containing %q", app.GetName(), err, want)
+		}
+	}
+}
+
 // TestAppIsSizedAsSparkSizesIt: an application is judged by what Spark
 // would run, whatever spelling of a setting it uses. Dynamic allocation
 // switched on in capitals, with no maximum, is unbounded; off-heap memory
