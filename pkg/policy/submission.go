@@ -29,6 +29,8 @@ const (
 	uploadPathKey   = "spark.kubernetes.file.upload.path"
 	authenticateKey = "spark.kubernetes.authenticate."
 	waitKey         = "spark.kubernetes.submission.waitAppCompletion"
+	contextKey      = "spark.kubernetes.context"
+	trustCertsKey   = "spark.kubernetes.trust.certificates"
 )
 
 // operatorFile says what a file local to spark-submit is, with the
@@ -46,6 +48,12 @@ const operatorFile = "a file where the operator submits, which spark-submit woul
 //     driver's or executors' mounted files, which are the tenant's) name
 //     credentials or files spark-submit reads where it runs: the
 //     operator's, which it would hand to the driver;
+//   - spark.kubernetes.context picks a context of the kubeconfig where
+//     spark-submit runs (Spark builds its client from it, the API server's
+//     address aside): the operator's credentials, chosen by the tenant;
+//   - spark.kubernetes.trust.certificates but false: spark-submit would
+//     take any certificate for the API server's and send the operator's
+//     token to whoever presents one;
 //   - spark.kubernetes.file.upload.path uploads files from the operator's
 //     filesystem (any local file the application names) to where the
 //     tenant reads them;
@@ -110,6 +118,10 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 			what = fmt.Sprintf("the operator would create the application's pods in namespace %s, not %q", strconv.Quote(value), app.Namespace)
 		case strings.HasPrefix(key, authenticateKey) && !tenantAuthKey(key):
 			what = "names credentials or files where the operator submits: its own, which spark-submit would hand to the driver"
+		case key == contextKey:
+			what = "a context of the kubeconfig where the operator submits: the operator's credentials, which spark-submit would submit with"
+		case key == trustCertsKey && !switchedOff(value):
+			what = "spark-submit would take any certificate for the API server's and send it the operator's credentials; only false is admitted"
 		case key == uploadPathKey:
 			what = "spark-submit would upload there the local files the application names, from the operator's filesystem (files in the application's image are named local://)"
 		case key == "spark.kubernetes.driver.podTemplateFile" || key == "spark.kubernetes.executor.podTemplateFile":

@@ -74,6 +74,24 @@ func TestSubmissionProblems(t *testing.T) {
 			`spec.sparkConf["spark.kubernetes.authenticate.submission.clientKeyFile"] "/etc/operator/key": names credentials or files`,
 		},
 	}, {
+		name: "the operator's kubeconfig and its trust in the API server",
+		conf: map[string]string{"spark.kubernetes.context": "admin@prod", "spark.kubernetes.trust.certificates": " TRUE"},
+		want: []string{
+			`spec.sparkConf["spark.kubernetes.context"] "admin@prod": a context of the kubeconfig where the operator submits: the operator's credentials`,
+			`spec.sparkConf["spark.kubernetes.trust.certificates"] " TRUE": spark-submit would take any certificate for the API server's`,
+		},
+	}, {
+		name: "trusting certificates is the operator's default only when false",
+		conf: map[string]string{"spark.kubernetes.trust.certificates": "false", "spark.kubernetes.submission.requestTimeout": "10000"},
+	}, {
+		name: "a switch for trusting certificates Spark cannot read is not false",
+		conf: map[string]string{"spark.kubernetes.trust.certificates": "0"},
+		want: []string{`spec.sparkConf["spark.kubernetes.trust.certificates"] "0": spark-submit would take any certificate`},
+	}, {
+		name:     "a context the layers give is the platform's",
+		conf:     map[string]string{"spark.kubernetes.context": "submitter"},
+		platform: func(k, v string) bool { return k == "spark.kubernetes.context" && v == "submitter" },
+	}, {
 		name: "uploads and pod template files from the operator's filesystem",
 		conf: map[string]string{"spark.kubernetes.file.upload.path": "s3a://tenant/up", "spark.kubernetes.executor.podTemplateFile": "/etc/passwd"},
 		want: []string{
