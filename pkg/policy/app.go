@@ -45,7 +45,8 @@ type Application struct {
 	// PodGroup, with its own credentials, besides the queue (which the
 	// launched pods carry): priorityClassName, {value, source, user}, the
 	// user's unless a layer gives either role's pods that class or it is
-	// the cluster's globalDefault.
+	// the cluster's globalDefault; and resources, the PodGroup's
+	// minResources, {cpuMilli, memoryBytes}.
 	BatchSchedulerOptions *podGroupOptions `json:"batchSchedulerOptions,omitempty"`
 	// RestartPolicy is spec.restartPolicy as written; absent when none.
 	// Each restart runs spark-submit again in the operator, which every
@@ -163,9 +164,15 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	doc := &Application{Name: app.Name, Driver: PodRequests(pods[v1alpha1.RoleDriver].Pod), Executor: PodRequests(exec.Pod),
 		Executors: size.Executors, DynamicAllocation: size.DynamicAllocation, SparkConf: sparkConfDocument(app, given),
 		Dependencies: dependenciesDocument(app, given)}
-	if o := app.Spec.BatchSchedulerOptions; o != nil && o.PriorityClassName != nil && *o.PriorityClassName != "" {
-		pc := podGroupClass(*o.PriorityClassName, pods)
-		doc.BatchSchedulerOptions = &podGroupOptions{PriorityClassName: &pc}
+	if o := app.Spec.BatchSchedulerOptions; o != nil {
+		opts := &podGroupOptions{MinResources: heldOf(o.Resources)}
+		if o.PriorityClassName != nil && *o.PriorityClassName != "" {
+			pc := podGroupClass(*o.PriorityClassName, pods)
+			opts.PriorityClassName = &pc
+		}
+		if *opts != (podGroupOptions{}) {
+			doc.BatchSchedulerOptions = opts
+		}
 	}
 	doc.RestartPolicy, doc.Schedule = app.Spec.RestartPolicy, schedule
 	if u := app.Spec.ProxyUser; u != nil {
@@ -216,6 +223,11 @@ func mulCapped(per, n, limit int64) int64 {
 // PodGroup that policies judge.
 type podGroupOptions struct {
 	PriorityClassName *sourced `json:"priorityClassName,omitempty"`
+	// MinResources is spec.batchSchedulerOptions.resources, which the
+	// operator writes as the PodGroup's minResources (what Volcano holds
+	// for the gang before placing its pods), counted as a pod's requests
+	// are; absent when unset.
+	MinResources *heldResources `json:"resources,omitempty"`
 }
 
 // podGroupClass is the PodGroup's priority class pc as input.application

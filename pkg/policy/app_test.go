@@ -332,6 +332,46 @@ func TestAppBatchSchedulerIsJudged(t *testing.T) {
 	}
 }
 
+// TestAppBatchSchedulerResources: what the operator has Volcano hold for
+// an app's PodGroup (spec.batchSchedulerOptions.resources, its
+// minResources) is held to the app's and the namespace's limits, as a
+// PodGroup's own minResources is; the app's pods themselves fit.
+func TestAppBatchSchedulerResources(t *testing.T) {
+	c := tenantCheck(t, map[string]string{
+		"quota": `{tier: ClusterOverrides, config: {limits: {maxAppMemory: 64Gi, namespaceMemory: 128Gi}}}`,
+	})
+	judge := func(resources corev1.ResourceList) string {
+		t.Helper()
+		in, err := sparkv1beta2.FromApp(&sparkv1beta2.SparkApplication{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.App.Name, in.App.Namespace = "a", "etl"
+		in.App.Spec.BatchScheduler, in.App.Spec.BatchSchedulerOptions = new("volcano"), &sparkv1beta2.BatchSchedulerOptions{Resources: resources}
+		res, err := mutate.ComposeApp(c.Snapshot, c.Cluster, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return appVerdict(t, c, &res.App.App)
+	}
+	for _, tc := range []struct {
+		held corev1.ResourceList
+		want string
+	}{
+		{nil, ""},
+		{corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Gi"), corev1.ResourceCPU: resource.MustParse("1000")}, ""},
+		{corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("65Gi")},
+			`quota: app "a": spec.batchSchedulerOptions.resources has Volcano hold 65Gi memory for its PodGroup before it places any of its pods; namespace "etl" allows at most 64Gi per app (ClusterOverrides layer "quota")`},
+		{corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Ei")},
+			`quota: app "a": spec.batchSchedulerOptions.resources has Volcano hold 1Ei memory for its PodGroup before it places any of its pods; namespace "etl" allows at most 64Gi per app (ClusterOverrides layer "quota")` + "\n" +
+				`quota: app "a": spec.batchSchedulerOptions.resources has Volcano hold 1Ei memory for its PodGroup before it places any of its pods; namespace "etl" allows at most 128Gi for the whole namespace (ClusterOverrides layer "quota")`},
+	} {
+		if got := judge(tc.held); got != tc.want {
+			t.Errorf("resources %v:\n got %q\nwant %q", tc.held, got, tc.want)
+		}
+	}
+}
+
 // TestMulCapped: an app's executors times each one's size never wraps,
 // however many executors a tenant asks for.
 func TestMulCapped(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -29,6 +31,30 @@ type podGroupDocument struct {
 	// annotation) or it is Volcano's default queue, where a PodGroup
 	// without one goes; else the tenant's. Absent when unset.
 	Queue *sourced `json:"queue,omitempty"`
+	// MinResources is the CPU and memory Volcano holds for the gang before
+	// any of its pods is placed (spec.minResources), counted as a pod's
+	// requests are; absent when unset.
+	MinResources *heldResources `json:"minResources,omitempty"`
+}
+
+// heldResources is an amount of CPU and memory held for pods not yet
+// placed: counted as Usage counts a pod's requests (a quantity out of
+// bounds counts as the most Strata counts), and as quantities
+// (canonical, as the API server would store them), for messages.
+type heldResources struct {
+	CPUMilli    int64  `json:"cpuMilli"`
+	MemoryBytes int64  `json:"memoryBytes"`
+	CPU         string `json:"cpu"`
+	Memory      string `json:"memory"`
+}
+
+// heldOf is list as heldResources; nil when list is.
+func heldOf(list corev1.ResourceList) *heldResources {
+	if list == nil {
+		return nil
+	}
+	cpu, memory := list[corev1.ResourceCPU], list[corev1.ResourceMemory]
+	return &heldResources{CPUMilli: clampMilli(&cpu), MemoryBytes: clampValue(&memory), CPU: cpu.String(), Memory: memory.String()}
 }
 
 // volcanoDefaultQueue is the queue Volcano gives a PodGroup that names
@@ -73,6 +99,7 @@ func (c *Check) PodGroup(ctx context.Context, pg volcanov1beta1.PodGroup, req Re
 				q, ok := c.Annotations[mutate.VolcanoQueueAnnotation]
 				return q, ok
 			}, volcanoDefaultQueue, "Volcano's default queue"),
+		MinResources: heldOf(pg.MinResources),
 	}
 	labels := c.Snapshot.NamespaceLabels(req.Namespace)
 	var d Decision

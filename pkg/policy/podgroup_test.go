@@ -2,7 +2,12 @@ package policy
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
@@ -89,5 +94,52 @@ func TestPodGroupQueue(t *testing.T) {
 	free := tenantCheck(t, map[string]string{"iso": `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: [platform/]}}}`})
 	if d, err := free.PodGroup(ctx, volcanov1beta1.PodGroup{Name: "pg", Namespace: "etl", Queue: "other-team"}, Request{Operation: "CREATE"}); err != nil || len(d.Violations) != 0 {
 		t.Errorf("where the queue annotation is the tenant's: %+v, %v", d.Violations, err)
+	}
+}
+
+// TestPodGroupMinResources: what a PodGroup has Volcano hold for its gang
+// before any of its pods is placed is held to what one application and
+// the namespace may request, counted as a pod's requests are (a quantity
+// past what Strata counts counts as the most), under quota's enforcement.
+func TestPodGroupMinResources(t *testing.T) {
+	c := tenantCheck(t, map[string]string{
+		"quota": `{tier: ClusterOverrides, config: {limits: {maxAppCPU: "20", maxAppMemory: 40Gi, namespaceCPU: "100", namespaceMemory: 200Gi}}}`,
+	})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		min  corev1.ResourceList
+		want []string
+	}{
+		{name: "none"},
+		{name: "at the limits", min: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("20"), corev1.ResourceMemory: resource.MustParse("40Gi"), "nvidia.com/gpu": resource.MustParse("8")}},
+		{name: "over an app's", min: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("20001m"), corev1.ResourceMemory: resource.MustParse("41Gi")},
+			want: []string{
+				`quota: PodGroup "pg": spec.minResources has Volcano hold 20001m CPU for the gang before it places any of its pods; namespace "etl" allows at most 20 per app (ClusterOverrides layer "quota")`,
+				`quota: PodGroup "pg": spec.minResources has Volcano hold 41Gi memory for the gang before it places any of its pods; namespace "etl" allows at most 40Gi per app (ClusterOverrides layer "quota")`,
+			}},
+		{name: "past what Strata counts", min: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("9e18")},
+			want: []string{
+				`quota: PodGroup "pg": spec.minResources has Volcano hold 9e18 memory for the gang before it places any of its pods; namespace "etl" allows at most 40Gi per app (ClusterOverrides layer "quota")`,
+				`quota: PodGroup "pg": spec.minResources has Volcano hold 9e18 memory for the gang before it places any of its pods; namespace "etl" allows at most 200Gi for the whole namespace (ClusterOverrides layer "quota")`,
+			}},
+		{name: "negative holds nothing", min: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("-1000")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := c.PodGroup(ctx, volcanov1beta1.PodGroup{Name: "pg", Namespace: "etl", MinResources: tc.min}, Request{Operation: "CREATE"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range d.Violations {
+				got = append(got, v.Message)
+				if v.Enforcement != v1alpha1.EnforcementDeny {
+					t.Errorf("%q: enforcement %s, want deny", v.Message, v.Enforcement)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }

@@ -164,6 +164,39 @@ violation contains {"check": "namespacePods", "message": msg} if {
 	msg := sprintf("app %q would bring namespace %q to %d pods with all its executors; %s allows at most %d (%s)", [app.name, input.request.namespace, n, subject, l.number, l.source])
 }
 
+# What Volcano holds for a gang before it places any of its pods: a PodGroup's spec.minResources,
+# which the operator writes from an application's spec.batchSchedulerOptions.resources when it is
+# set. Volcano admits a PodGroup into its queue only while what every admitted gang not yet running
+# holds fits what is idle (the overcommit plugin, cluster-wide; proportion and capacity, per queue),
+# so a gang that holds more than its application or namespace may ever run keeps every other
+# tenant's gangs waiting, with no pod of its own. It is held to what one application and the
+# namespace may request.
+podgroup_violation contains {"check": name, "message": msg} if {
+	some [name, amount, l, render] in held_over(input.podGroup.minResources)
+	msg := sprintf("PodGroup %q: spec.minResources has Volcano hold %s for the gang before it places any of its pods; %s", [input.podGroup.name, render, allows(name, l)])
+}
+
+violation contains {"check": name, "message": msg} if {
+	some [name, amount, l, render] in held_over(app.batchSchedulerOptions.resources)
+	msg := sprintf("app %q: spec.batchSchedulerOptions.resources has Volcano hold %s for its PodGroup before it places any of its pods; %s", [app.name, render, allows(name, l)])
+}
+
+# held_over(held) are the limits an amount held ({cpuMilli, memoryBytes, cpu, memory}: counted, and
+# as quantities) is over: [check, amount, limit, the amount as a quantity].
+held_over(held) := {[name, amount, l, sprintf("%s %s", [held[written], what])] |
+	some [name, field, written, what] in [
+		["maxAppCPU", "cpuMilli", "cpu", "CPU"], ["namespaceCPU", "cpuMilli", "cpu", "CPU"],
+		["maxAppMemory", "memoryBytes", "memory", "memory"], ["namespaceMemory", "memoryBytes", "memory", "memory"],
+	]
+	l := input.config.limits[name]
+	amount := held[field]
+	amount > l.number
+}
+
+allows(name, l) := sprintf("%s allows at most %s per app (%s)", [subject, l.value, l.source]) if startswith(name, "maxApp")
+
+else := sprintf("%s allows at most %s for the whole namespace (%s)", [subject, l.value, l.source])
+
 # How often the operator submits an application on its own: each submission runs spark-submit in
 # the operator, which every tenant shares. (Only what the operator does again without the tenant:
 # an application the tenant writes again is a new submission it makes itself.)

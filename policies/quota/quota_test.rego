@@ -233,3 +233,44 @@ test_schedule_under_the_limit_refused if {
 	never_runs := object.union(with_app(interval_limit), {"application": {"schedule": {"name": "nightly", "cron": "TZ=UTC"}}})
 	count(quota.violation) == 0 with input as never_runs
 }
+
+# What Volcano holds for a gang before placing its pods: a PodGroup's minResources, or the
+# application's batchSchedulerOptions.resources the operator writes there, held to one
+# application's and the namespace's limits.
+held_limits := {
+	"maxAppCPU": {"value": "20", "number": 20000, "source": src},
+	"maxAppMemory": {"value": "40Gi", "number": 42949672960, "source": src},
+	"namespaceCPU": {"value": "100", "number": 100000, "source": src},
+	"namespaceMemory": {"value": "200Gi", "number": 214748364800, "source": src},
+}
+
+pod_group(held) := object.union(with_limits(held_limits), {"podGroup": {"name": "pg", "minResources": held}})
+
+test_podgroup_that_holds_more_than_an_app if {
+	quota.podgroup_violation == {
+		{"check": "maxAppCPU", "message": "PodGroup \"pg\": spec.minResources has Volcano hold 20001m CPU for the gang before it places any of its pods; group \"core-data\" allows at most 20 per app (NamespaceOverrides layer \"ns-etl\")"},
+		{"check": "maxAppMemory", "message": "PodGroup \"pg\": spec.minResources has Volcano hold 41Gi memory for the gang before it places any of its pods; group \"core-data\" allows at most 40Gi per app (NamespaceOverrides layer \"ns-etl\")"},
+	} with input as pod_group({"cpuMilli": 20001, "memoryBytes": 44023414784, "cpu": "20001m", "memory": "41Gi"})
+}
+
+test_podgroup_that_holds_more_than_its_namespace if {
+	quota.podgroup_violation == {
+		{"check": "maxAppCPU", "message": "PodGroup \"pg\": spec.minResources has Volcano hold 1M CPU for the gang before it places any of its pods; group \"core-data\" allows at most 20 per app (NamespaceOverrides layer \"ns-etl\")"},
+		{"check": "namespaceCPU", "message": "PodGroup \"pg\": spec.minResources has Volcano hold 1M CPU for the gang before it places any of its pods; group \"core-data\" allows at most 100 for the whole namespace (NamespaceOverrides layer \"ns-etl\")"},
+	} with input as pod_group({"cpuMilli": 1000000000, "memoryBytes": 0, "cpu": "1M", "memory": "0"})
+}
+
+test_podgroup_at_the_limits_allowed if {
+	count(quota.podgroup_violation) == 0 with input as pod_group({"cpuMilli": 20000, "memoryBytes": 42949672960})
+	count(quota.podgroup_violation) == 0 with input as object.union(base, {"podGroup": {"name": "pg", "minResources": {"cpuMilli": 1000000000, "memoryBytes": 0, "cpu": "1M", "memory": "0"}}})
+	count(quota.podgroup_violation) == 0 with input as object.union(with_limits(held_limits), {"podGroup": {"name": "pg"}})
+}
+
+test_app_that_has_volcano_hold_more_than_it_may_run if {
+	doc := object.union(with_app(held_limits), {"application": {"total": {"cpuMilli": 2000, "memoryBytes": 1, "pods": 2}, "batchSchedulerOptions": {"resources": {"cpuMilli": 1000, "memoryBytes": 214748364801, "cpu": "1", "memory": "214748364801"}}}})
+	quota.violation == {
+		{"check": "maxAppMemory", "message": "app \"nightly\": spec.batchSchedulerOptions.resources has Volcano hold 214748364801 memory for its PodGroup before it places any of its pods; group \"core-data\" allows at most 40Gi per app (NamespaceOverrides layer \"ns-etl\")"},
+		{"check": "namespaceMemory", "message": "app \"nightly\": spec.batchSchedulerOptions.resources has Volcano hold 214748364801 memory for its PodGroup before it places any of its pods; group \"core-data\" allows at most 200Gi for the whole namespace (NamespaceOverrides layer \"ns-etl\")"},
+	} with input as doc
+	count(quota.violation) == 0 with input as object.union(with_app(held_limits), {"application": {"total": {"cpuMilli": 2000, "memoryBytes": 1, "pods": 2}, "batchSchedulerOptions": {"resources": {"cpuMilli": 20000, "memoryBytes": 0, "cpu": "20", "memory": "0"}}}})
+}

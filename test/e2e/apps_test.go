@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -417,10 +418,11 @@ func TestAppMayNotTurnTheOperatorAgainstOthers(t *testing.T) {
 }
 
 // TestAppBatchSchedulerIsJudged: the operator hands an app's batch
-// scheduler the queue and the PodGroup's priority class with its own
-// credentials, so a tenant's choice of either is refused at submission
-// where the platform reserves it, as on a pod; an app without them is
-// admitted.
+// scheduler the queue, the PodGroup's priority class and what Volcano
+// holds for it (its minResources) with its own credentials, so a tenant's
+// choice of the first two is refused at submission where the platform
+// reserves it, as on a pod, and of the last past the app's limits; an app
+// without them is admitted.
 func TestAppBatchSchedulerIsJudged(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "batch-sched"}}
@@ -429,12 +431,16 @@ func TestAppBatchSchedulerIsJudged(t *testing.T) {
 	}
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-batch-sched"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{
-			AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}}}}}
+			AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}},
+			Limits: &v1alpha1.Limits{MaxAppCPU: new(resource.MustParse("64"))}}}}
 	createLayer(t, layer, ns.Name)
 	for name, tc := range map[string]struct {
 		options map[string]any
 		want    string
 	}{
+		"what Volcano holds, within the app's": {map[string]any{"resources": map[string]any{"cpu": "64"}}, ""},
+		"what Volcano holds, past the app's": {map[string]any{"resources": map[string]any{"cpu": "65", "memory": "1Gi"}},
+			`quota: app "e2e-batch": spec.batchSchedulerOptions.resources has Volcano hold 65 CPU for its PodGroup before it places any of its pods; namespace "batch-sched" allows at most 64 per app (NamespaceOverrides layer "e2e-batch-sched")`},
 		"none":              {nil, ""},
 		"an allowed class":  {map[string]any{"priorityClassName": "spark-low"}, ""},
 		"the cluster's top": {map[string]any{"priorityClassName": "system-cluster-critical"}, `isolation: spec.batchSchedulerOptions.priorityClassName "system-cluster-critical" (the app's PodGroup) is not allowed for tenants`},
@@ -466,8 +472,9 @@ func TestAppBatchSchedulerIsJudged(t *testing.T) {
 // spark-submit does) ranks its whole gang by its class, which is held to
 // allowedPriorityClasses like a pod's, except the classes the layers give
 // the pods, and queues it where its queue says, which is held to the
-// layers' where pods may not choose theirs; changing the class later is
-// judged, Volcano's status writes are not.
+// layers' where pods may not choose theirs; what it has Volcano hold for
+// the gang is held to what one application may request; changing the
+// class or what it holds later is judged, Volcano's status writes are not.
 func TestPodGroupsAreJudged(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "volcano-gangs"}}
@@ -477,7 +484,8 @@ func TestPodGroupsAreJudged(t *testing.T) {
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-podgroups"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{
 			Annotations: map[string]string{"scheduling.volcano.sh/queue-name": "gangs"},
-			Isolation:   &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}}}}}
+			Isolation:   &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}},
+			Limits:      &v1alpha1.Limits{MaxAppCPU: new(resource.MustParse("16"))}}}}
 	createLayer(t, layer, ns.Name)
 	podGroup := func(name, class string) *unstructured.Unstructured {
 		pg := &unstructured.Unstructured{}
@@ -527,6 +535,32 @@ func TestPodGroupsAreJudged(t *testing.T) {
 	volcanos.Object["spec"].(map[string]any)["queue"] = "default"
 	if err := cp.Client.Create(ctx, volcanos); err != nil {
 		t.Errorf("a PodGroup in Volcano's default queue: %v", err)
+	}
+
+	// What it has Volcano hold for the gang before placing any pod: no
+	// more than one application of the namespace may request, on create
+	// and on every update that changes it.
+	holding := func(name string, held map[string]any) *unstructured.Unstructured {
+		pg := podGroup(name, "")
+		pg.Object["spec"].(map[string]any)["minResources"] = held
+		return pg
+	}
+	wantDenied(t, "a PodGroup holding more than an app may run", cp.Client.Create(ctx, holding("gang-hoard", map[string]any{"cpu": "1000", "memory": "1Gi"})),
+		`quota: PodGroup "gang-hoard": spec.minResources has Volcano hold 1k CPU for the gang before it places any of its pods; namespace "volcano-gangs" allows at most 16 per app (NamespaceOverrides layer "e2e-podgroups")`)
+	fits := holding("gang-fits", map[string]any{"cpu": int64(16), "memory": "64Gi"})
+	if err := cp.Client.Create(ctx, fits); err != nil {
+		t.Fatalf("a PodGroup holding what an app may run: %v", err)
+	}
+	fits.SetLabels(map[string]string{"team": "gangs"})
+	if err := cp.Client.Update(ctx, fits); err != nil {
+		t.Errorf("a PodGroup's labels changed: %v", err)
+	}
+	fits.Object["spec"].(map[string]any)["minResources"] = map[string]any{"cpu": "16001m", "memory": "64Gi"}
+	wantDenied(t, "a PodGroup grown past what an app may run", cp.Client.Update(ctx, fits),
+		`quota: PodGroup "gang-fits": spec.minResources has Volcano hold 16001m CPU`)
+	unstructured.RemoveNestedField(fits.Object, "spec", "minResources")
+	if err := cp.Client.Update(ctx, fits); err != nil {
+		t.Errorf("a PodGroup that holds nothing any more: %v", err)
 	}
 }
 

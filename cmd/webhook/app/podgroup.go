@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -22,8 +23,10 @@ const PodGroupPolicyPath = "/validate-scheduling-volcano-sh-v1beta1-podgroup"
 // policies' PodGroup rules (policy.Check.PodGroup): Volcano queues, ranks
 // and preempts a PodGroup's pods as one gang by the PodGroup's own class,
 // and spark-submit creates the PodGroup with the submitter's credentials,
-// so a tenant writes it. An UPDATE is judged only when the class or the
-// queue changes: Volcano writes a PodGroup's status many times.
+// so a tenant writes it; so does the Spark Operator, with an application's
+// batchSchedulerOptions. An UPDATE is judged only when the class, the queue
+// or minResources (what Volcano holds for the gang) changes: Volcano writes
+// a PodGroup's status many times.
 type PodGroupValidator struct {
 	Store    *Store
 	Policies *PolicyStore
@@ -53,8 +56,8 @@ func (h *PodGroupValidator) handle(ctx context.Context, req admission.Request) a
 		if err != nil {
 			return admission.Errored(http.StatusBadRequest, fmt.Errorf("the stored PodGroup: %w", err))
 		}
-		if old.PriorityClassName == pg.PriorityClassName && old.Queue == pg.Queue {
-			return admission.Allowed("the PodGroup's priority class and queue are unchanged")
+		if old.PriorityClassName == pg.PriorityClassName && old.Queue == pg.Queue && equality.Semantic.DeepEqual(old.MinResources, pg.MinResources) {
+			return admission.Allowed("the PodGroup's priority class, queue and minResources are unchanged")
 		}
 	}
 	served, engine := h.Store.Load(), h.Policies.Load()

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -35,14 +36,19 @@ func podGroupRequest(op admissionv1.Operation, object, old []byte) admission.Req
 	}}
 }
 
-// TestPodGroupValidator: a PodGroup's class is judged on create and when
-// an update changes it; what is not a v1beta1 PodGroup is a bad request.
+// TestPodGroupValidator: a PodGroup's class, queue and minResources are
+// judged on create and when an update changes them; what is not a v1beta1
+// PodGroup is a bad request.
 func TestPodGroupValidator(t *testing.T) {
 	l := teamLayer()
 	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}}
+	l.Spec.Config.Limits = &v1alpha1.Limits{MaxAppCPU: new(resource.MustParse("16"))}
 	v := newTestPodGroupValidator(t, l)
 	ctx := context.Background()
 	otherQueue := []byte(strings.Replace(string(podGroupJSON("pg", "spark-low")), `"queue":"default"`, `"queue":"other-team"`, 1))
+	holding := func(cpu string) []byte {
+		return []byte(strings.Replace(string(podGroupJSON("pg", "spark-low")), `"minResources":{"cpu":"3"}`, `"minResources":{"cpu":"`+cpu+`"}`, 1))
+	}
 	checkAnswers(t, ctx, v, []answerCase{
 		{"a reserved class", podGroupRequest(admissionv1.Create, podGroupJSON("pg", "system-cluster-critical"), nil), false, http.StatusForbidden,
 			`isolation: PodGroup "pg": spec.priorityClassName "system-cluster-critical" is not allowed for tenants; allowed: spark-low (NamespaceOverrides layer "ns-etl")`},
@@ -53,6 +59,12 @@ func TestPodGroupValidator(t *testing.T) {
 			true, http.StatusOK, ""},
 		{"an update moving it to another queue", podGroupRequest(admissionv1.Update, otherQueue, podGroupJSON("pg", "spark-low")),
 			false, http.StatusForbidden, `isolation: PodGroup "pg": spec.queue "other-team" is reserved for the platform`},
+		{"holding more than an app may run", podGroupRequest(admissionv1.Create, holding("512"), nil), false, http.StatusForbidden,
+			`quota: PodGroup "pg": spec.minResources has Volcano hold 512 CPU for the gang before it places any of its pods; namespace "etl" allows at most 16 per app (NamespaceOverrides layer "ns-etl")`},
+		{"an update growing what it holds", podGroupRequest(admissionv1.Update, holding("16001m"), holding("16")), false, http.StatusForbidden,
+			`spec.minResources has Volcano hold 16001m CPU`},
+		{"an update keeping what it holds, as spelled otherwise", podGroupRequest(admissionv1.Update, holding("512000m"), holding("512")), true, http.StatusOK, ""},
+		{"an update shrinking it into bounds", podGroupRequest(admissionv1.Update, holding("16"), holding("512")), true, http.StatusOK, ""},
 		{"not a PodGroup", podGroupRequest(admissionv1.Create, []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}`), nil),
 			false, http.StatusBadRequest, "want a scheduling.volcano.sh/v1beta1 PodGroup"},
 		{"a stored object that is none", podGroupRequest(admissionv1.Update, podGroupJSON("pg", "spark-low"), []byte(`[]`)),

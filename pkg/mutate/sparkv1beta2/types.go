@@ -156,6 +156,10 @@ type ExecutorSpec struct {
 type BatchSchedulerOptions struct {
 	Queue             *string `json:"queue,omitempty"`
 	PriorityClassName *string `json:"priorityClassName,omitempty"`
+	// Resources is what the operator writes as the Volcano PodGroup's
+	// minResources in place of the driver's and executors' requests:
+	// what Volcano holds for the application before placing its pods.
+	Resources corev1.ResourceList `json:"resources,omitempty"`
 }
 
 // DynamicAllocation is Spark's dynamic allocation of executors. The

@@ -1,6 +1,6 @@
 // Package volcanov1beta1 is what Strata reads of Volcano's PodGroup
 // (scheduling.volcano.sh/v1beta1): its name and namespace, and the
-// priority class and queue of its spec, no more. Volcano's Go module is not
+// priority class, queue and minimum resources of its spec, no more. Volcano's Go module is not
 // a dependency (it would bring a scheduler's dependency tree into the
 // webhook for two fields).
 //

@@ -2,9 +2,13 @@ package volcanov1beta1
 
 import (
 	"fmt"
+	"reflect"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kjson "sigs.k8s.io/json"
+
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 )
 
 // APIVersion and Kind name a PodGroup.
@@ -21,11 +25,17 @@ type PodGroup struct {
 	Name, Namespace   string
 	PriorityClassName string
 	Queue             string
+	// MinResources is what Volcano holds for the gang before any of its
+	// pods is placed: it admits a PodGroup into its queue (Inqueue) only
+	// while the MinResources of every PodGroup admitted and not yet
+	// running fit what is idle, in the cluster (the overcommit plugin) and
+	// in the queue (proportion, capacity). Nil when unset.
+	MinResources corev1.ResourceList
 }
 
 // Object is the wire form Decode reads: a PodGroup's type, name,
-// namespace, priority class and queue; the rest of it (minMember,
-// minResources, status) is skipped unread.
+// namespace, priority class, queue and minResources; the rest of it
+// (minMember, status) is skipped unread.
 type Object struct {
 	metav1.TypeMeta `json:",inline"`
 	Metadata        struct {
@@ -33,8 +43,9 @@ type Object struct {
 		Namespace string `json:"namespace"`
 	} `json:"metadata"`
 	Spec struct {
-		PriorityClassName string `json:"priorityClassName"`
-		Queue             string `json:"queue"`
+		PriorityClassName string              `json:"priorityClassName"`
+		Queue             string              `json:"queue"`
+		MinResources      corev1.ResourceList `json:"minResources"`
 	} `json:"spec"`
 }
 
@@ -42,8 +53,15 @@ type Object struct {
 // (case-sensitive field names, the last of duplicate keys winning). A
 // field Strata reads must have its type; an object that is not a
 // scheduling.volcano.sh/v1beta1 PodGroup is an error. The namespace is
-// the body's, empty when it names none.
+// the body's, empty when it names none. A quantity of minResources that
+// quantity.Parse refuses is an error before it is decoded (decoding it
+// would take minutes).
 func Decode(raw []byte) (PodGroup, error) {
+	if quantity.MayHoldUnbounded(raw) {
+		if err := quantity.CheckJSON(raw, reflect.TypeFor[Object]()); err != nil {
+			return PodGroup{}, fmt.Errorf("decoding the PodGroup: %w", err)
+		}
+	}
 	var o Object
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &o); err != nil {
 		return PodGroup{}, fmt.Errorf("decoding the PodGroup: %w", err)
@@ -51,5 +69,6 @@ func Decode(raw []byte) (PodGroup, error) {
 	if o.APIVersion != APIVersion || o.Kind != Kind {
 		return PodGroup{}, fmt.Errorf("decoding the PodGroup: the object is apiVersion %q kind %q, want a %s %s", o.APIVersion, o.Kind, APIVersion, Kind)
 	}
-	return PodGroup{Name: o.Metadata.Name, Namespace: o.Metadata.Namespace, PriorityClassName: o.Spec.PriorityClassName, Queue: o.Spec.Queue}, nil
+	return PodGroup{Name: o.Metadata.Name, Namespace: o.Metadata.Namespace, PriorityClassName: o.Spec.PriorityClassName, Queue: o.Spec.Queue,
+		MinResources: o.Spec.MinResources}, nil
 }

@@ -4,6 +4,10 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
 )
 
 func TestDecode(t *testing.T) {
@@ -19,8 +23,20 @@ func TestDecode(t *testing.T) {
 			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{}}`,
 			want: PodGroup{Name: "pg"}},
 		{name: "the rest unread",
-			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg","labels":{"a":"b"}},"spec":{"minResources":{"cpu":"4"},"queue":"q"},"status":{"phase":"Running"}}`,
+			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg","labels":{"a":"b"}},"spec":{"minMember":2,"queue":"q"},"status":{"phase":"Running"}}`,
 			want: PodGroup{Name: "pg", Queue: "q"}},
+		{name: "what Volcano holds for the gang",
+			raw: `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"minResources":{"cpu":"4","memory":"16Gi","nvidia.com/gpu":1}}}`,
+			want: PodGroup{Name: "pg", MinResources: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("16Gi"),
+				"nvidia.com/gpu": resource.MustParse("1")}}},
+		// A quantity resource.Quantity would take minutes to decode is
+		// refused first, by its path.
+		{name: "a quantity out of bounds",
+			raw: `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"minResources":{"cpu":"1e999999999"}}}`,
+			err: `spec.minResources.cpu: "1e999999999": a quantity of more than 64 characters`},
+		{name: "a quantity that is none",
+			raw: `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"minResources":{"cpu":"lots"}}}`,
+			err: "decoding the PodGroup"},
 		// The API server reads field names case-sensitively: a key
 		// spelled otherwise is no class, for it as for Strata.
 		{name: "case-sensitive",
@@ -51,7 +67,7 @@ func TestDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got != tc.want {
+			if !equality.Semantic.DeepEqual(got, tc.want) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
@@ -65,14 +81,19 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg","namespace":"etl"},"spec":{"priorityClassName":"a","queue":"b"}}`))
 	f.Add([]byte(`{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","spec":null}`))
 	f.Add([]byte(`{"kind":"PodGroup"}`))
+	f.Add([]byte(`{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","spec":{"minResources":{"cpu":"1e9","memory":"0.5"}}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		pg, err := Decode(raw)
 		if err != nil {
 			return
 		}
+		min, err := json.Marshal(pg.MinResources)
+		if err != nil {
+			t.Fatal(err)
+		}
 		again, err := Decode([]byte(`{"apiVersion":"` + APIVersion + `","kind":"` + Kind + `","metadata":{"name":` + quote(pg.Name) + `,"namespace":` + quote(pg.Namespace) +
-			`},"spec":{"priorityClassName":` + quote(pg.PriorityClassName) + `,"queue":` + quote(pg.Queue) + `}}`))
-		if err != nil || again != pg {
+			`},"spec":{"priorityClassName":` + quote(pg.PriorityClassName) + `,"queue":` + quote(pg.Queue) + `,"minResources":` + string(min) + `}}`))
+		if err != nil || !equality.Semantic.DeepEqual(again, pg) {
 			t.Fatalf("decoded %+v; its encoding decodes to %+v, %v", pg, again, err)
 		}
 	})
