@@ -30,7 +30,10 @@ const (
 	authenticateKey = "spark.kubernetes.authenticate."
 	waitKey         = "spark.kubernetes.submission.waitAppCompletion"
 	contextKey      = "spark.kubernetes.context"
-	trustCertsKey   = "spark.kubernetes.trust.certificates"
+	// Read by spark-submit as it builds the driver's pod, where it runs.
+	volcanoTemplateKey = "spark.kubernetes.scheduler.volcano.podGroupTemplateFile"
+	driverStepsKey     = "spark.kubernetes.driver.pod.featureSteps"
+	trustCertsKey      = "spark.kubernetes.trust.certificates"
 )
 
 // operatorFile says what a file local to spark-submit is, with the
@@ -59,7 +62,12 @@ const operatorFile = "a file where the operator submits, which spark-submit woul
 //     tenant reads them;
 //   - spark.kubernetes.{driver,executor}.podTemplateFile reads a pod
 //     template from the operator's filesystem (spec.driver.template and
-//     spec.executor.template are the tenant's);
+//     spec.executor.template are the tenant's), and
+//     spark.kubernetes.scheduler.volcano.podGroupTemplateFile the template
+//     of the PodGroup it creates;
+//   - spark.kubernetes.driver.pod.featureSteps names classes spark-submit
+//     instantiates and runs as it builds the driver's pod: in the
+//     operator's JVM (the executors' run in the driver, the tenant's own);
 //   - spark.kerberos.keytab (spark.yarn.keytab before Spark 3) and
 //     spark.kubernetes.kerberos.krb5.path name files spark-submit reads
 //     where it runs and uploads for the driver: the operator's;
@@ -126,6 +134,10 @@ func submissionProblems(app *sparkv1beta2.SparkApplication, platform func(key, v
 			what = "spark-submit would upload there the local files the application names, from the operator's filesystem (files in the application's image are named local://)"
 		case key == "spark.kubernetes.driver.podTemplateFile" || key == "spark.kubernetes.executor.podTemplateFile":
 			what = "a file of the operator's; the application's pod templates are spec.driver.template and spec.executor.template"
+		case key == volcanoTemplateKey:
+			what = "a file of the operator's, which spark-submit would read as the template of the PodGroup it creates"
+		case key == driverStepsKey:
+			what = "classes spark-submit would load and run where it builds the driver: in the operator's JVM"
 		case key == "spark.kerberos.keytab" || key == "spark.yarn.keytab" || key == "spark.kubernetes.kerberos.krb5.path":
 			what = operatorFile
 		case key == "spark.jars.ivy" || key == "spark.jars.ivySettings":

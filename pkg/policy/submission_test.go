@@ -99,6 +99,15 @@ func TestSubmissionProblems(t *testing.T) {
 			`spec.sparkConf["spark.kubernetes.file.upload.path"] "s3a://tenant/up": spark-submit would upload there`,
 		},
 	}, {
+		name: "a PodGroup template and classes spark-submit runs, where it runs",
+		conf: map[string]string{"spark.kubernetes.scheduler.volcano.podGroupTemplateFile": "/var/run/secrets/kubernetes.io/serviceaccount/token",
+			"spark.kubernetes.driver.pod.featureSteps":   "org.apache.spark.deploy.k8s.features.VolcanoFeatureStep",
+			"spark.kubernetes.executor.pod.featureSteps": "org.example.Step"},
+		want: []string{
+			`spec.sparkConf["spark.kubernetes.driver.pod.featureSteps"] "org.apache.spark.deploy.k8s.features.VolcanoFeatureStep": classes spark-submit would load and run where it builds the driver: in the operator's JVM`,
+			`spec.sparkConf["spark.kubernetes.scheduler.volcano.podGroupTemplateFile"] "/var/run/secrets/kubernetes.io/serviceaccount/token": a file of the operator's, which spark-submit would read`,
+		},
+	}, {
 		name: "where the operator resolves packages",
 		conf: map[string]string{"spark.jars.ivy": "/opt/spark", "spark.jars.ivySettings": "/tmp/s.xml", "spark.jars.packages": "org.example:lib:1.0"},
 		want: []string{
