@@ -102,3 +102,27 @@ test_every_message if {
 		"container \"c\" must not set securityContext.windowsOptions.hostProcess=true (Pod Security Standards baseline, windowsHostProcess)",
 	} with input as doc
 }
+
+# A pod in a user namespace (hostUsers false) may set procMount (PSA baseline allows Unmasked
+# there); a pod sharing the host's user namespace may not.
+test_proc_mount_in_a_user_namespace if {
+	unmasked := {"containers": [{"name": "c", "securityContext": {"procMount": "Unmasked"}}]}
+	checks(object.union(base, {"pod": {"spec": unmasked}})) == {"procMount"}
+	checks(object.union(base, {"pod": {"spec": object.union(unmasked, {"hostUsers": true})}})) == {"procMount"}
+	count(baseline.violation) == 0 with input as object.union(base, {"pod": {"spec": object.union(unmasked, {"hostUsers": false})}})
+}
+
+# SELinux: a role, like a user, is refused; AppArmor annotations: only the runtime's default and
+# a localhost profile, or none.
+test_selinux_role_and_apparmor_annotations if {
+	role := object.union(base, {"pod": {"spec": {"containers": [{"name": "c", "securityContext": {"seLinuxOptions": {"role": "sysadm_r"}}}]}}})
+	checks(role) == {"seLinuxOptions"}
+	every v in ["", "runtime/default", "localhost/spark"] {
+		count(baseline.violation) == 0 with input as annotated(v)
+	}
+	every v in ["unconfined", "localhost", "runtime/defaults"] {
+		checks(annotated(v)) == {"appArmorProfile"}
+	}
+}
+
+annotated(v) := object.union(base, {"pod": {"metadata": {"annotations": {"container.apparmor.security.beta.kubernetes.io/c": v}}}})

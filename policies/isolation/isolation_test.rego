@@ -272,6 +272,15 @@ test_immutable_labels_on_update if {
 	count(isolation.violation) == 0 with input as same
 }
 
+# Set where it was unset, or the other way round: a change all the same, said as such.
+test_immutable_label_set_on_update if {
+	old := {"old": {"metadata": {"labels": {"spark-role": "executor"}, "annotations": {}}}}
+	joined := object.union(base, object.union(old, {"pod": {"metadata": {"name": "p", "labels": {"spark-role": "executor", "spark-app-selector": "b"}}}}))
+	[v.message | some v in isolation.violation] == ["label \"spark-app-selector\" cannot be changed on an existing pod (was unset)"] with input as joined
+	left := object.union(base, object.union(old, {"pod": {"metadata": {"name": "p"}}}))
+	[v.message | some v in isolation.violation] == ["label \"spark-role\" cannot be changed on an existing pod (was \"executor\")"] with input as left
+}
+
 test_reserved_keys_kept_on_update if {
 	reserved := with_param("reservedLabelPrefixes", ["platform.strata.dev/", "iam.amazonaws.com/"])
 	old := {"old": {"metadata": {"labels": {"platform.strata.dev/tenant": "etl"}, "annotations": {"iam.amazonaws.com/role": "r"}}}}

@@ -77,6 +77,14 @@ test_namespace_totals if {
 	}
 }
 
+test_namespace_memory_total if {
+	doc := object.union(
+		with_limits({"namespaceMemory": {"value": "16Gi", "number": 17179869184, "source": src}}),
+		{"inventory": {"namespace": {"cpuMilli": 0, "memoryBytes": 8589934593, "pods": 0}}},
+	)
+	quota.violation == {{"check": "namespaceMemory", "message": "namespace \"etl\" would request 17179869185 memory in total; group \"core-data\" allows at most 16Gi (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+}
+
 # Exactly at each namespace total is allowed: a limit is the most the namespace may hold.
 test_namespace_totals_at_limit_allowed if {
 	doc := object.union(
@@ -143,6 +151,20 @@ test_app_memory_and_executors_over_limit if {
 test_app_namespace_totals_count_every_executor if {
 	doc := object.union(with_app({"namespaceCPU": {"value": "30", "number": 30000, "source": src}}), {"inventory": {"namespace": {"cpuMilli": 10000, "memoryBytes": 0, "pods": 3}, "appExecutors": 0}})
 	quota.violation == {{"check": "namespaceCPU", "message": "app \"nightly\" would bring namespace \"etl\" to 31 CPU with all its executors; group \"core-data\" allows at most 30 (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
+}
+
+test_app_namespace_memory_and_pods_count_every_executor if {
+	doc := object.union(
+		with_app({
+			"namespaceMemory": {"value": "42Gi", "number": 45097156608, "source": src},
+			"namespacePods": {"value": 13, "number": 13, "source": src},
+		}),
+		{"inventory": {"namespace": {"cpuMilli": 0, "memoryBytes": 1073741824, "pods": 3}, "appExecutors": 0}},
+	)
+	{v.message | some v in quota.violation} == {
+		"app \"nightly\" would bring namespace \"etl\" to 43Gi memory with all its executors; group \"core-data\" allows at most 42Gi (NamespaceOverrides layer \"ns-etl\")",
+		"app \"nightly\" would bring namespace \"etl\" to 14 pods with all its executors; group \"core-data\" allows at most 13 (NamespaceOverrides layer \"ns-etl\")",
+	} with input as doc
 }
 
 test_app_namespace_totals_at_limit_allowed if {
