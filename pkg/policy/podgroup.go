@@ -6,6 +6,10 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -35,6 +39,10 @@ type podGroupDocument struct {
 	// any of its pods is placed (spec.minResources), counted as a pod's
 	// requests are; absent when unset.
 	MinResources *heldResources `json:"minResources,omitempty"`
+	// NamespaceHeld is what the namespace's other PodGroups waiting to
+	// run (not Running nor Completed) have Volcano hold, together; absent
+	// when they are not known (the composer without a cluster).
+	NamespaceHeld *heldResources `json:"namespaceHeld,omitempty"`
 }
 
 // heldResources is an amount of CPU and memory held for pods not yet
@@ -57,6 +65,60 @@ func heldOf(list corev1.ResourceList) *heldResources {
 	return &heldResources{CPUMilli: clampMilli(&cpu), MemoryBytes: clampValue(&memory), CPU: cpu.String(), Memory: memory.String()}
 }
 
+// PodGroupLookup lists the Volcano PodGroups of a namespace.
+type PodGroupLookup func(ctx context.Context, namespace string) ([]volcanov1beta1.PodGroup, error)
+
+// PodGroupsIn is a PodGroupLookup reading r: the webhook's API reader, or
+// the composer's cluster. Each PodGroup is decoded as the webhook decodes
+// one (a PodGroup it cannot read is an error, never a hold left out); a
+// cluster that does not serve PodGroups has none.
+func PodGroupsIn(r client.Reader) PodGroupLookup {
+	return func(ctx context.Context, namespace string) ([]volcanov1beta1.PodGroup, error) {
+		list := &unstructured.UnstructuredList{}
+		list.SetAPIVersion(volcanov1beta1.APIVersion)
+		list.SetKind(volcanov1beta1.Kind + "List")
+		switch err := r.List(ctx, list, client.InNamespace(namespace)); {
+		case meta.IsNoMatchError(err):
+			return nil, nil
+		case err != nil:
+			return nil, fmt.Errorf("listing the PodGroups of namespace %q: %w", namespace, err)
+		}
+		out := make([]volcanov1beta1.PodGroup, 0, len(list.Items))
+		for i := range list.Items {
+			raw, err := list.Items[i].MarshalJSON()
+			if err != nil {
+				return nil, fmt.Errorf("PodGroup %s/%s: %w", namespace, list.Items[i].GetName(), err)
+			}
+			pg, err := volcanov1beta1.Decode(raw)
+			if err != nil {
+				return nil, fmt.Errorf("PodGroup %s/%s: %w", namespace, list.Items[i].GetName(), err)
+			}
+			out = append(out, pg)
+		}
+		return out, nil
+	}
+}
+
+// waitingHeld is what the PodGroups of pgs other than name that wait to
+// run (neither Running nor Completed: once a gang runs, its pods count
+// themselves) have Volcano hold, together, each amount saturating at what
+// Strata counts.
+func waitingHeld(pgs []volcanov1beta1.PodGroup, name string) *heldResources {
+	sum := &heldResources{}
+	for _, pg := range pgs {
+		if pg.Name == name || pg.Phase == volcanov1beta1.PhaseRunning || pg.Phase == volcanov1beta1.PhaseCompleted {
+			continue
+		}
+		if h := heldOf(pg.MinResources); h != nil {
+			sum.CPUMilli = min(addSat(sum.CPUMilli, h.CPUMilli), MaxCountableCPUMilli)
+			sum.MemoryBytes = min(addSat(sum.MemoryBytes, h.MemoryBytes), MaxCountableMemoryBytes)
+		}
+	}
+	sum.CPU = resource.NewMilliQuantity(sum.CPUMilli, resource.DecimalSI).String()
+	sum.Memory = resource.NewQuantity(sum.MemoryBytes, resource.BinarySI).String()
+	return sum
+}
+
 // volcanoDefaultQueue is the queue Volcano gives a PodGroup that names
 // none.
 const volcanoDefaultQueue = "default"
@@ -66,8 +128,10 @@ const volcanoDefaultQueue = "default"
 // gang holds drivers and executors alike; a violation under either
 // counts). The document a rule sees is input.podGroup with the request,
 // the namespace and its group, the role, and config.enforcement, limits
-// and isolation as the layers compose them for that role. An error is an
-// internal failure, never a verdict.
+// and isolation as the layers compose them for that role; with
+// c.PodGroups, input.podGroup.namespaceHeld is what the namespace's other
+// gangs waiting to run hold. An error is an internal failure, never a
+// verdict.
 func (c *Check) PodGroup(ctx context.Context, pg volcanov1beta1.PodGroup, req Request) (Decision, error) {
 	if req.Namespace == "" {
 		req.Namespace = pg.Namespace
@@ -100,6 +164,13 @@ func (c *Check) PodGroup(ctx context.Context, pg volcanov1beta1.PodGroup, req Re
 				return q, ok
 			}, volcanoDefaultQueue, "Volcano's default queue"),
 		MinResources: heldOf(pg.MinResources),
+	}
+	if c.PodGroups != nil {
+		others, err := c.PodGroups(ctx, req.Namespace)
+		if err != nil {
+			return Decision{}, err
+		}
+		doc.NamespaceHeld = waitingHeld(others, pg.Name)
 	}
 	labels := c.Snapshot.NamespaceLabels(req.Namespace)
 	var d Decision

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -141,5 +142,61 @@ func TestPodGroupMinResources(t *testing.T) {
 				t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestPodGroupWithTheNamespacesWaitingGangs: gangs each within bounds hold
+// no more together than the namespace may run; a gang that runs (or has
+// run) counts by its pods, no longer by its hold, and the PodGroup judged
+// is never counted twice; a namespace whose PodGroups cannot be listed is
+// an error, never a hold left out.
+func TestPodGroupWithTheNamespacesWaitingGangs(t *testing.T) {
+	c := tenantCheck(t, map[string]string{
+		"quota": `{tier: ClusterOverrides, config: {limits: {namespaceCPU: "100"}}}`,
+	})
+	ctx := context.Background()
+	gang := func(name, phase, cpu string) volcanov1beta1.PodGroup {
+		return volcanov1beta1.PodGroup{Name: name, Namespace: "etl", Phase: phase, MinResources: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}}
+	}
+	judge := func(others []volcanov1beta1.PodGroup, err error) ([]string, error) {
+		c.PodGroups = func(_ context.Context, namespace string) ([]volcanov1beta1.PodGroup, error) {
+			if namespace != "etl" {
+				t.Errorf("listed namespace %q", namespace)
+			}
+			return others, err
+		}
+		d, err := c.PodGroup(ctx, gang("pg", "", "40"), Request{Operation: "CREATE"})
+		var got []string
+		for _, v := range d.Violations {
+			got = append(got, v.Message)
+		}
+		return got, err
+	}
+	const over = `quota: PodGroup "pg": spec.minResources has Volcano hold 40 CPU for the gang, 100100m with the namespace's other gangs waiting to run; namespace "etl" allows at most 100 for the whole namespace (ClusterOverrides layer "quota")`
+	for _, tc := range []struct {
+		name   string
+		others []volcanov1beta1.PodGroup
+		want   []string
+	}{
+		{name: "none"},
+		{name: "waiting gangs that leave room", others: []volcanov1beta1.PodGroup{gang("a", "Pending", "30"), gang("b", "Inqueue", "30")}},
+		{name: "waiting gangs that do not", others: []volcanov1beta1.PodGroup{gang("a", "", "30"), gang("b", "Inqueue", "30"), gang("c", "Unknown", "100m")}, want: []string{over}},
+		{name: "gangs that run count by their pods", others: []volcanov1beta1.PodGroup{gang("a", "Running", "60"), gang("b", "Completed", "60"), gang("c", "Pending", "60")}},
+		{name: "the PodGroup judged, as stored", others: []volcanov1beta1.PodGroup{gang("pg", "Pending", "40"), gang("a", "Pending", "60")}},
+		{name: "holds past what Strata counts", others: []volcanov1beta1.PodGroup{gang("a", "Pending", "9e18"), gang("b", "Pending", "9e18")},
+			want: []string{`quota: PodGroup "pg": spec.minResources has Volcano hold 40 CPU for the gang, 1099511667776m with the namespace's other gangs waiting to run; namespace "etl" allows at most 100 for the whole namespace (ClusterOverrides layer "quota")`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := judge(tc.others, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+	if _, err := judge(nil, errors.New("forbidden")); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Errorf("an unreadable namespace: %v, want its error", err)
 	}
 }

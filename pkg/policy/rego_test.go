@@ -21,7 +21,7 @@ func TestRegoPolicies(t *testing.T) {
 		t.Fatalf("loading policies: %v", err)
 	}
 	coverage := cover.New()
-	ch, err := tester.NewRunner().SetStore(store).SetCoverageQueryTracer(coverage).Run(ctx, modules)
+	ch, err := tester.NewRunner().SetStore(store).SetCoverageQueryTracer(coverage).SetModules(modules).RunTests(ctx, nil)
 	if err != nil {
 		t.Fatalf("running the Rego tests: %v", err)
 	}

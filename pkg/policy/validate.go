@@ -26,6 +26,11 @@ type Check struct {
 	// webhook, and the composer with a cluster); nil judges a run without
 	// its schedule.
 	Schedules ScheduleLookup
+	// PodGroups, when set, lists a namespace's Volcano PodGroups, so a
+	// PodGroup's hold is judged with what the namespace's other gangs
+	// waiting to run hold (the webhook, and the composer with a cluster);
+	// nil judges a PodGroup alone.
+	PodGroups PodGroupLookup
 }
 
 // Quota's built-in check: a request too large to count is refused before

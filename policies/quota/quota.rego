@@ -176,6 +176,27 @@ podgroup_violation contains {"check": name, "message": msg} if {
 	msg := sprintf("PodGroup %q: spec.minResources has Volcano hold %s for the gang before it places any of its pods; %s", [input.podGroup.name, render, allows(name, l)])
 }
 
+# And with what the namespace's other gangs waiting to run hold (input.podGroup.namespaceHeld: those
+# neither Running nor Completed; once a gang runs, its pods count themselves), so that many gangs,
+# each within bounds, cannot hold together more than the namespace may run.
+podgroup_violation contains {"check": "namespaceCPU", "message": msg} if {
+	l := input.config.limits.namespaceCPU
+	held := input.podGroup.minResources.cpuMilli
+	held <= l.number
+	total := input.podGroup.namespaceHeld.cpuMilli + held
+	total > l.number
+	msg := sprintf("PodGroup %q: spec.minResources has Volcano hold %s CPU for the gang, %s with the namespace's other gangs waiting to run; %s allows at most %s for the whole namespace (%s)", [input.podGroup.name, input.podGroup.minResources.cpu, cpu(total), subject, l.value, l.source])
+}
+
+podgroup_violation contains {"check": "namespaceMemory", "message": msg} if {
+	l := input.config.limits.namespaceMemory
+	held := input.podGroup.minResources.memoryBytes
+	held <= l.number
+	total := input.podGroup.namespaceHeld.memoryBytes + held
+	total > l.number
+	msg := sprintf("PodGroup %q: spec.minResources has Volcano hold %s memory for the gang, %s with the namespace's other gangs waiting to run; %s allows at most %s for the whole namespace (%s)", [input.podGroup.name, input.podGroup.minResources.memory, memory(total), subject, l.value, l.source])
+}
+
 violation contains {"check": name, "message": msg} if {
 	some [name, amount, l, render] in held_over(app.batchSchedulerOptions.resources)
 	msg := sprintf("app %q: spec.batchSchedulerOptions.resources has Volcano hold %s for its PodGroup before it places any of its pods; %s", [app.name, render, allows(name, l)])

@@ -296,3 +296,24 @@ test_app_that_has_volcano_hold_more_than_it_may_run if {
 	} with input as doc
 	count(quota.violation) == 0 with input as object.union(with_app(held_limits), {"application": {"total": {"cpuMilli": 2000, "memoryBytes": 1, "pods": 2}, "batchSchedulerOptions": {"resources": {"cpuMilli": 20000, "memoryBytes": 0, "cpu": "20", "memory": "0"}}}})
 }
+
+# Many gangs, each within bounds, hold no more together than the namespace may run.
+waiting(cpu, mem) := object.union(
+	pod_group({"cpuMilli": 20000, "memoryBytes": 42949672960, "cpu": "20", "memory": "40Gi"}),
+	{"podGroup": {"namespaceHeld": {"cpuMilli": cpu, "memoryBytes": mem}}},
+)
+
+test_podgroup_with_the_namespace_s_waiting_gangs if {
+	count(quota.podgroup_violation) == 0 with input as waiting(80000, 171798691840)
+	quota.podgroup_violation == {
+		{"check": "namespaceCPU", "message": "PodGroup \"pg\": spec.minResources has Volcano hold 20 CPU for the gang, 100001m with the namespace's other gangs waiting to run; group \"core-data\" allows at most 100 for the whole namespace (NamespaceOverrides layer \"ns-etl\")"},
+		{"check": "namespaceMemory", "message": "PodGroup \"pg\": spec.minResources has Volcano hold 40Gi memory for the gang, 214748364801 with the namespace's other gangs waiting to run; group \"core-data\" allows at most 200Gi for the whole namespace (NamespaceOverrides layer \"ns-etl\")"},
+	} with input as waiting(80001, 171798691841)
+}
+
+# A gang over the namespace's total alone is refused once, for itself.
+test_podgroup_over_the_namespace_alone_once if {
+	doc := object.union(pod_group({"cpuMilli": 100001, "memoryBytes": 0, "cpu": "100001m", "memory": "0"}), {"podGroup": {"namespaceHeld": {"cpuMilli": 5000, "memoryBytes": 0}}})
+	{v.check | some v in quota.podgroup_violation} == {"maxAppCPU", "namespaceCPU"} with input as doc
+	count(quota.podgroup_violation) == 2 with input as doc
+}

@@ -473,8 +473,10 @@ func TestAppBatchSchedulerIsJudged(t *testing.T) {
 // allowedPriorityClasses like a pod's, except the classes the layers give
 // the pods, and queues it where its queue says, which is held to the
 // layers' where pods may not choose theirs; what it has Volcano hold for
-// the gang is held to what one application may request; changing the
-// class or what it holds later is judged, Volcano's status writes are not.
+// the gang is held to what one application may request, and with the
+// namespace's other gangs waiting to run to what the namespace may;
+// changing the class or what it holds later is judged, Volcano's status
+// writes are not.
 func TestPodGroupsAreJudged(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "volcano-gangs"}}
@@ -485,7 +487,7 @@ func TestPodGroupsAreJudged(t *testing.T) {
 		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{
 			Annotations: map[string]string{"scheduling.volcano.sh/queue-name": "gangs"},
 			Isolation:   &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}, ReservedLabelPrefixes: []string{"scheduling.volcano.sh/"}},
-			Limits:      &v1alpha1.Limits{MaxAppCPU: new(resource.MustParse("16"))}}}}
+			Limits:      &v1alpha1.Limits{MaxAppCPU: new(resource.MustParse("16")), NamespaceCPU: new(resource.MustParse("40"))}}}}
 	createLayer(t, layer, ns.Name)
 	podGroup := func(name, class string) *unstructured.Unstructured {
 		pg := &unstructured.Unstructured{}
@@ -561,6 +563,28 @@ func TestPodGroupsAreJudged(t *testing.T) {
 	unstructured.RemoveNestedField(fits.Object, "spec", "minResources")
 	if err := cp.Client.Update(ctx, fits); err != nil {
 		t.Errorf("a PodGroup that holds nothing any more: %v", err)
+	}
+
+	// Nor many gangs, each within bounds, more together than the namespace
+	// may run, while they wait; a gang that runs counts by its pods.
+	for _, name := range []string{"gang-w1", "gang-w2"} {
+		if err := cp.Client.Create(ctx, holding(name, map[string]any{"cpu": "16"})); err != nil {
+			t.Fatalf("%s, 32 of 40 CPU held: %v", name, err)
+		}
+	}
+	wantDenied(t, "a third gang past the namespace's total", cp.Client.Create(ctx, holding("gang-w3", map[string]any{"cpu": "16"})),
+		`quota: PodGroup "gang-w3": spec.minResources has Volcano hold 16 CPU for the gang, 48 with the namespace's other gangs waiting to run; namespace "volcano-gangs" allows at most 40 for the whole namespace (NamespaceOverrides layer "e2e-podgroups")`)
+	var w1 unstructured.Unstructured
+	w1.SetGroupVersionKind(podGroup("", "").GroupVersionKind())
+	if err := cp.Client.Get(ctx, client.ObjectKey{Namespace: ns.Name, Name: "gang-w1"}, &w1); err != nil {
+		t.Fatal(err)
+	}
+	w1.Object["status"] = map[string]any{"phase": "Running", "running": int64(2)}
+	if err := cp.Client.Status().Update(ctx, &w1); err != nil {
+		t.Fatalf("Volcano's status write: %v", err)
+	}
+	if err := cp.Client.Create(ctx, holding("gang-w3", map[string]any{"cpu": "16"})); err != nil {
+		t.Errorf("a third gang once the first runs: %v", err)
 	}
 }
 

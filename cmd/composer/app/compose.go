@@ -163,8 +163,12 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		return badInput(err)
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster}
-	if o.repo.reader != nil { // a run is judged with its schedule, as the webhook judges it
+	if o.repo.reader != nil {
+		// A run is judged with its schedule, and a PodGroup's hold with
+		// the namespace's other gangs waiting to run, as the webhook
+		// judges them.
 		check.Schedules = policy.SchedulesIn(o.repo.reader)
+		check.PodGroups = policy.PodGroupsIn(o.repo.reader)
 	}
 	live, err := o.repo.liveState(ctx)
 	if err != nil {

@@ -162,7 +162,8 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.AppPolicy = &AppValidator{Store: w.Store, Policies: w.Policies, Live: tracker, Synced: synced, Cluster: opts.Cluster,
 		Metrics: m, Namespaces: mgr.GetAPIReader(), Schedules: policy.SchedulesIn(mgr.GetAPIReader())}
 	w.Bindings = &BindingValidator{Pods: w.PodPolicy, Reader: mgr.GetAPIReader(), Metrics: m}
-	w.PodGroups = &PodGroupValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
+	w.PodGroups = &PodGroupValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader(),
+		PodGroups: policy.PodGroupsIn(mgr.GetAPIReader()), Admitted: newAdmittedGangs(opts.ReservationTTL)}
 	w.NamespaceGuard = &NamespaceGuard{Store: w.Store, Metrics: m}
 	w.ScheduledAppPolicy = &ScheduledAppValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m,
 		Namespaces: mgr.GetAPIReader()}

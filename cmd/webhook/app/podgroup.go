@@ -34,6 +34,14 @@ type PodGroupValidator struct {
 	Metrics  *Metrics
 	// Namespaces reads a Namespace the cache does not have yet; optional.
 	Namespaces client.Reader
+	// PodGroups lists a namespace's PodGroups (policy.PodGroupsIn of the
+	// API reader), so what a PodGroup holds is judged with what the
+	// namespace's other gangs waiting to run hold; optional (nil judges
+	// each alone).
+	PodGroups policy.PodGroupLookup
+	// Admitted counts the PodGroups this replica admitted until a list
+	// shows them, and takes namespaces' turns; required with PodGroups.
+	Admitted *admittedGangs
 }
 
 var _ admission.Handler = (*PodGroupValidator)(nil)
@@ -69,14 +77,29 @@ func (h *PodGroupValidator) handle(ctx context.Context, req admission.Request) a
 		return admission.Errored(http.StatusServiceUnavailable, err)
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster}
+	if h.PodGroups != nil {
+		// The namespace's turn, so that two PodGroups judged at once
+		// count each other's hold.
+		done, err := h.Admitted.turn(ctx, pg.Namespace)
+		if err != nil {
+			resp, _ := expired(ctx)
+			return resp
+		}
+		defer done()
+		check.PodGroups = h.Admitted.lookup(h.PodGroups)
+	}
+	dryRun := req.DryRun != nil && *req.DryRun
 	decision, err := check.PodGroup(ctx, pg, policy.Request{Operation: string(req.Operation), Namespace: pg.Namespace,
-		UserInfo: req.UserInfo, DryRun: req.DryRun != nil && *req.DryRun})
+		UserInfo: req.UserInfo, DryRun: dryRun})
 	if err != nil {
 		if resp, late := expired(ctx); late {
 			return resp
 		}
 		log.FromContext(ctx).Error(err, "cannot judge PodGroup", "generation", served.Generation)
 		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	if h.PodGroups != nil && decision.Allowed() && !dryRun {
+		h.Admitted.admit(pg)
 	}
 	return h.Metrics.verdict(ctx, decision)
 }

@@ -31,11 +31,20 @@ type PodGroup struct {
 	// running fit what is idle, in the cluster (the overcommit plugin) and
 	// in the queue (proportion, capacity). Nil when unset.
 	MinResources corev1.ResourceList
+	// Phase is status.phase as Volcano writes it (Pending, Inqueue,
+	// Running, Unknown, Completed); empty before it does.
+	Phase string
 }
 
+// Phases of a PodGroup Volcano writes once its gang runs, or has run.
+const (
+	PhaseRunning   = "Running"
+	PhaseCompleted = "Completed"
+)
+
 // Object is the wire form Decode reads: a PodGroup's type, name,
-// namespace, priority class, queue and minResources; the rest of it
-// (minMember, status) is skipped unread.
+// namespace, priority class, queue, minResources and phase; the rest of
+// it (minMember, the rest of status) is skipped unread.
 type Object struct {
 	metav1.TypeMeta `json:",inline"`
 	Metadata        struct {
@@ -47,6 +56,9 @@ type Object struct {
 		Queue             string              `json:"queue"`
 		MinResources      corev1.ResourceList `json:"minResources"`
 	} `json:"spec"`
+	Status struct {
+		Phase string `json:"phase"`
+	} `json:"status"`
 }
 
 // Decode decodes a PodGroup's JSON as the API server reads it
@@ -70,5 +82,5 @@ func Decode(raw []byte) (PodGroup, error) {
 		return PodGroup{}, fmt.Errorf("decoding the PodGroup: the object is apiVersion %q kind %q, want a %s %s", o.APIVersion, o.Kind, APIVersion, Kind)
 	}
 	return PodGroup{Name: o.Metadata.Name, Namespace: o.Metadata.Namespace, PriorityClassName: o.Spec.PriorityClassName, Queue: o.Spec.Queue,
-		MinResources: o.Spec.MinResources}, nil
+		MinResources: o.Spec.MinResources, Phase: o.Status.Phase}, nil
 }

@@ -23,8 +23,8 @@ func TestDecode(t *testing.T) {
 			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{}}`,
 			want: PodGroup{Name: "pg"}},
 		{name: "the rest unread",
-			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg","labels":{"a":"b"}},"spec":{"minMember":2,"queue":"q"},"status":{"phase":"Running"}}`,
-			want: PodGroup{Name: "pg", Queue: "q"}},
+			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg","labels":{"a":"b"}},"spec":{"minMember":2,"queue":"q"},"status":{"phase":"Running","running":3}}`,
+			want: PodGroup{Name: "pg", Queue: "q", Phase: PhaseRunning}},
 		{name: "what Volcano holds for the gang",
 			raw: `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"minResources":{"cpu":"4","memory":"16Gi","nvidia.com/gpu":1}}}`,
 			want: PodGroup{Name: "pg", MinResources: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("16Gi"),
@@ -92,7 +92,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatal(err)
 		}
 		again, err := Decode([]byte(`{"apiVersion":"` + APIVersion + `","kind":"` + Kind + `","metadata":{"name":` + quote(pg.Name) + `,"namespace":` + quote(pg.Namespace) +
-			`},"spec":{"priorityClassName":` + quote(pg.PriorityClassName) + `,"queue":` + quote(pg.Queue) + `,"minResources":` + string(min) + `}}`))
+			`},"spec":{"priorityClassName":` + quote(pg.PriorityClassName) + `,"queue":` + quote(pg.Queue) + `,"minResources":` + string(min) + `},"status":{"phase":` + quote(pg.Phase) + `}}`))
 		if err != nil || !equality.Semantic.DeepEqual(again, pg) {
 			t.Fatalf("decoded %+v; its encoding decodes to %+v, %v", pg, again, err)
 		}
