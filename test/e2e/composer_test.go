@@ -14,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
@@ -109,6 +110,39 @@ func TestComposerReadsTheCluster(t *testing.T) {
 	err = cp.Client.Create(ctx, smallPod(live.Name, "second"), client.DryRunAll)
 	if err == nil || !strings.Contains(err.Error(), wantDenial) {
 		t.Errorf("the webhook's verdict on the second pod: %v", err)
+	}
+
+	// A PodGroup's hold, judged with the gangs waiting in the cluster.
+	gangs := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "composer-gangs"}}
+	if err := cp.Client.Create(ctx, gangs); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "composer-gangs"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{gangs.Name}}, Config: &v1alpha1.Config{Limits: &v1alpha1.Limits{NamespaceCPU: new(resource.MustParse("10"))}}}}, gangs.Name)
+	gang := func(name string) *unstructured.Unstructured {
+		pg := &unstructured.Unstructured{}
+		pg.SetAPIVersion("scheduling.volcano.sh/v1beta1")
+		pg.SetKind("PodGroup")
+		pg.SetName(name)
+		pg.SetNamespace(gangs.Name)
+		pg.Object["spec"] = map[string]any{"minMember": int64(1), "minResources": map[string]any{"cpu": "6"}}
+		return pg
+	}
+	if err := cp.Client.Create(ctx, gang("waiting")); err != nil {
+		t.Fatal(err)
+	}
+	second, err = json.Marshal(gang("second").Object)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runComposer(t, second, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--validate", "-o", "yaml")
+	wantDenial = `quota: PodGroup "second": spec.minResources has Volcano hold 6 CPU for the gang, 12 with the namespace's other gangs waiting to run; namespace "composer-gangs" allows at most 10 for the whole namespace (NamespaceOverrides layer "composer-gangs")`
+	if code != composer.ExitDenied || !strings.Contains(errOut, wantDenial) {
+		t.Errorf("a second gang, judged with the cluster's waiting gangs: exit %d, %s", code, errOut)
+	}
+	err = cp.Client.Create(ctx, gang("second"), client.DryRunAll)
+	if err == nil || !strings.Contains(err.Error(), wantDenial) {
+		t.Errorf("the webhook's verdict on the second gang: %v", err)
 	}
 }
 
