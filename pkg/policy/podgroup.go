@@ -109,9 +109,11 @@ func waitingHeld(pgs []volcanov1beta1.PodGroup, name string) *heldResources {
 		if pg.Name == name || pg.Phase == volcanov1beta1.PhaseRunning || pg.Phase == volcanov1beta1.PhaseCompleted {
 			continue
 		}
-		if h := heldOf(pg.MinResources); h != nil {
-			sum.CPUMilli = min(addSat(sum.CPUMilli, h.CPUMilli), MaxCountableCPUMilli)
-			sum.MemoryBytes = min(addSat(sum.MemoryBytes, h.MemoryBytes), MaxCountableMemoryBytes)
+		if cpu, ok := pg.MinResources[corev1.ResourceCPU]; ok {
+			sum.CPUMilli = min(addSat(sum.CPUMilli, clampMilli(&cpu)), MaxCountableCPUMilli)
+		}
+		if memory, ok := pg.MinResources[corev1.ResourceMemory]; ok {
+			sum.MemoryBytes = min(addSat(sum.MemoryBytes, clampValue(&memory)), MaxCountableMemoryBytes)
 		}
 	}
 	sum.CPU = resource.NewMilliQuantity(sum.CPUMilli, resource.DecimalSI).String()

@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -10,8 +11,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // TestPodGroupPriorityClass: a PodGroup's class is held to
@@ -198,5 +201,30 @@ func TestPodGroupWithTheNamespacesWaitingGangs(t *testing.T) {
 	}
 	if _, err := judge(nil, errors.New("forbidden")); err == nil || !strings.Contains(err.Error(), "forbidden") {
 		t.Errorf("an unreadable namespace: %v, want its error", err)
+	}
+}
+
+// BenchmarkPodGroup judges a PodGroup with its namespace's other gangs
+// (what the lookup lists): none, and 10,000 waiting. The work grows with
+// them only by summing their holds.
+func BenchmarkPodGroup(b *testing.B) {
+	c := &Check{Engine: builtinEngine(b), Cluster: mutate.Cluster{Name: "c", Pool: "p"},
+		Snapshot: fixtures.SnapshotOf(b, map[string]string{"quota": `{tier: ClusterOverrides, config: {limits: {maxAppCPU: "64", namespaceCPU: "100000"}}}`})}
+	pg := volcanov1beta1.PodGroup{Name: "pg", Namespace: "etl", MinResources: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8")}}
+	for _, n := range []int{0, 10000} {
+		others := make([]volcanov1beta1.PodGroup, n)
+		for i := range others {
+			others[i] = volcanov1beta1.PodGroup{Name: fmt.Sprintf("pg-%d", i), Namespace: "etl", Phase: "Pending",
+				MinResources: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("8"), corev1.ResourceMemory: resource.MustParse("32Gi")}}
+		}
+		c.PodGroups = func(context.Context, string) ([]volcanov1beta1.PodGroup, error) { return others, nil }
+		b.Run(fmt.Sprintf("others=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.PodGroup(context.Background(), pg, Request{Operation: "CREATE"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
