@@ -65,6 +65,9 @@ func heldOf(list corev1.ResourceList) *heldResources {
 	return &heldResources{CPUMilli: clampMilli(&cpu), MemoryBytes: clampValue(&memory), CPU: cpu.String(), Memory: memory.String()}
 }
 
+// podGroupPage is how many PodGroups PodGroupsIn asks for at a time.
+const podGroupPage = 500
+
 // PodGroupLookup lists the Volcano PodGroups of a namespace.
 type PodGroupLookup func(ctx context.Context, namespace string) ([]volcanov1beta1.PodGroup, error)
 
@@ -74,28 +77,33 @@ type PodGroupLookup func(ctx context.Context, namespace string) ([]volcanov1beta
 // cluster that does not serve PodGroups has none.
 func PodGroupsIn(r client.Reader) PodGroupLookup {
 	return func(ctx context.Context, namespace string) ([]volcanov1beta1.PodGroup, error) {
-		list := &unstructured.UnstructuredList{}
-		list.SetAPIVersion(volcanov1beta1.APIVersion)
-		list.SetKind(volcanov1beta1.Kind + "List")
-		switch err := r.List(ctx, list, client.InNamespace(namespace)); {
-		case meta.IsNoMatchError(err):
-			return nil, nil
-		case err != nil:
-			return nil, fmt.Errorf("listing the PodGroups of namespace %q: %w", namespace, err)
-		}
-		out := make([]volcanov1beta1.PodGroup, 0, len(list.Items))
-		for i := range list.Items {
-			raw, err := list.Items[i].MarshalJSON()
-			if err != nil {
-				return nil, fmt.Errorf("PodGroup %s/%s: %w", namespace, list.Items[i].GetName(), err)
+		var out []volcanov1beta1.PodGroup
+		// In pages, so a namespace of many PodGroups is never one response.
+		for cont := ""; ; {
+			list := &unstructured.UnstructuredList{}
+			list.SetAPIVersion(volcanov1beta1.APIVersion)
+			list.SetKind(volcanov1beta1.Kind + "List")
+			switch err := r.List(ctx, list, client.InNamespace(namespace), client.Limit(podGroupPage), client.Continue(cont)); {
+			case meta.IsNoMatchError(err):
+				return nil, nil
+			case err != nil:
+				return nil, fmt.Errorf("listing the PodGroups of namespace %q: %w", namespace, err)
 			}
-			pg, err := volcanov1beta1.Decode(raw)
-			if err != nil {
-				return nil, fmt.Errorf("PodGroup %s/%s: %w", namespace, list.Items[i].GetName(), err)
+			for i := range list.Items {
+				raw, err := list.Items[i].MarshalJSON()
+				if err != nil {
+					return nil, fmt.Errorf("PodGroup %s/%s: %w", namespace, list.Items[i].GetName(), err)
+				}
+				pg, err := volcanov1beta1.Decode(raw)
+				if err != nil {
+					return nil, fmt.Errorf("PodGroup %s/%s: %w", namespace, list.Items[i].GetName(), err)
+				}
+				out = append(out, pg)
 			}
-			out = append(out, pg)
+			if cont = list.GetContinue(); cont == "" {
+				return out, nil
+			}
 		}
-		return out, nil
 	}
 }
 

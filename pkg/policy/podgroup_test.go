@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -226,5 +229,60 @@ func BenchmarkPodGroup(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// pagedPodGroups is a client.Reader serving PodGroups n at a time, as the
+// API server pages a list.
+type pagedPodGroups struct {
+	client.Reader
+	items []map[string]any
+	asked []int64
+}
+
+func (p *pagedPodGroups) List(_ context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	o := (&client.ListOptions{}).ApplyOptions(opts)
+	p.asked = append(p.asked, o.Limit)
+	start := 0
+	if o.Continue != "" {
+		start, _ = strconv.Atoi(o.Continue)
+	}
+	end := min(start+int(o.Limit), len(p.items))
+	u := list.(*unstructured.UnstructuredList)
+	for _, item := range p.items[start:end] {
+		u.Items = append(u.Items, unstructured.Unstructured{Object: item})
+	}
+	if end < len(p.items) {
+		u.SetContinue(strconv.Itoa(end))
+	}
+	return nil
+}
+
+// TestPodGroupsInReadsEveryPage: the lookup reads a namespace's PodGroups
+// page by page to the last, each decoded as a review's is; one it cannot
+// decode is an error naming it.
+func TestPodGroupsInReadsEveryPage(t *testing.T) {
+	item := func(i int, cpu string) map[string]any {
+		return map[string]any{"apiVersion": volcanov1beta1.APIVersion, "kind": volcanov1beta1.Kind,
+			"metadata": map[string]any{"name": fmt.Sprintf("pg-%d", i), "namespace": "etl"},
+			"spec":     map[string]any{"minResources": map[string]any{"cpu": cpu}}, "status": map[string]any{"phase": "Pending"}}
+	}
+	r := &pagedPodGroups{}
+	for i := range 2*podGroupPage + 1 {
+		r.items = append(r.items, item(i, "1"))
+	}
+	pgs, err := PodGroupsIn(r)(context.Background(), "etl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pgs) != len(r.items) || len(r.asked) != 3 || r.asked[0] != podGroupPage {
+		t.Fatalf("%d PodGroups in %d pages of %v, want %d in 3 of %d", len(pgs), len(r.asked), r.asked, len(r.items), podGroupPage)
+	}
+	if held := waitingHeld(pgs, ""); held.CPUMilli != int64(len(r.items))*1000 {
+		t.Errorf("held %d millicores, want %d", held.CPUMilli, len(r.items)*1000)
+	}
+	r = &pagedPodGroups{items: []map[string]any{item(0, "1"), item(1, "1e999999999")}}
+	if _, err := PodGroupsIn(r)(context.Background(), "etl"); err == nil || !strings.Contains(err.Error(), "PodGroup etl/pg-1") {
+		t.Errorf("an undecodable PodGroup: %v", err)
 	}
 }
