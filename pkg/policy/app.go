@@ -46,7 +46,7 @@ type Application struct {
 	// launched pods carry): priorityClassName, {value, source, user}, the
 	// user's unless a layer gives either role's pods that class or it is
 	// the cluster's globalDefault; and resources, the PodGroup's
-	// minResources, {cpuMilli, memoryBytes}.
+	// minResources, {cpuMilli, memoryBytes, cpu, memory}.
 	BatchSchedulerOptions *podGroupOptions `json:"batchSchedulerOptions,omitempty"`
 	// RestartPolicy is spec.restartPolicy as written; absent when none.
 	// Each restart runs spark-submit again in the operator, which every

@@ -81,9 +81,11 @@ func (h *PodGroupValidator) handle(ctx context.Context, req admission.Request) a
 		// The namespace's turn, so that two PodGroups judged at once
 		// count each other's hold.
 		done, err := h.Admitted.turn(ctx, pg.Namespace)
-		if err != nil {
-			resp, _ := expired(ctx)
-			return resp
+		if err != nil { // only ever the request's deadline
+			if resp, late := expired(ctx); late {
+				return resp
+			}
+			return admission.Errored(http.StatusInternalServerError, err)
 		}
 		defer done()
 		check.PodGroups = h.Admitted.lookup(h.PodGroups)
