@@ -60,13 +60,15 @@ type PolicyTestCase struct {
 	// will launch).
 	App string `json:"app,omitempty"`
 	// PodGroup is a file with exactly one Volcano PodGroup, judged as the
-	// webhook judges one a tenant creates (its class and queue). A case
+	// webhook judges one a tenant creates (its class, queue and what it
+	// holds, with the namespace's waiting gangs of the inventory). A case
 	// has one of Pod, App and PodGroup.
 	PodGroup string `json:"podGroup,omitempty"`
 	// NamespaceLabels add to or replace the labels of the pod's namespace.
 	NamespaceLabels map[string]string `json:"namespaceLabels,omitempty"`
 	// Inventory is the live state: what the namespace's other Spark pods
-	// request, and how many executors the pod's app has.
+	// request, and how many executors the pod's app has; for a PodGroup,
+	// what the namespace's other gangs waiting to run hold.
 	Inventory *TestInventory `json:"inventory,omitempty"`
 	// Update, for a Pod, judges an UPDATE of it instead of its creation:
 	// the pod as the webhook stored it, updated by a patch, by a user.
@@ -100,6 +102,13 @@ type TestInventory struct {
 		CPU    *resource.Quantity `json:"cpu,omitempty"`
 		Memory *resource.Quantity `json:"memory,omitempty"`
 	} `json:"app"`
+	// WaitingGangs is what the namespace's other Volcano PodGroups waiting
+	// to run hold together (their minResources); for a PodGroup's case
+	// only.
+	WaitingGangs *struct {
+		CPU    *resource.Quantity `json:"cpu,omitempty"`
+		Memory *resource.Quantity `json:"memory,omitempty"`
+	} `json:"waitingGangs,omitempty"`
 }
 
 // TestExpectation is the verdict: allowed or not, and the exact set of
@@ -272,8 +281,15 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 		case len(objects) > 1:
 			errs = append(errs, field.Forbidden(cp.Child(objects[1]), "a case judges one object: a Pod, a SparkApplication or a PodGroup; this case also has "+objects[0]))
 		}
-		if c.PodGroup != "" && c.Inventory != nil {
-			errs = append(errs, field.Forbidden(cp.Child("inventory"), "a PodGroup is judged by its class and queue; no live totals count it"))
+		if inv := c.Inventory; inv != nil {
+			podsLive := inv.Namespace.CPU != nil || inv.Namespace.Memory != nil || inv.Namespace.Pods != 0 || inv.AppExecutors != 0 ||
+				inv.App.CPU != nil || inv.App.Memory != nil
+			switch {
+			case c.PodGroup != "" && podsLive:
+				errs = append(errs, field.Forbidden(cp.Child("inventory"), "a PodGroup is judged with what the namespace's gangs waiting to run hold (inventory.waitingGangs), not with live pods"))
+			case c.PodGroup == "" && inv.WaitingGangs != nil:
+				errs = append(errs, field.Forbidden(cp.Child("inventory", "waitingGangs"), "what waiting gangs hold counts only for a PodGroup's case"))
+			}
 		}
 		if u := c.Update; u != nil {
 			up := cp.Child("update")
@@ -402,6 +418,9 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	live := liveFor(namespace, appLabel, c.Inventory)
 	var decision policy.Decision
 	if obj.PodGroup != nil {
+		if c.Inventory != nil && c.Inventory.WaitingGangs != nil {
+			check.PodGroups = waitingGangs(namespace, c.Inventory)
+		}
 		if decision, err = check.PodGroup(ctx, *obj.PodGroup, request); err != nil {
 			return nil, err
 		}
@@ -516,6 +535,20 @@ func liveFor(namespace, app string, inv *TestInventory) policy.LiveState {
 		}
 	}
 	return policy.TrackerOf(append(live, rest))
+}
+
+// waitingGangs is a lookup of namespace's PodGroups holding, as one gang
+// waiting to run, what the inventory's waitingGangs say.
+func waitingGangs(namespace string, inv *TestInventory) policy.PodGroupLookup {
+	held := corev1.ResourceList{}
+	if q := inv.WaitingGangs.CPU; q != nil {
+		held[corev1.ResourceCPU] = *q
+	}
+	if q := inv.WaitingGangs.Memory; q != nil {
+		held[corev1.ResourceMemory] = *q
+	}
+	gang := volcanov1beta1.PodGroup{Name: "inventory-waiting-gangs", Namespace: namespace, Phase: "Pending", MinResources: held}
+	return func(context.Context, string) ([]volcanov1beta1.PodGroup, error) { return []volcanov1beta1.PodGroup{gang}, nil }
 }
 
 // stickyWriter remembers the first write error, so output written in many

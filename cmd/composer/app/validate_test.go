@@ -33,13 +33,16 @@ func TestPolicyTestValidation(t *testing.T) {
 			`f.yaml: PolicyTest "t": cases[2].update.patch: Required value: a strategic merge patch of the pod, an object`,
 		}},
 		{"a PodGroup", head + "cases: [{name: a, podGroup: g.yaml, namespaceLabels: {group: geo}, expect: {allowed: true}}]", nil},
+		{"a PodGroup with the namespace's waiting gangs", head + "cases: [{name: a, podGroup: g.yaml, inventory: {waitingGangs: {cpu: 100, memory: 1Ti}}, expect: {allowed: true}}]", nil},
+		{"waiting gangs for a pod", head + "cases: [{name: a, pod: p.yaml, inventory: {waitingGangs: {cpu: 100}}}]", []string{
+			`f.yaml: PolicyTest "t": cases[0].inventory.waitingGangs: Forbidden: what waiting gangs hold counts only for a PodGroup's case`}},
 		{"two objects, and what a PodGroup case cannot have", head + `cases:
   - {name: a, pod: p.yaml, podGroup: g.yaml}
   - {name: b, app: a.yaml, podGroup: g.yaml}
   - {name: c, podGroup: g.yaml, inventory: {appExecutors: 3}, update: {patch: {spec: {}}}}`, []string{
 			`f.yaml: PolicyTest "t": cases[0].podGroup: Forbidden: a case judges one object: a Pod, a SparkApplication or a PodGroup; this case also has pod`,
 			`f.yaml: PolicyTest "t": cases[1].podGroup: Forbidden: a case judges one object: a Pod, a SparkApplication or a PodGroup; this case also has app`,
-			`f.yaml: PolicyTest "t": cases[2].inventory: Forbidden: a PodGroup is judged by its class and queue; no live totals count it`,
+			`f.yaml: PolicyTest "t": cases[2].inventory: Forbidden: a PodGroup is judged with what the namespace's gangs waiting to run hold (inventory.waitingGangs), not with live pods`,
 			`f.yaml: PolicyTest "t": cases[2].update: Forbidden: an update is of a Pod; a PodGroup is judged as written`,
 		}},
 		{"every case problem, in order", head + `cases:
