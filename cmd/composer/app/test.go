@@ -548,7 +548,9 @@ func waitingGangs(namespace string, inv *TestInventory) policy.PodGroupLookup {
 		held[corev1.ResourceMemory] = *q
 	}
 	gang := volcanov1beta1.PodGroup{Name: "inventory-waiting-gangs", Namespace: namespace, Phase: "Pending", MinResources: held}
-	return func(context.Context, string) ([]volcanov1beta1.PodGroup, error) { return []volcanov1beta1.PodGroup{gang}, nil }
+	return func(context.Context, string) ([]volcanov1beta1.PodGroup, error) {
+		return []volcanov1beta1.PodGroup{gang}, nil
+	}
 }
 
 // stickyWriter remembers the first write error, so output written in many
