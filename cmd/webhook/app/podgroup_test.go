@@ -6,8 +6,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -86,7 +88,13 @@ func TestPodGroupValidator(t *testing.T) {
 func FuzzPodGroupReviews(f *testing.F) {
 	l := teamLayer()
 	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedPriorityClasses: []string{"spark-low"}}
+	l.Spec.Config.Limits = &v1alpha1.Limits{NamespaceCPU: new(resource.MustParse("100"))}
 	v := newTestPodGroupValidator(f, l)
+	// The namespace's gangs as the webhook reads them: one waiting, and
+	// whatever this replica admitted.
+	waiting := volcanov1beta1.PodGroup{Name: "waiting", Namespace: "etl", MinResources: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50")}}
+	v.PodGroups = func(context.Context, string) ([]volcanov1beta1.PodGroup, error) { return []volcanov1beta1.PodGroup{waiting}, nil }
+	v.Admitted = newAdmittedGangs(time.Minute)
 	for _, r := range []admission.Request{
 		podGroupRequest(admissionv1.Create, podGroupJSON("pg", "system-cluster-critical"), nil),
 		podGroupRequest(admissionv1.Update, podGroupJSON("pg", "a"), podGroupJSON("pg", "b")),
