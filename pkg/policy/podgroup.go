@@ -40,7 +40,8 @@ type podGroupDocument struct {
 	// requests are; absent when unset.
 	MinResources *heldResources `json:"minResources,omitempty"`
 	// NamespaceHeld is what the namespace's other PodGroups waiting to
-	// run (not Running nor Completed) have Volcano hold, together; absent
+	// be placed (Pending, Inqueue, or no phase yet) have Volcano hold,
+	// together; absent
 	// when they are not known (the composer without a cluster).
 	NamespaceHeld *heldResources `json:"namespaceHeld,omitempty"`
 }
@@ -108,13 +109,13 @@ func PodGroupsIn(r client.Reader) PodGroupLookup {
 }
 
 // waitingHeld is what the PodGroups of pgs other than name that wait to
-// run (neither Running nor Completed: once a gang runs, its pods count
-// themselves) have Volcano hold, together, each amount saturating at what
-// Strata counts.
+// be placed (Pending, Inqueue, or no phase yet: once any of a gang's pods
+// is placed, Running or Unknown, its pods count themselves) have Volcano
+// hold, together, each amount saturating at what Strata counts.
 func waitingHeld(pgs []volcanov1beta1.PodGroup, name string) *heldResources {
 	sum := &heldResources{}
 	for _, pg := range pgs {
-		if pg.Name == name || pg.Phase == volcanov1beta1.PhaseRunning || pg.Phase == volcanov1beta1.PhaseCompleted {
+		if pg.Name == name || !waiting(pg.Phase) {
 			continue
 		}
 		if cpu, ok := pg.MinResources[corev1.ResourceCPU]; ok {
@@ -127,6 +128,11 @@ func waitingHeld(pgs []volcanov1beta1.PodGroup, name string) *heldResources {
 	sum.CPU = resource.NewMilliQuantity(sum.CPUMilli, resource.DecimalSI).String()
 	sum.Memory = resource.NewQuantity(sum.MemoryBytes, resource.BinarySI).String()
 	return sum
+}
+
+// waiting reports whether a PodGroup of phase waits to be placed.
+func waiting(phase string) bool {
+	return phase == "" || phase == volcanov1beta1.PhasePending || phase == volcanov1beta1.PhaseInqueue
 }
 
 // volcanoDefaultQueue is the queue Volcano gives a PodGroup that names

@@ -152,9 +152,9 @@ func TestPodGroupMinResources(t *testing.T) {
 }
 
 // TestPodGroupWithTheNamespacesWaitingGangs: gangs each within bounds hold
-// no more together than the namespace may run; a gang that runs (or has
-// run) counts by its pods, no longer by its hold, and the PodGroup judged
-// is never counted twice; a namespace whose PodGroups cannot be listed is
+// no more together than the namespace may run; a gang any of whose pods
+// is placed (Running, Unknown, Completed) counts by its pods, no longer by
+// its hold, and the PodGroup judged is never counted twice; a namespace whose PodGroups cannot be listed is
 // an error, never a hold left out.
 func TestPodGroupWithTheNamespacesWaitingGangs(t *testing.T) {
 	c := tenantCheck(t, map[string]string{
@@ -186,8 +186,9 @@ func TestPodGroupWithTheNamespacesWaitingGangs(t *testing.T) {
 	}{
 		{name: "none"},
 		{name: "waiting gangs that leave room", others: []volcanov1beta1.PodGroup{gang("a", "Pending", "30"), gang("b", "Inqueue", "30")}},
-		{name: "waiting gangs that do not", others: []volcanov1beta1.PodGroup{gang("a", "", "30"), gang("b", "Inqueue", "30"), gang("c", "Unknown", "100m")}, want: []string{over}},
-		{name: "gangs that run count by their pods", others: []volcanov1beta1.PodGroup{gang("a", "Running", "60"), gang("b", "Completed", "60"), gang("c", "Pending", "60")}},
+		{name: "waiting gangs that do not", others: []volcanov1beta1.PodGroup{gang("a", "", "30"), gang("b", "Inqueue", "30"), gang("c", "Pending", "100m")}, want: []string{over}},
+		{name: "gangs placed count by their pods", others: []volcanov1beta1.PodGroup{gang("a", "Running", "60"), gang("b", "Completed", "60"),
+			gang("c", "Unknown", "60"), gang("d", "Pending", "60")}},
 		{name: "the PodGroup judged, as stored", others: []volcanov1beta1.PodGroup{gang("pg", "Pending", "40"), gang("a", "Pending", "60")}},
 		{name: "holds past what Strata counts", others: []volcanov1beta1.PodGroup{gang("a", "Pending", "9e18"), gang("b", "Pending", "9e18")},
 			want: []string{`quota: PodGroup "pg": spec.minResources has Volcano hold 40 CPU for the gang, 1099511667776m with the namespace's other gangs waiting to run; namespace "etl" allows at most 100 for the whole namespace (ClusterOverrides layer "quota")`}},

@@ -177,8 +177,9 @@ podgroup_violation contains {"check": name, "message": msg} if {
 }
 
 # And with what the namespace's other gangs waiting to run hold (input.podGroup.namespaceHeld: those
-# neither Running nor Completed; once a gang runs, its pods count themselves), so that many gangs,
-# each within bounds, cannot hold together more than the namespace may run.
+# Pending or Inqueue, or with no phase yet; once any of a gang's pods is placed, its pods count
+# themselves), so that many gangs, each within bounds, cannot hold together more than the namespace
+# may run.
 podgroup_violation contains {"check": "namespaceCPU", "message": msg} if {
 	l := input.config.limits.namespaceCPU
 	held := input.podGroup.minResources.cpuMilli

@@ -36,10 +36,13 @@ type PodGroup struct {
 	Phase string
 }
 
-// Phases of a PodGroup Volcano writes once its gang runs, or has run.
+// Phases of a PodGroup Volcano writes while its gang waits to be placed:
+// Pending, then Inqueue once admitted into its queue (what Volcano holds
+// capacity for). Running, Unknown (part of the gang runs) and Completed
+// follow once pods are placed.
 const (
-	PhaseRunning   = "Running"
-	PhaseCompleted = "Completed"
+	PhasePending = "Pending"
+	PhaseInqueue = "Inqueue"
 )
 
 // Object is the wire form Decode reads: a PodGroup's type, name,
