@@ -93,7 +93,9 @@ func FuzzPodGroupReviews(f *testing.F) {
 	// The namespace's gangs as the webhook reads them: one waiting, and
 	// whatever this replica admitted.
 	waiting := volcanov1beta1.PodGroup{Name: "waiting", Namespace: "etl", MinResources: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50")}}
-	v.PodGroups = func(context.Context, string) ([]volcanov1beta1.PodGroup, error) { return []volcanov1beta1.PodGroup{waiting}, nil }
+	v.PodGroups = func(context.Context, string) ([]volcanov1beta1.PodGroup, error) {
+		return []volcanov1beta1.PodGroup{waiting}, nil
+	}
 	v.Admitted = newAdmittedGangs(time.Minute)
 	for _, r := range []admission.Request{
 		podGroupRequest(admissionv1.Create, podGroupJSON("pg", "system-cluster-critical"), nil),

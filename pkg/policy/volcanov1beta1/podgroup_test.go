@@ -24,7 +24,7 @@ func TestDecode(t *testing.T) {
 			want: PodGroup{Name: "pg"}},
 		{name: "the rest unread",
 			raw:  `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg","labels":{"a":"b"}},"spec":{"minMember":2,"queue":"q"},"status":{"phase":"Running","running":3}}`,
-			want: PodGroup{Name: "pg", Queue: "q", Phase: PhaseRunning}},
+			want: PodGroup{Name: "pg", Queue: "q", Phase: "Running"}},
 		{name: "what Volcano holds for the gang",
 			raw: `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"minResources":{"cpu":"4","memory":"16Gi","nvidia.com/gpu":1}}}`,
 			want: PodGroup{Name: "pg", MinResources: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("16Gi"),
