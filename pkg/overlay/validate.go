@@ -27,6 +27,8 @@ type LayerError struct {
 	Fields field.ErrorList
 }
 
+// Error gives each field's problem on a line of its own, after the file
+// and the Layer's name.
 func (e *LayerError) Error() string {
 	prefix := fmt.Sprintf("Layer %q: ", e.Layer)
 	if e.File != "" {

@@ -91,6 +91,7 @@ type UnboundedError struct {
 	Path, Value string
 }
 
+// Error names the quantity's path and says what Parse refuses.
 func (e *UnboundedError) Error() string {
 	return fmt.Sprintf("%s: %q: a quantity of more than %d characters or of an exponent beyond ±%d", e.Path, truncate(e.Value), MaxLength, MaxExponent)
 }
