@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -45,9 +44,7 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	pod.Labels[operatorLaunchedByLabel] = "true"
 	pod.Labels[sparkAppSelectorLabel] = "spark-" + app.Name
 	withBatchQueue(pod, s)
-	ps := size.Driver
 	if role == v1alpha1.RoleExecutor {
-		ps = size.Executor
 		pod.Name = app.Name + "-exec-1"
 		pod.Labels["spark-exec-id"] = "1"
 	}
@@ -80,12 +77,8 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 		own = append(own, corev1.EnvVar{Name: "SPARK_EXECUTOR_ID", Value: strconv.Itoa(1)})
 	}
 	spark.Env = slices.Concat(own, spark.Env) // the configuration's, then the section's (templatePod)
-	mem := *resource.NewQuantity(ps.MemoryBytes, resource.BinarySI)
-	spark.Resources.Requests = corev1.ResourceList{
-		corev1.ResourceCPU:    *resource.NewMilliQuantity(ps.CPUMilli, resource.DecimalSI),
-		corev1.ResourceMemory: mem,
-	}
-	spark.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: mem}
+	spark.Resources.Requests = size.requests(role)
+	spark.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: spark.Resources.Requests[corev1.ResourceMemory]}
 	lim, ok, err := sparkvalue.Conf(conf).CPU("spark.kubernetes." + string(role) + ".limit.cores")
 	if err != nil {
 		return nil, err

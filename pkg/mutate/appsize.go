@@ -2,8 +2,10 @@ package mutate
 
 import (
 	"math"
+	"strconv"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
@@ -23,9 +25,38 @@ type AppSize struct {
 	// DynamicAllocation reports whether executors are allocated
 	// dynamically.
 	DynamicAllocation bool
+	// driverRequests and executorRequests are what Spark writes on each
+	// role's pod, which Driver and Executor count.
+	driverRequests, executorRequests sparkRequests
 }
 
-// PodSize is one pod's requests.
+// sparkRequests are the Spark container's requests as Spark writes them
+// on the pod: the CPU of request.cores as written (else cores), and the
+// memory as "<n>Mi". Unlike a PodSize they are not capped at what Strata
+// counts, so the pod launched from an application that asks for more is
+// refused as the pod Spark would create is, naming what it asks for.
+type sparkRequests struct {
+	cpu       resource.Quantity
+	memoryMiB int64
+}
+
+// requests returns the requests of role's pod.
+func (a *AppSize) requests(role v1alpha1.Role) corev1.ResourceList {
+	r := a.driverRequests
+	if role == v1alpha1.RoleExecutor {
+		r = a.executorRequests
+	}
+	// Spark writes "<n>Mi"; the API server reads what is beyond an int64
+	// of bytes as the largest one, as resource.ParseQuantity does.
+	mem, err := resource.ParseQuantity(strconv.FormatInt(r.memoryMiB, 10) + "Mi")
+	if err != nil { // never: n is a whole number, at least 0
+		mem = *resource.NewQuantity(math.MaxInt64, resource.BinarySI)
+	}
+	return corev1.ResourceList{corev1.ResourceCPU: r.cpu, corev1.ResourceMemory: mem}
+}
+
+// PodSize is one pod's requests, each at most what Strata counts
+// (v1alpha1.MaxCountableCPUMilli, MaxCountableMemoryBytes).
 type PodSize struct {
 	CPUMilli    int64 `json:"cpuMilli"`
 	MemoryBytes int64 `json:"memoryBytes"`
@@ -75,12 +106,12 @@ func SizeOf(s *sparkv1beta2.Spec) (AppSize, error) {
 		factor = f
 	}
 	for _, role := range Roles() {
-		size, err := podSize(conf, role, factor)
+		size, req, err := podSize(conf, role, factor)
 		if err != nil {
 			return AppSize{}, err
 		}
 		if role == v1alpha1.RoleDriver {
-			out.Driver = size
+			out.Driver, out.driverRequests = size, req
 			continue
 		}
 		// Off-heap and PySpark memory are the executor's, beside its
@@ -89,8 +120,9 @@ func SizeOf(s *sparkv1beta2.Spec) (AppSize, error) {
 		if err != nil {
 			return AppSize{}, err
 		}
-		size.MemoryBytes = bytesOfMiB(size.MemoryBytes>>20 + extra)
-		out.Executor = size
+		req.memoryMiB += extra
+		size.MemoryBytes = bytesOfMiB(req.memoryMiB)
+		out.Executor, out.executorRequests = size, req
 	}
 	var err error
 	if out.DynamicAllocation, _, err = conf.Switch("spark.dynamicAllocation.enabled"); err != nil {
@@ -127,33 +159,35 @@ func language(s *sparkv1beta2.Spec) (python, r bool) {
 	return python, r
 }
 
-func podSize(conf sparkvalue.Conf, role v1alpha1.Role, factor float64) (PodSize, error) {
+// podSize sizes role's pod: its requests as Spark writes them, and
+// counted.
+func podSize(conf sparkvalue.Conf, role v1alpha1.Role, factor float64) (PodSize, sparkRequests, error) {
 	r := string(role)
-	size := PodSize{CPUMilli: 1000}
+	req := sparkRequests{cpu: *resource.NewQuantity(1, resource.DecimalSI)}
 	if q, ok, err := conf.CPU("spark.kubernetes." + r + ".request.cores"); err != nil {
-		return PodSize{}, err
+		return PodSize{}, sparkRequests{}, err
 	} else if ok {
-		size.CPUMilli = clampMilli(q)
+		req.cpu = q
 	} else if n, ok, err := conf.Count("spark." + r + ".cores"); err != nil {
-		return PodSize{}, err
+		return PodSize{}, sparkRequests{}, err
 	} else if ok {
-		size.CPUMilli = min(n*1000, v1alpha1.MaxCountableCPUMilli) // n fits an int32
+		req.cpu = *resource.NewQuantity(n, resource.DecimalSI) // n fits an int32
 	}
 	memMiB, ok, err := sizeMiB(conf, "spark."+r+".memory")
 	if err != nil {
-		return PodSize{}, err
+		return PodSize{}, sparkRequests{}, err
 	}
 	if !ok {
 		memMiB = 1024
 	}
 	if f, ok, err := conf.Factor("spark." + r + ".memoryOverheadFactor"); err != nil {
-		return PodSize{}, err
+		return PodSize{}, sparkRequests{}, err
 	} else if ok {
 		factor = f
 	}
 	floorMiB, ok, err := sizeMiB(conf, "spark."+r+".minMemoryOverhead")
 	if err != nil {
-		return PodSize{}, err
+		return PodSize{}, sparkRequests{}, err
 	}
 	if !ok {
 		floorMiB = minOverheadMiB
@@ -163,12 +197,12 @@ func podSize(conf sparkvalue.Conf, role v1alpha1.Role, factor float64) (PodSize,
 	// undefined beyond int64).
 	overheadMiB := max(int64(math.Min(factor*float64(memMiB), math.MaxInt32)), floorMiB)
 	if explicit, ok, err := sizeMiB(conf, "spark."+r+".memoryOverhead"); err != nil {
-		return PodSize{}, err
+		return PodSize{}, sparkRequests{}, err
 	} else if ok {
 		overheadMiB = explicit
 	}
-	size.MemoryBytes = bytesOfMiB(memMiB + overheadMiB)
-	return size, nil
+	req.memoryMiB = memMiB + overheadMiB
+	return PodSize{CPUMilli: clampMilli(req.cpu), MemoryBytes: bytesOfMiB(req.memoryMiB)}, req, nil
 }
 
 // maxCountableMiB is v1alpha1.MaxCountableMemoryBytes in MiB.
@@ -176,11 +210,12 @@ const maxCountableMiB = v1alpha1.MaxCountableMemoryBytes >> 20
 
 // sizeMiB reads a memory setting in whole MiB, as Spark reads it
 // (JavaUtils.byteStringAs in MiB, or a size in bytes divided down: what is
-// below a MiB is dropped), at most maxCountableMiB; ok is false when it is
-// unset.
+// below a MiB is dropped), at most 2^43 (sparkvalue.ParseSize's largest
+// int64 of bytes), so a pod's sum of four never overflows; ok is false
+// when it is unset.
 func sizeMiB(conf sparkvalue.Conf, key string) (int64, bool, error) {
 	b, ok, err := conf.Size(key)
-	return min(b>>20, maxCountableMiB), ok, err
+	return b >> 20, ok, err
 }
 
 // bytesOfMiB is a pod's memory request of n MiB (Spark writes it as "nMi"),
@@ -220,22 +255,4 @@ func clampMilli(q resource.Quantity) int64 {
 		return v1alpha1.MaxCountableCPUMilli
 	}
 	return q.MilliValue()
-}
-
-// Total is the whole application's requests when every executor runs
-// (Executors of them), capped at what Strata counts; ok is false when
-// nothing bounds the executors.
-func (a AppSize) Total() (total PodSize, pods int64, ok bool) {
-	if a.Executors < 0 {
-		return PodSize{}, 0, false
-	}
-	mul := func(per, n, limit int64) int64 {
-		if per != 0 && n > (limit-0)/per {
-			return limit
-		}
-		return min(per*n, limit)
-	}
-	total.CPUMilli = min(a.Driver.CPUMilli+mul(a.Executor.CPUMilli, a.Executors, v1alpha1.MaxCountableCPUMilli), v1alpha1.MaxCountableCPUMilli)
-	total.MemoryBytes = min(a.Driver.MemoryBytes+mul(a.Executor.MemoryBytes, a.Executors, v1alpha1.MaxCountableMemoryBytes), v1alpha1.MaxCountableMemoryBytes)
-	return total, a.Executors + 1, true
 }

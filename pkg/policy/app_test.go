@@ -443,3 +443,49 @@ func TestAppJudgesPodsAsStored(t *testing.T) {
 		}
 	}
 }
+
+// TestAppTooLargeToCount: an application whose pods would ask for more
+// than Strata counts is refused at submission as those pods would be,
+// whatever the limits and their enforcement, naming what Spark would
+// write on the pod; one at the bounds is counted.
+func TestAppTooLargeToCount(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"dryrun": `{tier: ClusterOverrides, config: {enforcement: {quota: dryrun}}}`})
+	for _, tc := range []struct {
+		name string
+		conf map[string]string
+		want []string
+	}{
+		{"request.cores as written", map[string]string{"spark.kubernetes.executor.request.cores": "1e18"},
+			[]string{`quota: executor pod: pod requests 1e18 CPU, more than Strata counts (at most 1099511627776m)`}},
+		{"the driver's cores", map[string]string{"spark.driver.cores": "2147483647"},
+			[]string{`quota: driver pod: pod requests 2147483647 CPU, more than Strata counts (at most 1099511627776m)`}},
+		{"memory and overhead in MiB", map[string]string{"spark.executor.memory": "1p", "spark.executor.memoryOverhead": "1m"},
+			[]string{`quota: executor pod: pod requests 1073741825Mi memory, more than Strata counts (at most 1Pi)`}},
+		{"beyond an int64 of bytes, as the API server reads Spark's request", map[string]string{"spark.executor.memoryOverhead": "9223372036854775807"},
+			[]string{`quota: executor pod: pod requests 9223372036854775807 memory, more than Strata counts (at most 1Pi)`}},
+		{"at the bounds", map[string]string{"spark.kubernetes.executor.request.cores": "1099511627776m", "spark.executor.memory": "1073741440m", "spark.executor.memoryOverhead": "384m"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := fixtures.App(t, "etl-report.yaml").App
+			app.Spec.Executor = sparkv1beta2.ExecutorSpec{}
+			app.Spec.Driver = sparkv1beta2.DriverSpec{}
+			app.Spec.SparkConf = tc.conf
+			_, d, err := c.App(context.Background(), &app, Request{Operation: "CREATE"}, NewTracker())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range d.Violations {
+				if v.Check == countableCheck {
+					if v.Enforcement != v1alpha1.EnforcementDeny {
+						t.Errorf("%q is %s, want deny", v.Message, v.Enforcement)
+					}
+					got = append(got, v.Message)
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("refused for its size: %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
