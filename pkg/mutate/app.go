@@ -5,7 +5,6 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 
 	"gomodules.xyz/jsonpatch/v2"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -648,13 +648,13 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 	return conf
 }
 
-// ConfLines renders conf as spark-defaults.conf lines, sorted by key.
+// ConfLines renders conf as spark-defaults.conf lines, sorted by key,
+// each escaped as Spark reads it back (sparkvalue.PropertiesLine).
 func ConfLines(conf map[string]string) []string {
-	keys := slices.Collect(maps.Keys(conf))
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(conf))
 	out := make([]string, len(keys))
 	for i, k := range keys {
-		out[i] = k + "=" + strings.ReplaceAll(conf[k], "\n", `\n`)
+		out[i] = sparkvalue.PropertiesLine(k, conf[k])
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -119,6 +120,16 @@ func TestConf(t *testing.T) {
 			checkGolden(t, filepath.Join(golden, tc.name), r.out)
 		})
 	}
+	// Read and written as Spark reads a properties file: escapes and
+	// continued lines, and what would read differently escaped.
+	escaped := composer(t, "spark.kubernetes.driver.label.owner=\\u00e9lise\nspark.hadoop.fs.s3a.endpoint=https\\://s3.internal\n"+
+		"spark.driver.extraJavaOptions=-Dsep=\\\\t \\\n  -Dx=1\n", append(slices.Clip(args[:len(args)-2]), "-f", "-")...)
+	for _, want := range []string{"spark.kubernetes.driver.label.owner=élise\n", "spark.hadoop.fs.s3a.endpoint=https://s3.internal\n",
+		`spark.driver.extraJavaOptions=-Dsep=\\t -Dx=1` + "\n"} {
+		if escaped.code != ExitOK || !strings.Contains(escaped.out, want) {
+			t.Errorf("exit %d, output lacks %q:\n%s%s", escaped.code, want, escaped.out, escaped.err)
+		}
+	}
 	r := composer(t, "", args...)
 	for _, want := range []string{"spark.executor.memory=4g\n", "spark.eventLog.enabled=false\n", "spark.eventLog.dir=s3a://prod-a-spark-events/\n",
 		"spark.kubernetes.executor.label.team=etl\n"} {
@@ -137,6 +148,7 @@ func TestConf(t *testing.T) {
 		{"", []string{"--format", "xml"}, `--format: unknown format "xml"`},
 		{"", []string{"--role", "pod"}, `--role: unknown role "pod"`},
 		{"a=1\na=2\n", []string{"-f", "-"}, "<stdin>:2: a is set again (first on line 1)"},
+		{"a=1\nb=\\u12\n", []string{"-f", "-"}, `<stdin>:2: value of b: malformed \uxxxx escape "\\u12"`},
 	} {
 		r := composer(t, bad.stdin, append(args, bad.extra...)...)
 		if r.code != ExitInput || !strings.Contains(r.err, bad.want) {

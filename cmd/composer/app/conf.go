@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -91,16 +93,17 @@ func (o *confOptions) run(ctx context.Context, streams Streams) error {
 		_, _ = fmt.Fprintf(streams.Err, "Warning: %s\n", w) // diagnostics
 	}
 	var b strings.Builder
-	for _, line := range mutate.ConfLines(res.Conf) {
-		key, value, _ := strings.Cut(line, "=")
+	for _, key := range slices.Sorted(maps.Keys(res.Conf)) {
 		if o.role != "" && string(mutate.SparkKeyRole(key)) != o.role {
 			continue
 		}
 		if o.format == formatSubmit {
-			fmt.Fprintf(&b, "--conf %s\n", shellQuote(key+"="+value))
+			// spark-submit takes --conf's value as given, up to the first
+			// '=' its key.
+			fmt.Fprintf(&b, "--conf %s\n", shellQuote(key+"="+res.Conf[key]))
 			continue
 		}
-		b.WriteString(line + "\n")
+		b.WriteString(sparkvalue.PropertiesLine(key, res.Conf[key]) + "\n")
 	}
 	_, err = io.WriteString(streams.Out, b.String())
 	return err

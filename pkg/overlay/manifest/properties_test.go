@@ -18,6 +18,8 @@ func TestDecodeProperties(t *testing.T) {
 		"spark.eventLog.dir = s3a://bucket/\\",
 		"   events/",
 		"spark.flag",
+		`spark.hadoop.fs.s3a.endpoint=https\://s3.internal`,
+		`spark.kubernetes.driver.label.owner=\u00e9lise`,
 	}, "\n")))
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +27,7 @@ func TestDecodeProperties(t *testing.T) {
 	want := map[string]string{
 		"spark.executor.memory": "4g", "spark.executor.cores": "2", "spark.app.name": "nightly",
 		"spark.driver.extraJavaOptions": "-Dx=1 -Dy=2", "spark.eventLog.dir": "s3a://bucket/events/", "spark.flag": "",
+		"spark.hadoop.fs.s3a.endpoint": "https://s3.internal", "spark.kubernetes.driver.label.owner": "élise",
 	}
 	if !maps.Equal(got, want) {
 		t.Errorf("got %v\nwant %v", got, want)
@@ -32,6 +35,7 @@ func TestDecodeProperties(t *testing.T) {
 	for _, bad := range []struct{ in, want string }{
 		{"a=1\nb=2\na=3\n", "user.properties:3: a is set again (first on line 1)"},
 		{"=1\n", "user.properties:1: a property without a key"},
+		{"a=1\nb=\\u00\n", `user.properties:2: value of b: malformed \uxxxx escape`},
 	} {
 		if _, err := DecodeProperties("user.properties", []byte(bad.in)); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%q: error %v, want %q", bad.in, err, bad.want)

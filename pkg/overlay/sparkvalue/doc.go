@@ -15,5 +15,7 @@
 //
 // It also reads the files a SparkApplication names as spark-submit does
 // (Files, SubmitterLocal), to tell those it would read where it runs: in
-// the Spark Operator's pod, with the operator.
+// the Spark Operator's pod, with the operator; and properties files
+// (spark-defaults.conf) as Spark reads them (ReadProperties, a port of
+// java.util.Properties' reading) and writes them back (PropertiesLine).
 package sparkvalue
