@@ -57,26 +57,7 @@ func uriCorpus() []string {
 func TestSubmitterLocalAgreesWithJava(t *testing.T) {
 	corpus := uriCorpus()
 	golden := filepath.Join("testdata", "submitter-local.golden")
-	if *runJava {
-		var in bytes.Buffer
-		for _, s := range corpus {
-			in.WriteString(hex.EncodeToString([]byte(s)) + "\n")
-		}
-		cmd := exec.Command("java", filepath.Join("..", "..", "..", "hack", "javauri", "SubmitterLocal.java"))
-		cmd.Stdin, cmd.Stderr = &in, os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("running Java: %v", err)
-		}
-		if err := os.WriteFile(golden, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc := javaGolden(t, filepath.Join("javauri", "SubmitterLocal.java"), golden, corpus)
 	i, stricter := 0, 0
 	for ; sc.Scan(); i++ {
 		h, verdict, _ := strings.Cut(sc.Text(), " ")
@@ -99,4 +80,34 @@ func TestSubmitterLocalAgreesWithJava(t *testing.T) {
 	if !utf8.ValidString(strings.Join(corpus, "")) {
 		t.Fatal("the corpus holds a string that is not UTF-8, as no API object's does")
 	}
+}
+
+// javaGolden returns a scanner of golden, what the Java program
+// hack/PROGRAM printed reading corpus (each string as hex of its bytes, one
+// a line); with -java, it runs the program again (a JDK 11 or later) and
+// rewrites golden first.
+func javaGolden(t *testing.T, program, golden string, corpus []string) *bufio.Scanner {
+	t.Helper()
+	if *runJava {
+		var in bytes.Buffer
+		for _, s := range corpus {
+			in.WriteString(hex.EncodeToString([]byte(s)) + "\n")
+		}
+		cmd := exec.Command("java", filepath.Join("..", "..", "..", "hack", program))
+		cmd.Stdin, cmd.Stderr = &in, os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("running Java: %v", err)
+		}
+		if err := os.WriteFile(golden, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	return sc
 }

@@ -1,13 +1,9 @@
 package sparkvalue
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/hex"
 	"errors"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -117,27 +113,7 @@ func javaRead(file string) string {
 func TestReadPropertiesAgreesWithJava(t *testing.T) {
 	corpus := propertiesCorpus()
 	golden := filepath.Join("testdata", "properties.golden")
-	if *runJava {
-		var in bytes.Buffer
-		for _, s := range corpus {
-			in.WriteString(hex.EncodeToString([]byte(s)) + "\n")
-		}
-		cmd := exec.Command("java", filepath.Join("..", "..", "..", "hack", "javaprops", "ReadProperties.java"))
-		cmd.Stdin, cmd.Stderr = &in, os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("running Java: %v", err)
-		}
-		if err := os.WriteFile(golden, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	data, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
+	sc := javaGolden(t, filepath.Join("javaprops", "ReadProperties.java"), golden, corpus)
 	i, errs := 0, 0
 	for ; sc.Scan(); i++ {
 		if i >= len(corpus) {
