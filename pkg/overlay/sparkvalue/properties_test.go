@@ -3,6 +3,7 @@ package sparkvalue
 import (
 	"encoding/hex"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -95,13 +96,7 @@ func javaRead(file string) string {
 		last[hex.EncodeToString([]byte(p.Key))] = hex.EncodeToString([]byte(p.Value))
 	}
 	var entries []string
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range last {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(last)) {
 		entries = append(entries, k+"="+last[k])
 	}
 	return strings.Join(entries, " ")
