@@ -119,11 +119,12 @@ func TestDiff(t *testing.T) {
 	}
 }
 
-// TestDiffOfStoredPods: a pod Strata composed already (it carries
-// strata.dev/layers) holds a layer's value as its own; a change that
-// stops giving it is shown, while a pod whose user wrote the same value
+// TestDiffOfStoredObjects: a pod or SparkApplication Strata composed
+// already (it carries strata.dev/layers, an application in each role's
+// annotations) holds a layer's value as its own; a change that stops
+// giving it is shown, while an object whose user wrote the same value
 // keeps it, unchanged.
-func TestDiffOfStoredPods(t *testing.T) {
+func TestDiffOfStoredObjects(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		t.Helper()
@@ -156,6 +157,39 @@ items:
       namespace: etl
       labels: {spark-role: executor, tier: gold}
     spec: {containers: [{name: spark-kubernetes-executor, image: apache/spark:3.5.3}]}
+  - apiVersion: sparkoperator.k8s.io/v1beta2
+    kind: SparkApplication
+    metadata: {name: stored-app, namespace: etl}
+    spec:
+      type: Scala
+      mode: cluster
+      image: apache/spark:3.5.3
+      mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+      sparkVersion: 3.5.3
+      driver: {labels: {tier: gold}, annotations: {strata.dev/layers: gold}}
+      executor: {labels: {tier: gold}, annotations: {strata.dev/layers: gold}}
+  - apiVersion: sparkoperator.k8s.io/v1beta2
+    kind: SparkApplication
+    metadata: {name: half-stored-app, namespace: etl}
+    spec:
+      type: Scala
+      mode: cluster
+      image: apache/spark:3.5.3
+      mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+      sparkVersion: 3.5.3
+      driver: {labels: {tier: gold}}
+      executor: {labels: {tier: gold}, annotations: {strata.dev/layers: "other,gold"}}
+  - apiVersion: sparkoperator.k8s.io/v1beta2
+    kind: SparkApplication
+    metadata: {name: fresh-app, namespace: etl}
+    spec:
+      type: Scala
+      mode: cluster
+      image: apache/spark:3.5.3
+      mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+      sparkVersion: 3.5.3
+      driver: {labels: {tier: gold}}
+      executor: {labels: {tier: gold}}
 `)
 	r := composer(t, "", "diff", "-f", pods, "--base", filepath.Join(dir, "base"), "--head", filepath.Join(dir, "head"),
 		"--cluster", "prod-a", "--pool", "batch", "-o", "json")
@@ -169,16 +203,21 @@ items:
 	got := map[string][]string{}
 	for _, o := range report.Objects {
 		for _, f := range o.Fields {
-			got[o.Name] = append(got[o.Name], f.Field+" "+f.Layer)
+			if strings.Contains(f.Field, ".tier") {
+				got[o.Name] = append(got[o.Name], strings.TrimPrefix(f.Role+": ", ": ")+f.Field+" "+f.Layer)
+			}
 		}
 	}
-	want := `metadata.labels.tier ClusterOverrides layer "gold" (no longer)`
-	if !slices.Contains(got["stored-exec-1"], want) {
-		t.Errorf("the stored pod: %q, want %q", got["stored-exec-1"], want)
-	}
-	for _, f := range got["fresh-exec-1"] {
-		if strings.HasPrefix(f, "metadata.labels.tier") {
-			t.Errorf("the user's own label is reported: %q", f)
+	const gone = `ClusterOverrides layer "gold" (no longer)`
+	for name, want := range map[string][]string{
+		"stored-exec-1":   {"metadata.labels.tier " + gone},
+		"fresh-exec-1":    nil,
+		"stored-app":      {"driver: spec.driver.labels.tier " + gone, "executor: spec.executor.labels.tier " + gone},
+		"half-stored-app": {"executor: spec.executor.labels.tier " + gone},
+		"fresh-app":       nil,
+	} {
+		if !slices.Equal(got[name], want) {
+			t.Errorf("%s: %q, want %q", name, got[name], want)
 		}
 	}
 }

@@ -130,9 +130,10 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		results[i], verdicts[i] = res, verdictOf(dec)
 	}
 	d.Role = string(results[1].Role)
-	d.Fields = fieldChanges("", results[0].Composition.Provenance, results[1].Composition.Provenance,
-		func(f overlay.Field) (string, bool) { return f.Path, mutate.AppliesToPod(f.Key) })
-	d.Fields = append(d.Fields, noLongerGiven(pod, results[0].Composition.Provenance, results[1].Composition.Provenance)...)
+	path := func(f overlay.Field) (string, bool) { return f.Path, mutate.AppliesToPod(f.Key) }
+	d.Fields = fieldChanges("", results[0].Composition.Provenance, results[1].Composition.Provenance, path)
+	d.Fields = append(d.Fields, noLongerGiven("", pod.Annotations[v1alpha1.LayersAnnotation],
+		results[0].Composition.Provenance, results[1].Composition.Provenance, path)...)
 	d.Fields = append(d.Fields, orderChanges("", results[0].Pod, results[1].Pod, results[1].Role)...)
 	slices.SortStableFunc(d.Fields, func(x, y fieldChange) int { return strings.Compare(x.Field, y.Field) })
 	d.Before, d.After = verdicts[0], verdicts[1]
@@ -166,8 +167,10 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 			}
 			return results[0].ExplainPath(role, f.Key)
 		}
-		d.Fields = append(d.Fields, fieldChanges(string(role), results[0].Role(role).Composition.Provenance,
-			results[1].Role(role).Composition.Provenance, path)...)
+		before, after := results[0].Role(role).Composition.Provenance, results[1].Role(role).Composition.Provenance
+		d.Fields = append(d.Fields, fieldChanges(string(role), before, after, path)...)
+		d.Fields = append(d.Fields, noLongerGiven(string(role),
+			app.Spec.Pod(string(role)).Annotations[v1alpha1.LayersAnnotation], before, after, path)...)
 		d.Fields = append(d.Fields, orderChanges(string(role), results[0].Role(role).Pod, results[1].Role(role).Pod, role)...)
 	}
 	d.Fields = append(d.Fields, batchSchedulerChanges(&results[0].App.App.Spec, &results[1].App.App.Spec)...)
@@ -274,21 +277,28 @@ func orderChanges(role string, before, after *corev1.Pod, as v1alpha1.Role) []fi
 	return out
 }
 
-// noLongerGiven are the values of a pod Strata composed already (a stored
-// pod, as kubectl get prints it: it carries strata.dev/layers) that a
-// layer it lists gave, and that no layer gives after the change: the pod
-// holds them as its own, so their value does not change here, but a pod
-// submitted again would no longer get them. A pod Strata has not composed
-// holds only its user's values, which stay.
-func noLongerGiven(pod *corev1.Pod, before, after *overlay.Provenance) []fieldChange {
-	applied := strings.Split(pod.Annotations[v1alpha1.LayersAnnotation], ",")
-	if len(applied) == 0 || applied[0] == "" {
+// noLongerGiven are the values of an object Strata composed already (a
+// stored pod or SparkApplication, as kubectl get prints it: it carries
+// strata.dev/layers, a SparkApplication in each role's annotations) that
+// a layer it lists gave, and that no layer gives after the change: the
+// object holds them as its own, so their value does not change here, but
+// an object submitted again would no longer get them. An object Strata
+// has not composed holds only its user's values, which stay. applied is
+// the strata.dev/layers annotation; path gives each field's path (false:
+// not one to show).
+func noLongerGiven(role, applied string, before, after *overlay.Provenance, path func(overlay.Field) (string, bool)) []fieldChange {
+	if applied == "" {
 		return nil
 	}
+	layers := strings.Split(applied, ",")
 	var out []fieldChange
 	for _, f := range before.Fields() {
 		by := f.SetBy()
-		if by.IsUser() || !slices.Contains(applied, by.Layer) || !mutate.AppliesToPod(f.Key) {
+		if by.IsUser() || !slices.Contains(layers, by.Layer) {
+			continue
+		}
+		p, ok := path(f)
+		if !ok {
 			continue
 		}
 		g, ok := after.Lookup(f.Key)
@@ -296,7 +306,7 @@ func noLongerGiven(pod *corev1.Pod, before, after *overlay.Provenance) []fieldCh
 			continue
 		}
 		old := f.Value
-		out = append(out, fieldChange{Field: f.Path, Old: &old, Layer: by.String() + " (no longer)"})
+		out = append(out, fieldChange{Role: role, Field: p, Old: &old, Layer: by.String() + " (no longer)"})
 	}
 	return out
 }
