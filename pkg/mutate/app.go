@@ -32,7 +32,9 @@ type AppResult struct {
 	// Spelling is how the user wrote each Spark key of the application
 	// that has a typed field: the typed field's path, or spec.sparkConf.
 	Spelling map[string]string
-	// Warnings tell the user which of their own values a layer overrode.
+	// Warnings tell the user which of their own values a layer overrode,
+	// and which keys of their sparkConf spark-submit ignores
+	// (overlay.IgnoredSparkKey).
 	Warnings []string
 	// input is the application as the user wrote it.
 	input *sparkv1beta2.Spec
@@ -107,6 +109,11 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 			func(f overlay.Field) (string, bool) { return out.ExplainPath(role, f.Key) }), res.Warnings...)
 		for _, w := range res.Warnings {
 			out.Warnings = append(out.Warnings, string(role)+": "+w)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(userConf)) {
+		if why := overlay.IgnoredSparkKey(k); why != "" {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("spec.sparkConf[%q]: %s", k, why))
 		}
 	}
 	after, err := out.App.Values()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,6 +36,43 @@ func TestComposeAppTwiceChangesNothing(t *testing.T) {
 	}
 	if len(again.Warnings) != 0 {
 		t.Errorf("composing a composed app warned: %q", again.Warnings)
+	}
+}
+
+// TestAppWarnsOfKeysSparkIgnores: a key of the user's sparkConf that
+// spark-submit drops (not "spark.") is warned of, by its path, as often
+// as the app is composed; the keys Spark keeps are not.
+func TestAppWarnsOfKeysSparkIgnores(t *testing.T) {
+	snap := fixtures.Snapshot(t, "prod-a")
+	app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
+	app.Spec.SparkConf = map[string]string{"hive.metastore.uris": "thrift://hms:9083", "spark.sql.shuffle.partitions": "8",
+		"Spark.executor.cores": "2"}
+	obj, err := sparkv1beta2.FromApp(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`spec.sparkConf["Spark.executor.cores"]: spark-submit ignores keys that do not start with "spark." (a Hadoop setting is hadoopConf's, or spark.hadoop.<key>)`,
+		`spec.sparkConf["hive.metastore.uris"]: spark-submit ignores keys that do not start with "spark." (a Hadoop setting is hadoopConf's, or spark.hadoop.<key>)`,
+	}
+	for i := range 2 {
+		res, err := ComposeApp(snap, prodA, obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range res.Warnings {
+			if strings.HasPrefix(w, "spec.sparkConf[") {
+				got = append(got, w)
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("composition %d warned:\n%s\nwant\n%s", i+1, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if res.Conf["hive.metastore.uris"] != "thrift://hms:9083" {
+			t.Errorf("the key is dropped from the composition: %q", res.Conf)
+		}
+		obj = res.App
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -45,14 +44,7 @@ type NamespaceLookup func(name string) (*corev1.Namespace, error)
 // as such.
 func PlacementWarnings(l *v1alpha1.Layer, lookup NamespaceLookup, absent string) []string {
 	var out []string
-	for _, block := range []struct {
-		path   *field.Path
-		config *v1alpha1.Config
-	}{
-		{field.NewPath("spec", "config"), l.Spec.Config},
-		{field.NewPath("spec", "driver"), l.Spec.Driver},
-		{field.NewPath("spec", "executor"), l.Spec.Executor},
-	} {
+	for _, block := range layerBlocks(l) {
 		if block.config == nil || block.config.Isolation == nil {
 			continue
 		}
@@ -76,28 +68,6 @@ func PlacementWarnings(l *v1alpha1.Layer, lookup NamespaceLookup, absent string)
 				out = append(out, fmt.Sprintf("%s: %q is a service account of namespace %q, which is not the platform's (%s=true): whoever administers it may impersonate the account and place pods on reserved nodes",
 					at, user, ns, ExemptLabel))
 			}
-		}
-	}
-	return out
-}
-
-// PlacementWarnings are PlacementWarnings of each of in's Layers, the
-// namespaces looked up among in's Namespaces, each warning led by the
-// file (when known) and the Layer, as a LayerError names them.
-func (in Inputs) PlacementWarnings(absent string) []string {
-	byName := make(map[string]*corev1.Namespace, len(in.Namespaces))
-	for i := range in.Namespaces {
-		byName[in.Namespaces[i].Name] = &in.Namespaces[i]
-	}
-	lookup := func(name string) (*corev1.Namespace, error) { return byName[name], nil }
-	var out []string
-	for _, src := range in.Layers {
-		prefix := fmt.Sprintf("Layer %q: ", src.Layer.Name)
-		if src.File != "" {
-			prefix = src.File + ": " + prefix
-		}
-		for _, w := range PlacementWarnings(&src.Layer, lookup, absent) {
-			out = append(out, prefix+w)
 		}
 	}
 	return out

@@ -76,26 +76,3 @@ func TestPlacementWarnings(t *testing.T) {
 		})
 	}
 }
-
-// TestInputsPlacementWarnings: each warning of a repository's Layers is led
-// by the Layer's file, when known, and its name, with the Namespaces of the
-// repository looked up.
-func TestInputsPlacementWarnings(t *testing.T) {
-	layer := func(name string) v1alpha1.Layer {
-		return v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.LayerSpec{
-			Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{PlacementControllers: []string{
-				"system:serviceaccount:team-a:placer", "system:serviceaccount:kueue-system:kueue"}}}}}
-	}
-	in := Inputs{
-		Layers: []LayerSource{{Layer: layer("from-git"), File: "layers/placement.yaml"}, {Layer: layer("in-memory")}},
-		Namespaces: []corev1.Namespace{
-			{ObjectMeta: metav1.ObjectMeta{Name: "kueue-system", Labels: map[string]string{ExemptLabel: "true"}}},
-			{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}},
-		},
-	}
-	tail := `spec.config.isolation.placementControllers[0]: "system:serviceaccount:team-a:placer" is a service account of namespace "team-a", which is not the platform's (strata.dev/exempt=true): whoever administers it may impersonate the account and place pods on reserved nodes`
-	want := []string{`layers/placement.yaml: Layer "from-git": ` + tail, `Layer "in-memory": ` + tail}
-	if got := in.PlacementWarnings("is not in the repository"); !slices.Equal(got, want) {
-		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-}

@@ -390,11 +390,12 @@ func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ st
 	w.text = append(w.text, text)
 }
 
-// TestPlacementControllerOfATenantNamespaceIsWarnedOf: a Layer that names
-// a service account of a tenant namespace a placement controller is
-// admitted with a warning the client is shown, naming the field: the
-// namespace's admins may impersonate that account.
-func TestPlacementControllerOfATenantNamespaceIsWarnedOf(t *testing.T) {
+// TestLayerWarningsReachTheClient: a Layer that names a service account
+// of a tenant namespace a placement controller, and a Spark key
+// spark-submit ignores, is admitted with a warning of each the client is
+// shown, naming the field: the namespace's admins may impersonate that
+// account; no job would get the key.
+func TestLayerWarningsReachTheClient(t *testing.T) {
 	ctx := context.Background()
 	cfg := rest.CopyConfig(cp.Config)
 	var got warnings
@@ -404,17 +405,22 @@ func TestPlacementControllerOfATenantNamespaceIsWarnedOf(t *testing.T) {
 		t.Fatal(err)
 	}
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-placement-warning"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
-		Match: v1alpha1.Match{Namespaces: []string{"nowhere"}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{
-			PlacementControllers: []string{"system:serviceaccount:etl:placer"}}}}}
+		Match: v1alpha1.Match{Namespaces: []string{"nowhere"}}, Config: &v1alpha1.Config{
+			SparkConf: map[string]string{"hive.metastore.uris": "thrift://hms:9083"},
+			Isolation: &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:etl:placer"}}}}}
 	if err := c.Create(ctx, layer); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(ctx, layer) })
-	want := `spec.config.isolation.placementControllers[0]: "system:serviceaccount:etl:placer" is a service account of namespace "etl", which is not the platform's`
 	got.mu.Lock()
 	defer got.mu.Unlock()
-	if !slices.ContainsFunc(got.text, func(w string) bool { return strings.HasPrefix(w, want) }) {
-		t.Errorf("warnings %q, want one starting %q", got.text, want)
+	for _, want := range []string{
+		`spec.config.sparkConf[hive.metastore.uris]: spark-submit ignores keys that do not start with "spark."`,
+		`spec.config.isolation.placementControllers[0]: "system:serviceaccount:etl:placer" is a service account of namespace "etl", which is not the platform's`,
+	} {
+		if !slices.ContainsFunc(got.text, func(w string) bool { return strings.HasPrefix(w, want) }) {
+			t.Errorf("warnings %q, want one starting %q", got.text, want)
+		}
 	}
 }
 

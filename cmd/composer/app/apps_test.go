@@ -140,6 +140,17 @@ func TestConf(t *testing.T) {
 	if !strings.Contains(r.err, `spec.sparkConf["spark.kubernetes.executor.label.team"] "reporting" overridden by NamespaceOverrides layer "ns-etl"`) {
 		t.Errorf("no warning naming the user's key: %s", r.err)
 	}
+	// A key spark-submit drops is carried, and warned of; one holding '='
+	// is written as properties, escaped.
+	odd := composer(t, "hive.metastore.uris=thrift://hms:9083\nspark.a\\=b=1\n", append(slices.Clip(args[:len(args)-2]), "-f", "-")...)
+	for _, want := range []string{"hive.metastore.uris=thrift://hms:9083\n", "spark.a\\=b=1\n"} {
+		if odd.code != ExitOK || !strings.Contains(odd.out, want) {
+			t.Errorf("exit %d, output lacks %q:\n%s%s", odd.code, want, odd.out, odd.err)
+		}
+	}
+	if want := `Warning: spec.sparkConf["hive.metastore.uris"]: spark-submit ignores keys that do not start with "spark."`; !strings.Contains(odd.err, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, odd.err)
+	}
 	for _, bad := range []struct {
 		stdin string
 		extra []string
@@ -149,6 +160,7 @@ func TestConf(t *testing.T) {
 		{"", []string{"--role", "pod"}, `--role: unknown role "pod"`},
 		{"a=1\na=2\n", []string{"-f", "-"}, "<stdin>:2: a is set again (first on line 1)"},
 		{"a=1\nb=\\u12\n", []string{"-f", "-"}, `<stdin>:2: value of b: malformed \uxxxx escape "\\u12"`},
+		{"spark.a\\=b=1\n", []string{"-f", "-", "--format", "submit"}, `key "spark.a=b" holds '=': spark-submit's --conf would read it as key "spark.a"; use --format properties`},
 	} {
 		r := composer(t, bad.stdin, append(args, bad.extra...)...)
 		if r.code != ExitInput || !strings.Contains(r.err, bad.want) {

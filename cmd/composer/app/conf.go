@@ -99,7 +99,11 @@ func (o *confOptions) run(ctx context.Context, streams Streams) error {
 		}
 		if o.format == formatSubmit {
 			// spark-submit takes --conf's value as given, up to the first
-			// '=' its key.
+			// '=' its key: a key holding one cannot be passed so.
+			if strings.Contains(key, "=") {
+				return badInput(fmt.Errorf("key %q holds '=': spark-submit's --conf would read it as key %q; use --format properties (spark-submit --properties-file)",
+					key, key[:strings.IndexByte(key, '=')]))
+			}
 			fmt.Fprintf(&b, "--conf %s\n", shellQuote(key+"="+res.Conf[key]))
 			continue
 		}

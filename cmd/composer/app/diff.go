@@ -116,7 +116,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		in.PriorityClasses = append(in.PriorityClasses, pcs...)
 		in.PriorityClassesPartial = true
 		if name == "--head" { // what the change brings; the base's are in force already
-			for _, w := range in.PlacementWarnings("is in neither --head nor --cluster-config") {
+			for _, w := range in.LayerWarnings("is in neither --head nor --cluster-config") {
 				_, _ = fmt.Fprintf(streams.Err, "Warning: --head: %s\n", w) // diagnostics
 			}
 		}

@@ -71,7 +71,8 @@ func (r *repoFlags) snapshot(ctx context.Context, fsys filesys.FileSystem, warn 
 // an error. A --cluster or --pool no Layer names is a warning on warn
 // listing the names the Layers know: a typo would otherwise silently drop
 // those layers. So is a placement controller tenants may impersonate, as
-// the Layer webhook warns of it (overlay.PlacementWarnings).
+// the Layer webhook warns of it, and a Spark key spark-submit ignores
+// (overlay.LayerWarnings).
 func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.Writer) (overlay.Inputs, error) {
 	var in overlay.Inputs
 	if r.live.enabled() {
@@ -119,7 +120,7 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 	if r.live.enabled() {
 		absent = "does not exist"
 	}
-	for _, w := range in.PlacementWarnings(absent) {
+	for _, w := range in.LayerWarnings(absent) {
 		_, _ = fmt.Fprintf(warn, "Warning: %s\n", w) // diagnostics
 	}
 	where := r.layersDir

@@ -25,7 +25,8 @@ var errNoSnapshot = errors.New("the webhook has not loaded its layers yet")
 type LayerValidator struct {
 	Metrics *Metrics
 	// Namespaces reads the Namespaces of the placement controllers a Layer
-	// names, to warn of those tenants may impersonate; nil reads none.
+	// names, to warn of those tenants may impersonate; nil reads none
+	// (overlay.LayerWarnings).
 	Namespaces client.Reader
 }
 
@@ -52,7 +53,7 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 	if errs := overlay.ValidateLayer(l); len(errs) > 0 {
 		return invalidLayer(l.Name, errs)
 	}
-	return admission.Allowed("").WithWarnings(placementWarnings(ctx, h.Namespaces, l)...)
+	return admission.Allowed("").WithWarnings(layerWarnings(ctx, h.Namespaces, l)...)
 }
 
 // invalidLayer answers as the API server answers an invalid object: 422

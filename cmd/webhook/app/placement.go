@@ -11,13 +11,14 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
-// placementWarnings are overlay.PlacementWarnings of l, the Namespaces read
-// from the cluster through namespaces; none without a reader.
-func placementWarnings(ctx context.Context, namespaces client.Reader, l *v1alpha1.Layer) []string {
+// layerWarnings are overlay.LayerWarnings of l, the Namespaces read from
+// the cluster through namespaces; without a reader, none of those that
+// need one.
+func layerWarnings(ctx context.Context, namespaces client.Reader, l *v1alpha1.Layer) []string {
 	if namespaces == nil {
-		return nil
+		return overlay.LayerWarnings(l, nil, "")
 	}
-	return overlay.PlacementWarnings(l, func(name string) (*corev1.Namespace, error) {
+	return overlay.LayerWarnings(l, func(name string) (*corev1.Namespace, error) {
 		var n corev1.Namespace
 		switch err := namespaces.Get(ctx, client.ObjectKey{Name: name}, &n); {
 		case apierrors.IsNotFound(err):

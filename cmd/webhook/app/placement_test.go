@@ -21,12 +21,13 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
-// TestPlacementWarningsReadTheCluster: the Layer webhook reads the
+// TestLayerWarningsReadTheCluster: the Layer webhook reads the
 // Namespaces of a Layer's placement controllers from the cluster: one it
 // cannot find does not exist, one it cannot read is warned of as such,
-// and without a reader there is nothing to warn of. What each warning
-// says is overlay's (TestPlacementWarnings there).
-func TestPlacementWarningsReadTheCluster(t *testing.T) {
+// and without a reader there is none of them to warn of; a Spark key
+// spark-submit ignores is warned of either way. What each warning says is
+// overlay's (TestLayerWarnings, TestPlacementWarnings there).
+func TestLayerWarningsReadTheCluster(t *testing.T) {
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
@@ -36,22 +37,25 @@ func TestPlacementWarningsReadTheCluster(t *testing.T) {
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}},
 	).Build()
 	l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{
-		Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{PlacementControllers: []string{
-			"system:serviceaccount:kueue-system:kueue-controller-manager",
-			"system:serviceaccount:team-a:placer",
-		}}},
+		Config: &v1alpha1.Config{SparkConf: map[string]string{"hive.metastore.uris": "thrift://hms:9083"},
+			Isolation: &v1alpha1.Isolation{PlacementControllers: []string{
+				"system:serviceaccount:kueue-system:kueue-controller-manager",
+				"system:serviceaccount:team-a:placer",
+			}}},
 		Executor: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:ghost:placer"}}},
 	}}
-	got := placementWarnings(context.Background(), namespaces, l)
+	got := layerWarnings(context.Background(), namespaces, l)
+	ignored := `spec.config.sparkConf[hive.metastore.uris]: spark-submit ignores keys that do not start with "spark." (a Hadoop setting is hadoopConf's, or spark.hadoop.<key>)`
 	want := []string{
+		ignored,
 		`spec.config.isolation.placementControllers[1]: "system:serviceaccount:team-a:placer" is a service account of namespace "team-a", which is not the platform's (strata.dev/exempt=true): whoever administers it may impersonate the account and place pods on reserved nodes`,
 		`spec.executor.isolation.placementControllers[0]: "system:serviceaccount:ghost:placer" is a service account of namespace "ghost", which does not exist: unless tenants administer it, label it strata.dev/exempt=true`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if got := placementWarnings(context.Background(), nil, l); got != nil {
-		t.Errorf("without a reader: %q", got)
+	if got := layerWarnings(context.Background(), nil, l); !slices.Equal(got, []string{ignored}) {
+		t.Errorf("without a reader: %q, want %q", got, ignored)
 	}
 	failing := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
 		Get: func(context.Context, client.WithWatch, client.ObjectKey, client.Object, ...client.GetOption) error {
@@ -60,7 +64,7 @@ func TestPlacementWarningsReadTheCluster(t *testing.T) {
 	}).Build()
 	l.Spec.Config = nil
 	want = []string{`spec.executor.isolation.placementControllers[0]: "system:serviceaccount:ghost:placer": cannot read Namespace "ghost" to tell whether tenants administer it: the API server is away`}
-	if got := placementWarnings(context.Background(), failing, l); !slices.Equal(got, want) {
+	if got := layerWarnings(context.Background(), failing, l); !slices.Equal(got, want) {
 		t.Errorf("an unreadable Namespace: %q, want %q", got, want)
 	}
 }

@@ -1,0 +1,94 @@
+package overlay
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// TestIgnoredSparkKey: spark-submit keeps exactly the keys that start
+// with "spark.".
+func TestIgnoredSparkKey(t *testing.T) {
+	for key, ignored := range map[string]bool{
+		"spark.executor.memory":              false,
+		"spark.hadoop.fs.s3a.endpoint":       false,
+		"spark.":                             false,
+		"hive.metastore.uris":                true,
+		"fs.s3a.endpoint":                    true,
+		"Spark.executor.memory":              true,
+		"spark":                              true,
+		" spark.executor.memory":             true,
+		"javax.jdo.option.ConnectionURL":     true,
+		"sparkx.executor.memory":             true,
+		"spark_executor_memory":              true,
+		"spark.kubernetes.driver.label.team": false,
+	} {
+		if got := IgnoredSparkKey(key) != ""; got != ignored {
+			t.Errorf("IgnoredSparkKey(%q) says ignored=%v, want %v", key, got, ignored)
+		}
+	}
+}
+
+// TestLayerWarnings: a Layer is warned of each Spark key spark-submit
+// would ignore, in each block, named by its field path, before its
+// placement controllers; without a lookup, of the keys alone.
+func TestLayerWarnings(t *testing.T) {
+	l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{
+		Config: &v1alpha1.Config{
+			SparkConf:  map[string]string{"spark.eventLog.enabled": "true", "hive.metastore.uris": "thrift://hms:9083"},
+			HadoopConf: map[string]string{"fs.s3a.endpoint": "https://s3.internal"}, // Spark's key is spark.hadoop.fs.s3a.endpoint
+			Isolation:  &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:team-a:placer"}},
+		},
+		Driver:   &v1alpha1.Config{SparkConf: map[string]string{"driver.memory": "2g", "spark.driver.cores": "1"}},
+		Executor: &v1alpha1.Config{SparkConf: map[string]string{"spark.executor.cores": "2"}},
+	}}
+	keys := []string{
+		`spec.config.sparkConf[hive.metastore.uris]: spark-submit ignores keys that do not start with "spark." (a Hadoop setting is hadoopConf's, or spark.hadoop.<key>)`,
+		`spec.driver.sparkConf[driver.memory]: spark-submit ignores keys that do not start with "spark." (a Hadoop setting is hadoopConf's, or spark.hadoop.<key>)`,
+	}
+	if got := LayerWarnings(l, nil, ""); !slices.Equal(got, keys) {
+		t.Errorf("without a lookup:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(keys, "\n"))
+	}
+	lookup := func(string) (*corev1.Namespace, error) { return nil, nil }
+	got := LayerWarnings(l, lookup, "was nowhere")
+	want := append(slices.Clip(keys), `spec.config.isolation.placementControllers[0]: "system:serviceaccount:team-a:placer" is a service account of namespace "team-a", which was nowhere: unless tenants administer it, label it strata.dev/exempt=true`)
+	if !slices.Equal(got, want) {
+		t.Errorf("with a lookup:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := LayerWarnings(&v1alpha1.Layer{}, lookup, ""); got != nil {
+		t.Errorf("an empty Layer: %q", got)
+	}
+}
+
+// TestInputsLayerWarnings: each warning of a repository's Layers is led
+// by the Layer's file, when known, and its name, with the Namespaces of the
+// repository looked up.
+func TestInputsLayerWarnings(t *testing.T) {
+	layer := func(name string) v1alpha1.Layer {
+		return v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.LayerSpec{
+			Config: &v1alpha1.Config{SparkConf: map[string]string{"hive.metastore.uris": "thrift://hms:9083"},
+				Isolation: &v1alpha1.Isolation{PlacementControllers: []string{
+					"system:serviceaccount:team-a:placer", "system:serviceaccount:kueue-system:kueue"}}}}}
+	}
+	in := Inputs{
+		Layers: []LayerSource{{Layer: layer("from-git"), File: "layers/placement.yaml"}, {Layer: layer("in-memory")}},
+		Namespaces: []corev1.Namespace{
+			{ObjectMeta: metav1.ObjectMeta{Name: "kueue-system", Labels: map[string]string{ExemptLabel: "true"}}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}},
+		},
+	}
+	key := `spec.config.sparkConf[hive.metastore.uris]: spark-submit ignores keys that do not start with "spark." (a Hadoop setting is hadoopConf's, or spark.hadoop.<key>)`
+	placement := `spec.config.isolation.placementControllers[0]: "system:serviceaccount:team-a:placer" is a service account of namespace "team-a", which is not the platform's (strata.dev/exempt=true): whoever administers it may impersonate the account and place pods on reserved nodes`
+	var want []string
+	for _, lead := range []string{`layers/placement.yaml: Layer "from-git": `, `Layer "in-memory": `} {
+		want = append(want, lead+key, lead+placement)
+	}
+	if got := in.LayerWarnings("is not in the repository"); !slices.Equal(got, want) {
+		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
