@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,6 +140,28 @@ func TestDiffOfStoredObjects(t *testing.T) {
 	}
 	write("base/l.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: gold}\nspec: {tier: ClusterOverrides, config: {labels: {tier: gold}}}\n")
 	write("head/l.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: gold}\nspec: {tier: ClusterOverrides, config: {labels: {owner: platform}}}\n")
+	// A SparkApplication whose roles carry strata.dev/layers as given
+	// ("": none).
+	storedApp := func(name, driverLayers, executorLayers string) string {
+		role := func(layers string) string {
+			if layers == "" {
+				return "{labels: {tier: gold}}"
+			}
+			return fmt.Sprintf("{labels: {tier: gold}, annotations: {strata.dev/layers: %q}}", layers)
+		}
+		return fmt.Sprintf(`  - apiVersion: sparkoperator.k8s.io/v1beta2
+    kind: SparkApplication
+    metadata: {name: %s, namespace: etl}
+    spec:
+      type: Scala
+      mode: cluster
+      image: apache/spark:3.5.3
+      mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+      sparkVersion: 3.5.3
+      driver: %s
+      executor: %s
+`, name, role(driverLayers), role(executorLayers))
+	}
 	pods := write("pods.yaml", `apiVersion: v1
 kind: List
 items:
@@ -157,40 +180,7 @@ items:
       namespace: etl
       labels: {spark-role: executor, tier: gold}
     spec: {containers: [{name: spark-kubernetes-executor, image: apache/spark:3.5.3}]}
-  - apiVersion: sparkoperator.k8s.io/v1beta2
-    kind: SparkApplication
-    metadata: {name: stored-app, namespace: etl}
-    spec:
-      type: Scala
-      mode: cluster
-      image: apache/spark:3.5.3
-      mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
-      sparkVersion: 3.5.3
-      driver: {labels: {tier: gold}, annotations: {strata.dev/layers: gold}}
-      executor: {labels: {tier: gold}, annotations: {strata.dev/layers: gold}}
-  - apiVersion: sparkoperator.k8s.io/v1beta2
-    kind: SparkApplication
-    metadata: {name: half-stored-app, namespace: etl}
-    spec:
-      type: Scala
-      mode: cluster
-      image: apache/spark:3.5.3
-      mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
-      sparkVersion: 3.5.3
-      driver: {labels: {tier: gold}}
-      executor: {labels: {tier: gold}, annotations: {strata.dev/layers: "other,gold"}}
-  - apiVersion: sparkoperator.k8s.io/v1beta2
-    kind: SparkApplication
-    metadata: {name: fresh-app, namespace: etl}
-    spec:
-      type: Scala
-      mode: cluster
-      image: apache/spark:3.5.3
-      mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
-      sparkVersion: 3.5.3
-      driver: {labels: {tier: gold}}
-      executor: {labels: {tier: gold}}
-`)
+`+storedApp("stored-app", "gold", "gold")+storedApp("half-stored-app", "", "other,gold")+storedApp("fresh-app", "", ""))
 	r := composer(t, "", "diff", "-f", pods, "--base", filepath.Join(dir, "base"), "--head", filepath.Join(dir, "head"),
 		"--cluster", "prod-a", "--pool", "batch", "-o", "json")
 	if r.code != ExitOK {
