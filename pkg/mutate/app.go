@@ -111,11 +111,14 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 			out.Warnings = append(out.Warnings, string(role)+": "+w)
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(userConf)) {
+	var ignored []string
+	for k := range userConf {
 		if why := overlay.IgnoredSparkKey(k); why != "" {
-			out.Warnings = append(out.Warnings, fmt.Sprintf("spec.sparkConf[%q]: %s", k, why))
+			ignored = append(ignored, fmt.Sprintf("spec.sparkConf[%q]: %s", k, why))
 		}
 	}
+	slices.Sort(ignored)
+	out.Warnings = append(out.Warnings, ignored...)
 	after, err := out.App.Values()
 	if err != nil {
 		return nil, err
