@@ -111,14 +111,7 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 			out.Warnings = append(out.Warnings, string(role)+": "+w)
 		}
 	}
-	var ignored []string
-	for k := range userConf {
-		if why := overlay.IgnoredSparkKey(k); why != "" {
-			ignored = append(ignored, fmt.Sprintf("spec.sparkConf[%q]: %s", k, why))
-		}
-	}
-	slices.Sort(ignored)
-	out.Warnings = append(out.Warnings, ignored...)
+	out.Warnings = append(out.Warnings, ignoredKeyWarnings(userConf)...)
 	after, err := out.App.Values()
 	if err != nil {
 		return nil, err
@@ -127,6 +120,34 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		return nil, err
 	}
 	return out, nil
+}
+
+// maxIgnoredKeyWarnings is how many keys spark-submit ignores the warnings
+// of an app name one by one: the API server passes a client at most 4 KiB
+// of warnings, and a tenant writes as many keys as it likes.
+const maxIgnoredKeyWarnings = 8
+
+// ignoredKeyWarnings warn of the keys of conf, the user's sparkConf, that
+// spark-submit ignores (overlay.IgnoredSparkKey): the first
+// maxIgnoredKeyWarnings in order, one each, then how many more.
+func ignoredKeyWarnings(conf map[string]string) []string {
+	var keys []string
+	why := ""
+	for k := range conf {
+		if w := overlay.IgnoredSparkKey(k); w != "" {
+			keys, why = append(keys, k), w
+		}
+	}
+	slices.Sort(keys)
+	var out []string
+	for i, k := range keys {
+		if i == maxIgnoredKeyWarnings {
+			out = append(out, fmt.Sprintf("spec.sparkConf: %d more keys do not start with \"spark.\", which spark-submit ignores", len(keys)-i))
+			break
+		}
+		out = append(out, fmt.Sprintf("spec.sparkConf[%q]: %s", k, why))
+	}
+	return out
 }
 
 // composeRole composes role's pod settings of app: its pod template (pod,

@@ -2,6 +2,7 @@ package mutate
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -73,6 +74,29 @@ func TestAppWarnsOfKeysSparkIgnores(t *testing.T) {
 			t.Errorf("the key is dropped from the composition: %q", res.Conf)
 		}
 		obj = res.App
+	}
+}
+
+// TestIgnoredKeyWarningsAreBounded: however many keys a tenant writes
+// that spark-submit ignores, the first few are named, in order, and the
+// rest counted.
+func TestIgnoredKeyWarningsAreBounded(t *testing.T) {
+	conf := map[string]string{"spark.kept": "1"}
+	for i := range 5000 {
+		conf[fmt.Sprintf("k%04d", i)] = ""
+	}
+	got := ignoredKeyWarnings(conf)
+	if len(got) != maxIgnoredKeyWarnings+1 {
+		t.Fatalf("%d warnings, want %d", len(got), maxIgnoredKeyWarnings+1)
+	}
+	if !strings.HasPrefix(got[0], `spec.sparkConf["k0000"]: `) || !strings.HasPrefix(got[maxIgnoredKeyWarnings-1], `spec.sparkConf["k0007"]: `) {
+		t.Errorf("not the first keys in order: %q", got)
+	}
+	if want := fmt.Sprintf(`spec.sparkConf: %d more keys do not start with "spark.", which spark-submit ignores`, 5000-maxIgnoredKeyWarnings); got[maxIgnoredKeyWarnings] != want {
+		t.Errorf("last warning %q, want %q", got[maxIgnoredKeyWarnings], want)
+	}
+	if got := ignoredKeyWarnings(map[string]string{"spark.a": "", "b": ""}); len(got) != 1 {
+		t.Errorf("one ignored key: %q", got)
 	}
 }
 
