@@ -244,8 +244,10 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 	pod.Spec.Tolerations = slices.Clone(sec.Tolerations)
 	pod.Spec.Volumes = slices.Clone(s.Volumes)
 	// The Spark container's environment is what Spark's configuration
-	// gives it, then the section's, which the operator appends.
-	spark := corev1.Container{Name: driverContainer, Env: slices.Concat(confEnv(s.SparkConf, role), sec.Env), EnvFrom: slices.Clone(sec.EnvFrom),
+	// gives it (sparkConf's keys, then envVars', passed after them), then
+	// the section's env, which the operator appends.
+	spark := corev1.Container{Name: driverContainer, Env: slices.Concat(confEnv(s.SparkConf, role), mapEnv(sec.EnvVars), sec.Env),
+		EnvFrom: slices.Clone(sec.EnvFrom),
 		VolumeMounts: slices.Clone(sec.VolumeMounts)}
 	if role == v1alpha1.RoleExecutor {
 		spark.Name = executorContainer
@@ -398,7 +400,7 @@ func projectPod(s *sparkv1beta2.Spec, role v1alpha1.Role, after, before *corev1.
 			// section's now, in its order, when composition changed it:
 			// each variable stated once.
 			if was := sparkContainer(before, role); was < 0 || !reflect.DeepEqual(c.Env, before.Spec.Containers[was].Env) {
-				sec.Env = nonEmptyList(c.Env)
+				sec.Env, sec.EnvVars = nonEmptyList(c.Env), nil
 				for k := range s.SparkConf {
 					if overlay.SparkConfTarget(role, k).Field == "env" {
 						delete(s.SparkConf, k)
@@ -674,6 +676,9 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 		}
 		if sa, ok := textOf(sec.ServiceAccount); ok {
 			conf["spark.kubernetes.authenticate."+string(role)+".serviceAccountName"] = sa
+		}
+		for k, v := range sec.EnvVars {
+			conf[overlay.SparkEnvPrefix(role)+k] = v
 		}
 	}
 	return conf

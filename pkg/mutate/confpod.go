@@ -26,6 +26,16 @@ func confEnv(conf map[string]string, role v1alpha1.Role) []corev1.EnvVar {
 	return env
 }
 
+// mapEnv is env, a SparkApplication section's envVars, as variables
+// sorted by name.
+func mapEnv(env map[string]string) []corev1.EnvVar {
+	var out []corev1.EnvVar
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		out = append(out, corev1.EnvVar{Name: name, Value: env[name]})
+	}
+	return out
+}
+
 // confVolumes are the volumes, and their mounts in the Spark container,
 // that Spark adds to role's pods from its configuration
 // (spark.kubernetes.<role>.volumes.<type>.<name>.mount.path and

@@ -69,6 +69,32 @@ func TestCheckApp(t *testing.T) {
 	}
 }
 
+// TestAppEnvVarsAreJudged: a role the app asks for in a section's envVars
+// (the operator passes them as spark.kubernetes.driverEnv.* after
+// sparkConf, so the driver runs with them) is judged at submission as the
+// driver pod would be: refused, not admitted to have its pod refused.
+func TestAppEnvVarsAreJudged(t *testing.T) {
+	check, _ := exampleCheck(t)
+	app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
+	app.Spec.Driver.EnvVars = map[string]string{"AWS_ROLE_ARN": "arn:aws:iam::999999999999:role/admin"}
+	obj, err := sparkv1beta2.FromApp(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, d, err := check.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `IAM role "arn:aws:iam::999999999999:role/admin" (from user (env AWS_ROLE_ARN of container "spark-kubernetes-driver")) is not allowed in namespace "etl"`
+	if d.Allowed() || !slices.ContainsFunc(d.Violations, func(v Violation) bool { return strings.Contains(v.Message, want) }) {
+		t.Errorf("violations %+v, want one containing %q", d.Violations, want)
+	}
+}
+
 // BenchmarkCheckApp is the SparkApplication policy webhook's work after
 // decoding: the launched pods built, each judged, and the app as a whole.
 func BenchmarkCheckApp(b *testing.B) {
