@@ -247,7 +247,7 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 	// gives it (sparkConf's keys, then envVars', passed after them), then
 	// the section's env, which the operator appends.
 	spark := corev1.Container{Name: driverContainer, Env: slices.Concat(confEnv(s.SparkConf, role), mapEnv(sec.EnvVars), sec.Env),
-		EnvFrom: slices.Clone(sec.EnvFrom),
+		EnvFrom:      slices.Clone(sec.EnvFrom),
 		VolumeMounts: slices.Clone(sec.VolumeMounts)}
 	if role == v1alpha1.RoleExecutor {
 		spark.Name = executorContainer

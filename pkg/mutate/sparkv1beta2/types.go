@@ -99,18 +99,18 @@ type RestartPolicy struct {
 // SparkPodSpec is what the driver and executor sections share.
 // +kubebuilder:object:generate=true
 type SparkPodSpec struct {
-	Cores          *int32                 `json:"cores,omitempty"`
-	CoreLimit      *string                `json:"coreLimit,omitempty"`
-	Memory         *string                `json:"memory,omitempty"`
-	MemoryOverhead *string                `json:"memoryOverhead,omitempty"`
-	Image          *string                `json:"image,omitempty"`
-	Env            []corev1.EnvVar        `json:"env,omitempty"`
+	Cores          *int32          `json:"cores,omitempty"`
+	CoreLimit      *string         `json:"coreLimit,omitempty"`
+	Memory         *string         `json:"memory,omitempty"`
+	MemoryOverhead *string         `json:"memoryOverhead,omitempty"`
+	Image          *string         `json:"image,omitempty"`
+	Env            []corev1.EnvVar `json:"env,omitempty"`
 	// EnvVars (deprecated in the operator for env) are the Spark
 	// container's variables as the operator passes them: the keys
 	// spark.kubernetes.driverEnv.<name> or spark.executorEnv.<name>, after
 	// sparkConf, so they win over its keys; env, which the operator's pod
 	// webhook appends, wins over them.
-	EnvVars map[string]string `json:"envVars,omitempty"`
+	EnvVars        map[string]string      `json:"envVars,omitempty"`
 	EnvFrom        []corev1.EnvFromSource `json:"envFrom,omitempty"`
 	Labels         map[string]string      `json:"labels,omitempty"`
 	Annotations    map[string]string      `json:"annotations,omitempty"`
