@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,8 @@ import (
 	jsonpatchv5 "github.com/evanphx/json-patch/v5"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/strata-dev/strata/pkg/mutate"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files with the current output")
@@ -254,6 +257,40 @@ func TestBadInput(t *testing.T) {
 			}
 			if r.out != "" {
 				t.Errorf("output on a failed run: %s", r.out)
+			}
+		})
+	}
+}
+
+// TestOverTheBoundsIsDenied: a pod or SparkApplication over the bounds the
+// webhook refuses before any work (mutate.CheckSize, mutate.CheckAppSize)
+// is denied by the dry run too, naming the object and the bound, with or
+// without --validate; composer diff refuses it as input it cannot compose.
+func TestOverTheBoundsIsDenied(t *testing.T) {
+	containers := strings.Repeat("    - {name: c, image: busybox}\n", mutate.MaxContainers+1)
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: wide, namespace: etl, labels: {spark-role: executor}}\nspec:\n  containers:\n" + containers
+	var env strings.Builder
+	for i := range mutate.MaxEnvVars + 1 {
+		fmt.Fprintf(&env, "v%d: x\n        ", i)
+	}
+	app := "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {name: loud, namespace: etl}\nspec:\n  type: Scala\n  driver:\n    envVars:\n        " + env.String() + "\n"
+	layers := filepath.Join(examples, "layers", "clusters/prod-a")
+	for _, tc := range []struct {
+		name, stdin, want string
+	}{
+		{"a pod", pod, fmt.Sprintf(`<stdin>: Pod etl/wide: denied by the webhook before any work: pod has %d containers; Strata admits at most %d`, mutate.MaxContainers+1, mutate.MaxContainers)},
+		{"an app", app, fmt.Sprintf(`<stdin>: SparkApplication etl/loud: denied by the webhook before any work: spec.driver: pod has %d environment variables; Strata admits at most %d`, mutate.MaxEnvVars+1, mutate.MaxEnvVars)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, extra := range [][]string{nil, {"--validate"}} {
+				r := composer(t, tc.stdin, append([]string{"compose", "-f", "-", "--layers", layers, "--cluster", "prod-a", "--pool", "batch"}, extra...)...)
+				if r.code != ExitDenied || !strings.Contains(r.err, tc.want) || r.out != "" {
+					t.Errorf("%v: exit %d, stderr %q, output %d bytes; want exit %d and %q", extra, r.code, r.err, len(r.out), ExitDenied, tc.want)
+				}
+			}
+			r := composer(t, tc.stdin, "diff", "-f", "-", "--base", layers, "--head", layers, "--cluster", "prod-a", "--pool", "batch")
+			if r.code != ExitInput || !strings.Contains(r.err, "denied by the webhook before any work") {
+				t.Errorf("diff: exit %d, stderr %q", r.code, r.err)
 			}
 		})
 	}

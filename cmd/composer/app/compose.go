@@ -119,10 +119,13 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	results := make([]composed, len(objects))
 	for i, obj := range objects {
 		r := &results[i]
+		if err := overBounds(obj); err != nil {
+			return &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
+		}
 		if obj.App != nil {
 			r.app, r.schedule = obj.App, obj.Schedule
 			if r.appRes, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
-				return badInput(fmt.Errorf("%s: %w", o.podFile, err))
+				return badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 			}
 			continue
 		}
@@ -132,10 +135,10 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		}
 		r.pod = obj.Pod
 		if r.podRes, err = mutate.Compose(snap, o.repo.cluster, obj.Pod); err != nil {
-			return badInput(fmt.Errorf("%s: %w", o.podFile, err))
+			return badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 		}
 		if r.shadow, err = mutate.ShadowOf(snap, o.repo.cluster, obj.Pod, r.podRes); err != nil {
-			return badInput(fmt.Errorf("%s: Shadow layers: %w", o.podFile, err))
+			return badInput(fmt.Errorf("%s: Shadow layers: %w", o.fileName(), err))
 		}
 	}
 	if err := o.print(streams.Out, results); err != nil {
@@ -194,6 +197,30 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	return nil
 }
 
+// overBounds is the webhook's refusal of obj before any work on it, over
+// the documented bounds (mutate.CheckSize, mutate.CheckAppSize); nil
+// within them. The webhook denies such an object on admission, so the dry
+// run does too, naming the bound.
+func overBounds(obj manifest.Object) error {
+	var err error
+	switch {
+	case obj.App != nil:
+		err = mutate.CheckAppSize(&obj.App.App)
+	case obj.Pod != nil:
+		err = mutate.CheckSize(obj.Pod)
+	}
+	if err != nil {
+		return fmt.Errorf("denied by the webhook before any work: %w", err)
+	}
+	return nil
+}
+
+// objectRef names obj as a report names it.
+func objectRef(obj manifest.Object) string {
+	c := composed{app: obj.App, schedule: obj.Schedule, podGroup: obj.PodGroup, pod: obj.Pod}
+	return c.ref()
+}
+
 // judge runs the policies on a composed object, as the validating webhooks
 // do on a CREATE.
 func judge(ctx context.Context, check *policy.Check, r *composed, live policy.LiveState) (policy.Decision, error) {
@@ -248,14 +275,21 @@ func policyModules(dir string) (policy.Modules, error) {
 	return policy.LoadDir(dir)
 }
 
+// fileName names -f's file in messages: <stdin> for standard input.
+func (o *composeOptions) fileName() string {
+	if o.podFile == "-" {
+		return "<stdin>"
+	}
+	return o.podFile
+}
+
 func (o *composeOptions) readObjects(stdin io.Reader) ([]manifest.Object, error) {
 	var (
 		data []byte
 		err  error
-		name = o.podFile
+		name = o.fileName()
 	)
 	if o.podFile == "-" {
-		name = "<stdin>"
 		data, err = io.ReadAll(io.LimitReader(stdin, 64<<20+1))
 	} else {
 		data, err = os.ReadFile(o.podFile)

@@ -108,6 +108,9 @@ func (r *diffReport) add(d *objectDiff) {
 
 // diffObject composes and judges obj with both sides.
 func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
+	if err := overBounds(obj); err != nil {
+		return nil, fmt.Errorf("%s: %w", objectRef(obj), err)
+	}
 	if obj.App != nil {
 		return diffApp(ctx, base, head, obj)
 	}
