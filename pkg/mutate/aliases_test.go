@@ -243,6 +243,22 @@ func TestPodSettingKeysAreOneSetting(t *testing.T) {
 		{"a default loses to the user's key", `{labels: {team: platform}}`,
 			`{sparkConf: {spark.kubernetes.executor.label.team: mine}}`, map[string]any{"executor.labels.team": nil},
 			map[string]bool{"spark.kubernetes.executor.label.team": true}},
+		{"layer scheduler key beats the typed scheduler", `{sparkConf: {spark.kubernetes.executor.scheduler.name: volcano}}`,
+			`{executor: {schedulerName: mine}}`, map[string]any{"executor.schedulerName": "volcano", "driver.schedulerName": nil}, nil},
+		{"layer scheduler beats the user's role key", `{schedulerName: platform}`,
+			`{sparkConf: {spark.kubernetes.driver.scheduler.name: mine}}`, map[string]any{"driver.schedulerName": "platform", "executor.schedulerName": "platform"},
+			map[string]bool{"spark.kubernetes.driver.scheduler.name": false}},
+		{"layer scheduler beats the user's shared key", `{schedulerName: platform}`,
+			`{sparkConf: {spark.kubernetes.scheduler.name: mine}}`, map[string]any{"driver.schedulerName": "platform", "executor.schedulerName": "platform"}, nil},
+		{"a default scheduler loses to the user's shared key", `{schedulerName: platform}`,
+			`{sparkConf: {spark.kubernetes.scheduler.name: mine}}`, map[string]any{"driver.schedulerName": nil, "executor.schedulerName": nil},
+			map[string]bool{"spark.kubernetes.scheduler.name": true}},
+		{"a default scheduler loses to the user's role key over a shared one", `{schedulerName: platform}`,
+			`{sparkConf: {spark.kubernetes.executor.scheduler.name: mine, spark.kubernetes.scheduler.name: ""}}`,
+			map[string]any{"executor.schedulerName": nil, "driver.schedulerName": "platform"},
+			map[string]bool{"spark.kubernetes.executor.scheduler.name": true}},
+		{"a block's own scheduler beats its shared key", `{schedulerName: own, sparkConf: {spark.kubernetes.scheduler.name: shared}}`,
+			`{}`, map[string]any{"executor.schedulerName": "own", "driver.schedulerName": "own"}, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tier := v1alpha1.ClusterOverrides

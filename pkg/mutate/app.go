@@ -197,8 +197,11 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 	// (spark.kubernetes.node.selector.*, which spec.nodeSelector is,
 	// passed after sparkConf): the shared ones first.
 	for k, v := range s.SparkConf {
-		if to := overlay.SparkConfTarget(role, k); to.Field == "nodeSelector" && to.IsGeneral() {
+		switch to := overlay.SparkConfTarget(role, k); {
+		case to.Field == "nodeSelector" && to.IsGeneral():
 			pod.Spec.NodeSelector = setKey(pod.Spec.NodeSelector, to.Item, v)
+		case to.Field == "schedulerName" && to.IsGeneral():
+			pod.Spec.SchedulerName = v
 		}
 	}
 	for k, v := range s.NodeSelector {
@@ -217,6 +220,10 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 			}
 		case "serviceAccountName":
 			pod.Spec.ServiceAccountName = v
+		case "schedulerName":
+			if !to.IsGeneral() {
+				pod.Spec.SchedulerName = v
+			}
 		}
 	}
 	for k, v := range app.Labels {
@@ -381,6 +388,7 @@ func projectPod(s *sparkv1beta2.Spec, role v1alpha1.Role, after, before *corev1.
 	}
 	if a, b := after.Spec.SchedulerName, before.Spec.SchedulerName; a != b {
 		sec.SchedulerName = &a
+		drop("schedulerName", "")
 	}
 	if a, b := after.Spec.PriorityClassName, before.Spec.PriorityClassName; a != b {
 		sec.PriorityClassName = &a
@@ -680,6 +688,11 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 		for k, v := range sec.EnvVars {
 			conf[overlay.SparkEnvPrefix(role)+k] = v
 		}
+		if name, ok := textOf(sec.SchedulerName); ok {
+			// The operator's pod webhook sets it on the role's pods, over
+			// what Spark's keys gave them: the role's own key says so.
+			conf[prefix+"scheduler.name"] = name
+		}
 	}
 	return conf
 }
@@ -730,13 +743,14 @@ func (r *AppResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bo
 		key.Root = "spec.hadoopConf"
 	case overlay.PathPodPatch:
 		return "", false
-	case overlay.PathLabels, overlay.PathAnnotations, overlay.PathNodeSelector, overlay.PathServiceAccountName:
+	case overlay.PathLabels, overlay.PathAnnotations, overlay.PathNodeSelector, overlay.PathServiceAccountName, overlay.PathSchedulerName:
 		if path, ok := r.userPath(role, key); ok {
 			return path, true
 		}
 		key.Root = sec + map[string]string{overlay.PathLabels: "labels", overlay.PathAnnotations: "annotations",
-			overlay.PathNodeSelector: "nodeSelector", overlay.PathServiceAccountName: "serviceAccount"}[key.Root]
-	case overlay.PathSchedulerName, overlay.PathPriorityClassName, overlay.PathTolerations,
+			overlay.PathNodeSelector: "nodeSelector", overlay.PathServiceAccountName: "serviceAccount",
+			overlay.PathSchedulerName: "schedulerName"}[key.Root]
+	case overlay.PathPriorityClassName, overlay.PathTolerations,
 		overlay.PathSidecars, overlay.PathInitContainers:
 		key.Root = sec + strings.TrimPrefix(key.Root, "spec.")
 	case overlay.PathEnv, overlay.PathEnvFrom, overlay.PathVolumeMounts:
@@ -764,7 +778,8 @@ func (r *AppResult) userPath(role v1alpha1.Role, key overlay.Key) (string, bool)
 	}
 	sec := r.input.Pod(string(role))
 	field := map[string]string{overlay.PathLabels: "labels", overlay.PathAnnotations: "annotations",
-		overlay.PathNodeSelector: "nodeSelector", overlay.PathServiceAccountName: "serviceAccountName"}[key.Root]
+		overlay.PathNodeSelector: "nodeSelector", overlay.PathServiceAccountName: "serviceAccountName",
+		overlay.PathSchedulerName: "schedulerName"}[key.Root]
 	switch field {
 	case "labels":
 		if _, ok := sec.Labels[key.Item]; ok {
@@ -783,6 +798,10 @@ func (r *AppResult) userPath(role v1alpha1.Role, key overlay.Key) (string, bool)
 		}
 	case "serviceAccountName":
 		if sec.ServiceAccount != nil {
+			return "", false
+		}
+	case "schedulerName":
+		if sec.SchedulerName != nil {
 			return "", false
 		}
 	}

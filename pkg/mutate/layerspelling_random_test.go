@@ -56,6 +56,16 @@ func layerRespellings() []layerRespelling {
 			c.ServiceAccountName = nil
 			return true
 		}},
+		{name: "schedulerName as spark.kubernetes.<role>.scheduler.name", apply: func(c *v1alpha1.Config, roles []v1alpha1.Role) bool {
+			if c.SchedulerName == nil {
+				return false
+			}
+			for _, role := range roles {
+				c.SparkConf = setKey(c.SparkConf, "spark.kubernetes."+string(role)+".scheduler.name", *c.SchedulerName)
+			}
+			c.SchedulerName = nil
+			return true
+		}},
 		{name: "env as spark.kubernetes.driverEnv.* and spark.executorEnv.*", apply: func(c *v1alpha1.Config, roles []v1alpha1.Role) bool {
 			if len(c.Env) == 0 {
 				return false

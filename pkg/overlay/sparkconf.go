@@ -13,11 +13,11 @@ import (
 // for one role: the Config field (by JSON name) and the key in it.
 type SparkSetting struct {
 	// Field is labels, annotations, nodeSelector, serviceAccountName,
-	// env, hadoopConf or sparkConf.
+	// schedulerName, env, hadoopConf or sparkConf.
 	Field string
 	// Item is the key in Field: a label, annotation, node label or Hadoop
 	// key, an environment variable's name, or the canonical Spark key; ""
-	// for serviceAccountName.
+	// for serviceAccountName and schedulerName.
 	Item string
 	// general is a key that sets the same as a role's own key, which wins
 	// over it (spark.kubernetes.node.selector.* under
@@ -34,6 +34,8 @@ type SparkSetting struct {
 //	spark.kubernetes.<role>.node.selector.K    nodeSelector[K]
 //	spark.kubernetes.node.selector.K           nodeSelector[K] (the role's own key wins)
 //	spark.kubernetes.authenticate.<role>.serviceAccountName  serviceAccountName
+//	spark.kubernetes.<role>.scheduler.name     schedulerName
+//	spark.kubernetes.scheduler.name            schedulerName (the role's own key wins)
 //	spark.hadoop.K                             hadoopConf[K]
 //	spark.kubernetes.driverEnv.K (the driver), spark.executorEnv.K (executors)
 //	                                           env[K] of the Spark container
@@ -49,6 +51,9 @@ func SparkConfTarget(role v1alpha1.Role, key string) SparkSetting {
 	// The prefixes are cut in parts, not built for role: this runs for
 	// every Spark key of every block composed.
 	if rest, ok := cutRolePrefix(key, "spark.kubernetes.", role); ok {
+		if rest == "scheduler.name" {
+			return SparkSetting{Field: "schedulerName"}
+		}
 		for _, m := range [...]struct{ prefix, field string }{
 			{"label.", "labels"},
 			{"annotation.", "annotations"},
@@ -61,6 +66,9 @@ func SparkConfTarget(role v1alpha1.Role, key string) SparkSetting {
 	}
 	if k, ok := strings.CutPrefix(key, SparkNodeSelectorPrefix); ok && k != "" {
 		return SparkSetting{Field: "nodeSelector", Item: k, general: true}
+	}
+	if key == SparkSchedulerName {
+		return SparkSetting{Field: "schedulerName", general: true}
 	}
 	if rest, ok := cutRolePrefix(key, "spark.kubernetes.authenticate.", role); ok && rest == "serviceAccountName" {
 		return SparkSetting{Field: "serviceAccountName"}
@@ -106,6 +114,9 @@ const (
 	SparkHadoopPrefix = "spark.hadoop."
 	// SparkContainerImage is the image of the driver and the executors.
 	SparkContainerImage = "spark.kubernetes.container.image"
+	// SparkSchedulerName is the scheduler of the driver's and the
+	// executors' pods (Spark 3.3), under spark.kubernetes.<role>.scheduler.name.
+	SparkSchedulerName = "spark.kubernetes.scheduler.name"
 )
 
 // SparkEnvPrefix is the prefix of the keys that set an environment
@@ -133,8 +144,8 @@ func SparkRoleImage(role v1alpha1.Role) string {
 // foldSparkConf folds a block's Spark configuration: each key into the
 // setting it is for the folder's role (SparkConfTarget), general keys
 // before a role's own, so the role's own wins as in Spark; a general key
-// the block's own nodeSelector sets too is the role's own there, and is
-// not folded.
+// the block's own nodeSelector or schedulerName sets too is the role's own
+// there, and is not folded.
 func (f folder) foldSparkConf(r *Result, c *v1alpha1.Config) {
 	conf := c.SparkConf
 	if len(conf) == 0 {
@@ -148,6 +159,9 @@ func (f folder) foldSparkConf(r *Result, c *v1alpha1.Config) {
 	for k := range conf {
 		to := SparkConfTarget(f.role, k)
 		if _, own := c.NodeSelector[to.Item]; own && to.general && to.Field == "nodeSelector" {
+			continue
+		}
+		if to.general && to.Field == "schedulerName" && c.SchedulerName != nil {
 			continue
 		}
 		entries = append(entries, entry{k, to})
@@ -173,6 +187,8 @@ func (f folder) foldSparkConf(r *Result, c *v1alpha1.Config) {
 			out.NodeSelector = f.foldEntry(PathNodeSelector, out.NodeSelector, e.to.Item, v)
 		case "serviceAccountName":
 			foldScalar(f, FieldKey(PathServiceAccountName), &out.ServiceAccountName, &v)
+		case "schedulerName":
+			foldScalar(f, FieldKey(PathSchedulerName), &out.SchedulerName, &v)
 		case "hadoopConf":
 			out.HadoopConf = f.foldEntry(PathHadoopConf, out.HadoopConf, e.to.Item, v)
 		case "env":

@@ -21,6 +21,11 @@ func TestSparkConfTarget(t *testing.T) {
 		{driver, "spark.kubernetes.node.selector.zone", SparkSetting{Field: "nodeSelector", Item: "zone", general: true}},
 		{driver, "spark.kubernetes.authenticate.driver.serviceAccountName", SparkSetting{Field: "serviceAccountName"}},
 		{executor, "spark.kubernetes.authenticate.executor.serviceAccountName", SparkSetting{Field: "serviceAccountName"}},
+		{driver, "spark.kubernetes.driver.scheduler.name", SparkSetting{Field: "schedulerName"}},
+		{executor, "spark.kubernetes.executor.scheduler.name", SparkSetting{Field: "schedulerName"}},
+		{executor, "spark.kubernetes.scheduler.name", SparkSetting{Field: "schedulerName", general: true}},
+		{executor, "spark.kubernetes.driver.scheduler.name", SparkSetting{Field: "sparkConf", Item: "spark.kubernetes.driver.scheduler.name"}},
+		{driver, "spark.kubernetes.driver.scheduler.namex", SparkSetting{Field: "sparkConf", Item: "spark.kubernetes.driver.scheduler.namex"}},
 		{driver, "spark.kubernetes.container.image", SparkSetting{Field: "sparkConf", Item: "spark.kubernetes.driver.container.image", general: true}},
 		{executor, "spark.kubernetes.container.image", SparkSetting{Field: "sparkConf", Item: "spark.kubernetes.executor.container.image", general: true}},
 		// Another role's keys, and keys that only start like the role's.

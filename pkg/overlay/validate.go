@@ -238,7 +238,7 @@ func (v *validator) sparkPodSetting(kp *field.Path, key, value string) {
 		case "nodeSelector":
 			v.addAll(kp, to.Item, validation.IsQualifiedName(to.Item))
 			v.addAll(kp, value, validation.IsValidLabelValue(value))
-		case "serviceAccountName":
+		case "serviceAccountName", "schedulerName":
 			v.objectName(kp, &value)
 		case "env":
 			v.addAll(kp, to.Item, validation.IsEnvVarName(to.Item))

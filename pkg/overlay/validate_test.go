@@ -55,6 +55,9 @@ func TestValidateLayer(t *testing.T) {
 		{name: "bad service account as a Spark key", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.SparkConf = map[string]string{"spark.kubernetes.authenticate.driver.serviceAccountName": "Bad SA"}
 		}, want: `spec.config.sparkConf[spark.kubernetes.authenticate.driver.serviceAccountName]: Invalid value: "Bad SA"`},
+		{name: "bad scheduler as the shared Spark key", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.kubernetes.scheduler.name": "My Scheduler"}
+		}, want: `spec.config.sparkConf[spark.kubernetes.scheduler.name]: Invalid value: "My Scheduler"`},
 		{name: "executors not a number", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.SparkConf = map[string]string{"spark.executor.instances": "lots"}
 		}, want: `spec.config.sparkConf[spark.executor.instances]: Invalid value: "lots": must be a whole number`},
