@@ -42,30 +42,26 @@ func layerRespellings() []layerRespelling {
 			return true
 		}}
 	}
+	// roleKey respells a scalar as each role's key prefix+role+suffix.
+	roleKey := func(name, prefix, suffix string, at func(c *v1alpha1.Config) **string) layerRespelling {
+		return layerRespelling{name: name + " as " + prefix + "<role>" + suffix, apply: func(c *v1alpha1.Config, roles []v1alpha1.Role) bool {
+			v := at(c)
+			if *v == nil {
+				return false
+			}
+			for _, role := range roles {
+				c.SparkConf = setKey(c.SparkConf, prefix+string(role)+suffix, **v)
+			}
+			*v = nil
+			return true
+		}}
+	}
 	return []layerRespelling{
 		roleKeys("labels", "label.", func(c *v1alpha1.Config) *map[string]string { return &c.Labels }),
 		roleKeys("annotations", "annotation.", func(c *v1alpha1.Config) *map[string]string { return &c.Annotations }),
 		roleKeys("nodeSelector", "node.selector.", func(c *v1alpha1.Config) *map[string]string { return &c.NodeSelector }),
-		{name: "serviceAccountName as spark.kubernetes.authenticate.<role>.serviceAccountName", apply: func(c *v1alpha1.Config, roles []v1alpha1.Role) bool {
-			if c.ServiceAccountName == nil {
-				return false
-			}
-			for _, role := range roles {
-				c.SparkConf = setKey(c.SparkConf, "spark.kubernetes.authenticate."+string(role)+".serviceAccountName", *c.ServiceAccountName)
-			}
-			c.ServiceAccountName = nil
-			return true
-		}},
-		{name: "schedulerName as spark.kubernetes.<role>.scheduler.name", apply: func(c *v1alpha1.Config, roles []v1alpha1.Role) bool {
-			if c.SchedulerName == nil {
-				return false
-			}
-			for _, role := range roles {
-				c.SparkConf = setKey(c.SparkConf, "spark.kubernetes."+string(role)+".scheduler.name", *c.SchedulerName)
-			}
-			c.SchedulerName = nil
-			return true
-		}},
+		roleKey("serviceAccountName", "spark.kubernetes.authenticate.", ".serviceAccountName", func(c *v1alpha1.Config) **string { return &c.ServiceAccountName }),
+		roleKey("schedulerName", "spark.kubernetes.", ".scheduler.name", func(c *v1alpha1.Config) **string { return &c.SchedulerName }),
 		{name: "env as spark.kubernetes.driverEnv.* and spark.executorEnv.*", apply: func(c *v1alpha1.Config, roles []v1alpha1.Role) bool {
 			if len(c.Env) == 0 {
 				return false
