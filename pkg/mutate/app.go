@@ -227,7 +227,9 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 		}
 	}
 	for k, v := range app.Labels {
-		pod.Labels = setKey(pod.Labels, k, v)
+		if passedAppLabel(k) {
+			pod.Labels = setKey(pod.Labels, k, v)
+		}
 	}
 	for k, v := range sec.Labels {
 		pod.Labels = setKey(pod.Labels, k, v)
@@ -785,7 +787,7 @@ func (r *AppResult) userPath(role v1alpha1.Role, key overlay.Key) (string, bool)
 		if _, ok := sec.Labels[key.Item]; ok {
 			return "", false
 		}
-		if _, ok := r.App.App.Labels[key.Item]; ok {
+		if _, ok := r.App.App.Labels[key.Item]; ok && passedAppLabel(key.Item) {
 			return overlay.Key{Root: "metadata.labels", Item: key.Item, Map: true}.String(), true
 		}
 	case "annotations":

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -18,7 +19,15 @@ const (
 	operatorAppNameLabel    = "sparkoperator.k8s.io/app-name"
 	operatorLaunchedByLabel = "sparkoperator.k8s.io/launched-by-spark-operator"
 	sparkAppSelectorLabel   = "spark-app-selector"
+	// kueueLabelPrefix starts the labels of an application the operator
+	// does not pass on to its pods (since v2.4): Kueue queues the
+	// application, not its pods.
+	kueueLabelPrefix = "kueue.x-k8s.io/"
 )
+
+// passedAppLabel reports whether the operator puts the application's label
+// key on its pods.
+func passedAppLabel(key string) bool { return !strings.HasPrefix(key, kueueLabelPrefix) }
 
 // LaunchedPod is the pod of role the Spark Operator and Spark create from
 // a SparkApplication: the section's settings where the operator puts them

@@ -275,3 +275,41 @@ func TestLaunchedPodPrecedence(t *testing.T) {
 		}
 	}
 }
+
+// TestKueueLabelsStayOnTheApp: the operator passes an application's labels
+// on to its pods, but for Kueue's, which queue the application itself:
+// the launched pods carry the others only, and a layer's label of the
+// same key is no override of the user's.
+func TestKueueLabelsStayOnTheApp(t *testing.T) {
+	app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
+	app.Labels = map[string]string{"kueue.x-k8s.io/queue-name": "etl-queue", "kueue.x-k8s.io/priority-class": "high", "cost-center": "etl"}
+	for _, role := range Roles() {
+		pod, err := LaunchedPod(app, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pod.Labels["cost-center"] != "etl" {
+			t.Errorf("%s: the app's label is not passed on: %v", role, pod.Labels)
+		}
+		for k := range pod.Labels {
+			if strings.HasPrefix(k, kueueLabelPrefix) {
+				t.Errorf("%s: Kueue's label %s is on the pod", role, k)
+			}
+		}
+	}
+	snap := fixtures.SnapshotOf(t, map[string]string{"q": `{tier: ClusterDefaults, config: {labels: {kueue.x-k8s.io/queue-name: platform}}}`})
+	obj, err := sparkv1beta2.FromApp(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ComposeApp(snap, prodA, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.App.App.Spec.Driver.Labels["kueue.x-k8s.io/queue-name"]; got != "platform" {
+		t.Errorf("a default layer's label for the pods = %q, want platform: the app's own label never reaches them", got)
+	}
+	if got := res.App.App.Labels["kueue.x-k8s.io/queue-name"]; got != "etl-queue" {
+		t.Errorf("the app's own Kueue label changed: %q", got)
+	}
+}
