@@ -257,6 +257,10 @@ func TestPodSettingKeysAreOneSetting(t *testing.T) {
 			`{sparkConf: {spark.kubernetes.executor.scheduler.name: mine, spark.kubernetes.scheduler.name: ""}}`,
 			map[string]any{"executor.schedulerName": nil, "driver.schedulerName": "platform"},
 			map[string]bool{"spark.kubernetes.executor.scheduler.name": true}},
+		{"a default scheduler loses to the user's key beside an empty typed one", `{schedulerName: platform}`,
+			`{executor: {schedulerName: ""}, sparkConf: {spark.kubernetes.executor.scheduler.name: mine}}`,
+			map[string]any{"executor.schedulerName": "", "driver.schedulerName": "platform"},
+			map[string]bool{"spark.kubernetes.executor.scheduler.name": true}},
 		{"a block's own scheduler beats its shared key", `{schedulerName: own, sparkConf: {spark.kubernetes.scheduler.name: shared}}`,
 			`{}`, map[string]any{"executor.schedulerName": "own", "driver.schedulerName": "own"}, nil},
 	} {

@@ -244,7 +244,8 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 	if sec.ServiceAccount != nil {
 		pod.Spec.ServiceAccountName = *sec.ServiceAccount
 	}
-	if sec.SchedulerName != nil {
+	if sec.SchedulerName != nil && *sec.SchedulerName != "" {
+		// The operator's pod webhook sets none for "": Spark's keys stand.
 		pod.Spec.SchedulerName = *sec.SchedulerName
 	}
 	if sec.PriorityClassName != nil {
@@ -690,7 +691,7 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 		for k, v := range sec.EnvVars {
 			conf[overlay.SparkEnvPrefix(role)+k] = v
 		}
-		if name, ok := textOf(sec.SchedulerName); ok {
+		if name, ok := textOf(sec.SchedulerName); ok && name != "" {
 			// The operator's pod webhook sets it on the role's pods, over
 			// what Spark's keys gave them: the role's own key says so.
 			conf[prefix+"scheduler.name"] = name
