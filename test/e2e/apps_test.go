@@ -309,6 +309,24 @@ func TestAppTemplateIsJudged(t *testing.T) {
 	}
 }
 
+// TestAppEnvVarsAreJudged: the deprecated spec.driver.envVars, which the
+// operator passes as spark.kubernetes.driverEnv.*, set the driver's
+// variables: an IAM role asked for there that etl may not take refuses
+// the app at submission, as its driver would be refused.
+func TestAppEnvVarsAreJudged(t *testing.T) {
+	ctx := context.Background()
+	app := exampleApp(t, "etl-report.yaml", "e2e-envvars")
+	if err := unstructured.SetNestedField(app.Object, map[string]any{"AWS_ROLE_ARN": "arn:aws:iam::999999999999:role/admin"},
+		"spec", "driver", "envVars"); err != nil {
+		t.Fatal(err)
+	}
+	err := cp.Client.Create(ctx, app)
+	want := `IAM role "arn:aws:iam::999999999999:role/admin" (from user (env AWS_ROLE_ARN of container "spark-kubernetes-driver")) is not allowed in namespace "etl"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("creating an app whose driver envVars ask for another role: %v, want a denial containing %q", err, want)
+	}
+}
+
 // TestAppsPodsPassUnchanged creates the pods the operator launches from a
 // composed application through the API server: the pod webhook finds them
 // composed and stores them as they were sent, without a warning.
