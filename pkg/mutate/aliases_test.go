@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -478,5 +479,44 @@ func TestEnvKeysAreTheEnv(t *testing.T) {
 	}
 	if v := last(got.Pod, "FOO"); v != "(unset)" {
 		t.Errorf("the driver's key gave the executor FOO=%s", v)
+	}
+}
+
+// TestExplainPathOfTheSchedulerKeys: explain names where the user wrote
+// the scheduler a layer overrode: the typed field when it names one, else
+// the role's key, else the shared key.
+func TestExplainPathOfTheSchedulerKeys(t *testing.T) {
+	snap := fixtures.SnapshotOf(t, map[string]string{"s": `{tier: ClusterOverrides, config: {schedulerName: platform}}`})
+	for _, tc := range []struct {
+		name string
+		edit func(*sparkv1beta2.Spec)
+		want string
+	}{
+		{"typed", func(s *sparkv1beta2.Spec) { s.Executor.SchedulerName = new("mine") }, "spec.executor.schedulerName"},
+		{"the role's key beside an empty typed field", func(s *sparkv1beta2.Spec) {
+			s.Executor.SchedulerName = new("")
+			s.SparkConf = map[string]string{"spark.kubernetes.executor.scheduler.name": "mine", "spark.kubernetes.scheduler.name": "shared"}
+		}, `spec.sparkConf["spark.kubernetes.executor.scheduler.name"]`},
+		{"the shared key", func(s *sparkv1beta2.Spec) {
+			s.SparkConf = map[string]string{"spark.kubernetes.scheduler.name": "shared"}
+		}, `spec.sparkConf["spark.kubernetes.scheduler.name"]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
+			a.Spec.Executor.SchedulerName, a.Spec.SparkConf = nil, nil
+			tc.edit(&a.Spec)
+			obj, err := sparkv1beta2.FromApp(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := ComposeApp(snap, prodA, obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "executor: " + tc.want + ` "`
+			if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, want) && strings.Contains(w, `overridden by ClusterOverrides layer "s"`) }) {
+				t.Errorf("warnings %q, want one starting %q", res.Warnings, want)
+			}
+		})
 	}
 }

@@ -804,7 +804,7 @@ func (r *AppResult) userPath(role v1alpha1.Role, key overlay.Key) (string, bool)
 			return "", false
 		}
 	case "schedulerName":
-		if sec.SchedulerName != nil {
+		if sec.SchedulerName != nil && *sec.SchedulerName != "" {
 			return "", false
 		}
 	}
