@@ -514,7 +514,9 @@ func TestExplainPathOfTheSchedulerKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := "executor: " + tc.want + ` "`
-			if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, want) && strings.Contains(w, `overridden by ClusterOverrides layer "s"`) }) {
+			if !slices.ContainsFunc(res.Warnings, func(w string) bool {
+				return strings.HasPrefix(w, want) && strings.Contains(w, `overridden by ClusterOverrides layer "s"`)
+			}) {
 				t.Errorf("warnings %q, want one starting %q", res.Warnings, want)
 			}
 		})
