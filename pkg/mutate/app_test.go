@@ -183,6 +183,7 @@ func FuzzComposeApp(f *testing.F) {
 	f.Add([]byte(`{"spec":{"volumes":[{"name":"spark-logs","hostPath":{"path":"/"}}],"executor":{"sidecars":[{"name":"log-shipper"}]}}}`))
 	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"driver":{"template":{"spec":{"containers":[{"name":"main","image":"x"},{"name":"log-shipper"}],"initContainers":[{"name":"i"}]}}}}}`))
 	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"type":"Python","dynamicAllocation":{"enabled":false},"sparkConf":{"spark.dynamicAllocation.enabled":"TRUE","spark.unsafe.offHeap":"true","spark.memory.offHeap.size":"4g","spark.yarn.driver.memoryOverhead":"x"}}}`))
+	f.Add([]byte(`{"metadata":{"namespace":"etl","labels":{"kueue.x-k8s.io/queue-name":"q"}},"spec":{"sparkConf":{"spark.kubernetes.scheduler.name":"a","spark.kubernetes.driver.scheduler.name":""},"executor":{"schedulerName":""},"driver":{"schedulerName":"b"}}}`))
 	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"sparkConf":{"spark.kubernetes.driverEnv.A":"1"},"driver":{"envVars":{"A":"2","SPARK_LOG_DIR":"x"},"env":[{"name":"A","value":"3"}]},"executor":{"envVars":{"B":"1"}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The webhook refuses, before it is decoded, an app holding a
