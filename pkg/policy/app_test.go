@@ -77,18 +77,7 @@ func TestAppEnvVarsAreJudged(t *testing.T) {
 	check, _ := exampleCheck(t)
 	app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
 	app.Spec.Driver.EnvVars = map[string]string{"AWS_ROLE_ARN": "arn:aws:iam::999999999999:role/admin"}
-	obj, err := sparkv1beta2.FromApp(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, d, err := check.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := composedVerdict(t, check, app, nil)
 	want := `IAM role "arn:aws:iam::999999999999:role/admin" (from user (env AWS_ROLE_ARN of container "spark-kubernetes-driver")) is not allowed in namespace "etl"`
 	if d.Allowed() || !slices.ContainsFunc(d.Violations, func(v Violation) bool { return strings.Contains(v.Message, want) }) {
 		t.Errorf("violations %+v, want one containing %q", d.Violations, want)
@@ -425,17 +414,8 @@ func TestAppWithoutExecutors(t *testing.T) {
 	app := fixtures.App(t, "etl-report.yaml").App
 	app.Spec.Executor.Instances = new(int32(0))
 	app.Spec.DynamicAllocation = nil
-	obj, err := sparkv1beta2.FromApp(&app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, obj)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, d, err := check.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, NewTracker())
-	if err != nil || !d.Allowed() {
-		t.Fatalf("an app of no executors: %v %+v", err, d.Violations)
+	if d := composedVerdict(t, check, &app, NewTracker()); !d.Allowed() {
+		t.Fatalf("an app of no executors: %+v", d.Violations)
 	}
 }
 
@@ -452,19 +432,7 @@ func TestAppJudgesPodsAsStored(t *testing.T) {
 		delete(in.App.Spec.Driver.Annotations, v1alpha1.IAMRoleAnnotation) // no role to judge
 		in.App.Spec.Executor.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{
 			{Name: "spark-kubernetes-executor"}, {Name: "shipper", Image: image}}}}
-		obj, err := sparkv1beta2.FromApp(&in.App)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := mutate.ComposeApp(c.Snapshot, c.Cluster, obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, d, err := c.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if d.Allowed() != allowed {
+		if d := composedVerdict(t, c, &in.App, nil); d.Allowed() != allowed {
 			t.Errorf("a template's container of %s: allowed %v (%+v), want %v", image, d.Allowed(), d.Violations, allowed)
 		}
 	}
@@ -514,4 +482,23 @@ func TestAppTooLargeToCount(t *testing.T) {
 			}
 		})
 	}
+}
+
+// composedVerdict is check's verdict on app created, composed as the
+// mutating webhook leaves it, with live.
+func composedVerdict(t *testing.T, check *Check, app *sparkv1beta2.SparkApplication, live LiveState) Decision {
+	t.Helper()
+	obj, err := sparkv1beta2.FromApp(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, d, err := check.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
