@@ -401,9 +401,19 @@ func TestNormalizeAndMirrorImage(t *testing.T) {
 		"localhost:5000/x":                  "localhost:5000/x",
 		"registry.k8s.io/pause:3.10":        "registry.k8s.io/pause:3.10",
 		"apache/spark@sha256:0123456789abc": "docker.io/apache/spark@sha256:0123456789abc",
+		"docker.io/nginx:1.27":              "docker.io/library/nginx:1.27", // an official image, however written
+		"Registry/team/x":                   "Registry/team/x",              // an upper-case first component is a registry
 	} {
 		if got := NormalizeImage(in); got != want {
 			t.Errorf("NormalizeImage(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// An official image written with its registry goes to the library's
+	// mirror, as it does written without.
+	library := []v1alpha1.ImageMirror{{From: "docker.io", To: "m.internal/hub"}, {From: "docker.io/library", To: "m.internal/lib"}}
+	for _, in := range []string{"nginx:1", "docker.io/nginx:1", "index.docker.io/nginx:1", "docker.io/library/nginx:1"} {
+		if got, _ := MirrorImage(in, library); got != "m.internal/lib/nginx:1" {
+			t.Errorf("MirrorImage(%q) = %q, want m.internal/lib/nginx:1", in, got)
 		}
 	}
 	mirrors := []v1alpha1.ImageMirror{{From: "docker.io/apache", To: "m.internal/apache"}, {From: "m.internal", To: "docker.io"}}

@@ -10,22 +10,36 @@ import (
 )
 
 // NormalizeImage returns an image reference with its registry spelled out,
-// by the usual rules: a first path component with a dot or a colon, or
-// localhost, is a registry; otherwise the image is on docker.io, and a
-// single-component name is under docker.io/library.
+// as the container runtime reads it (github.com/distribution/reference's
+// ParseNormalizedNamed, which containerd and the kubelet use): a first
+// path component with a dot or a colon, localhost, or one with an
+// upper-case letter (a repository's path is lower case) is a registry;
+// index.docker.io is docker.io; otherwise the image is on docker.io, and a
+// single name there is under docker.io/library (nginx, docker.io/nginx
+// and index.docker.io/nginx are all docker.io/library/nginx).
+//
+// It is that library's rule written out rather than called: every
+// container of every pod is normalized on the admission path, and the
+// library's parser matches the whole reference with regular expressions
+// to validate it, which a rewrite of the registry does not need. An
+// image it would refuse is normalized by the same rule: the kubelet
+// cannot pull it, whatever it names. TestNormalizeImageAsTheRuntime holds
+// the two to the same result.
 func NormalizeImage(image string) string {
 	first, rest, found := strings.Cut(image, "/")
 	switch {
 	case !found:
 		return "docker.io/library/" + image
-	case first == "index.docker.io":
+	case first == "docker.io" || first == "index.docker.io":
 		return normalizeDockerHub(rest)
-	case strings.ContainsAny(first, ".:") || first == "localhost":
+	case first == "localhost" || strings.ContainsAny(first, ".:") || strings.ToLower(first) != first:
 		return image
 	}
 	return "docker.io/" + image
 }
 
+// normalizeDockerHub spells out path, a reference on docker.io: a single
+// name is an official image, under library.
 func normalizeDockerHub(path string) string {
 	if !strings.Contains(path, "/") {
 		return "docker.io/library/" + path

@@ -79,6 +79,34 @@ func TestTheStoredPodIsJudged(t *testing.T) {
 	}
 }
 
+// TestRegistriesAsTheRuntimeReadsThem: an image and an allowed registry
+// are compared as the container runtime reads them, through the mirror
+// and the check: an official image is one however written, and a Docker
+// Hub namespace allowed by its short name does not allow a registry of
+// the same name.
+func TestRegistriesAsTheRuntimeReadsThem(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"reg": `{tier: ClusterOverrides, config: {
+		isolation: {allowedRegistries: [mirror.internal/lib, team]},
+		imageMirrors: [{from: docker.io/library, to: mirror.internal/lib}]}}`})
+	for image, want := range map[string]string{
+		"nginx:1":                    "",
+		"docker.io/nginx:1":          "", // docker.io/library/nginx:1, mirrored as nginx:1 is
+		"index.docker.io/nginx":      "",
+		"team/app:1":                 "",
+		"docker.io/team/app":         "",
+		"team:5000/app":              "isolation/allowedRegistries", // the registry team:5000
+		"Team/app":                   "isolation/allowedRegistries", // the registry Team
+		"teammate/app":               "isolation/allowedRegistries",
+		"mirror.internal/libx/nginx": "isolation/allowedRegistries",
+	} {
+		pod := sparkPod("executor")
+		pod.Spec.Containers[0].Image = image
+		if got, _ := verdict(t, c, composed(t, c, pod), Request{}); got != want {
+			t.Errorf("image %q: violations %q, want %q", image, got, want)
+		}
+	}
+}
+
 // TestRequestsTooLargeToCount: requests that would overflow any total are
 // refused whatever the enforcement, and count as the bound in totals.
 func TestRequestsTooLargeToCount(t *testing.T) {

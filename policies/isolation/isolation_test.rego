@@ -86,14 +86,64 @@ test_registry_boundaries if {
 	} with input as doc
 }
 
-# An image is judged as written and as normalized: either under an allowed registry will do.
-test_registry_as_written if {
-	doc := object.union(with_param("allowedRegistries", ["team"]), {"images": [
+# An image is judged as the runtime reads it, and so is an allowed registry: one without a registry
+# is on Docker Hub, as a namespace and, a single name, as an official image. A document written by
+# hand may leave normalized out: that image is judged as written.
+test_registry_as_the_runtime_reads_it if {
+	doc := object.union(with_param("allowedRegistries", ["team", "docker.io/tools/", "index.docker.io/busybox", "apache/spark"]), {"images": [
 		{"container": "a", "image": "team/app:1", "normalized": "docker.io/team/app:1"},
-		{"container": "b", "image": "teammate/app", "normalized": "docker.io/teammate/app"},
-		{"container": "c", "image": "team/tool"}, # a document written by hand may leave normalized out
+		{"container": "b", "image": "docker.io/team/app", "normalized": "docker.io/team/app"},
+		{"container": "c", "image": "team:1", "normalized": "docker.io/library/team:1"},
+		{"container": "d", "image": "tools/x", "normalized": "docker.io/tools/x"},
+		{"container": "e", "image": "busybox@sha256:0", "normalized": "docker.io/library/busybox@sha256:0"},
+		{"container": "f", "image": "team/tool"},
+		{"container": "g", "image": "teammate/app", "normalized": "docker.io/teammate/app"},
+		{"container": "h", "image": "team:5000/x", "normalized": "team:5000/x"},
+		{"container": "i", "image": "Team/x", "normalized": "Team/x"},
+		{"container": "j", "image": "busybox/x", "normalized": "docker.io/busybox/x"},
+		{"container": "k", "image": "localhost/x", "normalized": "localhost/x"},
+		{"container": "l", "image": "docker.io/apache/spark:3.5", "normalized": "docker.io/apache/spark:3.5"},
+		{"container": "m", "image": "apache/hive", "normalized": "docker.io/apache/hive"},
 	]})
-	{v.message | some v in isolation.violation} == {"container \"b\" image \"teammate/app\" is not from an allowed registry; allowed: team (NamespaceOverrides layer \"ns-etl\")"} with input as doc
+	allowed := "allowed: team, docker.io/tools/, index.docker.io/busybox, apache/spark (NamespaceOverrides layer \"ns-etl\")"
+	{v.message | some v in isolation.violation} == {
+		sprintf("container \"g\" image \"teammate/app\" is not from an allowed registry; %s", [allowed]),
+		sprintf("container \"h\" image \"team:5000/x\" is not from an allowed registry; %s", [allowed]),
+		sprintf("container \"i\" image \"Team/x\" is not from an allowed registry; %s", [allowed]),
+		sprintf("container \"k\" image \"localhost/x\" is not from an allowed registry; %s", [allowed]),
+		sprintf("container \"m\" image \"apache/hive\" is not from an allowed registry; %s", [allowed]),
+	} with input as doc
+}
+
+# A registry named by a port, localhost or an upper-case letter is not on Docker Hub.
+test_registry_hosts if {
+	doc := object.union(with_param("allowedRegistries", ["registry:5000", "localhost", "Registry"]), {"images": [
+		{"container": "a", "image": "registry:5000/x", "normalized": "registry:5000/x"},
+		{"container": "b", "image": "localhost/x", "normalized": "localhost/x"},
+		{"container": "c", "image": "Registry/x", "normalized": "Registry/x"},
+		{"container": "d", "image": "registry/x", "normalized": "docker.io/registry/x"},
+		{"container": "e", "image": "localhost", "normalized": "docker.io/library/localhost"},
+	]})
+	{v.message | some v in isolation.violation} == {
+		"container \"d\" image \"registry/x\" is not from an allowed registry; allowed: registry:5000, localhost, Registry (NamespaceOverrides layer \"ns-etl\")",
+		"container \"e\" image \"localhost\" is not from an allowed registry; allowed: registry:5000, localhost, Registry (NamespaceOverrides layer \"ns-etl\")",
+	} with input as doc
+}
+
+# All of Docker Hub, however written.
+test_registry_docker_hub if {
+	hub_only("docker.io")
+	hub_only("docker.io/")
+	hub_only("index.docker.io")
+}
+
+hub_only(allowed) if {
+	doc := object.union(with_param("allowedRegistries", [allowed]), {"images": [
+		{"container": "a", "image": "nginx", "normalized": "docker.io/library/nginx"},
+		{"container": "b", "image": "team/app", "normalized": "docker.io/team/app"},
+		{"container": "c", "image": "docker.io.evil/x", "normalized": "docker.io.evil/x"},
+	]})
+	[v.message | some v in isolation.violation] == [sprintf("container \"c\" image \"docker.io.evil/x\" is not from an allowed registry; allowed: %s (%s)", [allowed, src])] with input as doc
 }
 
 test_tolerations if {
