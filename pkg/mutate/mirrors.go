@@ -32,10 +32,49 @@ func NormalizeImage(image string) string {
 		return "docker.io/library/" + image
 	case first == "docker.io" || first == "index.docker.io":
 		return normalizeDockerHub(rest)
-	case first == "localhost" || strings.ContainsAny(first, ".:") || strings.ToLower(first) != first:
+	case namesRegistry(first):
 		return image
 	}
 	return "docker.io/" + image
+}
+
+// namesRegistry reports whether first, a reference's first component,
+// names a registry: it holds a dot or a colon (a host name, an address, a
+// port), is localhost, or has an upper-case letter.
+func namesRegistry(first string) bool {
+	return first == "localhost" || strings.ContainsAny(first, ".:") || strings.ToLower(first) != first
+}
+
+// NormalizeRegistry returns the prefixes of normalized references
+// (NormalizeImage) that prefix stands for, a registry or a repository's
+// prefix as a platform writes one (isolation's allowedRegistries); a
+// trailing "/" means nothing. One whose first component names a registry
+// is itself (index.docker.io is docker.io). Any other is on Docker Hub:
+// team is docker.io/team, where the image team/app is, and, a single name,
+// docker.io/library/team as well, where the image team:1 is. So no prefix
+// of Docker Hub stands for a registry: team does not for the image
+// team:5000/app, of the registry team:5000.
+func NormalizeRegistry(prefix string) []string {
+	prefix = strings.TrimSuffix(prefix, "/")
+	first, rest, found := strings.Cut(prefix, "/")
+	switch {
+	case first == "docker.io" || first == "index.docker.io":
+		if !found {
+			return []string{"docker.io"}
+		}
+		return dockerHubPrefixes(rest)
+	case namesRegistry(first):
+		return []string{prefix}
+	}
+	return dockerHubPrefixes(prefix)
+}
+
+// dockerHubPrefixes is NormalizeRegistry of path on docker.io.
+func dockerHubPrefixes(path string) []string {
+	if path == "" || strings.Contains(path, "/") {
+		return []string{strings.TrimSuffix("docker.io/"+path, "/")}
+	}
+	return []string{"docker.io/" + path, "docker.io/library/" + path}
 }
 
 // normalizeDockerHub spells out path, a reference on docker.io: a single

@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/distribution/reference"
@@ -59,4 +60,36 @@ func checkAsTheRuntime(t *testing.T, image string) bool {
 		t.Errorf("NormalizeImage(%q) = %q, the runtime reads %q", image, got, want)
 	}
 	return true
+}
+
+func TestNormalizeRegistry(t *testing.T) {
+	for prefix, want := range map[string][]string{
+		"mirror.internal":         {"mirror.internal"},
+		"mirror.internal/":        {"mirror.internal"},
+		"ghcr.io/team/":           {"ghcr.io/team"},
+		"registry:5000":           {"registry:5000"},
+		"localhost":               {"localhost"},
+		"Registry/x":              {"Registry/x"},
+		"docker.io":               {"docker.io"},
+		"docker.io/":              {"docker.io"},
+		"index.docker.io":         {"docker.io"},
+		"docker.io/library":       {"docker.io/library", "docker.io/library/library"},
+		"docker.io/library/nginx": {"docker.io/library/nginx"},
+		"index.docker.io/busybox": {"docker.io/busybox", "docker.io/library/busybox"},
+		"team":                    {"docker.io/team", "docker.io/library/team"},
+		"team/":                   {"docker.io/team", "docker.io/library/team"},
+		"apache/spark":            {"docker.io/apache/spark"},
+	} {
+		if got := NormalizeRegistry(prefix); !slices.Equal(got, want) {
+			t.Errorf("NormalizeRegistry(%q) = %q, want %q", prefix, got, want)
+		}
+	}
+	// An image written under a Docker Hub prefix is under one of its
+	// spellings once normalized; one of a registry of the same name is not.
+	for image, under := range map[string]bool{"team/app": true, "team:1": true, "docker.io/team/x": true,
+		"team:5000/app": false, "Team/app": false, "teammate/app": false} {
+		if got := slices.ContainsFunc(NormalizeRegistry("team"), func(p string) bool { return hasPrefix(NormalizeImage(image), p) }); got != under {
+			t.Errorf("image %q under team: %v, want %v", image, got, under)
+		}
+	}
 }

@@ -115,6 +115,9 @@ type sourced struct {
 	Number int64  `json:"number,omitempty"`
 	Source string `json:"source"`
 	User   bool   `json:"user,omitempty"`
+	// Normalized is allowedRegistries' value as normalized references
+	// spell it (mutate.NormalizeRegistry).
+	Normalized []string `json:"normalized,omitempty"`
 }
 
 type keyed struct {
@@ -365,6 +368,13 @@ func isolationDoc(iso *v1alpha1.Isolation, source func(overlay.Key) string) map[
 	}
 	add("allowedIAMRoles", iso.AllowedIAMRoles, iso.AllowedIAMRoles != nil)
 	add("allowedRegistries", iso.AllowedRegistries, iso.AllowedRegistries != nil)
+	if r, ok := isolation["allowedRegistries"]; ok {
+		r.Normalized = []string{}
+		for _, prefix := range iso.AllowedRegistries {
+			r.Normalized = append(r.Normalized, mutate.NormalizeRegistry(prefix)...)
+		}
+		isolation["allowedRegistries"] = r
+	}
 	add("allowedTolerations", iso.AllowedTolerations, iso.AllowedTolerations != nil)
 	add("reservedNodeSelectors", iso.ReservedNodeSelectors, iso.ReservedNodeSelectors != nil)
 	add("reservedLabelPrefixes", iso.ReservedLabelPrefixes, iso.ReservedLabelPrefixes != nil)

@@ -53,74 +53,19 @@ violation contains {"check": "allowedRegistries", "message": msg} if {
 }
 
 # An image is under a registry when its normalized reference (as the
-# container runtime reads it) is the registry or starts with it at a
-# component boundary ("/", ":" a port or a tag, "@" a digest).
+# container runtime reads it) is one of the allowed registries' normalized
+# prefixes or starts with it at a component boundary ("/", ":" a port or a
+# tag, "@" a digest). Never as written: team, Docker Hub's
+# docker.io/team, would allow team:5000/x, an image of the registry
+# team:5000.
 registry_allowed(img) if {
-	some r in allowed_registries
+	some r in input.config.isolation.allowedRegistries.normalized
 	under_registry(img.normalized, r)
-}
-
-# A document written by hand may leave an image's normalized reference
-# out: such an image is judged as written.
-registry_allowed(img) if {
-	not img.normalized
-	some allowed in input.config.isolation.allowedRegistries.value
-	under_registry(img.image, trim_suffix(allowed, "/"))
 }
 
 under_registry(s, r) if {
 	startswith(s, r)
 	substring(s, count(r), 1) in {"", "/", ":", "@"}
-}
-
-# The allowed registries spelled as normalized references are, each once
-# (a trailing "/" means nothing: mirror.internal/ is mirror.internal). One
-# whose first component names a registry is as written; any other is on
-# Docker Hub: team is docker.io/team (the image team/app) and, a single
-# name, docker.io/library/team (the image team:1). Never as written
-# against an image as written, where team would allow team:5000/x, an
-# image of the registry team:5000.
-allowed_registries contains r if {
-	some allowed in input.config.isolation.allowedRegistries.value
-	some r in normalized_registry(trim_suffix(allowed, "/"))
-}
-
-normalized_registry(r) := {r} if {
-	first := split(r, "/")[0]
-	names_registry(first)
-	not docker_hub(first)
-}
-
-normalized_registry(r) := hub_registry(r) if not names_registry(split(r, "/")[0])
-
-normalized_registry(r) := hub_registry(trim_prefix(trim_prefix(r, first), "/")) if {
-	first := split(r, "/")[0]
-	docker_hub(first)
-}
-
-docker_hub(first) if first in {"docker.io", "index.docker.io"}
-
-# A reference's first component names a registry, as the runtime reads
-# it, when it holds a "." or ":", is localhost, or has an upper-case
-# letter (a repository's path is lower case).
-names_registry(first) if contains(first, ".")
-
-names_registry(first) if contains(first, ":")
-
-names_registry(first) if first == "localhost"
-
-names_registry(first) if lower(first) != first
-
-hub_registry(path) := {"docker.io"} if path == ""
-
-hub_registry(path) := {concat("/", ["docker.io", path])} if {
-	path != ""
-	contains(path, "/")
-}
-
-hub_registry(path) := {concat("/", ["docker.io", path]), concat("/", ["docker.io/library", path])} if {
-	path != ""
-	not contains(path, "/")
 }
 
 # An UPDATE by a controller the platform names to place admitted pods
