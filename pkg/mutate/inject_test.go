@@ -416,6 +416,21 @@ func TestNormalizeAndMirrorImage(t *testing.T) {
 			t.Errorf("MirrorImage(%q) = %q, want m.internal/lib/nginx:1", in, got)
 		}
 	}
+	// A from written as images are, without docker.io, is on Docker Hub:
+	// apache stands for docker.io/apache and index.docker.io for docker.io.
+	familiar := []v1alpha1.ImageMirror{{From: "apache", To: "m.internal/apache"}, {From: "index.docker.io", To: "m.internal/hub"}}
+	for in, want := range map[string]string{
+		"apache/spark:3.5":            "m.internal/apache/spark:3.5",
+		"docker.io/apache/spark":      "m.internal/apache/spark",
+		"apache:1":                    "m.internal/apache:1", // docker.io/library/apache:1
+		"apache:5000/x":               "apache:5000/x",       // the registry apache:5000
+		"busybox":                     "m.internal/hub/library/busybox",
+		"m.internal/apache/spark:3.5": "m.internal/apache/spark:3.5",
+	} {
+		if got, _ := MirrorImage(in, familiar); got != want {
+			t.Errorf("MirrorImage(%q) = %q, want %q", in, got, want)
+		}
+	}
 	mirrors := []v1alpha1.ImageMirror{{From: "docker.io/apache", To: "m.internal/apache"}, {From: "m.internal", To: "docker.io"}}
 	for in, want := range map[string]string{
 		"docker.io/apachefoo/x": "docker.io/apachefoo/x", // under the to docker.io, and no longer from

@@ -31,7 +31,10 @@ func NormalizeImage(image string) string {
 	case !found:
 		return "docker.io/library/" + image
 	case first == "docker.io" || first == "index.docker.io":
-		return normalizeDockerHub(rest)
+		if !strings.Contains(rest, "/") {
+			return "docker.io/library/" + rest // an official image
+		}
+		return "docker.io/" + rest
 	case namesRegistry(first):
 		return image
 	}
@@ -47,43 +50,51 @@ func namesRegistry(first string) bool {
 
 // NormalizeRegistry returns the prefixes of normalized references
 // (NormalizeImage) that prefix stands for, a registry or a repository's
-// prefix as a platform writes one (isolation's allowedRegistries); a
-// trailing "/" means nothing. One whose first component names a registry
-// is itself (index.docker.io is docker.io). Any other is on Docker Hub:
-// team is docker.io/team, where the image team/app is, and, a single name,
-// docker.io/library/team as well, where the image team:1 is. So no prefix
-// of Docker Hub stands for a registry: team does not for the image
-// team:5000/app, of the registry team:5000.
+// prefix as a platform writes one (isolation's allowedRegistries, a
+// mirror's from); a trailing "/" means nothing. One whose first component
+// names a registry is itself (index.docker.io is docker.io). Any other is
+// on Docker Hub: team is docker.io/team, where the image team/app is, and,
+// a single name, docker.io/library/team as well, where the image team:1
+// is. So no prefix of Docker Hub stands for a registry: team does not for
+// the image team:5000/app, of the registry team:5000. An empty prefix
+// stands for none.
 func NormalizeRegistry(prefix string) []string {
+	switch a, b := registrySpellings(prefix); {
+	case a == "":
+		return nil
+	case b == "":
+		return []string{a}
+	default:
+		return []string{a, b}
+	}
+}
+
+// registrySpellings is NormalizeRegistry without a slice: the second
+// spelling is "" when there is one, both when there is none.
+func registrySpellings(prefix string) (string, string) {
 	prefix = strings.TrimSuffix(prefix, "/")
 	first, rest, found := strings.Cut(prefix, "/")
 	switch {
+	case prefix == "":
+		return "", ""
 	case first == "docker.io" || first == "index.docker.io":
-		if !found {
-			return []string{"docker.io"}
+		if !found || rest == "" {
+			return "docker.io", ""
 		}
-		return dockerHubPrefixes(rest)
+		return dockerHubSpellings(rest)
 	case namesRegistry(first):
-		return []string{prefix}
+		return prefix, ""
 	}
-	return dockerHubPrefixes(prefix)
+	return dockerHubSpellings(prefix)
 }
 
-// dockerHubPrefixes is NormalizeRegistry of path on docker.io.
-func dockerHubPrefixes(path string) []string {
-	if path == "" || strings.Contains(path, "/") {
-		return []string{strings.TrimSuffix("docker.io/"+path, "/")}
+// dockerHubSpellings is registrySpellings of path, a non-empty path on
+// docker.io.
+func dockerHubSpellings(path string) (string, string) {
+	if strings.Contains(path, "/") {
+		return "docker.io/" + path, ""
 	}
-	return []string{"docker.io/" + path, "docker.io/library/" + path}
-}
-
-// normalizeDockerHub spells out path, a reference on docker.io: a single
-// name is an official image, under library.
-func normalizeDockerHub(path string) string {
-	if !strings.Contains(path, "/") {
-		return "docker.io/library/" + path
-	}
-	return "docker.io/" + path
+	return "docker.io/" + path, "docker.io/library/" + path
 }
 
 // hasPrefix reports whether ref starts with prefix at a component
@@ -116,12 +127,16 @@ func MirrorImage(image string, mirrors []v1alpha1.ImageMirror) (string, *v1alpha
 	for i := range mirrors {
 		m := &mirrors[i]
 		// A trailing "/" is allowed and means nothing: docker.io/ is docker.io.
-		from, to := strings.TrimSuffix(m.From, "/"), strings.TrimSuffix(m.To, "/")
+		to := strings.TrimSuffix(m.To, "/")
 		if (hasPrefix(ref, to) || hasPrefix(image, to)) && len(to) > longestTo {
 			longestTo = len(to)
 		}
-		if hasPrefix(ref, from) && (best == nil || len(from) > len(bestFrom)) {
-			best, bestFrom, bestTo = m, from, to
+		// from as normalized references spell it: apache is docker.io/apache.
+		a, b := registrySpellings(m.From)
+		for _, from := range [2]string{a, b} {
+			if from != "" && hasPrefix(ref, from) && (best == nil || len(from) > len(bestFrom)) {
+				best, bestFrom, bestTo = m, from, to
+			}
 		}
 	}
 	if best == nil || longestTo >= len(bestFrom) {
