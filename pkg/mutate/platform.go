@@ -168,6 +168,9 @@ func LayerNodeAffinity(patches []overlay.PodPatch) map[string]bool {
 		for _, e := range RequiredNodeAffinity(pod) {
 			out[NodeAffinityKey(e)] = true
 		}
+		for _, e := range RequiredNodeFields(pod) {
+			out[NodeFieldKey(e)] = true
+		}
 	}
 	return out
 }
@@ -189,4 +192,25 @@ func RequiredNodeAffinity(pod *corev1.Pod) []corev1.NodeSelectorRequirement {
 // NodeAffinityKey renders a node selector requirement as `key Op v1,v2`.
 func NodeAffinityKey(e corev1.NodeSelectorRequirement) string {
 	return e.Key + " " + string(e.Operator) + " " + strings.Join(e.Values, ",")
+}
+
+// RequiredNodeFields returns every expression of the pod's required node
+// affinity terms on the nodes' fields (matchFields): metadata.name, a
+// node's name, is the one field the scheduler selects nodes by.
+func RequiredNodeFields(pod *corev1.Pod) []corev1.NodeSelectorRequirement {
+	a := pod.Spec.Affinity
+	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
+		return nil
+	}
+	var out []corev1.NodeSelectorRequirement
+	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+		out = append(out, term.MatchFields...)
+	}
+	return out
+}
+
+// NodeFieldKey is NodeAffinityKey of a requirement on a node's field,
+// apart from any on a label of the same name.
+func NodeFieldKey(e corev1.NodeSelectorRequirement) string {
+	return "field " + NodeAffinityKey(e)
 }

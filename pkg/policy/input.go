@@ -460,7 +460,13 @@ func (in *Input) userWritten() map[string]any {
 			metadata = append(metadata, keyed{Kind: "annotation", Key: k, Value: v})
 		}
 	}
-	user := map[string]any{"tolerations": tolerations, "nodeSelector": nodeSelector, "metadata": metadata, "nodeAffinity": affinity}
+	nodeFields := []keyed{}
+	for _, e := range mutate.RequiredNodeFields(pod) {
+		if !in.LayerAffinity[mutate.NodeFieldKey(e)] {
+			nodeFields = append(nodeFields, keyed{Key: e.Key, Operator: string(e.Operator), Values: e.Values, Display: mutate.NodeAffinityKey(e)})
+		}
+	}
+	user := map[string]any{"tolerations": tolerations, "nodeSelector": nodeSelector, "metadata": metadata, "nodeAffinity": affinity, "nodeFields": nodeFields}
 	if pc := pod.Spec.PriorityClassName; pc != "" && pc != in.DefaultPriorityClass &&
 		!in.byLayer(overlay.FieldKey(overlay.PathPriorityClassName), strconv.Quote(pc)) {
 		user["priorityClassName"] = pc

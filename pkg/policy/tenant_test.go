@@ -438,6 +438,25 @@ func TestSchedulingRules(t *testing.T) {
 			t.Errorf("executor choosing %s: %q, want %q", class, got, want)
 		}
 	}
+	// A required node affinity on a node's name chooses it whatever its
+	// labels; one keeping a pod off a node does not.
+	for op, want := range map[corev1.NodeSelectorOperator]string{corev1.NodeSelectorOpIn: "isolation/reservedNodeSelectors", corev1.NodeSelectorOpNotIn: ""} {
+		byName := sparkPod("executor")
+		byName.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+			NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchFields: []corev1.NodeSelectorRequirement{{Key: "metadata.name", Operator: op, Values: []string{"core-node-1"}}}}}}}}
+		if got, _ := verdict(t, c, composed(t, c, byName), Request{}); got != want {
+			t.Errorf("an executor's required affinity metadata.name %s core-node-1: %q, want %q", op, got, want)
+		}
+	}
+	// The same affinity a layer's patch sets is the platform's.
+	platform := tenantCheck(t, map[string]string{
+		"iso": `{tier: ClusterOverrides, config: {isolation: {reservedNodeSelectors: [pool=core]}}}`,
+		"pin": `{tier: ClusterOverrides, config: {podPatch: {spec: {affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {
+			nodeSelectorTerms: [{matchFields: [{key: metadata.name, operator: In, values: [core-node-1]}]}]}}}}}}}`,
+	}, classes...)
+	if got, _ := verdict(t, platform, composed(t, platform, sparkPod("executor")), Request{}); got != "" {
+		t.Errorf("a layer's required affinity on a node's name: %q", got)
+	}
 	pinned := sparkPod("executor")
 	pinned.Spec.NodeName = "core-node-1"
 	if got, _ := verdict(t, c, composed(t, c, pinned), Request{}); got != "isolation/reservedNodeSelectors" {

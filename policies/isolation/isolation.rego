@@ -143,6 +143,17 @@ reserved_expression(e, r) if {
 	r == sprintf("%s=%s", [e.key, v])
 }
 
+# A required node affinity on a node's name (matchFields, metadata.name In ...) chooses nodes
+# whatever their labels: naming a node through the scheduler (which still holds it to the node's
+# taints). NotIn keeps a pod off nodes, which selects none.
+violation contains {"check": "reservedNodeSelectors", "message": msg} if {
+	p := input.config.isolation.reservedNodeSelectors
+	not placed_by_controller
+	some e in input.user.nodeFields
+	e.operator == "In"
+	msg := sprintf("required node affinity on a node's field %q names nodes, which bypasses node selection, reserved for the platform here (%s)", [e.display, p.source])
+}
+
 # spec.nodeName skips the scheduler: every node selection rule, and the taints that keep pods off
 # nodes (a kubelet runs a pod named to it whatever NoSchedule taints it has). A tenant names a node
 # by writing spec.nodeName at creation, or by binding its pod (pods/binding: the API server sets

@@ -168,6 +168,17 @@ test_reserved_value_in_required_affinity if {
 	count(isolation.violation) == 0 with input as object.union(reserved, {"user": {"nodeAffinity": [affinity("pool", "In", ["batch"])]}})
 }
 
+# A required node affinity on a node's name names nodes, whatever selectors are reserved; one that
+# keeps a pod off nodes does not, nor one with nothing reserved, nor a placement controller's.
+test_node_field_affinity_bypasses_reserved_selectors if {
+	doc := object.union(with_param("reservedNodeSelectors", ["pool=platform"]), {"user": {"nodeFields": [affinity("metadata.name", "In", ["node-1"])]}})
+	messages(doc) == {`required node affinity on a node's field "metadata.name In node-1" names nodes, which bypasses node selection, reserved for the platform here (NamespaceOverrides layer "ns-etl")`}
+	count(isolation.violation) == 0 with input as object.union(with_param("reservedNodeSelectors", ["pool=platform"]), {"user": {"nodeFields": [affinity("metadata.name", "NotIn", ["node-1"])]}})
+	count(isolation.violation) == 0 with input as object.union(base, {"user": {"nodeFields": [affinity("metadata.name", "In", ["node-1"])]}})
+	placed := object.union(doc, {"request": {"namespace": "etl", "operation": "UPDATE", "userInfo": {"username": "kueue"}}, "config": {"isolation": {"placementControllers": {"value": ["kueue"], "source": src}}}})
+	count(isolation.violation) == 0 with input as placed
+}
+
 test_node_name_bypasses_reserved_selectors if {
 	doc := object.union(with_param("reservedNodeSelectors", ["pool=platform"]), {"request": {"namespace": "etl", "operation": "CREATE"}, "user": {"nodeName": "node-1"}})
 	checks(doc) == {"reservedNodeSelectors"}
