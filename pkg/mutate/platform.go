@@ -178,15 +178,20 @@ func LayerNodeAffinity(patches []overlay.PodPatch) map[string]bool {
 // RequiredNodeAffinity returns every expression of the pod's required node
 // affinity terms.
 func RequiredNodeAffinity(pod *corev1.Pod) []corev1.NodeSelectorRequirement {
+	var out []corev1.NodeSelectorRequirement
+	for _, term := range requiredNodeTerms(pod) {
+		out = append(out, term.MatchExpressions...)
+	}
+	return out
+}
+
+// requiredNodeTerms are the pod's required node affinity terms.
+func requiredNodeTerms(pod *corev1.Pod) []corev1.NodeSelectorTerm {
 	a := pod.Spec.Affinity
 	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
 		return nil
 	}
-	var out []corev1.NodeSelectorRequirement
-	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
-		out = append(out, term.MatchExpressions...)
-	}
-	return out
+	return a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms
 }
 
 // NodeAffinityKey renders a node selector requirement as `key Op v1,v2`.
@@ -198,12 +203,8 @@ func NodeAffinityKey(e corev1.NodeSelectorRequirement) string {
 // affinity terms on the nodes' fields (matchFields): metadata.name, a
 // node's name, is the one field the scheduler selects nodes by.
 func RequiredNodeFields(pod *corev1.Pod) []corev1.NodeSelectorRequirement {
-	a := pod.Spec.Affinity
-	if a == nil || a.NodeAffinity == nil || a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil {
-		return nil
-	}
 	var out []corev1.NodeSelectorRequirement
-	for _, term := range a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms {
+	for _, term := range requiredNodeTerms(pod) {
 		out = append(out, term.MatchFields...)
 	}
 	return out
