@@ -414,15 +414,8 @@ func TestEnvKeysAreTheEnv(t *testing.T) {
 		app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
 		app.Name, app.Namespace = "env", "etl"
 		app.Spec.Executor.Env, app.Spec.SparkConf = env, conf
-		obj, err := sparkv1beta2.FromApp(app)
-		if err != nil {
-			t.Fatal(err)
-		}
 		snap := aliasSnapshot(t, tier, key, layerValue)
-		res, err := ComposeApp(snap, cluster, obj)
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := composeTypedApp(t, snap, cluster, app)
 		pod, err := LaunchedPod(&res.App.App, v1alpha1.RoleExecutor)
 		if err != nil {
 			t.Fatal(err)
@@ -505,14 +498,7 @@ func TestExplainPathOfTheSchedulerKeys(t *testing.T) {
 			a := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
 			a.Spec.Executor.SchedulerName, a.Spec.SparkConf = nil, nil
 			tc.edit(&a.Spec)
-			obj, err := sparkv1beta2.FromApp(a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := ComposeApp(snap, prodA, obj)
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := composeTypedApp(t, snap, prodA, a)
 			want := "executor: " + tc.want + ` "`
 			if !slices.ContainsFunc(res.Warnings, func(w string) bool {
 				return strings.HasPrefix(w, want) && strings.Contains(w, `overridden by ClusterOverrides layer "s"`)

@@ -127,6 +127,21 @@ func TestLaunchedPodsComposeToNothing(t *testing.T) {
 	}
 }
 
+// composeTypedApp composes app, a typed SparkApplication, as the webhook
+// composes one, failing t on an error.
+func composeTypedApp(t *testing.T, snap *overlay.Snapshot, c Cluster, app *sparkv1beta2.SparkApplication) *AppResult {
+	t.Helper()
+	obj, err := sparkv1beta2.FromApp(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ComposeApp(snap, c, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // composeLaunched is the pod of role the operator launches from the
 // composed app res, and that pod composed as the pod webhook composes it.
 func composeLaunched(t *testing.T, snap *overlay.Snapshot, c Cluster, res *AppResult, role v1alpha1.Role) (*corev1.Pod, *Result) {
@@ -268,15 +283,7 @@ func TestExplainPathOfAnApp(t *testing.T) {
 		if driverImage != "" {
 			app.Spec.Driver.Image = &driverImage
 		}
-		obj, err := sparkv1beta2.FromApp(app)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := ComposeApp(aliasSnapshot(t, v1alpha1.ClusterDefaults, "spark.unrelated", "x"), cluster, obj)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
+		return composeTypedApp(t, aliasSnapshot(t, v1alpha1.ClusterDefaults, "spark.unrelated", "x"), cluster, app)
 	}
 	driverImage := overlay.ElementKey("spec.containers", driverContainer).WithSub("image")
 	executorImage := overlay.ElementKey("spec.containers", executorContainer).WithSub("image")
@@ -328,14 +335,7 @@ func TestExplainPathOfAPodSetting(t *testing.T) {
 		"spark.kubernetes.node.selector.shared":       "y",
 		"spark.kubernetes.executor.node.selector.own": "z",
 	}
-	obj, err := sparkv1beta2.FromApp(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := ComposeApp(aliasSnapshot(t, v1alpha1.ClusterDefaults, "spark.unrelated", "x"), cluster, obj)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := composeTypedApp(t, aliasSnapshot(t, v1alpha1.ClusterDefaults, "spark.unrelated", "x"), cluster, app)
 	for _, c := range []struct {
 		key  overlay.Key
 		want string

@@ -298,14 +298,7 @@ func TestKueueLabelsStayOnTheApp(t *testing.T) {
 		}
 	}
 	snap := fixtures.SnapshotOf(t, map[string]string{"q": `{tier: ClusterDefaults, config: {labels: {kueue.x-k8s.io/queue-name: platform}}}`})
-	obj, err := sparkv1beta2.FromApp(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := ComposeApp(snap, prodA, obj)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := composeTypedApp(t, snap, prodA, app)
 	if got := res.App.App.Spec.Driver.Labels["kueue.x-k8s.io/queue-name"]; got != "platform" {
 		t.Errorf("a default layer's label for the pods = %q, want platform: the app's own label never reaches them", got)
 	}

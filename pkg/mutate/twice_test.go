@@ -173,14 +173,7 @@ func TestVolumeBothRolesSet(t *testing.T) {
 	snap = fixtures.SnapshotOf(t, map[string]string{"l": `{tier: ClusterOverrides, executor: {volumes: [{name: cfg, configMap: {name: a}}]}}`})
 	app := fixtures.App(t, "etl-report.yaml").App
 	app.Spec.Volumes = []corev1.Volume{{Name: "cfg", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
-	obj, err := sparkv1beta2.FromApp(&app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := ComposeApp(snap, prodA, obj)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := composeTypedApp(t, snap, prodA, &app)
 	if v := res.App.App.Spec.Volumes; len(v) != 1 || v[0].ConfigMap == nil {
 		t.Errorf("volumes %+v, want the executors' layer's cfg", v)
 	}
