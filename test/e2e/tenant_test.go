@@ -453,3 +453,34 @@ func TestPodPatchIsThePlatforms(t *testing.T) {
 	wantDenied(t, "a driver writing the reserved label itself", cp.Client.Create(ctx, driver),
 		`label "platform.strata.dev/network" is reserved for the platform`)
 }
+
+// TestRuntimeReadings: through the API server, an image is mirrored as the
+// container runtime reads it (docker.io/nginx is an official image), and a
+// tenant's node affinity on a node's name is refused while node selectors
+// are reserved, as spec.nodeName is.
+func TestRuntimeReadings(t *testing.T) {
+	ctx := context.Background()
+	exec := examplePod(t, "executor.yaml", "runtime-readings-exec")
+	exec.Spec.Containers[0].Image = "docker.io/nginx:1.27"
+	if err := cp.Client.Create(ctx, exec); err != nil {
+		t.Fatalf("an official image written with its registry: %v", err)
+	}
+	var stored corev1.Pod
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(exec), &stored); err != nil {
+		t.Fatal(err)
+	}
+	if got := stored.Spec.Containers[0].Image; got != mirroredNginx {
+		t.Errorf("docker.io/nginx:1.27 stored as %q, want %q", got, mirroredNginx)
+	}
+
+	pinned := plainPod("runtime-readings-pinned", "etl", mirroredNginx)
+	pinned.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchFields: []corev1.NodeSelectorRequirement{
+			{Key: "metadata.name", Operator: corev1.NodeSelectorOpIn, Values: []string{"core-node-1"}}}}}}}}
+	wantDenied(t, "a node named by affinity", cp.Client.Create(ctx, pinned),
+		`required node affinity on a node's field "metadata.name In core-node-1" names nodes`)
+	pinned.Spec.Affinity.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchFields[0].Operator = corev1.NodeSelectorOpNotIn
+	if err := cp.Client.Create(ctx, pinned); err != nil {
+		t.Errorf("a node kept off by affinity: %v", err)
+	}
+}
