@@ -154,11 +154,13 @@ func layerContainerNames(snap *overlay.Snapshot, t overlay.Target) map[string]bo
 	return names
 }
 
-// LayerNodeAffinity is the set of required node affinity expressions the
-// layers' pod patches set (keyed by NodeAffinityKey): those are the
-// platform's, every other one on a pod is the tenant's. A patch that does
-// not apply sets none.
-func LayerNodeAffinity(patches []overlay.PodPatch) map[string]bool {
+// LayerAffinity is the set of affinity the layers' pod patches set: their
+// required node affinity expressions (keyed by NodeAffinityKey, and
+// NodeFieldKey for those on a node's fields) and their pod affinity and
+// anti-affinity terms (PodAffinityTerm.Key). Those are the platform's,
+// every other one on a pod is the tenant's. A patch that does not apply
+// sets none.
+func LayerAffinity(patches []overlay.PodPatch) map[string]bool {
 	out := map[string]bool{}
 	for _, p := range patches {
 		pod, ok := patchedEmpty(p)
@@ -170,6 +172,9 @@ func LayerNodeAffinity(patches []overlay.PodPatch) map[string]bool {
 		}
 		for _, e := range RequiredNodeFields(pod) {
 			out[NodeFieldKey(e)] = true
+		}
+		for _, t := range PodAffinityTerms(pod) {
+			out[t.Key()] = true
 		}
 	}
 	return out

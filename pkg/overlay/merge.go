@@ -79,7 +79,7 @@ func (f folder) foldLimits(acc, c *v1alpha1.Limits) {
 	foldPtr(f, SubKey(PathLimits, "minSubmissionIntervalSeconds"), &acc.MinSubmissionIntervalSeconds, c.MinSubmissionIntervalSeconds, renderInt32)
 }
 
-// foldIsolation folds the isolation lists, each as a whole: an allow-list
+// foldIsolation folds the isolation rules, each as a whole: an allow-list
 // a layer gives replaces the one below it, it is not merged with it.
 func (f folder) foldIsolation(acc, c *v1alpha1.Isolation) {
 	foldWhole(f, SubKey(PathIsolation, "allowedIAMRoles"), &acc.AllowedIAMRoles, &c.AllowedIAMRoles)
@@ -88,6 +88,12 @@ func (f folder) foldIsolation(acc, c *v1alpha1.Isolation) {
 	foldWhole(f, SubKey(PathIsolation, "reservedNodeSelectors"), &acc.ReservedNodeSelectors, &c.ReservedNodeSelectors)
 	foldWhole(f, SubKey(PathIsolation, "reservedLabelPrefixes"), &acc.ReservedLabelPrefixes, &c.ReservedLabelPrefixes)
 	foldWhole(f, SubKey(PathIsolation, "allowedPriorityClasses"), &acc.AllowedPriorityClasses, &c.AllowedPriorityClasses)
+	if c.PodAffinity != nil { // a rule, whole: the namespaces a layer allows replace those below it
+		if key := SubKey(PathIsolation, "podAffinity"); f.prov.wants(key, f.src) {
+			f.prov.record(key, rendered(c.PodAffinity, RenderJSON), f.src)
+		}
+		acc.PodAffinity = c.PodAffinity.DeepCopy()
+	}
 	foldWhole(f, SubKey(PathIsolation, "placementControllers"), &acc.PlacementControllers, &c.PlacementControllers)
 }
 

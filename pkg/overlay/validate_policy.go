@@ -76,6 +76,11 @@ func (v *validator) policyParameters(p *field.Path, c *v1alpha1.Config) {
 		for i, name := range iso.AllowedPriorityClasses {
 			v.addAll(ip.Child("allowedPriorityClasses").Index(i), name, validation.IsDNS1123Subdomain(name))
 		}
+		if pa := iso.PodAffinity; pa != nil {
+			for i, ns := range pa.AllowedNamespaces {
+				v.addAll(ip.Child("podAffinity", "allowedNamespaces").Index(i), ns, validation.IsDNS1123Label(ns))
+			}
+		}
 		for i, s := range iso.ReservedLabelPrefixes {
 			if strings.TrimSpace(s) == "" {
 				v.required(ip.Child("reservedLabelPrefixes").Index(i), "a label or annotation key prefix")

@@ -139,6 +139,12 @@ func TestValidateLayer(t *testing.T) {
 		{name: "reserved annotation", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Annotations = map[string]string{v1alpha1.LayersAnnotation: "x"}
 		}, want: `spec.config.annotations[strata.dev/layers]: Forbidden: written by Strata itself`},
+		{name: "affinity namespaces", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{PodAffinity: &v1alpha1.PodAffinityRule{AllowedNamespaces: []string{"spark-shared"}}}
+		}},
+		{name: "an affinity namespace that is no namespace name", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{PodAffinity: &v1alpha1.PodAffinityRule{AllowedNamespaces: []string{"Shared"}}}
+		}, want: `spec.config.isolation.podAffinity.allowedNamespaces[0]: Invalid value: "Shared": a lowercase RFC 1123 label`},
 		{name: "a placement controller", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Isolation = &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:kueue-system:kueue-controller-manager"}}
 		}},

@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
@@ -177,6 +178,10 @@ func TestAppOperatorSettingsAreJudged(t *testing.T) {
 			s.Executor.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
 				NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "node.strata.dev/pool", Operator: corev1.NodeSelectorOpIn, Values: []string{"core"}}}}}}}}
 		}, `required node affinity "node.strata.dev/pool In core" is reserved for the platform`},
+		"other tenants' executors kept off its nodes": {func(s *sparkv1beta2.Spec) {
+			s.Executor.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+				TopologyKey: corev1.LabelHostname, NamespaceSelector: &metav1.LabelSelector{}, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"spark-role": "executor"}}}}}}
+		}, `isolation: podAntiAffinity required term (topologyKey "kubernetes.io/hostname", pods spark-role=executor) selects pods in any namespace`},
 		"the host's network":           {func(s *sparkv1beta2.Spec) { s.Executor.HostNetwork = &yes }, "hostNetwork"},
 		"a privileged Spark container": {func(s *sparkv1beta2.Spec) { s.Executor.SecurityContext = &corev1.SecurityContext{Privileged: &yes} }, "privileged"},
 		"an unconfined pod": {func(s *sparkv1beta2.Spec) {

@@ -69,8 +69,8 @@ type Input struct {
 	// yet: nothing of the pod is marked the platform's until
 	// resolvePlatform (see ondemand.go).
 	platformOf func() (mutate.Platform, error)
-	// LayerAffinity are the required node affinity expressions the layers
-	// set (mutate.LayerNodeAffinity).
+	// LayerAffinity are the required node affinity expressions and the pod
+	// affinity terms the layers set (mutate.LayerAffinity).
 	LayerAffinity map[string]bool
 	// DefaultPriorityClass is the globalDefault PriorityClass, which the
 	// API server gives a pod that names none: never the tenant's choice.
@@ -379,6 +379,9 @@ func isolationDoc(iso *v1alpha1.Isolation, source func(overlay.Key) string) map[
 	add("reservedNodeSelectors", iso.ReservedNodeSelectors, iso.ReservedNodeSelectors != nil)
 	add("reservedLabelPrefixes", iso.ReservedLabelPrefixes, iso.ReservedLabelPrefixes != nil)
 	add("allowedPriorityClasses", iso.AllowedPriorityClasses, iso.AllowedPriorityClasses != nil)
+	if pa := iso.PodAffinity; pa != nil {
+		add("podAffinity", map[string][]string{"allowedNamespaces": nonNilSlice(pa.AllowedNamespaces)}, true)
+	}
 	add("placementControllers", iso.PlacementControllers, iso.PlacementControllers != nil)
 	return isolation
 }
@@ -466,7 +469,14 @@ func (in *Input) userWritten() map[string]any {
 			nodeFields = append(nodeFields, keyed{Key: e.Key, Operator: string(e.Operator), Values: e.Values, Display: mutate.NodeAffinityKey(e)})
 		}
 	}
-	user := map[string]any{"tolerations": tolerations, "nodeSelector": nodeSelector, "metadata": metadata, "nodeAffinity": affinity, "nodeFields": nodeFields}
+	podAffinity := []affinityReach{}
+	for _, t := range mutate.PodAffinityTerms(pod) {
+		if !in.LayerAffinity[t.Key()] {
+			podAffinity = append(podAffinity, reachOf(t, pod.Namespace))
+		}
+	}
+	user := map[string]any{"tolerations": tolerations, "nodeSelector": nodeSelector, "metadata": metadata, "nodeAffinity": affinity,
+		"nodeFields": nodeFields, "podAffinity": podAffinity}
 	if pc := pod.Spec.PriorityClassName; pc != "" && pc != in.DefaultPriorityClass &&
 		!in.byLayer(overlay.FieldKey(overlay.PathPriorityClassName), strconv.Quote(pc)) {
 		user["priorityClassName"] = pc
@@ -498,6 +508,13 @@ func nonNilMap(m map[string]string) map[string]string {
 		return map[string]string{}
 	}
 	return m
+}
+
+func nonNilSlice(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func nonNil(m map[string]bool) map[string]bool {

@@ -482,10 +482,10 @@ func TestSchedulingRules(t *testing.T) {
 	}
 }
 
-// TestEveryIsolationListReachesPolicies: each list of v1alpha1.Isolation a
-// layer sets is folded and is in input.config.isolation under its JSON
-// name, with its source; a list added to Isolation and left out of either
-// fails here.
+// TestEveryIsolationListReachesPolicies: each rule of v1alpha1.Isolation (a
+// list, or a struct of them) a layer sets is folded and is in
+// input.config.isolation under its JSON name, with its source; a rule added
+// to Isolation and left out of either fails here.
 func TestEveryIsolationListReachesPolicies(t *testing.T) {
 	typ := reflect.TypeFor[v1alpha1.Isolation]()
 	iso := map[string]any{}
@@ -494,9 +494,12 @@ func TestEveryIsolationListReachesPolicies(t *testing.T) {
 		f := typ.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		names = append(names, name)
-		if f.Type.Elem().Kind() == reflect.Struct {
+		switch {
+		case f.Type.Kind() == reflect.Pointer:
+			iso[name] = map[string]any{}
+		case f.Type.Elem().Kind() == reflect.Struct:
 			iso[name] = []any{map[string]any{"key": "x"}}
-		} else {
+		default:
 			iso[name] = []any{"x"}
 		}
 	}

@@ -170,7 +170,7 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 				return nil, nil, err
 			}
 		}
-		in.LayerAffinity = mutate.LayerNodeAffinity(res.Composition.PodPatches)
+		in.LayerAffinity = mutate.LayerAffinity(res.Composition.PodPatches)
 		return []*Input{&in}, res, nil
 	}
 	// Judged as both roles: of the fields the input is built from, each

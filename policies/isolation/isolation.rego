@@ -183,6 +183,30 @@ node_named_by := "spec.nodeName" if input.request.operation == "CREATE"
 
 node_named_by := "binding the pod to node" if input.request.subResource == "binding"
 
+# A pod affinity or anti-affinity term selects pods in the namespaces it names (input.user.podAffinity
+# reads them as the scheduler does). Beyond the tenant's own namespace and those allowed it reaches other
+# tenants: a required anti-affinity term keeps their pods off every node its pod runs on, and affinity
+# places a pod beside theirs.
+violation contains {"check": "podAffinity", "message": msg} if {
+	p := input.config.isolation.podAffinity
+	some t in input.user.podAffinity
+	some ns in t.namespaces
+	ns != namespace
+	not ns in p.value.allowedNamespaces
+	msg := sprintf("%s selects pods in namespace %q; pod affinity may select pods only in namespace %q%s (%s)", [t.display, ns, namespace, also_allowed(p.value.allowedNamespaces), p.source])
+}
+
+violation contains {"check": "podAffinity", "message": msg} if {
+	p := input.config.isolation.podAffinity
+	some t in input.user.podAffinity
+	t.anyNamespace
+	msg := sprintf("%s selects pods in any namespace its namespaceSelector %q matches (select namespaces by name, %s In); pod affinity may select pods only in namespace %q%s (%s)", [t.display, t.namespaceSelector, "kubernetes.io/metadata.name", namespace, also_allowed(p.value.allowedNamespaces), p.source])
+}
+
+also_allowed(allowed) := "" if count(allowed) == 0
+
+else := sprintf(" and %s", [concat(", ", allowed)])
+
 violation contains {"check": "allowedPriorityClasses", "message": msg} if {
 	p := input.config.isolation.allowedPriorityClasses
 	pc := input.user.priorityClassName

@@ -192,6 +192,31 @@ test_node_name_bypasses_taints if {
 	messages(doc) == {`spec.nodeName "node-1" bypasses the nodes' taints, and tolerations are held to an allowlist here (NamespaceOverrides layer "ns-etl")`}
 }
 
+# A pod affinity term reaches the namespaces it names, its own when it names none; a
+# namespaceSelector not bounded by names reaches every namespace.
+pod_term(namespaces, selector) := {"display": `podAntiAffinity required term (topologyKey "kubernetes.io/hostname", pods spark-role=driver)`, "namespaces": namespaces, "anyNamespace": selector != "", "namespaceSelector": selector}
+
+test_affinity_within_own_and_allowed_namespaces if {
+	allowed := with_param("podAffinity", {"allowedNamespaces": ["shared"]})
+	count(isolation.violation) == 0 with input as object.union(allowed, {"user": {"podAffinity": [pod_term(["etl"], ""), pod_term(["etl", "shared"], "")]}})
+}
+
+test_affinity_beyond_allowed_namespaces_denied if {
+	none := with_param("podAffinity", {"allowedNamespaces": []})
+	messages(object.union(none, {"user": {"podAffinity": [pod_term(["etl", "geo"], "")]}})) == {`podAntiAffinity required term (topologyKey "kubernetes.io/hostname", pods spark-role=driver) selects pods in namespace "geo"; pod affinity may select pods only in namespace "etl" (NamespaceOverrides layer "ns-etl")`}
+	shared := with_param("podAffinity", {"allowedNamespaces": ["shared", "tools"]})
+	messages(object.union(shared, {"user": {"podAffinity": [pod_term(["geo"], "")]}})) == {`podAntiAffinity required term (topologyKey "kubernetes.io/hostname", pods spark-role=driver) selects pods in namespace "geo"; pod affinity may select pods only in namespace "etl" and shared, tools (NamespaceOverrides layer "ns-etl")`}
+}
+
+test_affinity_in_any_namespace_denied if {
+	doc := object.union(with_param("podAffinity", {"allowedNamespaces": ["shared"]}), {"user": {"podAffinity": [pod_term([], "{}")]}})
+	messages(doc) == {`podAntiAffinity required term (topologyKey "kubernetes.io/hostname", pods spark-role=driver) selects pods in any namespace its namespaceSelector "{}" matches (select namespaces by name, kubernetes.io/metadata.name In); pod affinity may select pods only in namespace "etl" and shared (NamespaceOverrides layer "ns-etl")`}
+}
+
+test_affinity_without_the_rule_allowed if {
+	count(isolation.violation) == 0 with input as object.union(base, {"user": {"podAffinity": [pod_term(["geo"], "{}")]}})
+}
+
 # A binding is judged as the UPDATE it makes: the node it names is the binder's, unless a named
 # placement controller (not a service account of the pod's own namespace) binds.
 binding(user) := {"namespace": "etl", "operation": "UPDATE", "subResource": "binding", "userInfo": {"username": user}}

@@ -484,3 +484,22 @@ func TestRuntimeReadings(t *testing.T) {
 		t.Errorf("a node kept off by affinity: %v", err)
 	}
 }
+
+// TestPodAffinityReach: through the API server, a tenant's pod whose
+// required anti-affinity selects drivers in every namespace (which would
+// keep every other tenant's drivers off its node) is refused, and the same
+// term bounded to its own namespace by name is admitted.
+func TestPodAffinityReach(t *testing.T) {
+	ctx := context.Background()
+	pod := plainPod("affinity-reach", "etl", mirroredNginx)
+	term := corev1.PodAffinityTerm{TopologyKey: corev1.LabelHostname, NamespaceSelector: &metav1.LabelSelector{},
+		LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"spark-role": "driver"}}}
+	pod.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term}}}
+	wantDenied(t, "anti-affinity to every namespace's drivers", cp.Client.Create(ctx, pod),
+		`podAntiAffinity required term (topologyKey "kubernetes.io/hostname", pods spark-role=driver) selects pods in any namespace its namespaceSelector "{}" matches`)
+	pod.Spec.Affinity.PodAntiAffinity.RequiredDuringSchedulingIgnoredDuringExecution[0].NamespaceSelector = &metav1.LabelSelector{
+		MatchLabels: map[string]string{corev1.LabelMetadataName: "etl"}}
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Errorf("anti-affinity to its own namespace's drivers, by name: %v", err)
+	}
+}

@@ -464,6 +464,13 @@ type Isolation struct {
 	// gives a pod that names none.
 	// +optional
 	AllowedPriorityClasses []string `json:"allowedPriorityClasses,omitempty"`
+	// PodAffinity, when set, holds a tenant's pod affinity and
+	// anti-affinity terms (required or preferred) to the pods of its own
+	// namespace and of the namespaces it allows. Without it a tenant's
+	// required anti-affinity keeps other tenants' pods off the nodes its
+	// pods run on, and its affinity places its pods beside theirs.
+	// +optional
+	PodAffinity *PodAffinityRule `json:"podAffinity,omitempty"`
 	// PlacementControllers are the users, as the API server names them
 	// (system:serviceaccount:NAMESPACE:NAME for a service account), of the
 	// controllers that place a pod after it is created, such as Kueue
@@ -477,6 +484,19 @@ type Isolation struct {
 	// admins may impersonate.
 	// +optional
 	PlacementControllers []string `json:"placementControllers,omitempty"`
+}
+
+// PodAffinityRule is where a tenant's pod affinity may reach. A term
+// selects pods in the namespaces its namespaces list names and those its
+// namespaceSelector selects, or in its pod's own namespace when it has
+// neither. A namespaceSelector is bounded only by the namespaces' names
+// (kubernetes.io/metadata.name In, or matchLabels on it); any other
+// selector, {} among them, may select every namespace.
+type PodAffinityRule struct {
+	// AllowedNamespaces are the namespaces, besides the pod's own, whose
+	// pods a tenant's terms may select.
+	// +optional
+	AllowedNamespaces []string `json:"allowedNamespaces,omitempty"`
 }
 
 // TolerationPattern matches tolerations by key and, when set, effect.
