@@ -191,6 +191,10 @@ func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 		"spark.kubernetes.driver.volumes.hostPath.drv.options.path": "/var",
 		"spark.executorEnv.AWS_ROLE_ARN":                            "arn:aws:iam::1:role/x",
 		"spark.kubernetes.driverEnv.AWS_ROLE_ARN":                   "arn:aws:iam::1:role/d",
+		// Spark's EnvSecretsFeatureStep: secret:key, else no pod at all.
+		"spark.kubernetes.executor.secretKeyRef.AWS_ROLE_ARN": "aws:role",
+		"spark.kubernetes.executor.secretKeyRef.BAD":          "no-key",
+		"spark.kubernetes.executor.secretKeyRef.":             "no:name",
 	}
 	exec, err := LaunchedPod(&app, v1alpha1.RoleExecutor)
 	if err != nil {
@@ -219,14 +223,20 @@ func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 	if len(drv.Spec.Volumes) != 1 || drv.Spec.Volumes[0].Name != "drv" {
 		t.Errorf("driver volumes %+v, want drv only", drv.Spec.Volumes)
 	}
-	for pod, want := range map[*corev1.Pod]string{exec: "arn:aws:iam::1:role/x", drv: "arn:aws:iam::1:role/d"} {
+	for pod, want := range map[*corev1.Pod][]string{exec: {"arn:aws:iam::1:role/x", "from aws:role"}, drv: {"arn:aws:iam::1:role/d"}} {
 		var got []string
 		for _, e := range pod.Spec.Containers[0].Env {
-			if e.Name == "AWS_ROLE_ARN" {
+			switch {
+			case e.Name == "BAD":
+				t.Errorf("%s: env BAD from a reference Spark refuses", pod.Name)
+			case e.Name != "AWS_ROLE_ARN":
+			case e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil:
+				got = append(got, "from "+e.ValueFrom.SecretKeyRef.Name+":"+e.ValueFrom.SecretKeyRef.Key)
+			default:
 				got = append(got, e.Value)
 			}
 		}
-		if len(got) != 1 || got[0] != want {
+		if !slices.Equal(got, want) {
 			t.Errorf("%s: AWS_ROLE_ARN %q, want %q", pod.Name, got, want)
 		}
 		for _, e := range pod.Spec.Containers[0].Env {

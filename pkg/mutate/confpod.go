@@ -13,17 +13,27 @@ import (
 )
 
 // confEnv is the environment Spark's configuration gives role's Spark
-// container (spark.kubernetes.driverEnv.<name> for the driver,
-// spark.executorEnv.<name> for executors), sorted by name.
+// container: its values (spark.kubernetes.driverEnv.<name> for the driver,
+// spark.executorEnv.<name> for executors), sorted by name, then the
+// variables it takes from Secrets (spark.kubernetes.<role>.secretKeyRef.<name>
+// = secret:key, EnvSecretsFeatureStep), sorted by name. A reference Spark
+// would refuse (not two parts) is left out: Spark launches no pod with it.
 func confEnv(conf map[string]string, role v1alpha1.Role) []corev1.EnvVar {
 	prefix := overlay.SparkEnvPrefix(role)
-	var env []corev1.EnvVar
+	secretPrefix := "spark.kubernetes." + string(role) + ".secretKeyRef."
+	var env, fromSecrets []corev1.EnvVar
 	for _, k := range slices.Sorted(maps.Keys(conf)) {
 		if name, ok := strings.CutPrefix(k, prefix); ok && name != "" {
 			env = append(env, corev1.EnvVar{Name: name, Value: conf[k]})
 		}
+		if name, ok := strings.CutPrefix(k, secretPrefix); ok && name != "" {
+			if ref := strings.Split(conf[k], ":"); len(ref) == 2 {
+				fromSecrets = append(fromSecrets, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
+					SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: ref[0]}, Key: ref[1]}}})
+			}
+		}
 	}
-	return env
+	return append(env, fromSecrets...)
 }
 
 // mapEnv is env, a SparkApplication section's envVars, as variables

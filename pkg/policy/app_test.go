@@ -178,6 +178,9 @@ func TestAppOperatorSettingsAreJudged(t *testing.T) {
 			s.Executor.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
 				NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "node.strata.dev/pool", Operator: corev1.NodeSelectorOpIn, Values: []string{"core"}}}}}}}}
 		}, `required node affinity "node.strata.dev/pool In core" is reserved for the platform`},
+		"an IAM role from a Secret by a Spark setting": {func(s *sparkv1beta2.Spec) {
+			s.SparkConf["spark.kubernetes.driver.secretKeyRef.AWS_ROLE_ARN"] = "aws:role"
+		}, `isolation: IAM role "<unread: key \"role\" of Secret \"aws\">" (from user (env AWS_ROLE_ARN of container "spark-kubernetes-driver"))`},
 		"other tenants' executors kept off its nodes": {func(s *sparkv1beta2.Spec) {
 			s.Executor.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
 				TopologyKey: corev1.LabelHostname, NamespaceSelector: &metav1.LabelSelector{}, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"spark-role": "executor"}}}}}}

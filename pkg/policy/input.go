@@ -395,7 +395,8 @@ const awsRoleEnv = "AWS_ROLE_ARN"
 // iamRoles is every IAM role the pod carries, each once: the composed
 // role (with its source), and every other role written on the pod, which
 // is the tenant's: a strata.dev/iam-role request Strata did not grant, the
-// KIAM annotation, and AWS_ROLE_ARN in any container.
+// KIAM annotation, and AWS_ROLE_ARN in any container, written out or taken
+// from elsewhere (roleFrom).
 func (in *Input) iamRoles(composed, composedSource string) []sourced {
 	out := []sourced{}
 	seen := map[string]bool{}
@@ -417,11 +418,32 @@ func (in *Input) iamRoles(composed, composedSource string) []sourced {
 		addUser(role, "annotation "+mutate.IAMRoleAnnotation)
 	}
 	forEachContainerEnv(pod, func(name string, e *corev1.EnvVar) {
-		if e.Name == awsRoleEnv {
-			addUser(e.Value, fmt.Sprintf("env %s of container %q", awsRoleEnv, name))
+		if e.Name != awsRoleEnv {
+			return
 		}
+		role := e.Value
+		if e.ValueFrom != nil {
+			role = roleFrom(e.ValueFrom)
+		}
+		addUser(role, fmt.Sprintf("env %s of container %q", awsRoleEnv, name))
 	})
 	return out
+}
+
+// roleFrom stands for a role a container takes from elsewhere (an env
+// var's valueFrom: a Secret, a ConfigMap, the pod's own fields), which
+// admission cannot read: not an ARN, so only an allowlist that allows
+// every role ("**") allows it. A role must be written out to be judged.
+func roleFrom(src *corev1.EnvVarSource) string {
+	switch {
+	case src.SecretKeyRef != nil:
+		return fmt.Sprintf("<unread: key %q of Secret %q>", src.SecretKeyRef.Key, src.SecretKeyRef.Name)
+	case src.ConfigMapKeyRef != nil:
+		return fmt.Sprintf("<unread: key %q of ConfigMap %q>", src.ConfigMapKeyRef.Key, src.ConfigMapKeyRef.Name)
+	case src.FieldRef != nil:
+		return fmt.Sprintf("<unread: the pod's field %s>", src.FieldRef.FieldPath)
+	}
+	return "<unread: valueFrom>"
 }
 
 // userWritten is what the tenant wrote of the fields isolation checks:

@@ -400,6 +400,27 @@ func TestEveryIAMRoleOnThePod(t *testing.T) {
 	if got, _ := verdict(t, limited, composed(t, limited, kiam), Request{}); got != "" {
 		t.Errorf("an allowed role on the KIAM annotation: %q", got)
 	}
+
+	// A role taken from a Secret, a ConfigMap or the pod's own fields (an
+	// annotation the tenant writes) cannot be read at admission: only an
+	// allowlist of every role allows it.
+	every := tenantCheck(t, map[string]string{"iso": `{tier: ClusterOverrides, config: {isolation: {allowedIAMRoles: ["**"]}}}`})
+	for src, want := range map[*corev1.EnvVarSource]string{
+		{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "aws"}, Key: "role"}}:       `IAM role "<unread: key \"role\" of Secret \"aws\">" (from user (env AWS_ROLE_ARN of container "sidecar"))`,
+		{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "aws"}, Key: "role"}}: `IAM role "<unread: key \"role\" of ConfigMap \"aws\">"`,
+		{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['role']"}}:                                           `IAM role "<unread: the pod's field metadata.annotations['role']>"`,
+	} {
+		from := pod.DeepCopy()
+		from.Spec.Containers = append(from.Spec.Containers, corev1.Container{Name: "sidecar", Image: "mirror.internal/tools:1",
+			Env: []corev1.EnvVar{{Name: "AWS_ROLE_ARN", ValueFrom: src}}})
+		got, d := verdict(t, limited, composed(t, limited, from), Request{})
+		if got != "isolation/allowedIAMRoles" || !strings.Contains(d.Violations[0].Message, want) {
+			t.Errorf("AWS_ROLE_ARN from elsewhere: %q %+v, want a violation containing %s", got, d.Violations, want)
+		}
+		if got, _ := verdict(t, every, composed(t, every, from), Request{}); got != "" {
+			t.Errorf("AWS_ROLE_ARN from elsewhere, every role allowed: %q", got)
+		}
+	}
 }
 
 // schedulingClasses are a class layers set for drivers, one tenants may

@@ -503,3 +503,14 @@ func TestPodAffinityReach(t *testing.T) {
 		t.Errorf("anti-affinity to its own namespace's drivers, by name: %v", err)
 	}
 }
+
+// TestUnreadRoleRefused: through the API server, a pod whose AWS_ROLE_ARN
+// comes from a Secret, which admission cannot read, is refused where only
+// some roles are allowed.
+func TestUnreadRoleRefused(t *testing.T) {
+	pod := plainPod("unread-role", "etl", mirroredNginx)
+	pod.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "AWS_ROLE_ARN", ValueFrom: &corev1.EnvVarSource{
+		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "aws"}, Key: "role"}}}}
+	wantDenied(t, "AWS_ROLE_ARN from a Secret", cp.Client.Create(context.Background(), pod),
+		`IAM role "<unread: key \"role\" of Secret \"aws\">"`)
+}
