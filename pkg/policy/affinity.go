@@ -11,10 +11,18 @@ import (
 )
 
 // affinityReach is a pod affinity or anti-affinity term as isolation reads
-// it (input.user.podAffinity): the namespaces whose pods it selects.
+// it (input.user.podAffinity): its kind and topology, and the namespaces
+// whose pods it selects.
 type affinityReach struct {
 	// Display names the term: its kind, topology key and pod selector.
 	Display string `json:"display"`
+	// Anti and Required are its kind: anti-affinity or affinity, required
+	// or preferred.
+	Anti     bool `json:"anti"`
+	Required bool `json:"required"`
+	// TopologyKey is the node label whose value makes the pods it selects
+	// its pod's neighbours.
+	TopologyKey string `json:"topologyKey"`
 	// Namespaces are the namespaces it selects pods in, by name: the pod's
 	// own when it names none; sorted, each once.
 	Namespaces []string `json:"namespaces"`
@@ -34,7 +42,8 @@ type affinityReach struct {
 // set of names (or equal to one) selects among those only.
 func reachOf(t mutate.PodAffinityTerm, own string) affinityReach {
 	term := t.Term
-	r := affinityReach{Display: fmt.Sprintf("%s term (topologyKey %q, pods %s)", t.Kind(), term.TopologyKey, selectorText(term.LabelSelector))}
+	r := affinityReach{Display: fmt.Sprintf("%s term (topologyKey %q, pods %s)", t.Kind(), term.TopologyKey, selectorText(term.LabelSelector)),
+		Anti: t.Anti, Required: t.Required, TopologyKey: term.TopologyKey}
 	names := slices.Clone(term.Namespaces)
 	switch sel := term.NamespaceSelector; {
 	case sel == nil && len(names) == 0:

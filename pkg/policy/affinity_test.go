@@ -126,3 +126,41 @@ func withAffinity(p *corev1.Pod, a *corev1.Affinity) *corev1.Pod {
 	p.Spec.Affinity = a
 	return p
 }
+
+// TestPodAffinityOnReservedKeys: a tenant's required pod affinity whose
+// topology key is a reserved node label selects reserved nodes by proxy
+// (those the platform placed the selected pods on); anti-affinity, a
+// preferred term, another key and a layer's own term do not.
+func TestPodAffinityOnReservedKeys(t *testing.T) {
+	c := tenantCheck(t, map[string]string{
+		"iso": `{tier: ClusterOverrides, config: {isolation: {reservedNodeSelectors: [pool=core]}}}`,
+		"drv": `{tier: ClusterOverrides, match: {roles: [driver]}, config: {podPatch: {spec: {affinity: {podAffinity: {
+			requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: pool, labelSelector: {matchLabels: {team: platform}}}]}}}}}}`,
+	})
+	term := func(key string) corev1.PodAffinityTerm {
+		return corev1.PodAffinityTerm{TopologyKey: key, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"spark-role": "driver"}}}
+	}
+	for _, tc := range []struct {
+		name     string
+		affinity *corev1.Affinity
+		want     string
+	}{
+		{"beside its driver's pool", &corev1.Affinity{PodAffinity: &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term("pool")}}},
+			`isolation: podAffinity required term (topologyKey "pool", pods spark-role=driver) places the pod on nodes by the value of node label "pool", which is reserved for the platform ("pool=core", ClusterOverrides layer "iso")`},
+		{"beside its driver's node", &corev1.Affinity{PodAffinity: &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term(corev1.LabelHostname)}}}, ""},
+		{"preferring its driver's pool", &corev1.Affinity{PodAffinity: &corev1.PodAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{Weight: 1, PodAffinityTerm: term("pool")}}}}, ""},
+		{"away from its driver's pool", &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term("pool")}}}, ""},
+	} {
+		_, d := verdict(t, c, composed(t, c, withAffinity(sparkPod("executor"), tc.affinity)), Request{})
+		var got []string
+		for _, v := range d.Violations {
+			got = append(got, v.Message)
+		}
+		if tc.want == "" && len(got) != 0 || tc.want != "" && (len(got) != 1 || got[0] != tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got, _ := verdict(t, c, composed(t, c, sparkPod("driver")), Request{}); got != "" {
+		t.Errorf("a layer's required pod affinity on the reserved key: %q", got)
+	}
+}

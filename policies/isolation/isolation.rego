@@ -143,6 +143,25 @@ reserved_expression(e, r) if {
 	r == sprintf("%s=%s", [e.key, v])
 }
 
+# A required pod affinity term places its pod on nodes with the same value of its topology key as the
+# nodes of the pods it selects: on a reserved key, that selects reserved nodes (those the platform placed
+# the selected pods on) by proxy. Anti-affinity keeps a pod off nodes, which selects none.
+violation contains {"check": "reservedNodeSelectors", "message": msg} if {
+	p := input.config.isolation.reservedNodeSelectors
+	not placed_by_controller
+	some t in input.user.podAffinity
+	t.required
+	not t.anti
+	some r in p.value
+	t.topologyKey == reserved_key(r)
+	msg := sprintf("%s places the pod on nodes by the value of node label %q, which is reserved for the platform (%q, %s)", [t.display, t.topologyKey, r, p.source])
+}
+
+# The key of a reserved selector (key, or key=value; a label key has no "=").
+reserved_key(r) := substring(r, 0, indexof(r, "=")) if contains(r, "=")
+
+else := r
+
 # A required node affinity on a node's name (matchFields, metadata.name In ...) chooses nodes
 # whatever their labels: naming a node through the scheduler (which still holds it to the node's
 # taints). NotIn keeps a pod off nodes, which selects none.

@@ -196,6 +196,19 @@ test_node_name_bypasses_taints if {
 # namespaceSelector not bounded by names reaches every namespace.
 pod_term(namespaces, selector) := {"display": `podAntiAffinity required term (topologyKey "kubernetes.io/hostname", pods spark-role=driver)`, "namespaces": namespaces, "anyNamespace": selector != "", "namespaceSelector": selector}
 
+beside_term(key, anti, required) := {"display": sprintf("term (topologyKey %q)", [key]), "namespaces": ["etl"], "anyNamespace": false, "anti": anti, "required": required, "topologyKey": key}
+
+# A required pod affinity on a reserved key places the pod on the nodes of that key's value where the
+# selected pods run; anti-affinity, a preferred term, another key, a placement controller's do not.
+test_pod_affinity_on_a_reserved_key if {
+	reserved := with_param("reservedNodeSelectors", ["pool=core", "flavor"])
+	messages(object.union(reserved, {"user": {"podAffinity": [beside_term("pool", false, true)]}})) == {`term (topologyKey "pool") places the pod on nodes by the value of node label "pool", which is reserved for the platform ("pool=core", NamespaceOverrides layer "ns-etl")`}
+	checks(object.union(reserved, {"user": {"podAffinity": [beside_term("flavor", false, true)]}})) == {"reservedNodeSelectors"}
+	count(isolation.violation) == 0 with input as object.union(reserved, {"user": {"podAffinity": [beside_term("pool", true, true), beside_term("pool", false, false), beside_term("kubernetes.io/hostname", false, true)]}})
+	placed := object.union(reserved, {"request": {"namespace": "etl", "operation": "UPDATE", "userInfo": {"username": "kueue"}}, "config": {"isolation": {"placementControllers": {"value": ["kueue"], "source": src}}}, "user": {"podAffinity": [beside_term("pool", false, true)]}})
+	count(isolation.violation) == 0 with input as placed
+}
+
 test_affinity_within_own_and_allowed_namespaces if {
 	allowed := with_param("podAffinity", {"allowedNamespaces": ["shared"]})
 	count(isolation.violation) == 0 with input as object.union(allowed, {"user": {"podAffinity": [pod_term(["etl"], ""), pod_term(["etl", "shared"], "")]}})

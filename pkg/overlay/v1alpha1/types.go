@@ -447,8 +447,10 @@ type Isolation struct {
 	// +optional
 	AllowedTolerations []TolerationPattern `json:"allowedTolerations,omitempty"`
 	// ReservedNodeSelectors are node labels a tenant may not select, as key
-	// or key=value: in nodeSelector, or in a required node affinity term
-	// (In, Exists, Gt or Lt on a reserved key; In with a reserved value).
+	// or key=value: in nodeSelector, in a required node affinity term
+	// (In, Exists, Gt or Lt on a reserved key; In with a reserved value),
+	// or as the topology key of a required pod affinity term (the nodes
+	// with the selected pods' value of it).
 	// While they are in force a tenant may not name a node (spec.nodeName
 	// at creation, or a binding of its pod), which bypasses node selection.
 	// +optional
