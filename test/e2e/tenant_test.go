@@ -488,7 +488,8 @@ func TestRuntimeReadings(t *testing.T) {
 // TestPodAffinityReach: through the API server, a tenant's pod whose
 // required anti-affinity selects drivers in every namespace (which would
 // keep every other tenant's drivers off its node) is refused, and the same
-// term bounded to its own namespace by name is admitted.
+// term bounded to its own namespace by name is admitted; so is one whose
+// affinity places it by a reserved node label.
 func TestPodAffinityReach(t *testing.T) {
 	ctx := context.Background()
 	pod := plainPod("affinity-reach", "etl", mirroredNginx)
@@ -502,6 +503,14 @@ func TestPodAffinityReach(t *testing.T) {
 	if err := cp.Client.Create(ctx, pod); err != nil {
 		t.Errorf("anti-affinity to its own namespace's drivers, by name: %v", err)
 	}
+
+	// Affinity by a reserved node label selects the nodes the selected
+	// pods run on: the platform's.
+	beside := plainPod("affinity-reach-beside", "etl", mirroredNginx)
+	beside.Spec.Affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
+		TopologyKey: "node.strata.dev/pool", LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"spark-role": "driver"}}}}}}
+	wantDenied(t, "affinity by a reserved node label", cp.Client.Create(ctx, beside),
+		`places the pod on nodes by the value of node label "node.strata.dev/pool", which is reserved for the platform`)
 }
 
 // TestUnreadRoleRefused: through the API server, a pod whose AWS_ROLE_ARN
