@@ -2,8 +2,10 @@ package mutate
 
 import (
 	"encoding/json"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // PodAffinityTerm is one term of a pod's pod affinity or anti-affinity,
@@ -35,9 +37,13 @@ func (t PodAffinityTerm) Kind() string {
 
 // Key identifies the term by its kind and content, apart from its place
 // among the pod's terms and its weight: the same term a layer's pod patch
-// sets is the platform's wherever it lands.
+// sets is the platform's wherever it lands. The API server merges a term's
+// matchLabelKeys and mismatchLabelKeys into its labelSelector when it
+// creates the pod (key In, or NotIn, the pod's value of it), before the
+// validating webhooks see it; the key leaves those expressions out, so a
+// layer's term is the same term before and after.
 func (t PodAffinityTerm) Key() string {
-	b, err := json.Marshal(t.Term)
+	b, err := json.Marshal(withoutLabelKeys(t.Term))
 	if err != nil {
 		return "pod affinity " + t.Kind() // a PodAffinityTerm always marshals
 	}
@@ -66,5 +72,19 @@ func PodAffinityTerms(pod *corev1.Pod) []PodAffinityTerm {
 	if pa := a.PodAntiAffinity; pa != nil {
 		add(true, pa.RequiredDuringSchedulingIgnoredDuringExecution, pa.PreferredDuringSchedulingIgnoredDuringExecution)
 	}
+	return out
+}
+
+// withoutLabelKeys is term without the expressions the API server derives
+// from its matchLabelKeys and mismatchLabelKeys.
+func withoutLabelKeys(term *corev1.PodAffinityTerm) *corev1.PodAffinityTerm {
+	if term.LabelSelector == nil || len(term.MatchLabelKeys)+len(term.MismatchLabelKeys) == 0 {
+		return term
+	}
+	out := term.DeepCopy()
+	out.LabelSelector.MatchExpressions = slices.DeleteFunc(out.LabelSelector.MatchExpressions, func(e metav1.LabelSelectorRequirement) bool {
+		return e.Operator == metav1.LabelSelectorOpIn && slices.Contains(term.MatchLabelKeys, e.Key) ||
+			e.Operator == metav1.LabelSelectorOpNotIn && slices.Contains(term.MismatchLabelKeys, e.Key)
+	})
 	return out
 }

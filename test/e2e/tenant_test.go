@@ -454,6 +454,34 @@ func TestPodPatchIsThePlatforms(t *testing.T) {
 		`label "platform.strata.dev/network" is reserved for the platform`)
 }
 
+// TestLayerPodAffinityIsThePlatforms: a Layer's pod patch that spreads
+// etl's executors away from every namespace's executors of their own app
+// (namespaceSelector {}, matchLabelKeys spark-app-selector), where tenants'
+// pod affinity is held to their namespace: the API server merges the
+// term's matchLabelKeys into its labelSelector as it creates the pod, and
+// the validating webhook still reads the term as the layer's.
+func TestLayerPodAffinityIsThePlatforms(t *testing.T) {
+	ctx := context.Background()
+	patch := []byte(`{"spec":{"affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":10,"podAffinityTerm":{
+		"topologyKey":"kubernetes.io/hostname","namespaceSelector":{},"labelSelector":{"matchLabels":{"spark-role":"executor"}},
+		"matchLabelKeys":["spark-app-selector"]}}]}}}}`)
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-spread"}, Spec: v1alpha1.LayerSpec{
+		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{"etl"}, Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}},
+		Config: &v1alpha1.Config{PodPatch: &runtime.RawExtension{Raw: patch}}}}
+	createLayer(t, layer, "etl")
+
+	pod := examplePod(t, "executor.yaml", "spread-exec-1")
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatalf("the platform's pod affinity refused its own pod: %v", err)
+	}
+	terms := pod.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
+	if len(terms) != 1 || !slices.ContainsFunc(terms[0].PodAffinityTerm.LabelSelector.MatchExpressions, func(e metav1.LabelSelectorRequirement) bool {
+		return e.Key == "spark-app-selector" && slices.Equal(e.Values, []string{pod.Labels["spark-app-selector"]})
+	}) {
+		t.Errorf("the stored term has no expression from its matchLabelKeys: %+v", terms)
+	}
+}
+
 // TestRuntimeReadings: through the API server, an image is mirrored as the
 // container runtime reads it (docker.io/nginx is an official image), and a
 // tenant's node affinity on a node's name is refused while node selectors
