@@ -130,6 +130,12 @@ type keyed struct {
 	Display  string   `json:"display,omitempty"`
 }
 
+// podAffinityRule is config.isolation.podAffinity's value: the rule's
+// namespaces, [] for none.
+type podAffinityRule struct {
+	AllowedNamespaces []string `json:"allowedNamespaces"`
+}
+
 type image struct {
 	Container  string `json:"container"`
 	Image      string `json:"image"`
@@ -380,7 +386,7 @@ func isolationDoc(iso *v1alpha1.Isolation, source func(overlay.Key) string) map[
 	add("reservedLabelPrefixes", iso.ReservedLabelPrefixes, iso.ReservedLabelPrefixes != nil)
 	add("allowedPriorityClasses", iso.AllowedPriorityClasses, iso.AllowedPriorityClasses != nil)
 	if pa := iso.PodAffinity; pa != nil {
-		add("podAffinity", map[string][]string{"allowedNamespaces": nonNilSlice(pa.AllowedNamespaces)}, true)
+		add("podAffinity", podAffinityRule{AllowedNamespaces: nonNilSlice(pa.AllowedNamespaces)}, true)
 	}
 	add("placementControllers", iso.PlacementControllers, iso.PlacementControllers != nil)
 	return isolation

@@ -148,10 +148,10 @@ reserved_expression(e, r) if {
 # the selected pods on) by proxy. Anti-affinity keeps a pod off nodes, which selects none.
 violation contains {"check": "reservedNodeSelectors", "message": msg} if {
 	p := input.config.isolation.reservedNodeSelectors
-	not placed_by_controller
 	some t in input.user.podAffinity
 	t.required
 	not t.anti
+	not placed_by_controller
 	some r in p.value
 	t.topologyKey == reserved_key(r)
 	msg := sprintf("%s places the pod on nodes by the value of node label %q, which is reserved for the platform (%q, %s)", [t.display, t.topologyKey, r, p.source])
