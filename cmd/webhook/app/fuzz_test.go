@@ -98,6 +98,17 @@ func fuzzSeeds(f *testing.F) {
 	server := pod(map[string]string{v1alpha1.RoleLabel: v1alpha1.ConnectServerRoleValue})
 	f.Add(reviewOf(f, admissionv1.Create, "", server, nil))
 	f.Add(reviewOf(f, admissionv1.Update, "", server, driver))
+	// Pod affinity reaching other namespaces, on a reserved key, with keys
+	// the API server merges; a role taken from a Secret.
+	beside := pod(map[string]string{v1alpha1.RoleLabel: "executor", "spark-app-selector": "a"})
+	term := corev1.PodAffinityTerm{TopologyKey: "pool", Namespaces: []string{"geo"}, NamespaceSelector: &metav1.LabelSelector{
+		MatchExpressions: []metav1.LabelSelectorRequirement{{Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpIn, Values: []string{"etl"}}}},
+		LabelSelector: &metav1.LabelSelector{}, MatchLabelKeys: []string{"spark-app-selector"}}
+	beside.Spec.Affinity = &corev1.Affinity{PodAffinity: &corev1.PodAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term}},
+		PodAntiAffinity: &corev1.PodAntiAffinity{PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{{Weight: 1, PodAffinityTerm: term}}}}
+	beside.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "AWS_ROLE_ARN", ValueFrom: &corev1.EnvVarSource{
+		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "aws"}, Key: "role"}}}}
+	f.Add(reviewOf(f, admissionv1.Create, "", beside, nil))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE","object":{"metadata":{"labels":{"spark-role":"executor"}},"spec":{"tolerations":[{"key":"a"},{"key":"a"}]}}}}`))
 	f.Add([]byte(`{"request":{"uid":"u","operation":"UPDATE","object":{},"oldObject":[]}}`))
 }
@@ -117,7 +128,8 @@ func FuzzMutateReview(f *testing.F) {
 func FuzzValidateReview(f *testing.F) {
 	l := teamLayer()
 	l.Spec.Config.Limits = &v1alpha1.Limits{MaxPodCPU: ptrQuantity("2"), MaxExecutorsPerApp: new(int32)}
-	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedRegistries: []string{"mirror.internal"}, ReservedNodeSelectors: []string{"pool"}}
+	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedRegistries: []string{"mirror.internal"}, ReservedNodeSelectors: []string{"pool"},
+		AllowedIAMRoles: []string{"arn:aws:iam::111111111111:role/*"}, PodAffinity: &v1alpha1.PodAffinityRule{AllowedNamespaces: []string{"shared"}}}
 	v := newTestPodValidator(f, l)
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, raw []byte) { fuzzReview(t, podReviewServer(v), v.Metrics, "pod-policy", raw) })
