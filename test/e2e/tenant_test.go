@@ -551,3 +551,28 @@ func TestUnreadRoleRefused(t *testing.T) {
 	wantDenied(t, "AWS_ROLE_ARN from a Secret", cp.Client.Create(context.Background(), pod),
 		`IAM role "<unread: key \"role\" of Secret \"aws\">"`)
 }
+
+// TestEphemeralContainerMirrored: through the API server, an ephemeral
+// container added to a Spark pod (as kubectl debug adds it) gets its image
+// from the cluster's mirror, as the pod's containers did, and passes the
+// registries the pod is held to; before, it was refused for pulling
+// straight from Docker Hub.
+func TestEphemeralContainerMirrored(t *testing.T) {
+	ctx := context.Background()
+	exec := examplePod(t, "executor.yaml", "debug-mirror-exec")
+	if err := cp.Client.Create(ctx, exec); err != nil {
+		t.Fatal(err)
+	}
+	exec.Spec.EphemeralContainers = append(exec.Spec.EphemeralContainers, corev1.EphemeralContainer{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+		Name: "debugger", Image: "busybox:1.36"}})
+	if err := cp.Client.SubResource("ephemeralcontainers").Update(ctx, exec); err != nil {
+		t.Fatalf("a debug container with Docker Hub's busybox: %v", err)
+	}
+	var stored corev1.Pod
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(exec), &stored); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(stored.Spec.EphemeralContainers); n != 1 || stored.Spec.EphemeralContainers[0].Image != "mirror.prod-a.internal/dockerhub/library/busybox:1.36" {
+		t.Errorf("the stored ephemeral containers: %+v, want busybox from the mirror", stored.Spec.EphemeralContainers)
+	}
+}

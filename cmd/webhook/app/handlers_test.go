@@ -118,6 +118,34 @@ func TestPodMutatorComposesSparkPods(t *testing.T) {
 	}
 }
 
+// TestPodMutatorOnUpdates: an update adding an ephemeral container to a
+// Spark pod gets only that container's image mirrored; any other update,
+// which the webhook is not registered for, is answered unchanged rather
+// than composed (the stored pod's spec is immutable).
+func TestPodMutatorOnUpdates(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.ImageMirrors = []v1alpha1.ImageMirror{{From: "docker.io", To: "mirror.internal"}}
+	h, _, _ := newTestHandlers(t, l)
+	old := pod(map[string]string{"spark-role": "executor"})
+	old.Namespace = "etl"
+	debugged := old.DeepCopy()
+	debugged.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "d", Image: "busybox"}}}
+	update := func(sub string, p *corev1.Pod) admission.Request {
+		req := podRequest(t, p)
+		req.Operation, req.SubResource = admissionv1.Update, sub
+		req.OldObject.Raw, _ = json.Marshal(old)
+		return req
+	}
+	resp := h.Handle(context.Background(), update(ephemeralContainers, debugged))
+	ops := opsOf(t, resp)
+	if !resp.Allowed || len(ops) != 1 || ops[0].Path != "/spec/ephemeralContainers/0/image" || ops[0].Value != "mirror.internal/library/busybox" {
+		t.Errorf("an ephemeral container added: allowed %v, patch %+v", resp.Allowed, ops)
+	}
+	if resp := h.Handle(context.Background(), update("", debugged)); !resp.Allowed || len(opsOf(t, resp)) != 0 {
+		t.Errorf("an update of the pod: allowed %v, patch %+v", resp.Allowed, opsOf(t, resp))
+	}
+}
+
 func TestPodMutatorLeavesOtherPods(t *testing.T) {
 	h, _, _ := newTestHandlers(t, teamLayer())
 	resp := h.Handle(context.Background(), podRequest(t, pod(map[string]string{"app": "web"})))

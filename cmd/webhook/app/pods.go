@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -16,6 +17,10 @@ import (
 
 // PodPath is where the pod mutating handler is served.
 const PodPath = "/mutate-v1-pod"
+
+// ephemeralContainers is the subresource ephemeral containers are added
+// through.
+const ephemeralContainers = "ephemeralcontainers"
 
 // auditLayersKey is the audit annotation listing the applied layers; the API
 // server prefixes it with the webhook's name.
@@ -36,8 +41,9 @@ type PodMutator struct {
 
 var _ admission.Handler = (*PodMutator)(nil)
 
-// Handle composes one pod. Pods that are not Spark pods are allowed
-// unchanged. It has no side effects, so dryRun requests need nothing
+// Handle composes one pod as it is created, and mirrors the images of the
+// ephemeral containers added to one (mutate.MirrorEphemeral). Pods that are
+// not Spark pods, and any other update, are allowed unchanged. It has no side effects, so dryRun requests need nothing
 // special, and composing a composed pod returns an empty patch, so it is
 // safe under reinvocationPolicy IfNeeded.
 //
@@ -67,6 +73,16 @@ func (h *PodMutator) handle(ctx context.Context, req admission.Request) admissio
 	}
 	if err := blocked(snap, h.Cluster, pod); err != nil {
 		return admission.Errored(http.StatusServiceUnavailable, err)
+	}
+	switch {
+	case req.Operation == admissionv1.Update && req.SubResource == ephemeralContainers:
+		old, err := decodeOldPod(req)
+		if err != nil {
+			return admission.Errored(http.StatusBadRequest, err)
+		}
+		return patched(mutate.MirrorEphemeral(snap, h.Cluster, pod, old))
+	case req.Operation != admissionv1.Create:
+		return admission.Allowed("a pod is composed when it is created")
 	}
 	res, err := mutate.Admit(snap, h.Cluster, pod)
 	if err != nil {
