@@ -9,5 +9,11 @@
 //
 // Each part of rendering is a small function over typed objects that is
 // idempotent: rendering a composed config onto a pod it was already rendered
-// onto changes nothing.
+// onto changes nothing. MirrorEphemeral does the one thing the layers do to
+// a pod after it exists: the images of ephemeral containers added to it.
+//
+// The package also reads a pod as policies judge it: which of its parts the
+// layers put there (PlatformParts, LayerAffinity), its node and pod affinity
+// (RequiredNodeAffinity, PodAffinityTerms) and its images as the container
+// runtime reads them (NormalizeImage).
 package mutate
