@@ -203,14 +203,7 @@ func TestAppOperatorSettingsAreJudged(t *testing.T) {
 			in.App.Spec.SparkConf = map[string]string{}
 		}
 		tc.set(&in.App.Spec)
-		res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, d, err := check.App(context.Background(), &res.App.App, Request{Operation: "CREATE"}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := composedVerdict(t, check, &in.App, nil)
 		found := false
 		for _, v := range d.Violations {
 			found = found || strings.Contains(v.Message, tc.want)
