@@ -76,15 +76,25 @@ func PodAffinityTerms(pod *corev1.Pod) []PodAffinityTerm {
 }
 
 // withoutLabelKeys is term without the expressions the API server derives
-// from its matchLabelKeys and mismatchLabelKeys.
+// from its matchLabelKeys and mismatchLabelKeys; linear in the term.
 func withoutLabelKeys(term *corev1.PodAffinityTerm) *corev1.PodAffinityTerm {
 	if term.LabelSelector == nil || len(term.MatchLabelKeys)+len(term.MismatchLabelKeys) == 0 {
 		return term
 	}
+	type keyOp struct {
+		key string
+		op  metav1.LabelSelectorOperator
+	}
+	merged := make(map[keyOp]bool, len(term.MatchLabelKeys)+len(term.MismatchLabelKeys))
+	for _, k := range term.MatchLabelKeys {
+		merged[keyOp{k, metav1.LabelSelectorOpIn}] = true
+	}
+	for _, k := range term.MismatchLabelKeys {
+		merged[keyOp{k, metav1.LabelSelectorOpNotIn}] = true
+	}
 	out := term.DeepCopy()
 	out.LabelSelector.MatchExpressions = slices.DeleteFunc(out.LabelSelector.MatchExpressions, func(e metav1.LabelSelectorRequirement) bool {
-		return e.Operator == metav1.LabelSelectorOpIn && slices.Contains(term.MatchLabelKeys, e.Key) ||
-			e.Operator == metav1.LabelSelectorOpNotIn && slices.Contains(term.MismatchLabelKeys, e.Key)
+		return merged[keyOp{e.Key, e.Operator}]
 	})
 	return out
 }

@@ -65,14 +65,19 @@ func reachOf(t mutate.PodAffinityTerm, own string) affinityReach {
 
 // namesSelected are the names of the namespaces sel may select, when a
 // requirement of it on the namespace's name bounds them (ok); the
-// intersection when several do.
+// intersection when several do. Linear in the selector: a tenant writes
+// as many requirements and values as a pod's bytes hold.
 func namesSelected(sel *metav1.LabelSelector) (names []string, ok bool) {
 	bound := func(values []string) {
 		if !ok {
 			names, ok = slices.Clone(values), true
 			return
 		}
-		names = slices.DeleteFunc(names, func(n string) bool { return !slices.Contains(values, n) })
+		in := make(map[string]bool, len(values))
+		for _, v := range values {
+			in[v] = true
+		}
+		names = slices.DeleteFunc(names, func(n string) bool { return !in[n] })
 	}
 	if v, set := sel.MatchLabels[corev1.LabelMetadataName]; set {
 		bound([]string{v})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -261,6 +262,34 @@ func BenchmarkCheckLargePod(b *testing.B) {
 	for i := range 40000 {
 		spark.Env = append(spark.Env, corev1.EnvVar{Name: fmt.Sprintf("SPARK_USER_VAR_%05d", i), Value: "some-value"})
 	}
+	benchmarkCheck(b, check, pod)
+}
+
+// BenchmarkCheckLargeAffinity judges the example executor with one pod
+// anti-affinity term as large as a pod holds (about 1.5 MiB): a
+// namespaceSelector bounded by name twice over 40,000 names, and 20,000
+// merged matchLabelKeys. Linear work, like BenchmarkCheckLargePod; reading
+// the reach or the key by comparing every value with every other takes
+// seconds a term.
+func BenchmarkCheckLargeAffinity(b *testing.B) {
+	check, pod := exampleCheck(b)
+	names := []string{"etl"}
+	for i := range 40000 {
+		names = append(names, fmt.Sprintf("namespace-%05d", i))
+	}
+	term := corev1.PodAffinityTerm{TopologyKey: corev1.LabelHostname, NamespaceSelector: &metav1.LabelSelector{
+		MatchLabels: map[string]string{corev1.LabelMetadataName: "etl"},
+		MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpIn, Values: names},
+			{Key: corev1.LabelMetadataName, Operator: metav1.LabelSelectorOpIn, Values: slices.Clone(names)}}},
+		LabelSelector: &metav1.LabelSelector{}}
+	for i := range 20000 {
+		key := fmt.Sprintf("label-%05d", i)
+		term.MatchLabelKeys = append(term.MatchLabelKeys, key)
+		term.LabelSelector.MatchExpressions = append(term.LabelSelector.MatchExpressions,
+			metav1.LabelSelectorRequirement{Key: key, Operator: metav1.LabelSelectorOpIn, Values: []string{"v"}})
+	}
+	pod.Spec.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{term}}}
 	benchmarkCheck(b, check, pod)
 }
 
