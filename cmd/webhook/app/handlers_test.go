@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
@@ -260,6 +262,38 @@ func newTestPodValidator(t testing.TB, layers ...v1alpha1.Layer) *PodValidator {
 	}
 	return &PodValidator{Store: store, Policies: policies, Ledger: policy.NewLedger(time.Minute), Live: policy.NewTracker(),
 		Synced: func() bool { return true }, Cluster: mutator.Cluster, Metrics: mutator.Metrics}
+}
+
+// TestVerdictIsBounded: a pod with 500 tolerations outside the allowlist
+// is refused naming the first maxViolationLines and counting the rest, each
+// line cut to maxViolationBytes on a character's boundary; every violation
+// is still counted.
+func TestVerdictIsBounded(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedTolerations: []v1alpha1.TolerationPattern{{Key: "spot"}}}
+	v := newTestPodValidator(t, l)
+	many := pod(map[string]string{"spark-role": "executor", "spark-app-selector": "a"})
+	many.Namespace = "etl"
+	for i := range 500 {
+		many.Spec.Tolerations = append(many.Spec.Tolerations, corev1.Toleration{Key: fmt.Sprintf("taint-%03d", i), Operator: corev1.TolerationOpExists})
+	}
+	many.Spec.Tolerations[0].Key = "k" + strings.Repeat("é", 3000) // a key the API server would refuse; the webhook still answers boundedly
+	resp := v.Handle(context.Background(), podRequest(t, many))
+	lines := strings.Split(resp.Result.Message, "\n")
+	if resp.Allowed || len(lines) != maxViolationLines+1 || lines[maxViolationLines] != "and 480 more violations" {
+		t.Fatalf("allowed %v, %d lines, last %q", resp.Allowed, len(lines), lines[len(lines)-1])
+	}
+	for i, line := range lines {
+		if len(line) > maxViolationBytes+len("… (cut)") || !utf8.ValidString(line) {
+			t.Errorf("line %d: %d bytes, valid UTF-8 %v", i, len(line), utf8.ValidString(line))
+		}
+	}
+	if !strings.HasSuffix(lines[0], "… (cut)") {
+		t.Errorf("the long line is not marked cut: %q", lines[0][len(lines[0])-20:])
+	}
+	if got := testutil.ToFloat64(v.Metrics.violations.WithLabelValues("isolation", "deny")); got != 500 {
+		t.Errorf("deny violations counted %v, want 500", got)
+	}
 }
 
 func TestPodValidator(t *testing.T) {

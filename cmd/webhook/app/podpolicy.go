@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -107,12 +109,25 @@ func (h *PodValidator) judge(ctx context.Context, pod *corev1.Pod, request polic
 	return h.Metrics.verdict(ctx, decision)
 }
 
+// A tenant writes as many violations as an object's bytes hold (a
+// toleration each, a pod affinity term each), and each message quotes
+// what it wrote; a denial goes back through the API server into its audit
+// log, and a dryrun violation into the webhook's. So an answer names at
+// most maxViolationLines violations of each enforcement, each cut to
+// maxViolationBytes, and counts the rest; the composer lists them all.
+const (
+	maxViolationLines = 20
+	maxViolationBytes = 2048
+)
+
 // verdict answers a decision: deny violations refuse, one line each; warn
 // violations come back as warnings; dryrun violations are logged and
-// counted only. Every violation is counted.
+// counted only. Every violation is counted; each answer and log is
+// bounded (maxViolationLines).
 func (m *Metrics) verdict(ctx context.Context, decision policy.Decision) admission.Response {
 	logger := log.FromContext(ctx)
 	var denials, warnings []string
+	dryrun := 0
 	for _, v := range decision.Violations {
 		m.violations.WithLabelValues(v.Policy, string(v.Enforcement)).Inc()
 		switch v.Enforcement {
@@ -121,11 +136,43 @@ func (m *Metrics) verdict(ctx context.Context, decision policy.Decision) admissi
 		case v1alpha1.EnforcementWarn:
 			warnings = append(warnings, v.Message)
 		default:
-			logger.Info("policy violation (dryrun)", "policy", v.Policy, "check", v.Check, "message", v.Message)
+			if dryrun++; dryrun <= maxViolationLines {
+				logger.Info("policy violation (dryrun)", "policy", v.Policy, "check", v.Check, "message", cut(v.Message))
+			}
 		}
 	}
-	if len(denials) > 0 {
-		return admission.Denied(strings.Join(denials, "\n")).WithWarnings(warnings...)
+	if dryrun > maxViolationLines {
+		logger.Info("more policy violations (dryrun)", "count", dryrun-maxViolationLines)
 	}
-	return admission.Allowed("").WithWarnings(warnings...)
+	if len(denials) > 0 {
+		return admission.Denied(strings.Join(bounded(denials), "\n")).WithWarnings(bounded(warnings)...)
+	}
+	return admission.Allowed("").WithWarnings(bounded(warnings)...)
+}
+
+// bounded is messages as an answer names them: the first
+// maxViolationLines, each cut, and a line counting the rest.
+func bounded(messages []string) []string {
+	out := make([]string, 0, min(len(messages), maxViolationLines+1))
+	for i, msg := range messages {
+		if i == maxViolationLines {
+			out = append(out, fmt.Sprintf("and %d more violations", len(messages)-i))
+			break
+		}
+		out = append(out, cut(msg))
+	}
+	return out
+}
+
+// cut is msg in at most maxViolationBytes, at a character's boundary,
+// marked where it was cut.
+func cut(msg string) string {
+	if len(msg) <= maxViolationBytes {
+		return msg
+	}
+	end := maxViolationBytes
+	for end > 0 && !utf8.RuneStart(msg[end]) {
+		end--
+	}
+	return msg[:end] + "… (cut)"
 }
