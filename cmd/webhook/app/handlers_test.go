@@ -294,6 +294,12 @@ func TestVerdictIsBounded(t *testing.T) {
 	if got := testutil.ToFloat64(v.Metrics.violations.WithLabelValues("isolation", "deny")); got != 500 {
 		t.Errorf("deny violations counted %v, want 500", got)
 	}
+	for n, want := range map[int]string{maxViolationLines: "", maxViolationLines + 1: "and 1 more violation", maxViolationLines + 2: "and 2 more violations"} {
+		got := bounded(make([]string, n))
+		if last := got[len(got)-1]; last != want {
+			t.Errorf("%d violations: last line %q, want %q", n, last, want)
+		}
+	}
 }
 
 func TestPodValidator(t *testing.T) {

@@ -156,7 +156,11 @@ func bounded(messages []string) []string {
 	out := make([]string, 0, min(len(messages), maxViolationLines+1))
 	for i, msg := range messages {
 		if i == maxViolationLines {
-			out = append(out, fmt.Sprintf("and %d more violations", len(messages)-i))
+			more := "and 1 more violation"
+			if rest := len(messages) - i; rest > 1 {
+				more = fmt.Sprintf("and %d more violations", rest)
+			}
+			out = append(out, more)
 			break
 		}
 		out = append(out, cut(msg))
