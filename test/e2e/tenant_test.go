@@ -424,6 +424,21 @@ func TestLayerWarningsReachTheClient(t *testing.T) {
 	}
 }
 
+// executorPatchedBy creates a Layer named layer whose pod patch is patch,
+// for etl's executors, then the example executor named pod through the
+// API server: the layer's own patch must not get its pod refused.
+func executorPatchedBy(t *testing.T, layer string, patch []byte, pod string) *corev1.Pod {
+	t.Helper()
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: layer}, Spec: v1alpha1.LayerSpec{
+		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{"etl"}, Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}},
+		Config: &v1alpha1.Config{PodPatch: &runtime.RawExtension{Raw: patch}}}}, "etl")
+	exec := examplePod(t, "executor.yaml", pod)
+	if err := cp.Client.Create(context.Background(), exec); err != nil {
+		t.Fatalf("layer %s's pod patch refused its own pod: %v", layer, err)
+	}
+	return exec
+}
+
 // TestPodPatchIsThePlatforms: a Layer's pod patch that gives etl's
 // executors a label under a reserved prefix and a toleration outside
 // etl's allowlist: the pods it composes are stored through the API server
@@ -434,15 +449,7 @@ func TestPodPatchIsThePlatforms(t *testing.T) {
 	ctx := context.Background()
 	patch := []byte(`{"metadata":{"labels":{"platform.strata.dev/network":"batch"}},
 		"spec":{"tolerations":[{"key":"node.strata.dev/dedicated","operator":"Equal","value":"etl","effect":"NoSchedule"}]}}`)
-	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pod-patch"}, Spec: v1alpha1.LayerSpec{
-		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{"etl"}, Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}},
-		Config: &v1alpha1.Config{PodPatch: &runtime.RawExtension{Raw: patch}}}}
-	createLayer(t, layer, "etl")
-
-	pod := examplePod(t, "executor.yaml", "pod-patch-exec-1")
-	if err := cp.Client.Create(ctx, pod); err != nil {
-		t.Fatalf("the platform's pod patch refused its own pod: %v", err)
-	}
+	pod := executorPatchedBy(t, "e2e-pod-patch", patch, "pod-patch-exec-1")
 	if pod.Labels["platform.strata.dev/network"] != "batch" || !slices.ContainsFunc(pod.Spec.Tolerations, func(t corev1.Toleration) bool {
 		return t.Key == "node.strata.dev/dedicated"
 	}) {
@@ -461,19 +468,10 @@ func TestPodPatchIsThePlatforms(t *testing.T) {
 // term's matchLabelKeys into its labelSelector as it creates the pod, and
 // the validating webhook still reads the term as the layer's.
 func TestLayerPodAffinityIsThePlatforms(t *testing.T) {
-	ctx := context.Background()
 	patch := []byte(`{"spec":{"affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":10,"podAffinityTerm":{
 		"topologyKey":"kubernetes.io/hostname","namespaceSelector":{},"labelSelector":{"matchLabels":{"spark-role":"executor"}},
 		"matchLabelKeys":["spark-app-selector"]}}]}}}}`)
-	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-spread"}, Spec: v1alpha1.LayerSpec{
-		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{"etl"}, Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}},
-		Config: &v1alpha1.Config{PodPatch: &runtime.RawExtension{Raw: patch}}}}
-	createLayer(t, layer, "etl")
-
-	pod := examplePod(t, "executor.yaml", "spread-exec-1")
-	if err := cp.Client.Create(ctx, pod); err != nil {
-		t.Fatalf("the platform's pod affinity refused its own pod: %v", err)
-	}
+	pod := executorPatchedBy(t, "e2e-spread", patch, "spread-exec-1")
 	terms := pod.Spec.Affinity.PodAntiAffinity.PreferredDuringSchedulingIgnoredDuringExecution
 	if len(terms) != 1 || !slices.ContainsFunc(terms[0].PodAffinityTerm.LabelSelector.MatchExpressions, func(e metav1.LabelSelectorRequirement) bool {
 		return e.Key == "spark-app-selector" && slices.Equal(e.Values, []string{pod.Labels["spark-app-selector"]})
