@@ -98,6 +98,8 @@ func newSparkAliases() []sparkAlias {
 				clear: func(s *sparkv1beta2.Spec) { pod(s).Image = nil }},
 		)
 	}
+	out = append(out, stringAlias("spark.kubernetes.driver.master", v1alpha1.RoleDriver, "spec.driver.kubernetesMaster",
+		func(s *sparkv1beta2.Spec) **string { return &s.Driver.KubernetesMaster }))
 	// spark-submit's dependency flags, which the operator passes from
 	// spec.deps, win over their keys.
 	for _, d := range []struct {

@@ -46,13 +46,30 @@ var aliasValues = map[string][2]string{
 	"spark.kubernetes.container.image.pullSecrets":    {"mine", "platform-registry,mine"},
 	"spark.kubernetes.pyspark.pythonVersion":          {"3", "2"},
 	"spark.kubernetes.executor.deleteOnTermination":   {"false", "true"},
-	"spark.jars":              {"local:///opt/jobs/a.jar", "s3a://platform/listener.jar,local:///opt/jobs/a.jar"},
-	"spark.files":             {"local:///opt/jobs/a.conf", "s3a://platform/log4j2.properties"},
-	"spark.submit.pyFiles":    {"local:///opt/jobs/lib.zip", "s3a://platform/lib.zip"},
-	"spark.archives":          {"local:///opt/jobs/env.tar.gz", "s3a://platform/env.tar.gz#env"},
-	"spark.jars.packages":     {"org.apache.hadoop:hadoop-aws:3.3.4", "org.apache.hadoop:hadoop-aws:3.4.1"},
-	"spark.jars.excludes":     {"com.amazonaws:aws-java-sdk-bundle", "org.slf4j:slf4j-api"},
-	"spark.jars.repositories": {"https://repo1.maven.org/maven2", "https://nexus.internal/maven"},
+	"spark.jars":                                       {"local:///opt/jobs/a.jar", "s3a://platform/listener.jar,local:///opt/jobs/a.jar"},
+	"spark.files":                                      {"local:///opt/jobs/a.conf", "s3a://platform/log4j2.properties"},
+	"spark.submit.pyFiles":                             {"local:///opt/jobs/lib.zip", "s3a://platform/lib.zip"},
+	"spark.archives":                                   {"local:///opt/jobs/env.tar.gz", "s3a://platform/env.tar.gz#env"},
+	"spark.jars.packages":                              {"org.apache.hadoop:hadoop-aws:3.3.4", "org.apache.hadoop:hadoop-aws:3.4.1"},
+	"spark.jars.excludes":                              {"com.amazonaws:aws-java-sdk-bundle", "org.slf4j:slf4j-api"},
+	"spark.jars.repositories":                          {"https://repo1.maven.org/maven2", "https://nexus.internal/maven"},
+	"spark.kubernetes.driver.master":                   {"https://203.0.113.7:6443", "https://kubernetes.default.svc"},
+	"spark.kubernetes.driver.secretKeyRef.TOKEN":       {"mine:token", "platform:token"},
+	"spark.kubernetes.executor.secretKeyRef.TOKEN":     {"mine:token", "platform:token"},
+	"spark.kubernetes.driver.secrets.TOKEN":            {"/etc/mine", "/etc/platform"},
+	"spark.kubernetes.executor.secrets.TOKEN":          {"/etc/mine", "/etc/platform"},
+	"spark.kubernetes.driver.service.label.TOKEN":      {"mine", "platform"},
+	"spark.kubernetes.driver.service.annotation.TOKEN": {"mine", "platform"},
+}
+
+// everyAlias is every alias of the table and one entry, TOKEN, of each
+// family.
+func everyAlias() []sparkAlias {
+	out := slices.Clone(sparkAliases())
+	for _, f := range aliasFamilies() {
+		out = append(out, f.member("TOKEN"))
+	}
+	return out
 }
 
 // aliasApp is an app with dynamic allocation on (so its fields are
@@ -100,7 +117,7 @@ func aliasSnapshot(t *testing.T, tier v1alpha1.Tier, key, v string) *overlay.Sna
 // composed app states the winner once (in the typed field when a layer
 // set it), and the effective configuration is the winner.
 func TestEveryAliasIsOneSetting(t *testing.T) {
-	for _, a := range sparkAliases() {
+	for _, a := range everyAlias() {
 		vals, ok := aliasValues[a.key]
 		if !ok {
 			t.Errorf("alias %s has no values in aliasValues: add them", a.key)

@@ -254,9 +254,11 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 	pod.Spec.Tolerations = slices.Clone(sec.Tolerations)
 	pod.Spec.Volumes = slices.Clone(s.Volumes)
 	// The Spark container's environment is what Spark's configuration
-	// gives it (sparkConf's keys, then envVars', passed after them), then
-	// the section's env, which the operator appends.
-	spark := corev1.Container{Name: driverContainer, Env: slices.Concat(confEnv(s.SparkConf, role), mapEnv(sec.EnvVars), sec.Env),
+	// gives it (sparkConf's keys, then envSecretKeyRefs', envVars' and the
+	// typed secrets', passed after them in that order), then the
+	// section's env, which the operator appends.
+	spark := corev1.Container{Name: driverContainer,
+		Env:          slices.Concat(confEnv(s.SparkConf, role), refEnv(sec.EnvSecretKeyRefs), mapEnv(sec.EnvVars), secretEnv(sec.Secrets), sec.Env),
 		EnvFrom:      slices.Clone(sec.EnvFrom),
 		VolumeMounts: slices.Clone(sec.VolumeMounts)}
 	if role == v1alpha1.RoleExecutor {
@@ -304,7 +306,7 @@ func userSparkConf(s *sparkv1beta2.Spec, role v1alpha1.Role) map[string]string {
 			conf[k] = v
 		}
 	}
-	for _, a := range sparkAliases() {
+	for _, a := range aliasesOf(s) {
 		if v, ok := a.user(s); ok {
 			conf[a.key] = v
 		}
@@ -334,7 +336,7 @@ func userHadoopConf(s *sparkv1beta2.Spec) map[string]string {
 // spellings says, per aliased key the user set, how they wrote it.
 func spellings(s *sparkv1beta2.Spec) map[string]string {
 	out := map[string]string{}
-	for _, a := range sparkAliases() {
+	for _, a := range aliasesOf(s) {
 		if a.typedWins(s) {
 			out[a.key] = a.field
 		} else if _, ok := s.SparkConf[a.key]; ok {
@@ -579,8 +581,9 @@ func (r *AppResult) writeConf(user map[string]string) {
 		}
 		return comp.SparkConf[key], true
 	}
+	all := aliasesOf(s, r.Driver.Composition.Config.SparkConf, r.Executor.Composition.Config.SparkConf)
 	aliases := map[string]bool{}
-	for _, a := range sparkAliases() {
+	for _, a := range all {
 		aliases[a.key] = true
 	}
 	for _, role := range Roles() {
@@ -593,7 +596,7 @@ func (r *AppResult) writeConf(user map[string]string) {
 			}
 		}
 	}
-	for _, a := range sparkAliases() {
+	for _, a := range all {
 		if v, ok := layerWon(a.role, overlay.PathSparkConf, a.key); ok {
 			if !a.keyWins && a.set(s, v) {
 				delete(conf, a.key)
@@ -662,7 +665,7 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 	if img, ok := passedImage(s.Image); ok {
 		conf[overlay.SparkContainerImage] = img
 	}
-	for _, a := range sparkAliases() {
+	for _, a := range aliasesOf(s) {
 		if v, ok := a.user(s); ok {
 			conf[a.key] = v
 		}
@@ -690,6 +693,9 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 		}
 		for k, v := range sec.EnvVars {
 			conf[overlay.SparkEnvPrefix(role)+k] = v
+		}
+		for _, e := range secretEnv(sec.Secrets) { // passed after envVars
+			conf[overlay.SparkEnvPrefix(role)+e.Name] = e.Value
 		}
 		if name, ok := textOf(sec.SchedulerName); ok && name != "" {
 			// The operator's pod webhook sets it on the role's pods, over
@@ -726,10 +732,8 @@ func (r *AppResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bo
 		}
 		// Where the winner is stated: the typed field when it is what
 		// runs, else the key.
-		for _, a := range sparkAliases() {
-			if a.key == key.Item && a.typedWins(&r.App.App.Spec) {
-				return a.field, true
-			}
+		if a, ok := aliasOf(key.Item); ok && a.typedWins(&r.App.App.Spec) {
+			return a.field, true
 		}
 		return overlay.Key{Root: "spec.sparkConf", Item: key.Item, Map: true}.String(), true
 	case overlay.PathHadoopConf:

@@ -316,3 +316,50 @@ func TestKueueLabelsStayOnTheApp(t *testing.T) {
 		t.Errorf("the app's own Kueue label changed: %q", got)
 	}
 }
+
+// TestTypedSecretsAreTheirKeys: a section's envSecretKeyRefs and typed
+// secrets are the keys the operator passes for them (and the variable a
+// typed secret needs), in the effective configuration and on the pods
+// the application launches.
+func TestTypedSecretsAreTheirKeys(t *testing.T) {
+	app := fixtures.App(t, "etl-report.yaml").App
+	app.Spec.Driver.EnvSecretKeyRefs = map[string]sparkv1beta2.NameKey{"TOKEN": {Name: "api", Key: "token"}}
+	app.Spec.Driver.Secrets = []sparkv1beta2.SecretInfo{{Name: "gcp", Path: "/etc/gcp/", Type: sparkv1beta2.SecretTypeGCPServiceAccount}}
+	app.Spec.Executor.Secrets = []sparkv1beta2.SecretInfo{
+		{Name: "hdfs", Path: "/etc/old", Type: sparkv1beta2.SecretTypeGeneric},
+		{Name: "hdfs", Path: "/etc/hdfs", Type: sparkv1beta2.SecretTypeHadoopDelegationToken}}
+	conf := EffectiveConf(&app.Spec)
+	for k, want := range map[string]string{
+		"spark.kubernetes.driver.secretKeyRef.TOKEN":                "api:token",
+		"spark.kubernetes.driver.secrets.gcp":                       "/etc/gcp/",
+		"spark.kubernetes.driverEnv.GOOGLE_APPLICATION_CREDENTIALS": "/etc/gcp/key.json",
+		"spark.kubernetes.executor.secrets.hdfs":                    "/etc/hdfs", // the later entry, passed last
+		"spark.executorEnv.HADOOP_TOKEN_FILE_LOCATION":              "/etc/hdfs/hadoop.token",
+	} {
+		if conf[k] != want {
+			t.Errorf("effective %s = %q, want %q", k, conf[k], want)
+		}
+	}
+	env := func(role v1alpha1.Role) map[string]string {
+		pod, err := LaunchedPod(&app, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, e := range pod.Spec.Containers[0].Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+				out[e.Name] = "from " + e.ValueFrom.SecretKeyRef.Name + ":" + e.ValueFrom.SecretKeyRef.Key
+			} else {
+				out[e.Name] = e.Value
+			}
+		}
+		return out
+	}
+	drv, exec := env(v1alpha1.RoleDriver), env(v1alpha1.RoleExecutor)
+	if drv["TOKEN"] != "from api:token" || drv["GOOGLE_APPLICATION_CREDENTIALS"] != "/etc/gcp/key.json" {
+		t.Errorf("driver env %v, want TOKEN from api:token and the key file", drv)
+	}
+	if exec["HADOOP_TOKEN_FILE_LOCATION"] != "/etc/hdfs/hadoop.token" || exec["TOKEN"] != "" {
+		t.Errorf("executor env %v, want the token file only", exec)
+	}
+}

@@ -2,11 +2,13 @@ package mutate
 
 import (
 	"maps"
+	"path"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -34,6 +36,33 @@ func confEnv(conf map[string]string, role v1alpha1.Role) []corev1.EnvVar {
 		}
 	}
 	return append(env, fromSecrets...)
+}
+
+// refEnv is refs, a SparkApplication section's envSecretKeyRefs, as the
+// variables Spark takes from Secrets, sorted by name.
+func refEnv(refs map[string]sparkv1beta2.NameKey) []corev1.EnvVar {
+	var out []corev1.EnvVar
+	for _, name := range slices.Sorted(maps.Keys(refs)) {
+		out = append(out, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
+			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: refs[name].Name}, Key: refs[name].Key}}})
+	}
+	return out
+}
+
+// secretEnv are the variables the operator passes for a section's typed
+// secrets, in their order: where a service account's key or a delegation
+// token is (GOOGLE_APPLICATION_CREDENTIALS, HADOOP_TOKEN_FILE_LOCATION).
+func secretEnv(secrets []sparkv1beta2.SecretInfo) []corev1.EnvVar {
+	var out []corev1.EnvVar
+	for _, sec := range secrets {
+		switch sec.Type {
+		case sparkv1beta2.SecretTypeGCPServiceAccount:
+			out = append(out, corev1.EnvVar{Name: "GOOGLE_APPLICATION_CREDENTIALS", Value: path.Join(sec.Path, "key.json")})
+		case sparkv1beta2.SecretTypeHadoopDelegationToken:
+			out = append(out, corev1.EnvVar{Name: "HADOOP_TOKEN_FILE_LOCATION", Value: path.Join(sec.Path, "hadoop.token")})
+		}
+	}
+	return out
 }
 
 // mapEnv is env, a SparkApplication section's envVars, as variables

@@ -87,6 +87,37 @@ func respellings() []respelling {
 			}},
 		)
 	}
+	for _, f := range aliasFamilies() {
+		field := f.field
+		out = append(out,
+			respelling{name: field + " as " + f.prefix + "*", apply: func(s *sparkv1beta2.Spec) bool {
+				names := f.names(s)
+				for _, name := range names {
+					a := f.member(name)
+					if v, ok := a.get(s); ok {
+						a.clear(s)
+						if s.SparkConf == nil {
+							s.SparkConf = map[string]string{}
+						}
+						s.SparkConf[a.key] = v
+					}
+				}
+				return len(names) > 0
+			}},
+			respelling{name: f.prefix + "* as " + field, apply: func(s *sparkv1beta2.Spec) bool {
+				moved := false
+				for k, v := range s.SparkConf {
+					if name, ok := strings.CutPrefix(k, f.prefix); ok && name != "" {
+						if a := f.member(name); a.typedWins(s) || a.set(s, v) {
+							delete(s.SparkConf, k)
+							moved = true
+						}
+					}
+				}
+				return moved
+			}},
+		)
+	}
 	mapSpelling("spec.nodeSelector", overlay.SparkNodeSelectorPrefix, func(s *sparkv1beta2.Spec) *map[string]string { return &s.NodeSelector })
 	mapSpelling("spec.hadoopConf", overlay.SparkHadoopPrefix, func(s *sparkv1beta2.Spec) *map[string]string { return &s.HadoopConf })
 	for _, role := range Roles() {

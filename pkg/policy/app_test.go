@@ -181,6 +181,9 @@ func TestAppOperatorSettingsAreJudged(t *testing.T) {
 		"an IAM role from a Secret by a Spark setting": {func(s *sparkv1beta2.Spec) {
 			s.SparkConf["spark.kubernetes.driver.secretKeyRef.AWS_ROLE_ARN"] = "aws:role"
 		}, `isolation: IAM role "<unread: key \"role\" of Secret \"aws\">" (from user (env AWS_ROLE_ARN of container "spark-kubernetes-driver"))`},
+		"an IAM role from a Secret by the section's envSecretKeyRefs": {func(s *sparkv1beta2.Spec) {
+			s.Driver.EnvSecretKeyRefs = map[string]sparkv1beta2.NameKey{"AWS_ROLE_ARN": {Name: "aws", Key: "role"}}
+		}, `isolation: IAM role "<unread: key \"role\" of Secret \"aws\">" (from user (env AWS_ROLE_ARN of container "spark-kubernetes-driver"))`},
 		"other tenants' executors kept off its nodes": {func(s *sparkv1beta2.Spec) {
 			s.Executor.Affinity = &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{RequiredDuringSchedulingIgnoredDuringExecution: []corev1.PodAffinityTerm{{
 				TopologyKey: corev1.LabelHostname, NamespaceSelector: &metav1.LabelSelector{}, LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"spark-role": "executor"}}}}}}

@@ -609,17 +609,20 @@ func TestPodGroupsAreJudged(t *testing.T) {
 // TestAppSpellingCannotEscapeAnOverride: a layer's override of a Spark key
 // governs the typed field the operator passes after sparkConf for the same
 // setting, through the API server: a tenant's spec.deps.repositories,
-// javaOptions, hadoopConf and executor env take the layer's values, stated
+// javaOptions, hadoopConf, executor env, the driver's variable from a
+// Secret and the mount path of a Secret take the layer's values, stated
 // once.
 func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 	ctx := context.Background()
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-job-overrides"}, Spec: v1alpha1.LayerSpec{
 		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{"etl"}},
 		Config: &v1alpha1.Config{SparkConf: map[string]string{
-			"spark.jars.repositories":         "https://nexus.internal/maven",
-			"spark.executor.extraJavaOptions": "-Dplatform.agent=on",
-			"spark.hadoop.fs.s3a.endpoint":    "s3.internal",
-			"spark.executorEnv.STRATA_MODE":   "platform",
+			"spark.jars.repositories":                          "https://nexus.internal/maven",
+			"spark.executor.extraJavaOptions":                  "-Dplatform.agent=on",
+			"spark.hadoop.fs.s3a.endpoint":                     "s3.internal",
+			"spark.executorEnv.STRATA_MODE":                    "platform",
+			"spark.kubernetes.driver.secretKeyRef.DB_PASSWORD": "platform-db:password",
+			"spark.kubernetes.executor.secrets.platform-certs": "/etc/platform-certs",
 		}}}}
 	createLayer(t, layer, "etl")
 
@@ -632,6 +635,8 @@ func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 		{"-Dmine=1", []string{"spec", "executor", "javaOptions"}},
 		{"s3.example.com", []string{"spec", "hadoopConf", "fs.s3a.endpoint"}},
 		{[]any{map[string]any{"name": "STRATA_MODE", "value": "mine"}}, []string{"spec", "executor", "env"}},
+		{map[string]any{"DB_PASSWORD": map[string]any{"name": "mine", "key": "pw"}}, []string{"spec", "driver", "envSecretKeyRefs"}},
+		{[]any{map[string]any{"name": "platform-certs", "path": "/tmp/elsewhere", "secretType": "Generic"}}, []string{"spec", "executor", "secrets"}},
 	} {
 		if err := unstructured.SetNestedField(app.Object, f.value, f.path...); err != nil {
 			t.Fatal(err)
@@ -653,6 +658,8 @@ func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 		{[]any{"https://nexus.internal/maven"}, []string{"spec", "deps", "repositories"}},
 		{"-Dplatform.agent=on", []string{"spec", "executor", "javaOptions"}},
 		{"s3.internal", []string{"spec", "hadoopConf", "fs.s3a.endpoint"}},
+		{map[string]any{"name": "platform-db", "key": "password"}, []string{"spec", "driver", "envSecretKeyRefs", "DB_PASSWORD"}},
+		{[]any{map[string]any{"name": "platform-certs", "path": "/etc/platform-certs", "secretType": "Generic"}}, []string{"spec", "executor", "secrets"}},
 	} {
 		got, _, _ := unstructured.NestedFieldNoCopy(stored.Object, f.path...)
 		if fmt.Sprint(got) != fmt.Sprint(f.want) {
@@ -665,7 +672,8 @@ func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 		t.Errorf("spec.executor.env = %v, want STRATA_MODE the override's, once", env)
 	}
 	conf, _, _ := unstructured.NestedStringMap(stored.Object, "spec", "sparkConf")
-	for _, k := range []string{"spark.jars.repositories", "spark.executor.extraJavaOptions", "spark.hadoop.fs.s3a.endpoint", "spark.executorEnv.STRATA_MODE"} {
+	for _, k := range []string{"spark.jars.repositories", "spark.executor.extraJavaOptions", "spark.hadoop.fs.s3a.endpoint", "spark.executorEnv.STRATA_MODE",
+		"spark.kubernetes.driver.secretKeyRef.DB_PASSWORD", "spark.kubernetes.executor.secrets.platform-certs"} {
 		if _, ok := conf[k]; ok {
 			t.Errorf("sparkConf still holds %s: the winner must be stated once", k)
 		}

@@ -110,18 +110,28 @@ type SparkPodSpec struct {
 	// spark.kubernetes.driverEnv.<name> or spark.executorEnv.<name>, after
 	// sparkConf, so they win over its keys; env, which the operator's pod
 	// webhook appends, wins over them.
-	EnvVars        map[string]string      `json:"envVars,omitempty"`
-	EnvFrom        []corev1.EnvFromSource `json:"envFrom,omitempty"`
-	Labels         map[string]string      `json:"labels,omitempty"`
-	Annotations    map[string]string      `json:"annotations,omitempty"`
-	VolumeMounts   []corev1.VolumeMount   `json:"volumeMounts,omitempty"`
-	Tolerations    []corev1.Toleration    `json:"tolerations,omitempty"`
-	SchedulerName  *string                `json:"schedulerName,omitempty"`
-	Sidecars       []corev1.Container     `json:"sidecars,omitempty"`
-	InitContainers []corev1.Container     `json:"initContainers,omitempty"`
-	NodeSelector   map[string]string      `json:"nodeSelector,omitempty"`
-	ServiceAccount *string                `json:"serviceAccount,omitempty"`
-	CoreRequest    *string                `json:"coreRequest,omitempty"`
+	EnvVars map[string]string      `json:"envVars,omitempty"`
+	EnvFrom []corev1.EnvFromSource `json:"envFrom,omitempty"`
+	// EnvSecretKeyRefs are variables of the Spark container taken from
+	// Secrets, by variable name: the keys
+	// spark.kubernetes.<role>.secretKeyRef.<name> = secret:key, which the
+	// operator passes after sparkConf.
+	EnvSecretKeyRefs map[string]NameKey `json:"envSecretKeyRefs,omitempty"`
+	// Secrets are Secrets mounted in the Spark container: the keys
+	// spark.kubernetes.<role>.secrets.<name> = path, which the operator
+	// passes after sparkConf (a later entry of one name over an earlier),
+	// with the variable a typed secret needs.
+	Secrets        []SecretInfo         `json:"secrets,omitempty"`
+	Labels         map[string]string    `json:"labels,omitempty"`
+	Annotations    map[string]string    `json:"annotations,omitempty"`
+	VolumeMounts   []corev1.VolumeMount `json:"volumeMounts,omitempty"`
+	Tolerations    []corev1.Toleration  `json:"tolerations,omitempty"`
+	SchedulerName  *string              `json:"schedulerName,omitempty"`
+	Sidecars       []corev1.Container   `json:"sidecars,omitempty"`
+	InitContainers []corev1.Container   `json:"initContainers,omitempty"`
+	NodeSelector   map[string]string    `json:"nodeSelector,omitempty"`
+	ServiceAccount *string              `json:"serviceAccount,omitempty"`
+	CoreRequest    *string              `json:"coreRequest,omitempty"`
 	// JavaOptions is spark.<role>.extraJavaOptions.
 	JavaOptions *string `json:"javaOptions,omitempty"`
 	// CoreRequest and PriorityClassName are the driver's and the
@@ -146,6 +156,14 @@ type SparkPodSpec struct {
 // +kubebuilder:object:generate=true
 type DriverSpec struct {
 	SparkPodSpec `json:",inline"`
+	// KubernetesMaster is spark.kubernetes.driver.master; ServiceLabels
+	// and ServiceAnnotations are the keys
+	// spark.kubernetes.driver.service.label.<key> and
+	// .service.annotation.<key> of the driver's Service. The operator
+	// passes them after sparkConf.
+	KubernetesMaster   *string           `json:"kubernetesMaster,omitempty"`
+	ServiceLabels      map[string]string `json:"serviceLabels,omitempty"`
+	ServiceAnnotations map[string]string `json:"serviceAnnotations,omitempty"`
 }
 
 // ExecutorSpec is the executor section.
@@ -155,6 +173,35 @@ type ExecutorSpec struct {
 	Instances    *int32 `json:"instances,omitempty"`
 	// DeleteOnTermination is spark.kubernetes.executor.deleteOnTermination.
 	DeleteOnTermination *bool `json:"deleteOnTermination,omitempty"`
+}
+
+// NameKey names a key of a Secret: spark.kubernetes.<role>.secretKeyRef's
+// secret:key.
+// +kubebuilder:object:generate=true
+type NameKey struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+}
+
+// Secret types the operator gives a variable (SecretInfo.Type); any other
+// needs none.
+const (
+	// SecretTypeGCPServiceAccount sets GOOGLE_APPLICATION_CREDENTIALS to
+	// the secret's key.json.
+	SecretTypeGCPServiceAccount = "GCPServiceAccount"
+	// SecretTypeHadoopDelegationToken sets HADOOP_TOKEN_FILE_LOCATION to
+	// the secret's hadoop.token.
+	SecretTypeHadoopDelegationToken = "HadoopDelegationToken"
+	// SecretTypeGeneric needs no variable.
+	SecretTypeGeneric = "Generic"
+)
+
+// SecretInfo is a Secret mounted at Path in a role's Spark container.
+// +kubebuilder:object:generate=true
+type SecretInfo struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Type string `json:"secretType"`
 }
 
 // BatchSchedulerOptions are the batch scheduler's settings.

@@ -1,0 +1,187 @@
+package mutate
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// aliasFamily is a typed map of a SparkApplication (or a list keyed by
+// name) each entry of which the operator passes as its own Spark key,
+// prefix+name, after spec.sparkConf: each entry is an alias of its key
+// (spec.driver.envSecretKeyRefs.TOKEN is
+// spark.kubernetes.driver.secretKeyRef.TOKEN). Which entries there are
+// depends on the application and the layers, so a family makes its
+// aliases on demand (aliasesOf).
+type aliasFamily struct {
+	// prefix is what the keys start with; the rest is the entry's name.
+	prefix string
+	// field is the typed field's path.
+	field string
+	// names are the entries s has.
+	names func(s *sparkv1beta2.Spec) []string
+	// member is the alias of the entry named name.
+	member func(name string) sparkAlias
+}
+
+// aliasFamilies are every family of the operator's typed fields: the
+// roles' variables from Secrets and mounted Secrets, and the labels and
+// annotations of the driver's Service.
+var aliasFamilies = sync.OnceValue(newAliasFamilies)
+
+func newAliasFamilies() []aliasFamily {
+	var out []aliasFamily
+	for _, role := range Roles() {
+		r := string(role)
+		pod := func(s *sparkv1beta2.Spec) *sparkv1beta2.SparkPodSpec { return s.Pod(r) }
+		refs := func(s *sparkv1beta2.Spec) *map[string]sparkv1beta2.NameKey { return &pod(s).EnvSecretKeyRefs }
+		out = append(out, aliasFamily{prefix: "spark.kubernetes." + r + ".secretKeyRef.", field: "spec." + r + ".envSecretKeyRefs",
+			names: func(s *sparkv1beta2.Spec) []string { return slices.Collect(maps.Keys(*refs(s))) },
+			member: func(name string) sparkAlias {
+				return sparkAlias{key: "spark.kubernetes." + r + ".secretKeyRef." + name, role: role,
+					field: overlay.KeyPath("spec."+r+".envSecretKeyRefs", name),
+					get: func(s *sparkv1beta2.Spec) (string, bool) {
+						ref, ok := (*refs(s))[name]
+						return ref.Name + ":" + ref.Key, ok // as the operator writes it
+					},
+					// What Spark takes (EnvSecretsFeatureStep): two parts.
+					set: func(s *sparkv1beta2.Spec, v string) bool {
+						ref := strings.Split(v, ":")
+						if len(ref) != 2 {
+							return false
+						}
+						*refs(s) = setEntry(*refs(s), name, sparkv1beta2.NameKey{Name: ref[0], Key: ref[1]})
+						return true
+					},
+					clear: func(s *sparkv1beta2.Spec) { *refs(s) = deleteEntry(*refs(s), name) }}
+			}})
+		secrets := func(s *sparkv1beta2.Spec) *[]sparkv1beta2.SecretInfo { return &pod(s).Secrets }
+		out = append(out, aliasFamily{prefix: "spark.kubernetes." + r + ".secrets.", field: "spec." + r + ".secrets",
+			names: func(s *sparkv1beta2.Spec) []string {
+				var names []string
+				for _, sec := range *secrets(s) {
+					names = append(names, sec.Name)
+				}
+				return names
+			},
+			member: func(name string) sparkAlias {
+				return sparkAlias{key: "spark.kubernetes." + r + ".secrets." + name, role: role,
+					field: overlay.ElementPath("spec."+r+".secrets", name),
+					// The last entry of the name is the key passed last.
+					get: func(s *sparkv1beta2.Spec) (string, bool) {
+						for _, sec := range slices.Backward(*secrets(s)) {
+							if sec.Name == name {
+								return sec.Path, true
+							}
+						}
+						return "", false
+					},
+					// Every entry of the name mounts at v, its type kept; a
+					// new entry needs no variable.
+					set: func(s *sparkv1beta2.Spec, v string) bool {
+						if v == "" {
+							return false
+						}
+						found := false
+						for i := range *secrets(s) {
+							if sec := &(*secrets(s))[i]; sec.Name == name {
+								sec.Path, found = v, true
+							}
+						}
+						if !found {
+							*secrets(s) = append(*secrets(s), sparkv1beta2.SecretInfo{Name: name, Path: v, Type: sparkv1beta2.SecretTypeGeneric})
+						}
+						return true
+					},
+					clear: func(s *sparkv1beta2.Spec) {
+						*secrets(s) = nonEmptyList(slices.DeleteFunc(*secrets(s), func(sec sparkv1beta2.SecretInfo) bool { return sec.Name == name }))
+					}}
+			}})
+	}
+	service := func(prefix, field string, at func(s *sparkv1beta2.Spec) *map[string]string) aliasFamily {
+		return aliasFamily{prefix: prefix, field: field,
+			names: func(s *sparkv1beta2.Spec) []string { return slices.Collect(maps.Keys(*at(s))) },
+			member: func(name string) sparkAlias {
+				return sparkAlias{key: prefix + name, role: v1alpha1.RoleDriver, field: overlay.KeyPath(field, name),
+					get: func(s *sparkv1beta2.Spec) (string, bool) {
+						v, ok := (*at(s))[name]
+						return v, ok
+					},
+					set:   func(s *sparkv1beta2.Spec, v string) bool { *at(s) = setKey(*at(s), name, v); return true },
+					clear: func(s *sparkv1beta2.Spec) { *at(s) = deleteEntry(*at(s), name) }}
+			}}
+	}
+	return append(out,
+		service("spark.kubernetes.driver.service.label.", "spec.driver.serviceLabels",
+			func(s *sparkv1beta2.Spec) *map[string]string { return &s.Driver.ServiceLabels }),
+		service("spark.kubernetes.driver.service.annotation.", "spec.driver.serviceAnnotations",
+			func(s *sparkv1beta2.Spec) *map[string]string { return &s.Driver.ServiceAnnotations }))
+}
+
+// aliasesOf are the aliases of s: every alias of the table
+// (sparkAliases), then, sorted by key, the alias of each entry of a family
+// that s has, or that a key of s's sparkConf or of confs names.
+func aliasesOf(s *sparkv1beta2.Spec, confs ...map[string]string) []sparkAlias {
+	out := slices.Clone(sparkAliases())
+	members := map[string]sparkAlias{}
+	for _, f := range aliasFamilies() {
+		add := func(name string) {
+			if name != "" {
+				if _, ok := members[f.prefix+name]; !ok {
+					members[f.prefix+name] = f.member(name)
+				}
+			}
+		}
+		for _, name := range f.names(s) {
+			add(name)
+		}
+		for _, conf := range append([]map[string]string{s.SparkConf}, confs...) {
+			for k := range conf {
+				if name, ok := strings.CutPrefix(k, f.prefix); ok {
+					add(name)
+				}
+			}
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(members)) {
+		out = append(out, members[k])
+	}
+	return out
+}
+
+// aliasOf is the alias of key, false when key has no typed field.
+func aliasOf(key string) (sparkAlias, bool) {
+	for _, a := range sparkAliases() {
+		if a.key == key {
+			return a, true
+		}
+	}
+	for _, f := range aliasFamilies() {
+		if name, ok := strings.CutPrefix(key, f.prefix); ok && name != "" {
+			return f.member(name), true
+		}
+	}
+	return sparkAlias{}, false
+}
+
+func setEntry[V any](m map[string]V, k string, v V) map[string]V {
+	if m == nil {
+		m = map[string]V{}
+	}
+	m[k] = v
+	return m
+}
+
+// deleteEntry is m without k; nil when nothing is left.
+func deleteEntry[V any](m map[string]V, k string) map[string]V {
+	delete(m, k)
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
