@@ -23,8 +23,10 @@ type aliasFamily struct {
 	prefix string
 	// field is the typed field's path.
 	field string
-	// names are the entries s has.
-	names func(s *sparkv1beta2.Spec) []string
+	// each calls f with the name of each entry s has; size is how many
+	// there are.
+	each func(s *sparkv1beta2.Spec, f func(name string))
+	size func(s *sparkv1beta2.Spec) int
 	// member is the alias of the entry named name.
 	member func(name string) sparkAlias
 }
@@ -41,7 +43,12 @@ func newAliasFamilies() []aliasFamily {
 		pod := func(s *sparkv1beta2.Spec) *sparkv1beta2.SparkPodSpec { return s.Pod(r) }
 		refs := func(s *sparkv1beta2.Spec) *map[string]sparkv1beta2.NameKey { return &pod(s).EnvSecretKeyRefs }
 		out = append(out, aliasFamily{prefix: "spark.kubernetes." + r + ".secretKeyRef.", field: "spec." + r + ".envSecretKeyRefs",
-			names: func(s *sparkv1beta2.Spec) []string { return slices.Collect(maps.Keys(*refs(s))) },
+			each: func(s *sparkv1beta2.Spec, f func(string)) {
+				for name := range *refs(s) {
+					f(name)
+				}
+			},
+			size: func(s *sparkv1beta2.Spec) int { return len(*refs(s)) },
 			member: func(name string) sparkAlias {
 				return sparkAlias{key: "spark.kubernetes." + r + ".secretKeyRef." + name, role: role,
 					field: overlay.KeyPath("spec."+r+".envSecretKeyRefs", name),
@@ -62,13 +69,12 @@ func newAliasFamilies() []aliasFamily {
 			}})
 		secrets := func(s *sparkv1beta2.Spec) *[]sparkv1beta2.SecretInfo { return &pod(s).Secrets }
 		out = append(out, aliasFamily{prefix: "spark.kubernetes." + r + ".secrets.", field: "spec." + r + ".secrets",
-			names: func(s *sparkv1beta2.Spec) []string {
-				var names []string
+			each: func(s *sparkv1beta2.Spec, f func(string)) {
 				for _, sec := range *secrets(s) {
-					names = append(names, sec.Name)
+					f(sec.Name)
 				}
-				return names
 			},
+			size: func(s *sparkv1beta2.Spec) int { return len(*secrets(s)) },
 			member: func(name string) sparkAlias {
 				return sparkAlias{key: "spark.kubernetes." + r + ".secrets." + name, role: role,
 					field: overlay.ElementPath("spec."+r+".secrets", name),
@@ -105,7 +111,12 @@ func newAliasFamilies() []aliasFamily {
 	}
 	service := func(prefix, field string, at func(s *sparkv1beta2.Spec) *map[string]string) aliasFamily {
 		return aliasFamily{prefix: prefix, field: field,
-			names: func(s *sparkv1beta2.Spec) []string { return slices.Collect(maps.Keys(*at(s))) },
+			each: func(s *sparkv1beta2.Spec, f func(string)) {
+				for name := range *at(s) {
+					f(name)
+				}
+			},
+			size: func(s *sparkv1beta2.Spec) int { return len(*at(s)) },
 			member: func(name string) sparkAlias {
 				return sparkAlias{key: prefix + name, role: v1alpha1.RoleDriver, field: overlay.KeyPath(field, name),
 					get: func(s *sparkv1beta2.Spec) (string, bool) {
@@ -127,31 +138,64 @@ func newAliasFamilies() []aliasFamily {
 // (sparkAliases), then, sorted by key, the alias of each entry of a family
 // that s has, or that a key of s's sparkConf or of confs names.
 func aliasesOf(s *sparkv1beta2.Spec, confs ...map[string]string) []sparkAlias {
-	out := slices.Clone(sparkAliases())
+	families := aliasFamilies()
+	if !hasFamilyEntry(s, families, confs) {
+		return sparkAliases() // read only, as every caller does
+	}
 	members := map[string]sparkAlias{}
-	for _, f := range aliasFamilies() {
-		add := func(name string) {
-			if name != "" {
-				if _, ok := members[f.prefix+name]; !ok {
-					members[f.prefix+name] = f.member(name)
-				}
-			}
+	add := func(f *aliasFamily, name string) {
+		if _, ok := members[f.prefix+name]; !ok && name != "" {
+			members[f.prefix+name] = f.member(name)
 		}
-		for _, name := range f.names(s) {
-			add(name)
-		}
-		for _, conf := range append([]map[string]string{s.SparkConf}, confs...) {
-			for k := range conf {
-				if name, ok := strings.CutPrefix(k, f.prefix); ok {
-					add(name)
+	}
+	for i := range families {
+		families[i].each(s, func(name string) { add(&families[i], name) })
+	}
+	for _, conf := range append(confs, s.SparkConf) {
+		for k := range conf {
+			for i := range families {
+				if name, ok := strings.CutPrefix(k, families[i].prefix); ok {
+					add(&families[i], name)
 				}
 			}
 		}
 	}
+	out := slices.Clone(sparkAliases())
 	for _, k := range slices.Sorted(maps.Keys(members)) {
 		out = append(out, members[k])
 	}
 	return out
+}
+
+// hasFamilyEntry reports whether s has an entry of one of families, or
+// its sparkConf or one of confs a key of theirs: whether aliasesOf has
+// more than the table to give. It allocates nothing, so an application
+// without any costs its composition nothing.
+func hasFamilyEntry(s *sparkv1beta2.Spec, families []aliasFamily, confs []map[string]string) bool {
+	for i := range families {
+		if families[i].size(s) > 0 {
+			return true
+		}
+	}
+	hasKey := func(conf map[string]string) bool {
+		for k := range conf {
+			for i := range families {
+				if strings.HasPrefix(k, families[i].prefix) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if hasKey(s.SparkConf) {
+		return true
+	}
+	for _, conf := range confs {
+		if hasKey(conf) {
+			return true
+		}
+	}
+	return false
 }
 
 // aliasOf is the alias of key, false when key has no typed field.

@@ -127,9 +127,20 @@ func largeApp(b *testing.B) []byte {
 	b.Helper()
 	app := fixtures.App(b, "etl-report.yaml")
 	prefixes := []string{"spark.sql.custom.setting", "spark.executorEnv.USER_VAR", "spark.kubernetes.executor.label.l",
-		"spark.kubernetes.driver.annotation.example.com/a", "spark.hadoop.fs.s3a.bucket.b"}
+		"spark.kubernetes.driver.annotation.example.com/a", "spark.hadoop.fs.s3a.bucket.b", "spark.kubernetes.driver.service.label.l"}
 	for i := range 20000 {
 		app.App.Spec.SparkConf[fmt.Sprintf("%s%05d", prefixes[i%len(prefixes)], i)] = "some-value-of-a-setting"
+	}
+	// Typed entries that are Spark keys (aliasFamily), as many secrets as
+	// CheckAppSize admits.
+	exec := &app.App.Spec.Executor
+	exec.EnvSecretKeyRefs = map[string]sparkv1beta2.NameKey{}
+	for i := range MaxVolumes - 1 {
+		exec.EnvSecretKeyRefs[fmt.Sprintf("TOKEN_%04d", i)] = sparkv1beta2.NameKey{Name: "tokens", Key: fmt.Sprint(i)}
+		exec.Secrets = append(exec.Secrets, sparkv1beta2.SecretInfo{Name: fmt.Sprintf("s%04d", i), Path: fmt.Sprintf("/etc/s%04d", i), Type: "Generic"})
+	}
+	if err := CheckAppSize(&app.App); err != nil {
+		b.Fatalf("large app is not one Strata admits: %v", err)
 	}
 	raw, err := app.Marshal()
 	if err != nil {

@@ -80,6 +80,22 @@ func TestSizeBounds(t *testing.T) {
 	if err := CheckAppSize(confVolumes(MaxVolumes + 1)); err == nil || err.Error() != want {
 		t.Errorf("volumes one past the bound: %v, want %q", err, want)
 	}
+	// And so does each of a section's secrets, which Spark mounts as a
+	// volume: every entry is an alias composition reads (aliasFamily).
+	secrets := func(n int) *sparkv1beta2.SparkApplication {
+		a := confVolumes(1) // spec.volumes: one
+		for i := range n - 1 {
+			a.Spec.Executor.Secrets = append(a.Spec.Executor.Secrets, sparkv1beta2.SecretInfo{Name: fmt.Sprintf("s%d", i), Path: "/s", Type: "Generic"})
+		}
+		return a
+	}
+	if err := CheckAppSize(secrets(MaxVolumes)); err != nil {
+		t.Errorf("secrets at the bound: %v", err)
+	}
+	want = fmt.Sprintf("spec.executor: pod has %d volumes, %d of them the section's secrets; Strata admits at most %d", MaxVolumes+1, MaxVolumes, MaxVolumes)
+	if err := CheckAppSize(secrets(MaxVolumes + 1)); err == nil || err.Error() != want {
+		t.Errorf("secrets one past the bound: %v, want %q", err, want)
+	}
 	// And so do the containers of a role's pod template (the first is
 	// the Spark container's base, as Spark takes it when none is named for
 	// the role).

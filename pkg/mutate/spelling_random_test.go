@@ -91,7 +91,8 @@ func respellings() []respelling {
 		field := f.field
 		out = append(out,
 			respelling{name: field + " as " + f.prefix + "*", apply: func(s *sparkv1beta2.Spec) bool {
-				names := f.names(s)
+				var names []string
+				f.each(s, func(name string) { names = append(names, name) })
 				for _, name := range names {
 					a := f.member(name)
 					if v, ok := a.get(s); ok {
