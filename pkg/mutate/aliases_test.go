@@ -54,8 +54,6 @@ var aliasValues = map[string][2]string{
 	"spark.jars.excludes":                              {"com.amazonaws:aws-java-sdk-bundle", "org.slf4j:slf4j-api"},
 	"spark.jars.repositories":                          {"https://repo1.maven.org/maven2", "https://nexus.internal/maven"},
 	"spark.kubernetes.driver.master":                   {"https://203.0.113.7:6443", "https://kubernetes.default.svc"},
-	"spark.kubernetes.driver.secretKeyRef.TOKEN":       {"mine:token", "platform:token"},
-	"spark.kubernetes.executor.secretKeyRef.TOKEN":     {"mine:token", "platform:token"},
 	"spark.kubernetes.driver.secrets.TOKEN":            {"/etc/mine", "/etc/platform"},
 	"spark.kubernetes.executor.secrets.TOKEN":          {"/etc/mine", "/etc/platform"},
 	"spark.kubernetes.driver.service.label.TOKEN":      {"mine", "platform"},
@@ -523,5 +521,67 @@ func TestExplainPathOfTheSchedulerKeys(t *testing.T) {
 				t.Errorf("warnings %q, want one starting %q", res.Warnings, want)
 			}
 		})
+	}
+}
+
+// TestSecretKeyRefsAreTheEnv: spark.kubernetes.<role>.secretKeyRef.K and
+// the section's envSecretKeyRefs.K are the variable K of the role's Spark
+// container, taken from a Secret: a layer's override in the key's
+// spelling wins over the user's, in either spelling, on the launched pods
+// (which compose to nothing), and the variable is stated once; a
+// default loses to it; a layer's key reaches a pod too.
+func TestSecretKeyRefsAreTheEnv(t *testing.T) {
+	const key = "spark.kubernetes.executor.secretKeyRef.DB_PASSWORD"
+	from := func(pod *corev1.Pod) []string {
+		var out []string
+		for _, e := range pod.Spec.Containers[0].Env {
+			if e.Name == "DB_PASSWORD" {
+				if e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+					out = append(out, "value "+e.Value)
+				} else {
+					out = append(out, e.ValueFrom.SecretKeyRef.Name+":"+e.ValueFrom.SecretKeyRef.Key)
+				}
+			}
+		}
+		return out
+	}
+	for _, typed := range []bool{true, false} {
+		for _, tier := range []v1alpha1.Tier{v1alpha1.ClusterOverrides, v1alpha1.ClusterDefaults} {
+			app := &sparkv1beta2.SparkApplication{}
+			app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
+			app.Name, app.Namespace = "refs", "etl"
+			if typed {
+				app.Spec.Executor.EnvSecretKeyRefs = map[string]sparkv1beta2.NameKey{"DB_PASSWORD": {Name: "mine", Key: "pw"}}
+			} else {
+				app.Spec.SparkConf = map[string]string{key: "mine:pw"}
+			}
+			snap := aliasSnapshot(t, tier, key, "platform-db:password")
+			res := composeTypedApp(t, snap, cluster, app)
+			pod, err := LaunchedPod(&res.App.App, v1alpha1.RoleExecutor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			admitted, err := Compose(snap, cluster, pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(admitted.Patch) != 0 {
+				t.Errorf("typed %v, %s: the launched pod composed again: %v", typed, tier, admitted.Patch)
+			}
+			want := []string{"platform-db:password"}
+			if tier == v1alpha1.ClusterDefaults {
+				want = []string{"mine:pw"}
+			}
+			if got := from(pod); !slices.Equal(got, want) {
+				t.Errorf("typed %v, %s: the executor's DB_PASSWORD %q, want %q, once", typed, tier, got, want)
+			}
+		}
+	}
+	got, err := Compose(aliasSnapshot(t, v1alpha1.ClusterOverrides, key, "platform-db:password"), cluster, fixtures.Pod(t, "executor.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := from(got.Pod); !slices.Equal(v, []string{"platform-db:password"}) {
+		t.Errorf("pod: DB_PASSWORD %q, want the layer's Secret", v)
 	}
 }

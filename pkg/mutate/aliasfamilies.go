@@ -14,8 +14,8 @@ import (
 // aliasFamily is a typed map of a SparkApplication (or a list keyed by
 // name) each entry of which the operator passes as its own Spark key,
 // prefix+name, after spec.sparkConf: each entry is an alias of its key
-// (spec.driver.envSecretKeyRefs.TOKEN is
-// spark.kubernetes.driver.secretKeyRef.TOKEN). Which entries there are
+// (spec.driver.serviceLabels.team is
+// spark.kubernetes.driver.service.label.team). Which entries there are
 // depends on the application and the layers, so a family makes its
 // aliases on demand (aliasesOf).
 type aliasFamily struct {
@@ -32,8 +32,9 @@ type aliasFamily struct {
 }
 
 // aliasFamilies are every family of the operator's typed fields: the
-// roles' variables from Secrets and mounted Secrets, and the labels and
-// annotations of the driver's Service.
+// roles' mounted Secrets, and the labels and annotations of the driver's
+// Service. (A section's envSecretKeyRefs are its Spark container's
+// variables, composed as the environment is: templatePod, projectPod.)
 var aliasFamilies = sync.OnceValue(newAliasFamilies)
 
 func newAliasFamilies() []aliasFamily {
@@ -41,32 +42,6 @@ func newAliasFamilies() []aliasFamily {
 	for _, role := range Roles() {
 		r := string(role)
 		pod := func(s *sparkv1beta2.Spec) *sparkv1beta2.SparkPodSpec { return s.Pod(r) }
-		refs := func(s *sparkv1beta2.Spec) *map[string]sparkv1beta2.NameKey { return &pod(s).EnvSecretKeyRefs }
-		out = append(out, aliasFamily{prefix: "spark.kubernetes." + r + ".secretKeyRef.", field: "spec." + r + ".envSecretKeyRefs",
-			each: func(s *sparkv1beta2.Spec, f func(string)) {
-				for name := range *refs(s) {
-					f(name)
-				}
-			},
-			size: func(s *sparkv1beta2.Spec) int { return len(*refs(s)) },
-			member: func(name string) sparkAlias {
-				return sparkAlias{key: "spark.kubernetes." + r + ".secretKeyRef." + name, role: role,
-					field: overlay.KeyPath("spec."+r+".envSecretKeyRefs", name),
-					get: func(s *sparkv1beta2.Spec) (string, bool) {
-						ref, ok := (*refs(s))[name]
-						return ref.Name + ":" + ref.Key, ok // as the operator writes it
-					},
-					// What Spark takes (EnvSecretsFeatureStep): two parts.
-					set: func(s *sparkv1beta2.Spec, v string) bool {
-						ref := strings.Split(v, ":")
-						if len(ref) != 2 {
-							return false
-						}
-						*refs(s) = setEntry(*refs(s), name, sparkv1beta2.NameKey{Name: ref[0], Key: ref[1]})
-						return true
-					},
-					clear: func(s *sparkv1beta2.Spec) { *refs(s) = deleteEntry(*refs(s), name) }}
-			}})
 		secrets := func(s *sparkv1beta2.Spec) *[]sparkv1beta2.SecretInfo { return &pod(s).Secrets }
 		out = append(out, aliasFamily{prefix: "spark.kubernetes." + r + ".secrets.", field: "spec." + r + ".secrets",
 			each: func(s *sparkv1beta2.Spec, f func(string)) {

@@ -254,11 +254,11 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 	pod.Spec.Tolerations = slices.Clone(sec.Tolerations)
 	pod.Spec.Volumes = slices.Clone(s.Volumes)
 	// The Spark container's environment is what Spark's configuration
-	// gives it (sparkConf's keys, then envSecretKeyRefs', envVars' and the
-	// typed secrets', passed after them in that order), then the
+	// gives it (sparkConf's keys with envSecretKeyRefs', then envVars' and
+	// the typed secrets', passed after them in that order), then the
 	// section's env, which the operator appends.
 	spark := corev1.Container{Name: driverContainer,
-		Env:          slices.Concat(confEnv(s.SparkConf, role), refEnv(sec.EnvSecretKeyRefs), mapEnv(sec.EnvVars), secretEnv(sec.Secrets), sec.Env),
+		Env:          slices.Concat(confEnv(withSecretKeyRefs(s.SparkConf, sec.EnvSecretKeyRefs, role), role), mapEnv(sec.EnvVars), secretEnv(sec.Secrets), sec.Env),
 		EnvFrom:      slices.Clone(sec.EnvFrom),
 		VolumeMounts: slices.Clone(sec.VolumeMounts)}
 	if role == v1alpha1.RoleExecutor {
@@ -413,7 +413,7 @@ func projectPod(s *sparkv1beta2.Spec, role v1alpha1.Role, after, before *corev1.
 			// section's now, in its order, when composition changed it:
 			// each variable stated once.
 			if was := sparkContainer(before, role); was < 0 || !reflect.DeepEqual(c.Env, before.Spec.Containers[was].Env) {
-				sec.Env, sec.EnvVars = nonEmptyList(c.Env), nil
+				sec.Env, sec.EnvVars, sec.EnvSecretKeyRefs = nonEmptyList(c.Env), nil, nil
 				for k := range s.SparkConf {
 					if overlay.SparkConfTarget(role, k).Field == "env" {
 						delete(s.SparkConf, k)
@@ -690,6 +690,9 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 		}
 		if sa, ok := textOf(sec.ServiceAccount); ok {
 			conf["spark.kubernetes.authenticate."+string(role)+".serviceAccountName"] = sa
+		}
+		for name, ref := range sec.EnvSecretKeyRefs {
+			conf[secretKeyRefPrefix(role)+name] = ref.Name + ":" + ref.Key
 		}
 		for k, v := range sec.EnvVars {
 			conf[overlay.SparkEnvPrefix(role)+k] = v

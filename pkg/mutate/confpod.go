@@ -22,31 +22,42 @@ import (
 // would refuse (not two parts) is left out: Spark launches no pod with it.
 func confEnv(conf map[string]string, role v1alpha1.Role) []corev1.EnvVar {
 	prefix := overlay.SparkEnvPrefix(role)
-	secretPrefix := "spark.kubernetes." + string(role) + ".secretKeyRef."
+	secretPrefix := secretKeyRefPrefix(role)
 	var env, fromSecrets []corev1.EnvVar
 	for _, k := range slices.Sorted(maps.Keys(conf)) {
 		if name, ok := strings.CutPrefix(k, prefix); ok && name != "" {
 			env = append(env, corev1.EnvVar{Name: name, Value: conf[k]})
 		}
 		if name, ok := strings.CutPrefix(k, secretPrefix); ok && name != "" {
-			if ref := strings.Split(conf[k], ":"); len(ref) == 2 {
-				fromSecrets = append(fromSecrets, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
-					SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: ref[0]}, Key: ref[1]}}})
+			if e, ok := overlay.SecretKeyRefEnv(name, conf[k]); ok {
+				fromSecrets = append(fromSecrets, e)
 			}
 		}
 	}
 	return append(env, fromSecrets...)
 }
 
-// refEnv is refs, a SparkApplication section's envSecretKeyRefs, as the
-// variables Spark takes from Secrets, sorted by name.
-func refEnv(refs map[string]sparkv1beta2.NameKey) []corev1.EnvVar {
-	var out []corev1.EnvVar
-	for _, name := range slices.Sorted(maps.Keys(refs)) {
-		out = append(out, corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{
-			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: refs[name].Name}, Key: refs[name].Key}}})
+// withSecretKeyRefs is conf with refs, a SparkApplication section's
+// envSecretKeyRefs, as the keys the operator passes them as after
+// sparkConf (spark.kubernetes.<role>.secretKeyRef.<name> = secret:key):
+// one setting per variable, as Spark reads them.
+func withSecretKeyRefs(conf map[string]string, refs map[string]sparkv1beta2.NameKey, role v1alpha1.Role) map[string]string {
+	if len(refs) == 0 {
+		return conf
+	}
+	out := maps.Clone(conf)
+	if out == nil {
+		out = make(map[string]string, len(refs))
+	}
+	for name, ref := range refs {
+		out[secretKeyRefPrefix(role)+name] = ref.Name + ":" + ref.Key
 	}
 	return out
+}
+
+// secretKeyRefPrefix starts the keys of role's variables from Secrets.
+func secretKeyRefPrefix(role v1alpha1.Role) string {
+	return "spark.kubernetes." + string(role) + ".secretKeyRef."
 }
 
 // secretEnv are the variables the operator passes for a section's typed

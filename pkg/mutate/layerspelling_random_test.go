@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -76,7 +75,7 @@ func layerRespellings() []layerRespelling {
 			}
 			for k := range c.SparkConf {
 				for _, role := range roles {
-					if strings.HasPrefix(k, overlay.SparkEnvPrefix(role)) {
+					if overlay.SparkConfTarget(role, k).Field == "env" {
 						return false
 					}
 				}

@@ -119,6 +119,40 @@ func respellings() []respelling {
 			}},
 		)
 	}
+	for _, role := range Roles() {
+		refs := func(s *sparkv1beta2.Spec) *map[string]sparkv1beta2.NameKey {
+			return &s.Pod(string(role)).EnvSecretKeyRefs
+		}
+		prefix := secretKeyRefPrefix(role)
+		out = append(out,
+			respelling{name: "spec." + string(role) + ".envSecretKeyRefs as " + prefix + "*", apply: func(s *sparkv1beta2.Spec) bool {
+				if len(*refs(s)) == 0 {
+					return false
+				}
+				for name, ref := range *refs(s) {
+					s.SparkConf = setKey(s.SparkConf, prefix+name, ref.Name+":"+ref.Key)
+				}
+				*refs(s) = nil
+				return true
+			}},
+			respelling{name: prefix + "* as spec." + string(role) + ".envSecretKeyRefs", apply: func(s *sparkv1beta2.Spec) bool {
+				moved := false
+				for k, v := range s.SparkConf {
+					name, ok := strings.CutPrefix(k, prefix)
+					ref := strings.Split(v, ":")
+					if !ok || name == "" || len(ref) != 2 {
+						continue
+					}
+					if _, typed := (*refs(s))[name]; !typed {
+						*refs(s) = setEntry(*refs(s), name, sparkv1beta2.NameKey{Name: ref[0], Key: ref[1]})
+					}
+					delete(s.SparkConf, k)
+					moved = true
+				}
+				return moved
+			}},
+		)
+	}
 	mapSpelling("spec.nodeSelector", overlay.SparkNodeSelectorPrefix, func(s *sparkv1beta2.Spec) *map[string]string { return &s.NodeSelector })
 	mapSpelling("spec.hadoopConf", overlay.SparkHadoopPrefix, func(s *sparkv1beta2.Spec) *map[string]string { return &s.HadoopConf })
 	for _, role := range Roles() {

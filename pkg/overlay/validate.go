@@ -242,6 +242,16 @@ func (v *validator) sparkPodSetting(kp *field.Path, key, value string) {
 			v.objectName(kp, &value)
 		case "env":
 			v.addAll(kp, to.Item, validation.IsEnvVarName(to.Item))
+			if to.FromSecret {
+				env, ok := SecretKeyRefEnv(to.Item, value)
+				if !ok {
+					v.invalid(kp, value, "must be secret:key, a Secret's name and one of its keys, as Spark reads it")
+					return
+				}
+				ref := env.ValueFrom.SecretKeyRef
+				v.addAll(kp, ref.Name, validation.IsDNS1123Subdomain(ref.Name))
+				v.addAll(kp, ref.Key, validation.IsConfigMapKey(ref.Key))
+			}
 		default:
 			continue
 		}

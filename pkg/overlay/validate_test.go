@@ -55,6 +55,12 @@ func TestValidateLayer(t *testing.T) {
 		{name: "bad service account as a Spark key", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.SparkConf = map[string]string{"spark.kubernetes.authenticate.driver.serviceAccountName": "Bad SA"}
 		}, want: `spec.config.sparkConf[spark.kubernetes.authenticate.driver.serviceAccountName]: Invalid value: "Bad SA"`},
+		{name: "a variable from a Secret Spark refuses", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.kubernetes.executor.secretKeyRef.TOKEN": "no-key"}
+		}, want: `spec.config.sparkConf[spark.kubernetes.executor.secretKeyRef.TOKEN]: Invalid value: "no-key": must be secret:key`},
+		{name: "a variable from a Secret of a name no Secret has", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.kubernetes.driver.secretKeyRef.TOKEN": "Bad_Name:token"}
+		}, want: `spec.config.sparkConf[spark.kubernetes.driver.secretKeyRef.TOKEN]: Invalid value: "Bad_Name"`},
 		{name: "bad scheduler as the shared Spark key", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.SparkConf = map[string]string{"spark.kubernetes.scheduler.name": "My Scheduler"}
 		}, want: `spec.config.sparkConf[spark.kubernetes.scheduler.name]: Invalid value: "My Scheduler"`},

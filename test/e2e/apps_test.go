@@ -658,13 +658,22 @@ func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 		{[]any{"https://nexus.internal/maven"}, []string{"spec", "deps", "repositories"}},
 		{"-Dplatform.agent=on", []string{"spec", "executor", "javaOptions"}},
 		{"s3.internal", []string{"spec", "hadoopConf", "fs.s3a.endpoint"}},
-		{map[string]any{"name": "platform-db", "key": "password"}, []string{"spec", "driver", "envSecretKeyRefs", "DB_PASSWORD"}},
 		{[]any{map[string]any{"name": "platform-certs", "path": "/etc/platform-certs", "secretType": "Generic"}}, []string{"spec", "executor", "secrets"}},
 	} {
 		got, _, _ := unstructured.NestedFieldNoCopy(stored.Object, f.path...)
 		if fmt.Sprint(got) != fmt.Sprint(f.want) {
 			t.Errorf("%s = %v, want the override's %v", strings.Join(f.path, "."), got, f.want)
 		}
+	}
+	// The driver's variable from a Secret is its environment's: written
+	// there, whole, with the layer's Secret.
+	if refs, found, _ := unstructured.NestedMap(stored.Object, "spec", "driver", "envSecretKeyRefs"); found {
+		t.Errorf("spec.driver.envSecretKeyRefs = %v, want the variable in spec.driver.env only", refs)
+	}
+	denv, _, _ := unstructured.NestedSlice(stored.Object, "spec", "driver", "env")
+	if n := slices.IndexFunc(denv, func(e any) bool { return e.(map[string]any)["name"] == "DB_PASSWORD" }); n < 0 ||
+		fmt.Sprint(denv[n].(map[string]any)["valueFrom"]) != fmt.Sprint(map[string]any{"secretKeyRef": map[string]any{"name": "platform-db", "key": "password"}}) {
+		t.Errorf("spec.driver.env = %v, want DB_PASSWORD from the layer's Secret", denv)
 	}
 	env, _, _ := unstructured.NestedSlice(stored.Object, "spec", "executor", "env")
 	if n := slices.IndexFunc(env, func(e any) bool { return e.(map[string]any)["name"] == "STRATA_MODE" }); n < 0 ||
