@@ -188,14 +188,6 @@ func aliasOf(key string) (sparkAlias, bool) {
 	return sparkAlias{}, false
 }
 
-func setEntry[V any](m map[string]V, k string, v V) map[string]V {
-	if m == nil {
-		m = map[string]V{}
-	}
-	m[k] = v
-	return m
-}
-
 // deleteEntry is m without k; nil when nothing is left.
 func deleteEntry[V any](m map[string]V, k string) map[string]V {
 	delete(m, k)

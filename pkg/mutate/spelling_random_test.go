@@ -144,7 +144,10 @@ func respellings() []respelling {
 						continue
 					}
 					if _, typed := (*refs(s))[name]; !typed {
-						*refs(s) = setEntry(*refs(s), name, sparkv1beta2.NameKey{Name: ref[0], Key: ref[1]})
+						if *refs(s) == nil {
+							*refs(s) = map[string]sparkv1beta2.NameKey{}
+						}
+						(*refs(s))[name] = sparkv1beta2.NameKey{Name: ref[0], Key: ref[1]}
 					}
 					delete(s.SparkConf, k)
 					moved = true
