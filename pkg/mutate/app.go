@@ -709,6 +709,30 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 	return conf
 }
 
+// SubmitConf is the Spark configuration of a job that spark-submit
+// submits itself, without the operator (composer conf): the effective
+// configuration (r.Conf) with each role's composed environment as the
+// keys Spark reads it from, since no operator appends a section's env to
+// the pods: a value as spark.kubernetes.driverEnv.K or spark.executorEnv.K,
+// a Secret's key as spark.kubernetes.<role>.secretKeyRef.K. A variable no
+// key can say (from a field or a ConfigMap) is left to the admission
+// webhook, which gives the layers' to the pods.
+func (r *AppResult) SubmitConf() map[string]string {
+	conf := maps.Clone(r.Conf)
+	for _, role := range Roles() {
+		for _, e := range r.App.App.Spec.Pod(string(role)).Env {
+			switch {
+			case e.ValueFrom == nil:
+				conf[overlay.SparkEnvPrefix(role)+e.Name] = e.Value
+			case e.ValueFrom.SecretKeyRef != nil:
+				ref := e.ValueFrom.SecretKeyRef
+				conf[secretKeyRefPrefix(role)+e.Name] = ref.Name + ":" + ref.Key
+			}
+		}
+	}
+	return conf
+}
+
 // ConfLines renders conf as spark-defaults.conf lines, sorted by key,
 // each escaped as Spark reads it back (sparkvalue.PropertiesLine).
 func ConfLines(conf map[string]string) []string {

@@ -140,6 +140,17 @@ func TestConf(t *testing.T) {
 	if !strings.Contains(r.err, `spec.sparkConf["spark.kubernetes.executor.label.team"] "reporting" overridden by NamespaceOverrides layer "ns-etl"`) {
 		t.Errorf("no warning naming the user's key: %s", r.err)
 	}
+	// The job's variables are keys, whatever composition made of them: the
+	// user's own, from a Secret too, and the layers' env (which no operator
+	// would append to the pods of a spark-submit job).
+	env := composer(t, "spark.executorEnv.TZ=PST\nspark.kubernetes.executor.secretKeyRef.DB_PASSWORD=mine:pw\n",
+		append(slices.Clip(args[:len(args)-2]), "-f", "-")...)
+	for _, want := range []string{"spark.executorEnv.TZ=PST\n", "spark.kubernetes.executor.secretKeyRef.DB_PASSWORD=mine:pw\n",
+		"spark.executorEnv.SPARK_LOG_DIR=/var/log/spark\n", "spark.kubernetes.driverEnv.SPARK_LOG_DIR=/var/log/spark\n"} {
+		if env.code != ExitOK || !strings.Contains(env.out, want) {
+			t.Errorf("exit %d, output lacks %q:\n%s%s", env.code, want, env.out, env.err)
+		}
+	}
 	// A key spark-submit drops is carried, and warned of; one holding '='
 	// is written as properties, escaped.
 	odd := composer(t, "hive.metastore.uris=thrift://hms:9083\nspark.a\\=b=1\n", append(slices.Clip(args[:len(args)-2]), "-f", "-")...)

@@ -92,8 +92,9 @@ func (o *confOptions) run(ctx context.Context, streams Streams) error {
 	for _, w := range res.Warnings {
 		_, _ = fmt.Fprintf(streams.Err, "Warning: %s\n", w) // diagnostics
 	}
+	conf := res.SubmitConf()
 	var b strings.Builder
-	for _, key := range slices.Sorted(maps.Keys(res.Conf)) {
+	for _, key := range slices.Sorted(maps.Keys(conf)) {
 		if o.role != "" && string(mutate.SparkKeyRole(key)) != o.role {
 			continue
 		}
@@ -104,10 +105,10 @@ func (o *confOptions) run(ctx context.Context, streams Streams) error {
 				return badInput(fmt.Errorf("key %q holds '=': spark-submit's --conf would read it as key %q; use --format properties (spark-submit --properties-file)",
 					key, key[:strings.IndexByte(key, '=')]))
 			}
-			fmt.Fprintf(&b, "--conf %s\n", shellQuote(key+"="+res.Conf[key]))
+			fmt.Fprintf(&b, "--conf %s\n", shellQuote(key+"="+conf[key]))
 			continue
 		}
-		b.WriteString(sparkvalue.PropertiesLine(key, res.Conf[key]) + "\n")
+		b.WriteString(sparkvalue.PropertiesLine(key, conf[key]) + "\n")
 	}
 	_, err = io.WriteString(streams.Out, b.String())
 	return err
