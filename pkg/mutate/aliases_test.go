@@ -429,20 +429,7 @@ func TestEnvKeysAreTheEnv(t *testing.T) {
 		app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
 		app.Name, app.Namespace = "env", "etl"
 		app.Spec.Executor.Env, app.Spec.SparkConf = env, conf
-		snap := aliasSnapshot(t, tier, key, layerValue)
-		res := composeTypedApp(t, snap, cluster, app)
-		pod, err := LaunchedPod(&res.App.App, v1alpha1.RoleExecutor)
-		if err != nil {
-			t.Fatal(err)
-		}
-		admitted, err := Compose(snap, cluster, pod)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(admitted.Patch) != 0 {
-			t.Errorf("the launched pod composed again: %v", admitted.Patch)
-		}
-		return res, admitted.Pod
+		return launchedExecutor(t, aliasSnapshot(t, tier, key, layerValue), app)
 	}
 	last := func(pod *corev1.Pod, name string) string {
 		v := "(unset)"
@@ -547,34 +534,24 @@ func TestSecretKeyRefsAreTheEnv(t *testing.T) {
 	}
 	for _, typed := range []bool{true, false} {
 		for _, tier := range []v1alpha1.Tier{v1alpha1.ClusterOverrides, v1alpha1.ClusterDefaults} {
-			app := &sparkv1beta2.SparkApplication{}
-			app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
-			app.Name, app.Namespace = "refs", "etl"
-			if typed {
-				app.Spec.Executor.EnvSecretKeyRefs = map[string]sparkv1beta2.NameKey{"DB_PASSWORD": {Name: "mine", Key: "pw"}}
-			} else {
-				app.Spec.SparkConf = map[string]string{key: "mine:pw"}
-			}
-			snap := aliasSnapshot(t, tier, key, "platform-db:password")
-			res := composeTypedApp(t, snap, cluster, app)
-			pod, err := LaunchedPod(&res.App.App, v1alpha1.RoleExecutor)
-			if err != nil {
-				t.Fatal(err)
-			}
-			admitted, err := Compose(snap, cluster, pod)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(admitted.Patch) != 0 {
-				t.Errorf("typed %v, %s: the launched pod composed again: %v", typed, tier, admitted.Patch)
-			}
-			want := []string{"platform-db:password"}
-			if tier == v1alpha1.ClusterDefaults {
-				want = []string{"mine:pw"}
-			}
-			if got := from(pod); !slices.Equal(got, want) {
-				t.Errorf("typed %v, %s: the executor's DB_PASSWORD %q, want %q, once", typed, tier, got, want)
-			}
+			t.Run(fmt.Sprintf("typed=%v/%s", typed, tier), func(t *testing.T) {
+				app := &sparkv1beta2.SparkApplication{}
+				app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
+				app.Name, app.Namespace = "refs", "etl"
+				if typed {
+					app.Spec.Executor.EnvSecretKeyRefs = map[string]sparkv1beta2.NameKey{"DB_PASSWORD": {Name: "mine", Key: "pw"}}
+				} else {
+					app.Spec.SparkConf = map[string]string{key: "mine:pw"}
+				}
+				_, pod := launchedExecutor(t, aliasSnapshot(t, tier, key, "platform-db:password"), app)
+				want := []string{"platform-db:password"}
+				if tier == v1alpha1.ClusterDefaults {
+					want = []string{"mine:pw"}
+				}
+				if got := from(pod); !slices.Equal(got, want) {
+					t.Errorf("the executor's DB_PASSWORD %q, want %q, once", got, want)
+				}
+			})
 		}
 	}
 	got, err := Compose(aliasSnapshot(t, v1alpha1.ClusterOverrides, key, "platform-db:password"), cluster, fixtures.Pod(t, "executor.yaml"))
@@ -584,4 +561,24 @@ func TestSecretKeyRefsAreTheEnv(t *testing.T) {
 	if v := from(got.Pod); !slices.Equal(v, []string{"platform-db:password"}) {
 		t.Errorf("pod: DB_PASSWORD %q, want the layer's Secret", v)
 	}
+}
+
+// launchedExecutor composes app with snap and admits the executor pod the
+// composed app launches, which must compose to nothing: the composition,
+// and the pod as admitted.
+func launchedExecutor(t *testing.T, snap *overlay.Snapshot, app *sparkv1beta2.SparkApplication) (*AppResult, *corev1.Pod) {
+	t.Helper()
+	res := composeTypedApp(t, snap, cluster, app)
+	pod, err := LaunchedPod(&res.App.App, v1alpha1.RoleExecutor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admitted, err := Compose(snap, cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(admitted.Patch) != 0 {
+		t.Errorf("the launched pod composed again: %v", admitted.Patch)
+	}
+	return res, admitted.Pod
 }
