@@ -691,9 +691,7 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 		if sa, ok := textOf(sec.ServiceAccount); ok {
 			conf["spark.kubernetes.authenticate."+string(role)+".serviceAccountName"] = sa
 		}
-		for name, ref := range sec.EnvSecretKeyRefs {
-			conf[secretKeyRefPrefix(role)+name] = ref.Name + ":" + ref.Key
-		}
+		conf = withSecretKeyRefs(conf, sec.EnvSecretKeyRefs, role)
 		for k, v := range sec.EnvVars {
 			conf[overlay.SparkEnvPrefix(role)+k] = v
 		}

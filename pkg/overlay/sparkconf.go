@@ -184,7 +184,6 @@ func (f folder) foldSparkConf(r *Result, c *v1alpha1.Config) {
 		return strings.Compare(a.key, b.key)
 	})
 	out := &r.Config
-	var ok bool
 	for _, e := range entries {
 		v := conf[e.key]
 		switch e.to.Field {
@@ -201,14 +200,15 @@ func (f folder) foldSparkConf(r *Result, c *v1alpha1.Config) {
 		case "hadoopConf":
 			out.HadoopConf = f.foldEntry(PathHadoopConf, out.HadoopConf, e.to.Item, v)
 		case "env":
-			env := corev1.EnvVar{Name: e.to.Item, Value: v}
+			env, ok := corev1.EnvVar{Name: e.to.Item, Value: v}, true
 			if e.to.FromSecret {
-				if env, ok = SecretKeyRefEnv(e.to.Item, v); !ok {
-					// Never in a valid Layer (sparkPodSetting): Spark
-					// launches no pod with it.
-					out.SparkConf = f.foldEntry(PathSparkConf, out.SparkConf, e.key, v)
-					continue
-				}
+				env, ok = SecretKeyRefEnv(e.to.Item, v)
+			}
+			if !ok {
+				// Never in a valid Layer (sparkPodSetting): Spark launches
+				// no pod with it.
+				out.SparkConf = f.foldEntry(PathSparkConf, out.SparkConf, e.key, v)
+				continue
 			}
 			out.Env = foldKeyed(f, PathEnv, out.Env, []corev1.EnvVar{env}, EnvKey, RenderEnv)
 		default:
