@@ -67,6 +67,29 @@ func Roles() []v1alpha1.Role { return []v1alpha1.Role{v1alpha1.RoleDriver, v1alp
 // states the winner once, in the typed field when it can, removing the
 // other spelling.
 func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Object) (*AppResult, error) {
+	return composeApp(snap, cluster, obj, true)
+}
+
+// ComposeSubmitJob composes a job that spark-submit submits itself, in
+// namespace, whose own Spark configuration is conf (a properties file):
+// a SparkApplication whose whole configuration is keys, composed as
+// ComposeApp composes one, but for what the operator alone does (its own
+// values of operatorKeys). Its SubmitConf is what the job runs with.
+func ComposeSubmitJob(snap *overlay.Snapshot, cluster Cluster, namespace string, conf map[string]string) (*AppResult, error) {
+	app := &sparkv1beta2.SparkApplication{}
+	app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
+	app.Name, app.Namespace = "spark-submit", namespace
+	app.Spec.SparkConf = conf
+	obj, err := sparkv1beta2.FromApp(app)
+	if err != nil {
+		return nil, err
+	}
+	return composeApp(snap, cluster, obj, false)
+}
+
+// composeApp is ComposeApp of an application the operator submits
+// (byOperator), or of a job spark-submit submits itself.
+func composeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Object, byOperator bool) (*AppResult, error) {
 	// What obj holds now is the input, typed view and all.
 	in, err := obj.AsDecoded()
 	if err != nil {
@@ -103,6 +126,11 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	projectBatchScheduler(&app.Spec, &out.Driver.Composition)
 	out.writeConf(userConf)
 	out.Conf = EffectiveConf(&app.Spec)
+	if byOperator {
+		for k := range operatorKeys {
+			delete(out.Conf, k) // what it runs with is the operator's
+		}
+	}
 	for _, role := range Roles() {
 		res := out.Role(role)
 		res.Warnings = append(warningsAt(res.Composition.Provenance, templates[role], res.Pod,
@@ -112,6 +140,9 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		}
 	}
 	out.Warnings = append(out.Warnings, ignoredKeyWarnings(userConf)...)
+	if byOperator {
+		out.Warnings = append(out.Warnings, operatorKeyWarnings(userConf)...)
+	}
 	after, err := out.App.Values()
 	if err != nil {
 		return nil, err
@@ -120,6 +151,29 @@ func ComposeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		return nil, err
 	}
 	return out, nil
+}
+
+// operatorKeys are the Spark keys the operator always passes a value of
+// its own for that wins over sparkConf's, and what it passes: such a key
+// in an application's sparkConf has no effect, so its effective
+// configuration (AppResult.Conf) leaves it out, and the user is warned.
+var operatorKeys = map[string]string{
+	"spark.app.name":                   "spark-submit's --name, the application's name",
+	"spark.master":                     "spark-submit's --master, the API server it runs in",
+	"spark.submit.deployMode":          "spark-submit's --deploy-mode, spec.mode",
+	"spark.kubernetes.driver.pod.name": "the driver's pod name after sparkConf: spec.driver.podName, else the application's name and -driver",
+}
+
+// operatorKeyWarnings warn of the keys of conf, the user's sparkConf, that
+// the operator's own values win over (operatorKeys), in order.
+func operatorKeyWarnings(conf map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(operatorKeys)) {
+		if _, ok := conf[k]; ok {
+			out = append(out, fmt.Sprintf("spec.sparkConf[%q]: has no effect: the Spark Operator passes %s, which wins", k, operatorKeys[k]))
+		}
+	}
+	return out
 }
 
 // maxIgnoredKeyWarnings is how many keys spark-submit ignores the warnings

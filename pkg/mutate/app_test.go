@@ -3,6 +3,7 @@ package mutate
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -349,6 +350,69 @@ func TestExplainPathOfAPodSetting(t *testing.T) {
 	} {
 		if got, _ := res.ExplainPath(v1alpha1.RoleExecutor, c.key); got != c.want {
 			t.Errorf("%s: explained at %q, want %q", c.key, got, c.want)
+		}
+	}
+}
+
+// TestAppWarnsOfKeysTheOperatorOverrides: a key of an application's
+// sparkConf that the operator always passes a value of its own for (the
+// app's name, the driver's pod name, spark-submit's master and deploy
+// mode) has no effect: the user is warned, the key is kept where they
+// wrote it, and the effective configuration does not claim the job runs
+// with it. A job spark-submit submits itself runs with them.
+func TestAppWarnsOfKeysTheOperatorOverrides(t *testing.T) {
+	snap := fixtures.Snapshot(t, "prod-a")
+	conf := map[string]string{"spark.app.name": "mine", "spark.kubernetes.driver.pod.name": "my-driver",
+		"spark.master": "local[*]", "spark.submit.deployMode": "client", "spark.sql.shuffle.partitions": "8"}
+	app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
+	app.Spec.SparkConf = maps.Clone(conf)
+	obj, err := sparkv1beta2.FromApp(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ComposeApp(snap, prodA, obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noEffect := func(res *AppResult) []string {
+		var out []string
+		for _, w := range res.Warnings {
+			if strings.Contains(w, "has no effect") {
+				out = append(out, w)
+			}
+		}
+		return out
+	}
+	want := []string{
+		`spec.sparkConf["spark.app.name"]: has no effect: the Spark Operator passes spark-submit's --name, the application's name, which wins`,
+		`spec.sparkConf["spark.kubernetes.driver.pod.name"]: has no effect: the Spark Operator passes the driver's pod name after sparkConf: spec.driver.podName, else the application's name and -driver, which wins`,
+		`spec.sparkConf["spark.master"]: has no effect: the Spark Operator passes spark-submit's --master, the API server it runs in, which wins`,
+		`spec.sparkConf["spark.submit.deployMode"]: has no effect: the Spark Operator passes spark-submit's --deploy-mode, spec.mode, which wins`,
+	}
+	if got := noEffect(res); !slices.Equal(got, want) {
+		t.Errorf("warned:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for k := range operatorKeys {
+		if v, ok := res.Conf[k]; ok {
+			t.Errorf("the effective configuration states %s = %q", k, v)
+		}
+		if res.App.App.Spec.SparkConf[k] != conf[k] {
+			t.Errorf("the user's %s was not kept", k)
+		}
+	}
+	if res.Conf["spark.sql.shuffle.partitions"] != "8" {
+		t.Errorf("an ordinary key is not in the effective configuration: %q", res.Conf)
+	}
+	job, err := ComposeSubmitJob(snap, prodA, "etl", maps.Clone(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := noEffect(job); len(got) != 0 {
+		t.Errorf("a spark-submit job warned: %q", got)
+	}
+	for k, v := range conf {
+		if job.SubmitConf()[k] != v {
+			t.Errorf("a spark-submit job runs with %s = %q, want its own %q", k, job.SubmitConf()[k], v)
 		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate"
-	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -76,16 +75,7 @@ func (o *confOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	// The job is a SparkApplication whose whole configuration is keys.
-	app := &sparkv1beta2.SparkApplication{}
-	app.APIVersion, app.Kind = sparkv1beta2.APIVersion, sparkv1beta2.Kind
-	app.Name, app.Namespace = "spark-submit", o.namespace
-	app.Spec.SparkConf = props
-	obj, err := sparkv1beta2.FromApp(app)
-	if err != nil {
-		return err
-	}
-	res, err := mutate.ComposeApp(snap, o.repo.cluster, obj)
+	res, err := mutate.ComposeSubmitJob(snap, o.repo.cluster, o.namespace, props)
 	if err != nil {
 		return badInput(err)
 	}
