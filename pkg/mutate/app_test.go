@@ -366,14 +366,7 @@ func TestAppWarnsOfKeysTheOperatorOverrides(t *testing.T) {
 		"spark.master": "local[*]", "spark.submit.deployMode": "client", "spark.sql.shuffle.partitions": "8"}
 	app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
 	app.Spec.SparkConf = maps.Clone(conf)
-	obj, err := sparkv1beta2.FromApp(app)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := ComposeApp(snap, prodA, obj)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := composeTypedApp(t, snap, prodA, app)
 	noEffect := func(res *AppResult) []string {
 		var out []string
 		for _, w := range res.Warnings {
