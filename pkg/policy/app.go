@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -127,7 +128,10 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	// spec updated (the operator submits it again).
 	req.Old, req.Operation = nil, "CREATE"
 	pods := make(map[v1alpha1.Role]*Input, 2)
-	var views []*Input
+	var (
+		views  []*Input
+		viewOf []v1alpha1.Role // the role of each view's pod
+	)
 	var results []*mutate.Result
 	for _, role := range mutate.Roles() {
 		pod, err := mutate.LaunchedPod(app, role)
@@ -157,6 +161,9 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 		}
 		pods[role] = in[0]
 		views = append(views, in...)
+		for range in {
+			viewOf = append(viewOf, role)
+		}
 		results = append(results, res)
 	}
 	size, _ := mutate.SizeOf(&app.Spec) // LaunchedPod sized it already
@@ -203,11 +210,67 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	if err != nil {
 		return nil, Decision{}, fmt.Errorf("checking policies: %w", err)
 	}
+	if len(decision.Violations) > 0 {
+		if err := c.namePods(ctx, &decision, byView, viewOf, pods[v1alpha1.RoleExecutor]); err != nil {
+			return nil, Decision{}, fmt.Errorf("checking policies: %w", err)
+		}
+	}
 	if len(submission) > 0 {
 		decision.Violations = append(decision.Violations, submission...)
 		sortViolations(decision.Violations)
 	}
 	return results, decision, nil
+}
+
+// namePods tags each of d's violations that one launched pod breaks alone
+// with the pod it is (`quota: pod requests 18 CPU; ... [executor pods]`),
+// as the pod webhook would find it: the driver's, or every executor's. byView
+// are the decisions of the views, viewOf their pods' roles; exec is the
+// executor's view, which carries the application. What the application
+// breaks as a whole, or both pods alike, is left as it is. A violation
+// only the executor's view has is the executor pod's when the pod breaks
+// it without the application too, which takes evaluating it so.
+func (c *Check) namePods(ctx context.Context, d *Decision, byView []Decision, viewOf []v1alpha1.Role, exec *Input) error {
+	var driver, executor []Violation
+	for i, vd := range byView {
+		if viewOf[i] == v1alpha1.RoleDriver {
+			driver = append(driver, vd.Violations...)
+		}
+	}
+	alone, _, err := c.inputs(exec.Pod, exec.Request)
+	if err != nil {
+		return err
+	}
+	for _, in := range alone {
+		in.Inventory = exec.Inventory
+		vd, err := c.Engine.Evaluate(ctx, in)
+		if err != nil {
+			return err
+		}
+		executor = append(executor, vd.Violations...)
+	}
+	for i, v := range d.Violations {
+		byDriver, byExecutor := slices.Contains(driver, v), slices.Contains(executor, v)
+		switch {
+		case byDriver && !byExecutor:
+			d.Violations[i] = onPod(v, v1alpha1.RoleDriver)
+		case byExecutor && !byDriver:
+			d.Violations[i] = onPod(v, v1alpha1.RoleExecutor)
+		}
+	}
+	sortViolations(d.Violations)
+	return nil
+}
+
+// onPod is v said of role's pods: tagged at its end, so that what it says
+// reads as the pod webhook would say it.
+func onPod(v Violation, role v1alpha1.Role) Violation {
+	if role == v1alpha1.RoleExecutor {
+		v.Message += " [executor pods]"
+	} else {
+		v.Message += " [" + string(role) + " pod]"
+	}
+	return v
 }
 
 // mulCapped is per×n, at most limit, without overflowing (per and n are

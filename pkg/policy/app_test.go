@@ -70,6 +70,43 @@ func TestCheckApp(t *testing.T) {
 	}
 }
 
+// TestAppViolationsNameTheirPod: what one launched pod breaks alone is
+// tagged with the pod it is, at the end of its message; what both pods
+// break alike, and what the application breaks as a whole, is not.
+func TestAppViolationsNameTheirPod(t *testing.T) {
+	check, _ := exampleCheck(t)
+	app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
+	app.Spec.Driver.Cores = new(int32)
+	*app.Spec.Driver.Cores = 20
+	app.Spec.Executor.Memory = new(string)
+	*app.Spec.Executor.Memory = "70g"
+	app.Spec.Executor.Instances = new(int32)
+	*app.Spec.Executor.Instances = 21
+	app.Labels = map[string]string{"platform.strata.dev/tier": "gold"}
+	_, d, err := check.App(context.Background(), app, Request{Operation: "CREATE"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, v := range d.Violations {
+		got = append(got, v.Message)
+	}
+	for _, want := range []struct{ start, end string }{
+		{`quota: pod requests 20`, `allows at most 16 per pod (NamespaceOverrides layer "ns-etl") [driver pod]`},
+		{`quota: pod requests 7`, `allows at most 64Gi per pod (NamespaceOverrides layer "ns-etl") [executor pods]`},
+		{`quota: app "etl-report" asks for up to 21 executors`, `(NamespaceOverrides layer "ns-etl")`},
+		{`quota: app "etl-report" would bring namespace "etl" to`, `(NamespaceOverrides layer "ns-etl")`},
+		{`isolation: label "platform.strata.dev/tier" is reserved`, `(ClusterOverrides layer "prod-a-overrides")`},
+	} {
+		if !slices.ContainsFunc(got, func(m string) bool { return strings.HasPrefix(m, want.start) && strings.HasSuffix(m, want.end) }) {
+			t.Errorf("no violation %q...%q in:\n%s", want.start, want.end, strings.Join(got, "\n"))
+		}
+	}
+	if len(got) != 5 {
+		t.Errorf("%d violations, want 5:\n%s", len(got), strings.Join(got, "\n"))
+	}
+}
+
 // TestAppEnvVarsAreJudged: a role the app asks for in a section's envVars
 // (the operator passes them as spark.kubernetes.driverEnv.* after
 // sparkConf, so the driver runs with them) is judged at submission as the

@@ -291,7 +291,7 @@ func TestAppIsSizedAsSparkSizesIt(t *testing.T) {
 // TestAppTemplateIsJudged: the executors' pod template (spec.executor.template)
 // is the pod Spark starts every executor from, so its containers count: a
 // template container of 20 CPU makes each executor larger than etl's 16 CPU
-// per pod, and the app is refused at submission.
+// per pod, and the app is refused at submission, naming the executors.
 func TestAppTemplateIsJudged(t *testing.T) {
 	ctx := context.Background()
 	app := exampleApp(t, "etl-report.yaml", "e2e-template")
@@ -303,7 +303,8 @@ func TestAppTemplateIsJudged(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := cp.Client.Create(ctx, app)
-	want := `group "core-data" allows at most 16 per pod`
+	// Tagged with the pod: the driver fits.
+	want := `group "core-data" allows at most 16 per pod (NamespaceOverrides layer "ns-etl") [executor pods]`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("creating an app whose executor template adds 20 CPU: %v, want a denial containing %q", err, want)
 	}
