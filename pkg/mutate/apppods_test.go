@@ -186,7 +186,9 @@ func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 		"spark.kubernetes.executor.volumes.nfs.noserver.options.path":                    "/exports",
 		"spark.kubernetes.executor.volumes.nfs.nopath.mount.path":                        "/n2",
 		"spark.kubernetes.executor.volumes.nfs.nopath.options.server":                    "nfs.internal",
-		"spark.executorEnv.": "no name",
+		// MountSecretsFeatureStep: a Secret's volume, before the others.
+		"spark.kubernetes.executor.secrets.creds":                   "/etc/creds",
+		"spark.executorEnv.":                                        "no name",
 		"spark.kubernetes.driver.volumes.hostPath.drv.mount.path":   "/drv",
 		"spark.kubernetes.driver.volumes.hostPath.drv.options.path": "/var",
 		"spark.executorEnv.AWS_ROLE_ARN":                            "arn:aws:iam::1:role/x",
@@ -204,17 +206,22 @@ func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 	for _, v := range exec.Spec.Volumes {
 		names = append(names, v.Name)
 	}
-	if want := []string{"scratch", "root", "share", "data"}; !slices.Equal(names, want) {
+	if want := []string{"creds-volume", "scratch", "root", "share", "data"}; !slices.Equal(names, want) {
 		t.Errorf("executor volumes %q, want %q", names, want)
 	}
-	var root *corev1.VolumeMount
-	for i, m := range exec.Spec.Containers[0].VolumeMounts {
-		if m.Name == "root" {
-			root = &exec.Spec.Containers[0].VolumeMounts[i]
+	mountOf := func(name string) *corev1.VolumeMount {
+		for i, m := range exec.Spec.Containers[0].VolumeMounts {
+			if m.Name == name {
+				return &exec.Spec.Containers[0].VolumeMounts[i]
+			}
 		}
+		return nil
 	}
-	if root == nil || root.MountPath != "/host" || !root.ReadOnly || exec.Spec.Volumes[1].HostPath == nil || exec.Spec.Volumes[1].HostPath.Path != "/" {
-		t.Errorf("the hostPath volume: %+v mounted %+v", exec.Spec.Volumes[1], root)
+	if root := mountOf("root"); root == nil || root.MountPath != "/host" || !root.ReadOnly || exec.Spec.Volumes[2].HostPath == nil || exec.Spec.Volumes[2].HostPath.Path != "/" {
+		t.Errorf("the hostPath volume: %+v mounted %+v", exec.Spec.Volumes[2], root)
+	}
+	if creds := mountOf("creds-volume"); creds == nil || creds.MountPath != "/etc/creds" || exec.Spec.Volumes[0].Secret == nil || exec.Spec.Volumes[0].Secret.SecretName != "creds" {
+		t.Errorf("the Secret's volume: %+v mounted %+v", exec.Spec.Volumes[0], creds)
 	}
 	drv, err := LaunchedPod(&app, v1alpha1.RoleDriver)
 	if err != nil {
@@ -361,5 +368,20 @@ func TestTypedSecretsAreTheirKeys(t *testing.T) {
 	}
 	if exec["HADOOP_TOKEN_FILE_LOCATION"] != "/etc/hdfs/hadoop.token" || exec["TOKEN"] != "" {
 		t.Errorf("executor env %v, want the token file only", exec)
+	}
+	// Mounted as Spark mounts a Secret, once for the name, at the path
+	// passed last.
+	pod, err := LaunchedPod(&app, v1alpha1.RoleExecutor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mounts []string
+	for _, m := range pod.Spec.Containers[0].VolumeMounts {
+		if strings.HasSuffix(m.Name, "-volume") {
+			mounts = append(mounts, m.Name+" "+m.MountPath)
+		}
+	}
+	if want := []string{"hdfs-volume /etc/hdfs"}; !slices.Equal(mounts, want) {
+		t.Errorf("executor's Secret mounts %q, want %q", mounts, want)
 	}
 }

@@ -87,17 +87,25 @@ func mapEnv(env map[string]string) []corev1.EnvVar {
 }
 
 // confVolumes are the volumes, and their mounts in the Spark container,
-// that Spark adds to role's pods from its configuration
-// (spark.kubernetes.<role>.volumes.<type>.<name>.mount.path and
-// .options.*, KubernetesVolumeUtils and MountVolumesFeatureStep): hostPath,
+// that Spark adds to role's pods from its configuration: first each
+// Secret of spark.kubernetes.<role>.secrets.<name> = path, as volume
+// <name>-volume mounted at path (MountSecretsFeatureStep), by name; then
+// those of spark.kubernetes.<role>.volumes.<type>.<name>.mount.path and
+// .options.* (KubernetesVolumeUtils and MountVolumesFeatureStep): hostPath,
 // emptyDir, nfs and persistentVolumeClaim, in the order of their type and
 // name. A volume Spark would refuse (no mount path, a type it does not
 // know, an option it requires missing) is left out: Spark launches no pod
 // with it.
 func confVolumes(conf map[string]string, role v1alpha1.Role) ([]corev1.Volume, []corev1.VolumeMount) {
 	prefix := "spark.kubernetes." + string(role) + ".volumes."
+	secretPrefix := "spark.kubernetes." + string(role) + ".secrets."
 	byVolume := map[[2]string]map[string]string{}
+	secrets := map[string]string{}
 	for k, v := range conf {
+		if name, ok := strings.CutPrefix(k, secretPrefix); ok && name != "" {
+			secrets[name] = v
+			continue
+		}
 		rest, ok := strings.CutPrefix(k, prefix)
 		if !ok {
 			continue
@@ -116,6 +124,11 @@ func confVolumes(conf map[string]string, role v1alpha1.Role) ([]corev1.Volume, [
 		volumes []corev1.Volume
 		mounts  []corev1.VolumeMount
 	)
+	for _, name := range slices.Sorted(maps.Keys(secrets)) {
+		vol := name + "-volume"
+		volumes = append(volumes, corev1.Volume{Name: vol, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: name}}})
+		mounts = append(mounts, corev1.VolumeMount{Name: vol, MountPath: secrets[name]})
+	}
 	for _, id := range slices.SortedFunc(maps.Keys(byVolume), func(a, b [2]string) int {
 		return strings.Compare(a[0]+"\x00"+a[1], b[0]+"\x00"+b[1])
 	}) {

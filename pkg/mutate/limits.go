@@ -51,10 +51,10 @@ const MaxConfKeys = 65536
 // CheckAppSize returns an error naming the first bound a SparkApplication
 // exceeds: its configuration keys, and each role's pod as a pod's
 // (CheckSize): the section's settings with the volumes Spark's
-// configuration adds (spark.kubernetes.<role>.volumes.*) and what its pod
-// template holds, so an app whose every pod the pod webhook would refuse
-// is refused itself; and a section's secrets count as the volumes Spark
-// mounts them as.
+// configuration adds (confVolumes: spark.kubernetes.<role>.volumes.*, and
+// a volume for each Secret of spark.kubernetes.<role>.secrets.* or the
+// section's secrets) and what its pod template holds, so an app whose
+// every pod the pod webhook would refuse is refused itself.
 func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
 	if n := len(app.Spec.SparkConf) + len(app.Spec.HadoopConf); n > MaxConfKeys {
 		return fmt.Errorf("SparkApplication has %d sparkConf and hadoopConf keys; Strata admits at most %d", n, MaxConfKeys)
@@ -69,12 +69,6 @@ func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
 		}
 		if err := CheckSize(pod); err != nil {
 			return fmt.Errorf("spec.%s: %w", role, err)
-		}
-		// Spark mounts each of the section's secrets as a volume of its
-		// own (spark.kubernetes.<role>.secrets.*).
-		if secrets := len(app.Spec.Pod(string(role)).Secrets); len(pod.Spec.Volumes)+secrets > MaxVolumes {
-			return fmt.Errorf("spec.%s: pod has %d volumes, %d of them the section's secrets; Strata admits at most %d",
-				role, len(pod.Spec.Volumes)+secrets, secrets, MaxVolumes)
 		}
 	}
 	return nil

@@ -92,9 +92,19 @@ func TestSizeBounds(t *testing.T) {
 	if err := CheckAppSize(secrets(MaxVolumes)); err != nil {
 		t.Errorf("secrets at the bound: %v", err)
 	}
-	want = fmt.Sprintf("spec.executor: pod has %d volumes, %d of them the section's secrets; Strata admits at most %d", MaxVolumes+1, MaxVolumes, MaxVolumes)
+	want = fmt.Sprintf("spec.executor: pod has %d volumes; Strata admits at most %d", MaxVolumes+1, MaxVolumes)
 	if err := CheckAppSize(secrets(MaxVolumes + 1)); err == nil || err.Error() != want {
 		t.Errorf("secrets one past the bound: %v, want %q", err, want)
+	}
+	// Spelled as Spark keys, too; a Secret named twice is one volume.
+	keyed := secrets(MaxVolumes)
+	keyed.Spec.SparkConf = map[string]string{"spark.kubernetes.executor.secrets.s0": "/elsewhere"}
+	if err := CheckAppSize(keyed); err != nil {
+		t.Errorf("a section's secret named again by its key: %v", err)
+	}
+	keyed.Spec.SparkConf["spark.kubernetes.executor.secrets.one-more"] = "/s"
+	if err := CheckAppSize(keyed); err == nil || err.Error() != want {
+		t.Errorf("a secret by its key one past the bound: %v, want %q", err, want)
 	}
 	// And so do the containers of a role's pod template (the first is
 	// the Spark container's base, as Spark takes it when none is named for
