@@ -1,6 +1,8 @@
 package mutate
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
 	"slices"
 	"strconv"
@@ -100,7 +102,59 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 		pod = withTemplate(pod, sec.Template, role)
 	}
 	withOperatorSettings(pod, sec)
+	withConfigMaps(pod, s, sec)
 	return pod, nil
+}
+
+// The ConfigMaps the operator's pod webhook mounts in the Spark container:
+// spec.hadoopConfigMap and spec.sparkConfigMap, then the section's.
+const (
+	hadoopConfigMapVolume = "hadoop-configmap-volume"
+	hadoopConfDir         = "/etc/hadoop/conf"
+	sparkConfigMapVolume  = "spark-configmap-volume"
+	sparkConfDir          = "/etc/spark/conf"
+)
+
+// withConfigMaps adds to pod the ConfigMaps the operator's pod webhook
+// mounts in its Spark container (the first), read-only, in its order:
+// spec.hadoopConfigMap at /etc/hadoop/conf and spec.sparkConfigMap at
+// /etc/spark/conf, each with the variable that points there
+// (HADOOP_CONF_DIR, SPARK_CONF_DIR), then each of the section's
+// configMaps at its path.
+func withConfigMaps(pod *corev1.Pod, s *sparkv1beta2.Spec, sec *sparkv1beta2.SparkPodSpec) {
+	spark := &pod.Spec.Containers[0]
+	mount := func(configMap, volume, path string) {
+		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: volume,
+			VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: configMap}}}})
+		spark.VolumeMounts = append(spark.VolumeMounts, corev1.VolumeMount{Name: volume, ReadOnly: true, MountPath: path})
+	}
+	if name := s.HadoopConfigMap; name != nil {
+		mount(*name, hadoopConfigMapVolume, hadoopConfDir)
+		spark.Env = append(spark.Env, corev1.EnvVar{Name: "HADOOP_CONF_DIR", Value: hadoopConfDir})
+	}
+	if name := s.SparkConfigMap; name != nil {
+		mount(*name, sparkConfigMapVolume, sparkConfDir)
+		spark.Env = append(spark.Env, corev1.EnvVar{Name: "SPARK_CONF_DIR", Value: sparkConfDir})
+	}
+	for _, c := range sec.ConfigMaps {
+		mount(c.Name, configMapVolumeName(c.Name), c.Path)
+	}
+}
+
+// configMapVolumeName is the volume the operator's pod webhook mounts
+// ConfigMap name as: <name>-vol, or, where that is no DNS label (a dot,
+// over 63 characters), the name with dots as dashes, cut to fit, and the
+// first 8 hex digits of its SHA-256 before -vol.
+func configMapVolumeName(name string) string {
+	const suffix, maxLen = "-vol", 63
+	if v := name + suffix; len(v) <= maxLen && !strings.Contains(v, ".") {
+		return v
+	}
+	sum := sha256.Sum256([]byte(name))
+	hashed := "-" + hex.EncodeToString(sum[:4]) + suffix
+	prefix := strings.ReplaceAll(name, ".", "-")
+	prefix = prefix[:min(len(prefix), maxLen-len(hashed))]
+	return strings.TrimRight(prefix, "-") + hashed
 }
 
 // withBatchQueue puts the queue an application asks its batch scheduler

@@ -254,6 +254,52 @@ func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 	}
 }
 
+// TestLaunchedPodMountsTheOperatorsConfigMaps: the ConfigMaps the
+// operator's pod webhook mounts are on the launched pods as it mounts them:
+// the application's Hadoop and Spark configuration on both roles' Spark
+// containers with the variables that point there, last, and a section's
+// own on its role's only, each volume named as the operator names it.
+func TestLaunchedPodMountsTheOperatorsConfigMaps(t *testing.T) {
+	app := fixtures.App(t, "etl-report.yaml").App
+	app.Spec.HadoopConfigMap, app.Spec.SparkConfigMap = new(string), new(string)
+	*app.Spec.HadoopConfigMap, *app.Spec.SparkConfigMap = "hadoop-site", "spark-defaults"
+	long := strings.Repeat("a", 55) + strings.Repeat(".b", 5)
+	app.Spec.Driver.ConfigMaps = []sparkv1beta2.NamePath{{Name: "app.conf", Path: "/etc/app"}, {Name: "plain", Path: "/etc/plain"}, {Name: long, Path: "/etc/long"}}
+	mounted := func(role v1alpha1.Role) (mounts, env []string) {
+		pod, err := LaunchedPod(&app, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		source := map[string]string{}
+		for _, v := range pod.Spec.Volumes {
+			if v.ConfigMap != nil {
+				source[v.Name] = v.ConfigMap.Name
+			}
+		}
+		spark := pod.Spec.Containers[0]
+		for _, m := range spark.VolumeMounts {
+			if cm, ok := source[m.Name]; ok && m.ReadOnly {
+				mounts = append(mounts, cm+" "+m.Name+" "+m.MountPath)
+			}
+		}
+		for _, e := range spark.Env[max(0, len(spark.Env)-2):] {
+			env = append(env, e.Name+"="+e.Value)
+		}
+		return mounts, env
+	}
+	shared := []string{"hadoop-site hadoop-configmap-volume /etc/hadoop/conf", "spark-defaults spark-configmap-volume /etc/spark/conf"}
+	dirs := []string{"HADOOP_CONF_DIR=/etc/hadoop/conf", "SPARK_CONF_DIR=/etc/spark/conf"}
+	mounts, env := mounted(v1alpha1.RoleDriver)
+	want := append(slices.Clone(shared), "app.conf app-conf-3a476fd9-vol /etc/app", "plain plain-vol /etc/plain",
+		long+" "+strings.Repeat("a", 50)+"-02f8ab87-vol /etc/long")
+	if !slices.Equal(mounts, want) || !slices.Equal(env, dirs) {
+		t.Errorf("driver: mounts %q, last variables %q; want %q, %q", mounts, env, want, dirs)
+	}
+	if mounts, env := mounted(v1alpha1.RoleExecutor); !slices.Equal(mounts, shared) || !slices.Equal(env, dirs) {
+		t.Errorf("executor: mounts %q, last variables %q; want %q, %q", mounts, env, shared, dirs)
+	}
+}
+
 // TestLaunchedPodPrecedence holds the launched pod to the order the
 // operator passes each spelling to spark-submit and Spark merges them:
 // sparkConf's label keys, then the application's labels, then the

@@ -53,8 +53,9 @@ const MaxConfKeys = 65536
 // (CheckSize): the section's settings with the volumes Spark's
 // configuration adds (confVolumes: spark.kubernetes.<role>.volumes.*, and
 // a volume for each Secret of spark.kubernetes.<role>.secrets.* or the
-// section's secrets) and what its pod template holds, so an app whose
-// every pod the pod webhook would refuse is refused itself.
+// section's secrets), what its pod template holds and the ConfigMaps the
+// operator mounts (withConfigMaps), so an app whose every pod the pod
+// webhook would refuse is refused itself.
 func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
 	if n := len(app.Spec.SparkConf) + len(app.Spec.HadoopConf); n > MaxConfKeys {
 		return fmt.Errorf("SparkApplication has %d sparkConf and hadoopConf keys; Strata admits at most %d", n, MaxConfKeys)
@@ -67,6 +68,7 @@ func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
 		if t := app.Spec.Pod(string(role)).Template; t != nil {
 			pod = withTemplate(pod, t, role)
 		}
+		withConfigMaps(pod, &app.Spec, app.Spec.Pod(string(role)))
 		if err := CheckSize(pod); err != nil {
 			return fmt.Errorf("spec.%s: %w", role, err)
 		}

@@ -106,6 +106,17 @@ func TestSizeBounds(t *testing.T) {
 	if err := CheckAppSize(keyed); err == nil || err.Error() != want {
 		t.Errorf("a secret by its key one past the bound: %v, want %q", err, want)
 	}
+	// And so does each ConfigMap the operator mounts.
+	configMaps := secrets(MaxVolumes - 1)
+	configMaps.Spec.SparkConfigMap = new(string)
+	*configMaps.Spec.SparkConfigMap = "spark-defaults"
+	if err := CheckAppSize(configMaps); err != nil {
+		t.Errorf("ConfigMaps at the bound: %v", err)
+	}
+	configMaps.Spec.Executor.ConfigMaps = []sparkv1beta2.NamePath{{Name: "one-more", Path: "/c"}}
+	if err := CheckAppSize(configMaps); err == nil || err.Error() != want {
+		t.Errorf("a ConfigMap one past the bound: %v, want %q", err, want)
+	}
 	// And so do the containers of a role's pod template (the first is
 	// the Spark container's base, as Spark takes it when none is named for
 	// the role).

@@ -20,6 +20,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"spec":{"driver":{"cores":"two"}}}`))
 	f.Add([]byte(`{"spec":{"dynamicAllocation":{"enabled":true,"maxExecutors":2147483648}}}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"spec":{"sparkConfigMap":"s","hadoopConfigMap":7,"driver":{"configMaps":[{"name":"a.b","path":"/p","x":1}]},"executor":{"configMaps":{"name":"n"}}}}`))
 	f.Add([]byte(`{"spec":{"driver":{"envSecretKeyRefs":{"A":{"name":"n","key":"k"}},"secrets":[{"name":"s","path":"/p","secretType":"Generic","x":1}],"serviceLabels":{"a":"b"}},"executor":{"envSecretKeyRefs":{"A":"n:k"}}}}`))
 	f.Add([]byte(`{"spec":{"executor":{"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"spark-kubernetes-executor","resources":{"limits":{"cpu":"64"}}},{"name":"m","x":1}],"resources":{"requests":{"cpu":"96"}}}}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {

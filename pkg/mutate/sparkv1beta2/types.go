@@ -68,7 +68,13 @@ type Spec struct {
 	PythonVersion         *string                `json:"pythonVersion,omitempty"`
 	BatchScheduler        *string                `json:"batchScheduler,omitempty"`
 	BatchSchedulerOptions *BatchSchedulerOptions `json:"batchSchedulerOptions,omitempty"`
-	DynamicAllocation     *DynamicAllocation     `json:"dynamicAllocation,omitempty"`
+	// SparkConfigMap and HadoopConfigMap are ConfigMaps the operator's pod
+	// webhook mounts in every pod's Spark container, at /etc/spark/conf
+	// and /etc/hadoop/conf, setting SPARK_CONF_DIR and HADOOP_CONF_DIR
+	// there. Strata reads them and never writes them.
+	SparkConfigMap    *string            `json:"sparkConfigMap,omitempty"`
+	HadoopConfigMap   *string            `json:"hadoopConfigMap,omitempty"`
+	DynamicAllocation *DynamicAllocation `json:"dynamicAllocation,omitempty"`
 }
 
 // Dependencies are an application's dependencies, each list passed to
@@ -121,7 +127,11 @@ type SparkPodSpec struct {
 	// spark.kubernetes.<role>.secrets.<name> = path, which the operator
 	// passes after sparkConf (a later entry of one name over an earlier),
 	// with the variable a typed secret needs.
-	Secrets        []SecretInfo         `json:"secrets,omitempty"`
+	Secrets []SecretInfo `json:"secrets,omitempty"`
+	// ConfigMaps are ConfigMaps the operator's pod webhook mounts in the
+	// role's Spark container, each at its path. Strata reads them and
+	// never writes them.
+	ConfigMaps     []NamePath           `json:"configMaps,omitempty"`
 	Labels         map[string]string    `json:"labels,omitempty"`
 	Annotations    map[string]string    `json:"annotations,omitempty"`
 	VolumeMounts   []corev1.VolumeMount `json:"volumeMounts,omitempty"`
@@ -195,6 +205,12 @@ const (
 	// SecretTypeGeneric needs no variable.
 	SecretTypeGeneric = "Generic"
 )
+
+// NamePath is a ConfigMap mounted at Path in a role's Spark container.
+type NamePath struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+}
 
 // SecretInfo is a Secret mounted at Path in a role's Spark container.
 // +kubebuilder:object:generate=true

@@ -335,6 +335,11 @@ func (in *SparkPodSpec) DeepCopyInto(out *SparkPodSpec) {
 		*out = make([]SecretInfo, len(*in))
 		copy(*out, *in)
 	}
+	if in.ConfigMaps != nil {
+		in, out := &in.ConfigMaps, &out.ConfigMaps
+		*out = make([]NamePath, len(*in))
+		copy(*out, *in)
+	}
 	if in.Labels != nil {
 		in, out := &in.Labels, &out.Labels
 		*out = make(map[string]string, len(*in))
@@ -534,6 +539,16 @@ func (in *Spec) DeepCopyInto(out *Spec) {
 		in, out := &in.BatchSchedulerOptions, &out.BatchSchedulerOptions
 		*out = new(BatchSchedulerOptions)
 		(*in).DeepCopyInto(*out)
+	}
+	if in.SparkConfigMap != nil {
+		in, out := &in.SparkConfigMap, &out.SparkConfigMap
+		*out = new(string)
+		**out = **in
+	}
+	if in.HadoopConfigMap != nil {
+		in, out := &in.HadoopConfigMap, &out.HadoopConfigMap
+		*out = new(string)
+		**out = **in
 	}
 	if in.DynamicAllocation != nil {
 		in, out := &in.DynamicAllocation, &out.DynamicAllocation
