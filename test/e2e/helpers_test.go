@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -72,6 +74,25 @@ func waitFor(timeout time.Duration, cond func() bool) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return nil
+}
+
+// refusedOnceInForce is what try returns once an admission policy is in
+// force: try is repeated until the API server refuses it (Forbidden), as it
+// does once it has compiled a ValidatingAdmissionPolicy just created, and
+// each try it lets through is undone by undo. Without a refusal within
+// 10 s it is the last try's error, or an error saying so.
+func refusedOnceInForce(try, undo func() error) error {
+	var err error
+	if waitFor(10*time.Second, func() bool {
+		if err = try(); err == nil {
+			err = undo()
+			return false
+		}
+		return apierrors.IsForbidden(err)
+	}) != nil && err == nil {
+		return errors.New("never refused")
+	}
+	return err
 }
 
 // waitForGeneration waits until the webhook serves a snapshot newer than gen.

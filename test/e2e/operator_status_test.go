@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -55,17 +54,8 @@ func TestSparkStatusIsTheOperators(t *testing.T) {
 	if err := rerun(cp.Client, "COMPLETED"); err != nil {
 		t.Fatal(err)
 	}
-	// The policy is in force once the API server has compiled it: until
-	// then, each try changes the state (the admin's write puts it back).
-	var err error
-	if waitFor(10*time.Second, func() bool {
-		err = rerun(tenant, "PENDING_RERUN")
-		if err == nil {
-			err = rerun(cp.Client, "COMPLETED")
-			return false
-		}
-		return apierrors.IsForbidden(err)
-	}) != nil || !strings.Contains(err.Error(), `the status of SparkApplication "e2e-status" is the Spark Operator's to write`) {
+	err := refusedOnceInForce(func() error { return rerun(tenant, "PENDING_RERUN") }, func() error { return rerun(cp.Client, "COMPLETED") })
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `the status of SparkApplication "e2e-status" is the Spark Operator's to write`) {
 		t.Fatalf("a tenant asking the operator to run its completed app again: %v, want it refused", err)
 	}
 	err = setStatus(tenant, schedule, "2000-01-01T00:00:00Z", "nextRun")

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -62,17 +61,8 @@ func TestPodGroupPhaseIsVolcanos(t *testing.T) {
 	if err := setPhase(cp.Client, "Pending"); err != nil {
 		t.Fatal(err)
 	}
-	// The policy is in force once the API server has compiled it: until
-	// then, each try moves the phase (the admin's write puts it back).
-	var err error
-	if waitFor(10*time.Second, func() bool {
-		err = setPhase(tenant, "Running")
-		if err == nil {
-			err = setPhase(cp.Client, "Pending")
-			return false
-		}
-		return apierrors.IsForbidden(err)
-	}) != nil || !strings.Contains(err.Error(), `status.phase is Volcano's to write: Strata counts what a namespace's gangs hold while they wait to run by it; only Volcano and platform admins (group strata:platform-admins) may change it (from "Pending" to "Running")`) {
+	err := refusedOnceInForce(func() error { return setPhase(tenant, "Running") }, func() error { return setPhase(cp.Client, "Pending") })
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), `status.phase is Volcano's to write: Strata counts what a namespace's gangs hold while they wait to run by it; only Volcano and platform admins (group strata:platform-admins) may change it (from "Pending" to "Running")`) {
 		t.Fatalf("a tenant marking its waiting gang Running: %v, want it refused", err)
 	}
 	if err := setPhase(volcano, "Inqueue"); err != nil {
