@@ -105,10 +105,25 @@ func TestIgnoredKeyWarningsAreBounded(t *testing.T) {
 // from a composed app: the pod webhook leaves them as they are, and warns
 // of nothing.
 func TestLaunchedPodsComposeToNothing(t *testing.T) {
-	for _, cluster := range []string{"prod-a", "prod-b"} {
+	// With what Spark and the operator's pod webhook add besides: a
+	// Secret's volume, the ConfigMaps and their variables.
+	mounting := fixtures.App(t, "etl-report.yaml").App
+	mounting.Spec.SparkConfigMap, mounting.Spec.HadoopConfigMap = new(string), new(string)
+	*mounting.Spec.SparkConfigMap, *mounting.Spec.HadoopConfigMap = "spark-defaults", "hadoop-site"
+	mounting.Spec.Executor.ConfigMaps = []sparkv1beta2.NamePath{{Name: "app.conf", Path: "/etc/app"}}
+	mounting.Spec.Driver.Secrets = []sparkv1beta2.SecretInfo{{Name: "tls", Path: "/etc/tls", Type: sparkv1beta2.SecretTypeGeneric}}
+	mountingApp, err := sparkv1beta2.FromApp(&mounting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cluster := range []string{"prod-a", "prod-b", "prod-a mounting"} {
+		in := fixtures.App(t, "etl-report.yaml")
+		if name, ok := strings.CutSuffix(cluster, " mounting"); ok {
+			cluster, in = name, mountingApp
+		}
 		snap := fixtures.Snapshot(t, cluster)
 		c := Cluster{Name: cluster, Pool: map[string]string{"prod-a": "batch", "prod-b": "interactive"}[cluster]}
-		res, err := ComposeApp(snap, c, fixtures.App(t, "etl-report.yaml"))
+		res, err := ComposeApp(snap, c, in)
 		if err != nil {
 			t.Fatal(err)
 		}
