@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -180,6 +181,49 @@ func BenchmarkComposeLargeApp(b *testing.B) {
 		if _, err := ComposeApp(snap, exampleCluster, app); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCheckAppSize bounds the large app, decoded once (its 1,023
+// secrets, the most a section may list, each read by its name), and apps
+// whose executors name 60,000 Secrets, one each or all the same, or as
+// 60,000 keys: those are refused before any path is read, so the check
+// stays linear in the application.
+func BenchmarkCheckAppSize(b *testing.B) {
+	large, err := sparkv1beta2.Decode(largeApp(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	many := func(name func(i int) string) *sparkv1beta2.SparkApplication {
+		app := fixtures.App(b, "etl-report.yaml").App
+		for i := range 60000 {
+			app.Spec.Executor.Secrets = append(app.Spec.Executor.Secrets, sparkv1beta2.SecretInfo{Name: name(i), Path: "/s", Type: sparkv1beta2.SecretTypeGeneric})
+		}
+		return &app
+	}
+	keyed := fixtures.App(b, "etl-report.yaml").App
+	keyed.Spec.SparkConf = map[string]string{}
+	for i := range 60000 {
+		keyed.Spec.SparkConf["spark.kubernetes.executor.secrets.s"+strconv.Itoa(i)] = "/s"
+	}
+	for _, tc := range []struct {
+		name    string
+		app     *sparkv1beta2.SparkApplication
+		refused bool
+	}{
+		{"large", &large.App, false},
+		{"secrets=60000", many(strconv.Itoa), true},
+		{"secrets=60000-of-one", many(func(int) string { return "s" }), true},
+		{"keys=60000", &keyed, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := CheckAppSize(tc.app); (err != nil) != tc.refused {
+					b.Fatalf("refused %v: %v", tc.refused, err)
+				}
+			}
+		})
 	}
 }
 

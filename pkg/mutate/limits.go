@@ -2,10 +2,12 @@ package mutate
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // What one pod may hold for Strata to compose or judge it. Composition is
@@ -60,6 +62,18 @@ func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
 	if n := len(app.Spec.SparkConf) + len(app.Spec.HadoopConf); n > MaxConfKeys {
 		return fmt.Errorf("SparkApplication has %d sparkConf and hadoopConf keys; Strata admits at most %d", n, MaxConfKeys)
 	}
+	// Spark mounts each Secret a role names as a volume: bounded before
+	// anything reads the names' paths (reading one scans the section's
+	// list), so that work stays linear in the application.
+	for _, role := range Roles() {
+		secrets := app.Spec.Pod(string(role)).Secrets
+		if n := len(secrets); n > MaxVolumes {
+			return fmt.Errorf("spec.%s.secrets has %d entries; Strata admits at most %d, as many as a pod's volumes (Spark mounts each Secret as one)", role, n, MaxVolumes)
+		}
+		if n := secretNames(app.Spec.SparkConf, secrets, role); n > MaxVolumes {
+			return fmt.Errorf("spec.%s: pod has at least %d volumes, one for each Secret of spec.%s.secrets and spark.kubernetes.%s.secrets.*; Strata admits at most %d", role, n, role, role, MaxVolumes)
+		}
+	}
 	conf := EffectiveConf(&app.Spec)
 	for _, role := range Roles() {
 		pod := templatePod(app, role)
@@ -74,4 +88,21 @@ func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
 		}
 	}
 	return nil
+}
+
+// secretNames counts the Secrets role's pods mount, each once: the names
+// of secrets and of conf's spark.kubernetes.<role>.secrets.<name> keys.
+func secretNames(conf map[string]string, secrets []sparkv1beta2.SecretInfo, role v1alpha1.Role) int {
+	prefix := "spark.kubernetes." + string(role) + ".secrets."
+	names := make(map[string]bool, len(secrets))
+	for _, sec := range secrets {
+		names[sec.Name] = true
+	}
+	for k := range conf {
+		if name, ok := strings.CutPrefix(k, prefix); ok && name != "" {
+			names[name] = true
+		}
+	}
+	delete(names, "")
+	return len(names)
 }

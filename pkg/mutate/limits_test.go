@@ -106,6 +106,19 @@ func TestSizeBounds(t *testing.T) {
 	if err := CheckAppSize(keyed); err == nil || err.Error() != want {
 		t.Errorf("a secret by its key one past the bound: %v, want %q", err, want)
 	}
+	// A list longer than that, or more Secrets named in both spellings,
+	// is refused before any entry's path is read (reading one scans the
+	// list: BenchmarkCheckAppSize).
+	long := secrets(MaxVolumes + 2)
+	long.Spec.Executor.Secrets = append(long.Spec.Executor.Secrets, long.Spec.Executor.Secrets[0])
+	if err, want := CheckAppSize(long), fmt.Sprintf("spec.executor.secrets has %d entries; Strata admits at most %d, as many as a pod's volumes (Spark mounts each Secret as one)", MaxVolumes+2, MaxVolumes); err == nil || err.Error() != want {
+		t.Errorf("a list of secrets past the bound: %v, want %q", err, want)
+	}
+	named := secrets(MaxVolumes)
+	named.Spec.SparkConf = map[string]string{"spark.kubernetes.executor.secrets.k1": "/k", "spark.kubernetes.executor.secrets.k2": "/k", "spark.kubernetes.executor.secrets.s0": "/again"}
+	if err, want := CheckAppSize(named), fmt.Sprintf("spec.executor: pod has at least %d volumes, one for each Secret of spec.executor.secrets and spark.kubernetes.executor.secrets.*; Strata admits at most %d", MaxVolumes+1, MaxVolumes); err == nil || err.Error() != want {
+		t.Errorf("Secrets past the bound in both spellings: %v, want %q", err, want)
+	}
 	// And so does each ConfigMap the operator mounts.
 	configMaps := secrets(MaxVolumes - 1)
 	configMaps.Spec.SparkConfigMap = new(string)
