@@ -43,7 +43,7 @@ func newAliasFamilies() []aliasFamily {
 		r := string(role)
 		pod := func(s *sparkv1beta2.Spec) *sparkv1beta2.SparkPodSpec { return s.Pod(r) }
 		secrets := func(s *sparkv1beta2.Spec) *[]sparkv1beta2.SecretInfo { return &pod(s).Secrets }
-		out = append(out, aliasFamily{prefix: "spark.kubernetes." + r + ".secrets.", field: "spec." + r + ".secrets",
+		out = append(out, aliasFamily{prefix: sparkSecretsPrefix(role), field: "spec." + r + ".secrets",
 			each: func(s *sparkv1beta2.Spec, f func(string)) {
 				for _, sec := range *secrets(s) {
 					f(sec.Name)
@@ -51,7 +51,7 @@ func newAliasFamilies() []aliasFamily {
 			},
 			size: func(s *sparkv1beta2.Spec) int { return len(*secrets(s)) },
 			member: func(name string) sparkAlias {
-				return sparkAlias{key: "spark.kubernetes." + r + ".secrets." + name, role: role,
+				return sparkAlias{key: sparkSecretsPrefix(role) + name, role: role,
 					field: overlay.ElementPath("spec."+r+".secrets", name),
 					// The last entry of the name is the key passed last.
 					get: func(s *sparkv1beta2.Spec) (string, bool) {

@@ -86,6 +86,12 @@ func mapEnv(env map[string]string) []corev1.EnvVar {
 	return out
 }
 
+// sparkSecretsPrefix starts the keys spark.kubernetes.<role>.secrets.<name>
+// = path, each a Secret Spark mounts in role's Spark container.
+func sparkSecretsPrefix(role v1alpha1.Role) string {
+	return "spark.kubernetes." + string(role) + ".secrets."
+}
+
 // confVolumes are the volumes, and their mounts in the Spark container,
 // that Spark adds to role's pods from its configuration: first each
 // Secret of spark.kubernetes.<role>.secrets.<name> = path, as volume
@@ -98,7 +104,7 @@ func mapEnv(env map[string]string) []corev1.EnvVar {
 // with it.
 func confVolumes(conf map[string]string, role v1alpha1.Role) ([]corev1.Volume, []corev1.VolumeMount) {
 	prefix := "spark.kubernetes." + string(role) + ".volumes."
-	secretPrefix := "spark.kubernetes." + string(role) + ".secrets."
+	secretPrefix := sparkSecretsPrefix(role)
 	byVolume := map[[2]string]map[string]string{}
 	secrets := map[string]string{}
 	for k, v := range conf {

@@ -93,7 +93,7 @@ func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
 // secretNames counts the Secrets role's pods mount, each once: the names
 // of secrets and of conf's spark.kubernetes.<role>.secrets.<name> keys.
 func secretNames(conf map[string]string, secrets []sparkv1beta2.SecretInfo, role v1alpha1.Role) int {
-	prefix := "spark.kubernetes." + string(role) + ".secrets."
+	prefix := sparkSecretsPrefix(role)
 	names := make(map[string]bool, len(secrets))
 	for _, sec := range secrets {
 		names[sec.Name] = true
