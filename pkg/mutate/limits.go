@@ -50,6 +50,18 @@ func CheckSize(pod *corev1.Pod) error {
 // hadoopConf together.
 const MaxConfKeys = 65536
 
+// CheckApp returns an error naming the first reason Strata refuses a
+// SparkApplication before any work on it: a documented bound it exceeds
+// (CheckAppSize), or a key the Spark Operator would pass to spark-submit
+// as another key (CheckConfKeys). The webhooks refuse such an
+// application, and the composer's dry run does too.
+func CheckApp(app *sparkv1beta2.SparkApplication) error {
+	if err := CheckAppSize(app); err != nil {
+		return err
+	}
+	return CheckConfKeys(app)
+}
+
 // CheckAppSize returns an error naming the first bound a SparkApplication
 // exceeds: its configuration keys, and each role's pod as a pod's
 // (CheckSize): the section's settings with the volumes Spark's

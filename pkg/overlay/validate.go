@@ -190,6 +190,10 @@ func (v *validator) config(p *field.Path, c *v1alpha1.Config) {
 			v.required(p.Child("sparkConf").Key(k), "keys must not be empty")
 			continue
 		}
+		if strings.Contains(k, "=") {
+			v.invalid(p.Child("sparkConf").Key(k), k, "%s", confKeyHoldsEquals)
+			continue
+		}
 		if msg := sparkvalue.Problem(k, c.SparkConf[k]); msg != "" {
 			v.invalid(p.Child("sparkConf").Key(k), c.SparkConf[k], "%s", msg)
 		}
@@ -198,6 +202,9 @@ func (v *validator) config(p *field.Path, c *v1alpha1.Config) {
 	for _, k := range sortedKeys(c.HadoopConf) {
 		if strings.TrimSpace(k) == "" {
 			v.required(p.Child("hadoopConf").Key(k), "keys must not be empty")
+		}
+		if strings.Contains(k, "=") {
+			v.invalid(p.Child("hadoopConf").Key(k), k, "%s", confKeyHoldsEquals)
 		}
 	}
 	if l := c.Limits; l != nil && len(v.roles) == 1 && v.roles[0] == v1alpha1.RoleDriver {
@@ -216,6 +223,12 @@ func (v *validator) config(p *field.Path, c *v1alpha1.Config) {
 	v.injection(p, c)
 	v.policyParameters(p, c)
 }
+
+// confKeyHoldsEquals says why a key of sparkConf or hadoopConf must not
+// hold "=": the Spark Operator passes each as --conf key=value, and
+// spark-submit ends the key at its first "=", so the setting would be
+// another key's (mutate.CheckConfKeys refuses such an application).
+const confKeyHoldsEquals = `must not hold "=": the Spark Operator passes it to spark-submit as --conf key=value, which ends the key at its first "="`
 
 // sparkPodSetting checks a Spark key that is a pod setting of a role the
 // block applies to (SparkConfTarget) as that setting is checked: a label

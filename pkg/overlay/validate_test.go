@@ -258,6 +258,11 @@ func TestValidateLayer(t *testing.T) {
 		}, want: "spec.config.podPatch:"},
 		{name: "empty spark conf key", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.SparkConf = map[string]string{" ": "x"} },
 			want: "spec.config.sparkConf[ ]: Required value: keys must not be empty"},
+		{name: "spark conf key holding =", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.SparkConf = map[string]string{"spark.eventLog.dir=s3a://b/x": "y"}
+		}, want: `spec.config.sparkConf[spark.eventLog.dir=s3a://b/x]: Invalid value: "spark.eventLog.dir=s3a://b/x": must not hold "=": the Spark Operator passes it to spark-submit as --conf key=value, which ends the key at its first "="`},
+		{name: "hadoop conf key holding =", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.HadoopConf = map[string]string{"fs.s3a.endpoint=x": "y"} },
+			want: `spec.config.hadoopConf[fs.s3a.endpoint=x]: Invalid value: "fs.s3a.endpoint=x": must not hold "="`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -198,14 +198,14 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 }
 
 // overBounds is the webhook's refusal of obj before any work on it, over
-// the documented bounds (mutate.CheckSize, mutate.CheckAppSize); nil
-// within them. The webhook denies such an object on admission, so the dry
+// the documented bounds (mutate.CheckSize, mutate.CheckApp), or a key
+// spark-submit would read as another (mutate.CheckApp); nil otherwise. The webhook denies such an object on admission, so the dry
 // run does too, naming the bound.
 func overBounds(obj manifest.Object) error {
 	var err error
 	switch {
 	case obj.App != nil:
-		err = mutate.CheckAppSize(&obj.App.App)
+		err = mutate.CheckApp(&obj.App.App)
 	case obj.Pod != nil:
 		err = mutate.CheckSize(obj.Pod)
 	}

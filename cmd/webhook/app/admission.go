@@ -102,22 +102,24 @@ func expired(ctx context.Context) (admission.Response, bool) {
 	return admission.Response{}, false
 }
 
-// errTooLarge is a refusal of a request over the documented bounds.
-type errTooLarge struct{ err error }
+// errRefused is a refusal of a request before any work on its object: over
+// the documented bounds, or holding what Strata refuses to compose
+// (mutate.CheckApp).
+type errRefused struct{ err error }
 
-func (e errTooLarge) Error() string { return e.err.Error() }
+func (e errRefused) Error() string { return e.err.Error() }
 
 // decodePod decodes the pod of the request (the new object of an UPDATE,
 // the pod a subresource request carries), or takes the one decoded with
 // the review (podReviews); a pod created without a namespace in its body
 // is in the request's namespace. A pod over the documented bounds
-// (mutate.CheckSize, mutate.MaxPodBytes) is refused with errTooLarge
+// (mutate.CheckSize, mutate.MaxPodBytes) is refused with errRefused
 // before any work on it.
 func decodePod(req admission.Request) (*corev1.Pod, error) {
 	pod, decoded := req.Object.Object.(*corev1.Pod)
 	if !decoded {
 		if n := len(req.Object.Raw); n > mutate.MaxPodBytes {
-			return nil, errTooLarge{fmt.Errorf("pod is %d bytes; Strata admits at most %d", n, mutate.MaxPodBytes)}
+			return nil, errRefused{fmt.Errorf("pod is %d bytes; Strata admits at most %d", n, mutate.MaxPodBytes)}
 		}
 		pod = &corev1.Pod{}
 		if err := decodePodJSON(req.Object.Raw, pod); err != nil {
@@ -128,7 +130,7 @@ func decodePod(req admission.Request) (*corev1.Pod, error) {
 		pod.Namespace = req.Namespace
 	}
 	if err := mutate.CheckSize(pod); err != nil {
-		return nil, errTooLarge{err}
+		return nil, errRefused{err}
 	}
 	return pod, nil
 }
@@ -149,12 +151,13 @@ func decodeOldPod(req admission.Request) (*corev1.Pod, error) {
 	return pod, nil
 }
 
-// refuseUndecodable answers a pod that could not be decoded: over the
-// bounds is a denial that says which, anything else a bad request.
+// refuseUndecodable answers an object that could not be decoded or was
+// refused (errRefused): a refusal is a denial that says why, anything
+// else a bad request.
 func refuseUndecodable(err error) admission.Response {
-	var tooLarge errTooLarge
-	if errors.As(err, &tooLarge) {
-		return admission.Denied(tooLarge.Error())
+	var refused errRefused
+	if errors.As(err, &refused) {
+		return admission.Denied(refused.Error())
 	}
 	return admission.Errored(http.StatusBadRequest, err)
 }

@@ -58,12 +58,18 @@ func (h *AppMutator) handle(ctx context.Context, req admission.Request) admissio
 	// labels) is not composed again: a Layer changed since would change a
 	// running application's spec, which the operator answers by
 	// resubmitting it. A spec the user changes is composed; one that
-	// suspends the application is composed when it resumes.
+	// suspends the application is composed when it resumes. Neither is
+	// refused by what Strata refuses in a spec (checkApp): an application
+	// stored before a rule was added can still be suspended, and its
+	// finalizers removed.
 	if resp, done := unchangedSpec(req); done {
 		return resp
 	}
 	if resp, done := suspending(req, app); done {
 		return resp
+	}
+	if err := checkApp(app); err != nil {
+		return refuseUndecodable(err)
 	}
 	served := h.Store.Load()
 	if served == nil {
@@ -128,17 +134,18 @@ func appLayers(res *mutate.AppResult) []string {
 
 // decodeApp decodes the SparkApplication of a request; one created
 // without a namespace in its body is in the request's namespace. One over
-// the documented bounds is refused with errTooLarge.
+// the documented byte bound is refused with errRefused; what the handler
+// then refuses in it is checkApp's.
 func decodeApp(raw []byte, namespace string) (*sparkv1beta2.Object, error) {
 	return decodeBounded(sparkv1beta2.Kind, raw, namespace, sparkv1beta2.Decode)
 }
 
 // decodeBounded decodes raw, an object of kind, as the SparkApplication
-// decode makes of it, within the documented bounds (errTooLarge beyond
-// them); one without a namespace is in namespace.
+// decode makes of it, within the documented byte bound (errRefused beyond
+// it); one without a namespace is in namespace.
 func decodeBounded(kind string, raw []byte, namespace string, decode func([]byte) (*sparkv1beta2.Object, error)) (*sparkv1beta2.Object, error) {
 	if n := len(raw); n > mutate.MaxPodBytes {
-		return nil, errTooLarge{fmt.Errorf("%s is %d bytes; Strata admits at most %d", kind, n, mutate.MaxPodBytes)}
+		return nil, errRefused{fmt.Errorf("%s is %d bytes; Strata admits at most %d", kind, n, mutate.MaxPodBytes)}
 	}
 	app, err := decode(raw)
 	if err != nil {
@@ -147,10 +154,18 @@ func decodeBounded(kind string, raw []byte, namespace string, decode func([]byte
 	if app.App.Namespace == "" {
 		app.App.Namespace = namespace
 	}
-	if err := mutate.CheckAppSize(&app.App); err != nil {
-		return nil, errTooLarge{err}
-	}
 	return app, nil
+}
+
+// checkApp refuses, with errRefused, what Strata refuses in an
+// application before any work on it (mutate.CheckApp): the documented
+// bounds, and a key spark-submit would read as another. The decoding is
+// linear in the bytes, which decodeBounded bounds; so is this check.
+func checkApp(app *sparkv1beta2.Object) error {
+	if err := mutate.CheckApp(&app.App); err != nil {
+		return errRefused{err}
+	}
+	return nil
 }
 
 // AppValidator judges SparkApplications at submission, as a whole and by
@@ -196,6 +211,9 @@ func (h *AppValidator) handle(ctx context.Context, req admission.Request) admiss
 	}
 	if resp, done := suspending(req, app); done {
 		return resp
+	}
+	if err := checkApp(app); err != nil {
+		return refuseUndecodable(err)
 	}
 	served, engine := h.Store.Load(), h.Policies.Load()
 	if served == nil || engine == nil {

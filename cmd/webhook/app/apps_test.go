@@ -188,6 +188,7 @@ func FuzzAppReviews(f *testing.F) {
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"mainApplicationFile":" s3a://b/../x","deps":{"jars":["s3a://b/a.jar,/x"],"repositories":["file:///r"]},"batchScheduler":"volcano","batchSchedulerOptions":{"queue":"q","priorityClassName":"p"},"proxyUser":"u","sparkConf":{"spark.kubernetes.executor.volumes.hostPath.h.mount.path":"/h","spark.kubernetes.executor.volumes.hostPath.h.options.path":"/","spark.kubernetes.executor.volumes.emptyDir.e.options.sizeLimit":"1e999999999","spark.kubernetes.executor.volumes.emptyDir.e.mount.path":"/e","spark.kubernetes.submission.waitAppCompletion":"true"}}}`, ""))
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"driver":{"kubernetesMaster":"https://x","serviceLabels":{"a":"b"},"serviceAnnotations":{"":"c"},"envSecretKeyRefs":{"AWS_ROLE_ARN":{"name":"a:b","key":""},"":{"name":"n","key":"k"}},"secrets":[{"name":"s","path":"/a","secretType":"GCPServiceAccount"},{"name":"s","path":"","secretType":"HadoopDelegationToken"}]},"sparkConf":{"spark.kubernetes.driver.secretKeyRef.AWS_ROLE_ARN":"x:y:z","spark.kubernetes.executor.secrets.":"/p","spark.kubernetes.driver.service.label.a":"d"}}}`, ""))
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"sparkConfigMap":"s","hadoopConfigMap":"","executor":{"configMaps":[{"name":"a.b","path":"/p"},{"name":"`+strings.Repeat("c", 300)+`","path":""}]},"sparkConf":{"spark.kubernetes.executor.secrets.s":"/s"}}}`, ""))
+	f.Add(appReview(f, admissionv1.Create, `{"spec":{"sparkConf":{"spark.a=b":"c"},"driver":{"secrets":[{"name":"x=y","path":"/p"}]}}}`, ""))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		// As the webhook serves them (manager.go): a quantity that would
 		// run away is refused before the handlers decode the review.
@@ -195,4 +196,47 @@ func FuzzAppReviews(f *testing.F) {
 		fuzzReview(t, objectReviewServer(appType, mutator), mutator.Metrics, "sparkapplication", raw)
 		fuzzReview(t, objectReviewServer(appType, validator), validator.Metrics, "sparkapplication-policy", raw)
 	})
+}
+
+// TestConfKeyHoldingEqualsIsRefused: an application with a sparkConf key
+// that spark-submit would read as another key (mutate.CheckConfKeys) is
+// refused by both webhooks, and a schedule whose runs hold one by its
+// webhook; an application or schedule stored with one before can still
+// have its metadata changed (the operator's finalizers) and be suspended.
+func TestConfKeyHoldingEqualsIsRefused(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.SparkConf = map[string]string{"spark.eventLog.dir": "s3a://platform/events"}
+	mutator, validator := newTestAppHandlers(t, l)
+	scheduled := newTestScheduledValidator(t, l)
+	ctx := context.Background()
+	hostile := strings.Replace(appJSON(2), `"sparkConf":{`, `"sparkConf":{"spark.eventLog.dir=s3a://tenant/x":"y",`, 1)
+	const want = `spec.sparkConf["spark.eventLog.dir=s3a://tenant/x"]: must not hold "=": the Spark Operator passes it to spark-submit as --conf spark.eventLog.dir=s3a://tenant/x=<value>, which spark-submit reads as key "spark.eventLog.dir"`
+	for name, h := range map[string]admission.Handler{"mutating": mutator, "validating": validator} {
+		resp := h.Handle(ctx, appRequest(admissionv1.Create, hostile, ""))
+		if resp.Allowed || resp.Result.Code != http.StatusForbidden || !strings.HasPrefix(resp.Result.Message, want) {
+			t.Errorf("%s: allowed %v: %v; want a denial starting %s", name, resp.Allowed, resp.Result, want)
+		}
+		if resp := h.Handle(ctx, appRequest(admissionv1.Update, hostile, appJSON(2))); resp.Allowed {
+			t.Errorf("%s: an update adding the key was allowed", name)
+		}
+		relabelled := strings.Replace(hostile, `"name":"nightly"`, `"name":"nightly","finalizers":["x"]`, 1)
+		if resp := h.Handle(ctx, appRequest(admissionv1.Update, relabelled, hostile)); !resp.Allowed {
+			t.Errorf("%s: a metadata update of a stored app was refused: %v", name, resp.Result)
+		}
+		suspended := strings.Replace(hostile, `"spec":{`, `"spec":{"suspend":true,`, 1)
+		if resp := h.Handle(ctx, appRequest(admissionv1.Update, suspended, hostile)); !resp.Allowed {
+			t.Errorf("%s: suspending a stored app was refused: %v", name, resp.Result)
+		}
+	}
+	schedule := func(app string, suspend bool) string {
+		spec := app[strings.Index(app, `"spec":`)+len(`"spec":`) : len(app)-1]
+		return `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","metadata":{"name":"nightly","namespace":"etl"},"spec":{"schedule":"@daily","suspend":` +
+			map[bool]string{true: "true", false: "false"}[suspend] + `,"template":` + spec + `}}`
+	}
+	if resp := scheduled.Handle(ctx, scheduledRequest(admissionv1.Create, schedule(hostile, false), "")); resp.Allowed || !strings.HasPrefix(resp.Result.Message, want) {
+		t.Errorf("a schedule whose runs hold the key: allowed %v: %v", resp.Allowed, resp.Result)
+	}
+	if resp := scheduled.Handle(ctx, scheduledRequest(admissionv1.Update, schedule(hostile, true), schedule(hostile, false))); !resp.Allowed {
+		t.Errorf("suspending a stored schedule was refused: %v", resp.Result)
+	}
 }

@@ -62,6 +62,9 @@ func (h *ScheduledAppValidator) handle(ctx context.Context, req admission.Reques
 			return admission.Allowed("what each run is made of is unchanged")
 		}
 	}
+	if err := checkApp(run); err != nil {
+		return refuseUndecodable(err)
+	}
 	served, engine := h.Store.Load(), h.Policies.Load()
 	if served == nil || engine == nil {
 		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)
