@@ -38,7 +38,7 @@ func TestSelfManagedCertificates(t *testing.T) {
 	}
 	never := &metav1.LabelSelector{MatchLabels: map[string]string{"strata.dev/never": "true"}}
 	var mwc admissionregistrationv1.MutatingWebhookConfiguration
-	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "strata-mutating"}, &mwc); err != nil {
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "00-strata-mutating"}, &mwc); err != nil {
 		t.Fatal(err)
 	}
 	mwcCopy := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "rotation-mutating"}, Webhooks: mwc.Webhooks}

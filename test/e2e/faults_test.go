@@ -269,7 +269,7 @@ func pointWebhooksAt(t *testing.T, addr string, caPEM []byte, replicasServed fun
 	ctx := context.Background()
 	var mwc admissionregistrationv1.MutatingWebhookConfiguration
 	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
-	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "strata-mutating"}, &mwc); err != nil {
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "00-strata-mutating"}, &mwc); err != nil {
 		t.Fatal(err)
 	}
 	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "strata-validating"}, &vwc); err != nil {

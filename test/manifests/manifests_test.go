@@ -75,7 +75,16 @@ func TestBothOverlaysDeployEverything(t *testing.T) {
 
 func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	t.Helper()
-	mwc := decode[admissionregistrationv1.MutatingWebhookConfiguration](t, m, "MutatingWebhookConfiguration", "strata-mutating")
+	mwc := decode[admissionregistrationv1.MutatingWebhookConfiguration](t, m, "MutatingWebhookConfiguration", "00-strata-mutating")
+	// The API server calls mutating configurations in the order of their
+	// names: Strata's must come before the Spark Operator's, whatever its
+	// release is called (a name of letters), or the operator's defaults
+	// pass for the user's.
+	for _, other := range []string{"spark-operator-webhook", "a-spark-operator-webhook", "kubeflow-spark-operator-webhook"} {
+		if mwc.Name >= other {
+			t.Errorf("MutatingWebhookConfiguration %q is called after %q", mwc.Name, other)
+		}
+	}
 	w := mwc.Webhooks[0]
 	if w.FailurePolicy == nil || *w.FailurePolicy != admissionregistrationv1.Fail ||
 		w.SideEffects == nil || *w.SideEffects != admissionregistrationv1.SideEffectClassNone ||

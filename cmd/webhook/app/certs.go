@@ -40,7 +40,7 @@ func defaultCertRotationOptions() CertRotationOptions {
 		Namespace:         ns,
 		SecretName:        "strata-webhook-cert",
 		ServiceName:       "strata-webhook",
-		MutatingWebhook:   "strata-mutating",
+		MutatingWebhook:   "00-strata-mutating",
 		ValidatingWebhook: "strata-validating",
 	}
 }
