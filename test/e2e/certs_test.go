@@ -37,19 +37,24 @@ func TestSelfManagedCertificates(t *testing.T) {
 		t.Fatal(err)
 	}
 	never := &metav1.LabelSelector{MatchLabels: map[string]string{"strata.dev/never": "true"}}
-	var mwc admissionregistrationv1.MutatingWebhookConfiguration
-	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "00-strata-mutating"}, &mwc); err != nil {
+	var mwc, appMWC admissionregistrationv1.MutatingWebhookConfiguration
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "strata-mutating"}, &mwc); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "00-strata-sparkapplications"}, &appMWC); err != nil {
 		t.Fatal(err)
 	}
 	mwcCopy := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "rotation-mutating"}, Webhooks: mwc.Webhooks}
 	mwcCopy.Webhooks[0].ObjectSelector, mwcCopy.Webhooks[0].ClientConfig.CABundle = never, nil
+	appCopy := &admissionregistrationv1.MutatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "rotation-sparkapplications"}, Webhooks: appMWC.Webhooks}
+	appCopy.Webhooks[0].ObjectSelector, appCopy.Webhooks[0].ClientConfig.CABundle = never, nil
 	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
 	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "strata-validating"}, &vwc); err != nil {
 		t.Fatal(err)
 	}
 	vwcCopy := &admissionregistrationv1.ValidatingWebhookConfiguration{ObjectMeta: metav1.ObjectMeta{Name: "rotation-validating"}, Webhooks: vwc.Webhooks}
 	vwcCopy.Webhooks[0].ObjectSelector, vwcCopy.Webhooks[0].ClientConfig.CABundle = never, nil
-	for _, obj := range []client.Object{mwcCopy, vwcCopy} {
+	for _, obj := range []client.Object{mwcCopy, appCopy, vwcCopy} {
 		if err := cp.Client.Create(ctx, obj); err != nil {
 			t.Fatal(err)
 		}
@@ -62,7 +67,7 @@ func TestSelfManagedCertificates(t *testing.T) {
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
 	opts.CertRotation.Enabled = true
 	opts.CertRotation.Namespace = ns.Name
-	opts.CertRotation.MutatingWebhook, opts.CertRotation.ValidatingWebhook = mwcCopy.Name, vwcCopy.Name
+	opts.CertRotation.MutatingWebhooks, opts.CertRotation.ValidatingWebhook = []string{mwcCopy.Name, appCopy.Name}, vwcCopy.Name
 	mgr, err := webhookapp.NewManager(cp.Config, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -88,11 +93,13 @@ func TestSelfManagedCertificates(t *testing.T) {
 		if len(ca) == 0 || len(secret.Data[corev1.TLSCertKey]) == 0 {
 			return false
 		}
-		var m admissionregistrationv1.MutatingWebhookConfiguration
+		var m, a admissionregistrationv1.MutatingWebhookConfiguration
 		var v admissionregistrationv1.ValidatingWebhookConfiguration
 		return cp.Client.Get(ctx, client.ObjectKey{Name: mwcCopy.Name}, &m) == nil &&
+			cp.Client.Get(ctx, client.ObjectKey{Name: appCopy.Name}, &a) == nil &&
 			cp.Client.Get(ctx, client.ObjectKey{Name: vwcCopy.Name}, &v) == nil &&
-			bytes.Equal(m.Webhooks[0].ClientConfig.CABundle, ca) && bytes.Equal(v.Webhooks[0].ClientConfig.CABundle, ca)
+			bytes.Equal(m.Webhooks[0].ClientConfig.CABundle, ca) && bytes.Equal(a.Webhooks[0].ClientConfig.CABundle, ca) &&
+			bytes.Equal(v.Webhooks[0].ClientConfig.CABundle, ca)
 	})
 	if err != nil {
 		t.Fatalf("certificates not issued and injected: %v (secret keys %v)", err, keys(secret.Data))

@@ -267,15 +267,18 @@ func apiServerAway(err error) bool {
 // returns what restores the configurations as they were.
 func pointWebhooksAt(t *testing.T, addr string, caPEM []byte, replicasServed func() float64, probeMayFail ...bool) func() {
 	ctx := context.Background()
-	var mwc admissionregistrationv1.MutatingWebhookConfiguration
+	var mwc, appMWC admissionregistrationv1.MutatingWebhookConfiguration
 	var vwc admissionregistrationv1.ValidatingWebhookConfiguration
-	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "00-strata-mutating"}, &mwc); err != nil {
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "strata-mutating"}, &mwc); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "00-strata-sparkapplications"}, &appMWC); err != nil {
 		t.Fatal(err)
 	}
 	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "strata-validating"}, &vwc); err != nil {
 		t.Fatal(err)
 	}
-	origM, origV := mwc.DeepCopy(), vwc.DeepCopy()
+	origM, origA, origV := mwc.DeepCopy(), appMWC.DeepCopy(), vwc.DeepCopy()
 	retarget := func(cc *admissionregistrationv1.WebhookClientConfig) {
 		u, err := url.Parse(*cc.URL)
 		if err != nil {
@@ -285,14 +288,16 @@ func pointWebhooksAt(t *testing.T, addr string, caPEM []byte, replicasServed fun
 		s := u.String()
 		cc.URL, cc.CABundle = &s, caPEM
 	}
-	for i := range mwc.Webhooks {
-		retarget(&mwc.Webhooks[i].ClientConfig)
+	for _, m := range []*admissionregistrationv1.MutatingWebhookConfiguration{&mwc, &appMWC} {
+		for i := range m.Webhooks {
+			retarget(&m.Webhooks[i].ClientConfig)
+		}
+		if err := cp.Client.Update(ctx, m); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for i := range vwc.Webhooks {
 		retarget(&vwc.Webhooks[i].ClientConfig)
-	}
-	if err := cp.Client.Update(ctx, &mwc); err != nil {
-		t.Fatal(err)
 	}
 	if err := cp.Client.Update(ctx, &vwc); err != nil {
 		t.Fatal(err)
@@ -313,7 +318,7 @@ func pointWebhooksAt(t *testing.T, addr string, caPEM []byte, replicasServed fun
 		t.Fatalf("the API server does not call the replicas: %v", err)
 	}
 	return func() {
-		for _, obj := range []client.Object{origM, origV} {
+		for _, obj := range []client.Object{origM, origA, origV} {
 			var current client.Object = &admissionregistrationv1.MutatingWebhookConfiguration{}
 			if _, ok := obj.(*admissionregistrationv1.ValidatingWebhookConfiguration); ok {
 				current = &admissionregistrationv1.ValidatingWebhookConfiguration{}

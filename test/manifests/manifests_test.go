@@ -75,16 +75,25 @@ func TestBothOverlaysDeployEverything(t *testing.T) {
 
 func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	t.Helper()
-	mwc := decode[admissionregistrationv1.MutatingWebhookConfiguration](t, m, "MutatingWebhookConfiguration", "00-strata-mutating")
+	mwc := decode[admissionregistrationv1.MutatingWebhookConfiguration](t, m, "MutatingWebhookConfiguration", "strata-mutating")
+	appMWC := decode[admissionregistrationv1.MutatingWebhookConfiguration](t, m, "MutatingWebhookConfiguration", "00-strata-sparkapplications")
 	// The API server calls mutating configurations in the order of their
-	// names: Strata's must come before the Spark Operator's, whatever its
-	// release is called (a name of letters), or the operator's defaults
-	// pass for the user's.
+	// names. SparkApplications' must come before the Spark Operator's,
+	// whatever its release is called (a name of letters), or the
+	// operator's defaults pass for the user's; pods' after it, so that
+	// each pod is composed once, over what the operator put on it.
 	for _, other := range []string{"spark-operator-webhook", "a-spark-operator-webhook", "kubeflow-spark-operator-webhook"} {
-		if mwc.Name >= other {
-			t.Errorf("MutatingWebhookConfiguration %q is called after %q", mwc.Name, other)
+		if appMWC.Name >= other {
+			t.Errorf("MutatingWebhookConfiguration %q is called after %q", appMWC.Name, other)
 		}
 	}
+	if mwc.Name <= "spark-operator-webhook" {
+		t.Errorf("MutatingWebhookConfiguration %q is called before spark-operator-webhook", mwc.Name)
+	}
+	if len(appMWC.Webhooks) != 1 {
+		t.Fatalf("%s has %d webhooks, want the SparkApplication one", appMWC.Name, len(appMWC.Webhooks))
+	}
+	mwc.Webhooks = append(mwc.Webhooks, appMWC.Webhooks...)
 	w := mwc.Webhooks[0]
 	if w.FailurePolicy == nil || *w.FailurePolicy != admissionregistrationv1.Fail ||
 		w.SideEffects == nil || *w.SideEffects != admissionregistrationv1.SideEffectClassNone ||

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/open-policy-agent/cert-controller/pkg/rotator"
@@ -26,9 +27,12 @@ type CertRotationOptions struct {
 	// ServiceName is the webhook's Service; the certificate is for
 	// <service>.<namespace>.svc.
 	ServiceName string
-	// MutatingWebhook and ValidatingWebhook are the configurations whose CA
-	// bundle is kept up to date.
-	MutatingWebhook, ValidatingWebhook string
+	// MutatingWebhooks and ValidatingWebhook are the configurations whose
+	// CA bundle is kept up to date: the pods' and the SparkApplications'
+	// mutating ones (two, so that each is called in its place among other
+	// webhooks: manifests/base/webhooks.yaml), and the validating one.
+	MutatingWebhooks  []string
+	ValidatingWebhook string
 }
 
 func defaultCertRotationOptions() CertRotationOptions {
@@ -40,7 +44,7 @@ func defaultCertRotationOptions() CertRotationOptions {
 		Namespace:         ns,
 		SecretName:        "strata-webhook-cert",
 		ServiceName:       "strata-webhook",
-		MutatingWebhook:   "00-strata-mutating",
+		MutatingWebhooks:  []string{"strata-mutating", "00-strata-sparkapplications"},
 		ValidatingWebhook: "strata-validating",
 	}
 }
@@ -50,7 +54,7 @@ func (o *CertRotationOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Namespace, "cert-namespace", o.Namespace, "namespace of the certificate Secret and the Service (default: $POD_NAMESPACE)")
 	fs.StringVar(&o.SecretName, "cert-secret", o.SecretName, "Secret holding the self-managed CA and serving certificate")
 	fs.StringVar(&o.ServiceName, "cert-service", o.ServiceName, "the webhook's Service; the certificate is issued for <service>.<namespace>.svc")
-	fs.StringVar(&o.MutatingWebhook, "mutating-webhook-configuration", o.MutatingWebhook, "MutatingWebhookConfiguration whose caBundle is kept up to date")
+	fs.StringSliceVar(&o.MutatingWebhooks, "mutating-webhook-configuration", o.MutatingWebhooks, "MutatingWebhookConfigurations whose caBundle is kept up to date (comma-separated, or the flag repeated)")
 	fs.StringVar(&o.ValidatingWebhook, "validating-webhook-configuration", o.ValidatingWebhook, "ValidatingWebhookConfiguration whose caBundle is kept up to date")
 }
 
@@ -61,11 +65,14 @@ func (o *CertRotationOptions) validate() []error {
 	var errs []error
 	for flag, v := range map[string]string{
 		"--cert-namespace": o.Namespace, "--cert-secret": o.SecretName, "--cert-service": o.ServiceName,
-		"--mutating-webhook-configuration": o.MutatingWebhook, "--validating-webhook-configuration": o.ValidatingWebhook,
+		"--validating-webhook-configuration": o.ValidatingWebhook,
 	} {
 		if v == "" {
 			errs = append(errs, fmt.Errorf("%s must not be empty with --cert-rotation", flag))
 		}
+	}
+	if len(o.MutatingWebhooks) == 0 || slices.Contains(o.MutatingWebhooks, "") {
+		errs = append(errs, fmt.Errorf("--mutating-webhook-configuration must name configurations, none empty, with --cert-rotation (got %q)", o.MutatingWebhooks))
 	}
 	return errs
 }
@@ -77,17 +84,14 @@ func (o *CertRotationOptions) validate() []error {
 func addCertRotator(mgr ctrl.Manager, certDir string, o CertRotationOptions) (<-chan struct{}, error) {
 	ready := make(chan struct{})
 	err := rotator.AddRotator(mgr, &rotator.CertRotator{
-		SecretKey:      types.NamespacedName{Namespace: o.Namespace, Name: o.SecretName},
-		CertDir:        certDir,
-		CAName:         "strata-webhook-ca",
-		CAOrganization: "strata",
-		DNSName:        fmt.Sprintf("%s.%s.svc", o.ServiceName, o.Namespace),
-		ExtraDNSNames:  []string{fmt.Sprintf("%s.%s.svc.cluster.local", o.ServiceName, o.Namespace)},
-		IsReady:        ready,
-		Webhooks: []rotator.WebhookInfo{
-			{Name: o.MutatingWebhook, Type: rotator.Mutating},
-			{Name: o.ValidatingWebhook, Type: rotator.Validating},
-		},
+		SecretKey:              types.NamespacedName{Namespace: o.Namespace, Name: o.SecretName},
+		CertDir:                certDir,
+		CAName:                 "strata-webhook-ca",
+		CAOrganization:         "strata",
+		DNSName:                fmt.Sprintf("%s.%s.svc", o.ServiceName, o.Namespace),
+		ExtraDNSNames:          []string{fmt.Sprintf("%s.%s.svc.cluster.local", o.ServiceName, o.Namespace)},
+		IsReady:                ready,
+		Webhooks:               webhookInfos(o),
 		RequireLeaderElection:  false,
 		RestartOnSecretRefresh: false, // certwatcher reloads the files in place
 		CaCertDuration:         10 * 365 * 24 * time.Hour,
@@ -99,4 +103,13 @@ func addCertRotator(mgr ctrl.Manager, certDir string, o CertRotationOptions) (<-
 		return nil, errors.Join(errors.New("setting up certificate rotation"), err)
 	}
 	return ready, nil
+}
+
+// webhookInfos are the configurations the rotator injects the CA into.
+func webhookInfos(o CertRotationOptions) []rotator.WebhookInfo {
+	out := make([]rotator.WebhookInfo, 0, len(o.MutatingWebhooks)+1)
+	for _, name := range o.MutatingWebhooks {
+		out = append(out, rotator.WebhookInfo{Name: name, Type: rotator.Mutating})
+	}
+	return append(out, rotator.WebhookInfo{Name: o.ValidatingWebhook, Type: rotator.Validating})
 }

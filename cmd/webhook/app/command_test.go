@@ -20,7 +20,8 @@ func TestCommandParsesFlags(t *testing.T) {
 	if got.Cluster.Name != "prod-a" || got.Cluster.Pool != "batch" || got.CertDir != "/certs" || got.WebhookPort != 8443 ||
 		got.MetricsBindAddress != "0" || got.HealthProbeBindAddress != ":9000" || !got.CertRotation.Enabled || got.CertRotation.Namespace != "ops" ||
 		got.PoliciesDir != "/etc/strata/policies" || got.ReservationTTL.Minutes() != 1 ||
-		got.ClientCAFile != "/etc/strata/client-ca/ca.crt" || !slices.Equal(got.ClientNames, []string{"kube-apiserver", "apiserver.example"}) {
+		got.ClientCAFile != "/etc/strata/client-ca/ca.crt" || !slices.Equal(got.ClientNames, []string{"kube-apiserver", "apiserver.example"}) ||
+		!slices.Equal(got.CertRotation.MutatingWebhooks, []string{"strata-mutating", "00-strata-sparkapplications"}) {
 		t.Errorf("options = %+v", got)
 	}
 }
@@ -36,6 +37,8 @@ func TestCommandUsageErrors(t *testing.T) {
 		{[]string{"--cluster=a", "--pool=b", "--webhook-port=65536"}, "--webhook-port: 65536 is not a port"},
 		{[]string{"--cluster=a", "--pool=b", "--max-in-flight=-1"}, "--max-in-flight: -1 must not be negative"},
 		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--cert-secret="}, "--cert-secret must not be empty with --cert-rotation"},
+		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--mutating-webhook-configuration=a,,b"}, `--mutating-webhook-configuration must name configurations, none empty, with --cert-rotation (got ["a" "" "b"])`},
+		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--mutating-webhook-configuration="}, "--mutating-webhook-configuration must name configurations"},
 		{[]string{"--clustr=a"}, "unknown flag: --clustr"},
 		{[]string{"--cluster=a", "--pool=b", "--reservation-ttl=0s"}, "--reservation-ttl: 0s must be positive"},
 		{[]string{"--cluster=a", "--pool=b", "--client-names=kube-apiserver"}, "--client-names needs --client-ca-file"},
