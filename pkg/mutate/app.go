@@ -205,7 +205,7 @@ func ignoredKeyWarnings(conf map[string]string) []string {
 // templatePod's, which it does not change), read as the user's pod,
 // composed and rendered as a pod is, without the layers' pod patches.
 func composeRole(snap *overlay.Snapshot, cluster Cluster, app *sparkv1beta2.SparkApplication, role v1alpha1.Role, pod *corev1.Pod) (*Result, error) {
-	user := UserConfig(pod)
+	user := UserConfig(pod, snap)
 	user.SparkConf = userSparkConf(&app.Spec, role)
 	user.HadoopConf = userHadoopConf(&app.Spec)
 	res := &Result{Spark: true, Role: role, Pod: pod.DeepCopy(), Patch: []jsonpatch.Operation{}}

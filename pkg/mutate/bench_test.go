@@ -43,7 +43,7 @@ func BenchmarkComposeNoPatch(b *testing.B) {
 	snap, pod := exampleInputs(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		res := snap.Compose(overlay.Target{Cluster: "prod-a", Pool: "batch", Namespace: pod.Namespace, Role: "driver"}, UserConfig(pod))
+		res := snap.Compose(overlay.Target{Cluster: "prod-a", Pool: "batch", Namespace: pod.Namespace, Role: "driver"}, UserConfig(pod, snap))
 		out := pod.DeepCopy()
 		renderMetadata(out, &res.Config, res.Layers)
 		renderScheduling(out, &res.Config)

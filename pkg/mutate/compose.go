@@ -139,7 +139,7 @@ func renderWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	if !spark {
 		return res, nil
 	}
-	res.Composition = compose(TargetOf(cluster, pod, role), UserConfig(pod))
+	res.Composition = compose(TargetOf(cluster, pod, role), UserConfig(pod, snap))
 	res.Warnings = grantIAM(&res.Composition)
 	if err := render(res.Pod, role, &res.Composition); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
@@ -175,7 +175,7 @@ func ExplainOnly(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod, only 
 	if !spark {
 		return res
 	}
-	res.Composition = snap.ComposeOnly(TargetOf(cluster, pod, role), userConfigOf(pod, only), only)
+	res.Composition = snap.ComposeOnly(TargetOf(cluster, pod, role), userConfigOf(pod, snap, only), only)
 	res.Warnings = grantIAM(&res.Composition)
 	if c := &res.Composition.Config; iamAnnotated(c) {
 		old, had := pod.Annotations[IAMRoleAnnotation]

@@ -133,7 +133,7 @@ func TestEveryConfigFieldIsHandled(t *testing.T) {
 			if row.lands != onPod {
 				return
 			}
-			user := UserConfig(res.Pod)
+			user := UserConfig(res.Pod, nil)
 			if f := configField(user, name); f.IsZero() {
 				t.Errorf("not read back: a pod carrying %s gives the user no value for it", name)
 			}

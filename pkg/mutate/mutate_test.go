@@ -79,7 +79,7 @@ func TestUserConfigTreatsAPIServerDefaultsAsUnset(t *testing.T) {
 		corev1.Toleration{Key: corev1.TaintNodeNotReady, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &secs},
 		corev1.Toleration{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &secs},
 	)
-	c := UserConfig(pod)
+	c := UserConfig(pod, nil)
 	if c.SchedulerName != nil || c.ServiceAccountName != nil || c.PriorityClassName != nil {
 		t.Errorf("defaulted scalars not unset: %+v", c)
 	}
@@ -91,7 +91,7 @@ func TestUserConfigTreatsAPIServerDefaultsAsUnset(t *testing.T) {
 	}
 	pod.Spec.ServiceAccountName = ""
 	pod.Spec.DeprecatedServiceAccount = "legacy"
-	if c := UserConfig(pod); c.ServiceAccountName == nil || *c.ServiceAccountName != "legacy" {
+	if c := UserConfig(pod, nil); c.ServiceAccountName == nil || *c.ServiceAccountName != "legacy" {
 		t.Errorf("deprecated serviceAccount not read: %v", c.ServiceAccountName)
 	}
 }
@@ -186,7 +186,7 @@ func TestComposeTwiceChangesNothing(t *testing.T) {
 func TestRenderersAreIdempotent(t *testing.T) {
 	snap := testSnapshot(t)
 	pod := sparkPod("driver")
-	res := snap.Compose(overlay.Target{Namespace: "etl", Role: v1alpha1.RoleDriver}, UserConfig(pod))
+	res := snap.Compose(overlay.Target{Namespace: "etl", Role: v1alpha1.RoleDriver}, UserConfig(pod, snap))
 	renderers := map[string]func(*corev1.Pod){
 		"metadata":    func(p *corev1.Pod) { renderMetadata(p, &res.Config, res.Layers) },
 		"scheduling":  func(p *corev1.Pod) { renderScheduling(p, &res.Config) },
@@ -440,5 +440,68 @@ func TestNoLayerLeavesNoTrace(t *testing.T) {
 	}
 	if res.Pod.Annotations != nil || len(res.Patch) != 1 || res.Patch[0].Operation != "remove" {
 		t.Errorf("patch %v, annotations %v; want Strata's annotation removed", res.Patch, res.Pod.Annotations)
+	}
+}
+
+// TestGlobalDefaultClassIsUnset: a pod reaches the webhook with the
+// cluster's globalDefault PriorityClass when it names none (the Priority
+// admission plugin writes it, and its priority, before any webhook), so a
+// layer's default class applies over it, with the class's priority; a
+// class that is not the global default stays the user's, and with no
+// layer's class the pod keeps the global default. Composing the result
+// again changes nothing.
+func TestGlobalDefaultClassIsUnset(t *testing.T) {
+	defaults := func(class *string) overlay.LayerSource {
+		l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.PoolDefaults, Config: &v1alpha1.Config{Labels: map[string]string{"pool": "batch"}},
+			Driver: &v1alpha1.Config{PriorityClassName: class}}}
+		l.Name = "pool"
+		return overlay.LayerSource{Layer: l}
+	}
+	classes := []schedulingv1.PriorityClass{
+		{ObjectMeta: metav1.ObjectMeta{Name: "cluster-default"}, Value: 5, GlobalDefault: true},
+		{ObjectMeta: metav1.ObjectMeta{Name: "spark-driver"}, Value: 1000},
+		{ObjectMeta: metav1.ObjectMeta{Name: "team-class"}, Value: 300},
+	}
+	for _, tc := range []struct {
+		name         string
+		layerClass   *string
+		podClass     string
+		want         string
+		wantPriority int32
+	}{
+		{"the global default, written by the API server", str("spark-driver"), "cluster-default", "spark-driver", 1000},
+		{"a class the user named", str("spark-driver"), "team-class", "team-class", 300},
+		{"no class from the layers", nil, "cluster-default", "cluster-default", 5},
+	} {
+		snap, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{defaults(tc.layerClass)}, PriorityClasses: classes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pod := sparkPod("driver")
+		pod.Spec.PriorityClassName = tc.podClass
+		for _, pc := range classes {
+			if pc.Name == tc.podClass {
+				pod.Spec.Priority = ptrTo(pc.Value)
+			}
+		}
+		res, err := Compose(snap, cluster, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Pod.Spec.PriorityClassName; got != tc.want || res.Pod.Spec.Priority == nil || *res.Pod.Spec.Priority != tc.wantPriority {
+			t.Errorf("%s: class %q priority %v, want %q %d", tc.name, got, res.Pod.Spec.Priority, tc.want, tc.wantPriority)
+		}
+		for _, w := range res.Warnings {
+			if strings.Contains(w, "priorityClassName") {
+				t.Errorf("%s: warned %q: the API server's default is not the user's value", tc.name, w)
+			}
+		}
+		again, err := Compose(snap, cluster, res.Pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again.Patch) != 0 {
+			t.Errorf("%s: composing twice patched %v", tc.name, again.Patch)
+		}
 	}
 }

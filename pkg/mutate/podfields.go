@@ -37,6 +37,8 @@ type userPod struct {
 	pod *corev1.Pod
 	// spark is the Spark container, nil when the pod has none.
 	spark *corev1.Container
+	// classes are the cluster's PriorityClasses; nil when unknown.
+	classes PriorityResolver
 }
 
 // podField is how one Config field (overlay.Fields) lands on a Pod: the
@@ -156,7 +158,7 @@ func podFields() map[string]podField {
 		"priorityClassName": {lands: onPod, renderedWith: "nodeSelector", touches: []string{regionPriorityClass, regionPriority, regionPreemption},
 			current: scalar(func(pod *corev1.Pod) string { return pod.Spec.PriorityClassName }),
 			user: func(u *userPod, c *v1alpha1.Config) {
-				c.PriorityClassName = setUnless(u.pod.Spec.PriorityClassName, "")
+				c.PriorityClassName = setUnless(userPriorityClass(u.pod, u.classes), "")
 			}},
 		"schedulerName": {lands: onPod, renderedWith: "nodeSelector", current: scalar(func(pod *corev1.Pod) string { return pod.Spec.SchedulerName }),
 			user: func(u *userPod, c *v1alpha1.Config) {

@@ -22,15 +22,21 @@ const (
 // config: the "user" source of the composition. Values the API server fills
 // in by itself count as unset: schedulerName default-scheduler,
 // serviceAccountName default, the not-ready/unreachable tolerations of the
-// DefaultTolerationSeconds plugin, empty strings and empty maps. The
-// strata.dev/layers annotation is Strata's own and is not the user's.
-// Its lists are deep copies, never the pod's own: provenance keeps them and
-// renders them as text when read, after rendering has changed a pod.
-func UserConfig(pod *corev1.Pod) v1alpha1.Config { return userConfigOf(pod, overlay.FieldSet{}) }
+// DefaultTolerationSeconds plugin, a priorityClassName that is the
+// cluster's globalDefault class in pcs (the Priority admission plugin
+// writes it on every pod that names no class, before any webhook sees the
+// pod), empty strings and empty maps. The strata.dev/layers annotation is
+// Strata's own and is not the user's. Its lists are deep copies, never the
+// pod's own: provenance keeps them and renders them as text when read,
+// after rendering has changed a pod. pcs may be nil: no class is then the
+// cluster's default.
+func UserConfig(pod *corev1.Pod, pcs PriorityResolver) v1alpha1.Config {
+	return userConfigOf(pod, pcs, overlay.FieldSet{})
+}
 
 // userConfigOf is UserConfig of the fields in only.
-func userConfigOf(pod *corev1.Pod, only overlay.FieldSet) v1alpha1.Config {
-	u := &userPod{pod: pod}
+func userConfigOf(pod *corev1.Pod, pcs PriorityResolver, only overlay.FieldSet) v1alpha1.Config {
+	u := &userPod{pod: pod, classes: pcs}
 	role, _ := SparkRole(pod)
 	if i := sparkContainer(pod, role); i >= 0 {
 		u.spark = &pod.Spec.Containers[i]
@@ -64,6 +70,24 @@ func nonEmpty(m map[string]string) map[string]string {
 		return nil
 	}
 	return m
+}
+
+// userPriorityClass is the class the user named on pod: none when the pod
+// names the cluster's globalDefault class (pcs), which the API server wrote
+// there if the user named none. Read so, a layer's default class applies
+// to a pod whatever the cluster's global default, in the webhook (which
+// sees pods after the Priority plugin) as in the composer (which sees them
+// before); a user cannot ask for the global default class over a layer's
+// default by naming it.
+func userPriorityClass(pod *corev1.Pod, pcs PriorityResolver) string {
+	name := pod.Spec.PriorityClassName
+	if name == "" || pcs == nil {
+		return name
+	}
+	if pc, ok := pcs.PriorityClass(name); ok && pc.GlobalDefault {
+		return ""
+	}
+	return name
 }
 
 func setUnless(v, unset string) *string {

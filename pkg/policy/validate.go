@@ -176,7 +176,7 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 	// Judged as both roles: of the fields the input is built from, each
 	// role's composition; the pod's own values, converted once, shared by
 	// both views.
-	user := mutate.UserConfig(pod)
+	user := mutate.UserConfig(pod, c.Snapshot)
 	common.pod = &sharedTerm{}
 	var out []*Input
 	for _, role := range []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor} {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -128,11 +129,19 @@ func assertPriority(t *testing.T, pod *corev1.Pod, class string) {
 		t.Errorf("%s: priorityClassName = %q, want %q", pod.Name, pod.Spec.PriorityClassName, class)
 	}
 	if pod.Spec.Priority == nil || *pod.Spec.Priority != pc.Value {
-		t.Errorf("%s: priority = %v, want %d (PriorityClass %s)", pod.Name, pod.Spec.Priority, pc.Value, class)
+		t.Errorf("%s: priority = %s, want %d (PriorityClass %s)", pod.Name, fmtPtr(pod.Spec.Priority), pc.Value, class)
 	}
 	if pod.Spec.PreemptionPolicy == nil || pc.PreemptionPolicy == nil || *pod.Spec.PreemptionPolicy != *pc.PreemptionPolicy {
 		t.Errorf("%s: preemptionPolicy = %v, want %v", pod.Name, pod.Spec.PreemptionPolicy, pc.PreemptionPolicy)
 	}
+}
+
+// fmtPtr is *p as text, or "unset".
+func fmtPtr[T any](p *T) string {
+	if p == nil {
+		return "unset"
+	}
+	return fmt.Sprint(*p)
 }
 
 func hasToleration(pod *corev1.Pod, key string, effect corev1.TaintEffect) bool {
@@ -348,5 +357,36 @@ func TestFreshNamespaceIsMatched(t *testing.T) {
 	}
 	if pod.Labels["team"] != "geo" || !strings.Contains(pod.Annotations[v1alpha1.LayersAnnotation], "ns-geo") {
 		t.Fatalf("geo layers not applied in a fresh namespace: labels %v annotations %v", pod.Labels, pod.Annotations)
+	}
+}
+
+// TestGlobalDefaultClassGivesWayToTheLayers: in a cluster with a
+// globalDefault PriorityClass, the API server's Priority plugin writes that
+// class on every pod that names none before any webhook sees it. An
+// executor that names none still gets the layers' default class
+// (pool-batch's spark-executor), with its priority, and the driver the
+// etl override's; the global default is not taken for the user's choice.
+func TestGlobalDefaultClassGivesWayToTheLayers(t *testing.T) {
+	ctx := context.Background()
+	never := corev1.PreemptNever
+	pc := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "e2e-cluster-default"}, Value: 5, GlobalDefault: true, PreemptionPolicy: &never}
+	if err := cp.Client.Create(ctx, pc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pc) })
+	if err := waitFor(30*time.Second, func() bool {
+		got, ok := cp.Webhook.Store.Load().Snapshot.PriorityClass(pc.Name)
+		return ok && got.GlobalDefault
+	}); err != nil {
+		t.Fatalf("the webhook never saw PriorityClass %s: %v", pc.Name, err)
+	}
+	for file, want := range map[string]string{"executor.yaml": "spark-executor", "driver.yaml": "spark-driver-critical"} {
+		pod := examplePod(t, file, "e2e-global-default-"+strings.TrimSuffix(file, ".yaml"))
+		pod.Spec.PriorityClassName = ""
+		if err := cp.Client.Create(ctx, pod); err != nil {
+			t.Fatalf("creating %s: %v", pod.Name, err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
+		assertPriority(t, pod, want)
 	}
 }
