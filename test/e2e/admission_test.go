@@ -375,7 +375,7 @@ func TestGlobalDefaultClassGivesWayToTheLayers(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pc) })
 	if err := waitFor(30*time.Second, func() bool {
-		got, ok := cp.Webhook.Store.Load().Snapshot.PriorityClass(pc.Name)
+		got, ok := cp.Webhook.Store.Load().PriorityClass(pc.Name)
 		return ok && got.GlobalDefault
 	}); err != nil {
 		t.Fatalf("the webhook never saw PriorityClass %s: %v", pc.Name, err)
