@@ -184,12 +184,13 @@ func BenchmarkComposeLargeApp(b *testing.B) {
 	}
 }
 
-// BenchmarkCheckAppSize bounds the large app, decoded once (its 1,023
-// secrets, the most a section may list, each read by its name), and apps
+// BenchmarkCheckApp checks the large app, decoded once (its 1,023
+// secrets, the most a section may list, each read by its name), apps
 // whose executors name 60,000 Secrets, one each or all the same, or as
 // 60,000 keys: those are refused before any path is read, so the check
-// stays linear in the application.
-func BenchmarkCheckAppSize(b *testing.B) {
+// stays linear in the application; and the most sparkConf keys an app may
+// hold, the last in order holding "=" (CheckConfKeys reads every key).
+func BenchmarkCheckApp(b *testing.B) {
 	large, err := sparkv1beta2.Decode(largeApp(b))
 	if err != nil {
 		b.Fatal(err)
@@ -206,6 +207,17 @@ func BenchmarkCheckAppSize(b *testing.B) {
 	for i := range 60000 {
 		keyed.Spec.SparkConf["spark.kubernetes.executor.secrets.s"+strconv.Itoa(i)] = "/s"
 	}
+	// The most keys an app may hold, each of 40 bytes, and the last
+	// holding "=": every key scanned before the refusal.
+	equals := fixtures.App(b, "etl-report.yaml").App
+	equals.Spec.SparkConf = map[string]string{}
+	for i := range MaxConfKeys {
+		k := fmt.Sprintf("spark.app.setting.%022d", i)
+		if i == MaxConfKeys-1 {
+			k = "spark.eventLog.dir=s3a://b/" + k
+		}
+		equals.Spec.SparkConf[k] = "v"
+	}
 	for _, tc := range []struct {
 		name    string
 		app     *sparkv1beta2.SparkApplication
@@ -215,11 +227,12 @@ func BenchmarkCheckAppSize(b *testing.B) {
 		{"secrets=60000", many(strconv.Itoa), true},
 		{"secrets=60000-of-one", many(func(int) string { return "s" }), true},
 		{"keys=60000", &keyed, true},
+		{"keys=65536-one-with-equals", &equals, true},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := CheckAppSize(tc.app); (err != nil) != tc.refused {
+				if err := CheckApp(tc.app); (err != nil) != tc.refused {
 					b.Fatalf("refused %v: %v", tc.refused, err)
 				}
 			}

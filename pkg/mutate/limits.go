@@ -56,10 +56,24 @@ const MaxConfKeys = 65536
 // as another key (CheckConfKeys). The webhooks refuse such an
 // application, and the composer's dry run does too.
 func CheckApp(app *sparkv1beta2.SparkApplication) error {
-	if err := CheckAppSize(app); err != nil {
+	// The keys first, bounded: reading them is cheaper than sizing the
+	// pods, which copies the whole configuration.
+	if err := checkConfCount(app); err != nil {
 		return err
 	}
-	return CheckConfKeys(app)
+	if err := CheckConfKeys(app); err != nil {
+		return err
+	}
+	return CheckAppSize(app)
+}
+
+// checkConfCount bounds an application's sparkConf and hadoopConf keys
+// together (MaxConfKeys).
+func checkConfCount(app *sparkv1beta2.SparkApplication) error {
+	if n := len(app.Spec.SparkConf) + len(app.Spec.HadoopConf); n > MaxConfKeys {
+		return fmt.Errorf("SparkApplication has %d sparkConf and hadoopConf keys; Strata admits at most %d", n, MaxConfKeys)
+	}
+	return nil
 }
 
 // CheckAppSize returns an error naming the first bound a SparkApplication
@@ -71,8 +85,8 @@ func CheckApp(app *sparkv1beta2.SparkApplication) error {
 // operator mounts (withConfigMaps), so an app whose every pod the pod
 // webhook would refuse is refused itself.
 func CheckAppSize(app *sparkv1beta2.SparkApplication) error {
-	if n := len(app.Spec.SparkConf) + len(app.Spec.HadoopConf); n > MaxConfKeys {
-		return fmt.Errorf("SparkApplication has %d sparkConf and hadoopConf keys; Strata admits at most %d", n, MaxConfKeys)
+	if err := checkConfCount(app); err != nil {
+		return err
 	}
 	// Spark mounts each Secret a role names as a volume: bounded before
 	// anything reads the names' paths (reading one scans the section's
