@@ -55,11 +55,7 @@ func CheckConfKeys(app *sparkv1beta2.SparkApplication) error {
 				return err
 			}
 		}
-		refs := make(map[string]string, len(sec.EnvSecretKeyRefs))
-		for k := range sec.EnvSecretKeyRefs {
-			refs[k] = ""
-		}
-		if err := keysWithout(field+".envSecretKeyRefs", secretKeyRefPrefix(role), refs); err != nil {
+		if err := keysWithout(field+".envSecretKeyRefs", secretKeyRefPrefix(role), sec.EnvSecretKeyRefs); err != nil {
 			return err
 		}
 		for i := range sec.Secrets {
@@ -87,7 +83,7 @@ func CheckConfKeys(app *sparkv1beta2.SparkApplication) error {
 // keysWithout returns an error naming the first key of m, in order, that
 // holds "=": m is the map at field, whose keys the operator passes after
 // prefix.
-func keysWithout(field, prefix string, m map[string]string) error {
+func keysWithout[V any](field, prefix string, m map[string]V) error {
 	var bad []string
 	for k := range m {
 		if strings.Contains(k, "=") {
