@@ -2,6 +2,8 @@ package policy
 
 import (
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 )
 
 // ServerDefaults returns pod with the API server's defaults that policies
@@ -26,5 +28,19 @@ func ServerDefaults(pod *corev1.Pod) *corev1.Pod {
 			}
 		}
 	}
+	return out
+}
+
+// OperatorDefaults returns app with what the Spark Operator's defaulting
+// webhook writes on a new SparkApplication (sparkv1beta2.SetOperatorDefaults):
+// the validating webhook sees every application after it, in a cluster
+// that runs the operator's webhook (its chart's default). The composer
+// applies it before it judges an application, and ScheduledRun to the run
+// a schedule will create, so that an application whose restart policy the
+// operator would retry every 5 seconds, say, is refused offline and at
+// the schedule as it will be when it is created. app is not changed.
+func OperatorDefaults(app *sparkv1beta2.SparkApplication) *sparkv1beta2.SparkApplication {
+	out := app.DeepCopy()
+	sparkv1beta2.SetOperatorDefaults(out)
 	return out
 }

@@ -18,12 +18,15 @@ import (
 // on its own) is refused when it is written, not at each run; what is
 // live when a run starts is judged then, when the operator creates it.
 // How often the operator starts a run is judged with it
-// (input.application.schedule). Each violation's message ends naming the
-// schedule; it starts, as every denial does, with the policy's name.
+// (input.application.schedule). The run is judged with what the operator's
+// defaulting webhook will write on it (OperatorDefaults), as the
+// SparkApplication webhook will see it. Each violation's message ends
+// naming the schedule; it starts, as every denial does, with the policy's
+// name.
 //
 // An error is an internal failure, never a verdict.
 func (c *Check) ScheduledRun(ctx context.Context, schedule sparkv1beta2.Schedule, run *sparkv1beta2.SparkApplication, req Request) (Decision, error) {
-	_, d, err := c.app(ctx, run, req, NewTracker(), newScheduleDocument(schedule))
+	_, d, err := c.app(ctx, OperatorDefaults(run), req, NewTracker(), newScheduleDocument(schedule))
 	if err != nil {
 		return Decision{}, err
 	}

@@ -99,6 +99,43 @@ func TestAppValidate(t *testing.T) {
 	}
 }
 
+// TestAppValidateSeesTheOperatorsDefaults: --validate judges an app as
+// the validating webhook sees it, after the Spark Operator's defaulting
+// webhook: a restart policy that retries with no interval is retried every
+// 5 seconds, and refused where submissions must be further apart, both
+// for an app and for a schedule's runs.
+func TestAppValidateSeesTheOperatorsDefaults(t *testing.T) {
+	app, err := os.ReadFile(filepath.Join(examples, "apps", "etl-report.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schedule, err := os.ReadFile(filepath.Join(examples, "apps", "etl-report-nightly.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	validate := func(in string) run {
+		return composer(t, in, "compose", "-f", "-", "--layers", filepath.Join(examples, "layers", "clusters/prod-a"),
+			"--cluster", "prod-a", "--pool", "batch", "--validate", "-o", "patch")
+	}
+	retrying := strings.Replace(string(app), "    type: Never", "    type: OnFailure\n    onFailureRetries: 3", 1)
+	r := validate(retrying)
+	want := `SparkApplication etl/etl-report: deny: quota: app "etl-report": restartPolicy.onFailureRetryInterval is 5s, so the operator may submit it again that soon; group "core-data" allows no less than 60s between submissions (ClusterOverrides layer "prod-a-overrides")`
+	if r.code != ExitDenied || !strings.Contains(r.err, want) {
+		t.Errorf("an app retried with no interval: exit %d, stderr %s; want %q", r.code, r.err, want)
+	}
+	if r := validate(strings.Replace(retrying, "onFailureRetries: 3", "onFailureRetries: 3\n    onFailureRetryInterval: 120", 1)); r.code != ExitOK {
+		t.Errorf("an app retried every 120s: exit %d: %s", r.code, r.err)
+	}
+	retryingRuns := strings.Replace(string(schedule), "      type: Never", "      type: OnFailure\n      onSubmissionFailureRetries: 2", 1)
+	if retryingRuns == string(schedule) {
+		t.Fatal("the example schedule's restart policy moved")
+	}
+	r = validate(retryingRuns)
+	if r.code != ExitDenied || !strings.Contains(r.err, "restartPolicy.onSubmissionFailureRetryInterval is 5s") {
+		t.Errorf("a schedule whose runs are retried with no interval: exit %d, stderr %s", r.code, r.err)
+	}
+}
+
 // TestConf: composer conf composes a spark-submit job's properties with
 // the layers, as the user's tier, and prints them as spark-defaults.conf
 // lines or spark-submit arguments.

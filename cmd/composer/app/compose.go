@@ -238,13 +238,14 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 // judgeApp judges a composed application as the validating webhooks do on
 // a CREATE: the run of the ScheduledSparkApplication schedule
 // (policy.Check.ScheduledRun, what is live playing no part), or a
-// SparkApplication against live.
+// SparkApplication against live, as the webhook sees it after the Spark
+// Operator's defaulting webhook (policy.OperatorDefaults).
 func judgeApp(ctx context.Context, check *policy.Check, schedule sparkv1beta2.Schedule, app *sparkv1beta2.SparkApplication, live policy.LiveState) (policy.Decision, error) {
 	req := policy.Request{Operation: "CREATE", Namespace: app.Namespace}
 	if schedule.Name != "" {
 		return check.ScheduledRun(ctx, schedule, app, req)
 	}
-	_, d, err := check.App(ctx, app, req, live)
+	_, d, err := check.App(ctx, policy.OperatorDefaults(app), req, live)
 	return d, err
 }
 

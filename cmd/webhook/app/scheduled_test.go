@@ -74,6 +74,13 @@ func TestScheduledAppValidator(t *testing.T) {
 			t.Errorf("a schedule every 2 minutes: allowed %v, %v; want a denial containing %q", resp.Allowed, resp.Result, tooOften)
 		}
 	}
+	// Each run is judged as the operator's defaulting webhook will write
+	// it: retried with no interval, it is retried every 5 seconds.
+	retried := strings.Replace(scheduledJSON(2, false, "{}"), `"template":{`, `"template":{"restartPolicy":{"type":"OnFailure","onFailureRetries":2},`, 1)
+	const retriedOften = `quota: app "nightly-run": restartPolicy.onFailureRetryInterval is 5s, so the operator may submit it again that soon; namespace "etl" allows no less than 300s between submissions (NamespaceOverrides layer "ns-etl") (each run of ScheduledSparkApplication "nightly")`
+	if resp := handle(admissionv1.Create, retried, ""); resp.Allowed || !strings.Contains(resp.Result.Message, retriedOften) {
+		t.Errorf("a schedule whose runs are retried with no interval: allowed %v, %v; want a denial containing %q", resp.Allowed, resp.Result, retriedOften)
+	}
 	// Bad input: an error naming the field, never a denial naming no rule.
 	resp := handle(admissionv1.Create, `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","metadata":{"name":"n"},"spec":{"template":{"driver":{"cores":"one"}}}}`, "")
 	if resp.Allowed || resp.Result.Code != 400 || !strings.Contains(resp.Result.Message, "spec.template.driver.cores") {
