@@ -33,8 +33,15 @@ func (c *Check) ScheduledRun(ctx context.Context, schedule sparkv1beta2.Schedule
 	named := fmt.Sprintf("ScheduledSparkApplication %q", schedule.Name)
 	for i := range d.Violations {
 		if !strings.Contains(d.Violations[i].Message, named) {
-			d.Violations[i].Message += " (each run of " + named + ")"
+			d.Violations[i].Message += EachRun(schedule)
 		}
 	}
 	return d, nil
+}
+
+// EachRun is how a message about the run of schedule ends, so that a
+// field it names (spec.executor...) reads as the run's, which the
+// schedule's spec.template makes: ` (each run of ScheduledSparkApplication "name")`.
+func EachRun(schedule sparkv1beta2.Schedule) string {
+	return fmt.Sprintf(" (each run of ScheduledSparkApplication %q)", schedule.Name)
 }

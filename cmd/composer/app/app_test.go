@@ -263,8 +263,9 @@ func TestBadInput(t *testing.T) {
 }
 
 // TestOverTheBoundsIsDenied: a pod or SparkApplication over the bounds the
-// webhook refuses before any work (mutate.CheckSize, mutate.CheckAppSize)
-// is denied by the dry run too, naming the object and the bound, with or
+// webhook refuses before any work (mutate.CheckSize, mutate.CheckApp), or
+// with a key spark-submit would read as another, is denied by the dry run
+// too, naming the object and the bound, with or
 // without --validate; composer diff refuses it as input it cannot compose.
 func TestOverTheBoundsIsDenied(t *testing.T) {
 	containers := strings.Repeat("    - {name: c, image: busybox}\n", mutate.MaxContainers+1)
@@ -274,10 +275,15 @@ func TestOverTheBoundsIsDenied(t *testing.T) {
 		fmt.Fprintf(&env, "v%d: x\n        ", i)
 	}
 	app := "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {name: loud, namespace: etl}\nspec:\n  type: Scala\n  driver:\n    envVars:\n        " + env.String() + "\n"
+	keyed := "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: SparkApplication\nmetadata: {name: keyed, namespace: etl}\nspec:\n  type: Scala\n  sparkConf: {\"spark.eventLog.dir=s3a://b/\": x}\n"
+	schedule := "apiVersion: sparkoperator.k8s.io/v1beta2\nkind: ScheduledSparkApplication\nmetadata: {name: nightly, namespace: etl}\nspec:\n  schedule: \"@daily\"\n  template:\n    type: Scala\n    sparkConf: {\"spark.eventLog.dir=s3a://b/\": x}\n"
+	const equals = `spec.sparkConf["spark.eventLog.dir=s3a://b/"]: must not hold "=": the Spark Operator passes it to spark-submit as --conf spark.eventLog.dir=s3a://b/=<value>, which spark-submit reads as key "spark.eventLog.dir" (a key ends at its first "=")`
 	layers := filepath.Join(examples, "layers", "clusters/prod-a")
 	for _, tc := range []struct {
 		name, stdin, want string
 	}{
+		{"an app with a key spark-submit reads as another", keyed, `<stdin>: SparkApplication etl/keyed: denied by the webhook before any work: ` + equals},
+		{"a schedule whose runs hold one", schedule, `<stdin>: ScheduledSparkApplication etl/nightly: denied by the webhook before any work: ` + equals + ` (each run of ScheduledSparkApplication "nightly")`},
 		{"a pod", pod, fmt.Sprintf(`<stdin>: Pod etl/wide: denied by the webhook before any work: pod has %d containers; Strata admits at most %d`, mutate.MaxContainers+1, mutate.MaxContainers)},
 		{"an app", app, fmt.Sprintf(`<stdin>: SparkApplication etl/loud: denied by the webhook before any work: spec.driver: pod has %d environment variables; Strata admits at most %d`, mutate.MaxEnvVars+1, mutate.MaxEnvVars)},
 	} {

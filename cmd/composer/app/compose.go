@@ -210,6 +210,9 @@ func overBounds(obj manifest.Object) error {
 		err = mutate.CheckSize(obj.Pod)
 	}
 	if err != nil {
+		if obj.Schedule.Name != "" {
+			err = fmt.Errorf("%w%s", err, policy.EachRun(obj.Schedule))
+		}
 		return fmt.Errorf("denied by the webhook before any work: %w", err)
 	}
 	return nil

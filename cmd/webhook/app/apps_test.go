@@ -233,7 +233,9 @@ func TestConfKeyHoldingEqualsIsRefused(t *testing.T) {
 		return `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","metadata":{"name":"nightly","namespace":"etl"},"spec":{"schedule":"@daily","suspend":` +
 			map[bool]string{true: "true", false: "false"}[suspend] + `,"template":` + spec + `}}`
 	}
-	if resp := scheduled.Handle(ctx, scheduledRequest(admissionv1.Create, schedule(hostile, false), "")); resp.Allowed || !strings.HasPrefix(resp.Result.Message, want) {
+	// The field is the run's: the message says so, as the policies' do.
+	if resp := scheduled.Handle(ctx, scheduledRequest(admissionv1.Create, schedule(hostile, false), "")); resp.Allowed || !strings.HasPrefix(resp.Result.Message, want) ||
+		!strings.HasSuffix(resp.Result.Message, `(a key ends at its first "=") (each run of ScheduledSparkApplication "nightly")`) {
 		t.Errorf("a schedule whose runs hold the key: allowed %v: %v", resp.Allowed, resp.Result)
 	}
 	if resp := scheduled.Handle(ctx, scheduledRequest(admissionv1.Update, schedule(hostile, true), schedule(hostile, false))); !resp.Allowed {

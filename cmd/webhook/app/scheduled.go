@@ -62,8 +62,8 @@ func (h *ScheduledAppValidator) handle(ctx context.Context, req admission.Reques
 			return admission.Allowed("what each run is made of is unchanged")
 		}
 	}
-	if err := checkApp(run); err != nil {
-		return refuseUndecodable(err)
+	if err := mutate.CheckApp(&run.App); err != nil {
+		return refuseUndecodable(errRefused{fmt.Errorf("%w%s", err, policy.EachRun(schedule))})
 	}
 	served, engine := h.Store.Load(), h.Policies.Load()
 	if served == nil || engine == nil {
