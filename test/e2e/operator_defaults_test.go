@@ -47,16 +47,12 @@ func operatorDefaults(w http.ResponseWriter, r *http.Request) {
 			DynamicAllocation *struct {
 				Enabled bool `json:"enabled"`
 			} `json:"dynamicAllocation"`
-		} `json:"spec"`
-	}
-	var sections struct {
-		Spec struct {
-			Driver   map[string]any `json:"driver"`
-			Executor map[string]any `json:"executor"`
+			RestartPolicy map[string]any `json:"restartPolicy"`
+			Driver        map[string]any `json:"driver"`
+			Executor      map[string]any `json:"executor"`
 		} `json:"spec"`
 	}
 	_ = json.Unmarshal(review.Request.Object.Raw, &app)
-	_ = json.Unmarshal(review.Request.Object.Raw, &sections)
 	var patch []map[string]any
 	set := func(role string, section map[string]any, field, key string, value any) {
 		_, typed := section[field]
@@ -65,17 +61,11 @@ func operatorDefaults(w http.ResponseWriter, r *http.Request) {
 		}
 		patch = append(patch, map[string]any{"op": "add", "path": "/spec/" + role + "/" + field, "value": value})
 	}
-	set("driver", sections.Spec.Driver, "cores", "spark.driver.cores", 1)
-	set("driver", sections.Spec.Driver, "memory", "spark.driver.memory", "1g")
-	set("executor", sections.Spec.Executor, "cores", "spark.executor.cores", 1)
-	set("executor", sections.Spec.Executor, "memory", "spark.executor.memory", "1g")
-	var restart struct {
-		Spec struct {
-			RestartPolicy map[string]any `json:"restartPolicy"`
-		} `json:"spec"`
-	}
-	_ = json.Unmarshal(review.Request.Object.Raw, &restart)
-	switch rp := restart.Spec.RestartPolicy; {
+	set("driver", app.Spec.Driver, "cores", "spark.driver.cores", 1)
+	set("driver", app.Spec.Driver, "memory", "spark.driver.memory", "1g")
+	set("executor", app.Spec.Executor, "cores", "spark.executor.cores", 1)
+	set("executor", app.Spec.Executor, "memory", "spark.executor.memory", "1g")
+	switch rp := app.Spec.RestartPolicy; {
 	case rp == nil:
 		patch = append(patch, map[string]any{"op": "add", "path": "/spec/restartPolicy", "value": map[string]any{"type": "Never"}})
 	case rp["type"] != nil && rp["type"] != "Never":
@@ -86,7 +76,7 @@ func operatorDefaults(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	dynamic := app.Spec.DynamicAllocation != nil && app.Spec.DynamicAllocation.Enabled
-	if _, ok := sections.Spec.Executor["instances"]; !ok && app.Spec.SparkConf["spark.executor.instances"] == "" && !dynamic {
+	if _, ok := app.Spec.Executor["instances"]; !ok && app.Spec.SparkConf["spark.executor.instances"] == "" && !dynamic {
 		patch = append(patch, map[string]any{"op": "add", "path": "/spec/executor/instances", "value": 1})
 	}
 	resp := &admissionv1.AdmissionResponse{UID: review.Request.UID, Allowed: true}
