@@ -58,7 +58,8 @@ func randomLimits(rng *rand.Rand) string {
 
 // TestQuotaIsMonotone holds quota to what makes it a quota, on random
 // limits, live pods and pods: a pod quota admits is admitted asking for
-// less, and with fewer pods live; a pod it refuses is refused asking for
+// less (but some: one asking for none of a limited resource is refused,
+// TestNoRequestUnderALimit), and with fewer pods live; a pod it refuses is refused asking for
 // more. And the webhook's verdict, through a ledger, is the dry run's.
 func TestQuotaIsMonotone(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
@@ -116,7 +117,7 @@ func TestQuotaIsMonotone(t *testing.T) {
 		less := live[:rng.IntN(len(live)+1)]
 		if ok {
 			admitted++
-			smaller, _ := judge(cpu*int64(rng.IntN(4))/4, mem*int64(1+rng.IntN(4))/4, live, nil)
+			smaller, _ := judge(cpu*int64(1+rng.IntN(4))/4, mem*int64(1+rng.IntN(4))/4, live, nil)
 			fewer, whyFewer := judge(cpu, mem, less, nil)
 			if !smaller || !fewer {
 				t.Fatalf("admitted, yet refused asking for less (%v) or with %d of the live pods (%v: %s)\n%s", !smaller, len(less), !fewer, whyFewer, describe())

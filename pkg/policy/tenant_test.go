@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -321,6 +322,7 @@ func TestPodsWithoutASparkRole(t *testing.T) {
 		t.Fatalf("a plain pod within the limits (no app needed): %q", got)
 	}
 	exec := sparkPod("executor")
+	exec.Spec.Containers[0].Resources = plain.Spec.Containers[0].Resources
 	delete(exec.Labels, AppLabel)
 	if got, _ := verdict(t, c, exec, Request{}); got != "quota/maxExecutorsPerApp" {
 		t.Fatalf("an executor without spark-app-selector: %q", got)
@@ -676,5 +678,92 @@ func TestPodPatchValuesAreThePlatforms(t *testing.T) {
 		if strings.Contains(v.Message, "dedicated") || strings.Contains(v.Message, "platform.io/net") {
 			t.Errorf("the patch's own value held against the tenant: %s", v.Message)
 		}
+	}
+}
+
+// TestNoRequestUnderALimit: a pod that requests none of a resource counts
+// for none of it, so where a limit on the resource applies it is refused,
+// in whatever way it comes to request none; a pod that requests some, in
+// any of the ways the API server counts, is not.
+func TestNoRequestUnderALimit(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"limits": `{tier: NamespaceOverrides, match: {namespaces: [etl]},
+		config: {limits: {namespaceCPU: "100", maxPodMemory: "64Gi"}}}`})
+	requests := func(cpu, memory string) corev1.ResourceList {
+		r := corev1.ResourceList{}
+		if cpu != "" {
+			r[corev1.ResourceCPU] = resource.MustParse(cpu)
+		}
+		if memory != "" {
+			r[corev1.ResourceMemory] = resource.MustParse(memory)
+		}
+		return r
+	}
+	const (
+		noCPU    = `quota: pod requests no CPU, so no limit counts what it uses; namespace "etl" limits namespaceCPU to 100 (NamespaceOverrides layer "limits"), so every pod must request CPU`
+		noMemory = `quota: pod requests no memory, so no limit counts what it uses; namespace "etl" limits maxPodMemory to 64Gi (NamespaceOverrides layer "limits"), so every pod must request memory`
+	)
+	for _, tc := range []struct {
+		name string
+		edit func(*corev1.Pod)
+		want []string
+	}{
+		{"requests of both", func(p *corev1.Pod) { p.Spec.Containers[0].Resources.Requests = requests("1", "1Gi") }, nil},
+		{"none", func(p *corev1.Pod) {}, []string{noMemory, noCPU}},
+		{"no CPU", func(p *corev1.Pod) { p.Spec.Containers[0].Resources.Requests = requests("", "1Gi") }, []string{noCPU}},
+		{"zero written", func(p *corev1.Pod) { p.Spec.Containers[0].Resources.Requests = requests("0", "0") }, []string{noMemory, noCPU}},
+		{"limits alone, which the API server makes requests", func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Limits = requests("2", "2Gi")
+			*p = *ServerDefaults(p)
+		}, nil},
+		{"in a sidecar", func(p *corev1.Pod) {
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "sidecar", Image: p.Spec.Containers[0].Image,
+				Resources: corev1.ResourceRequirements{Requests: requests("100m", "64Mi")}})
+		}, nil},
+		{"in an init container", func(p *corev1.Pod) {
+			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: p.Spec.Containers[0].Image,
+				Resources: corev1.ResourceRequirements{Requests: requests("100m", "64Mi")}}}
+		}, nil},
+		{"for the pod", func(p *corev1.Pod) { p.Spec.Resources = &corev1.ResourceRequirements{Requests: requests("1", "1Gi")} }, nil},
+		{"without a Spark role", func(p *corev1.Pod) { delete(p.Labels, v1alpha1.RoleLabel) }, []string{noMemory, noCPU}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := sparkPod("executor")
+			tc.edit(pod)
+			_, d, err := c.Pod(context.Background(), pod, Request{Operation: "CREATE"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, v := range d.Violations {
+				got = append(got, v.Message)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("violations %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// Elsewhere no limit applies, and a pod need request nothing.
+	other := sparkPod("executor")
+	other.Namespace = "geo"
+	if got, _ := verdict(t, c, other, Request{}); got != "" {
+		t.Errorf("no limit on the namespace: %q", got)
+	}
+	// A pod stored before the rule keeps being updated; a resize may not
+	// take a request to none.
+	stored := sparkPod("executor")
+	if got, _ := verdict(t, c, stored, Request{Operation: "UPDATE", Old: stored}); got != "" {
+		t.Errorf("an update of a stored pod that requests nothing: %q", got)
+	}
+	sized := sparkPod("executor")
+	sized.Spec.Containers[0].Resources.Requests = requests("1", "1Gi")
+	resized := sized.DeepCopy()
+	resized.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("0")
+	if got, _ := verdict(t, c, resized, Request{Operation: "UPDATE", SubResource: "resize", Old: sized}); got != "quota/namespaceCPU" {
+		t.Errorf("a resize to no CPU: %q", got)
+	}
+	halved := sized.DeepCopy()
+	halved.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("500m")
+	if got, _ := verdict(t, c, halved, Request{Operation: "UPDATE", SubResource: "resize", Old: sized}); got != "" {
+		t.Errorf("a resize to less CPU: %q", got)
 	}
 }

@@ -52,8 +52,8 @@ const (
 // spark-role label never weakens a rule.
 //
 // An UPDATE (req.Old set) may not bring a violation the stored pod did not
-// have; quota is judged again only when the pod's requests grow (an
-// in-place resize). A pod being deleted is not judged. Only a CREATE that
+// have; quota is judged again only when the pod's requests grow, or one
+// falls to none (an in-place resize). A pod being deleted is not judged. Only a CREATE that
 // is not a dry run reserves quota in the Ledger.
 //
 // It returns the composition that explained a Spark pod (nil for other
@@ -223,7 +223,8 @@ func evaluateAll(ctx context.Context, e *Engine, views []*Input, inv Inventory, 
 
 // ratchet keeps the violations of an UPDATE the stored pod did not have:
 // an update may not make a pod worse, and need not fix what was admitted
-// under older rules. Quota violations count only when the requests grow.
+// under older rules. Quota violations count only when the requests grow
+// (or one falls to none, grows).
 func ratchet(now, before Decision, grew bool) Decision {
 	var out Decision
 	for _, v := range now.Violations {
@@ -242,6 +243,11 @@ func ratchet(now, before Decision, grew bool) Decision {
 	return out
 }
 
+// grows says whether an UPDATE from before to after asks quota anew: when
+// a request grows, or falls to none (a pod that requests none of a
+// resource counts for none of it: the quota policy refuses it where a
+// limit on the resource applies, and a resize must not get there).
 func grows(before, after Usage) bool {
-	return after.CPUMilli > before.CPUMilli || after.MemoryBytes > before.MemoryBytes
+	return after.CPUMilli > before.CPUMilli || after.MemoryBytes > before.MemoryBytes ||
+		(after.CPUMilli == 0 && before.CPUMilli > 0) || (after.MemoryBytes == 0 && before.MemoryBytes > 0)
 }

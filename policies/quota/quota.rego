@@ -31,6 +31,30 @@ violation contains {"check": "maxPodMemory", "message": msg} if {
 	msg := sprintf("pod requests %s memory; %s allows at most %s per pod (%s)", [memory(input.resources.memoryBytes), subject, l.value, l.source])
 }
 
+# A pod that requests none of a resource counts for none of it, however much of it it uses: no limit
+# on that resource would hold a tenant's pods that request none. As ResourceQuota refuses a pod that
+# requests none of a resource it limits, every pod must request CPU where a limit on CPU applies,
+# and memory where one on memory does (a LimitRange's default requests give them to pods that name
+# none). The limit named is the first that applies of the namespace's, the app's and the pod's.
+violation contains {"check": name, "message": msg} if {
+	input.resources.cpuMilli == 0
+	name := first_limit(["namespaceCPU", "maxAppCPU", "maxPodCPU"])
+	msg := unrequested(name, "CPU")
+}
+
+violation contains {"check": name, "message": msg} if {
+	input.resources.memoryBytes == 0
+	name := first_limit(["namespaceMemory", "maxAppMemory", "maxPodMemory"])
+	msg := unrequested(name, "memory")
+}
+
+# first_limit(names) is the first of the limits named that applies (undefined when none does).
+first_limit(names) := [n | some n in names; input.config.limits[n]][0]
+
+unrequested(name, what) := sprintf("pod requests no %s, so no limit counts what it uses; %s limits %s to %s (%s), so every pod must request %s", [what, subject, name, l.value, l.source, what]) if {
+	l := input.config.limits[name]
+}
+
 violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 	input.role == "executor"
 	l := input.config.limits.maxExecutorsPerApp

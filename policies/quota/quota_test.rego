@@ -46,6 +46,37 @@ test_pod_memory_over_limit if {
 	quota.violation == {{"check": "maxPodMemory", "message": "pod requests 8Gi memory; group \"core-data\" allows at most 4Gi per pod (NamespaceOverrides layer \"ns-etl\")"}} with input as doc
 }
 
+# A pod that requests none of a limited resource would count for none of it.
+test_no_request_under_a_limit if {
+	limits := {
+		"maxPodCPU": {"value": "16", "number": 16000, "source": src},
+		"maxAppMemory": {"value": "64Gi", "number": 68719476736, "source": src},
+		"maxPodMemory": {"value": "32Gi", "number": 34359738368, "source": src},
+	}
+	doc := object.union(with_limits(limits), {"resources": {"cpuMilli": 0, "memoryBytes": 0, "pods": 1}})
+	quota.violation == {
+		{"check": "maxPodCPU", "message": "pod requests no CPU, so no limit counts what it uses; group \"core-data\" limits maxPodCPU to 16 (NamespaceOverrides layer \"ns-etl\"), so every pod must request CPU"},
+		{"check": "maxAppMemory", "message": "pod requests no memory, so no limit counts what it uses; group \"core-data\" limits maxAppMemory to 64Gi (NamespaceOverrides layer \"ns-etl\"), so every pod must request memory"},
+	} with input as doc
+}
+
+test_no_request_names_the_namespace_limit_first if {
+	limits := {
+		"namespaceCPU": {"value": "200", "number": 200000, "source": src},
+		"maxAppCPU": {"value": "20", "number": 20000, "source": src},
+		"maxPodCPU": {"value": "16", "number": 16000, "source": src},
+	}
+	doc := object.union(with_limits(limits), {"resources": {"cpuMilli": 0, "memoryBytes": 1, "pods": 1}})
+	{v.check | some v in quota.violation} == {"namespaceCPU"} with input as doc
+}
+
+test_no_request_without_a_limit_on_it_allowed if {
+	cpu_limited := object.union(with_limits({"namespaceCPU": {"value": "200", "number": 200000, "source": src}}), {"resources": {"cpuMilli": 1, "memoryBytes": 0, "pods": 1}})
+	count(quota.violation) == 0 with input as cpu_limited
+	unlimited := object.union(base, {"resources": {"cpuMilli": 0, "memoryBytes": 0, "pods": 1}})
+	count(quota.violation) == 0 with input as unlimited
+}
+
 test_executors_per_app if {
 	doc := object.union(with_limits({"maxExecutorsPerApp": {"value": 20, "number": 20, "source": src}}), {"inventory": {"appExecutors": 20}})
 	quota.violation == {{"check": "maxExecutorsPerApp", "message": "app \"spark-1\" would have 21 executors; group \"core-data\" allows at most 20 per app (NamespaceOverrides layer \"ns-etl\")"}} with input as doc

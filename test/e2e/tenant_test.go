@@ -38,10 +38,14 @@ func exemptNamespace(t *testing.T) string {
 	return name
 }
 
+// plainPod is a pod without a Spark role that requests a little of each
+// resource, as a pod must where a limit on it applies.
 func plainPod(name, namespace, image string) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace, Labels: map[string]string{"app": name}},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: image}}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "main", Image: image,
+			Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+				corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("64Mi")}}}}},
 	}
 }
 
@@ -62,8 +66,22 @@ func TestEveryTenantPodIsJudged(t *testing.T) {
 	wantDenied(t, "privileged", cp.Client.Create(ctx, privileged.DeepCopy()), `container "main" must not set securityContext.privileged=true`)
 
 	big := plainPod("plain-big", "etl", mirroredNginx)
-	big.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("64")}
+	big.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("64")
 	wantDenied(t, "64 CPU", cp.Client.Create(ctx, big), `quota: pod requests 64 CPU; group "core-data" allows at most 16 per pod`)
+
+	// A pod that requests none of a limited resource would count for none
+	// of it; one that sets only its limits requests them (the API server's
+	// defaults, before any webhook).
+	unsized := plainPod("plain-unsized", "etl", mirroredNginx)
+	unsized.Spec.Containers[0].Resources = corev1.ResourceRequirements{}
+	wantDenied(t, "no requests", cp.Client.Create(ctx, unsized.DeepCopy()), `quota: pod requests no CPU, so no limit counts what it uses; group "core-data" limits namespaceCPU to 200 (NamespaceOverrides layer "ns-etl"), so every pod must request CPU`)
+	wantDenied(t, "no requests", cp.Client.Create(ctx, unsized.DeepCopy()), `quota: pod requests no memory, so no limit counts what it uses; group "core-data" limits namespaceMemory to 800Gi (NamespaceOverrides layer "ns-etl"), so every pod must request memory`)
+	limited := unsized.DeepCopy()
+	limited.Name = "plain-limited"
+	limited.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("256Mi")}
+	if err := cp.Client.Create(ctx, limited); err != nil {
+		t.Errorf("a plain pod that sets only its limits: %v", err)
+	}
 
 	foreign := plainPod("plain-foreign", "etl", "docker.io/library/nginx:1.27")
 	wantDenied(t, "foreign registry", cp.Client.Create(ctx, foreign), `image "docker.io/library/nginx:1.27" is not from an allowed registry`)
@@ -93,7 +111,7 @@ func TestEveryTenantPodIsJudged(t *testing.T) {
 func TestEveryWayIn(t *testing.T) {
 	ctx := context.Background()
 	pod := plainPod("ways-in", "etl", mirroredNginx)
-	pod.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+	pod.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = resource.MustParse("1")
 	pod.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
 	if err := cp.Client.Create(ctx, pod); err != nil {
 		t.Fatal(err)

@@ -372,8 +372,10 @@ func TestPodValidator(t *testing.T) {
 	if resp := notSynced.Handle(context.Background(), podRequest(t, big)); resp.Allowed || resp.Result.Code != http.StatusServiceUnavailable {
 		t.Errorf("before the watch of pods synced: allowed %v code %d", resp.Allowed, resp.Result.Code)
 	}
-	if resp := v.Handle(context.Background(), podRequest(t, pod(map[string]string{"app": "web"}))); !resp.Allowed {
-		t.Errorf("non-Spark pod denied: %v", resp.Result)
+	web := pod(map[string]string{"app": "web"})
+	web.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}
+	if resp := v.Handle(context.Background(), podRequest(t, web)); !resp.Allowed {
+		t.Errorf("non-Spark pod within the limits denied: %v", resp.Result)
 	}
 }
 
