@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -108,7 +107,7 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 		}
 	}
 	s := &Snapshot{layers: len(layers), shadows: shadows, index: indexLayers(layers), broken: broken, namespaces: namespaceMap(in.Namespaces),
-		priorityClasses: classMap(in.PriorityClasses), partialClasses: in.PriorityClassesPartial}
+		priorityClasses: byName(in.PriorityClasses), partialClasses: in.PriorityClassesPartial, runtimeClasses: byName(in.RuntimeClasses)}
 	c.last, c.snap, c.failed, c.valid = next, s, failed, valid
 	return s, errors.Join(errs...)
 }
@@ -116,7 +115,8 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 // Update returns the snapshot of the last one's inputs with these
 // changes, as Compile would build it: each Layer in layers (read from the
 // cluster, by name) replaces the one of that name, or is deleted when nil;
-// others, when not nil, gives the Namespaces and PriorityClasses (its
+// others, when not nil, gives the Namespaces, PriorityClasses and
+// RuntimeClasses (its
 // Layers are ignored). Only the changed Layers are validated, copied and
 // filed; the index shares the rest with the last snapshot (layerLists), so
 // a change costs about the square root of the Layers, and a GitOps sync of
@@ -172,12 +172,12 @@ func (c *Compiler) Update(layers map[string]*v1alpha1.Layer, others *Inputs) (*S
 		}
 	}
 	broken = append(broken, addedBroken...)
-	namespaces, classes, partial := prev.namespaces, prev.priorityClasses, prev.partialClasses
+	namespaces, classes, partial, runtimes := prev.namespaces, prev.priorityClasses, prev.partialClasses, prev.runtimeClasses
 	if others != nil {
-		namespaces, classes, partial = namespaceMap(others.Namespaces), classMap(others.PriorityClasses), others.PriorityClassesPartial
+		namespaces, classes, partial, runtimes = namespaceMap(others.Namespaces), byName(others.PriorityClasses), others.PriorityClassesPartial, byName(others.RuntimeClasses)
 	}
 	c.snap = &Snapshot{layers: count, shadows: shadows, index: prev.index.with(removed, added), broken: broken,
-		namespaces: namespaces, priorityClasses: classes, partialClasses: partial}
+		namespaces: namespaces, priorityClasses: classes, partialClasses: partial, runtimeClasses: runtimes}
 	errs := make([]error, 0, len(c.failed))
 	for _, name := range sortedKeys(c.failed) {
 		errs = append(errs, c.failed[name])
@@ -212,11 +212,15 @@ func namespaceMap(namespaces []corev1.Namespace) map[string]map[string]string {
 	return out
 }
 
-func classMap(classes []schedulingv1.PriorityClass) map[string]*schedulingv1.PriorityClass {
-	out := make(map[string]*schedulingv1.PriorityClass, len(classes))
-	for i := range classes {
-		pc := classes[i].DeepCopy()
-		out[pc.Name] = pc
+// byName is a copy of each of objects, by name.
+func byName[T any, P interface {
+	*T
+	GetName() string
+	DeepCopy() *T
+}](objects []T) map[string]*T {
+	out := make(map[string]*T, len(objects))
+	for i := range objects {
+		out[P(&objects[i]).GetName()] = P(&objects[i]).DeepCopy()
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -22,8 +23,9 @@ type LayerSource struct {
 	File  string
 }
 
-// Inputs are what a Snapshot is compiled from: the Layers, and the Namespaces
-// and PriorityClasses composition refers to.
+// Inputs are what a Snapshot is compiled from: the Layers, the Namespaces
+// and PriorityClasses composition refers to, and the RuntimeClasses whose
+// scheduling the API server gives the pods that name them.
 type Inputs struct {
 	Layers          []LayerSource
 	Namespaces      []corev1.Namespace
@@ -33,6 +35,10 @@ type Inputs struct {
 	// composition sets that the snapshot lacks is then left to the webhook,
 	// not an error.
 	PriorityClassesPartial bool
+	// RuntimeClasses are the cluster's RuntimeClasses: the node selectors
+	// and tolerations of a class's scheduling, which the API server merges
+	// into a pod that names it before any webhook, are the platform's.
+	RuntimeClasses []nodev1.RuntimeClass
 }
 
 // Snapshot is a compiled, immutable view of Inputs. It is safe for concurrent
@@ -46,6 +52,7 @@ type Snapshot struct {
 	namespaces      map[string]map[string]string
 	priorityClasses map[string]*schedulingv1.PriorityClass
 	partialClasses  bool
+	runtimeClasses  map[string]*nodev1.RuntimeClass
 }
 
 // brokenLayer is a Layer that does not compile: it is not applied, and the
@@ -150,6 +157,12 @@ func (s *Snapshot) WithNamespace(ns *corev1.Namespace) *Snapshot {
 func (s *Snapshot) PriorityClass(name string) (*schedulingv1.PriorityClass, bool) {
 	pc, ok := s.priorityClasses[name]
 	return pc, ok
+}
+
+// RuntimeClass returns the named RuntimeClass.
+func (s *Snapshot) RuntimeClass(name string) (*nodev1.RuntimeClass, bool) {
+	rc, ok := s.runtimeClasses[name]
+	return rc, ok
 }
 
 // PriorityClassesPartial reports whether the snapshot may lack some of the

@@ -139,9 +139,15 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 			return nil, Decision{Violations: append(submission, Violation{Policy: quotaPolicy, Check: appSizeCheck,
 				Message: fmt.Sprintf("%s: SparkApplication %q: %v", quotaPolicy, app.Name, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
 		}
-		// Judged as the pod webhook will store it: composed, which changes
-		// only what the application cannot say (a layer's pod patch, what a
-		// pod template's own containers take: IRSA, mirrored images).
+		// Judged as the pod webhook will store it: after the API server's
+		// RuntimeClass plugin (a class a pod template names) and composed,
+		// which changes only what the application cannot say (a layer's
+		// pod patch, what a pod template's own containers take: IRSA,
+		// mirrored images).
+		if pod, _, err = AdmitRuntimeClass(c.Snapshot, pod); err != nil {
+			return nil, Decision{Violations: append(submission, Violation{Policy: quotaPolicy, Check: appSizeCheck,
+				Message: fmt.Sprintf("%s: SparkApplication %q: %s pod: %v", quotaPolicy, app.Name, role, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
+		}
 		composed, err := mutate.Compose(c.Snapshot, c.Cluster, pod)
 		if err != nil {
 			return nil, Decision{}, fmt.Errorf("%s pod: %w", role, err)

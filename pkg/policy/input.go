@@ -12,6 +12,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -75,6 +76,12 @@ type Input struct {
 	// DefaultPriorityClass is the globalDefault PriorityClass, which the
 	// API server gives a pod that names none: never the tenant's choice.
 	DefaultPriorityClass string
+	// RuntimeScheduling is the scheduling of the RuntimeClass the pod
+	// names, which the API server merged into the pod before any webhook
+	// (WithRuntimeClass): its node selectors and tolerations are the
+	// platform's. nil when the pod names none, or one the snapshot does
+	// not know (what the pod holds is then the tenant's).
+	RuntimeScheduling *nodev1.Scheduling
 	// Application is the SparkApplication the pod is launched from, as a
 	// whole, when an application is judged at submission (Check.App);
 	// nil for a pod.
@@ -459,8 +466,8 @@ func (in *Input) userWritten() map[string]any {
 	tolerations, nodeSelector, metadata, affinity := []keyed{}, []keyed{}, []keyed{}, []keyed{}
 	for i := range pod.Spec.Tolerations {
 		t := &pod.Spec.Tolerations[i]
-		if mutate.IsDefaultToleration(t) {
-			continue // the API server's own
+		if mutate.IsDefaultToleration(t) || runtimeScheduled(in.RuntimeScheduling, t) {
+			continue // the API server's own, or its RuntimeClass's
 		}
 		display := overlay.RenderToleration(t)
 		if !in.byLayer(overlay.ElementKey(overlay.PathTolerations, overlay.TolerationKey(t)), display) {
@@ -468,7 +475,7 @@ func (in *Input) userWritten() map[string]any {
 		}
 	}
 	for _, k := range sortedKeys(pod.Spec.NodeSelector) {
-		if v := pod.Spec.NodeSelector[k]; !in.byLayer(overlay.MapKey(overlay.PathNodeSelector, k), strconv.Quote(v)) {
+		if v := pod.Spec.NodeSelector[k]; !in.byLayer(overlay.MapKey(overlay.PathNodeSelector, k), strconv.Quote(v)) && !runtimeSelects(in.RuntimeScheduling, k, v) {
 			nodeSelector = append(nodeSelector, keyed{Key: k, Value: v})
 		}
 	}

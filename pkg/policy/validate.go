@@ -148,6 +148,11 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 	if pc, ok := c.Snapshot.GlobalDefaultPriorityClass(); ok {
 		common.DefaultPriorityClass = pc.Name
 	}
+	if name := pod.Spec.RuntimeClassName; name != nil {
+		if rc, ok := c.Snapshot.RuntimeClass(*name); ok {
+			common.RuntimeScheduling = rc.Scheduling
+		}
+	}
 	if _, spark := mutate.SparkRole(pod); spark {
 		// The pod is judged as it is; its composition only explains it.
 		// Rendering the composition again is needed only for the images

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -29,7 +30,7 @@ type clusterFlags struct {
 
 func (c *clusterFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&c.kubeconfig, "kubeconfig", "", "read Layers, Namespaces, PriorityClasses, the cluster's identity and (with --validate) its live pods from the cluster of this kubeconfig, read-only")
+	f.StringVar(&c.kubeconfig, "kubeconfig", "", "read Layers, Namespaces, PriorityClasses, RuntimeClasses, the cluster's identity and (with --validate) its live pods from the cluster of this kubeconfig, read-only")
 	f.StringVar(&c.context, "context", "", "the kubeconfig context to use (implies reading the cluster, from $KUBECONFIG or ~/.kube/config without --kubeconfig)")
 	f.StringVar(&c.webhookNamespace, "webhook-namespace", "strata-system", "with --kubeconfig: the namespace of Strata's webhook, whose Deployment names the cluster's identity")
 }
@@ -54,19 +55,20 @@ func (c *clusterFlags) client() (client.Client, error) {
 	return client.New(cfg, client.Options{Scheme: scheme})
 }
 
-// readCluster lists the cluster's Layers, Namespaces and PriorityClasses,
-// as the webhook's informers see them.
+// readCluster lists the cluster's Layers, Namespaces, PriorityClasses and
+// RuntimeClasses, as the webhook's informers see them.
 func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) {
 	var (
-		in      overlay.Inputs
-		layers  v1alpha1.LayerList
-		nss     corev1.NamespaceList
-		classes schedulingv1.PriorityClassList
+		in       overlay.Inputs
+		layers   v1alpha1.LayerList
+		nss      corev1.NamespaceList
+		classes  schedulingv1.PriorityClassList
+		runtimes nodev1.RuntimeClassList
 	)
 	for _, l := range []struct {
 		what string
 		list client.ObjectList
-	}{{"Layers", &layers}, {"Namespaces", &nss}, {"PriorityClasses", &classes}} {
+	}{{"Layers", &layers}, {"Namespaces", &nss}, {"PriorityClasses", &classes}, {"RuntimeClasses", &runtimes}} {
 		if err := cl.List(ctx, l.list); err != nil {
 			return overlay.Inputs{}, fmt.Errorf("--kubeconfig: listing %s: %w", l.what, err)
 		}
@@ -74,7 +76,7 @@ func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) 
 	for i := range layers.Items {
 		in.Layers = append(in.Layers, overlay.LayerSource{Layer: layers.Items[i]})
 	}
-	in.Namespaces, in.PriorityClasses = nss.Items, classes.Items
+	in.Namespaces, in.PriorityClasses, in.RuntimeClasses = nss.Items, classes.Items, runtimes.Items
 	return in, nil
 }
 

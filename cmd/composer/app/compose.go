@@ -133,11 +133,20 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 			r.podGroup, r.raw = obj.PodGroup, obj.Raw
 			continue
 		}
-		r.pod = obj.Pod
-		if r.podRes, err = mutate.Compose(snap, o.repo.cluster, obj.Pod); err != nil {
+		// Composed as the webhook is sent it: after the API server's
+		// RuntimeClass plugin.
+		pod, note, err := policy.AdmitRuntimeClass(snap, obj.Pod)
+		if err != nil {
+			return &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
+		}
+		if note != "" {
+			_, _ = fmt.Fprintf(streams.Err, "Note: %s: %s\n", objectRef(obj), note) // diagnostics
+		}
+		r.pod = pod
+		if r.podRes, err = mutate.Compose(snap, o.repo.cluster, pod); err != nil {
 			return badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 		}
-		if r.shadow, err = mutate.ShadowOf(snap, o.repo.cluster, obj.Pod, r.podRes); err != nil {
+		if r.shadow, err = mutate.ShadowOf(snap, o.repo.cluster, pod, r.podRes); err != nil {
 			return badInput(fmt.Errorf("%s: Shadow layers: %w", o.fileName(), err))
 		}
 	}

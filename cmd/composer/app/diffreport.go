@@ -122,7 +122,11 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	var results [2]*mutate.Result
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
-		res, err := mutate.Compose(side.check.Snapshot, side.check.Cluster, pod)
+		admitted, _, err := policy.AdmitRuntimeClass(side.check.Snapshot, pod)
+		if err != nil {
+			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
+		}
+		res, err := mutate.Compose(side.check.Snapshot, side.check.Cluster, admitted)
 		if err != nil {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}

@@ -433,7 +433,11 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 			return nil, err
 		}
 	} else {
-		composed, err := mutate.Compose(snap, cluster, obj.Pod)
+		admitted, _, err := policy.AdmitRuntimeClass(snap, obj.Pod)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		composed, err := mutate.Compose(snap, cluster, admitted)
 		if err != nil {
 			return nil, err
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -62,12 +63,12 @@ func (s *Store) swap(snap *overlay.Snapshot) *Served {
 }
 
 // snapshotKey is the one request the snapshot controller works on: every
-// change of a Layer, Namespace or PriorityClass enqueues it, and the work
+// change of a Layer, Namespace, PriorityClass or RuntimeClass enqueues it, and the work
 // queue folds a burst of changes into one rebuild.
 var snapshotKey = reconcile.Request{NamespacedName: types.NamespacedName{Name: "snapshot"}}
 
 // snapshotBuilder rebuilds the snapshot from the Layer watch and the
-// informer cache of Namespaces and PriorityClasses.
+// informer cache of Namespaces, PriorityClasses and RuntimeClasses.
 type snapshotBuilder struct {
 	layers   *layerWatch
 	reader   client.Reader
@@ -89,7 +90,7 @@ type snapshotBuilder struct {
 }
 
 // changeSet collects, from the watch events, the names of the Layers that
-// changed and whether a Namespace or PriorityClass did, so a rebuild reads
+// changed and whether a Namespace, PriorityClass or RuntimeClass did, so a rebuild reads
 // and compiles only those: with thousands of Layers, one change costs the
 // webhook the changed Layer, not a copy of every Layer.
 type changeSet struct {
@@ -112,7 +113,7 @@ func (c *changeSet) layer(name string) (first bool) {
 	return first
 }
 
-// other notes that a Namespace or PriorityClass changed, as layer does.
+// other notes that a Namespace, PriorityClass or RuntimeClass changed, as layer does.
 func (c *changeSet) other() (first bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -186,15 +187,17 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(source.Channel(asked, rebuild)).
 		Watches(&corev1.Namespace{}, other).
 		Watches(&schedulingv1.PriorityClass{}, other).
+		Watches(&nodev1.RuntimeClass{}, other).
 		Complete(b)
 }
 
-// Reconcile compiles the cached Layers, Namespaces and PriorityClasses into
-// a snapshot and serves it: the first time all of them, then only what the
-// watches saw change (overlay.Compiler.Update). A Layer that does not
-// compile is left out, gets a Warning Event, and the pods it would match
-// are refused until it is fixed (Snapshot.Blocked); every other pod is
-// served as usual, so one bad Layer is not an outage, at startup or later.
+// Reconcile compiles the cached Layers, Namespaces, PriorityClasses and
+// RuntimeClasses into a snapshot and serves it: the first time all of
+// them, then only what the watches saw change (overlay.Compiler.Update).
+// A Layer that does not compile is left out, gets a Warning Event, and
+// the pods it would match are refused until it is fixed
+// (Snapshot.Blocked); every other pod is served as usual, so one bad
+// Layer is not an outage, at startup or later.
 func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (reconcile.Result, error) {
 	first := !b.compiled
 	if first && !b.layers.isSynced() {
@@ -258,7 +261,7 @@ func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (r
 	return reconcile.Result{}, nil
 }
 
-// readAll reads every Layer, Namespace and PriorityClass.
+// readAll reads every Layer, Namespace, PriorityClass and RuntimeClass.
 func (b *snapshotBuilder) readAll(ctx context.Context) (overlay.Inputs, error) {
 	var in overlay.Inputs
 	// Not copied: compiling reads the Layers and copies only the ones it
@@ -269,12 +272,12 @@ func (b *snapshotBuilder) readAll(ctx context.Context) (overlay.Inputs, error) {
 		in.Layers[i] = overlay.LayerSource{Layer: *l}
 	}
 	others, err := b.readOthers(ctx)
-	in.Namespaces, in.PriorityClasses = others.Namespaces, others.PriorityClasses
+	in.Namespaces, in.PriorityClasses, in.RuntimeClasses = others.Namespaces, others.PriorityClasses, others.RuntimeClasses
 	return in, err
 }
 
 // readChanges reads the named Layers (nil for one that is gone) and, when
-// others, the Namespaces and PriorityClasses.
+// others, the Namespaces, PriorityClasses and RuntimeClasses.
 func (b *snapshotBuilder) readChanges(ctx context.Context, names map[string]bool, others bool) (map[string]*v1alpha1.Layer, *overlay.Inputs, error) {
 	layers := make(map[string]*v1alpha1.Layer, len(names))
 	for name := range names {
@@ -291,6 +294,7 @@ func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error
 	var (
 		namespaces corev1.NamespaceList
 		classes    schedulingv1.PriorityClassList
+		runtimes   nodev1.RuntimeClassList
 	)
 	if err := b.reader.List(ctx, &namespaces); err != nil {
 		return overlay.Inputs{}, fmt.Errorf("listing Namespaces: %w", err)
@@ -298,7 +302,10 @@ func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error
 	if err := b.reader.List(ctx, &classes); err != nil {
 		return overlay.Inputs{}, fmt.Errorf("listing PriorityClasses: %w", err)
 	}
-	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items}, nil
+	if err := b.reader.List(ctx, &runtimes); err != nil {
+		return overlay.Inputs{}, fmt.Errorf("listing RuntimeClasses: %w", err)
+	}
+	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items}, nil
 }
 
 // reportCompileError logs err and gives each changed Layer it names a

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -27,8 +28,9 @@ const originAnnotation = "config.kubernetes.io/origin"
 // LoadRepo reads a layer repository. If dir holds a kustomization, it is
 // built in-process with kustomize's krusty, exactly as `kubectl kustomize dir`
 // would; otherwise every .yaml, .yml and .json file below dir is read, in
-// lexical order. Layer objects are decoded strictly; Namespace and
-// PriorityClass objects are kept for composition; other kinds are ignored.
+// lexical order. Layer objects are decoded strictly; Namespace,
+// PriorityClass and RuntimeClass objects are kept for composition and the
+// policies; other kinds are ignored.
 // Every problem found is returned, joined.
 func LoadRepo(fsys filesys.FileSystem, dir string) (overlay.Inputs, error) {
 	docs, err := repoDocuments(fsys, dir)
@@ -174,6 +176,13 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 				continue
 			}
 			in.PriorityClasses = append(in.PriorityClasses, pc)
+		case d.Kind == "RuntimeClass" && d.APIVersion == nodev1.SchemeGroupVersion.String():
+			var rc nodev1.RuntimeClass
+			if err := decodeStrict(d, &rc); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			in.RuntimeClasses = append(in.RuntimeClasses, rc)
 		case groupOf(d.APIVersion) == v1alpha1.GroupVersion.Group && d.Kind != policyTestKind,
 			d.Kind == v1alpha1.LayerKind:
 			// A misspelt kind of Strata's, or a Layer of another group,
@@ -219,14 +228,14 @@ func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 	return &l, nil
 }
 
-// LoadClusterConfig reads the Namespaces and PriorityClasses of files (a
-// cluster's base configuration, which a layer repository usually does not
-// hold), as LoadRepo reads them; every other object is skipped.
-func LoadClusterConfig(fsys filesys.FileSystem, files []string) ([]corev1.Namespace, []schedulingv1.PriorityClass, error) {
+// LoadClusterConfig reads the Namespaces, PriorityClasses and
+// RuntimeClasses of files (a cluster's base configuration, which a layer
+// repository usually does not hold), as LoadRepo reads them; every other
+// object is skipped.
+func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs, error) {
 	var (
-		namespaces []corev1.Namespace
-		classes    []schedulingv1.PriorityClass
-		errs       []error
+		out  overlay.Inputs
+		errs []error
 	)
 	for _, f := range files {
 		data, err := fsys.ReadFile(f)
@@ -239,17 +248,22 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) ([]corev1.Namesp
 			errs = append(errs, err)
 			continue
 		}
-		kept := slices.DeleteFunc(docs, func(d Document) bool { return d.Kind != "Namespace" && d.Kind != "PriorityClass" })
+		kept := slices.DeleteFunc(docs, func(d Document) bool { return !slices.Contains(clusterKinds, d.Kind) })
 		in, err := inputsFrom(kept)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		namespaces = append(namespaces, in.Namespaces...)
-		classes = append(classes, in.PriorityClasses...)
+		out.Namespaces = append(out.Namespaces, in.Namespaces...)
+		out.PriorityClasses = append(out.PriorityClasses, in.PriorityClasses...)
+		out.RuntimeClasses = append(out.RuntimeClasses, in.RuntimeClasses...)
 	}
-	return namespaces, classes, errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
+
+// clusterKinds are the kinds of the cluster's own objects composition and
+// the policies read.
+var clusterKinds = []string{"Namespace", "PriorityClass", "RuntimeClass"}
 
 // Names are the cluster and pool names the Layers of in match.
 func Names(in overlay.Inputs) (clusters, pools []string) {

@@ -46,6 +46,7 @@ func TestLoadRepoPlainDirectory(t *testing.T) {
 		"/repo/b.yaml":     fmt.Sprintf(layerYAML, "b", "ClusterDefaults", "b"),
 		"/repo/sub/a.yml":  fmt.Sprintf(layerYAML, "a", "PoolDefaults", "a") + "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: etl, labels: {group: x}}\n",
 		"/repo/c.json":     `{"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass","metadata":{"name":"pc"},"value":5}`,
+		"/repo/rc.yaml":    "apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: gvisor}\nhandler: runsc\nscheduling: {nodeSelector: {pool: sandbox}}\n",
 		"/repo/other.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ignored}\n",
 		"/repo/not-classes.yaml": "apiVersion: v1\nkind: PriorityClass\nmetadata: {name: wrong-group}\nvalue: 7\n---\n" +
 			"apiVersion: scheduling.k8s.io/v1\nkind: Other\nmetadata: {name: other-kind}\n",
@@ -70,6 +71,19 @@ func TestLoadRepoPlainDirectory(t *testing.T) {
 	}
 	if len(in.PriorityClasses) != 1 || in.PriorityClasses[0].Value != 5 {
 		t.Errorf("priority classes = %+v", in.PriorityClasses)
+	}
+	if len(in.RuntimeClasses) != 1 || in.RuntimeClasses[0].Scheduling.NodeSelector["pool"] != "sandbox" {
+		t.Errorf("runtime classes = %+v", in.RuntimeClasses)
+	}
+	// The cluster's own configuration: its Namespaces and classes, every
+	// other object skipped (the Layers too).
+	cluster, err := LoadClusterConfig(fsys, []string{"/repo/sub/a.yml", "/repo/c.json", "/repo/rc.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cluster.Layers) != 0 || len(cluster.Namespaces) != 1 || len(cluster.PriorityClasses) != 1 || len(cluster.RuntimeClasses) != 1 {
+		t.Errorf("cluster config: %d layers, %d namespaces, %d priority classes, %d runtime classes, want 0, 1, 1, 1",
+			len(cluster.Layers), len(cluster.Namespaces), len(cluster.PriorityClasses), len(cluster.RuntimeClasses))
 	}
 }
 

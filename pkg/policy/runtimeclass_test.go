@@ -1,0 +1,181 @@
+package policy
+
+import (
+	"maps"
+	"reflect"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+func sandboxClass() *nodev1.RuntimeClass {
+	return &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "sandboxed"}, Handler: "runsc",
+		Overhead: &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}},
+		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"pool": "sandbox", "arch": "amd64"},
+			Tolerations: []corev1.Toleration{{Key: "sandbox", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}}}
+}
+
+// TestWithRuntimeClass holds the mirror to the API server's RuntimeClass
+// plugin (plugin/pkg/admission/runtimeclass, its tests' cases).
+func TestWithRuntimeClass(t *testing.T) {
+	seconds := func(n int64) *int64 { return &n }
+	tol := func(key, op, value string, effect corev1.TaintEffect, s *int64) corev1.Toleration {
+		return corev1.Toleration{Key: key, Operator: corev1.TolerationOperator(op), Value: value, Effect: effect, TolerationSeconds: s}
+	}
+	for _, tc := range []struct {
+		name    string
+		pod     func(*corev1.Pod)
+		rc      func(*nodev1.RuntimeClass)
+		want    func(*corev1.Pod)
+		wantErr string
+	}{
+		{name: "no class", rc: func(rc *nodev1.RuntimeClass) { rc.Overhead, rc.Scheduling = nil, nil },
+			want: func(p *corev1.Pod) { p.Spec.Overhead, p.Spec.NodeSelector, p.Spec.Tolerations = nil, nil, nil }},
+		{name: "merged"},
+		{name: "the pod's own kept first",
+			pod: func(p *corev1.Pod) {
+				p.Spec.NodeSelector = map[string]string{"zone": "a", "pool": "sandbox"}
+				p.Spec.Tolerations = []corev1.Toleration{tol("spot", "Exists", "", "", nil)}
+				p.Spec.Overhead = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("0.25")}
+			},
+			want: func(p *corev1.Pod) {
+				p.Spec.NodeSelector = map[string]string{"zone": "a", "pool": "sandbox", "arch": "amd64"}
+				p.Spec.Tolerations = []corev1.Toleration{tol("spot", "Exists", "", "", nil), tol("sandbox", "Exists", "", corev1.TaintEffectNoSchedule, nil)}
+			}},
+		{name: "a toleration the class's covers is dropped",
+			pod: func(p *corev1.Pod) {
+				p.Spec.Tolerations = []corev1.Toleration{tol("sandbox", "Equal", "yes", corev1.TaintEffectNoSchedule, nil)}
+			},
+			want: func(p *corev1.Pod) {
+				p.Spec.Tolerations = []corev1.Toleration{tol("sandbox", "Exists", "", corev1.TaintEffectNoSchedule, nil)}
+			}},
+		{name: "the class's toleration a pod's covers is dropped",
+			pod:  func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{tol("", "Exists", "", "", nil)} },
+			want: func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{tol("", "Exists", "", "", nil)} }},
+		{name: "a shorter NoExecute is covered, a longer is not",
+			pod: func(p *corev1.Pod) {
+				p.Spec.Tolerations = []corev1.Toleration{tol("evict", "Exists", "", corev1.TaintEffectNoExecute, seconds(10)),
+					tol("evict", "Exists", "", corev1.TaintEffectNoExecute, seconds(100))}
+			},
+			rc: func(rc *nodev1.RuntimeClass) {
+				rc.Scheduling.Tolerations = []corev1.Toleration{tol("evict", "Exists", "", corev1.TaintEffectNoExecute, seconds(50))}
+			},
+			want: func(p *corev1.Pod) {
+				p.Spec.Tolerations = []corev1.Toleration{tol("evict", "Exists", "", corev1.TaintEffectNoExecute, seconds(100))}
+			}},
+		{name: "a node selector of another value", pod: func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"pool": "batch"} },
+			wantErr: "conflict: runtimeClass.scheduling.nodeSelector[pool] = sandbox; pod.spec.nodeSelector[pool] = batch"},
+		{name: "another overhead", pod: func(p *corev1.Pod) {
+			p.Spec.Overhead = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+		},
+			wantErr: "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pod, rc := sparkPod("executor"), sandboxClass()
+			// What each case wants, from a pod that has only the class's.
+			want := pod.DeepCopy()
+			want.Spec.Overhead = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}
+			want.Spec.NodeSelector = map[string]string{"pool": "sandbox", "arch": "amd64"}
+			want.Spec.Tolerations = []corev1.Toleration{tol("sandbox", "Exists", "", corev1.TaintEffectNoSchedule, nil)}
+			if tc.pod != nil {
+				tc.pod(pod)
+			}
+			if tc.rc != nil {
+				tc.rc(rc)
+			}
+			before := pod.DeepCopy()
+			got, err := WithRuntimeClass(pod, rc)
+			if !reflect.DeepEqual(pod, before) {
+				t.Error("the pod given was changed")
+			}
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want != nil {
+				tc.want(want)
+			}
+			if !equality.Semantic.DeepEqual(got.Spec, want.Spec) {
+				t.Errorf("got\n%+v\nwant\n%+v", got.Spec, want.Spec)
+			}
+			again, err := WithRuntimeClass(got, rc)
+			if err != nil || !reflect.DeepEqual(again, got) {
+				t.Errorf("admitting twice changed the pod (%v)", err)
+			}
+		})
+	}
+}
+
+// TestRuntimeClassSchedulingIsNotTheTenants: what a pod's RuntimeClass
+// merged into it, the platform's, is not held to the tenant's rules; the
+// same written without the class, or with a class the webhook does not
+// know, is; and quota counts the class's overhead.
+func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
+	rules := map[string]string{"rules": `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"},
+		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}]}}}`}
+	in := fixtures.InputsOf(t, rules)
+	in.RuntimeClasses = []nodev1.RuntimeClass{*sandboxClass()}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
+	sized := func(cpu string) *corev1.Pod {
+		p := sparkPod("executor")
+		p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("1Gi")}
+		return p
+	}
+	of := func(p *corev1.Pod, class string) *corev1.Pod {
+		p.Spec.RuntimeClassName = &class
+		admitted, note, err := AdmitRuntimeClass(snap, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if class == "sandboxed" && note != "" {
+			t.Errorf("a known class: note %q", note)
+		}
+		return admitted
+	}
+	byHand := func(p *corev1.Pod) *corev1.Pod {
+		p.Spec.NodeSelector = maps.Clone(sandboxClass().Scheduling.NodeSelector)
+		p.Spec.Tolerations = sandboxClass().Scheduling.Tolerations
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		want string
+	}{
+		{"of the class", of(sized("500m"), "sandboxed"), ""},
+		{"by hand", byHand(sized("500m")), "isolation/allowedTolerations,isolation/reservedNodeSelectors"},
+		{"with a class the webhook does not know", byHand(of(sized("500m"), "unknown")), "isolation/allowedTolerations,isolation/reservedNodeSelectors"},
+		{"of the class, and a toleration of its own", func() *corev1.Pod {
+			p := of(sized("500m"), "sandboxed")
+			p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpExists})
+			return p
+		}(), "isolation/allowedTolerations"},
+		{"the class's overhead counts", of(sized("900m"), "sandboxed"), "quota/maxPodCPU"},
+	} {
+		got, d := verdict(t, c, tc.pod, Request{})
+		if got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+		if tc.name == "the class's overhead counts" && !strings.Contains(d.Violations[0].Message, "pod requests 1150m CPU") {
+			t.Errorf("%s: %q", tc.name, d.Violations[0].Message)
+		}
+	}
+}

@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	composer "github.com/strata-dev/strata/cmd/composer/app"
+)
+
+// TestRuntimeClassSchedulingIsThePlatforms: the API server's RuntimeClass
+// plugin merges a class's node selectors and tolerations into a pod that
+// names it, before any webhook. They are the platform's, as the cluster's
+// admins wrote the class: a tenant's pod of a sandboxed class is admitted
+// onto nodes whose label is reserved and past taints tenants may not
+// tolerate, while the same selector and toleration written by the tenant
+// are refused. The dry run, reading the cluster, composes and judges the
+// pod as the webhook is sent it.
+func TestRuntimeClassSchedulingIsThePlatforms(t *testing.T) {
+	ctx := context.Background()
+	sandbox := corev1.Toleration{Key: "sandbox.strata.dev/runtime", Operator: corev1.TolerationOpEqual, Value: "gvisor", Effect: corev1.TaintEffectNoSchedule}
+	rc := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "e2e-sandboxed"}, Handler: "runsc",
+		Overhead: &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("64Mi")}},
+		// node.strata.dev/flavor is reserved in prod-a; etl may tolerate
+		// node.strata.dev/spot only.
+		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"node.strata.dev/flavor": "sandbox"}, Tolerations: []corev1.Toleration{sandbox}}}
+	if err := cp.Client.Create(ctx, rc); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), rc) })
+	if err := waitFor(30*time.Second, func() bool {
+		_, ok := cp.Webhook.Store.Load().RuntimeClass(rc.Name)
+		return ok
+	}); err != nil {
+		t.Fatalf("the webhook never saw RuntimeClass %s: %v", rc.Name, err)
+	}
+
+	pod := examplePod(t, "executor.yaml", "e2e-sandboxed-exec")
+	pod.Spec.RuntimeClassName = &rc.Name
+	written := pod.DeepCopy()
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatalf("an executor of a sandboxed RuntimeClass: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
+	var stored corev1.Pod
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(pod), &stored); err != nil {
+		t.Fatal(err)
+	}
+	if got := stored.Spec.NodeSelector["node.strata.dev/flavor"]; got != "sandbox" {
+		t.Errorf("stored nodeSelector %v: want the class's node.strata.dev/flavor=sandbox", stored.Spec.NodeSelector)
+	}
+	if !tolerates(stored.Spec.Tolerations, sandbox) || stored.Spec.Overhead.Cpu().String() != "250m" {
+		t.Errorf("stored tolerations %v, overhead %v: want the class's", stored.Spec.Tolerations, stored.Spec.Overhead)
+	}
+
+	// What the class gives is the platform's only with the class.
+	tenants := examplePod(t, "executor.yaml", "e2e-sandbox-by-hand")
+	tenants.Spec.NodeSelector = map[string]string{"node.strata.dev/flavor": "sandbox"}
+	tenants.Spec.Tolerations = append(tenants.Spec.Tolerations, sandbox)
+	err := cp.Client.Create(ctx, tenants)
+	wantDenied(t, "the class's selector by hand", err, `node selector "node.strata.dev/flavor=sandbox" is reserved`)
+	wantDenied(t, "the class's toleration by hand", err, `toleration "sandbox.strata.dev/runtime=gvisor:NoSchedule" is not allowed for tenants`)
+
+	// The dry run reads the class from the cluster and judges the pod as
+	// the webhook is sent it: composed over what the class merged.
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, err := json.Marshal(written)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool, "--validate", "-o", "json")
+	if code != composer.ExitOK {
+		t.Fatalf("the dry run of the sandboxed executor: exit %d: %s", code, errOut)
+	}
+	var dry corev1.Pod
+	if err := json.Unmarshal([]byte(out), &dry); err != nil {
+		t.Fatal(err)
+	}
+	if dry.Spec.NodeSelector["node.strata.dev/flavor"] != "sandbox" || !tolerates(dry.Spec.Tolerations, sandbox) || dry.Spec.Overhead.Cpu().String() != "250m" {
+		t.Errorf("the dry run composed %v, %v, %v: want the class's node selector, toleration and overhead", dry.Spec.NodeSelector, dry.Spec.Tolerations, dry.Spec.Overhead)
+	}
+	// Without the cluster's classes it says what it could not know.
+	code, _, errOut = runComposer(t, in, "compose", "-f", "-", "--layers", exampleLayers, "--cluster", cluster.Name, "--pool", cluster.Pool, "--validate", "-o", "json")
+	if code != composer.ExitOK || !strings.Contains(errOut, `RuntimeClass "e2e-sandboxed" is not known here`) {
+		t.Errorf("a dry run without the class: exit %d: %s", code, errOut)
+	}
+}
+
+// tolerates reports whether ts holds t.
+func tolerates(ts []corev1.Toleration, t corev1.Toleration) bool {
+	for _, x := range ts {
+		if x.MatchToleration(&t) {
+			return true
+		}
+	}
+	return false
+}
