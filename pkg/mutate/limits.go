@@ -23,6 +23,10 @@ const (
 	MaxEnvVars = 65536
 	// MaxVolumes counts the pod's volumes.
 	MaxVolumes = 1024
+	// MaxTolerations counts the pod's tolerations (the RuntimeClass
+	// plugin's merge, which the composer and a SparkApplication's check
+	// apply, compares each pair).
+	MaxTolerations = 1024
 )
 
 // CheckSize returns an error naming the first bound the pod exceeds.
@@ -42,6 +46,9 @@ func CheckSize(pod *corev1.Pod) error {
 	}
 	if n := len(pod.Spec.Volumes); n > MaxVolumes {
 		return fmt.Errorf("pod has %d volumes; Strata admits at most %d", n, MaxVolumes)
+	}
+	if n := len(pod.Spec.Tolerations); n > MaxTolerations {
+		return fmt.Errorf("pod has %d tolerations; Strata admits at most %d", n, MaxTolerations)
 	}
 	return nil
 }

@@ -31,12 +31,18 @@ func TestSizeBounds(t *testing.T) {
 		p.Spec.Volumes = make([]corev1.Volume, n)
 		return p
 	}
+	tolerations := func(n int) *corev1.Pod {
+		p := containers(1)
+		p.Spec.Tolerations = make([]corev1.Toleration, n)
+		return p
+	}
 	for _, b := range []struct {
 		name  string
 		max   int
 		pod   func(int) *corev1.Pod
 		error string
 	}{
+		{"tolerations", MaxTolerations, tolerations, fmt.Sprintf("pod has %d tolerations; Strata admits at most %d", MaxTolerations+1, MaxTolerations)},
 		{"containers", MaxContainers, containers, fmt.Sprintf("pod has %d containers; Strata admits at most %d", MaxContainers+1, MaxContainers)},
 		{"env", MaxEnvVars, env, fmt.Sprintf("pod has %d environment variables; Strata admits at most %d", MaxEnvVars+1, MaxEnvVars)},
 		{"volumes", MaxVolumes, volumes, fmt.Sprintf("pod has %d volumes; Strata admits at most %d", MaxVolumes+1, MaxVolumes)},

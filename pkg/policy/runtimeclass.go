@@ -80,7 +80,15 @@ func runtimeSelects(s *nodev1.Scheduling, k, v string) bool {
 // runtimeScheduled reports whether t is one of the tolerations of the
 // RuntimeClass scheduling s, as the plugin merged it into the pod.
 func runtimeScheduled(s *nodev1.Scheduling, t *corev1.Toleration) bool {
-	return s != nil && slices.ContainsFunc(s.Tolerations, func(rt corev1.Toleration) bool { return equality.Semantic.DeepEqual(&rt, t) })
+	return s != nil && slices.ContainsFunc(s.Tolerations, func(rt corev1.Toleration) bool { return sameToleration(&rt, t) })
+}
+
+// sameToleration is equality.Semantic.DeepEqual of two tolerations,
+// field by field, without reflection.
+func sameToleration(a, b *corev1.Toleration) bool {
+	return a.Key == b.Key && a.Operator == b.Operator && a.Value == b.Value && a.Effect == b.Effect &&
+		(a.TolerationSeconds == nil) == (b.TolerationSeconds == nil) &&
+		(a.TolerationSeconds == nil || *a.TolerationSeconds == *b.TolerationSeconds)
 }
 
 // mergeTolerations is the RuntimeClass plugin's merge of the pod's
@@ -102,7 +110,7 @@ next:
 		}
 		for j := i + 1; j < len(all); j++ {
 			// Of two equal tolerations, the first is kept.
-			if !equality.Semantic.DeepEqual(t, &all[j]) && covers(&all[j], t) {
+			if !sameToleration(t, &all[j]) && covers(&all[j], t) {
 				continue next
 			}
 		}
@@ -112,9 +120,10 @@ next:
 }
 
 // covers reports whether the toleration ss tolerates every taint t does
-// (the plugin's isSuperset).
+// (the plugin's isSuperset). Both are pairwise over the pod's tolerations,
+// which mutate.CheckSize bounds (MaxTolerations).
 func covers(ss, t *corev1.Toleration) bool {
-	if equality.Semantic.DeepEqual(t, ss) {
+	if sameToleration(t, ss) {
 		return true
 	}
 	if t.Key != ss.Key && (ss.Key != "" || ss.Operator != corev1.TolerationOpExists) {

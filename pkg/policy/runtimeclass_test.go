@@ -3,6 +3,7 @@ package policy
 import (
 	"maps"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -176,6 +177,49 @@ func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
 		}
 		if tc.name == "the class's overhead counts" && !strings.Contains(d.Violations[0].Message, "pod requests 1150m CPU") {
 			t.Errorf("%s: %q", tc.name, d.Violations[0].Message)
+		}
+	}
+}
+
+// TestSameTolerationIsSemanticEquality: sameToleration compares every
+// field of a toleration; a field Kubernetes adds fails here until it does.
+func TestSameTolerationIsSemanticEquality(t *testing.T) {
+	if n := reflect.TypeFor[corev1.Toleration]().NumField(); n != 5 {
+		t.Fatalf("corev1.Toleration has %d fields; sameToleration compares 5", n)
+	}
+	ten, eleven, ten2 := int64(10), int64(11), int64(10)
+	base := corev1.Toleration{Key: "k", Operator: corev1.TolerationOpEqual, Value: "v", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &ten}
+	for _, edit := range []func(*corev1.Toleration){
+		func(x *corev1.Toleration) {},
+		func(x *corev1.Toleration) { x.TolerationSeconds = &ten2 },
+		func(x *corev1.Toleration) { x.Key = "other" },
+		func(x *corev1.Toleration) { x.Operator = corev1.TolerationOpExists },
+		func(x *corev1.Toleration) { x.Value = "other" },
+		func(x *corev1.Toleration) { x.Effect = corev1.TaintEffectNoSchedule },
+		func(x *corev1.Toleration) { x.TolerationSeconds = &eleven },
+		func(x *corev1.Toleration) { x.TolerationSeconds = nil },
+	} {
+		other := base
+		edit(&other)
+		if got, want := sameToleration(&base, &other), equality.Semantic.DeepEqual(&base, &other); got != want {
+			t.Errorf("%+v against %+v: %v, want %v", base, other, got, want)
+		}
+	}
+}
+
+// BenchmarkWithRuntimeClass merges the most tolerations a pod may hold
+// (mutate.MaxTolerations), all of one key, with a class's: the merge
+// compares each pair.
+func BenchmarkWithRuntimeClass(b *testing.B) {
+	pod, rc := sparkPod("executor"), sandboxClass()
+	for i := range mutate.MaxTolerations {
+		pod.Spec.Tolerations = append(pod.Spec.Tolerations, corev1.Toleration{Key: "sandbox", Operator: corev1.TolerationOpEqual,
+			Value: strconv.Itoa(i), Effect: corev1.TaintEffectNoExecute})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := WithRuntimeClass(pod, rc); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

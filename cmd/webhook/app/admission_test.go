@@ -93,6 +93,9 @@ func TestOversizedPodsAreRefusedEarly(t *testing.T) {
 		"volumes": {many(mutate.MaxVolumes+1, func(p *corev1.Pod, i int) {
 			p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: fmt.Sprint("v", i)})
 		}), "volumes; Strata admits at most 1024"},
+		"tolerations": {many(mutate.MaxTolerations+1, func(p *corev1.Pod, i int) {
+			p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: fmt.Sprint("t", i), Operator: corev1.TolerationOpExists})
+		}), "tolerations; Strata admits at most 1024"},
 	}
 	for name, tt := range tests {
 		for handler, handle := range map[string]func(context.Context, admission.Request) admission.Response{"mutate": h.Handle, "validate": v.Handle} {
