@@ -148,7 +148,7 @@ func run(ctx context.Context, out, progress io.Writer) error {
 		return fmt.Errorf("the schedule every ten seconds was admitted; the quota policy should have refused it")
 	}
 	// A pod without spark-role gets no way around the rules.
-	_, _ = fmt.Fprintln(out, "\n# A tenant's own pod without spark-role is judged too: privileged, from outside the mirror, with geo's IAM role:")
+	_, _ = fmt.Fprintln(out, "\n# A tenant's own pod without spark-role is judged too: privileged, from outside the mirror, with geo's IAM role, requesting nothing:")
 	if err := run("create", "-f", "examples/pods/tenant-debug-pod.yaml"); err == nil {
 		return fmt.Errorf("the tenant's debug pod was admitted; the isolation policy should have denied it")
 	}
