@@ -88,6 +88,7 @@ func (f folder) foldIsolation(acc, c *v1alpha1.Isolation) {
 	foldWhole(f, SubKey(PathIsolation, "reservedNodeSelectors"), &acc.ReservedNodeSelectors, &c.ReservedNodeSelectors)
 	foldWhole(f, SubKey(PathIsolation, "reservedLabelPrefixes"), &acc.ReservedLabelPrefixes, &c.ReservedLabelPrefixes)
 	foldWhole(f, SubKey(PathIsolation, "allowedPriorityClasses"), &acc.AllowedPriorityClasses, &c.AllowedPriorityClasses)
+	foldWhole(f, SubKey(PathIsolation, "allowedRuntimeClasses"), &acc.AllowedRuntimeClasses, &c.AllowedRuntimeClasses)
 	if c.PodAffinity != nil { // a rule, whole: the namespaces a layer allows replace those below it
 		if key := SubKey(PathIsolation, "podAffinity"); f.prov.wants(key, f.src) {
 			f.prov.record(key, rendered(c.PodAffinity, RenderJSON), f.src)

@@ -76,6 +76,9 @@ func (v *validator) policyParameters(p *field.Path, c *v1alpha1.Config) {
 		for i, name := range iso.AllowedPriorityClasses {
 			v.addAll(ip.Child("allowedPriorityClasses").Index(i), name, validation.IsDNS1123Subdomain(name))
 		}
+		for i, name := range iso.AllowedRuntimeClasses {
+			v.addAll(ip.Child("allowedRuntimeClasses").Index(i), name, validation.IsDNS1123Subdomain(name))
+		}
 		if pa := iso.PodAffinity; pa != nil {
 			for i, ns := range pa.AllowedNamespaces {
 				v.addAll(ip.Child("podAffinity", "allowedNamespaces").Index(i), ns, validation.IsDNS1123Label(ns))

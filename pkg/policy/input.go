@@ -79,8 +79,9 @@ type Input struct {
 	// RuntimeScheduling is the scheduling of the RuntimeClass the pod
 	// names, which the API server merged into the pod before any webhook
 	// (WithRuntimeClass): its node selectors and tolerations are the
-	// platform's. nil when the pod names none, or one the snapshot does
-	// not know (what the pod holds is then the tenant's).
+	// platform's when the class is one tenants may name
+	// (runtimeScheduling). nil when the pod names none, or one the
+	// snapshot does not know (what the pod holds is then the tenant's).
 	RuntimeScheduling *nodev1.Scheduling
 	// Application is the SparkApplication the pod is launched from, as a
 	// whole, when an application is judged at submission (Check.App);
@@ -392,6 +393,7 @@ func isolationDoc(iso *v1alpha1.Isolation, source func(overlay.Key) string) map[
 	add("reservedNodeSelectors", iso.ReservedNodeSelectors, iso.ReservedNodeSelectors != nil)
 	add("reservedLabelPrefixes", iso.ReservedLabelPrefixes, iso.ReservedLabelPrefixes != nil)
 	add("allowedPriorityClasses", iso.AllowedPriorityClasses, iso.AllowedPriorityClasses != nil)
+	add("allowedRuntimeClasses", iso.AllowedRuntimeClasses, iso.AllowedRuntimeClasses != nil)
 	if pa := iso.PodAffinity; pa != nil {
 		add("podAffinity", podAffinityRule{AllowedNamespaces: nonNilSlice(pa.AllowedNamespaces)}, true)
 	}
@@ -464,9 +466,10 @@ func roleFrom(src *corev1.EnvVarSource) string {
 func (in *Input) userWritten() map[string]any {
 	pod := in.Pod
 	tolerations, nodeSelector, metadata, affinity := []keyed{}, []keyed{}, []keyed{}, []keyed{}
+	scheduling := in.runtimeScheduling()
 	for i := range pod.Spec.Tolerations {
 		t := &pod.Spec.Tolerations[i]
-		if mutate.IsDefaultToleration(t) || runtimeScheduled(in.RuntimeScheduling, t) {
+		if mutate.IsDefaultToleration(t) || runtimeScheduled(scheduling, t) {
 			continue // the API server's own, or its RuntimeClass's
 		}
 		display := overlay.RenderToleration(t)
@@ -475,7 +478,7 @@ func (in *Input) userWritten() map[string]any {
 		}
 	}
 	for _, k := range sortedKeys(pod.Spec.NodeSelector) {
-		if v := pod.Spec.NodeSelector[k]; !in.byLayer(overlay.MapKey(overlay.PathNodeSelector, k), strconv.Quote(v)) && !runtimeSelects(in.RuntimeScheduling, k, v) {
+		if v := pod.Spec.NodeSelector[k]; !in.byLayer(overlay.MapKey(overlay.PathNodeSelector, k), strconv.Quote(v)) && !runtimeSelects(scheduling, k, v) {
 			nodeSelector = append(nodeSelector, keyed{Key: k, Value: v})
 		}
 	}
@@ -519,7 +522,23 @@ func (in *Input) userWritten() map[string]any {
 	if pod.Spec.NodeName != "" {
 		user["nodeName"] = pod.Spec.NodeName
 	}
+	if rc := pod.Spec.RuntimeClassName; rc != nil {
+		user["runtimeClassName"] = *rc
+	}
 	return user
+}
+
+// runtimeScheduling is the scheduling of the pod's RuntimeClass
+// (RuntimeScheduling) when the class is one a tenant may name
+// (isolation.allowedRuntimeClasses): what it gave the pod is then the
+// platform's. nil otherwise: a class any pod may name, platforms' own
+// among them, gives a tenant nothing it could not write itself.
+func (in *Input) runtimeScheduling() *nodev1.Scheduling {
+	name, iso := in.Pod.Spec.RuntimeClassName, in.Composed.Composition.Config.Isolation
+	if in.RuntimeScheduling == nil || name == nil || iso == nil || !slices.Contains(iso.AllowedRuntimeClasses, *name) {
+		return nil
+	}
+	return in.RuntimeScheduling
 }
 
 // forEachContainerOf calls fn with the name and image of every init,

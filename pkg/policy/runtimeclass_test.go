@@ -121,15 +121,19 @@ func TestWithRuntimeClass(t *testing.T) {
 	}
 }
 
-// TestRuntimeClassSchedulingIsNotTheTenants: what a pod's RuntimeClass
-// merged into it, the platform's, is not held to the tenant's rules; the
-// same written without the class, or with a class the webhook does not
-// know, is; and quota counts the class's overhead.
+// TestRuntimeClassSchedulingIsNotTheTenants: what the RuntimeClass a
+// tenant may name merged into its pod, the platform's, is not held to the
+// tenant's rules; the same written without the class, or with a class the
+// webhook does not know, is; so is what a class tenants may not name gave
+// the pod (the platform's own class, say); and quota counts the class's
+// overhead.
 func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
 	rules := map[string]string{"rules": `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"},
-		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}]}}}`}
+		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}}}`}
 	in := fixtures.InputsOf(t, rules)
-	in.RuntimeClasses = []nodev1.RuntimeClass{*sandboxClass()}
+	platforms := sandboxClass()
+	platforms.Name = "platform"
+	in.RuntimeClasses = []nodev1.RuntimeClass{*sandboxClass(), *platforms}
 	snap, err := overlay.Compile(in)
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +150,7 @@ func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if class == "sandboxed" && note != "" {
+		if class != "unknown" && note != "" {
 			t.Errorf("a known class: note %q", note)
 		}
 		return admitted
@@ -163,13 +167,14 @@ func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
 	}{
 		{"of the class", of(sized("500m"), "sandboxed"), ""},
 		{"by hand", byHand(sized("500m")), "isolation/allowedTolerations,isolation/reservedNodeSelectors"},
-		{"with a class the webhook does not know", byHand(of(sized("500m"), "unknown")), "isolation/allowedTolerations,isolation/reservedNodeSelectors"},
+		{"with a class the webhook does not know", byHand(of(sized("500m"), "unknown")), "isolation/allowedRuntimeClasses,isolation/allowedTolerations,isolation/reservedNodeSelectors"},
 		{"of the class, and a toleration of its own", func() *corev1.Pod {
 			p := of(sized("500m"), "sandboxed")
 			p.Spec.Tolerations = append(p.Spec.Tolerations, corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpExists})
 			return p
 		}(), "isolation/allowedTolerations"},
 		{"the class's overhead counts", of(sized("900m"), "sandboxed"), "quota/maxPodCPU"},
+		{"of a class tenants may not name", of(sized("500m"), "platform"), "isolation/allowedRuntimeClasses,isolation/allowedTolerations,isolation/reservedNodeSelectors"},
 	} {
 		got, d := verdict(t, c, tc.pod, Request{})
 		if got != tc.want {
@@ -178,6 +183,16 @@ func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
 		if tc.name == "the class's overhead counts" && !strings.Contains(d.Violations[0].Message, "pod requests 1150m CPU") {
 			t.Errorf("%s: %q", tc.name, d.Violations[0].Message)
 		}
+	}
+	// Without allowedRuntimeClasses any class may be named, and what its
+	// scheduling gave the pod is the tenant's.
+	in = fixtures.InputsOf(t, map[string]string{"rules": `{tier: ClusterOverrides, config: {isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}]}}}`})
+	in.RuntimeClasses = []nodev1.RuntimeClass{*sandboxClass()}
+	if c.Snapshot, err = overlay.Compile(in); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := verdict(t, c, of(sized("500m"), "sandboxed"), Request{}); got != "isolation/allowedTolerations,isolation/reservedNodeSelectors" {
+		t.Errorf("a class without allowedRuntimeClasses in force: %q", got)
 	}
 }
 

@@ -233,6 +233,16 @@ violation contains {"check": "allowedPriorityClasses", "message": msg} if {
 	msg := sprintf("priority class %q is not allowed for tenants; allowed: %s (%s)", [pc, concat(", ", p.value), p.source])
 }
 
+# A RuntimeClass's scheduling gives the pods of the class its node selectors and tolerations before
+# any webhook. Those of a class tenants may name are the platform's (input.user leaves them out);
+# a class any pod may name, the platform's own among them, would otherwise open its nodes to tenants.
+violation contains {"check": "allowedRuntimeClasses", "message": msg} if {
+	p := input.config.isolation.allowedRuntimeClasses
+	rc := input.user.runtimeClassName
+	not rc in p.value
+	msg := sprintf("RuntimeClass %q is not allowed for tenants; allowed: %s (%s)", [rc, concat(", ", p.value), p.source])
+}
+
 # The Spark Operator gives a batch scheduler's PodGroup the application's
 # spec.batchSchedulerOptions.priorityClassName, with its own credentials:
 # it ranks the whole application (Volcano preempts by it), so a class the

@@ -268,6 +268,15 @@ test_priority_class_a_tenant_chooses if {
 	count(isolation.violation) == 0 with input as allowed
 }
 
+test_runtime_class_a_tenant_names if {
+	allowed := with_param("allowedRuntimeClasses", ["gvisor", "kata"])
+	count(isolation.violation) == 0 with input as object.union(allowed, {"user": {"runtimeClassName": "gvisor"}})
+	messages(object.union(allowed, {"user": {"runtimeClassName": "platform-runc"}})) == {"RuntimeClass \"platform-runc\" is not allowed for tenants; allowed: gvisor, kata (NamespaceOverrides layer \"ns-etl\")"}
+	count(isolation.violation) == 0 with input as allowed
+	count(isolation.violation) == 0 with input as object.union(base, {"user": {"runtimeClassName": "platform-runc"}})
+	checks(object.union(with_param("allowedRuntimeClasses", []), {"user": {"runtimeClassName": "gvisor"}})) == {"allowedRuntimeClasses"}
+}
+
 pod_group(doc, pc, user) := object.union(doc, {"application": {"batchSchedulerOptions": {"priorityClassName": {"value": pc, "source": "user", "user": user}}}})
 
 test_pod_group_priority_class_a_tenant_chooses if {

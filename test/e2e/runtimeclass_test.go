@@ -16,16 +16,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // TestRuntimeClassSchedulingIsThePlatforms: the API server's RuntimeClass
 // plugin merges a class's node selectors and tolerations into a pod that
-// names it, before any webhook. They are the platform's, as the cluster's
-// admins wrote the class: a tenant's pod of a sandboxed class is admitted
-// onto nodes whose label is reserved and past taints tenants may not
-// tolerate, while the same selector and toleration written by the tenant
-// are refused. The dry run, reading the cluster, composes and judges the
-// pod as the webhook is sent it.
+// names it, before any webhook. Of a class tenants may name
+// (allowedRuntimeClasses) they are the platform's, as the cluster's admins
+// wrote the class: a tenant's pod of a sandboxed class is admitted onto
+// nodes whose label is reserved and past taints tenants may not tolerate,
+// while the same selector and toleration written by the tenant are
+// refused, and so is a pod of a class meant for the platform's own pods.
+// The dry run, reading the cluster, composes and judges the pod as the
+// webhook is sent it.
 func TestRuntimeClassSchedulingIsThePlatforms(t *testing.T) {
 	ctx := context.Background()
 	sandbox := corev1.Toleration{Key: "sandbox.strata.dev/runtime", Operator: corev1.TolerationOpEqual, Value: "gvisor", Effect: corev1.TaintEffectNoSchedule}
@@ -34,16 +37,22 @@ func TestRuntimeClassSchedulingIsThePlatforms(t *testing.T) {
 		// node.strata.dev/flavor is reserved in prod-a; etl may tolerate
 		// node.strata.dev/spot only.
 		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"node.strata.dev/flavor": "sandbox"}, Tolerations: []corev1.Toleration{sandbox}}}
-	if err := cp.Client.Create(ctx, rc); err != nil {
-		t.Fatal(err)
+	platforms := rc.DeepCopy()
+	platforms.Name = "e2e-platform-only"
+	for _, class := range []*nodev1.RuntimeClass{rc, platforms} {
+		if err := cp.Client.Create(ctx, class); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), class) })
+		if err := waitFor(30*time.Second, func() bool {
+			_, ok := cp.Webhook.Store.Load().RuntimeClass(class.Name)
+			return ok
+		}); err != nil {
+			t.Fatalf("the webhook never saw RuntimeClass %s: %v", class.Name, err)
+		}
 	}
-	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), rc) })
-	if err := waitFor(30*time.Second, func() bool {
-		_, ok := cp.Webhook.Store.Load().RuntimeClass(rc.Name)
-		return ok
-	}); err != nil {
-		t.Fatalf("the webhook never saw RuntimeClass %s: %v", rc.Name, err)
-	}
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-runtime-classes"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{"etl"}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{AllowedRuntimeClasses: []string{rc.Name}}}}}, "etl")
 
 	pod := examplePod(t, "executor.yaml", "e2e-sandboxed-exec")
 	pod.Spec.RuntimeClassName = &rc.Name
@@ -70,6 +79,14 @@ func TestRuntimeClassSchedulingIsThePlatforms(t *testing.T) {
 	err := cp.Client.Create(ctx, tenants)
 	wantDenied(t, "the class's selector by hand", err, `node selector "node.strata.dev/flavor=sandbox" is reserved`)
 	wantDenied(t, "the class's toleration by hand", err, `toleration "sandbox.strata.dev/runtime=gvisor:NoSchedule" is not allowed for tenants`)
+
+	// A class tenants may not name is refused, and what it gives is the
+	// tenant's.
+	other := examplePod(t, "executor.yaml", "e2e-platform-class-exec")
+	other.Spec.RuntimeClassName = &platforms.Name
+	err = cp.Client.Create(ctx, other)
+	wantDenied(t, "a class tenants may not name", err, `isolation: RuntimeClass "e2e-platform-only" is not allowed for tenants; allowed: e2e-sandboxed (NamespaceOverrides layer "e2e-runtime-classes")`)
+	wantDenied(t, "a class tenants may not name", err, `node selector "node.strata.dev/flavor=sandbox" is reserved`)
 
 	// The dry run reads the class from the cluster and judges the pod as
 	// the webhook is sent it: composed over what the class merged.

@@ -466,6 +466,16 @@ type Isolation struct {
 	// gives a pod that names none.
 	// +optional
 	AllowedPriorityClasses []string `json:"allowedPriorityClasses,omitempty"`
+	// AllowedRuntimeClasses are the RuntimeClasses a tenant's pod may name
+	// (spec.runtimeClassName). While they are in force a pod naming another
+	// is refused, and the node selectors and tolerations the scheduling of
+	// an allowed class gives the pod (the API server merges them in before
+	// any webhook) are the platform's, not held to reservedNodeSelectors
+	// and allowedTolerations. Without them any class may be named, and what
+	// its scheduling gives the pod is judged as the tenant's own: a class
+	// meant for the platform's own pods never opens its nodes to tenants.
+	// +optional
+	AllowedRuntimeClasses []string `json:"allowedRuntimeClasses,omitempty"`
 	// PodAffinity, when set, holds a tenant's pod affinity and
 	// anti-affinity terms (required or preferred) to the pods of its own
 	// namespace and of the namespaces it allows. Without it a tenant's

@@ -241,6 +241,11 @@ func (in *Isolation) DeepCopyInto(out *Isolation) {
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.AllowedRuntimeClasses != nil {
+		in, out := &in.AllowedRuntimeClasses, &out.AllowedRuntimeClasses
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.PodAffinity != nil {
 		in, out := &in.PodAffinity, &out.PodAffinity
 		*out = new(PodAffinityRule)
