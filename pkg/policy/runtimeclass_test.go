@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"context"
 	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -235,6 +237,44 @@ func BenchmarkWithRuntimeClass(b *testing.B) {
 	for b.Loop() {
 		if _, err := WithRuntimeClass(pod, rc); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestAppRuntimeClass: a SparkApplication's pod template that names a
+// RuntimeClass is judged at submission as its pods will be: the class held
+// to allowedRuntimeClasses, its scheduling the platform's when allowed.
+func TestAppRuntimeClass(t *testing.T) {
+	in := fixtures.InputsOf(t, map[string]string{"rules": `{tier: ClusterOverrides, config: {
+		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}}}`})
+	platforms := sandboxClass()
+	platforms.Name = "platform"
+	in.RuntimeClasses = []nodev1.RuntimeClass{*sandboxClass(), *platforms}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
+	for class, want := range map[string][]string{
+		"sandboxed": nil,
+		"platform":  {"allowedRuntimeClasses", "allowedTolerations", "reservedNodeSelectors"},
+	} {
+		app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
+		app.Spec.Driver.Annotations = nil // its IAM role: no allowlist here
+		app.Spec.Executor.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{RuntimeClassName: &class}}
+		_, d, err := c.App(context.Background(), app, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, v := range d.Violations {
+			if v.Policy == "isolation" && !slices.Contains(got, v.Check) {
+				got = append(got, v.Check)
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("an app whose executors name RuntimeClass %q: %q, want %q", class, got, want)
 		}
 	}
 }
