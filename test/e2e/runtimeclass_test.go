@@ -109,10 +109,12 @@ func TestRuntimeClassSchedulingIsThePlatforms(t *testing.T) {
 	if dry.Spec.NodeSelector["node.strata.dev/flavor"] != "sandbox" || !tolerates(dry.Spec.Tolerations, sandbox) || dry.Spec.Overhead.Cpu().String() != "250m" {
 		t.Errorf("the dry run composed %v, %v, %v: want the class's node selector, toleration and overhead", dry.Spec.NodeSelector, dry.Spec.Tolerations, dry.Spec.Overhead)
 	}
-	// Without the cluster's classes it says what it could not know.
+	// Without the cluster it says what it could not know, and judges by
+	// the repository's layers, where etl may name gvisor only.
 	code, _, errOut = runComposer(t, in, "compose", "-f", "-", "--layers", exampleLayers, "--cluster", cluster.Name, "--pool", cluster.Pool, "--validate", "-o", "json")
-	if code != composer.ExitOK || !strings.Contains(errOut, `RuntimeClass "e2e-sandboxed" is not known here`) {
-		t.Errorf("a dry run without the class: exit %d: %s", code, errOut)
+	if code != composer.ExitDenied || !strings.Contains(errOut, `RuntimeClass "e2e-sandboxed" is not known here`) ||
+		!strings.Contains(errOut, `isolation: RuntimeClass "e2e-sandboxed" is not allowed for tenants; allowed: gvisor (ClusterOverrides layer "prod-a-overrides")`) {
+		t.Errorf("a dry run without the cluster: exit %d: %s", code, errOut)
 	}
 }
 
