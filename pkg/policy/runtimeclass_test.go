@@ -27,6 +27,21 @@ func sandboxClass() *nodev1.RuntimeClass {
 			Tolerations: []corev1.Toleration{{Key: "sandbox", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}}}
 }
 
+// runtimeClassCheck checks with the layer spec given and two RuntimeClasses
+// of the same scheduling: sandboxClass, and one named "platform".
+func runtimeClassCheck(t *testing.T, spec string) *Check {
+	t.Helper()
+	in := fixtures.InputsOf(t, map[string]string{"rules": spec})
+	platforms := sandboxClass()
+	platforms.Name = "platform"
+	in.RuntimeClasses = []nodev1.RuntimeClass{*sandboxClass(), *platforms}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
+}
+
 // TestWithRuntimeClass holds the mirror to the API server's RuntimeClass
 // plugin (plugin/pkg/admission/runtimeclass, its tests' cases).
 func TestWithRuntimeClass(t *testing.T) {
@@ -130,17 +145,8 @@ func TestWithRuntimeClass(t *testing.T) {
 // the pod (the platform's own class, say); and quota counts the class's
 // overhead.
 func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
-	rules := map[string]string{"rules": `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"},
-		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}}}`}
-	in := fixtures.InputsOf(t, rules)
-	platforms := sandboxClass()
-	platforms.Name = "platform"
-	in.RuntimeClasses = []nodev1.RuntimeClass{*sandboxClass(), *platforms}
-	snap, err := overlay.Compile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
+	c := runtimeClassCheck(t, `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"},
+		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}}}`)
 	sized := func(cpu string) *corev1.Pod {
 		p := sparkPod("executor")
 		p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("1Gi")}
@@ -148,7 +154,7 @@ func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
 	}
 	of := func(p *corev1.Pod, class string) *corev1.Pod {
 		p.Spec.RuntimeClassName = &class
-		admitted, note, err := AdmitRuntimeClass(snap, p)
+		admitted, note, err := AdmitRuntimeClass(c.Snapshot, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,11 +194,7 @@ func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
 	}
 	// Without allowedRuntimeClasses any class may be named, and what its
 	// scheduling gave the pod is the tenant's.
-	in = fixtures.InputsOf(t, map[string]string{"rules": `{tier: ClusterOverrides, config: {isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}]}}}`})
-	in.RuntimeClasses = []nodev1.RuntimeClass{*sandboxClass()}
-	if c.Snapshot, err = overlay.Compile(in); err != nil {
-		t.Fatal(err)
-	}
+	c = runtimeClassCheck(t, `{tier: ClusterOverrides, config: {isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}]}}}`)
 	if got, _ := verdict(t, c, of(sized("500m"), "sandboxed"), Request{}); got != "isolation/allowedTolerations,isolation/reservedNodeSelectors" {
 		t.Errorf("a class without allowedRuntimeClasses in force: %q", got)
 	}
@@ -245,16 +247,8 @@ func BenchmarkWithRuntimeClass(b *testing.B) {
 // RuntimeClass is judged at submission as its pods will be: the class held
 // to allowedRuntimeClasses, its scheduling the platform's when allowed.
 func TestAppRuntimeClass(t *testing.T) {
-	in := fixtures.InputsOf(t, map[string]string{"rules": `{tier: ClusterOverrides, config: {
-		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}}}`})
-	platforms := sandboxClass()
-	platforms.Name = "platform"
-	in.RuntimeClasses = []nodev1.RuntimeClass{*sandboxClass(), *platforms}
-	snap, err := overlay.Compile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
+	c := runtimeClassCheck(t, `{tier: ClusterOverrides, config: {
+		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}}}`)
 	for class, want := range map[string][]string{
 		"sandboxed": nil,
 		"platform":  {"allowedRuntimeClasses", "allowedTolerations", "reservedNodeSelectors"},
