@@ -145,8 +145,9 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 		// pod patch, what a pod template's own containers take: IRSA,
 		// mirrored images).
 		if pod, _, err = AdmitRuntimeClass(c.Snapshot, pod); err != nil {
-			return nil, Decision{Violations: append(submission, Violation{Policy: quotaPolicy, Check: appSizeCheck,
-				Message: fmt.Sprintf("%s: SparkApplication %q: %s pod: %v", quotaPolicy, app.Name, role, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
+			// The API server would refuse every pod of this role.
+			return nil, Decision{Violations: append(submission, Violation{Policy: isolationPolicy, Check: runtimeClassCheck,
+				Message: fmt.Sprintf("%s: SparkApplication %q: %s pod: %v", isolationPolicy, app.Name, role, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
 		}
 		composed, err := mutate.Compose(c.Snapshot, c.Cluster, pod)
 		if err != nil {

@@ -12,6 +12,10 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay"
 )
 
+// runtimeClassCheck is isolation's check of a SparkApplication whose pods
+// the API server's RuntimeClass plugin would refuse.
+const runtimeClassCheck = "runtimeClass"
+
 // WithRuntimeClass returns pod as the API server's RuntimeClass admission
 // plugin leaves it, before any webhook, when it names rc: the class's
 // overhead as the pod's (counted by quota), the node selectors of its

@@ -17,6 +17,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -27,9 +28,9 @@ func sandboxClass() *nodev1.RuntimeClass {
 			Tolerations: []corev1.Toleration{{Key: "sandbox", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}}}
 }
 
-// runtimeClassCheck checks with the layer spec given and two RuntimeClasses
+// checkWithRuntimeClasses checks with the layer spec given and two RuntimeClasses
 // of the same scheduling: sandboxClass, and one named "platform".
-func runtimeClassCheck(t *testing.T, spec string) *Check {
+func checkWithRuntimeClasses(t *testing.T, spec string) *Check {
 	t.Helper()
 	in := fixtures.InputsOf(t, map[string]string{"rules": spec})
 	platforms := sandboxClass()
@@ -145,7 +146,7 @@ func TestWithRuntimeClass(t *testing.T) {
 // the pod (the platform's own class, say); and quota counts the class's
 // overhead.
 func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
-	c := runtimeClassCheck(t, `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"},
+	c := checkWithRuntimeClasses(t, `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"},
 		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}}}`)
 	sized := func(cpu string) *corev1.Pod {
 		p := sparkPod("executor")
@@ -194,7 +195,7 @@ func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
 	}
 	// Without allowedRuntimeClasses any class may be named, and what its
 	// scheduling gave the pod is the tenant's.
-	c = runtimeClassCheck(t, `{tier: ClusterOverrides, config: {isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}]}}}`)
+	c = checkWithRuntimeClasses(t, `{tier: ClusterOverrides, config: {isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}]}}}`)
 	if got, _ := verdict(t, c, of(sized("500m"), "sandboxed"), Request{}); got != "isolation/allowedTolerations,isolation/reservedNodeSelectors" {
 		t.Errorf("a class without allowedRuntimeClasses in force: %q", got)
 	}
@@ -247,7 +248,7 @@ func BenchmarkWithRuntimeClass(b *testing.B) {
 // RuntimeClass is judged at submission as its pods will be: the class held
 // to allowedRuntimeClasses, its scheduling the platform's when allowed.
 func TestAppRuntimeClass(t *testing.T) {
-	c := runtimeClassCheck(t, `{tier: ClusterOverrides, config: {
+	c := checkWithRuntimeClasses(t, `{tier: ClusterOverrides, config: {
 		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}}}`)
 	for class, want := range map[string][]string{
 		"sandboxed": nil,
@@ -270,5 +271,17 @@ func TestAppRuntimeClass(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("an app whose executors name RuntimeClass %q: %q, want %q", class, got, want)
 		}
+	}
+	// A pod the API server's plugin would refuse: the app is refused.
+	app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
+	class := "sandboxed"
+	app.Spec.Executor.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{RuntimeClassName: &class, NodeSelector: map[string]string{"pool": "batch"}}}
+	_, d, err := c.App(context.Background(), app, Request{Operation: "CREATE"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `isolation: SparkApplication "etl-report": executor pod: RuntimeClass "sandboxed": conflict: runtimeClass.scheduling.nodeSelector[pool] = sandbox; pod.spec.nodeSelector[pool] = batch`
+	if len(d.Violations) != 1 || d.Violations[0].Message != want || d.Violations[0].Enforcement != v1alpha1.EnforcementDeny {
+		t.Errorf("an app whose executors the API server would refuse: %+v, want %q", d.Violations, want)
 	}
 }

@@ -53,8 +53,8 @@ const (
 //
 // An UPDATE (req.Old set) may not bring a violation the stored pod did not
 // have; quota is judged again only when the pod's requests grow, or one
-// falls to none (an in-place resize). A pod being deleted is not judged. Only a CREATE that
-// is not a dry run reserves quota in the Ledger.
+// falls to none (an in-place resize). A pod being deleted is not judged.
+// Only a CREATE that is not a dry run reserves quota in the Ledger.
 //
 // It returns the composition that explained a Spark pod (nil for other
 // pods): of the fields the policies' input is built from only, unless a
