@@ -8,7 +8,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	kjson "sigs.k8s.io/json"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -24,10 +23,9 @@ import (
 // WatchEvent, encoded with its fields in that order, and O a custom
 // resource's stored map, its keys sorted, so it starts with its
 // apiVersion and kind. An event and a Layer of exactly that form are read
-// here in one pass each, by sigs.k8s.io/json with the options the
-// apimachinery serializer decodes with, into the same types; anything
-// else (a Status, another order, a list) goes to the apimachinery
-// decoders as before. TestLayerEventDecodesAsClientGo holds both ways to
+// here in one pass each, by decodeJSON, into the same types; anything
+// else (a Status, another order, a list, JSON decodeJSON refuses) goes to
+// the apimachinery decoders as before. TestLayerEventDecodesAsClientGo holds both ways to
 // the same result.
 
 // layerObjectPrefix is how the API server's encoding of a Layer begins.
@@ -75,11 +73,9 @@ func (d layerDecoder) Decode(data []byte, defaults *schema.GroupVersionKind, int
 		return d.next.Decode(data, defaults, into)
 	}
 	l := &v1alpha1.Layer{}
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(data, l); err != nil {
-		return nil, nil, err
-	}
-	if l.GroupVersionKind() != layerGVK {
-		// A later apiVersion or kind: whatever it says, the general way.
+	if err := decodeJSON(data, l); err != nil || l.GroupVersionKind() != layerGVK {
+		// JSON decodeJSON refuses (a name twice), or a later apiVersion or
+		// kind: whatever it says, the general way.
 		return d.next.Decode(data, defaults, into)
 	}
 	// As the decoder without conversion leaves a typed object.

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
-	kjson "sigs.k8s.io/json"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 )
@@ -41,11 +40,11 @@ import (
 // error to answer, a v1beta1 review, a larger body) is served by
 // controller-runtime's ServeHTTP from the same bytes, so every answer but
 // the common one is its answer, byte for byte; TestPodReviewsAreTheWebhooks
-// and FuzzPodReviews hold the common one to it too. Two differences are
-// left, in bodies the API server never sends: a request with two "object"
-// (or "oldObject") keys gets the pods merged, where controller-runtime
-// keeps the last one; and a review that also has a key "Kind" (or
-// "APIVERSION", any other letter case) is read by its "kind", where
+// and FuzzPodReviews hold the common one to it too. A body with a name
+// twice in an object, or a string that is not UTF-8, is not decoded here
+// (decodeJSON) and goes to controller-runtime. One difference is left, in
+// bodies the API server never sends: a review that also has a key "Kind"
+// (or "APIVERSION", any other letter case) is read by its "kind", where
 // apimachinery may take the other. Whoever can send such a body can send
 // the review it is read as.
 type podReviews struct {
@@ -143,7 +142,7 @@ func (s podReviews) fallBack(w http.ResponseWriter, r *http.Request, body io.Rea
 // whether it is one this path serves (podReviews).
 func decodePodReview(body []byte) (admission.Request, bool) {
 	var review podReview
-	if err := kjson.UnmarshalCaseSensitivePreserveInts(body, &review); err != nil {
+	if err := decodeJSON(body, &review); err != nil {
 		return admission.Request{}, false
 	}
 	if review.APIVersion != admissionv1.SchemeGroupVersion.String() || review.Kind != "AdmissionReview" || review.Request == nil {

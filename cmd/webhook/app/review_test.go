@@ -215,61 +215,14 @@ func FuzzPodReviews(f *testing.F) {
 // divergentReview reports whether body is a review on which podReviews
 // may answer otherwise than controller-runtime: a top-level key that is
 // "apiVersion" or "kind" in other letter cases (apimachinery reads the
-// review's type with encoding/json, which takes it for the field), or
-// "object" or "oldObject" twice in the request (podReviews merges the
-// pods, controller-runtime keeps the last), or a pod's quantity
-// podReviews refuses (checkReview: controller-runtime would take minutes
-// to decode it). A body that is not JSON is not.
+// review's type with encoding/json, which takes it for the field), or a
+// pod's quantity podReviews refuses (checkReview: controller-runtime would
+// take minutes to decode it). A body that is not JSON is not. A body with
+// a name twice in an object is not either: podReviews leaves it to
+// controller-runtime (decodeJSON refuses it).
 func divergentReview(body []byte) bool {
 	if checkReview(body, reviewTypeOf(podType)) != nil {
 		return true
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	// Each open object or list, with the key it is the value of.
-	type frame struct {
-		object, wantKey bool
-		name            string
-	}
-	var (
-		stack      []*frame
-		pendingKey string
-		objects    = map[string]int{}
-	)
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		var top *frame
-		if len(stack) > 0 {
-			top = stack[len(stack)-1]
-		}
-		if s, ok := tok.(string); ok && top != nil && top.object && top.wantKey {
-			top.wantKey = false
-			pendingKey = s
-			switch {
-			case len(stack) == 1:
-				for _, name := range []string{"apiVersion", "kind"} {
-					if s != name && strings.EqualFold(s, name) {
-						return true
-					}
-				}
-			case len(stack) == 2 && stack[0].object && top.name == "request" && (s == "object" || s == "oldObject"):
-				if objects[s]++; objects[s] > 1 {
-					return true
-				}
-			}
-			continue
-		}
-		if top != nil && top.object {
-			top.wantKey = true // this token is a value; a key comes next
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			stack = append(stack, &frame{object: tok == json.Delim('{'), wantKey: true, name: pendingKey})
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-		}
-		pendingKey = ""
-	}
+	return typeKeysFolded(body)
 }
