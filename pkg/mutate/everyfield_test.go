@@ -205,3 +205,23 @@ func TestEveryConfigFieldLandsOnApps(t *testing.T) {
 		})
 	}
 }
+
+// TestUserWritable holds UserWritable to the table: a field is the user's
+// to write on a pod exactly when its row reads it back. The policies'
+// settings are the layers' alone (policy caches them per target).
+func TestUserWritable(t *testing.T) {
+	table := podFields()
+	for _, f := range overlay.Fields() {
+		if got, want := UserWritable(f.Name), table[f.Name].user != nil; got != want {
+			t.Errorf("UserWritable(%q) = %v, want %v", f.Name, got, want)
+		}
+	}
+	for _, name := range []string{"limits", "isolation", "enforcement"} {
+		if UserWritable(name) {
+			t.Errorf("a pod carries the user's %s", name)
+		}
+	}
+	if !UserWritable("labels") || UserWritable("no-such-field") {
+		t.Error("labels are the user's to write, and a field that does not exist is nobody's")
+	}
+}

@@ -105,3 +105,12 @@ func IsDefaultToleration(t *corev1.Toleration) bool {
 		t.Effect == corev1.TaintEffectNoExecute &&
 		t.TolerationSeconds != nil && *t.TolerationSeconds == defaultTolerationSeconds
 }
+
+// UserWritable reports whether a pod can carry the user's own value of the
+// Config field named name (overlay.ConfigField.Name): whether composing a
+// pod reads one from it. A field no pod can carry composes from the layers
+// alone, the same for every pod of a target.
+func UserWritable(name string) bool {
+	row, ok := podRowOf()[name]
+	return ok && row.user != nil
+}

@@ -17,7 +17,9 @@
 // composed values or every field's provenance, the pod's composition folds
 // only the fields the input is made of (explainedFields), and input.pod
 // leaves out the container fields every policy reading it declares unread
-// (UnreadFieldsKey).
+// (UnreadFieldsKey). The policies' settings in it (input.config's
+// enforcement, limits and isolation), the layers' alone, are converted to
+// OPA's values once per snapshot and target (settings.go).
 //
 // A Ledger keeps, per webhook process, what admitted pods take until the
 // live state (the webhook's watch of pods) holds them, so concurrent

@@ -41,6 +41,9 @@ type Engine struct {
 	// (platformReaders).
 	platformReaders  map[string]bool
 	platformOnDemand bool
+	// settings caches the terms of the policies' settings per snapshot
+	// and target (settings.go); nil when they cannot be.
+	settings *settingsCache
 }
 
 // explainedFields are the fields of a pod's composition the evaluated
@@ -85,7 +88,8 @@ func NewEngine(ctx context.Context, mods Modules) (*Engine, error) {
 		return nil, fmt.Errorf("compiling policies' PodGroup rules: %w", err)
 	}
 	slices.Sort(policies)
-	e := &Engine{prepared: prepared, podGroups: podGroups, policies: policies, uses: inputUseOf(parsed), conv: &astConverter{}}
+	e := &Engine{prepared: prepared, podGroups: podGroups, policies: policies, uses: inputUseOf(parsed), conv: &astConverter{},
+		settings: newSettingsCache()}
 	e.platformReaders, e.platformOnDemand = platformReaders(parsed, sources)
 	if e.uses.unread, err = unreadContainerFields(parsed); err != nil {
 		return nil, err

@@ -102,6 +102,9 @@ type Input struct {
 	// one pod (a pod without a Spark role is judged as both roles) and
 	// converted by the first that needs it.
 	pod *sharedTerm
+	// settings, when set, is where the terms of input.config's settings
+	// are cached (settings.go); nil converts them with the rest.
+	settings *settingsAt
 }
 
 // sharedTerm is a value converted once for the inputs that share it.
@@ -204,9 +207,25 @@ func (in *Input) value(uses *inputUse, conv *astConverter) (ast.Value, error) {
 		}
 		pod, sharePod := base["pod"]
 		sharePod = sharePod && in.pod != nil
-		if sharePod {
+		config, _ := base["config"].(map[string]any)
+		var settings map[string]*ast.Term
+		if in.settings != nil && config != nil {
+			if settings, err = in.settings.termsOf(config, conv); err != nil {
+				return nil, err
+			}
+		}
+		if sharePod || settings != nil {
 			base = maps.Clone(base)
+		}
+		if sharePod {
 			delete(base, "pod")
+		}
+		if settings != nil {
+			config = maps.Clone(config)
+			for name := range settings {
+				delete(config, name)
+			}
+			base["config"] = config
 		}
 		v, err := conv.valueOf(base)
 		if err != nil {
@@ -215,6 +234,15 @@ func (in *Input) value(uses *inputUse, conv *astConverter) (ast.Value, error) {
 		obj, ok := v.(ast.Object)
 		if !ok {
 			return nil, fmt.Errorf("the policy input is a %T, not an object", v)
+		}
+		if settings != nil {
+			configObj, ok := obj.Get(ast.InternedTerm("config")).Value.(ast.Object)
+			if !ok {
+				return nil, fmt.Errorf("the policy input's config is not an object")
+			}
+			for name, t := range settings {
+				configObj.Insert(ast.InternedTerm(name), t)
+			}
 		}
 		if sharePod {
 			if in.pod.term == nil || in.pod.uses != uses {

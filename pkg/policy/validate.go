@@ -166,6 +166,7 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 		}
 		in := common
 		in.Composed = res
+		in.settings = c.Engine.settingsAt(c.Snapshot, mutate.TargetOf(c.Cluster, pod, res.Role))
 		platform := func() (mutate.Platform, error) { return mutate.PlatformParts(c.Snapshot, c.Cluster, pod) }
 		if c.Engine.platformOnDemand {
 			in.platformOf = platform // computed when a policy needs it: ondemand.go
@@ -186,7 +187,9 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 	var out []*Input
 	for _, role := range []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor} {
 		in := common
-		in.Composed = &mutate.Result{Pod: pod, Composition: c.Snapshot.ComposeOnly(mutate.TargetOf(c.Cluster, pod, role), user, c.Engine.explained)}
+		target := mutate.TargetOf(c.Cluster, pod, role)
+		in.Composed = &mutate.Result{Pod: pod, Composition: c.Snapshot.ComposeOnly(target, user, c.Engine.explained)}
+		in.settings = c.Engine.settingsAt(c.Snapshot, target)
 		out = append(out, &in)
 	}
 	return out, nil, nil
