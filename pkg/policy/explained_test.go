@@ -54,22 +54,7 @@ var everyFieldLayers = map[string]string{
 // that is missing from explainedFields fails it. Pods without a Spark
 // role, judged as both roles, too.
 func TestExplainedFieldsGiveTheWholeInput(t *testing.T) {
-	checks := map[string]*Check{
-		"prod-a": {Engine: builtinEngine(t), Snapshot: fixtures.Snapshot(t, "prod-a"), Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}},
-		"every field": tenantCheck(t, everyFieldLayers, schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "platform-critical"}, Value: 1000},
-			schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "default"}, GlobalDefault: true}),
-	}
-	var pods []*corev1.Pod
-	for _, file := range []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "tenant-debug-pod.yaml"} {
-		pods = append(pods, fixtures.Pod(t, file))
-	}
-	pods = append(pods, sparkPod("driver"), sparkPod("executor"))
-	for _, file := range []string{"driver.yaml", "executor.yaml"} { // judged as both roles
-		plain := fixtures.Pod(t, file)
-		plain.Name += "-plain"
-		delete(plain.Labels, v1alpha1.RoleLabel)
-		pods = append(pods, plain)
-	}
+	checks, pods := inputCorpus(t)
 	edits := map[string]func(*corev1.Pod){
 		"as composed":                    func(*corev1.Pod) {},
 		"a layer's label, another value": func(p *corev1.Pod) { p.Labels["tier"] = "free" },
@@ -117,6 +102,30 @@ func TestExplainedFieldsGiveTheWholeInput(t *testing.T) {
 	if compared == 0 {
 		t.Fatal("no Spark pod compared")
 	}
+}
+
+// inputCorpus are the checks and pods the input is held to: the example
+// cluster and layers that set every field, the example pods, plain Spark
+// pods, and example pods without a Spark role (judged as both roles).
+func inputCorpus(t *testing.T) (map[string]*Check, []*corev1.Pod) {
+	t.Helper()
+	checks := map[string]*Check{
+		"prod-a": {Engine: builtinEngine(t), Snapshot: fixtures.Snapshot(t, "prod-a"), Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}},
+		"every field": tenantCheck(t, everyFieldLayers, schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "platform-critical"}, Value: 1000},
+			schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "default"}, GlobalDefault: true}),
+	}
+	var pods []*corev1.Pod
+	for _, file := range []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "tenant-debug-pod.yaml"} {
+		pods = append(pods, fixtures.Pod(t, file))
+	}
+	pods = append(pods, sparkPod("driver"), sparkPod("executor"))
+	for _, file := range []string{"driver.yaml", "executor.yaml"} { // judged as both roles
+		plain := fixtures.Pod(t, file)
+		plain.Name += "-plain"
+		delete(plain.Labels, v1alpha1.RoleLabel)
+		pods = append(pods, plain)
+	}
+	return checks, pods
 }
 
 // sameInput fails t unless pod's input, each view, is the same composed
@@ -181,14 +190,7 @@ func TestBothRolesShareThePod(t *testing.T) {
 	for i, in := range views {
 		alone := *in
 		alone.pod, alone.base, alone.baseValue = nil, nil, nil
-		want, err := alone.value(&c.Engine.uses, c.Engine.conv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := in.value(&c.Engine.uses, c.Engine.conv)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got, want := valueAndAlone(t, c.Engine, in, &alone)
 		if got.Compare(want) != 0 {
 			t.Errorf("view %d: the input differs from the one built alone:\n got %v\nwant %v", i, ast.NewTerm(got), ast.NewTerm(want))
 		}
@@ -197,4 +199,18 @@ func TestBothRolesShareThePod(t *testing.T) {
 	if terms[0] == nil || terms[0] != terms[1] {
 		t.Errorf("the views hold input.pod as %p and %p, want one term", terms[0], terms[1])
 	}
+}
+
+// valueAndAlone are in's value, as e evaluates it, and alone's: in built
+// without what a test shares between inputs.
+func valueAndAlone(t *testing.T, e *Engine, in, alone *Input) (got, want ast.Value) {
+	t.Helper()
+	want, err := alone.value(&e.uses, e.conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = in.value(&e.uses, e.conv); err != nil {
+		t.Fatal(err)
+	}
+	return got, want
 }

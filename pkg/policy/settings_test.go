@@ -9,11 +9,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	corev1 "k8s.io/api/core/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
@@ -35,22 +32,7 @@ func TestBuiltinEngineCachesSettings(t *testing.T) {
 // pods and on pods under layers that set every field, Spark pods and pods
 // judged as both roles.
 func TestCachedSettingsAreTheConversion(t *testing.T) {
-	checks := map[string]*Check{
-		"prod-a": {Engine: builtinEngine(t), Snapshot: fixtures.Snapshot(t, "prod-a"), Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"}},
-		"every field": tenantCheck(t, everyFieldLayers, schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "platform-critical"}, Value: 1000},
-			schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "default"}, GlobalDefault: true}),
-	}
-	var pods []*corev1.Pod
-	for _, file := range []string{"driver.yaml", "executor.yaml", "geo-executor.yaml", "tenant-debug-pod.yaml"} {
-		pods = append(pods, fixtures.Pod(t, file))
-	}
-	pods = append(pods, sparkPod("driver"), sparkPod("executor"))
-	for _, file := range []string{"driver.yaml", "executor.yaml"} { // judged as both roles
-		plain := fixtures.Pod(t, file)
-		plain.Name += "-plain"
-		delete(plain.Labels, v1alpha1.RoleLabel)
-		pods = append(pods, plain)
-	}
+	checks, pods := inputCorpus(t)
 	for name, c := range checks {
 		c.Engine = freshEngine(t)
 		for _, pod := range pods {
@@ -67,14 +49,7 @@ func TestCachedSettingsAreTheConversion(t *testing.T) {
 					}
 					alone := *in
 					alone.settings, alone.pod = nil, nil
-					want, err := alone.value(&c.Engine.uses, c.Engine.conv)
-					if err != nil {
-						t.Fatal(err)
-					}
-					got, err := in.value(&c.Engine.uses, c.Engine.conv)
-					if err != nil {
-						t.Fatal(err)
-					}
+					got, want := valueAndAlone(t, c.Engine, in, &alone)
 					if got.Compare(want) != 0 {
 						t.Errorf("%s, round %d, view %d: the input differs from the one converted whole:\n got %v\nwant %v",
 							where, round, i, ast.NewTerm(got), ast.NewTerm(want))
