@@ -207,25 +207,9 @@ func (in *Input) value(uses *inputUse, conv *astConverter) (ast.Value, error) {
 		}
 		pod, sharePod := base["pod"]
 		sharePod = sharePod && in.pod != nil
-		config, _ := base["config"].(map[string]any)
-		var settings map[string]*ast.Term
-		if in.settings != nil && config != nil {
-			if settings, err = in.settings.termsOf(config, conv); err != nil {
-				return nil, err
-			}
-		}
-		if sharePod || settings != nil {
-			base = maps.Clone(base)
-		}
 		if sharePod {
+			base = maps.Clone(base)
 			delete(base, "pod")
-		}
-		if settings != nil {
-			config = maps.Clone(config)
-			for name := range settings {
-				delete(config, name)
-			}
-			base["config"] = config
 		}
 		v, err := conv.valueOf(base)
 		if err != nil {
@@ -235,7 +219,11 @@ func (in *Input) value(uses *inputUse, conv *astConverter) (ast.Value, error) {
 		if !ok {
 			return nil, fmt.Errorf("the policy input is a %T, not an object", v)
 		}
-		if settings != nil {
+		if in.settingsApart(uses) {
+			settings, err := in.settings.termsOf(func() map[string]any { return in.settingsDoc(uses) }, conv)
+			if err != nil {
+				return nil, err
+			}
 			configObj, ok := obj.Get(ast.InternedTerm("config")).Value.(ast.Object)
 			if !ok {
 				return nil, fmt.Errorf("the policy input's config is not an object")
@@ -319,12 +307,9 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 		doc["application"] = in.Application
 	}
 
-	config := map[string]any{"enforcement": cfg.Enforcement}
-	if uses.needs("config.limits") {
-		config["limits"] = limitsDoc(cfg.Limits, source)
-	}
-	if uses.needs("config.isolation") {
-		config["isolation"] = isolationDoc(cfg.Isolation, source)
+	config := map[string]any{}
+	if !in.settingsApart(uses) {
+		maps.Copy(config, in.settingsDoc(uses))
 	}
 	if uses.needs("config.fields") {
 		// Every composed field with its provenance, for site policies.
@@ -358,6 +343,29 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 	})
 	doc["images"] = images
 	return doc, nil
+}
+
+// settingsDoc is input.config's settings, as many as uses reads:
+// enforcement, limits and isolation, each value with the layer that set it.
+func (in *Input) settingsDoc(uses *inputUse) map[string]any {
+	cfg := &in.Composed.Composition.Config
+	source := sourceIn(in.Composed.Composition.Provenance)
+	doc := map[string]any{"enforcement": cfg.Enforcement}
+	if uses.needs("config.limits") {
+		doc["limits"] = limitsDoc(cfg.Limits, source)
+	}
+	if uses.needs("config.isolation") {
+		doc["isolation"] = isolationDoc(cfg.Isolation, source)
+	}
+	return doc
+}
+
+// settingsApart reports whether the settings are left out of the document
+// built for uses, their terms taken from the cache (settings.go): for the
+// evaluated input of a pod whose settings are cached, never for the
+// documented one.
+func (in *Input) settingsApart(uses *inputUse) bool {
+	return in.settings != nil && uses != &everything
 }
 
 // sourceIn names who set a field in prov, as config shows it; "" for a

@@ -65,9 +65,10 @@ func (e *Engine) settingsAt(snap *overlay.Snapshot, target overlay.Target) *sett
 	return &settingsAt{cache: e.settings, snap: snap, target: target}
 }
 
-// termsOf are the terms of the settings in config, the input's config
-// document, converted by conv the first time they are asked for at.
-func (at *settingsAt) termsOf(config map[string]any, conv *astConverter) (map[string]*ast.Term, error) {
+// termsOf are the terms of the settings doc builds (the input's
+// config.enforcement, limits and isolation), built and converted by conv
+// only the first time they are asked for at.
+func (at *settingsAt) termsOf(doc func() map[string]any, conv *astConverter) (map[string]*ast.Term, error) {
 	c := at.cache
 	c.mu.Lock()
 	terms, ok := c.terms[at.target]
@@ -78,6 +79,7 @@ func (at *settingsAt) termsOf(config map[string]any, conv *astConverter) (map[st
 	if ok {
 		return terms, nil
 	}
+	config := doc()
 	terms = make(map[string]*ast.Term, len(settingsFields))
 	for _, name := range settingsFields {
 		v, set := config[name]

@@ -156,7 +156,7 @@ func TestSettingsCacheIsBounded(t *testing.T) {
 	config := map[string]any{"enforcement": map[string]v1alpha1.Enforcement{"quota": v1alpha1.EnforcementWarn}}
 	for i := range maxSettingsTargets + 10 {
 		at := engine.settingsAt(snap, overlay.Target{Namespace: fmt.Sprintf("ns-%d", i), Role: v1alpha1.RoleExecutor})
-		if _, err := at.termsOf(config, engine.conv); err != nil {
+		if _, err := at.termsOf(func() map[string]any { return config }, engine.conv); err != nil {
 			t.Fatal(err)
 		}
 		if n := len(engine.settings.terms); n > maxSettingsTargets {
@@ -164,7 +164,7 @@ func TestSettingsCacheIsBounded(t *testing.T) {
 		}
 	}
 	other := fixtures.Snapshot(t, "prod-a")
-	if _, err := engine.settingsAt(other, overlay.Target{Namespace: "etl"}).termsOf(config, engine.conv); err != nil {
+	if _, err := engine.settingsAt(other, overlay.Target{Namespace: "etl"}).termsOf(func() map[string]any { return config }, engine.conv); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(engine.settings.terms); n != 1 || engine.settings.snap != other {
