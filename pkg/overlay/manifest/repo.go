@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"sigs.k8s.io/kustomize/api/konfig"
@@ -149,6 +148,17 @@ func duplicateKeysBelow(fsys filesys.FileSystem, dir string) error {
 	return errors.Join(errs...)
 }
 
+// appendDecoded decodes d strictly onto the end of list, or its error
+// onto the end of errs.
+func appendDecoded[T any](d *Document, list *[]T, errs []error) []error {
+	var obj T
+	if err := decodeStrict(d, &obj); err != nil {
+		return append(errs, err)
+	}
+	*list = append(*list, obj)
+	return errs
+}
+
 func inputsFrom(docs []Document) (overlay.Inputs, error) {
 	var in overlay.Inputs
 	var errs []error
@@ -163,26 +173,11 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 			}
 			in.Layers = append(in.Layers, overlay.LayerSource{Layer: *l, File: d.File})
 		case d.Kind == "Namespace" && d.APIVersion == "v1":
-			var ns corev1.Namespace
-			if err := decodeStrict(d, &ns); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			in.Namespaces = append(in.Namespaces, ns)
+			errs = appendDecoded(d, &in.Namespaces, errs)
 		case d.Kind == "PriorityClass" && d.APIVersion == schedulingv1.SchemeGroupVersion.String():
-			var pc schedulingv1.PriorityClass
-			if err := decodeStrict(d, &pc); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			in.PriorityClasses = append(in.PriorityClasses, pc)
+			errs = appendDecoded(d, &in.PriorityClasses, errs)
 		case d.Kind == "RuntimeClass" && d.APIVersion == nodev1.SchemeGroupVersion.String():
-			var rc nodev1.RuntimeClass
-			if err := decodeStrict(d, &rc); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			in.RuntimeClasses = append(in.RuntimeClasses, rc)
+			errs = appendDecoded(d, &in.RuntimeClasses, errs)
 		case groupOf(d.APIVersion) == v1alpha1.GroupVersion.Group && d.Kind != policyTestKind,
 			d.Kind == v1alpha1.LayerKind:
 			// A misspelt kind of Strata's, or a Layer of another group,
