@@ -136,7 +136,14 @@ func foldMapOf[V ~string](f folder, root string, dst, src map[string]V) map[stri
 	return dst
 }
 
-func renderQuantity(q *resource.Quantity) string { return q.String() }
+// renderQuantity renders q, a Layer's value, from a copy: Quantity.String
+// caches its text in the Quantity it is called on, and a Layer's values
+// are read by every composition of the snapshot at once (admissions, a
+// diff's objects).
+func renderQuantity(q *resource.Quantity) string {
+	c := *q
+	return c.String()
+}
 
 func renderInt32(i *int32) string { return strconv.Itoa(int(*i)) }
 

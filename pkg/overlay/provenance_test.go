@@ -1,6 +1,14 @@
 package overlay
 
-import "testing"
+import (
+	"reflect"
+	"sync"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
 
 // TestSetBy holds who a field's value is credited to, on a Field and
 // read from the Provenance without rendering (Provenance.SetBy), to the
@@ -58,5 +66,39 @@ func TestSetBy(t *testing.T) {
 		if _, ok := p.ValueOf(key); ok {
 			t.Errorf("ValueOf of a field never recorded is ok")
 		}
+	}
+}
+
+// TestRenderingLeavesLayersAsTheyAre: reading a composition's provenance
+// renders the Layers' values, which every composition of the snapshot
+// shares, from several goroutines at once (the webhook's admissions, a
+// diff's objects); rendering must not write them. resource.Quantity
+// caches its text in itself when a value is not written canonically
+// ("1000m" is "1"), so a render on the Layer's own Quantity would.
+func TestRenderingLeavesLayersAsTheyAre(t *testing.T) {
+	cpu, memory := resource.MustParse("1000m"), resource.MustParse("2048Mi")
+	snap := mustCompile(t, Inputs{Layers: []LayerSource{layer("limits", v1alpha1.ClusterOverrides, 0,
+		&v1alpha1.Config{Limits: &v1alpha1.Limits{MaxPodCPU: &cpu, MaxPodMemory: &memory}}, nil, nil)}})
+	limits := snap.Match(driverTarget)[0].Spec.Config.Limits
+	before := *limits.DeepCopy()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 20 {
+				fields := snap.Compose(driverTarget, v1alpha1.Config{}).Provenance.Fields()
+				got := map[string]string{}
+				for _, f := range fields {
+					got[f.Path] = f.Value
+				}
+				if got["limits.maxPodCPU"] != "1" || got["limits.maxPodMemory"] != "2Gi" {
+					t.Errorf("rendered %v, want limits.maxPodCPU 1 and limits.maxPodMemory 2Gi", got)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if !reflect.DeepEqual(*limits, before) {
+		t.Errorf("rendering changed the Layer's limits: %#v, was %#v", *limits, before)
 	}
 }

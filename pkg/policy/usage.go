@@ -56,16 +56,18 @@ func Countable(pod *corev1.Pod) []string {
 // countable is Countable of pod, whose effective requests are req.
 func countable(pod *corev1.Pod, req corev1.ResourceList) []string {
 	var out []string
+	// Each bound is a copy: printing a Quantity caches its text in it, and
+	// admissions print these at once.
 	for _, c := range []struct {
 		name corev1.ResourceName
 		what string
-		max  *resource.Quantity
-	}{{corev1.ResourceCPU, "CPU", maxCountableCPU}, {corev1.ResourceMemory, "memory", maxCountableMemory}} {
-		if amount := req[c.name]; amount.Cmp(*c.max) > 0 {
+		max  resource.Quantity
+	}{{corev1.ResourceCPU, "CPU", *maxCountableCPU}, {corev1.ResourceMemory, "memory", *maxCountableMemory}} {
+		if amount := req[c.name]; amount.Cmp(c.max) > 0 {
 			if huge, ok := unbounded(pod, c.name); ok {
 				amount = huge
 			}
-			out = append(out, fmt.Sprintf("pod requests %s %s, more than Strata counts (at most %s)", &amount, c.what, c.max))
+			out = append(out, fmt.Sprintf("pod requests %s %s, more than Strata counts (at most %s)", &amount, c.what, &c.max))
 		}
 	}
 	return out
