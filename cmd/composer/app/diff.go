@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -135,12 +136,12 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
+	diffs, err := diffObjects(ctx, base, head, objects, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return badInput(err)
+	}
 	report := diffReport{Objects: []objectDiff{}, Summary: diffSummary{ByNamespaceRole: map[string]int{}, Fields: map[string]int{}}}
-	for _, obj := range objects {
-		d, err := diffObject(ctx, base, head, obj)
-		if err != nil {
-			return badInput(err)
-		}
+	for _, d := range diffs {
 		report.add(d)
 	}
 	if o.output == "json" {

@@ -32,13 +32,7 @@ func TestDiffMissesNoChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
-	side := func(layers []overlay.LayerSource) *diffSide {
-		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster}}
-	}
+	side := func(layers []overlay.LayerSource) *diffSide { return randomSide(t, engine, cluster, layers) }
 	var changed int
 	for i := range fixtures.RandomCases(150) {
 		base := fixtures.RandomLayers(t, rng, 1+rng.IntN(4))
@@ -106,6 +100,64 @@ func TestDiffMissesNoChange(t *testing.T) {
 	}
 	if changed < 30 {
 		t.Fatalf("only %d pods changed: the cases check too little", changed)
+	}
+}
+
+// randomSide is a diff's side of layers (fixtures.RandomLayers).
+func randomSide(t *testing.T, engine *policy.Engine, cluster mutate.Cluster, layers []overlay.LayerSource) *diffSide {
+	t.Helper()
+	snap, err := overlay.Compile(fixtures.RandomInputs(layers))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster}}
+}
+
+// TestDiffInParallelIsDiffInTurn: a corpus diffed on several goroutines,
+// as composer diff does, gives what diffing its objects one by one gives,
+// object for object and in order. Under the race detector (make race) it
+// also finds state the objects' diffs would share.
+func TestDiffInParallelIsDiffInTurn(t *testing.T) {
+	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(63), 64))
+	ctx := context.Background()
+	engine, err := loadEngine(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
+	base := randomSide(t, engine, cluster, fixtures.RandomLayers(t, rng, 4))
+	head := randomSide(t, engine, cluster, fixtures.RandomLayers(t, rng, 4))
+	var objects []manifest.Object
+	var inTurn []*objectDiff
+	for len(objects) < 80 {
+		obj := manifest.Object{Pod: fixtures.RandomPod(t, rng)}
+		if len(objects)%4 == 3 {
+			obj = manifest.Object{App: fixtures.RandomApp(t, rng)}
+		}
+		d, err := diffObject(ctx, base, head, obj)
+		if err != nil {
+			continue // refused on a side: a run stops at it (TestInOrder)
+		}
+		objects, inTurn = append(objects, obj), append(inTurn, d)
+	}
+	changed := 0
+	for _, d := range inTurn {
+		if d.changed() {
+			changed++
+		}
+	}
+	if changed < len(inTurn)/4 {
+		t.Fatalf("only %d of %d objects change: the corpus checks too little", changed, len(inTurn))
+	}
+	want, _ := json.Marshal(inTurn)
+	for range 3 {
+		inParallel, err := diffObjects(ctx, base, head, objects, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := json.Marshal(inParallel); string(got) != string(want) {
+			t.Fatalf("in parallel\n%s\none by one\n%s", got, want)
+		}
 	}
 }
 

@@ -106,6 +106,18 @@ func (r *diffReport) add(d *objectDiff) {
 	r.Objects = append(r.Objects, *d)
 }
 
+// diffObjects is diffObject of each object, in their order, on up to
+// workers goroutines. A corpus is thousands of pods (kubectl get pods -A),
+// each composed and judged twice with nothing shared but the sides'
+// snapshots and policy engine, which admissions share the same way: no
+// inventory is counted across objects. The first object in order that
+// fails gives the error, as in a loop.
+func diffObjects(ctx context.Context, base, head *diffSide, objects []manifest.Object, workers int) ([]*objectDiff, error) {
+	return inOrder(len(objects), workers, func(i int) (*objectDiff, error) {
+		return diffObject(ctx, base, head, objects[i])
+	})
+}
+
 // diffObject composes and judges obj with both sides.
 func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
 	if err := overBounds(obj); err != nil {
