@@ -50,13 +50,13 @@ test: verify-generate vet lint race envtest ## Run every test (unit, golden, Reg
 
 # The packages with concurrency: the ledger and tracker (pkg/policy), the
 # snapshot and policy stores and the handlers (cmd/webhook/app), a
-# snapshot's compositions read at once (pkg/overlay), the composer's diff,
-# which diffs a corpus's objects in parallel, and the end-to-end suite,
-# whose webhook runs in the test's process: informers, Layer changes and
-# admissions through a real API server, concurrently.
+# snapshot's compositions read at once (pkg/overlay), the composer's
+# compose and diff, which compose a corpus's objects in parallel, and the
+# end-to-end suite, whose webhook runs in the test's process: informers,
+# Layer changes and admissions through a real API server, concurrently.
 race: envtest ## Run the tests of the concurrent packages and the end-to-end suite under the race detector.
 	$(GO) test -race -count=1 ./pkg/policy/ ./cmd/webhook/app/ ./pkg/overlay/
-	$(GO) test -race -count=1 -run 'InOrder|Diff' ./cmd/composer/app/
+	$(GO) test -race -count=1 -run 'InOrder|Diff|InParallel' ./cmd/composer/app/
 	KUBEBUILDER_ASSETS="$(KUBEBUILDER_ASSETS)" $(GO) test -race -count=1 ./test/e2e/
 
 lint: $(GOLANGCI_LINT) ## Run golangci-lint with .golangci.yml.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/policy"
 	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
@@ -49,6 +51,9 @@ type composed struct {
 	// (JSON), which is what is printed.
 	podGroup *volcanov1beta1.PodGroup
 	raw      []byte
+	// classNote says what the API server's RuntimeClass plugin changed
+	// of the pod before the webhook sees it; "" when nothing.
+	classNote string
 }
 
 // ref names the object in messages: Pod ns/name, SparkApplication
@@ -116,39 +121,17 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	results := make([]composed, len(objects))
-	for i, obj := range objects {
-		r := &results[i]
-		if err := overBounds(obj); err != nil {
-			return &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
+	// Each object is composed on its own, so on every core; the results,
+	// notes and the first failure come in the objects' order (inOrder).
+	workers := runtime.GOMAXPROCS(0)
+	results, err := inOrder(len(objects), workers, func(i int) (composed, error) { return o.compose(snap, objects[i]) })
+	for i := range results {
+		if n := results[i].classNote; n != "" {
+			_, _ = fmt.Fprintf(streams.Err, "Note: %s: %s\n", results[i].ref(), n) // diagnostics
 		}
-		if obj.App != nil {
-			r.app, r.schedule = obj.App, obj.Schedule
-			if r.appRes, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
-				return badInput(fmt.Errorf("%s: %w", o.fileName(), err))
-			}
-			continue
-		}
-		if obj.PodGroup != nil {
-			r.podGroup, r.raw = obj.PodGroup, obj.Raw
-			continue
-		}
-		// Composed as the webhook is sent it: after the API server's
-		// RuntimeClass plugin.
-		pod, note, err := policy.AdmitRuntimeClass(snap, obj.Pod)
-		if err != nil {
-			return &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
-		}
-		if note != "" {
-			_, _ = fmt.Fprintf(streams.Err, "Note: %s: %s\n", objectRef(obj), note) // diagnostics
-		}
-		r.pod = pod
-		if r.podRes, err = mutate.Compose(snap, o.repo.cluster, pod); err != nil {
-			return badInput(fmt.Errorf("%s: %w", o.fileName(), err))
-		}
-		if r.shadow, err = mutate.ShadowOf(snap, o.repo.cluster, pod, r.podRes); err != nil {
-			return badInput(fmt.Errorf("%s: Shadow layers: %w", o.fileName(), err))
-		}
+	}
+	if err != nil {
+		return err
 	}
 	if err := o.print(streams.Out, results); err != nil {
 		return err
@@ -186,24 +169,63 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	denied := 0
-	for i := range results {
-		r := &results[i]
-		decision, err := judge(ctx, check, r, live)
+	// Each object is judged against live alone (nothing is reserved), so
+	// on every core too.
+	decisions, err := inOrder(len(results), workers, func(i int) (policy.Decision, error) {
+		d, err := judge(ctx, check, &results[i], live)
 		if err != nil {
-			return badInput(fmt.Errorf("%s: %w", r.ref(), err))
+			return d, badInput(fmt.Errorf("%s: %w", results[i].ref(), err))
 		}
+		return d, nil
+	})
+	denied := 0
+	for i, decision := range decisions {
 		for _, v := range decision.Violations {
-			_, _ = fmt.Fprintf(streams.Err, "%s: %s: %s\n", r.ref(), v.Enforcement, v.Message) // diagnostics; the exit status carries the verdict
+			_, _ = fmt.Fprintf(streams.Err, "%s: %s: %s\n", results[i].ref(), v.Enforcement, v.Message) // diagnostics; the exit status carries the verdict
 		}
 		if !decision.Allowed() {
 			denied++
 		}
 	}
+	if err != nil {
+		return err
+	}
 	if denied > 0 {
 		return &deniedError{err: fmt.Errorf("%d of %d objects denied by policy", denied, len(results))}
 	}
 	return nil
+}
+
+// compose composes obj, as the webhook does: a pod as the API server's
+// RuntimeClass plugin sends it, with what Shadow layers would change of
+// it; a SparkApplication; a PodGroup as written.
+func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (composed, error) {
+	var r composed
+	if err := overBounds(obj); err != nil {
+		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
+	}
+	var err error
+	if obj.App != nil {
+		r.app, r.schedule = obj.App, obj.Schedule
+		if r.appRes, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
+			return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+		}
+		return r, nil
+	}
+	if obj.PodGroup != nil {
+		r.podGroup, r.raw = obj.PodGroup, obj.Raw
+		return r, nil
+	}
+	if r.pod, r.classNote, err = policy.AdmitRuntimeClass(snap, obj.Pod); err != nil {
+		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
+	}
+	if r.podRes, err = mutate.Compose(snap, o.repo.cluster, r.pod); err != nil {
+		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+	}
+	if r.shadow, err = mutate.ShadowOf(snap, o.repo.cluster, r.pod, r.podRes); err != nil {
+		return r, badInput(fmt.Errorf("%s: Shadow layers: %w", o.fileName(), err))
+	}
+	return r, nil
 }
 
 // overBounds is the webhook's refusal of obj before any work on it, over

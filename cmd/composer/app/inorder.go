@@ -8,9 +8,10 @@ import (
 // inOrder returns fn(0), ..., fn(n-1), computed on up to workers
 // goroutines at once; fn must be safe to call concurrently. When some
 // calls fail, the error is the first's in index order, whichever failed
-// first in time: every index before the first failure is computed, those
-// after it may be skipped. So a run answers as a loop over the indices
-// would, byte for byte. (errgroup answers with the first error in time
+// first in time, and the results are those before it: every index before
+// the first failure is computed, those after it may be skipped. So a run
+// answers as a loop over the indices that stops at an error would, byte
+// for byte. (errgroup answers with the first error in time
 // and cancels the calls still running, which would make the answer depend
 // on scheduling.)
 func inOrder[T any](n, workers int, fn func(i int) (T, error)) ([]T, error) {
@@ -41,7 +42,7 @@ func inOrder[T any](n, workers int, fn func(i int) (T, error)) ([]T, error) {
 	}
 	wg.Wait()
 	if f := failed.Load(); f < int64(n) {
-		return nil, errs[f]
+		return out[:f], errs[f]
 	}
 	return out, nil
 }

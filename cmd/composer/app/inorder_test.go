@@ -10,7 +10,8 @@ import (
 )
 
 // TestInOrder: results come back in index order however the calls
-// finish, and the error is the first failure's in that order, not in time.
+// finish, and the error is the first failure's in that order, not in time,
+// with the results before it.
 func TestInOrder(t *testing.T) {
 	// Later indices finish first.
 	square := func(i int) (int, error) {
@@ -50,9 +51,9 @@ func TestInOrder(t *testing.T) {
 	}
 	for range 5 {
 		called = nil
-		_, err := inOrder(100, 8, failing)
-		if err == nil || err.Error() != "object 3" {
-			t.Fatalf("error %v, want object 3's", err)
+		got, err := inOrder(100, 8, failing)
+		if err == nil || err.Error() != "object 3" || !slices.Equal(got, []int{0, 1, 2}) {
+			t.Fatalf("%v, error %v; want the results before index 3 and its error", got, err)
 		}
 		for i := range 3 {
 			if !slices.Contains(called, i) {
