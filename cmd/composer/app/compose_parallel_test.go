@@ -1,6 +1,7 @@
 package app
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -42,6 +43,37 @@ func TestComposeInParallelIsComposeInTurn(t *testing.T) {
 		if inParallel := composer(t, corpus, args...); inParallel != inTurn {
 			t.Fatalf("-o %s on four goroutines: exit %d\n%s\n%s\none by one: exit %d\n%s\n%s", output,
 				inParallel.code, inParallel.out, inParallel.err, inTurn.code, inTurn.out, inTurn.err)
+		}
+	}
+}
+
+// TestComposeStopsAtTheFirstFailureInOrder: the objects before the first
+// that fails are composed and their notes printed, before its error; none
+// after it is, as one by one.
+func TestComposeStopsAtTheFirstFailureInOrder(t *testing.T) {
+	noted := "apiVersion: v1\nkind: Pod\nmetadata: {name: noted, namespace: etl, labels: {spark-role: executor}}\n" +
+		"spec: {runtimeClassName: nosuchclass, containers: [{name: c, image: mirror.prod-a.internal/x:1}]}\n"
+	var tolerations strings.Builder
+	for i := range 1100 {
+		fmt.Fprintf(&tolerations, "{key: k%d, operator: Exists}, ", i)
+	}
+	over := "apiVersion: v1\nkind: Pod\nmetadata: {name: over, namespace: etl}\n" +
+		"spec: {tolerations: [" + tolerations.String() + "], containers: [{name: c, image: x}]}\n"
+	args := []string{"compose", "-f", "-", "--layers", filepath.Join(examples, "layers/clusters/prod-a"), "--cluster", "prod-a", "--pool", "batch"}
+	for _, c := range []struct {
+		name, corpus string
+		note         bool
+	}{
+		{"noted, then over", noted + "---\n" + noted + "---\n" + over + "---\n" + noted, true},
+		{"over, then noted", over + "---\n" + noted, false},
+	} {
+		got := composer(t, c.corpus, args...)
+		if got.code != ExitDenied || got.out != "" || !strings.HasSuffix(got.err, "Pod etl/over: denied by the webhook before any work: pod has 1100 tolerations; Strata admits at most 1024\n") {
+			t.Fatalf("%s: exit %d, stdout %q, stderr %q; want the pod over the bounds refused", c.name, got.code, got.out, got.err)
+		}
+		notes := strings.Count(got.err, `Note: Pod etl/noted: RuntimeClass "nosuchclass" is not known here`)
+		if want := map[bool]int{true: 2, false: 0}[c.note]; notes != want {
+			t.Errorf("%s: %d notes, want %d (those of the pods before the failure): %s", c.name, notes, want, got.err)
 		}
 	}
 }
