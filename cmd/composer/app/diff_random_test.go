@@ -27,12 +27,7 @@ import (
 func TestDiffMissesNoChange(t *testing.T) {
 	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(61), 62))
 	ctx := context.Background()
-	engine, err := loadEngine(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
-	side := func(layers []overlay.LayerSource) *diffSide { return randomSide(t, engine, cluster, layers) }
+	side, cluster := randomSides(t), randomCluster
 	var changed int
 	for i := range fixtures.RandomCases(150) {
 		base := fixtures.RandomLayers(t, rng, 1+rng.IntN(4))
@@ -103,14 +98,24 @@ func TestDiffMissesNoChange(t *testing.T) {
 	}
 }
 
-// randomSide is a diff's side of layers (fixtures.RandomLayers).
-func randomSide(t *testing.T, engine *policy.Engine, cluster mutate.Cluster, layers []overlay.LayerSource) *diffSide {
+// randomCluster is the cluster the random diff tests compose for.
+var randomCluster = mutate.Cluster{Name: "prod-a", Pool: "batch"}
+
+// randomSides returns the side of a diff that layers (fixtures.RandomLayers)
+// make, for randomCluster, with the built-in policies.
+func randomSides(t *testing.T) func(layers []overlay.LayerSource) *diffSide {
 	t.Helper()
-	snap, err := overlay.Compile(fixtures.RandomInputs(layers))
+	engine, err := loadEngine(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster}}
+	return func(layers []overlay.LayerSource) *diffSide {
+		snap, err := overlay.Compile(fixtures.RandomInputs(layers))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: randomCluster}}
+	}
 }
 
 // TestDiffInParallelIsDiffInTurn: a corpus diffed on several goroutines,
@@ -120,13 +125,8 @@ func randomSide(t *testing.T, engine *policy.Engine, cluster mutate.Cluster, lay
 func TestDiffInParallelIsDiffInTurn(t *testing.T) {
 	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(63), 64))
 	ctx := context.Background()
-	engine, err := loadEngine(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
-	base := randomSide(t, engine, cluster, fixtures.RandomLayers(t, rng, 4))
-	head := randomSide(t, engine, cluster, fixtures.RandomLayers(t, rng, 4))
+	side := randomSides(t)
+	base, head := side(fixtures.RandomLayers(t, rng, 4)), side(fixtures.RandomLayers(t, rng, 4))
 	var objects []manifest.Object
 	var inTurn []*objectDiff
 	for tries := 0; len(objects) < 80 && tries < 800; tries++ {
