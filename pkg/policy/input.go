@@ -129,6 +129,9 @@ type sourced struct {
 	// Normalized is allowedRegistries' value as normalized references
 	// spell it (mutate.NormalizeRegistry).
 	Normalized []string `json:"normalized,omitempty"`
+	// Boundaries are what a normalized image under one of Normalized
+	// starts with (registryBoundaries).
+	Boundaries []string `json:"boundaries,omitempty"`
 }
 
 type keyed struct {
@@ -405,6 +408,21 @@ func limitsDoc(l *v1alpha1.Limits, source func(overlay.Key) string) map[string]s
 	return limits
 }
 
+// registryBoundaries are the prefixes of the images under the normalized
+// registries: each registry followed by "/" (a path), ":" (a port or a
+// tag) or "@" (a digest). An image is under a registry when it is the
+// registry or starts with one of these; isolation's rule asks that with
+// one strings.any_prefix_match per image, against the cost of a function
+// call per image and registry in Rego (built per snapshot, with the rest
+// of the settings).
+func registryBoundaries(normalized []string) []string {
+	boundaries := make([]string, 0, 3*len(normalized))
+	for _, r := range normalized {
+		boundaries = append(boundaries, r+"/", r+":", r+"@")
+	}
+	return boundaries
+}
+
 // isolationDoc is config.isolation: each rule set, with the layer that set it.
 func isolationDoc(iso *v1alpha1.Isolation, source func(overlay.Key) string) map[string]sourced {
 	isolation := map[string]sourced{}
@@ -423,6 +441,7 @@ func isolationDoc(iso *v1alpha1.Isolation, source func(overlay.Key) string) map[
 		for _, prefix := range iso.AllowedRegistries {
 			r.Normalized = append(r.Normalized, mutate.NormalizeRegistry(prefix)...)
 		}
+		r.Boundaries = registryBoundaries(r.Normalized)
 		isolation["allowedRegistries"] = r
 	}
 	add("allowedTolerations", iso.AllowedTolerations, iso.AllowedTolerations != nil)

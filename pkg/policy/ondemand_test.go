@@ -173,10 +173,10 @@ func TestPlatformOnDemandNeedsTheBuiltinReaders(t *testing.T) {
 		"a site policy reading them":   {with(Modules{"site.rego": head + "violation contains {\"message\": \"no\"} if not input.injected.agent\n"}), false},
 		"a site policy reading it all": {with(Modules{"site.rego": head + "violation contains {\"message\": \"no\"} if count(input) == 0\n"}), false},
 		"a site policy reading the baseline's rules": {with(Modules{"site.rego": head +
-			"violation contains {\"message\": \"no\"} if count(data.strata.baseline.tenant_containers) == 0\n"}), false},
+			"violation contains {\"message\": \"no\"} if data.strata.baseline.user_namespace_pod\n"}), false},
 		"a changed baseline": {with(Modules{"baseline/baseline.rego": builtin["baseline/baseline.rego"] + "\n# changed\n"}), false},
 		"a module added to the baseline": {with(Modules{"baseline/more.rego": "package strata.baseline\n\nimport rego.v1\n\n" +
-			"violation contains {\"message\": \"no\"} if count(tenant_containers) == 0\n"}), false},
+			"violation contains {\"message\": \"no\"} if user_namespace_pod\n"}), false},
 	} {
 		if _, ok := tc.mods["baseline/baseline.rego"]; !ok {
 			t.Fatalf("%s: the built-in baseline is not at baseline/baseline.rego", name)

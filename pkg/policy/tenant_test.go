@@ -90,20 +90,36 @@ func TestRegistriesAsTheRuntimeReadsThem(t *testing.T) {
 		isolation: {allowedRegistries: [mirror.internal/lib, team]},
 		imageMirrors: [{from: docker.io/library, to: mirror.internal/lib}]}}`})
 	for image, want := range map[string]string{
-		"nginx:1":                    "",
-		"docker.io/nginx:1":          "", // docker.io/library/nginx:1, mirrored as nginx:1 is
-		"index.docker.io/nginx":      "",
-		"team/app:1":                 "",
-		"docker.io/team/app":         "",
-		"team:5000/app":              "isolation/allowedRegistries", // the registry team:5000
-		"Team/app":                   "isolation/allowedRegistries", // the registry Team
-		"teammate/app":               "isolation/allowedRegistries",
-		"mirror.internal/libx/nginx": "isolation/allowedRegistries",
+		"nginx:1":                                "",
+		"docker.io/nginx:1":                      "", // docker.io/library/nginx:1, mirrored as nginx:1 is
+		"index.docker.io/nginx":                  "",
+		"team/app:1":                             "",
+		"docker.io/team/app":                     "",
+		"team:1":                                 "",                            // docker.io/library/team:1, a tag
+		"team@sha256:" + strings.Repeat("a", 64): "",                            // a digest
+		"mirror.internal/lib":                    "",                            // the prefix itself
+		"team:5000/app":                          "isolation/allowedRegistries", // the registry team:5000
+		"Team/app":                               "isolation/allowedRegistries", // the registry Team
+		"teammate/app":                           "isolation/allowedRegistries",
+		"mirror.internal/libx/nginx":             "isolation/allowedRegistries",
 	} {
 		pod := sparkPod("executor")
 		pod.Spec.Containers[0].Image = image
 		if got, _ := verdict(t, c, composed(t, c, pod), Request{}); got != want {
 			t.Errorf("image %q: violations %q, want %q", image, got, want)
+		}
+	}
+}
+
+// TestNoRegistryAllowedAllowsNoImage: an allowedRegistries rule in force
+// with no prefix refuses every image, the platform's own among them.
+func TestNoRegistryAllowedAllowsNoImage(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"reg": `{tier: ClusterOverrides, config: {isolation: {allowedRegistries: []}}}`})
+	for _, image := range []string{"nginx", "mirror.internal/spark:3.5.3", "docker.io/library/nginx:1"} {
+		pod := sparkPod("executor")
+		pod.Spec.Containers[0].Image = image
+		if got, _ := verdict(t, c, composed(t, c, pod), Request{}); got != "isolation/allowedRegistries" {
+			t.Errorf("image %q: violations %q, want it refused", image, got)
 		}
 	}
 }

@@ -45,8 +45,12 @@ test_single_star_stays_in_a_segment if {
 	checks(doc) == {"allowedIAMRoles"}
 }
 
-# allowedRegistries as the input gives it: as written, and as normalized references spell it.
-with_registries(value, normalized) := object.union(base, {"config": {"isolation": {"allowedRegistries": {"value": value, "normalized": normalized, "source": src}}}})
+# allowedRegistries as the input gives it: as written, as normalized references spell it, and the
+# boundaries of those (each followed by "/", ":" or "@").
+with_registries(value, normalized) := object.union(base, {"config": {"isolation": {"allowedRegistries": {
+	"value": value, "normalized": normalized, "source": src,
+	"boundaries": [concat("", [r, b]) | some r in normalized; some b in ["/", ":", "@"]],
+}}}})
 
 test_registry if {
 	doc := object.union(with_registries(["mirror.internal/"], ["mirror.internal"]), {"images": [
@@ -86,6 +90,16 @@ test_registry_boundaries if {
 		["j", "team:5000/x"],
 		["k", "team/tool"],
 	]} with input as doc
+}
+
+# A rule in force without a prefix allows no image: the input then leaves out the normalized
+# prefixes and their boundaries.
+test_no_registry_allowed if {
+	doc := object.union(base, {
+		"config": {"isolation": {"allowedRegistries": {"value": [], "source": src}}},
+		"images": [{"container": "a", "image": "mirror.internal/x:1", "normalized": "mirror.internal/x:1"}],
+	})
+	checks(doc) == {"allowedRegistries"}
 }
 
 test_tolerations if {

@@ -12,7 +12,10 @@ package strata.quota
 import rego.v1
 
 # Each rule reads its limit as input.config.limits.NAME: a helper function called by every rule was a
-# quarter of this policy's evaluation time.
+# quarter of this policy's evaluation time. Likewise no rule starts by referring to another rule
+# (app := input.application as a rule), nor a pod's rule by negating one (not input.application):
+# each is looked up on every evaluation, and most evaluations end at a rule's first check. A pod's
+# rule asks whether there is an application after its own check (BENCHMARKS.md).
 
 # Who the limit is for: the namespace's group, else the namespace.
 subject := sprintf("group %q", [input.group]) if input.group != ""
@@ -59,9 +62,9 @@ violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 	input.role == "executor"
 	l := input.config.limits.maxExecutorsPerApp
 	input.app != ""
-	not input.application
 	n := input.inventory.appExecutors + 1
 	n > l.number
+	not input.application
 	msg := sprintf("app %q would have %d executors; %s allows at most %d per app (%s)", [input.app, n, subject, l.number, l.source])
 }
 
@@ -81,18 +84,18 @@ violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 violation contains {"check": "maxAppCPU", "message": msg} if {
 	l := input.config.limits.maxAppCPU
 	input.app != ""
-	not input.application
 	total := input.inventory.app.cpuMilli + input.resources.cpuMilli
 	total > l.number
+	not input.application
 	msg := sprintf("app %q would request %s CPU with its live pods; %s allows at most %s per app (%s)", [input.app, cpu(total), subject, l.value, l.source])
 }
 
 violation contains {"check": "maxAppMemory", "message": msg} if {
 	l := input.config.limits.maxAppMemory
 	input.app != ""
-	not input.application
 	total := input.inventory.app.memoryBytes + input.resources.memoryBytes
 	total > l.number
+	not input.application
 	msg := sprintf("app %q would request %s memory with its live pods; %s allows at most %s per app (%s)", [input.app, memory(total), subject, l.value, l.source])
 }
 
@@ -100,40 +103,41 @@ violation contains {"check": "maxAppMemory", "message": msg} if {
 violation contains {"check": name, "message": msg} if {
 	input.role == "executor"
 	input.app == ""
-	not input.application
 	some name in ["maxAppCPU", "maxAppMemory"]
 	l := input.config.limits[name]
+	not input.application
 	msg := sprintf("executor has no spark-app-selector label; %s limits %s to %s per app (%s), so every executor must name its app", [subject, name, l.value, l.source])
 }
 
 violation contains {"check": "namespaceCPU", "message": msg} if {
 	l := input.config.limits.namespaceCPU
-	not input.application
 	total := input.inventory.namespace.cpuMilli + input.resources.cpuMilli
 	total > l.number
+	not input.application
 	msg := sprintf("namespace %q would request %s CPU in total; %s allows at most %s (%s)", [input.request.namespace, cpu(total), subject, l.value, l.source])
 }
 
 violation contains {"check": "namespaceMemory", "message": msg} if {
 	l := input.config.limits.namespaceMemory
-	not input.application
 	total := input.inventory.namespace.memoryBytes + input.resources.memoryBytes
 	total > l.number
+	not input.application
 	msg := sprintf("namespace %q would request %s memory in total; %s allows at most %s (%s)", [input.request.namespace, memory(total), subject, l.value, l.source])
 }
 
 violation contains {"check": "namespacePods", "message": msg} if {
 	l := input.config.limits.namespacePods
-	not input.application
 	n := input.inventory.namespace.pods + 1
 	n > l.number
+	not input.application
 	msg := sprintf("namespace %q would have %d pods; %s allows at most %d (%s)", [input.request.namespace, n, subject, l.number, l.source])
 }
 
-# The whole application, at submission.
-app := input.application
+# The whole application, at submission. Each rule reads it into a variable of its own (app :=
+# input.application) rather than through a rule of that name, and ends there for a pod.
 
 violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
+	app := input.application
 	app.bounded
 	l := input.config.limits.maxExecutorsPerApp
 	app.executors > l.number
@@ -144,6 +148,7 @@ violation contains {"check": "maxExecutorsPerApp", "message": msg} if {
 # application or the namespace can hold it. (app.bounded == false, not "not app.bounded": a pod
 # has no input.application, and the rule must stop there, before trying every limit.)
 violation contains {"check": name, "message": msg} if {
+	app := input.application
 	app.bounded == false
 	some name in ["maxExecutorsPerApp", "maxAppCPU", "maxAppMemory", "namespaceCPU", "namespaceMemory", "namespacePods"]
 	l := input.config.limits[name]
@@ -151,6 +156,7 @@ violation contains {"check": name, "message": msg} if {
 }
 
 violation contains {"check": "maxAppCPU", "message": msg} if {
+	app := input.application
 	app.bounded
 	l := input.config.limits.maxAppCPU
 	app.total.cpuMilli > l.number
@@ -158,6 +164,7 @@ violation contains {"check": "maxAppCPU", "message": msg} if {
 }
 
 violation contains {"check": "maxAppMemory", "message": msg} if {
+	app := input.application
 	app.bounded
 	l := input.config.limits.maxAppMemory
 	app.total.memoryBytes > l.number
@@ -165,6 +172,7 @@ violation contains {"check": "maxAppMemory", "message": msg} if {
 }
 
 violation contains {"check": "namespaceCPU", "message": msg} if {
+	app := input.application
 	app.bounded
 	l := input.config.limits.namespaceCPU
 	total := input.inventory.namespace.cpuMilli + app.total.cpuMilli
@@ -173,6 +181,7 @@ violation contains {"check": "namespaceCPU", "message": msg} if {
 }
 
 violation contains {"check": "namespaceMemory", "message": msg} if {
+	app := input.application
 	app.bounded
 	l := input.config.limits.namespaceMemory
 	total := input.inventory.namespace.memoryBytes + app.total.memoryBytes
@@ -181,6 +190,7 @@ violation contains {"check": "namespaceMemory", "message": msg} if {
 }
 
 violation contains {"check": "namespacePods", "message": msg} if {
+	app := input.application
 	app.bounded
 	l := input.config.limits.namespacePods
 	n := input.inventory.namespace.pods + app.total.pods
@@ -223,6 +233,7 @@ podgroup_violation contains {"check": "namespaceMemory", "message": msg} if {
 }
 
 violation contains {"check": name, "message": msg} if {
+	app := input.application
 	some [name, amount, l, render] in held_over(app.batchSchedulerOptions.resources)
 	msg := sprintf("app %q: spec.batchSchedulerOptions.resources has Volcano hold %s for its PodGroup before it places any of its pods; %s", [app.name, render, allows(name, l)])
 }
@@ -247,12 +258,14 @@ else := sprintf("%s allows at most %s for the whole namespace (%s)", [subject, l
 # the operator, which every tenant shares. (Only what the operator does again without the tenant:
 # an application the tenant writes again is a new submission it makes itself.)
 violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if {
+	app := input.application
 	app.restartPolicy.type == "Always"
 	l := input.config.limits.minSubmissionIntervalSeconds
 	msg := sprintf("app %q: restartPolicy.type Always: the operator submits an application that succeeded again at once; %s allows no less than %ds between submissions (%s): use OnFailure", [app.name, subject, l.number, l.source])
 }
 
 violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if {
+	app := input.application
 	restarts := app.restartPolicy
 	some name in ["onFailureRetryInterval", "onSubmissionFailureRetryInterval"]
 	s := restarts[name]
@@ -263,6 +276,7 @@ violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if 
 }
 
 violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if {
+	app := input.application
 	s := app.schedule.leastIntervalSeconds
 	l := input.config.limits.minSubmissionIntervalSeconds
 	s < l.number
@@ -272,16 +286,16 @@ violation contains {"check": "minSubmissionIntervalSeconds", "message": msg} if 
 # retried(interval): the operator waits that interval of the restart policy (times the attempts so
 # far) before it submits again: with Always, after any failure; with OnFailure, while retries are
 # left. (Without the interval it never retries.)
-retried(_) if app.restartPolicy.type == "Always"
+retried(_) if input.application.restartPolicy.type == "Always"
 
 retried("onFailureRetryInterval") if {
-	app.restartPolicy.type == "OnFailure"
-	app.restartPolicy.onFailureRetries > 0
+	input.application.restartPolicy.type == "OnFailure"
+	input.application.restartPolicy.onFailureRetries > 0
 }
 
 retried("onSubmissionFailureRetryInterval") if {
-	app.restartPolicy.type == "OnFailure"
-	app.restartPolicy.onSubmissionFailureRetries > 0
+	input.application.restartPolicy.type == "OnFailure"
+	input.application.restartPolicy.onSubmissionFailureRetries > 0
 }
 
 # cpu renders millicores as Kubernetes does: 16, or 1500m.
