@@ -11,7 +11,7 @@ import (
 // input.injectedVolumes) takes composing the pod a second time: a fifth of
 // judging one. The built-in baseline is the only built-in policy that
 // reads them, and it reads them only to leave the platform's parts out
-// (tenant_containers, and not input.injectedVolumes[v.name]): marking more
+// (not input.injected[c.name], not input.injectedVolumes[v.name]): marking more
 // of a pod as the platform's can only take violations away, never add one
 // (TestBaselineIsMonotoneInInjected holds it to that). So a pod judged with
 // nothing marked as injected that breaks no rule of such a policy breaks
