@@ -112,7 +112,8 @@ func TestRegistriesAsTheRuntimeReadsThem(t *testing.T) {
 }
 
 // TestNoRegistryAllowedAllowsNoImage: an allowedRegistries rule in force
-// with no prefix refuses every image, the platform's own among them.
+// with no prefix refuses every image, however it is spelled: the input
+// then carries neither normalized prefixes nor their boundaries.
 func TestNoRegistryAllowedAllowsNoImage(t *testing.T) {
 	c := tenantCheck(t, map[string]string{"reg": `{tier: ClusterOverrides, config: {isolation: {allowedRegistries: []}}}`})
 	for _, image := range []string{"nginx", "mirror.internal/spark:3.5.3", "docker.io/library/nginx:1"} {
