@@ -35,9 +35,9 @@ violation contains {"check": "allowedIAMRoles", "message": msg} if {
 # With no allowlist in force, a tenant gets no role at all: a layer must
 # allow roles explicitly ("**" allows every role).
 violation contains {"check": "allowedIAMRoles", "message": msg} if {
-	not input.config.isolation.allowedIAMRoles
 	some role in input.iamRoles
 	role.user
+	not input.config.isolation.allowedIAMRoles
 	msg := sprintf("IAM role %q (from %s) is not allowed in namespace %q: no layer allows IAM roles here (isolation.allowedIAMRoles)", [role.value, role.source, namespace])
 }
 
