@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# fuzz.sh runs every fuzz test of the module for the given time each (30s by default), and exits
-# 1 when one of them found a failing input (written to the test's testdata/fuzz/<name>).
+# fuzz.sh runs every fuzz test of the module for the given time each (30s by default), then exits
+# 1 when one of them failed: most often a failing input, which go test writes to the test's
+# testdata/fuzz/<name>.
 #
 # Each new interesting input is minimized for at most FUZZMINIMIZE (100x: a hundred runs) rather
 # than go test's 60s: a handler's fuzz test (an AdmissionReview through the webhook's code, some
@@ -36,7 +37,7 @@ for pkg in $(go list ./...); do
   done
 done
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "fuzz: failing inputs found by:"
+  echo "fuzz: failed (a failing input found is in the test's testdata/fuzz/<name>):"
   printf '  %s\n' "${failed[@]}"
   exit 1
 fi
