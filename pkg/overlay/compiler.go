@@ -203,11 +203,10 @@ func compositionOrder(a, b *compiledLayer) int {
 	)
 }
 
-func namespaceMap(namespaces []corev1.Namespace) map[string]map[string]string {
-	out := make(map[string]map[string]string, len(namespaces))
+func namespaceMap(namespaces []corev1.Namespace) map[string]*knownNamespace {
+	out := make(map[string]*knownNamespace, len(namespaces))
 	for i := range namespaces {
-		ns := &namespaces[i]
-		out[ns.Name] = namespaceLabels(ns.Name, ns.Labels)
+		out[namespaces[i].Name] = knownNamespaceOf(&namespaces[i])
 	}
 	return out
 }

@@ -24,8 +24,10 @@ type LayerSource struct {
 }
 
 // Inputs are what a Snapshot is compiled from: the Layers, the Namespaces
-// and PriorityClasses composition refers to, and the RuntimeClasses whose
-// scheduling the API server gives the pods that name them.
+// (their labels select Layers; their annotations may place their pods,
+// NamespacePlacement) and PriorityClasses composition refers to, and the
+// RuntimeClasses whose scheduling the API server gives the pods that name
+// them.
 type Inputs struct {
 	Layers          []LayerSource
 	Namespaces      []corev1.Namespace
@@ -49,7 +51,7 @@ type Snapshot struct {
 	// layers and shadows count the valid layers, and those in Shadow mode.
 	layers, shadows int
 	broken          []brokenLayer
-	namespaces      map[string]map[string]string
+	namespaces      map[string]*knownNamespace
 	priorityClasses map[string]*schedulingv1.PriorityClass
 	partialClasses  bool
 	runtimeClasses  map[string]*nodev1.RuntimeClass
@@ -131,8 +133,8 @@ func (s *Snapshot) LayerCount() int { return s.layers }
 // NamespaceLabels returns the labels of the named namespace. A namespace the
 // snapshot does not know has only the kubernetes.io/metadata.name label.
 func (s *Snapshot) NamespaceLabels(name string) labels.Set {
-	if l, ok := s.namespaces[name]; ok {
-		return l
+	if ns, ok := s.namespaces[name]; ok {
+		return ns.labels
 	}
 	return namespaceLabels(name, nil)
 }
@@ -149,7 +151,7 @@ func (s *Snapshot) KnowsNamespace(name string) bool {
 func (s *Snapshot) WithNamespace(ns *corev1.Namespace) *Snapshot {
 	out := *s
 	out.namespaces = maps.Clone(s.namespaces)
-	out.namespaces[ns.Name] = namespaceLabels(ns.Name, ns.Labels)
+	out.namespaces[ns.Name] = knownNamespaceOf(ns)
 	return &out
 }
 

@@ -83,6 +83,10 @@ type Input struct {
 	// (runtimeScheduling). nil when the pod names none, or one the
 	// snapshot does not know (what the pod holds is then the tenant's).
 	RuntimeScheduling *nodev1.Scheduling
+	// NamespacePlacement is what the pod's namespace's annotations give it
+	// through the API server's PodNodeSelector and PodTolerationRestriction
+	// plugins: the platform's (nsplacement.go).
+	NamespacePlacement overlay.NamespacePlacement
 	// Application is the SparkApplication the pod is launched from, as a
 	// whole, when an application is judged at submission (Check.App);
 	// nil for a pod.
@@ -524,8 +528,8 @@ func (in *Input) userWritten() map[string]any {
 	scheduling := in.runtimeScheduling()
 	for i := range pod.Spec.Tolerations {
 		t := &pod.Spec.Tolerations[i]
-		if mutate.IsDefaultToleration(t) || runtimeScheduled(scheduling, t) {
-			continue // the API server's own, or its RuntimeClass's
+		if mutate.IsDefaultToleration(t) || runtimeScheduled(scheduling, t) || namespacePlaced(&in.NamespacePlacement, pod, t) {
+			continue // the API server's own, its RuntimeClass's or its namespace's
 		}
 		display := overlay.RenderToleration(t)
 		if !in.byLayer(overlay.ElementKey(overlay.PathTolerations, overlay.TolerationKey(t)), display) {
@@ -533,7 +537,8 @@ func (in *Input) userWritten() map[string]any {
 		}
 	}
 	for _, k := range sortedKeys(pod.Spec.NodeSelector) {
-		if v := pod.Spec.NodeSelector[k]; !in.byLayer(overlay.MapKey(overlay.PathNodeSelector, k), strconv.Quote(v)) && !runtimeSelects(scheduling, k, v) {
+		if v := pod.Spec.NodeSelector[k]; !in.byLayer(overlay.MapKey(overlay.PathNodeSelector, k), strconv.Quote(v)) && !runtimeSelects(scheduling, k, v) &&
+			!namespaceSelects(&in.NamespacePlacement, k, v) {
 			nodeSelector = append(nodeSelector, keyed{Key: k, Value: v})
 		}
 	}

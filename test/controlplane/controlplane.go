@@ -36,6 +36,9 @@ type Options struct {
 	// Progress receives what the start is doing (building binaries can take
 	// minutes the first time); nil discards it.
 	Progress io.Writer
+	// AdmissionPlugins are admission plugins the API server enables besides
+	// its defaults (--enable-admission-plugins), such as PodNodeSelector.
+	AdmissionPlugins []string
 }
 
 // ControlPlane is a running kube-apiserver and etcd with the webhook.
@@ -95,6 +98,9 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	}
 	env.ControlPlane.APIServer = &envtest.APIServer{Path: filepath.Join(assets, "kube-apiserver"), CertDir: apiDir,
 		StopTimeout: 10 * time.Second}
+	if len(opts.AdmissionPlugins) > 0 {
+		env.ControlPlane.APIServer.Configure().Set("enable-admission-plugins", strings.Join(opts.AdmissionPlugins, ","))
+	}
 	clientCA, err := presentClientCertificate(env.ControlPlane.APIServer, apiDir)
 	if err != nil {
 		return nil, errors.Join(err, os.RemoveAll(apiDir))

@@ -27,7 +27,11 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var err error
-	cp, err = controlplane.Start(ctx, controlplane.Options{Cluster: cluster, Progress: os.Stderr})
+	cp, err = controlplane.Start(ctx, controlplane.Options{Cluster: cluster, Progress: os.Stderr,
+		// What these plugins give a pod from its namespace's annotations is
+		// the platform's (TestNamespacePlacementIsThePlatforms); every
+		// other test runs with them too, as a cluster that enables them.
+		AdmissionPlugins: []string{"PodNodeSelector", "PodTolerationRestriction"}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	webhookapp "github.com/strata-dev/strata/cmd/webhook/app"
+	strataoverlay "github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/policy"
 	"github.com/strata-dev/strata/test/controlplane"
 )
@@ -205,22 +206,33 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		t.Errorf("PodGroup policy webhook = %+v", g)
 	}
 	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")
-	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionregistrationv1.Fail || len(vap.Spec.Validations) != 2 ||
-		!strings.Contains(vap.Spec.Validations[0].Expression, "variables.admin") || !strings.Contains(vap.Spec.Validations[1].Expression, "variables.admin") {
+	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionregistrationv1.Fail || len(vap.Spec.Validations) != 3 ||
+		slices.ContainsFunc(vap.Spec.Validations, func(v admissionregistrationv1.Validation) bool {
+			return !strings.Contains(v.Expression, "variables.admin")
+		}) {
 		t.Errorf("namespace exemption guard = %+v", vap.Spec)
 	}
-	// The label the policies read a namespace's group from is kept to
-	// platform admins too.
-	var kept []string
-	for _, v := range vap.Spec.Variables {
-		if v.Name == "strataLabels" {
-			for _, m := range regexp.MustCompile(`'([^']*)'`).FindAllStringSubmatch(v.Expression, -1) {
-				kept = append(kept, m[1])
+	// The label the policies read a namespace's group from, and the
+	// annotations whose node selector and tolerations they take for the
+	// platform's, are kept to platform admins too.
+	keptBy := func(variable string) []string {
+		var kept []string
+		for _, v := range vap.Spec.Variables {
+			if v.Name == variable {
+				for _, m := range regexp.MustCompile(`'([^']*)'`).FindAllStringSubmatch(v.Expression, -1) {
+					kept = append(kept, m[1])
+				}
 			}
 		}
+		return kept
 	}
-	if !slices.Contains(kept, policy.GroupLabel) {
+	if kept := keptBy("strataLabels"); !slices.Contains(kept, policy.GroupLabel) {
 		t.Errorf("the namespace guard's strataLabels (%q) leave out %q, which the policies read a namespace's group from", kept, policy.GroupLabel)
+	}
+	for _, a := range []string{strataoverlay.NamespaceNodeSelectorAnnotation, strataoverlay.NamespaceTolerationsAnnotation} {
+		if kept := keptBy("placementAnnotations"); !slices.Contains(kept, a) {
+			t.Errorf("the namespace guard's placementAnnotations (%q) leave out %q, whose placement the policies take for the platform's", kept, a)
+		}
 	}
 	// Every key a Layer selects namespaces by, and creating a namespace a
 	// Layer names, are kept to the same admins by the webhook, which knows

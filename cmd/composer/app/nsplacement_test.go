@@ -1,0 +1,72 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestNamespacePlacementInTheDryRun: compose --validate judges a pod as the
+// webhook does, what the namespace's PodNodeSelector and
+// PodTolerationRestriction annotations give it being the platform's, from
+// the Namespace --cluster-config (or --layers, or the cluster) gives.
+func TestNamespacePlacementInTheDryRun(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	write("layers/layer.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: isolation}
+spec:
+  tier: ClusterOverrides
+  config:
+    isolation:
+      reservedNodeSelectors: [node.strata.dev/pool=core]
+      allowedTolerations: [{key: node.strata.dev/spot}]
+`)
+	pinned := write("cluster/pinned.yaml", `apiVersion: v1
+kind: Namespace
+metadata:
+  name: pinned
+  annotations:
+    scheduler.alpha.kubernetes.io/node-selector: node.strata.dev/pool=core
+    scheduler.alpha.kubernetes.io/defaultTolerations: '[{"key": "node.strata.dev/core", "operator": "Exists", "effect": "NoSchedule"}]'
+`)
+	bare := write("cluster/bare.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: pinned}\n")
+	// The executor as the API server stores it in the pinned namespace.
+	pod := write("pod.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: exec-1
+  namespace: pinned
+  labels: {spark-role: executor, spark-app-selector: spark-1}
+spec:
+  nodeSelector: {node.strata.dev/pool: core}
+  tolerations:
+  - {key: node.strata.dev/core, operator: Exists, effect: NoSchedule}
+  - {key: node.kubernetes.io/memory-pressure, operator: Exists, effect: NoSchedule}
+  containers:
+  - name: spark-kubernetes-executor
+    image: apache/spark:3.5.3
+    resources: {requests: {cpu: "1", memory: 1Gi}}
+`)
+	args := []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--validate", "--cluster-config"}
+	if r := composer(t, "", append(args, pinned)...); r.code != ExitOK {
+		t.Errorf("in the pinned namespace: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	r := composer(t, "", append(args, bare)...)
+	if r.code != ExitDenied || !strings.Contains(r.err, `node selector "node.strata.dev/pool=core" is reserved`) ||
+		!strings.Contains(r.err, `toleration "node.strata.dev/core:NoSchedule op=Exists" is not allowed`) || strings.Contains(r.err, "memory-pressure") {
+		t.Errorf("in a namespace without the annotations: exit %d, stderr:\n%s", r.code, r.err)
+	}
+}

@@ -1,0 +1,65 @@
+package policy
+
+import (
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+)
+
+// What the API server's PodNodeSelector and PodTolerationRestriction
+// admission plugins give a pod, where a cluster enables them, is the
+// platform's: the namespace's node selector and default tolerations
+// (overlay.NamespacePlacement, which only platform admins may write), and
+// the toleration of node.kubernetes.io/memory-pressure PodTolerationRestriction
+// gives every pod that is not BestEffort. None of them is judged as what
+// the tenant wrote (input.user).
+
+// namespaceSelects reports whether the namespace's placement p selects
+// nodes whose label k has the value v.
+func namespaceSelects(p *overlay.NamespacePlacement, k, v string) bool {
+	nv, ok := p.NodeSelector[k]
+	return ok && nv == v
+}
+
+// namespacePlaced reports whether t is one of the tolerations the
+// placement plugins give pod: one of the namespace's own, exactly, or the
+// memory-pressure toleration of a pod that is not BestEffort. The
+// memory-pressure taint is the node lifecycle controller's, which takes it
+// off any node without memory pressure, so it never keeps a pod off nodes
+// a platform reserved.
+func namespacePlaced(p *overlay.NamespacePlacement, pod *corev1.Pod, t *corev1.Toleration) bool {
+	if slices.ContainsFunc(p.Tolerations, func(nt corev1.Toleration) bool { return sameToleration(&nt, t) }) {
+		return true
+	}
+	return t.Key == corev1.TaintNodeMemoryPressure && t.Operator == corev1.TolerationOpExists && t.Value == "" &&
+		t.Effect == corev1.TaintEffectNoSchedule && t.TolerationSeconds == nil && !bestEffort(pod)
+}
+
+// bestEffort reports whether pod is of the BestEffort QoS class, as the
+// API server classes it: no positive CPU or memory request or limit, on
+// the pod or any of its init and regular containers.
+func bestEffort(pod *corev1.Pod) bool {
+	if r := pod.Spec.Resources; r != nil && (positiveCPUOrMemory(r.Requests) || positiveCPUOrMemory(r.Limits)) {
+		return false
+	}
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range cs {
+			if r := &cs[i].Resources; positiveCPUOrMemory(r.Requests) || positiveCPUOrMemory(r.Limits) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func positiveCPUOrMemory(l corev1.ResourceList) bool {
+	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		if q, ok := l[name]; ok && q.Cmp(resource.Quantity{}) > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,124 @@
+package policy
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// TestNamespacePlacementIsNotTheTenants: what the PodNodeSelector and
+// PodTolerationRestriction plugins give a pod from its namespace's
+// annotations is the platform's; anything else the pod selects or
+// tolerates is still judged as the tenant's, and so is all of it in a
+// namespace without those annotations or with ones the plugins cannot read.
+func TestNamespacePlacementIsNotTheTenants(t *testing.T) {
+	in := fixtures.InputsOf(t, map[string]string{"rules": `{tier: ClusterOverrides, config: {
+		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}]}}}`})
+	placed := map[string]string{
+		overlay.NamespaceNodeSelectorAnnotation: "pool=core, zone=a",
+		overlay.NamespaceTolerationsAnnotation:  `[{"key":"core","operator":"Exists","effect":"NoSchedule"},{"key":"slow","operator":"Exists","effect":"NoExecute","tolerationSeconds":60}]`,
+	}
+	unreadable := map[string]string{
+		overlay.NamespaceNodeSelectorAnnotation: "pool=core,=a",
+		overlay.NamespaceTolerationsAnnotation:  `{"key":"core","operator":"Exists","effect":"NoSchedule"}`,
+	}
+	for name, annotations := range map[string]map[string]string{"etl": placed, "bare": nil, "unreadable": unreadable} {
+		in.Namespaces = append(in.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: annotations}})
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
+
+	sixty, forever := int64(60), (*int64)(nil)
+	tol := func(key string, effect corev1.TaintEffect, seconds *int64) corev1.Toleration {
+		return corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: effect, TolerationSeconds: seconds}
+	}
+	memoryPressure := tol(corev1.TaintNodeMemoryPressure, corev1.TaintEffectNoSchedule, nil)
+	// pod is an executor in namespace ns, as the plugins leave it: with
+	// the namespace's node selector and tolerations, and, unless
+	// bestEffort, a memory request and the memory-pressure toleration.
+	pod := func(ns string, bestEffort bool, edit func(*corev1.Pod)) *corev1.Pod {
+		p := sparkPod("executor")
+		p.Namespace = ns
+		p.Spec.NodeSelector = map[string]string{"pool": "core", "zone": "a"}
+		p.Spec.Tolerations = []corev1.Toleration{tol("core", corev1.TaintEffectNoSchedule, nil), tol("slow", corev1.TaintEffectNoExecute, &sixty)}
+		if !bestEffort {
+			p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+			p.Spec.Tolerations = append(p.Spec.Tolerations, memoryPressure)
+		}
+		if edit != nil {
+			edit(p)
+		}
+		return p
+	}
+	// Without the namespace's placement, both its tolerations and its
+	// reserved key are the tenant's; the memory-pressure toleration never is.
+	const all = "isolation/allowedTolerations,isolation/allowedTolerations,isolation/reservedNodeSelectors"
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		want string
+	}{
+		{"as the plugins leave it", pod("etl", false, nil), ""},
+		{"a BestEffort pod as the plugins leave it", pod("etl", true, nil), ""},
+		{"another value of the namespace's key", pod("etl", false, func(p *corev1.Pod) { p.Spec.NodeSelector["pool"] = "gpu" }), "isolation/reservedNodeSelectors"},
+		{"the namespace's toleration for longer", pod("etl", false, func(p *corev1.Pod) { p.Spec.Tolerations[1].TolerationSeconds = forever }), "isolation/allowedTolerations"},
+		{"the namespace's toleration for another effect", pod("etl", false, func(p *corev1.Pod) { p.Spec.Tolerations[0].Effect = corev1.TaintEffectNoExecute }), "isolation/allowedTolerations"},
+		{"a toleration of its own", pod("etl", false, func(p *corev1.Pod) {
+			p.Spec.Tolerations = append(p.Spec.Tolerations, tol("gpu", corev1.TaintEffectNoSchedule, nil))
+		}), "isolation/allowedTolerations"},
+		{"the memory-pressure toleration on a BestEffort pod", pod("etl", true, func(p *corev1.Pod) { p.Spec.Tolerations = append(p.Spec.Tolerations, memoryPressure) }),
+			"isolation/allowedTolerations"},
+		{"the memory-pressure toleration for a while", pod("etl", false, func(p *corev1.Pod) {
+			p.Spec.Tolerations[2].Effect, p.Spec.Tolerations[2].TolerationSeconds = corev1.TaintEffectNoExecute, &sixty
+		}), "isolation/allowedTolerations"},
+		{"in a namespace without the annotations", pod("bare", false, nil), all},
+		{"in a namespace whose annotations the plugins cannot read", pod("unreadable", false, nil), all},
+		{"in a namespace the webhook does not know", pod("unknown", false, nil), all},
+	} {
+		if got, _ := verdict(t, c, tc.pod, Request{}); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestBestEffort holds bestEffort to the API server's QoS classes.
+func TestBestEffort(t *testing.T) {
+	q := resource.MustParse
+	for _, tc := range []struct {
+		name string
+		edit func(*corev1.Pod)
+		want bool
+	}{
+		{"no resources", func(*corev1.Pod) {}, true},
+		{"zero requests", func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: q("0"), corev1.ResourceMemory: q("0")}
+		}, true},
+		{"another resource only", func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{"nvidia.com/gpu": q("1")}
+		}, true},
+		{"a CPU request", func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: q("1m")}
+		}, false},
+		{"a memory limit on an init container", func(p *corev1.Pod) {
+			p.Spec.InitContainers = []corev1.Container{{Name: "i", Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: q("1Mi")}}}}
+		}, false},
+		{"the pod's own requests", func(p *corev1.Pod) {
+			p.Spec.Resources = &corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceMemory: q("1Gi")}}
+		}, false},
+	} {
+		p := sparkPod("executor")
+		tc.edit(p)
+		if got := bestEffort(p); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,133 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// TestNamespacePlacementIsThePlatforms: the API server's PodNodeSelector
+// and PodTolerationRestriction plugins (enabled in this suite) give every
+// pod of a namespace the node selector and tolerations of its
+// annotations, before any webhook. Only platform admins may write those
+// annotations, so what they give is the platform's: a tenant's executor in
+// a namespace pinned to the reserved node.strata.dev/pool=core nodes is
+// admitted there, past a taint tenants may not tolerate; the same selector
+// and toleration written by a tenant elsewhere are refused, as is
+// anything the pod adds of its own. The memory-pressure toleration
+// PodTolerationRestriction gives every pod that is not BestEffort is the
+// API server's, in every namespace.
+func TestNamespacePlacementIsThePlatforms(t *testing.T) {
+	ctx := context.Background()
+	core := corev1.Toleration{Key: "node.strata.dev/core", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+	tolerations, err := json.Marshal([]corev1.Toleration{core})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned", Annotations: map[string]string{
+		overlay.NamespaceNodeSelectorAnnotation: "node.strata.dev/pool=core",
+		overlay.NamespaceTolerationsAnnotation:  string(tolerations),
+	}}}
+	if err := cp.Client.Create(ctx, pinned); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pinned) })
+	// The namespace's tenants may tolerate spot nodes only.
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-tolerations"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{pinned.Name}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{
+			AllowedTolerations: []v1alpha1.TolerationPattern{{Key: "node.strata.dev/spot"}}}}}}, pinned.Name)
+
+	pod := examplePod(t, "executor.yaml", "e2e-pinned-exec")
+	pod.Namespace = pinned.Name
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatalf("an executor of a pinned namespace: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
+	var stored corev1.Pod
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(pod), &stored); err != nil {
+		t.Fatal(err)
+	}
+	memoryPressure := corev1.Toleration{Key: corev1.TaintNodeMemoryPressure, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+	if stored.Spec.NodeSelector["node.strata.dev/pool"] != "core" || !tolerates(stored.Spec.Tolerations, core) || !tolerates(stored.Spec.Tolerations, memoryPressure) {
+		t.Errorf("stored nodeSelector %v, tolerations %v: want the namespace's and the memory-pressure toleration", stored.Spec.NodeSelector, stored.Spec.Tolerations)
+	}
+
+	// What the namespace gives is the platform's only in that namespace.
+	byHand := examplePod(t, "executor.yaml", "e2e-pinned-by-hand")
+	byHand.Spec.NodeSelector = map[string]string{"node.strata.dev/pool": "core"}
+	byHand.Spec.Tolerations = append(byHand.Spec.Tolerations, core)
+	err = cp.Client.Create(ctx, byHand)
+	wantDenied(t, "the namespace's selector by hand", err, `node selector "node.strata.dev/pool=core" is reserved`)
+	wantDenied(t, "the namespace's toleration by hand", err, `toleration "node.strata.dev/core:NoSchedule op=Exists" is not allowed for tenants`)
+	// And nothing the pod adds of its own is.
+	own := examplePod(t, "executor.yaml", "e2e-pinned-own")
+	own.Namespace = pinned.Name
+	own.Spec.Tolerations = append(own.Spec.Tolerations, corev1.Toleration{Key: "nvidia.com/gpu", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule})
+	wantDenied(t, "a toleration of its own", cp.Client.Create(ctx, own), `toleration "nvidia.com/gpu:NoSchedule op=Exists" is not allowed for tenants`)
+
+	// A tenant that may edit its Namespace may not write the annotations.
+	allow(t, "e2e-tenant-edits-pinned", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "update", "patch", "create"}},
+		rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"})
+	alice := impersonating(t, "alice")
+	for _, tc := range []struct {
+		namespace, annotation, value string
+	}{
+		{pinned.Name, overlay.NamespaceNodeSelectorAnnotation, "node.strata.dev/pool=gpu"},
+		{pinned.Name, overlay.NamespaceTolerationsAnnotation, ""},
+		{"etl", overlay.NamespaceNodeSelectorAnnotation, "node.strata.dev/pool=core"},
+		{"etl", overlay.NamespaceTolerationsAnnotation, string(tolerations)},
+	} {
+		var ns corev1.Namespace
+		if err := alice.Get(ctx, client.ObjectKey{Name: tc.namespace}, &ns); err != nil {
+			t.Fatal(err)
+		}
+		if tc.value == "" {
+			delete(ns.Annotations, tc.annotation)
+		} else {
+			metav1.SetMetaDataAnnotation(&ns.ObjectMeta, tc.annotation, tc.value)
+		}
+		wantDenied(t, "tenant writes "+tc.annotation+" on "+tc.namespace, alice.Update(ctx, &ns),
+			"the Namespace annotation "+tc.annotation+" places every pod of the namespace")
+	}
+	created := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-alice-pinned", Annotations: pinned.Annotations}}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), created) })
+	wantDenied(t, "tenant creates a pinned namespace", alice.Create(ctx, created), "the Namespace annotation ")
+	// Other annotations stay the tenant's.
+	var ns corev1.Namespace
+	if err := alice.Get(ctx, client.ObjectKey{Name: pinned.Name}, &ns); err != nil {
+		t.Fatal(err)
+	}
+	metav1.SetMetaDataAnnotation(&ns.ObjectMeta, "owner", "alice")
+	if err := alice.Update(ctx, &ns); err != nil {
+		t.Errorf("tenant writes another annotation: %v", err)
+	}
+
+	// Once the platform takes the toleration off the namespace, a pod
+	// that writes it is the tenant's: the webhook reads the annotations as
+	// they are now.
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: pinned.Name}, &ns); err != nil {
+		t.Fatal(err)
+	}
+	delete(ns.Annotations, overlay.NamespaceTolerationsAnnotation)
+	if err := cp.Client.Update(ctx, &ns); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(30*time.Second, func() bool {
+		return len(cp.Webhook.Store.Load().NamespacePlacement(pinned.Name).Tolerations) == 0
+	}); err != nil {
+		t.Fatalf("the webhook never saw the namespace's tolerations go: %v", err)
+	}
+	written := examplePod(t, "executor.yaml", "e2e-pinned-written")
+	written.Namespace = pinned.Name
+	written.Spec.Tolerations = append(written.Spec.Tolerations, core)
+	wantDenied(t, "the namespace's former toleration", cp.Client.Create(ctx, written), `toleration "node.strata.dev/core:NoSchedule op=Exists" is not allowed for tenants`)
+}
