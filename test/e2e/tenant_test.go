@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -332,6 +333,69 @@ func TestNamespaceExemptionIsAdminOnly(t *testing.T) {
 	if err := cp.Client.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err == nil {
 		delete(ns.Labels, "e2e.strata.dev/paused")
 		_ = cp.Client.Update(ctx, &ns)
+	}
+}
+
+// TestNamespaceSubresourcesAreGuarded: the status and finalize
+// subresources of a Namespace take its labels and annotations from what
+// they are sent, as the Namespace itself does; a tenant given them cannot
+// exempt its namespace, change its group or pin its pods through them.
+func TestNamespaceSubresourcesAreGuarded(t *testing.T) {
+	ctx := context.Background()
+	allow(t, "e2e-tenant-updates-namespace-subresources", rbacv1.PolicyRule{APIGroups: []string{""},
+		Resources: []string{"namespaces/status", "namespaces/finalize"}, Verbs: []string{"update", "patch"}},
+		rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"})
+	alice := impersonating(t, "alice")
+	t.Cleanup(func() { // should a write get through, the namespace is put back for the tests after this one
+		var etl corev1.Namespace
+		if err := cp.Client.Get(ctx, client.ObjectKey{Name: "etl"}, &etl); err == nil {
+			delete(etl.Labels, "strata.dev/exempt")
+			delete(etl.Annotations, overlay.NamespaceNodeSelectorAnnotation)
+			etl.Labels["group"] = "core-data"
+			_ = cp.Client.Update(ctx, &etl)
+		}
+	})
+	for _, tc := range []struct {
+		what, subresource string
+		edit              func(*corev1.Namespace)
+		want              string
+	}{
+		{"labels its namespace exempt", "status", func(ns *corev1.Namespace) { ns.Labels["strata.dev/exempt"] = "true" }, "only platform admins"},
+		{"labels its namespace exempt", "finalize", func(ns *corev1.Namespace) { ns.Labels["strata.dev/exempt"] = "true" }, "only platform admins"},
+		{"relabels its namespace group=geo", "status", func(ns *corev1.Namespace) { ns.Labels["group"] = "geo" }, "the Namespace label group "},
+		{"relabels its namespace group=geo", "finalize", func(ns *corev1.Namespace) { ns.Labels["group"] = "geo" }, "the Namespace label group "},
+		{"pins its namespace's pods", "status", func(ns *corev1.Namespace) {
+			metav1.SetMetaDataAnnotation(&ns.ObjectMeta, overlay.NamespaceNodeSelectorAnnotation, "node.strata.dev/pool=core")
+		}, "the Namespace annotation " + overlay.NamespaceNodeSelectorAnnotation},
+	} {
+		var ns corev1.Namespace
+		if err := cp.Client.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err != nil {
+			t.Fatal(err)
+		}
+		tc.edit(&ns)
+		wantDenied(t, "tenant "+tc.what+" through "+tc.subresource, alice.SubResource(tc.subresource).Update(ctx, &ns), tc.want)
+	}
+	// A label a Layer selects on is kept by the webhook, which knows the
+	// Layers, through the subresources too.
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-not-gold"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{"etl"}, NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: "e2e.strata.dev/gold", Operator: metav1.LabelSelectorOpDoesNotExist}}}},
+		Config: &v1alpha1.Config{Labels: map[string]string{"e2e-not-gold": "true"}}}}, "etl")
+	t.Cleanup(func() {
+		var etl corev1.Namespace
+		if err := cp.Client.Get(ctx, client.ObjectKey{Name: "etl"}, &etl); err == nil && etl.Labels["e2e.strata.dev/gold"] != "" {
+			delete(etl.Labels, "e2e.strata.dev/gold")
+			_ = cp.Client.Update(ctx, &etl)
+		}
+	})
+	for _, subresource := range []string{"status", "finalize"} {
+		var ns corev1.Namespace
+		if err := cp.Client.Get(ctx, client.ObjectKey{Name: "etl"}, &ns); err != nil {
+			t.Fatal(err)
+		}
+		ns.Labels["e2e.strata.dev/gold"] = "true"
+		wantDenied(t, "tenant sets a label a Layer selects on through "+subresource, alice.SubResource(subresource).Update(ctx, &ns),
+			"the Namespace label e2e.strata.dev/gold decides which Strata layers apply to the namespace (Layer e2e-not-gold selects by it)")
 	}
 }
 

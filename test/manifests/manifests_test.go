@@ -205,12 +205,19 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		len(g.MatchConditions) != 1 || !strings.Contains(g.MatchConditions[0].Expression, "spec.priorityClassName") || !strings.Contains(g.MatchConditions[0].Expression, "spec.queue") {
 		t.Errorf("PodGroup policy webhook = %+v", g)
 	}
+	// The Namespace guards judge writes of a Namespace's labels and
+	// annotations however they come: its status and finalize subresources
+	// take them from what they are sent too.
+	namespaceResources := []string{"namespaces", "namespaces/status", "namespaces/finalize"}
 	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")
 	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionregistrationv1.Fail || len(vap.Spec.Validations) != 3 ||
 		slices.ContainsFunc(vap.Spec.Validations, func(v admissionregistrationv1.Validation) bool {
 			return !strings.Contains(v.Expression, "variables.admin")
 		}) {
 		t.Errorf("namespace exemption guard = %+v", vap.Spec)
+	}
+	if rules := vap.Spec.MatchConstraints.ResourceRules; len(rules) != 1 || !slices.Equal(rules[0].Resources, namespaceResources) {
+		t.Errorf("namespace exemption guard's rules = %+v, want %q", rules, namespaceResources)
 	}
 	// The label the policies read a namespace's group from, and the
 	// annotations whose node selector and tolerations they take for the
@@ -239,7 +246,7 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	// every Layer: reached only by others' creates and label changes.
 	g := vwc.Webhooks[7]
 	if g.Name != "namespace-guard.strata.dev" || *g.ClientConfig.Service.Path != webhookapp.NamespaceGuardPath || len(g.Rules) != 1 ||
-		!slices.Equal(g.Rules[0].Resources, []string{"namespaces"}) ||
+		!slices.Equal(g.Rules[0].Resources, namespaceResources) ||
 		!slices.Equal(g.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
 		g.NamespaceSelector != nil && (len(g.NamespaceSelector.MatchLabels) > 0 || len(g.NamespaceSelector.MatchExpressions) > 0) ||
 		g.FailurePolicy == nil || *g.FailurePolicy != admissionregistrationv1.Fail || len(g.MatchConditions) != 2 ||
