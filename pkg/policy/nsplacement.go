@@ -1,7 +1,10 @@
 package policy
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -62,4 +65,32 @@ func positiveCPUOrMemory(l corev1.ResourceList) bool {
 		}
 	}
 	return false
+}
+
+// NamespacePlacementNote says what pod's namespace in snap gives it
+// through the PodNodeSelector and PodTolerationRestriction plugins, which
+// the composer does not add (whether a cluster enables them is not among
+// its inputs); "" when the namespace gives nothing.
+func NamespacePlacementNote(snap *overlay.Snapshot, pod *corev1.Pod) string {
+	p := snap.NamespacePlacement(pod.Namespace)
+	var gives []string
+	if len(p.NodeSelector) > 0 {
+		sel := make([]string, 0, len(p.NodeSelector))
+		for _, k := range sortedKeys(p.NodeSelector) {
+			sel = append(sel, k+"="+p.NodeSelector[k])
+		}
+		gives = append(gives, "node selector "+strings.Join(sel, ","))
+	}
+	if len(p.Tolerations) > 0 {
+		ts := make([]string, len(p.Tolerations))
+		for i := range p.Tolerations {
+			ts[i] = strconv.Quote(overlay.RenderToleration(&p.Tolerations[i]))
+		}
+		gives = append(gives, "tolerations "+strings.Join(ts, ", "))
+	}
+	if len(gives) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("Namespace %q gives its pods %s where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; judged as the platform's where a pod holds them",
+		pod.Namespace, strings.Join(gives, " and "))
 }

@@ -54,6 +54,9 @@ type composed struct {
 	// classNote says what the API server's RuntimeClass plugin changed
 	// of the pod before the webhook sees it; "" when nothing.
 	classNote string
+	// placementNote says what the pod's namespace gives it through the
+	// plugins the composer does not run; "" when nothing.
+	placementNote string
 }
 
 // ref names the object in messages: Pod ns/name, SparkApplication
@@ -126,8 +129,10 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	workers := runtime.GOMAXPROCS(0)
 	results, err := inOrder(len(objects), workers, func(i int) (composed, error) { return o.compose(snap, objects[i]) })
 	for i := range results {
-		if n := results[i].classNote; n != "" {
-			_, _ = fmt.Fprintf(streams.Err, "Note: %s: %s\n", results[i].ref(), n) // diagnostics
+		for _, n := range []string{results[i].classNote, results[i].placementNote} {
+			if n != "" {
+				_, _ = fmt.Fprintf(streams.Err, "Note: %s: %s\n", results[i].ref(), n) // diagnostics
+			}
 		}
 	}
 	if err != nil {
@@ -219,6 +224,7 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 	if r.pod, r.classNote, err = policy.AdmitRuntimeClass(snap, obj.Pod); err != nil {
 		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
 	}
+	r.placementNote = policy.NamespacePlacementNote(snap, r.pod)
 	if r.podRes, err = mutate.Compose(snap, o.repo.cluster, r.pod); err != nil {
 		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 	}
