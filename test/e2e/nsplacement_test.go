@@ -85,6 +85,7 @@ func TestNamespacePlacementIsThePlatforms(t *testing.T) {
 		{pinned.Name, overlay.NamespaceTolerationsAnnotation, ""},
 		{"etl", overlay.NamespaceNodeSelectorAnnotation, "node.strata.dev/pool=core"},
 		{"etl", overlay.NamespaceTolerationsAnnotation, string(tolerations)},
+		{"etl", "scheduler.alpha.kubernetes.io/tolerationsWhitelist", `[{"operator":"Exists"}]`},
 	} {
 		var ns corev1.Namespace
 		if err := alice.Get(ctx, client.ObjectKey{Name: tc.namespace}, &ns); err != nil {
@@ -96,7 +97,7 @@ func TestNamespacePlacementIsThePlatforms(t *testing.T) {
 			metav1.SetMetaDataAnnotation(&ns.ObjectMeta, tc.annotation, tc.value)
 		}
 		wantDenied(t, "tenant writes "+tc.annotation+" on "+tc.namespace, alice.Update(ctx, &ns),
-			"the Namespace annotation "+tc.annotation+" places every pod of the namespace")
+			"the Namespace annotation "+tc.annotation+" places the pods of the namespace")
 	}
 	created := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-alice-pinned", Annotations: pinned.Annotations}}
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), created) })

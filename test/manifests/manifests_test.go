@@ -236,7 +236,10 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if kept := keptBy("strataLabels"); !slices.Contains(kept, policy.GroupLabel) {
 		t.Errorf("the namespace guard's strataLabels (%q) leave out %q, which the policies read a namespace's group from", kept, policy.GroupLabel)
 	}
-	for _, a := range []string{strataoverlay.NamespaceNodeSelectorAnnotation, strataoverlay.NamespaceTolerationsAnnotation} {
+	// (and the tolerations PodTolerationRestriction lets a namespace's
+	// pods have, which a platform may rely on besides allowedTolerations)
+	for _, a := range []string{strataoverlay.NamespaceNodeSelectorAnnotation, strataoverlay.NamespaceTolerationsAnnotation,
+		"scheduler.alpha.kubernetes.io/tolerationsWhitelist"} {
 		if kept := keptBy("placementAnnotations"); !slices.Contains(kept, a) {
 			t.Errorf("the namespace guard's placementAnnotations (%q) leave out %q, whose placement the policies take for the platform's", kept, a)
 		}
