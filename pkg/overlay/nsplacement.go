@@ -24,7 +24,7 @@ const (
 // pods through the API server's PodNodeSelector and
 // PodTolerationRestriction admission plugins, before any webhook sees the
 // pod. Only platform admins may write those annotations (the
-// strata-namespace-exemption policy in the shipped manifests), so what
+// strata-namespace-placement policy in the shipped manifests), so what
 // they give is the platform's, never the tenant's: policies do not judge it
 // as the tenant's own (policy's input.user).
 type NamespacePlacement struct {

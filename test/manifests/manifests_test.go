@@ -210,21 +210,32 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	// take them from what they are sent too.
 	namespaceResources := []string{"namespaces", "namespaces/status", "namespaces/finalize"}
 	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-exemption")
-	if vap.Spec.FailurePolicy == nil || *vap.Spec.FailurePolicy != admissionregistrationv1.Fail || len(vap.Spec.Validations) != 3 ||
-		slices.ContainsFunc(vap.Spec.Validations, func(v admissionregistrationv1.Validation) bool {
-			return !strings.Contains(v.Expression, "variables.admin")
-		}) {
-		t.Errorf("namespace exemption guard = %+v", vap.Spec)
-	}
-	if rules := vap.Spec.MatchConstraints.ResourceRules; len(rules) != 1 || !slices.Equal(rules[0].Resources, namespaceResources) {
-		t.Errorf("namespace exemption guard's rules = %+v, want %q", rules, namespaceResources)
+	placement := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-namespace-placement")
+	for _, tc := range []struct {
+		p           *admissionregistrationv1.ValidatingAdmissionPolicy
+		validations int
+	}{{vap, 2}, {placement, 1}} {
+		spec := tc.p.Spec
+		if spec.FailurePolicy == nil || *spec.FailurePolicy != admissionregistrationv1.Fail || len(spec.Validations) != tc.validations ||
+			slices.ContainsFunc(spec.Validations, func(v admissionregistrationv1.Validation) bool {
+				return !strings.Contains(v.Expression, "variables.admin")
+			}) {
+			t.Errorf("%s = %+v", tc.p.Name, spec)
+		}
+		if rules := spec.MatchConstraints.ResourceRules; len(rules) != 1 || !slices.Equal(rules[0].Resources, namespaceResources) {
+			t.Errorf("%s's rules = %+v, want %q", tc.p.Name, rules, namespaceResources)
+		}
+		if b := decode[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", tc.p.Name); b.Spec.PolicyName != tc.p.Name ||
+			!slices.Equal(b.Spec.ValidationActions, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}) {
+			t.Errorf("%s's binding = %+v", tc.p.Name, b.Spec)
+		}
 	}
 	// The label the policies read a namespace's group from, and the
 	// annotations whose node selector and tolerations they take for the
 	// platform's, are kept to platform admins too.
-	keptBy := func(variable string) []string {
+	keptBy := func(p *admissionregistrationv1.ValidatingAdmissionPolicy, variable string) []string {
 		var kept []string
-		for _, v := range vap.Spec.Variables {
+		for _, v := range p.Spec.Variables {
 			if v.Name == variable {
 				for _, m := range regexp.MustCompile(`'([^']*)'`).FindAllStringSubmatch(v.Expression, -1) {
 					kept = append(kept, m[1])
@@ -233,15 +244,15 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		}
 		return kept
 	}
-	if kept := keptBy("strataLabels"); !slices.Contains(kept, policy.GroupLabel) {
+	if kept := keptBy(vap, "strataLabels"); !slices.Contains(kept, policy.GroupLabel) {
 		t.Errorf("the namespace guard's strataLabels (%q) leave out %q, which the policies read a namespace's group from", kept, policy.GroupLabel)
 	}
 	// (and the tolerations PodTolerationRestriction lets a namespace's
 	// pods have, which a platform may rely on besides allowedTolerations)
 	for _, a := range []string{strataoverlay.NamespaceNodeSelectorAnnotation, strataoverlay.NamespaceTolerationsAnnotation,
 		"scheduler.alpha.kubernetes.io/tolerationsWhitelist"} {
-		if kept := keptBy("placementAnnotations"); !slices.Contains(kept, a) {
-			t.Errorf("the namespace guard's placementAnnotations (%q) leave out %q, whose placement the policies take for the platform's", kept, a)
+		if kept := keptBy(placement, "placementAnnotations"); !slices.Contains(kept, a) {
+			t.Errorf("%s's placementAnnotations (%q) leave out %q, whose placement the policies take for the platform's", placement.Name, kept, a)
 		}
 	}
 	// Every key a Layer selects namespaces by, and creating a namespace a
@@ -256,7 +267,7 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		!strings.Contains(g.MatchConditions[1].Expression, "oldObject == null") {
 		t.Errorf("namespace guard webhook = %+v", g)
 	}
-	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{vap} {
+	for _, p := range []*admissionregistrationv1.ValidatingAdmissionPolicy{vap, placement} {
 		seen := map[string]bool{}
 		for _, v := range p.Spec.Variables {
 			if seen[v.Name] {
@@ -275,6 +286,9 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	}
 	if want := "!(" + admin + ")"; admin == "" || g.MatchConditions[0].Expression != want {
 		t.Errorf("the namespace guard webhook leaves out %q, want %q (the policy's admins)", g.MatchConditions[0].Expression, want)
+	}
+	if got := keptBy(placement, "admin"); admin == "" || !slices.Equal(got, keptBy(vap, "admin")) {
+		t.Errorf("%s lets in %q, %s %q: the same admins, or a group is half let in", placement.Name, got, vap.Name, keptBy(vap, "admin"))
 	}
 	if overlay == "cert-manager" {
 		for _, a := range []map[string]string{mwc.Annotations, vwc.Annotations} {
