@@ -107,7 +107,8 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 		}
 	}
 	s := &Snapshot{layers: len(layers), shadows: shadows, index: indexLayers(layers), broken: broken, namespaces: namespaceMap(in.Namespaces),
-		priorityClasses: byName(in.PriorityClasses), partialClasses: in.PriorityClassesPartial, runtimeClasses: byName(in.RuntimeClasses)}
+		priorityClasses: byName(in.PriorityClasses), partialClasses: in.PriorityClassesPartial, runtimeClasses: byName(in.RuntimeClasses),
+		placementGuarded: placementGuarded(in.AdmissionPolicies, in.AdmissionPolicyBindings)}
 	c.last, c.snap, c.failed, c.valid = next, s, failed, valid
 	return s, errors.Join(errs...)
 }
@@ -115,9 +116,8 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 // Update returns the snapshot of the last one's inputs with these
 // changes, as Compile would build it: each Layer in layers (read from the
 // cluster, by name) replaces the one of that name, or is deleted when nil;
-// others, when not nil, gives the Namespaces, PriorityClasses and
-// RuntimeClasses (its
-// Layers are ignored). Only the changed Layers are validated, copied and
+// others, when not nil, gives the Namespaces, PriorityClasses,
+// RuntimeClasses and admission policies (its Layers are ignored). Only the changed Layers are validated, copied and
 // filed; the index shares the rest with the last snapshot (layerLists), so
 // a change costs about the square root of the Layers, and a GitOps sync of
 // thousands of Layers costs the webhook little per Layer. The error joins
@@ -172,12 +172,13 @@ func (c *Compiler) Update(layers map[string]*v1alpha1.Layer, others *Inputs) (*S
 		}
 	}
 	broken = append(broken, addedBroken...)
-	namespaces, classes, partial, runtimes := prev.namespaces, prev.priorityClasses, prev.partialClasses, prev.runtimeClasses
+	namespaces, classes, partial, runtimes, guarded := prev.namespaces, prev.priorityClasses, prev.partialClasses, prev.runtimeClasses, prev.placementGuarded
 	if others != nil {
 		namespaces, classes, partial, runtimes = namespaceMap(others.Namespaces), byName(others.PriorityClasses), others.PriorityClassesPartial, byName(others.RuntimeClasses)
+		guarded = placementGuarded(others.AdmissionPolicies, others.AdmissionPolicyBindings)
 	}
 	c.snap = &Snapshot{layers: count, shadows: shadows, index: prev.index.with(removed, added), broken: broken,
-		namespaces: namespaces, priorityClasses: classes, partialClasses: partial, runtimeClasses: runtimes}
+		namespaces: namespaces, priorityClasses: classes, partialClasses: partial, runtimeClasses: runtimes, placementGuarded: guarded}
 	errs := make([]error, 0, len(c.failed))
 	for _, name := range sortedKeys(c.failed) {
 		errs = append(errs, c.failed[name])

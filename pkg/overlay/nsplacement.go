@@ -2,8 +2,11 @@ package overlay
 
 import (
 	"encoding/json"
+	"slices"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -20,13 +23,18 @@ const (
 	NamespaceTolerationsAnnotation = "scheduler.alpha.kubernetes.io/defaultTolerations"
 )
 
+// NamespacePlacementPolicy is the ValidatingAdmissionPolicy of the shipped
+// manifests that keeps a Namespace's placement annotations to platform
+// admins.
+const NamespacePlacementPolicy = "strata-namespace-placement"
+
 // NamespacePlacement is what a namespace's annotations give each of its
 // pods through the API server's PodNodeSelector and
 // PodTolerationRestriction admission plugins, before any webhook sees the
-// pod. Only platform admins may write those annotations (the
-// strata-namespace-placement policy in the shipped manifests), so what
-// they give is the platform's, never the tenant's: policies do not judge it
-// as the tenant's own (policy's input.user).
+// pod. While NamespacePlacementPolicy keeps those annotations to platform
+// admins (NamespacePlacementGuarded), what they give is the platform's,
+// never the tenant's: policies do not judge it as the tenant's own
+// (policy's input.user).
 type NamespacePlacement struct {
 	// NodeSelector is the namespace's node selector; nil when it has none.
 	NodeSelector map[string]string
@@ -75,4 +83,42 @@ func (s *Snapshot) NamespacePlacement(name string) NamespacePlacement {
 		return ns.placement
 	}
 	return NamespacePlacement{}
+}
+
+// NamespacePlacementGuarded reports whether NamespacePlacementPolicy was
+// in force when the snapshot was built: only then is what a namespace's
+// annotations give its pods the platform's. A platform that deletes the
+// policy (a multi-tenancy tool writes the annotations into tenants' own
+// requests) has them judged as the tenant's, as a tenant could have
+// written them.
+func (s *Snapshot) NamespacePlacementGuarded() bool { return s.placementGuarded }
+
+// placementGuarded reports whether NamespacePlacementPolicy is among
+// policies, failing closed (failurePolicy Fail, as shipped), and bound to
+// deny, every Namespace: a binding that only warns or audits, takes
+// parameters, or leaves some Namespaces out does not count.
+func placementGuarded(policies []admissionregistrationv1.ValidatingAdmissionPolicy, bindings []admissionregistrationv1.ValidatingAdmissionPolicyBinding) bool {
+	at := slices.IndexFunc(policies, func(p admissionregistrationv1.ValidatingAdmissionPolicy) bool {
+		return p.Name == NamespacePlacementPolicy
+	})
+	if at < 0 {
+		return false
+	}
+	if fp := policies[at].Spec.FailurePolicy; fp != nil && *fp != admissionregistrationv1.Fail {
+		return false
+	}
+	return slices.ContainsFunc(bindings, func(b admissionregistrationv1.ValidatingAdmissionPolicyBinding) bool {
+		spec := &b.Spec
+		return spec.PolicyName == NamespacePlacementPolicy && spec.ParamRef == nil &&
+			slices.Contains(spec.ValidationActions, admissionregistrationv1.Deny) && everyObject(spec.MatchResources)
+	})
+}
+
+// everyObject reports whether a binding's matchResources leave no
+// Namespace out of its policy's.
+func everyObject(m *admissionregistrationv1.MatchResources) bool {
+	empty := func(s *metav1.LabelSelector) bool {
+		return s == nil || (len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0)
+	}
+	return m == nil || (empty(m.NamespaceSelector) && empty(m.ObjectSelector) && len(m.ResourceRules) == 0 && len(m.ExcludeResourceRules) == 0)
 }

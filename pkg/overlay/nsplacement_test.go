@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -68,6 +69,25 @@ func TestSnapshotNamespacePlacement(t *testing.T) {
 		t.Fatal(err)
 	}
 	want(updated, "a", "new")
+	// Whether the policy keeping the annotations to admins is in force
+	// comes with the other inputs, and stays until they come again.
+	fail := admissionregistrationv1.Fail
+	guard := &Inputs{AdmissionPolicies: []admissionregistrationv1.ValidatingAdmissionPolicy{{ObjectMeta: metav1.ObjectMeta{Name: NamespacePlacementPolicy},
+		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{FailurePolicy: &fail}}},
+		AdmissionPolicyBindings: []admissionregistrationv1.ValidatingAdmissionPolicyBinding{{Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName: NamespacePlacementPolicy, ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}}}}}
+	for _, step := range []struct {
+		others *Inputs
+		want   bool
+	}{{guard, true}, {nil, true}, {&Inputs{}, false}, {nil, false}} {
+		s, err := c.Update(nil, step.others)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.NamespacePlacementGuarded() != step.want {
+			t.Errorf("Update(others %v): guarded %v, want %v", step.others != nil, s.NamespacePlacementGuarded(), step.want)
+		}
+	}
 }
 
 // FuzzNamespacePlacementOf: any annotation reads without a panic, and
@@ -88,4 +108,69 @@ func FuzzNamespacePlacementOf(f *testing.F) {
 			t.Errorf("tolerations %q give %v", tolerations, p.Tolerations)
 		}
 	})
+}
+
+// TestPlacementGuarded: the namespaces' placement is the platform's only
+// while NamespacePlacementPolicy fails closed and a binding denies with it,
+// for every Namespace.
+func TestPlacementGuarded(t *testing.T) {
+	policy := func(edit func(*admissionregistrationv1.ValidatingAdmissionPolicy)) []admissionregistrationv1.ValidatingAdmissionPolicy {
+		p := admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: NamespacePlacementPolicy}}
+		fail := admissionregistrationv1.Fail
+		p.Spec.FailurePolicy = &fail
+		edit(&p)
+		return []admissionregistrationv1.ValidatingAdmissionPolicy{p}
+	}
+	binding := func(edit func(*admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec)) []admissionregistrationv1.ValidatingAdmissionPolicyBinding {
+		b := admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: "any-name"},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: NamespacePlacementPolicy,
+				ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}}}
+		edit(&b.Spec)
+		return []admissionregistrationv1.ValidatingAdmissionPolicyBinding{b}
+	}
+	as := func(*admissionregistrationv1.ValidatingAdmissionPolicy) {}
+	bound := func(*admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec) {}
+	for _, tc := range []struct {
+		name     string
+		policies []admissionregistrationv1.ValidatingAdmissionPolicy
+		bindings []admissionregistrationv1.ValidatingAdmissionPolicyBinding
+		want     bool
+	}{
+		{"as shipped", policy(as), binding(bound), true},
+		{"failurePolicy left to its default", policy(func(p *admissionregistrationv1.ValidatingAdmissionPolicy) { p.Spec.FailurePolicy = nil }), binding(bound), true},
+		{"denying and auditing", policy(as), binding(func(b *admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec) {
+			b.ValidationActions = append(b.ValidationActions, admissionregistrationv1.Audit)
+		}), true},
+		{"an empty matchResources", policy(as), binding(func(b *admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec) {
+			b.MatchResources = &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{}}
+		}), true},
+		{"no policy", nil, binding(bound), false},
+		{"another policy", policy(func(p *admissionregistrationv1.ValidatingAdmissionPolicy) { p.Name = "other" }), binding(bound), false},
+		{"no binding", policy(as), nil, false},
+		{"a binding of another policy", policy(as), binding(func(b *admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec) { b.PolicyName = "other" }), false},
+		{"failing open", policy(func(p *admissionregistrationv1.ValidatingAdmissionPolicy) {
+			ignore := admissionregistrationv1.Ignore
+			p.Spec.FailurePolicy = &ignore
+		}), binding(bound), false},
+		{"warning only", policy(as), binding(func(b *admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec) {
+			b.ValidationActions = []admissionregistrationv1.ValidationAction{admissionregistrationv1.Warn, admissionregistrationv1.Audit}
+		}), false},
+		{"with parameters", policy(as), binding(func(b *admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec) {
+			b.ParamRef = &admissionregistrationv1.ParamRef{Name: "p"}
+		}), false},
+		{"some namespaces", policy(as), binding(func(b *admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec) {
+			b.MatchResources = &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"guarded": "true"}}}
+		}), false},
+		{"some objects", policy(as), binding(func(b *admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec) {
+			b.MatchResources = &admissionregistrationv1.MatchResources{ObjectSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+				{Key: "x", Operator: metav1.LabelSelectorOpDoesNotExist}}}}
+		}), false},
+		{"some excluded", policy(as), binding(func(b *admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec) {
+			b.MatchResources = &admissionregistrationv1.MatchResources{ExcludeResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{ResourceNames: []string{"etl"}}}}
+		}), false},
+	} {
+		if got := placementGuarded(tc.policies, tc.bindings); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
 }

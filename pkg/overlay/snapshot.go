@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -41,6 +42,13 @@ type Inputs struct {
 	// and tolerations of a class's scheduling, which the API server merges
 	// into a pod that names it before any webhook, are the platform's.
 	RuntimeClasses []nodev1.RuntimeClass
+	// AdmissionPolicies and AdmissionPolicyBindings are the cluster's
+	// ValidatingAdmissionPolicies and their bindings: whether the one that
+	// keeps a Namespace's placement annotations to platform admins is in
+	// force decides whether what they give a pod is the platform's
+	// (NamespacePlacementGuarded).
+	AdmissionPolicies       []admissionregistrationv1.ValidatingAdmissionPolicy
+	AdmissionPolicyBindings []admissionregistrationv1.ValidatingAdmissionPolicyBinding
 }
 
 // Snapshot is a compiled, immutable view of Inputs. It is safe for concurrent
@@ -55,6 +63,9 @@ type Snapshot struct {
 	priorityClasses map[string]*schedulingv1.PriorityClass
 	partialClasses  bool
 	runtimeClasses  map[string]*nodev1.RuntimeClass
+	// placementGuarded: the policy keeping the namespaces' placement
+	// annotations to platform admins is in force.
+	placementGuarded bool
 }
 
 // brokenLayer is a Layer that does not compile: it is not applied, and the

@@ -15,7 +15,8 @@ import (
 // What the API server's PodNodeSelector and PodTolerationRestriction
 // admission plugins give a pod, where a cluster enables them, is the
 // platform's: the namespace's node selector and default tolerations
-// (overlay.NamespacePlacement, which only platform admins may write), and
+// (overlay.NamespacePlacement, while a policy keeps them to platform
+// admins: overlay.Snapshot.NamespacePlacementGuarded), and
 // the toleration of node.kubernetes.io/memory-pressure PodTolerationRestriction
 // gives every pod that is not BestEffort. None of them is judged as what
 // the tenant wrote (input.user).
@@ -91,6 +92,10 @@ func NamespacePlacementNote(snap *overlay.Snapshot, pod *corev1.Pod) string {
 	if len(gives) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Namespace %q gives its pods %s where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; judged as the platform's where a pod holds them",
-		pod.Namespace, strings.Join(gives, " and "))
+	judged := "judged as the platform's where a pod holds them"
+	if !snap.NamespacePlacementGuarded() {
+		judged = fmt.Sprintf("judged as the tenant's where a pod holds them, the %s policy not being in force", overlay.NamespacePlacementPolicy)
+	}
+	return fmt.Sprintf("Namespace %q gives its pods %s where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; %s",
+		pod.Namespace, strings.Join(gives, " and "), judged)
 }

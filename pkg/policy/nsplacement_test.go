@@ -14,9 +14,10 @@ import (
 
 // TestNamespacePlacementIsNotTheTenants: what the PodNodeSelector and
 // PodTolerationRestriction plugins give a pod from its namespace's
-// annotations is the platform's; anything else the pod selects or
-// tolerates is still judged as the tenant's, and so is all of it in a
-// namespace without those annotations or with ones the plugins cannot read.
+// annotations is the platform's while the shipped policy keeps them to
+// platform admins; anything else the pod selects or tolerates is still
+// judged as the tenant's, and so is all of it in a namespace without those
+// annotations, with ones the plugins cannot read, or without the policy.
 func TestNamespacePlacementIsNotTheTenants(t *testing.T) {
 	in := fixtures.InputsOf(t, map[string]string{"rules": `{tier: ClusterOverrides, config: {
 		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}]}}}`})
@@ -31,9 +32,17 @@ func TestNamespacePlacementIsNotTheTenants(t *testing.T) {
 	for name, annotations := range map[string]map[string]string{"etl": placed, "bare": nil, "unreadable": unreadable} {
 		in.Namespaces = append(in.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: annotations}})
 	}
+	unguarded, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixtures.NamespaceGuard(t, &in)
 	snap, err := overlay.Compile(in)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !snap.NamespacePlacementGuarded() || unguarded.NamespacePlacementGuarded() {
+		t.Fatalf("guarded: %v with the shipped namespace guard, %v without", snap.NamespacePlacementGuarded(), unguarded.NamespacePlacementGuarded())
 	}
 	c := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
 
@@ -87,6 +96,12 @@ func TestNamespacePlacementIsNotTheTenants(t *testing.T) {
 		if got, _ := verdict(t, c, tc.pod, Request{}); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
+	}
+	// Without the policy that keeps the annotations to platform admins, a
+	// tenant may have written them: what they give is the tenant's.
+	c.Snapshot = unguarded
+	if got, _ := verdict(t, c, pod("etl", false, nil), Request{}); got != all {
+		t.Errorf("as the plugins leave it, the namespace's annotations unguarded: %q, want %q", got, all)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,7 +26,8 @@ import (
 // and toleration written by a tenant elsewhere are refused, as is
 // anything the pod adds of its own. The memory-pressure toleration
 // PodTolerationRestriction gives every pod that is not BestEffort is the
-// API server's, in every namespace.
+// API server's, in every namespace. Without the strata-namespace-placement
+// policy in force, the namespace's annotations are judged as the tenant's.
 func TestNamespacePlacementIsThePlatforms(t *testing.T) {
 	ctx := context.Background()
 	core := corev1.Toleration{Key: "node.strata.dev/core", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
@@ -131,4 +133,30 @@ func TestNamespacePlacementIsThePlatforms(t *testing.T) {
 	written.Namespace = pinned.Name
 	written.Spec.Tolerations = append(written.Spec.Tolerations, core)
 	wantDenied(t, "the namespace's former toleration", cp.Client.Create(ctx, written), `toleration "node.strata.dev/core:NoSchedule op=Exists" is not allowed for tenants`)
+
+	// Without the policy that keeps the annotations to platform admins (a
+	// platform whose multi-tenancy tool writes them deletes it), a tenant
+	// may have written them: what they give is the tenant's again.
+	binding := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}
+	if err := cp.Client.Get(ctx, client.ObjectKey{Name: overlay.NamespacePlacementPolicy}, binding); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Client.Delete(ctx, binding); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		restored := &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: binding.Name}, Spec: binding.Spec}
+		if err := cp.Client.Create(context.Background(), restored); err != nil {
+			t.Errorf("restoring %s: %v", binding.Name, err)
+		}
+		if err := waitFor(30*time.Second, func() bool { return cp.Webhook.Store.Load().NamespacePlacementGuarded() }); err != nil {
+			t.Errorf("the webhook never saw %s restored: %v", binding.Name, err)
+		}
+	})
+	if err := waitFor(30*time.Second, func() bool { return !cp.Webhook.Store.Load().NamespacePlacementGuarded() }); err != nil {
+		t.Fatalf("the webhook never saw %s go: %v", binding.Name, err)
+	}
+	unguarded := examplePod(t, "executor.yaml", "e2e-pinned-unguarded")
+	unguarded.Namespace = pinned.Name
+	wantDenied(t, "the namespace's selector, unguarded", cp.Client.Create(ctx, unguarded), `node selector "node.strata.dev/pool=core" is reserved`)
 }

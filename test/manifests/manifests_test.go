@@ -230,6 +230,14 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 			t.Errorf("%s's binding = %+v", tc.p.Name, b.Spec)
 		}
 	}
+	// The webhook takes the namespaces' placement for the platform's only
+	// while it sees strata-namespace-placement in force, as shipped.
+	binding := decode[admissionregistrationv1.ValidatingAdmissionPolicyBinding](t, m, "ValidatingAdmissionPolicyBinding", placement.Name)
+	if snap, err := strataoverlay.Compile(strataoverlay.Inputs{AdmissionPolicies: []admissionregistrationv1.ValidatingAdmissionPolicy{*placement},
+		AdmissionPolicyBindings: []admissionregistrationv1.ValidatingAdmissionPolicyBinding{*binding}}); err != nil || !snap.NamespacePlacementGuarded() ||
+		placement.Name != strataoverlay.NamespacePlacementPolicy {
+		t.Errorf("the shipped %s is not the guard the webhook looks for (%s): %v", placement.Name, strataoverlay.NamespacePlacementPolicy, err)
+	}
 	// The label the policies read a namespace's group from, and the
 	// annotations whose node selector and tolerations they take for the
 	// platform's, are kept to platform admins too.

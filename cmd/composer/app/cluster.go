@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
@@ -30,7 +31,7 @@ type clusterFlags struct {
 
 func (c *clusterFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&c.kubeconfig, "kubeconfig", "", "read Layers, Namespaces, PriorityClasses, RuntimeClasses, the cluster's identity and (with --validate) its live pods from the cluster of this kubeconfig, read-only")
+	f.StringVar(&c.kubeconfig, "kubeconfig", "", "read Layers, Namespaces, PriorityClasses, RuntimeClasses, ValidatingAdmissionPolicies, the cluster's identity and (with --validate) its live pods from the cluster of this kubeconfig, read-only")
 	f.StringVar(&c.context, "context", "", "the kubeconfig context to use (implies reading the cluster, from $KUBECONFIG or ~/.kube/config without --kubeconfig)")
 	f.StringVar(&c.webhookNamespace, "webhook-namespace", "strata-system", "with --kubeconfig: the namespace of Strata's webhook, whose Deployment names the cluster's identity")
 }
@@ -55,8 +56,9 @@ func (c *clusterFlags) client() (client.Client, error) {
 	return client.New(cfg, client.Options{Scheme: scheme})
 }
 
-// readCluster lists the cluster's Layers, Namespaces, PriorityClasses and
-// RuntimeClasses, as the webhook's informers see them.
+// readCluster lists the cluster's Layers, Namespaces, PriorityClasses,
+// RuntimeClasses, and ValidatingAdmissionPolicies with their bindings, as
+// the webhook's informers see them.
 func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) {
 	var (
 		in       overlay.Inputs
@@ -64,11 +66,14 @@ func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) 
 		nss      corev1.NamespaceList
 		classes  schedulingv1.PriorityClassList
 		runtimes nodev1.RuntimeClassList
+		policies admissionregistrationv1.ValidatingAdmissionPolicyList
+		bindings admissionregistrationv1.ValidatingAdmissionPolicyBindingList
 	)
 	for _, l := range []struct {
 		what string
 		list client.ObjectList
-	}{{"Layers", &layers}, {"Namespaces", &nss}, {"PriorityClasses", &classes}, {"RuntimeClasses", &runtimes}} {
+	}{{"Layers", &layers}, {"Namespaces", &nss}, {"PriorityClasses", &classes}, {"RuntimeClasses", &runtimes},
+		{"ValidatingAdmissionPolicies", &policies}, {"ValidatingAdmissionPolicyBindings", &bindings}} {
 		if err := cl.List(ctx, l.list); err != nil {
 			return overlay.Inputs{}, fmt.Errorf("--kubeconfig: listing %s: %w", l.what, err)
 		}
@@ -77,6 +82,7 @@ func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) 
 		in.Layers = append(in.Layers, overlay.LayerSource{Layer: layers.Items[i]})
 	}
 	in.Namespaces, in.PriorityClasses, in.RuntimeClasses = nss.Items, classes.Items, runtimes.Items
+	in.AdmissionPolicies, in.AdmissionPolicyBindings = policies.Items, bindings.Items
 	return in, nil
 }
 

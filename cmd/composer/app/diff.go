@@ -63,7 +63,7 @@ a verdict flips to deny; 0 otherwise; 2 for bad input.`,
 	f.StringVar(&o.head, "head", "", "the layer tree after the change")
 	f.StringVar(&o.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
 	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
-	f.StringSliceVar(&o.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses and RuntimeClasses the trees do not hold")
+	f.StringSliceVar(&o.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses and ValidatingAdmissionPolicies (with bindings) the trees do not hold")
 	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
@@ -116,6 +116,8 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		in.Namespaces = withNamespaceLabels(append(in.Namespaces, cluster.Namespaces...), namespacesOf(objects), extra)
 		in.PriorityClasses = append(in.PriorityClasses, cluster.PriorityClasses...)
 		in.RuntimeClasses = append(in.RuntimeClasses, cluster.RuntimeClasses...)
+		in.AdmissionPolicies = append(in.AdmissionPolicies, cluster.AdmissionPolicies...)
+		in.AdmissionPolicyBindings = append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...)
 		in.PriorityClassesPartial = true
 		if name == "--head" { // what the change brings; the base's are in force already
 			for _, w := range in.LayerWarnings("is in neither --head nor --cluster-config") {

@@ -5,13 +5,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // TestNamespacePlacementInTheDryRun: compose --validate judges a pod as the
 // webhook does, what the namespace's PodNodeSelector and
 // PodTolerationRestriction annotations give it being the platform's, from
-// the Namespace --cluster-config (or --layers, or the cluster) gives, and
-// notes what those annotations give.
+// the Namespace --cluster-config (or --layers, or the cluster) gives while
+// the shipped policy keeping those annotations to platform admins is among
+// them, and notes what those annotations give.
 func TestNamespacePlacementInTheDryRun(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, data string) string {
@@ -61,16 +64,26 @@ spec:
     image: apache/spark:3.5.3
     resources: {requests: {cpu: "1", memory: 1Gi}}
 `)
+	// The shipped policy that keeps the annotations to platform admins,
+	// as the cluster holds it.
+	guard := fixtures.NamespaceGuardFile()
 	args := []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--validate", "--cluster-config"}
 	// The composer does not add what the plugins would (whether a cluster
 	// enables them is not among its inputs), and says so.
-	const note = `Note: Pod pinned/exec-1: Namespace "pinned" gives its pods node selector node.strata.dev/pool=core and tolerations "node.strata.dev/core:NoSchedule op=Exists" where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; judged as the platform's where a pod holds them` + "\n"
-	if r := composer(t, "", append(args, pinned)...); r.code != ExitOK || r.err != note {
-		t.Errorf("in the pinned namespace: exit %d, stderr:\n%s\nwant\n%s", r.code, r.err, note)
+	const gives = `Note: Pod pinned/exec-1: Namespace "pinned" gives its pods node selector node.strata.dev/pool=core and tolerations "node.strata.dev/core:NoSchedule op=Exists" where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; `
+	if r, want := composer(t, "", append(args, pinned+","+guard)...), gives+"judged as the platform's where a pod holds them\n"; r.code != ExitOK || r.err != want {
+		t.Errorf("in the pinned namespace: exit %d, stderr:\n%s\nwant\n%s", r.code, r.err, want)
 	}
-	r := composer(t, "", append(args, bare)...)
-	if r.code != ExitDenied || !strings.Contains(r.err, `node selector "node.strata.dev/pool=core" is reserved`) ||
-		!strings.Contains(r.err, `toleration "node.strata.dev/core:NoSchedule op=Exists" is not allowed`) || strings.Contains(r.err, "memory-pressure") || strings.Contains(r.err, "Note:") {
+	denied := func(r run) bool {
+		return r.code == ExitDenied && strings.Contains(r.err, `node selector "node.strata.dev/pool=core" is reserved`) &&
+			strings.Contains(r.err, `toleration "node.strata.dev/core:NoSchedule op=Exists" is not allowed`) && !strings.Contains(r.err, "memory-pressure")
+	}
+	if r := composer(t, "", append(args, bare+","+guard)...); !denied(r) || strings.Contains(r.err, "Note:") {
 		t.Errorf("in a namespace without the annotations: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	// Without the policy, a tenant may have written the annotations.
+	if r := composer(t, "", append(args, pinned)...); !denied(r) ||
+		!strings.Contains(r.err, gives+"judged as the tenant's where a pod holds them, the strata-namespace-placement policy not being in force\n") {
+		t.Errorf("in the pinned namespace, the annotations unguarded: exit %d, stderr:\n%s", r.code, r.err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -40,7 +41,7 @@ func (r *repoFlags) add(cmd *cobra.Command) {
 	f.StringVar(&r.layersDir, "layers", "", "layer repository: a kustomization directory or a directory of YAML/JSON files")
 	f.StringVar(&r.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
 	f.StringVar(&r.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
-	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses and RuntimeClasses the repository does not hold (repeat or comma-separate)")
+	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses and ValidatingAdmissionPolicies (with bindings) the repository does not hold (repeat or comma-separate)")
 	f.StringVar(&r.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
 	r.live.add(cmd)
 }
@@ -61,7 +62,7 @@ func (r *repoFlags) snapshot(ctx context.Context, fsys filesys.FileSystem, warn 
 }
 
 // load reads the inputs: the repository's Layers (--layers) and the
-// Namespaces, PriorityClasses and RuntimeClasses it and --cluster-config
+// Namespaces, PriorityClasses, RuntimeClasses and admission policies it and --cluster-config
 // hold; with a cluster (--kubeconfig, --context), the cluster's too, and its Layers when no repository is given (a
 // repository given previews its Layers against the live cluster), and the
 // cluster's identity when --cluster and --pool are not given.
@@ -109,6 +110,8 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 		in.Namespaces = append(in.Namespaces, repo.Namespaces...)
 		in.PriorityClasses = append(in.PriorityClasses, repo.PriorityClasses...)
 		in.RuntimeClasses = append(in.RuntimeClasses, repo.RuntimeClasses...)
+		in.AdmissionPolicies = append(in.AdmissionPolicies, repo.AdmissionPolicies...)
+		in.AdmissionPolicyBindings = append(in.AdmissionPolicyBindings, repo.AdmissionPolicyBindings...)
 	}
 	cluster, err := manifest.LoadClusterConfig(fsys, r.clusterConfig)
 	if err != nil {
@@ -117,6 +120,10 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 	in.Namespaces = lastOf(append(in.Namespaces, cluster.Namespaces...), func(ns corev1.Namespace) string { return ns.Name })
 	in.PriorityClasses = lastOf(append(in.PriorityClasses, cluster.PriorityClasses...), func(pc schedulingv1.PriorityClass) string { return pc.Name })
 	in.RuntimeClasses = lastOf(append(in.RuntimeClasses, cluster.RuntimeClasses...), func(rc nodev1.RuntimeClass) string { return rc.Name })
+	in.AdmissionPolicies = lastOf(append(in.AdmissionPolicies, cluster.AdmissionPolicies...),
+		func(p admissionregistrationv1.ValidatingAdmissionPolicy) string { return p.Name })
+	in.AdmissionPolicyBindings = lastOf(append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...),
+		func(b admissionregistrationv1.ValidatingAdmissionPolicyBinding) string { return b.Name })
 	in.PriorityClassesPartial = !r.live.enabled()
 	absent := "is in neither --layers nor --cluster-config"
 	if r.live.enabled() {

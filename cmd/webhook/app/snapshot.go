@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -63,7 +64,8 @@ func (s *Store) swap(snap *overlay.Snapshot) *Served {
 }
 
 // snapshotKey is the one request the snapshot controller works on: every
-// change of a Layer, Namespace, PriorityClass or RuntimeClass enqueues it, and the work
+// change of a Layer, Namespace, PriorityClass, RuntimeClass or admission
+// policy enqueues it, and the work
 // queue folds a burst of changes into one rebuild.
 var snapshotKey = reconcile.Request{NamespacedName: types.NamespacedName{Name: "snapshot"}}
 
@@ -188,6 +190,10 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Namespace{}, other).
 		Watches(&schedulingv1.PriorityClass{}, other).
 		Watches(&nodev1.RuntimeClass{}, other).
+		// Whether the policy keeping Namespaces' placement annotations to
+		// platform admins is in force (overlay.NamespacePlacementGuarded).
+		Watches(&admissionregistrationv1.ValidatingAdmissionPolicy{}, other).
+		Watches(&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}, other).
 		Complete(b)
 }
 
@@ -273,6 +279,7 @@ func (b *snapshotBuilder) readAll(ctx context.Context) (overlay.Inputs, error) {
 	}
 	others, err := b.readOthers(ctx)
 	in.Namespaces, in.PriorityClasses, in.RuntimeClasses = others.Namespaces, others.PriorityClasses, others.RuntimeClasses
+	in.AdmissionPolicies, in.AdmissionPolicyBindings = others.AdmissionPolicies, others.AdmissionPolicyBindings
 	return in, err
 }
 
@@ -305,7 +312,18 @@ func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error
 	if err := b.reader.List(ctx, &runtimes); err != nil {
 		return overlay.Inputs{}, fmt.Errorf("listing RuntimeClasses: %w", err)
 	}
-	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items}, nil
+	var (
+		policies admissionregistrationv1.ValidatingAdmissionPolicyList
+		bindings admissionregistrationv1.ValidatingAdmissionPolicyBindingList
+	)
+	if err := b.reader.List(ctx, &policies); err != nil {
+		return overlay.Inputs{}, fmt.Errorf("listing ValidatingAdmissionPolicies: %w", err)
+	}
+	if err := b.reader.List(ctx, &bindings); err != nil {
+		return overlay.Inputs{}, fmt.Errorf("listing ValidatingAdmissionPolicyBindings: %w", err)
+	}
+	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items,
+		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items}, nil
 }
 
 // reportCompileError logs err and gives each changed Layer it names a

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"sigs.k8s.io/kustomize/api/konfig"
@@ -178,6 +179,10 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 			errs = appendDecoded(d, &in.PriorityClasses, errs)
 		case d.Kind == "RuntimeClass" && d.APIVersion == nodev1.SchemeGroupVersion.String():
 			errs = appendDecoded(d, &in.RuntimeClasses, errs)
+		case d.Kind == "ValidatingAdmissionPolicy" && d.APIVersion == admissionregistrationv1.SchemeGroupVersion.String():
+			errs = appendDecoded(d, &in.AdmissionPolicies, errs)
+		case d.Kind == "ValidatingAdmissionPolicyBinding" && d.APIVersion == admissionregistrationv1.SchemeGroupVersion.String():
+			errs = appendDecoded(d, &in.AdmissionPolicyBindings, errs)
 		case groupOf(d.APIVersion) == v1alpha1.GroupVersion.Group && d.Kind != policyTestKind,
 			d.Kind == v1alpha1.LayerKind:
 			// A misspelt kind of Strata's, or a Layer of another group,
@@ -223,8 +228,8 @@ func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 	return &l, nil
 }
 
-// LoadClusterConfig reads the Namespaces, PriorityClasses and
-// RuntimeClasses of files (a cluster's base configuration, which a layer
+// LoadClusterConfig reads the Namespaces, PriorityClasses, RuntimeClasses
+// and ValidatingAdmissionPolicies with their bindings of files (a cluster's base configuration, which a layer
 // repository usually does not hold), as LoadRepo reads them; every other
 // object is skipped.
 func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs, error) {
@@ -252,13 +257,17 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 		out.Namespaces = append(out.Namespaces, in.Namespaces...)
 		out.PriorityClasses = append(out.PriorityClasses, in.PriorityClasses...)
 		out.RuntimeClasses = append(out.RuntimeClasses, in.RuntimeClasses...)
+		out.AdmissionPolicies = append(out.AdmissionPolicies, in.AdmissionPolicies...)
+		out.AdmissionPolicyBindings = append(out.AdmissionPolicyBindings, in.AdmissionPolicyBindings...)
 	}
 	return out, errors.Join(errs...)
 }
 
 // clusterKinds are the kinds of the cluster's own objects composition and
-// the policies read.
-var clusterKinds = []string{"Namespace", "PriorityClass", "RuntimeClass"}
+// the policies read: the admission policies for whether the one keeping
+// Namespaces' placement annotations to platform admins is in force
+// (overlay.Snapshot.NamespacePlacementGuarded).
+var clusterKinds = []string{"Namespace", "PriorityClass", "RuntimeClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
 
 // Names are the cluster and pool names the Layers of in match.
 func Names(in overlay.Inputs) (clusters, pools []string) {
