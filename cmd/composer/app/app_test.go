@@ -48,6 +48,22 @@ var goldenCases = []struct {
 	{"prod-b-geo-executor", "geo-executor.yaml", "clusters/prod-b", "prod-b", "interactive"},
 }
 
+// writerIn writes files under dir: each call writes data to name (a path
+// under dir, its folders made) and returns the file's path.
+func writerIn(t *testing.T, dir string) func(name, data string) string {
+	return func(name, data string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+}
+
 func exampleArgs(pods, layers, cluster, pool string) []string {
 	return []string{"compose", "-f", filepath.Join(examples, "pods", pods),
 		"--layers", filepath.Join(examples, "layers", layers), "--cluster", cluster, "--pool", pool}
@@ -193,16 +209,7 @@ func TestNamespaceLabelsFlag(t *testing.T) {
 
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writerIn(t, dir)
 	pod := filepath.Join(examples, "pods", "driver.yaml")
 	good := filepath.Join(examples, "layers", "clusters/prod-a")
 	typo := write("typo/ns.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: ns-typo}\nspec: {tier: NamespaceDefaults}\n")

@@ -127,17 +127,7 @@ func TestDiff(t *testing.T) {
 // keeps it, unchanged.
 func TestDiffOfStoredObjects(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := writerIn(t, dir)
 	write("base/l.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: gold}\nspec: {tier: ClusterOverrides, config: {labels: {tier: gold}}}\n")
 	write("head/l.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: gold}\nspec: {tier: ClusterOverrides, config: {labels: {owner: platform}}}\n")
 	// A SparkApplication whose roles carry strata.dev/layers as given

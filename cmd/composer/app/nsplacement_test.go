@@ -1,7 +1,6 @@
 package app
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,17 +16,7 @@ import (
 // them, and notes what those annotations give.
 func TestNamespacePlacementInTheDryRun(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		t.Helper()
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := writerIn(t, dir)
 	write("layers/layer.yaml", `apiVersion: strata.dev/v1alpha1
 kind: Layer
 metadata: {name: isolation}

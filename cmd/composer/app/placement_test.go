@@ -1,7 +1,6 @@
 package app
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,17 +14,7 @@ import (
 // and one the composer was not given is said to be missing from its inputs.
 func TestPlacementControllersAreWarnedOf(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, data string) string {
-		t.Helper()
-		path := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := writerIn(t, dir)
 	write("base/layer.yaml", "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: defaults}\nspec:\n  tier: ClusterDefaults\n  config: {labels: {team: data}}\n")
 	head := "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: placement}\nspec:\n  tier: ClusterOverrides\n  config:\n    isolation:\n      placementControllers:\n" +
 		"      - system:serviceaccount:kube-system:scheduler-plugins\n      - system:serviceaccount:etl:placer\n      - system:serviceaccount:queues:kueue\n"
