@@ -39,6 +39,9 @@ type Options struct {
 	// AdmissionPlugins are admission plugins the API server enables besides
 	// its defaults (--enable-admission-plugins), such as PodNodeSelector.
 	AdmissionPlugins []string
+	// ToolManagedNamespaceLabels is the webhook's
+	// --tool-managed-namespace-labels.
+	ToolManagedNamespaceLabels []string
 }
 
 // ControlPlane is a running kube-apiserver and etcd with the webhook.
@@ -59,6 +62,7 @@ type ControlPlane struct {
 	env        *envtest.Environment
 	apiDir     string
 	cluster    mutate.Cluster
+	toolLabels []string
 	stopServer context.CancelFunc
 	serverDone chan error
 }
@@ -112,7 +116,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		// (installing the CRD or the webhooks) fails: stop them.
 		return nil, errors.Join(fmt.Errorf("starting the control plane from %s: %w", assets, err), env.Stop(), os.RemoveAll(apiDir))
 	}
-	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster, apiDir: apiDir, ClientCA: clientCA}
+	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster, toolLabels: opts.ToolManagedNamespaceLabels, apiDir: apiDir, ClientCA: clientCA}
 	if err := cp.installOthers(ctx, others); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
@@ -131,7 +135,7 @@ func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
 	}
 	wio := &cp.env.WebhookInstallOptions
 	opts := webhookapp.DefaultOptions()
-	opts.Cluster = cp.cluster
+	opts.Cluster, opts.ToolManagedNamespaceLabels = cp.cluster, cp.toolLabels
 	opts.WebhookHost, opts.WebhookPort, opts.CertDir = wio.LocalServingHost, wio.LocalServingPort, wio.LocalServingCertDir
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
 	cp.authenticateAPIServer(opts)

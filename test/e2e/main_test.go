@@ -19,6 +19,9 @@ var cp *controlplane.ControlPlane
 
 var cluster = mutate.Cluster{Name: "prod-a", Pool: "batch"}
 
+// toolManagedLabel is the webhook's --tool-managed-namespace-labels here.
+const toolManagedLabel = "e2e.strata.dev/tenant"
+
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -31,7 +34,9 @@ func run(m *testing.M) int {
 		// What these plugins give a pod from its namespace's annotations is
 		// the platform's (TestNamespacePlacementIsThePlatforms); every
 		// other test runs with them too, as a cluster that enables them.
-		AdmissionPlugins: []string{"PodNodeSelector", "PodTolerationRestriction"}})
+		AdmissionPlugins: []string{"PodNodeSelector", "PodTolerationRestriction"},
+		// As a multi-tenancy tool's tenant label (TestToolManagedNamespaceLabels).
+		ToolManagedNamespaceLabels: []string{toolManagedLabel}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1

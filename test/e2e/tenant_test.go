@@ -656,3 +656,29 @@ func TestEphemeralContainerMirrored(t *testing.T) {
 		t.Errorf("the stored ephemeral containers: %+v, want busybox from the mirror", stored.Spec.EphemeralContainers)
 	}
 }
+
+// TestToolManagedNamespaceLabels: a label the webhook is told another
+// admission controller keeps (--tool-managed-namespace-labels) may be set
+// by a tenant's own request, as a multi-tenancy tool's mutating webhook
+// sets it there, though a Layer selects by it; any other label a Layer
+// selects by may not.
+func TestToolManagedNamespaceLabels(t *testing.T) {
+	ctx := context.Background()
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-by-tool-label"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{"etl"}, NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{
+			{Key: toolManagedLabel, Operator: metav1.LabelSelectorOpDoesNotExist},
+			{Key: "e2e.strata.dev/not-tool-managed", Operator: metav1.LabelSelectorOpDoesNotExist}}}},
+		Config: &v1alpha1.Config{Labels: map[string]string{"e2e-by-tool-label": "true"}}}}, "etl")
+	allow(t, "e2e-tenant-creates-tool-namespaces", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"create"}},
+		rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "alice"})
+	alice := impersonating(t, "alice")
+	tools := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-tool-labelled", Labels: map[string]string{toolManagedLabel: "alice"}}}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), tools) })
+	if err := alice.Create(ctx, tools); err != nil {
+		t.Errorf("a tenant's namespace with the tool's label: %v", err)
+	}
+	other := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-other-labelled", Labels: map[string]string{"e2e.strata.dev/not-tool-managed": "x"}}}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), other) })
+	wantDenied(t, "a tenant's namespace with another selected label", alice.Create(ctx, other),
+		"the Namespace label e2e.strata.dev/not-tool-managed decides which Strata layers apply to the namespace (Layer e2e-by-tool-label selects by it)")
+}

@@ -13,7 +13,8 @@ func TestCommandParsesFlags(t *testing.T) {
 	cmd := NewCommand(context.Background(), func(_ context.Context, o *Options) error { got = o; return nil })
 	cmd.SetArgs([]string{"--cluster=prod-a", "--pool=batch", "--cert-dir=/certs", "--webhook-port=8443",
 		"--metrics-bind-address=0", "--health-probe-bind-address=:9000", "--cert-rotation", "--cert-namespace=ops", "--zap-log-level=debug", "--policies=/etc/strata/policies", "--reservation-ttl=1m",
-		"--client-ca-file=/etc/strata/client-ca/ca.crt", "--client-names=kube-apiserver,apiserver.example"})
+		"--client-ca-file=/etc/strata/client-ca/ca.crt", "--client-names=kube-apiserver,apiserver.example",
+		"--tool-managed-namespace-labels=capsule.clastix.io/tenant,team"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +22,8 @@ func TestCommandParsesFlags(t *testing.T) {
 		got.MetricsBindAddress != "0" || got.HealthProbeBindAddress != ":9000" || !got.CertRotation.Enabled || got.CertRotation.Namespace != "ops" ||
 		got.PoliciesDir != "/etc/strata/policies" || got.ReservationTTL.Minutes() != 1 ||
 		got.ClientCAFile != "/etc/strata/client-ca/ca.crt" || !slices.Equal(got.ClientNames, []string{"kube-apiserver", "apiserver.example"}) ||
-		!slices.Equal(got.CertRotation.MutatingWebhooks, []string{"strata-mutating", "00-strata-sparkapplications"}) {
+		!slices.Equal(got.CertRotation.MutatingWebhooks, []string{"strata-mutating", "00-strata-sparkapplications"}) ||
+		!slices.Equal(got.ToolManagedNamespaceLabels, []string{"capsule.clastix.io/tenant", "team"}) {
 		t.Errorf("options = %+v", got)
 	}
 }
@@ -43,6 +45,8 @@ func TestCommandUsageErrors(t *testing.T) {
 		{[]string{"--cluster=a", "--pool=b", "--reservation-ttl=0s"}, "--reservation-ttl: 0s must be positive"},
 		{[]string{"--cluster=a", "--pool=b", "--client-names=kube-apiserver"}, "--client-names needs --client-ca-file"},
 		{[]string{"--cluster=a", "--pool=b", "--client-ca-file=ca.crt", "--client-names=a,,b"}, "--client-names: a name must not be empty"},
+		{[]string{"--cluster=a", "--pool=b", "--tool-managed-namespace-labels=capsule.clastix.io/tenant,not a key"},
+			`--tool-managed-namespace-labels: "not a key" is not a label key`},
 		{[]string{"--cluster=a", "--pool=b", "extra"}, `unknown command "extra"`},
 	}
 	for _, tt := range tests {

@@ -164,7 +164,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Bindings = &BindingValidator{Pods: w.PodPolicy, Reader: mgr.GetAPIReader(), Metrics: m}
 	w.PodGroups = &PodGroupValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader(),
 		PodGroups: policy.PodGroupsIn(mgr.GetAPIReader()), Admitted: newAdmittedGangs(opts.ReservationTTL)}
-	w.NamespaceGuard = &NamespaceGuard{Store: w.Store, Metrics: m}
+	w.NamespaceGuard = &NamespaceGuard{Store: w.Store, Metrics: m, ToolManaged: opts.ToolManagedNamespaceLabels}
 	w.ScheduledAppPolicy = &ScheduledAppValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m,
 		Namespaces: mgr.GetAPIReader()}
 

@@ -28,6 +28,11 @@ const NamespaceGuardPath = "/validate-v1-namespace"
 type NamespaceGuard struct {
 	Store   *Store
 	Metrics *Metrics
+	// ToolManaged are label keys another admission controller sets on the
+	// namespaces tenants create and keeps from tenants
+	// (Options.ToolManagedNamespaceLabels): a tenant's request carries the
+	// value that controller gave it, which the guard leaves alone.
+	ToolManaged []string
 }
 
 var _ admission.Handler = (*NamespaceGuard)(nil)
@@ -63,7 +68,11 @@ func (h *NamespaceGuard) handle(_ context.Context, req admission.Request) admiss
 				ns.Name, layer))
 		}
 	}
-	if key, layer, ok := served.LayerSelectingBy(changedLabels(old.Labels, ns.Labels)); ok {
+	changed := changedLabels(old.Labels, ns.Labels)
+	for _, k := range h.ToolManaged {
+		delete(changed, k)
+	}
+	if key, layer, ok := served.LayerSelectingBy(changed); ok {
 		return admission.Denied(fmt.Sprintf("namespaces: the Namespace label %s decides which Strata layers apply to the namespace (Layer %s selects by it); only platform admins (group strata:platform-admins) may set, change or remove it",
 			key, layer))
 	}

@@ -64,6 +64,19 @@ func TestNamespaceGuard(t *testing.T) {
 		{"not a Namespace", namespaceRequest(admissionv1.Create, []byte(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"}}`), nil), false, http.StatusBadRequest, "want a v1 Namespace"},
 		{"a delete", namespaceRequest(admissionv1.Delete, nil, ns("etl", nil)), true, http.StatusOK, ""},
 	})
+	// A label another admission controller sets and keeps from tenants
+	// (--tool-managed-namespace-labels) is left to it; the others are not.
+	g.ToolManaged = []string{"group"}
+	checkAnswers(t, context.Background(), g, []answerCase{
+		{"create with a tool's label", namespaceRequest(admissionv1.Create, ns("new", map[string]string{"group": "geo"}), nil), true, http.StatusOK, ""},
+		{"change a tool's label", namespaceRequest(admissionv1.Update, ns("etl", map[string]string{"group": "geo"}), ns("etl", map[string]string{"group": "core"})), true, http.StatusOK, ""},
+		{"create a namespace a Layer names, with a tool's label", namespaceRequest(admissionv1.Create, ns("old-team", map[string]string{"group": "geo"}), nil), false, http.StatusForbidden,
+			`namespaces: the Namespace old-team is one Strata layers apply to`},
+	})
+	g.ToolManaged = []string{"owner"}
+	checkAnswers(t, context.Background(), g, []answerCase{
+		{"another tool's label", namespaceRequest(admissionv1.Create, ns("new", map[string]string{"group": "geo", "owner": "a"}), nil), false, http.StatusForbidden, byGroup},
+	})
 	// No snapshot yet: an error, never a label let through.
 	mutator, _, store := newTestHandlers(t)
 	blind := &NamespaceGuard{Store: store, Metrics: mutator.Metrics}

@@ -3,9 +3,11 @@ package app
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -53,6 +55,11 @@ type Options struct {
 	// ClientNames, when set, are the names (subject common name or DNS
 	// SAN) one of which a client certificate must carry.
 	ClientNames []string
+	// ToolManagedNamespaceLabels are Namespace label keys another
+	// admission controller sets on the namespaces tenants create and keeps
+	// from tenants (a multi-tenancy tool's tenant label): the namespace
+	// guard leaves them to it, so Layers may select namespaces by them.
+	ToolManagedNamespaceLabels []string
 	// Zap are the logging flags.
 	Zap zap.Options
 }
@@ -96,6 +103,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.ServeNoop, "serve-noop", o.ServeNoop, "also serve "+NoopPath+", a handler that decodes the pod and allows it: the floor the load tool (test/load) measures against; never register it")
 	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "PEM bundle of the CAs that sign the API server's client certificate; when set, only clients presenting such a certificate are served (read at start)")
 	fs.StringSliceVar(&o.ClientNames, "client-names", o.ClientNames, "names (subject common name or DNS SAN) a client certificate must carry one of; needs --client-ca-file")
+	fs.StringSliceVar(&o.ToolManagedNamespaceLabels, "tool-managed-namespace-labels", o.ToolManagedNamespaceLabels,
+		"Namespace label keys another admission controller sets on every namespace tenants create and keeps from tenants (e.g. capsule.clastix.io/tenant); the namespace guard leaves them to it, so Layers may select namespaces by them")
 	o.CertRotation.addFlags(fs)
 }
 
@@ -127,6 +136,11 @@ func (o *Options) Validate() error {
 		if n == "" {
 			errs = append(errs, errors.New("--client-names: a name must not be empty"))
 			break
+		}
+	}
+	for _, k := range o.ToolManagedNamespaceLabels {
+		if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("--tool-managed-namespace-labels: %q is not a label key: %s", k, strings.Join(msgs, "; ")))
 		}
 	}
 	errs = append(errs, o.CertRotation.validate()...)
