@@ -29,6 +29,11 @@ func FuzzLayers(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"LayerList","items":[{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"x"},"spec":{"tier":"NamespaceOverrides","config":{"labels":{"a":"b"}}}}]}`))
 	// A pod patch on which Kubernetes' strategic merge panics.
 	f.Add([]byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"p"},"spec":{"tier":"ClusterOverrides","config":{"podPatch":{"spec":{"tolerations":[{"key":"k","operator":"Exists"}],"$setElementOrder/tolerations":[{"key":"k"}]}}}}}`))
+	// The admission policies a cluster's configuration may hold: whether
+	// one keeps the namespaces' placement to platform admins.
+	f.Add([]byte("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: strata-namespace-placement}\nspec: {failurePolicy: Fail}\n---\n" +
+		"apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: b}\nspec: {policyName: strata-namespace-placement, validationActions: [Deny]}\n---\n" +
+		"apiVersion: v1\nkind: Namespace\nmetadata: {name: n, annotations: {scheduler.alpha.kubernetes.io/node-selector: 'a=b'}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		docs, err := DecodeDocuments("fuzz.yaml", data)
 		if err != nil {
