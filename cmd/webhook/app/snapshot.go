@@ -65,8 +65,8 @@ func (s *Store) swap(snap *overlay.Snapshot) *Served {
 
 // snapshotKey is the one request the snapshot controller works on: every
 // change of a Layer, Namespace, PriorityClass, RuntimeClass or admission
-// policy enqueues it, and the work
-// queue folds a burst of changes into one rebuild.
+// policy enqueues it, and the work queue folds a burst of changes into one
+// rebuild.
 var snapshotKey = reconcile.Request{NamespacedName: types.NamespacedName{Name: "snapshot"}}
 
 // snapshotBuilder rebuilds the snapshot from the Layer watch and the
