@@ -44,7 +44,11 @@ func namespacePlaced(p *overlay.NamespacePlacement, pod *corev1.Pod, t *corev1.T
 
 // bestEffort reports whether pod is of the BestEffort QoS class, as the
 // API server classes it: no positive CPU or memory request or limit, on
-// the pod or any of its init and regular containers.
+// the pod or any of its init and regular containers. The API server's own
+// function lives in k8s.io/kubernetes, which is not a library, and its
+// copy in k8s.io/kubectl (pkg/util/qos) would bring that module and its
+// command-line dependencies in for these lines; TestBestEffort holds them
+// to its cases.
 func bestEffort(pod *corev1.Pod) bool {
 	if r := pod.Spec.Resources; r != nil && (positiveCPUOrMemory(r.Requests) || positiveCPUOrMemory(r.Limits)) {
 		return false
