@@ -9,6 +9,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -151,6 +152,20 @@ func TestNamespacePlacementIsThePlatforms(t *testing.T) {
 		}
 		if err := waitFor(30*time.Second, func() bool { return cp.Webhook.Store.Load().NamespacePlacementGuarded() }); err != nil {
 			t.Errorf("the webhook never saw %s restored: %v", binding.Name, err)
+		}
+		// And the API server enforces it again before the tests after this
+		// one write Namespaces.
+		setSelector := func(c client.Client, value string) error {
+			var ns corev1.Namespace
+			if err := c.Get(context.Background(), client.ObjectKey{Name: pinned.Name}, &ns); err != nil {
+				return err
+			}
+			metav1.SetMetaDataAnnotation(&ns.ObjectMeta, overlay.NamespaceNodeSelectorAnnotation, value)
+			return c.Update(context.Background(), &ns)
+		}
+		if err := refusedOnceInForce(func() error { return setSelector(alice, "node.strata.dev/pool=probe") },
+			func() error { return setSelector(cp.Client, "node.strata.dev/pool=batch") }); !apierrors.IsForbidden(err) {
+			t.Errorf("%s restored, a tenant's write of the annotation: %v", binding.Name, err)
 		}
 	})
 	if err := waitFor(30*time.Second, func() bool { return !cp.Webhook.Store.Load().NamespacePlacementGuarded() }); err != nil {
