@@ -1,7 +1,9 @@
 // Package overlay composes the layers of Spark pod settings.
 //
 // A Snapshot is a compiled, immutable view of the Layers (and the Namespaces
-// and PriorityClasses they refer to). Snapshot.Compose selects the layers that
+// and PriorityClasses they refer to, the RuntimeClasses, and what the
+// Namespaces' placement annotations give their pods while a policy keeps
+// them to platform admins: NamespacePlacement). Snapshot.Compose selects the layers that
 // match a pod and folds their settings with the user's own, in the fixed order
 // PoolDefaults → ClusterDefaults → user → ClusterOverrides → NamespaceOverrides,
 // recording for every field which source won and which it beat.
