@@ -2,7 +2,6 @@ package policy
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -35,7 +34,7 @@ func namespaceSelects(p *overlay.NamespacePlacement, k, v string) bool {
 // off any node without memory pressure, so it never keeps a pod off nodes
 // a platform reserved.
 func namespacePlaced(p *overlay.NamespacePlacement, pod *corev1.Pod, t *corev1.Toleration) bool {
-	if slices.ContainsFunc(p.Tolerations, func(nt corev1.Toleration) bool { return sameToleration(&nt, t) }) {
+	if holdsToleration(p.Tolerations, t) {
 		return true
 	}
 	return t.Key == corev1.TaintNodeMemoryPressure && t.Operator == corev1.TolerationOpExists && t.Value == "" &&

@@ -84,7 +84,12 @@ func runtimeSelects(s *nodev1.Scheduling, k, v string) bool {
 // runtimeScheduled reports whether t is one of the tolerations of the
 // RuntimeClass scheduling s, as the plugin merged it into the pod.
 func runtimeScheduled(s *nodev1.Scheduling, t *corev1.Toleration) bool {
-	return s != nil && slices.ContainsFunc(s.Tolerations, func(rt corev1.Toleration) bool { return sameToleration(&rt, t) })
+	return s != nil && holdsToleration(s.Tolerations, t)
+}
+
+// holdsToleration reports whether ts holds t, field for field.
+func holdsToleration(ts []corev1.Toleration, t *corev1.Toleration) bool {
+	return slices.ContainsFunc(ts, func(x corev1.Toleration) bool { return sameToleration(&x, t) })
 }
 
 // sameToleration is equality.Semantic.DeepEqual of two tolerations,

@@ -302,25 +302,17 @@ func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error
 		namespaces corev1.NamespaceList
 		classes    schedulingv1.PriorityClassList
 		runtimes   nodev1.RuntimeClassList
+		policies   admissionregistrationv1.ValidatingAdmissionPolicyList
+		bindings   admissionregistrationv1.ValidatingAdmissionPolicyBindingList
 	)
-	if err := b.reader.List(ctx, &namespaces); err != nil {
-		return overlay.Inputs{}, fmt.Errorf("listing Namespaces: %w", err)
-	}
-	if err := b.reader.List(ctx, &classes); err != nil {
-		return overlay.Inputs{}, fmt.Errorf("listing PriorityClasses: %w", err)
-	}
-	if err := b.reader.List(ctx, &runtimes); err != nil {
-		return overlay.Inputs{}, fmt.Errorf("listing RuntimeClasses: %w", err)
-	}
-	var (
-		policies admissionregistrationv1.ValidatingAdmissionPolicyList
-		bindings admissionregistrationv1.ValidatingAdmissionPolicyBindingList
-	)
-	if err := b.reader.List(ctx, &policies); err != nil {
-		return overlay.Inputs{}, fmt.Errorf("listing ValidatingAdmissionPolicies: %w", err)
-	}
-	if err := b.reader.List(ctx, &bindings); err != nil {
-		return overlay.Inputs{}, fmt.Errorf("listing ValidatingAdmissionPolicyBindings: %w", err)
+	for _, l := range []struct {
+		what string
+		list client.ObjectList
+	}{{"Namespaces", &namespaces}, {"PriorityClasses", &classes}, {"RuntimeClasses", &runtimes},
+		{"ValidatingAdmissionPolicies", &policies}, {"ValidatingAdmissionPolicyBindings", &bindings}} {
+		if err := b.reader.List(ctx, l.list); err != nil {
+			return overlay.Inputs{}, fmt.Errorf("listing %s: %w", l.what, err)
+		}
 	}
 	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items,
 		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items}, nil
