@@ -47,6 +47,9 @@ type options struct {
 	createLayers   int
 	createPods     int
 	createPodsFrom string
+	// largeApps is how many reviews of a large SparkApplication are sent
+	// at once after the load (largeBurst).
+	largeApps int
 	// watched is the pod --create-pods creates copies of: --create-pods-from's, or nil for a
 	// one-container executor.
 	watched    *corev1.Pod
@@ -96,6 +99,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.createLayers, "create-layers", 0, "started cluster: after the load, create this many Layers (matching no pod) while the webhook runs, and report its CPU per Layer (less what it spends idle)")
 	fs.IntVar(&o.createPods, "create-pods", 0, "started cluster: after the load, create this many Spark pods while the webhook runs (not through it), and report its CPU per pod: what watching pods costs")
 	fs.StringVar(&o.createPodsFrom, "create-pods-from", "", "with --create-pods: create copies of the pod in FILE (YAML, e.g. examples/pods/executor.yaml; its name, namespace, Spark labels and priority replaced) instead of one-container executors")
+	fs.IntVar(&o.largeApps, "large-apps", 0, "started webhook: after the load, send this many reviews of a SparkApplication of almost 3 MiB (the API server's largest request) at once to each SparkApplication handler, retried on 429 as the API server does, and report the webhook's peak memory, CPU and the requests shed")
 	fs.StringVar(&o.profileDir, "profile", "", "started webhook: write a CPU profile of each handler's measured run to DIR/<handler>.pprof (go tool pprof)")
 	fs.DurationVar(&o.reservationTTL, "reservation-ttl", 50*time.Millisecond, "started webhook: how long an admitted pod counts against quota. No pod the load admits is ever created, so its reservation stands for the pod the cache would soon see; a long TTL fills the namespace's quota with pods that do not exist and the load becomes denials")
 	if err := fs.Parse(args); err != nil {
@@ -114,11 +118,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.rate > 0 && o.duration <= 0 {
 		errs = append(errs, errors.New("--rate needs --duration (an open loop runs for a time)"))
 	}
-	if o.rate < 0 || o.concurrency < 1 || o.requests < 1 || o.rounds < 1 || o.warmup < 0 || o.extraLayers < 0 || o.livePods < 0 {
-		errs = append(errs, errors.New("--rate, --concurrency, --requests, --warmup, --extra-layers and --live-pods must not be negative (--concurrency, --requests and --rounds at least 1)"))
+	if o.rate < 0 || o.concurrency < 1 || o.requests < 1 || o.rounds < 1 || o.warmup < 0 || o.extraLayers < 0 || o.livePods < 0 || o.largeApps < 0 {
+		errs = append(errs, errors.New("--rate, --concurrency, --requests, --warmup, --extra-layers, --live-pods and --large-apps must not be negative (--concurrency, --requests and --rounds at least 1)"))
 	}
-	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0 || o.createPods > 0 || len(o.webhookEnv) > 0 || o.clientAuth || o.policies != "") {
-		errs = append(errs, errors.New("--extra-layers, --live-pods, --create-layers, --create-pods, --profile, --webhook-env, --client-auth and --policies need a started webhook; not with --target"))
+	if o.target != "" && (o.extraLayers > 0 || o.livePods > 0 || o.profileDir != "" || o.createLayers > 0 || o.createPods > 0 || o.largeApps > 0 || len(o.webhookEnv) > 0 || o.clientAuth || o.policies != "") {
+		errs = append(errs, errors.New("--extra-layers, --live-pods, --create-layers, --create-pods, --large-apps, --profile, --webhook-env, --client-auth and --policies need a started webhook; not with --target"))
 	}
 	if o.createPodsFrom != "" {
 		if o.createPods == 0 {
@@ -236,10 +240,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			o.createLayers, churn.created.Round(time.Millisecond), churn.before, churn.served.Round(time.Millisecond),
 			churn.cpu.Round(time.Millisecond), churn.idle.Round(time.Millisecond), (churn.cpu / time.Duration(o.createLayers)).Round(time.Microsecond))
 	}
+	failed := false
+	if o.largeApps > 0 {
+		_, _ = fmt.Fprintf(stderr, "sending %d large SparkApplications at once...\n", o.largeApps)
+		bursts, err := largeBurst(ctx, srv, o.largeApps)
+		if err != nil {
+			_, _ = fmt.Fprintf(stderr, "load: large SparkApplications: %v\n", err)
+			return exitSetup
+		}
+		for _, b := range bursts {
+			_, _ = fmt.Fprintf(stdout, "\n%d reviews of %d bytes at once to %s: answered in %s, %d failed, %.0f shed and retried, %d timed out shed; the webhook used %s of CPU, its RSS %d MiB before and %d MiB at its peak\n",
+				b.sent, b.reviewBytes, b.path, b.elapsed.Round(time.Millisecond), b.errors, b.shed, b.timedOut, b.cpu.Round(time.Millisecond), b.start>>20, b.peakRSS>>20)
+			failed = failed || b.errors > 0
+		}
+	}
 	for _, r := range results {
 		if r.errors > 0 {
 			return exitFail
 		}
+	}
+	if failed {
+		return exitFail
 	}
 	return exitOK
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -46,30 +47,124 @@ func withDeadline(h http.Handler) http.Handler {
 	})
 }
 
-// limitInFlight serves at most max requests at once, across every handler
-// it wraps (they share the CPU); one more is answered at once with 429 Too
-// Many Requests and Retry-After: 1, which the API server's webhook client
-// honours by calling again a second later, within the webhook's timeout.
-// Past its capacity a webhook that queued every request would answer them
-// all late, and hold each one's memory meanwhile; shed requests are
-// counted. max <= 0 serves everything.
-func limitInFlight(max int, shed prometheus.Counter) func(http.Handler) http.Handler {
-	if max <= 0 {
+// limitInFlight serves at most maxRequests requests at once, whose bodies
+// together hold at most maxBytes bytes, across every handler it wraps
+// (they share the CPU and the memory); a request past either limit is
+// answered at once with 429 Too Many Requests and Retry-After: 1, which
+// the API server's webhook client honours by calling again a second
+// later, within the webhook's timeout. Past its capacity a webhook that
+// queued every request would answer them all late, and hold each one's
+// memory meanwhile; shed requests are counted. A limit <= 0 is no limit.
+//
+// The bytes bound memory: what serving a request holds grows with its
+// body, ~20 times it for the largest (a SparkApplication of almost 3 MiB
+// holds ~65 MiB while it is composed), so a few large requests at once,
+// which any tenant allowed to create SparkApplications can send, would
+// take a replica past its memory limit where a count of requests would
+// not notice them. A request is weighed by its Content-Length (the API
+// server always sends one; a body of unknown length weighs as the largest
+// review), and those over 1/largeShare of maxBytes together use at most
+// half of it, so a flood of large requests never sheds the usual small
+// ones. golang.org/x/sync's semaphores keep the counts (inFlight);
+// TryAcquire, not Acquire: a request waiting for room would hold its
+// connection's stream and its body meanwhile, and those behind it in line
+// would wait too.
+func limitInFlight(maxRequests int, maxBytes int64, shed prometheus.Counter) func(http.Handler) http.Handler {
+	l := newInFlight(maxRequests, maxBytes)
+	if l == nil {
 		return func(h http.Handler) http.Handler { return h }
 	}
-	slots := make(chan struct{}, max)
 	return func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			select {
-			case slots <- struct{}{}:
-				defer func() { <-slots }()
-				h.ServeHTTP(w, r)
-			default:
+			held, ok := l.acquire(r.ContentLength)
+			if !ok {
 				shed.Inc()
 				w.Header().Set("Retry-After", "1")
 				http.Error(w, "Strata's webhook is at capacity; retry", http.StatusTooManyRequests)
+				return
 			}
+			defer l.release(held)
+			h.ServeHTTP(w, r)
 		})
+	}
+}
+
+// largeShare: a request whose body is over 1/largeShare of the bytes in
+// flight a replica serves is a large one (512 KiB of the default 8 MiB).
+const largeShare = 16
+
+// inFlight is what a replica serves at once; a nil semaphore is no limit.
+type inFlight struct {
+	requests, bytes, large *semaphore.Weighted
+	maxBytes               int64
+}
+
+// held is what one request holds of an inFlight.
+type held struct{ request, bytes, large int64 }
+
+// newInFlight is the limit of maxRequests and maxBytes (<= 0: none); nil
+// when neither is set.
+func newInFlight(maxRequests int, maxBytes int64) *inFlight {
+	if maxRequests <= 0 && maxBytes <= 0 {
+		return nil
+	}
+	l := &inFlight{maxBytes: maxBytes}
+	if maxRequests > 0 {
+		l.requests = semaphore.NewWeighted(int64(maxRequests))
+	}
+	if maxBytes > 0 {
+		l.bytes, l.large = semaphore.NewWeighted(maxBytes), semaphore.NewWeighted(maxBytes/2)
+	}
+	return l
+}
+
+// acquire takes room for one request whose body holds size bytes (-1:
+// unknown) in every limit, or none of it.
+func (l *inFlight) acquire(size int64) (held, bool) {
+	var h held
+	if l.requests != nil {
+		if !l.requests.TryAcquire(1) {
+			return h, false
+		}
+		h.request = 1
+	}
+	if l.bytes == nil {
+		return h, true
+	}
+	if size < 0 || size > maxReviewBytes {
+		size = maxReviewBytes
+	}
+	large := size > l.maxBytes/largeShare
+	if large {
+		// At most the whole share: a request larger than it is served
+		// when no other large one is.
+		size = min(size, l.maxBytes/2)
+	}
+	if !l.bytes.TryAcquire(size) {
+		l.release(h)
+		return held{}, false
+	}
+	h.bytes = size
+	if large {
+		if !l.large.TryAcquire(size) {
+			l.release(h)
+			return held{}, false
+		}
+		h.large = size
+	}
+	return h, true
+}
+
+// release gives back what h holds.
+func (l *inFlight) release(h held) {
+	if h.large > 0 {
+		l.large.Release(h.large)
+	}
+	if h.bytes > 0 {
+		l.bytes.Release(h.bytes)
+	}
+	if h.request > 0 {
+		l.requests.Release(h.request)
 	}
 }
 

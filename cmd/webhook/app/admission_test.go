@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -223,7 +224,7 @@ func TestShutdownDoesNotFailRequestsInFlight(t *testing.T) {
 func TestLimitInFlight(t *testing.T) {
 	shed := prometheus.NewCounter(prometheus.CounterOpts{Name: "shed"})
 	release, entered := make(chan struct{}), make(chan struct{}, 2)
-	h := limitInFlight(2, shed)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	h := limitInFlight(2, 0, shed)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		entered <- struct{}{}
 		<-release
 		w.WriteHeader(http.StatusOK)
@@ -272,7 +273,7 @@ func TestLimitInFlight(t *testing.T) {
 func TestNoLimitInFlight(t *testing.T) {
 	for _, max := range []int{0, -1} {
 		shed := prometheus.NewCounter(prometheus.CounterOpts{Name: "shed"})
-		h := limitInFlight(max, shed)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		h := limitInFlight(max, int64(max), shed)(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.WriteHeader(http.StatusOK)
 		}))
 		rec := httptest.NewRecorder()
@@ -280,5 +281,108 @@ func TestNoLimitInFlight(t *testing.T) {
 		if rec.Code != http.StatusOK || testutil.ToFloat64(shed) != 0 {
 			t.Errorf("--max-in-flight %d: %d, shed %v", max, rec.Code, testutil.ToFloat64(shed))
 		}
+	}
+}
+
+// TestInFlightBytes: request bodies together hold at most the byte limit;
+// large ones (over 1/16 of it) at most half of it, so a flood of large
+// requests never sheds a small one; a body of unknown length weighs as the
+// largest review; a request larger than the large share is served when no
+// other large one is; what a shed request took is given back.
+func TestInFlightBytes(t *testing.T) {
+	const limit = 1 << 20 // large: over 64 KiB; their share 512 KiB
+	type step struct {
+		size    int64 // -1: unknown
+		served  bool
+		release int // when > 0, release the step of that number (1-based) first
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"small ones fill the whole limit", append(slices.Repeat([]step{{size: 64 << 10, served: true}}, 16),
+			step{size: 1, served: false}, step{size: 64 << 10, served: true, release: 3})},
+		{"large ones get half", []step{{size: 200 << 10, served: true}, {size: 200 << 10, served: true},
+			{size: 200 << 10, served: false}, {size: 60 << 10, served: true}, {size: 60 << 10, served: true}}},
+		{"a flood of large ones leaves room for small ones", []step{{size: 3 << 20, served: true}, {size: 65 << 10, served: false},
+			{size: 64 << 10, served: true}, {size: 64 << 10, served: true}, {size: 64 << 10, served: true}}},
+		{"one larger than the share is served alone", []step{{size: 3 << 20, served: true}, {size: 3 << 20, served: false},
+			{size: 3 << 20, served: true, release: 1}}},
+		{"unknown length weighs as the largest review", []step{{size: -1, served: true}, {size: 100 << 10, served: false},
+			{size: 64 << 10, served: true}}},
+		{"a shed large request gives back its bytes", []step{{size: 512 << 10, served: true}, {size: 65 << 10, served: false},
+			{size: 64 << 10, served: true}, {size: 64 << 10, served: true}, {size: 64 << 10, served: true}, {size: 64 << 10, served: true},
+			{size: 64 << 10, served: true}, {size: 64 << 10, served: true}, {size: 64 << 10, served: true}, {size: 64 << 10, served: true},
+			{size: 1, served: false}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newInFlight(0, limit)
+			holds := make([]held, len(tt.steps))
+			for i, s := range tt.steps {
+				if s.release > 0 {
+					l.release(holds[s.release-1])
+					holds[s.release-1] = held{}
+				}
+				h, ok := l.acquire(s.size)
+				if ok != s.served {
+					t.Fatalf("step %d (%d bytes): served %v, want %v", i+1, s.size, ok, s.served)
+				}
+				holds[i] = h
+			}
+			for _, h := range holds {
+				l.release(h)
+			}
+			// Everything given back: the whole limit, and the whole share.
+			if !l.bytes.TryAcquire(limit) || !l.large.TryAcquire(limit/2) {
+				t.Fatal("not everything was given back")
+			}
+		})
+	}
+}
+
+// TestLimitBytesInFlight: through the handler, a large request in flight
+// has a second large one answered 429 with Retry-After and counted, while
+// a small one is served; with both limits set, the request count still
+// applies.
+func TestLimitBytesInFlight(t *testing.T) {
+	shed := prometheus.NewCounter(prometheus.CounterOpts{Name: "shed"})
+	release, entered := make(chan struct{}), make(chan struct{}, 1)
+	h := limitInFlight(2, 1<<20, shed)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > 64<<10 {
+			entered <- struct{}{}
+			<-release
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	post := func(size int) *http.Response {
+		resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(make([]byte, size)))
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		_ = resp.Body.Close()
+		return resp
+	}
+	done := make(chan *http.Response)
+	go func() { done <- post(3 << 20) }()
+	<-entered
+	if resp := post(100 << 10); resp == nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "1" {
+		t.Fatalf("a second large request: %+v", resp)
+	}
+	if got := testutil.ToFloat64(shed); got != 1 {
+		t.Fatalf("shed %v, want 1", got)
+	}
+	if resp := post(10 << 10); resp == nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("a small request beside a large one: %+v", resp)
+	}
+	close(release)
+	if resp := <-done; resp == nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the large request: %+v", resp)
+	}
+	if resp := post(100 << 10); resp == nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("a large request once the first is done: %+v", resp)
 	}
 }

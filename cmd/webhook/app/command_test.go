@@ -38,6 +38,8 @@ func TestCommandUsageErrors(t *testing.T) {
 		{[]string{"--cluster=a", "--pool=b", "--webhook-port=0"}, "--webhook-port: 0 is not a port"},
 		{[]string{"--cluster=a", "--pool=b", "--webhook-port=65536"}, "--webhook-port: 65536 is not a port"},
 		{[]string{"--cluster=a", "--pool=b", "--max-in-flight=-1"}, "--max-in-flight: -1 must not be negative"},
+		{[]string{"--cluster=a", "--pool=b", "--max-bytes-in-flight=-1"}, "--max-bytes-in-flight: -1 must not be negative"},
+		{[]string{"--cluster=a", "--pool=b", "--max-bytes-in-flight=1048575"}, "--max-bytes-in-flight: 1048575 is less than 1048576 (1 MiB)"},
 		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--cert-secret="}, "--cert-secret must not be empty with --cert-rotation"},
 		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--mutating-webhook-configuration=a,,b"}, `--mutating-webhook-configuration must name configurations, none empty, with --cert-rotation (got ["a" "" "b"])`},
 		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--mutating-webhook-configuration="}, "--mutating-webhook-configuration must name configurations"},
@@ -78,13 +80,18 @@ func TestExitCodeOfRuntimeError(t *testing.T) {
 	}
 }
 
-// TestCommandTakesTheEdges: the highest port, and no in-flight limit, are
-// valid.
+// TestCommandTakesTheEdges: the highest port, no in-flight limits, and the
+// least byte limit are valid.
 func TestCommandTakesTheEdges(t *testing.T) {
 	var got *Options
 	cmd := NewCommand(context.Background(), func(_ context.Context, o *Options) error { got = o; return nil })
-	cmd.SetArgs([]string{"--cluster=a", "--pool=b", "--webhook-port=65535", "--max-in-flight=0"})
-	if err := cmd.Execute(); err != nil || got.WebhookPort != 65535 || got.MaxInFlight != 0 {
+	cmd.SetArgs([]string{"--cluster=a", "--pool=b", "--webhook-port=65535", "--max-in-flight=0", "--max-bytes-in-flight=0"})
+	if err := cmd.Execute(); err != nil || got.WebhookPort != 65535 || got.MaxInFlight != 0 || got.MaxBytesInFlight != 0 {
+		t.Fatalf("%v, options %+v", err, got)
+	}
+	cmd = NewCommand(context.Background(), func(_ context.Context, o *Options) error { got = o; return nil })
+	cmd.SetArgs([]string{"--cluster=a", "--pool=b", "--max-bytes-in-flight=1048576"})
+	if err := cmd.Execute(); err != nil || got.MaxBytesInFlight != 1<<20 {
 		t.Fatalf("%v, options %+v", err, got)
 	}
 }

@@ -190,7 +190,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 			"restrict it with a NetworkPolicy or have the API server present a client certificate (README, Who can call the webhook)")
 	}
 	w.Server = webhook.NewServer(webhook.Options{Host: opts.WebhookHost, Port: opts.WebhookPort, CertDir: opts.CertDir, TLSOpts: tlsOpts})
-	limit := limitInFlight(opts.MaxInFlight, m.shed)
+	limit := limitInFlight(opts.MaxInFlight, opts.MaxBytesInFlight, m.shed)
 	// objectType is what a handler decodes a review's objects as.
 	serve := func(objectType reflect.Type, h admission.Handler) http.Handler {
 		return auth.require(limit(withGrownStack(withDeadline(objectReviewServer(objectType, h)))))

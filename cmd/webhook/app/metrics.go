@@ -75,7 +75,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 		shed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_admissions_shed_total",
-			Help: "Admission requests answered 429 (retry after a second) because --max-in-flight were being served.",
+			Help: "Admission requests answered 429 (retry after a second) because --max-in-flight requests, or --max-bytes-in-flight bytes of them, were being served.",
 		}),
 		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_shadow_changes_total",

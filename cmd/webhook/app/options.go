@@ -37,6 +37,10 @@ type Options struct {
 	// MaxInFlight is how many admission requests are served at once; more
 	// are answered 429 with Retry-After (see limitInFlight). 0: no limit.
 	MaxInFlight int
+	// MaxBytesInFlight bounds the bytes of the request bodies served at
+	// once (see limitInFlight): what bounds a replica's memory. 0: no
+	// limit.
+	MaxBytesInFlight int64
 	// ServeNoop serves NoopHandler at NoopPath: the floor the load tool
 	// measures the handlers against. Off in production.
 	ServeNoop bool
@@ -70,6 +74,19 @@ type Options struct {
 // adds memory and timeouts.
 const defaultMaxInFlight = 256
 
+// defaultMaxBytesInFlight bounds the request bodies a replica serves at
+// once: serving a large request holds ~20 times its body (a SparkApplication
+// of almost 3 MiB, the API server's largest request, ~65 MiB while it is
+// composed: `make load LOAD_ARGS="--large-apps 8"`), so 8 MiB of bodies
+// hold at most ~170 MiB, which leaves room under the Deployment's
+// GOMEMLIMIT (400 MiB) for the caches of a large cluster (~100 MiB with
+// 50,000 pods and 5,000 Layers). Usual reviews, of a few tens of KiB, are
+// bounded by defaultMaxInFlight long before.
+const defaultMaxBytesInFlight = 8 << 20
+
+// minMaxBytesInFlight is the least --max-bytes-in-flight but none.
+const minMaxBytesInFlight = 1 << 20
+
 // DefaultOptions returns the options a flagless start uses.
 func DefaultOptions() *Options {
 	return &Options{
@@ -81,6 +98,7 @@ func DefaultOptions() *Options {
 		ReservationTTL:         30 * time.Second,
 		ShadowReportInterval:   10 * time.Second,
 		MaxInFlight:            defaultMaxInFlight,
+		MaxBytesInFlight:       defaultMaxBytesInFlight,
 		Zap:                    zap.Options{},
 	}
 }
@@ -100,6 +118,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Replica, "replica", o.Replica, "this replica's name in the Shadow layers' reports (default $POD_NAME, else the host name)")
 	fs.StringVar(&o.PprofBindAddress, "pprof-bind-address", o.PprofBindAddress, `address of net/http/pprof (profiles of a running webhook); off when empty or "0"`)
 	fs.IntVar(&o.MaxInFlight, "max-in-flight", o.MaxInFlight, "admission requests served at once; more are answered 429 with Retry-After: 1, which the API server retries (0: no limit)")
+	fs.Int64Var(&o.MaxBytesInFlight, "max-bytes-in-flight", o.MaxBytesInFlight, "bytes of admission request bodies served at once, which bound the webhook's memory; requests over 1/16 of it together get at most half; more are answered 429 with Retry-After: 1, which the API server retries (0: no limit)")
 	fs.BoolVar(&o.ServeNoop, "serve-noop", o.ServeNoop, "also serve "+NoopPath+", a handler that decodes the pod and allows it: the floor the load tool (test/load) measures against; never register it")
 	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "PEM bundle of the CAs that sign the API server's client certificate; when set, only clients presenting such a certificate are served (read at start)")
 	fs.StringSliceVar(&o.ClientNames, "client-names", o.ClientNames, "names (subject common name or DNS SAN) a client certificate must carry one of; needs --client-ca-file")
@@ -125,6 +144,11 @@ func (o *Options) Validate() error {
 	}
 	if o.MaxInFlight < 0 {
 		errs = append(errs, fmt.Errorf("--max-in-flight: %d must not be negative (0 for no limit)", o.MaxInFlight))
+	}
+	if o.MaxBytesInFlight < 0 {
+		errs = append(errs, fmt.Errorf("--max-bytes-in-flight: %d must not be negative (0 for no limit)", o.MaxBytesInFlight))
+	} else if o.MaxBytesInFlight > 0 && o.MaxBytesInFlight < minMaxBytesInFlight {
+		errs = append(errs, fmt.Errorf("--max-bytes-in-flight: %d is less than %d (1 MiB): usual reviews, of tens of KiB, would be served a few at a time", o.MaxBytesInFlight, minMaxBytesInFlight))
 	}
 	if o.ReservationTTL <= 0 {
 		errs = append(errs, fmt.Errorf("--reservation-ttl: %s must be positive", o.ReservationTTL))
