@@ -13,8 +13,11 @@
 // --target points it at a webhook already running instead; --client-auth
 // has the started webhook serve only a client certificate, which the load
 // presents, as the API server does; --policies DIR has it judge pods with a
-// site's policies instead of the built-in ones.
+// site's policies instead of the built-in ones; --large-apps N sends N
+// reviews of a SparkApplication of almost 3 MiB at once and reports the
+// webhook's peak memory and the requests it shed.
 //
 //	go run ./test/load                            # closed loop, 8 at a time
 //	go run ./test/load --rate 500 --duration 10s  # open loop, 500 pods/s
+//	go run ./test/load --handlers noop --large-apps 8
 package main

@@ -66,3 +66,34 @@ func TestParseCreatePodsFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeApp: --large-apps sends a SparkApplication as large as the API
+// server sends (just under 3 MiB, within Strata's key bound), named per
+// request; a negative count, or one with --target, is refused.
+func TestLargeApp(t *testing.T) {
+	app, err := largeApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := appReview(app, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) < largeRequestBytes-64<<10 || len(body) > 3<<20 {
+		t.Errorf("review of %d bytes, want about %d and under 3 MiB", len(body), largeRequestBytes)
+	}
+	if !strings.Contains(string(body), `"name":"large-7"`) || !strings.Contains(string(body), `"uid":"large-7"`) {
+		t.Error("the review is not named for its request")
+	}
+	for _, tt := range []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"--large-apps", "-1"}, "--large-apps must not be negative"},
+		{[]string{"--large-apps", "2", "--target", "https://127.0.0.1:9443"}, "--large-apps, --profile"},
+	} {
+		if _, err := parse(tt.args, io.Discard); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%v: error %v, want one containing %q", tt.args, err, tt.wantErr)
+		}
+	}
+}
