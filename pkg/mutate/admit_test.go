@@ -21,10 +21,11 @@ import (
 // roles the tenant asks for that no allowlist grants, one of them a
 // default layer's.
 func TestAdmitIsCompose(t *testing.T) {
-	classes := []schedulingv1.PriorityClass{
-		{ObjectMeta: metav1.ObjectMeta{Name: "spark-low"}, Value: 10},
-		{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100},
-		{ObjectMeta: metav1.ObjectMeta{Name: "tenant-pc"}, Value: 50},
+	classes := []any{
+		schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "spark-low"}, Value: 10},
+		schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100},
+		schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "tenant-pc"}, Value: 50},
+		sampleRuntimeClass(),
 	}
 	both := map[string]string{
 		"defaults": `
@@ -48,6 +49,7 @@ config:
   annotations: {owner: etl, platform.strata.dev/cost-center: shared}
   nodeSelector: {pool: core}
   priorityClassName: spark-high
+  runtimeClassName: gvisor
   schedulerName: volcano
   serviceAccountName: spark-etl
   env: [{name: SPARK_USER, value: etl-bot}]

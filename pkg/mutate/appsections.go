@@ -87,6 +87,11 @@ func templatePod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) *corev1
 	if sec.PriorityClassName != nil {
 		pod.Spec.PriorityClassName = *sec.PriorityClassName
 	}
+	if t := sec.Template; t != nil {
+		// The section has no field of its own for the class: the pod
+		// template's is the pods'.
+		pod.Spec.RuntimeClassName = t.Spec.RuntimeClassName
+	}
 	pod.Spec.Tolerations = slices.Clone(sec.Tolerations)
 	pod.Spec.Volumes = slices.Clone(s.Volumes)
 	// The Spark container's environment is what Spark's configuration
@@ -185,9 +190,10 @@ func spellings(s *sparkv1beta2.Spec) map[string]string {
 // projectedRegions are the pod regions projectPod (and unionVolumes)
 // writes back onto an application; TestEveryRegionLandsOnApps fails when a
 // pod row touches one that is not here. The priority a class resolves to
-// is not among them: the API server resolves it for the operator's pods.
+// is not among them, nor a RuntimeClass's overhead: the API server
+// resolves them for the operator's pods.
 var projectedRegions = []string{
-	regionLabels, regionAnnotations, regionNodeSelector, regionPriorityClass, regionScheduler,
+	regionLabels, regionAnnotations, regionNodeSelector, regionPriorityClass, regionRuntimeClass, regionScheduler,
 	regionServiceAccount, regionDeprecatedSA, regionTolerations, regionInitContainers, regionContainers, regionVolumes,
 }
 
@@ -233,6 +239,12 @@ func projectPod(s *sparkv1beta2.Spec, role v1alpha1.Role, after, before *corev1.
 	}
 	if a, b := after.Spec.PriorityClassName, before.Spec.PriorityClassName; a != b {
 		sec.PriorityClassName = &a
+	}
+	if a := after.Spec.RuntimeClassName; !sameClass(a, before.Spec.RuntimeClassName) {
+		if sec.Template == nil {
+			sec.Template = &corev1.PodTemplateSpec{}
+		}
+		sec.Template.Spec.RuntimeClassName = a
 	}
 	if !reflect.DeepEqual(after.Spec.Tolerations, before.Spec.Tolerations) {
 		sec.Tolerations = after.Spec.Tolerations

@@ -32,8 +32,15 @@ type Result struct {
 	// Warnings tell the user which of their own values a layer overrode.
 	Warnings []string
 	// Notes say what a dry run could not know and left to the webhook
-	// (a PriorityClass the inputs do not hold).
+	// (a PriorityClass or RuntimeClass the inputs do not hold).
 	Notes []string
+}
+
+// addNote adds note to the notes, unless it is empty.
+func (r *Result) addNote(note string) {
+	if note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 }
 
 // SparkRole returns the pod's Spark role from its spark-role label, and
@@ -144,13 +151,16 @@ func renderWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	if err := render(res.Pod, role, &res.Composition); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
+	fail := func(err error) error { return fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err) }
 	note, err := renderPriority(res.Pod, pod.Spec.PriorityClassName, snap)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
+		return nil, fail(err)
 	}
-	if note != "" {
-		res.Notes = append(res.Notes, note)
+	res.addNote(note)
+	if note, err = renderRuntimeClass(res.Pod, pod.Spec.RuntimeClassName, res.Composition.Provenance, snap); err != nil {
+		return nil, fail(err)
 	}
+	res.addNote(note)
 	return res, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
@@ -26,6 +27,7 @@ var sampleLayers = map[string]string{
 	"schedulerName":      `{schedulerName: volcano}`,
 	"serviceAccountName": `{serviceAccountName: spark}`,
 	"tolerations":        `{tolerations: [{key: gpu, operator: Exists, effect: NoSchedule}]}`,
+	"runtimeClassName":   `{runtimeClassName: gvisor}`,
 	"sparkConf":          `{sparkConf: {spark.executor.memory: 4g}}`,
 	"hadoopConf":         `{hadoopConf: {fs.s3a.endpoint: s3.eu-west-1.amazonaws.com}}`,
 	"sidecars":           `{sidecars: [{name: log-shipper, image: fluent-bit:3}]}`,
@@ -98,7 +100,8 @@ func TestEveryConfigFieldIsHandled(t *testing.T) {
 				}
 				l.Name = "only-" + strings.ToLower(name)
 				snap, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: l}},
-					PriorityClasses: []schedulingv1.PriorityClass{{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100}}})
+					PriorityClasses: []schedulingv1.PriorityClass{{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100}},
+					RuntimeClasses:  []nodev1.RuntimeClass{sampleRuntimeClass()}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -154,12 +157,12 @@ func configField(c v1alpha1.Config, name string) reflect.Value {
 
 // TestEveryRegionLandsOnApps: every pod region a renderer touches is
 // written back onto SparkApplications (projectedRegions), but the
-// priority a class resolves to, which the API server resolves for the
-// operator's pods.
+// priority a class resolves to and a RuntimeClass's overhead, which the
+// API server resolves for the operator's pods.
 func TestEveryRegionLandsOnApps(t *testing.T) {
 	for name, row := range podFields() {
 		for _, r := range row.touches {
-			if r != regionPriority && r != regionPreemption && !slices.Contains(projectedRegions, r) {
+			if r != regionPriority && r != regionPreemption && r != regionOverhead && !slices.Contains(projectedRegions, r) {
 				t.Errorf("field %s renders %s, which no SparkApplication carries: project it in projectPod", name, r)
 			}
 		}

@@ -83,7 +83,7 @@ config:
 	for name, layer := range sampleLayers {
 		if name != "podPatch" {
 			snaps["only "+name] = fixtures.SnapshotOf(t, map[string]string{"only-" + strings.ToLower(name): "tier: ClusterOverrides\nconfig: " + layer},
-				schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100})
+				schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100}, sampleRuntimeClass())
 		}
 	}
 	c := Cluster{Name: "prod-a", Pool: "batch"}

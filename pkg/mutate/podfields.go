@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -79,6 +80,8 @@ const (
 	regionServiceAccount = "/spec/serviceAccountName"
 	regionDeprecatedSA   = "/spec/serviceAccount"
 	regionTolerations    = "/spec/tolerations"
+	regionRuntimeClass   = "/spec/runtimeClassName"
+	regionOverhead       = "/spec/overhead"
 	regionInitContainers = "/spec/initContainers"
 	regionContainers     = "/spec/containers"
 	regionVolumes        = "/spec/volumes"
@@ -182,6 +185,17 @@ func podFields() map[string]podField {
 				}
 			}
 		}},
+		// Render sets the class; renderRuntimeClass then gives the pod
+		// what the class gives (its overhead, selectors and tolerations).
+		"runtimeClassName": {lands: onPod, touches: []string{regionRuntimeClass, regionOverhead, regionNodeSelector, regionTolerations},
+			render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+				renderRuntimeClassName(pod, &comp.Config)
+				return nil
+			}, user: func(u *userPod, c *v1alpha1.Config) {
+				if rc := u.pod.Spec.RuntimeClassName; rc != nil && *rc != "" {
+					c.RuntimeClassName = new(*rc)
+				}
+			}, current: scalar(func(pod *corev1.Pod) string { return ptr.Deref(pod.Spec.RuntimeClassName, "") })},
 		"sparkConf":  {lands: jobOnly},
 		"hadoopConf": {lands: jobOnly},
 		"sidecars": {lands: onPod, touches: []string{regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -143,7 +144,8 @@ func podValuesOf(pod *corev1.Pod, role v1alpha1.Role) map[overlay.Key]podValue {
 		}
 	}
 	for root, v := range map[string]string{overlay.PathPriorityClassName: pod.Spec.PriorityClassName,
-		overlay.PathSchedulerName: pod.Spec.SchedulerName, overlay.PathServiceAccountName: pod.Spec.ServiceAccountName} {
+		overlay.PathSchedulerName: pod.Spec.SchedulerName, overlay.PathServiceAccountName: pod.Spec.ServiceAccountName,
+		overlay.PathRuntimeClassName: ptr.Deref(pod.Spec.RuntimeClassName, "")} {
 		if v != "" {
 			out[overlay.FieldKey(root)] = podValue{v, strconv.Quote(v)}
 		}

@@ -38,6 +38,8 @@ var podRegions = sync.OnceValue(func() map[string]podRegion {
 			return p.Spec.DeprecatedServiceAccount, p.Spec.DeprecatedServiceAccount != "" //nolint:staticcheck // kept equal, as the API server does
 		}},
 		{regionTolerations, func(p *corev1.Pod) (any, bool) { return p.Spec.Tolerations, len(p.Spec.Tolerations) > 0 }},
+		{regionRuntimeClass, func(p *corev1.Pod) (any, bool) { return p.Spec.RuntimeClassName, p.Spec.RuntimeClassName != nil }},
+		{regionOverhead, func(p *corev1.Pod) (any, bool) { return p.Spec.Overhead, len(p.Spec.Overhead) > 0 }},
 		{regionInitContainers, func(p *corev1.Pod) (any, bool) { return p.Spec.InitContainers, len(p.Spec.InitContainers) > 0 }},
 		{regionContainers, func(p *corev1.Pod) (any, bool) { return p.Spec.Containers, len(p.Spec.Containers) > 0 }},
 		{regionVolumes, func(p *corev1.Pod) (any, bool) { return p.Spec.Volumes, len(p.Spec.Volumes) > 0 }},

@@ -58,6 +58,18 @@ func renderScheduling(pod *corev1.Pod, c *v1alpha1.Config) {
 	}
 }
 
+// renderRuntimeClassName sets the composed RuntimeClass; "" names none
+// (the node's default runtime), as the API server refuses an empty name.
+func renderRuntimeClassName(pod *corev1.Pod, c *v1alpha1.Config) {
+	switch {
+	case c.RuntimeClassName == nil:
+	case *c.RuntimeClassName == "":
+		pod.Spec.RuntimeClassName = nil
+	default:
+		pod.Spec.RuntimeClassName = new(*c.RuntimeClassName)
+	}
+}
+
 // renderTolerations merges the composed tolerations into the pod's list by
 // key/effect: a pod toleration the composition holds is replaced in place,
 // and new ones are appended in composition order. The pod's own order is

@@ -249,6 +249,7 @@ func TestPodValuesCoverEveryExplainedField(t *testing.T) {
 	pod.Annotations = map[string]string{"a": "b"}
 	pod.Spec.NodeSelector = map[string]string{"pool": "batch"}
 	pod.Spec.PriorityClassName, pod.Spec.SchedulerName, pod.Spec.ServiceAccountName = "pc", "sched", "sa"
+	pod.Spec.RuntimeClassName = new("sandboxed")
 	pod.Spec.Tolerations = []corev1.Toleration{{Key: "k", Operator: corev1.TolerationOpExists}}
 	pod.Spec.Containers[0].EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "c"}}}}
 	pod.Spec.InitContainers = []corev1.Container{{Name: "i"}}

@@ -59,6 +59,9 @@ func buildFields() []ConfigField {
 		{"tolerations", PathTolerations, func(f folder, r *Result, c *v1alpha1.Config) {
 			r.Config.Tolerations = foldKeyed(f, PathTolerations, r.Config.Tolerations, c.Tolerations, TolerationKey, RenderToleration)
 		}},
+		{"runtimeClassName", PathRuntimeClassName, func(f folder, r *Result, c *v1alpha1.Config) {
+			foldScalar(f, FieldKey(PathRuntimeClassName), &r.Config.RuntimeClassName, c.RuntimeClassName)
+		}},
 		{"sparkConf", PathSparkConf, func(f folder, r *Result, c *v1alpha1.Config) {
 			f.foldSparkConf(r, c)
 		}},

@@ -17,6 +17,7 @@ const (
 	PathNodeSelector       = "spec.nodeSelector"
 	PathPriorityClassName  = "spec.priorityClassName"
 	PathSchedulerName      = "spec.schedulerName"
+	PathRuntimeClassName   = "spec.runtimeClassName"
 	PathServiceAccountName = "spec.serviceAccountName"
 	PathTolerations        = "spec.tolerations"
 	PathSparkConf          = "sparkConf"

@@ -33,10 +33,10 @@ type Inputs struct {
 	Layers          []LayerSource
 	Namespaces      []corev1.Namespace
 	PriorityClasses []schedulingv1.PriorityClass
-	// PriorityClassesPartial says PriorityClasses may lack some of the
-	// cluster's: a dry run of a repository that does not hold them. A class
-	// composition sets that the snapshot lacks is then left to the webhook,
-	// not an error.
+	// PriorityClassesPartial says PriorityClasses and RuntimeClasses may
+	// lack some of the cluster's: a dry run of a repository that does not
+	// hold them. A class composition sets that the snapshot lacks is then
+	// left to the webhook, not an error.
 	PriorityClassesPartial bool
 	// RuntimeClasses are the cluster's RuntimeClasses: the node selectors
 	// and tolerations of a class's scheduling, which the API server merges
@@ -181,6 +181,11 @@ func (s *Snapshot) RuntimeClass(name string) (*nodev1.RuntimeClass, bool) {
 // PriorityClassesPartial reports whether the snapshot may lack some of the
 // cluster's PriorityClasses (Inputs.PriorityClassesPartial).
 func (s *Snapshot) PriorityClassesPartial() bool { return s.partialClasses }
+
+// RuntimeClassesPartial reports whether the snapshot may lack some of the
+// cluster's RuntimeClasses: the same inputs that may lack PriorityClasses
+// (a dry run of a repository) may lack them.
+func (s *Snapshot) RuntimeClassesPartial() bool { return s.partialClasses }
 
 // GlobalDefaultPriorityClass returns the PriorityClass marked globalDefault,
 // the one the API server gives pods that name no class.

@@ -179,6 +179,7 @@ func (v *validator) config(p *field.Path, c *v1alpha1.Config) {
 	v.objectName(p.Child("priorityClassName"), c.PriorityClassName)
 	v.objectName(p.Child("schedulerName"), c.SchedulerName)
 	v.objectName(p.Child("serviceAccountName"), c.ServiceAccountName)
+	v.objectName(p.Child("runtimeClassName"), c.RuntimeClassName)
 	seen := map[string]int{}
 	for i := range c.Tolerations {
 		tp := p.Child("tolerations").Index(i)

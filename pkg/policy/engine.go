@@ -48,12 +48,13 @@ type Engine struct {
 
 // explainedFields are the fields of a pod's composition the evaluated
 // input reads, unless a policy reads config.fields or config.values: the
-// provenance of the metadata, node selector, tolerations and priority
-// class (which of the pod's values are the tenant's), the IAM role, the
-// policies' parameters and the layers' pod patches (their node affinity);
-// and sparkConf, which folds into the metadata and the node selector.
+// provenance of the metadata, node selector, tolerations, priority class
+// and RuntimeClass (which of the pod's values are the tenant's), the IAM
+// role, the policies' parameters and the layers' pod patches (their node
+// affinity); and sparkConf, which folds into the metadata and the node
+// selector.
 // Composing only these is a third of composing the pod.
-var explainedFields = []string{"labels", "annotations", "nodeSelector", "priorityClassName", "tolerations", "sparkConf",
+var explainedFields = []string{"labels", "annotations", "nodeSelector", "priorityClassName", "runtimeClassName", "tolerations", "sparkConf",
 	"iam", "podPatch", "limits", "isolation", "enforcement"}
 
 // NewEngine compiles modules (Rego v1 syntax) and prepares the query once.

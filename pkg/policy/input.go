@@ -78,7 +78,7 @@ type Input struct {
 	DefaultPriorityClass string
 	// RuntimeScheduling is the scheduling of the RuntimeClass the pod
 	// names, which the API server merged into the pod before any webhook
-	// (WithRuntimeClass): its node selectors and tolerations are the
+	// (mutate.WithRuntimeClass): its node selectors and tolerations are the
 	// platform's when the class is one tenants may name
 	// (runtimeScheduling). nil when the pod names none, or one the
 	// snapshot does not know (what the pod holds is then the tenant's).
@@ -582,23 +582,28 @@ func (in *Input) userWritten() map[string]any {
 	if pod.Spec.NodeName != "" {
 		user["nodeName"] = pod.Spec.NodeName
 	}
-	if rc := pod.Spec.RuntimeClassName; rc != nil {
+	if rc := pod.Spec.RuntimeClassName; rc != nil && !in.byLayer(overlay.FieldKey(overlay.PathRuntimeClassName), strconv.Quote(*rc)) {
 		user["runtimeClassName"] = *rc
 	}
 	return user
 }
 
 // runtimeScheduling is the scheduling of the pod's RuntimeClass
-// (RuntimeScheduling) when the class is one a tenant may name
-// (isolation.allowedRuntimeClasses): what it gave the pod is then the
-// platform's. nil otherwise: a class any pod may name, platforms' own
-// among them, gives a tenant nothing it could not write itself.
+// (RuntimeScheduling) when the class is a layer's (runtimeClassName) or
+// one a tenant may name (isolation.allowedRuntimeClasses): what it gave
+// the pod is then the platform's. nil otherwise: a class any pod may
+// name, platforms' own among them, gives a tenant nothing it could not
+// write itself.
 func (in *Input) runtimeScheduling() *nodev1.Scheduling {
 	name, iso := in.Pod.Spec.RuntimeClassName, in.Composed.Composition.Config.Isolation
-	if in.RuntimeScheduling == nil || name == nil || iso == nil || !slices.Contains(iso.AllowedRuntimeClasses, *name) {
+	if in.RuntimeScheduling == nil || name == nil {
 		return nil
 	}
-	return in.RuntimeScheduling
+	if in.byLayer(overlay.FieldKey(overlay.PathRuntimeClassName), strconv.Quote(*name)) ||
+		(iso != nil && slices.Contains(iso.AllowedRuntimeClasses, *name)) {
+		return in.RuntimeScheduling
+	}
+	return nil
 }
 
 // forEachContainerOf calls fn with the name and image of every init,

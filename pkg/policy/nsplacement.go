@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 )
 
@@ -34,7 +35,7 @@ func namespaceSelects(p *overlay.NamespacePlacement, k, v string) bool {
 // off any node without memory pressure, so it never keeps a pod off nodes
 // a platform reserved.
 func namespacePlaced(p *overlay.NamespacePlacement, pod *corev1.Pod, t *corev1.Toleration) bool {
-	if holdsToleration(p.Tolerations, t) {
+	if mutate.HoldsToleration(p.Tolerations, t) {
 		return true
 	}
 	return t.Key == corev1.TaintNodeMemoryPressure && t.Operator == corev1.TolerationOpExists && t.Value == "" &&

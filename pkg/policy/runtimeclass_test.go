@@ -3,17 +3,15 @@ package policy
 import (
 	"context"
 	"maps"
-	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -41,102 +39,6 @@ func checkWithRuntimeClasses(t *testing.T, spec string) *Check {
 		t.Fatal(err)
 	}
 	return &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
-}
-
-// TestWithRuntimeClass holds the mirror to the API server's RuntimeClass
-// plugin (plugin/pkg/admission/runtimeclass, its tests' cases).
-func TestWithRuntimeClass(t *testing.T) {
-	seconds := func(n int64) *int64 { return &n }
-	tol := func(key, op, value string, effect corev1.TaintEffect, s *int64) corev1.Toleration {
-		return corev1.Toleration{Key: key, Operator: corev1.TolerationOperator(op), Value: value, Effect: effect, TolerationSeconds: s}
-	}
-	for _, tc := range []struct {
-		name    string
-		pod     func(*corev1.Pod)
-		rc      func(*nodev1.RuntimeClass)
-		want    func(*corev1.Pod)
-		wantErr string
-	}{
-		{name: "no class", rc: func(rc *nodev1.RuntimeClass) { rc.Overhead, rc.Scheduling = nil, nil },
-			want: func(p *corev1.Pod) { p.Spec.Overhead, p.Spec.NodeSelector, p.Spec.Tolerations = nil, nil, nil }},
-		{name: "merged"},
-		{name: "the pod's own kept first",
-			pod: func(p *corev1.Pod) {
-				p.Spec.NodeSelector = map[string]string{"zone": "a", "pool": "sandbox"}
-				p.Spec.Tolerations = []corev1.Toleration{tol("spot", "Exists", "", "", nil)}
-				p.Spec.Overhead = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("0.25")}
-			},
-			want: func(p *corev1.Pod) {
-				p.Spec.NodeSelector = map[string]string{"zone": "a", "pool": "sandbox", "arch": "amd64"}
-				p.Spec.Tolerations = []corev1.Toleration{tol("spot", "Exists", "", "", nil), tol("sandbox", "Exists", "", corev1.TaintEffectNoSchedule, nil)}
-			}},
-		{name: "a toleration the class's covers is dropped",
-			pod: func(p *corev1.Pod) {
-				p.Spec.Tolerations = []corev1.Toleration{tol("sandbox", "Equal", "yes", corev1.TaintEffectNoSchedule, nil)}
-			},
-			want: func(p *corev1.Pod) {
-				p.Spec.Tolerations = []corev1.Toleration{tol("sandbox", "Exists", "", corev1.TaintEffectNoSchedule, nil)}
-			}},
-		{name: "the class's toleration a pod's covers is dropped",
-			pod:  func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{tol("", "Exists", "", "", nil)} },
-			want: func(p *corev1.Pod) { p.Spec.Tolerations = []corev1.Toleration{tol("", "Exists", "", "", nil)} }},
-		{name: "a shorter NoExecute is covered, a longer is not",
-			pod: func(p *corev1.Pod) {
-				p.Spec.Tolerations = []corev1.Toleration{tol("evict", "Exists", "", corev1.TaintEffectNoExecute, seconds(10)),
-					tol("evict", "Exists", "", corev1.TaintEffectNoExecute, seconds(100))}
-			},
-			rc: func(rc *nodev1.RuntimeClass) {
-				rc.Scheduling.Tolerations = []corev1.Toleration{tol("evict", "Exists", "", corev1.TaintEffectNoExecute, seconds(50))}
-			},
-			want: func(p *corev1.Pod) {
-				p.Spec.Tolerations = []corev1.Toleration{tol("evict", "Exists", "", corev1.TaintEffectNoExecute, seconds(100))}
-			}},
-		{name: "a node selector of another value", pod: func(p *corev1.Pod) { p.Spec.NodeSelector = map[string]string{"pool": "batch"} },
-			wantErr: "conflict: runtimeClass.scheduling.nodeSelector[pool] = sandbox; pod.spec.nodeSelector[pool] = batch"},
-		{name: "another overhead", pod: func(p *corev1.Pod) {
-			p.Spec.Overhead = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
-		},
-			wantErr: "pod rejected: Pod's Overhead doesn't match RuntimeClass's defined Overhead"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			pod, rc := sparkPod("executor"), sandboxClass()
-			// What each case wants, from a pod that has only the class's.
-			want := pod.DeepCopy()
-			want.Spec.Overhead = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m")}
-			want.Spec.NodeSelector = map[string]string{"pool": "sandbox", "arch": "amd64"}
-			want.Spec.Tolerations = []corev1.Toleration{tol("sandbox", "Exists", "", corev1.TaintEffectNoSchedule, nil)}
-			if tc.pod != nil {
-				tc.pod(pod)
-			}
-			if tc.rc != nil {
-				tc.rc(rc)
-			}
-			before := pod.DeepCopy()
-			got, err := WithRuntimeClass(pod, rc)
-			if !reflect.DeepEqual(pod, before) {
-				t.Error("the pod given was changed")
-			}
-			if tc.wantErr != "" {
-				if err == nil || err.Error() != tc.wantErr {
-					t.Fatalf("error %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tc.want != nil {
-				tc.want(want)
-			}
-			if !equality.Semantic.DeepEqual(got.Spec, want.Spec) {
-				t.Errorf("got\n%+v\nwant\n%+v", got.Spec, want.Spec)
-			}
-			again, err := WithRuntimeClass(got, rc)
-			if err != nil || !reflect.DeepEqual(again, got) {
-				t.Errorf("admitting twice changed the pod (%v)", err)
-			}
-		})
-	}
 }
 
 // TestRuntimeClassSchedulingIsNotTheTenants: what the RuntimeClass a
@@ -201,49 +103,6 @@ func TestRuntimeClassSchedulingIsNotTheTenants(t *testing.T) {
 	}
 }
 
-// TestSameTolerationIsSemanticEquality: sameToleration compares every
-// field of a toleration; a field Kubernetes adds fails here until it does.
-func TestSameTolerationIsSemanticEquality(t *testing.T) {
-	if n := reflect.TypeFor[corev1.Toleration]().NumField(); n != 5 {
-		t.Fatalf("corev1.Toleration has %d fields; sameToleration compares 5", n)
-	}
-	ten, eleven, ten2 := int64(10), int64(11), int64(10)
-	base := corev1.Toleration{Key: "k", Operator: corev1.TolerationOpEqual, Value: "v", Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &ten}
-	for _, edit := range []func(*corev1.Toleration){
-		func(x *corev1.Toleration) {},
-		func(x *corev1.Toleration) { x.TolerationSeconds = &ten2 },
-		func(x *corev1.Toleration) { x.Key = "other" },
-		func(x *corev1.Toleration) { x.Operator = corev1.TolerationOpExists },
-		func(x *corev1.Toleration) { x.Value = "other" },
-		func(x *corev1.Toleration) { x.Effect = corev1.TaintEffectNoSchedule },
-		func(x *corev1.Toleration) { x.TolerationSeconds = &eleven },
-		func(x *corev1.Toleration) { x.TolerationSeconds = nil },
-	} {
-		other := base
-		edit(&other)
-		if got, want := sameToleration(&base, &other), equality.Semantic.DeepEqual(&base, &other); got != want {
-			t.Errorf("%+v against %+v: %v, want %v", base, other, got, want)
-		}
-	}
-}
-
-// BenchmarkWithRuntimeClass merges the most tolerations a pod may hold
-// (mutate.MaxTolerations), all of one key, with a class's: the merge
-// compares each pair.
-func BenchmarkWithRuntimeClass(b *testing.B) {
-	pod, rc := sparkPod("executor"), sandboxClass()
-	for i := range mutate.MaxTolerations {
-		pod.Spec.Tolerations = append(pod.Spec.Tolerations, corev1.Toleration{Key: "sandbox", Operator: corev1.TolerationOpEqual,
-			Value: strconv.Itoa(i), Effect: corev1.TaintEffectNoExecute})
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := WithRuntimeClass(pod, rc); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // TestAppRuntimeClass: a SparkApplication's pod template that names a
 // RuntimeClass is judged at submission as its pods will be: the class held
 // to allowedRuntimeClasses, its scheduling the platform's when allowed.
@@ -283,5 +142,49 @@ func TestAppRuntimeClass(t *testing.T) {
 	want := `isolation: SparkApplication "etl-report": executor pod: RuntimeClass "sandboxed": conflict: runtimeClass.scheduling.nodeSelector[pool] = sandbox; pod.spec.nodeSelector[pool] = batch`
 	if len(d.Violations) != 1 || d.Violations[0].Message != want || d.Violations[0].Enforcement != v1alpha1.EnforcementDeny {
 		t.Errorf("an app whose executors the API server would refuse: %+v, want %q", d.Violations, want)
+	}
+}
+
+// TestLayerRuntimeClassIsThePlatforms: a class a layer gives the pod
+// (runtimeClassName) is not the tenant's choice, whatever
+// allowedRuntimeClasses says, and what its scheduling gives the pod is the
+// platform's; quota counts its overhead. A tenant's pod that names the
+// same class without the layer is held to the rules.
+func TestLayerRuntimeClassIsThePlatforms(t *testing.T) {
+	iso := `isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}`
+	forced := checkWithRuntimeClasses(t, `{tier: ClusterOverrides, config: {runtimeClassName: platform, limits: {maxPodCPU: "1"}, `+iso+`}}`)
+	open := checkWithRuntimeClasses(t, `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"}, `+iso+`}}`)
+	sized := func(cpu string) *corev1.Pod {
+		p := sparkPod("executor")
+		p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("1Gi")}
+		return p
+	}
+	// named is p naming class, as the plugin and the webhook leave it.
+	named := func(c *Check, p *corev1.Pod, class string) *corev1.Pod {
+		p.Spec.RuntimeClassName = &class
+		admitted, _, err := AdmitRuntimeClass(c.Snapshot, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return composed(t, c, admitted)
+	}
+	for _, tc := range []struct {
+		name string
+		c    *Check
+		pod  *corev1.Pod
+		want string
+	}{
+		{"the layer's class", forced, composed(t, forced, sized("500m")), ""},
+		{"the layer's class over the tenant's", forced, named(forced, sized("500m"), "sandboxed"), ""},
+		{"its overhead counts", forced, composed(t, forced, sized("900m")), "quota/maxPodCPU"},
+		{"the same class named by the tenant", open, named(open, sized("500m"), "platform"),
+			"isolation/allowedRuntimeClasses,isolation/allowedTolerations,isolation/reservedNodeSelectors"},
+	} {
+		if got, _ := verdict(t, tc.c, tc.pod, Request{}); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := composed(t, forced, sized("500m")); ptr.Deref(got.Spec.RuntimeClassName, "") != "platform" || got.Spec.Overhead.Cpu().MilliValue() != 250 {
+		t.Errorf("the composed pod: class %v, overhead %v", got.Spec.RuntimeClassName, got.Spec.Overhead)
 	}
 }

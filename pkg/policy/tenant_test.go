@@ -25,7 +25,7 @@ import (
 
 // tenantCheck is a Check over layers given as YAML specs by name, on
 // cluster c/p, with the built-in policies.
-func tenantCheck(t *testing.T, specs map[string]string, classes ...schedulingv1.PriorityClass) *Check {
+func tenantCheck(t *testing.T, specs map[string]string, classes ...any) *Check {
 	t.Helper()
 	return &Check{Engine: builtinEngine(t), Snapshot: fixtures.SnapshotOf(t, specs, classes...), Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
 }
@@ -444,11 +444,11 @@ func TestEveryIAMRoleOnThePod(t *testing.T) {
 
 // schedulingClasses are a class layers set for drivers, one tenants may
 // choose, and the cluster's globalDefault.
-func schedulingClasses() []schedulingv1.PriorityClass {
-	return []schedulingv1.PriorityClass{
-		{ObjectMeta: metav1.ObjectMeta{Name: "platform-critical"}, Value: 1000},
-		{ObjectMeta: metav1.ObjectMeta{Name: "spark-low"}, Value: 10},
-		{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Value: 0, GlobalDefault: true},
+func schedulingClasses() []any {
+	return []any{
+		schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "platform-critical"}, Value: 1000},
+		schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "spark-low"}, Value: 10},
+		schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "default"}, Value: 0, GlobalDefault: true},
 	}
 }
 

@@ -39,18 +39,7 @@ func TestRuntimeClassSchedulingIsThePlatforms(t *testing.T) {
 		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"node.strata.dev/flavor": "sandbox"}, Tolerations: []corev1.Toleration{sandbox}}}
 	platforms := rc.DeepCopy()
 	platforms.Name = "e2e-platform-only"
-	for _, class := range []*nodev1.RuntimeClass{rc, platforms} {
-		if err := cp.Client.Create(ctx, class); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), class) })
-		if err := waitFor(30*time.Second, func() bool {
-			_, ok := cp.Webhook.Store.Load().RuntimeClass(class.Name)
-			return ok
-		}); err != nil {
-			t.Fatalf("the webhook never saw RuntimeClass %s: %v", class.Name, err)
-		}
-	}
+	createRuntimeClasses(t, rc, platforms)
 	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-runtime-classes"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{"etl"}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{AllowedRuntimeClasses: []string{rc.Name}}}}}, "etl")
 
@@ -90,28 +79,17 @@ func TestRuntimeClassSchedulingIsThePlatforms(t *testing.T) {
 
 	// The dry run reads the class from the cluster and judges the pod as
 	// the webhook is sent it: composed over what the class merged.
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	in, err := json.Marshal(written)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, out, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool, "--validate", "-o", "json")
-	if code != composer.ExitOK {
-		t.Fatalf("the dry run of the sandboxed executor: exit %d: %s", code, errOut)
-	}
-	var dry corev1.Pod
-	if err := json.Unmarshal([]byte(out), &dry); err != nil {
-		t.Fatal(err)
-	}
+	dry := composeWithKubeconfig(t, written)
 	if dry.Spec.NodeSelector["node.strata.dev/flavor"] != "sandbox" || !tolerates(dry.Spec.Tolerations, sandbox) || dry.Spec.Overhead.Cpu().String() != "250m" {
 		t.Errorf("the dry run composed %v, %v, %v: want the class's node selector, toleration and overhead", dry.Spec.NodeSelector, dry.Spec.Tolerations, dry.Spec.Overhead)
 	}
 	// Without the cluster it says what it could not know, and judges by
 	// the repository's layers, where etl may name gvisor only.
-	code, _, errOut = runComposer(t, in, "compose", "-f", "-", "--layers", exampleLayers, "--cluster", cluster.Name, "--pool", cluster.Pool, "--validate", "-o", "json")
+	in, err := json.Marshal(written)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runComposer(t, in, "compose", "-f", "-", "--layers", exampleLayers, "--cluster", cluster.Name, "--pool", cluster.Pool, "--validate", "-o", "json")
 	if code != composer.ExitDenied || !strings.Contains(errOut, `RuntimeClass "e2e-sandboxed" is not known here`) ||
 		!strings.Contains(errOut, `isolation: RuntimeClass "e2e-sandboxed" is not allowed for tenants; allowed: gvisor (ClusterOverrides layer "prod-a-overrides")`) {
 		t.Errorf("a dry run without the cluster: exit %d: %s", code, errOut)
@@ -126,4 +104,121 @@ func tolerates(ts []corev1.Toleration, t corev1.Toleration) bool {
 		}
 	}
 	return false
+}
+
+// TestLayerRuntimeClassSandboxesEveryPod: a NamespaceOverrides layer that
+// names a RuntimeClass (runtimeClassName) puts every Spark pod of the
+// namespace in it, through the real API server: a pod of no class, and one
+// that named a class of its own, whose node selector, toleration and
+// overhead (the API server's RuntimeClass plugin merged them before the
+// webhook) give way to the layer's class's. The API server's plugin checks
+// the overhead again after the webhooks, so a pod stored at all is one
+// whose overhead is its class's. The layer's class is the platform's: not
+// held to allowedRuntimeClasses, its node label reserved and its taint
+// outside allowedTolerations. A node selector the class gives another
+// value is refused by name. The dry run, reading the cluster, composes the
+// same.
+func TestLayerRuntimeClassSandboxesEveryPod(t *testing.T) {
+	ctx := context.Background()
+	forcedTol := corev1.Toleration{Key: "sandbox.strata.dev/runtime", Operator: corev1.TolerationOpEqual, Value: "forced", Effect: corev1.TaintEffectNoSchedule}
+	tenantTol := corev1.Toleration{Key: "sandbox.strata.dev/runtime", Operator: corev1.TolerationOpEqual, Value: "tenant", Effect: corev1.TaintEffectNoSchedule}
+	forced := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "e2e-forced-sandbox"}, Handler: "runsc",
+		Overhead: &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("64Mi")}},
+		// node.strata.dev/runtime is reserved in prod-a.
+		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"node.strata.dev/runtime": "forced"}, Tolerations: []corev1.Toleration{forcedTol}}}
+	tenants := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "e2e-tenant-runtime"}, Handler: "kata",
+		Overhead:   &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}},
+		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"node.strata.dev/runtime": "tenant"}, Tolerations: []corev1.Toleration{tenantTol}}}
+	createRuntimeClasses(t, forced, tenants)
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-sandbox-every-pod"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{"etl"}}, Config: &v1alpha1.Config{RuntimeClassName: &forced.Name,
+			Isolation: &v1alpha1.Isolation{AllowedRuntimeClasses: []string{tenants.Name}}}}}, "etl")
+
+	noClass := examplePod(t, "executor.yaml", "e2e-forced-no-class")
+	ownClass := examplePod(t, "executor.yaml", "e2e-forced-own-class")
+	ownClass.Spec.RuntimeClassName = &tenants.Name
+	for _, pod := range []*corev1.Pod{noClass, ownClass} {
+		written := pod.DeepCopy()
+		if err := cp.Client.Create(ctx, pod); err != nil {
+			t.Fatalf("%s: %v", pod.Name, err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
+		var stored corev1.Pod
+		if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(pod), &stored); err != nil {
+			t.Fatal(err)
+		}
+		s := stored.Spec
+		if s.RuntimeClassName == nil || *s.RuntimeClassName != forced.Name || s.NodeSelector["node.strata.dev/runtime"] != "forced" ||
+			!tolerates(s.Tolerations, forcedTol) || tolerates(s.Tolerations, tenantTol) ||
+			s.Overhead.Cpu().String() != "250m" || s.Overhead.Memory().String() != "64Mi" {
+			t.Errorf("%s stored: class %q, node selector %v, tolerations %v, overhead %v: want the layer's class's alone",
+				pod.Name, className(s.RuntimeClassName), s.NodeSelector, s.Tolerations, s.Overhead)
+		}
+
+		// The dry run reads the classes from the cluster and composes the
+		// same.
+		dry := composeWithKubeconfig(t, written)
+		if d := dry.Spec; d.RuntimeClassName == nil || *d.RuntimeClassName != forced.Name || d.NodeSelector["node.strata.dev/runtime"] != "forced" ||
+			!tolerates(d.Tolerations, forcedTol) || tolerates(d.Tolerations, tenantTol) || d.Overhead.Cpu().String() != "250m" {
+			t.Errorf("%s: the dry run composed class %q, node selector %v, tolerations %v, overhead %v: want what the webhook stored",
+				pod.Name, className(d.RuntimeClassName), d.NodeSelector, d.Tolerations, d.Overhead)
+		}
+	}
+
+	// A node selector the layer's class gives another value: refused,
+	// naming both, as the API server's plugin refuses it.
+	conflict := examplePod(t, "executor.yaml", "e2e-forced-conflict")
+	conflict.Spec.NodeSelector = map[string]string{"node.strata.dev/runtime": "mine"}
+	err := cp.Client.Create(ctx, conflict)
+	wantDenied(t, "a node selector the class gives another value", err,
+		`spec.runtimeClassName: RuntimeClass "e2e-forced-sandbox": conflict: runtimeClass.scheduling.nodeSelector[node.strata.dev/runtime] = forced; pod.spec.nodeSelector[node.strata.dev/runtime] = mine`)
+}
+
+// composeWithKubeconfig runs `composer compose -o json` on pod, reading
+// the cluster through its kubeconfig, in-process.
+func composeWithKubeconfig(t *testing.T, pod *corev1.Pod) *corev1.Pod {
+	t.Helper()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, err := json.Marshal(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool, "--validate", "-o", "json")
+	if code != composer.ExitOK {
+		t.Fatalf("the dry run of %s: exit %d: %s", pod.Name, code, errOut)
+	}
+	var dry corev1.Pod
+	if err := json.Unmarshal([]byte(out), &dry); err != nil {
+		t.Fatal(err)
+	}
+	return &dry
+}
+
+// className is a pod's RuntimeClass, "" for none.
+func className(name *string) string {
+	if name == nil {
+		return ""
+	}
+	return *name
+}
+
+// createRuntimeClasses creates classes, deleted when t ends, and waits
+// until the webhook's snapshot holds them.
+func createRuntimeClasses(t *testing.T, classes ...*nodev1.RuntimeClass) {
+	t.Helper()
+	for _, class := range classes {
+		if err := cp.Client.Create(context.Background(), class); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), class) })
+		if err := waitFor(30*time.Second, func() bool {
+			_, ok := cp.Webhook.Store.Load().RuntimeClass(class.Name)
+			return ok
+		}); err != nil {
+			t.Fatalf("the webhook never saw RuntimeClass %s: %v", class.Name, err)
+		}
+	}
 }

@@ -264,6 +264,14 @@ type Config struct {
 	// +optional
 	Tolerations []corev1.Toleration `json:"tolerations,omitempty"`
 
+	// RuntimeClassName is the pod's RuntimeClass: a layer that sets it
+	// (an override, to sandbox every tenant pod with gVisor or Kata, say)
+	// also gives the pod what the API server's RuntimeClass plugin gives a
+	// pod that names the class, which runs before any webhook: the class's
+	// overhead, and its scheduling's node selectors and tolerations.
+	// +optional
+	RuntimeClassName *string `json:"runtimeClassName,omitempty"`
+
 	// SparkConf is Spark configuration (spark.* keys), merged key by key. It
 	// lands on SparkApplications (spec.sparkConf, or the typed field the
 	// Spark Operator turns into the same key) and in `composer conf`; on a

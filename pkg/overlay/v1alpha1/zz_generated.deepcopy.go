@@ -56,6 +56,11 @@ func (in *Config) DeepCopyInto(out *Config) {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
 	}
+	if in.RuntimeClassName != nil {
+		in, out := &in.RuntimeClassName, &out.RuntimeClassName
+		*out = new(string)
+		**out = **in
+	}
 	if in.SparkConf != nil {
 		in, out := &in.SparkConf, &out.SparkConf
 		*out = make(map[string]string, len(*in))
