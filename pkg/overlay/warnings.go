@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -24,13 +25,23 @@ func IgnoredSparkKey(key string) string {
 	return `spark-submit ignores keys that do not start with "spark." (a Hadoop setting is hadoopConf's, or spark.hadoop.<key>)`
 }
 
+// ClusterLookup finds the cluster's objects a Layer names, for its
+// warnings; a nil lookup finds nothing, and the warnings that need it are
+// not given.
+type ClusterLookup struct {
+	Namespace    NamespaceLookup
+	RuntimeClass RuntimeClassLookup
+}
+
 // LayerWarnings are what the Layer webhook and the composer warn of in l,
 // a valid Layer (ValidateLayer): a Spark key no job would get
-// (IgnoredSparkKey), and a placement controller tenants may impersonate
-// (PlacementWarnings, looked up with lookup and absent; none when lookup
-// is nil). Warnings, not errors: the Layer does what it says, and a Layer
-// a cluster holds already stays in force when Strata learns to warn of it.
-func LayerWarnings(l *v1alpha1.Layer, lookup NamespaceLookup, absent string) []string {
+// (IgnoredSparkKey), a placement controller tenants may impersonate
+// (PlacementWarnings), and a RuntimeClass that does not exist
+// (RuntimeClassWarnings), looked up with lookup; absent says how an object
+// it does not find was looked for. Warnings, not errors: the Layer does
+// what it says, and a Layer a cluster holds already stays in force when
+// Strata learns to warn of it.
+func LayerWarnings(l *v1alpha1.Layer, lookup ClusterLookup, absent string) []string {
 	var out []string
 	for _, block := range layerBlocks(l) {
 		if block.config == nil {
@@ -42,21 +53,57 @@ func LayerWarnings(l *v1alpha1.Layer, lookup NamespaceLookup, absent string) []s
 			}
 		}
 	}
-	if lookup != nil {
-		out = append(out, PlacementWarnings(l, lookup, absent)...)
+	if lookup.Namespace != nil {
+		out = append(out, PlacementWarnings(l, lookup.Namespace, absent)...)
+	}
+	if lookup.RuntimeClass != nil {
+		out = append(out, RuntimeClassWarnings(l, lookup.RuntimeClass, absent)...)
+	}
+	return out
+}
+
+// RuntimeClassLookup finds a RuntimeClass by name: nil and no error when
+// there is none.
+type RuntimeClassLookup func(name string) (*nodev1.RuntimeClass, error)
+
+// RuntimeClassWarnings warns of each runtimeClassName of l that lookup
+// does not find (absent says how it was looked for): the webhook refuses
+// every pod the Layer gives a class that does not exist, as the API
+// server's RuntimeClass plugin would. A warning, not an error: a GitOps
+// sync may apply the Layer a moment before the class.
+func RuntimeClassWarnings(l *v1alpha1.Layer, lookup RuntimeClassLookup, absent string) []string {
+	var out []string
+	for _, block := range layerBlocks(l) {
+		if block.config == nil || block.config.RuntimeClassName == nil || *block.config.RuntimeClassName == "" {
+			continue
+		}
+		name, at := *block.config.RuntimeClassName, block.path.Child("runtimeClassName")
+		switch rc, err := lookup(name); {
+		case err != nil:
+			out = append(out, fmt.Sprintf("%s: cannot read RuntimeClass %q to tell whether it exists: %v", at, name, err))
+		case rc == nil:
+			out = append(out, fmt.Sprintf("%s: RuntimeClass %q %s: the webhook refuses every pod this Layer gives a class that does not exist", at, name, absent))
+		}
 	}
 	return out
 }
 
 // LayerWarnings are LayerWarnings of each of in's Layers, the namespaces
-// looked up among in's Namespaces, each warning led by the file (when
+// and RuntimeClasses looked up among in's, each warning led by the file (when
 // known) and the Layer, as a LayerError names them.
 func (in Inputs) LayerWarnings(absent string) []string {
 	byName := make(map[string]*corev1.Namespace, len(in.Namespaces))
 	for i := range in.Namespaces {
 		byName[in.Namespaces[i].Name] = &in.Namespaces[i]
 	}
-	lookup := func(name string) (*corev1.Namespace, error) { return byName[name], nil }
+	classes := make(map[string]*nodev1.RuntimeClass, len(in.RuntimeClasses))
+	for i := range in.RuntimeClasses {
+		classes[in.RuntimeClasses[i].Name] = &in.RuntimeClasses[i]
+	}
+	lookup := ClusterLookup{
+		Namespace:    func(name string) (*corev1.Namespace, error) { return byName[name], nil },
+		RuntimeClass: func(name string) (*nodev1.RuntimeClass, error) { return classes[name], nil },
+	}
 	var out []string
 	for _, src := range in.Layers {
 		prefix := fmt.Sprintf("Layer %q: ", src.Layer.Name)

@@ -1,11 +1,13 @@
 package overlay
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -51,10 +53,10 @@ func TestLayerWarnings(t *testing.T) {
 		`spec.config.sparkConf[hive.metastore.uris]: spark-submit ignores keys that do not start with "spark." (a Hadoop setting is hadoopConf's, or spark.hadoop.<key>)`,
 		`spec.driver.sparkConf[driver.memory]: spark-submit ignores keys that do not start with "spark." (a Hadoop setting is hadoopConf's, or spark.hadoop.<key>)`,
 	}
-	if got := LayerWarnings(l, nil, ""); !slices.Equal(got, keys) {
+	if got := LayerWarnings(l, ClusterLookup{}, ""); !slices.Equal(got, keys) {
 		t.Errorf("without a lookup:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(keys, "\n"))
 	}
-	lookup := func(string) (*corev1.Namespace, error) { return nil, nil }
+	lookup := ClusterLookup{Namespace: func(string) (*corev1.Namespace, error) { return nil, nil }}
 	got := LayerWarnings(l, lookup, "was nowhere")
 	want := append(slices.Clip(keys), `spec.config.isolation.placementControllers[0]: "system:serviceaccount:team-a:placer" is a service account of namespace "team-a", which was nowhere: unless tenants administer it, label it strata.dev/exempt=true`)
 	if !slices.Equal(got, want) {
@@ -90,5 +92,39 @@ func TestInputsLayerWarnings(t *testing.T) {
 	}
 	if got := in.LayerWarnings("is not in the repository"); !slices.Equal(got, want) {
 		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRuntimeClassWarnings: each block's runtimeClassName that the lookup
+// does not find is warned of by its path, one it cannot read as such; ""
+// (no class) and a class that exists are not; a repository's Layers look
+// their classes up among its RuntimeClasses.
+func TestRuntimeClassWarnings(t *testing.T) {
+	l := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "sandbox"}, Spec: v1alpha1.LayerSpec{
+		Config:   &v1alpha1.Config{RuntimeClassName: new("gvisor")},
+		Driver:   &v1alpha1.Config{RuntimeClassName: new("")},
+		Executor: &v1alpha1.Config{RuntimeClassName: new("kata")},
+	}}
+	known := func(name string) (*nodev1.RuntimeClass, error) {
+		if name == "gvisor" {
+			return &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: name}}, nil
+		}
+		return nil, nil
+	}
+	want := []string{`spec.executor.runtimeClassName: RuntimeClass "kata" was nowhere: the webhook refuses every pod this Layer gives a class that does not exist`}
+	if got := RuntimeClassWarnings(l, known, "was nowhere"); !slices.Equal(got, want) {
+		t.Errorf("warnings %q, want %q", got, want)
+	}
+	failing := func(string) (*nodev1.RuntimeClass, error) { return nil, errors.New("away") }
+	want = []string{`spec.config.runtimeClassName: cannot read RuntimeClass "gvisor" to tell whether it exists: away`,
+		`spec.executor.runtimeClassName: cannot read RuntimeClass "kata" to tell whether it exists: away`}
+	if got := RuntimeClassWarnings(l, failing, ""); !slices.Equal(got, want) {
+		t.Errorf("unreadable: %q, want %q", got, want)
+	}
+	in := Inputs{Layers: []LayerSource{{Layer: *l, File: "layers/sandbox.yaml"}},
+		RuntimeClasses: []nodev1.RuntimeClass{{ObjectMeta: metav1.ObjectMeta{Name: "kata"}}}}
+	want = []string{`layers/sandbox.yaml: Layer "sandbox": spec.config.runtimeClassName: RuntimeClass "gvisor" is not in the repository: the webhook refuses every pod this Layer gives a class that does not exist`}
+	if got := in.LayerWarnings("is not in the repository"); !slices.Equal(got, want) {
+		t.Errorf("a repository's: %q, want %q", got, want)
 	}
 }

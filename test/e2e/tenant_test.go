@@ -473,10 +473,12 @@ func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ st
 }
 
 // TestLayerWarningsReachTheClient: a Layer that names a service account
-// of a tenant namespace a placement controller, and a Spark key
-// spark-submit ignores, is admitted with a warning of each the client is
-// shown, naming the field: the namespace's admins may impersonate that
-// account; no job would get the key.
+// of a tenant namespace a placement controller, a Spark key spark-submit
+// ignores, and a RuntimeClass that does not exist, is admitted with a
+// warning of each the client is shown, naming the field: the namespace's
+// admins may impersonate that account; no job would get the key; every
+// pod given the class would be refused. The webhook reads them as its
+// ServiceAccount, under the shipped RBAC.
 func TestLayerWarningsReachTheClient(t *testing.T) {
 	ctx := context.Background()
 	cfg := rest.CopyConfig(cp.Config)
@@ -488,8 +490,9 @@ func TestLayerWarningsReachTheClient(t *testing.T) {
 	}
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-placement-warning"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{"nowhere"}}, Config: &v1alpha1.Config{
-			SparkConf: map[string]string{"hive.metastore.uris": "thrift://hms:9083"},
-			Isolation: &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:etl:placer"}}}}}
+			SparkConf:        map[string]string{"hive.metastore.uris": "thrift://hms:9083"},
+			RuntimeClassName: ptr("e2e-no-such-class"),
+			Isolation:        &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:etl:placer"}}}}}
 	if err := c.Create(ctx, layer); err != nil {
 		t.Fatal(err)
 	}
@@ -499,6 +502,7 @@ func TestLayerWarningsReachTheClient(t *testing.T) {
 	for _, want := range []string{
 		`spec.config.sparkConf[hive.metastore.uris]: spark-submit ignores keys that do not start with "spark."`,
 		`spec.config.isolation.placementControllers[0]: "system:serviceaccount:etl:placer" is a service account of namespace "etl", which is not the platform's`,
+		`spec.config.runtimeClassName: RuntimeClass "e2e-no-such-class" does not exist: the webhook refuses every pod this Layer gives a class that does not exist`,
 	} {
 		if !slices.ContainsFunc(got.text, func(w string) bool { return strings.HasPrefix(w, want) }) {
 			t.Errorf("warnings %q, want one starting %q", got.text, want)

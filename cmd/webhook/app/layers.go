@@ -25,8 +25,9 @@ var errNoSnapshot = errors.New("the webhook has not loaded its layers yet")
 type LayerValidator struct {
 	Metrics *Metrics
 	// Namespaces reads the Namespaces of the placement controllers a Layer
-	// names, to warn of those tenants may impersonate; nil reads none
-	// (overlay.LayerWarnings).
+	// names, to warn of those tenants may impersonate, and the
+	// RuntimeClasses it names, to warn of those that do not exist; nil
+	// reads none (overlay.LayerWarnings).
 	Namespaces client.Reader
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	nodev1 "k8s.io/api/node/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -22,27 +23,33 @@ import (
 )
 
 // TestLayerWarningsReadTheCluster: the Layer webhook reads the
-// Namespaces of a Layer's placement controllers from the cluster: one it
-// cannot find does not exist, one it cannot read is warned of as such,
-// and without a reader there is none of them to warn of; a Spark key
-// spark-submit ignores is warned of either way. What each warning says is
-// overlay's (TestLayerWarnings, TestPlacementWarnings there).
+// Namespaces of a Layer's placement controllers, and the RuntimeClasses it
+// names, from the cluster: one it cannot find does not exist, one it
+// cannot read is warned of as such, and without a reader there is none of
+// them to warn of; a Spark key spark-submit ignores is warned of either
+// way. What each warning says is overlay's (TestLayerWarnings,
+// TestPlacementWarnings, TestRuntimeClassWarnings there).
 func TestLayerWarningsReadTheCluster(t *testing.T) {
 	scheme := runtime.NewScheme()
 	if err := corev1.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
+	if err := nodev1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
 	namespaces := fake.NewClientBuilder().WithScheme(scheme).WithObjects(
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "kueue-system", Labels: map[string]string{overlay.ExemptLabel: "true"}}},
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}},
+		&nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "gvisor"}, Handler: "runsc"},
 	).Build()
 	l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{
 		Config: &v1alpha1.Config{SparkConf: map[string]string{"hive.metastore.uris": "thrift://hms:9083"},
 			Isolation: &v1alpha1.Isolation{PlacementControllers: []string{
 				"system:serviceaccount:kueue-system:kueue-controller-manager",
 				"system:serviceaccount:team-a:placer",
-			}}},
-		Executor: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:ghost:placer"}}},
+			}}, RuntimeClassName: new("gvisor")},
+		Executor: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:ghost:placer"}},
+			RuntimeClassName: new("kata")},
 	}}
 	got := layerWarnings(context.Background(), namespaces, l)
 	ignored := `spec.config.sparkConf[hive.metastore.uris]: spark-submit ignores keys that do not start with "spark." (a Hadoop setting is hadoopConf's, or spark.hadoop.<key>)`
@@ -50,6 +57,7 @@ func TestLayerWarningsReadTheCluster(t *testing.T) {
 		ignored,
 		`spec.config.isolation.placementControllers[1]: "system:serviceaccount:team-a:placer" is a service account of namespace "team-a", which is not the platform's (strata.dev/exempt=true): whoever administers it may impersonate the account and place pods on reserved nodes`,
 		`spec.executor.isolation.placementControllers[0]: "system:serviceaccount:ghost:placer" is a service account of namespace "ghost", which does not exist: unless tenants administer it, label it strata.dev/exempt=true`,
+		`spec.executor.runtimeClassName: RuntimeClass "kata" does not exist: the webhook refuses every pod this Layer gives a class that does not exist`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("warnings:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -63,9 +71,10 @@ func TestLayerWarningsReadTheCluster(t *testing.T) {
 		},
 	}).Build()
 	l.Spec.Config = nil
-	want = []string{`spec.executor.isolation.placementControllers[0]: "system:serviceaccount:ghost:placer": cannot read Namespace "ghost" to tell whether tenants administer it: the API server is away`}
+	want = []string{`spec.executor.isolation.placementControllers[0]: "system:serviceaccount:ghost:placer": cannot read Namespace "ghost" to tell whether tenants administer it: the API server is away`,
+		`spec.executor.runtimeClassName: cannot read RuntimeClass "kata" to tell whether it exists: the API server is away`}
 	if got := layerWarnings(context.Background(), failing, l); !slices.Equal(got, want) {
-		t.Errorf("an unreadable Namespace: %q, want %q", got, want)
+		t.Errorf("an unreadable Namespace and RuntimeClass: %q, want %q", got, want)
 	}
 }
 
