@@ -146,14 +146,22 @@ func TestAppRuntimeClass(t *testing.T) {
 }
 
 // TestLayerRuntimeClassIsThePlatforms: a class a layer gives the pod
-// (runtimeClassName) is not the tenant's choice, whatever
-// allowedRuntimeClasses says, and what its scheduling gives the pod is the
-// platform's; quota counts its overhead. A tenant's pod that names the
-// same class without the layer is held to the rules.
+// (runtimeClassName), an override's or a default's, is not the tenant's
+// choice, whatever allowedRuntimeClasses says, and what its scheduling
+// gives the pod is the platform's; quota counts its overhead. A tenant's
+// pod that names the class a default would give it gains nothing by it;
+// one that names the same class without the layer is held to the rules.
 func TestLayerRuntimeClassIsThePlatforms(t *testing.T) {
 	iso := `isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}`
 	forced := checkWithRuntimeClasses(t, `{tier: ClusterOverrides, config: {runtimeClassName: platform, limits: {maxPodCPU: "1"}, `+iso+`}}`)
 	open := checkWithRuntimeClasses(t, `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"}, `+iso+`}}`)
+	// A default gives the class to a pod that names none: the stored pod
+	// then holds the default's value, which is still the platform's.
+	byDefault := *open
+	byDefault.Snapshot = fixtures.SnapshotOf(t, map[string]string{
+		"rules":   `{tier: ClusterOverrides, config: {limits: {maxPodCPU: "1"}, ` + iso + `}}`,
+		"sandbox": `{tier: ClusterDefaults, config: {runtimeClassName: platform}}`,
+	}, *sandboxClass(), func() nodev1.RuntimeClass { rc := sandboxClass(); rc.Name = "platform"; return *rc }())
 	sized := func(cpu string) *corev1.Pod {
 		p := sparkPod("executor")
 		p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu), corev1.ResourceMemory: resource.MustParse("1Gi")}
@@ -177,6 +185,9 @@ func TestLayerRuntimeClassIsThePlatforms(t *testing.T) {
 		{"the layer's class", forced, composed(t, forced, sized("500m")), ""},
 		{"the layer's class over the tenant's", forced, named(forced, sized("500m"), "sandboxed"), ""},
 		{"its overhead counts", forced, composed(t, forced, sized("900m")), "quota/maxPodCPU"},
+		{"a default's class", &byDefault, composed(t, &byDefault, sized("500m")), ""},
+		// The pod it would have been given naming none: nothing gained.
+		{"the default's class named by the tenant", &byDefault, named(&byDefault, sized("500m"), "platform"), ""},
 		{"the same class named by the tenant", open, named(open, sized("500m"), "platform"),
 			"isolation/allowedRuntimeClasses,isolation/allowedTolerations,isolation/reservedNodeSelectors"},
 	} {
