@@ -180,7 +180,8 @@ func BenchmarkWithRuntimeClass(b *testing.B) {
 // TestLayerRuntimeClass: a layer's RuntimeClass gives the pod what the API
 // server's RuntimeClass plugin gives a pod of the class, having taken back
 // what the class the pod arrived with gave it; "" names no class; a
-// default leaves the tenant's class; composing again changes nothing.
+// default leaves the tenant's class; a class a pod patch sets is given
+// what it gives the same way; composing again changes nothing.
 func TestLayerRuntimeClass(t *testing.T) {
 	gvisor := sampleRuntimeClass()
 	sandboxed := *sandboxRuntimeClass()
@@ -243,6 +244,9 @@ func TestLayerRuntimeClass(t *testing.T) {
 			toles: []corev1.Toleration{mine, sandboxTol}},
 		{name: "a default gives a pod of no class its class", layer: `{tier: ClusterDefaults, config: {runtimeClassName: gvisor}}`,
 			class: new("gvisor"), overhead: gvisor.Overhead.PodFixed, selector: sel("zone", "a", gvisorSel, "gvisor"), toles: []corev1.Toleration{mine, gvisorTol}},
+		{name: "a pod patch's class gets what it gives", layer: `{tier: ClusterOverrides, config: {podPatch: {spec: {runtimeClassName: gvisor}}}}`, from: &sandboxed,
+			class: new("gvisor"), overhead: gvisor.Overhead.PodFixed, selector: sel("zone", "a", gvisorSel, "gvisor"), toles: []corev1.Toleration{mine, gvisorTol},
+			wantWarns: []string{`spec.runtimeClassName "sandboxed" overridden by ClusterOverrides layer "l"`}},
 		{name: "a class that does not exist", layer: `{tier: ClusterOverrides, config: {runtimeClassName: kata}}`,
 			wantErr: `Pod "etl/exec-1": spec.runtimeClassName: RuntimeClass "kata" not found`},
 		{name: "a class a dry run does not hold is left to the webhook", layer: `{tier: ClusterOverrides, config: {runtimeClassName: kata}}`, partial: true,
