@@ -34,11 +34,13 @@ type RuntimeClassResolver interface {
 // than the pod's is the plugin's refusal. A class that does not exist is
 // an error (the plugin refuses the pod); where the resolver may lack some
 // of the cluster's classes (a dry run), the note returned says what is
-// left to the webhook.
+// left to the webhook. A pod that keeps its class is refused when
+// composition gave a node selector of the class another value
+// (keptClassConflict).
 func renderRuntimeClass(pod *corev1.Pod, before *string, prov *overlay.Provenance, classes RuntimeClassResolver) (note string, err error) {
 	now := pod.Spec.RuntimeClassName
 	if sameClass(now, before) {
-		return "", nil
+		return "", keptClassConflict(pod, prov, classes)
 	}
 	pod.Spec.Overhead = nil // only ever its class's: the plugin refuses any other
 	if before != nil {
@@ -74,6 +76,35 @@ func renderRuntimeClass(pod *corev1.Pod, before *string, prov *overlay.Provenanc
 	}
 	*pod = *with
 	return "", nil
+}
+
+// keptClassConflict is the refusal of a pod that keeps the class it
+// arrived with when composition gave one of the node selectors of the
+// class's scheduling another value: a layer's override of a key the class
+// sets. The API server's plugin, run again after the webhooks, refuses
+// that pod; this says which layer set the value. nil when there is none,
+// or the class is not known.
+func keptClassConflict(pod *corev1.Pod, prov *overlay.Provenance, classes RuntimeClassResolver) error {
+	name := pod.Spec.RuntimeClassName
+	if name == nil {
+		return nil
+	}
+	rc, ok := classes.RuntimeClass(*name)
+	if !ok || rc.Scheduling == nil {
+		return nil
+	}
+	for _, k := range slices.Sorted(maps.Keys(rc.Scheduling.NodeSelector)) {
+		v := rc.Scheduling.NodeSelector[k]
+		if podValue, ok := pod.Spec.NodeSelector[k]; ok && podValue != v {
+			by := ""
+			if w, ok := prov.WinnerOf(overlay.MapKey(overlay.PathNodeSelector, k)); ok {
+				by = ", set by " + w.String()
+			}
+			return fmt.Errorf("spec.runtimeClassName: RuntimeClass %q: conflict: runtimeClass.scheduling.nodeSelector[%s] = %s; pod.spec.nodeSelector[%s] = %s%s",
+				*name, k, v, k, podValue, by)
+		}
+	}
+	return nil
 }
 
 // sameClass reports whether two RuntimeClass names name the same class

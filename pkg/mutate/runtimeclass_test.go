@@ -181,7 +181,10 @@ func BenchmarkWithRuntimeClass(b *testing.B) {
 // server's RuntimeClass plugin gives a pod of the class, having taken back
 // what the class the pod arrived with gave it; "" names no class; a
 // default leaves the tenant's class; a class a pod patch sets is given
-// what it gives the same way; composing again changes nothing.
+// what it gives the same way; a layer's override of a node selector the
+// class the pod keeps sets is refused, naming the layer, as the API
+// server's plugin, run again, would refuse it; composing again changes
+// nothing.
 func TestLayerRuntimeClass(t *testing.T) {
 	gvisor := sampleRuntimeClass()
 	sandboxed := *sandboxRuntimeClass()
@@ -247,6 +250,11 @@ func TestLayerRuntimeClass(t *testing.T) {
 		{name: "a pod patch's class gets what it gives", layer: `{tier: ClusterOverrides, config: {podPatch: {spec: {runtimeClassName: gvisor}}}}`, from: &sandboxed,
 			class: new("gvisor"), overhead: gvisor.Overhead.PodFixed, selector: sel("zone", "a", gvisorSel, "gvisor"), toles: []corev1.Toleration{mine, gvisorTol},
 			wantWarns: []string{`spec.runtimeClassName "sandboxed" overridden by ClusterOverrides layer "l"`}},
+		{name: "an override of a node selector the kept class sets", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}}}`, from: &sandboxed,
+			wantErr: `spec.runtimeClassName: RuntimeClass "sandboxed": conflict: runtimeClass.scheduling.nodeSelector[pool] = sandbox; pod.spec.nodeSelector[pool] = batch, set by ClusterOverrides layer "l"`},
+		{name: "a default of a node selector the kept class sets", layer: `{tier: ClusterDefaults, config: {nodeSelector: {pool: batch}}}`, from: &sandboxed,
+			class: new("sandboxed"), overhead: sandboxed.Overhead.PodFixed, selector: sel("zone", "a", "pool", "sandbox", "arch", "amd64"),
+			toles: []corev1.Toleration{mine, sandboxTol}},
 		{name: "a class that does not exist", layer: `{tier: ClusterOverrides, config: {runtimeClassName: kata}}`,
 			wantErr: `Pod "etl/exec-1": spec.runtimeClassName: RuntimeClass "kata" not found`},
 		{name: "a class a dry run does not hold is left to the webhook", layer: `{tier: ClusterOverrides, config: {runtimeClassName: kata}}`, partial: true,

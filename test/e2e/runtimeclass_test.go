@@ -174,19 +174,42 @@ func TestLayerRuntimeClassSandboxesEveryPod(t *testing.T) {
 		`spec.runtimeClassName: RuntimeClass "e2e-forced-sandbox": conflict: runtimeClass.scheduling.nodeSelector[node.strata.dev/runtime] = forced; pod.spec.nodeSelector[node.strata.dev/runtime] = mine`)
 }
 
+// TestLayerOverrideOfAClassSelectorIsRefusedByName: a layer that
+// overrides a node selector key the class a pod names sets would have the
+// API server's RuntimeClass plugin, run again after the webhooks, refuse
+// the pod; the webhook refuses it itself, naming the layer, and the dry
+// run, reading the cluster, refuses it the same way rather than compose a
+// pod the API server would not store.
+func TestLayerOverrideOfAClassSelectorIsRefusedByName(t *testing.T) {
+	ctx := context.Background()
+	class := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "e2e-kept-class"}, Handler: "runsc",
+		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"e2e.strata.dev/runtime": "kept"}}}
+	createRuntimeClasses(t, class)
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-class-selector-override"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{"etl"}}, Config: &v1alpha1.Config{NodeSelector: map[string]string{"e2e.strata.dev/runtime": "other"},
+			Isolation: &v1alpha1.Isolation{AllowedRuntimeClasses: []string{class.Name}}}}}, "etl")
+	pod := examplePod(t, "executor.yaml", "e2e-kept-class-exec")
+	pod.Spec.RuntimeClassName = &class.Name
+	written := pod.DeepCopy()
+	want := `spec.runtimeClassName: RuntimeClass "e2e-kept-class": conflict: runtimeClass.scheduling.nodeSelector[e2e.strata.dev/runtime] = kept; ` +
+		`pod.spec.nodeSelector[e2e.strata.dev/runtime] = other, set by NamespaceOverrides layer "e2e-class-selector-override"`
+	err := cp.Client.Create(ctx, pod)
+	if err == nil {
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
+	}
+	wantDenied(t, "a layer's override of the class's node selector", err, want)
+
+	code, _, errOut := composeReadingTheCluster(t, written)
+	if code == composer.ExitOK || !strings.Contains(errOut, want) {
+		t.Errorf("the dry run: exit %d: %s", code, errOut)
+	}
+}
+
 // composeWithKubeconfig runs `composer compose -o json` on pod, reading
 // the cluster through its kubeconfig, in-process.
 func composeWithKubeconfig(t *testing.T, pod *corev1.Pod) *corev1.Pod {
 	t.Helper()
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	in, err := json.Marshal(pod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, out, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool, "--validate", "-o", "json")
+	code, out, errOut := composeReadingTheCluster(t, pod, "--validate")
 	if code != composer.ExitOK {
 		t.Fatalf("the dry run of %s: exit %d: %s", pod.Name, code, errOut)
 	}
@@ -221,4 +244,19 @@ func createRuntimeClasses(t *testing.T, classes ...*nodev1.RuntimeClass) {
 			t.Fatalf("the webhook never saw RuntimeClass %s: %v", class.Name, err)
 		}
 	}
+}
+
+// composeReadingTheCluster runs `composer compose -o json` with args on
+// pod, reading the cluster through its kubeconfig, in-process.
+func composeReadingTheCluster(t *testing.T, pod *corev1.Pod, args ...string) (code composer.ExitCode, out, errOut string) {
+	t.Helper()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, err := json.Marshal(pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runComposer(t, in, append([]string{"compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "json"}, args...)...)
 }
