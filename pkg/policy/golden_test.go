@@ -83,7 +83,7 @@ func TestREADMEDocumentsTheInput(t *testing.T) {
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"old", "config.iamRole"} // only on some documents
+	want := []string{"old", "config.iamRole", "config.runtimeClassName"} // only on some documents
 	for k, v := range doc {
 		switch k {
 		case "config", "user":

@@ -337,6 +337,9 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 		composedRole = *cfg.IAM.Role
 		config["iamRole"] = sourced{Value: composedRole, Source: source(overlay.SubKey(overlay.PathIAM, "role"))}
 	}
+	if rc, by := in.layersClass(); rc != "" {
+		config["runtimeClassName"] = sourced{Value: rc, Source: by.String()}
+	}
 	doc["config"] = config
 	doc["iamRoles"] = in.iamRoles(composedRole, source(overlay.SubKey(overlay.PathIAM, "role")))
 	if uses.needs("user") {
@@ -582,28 +585,49 @@ func (in *Input) userWritten() map[string]any {
 	if pod.Spec.NodeName != "" {
 		user["nodeName"] = pod.Spec.NodeName
 	}
-	if rc := pod.Spec.RuntimeClassName; rc != nil && !in.byLayer(overlay.FieldKey(overlay.PathRuntimeClassName), strconv.Quote(*rc)) {
-		user["runtimeClassName"] = *rc
+	if rc := pod.Spec.RuntimeClassName; rc != nil {
+		if layers, _ := in.layersClass(); *rc != layers {
+			user["runtimeClassName"] = *rc
+		}
 	}
 	return user
 }
 
 // runtimeScheduling is the scheduling of the pod's RuntimeClass
-// (RuntimeScheduling) when the class is a layer's (runtimeClassName) or
-// one a tenant may name (isolation.allowedRuntimeClasses): what it gave
-// the pod is then the platform's. nil otherwise: a class any pod may
-// name, platforms' own among them, gives a tenant nothing it could not
-// write itself.
+// (RuntimeScheduling) when the class is the layers' (layersClass) or one
+// a tenant may name (isolation.allowedRuntimeClasses): what it gave the
+// pod is then the platform's. nil otherwise: a class any pod may name,
+// platforms' own among them, gives a tenant nothing it could not write
+// itself.
 func (in *Input) runtimeScheduling() *nodev1.Scheduling {
 	name, iso := in.Pod.Spec.RuntimeClassName, in.Composed.Composition.Config.Isolation
 	if in.RuntimeScheduling == nil || name == nil {
 		return nil
 	}
-	if in.byLayer(overlay.FieldKey(overlay.PathRuntimeClassName), strconv.Quote(*name)) ||
-		(iso != nil && slices.Contains(iso.AllowedRuntimeClasses, *name)) {
+	if layers, _ := in.layersClass(); *name == layers || (iso != nil && slices.Contains(iso.AllowedRuntimeClasses, *name)) {
 		return in.RuntimeScheduling
 	}
 	return nil
+}
+
+// layersClass is the RuntimeClass the layers give the pod
+// (runtimeClassName), and the layer that gives it: an override's, or a
+// default's the pod does not name another class over; "" when they give
+// none. A Spark pod is given it by the webhook; any other pod, which the
+// webhook does not compose, must name it itself (isolation's
+// runtimeClassName check), so dropping the spark-role label never leaves
+// the class.
+func (in *Input) layersClass() (string, overlay.Source) {
+	comp := &in.Composed.Composition
+	rc := comp.Config.RuntimeClassName
+	if rc == nil || *rc == "" {
+		return "", overlay.Source{}
+	}
+	by, ok := comp.Provenance.SetBy(overlay.FieldKey(overlay.PathRuntimeClassName))
+	if !ok || by.IsUser() {
+		return "", overlay.Source{}
+	}
+	return *rc, by
 }
 
 // forEachContainerOf calls fn with the name and image of every init,

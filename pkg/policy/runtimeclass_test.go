@@ -151,6 +151,9 @@ func TestAppRuntimeClass(t *testing.T) {
 // gives the pod is the platform's; quota counts its overhead. A tenant's
 // pod that names the class a default would give it gains nothing by it;
 // one that names the same class without the layer is held to the rules.
+// A pod the webhook does not compose (no Spark role) must name the class
+// the layers give it, and then what the class gives it is the
+// platform's: dropping the label never leaves the sandbox.
 func TestLayerRuntimeClassIsThePlatforms(t *testing.T) {
 	iso := `isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}], allowedRuntimeClasses: [sandboxed]}`
 	forced := checkWithRuntimeClasses(t, `{tier: ClusterOverrides, config: {runtimeClassName: platform, limits: {maxPodCPU: "1"}, `+iso+`}}`)
@@ -176,12 +179,31 @@ func TestLayerRuntimeClassIsThePlatforms(t *testing.T) {
 		}
 		return composed(t, c, admitted)
 	}
+	// plain is p without its Spark role, naming class ("" none), as the
+	// plugin leaves it: the webhook does not compose it.
+	plain := func(c *Check, p *corev1.Pod, class string) *corev1.Pod {
+		delete(p.Labels, v1alpha1.RoleLabel)
+		if class == "" {
+			return p
+		}
+		p.Spec.RuntimeClassName = &class
+		admitted, _, err := AdmitRuntimeClass(c.Snapshot, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return admitted
+	}
 	for _, tc := range []struct {
 		name string
 		c    *Check
 		pod  *corev1.Pod
 		want string
 	}{
+		{"a pod without a Spark role naming no class", forced, plain(forced, sized("500m"), ""), "isolation/runtimeClassName"},
+		{"a pod without a Spark role naming another class", forced, plain(forced, sized("500m"), "sandboxed"), "isolation/runtimeClassName"},
+		{"a pod without a Spark role naming the layer's class", forced, plain(forced, sized("500m"), "platform"), ""},
+		{"a pod without a Spark role naming no class, under a default", &byDefault, plain(&byDefault, sized("500m"), ""), "isolation/runtimeClassName"},
+		{"a pod without a Spark role naming a class of its own, under a default", &byDefault, plain(&byDefault, sized("500m"), "sandboxed"), ""},
 		{"the layer's class", forced, composed(t, forced, sized("500m")), ""},
 		{"the layer's class over the tenant's", forced, named(forced, sized("500m"), "sandboxed"), ""},
 		{"its overhead counts", forced, composed(t, forced, sized("900m")), "quota/maxPodCPU"},

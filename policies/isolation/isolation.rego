@@ -241,6 +241,20 @@ violation contains {"check": "allowedRuntimeClasses", "message": msg} if {
 	msg := sprintf("RuntimeClass %q is not allowed for tenants; allowed: %s (%s)", [rc, concat(", ", p.value), p.source])
 }
 
+# A layer's runtimeClassName is the RuntimeClass of the pods it matches (a sandbox, say): the
+# webhook gives it to Spark pods; a pod it does not compose (no spark-role label) must name it
+# itself, so dropping the label never leaves the sandbox.
+violation contains {"check": "runtimeClassName", "message": msg} if {
+	rc := input.config.runtimeClassName
+	named := object.get(input.pod.spec, "runtimeClassName", "")
+	named != rc.value
+	msg := sprintf("the pod must run in RuntimeClass %q (%s); it names %s", [rc.value, rc.source, class_named(named)])
+}
+
+class_named("") := "none"
+
+class_named(n) := sprintf("RuntimeClass %q", [n]) if n != ""
+
 # The Spark Operator gives a batch scheduler's PodGroup the application's
 # spec.batchSchedulerOptions.priorityClassName, with its own credentials:
 # it ranks the whole application (Volcano preempts by it), so a class the

@@ -291,6 +291,16 @@ test_runtime_class_a_tenant_names if {
 	checks(object.union(with_param("allowedRuntimeClasses", []), {"user": {"runtimeClassName": "gvisor"}})) == {"allowedRuntimeClasses"}
 }
 
+in_class(doc, named) := object.union(doc, {"pod": {"spec": {"runtimeClassName": named}}})
+
+test_the_layers_runtime_class_is_named if {
+	sandboxed := object.union(base, {"config": {"runtimeClassName": {"value": "gvisor", "source": src}}})
+	count(isolation.violation) == 0 with input as in_class(sandboxed, "gvisor")
+	messages(sandboxed) == {"the pod must run in RuntimeClass \"gvisor\" (NamespaceOverrides layer \"ns-etl\"); it names none"}
+	messages(in_class(sandboxed, "runc")) == {"the pod must run in RuntimeClass \"gvisor\" (NamespaceOverrides layer \"ns-etl\"); it names RuntimeClass \"runc\""}
+	count(isolation.violation) == 0 with input as in_class(base, "runc")
+}
+
 pod_group(doc, pc, user) := object.union(doc, {"application": {"batchSchedulerOptions": {"priorityClassName": {"value": pc, "source": "user", "user": user}}}})
 
 test_pod_group_priority_class_a_tenant_chooses if {

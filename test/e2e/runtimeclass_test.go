@@ -115,9 +115,10 @@ func tolerates(ts []corev1.Toleration, t corev1.Toleration) bool {
 // the overhead again after the webhooks, so a pod stored at all is one
 // whose overhead is its class's. The layer's class is the platform's: not
 // held to allowedRuntimeClasses, its node label reserved and its taint
-// outside allowedTolerations. A node selector the class gives another
-// value is refused by name. The dry run, reading the cluster, composes the
-// same.
+// outside allowedTolerations. A pod without a Spark role, which the
+// webhook does not compose, must name the class. A node selector the class
+// gives another value is refused by name. The dry run, reading the
+// cluster, composes the same.
 func TestLayerRuntimeClassSandboxesEveryPod(t *testing.T) {
 	ctx := context.Background()
 	forcedTol := corev1.Toleration{Key: "sandbox.strata.dev/runtime", Operator: corev1.TolerationOpEqual, Value: "forced", Effect: corev1.TaintEffectNoSchedule}
@@ -165,11 +166,29 @@ func TestLayerRuntimeClassSandboxesEveryPod(t *testing.T) {
 		}
 	}
 
+	// A pod the webhook does not compose (no spark-role label) is not
+	// given the class: it must name it, and then what the class gives it
+	// is the platform's, as for a Spark pod.
+	unlabelled := examplePod(t, "executor.yaml", "e2e-forced-unlabelled")
+	delete(unlabelled.Labels, v1alpha1.RoleLabel)
+	err := cp.Client.Create(ctx, unlabelled)
+	wantDenied(t, "a pod without a Spark role naming no class", err,
+		`isolation: the pod must run in RuntimeClass "e2e-forced-sandbox" (NamespaceOverrides layer "e2e-sandbox-every-pod"); it names none`)
+	unlabelled = examplePod(t, "executor.yaml", "e2e-forced-unlabelled-in-class")
+	delete(unlabelled.Labels, v1alpha1.RoleLabel)
+	unlabelled.Spec.RuntimeClassName = &forced.Name
+	unlabelled.Spec.Containers[0].Image = "mirror.prod-a.internal/apache/spark:3.5.3" // not composed: not mirrored
+	if err := cp.Client.Create(ctx, unlabelled); err != nil {
+		t.Errorf("a pod without a Spark role naming the layer's class: %v", err)
+	} else {
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), unlabelled) })
+	}
+
 	// A node selector the layer's class gives another value: refused,
 	// naming both, as the API server's plugin refuses it.
 	conflict := examplePod(t, "executor.yaml", "e2e-forced-conflict")
 	conflict.Spec.NodeSelector = map[string]string{"node.strata.dev/runtime": "mine"}
-	err := cp.Client.Create(ctx, conflict)
+	err = cp.Client.Create(ctx, conflict)
 	wantDenied(t, "a node selector the class gives another value", err,
 		`spec.runtimeClassName: RuntimeClass "e2e-forced-sandbox": conflict: runtimeClass.scheduling.nodeSelector[node.strata.dev/runtime] = forced; pod.spec.nodeSelector[node.strata.dev/runtime] = mine`)
 }
