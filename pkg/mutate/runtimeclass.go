@@ -5,10 +5,11 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/strata-dev/strata/pkg/overlay"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/strata-dev/strata/pkg/overlay"
 )
 
 // RuntimeClassResolver looks up RuntimeClasses; *overlay.Snapshot is one.
@@ -125,9 +126,9 @@ func HoldsToleration(ts []corev1.Toleration, t *corev1.Toleration) bool {
 // The composer applies it to a pod, and policy's Check.App to the pods
 // an application launches, so that what they judge is what the webhook
 // will be sent; composition applies it to a pod whose class it changed
-// (renderRuntimeClass). The errors are the plugin's refusals: an overhead other than
-// the class's, a node selector the class gives another value. pod is not
-// changed; with no class it is returned as it is.
+// (renderRuntimeClass). The errors are the plugin's refusals: an overhead
+// other than the class's, a node selector the class gives another value.
+// pod is not changed; with no class it is returned as it is.
 func WithRuntimeClass(pod *corev1.Pod, rc *nodev1.RuntimeClass) (*corev1.Pod, error) {
 	if rc == nil || (rc.Overhead == nil && rc.Scheduling == nil) {
 		return pod, nil
