@@ -79,7 +79,7 @@ type Input struct {
 	// RuntimeScheduling is the scheduling of the RuntimeClass the pod
 	// names, which the API server merged into the pod before any webhook
 	// (mutate.WithRuntimeClass): its node selectors and tolerations are the
-	// platform's when the class is one tenants may name
+	// platform's when the class is the layers' or one tenants may name
 	// (runtimeScheduling). nil when the pod names none, or one the
 	// snapshot does not know (what the pod holds is then the tenant's).
 	RuntimeScheduling *nodev1.Scheduling
