@@ -2,6 +2,7 @@ package mutate
 
 import (
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -351,5 +352,28 @@ func TestAppRuntimeClass(t *testing.T) {
 				t.Errorf("composing again: %v, %v", again.Patch, err)
 			}
 		})
+	}
+}
+
+// TestShadowRuntimeClass: a Shadow layer's class is reported as the
+// change it would make, without changing the pod.
+func TestShadowRuntimeClass(t *testing.T) {
+	snap := fixtures.SnapshotOf(t, map[string]string{"sandbox": `{tier: ClusterOverrides, mode: Shadow, config: {runtimeClassName: gvisor}}`},
+		sampleRuntimeClass())
+	pod := executorPod()
+	res, err := Admit(snap, cluster, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pod.Spec.RuntimeClassName != nil || len(res.Patch) != 0 {
+		t.Fatalf("a Shadow layer changed the pod: %v", res.Patch)
+	}
+	changes, err := ShadowOf(snap, cluster, pod, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ShadowChange{Layer: "sandbox", Field: overlay.PathRuntimeClassName, Shadow: new(`"gvisor"`)}
+	if !slices.ContainsFunc(changes, func(c ShadowChange) bool { return reflect.DeepEqual(c, want) }) {
+		t.Errorf("changes %+v, want one of %+v", changes, want)
 	}
 }
