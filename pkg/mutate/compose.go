@@ -157,6 +157,14 @@ func renderWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 		return nil, fail(err)
 	}
 	res.addNote(note)
+	if !sameClass(res.Pod.Spec.RuntimeClassName, pod.Spec.RuntimeClassName) {
+		// The class changes: what the pod's class gave it is not the
+		// tenant's, and the layers are composed without it. The pod so
+		// bared holds none of it, so it is composed once more at most.
+		if bare := withoutClassScheduling(pod, snap); bare != nil {
+			return renderWith(snap, cluster, bare, compose)
+		}
+	}
 	if note, err = renderRuntimeClass(res.Pod, pod.Spec.RuntimeClassName, res.Composition.Provenance, snap); err != nil {
 		return nil, fail(err)
 	}

@@ -26,40 +26,22 @@ type RuntimeClassResolver interface {
 // class from the one the pod arrived with (before). The plugin runs before
 // any webhook, on the class the pod arrived with, and refuses a pod whose
 // overhead is not its class's; so a webhook that changes the class must do
-// what the plugin does itself. What the class the pod arrived with gave it
-// is taken back first: its overhead, and the node selectors and
-// tolerations of its scheduling that the pod holds as the user's values
-// (prov: no layer won them; a layer's value equal to the class's stays).
-// Then the new class's overhead, node selectors and tolerations are added,
-// as the plugin adds them: a node selector the class gives another value
-// than the pod's is the plugin's refusal. A class that does not exist is
-// an error (the plugin refuses the pod); where the resolver may lack some
-// of the cluster's classes (a dry run), the note returned says what is
-// left to the webhook. A pod that keeps its class is refused when
-// composition gave a node selector of the class another value
-// (keptClassConflict).
+// what the plugin does itself. The pod is composed from what it arrived
+// with less what that class gave it (withoutClassScheduling, renderWith);
+// here its overhead goes too. Then the new class's overhead, node
+// selectors and tolerations are added, as the plugin adds them: a node
+// selector the class gives another value than the pod's is the plugin's
+// refusal. A class that does not exist is an error (the plugin refuses the
+// pod); where the resolver may lack some of the cluster's classes (a dry
+// run), the note returned says what is left to the webhook. A pod that
+// keeps its class is refused when composition gave a node selector of the
+// class another value (keptClassConflict).
 func renderRuntimeClass(pod *corev1.Pod, before *string, prov *overlay.Provenance, classes RuntimeClassResolver) (note string, err error) {
 	now := pod.Spec.RuntimeClassName
 	if sameClass(now, before) {
 		return "", keptClassConflict(pod, prov, classes)
 	}
 	pod.Spec.Overhead = nil // only ever its class's: the plugin refuses any other
-	if before != nil {
-		if old, ok := classes.RuntimeClass(*before); ok && old.Scheduling != nil {
-			users := func(key overlay.Key) bool {
-				by, ok := prov.WinnerOf(key)
-				return !ok || by.IsUser()
-			}
-			for k, v := range old.Scheduling.NodeSelector {
-				if pod.Spec.NodeSelector[k] == v && users(overlay.MapKey(overlay.PathNodeSelector, k)) {
-					delete(pod.Spec.NodeSelector, k)
-				}
-			}
-			pod.Spec.Tolerations = slices.DeleteFunc(pod.Spec.Tolerations, func(t corev1.Toleration) bool {
-				return HoldsToleration(old.Scheduling.Tolerations, &t) && users(overlay.ElementKey(overlay.PathTolerations, overlay.TolerationKey(&t)))
-			})
-		}
-	}
 	if now == nil {
 		return "", nil
 	}
@@ -77,6 +59,54 @@ func renderRuntimeClass(pod *corev1.Pod, before *string, prov *overlay.Provenanc
 	}
 	*pod = *with
 	return "", nil
+}
+
+// withoutClassScheduling is pod as it arrived before the API server's
+// RuntimeClass plugin added what the class it names gives: without the
+// node selectors of the class's scheduling it holds at the class's value
+// and without the tolerations the class holds. The plugin does not record
+// what it added, so a value the tenant wrote equal to the class's goes
+// too, as it would with the class gone. Composing that pod lets every
+// layer give what it gives: a default fills a key the class had held, an
+// override's value stays. nil when the pod names no class, its class is
+// not known, or the pod holds nothing of its class's scheduling. pod is
+// not changed; the copy shares all but the node selector and tolerations.
+func withoutClassScheduling(pod *corev1.Pod, classes RuntimeClassResolver) *corev1.Pod {
+	name := pod.Spec.RuntimeClassName
+	if name == nil {
+		return nil
+	}
+	rc, ok := classes.RuntimeClass(*name)
+	if !ok || rc.Scheduling == nil {
+		return nil
+	}
+	s := rc.Scheduling
+	givenSelector := func(k, v string) bool {
+		cv, ok := s.NodeSelector[k]
+		return ok && cv == v
+	}
+	givenToleration := func(t corev1.Toleration) bool { return HoldsToleration(s.Tolerations, &t) }
+	selectorHeld := false
+	for k, v := range pod.Spec.NodeSelector {
+		if givenSelector(k, v) {
+			selectorHeld = true
+			break
+		}
+	}
+	if !selectorHeld && !slices.ContainsFunc(pod.Spec.Tolerations, givenToleration) {
+		return nil
+	}
+	bare := *pod
+	bare.Spec.NodeSelector = maps.Clone(pod.Spec.NodeSelector)
+	maps.DeleteFunc(bare.Spec.NodeSelector, givenSelector)
+	if len(bare.Spec.NodeSelector) == 0 {
+		bare.Spec.NodeSelector = nil
+	}
+	bare.Spec.Tolerations = slices.DeleteFunc(slices.Clone(pod.Spec.Tolerations), givenToleration)
+	if len(bare.Spec.Tolerations) == 0 {
+		bare.Spec.Tolerations = nil
+	}
+	return &bare
 }
 
 // keptClassConflict is the refusal of a pod that keeps the class it

@@ -218,8 +218,10 @@ func TestLayerRuntimeClass(t *testing.T) {
 		return out
 	}
 	for _, tc := range []struct {
-		name    string
-		layer   string
+		name  string
+		layer string
+		// also is a second layer, "d".
+		also    string
 		from    *nodev1.RuntimeClass
 		partial bool
 		// want: the class, overhead, node selector and tolerations.
@@ -241,6 +243,22 @@ func TestLayerRuntimeClass(t *testing.T) {
 			class: new("gvisor"), overhead: gvisor.Overhead.PodFixed, selector: sel("zone", "a", "pool", "sandbox", gvisorSel, "gvisor"),
 			toles:     []corev1.Toleration{mine, sandboxTol, gvisorTol},
 			wantWarns: []string{`spec.runtimeClassName "sandboxed" overridden by ClusterOverrides layer "l"`}},
+		{name: "a default's value the old class gave as well stays", from: &sandboxed,
+			layer: `{tier: ClusterOverrides, config: {runtimeClassName: gvisor}}`,
+			also:  `{tier: ClusterDefaults, config: {nodeSelector: {pool: sandbox}, tolerations: [{key: sandbox, operator: Exists, effect: NoSchedule}]}}`,
+			class: new("gvisor"), overhead: gvisor.Overhead.PodFixed, selector: sel("zone", "a", "pool", "sandbox", gvisorSel, "gvisor"),
+			toles:     []corev1.Toleration{mine, sandboxTol, gvisorTol},
+			wantWarns: []string{`spec.runtimeClassName "sandboxed" overridden by ClusterOverrides layer "l"`}},
+		{name: "a default fills a key the old class held", from: &sandboxed,
+			layer: `{tier: ClusterOverrides, config: {runtimeClassName: gvisor}}`,
+			also:  `{tier: ClusterDefaults, config: {nodeSelector: {pool: general}}}`,
+			class: new("gvisor"), overhead: gvisor.Overhead.PodFixed, selector: sel("zone", "a", "pool", "general", gvisorSel, "gvisor"),
+			toles:     []corev1.Toleration{mine, gvisorTol},
+			wantWarns: []string{`spec.runtimeClassName "sandboxed" overridden by ClusterOverrides layer "l"`}},
+		{name: "a default the new class gives another value is the plugin's refusal", from: &sandboxed,
+			layer:   `{tier: ClusterOverrides, config: {runtimeClassName: gvisor}}`,
+			also:    `{tier: ClusterDefaults, config: {nodeSelector: {sandbox.strata.dev/runtime: sandboxed}}}`,
+			wantErr: `conflict: runtimeClass.scheduling.nodeSelector[sandbox.strata.dev/runtime] = gvisor; pod.spec.nodeSelector[sandbox.strata.dev/runtime] = sandboxed`},
 		{name: "an empty name is no class", layer: `{tier: ClusterOverrides, config: {runtimeClassName: ""}}`, from: &sandboxed,
 			selector: sel("zone", "a"), toles: []corev1.Toleration{mine},
 			wantWarns: []string{`spec.runtimeClassName "sandboxed" overridden by ClusterOverrides layer "l"`}},
@@ -266,7 +284,11 @@ func TestLayerRuntimeClass(t *testing.T) {
 			wantErr: `spec.runtimeClassName: RuntimeClass "gvisor": conflict: runtimeClass.scheduling.nodeSelector[sandbox.strata.dev/runtime] = gvisor; pod.spec.nodeSelector[sandbox.strata.dev/runtime] = kata`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
+			layers := map[string]string{"l": tc.layer}
+			if tc.also != "" {
+				layers["d"] = tc.also
+			}
+			in := fixtures.InputsOf(t, layers)
 			in.RuntimeClasses = []nodev1.RuntimeClass{gvisor, sandboxed}
 			in.PriorityClassesPartial = tc.partial
 			snap, err := overlay.Compile(in)

@@ -117,8 +117,9 @@ func tolerates(ts []corev1.Toleration, t corev1.Toleration) bool {
 // held to allowedRuntimeClasses, its node label reserved and its taint
 // outside allowedTolerations. A pod without a Spark role, which the
 // webhook does not compose, must name the class. A node selector the class
-// gives another value is refused by name. The dry run, reading the
-// cluster, composes the same.
+// gives another value is refused by name. A node selector the tenant's
+// class gave that a default layer gives as well stays. The dry run,
+// reading the cluster, composes the same.
 func TestLayerRuntimeClassSandboxesEveryPod(t *testing.T) {
 	ctx := context.Background()
 	forcedTol := corev1.Toleration{Key: "sandbox.strata.dev/runtime", Operator: corev1.TolerationOpEqual, Value: "forced", Effect: corev1.TaintEffectNoSchedule}
@@ -129,8 +130,11 @@ func TestLayerRuntimeClassSandboxesEveryPod(t *testing.T) {
 		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"node.strata.dev/runtime": "forced"}, Tolerations: []corev1.Toleration{forcedTol}}}
 	tenants := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "e2e-tenant-runtime"}, Handler: "kata",
 		Overhead:   &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}},
-		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"node.strata.dev/runtime": "tenant"}, Tolerations: []corev1.Toleration{tenantTol}}}
+		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"node.strata.dev/runtime": "tenant", "e2e.strata.dev/disk": "ssd"},
+			Tolerations: []corev1.Toleration{tenantTol}}}
 	createRuntimeClasses(t, forced, tenants)
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-sandbox-default-disk"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterDefaults,
+		Match: v1alpha1.Match{Namespaces: []string{"etl"}}, Config: &v1alpha1.Config{NodeSelector: map[string]string{"e2e.strata.dev/disk": "ssd"}}}}, "etl")
 	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-sandbox-every-pod"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{"etl"}}, Config: &v1alpha1.Config{RuntimeClassName: &forced.Name,
 			Isolation: &v1alpha1.Isolation{AllowedRuntimeClasses: []string{tenants.Name}}}}}, "etl")
@@ -150,9 +154,10 @@ func TestLayerRuntimeClassSandboxesEveryPod(t *testing.T) {
 		}
 		s := stored.Spec
 		if s.RuntimeClassName == nil || *s.RuntimeClassName != forced.Name || s.NodeSelector["node.strata.dev/runtime"] != "forced" ||
+			s.NodeSelector["e2e.strata.dev/disk"] != "ssd" ||
 			!tolerates(s.Tolerations, forcedTol) || tolerates(s.Tolerations, tenantTol) ||
 			s.Overhead.Cpu().String() != "250m" || s.Overhead.Memory().String() != "64Mi" {
-			t.Errorf("%s stored: class %q, node selector %v, tolerations %v, overhead %v: want the layer's class's alone",
+			t.Errorf("%s stored: class %q, node selector %v, tolerations %v, overhead %v: want the layer's class's alone, and the default's disk",
 				pod.Name, className(s.RuntimeClassName), s.NodeSelector, s.Tolerations, s.Overhead)
 		}
 
@@ -160,6 +165,7 @@ func TestLayerRuntimeClassSandboxesEveryPod(t *testing.T) {
 		// same.
 		dry := composeWithKubeconfig(t, written)
 		if d := dry.Spec; d.RuntimeClassName == nil || *d.RuntimeClassName != forced.Name || d.NodeSelector["node.strata.dev/runtime"] != "forced" ||
+			d.NodeSelector["e2e.strata.dev/disk"] != "ssd" ||
 			!tolerates(d.Tolerations, forcedTol) || tolerates(d.Tolerations, tenantTol) || d.Overhead.Cpu().String() != "250m" {
 			t.Errorf("%s: the dry run composed class %q, node selector %v, tolerations %v, overhead %v: want what the webhook stored",
 				pod.Name, className(d.RuntimeClassName), d.NodeSelector, d.Tolerations, d.Overhead)
