@@ -129,7 +129,7 @@ func TestLayerRuntimeClassSandboxesEveryPod(t *testing.T) {
 		// node.strata.dev/runtime is reserved in prod-a.
 		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"node.strata.dev/runtime": "forced"}, Tolerations: []corev1.Toleration{forcedTol}}}
 	tenants := &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "e2e-tenant-runtime"}, Handler: "kata",
-		Overhead:   &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}},
+		Overhead: &nodev1.Overhead{PodFixed: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}},
 		Scheduling: &nodev1.Scheduling{NodeSelector: map[string]string{"node.strata.dev/runtime": "tenant", "e2e.strata.dev/disk": "ssd"},
 			Tolerations: []corev1.Toleration{tenantTol}}}
 	createRuntimeClasses(t, forced, tenants)
