@@ -80,11 +80,12 @@ func Admit(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, e
 // renderReads are the fields whose provenance rendering reads: who won
 // the IAM role (grantIAM), who put a container in the pod and which
 // mirror rewrote its image (renderImageMirrors), who chose the priority
-// class (describe). A renderer that reads another field's provenance adds
+// class (describe), who added a container or volume a Pod Security check
+// fails on (podSecurityWarning). A renderer that reads another field's provenance adds
 // it here; TestAdmitIsCompose, on pods that exercise each of these, fails
 // when one is left out.
 var renderReads = []string{overlay.PathIAM, overlay.PathImageMirrors, overlay.PathSidecars, overlay.PathInitContainers,
-	overlay.PathPriorityClassName}
+	overlay.PathPriorityClassName, overlay.PathVolumes}
 
 func composeWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	compose func(overlay.Target, v1alpha1.Config) overlay.Result) (*Result, error) {
@@ -105,6 +106,13 @@ func composeWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	}
 	res.Patch = patch
 	res.Warnings = append(Warnings(res.Composition.Provenance, pod, res.Pod), res.Warnings...)
+	w, err := podSecurityWarning(snap, pod, res)
+	if err != nil {
+		return nil, err
+	}
+	if w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	return res, nil
 }
 

@@ -1,0 +1,119 @@
+package mutate
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psaapi "k8s.io/pod-security-admission/api"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// TestPodSecurityWarning: a composed pod that the Pod Security level its
+// namespace enforces refuses, where the pod as written is not refused for
+// the same reasons, is warned of in the plugin's words, with what the
+// layers added and which layer added it; Admit warns as Compose does. A
+// check the tenant's own pod fails already, for the same containers, is
+// the plugin's to tell. Nothing is warned of where nothing is enforced.
+func TestPodSecurityWarning(t *testing.T) {
+	const (
+		privilegedSidecar = `{tier: ClusterOverrides, config: {sidecars: [{name: shipper, image: shipper:1, securityContext: {privileged: true}}]}}`
+		hostPathVolume    = `{tier: ClusterOverrides, config: {volumes: [{name: varlog, hostPath: {path: /var/log}}]}}`
+		compliantSidecar  = `{tier: ClusterOverrides, config: {sidecars: [{name: shipper, image: shipper:1}]}}`
+	)
+	privileged := func(pod *corev1.Pod) {
+		pod.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: new(true)}
+	}
+	for _, tc := range []struct {
+		name    string
+		layer   string
+		level   map[string]string
+		written func(*corev1.Pod)
+		// want are the parts of the warning; none: no warning.
+		want []string
+	}{
+		{name: "a privileged sidecar under baseline", layer: privilegedSidecar, level: map[string]string{psaapi.EnforceLevelLabel: "baseline"},
+			want: []string{`Pod Security "baseline:latest" (enforced on namespace "etl") is broken by what the layers added: privileged (container "shipper" must not set securityContext.privileged=true); ` +
+				`added: sidecar "shipper" (ClusterOverrides layer "l"). The API server's PodSecurity admission will refuse the pod unless its configuration exempts it`}},
+		{name: "only what the broken checks name", layer: `{tier: ClusterOverrides, config: {sidecars: [{name: shipper, image: shipper:1, securityContext: {privileged: true}}, {name: tailer, image: tailer:1}]}}`,
+			level: map[string]string{psaapi.EnforceLevelLabel: "baseline"},
+			want:  []string{`; added: sidecar "shipper" (ClusterOverrides layer "l"). The API server's`}},
+		{name: "a hostPath volume under baseline", layer: hostPathVolume, level: map[string]string{psaapi.EnforceLevelLabel: "baseline", psaapi.EnforceVersionLabel: "v1.30"},
+			want: []string{`Pod Security "baseline:v1.30"`, `hostPath volumes (volume "varlog")`, `added: volume "varlog" (ClusterOverrides layer "l")`}},
+		{name: "a pod patch that shares the host's network", layer: `{tier: ClusterOverrides, config: {podPatch: {spec: {hostNetwork: true}}}}`,
+			level: map[string]string{psaapi.EnforceLevelLabel: "baseline"},
+			want:  []string{`host namespaces (hostNetwork=true)`, `added: the pod patch of ClusterOverrides layer "l"`}},
+		{name: "an unreadable level is restricted", layer: compliantSidecar, level: map[string]string{psaapi.EnforceLevelLabel: "strict"},
+			// The tenant's pod fails restricted for its own containers; the
+			// sidecar joins their list.
+			want: []string{`Pod Security "restricted:latest"`, `"shipper"`}},
+		{name: "nothing enforced", layer: privilegedSidecar},
+		{name: "privileged enforced", layer: privilegedSidecar, level: map[string]string{psaapi.EnforceLevelLabel: "privileged"}},
+		{name: "what the tenant broke itself", layer: compliantSidecar, level: map[string]string{psaapi.EnforceLevelLabel: "baseline"}, written: privileged},
+		{name: "a layer's break beside the tenant's own", layer: privilegedSidecar, level: map[string]string{psaapi.EnforceLevelLabel: "baseline"}, written: privileged,
+			want: []string{`privileged (containers "shipper", "user-proxy" must not set securityContext.privileged=true)`, `sidecar "shipper" (ClusterOverrides layer "l")`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
+			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: tc.level}}}
+			snap, err := overlay.Compile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pod := executorPod()
+			if tc.written != nil {
+				tc.written(pod)
+			}
+			res := composeOK(t, snap, pod)
+			var got []string
+			for _, w := range res.Warnings {
+				if strings.Contains(w, "Pod Security") {
+					got = append(got, w)
+				}
+			}
+			if len(tc.want) == 0 {
+				if len(got) > 0 {
+					t.Fatalf("warnings %q, want none of Pod Security", got)
+				}
+			} else {
+				if len(got) != 1 {
+					t.Fatalf("warnings %q, want one of Pod Security", res.Warnings)
+				}
+				for _, part := range tc.want {
+					if !strings.Contains(got[0], part) {
+						t.Errorf("warning %q\nlacks %q", got[0], part)
+					}
+				}
+			}
+			admitted, err := Admit(snap, cluster, pod)
+			if err != nil || !reflect.DeepEqual(admitted.Warnings, res.Warnings) {
+				t.Errorf("Admit's warnings %q (%v), Compose's %q", admitted.Warnings, err, res.Warnings)
+			}
+		})
+	}
+}
+
+// TestPodSecurityDenial: the plugin's words for a pod, and none for a pod
+// that meets the level.
+func TestPodSecurityDenial(t *testing.T) {
+	lv, ok := PodSecurityEnforced(map[string]string{psaapi.EnforceLevelLabel: "baseline"})
+	if !ok {
+		t.Fatal("baseline not enforced")
+	}
+	pod := executorPod()
+	if got, err := PodSecurityDenial(lv, pod); err != nil || got != "" {
+		t.Fatalf("denial %q (%v) of a baseline pod", got, err)
+	}
+	pod.Spec.HostPID = true
+	got, err := PodSecurityDenial(lv, pod)
+	if want := `violates PodSecurity "baseline:latest": host namespaces (hostPID=true)`; err != nil || got != want {
+		t.Fatalf("denial %q (%v), want %q", got, err, want)
+	}
+	if _, ok := PodSecurityEnforced(nil); ok {
+		t.Error("a namespace without labels enforces a level")
+	}
+}
