@@ -271,8 +271,18 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 		return check.PodGroup(ctx, *r.podGroup, policy.Request{Operation: "CREATE", Namespace: r.podGroup.Namespace})
 	}
 	// The webhook judges the pod as the API server stores it.
-	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, live)
-	return d, err
+	return judgePod(ctx, check, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, live)
+}
+
+// judgePod is the verdict the API server gives a pod as it will be
+// stored: Strata's policies (policy.Check.Pod), and before them the Pod
+// Security level its namespace enforces (policy.WithPodSecurity).
+func judgePod(ctx context.Context, check *policy.Check, pod *corev1.Pod, req policy.Request, live policy.LiveState) (policy.Decision, error) {
+	_, d, err := check.Pod(ctx, pod, req, live)
+	if err != nil {
+		return d, err
+	}
+	return policy.WithPodSecurity(d, check.Snapshot, pod, req)
 }
 
 // judgeApp judges a composed application as the validating webhooks do on

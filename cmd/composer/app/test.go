@@ -450,7 +450,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 				return nil, fmt.Errorf("update.patch: %w", err)
 			}
 		}
-		if _, decision, err = check.Pod(ctx, pod, request, live); err != nil {
+		if decision, err = judgePod(ctx, check, pod, request, live); err != nil {
 			return nil, err
 		}
 	}

@@ -1,0 +1,50 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	psaapi "k8s.io/pod-security-admission/api"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// PodSecurityPolicy names the violation WithPodSecurity adds: the API
+// server's PodSecurity admission's, not one of Strata's policies.
+const PodSecurityPolicy = "pod-security"
+
+// WithPodSecurity is d with the refusal of the API server's PodSecurity
+// admission plugin added, when the Pod Security Standards level that
+// pod's namespace enforces (its pod-security.kubernetes.io/enforce label,
+// from snap) refuses the pod on a CREATE: the composer's prediction of
+// what the API server will say, since the plugin judges every pod after
+// the mutating webhooks and before Strata's validating one, which never
+// sees a pod it refuses. The webhook does not call it: the plugin's
+// configuration may exempt users, RuntimeClasses and namespaces, which
+// only the API server sees. An UPDATE is left to the plugin, which judges
+// only some of them. The violation is always deny, in the plugin's words.
+func WithPodSecurity(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request) (Decision, error) {
+	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
+		return d, nil
+	}
+	ns := req.Namespace
+	if ns == "" {
+		ns = pod.Namespace
+	}
+	lv, enforced := mutate.PodSecurityEnforced(snap.NamespaceLabels(ns))
+	if !enforced {
+		return d, nil
+	}
+	denial, err := mutate.PodSecurityDenial(lv, pod)
+	if err != nil || denial == "" {
+		return d, err
+	}
+	d.Violations = append(slices.Clone(d.Violations), Violation{Policy: PodSecurityPolicy, Enforcement: v1alpha1.EnforcementDeny,
+		Message: fmt.Sprintf("%s: %s (the API server's PodSecurity admission, by the %s label of namespace %q, refuses the pod before any validating webhook, unless its configuration exempts it)",
+			PodSecurityPolicy, denial, psaapi.EnforceLevelLabel, ns)})
+	sortViolations(d.Violations)
+	return d, nil
+}

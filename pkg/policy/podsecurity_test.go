@@ -1,0 +1,60 @@
+package policy
+
+import (
+	"reflect"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psaapi "k8s.io/pod-security-admission/api"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// TestWithPodSecurity: the composer's prediction of the API server's
+// PodSecurity admission adds its refusal, in its words, to a CREATE the
+// namespace's enforced level refuses, beside the policies' violations and
+// in their order; nothing where the level is met, nothing is enforced, or
+// on an UPDATE, which the plugin judges only in part.
+func TestWithPodSecurity(t *testing.T) {
+	snap, err := overlay.Compile(overlay.Inputs{Namespaces: []corev1.Namespace{
+		{ObjectMeta: metav1.ObjectMeta{Name: "guarded", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "open"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostPID := func(ns string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns},
+			Spec: corev1.PodSpec{HostPID: true, Containers: []corev1.Container{{Name: "main", Image: "busybox"}}}}
+	}
+	quota := Violation{Policy: "quota", Message: "quota: too large", Enforcement: v1alpha1.EnforcementDeny}
+	refusal := Violation{Policy: PodSecurityPolicy, Enforcement: v1alpha1.EnforcementDeny,
+		Message: `pod-security: violates PodSecurity "baseline:latest": host namespaces (hostPID=true) (the API server's PodSecurity admission, ` +
+			`by the pod-security.kubernetes.io/enforce label of namespace "guarded", refuses the pod before any validating webhook, unless its configuration exempts it)`}
+	met := hostPID("guarded")
+	met.Spec.HostPID = false
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		req  Request
+		want []Violation
+	}{
+		{"refused", hostPID("guarded"), Request{Operation: "CREATE"}, []Violation{refusal, quota}},
+		{"met", met, Request{Operation: "CREATE"}, []Violation{quota}},
+		{"nothing enforced", hostPID("open"), Request{Operation: "CREATE"}, []Violation{quota}},
+		{"an update", hostPID("guarded"), Request{Operation: "UPDATE", Old: met}, []Violation{quota}},
+		{"the request's namespace", hostPID(""), Request{Operation: "CREATE", Namespace: "guarded"}, []Violation{refusal, quota}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := WithPodSecurity(Decision{Violations: []Violation{quota}}, snap, tc.pod, tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(d.Violations, tc.want) {
+				t.Errorf("violations %+v\nwant %+v", d.Violations, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,74 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psaapi "k8s.io/pod-security-admission/api"
+
+	composer "github.com/strata-dev/strata/cmd/composer/app"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// TestPodSecurityBrokenByALayerIsNamed: in a namespace whose
+// pod-security.kubernetes.io/enforce label is baseline, a layer that
+// injects a privileged sidecar has the API server's PodSecurity admission,
+// which runs after every mutating webhook, refuse every Spark pod there in
+// words that name no layer. The webhook's warning, which the API server
+// returns with its refusal, names the sidecar and the layer; the dry run,
+// reading the cluster, predicts the refusal (exit 1) rather than compose
+// a pod the API server will not store. A pod the layer does not break is
+// stored.
+func TestPodSecurityBrokenByALayerIsNamed(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "psa-baseline", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+
+	// Before the layer: the example executor meets baseline.
+	fine := examplePod(t, "executor.yaml", "psa-fine")
+	fine.Namespace = ns.Name
+	if err := cp.Client.Create(ctx, fine); err != nil {
+		t.Fatalf("an executor that meets baseline: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), fine) })
+
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-privileged-shipper"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "mirror.prod-a.internal/shipper:1",
+			SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}}}}, ns.Name)
+
+	pod := examplePod(t, "executor.yaml", "psa-broken")
+	pod.Namespace = ns.Name
+	written := pod.DeepCopy()
+	c, warnings := clientWithWarnings(t)
+	err := c.Create(ctx, pod)
+	wantDenied(t, "a pod a layer gave a privileged sidecar", err, `violates PodSecurity "baseline:latest": privileged (container "shipper" must not set securityContext.privileged=true)`)
+	want := `Pod Security "baseline:latest" (enforced on namespace "psa-baseline") is broken by what the layers added: privileged (container "shipper" must not set securityContext.privileged=true); added: sidecar "shipper" (ClusterOverrides layer "e2e-privileged-shipper")`
+	if !containsPart(warnings.all(), want) {
+		t.Errorf("warnings %q, want one containing %q", warnings.all(), want)
+	}
+
+	// The dry run predicts the refusal, and explains it with the warning.
+	code, _, errOut := composeReadingTheCluster(t, written, "--validate")
+	if code != composer.ExitDenied || !strings.Contains(errOut, `pod-security: violates PodSecurity "baseline:latest": privileged (container "shipper"`) {
+		t.Errorf("the dry run: exit %d, stderr:\n%s\nwant exit %d and the refusal", code, errOut, composer.ExitDenied)
+	}
+	if code, out, errOut := composeReadingTheCluster(t, written, "-o", "explain"); code != composer.ExitOK || !strings.Contains(out, "Warning: "+want) {
+		t.Errorf("the dry run's explanation: exit %d, %s\n%s\nwant the warning %q", code, out, errOut, want)
+	}
+}
+
+// containsPart reports whether one of texts contains part.
+func containsPart(texts []string, part string) bool {
+	for _, s := range texts {
+		if strings.Contains(s, part) {
+			return true
+		}
+	}
+	return false
+}
