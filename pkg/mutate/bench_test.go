@@ -1,13 +1,18 @@
 package mutate
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psaapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
@@ -319,6 +324,49 @@ func BenchmarkComposeWithShadow(b *testing.B) {
 					b.Fatal(err)
 				}
 				if _, err := ShadowOf(snap, exampleCluster, pod, res); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkAdmitUnderPodSecurity is Admit of the example executor with its
+// namespace enforcing no Pod Security level, baseline and restricted: what
+// judging the composed pod with the plugin's checks costs
+// (podSecurityWarning). The example executor meets baseline; restricted
+// refuses it as written, so the pod is judged twice.
+func BenchmarkAdmitUnderPodSecurity(b *testing.B) {
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(fixtures.Examples(), "layers", "clusters", "prod-a"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pod := fixtures.Pod(b, "executor.yaml")
+	for _, level := range []string{"", "baseline", "restricted"} {
+		b.Run("level="+cmp.Or(level, "none"), func(b *testing.B) {
+			in := in
+			in.Namespaces = slices.Clone(in.Namespaces)
+			i := slices.IndexFunc(in.Namespaces, func(ns corev1.Namespace) bool { return ns.Name == pod.Namespace })
+			if i < 0 {
+				in.Namespaces = append(in.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: pod.Namespace}})
+				i = len(in.Namespaces) - 1
+			}
+			ns := in.Namespaces[i].DeepCopy()
+			if level != "" {
+				ns.Labels = maps.Clone(ns.Labels)
+				if ns.Labels == nil {
+					ns.Labels = map[string]string{}
+				}
+				ns.Labels[psaapi.EnforceLevelLabel] = level
+			}
+			in.Namespaces[i] = *ns
+			snap, err := overlay.Compile(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Admit(snap, exampleCluster, pod); err != nil {
 					b.Fatal(err)
 				}
 			}
