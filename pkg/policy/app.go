@@ -154,6 +154,11 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 			return nil, Decision{}, fmt.Errorf("%s pod: %w", role, err)
 		}
 		pod = composed.Pod
+		if c.PodSecurity {
+			if submission, err = launchedPodSecurity(submission, c.Snapshot, app.Name, role, pod, req); err != nil {
+				return nil, Decision{}, err
+			}
+		}
 		if tooLarge := Countable(pod); len(tooLarge) > 0 {
 			d := Decision{Violations: submission}
 			for _, m := range tooLarge {

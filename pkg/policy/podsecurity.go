@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	psaapi "k8s.io/pod-security-admission/api"
@@ -47,4 +48,22 @@ func WithPodSecurity(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Re
 			PodSecurityPolicy, denial, psaapi.EnforceLevelLabel, ns)})
 	sortViolations(d.Violations)
 	return d, nil
+}
+
+// launchedPodSecurity is vs with the PodSecurity admission's refusal of
+// the pod of role an application launches added, named as the
+// application's (`pod-security: SparkApplication "etl-report": driver pod:
+// violates PodSecurity ...`): the operator's submission, or the driver's
+// executors, would be refused every time. The application itself is not
+// a pod, and the plugin does not judge it.
+func launchedPodSecurity(vs []Violation, snap *overlay.Snapshot, app string, role v1alpha1.Role, pod *corev1.Pod, req Request) ([]Violation, error) {
+	d, err := WithPodSecurity(Decision{}, snap, pod, req)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range d.Violations {
+		v.Message = fmt.Sprintf("%s: SparkApplication %q: %s pod: %s", PodSecurityPolicy, app, role, strings.TrimPrefix(v.Message, PodSecurityPolicy+": "))
+		vs = append(vs, v)
+	}
+	return vs, nil
 }

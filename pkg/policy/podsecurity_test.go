@@ -1,15 +1,19 @@
 package policy
 
 import (
+	"context"
 	"reflect"
+	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	psaapi "k8s.io/pod-security-admission/api"
 
+	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // TestWithPodSecurity: the composer's prediction of the API server's
@@ -57,4 +61,64 @@ func TestWithPodSecurity(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCheckPredictsPodSecurity: a Check with PodSecurity set (the
+// composer's) adds the plugin's refusal to a pod, and to an application
+// whose launched pods a layer's hostPath volume breaks, by pod; one
+// without (the webhook's) adds nothing: the plugin judges before it.
+func TestCheckPredictsPodSecurity(t *testing.T) {
+	in := fixtures.InputsOf(t, map[string]string{"logs": `{tier: ClusterOverrides, config: {volumes: [{name: node-logs, hostPath: {path: /var/log/spark}}]}}`})
+	in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
+	app, err := mutate.ComposeApp(snap, cluster, fixtures.App(t, "etl-report.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod, err := mutate.Compose(snap, cluster, fixtures.Pod(t, "executor.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const refusal = `violates PodSecurity "baseline:latest": hostPath volumes (volume "node-logs") (the API server's PodSecurity admission, ` +
+		`by the pod-security.kubernetes.io/enforce label of namespace "etl", refuses the pod before any validating webhook, unless its configuration exempts it)`
+	for _, predicts := range []bool{true, false} {
+		check := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: cluster, PodSecurity: predicts}
+		_, d, err := check.Pod(context.Background(), pod.Pod, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		if predicts {
+			want = []string{"pod-security: " + refusal}
+		}
+		if got := podSecurityMessages(d); !slices.Equal(got, want) {
+			t.Errorf("pod, PodSecurity %v: %q, want %q", predicts, got, want)
+		}
+		_, d, err = check.App(context.Background(), &app.App.App, Request{Operation: "CREATE"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = nil
+		if predicts {
+			want = []string{`pod-security: SparkApplication "etl-report": driver pod: ` + refusal, `pod-security: SparkApplication "etl-report": executor pod: ` + refusal}
+		}
+		if got := podSecurityMessages(d); !slices.Equal(got, want) {
+			t.Errorf("app, PodSecurity %v: %q, want %q", predicts, got, want)
+		}
+	}
+}
+
+// podSecurityMessages are the messages of d's pod-security violations.
+func podSecurityMessages(d Decision) []string {
+	var out []string
+	for _, v := range d.Violations {
+		if v.Policy == PodSecurityPolicy {
+			out = append(out, v.Message)
+		}
+	}
+	return out
 }

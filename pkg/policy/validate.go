@@ -31,6 +31,13 @@ type Check struct {
 	// waiting to run hold (the webhook, and the composer with a cluster);
 	// nil judges a PodGroup alone.
 	PodGroups PodGroupLookup
+	// PodSecurity, when set, adds the refusal of the API server's
+	// PodSecurity admission to a pod created in a namespace that enforces
+	// a Pod Security level, and to an application whose launched pods it
+	// would refuse (WithPodSecurity): the composer's prediction. The
+	// webhook leaves it unset: the plugin judges pods before it, by a
+	// configuration (its exemptions) only the API server sees.
+	PodSecurity bool
 }
 
 // Quota's built-in check: a request too large to count is refused before
@@ -62,6 +69,16 @@ const (
 // (explainedFields). And the decision; an error is an internal failure,
 // never a verdict.
 func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live LiveState) (*mutate.Result, Decision, error) {
+	res, d, err := c.pod(ctx, pod, req, live)
+	if err != nil || !c.PodSecurity {
+		return res, d, err
+	}
+	d, err = WithPodSecurity(d, c.Snapshot, pod, req)
+	return res, d, err
+}
+
+// pod is Pod without the PodSecurity admission's refusal.
+func (c *Check) pod(ctx context.Context, pod *corev1.Pod, req Request, live LiveState) (*mutate.Result, Decision, error) {
 	if req.Namespace == "" {
 		req.Namespace = pod.Namespace
 	}

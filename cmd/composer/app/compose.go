@@ -162,7 +162,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true}
 	if o.repo.reader != nil {
 		// A run is judged with its schedule, and a PodGroup's hold with
 		// the namespace's other gangs waiting to run, as the webhook
@@ -271,18 +271,8 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 		return check.PodGroup(ctx, *r.podGroup, policy.Request{Operation: "CREATE", Namespace: r.podGroup.Namespace})
 	}
 	// The webhook judges the pod as the API server stores it.
-	return judgePod(ctx, check, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, live)
-}
-
-// judgePod is the verdict the API server gives a pod as it will be
-// stored: Strata's policies (policy.Check.Pod), and before them the Pod
-// Security level its namespace enforces (policy.WithPodSecurity).
-func judgePod(ctx context.Context, check *policy.Check, pod *corev1.Pod, req policy.Request, live policy.LiveState) (policy.Decision, error) {
-	_, d, err := check.Pod(ctx, pod, req, live)
-	if err != nil {
-		return d, err
-	}
-	return policy.WithPodSecurity(d, check.Snapshot, pod, req)
+	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, live)
+	return d, err
 }
 
 // judgeApp judges a composed application as the validating webhooks do on

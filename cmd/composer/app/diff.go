@@ -128,7 +128,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster}}, nil
+		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true}}, nil
 	}
 	base, err := side(baseFS, baseDir, "--base")
 	if err != nil {

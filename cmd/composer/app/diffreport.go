@@ -142,7 +142,7 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		if err != nil {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}
-		dec, err := judgePod(ctx, side.check, policy.ServerDefaults(res.Pod), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
+		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(res.Pod), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
 		if err != nil {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}

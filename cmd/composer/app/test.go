@@ -406,7 +406,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if err != nil {
 		return nil, err
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
 	switch {
 	case c.Inventory == nil:
@@ -450,7 +450,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 				return nil, fmt.Errorf("update.patch: %w", err)
 			}
 		}
-		if decision, err = judgePod(ctx, check, pod, request, live); err != nil {
+		if _, decision, err = check.Pod(ctx, pod, request, live); err != nil {
 			return nil, err
 		}
 	}
