@@ -15,7 +15,9 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psaapi "k8s.io/pod-security-admission/api"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -119,7 +121,17 @@ func fuzzSeeds(f *testing.F) {
 func FuzzMutateReview(f *testing.F) {
 	l := teamLayer()
 	l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedIAMRoles: []string{"arn:aws:iam::111111111111:role/*"}}
-	h, _, _ := newTestHandlers(f, l)
+	// A sidecar and a volume the Pod Security level etl enforces forbids:
+	// every composed pod is judged by its checks, and warned of.
+	l.Spec.Config.Sidecars = []corev1.Container{{Name: "shipper", Image: "shipper:1", SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}
+	l.Spec.Config.Volumes = []corev1.Volume{{Name: "node-logs", VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: "/var/log"}}}}
+	h, _, store := newTestHandlers(f, l)
+	snap, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: l}},
+		Namespaces: []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: map[string]string{psaapi.EnforceLevelLabel: "restricted"}}}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	store.swap(snap)
 	fuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, raw []byte) { fuzzReview(t, podReviewServer(h), h.Metrics, "pod", raw) })
 }
