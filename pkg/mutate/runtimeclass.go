@@ -72,15 +72,10 @@ func renderRuntimeClass(pod *corev1.Pod, before *string, prov *overlay.Provenanc
 // not known, or the pod holds nothing of its class's scheduling. pod is
 // not changed; the copy shares all but the node selector and tolerations.
 func withoutClassScheduling(pod *corev1.Pod, classes RuntimeClassResolver) *corev1.Pod {
-	name := pod.Spec.RuntimeClassName
-	if name == nil {
+	s := classScheduling(pod, classes)
+	if s == nil {
 		return nil
 	}
-	rc, ok := classes.RuntimeClass(*name)
-	if !ok || rc.Scheduling == nil {
-		return nil
-	}
-	s := rc.Scheduling
 	givenSelector := func(k, v string) bool {
 		cv, ok := s.NodeSelector[k]
 		return ok && cv == v
@@ -116,16 +111,13 @@ func withoutClassScheduling(pod *corev1.Pod, classes RuntimeClassResolver) *core
 // that pod; this says which layer set the value. nil when there is none,
 // or the class is not known.
 func keptClassConflict(pod *corev1.Pod, prov *overlay.Provenance, classes RuntimeClassResolver) error {
+	s := classScheduling(pod, classes)
+	if s == nil {
+		return nil
+	}
 	name := pod.Spec.RuntimeClassName
-	if name == nil {
-		return nil
-	}
-	rc, ok := classes.RuntimeClass(*name)
-	if !ok || rc.Scheduling == nil {
-		return nil
-	}
-	for _, k := range slices.Sorted(maps.Keys(rc.Scheduling.NodeSelector)) {
-		v := rc.Scheduling.NodeSelector[k]
+	for _, k := range slices.Sorted(maps.Keys(s.NodeSelector)) {
+		v := s.NodeSelector[k]
 		if podValue, ok := pod.Spec.NodeSelector[k]; ok && podValue != v {
 			by := ""
 			if w, ok := prov.WinnerOf(overlay.MapKey(overlay.PathNodeSelector, k)); ok {
@@ -136,6 +128,20 @@ func keptClassConflict(pod *corev1.Pod, prov *overlay.Provenance, classes Runtim
 		}
 	}
 	return nil
+}
+
+// classScheduling is the scheduling of the RuntimeClass pod names; nil
+// when it names none, the class is not known, or has no scheduling.
+func classScheduling(pod *corev1.Pod, classes RuntimeClassResolver) *nodev1.Scheduling {
+	name := pod.Spec.RuntimeClassName
+	if name == nil {
+		return nil
+	}
+	rc, ok := classes.RuntimeClass(*name)
+	if !ok {
+		return nil
+	}
+	return rc.Scheduling
 }
 
 // sameClass reports whether two RuntimeClass names name the same class
