@@ -74,39 +74,60 @@ func podSecurityWords(lv psaapi.LevelVersion, failed []psapolicy.CheckResult) st
 	return fmt.Sprintf("violates PodSecurity %q: %s", lv.String(), agg.ForbiddenDetail())
 }
 
+// podSecurityBreach is what composition broke of the Pod Security level
+// a pod's namespace enforces.
+type podSecurityBreach struct {
+	level psaapi.LevelVersion
+	// detail is the broken checks in the plugin's words.
+	detail string
+	// added names what the layers added that the checks judge, by layer.
+	added []string
+}
+
 // podSecurityWarning is the warning of a composed pod that the namespace's
 // enforced Pod Security level refuses where the pod as written (before) is
-// not refused for the same reasons: the checks composition broke, in the
-// plugin's words, and what the layers added that such checks judge (each
-// container and volume the pod did not have, and the pod patches), by
-// layer. "" when composition broke none. The plugin refuses the pod
-// itself, after every mutating webhook, unless its configuration exempts
-// it (a user, a RuntimeClass, a namespace), which is not visible here: so
-// this warns, and never refuses.
+// not refused for the same reasons (podSecurityBreak). "" when composition
+// broke nothing. The plugin refuses the pod itself, after every mutating
+// webhook, unless its configuration exempts it (a user, a RuntimeClass, a
+// namespace), which is not visible here: so this warns, and never
+// refuses.
 func podSecurityWarning(snap *overlay.Snapshot, before *corev1.Pod, res *Result) (string, error) {
+	b, err := podSecurityBreak(snap, before, res)
+	if err != nil || b == nil {
+		return "", err
+	}
+	return fmt.Sprintf("Pod Security %q (enforced on namespace %q) is broken by what the layers added: %s; added: %s. "+
+		"The API server's PodSecurity admission will refuse the pod unless its configuration exempts it",
+		b.level.String(), before.Namespace, b.detail, strings.Join(b.added, ", ")), nil
+}
+
+// podSecurityBreak is what composition broke of the Pod Security level
+// before's namespace enforces: the checks the composed pod fails that the
+// pod as written passes, or fails for other containers, in the plugin's
+// words, and what the layers added that they judge (layerAdditions). nil
+// when the namespace enforces no level, or composition broke no check.
+func podSecurityBreak(snap *overlay.Snapshot, before *corev1.Pod, res *Result) (*podSecurityBreach, error) {
 	lv, enforced := PodSecurityEnforced(snap.NamespaceLabels(before.Namespace))
 	if !enforced {
-		return "", nil
+		return nil, nil
 	}
 	after, err := podSecurityFailures(lv, res.Pod)
 	if err != nil || len(after) == 0 {
-		return "", err
+		return nil, err
 	}
 	written, err := podSecurityFailures(lv, before)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	broken := slices.DeleteFunc(after, func(r psapolicy.CheckResult) bool {
 		return slices.Contains(written, r) // failed as written, for the same containers
 	})
 	if len(broken) == 0 {
-		return "", nil
+		return nil, nil
 	}
 	agg := psapolicy.AggregateCheckResults(broken)
 	detail := agg.ForbiddenDetail()
-	return fmt.Sprintf("Pod Security %q (enforced on namespace %q) is broken by what the layers added: %s; added: %s. "+
-		"The API server's PodSecurity admission will refuse the pod unless its configuration exempts it",
-		lv.String(), before.Namespace, detail, strings.Join(layerAdditions(before, res, detail), ", ")), nil
+	return &podSecurityBreach{level: lv, detail: detail, added: layerAdditions(before, res, detail)}, nil
 }
 
 // layerAdditions names what composition added to before that the broken

@@ -24,6 +24,16 @@ type LayerSource struct {
 	File  string
 }
 
+// Describe names the Layer and its file (when known) as a warning about it
+// is led: `layers/ns.yaml: Layer "ns-etl": `.
+func (src *LayerSource) Describe() string {
+	prefix := fmt.Sprintf("Layer %q: ", src.Layer.Name)
+	if src.File != "" {
+		prefix = src.File + ": " + prefix
+	}
+	return prefix
+}
+
 // Inputs are what a Snapshot is compiled from: the Layers, the Namespaces
 // (their labels select Layers; their annotations may place their pods,
 // NamespacePlacement) and PriorityClasses composition refers to, and the
@@ -154,6 +164,20 @@ func (s *Snapshot) NamespaceLabels(name string) labels.Set {
 func (s *Snapshot) KnowsNamespace(name string) bool {
 	_, ok := s.namespaces[name]
 	return ok
+}
+
+// NamespacesLabelled are the Namespaces the snapshot holds that have the
+// label key, by name and labels alone (what Layers match them by), sorted
+// by name.
+func (s *Snapshot) NamespacesLabelled(key string) []corev1.Namespace {
+	var out []corev1.Namespace
+	for name, ns := range s.namespaces {
+		if _, ok := ns.labels[key]; ok {
+			out = append(out, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: ns.labels}})
+		}
+	}
+	slices.SortFunc(out, func(a, b corev1.Namespace) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // WithNamespace returns a snapshot that also holds ns (for a Namespace

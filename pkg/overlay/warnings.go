@@ -106,10 +106,7 @@ func (in Inputs) LayerWarnings(absent string) []string {
 	}
 	var out []string
 	for _, src := range in.Layers {
-		prefix := fmt.Sprintf("Layer %q: ", src.Layer.Name)
-		if src.File != "" {
-			prefix = src.File + ": " + prefix
-		}
+		prefix := src.Describe()
 		for _, w := range LayerWarnings(&src.Layer, lookup, absent) {
 			out = append(out, prefix+w)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,8 +21,9 @@ import (
 // words that name no layer. The webhook's warning, which the API server
 // returns with its refusal, names the sidecar and the layer; the dry run,
 // reading the cluster, predicts the refusal (exit 1) rather than compose
-// a pod the API server will not store. A pod the layer does not break is
-// stored.
+// a pod the API server will not store. A pod before the layer is stored.
+// The Layer webhook warns of the Pod Security level the Layer breaks as
+// the Layer is applied.
 func TestPodSecurityBrokenByALayerIsNamed(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "psa-baseline", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}
@@ -38,9 +40,29 @@ func TestPodSecurityBrokenByALayerIsNamed(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), fine) })
 
-	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-privileged-shipper"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+	// The Layer webhook warns of it as the Layer is applied, from the
+	// Namespaces the webhook's snapshot holds.
+	if err := waitFor(30*time.Second, func() bool { return cp.Webhook.Store.Load().KnowsNamespace(ns.Name) }); err != nil {
+		t.Fatalf("the webhook never learned of namespace %s: %v", ns.Name, err)
+	}
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-privileged-shipper"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "mirror.prod-a.internal/shipper:1",
-			SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}}}}, ns.Name)
+			SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}}}}
+	applier, applied := clientWithWarnings(t)
+	if err := applier.Create(ctx, layer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(context.Background(), layer); err == nil {
+			waitForLayerGone(t, layer, ns.Name)
+		}
+	})
+	waitForLayerServed(t, layer, ns.Name)
+	wantLayer := `spec: the Spark driver and executor pods this Layer composes in namespace "psa-baseline" break the Pod Security "baseline:latest" enforced there: ` +
+		`privileged (container "shipper" must not set securityContext.privileged=true); added: sidecar "shipper" (ClusterOverrides layer "e2e-privileged-shipper")`
+	if !containsPart(applied.all(), wantLayer) {
+		t.Errorf("the Layer's warnings %q, want one containing %q", applied.all(), wantLayer)
+	}
 
 	pod := examplePod(t, "executor.yaml", "psa-broken")
 	pod.Namespace = ns.Name

@@ -120,7 +120,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		in.AdmissionPolicyBindings = append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...)
 		in.PriorityClassesPartial = true
 		if name == "--head" { // what the change brings; the base's are in force already
-			for _, w := range in.LayerWarnings("is in neither --head nor --cluster-config") {
+			for _, w := range append(in.LayerWarnings("is in neither --head nor --cluster-config"), mutate.PodSecurityWarningsOf(in, o.cluster)...) {
 				_, _ = fmt.Fprintf(streams.Err, "Warning: --head: %s\n", w) // diagnostics
 			}
 		}

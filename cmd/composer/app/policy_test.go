@@ -205,3 +205,26 @@ func TestPolicyTestOfPodGroups(t *testing.T) {
 		t.Fatalf("a pod as a PodGroup: exit %d stderr %q", r.code, r.err)
 	}
 }
+
+// TestPodSecurityOfARepository: the composer warns, as it loads a
+// repository, of a Layer whose additions break the Pod Security level a
+// namespace it matches enforces (examples/tests/pod-security: etl
+// enforces baseline, etl-node-logs mounts a hostPath), and predicts the
+// API server's refusal of the pods it composes there.
+func TestPodSecurityOfARepository(t *testing.T) {
+	repo := filepath.Join(examples, "tests", "pod-security")
+	r := composer(t, "", "compose", "-f", filepath.Join(examples, "pods", "executor.yaml"), "--layers", repo,
+		"--cluster", "prod-a", "--pool", "batch", "--validate", "-o", "patch")
+	for _, want := range []string{
+		`Layer "etl-node-logs": spec: the Spark driver and executor pods this Layer composes in namespace "etl" break the Pod Security "baseline:latest" enforced there: ` +
+			`hostPath volumes (volume "node-logs"); added: volume "node-logs" (ClusterOverrides layer "etl-node-logs")`,
+		`deny: pod-security: violates PodSecurity "baseline:latest": hostPath volumes (volume "node-logs")`,
+	} {
+		if !strings.Contains(r.err, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.err)
+		}
+	}
+	if r.code != ExitDenied {
+		t.Errorf("exit %d, want %d", r.code, ExitDenied)
+	}
+}

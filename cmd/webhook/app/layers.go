@@ -7,9 +7,11 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	psaapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -29,6 +31,12 @@ type LayerValidator struct {
 	// RuntimeClasses it names, to warn of those that do not exist; nil
 	// reads none (overlay.LayerWarnings).
 	Namespaces client.Reader
+	// Store, when set, holds the cluster's Namespaces, to warn of the
+	// Pod Security levels they enforce that the Spark pods a Layer
+	// composes would break (mutate.LayerPodSecurityWarnings) on Cluster,
+	// this cluster's identity.
+	Store   *Store
+	Cluster mutate.Cluster
 }
 
 var _ admission.Handler = (*LayerValidator)(nil)
@@ -54,7 +62,19 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 	if errs := overlay.ValidateLayer(l); len(errs) > 0 {
 		return invalidLayer(l.Name, errs)
 	}
-	return admission.Allowed("").WithWarnings(layerWarnings(ctx, h.Namespaces, l)...)
+	warnings := layerWarnings(ctx, h.Namespaces, l)
+	if served := h.storeLoad(); served != nil {
+		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.NamespacesLabelled(psaapi.EnforceLevelLabel))...)
+	}
+	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+// storeLoad is the snapshot served, nil without one.
+func (h *LayerValidator) storeLoad() *Served {
+	if h.Store == nil {
+		return nil
+	}
+	return h.Store.Load()
 }
 
 // invalidLayer answers as the API server answers an invalid object: 422

@@ -144,7 +144,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 		return nil, err
 	}
 	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader(), Shadow: shadow}
-	w.Layers = &LayerValidator{Metrics: m, Namespaces: mgr.GetAPIReader()}
+	w.Layers = &LayerValidator{Metrics: m, Namespaces: mgr.GetAPIReader(), Store: w.Store, Cluster: opts.Cluster}
 	w.Policies, err = NewPolicyStore(ctx, opts.PoliciesDir, m, ctrl.Log.WithName("policies"))
 	if err != nil {
 		return nil, fmt.Errorf("loading policies: %w", err)
