@@ -13,11 +13,11 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
-// PodSecurityPolicy names the violation WithPodSecurity adds: the API
+// PodSecurityPolicy names the violation withPodSecurity adds: the API
 // server's PodSecurity admission's, not one of Strata's policies.
 const PodSecurityPolicy = "pod-security"
 
-// WithPodSecurity is d with the refusal of the API server's PodSecurity
+// withPodSecurity is d with the refusal of the API server's PodSecurity
 // admission plugin added, when the Pod Security Standards level that
 // pod's namespace enforces (its pod-security.kubernetes.io/enforce label,
 // from snap) refuses the pod on a CREATE: the composer's prediction of
@@ -27,7 +27,7 @@ const PodSecurityPolicy = "pod-security"
 // configuration may exempt users, RuntimeClasses and namespaces, which
 // only the API server sees. An UPDATE is left to the plugin, which judges
 // only some of them. The violation is always deny, in the plugin's words.
-func WithPodSecurity(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request) (Decision, error) {
+func withPodSecurity(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request) (Decision, error) {
 	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
 		return d, nil
 	}
@@ -57,7 +57,7 @@ func WithPodSecurity(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Re
 // executors, would be refused every time. The application itself is not
 // a pod, and the plugin does not judge it.
 func launchedPodSecurity(vs []Violation, snap *overlay.Snapshot, app string, role v1alpha1.Role, pod *corev1.Pod, req Request) ([]Violation, error) {
-	d, err := WithPodSecurity(Decision{}, snap, pod, req)
+	d, err := withPodSecurity(Decision{}, snap, pod, req)
 	if err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func TestWithPodSecurity(t *testing.T) {
 		{"the request's namespace", hostPID(""), Request{Operation: "CREATE", Namespace: "guarded"}, []Violation{refusal, quota}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := WithPodSecurity(Decision{Violations: []Violation{quota}}, snap, tc.pod, tc.req)
+			d, err := withPodSecurity(Decision{Violations: []Violation{quota}}, snap, tc.pod, tc.req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,7 +34,7 @@ type Check struct {
 	// PodSecurity, when set, adds the refusal of the API server's
 	// PodSecurity admission to a pod created in a namespace that enforces
 	// a Pod Security level, and to an application whose launched pods it
-	// would refuse (WithPodSecurity): the composer's prediction. The
+	// would refuse (withPodSecurity): the composer's prediction. The
 	// webhook leaves it unset: the plugin judges pods before it, by a
 	// configuration (its exemptions) only the API server sees.
 	PodSecurity bool
@@ -73,7 +73,7 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 	if err != nil || !c.PodSecurity {
 		return res, d, err
 	}
-	d, err = WithPodSecurity(d, c.Snapshot, pod, req)
+	d, err = withPodSecurity(d, c.Snapshot, pod, req)
 	return res, d, err
 }
 
