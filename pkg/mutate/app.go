@@ -30,8 +30,10 @@ type AppResult struct {
 	// that has a typed field: the typed field's path, or spec.sparkConf.
 	Spelling map[string]string
 	// Warnings tell the user which of their own values a layer overrode,
-	// and which keys of their sparkConf spark-submit ignores
-	// (overlay.IgnoredSparkKey).
+	// which keys of their sparkConf spark-submit ignores
+	// (overlay.IgnoredSparkKey), and which launched pods what the layers
+	// added has the namespace's Pod Security level refuse
+	// (launchedPodSecurityWarnings).
 	Warnings []string
 	// input is the application as the user wrote it.
 	input *sparkv1beta2.Spec
@@ -127,6 +129,9 @@ func composeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		for k := range operatorKeys {
 			delete(out.Conf, k) // what it runs with is the operator's
 		}
+	}
+	if err := launchedPodSecurityWarnings(snap, cluster, &in.App, out); err != nil {
+		return nil, fmt.Errorf("SparkApplication %q: %w", app.Namespace+"/"+app.Name, err)
 	}
 	for _, role := range Roles() {
 		res := out.Role(role)

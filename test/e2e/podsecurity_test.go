@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	psaapi "k8s.io/pod-security-admission/api"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
@@ -23,7 +24,8 @@ import (
 // reading the cluster, predicts the refusal (exit 1) rather than compose
 // a pod the API server will not store. A pod before the layer is stored.
 // The Layer webhook warns of the Pod Security level the Layer breaks as
-// the Layer is applied.
+// the Layer is applied, and the mutating webhook a SparkApplication's
+// creator of the pods it launches.
 func TestPodSecurityBrokenByALayerIsNamed(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "psa-baseline", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}
@@ -82,6 +84,24 @@ func TestPodSecurityBrokenByALayerIsNamed(t *testing.T) {
 	}
 	if code, out, errOut := composeReadingTheCluster(t, written, "-o", "explain"); code != composer.ExitOK || !strings.Contains(out, "Warning: "+want) {
 		t.Errorf("the dry run's explanation: exit %d, %s\n%s\nwant the warning %q", code, out, errOut, want)
+	}
+
+	// A SparkApplication is stored (the plugin judges pods only), and its
+	// creator is warned of the pods it launches, which the plugin refuses
+	// to the operator.
+	app := exampleApp(t, "etl-report.yaml", "psa-report")
+	app.SetNamespace(ns.Name)
+	unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations") // etl's IAM role, which this namespace is not allowed
+	c, warnings = clientWithWarnings(t)
+	if err := c.Create(ctx, app); err != nil {
+		t.Fatalf("a SparkApplication whose pods a layer breaks: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+	for _, role := range []string{"driver", "executor"} {
+		want := role + `: the pod it launches: ` + want
+		if !containsPart(warnings.all(), want) {
+			t.Errorf("the SparkApplication's warnings %q, want one containing %q", warnings.all(), want)
+		}
 	}
 }
 
