@@ -1,0 +1,383 @@
+package mutate
+
+import (
+	"bytes"
+	stdjson "encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"gomodules.xyz/jsonpatch/v2"
+	corev1 "k8s.io/api/core/v1"
+	json "sigs.k8s.io/json"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// The identity of the Spark Operator's SparkConnect: a Spark Connect
+// server (a Spark driver in client mode, in a pod the operator creates
+// from spec.server) and the executors it starts.
+const (
+	ConnectAPIVersion = "sparkoperator.k8s.io/v1alpha1"
+	ConnectKind       = "SparkConnect"
+)
+
+// ConnectResult is the outcome of composing one SparkConnect.
+type ConnectResult struct {
+	// Object is the composed SparkConnect, as JSON values: the input with
+	// its Spark configuration composed, every field Strata does not know
+	// as written.
+	Object map[string]any
+	// Patch turns the input into Object; empty when nothing changed.
+	Patch []jsonpatch.Operation
+	// Conf is the server's effective Spark configuration as composed: what
+	// the operator passes it, but for what the operator sets itself.
+	Conf map[string]string
+	// Job is the composition of that configuration, as of a job
+	// spark-submit submits itself (ComposeSubmitJob): its roles' layers
+	// and provenance.
+	Job *AppResult
+	// Warnings tell the user which of their own values a layer overrode,
+	// named as the SparkConnect spells them.
+	Warnings []string
+}
+
+// connect is the part of a SparkConnect Strata reads and writes: what the
+// Spark Operator turns into the server's Spark configuration
+// (internal/controller/sparkconnect, buildStartConnectServerArgs).
+type connect struct {
+	Metadata struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+	Spec connectSpec `json:"spec"`
+}
+
+type connectSpec struct {
+	Image             *string                         `json:"image,omitempty"`
+	SparkConf         map[string]string               `json:"sparkConf,omitempty"`
+	HadoopConf        map[string]string               `json:"hadoopConf,omitempty"`
+	Server            connectPod                      `json:"server"`
+	Executor          connectPod                      `json:"executor"`
+	DynamicAllocation *sparkv1beta2.DynamicAllocation `json:"dynamicAllocation,omitempty"`
+}
+
+// connectPod is spec.server or spec.executor (instances only in the
+// executor's).
+type connectPod struct {
+	Cores     *int32  `json:"cores,omitempty"`
+	Memory    *string `json:"memory,omitempty"`
+	Instances *int32  `json:"instances,omitempty"`
+	// Template's containers name the executors' image.
+	Template *struct {
+		Spec struct {
+			Containers []struct {
+				Name  string `json:"name"`
+				Image string `json:"image"`
+			} `json:"containers"`
+		} `json:"spec"`
+	} `json:"template,omitempty"`
+}
+
+// connectOperatorKeys are the keys the operator sets on the server's
+// command line itself: a layer's value of one has no effect, and is not
+// written.
+var connectOperatorKeys = []string{
+	"spark.master", "spark.kubernetes.namespace", "spark.kubernetes.driver.pod.name",
+	"spark.driver.bindAddress", "spark.driver.host", "spark.driver.port", "spark.driver.blockManager.port",
+	"spark.kubernetes.executor.podNamePrefix", "spark.kubernetes.executor.podTemplateFile",
+	"spark.kubernetes.executor.podTemplateContainerName",
+}
+
+// ComposeConnect composes the layers of snap onto the Spark configuration
+// of a SparkConnect (data, JSON; one without a namespace is in
+// namespace), as the admission webhook does.
+//
+// The server and its executors are pods, which the pod webhook composes
+// when they are created (the server as a driver); what only the
+// SparkConnect holds is the Spark configuration the operator starts the
+// server with, which Spark reads: spec.sparkConf and spec.hadoopConf, and
+// the typed fields the operator passes as keys after them (the server's
+// and executors' cores and memory, the executors' instances, dynamic
+// allocation). That configuration is composed as a job spark-submit
+// submits itself (ComposeSubmitJob), and each setting a layer changed is
+// written where it runs: in the typed field the user set when it can hold
+// the value (else that field is removed and the key written), a Hadoop key
+// in hadoopConf, else in sparkConf. The
+// pod settings a key may spell (labels, annotations, node selectors,
+// service account, scheduler, environment) are the pod webhook's, and the
+// keys the operator sets itself are left alone.
+func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namespace string) (*ConnectResult, error) {
+	raw, c, err := decodeConnect(data)
+	if err != nil {
+		return nil, err
+	}
+	if c.Metadata.Namespace == "" {
+		c.Metadata.Namespace = namespace
+	}
+	if c.Metadata.Namespace == "" {
+		c.Metadata.Namespace = corev1.NamespaceDefault
+	}
+	name := c.Metadata.Namespace + "/" + c.Metadata.Name
+	user := connectConf(&c.Spec)
+	job, err := ComposeSubmitJob(snap, cluster, c.Metadata.Namespace, user)
+	if err != nil {
+		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
+	}
+	out := &ConnectResult{Job: job, Conf: map[string]string{}}
+	spec := c.Spec
+	spec.SparkConf, spec.HadoopConf = maps.Clone(spec.SparkConf), maps.Clone(spec.HadoopConf)
+	if d := spec.DynamicAllocation; d != nil {
+		own := *d // written through by its aliases
+		spec.DynamicAllocation = &own
+	}
+	for _, k := range slices.Sorted(maps.Keys(job.Conf)) {
+		if !connectWritten(k) {
+			continue
+		}
+		v := job.Conf[k]
+		out.Conf[k] = v
+		if was, ok := user[k]; ok && was == v {
+			continue
+		}
+		writeConnectKey(&spec, k, v)
+	}
+	if out.Object, err = connectValues(raw, &c.Spec, &spec); err != nil {
+		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
+	}
+	if out.Patch, err = appPatch(raw, out.Object); err != nil {
+		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
+	}
+	out.Warnings = connectWarnings(job.Warnings, &c.Spec)
+	return out, nil
+}
+
+// decodeConnect decodes a SparkConnect as JSON values (numbers as
+// written) and as the part Strata reads.
+func decodeConnect(data []byte) (map[string]any, *connect, error) {
+	dec := stdjson.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, nil, fmt.Errorf("decoding a SparkConnect: %w", err)
+	}
+	if raw == nil {
+		return nil, nil, fmt.Errorf("a SparkConnect must be a JSON object")
+	}
+	// As the API server reads it: field names case-sensitive, as raw holds
+	// them.
+	c := &connect{}
+	if err := json.UnmarshalCaseSensitivePreserveInts(data, c); err != nil {
+		var te *stdjson.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, nil, fmt.Errorf("SparkConnect %s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+		}
+		return nil, nil, fmt.Errorf("decoding a SparkConnect: %w", err)
+	}
+	return raw, c, nil
+}
+
+// connectConf is the Spark configuration the operator starts the server
+// with from s, in the order it passes it (a later key wins): the image,
+// sparkConf, hadoopConf (spark.hadoop. added where missing), the typed
+// sizes, dynamic allocation. The keys the operator sets itself are left
+// out.
+func connectConf(s *connectSpec) map[string]string {
+	conf := map[string]string{}
+	img := ""
+	if s.Image != nil {
+		img = *s.Image
+	}
+	if t := s.Executor.Template; t != nil && len(t.Spec.Containers) > 0 {
+		i := slices.IndexFunc(t.Spec.Containers, func(c struct {
+			Name  string `json:"name"`
+			Image string `json:"image"`
+		}) bool {
+			return c.Name == "spark-kubernetes-executor"
+		})
+		if i < 0 {
+			i = 0
+		}
+		if t.Spec.Containers[i].Image != "" {
+			img = t.Spec.Containers[i].Image
+		}
+	}
+	if img != "" {
+		conf[overlay.SparkContainerImage] = img
+		conf[overlay.SparkRoleImage(v1alpha1.RoleExecutor)] = img
+	}
+	maps.Copy(conf, s.SparkConf)
+	for k, v := range s.HadoopConf {
+		if !strings.HasPrefix(k, overlay.SparkHadoopPrefix) {
+			k = overlay.SparkHadoopPrefix + k
+		}
+		conf[k] = v
+	}
+	for _, a := range connectAliases() {
+		if v, ok := a.get(s); ok {
+			conf[a.key] = v
+		}
+	}
+	for _, k := range connectOperatorKeys {
+		delete(conf, k)
+	}
+	return conf
+}
+
+// connectWritten reports whether composition writes key into a
+// SparkConnect: not a key the operator sets itself, nor a pod setting of
+// either role.
+func connectWritten(key string) bool {
+	if slices.Contains(connectOperatorKeys, key) {
+		return false
+	}
+	for _, role := range Roles() {
+		switch overlay.SparkConfTarget(role, key).Field {
+		case "sparkConf", "hadoopConf":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// writeConnectKey writes a composed setting into s where it runs: the
+// typed field the operator passes it from, when the user set that field
+// and it holds v; a Hadoop key (spark.hadoop.K) in hadoopConf, which the
+// operator passes after sparkConf, as K unless the user spelled it whole
+// there; else sparkConf.
+func writeConnectKey(s *connectSpec, k, v string) {
+	for _, a := range connectAliases() {
+		if a.key != k {
+			continue
+		}
+		if _, typed := a.get(s); !typed {
+			break
+		}
+		if a.set(s, v) {
+			delete(s.SparkConf, k)
+			return
+		}
+		a.clear(s)
+	}
+	if h, ok := strings.CutPrefix(k, overlay.SparkHadoopPrefix); ok {
+		spelled := h
+		if _, had := s.HadoopConf[k]; had {
+			spelled = k
+		}
+		if s.HadoopConf == nil {
+			s.HadoopConf = map[string]string{}
+		}
+		delete(s.SparkConf, k)
+		s.HadoopConf[spelled] = v
+		return
+	}
+	if s.SparkConf == nil {
+		s.SparkConf = map[string]string{}
+	}
+	s.SparkConf[k] = v
+}
+
+// connectWarnings are the job's warnings, a key the user set in a typed
+// field named by that field.
+func connectWarnings(warnings []string, s *connectSpec) []string {
+	out := make([]string, 0, len(warnings))
+	for _, w := range warnings {
+		for _, a := range connectAliases() {
+			if _, typed := a.get(s); typed {
+				w = strings.ReplaceAll(w, fmt.Sprintf("spec.sparkConf[%q]", a.key), a.field)
+			}
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// connectValues is raw with the Spark configuration of before replaced by
+// after's: each field that changed, written where it is, every other
+// field shared with raw.
+func connectValues(raw map[string]any, before, after *connectSpec) (map[string]any, error) {
+	out := maps.Clone(raw)
+	spec, _ := out["spec"].(map[string]any)
+	spec = maps.Clone(spec)
+	if spec == nil {
+		spec = map[string]any{}
+	}
+	out["spec"] = spec
+	for _, f := range []struct {
+		path       []string
+		was, value any
+	}{
+		{[]string{"sparkConf"}, before.SparkConf, after.SparkConf},
+		{[]string{"hadoopConf"}, before.HadoopConf, after.HadoopConf},
+		{[]string{"server", "cores"}, before.Server.Cores, after.Server.Cores},
+		{[]string{"server", "memory"}, before.Server.Memory, after.Server.Memory},
+		{[]string{"executor", "cores"}, before.Executor.Cores, after.Executor.Cores},
+		{[]string{"executor", "memory"}, before.Executor.Memory, after.Executor.Memory},
+		{[]string{"executor", "instances"}, before.Executor.Instances, after.Executor.Instances},
+		{[]string{"dynamicAllocation"}, before.DynamicAllocation, after.DynamicAllocation},
+	} {
+		was, err := jsonValue(f.was)
+		if err != nil {
+			return nil, err
+		}
+		now, err := jsonValue(f.value)
+		if err != nil {
+			return nil, err
+		}
+		if equalJSON(was, now) {
+			continue
+		}
+		setValue(spec, f.path, now)
+	}
+	return out, nil
+}
+
+// setValue sets path below obj to v (nil removes it), copying each object
+// on the way so that what obj shared stays as it was.
+func setValue(obj map[string]any, path []string, v any) {
+	if len(path) > 1 {
+		next, _ := obj[path[0]].(map[string]any)
+		next = maps.Clone(next)
+		if next == nil {
+			next = map[string]any{}
+		}
+		obj[path[0]] = next
+		setValue(next, path[1:], v)
+		return
+	}
+	if v == nil {
+		delete(obj, path[0])
+		return
+	}
+	obj[path[0]] = v
+}
+
+// jsonValue is v encoded and decoded as a JSON value, numbers as written;
+// nil for a nil pointer or an empty map.
+func jsonValue(v any) (any, error) {
+	data, err := stdjson.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding a SparkConnect: %w", err)
+	}
+	dec := stdjson.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, fmt.Errorf("decoding a SparkConnect: %w", err)
+	}
+	if m, ok := out.(map[string]any); ok && len(m) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func equalJSON(a, b any) bool {
+	da, _ := stdjson.Marshal(a)
+	db, _ := stdjson.Marshal(b)
+	return bytes.Equal(da, db)
+}
