@@ -91,10 +91,20 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if mwc.Name <= "spark-operator-webhook" {
 		t.Errorf("MutatingWebhookConfiguration %q is called before spark-operator-webhook", mwc.Name)
 	}
-	if len(appMWC.Webhooks) != 1 {
-		t.Fatalf("%s has %d webhooks, want the SparkApplication one", appMWC.Name, len(appMWC.Webhooks))
+	if len(appMWC.Webhooks) != 2 {
+		t.Fatalf("%s has %d webhooks, want the SparkApplication and SparkConnect ones", appMWC.Name, len(appMWC.Webhooks))
 	}
-	mwc.Webhooks = append(mwc.Webhooks, appMWC.Webhooks...)
+	// SparkConnects: their Spark configuration composed on create and on
+	// update of the object, never through the status subresource.
+	if c := appMWC.Webhooks[1]; len(c.Rules) != 1 || !slices.Equal(c.Rules[0].APIGroups, []string{"sparkoperator.k8s.io"}) ||
+		!slices.Equal(c.Rules[0].APIVersions, []string{"v1alpha1"}) || !slices.Equal(c.Rules[0].Resources, []string{"sparkconnects"}) ||
+		!slices.Equal(c.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
+		c.FailurePolicy == nil || *c.FailurePolicy != admissionregistrationv1.Fail ||
+		c.ReinvocationPolicy == nil || *c.ReinvocationPolicy != admissionregistrationv1.IfNeededReinvocationPolicy ||
+		c.ClientConfig.Service == nil || c.ClientConfig.Service.Path == nil || *c.ClientConfig.Service.Path != "/mutate-sparkoperator-k8s-io-v1alpha1-sparkconnect" {
+		t.Errorf("SparkConnect mutating webhook = %+v", c)
+	}
+	mwc.Webhooks = append(mwc.Webhooks, appMWC.Webhooks[0])
 	w := mwc.Webhooks[0]
 	if w.FailurePolicy == nil || *w.FailurePolicy != admissionregistrationv1.Fail ||
 		w.SideEffects == nil || *w.SideEffects != admissionregistrationv1.SideEffectClassNone ||

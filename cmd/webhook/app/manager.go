@@ -108,6 +108,8 @@ type Webhook struct {
 	PodPolicy *PodValidator
 	Apps      *AppMutator
 	AppPolicy *AppValidator
+	// Connects composes SparkConnects' Spark configuration.
+	Connects *ConnectMutator
 	// ScheduledAppPolicy judges ScheduledSparkApplications by their runs.
 	ScheduledAppPolicy *ScheduledAppValidator
 	// Bindings judges a binding of a pod to a node as the UPDATE it makes.
@@ -159,6 +161,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: policy.NewLedger(opts.ReservationTTL),
 		Live: tracker, Synced: synced, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.Apps = &AppMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
+	w.Connects = &ConnectMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.AppPolicy = &AppValidator{Store: w.Store, Policies: w.Policies, Live: tracker, Synced: synced, Cluster: opts.Cluster,
 		Metrics: m, Namespaces: mgr.GetAPIReader(), Schedules: policy.SchedulesIn(mgr.GetAPIReader())}
 	w.Bindings = &BindingValidator{Pods: w.PodPolicy, Reader: mgr.GetAPIReader(), Metrics: m}
@@ -205,6 +208,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(PodGroupPolicyPath, serve(reflect.TypeFor[volcanov1beta1.Object](), w.PodGroups))
 	w.Server.Register(NamespaceGuardPath, serve(reflect.TypeFor[corev1.Namespace](), w.NamespaceGuard))
 	w.Server.Register(AppPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.Apps))
+	w.Server.Register(ConnectPath, serve(reflect.TypeFor[sparkConnect](), w.Connects))
 	w.Server.Register(AppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.AppPolicy))
 	w.Server.Register(ScheduledAppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.ScheduledSparkApplication](), w.ScheduledAppPolicy))
 	if opts.ServeNoop {
