@@ -3,7 +3,6 @@ package mutate
 import (
 	"bytes"
 	stdjson "encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,19 +10,10 @@ import (
 
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
-	json "sigs.k8s.io/json"
 
-	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
-)
-
-// The identity of the Spark Operator's SparkConnect: a Spark Connect
-// server (a Spark driver in client mode, in a pod the operator creates
-// from spec.server) and the executors it starts.
-const (
-	ConnectAPIVersion = "sparkoperator.k8s.io/v1alpha1"
-	ConnectKind       = "SparkConnect"
 )
 
 // ConnectResult is the outcome of composing one SparkConnect.
@@ -34,8 +24,8 @@ type ConnectResult struct {
 	Object map[string]any
 	// Patch turns the input into Object; empty when nothing changed.
 	Patch []jsonpatch.Operation
-	// Conf is the server's effective Spark configuration as composed: what
-	// the operator passes it, but for what the operator sets itself.
+	// Conf is the Spark configuration the operator starts the server with
+	// from Object (connectConf), but for the keys it sets itself.
 	Conf map[string]string
 	// Job is the composition of that configuration, as of a job
 	// spark-submit submits itself (ComposeSubmitJob): its roles' layers
@@ -44,43 +34,43 @@ type ConnectResult struct {
 	// Warnings tell the user which of their own values a layer overrode,
 	// named as the SparkConnect spells them.
 	Warnings []string
+	// composed is the composed spec's typed view.
+	composed *sparkv1alpha1.Spec
 }
 
-// connect is the part of a SparkConnect Strata reads and writes: what the
-// Spark Operator turns into the server's Spark configuration
-// (internal/controller/sparkconnect, buildStartConnectServerArgs).
-type connect struct {
-	Metadata struct {
-		Name      string `json:"name"`
-		Namespace string `json:"namespace"`
-	} `json:"metadata"`
-	Spec connectSpec `json:"spec"`
-}
-
-type connectSpec struct {
-	Image             *string                         `json:"image,omitempty"`
-	SparkConf         map[string]string               `json:"sparkConf,omitempty"`
-	HadoopConf        map[string]string               `json:"hadoopConf,omitempty"`
-	Server            connectPod                      `json:"server"`
-	Executor          connectPod                      `json:"executor"`
-	DynamicAllocation *sparkv1beta2.DynamicAllocation `json:"dynamicAllocation,omitempty"`
-}
-
-// connectPod is spec.server or spec.executor (instances only in the
-// executor's).
-type connectPod struct {
-	Cores     *int32  `json:"cores,omitempty"`
-	Memory    *string `json:"memory,omitempty"`
-	Instances *int32  `json:"instances,omitempty"`
-	// Template's containers name the executors' image.
-	Template *struct {
-		Spec struct {
-			Containers []struct {
-				Name  string `json:"name"`
-				Image string `json:"image"`
-			} `json:"containers"`
-		} `json:"spec"`
-	} `json:"template,omitempty"`
+// ExplainPath is where the composed SparkConnect states the setting key of
+// role's composition: the typed field that runs it, spec.hadoopConf or
+// spec.sparkConf; false for what composing a SparkConnect does not write
+// (a pod setting, which the pod webhook composes onto its pods; a key the
+// operator sets; a key of the other role's composition).
+func (r *ConnectResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bool) {
+	s := r.composed
+	switch key.Root {
+	case overlay.PathSparkConf:
+		if sparkKeyRole(key.Item) != role || !connectWritten(key.Item) {
+			return "", false
+		}
+		for _, a := range connectAliases() {
+			if _, typed := a.get(s); typed && a.key == key.Item { // the typed field wins
+				return a.field, true
+			}
+		}
+		return overlay.Key{Root: "spec.sparkConf", Item: key.Item, Map: true}.String(), true
+	case overlay.PathHadoopConf:
+		if role != v1alpha1.RoleDriver {
+			return "", false
+		}
+		for _, k := range []string{key.Item, overlay.SparkHadoopPrefix + key.Item} {
+			if hasKey(s.HadoopConf, k) {
+				return overlay.Key{Root: "spec.hadoopConf", Item: k, Map: true}.String(), true
+			}
+		}
+		if k := overlay.SparkHadoopPrefix + key.Item; hasKey(s.SparkConf, k) {
+			return overlay.Key{Root: "spec.sparkConf", Item: k, Map: true}.String(), true
+		}
+		return overlay.Key{Root: "spec.hadoopConf", Item: key.Item, Map: true}.String(), true
+	}
+	return "", false
 }
 
 // connectOperatorKeys are the keys the operator sets on the server's
@@ -112,7 +102,7 @@ var connectOperatorKeys = []string{
 // service account, scheduler, environment) are the pod webhook's, and the
 // keys the operator sets itself are left alone.
 func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namespace string) (*ConnectResult, error) {
-	raw, c, err := decodeConnect(data)
+	raw, c, err := sparkv1alpha1.Decode(data)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +118,7 @@ func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namesp
 	if err != nil {
 		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
 	}
-	out := &ConnectResult{Job: job, Conf: map[string]string{}}
+	out := &ConnectResult{Job: job}
 	spec := c.Spec
 	spec.SparkConf, spec.HadoopConf = maps.Clone(spec.SparkConf), maps.Clone(spec.HadoopConf)
 	if d := spec.DynamicAllocation; d != nil {
@@ -140,7 +130,6 @@ func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namesp
 			continue
 		}
 		v := job.Conf[k]
-		out.Conf[k] = v
 		if was, ok := user[k]; ok && was == v {
 			continue
 		}
@@ -152,33 +141,9 @@ func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namesp
 	if out.Patch, err = appPatch(raw, out.Object); err != nil {
 		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
 	}
-	out.Warnings = connectWarnings(job.Warnings, &c.Spec)
+	out.composed, out.Conf = &spec, connectConf(&spec)
+	out.Warnings = connectWarnings(out, c.Spec.SparkConf)
 	return out, nil
-}
-
-// decodeConnect decodes a SparkConnect as JSON values (numbers as
-// written) and as the part Strata reads.
-func decodeConnect(data []byte) (map[string]any, *connect, error) {
-	dec := stdjson.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil {
-		return nil, nil, fmt.Errorf("decoding a SparkConnect: %w", err)
-	}
-	if raw == nil {
-		return nil, nil, fmt.Errorf("a SparkConnect must be a JSON object")
-	}
-	// As the API server reads it: field names case-sensitive, as raw holds
-	// them.
-	c := &connect{}
-	if err := json.UnmarshalCaseSensitivePreserveInts(data, c); err != nil {
-		var te *stdjson.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, nil, fmt.Errorf("SparkConnect %s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
-		}
-		return nil, nil, fmt.Errorf("decoding a SparkConnect: %w", err)
-	}
-	return raw, c, nil
 }
 
 // connectConf is the Spark configuration the operator starts the server
@@ -186,19 +151,14 @@ func decodeConnect(data []byte) (map[string]any, *connect, error) {
 // sparkConf, hadoopConf (spark.hadoop. added where missing), the typed
 // sizes, dynamic allocation. The keys the operator sets itself are left
 // out.
-func connectConf(s *connectSpec) map[string]string {
+func connectConf(s *sparkv1alpha1.Spec) map[string]string {
 	conf := map[string]string{}
 	img := ""
 	if s.Image != nil {
 		img = *s.Image
 	}
 	if t := s.Executor.Template; t != nil && len(t.Spec.Containers) > 0 {
-		i := slices.IndexFunc(t.Spec.Containers, func(c struct {
-			Name  string `json:"name"`
-			Image string `json:"image"`
-		}) bool {
-			return c.Name == "spark-kubernetes-executor"
-		})
+		i := slices.IndexFunc(t.Spec.Containers, func(c sparkv1alpha1.Container) bool { return c.Name == "spark-kubernetes-executor" })
 		if i < 0 {
 			i = 0
 		}
@@ -211,7 +171,11 @@ func connectConf(s *connectSpec) map[string]string {
 		conf[overlay.SparkRoleImage(v1alpha1.RoleExecutor)] = img
 	}
 	maps.Copy(conf, s.SparkConf)
-	for k, v := range s.HadoopConf {
+	// Both spellings of one key in hadoopConf (K and spark.hadoop.K) are
+	// passed in the map's order, which the operator does not fix:
+	// composition writes both, and the bare one is read first here.
+	for _, k := range slices.Sorted(maps.Keys(s.HadoopConf)) {
+		v := s.HadoopConf[k]
 		if !strings.HasPrefix(k, overlay.SparkHadoopPrefix) {
 			k = overlay.SparkHadoopPrefix + k
 		}
@@ -230,9 +194,11 @@ func connectConf(s *connectSpec) map[string]string {
 
 // connectWritten reports whether composition writes key into a
 // SparkConnect: not a key the operator sets itself, nor a pod setting of
-// either role.
+// either role (an image among them: the layers' and the mirrors' images
+// are written onto the pods).
 func connectWritten(key string) bool {
-	if slices.Contains(connectOperatorKeys, key) {
+	if slices.Contains(connectOperatorKeys, key) || key == overlay.SparkContainerImage ||
+		key == overlay.SparkRoleImage(v1alpha1.RoleDriver) || key == overlay.SparkRoleImage(v1alpha1.RoleExecutor) {
 		return false
 	}
 	for _, role := range Roles() {
@@ -250,7 +216,7 @@ func connectWritten(key string) bool {
 // and it holds v; a Hadoop key (spark.hadoop.K) in hadoopConf, which the
 // operator passes after sparkConf, as K unless the user spelled it whole
 // there; else sparkConf.
-func writeConnectKey(s *connectSpec, k, v string) {
+func writeConnectKey(s *sparkv1alpha1.Spec, k, v string) {
 	for _, a := range connectAliases() {
 		if a.key != k {
 			continue
@@ -265,15 +231,17 @@ func writeConnectKey(s *connectSpec, k, v string) {
 		a.clear(s)
 	}
 	if h, ok := strings.CutPrefix(k, overlay.SparkHadoopPrefix); ok {
-		spelled := h
-		if _, had := s.HadoopConf[k]; had {
-			spelled = k
-		}
 		if s.HadoopConf == nil {
 			s.HadoopConf = map[string]string{}
 		}
 		delete(s.SparkConf, k)
-		s.HadoopConf[spelled] = v
+		if _, had := s.HadoopConf[k]; had {
+			s.HadoopConf[k] = v
+			if _, both := s.HadoopConf[h]; !both {
+				return
+			}
+		}
+		s.HadoopConf[h] = v
 		return
 	}
 	if s.SparkConf == nil {
@@ -282,25 +250,28 @@ func writeConnectKey(s *connectSpec, k, v string) {
 	s.SparkConf[k] = v
 }
 
-// connectWarnings are the job's warnings, a key the user set in a typed
-// field named by that field.
-func connectWarnings(warnings []string, s *connectSpec) []string {
-	out := make([]string, 0, len(warnings))
-	for _, w := range warnings {
-		for _, a := range connectAliases() {
-			if _, typed := a.get(s); typed {
-				w = strings.ReplaceAll(w, fmt.Sprintf("spec.sparkConf[%q]", a.key), a.field)
-			}
+// connectWarnings are the warnings of r's composition: each of the
+// user's values a layer overrode of what composing a SparkConnect writes,
+// named by where the SparkConnect states it (ExplainPath), and the keys of
+// the user's sparkConf spark-submit ignores. The job's other warnings are
+// of pod settings, which the pod webhook warns of on the pods.
+func connectWarnings(r *ConnectResult, user map[string]string) []string {
+	var out []string
+	for _, role := range Roles() {
+		res := r.Job.Role(role)
+		for _, w := range warningsAt(res.Composition.Provenance, res.Pod, res.Pod, func(f overlay.Field) (string, bool) {
+			return r.ExplainPath(role, f.Key)
+		}) {
+			out = append(out, string(role)+": "+w)
 		}
-		out = append(out, w)
 	}
-	return out
+	return append(out, ignoredKeyWarnings(user)...)
 }
 
 // connectValues is raw with the Spark configuration of before replaced by
 // after's: each field that changed, written where it is, every other
 // field shared with raw.
-func connectValues(raw map[string]any, before, after *connectSpec) (map[string]any, error) {
+func connectValues(raw map[string]any, before, after *sparkv1alpha1.Spec) (map[string]any, error) {
 	out := maps.Clone(raw)
 	spec, _ := out["spec"].(map[string]any)
 	spec = maps.Clone(spec)

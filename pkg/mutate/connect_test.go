@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -159,13 +160,16 @@ func TestComposeConnect(t *testing.T) {
 				t.Errorf("composing the composed SparkConnect patched it again: %v", twice.Patch)
 			}
 			// What the server runs with is the composition's.
-			var composed connect
+			var composed sparkv1alpha1.SparkConnect
 			if err := stdjson.Unmarshal(again, &composed); err != nil {
 				t.Fatal(err)
 			}
 			runs := connectConf(&composed.Spec)
-			for k, v := range res.Conf {
-				if runs[k] != v {
+			if !reflect.DeepEqual(runs, res.Conf) {
+				t.Errorf("Conf %v, the composed SparkConnect runs %v", res.Conf, runs)
+			}
+			for k, v := range res.Job.Conf {
+				if connectWritten(k) && runs[k] != v {
 					t.Errorf("the composed SparkConnect runs %s=%q, the composition says %q", k, runs[k], v)
 				}
 			}
@@ -223,6 +227,11 @@ func FuzzComposeConnect(f *testing.F) {
 		}
 		if len(twice.Patch) != 0 {
 			t.Fatalf("a composed SparkConnect composed again patched: %v\ninput %s", twice.Patch, data)
+		}
+		for k, v := range res.Job.Conf {
+			if connectWritten(k) && res.Conf[k] != v {
+				t.Fatalf("the composed SparkConnect runs %s=%q, the composition says %q\ninput %s", k, res.Conf[k], v, data)
+			}
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 )
 
@@ -44,26 +45,26 @@ var connectAliases = sync.OnceValue(func() []connectAlias {
 })
 
 // get is the typed value the operator passes, and whether it passes one.
-func (a connectAlias) get(s *connectSpec) (string, bool) { return a.alias.get(s.appView()) }
+func (a connectAlias) get(s *sparkv1alpha1.Spec) (string, bool) { return a.alias.get(appView(s)) }
 
 // set writes v into the typed field; false when the field cannot hold it.
-func (a connectAlias) set(s *connectSpec, v string) bool {
-	view := s.appView()
+func (a connectAlias) set(s *sparkv1alpha1.Spec, v string) bool {
+	view := appView(s)
 	ok := a.alias.set(view, v)
-	s.fromAppView(view)
+	fromAppView(s, view)
 	return ok
 }
 
 // clear unsets the typed field.
-func (a connectAlias) clear(s *connectSpec) {
-	view := s.appView()
+func (a connectAlias) clear(s *sparkv1alpha1.Spec) {
+	view := appView(s)
 	a.alias.clear(view)
-	s.fromAppView(view)
+	fromAppView(s, view)
 }
 
 // appView is s's typed fields as the SparkApplication fields of the same
 // keys: the server's as the driver's. The dynamic allocation is shared.
-func (s *connectSpec) appView() *sparkv1beta2.Spec {
+func appView(s *sparkv1alpha1.Spec) *sparkv1beta2.Spec {
 	v := &sparkv1beta2.Spec{DynamicAllocation: s.DynamicAllocation}
 	v.Driver.Cores, v.Driver.Memory = s.Server.Cores, s.Server.Memory
 	v.Executor.Cores, v.Executor.Memory, v.Executor.Instances = s.Executor.Cores, s.Executor.Memory, s.Executor.Instances
@@ -71,7 +72,7 @@ func (s *connectSpec) appView() *sparkv1beta2.Spec {
 }
 
 // fromAppView writes back what appView gave.
-func (s *connectSpec) fromAppView(v *sparkv1beta2.Spec) {
+func fromAppView(s *sparkv1alpha1.Spec, v *sparkv1beta2.Spec) {
 	s.DynamicAllocation = v.DynamicAllocation
 	s.Server.Cores, s.Server.Memory = v.Driver.Cores, v.Driver.Memory
 	s.Executor.Cores, s.Executor.Memory, s.Executor.Instances = v.Executor.Cores, v.Executor.Memory, v.Executor.Instances

@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -10,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -58,6 +62,24 @@ spec:
 `), &conn.Object); err != nil {
 		t.Fatal(err)
 	}
+	// The dry run, reading the cluster's Layers, says what the webhook
+	// will store.
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, err := conn.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "json")
+	if code != composer.ExitOK {
+		t.Fatalf("the dry run: exit %d: %s", code, errOut)
+	}
+	var dryRun map[string]any
+	if err := json.Unmarshal([]byte(out), &dryRun); err != nil {
+		t.Fatal(err)
+	}
 	c, warnings := clientWithWarnings(t)
 	if err := c.Create(ctx, conn); err != nil {
 		t.Fatalf("creating the SparkConnect: %v", err)
@@ -69,6 +91,9 @@ spec:
 		t.Fatal(err)
 	}
 	spec := stored.Object["spec"].(map[string]any)
+	if got, want := jsonOf(t, spec), jsonOf(t, dryRun["spec"]); got != want {
+		t.Errorf("stored spec differs from the dry run's:\n--- stored\n%s\n--- dry run\n%s", got, want)
+	}
 	conf, _ := spec["sparkConf"].(map[string]any)
 	for k, want := range map[string]any{
 		"spark.eventLog.enabled":                 "false",                      // the tenant's, over a default

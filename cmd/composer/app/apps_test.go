@@ -18,6 +18,26 @@ var appGoldenCases = []struct {
 	{"prod-a-app-geo-tiles", "geo-tiles.yaml", "clusters/prod-a", "prod-a", "batch"},
 	// A schedule is composed as the SparkApplication each run is.
 	{"prod-a-schedule-etl-report-nightly", "etl-report-nightly.yaml", "clusters/prod-a", "prod-a", "batch"},
+	// A SparkConnect is composed by its Spark configuration.
+	{"prod-a-connect-etl-notebooks", connectExample, "clusters/prod-a", "prod-a", "batch"},
+	{"prod-b-connect-etl-notebooks", connectExample, "clusters/prod-b", "prod-b", "interactive"},
+}
+
+// connectExample is the example SparkConnect.
+const connectExample = "notebooks-connect.yaml"
+
+// TestComposedConnectComposesToNothing: the composed SparkConnect, fed
+// back, patches nothing.
+func TestComposedConnectComposesToNothing(t *testing.T) {
+	r := composer(t, "", appArgs(connectExample, "clusters/prod-a", "prod-a", "batch")...)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	again := composer(t, r.out, "compose", "-f", "-", "--layers", filepath.Join(examples, "layers", "clusters/prod-a"),
+		"--cluster", "prod-a", "--pool", "batch", "-o", "patch")
+	if again.code != ExitOK || strings.TrimSpace(again.out) != "[]" {
+		t.Errorf("exit %d, patch %s: %s", again.code, again.out, again.err)
+	}
 }
 
 func appArgs(app, layers, cluster, pool string) []string {

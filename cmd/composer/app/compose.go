@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
@@ -51,6 +52,9 @@ type composed struct {
 	// (JSON), which is what is printed.
 	podGroup *volcanov1beta1.PodGroup
 	raw      []byte
+	// connect is a SparkConnect, and connectRes its composition.
+	connect    *sparkv1alpha1.SparkConnect
+	connectRes *mutate.ConnectResult
 	// classNote says what the API server's RuntimeClass plugin changed
 	// of the pod before the webhook sees it; "" when nothing.
 	classNote string
@@ -71,6 +75,9 @@ func (c *composed) ref() string {
 	if c.podGroup != nil {
 		return "PodGroup " + c.podGroup.Namespace + "/" + c.podGroup.Name
 	}
+	if c.connect != nil {
+		return sparkv1alpha1.Kind + " " + c.connect.Metadata.Namespace + "/" + c.connect.Metadata.Name
+	}
 	return "Pod " + podRef(c.pod)
 }
 
@@ -88,22 +95,24 @@ func newComposeCommand(ctx context.Context, streams Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "compose -f FILE --layers DIR --cluster NAME --pool NAME [-o yaml|json|patch|explain|spark-conf]",
 		Short: "Compose the layers of a repository onto pods and SparkApplications and print the result",
-		Long: `Compose reads Pods, SparkApplications and Volcano PodGroups (-f, YAML or
-JSON, a List, or multi-document YAML mixing them; a ScheduledSparkApplication
-is read as the SparkApplication each of its runs is; "-" reads standard
-input) and a layer repository (--layers: a kustomization, built in-process as
-kubectl kustomize builds it, or a directory of YAML/JSON files), composes every Spark pod and
-every SparkApplication exactly as the admission webhook does, and prints the
-composed objects (-o yaml, json), the JSON Patch the webhook returns (-o
-patch, one array per object), which layer set every value (-o explain), or
-each SparkApplication's effective Spark configuration, one key=value line per
-key (-o spark-conf, a spark-defaults.conf). No layer composes a PodGroup: it
-is printed as written, and --validate judges it as the webhook does.`,
+		Long: `Compose reads Pods, SparkApplications, SparkConnects and Volcano PodGroups
+(-f, YAML or JSON, a List, or multi-document YAML mixing them; a
+ScheduledSparkApplication is read as the SparkApplication each of its runs
+is; "-" reads standard input) and a layer repository (--layers: a
+kustomization, built in-process as kubectl kustomize builds it, or a
+directory of YAML/JSON files), composes every Spark pod, every
+SparkApplication and every SparkConnect's Spark configuration exactly as the
+admission webhook does, and prints the composed objects (-o yaml, json), the
+JSON Patch the webhook returns (-o patch, one array per object), which layer
+set every value (-o explain), or each SparkApplication's and SparkConnect's
+effective Spark configuration, one key=value line per key (-o spark-conf, a
+spark-defaults.conf). No layer composes a PodGroup: it is printed as
+written, and --validate judges it as the webhook does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd.Context(), streams) },
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.podFile, "filename", "f", "", "file of Pods, SparkApplications and PodGroups (YAML or JSON, a List or multi-document YAML); - for standard input")
+	f.StringVarP(&o.podFile, "filename", "f", "", "file of Pods, SparkApplications, SparkConnects and PodGroups (YAML or JSON, a List or multi-document YAML); - for standard input")
 	o.repo.add(cmd)
 	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch, explain or spark-conf")
 	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, SparkApplication and PodGroup, as the webhook does: violations on stderr, exit 1 when one denies")
@@ -150,6 +159,9 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		if r := &results[i]; r.schedule.Name != "" {
 			_, _ = fmt.Fprintf(streams.Err, "Note: %s: printed is SparkApplication %q, each of its runs as the webhook composes it when the operator creates it (named for its start time); the schedule itself is stored as written\n", // diagnostics
 				r.ref(), r.app.App.Name)
+		}
+		if r := &results[i]; r.connect != nil {
+			_, _ = fmt.Fprintf(streams.Err, "Note: %s: composed is its Spark configuration; its server and executor pods are composed as pods when they are created\n", r.ref()) // diagnostics
 		}
 		if r := &results[i]; r.podGroup != nil && !o.validate {
 			_, _ = fmt.Fprintf(streams.Err, "Note: %s: printed as written: no layer composes a PodGroup; the webhook judges its priority class and queue (--validate)\n", r.ref()) // diagnostics
@@ -221,6 +233,13 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 		r.podGroup, r.raw = obj.PodGroup, obj.Raw
 		return r, nil
 	}
+	if obj.Connect != nil {
+		r.connect = obj.Connect
+		if r.connectRes, err = mutate.ComposeConnect(snap, o.repo.cluster, obj.Raw, obj.Connect.Metadata.Namespace); err != nil {
+			return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+		}
+		return r, nil
+	}
 	if r.pod, r.classNote, err = policy.AdmitRuntimeClass(snap, obj.Pod); err != nil {
 		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
 	}
@@ -245,6 +264,10 @@ func overBounds(obj manifest.Object) error {
 		err = mutate.CheckApp(&obj.App.App)
 	case obj.Pod != nil:
 		err = mutate.CheckSize(obj.Pod)
+	case obj.Connect != nil:
+		if n := len(obj.Raw); n > mutate.MaxPodBytes {
+			err = fmt.Errorf("%s is %d bytes; Strata admits at most %d", sparkv1alpha1.Kind, n, mutate.MaxPodBytes)
+		}
 	}
 	if err != nil {
 		if obj.Schedule.Name != "" {
@@ -257,7 +280,7 @@ func overBounds(obj manifest.Object) error {
 
 // objectRef names obj as a report names it.
 func objectRef(obj manifest.Object) string {
-	c := composed{app: obj.App, schedule: obj.Schedule, podGroup: obj.PodGroup, pod: obj.Pod}
+	c := composed{app: obj.App, schedule: obj.Schedule, podGroup: obj.PodGroup, pod: obj.Pod, connect: obj.Connect}
 	return c.ref()
 }
 
@@ -269,6 +292,11 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 	}
 	if r.podGroup != nil {
 		return check.PodGroup(ctx, *r.podGroup, policy.Request{Operation: "CREATE", Namespace: r.podGroup.Namespace})
+	}
+	if r.connect != nil {
+		// No policy judges a SparkConnect; its pods are judged as they
+		// are created.
+		return policy.Decision{}, nil
 	}
 	// The webhook judges the pod as the API server stores it.
 	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, live)

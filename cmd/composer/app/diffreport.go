@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
@@ -129,6 +130,9 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	if obj.PodGroup != nil {
 		return diffPodGroup(ctx, base, head, *obj.PodGroup)
 	}
+	if obj.Connect != nil {
+		return diffConnect(base, head, obj)
+	}
 	pod := obj.Pod
 	d := &objectDiff{Kind: "Pod", Namespace: pod.Namespace, Name: podRef(pod)[len(pod.Namespace)+1:]}
 	var results [2]*mutate.Result
@@ -245,6 +249,35 @@ func diffPodGroup(ctx context.Context, base, head *diffSide, pg volcanov1beta1.P
 		verdicts[i] = verdictOf(dec)
 	}
 	d.Before, d.After = verdicts[0], verdicts[1]
+	return d, nil
+}
+
+// diffConnect is what a change of the layers does to a SparkConnect's
+// Spark configuration, setting by setting, under the field that states
+// each. No policy judges a SparkConnect (its pods are judged as they are
+// created): both verdicts allow it.
+func diffConnect(base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
+	c := obj.Connect.Metadata
+	d := &objectDiff{Kind: sparkv1alpha1.Kind, Namespace: c.Namespace, Name: c.Name}
+	var results [2]*mutate.ConnectResult
+	for i, side := range []*diffSide{base, head} {
+		res, err := mutate.ComposeConnect(side.check.Snapshot, side.check.Cluster, obj.Raw, c.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		results[i] = res
+	}
+	for _, role := range mutate.Roles() {
+		path := func(f overlay.Field) (string, bool) {
+			if p, ok := results[1].ExplainPath(role, f.Key); ok {
+				return p, true
+			}
+			return results[0].ExplainPath(role, f.Key)
+		}
+		d.Fields = append(d.Fields, fieldChanges(string(role), results[0].Job.Role(role).Composition.Provenance,
+			results[1].Job.Role(role).Composition.Provenance, path)...)
+	}
+	d.Before, d.After = verdict{Allowed: true}, verdict{Allowed: true}
 	return d, nil
 }
 

@@ -41,6 +41,9 @@ func (c *composed) value() (any, error) {
 	if c.podGroup != nil {
 		return json.RawMessage(c.raw), nil
 	}
+	if c.connectRes != nil {
+		return c.connectRes.Object, nil
+	}
 	return c.podRes.Pod, nil
 }
 
@@ -50,6 +53,9 @@ func (c *composed) patch() []jsonpatch.Operation {
 	}
 	if c.podGroup != nil {
 		return []jsonpatch.Operation{}
+	}
+	if c.connectRes != nil {
+		return c.connectRes.Patch
 	}
 	return c.podRes.Patch
 }
@@ -111,8 +117,8 @@ func printPatches(w io.Writer, results []composed) error {
 	return nil
 }
 
-// printSparkConf prints each SparkApplication's effective Spark
-// configuration, one key=value line per key, sorted; with several
+// printSparkConf prints each SparkApplication's and SparkConnect's
+// effective Spark configuration, one key=value line per key, sorted; with several
 // objects, each under a comment naming it. A pod has none of its own.
 func printSparkConf(w io.Writer, results []composed) error {
 	var b strings.Builder
@@ -128,11 +134,17 @@ func printSparkConf(w io.Writer, results []composed) error {
 			b.WriteString("# a PodGroup has no Spark configuration\n")
 			continue
 		}
-		if r.appRes == nil {
+		conf := map[string]string(nil)
+		switch {
+		case r.appRes != nil:
+			conf = r.appRes.Conf
+		case r.connectRes != nil:
+			conf = r.connectRes.Conf
+		default:
 			b.WriteString("# a pod has no Spark configuration of its own: spark-submit's is in its driver's ConfigMap\n")
 			continue
 		}
-		for _, l := range mutate.ConfLines(r.appRes.Conf) {
+		for _, l := range mutate.ConfLines(conf) {
 			b.WriteString(l + "\n")
 		}
 	}
@@ -166,6 +178,12 @@ func (o *composeOptions) printExplain(w io.Writer, results []composed) error {
 		}
 		if r.podGroup != nil {
 			fmt.Fprintf(&b, "%s: no layer composes a PodGroup; left unchanged (the webhook judges its priority class and queue: --validate)\n", r.ref())
+			continue
+		}
+		if r.connectRes != nil {
+			if err := o.explainConnect(&b, r); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := o.explainPod(&b, r.pod, r.podRes); err != nil {
@@ -255,6 +273,37 @@ func (o *composeOptions) explainApp(b *strings.Builder, r *composed) error {
 		}
 	}
 	for _, warn := range r.appRes.Warnings {
+		fmt.Fprintf(b, "Warning: %s\n", warn)
+	}
+	return nil
+}
+
+// explainConnect prints a SparkConnect's composition: per role, the Spark
+// settings its configuration holds, each under the field that states it.
+func (o *composeOptions) explainConnect(b *strings.Builder, r *composed) error {
+	fmt.Fprintf(b, "%s on cluster %q, pool %q: its Spark configuration (its pods are composed as pods)\n", r.ref(), o.repo.cluster.Name, o.repo.cluster.Pool)
+	for _, role := range mutate.Roles() {
+		res := r.connectRes.Job.Role(role)
+		b.WriteString("\n")
+		if len(res.Composition.Layers) == 0 {
+			fmt.Fprintf(b, "%s: no layer matched\n", role)
+			continue
+		}
+		fmt.Fprintf(b, "%s layers: %s\n\n", cases(string(role)), strings.Join(res.Composition.Layers, ", "))
+		path := func(f overlay.Field) (string, bool) { return r.connectRes.ExplainPath(role, f.Key) }
+		fields := slices.DeleteFunc(res.Composition.Provenance.Fields(), func(f overlay.Field) bool {
+			_, ok := path(f)
+			return !ok || !f.TouchedByLayer()
+		})
+		if len(fields) == 0 {
+			b.WriteString("no layer gives this role a Spark setting\n")
+			continue
+		}
+		if err := explainTable(b, fields, path); err != nil {
+			return err
+		}
+	}
+	for _, warn := range r.connectRes.Warnings {
 		fmt.Fprintf(b, "Warning: %s\n", warn)
 	}
 	return nil

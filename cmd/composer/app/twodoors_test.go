@@ -68,6 +68,68 @@ func TestGoldenThroughTheWebhook(t *testing.T) {
 	}
 }
 
+// TestConnectGoldenThroughTheWebhook is the second door for SparkConnects:
+// each golden SparkConnect goes through the webhook's ConnectMutator.Handle,
+// as an AdmissionRequest, and its patch and warnings must be the composer's:
+// the golden -o patch byte for byte, the -o explain warnings.
+func TestConnectGoldenThroughTheWebhook(t *testing.T) {
+	for _, tc := range appGoldenCases {
+		if tc.app != connectExample {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			snap, m := snapshotOfRepo(t, filepath.Join(examples, "layers", tc.layers)), webhookMetrics(t)
+			h := &webhook.ConnectMutator{Store: webhook.NewStore(snap), Cluster: mutate.Cluster{Name: tc.cluster, Pool: tc.pool}, Metrics: m}
+			data, err := os.ReadFile(filepath.Join(examples, "apps", tc.app))
+			if err != nil {
+				t.Fatal(err)
+			}
+			objects, err := manifest.DecodeObjects(tc.app, data)
+			if err != nil || len(objects) != 1 || objects[0].Connect == nil {
+				t.Fatalf("%d objects, %v", len(objects), err)
+			}
+			resp := h.Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+				UID: "golden", Kind: metav1.GroupVersionKind{Group: "sparkoperator.k8s.io", Version: "v1alpha1", Kind: "SparkConnect"},
+				Namespace: objects[0].Namespace(), Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: objects[0].Raw}}})
+			if !resp.Allowed {
+				t.Fatalf("denied: %+v", resp.Result)
+			}
+			var got bytes.Buffer
+			if err := writeIndentedJSON(&got, json.RawMessage(orEmptyPatch(resp.Patch))); err != nil {
+				t.Fatal(err)
+			}
+			want, err := os.ReadFile(filepath.Join(golden, tc.name+".patch.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != string(want) {
+				t.Errorf("the webhook's patch differs from the composer's golden %s:\n--- webhook\n%s\n--- golden\n%s", tc.name, got.String(), want)
+			}
+			explained, err := os.ReadFile(filepath.Join(golden, tc.name+".explain.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var warned []string
+			for _, l := range strings.Split(string(explained), "\n") {
+				if w, ok := strings.CutPrefix(l, "Warning: "); ok {
+					warned = append(warned, w)
+				}
+			}
+			if !slices.Equal(resp.Warnings, warned) {
+				t.Errorf("the webhook's warnings %q, the composer's %q", resp.Warnings, warned)
+			}
+		})
+	}
+}
+
+// orEmptyPatch is patch, or an empty one when there is none.
+func orEmptyPatch(patch []byte) []byte {
+	if len(patch) == 0 {
+		return []byte("[]")
+	}
+	return patch
+}
+
 // snapshotOfRepo is the layer repository at dir, compiled.
 func snapshotOfRepo(t *testing.T, dir string) *overlay.Snapshot {
 	t.Helper()

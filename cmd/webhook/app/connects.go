@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 )
 
 // ConnectPath is where the SparkConnect handler is served.
@@ -46,7 +47,7 @@ func (h *ConnectMutator) Handle(ctx context.Context, req admission.Request) admi
 
 func (h *ConnectMutator) handle(ctx context.Context, req admission.Request) admission.Response {
 	if n := len(req.Object.Raw); n > mutate.MaxPodBytes {
-		return admission.Denied(fmt.Sprintf("%s is %d bytes; Strata admits at most %d", mutate.ConnectKind, n, mutate.MaxPodBytes))
+		return admission.Denied(fmt.Sprintf("%s is %d bytes; Strata admits at most %d", sparkv1alpha1.Kind, n, mutate.MaxPodBytes))
 	}
 	// A change of the metadata alone (the operator's finalizers) is not
 	// composed again: a Layer changed since would change a running

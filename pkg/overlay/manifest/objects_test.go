@@ -52,8 +52,8 @@ spec: {minMember: 1}
 
 func TestDecodeObjectsErrors(t *testing.T) {
 	for input, want := range map[string]string{
-		"": "f.yaml: no objects found (want v1 Pods, sparkoperator.k8s.io/v1beta2 SparkApplications or ScheduledSparkApplications, or scheduling.volcano.sh/v1beta1 PodGroups)",
-		"apiVersion: v1\nkind: Service\nmetadata: {name: s}\n":                                                         `f.yaml: Service "s": kind: got apiVersion "v1" kind "Service" (want apiVersion v1 kind Pod, apiVersion sparkoperator.k8s.io/v1beta2 kind SparkApplication or ScheduledSparkApplication, or apiVersion scheduling.volcano.sh/v1beta1 kind PodGroup)`,
+		"": "f.yaml: no objects found (want v1 Pods, sparkoperator.k8s.io/v1beta2 SparkApplications or ScheduledSparkApplications, sparkoperator.k8s.io/v1alpha1 SparkConnects, or scheduling.volcano.sh/v1beta1 PodGroups)",
+		"apiVersion: v1\nkind: Service\nmetadata: {name: s}\n":                                                         `f.yaml: Service "s": kind: got apiVersion "v1" kind "Service" (want apiVersion v1 kind Pod, apiVersion sparkoperator.k8s.io/v1beta2 kind SparkApplication or ScheduledSparkApplication, apiVersion sparkoperator.k8s.io/v1alpha1 kind SparkConnect, or apiVersion scheduling.volcano.sh/v1beta1 kind PodGroup)`,
 		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: Queue\nmetadata: {name: q}\n":                                `f.yaml: Queue "q": kind: got apiVersion "scheduling.volcano.sh/v1beta1" kind "Queue"`,
 		"apiVersion: v1beta1\nkind: PodGroup\n":                                                                        `f.yaml: PodGroup #1: kind: got apiVersion "v1beta1" kind "PodGroup"`,
 		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: g}\nspec: {queue: [a]}\n":         `f.yaml: PodGroup "g": decoding the PodGroup: json: cannot unmarshal array into Go struct field .spec.queue of type string`,

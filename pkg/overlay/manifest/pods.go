@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 )
@@ -48,7 +49,7 @@ func DecodePods(file string, data []byte) ([]*corev1.Pod, error) {
 
 // Object is one object of an input file: a Pod, a SparkApplication, a
 // ScheduledSparkApplication as the SparkApplication each of its runs is,
-// or a Volcano PodGroup.
+// a SparkConnect, or a Volcano PodGroup.
 type Object struct {
 	// Pod is set for a v1 Pod.
 	Pod *corev1.Pod
@@ -63,6 +64,10 @@ type Object struct {
 	// written, as JSON.
 	PodGroup *volcanov1beta1.PodGroup
 	Raw      []byte
+	// Connect is set for a sparkoperator.k8s.io/v1alpha1 SparkConnect,
+	// read as the webhook reads one (sparkv1alpha1.Decode); Raw is it as
+	// written, as JSON, which is what is composed.
+	Connect *sparkv1alpha1.SparkConnect
 }
 
 // Namespace is the object's namespace.
@@ -72,13 +77,16 @@ func (o *Object) Namespace() string {
 		return o.App.App.Namespace
 	case o.PodGroup != nil:
 		return o.PodGroup.Namespace
+	case o.Connect != nil:
+		return o.Connect.Metadata.Namespace
 	default:
 		return o.Pod.Namespace
 	}
 }
 
 // Is reports whether the object is of kind: "Pod", "SparkApplication"
-// (a ScheduledSparkApplication's run is one) or "PodGroup".
+// (a ScheduledSparkApplication's run is one), "PodGroup" or
+// "SparkConnect".
 func (o *Object) Is(kind string) bool {
 	switch kind {
 	case "Pod":
@@ -87,12 +95,15 @@ func (o *Object) Is(kind string) bool {
 		return o.App != nil
 	case volcanov1beta1.Kind:
 		return o.PodGroup != nil
+	case sparkv1alpha1.Kind:
+		return o.Connect != nil
 	}
 	return false
 }
 
 // DecodeObjects decodes the Pods, SparkApplications,
-// ScheduledSparkApplications and Volcano PodGroups of a file, in order, as
+// ScheduledSparkApplications, SparkConnects and Volcano PodGroups of a
+// file, in order, as
 // DecodePods decodes pods. A SparkApplication or a PodGroup keeps every
 // field (their APIs are wider than what Strata reads); a field Strata
 // reads must have its type. A ScheduledSparkApplication is the
@@ -105,7 +116,8 @@ func DecodeObjects(file string, data []byte) ([]Object, error) {
 		return nil, err
 	}
 	if len(docs) == 0 {
-		return nil, fmt.Errorf("%s: no objects found (want v1 Pods, %s SparkApplications or ScheduledSparkApplications, or %s PodGroups)", file, sparkv1beta2.APIVersion, volcanov1beta1.APIVersion)
+		return nil, fmt.Errorf("%s: no objects found (want v1 Pods, %s SparkApplications or ScheduledSparkApplications, %s SparkConnects, or %s PodGroups)",
+			file, sparkv1beta2.APIVersion, sparkv1alpha1.APIVersion, volcanov1beta1.APIVersion)
 	}
 	out := make([]Object, 0, len(docs))
 	var errs []error
@@ -152,9 +164,20 @@ func DecodeObjects(file string, data []byte) ([]Object, error) {
 				pg.Namespace = corev1.NamespaceDefault
 			}
 			out = append(out, Object{PodGroup: &pg, Raw: d.Raw})
+		case d.Kind == sparkv1alpha1.Kind && d.APIVersion == sparkv1alpha1.APIVersion:
+			_, c, err := sparkv1alpha1.Decode(d.Raw)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s%s: %w", d.filePrefix(), d.Subject(), err))
+				continue
+			}
+			if c.Metadata.Namespace == "" {
+				c.Metadata.Namespace = corev1.NamespaceDefault
+			}
+			out = append(out, Object{Connect: c, Raw: d.Raw})
 		default:
-			errs = append(errs, fmt.Errorf("%s: %s: kind: got apiVersion %q kind %q (want apiVersion v1 kind Pod, apiVersion %s kind %s or %s, or apiVersion %s kind %s)",
-				d.File, d.Subject(), d.APIVersion, d.Kind, sparkv1beta2.APIVersion, sparkv1beta2.Kind, sparkv1beta2.ScheduledKind, volcanov1beta1.APIVersion, volcanov1beta1.Kind))
+			errs = append(errs, fmt.Errorf("%s: %s: kind: got apiVersion %q kind %q (want apiVersion v1 kind Pod, apiVersion %s kind %s or %s, apiVersion %s kind %s, or apiVersion %s kind %s)",
+				d.File, d.Subject(), d.APIVersion, d.Kind, sparkv1beta2.APIVersion, sparkv1beta2.Kind, sparkv1beta2.ScheduledKind, sparkv1alpha1.APIVersion, sparkv1alpha1.Kind,
+				volcanov1beta1.APIVersion, volcanov1beta1.Kind))
 		}
 	}
 	if len(errs) > 0 {

@@ -1,0 +1,34 @@
+package sparkv1alpha1
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestDecode: a SparkConnect is read with its field names as the API
+// server reads them (case-sensitive), every field kept in the values; a
+// field of the wrong type is named; what is not an object is refused.
+func TestDecode(t *testing.T) {
+	raw, c, err := Decode([]byte(`{"metadata":{"name":"n","namespace":"ns"},"spec":{"Executor":{"cores":4},"executor":{"cores":2,"future":1},"sparkConf":{"a":"b"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Metadata.Name != "n" || c.Metadata.Namespace != "ns" || c.Spec.Executor.Cores == nil || *c.Spec.Executor.Cores != 2 || c.Spec.SparkConf["a"] != "b" {
+		t.Errorf("typed view %+v", c)
+	}
+	spec := raw["spec"].(map[string]any)
+	if spec["Executor"] == nil || spec["executor"].(map[string]any)["future"] == nil {
+		t.Errorf("values %v lost a field", raw)
+	}
+	for in, want := range map[string]string{
+		`{"spec":{"server":{"cores":"2"}}}`:     `SparkConnect spec.server.cores: expected int32, got JSON string`,
+		`{"spec":{"sparkConf":{"a":1}}}`:        `SparkConnect spec.sparkConf: expected string, got JSON number`,
+		`null`:                                  `a SparkConnect must be a JSON object`,
+		`[1]`:                                   `decoding a SparkConnect`,
+		`{"spec":{"executor":{"memory":true}}}`: `SparkConnect spec.executor.memory: expected string, got JSON bool`,
+	} {
+		if _, _, err := Decode([]byte(in)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", in, err, want)
+		}
+	}
+}
