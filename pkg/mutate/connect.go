@@ -146,6 +146,36 @@ func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namesp
 	return out, nil
 }
 
+// CheckConnect returns an error naming the first reason Strata refuses a
+// SparkConnect before any work on it: more sparkConf and hadoopConf keys
+// than MaxConfKeys, or a key of either holding "=", which the operator
+// passes to spark-submit as another key (CheckConfKeys says why): in
+// whichever order it iterates the map, so such a key may win over the
+// setting it names, past the layers' value and every rule on it. The
+// webhook refuses such a SparkConnect, and the composer's dry run does
+// too.
+func CheckConnect(s *sparkv1alpha1.Spec) error {
+	if n := len(s.SparkConf) + len(s.HadoopConf); n > MaxConfKeys {
+		return fmt.Errorf("%s has %d sparkConf and hadoopConf keys; Strata admits at most %d", sparkv1alpha1.Kind, n, MaxConfKeys)
+	}
+	if err := keysWithout("spec.sparkConf", "", s.SparkConf); err != nil {
+		return err
+	}
+	// The operator adds spark.hadoop. to a key that lacks it.
+	bare, prefixed := map[string]string{}, map[string]string{}
+	for k, v := range s.HadoopConf {
+		if strings.HasPrefix(k, overlay.SparkHadoopPrefix) {
+			prefixed[k] = v
+		} else {
+			bare[k] = v
+		}
+	}
+	if err := keysWithout("spec.hadoopConf", overlay.SparkHadoopPrefix, bare); err != nil {
+		return err
+	}
+	return keysWithout("spec.hadoopConf", "", prefixed)
+}
+
 // connectConf is the Spark configuration the operator starts the server
 // with from s, in the order it passes it (a later key wins): the image,
 // sparkConf, hadoopConf (spark.hadoop. added where missing), the typed

@@ -267,6 +267,8 @@ func overBounds(obj manifest.Object) error {
 	case obj.Connect != nil:
 		if n := len(obj.Raw); n > mutate.MaxPodBytes {
 			err = fmt.Errorf("%s is %d bytes; Strata admits at most %d", sparkv1alpha1.Kind, n, mutate.MaxPodBytes)
+		} else {
+			err = mutate.CheckConnect(&obj.Connect.Spec)
 		}
 	}
 	if err != nil {

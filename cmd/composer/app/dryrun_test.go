@@ -28,6 +28,9 @@ var dryRunCases = []struct {
 	// A key set twice, a misspelt kind: errors naming them.
 	{"duplicate-keys", []string{"compose", "-f", "pods/driver.yaml", "--layers", "bad-dupkeys", "--cluster", "prod-a", "--pool", "batch"}},
 	{"unknown-kind", []string{"compose", "-f", "pods/driver.yaml", "--layers", "bad-kind", "--cluster", "prod-a", "--pool", "batch"}},
+	// A SparkConnect key the operator would pass as another key: refused
+	// before any work, naming it.
+	{"connect-conf-keys", []string{"compose", "-f", "pods/connect-conf-keys.yaml", "--layers", "repo", "--cluster", "prod-a", "--pool", "batch"}},
 	// A Shadow layer: the pod is composed without it, and explain shows
 	// what it would change, apart.
 	{"shadow-explain", []string{"compose", "-f", "pods/driver.yaml", "--layers", "shadow", "--cluster", "prod-a", "--pool", "batch", "-o", "explain"}},

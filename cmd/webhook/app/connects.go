@@ -50,10 +50,19 @@ func (h *ConnectMutator) handle(ctx context.Context, req admission.Request) admi
 		return admission.Denied(fmt.Sprintf("%s is %d bytes; Strata admits at most %d", sparkv1alpha1.Kind, n, mutate.MaxPodBytes))
 	}
 	// A change of the metadata alone (the operator's finalizers) is not
-	// composed again: a Layer changed since would change a running
-	// server's configuration.
+	// composed again, nor refused for what Strata refuses in a spec
+	// (mutate.CheckConnect): a Layer changed since would change a running
+	// server's configuration, and one stored before a rule was added can
+	// still have its finalizers removed.
 	if resp, done := unchangedSpec(req); done {
 		return resp
+	}
+	_, c, err := sparkv1alpha1.Decode(req.Object.Raw)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if err := mutate.CheckConnect(&c.Spec); err != nil {
+		return admission.Denied(err.Error())
 	}
 	served := h.Store.Load()
 	if served == nil {

@@ -24,7 +24,7 @@ import (
 // ruleMessage is how every denial starts: the policy that decided
 // (quota:, isolation:, a site's own), the bound an object exceeds, or the
 // field of an application spark-submit would misread.
-var ruleMessage = regexp.MustCompile(`^([a-z][a-z0-9_]*: |(spec\.[a-z]+: )?(pod|SparkApplication|ScheduledSparkApplication|spec\.[a-z]+\.secrets) (is|has) (at least )?[0-9]+ .*Strata admits at most|spec\..*: must not hold "=": )`)
+var ruleMessage = regexp.MustCompile(`^([a-z][a-z0-9_]*: |(spec\.[a-z]+: )?(pod|SparkApplication|ScheduledSparkApplication|SparkConnect|spec\.[a-z]+\.secrets) (is|has) (at least )?[0-9]+ .*Strata admits at most|spec\..*: must not hold "=": )`)
 
 // fuzzReview sends raw as the body of an AdmissionReview POST through
 // server, a handler as the webhook serves it (reviewServer, or
