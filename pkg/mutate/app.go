@@ -35,6 +35,10 @@ type AppResult struct {
 	// added has the namespace's Pod Security level refuse
 	// (launchedPodSecurityWarnings).
 	Warnings []string
+	// PodSecurity are the warnings of Warnings of the launched pods that
+	// what the layers added has the namespace's Pod Security level refuse
+	// (launchedPodSecurityWarnings), each naming its role.
+	PodSecurity []string
 	// input is the application as the user wrote it.
 	input *sparkv1beta2.Spec
 }

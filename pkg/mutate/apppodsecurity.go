@@ -46,7 +46,9 @@ func launchedPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in *sp
 			return err
 		}
 		if w != "" {
-			res.Warnings = append(res.Warnings, "the pod it launches: "+w)
+			w = "the pod it launches: " + w
+			res.Warnings = append(res.Warnings, w)
+			out.PodSecurity = append(out.PodSecurity, string(role)+": "+w)
 		}
 	}
 	return nil

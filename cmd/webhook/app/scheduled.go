@@ -90,7 +90,14 @@ func (h *ScheduledAppValidator) handle(ctx context.Context, req admission.Reques
 		log.FromContext(ctx).Error(err, "cannot judge ScheduledSparkApplication", "generation", served.Generation)
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
-	return h.Metrics.verdict(ctx, decision)
+	// No webhook composes the schedule itself, and each run's warnings go
+	// to the operator, which creates it: the schedule's creator is told
+	// here of the pods every run launches that Pod Security will refuse.
+	resp := h.Metrics.verdict(ctx, decision)
+	for _, w := range composed.PodSecurity {
+		resp.Warnings = append(resp.Warnings, cut(w+policy.EachRun(schedule)))
+	}
+	return resp
 }
 
 // decodeRun decodes the run of the ScheduledSparkApplication of a request

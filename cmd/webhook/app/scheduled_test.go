@@ -7,9 +7,13 @@ import (
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psaapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -114,4 +118,54 @@ func FuzzScheduledAppReviews(f *testing.F) {
 		// As the webhook serves it (manager.go).
 		fuzzReview(t, objectReviewServer(reflect.TypeFor[sparkv1beta2.ScheduledSparkApplication](), v), v.Metrics, "scheduledsparkapplication-policy", raw)
 	})
+}
+
+// TestScheduledRunsPodSecurityWarning: a schedule in a namespace that
+// enforces a Pod Security level its runs' pods break by what a layer adds
+// is admitted (the runs are SparkApplications, the plugin judges pods),
+// and its creator is warned, for each role, naming the layer and the
+// schedule; where nothing is enforced, nothing is warned.
+func TestScheduledRunsPodSecurityWarning(t *testing.T) {
+	shipper := teamLayer()
+	shipper.Spec.Config.Sidecars = []corev1.Container{{Name: "shipper", Image: "shipper:1", SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}
+	for level, want := range map[string]bool{"baseline": true, "privileged": false, "unlabelled": false} {
+		v := newTestScheduledValidator(t)
+		labels := map[string]string{psaapi.EnforceLevelLabel: level}
+		if level == "unlabelled" {
+			labels = nil
+		}
+		in := overlay.Inputs{Layers: []overlay.LayerSource{{Layer: shipper}},
+			Namespaces: []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: labels}}}}
+		snap, err := overlay.Compile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Store.swap(snap)
+		resp := v.Handle(context.Background(), scheduledRequest(admissionv1.Create, scheduledJSON(2, false, "{}"), ""))
+		if !resp.Allowed {
+			t.Fatalf("level %q: refused: %v", level, resp.Result)
+		}
+		var got []string
+		for _, w := range resp.Warnings {
+			if strings.Contains(w, "Pod Security") {
+				got = append(got, w)
+			}
+		}
+		if !want {
+			if len(got) > 0 {
+				t.Errorf("level %s: warnings %q", level, got)
+			}
+			continue
+		}
+		if len(got) != 2 {
+			t.Fatalf("warnings %q, want one per role", resp.Warnings)
+		}
+		for i, role := range []string{"driver", "executor"} {
+			if !strings.HasPrefix(got[i], role+`: the pod it launches: Pod Security "baseline:latest" (enforced on namespace "etl")`) ||
+				!strings.Contains(got[i], `sidecar "shipper" (NamespaceOverrides layer "ns-etl")`) ||
+				!strings.HasSuffix(got[i], `(each run of ScheduledSparkApplication "nightly")`) {
+				t.Errorf("warning %q", got[i])
+			}
+		}
+	}
 }
