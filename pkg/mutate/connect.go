@@ -143,6 +143,11 @@ func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namesp
 	}
 	out.composed, out.Conf = &spec, connectConf(&spec)
 	out.Warnings = connectWarnings(out, c.Spec.SparkConf)
+	podSecurity, err := connectPodSecurityWarnings(snap, cluster, c, user)
+	if err != nil {
+		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
+	}
+	out.Warnings = append(out.Warnings, podSecurity...)
 	return out, nil
 }
 
@@ -188,7 +193,7 @@ func connectConf(s *sparkv1alpha1.Spec) map[string]string {
 		img = *s.Image
 	}
 	if t := s.Executor.Template; t != nil && len(t.Spec.Containers) > 0 {
-		i := slices.IndexFunc(t.Spec.Containers, func(c sparkv1alpha1.Container) bool { return c.Name == "spark-kubernetes-executor" })
+		i := slices.IndexFunc(t.Spec.Containers, func(c corev1.Container) bool { return c.Name == executorContainer })
 		if i < 0 {
 			i = 0
 		}

@@ -8,10 +8,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psaapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -213,6 +215,12 @@ func FuzzComposeConnect(f *testing.F) {
 	f.Add([]byte(`{"spec":{"dynamicAllocation":{"enabled":true,"shuffleTrackingEnabled":false},"sparkConf":{"spark.dynamicAllocation.enabled":"TRUE"},"executor":{"instances":0,"template":{"spec":{"containers":[{"image":"x"}]}}}}}`))
 	f.Add([]byte(`{"metadata":{"namespace":"geo"},"spec":{"server":{"cores":1},"sparkConf":{"spark.driver.cores":"2","spark.kubernetes.namespace":"etl"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The webhook refuses, before it is decoded, a SparkConnect whose
+		// templates hold a quantity resource.Quantity would take minutes
+		// to decode.
+		if quantity.MayHoldUnbounded(data) && quantity.CheckJSON(data, reflect.TypeFor[sparkv1alpha1.SparkConnect]()) != nil {
+			return
+		}
 		res, err := ComposeConnect(snap, prodA, data, "etl")
 		if err != nil {
 			return
@@ -234,4 +242,70 @@ func FuzzComposeConnect(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConnectPodSecurityWarning: a SparkConnect in a namespace that
+// enforces a Pod Security level is warned of the pods it launches (the
+// server from its template, executors from theirs) that what the layers
+// add breaks, naming the layer; not of what its templates break
+// themselves, nor where nothing is enforced.
+func TestConnectPodSecurityWarning(t *testing.T) {
+	const privilegedSidecar = `{tier: ClusterOverrides, config: {sidecars: [{name: shipper, image: shipper:1, securityContext: {privileged: true}}]}}`
+	baseline := map[string]string{psaapi.EnforceLevelLabel: "baseline"}
+	for _, tc := range []struct {
+		name    string
+		layer   string
+		level   map[string]string
+		written func(spec map[string]any)
+		want    []string
+	}{
+		{name: "a privileged sidecar under baseline", layer: privilegedSidecar, level: baseline, want: []string{
+			`the server pod: Pod Security "baseline:latest" (enforced on namespace "etl") is broken by what the layers added: privileged (container "shipper" must not set securityContext.privileged=true); added: sidecar "shipper" (ClusterOverrides layer "l")`,
+			`an executor pod: Pod Security "baseline:latest" (enforced on namespace "etl") is broken by what the layers added: privileged (container "shipper" must not set securityContext.privileged=true); added: sidecar "shipper" (ClusterOverrides layer "l")`}},
+		{name: "an executors' hostPath", layer: `{tier: ClusterOverrides, match: {roles: [executor]}, config: {volumes: [{name: logs, hostPath: {path: /var/log}}]}}`, level: baseline,
+			want: []string{`an executor pod: Pod Security "baseline:latest" (enforced on namespace "etl") is broken by what the layers added: hostPath volumes (volume "logs"); added: volume "logs" (ClusterOverrides layer "l")`}},
+		{name: "nothing enforced", layer: privilegedSidecar},
+		{name: "what the template breaks itself", layer: `{tier: ClusterOverrides, config: {sidecars: [{name: shipper, image: shipper:1}]}}`, level: baseline,
+			written: func(spec map[string]any) {
+				spec["server"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["hostNetwork"] = true
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
+			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: tc.level}}}
+			snap, err := overlay.Compile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var obj map[string]any
+			if err := yaml.Unmarshal([]byte(writtenConnect), &obj); err != nil {
+				t.Fatal(err)
+			}
+			if tc.written != nil {
+				tc.written(obj["spec"].(map[string]any))
+			}
+			data, err := stdjson.Marshal(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := ComposeConnect(snap, cluster, data, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range res.Warnings {
+				if strings.Contains(w, "Pod Security") {
+					got = append(got, w)
+				}
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("warnings %q, want %d of Pod Security", res.Warnings, len(tc.want))
+			}
+			for i, want := range tc.want {
+				if !strings.HasPrefix(got[i], want) {
+					t.Errorf("warning %q\nwant it to start %q", got[i], want)
+				}
+			}
+		})
+	}
 }

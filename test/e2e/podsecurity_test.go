@@ -24,8 +24,8 @@ import (
 // reading the cluster, predicts the refusal (exit 1) rather than compose
 // a pod the API server will not store. A pod before the layer is stored.
 // The Layer webhook warns of the Pod Security level the Layer breaks as
-// the Layer is applied, and the mutating webhook a SparkApplication's
-// creator of the pods it launches.
+// the Layer is applied, and the mutating webhook a SparkApplication's and
+// a SparkConnect's creator of the pods they launch.
 func TestPodSecurityBrokenByALayerIsNamed(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "psa-baseline", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}
@@ -101,6 +101,22 @@ func TestPodSecurityBrokenByALayerIsNamed(t *testing.T) {
 		want := role + `: the pod it launches: ` + want
 		if !containsPart(warnings.all(), want) {
 			t.Errorf("the SparkApplication's warnings %q, want one containing %q", warnings.all(), want)
+		}
+	}
+
+	// So is a SparkConnect, of its server's pod and its executors'.
+	conn := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "sparkoperator.k8s.io/v1alpha1", "kind": "SparkConnect",
+		"metadata": map[string]any{"name": "psa-notebooks", "namespace": ns.Name},
+		"spec": map[string]any{"sparkVersion": "4.0.1", "image": "docker.io/apache/spark:4.0.1", "server": map[string]any{}, "executor": map[string]any{"instances": int64(1)}}}}
+	c, warnings = clientWithWarnings(t)
+	if err := c.Create(ctx, conn); err != nil {
+		t.Fatalf("a SparkConnect whose pods a layer breaks: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), conn) })
+	for _, who := range []string{"the server pod", "an executor pod"} {
+		want := who + `: ` + want
+		if !containsPart(warnings.all(), want) {
+			t.Errorf("the SparkConnect's warnings %q, want one containing %q", warnings.all(), want)
 		}
 	}
 }

@@ -18,11 +18,6 @@ import (
 // ConnectPath is where the SparkConnect handler is served.
 const ConnectPath = "/mutate-sparkoperator-k8s-io-v1alpha1-sparkconnect"
 
-// sparkConnect is what the review server reads of a SparkConnect before
-// the handler: nothing, as Strata decodes no quantity of one
-// (mutate.ComposeConnect reads its Spark configuration only).
-type sparkConnect struct{}
-
 // ConnectMutator composes the layers onto the Spark configuration of
 // SparkConnects, on CREATE and on an UPDATE that changes the spec, as
 // AppMutator does SparkApplications. It is thin: everything it does to

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 )
 
 const testConnect = `{"apiVersion":"sparkoperator.k8s.io/v1alpha1","kind":"SparkConnect","metadata":{"name":"notebooks","namespace":"etl"},
@@ -125,6 +126,6 @@ func FuzzConnectReviews(f *testing.F) {
 	f.Add(connectReview(f, admissionv1.Update, connectJSON(`{"spark.a":"c"}`), connectJSON(`{"spark.a":"b"}`)))
 	f.Add(connectReview(f, admissionv1.Create, `{"spec":{"dynamicAllocation":{"enabled":true,"maxExecutors":2147483647},"hadoopConf":{"a=b":"c"}}}`, ""))
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		fuzzReview(t, objectReviewServer(reflect.TypeFor[sparkConnect](), h), h.Metrics, "sparkconnect", raw)
+		fuzzReview(t, objectReviewServer(reflect.TypeFor[sparkv1alpha1.SparkConnect](), h), h.Metrics, "sparkconnect", raw)
 	})
 }

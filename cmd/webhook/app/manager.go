@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
@@ -208,7 +209,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(PodGroupPolicyPath, serve(reflect.TypeFor[volcanov1beta1.Object](), w.PodGroups))
 	w.Server.Register(NamespaceGuardPath, serve(reflect.TypeFor[corev1.Namespace](), w.NamespaceGuard))
 	w.Server.Register(AppPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.Apps))
-	w.Server.Register(ConnectPath, serve(reflect.TypeFor[sparkConnect](), w.Connects))
+	w.Server.Register(ConnectPath, serve(reflect.TypeFor[sparkv1alpha1.SparkConnect](), w.Connects))
 	w.Server.Register(AppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.AppPolicy))
 	w.Server.Register(ScheduledAppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.ScheduledSparkApplication](), w.ScheduledAppPolicy))
 	if opts.ServeNoop {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	json "sigs.k8s.io/json"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
@@ -48,21 +49,9 @@ type PodSpec struct {
 	Cores     *int32  `json:"cores,omitempty"`
 	Memory    *string `json:"memory,omitempty"`
 	Instances *int32  `json:"instances,omitempty"`
-	// Template's containers name the executors' image.
-	Template *Template `json:"template,omitempty"`
-}
-
-// Template is the part of a section's pod template Strata reads.
-type Template struct {
-	Spec struct {
-		Containers []Container `json:"containers"`
-	} `json:"spec"`
-}
-
-// Container is a template container's name and image.
-type Container struct {
-	Name  string `json:"name"`
-	Image string `json:"image"`
+	// Template is the section's pod template: the server's pod, or what
+	// Spark starts each executor's from.
+	Template *corev1.PodTemplateSpec `json:"template,omitempty"`
 }
 
 // Decode decodes a SparkConnect as JSON values (numbers as written, every
@@ -79,8 +68,15 @@ func Decode(data []byte) (map[string]any, *SparkConnect, error) {
 	if raw == nil {
 		return nil, nil, errors.New("a SparkConnect must be a JSON object")
 	}
+	// Read from the values, not from data: a key written twice is its
+	// last value in both (decoding data into a struct would merge the
+	// two objects of a key written twice).
+	canonical, err := stdjson.Marshal(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("decoding a SparkConnect: %w", err)
+	}
 	c := &SparkConnect{}
-	if err := json.UnmarshalCaseSensitivePreserveInts(data, c); err != nil {
+	if err := json.UnmarshalCaseSensitivePreserveInts(canonical, c); err != nil {
 		var te *stdjson.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return nil, nil, fmt.Errorf("SparkConnect %s: expected %s, got JSON %s", te.Field, te.Type, te.Value)

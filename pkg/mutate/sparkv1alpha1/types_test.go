@@ -20,6 +20,11 @@ func TestDecode(t *testing.T) {
 	if spec["Executor"] == nil || spec["executor"].(map[string]any)["future"] == nil {
 		t.Errorf("values %v lost a field", raw)
 	}
+	// A key written twice is its last value, in the values and the view.
+	if raw, c, err := Decode([]byte(`{"spec":{"server":{"cores":2}},"spec":{"image":"x"}}`)); err != nil || c.Spec.Server.Cores != nil ||
+		c.Spec.Image == nil || raw["spec"].(map[string]any)["server"] != nil {
+		t.Errorf("a key written twice: view %+v, values %v (%v)", c, raw, err)
+	}
 	for in, want := range map[string]string{
 		`{"spec":{"server":{"cores":"2"}}}`:     `SparkConnect spec.server.cores: expected int32, got JSON string`,
 		`{"spec":{"sparkConf":{"a":1}}}`:        `SparkConnect spec.sparkConf: expected string, got JSON number`,

@@ -1,0 +1,81 @@
+package mutate
+
+import (
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// connectPodSecurityWarnings are the warnings of the pods a SparkConnect
+// launches (connectPod) that what the layers add, composed as the pod
+// webhook composes them, has the Pod Security level of its namespace
+// refuse (podSecurityWarning): the server's, which the operator creates,
+// and its executors', which the server creates. The plugin refuses them
+// to those, in words that name no layer, and the SparkConnect's creator
+// sees only a server that never starts or never gets executors.
+func connectPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, c *sparkv1alpha1.SparkConnect, conf map[string]string) ([]string, error) {
+	if _, enforced := PodSecurityEnforced(snap.NamespaceLabels(c.Metadata.Namespace)); !enforced {
+		return nil, nil
+	}
+	var out []string
+	for _, role := range Roles() {
+		pod := connectPod(c, role, conf)
+		res, err := Admit(snap, cluster, pod)
+		if err != nil {
+			return nil, err
+		}
+		w, err := podSecurityWarning(snap, pod, res)
+		if err != nil {
+			return nil, err
+		}
+		if w != "" {
+			who := "the server pod"
+			if role == v1alpha1.RoleExecutor {
+				who = "an executor pod"
+			}
+			out = append(out, who+": "+w)
+		}
+	}
+	return out, nil
+}
+
+// connectPod is the pod of role a SparkConnect launches, as far as Pod
+// Security judges it: the section's pod template, its Spark container
+// (sparkContainer: spark-kubernetes-driver for the server, as the
+// operator names it, spark-kubernetes-executor for executors, as Spark
+// does; added when the template has no container) with the image it
+// runs, labelled with the role as the pod webhook reads it. What the
+// operator and Spark add besides (command, environment, ports, the
+// ConfigMap of the executors' template) is nothing Pod Security judges.
+func connectPod(c *sparkv1alpha1.SparkConnect, role v1alpha1.Role, conf map[string]string) *corev1.Pod {
+	sec, label := c.Spec.Server, string(v1alpha1.ConnectServerRoleValue)
+	if role == v1alpha1.RoleExecutor {
+		sec, label = c.Spec.Executor, string(v1alpha1.RoleExecutor)
+	}
+	pod := &corev1.Pod{}
+	if t := sec.Template; t != nil {
+		t.ObjectMeta.DeepCopyInto(&pod.ObjectMeta)
+		t.Spec.DeepCopyInto(&pod.Spec)
+	}
+	pod.Name, pod.Namespace = c.Metadata.Name+"-"+string(role), c.Metadata.Namespace
+	pod.Labels = setKey(pod.Labels, v1alpha1.RoleLabel, label)
+	i := sparkContainer(pod, role)
+	if i < 0 {
+		name := driverContainer
+		if role == v1alpha1.RoleExecutor {
+			name = executorContainer
+		}
+		pod.Spec.Containers = []corev1.Container{{Name: name}}
+		i = 0
+	}
+	if pod.Spec.Containers[i].Image == "" {
+		if role == v1alpha1.RoleExecutor {
+			pod.Spec.Containers[i].Image = conf[overlay.SparkRoleImage(v1alpha1.RoleExecutor)]
+		} else if c.Spec.Image != nil {
+			pod.Spec.Containers[i].Image = *c.Spec.Image
+		}
+	}
+	return pod
+}
