@@ -107,7 +107,7 @@ func TestPodSecurityBrokenByALayerIsNamed(t *testing.T) {
 	// So is a SparkConnect, of its server's pod and its executors'.
 	conn := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "sparkoperator.k8s.io/v1alpha1", "kind": "SparkConnect",
 		"metadata": map[string]any{"name": "psa-notebooks", "namespace": ns.Name},
-		"spec": map[string]any{"sparkVersion": "4.0.1", "image": "docker.io/apache/spark:4.0.1", "server": map[string]any{}, "executor": map[string]any{"instances": int64(1)}}}}
+		"spec":     map[string]any{"sparkVersion": "4.0.1", "image": "docker.io/apache/spark:4.0.1", "server": map[string]any{}, "executor": map[string]any{"instances": int64(1)}}}}
 	c, warnings = clientWithWarnings(t)
 	if err := c.Create(ctx, conn); err != nil {
 		t.Fatalf("a SparkConnect whose pods a layer breaks: %v", err)
