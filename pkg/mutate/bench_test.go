@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	psaapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -337,33 +339,10 @@ func BenchmarkComposeWithShadow(b *testing.B) {
 // (podSecurityWarning). The example executor meets baseline; restricted
 // refuses it as written, so the pod is judged twice.
 func BenchmarkAdmitUnderPodSecurity(b *testing.B) {
-	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(fixtures.Examples(), "layers", "clusters", "prod-a"))
-	if err != nil {
-		b.Fatal(err)
-	}
 	pod := fixtures.Pod(b, "executor.yaml")
 	for _, level := range []string{"", "baseline", "restricted"} {
 		b.Run("level="+cmp.Or(level, "none"), func(b *testing.B) {
-			in := in
-			in.Namespaces = slices.Clone(in.Namespaces)
-			i := slices.IndexFunc(in.Namespaces, func(ns corev1.Namespace) bool { return ns.Name == pod.Namespace })
-			if i < 0 {
-				in.Namespaces = append(in.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: pod.Namespace}})
-				i = len(in.Namespaces) - 1
-			}
-			ns := in.Namespaces[i].DeepCopy()
-			if level != "" {
-				ns.Labels = maps.Clone(ns.Labels)
-				if ns.Labels == nil {
-					ns.Labels = map[string]string{}
-				}
-				ns.Labels[psaapi.EnforceLevelLabel] = level
-			}
-			in.Namespaces[i] = *ns
-			snap, err := overlay.Compile(in)
-			if err != nil {
-				b.Fatal(err)
-			}
+			snap := exampleEnforcing(b, pod.Namespace, level)
 			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := Admit(snap, exampleCluster, pod); err != nil {
@@ -372,4 +351,73 @@ func BenchmarkAdmitUnderPodSecurity(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkComposeAppUnderPodSecurity is ComposeApp of the example
+// application with its namespace enforcing no level and baseline: what
+// judging the pods it launches costs (launchedPodSecurityWarnings: each
+// role's pod composed once more and judged twice).
+func BenchmarkComposeAppUnderPodSecurity(b *testing.B) {
+	app := fixtures.App(b, "etl-report.yaml")
+	for _, level := range []string{"", "baseline"} {
+		b.Run("level="+cmp.Or(level, "none"), func(b *testing.B) {
+			snap := exampleEnforcing(b, app.App.Namespace, level)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ComposeApp(snap, exampleCluster, app); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkComposeConnect is ComposeConnect of the example SparkConnect,
+// its namespace enforcing no level and baseline (connectPodSecurityWarnings).
+func BenchmarkComposeConnect(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(fixtures.Examples(), "apps", "notebooks-connect.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if data, err = yaml.YAMLToJSON(data); err != nil {
+		b.Fatal(err)
+	}
+	for _, level := range []string{"", "baseline"} {
+		b.Run("level="+cmp.Or(level, "none"), func(b *testing.B) {
+			snap := exampleEnforcing(b, "etl", level)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ComposeConnect(snap, exampleCluster, data, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// exampleEnforcing is the prod-a example repository, compiled, with
+// namespace enforcing the Pod Security level ("" for none).
+func exampleEnforcing(b *testing.B, namespace, level string) *overlay.Snapshot {
+	b.Helper()
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(fixtures.Examples(), "layers", "clusters", "prod-a"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := slices.IndexFunc(in.Namespaces, func(ns corev1.Namespace) bool { return ns.Name == namespace })
+	if i < 0 {
+		in.Namespaces = append(in.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}})
+		i = len(in.Namespaces) - 1
+	}
+	if level != "" {
+		in.Namespaces[i].Labels = maps.Clone(in.Namespaces[i].Labels)
+		if in.Namespaces[i].Labels == nil {
+			in.Namespaces[i].Labels = map[string]string{}
+		}
+		in.Namespaces[i].Labels[psaapi.EnforceLevelLabel] = level
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return snap
 }
