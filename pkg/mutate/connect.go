@@ -97,10 +97,12 @@ var connectOperatorKeys = []string{
 // submits itself (ComposeSubmitJob), and each setting a layer changed is
 // written where it runs: in the typed field the user set when it can hold
 // the value (else that field is removed and the key written), a Hadoop key
-// in hadoopConf, else in sparkConf. The
-// pod settings a key may spell (labels, annotations, node selectors,
-// service account, scheduler, environment) are the pod webhook's, and the
-// keys the operator sets itself are left alone.
+// in hadoopConf, else in sparkConf. The pod settings a key may spell
+// (labels, annotations, node selectors, service account, scheduler,
+// environment, images) are the pod webhook's, and the keys the operator
+// sets itself are left alone. In a namespace that enforces a Pod Security
+// level, the user is warned of the pods it launches that what the layers
+// add breaks (connectPodSecurityWarnings).
 func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namespace string) (*ConnectResult, error) {
 	raw, c, err := sparkv1alpha1.Decode(data)
 	if err != nil {
