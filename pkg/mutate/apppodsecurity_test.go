@@ -6,12 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	psaapi "k8s.io/pod-security-admission/api"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
-	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -58,12 +55,7 @@ func TestAppPodSecurityWarning(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
-			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: tc.level}}}
-			snap, err := overlay.Compile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			snap := layerInLabelledEtl(t, tc.layer, tc.level)
 			app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
 			if tc.written != nil {
 				tc.written(app)

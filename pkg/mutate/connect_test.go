@@ -6,13 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	psaapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
-	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -97,12 +94,7 @@ func TestComposeConnect(t *testing.T) {
 			layer: `{tier: ClusterOverrides, config: {labels: {team: x}, sparkConf: {spark.kubernetes.executor.label.cost: y, spark.kubernetes.namespace: other, spark.driver.port: "1"}}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
-			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl"}}}
-			snap, err := overlay.Compile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			snap := layerInLabelledEtl(t, tc.layer, nil)
 			data, err := yaml.YAMLToJSON([]byte(writtenConnect))
 			if err != nil {
 				t.Fatal(err)
@@ -271,12 +263,7 @@ func TestConnectPodSecurityWarning(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
-			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: tc.level}}}
-			snap, err := overlay.Compile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			snap := layerInLabelledEtl(t, tc.layer, tc.level)
 			var obj map[string]any
 			if err := yaml.Unmarshal([]byte(writtenConnect), &obj); err != nil {
 				t.Fatal(err)

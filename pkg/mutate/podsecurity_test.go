@@ -58,12 +58,7 @@ func TestPodSecurityWarning(t *testing.T) {
 			want: []string{`privileged (containers "shipper", "user-proxy" must not set securityContext.privileged=true)`, `sidecar "shipper" (ClusterOverrides layer "l")`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
-			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: tc.level}}}
-			snap, err := overlay.Compile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			snap := layerInLabelledEtl(t, tc.layer, tc.level)
 			pod := executorPod()
 			if tc.written != nil {
 				tc.written(pod)
@@ -116,4 +111,17 @@ func TestPodSecurityDenial(t *testing.T) {
 	if _, ok := PodSecurityEnforced(nil); ok {
 		t.Error("a namespace without labels enforces a level")
 	}
+}
+
+// layerInLabelledEtl is the snapshot of the Layer "l" of spec (YAML) and
+// namespace etl labelled labels.
+func layerInLabelledEtl(t *testing.T, spec string, labels map[string]string) *overlay.Snapshot {
+	t.Helper()
+	in := fixtures.InputsOf(t, map[string]string{"l": spec})
+	in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: labels}}}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
 }

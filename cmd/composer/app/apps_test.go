@@ -26,20 +26,6 @@ var appGoldenCases = []struct {
 // connectExample is the example SparkConnect.
 const connectExample = "notebooks-connect.yaml"
 
-// TestComposedConnectComposesToNothing: the composed SparkConnect, fed
-// back, patches nothing.
-func TestComposedConnectComposesToNothing(t *testing.T) {
-	r := composer(t, "", appArgs(connectExample, "clusters/prod-a", "prod-a", "batch")...)
-	if r.code != ExitOK {
-		t.Fatalf("exit %d: %s", r.code, r.err)
-	}
-	again := composer(t, r.out, "compose", "-f", "-", "--layers", filepath.Join(examples, "layers", "clusters/prod-a"),
-		"--cluster", "prod-a", "--pool", "batch", "-o", "patch")
-	if again.code != ExitOK || strings.TrimSpace(again.out) != "[]" {
-		t.Errorf("exit %d, patch %s: %s", again.code, again.out, again.err)
-	}
-}
-
 func appArgs(app, layers, cluster, pool string) []string {
 	return []string{"compose", "-f", filepath.Join(examples, "apps", app),
 		"--layers", filepath.Join(examples, "layers", layers), "--cluster", cluster, "--pool", pool}
@@ -60,17 +46,19 @@ func TestAppGolden(t *testing.T) {
 	}
 }
 
-// TestComposedAppComposesToNothing: the composed app, fed back, patches
-// nothing.
+// TestComposedAppComposesToNothing: the composed app, and the composed
+// SparkConnect, fed back, patch nothing.
 func TestComposedAppComposesToNothing(t *testing.T) {
-	r := composer(t, "", appArgs("etl-report.yaml", "clusters/prod-a", "prod-a", "batch")...)
-	if r.code != ExitOK {
-		t.Fatalf("exit %d: %s", r.code, r.err)
-	}
-	again := composer(t, r.out, "compose", "-f", "-", "--layers", filepath.Join(examples, "layers", "clusters/prod-a"),
-		"--cluster", "prod-a", "--pool", "batch", "-o", "patch")
-	if again.code != ExitOK || strings.TrimSpace(again.out) != "[]" {
-		t.Errorf("exit %d, patch %s: %s", again.code, again.out, again.err)
+	for _, app := range []string{"etl-report.yaml", connectExample} {
+		r := composer(t, "", appArgs(app, "clusters/prod-a", "prod-a", "batch")...)
+		if r.code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", app, r.code, r.err)
+		}
+		again := composer(t, r.out, "compose", "-f", "-", "--layers", filepath.Join(examples, "layers", "clusters/prod-a"),
+			"--cluster", "prod-a", "--pool", "batch", "-o", "patch")
+		if again.code != ExitOK || strings.TrimSpace(again.out) != "[]" {
+			t.Errorf("%s: exit %d, patch %s: %s", app, again.code, again.out, again.err)
+		}
 	}
 }
 

@@ -53,17 +53,7 @@ func TestGoldenThroughTheWebhook(t *testing.T) {
 			if !resp.Allowed {
 				t.Fatalf("denied: %+v", resp.Result)
 			}
-			var got bytes.Buffer
-			if err := writeIndentedJSON(&got, json.RawMessage(resp.Patch)); err != nil {
-				t.Fatal(err)
-			}
-			want, err := os.ReadFile(filepath.Join(golden, tc.name+".patch.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.String() != string(want) {
-				t.Errorf("the webhook's patch differs from the composer's golden %s:\n--- webhook\n%s\n--- golden\n%s", tc.name, got.String(), want)
-			}
+			checkPatchGolden(t, tc.name, resp.Patch)
 		})
 	}
 }
@@ -94,17 +84,7 @@ func TestConnectGoldenThroughTheWebhook(t *testing.T) {
 			if !resp.Allowed {
 				t.Fatalf("denied: %+v", resp.Result)
 			}
-			var got bytes.Buffer
-			if err := writeIndentedJSON(&got, json.RawMessage(orEmptyPatch(resp.Patch))); err != nil {
-				t.Fatal(err)
-			}
-			want, err := os.ReadFile(filepath.Join(golden, tc.name+".patch.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.String() != string(want) {
-				t.Errorf("the webhook's patch differs from the composer's golden %s:\n--- webhook\n%s\n--- golden\n%s", tc.name, got.String(), want)
-			}
+			checkPatchGolden(t, tc.name, resp.Patch)
 			explained, err := os.ReadFile(filepath.Join(golden, tc.name+".explain.txt"))
 			if err != nil {
 				t.Fatal(err)
@@ -122,12 +102,24 @@ func TestConnectGoldenThroughTheWebhook(t *testing.T) {
 	}
 }
 
-// orEmptyPatch is patch, or an empty one when there is none.
-func orEmptyPatch(patch []byte) []byte {
+// checkPatchGolden fails t unless patch, a webhook's answer (none: an
+// empty patch), is the golden -o patch of case name, byte for byte.
+func checkPatchGolden(t *testing.T, name string, patch []byte) {
+	t.Helper()
 	if len(patch) == 0 {
-		return []byte("[]")
+		patch = []byte("[]")
 	}
-	return patch
+	var got bytes.Buffer
+	if err := writeIndentedJSON(&got, json.RawMessage(patch)); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(golden, name+".patch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != string(want) {
+		t.Errorf("the webhook's patch differs from the composer's golden %s:\n--- webhook\n%s\n--- golden\n%s", name, got.String(), want)
+	}
 }
 
 // snapshotOfRepo is the layer repository at dir, compiled.

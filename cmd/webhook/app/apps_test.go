@@ -165,7 +165,12 @@ func ptrInt32(n int32) *int32 { return &n }
 
 func appReview(t testing.TB, op admissionv1.Operation, obj, old string) []byte {
 	t.Helper()
-	r := appRequest(op, obj, old)
+	return reviewBytes(t, appRequest(op, obj, old))
+}
+
+// reviewBytes is r as the AdmissionReview the API server sends.
+func reviewBytes(t testing.TB, r admission.Request) []byte {
+	t.Helper()
 	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"}, Request: &r.AdmissionRequest})
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"reflect"
 	"strings"
@@ -110,12 +109,7 @@ func TestConnectHandler(t *testing.T) {
 
 func connectReview(t testing.TB, op admissionv1.Operation, obj, old string) []byte {
 	t.Helper()
-	r := connectRequest(op, obj, old)
-	out, err := json.Marshal(admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"}, Request: &r.AdmissionRequest})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return reviewBytes(t, connectRequest(op, obj, old))
 }
 
 // FuzzConnectReviews: the SparkConnect handler, AdmissionReview bytes in,
