@@ -147,6 +147,17 @@ func run(ctx context.Context, out, progress io.Writer) error {
 	if err := run("create", "-f", "examples/tests/apps/etl-report-every-10s.yaml"); err == nil {
 		return fmt.Errorf("the schedule every ten seconds was admitted; the quota policy should have refused it")
 	}
+	// A SparkConnect: its Spark configuration is composed as an app's.
+	_, _ = fmt.Fprintln(out, "\n# A Spark Connect server for etl's notebooks gets the platform's Spark configuration too:")
+	for _, s := range [][]string{
+		{"create", "-f", "examples/apps/notebooks-connect.yaml"},
+		{"get", "sparkconnect", "-n", "etl", "etl-notebooks", "-o", "jsonpath={.spec.sparkConf}"},
+	} {
+		if err := kubectl(s...); err != nil {
+			return err
+		}
+	}
+	_, _ = fmt.Fprintln(out)
 	// A pod without spark-role gets no way around the rules.
 	_, _ = fmt.Fprintln(out, "\n# A tenant's own pod without spark-role is judged too: privileged, from outside the mirror, with geo's IAM role, requesting nothing:")
 	if err := run("create", "-f", "examples/pods/tenant-debug-pod.yaml"); err == nil {
