@@ -34,8 +34,9 @@ type ConnectResult struct {
 	// Warnings tell the user which of their own values a layer overrode,
 	// named as the SparkConnect spells them.
 	Warnings []string
-	// composed is the composed spec's typed view.
-	composed *sparkv1alpha1.Spec
+	// Connect is the typed view of Object: what the validating webhook
+	// judges (ConnectLaunchedPod).
+	Connect *sparkv1alpha1.SparkConnect
 }
 
 // ExplainPath is where the composed SparkConnect states the setting key of
@@ -44,7 +45,7 @@ type ConnectResult struct {
 // (a pod setting, which the pod webhook composes onto its pods; a key the
 // operator sets; a key of the other role's composition).
 func (r *ConnectResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bool) {
-	s := r.composed
+	s := &r.Connect.Spec
 	switch key.Root {
 	case overlay.PathSparkConf:
 		if sparkKeyRole(key.Item) != role || !connectWritten(key.Item) {
@@ -143,9 +144,9 @@ func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namesp
 	if out.Patch, err = appPatch(raw, out.Object); err != nil {
 		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
 	}
-	out.composed, out.Conf = &spec, connectConf(&spec)
+	out.Connect, out.Conf = &sparkv1alpha1.SparkConnect{Metadata: c.Metadata, Spec: spec}, connectConf(&spec)
 	out.Warnings = connectWarnings(out, c.Spec.SparkConf)
-	podSecurity, err := connectPodSecurityWarnings(snap, cluster, c, user)
+	podSecurity, err := connectPodSecurityWarnings(snap, cluster, c, out.Connect)
 	if err != nil {
 		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
 	}

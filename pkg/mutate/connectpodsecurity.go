@@ -9,24 +9,33 @@ import (
 )
 
 // connectPodSecurityWarnings are the warnings of the pods a SparkConnect
-// launches (connectPod) that what the layers add, composed as the pod
-// webhook composes them, has the Pod Security level of its namespace
-// refuse (podSecurityWarning): the server's, which the operator creates,
-// and its executors', which the server creates. The plugin refuses them
-// to those, in words that name no layer, and the SparkConnect's creator
-// sees only a server that never starts or never gets executors.
-func connectPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, c *sparkv1alpha1.SparkConnect, conf map[string]string) ([]string, error) {
-	if _, enforced := PodSecurityEnforced(snap.NamespaceLabels(c.Metadata.Namespace)); !enforced {
+// launches (ConnectLaunchedPod of composed, composed as the pod webhook
+// composes them) that what the layers added, judged against the pods the
+// SparkConnect as written (in) launches, has the Pod Security level of
+// its namespace refuse (podSecurityWarning): the server's, which the
+// operator creates, and its executors', which the server creates. The
+// plugin refuses them to those, in words that name no layer, and the
+// SparkConnect's creator sees only a server that never starts or never
+// gets executors. A size Spark would not accept launches nothing.
+func connectPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in, composed *sparkv1alpha1.SparkConnect) ([]string, error) {
+	if _, enforced := PodSecurityEnforced(snap.NamespaceLabels(in.Metadata.Namespace)); !enforced {
 		return nil, nil
 	}
 	var out []string
 	for _, role := range Roles() {
-		pod := connectPod(c, role, conf)
-		res, err := Admit(snap, cluster, pod)
+		before, err := ConnectLaunchedPod(in, role)
+		if err != nil {
+			return nil, nil //nolint:nilerr // the size is refused where it is judged
+		}
+		launched, err := ConnectLaunchedPod(composed, role)
+		if err != nil {
+			return nil, nil //nolint:nilerr // as above
+		}
+		res, err := Admit(snap, cluster, launched)
 		if err != nil {
 			return nil, err
 		}
-		w, err := podSecurityWarning(snap, pod, res)
+		w, err := podSecurityWarning(snap, before, res)
 		if err != nil {
 			return nil, err
 		}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
@@ -112,18 +115,43 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	if err != nil {
 		return nil, Decision{}, err
 	}
-	return c.app(ctx, app, req, live, schedule)
+	return c.app(ctx, submitted(app), req, live, schedule)
 }
 
-// app is App of app, the run of schedule when it is not nil.
-func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req Request, live LiveState, schedule *scheduleDocument) ([]*mutate.Result, Decision, error) {
+// launched is what Check.app judges: an application, by its spec (what
+// sizes its executors and configures it) and the pod it launches of each
+// role.
+type launched struct {
+	// kind names the object in messages and in quota's ledger.
+	kind string
+	app  *sparkv1beta2.SparkApplication
+	pod  func(role v1alpha1.Role) (*corev1.Pod, error)
+	// bySubmit is an application the operator submits with spark-submit,
+	// in its own pod: what that spark-submit would do with what is its
+	// own is judged too (submissionViolations, input.application's
+	// dependencies).
+	bySubmit bool
+}
+
+// submitted is app as the operator submits it.
+func submitted(app *sparkv1beta2.SparkApplication) launched {
+	return launched{kind: sparkv1beta2.Kind, app: app, bySubmit: true,
+		pod: func(role v1alpha1.Role) (*corev1.Pod, error) { return mutate.LaunchedPod(app, role) }}
+}
+
+// app is App of l, the run of schedule when it is not nil.
+func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState, schedule *scheduleDocument) ([]*mutate.Result, Decision, error) {
+	app := l.app
 	if req.Namespace == "" {
 		req.Namespace = app.Namespace
 	}
 	// What the operator's spark-submit would do with what is its own is
 	// refused with whatever else is wrong.
 	given := c.layerConf(req.Namespace)
-	submission := submissionViolations(app, given)
+	var submission []Violation
+	if l.bySubmit {
+		submission = submissionViolations(app, given)
+	}
 	// The launched pods are created, whether the app is created or its
 	// spec updated (the operator submits it again).
 	req.Old, req.Operation = nil, "CREATE"
@@ -134,10 +162,10 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	)
 	var results []*mutate.Result
 	for _, role := range mutate.Roles() {
-		pod, err := mutate.LaunchedPod(app, role)
+		pod, err := l.pod(role)
 		if err != nil {
 			return nil, Decision{Violations: append(submission, Violation{Policy: quotaPolicy, Check: appSizeCheck,
-				Message: fmt.Sprintf("%s: SparkApplication %q: %v", quotaPolicy, app.Name, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
+				Message: fmt.Sprintf("%s: %s %q: %v", quotaPolicy, l.kind, app.Name, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
 		}
 		// Judged as the pod webhook will store it: after the API server's
 		// RuntimeClass plugin (a class a pod template names) and composed,
@@ -147,7 +175,7 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 		if pod, _, err = AdmitRuntimeClass(c.Snapshot, pod); err != nil {
 			// The API server would refuse every pod of this role.
 			return nil, Decision{Violations: append(submission, Violation{Policy: isolationPolicy, Check: runtimeClassCheck,
-				Message: fmt.Sprintf("%s: SparkApplication %q: %s pod: %v", isolationPolicy, app.Name, role, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
+				Message: fmt.Sprintf("%s: %s %q: %s pod: %v", isolationPolicy, l.kind, app.Name, role, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
 		}
 		composed, err := mutate.Compose(c.Snapshot, c.Cluster, pod)
 		if err != nil {
@@ -155,7 +183,7 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 		}
 		pod = composed.Pod
 		if c.PodSecurity {
-			if submission, err = launchedPodSecurity(submission, c.Snapshot, app.Name, role, pod, req); err != nil {
+			if submission, err = launchedPodSecurity(submission, c.Snapshot, l.kind, app.Name, role, pod, req); err != nil {
 				return nil, Decision{}, err
 			}
 		}
@@ -182,7 +210,10 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	exec := pods[v1alpha1.RoleExecutor]
 	doc := &Application{Name: app.Name, Driver: PodRequests(pods[v1alpha1.RoleDriver].Pod), Executor: PodRequests(exec.Pod),
 		Executors: size.Executors, DynamicAllocation: size.DynamicAllocation, SparkConf: sparkConfDocument(app, given),
-		Dependencies: dependenciesDocument(app, given)}
+		Dependencies: map[string]dependency{}}
+	if l.bySubmit {
+		doc.Dependencies = dependenciesDocument(app, given)
+	}
 	if o := app.Spec.BatchSchedulerOptions; o != nil {
 		opts := &podGroupOptions{MinResources: heldOf(o.Resources)}
 		if o.PriorityClassName != nil && *o.PriorityClassName != "" {
@@ -213,7 +244,7 @@ func (c *Check) app(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 		decision Decision
 		byView   []Decision
 	)
-	key := LivePod{Key: "sparkapplication:" + req.Namespace + "/" + app.Name, Namespace: req.Namespace}
+	key := LivePod{Key: strings.ToLower(l.kind) + ":" + req.Namespace + "/" + app.Name, Namespace: req.Namespace}
 	_, err := NewLedger(0).Admit(key, live, false, func(inv Inventory) (bool, error) {
 		d, err := evaluateAll(ctx, c.Engine, views, inv, &byView)
 		decision = d

@@ -51,18 +51,18 @@ func withPodSecurity(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Re
 }
 
 // launchedPodSecurity is vs with the PodSecurity admission's refusal of
-// the pod of role an application launches added, named as the
+// the pod of role an application (of kind) launches added, named as the
 // application's (`pod-security: SparkApplication "etl-report": driver pod:
 // violates PodSecurity ...`): the operator's submission, or the driver's
 // executors, would be refused every time. The application itself is not
 // a pod, and the plugin does not judge it.
-func launchedPodSecurity(vs []Violation, snap *overlay.Snapshot, app string, role v1alpha1.Role, pod *corev1.Pod, req Request) ([]Violation, error) {
+func launchedPodSecurity(vs []Violation, snap *overlay.Snapshot, kind, app string, role v1alpha1.Role, pod *corev1.Pod, req Request) ([]Violation, error) {
 	d, err := withPodSecurity(Decision{}, snap, pod, req)
 	if err != nil {
 		return nil, err
 	}
 	for _, v := range d.Violations {
-		v.Message = fmt.Sprintf("%s: SparkApplication %q: %s pod: %s", PodSecurityPolicy, app, role, strings.TrimPrefix(v.Message, PodSecurityPolicy+": "))
+		v.Message = fmt.Sprintf("%s: %s %q: %s pod: %s", PodSecurityPolicy, kind, app, role, strings.TrimPrefix(v.Message, PodSecurityPolicy+": "))
 		vs = append(vs, v)
 	}
 	return vs, nil

@@ -26,7 +26,7 @@ import (
 //
 // An error is an internal failure, never a verdict.
 func (c *Check) ScheduledRun(ctx context.Context, schedule sparkv1beta2.Schedule, run *sparkv1beta2.SparkApplication, req Request) (Decision, error) {
-	_, d, err := c.app(ctx, OperatorDefaults(run), req, NewTracker(), newScheduleDocument(schedule))
+	_, d, err := c.app(ctx, submitted(OperatorDefaults(run)), req, NewTracker(), newScheduleDocument(schedule))
 	if err != nil {
 		return Decision{}, err
 	}

@@ -23,7 +23,8 @@ import (
 // what the tenant left unset, an override wins over the tenant's typed
 // executor memory, in the typed field), the tenant is warned, every
 // field Strata does not know is kept, and an update of the metadata
-// alone leaves the spec as it is.
+// alone leaves the spec as it is. One that could never fit is refused
+// when it is written.
 func TestConnectComposedThroughTheAPIServer(t *testing.T) {
 	ctx := context.Background()
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-connect-memory"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
@@ -123,5 +124,15 @@ spec:
 	}
 	if got := jsonOf(t, stored.Object["spec"]); got != before {
 		t.Errorf("a metadata update changed the spec:\n%s\nwant\n%s", got, before)
+	}
+
+	// One that could never fit is refused when it is written.
+	wide := conn.DeepCopy()
+	wide.SetName("e2e-notebooks-wide")
+	_ = unstructured.SetNestedField(wide.Object, int64(30), "spec", "executor", "instances")
+	err = c.Create(ctx, wide)
+	wantDenied(t, "a SparkConnect of 30 executors", err, `quota: app "e2e-notebooks-wide" asks for up to 30 executors; group "core-data" allows at most 20 per app`)
+	if err == nil {
+		_ = cp.Client.Delete(context.Background(), wide)
 	}
 }

@@ -125,9 +125,19 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
-	if len(vwc.Webhooks) != 8 || len(mwc.Webhooks) != 2 {
-		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy, pod binding and PodGroup ones, and the pod and SparkApplication ones",
+	if len(vwc.Webhooks) != 9 || len(mwc.Webhooks) != 2 {
+		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy, pod binding, PodGroup, namespace guard and SparkConnect policy ones, and the pod and SparkApplication ones",
 			len(vwc.Webhooks), len(mwc.Webhooks))
+	}
+	// SparkConnects: judged on create and on update of the object; safety
+	// does not depend on it (each pod is judged when it is created), so it
+	// fails open.
+	if c := vwc.Webhooks[8]; len(c.Rules) != 1 || !slices.Equal(c.Rules[0].Resources, []string{"sparkconnects"}) ||
+		!slices.Equal(c.Rules[0].APIVersions, []string{"v1alpha1"}) ||
+		!slices.Equal(c.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
+		*c.ClientConfig.Service.Path != "/validate-sparkoperator-k8s-io-v1alpha1-sparkconnect" ||
+		c.FailurePolicy == nil || *c.FailurePolicy != admissionregistrationv1.Ignore {
+		t.Errorf("SparkConnect validating webhook = %+v", c)
 	}
 	// SparkApplications: composed and judged on create and on update of
 	// the object, never through its status subresource, which the operator

@@ -224,3 +224,25 @@ func TestConf(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectIsJudged: --validate judges a SparkConnect as the webhook
+// does, as the application its server runs: the example fits; one of 30
+// executors where etl allows 20 per app is denied, naming the limit.
+func TestConnectIsJudged(t *testing.T) {
+	args := func(file string) []string {
+		return []string{"compose", "-f", file, "--layers", filepath.Join(examples, "layers", "clusters/prod-a"),
+			"--cluster", "prod-a", "--pool", "batch", "-o", "patch", "--validate"}
+	}
+	if r := composer(t, "", args(filepath.Join(examples, "apps", connectExample))...); r.code != ExitOK {
+		t.Fatalf("the example SparkConnect: exit %d: %s", r.code, r.err)
+	}
+	data, err := os.ReadFile(filepath.Join(examples, "apps", connectExample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide := strings.Replace(string(data), "maxExecutors: 10", "maxExecutors: 30", 1)
+	r := composer(t, wide, args("-")...)
+	if want := `SparkConnect etl/etl-notebooks: deny: quota: app "etl-notebooks" asks for up to 30 executors; group "core-data" allows at most 20 per app (NamespaceOverrides layer "ns-etl")`; r.code != ExitDenied || !strings.Contains(r.err, want) {
+		t.Errorf("30 executors: exit %d, stderr:\n%s\nwant exit %d and %q", r.code, r.err, ExitDenied, want)
+	}
+}

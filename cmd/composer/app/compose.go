@@ -295,10 +295,9 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 	if r.podGroup != nil {
 		return check.PodGroup(ctx, *r.podGroup, policy.Request{Operation: "CREATE", Namespace: r.podGroup.Namespace})
 	}
-	if r.connect != nil {
-		// No policy judges a SparkConnect; its pods are judged as they
-		// are created.
-		return policy.Decision{}, nil
+	if r.connectRes != nil {
+		c := r.connectRes.Connect
+		return check.Connect(ctx, c, policy.Request{Operation: "CREATE", Namespace: c.Metadata.Namespace}, live)
 	}
 	// The webhook judges the pod as the API server stores it.
 	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, live)

@@ -131,7 +131,7 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		return diffPodGroup(ctx, base, head, *obj.PodGroup)
 	}
 	if obj.Connect != nil {
-		return diffConnect(base, head, obj)
+		return diffConnect(ctx, base, head, obj)
 	}
 	pod := obj.Pod
 	d := &objectDiff{Kind: "Pod", Namespace: pod.Namespace, Name: podRef(pod)[len(pod.Namespace)+1:]}
@@ -254,18 +254,22 @@ func diffPodGroup(ctx context.Context, base, head *diffSide, pg volcanov1beta1.P
 
 // diffConnect is what a change of the layers does to a SparkConnect's
 // Spark configuration, setting by setting, under the field that states
-// each. No policy judges a SparkConnect (its pods are judged as they are
-// created): both verdicts allow it.
-func diffConnect(base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
+// each, and to its verdict (policy.Check.Connect).
+func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
 	c := obj.Connect.Metadata
 	d := &objectDiff{Kind: sparkv1alpha1.Kind, Namespace: c.Namespace, Name: c.Name}
 	var results [2]*mutate.ConnectResult
+	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
 		res, err := mutate.ComposeConnect(side.check.Snapshot, side.check.Cluster, obj.Raw, c.Namespace)
 		if err != nil {
 			return nil, err
 		}
-		results[i] = res
+		dec, err := side.check.Connect(ctx, res.Connect, policy.Request{Operation: "CREATE", Namespace: c.Namespace}, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.ref(), err)
+		}
+		results[i], verdicts[i] = res, verdictOf(dec)
 	}
 	for _, role := range mutate.Roles() {
 		path := func(f overlay.Field) (string, bool) {
@@ -277,7 +281,7 @@ func diffConnect(base, head *diffSide, obj manifest.Object) (*objectDiff, error)
 		d.Fields = append(d.Fields, fieldChanges(string(role), results[0].Job.Role(role).Composition.Provenance,
 			results[1].Job.Role(role).Composition.Provenance, path)...)
 	}
-	d.Before, d.After = verdict{Allowed: true}, verdict{Allowed: true}
+	d.Before, d.After = verdicts[0], verdicts[1]
 	return d, nil
 }
 

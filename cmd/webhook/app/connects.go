@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
+	"github.com/strata-dev/strata/pkg/policy"
 )
 
 // ConnectPath is where the SparkConnect handler is served.
@@ -90,4 +92,73 @@ func (h *ConnectMutator) handle(ctx context.Context, req admission.Request) admi
 	}
 	log.FromContext(ctx).V(1).Info("composed SparkConnect", "layers", layers, "operations", len(res.Patch), "generation", served.Generation)
 	return resp
+}
+
+// ConnectPolicyPath is where the SparkConnect policy handler is served.
+const ConnectPolicyPath = "/validate-sparkoperator-k8s-io-v1alpha1-sparkconnect"
+
+// ConnectValidator judges SparkConnects when they are created or their
+// spec changes, as the applications their servers run, by the pods they
+// launch (policy.Check.Connect): one that could never fit is refused when
+// it is written, not executor by executor. Safety does not depend on it:
+// each pod is judged, and reserves its quota, when it is created.
+type ConnectValidator struct {
+	Store    *Store
+	Policies *PolicyStore
+	Live     policy.LiveState
+	Synced   func() bool
+	Cluster  mutate.Cluster
+	Metrics  *Metrics
+	// Namespaces reads a Namespace the cache does not have yet; optional.
+	Namespaces client.Reader
+}
+
+var _ admission.Handler = (*ConnectValidator)(nil)
+
+// Handle judges one SparkConnect, as AppValidator judges an application.
+func (h *ConnectValidator) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return h.Metrics.serve(ctx, "sparkconnect-policy", req, h.handle)
+}
+
+func (h *ConnectValidator) handle(ctx context.Context, req admission.Request) admission.Response {
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return admission.Allowed("")
+	}
+	if n := len(req.Object.Raw); n > mutate.MaxPodBytes {
+		return admission.Denied(fmt.Sprintf("%s is %d bytes; Strata admits at most %d", sparkv1alpha1.Kind, n, mutate.MaxPodBytes))
+	}
+	if resp, done := unchangedSpec(req); done {
+		return resp
+	}
+	_, conn, err := sparkv1alpha1.Decode(req.Object.Raw)
+	if err != nil {
+		return admission.Errored(http.StatusBadRequest, err)
+	}
+	if err := mutate.CheckConnect(&conn.Spec); err != nil {
+		return admission.Denied(err.Error())
+	}
+	conn.Metadata.Namespace = req.Namespace
+	served, engine := h.Store.Load(), h.Policies.Load()
+	if served == nil || engine == nil {
+		return admission.Errored(http.StatusServiceUnavailable, errNoSnapshot)
+	}
+	if !h.Synced() {
+		return admission.Errored(http.StatusServiceUnavailable, errNotSynced)
+	}
+	snap, err := snapshotWithNamespace(ctx, served.Snapshot, h.Namespaces, req.Namespace)
+	if err != nil {
+		return admission.Errored(http.StatusServiceUnavailable, err)
+	}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster}
+	request := policy.Request{Operation: string(req.Operation), Namespace: req.Namespace, UserInfo: req.UserInfo,
+		DryRun: req.DryRun != nil && *req.DryRun}
+	decision, err := check.Connect(ctx, conn, request, h.Live)
+	if err != nil {
+		if resp, late := expired(ctx); late {
+			return resp
+		}
+		log.FromContext(ctx).Error(err, "cannot judge SparkConnect", "generation", served.Generation)
+		return admission.Errored(http.StatusInternalServerError, err)
+	}
+	return h.Metrics.verdict(ctx, decision)
 }

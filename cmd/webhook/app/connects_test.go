@@ -14,6 +14,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 const testConnect = `{"apiVersion":"sparkoperator.k8s.io/v1alpha1","kind":"SparkConnect","metadata":{"name":"notebooks","namespace":"etl"},
@@ -112,14 +113,46 @@ func connectReview(t testing.TB, op admissionv1.Operation, obj, old string) []by
 	return reviewBytes(t, connectRequest(op, obj, old))
 }
 
-// FuzzConnectReviews: the SparkConnect handler, AdmissionReview bytes in,
-// answer out.
+// FuzzConnectReviews: both SparkConnect handlers, AdmissionReview bytes
+// in, answer out.
 func FuzzConnectReviews(f *testing.F) {
 	h := newTestConnectMutator(f)
 	f.Add(connectReview(f, admissionv1.Create, connectJSON(`{"spark.a":"b"}`), ""))
 	f.Add(connectReview(f, admissionv1.Update, connectJSON(`{"spark.a":"c"}`), connectJSON(`{"spark.a":"b"}`)))
 	f.Add(connectReview(f, admissionv1.Create, `{"spec":{"dynamicAllocation":{"enabled":true,"maxExecutors":2147483647},"hadoopConf":{"a=b":"c"}}}`, ""))
+	v := newTestPodValidator(f, teamLayer())
+	validator := &ConnectValidator{Store: h.Store, Policies: v.Policies, Live: v.Live, Synced: v.Synced, Cluster: h.Cluster, Metrics: h.Metrics}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		fuzzReview(t, objectReviewServer(reflect.TypeFor[sparkv1alpha1.SparkConnect](), h), h.Metrics, "sparkconnect", raw)
+		fuzzReview(t, objectReviewServer(reflect.TypeFor[sparkv1alpha1.SparkConnect](), validator), h.Metrics, "sparkconnect-policy", raw)
 	})
+}
+
+// TestConnectValidator: a SparkConnect is judged as the application its
+// server runs: one that fits is allowed, one of more executors than an app
+// may run is refused naming the limit, an update of the metadata alone is
+// not judged again, and a key the operator would pass as another is
+// refused here too.
+func TestConnectValidator(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.Limits = &v1alpha1.Limits{MaxExecutorsPerApp: ptrInt32(10)}
+	v := newTestPodValidator(t, l)
+	h := &ConnectValidator{Store: v.Store, Policies: v.Policies, Live: v.Live, Synced: v.Synced, Cluster: v.Cluster, Metrics: v.Metrics}
+	ctx := context.Background()
+	if resp := h.Handle(ctx, connectRequest(admissionv1.Create, connectJSON(`{}`), "")); !resp.Allowed {
+		t.Fatalf("a SparkConnect of 2 executors: %v", resp.Result)
+	}
+	wide := strings.Replace(connectJSON(`{}`), `"instances":2`, `"instances":11`, 1)
+	resp := h.Handle(ctx, connectRequest(admissionv1.Create, wide, ""))
+	if resp.Allowed || !strings.Contains(resp.Result.Message, `quota: app "notebooks" asks for up to 11 executors`) {
+		t.Errorf("11 executors where 10 are allowed: allowed %v, %v", resp.Allowed, resp.Result)
+	}
+	relabelled := strings.Replace(wide, `"namespace":"etl"}`, `"namespace":"etl","labels":{"a":"b"}}`, 1)
+	if resp := h.Handle(ctx, connectRequest(admissionv1.Update, relabelled, wide)); !resp.Allowed {
+		t.Errorf("a metadata update: %v", resp.Result)
+	}
+	if resp := h.Handle(ctx, connectRequest(admissionv1.Create, connectJSON(`{"a=b":"c"}`), "")); resp.Allowed ||
+		!strings.Contains(resp.Result.Message, `must not hold "="`) {
+		t.Errorf("a key holding =: allowed %v, %v", resp.Allowed, resp.Result)
+	}
 }

@@ -109,8 +109,10 @@ type Webhook struct {
 	PodPolicy *PodValidator
 	Apps      *AppMutator
 	AppPolicy *AppValidator
-	// Connects composes SparkConnects' Spark configuration.
-	Connects *ConnectMutator
+	// Connects composes SparkConnects' Spark configuration, and
+	// ConnectPolicy judges them.
+	Connects      *ConnectMutator
+	ConnectPolicy *ConnectValidator
 	// ScheduledAppPolicy judges ScheduledSparkApplications by their runs.
 	ScheduledAppPolicy *ScheduledAppValidator
 	// Bindings judges a binding of a pod to a node as the UPDATE it makes.
@@ -165,6 +167,8 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Connects = &ConnectMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.AppPolicy = &AppValidator{Store: w.Store, Policies: w.Policies, Live: tracker, Synced: synced, Cluster: opts.Cluster,
 		Metrics: m, Namespaces: mgr.GetAPIReader(), Schedules: policy.SchedulesIn(mgr.GetAPIReader())}
+	w.ConnectPolicy = &ConnectValidator{Store: w.Store, Policies: w.Policies, Live: tracker, Synced: synced, Cluster: opts.Cluster,
+		Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.Bindings = &BindingValidator{Pods: w.PodPolicy, Reader: mgr.GetAPIReader(), Metrics: m}
 	w.PodGroups = &PodGroupValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader(),
 		PodGroups: policy.PodGroupsIn(mgr.GetAPIReader()), Admitted: newAdmittedGangs(opts.ReservationTTL)}
@@ -210,6 +214,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(NamespaceGuardPath, serve(reflect.TypeFor[corev1.Namespace](), w.NamespaceGuard))
 	w.Server.Register(AppPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.Apps))
 	w.Server.Register(ConnectPath, serve(reflect.TypeFor[sparkv1alpha1.SparkConnect](), w.Connects))
+	w.Server.Register(ConnectPolicyPath, serve(reflect.TypeFor[sparkv1alpha1.SparkConnect](), w.ConnectPolicy))
 	w.Server.Register(AppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.SparkApplication](), w.AppPolicy))
 	w.Server.Register(ScheduledAppPolicyPath, serve(reflect.TypeFor[sparkv1beta2.ScheduledSparkApplication](), w.ScheduledAppPolicy))
 	if opts.ServeNoop {
