@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -26,5 +27,11 @@ func (c *Check) Connect(ctx context.Context, conn *sparkv1alpha1.SparkConnect, r
 	l := launched{kind: sparkv1alpha1.Kind, app: mutate.ConnectApp(conn),
 		pod: func(role v1alpha1.Role) (*corev1.Pod, error) { return mutate.ConnectLaunchedPod(conn, role) }}
 	_, d, err := c.app(ctx, l, req, live, nil)
+	// The driver is the server.
+	for i, v := range d.Violations {
+		if m, ok := strings.CutSuffix(v.Message, " [driver pod]"); ok {
+			d.Violations[i].Message = m + " [server pod]"
+		}
+	}
 	return d, err
 }

@@ -71,7 +71,7 @@ func TestCheckConnect(t *testing.T) {
 		c["resources"] = map[string]any{"requests": map[string]any{"cpu": "20", "memory": "8Gi"}}
 	})
 	if got := judge(bigServer, nil); !slices.ContainsFunc(got, func(m string) bool {
-		return strings.HasPrefix(m, "quota: pod requests 20") && strings.HasSuffix(m, "[driver pod]")
+		return strings.HasPrefix(m, "quota: pod requests 20") && strings.HasSuffix(m, "[server pod]")
 	}) {
 		t.Errorf("a server asking for 20 CPU: %q", got)
 	}

@@ -43,23 +43,11 @@ func (h *ConnectMutator) Handle(ctx context.Context, req admission.Request) admi
 }
 
 func (h *ConnectMutator) handle(ctx context.Context, req admission.Request) admission.Response {
-	if n := len(req.Object.Raw); n > mutate.MaxPodBytes {
-		return admission.Denied(fmt.Sprintf("%s is %d bytes; Strata admits at most %d", sparkv1alpha1.Kind, n, mutate.MaxPodBytes))
-	}
 	// A change of the metadata alone (the operator's finalizers) is not
-	// composed again, nor refused for what Strata refuses in a spec
-	// (mutate.CheckConnect): a Layer changed since would change a running
-	// server's configuration, and one stored before a rule was added can
-	// still have its finalizers removed.
-	if resp, done := unchangedSpec(req); done {
+	// composed again: a Layer changed since would change a running
+	// server's configuration.
+	if _, resp, done := connectOf(req); done {
 		return resp
-	}
-	_, c, err := sparkv1alpha1.Decode(req.Object.Raw)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	if err := mutate.CheckConnect(&c.Spec); err != nil {
-		return admission.Denied(err.Error())
 	}
 	served := h.Store.Load()
 	if served == nil {
@@ -124,18 +112,9 @@ func (h *ConnectValidator) handle(ctx context.Context, req admission.Request) ad
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return admission.Allowed("")
 	}
-	if n := len(req.Object.Raw); n > mutate.MaxPodBytes {
-		return admission.Denied(fmt.Sprintf("%s is %d bytes; Strata admits at most %d", sparkv1alpha1.Kind, n, mutate.MaxPodBytes))
-	}
-	if resp, done := unchangedSpec(req); done {
+	conn, resp, done := connectOf(req)
+	if done {
 		return resp
-	}
-	_, conn, err := sparkv1alpha1.Decode(req.Object.Raw)
-	if err != nil {
-		return admission.Errored(http.StatusBadRequest, err)
-	}
-	if err := mutate.CheckConnect(&conn.Spec); err != nil {
-		return admission.Denied(err.Error())
 	}
 	conn.Metadata.Namespace = req.Namespace
 	served, engine := h.Store.Load(), h.Policies.Load()
@@ -161,4 +140,27 @@ func (h *ConnectValidator) handle(ctx context.Context, req admission.Request) ad
 		return admission.Errored(http.StatusInternalServerError, err)
 	}
 	return h.Metrics.verdict(ctx, decision)
+}
+
+// connectOf is the SparkConnect of req, or, when done, the answer to it
+// before any work: refused over the byte bound or for what Strata refuses
+// in a spec (mutate.CheckConnect), an error when it does not decode, and
+// allowed as it is when an UPDATE leaves the spec alone (its metadata,
+// the operator's finalizers, can always change, even of one stored before
+// a rule was added).
+func connectOf(req admission.Request) (c *sparkv1alpha1.SparkConnect, resp admission.Response, done bool) {
+	if n := len(req.Object.Raw); n > mutate.MaxPodBytes {
+		return nil, admission.Denied(fmt.Sprintf("%s is %d bytes; Strata admits at most %d", sparkv1alpha1.Kind, n, mutate.MaxPodBytes)), true
+	}
+	if resp, done := unchangedSpec(req); done {
+		return nil, resp, true
+	}
+	_, c, err := sparkv1alpha1.Decode(req.Object.Raw)
+	if err != nil {
+		return nil, admission.Errored(http.StatusBadRequest, err), true
+	}
+	if err := mutate.CheckConnect(&c.Spec); err != nil {
+		return nil, admission.Denied(err.Error()), true
+	}
+	return c, admission.Response{}, false
 }
