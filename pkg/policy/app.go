@@ -18,8 +18,10 @@ import (
 )
 
 // Application is input.application: a SparkApplication judged as a whole
-// at submission, by the pods it will launch. It is set on the input of
-// its executor pod only; the input of a pod has none.
+// at submission, or a SparkConnect when it is written (Check.Connect: its
+// driver is its server, and it has nothing of spark-submit's), by the
+// pods it will launch. It is set on the input of its executor pod only;
+// the input of a pod has none.
 type Application struct {
 	// Name is the application's name.
 	Name string `json:"name"`
