@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
@@ -49,8 +50,8 @@ type PolicyTest struct {
 	Cases    []PolicyTestCase `json:"cases"`
 }
 
-// PolicyTestCase is one pod, SparkApplication or PodGroup and the verdict
-// expected for it.
+// PolicyTestCase is one pod, SparkApplication, PodGroup or SparkConnect
+// and the verdict expected for it.
 type PolicyTestCase struct {
 	Name string `json:"name"`
 	// Pod is a file with exactly one Pod.
@@ -61,9 +62,12 @@ type PolicyTestCase struct {
 	App string `json:"app,omitempty"`
 	// PodGroup is a file with exactly one Volcano PodGroup, judged as the
 	// webhook judges one a tenant creates (its class, queue and what it
-	// holds, with the namespace's waiting gangs of the inventory). A case
-	// has one of Pod, App and PodGroup.
+	// holds, with the namespace's waiting gangs of the inventory).
 	PodGroup string `json:"podGroup,omitempty"`
+	// Connect is a file with exactly one SparkConnect, composed and judged
+	// as the webhooks do when it is written (as the application its
+	// server runs). A case has one of Pod, App, PodGroup and Connect.
+	Connect string `json:"connect,omitempty"`
 	// NamespaceLabels add to or replace the labels of the pod's namespace.
 	NamespaceLabels map[string]string `json:"namespaceLabels,omitempty"`
 	// Inventory is the live state: what the namespace's other Spark pods
@@ -277,9 +281,9 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 		}
 		switch objects := c.objectFields(); {
 		case len(objects) == 0:
-			errs = append(errs, field.Required(cp.Child("pod"), "a file with exactly one Pod (or app: a file with exactly one SparkApplication, or podGroup: one with exactly one PodGroup)"))
+			errs = append(errs, field.Required(cp.Child("pod"), "a file with exactly one Pod (or app: a file with exactly one SparkApplication, podGroup: one with exactly one PodGroup, or connect: one with exactly one SparkConnect)"))
 		case len(objects) > 1:
-			errs = append(errs, field.Forbidden(cp.Child(objects[1]), "a case judges one object: a Pod, a SparkApplication or a PodGroup; this case also has "+objects[0]))
+			errs = append(errs, field.Forbidden(cp.Child(objects[1]), "a case judges one object: a Pod, a SparkApplication, a PodGroup or a SparkConnect; this case also has "+objects[0]))
 		}
 		if inv := c.Inventory; inv != nil {
 			podsLive := inv.Namespace.CPU != nil || inv.Namespace.Memory != nil || inv.Namespace.Pods != 0 || inv.AppExecutors != 0 ||
@@ -298,6 +302,8 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 				errs = append(errs, field.Forbidden(up, "an update is of a Pod; a SparkApplication is judged at submission"))
 			case c.PodGroup != "":
 				errs = append(errs, field.Forbidden(up, "an update is of a Pod; a PodGroup is judged as written"))
+			case c.Connect != "":
+				errs = append(errs, field.Forbidden(up, "an update is of a Pod; a SparkConnect is judged as written"))
 			}
 			if !bytes.HasPrefix(bytes.TrimSpace(u.Patch), []byte("{")) {
 				errs = append(errs, field.Required(up.Child("patch"), "a strategic merge patch of the pod, an object"))
@@ -323,7 +329,7 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 // the order of its fields.
 func (c *PolicyTestCase) objectFields() []string {
 	var out []string
-	for _, f := range []struct{ name, value string }{{"pod", c.Pod}, {"app", c.App}, {"podGroup", c.PodGroup}} {
+	for _, f := range []struct{ name, value string }{{"pod", c.Pod}, {"app", c.App}, {"podGroup", c.PodGroup}, {"connect", c.Connect}} {
 		if f.value != "" {
 			out = append(out, f.name)
 		}
@@ -365,6 +371,8 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 			file, want = rel(c.App), sparkv1beta2.Kind
 		case c.PodGroup != "":
 			file, want = rel(c.PodGroup), volcanov1beta1.Kind
+		case c.Connect != "":
+			file, want = rel(c.Connect), sparkv1alpha1.Kind
 		}
 		problems, err := runCase(ctx, in, engine, cluster, file, want, &c)
 		if err != nil {
@@ -422,6 +430,14 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 			check.PodGroups = waitingGangs(namespace, c.Inventory)
 		}
 		if decision, err = check.PodGroup(ctx, *obj.PodGroup, request); err != nil {
+			return nil, err
+		}
+	} else if obj.Connect != nil {
+		composed, err := mutate.ComposeConnect(snap, cluster, obj.Raw, namespace)
+		if err != nil {
+			return nil, err
+		}
+		if decision, err = check.Connect(ctx, composed.Connect, request, live); err != nil {
 			return nil, err
 		}
 	} else if obj.App != nil {

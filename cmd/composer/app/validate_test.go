@@ -33,6 +33,13 @@ func TestPolicyTestValidation(t *testing.T) {
 			`f.yaml: PolicyTest "t": cases[2].update.patch: Required value: a strategic merge patch of the pod, an object`,
 		}},
 		{"a PodGroup", head + "cases: [{name: a, podGroup: g.yaml, namespaceLabels: {group: geo}, expect: {allowed: true}}]", nil},
+		{"a SparkConnect", head + "cases: [{name: a, connect: c.yaml, expect: {allowed: true}}]", nil},
+		{"a SparkConnect updated, and beside a pod", head + `cases:
+  - {name: a, connect: c.yaml, update: {patch: {spec: {}}}}
+  - {name: b, pod: p.yaml, connect: c.yaml}`, []string{
+			`f.yaml: PolicyTest "t": cases[0].update: Forbidden: an update is of a Pod; a SparkConnect is judged as written`,
+			`f.yaml: PolicyTest "t": cases[1].connect: Forbidden: a case judges one object: a Pod, a SparkApplication, a PodGroup or a SparkConnect; this case also has pod`,
+		}},
 		{"a PodGroup with the namespace's waiting gangs", head + "cases: [{name: a, podGroup: g.yaml, inventory: {waitingGangs: {cpu: 100, memory: 1Ti}}, expect: {allowed: true}}]", nil},
 		{"waiting gangs for a pod", head + "cases: [{name: a, pod: p.yaml, inventory: {waitingGangs: {cpu: 100}}}]", []string{
 			`f.yaml: PolicyTest "t": cases[0].inventory.waitingGangs: Forbidden: what waiting gangs hold counts only for a PodGroup's case`}},
@@ -40,8 +47,8 @@ func TestPolicyTestValidation(t *testing.T) {
   - {name: a, pod: p.yaml, podGroup: g.yaml}
   - {name: b, app: a.yaml, podGroup: g.yaml}
   - {name: c, podGroup: g.yaml, inventory: {appExecutors: 3}, update: {patch: {spec: {}}}}`, []string{
-			`f.yaml: PolicyTest "t": cases[0].podGroup: Forbidden: a case judges one object: a Pod, a SparkApplication or a PodGroup; this case also has pod`,
-			`f.yaml: PolicyTest "t": cases[1].podGroup: Forbidden: a case judges one object: a Pod, a SparkApplication or a PodGroup; this case also has app`,
+			`f.yaml: PolicyTest "t": cases[0].podGroup: Forbidden: a case judges one object: a Pod, a SparkApplication, a PodGroup or a SparkConnect; this case also has pod`,
+			`f.yaml: PolicyTest "t": cases[1].podGroup: Forbidden: a case judges one object: a Pod, a SparkApplication, a PodGroup or a SparkConnect; this case also has app`,
 			`f.yaml: PolicyTest "t": cases[2].inventory: Forbidden: a PodGroup is judged with what the namespace's gangs waiting to run hold (inventory.waitingGangs), not with live pods`,
 			`f.yaml: PolicyTest "t": cases[2].update: Forbidden: an update is of a Pod; a PodGroup is judged as written`,
 		}},
@@ -50,7 +57,7 @@ func TestPolicyTestValidation(t *testing.T) {
   - {name: a}
   - {name: a, pod: p.yaml, expect: {violations: [{message: m, enforcement: block}]}}`, []string{
 			`f.yaml: PolicyTest "t": cases[0].name: Required value`,
-			`f.yaml: PolicyTest "t": cases[1].pod: Required value: a file with exactly one Pod (or app: a file with exactly one SparkApplication, or podGroup: one with exactly one PodGroup)`,
+			`f.yaml: PolicyTest "t": cases[1].pod: Required value: a file with exactly one Pod (or app: a file with exactly one SparkApplication, podGroup: one with exactly one PodGroup, or connect: one with exactly one SparkConnect)`,
 			`f.yaml: PolicyTest "t": cases[2].name: Duplicate value: "a": also the name of cases[1]`,
 			`f.yaml: PolicyTest "t": cases[2].expect.violations[0].policy: Required value: the policy's name (quota, isolation, baseline, ...)`,
 			`f.yaml: PolicyTest "t": cases[2].expect.violations[0].enforcement: Unsupported value: "block": supported values: "deny", "warn", "dryrun", ""`,
