@@ -184,12 +184,7 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		results[i], verdicts[i] = res, verdictOf(dec)
 	}
 	for _, role := range mutate.Roles() {
-		path := func(f overlay.Field) (string, bool) {
-			if p, ok := results[1].ExplainPath(role, f.Key); ok {
-				return p, true
-			}
-			return results[0].ExplainPath(role, f.Key)
-		}
+		path := headThenBase(role, results[1].ExplainPath, results[0].ExplainPath)
 		before, after := results[0].Role(role).Composition.Provenance, results[1].Role(role).Composition.Provenance
 		d.Fields = append(d.Fields, fieldChanges(string(role), before, after, path)...)
 		d.Fields = append(d.Fields, noLongerGiven(string(role),
@@ -272,17 +267,24 @@ func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object)
 		results[i], verdicts[i] = res, verdictOf(dec)
 	}
 	for _, role := range mutate.Roles() {
-		path := func(f overlay.Field) (string, bool) {
-			if p, ok := results[1].ExplainPath(role, f.Key); ok {
-				return p, true
-			}
-			return results[0].ExplainPath(role, f.Key)
-		}
+		path := headThenBase(role, results[1].ExplainPath, results[0].ExplainPath)
 		d.Fields = append(d.Fields, fieldChanges(string(role), results[0].Job.Role(role).Composition.Provenance,
 			results[1].Job.Role(role).Composition.Provenance, path)...)
 	}
 	d.Before, d.After = verdicts[0], verdicts[1]
 	return d, nil
+}
+
+// headThenBase names a field of role's composition where the head side
+// states it, else where the base side did (a setting the head no longer
+// gives).
+func headThenBase(role v1alpha1.Role, head, base func(v1alpha1.Role, overlay.Key) (string, bool)) func(overlay.Field) (string, bool) {
+	return func(f overlay.Field) (string, bool) {
+		if p, ok := head(role, f.Key); ok {
+			return p, true
+		}
+		return base(role, f.Key)
+	}
 }
 
 func verdictOf(d policy.Decision) verdict {
