@@ -20,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	webhookapp "github.com/strata-dev/strata/cmd/webhook/app"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/controlplane"
 )
@@ -47,6 +48,7 @@ func TestFaultsUnderLoad(t *testing.T) {
 
 	lb := newBalancer(t)
 	replicas := map[string]*controlplane.Replica{}
+	stopped := map[string]bool{}
 	var mu sync.Mutex
 	start := func(name string) {
 		port := freePort(t)
@@ -100,6 +102,9 @@ func TestFaultsUnderLoad(t *testing.T) {
 			if err := replicas["a"].Stop(); err != nil {
 				t.Errorf("stopping replica a: %v", err)
 			}
+			mu.Lock()
+			stopped["a"] = true
+			mu.Unlock()
 			start("a2")
 		}},
 		{"certificate rotation", func(t *testing.T) {
@@ -111,7 +116,30 @@ func TestFaultsUnderLoad(t *testing.T) {
 		{"API server restart", func(t *testing.T) {
 			if err := cp.RestartAPIServer(); err != nil {
 				t.Errorf("restarting the API server: %v", err)
+				return
 			}
+			// Every webhook's watch of Layers is back within seconds of
+			// the API server (whose RBAC refuses watches for a moment
+			// after it starts): the churning Layer's next changes reach
+			// each snapshot, the replicas' and the idle main webhook's.
+			back := time.Now()
+			mu.Lock()
+			webhooks := []*webhookapp.Webhook{cp.Webhook}
+			for name, r := range replicas {
+				if !stopped[name] {
+					webhooks = append(webhooks, r.Webhook)
+				}
+			}
+			mu.Unlock()
+			for i, w := range webhooks {
+				gen := w.Store.Load().Generation
+				if err := waitFor(15*time.Second, func() bool { return w.Store.Load().Generation > gen }); err != nil {
+					t.Errorf("webhook %d of %d: its snapshot did not follow the Layer's changes within 15s of the API server's return (generation %d): %v",
+						i+1, len(webhooks), gen, err)
+					return
+				}
+			}
+			t.Logf("every webhook followed the Layer's changes %s after the API server was back", time.Since(back).Round(time.Millisecond))
 		}},
 		{"layer churn", func(*testing.T) {}},
 	}
@@ -192,6 +220,8 @@ func createUnderLoad(t *testing.T, namespace, run string, n, concurrency int, fa
 		next atomic.Int64
 		wg   sync.WaitGroup
 		once sync.Once
+		// faulted: the fault has returned.
+		faulted sync.WaitGroup
 	)
 	template := examplePod(t, "executor.yaml", "x")
 	template.Namespace = namespace
@@ -207,7 +237,8 @@ func createUnderLoad(t *testing.T, namespace, run string, n, concurrency int, fa
 					return
 				}
 				if i == n/4 {
-					go once.Do(func() { fault(t) })
+					faulted.Add(1)
+					go func() { defer faulted.Done(); once.Do(func() { fault(t) }) }()
 				}
 				pod := template.DeepCopy()
 				pod.Name = fmt.Sprintf("%s-exec-%d", prefix, i)
@@ -229,6 +260,7 @@ func createUnderLoad(t *testing.T, namespace, run string, n, concurrency int, fa
 	}
 	wg.Wait()
 	res.elapsed = time.Since(begin)
+	faulted.Wait() // the fault's own checks end inside the run
 	return res
 }
 
