@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -35,12 +36,30 @@ type AppResult struct {
 	// added has the namespace's Pod Security level refuse
 	// (launchedPodSecurityWarnings).
 	Warnings []string
-	// PodSecurity are the warnings of Warnings of the launched pods that
-	// what the layers added has the namespace's Pod Security level refuse
-	// (launchedPodSecurityWarnings), each naming its role.
-	PodSecurity []string
 	// input is the application as the user wrote it.
 	input *sparkv1beta2.Spec
+}
+
+// TemplateWarnings are Warnings for the creator of a
+// ScheduledSparkApplication whose run (sparkv1beta2.RunOf) r composed: a
+// field of the application's spec is named where the schedule holds it,
+// under spec.template (executor: spec.template.executor.memory ...). The
+// run's labels are the schedule's own, so metadata stays as it is.
+func (r *AppResult) TemplateWarnings() []string {
+	out := make([]string, len(r.Warnings))
+	for i, w := range r.Warnings {
+		head, rest := "", w
+		for _, role := range Roles() {
+			if p := string(role) + ": "; strings.HasPrefix(w, p) {
+				head, rest = p, w[len(p):]
+			}
+		}
+		if field, ok := strings.CutPrefix(rest, "spec."); ok {
+			rest = "spec.template." + field
+		}
+		out[i] = head + rest
+	}
+	return out
 }
 
 // Role is the composition of role.

@@ -48,7 +48,6 @@ func launchedPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in *sp
 		if w != "" {
 			w = "the pod it launches: " + w
 			res.Warnings = append(res.Warnings, w)
-			out.PodSecurity = append(out.PodSecurity, string(role)+": "+w)
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -52,7 +53,8 @@ func TestScheduledAppIsJudgedByItsRuns(t *testing.T) {
 	}
 
 	fits := scheduledApp(t, "etl-report.yaml", "e2e-nightly")
-	if err := cp.Client.Create(ctx, fits); err != nil {
+	warned, scheduleWarnings := clientWithWarnings(t)
+	if err := warned.Create(ctx, fits); err != nil {
 		t.Fatalf("creating a schedule whose runs fit: %v", err)
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), fits) })
@@ -99,8 +101,20 @@ func TestScheduledAppIsJudgedByItsRuns(t *testing.T) {
 			"labels": map[string]any{sparkv1beta2.ScheduledAppNameLabel: "e2e-nightly", "team-schedule": "nightly"}},
 		"spec": fits.Object["spec"].(map[string]any)["template"],
 	}}
-	if err := cp.Client.Create(ctx, run); err != nil {
+	runWarned, runWarnings := clientWithWarnings(t)
+	if err := runWarned.Create(ctx, run); err != nil {
 		t.Fatalf("creating a run: %v", err)
+	}
+	// The schedule's creator was told what the operator is told of each
+	// run, each field named in the schedule's template.
+	const image = `driver: spec.template.image "docker.io/apache/spark:3.5.3" overridden by ClusterOverrides layer "prod-a-overrides" (each run of ScheduledSparkApplication "e2e-nightly")`
+	if !slices.Contains(scheduleWarnings.all(), image) {
+		t.Errorf("the schedule's warnings %q lack %q", scheduleWarnings.all(), image)
+	}
+	for _, w := range runWarnings.all() {
+		if want := inTemplate(w) + ` (each run of ScheduledSparkApplication "e2e-nightly")`; !slices.Contains(scheduleWarnings.all(), want) {
+			t.Errorf("the run is warned %q; its schedule's creator was not (warnings %q)", w, scheduleWarnings.all())
+		}
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), run) })
 	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(run), run); err != nil {
@@ -174,4 +188,13 @@ func TestRunOfAScheduleWrittenBeforeTheLimit(t *testing.T) {
 	if code != composer.ExitDenied || !strings.Contains(errOut, want) {
 		t.Errorf("composer --validate of the run: exit %d, stderr:\n%s\nwant a denial containing %q", code, errOut, want)
 	}
+}
+
+// inTemplate is a warning of a SparkApplication with the field it names
+// (first, or after its role) where a ScheduledSparkApplication holds it.
+func inTemplate(w string) string {
+	if field, ok := strings.CutPrefix(w, "spec."); ok {
+		return "spec.template." + field
+	}
+	return strings.Replace(w, ": spec.", ": spec.template.", 1)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/policy"
 )
 
 func (o *composeOptions) print(w io.Writer, results []composed) error {
@@ -272,7 +273,15 @@ func (o *composeOptions) explainApp(b *strings.Builder, r *composed) error {
 			return err
 		}
 	}
-	for _, warn := range r.appRes.Warnings {
+	warnings := r.appRes.Warnings
+	if r.schedule.Name != "" {
+		// As the webhook that judges the schedule warns its creator.
+		warnings = r.appRes.TemplateWarnings()
+		for i := range warnings {
+			warnings[i] += policy.EachRun(r.schedule)
+		}
+	}
+	for _, warn := range warnings {
 		fmt.Fprintf(b, "Warning: %s\n", warn)
 	}
 	return nil

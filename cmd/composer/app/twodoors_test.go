@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
 
 	webhook "github.com/strata-dev/strata/cmd/webhook/app"
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -85,21 +86,82 @@ func TestConnectGoldenThroughTheWebhook(t *testing.T) {
 				t.Fatalf("denied: %+v", resp.Result)
 			}
 			checkPatchGolden(t, tc.name, resp.Patch)
-			explained, err := os.ReadFile(filepath.Join(golden, tc.name+".explain.txt"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var warned []string
-			for _, l := range strings.Split(string(explained), "\n") {
-				if w, ok := strings.CutPrefix(l, "Warning: "); ok {
-					warned = append(warned, w)
-				}
-			}
-			if !slices.Equal(resp.Warnings, warned) {
+			if warned := goldenWarnings(t, tc.name); !slices.Equal(resp.Warnings, warned) {
 				t.Errorf("the webhook's warnings %q, the composer's %q", resp.Warnings, warned)
 			}
 		})
 	}
+}
+
+// TestAppGoldenThroughTheWebhook is the second door for SparkApplications
+// and ScheduledSparkApplications: each golden application goes through the
+// webhook's AppMutator.Handle, and its patch and warnings must be the
+// composer's: the golden -o patch byte for byte, the -o explain warnings.
+// A schedule goes through ScheduledAppValidator.Handle, which changes
+// nothing and warns its creator of every run as -o explain does.
+func TestAppGoldenThroughTheWebhook(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range appGoldenCases {
+		if tc.app == connectExample {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			snap, m := snapshotOfRepo(t, filepath.Join(examples, "layers", tc.layers)), webhookMetrics(t)
+			cluster := mutate.Cluster{Name: tc.cluster, Pool: tc.pool}
+			data, err := os.ReadFile(filepath.Join(examples, "apps", tc.app))
+			if err != nil {
+				t.Fatal(err)
+			}
+			objects, err := manifest.DecodeObjects(tc.app, data)
+			if err != nil || len(objects) != 1 || objects[0].App == nil {
+				t.Fatalf("%d objects, %v", len(objects), err)
+			}
+			raw, err := yaml.YAMLToJSON(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+				UID: "golden", Kind: metav1.GroupVersionKind{Group: "sparkoperator.k8s.io", Version: "v1beta2", Kind: "SparkApplication"},
+				Namespace: objects[0].Namespace(), Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: raw}}}
+			var resp admission.Response
+			if objects[0].Schedule.Name == "" {
+				resp = (&webhook.AppMutator{Store: webhook.NewStore(snap), Cluster: cluster, Metrics: m}).Handle(ctx, req)
+				checkPatchGolden(t, tc.name, resp.Patch)
+			} else {
+				policies, err := webhook.NewPolicyStore(ctx, "", m, logr.Discard())
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Kind.Kind = "ScheduledSparkApplication"
+				resp = (&webhook.ScheduledAppValidator{Store: webhook.NewStore(snap), Policies: policies, Cluster: cluster, Metrics: m}).Handle(ctx, req)
+				if len(resp.Patches) != 0 || len(resp.Patch) != 0 {
+					t.Errorf("the schedule was changed: %s", resp.Patch)
+				}
+			}
+			if !resp.Allowed {
+				t.Fatalf("denied: %+v", resp.Result)
+			}
+			if want := goldenWarnings(t, tc.name); !slices.Equal(resp.Warnings, want) {
+				t.Errorf("the webhook's warnings %q, the composer's %q", resp.Warnings, want)
+			}
+		})
+	}
+}
+
+// goldenWarnings are the warnings of the golden -o explain of case name.
+func goldenWarnings(t *testing.T, name string) []string {
+	t.Helper()
+	explained, err := os.ReadFile(filepath.Join(golden, name+".explain.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	for _, l := range strings.Split(string(explained), "\n") {
+		if w, ok := strings.CutPrefix(l, "Warning: "); ok {
+			warned = append(warned, w)
+		}
+	}
+	return warned
 }
 
 // checkPatchGolden fails t unless patch, a webhook's answer (none: an

@@ -25,8 +25,10 @@ const ScheduledAppPolicyPath = "/validate-sparkoperator-k8s-io-v1beta2-scheduled
 // a schedule whose every run would be refused is refused at once. Each run
 // still passes the SparkApplication webhooks when the operator creates it,
 // composed and judged against what is live then and with how often its
-// schedule runs, so nothing here is a way around them. An UPDATE is judged
-// only when what a run is made of changes (the template, or the labels
+// schedule runs, so nothing here is a way around them. Its creator is
+// warned as a SparkApplication's is, of the overrides and Pod Security of
+// every run (mutate.AppResult.TemplateWarnings). An UPDATE is judged only
+// when what a run is made of changes (the template, or the labels
 // the runs carry) or when it runs (limits.minSubmissionIntervalSeconds
 // bounds how often): suspending a schedule is never refused.
 type ScheduledAppValidator struct {
@@ -92,9 +94,11 @@ func (h *ScheduledAppValidator) handle(ctx context.Context, req admission.Reques
 	}
 	// No webhook composes the schedule itself, and each run's warnings go
 	// to the operator, which creates it: the schedule's creator is told
-	// here of the pods every run launches that Pod Security will refuse.
+	// here what the SparkApplication's creator is told, of its own values
+	// every run has a layer override (named in the template) and of the
+	// pods every run launches that Pod Security will refuse.
 	resp := h.Metrics.verdict(ctx, decision)
-	for _, w := range composed.PodSecurity {
+	for _, w := range composed.TemplateWarnings() {
 		resp.Warnings = append(resp.Warnings, cut(w+policy.EachRun(schedule)))
 	}
 	return resp

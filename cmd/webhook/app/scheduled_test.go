@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,4 +169,49 @@ func TestScheduledRunsPodSecurityWarning(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestScheduledRunsOverrideWarning: the creator of a schedule is told
+// what the creator of its run as a SparkApplication is told, of each of
+// its own values a layer overrides, the field named in the schedule's
+// template, for each run.
+func TestScheduledRunsOverrideWarning(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.SparkConf = map[string]string{"spark.executor.memory": "4g"}
+	mutator, _ := newTestAppHandlers(t, l)
+	v := newTestScheduledValidator(t, l)
+	ctx := context.Background()
+	app := mutator.Handle(ctx, appRequest(admissionv1.Create, appJSON(2), ""))
+	if len(app.Warnings) == 0 {
+		t.Fatal("the application is warned of nothing: the layer overrides none of its values")
+	}
+	var want []string
+	for _, w := range app.Warnings {
+		want = append(want, inTemplate(w)+` (each run of ScheduledSparkApplication "nightly")`)
+	}
+	const override = `executor: spec.template.executor.memory "2g" overridden by NamespaceOverrides layer "ns-etl" (each run of ScheduledSparkApplication "nightly")`
+	if !slices.Contains(want, override) {
+		t.Errorf("the application's warnings %q do not say the layer overrides its executors' memory", app.Warnings)
+	}
+	resp := v.Handle(ctx, scheduledRequest(admissionv1.Create, scheduledJSON(2, false, "{}"), ""))
+	if !resp.Allowed {
+		t.Fatalf("refused: %v", resp.Result)
+	}
+	if !reflect.DeepEqual(resp.Warnings, want) {
+		t.Errorf("the schedule's warnings\n%q\nwant the application's, named in the template\n%q", resp.Warnings, want)
+	}
+	// An update that changes nothing of the runs is not judged, nor warned.
+	same := v.Handle(ctx, scheduledRequest(admissionv1.Update, scheduledJSON(2, true, "{}"), scheduledJSON(2, false, "{}")))
+	if !same.Allowed || len(same.Warnings) != 0 {
+		t.Errorf("suspending the schedule: allowed %v, warnings %q", same.Allowed, same.Warnings)
+	}
+}
+
+// inTemplate is a warning of a SparkApplication with the field it names
+// (first, or after its role) where a ScheduledSparkApplication holds it.
+func inTemplate(w string) string {
+	if field, ok := strings.CutPrefix(w, "spec."); ok {
+		return "spec.template." + field
+	}
+	return strings.Replace(w, ": spec.", ": spec.template.", 1)
 }
