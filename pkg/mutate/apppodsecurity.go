@@ -18,7 +18,7 @@ import (
 // told. An application whose size Spark refuses launches nothing, and the
 // validating webhook refuses it.
 func launchedPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in *sparkv1beta2.SparkApplication, out *AppResult) error {
-	if _, enforced := PodSecurityEnforced(snap.NamespaceLabels(out.App.App.Namespace)); !enforced {
+	if _, enforced := PodSecurityEnforced(snap.PodSecurity(), out.App.App.Namespace, snap.NamespaceLabels(out.App.App.Namespace)); !enforced {
 		return nil
 	}
 	for _, role := range Roles() {

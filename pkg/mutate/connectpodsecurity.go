@@ -18,7 +18,7 @@ import (
 // SparkConnect's creator sees only a server that never starts or never
 // gets executors. A size Spark would not accept launches nothing.
 func connectPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in, composed *sparkv1alpha1.SparkConnect) ([]string, error) {
-	if _, enforced := PodSecurityEnforced(snap.NamespaceLabels(in.Metadata.Namespace)); !enforced {
+	if _, enforced := PodSecurityEnforced(snap.PodSecurity(), in.Metadata.Namespace, snap.NamespaceLabels(in.Metadata.Namespace)); !enforced {
 		return nil, nil
 	}
 	var out []string

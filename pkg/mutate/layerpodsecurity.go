@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psadmission "k8s.io/pod-security-admission/admission/api"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -22,11 +23,13 @@ import (
 // The API server's PodSecurity admission would refuse every such pod, in
 // words that name no layer; the Layer webhook and the composer say it
 // when the Layer is applied. namespaces are the cluster's, by name and
-// labels; those that enforce no level may be left out. A Layer that does not compile, or does not compose a sample
+// labels; those that enforce no level may be left out. podSecurity is the
+// plugin's configuration (its default level, the namespaces it exempts;
+// nil for its own default). A Layer that does not compile, or does not compose a sample
 // pod, is left to what refuses it; a Shadow Layer composes nothing. The
 // work is linear in the namespaces, with two compositions per level
 // enforced.
-func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, namespaces []corev1.Namespace) []string {
+func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, podSecurity *psadmission.PodSecurityConfiguration, namespaces []corev1.Namespace) []string {
 	type level struct {
 		// first is the namespace composed in; others the others of the
 		// level the Layer matches.
@@ -38,7 +41,7 @@ func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, namespaces []c
 	}
 	var enforcing []corev1.Namespace
 	for _, ns := range namespaces {
-		if _, enforced := PodSecurityEnforced(ns.Labels); enforced {
+		if _, enforced := PodSecurityEnforced(podSecurity, ns.Name, ns.Labels); enforced {
 			enforcing = append(enforcing, ns)
 		}
 	}
@@ -47,7 +50,8 @@ func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, namespaces []c
 	}
 	slices.SortFunc(enforcing, func(a, b corev1.Namespace) int { return strings.Compare(a.Name, b.Name) })
 	// The classes a Layer names are left to their own checks.
-	trial, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: *l}}, Namespaces: enforcing, PriorityClassesPartial: true})
+	trial, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: *l}}, Namespaces: enforcing, PriorityClassesPartial: true,
+		PodSecurity: podSecurity})
 	if err != nil {
 		return nil
 	}
@@ -57,7 +61,7 @@ func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, namespaces []c
 	)
 	for i := range enforcing {
 		ns := &enforcing[i]
-		lv, _ := PodSecurityEnforced(ns.Labels)
+		lv, _ := PodSecurityEnforced(podSecurity, ns.Name, ns.Labels)
 		matched := false
 		for _, role := range Roles() {
 			matched = matched || len(trial.Match(overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns.Name, Role: role})) > 0
@@ -113,7 +117,7 @@ func PodSecurityWarningsOf(in overlay.Inputs, cluster Cluster) []string {
 	var out []string
 	for i := range in.Layers {
 		src := &in.Layers[i]
-		for _, w := range LayerPodSecurityWarnings(&src.Layer, cluster, in.Namespaces) {
+		for _, w := range LayerPodSecurityWarnings(&src.Layer, cluster, in.PodSecurity, in.Namespaces) {
 			out = append(out, src.Describe()+w)
 		}
 	}

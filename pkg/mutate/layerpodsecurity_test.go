@@ -55,7 +55,7 @@ func TestLayerPodSecurityWarnings(t *testing.T) {
 				t.Fatal(err)
 			}
 			l.Name = "l"
-			got := LayerPodSecurityWarnings(&l, cluster, namespaces)
+			got := LayerPodSecurityWarnings(&l, cluster, nil, namespaces)
 			if len(got) != len(tc.want) {
 				t.Fatalf("warnings %q, want %d", got, len(tc.want))
 			}
@@ -64,7 +64,7 @@ func TestLayerPodSecurityWarnings(t *testing.T) {
 					t.Errorf("warning %q\nlacks %q", got[i], part)
 				}
 			}
-			if again := LayerPodSecurityWarnings(&l, cluster, namespaces); !reflect.DeepEqual(again, got) {
+			if again := LayerPodSecurityWarnings(&l, cluster, nil, namespaces); !reflect.DeepEqual(again, got) {
 				t.Errorf("warned %q, then %q", got, again)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	psadmission "k8s.io/pod-security-admission/admission/api"
 	psaapi "k8s.io/pod-security-admission/api"
 	psapolicy "k8s.io/pod-security-admission/policy"
 
@@ -29,22 +30,55 @@ var podSecurityChecks = sync.OnceValues(func() (psapolicy.Evaluator, error) {
 	return psapolicy.NewEvaluator(psapolicy.DefaultChecks(), nil)
 })
 
-// PodSecurityEnforced is the Pod Security Standards level and version a
-// namespace of these labels enforces, read as the plugin reads them: an
+// PodSecurityEnforced is the Pod Security Standards level and version the
+// plugin enforces on the pods of namespace, whose labels are nsLabels,
+// read as the plugin reads them: the namespace's enforce labels, else the
+// default of its configuration cfg (nil: the plugin's own, privileged); an
 // unreadable level is restricted, an unreadable version latest. false when
-// the namespace enforces nothing (no label, or privileged). A default the
-// plugin's configuration gives namespaces without the label is not
-// visible here.
-func PodSecurityEnforced(nsLabels map[string]string) (psaapi.LevelVersion, bool) {
-	if _, ok := nsLabels[psaapi.EnforceLevelLabel]; !ok {
+// it enforces nothing there: privileged, or cfg exempts the namespace.
+func PodSecurityEnforced(cfg *psadmission.PodSecurityConfiguration, namespace string, nsLabels map[string]string) (psaapi.LevelVersion, bool) {
+	if cfg != nil && slices.Contains(cfg.Exemptions.Namespaces, namespace) {
 		return psaapi.LevelVersion{}, false
 	}
-	p, _ := psaapi.PolicyToEvaluate(nsLabels, psaapi.Policy{
-		Enforce: psaapi.LevelVersion{Level: psaapi.LevelPrivileged, Version: psaapi.LatestVersion()},
-		Audit:   psaapi.LevelVersion{Level: psaapi.LevelPrivileged, Version: psaapi.LatestVersion()},
-		Warn:    psaapi.LevelVersion{Level: psaapi.LevelPrivileged, Version: psaapi.LatestVersion()},
-	})
+	p, _ := psaapi.PolicyToEvaluate(nsLabels, podSecurityDefaults(cfg))
 	return p.Enforce, p.Enforce.Level != psaapi.LevelPrivileged
+}
+
+// PodSecurityExempts reports whether the plugin's configuration cfg exempts
+// a pod of runtimeClass (nil for none) that user creates ("" when the
+// creator is not known) from its checks, as it exempts RuntimeClasses and
+// users.
+func PodSecurityExempts(cfg *psadmission.PodSecurityConfiguration, runtimeClass *string, user string) bool {
+	if cfg == nil {
+		return false
+	}
+	return runtimeClass != nil && slices.Contains(cfg.Exemptions.RuntimeClasses, *runtimeClass) ||
+		user != "" && slices.Contains(cfg.Exemptions.Usernames, user)
+}
+
+// podSecurityDefaults is the policy cfg gives a namespace without the
+// plugin's labels: each level as the plugin reads a label, privileged
+// where unset (the plugin's own default), restricted where unreadable,
+// each version latest where unset or unreadable.
+func podSecurityDefaults(cfg *psadmission.PodSecurityConfiguration) psaapi.Policy {
+	var d psadmission.PodSecurityDefaults
+	if cfg != nil {
+		d = cfg.Defaults
+	}
+	lv := func(level, version string) psaapi.LevelVersion {
+		out := psaapi.LevelVersion{Level: psaapi.LevelPrivileged, Version: psaapi.LatestVersion()}
+		if level != "" {
+			var err error
+			if out.Level, err = psaapi.ParseLevel(level); err != nil {
+				out.Level = psaapi.LevelRestricted
+			}
+		}
+		if v, err := psaapi.ParseVersion(version); err == nil && version != "" {
+			out.Version = v
+		}
+		return out
+	}
+	return psaapi.Policy{Enforce: lv(d.Enforce, d.EnforceVersion), Audit: lv(d.Audit, d.AuditVersion), Warn: lv(d.Warn, d.WarnVersion)}
 }
 
 // PodSecurityDenial is the plugin's refusal of pod at level lv, in its
@@ -87,10 +121,11 @@ type podSecurityBreach struct {
 // podSecurityWarning is the warning of a composed pod that the namespace's
 // enforced Pod Security level refuses where the pod as written (before) is
 // not refused for the same reasons (podSecurityBreak). "" when composition
-// broke nothing. The plugin refuses the pod itself, after every mutating
-// webhook, unless its configuration exempts it (a user, a RuntimeClass, a
-// namespace), which is not visible here: so this warns, and never
-// refuses.
+// broke nothing, or when the configuration the snapshot holds exempts the
+// pod's namespace or its RuntimeClass. The plugin refuses the pod itself,
+// after every mutating webhook, unless its configuration exempts it: the
+// user who creates it is not known here, nor the configuration when the
+// webhook was not given it, so this warns, and never refuses.
 func podSecurityWarning(snap *overlay.Snapshot, before *corev1.Pod, res *Result) (string, error) {
 	b, err := podSecurityBreak(snap, before, res)
 	if err != nil || b == nil {
@@ -107,8 +142,8 @@ func podSecurityWarning(snap *overlay.Snapshot, before *corev1.Pod, res *Result)
 // words, and what the layers added that they judge (layerAdditions). nil
 // when the namespace enforces no level, or composition broke no check.
 func podSecurityBreak(snap *overlay.Snapshot, before *corev1.Pod, res *Result) (*podSecurityBreach, error) {
-	lv, enforced := PodSecurityEnforced(snap.NamespaceLabels(before.Namespace))
-	if !enforced {
+	lv, enforced := PodSecurityEnforced(snap.PodSecurity(), before.Namespace, snap.NamespaceLabels(before.Namespace))
+	if !enforced || PodSecurityExempts(snap.PodSecurity(), res.Pod.Spec.RuntimeClassName, "") {
 		return nil, nil
 	}
 	after, err := podSecurityFailures(lv, res.Pod)

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psadmission "k8s.io/pod-security-admission/admission/api"
 	psaapi "k8s.io/pod-security-admission/api"
 
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -33,6 +34,8 @@ func TestPodSecurityWarning(t *testing.T) {
 		layer   string
 		level   map[string]string
 		written func(*corev1.Pod)
+		// config is the plugin's configuration; nil: its default.
+		config *psadmission.PodSecurityConfiguration
 		// want are the parts of the warning; none: no warning.
 		want []string
 	}{
@@ -51,6 +54,18 @@ func TestPodSecurityWarning(t *testing.T) {
 			// The tenant's pod fails restricted for its own containers; the
 			// sidecar joins their list.
 			want: []string{`Pod Security "restricted:latest"`, `"shipper"`}},
+		{name: "the configuration's default", layer: privilegedSidecar,
+			config: &psadmission.PodSecurityConfiguration{Defaults: psadmission.PodSecurityDefaults{Enforce: "baseline", EnforceVersion: "latest"}},
+			want:   []string{`Pod Security "baseline:latest" (enforced on namespace "etl")`, `sidecar "shipper" (ClusterOverrides layer "l")`}},
+		{name: "a namespace the configuration exempts", layer: privilegedSidecar, level: map[string]string{psaapi.EnforceLevelLabel: "baseline"},
+			config: &psadmission.PodSecurityConfiguration{Exemptions: psadmission.PodSecurityExemptions{Namespaces: []string{"etl"}}}},
+		{name: "a RuntimeClass the configuration exempts", layer: privilegedSidecar, level: map[string]string{psaapi.EnforceLevelLabel: "baseline"},
+			config:  &psadmission.PodSecurityConfiguration{Exemptions: psadmission.PodSecurityExemptions{RuntimeClasses: []string{"kata"}}},
+			written: func(pod *corev1.Pod) { pod.Spec.RuntimeClassName = new("kata") }},
+		{name: "another RuntimeClass", layer: privilegedSidecar, level: map[string]string{psaapi.EnforceLevelLabel: "baseline"},
+			config:  &psadmission.PodSecurityConfiguration{Exemptions: psadmission.PodSecurityExemptions{RuntimeClasses: []string{"kata"}}},
+			written: func(pod *corev1.Pod) { pod.Spec.RuntimeClassName = new("runc") },
+			want:    []string{`Pod Security "baseline:latest"`}},
 		{name: "nothing enforced", layer: privilegedSidecar},
 		{name: "privileged enforced", layer: privilegedSidecar, level: map[string]string{psaapi.EnforceLevelLabel: "privileged"}},
 		{name: "what the tenant broke itself", layer: compliantSidecar, level: map[string]string{psaapi.EnforceLevelLabel: "baseline"}, written: privileged},
@@ -58,7 +73,7 @@ func TestPodSecurityWarning(t *testing.T) {
 			want: []string{`privileged (containers "shipper", "user-proxy" must not set securityContext.privileged=true)`, `sidecar "shipper" (ClusterOverrides layer "l")`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			snap := layerInLabelledEtl(t, tc.layer, tc.level)
+			snap := layerInEtl(t, tc.layer, tc.level, tc.config)
 			pod := executorPod()
 			if tc.written != nil {
 				tc.written(pod)
@@ -95,7 +110,7 @@ func TestPodSecurityWarning(t *testing.T) {
 // TestPodSecurityDenial: the plugin's words for a pod, and none for a pod
 // that meets the level.
 func TestPodSecurityDenial(t *testing.T) {
-	lv, ok := PodSecurityEnforced(map[string]string{psaapi.EnforceLevelLabel: "baseline"})
+	lv, ok := PodSecurityEnforced(nil, "etl", map[string]string{psaapi.EnforceLevelLabel: "baseline"})
 	if !ok {
 		t.Fatal("baseline not enforced")
 	}
@@ -108,8 +123,60 @@ func TestPodSecurityDenial(t *testing.T) {
 	if want := `violates PodSecurity "baseline:latest": host namespaces (hostPID=true)`; err != nil || got != want {
 		t.Fatalf("denial %q (%v), want %q", got, err, want)
 	}
-	if _, ok := PodSecurityEnforced(nil); ok {
+	if _, ok := PodSecurityEnforced(nil, "etl", nil); ok {
 		t.Error("a namespace without labels enforces a level")
+	}
+}
+
+// TestPodSecurityEnforced: the level the plugin enforces on a namespace,
+// by its labels, else by its configuration's default, none where the
+// configuration exempts the namespace.
+func TestPodSecurityEnforced(t *testing.T) {
+	cfg := &psadmission.PodSecurityConfiguration{
+		Defaults:   psadmission.PodSecurityDefaults{Enforce: "baseline", EnforceVersion: "v1.30"},
+		Exemptions: psadmission.PodSecurityExemptions{Namespaces: []string{"kube-system"}},
+	}
+	for _, tc := range []struct {
+		name   string
+		cfg    *psadmission.PodSecurityConfiguration
+		ns     string
+		labels map[string]string
+		want   string // "" when nothing is enforced
+	}{
+		{name: "no configuration, no label", ns: "etl"},
+		{name: "no configuration, a label", ns: "etl", labels: map[string]string{psaapi.EnforceLevelLabel: "restricted"}, want: "restricted:latest"},
+		{name: "the default", cfg: cfg, ns: "etl", want: "baseline:v1.30"},
+		{name: "a label over the default", cfg: cfg, ns: "etl", labels: map[string]string{psaapi.EnforceLevelLabel: "privileged"}},
+		{name: "a label's version over the default's", cfg: cfg, ns: "etl", labels: map[string]string{psaapi.EnforceVersionLabel: "v1.29"}, want: "baseline:v1.29"},
+		{name: "an unreadable label", cfg: cfg, ns: "etl", labels: map[string]string{psaapi.EnforceLevelLabel: "strict"}, want: "restricted:v1.30"},
+		{name: "an exempt namespace", cfg: cfg, ns: "kube-system", labels: map[string]string{psaapi.EnforceLevelLabel: "restricted"}},
+		{name: "an unreadable default", cfg: &psadmission.PodSecurityConfiguration{Defaults: psadmission.PodSecurityDefaults{Enforce: "strict"}}, ns: "etl", want: "restricted:latest"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lv, ok := PodSecurityEnforced(tc.cfg, tc.ns, tc.labels)
+			if got := map[bool]string{true: lv.String()}[ok]; got != tc.want {
+				t.Errorf("enforced %q, want %q", got, tc.want)
+			}
+		})
+	}
+	exempt := &psadmission.PodSecurityConfiguration{Exemptions: psadmission.PodSecurityExemptions{
+		RuntimeClasses: []string{"kata"}, Usernames: []string{"system:serviceaccount:spark-operator:spark-operator"}}}
+	for _, tc := range []struct {
+		cfg   *psadmission.PodSecurityConfiguration
+		class *string
+		user  string
+		want  bool
+	}{
+		{cfg: nil, class: new("kata")},
+		{cfg: exempt, class: new("kata"), want: true},
+		{cfg: exempt, class: new("runc")},
+		{cfg: exempt},
+		{cfg: exempt, user: "system:serviceaccount:spark-operator:spark-operator", want: true},
+		{cfg: exempt, user: "alice"},
+	} {
+		if got := PodSecurityExempts(tc.cfg, tc.class, tc.user); got != tc.want {
+			t.Errorf("PodSecurityExempts(%+v, %v, %q) = %v, want %v", tc.cfg, tc.class, tc.user, got, tc.want)
+		}
 	}
 }
 
@@ -117,8 +184,16 @@ func TestPodSecurityDenial(t *testing.T) {
 // namespace etl labelled labels.
 func layerInLabelledEtl(t *testing.T, spec string, labels map[string]string) *overlay.Snapshot {
 	t.Helper()
+	return layerInEtl(t, spec, labels, nil)
+}
+
+// layerInEtl is layerInLabelledEtl on a cluster whose PodSecurity
+// admission is configured with config (nil: its default).
+func layerInEtl(t *testing.T, spec string, labels map[string]string, config *psadmission.PodSecurityConfiguration) *overlay.Snapshot {
+	t.Helper()
 	in := fixtures.InputsOf(t, map[string]string{"l": spec})
 	in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: labels}}}
+	in.PodSecurity = config
 	snap, err := overlay.Compile(in)
 	if err != nil {
 		t.Fatal(err)

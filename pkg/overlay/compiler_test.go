@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	psadmission "k8s.io/pod-security-admission/admission/api"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -214,4 +215,29 @@ func indexNames(x layerIndex) map[string][]string {
 		delete(out, "anywhere")
 	}
 	return out
+}
+
+// TestPodSecurityConfigurationIsKept: the PodSecurity admission's
+// configuration a snapshot is compiled with stays through Layer changes,
+// and is what a refresh of the cluster's objects brings (none when it
+// brings none).
+func TestPodSecurityConfigurationIsKept(t *testing.T) {
+	baseline := &psadmission.PodSecurityConfiguration{Defaults: psadmission.PodSecurityDefaults{Enforce: "baseline", EnforceVersion: "latest"}}
+	restricted := &psadmission.PodSecurityConfiguration{Defaults: psadmission.PodSecurityDefaults{Enforce: "restricted", EnforceVersion: "latest"}}
+	var c Compiler
+	snap, err := c.Compile(Inputs{PodSecurity: baseline})
+	if err != nil || snap.PodSecurity() != baseline {
+		t.Fatalf("compiled: %v, %+v", err, snap.PodSecurity())
+	}
+	l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterDefaults}}
+	l.Name = "l"
+	if snap, _ = c.Update(map[string]*v1alpha1.Layer{"l": l}, nil); snap.PodSecurity() != baseline {
+		t.Errorf("after a Layer change: %+v, want the configuration compiled with", snap.PodSecurity())
+	}
+	if snap, _ = c.Update(nil, &Inputs{PodSecurity: restricted}); snap.PodSecurity() != restricted {
+		t.Errorf("after a refresh: %+v, want the refreshed configuration", snap.PodSecurity())
+	}
+	if snap, _ = c.Update(nil, &Inputs{}); snap.PodSecurity() != nil {
+		t.Errorf("after a refresh without one: %+v, want none", snap.PodSecurity())
+	}
 }

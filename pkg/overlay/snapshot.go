@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	psadmission "k8s.io/pod-security-admission/admission/api"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -59,6 +60,11 @@ type Inputs struct {
 	// (NamespacePlacementGuarded).
 	AdmissionPolicies       []admissionregistrationv1.ValidatingAdmissionPolicy
 	AdmissionPolicyBindings []admissionregistrationv1.ValidatingAdmissionPolicyBinding
+	// PodSecurity is the configuration of the API server's PodSecurity
+	// admission plugin: the level a namespace without its labels enforces,
+	// and the namespaces, RuntimeClasses and users it exempts. nil is the
+	// plugin's own default: privileged, nothing exempt.
+	PodSecurity *psadmission.PodSecurityConfiguration
 }
 
 // Snapshot is a compiled, immutable view of Inputs. It is safe for concurrent
@@ -76,6 +82,7 @@ type Snapshot struct {
 	// placementGuarded: the policy keeping the namespaces' placement
 	// annotations to platform admins is in force.
 	placementGuarded bool
+	podSecurity      *psadmission.PodSecurityConfiguration
 }
 
 // brokenLayer is a Layer that does not compile: it is not applied, and the
@@ -166,19 +173,21 @@ func (s *Snapshot) KnowsNamespace(name string) bool {
 	return ok
 }
 
-// NamespacesLabelled are the Namespaces the snapshot holds that have the
-// label key, by name and labels alone (what Layers match them by), sorted
-// by name.
-func (s *Snapshot) NamespacesLabelled(key string) []corev1.Namespace {
-	var out []corev1.Namespace
+// Namespaces are the Namespaces the snapshot holds, by name and labels
+// alone (what Layers match them by), sorted by name.
+func (s *Snapshot) Namespaces() []corev1.Namespace {
+	out := make([]corev1.Namespace, 0, len(s.namespaces))
 	for name, ns := range s.namespaces {
-		if _, ok := ns.labels[key]; ok {
-			out = append(out, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: ns.labels}})
-		}
+		out = append(out, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: ns.labels}})
 	}
 	slices.SortFunc(out, func(a, b corev1.Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
+
+// PodSecurity is the configuration of the API server's PodSecurity
+// admission the snapshot was compiled with (Inputs.PodSecurity); nil for
+// the plugin's default. Not to be changed.
+func (s *Snapshot) PodSecurity() *psadmission.PodSecurityConfiguration { return s.podSecurity }
 
 // WithNamespace returns a snapshot that also holds ns (for a Namespace
 // created a moment ago that the informer has not delivered yet). The

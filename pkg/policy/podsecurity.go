@@ -20,12 +20,13 @@ const PodSecurityPolicy = "pod-security"
 // withPodSecurity is d with the refusal of the API server's PodSecurity
 // admission plugin added, when the Pod Security Standards level that
 // pod's namespace enforces (its pod-security.kubernetes.io/enforce label,
-// from snap) refuses the pod on a CREATE: the composer's prediction of
+// else the default of the plugin's configuration, from snap) refuses the
+// pod on a CREATE, unless that configuration exempts its namespace, its
+// RuntimeClass or the request's user: the composer's prediction of
 // what the API server will say, since the plugin judges every pod after
 // the mutating webhooks and before Strata's validating one, which never
-// sees a pod it refuses. The webhook does not call it: the plugin's
-// configuration may exempt users, RuntimeClasses and namespaces, which
-// only the API server sees. An UPDATE is left to the plugin, which judges
+// sees a pod it refuses. The webhook does not call it: the plugin refuses
+// what it refuses itself. An UPDATE is left to the plugin, which judges
 // only some of them. The violation is always deny, in the plugin's words.
 func withPodSecurity(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request) (Decision, error) {
 	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
@@ -35,17 +36,21 @@ func withPodSecurity(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Re
 	if ns == "" {
 		ns = pod.Namespace
 	}
-	lv, enforced := mutate.PodSecurityEnforced(snap.NamespaceLabels(ns))
-	if !enforced {
+	lv, enforced := mutate.PodSecurityEnforced(snap.PodSecurity(), ns, snap.NamespaceLabels(ns))
+	if !enforced || mutate.PodSecurityExempts(snap.PodSecurity(), pod.Spec.RuntimeClassName, req.UserInfo.Username) {
 		return d, nil
 	}
 	denial, err := mutate.PodSecurityDenial(lv, pod)
 	if err != nil || denial == "" {
 		return d, err
 	}
+	by := fmt.Sprintf("by the %s label of namespace %q", psaapi.EnforceLevelLabel, ns)
+	if _, labelled := snap.NamespaceLabels(ns)[psaapi.EnforceLevelLabel]; !labelled {
+		by = fmt.Sprintf("by its configuration's default level, namespace %q having no %s label", ns, psaapi.EnforceLevelLabel)
+	}
 	d.Violations = append(slices.Clone(d.Violations), Violation{Policy: PodSecurityPolicy, Enforcement: v1alpha1.EnforcementDeny,
-		Message: fmt.Sprintf("%s: %s (the API server's PodSecurity admission, by the %s label of namespace %q, refuses the pod before any validating webhook, unless its configuration exempts it)",
-			PodSecurityPolicy, denial, psaapi.EnforceLevelLabel, ns)})
+		Message: fmt.Sprintf("%s: %s (the API server's PodSecurity admission, %s, refuses the pod before any validating webhook, unless its configuration exempts it)",
+			PodSecurityPolicy, denial, by)})
 	sortViolations(d.Violations)
 	return d, nil
 }

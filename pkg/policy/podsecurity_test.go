@@ -6,8 +6,10 @@ import (
 	"slices"
 	"testing"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psadmission "k8s.io/pod-security-admission/admission/api"
 	psaapi "k8s.io/pod-security-admission/api"
 
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -39,20 +41,48 @@ func TestWithPodSecurity(t *testing.T) {
 			`by the pod-security.kubernetes.io/enforce label of namespace "guarded", refuses the pod before any validating webhook, unless its configuration exempts it)`}
 	met := hostPID("guarded")
 	met.Spec.HostPID = false
+	// A cluster whose PodSecurity admission enforces baseline where a
+	// namespace has no label, and exempts a namespace, a RuntimeClass and
+	// a user.
+	configured, err := overlay.Compile(overlay.Inputs{Namespaces: []corev1.Namespace{
+		{ObjectMeta: metav1.ObjectMeta{Name: "open"}}, {ObjectMeta: metav1.ObjectMeta{Name: "system"}},
+	}, PodSecurity: &psadmission.PodSecurityConfiguration{
+		Defaults:   psadmission.PodSecurityDefaults{Enforce: "baseline", EnforceVersion: "latest"},
+		Exemptions: psadmission.PodSecurityExemptions{Namespaces: []string{"system"}, RuntimeClasses: []string{"kata"}, Usernames: []string{"ops"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDefault := Violation{Policy: PodSecurityPolicy, Enforcement: v1alpha1.EnforcementDeny,
+		Message: `pod-security: violates PodSecurity "baseline:latest": host namespaces (hostPID=true) (the API server's PodSecurity admission, ` +
+			`by its configuration's default level, namespace "open" having no pod-security.kubernetes.io/enforce label, refuses the pod before any validating webhook, unless its configuration exempts it)`}
+	kata := hostPID("open")
+	kata.Spec.RuntimeClassName = new("kata")
 	for _, tc := range []struct {
 		name string
 		pod  *corev1.Pod
 		req  Request
 		want []Violation
+		// on is the snapshot; nil: the one of labels alone.
+		on *overlay.Snapshot
 	}{
-		{"refused", hostPID("guarded"), Request{Operation: "CREATE"}, []Violation{refusal, quota}},
-		{"met", met, Request{Operation: "CREATE"}, []Violation{quota}},
-		{"nothing enforced", hostPID("open"), Request{Operation: "CREATE"}, []Violation{quota}},
-		{"an update", hostPID("guarded"), Request{Operation: "UPDATE", Old: met}, []Violation{quota}},
-		{"the request's namespace", hostPID(""), Request{Operation: "CREATE", Namespace: "guarded"}, []Violation{refusal, quota}},
+		{name: "the configuration's default", pod: hostPID("open"), req: Request{Operation: "CREATE"}, want: []Violation{byDefault, quota}, on: configured},
+		{name: "an exempt namespace", pod: hostPID("system"), req: Request{Operation: "CREATE"}, want: []Violation{quota}, on: configured},
+		{name: "an exempt RuntimeClass", pod: kata, req: Request{Operation: "CREATE"}, want: []Violation{quota}, on: configured},
+		{name: "an exempt user", pod: hostPID("open"), req: Request{Operation: "CREATE", UserInfo: authenticationv1.UserInfo{Username: "ops"}}, want: []Violation{quota}, on: configured},
+		{name: "another user", pod: hostPID("open"), req: Request{Operation: "CREATE", UserInfo: authenticationv1.UserInfo{Username: "dev"}}, want: []Violation{byDefault, quota}, on: configured},
+		{name: "refused", pod: hostPID("guarded"), req: Request{Operation: "CREATE"}, want: []Violation{refusal, quota}},
+		{name: "met", pod: met, req: Request{Operation: "CREATE"}, want: []Violation{quota}},
+		{name: "nothing enforced", pod: hostPID("open"), req: Request{Operation: "CREATE"}, want: []Violation{quota}},
+		{name: "an update", pod: hostPID("guarded"), req: Request{Operation: "UPDATE", Old: met}, want: []Violation{quota}},
+		{name: "the request's namespace", pod: hostPID(""), req: Request{Operation: "CREATE", Namespace: "guarded"}, want: []Violation{refusal, quota}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := withPodSecurity(Decision{Violations: []Violation{quota}}, snap, tc.pod, tc.req)
+			on := snap
+			if tc.on != nil {
+				on = tc.on
+			}
+			d, err := withPodSecurity(Decision{Violations: []Violation{quota}}, on, tc.pod, tc.req)
 			if err != nil {
 				t.Fatal(err)
 			}

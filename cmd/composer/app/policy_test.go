@@ -228,3 +228,57 @@ func TestPodSecurityOfARepository(t *testing.T) {
 		t.Errorf("exit %d, want %d", r.code, ExitDenied)
 	}
 }
+
+// TestPodSecurityConfigurationOfTheCluster: with the API server's
+// PodSecurity admission configuration in --cluster-config, the composer
+// warns of a Layer and predicts the refusal of its pods where a namespace
+// without labels gets the configuration's default level, and of neither
+// where the configuration exempts the namespace or is not given.
+func TestPodSecurityConfigurationOfTheCluster(t *testing.T) {
+	dir := t.TempDir()
+	layer, err := os.ReadFile(filepath.Join(examples, "tests", "pod-security", "node-logs.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		etl      = "apiVersion: v1\nkind: Namespace\nmetadata: {name: etl}\n---\n"
+		baseline = "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults: {enforce: baseline}\n"
+	)
+	exempt := "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  configuration:\n" +
+		"    apiVersion: pod-security.admission.config.k8s.io/v1\n    kind: PodSecurityConfiguration\n    defaults: {enforce: baseline}\n    exemptions: {namespaces: [etl]}\n"
+	for name, content := range map[string]string{"layers/node-logs.yaml": string(layer), "default.yaml": etl + baseline, "exempt.yaml": etl + exempt, "none.yaml": etl} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const (
+		warning = `Layer "etl-node-logs": spec: the Spark driver and executor pods this Layer composes in namespace "etl" break the Pod Security "baseline:latest" enforced there`
+		denial  = `deny: pod-security: violates PodSecurity "baseline:latest": hostPath volumes (volume "node-logs") (the API server's PodSecurity admission, ` +
+			`by its configuration's default level, namespace "etl" having no pod-security.kubernetes.io/enforce label, refuses the pod before any validating webhook`
+	)
+	for _, tc := range []struct {
+		config string
+		denied bool
+	}{{"default.yaml", true}, {"exempt.yaml", false}, {"none.yaml", false}} {
+		r := composer(t, "", "compose", "-f", filepath.Join(examples, "pods", "executor.yaml"), "--layers", filepath.Join(dir, "layers"),
+			"--cluster-config", filepath.Join(dir, tc.config), "--cluster", "prod-a", "--pool", "batch", "--validate", "-o", "patch")
+		if got := strings.Contains(r.err, warning) && strings.Contains(r.err, denial) && r.code == ExitDenied; got != tc.denied {
+			t.Errorf("--cluster-config %s: exit %d, stderr:\n%s\nwant the Layer warned of and the pod refused: %v", tc.config, r.code, r.err, tc.denied)
+		}
+		if !tc.denied && (r.code != ExitOK || strings.Contains(r.err, "Pod Security")) {
+			t.Errorf("--cluster-config %s: exit %d, stderr:\n%s", tc.config, r.code, r.err)
+		}
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte(strings.Replace(baseline, "baseline", "strict", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := composer(t, "", "compose", "-f", filepath.Join(examples, "pods", "executor.yaml"), "--layers", filepath.Join(dir, "layers"),
+		"--cluster-config", bad, "--cluster", "prod-a", "--pool", "batch")
+	if r.code != ExitInput || !strings.Contains(r.err, bad+`: PodSecurityConfiguration: defaults.enforce: Invalid value: "strict"`) {
+		t.Errorf("an unknown default level: exit %d, stderr %q", r.code, r.err)
+	}
+}

@@ -14,7 +14,7 @@ func TestCommandParsesFlags(t *testing.T) {
 	cmd.SetArgs([]string{"--cluster=prod-a", "--pool=batch", "--cert-dir=/certs", "--webhook-port=8443",
 		"--metrics-bind-address=0", "--health-probe-bind-address=:9000", "--cert-rotation", "--cert-namespace=ops", "--zap-log-level=debug", "--policies=/etc/strata/policies", "--reservation-ttl=1m",
 		"--client-ca-file=/etc/strata/client-ca/ca.crt", "--client-names=kube-apiserver,apiserver.example",
-		"--tool-managed-namespace-labels=capsule.clastix.io/tenant,team"})
+		"--tool-managed-namespace-labels=capsule.clastix.io/tenant,team", "--pod-security-config=/etc/kubernetes/admission.yaml"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,8 @@ func TestCommandParsesFlags(t *testing.T) {
 		got.PoliciesDir != "/etc/strata/policies" || got.ReservationTTL.Minutes() != 1 ||
 		got.ClientCAFile != "/etc/strata/client-ca/ca.crt" || !slices.Equal(got.ClientNames, []string{"kube-apiserver", "apiserver.example"}) ||
 		!slices.Equal(got.CertRotation.MutatingWebhooks, []string{"strata-mutating", "00-strata-sparkapplications"}) ||
-		!slices.Equal(got.ToolManagedNamespaceLabels, []string{"capsule.clastix.io/tenant", "team"}) {
+		!slices.Equal(got.ToolManagedNamespaceLabels, []string{"capsule.clastix.io/tenant", "team"}) ||
+		got.PodSecurityConfigFile != "/etc/kubernetes/admission.yaml" {
 		t.Errorf("options = %+v", got)
 	}
 }

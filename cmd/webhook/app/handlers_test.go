@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	psadmission "k8s.io/pod-security-admission/admission/api"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -382,4 +384,49 @@ func TestPodValidator(t *testing.T) {
 func ptrQuantity(s string) *resource.Quantity {
 	q := resource.MustParse(s)
 	return &q
+}
+
+// TestLayerWarnsByThePodSecurityDefault: a Layer whose sidecar breaks the
+// level the PodSecurity admission's configuration gives namespaces without
+// labels is warned of when written; not where nothing is configured, nor
+// where the configuration exempts the namespace.
+func TestLayerWarnsByThePodSecurityDefault(t *testing.T) {
+	privileged := teamLayer()
+	privileged.Name = "shipper"
+	privileged.Spec.Config.Sidecars = []corev1.Container{{Name: "shipper", Image: "shipper:1", SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}
+	privileged.APIVersion, privileged.Kind = v1alpha1.GroupVersion.String(), v1alpha1.LayerKind
+	raw, err := json.Marshal(privileged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "1", Name: privileged.Name, Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: raw}}}
+	baseline := psadmission.PodSecurityDefaults{Enforce: "baseline", EnforceVersion: "latest"}
+	for _, tc := range []struct {
+		name string
+		cfg  *psadmission.PodSecurityConfiguration
+		warn bool
+	}{
+		{"the default level", &psadmission.PodSecurityConfiguration{Defaults: baseline}, true},
+		{"no configuration", nil, false},
+		{"an exempt namespace", &psadmission.PodSecurityConfiguration{Defaults: baseline, Exemptions: psadmission.PodSecurityExemptions{Namespaces: []string{"etl"}}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap, err := overlay.Compile(overlay.Inputs{Namespaces: []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl"}}}, PodSecurity: tc.cfg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, _, _ := newTestHandlers(t)
+			v := &LayerValidator{Metrics: m.Metrics, Store: NewStore(snap), Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
+			resp := v.Handle(context.Background(), req)
+			if !resp.Allowed {
+				t.Fatalf("refused: %v", resp.Result)
+			}
+			warned := slices.ContainsFunc(resp.Warnings, func(w string) bool {
+				return strings.Contains(w, `break the Pod Security "baseline:latest" enforced there`) && strings.Contains(w, `"etl"`)
+			})
+			if warned != tc.warn {
+				t.Errorf("warnings %q, want a Pod Security warning: %v", resp.Warnings, tc.warn)
+			}
+		})
+	}
 }

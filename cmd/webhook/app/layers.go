@@ -7,7 +7,6 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	psaapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -64,7 +63,7 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 	}
 	warnings := layerWarnings(ctx, h.Namespaces, l)
 	if served := h.storeLoad(); served != nil {
-		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.NamespacesLabelled(psaapi.EnforceLevelLabel))...)
+		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.PodSecurity(), served.Namespaces())...)
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	psadmission "k8s.io/pod-security-admission/admission/api"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -20,9 +21,11 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
 	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
@@ -176,8 +179,12 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.ScheduledAppPolicy = &ScheduledAppValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m,
 		Namespaces: mgr.GetAPIReader()}
 
+	podSecurity, err := loadPodSecurity(opts.PodSecurityConfigFile)
+	if err != nil {
+		return nil, err
+	}
 	builder := &snapshotBuilder{
-		reader: mgr.GetClient(), store: w.Store, metrics: m,
+		reader: mgr.GetClient(), store: w.Store, metrics: m, podSecurity: podSecurity,
 		recorder:    mgr.GetEventRecorder("strata-webhook"),
 		log:         ctrl.Log.WithName("snapshot"),
 		minInterval: rebuildInterval,
@@ -266,4 +273,18 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 		return nil, err
 	}
 	return w, nil
+}
+
+// loadPodSecurity reads the API server's PodSecurity admission
+// configuration of --pod-security-config (manifest.LoadPodSecurity); nil
+// when file is "".
+func loadPodSecurity(file string) (*psadmission.PodSecurityConfiguration, error) {
+	if file == "" {
+		return nil, nil
+	}
+	cfg, err := manifest.LoadPodSecurity(filesys.MakeFsOnDisk(), file)
+	if err != nil {
+		return nil, fmt.Errorf("--pod-security-config: %w", err)
+	}
+	return cfg, nil
 }

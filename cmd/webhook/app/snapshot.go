@@ -14,6 +14,7 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/types"
+	psadmission "k8s.io/pod-security-admission/admission/api"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -89,6 +90,9 @@ type snapshotBuilder struct {
 	// compiled says the compiler has a snapshot to change.
 	changed  changeSet
 	compiled bool
+	// podSecurity is the API server's PodSecurity admission configuration
+	// (--pod-security-config), given to every snapshot; nil for none.
+	podSecurity *psadmission.PodSecurityConfiguration
 }
 
 // changeSet collects, from the watch events, the names of the Layers that
@@ -280,6 +284,7 @@ func (b *snapshotBuilder) readAll(ctx context.Context) (overlay.Inputs, error) {
 	others, err := b.readOthers(ctx)
 	in.Namespaces, in.PriorityClasses, in.RuntimeClasses = others.Namespaces, others.PriorityClasses, others.RuntimeClasses
 	in.AdmissionPolicies, in.AdmissionPolicyBindings = others.AdmissionPolicies, others.AdmissionPolicyBindings
+	in.PodSecurity = others.PodSecurity
 	return in, err
 }
 
@@ -315,7 +320,7 @@ func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error
 		}
 	}
 	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items,
-		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items}, nil
+		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items, PodSecurity: b.podSecurity}, nil
 }
 
 // reportCompileError logs err and gives each changed Layer it names a

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -287,4 +290,68 @@ func TestBadLayerIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	reconcile(`(generation 3): Layer "bad-later"`, 3)
+}
+
+// TestEverySnapshotHasThePodSecurityConfiguration: the PodSecurity
+// admission's configuration the webhook was given (--pod-security-config)
+// is in the first snapshot and in every rebuild, of Layers or of the
+// cluster's other objects.
+func TestEverySnapshotHasThePodSecurityConfiguration(t *testing.T) {
+	scheme, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadPodSecurity(writePodSecurity(t, "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults: {enforce: baseline}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ := newTestHandlers(t)
+	first := teamLayer()
+	b := &snapshotBuilder{reader: fake.NewClientBuilder().WithScheme(scheme).Build(), store: &Store{}, metrics: m.Metrics, podSecurity: cfg}
+	layers := watchLayers(t, b, &first)
+	for i, change := range []func(){
+		func() {},
+		func() {
+			second := teamLayer()
+			second.Name = "second"
+			if err := layers.Add(&second); err != nil {
+				t.Fatal(err)
+			}
+		},
+		func() { b.changed.other() },
+	} {
+		change()
+		if _, err := b.Reconcile(context.Background(), snapshotKey); err != nil {
+			t.Fatal(err)
+		}
+		snap := b.store.Load().Snapshot
+		if lv, ok := mutate.PodSecurityEnforced(snap.PodSecurity(), "etl", snap.NamespaceLabels("etl")); !ok || lv.String() != "baseline:latest" {
+			t.Errorf("rebuild %d: a namespace without labels enforces %v (%v), want the configured baseline:latest", i, lv, ok)
+		}
+	}
+}
+
+// TestLoadPodSecurityFlag: --pod-security-config is read with the
+// plugin's own library; a file it would refuse is refused, naming the flag.
+func TestLoadPodSecurityFlag(t *testing.T) {
+	if _, err := loadPodSecurity(""); err != nil {
+		t.Errorf("no file: %v", err)
+	}
+	bad := writePodSecurity(t, "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults: {enforce: strict}\n")
+	if _, err := loadPodSecurity(bad); err == nil || !strings.HasPrefix(err.Error(), "--pod-security-config: "+bad+": PodSecurityConfiguration: defaults.enforce: Invalid value") {
+		t.Errorf("an unknown level: %v", err)
+	}
+	if _, err := loadPodSecurity(filepath.Join(t.TempDir(), "absent.yaml")); err == nil || !strings.HasPrefix(err.Error(), "--pod-security-config: ") {
+		t.Errorf("a missing file: %v", err)
+	}
+}
+
+// writePodSecurity writes content to a file of its own and returns its path.
+func writePodSecurity(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "podsecurity.yaml")
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -3,6 +3,9 @@ package manifest
 import (
 	"testing"
 
+	psavalidation "k8s.io/pod-security-admission/admission/api/validation"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
 	"github.com/strata-dev/strata/pkg/overlay"
 )
 
@@ -76,6 +79,36 @@ func FuzzDecodeObjects(f *testing.F) {
 			if kinds != 1 || o.Namespace() == "" {
 				t.Fatalf("object %d: %d kinds, namespace %q", i, kinds, o.Namespace())
 			}
+		}
+	})
+}
+
+// FuzzPodSecurity feeds arbitrary bytes to the reader of the PodSecurity
+// admission's configuration, as a cluster-config file: an error or a
+// configuration the plugin's validation accepts, read the same as
+// cluster configuration; never a panic.
+func FuzzPodSecurity(f *testing.F) {
+	f.Add([]byte(podSecurityV1))
+	f.Add([]byte("apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  configuration:\n" + indent(podSecurityV1, "    ")))
+	f.Add([]byte("apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  path: psa.yaml\n"))
+	f.Add([]byte("apiVersion: pod-security.admission.config.k8s.io/v1beta1\nkind: PodSecurityConfiguration\ndefaults: {enforce: restricted, enforce-version: v1.99}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsys := filesys.MakeFsInMemory()
+		if err := fsys.WriteFile("admission.yaml", data); err != nil {
+			t.Fatal(err)
+		}
+		if err := fsys.WriteFile("psa.yaml", []byte(podSecurityV1)); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadPodSecurity(fsys, "admission.yaml")
+		if err != nil || cfg == nil {
+			return
+		}
+		if errs := psavalidation.ValidatePodSecurityConfiguration(cfg); len(errs) > 0 {
+			t.Fatalf("read a configuration the plugin refuses: %v", errs)
+		}
+		if _, err := LoadClusterConfig(fsys, []string{"admission.yaml"}); err != nil {
+			t.Fatalf("read alone, refused as cluster configuration: %v", err)
 		}
 	})
 }

@@ -230,8 +230,10 @@ func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 
 // LoadClusterConfig reads the Namespaces, PriorityClasses, RuntimeClasses
 // and ValidatingAdmissionPolicies with their bindings of files (a cluster's base configuration, which a layer
-// repository usually does not hold), as LoadRepo reads them; every other
-// object is skipped.
+// repository usually does not hold), as LoadRepo reads them, and the
+// configuration of the API server's PodSecurity admission (a
+// PodSecurityConfiguration, or the AdmissionConfiguration that holds it:
+// LoadPodSecurity); every other object is skipped.
 func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs, error) {
 	var (
 		out  overlay.Inputs
@@ -247,6 +249,19 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 		if err != nil {
 			errs = append(errs, err)
 			continue
+		}
+		for i := range docs {
+			if d := &docs[i]; d.Kind == podSecurityConfigurationKind || d.Kind == admissionConfigurationKind {
+				cfg, err := podSecurityOf(fsys, d)
+				switch {
+				case err != nil:
+					errs = append(errs, err)
+				case cfg != nil && out.PodSecurity != nil:
+					errs = append(errs, fmt.Errorf("%s%s: a second configuration of the PodSecurity admission; want one", d.filePrefix(), d.Subject()))
+				case cfg != nil:
+					out.PodSecurity = cfg
+				}
+			}
 		}
 		kept := slices.DeleteFunc(docs, func(d Document) bool { return !slices.Contains(clusterKinds, d.Kind) })
 		in, err := inputsFrom(kept)
