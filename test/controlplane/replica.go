@@ -30,14 +30,17 @@ type Replica struct {
 
 // StartReplica starts a webhook serving on host:port with the certificate
 // in certDir (and the policies of policiesDir, the built-in ones when
-// empty), and waits until it serves its first snapshot and has synced its
-// pods.
-func (cp *ControlPlane) StartReplica(ctx context.Context, host string, port int, certDir, policiesDir string) (*Replica, error) {
+// empty; configure, if given, sets more of its options), and waits until
+// it serves its first snapshot and has synced its pods.
+func (cp *ControlPlane) StartReplica(ctx context.Context, host string, port int, certDir, policiesDir string, configure ...func(*webhookapp.Options)) (*Replica, error) {
 	opts := webhookapp.DefaultOptions()
 	opts.Cluster = cp.cluster
 	opts.WebhookHost, opts.WebhookPort, opts.CertDir = host, port, certDir
 	opts.PoliciesDir = policiesDir
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
+	for _, c := range configure {
+		c(opts)
+	}
 	cp.authenticateAPIServer(opts)
 	mgr, err := webhookapp.NewManager(cp.webhookConfig(), opts)
 	if err != nil {

@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +16,8 @@ import (
 	psaapi "k8s.io/pod-security-admission/api"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
+	webhookapp "github.com/strata-dev/strata/cmd/webhook/app"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -129,4 +135,89 @@ func containsPart(texts []string, part string) bool {
 		}
 	}
 	return false
+}
+
+// TestPodSecurityConfigurationIsFollowed: a webhook given the API
+// server's PodSecurity admission configuration (--pod-security-config, an
+// AdmissionConfiguration giving namespaces without labels baseline and
+// exempting one) warns through the API server, of a Layer and of a pod, by
+// the default level where a namespace has no label, and not where the
+// configuration exempts the namespace.
+func TestPodSecurityConfigurationIsFollowed(t *testing.T) {
+	ctx := context.Background()
+	config := filepath.Join(t.TempDir(), "admission.yaml")
+	if err := os.WriteFile(config, []byte(`apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  configuration:
+    apiVersion: pod-security.admission.config.k8s.io/v1
+    kind: PodSecurityConfiguration
+    defaults: {enforce: baseline, enforce-version: latest}
+    exemptions: {namespaces: [psa-config-exempt]}
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	namespaces := []string{"psa-config-default", "psa-config-exempt"}
+	for _, name := range namespaces {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if err := cp.Client.Create(ctx, ns); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	}
+	ca := newTestCA(t)
+	certDir := t.TempDir()
+	ca.writeServing(t, certDir)
+	port := freePort(t)
+	r, err := cp.StartReplica(ctx, "127.0.0.1", port, certDir, "", func(o *webhookapp.Options) { o.PodSecurityConfigFile = config })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Stop() })
+	t.Cleanup(pointWebhooksAt(t, fmt.Sprintf("127.0.0.1:%d", port), ca.PEM, func() float64 { return metricOf(t, r, "strata_admissions_total") }))
+	if err := waitFor(30*time.Second, func() bool {
+		s := r.Webhook.Store.Load()
+		return s.KnowsNamespace(namespaces[0]) && s.KnowsNamespace(namespaces[1])
+	}); err != nil {
+		t.Fatalf("the replica never learned of the namespaces: %v", err)
+	}
+
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-psa-config-shipper"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Match: v1alpha1.Match{Namespaces: namespaces}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "mirror.prod-a.internal/shipper:1",
+			SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}}}}
+	applier, applied := clientWithWarnings(t)
+	if err := applier.Create(ctx, layer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(context.Background(), layer); err == nil {
+			waitForLayerGone(t, layer, namespaces[0])
+		}
+	})
+	wantLayer := `spec: the Spark driver and executor pods this Layer composes in namespace "psa-config-default" break the Pod Security "baseline:latest" enforced there`
+	if !containsPart(applied.all(), wantLayer) || containsPart(applied.all(), "psa-config-exempt") {
+		t.Errorf("the Layer's warnings %q, want one containing %q and none of the exempt namespace", applied.all(), wantLayer)
+	}
+	target := overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: namespaces[0], Role: v1alpha1.RoleExecutor}
+	if err := waitFor(30*time.Second, func() bool {
+		return slices.ContainsFunc(r.Webhook.Store.Load().Match(target), func(l *v1alpha1.Layer) bool { return l.Name == layer.Name })
+	}); err != nil {
+		t.Fatalf("the replica never served the Layer: %v", err)
+	}
+
+	for _, ns := range namespaces {
+		pod := examplePod(t, "executor.yaml", "psa-config-exec")
+		pod.Namespace = ns
+		c, warnings := clientWithWarnings(t)
+		// This API server's own PodSecurity admission is not configured:
+		// it admits the pod, and the webhook's warning is what is judged.
+		if err := c.Create(ctx, pod); err != nil {
+			t.Fatalf("%s: %v", ns, err)
+		}
+		warned := containsPart(warnings.all(), `Pod Security "baseline:latest" (enforced on namespace "`+ns+`") is broken by what the layers added`)
+		if want := ns == namespaces[0]; warned != want {
+			t.Errorf("%s: warnings %q, want the Pod Security warning: %v", ns, warnings.all(), want)
+		}
+	}
 }
