@@ -98,3 +98,26 @@ func BenchmarkLayerSelectingBy(b *testing.B) {
 		}
 	}
 }
+
+// TestNamespacesWhere: the Namespaces a snapshot holds that a test keeps,
+// by name and labels, sorted by name; none when it keeps none.
+func TestNamespacesWhere(t *testing.T) {
+	snap, err := Compile(Inputs{Namespaces: []corev1.Namespace{
+		{ObjectMeta: metav1.ObjectMeta{Name: "b", Labels: map[string]string{"team": "x"}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"team": "x"}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "c"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ns := range snap.NamespacesWhere(func(_ string, labels map[string]string) bool { return labels["team"] == "x" }) {
+		got = append(got, fmt.Sprintf("%s:%s", ns.Name, ns.Labels["team"]))
+	}
+	if fmt.Sprint(got) != "[a:x b:x]" {
+		t.Errorf("kept %v, want [a:x b:x]", got)
+	}
+	if none := snap.NamespacesWhere(func(name string, _ map[string]string) bool { return name == "z" }); len(none) != 0 {
+		t.Errorf("kept %v, want none", none)
+	}
+}

@@ -173,12 +173,15 @@ func (s *Snapshot) KnowsNamespace(name string) bool {
 	return ok
 }
 
-// Namespaces are the Namespaces the snapshot holds, by name and labels
-// alone (what Layers match them by), sorted by name.
-func (s *Snapshot) Namespaces() []corev1.Namespace {
-	out := make([]corev1.Namespace, 0, len(s.namespaces))
+// NamespacesWhere are the Namespaces the snapshot holds that keep
+// reports true of, by name and labels alone (what Layers match them by),
+// sorted by name. The labels are shared: not to be changed.
+func (s *Snapshot) NamespacesWhere(keep func(name string, labels map[string]string) bool) []corev1.Namespace {
+	var out []corev1.Namespace
 	for name, ns := range s.namespaces {
-		out = append(out, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: ns.labels}})
+		if keep(name, ns.labels) {
+			out = append(out, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: ns.labels}})
+		}
 	}
 	slices.SortFunc(out, func(a, b corev1.Namespace) int { return strings.Compare(a.Name, b.Name) })
 	return out

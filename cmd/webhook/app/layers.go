@@ -63,7 +63,12 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 	}
 	warnings := layerWarnings(ctx, h.Namespaces, l)
 	if served := h.storeLoad(); served != nil {
-		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.PodSecurity(), served.Namespaces())...)
+		// Only the namespaces that enforce a level are copied out.
+		enforcing := served.NamespacesWhere(func(name string, labels map[string]string) bool {
+			_, enforced := mutate.PodSecurityEnforced(served.PodSecurity(), name, labels)
+			return enforced
+		})
+		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.PodSecurity(), enforcing)...)
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
 }
