@@ -73,8 +73,10 @@ func podSecurityDefaults(cfg *psadmission.PodSecurityConfiguration) psaapi.Polic
 				out.Level = psaapi.LevelRestricted
 			}
 		}
-		if v, err := psaapi.ParseVersion(version); err == nil && version != "" {
-			out.Version = v
+		if version != "" {
+			if v, err := psaapi.ParseVersion(version); err == nil {
+				out.Version = v
+			}
 		}
 		return out
 	}
