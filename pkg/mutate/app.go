@@ -40,12 +40,13 @@ type AppResult struct {
 	input *sparkv1beta2.Spec
 }
 
-// TemplateWarnings are Warnings for the creator of a
-// ScheduledSparkApplication whose run (sparkv1beta2.RunOf) r composed: a
-// field of the application's spec is named where the schedule holds it,
-// under spec.template (executor: spec.template.executor.memory ...). The
-// run's labels are the schedule's own, so metadata stays as it is.
-func (r *AppResult) TemplateWarnings() []string {
+// ScheduleWarnings are Warnings for the creator of schedule, whose run
+// (sparkv1beta2.RunOf) r composed: a field of the application's spec is
+// named where the schedule holds it, under spec.template (executor:
+// spec.template.executor.memory ...; the run's labels are the schedule's
+// own, so metadata stays as it is), and each ends as the schedule's
+// messages do (sparkv1beta2.Schedule.EachRun).
+func (r *AppResult) ScheduleWarnings(schedule sparkv1beta2.Schedule) []string {
 	out := make([]string, len(r.Warnings))
 	for i, w := range r.Warnings {
 		head, rest := "", w
@@ -57,7 +58,7 @@ func (r *AppResult) TemplateWarnings() []string {
 		if field, ok := strings.CutPrefix(rest, "spec."); ok {
 			rest = "spec.template." + field
 		}
-		out[i] = head + rest
+		out[i] = head + rest + schedule.EachRun()
 	}
 	return out
 }

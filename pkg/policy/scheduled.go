@@ -39,9 +39,6 @@ func (c *Check) ScheduledRun(ctx context.Context, schedule sparkv1beta2.Schedule
 	return d, nil
 }
 
-// EachRun is how a message about the run of schedule ends, so that a
-// field it names (spec.executor...) reads as the run's, which the
-// schedule's spec.template makes: ` (each run of ScheduledSparkApplication "name")`.
-func EachRun(schedule sparkv1beta2.Schedule) string {
-	return fmt.Sprintf(" (each run of ScheduledSparkApplication %q)", schedule.Name)
-}
+// EachRun is how a message about the run of schedule ends
+// (sparkv1beta2.Schedule.EachRun).
+func EachRun(schedule sparkv1beta2.Schedule) string { return schedule.EachRun() }

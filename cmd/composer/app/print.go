@@ -16,7 +16,6 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
-	"github.com/strata-dev/strata/pkg/policy"
 )
 
 func (o *composeOptions) print(w io.Writer, results []composed) error {
@@ -276,10 +275,7 @@ func (o *composeOptions) explainApp(b *strings.Builder, r *composed) error {
 	warnings := r.appRes.Warnings
 	if r.schedule.Name != "" {
 		// As the webhook that judges the schedule warns its creator.
-		warnings = r.appRes.TemplateWarnings()
-		for i := range warnings {
-			warnings[i] += policy.EachRun(r.schedule)
-		}
+		warnings = r.appRes.ScheduleWarnings(r.schedule)
 	}
 	for _, warn := range warnings {
 		fmt.Fprintf(b, "Warning: %s\n", warn)

@@ -27,7 +27,7 @@ const ScheduledAppPolicyPath = "/validate-sparkoperator-k8s-io-v1beta2-scheduled
 // composed and judged against what is live then and with how often its
 // schedule runs, so nothing here is a way around them. Its creator is
 // warned as a SparkApplication's is, of the overrides and Pod Security of
-// every run (mutate.AppResult.TemplateWarnings). An UPDATE is judged only
+// every run (mutate.AppResult.ScheduleWarnings). An UPDATE is judged only
 // when what a run is made of changes (the template, or the labels
 // the runs carry) or when it runs (limits.minSubmissionIntervalSeconds
 // bounds how often): suspending a schedule is never refused.
@@ -98,8 +98,8 @@ func (h *ScheduledAppValidator) handle(ctx context.Context, req admission.Reques
 	// every run has a layer override (named in the template) and of the
 	// pods every run launches that Pod Security will refuse.
 	resp := h.Metrics.verdict(ctx, decision)
-	for _, w := range composed.TemplateWarnings() {
-		resp.Warnings = append(resp.Warnings, cut(w+policy.EachRun(schedule)))
+	for _, w := range composed.ScheduleWarnings(schedule) {
+		resp.Warnings = append(resp.Warnings, cut(w))
 	}
 	return resp
 }

@@ -64,6 +64,13 @@ type Schedule struct {
 	Cron string
 }
 
+// EachRun is how a message about the run of s ends, so that a field it
+// names (spec.executor...) reads as the run's, which the schedule's
+// spec.template makes: ` (each run of ScheduledSparkApplication "name")`.
+func (s Schedule) EachRun() string {
+	return fmt.Sprintf(" (each run of ScheduledSparkApplication %q)", s.Name)
+}
+
 // RunOf decodes a ScheduledSparkApplication and returns the
 // SparkApplication each of its runs is, as the operator's scheduler
 // creates it (its createSparkApplication): spec.template as the spec, in

@@ -12,12 +12,13 @@ import (
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
-// TestTemplateWarnings: the run of a ScheduledSparkApplication warns its
+// TestScheduleWarnings: the run of a ScheduledSparkApplication warns its
 // creator of every field of the application's spec by where the schedule
 // holds it, under spec.template: an override of a typed field and of a
 // sparkConf key, a key spark-submit ignores; a warning naming no field
-// (Pod Security of a launched pod) is as the run gives it.
-func TestTemplateWarnings(t *testing.T) {
+// (Pod Security of a launched pod) is as the run gives it. Each ends
+// naming the schedule.
+func TestScheduleWarnings(t *testing.T) {
 	const layer = `{tier: ClusterOverrides, config: {sparkConf: {spark.executor.memory: 4g, spark.sql.shuffle.partitions: "200"},
 		sidecars: [{name: shipper, image: shipper:1, securityContext: {privileged: true}}]}}`
 	snap := layerInLabelledEtl(t, layer, map[string]string{psaapi.EnforceLevelLabel: "baseline"})
@@ -27,7 +28,7 @@ func TestTemplateWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, _, err := sparkv1beta2.RunOf([]byte(`{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication",` +
+	run, schedule, err := sparkv1beta2.RunOf([]byte(`{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication",` +
 		`"metadata":{"name":"nightly","namespace":"etl"},"spec":{"schedule":"@daily","template":` + string(spec) + `}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +37,7 @@ func TestTemplateWarnings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := res.TemplateWarnings()
+	got := res.ScheduleWarnings(schedule)
 	if len(got) != len(res.Warnings) {
 		t.Fatalf("%d warnings of the template, %d of the run: %q", len(got), len(res.Warnings), got)
 	}
@@ -52,6 +53,9 @@ func TestTemplateWarnings(t *testing.T) {
 		}
 	}
 	for i, w := range got {
+		if !strings.HasSuffix(w, ` (each run of ScheduledSparkApplication "nightly")`) {
+			t.Errorf("warning %q does not name the schedule", w)
+		}
 		_, field, _ := strings.Cut(w, ": ")
 		if strings.HasPrefix(w, "spec.") && !strings.HasPrefix(w, "spec.template.") ||
 			strings.HasPrefix(field, "spec.") && !strings.HasPrefix(field, "spec.template.") {
