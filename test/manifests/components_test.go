@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	webhookapp "github.com/strata-dev/strata/cmd/webhook/app"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/test/controlplane"
 )
 
@@ -110,6 +111,68 @@ patches:
 	}
 }
 
+// TestPodSecurityConfigComponent builds an overlay as the component
+// pod-security-config says a platform writes one: manifests/default with
+// the component and the API server's AdmissionConfiguration in a generated
+// ConfigMap. The webhook's flags, as the Deployment gives them, name a
+// file that holds it, and the webhook reads from it the default level and
+// exemptions the platform wrote.
+func TestPodSecurityConfigComponent(t *testing.T) {
+	manifests := filepath.Join(controlplane.RepoRoot(), "manifests")
+	const admission = `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  configuration:
+    apiVersion: pod-security.admission.config.k8s.io/v1
+    kind: PodSecurityConfiguration
+    defaults: {enforce: baseline, enforce-version: latest}
+    exemptions: {namespaces: [kube-system]}
+`
+	dir := t.TempDir()
+	rel := func(elem ...string) string {
+		r, err := filepath.Rel(dir, filepath.Join(append([]string{manifests}, elem...)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	files := map[string]string{
+		"admission-configuration.yaml": admission,
+		"kustomization.yaml": fmt.Sprintf(`resources: [%s]
+components: [%s]
+configMapGenerator:
+  - name: strata-pod-security
+    namespace: strata-system
+    files: [config.yaml=admission-configuration.yaml]
+`, rel("default"), rel("components", "pod-security-config")),
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatalf("kustomize build: %v", err)
+	}
+	d := decode[appsv1.Deployment](t, m, "Deployment", "strata-webhook")
+	c := d.Spec.Template.Spec.Containers[0]
+	opts := parseArgs(t, m, c)
+	got := mountedFile(t, m, d, c, opts.PodSecurityConfigFile)
+	if got != admission {
+		t.Fatalf("--pod-security-config %s holds %q, want the API server's AdmissionConfiguration", opts.PodSecurityConfigFile, got)
+	}
+	fsys := filesys.MakeFsInMemory()
+	if err := fsys.WriteFile(opts.PodSecurityConfigFile, []byte(got)); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := manifest.LoadPodSecurity(fsys, opts.PodSecurityConfigFile)
+	if err != nil || cfg == nil || cfg.Defaults.Enforce != "baseline" || !slices.Equal(cfg.Exemptions.Namespaces, []string{"kube-system"}) {
+		t.Errorf("the webhook reads %+v (%v), want baseline with kube-system exempt", cfg, err)
+	}
+}
+
 // parseArgs parses the container's arguments with the webhook's own
 // command, after expanding $(VAR) from its environment as the kubelet does.
 func parseArgs(t *testing.T, m resmap.ResMap, c corev1.Container) *webhookapp.Options {
@@ -150,6 +213,11 @@ func mountedFile(t *testing.T, m resmap.ResMap, d *appsv1.Deployment, c corev1.C
 				continue
 			}
 			cm := decode[corev1.ConfigMap](t, m, "ConfigMap", v.ConfigMap.Name)
+			if len(v.ConfigMap.Items) == 0 { // every key a file of its name
+				if data, ok := cm.Data[rel]; ok {
+					return data
+				}
+			}
 			for _, item := range v.ConfigMap.Items {
 				if item.Path == rel {
 					return cm.Data[item.Key]
