@@ -272,6 +272,52 @@ func TestPodSecurityConfigurationOfTheCluster(t *testing.T) {
 			t.Errorf("--cluster-config %s: exit %d, stderr:\n%s", tc.config, r.code, r.err)
 		}
 	}
+	// composer test takes the same configuration (podSecurity).
+	executor, err := filepath.Abs(filepath.Join(examples, "pods", "executor.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suite := `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: psa-default}
+layers: layers
+podSecurity: psa.yaml
+cluster: prod-a
+pool: batch
+cases:
+  - name: refused by the default level
+    pod: ` + executor + `
+    expect:
+      allowed: false
+      violations:
+        - policy: pod-security
+          message: 'pod-security: violates PodSecurity "baseline:latest": hostPath volumes (volume "node-logs") (the API server''s PodSecurity admission, by its configuration''s default level, namespace "etl" having no pod-security.kubernetes.io/enforce label, refuses the pod before any validating webhook, unless its configuration exempts it)'
+  - name: a label over the default
+    pod: ` + executor + `
+    namespaceLabels: {pod-security.kubernetes.io/enforce: privileged}
+    expect: {allowed: true}
+`
+	for name, content := range map[string]string{"psa.yaml": baseline, "suite/t.yaml": suite} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "suite", "t.yaml"), []byte(strings.NewReplacer("layers: layers", "layers: ../layers", "podSecurity: psa.yaml", "podSecurity: ../psa.yaml").Replace(suite)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := composer(t, "", "test", filepath.Join(dir, "suite")); r.code != ExitOK || !strings.Contains(r.out, "2 passed, 0 failed") {
+		t.Errorf("composer test with podSecurity: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "suite", "t.yaml"), []byte(strings.NewReplacer("layers: layers", "layers: ../layers", "podSecurity: psa.yaml", "podSecurity: ../none.yaml").Replace(suite)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := composer(t, "", "test", filepath.Join(dir, "suite")); r.code == ExitOK || !strings.Contains(r.err, `PolicyTest "psa-default": podSecurity: `) {
+		t.Errorf("composer test with a podSecurity that is not there: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+
 	bad := filepath.Join(dir, "bad.yaml")
 	if err := os.WriteFile(bad, []byte(strings.Replace(baseline, "baseline", "strict", 1)), 0o600); err != nil {
 		t.Fatal(err)

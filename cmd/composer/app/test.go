@@ -46,8 +46,13 @@ type PolicyTest struct {
 	Cluster string `json:"cluster"`
 	Pool    string `json:"pool"`
 	// Policies replaces the built-in policies when set.
-	Policies string           `json:"policies,omitempty"`
-	Cases    []PolicyTestCase `json:"cases"`
+	Policies string `json:"policies,omitempty"`
+	// PodSecurity is the API server's PodSecurity admission configuration
+	// (a PodSecurityConfiguration, or the AdmissionConfiguration that
+	// holds it), as the webhook's --pod-security-config and --cluster-config
+	// take it: the level of namespaces without labels, and the exemptions.
+	PodSecurity string           `json:"podSecurity,omitempty"`
+	Cases       []PolicyTestCase `json:"cases"`
 }
 
 // PolicyTestCase is one pod, SparkApplication, PodGroup or SparkConnect
@@ -347,6 +352,11 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), rel(t.Layers))
 	if err != nil {
 		return 0, 0, err
+	}
+	if t.PodSecurity != "" {
+		if in.PodSecurity, err = manifest.LoadPodSecurity(filesys.MakeFsOnDisk(), rel(t.PodSecurity)); err != nil {
+			return 0, 0, fmt.Errorf("%s: PolicyTest %q: podSecurity: %w", file, t.Metadata.Name, err)
+		}
 	}
 	clusters, pools := manifest.Names(in)
 	for _, c := range []struct {
