@@ -34,9 +34,10 @@ type Check struct {
 	// PodSecurity, when set, adds the refusal of the API server's
 	// PodSecurity admission to a pod created in a namespace that enforces
 	// a Pod Security level, and to an application whose launched pods it
-	// would refuse (withPodSecurity): the composer's prediction. The
-	// webhook leaves it unset: the plugin judges pods before it, by a
-	// configuration (its exemptions) only the API server sees.
+	// would refuse (withPodSecurity), by the namespace's labels and the
+	// plugin's configuration the snapshot holds: the composer's
+	// prediction. The webhook leaves it unset: the plugin judges pods
+	// before it, and refuses what it refuses itself.
 	PodSecurity bool
 }
 
