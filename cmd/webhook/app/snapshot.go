@@ -14,6 +14,7 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	psadmission "k8s.io/pod-security-admission/admission/api"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -130,6 +131,13 @@ func (c *changeSet) other() (first bool) {
 
 func (c *changeSet) emptyLocked() bool { return len(c.layers) == 0 && !c.others }
 
+// empty reports whether nothing changed since the last rebuild took the set.
+func (c *changeSet) empty() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.emptyLocked()
+}
+
 // take returns what changed and starts a new set.
 func (c *changeSet) take() (layers map[string]bool, others bool) {
 	c.mu.Lock()
@@ -154,6 +162,20 @@ func (c *changeSet) putBack(layers map[string]bool, others bool) {
 // thousands of Layers rebuilds the snapshot ten times a second, not once
 // per Layer.
 const rebuildInterval = 100 * time.Millisecond
+
+// recheckInterval is how often the snapshot controller looks for changes
+// no event asked it to rebuild (none should be left so; one that is is
+// logged and rebuilt), and the longest it waits to retry a rebuild that
+// failed: the webhook serves the last snapshot meanwhile, so a stale
+// configuration lasts seconds, never the minutes of controller-runtime's
+// default retry backoff (up to 1,000 s).
+const recheckInterval = 5 * time.Second
+
+// snapshotRateLimiter spaces the retries of a failed rebuild: 100 ms
+// doubling to recheckInterval.
+func snapshotRateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, recheckInterval)
+}
 
 func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 	// A change asks for a rebuild only when it is the first since the last
@@ -189,7 +211,7 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 		Named("strata-snapshot").
 		// A process may run the webhook more than once (the end-to-end tests
 		// restart it); each run has its own manager.
-		WithOptions(controller.Options{SkipNameValidation: ptr.To(true)}).
+		WithOptions(controller.Options{SkipNameValidation: ptr.To(true), RateLimiter: snapshotRateLimiter()}).
 		WatchesRawSource(source.Channel(asked, rebuild)).
 		Watches(&corev1.Namespace{}, other).
 		Watches(&schedulingv1.PriorityClass{}, other).
@@ -213,7 +235,11 @@ func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (r
 	if first && !b.layers.isSynced() {
 		// Never a snapshot without the Layers: the first list, once in,
 		// asks for this rebuild again.
-		return reconcile.Result{}, nil
+		return reconcile.Result{RequeueAfter: recheckInterval}, nil
+	}
+	if !first && b.changed.empty() {
+		// The periodic recheck, with nothing to do.
+		return reconcile.Result{RequeueAfter: recheckInterval}, nil
 	}
 	if wait := b.minInterval - time.Since(b.lastBuild); wait > 0 && !first {
 		return reconcile.Result{RequeueAfter: wait}, nil
@@ -268,7 +294,7 @@ func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (r
 	b.metrics.generation.Set(float64(served.Generation))
 	b.log.Info("serving new snapshot", "generation", served.Generation, "layers", snap.LayerCount(),
 		"changedLayers", len(changed), "namespacesOrClassesChanged", first || others)
-	return reconcile.Result{}, nil
+	return reconcile.Result{RequeueAfter: recheckInterval}, nil
 }
 
 // readAll reads every Layer, Namespace, PriorityClass and RuntimeClass.

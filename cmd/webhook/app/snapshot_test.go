@@ -24,7 +24,9 @@ import (
 
 // TestRebuildsAreSpaced: a change that comes within minInterval of the last
 // rebuild is not built at once but folded into a rebuild that is due when
-// the interval has passed; the first snapshot is never delayed.
+// the interval has passed; the first snapshot is never delayed. A rebuild
+// with nothing changed builds nothing; every one comes back within
+// recheckInterval, so a change no event asked for is not left behind.
 func TestRebuildsAreSpaced(t *testing.T) {
 	scheme, err := NewScheme()
 	if err != nil {
@@ -36,15 +38,20 @@ func TestRebuildsAreSpaced(t *testing.T) {
 		store: &Store{}, metrics: m.Metrics, minInterval: time.Hour}
 	watchLayers(t, b, &l)
 	ctx := context.Background()
-	if res, err := b.Reconcile(ctx, snapshotKey); err != nil || res.RequeueAfter != 0 || b.store.Load() == nil {
+	if res, err := b.Reconcile(ctx, snapshotKey); err != nil || res.RequeueAfter != recheckInterval || b.store.Load() == nil {
 		t.Fatalf("first rebuild delayed or failed: %v %v", res, err)
 	}
-	if res, err := b.Reconcile(ctx, snapshotKey); err != nil || res.RequeueAfter <= 0 || b.store.Load().Generation != 1 {
+	b.changed.layer(l.Name)
+	if res, err := b.Reconcile(ctx, snapshotKey); err != nil || res.RequeueAfter <= recheckInterval || b.store.Load().Generation != 1 {
 		t.Fatalf("a rebuild within the interval was not deferred: %v %v, generation %d", res, err, b.store.Load().Generation)
 	}
 	b.lastBuild = time.Now().Add(-2 * time.Hour)
-	if res, err := b.Reconcile(ctx, snapshotKey); err != nil || res.RequeueAfter != 0 || b.store.Load().Generation != 2 {
+	if res, err := b.Reconcile(ctx, snapshotKey); err != nil || res.RequeueAfter != recheckInterval || b.store.Load().Generation != 2 {
 		t.Fatalf("the deferred rebuild did not happen: %v %v", res, err)
+	}
+	b.lastBuild = time.Now().Add(-2 * time.Hour)
+	if res, err := b.Reconcile(ctx, snapshotKey); err != nil || res.RequeueAfter != recheckInterval || b.store.Load().Generation != 2 {
+		t.Fatalf("a recheck with nothing changed: %v %v, generation %d, want no new snapshot", res, err, b.store.Load().Generation)
 	}
 	if got := b.store.Load().Match(overlay.Target{Namespace: "etl", Role: v1alpha1.RoleDriver}); len(got) != 1 {
 		t.Fatalf("the snapshot holds %d layers, want the one Layer", len(got))
@@ -354,4 +361,26 @@ func writePodSecurity(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestSnapshotRetriesAreBounded: however many rebuilds in a row fail, the
+// next is tried within recheckInterval, not after controller-runtime's
+// default backoff (up to 1,000 s) while the webhook serves a stale
+// snapshot.
+func TestSnapshotRetriesAreBounded(t *testing.T) {
+	limiter := snapshotRateLimiter()
+	var last time.Duration
+	for range 50 {
+		last = limiter.When(snapshotKey)
+		if last > recheckInterval {
+			t.Fatalf("a retry after %s, want within %s", last, recheckInterval)
+		}
+	}
+	if last != recheckInterval {
+		t.Errorf("the retries settle at %s, want %s", last, recheckInterval)
+	}
+	limiter.Forget(snapshotKey)
+	if first := limiter.When(snapshotKey); first > time.Second {
+		t.Errorf("the first retry after a success: %s", first)
+	}
 }
