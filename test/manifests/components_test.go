@@ -29,24 +29,13 @@ import (
 // platform's CIDR reach the admission port, and leaves every other port of
 // the container reachable.
 func TestWhoCanCallTheWebhook(t *testing.T) {
-	manifests := filepath.Join(controlplane.RepoRoot(), "manifests")
 	const (
 		caPEM = "-----BEGIN CERTIFICATE-----\nplatform CA\n-----END CERTIFICATE-----\n"
 		names = "kube-apiserver-webhook-client,apiserver.prod-a.example"
 		cidr  = "10.0.0.0/24"
 	)
-	dir := t.TempDir()
-	// Kustomize takes bases and components by relative path only.
-	rel := func(elem ...string) string {
-		r, err := filepath.Rel(dir, filepath.Join(append([]string{manifests}, elem...)...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	files := map[string]string{
-		"ca.crt": caPEM,
-		"kustomization.yaml": fmt.Sprintf(`resources: [%s]
+	m := buildOverlay(t, map[string]string{"ca.crt": caPEM}, func(rel func(...string) string) string {
+		return fmt.Sprintf(`resources: [%s]
 components: [%s, %s]
 configMapGenerator:
   - name: strata-apiserver-client-ca
@@ -59,17 +48,8 @@ patches:
       - op: replace
         path: /spec/ingress/0/from/0/ipBlock/cidr
         value: %s
-`, rel("default"), rel("components", "apiserver-client-auth"), rel("components", "network-policy"), names, cidr),
-	}
-	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
-	if err != nil {
-		t.Fatalf("kustomize build: %v", err)
-	}
+`, rel("default"), rel("components", "apiserver-client-auth"), rel("components", "network-policy"), names, cidr)
+	})
 
 	d := decode[appsv1.Deployment](t, m, "Deployment", "strata-webhook")
 	c := d.Spec.Template.Spec.Containers[0]
@@ -118,7 +98,6 @@ patches:
 // file that holds it, and the webhook reads from it the default level and
 // exemptions the platform wrote.
 func TestPodSecurityConfigComponent(t *testing.T) {
-	manifests := filepath.Join(controlplane.RepoRoot(), "manifests")
 	const admission = `apiVersion: apiserver.config.k8s.io/v1
 kind: AdmissionConfiguration
 plugins:
@@ -129,33 +108,15 @@ plugins:
     defaults: {enforce: baseline, enforce-version: latest}
     exemptions: {namespaces: [kube-system]}
 `
-	dir := t.TempDir()
-	rel := func(elem ...string) string {
-		r, err := filepath.Rel(dir, filepath.Join(append([]string{manifests}, elem...)...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	files := map[string]string{
-		"admission-configuration.yaml": admission,
-		"kustomization.yaml": fmt.Sprintf(`resources: [%s]
+	m := buildOverlay(t, map[string]string{"admission-configuration.yaml": admission}, func(rel func(...string) string) string {
+		return fmt.Sprintf(`resources: [%s]
 components: [%s]
 configMapGenerator:
   - name: strata-pod-security
     namespace: strata-system
     files: [config.yaml=admission-configuration.yaml]
-`, rel("default"), rel("components", "pod-security-config")),
-	}
-	for name, text := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
-	if err != nil {
-		t.Fatalf("kustomize build: %v", err)
-	}
+`, rel("default"), rel("components", "pod-security-config"))
+	})
 	d := decode[appsv1.Deployment](t, m, "Deployment", "strata-webhook")
 	c := d.Spec.Template.Spec.Containers[0]
 	opts := parseArgs(t, m, c)
@@ -171,6 +132,34 @@ configMapGenerator:
 	if err != nil || cfg == nil || cfg.Defaults.Enforce != "baseline" || !slices.Equal(cfg.Exemptions.Namespaces, []string{"kube-system"}) {
 		t.Errorf("the webhook reads %+v (%v), want baseline with kube-system exempt", cfg, err)
 	}
+}
+
+// buildOverlay builds, with kustomize, an overlay of files and the
+// kustomization.yaml kustomization writes, given the path of a folder of
+// manifests/ relative to the overlay (kustomize takes bases and components
+// by relative path only).
+func buildOverlay(t *testing.T, files map[string]string, kustomization func(rel func(elem ...string) string) string) resmap.ResMap {
+	t.Helper()
+	manifests := filepath.Join(controlplane.RepoRoot(), "manifests")
+	dir := t.TempDir()
+	rel := func(elem ...string) string {
+		r, err := filepath.Rel(dir, filepath.Join(append([]string{manifests}, elem...)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	files["kustomization.yaml"] = kustomization(rel)
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatalf("kustomize build: %v", err)
+	}
+	return m
 }
 
 // parseArgs parses the container's arguments with the webhook's own
