@@ -21,7 +21,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-	crzap "sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -43,9 +42,6 @@ type Options struct {
 	// ToolManagedNamespaceLabels is the webhook's
 	// --tool-managed-namespace-labels.
 	ToolManagedNamespaceLabels []string
-	// WebhookLog receives the logs of every webhook the process runs (JSON,
-	// info and above); nil discards them.
-	WebhookLog io.Writer
 }
 
 // ControlPlane is a running kube-apiserver and etcd with the webhook.
@@ -84,14 +80,10 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-	// The in-process webhook logs to WebhookLog, or nowhere, but says so:
-	// left unset, controller-runtime prints a warning with a stack trace
-	// into the test's output once the webhook logs after 30 s.
-	if opts.WebhookLog != nil {
-		ctrllog.SetLogger(crzap.New(crzap.WriteTo(opts.WebhookLog)))
-	} else {
-		ctrllog.SetLogger(logr.Discard())
-	}
+	// The in-process webhook logs nowhere, as before, but says so: left
+	// unset, controller-runtime prints a warning with a stack trace into
+	// the test's output once the webhook logs after 30 s.
+	ctrllog.SetLogger(logr.Discard())
 	assets, err := assetsDir(progress)
 	if err != nil {
 		return nil, err
