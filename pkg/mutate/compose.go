@@ -2,6 +2,7 @@ package mutate
 
 import (
 	"fmt"
+	"slices"
 
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -29,8 +30,14 @@ type Result struct {
 	Patch []jsonpatch.Operation
 	// Composition is the composed config, the applied layers and provenance.
 	Composition overlay.Result
-	// Warnings tell the user which of their own values a layer overrode.
+	// Warnings tell the user which of their own values a layer overrode,
+	// and, last, that the pod's namespace's Pod Security level refuses
+	// what the layers added (PodSecurityWarning).
 	Warnings []string
+	// PodSecurityWarning is that last warning, "" for none: whether the
+	// API server refuses the pod also depends on who creates it
+	// (WarningsFor).
+	PodSecurityWarning string
 	// Notes say what a dry run could not know and left to the webhook
 	// (a PriorityClass or RuntimeClass the inputs do not hold).
 	Notes []string
@@ -112,8 +119,21 @@ func composeWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	}
 	if w != "" {
 		res.Warnings = append(res.Warnings, w)
+		res.PodSecurityWarning = w
 	}
 	return res, nil
+}
+
+// WarningsFor are the warnings of a pod that user creates: Warnings, less
+// the Pod Security warning when the configuration snap holds exempts the
+// user from the plugin's checks (PodSecurityExempts), as the plugin then
+// admits the pod. The webhook knows the user; a dry run does not, and
+// warns.
+func (r *Result) WarningsFor(snap *overlay.Snapshot, user string) []string {
+	if r.PodSecurityWarning == "" || !PodSecurityExempts(snap.PodSecurity(), nil, user) {
+		return r.Warnings
+	}
+	return slices.DeleteFunc(slices.Clone(r.Warnings), func(w string) bool { return w == r.PodSecurityWarning })
 }
 
 // Render is Compose without the patch and the override warnings: the

@@ -125,9 +125,10 @@ type podSecurityBreach struct {
 // not refused for the same reasons (podSecurityBreak). "" when composition
 // broke nothing, or when the configuration the snapshot holds exempts the
 // pod's namespace or its RuntimeClass. The plugin refuses the pod itself,
-// after every mutating webhook, unless its configuration exempts it: the
-// user who creates it is not known here, nor the configuration when the
-// webhook was not given it, so this warns, and never refuses.
+// after every mutating webhook, unless its configuration exempts it: nor
+// the configuration when the webhook was not given it, nor the user who
+// creates the pod is known here (Result.WarningsFor leaves the warning
+// out for an exempt user), so this warns, and never refuses.
 func podSecurityWarning(snap *overlay.Snapshot, before *corev1.Pod, res *Result) (string, error) {
 	b, err := podSecurityBreak(snap, before, res)
 	if err != nil || b == nil {

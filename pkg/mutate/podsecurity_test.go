@@ -2,6 +2,7 @@ package mutate
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -99,9 +100,61 @@ func TestPodSecurityWarning(t *testing.T) {
 					}
 				}
 			}
+			if want := strings.Join(got, ""); res.PodSecurityWarning != want {
+				t.Errorf("PodSecurityWarning %q, want %q", res.PodSecurityWarning, want)
+			}
 			admitted, err := Admit(snap, cluster, pod)
 			if err != nil || !reflect.DeepEqual(admitted.Warnings, res.Warnings) {
 				t.Errorf("Admit's warnings %q (%v), Compose's %q", admitted.Warnings, err, res.Warnings)
+			}
+		})
+	}
+}
+
+// TestWarningsForExemptUser: a user the plugin's configuration exempts
+// creates the pod the plugin would refuse otherwise; it is not told of a
+// refusal that will not come, and is still told of its overridden values.
+// Any other user, and every user with no configuration, is.
+func TestWarningsForExemptUser(t *testing.T) {
+	const layer = `{tier: ClusterOverrides, config: {env: [{name: LOG_LEVEL, value: info}], sidecars: [{name: shipper, image: shipper:1, securityContext: {privileged: true}}]}}`
+	baseline := map[string]string{psaapi.EnforceLevelLabel: "baseline"}
+	exempting := &psadmission.PodSecurityConfiguration{Exemptions: psadmission.PodSecurityExemptions{Usernames: []string{"system:serviceaccount:spark:submitter"}}}
+	for _, tc := range []struct {
+		name        string
+		config      *psadmission.PodSecurityConfiguration
+		user        string
+		podSecurity bool
+	}{
+		{name: "an exempt user", config: exempting, user: "system:serviceaccount:spark:submitter"},
+		{name: "another user", config: exempting, user: "system:serviceaccount:spark:other", podSecurity: true},
+		{name: "no user known", config: exempting, podSecurity: true},
+		{name: "no configuration", user: "system:serviceaccount:spark:submitter", podSecurity: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			snap := layerInEtl(t, layer, baseline, tc.config)
+			res, err := Admit(snap, cluster, executorPod())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.PodSecurityWarning == "" {
+				t.Fatalf("no Pod Security warning among %q", res.Warnings)
+			}
+			before := slices.Clone(res.Warnings)
+			got := res.WarningsFor(snap, tc.user)
+			if !slices.Equal(res.Warnings, before) {
+				t.Fatalf("WarningsFor changed Warnings: %q, were %q", res.Warnings, before)
+			}
+			want := res.Warnings
+			if !tc.podSecurity {
+				want = slices.DeleteFunc(slices.Clone(want), func(w string) bool { return w == res.PodSecurityWarning })
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("warnings for %q: %q\nwant %q", tc.user, got, want)
+			}
+			if !slices.ContainsFunc(got, func(w string) bool {
+				return strings.Contains(w, "LOG_LEVEL")
+			}) {
+				t.Errorf("warnings for %q lack LOG_LEVEL's override: %q", tc.user, got)
 			}
 		})
 	}

@@ -430,3 +430,50 @@ func TestLayerWarnsByThePodSecurityDefault(t *testing.T) {
 		})
 	}
 }
+
+// TestPodWarningsLeaveOutWhatAnExemptUserIsNotRefused: the PodSecurity
+// admission admits a pod a user it exempts creates, so that user is not
+// warned of a refusal; another user is. The layer's override is told to
+// both.
+func TestPodWarningsLeaveOutWhatAnExemptUserIsNotRefused(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.Sidecars = []corev1.Container{{Name: "shipper", Image: "shipper:1", SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}
+	const submitter = "system:serviceaccount:spark:submitter"
+	snap, err := overlay.Compile(overlay.Inputs{
+		Layers:     []overlay.LayerSource{{Layer: l}},
+		Namespaces: []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl"}}},
+		PodSecurity: &psadmission.PodSecurityConfiguration{
+			Defaults:   psadmission.PodSecurityDefaults{Enforce: "baseline", EnforceVersion: "latest"},
+			Exemptions: psadmission.PodSecurityExemptions{Usernames: []string{submitter}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _, _ := newTestHandlers(t)
+	h.Store = NewStore(snap)
+	p := pod(map[string]string{"spark-role": "driver", "team": "analytics"})
+	p.Namespace = "etl"
+	for _, tc := range []struct {
+		user string
+		warn bool
+	}{{submitter, false}, {"system:serviceaccount:spark:other", true}} {
+		t.Run(tc.user, func(t *testing.T) {
+			req := podRequest(t, p)
+			req.UserInfo.Username = tc.user
+			resp := h.Handle(context.Background(), req)
+			if !resp.Allowed || len(opsOf(t, resp)) == 0 {
+				t.Fatalf("allowed %v, operations %v: %v", resp.Allowed, opsOf(t, resp), resp.Result)
+			}
+			warned := slices.ContainsFunc(resp.Warnings, func(w string) bool {
+				return strings.HasPrefix(w, `Pod Security "baseline:latest" (enforced on namespace "etl")`)
+			})
+			if warned != tc.warn {
+				t.Errorf("warnings %q, want a Pod Security warning: %v", resp.Warnings, tc.warn)
+			}
+			if !slices.Contains(resp.Warnings, `metadata.labels.team "analytics" overridden by NamespaceOverrides layer "ns-etl"`) {
+				t.Errorf("warnings %q lack the label's override", resp.Warnings)
+			}
+		})
+	}
+}

@@ -93,7 +93,7 @@ func (h *PodMutator) handle(ctx context.Context, req admission.Request) admissio
 		return resp
 	}
 	resp := patched(res.Patch)
-	resp.Warnings = res.Warnings
+	resp.Warnings = res.WarningsFor(snap, req.UserInfo.Username)
 	if len(res.Composition.Layers) > 0 {
 		resp.AuditAnnotations = map[string]string{auditLayersKey: strings.Join(res.Composition.Layers, ",")}
 	}
