@@ -25,46 +25,55 @@ const clientCAFile = "webhook-client-ca.crt"
 // presentClientCertificate configures api to present a client certificate,
 // signed by the CA it returns, to every admission webhook, as a platform
 // does with the AdmissionConfiguration README describes (Who can call the
-// webhook). The files are written into dir.
-func presentClientCertificate(api *envtest.APIServer, dir string) (*CA, error) {
+// webhook), and its PodSecurity admission with podSecurity (a
+// PodSecurityConfiguration, YAML; "" for none) in the same file, whose
+// path it returns. The files are written into dir.
+func presentClientCertificate(api *envtest.APIServer, dir, podSecurity string) (*CA, string, error) {
 	ca, err := NewCA()
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	certPEM, keyPEM, err := ca.ClientPEM(APIServerClientName)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	// "*" is the credential for every webhook, whatever its host.
 	kubeconfig := clientcmdapi.NewConfig()
 	kubeconfig.AuthInfos["*"] = &clientcmdapi.AuthInfo{ClientCertificateData: certPEM, ClientKeyData: keyPEM}
 	kubeconfigPath := filepath.Join(dir, "webhook-client.kubeconfig")
 	if err := clientcmd.WriteToFile(*kubeconfig, kubeconfigPath); err != nil {
-		return nil, fmt.Errorf("writing the API server's webhook kubeconfig: %w", err)
+		return nil, "", fmt.Errorf("writing the API server's webhook kubeconfig: %w", err)
 	}
 	webhookConfig := map[string]any{
 		"apiVersion": "apiserver.config.k8s.io/v1", "kind": "WebhookAdmissionConfiguration",
 		"kubeConfigFile": kubeconfigPath,
 	}
+	plugins := []any{
+		map[string]any{"name": "MutatingAdmissionWebhook", "configuration": webhookConfig},
+		map[string]any{"name": "ValidatingAdmissionWebhook", "configuration": webhookConfig},
+	}
+	if podSecurity != "" {
+		var cfg map[string]any
+		if err := yaml.Unmarshal([]byte(podSecurity), &cfg); err != nil {
+			return nil, "", fmt.Errorf("the PodSecurity admission's configuration: %w", err)
+		}
+		plugins = append(plugins, map[string]any{"name": "PodSecurity", "configuration": cfg})
+	}
 	admissionConfig, err := yaml.Marshal(map[string]any{
-		"apiVersion": "apiserver.config.k8s.io/v1", "kind": "AdmissionConfiguration",
-		"plugins": []any{
-			map[string]any{"name": "MutatingAdmissionWebhook", "configuration": webhookConfig},
-			map[string]any{"name": "ValidatingAdmissionWebhook", "configuration": webhookConfig},
-		},
+		"apiVersion": "apiserver.config.k8s.io/v1", "kind": "AdmissionConfiguration", "plugins": plugins,
 	})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	admissionPath := filepath.Join(dir, "admission.yaml")
 	if err := os.WriteFile(admissionPath, admissionConfig, 0o600); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if err := os.WriteFile(filepath.Join(dir, clientCAFile), ca.PEM, 0o600); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	api.Configure().Set("admission-control-config-file", admissionPath)
-	return ca, nil
+	return ca, admissionPath, nil
 }
 
 // authenticateAPIServer makes a webhook started with opts serve only the

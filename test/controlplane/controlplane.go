@@ -42,6 +42,13 @@ type Options struct {
 	// ToolManagedNamespaceLabels is the webhook's
 	// --tool-managed-namespace-labels.
 	ToolManagedNamespaceLabels []string
+	// PodSecurity configures the API server's PodSecurity admission: a
+	// PodSecurityConfiguration (YAML), in the AdmissionConfiguration of its
+	// --admission-control-config-file. The webhook is given the same file
+	// (--pod-security-config), as a cluster's Deployment is
+	// (manifests/components/pod-security-config), so both judge Pod
+	// Security by one configuration. Empty: neither is configured.
+	PodSecurity string
 }
 
 // ControlPlane is a running kube-apiserver and etcd with the webhook.
@@ -63,8 +70,12 @@ type ControlPlane struct {
 	apiDir     string
 	cluster    mutate.Cluster
 	toolLabels []string
-	stopServer context.CancelFunc
-	serverDone chan error
+	// podSecurityConfig is the webhook's --pod-security-config: the API
+	// server's AdmissionConfiguration when it configures the PodSecurity
+	// admission (Options.PodSecurity); "" for none.
+	podSecurityConfig string
+	stopServer        context.CancelFunc
+	serverDone        chan error
 }
 
 // RepoRoot is the root of the repository this package is in.
@@ -105,7 +116,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if len(opts.AdmissionPlugins) > 0 {
 		env.ControlPlane.APIServer.Configure().Set("enable-admission-plugins", strings.Join(opts.AdmissionPlugins, ","))
 	}
-	clientCA, err := presentClientCertificate(env.ControlPlane.APIServer, apiDir)
+	clientCA, admissionConfig, err := presentClientCertificate(env.ControlPlane.APIServer, apiDir, opts.PodSecurity)
 	if err != nil {
 		return nil, errors.Join(err, os.RemoveAll(apiDir))
 	}
@@ -117,6 +128,9 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		return nil, errors.Join(fmt.Errorf("starting the control plane from %s: %w", assets, err), env.Stop(), os.RemoveAll(apiDir))
 	}
 	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster, toolLabels: opts.ToolManagedNamespaceLabels, apiDir: apiDir, ClientCA: clientCA}
+	if opts.PodSecurity != "" {
+		cp.podSecurityConfig = admissionConfig
+	}
 	if err := cp.installOthers(ctx, others); err != nil {
 		return nil, errors.Join(err, env.Stop())
 	}
@@ -136,6 +150,7 @@ func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
 	wio := &cp.env.WebhookInstallOptions
 	opts := webhookapp.DefaultOptions()
 	opts.Cluster, opts.ToolManagedNamespaceLabels = cp.cluster, cp.toolLabels
+	opts.PodSecurityConfigFile = cp.podSecurityConfig
 	opts.WebhookHost, opts.WebhookPort, opts.CertDir = wio.LocalServingHost, wio.LocalServingPort, wio.LocalServingCertDir
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
 	cp.authenticateAPIServer(opts)

@@ -289,13 +289,23 @@ func waitForLayer(t *testing.T, l *v1alpha1.Layer, namespace string, gone bool) 
 // impersonating is a client of user, in groups and system:authenticated.
 func impersonating(t *testing.T, user string, groups ...string) client.Client {
 	t.Helper()
+	c, _ := impersonatingWithWarnings(t, user, groups...)
+	return c
+}
+
+// impersonatingWithWarnings is impersonating, with the warnings the API
+// server returns to it.
+func impersonatingWithWarnings(t *testing.T, user string, groups ...string) (client.Client, *warningCollector) {
+	t.Helper()
+	w := &warningCollector{}
 	cfg := rest.CopyConfig(cp.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append(groups, "system:authenticated")}
+	cfg.WarningHandler = w
 	c, err := client.New(cfg, client.Options{Scheme: cp.Client.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c
+	return c, w
 }
 
 // allow grants subject rule cluster-wide, through a ClusterRole and

@@ -36,7 +36,11 @@ func run(m *testing.M) int {
 		// other test runs with them too, as a cluster that enables them.
 		AdmissionPlugins: []string{"PodNodeSelector", "PodTolerationRestriction"},
 		// As a multi-tenancy tool's tenant label (TestToolManagedNamespaceLabels).
-		ToolManagedNamespaceLabels: []string{toolManagedLabel}})
+		ToolManagedNamespaceLabels: []string{toolManagedLabel},
+		// The API server's PodSecurity admission and the webhook exempt one
+		// user (TestPodSecurityExemptUser); nothing else changes for the
+		// other tests.
+		PodSecurity: podSecurityConfiguration})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	psaapi "k8s.io/pod-security-admission/api"
@@ -219,5 +220,78 @@ plugins:
 		if want := ns == namespaces[0]; warned != want {
 			t.Errorf("%s: warnings %q, want the Pod Security warning: %v", ns, warnings.all(), want)
 		}
+	}
+}
+
+// psaExemptUser is the user the control plane's PodSecurity admission
+// exempts (podSecurityConfiguration).
+const psaExemptUser = "e2e-psa-exempt"
+
+// podSecurityConfiguration is the API server's PodSecurity admission's
+// configuration, which the e2e webhook is also given: it exempts
+// psaExemptUser, and gives no default level.
+const podSecurityConfiguration = `apiVersion: pod-security.admission.config.k8s.io/v1
+kind: PodSecurityConfiguration
+exemptions: {usernames: [` + psaExemptUser + `]}
+`
+
+// TestPodSecurityExemptUser: the API server's own PodSecurity admission
+// and the webhook read one configuration, which exempts a user. In a
+// namespace enforcing baseline, a layer adds a privileged sidecar. The
+// exempt user's Spark pod is admitted by the API server, and the webhook
+// does not warn it of a refusal; another user's is refused by the API
+// server, and the webhook warned it.
+func TestPodSecurityExemptUser(t *testing.T) {
+	ctx := context.Background()
+	const namespace = "psa-exempt-user"
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace, Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	const other = "e2e-psa-other"
+	for _, user := range []string{psaExemptUser, other} {
+		allow(t, "e2e-pods-"+user, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "get"}},
+			rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user})
+	}
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-psa-exempt-user-shipper"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{namespace}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "mirror.prod-a.internal/shipper:1",
+			SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}}}}
+	if err := cp.Client.Create(ctx, layer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(context.Background(), layer); err == nil {
+			waitForLayerGone(t, layer, namespace)
+		}
+	})
+	target := overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: namespace, Role: v1alpha1.RoleExecutor}
+	if err := waitFor(30*time.Second, func() bool {
+		s := cp.Webhook.Store.Load()
+		return s.KnowsNamespace(namespace) && slices.ContainsFunc(s.Match(target), func(l *v1alpha1.Layer) bool { return l.Name == layer.Name })
+	}); err != nil {
+		t.Fatalf("the webhook never served the Layer: %v", err)
+	}
+	const warning = `Pod Security "baseline:latest" (enforced on namespace "` + namespace + `") is broken by what the layers added`
+
+	pod := examplePod(t, "executor.yaml", "psa-exempt-user-exec")
+	pod.Namespace = namespace
+	exempt, warnings := impersonatingWithWarnings(t, psaExemptUser)
+	if err := exempt.Create(ctx, pod); err != nil {
+		t.Fatalf("the exempt user's pod: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
+	if containsPart(warnings.all(), warning) {
+		t.Errorf("the exempt user was warned: %q", warnings.all())
+	}
+
+	otherPod := examplePod(t, "executor.yaml", "psa-other-user-exec")
+	otherPod.Namespace = namespace
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), otherPod) }) // were it stored
+	refused, warnings := impersonatingWithWarnings(t, other)
+	wantDenied(t, "another user's pod", refused.Create(ctx, otherPod),
+		`violates PodSecurity "baseline:latest": privileged (container "shipper" must not set securityContext.privileged=true)`)
+	if !containsPart(warnings.all(), warning) {
+		t.Errorf("another user's warnings %q, want one containing %q", warnings.all(), warning)
 	}
 }
