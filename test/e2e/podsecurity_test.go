@@ -211,8 +211,9 @@ plugins:
 		pod := examplePod(t, "executor.yaml", "psa-config-exec")
 		pod.Namespace = ns
 		c, warnings := clientWithWarnings(t)
-		// This API server's own PodSecurity admission is not configured:
-		// it admits the pod, and the webhook's warning is what is judged.
+		// This API server's own PodSecurity admission gives no default
+		// level (podSecurityConfiguration): it admits the pod, and the
+		// replica's warning is what is judged.
 		if err := c.Create(ctx, pod); err != nil {
 			t.Fatalf("%s: %v", ns, err)
 		}
