@@ -42,6 +42,9 @@ type Options struct {
 	// ToolManagedNamespaceLabels is the webhook's
 	// --tool-managed-namespace-labels.
 	ToolManagedNamespaceLabels []string
+	// WebhookLog receives what every webhook the process runs logs of
+	// what it serves (webhookLogger); nil discards it.
+	WebhookLog io.Writer
 	// PodSecurity configures the API server's PodSecurity admission: a
 	// PodSecurityConfiguration (YAML), in the AdmissionConfiguration of its
 	// --admission-control-config-file. The webhook is given the same file
@@ -91,10 +94,14 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if progress == nil {
 		progress = io.Discard
 	}
-	// The in-process webhook logs nowhere, as before, but says so: left
-	// unset, controller-runtime prints a warning with a stack trace into
-	// the test's output once the webhook logs after 30 s.
-	ctrllog.SetLogger(logr.Discard())
+	// The in-process webhook logs to WebhookLog, or nowhere, but says so:
+	// left unset, controller-runtime prints a warning with a stack trace
+	// into the test's output once the webhook logs after 30 s.
+	if opts.WebhookLog != nil {
+		ctrllog.SetLogger(webhookLogger(opts.WebhookLog))
+	} else {
+		ctrllog.SetLogger(logr.Discard())
+	}
 	assets, err := assetsDir(progress)
 	if err != nil {
 		return nil, err

@@ -29,8 +29,14 @@ func TestMain(m *testing.M) {
 func run(m *testing.M) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var err error
-	cp, err = controlplane.Start(ctx, controlplane.Options{Cluster: cluster, Progress: os.Stderr,
+	// What the webhooks log of what they serve, printed when a test fails.
+	logs, err := os.CreateTemp("", "strata-e2e-webhook-*.log")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
+	defer func() { _ = logs.Close() }()
+	cp, err = controlplane.Start(ctx, controlplane.Options{Cluster: cluster, Progress: os.Stderr, WebhookLog: logs,
 		// What these plugins give a pod from its namespace's annotations is
 		// the platform's (TestNamespacePlacementIsThePlatforms); every
 		// other test runs with them too, as a cluster that enables them.
@@ -54,5 +60,25 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: applying examples/layers: %v\n", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	if code != 0 {
+		printTail(logs.Name(), 256<<10)
+	} else {
+		_ = os.Remove(logs.Name())
+	}
+	return code
+}
+
+// printTail writes the last limit bytes of the webhooks' log file to
+// standard error: what they served before a test failed.
+func printTail(file string, limit int64) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: reading the webhooks' log: %v\n", err)
+		return
+	}
+	if int64(len(data)) > limit {
+		data = data[int64(len(data))-limit:]
+	}
+	fmt.Fprintf(os.Stderr, "e2e: the webhooks' log, its last %d bytes (all of it in %s):\n%s\n", len(data), file, data)
 }
