@@ -1,8 +1,11 @@
 package mutate
 
 import (
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // launchedPodSecurityWarnings adds to each role of out the warning of the
@@ -16,11 +19,14 @@ import (
 // executors), and the user who created the application sees only its
 // failed state: the application's creation is where the user can be
 // told. An application whose size Spark refuses launches nothing, and the
-// validating webhook refuses it.
+// validating webhook refuses it. An executor whose creator, the driver's
+// service account (LaunchedPodCreator), the plugin's configuration exempts
+// is not warned of.
 func launchedPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in *sparkv1beta2.SparkApplication, out *AppResult) error {
 	if _, enforced := PodSecurityEnforced(snap.PodSecurity(), out.App.App.Namespace, snap.NamespaceLabels(out.App.App.Namespace)); !enforced {
 		return nil
 	}
+	var driver *corev1.Pod // composed, as the pod webhook stores it
 	for _, role := range Roles() {
 		before, err := LaunchedPod(in, role)
 		if err != nil {
@@ -35,13 +41,16 @@ func launchedPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in *sp
 		if err != nil {
 			return err
 		}
+		if role == v1alpha1.RoleDriver {
+			driver = pod.Pod
+		}
 		// Who added a container or volume is the application's
 		// composition's to say: the launched pod has them already. The pod
 		// patches are the pod's.
 		res := out.Role(role)
 		judged := &Result{Pod: pod.Pod, Composition: res.Composition}
 		judged.Composition.PodPatches = pod.Composition.PodPatches
-		w, err := podSecurityWarning(snap, before, judged)
+		w, err := podSecurityWarning(snap, before, judged, LaunchedPodCreator(role, out.App.App.Namespace, driver))
 		if err != nil {
 			return err
 		}

@@ -113,7 +113,7 @@ func composeWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	}
 	res.Patch = patch
 	res.Warnings = append(Warnings(res.Composition.Provenance, pod, res.Pod), res.Warnings...)
-	w, err := podSecurityWarning(snap, pod, res)
+	w, err := podSecurityWarning(snap, pod, res, "")
 	if err != nil {
 		return nil, err
 	}

@@ -17,11 +17,17 @@ import (
 // plugin refuses them to those, in words that name no layer, and the
 // SparkConnect's creator sees only a server that never starts or never
 // gets executors. A size Spark would not accept launches nothing.
+// Executors whose creator, the server's service account
+// (LaunchedPodCreator), the plugin's configuration exempts are not warned
+// of.
 func connectPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in, composed *sparkv1alpha1.SparkConnect) ([]string, error) {
 	if _, enforced := PodSecurityEnforced(snap.PodSecurity(), in.Metadata.Namespace, snap.NamespaceLabels(in.Metadata.Namespace)); !enforced {
 		return nil, nil
 	}
-	var out []string
+	var (
+		out    []string
+		server *corev1.Pod // composed, as the pod webhook stores it
+	)
 	for _, role := range Roles() {
 		before, err := ConnectLaunchedPod(in, role)
 		if err != nil {
@@ -35,7 +41,10 @@ func connectPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in, com
 		if err != nil {
 			return nil, err
 		}
-		w, err := podSecurityWarning(snap, before, res)
+		if role == v1alpha1.RoleDriver {
+			server = res.Pod
+		}
+		w, err := podSecurityWarning(snap, before, res, LaunchedPodCreator(role, in.Metadata.Namespace, server))
 		if err != nil {
 			return nil, err
 		}

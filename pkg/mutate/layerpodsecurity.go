@@ -81,7 +81,7 @@ func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, podSecurity *p
 			if err != nil {
 				continue
 			}
-			if b, err := podSecurityBreak(trial, pod, res); err == nil && b != nil {
+			if b, err := podSecurityBreak(trial, pod, res, ""); err == nil && b != nil {
 				if at.breach == nil {
 					at.breach = b
 				}

@@ -124,13 +124,14 @@ type podSecurityBreach struct {
 // enforced Pod Security level refuses where the pod as written (before) is
 // not refused for the same reasons (podSecurityBreak). "" when composition
 // broke nothing, or when the configuration the snapshot holds exempts the
-// pod's namespace or its RuntimeClass. The plugin refuses the pod itself,
-// after every mutating webhook, unless its configuration exempts it: nor
-// the configuration when the webhook was not given it, nor the user who
-// creates the pod is known here (Result.WarningsFor leaves the warning
-// out for an exempt user), so this warns, and never refuses.
-func podSecurityWarning(snap *overlay.Snapshot, before *corev1.Pod, res *Result) (string, error) {
-	b, err := podSecurityBreak(snap, before, res)
+// pod's namespace, its RuntimeClass or creator, the user who creates it
+// ("" when not known: Result.WarningsFor leaves the warning out for an
+// exempt user the webhook knows). The plugin refuses the pod itself,
+// after every mutating webhook, unless its configuration exempts it, and
+// the webhook may not have been given that configuration, so this warns,
+// and never refuses.
+func podSecurityWarning(snap *overlay.Snapshot, before *corev1.Pod, res *Result, creator string) (string, error) {
+	b, err := podSecurityBreak(snap, before, res, creator)
 	if err != nil || b == nil {
 		return "", err
 	}
@@ -143,10 +144,12 @@ func podSecurityWarning(snap *overlay.Snapshot, before *corev1.Pod, res *Result)
 // before's namespace enforces: the checks the composed pod fails that the
 // pod as written passes, or fails for other containers, in the plugin's
 // words, and what the layers added that they judge (layerAdditions). nil
-// when the namespace enforces no level, or composition broke no check.
-func podSecurityBreak(snap *overlay.Snapshot, before *corev1.Pod, res *Result) (*podSecurityBreach, error) {
+// when the namespace enforces no level, the configuration exempts the
+// composed pod or its creator ("" for not known), or composition broke no
+// check.
+func podSecurityBreak(snap *overlay.Snapshot, before *corev1.Pod, res *Result, creator string) (*podSecurityBreach, error) {
 	lv, enforced := PodSecurityEnforced(snap.PodSecurity(), before.Namespace, snap.NamespaceLabels(before.Namespace))
-	if !enforced || PodSecurityExempts(snap.PodSecurity(), res.Pod.Spec.RuntimeClassName, "") {
+	if !enforced || PodSecurityExempts(snap.PodSecurity(), res.Pod.Spec.RuntimeClassName, creator) {
 		return nil, nil
 	}
 	after, err := podSecurityFailures(lv, res.Pod)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -162,7 +163,10 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		views  []*Input
 		viewOf []v1alpha1.Role // the role of each view's pod
 	)
-	var results []*mutate.Result
+	var (
+		results []*mutate.Result
+		driver  *corev1.Pod // composed, as the pod webhook stores it
+	)
 	for _, role := range mutate.Roles() {
 		pod, err := l.pod(role)
 		if err != nil {
@@ -184,8 +188,15 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 			return nil, Decision{}, fmt.Errorf("%s pod: %w", role, err)
 		}
 		pod = composed.Pod
+		if role == v1alpha1.RoleDriver {
+			driver = pod
+		}
 		if c.PodSecurity {
-			if submission, err = launchedPodSecurity(submission, c.Snapshot, l.kind, app.Name, role, pod, req); err != nil {
+			// Created by the operator or the driver, not by whoever
+			// writes the application.
+			creator := req
+			creator.UserInfo = authenticationv1.UserInfo{Username: mutate.LaunchedPodCreator(role, req.Namespace, driver)}
+			if submission, err = launchedPodSecurity(submission, c.Snapshot, l.kind, app.Name, role, pod, creator); err != nil {
 				return nil, Decision{}, err
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -151,4 +152,63 @@ func podSecurityMessages(d Decision) []string {
 		}
 	}
 	return out
+}
+
+// TestLaunchedPodsAreJudgedAsTheirCreators: the PodSecurity admission
+// judges an application's launched pods as created by whoever creates
+// them: the driver by the Spark Operator (not known, so not exempt), the
+// executors by the driver's service account. An exempt driver service
+// account spares the executors only; an exempt user writing the
+// application spares neither, since it creates no pod.
+func TestLaunchedPodsAreJudgedAsTheirCreators(t *testing.T) {
+	const (
+		driverSA = "system:serviceaccount:etl:spark-etl" // etl-report's spec.driver.serviceAccount
+		writer   = "alice"
+	)
+	for _, tc := range []struct {
+		name   string
+		exempt []string
+		user   string
+		want   []v1alpha1.Role
+	}{
+		{name: "no user exempt", user: writer, want: []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor}},
+		{name: "the driver's service account exempt", exempt: []string{driverSA}, want: []v1alpha1.Role{v1alpha1.RoleDriver}},
+		{name: "the namespace's default service account exempt", exempt: []string{"system:serviceaccount:etl:default"},
+			want: []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor}},
+		{name: "the application's writer exempt", exempt: []string{writer}, user: writer,
+			want: []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := fixtures.InputsOf(t, map[string]string{"logs": `{tier: ClusterOverrides, config: {volumes: [{name: node-logs, hostPath: {path: /var/log/spark}}]}}`})
+			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}}
+			in.PodSecurity = &psadmission.PodSecurityConfiguration{Exemptions: psadmission.PodSecurityExemptions{Usernames: tc.exempt}}
+			snap, err := overlay.Compile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
+			app, err := mutate.ComposeApp(snap, cluster, fixtures.App(t, "etl-report.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			check := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: cluster, PodSecurity: true}
+			_, d, err := check.App(context.Background(), &app.App.App, Request{Operation: "CREATE", UserInfo: authenticationv1.UserInfo{Username: tc.user}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, role := range tc.want {
+				want = append(want, `pod-security: SparkApplication "etl-report": `+string(role)+` pod: violates PodSecurity "baseline:latest": hostPath volumes (volume "node-logs")`)
+			}
+			got := podSecurityMessages(d)
+			if len(got) != len(want) {
+				t.Fatalf("refusals %q, want %d: %q", got, len(want), want)
+			}
+			for i := range want {
+				if !strings.HasPrefix(got[i], want[i]) {
+					t.Errorf("refusal %q, want %q...", got[i], want[i])
+				}
+			}
+		})
+	}
 }
