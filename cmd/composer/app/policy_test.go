@@ -296,8 +296,20 @@ cases:
     pod: ` + executor + `
     namespaceLabels: {pod-security.kubernetes.io/enforce: privileged}
     expect: {allowed: true}
+  - name: created by an exempt user
+    pod: ` + executor + `
+    user: ci-submitter
+    expect: {allowed: true}
+  - name: created by another user
+    pod: ` + executor + `
+    user: ci-other
+    expect:
+      allowed: false
+      violations:
+        - policy: pod-security
+          message: 'pod-security: violates PodSecurity "baseline:latest": hostPath volumes (volume "node-logs") (the API server''s PodSecurity admission, by its configuration''s default level, namespace "etl" having no pod-security.kubernetes.io/enforce label, refuses the pod before any validating webhook, unless its configuration exempts it)'
 `
-	for name, content := range map[string]string{"psa.yaml": baseline, "suite/t.yaml": suite} {
+	for name, content := range map[string]string{"psa.yaml": baseline + "exemptions: {usernames: [ci-submitter]}\n", "suite/t.yaml": suite} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -308,7 +320,7 @@ cases:
 	if err := os.WriteFile(filepath.Join(dir, "suite", "t.yaml"), []byte(strings.NewReplacer("layers: layers", "layers: ../layers", "podSecurity: psa.yaml", "podSecurity: ../psa.yaml").Replace(suite)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if r := composer(t, "", "test", filepath.Join(dir, "suite")); r.code != ExitOK || !strings.Contains(r.out, "2 passed, 0 failed") {
+	if r := composer(t, "", "test", filepath.Join(dir, "suite")); r.code != ExitOK || !strings.Contains(r.out, "4 passed, 0 failed") {
 		t.Errorf("composer test with podSecurity: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "suite", "t.yaml"), []byte(strings.NewReplacer("layers: layers", "layers: ../layers", "podSecurity: psa.yaml", "podSecurity: ../none.yaml").Replace(suite)), 0o600); err != nil {

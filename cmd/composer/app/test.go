@@ -79,6 +79,14 @@ type PolicyTestCase struct {
 	// request, and how many executors the pod's app has; for a PodGroup,
 	// what the namespace's other gangs waiting to run hold.
 	Inventory *TestInventory `json:"inventory,omitempty"`
+	// User, for a Pod, is who creates it, as the API server names it
+	// (system:serviceaccount:NAMESPACE:NAME for a service account): the
+	// request's user the policies see, and whom the PodSecurity
+	// admission's configuration may exempt. Empty: not known, exempt from
+	// nothing. The pods a SparkApplication or a SparkConnect launches are
+	// created by the operator and the driver, not by their writer; an
+	// update's user is update.user.
+	User string `json:"user,omitempty"`
 	// Update, for a Pod, judges an UPDATE of it instead of its creation:
 	// the pod as the webhook stored it, updated by a patch, by a user.
 	Update *TestUpdate     `json:"update,omitempty"`
@@ -300,6 +308,14 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 				errs = append(errs, field.Forbidden(cp.Child("inventory", "waitingGangs"), "what waiting gangs hold counts only for a PodGroup's case"))
 			}
 		}
+		if c.User != "" {
+			switch {
+			case c.Pod == "":
+				errs = append(errs, field.Forbidden(cp.Child("user"), "who creates a Pod; a SparkApplication's or SparkConnect's pods are created by the operator and the driver, a PodGroup is judged as written"))
+			case c.Update != nil:
+				errs = append(errs, field.Forbidden(cp.Child("user"), "who creates the Pod; the user of an update is update.user"))
+			}
+		}
 		if u := c.Update; u != nil {
 			up := cp.Child("update")
 			switch {
@@ -426,6 +442,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
+	request.UserInfo.Username = c.User
 	switch {
 	case c.Inventory == nil:
 	case obj.Schedule.Name != "":

@@ -32,6 +32,13 @@ func TestPolicyTestValidation(t *testing.T) {
 			`f.yaml: PolicyTest "t": cases[1].update: Forbidden: an update is of a Pod; a SparkApplication is judged at submission`,
 			`f.yaml: PolicyTest "t": cases[2].update.patch: Required value: a strategic merge patch of the pod, an object`,
 		}},
+		{"a pod's creator", head + "cases: [{name: a, pod: p.yaml, user: 'system:serviceaccount:etl:submitter', expect: {allowed: true}}]", nil},
+		{"a creator of an app, and of an update", head + `cases:
+  - {name: a, app: a.yaml, user: u}
+  - {name: b, pod: p.yaml, user: u, update: {user: v, patch: {metadata: {labels: {a: b}}}}}`, []string{
+			`f.yaml: PolicyTest "t": cases[0].user: Forbidden: who creates a Pod; a SparkApplication's or SparkConnect's pods are created by the operator and the driver, a PodGroup is judged as written`,
+			`f.yaml: PolicyTest "t": cases[1].user: Forbidden: who creates the Pod; the user of an update is update.user`,
+		}},
 		{"a PodGroup", head + "cases: [{name: a, podGroup: g.yaml, namespaceLabels: {group: geo}, expect: {allowed: true}}]", nil},
 		{"a SparkConnect", head + "cases: [{name: a, connect: c.yaml, expect: {allowed: true}}]", nil},
 		{"a SparkConnect updated, and beside a pod", head + `cases:
