@@ -264,18 +264,7 @@ func TestConnectPodSecurityWarning(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			snap := layerInLabelledEtl(t, tc.layer, tc.level)
-			var obj map[string]any
-			if err := yaml.Unmarshal([]byte(writtenConnect), &obj); err != nil {
-				t.Fatal(err)
-			}
-			if tc.written != nil {
-				tc.written(obj["spec"].(map[string]any))
-			}
-			data, err := stdjson.Marshal(obj)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := ComposeConnect(snap, cluster, data, "")
+			res, err := ComposeConnect(snap, cluster, connectJSON(t, tc.written), "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -295,4 +284,22 @@ func TestConnectPodSecurityWarning(t *testing.T) {
 			}
 		})
 	}
+}
+
+// connectJSON is writtenConnect as JSON, its spec changed by edit (nil:
+// as written).
+func connectJSON(t *testing.T, edit func(spec map[string]any)) []byte {
+	t.Helper()
+	var obj map[string]any
+	if err := yaml.Unmarshal([]byte(writtenConnect), &obj); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(obj["spec"].(map[string]any))
+	}
+	data, err := stdjson.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

@@ -1,7 +1,6 @@
 package mutate
 
 import (
-	stdjson "encoding/json"
 	"maps"
 	"strings"
 	"testing"
@@ -9,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	psadmission "k8s.io/pod-security-admission/admission/api"
 	psaapi "k8s.io/pod-security-admission/api"
-	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
@@ -69,15 +67,7 @@ func TestLaunchedExecutorsOfAnExemptServiceAccount(t *testing.T) {
 			if got := warned(app.Warnings); !maps.Equal(got, tc.app) {
 				t.Errorf("SparkApplication: warned of %v, want %v: %q", got, tc.app, app.Warnings)
 			}
-			var obj map[string]any
-			if err := yaml.Unmarshal([]byte(writtenConnect), &obj); err != nil {
-				t.Fatal(err)
-			}
-			data, err := stdjson.Marshal(obj)
-			if err != nil {
-				t.Fatal(err)
-			}
-			conn, err := ComposeConnect(snap, cluster, data, "")
+			conn, err := ComposeConnect(snap, cluster, connectJSON(t, nil), "")
 			if err != nil {
 				t.Fatal(err)
 			}

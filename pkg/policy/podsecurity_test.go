@@ -99,17 +99,7 @@ func TestWithPodSecurity(t *testing.T) {
 // whose launched pods a layer's hostPath volume breaks, by pod; one
 // without (the webhook's) adds nothing: the plugin judges before it.
 func TestCheckPredictsPodSecurity(t *testing.T) {
-	in := fixtures.InputsOf(t, map[string]string{"logs": `{tier: ClusterOverrides, config: {volumes: [{name: node-logs, hostPath: {path: /var/log/spark}}]}}`})
-	in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}}
-	snap, err := overlay.Compile(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
-	app, err := mutate.ComposeApp(snap, cluster, fixtures.App(t, "etl-report.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	snap, cluster, app := nodeLogsInBaselineEtl(t, nil)
 	pod, err := mutate.Compose(snap, cluster, fixtures.Pod(t, "executor.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -141,6 +131,27 @@ func TestCheckPredictsPodSecurity(t *testing.T) {
 			t.Errorf("app, PodSecurity %v: %q, want %q", predicts, got, want)
 		}
 	}
+}
+
+// nodeLogsInBaselineEtl is a snapshot whose layer gives every pod a
+// hostPath volume, in namespace etl enforcing baseline, with the
+// PodSecurity admission configured with cfg (nil: its default), and the
+// example application composed with it.
+func nodeLogsInBaselineEtl(t *testing.T, cfg *psadmission.PodSecurityConfiguration) (*overlay.Snapshot, mutate.Cluster, *mutate.AppResult) {
+	t.Helper()
+	in := fixtures.InputsOf(t, map[string]string{"logs": `{tier: ClusterOverrides, config: {volumes: [{name: node-logs, hostPath: {path: /var/log/spark}}]}}`})
+	in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}}
+	in.PodSecurity = cfg
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
+	app, err := mutate.ComposeApp(snap, cluster, fixtures.App(t, "etl-report.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap, cluster, app
 }
 
 // podSecurityMessages are the messages of d's pod-security violations.
@@ -179,18 +190,7 @@ func TestLaunchedPodsAreJudgedAsTheirCreators(t *testing.T) {
 			want: []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := fixtures.InputsOf(t, map[string]string{"logs": `{tier: ClusterOverrides, config: {volumes: [{name: node-logs, hostPath: {path: /var/log/spark}}]}}`})
-			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}}
-			in.PodSecurity = &psadmission.PodSecurityConfiguration{Exemptions: psadmission.PodSecurityExemptions{Usernames: tc.exempt}}
-			snap, err := overlay.Compile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
-			app, err := mutate.ComposeApp(snap, cluster, fixtures.App(t, "etl-report.yaml"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			snap, cluster, app := nodeLogsInBaselineEtl(t, &psadmission.PodSecurityConfiguration{Exemptions: psadmission.PodSecurityExemptions{Usernames: tc.exempt}})
 			check := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: cluster, PodSecurity: true}
 			_, d, err := check.App(context.Background(), &app.App.App, Request{Operation: "CREATE", UserInfo: authenticationv1.UserInfo{Username: tc.user}}, nil)
 			if err != nil {
