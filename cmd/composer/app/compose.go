@@ -87,7 +87,10 @@ type composeOptions struct {
 	output      string
 	validate    bool
 	policiesDir string
-	fsys        filesys.FileSystem
+	// user creates the objects, as the API server names users; "" for
+	// not known.
+	user string
+	fsys filesys.FileSystem
 }
 
 func newComposeCommand(ctx context.Context, streams Streams) *cobra.Command {
@@ -117,6 +120,7 @@ written, and --validate judges it as the webhook does.`,
 	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch, explain or spark-conf")
 	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, SparkApplication and PodGroup, as the webhook does: violations on stderr, exit 1 when one denies")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones (with --validate)")
+	f.StringVar(&o.user, "as", "", "who creates the objects, as the API server names users (system:serviceaccount:NAMESPACE:NAME for a service account): the request's user the policies see and the PodSecurity admission's configuration may exempt, as the webhook sees it; a SparkApplication's and SparkConnect's pods are created by the operator and the driver, whoever writes them")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
 }
@@ -189,7 +193,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	// Each object is judged against live alone (nothing is reserved), so
 	// on every core too.
 	decisions, err := inOrder(len(results), workers, func(i int) (policy.Decision, error) {
-		d, err := judge(ctx, check, &results[i], live)
+		d, err := judge(ctx, check, &results[i], live, o.user)
 		if err != nil {
 			return d, badInput(fmt.Errorf("%s: %w", results[i].ref(), err))
 		}
@@ -247,6 +251,8 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 	if r.podRes, err = mutate.Compose(snap, o.repo.cluster, r.pod); err != nil {
 		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 	}
+	// As the webhook answers the user who creates the pod.
+	r.podRes.Warnings = r.podRes.WarningsFor(snap, o.user)
 	if r.shadow, err = mutate.ShadowOf(snap, o.repo.cluster, r.pod, r.podRes); err != nil {
 		return r, badInput(fmt.Errorf("%s: Shadow layers: %w", o.fileName(), err))
 	}
@@ -287,20 +293,25 @@ func objectRef(obj manifest.Object) string {
 }
 
 // judge runs the policies on a composed object, as the validating webhooks
-// do on a CREATE.
-func judge(ctx context.Context, check *policy.Check, r *composed, live policy.LiveState) (policy.Decision, error) {
+// do on user's CREATE ("" for a user not known).
+func judge(ctx context.Context, check *policy.Check, r *composed, live policy.LiveState, user string) (policy.Decision, error) {
+	created := func(namespace string) policy.Request {
+		req := policy.Request{Operation: "CREATE", Namespace: namespace}
+		req.UserInfo.Username = user
+		return req
+	}
 	if r.appRes != nil {
-		return judgeApp(ctx, check, r.schedule, &r.appRes.App.App, live)
+		return judgeApp(ctx, check, r.schedule, &r.appRes.App.App, live, user)
 	}
 	if r.podGroup != nil {
-		return check.PodGroup(ctx, *r.podGroup, policy.Request{Operation: "CREATE", Namespace: r.podGroup.Namespace})
+		return check.PodGroup(ctx, *r.podGroup, created(r.podGroup.Namespace))
 	}
 	if r.connectRes != nil {
 		c := r.connectRes.Connect
-		return check.Connect(ctx, c, policy.Request{Operation: "CREATE", Namespace: c.Metadata.Namespace}, live)
+		return check.Connect(ctx, c, created(c.Metadata.Namespace), live)
 	}
 	// The webhook judges the pod as the API server stores it.
-	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), policy.Request{Operation: "CREATE", Namespace: r.podRes.Pod.Namespace}, live)
+	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), created(r.podRes.Pod.Namespace), live)
 	return d, err
 }
 
@@ -308,9 +319,11 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 // a CREATE: the run of the ScheduledSparkApplication schedule
 // (policy.Check.ScheduledRun, what is live playing no part), or a
 // SparkApplication against live, as the webhook sees it after the Spark
-// Operator's defaulting webhook (policy.OperatorDefaults).
-func judgeApp(ctx context.Context, check *policy.Check, schedule sparkv1beta2.Schedule, app *sparkv1beta2.SparkApplication, live policy.LiveState) (policy.Decision, error) {
+// Operator's defaulting webhook (policy.OperatorDefaults), written by user
+// ("" for not known).
+func judgeApp(ctx context.Context, check *policy.Check, schedule sparkv1beta2.Schedule, app *sparkv1beta2.SparkApplication, live policy.LiveState, user string) (policy.Decision, error) {
 	req := policy.Request{Operation: "CREATE", Namespace: app.Namespace}
+	req.UserInfo.Username = user
 	if schedule.Name != "" {
 		return check.ScheduledRun(ctx, schedule, app, req)
 	}

@@ -177,7 +177,7 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		if err != nil {
 			return nil, err
 		}
-		dec, err := judgeApp(ctx, side.check, obj.Schedule, &res.App.App, nil)
+		dec, err := judgeApp(ctx, side.check, obj.Schedule, &res.App.App, nil, "")
 		if err != nil {
 			return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, app.Namespace, d.Name, err)
 		}

@@ -272,6 +272,26 @@ func TestPodSecurityConfigurationOfTheCluster(t *testing.T) {
 			t.Errorf("--cluster-config %s: exit %d, stderr:\n%s", tc.config, r.code, r.err)
 		}
 	}
+	// --as names who creates the pod: an exempt user's is neither refused
+	// nor warned of, in the explanation as in the webhook's answer;
+	// another user's is both.
+	users := filepath.Join(dir, "users.yaml")
+	if err := os.WriteFile(users, []byte(etl+baseline+"exemptions: {usernames: [ci-submitter]}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		as     string
+		denied bool
+	}{{"ci-submitter", false}, {"ci-other", true}, {"", true}} {
+		r := composer(t, "", "compose", "-f", filepath.Join(examples, "pods", "executor.yaml"), "--layers", filepath.Join(dir, "layers"),
+			"--cluster-config", users, "--cluster", "prod-a", "--pool", "batch", "--validate", "-o", "explain", "--as", tc.as)
+		refused := r.code == ExitDenied && strings.Contains(r.err, denial)
+		warned := strings.Contains(r.out, `Warning: Pod Security "baseline:latest" (enforced on namespace "etl")`)
+		if refused != tc.denied || warned != tc.denied || (!tc.denied && r.code != ExitOK) {
+			t.Errorf("--as %q: exit %d, refused %v, warned %v, want both %v\n%s\n%s", tc.as, r.code, refused, warned, tc.denied, r.out, r.err)
+		}
+	}
+
 	// composer test takes the same configuration (podSecurity).
 	executor, err := filepath.Abs(filepath.Join(examples, "pods", "executor.yaml"))
 	if err != nil {

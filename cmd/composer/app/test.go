@@ -79,13 +79,13 @@ type PolicyTestCase struct {
 	// request, and how many executors the pod's app has; for a PodGroup,
 	// what the namespace's other gangs waiting to run hold.
 	Inventory *TestInventory `json:"inventory,omitempty"`
-	// User, for a Pod, is who creates it, as the API server names it
+	// User creates the case's object, as the API server names users
 	// (system:serviceaccount:NAMESPACE:NAME for a service account): the
-	// request's user the policies see, and whom the PodSecurity
-	// admission's configuration may exempt. Empty: not known, exempt from
-	// nothing. The pods a SparkApplication or a SparkConnect launches are
-	// created by the operator and the driver, not by their writer; an
-	// update's user is update.user.
+	// request's user the policies see, and, for a Pod, whom the
+	// PodSecurity admission's configuration may exempt. Empty: not known,
+	// exempt from nothing. The pods a SparkApplication or a SparkConnect
+	// launches are judged as created by the operator and the driver,
+	// whoever writes it; an update's user is update.user.
 	User string `json:"user,omitempty"`
 	// Update, for a Pod, judges an UPDATE of it instead of its creation:
 	// the pod as the webhook stored it, updated by a patch, by a user.
@@ -308,13 +308,8 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 				errs = append(errs, field.Forbidden(cp.Child("inventory", "waitingGangs"), "what waiting gangs hold counts only for a PodGroup's case"))
 			}
 		}
-		if c.User != "" {
-			switch {
-			case c.Pod == "":
-				errs = append(errs, field.Forbidden(cp.Child("user"), "who creates a Pod; a SparkApplication's or SparkConnect's pods are created by the operator and the driver, a PodGroup is judged as written"))
-			case c.Update != nil:
-				errs = append(errs, field.Forbidden(cp.Child("user"), "who creates the Pod; the user of an update is update.user"))
-			}
+		if c.User != "" && c.Update != nil {
+			errs = append(errs, field.Forbidden(cp.Child("user"), "who creates the Pod; the user of an update is update.user"))
 		}
 		if u := c.Update; u != nil {
 			up := cp.Child("update")
@@ -472,7 +467,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if err != nil {
 			return nil, err
 		}
-		if decision, err = judgeApp(ctx, check, obj.Schedule, &composed.App.App, live); err != nil {
+		if decision, err = judgeApp(ctx, check, obj.Schedule, &composed.App.App, live, c.User); err != nil {
 			return nil, err
 		}
 	} else {

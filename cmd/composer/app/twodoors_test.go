@@ -268,7 +268,7 @@ func TestPodGroupsThroughTheWebhook(t *testing.T) {
 		if pg == nil {
 			t.Fatalf("%s holds a %+v, want only PodGroups", file, obj)
 		}
-		want, err := judge(ctx, check, &composed{podGroup: pg, raw: obj.Raw}, nil)
+		want, err := judge(ctx, check, &composed{podGroup: pg, raw: obj.Raw}, nil, "")
 		if err != nil {
 			t.Fatal(err)
 		}
