@@ -54,18 +54,7 @@ func TestPodSecurityBrokenByALayerIsNamed(t *testing.T) {
 	if err := waitFor(30*time.Second, func() bool { return cp.Webhook.Store.Load().KnowsNamespace(ns.Name) }); err != nil {
 		t.Fatalf("the webhook never learned of namespace %s: %v", ns.Name, err)
 	}
-	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-privileged-shipper"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
-		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "mirror.prod-a.internal/shipper:1",
-			SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}}}}
-	applier, applied := clientWithWarnings(t)
-	if err := applier.Create(ctx, layer); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Client.Delete(context.Background(), layer); err == nil {
-			waitForLayerGone(t, layer, ns.Name)
-		}
-	})
+	layer, applied := createPrivilegedShipper(t, "e2e-privileged-shipper", ns.Name)
 	waitForLayerServed(t, layer, ns.Name)
 	wantLayer := `spec: the Spark driver and executor pods this Layer composes in namespace "psa-baseline" break the Pod Security "baseline:latest" enforced there: ` +
 		`privileged (container "shipper" must not set securityContext.privileged=true); added: sidecar "shipper" (ClusterOverrides layer "e2e-privileged-shipper")`
@@ -184,18 +173,7 @@ plugins:
 		t.Fatalf("the replica never learned of the namespaces: %v", err)
 	}
 
-	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-psa-config-shipper"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
-		Match: v1alpha1.Match{Namespaces: namespaces}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "mirror.prod-a.internal/shipper:1",
-			SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}}}}
-	applier, applied := clientWithWarnings(t)
-	if err := applier.Create(ctx, layer); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Client.Delete(context.Background(), layer); err == nil {
-			waitForLayerGone(t, layer, namespaces[0])
-		}
-	})
+	layer, applied := createPrivilegedShipper(t, "e2e-psa-config-shipper", namespaces...)
 	wantLayer := `spec: the Spark driver and executor pods this Layer composes in namespace "psa-config-default" break the Pod Security "baseline:latest" enforced there`
 	if !containsPart(applied.all(), wantLayer) || containsPart(applied.all(), "psa-config-exempt") {
 		t.Errorf("the Layer's warnings %q, want one containing %q and none of the exempt namespace", applied.all(), wantLayer)
@@ -255,17 +233,7 @@ func TestPodSecurityExemptUser(t *testing.T) {
 		allow(t, "e2e-pods-"+user, rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "get"}},
 			rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: user})
 	}
-	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-psa-exempt-user-shipper"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
-		Match: v1alpha1.Match{Namespaces: []string{namespace}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "mirror.prod-a.internal/shipper:1",
-			SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}}}}
-	if err := cp.Client.Create(ctx, layer); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Client.Delete(context.Background(), layer); err == nil {
-			waitForLayerGone(t, layer, namespace)
-		}
-	})
+	layer, _ := createPrivilegedShipper(t, "e2e-psa-exempt-user-shipper", namespace)
 	target := overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: namespace, Role: v1alpha1.RoleExecutor}
 	if err := waitFor(30*time.Second, func() bool {
 		s := cp.Webhook.Store.Load()
@@ -295,4 +263,25 @@ func TestPodSecurityExemptUser(t *testing.T) {
 	if !containsPart(warnings.all(), warning) {
 		t.Errorf("another user's warnings %q, want one containing %q", warnings.all(), warning)
 	}
+}
+
+// createPrivilegedShipper creates, until the test ends, the
+// ClusterOverrides Layer name giving the pods of namespaces a privileged
+// sidecar, which Pod Security's baseline refuses, and returns it with the
+// warnings its creation got.
+func createPrivilegedShipper(t *testing.T, name string, namespaces ...string) (*v1alpha1.Layer, *warningCollector) {
+	t.Helper()
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Match: v1alpha1.Match{Namespaces: namespaces}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "mirror.prod-a.internal/shipper:1",
+			SecurityContext: &corev1.SecurityContext{Privileged: new(true)}}}}}}
+	applier, applied := clientWithWarnings(t)
+	if err := applier.Create(context.Background(), layer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(context.Background(), layer); err == nil {
+			waitForLayerGone(t, layer, namespaces[0])
+		}
+	})
+	return layer, applied
 }
