@@ -28,17 +28,38 @@ const (
 // admins.
 const NamespacePlacementPolicy = "strata-namespace-placement"
 
-// NamespacePlacement is what a namespace's annotations give each of its
-// pods through the API server's PodNodeSelector and
-// PodTolerationRestriction admission plugins, before any webhook sees the
-// pod. While NamespacePlacementPolicy keeps those annotations to platform
-// admins (NamespacePlacementGuarded), what they give is the platform's,
-// never the tenant's: policies do not judge it as the tenant's own
-// (policy's input.user).
+// NamespacePlacement is what the API server's PodNodeSelector and
+// PodTolerationRestriction admission plugins give each pod of a namespace,
+// before any webhook sees the pod: the node selector and default
+// tolerations of the namespace's annotations, or, for each the namespace
+// has no annotation of, the cluster's defaults of the plugins'
+// configuration (Inputs.ClusterPlacement). The cluster's defaults are the
+// platform's; the namespace's annotations are while
+// NamespacePlacementPolicy keeps them to platform admins
+// (NamespacePlacementGuarded). Policies do not judge what is the
+// platform's as the tenant's own (policy's input.user).
 type NamespacePlacement struct {
 	// NodeSelector is the namespace's node selector; nil when it has none.
 	NodeSelector map[string]string
 	// Tolerations are the namespace's default tolerations; nil when none.
+	Tolerations []corev1.Toleration
+	// ClusterNodeSelector and ClusterTolerations report that NodeSelector
+	// and Tolerations are the cluster's defaults, the namespace having no
+	// annotation of its own that replaces them.
+	ClusterNodeSelector, ClusterTolerations bool
+}
+
+// ClusterPlacement is what the configuration of the API server's
+// PodNodeSelector and PodTolerationRestriction plugins (in the
+// AdmissionConfiguration of its --admission-control-config-file) gives the
+// pods of every namespace without annotations of its own: the node
+// selector clusterDefaultNodeSelector and the default tolerations.
+type ClusterPlacement struct {
+	// NodeSelector is PodNodeSelector's clusterDefaultNodeSelector; nil
+	// when none.
+	NodeSelector map[string]string
+	// Tolerations are PodTolerationRestriction's default tolerations; nil
+	// when none.
 	Tolerations []corev1.Toleration
 }
 
@@ -48,7 +69,17 @@ type knownNamespace struct {
 	// (namespaceLabels).
 	labels map[string]string
 	// placement is what its annotations place its pods with.
-	placement NamespacePlacement
+	placement annotatedPlacement
+}
+
+// annotatedPlacement is what a namespace's annotations give its pods, and
+// which of the two plugins' defaults they replace.
+type annotatedPlacement struct {
+	NamespacePlacement
+	// ownNodeSelector and ownTolerations: the namespace's annotation
+	// decides, whatever it gives (nothing, when it is empty or the plugin
+	// cannot read it), and the cluster's default does not apply.
+	ownNodeSelector, ownTolerations bool
 }
 
 func knownNamespaceOf(ns *corev1.Namespace) *knownNamespace {
@@ -58,31 +89,68 @@ func knownNamespaceOf(ns *corev1.Namespace) *knownNamespace {
 // namespacePlacementOf reads the two annotations as the plugins read them.
 // An annotation the plugin cannot read gives nothing: the plugin refuses
 // every pod of such a namespace, and nothing a pod holds is then the
-// platform's for it.
-func namespacePlacementOf(annotations map[string]string) NamespacePlacement {
-	var out NamespacePlacement
-	if s := annotations[NamespaceNodeSelectorAnnotation]; s != "" {
+// platform's for it. PodNodeSelector falls back on the cluster's default
+// only when the namespace has no node selector annotation;
+// PodTolerationRestriction when the namespace has no tolerations
+// annotation, or one that is JSON null.
+func namespacePlacementOf(annotations map[string]string) annotatedPlacement {
+	var out annotatedPlacement
+	if s, ok := annotations[NamespaceNodeSelectorAnnotation]; ok {
+		out.ownNodeSelector = true
 		if sel, err := labels.ConvertSelectorToLabelsMap(s); err == nil && len(sel) > 0 {
 			out.NodeSelector = sel
 		}
 	}
-	if s := annotations[NamespaceTolerationsAnnotation]; s != "" {
+	if s, ok := annotations[NamespaceTolerationsAnnotation]; ok {
+		out.ownTolerations = true
 		var ts []corev1.Toleration
-		if err := json.Unmarshal([]byte(s), &ts); err == nil && len(ts) > 0 {
+		switch err := json.Unmarshal([]byte(s), &ts); {
+		case s != "" && err == nil && ts == nil:
+			out.ownTolerations = false // null: the plugin's nil, as if absent
+		case err == nil && len(ts) > 0:
 			out.Tolerations = ts
 		}
 	}
 	return out
 }
 
-// NamespacePlacement returns what the named namespace's annotations give
-// its pods; nothing for a namespace the snapshot does not know. The result
-// is shared: callers must not change it.
+// NamespacePlacement returns what the plugins give the pods of the named
+// namespace: its annotations' node selector and tolerations, and the
+// cluster's defaults for each it has no annotation of. A namespace the
+// snapshot does not know gets the cluster's defaults, as one without
+// annotations does. The result is shared: callers must not change it.
 func (s *Snapshot) NamespacePlacement(name string) NamespacePlacement {
-	if ns, ok := s.namespaces[name]; ok {
-		return ns.placement
+	out := NamespacePlacement{NodeSelector: s.clusterPlacement.NodeSelector, Tolerations: s.clusterPlacement.Tolerations,
+		ClusterNodeSelector: len(s.clusterPlacement.NodeSelector) > 0, ClusterTolerations: len(s.clusterPlacement.Tolerations) > 0}
+	ns, ok := s.namespaces[name]
+	if !ok {
+		return out
 	}
-	return NamespacePlacement{}
+	if ns.placement.ownNodeSelector {
+		out.NodeSelector, out.ClusterNodeSelector = ns.placement.NodeSelector, false
+	}
+	if ns.placement.ownTolerations {
+		out.Tolerations, out.ClusterTolerations = ns.placement.Tolerations, false
+	}
+	return out
+}
+
+// PlatformPlacement returns what of NamespacePlacement(name) is the
+// platform's: the cluster's defaults always (only platform admins
+// configure the API server), the namespace's own annotations only while
+// NamespacePlacementGuarded. The result is shared: callers must not
+// change it.
+func (s *Snapshot) PlatformPlacement(name string) NamespacePlacement {
+	p := s.NamespacePlacement(name)
+	if !s.placementGuarded {
+		if !p.ClusterNodeSelector {
+			p.NodeSelector = nil
+		}
+		if !p.ClusterTolerations {
+			p.Tolerations = nil
+		}
+	}
+	return p
 }
 
 // NamespacePlacementGuarded reports whether NamespacePlacementPolicy was

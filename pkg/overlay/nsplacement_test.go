@@ -13,30 +13,123 @@ import (
 
 // TestNamespacePlacementOf reads the annotations as PodNodeSelector and
 // PodTolerationRestriction read them; what they cannot read gives nothing.
+// An annotation present decides, whatever it gives, so the cluster's
+// default does not apply; a tolerations annotation of JSON null is read as
+// none by the plugin, which then applies the cluster's default.
 func TestNamespacePlacementOf(t *testing.T) {
 	exists := func(key string) corev1.Toleration {
 		return corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
 	}
+	own := func(p NamespacePlacement, selector, tolerations bool) annotatedPlacement {
+		return annotatedPlacement{NamespacePlacement: p, ownNodeSelector: selector, ownTolerations: tolerations}
+	}
 	for _, tc := range []struct {
 		name        string
 		annotations map[string]string
-		want        NamespacePlacement
+		want        annotatedPlacement
 	}{
-		{"none", nil, NamespacePlacement{}},
-		{"empty", map[string]string{NamespaceNodeSelectorAnnotation: "", NamespaceTolerationsAnnotation: ""}, NamespacePlacement{}},
+		{"none", nil, own(NamespacePlacement{}, false, false)},
+		{"empty", map[string]string{NamespaceNodeSelectorAnnotation: "", NamespaceTolerationsAnnotation: ""}, own(NamespacePlacement{}, true, true)},
 		{"both", map[string]string{NamespaceNodeSelectorAnnotation: "pool=core, zone=a", NamespaceTolerationsAnnotation: `[{"key":"core","operator":"Exists","effect":"NoSchedule"}]`},
-			NamespacePlacement{NodeSelector: map[string]string{"pool": "core", "zone": "a"}, Tolerations: []corev1.Toleration{exists("core")}}},
-		{"an empty list", map[string]string{NamespaceTolerationsAnnotation: `[]`}, NamespacePlacement{}},
-		{"a selector that is not equalities", map[string]string{NamespaceNodeSelectorAnnotation: "pool!=core"}, NamespacePlacement{}},
-		{"a selector without a key", map[string]string{NamespaceNodeSelectorAnnotation: "pool=core,=a"}, NamespacePlacement{}},
+			own(NamespacePlacement{NodeSelector: map[string]string{"pool": "core", "zone": "a"}, Tolerations: []corev1.Toleration{exists("core")}}, true, true)},
+		{"an empty list", map[string]string{NamespaceTolerationsAnnotation: `[]`}, own(NamespacePlacement{}, false, true)},
+		{"null tolerations", map[string]string{NamespaceTolerationsAnnotation: `null`}, own(NamespacePlacement{}, false, false)},
+		{"a selector that is not equalities", map[string]string{NamespaceNodeSelectorAnnotation: "pool!=core"}, own(NamespacePlacement{}, true, false)},
+		{"a selector without a key", map[string]string{NamespaceNodeSelectorAnnotation: "pool=core,=a"}, own(NamespacePlacement{}, true, false)},
 		{"a toleration that is not a list", map[string]string{NamespaceTolerationsAnnotation: `{"key":"core"}`,
-			NamespaceNodeSelectorAnnotation: "pool=core"}, NamespacePlacement{NodeSelector: map[string]string{"pool": "core"}}},
-		{"other annotations", map[string]string{"scheduler.alpha.kubernetes.io/tolerationsWhitelist": `[{"key":"core"}]`}, NamespacePlacement{}},
+			NamespaceNodeSelectorAnnotation: "pool=core"}, own(NamespacePlacement{NodeSelector: map[string]string{"pool": "core"}}, true, true)},
+		{"other annotations", map[string]string{"scheduler.alpha.kubernetes.io/tolerationsWhitelist": `[{"key":"core"}]`}, own(NamespacePlacement{}, false, false)},
 	} {
 		if got := namespacePlacementOf(tc.annotations); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestClusterPlacement: the cluster's defaults of the plugins'
+// configuration give the pods of a namespace without annotations of its
+// own, each as its plugin falls back on it, and are the platform's whether
+// or not the namespaces' annotations are kept to platform admins; what a
+// namespace's annotations give is the platform's only while they are.
+func TestClusterPlacement(t *testing.T) {
+	shared := corev1.Toleration{Key: "shared", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+	core := corev1.Toleration{Key: "core", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+	cluster := ClusterPlacement{NodeSelector: map[string]string{"zone": "shared"}, Tolerations: []corev1.Toleration{shared}}
+	ns := func(name string, annotations map[string]string) corev1.Namespace {
+		return corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: annotations}}
+	}
+	namespaces := []corev1.Namespace{
+		ns("bare", nil),
+		ns("pinned", map[string]string{NamespaceNodeSelectorAnnotation: "pool=core", NamespaceTolerationsAnnotation: `[{"key":"core","operator":"Exists","effect":"NoSchedule"}]`}),
+		ns("selector-only", map[string]string{NamespaceNodeSelectorAnnotation: "pool=core"}),
+		ns("emptied", map[string]string{NamespaceNodeSelectorAnnotation: "", NamespaceTolerationsAnnotation: ""}),
+		ns("null", map[string]string{NamespaceTolerationsAnnotation: "null"}),
+		ns("unreadable", map[string]string{NamespaceNodeSelectorAnnotation: "pool!=core", NamespaceTolerationsAnnotation: "{"}),
+	}
+	fromCluster := NamespacePlacement{NodeSelector: cluster.NodeSelector, Tolerations: cluster.Tolerations, ClusterNodeSelector: true, ClusterTolerations: true}
+	pinned := NamespacePlacement{NodeSelector: map[string]string{"pool": "core"}, Tolerations: []corev1.Toleration{core}}
+	for _, tc := range []struct {
+		namespace string
+		want      NamespacePlacement
+		unguarded NamespacePlacement
+	}{
+		{"bare", fromCluster, fromCluster},
+		{"not known", fromCluster, fromCluster},
+		{"pinned", pinned, NamespacePlacement{}},
+		{"selector-only", NamespacePlacement{NodeSelector: map[string]string{"pool": "core"}, Tolerations: []corev1.Toleration{shared}, ClusterTolerations: true},
+			NamespacePlacement{Tolerations: []corev1.Toleration{shared}, ClusterTolerations: true}},
+		{"emptied", NamespacePlacement{}, NamespacePlacement{}},
+		{"null", fromCluster, fromCluster},
+		{"unreadable", NamespacePlacement{}, NamespacePlacement{}},
+	} {
+		for _, guarded := range []bool{true, false} {
+			in := Inputs{Namespaces: namespaces, ClusterPlacement: cluster}
+			if guarded {
+				in.AdmissionPolicies, in.AdmissionPolicyBindings = guardPolicy()
+			}
+			snap, err := (&Compiler{}).Compile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := snap.NamespacePlacement(tc.namespace); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%s: NamespacePlacement %+v, want %+v", tc.namespace, got, tc.want)
+			}
+			want := tc.want
+			if !guarded {
+				want = tc.unguarded
+			}
+			if got := snap.PlatformPlacement(tc.namespace); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s, guarded %v: PlatformPlacement %+v, want %+v", tc.namespace, guarded, got, want)
+			}
+		}
+	}
+	// Update carries the cluster's defaults with the other inputs, and
+	// keeps them until those come again.
+	c := &Compiler{}
+	if _, err := c.Compile(Inputs{Namespaces: namespaces, ClusterPlacement: cluster}); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		others *Inputs
+		want   bool
+	}{{nil, true}, {&Inputs{Namespaces: namespaces}, false}, {nil, false}, {&Inputs{ClusterPlacement: cluster}, true}} {
+		s, err := c.Update(nil, step.others)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.NamespacePlacement("bare").ClusterNodeSelector; got != step.want {
+			t.Errorf("Update(others %v): the cluster's node selector %v, want %v", step.others != nil, got, step.want)
+		}
+	}
+}
+
+// guardPolicy is NamespacePlacementPolicy as shipped, and its binding.
+func guardPolicy() ([]admissionregistrationv1.ValidatingAdmissionPolicy, []admissionregistrationv1.ValidatingAdmissionPolicyBinding) {
+	fail := admissionregistrationv1.Fail
+	return []admissionregistrationv1.ValidatingAdmissionPolicy{{ObjectMeta: metav1.ObjectMeta{Name: NamespacePlacementPolicy},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{FailurePolicy: &fail}}},
+		[]admissionregistrationv1.ValidatingAdmissionPolicyBinding{{Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
+			PolicyName: NamespacePlacementPolicy, ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}}}}
 }
 
 // TestSnapshotNamespacePlacement: a snapshot holds each Namespace's
@@ -71,11 +164,8 @@ func TestSnapshotNamespacePlacement(t *testing.T) {
 	want(updated, "a", "new")
 	// Whether the policy keeping the annotations to admins is in force
 	// comes with the other inputs, and stays until they come again.
-	fail := admissionregistrationv1.Fail
-	guard := &Inputs{AdmissionPolicies: []admissionregistrationv1.ValidatingAdmissionPolicy{{ObjectMeta: metav1.ObjectMeta{Name: NamespacePlacementPolicy},
-		Spec: admissionregistrationv1.ValidatingAdmissionPolicySpec{FailurePolicy: &fail}}},
-		AdmissionPolicyBindings: []admissionregistrationv1.ValidatingAdmissionPolicyBinding{{Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{
-			PolicyName: NamespacePlacementPolicy, ValidationActions: []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}}}}}
+	guard := &Inputs{}
+	guard.AdmissionPolicies, guard.AdmissionPolicyBindings = guardPolicy()
 	for _, step := range []struct {
 		others *Inputs
 		want   bool

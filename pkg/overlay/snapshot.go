@@ -65,6 +65,10 @@ type Inputs struct {
 	// and the namespaces, RuntimeClasses and users it exempts. nil is the
 	// plugin's own default: privileged, nothing exempt.
 	PodSecurity *psadmission.PodSecurityConfiguration
+	// ClusterPlacement is what the configuration of the API server's
+	// PodNodeSelector and PodTolerationRestriction plugins gives the pods
+	// of namespaces without annotations of their own (NamespacePlacement).
+	ClusterPlacement ClusterPlacement
 }
 
 // Snapshot is a compiled, immutable view of Inputs. It is safe for concurrent
@@ -83,6 +87,7 @@ type Snapshot struct {
 	// annotations to platform admins is in force.
 	placementGuarded bool
 	podSecurity      *psadmission.PodSecurityConfiguration
+	clusterPlacement ClusterPlacement
 }
 
 // brokenLayer is a Layer that does not compile: it is not applied, and the

@@ -317,3 +317,15 @@ func (v *validator) effect(p *field.Path, e corev1.TaintEffect) {
 			corev1.TaintEffectNoSchedule, corev1.TaintEffectPreferNoSchedule, corev1.TaintEffectNoExecute, ""}))
 	}
 }
+
+// ValidateTolerations applies to ts the rules the API server applies to a
+// pod's tolerations, the rules a Layer's tolerations are held to: for
+// tolerations read from elsewhere (the PodTolerationRestriction plugin's
+// configuration), which a pod is given as they are.
+func ValidateTolerations(p *field.Path, ts []corev1.Toleration) field.ErrorList {
+	v := &validator{}
+	for i := range ts {
+		v.toleration(p.Index(i), &ts[i])
+	}
+	return v.errs
+}

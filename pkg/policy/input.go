@@ -83,9 +83,11 @@ type Input struct {
 	// (runtimeScheduling). nil when the pod names none, or one the
 	// snapshot does not know (what the pod holds is then the tenant's).
 	RuntimeScheduling *nodev1.Scheduling
-	// NamespacePlacement is what the pod's namespace's annotations give it
-	// through the API server's PodNodeSelector and PodTolerationRestriction
-	// plugins: the platform's (nsplacement.go).
+	// NamespacePlacement is what of the API server's PodNodeSelector and
+	// PodTolerationRestriction plugins give the pod is the platform's: the
+	// cluster's defaults, and its namespace's annotations while they are
+	// kept to platform admins (overlay.Snapshot.PlatformPlacement,
+	// nsplacement.go).
 	NamespacePlacement overlay.NamespacePlacement
 	// Application is the SparkApplication the pod is launched from, as a
 	// whole, when an application is judged at submission (Check.App);

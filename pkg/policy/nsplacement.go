@@ -14,12 +14,13 @@ import (
 
 // What the API server's PodNodeSelector and PodTolerationRestriction
 // admission plugins give a pod, where a cluster enables them, is the
-// platform's: the namespace's node selector and default tolerations
-// (overlay.NamespacePlacement, while a policy keeps them to platform
-// admins: overlay.Snapshot.NamespacePlacementGuarded), and
-// the toleration of node.kubernetes.io/memory-pressure PodTolerationRestriction
-// gives every pod that is not BestEffort. None of them is judged as what
-// the tenant wrote (input.user).
+// platform's: the cluster's default node selector and tolerations of the
+// plugins' configuration, the namespace's own node selector and default
+// tolerations (overlay.NamespacePlacement) while a policy keeps them to
+// platform admins (overlay.Snapshot.PlatformPlacement), and the toleration
+// of node.kubernetes.io/memory-pressure PodTolerationRestriction gives
+// every pod that is not BestEffort. None of them is judged as what the
+// tenant wrote (input.user).
 
 // namespaceSelects reports whether the namespace's placement p selects
 // nodes whose label k has the value v.
@@ -73,33 +74,60 @@ func positiveCPUOrMemory(l corev1.ResourceList) bool {
 }
 
 // NamespacePlacementNote says what pod's namespace in snap gives it
-// through the PodNodeSelector and PodTolerationRestriction plugins, which
-// the composer does not add (whether a cluster enables them is not among
-// its inputs); "" when the namespace gives nothing.
+// through the PodNodeSelector and PodTolerationRestriction plugins (its
+// annotations, or the cluster's defaults), which the composer does not add
+// (whether a cluster enables them is not among its inputs), and whether a
+// pod holding it is judged as the platform's; "" when it gives nothing.
 func NamespacePlacementNote(snap *overlay.Snapshot, pod *corev1.Pod) string {
 	p := snap.NamespacePlacement(pod.Namespace)
-	var gives []string
+	type part struct {
+		text    string
+		cluster bool
+	}
+	var gives []part
 	if len(p.NodeSelector) > 0 {
 		sel := make([]string, 0, len(p.NodeSelector))
 		for _, k := range sortedKeys(p.NodeSelector) {
 			sel = append(sel, k+"="+p.NodeSelector[k])
 		}
-		gives = append(gives, "node selector "+strings.Join(sel, ","))
+		gives = append(gives, part{"node selector " + strings.Join(sel, ","), p.ClusterNodeSelector})
 	}
 	if len(p.Tolerations) > 0 {
 		ts := make([]string, len(p.Tolerations))
 		for i := range p.Tolerations {
 			ts[i] = strconv.Quote(overlay.RenderToleration(&p.Tolerations[i]))
 		}
-		gives = append(gives, "tolerations "+strings.Join(ts, ", "))
+		gives = append(gives, part{"tolerations " + strings.Join(ts, ", "), p.ClusterTolerations})
 	}
 	if len(gives) == 0 {
 		return ""
 	}
-	judged := "judged as the platform's where a pod holds them"
-	if !snap.NamespacePlacementGuarded() {
-		judged = fmt.Sprintf("judged as the tenant's where a pod holds them, the %s policy not being in force", overlay.NamespacePlacementPolicy)
+	judged := func(cluster, both bool) string {
+		from, them := "its annotation", "it"
+		if cluster {
+			from = "the cluster's default"
+		}
+		if both {
+			from, them = from+"s", "them"
+		}
+		switch {
+		case cluster, snap.NamespacePlacementGuarded():
+			return fmt.Sprintf("from %s, judged as the platform's where a pod holds %s", from, them)
+		}
+		return fmt.Sprintf("from %s, judged as the tenant's where a pod holds %s, the %s policy not being in force", from, them, overlay.NamespacePlacementPolicy)
+	}
+	texts := make([]string, len(gives))
+	for i, g := range gives {
+		texts[i] = g.text
+	}
+	if len(gives) == 2 && gives[0].cluster != gives[1].cluster {
+		// From two sources: each says its own.
+		for i, g := range gives {
+			texts[i] += " (" + judged(g.cluster, false) + ")"
+		}
+		return fmt.Sprintf("Namespace %q gives its pods %s where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here",
+			pod.Namespace, strings.Join(texts, " and "))
 	}
 	return fmt.Sprintf("Namespace %q gives its pods %s where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; %s",
-		pod.Namespace, strings.Join(gives, " and "), judged)
+		pod.Namespace, strings.Join(texts, " and "), judged(gives[0].cluster, len(gives) == 2))
 }

@@ -105,6 +105,59 @@ func TestNamespacePlacementIsNotTheTenants(t *testing.T) {
 	}
 }
 
+// TestClusterPlacementIsNotTheTenants: the cluster's default node selector
+// and tolerations of the plugins' configuration are the platform's in
+// every namespace they give, whether or not the namespaces' annotations
+// are kept to platform admins; a namespace's own annotation replaces the
+// default it names, and what the default would have given is then the
+// tenant's there.
+func TestClusterPlacementIsNotTheTenants(t *testing.T) {
+	in := fixtures.InputsOf(t, map[string]string{"rules": `{tier: ClusterOverrides, config: {
+		isolation: {reservedNodeSelectors: [pool], allowedTolerations: [{key: spot}]}}}`})
+	core := corev1.Toleration{Key: "core", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+	in.ClusterPlacement = overlay.ClusterPlacement{NodeSelector: map[string]string{"pool": "core"}, Tolerations: []corev1.Toleration{core}}
+	for name, annotations := range map[string]map[string]string{
+		"bare":           nil,
+		"own-selector":   {overlay.NamespaceNodeSelectorAnnotation: "zone=a"},
+		"no-tolerations": {overlay.NamespaceTolerationsAnnotation: "[]"},
+	} {
+		in.Namespaces = append(in.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: annotations}})
+	}
+	unguarded, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixtures.NamespaceGuard(t, &in)
+	guarded, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pod is an executor as the plugins leave it in a namespace without
+	// annotations: with the cluster's node selector and toleration.
+	pod := func(ns string) *corev1.Pod {
+		p := sparkPod("executor")
+		p.Namespace = ns
+		p.Spec.NodeSelector = map[string]string{"pool": "core"}
+		p.Spec.Tolerations = []corev1.Toleration{core}
+		return p
+	}
+	for _, snap := range []*overlay.Snapshot{guarded, unguarded} {
+		c := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: mutate.Cluster{Name: "c", Pool: "p"}}
+		for _, tc := range []struct {
+			namespace, want string
+		}{
+			{"bare", ""},
+			{"unknown", ""},
+			{"own-selector", "isolation/reservedNodeSelectors"},
+			{"no-tolerations", "isolation/allowedTolerations"},
+		} {
+			if got, _ := verdict(t, c, pod(tc.namespace), Request{}); got != tc.want {
+				t.Errorf("guarded %v, in %s: %q, want %q", snap.NamespacePlacementGuarded(), tc.namespace, got, tc.want)
+			}
+		}
+	}
+}
+
 // TestBestEffort holds bestEffort to the API server's QoS classes.
 func TestBestEffort(t *testing.T) {
 	q := resource.MustParse

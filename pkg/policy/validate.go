@@ -162,10 +162,7 @@ func (c *Check) inputs(pod *corev1.Pod, req Request) ([]*Input, *mutate.Result, 
 	ns := &corev1.Namespace{}
 	ns.Name = req.Namespace
 	ns.Labels = c.Snapshot.NamespaceLabels(req.Namespace)
-	common := Input{Request: req, Pod: pod, Old: req.Old, Namespace: ns}
-	if c.Snapshot.NamespacePlacementGuarded() {
-		common.NamespacePlacement = c.Snapshot.NamespacePlacement(req.Namespace)
-	}
+	common := Input{Request: req, Pod: pod, Old: req.Old, Namespace: ns, NamespacePlacement: c.Snapshot.PlatformPlacement(req.Namespace)}
 	if pc, ok := c.Snapshot.GlobalDefaultPriorityClass(); ok {
 		common.DefaultPriorityClass = pc.Name
 	}

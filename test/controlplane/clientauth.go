@@ -2,9 +2,11 @@ package controlplane
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"k8s.io/client-go/tools/clientcmd"
@@ -25,10 +27,10 @@ const clientCAFile = "webhook-client-ca.crt"
 // presentClientCertificate configures api to present a client certificate,
 // signed by the CA it returns, to every admission webhook, as a platform
 // does with the AdmissionConfiguration README describes (Who can call the
-// webhook), and its PodSecurity admission with podSecurity (a
-// PodSecurityConfiguration, YAML; "" for none) in the same file, whose
-// path it returns. The files are written into dir.
-func presentClientCertificate(api *envtest.APIServer, dir, podSecurity string) (*CA, string, error) {
+// webhook), and the admission plugins of configs (each plugin's
+// configuration, YAML, by name) in the same file, whose path it returns.
+// The files are written into dir.
+func presentClientCertificate(api *envtest.APIServer, dir string, configs map[string]string) (*CA, string, error) {
 	ca, err := NewCA()
 	if err != nil {
 		return nil, "", err
@@ -52,12 +54,12 @@ func presentClientCertificate(api *envtest.APIServer, dir, podSecurity string) (
 		map[string]any{"name": "MutatingAdmissionWebhook", "configuration": webhookConfig},
 		map[string]any{"name": "ValidatingAdmissionWebhook", "configuration": webhookConfig},
 	}
-	if podSecurity != "" {
+	for _, name := range slices.Sorted(maps.Keys(configs)) {
 		var cfg map[string]any
-		if err := yaml.Unmarshal([]byte(podSecurity), &cfg); err != nil {
-			return nil, "", fmt.Errorf("the PodSecurity admission's configuration: %w", err)
+		if err := yaml.Unmarshal([]byte(configs[name]), &cfg); err != nil {
+			return nil, "", fmt.Errorf("the %s admission's configuration: %w", name, err)
 		}
-		plugins = append(plugins, map[string]any{"name": "PodSecurity", "configuration": cfg})
+		plugins = append(plugins, map[string]any{"name": name, "configuration": cfg})
 	}
 	admissionConfig, err := yaml.Marshal(map[string]any{
 		"apiVersion": "apiserver.config.k8s.io/v1", "kind": "AdmissionConfiguration", "plugins": plugins,

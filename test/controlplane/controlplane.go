@@ -45,13 +45,14 @@ type Options struct {
 	// WebhookLog receives what every webhook the process runs logs of
 	// what it serves (webhookLogger); nil discards it.
 	WebhookLog io.Writer
-	// PodSecurity configures the API server's PodSecurity admission: a
-	// PodSecurityConfiguration (YAML), in the AdmissionConfiguration of its
+	// PluginConfigs configure the API server's admission plugins, by
+	// name (PodSecurity, PodNodeSelector, PodTolerationRestriction): each
+	// plugin's configuration (YAML), in the AdmissionConfiguration of its
 	// --admission-control-config-file. The webhook is given the same file
-	// (--pod-security-config), as a cluster's Deployment is
-	// (manifests/components/pod-security-config), so both judge Pod
-	// Security by one configuration. Empty: neither is configured.
-	PodSecurity string
+	// (--admission-config), as a cluster's Deployment is
+	// (manifests/components/pod-security-config), so both follow one
+	// configuration. Empty: neither is configured.
+	PluginConfigs map[string]string
 }
 
 // ControlPlane is a running kube-apiserver and etcd with the webhook.
@@ -73,12 +74,12 @@ type ControlPlane struct {
 	apiDir     string
 	cluster    mutate.Cluster
 	toolLabels []string
-	// podSecurityConfig is the webhook's --pod-security-config: the API
-	// server's AdmissionConfiguration when it configures the PodSecurity
-	// admission (Options.PodSecurity); "" for none.
-	podSecurityConfig string
-	stopServer        context.CancelFunc
-	serverDone        chan error
+	// admissionConfig is the webhook's --admission-config: the API
+	// server's AdmissionConfiguration when it configures plugins
+	// (Options.PluginConfigs); "" for none.
+	admissionConfig string
+	stopServer      context.CancelFunc
+	serverDone      chan error
 }
 
 // RepoRoot is the root of the repository this package is in.
@@ -123,7 +124,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if len(opts.AdmissionPlugins) > 0 {
 		env.ControlPlane.APIServer.Configure().Set("enable-admission-plugins", strings.Join(opts.AdmissionPlugins, ","))
 	}
-	clientCA, admissionConfig, err := presentClientCertificate(env.ControlPlane.APIServer, apiDir, opts.PodSecurity)
+	clientCA, admissionConfig, err := presentClientCertificate(env.ControlPlane.APIServer, apiDir, opts.PluginConfigs)
 	if err != nil {
 		return nil, errors.Join(err, os.RemoveAll(apiDir))
 	}
@@ -135,8 +136,8 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 		return nil, errors.Join(fmt.Errorf("starting the control plane from %s: %w", assets, err), env.Stop(), os.RemoveAll(apiDir))
 	}
 	cp := &ControlPlane{Config: cfg, env: env, cluster: opts.Cluster, toolLabels: opts.ToolManagedNamespaceLabels, apiDir: apiDir, ClientCA: clientCA}
-	if opts.PodSecurity != "" {
-		cp.podSecurityConfig = admissionConfig
+	if len(opts.PluginConfigs) > 0 {
+		cp.admissionConfig = admissionConfig
 	}
 	if err := cp.installOthers(ctx, others); err != nil {
 		return nil, errors.Join(err, env.Stop())
@@ -157,7 +158,7 @@ func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
 	wio := &cp.env.WebhookInstallOptions
 	opts := webhookapp.DefaultOptions()
 	opts.Cluster, opts.ToolManagedNamespaceLabels = cp.cluster, cp.toolLabels
-	opts.PodSecurityConfigFile = cp.podSecurityConfig
+	opts.AdmissionConfigFile = cp.admissionConfig
 	opts.WebhookHost, opts.WebhookPort, opts.CertDir = wio.LocalServingHost, wio.LocalServingPort, wio.LocalServingCertDir
 	opts.MetricsBindAddress, opts.HealthProbeBindAddress = "0", "0"
 	cp.authenticateAPIServer(opts)

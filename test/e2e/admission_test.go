@@ -53,7 +53,7 @@ func TestSparkPodsAreComposed(t *testing.T) {
 	if !reflect.DeepEqual(got.Annotations, wantAnnotations) {
 		t.Errorf("annotations = %v, want %v", got.Annotations, wantAnnotations)
 	}
-	if want := map[string]string{"node.strata.dev/pool": "batch", "node.strata.dev/capacity": "on-demand"}; !reflect.DeepEqual(got.Spec.NodeSelector, want) {
+	if want := withClusterNodeSelector(map[string]string{"node.strata.dev/pool": "batch", "node.strata.dev/capacity": "on-demand"}); !reflect.DeepEqual(got.Spec.NodeSelector, want) {
 		t.Errorf("nodeSelector = %v, want %v", got.Spec.NodeSelector, want)
 	}
 	if got.Spec.ServiceAccountName != "spark" || got.Spec.SchedulerName != "default-scheduler" {
@@ -83,7 +83,7 @@ func TestSparkPodsAreComposed(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertPriority(t, got, "spark-executor")
-	if want := map[string]string{"node.strata.dev/pool": "batch", "node.strata.dev/capacity": "spot"}; !reflect.DeepEqual(got.Spec.NodeSelector, want) {
+	if want := withClusterNodeSelector(map[string]string{"node.strata.dev/pool": "batch", "node.strata.dev/capacity": "spot"}); !reflect.DeepEqual(got.Spec.NodeSelector, want) {
 		t.Errorf("executor nodeSelector = %v, want %v", got.Spec.NodeSelector, want)
 	}
 	if !hasToleration(got, "node.strata.dev/spot", corev1.TaintEffectNoSchedule) {
@@ -110,7 +110,7 @@ func TestConnectServerIsComposedAsADriver(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertPriority(t, got, "spark-driver-critical")
-	if want := map[string]string{"node.strata.dev/pool": "batch", "node.strata.dev/capacity": "on-demand"}; !reflect.DeepEqual(got.Spec.NodeSelector, want) {
+	if want := withClusterNodeSelector(map[string]string{"node.strata.dev/pool": "batch", "node.strata.dev/capacity": "on-demand"}); !reflect.DeepEqual(got.Spec.NodeSelector, want) {
 		t.Errorf("nodeSelector = %v, want the drivers' %v", got.Spec.NodeSelector, want)
 	}
 	if got.Labels[v1alpha1.RoleLabel] != v1alpha1.ConnectServerRoleValue || got.Annotations[v1alpha1.LayersAnnotation] == "" {
@@ -216,7 +216,9 @@ func TestNonSparkPodUnchanged(t *testing.T) {
 	if err := cp.Client.Create(ctx, pod); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(pod.Labels, map[string]string{"app": "web"}) || pod.Annotations != nil || pod.Spec.NodeSelector != nil || pod.Spec.ServiceAccountName != "" {
+	// PodNodeSelector gives it the cluster's default; nothing else does.
+	if !reflect.DeepEqual(pod.Labels, map[string]string{"app": "web"}) || pod.Annotations != nil || !reflect.DeepEqual(pod.Spec.NodeSelector, clusterNodeSelector) ||
+		pod.Spec.ServiceAccountName != "" {
 		t.Errorf("non-Spark pod changed: labels %v annotations %v nodeSelector %v sa %q", pod.Labels, pod.Annotations, pod.Spec.NodeSelector, pod.Spec.ServiceAccountName)
 	}
 	// The handler itself also leaves it alone, were it ever called for it.

@@ -45,8 +45,12 @@ func run(m *testing.M) int {
 		ToolManagedNamespaceLabels: []string{toolManagedLabel},
 		// The API server's PodSecurity admission and the webhook exempt one
 		// user (TestPodSecurityExemptUser); nothing else changes for the
-		// other tests.
-		PodSecurity: podSecurityConfiguration})
+		// other tests. PodNodeSelector and PodTolerationRestriction give
+		// every pod of a namespace without annotations the cluster's
+		// default node selector and toleration, which no tenant may write
+		// (TestClusterPlacementIsThePlatforms): every test's pods get them.
+		PluginConfigs: map[string]string{"PodSecurity": podSecurityConfiguration,
+			"PodNodeSelector": podNodeSelectorConfiguration, "PodTolerationRestriction": podTolerationsConfiguration}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"testing"
 	"time"
 
@@ -126,7 +127,7 @@ func TestNamespacePlacementIsThePlatforms(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := waitFor(30*time.Second, func() bool {
-		return len(cp.Webhook.Store.Load().NamespacePlacement(pinned.Name).Tolerations) == 0
+		return !tolerates(cp.Webhook.Store.Load().NamespacePlacement(pinned.Name).Tolerations, core)
 	}); err != nil {
 		t.Fatalf("the webhook never saw the namespace's tolerations go: %v", err)
 	}
@@ -174,4 +175,89 @@ func TestNamespacePlacementIsThePlatforms(t *testing.T) {
 	unguarded := examplePod(t, "executor.yaml", "e2e-pinned-unguarded")
 	unguarded.Namespace = pinned.Name
 	wantDenied(t, "the namespace's selector, unguarded", cp.Client.Create(ctx, unguarded), `node selector "node.strata.dev/pool=core" is reserved`)
+}
+
+// The cluster's defaults of the control plane's PodNodeSelector and
+// PodTolerationRestriction plugins, which the webhook reads from the same
+// AdmissionConfiguration (--admission-config).
+const (
+	podNodeSelectorConfiguration = `podNodeSelectorPluginConfig: {clusterDefaultNodeSelector: "node.strata.dev/zone=shared"}`
+	podTolerationsConfiguration  = `apiVersion: podtolerationrestriction.admission.k8s.io/v1alpha1
+kind: Configuration
+default: [{key: node.strata.dev/shared, operator: Exists, effect: NoSchedule}]
+`
+)
+
+var (
+	// clusterNodeSelector and clusterToleration are what those defaults
+	// give every pod of a namespace without annotations of its own.
+	clusterNodeSelector = map[string]string{"node.strata.dev/zone": "shared"}
+	clusterToleration   = corev1.Toleration{Key: "node.strata.dev/shared", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+)
+
+// withClusterNodeSelector is selector with the cluster's default node
+// selector, as a pod of a namespace without annotations holds it.
+func withClusterNodeSelector(selector map[string]string) map[string]string {
+	out := maps.Clone(selector)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, clusterNodeSelector)
+	return out
+}
+
+// TestClusterPlacementIsThePlatforms: the control plane's PodNodeSelector
+// and PodTolerationRestriction plugins give every pod of a namespace
+// without annotations the cluster's default node selector and toleration
+// of their configuration, which the webhook reads from the same file.
+// What they give is the platform's in every namespace it gives, though
+// the namespace's layer reserves the selector's key and allows no such
+// toleration; where a namespace's own annotation replaces a default, a pod
+// that writes the default itself is the tenant's, and refused.
+func TestClusterPlacementIsThePlatforms(t *testing.T) {
+	ctx := context.Background()
+	bare := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-cluster-placed"}}
+	// Its own annotations give nothing: the defaults do not apply.
+	own := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-own-placement", Annotations: map[string]string{
+		overlay.NamespaceNodeSelectorAnnotation: "", overlay.NamespaceTolerationsAnnotation: "[]"}}}
+	for _, ns := range []*corev1.Namespace{bare, own} {
+		if err := cp.Client.Create(ctx, ns); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	}
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-cluster-placed-isolation"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{bare.Name, own.Name}}, Config: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{
+			ReservedNodeSelectors: []string{"node.strata.dev/zone"},
+			AllowedTolerations:    []v1alpha1.TolerationPattern{{Key: "node.strata.dev/spot"}}}}}}, bare.Name)
+	if err := waitFor(30*time.Second, func() bool {
+		_, ok := cp.Webhook.Store.Load().NamespacePlacement(own.Name).NodeSelector["node.strata.dev/zone"]
+		return !ok && cp.Webhook.Store.Load().NamespacePlacement(own.Name).Tolerations == nil
+	}); err != nil {
+		t.Fatalf("the webhook never saw %s: %v", own.Name, err)
+	}
+
+	pod := examplePod(t, "executor.yaml", "e2e-cluster-placed-exec")
+	pod.Namespace = bare.Name
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatalf("an executor given the cluster's defaults: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
+	var stored corev1.Pod
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(pod), &stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored.Spec.NodeSelector["node.strata.dev/zone"] != "shared" || !tolerates(stored.Spec.Tolerations, clusterToleration) {
+		t.Errorf("stored nodeSelector %v, tolerations %v: want the cluster's defaults", stored.Spec.NodeSelector, stored.Spec.Tolerations)
+	}
+
+	// Where the namespace's annotations replace them, the defaults
+	// written by hand are the tenant's.
+	byHand := examplePod(t, "executor.yaml", "e2e-own-placement-exec")
+	byHand.Namespace = own.Name
+	byHand.Spec.NodeSelector = clusterNodeSelector
+	byHand.Spec.Tolerations = append(byHand.Spec.Tolerations, clusterToleration)
+	err := cp.Client.Create(ctx, byHand)
+	wantDenied(t, "the cluster's selector by hand", err, `node selector "node.strata.dev/zone=shared" is reserved`)
+	wantDenied(t, "the cluster's toleration by hand", err, `toleration "node.strata.dev/shared:NoSchedule op=Exists" is not allowed for tenants`)
 }

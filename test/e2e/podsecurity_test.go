@@ -128,7 +128,7 @@ func containsPart(texts []string, part string) bool {
 }
 
 // TestPodSecurityConfigurationIsFollowed: a webhook given the API
-// server's PodSecurity admission configuration (--pod-security-config, an
+// server's PodSecurity admission configuration (--admission-config, an
 // AdmissionConfiguration giving namespaces without labels baseline and
 // exempting one) warns through the API server, of a Layer and of a pod, by
 // the default level where a namespace has no label, and not where the
@@ -160,7 +160,7 @@ plugins:
 	certDir := t.TempDir()
 	ca.writeServing(t, certDir)
 	port := freePort(t)
-	r, err := cp.StartReplica(ctx, "127.0.0.1", port, certDir, "", func(o *webhookapp.Options) { o.PodSecurityConfigFile = config })
+	r, err := cp.StartReplica(ctx, "127.0.0.1", port, certDir, "", func(o *webhookapp.Options) { o.AdmissionConfigFile = config })
 	if err != nil {
 		t.Fatal(err)
 	}

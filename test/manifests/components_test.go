@@ -96,7 +96,7 @@ patches:
 // the component and the API server's AdmissionConfiguration in a generated
 // ConfigMap. The webhook's flags, as the Deployment gives them, name a
 // file that holds it, and the webhook reads from it the default level and
-// exemptions the platform wrote.
+// exemptions the platform wrote, and the placement plugins' defaults.
 func TestPodSecurityConfigComponent(t *testing.T) {
 	const admission = `apiVersion: apiserver.config.k8s.io/v1
 kind: AdmissionConfiguration
@@ -107,6 +107,9 @@ plugins:
     kind: PodSecurityConfiguration
     defaults: {enforce: baseline, enforce-version: latest}
     exemptions: {namespaces: [kube-system]}
+- name: PodNodeSelector
+  configuration:
+    podNodeSelectorPluginConfig: {clusterDefaultNodeSelector: "zone=shared"}
 `
 	m := buildOverlay(t, map[string]string{"admission-configuration.yaml": admission}, func(rel func(...string) string) string {
 		return fmt.Sprintf(`resources: [%s]
@@ -120,17 +123,20 @@ configMapGenerator:
 	d := decode[appsv1.Deployment](t, m, "Deployment", "strata-webhook")
 	c := d.Spec.Template.Spec.Containers[0]
 	opts := parseArgs(t, m, c)
-	got := mountedFile(t, m, d, c, opts.PodSecurityConfigFile)
+	got := mountedFile(t, m, d, c, opts.AdmissionConfigFile)
 	if got != admission {
-		t.Fatalf("--pod-security-config %s holds %q, want the API server's AdmissionConfiguration", opts.PodSecurityConfigFile, got)
+		t.Fatalf("--admission-config %s holds %q, want the API server's AdmissionConfiguration", opts.AdmissionConfigFile, got)
 	}
 	fsys := filesys.MakeFsInMemory()
-	if err := fsys.WriteFile(opts.PodSecurityConfigFile, []byte(got)); err != nil {
+	if err := fsys.WriteFile(opts.AdmissionConfigFile, []byte(got)); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := manifest.LoadPodSecurity(fsys, opts.PodSecurityConfigFile)
-	if err != nil || cfg == nil || cfg.Defaults.Enforce != "baseline" || !slices.Equal(cfg.Exemptions.Namespaces, []string{"kube-system"}) {
+	a, err := manifest.LoadAdmission(fsys, opts.AdmissionConfigFile)
+	if cfg := a.PodSecurity; err != nil || cfg == nil || cfg.Defaults.Enforce != "baseline" || !slices.Equal(cfg.Exemptions.Namespaces, []string{"kube-system"}) {
 		t.Errorf("the webhook reads %+v (%v), want baseline with kube-system exempt", cfg, err)
+	}
+	if a.Placement.NodeSelector["zone"] != "shared" {
+		t.Errorf("the webhook reads the placement %+v, want the cluster's default node selector zone=shared", a.Placement)
 	}
 }
 

@@ -63,7 +63,7 @@ a verdict flips to deny; 0 otherwise; 2 for bad input.`,
 	f.StringVar(&o.head, "head", "", "the layer tree after the change")
 	f.StringVar(&o.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
 	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
-	f.StringSliceVar(&o.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses and ValidatingAdmissionPolicies (with bindings) the trees do not hold, and its API server's PodSecurity admission configuration (a PodSecurityConfiguration, or the AdmissionConfiguration that holds it)")
+	f.StringSliceVar(&o.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses and ValidatingAdmissionPolicies (with bindings) the trees do not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, and PodNodeSelector's and PodTolerationRestriction's defaults; or a PodSecurityConfiguration alone)")
 	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
@@ -118,7 +118,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		in.RuntimeClasses = append(in.RuntimeClasses, cluster.RuntimeClasses...)
 		in.AdmissionPolicies = append(in.AdmissionPolicies, cluster.AdmissionPolicies...)
 		in.AdmissionPolicyBindings = append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...)
-		in.PodSecurity = cluster.PodSecurity
+		takeAdmission(&in, cluster)
 		in.PriorityClassesPartial = true
 		if name == "--head" { // what the change brings; the base's are in force already
 			for _, w := range append(in.LayerWarnings("is in neither --head nor --cluster-config"), mutate.PodSecurityWarningsOf(in, o.cluster)...) {

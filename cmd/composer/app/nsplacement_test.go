@@ -60,7 +60,7 @@ spec:
 	// The composer does not add what the plugins would (whether a cluster
 	// enables them is not among its inputs), and says so.
 	const gives = `Note: Pod pinned/exec-1: Namespace "pinned" gives its pods node selector node.strata.dev/pool=core and tolerations "node.strata.dev/core:NoSchedule op=Exists" where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; `
-	if r, want := composer(t, "", append(args, pinned+","+guard)...), gives+"judged as the platform's where a pod holds them\n"; r.code != ExitOK || r.err != want {
+	if r, want := composer(t, "", append(args, pinned+","+guard)...), gives+"from its annotations, judged as the platform's where a pod holds them\n"; r.code != ExitOK || r.err != want {
 		t.Errorf("in the pinned namespace: exit %d, stderr:\n%s\nwant\n%s", r.code, r.err, want)
 	}
 	denied := func(r run) bool {
@@ -72,7 +72,102 @@ spec:
 	}
 	// Without the policy, a tenant may have written the annotations.
 	if r := composer(t, "", append(args, pinned)...); !denied(r) ||
-		!strings.Contains(r.err, gives+"judged as the tenant's where a pod holds them, the strata-namespace-placement policy not being in force\n") {
+		!strings.Contains(r.err, gives+"from its annotations, judged as the tenant's where a pod holds them, the strata-namespace-placement policy not being in force\n") {
 		t.Errorf("in the pinned namespace, the annotations unguarded: exit %d, stderr:\n%s", r.code, r.err)
+	}
+
+	// The API server's AdmissionConfiguration among the cluster's files
+	// gives the cluster's defaults to a namespace without annotations:
+	// the platform's, with or without the policy.
+	admission := write("cluster/admission.yaml", `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodNodeSelector
+  configuration: {podNodeSelectorPluginConfig: {clusterDefaultNodeSelector: node.strata.dev/pool=core}}
+- name: PodTolerationRestriction
+  configuration:
+    apiVersion: podtolerationrestriction.admission.k8s.io/v1alpha1
+    kind: Configuration
+    default: [{key: node.strata.dev/core, operator: Exists, effect: NoSchedule}]
+`)
+	const defaults = `Note: Pod pinned/exec-1: Namespace "pinned" gives its pods node selector node.strata.dev/pool=core and tolerations "node.strata.dev/core:NoSchedule op=Exists" where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; from the cluster's defaults, judged as the platform's where a pod holds them` + "\n"
+	for _, files := range []string{bare + "," + admission, bare + "," + guard + "," + admission} {
+		if r := composer(t, "", append(args, files)...); r.code != ExitOK || r.err != defaults {
+			t.Errorf("--cluster-config %s: exit %d, stderr:\n%s\nwant\n%s", files, r.code, r.err, defaults)
+		}
+	}
+	// Where the namespace's annotation replaces a default, the pod's
+	// holding it is the tenant's.
+	own := write("cluster/own.yaml", `apiVersion: v1
+kind: Namespace
+metadata:
+  name: pinned
+  annotations: {scheduler.alpha.kubernetes.io/defaultTolerations: "[]"}
+`)
+	if r := composer(t, "", append(args, own+","+guard+","+admission)...); r.code != ExitDenied ||
+		!strings.Contains(r.err, `Namespace "pinned" gives its pods node selector node.strata.dev/pool=core where the cluster enables`) ||
+		!strings.Contains(r.err, `toleration "node.strata.dev/core:NoSchedule op=Exists" is not allowed`) || strings.Contains(r.err, "is reserved") {
+		t.Errorf("the namespace's own tolerations: exit %d, stderr:\n%s", r.code, r.err)
+	}
+}
+
+// TestClusterPlacementInPolicyTests: composer test takes the API server's
+// AdmissionConfiguration (admission), whose placement plugins' defaults
+// are the platform's where a case's pod holds them, as the webhook judges
+// it; a namespace's own annotation replacing a default leaves the pod's
+// holding it the tenant's.
+func TestClusterPlacementInPolicyTests(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	write("layers/layer.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: isolation}
+spec:
+  tier: ClusterOverrides
+  config:
+    isolation:
+      reservedNodeSelectors: [node.strata.dev/zone]
+      allowedTolerations: [{key: node.strata.dev/spot}]
+`)
+	write("admission.yaml", `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodNodeSelector
+  path: selector.yaml
+`)
+	write("selector.yaml", "podNodeSelectorPluginConfig: {clusterDefaultNodeSelector: node.strata.dev/zone=shared}\n")
+	write("pod.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: exec-1
+  namespace: etl
+  labels: {spark-role: executor, spark-app-selector: spark-1}
+spec:
+  nodeSelector: {node.strata.dev/zone: shared}
+  containers:
+  - name: spark-kubernetes-executor
+    image: apache/spark:3.5.3
+    resources: {requests: {cpu: "1", memory: 1Gi}}
+`)
+	const file = `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: cluster-placement}
+layers: layers
+admission: admission.yaml
+cluster: c
+pool: p
+cases:
+  - name: given the cluster's default
+    pod: pod.yaml
+    expect: {allowed: true}
+`
+	suite := write("t.yaml", file)
+	if r := composer(t, "", "test", suite); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("the cluster's default: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// Without the configuration, the same pod is the tenant's.
+	write("t.yaml", strings.Replace(file, "admission: admission.yaml\n", "", 1))
+	if r := composer(t, "", "test", suite); r.code == ExitOK || !strings.Contains(r.out, "0 passed, 1 failed") {
+		t.Errorf("without the configuration: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }

@@ -343,6 +343,22 @@ cases:
 	if r := composer(t, "", "test", filepath.Join(dir, "suite")); r.code != ExitOK || !strings.Contains(r.out, "4 passed, 0 failed") {
 		t.Errorf("composer test with podSecurity: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
+	// admission is podSecurity's name now; a suite has one of them.
+	for _, tc := range []struct {
+		replace  string
+		ok       bool
+		contains string
+	}{
+		{"admission: ../psa.yaml", true, "4 passed, 0 failed"},
+		{"admission: ../psa.yaml\npodSecurity: ../psa.yaml", false, `PolicyTest "psa-default": admission and podSecurity: want one`},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "suite", "t.yaml"), []byte(strings.NewReplacer("layers: layers", "layers: ../layers", "podSecurity: psa.yaml", tc.replace).Replace(suite)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if r := composer(t, "", "test", filepath.Join(dir, "suite")); (r.code == ExitOK) != tc.ok || !strings.Contains(r.out+r.err, tc.contains) {
+			t.Errorf("composer test with %q: exit %d\n%s\n%s", tc.replace, r.code, r.out, r.err)
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, "suite", "t.yaml"), []byte(strings.NewReplacer("layers: layers", "layers: ../layers", "podSecurity: psa.yaml", "podSecurity: ../none.yaml").Replace(suite)), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func (r *repoFlags) add(cmd *cobra.Command) {
 	f.StringVar(&r.layersDir, "layers", "", "layer repository: a kustomization directory or a directory of YAML/JSON files")
 	f.StringVar(&r.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
 	f.StringVar(&r.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
-	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses and ValidatingAdmissionPolicies (with bindings) the repository does not hold, and its API server's PodSecurity admission configuration (a PodSecurityConfiguration, or the AdmissionConfiguration that holds it); repeat or comma-separate")
+	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses and ValidatingAdmissionPolicies (with bindings) the repository does not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, and PodNodeSelector's and PodTolerationRestriction's defaults; or a PodSecurityConfiguration alone); repeat or comma-separate")
 	f.StringVar(&r.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
 	r.live.add(cmd)
 }
@@ -124,7 +124,7 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 		func(p admissionregistrationv1.ValidatingAdmissionPolicy) string { return p.Name })
 	in.AdmissionPolicyBindings = lastOf(append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...),
 		func(b admissionregistrationv1.ValidatingAdmissionPolicyBinding) string { return b.Name })
-	in.PodSecurity = cluster.PodSecurity
+	takeAdmission(&in, cluster)
 	in.PriorityClassesPartial = !r.live.enabled()
 	absent := "is in neither --layers nor --cluster-config"
 	if r.live.enabled() {
@@ -174,4 +174,11 @@ func lastOf[T any](items []T, name func(T) string) []T {
 		out = append(out, it)
 	}
 	return out
+}
+
+// takeAdmission gives in the configuration of the API server's admission
+// plugins cluster holds (manifest.LoadClusterConfig): PodSecurity's, and
+// the placement plugins' defaults.
+func takeAdmission(in *overlay.Inputs, cluster overlay.Inputs) {
+	in.PodSecurity, in.ClusterPlacement = cluster.PodSecurity, cluster.ClusterPlacement
 }

@@ -47,10 +47,15 @@ type PolicyTest struct {
 	Pool    string `json:"pool"`
 	// Policies replaces the built-in policies when set.
 	Policies string `json:"policies,omitempty"`
-	// PodSecurity is the API server's PodSecurity admission configuration
-	// (a PodSecurityConfiguration, or the AdmissionConfiguration that
-	// holds it), as the webhook's --pod-security-config and --cluster-config
-	// take it: the level of namespaces without labels, and the exemptions.
+	// Admission is the API server's admission configuration (its
+	// AdmissionConfiguration, or a PodSecurityConfiguration alone), as the
+	// webhook's --admission-config and --cluster-config take it: the
+	// PodSecurity plugin's level of namespaces without labels and its
+	// exemptions, and the cluster's default node selector and tolerations
+	// of PodNodeSelector and PodTolerationRestriction.
+	Admission string `json:"admission,omitempty"`
+	// PodSecurity is Admission's former name, read the same; a file has
+	// one of them.
 	PodSecurity string           `json:"podSecurity,omitempty"`
 	Cases       []PolicyTestCase `json:"cases"`
 }
@@ -364,10 +369,18 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	if err != nil {
 		return 0, 0, err
 	}
-	if t.PodSecurity != "" {
-		if in.PodSecurity, err = manifest.LoadPodSecurity(filesys.MakeFsOnDisk(), rel(t.PodSecurity)); err != nil {
-			return 0, 0, fmt.Errorf("%s: PolicyTest %q: podSecurity: %w", file, t.Metadata.Name, err)
+	for _, f := range []struct{ name, value string }{{"admission", t.Admission}, {"podSecurity", t.PodSecurity}} {
+		if f.value == "" {
+			continue
 		}
+		if t.Admission != "" && t.PodSecurity != "" {
+			return 0, 0, fmt.Errorf("%s: PolicyTest %q: admission and podSecurity: want one (podSecurity is admission's former name)", file, t.Metadata.Name)
+		}
+		a, err := manifest.LoadAdmission(filesys.MakeFsOnDisk(), rel(f.value))
+		if err != nil {
+			return 0, 0, fmt.Errorf("%s: PolicyTest %q: %s: %w", file, t.Metadata.Name, f.name, err)
+		}
+		in.PodSecurity, in.ClusterPlacement = a.PodSecurity, a.Placement
 	}
 	clusters, pools := manifest.Names(in)
 	for _, c := range []struct {

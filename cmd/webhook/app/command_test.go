@@ -24,8 +24,17 @@ func TestCommandParsesFlags(t *testing.T) {
 		got.ClientCAFile != "/etc/strata/client-ca/ca.crt" || !slices.Equal(got.ClientNames, []string{"kube-apiserver", "apiserver.example"}) ||
 		!slices.Equal(got.CertRotation.MutatingWebhooks, []string{"strata-mutating", "00-strata-sparkapplications"}) ||
 		!slices.Equal(got.ToolManagedNamespaceLabels, []string{"capsule.clastix.io/tenant", "team"}) ||
-		got.PodSecurityConfigFile != "/etc/kubernetes/admission.yaml" {
+		got.AdmissionConfigFile != "/etc/kubernetes/admission.yaml" {
 		t.Errorf("options = %+v", got)
+	}
+	// --admission-config is the name --pod-security-config has now.
+	cmd = NewCommand(context.Background(), func(_ context.Context, o *Options) error { got = o; return nil })
+	cmd.SetArgs([]string{"--cluster=prod-a", "--pool=batch", "--admission-config=/etc/kubernetes/admission-v2.yaml"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if got.AdmissionConfigFile != "/etc/kubernetes/admission-v2.yaml" {
+		t.Errorf("--admission-config: %q", got.AdmissionConfigFile)
 	}
 }
 

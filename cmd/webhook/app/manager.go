@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
-	psadmission "k8s.io/pod-security-admission/admission/api"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -179,12 +178,12 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.ScheduledAppPolicy = &ScheduledAppValidator{Store: w.Store, Policies: w.Policies, Cluster: opts.Cluster, Metrics: m,
 		Namespaces: mgr.GetAPIReader()}
 
-	podSecurity, err := loadPodSecurity(opts.PodSecurityConfigFile)
+	admissionConfig, err := loadAdmission(opts.AdmissionConfigFile)
 	if err != nil {
 		return nil, err
 	}
 	builder := &snapshotBuilder{
-		reader: mgr.GetClient(), store: w.Store, metrics: m, podSecurity: podSecurity,
+		reader: mgr.GetClient(), store: w.Store, metrics: m, admission: admissionConfig,
 		recorder:    mgr.GetEventRecorder("strata-webhook"),
 		log:         ctrl.Log.WithName("snapshot"),
 		minInterval: rebuildInterval,
@@ -275,16 +274,15 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	return w, nil
 }
 
-// loadPodSecurity reads the API server's PodSecurity admission
-// configuration of --pod-security-config (manifest.LoadPodSecurity); nil
-// when file is "".
-func loadPodSecurity(file string) (*psadmission.PodSecurityConfiguration, error) {
+// loadAdmission reads the API server's admission configuration of
+// --admission-config (manifest.LoadAdmission); none when file is "".
+func loadAdmission(file string) (manifest.Admission, error) {
 	if file == "" {
-		return nil, nil
+		return manifest.Admission{}, nil
 	}
-	cfg, err := manifest.LoadPodSecurity(filesys.MakeFsOnDisk(), file)
+	a, err := manifest.LoadAdmission(filesys.MakeFsOnDisk(), file)
 	if err != nil {
-		return nil, fmt.Errorf("--pod-security-config: %w", err)
+		return manifest.Admission{}, fmt.Errorf("--admission-config: %w", err)
 	}
-	return cfg, nil
+	return a, nil
 }

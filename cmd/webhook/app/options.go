@@ -53,12 +53,15 @@ type Options struct {
 	// Replica names this replica in the Shadow layers' reports (its pod's
 	// name, from POD_NAME; the host name without it).
 	Replica string
-	// PodSecurityConfigFile, when set, is the configuration of the API
-	// server's PodSecurity admission (a PodSecurityConfiguration, or the
-	// AdmissionConfiguration that holds it): the level a namespace without
-	// labels enforces, and whom it exempts, which Pod Security warnings
-	// follow (manifest.LoadPodSecurity). Read at start.
-	PodSecurityConfigFile string
+	// AdmissionConfigFile, when set, is the API server's
+	// AdmissionConfiguration (its --admission-control-config-file), or a
+	// PodSecurityConfiguration alone: the PodSecurity plugin's level of
+	// namespaces without labels and whom it exempts, which Pod Security
+	// warnings follow, and the cluster's default node selector and
+	// tolerations of the PodNodeSelector and PodTolerationRestriction
+	// plugins, which policies take for the platform's
+	// (manifest.LoadAdmission). Read at start.
+	AdmissionConfigFile string
 	// ClientCAFile, when set, is a PEM bundle of the CAs whose client
 	// certificates may call the webhook: the API server's (clientauth.go).
 	ClientCAFile string
@@ -126,8 +129,11 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.MaxInFlight, "max-in-flight", o.MaxInFlight, "admission requests served at once; more are answered 429 with Retry-After: 1, which the API server retries (0: no limit)")
 	fs.Int64Var(&o.MaxBytesInFlight, "max-bytes-in-flight", o.MaxBytesInFlight, "bytes of admission request bodies served at once, which bound the webhook's memory; requests over 1/16 of it together get at most half; more are answered 429 with Retry-After: 1, which the API server retries (0: no limit)")
 	fs.BoolVar(&o.ServeNoop, "serve-noop", o.ServeNoop, "also serve "+NoopPath+", a handler that decodes the pod and allows it: the floor the load tool (test/load) measures against; never register it")
-	fs.StringVar(&o.PodSecurityConfigFile, "pod-security-config", o.PodSecurityConfigFile,
-		"the API server's PodSecurity admission configuration: a PodSecurityConfiguration, or the AdmissionConfiguration of --admission-control-config-file that holds it; the default level of namespaces without labels and the exemptions the Pod Security warnings follow (read at start; none: the plugin's default, privileged)")
+	fs.StringVar(&o.AdmissionConfigFile, "admission-config", o.AdmissionConfigFile,
+		"the API server's AdmissionConfiguration (its --admission-control-config-file), or a PodSecurityConfiguration alone: PodSecurity's default level of namespaces without labels and the exemptions the Pod Security warnings follow (none: the plugin's default, privileged), and the default node selector and tolerations of PodNodeSelector and PodTolerationRestriction, which the policies take for the platform's (read at start)")
+	// Its name before the placement plugins' configuration was read too.
+	fs.StringVar(&o.AdmissionConfigFile, "pod-security-config", o.AdmissionConfigFile, "the former name of --admission-config")
+	_ = fs.MarkDeprecated("pod-security-config", "use --admission-config, which reads the same file")
 	fs.StringVar(&o.ClientCAFile, "client-ca-file", o.ClientCAFile, "PEM bundle of the CAs that sign the API server's client certificate; when set, only clients presenting such a certificate are served (read at start)")
 	fs.StringSliceVar(&o.ClientNames, "client-names", o.ClientNames, "names (subject common name or DNS SAN) a client certificate must carry one of; needs --client-ca-file")
 	fs.StringSliceVar(&o.ToolManagedNamespaceLabels, "tool-managed-namespace-labels", o.ToolManagedNamespaceLabels,

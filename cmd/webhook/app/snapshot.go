@@ -15,7 +15,6 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
-	psadmission "k8s.io/pod-security-admission/admission/api"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -91,9 +91,9 @@ type snapshotBuilder struct {
 	// compiled says the compiler has a snapshot to change.
 	changed  changeSet
 	compiled bool
-	// podSecurity is the API server's PodSecurity admission configuration
-	// (--pod-security-config), given to every snapshot; nil for none.
-	podSecurity *psadmission.PodSecurityConfiguration
+	// admission is the API server's admission configuration
+	// (--admission-config), given to every snapshot.
+	admission manifest.Admission
 }
 
 // changeSet collects, from the watch events, the names of the Layers that
@@ -299,7 +299,8 @@ func (b *snapshotBuilder) Reconcile(ctx context.Context, _ reconcile.Request) (r
 
 // readAll reads every Layer, Namespace, PriorityClass and RuntimeClass.
 func (b *snapshotBuilder) readAll(ctx context.Context) (overlay.Inputs, error) {
-	var in overlay.Inputs
+	// Everything but the Layers, as a rebuild of the others reads it.
+	in, err := b.readOthers(ctx)
 	// Not copied: compiling reads the Layers and copies only the ones it
 	// keeps.
 	layers := b.layers.list()
@@ -307,10 +308,6 @@ func (b *snapshotBuilder) readAll(ctx context.Context) (overlay.Inputs, error) {
 	for i, l := range layers {
 		in.Layers[i] = overlay.LayerSource{Layer: *l}
 	}
-	others, err := b.readOthers(ctx)
-	in.Namespaces, in.PriorityClasses, in.RuntimeClasses = others.Namespaces, others.PriorityClasses, others.RuntimeClasses
-	in.AdmissionPolicies, in.AdmissionPolicyBindings = others.AdmissionPolicies, others.AdmissionPolicyBindings
-	in.PodSecurity = others.PodSecurity
 	return in, err
 }
 
@@ -328,6 +325,9 @@ func (b *snapshotBuilder) readChanges(ctx context.Context, names map[string]bool
 	return layers, &in, err
 }
 
+// readOthers reads what a snapshot is compiled from besides the Layers:
+// the Namespaces, PriorityClasses, RuntimeClasses and admission policies,
+// with the admission configuration read at start (--admission-config).
 func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error) {
 	var (
 		namespaces corev1.NamespaceList
@@ -346,7 +346,8 @@ func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error
 		}
 	}
 	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items,
-		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items, PodSecurity: b.podSecurity}, nil
+		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items, PodSecurity: b.admission.PodSecurity,
+		ClusterPlacement: b.admission.Placement}, nil
 }
 
 // reportCompileError logs err and gives each changed Layer it names a

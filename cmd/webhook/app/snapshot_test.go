@@ -299,22 +299,24 @@ func TestBadLayerIsReported(t *testing.T) {
 	reconcile(`(generation 3): Layer "bad-later"`, 3)
 }
 
-// TestEverySnapshotHasThePodSecurityConfiguration: the PodSecurity
-// admission's configuration the webhook was given (--pod-security-config)
+// TestEverySnapshotHasTheAdmissionConfiguration: the PodSecurity and
+// PodNodeSelector admission's configuration the webhook was given (--admission-config)
 // is in the first snapshot and in every rebuild, of Layers or of the
 // cluster's other objects.
-func TestEverySnapshotHasThePodSecurityConfiguration(t *testing.T) {
+func TestEverySnapshotHasTheAdmissionConfiguration(t *testing.T) {
 	scheme, err := NewScheme()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := loadPodSecurity(writePodSecurity(t, "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults: {enforce: baseline}\n"))
+	cfg, err := loadAdmission(writePodSecurity(t, "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n"+
+		"- {name: PodSecurity, configuration: {apiVersion: pod-security.admission.config.k8s.io/v1, kind: PodSecurityConfiguration, defaults: {enforce: baseline}}}\n"+
+		"- {name: PodNodeSelector, configuration: {podNodeSelectorPluginConfig: {clusterDefaultNodeSelector: zone=shared}}}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	m, _, _ := newTestHandlers(t)
 	first := teamLayer()
-	b := &snapshotBuilder{reader: fake.NewClientBuilder().WithScheme(scheme).Build(), store: &Store{}, metrics: m.Metrics, podSecurity: cfg}
+	b := &snapshotBuilder{reader: fake.NewClientBuilder().WithScheme(scheme).Build(), store: &Store{}, metrics: m.Metrics, admission: cfg}
 	layers := watchLayers(t, b, &first)
 	for i, change := range []func(){
 		func() {},
@@ -335,20 +337,24 @@ func TestEverySnapshotHasThePodSecurityConfiguration(t *testing.T) {
 		if lv, ok := mutate.PodSecurityEnforced(snap.PodSecurity(), "etl", snap.NamespaceLabels("etl")); !ok || lv.String() != "baseline:latest" {
 			t.Errorf("rebuild %d: a namespace without labels enforces %v (%v), want the configured baseline:latest", i, lv, ok)
 		}
+		if p := snap.PlatformPlacement("etl"); p.NodeSelector["zone"] != "shared" {
+			t.Errorf("rebuild %d: a namespace without annotations is placed by %+v, want the cluster's default node selector zone=shared", i, p)
+		}
 	}
 }
 
-// TestLoadPodSecurityFlag: --pod-security-config is read with the
-// plugin's own library; a file it would refuse is refused, naming the flag.
-func TestLoadPodSecurityFlag(t *testing.T) {
-	if _, err := loadPodSecurity(""); err != nil {
+// TestLoadAdmissionFlag: --admission-config is read as the API server
+// reads it (PodSecurity's with the plugin's own library); a file it would
+// refuse is refused, naming the flag.
+func TestLoadAdmissionFlag(t *testing.T) {
+	if _, err := loadAdmission(""); err != nil {
 		t.Errorf("no file: %v", err)
 	}
 	bad := writePodSecurity(t, "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults: {enforce: strict}\n")
-	if _, err := loadPodSecurity(bad); err == nil || !strings.HasPrefix(err.Error(), "--pod-security-config: "+bad+": PodSecurityConfiguration: defaults.enforce: Invalid value") {
+	if _, err := loadAdmission(bad); err == nil || !strings.HasPrefix(err.Error(), "--admission-config: "+bad+": PodSecurityConfiguration: defaults.enforce: Invalid value") {
 		t.Errorf("an unknown level: %v", err)
 	}
-	if _, err := loadPodSecurity(filepath.Join(t.TempDir(), "absent.yaml")); err == nil || !strings.HasPrefix(err.Error(), "--pod-security-config: ") {
+	if _, err := loadAdmission(filepath.Join(t.TempDir(), "absent.yaml")); err == nil || !strings.HasPrefix(err.Error(), "--admission-config: ") {
 		t.Errorf("a missing file: %v", err)
 	}
 }

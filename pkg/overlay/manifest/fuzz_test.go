@@ -1,8 +1,11 @@
 package manifest
 
 import (
+	"reflect"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	psavalidation "k8s.io/pod-security-admission/admission/api/validation"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
@@ -83,15 +86,21 @@ func FuzzDecodeObjects(f *testing.F) {
 	})
 }
 
-// FuzzPodSecurity feeds arbitrary bytes to the reader of the PodSecurity
-// admission's configuration, as a cluster-config file: an error or a
-// configuration the plugin's validation accepts, read the same as
-// cluster configuration; never a panic.
-func FuzzPodSecurity(f *testing.F) {
+// FuzzAdmission feeds arbitrary bytes to the reader of the API server's
+// admission configuration, as a cluster-config file: an error, or a
+// configuration each plugin's validation accepts (PodSecurity's by its
+// own library, the placement plugins' node selector and tolerations by
+// the rules the API server holds a pod's to), read the same as cluster
+// configuration; never a panic.
+func FuzzAdmission(f *testing.F) {
+	admission := "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n"
 	f.Add([]byte(podSecurityV1))
-	f.Add([]byte("apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  configuration:\n" + indent(podSecurityV1, "    ")))
-	f.Add([]byte("apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  path: psa.yaml\n"))
+	f.Add([]byte(admission + "- name: PodSecurity\n  configuration:\n" + indent(podSecurityV1, "    ")))
+	f.Add([]byte(admission + "- name: PodSecurity\n  path: psa.yaml\n"))
 	f.Add([]byte("apiVersion: pod-security.admission.config.k8s.io/v1beta1\nkind: PodSecurityConfiguration\ndefaults: {enforce: restricted, enforce-version: v1.99}\n"))
+	f.Add([]byte(admission + "- name: PodNodeSelector\n  configuration: {podNodeSelectorPluginConfig: {clusterDefaultNodeSelector: 'a=b,c=d', etl: e=f}}\n"))
+	f.Add([]byte(admission + "- name: PodTolerationRestriction\n  configuration: {apiVersion: podtolerationrestriction.admission.k8s.io/v1, kind: Configuration, " +
+		"default: [{key: a, operator: Exists, effect: NoSchedule}], whitelist: [{key: b}]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fsys := filesys.MakeFsInMemory()
 		if err := fsys.WriteFile("admission.yaml", data); err != nil {
@@ -100,15 +109,29 @@ func FuzzPodSecurity(f *testing.F) {
 		if err := fsys.WriteFile("psa.yaml", []byte(podSecurityV1)); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := LoadPodSecurity(fsys, "admission.yaml")
-		if err != nil || cfg == nil {
+		a, err := LoadAdmission(fsys, "admission.yaml")
+		if err != nil {
 			return
 		}
-		if errs := psavalidation.ValidatePodSecurityConfiguration(cfg); len(errs) > 0 {
-			t.Fatalf("read a configuration the plugin refuses: %v", errs)
+		if cfg := a.PodSecurity; cfg != nil {
+			if errs := psavalidation.ValidatePodSecurityConfiguration(cfg); len(errs) > 0 {
+				t.Fatalf("read a configuration the plugin refuses: %v", errs)
+			}
 		}
-		if _, err := LoadClusterConfig(fsys, []string{"admission.yaml"}); err != nil {
+		if errs := overlay.ValidateTolerations(field.NewPath("default"), a.Placement.Tolerations); len(errs) > 0 {
+			t.Fatalf("read tolerations the API server refuses: %v", errs)
+		}
+		for k := range a.Placement.NodeSelector {
+			if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+				t.Fatalf("read a node selector key the API server refuses: %q: %v", k, errs)
+			}
+		}
+		in, err := LoadClusterConfig(fsys, []string{"admission.yaml"})
+		if err != nil {
 			t.Fatalf("read alone, refused as cluster configuration: %v", err)
+		}
+		if !reflect.DeepEqual(in.ClusterPlacement, a.Placement) {
+			t.Fatalf("cluster configuration's placement %+v, read alone %+v", in.ClusterPlacement, a.Placement)
 		}
 	})
 }

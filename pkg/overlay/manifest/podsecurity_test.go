@@ -19,7 +19,7 @@ exemptions:
 `
 
 // TestLoadPodSecurity: the configuration of the PodSecurity admission is
-// read as the API server reads it, alone or from the AdmissionConfiguration
+// read (LoadAdmission) as the API server reads it, alone or from the AdmissionConfiguration
 // that holds it or names its file; what the API server would refuse is
 // refused, naming the file and the field.
 func TestLoadPodSecurity(t *testing.T) {
@@ -63,7 +63,8 @@ func TestLoadPodSecurity(t *testing.T) {
 			if err := fsys.WriteFile("cluster/psa/podsecurity.yaml", []byte(podSecurityV1)); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := LoadPodSecurity(fsys, "cluster/admission.yaml")
+			a, err := LoadAdmission(fsys, "cluster/admission.yaml")
+			cfg := a.PodSecurity
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want one containing %q", err, tc.err)
@@ -103,7 +104,7 @@ func TestClusterConfigPodSecurity(t *testing.T) {
 		t.Errorf("namespaces %v, PodSecurity %+v", in.Namespaces, in.PodSecurity)
 	}
 	if _, err := LoadClusterConfig(fsys, []string{"ns.yaml", "psa.yaml"}); err == nil ||
-		!strings.Contains(err.Error(), "psa.yaml: PodSecurityConfiguration #1: a second configuration of the PodSecurity admission; want one") {
+		!strings.Contains(err.Error(), "psa.yaml: PodSecurityConfiguration #1: a second configuration of the API server's admission; want one") {
 		t.Errorf("two configurations: %v", err)
 	}
 }

@@ -231,13 +231,14 @@ func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 // LoadClusterConfig reads the Namespaces, PriorityClasses, RuntimeClasses
 // and ValidatingAdmissionPolicies with their bindings of files (a cluster's base configuration, which a layer
 // repository usually does not hold), as LoadRepo reads them, and the
-// configuration of the API server's PodSecurity admission (a
-// PodSecurityConfiguration, or the AdmissionConfiguration that holds it:
-// LoadPodSecurity); every other object is skipped.
+// configuration of the API server's admission plugins Strata follows (an
+// AdmissionConfiguration, or a PodSecurityConfiguration alone:
+// LoadAdmission), at most one; every other object is skipped.
 func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs, error) {
 	var (
-		out  overlay.Inputs
-		errs []error
+		out        overlay.Inputs
+		errs       []error
+		admissions int
 	)
 	for _, f := range files {
 		data, err := fsys.ReadFile(f)
@@ -252,15 +253,16 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 		}
 		for i := range docs {
 			if d := &docs[i]; d.Kind == podSecurityConfigurationKind || d.Kind == admissionConfigurationKind {
-				cfg, err := podSecurityOf(fsys, d)
-				switch {
-				case err != nil:
+				a, err := admissionOf(fsys, d)
+				if err != nil {
 					errs = append(errs, err)
-				case cfg != nil && out.PodSecurity != nil:
-					errs = append(errs, fmt.Errorf("%s%s: a second configuration of the PodSecurity admission; want one", d.filePrefix(), d.Subject()))
-				case cfg != nil:
-					out.PodSecurity = cfg
+					continue
 				}
+				if admissions++; admissions > 1 {
+					errs = append(errs, fmt.Errorf("%s%s: a second configuration of the API server's admission; want one", d.filePrefix(), d.Subject()))
+					continue
+				}
+				out.PodSecurity, out.ClusterPlacement = a.PodSecurity, a.Placement
 			}
 		}
 		kept := slices.DeleteFunc(docs, func(d Document) bool { return !slices.Contains(clusterKinds, d.Kind) })

@@ -1,0 +1,224 @@
+package manifest
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	psadmission "k8s.io/pod-security-admission/admission/api"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+	"sigs.k8s.io/yaml"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+)
+
+// The kinds that hold the configuration of the API server's admission
+// plugins Strata follows, and the plugins' names.
+const (
+	podSecurityConfigurationKind = "PodSecurityConfiguration"
+	admissionConfigurationKind   = "AdmissionConfiguration"
+	podSecurityPlugin            = "PodSecurity"
+	podNodeSelectorPlugin        = "PodNodeSelector"
+	podTolerationsPlugin         = "PodTolerationRestriction"
+)
+
+// admissionConfigurationVersions are the API versions of the file the API
+// server's --admission-control-config-file names.
+var admissionConfigurationVersions = []string{"apiserver.config.k8s.io/v1", "apiserver.k8s.io/v1alpha1"}
+
+// podTolerationsVersions are the API versions of PodTolerationRestriction's
+// configuration (kind Configuration).
+var podTolerationsVersions = []string{"podtolerationrestriction.admission.k8s.io/v1", "podtolerationrestriction.admission.k8s.io/v1alpha1"}
+
+// Admission is what Strata follows of the configuration of the API
+// server's admission plugins.
+type Admission struct {
+	// PodSecurity is the PodSecurity plugin's configuration; nil when none
+	// is given (the plugin's default).
+	PodSecurity *psadmission.PodSecurityConfiguration
+	// Placement is what the PodNodeSelector and PodTolerationRestriction
+	// plugins' configuration gives the pods of namespaces without
+	// annotations of their own.
+	Placement overlay.ClusterPlacement
+}
+
+// LoadAdmission reads the configuration of the API server's PodSecurity,
+// PodNodeSelector and PodTolerationRestriction admission plugins from
+// file, as the API server reads it: the AdmissionConfiguration it is given
+// (--admission-control-config-file), whose plugins hold their
+// configuration (configuration) or name its file (path, relative to
+// file's folder), or a PodSecurityConfiguration alone.
+//
+// PodSecurity's is decoded strictly, defaulted and validated by the
+// plugin's own library (pod-security.admission.config.k8s.io v1, v1beta1
+// or v1alpha1). PodNodeSelector's is its podNodeSelectorPluginConfig,
+// whose clusterDefaultNodeSelector, like every namespace's entry, must be
+// a node selector of equalities the plugin can read.
+// PodTolerationRestriction's is a Configuration
+// (podtolerationrestriction.admission.k8s.io v1 or v1alpha1) whose
+// default and whitelist tolerations the API server would accept on a pod.
+// Unknown fields are errors, naming the file and the field: a setting
+// Strata cannot read is not silently left out.
+func LoadAdmission(fsys filesys.FileSystem, file string) (Admission, error) {
+	data, err := fsys.ReadFile(file)
+	if err != nil {
+		return Admission{}, err
+	}
+	docs, err := DecodeDocuments(file, data)
+	if err != nil {
+		return Admission{}, err
+	}
+	if len(docs) != 1 {
+		return Admission{}, fmt.Errorf("%s: %d objects, want one AdmissionConfiguration or PodSecurityConfiguration", file, len(docs))
+	}
+	return admissionOf(fsys, &docs[0])
+}
+
+// admissionOf is the configuration d, a PodSecurityConfiguration or an
+// AdmissionConfiguration, gives the plugins Strata follows.
+func admissionOf(fsys filesys.FileSystem, d *Document) (Admission, error) {
+	switch d.Kind {
+	case podSecurityConfigurationKind:
+		cfg, err := decodePodSecurity(d.filePrefix()+d.Kind, d.Raw)
+		return Admission{PodSecurity: cfg}, err
+	case admissionConfigurationKind:
+	default:
+		return Admission{}, fmt.Errorf("%s%s: want a PodSecurityConfiguration or an AdmissionConfiguration", d.filePrefix(), d.Subject())
+	}
+	if !slices.Contains(admissionConfigurationVersions, d.APIVersion) {
+		return Admission{}, fmt.Errorf("%s%s: apiVersion: unsupported version %q (want %s)", d.filePrefix(), d.Kind, d.APIVersion, admissionConfigurationVersions[0])
+	}
+	var ac struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+		Plugins    []struct {
+			Name          string          `json:"name"`
+			Path          string          `json:"path"`
+			Configuration json.RawMessage `json:"configuration"`
+		} `json:"plugins"`
+	}
+	if err := decodeStrict(d, &ac); err != nil {
+		return Admission{}, err
+	}
+	var (
+		out  Admission
+		seen = map[string]bool{}
+	)
+	for i, p := range ac.Plugins {
+		decode, ok := map[string]func(at string, data []byte) error{
+			podSecurityPlugin: func(at string, data []byte) (err error) {
+				out.PodSecurity, err = decodePodSecurity(at, data)
+				return err
+			},
+			podNodeSelectorPlugin: func(at string, data []byte) (err error) {
+				out.Placement.NodeSelector, err = decodePodNodeSelector(at, data)
+				return err
+			},
+			podTolerationsPlugin: func(at string, data []byte) (err error) {
+				out.Placement.Tolerations, err = decodePodTolerations(at, data)
+				return err
+			},
+		}[p.Name]
+		if !ok {
+			continue
+		}
+		at := fmt.Sprintf("%s%s: plugins[%d] (%s)", d.filePrefix(), d.Kind, i, p.Name)
+		if seen[p.Name] {
+			return Admission{}, fmt.Errorf("%s: a second configuration of the plugin; want one", at)
+		}
+		seen[p.Name] = true
+		var err error
+		switch {
+		case len(p.Configuration) > 0 && p.Path != "":
+			return Admission{}, fmt.Errorf("%s: both path and configuration; want one", at)
+		case len(p.Configuration) > 0:
+			err = decode(at+".configuration", p.Configuration)
+		case p.Path != "":
+			path := p.Path
+			if !filepath.IsAbs(path) && d.File != "" {
+				path = filepath.Join(filepath.Dir(d.File), path)
+			}
+			data, rerr := fsys.ReadFile(path)
+			if rerr != nil {
+				return Admission{}, fmt.Errorf("%s.path: %w", at, rerr)
+			}
+			err = decode(path, data)
+		default:
+			// The plugin's own default.
+			err = decode(at, nil)
+		}
+		if err != nil {
+			return Admission{}, err
+		}
+	}
+	return out, nil
+}
+
+// decodePodNodeSelector reads PodNodeSelector's configuration (JSON or
+// YAML; none: no default) and returns its clusterDefaultNodeSelector; nil
+// for none. Every entry, the default and each namespace's whitelist, must
+// be a node selector the plugin can read: the plugin refuses every pod an
+// entry it cannot read applies to. Errors are led by at.
+func decodePodNodeSelector(at string, data []byte) (map[string]string, error) {
+	var cfg struct {
+		// APIVersion and Kind are not read by the plugin, and allowed.
+		APIVersion string            `json:"apiVersion"`
+		Kind       string            `json:"kind"`
+		Selectors  map[string]string `json:"podNodeSelectorPluginConfig"`
+	}
+	if len(data) > 0 {
+		if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
+			return nil, fmt.Errorf("%s: %w", at, err)
+		}
+	}
+	var errs field.ErrorList
+	p := field.NewPath("podNodeSelectorPluginConfig")
+	for _, k := range slices.Sorted(maps.Keys(cfg.Selectors)) {
+		if _, err := labels.ConvertSelectorToLabelsMap(cfg.Selectors[k]); err != nil {
+			errs = append(errs, field.Invalid(p.Key(k), cfg.Selectors[k], "want a node selector of equalities (key=value,...): "+err.Error()))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s: %w", at, errs.ToAggregate())
+	}
+	sel, _ := labels.ConvertSelectorToLabelsMap(cfg.Selectors["clusterDefaultNodeSelector"])
+	if len(sel) == 0 {
+		return nil, nil
+	}
+	return sel, nil
+}
+
+// decodePodTolerations reads PodTolerationRestriction's configuration
+// (JSON or YAML; none: no default) and returns its default tolerations;
+// nil for none. Errors are led by at.
+func decodePodTolerations(at string, data []byte) ([]corev1.Toleration, error) {
+	if len(data) == 0 {
+		return nil, nil
+	}
+	var cfg struct {
+		APIVersion string              `json:"apiVersion"`
+		Kind       string              `json:"kind"`
+		Default    []corev1.Toleration `json:"default"`
+		Whitelist  []corev1.Toleration `json:"whitelist"`
+	}
+	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", at, err)
+	}
+	if !slices.Contains(podTolerationsVersions, cfg.APIVersion) || cfg.Kind != "Configuration" {
+		return nil, fmt.Errorf("%s: apiVersion %q, kind %q: want kind Configuration of %s", at, cfg.APIVersion, cfg.Kind, podTolerationsVersions[0])
+	}
+	errs := overlay.ValidateTolerations(field.NewPath("default"), cfg.Default)
+	errs = append(errs, overlay.ValidateTolerations(field.NewPath("whitelist"), cfg.Whitelist)...)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("%s: %w", at, errs.ToAggregate())
+	}
+	if len(cfg.Default) == 0 {
+		return nil, nil
+	}
+	return cfg.Default, nil
+}
