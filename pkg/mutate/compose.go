@@ -31,8 +31,10 @@ type Result struct {
 	// Composition is the composed config, the applied layers and provenance.
 	Composition overlay.Result
 	// Warnings tell the user which of their own values a layer overrode,
-	// and, last, that the pod's namespace's Pod Security level refuses
-	// what the layers added (PodSecurityWarning).
+	// that the namespace's placement plugins refuse the node selector or
+	// tolerations the layers set (placementWarning), and, last, that the
+	// pod's namespace's Pod Security level refuses what the layers added
+	// (PodSecurityWarning).
 	Warnings []string
 	// PodSecurityWarning is that last warning, "" for none: whether the
 	// API server refuses the pod also depends on who creates it
@@ -113,6 +115,9 @@ func composeWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	}
 	res.Patch = patch
 	res.Warnings = append(Warnings(res.Composition.Provenance, pod, res.Pod), res.Warnings...)
+	if w := placementWarning(snap, pod, res); w != "" {
+		res.Warnings = append(res.Warnings, w)
+	}
 	w, err := podSecurityWarning(snap, pod, res, "")
 	if err != nil {
 		return nil, err

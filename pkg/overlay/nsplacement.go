@@ -21,6 +21,10 @@ const (
 	// NamespaceTolerationsAnnotation holds the tolerations, a JSON list,
 	// PodTolerationRestriction merges into every pod the namespace creates.
 	NamespaceTolerationsAnnotation = "scheduler.alpha.kubernetes.io/defaultTolerations"
+	// NamespaceTolerationsWhitelistAnnotation holds the tolerations, a
+	// JSON list, PodTolerationRestriction lets the namespace's pods have:
+	// it refuses a pod holding one none of them covers.
+	NamespaceTolerationsWhitelistAnnotation = "scheduler.alpha.kubernetes.io/tolerationsWhitelist"
 )
 
 // NamespacePlacementPolicy is the ValidatingAdmissionPolicy of the shipped
@@ -47,6 +51,15 @@ type NamespacePlacement struct {
 	// and Tolerations are the cluster's defaults, the namespace having no
 	// annotation of its own that replaces them.
 	ClusterNodeSelector, ClusterTolerations bool
+	// NodeSelectorWhitelist, when not empty, is what the namespace's pods
+	// may select (PodNodeSelector's entry for the namespace): the plugin
+	// refuses a pod whose node selector is not within it.
+	NodeSelectorWhitelist map[string]string
+	// TolerationsWhitelist, when not empty, is what the namespace's pods
+	// may tolerate (its tolerationsWhitelist annotation, else the cluster's
+	// whitelist): PodTolerationRestriction refuses a pod holding a
+	// toleration none of them covers.
+	TolerationsWhitelist []corev1.Toleration
 }
 
 // ClusterPlacement is what the configuration of the API server's
@@ -61,6 +74,12 @@ type ClusterPlacement struct {
 	// Tolerations are PodTolerationRestriction's default tolerations; nil
 	// when none.
 	Tolerations []corev1.Toleration
+	// NodeSelectorWhitelists are PodNodeSelector's other entries: by
+	// namespace, what its pods may select.
+	NodeSelectorWhitelists map[string]map[string]string
+	// TolerationsWhitelist is PodTolerationRestriction's whitelist, for
+	// namespaces without a tolerationsWhitelist annotation.
+	TolerationsWhitelist []corev1.Toleration
 }
 
 // knownNamespace is what a snapshot keeps of a Namespace.
@@ -76,10 +95,10 @@ type knownNamespace struct {
 // which of the two plugins' defaults they replace.
 type annotatedPlacement struct {
 	NamespacePlacement
-	// ownNodeSelector and ownTolerations: the namespace's annotation
-	// decides, whatever it gives (nothing, when it is empty or the plugin
-	// cannot read it), and the cluster's default does not apply.
-	ownNodeSelector, ownTolerations bool
+	// ownNodeSelector, ownTolerations and ownWhitelist: the namespace's
+	// annotation decides, whatever it gives (nothing, when it is empty or
+	// the plugin cannot read it), and the cluster's does not apply.
+	ownNodeSelector, ownTolerations, ownWhitelist bool
 }
 
 func knownNamespaceOf(ns *corev1.Namespace) *knownNamespace {
@@ -101,17 +120,26 @@ func namespacePlacementOf(annotations map[string]string) annotatedPlacement {
 			out.NodeSelector = sel
 		}
 	}
-	if s, ok := annotations[NamespaceTolerationsAnnotation]; ok {
-		out.ownTolerations = true
-		var ts []corev1.Toleration
-		switch err := json.Unmarshal([]byte(s), &ts); {
-		case s != "" && err == nil && ts == nil:
-			out.ownTolerations = false // null: the plugin's nil, as if absent
-		case err == nil && len(ts) > 0:
-			out.Tolerations = ts
-		}
-	}
+	out.Tolerations, out.ownTolerations = annotatedTolerations(annotations, NamespaceTolerationsAnnotation)
+	out.TolerationsWhitelist, out.ownWhitelist = annotatedTolerations(annotations, NamespaceTolerationsWhitelistAnnotation)
 	return out
+}
+
+// annotatedTolerations reads the tolerations of the annotation key as
+// PodTolerationRestriction does, and whether the namespace decides them:
+// an annotation absent, or JSON null, leaves them to the cluster's.
+func annotatedTolerations(annotations map[string]string, key string) (ts []corev1.Toleration, own bool) {
+	s, ok := annotations[key]
+	if !ok {
+		return nil, false
+	}
+	switch err := json.Unmarshal([]byte(s), &ts); {
+	case s != "" && err == nil && ts == nil:
+		return nil, false // null: the plugin's nil, as if absent
+	case err == nil && len(ts) > 0:
+		return ts, true
+	}
+	return nil, true
 }
 
 // NamespacePlacement returns what the plugins give the pods of the named
@@ -121,10 +149,14 @@ func namespacePlacementOf(annotations map[string]string) annotatedPlacement {
 // annotations does. The result is shared: callers must not change it.
 func (s *Snapshot) NamespacePlacement(name string) NamespacePlacement {
 	out := NamespacePlacement{NodeSelector: s.clusterPlacement.NodeSelector, Tolerations: s.clusterPlacement.Tolerations,
-		ClusterNodeSelector: len(s.clusterPlacement.NodeSelector) > 0, ClusterTolerations: len(s.clusterPlacement.Tolerations) > 0}
+		ClusterNodeSelector: len(s.clusterPlacement.NodeSelector) > 0, ClusterTolerations: len(s.clusterPlacement.Tolerations) > 0,
+		NodeSelectorWhitelist: s.clusterPlacement.NodeSelectorWhitelists[name], TolerationsWhitelist: s.clusterPlacement.TolerationsWhitelist}
 	ns, ok := s.namespaces[name]
 	if !ok {
 		return out
+	}
+	if ns.placement.ownWhitelist {
+		out.TolerationsWhitelist = ns.placement.TolerationsWhitelist
 	}
 	if ns.placement.ownNodeSelector {
 		out.NodeSelector, out.ClusterNodeSelector = ns.placement.NodeSelector, false

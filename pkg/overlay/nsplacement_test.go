@@ -38,10 +38,27 @@ func TestNamespacePlacementOf(t *testing.T) {
 		{"a selector without a key", map[string]string{NamespaceNodeSelectorAnnotation: "pool=core,=a"}, own(NamespacePlacement{}, true, false)},
 		{"a toleration that is not a list", map[string]string{NamespaceTolerationsAnnotation: `{"key":"core"}`,
 			NamespaceNodeSelectorAnnotation: "pool=core"}, own(NamespacePlacement{NodeSelector: map[string]string{"pool": "core"}}, true, true)},
-		{"other annotations", map[string]string{"scheduler.alpha.kubernetes.io/tolerationsWhitelist": `[{"key":"core"}]`}, own(NamespacePlacement{}, false, false)},
+		{"other annotations", map[string]string{"owner": "alice"}, own(NamespacePlacement{}, false, false)},
 	} {
 		if got := namespacePlacementOf(tc.annotations); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	// The whitelist annotation is read as the default tolerations are.
+	for _, tc := range []struct {
+		value string
+		want  []corev1.Toleration
+		own   bool
+	}{
+		{`[{"key":"core","operator":"Exists","effect":"NoSchedule"}]`, []corev1.Toleration{exists("core")}, true},
+		{"", nil, true},
+		{"[]", nil, true},
+		{"null", nil, false},
+		{"{", nil, true},
+	} {
+		got := namespacePlacementOf(map[string]string{NamespaceTolerationsWhitelistAnnotation: tc.value})
+		if !reflect.DeepEqual(got.TolerationsWhitelist, tc.want) || got.ownWhitelist != tc.own || got.ownTolerations {
+			t.Errorf("whitelist %q: %+v, want %v (own: %v)", tc.value, got, tc.want, tc.own)
 		}
 	}
 }
@@ -261,6 +278,43 @@ func TestPlacementGuarded(t *testing.T) {
 	} {
 		if got := placementGuarded(tc.policies, tc.bindings); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestPlacementWhitelists: a namespace's pods may tolerate what its
+// tolerationsWhitelist annotation lists, else what the cluster's
+// whitelist does, and select what PodNodeSelector's entry for the
+// namespace holds; guarded or not, as the plugins enforce them either way.
+func TestPlacementWhitelists(t *testing.T) {
+	spot := corev1.Toleration{Key: "spot", Operator: corev1.TolerationOpExists}
+	gpu := corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpExists}
+	snap, err := (&Compiler{}).Compile(Inputs{
+		Namespaces: []corev1.Namespace{
+			{ObjectMeta: metav1.ObjectMeta{Name: "bare"}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "ml", Annotations: map[string]string{NamespaceTolerationsWhitelistAnnotation: `[{"key":"gpu","operator":"Exists"}]`}}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "open", Annotations: map[string]string{NamespaceTolerationsWhitelistAnnotation: ""}}},
+		},
+		ClusterPlacement: ClusterPlacement{TolerationsWhitelist: []corev1.Toleration{spot},
+			NodeSelectorWhitelists: map[string]map[string]string{"ml": {"pool": "gpu"}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		namespace string
+		selector  map[string]string
+		whitelist []corev1.Toleration
+	}{
+		{"bare", nil, []corev1.Toleration{spot}},
+		{"not known", nil, []corev1.Toleration{spot}},
+		{"ml", map[string]string{"pool": "gpu"}, []corev1.Toleration{gpu}},
+		{"open", nil, nil},
+	} {
+		for _, p := range []NamespacePlacement{snap.NamespacePlacement(tc.namespace), snap.PlatformPlacement(tc.namespace)} {
+			if !reflect.DeepEqual(p.NodeSelectorWhitelist, tc.selector) || !reflect.DeepEqual(p.TolerationsWhitelist, tc.whitelist) {
+				t.Errorf("%s: whitelists %v and %v, want %v and %v", tc.namespace, p.NodeSelectorWhitelist, p.TolerationsWhitelist, tc.selector, tc.whitelist)
+			}
 		}
 	}
 }

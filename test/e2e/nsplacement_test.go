@@ -261,3 +261,31 @@ func TestClusterPlacementIsThePlatforms(t *testing.T) {
 	wantDenied(t, "the cluster's selector by hand", err, `node selector "node.strata.dev/zone=shared" is reserved`)
 	wantDenied(t, "the cluster's toleration by hand", err, `toleration "node.strata.dev/shared:NoSchedule op=Exists" is not allowed for tenants`)
 }
+
+// TestPlacementRefusalIsWarned: a layer that overrides the node selector
+// a namespace is pinned to makes the API server's PodNodeSelector refuse
+// every pod the layer matches there, after the mutating webhooks; the
+// webhook warns the creator why, naming both values.
+func TestPlacementRefusalIsWarned(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-conflict", Annotations: map[string]string{
+		overlay.NamespaceNodeSelectorAnnotation: "node.strata.dev/pool=core"}}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-conflict-gpu"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{NodeSelector: map[string]string{"node.strata.dev/pool": "gpu"}}}}, ns.Name)
+	if err := waitFor(30*time.Second, func() bool {
+		return cp.Webhook.Store.Load().NamespacePlacement(ns.Name).NodeSelector["node.strata.dev/pool"] == "core"
+	}); err != nil {
+		t.Fatalf("the webhook never saw %s: %v", ns.Name, err)
+	}
+	c, warnings := clientWithWarnings(t)
+	pod := examplePod(t, "executor.yaml", "e2e-pinned-conflict-exec")
+	pod.Namespace = ns.Name
+	wantDenied(t, "a layer's selector against the namespace's", c.Create(ctx, pod), "pod node label selector conflicts with its namespace node label selector")
+	if want := `PodNodeSelector: node selector node.strata.dev/pool=gpu conflicts with the namespace's node.strata.dev/pool=core`; !containsPart(warnings.all(), want) {
+		t.Errorf("warnings %q, want one containing %q", warnings.all(), want)
+	}
+}

@@ -171,3 +171,42 @@ cases:
 		t.Errorf("without the configuration: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }
+
+// TestPlacementRefusalInTheDryRun: compose -o explain warns, as the
+// webhook does,
+// that a layer's node selector conflicts with the one the pod's namespace
+// is pinned to, which the API server's PodNodeSelector refuses.
+func TestPlacementRefusalInTheDryRun(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	write("layers/layer.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: batch}
+spec:
+  tier: ClusterOverrides
+  config: {nodeSelector: {node.strata.dev/pool: batch}}
+`)
+	ml := write("cluster/ml.yaml", `apiVersion: v1
+kind: Namespace
+metadata:
+  name: ml
+  annotations: {scheduler.alpha.kubernetes.io/node-selector: node.strata.dev/pool=gpu}
+`)
+	pod := write("pod.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: exec-1
+  namespace: ml
+  labels: {spark-role: executor}
+spec:
+  nodeSelector: {node.strata.dev/pool: gpu}
+  containers:
+  - {name: spark-kubernetes-executor, image: apache/spark:3.5.3}
+`)
+	r := composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", ml, "-o", "explain")
+	const want = `The API server will refuse the pod for what the layers set of its placement in namespace "ml": ` +
+		`PodNodeSelector: node selector node.strata.dev/pool=batch conflicts with the namespace's node.strata.dev/pool=gpu`
+	if !strings.Contains(r.out, "Warning: "+want) {
+		t.Errorf("exit %d, stdout:\n%s\nwant a warning containing %q", r.code, r.out, want)
+	}
+}

@@ -116,11 +116,11 @@ func admissionOf(fsys filesys.FileSystem, d *Document) (Admission, error) {
 				return err
 			},
 			podNodeSelectorPlugin: func(at string, data []byte) (err error) {
-				out.Placement.NodeSelector, err = decodePodNodeSelector(at, data)
+				out.Placement.NodeSelector, out.Placement.NodeSelectorWhitelists, err = decodePodNodeSelector(at, data)
 				return err
 			},
 			podTolerationsPlugin: func(at string, data []byte) (err error) {
-				out.Placement.Tolerations, err = decodePodTolerations(at, data)
+				out.Placement.Tolerations, out.Placement.TolerationsWhitelist, err = decodePodTolerations(at, data)
 				return err
 			},
 		}[p.Name]
@@ -159,12 +159,16 @@ func admissionOf(fsys filesys.FileSystem, d *Document) (Admission, error) {
 	return out, nil
 }
 
+// clusterDefaultNodeSelector is PodNodeSelector's entry for the cluster's
+// default; every other entry is a namespace's whitelist.
+const clusterDefaultNodeSelector = "clusterDefaultNodeSelector"
+
 // decodePodNodeSelector reads PodNodeSelector's configuration (JSON or
-// YAML; none: no default) and returns its clusterDefaultNodeSelector; nil
-// for none. Every entry, the default and each namespace's whitelist, must
+// YAML; none: no default) and returns its clusterDefaultNodeSelector, nil
+// for none, and the namespaces' whitelists, nil for none. Every entry must
 // be a node selector the plugin can read: the plugin refuses every pod an
 // entry it cannot read applies to. Errors are led by at.
-func decodePodNodeSelector(at string, data []byte) (map[string]string, error) {
+func decodePodNodeSelector(at string, data []byte) (map[string]string, map[string]map[string]string, error) {
 	var cfg struct {
 		// APIVersion and Kind are not read by the plugin, and allowed.
 		APIVersion string            `json:"apiVersion"`
@@ -173,32 +177,42 @@ func decodePodNodeSelector(at string, data []byte) (map[string]string, error) {
 	}
 	if len(data) > 0 {
 		if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
-			return nil, fmt.Errorf("%s: %w", at, err)
+			return nil, nil, fmt.Errorf("%s: %w", at, err)
 		}
 	}
-	var errs field.ErrorList
+	var (
+		errs       field.ErrorList
+		defaults   map[string]string
+		whitelists map[string]map[string]string
+	)
 	p := field.NewPath("podNodeSelectorPluginConfig")
 	for _, k := range slices.Sorted(maps.Keys(cfg.Selectors)) {
-		if _, err := labels.ConvertSelectorToLabelsMap(cfg.Selectors[k]); err != nil {
+		sel, err := labels.ConvertSelectorToLabelsMap(cfg.Selectors[k])
+		switch {
+		case err != nil:
 			errs = append(errs, field.Invalid(p.Key(k), cfg.Selectors[k], "want a node selector of equalities (key=value,...): "+err.Error()))
+		case len(sel) == 0:
+		case k == clusterDefaultNodeSelector:
+			defaults = sel
+		default:
+			if whitelists == nil {
+				whitelists = map[string]map[string]string{}
+			}
+			whitelists[k] = sel
 		}
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s: %w", at, errs.ToAggregate())
+		return nil, nil, fmt.Errorf("%s: %w", at, errs.ToAggregate())
 	}
-	sel, _ := labels.ConvertSelectorToLabelsMap(cfg.Selectors["clusterDefaultNodeSelector"])
-	if len(sel) == 0 {
-		return nil, nil
-	}
-	return sel, nil
+	return defaults, whitelists, nil
 }
 
 // decodePodTolerations reads PodTolerationRestriction's configuration
-// (JSON or YAML; none: no default) and returns its default tolerations;
-// nil for none. Errors are led by at.
-func decodePodTolerations(at string, data []byte) ([]corev1.Toleration, error) {
+// (JSON or YAML; none: no default) and returns its default tolerations and
+// its whitelist, each nil for none. Errors are led by at.
+func decodePodTolerations(at string, data []byte) (defaults, whitelist []corev1.Toleration, err error) {
 	if len(data) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var cfg struct {
 		APIVersion string              `json:"apiVersion"`
@@ -207,18 +221,23 @@ func decodePodTolerations(at string, data []byte) ([]corev1.Toleration, error) {
 		Whitelist  []corev1.Toleration `json:"whitelist"`
 	}
 	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
-		return nil, fmt.Errorf("%s: %w", at, err)
+		return nil, nil, fmt.Errorf("%s: %w", at, err)
 	}
 	if !slices.Contains(podTolerationsVersions, cfg.APIVersion) || cfg.Kind != "Configuration" {
-		return nil, fmt.Errorf("%s: apiVersion %q, kind %q: want kind Configuration of %s", at, cfg.APIVersion, cfg.Kind, podTolerationsVersions[0])
+		return nil, nil, fmt.Errorf("%s: apiVersion %q, kind %q: want kind Configuration of %s", at, cfg.APIVersion, cfg.Kind, podTolerationsVersions[0])
 	}
 	errs := overlay.ValidateTolerations(field.NewPath("default"), cfg.Default)
 	errs = append(errs, overlay.ValidateTolerations(field.NewPath("whitelist"), cfg.Whitelist)...)
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("%s: %w", at, errs.ToAggregate())
+		return nil, nil, fmt.Errorf("%s: %w", at, errs.ToAggregate())
 	}
-	if len(cfg.Default) == 0 {
-		return nil, nil
+	return nonEmpty(cfg.Default), nonEmpty(cfg.Whitelist), nil
+}
+
+// nonEmpty is ts, nil when empty.
+func nonEmpty(ts []corev1.Toleration) []corev1.Toleration {
+	if len(ts) == 0 {
+		return nil
 	}
-	return cfg.Default, nil
+	return ts
 }

@@ -27,8 +27,10 @@ func TestLoadAdmissionPlacement(t *testing.T) {
 		"default:\n- {key: node.strata.dev/shared, operator: Exists, effect: NoSchedule}\nwhitelist:\n- {key: node.strata.dev/spot}\n"
 	embedded := "- name: PodNodeSelector\n  configuration:\n" + indent(selector, "    ") +
 		"- name: PodTolerationRestriction\n  configuration:\n" + indent(tolerations, "    ")
+	spot := []corev1.Toleration{{Key: "node.strata.dev/spot"}}
 	want := overlay.ClusterPlacement{NodeSelector: map[string]string{"node.strata.dev/zone": "shared", "tier": "batch"},
-		Tolerations: []corev1.Toleration{{Key: "node.strata.dev/shared", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}}}
+		Tolerations:            []corev1.Toleration{{Key: "node.strata.dev/shared", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
+		NodeSelectorWhitelists: map[string]map[string]string{"etl": {"node.strata.dev/pool": "etl"}}, TolerationsWhitelist: spot}
 	for _, tc := range []struct {
 		name, file string
 		want       overlay.ClusterPlacement
@@ -42,9 +44,9 @@ func TestLoadAdmissionPlacement(t *testing.T) {
 		{name: "as JSON", file: admission("- name: PodNodeSelector\n  configuration: {\"podNodeSelectorPluginConfig\": {\"clusterDefaultNodeSelector\": \"tier=batch\"}}\n"),
 			want: overlay.ClusterPlacement{NodeSelector: map[string]string{"tier": "batch"}}},
 		{name: "the v1 tolerations", file: admission("- name: PodTolerationRestriction\n  configuration:\n" +
-			indent(strings.Replace(tolerations, "v1alpha1", "v1", 1), "    ")), want: overlay.ClusterPlacement{Tolerations: want.Tolerations}},
+			indent(strings.Replace(tolerations, "v1alpha1", "v1", 1), "    ")), want: overlay.ClusterPlacement{Tolerations: want.Tolerations, TolerationsWhitelist: spot}},
 		{name: "no default", file: admission("- name: PodNodeSelector\n  configuration:\n    podNodeSelectorPluginConfig: {etl: pool=etl}\n- name: PodTolerationRestriction\n"),
-			want: overlay.ClusterPlacement{}},
+			want: overlay.ClusterPlacement{NodeSelectorWhitelists: map[string]map[string]string{"etl": {"pool": "etl"}}}},
 		{name: "neither plugin", file: admission(""), want: overlay.ClusterPlacement{}},
 		{name: "a PodSecurityConfiguration alone", file: podSecurityV1, podSecurity: true},
 		{name: "a default selector the plugin cannot read", file: admission(strings.Replace(embedded, "tier=batch", "tier!=batch", 1)),

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	psavalidation "k8s.io/pod-security-admission/admission/api/validation"
@@ -118,12 +119,20 @@ func FuzzAdmission(f *testing.F) {
 				t.Fatalf("read a configuration the plugin refuses: %v", errs)
 			}
 		}
-		if errs := overlay.ValidateTolerations(field.NewPath("default"), a.Placement.Tolerations); len(errs) > 0 {
-			t.Fatalf("read tolerations the API server refuses: %v", errs)
+		for _, ts := range [][]corev1.Toleration{a.Placement.Tolerations, a.Placement.TolerationsWhitelist} {
+			if errs := overlay.ValidateTolerations(field.NewPath("tolerations"), ts); len(errs) > 0 {
+				t.Fatalf("read tolerations the API server refuses: %v", errs)
+			}
 		}
-		for k := range a.Placement.NodeSelector {
-			if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-				t.Fatalf("read a node selector key the API server refuses: %q: %v", k, errs)
+		selectors := []map[string]string{a.Placement.NodeSelector}
+		for _, sel := range a.Placement.NodeSelectorWhitelists {
+			selectors = append(selectors, sel)
+		}
+		for _, sel := range selectors {
+			for k := range sel {
+				if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+					t.Fatalf("read a node selector key the API server refuses: %q: %v", k, errs)
+				}
 			}
 		}
 		in, err := LoadClusterConfig(fsys, []string{"admission.yaml"})
