@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // placementWarning is the warning that the API server's PodNodeSelector or
@@ -28,14 +29,24 @@ import (
 // written without it (a dry run's file) cannot tell what the layers would
 // do to it.
 func placementWarning(snap *overlay.Snapshot, before *corev1.Pod, res *Result) string {
-	p := snap.NamespacePlacement(before.Namespace)
-	if len(p.NodeSelector) == 0 && len(p.NodeSelectorWhitelist) == 0 && len(p.TolerationsWhitelist) == 0 {
+	reasons := placementRefusals(snap.NamespacePlacement(before.Namespace), before, res.Pod)
+	if len(reasons) == 0 {
 		return ""
 	}
-	after := &res.Pod.Spec
+	return fmt.Sprintf("The API server will refuse the pod for what the layers set of its placement in namespace %q: %s",
+		before.Namespace, strings.Join(reasons, "; "))
+}
+
+// placementRefusals are the reasons, each led by its plugin's name, the
+// placement plugins refuse after for what composition changed of before
+// in a namespace of placement p (placementWarning).
+func placementRefusals(p overlay.NamespacePlacement, before, after *corev1.Pod) []string {
+	if len(p.NodeSelector) == 0 && len(p.NodeSelectorWhitelist) == 0 && len(p.TolerationsWhitelist) == 0 {
+		return nil
+	}
 	var reasons []string
-	for _, k := range slices.Sorted(maps.Keys(after.NodeSelector)) {
-		v := after.NodeSelector[k]
+	for _, k := range slices.Sorted(maps.Keys(after.Spec.NodeSelector)) {
+		v := after.Spec.NodeSelector[k]
 		old, had := before.Spec.NodeSelector[k]
 		if had && old == v {
 			continue // not composition's
@@ -51,8 +62,8 @@ func placementWarning(snap *overlay.Snapshot, before *corev1.Pod, res *Result) s
 		}
 	}
 	if len(p.TolerationsWhitelist) > 0 {
-		for i := range after.Tolerations {
-			t := &after.Tolerations[i]
+		for i := range after.Spec.Tolerations {
+			t := &after.Spec.Tolerations[i]
 			if HoldsToleration(before.Spec.Tolerations, t) {
 				continue // not composition's
 			}
@@ -62,11 +73,91 @@ func placementWarning(snap *overlay.Snapshot, before *corev1.Pod, res *Result) s
 			}
 		}
 	}
-	if len(reasons) == 0 {
-		return ""
+	return reasons
+}
+
+// LayerPlacementWarnings warns, when Layer l is written, of the
+// namespaces of served whose placement plugins would refuse the Spark
+// pods l composes there on cluster (placementRefusals): l is composed
+// alone (overlay.Snapshot.Alone) onto a driver and an executor as
+// spark-submit creates them, given the namespace's placement as the
+// plugins give it before any webhook, in the first namespace l matches of
+// each group the plugins treat alike (overlay.Snapshot.NamespacesByPlacement).
+// The API server would refuse every such pod, in words that name no
+// layer; the Layer webhook and the composer say it when the Layer is
+// written. A Layer that does not compile is left to what refuses it. The
+// work is linear in the namespaces, with two compositions per group l
+// matches.
+func LayerPlacementWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
+	groups := served.NamespacesByPlacement()
+	if len(groups) == 0 || l.Spec.IsShadow() {
+		return nil
 	}
-	return fmt.Sprintf("The API server will refuse the pod for what the layers set of its placement in namespace %q: %s",
-		before.Namespace, strings.Join(reasons, "; "))
+	trial, err := served.Alone(l)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, g := range groups {
+		var (
+			roles, reasons []string
+			first          string
+			matched        int
+		)
+		for _, role := range Roles() {
+			var at []string
+			for _, ns := range g.Namespaces {
+				if len(trial.Match(overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns, Role: role})) > 0 {
+					at = append(at, ns)
+				}
+			}
+			if len(at) == 0 {
+				continue
+			}
+			pod := submittedPod(role, at[0])
+			pod.Spec.NodeSelector = maps.Clone(g.Placement.NodeSelector)
+			pod.Spec.Tolerations = slices.Clone(g.Placement.Tolerations)
+			res, err := Compose(trial, cluster, pod)
+			if err != nil {
+				continue
+			}
+			if r := placementRefusals(g.Placement, pod, res.Pod); len(r) > 0 {
+				if reasons == nil {
+					reasons, first, matched = r, at[0], len(at)
+				}
+				roles = append(roles, string(role))
+			}
+		}
+		if reasons == nil {
+			continue
+		}
+		where := fmt.Sprintf("namespace %q", first)
+		if matched > 1 {
+			where = fmt.Sprintf("namespace %q and %d more placed alike", first, matched-1)
+		}
+		out = append(out, fmt.Sprintf("spec: the API server will refuse the Spark %s pods this Layer composes in %s: %s",
+			strings.Join(roles, " and "), where, strings.Join(reasons, "; ")))
+	}
+	return out
+}
+
+// PlacementWarningsOf are LayerPlacementWarnings of each of in's Layers
+// on cluster, among in's Namespaces and placement plugins' configuration,
+// each led by the file and the Layer (overlay.LayerSource.Describe), as
+// the composer warns of a repository's Layers.
+func PlacementWarningsOf(in overlay.Inputs, cluster Cluster) []string {
+	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, ClusterPlacement: in.ClusterPlacement, PriorityClassesPartial: true})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for i := range in.Layers {
+		src := &in.Layers[i]
+		for _, w := range LayerPlacementWarnings(&src.Layer, cluster, base) {
+			out = append(out, src.Describe()+w)
+		}
+	}
+	return out
 }
 
 // hasEntry reports whether m holds k with the value v.

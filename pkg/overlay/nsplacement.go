@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // The Namespace annotations the API server's PodNodeSelector and
@@ -221,4 +223,59 @@ func everyObject(m *admissionregistrationv1.MatchResources) bool {
 		return s == nil || (len(s.MatchLabels) == 0 && len(s.MatchExpressions) == 0)
 	}
 	return m == nil || (empty(m.NamespaceSelector) && empty(m.ObjectSelector) && len(m.ResourceRules) == 0 && len(m.ExcludeResourceRules) == 0)
+}
+
+// PlacementGroup is the namespaces the placement plugins treat alike: what
+// they give and allow the pods of each (NamespacePlacement) is the same.
+type PlacementGroup struct {
+	Placement NamespacePlacement
+	// Namespaces are the group's namespaces, by name.
+	Namespaces []string
+}
+
+// NamespacesByPlacement groups the snapshot's namespaces by what the
+// placement plugins give and allow their pods, leaving out those they give
+// and allow nothing to; groups in the order of their first namespace. The
+// work is linear in the namespaces.
+func (s *Snapshot) NamespacesByPlacement() []PlacementGroup {
+	var (
+		out   []PlacementGroup
+		byKey = map[string]int{}
+	)
+	for _, name := range sortedKeys(s.namespaces) {
+		p := s.NamespacePlacement(name)
+		if len(p.NodeSelector) == 0 && len(p.Tolerations) == 0 && len(p.NodeSelectorWhitelist) == 0 && len(p.TolerationsWhitelist) == 0 {
+			continue
+		}
+		raw, err := json.Marshal(p) // maps are written in key order: a key of the placement
+		if err != nil {
+			continue // only strings and lists of them: never
+		}
+		if at, ok := byKey[string(raw)]; ok {
+			out[at].Namespaces = append(out[at].Namespaces, name)
+			continue
+		}
+		byKey[string(raw)] = len(out)
+		out = append(out, PlacementGroup{Placement: p, Namespaces: []string{name}})
+	}
+	return out
+}
+
+// Alone returns a snapshot of Layer l alone with s's other inputs (its
+// Namespaces, classes, admission policies and admission configuration):
+// what l composes by itself in this cluster, to warn of it when l is
+// written. The error lists l's problems; the snapshot is then nil. s is
+// not changed.
+func (s *Snapshot) Alone(l *v1alpha1.Layer) (*Snapshot, error) {
+	if errs := ValidateLayer(l); len(errs) > 0 {
+		return nil, &LayerError{Layer: l.Name, Fields: errs}
+	}
+	cl := compileLayer(l.DeepCopy())
+	out := *s
+	out.layers, out.shadows, out.broken = 1, 0, nil
+	if l.Spec.IsShadow() {
+		out.shadows = 1
+	}
+	out.index = indexLayers([]*compiledLayer{cl})
+	return &out, nil
 }

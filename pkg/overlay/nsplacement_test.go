@@ -9,6 +9,8 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // TestNamespacePlacementOf reads the annotations as PodNodeSelector and
@@ -316,5 +318,72 @@ func TestPlacementWhitelists(t *testing.T) {
 				t.Errorf("%s: whitelists %v and %v, want %v and %v", tc.namespace, p.NodeSelectorWhitelist, p.TolerationsWhitelist, tc.selector, tc.whitelist)
 			}
 		}
+	}
+}
+
+// TestNamespacesByPlacement: namespaces placed alike are grouped, in the
+// order of their first namespace by name; those given and allowed
+// nothing are left out.
+func TestNamespacesByPlacement(t *testing.T) {
+	ns := func(name, selector string) corev1.Namespace {
+		out := corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if selector != "" {
+			out.Annotations = map[string]string{NamespaceNodeSelectorAnnotation: selector}
+		}
+		return out
+	}
+	snap, err := Compile(Inputs{Namespaces: []corev1.Namespace{ns("d", "pool=gpu"), ns("a", "pool=gpu"), ns("c", ""), ns("b", "pool=core, zone=a"), ns("e", "zone=a,pool=core")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range snap.NamespacesByPlacement() {
+		got = append(got, strings.Join(g.Namespaces, "+")+":"+g.Placement.NodeSelector["pool"])
+	}
+	if want := []string{"a+d:gpu", "b+e:core"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("groups %q, want %q", got, want)
+	}
+	// With the cluster's default, namespaces without annotations are a group.
+	in := Inputs{Namespaces: []corev1.Namespace{ns("a", "pool=gpu"), ns("c", "")}, ClusterPlacement: ClusterPlacement{NodeSelector: map[string]string{"pool": "shared"}}}
+	if snap, err = Compile(in); err != nil {
+		t.Fatal(err)
+	}
+	if g := snap.NamespacesByPlacement(); len(g) != 2 || g[1].Namespaces[0] != "c" || !g[1].Placement.ClusterNodeSelector {
+		t.Errorf("groups %+v, want a's and c's, c's the cluster's", g)
+	}
+}
+
+// TestAlone: a snapshot of one Layer keeps the other inputs and leaves the
+// snapshot it comes from as it was; a Layer that does not compile gives
+// its problems.
+func TestAlone(t *testing.T) {
+	in := Inputs{Namespaces: []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: map[string]string{"team": "etl"}}}},
+		Layers: []LayerSource{{Layer: v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "other"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterDefaults}}}}}
+	snap, err := Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "l"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Match: v1alpha1.Match{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"team": "etl"}}}}}
+	alone, err := snap.Alone(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := Target{Namespace: "etl", Role: v1alpha1.RoleExecutor}
+	names := func(s *Snapshot) (out []string) {
+		for _, m := range s.Match(target) {
+			out = append(out, m.Name)
+		}
+		return out
+	}
+	if got := names(alone); !reflect.DeepEqual(got, []string{"l"}) || alone.LayerCount() != 1 {
+		t.Errorf("alone matches %v (%d layers), want l alone", got, alone.LayerCount())
+	}
+	if got := names(snap); !reflect.DeepEqual(got, []string{"other"}) {
+		t.Errorf("the snapshot matches %v after Alone, want other", got)
+	}
+	l.Spec.Tier = "Sometimes"
+	if _, err := snap.Alone(l); err == nil || !strings.Contains(err.Error(), "spec.tier") {
+		t.Errorf("an unknown tier: %v", err)
 	}
 }

@@ -264,8 +264,9 @@ func TestClusterPlacementIsThePlatforms(t *testing.T) {
 
 // TestPlacementRefusalIsWarned: a layer that overrides the node selector
 // a namespace is pinned to makes the API server's PodNodeSelector refuse
-// every pod the layer matches there, after the mutating webhooks; the
-// webhook warns the creator why, naming both values.
+// every pod the layer matches there, after the mutating webhooks. The
+// Layer webhook warns whoever writes the Layer, and the pod webhook warns
+// each pod's creator why, naming both values.
 func TestPlacementRefusalIsWarned(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-conflict", Annotations: map[string]string{
@@ -274,18 +275,33 @@ func TestPlacementRefusalIsWarned(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
-	createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-conflict-gpu"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
-		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{NodeSelector: map[string]string{"node.strata.dev/pool": "gpu"}}}}, ns.Name)
 	if err := waitFor(30*time.Second, func() bool {
 		return cp.Webhook.Store.Load().NamespacePlacement(ns.Name).NodeSelector["node.strata.dev/pool"] == "core"
 	}); err != nil {
 		t.Fatalf("the webhook never saw %s: %v", ns.Name, err)
 	}
+	const conflict = `PodNodeSelector: node selector node.strata.dev/pool=gpu conflicts with the namespace's node.strata.dev/pool=core`
 	c, warnings := clientWithWarnings(t)
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-conflict-gpu"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{NodeSelector: map[string]string{"node.strata.dev/pool": "gpu"}}}}
+	if err := c.Create(ctx, layer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(context.Background(), layer); err == nil {
+			waitForLayerGone(t, layer, ns.Name)
+		}
+	})
+	if want := `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "` + ns.Name + `": ` + conflict; !containsPart(warnings.all(), want) {
+		t.Errorf("the Layer's warnings %q, want one containing %q", warnings.all(), want)
+	}
+	waitForLayerServed(t, layer, ns.Name)
+
+	c, warnings = clientWithWarnings(t)
 	pod := examplePod(t, "executor.yaml", "e2e-pinned-conflict-exec")
 	pod.Namespace = ns.Name
 	wantDenied(t, "a layer's selector against the namespace's", c.Create(ctx, pod), "pod node label selector conflicts with its namespace node label selector")
-	if want := `PodNodeSelector: node selector node.strata.dev/pool=gpu conflicts with the namespace's node.strata.dev/pool=core`; !containsPart(warnings.all(), want) {
-		t.Errorf("warnings %q, want one containing %q", warnings.all(), want)
+	if !containsPart(warnings.all(), conflict) {
+		t.Errorf("the pod's warnings %q, want one containing %q", warnings.all(), conflict)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -121,7 +122,8 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		takeAdmission(&in, cluster)
 		in.PriorityClassesPartial = true
 		if name == "--head" { // what the change brings; the base's are in force already
-			for _, w := range append(in.LayerWarnings("is in neither --head nor --cluster-config"), mutate.PodSecurityWarningsOf(in, o.cluster)...) {
+			for _, w := range slices.Concat(in.LayerWarnings("is in neither --head nor --cluster-config"), mutate.PodSecurityWarningsOf(in, o.cluster),
+				mutate.PlacementWarningsOf(in, o.cluster)) {
 				_, _ = fmt.Fprintf(streams.Err, "Warning: --head: %s\n", w) // diagnostics
 			}
 		}

@@ -209,4 +209,10 @@ spec:
 	if !strings.Contains(r.out, "Warning: "+want) {
 		t.Errorf("exit %d, stdout:\n%s\nwant a warning containing %q", r.code, r.out, want)
 	}
+	// And of the Layer, as the repository is read.
+	layer := "Warning: " + filepath.Join(dir, "layers", "layer.yaml") + `: Layer "batch": spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "ml": ` +
+		`PodNodeSelector: node selector node.strata.dev/pool=batch conflicts with the namespace's node.strata.dev/pool=gpu`
+	if !strings.Contains(r.err, layer) {
+		t.Errorf("stderr:\n%s\nwant %q", r.err, layer)
+	}
 }

@@ -32,8 +32,9 @@ type LayerValidator struct {
 	Namespaces client.Reader
 	// Store, when set, holds the cluster's Namespaces, to warn of the
 	// Pod Security levels they enforce that the Spark pods a Layer
-	// composes would break (mutate.LayerPodSecurityWarnings) on Cluster,
-	// this cluster's identity.
+	// composes would break (mutate.LayerPodSecurityWarnings), and of the
+	// placement their plugins would refuse those pods for
+	// (mutate.LayerPlacementWarnings), on Cluster, this cluster's identity.
 	Store   *Store
 	Cluster mutate.Cluster
 }
@@ -69,6 +70,7 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 			return enforced
 		})
 		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.PodSecurity(), enforcing)...)
+		warnings = append(warnings, mutate.LayerPlacementWarnings(l, h.Cluster, served.Snapshot)...)
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
 }
