@@ -1,0 +1,70 @@
+package mutate
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// TestAppPlacementWarning: a SparkApplication in a namespace pinned to a
+// node selector is warned, role by role, of the pods it launches whose
+// node selector the layers set against the namespace's (PodNodeSelector
+// refuses them to the operator, not to the user), a default the
+// application's composition fills in among them; not of the namespace's
+// own value, nor of what the application wrote itself, nor where the
+// namespace is not pinned.
+func TestAppPlacementWarning(t *testing.T) {
+	pinned := map[string]string{overlay.NamespaceNodeSelectorAnnotation: "pool=core"}
+	for _, tc := range []struct {
+		name        string
+		layer       string
+		annotations map[string]string
+		written     func(*sparkv1beta2.SparkApplication)
+		// roles are those warned of.
+		roles []string
+	}{
+		{name: "an executors' override", layer: `{tier: ClusterOverrides, executor: {nodeSelector: {pool: batch}}}`, annotations: pinned, roles: []string{"executor"}},
+		{name: "an override of both", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}}}`, annotations: pinned, roles: []string{"driver", "executor"}},
+		// The application's composition fills the default into its spec,
+		// which the launched pod then holds before the plugin merges the
+		// namespace's: refused as well.
+		{name: "a default", layer: `{tier: ClusterDefaults, config: {nodeSelector: {pool: batch}}}`, annotations: pinned, roles: []string{"driver", "executor"}},
+		{name: "the namespace's own value", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: core}}}`, annotations: pinned},
+		{name: "not pinned", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}}}`},
+		{name: "the application's own", layer: `{tier: ClusterOverrides, config: {nodeSelector: {zone: a}}}`, annotations: pinned,
+			written: func(app *sparkv1beta2.SparkApplication) { app.Spec.NodeSelector = map[string]string{"pool": "batch"} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
+			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Annotations: tc.annotations}}}
+			snap, err := overlay.Compile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
+			if tc.written != nil {
+				tc.written(app)
+			}
+			res := composeTypedApp(t, snap, cluster, app)
+			var got []string
+			for _, w := range res.Warnings {
+				if strings.Contains(w, "the pod it launches: The API server will refuse the pod for what the layers set of its placement") {
+					if !strings.Contains(w, `PodNodeSelector: node selector pool=batch conflicts with the namespace's pool=core`) {
+						t.Errorf("warning %q lacks the conflict", w)
+					}
+					role, _, _ := strings.Cut(w, ":")
+					got = append(got, role)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tc.roles, ",") {
+				t.Errorf("warned of %q, want %q: %q", got, tc.roles, res.Warnings)
+			}
+		})
+	}
+}
