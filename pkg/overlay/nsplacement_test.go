@@ -201,13 +201,17 @@ func TestSnapshotNamespacePlacement(t *testing.T) {
 
 // FuzzNamespacePlacementOf: any annotation reads without a panic, and
 // what it gives is in it: each selected key and value, and tolerations
-// only from a JSON list.
+// only from a JSON list, read alike as defaults and as a whitelist.
 func FuzzNamespacePlacementOf(f *testing.F) {
 	f.Add("pool=core, zone=a", `[{"key":"core","operator":"Exists","effect":"NoSchedule"}]`)
 	f.Add("pool!=core,=", `{"key":"core"}`)
 	f.Add("", "[]")
 	f.Fuzz(func(t *testing.T, selector, tolerations string) {
-		p := namespacePlacementOf(map[string]string{NamespaceNodeSelectorAnnotation: selector, NamespaceTolerationsAnnotation: tolerations})
+		p := namespacePlacementOf(map[string]string{NamespaceNodeSelectorAnnotation: selector, NamespaceTolerationsAnnotation: tolerations,
+			NamespaceTolerationsWhitelistAnnotation: tolerations})
+		if !reflect.DeepEqual(p.Tolerations, p.TolerationsWhitelist) || p.ownTolerations != p.ownWhitelist {
+			t.Errorf("tolerations %q read %v as defaults, %v as a whitelist", tolerations, p.Tolerations, p.TolerationsWhitelist)
+		}
 		for k, v := range p.NodeSelector {
 			if k == "" || !strings.Contains(selector, k) || !strings.Contains(selector, v) {
 				t.Errorf("selector %q gives %q=%q", selector, k, v)
