@@ -129,6 +129,7 @@ func composeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	templates := map[v1alpha1.Role]*corev1.Pod{}
 	for _, role := range Roles() {
 		templates[role] = templatePod(&in.App, role)
+		givePinnedSelector(templates[role], snap.NamespacePlacement(app.Namespace))
 	}
 	for _, role := range Roles() {
 		res, err := composeRole(snap, cluster, &in.App, role, templates[role])

@@ -69,3 +69,20 @@ func givePlacement(pod *corev1.Pod, p overlay.NamespacePlacement) {
 		}
 	}
 }
+
+// givePinnedSelector gives a role's template pod the node selector entries
+// the namespace's placement p pins its pods to that the application does
+// not set itself: the launched pod holds them before any webhook, so a
+// default layer must not fill those keys in the application, where the
+// plugin would find them conflicting. They are the template's, so
+// projection does not write them into the application.
+func givePinnedSelector(template *corev1.Pod, p overlay.NamespacePlacement) {
+	for _, k := range slices.Sorted(maps.Keys(p.NodeSelector)) {
+		if _, own := template.Spec.NodeSelector[k]; !own {
+			if template.Spec.NodeSelector == nil {
+				template.Spec.NodeSelector = map[string]string{}
+			}
+			template.Spec.NodeSelector[k] = p.NodeSelector[k]
+		}
+	}
+}

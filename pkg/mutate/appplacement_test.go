@@ -15,10 +15,11 @@ import (
 // TestAppPlacementWarning: a SparkApplication in a namespace pinned to a
 // node selector is warned, role by role, of the pods it launches whose
 // node selector the layers set against the namespace's (PodNodeSelector
-// refuses them to the operator, not to the user), a default the
-// application's composition fills in among them; not of the namespace's
-// own value, nor of what the application wrote itself, nor where the
-// namespace is not pinned.
+// refuses them to the operator, not to the user); not of a default, which
+// the namespace's selector keeps from its key as it does for a pod, nor
+// of the namespace's own value, nor of what the application wrote
+// itself, nor where the namespace is not pinned. The namespace's selector
+// is never written into the application.
 func TestAppPlacementWarning(t *testing.T) {
 	pinned := map[string]string{overlay.NamespaceNodeSelectorAnnotation: "pool=core"}
 	for _, tc := range []struct {
@@ -31,10 +32,9 @@ func TestAppPlacementWarning(t *testing.T) {
 	}{
 		{name: "an executors' override", layer: `{tier: ClusterOverrides, executor: {nodeSelector: {pool: batch}}}`, annotations: pinned, roles: []string{"executor"}},
 		{name: "an override of both", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}}}`, annotations: pinned, roles: []string{"driver", "executor"}},
-		// The application's composition fills the default into its spec,
-		// which the launched pod then holds before the plugin merges the
-		// namespace's: refused as well.
-		{name: "a default", layer: `{tier: ClusterDefaults, config: {nodeSelector: {pool: batch}}}`, annotations: pinned, roles: []string{"driver", "executor"}},
+		// The namespace's selector is given before any webhook: a default
+		// does not fill its key, in the application or the pod.
+		{name: "a default", layer: `{tier: ClusterDefaults, config: {nodeSelector: {pool: batch}}}`, annotations: pinned},
 		{name: "the namespace's own value", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: core}}}`, annotations: pinned},
 		{name: "not pinned", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}}}`},
 		{name: "the application's own", layer: `{tier: ClusterOverrides, config: {nodeSelector: {zone: a}}}`, annotations: pinned,
@@ -64,6 +64,14 @@ func TestAppPlacementWarning(t *testing.T) {
 			}
 			if strings.Join(got, ",") != strings.Join(tc.roles, ",") {
 				t.Errorf("warned of %q, want %q: %q", got, tc.roles, res.Warnings)
+			}
+			// The namespace's own selector is never written into the
+			// application.
+			s := &res.App.App.Spec
+			for where, sel := range map[string]map[string]string{"spec": s.NodeSelector, "driver": s.Driver.NodeSelector, "executor": s.Executor.NodeSelector} {
+				if v, ok := sel["pool"]; ok && v == "core" {
+					t.Errorf("%s.nodeSelector: the namespace's pool=core written into the application", where)
+				}
 			}
 		})
 	}
