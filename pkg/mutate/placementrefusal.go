@@ -86,8 +86,9 @@ func placementRefusals(p overlay.NamespacePlacement, before, after *corev1.Pod) 
 // The API server would refuse every such pod, in words that name no
 // layer; the Layer webhook and the composer say it when the Layer is
 // written. A Layer that does not compile is left to what refuses it. The
-// work is linear in the namespaces, with two compositions per group l
-// matches.
+// work is linear in the namespaces (each group scanned until l matches,
+// and once more when it is refused there), with at most two compositions
+// per group.
 func LayerPlacementWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
 	groups := served.NamespacesByPlacement()
 	if len(groups) == 0 || l.Spec.IsShadow() {
@@ -105,27 +106,34 @@ func LayerPlacementWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.
 			matched        int
 		)
 		for _, role := range Roles() {
-			var at []string
-			for _, ns := range g.Namespaces {
-				if len(trial.Match(overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns, Role: role})) > 0 {
-					at = append(at, ns)
-				}
+			matches := func(ns string) bool {
+				return len(trial.Match(overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns, Role: role})) > 0
 			}
-			if len(at) == 0 {
+			at := slices.IndexFunc(g.Namespaces, matches)
+			if at < 0 {
 				continue
 			}
-			pod := submittedPod(role, at[0])
+			pod := submittedPod(role, g.Namespaces[at])
 			pod.Spec.NodeSelector = maps.Clone(g.Placement.NodeSelector)
 			pod.Spec.Tolerations = slices.Clone(g.Placement.Tolerations)
 			res, err := Compose(trial, cluster, pod)
 			if err != nil {
 				continue
 			}
-			if r := placementRefusals(g.Placement, pod, res.Pod); len(r) > 0 {
-				if reasons == nil {
-					reasons, first, matched = r, at[0], len(at)
+			r := placementRefusals(g.Placement, pod, res.Pod)
+			if len(r) == 0 {
+				continue
+			}
+			roles = append(roles, string(role))
+			if reasons == nil {
+				// Counted only when refused: the rest of the group scanned
+				// once.
+				reasons, first, matched = r, g.Namespaces[at], 1
+				for _, ns := range g.Namespaces[at+1:] {
+					if matches(ns) {
+						matched++
+					}
 				}
-				roles = append(roles, string(role))
 			}
 		}
 		if reasons == nil {

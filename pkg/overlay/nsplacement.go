@@ -3,6 +3,7 @@ package overlay
 import (
 	"encoding/json"
 	"slices"
+	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -233,11 +234,27 @@ type PlacementGroup struct {
 	Namespaces []string
 }
 
+// placementGroups holds NamespacesByPlacement once computed.
+type placementGroups struct {
+	once   sync.Once
+	groups []PlacementGroup
+}
+
 // NamespacesByPlacement groups the snapshot's namespaces by what the
 // placement plugins give and allow their pods, leaving out those they give
 // and allow nothing to; groups in the order of their first namespace. The
-// work is linear in the namespaces.
+// work is linear in the namespaces, once for the snapshots of the same
+// namespaces and placement (a Layer's change keeps them). The result is
+// shared: callers must not change it.
 func (s *Snapshot) NamespacesByPlacement() []PlacementGroup {
+	if s.groups == nil { // a Snapshot not built by a Compiler
+		return s.groupByPlacement()
+	}
+	s.groups.once.Do(func() { s.groups.groups = s.groupByPlacement() })
+	return s.groups.groups
+}
+
+func (s *Snapshot) groupByPlacement() []PlacementGroup {
 	var (
 		out   []PlacementGroup
 		byKey = map[string]int{}

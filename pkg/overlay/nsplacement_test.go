@@ -391,3 +391,36 @@ func TestAlone(t *testing.T) {
 		t.Errorf("an unknown tier: %v", err)
 	}
 }
+
+// TestNamespacesByPlacementFollowsUpdates: a Layer's change keeps the
+// groups of the namespaces; a change of the namespaces groups them anew.
+func TestNamespacesByPlacementFollowsUpdates(t *testing.T) {
+	ns := func(name, selector string) corev1.Namespace {
+		return corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{NamespaceNodeSelectorAnnotation: selector}}}
+	}
+	c := &Compiler{}
+	snap, err := c.Compile(Inputs{Namespaces: []corev1.Namespace{ns("a", "pool=gpu")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := snap.NamespacesByPlacement()
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "l"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterDefaults}}
+	kept, err := c.Update(map[string]*v1alpha1.Layer{"l": layer}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := kept.NamespacesByPlacement(); len(got) != 1 || &got[0] != &first[0] {
+		t.Errorf("after a Layer's change: %+v, want the groups computed before", got)
+	}
+	changed, err := c.Update(nil, &Inputs{Namespaces: []corev1.Namespace{ns("a", "pool=gpu"), ns("b", "pool=gpu")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := changed.NamespacesByPlacement(); len(got) != 1 || strings.Join(got[0].Namespaces, ",") != "a,b" {
+		t.Errorf("after the namespaces changed: %+v, want a and b", got)
+	}
+	with := snap.WithNamespace(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "c", Annotations: map[string]string{NamespaceNodeSelectorAnnotation: "pool=cpu"}}})
+	if got := with.NamespacesByPlacement(); len(got) != 2 {
+		t.Errorf("with a namespace more: %+v, want two groups", got)
+	}
+}

@@ -88,6 +88,9 @@ type Snapshot struct {
 	placementGuarded bool
 	podSecurity      *psadmission.PodSecurityConfiguration
 	clusterPlacement ClusterPlacement
+	// groups are NamespacesByPlacement, computed on first use and shared
+	// by the snapshots of the same namespaces and placement.
+	groups *placementGroups
 }
 
 // brokenLayer is a Layer that does not compile: it is not applied, and the
@@ -203,6 +206,7 @@ func (s *Snapshot) PodSecurity() *psadmission.PodSecurityConfiguration { return 
 func (s *Snapshot) WithNamespace(ns *corev1.Namespace) *Snapshot {
 	out := *s
 	out.namespaces = maps.Clone(s.namespaces)
+	out.groups = &placementGroups{}
 	out.namespaces[ns.Name] = knownNamespaceOf(ns)
 	return &out
 }
