@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,6 +19,7 @@ import (
 	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -690,6 +692,65 @@ func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 		"spark.kubernetes.driver.secretKeyRef.DB_PASSWORD", "spark.kubernetes.executor.secrets.platform-certs"} {
 		if _, ok := conf[k]; ok {
 			t.Errorf("sparkConf still holds %s: the winner must be stated once", k)
+		}
+	}
+}
+
+// TestAppsPodsInAPinnedNamespace: in a namespace pinned by its
+// node-selector annotation to node.strata.dev/pool=core, an application
+// is composed with that pin as given, as a pod is: the example pool-batch
+// layer's default pool is not written into it, and the pods the operator
+// launches from it are admitted by the API server's PodNodeSelector,
+// which would refuse them had the application been given pool=batch.
+func TestAppsPodsInAPinnedNamespace(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-app", Annotations: map[string]string{
+		overlay.NamespaceNodeSelectorAnnotation: "node.strata.dev/pool=core"}}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	if err := waitFor(30*time.Second, func() bool {
+		return cp.Webhook.Store.Load().NamespacePlacement(ns.Name).NodeSelector["node.strata.dev/pool"] == "core"
+	}); err != nil {
+		t.Fatalf("the webhook never saw %s: %v", ns.Name, err)
+	}
+	c, warnings := clientWithWarnings(t)
+	app := exampleApp(t, "etl-report.yaml", "e2e-pinned-app")
+	app.SetNamespace(ns.Name)
+	// The IAM role is etl's alone.
+	unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations", "strata.dev/iam-role")
+	if err := c.Create(ctx, app); err != nil {
+		t.Fatalf("creating the SparkApplication: %v", err)
+	}
+	data, err := app.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	composed, err := sparkv1beta2.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &composed.App.Spec
+	for where, sel := range map[string]map[string]string{"spec": s.NodeSelector, "driver": s.Driver.NodeSelector, "executor": s.Executor.NodeSelector} {
+		if v, ok := sel["node.strata.dev/pool"]; ok {
+			t.Errorf("%s.nodeSelector holds node.strata.dev/pool=%s: want the namespace's pin left to PodNodeSelector", where, v)
+		}
+	}
+	for _, role := range mutate.Roles() {
+		pod, err := mutate.LaunchedPod(&composed.App, role)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Create(ctx, pod); err != nil {
+			t.Errorf("creating the %s pod the operator launches: %v", role, err)
+			continue
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
+	}
+	for _, w := range warnings.all() {
+		if strings.Contains(w, "will refuse the pod") {
+			t.Errorf("warned: %s", w)
 		}
 	}
 }
