@@ -127,9 +127,12 @@ func composeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	// Each role's pod as the user wrote it, read (never changed) by its
 	// composition, its projection and its warnings.
 	templates := map[v1alpha1.Role]*corev1.Pod{}
+	// pinned are the node selector keys each template was given from the
+	// namespace's pin, which the application did not write.
+	pinned := map[v1alpha1.Role][]string{}
 	for _, role := range Roles() {
 		templates[role] = templatePod(&in.App, role)
-		givePinnedSelector(templates[role], snap.NamespacePlacement(app.Namespace))
+		pinned[role] = givePinnedSelector(templates[role], snap.NamespacePlacement(app.Namespace))
 	}
 	for _, role := range Roles() {
 		res, err := composeRole(snap, cluster, &in.App, role, templates[role])
@@ -164,7 +167,12 @@ func composeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	for _, role := range Roles() {
 		res := out.Role(role)
 		res.Warnings = append(warningsAt(res.Composition.Provenance, templates[role], res.Pod,
-			func(f overlay.Field) (string, bool) { return out.ExplainPath(role, f.Key) }), res.Warnings...)
+			func(f overlay.Field) (string, bool) {
+				if f.Key.Root == overlay.PathNodeSelector && slices.Contains(pinned[role], f.Key.Item) {
+					return "", false // not the user's: the placement warning says it
+				}
+				return out.ExplainPath(role, f.Key)
+			}), res.Warnings...)
 		for _, w := range res.Warnings {
 			out.Warnings = append(out.Warnings, string(role)+": "+w)
 		}

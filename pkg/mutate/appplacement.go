@@ -75,14 +75,18 @@ func givePlacement(pod *corev1.Pod, p overlay.NamespacePlacement) {
 // not set itself: the launched pod holds them before any webhook, so a
 // default layer must not fill those keys in the application, where the
 // plugin would find them conflicting. They are the template's, so
-// projection does not write them into the application.
-func givePinnedSelector(template *corev1.Pod, p overlay.NamespacePlacement) {
+// projection does not write them into the application. It returns the
+// keys given.
+func givePinnedSelector(template *corev1.Pod, p overlay.NamespacePlacement) []string {
+	var given []string
 	for _, k := range slices.Sorted(maps.Keys(p.NodeSelector)) {
 		if _, own := template.Spec.NodeSelector[k]; !own {
 			if template.Spec.NodeSelector == nil {
 				template.Spec.NodeSelector = map[string]string{}
 			}
 			template.Spec.NodeSelector[k] = p.NodeSelector[k]
+			given = append(given, k)
 		}
 	}
+	return given
 }

@@ -65,6 +65,13 @@ func TestAppPlacementWarning(t *testing.T) {
 			if strings.Join(got, ",") != strings.Join(tc.roles, ",") {
 				t.Errorf("warned of %q, want %q: %q", got, tc.roles, res.Warnings)
 			}
+			// The namespace's value is not the user's to be told was
+			// overridden.
+			for _, w := range res.Warnings {
+				if strings.Contains(w, `"core" overridden by`) {
+					t.Errorf("warned %q", w)
+				}
+			}
 			// The namespace's own selector is never written into the
 			// application.
 			s := &res.App.App.Spec
