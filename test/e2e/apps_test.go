@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -19,10 +18,23 @@ import (
 	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
-	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
+
+// decodedApp is app (as the API server returned it) decoded.
+func decodedApp(t *testing.T, app *unstructured.Unstructured) *sparkv1beta2.Object {
+	t.Helper()
+	data, err := app.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := sparkv1beta2.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
 
 // exampleApp is examples/apps/FILE under another name, as an object the
 // API server takes.
@@ -339,14 +351,7 @@ func TestAppsPodsPassUnchanged(t *testing.T) {
 	if err := cp.Client.Create(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	data, err := app.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	composed, err := sparkv1beta2.Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	composed := decodedApp(t, app)
 	c, warnings := clientWithWarnings(t)
 	for _, role := range mutate.Roles() {
 		pod, err := mutate.LaunchedPod(&composed.App, role)
@@ -704,17 +709,7 @@ func TestAppSpellingCannotEscapeAnOverride(t *testing.T) {
 // which would refuse them had the application been given pool=batch.
 func TestAppsPodsInAPinnedNamespace(t *testing.T) {
 	ctx := context.Background()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-app", Annotations: map[string]string{
-		overlay.NamespaceNodeSelectorAnnotation: "node.strata.dev/pool=core"}}}
-	if err := cp.Client.Create(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
-	if err := waitFor(30*time.Second, func() bool {
-		return cp.Webhook.Store.Load().NamespacePlacement(ns.Name).NodeSelector["node.strata.dev/pool"] == "core"
-	}); err != nil {
-		t.Fatalf("the webhook never saw %s: %v", ns.Name, err)
-	}
+	ns := pinnedToCore(t, "e2e-pinned-app")
 	c, warnings := clientWithWarnings(t)
 	app := exampleApp(t, "etl-report.yaml", "e2e-pinned-app")
 	app.SetNamespace(ns.Name)
@@ -723,14 +718,7 @@ func TestAppsPodsInAPinnedNamespace(t *testing.T) {
 	if err := c.Create(ctx, app); err != nil {
 		t.Fatalf("creating the SparkApplication: %v", err)
 	}
-	data, err := app.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	composed, err := sparkv1beta2.Decode(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	composed := decodedApp(t, app)
 	s := &composed.App.Spec
 	for where, sel := range map[string]map[string]string{"spec": s.NodeSelector, "driver": s.Driver.NodeSelector, "executor": s.Executor.NodeSelector} {
 		if v, ok := sel["node.strata.dev/pool"]; ok {

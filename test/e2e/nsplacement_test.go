@@ -269,17 +269,7 @@ func TestClusterPlacementIsThePlatforms(t *testing.T) {
 // each pod's creator why, naming both values.
 func TestPlacementRefusalIsWarned(t *testing.T) {
 	ctx := context.Background()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-conflict", Annotations: map[string]string{
-		overlay.NamespaceNodeSelectorAnnotation: "node.strata.dev/pool=core"}}}
-	if err := cp.Client.Create(ctx, ns); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
-	if err := waitFor(30*time.Second, func() bool {
-		return cp.Webhook.Store.Load().NamespacePlacement(ns.Name).NodeSelector["node.strata.dev/pool"] == "core"
-	}); err != nil {
-		t.Fatalf("the webhook never saw %s: %v", ns.Name, err)
-	}
+	ns := pinnedToCore(t, "e2e-pinned-conflict")
 	const conflict = `PodNodeSelector: node selector node.strata.dev/pool=gpu conflicts with the namespace's node.strata.dev/pool=core`
 	c, warnings := clientWithWarnings(t)
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-conflict-gpu"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
@@ -304,4 +294,24 @@ func TestPlacementRefusalIsWarned(t *testing.T) {
 	if !containsPart(warnings.all(), conflict) {
 		t.Errorf("the pod's warnings %q, want one containing %q", warnings.all(), conflict)
 	}
+}
+
+// pinnedToCore creates a namespace of that name pinned by its
+// node-selector annotation to node.strata.dev/pool=core, and waits until
+// the webhook serves it.
+func pinnedToCore(t *testing.T, name string) *corev1.Namespace {
+	t.Helper()
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{
+		overlay.NamespaceNodeSelectorAnnotation: "node.strata.dev/pool=core"}}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	if err := waitFor(30*time.Second, func() bool {
+		return cp.Webhook.Store.Load().NamespacePlacement(ns.Name).NodeSelector["node.strata.dev/pool"] == "core"
+	}); err != nil {
+		t.Fatalf("the webhook never saw %s: %v", ns.Name, err)
+	}
+	return ns
 }
