@@ -178,6 +178,10 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		// which changes only what the application cannot say (a layer's
 		// pod patch, what a pod template's own containers take: IRSA,
 		// mirrored images).
+		// The placement plugins' refusals before the webhooks, where the
+		// composer predicts them (Check.Placement).
+		var placed []mutate.PlacementRefusal
+		pod, placed = mutate.PlacePod(c.Snapshot.NamespacePlacement(req.Namespace), pod, c.Placement)
 		if pod, _, err = AdmitRuntimeClass(c.Snapshot, pod); err != nil {
 			// The API server would refuse every pod of this role.
 			return nil, Decision{Violations: append(submission, Violation{Policy: isolationPolicy, Check: runtimeClassCheck,
@@ -190,6 +194,12 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		pod = composed.Pod
 		if role == v1alpha1.RoleDriver {
 			driver = pod
+		}
+		if c.Placement.Any() {
+			if len(placed) == 0 {
+				placed = mutate.PlacementRefusals(c.Snapshot.NamespacePlacement(req.Namespace), pod, c.Placement)
+			}
+			submission = launchedPlacement(submission, l.kind, app.Name, role, placed)
 		}
 		if c.PodSecurity {
 			// Created by the operator or the driver, not by whoever

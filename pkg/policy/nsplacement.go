@@ -2,14 +2,15 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // What the API server's PodNodeSelector and PodTolerationRestriction
@@ -40,59 +41,30 @@ func namespacePlaced(p *overlay.NamespacePlacement, pod *corev1.Pod, t *corev1.T
 		return true
 	}
 	return t.Key == corev1.TaintNodeMemoryPressure && t.Operator == corev1.TolerationOpExists && t.Value == "" &&
-		t.Effect == corev1.TaintEffectNoSchedule && t.TolerationSeconds == nil && !bestEffort(pod)
-}
-
-// bestEffort reports whether pod is of the BestEffort QoS class, as the
-// API server classes it: no positive CPU or memory request or limit, on
-// the pod or any of its init and regular containers. The API server's own
-// function lives in k8s.io/kubernetes, which is not a library, and its
-// copy in k8s.io/kubectl (pkg/util/qos) would bring that module and its
-// command-line dependencies in for these lines; TestBestEffort holds them
-// to its cases.
-func bestEffort(pod *corev1.Pod) bool {
-	if r := pod.Spec.Resources; r != nil && (positiveCPUOrMemory(r.Requests) || positiveCPUOrMemory(r.Limits)) {
-		return false
-	}
-	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for i := range cs {
-			if r := &cs[i].Resources; positiveCPUOrMemory(r.Requests) || positiveCPUOrMemory(r.Limits) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func positiveCPUOrMemory(l corev1.ResourceList) bool {
-	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
-		if q, ok := l[name]; ok && q.Cmp(resource.Quantity{}) > 0 {
-			return true
-		}
-	}
-	return false
+		t.Effect == corev1.TaintEffectNoSchedule && t.TolerationSeconds == nil && !mutate.BestEffort(pod)
 }
 
 // NamespacePlacementNote says what pod's namespace in snap gives it
 // through the PodNodeSelector and PodTolerationRestriction plugins (its
-// annotations, or the cluster's defaults), which the composer does not add
-// (whether a cluster enables them is not among its inputs), and whether a
-// pod holding it is judged as the platform's; "" when it gives nothing.
-func NamespacePlacementNote(snap *overlay.Snapshot, pod *corev1.Pod) string {
+// annotations, or the cluster's defaults) that the composer does not add,
+// the plugin not being among those pp enables (AdmitPod adds what they
+// give), and whether a pod holding it is judged as the platform's; "" when
+// it gives nothing more.
+func NamespacePlacementNote(snap *overlay.Snapshot, pod *corev1.Pod, pp mutate.PlacementPlugins) string {
 	p := snap.NamespacePlacement(pod.Namespace)
 	type part struct {
 		text    string
 		cluster bool
 	}
 	var gives []part
-	if len(p.NodeSelector) > 0 {
+	if len(p.NodeSelector) > 0 && !pp.PodNodeSelector {
 		sel := make([]string, 0, len(p.NodeSelector))
 		for _, k := range sortedKeys(p.NodeSelector) {
 			sel = append(sel, k+"="+p.NodeSelector[k])
 		}
 		gives = append(gives, part{"node selector " + strings.Join(sel, ","), p.ClusterNodeSelector})
 	}
-	if len(p.Tolerations) > 0 {
+	if len(p.Tolerations) > 0 && !pp.PodTolerationRestriction {
 		ts := make([]string, len(p.Tolerations))
 		for i := range p.Tolerations {
 			ts[i] = strconv.Quote(overlay.RenderToleration(&p.Tolerations[i]))
@@ -125,9 +97,70 @@ func NamespacePlacementNote(snap *overlay.Snapshot, pod *corev1.Pod) string {
 		for i, g := range gives {
 			texts[i] += " (" + judged(g.cluster, false) + ")"
 		}
-		return fmt.Sprintf("Namespace %q gives its pods %s where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here",
+		return fmt.Sprintf("Namespace %q gives its pods %s where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here, --admission-plugins not naming them",
 			pod.Namespace, strings.Join(texts, " and "))
 	}
-	return fmt.Sprintf("Namespace %q gives its pods %s where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; %s",
+	return fmt.Sprintf("Namespace %q gives its pods %s where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here, --admission-plugins not naming them; %s",
 		pod.Namespace, strings.Join(texts, " and "), judged(gives[0].cluster, len(gives) == 2))
+}
+
+// Policy names of the placement plugins' refusals (Check.Placement).
+const (
+	PodNodeSelectorPolicy          = "pod-node-selector"
+	PodTolerationRestrictionPolicy = "pod-toleration-restriction"
+)
+
+// withPlacement is d with the refusals of pod by the API server's
+// placement plugins of pp added (mutate.PlacementRefusals), each a
+// violation of its plugin's policy: PodNodeSelector judges a pod's
+// creation, PodTolerationRestriction its creation and its updates. Both
+// judge the pod after the mutating webhooks, before any validating one.
+func withPlacement(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request, pp mutate.PlacementPlugins) Decision {
+	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
+		if req.Operation == "DELETE" || req.Operation == "CONNECT" {
+			return d
+		}
+		pp.PodNodeSelector = false
+	}
+	if !pp.Any() {
+		return d
+	}
+	ns := req.Namespace
+	if ns == "" {
+		ns = pod.Namespace
+	}
+	reasons := mutate.PlacementRefusals(snap.NamespacePlacement(ns), pod, pp)
+	if len(reasons) == 0 {
+		return d
+	}
+	d.Violations = slices.Clone(d.Violations)
+	for _, r := range reasons {
+		name := placementPolicy(r.Plugin)
+		d.Violations = append(d.Violations, Violation{Policy: name, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: %s (the API server's %s admission refuses the pod after the mutating webhooks, before any validating webhook)", name, r.Reason, r.Plugin)})
+	}
+	sortViolations(d.Violations)
+	return d
+}
+
+// placementPolicy is the policy name of a placement plugin's refusals.
+func placementPolicy(plugin string) string {
+	if plugin == mutate.PodTolerationRestrictionPlugin {
+		return PodTolerationRestrictionPolicy
+	}
+	return PodNodeSelectorPolicy
+}
+
+// launchedPlacement is vs with the placement plugins' refusals of the pod
+// of role an application (of kind) launches, named as the application's
+// (`pod-node-selector: SparkApplication "etl-report": executor pod: ...`):
+// the operator's submission, or the driver's executors, would be refused
+// every time.
+func launchedPlacement(vs []Violation, kind, app string, role v1alpha1.Role, refusals []mutate.PlacementRefusal) []Violation {
+	for _, r := range refusals {
+		name := placementPolicy(r.Plugin)
+		vs = append(vs, Violation{Policy: name, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: %s %q: %s pod: %s (the API server's %s admission)", name, kind, app, role, r.Reason, r.Plugin)})
+	}
+	return vs
 }

@@ -1,6 +1,10 @@
 package policy
 
 import (
+	"context"
+	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -158,7 +162,7 @@ func TestClusterPlacementIsNotTheTenants(t *testing.T) {
 	}
 }
 
-// TestBestEffort holds bestEffort to the API server's QoS classes.
+// TestBestEffort holds mutate.BestEffort to the API server's QoS classes.
 func TestBestEffort(t *testing.T) {
 	q := resource.MustParse
 	for _, tc := range []struct {
@@ -185,8 +189,84 @@ func TestBestEffort(t *testing.T) {
 	} {
 		p := sparkPod("executor")
 		tc.edit(p)
-		if got := bestEffort(p); got != tc.want {
+		if got := mutate.BestEffort(p); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestCheckPredictsPlacement: with Check.Placement, a pod is refused as
+// the API server's placement plugins refuse it after the mutating
+// webhooks (a node selector against the namespace's, a toleration outside
+// its whitelist), PodTolerationRestriction on an update too, and an
+// application by the pods it launches; without it nothing changes.
+func TestCheckPredictsPlacement(t *testing.T) {
+	in := fixtures.InputsOf(t, map[string]string{"batch": `{tier: NamespaceOverrides, match: {namespaces: [etl]}, config: {nodeSelector: {pool: batch}}}`})
+	in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Annotations: map[string]string{
+		overlay.NamespaceNodeSelectorAnnotation:              "pool=gpu",
+		"scheduler.alpha.kubernetes.io/tolerationsWhitelist": `[{"key":"gpu","operator":"Exists"}]`,
+	}}}}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster := mutate.Cluster{Name: "prod-a", Pool: "batch"}
+	both := mutate.PlacementPlugins{PodNodeSelector: true, PodTolerationRestriction: true}
+	placement := func(d Decision) []string {
+		var out []string
+		for _, v := range d.Violations {
+			if v.Policy == PodNodeSelectorPolicy || v.Policy == PodTolerationRestrictionPolicy {
+				out = append(out, v.Message)
+			}
+		}
+		return out
+	}
+	pod := sparkPod("executor")
+	pod.Spec.NodeSelector = map[string]string{"pool": "batch"}
+	pod.Spec.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists}, {Key: "spot", Operator: corev1.TolerationOpExists}}
+	const (
+		selector = "pod-node-selector: pod node label selector conflicts with its namespace node label selector: pool=batch against the namespace's pool=gpu (the API server's PodNodeSelector admission refuses the pod after the mutating webhooks, before any validating webhook)"
+		spot     = `pod-toleration-restriction: pod tolerations (possibly merged with namespace default tolerations) conflict with its namespace whitelist: "spot op=Exists" not covered (the API server's PodTolerationRestriction admission refuses the pod after the mutating webhooks, before any validating webhook)`
+	)
+	for _, tc := range []struct {
+		name string
+		pp   mutate.PlacementPlugins
+		req  Request
+		want []string
+	}{
+		{"not predicted", mutate.PlacementPlugins{}, Request{Operation: "CREATE"}, nil},
+		{"created", both, Request{Operation: "CREATE"}, []string{selector, spot}},
+		{"PodNodeSelector alone", mutate.PlacementPlugins{PodNodeSelector: true}, Request{Operation: "CREATE"}, []string{selector}},
+		{"updated: tolerations only", both, Request{Operation: "UPDATE", Old: pod}, []string{spot}},
+	} {
+		c := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: cluster, Placement: tc.pp}
+		_, d, err := c.Pod(context.Background(), pod, tc.req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := placement(d); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+		if len(tc.want) > 0 && d.Allowed() {
+			t.Errorf("%s: allowed", tc.name)
+		}
+	}
+
+	// The example application's pods get the override's pool.
+	app, err := mutate.ComposeApp(snap, cluster, fixtures.App(t, "etl-report.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: cluster, Placement: both}
+	_, d, err := c.App(context.Background(), OperatorDefaults(&app.App.App), Request{Operation: "CREATE", Namespace: "etl"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(placement(d), "\n")
+	for _, role := range []string{"driver", "executor"} {
+		want := fmt.Sprintf(`pod-node-selector: SparkApplication "etl-report": %s pod: pod node label selector conflicts with its namespace node label selector: pool=batch against the namespace's pool=gpu (the API server's PodNodeSelector admission)`, role)
+		if !strings.Contains(got, want) {
+			t.Errorf("the application's violations:\n%s\nwant %q", got, want)
 		}
 	}
 }

@@ -2,12 +2,14 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // runtimeClassCheck is isolation's check of a SparkApplication whose pods
@@ -31,6 +33,54 @@ func AdmitRuntimeClass(snap *overlay.Snapshot, pod *corev1.Pod) (out *corev1.Pod
 		return nil, "", fmt.Errorf("RuntimeClass %q: %w", *name, err)
 	}
 	return out, "", nil
+}
+
+// AdmitPod is pod as the API server's admission plugins leave its
+// creation before any webhook, as the composer predicts it: the placement
+// plugins of pp (mutate.PlacePod) with the placement snap gives pod's
+// namespace, then RuntimeClass's (AdmitRuntimeClass), in the API server's
+// order. A placement plugin's refusal is a *PlacementRefusedError, whose
+// Decision is the verdict; out is then still the pod as the plugins would
+// leave it, so that a dry run can show what the layers would do to it.
+// Any other error is RuntimeClass's refusal. note is AdmitRuntimeClass's.
+func AdmitPod(snap *overlay.Snapshot, pod *corev1.Pod, pp mutate.PlacementPlugins) (out *corev1.Pod, note string, err error) {
+	placed, refusals := mutate.PlacePod(snap.NamespacePlacement(pod.Namespace), pod, pp)
+	out, note, err = AdmitRuntimeClass(snap, placed)
+	if len(refusals) == 0 {
+		return out, note, err
+	}
+	// The placement plugins run first: theirs is the API server's answer.
+	if err != nil {
+		out, note = placed, ""
+	}
+	return out, note, &PlacementRefusedError{Refusals: refusals}
+}
+
+// PlacementRefusedError is the placement plugins' refusal of a pod before
+// any webhook (AdmitPod).
+type PlacementRefusedError struct {
+	Refusals []mutate.PlacementRefusal
+}
+
+func (e *PlacementRefusedError) Error() string {
+	parts := make([]string, len(e.Refusals))
+	for i, r := range e.Refusals {
+		parts[i] = r.String()
+	}
+	return "refused by the API server before any webhook: " + strings.Join(parts, "; ")
+}
+
+// Decision is the refusal as a verdict: a violation of each plugin's
+// policy, as Check.Placement names them.
+func (e *PlacementRefusedError) Decision() Decision {
+	var d Decision
+	for _, r := range e.Refusals {
+		name := placementPolicy(r.Plugin)
+		d.Violations = append(d.Violations, Violation{Policy: name, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: %s (the API server's %s admission refuses the pod before any webhook)", name, r.Reason, r.Plugin)})
+	}
+	sortViolations(d.Violations)
+	return d
 }
 
 // runtimeSelects reports whether the RuntimeClass scheduling s selects

@@ -39,6 +39,12 @@ type Check struct {
 	// prediction. The webhook leaves it unset: the plugin judges pods
 	// before it, and refuses what it refuses itself.
 	PodSecurity bool
+	// Placement, when set, adds the refusal of the API server's placement
+	// plugins it enables to a pod created, as they judge it after the
+	// mutating webhooks (withPlacement): the composer's prediction, where
+	// a cluster enables them. The webhook leaves it unset: the plugins
+	// judge pods after it, and refuse what they refuse themselves.
+	Placement mutate.PlacementPlugins
 }
 
 // Quota's built-in check: a request too large to count is refused before
@@ -71,8 +77,12 @@ const (
 // never a verdict.
 func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live LiveState) (*mutate.Result, Decision, error) {
 	res, d, err := c.pod(ctx, pod, req, live)
-	if err != nil || !c.PodSecurity {
+	if err != nil {
 		return res, d, err
+	}
+	d = withPlacement(d, c.Snapshot, pod, req, c.Placement)
+	if !c.PodSecurity {
+		return res, d, nil
 	}
 	d, err = withPodSecurity(d, c.Snapshot, pod, req)
 	return res, d, err

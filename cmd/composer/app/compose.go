@@ -178,7 +178,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true, Placement: o.repo.placement}
 	if o.repo.reader != nil {
 		// A run is judged with its schedule, and a PodGroup's hold with
 		// the namespace's other gangs waiting to run, as the webhook
@@ -218,7 +218,8 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 }
 
 // compose composes obj, as the webhook does: a pod as the API server's
-// RuntimeClass plugin sends it, with what Shadow layers would change of
+// admission plugins before the webhooks send it (RuntimeClass's, and the
+// placement plugins --admission-plugins names: policy.AdmitPod), with what Shadow layers would change of
 // it; a SparkApplication; a PodGroup as written.
 func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (composed, error) {
 	var r composed
@@ -244,10 +245,10 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 		}
 		return r, nil
 	}
-	if r.pod, r.classNote, err = policy.AdmitRuntimeClass(snap, obj.Pod); err != nil {
+	if r.pod, r.classNote, err = policy.AdmitPod(snap, obj.Pod, o.repo.placement); err != nil {
 		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
 	}
-	r.placementNote = policy.NamespacePlacementNote(snap, r.pod)
+	r.placementNote = policy.NamespacePlacementNote(snap, r.pod, o.repo.placement)
 	if r.podRes, err = mutate.Compose(snap, o.repo.cluster, r.pod); err != nil {
 		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 	}

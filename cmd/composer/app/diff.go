@@ -25,17 +25,18 @@ import (
 )
 
 type diffOptions struct {
-	files           []string
-	base, head      string
-	baseRef         string
-	cluster         mutate.Cluster
-	clusterConfig   []string
-	namespaceLabels string
-	policiesDir     string
-	output          string
-	failOnChange    bool
-	failOnDeny      bool
-	fsys            filesys.FileSystem
+	files            []string
+	base, head       string
+	baseRef          string
+	cluster          mutate.Cluster
+	clusterConfig    []string
+	admissionPlugins []string
+	namespaceLabels  string
+	policiesDir      string
+	output           string
+	failOnChange     bool
+	failOnDeny       bool
+	fsys             filesys.FileSystem
 }
 
 func newDiffCommand(_ context.Context, streams Streams) *cobra.Command {
@@ -66,6 +67,7 @@ a verdict flips to deny; 0 otherwise; 2 for bad input.`,
 	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
 	f.StringSliceVar(&o.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses and ValidatingAdmissionPolicies (with bindings) the trees do not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, and PodNodeSelector's and PodTolerationRestriction's defaults; or a PodSecurityConfiguration alone)")
 	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...")
+	addAdmissionPluginsFlag(cmd, &o.admissionPlugins)
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	f.BoolVar(&o.failOnChange, "fail-on-change", false, "exit 1 when an object's composition changes")
@@ -86,6 +88,10 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 	extra, err := labels.ConvertSelectorToLabelsMap(o.namespaceLabels)
 	if err != nil {
 		return badInput(fmt.Errorf("--namespace-labels: %w (want k=v,...)", err))
+	}
+	placement, err := admissionPlugins(o.admissionPlugins)
+	if err != nil {
+		return badInput(err)
 	}
 	var objects []manifest.Object
 	for _, f := range o.files {
@@ -131,7 +137,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true}}, nil
+		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, Placement: placement}}, nil
 	}
 	base, err := side(baseFS, baseDir, "--base")
 	if err != nil {

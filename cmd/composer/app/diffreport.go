@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -138,8 +139,11 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	var results [2]*mutate.Result
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
-		admitted, _, err := policy.AdmitRuntimeClass(side.check.Snapshot, pod)
-		if err != nil {
+		// A placement plugin's refusal is the side's verdict; the pod is
+		// composed all the same, for what the layers change of it.
+		admitted, _, err := policy.AdmitPod(side.check.Snapshot, pod, side.check.Placement)
+		var refused *policy.PlacementRefusedError
+		if err != nil && !errors.As(err, &refused) {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}
 		res, err := mutate.Compose(side.check.Snapshot, side.check.Cluster, admitted)
@@ -149,6 +153,9 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(res.Pod), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
 		if err != nil {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
+		}
+		if refused != nil {
+			dec = refused.Decision()
 		}
 		results[i], verdicts[i] = res, verdictOf(dec)
 	}

@@ -59,7 +59,7 @@ spec:
 	args := []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--validate", "--cluster-config"}
 	// The composer does not add what the plugins would (whether a cluster
 	// enables them is not among its inputs), and says so.
-	const gives = `Note: Pod pinned/exec-1: Namespace "pinned" gives its pods node selector node.strata.dev/pool=core and tolerations "node.strata.dev/core:NoSchedule op=Exists" where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; `
+	const gives = `Note: Pod pinned/exec-1: Namespace "pinned" gives its pods node selector node.strata.dev/pool=core and tolerations "node.strata.dev/core:NoSchedule op=Exists" where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here, --admission-plugins not naming them; `
 	if r, want := composer(t, "", append(args, pinned+","+guard)...), gives+"from its annotations, judged as the platform's where a pod holds them\n"; r.code != ExitOK || r.err != want {
 		t.Errorf("in the pinned namespace: exit %d, stderr:\n%s\nwant\n%s", r.code, r.err, want)
 	}
@@ -90,7 +90,7 @@ plugins:
     kind: Configuration
     default: [{key: node.strata.dev/core, operator: Exists, effect: NoSchedule}]
 `)
-	const defaults = `Note: Pod pinned/exec-1: Namespace "pinned" gives its pods node selector node.strata.dev/pool=core and tolerations "node.strata.dev/core:NoSchedule op=Exists" where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here; from the cluster's defaults, judged as the platform's where a pod holds them` + "\n"
+	const defaults = `Note: Pod pinned/exec-1: Namespace "pinned" gives its pods node selector node.strata.dev/pool=core and tolerations "node.strata.dev/core:NoSchedule op=Exists" where the cluster enables the PodNodeSelector and PodTolerationRestriction admission plugins: not added here, --admission-plugins not naming them; from the cluster's defaults, judged as the platform's where a pod holds them` + "\n"
 	for _, files := range []string{bare + "," + admission, bare + "," + guard + "," + admission} {
 		if r := composer(t, "", append(args, files)...); r.code != ExitOK || r.err != defaults {
 			t.Errorf("--cluster-config %s: exit %d, stderr:\n%s\nwant\n%s", files, r.code, r.err, defaults)

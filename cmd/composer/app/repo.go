@@ -31,7 +31,10 @@ type repoFlags struct {
 	namespaceLabels string
 	cluster         mutate.Cluster
 	clusterConfig   []string
-	live            clusterFlags
+	// admissionPlugins are --admission-plugins, read into placement.
+	admissionPlugins []string
+	placement        mutate.PlacementPlugins
+	live             clusterFlags
 	// reader is the cluster load read, when it read one.
 	reader client.Reader
 }
@@ -43,6 +46,7 @@ func (r *repoFlags) add(cmd *cobra.Command) {
 	f.StringVar(&r.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
 	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses and ValidatingAdmissionPolicies (with bindings) the repository does not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, and PodNodeSelector's and PodTolerationRestriction's defaults; or a PodSecurityConfiguration alone); repeat or comma-separate")
 	f.StringVar(&r.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
+	addAdmissionPluginsFlag(cmd, &r.admissionPlugins)
 	r.live.add(cmd)
 }
 
@@ -76,6 +80,10 @@ func (r *repoFlags) snapshot(ctx context.Context, fsys filesys.FileSystem, warn 
 // (overlay.LayerWarnings).
 func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.Writer) (overlay.Inputs, error) {
 	var in overlay.Inputs
+	var err error
+	if r.placement, err = admissionPlugins(r.admissionPlugins); err != nil {
+		return overlay.Inputs{}, err
+	}
 	if r.live.enabled() {
 		cl, err := r.live.client()
 		if err != nil {
@@ -174,6 +182,21 @@ func lastOf[T any](items []T, name func(T) string) []T {
 		out = append(out, it)
 	}
 	return out
+}
+
+// addAdmissionPluginsFlag adds --admission-plugins, into names.
+func addAdmissionPluginsFlag(cmd *cobra.Command, names *[]string) {
+	cmd.Flags().StringSliceVar(names, "admission-plugins", nil, fmt.Sprintf("the API server's admission plugins, off by default, that the cluster enables (its --enable-admission-plugins), whose work on a pod is predicted: %s, %s; a pod is then given its namespace's node selector and tolerations, and judged, as they do; repeat or comma-separate",
+		mutate.PodNodeSelectorPlugin, mutate.PodTolerationRestrictionPlugin))
+}
+
+// admissionPlugins reads --admission-plugins.
+func admissionPlugins(names []string) (mutate.PlacementPlugins, error) {
+	pp, err := mutate.ParsePlacementPlugins(names)
+	if err != nil {
+		return pp, fmt.Errorf("--admission-plugins: %w", err)
+	}
+	return pp, nil
 }
 
 // takeAdmission gives in the configuration of the API server's admission

@@ -56,8 +56,14 @@ type PolicyTest struct {
 	Admission string `json:"admission,omitempty"`
 	// PodSecurity is Admission's former name, read the same; a file has
 	// one of them.
-	PodSecurity string           `json:"podSecurity,omitempty"`
-	Cases       []PolicyTestCase `json:"cases"`
+	PodSecurity string `json:"podSecurity,omitempty"`
+	// AdmissionPlugins are the API server's admission plugins, off by
+	// default, that the cluster enables, as the composer's
+	// --admission-plugins takes them (PodNodeSelector,
+	// PodTolerationRestriction): each case's pod is given its namespace's
+	// node selector and tolerations, and judged, as they do.
+	AdmissionPlugins []string         `json:"admissionPlugins,omitempty"`
+	Cases            []PolicyTestCase `json:"cases"`
 }
 
 // PolicyTestCase is one pod, SparkApplication, PodGroup or SparkConnect
@@ -281,6 +287,12 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 	if t.Pool == "" {
 		errs = append(errs, field.Required(field.NewPath("pool"), "the cluster's pool, matched by the layers' match.pools"))
 	}
+	for i, name := range t.AdmissionPlugins {
+		if _, err := mutate.ParsePlacementPlugins([]string{name}); err != nil {
+			errs = append(errs, field.NotSupported(field.NewPath("admissionPlugins").Index(i), name,
+				[]string{mutate.PodNodeSelectorPlugin, mutate.PodTolerationRestrictionPlugin}))
+		}
+	}
 	cases := field.NewPath("cases")
 	if len(t.Cases) == 0 {
 		errs = append(errs, field.Required(cases, "at least one case"))
@@ -397,6 +409,10 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 		return 0, 0, err
 	}
 	cluster := mutate.Cluster{Name: t.Cluster, Pool: t.Pool}
+	placement, err := mutate.ParsePlacementPlugins(t.AdmissionPlugins)
+	if err != nil { // validatePolicyTest refused it already
+		return 0, 0, fmt.Errorf("%s: PolicyTest %q: admissionPlugins: %w", file, t.Metadata.Name, err)
+	}
 	for _, c := range t.Cases {
 		name := t.Metadata.Name + "/" + c.Name
 		file, want := rel(c.Pod), "Pod"
@@ -408,7 +424,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 		case c.Connect != "":
 			file, want = rel(c.Connect), sparkv1alpha1.Kind
 		}
-		problems, err := runCase(ctx, in, engine, cluster, file, want, &c)
+		problems, err := runCase(ctx, in, engine, cluster, placement, file, want, &c)
 		if err != nil {
 			return 0, 0, fmt.Errorf("%s: case %q: %w", file, c.Name, err)
 		}
@@ -426,7 +442,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	return passed, failed, nil
 }
 
-func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, file, kind string, c *PolicyTestCase) ([]string, error) {
+func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, placement mutate.PlacementPlugins, file, kind string, c *PolicyTestCase) ([]string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -448,7 +464,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if err != nil {
 		return nil, err
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, Placement: placement}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
 	request.UserInfo.Username = c.User
 	switch {
@@ -483,11 +499,15 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if decision, err = judgeApp(ctx, check, obj.Schedule, &composed.App.App, live, c.User); err != nil {
 			return nil, err
 		}
-	} else {
-		admitted, _, err := policy.AdmitRuntimeClass(snap, obj.Pod)
-		if err != nil {
+	} else if admitted, _, err := policy.AdmitPod(snap, obj.Pod, placement); err != nil {
+		// A placement plugin's refusal is a verdict; RuntimeClass's is
+		// an error of the case.
+		var refused *policy.PlacementRefusedError
+		if !errors.As(err, &refused) {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
+		decision = refused.Decision()
+	} else {
 		composed, err := mutate.Compose(snap, cluster, admitted)
 		if err != nil {
 			return nil, err

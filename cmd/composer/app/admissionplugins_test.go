@@ -1,0 +1,186 @@
+package app
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// placementRepo writes a layer repository whose override pins the ml
+// namespace's pods to node.strata.dev/pool=batch, a Namespace ml pinned by
+// its annotations to node.strata.dev/pool=gpu with a default toleration and
+// a tolerations whitelist, a Namespace etl without annotations, and an
+// executor of each; it returns the directory and the files.
+func placementRepo(t *testing.T) (dir, ml, mlPod, etlPod string) {
+	t.Helper()
+	dir = t.TempDir()
+	write := writerIn(t, dir)
+	write("layers/layer.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: batch-for-ml}
+spec:
+  tier: NamespaceOverrides
+  match: {namespaces: [ml]}
+  config: {nodeSelector: {node.strata.dev/pool: batch}}
+`)
+	ml = write("cluster/ml.yaml", `apiVersion: v1
+kind: Namespace
+metadata:
+  name: ml
+  annotations:
+    scheduler.alpha.kubernetes.io/node-selector: node.strata.dev/pool=gpu
+    scheduler.alpha.kubernetes.io/defaultTolerations: '[{"key": "node.strata.dev/gpu", "operator": "Exists", "effect": "NoSchedule"}]'
+    scheduler.alpha.kubernetes.io/tolerationsWhitelist: '[{"key": "node.strata.dev/gpu", "operator": "Exists"}, {"key": "node.kubernetes.io/not-ready", "operator": "Exists"}, {"key": "node.kubernetes.io/unreachable", "operator": "Exists"}, {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists"}]'
+`)
+	pod := func(ns string) string {
+		return write(ns+"-pod.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: exec-1
+  namespace: `+ns+`
+  labels: {spark-role: executor, spark-app-selector: spark-1}
+spec:
+  containers:
+  - name: spark-kubernetes-executor
+    image: apache/spark:3.5.3
+    resources: {requests: {cpu: "1", memory: 1Gi}}
+`)
+	}
+	return dir, ml, pod("ml"), pod("etl")
+}
+
+// TestAdmissionPluginsInTheDryRun: with --admission-plugins the composer
+// gives a pod file what the API server's PodNodeSelector,
+// DefaultTolerationSeconds and PodTolerationRestriction plugins give it
+// before any webhook, refuses what they refuse before the webhooks, and,
+// with --validate, what they refuse after them: a layer's node selector
+// against the namespace's.
+func TestAdmissionPluginsInTheDryRun(t *testing.T) {
+	dir, ml, mlPod, etlPod := placementRepo(t)
+	write := writerIn(t, dir)
+	base := func(pod string, more ...string) []string {
+		return append([]string{"compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", ml}, more...)
+	}
+	plugins := "--admission-plugins=PodNodeSelector,PodTolerationRestriction"
+
+	// In a namespace without annotations, the pod gets what the API server
+	// gives every pod that is not BestEffort: nothing the layers change.
+	r := composer(t, "", base(etlPod, plugins, "-o", "json")...)
+	if r.code != ExitOK {
+		t.Fatalf("etl: exit %d: %s", r.code, r.err)
+	}
+	var got corev1.Pod
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, tol := range got.Spec.Tolerations {
+		keys = append(keys, tol.Key)
+	}
+	if want := "node.kubernetes.io/not-ready,node.kubernetes.io/unreachable,node.kubernetes.io/memory-pressure"; strings.Join(keys, ",") != want || len(got.Spec.NodeSelector) != 0 {
+		t.Errorf("etl: tolerations %s, node selector %v; want %s and none", strings.Join(keys, ","), got.Spec.NodeSelector, want)
+	}
+
+	// In ml, the override's pool conflicts with the namespace's, which
+	// the plugin merged in first: refused after the webhooks, with the
+	// webhook's own warning.
+	r = composer(t, "", base(mlPod, plugins, "--validate", "-o", "json")...)
+	const after = `pod-node-selector: pod node label selector conflicts with its namespace node label selector: node.strata.dev/pool=batch against the namespace's node.strata.dev/pool=gpu (the API server's PodNodeSelector admission refuses the pod after the mutating webhooks, before any validating webhook)`
+	if r.code != ExitDenied || !strings.Contains(r.err, after) {
+		t.Errorf("ml: exit %d, stderr:\n%s\nwant %q", r.code, r.err, after)
+	}
+	if strings.Contains(r.err, "Note:") {
+		t.Errorf("ml: the namespace's placement is added, not noted:\n%s", r.err)
+	}
+	// Without the plugins, the same run notes what they would give and
+	// warns of the override; the policies do not refuse it.
+	if r := composer(t, "", base(mlPod, "--validate", "-o", "json")...); r.code != ExitOK || !strings.Contains(r.err, "--admission-plugins not naming them") {
+		t.Errorf("ml without the plugins: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	// PodTolerationRestriction alone: the whitelist holds what the pod is
+	// given, and the override's selector is PodNodeSelector's business.
+	if r := composer(t, "", base(mlPod, "--admission-plugins", "PodTolerationRestriction", "--validate", "-o", "json")...); r.code != ExitOK ||
+		!strings.Contains(r.err, `gives its pods node selector node.strata.dev/pool=gpu where`) || strings.Contains(r.err, "tolerations \"") {
+		t.Errorf("ml with PodTolerationRestriction alone: exit %d, stderr:\n%s", r.code, r.err)
+	}
+
+	// A pod that writes a pool of its own is refused before any webhook.
+	own := write("own.yaml", strings.Replace(readFile(t, mlPod), "spec:\n", "spec:\n  nodeSelector: {node.strata.dev/pool: cpu}\n", 1))
+	const before = `refused by the API server before any webhook: PodNodeSelector: pod node label selector conflicts with its namespace node label selector: node.strata.dev/pool=cpu against the namespace's node.strata.dev/pool=gpu`
+	if r := composer(t, "", base(own, plugins)...); r.code != ExitDenied || !strings.Contains(r.err, before) {
+		t.Errorf("a pod's own pool: exit %d, stderr:\n%s\nwant %q", r.code, r.err, before)
+	}
+	// A toleration the whitelist does not cover.
+	spot := write("spot.yaml", strings.Replace(readFile(t, mlPod), "spec:\n", "spec:\n  tolerations: [{key: node.strata.dev/spot, operator: Exists}]\n", 1))
+	const whitelist = `PodTolerationRestriction: pod tolerations (possibly merged with namespace default tolerations) conflict with its namespace whitelist: "node.strata.dev/spot op=Exists" not covered`
+	if r := composer(t, "", base(spot, plugins)...); r.code != ExitDenied || !strings.Contains(r.err, whitelist) {
+		t.Errorf("a toleration outside the whitelist: exit %d, stderr:\n%s\nwant %q", r.code, r.err, whitelist)
+	}
+
+	// A plugin not predicted is bad input, named.
+	if r := composer(t, "", base(mlPod, "--admission-plugins", "PodNodeSelecter")...); r.code != ExitInput ||
+		!strings.Contains(r.err, `--admission-plugins: admission plugin "PodNodeSelecter" is not one whose work is predicted here`) {
+		t.Errorf("a misspelt plugin: exit %d, stderr:\n%s", r.code, r.err)
+	}
+}
+
+// TestAdmissionPluginsInPolicyTests: a suite's admissionPlugins judges its
+// cases as those plugins do, a refusal before the webhooks being a
+// verdict a case can expect; a plugin not predicted is named.
+func TestAdmissionPluginsInPolicyTests(t *testing.T) {
+	dir, ml, mlPod, _ := placementRepo(t)
+	write := writerIn(t, dir)
+	write("own.yaml", strings.Replace(readFile(t, mlPod), "spec:\n", "spec:\n  nodeSelector: {node.strata.dev/pool: cpu}\n", 1))
+	const suite = `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: placement}
+layers: layers
+cluster: c
+pool: p
+admissionPlugins: [PodNodeSelector, PodTolerationRestriction]
+cases:
+  - name: the override against the namespace's pool
+    pod: ml-pod.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: pod-node-selector
+        message: "pod-node-selector: pod node label selector conflicts with its namespace node label selector: node.strata.dev/pool=batch against the namespace's node.strata.dev/pool=gpu (the API server's PodNodeSelector admission refuses the pod after the mutating webhooks, before any validating webhook)"
+  - name: the pod's own pool
+    pod: own.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: pod-node-selector
+        message: "pod-node-selector: pod node label selector conflicts with its namespace node label selector: node.strata.dev/pool=cpu against the namespace's node.strata.dev/pool=gpu (the API server's PodNodeSelector admission refuses the pod before any webhook)"
+`
+	// The Namespace is the repository's, as the suite reads it.
+	write("layers/ml.yaml", readFile(t, ml))
+	file := write("t.yaml", suite)
+	if r := composer(t, "", "test", file); r.code != ExitOK || !strings.Contains(r.out, "2 passed, 0 failed") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// Without the plugins, neither case is refused.
+	write("t.yaml", strings.Replace(suite, "admissionPlugins: [PodNodeSelector, PodTolerationRestriction]\n", "", 1))
+	if r := composer(t, "", "test", file); r.code != ExitDenied || !strings.Contains(r.out, "0 passed, 2 failed") {
+		t.Errorf("without the plugins: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	write("t.yaml", strings.Replace(suite, "PodTolerationRestriction]", "PodTolerations]", 1))
+	if r := composer(t, "", "test", file); r.code != ExitInput || !strings.Contains(r.err, `admissionPlugins[1]: Unsupported value: "PodTolerations"`) {
+		t.Errorf("an unknown plugin: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
+
+// readFile is the text of a file a test wrote.
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}

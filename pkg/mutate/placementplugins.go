@@ -1,0 +1,220 @@
+package mutate
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+)
+
+// The names of the API server's placement admission plugins, as its
+// --enable-admission-plugins takes them.
+const (
+	PodNodeSelectorPlugin          = "PodNodeSelector"
+	PodTolerationRestrictionPlugin = "PodTolerationRestriction"
+)
+
+// PlacementPlugins are the API server's PodNodeSelector and
+// PodTolerationRestriction admission plugins a cluster enables; neither is
+// on by default. The webhook never runs them (the API server does, before
+// and after the webhooks); the composer predicts what they do to a pod
+// file where a cluster enables them (PlacePod, PlacementRefusals),
+// so that its dry run judges the pod the webhook will be sent.
+type PlacementPlugins struct {
+	PodNodeSelector, PodTolerationRestriction bool
+}
+
+// ParsePlacementPlugins reads plugin names as the API server's
+// --enable-admission-plugins writes them. A name other than the two
+// placement plugins is an error naming the ones known: a typo would
+// otherwise predict a cluster that does not exist.
+func ParsePlacementPlugins(names []string) (PlacementPlugins, error) {
+	var pp PlacementPlugins
+	for _, n := range names {
+		switch strings.TrimSpace(n) {
+		case PodNodeSelectorPlugin:
+			pp.PodNodeSelector = true
+		case PodTolerationRestrictionPlugin:
+			pp.PodTolerationRestriction = true
+		default:
+			return PlacementPlugins{}, fmt.Errorf("admission plugin %q is not one whose work is predicted here; known: %s, %s (PodSecurity and RuntimeClass, on by default, always are)",
+				n, PodNodeSelectorPlugin, PodTolerationRestrictionPlugin)
+		}
+	}
+	return pp, nil
+}
+
+// Any reports whether either plugin is enabled.
+func (pp PlacementPlugins) Any() bool { return pp.PodNodeSelector || pp.PodTolerationRestriction }
+
+// PlacePod returns pod as the API server leaves its creation in a
+// namespace of placement p, before any webhook, with the placement
+// plugins of pp, and their refusals of it (nil: admitted). PodNodeSelector
+// refuses a node selector entry that gives a key of the namespace's
+// another value, else merges the namespace's node selector into the
+// pod's; DefaultTolerationSeconds (on by default, between the two) gives
+// the not-ready and unreachable tolerations a pod without them lacks;
+// PodTolerationRestriction merges the namespace's default tolerations,
+// and the memory-pressure toleration of a pod that is not BestEffort,
+// into the pod's. Each judges the pod as it leaves it (PlacementRefusals).
+// A refused pod is given what the plugins give all the same, so that the
+// rest of what judges it can go on. pod is not changed.
+//
+// DefaultTolerationSeconds is applied only with PodTolerationRestriction,
+// whose whitelist judges its tolerations; the not-ready and unreachable
+// tolerations matter to nothing else the composer judges.
+func PlacePod(p overlay.NamespacePlacement, pod *corev1.Pod, pp PlacementPlugins) (*corev1.Pod, []PlacementRefusal) {
+	if !pp.Any() {
+		return pod, nil
+	}
+	out := pod.DeepCopy()
+	var refusals []PlacementRefusal
+	if pp.PodNodeSelector {
+		// Refused before the merge, which keeps the pod's values; the
+		// first refusal is the API server's answer.
+		refusals = selectorConflicts(p, out)
+		for k, v := range p.NodeSelector {
+			if _, ok := out.Spec.NodeSelector[k]; ok {
+				continue
+			}
+			if out.Spec.NodeSelector == nil {
+				out.Spec.NodeSelector = map[string]string{}
+			}
+			out.Spec.NodeSelector[k] = v
+		}
+	}
+	if pp.PodTolerationRestriction {
+		out.Spec.Tolerations = withDefaultTolerationSeconds(out.Spec.Tolerations)
+		extra := slices.Clone(p.Tolerations)
+		if !BestEffort(out) {
+			extra = append(extra, corev1.Toleration{Key: corev1.TaintNodeMemoryPressure, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule})
+		}
+		if len(extra) > 0 {
+			out.Spec.Tolerations = mergeTolerations(out.Spec.Tolerations, extra)
+		}
+	}
+	if refusals == nil {
+		refusals = PlacementRefusals(p, out, pp)
+	}
+	return out, refusals
+}
+
+// withDefaultTolerationSeconds is ts as the DefaultTolerationSeconds
+// plugin leaves a new pod's: a toleration of each of the not-ready and
+// unreachable NoExecute taints, for defaultTolerationSeconds, where none
+// of ts tolerates it.
+func withDefaultTolerationSeconds(ts []corev1.Toleration) []corev1.Toleration {
+	for _, key := range []string{corev1.TaintNodeNotReady, corev1.TaintNodeUnreachable} {
+		tolerated := slices.ContainsFunc(ts, func(t corev1.Toleration) bool {
+			return (t.Key == key || t.Key == "") && (t.Effect == corev1.TaintEffectNoExecute || t.Effect == "")
+		})
+		if !tolerated {
+			secs := int64(defaultTolerationSeconds)
+			ts = append(ts, corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &secs})
+		}
+	}
+	return ts
+}
+
+// PlacementRefusal is one placement plugin's refusal of a pod: the
+// plugin's name, and its reason, in the API server's words, then what of
+// the pod it is about.
+type PlacementRefusal struct {
+	Plugin, Reason string
+}
+
+// String is the refusal led by its plugin's name.
+func (r PlacementRefusal) String() string { return r.Plugin + ": " + r.Reason }
+
+// PlacementRefusals are the placement plugins' refusals of pod in a
+// namespace of placement p, as each plugin of pp judges a pod after the
+// mutating webhooks (their validation), in the API server's words, then
+// what of the pod they are about: PodNodeSelector refuses a node selector
+// entry that conflicts with the namespace's, or that the namespace's
+// whitelist does not hold; PodTolerationRestriction a toleration no entry
+// of the namespace's tolerations whitelist covers. The whole pod is
+// judged, whoever set what (placementWarning judges what composition
+// changed); nil when neither refuses it.
+func PlacementRefusals(p overlay.NamespacePlacement, pod *corev1.Pod, pp PlacementPlugins) []PlacementRefusal {
+	var reasons []PlacementRefusal
+	if pp.PodNodeSelector {
+		reasons = append(reasons, selectorConflicts(p, pod)...)
+		if len(p.NodeSelectorWhitelist) > 0 {
+			var outside []string
+			for _, k := range slices.Sorted(maps.Keys(pod.Spec.NodeSelector)) {
+				if v := pod.Spec.NodeSelector[k]; !hasEntry(p.NodeSelectorWhitelist, k, v) {
+					outside = append(outside, k+"="+v)
+				}
+			}
+			if len(outside) > 0 {
+				reasons = append(reasons, PlacementRefusal{PodNodeSelectorPlugin, fmt.Sprintf("pod node label selector labels conflict with its namespace whitelist: %s not in %s",
+					strings.Join(outside, ","), renderSelector(p.NodeSelectorWhitelist))})
+			}
+		}
+	}
+	if pp.PodTolerationRestriction && len(p.TolerationsWhitelist) > 0 {
+		var outside []string
+		for i := range pod.Spec.Tolerations {
+			t := &pod.Spec.Tolerations[i]
+			if !slices.ContainsFunc(p.TolerationsWhitelist, func(w corev1.Toleration) bool { return tolerationCovers(&w, t) }) {
+				outside = append(outside, strconv.Quote(overlay.RenderToleration(t)))
+			}
+		}
+		if len(outside) > 0 {
+			reasons = append(reasons, PlacementRefusal{PodTolerationRestrictionPlugin, fmt.Sprintf("pod tolerations (possibly merged with namespace default tolerations) conflict with its namespace whitelist: %s not covered",
+				strings.Join(outside, ", "))})
+		}
+	}
+	return reasons
+}
+
+// selectorConflicts is PodNodeSelector's refusal of pod's node selector
+// entries that give a key of the namespace's another value.
+func selectorConflicts(p overlay.NamespacePlacement, pod *corev1.Pod) []PlacementRefusal {
+	var conflicts []string
+	for _, k := range slices.Sorted(maps.Keys(p.NodeSelector)) {
+		if v, ok := pod.Spec.NodeSelector[k]; ok && v != p.NodeSelector[k] {
+			conflicts = append(conflicts, fmt.Sprintf("%s=%s against the namespace's %s=%s", k, v, k, p.NodeSelector[k]))
+		}
+	}
+	if len(conflicts) == 0 {
+		return nil
+	}
+	return []PlacementRefusal{{PodNodeSelectorPlugin, "pod node label selector conflicts with its namespace node label selector: " + strings.Join(conflicts, ", ")}}
+}
+
+// BestEffort reports whether pod is of the BestEffort QoS class, as the
+// API server classes it: no positive CPU or memory request or limit, on
+// the pod or any of its init and regular containers. The API server's own
+// function lives in k8s.io/kubernetes, which is not a library, and its
+// copy in k8s.io/kubectl (pkg/util/qos) would bring that module and its
+// command-line dependencies in for these lines; TestBestEffort holds them
+// to its cases.
+func BestEffort(pod *corev1.Pod) bool {
+	if r := pod.Spec.Resources; r != nil && (positiveCPUOrMemory(r.Requests) || positiveCPUOrMemory(r.Limits)) {
+		return false
+	}
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range cs {
+			if r := &cs[i].Resources; positiveCPUOrMemory(r.Requests) || positiveCPUOrMemory(r.Limits) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func positiveCPUOrMemory(l corev1.ResourceList) bool {
+	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		if q, ok := l[name]; ok && q.Cmp(resource.Quantity{}) > 0 {
+			return true
+		}
+	}
+	return false
+}
