@@ -193,6 +193,10 @@ func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
 	return err
 }
 
+// AdmissionConfigFile is the API server's AdmissionConfiguration file,
+// which the webhook is given too (Options.PluginConfigs); "" for none.
+func (cp *ControlPlane) AdmissionConfigFile() string { return cp.admissionConfig }
+
 // KubeConfig returns a kubeconfig for an administrator of the control plane.
 func (cp *ControlPlane) KubeConfig() []byte { return cp.env.KubeConfig }
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -314,4 +318,74 @@ func pinnedToCore(t *testing.T, name string) *corev1.Namespace {
 		t.Fatalf("the webhook never saw %s: %v", ns.Name, err)
 	}
 	return ns
+}
+
+// TestComposerPredictsPlacementPlugins: given the plugins this API server
+// enables (--admission-plugins) and its AdmissionConfiguration, the
+// composer's dry run of a pod reaches the API server's verdict: admitted
+// with the cluster's defaults or a namespace's pin; refused, in the API
+// server's words, for a pool of the pod's own against the namespace's, and
+// for tolerations (the API server's own among them) outside a namespace's
+// whitelist.
+func TestComposerPredictsPlacementPlugins(t *testing.T) {
+	ctx := context.Background()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pinned := pinnedToCore(t, "e2e-predict-pinned")
+	whitelisted := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-predict-whitelist", Annotations: map[string]string{
+		"scheduler.alpha.kubernetes.io/tolerationsWhitelist": `[{"key":"node.strata.dev/shared","operator":"Exists"}]`}}}
+	if err := cp.Client.Create(ctx, whitelisted); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), whitelisted) })
+	executor := func(name, ns string, edit func(*corev1.Pod)) *corev1.Pod {
+		p := examplePod(t, "executor.yaml", name)
+		if ns != "" {
+			p.Namespace = ns
+		}
+		if edit != nil {
+			edit(p)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		// refusal is the API server's words, in both verdicts; "" for
+		// admitted.
+		refusal string
+	}{
+		{"the cluster's defaults", executor("e2e-predict-defaults", "", nil), ""},
+		{"a namespace's pin", executor("e2e-predict-pinned", pinned.Name, nil), ""},
+		{"a pool of its own", executor("e2e-predict-own-pool", pinned.Name, func(p *corev1.Pod) {
+			p.Spec.NodeSelector = map[string]string{"node.strata.dev/pool": "gpu"}
+		}), "pod node label selector conflicts with its namespace node label selector"},
+		{"outside the whitelist", executor("e2e-predict-whitelist", whitelisted.Name, nil),
+			"pod tolerations (possibly merged with namespace default tolerations) conflict with its namespace whitelist"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, err := json.Marshal(tc.pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool,
+				"--cluster-config", cp.AdmissionConfigFile(), "--admission-plugins", "PodNodeSelector,PodTolerationRestriction", "--validate", "-o", "json")
+			created := cp.Client.Create(ctx, tc.pod)
+			if created == nil {
+				t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), tc.pod) })
+			}
+			if tc.refusal == "" {
+				if created != nil || code != composer.ExitOK {
+					t.Errorf("the API server: %v; the composer: exit %d, %s; want both to admit it", created, code, errOut)
+				}
+				return
+			}
+			wantDenied(t, "the API server", created, tc.refusal)
+			if code != composer.ExitDenied || !strings.Contains(errOut, tc.refusal) {
+				t.Errorf("the composer: exit %d, %s; want a refusal containing %q", code, errOut, tc.refusal)
+			}
+		})
+	}
 }

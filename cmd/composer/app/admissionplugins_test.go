@@ -184,3 +184,37 @@ func readFile(t *testing.T, name string) string {
 	}
 	return string(data)
 }
+
+// TestAdmissionPluginsInTheDiff: composer diff judges each side as the
+// placement plugins do: a layer that overrides a pinned namespace's pool
+// flips its pods to denied; a pod the plugins refuse before any webhook is
+// denied on both sides.
+func TestAdmissionPluginsInTheDiff(t *testing.T) {
+	dir, ml, mlPod, _ := placementRepo(t)
+	write := writerIn(t, dir)
+	write("base/empty.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: nothing}
+spec:
+  tier: ClusterDefaults
+  config: {}
+`)
+	own := write("own.yaml", strings.Replace(readFile(t, mlPod), "spec:\n", "spec:\n  nodeSelector: {node.strata.dev/pool: cpu}\n", 1))
+	diff := func(pod string, more ...string) run {
+		return composer(t, "", append([]string{"diff", "-f", pod, "--base", filepath.Join(dir, "base"), "--head", filepath.Join(dir, "layers"),
+			"--cluster", "c", "--pool", "p", "--cluster-config", ml, "-o", "json", "--fail-on-deny"}, more...)...)
+	}
+	plugins := "--admission-plugins=PodNodeSelector,PodTolerationRestriction"
+	if r := diff(mlPod, plugins); r.code != ExitDenied || !strings.Contains(r.out, "pod-node-selector: pod node label selector conflicts") {
+		t.Errorf("the override: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if r := diff(mlPod); r.code != ExitOK {
+		t.Errorf("the override, without the plugins: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if r := diff(own, plugins); r.code != ExitOK || !strings.Contains(r.out, "refuses the pod before any webhook") {
+		t.Errorf("a pod's own pool, refused on both sides: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if r := diff(mlPod, "--admission-plugins", "Nope"); r.code != ExitInput || !strings.Contains(r.err, `--admission-plugins: admission plugin "Nope"`) {
+		t.Errorf("an unknown plugin: exit %d\n%s", r.code, r.err)
+	}
+}

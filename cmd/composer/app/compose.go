@@ -117,6 +117,7 @@ written, and --validate judges it as the webhook does.`,
 	f := cmd.Flags()
 	f.StringVarP(&o.podFile, "filename", "f", "", "file of Pods, SparkApplications, SparkConnects and PodGroups (YAML or JSON, a List or multi-document YAML); - for standard input")
 	o.repo.add(cmd)
+	addAdmissionPluginsFlag(cmd, &o.repo.admissionPlugins)
 	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch, explain or spark-conf")
 	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, SparkApplication and PodGroup, as the webhook does: violations on stderr, exit 1 when one denies")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones (with --validate)")

@@ -31,7 +31,8 @@ type repoFlags struct {
 	namespaceLabels string
 	cluster         mutate.Cluster
 	clusterConfig   []string
-	// admissionPlugins are --admission-plugins, read into placement.
+	// admissionPlugins are --admission-plugins, read into placement, of
+	// the commands that compose pod files (addAdmissionPluginsFlag).
 	admissionPlugins []string
 	placement        mutate.PlacementPlugins
 	live             clusterFlags
@@ -46,7 +47,6 @@ func (r *repoFlags) add(cmd *cobra.Command) {
 	f.StringVar(&r.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
 	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses and ValidatingAdmissionPolicies (with bindings) the repository does not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, and PodNodeSelector's and PodTolerationRestriction's defaults; or a PodSecurityConfiguration alone); repeat or comma-separate")
 	f.StringVar(&r.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
-	addAdmissionPluginsFlag(cmd, &r.admissionPlugins)
 	r.live.add(cmd)
 }
 
