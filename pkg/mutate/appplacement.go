@@ -8,8 +8,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // launchedPlacementWarnings adds to each role of out the warning that the
@@ -89,4 +91,51 @@ func givePinnedSelector(template *corev1.Pod, p overlay.NamespacePlacement) []st
 		}
 	}
 	return given
+}
+
+// connectPlacementWarnings are the warnings that the namespace's
+// placement plugins will refuse a pod a SparkConnect launches (its
+// server's, which the operator creates, and its executors', which the
+// server creates) for what the layers set of its node selector and
+// tolerations (placementRefusals): the pod the composed SparkConnect
+// launches, given the namespace's placement and composed as the pod
+// webhook composes it, against the one the SparkConnect as written (in)
+// launches, given the same. As launchedPlacementWarnings for an
+// application: the plugins refuse those pods to their creators, and the
+// SparkConnect's creator sees only a server that never starts or never
+// gets executors. A size Spark would not accept launches nothing.
+func connectPlacementWarnings(snap *overlay.Snapshot, cluster Cluster, in, composed *sparkv1alpha1.SparkConnect) ([]string, error) {
+	ns := in.Metadata.Namespace
+	p := snap.NamespacePlacement(ns)
+	if len(p.NodeSelector) == 0 && len(p.NodeSelectorWhitelist) == 0 && len(p.TolerationsWhitelist) == 0 {
+		return nil, nil
+	}
+	var out []string
+	for _, role := range Roles() {
+		before, err := ConnectLaunchedPod(in, role)
+		if err != nil {
+			return nil, nil //nolint:nilerr // the size is refused where it is judged
+		}
+		launched, err := ConnectLaunchedPod(composed, role)
+		if err != nil {
+			return nil, nil //nolint:nilerr // as above
+		}
+		for _, pod := range []*corev1.Pod{before, launched} {
+			pod.Namespace = ns
+			givePlacement(pod, p)
+		}
+		res, err := Admit(snap, cluster, launched)
+		if err != nil {
+			return nil, err
+		}
+		if reasons := placementRefusals(p, before, res.Pod); len(reasons) > 0 {
+			who := "the server pod"
+			if role == v1alpha1.RoleExecutor {
+				who = "an executor pod"
+			}
+			out = append(out, fmt.Sprintf("%s: The API server will refuse the pod for what the layers set of its placement in namespace %q: %s",
+				who, ns, strings.Join(reasons, "; ")))
+		}
+	}
+	return out, nil
 }

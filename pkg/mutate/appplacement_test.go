@@ -83,3 +83,51 @@ func TestAppPlacementWarning(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectPlacementWarning: a SparkConnect in a namespace pinned to a
+// node selector is warned of the pods it launches (its server's and its
+// executors') whose node selector the layers set against the namespace's;
+// not of a default, nor of the namespace's own value, nor where the
+// namespace is not pinned.
+func TestConnectPlacementWarning(t *testing.T) {
+	pinned := map[string]string{overlay.NamespaceNodeSelectorAnnotation: "pool=core"}
+	const conflict = `The API server will refuse the pod for what the layers set of its placement in namespace "etl": PodNodeSelector: node selector pool=batch conflicts with the namespace's pool=core`
+	for _, tc := range []struct {
+		name        string
+		layer       string
+		annotations map[string]string
+		// who are those warned of.
+		who []string
+	}{
+		{name: "an override of both", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}}}`, annotations: pinned, who: []string{"the server pod", "an executor pod"}},
+		{name: "an executors' override", layer: `{tier: ClusterOverrides, match: {roles: [executor]}, config: {nodeSelector: {pool: batch}}}`, annotations: pinned, who: []string{"an executor pod"}},
+		{name: "a default", layer: `{tier: ClusterDefaults, config: {nodeSelector: {pool: batch}}}`, annotations: pinned},
+		{name: "the namespace's own value", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: core}}}`, annotations: pinned},
+		{name: "not pinned", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
+			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Annotations: tc.annotations}}}
+			snap, err := overlay.Compile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := ComposeConnect(snap, cluster, connectJSON(t, nil), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, w := range res.Warnings {
+				if who, rest, ok := strings.Cut(w, ": "); ok && strings.HasPrefix(rest, "The API server will refuse") {
+					if rest != conflict {
+						t.Errorf("warning %q, want %q", rest, conflict)
+					}
+					got = append(got, who)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tc.who, ",") {
+				t.Errorf("warned of %q, want %q: %q", got, tc.who, res.Warnings)
+			}
+		})
+	}
+}

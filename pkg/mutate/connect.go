@@ -103,7 +103,9 @@ var connectOperatorKeys = []string{
 // environment, images) are the pod webhook's, and the keys the operator
 // sets itself are left alone. In a namespace that enforces a Pod Security
 // level, the user is warned of the pods it launches that what the layers
-// add breaks (connectPodSecurityWarnings).
+// add breaks (connectPodSecurityWarnings), and, in a namespace placed by
+// the PodNodeSelector and PodTolerationRestriction plugins, of those the
+// plugins will refuse for what the layers set (connectPlacementWarnings).
 func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namespace string) (*ConnectResult, error) {
 	raw, c, err := sparkv1alpha1.Decode(data)
 	if err != nil {
@@ -151,6 +153,11 @@ func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namesp
 		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
 	}
 	out.Warnings = append(out.Warnings, podSecurity...)
+	placement, err := connectPlacementWarnings(snap, cluster, c, out.Connect)
+	if err != nil {
+		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
+	}
+	out.Warnings = append(out.Warnings, placement...)
 	return out, nil
 }
 
