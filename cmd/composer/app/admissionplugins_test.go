@@ -111,8 +111,16 @@ func TestAdmissionPluginsInTheDryRun(t *testing.T) {
 	// A pod that writes a pool of its own is refused before any webhook.
 	own := write("own.yaml", strings.Replace(readFile(t, mlPod), "spec:\n", "spec:\n  nodeSelector: {node.strata.dev/pool: cpu}\n", 1))
 	const before = `refused by the API server before any webhook: PodNodeSelector: pod node label selector conflicts with its namespace node label selector: node.strata.dev/pool=cpu against the namespace's node.strata.dev/pool=gpu`
-	if r := composer(t, "", base(own, plugins)...); r.code != ExitDenied || !strings.Contains(r.err, before) {
-		t.Errorf("a pod's own pool: exit %d, stderr:\n%s\nwant %q", r.code, r.err, before)
+	if r := composer(t, "", base(own, plugins)...); r.code != ExitDenied || !strings.Contains(r.err, before) || !strings.Contains(r.out, "name: exec-1") {
+		t.Errorf("a pod's own pool: exit %d, stdout:\n%s\nstderr:\n%s\nwant the composed pod and %q", r.code, r.out, r.err, before)
+	}
+	// With --validate, the refusal is a verdict among the others': each
+	// object of a corpus is judged.
+	corpus := write("corpus.yaml", readFile(t, own)+"---\n"+readFile(t, etlPod))
+	const verdict = `Pod ml/exec-1: deny: pod-node-selector: pod node label selector conflicts with its namespace node label selector: node.strata.dev/pool=cpu against the namespace's node.strata.dev/pool=gpu (the API server's PodNodeSelector admission refuses the pod before any webhook)`
+	if r := composer(t, "", base(corpus, plugins, "--validate", "-o", "json")...); r.code != ExitDenied || !strings.Contains(r.err, verdict) ||
+		!strings.Contains(r.err, "1 of 2 objects denied by policy") {
+		t.Errorf("a corpus: exit %d, stderr:\n%s\nwant %q", r.code, r.err, verdict)
 	}
 	// A toleration the whitelist does not cover.
 	spot := write("spot.yaml", strings.Replace(readFile(t, mlPod), "spec:\n", "spec:\n  tolerations: [{key: node.strata.dev/spot, operator: Exists}]\n", 1))

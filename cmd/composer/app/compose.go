@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -61,6 +62,9 @@ type composed struct {
 	// placementNote says what the pod's namespace gives it through the
 	// plugins the composer does not run; "" when nothing.
 	placementNote string
+	// refused is the placement plugins' refusal of the pod before any
+	// webhook (--admission-plugins); the pod is composed all the same.
+	refused *policy.PlacementRefusedError
 }
 
 // ref names the object in messages: Pod ns/name, SparkApplication
@@ -173,7 +177,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		}
 	}
 	if !o.validate {
-		return nil
+		return refusedBeforeWebhooks(streams.Err, results)
 	}
 	engine, err := loadEngine(ctx, o.policiesDir)
 	if err != nil {
@@ -246,7 +250,13 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 		}
 		return r, nil
 	}
-	if r.pod, r.classNote, err = policy.AdmitPod(snap, obj.Pod, o.repo.placement); err != nil {
+	r.pod, r.classNote, err = policy.AdmitPod(snap, obj.Pod, o.repo.placement)
+	if errors.As(err, &r.refused) {
+		// A verdict, judged with the others; what the layers would do
+		// is shown all the same.
+		err = nil
+	}
+	if err != nil {
 		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
 	}
 	r.placementNote = policy.NamespacePlacementNote(snap, r.pod, o.repo.placement)
@@ -259,6 +269,24 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 		return r, badInput(fmt.Errorf("%s: Shadow layers: %w", o.fileName(), err))
 	}
 	return r, nil
+}
+
+// refusedBeforeWebhooks prints on w each pod of results the placement
+// plugins refuse before any webhook, and is a denial when there is one:
+// without --validate, the exit status still says that the API server
+// refuses it.
+func refusedBeforeWebhooks(w io.Writer, results []composed) error {
+	refused := 0
+	for i := range results {
+		if r := &results[i]; r.refused != nil {
+			refused++
+			_, _ = fmt.Fprintf(w, "%s: %v\n", r.ref(), r.refused) // diagnostics; the exit status carries the verdict
+		}
+	}
+	if refused > 0 {
+		return &deniedError{err: fmt.Errorf("%d of %d objects refused by the API server's admission plugins before any webhook", refused, len(results))}
+	}
+	return nil
 }
 
 // overBounds is the webhook's refusal of obj before any work on it, over
@@ -304,6 +332,9 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 	}
 	if r.appRes != nil {
 		return judgeApp(ctx, check, r.schedule, &r.appRes.App.App, live, user)
+	}
+	if r.refused != nil {
+		return r.refused.Decision(), nil
 	}
 	if r.podGroup != nil {
 		return check.PodGroup(ctx, *r.podGroup, created(r.podGroup.Namespace))
