@@ -181,7 +181,9 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		// The placement plugins' refusals before the webhooks, where the
 		// composer predicts them (Check.Placement).
 		var placed []mutate.PlacementRefusal
-		pod, placed = mutate.PlacePod(c.Snapshot.NamespacePlacement(req.Namespace), pod, c.Placement)
+		if c.Placement.Any() {
+			pod, placed = mutate.PlacePod(c.Snapshot.NamespacePlacement(req.Namespace), pod, c.Placement)
+		}
 		if pod, _, err = AdmitRuntimeClass(c.Snapshot, pod); err != nil {
 			// The API server would refuse every pod of this role.
 			return nil, Decision{Violations: append(submission, Violation{Policy: isolationPolicy, Check: runtimeClassCheck,
