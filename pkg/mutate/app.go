@@ -139,6 +139,7 @@ func composeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		if err != nil {
 			return nil, fmt.Errorf("SparkApplication %q: %s: %w", app.Namespace+"/"+app.Name, role, err)
 		}
+		res.Pinned = pinned[role]
 		if role == v1alpha1.RoleDriver {
 			out.Driver = res
 		} else {

@@ -43,6 +43,13 @@ type Result struct {
 	// Notes say what a dry run could not know and left to the webhook
 	// (a PriorityClass or RuntimeClass the inputs do not hold).
 	Notes []string
+	// Pinned are the node selector keys the pod holds because its
+	// namespace is pinned to them (PodNodeSelector), not because its user
+	// wrote them: those a SparkApplication's role was given
+	// (givePinnedSelector), and those a dry run gave its pod file
+	// (--admission-plugins). Provenance shows them as the pod's own, as
+	// the webhook reads them; `composer -o explain` names the namespace.
+	Pinned []string
 }
 
 // addNote adds note to the notes, unless it is empty.

@@ -226,3 +226,46 @@ spec:
 		t.Errorf("an unknown plugin: exit %d\n%s", r.code, r.err)
 	}
 }
+
+// TestPinnedSelectorInExplain: -o explain names the namespace as the
+// source of the node selector its pin gives a pod (--admission-plugins)
+// or an application's roles, which provenance holds as the pod's own; a
+// value the user wrote stays the user's.
+func TestPinnedSelectorInExplain(t *testing.T) {
+	dir, ml, mlPod, _ := placementRepo(t)
+	write := writerIn(t, dir)
+	const pinned = `namespace "ml" (PodNodeSelector) "gpu"`
+	explain := func(pod string, more ...string) run {
+		return composer(t, "", append([]string{"compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p",
+			"--cluster-config", ml, "-o", "explain"}, more...)...)
+	}
+	// The override beats the pin, which the plugin gave the pod.
+	if r := explain(mlPod, "--admission-plugins", "PodNodeSelector"); r.code != ExitOK || !strings.Contains(r.out, `NamespaceOverrides layer "batch-for-ml"  `+pinned) {
+		t.Errorf("a pod given the pin: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// The pod's own value, the namespace's, is the user's.
+	own := write("own-gpu.yaml", strings.Replace(readFile(t, mlPod), "spec:\n", "spec:\n  nodeSelector: {node.strata.dev/pool: gpu}\n", 1))
+	if r := explain(own, "--admission-plugins", "PodNodeSelector"); r.code != ExitOK || strings.Contains(r.out, "(PodNodeSelector)") || !strings.Contains(r.out, `user "gpu"`) {
+		t.Errorf("a pod's own value: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// An application's roles hold the pin the application did not write.
+	write("app.yaml", `apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: report, namespace: ml}
+spec:
+  type: Scala
+  mode: cluster
+  image: apache/spark:3.5.3
+  mainClass: org.example.Report
+  mainApplicationFile: local:///opt/report.jar
+  sparkVersion: 3.5.3
+  driver: {cores: 1, memory: 1g}
+  executor: {cores: 1, memory: 1g, instances: 2}
+`)
+	r := explain(filepath.Join(dir, "app.yaml"))
+	for _, role := range []string{"driver", "executor"} {
+		if want := `spec.` + role + `.nodeSelector["node.strata.dev/pool"]`; r.code != ExitOK || !strings.Contains(r.out, want) || strings.Count(r.out, pinned) != 2 {
+			t.Errorf("an application: exit %d, want %s beating %s\n%s\n%s", r.code, want, pinned, r.out, r.err)
+		}
+	}
+}

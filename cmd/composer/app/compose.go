@@ -265,6 +265,13 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 	}
 	// As the webhook answers the user who creates the pod.
 	r.podRes.Warnings = r.podRes.WarningsFor(snap, o.user)
+	if o.repo.placement.PodNodeSelector {
+		for _, k := range slices.Sorted(maps.Keys(snap.NamespacePlacement(obj.Pod.Namespace).NodeSelector)) {
+			if _, own := obj.Pod.Spec.NodeSelector[k]; !own {
+				r.podRes.Pinned = append(r.podRes.Pinned, k)
+			}
+		}
+	}
 	if r.shadow, err = mutate.ShadowOf(snap, o.repo.cluster, r.pod, r.podRes); err != nil {
 		return r, badInput(fmt.Errorf("%s: Shadow layers: %w", o.fileName(), err))
 	}

@@ -210,7 +210,7 @@ func (o *composeOptions) explainPod(b *strings.Builder, pod *corev1.Pod, r *muta
 	fmt.Fprintf(b, "Layers: %s\n\n", strings.Join(r.Composition.Layers, ", "))
 	if err := explainTable(b, r.Composition.Provenance.Fields(), func(f overlay.Field) (string, bool) {
 		return f.Path, mutate.AppliesToPod(f.Key)
-	}); err != nil {
+	}, pinnedSource(pod.Namespace, r.Pinned)); err != nil {
 		return err
 	}
 	if extra := derivedFields(pod, r); extra != "" {
@@ -268,7 +268,7 @@ func (o *composeOptions) explainApp(b *strings.Builder, r *composed) error {
 		fmt.Fprintf(b, "%s layers: %s\n\n", cases(string(role)), strings.Join(res.Composition.Layers, ", "))
 		if err := explainTable(b, res.Composition.Provenance.Fields(), func(f overlay.Field) (string, bool) {
 			return r.appRes.ExplainPath(role, f.Key)
-		}); err != nil {
+		}, pinnedSource(app.Namespace, res.Pinned)); err != nil {
 			return err
 		}
 	}
@@ -304,7 +304,7 @@ func (o *composeOptions) explainConnect(b *strings.Builder, r *composed) error {
 			b.WriteString("no layer gives this role a Spark setting\n")
 			continue
 		}
-		if err := explainTable(b, fields, path); err != nil {
+		if err := explainTable(b, fields, path, nil); err != nil {
 			return err
 		}
 	}
@@ -322,9 +322,25 @@ func cases(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
+// pinnedSource names, for explain, the source of a value of key: the
+// namespace for a node selector entry of pinned (mutate.Result.Pinned),
+// which provenance holds as the pod's own; the source itself otherwise.
+func pinnedSource(namespace string, pinned []string) func(overlay.Source, overlay.Key) string {
+	return func(s overlay.Source, key overlay.Key) string {
+		if s.IsUser() && key.Map && key.Root == overlay.PathNodeSelector && slices.Contains(pinned, key.Item) {
+			return fmt.Sprintf("namespace %q (PodNodeSelector)", namespace)
+		}
+		return s.String()
+	}
+}
+
 // explainTable writes the fields a layer touched, each under the path
-// path gives it (skipped when it says false).
-func explainTable(b *strings.Builder, fields []overlay.Field, path func(overlay.Field) (string, bool)) error {
+// path gives it (skipped when it says false), each source named by
+// source (nil: as it names itself).
+func explainTable(b *strings.Builder, fields []overlay.Field, path func(overlay.Field) (string, bool), source func(overlay.Source, overlay.Key) string) error {
+	if source == nil {
+		source = func(s overlay.Source, _ overlay.Key) string { return s.String() }
+	}
 	type row struct{ path, value, winner, beats string }
 	var rows []row
 	for _, f := range fields {
@@ -334,9 +350,9 @@ func explainTable(b *strings.Builder, fields []overlay.Field, path func(overlay.
 		}
 		beats := make([]string, len(f.Beaten))
 		for j, c := range f.Beaten {
-			beats[j] = fmt.Sprintf("%s %s", c.Source, c.Value)
+			beats[j] = fmt.Sprintf("%s %s", source(c.Source, f.Key), c.Value)
 		}
-		rows = append(rows, row{p, f.Value, f.Winner.String(), joinNonEmpty(beats, "; ")})
+		rows = append(rows, row{p, f.Value, source(f.Winner, f.Key), joinNonEmpty(beats, "; ")})
 	}
 	slices.SortStableFunc(rows, func(a, b row) int { return strings.Compare(a.path, b.path) })
 	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
