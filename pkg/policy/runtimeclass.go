@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,48 +40,60 @@ func AdmitRuntimeClass(snap *overlay.Snapshot, pod *corev1.Pod) (out *corev1.Pod
 // creation before any webhook, as the composer predicts it: the placement
 // plugins of pp (mutate.PlacePod) with the placement snap gives pod's
 // namespace, then RuntimeClass's (AdmitRuntimeClass), in the API server's
-// order. A placement plugin's refusal is a *PlacementRefusedError, whose
-// Decision is the verdict; out is then still the pod as the plugins would
-// leave it, so that a dry run can show what the layers would do to it.
-// Any other error is RuntimeClass's refusal. note is AdmitRuntimeClass's.
+// order. A plugin's refusal is a *RefusedError, whose Decision is the
+// verdict; out is then still the pod as far as the plugins would have
+// left it, so that a dry run can show what the layers would do to it.
+// note is AdmitRuntimeClass's.
 func AdmitPod(snap *overlay.Snapshot, pod *corev1.Pod, pp mutate.PlacementPlugins) (out *corev1.Pod, note string, err error) {
 	placed, refusals := mutate.PlacePod(snap.NamespacePlacement(pod.Namespace), pod, pp)
 	out, note, err = AdmitRuntimeClass(snap, placed)
-	if len(refusals) == 0 {
-		return out, note, err
-	}
-	// The placement plugins run first: theirs is the API server's answer.
 	if err != nil {
 		out, note = placed, ""
 	}
-	return out, note, &PlacementRefusedError{Refusals: refusals}
-}
-
-// PlacementRefusedError is the placement plugins' refusal of a pod before
-// any webhook (AdmitPod).
-type PlacementRefusedError struct {
-	Refusals []mutate.PlacementRefusal
-}
-
-func (e *PlacementRefusedError) Error() string {
-	parts := make([]string, len(e.Refusals))
-	for i, r := range e.Refusals {
-		parts[i] = r.String()
+	switch {
+	case len(refusals) > 0:
+		// The placement plugins run first: theirs is the API server's
+		// answer.
+		return out, note, placementRefused(refusals)
+	case err != nil:
+		return out, note, &RefusedError{reason: err.Error(), violations: []Violation{{Policy: isolationPolicy, Check: runtimeClassCheck, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: %v (the API server's RuntimeClass admission refuses the pod before any webhook)", isolationPolicy, err)}}}
 	}
-	return "refused by the API server before any webhook: " + strings.Join(parts, "; ")
+	return out, note, nil
 }
 
-// Decision is the refusal as a verdict: a violation of each plugin's
-// policy, as Check.Placement names them.
-func (e *PlacementRefusedError) Decision() Decision {
-	var d Decision
-	for _, r := range e.Refusals {
+// RefusedError is the refusal of a pod by the API server's admission
+// plugins before any webhook (AdmitPod).
+type RefusedError struct {
+	reason     string
+	violations []Violation
+}
+
+func (e *RefusedError) Error() string {
+	return "refused by the API server before any webhook: " + e.reason
+}
+
+// Decision is the refusal as a verdict: a violation of each placement
+// plugin's policy, as Check.Placement names them, or isolation's
+// runtimeClass check, as Check.App names an application's launched pods
+// the RuntimeClass plugin refuses.
+func (e *RefusedError) Decision() Decision {
+	return Decision{Violations: slices.Clone(e.violations)}
+}
+
+// placementRefused is the placement plugins' refusals as a RefusedError.
+func placementRefused(refusals []mutate.PlacementRefusal) *RefusedError {
+	e := &RefusedError{}
+	parts := make([]string, len(refusals))
+	for i, r := range refusals {
+		parts[i] = r.String()
 		name := placementPolicy(r.Plugin)
-		d.Violations = append(d.Violations, Violation{Policy: name, Enforcement: v1alpha1.EnforcementDeny,
+		e.violations = append(e.violations, Violation{Policy: name, Enforcement: v1alpha1.EnforcementDeny,
 			Message: fmt.Sprintf("%s: %s (the API server's %s admission refuses the pod before any webhook)", name, r.Reason, r.Plugin)})
 	}
-	sortViolations(d.Violations)
-	return d
+	e.reason = strings.Join(parts, "; ")
+	sortViolations(e.violations)
+	return e
 }
 
 // runtimeSelects reports whether the RuntimeClass scheduling s selects

@@ -269,3 +269,53 @@ spec:
 		}
 	}
 }
+
+// TestRuntimeClassRefusalIsAVerdict: a pod the API server's RuntimeClass
+// plugin refuses before any webhook (a node selector against its class's)
+// is composed all the same, its refusal a verdict: named on stderr with
+// exit 1, an isolation violation under --validate among the corpus's
+// verdicts, and one a suite's case expects.
+func TestRuntimeClassRefusalIsAVerdict(t *testing.T) {
+	dir, _, _, etlPod := placementRepo(t)
+	write := writerIn(t, dir)
+	class := write("cluster/class.yaml", `apiVersion: node.k8s.io/v1
+kind: RuntimeClass
+metadata: {name: sandboxed}
+handler: runsc
+scheduling: {nodeSelector: {node.strata.dev/runtime: gvisor}}
+`)
+	write("sandboxed.yaml", strings.Replace(readFile(t, etlPod), "spec:\n", "spec:\n  runtimeClassName: sandboxed\n  nodeSelector: {node.strata.dev/runtime: kata}\n", 1))
+	write("layers/class.yaml", readFile(t, class))
+	const (
+		reason  = `RuntimeClass "sandboxed": conflict: runtimeClass.scheduling.nodeSelector[node.strata.dev/runtime] = gvisor; pod.spec.nodeSelector[node.strata.dev/runtime] = kata`
+		verdict = `isolation: ` + reason + ` (the API server's RuntimeClass admission refuses the pod before any webhook)`
+	)
+	args := []string{"compose", "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p"}
+	if r := composer(t, "", append(args, "-f", filepath.Join(dir, "sandboxed.yaml"))...); r.code != ExitDenied ||
+		!strings.Contains(r.err, "Pod etl/exec-1: refused by the API server before any webhook: "+reason) || r.out != "" {
+		t.Errorf("compose: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	corpus := write("corpus.yaml", readFile(t, filepath.Join(dir, "sandboxed.yaml"))+"---\n"+strings.Replace(readFile(t, etlPod), "exec-1", "exec-2", 1))
+	if r := composer(t, "", append(args, "-f", corpus, "--validate", "-o", "json")...); r.code != ExitDenied ||
+		!strings.Contains(r.err, "Pod etl/exec-1: deny: "+verdict) || !strings.Contains(r.err, "1 of 2 objects denied by policy") {
+		t.Errorf("compose --validate: exit %d\n%s", r.code, r.err)
+	}
+	file := write("t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: runtime-class}
+layers: layers
+cluster: c
+pool: p
+cases:
+  - name: a node selector against its class's
+    pod: sandboxed.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: isolation
+        message: "`+strings.ReplaceAll(verdict, `"`, `\"`)+`"
+`)
+	if r := composer(t, "", "test", file); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}

@@ -62,9 +62,10 @@ type composed struct {
 	// placementNote says what the pod's namespace gives it through the
 	// plugins the composer does not run; "" when nothing.
 	placementNote string
-	// refused is the placement plugins' refusal of the pod before any
-	// webhook (--admission-plugins); the pod is composed all the same.
-	refused *policy.PlacementRefusedError
+	// refused is the admission plugins' refusal of the pod before any
+	// webhook (RuntimeClass's, and the placement plugins of
+	// --admission-plugins); the pod is composed all the same.
+	refused *policy.RefusedError
 }
 
 // ref names the object in messages: Pod ns/name, SparkApplication
@@ -261,6 +262,13 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 	}
 	r.placementNote = policy.NamespacePlacementNote(snap, r.pod, o.repo.placement)
 	if r.podRes, err = mutate.Compose(snap, o.repo.cluster, r.pod); err != nil {
+		if r.refused != nil {
+			// The webhook never sees a pod the API server refuses first
+			// (a RuntimeClass it conflicts with, say): there is nothing
+			// of it to show but the refusal.
+			r.podRes = nil
+			return r, nil
+		}
 		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 	}
 	// As the webhook answers the user who creates the pod.
@@ -278,7 +286,7 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 	return r, nil
 }
 
-// refusedBeforeWebhooks prints on w each pod of results the placement
+// refusedBeforeWebhooks prints on w each pod of results the admission
 // plugins refuse before any webhook, and is a denial when there is one:
 // without --validate, the exit status still says that the API server
 // refuses it.

@@ -139,10 +139,10 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	var results [2]*mutate.Result
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
-		// A placement plugin's refusal is the side's verdict; the pod is
+		// An admission plugin's refusal is the side's verdict; the pod is
 		// composed all the same, for what the layers change of it.
 		admitted, _, err := policy.AdmitPod(side.check.Snapshot, pod, side.check.Placement)
-		var refused *policy.PlacementRefusedError
+		var refused *policy.RefusedError
 		if err != nil && !errors.As(err, &refused) {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}

@@ -19,6 +19,9 @@ import (
 )
 
 func (o *composeOptions) print(w io.Writer, results []composed) error {
+	// A pod refused before the webhook that could not be composed has
+	// nothing to show (refusedBeforeWebhooks says why).
+	results = slices.DeleteFunc(slices.Clone(results), func(c composed) bool { return c.pod != nil && c.podRes == nil })
 	switch o.output {
 	case outputJSON:
 		return printJSON(w, results)

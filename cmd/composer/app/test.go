@@ -500,9 +500,8 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 			return nil, err
 		}
 	} else if admitted, _, err := policy.AdmitPod(snap, obj.Pod, placement); err != nil {
-		// A placement plugin's refusal is a verdict; RuntimeClass's is
-		// an error of the case.
-		var refused *policy.PlacementRefusedError
+		// An admission plugin's refusal is a verdict.
+		var refused *policy.RefusedError
 		if !errors.As(err, &refused) {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
