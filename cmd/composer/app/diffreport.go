@@ -140,14 +140,21 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
 		// An admission plugin's refusal is the side's verdict; the pod is
-		// composed all the same, for what the layers change of it.
+		// composed all the same where it can be, for what the layers
+		// change of it.
 		admitted, _, err := policy.AdmitPod(side.check.Snapshot, pod, side.check.Placement)
 		var refused *policy.RefusedError
 		if err != nil && !errors.As(err, &refused) {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}
 		res, err := mutate.Compose(side.check.Snapshot, side.check.Cluster, admitted)
-		if err != nil {
+		switch {
+		case err != nil && refused != nil:
+			// Refused before the webhook, which never composes it (a
+			// RuntimeClass it conflicts with, say).
+			verdicts[i] = verdictOf(refused.Decision())
+			continue
+		case err != nil:
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}
 		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(res.Pod), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
@@ -159,6 +166,12 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		}
 		results[i], verdicts[i] = res, verdictOf(dec)
 	}
+	d.Before, d.After = verdicts[0], verdicts[1]
+	if results[0] == nil || results[1] == nil {
+		// A side that composes nothing: its verdict is the change.
+		d.Role = pod.Labels[v1alpha1.RoleLabel]
+		return d, nil
+	}
 	d.Role = string(results[1].Role)
 	path := func(f overlay.Field) (string, bool) { return f.Path, mutate.AppliesToPod(f.Key) }
 	d.Fields = fieldChanges("", results[0].Composition.Provenance, results[1].Composition.Provenance, path)
@@ -166,7 +179,6 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		results[0].Composition.Provenance, results[1].Composition.Provenance, path)...)
 	d.Fields = append(d.Fields, orderChanges("", results[0].Pod, results[1].Pod, results[1].Role)...)
 	slices.SortStableFunc(d.Fields, func(x, y fieldChange) int { return strings.Compare(x.Field, y.Field) })
-	d.Before, d.After = verdicts[0], verdicts[1]
 	return d, nil
 }
 
