@@ -11,7 +11,6 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
-	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // launchedPlacementWarnings adds to each role of out the warning that the
@@ -112,13 +111,9 @@ func connectPlacementWarnings(snap *overlay.Snapshot, cluster Cluster, in, compo
 	}
 	var out []string
 	for _, role := range Roles() {
-		before, err := ConnectLaunchedPod(in, role)
-		if err != nil {
-			return nil, nil //nolint:nilerr // the size is refused where it is judged
-		}
-		launched, err := ConnectLaunchedPod(composed, role)
-		if err != nil {
-			return nil, nil //nolint:nilerr // as above
+		before, launched, ok := connectPods(in, composed, role)
+		if !ok {
+			return nil, nil
 		}
 		for _, pod := range []*corev1.Pod{before, launched} {
 			pod.Namespace = ns
@@ -129,12 +124,8 @@ func connectPlacementWarnings(snap *overlay.Snapshot, cluster Cluster, in, compo
 			return nil, err
 		}
 		if reasons := placementRefusals(p, before, res.Pod); len(reasons) > 0 {
-			who := "the server pod"
-			if role == v1alpha1.RoleExecutor {
-				who = "an executor pod"
-			}
 			out = append(out, fmt.Sprintf("%s: The API server will refuse the pod for what the layers set of its placement in namespace %q: %s",
-				who, ns, strings.Join(reasons, "; ")))
+				connectPodName(role), ns, strings.Join(reasons, "; ")))
 		}
 	}
 	return out, nil

@@ -29,13 +29,9 @@ func connectPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in, com
 		server *corev1.Pod // composed, as the pod webhook stores it
 	)
 	for _, role := range Roles() {
-		before, err := ConnectLaunchedPod(in, role)
-		if err != nil {
-			return nil, nil //nolint:nilerr // the size is refused where it is judged
-		}
-		launched, err := ConnectLaunchedPod(composed, role)
-		if err != nil {
-			return nil, nil //nolint:nilerr // as above
+		before, launched, ok := connectPods(in, composed, role)
+		if !ok {
+			return nil, nil
 		}
 		res, err := Admit(snap, cluster, launched)
 		if err != nil {
@@ -49,14 +45,34 @@ func connectPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in, com
 			return nil, err
 		}
 		if w != "" {
-			who := "the server pod"
-			if role == v1alpha1.RoleExecutor {
-				who = "an executor pod"
-			}
-			out = append(out, who+": "+w)
+			out = append(out, connectPodName(role)+": "+w)
 		}
 	}
 	return out, nil
+}
+
+// connectPods are the pods of role that in (the SparkConnect as written)
+// and composed launch (ConnectLaunchedPod); ok is false for a size Spark
+// would not accept, which launches nothing (it is refused where it is
+// judged).
+func connectPods(in, composed *sparkv1alpha1.SparkConnect, role v1alpha1.Role) (before, launched *corev1.Pod, ok bool) {
+	before, err := ConnectLaunchedPod(in, role)
+	if err != nil {
+		return nil, nil, false
+	}
+	if launched, err = ConnectLaunchedPod(composed, role); err != nil {
+		return nil, nil, false
+	}
+	return before, launched, true
+}
+
+// connectPodName names the pod of role a SparkConnect launches, in
+// warnings: "the server pod", "an executor pod".
+func connectPodName(role v1alpha1.Role) string {
+	if role == v1alpha1.RoleExecutor {
+		return "an executor pod"
+	}
+	return "the server pod"
 }
 
 // connectPod is the pod of role a SparkConnect launches, as far as Pod
