@@ -78,7 +78,7 @@ func PlacePod(p overlay.NamespacePlacement, pod *corev1.Pod, pp PlacementPlugins
 	if pp.PodNodeSelector {
 		// Refused before the merge, which keeps the pod's values; the
 		// first refusal is the API server's answer.
-		refusals = selectorConflicts(p, out)
+		refusals = append(unreadable(p, pp), selectorConflicts(p, out)...)
 		for k, v := range p.NodeSelector {
 			if _, ok := out.Spec.NodeSelector[k]; ok {
 				continue
@@ -138,11 +138,15 @@ func (r PlacementRefusal) String() string { return r.Plugin + ": " + r.Reason }
 // what of the pod they are about: PodNodeSelector refuses a node selector
 // entry that conflicts with the namespace's, or that the namespace's
 // whitelist does not hold; PodTolerationRestriction a toleration no entry
-// of the namespace's tolerations whitelist covers. The whole pod is
+// of the namespace's tolerations whitelist covers; either refuses every
+// pod of a namespace whose annotation it cannot read. The whole pod is
 // judged, whoever set what (placementWarning judges what composition
 // changed); nil when neither refuses it.
 func PlacementRefusals(p overlay.NamespacePlacement, pod *corev1.Pod, pp PlacementPlugins) []PlacementRefusal {
-	var reasons []PlacementRefusal
+	reasons := unreadable(p, pp)
+	if len(reasons) > 0 {
+		return reasons
+	}
 	if pp.PodNodeSelector {
 		reasons = append(reasons, selectorConflicts(p, pod)...)
 		if len(p.NodeSelectorWhitelist) > 0 {
@@ -172,6 +176,20 @@ func PlacementRefusals(p overlay.NamespacePlacement, pod *corev1.Pod, pp Placeme
 		}
 	}
 	return reasons
+}
+
+// unreadable is the refusal of every pod of a namespace whose annotations
+// a plugin of pp cannot read (overlay.NamespacePlacement's Unreadable
+// fields).
+func unreadable(p overlay.NamespacePlacement, pp PlacementPlugins) []PlacementRefusal {
+	var out []PlacementRefusal
+	if pp.PodNodeSelector && p.UnreadableNodeSelector != "" {
+		out = append(out, PlacementRefusal{PodNodeSelectorPlugin, "the namespace's " + p.UnreadableNodeSelector})
+	}
+	if pp.PodTolerationRestriction && p.UnreadableTolerations != "" {
+		out = append(out, PlacementRefusal{PodTolerationRestrictionPlugin, "the namespace's " + p.UnreadableTolerations})
+	}
+	return out
 }
 
 // selectorConflicts is PodNodeSelector's refusal of pod's node selector

@@ -2,7 +2,9 @@ package overlay
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -63,6 +65,12 @@ type NamespacePlacement struct {
 	// whitelist): PodTolerationRestriction refuses a pod holding a
 	// toleration none of them covers.
 	TolerationsWhitelist []corev1.Toleration
+	// UnreadableNodeSelector and UnreadableTolerations say why
+	// PodNodeSelector cannot read the namespace's node selector
+	// annotation, and PodTolerationRestriction its default tolerations or
+	// tolerations whitelist annotation; "" when it can. A plugin that
+	// cannot read them refuses every pod of the namespace.
+	UnreadableNodeSelector, UnreadableTolerations string
 }
 
 // ClusterPlacement is what the configuration of the API server's
@@ -119,30 +127,46 @@ func namespacePlacementOf(annotations map[string]string) annotatedPlacement {
 	var out annotatedPlacement
 	if s, ok := annotations[NamespaceNodeSelectorAnnotation]; ok {
 		out.ownNodeSelector = true
-		if sel, err := labels.ConvertSelectorToLabelsMap(s); err == nil && len(sel) > 0 {
+		switch sel, err := labels.ConvertSelectorToLabelsMap(s); {
+		case err != nil:
+			out.UnreadableNodeSelector = fmt.Sprintf("annotation %s: %s", NamespaceNodeSelectorAnnotation, strings.TrimPrefix(err.Error(), "<nil>: "))
+		case len(sel) > 0:
 			out.NodeSelector = sel
 		}
 	}
-	out.Tolerations, out.ownTolerations = annotatedTolerations(annotations, NamespaceTolerationsAnnotation)
-	out.TolerationsWhitelist, out.ownWhitelist = annotatedTolerations(annotations, NamespaceTolerationsWhitelistAnnotation)
+	var unreadable []string
+	for _, a := range []struct {
+		key string
+		ts  *[]corev1.Toleration
+		own *bool
+	}{{NamespaceTolerationsAnnotation, &out.Tolerations, &out.ownTolerations}, {NamespaceTolerationsWhitelistAnnotation, &out.TolerationsWhitelist, &out.ownWhitelist}} {
+		var err error
+		if *a.ts, *a.own, err = annotatedTolerations(annotations, a.key); err != nil {
+			unreadable = append(unreadable, fmt.Sprintf("annotation %s: %v", a.key, err))
+		}
+	}
+	out.UnreadableTolerations = strings.Join(unreadable, "; ")
 	return out
 }
 
 // annotatedTolerations reads the tolerations of the annotation key as
 // PodTolerationRestriction does, and whether the namespace decides them:
-// an annotation absent, or JSON null, leaves them to the cluster's.
-func annotatedTolerations(annotations map[string]string, key string) (ts []corev1.Toleration, own bool) {
+// an annotation absent, or JSON null, leaves them to the cluster's. err
+// is why the plugin cannot read it (it then refuses every pod).
+func annotatedTolerations(annotations map[string]string, key string) (ts []corev1.Toleration, own bool, err error) {
 	s, ok := annotations[key]
-	if !ok {
-		return nil, false
+	if !ok || s == "" {
+		return nil, ok, nil
 	}
 	switch err := json.Unmarshal([]byte(s), &ts); {
-	case s != "" && err == nil && ts == nil:
-		return nil, false // null: the plugin's nil, as if absent
-	case err == nil && len(ts) > 0:
-		return ts, true
+	case err != nil:
+		return nil, true, err
+	case ts == nil:
+		return nil, false, nil // null: the plugin's nil, as if absent
+	case len(ts) > 0:
+		return ts, true, nil
 	}
-	return nil, true
+	return nil, true, nil
 }
 
 // NamespacePlacement returns what the plugins give the pods of the named
@@ -158,6 +182,7 @@ func (s *Snapshot) NamespacePlacement(name string) NamespacePlacement {
 	if !ok {
 		return out
 	}
+	out.UnreadableNodeSelector, out.UnreadableTolerations = ns.placement.UnreadableNodeSelector, ns.placement.UnreadableTolerations
 	if ns.placement.ownWhitelist {
 		out.TolerationsWhitelist = ns.placement.TolerationsWhitelist
 	}

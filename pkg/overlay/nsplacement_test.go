@@ -3,6 +3,7 @@ package overlay
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,7 +43,14 @@ func TestNamespacePlacementOf(t *testing.T) {
 			NamespaceNodeSelectorAnnotation: "pool=core"}, own(NamespacePlacement{NodeSelector: map[string]string{"pool": "core"}}, true, true)},
 		{"other annotations", map[string]string{"owner": "alice"}, own(NamespacePlacement{}, false, false)},
 	} {
-		if got := namespacePlacementOf(tc.annotations); !reflect.DeepEqual(got, tc.want) {
+		got := namespacePlacementOf(tc.annotations)
+		// What the plugins cannot read gives nothing, and is said.
+		unreadable := slices.Contains([]string{"a selector that is not equalities", "a selector without a key", "a toleration that is not a list"}, tc.name)
+		if said := got.UnreadableNodeSelector != "" || got.UnreadableTolerations != ""; said != unreadable {
+			t.Errorf("%s: unreadable %q %q, want said: %v", tc.name, got.UnreadableNodeSelector, got.UnreadableTolerations, unreadable)
+		}
+		got.UnreadableNodeSelector, got.UnreadableTolerations = "", ""
+		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
 	}
@@ -87,6 +95,11 @@ func TestClusterPlacement(t *testing.T) {
 	}
 	fromCluster := NamespacePlacement{NodeSelector: cluster.NodeSelector, Tolerations: cluster.Tolerations, ClusterNodeSelector: true, ClusterTolerations: true}
 	pinned := NamespacePlacement{NodeSelector: map[string]string{"pool": "core"}, Tolerations: []corev1.Toleration{core}}
+	// The plugins refuse every pod of a namespace whose annotations they
+	// cannot read: nothing is given, and why is said.
+	unreadable := NamespacePlacement{
+		UnreadableNodeSelector: `annotation scheduler.alpha.kubernetes.io/node-selector: Invalid value: "pool!": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
+		UnreadableTolerations:  "annotation scheduler.alpha.kubernetes.io/defaultTolerations: unexpected end of JSON input"}
 	for _, tc := range []struct {
 		namespace string
 		want      NamespacePlacement
@@ -99,7 +112,7 @@ func TestClusterPlacement(t *testing.T) {
 			NamespacePlacement{Tolerations: []corev1.Toleration{shared}, ClusterTolerations: true}},
 		{"emptied", NamespacePlacement{}, NamespacePlacement{}},
 		{"null", fromCluster, fromCluster},
-		{"unreadable", NamespacePlacement{}, NamespacePlacement{}},
+		{"unreadable", unreadable, unreadable},
 	} {
 		for _, guarded := range []bool{true, false} {
 			in := Inputs{Namespaces: namespaces, ClusterPlacement: cluster}

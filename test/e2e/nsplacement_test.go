@@ -324,9 +324,10 @@ func pinnedToCore(t *testing.T, name string) *corev1.Namespace {
 // enables (--admission-plugins) and its AdmissionConfiguration, the
 // composer's dry run of a pod reaches the API server's verdict: admitted
 // with the cluster's defaults or a namespace's pin; refused, in the API
-// server's words, for a pool of the pod's own against the namespace's, and
+// server's words, for a pool of the pod's own against the namespace's,
 // for tolerations (the API server's own among them) outside a namespace's
-// whitelist.
+// whitelist, and for a namespace whose node selector annotation the plugin
+// cannot read.
 func TestComposerPredictsPlacementPlugins(t *testing.T) {
 	ctx := context.Background()
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
@@ -340,6 +341,12 @@ func TestComposerPredictsPlacementPlugins(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), whitelisted) })
+	unreadable := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-predict-unreadable", Annotations: map[string]string{
+		overlay.NamespaceNodeSelectorAnnotation: "node.strata.dev/pool!=core"}}}
+	if err := cp.Client.Create(ctx, unreadable); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), unreadable) })
 	executor := func(name, ns string, edit func(*corev1.Pod)) *corev1.Pod {
 		p := examplePod(t, "executor.yaml", name)
 		if ns != "" {
@@ -364,6 +371,8 @@ func TestComposerPredictsPlacementPlugins(t *testing.T) {
 		}), "pod node label selector conflicts with its namespace node label selector"},
 		{"outside the whitelist", executor("e2e-predict-whitelist", whitelisted.Name, nil),
 			"pod tolerations (possibly merged with namespace default tolerations) conflict with its namespace whitelist"},
+		{"a node selector annotation the plugin cannot read", executor("e2e-predict-unreadable", unreadable.Name, nil),
+			`Invalid value: "node.strata.dev/pool!"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, err := json.Marshal(tc.pod)
