@@ -171,8 +171,12 @@ func PlacementRefusals(p overlay.NamespacePlacement, pod *corev1.Pod, pp Placeme
 			}
 		}
 		if len(outside) > 0 {
-			reasons = append(reasons, PlacementRefusal{PodTolerationRestrictionPlugin, fmt.Sprintf("pod tolerations (possibly merged with namespace default tolerations) conflict with its namespace whitelist: %s not covered",
-				strings.Join(outside, ", "))})
+			scope := "namespace"
+			if p.ClusterWhitelist {
+				scope = "cluster"
+			}
+			reasons = append(reasons, PlacementRefusal{PodTolerationRestrictionPlugin, fmt.Sprintf("pod tolerations (possibly merged with namespace default tolerations) conflict with its %s whitelist: %s not covered",
+				scope, strings.Join(outside, ", "))})
 		}
 	}
 	return reasons
@@ -186,8 +190,12 @@ func unreadable(p overlay.NamespacePlacement, pp PlacementPlugins) []PlacementRe
 	if pp.PodNodeSelector && p.UnreadableNodeSelector != "" {
 		out = append(out, PlacementRefusal{PodNodeSelectorPlugin, "the namespace's " + p.UnreadableNodeSelector})
 	}
-	if pp.PodTolerationRestriction && p.UnreadableTolerations != "" {
-		out = append(out, PlacementRefusal{PodTolerationRestrictionPlugin, "the namespace's " + p.UnreadableTolerations})
+	if pp.PodTolerationRestriction {
+		for _, u := range []string{p.UnreadableTolerations, p.UnreadableWhitelist} {
+			if u != "" {
+				out = append(out, PlacementRefusal{PodTolerationRestrictionPlugin, "the namespace's " + u})
+			}
+		}
 	}
 	return out
 }

@@ -65,12 +65,16 @@ type NamespacePlacement struct {
 	// whitelist): PodTolerationRestriction refuses a pod holding a
 	// toleration none of them covers.
 	TolerationsWhitelist []corev1.Toleration
-	// UnreadableNodeSelector and UnreadableTolerations say why
-	// PodNodeSelector cannot read the namespace's node selector
+	// ClusterWhitelist reports that TolerationsWhitelist is the cluster's,
+	// the namespace having no annotation of its own that replaces it.
+	ClusterWhitelist bool
+	// UnreadableNodeSelector, UnreadableTolerations and UnreadableWhitelist
+	// say why PodNodeSelector cannot read the namespace's node selector
 	// annotation, and PodTolerationRestriction its default tolerations or
-	// tolerations whitelist annotation; "" when it can. A plugin that
-	// cannot read them refuses every pod of the namespace.
-	UnreadableNodeSelector, UnreadableTolerations string
+	// its tolerations whitelist annotation; "" when it can. A plugin that
+	// cannot read them refuses every pod of the namespace (the default
+	// tolerations on a pod's creation only).
+	UnreadableNodeSelector, UnreadableTolerations, UnreadableWhitelist string
 }
 
 // ClusterPlacement is what the configuration of the API server's
@@ -134,18 +138,18 @@ func namespacePlacementOf(annotations map[string]string) annotatedPlacement {
 			out.NodeSelector = sel
 		}
 	}
-	var unreadable []string
 	for _, a := range []struct {
-		key string
-		ts  *[]corev1.Toleration
-		own *bool
-	}{{NamespaceTolerationsAnnotation, &out.Tolerations, &out.ownTolerations}, {NamespaceTolerationsWhitelistAnnotation, &out.TolerationsWhitelist, &out.ownWhitelist}} {
+		key        string
+		ts         *[]corev1.Toleration
+		own        *bool
+		unreadable *string
+	}{{NamespaceTolerationsAnnotation, &out.Tolerations, &out.ownTolerations, &out.UnreadableTolerations},
+		{NamespaceTolerationsWhitelistAnnotation, &out.TolerationsWhitelist, &out.ownWhitelist, &out.UnreadableWhitelist}} {
 		var err error
 		if *a.ts, *a.own, err = annotatedTolerations(annotations, a.key); err != nil {
-			unreadable = append(unreadable, fmt.Sprintf("annotation %s: %v", a.key, err))
+			*a.unreadable = fmt.Sprintf("annotation %s: %v", a.key, err)
 		}
 	}
-	out.UnreadableTolerations = strings.Join(unreadable, "; ")
 	return out
 }
 
@@ -177,14 +181,16 @@ func annotatedTolerations(annotations map[string]string, key string) (ts []corev
 func (s *Snapshot) NamespacePlacement(name string) NamespacePlacement {
 	out := NamespacePlacement{NodeSelector: s.clusterPlacement.NodeSelector, Tolerations: s.clusterPlacement.Tolerations,
 		ClusterNodeSelector: len(s.clusterPlacement.NodeSelector) > 0, ClusterTolerations: len(s.clusterPlacement.Tolerations) > 0,
-		NodeSelectorWhitelist: s.clusterPlacement.NodeSelectorWhitelists[name], TolerationsWhitelist: s.clusterPlacement.TolerationsWhitelist}
+		NodeSelectorWhitelist: s.clusterPlacement.NodeSelectorWhitelists[name], TolerationsWhitelist: s.clusterPlacement.TolerationsWhitelist,
+		ClusterWhitelist: len(s.clusterPlacement.TolerationsWhitelist) > 0}
 	ns, ok := s.namespaces[name]
 	if !ok {
 		return out
 	}
-	out.UnreadableNodeSelector, out.UnreadableTolerations = ns.placement.UnreadableNodeSelector, ns.placement.UnreadableTolerations
+	out.UnreadableNodeSelector, out.UnreadableTolerations, out.UnreadableWhitelist =
+		ns.placement.UnreadableNodeSelector, ns.placement.UnreadableTolerations, ns.placement.UnreadableWhitelist
 	if ns.placement.ownWhitelist {
-		out.TolerationsWhitelist = ns.placement.TolerationsWhitelist
+		out.TolerationsWhitelist, out.ClusterWhitelist = ns.placement.TolerationsWhitelist, false
 	}
 	if ns.placement.ownNodeSelector {
 		out.NodeSelector, out.ClusterNodeSelector = ns.placement.NodeSelector, false

@@ -324,15 +324,18 @@ func TestPlacementWhitelists(t *testing.T) {
 		namespace string
 		selector  map[string]string
 		whitelist []corev1.Toleration
+		// cluster: the tolerations whitelist is the cluster's.
+		cluster bool
 	}{
-		{"bare", nil, []corev1.Toleration{spot}},
-		{"not known", nil, []corev1.Toleration{spot}},
-		{"ml", map[string]string{"pool": "gpu"}, []corev1.Toleration{gpu}},
-		{"open", nil, nil},
+		{"bare", nil, []corev1.Toleration{spot}, true},
+		{"not known", nil, []corev1.Toleration{spot}, true},
+		{"ml", map[string]string{"pool": "gpu"}, []corev1.Toleration{gpu}, false},
+		{"open", nil, nil, false},
 	} {
 		for _, p := range []NamespacePlacement{snap.NamespacePlacement(tc.namespace), snap.PlatformPlacement(tc.namespace)} {
-			if !reflect.DeepEqual(p.NodeSelectorWhitelist, tc.selector) || !reflect.DeepEqual(p.TolerationsWhitelist, tc.whitelist) {
-				t.Errorf("%s: whitelists %v and %v, want %v and %v", tc.namespace, p.NodeSelectorWhitelist, p.TolerationsWhitelist, tc.selector, tc.whitelist)
+			if !reflect.DeepEqual(p.NodeSelectorWhitelist, tc.selector) || !reflect.DeepEqual(p.TolerationsWhitelist, tc.whitelist) || p.ClusterWhitelist != tc.cluster {
+				t.Errorf("%s: whitelists %v and %v (the cluster's: %v), want %v and %v (%v)", tc.namespace, p.NodeSelectorWhitelist, p.TolerationsWhitelist, p.ClusterWhitelist,
+					tc.selector, tc.whitelist, tc.cluster)
 			}
 		}
 	}

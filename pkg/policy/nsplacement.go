@@ -129,7 +129,13 @@ func withPlacement(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Requ
 	if ns == "" {
 		ns = pod.Namespace
 	}
-	reasons := mutate.PlacementRefusals(snap.NamespacePlacement(ns), pod, pp)
+	p := snap.NamespacePlacement(ns)
+	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
+		// PodTolerationRestriction reads the default tolerations on a
+		// creation only.
+		p.UnreadableTolerations = ""
+	}
+	reasons := mutate.PlacementRefusals(p, pod, pp)
 	if len(reasons) == 0 {
 		return d
 	}

@@ -270,3 +270,36 @@ func TestCheckPredictsPlacement(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableDefaultTolerationsOnUpdate: PodTolerationRestriction
+// reads a namespace's default tolerations on a pod's creation only, so
+// one it cannot read refuses creations, not updates.
+func TestUnreadableDefaultTolerationsOnUpdate(t *testing.T) {
+	in := fixtures.InputsOf(t, map[string]string{"none": `{tier: ClusterDefaults, config: {}}`})
+	in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Annotations: map[string]string{overlay.NamespaceTolerationsAnnotation: "{"}}}}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Check{Engine: builtinEngine(t), Snapshot: snap, Cluster: mutate.Cluster{Name: "prod-a", Pool: "batch"},
+		Placement: mutate.PlacementPlugins{PodTolerationRestriction: true}}
+	pod := sparkPod("executor")
+	refused := func(req Request) bool {
+		_, d, err := c.Pod(context.Background(), pod, req, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range d.Violations {
+			if v.Policy == PodTolerationRestrictionPolicy && strings.Contains(v.Message, "annotation scheduler.alpha.kubernetes.io/defaultTolerations") {
+				return true
+			}
+		}
+		return false
+	}
+	if !refused(Request{Operation: "CREATE"}) {
+		t.Errorf("a creation is not refused")
+	}
+	if refused(Request{Operation: "UPDATE", Old: pod}) {
+		t.Errorf("an update is refused")
+	}
+}
