@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 )
@@ -16,18 +17,23 @@ import (
 // The names of the API server's placement admission plugins, as its
 // --enable-admission-plugins takes them.
 const (
-	PodNodeSelectorPlugin          = "PodNodeSelector"
-	PodTolerationRestrictionPlugin = "PodTolerationRestriction"
+	PodNodeSelectorPlugin            = "PodNodeSelector"
+	PodTolerationRestrictionPlugin   = "PodTolerationRestriction"
+	ExtendedResourceTolerationPlugin = "ExtendedResourceToleration"
 )
 
-// PlacementPlugins are the API server's PodNodeSelector and
-// PodTolerationRestriction admission plugins a cluster enables; neither is
-// on by default. The webhook never runs them (the API server does, before
+// PlacementPlugins are the API server's PodNodeSelector,
+// PodTolerationRestriction and ExtendedResourceToleration admission
+// plugins a cluster enables; none is on by default. The webhook never runs them (the API server does, before
 // and after the webhooks); the composer predicts what they do to a pod
 // file where a cluster enables them (PlacePod, PlacementRefusals),
 // so that its dry run judges the pod the webhook will be sent.
 type PlacementPlugins struct {
 	PodNodeSelector, PodTolerationRestriction bool
+	// ExtendedResourceToleration gives a pod a toleration of each extended
+	// resource it requests (nvidia.com/gpu, say), for nodes a platform
+	// taints with the resource's name; it refuses nothing.
+	ExtendedResourceToleration bool
 }
 
 // ParsePlacementPlugins reads plugin names as the API server's
@@ -42,16 +48,25 @@ func ParsePlacementPlugins(names []string) (PlacementPlugins, error) {
 			pp.PodNodeSelector = true
 		case PodTolerationRestrictionPlugin:
 			pp.PodTolerationRestriction = true
+		case ExtendedResourceTolerationPlugin:
+			pp.ExtendedResourceToleration = true
 		default:
-			return PlacementPlugins{}, fmt.Errorf("admission plugin %q is not one whose work is predicted here; known: %s, %s (PodSecurity and RuntimeClass, on by default, always are)",
-				n, PodNodeSelectorPlugin, PodTolerationRestrictionPlugin)
+			return PlacementPlugins{}, fmt.Errorf("admission plugin %q is not one whose work is predicted here; known: %s (PodSecurity and RuntimeClass, on by default, always are)",
+				n, strings.Join(KnownPlacementPlugins(), ", "))
 		}
 	}
 	return pp, nil
 }
 
-// Any reports whether either plugin is enabled.
-func (pp PlacementPlugins) Any() bool { return pp.PodNodeSelector || pp.PodTolerationRestriction }
+// KnownPlacementPlugins are the names ParsePlacementPlugins reads.
+func KnownPlacementPlugins() []string {
+	return []string{PodNodeSelectorPlugin, PodTolerationRestrictionPlugin, ExtendedResourceTolerationPlugin}
+}
+
+// Any reports whether any plugin is enabled.
+func (pp PlacementPlugins) Any() bool {
+	return pp.PodNodeSelector || pp.PodTolerationRestriction || pp.ExtendedResourceToleration
+}
 
 // PlacePod returns pod as the API server leaves its creation in a
 // namespace of placement p, before any webhook, with the placement
@@ -62,7 +77,9 @@ func (pp PlacementPlugins) Any() bool { return pp.PodNodeSelector || pp.PodToler
 // the not-ready and unreachable tolerations a pod without them lacks;
 // PodTolerationRestriction merges the namespace's default tolerations,
 // and the memory-pressure toleration of a pod that is not BestEffort,
-// into the pod's. Each judges the pod as it leaves it (PlacementRefusals).
+// into the pod's; ExtendedResourceToleration, last, a toleration of each
+// extended resource the pod requests. Each judges the pod as it leaves it
+// (PlacementRefusals).
 // A refused pod is given what the plugins give all the same, so that the
 // rest of what judges it can go on. pod is not changed.
 //
@@ -102,7 +119,60 @@ func PlacePod(p overlay.NamespacePlacement, pod *corev1.Pod, pp PlacementPlugins
 	if refusals == nil {
 		refusals = PlacementRefusals(p, out, pp)
 	}
+	if pp.ExtendedResourceToleration {
+		// After PodTolerationRestriction, whose whitelist judges these
+		// after the webhooks (PlacementRefusals in the validation).
+		withExtendedResourceTolerations(out)
+	}
 	return out, refusals
+}
+
+// withExtendedResourceTolerations gives pod what the
+// ExtendedResourceToleration plugin gives it: for each extended resource
+// its containers or init containers request (or limit, which requests it:
+// the API server's defaults copy a limit without its request before any
+// admission plugin), in name order, a toleration
+// of key the resource's name, Exists, NoSchedule, replacing one of the
+// pod's with the same key, effect, operator and value.
+func withExtendedResourceTolerations(pod *corev1.Pod) {
+	names := map[string]bool{}
+	for _, cs := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for i := range cs {
+			// A limit without its request requests it: the API server's
+			// defaults, before any admission plugin, copy it.
+			for _, l := range []corev1.ResourceList{cs[i].Resources.Requests, cs[i].Resources.Limits} {
+				for name := range l {
+					if isExtendedResourceName(name) {
+						names[string(name)] = true
+					}
+				}
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		t := corev1.Toleration{Key: name, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+		at := slices.IndexFunc(pod.Spec.Tolerations, func(c corev1.Toleration) bool {
+			return c.Key == t.Key && c.Effect == t.Effect && c.Operator == t.Operator && c.Value == t.Value
+		})
+		if at < 0 {
+			pod.Spec.Tolerations = append(pod.Spec.Tolerations, t)
+		} else {
+			pod.Spec.Tolerations[at] = t
+		}
+	}
+}
+
+// isExtendedResourceName reports whether name is an extended resource's,
+// as the API server tells one (k8s.io/kubernetes's
+// helper.IsExtendedResourceName, not a library Kubernetes publishes): a
+// name with a domain other than *kubernetes.io, not a quota's requests.*
+// name, that is a qualified name once prefixed with "requests.".
+func isExtendedResourceName(name corev1.ResourceName) bool {
+	s := string(name)
+	if !strings.Contains(s, "/") || strings.Contains(s, corev1.ResourceDefaultNamespacePrefix) || strings.HasPrefix(s, corev1.DefaultResourceRequestsPrefix) {
+		return false
+	}
+	return len(validation.IsQualifiedName(corev1.DefaultResourceRequestsPrefix+s)) == 0
 }
 
 // withDefaultTolerationSeconds is ts as the DefaultTolerationSeconds

@@ -129,3 +129,47 @@ func TestParsePlacementPlugins(t *testing.T) {
 		}
 	}
 }
+
+// TestExtendedResourceTolerations holds PlacePod's ExtendedResourceToleration
+// to the API server's plugin: a toleration of each extended resource a
+// container or init container requests (a limit alone requests it, by the
+// API server's defaults), in name order, none for a native
+// or kubernetes.io resource, one of the pod's alike replaced.
+func TestExtendedResourceTolerations(t *testing.T) {
+	q := resource.MustParse
+	exists := func(key string) corev1.Toleration {
+		return corev1.Toleration{Key: key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+	}
+	secs := int64(60)
+	ownGPU := exists("nvidia.com/gpu")
+	ownGPU.TolerationSeconds = &secs
+	pod := &corev1.Pod{Spec: corev1.PodSpec{
+		InitContainers: []corev1.Container{{Name: "i", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{"example.com/fpga": q("1")}}}},
+		Containers: []corev1.Container{{Name: "c", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			"nvidia.com/gpu": q("1"), corev1.ResourceCPU: q("1"), "hugepages-2Mi": q("2Mi"), "example.kubernetes.io/thing": q("1"), "requests.example.com/x": q("1")},
+			Limits: corev1.ResourceList{"amd.com/gpu": q("1")}}}},
+		Tolerations: []corev1.Toleration{ownGPU, exists("spot")},
+	}}
+	got, refusals := PlacePod(overlay.NamespacePlacement{}, pod, PlacementPlugins{ExtendedResourceToleration: true})
+	if len(refusals) > 0 {
+		t.Fatalf("refusals %v", refusals)
+	}
+	// The pod's own toleration of the GPU has the same key, effect,
+	// operator and value: replaced where it stands.
+	want := []corev1.Toleration{exists("nvidia.com/gpu"), exists("spot"), exists("amd.com/gpu"), exists("example.com/fpga")}
+	if !reflect.DeepEqual(got.Spec.Tolerations, want) {
+		t.Errorf("tolerations\n%v\nwant\n%v", got.Spec.Tolerations, want)
+	}
+	if again, _ := PlacePod(overlay.NamespacePlacement{}, got, PlacementPlugins{ExtendedResourceToleration: true}); !reflect.DeepEqual(again, got) {
+		t.Errorf("placed twice: %v", again.Spec.Tolerations)
+	}
+	if len(pod.Spec.Tolerations) != 2 || pod.Spec.Tolerations[0].TolerationSeconds == nil {
+		t.Errorf("the pod given was changed: %v", pod.Spec.Tolerations)
+	}
+	// The whitelist of PodTolerationRestriction judges them too.
+	_, refusals = PlacePod(overlay.NamespacePlacement{TolerationsWhitelist: []corev1.Toleration{{Operator: corev1.TolerationOpExists, Key: "spot"}}}, pod,
+		PlacementPlugins{ExtendedResourceToleration: true})
+	if len(refusals) > 0 {
+		t.Errorf("without PodTolerationRestriction, refusals %v", refusals)
+	}
+}

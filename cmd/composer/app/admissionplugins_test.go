@@ -325,3 +325,43 @@ cases:
 		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }
+
+// TestExtendedResourceTolerationInTheDryRun: with ExtendedResourceToleration
+// among --admission-plugins, a pod that requests a GPU is given the
+// plugin's toleration of it, which is the tenant's (requesting the
+// resource is its choice): refused where isolation does not allow it, as
+// the webhook refuses the pod the API server sends it.
+func TestExtendedResourceTolerationInTheDryRun(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	write("layers/layer.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: isolation}
+spec:
+  tier: ClusterOverrides
+  config:
+    isolation:
+      allowedTolerations: [{key: node.strata.dev/spot}]
+`)
+	pod := write("pod.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: exec-1
+  namespace: etl
+  labels: {spark-role: executor, spark-app-selector: spark-1}
+spec:
+  containers:
+  - name: spark-kubernetes-executor
+    image: apache/spark:3.5.3
+    resources: {requests: {cpu: "1", memory: 1Gi}, limits: {nvidia.com/gpu: "1"}}
+`)
+	args := []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--validate", "-o", "json"}
+	const refused = `toleration "nvidia.com/gpu:NoSchedule op=Exists" is not allowed`
+	if r := composer(t, "", append(args, "--admission-plugins", "ExtendedResourceToleration")...); r.code != ExitDenied || !strings.Contains(r.err, refused) ||
+		!strings.Contains(r.out, `"key": "nvidia.com/gpu"`) {
+		t.Errorf("with the plugin: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if r := composer(t, "", args...); r.code != ExitOK {
+		t.Errorf("without the plugin: exit %d\n%s", r.code, r.err)
+	}
+}

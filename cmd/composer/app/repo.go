@@ -186,8 +186,8 @@ func lastOf[T any](items []T, name func(T) string) []T {
 
 // addAdmissionPluginsFlag adds --admission-plugins, into names.
 func addAdmissionPluginsFlag(cmd *cobra.Command, names *[]string) {
-	cmd.Flags().StringSliceVar(names, "admission-plugins", nil, fmt.Sprintf("the API server's admission plugins, off by default, that the cluster enables (its --enable-admission-plugins), whose work on a pod is predicted: %s, %s; a pod is then given its namespace's node selector and tolerations, and judged, as they do; repeat or comma-separate",
-		mutate.PodNodeSelectorPlugin, mutate.PodTolerationRestrictionPlugin))
+	cmd.Flags().StringSliceVar(names, "admission-plugins", nil, fmt.Sprintf("the API server's admission plugins, off by default, that the cluster enables (its --enable-admission-plugins), whose work on a pod is predicted: %s; a pod is then given its namespace's node selector and tolerations (and tolerations of the extended resources it requests), and judged, as they do; repeat or comma-separate",
+		strings.Join(mutate.KnownPlacementPlugins(), ", ")))
 }
 
 // admissionPlugins reads --admission-plugins.

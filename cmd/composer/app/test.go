@@ -60,8 +60,10 @@ type PolicyTest struct {
 	// AdmissionPlugins are the API server's admission plugins, off by
 	// default, that the cluster enables, as the composer's
 	// --admission-plugins takes them (PodNodeSelector,
-	// PodTolerationRestriction): each case's pod is given its namespace's
-	// node selector and tolerations, and judged, as they do.
+	// PodTolerationRestriction, ExtendedResourceToleration): each case's
+	// pod is given its namespace's node selector and tolerations (and
+	// those of the extended resources it requests), and judged, as they
+	// do.
 	AdmissionPlugins []string         `json:"admissionPlugins,omitempty"`
 	Cases            []PolicyTestCase `json:"cases"`
 }
@@ -289,8 +291,7 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 	}
 	for i, name := range t.AdmissionPlugins {
 		if _, err := mutate.ParsePlacementPlugins([]string{name}); err != nil {
-			errs = append(errs, field.NotSupported(field.NewPath("admissionPlugins").Index(i), name,
-				[]string{mutate.PodNodeSelectorPlugin, mutate.PodTolerationRestrictionPlugin}))
+			errs = append(errs, field.NotSupported(field.NewPath("admissionPlugins").Index(i), name, mutate.KnownPlacementPlugins()))
 		}
 	}
 	cases := field.NewPath("cases")
