@@ -40,7 +40,7 @@ func run(m *testing.M) int {
 		// What these plugins give a pod from its namespace's annotations is
 		// the platform's (TestNamespacePlacementIsThePlatforms); every
 		// other test runs with them too, as a cluster that enables them.
-		AdmissionPlugins: []string{"PodNodeSelector", "PodTolerationRestriction"},
+		AdmissionPlugins: []string{"PodNodeSelector", "PodTolerationRestriction", "ExtendedResourceToleration"},
 		// As a multi-tenancy tool's tenant label (TestToolManagedNamespaceLabels).
 		ToolManagedNamespaceLabels: []string{toolManagedLabel},
 		// The API server's PodSecurity admission and the webhook exempt one

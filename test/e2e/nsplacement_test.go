@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -326,8 +327,9 @@ func pinnedToCore(t *testing.T, name string) *corev1.Namespace {
 // with the cluster's defaults or a namespace's pin; refused, in the API
 // server's words, for a pool of the pod's own against the namespace's,
 // for tolerations (the API server's own among them) outside a namespace's
-// whitelist, and for a namespace whose node selector annotation the plugin
-// cannot read.
+// whitelist, for a namespace whose node selector annotation the plugin
+// cannot read, and for the toleration ExtendedResourceToleration gives a
+// pod that requests a GPU.
 func TestComposerPredictsPlacementPlugins(t *testing.T) {
 	ctx := context.Background()
 	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
@@ -373,6 +375,11 @@ func TestComposerPredictsPlacementPlugins(t *testing.T) {
 			"pod tolerations (possibly merged with namespace default tolerations) conflict with its namespace whitelist"},
 		{"a node selector annotation the plugin cannot read", executor("e2e-predict-unreadable", unreadable.Name, nil),
 			`Invalid value: "node.strata.dev/pool!"`},
+		// ExtendedResourceToleration gives it the GPU's toleration, the
+		// tenant's, which the example tenants may not have.
+		{"a GPU", executor("e2e-predict-gpu", "", func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Limits["nvidia.com/gpu"] = resource.MustParse("1")
+		}), `toleration "nvidia.com/gpu:NoSchedule op=Exists" is not allowed`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, err := json.Marshal(tc.pod)
@@ -380,7 +387,7 @@ func TestComposerPredictsPlacementPlugins(t *testing.T) {
 				t.Fatal(err)
 			}
 			code, _, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool,
-				"--cluster-config", cp.AdmissionConfigFile(), "--admission-plugins", "PodNodeSelector,PodTolerationRestriction", "--validate", "-o", "json")
+				"--cluster-config", cp.AdmissionConfigFile(), "--admission-plugins", "PodNodeSelector,PodTolerationRestriction,ExtendedResourceToleration", "--validate", "-o", "json")
 			created := cp.Client.Create(ctx, tc.pod)
 			if created == nil {
 				t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), tc.pod) })
