@@ -2,14 +2,20 @@ package mutate
 
 import (
 	stdjson "encoding/json"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	psaapi "k8s.io/pod-security-admission/api"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/test/fixtures"
 )
@@ -197,7 +203,20 @@ func containsPart(texts []string, part string) bool {
 // layers: an error or a composition, never a panic; a composed SparkConnect
 // composes to nothing, and runs with what the composition says.
 func FuzzComposeConnect(f *testing.F) {
-	snap := fixtures.Snapshot(f, "prod-a")
+	// Its namespace pinned to a pool, with a tolerations whitelist, so
+	// that what is warned of the pods it launches is composed too
+	// (connectPlacementWarnings).
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(fixtures.Examples(), "layers", "clusters", "prod-a"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	in.Namespaces = append(in.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "etl", Annotations: map[string]string{
+		overlay.NamespaceNodeSelectorAnnotation:         "node.strata.dev/pool=core",
+		overlay.NamespaceTolerationsWhitelistAnnotation: `[{"key":"node.strata.dev/core","operator":"Exists"}]`}}})
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		f.Fatal(err)
+	}
 	seed, err := yaml.YAMLToJSON([]byte(writtenConnect))
 	if err != nil {
 		f.Fatal(err)
