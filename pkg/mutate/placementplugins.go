@@ -24,10 +24,11 @@ const (
 
 // PlacementPlugins are the API server's PodNodeSelector,
 // PodTolerationRestriction and ExtendedResourceToleration admission
-// plugins a cluster enables; none is on by default. The webhook never runs them (the API server does, before
-// and after the webhooks); the composer predicts what they do to a pod
-// file where a cluster enables them (PlacePod, PlacementRefusals),
-// so that its dry run judges the pod the webhook will be sent.
+// plugins a cluster enables; none is on by default. The webhook never
+// runs them (the API server does, before and after the webhooks); the
+// composer predicts what they do to a pod file where a cluster enables
+// them (PlacePod, PlacementRefusals), so that its dry run judges the pod
+// the webhook will be sent.
 type PlacementPlugins struct {
 	PodNodeSelector, PodTolerationRestriction bool
 	// ExtendedResourceToleration gives a pod a toleration of each extended
@@ -37,9 +38,9 @@ type PlacementPlugins struct {
 }
 
 // ParsePlacementPlugins reads plugin names as the API server's
-// --enable-admission-plugins writes them. A name other than the two
-// placement plugins is an error naming the ones known: a typo would
-// otherwise predict a cluster that does not exist.
+// --enable-admission-plugins writes them. A name other than those of
+// KnownPlacementPlugins is an error naming them: a typo would otherwise
+// predict a cluster that does not exist.
 func ParsePlacementPlugins(names []string) (PlacementPlugins, error) {
 	var pp PlacementPlugins
 	for _, n := range names {
