@@ -41,12 +41,7 @@ func TestAppPlacementWarning(t *testing.T) {
 			written: func(app *sparkv1beta2.SparkApplication) { app.Spec.NodeSelector = map[string]string{"pool": "batch"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
-			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Annotations: tc.annotations}}}
-			snap, err := overlay.Compile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			snap := layerInAnnotatedEtl(t, tc.layer, tc.annotations)
 			app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
 			if tc.written != nil {
 				tc.written(app)
@@ -106,12 +101,7 @@ func TestConnectPlacementWarning(t *testing.T) {
 		{name: "not pinned", layer: `{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in := fixtures.InputsOf(t, map[string]string{"l": tc.layer})
-			in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Annotations: tc.annotations}}}
-			snap, err := overlay.Compile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			snap := layerInAnnotatedEtl(t, tc.layer, tc.annotations)
 			res, err := ComposeConnect(snap, cluster, connectJSON(t, nil), "")
 			if err != nil {
 				t.Fatal(err)
@@ -130,4 +120,17 @@ func TestConnectPlacementWarning(t *testing.T) {
 			}
 		})
 	}
+}
+
+// layerInAnnotatedEtl compiles Layer l (a spec) with the etl Namespace
+// annotated with annotations.
+func layerInAnnotatedEtl(t *testing.T, layer string, annotations map[string]string) *overlay.Snapshot {
+	t.Helper()
+	in := fixtures.InputsOf(t, map[string]string{"l": layer})
+	in.Namespaces = []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl", Annotations: annotations}}}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
 }
