@@ -69,6 +69,12 @@ type Inputs struct {
 	// PodNodeSelector and PodTolerationRestriction plugins gives the pods
 	// of namespaces without annotations of their own (NamespacePlacement).
 	ClusterPlacement ClusterPlacement
+	// LimitRanges are the cluster's LimitRanges: the API server's
+	// LimitRanger plugin gives a pod created in their namespace their
+	// default requests and limits before any webhook, and refuses it,
+	// after the webhooks, outside their bounds (the composer's
+	// prediction; the webhook holds none).
+	LimitRanges []corev1.LimitRange
 }
 
 // Snapshot is a compiled, immutable view of Inputs. It is safe for concurrent
@@ -88,6 +94,8 @@ type Snapshot struct {
 	placementGuarded bool
 	podSecurity      *psadmission.PodSecurityConfiguration
 	clusterPlacement ClusterPlacement
+	// limitRanges are Inputs.LimitRanges by namespace (LimitRanges).
+	limitRanges map[string][]*corev1.LimitRange
 	// groups are NamespacesByPlacement, computed on first use and shared
 	// by the snapshots of the same namespaces and placement.
 	groups *placementGroups

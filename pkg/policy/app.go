@@ -180,6 +180,9 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		// mirrored images).
 		// The placement plugins' refusals before the webhooks, where the
 		// composer predicts them (Check.Placement).
+		// LimitRanger's defaults first, as the API server gives them.
+		ranges := c.Snapshot.LimitRanges(req.Namespace)
+		pod = mutate.LimitPod(ranges, pod)
 		var placed []mutate.PlacementRefusal
 		if c.Placement.Any() {
 			pod, placed = mutate.PlacePod(c.Snapshot.NamespacePlacement(req.Namespace), pod, c.Placement)
@@ -203,6 +206,7 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 			}
 			submission = launchedPlacement(submission, l.kind, app.Name, role, placed)
 		}
+		submission = launchedLimits(submission, l.kind, app.Name, role, mutate.LimitRefusals(ranges, pod))
 		if c.PodSecurity {
 			// Created by the operator or the driver, not by whoever
 			// writes the application.

@@ -37,15 +37,17 @@ func AdmitRuntimeClass(snap *overlay.Snapshot, pod *corev1.Pod) (out *corev1.Pod
 }
 
 // AdmitPod is pod as the API server's admission plugins leave its
-// creation before any webhook, as the composer predicts it: the placement
-// plugins of pp (mutate.PlacePod) with the placement snap gives pod's
-// namespace, then RuntimeClass's (AdmitRuntimeClass), in the API server's
-// order. A plugin's refusal is a *RefusedError, whose Decision is the
+// creation before any webhook, as the composer predicts it: LimitRanger's
+// defaults of the LimitRanges snap holds of pod's namespace
+// (mutate.LimitPod), the placement plugins of pp (mutate.PlacePod) with
+// the placement snap gives the namespace, then RuntimeClass's
+// (AdmitRuntimeClass), in the API server's order. A plugin's refusal is a *RefusedError, whose Decision is the
 // verdict; out is then still the pod as far as the plugins would have
 // left it, so that a dry run can show what the layers would do to it.
 // note is AdmitRuntimeClass's.
 func AdmitPod(snap *overlay.Snapshot, pod *corev1.Pod, pp mutate.PlacementPlugins) (out *corev1.Pod, note string, err error) {
-	placed, refusals := mutate.PlacePod(snap.NamespacePlacement(pod.Namespace), pod, pp)
+	limited := mutate.LimitPod(snap.LimitRanges(pod.Namespace), pod)
+	placed, refusals := mutate.PlacePod(snap.NamespacePlacement(pod.Namespace), limited, pp)
 	out, note, err = AdmitRuntimeClass(snap, placed)
 	if err != nil {
 		out, note = placed, ""

@@ -81,6 +81,7 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 		return res, d, err
 	}
 	d = withPlacement(d, c.Snapshot, pod, req, c.Placement)
+	d = withLimits(d, c.Snapshot, pod, req)
 	if !c.PodSecurity {
 		return res, d, nil
 	}

@@ -43,6 +43,10 @@ const (
 type composed struct {
 	pod    *corev1.Pod
 	podRes *mutate.Result
+	// stored is the pod the API server stores (policy.Reinvoked): podRes's
+	// pod after the API server's admission plugins ran again on what the
+	// webhook changed.
+	stored *corev1.Pod
 	// shadow is what Shadow layers would change of the pod.
 	shadow []mutate.ShadowChange
 	app    *sparkv1beta2.Object
@@ -271,6 +275,9 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 		}
 		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 	}
+	if r.stored, err = policy.Reinvoked(snap, o.repo.cluster, r.podRes, o.repo.placement); err != nil {
+		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+	}
 	// As the webhook answers the user who creates the pod.
 	r.podRes.Warnings = r.podRes.WarningsFor(snap, o.user)
 	if o.repo.placement.PodNodeSelector {
@@ -359,7 +366,7 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 		return check.Connect(ctx, c, created(c.Metadata.Namespace), live)
 	}
 	// The webhook judges the pod as the API server stores it.
-	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.podRes.Pod), created(r.podRes.Pod.Namespace), live)
+	_, d, err := check.Pod(ctx, policy.ServerDefaults(r.stored), created(r.stored.Namespace), live)
 	return d, err
 }
 

@@ -157,7 +157,11 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		case err != nil:
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}
-		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(res.Pod), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
+		stored, err := policy.Reinvoked(side.check.Snapshot, side.check.Cluster, res, side.check.Placement)
+		if err != nil {
+			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
+		}
+		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(stored), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
 		if err != nil {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}

@@ -47,7 +47,7 @@ func (c *composed) value() (any, error) {
 	if c.connectRes != nil {
 		return c.connectRes.Object, nil
 	}
-	return c.podRes.Pod, nil
+	return c.stored, nil
 }
 
 func (c *composed) patch() []jsonpatch.Operation {

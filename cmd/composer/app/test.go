@@ -512,7 +512,11 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if err != nil {
 			return nil, err
 		}
-		pod := policy.ServerDefaults(composed.Pod)
+		stored, err := policy.Reinvoked(snap, cluster, composed, placement)
+		if err != nil {
+			return nil, err
+		}
+		pod := policy.ServerDefaults(stored)
 		if c.Update != nil {
 			// The mutating webhook composes creations only: the update is
 			// judged as it will be stored.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"sigs.k8s.io/kustomize/api/konfig"
@@ -29,8 +30,8 @@ const originAnnotation = "config.kubernetes.io/origin"
 // built in-process with kustomize's krusty, exactly as `kubectl kustomize dir`
 // would; otherwise every .yaml, .yml and .json file below dir is read, in
 // lexical order. Layer objects are decoded strictly; Namespace,
-// PriorityClass and RuntimeClass objects are kept for composition and the
-// policies; other kinds are ignored.
+// PriorityClass, RuntimeClass, LimitRange and admission policy objects are
+// kept for composition and the policies; other kinds are ignored.
 // Every problem found is returned, joined.
 func LoadRepo(fsys filesys.FileSystem, dir string) (overlay.Inputs, error) {
 	docs, err := repoDocuments(fsys, dir)
@@ -179,6 +180,8 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 			errs = appendDecoded(d, &in.PriorityClasses, errs)
 		case d.Kind == "RuntimeClass" && d.APIVersion == nodev1.SchemeGroupVersion.String():
 			errs = appendDecoded(d, &in.RuntimeClasses, errs)
+		case d.Kind == "LimitRange" && d.APIVersion == "v1":
+			errs = appendLimitRange(d, &in.LimitRanges, errs)
 		case d.Kind == "ValidatingAdmissionPolicy" && d.APIVersion == admissionregistrationv1.SchemeGroupVersion.String():
 			errs = appendDecoded(d, &in.AdmissionPolicies, errs)
 		case d.Kind == "ValidatingAdmissionPolicyBinding" && d.APIVersion == admissionregistrationv1.SchemeGroupVersion.String():
@@ -192,6 +195,26 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 		}
 	}
 	return in, errors.Join(errs...)
+}
+
+// appendLimitRange decodes the LimitRange d strictly onto the end of
+// list, or its error onto the end of errs: one without a namespace is an
+// error, as the namespace is whose pods it bounds, and so is a quantity
+// of an exponent the API server would refuse.
+func appendLimitRange(d *Document, list *[]corev1.LimitRange, errs []error) []error {
+	// A quantity of a huge exponent would take minutes to decode.
+	if err := quantity.CheckJSON(d.Raw, reflect.TypeFor[corev1.LimitRange]()); err != nil {
+		return append(errs, fmt.Errorf("%s%s: %w", d.filePrefix(), d.Subject(), err))
+	}
+	n := len(*list)
+	if errs = appendDecoded(d, list, errs); len(*list) == n {
+		return errs
+	}
+	if lr := &(*list)[n]; lr.Namespace == "" {
+		*list = (*list)[:n]
+		return append(errs, fmt.Errorf("%s%s: metadata.namespace: Required value: a LimitRange bounds the pods of its namespace", d.filePrefix(), d.Subject()))
+	}
+	return errs
 }
 
 // policyTestKind is composer test's kind, which may live beside the layers.
@@ -228,8 +251,8 @@ func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 	return &l, nil
 }
 
-// LoadClusterConfig reads the Namespaces, PriorityClasses, RuntimeClasses
-// and ValidatingAdmissionPolicies with their bindings of files (a cluster's base configuration, which a layer
+// LoadClusterConfig reads the Namespaces, PriorityClasses, RuntimeClasses,
+// LimitRanges and ValidatingAdmissionPolicies with their bindings of files (a cluster's base configuration, which a layer
 // repository usually does not hold), as LoadRepo reads them, and the
 // configuration of the API server's admission plugins Strata follows (an
 // AdmissionConfiguration, or a PodSecurityConfiguration alone:
@@ -276,6 +299,7 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 		out.RuntimeClasses = append(out.RuntimeClasses, in.RuntimeClasses...)
 		out.AdmissionPolicies = append(out.AdmissionPolicies, in.AdmissionPolicies...)
 		out.AdmissionPolicyBindings = append(out.AdmissionPolicyBindings, in.AdmissionPolicyBindings...)
+		out.LimitRanges = append(out.LimitRanges, in.LimitRanges...)
 	}
 	return out, errors.Join(errs...)
 }
@@ -284,7 +308,7 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 // the policies read: the admission policies for whether the one keeping
 // Namespaces' placement annotations to platform admins is in force
 // (overlay.Snapshot.NamespacePlacementGuarded).
-var clusterKinds = []string{"Namespace", "PriorityClass", "RuntimeClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"}
+var clusterKinds = []string{"Namespace", "PriorityClass", "RuntimeClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "LimitRange"}
 
 // Names are the cluster and pool names the Layers of in match.
 func Names(in overlay.Inputs) (clusters, pools []string) {

@@ -1,0 +1,157 @@
+package app
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+)
+
+// limitsRepo writes a layer repository whose layer injects a sidecar that
+// requests cpu and memory and limits memory only, a LimitRange of the etl
+// namespace (defaults, and a maximum of cpu per container), and an executor whose
+// container sets no resources; it returns the directory, the LimitRange's
+// file and the pod's.
+func limitsRepo(t *testing.T) (dir, limits, pod string) {
+	t.Helper()
+	dir = t.TempDir()
+	write := writerIn(t, dir)
+	write("layers/layer.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: log-shipper}
+spec:
+  tier: ClusterDefaults
+  config:
+    sidecars:
+    - name: log-shipper
+      image: fluent/fluent-bit:3.1.9
+      resources: {requests: {cpu: 50m, memory: 64Mi}, limits: {memory: 128Mi}}
+`)
+	limits = write("cluster/limits.yaml", `apiVersion: v1
+kind: LimitRange
+metadata: {name: bounds, namespace: etl}
+spec:
+  limits:
+  - type: Container
+    default: {cpu: "1", memory: 2Gi}
+    defaultRequest: {cpu: 500m, memory: 1Gi}
+    max: {cpu: "4"}
+`)
+	pod = write("pod.yaml", `apiVersion: v1
+kind: Pod
+metadata:
+  name: exec-1
+  namespace: etl
+  labels: {spark-role: executor, spark-app-selector: spark-1}
+spec:
+  containers:
+  - name: spark-kubernetes-executor
+    image: apache/spark:3.5.3
+`)
+	return dir, limits, pod
+}
+
+// TestLimitRangerInTheDryRun: given the cluster's LimitRanges, the
+// composer gives a pod file what the API server's LimitRanger plugin gives
+// it before any webhook, and what it gives the layer's sidecar when the
+// API server runs its plugins again after the webhook changed the pod;
+// with --validate it refuses what the plugin refuses after the webhooks:
+// here the sidecar's request under a namespace's minimum.
+func TestLimitRangerInTheDryRun(t *testing.T) {
+	dir, limits, pod := limitsRepo(t)
+	base := func(pod, limits string, more ...string) []string {
+		return append([]string{"compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", limits}, more...)
+	}
+	r := composer(t, "", base(pod, limits, "--validate", "-o", "json")...)
+	if r.code != ExitOK {
+		t.Fatalf("compose: exit %d: %s", r.code, r.err)
+	}
+	var got corev1.Pod
+	if err := json.Unmarshal([]byte(r.out), &got); err != nil {
+		t.Fatal(err)
+	}
+	var sidecar corev1.ResourceRequirements
+	for _, c := range got.Spec.InitContainers {
+		if c.Name == "log-shipper" {
+			sidecar = c.Resources
+		}
+	}
+	exec := got.Spec.Containers[0].Resources
+	for _, q := range []struct {
+		what string
+		list corev1.ResourceList
+		name corev1.ResourceName
+		want string
+	}{{"the executor's request", exec.Requests, corev1.ResourceCPU, "500m"}, {"the executor's request", exec.Requests, corev1.ResourceMemory, "1Gi"},
+		{"the executor's limit", exec.Limits, corev1.ResourceCPU, "1"}, {"the executor's limit", exec.Limits, corev1.ResourceMemory, "2Gi"},
+		// The layer's own values are kept; the cpu limit it lacks is the
+		// LimitRange's, from the plugins' second round.
+		{"the sidecar's request", sidecar.Requests, corev1.ResourceCPU, "50m"}, {"the sidecar's limit", sidecar.Limits, corev1.ResourceMemory, "128Mi"},
+		{"the sidecar's limit", sidecar.Limits, corev1.ResourceCPU, "1"}} {
+		if v, ok := q.list[q.name]; !ok || v.Cmp(resource.MustParse(q.want)) != 0 {
+			t.Errorf("%s of %s: %v, want %s", q.what, q.name, q.list, q.want)
+		}
+	}
+	// The second round's words replace the first's, as on the API server.
+	if a := got.Annotations[mutate.LimitRangerAnnotation]; a != "LimitRanger plugin set: cpu limit for init container log-shipper" {
+		t.Errorf("annotation %q", a)
+	}
+	least := writerIn(t, dir)("cluster/least.yaml", strings.Replace(readFile(t, limits), `max: {cpu: "4"}`, `min: {cpu: 100m}`, 1))
+	const refusal = `limit-ranger: LimitRange "bounds": container "log-shipper": minimum cpu usage per Container is 100m, but request is 50m (the API server's LimitRanger admission refuses the pod after the mutating webhooks, before any validating webhook)`
+	if r := composer(t, "", base(pod, least, "--validate", "-o", "json")...); r.code != ExitDenied || !strings.Contains(r.err, refusal) {
+		t.Errorf("--validate: exit %d, stderr:\n%s\nwant %q", r.code, r.err, refusal)
+	}
+	// Another namespace has no LimitRange: nothing given, nothing refused.
+	other := writerIn(t, dir)("other.yaml", strings.Replace(readFile(t, pod), "namespace: etl", "namespace: ml", 1))
+	if r := composer(t, "", base(other, least, "--validate", "-o", "json")...); r.code != ExitOK || strings.Contains(r.out, mutate.LimitRangerAnnotation) {
+		t.Errorf("ml: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// A LimitRange in the layer repository counts as one of --cluster-config.
+	writerIn(t, dir)("layers/limits.yaml", readFile(t, least))
+	if r := composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--validate", "-o", "json"); r.code != ExitDenied || !strings.Contains(r.err, refusal) {
+		t.Errorf("a repository's LimitRange: exit %d, stderr:\n%s", r.code, r.err)
+	}
+}
+
+// TestLimitRangerJudgesLaunchedPods: an application whose executors a
+// LimitRange refuses is refused, as the API server would refuse each of
+// them after the operator or the driver created them.
+func TestLimitRangerJudgesLaunchedPods(t *testing.T) {
+	dir, limits, _ := limitsRepo(t)
+	write := writerIn(t, dir)
+	small := write("cluster/small.yaml", strings.Replace(readFile(t, limits), "max: {cpu: \"4\"}", "max: {memory: 8Gi}", 1))
+	app := write("app.yaml", `apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: report, namespace: etl}
+spec:
+  type: Scala
+  mode: cluster
+  image: apache/spark:3.5.3
+  mainClass: org.example.Report
+  mainApplicationFile: local:///opt/report.jar
+  sparkVersion: 3.5.3
+  driver: {cores: 1, memory: 1g}
+  executor: {cores: 1, memory: 12g, instances: 2}
+`)
+	r := composer(t, "", "compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", small, "--validate", "-o", "json")
+	const want = `limit-ranger: SparkApplication "report": executor pod: LimitRange "bounds": container "spark-kubernetes-executor": maximum memory usage per Container is 8Gi, but limit is`
+	if r.code != ExitDenied || !strings.Contains(r.err, want) || strings.Contains(r.err, "driver pod: LimitRange") {
+		t.Errorf("exit %d, stderr:\n%s\nwant %q, the driver admitted", r.code, r.err, want)
+	}
+}
+
+// TestLimitRangeWithoutANamespace: a LimitRange bounds the pods of its
+// namespace; one without is bad input naming the file and the object.
+func TestLimitRangeWithoutANamespace(t *testing.T) {
+	dir, limits, pod := limitsRepo(t)
+	bad := writerIn(t, dir)("cluster/bad.yaml", strings.Replace(readFile(t, limits), ", namespace: etl", "", 1))
+	r := composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", bad)
+	if want := bad + `: LimitRange "bounds": metadata.namespace: Required value`; r.code != ExitInput || !strings.Contains(r.err, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
+	}
+}

@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	composer "github.com/strata-dev/strata/cmd/composer/app"
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/policy"
+)
+
+// TestComposerPredictsLimitRanger: the API server's LimitRanger plugin is
+// on by default; given the cluster (--kubeconfig), the composer reads its
+// LimitRanges and its dry run of a pod reaches the API server's verdict:
+// admitted with a LimitRange's defaults, which it gives the pod as the
+// API server does (the same resources and annotation as the stored pod),
+// the layers' sidecars on the plugins' second round, after the webhook
+// changed the pod, and a Container item's maximum as its default limit;
+// refused, in the API server's words, for a pod without a limit under a
+// Pod item's maximum, for a sidecar's request under a
+// minimum, and for the pod as a whole.
+func TestComposerPredictsLimitRanger(t *testing.T) {
+	ctx := context.Background()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	unsized := func(p *corev1.Pod) { p.Spec.Containers[0].Resources = corev1.ResourceRequirements{} }
+	for _, tc := range []struct {
+		name  string
+		items []corev1.LimitRangeItem
+		edit  func(*corev1.Pod)
+		// refusal is the API server's words, in both verdicts; "" for
+		// admitted.
+		refusal string
+	}{
+		{name: "defaults", edit: unsized, items: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer,
+			Default: quantities("cpu", "2", "memory", "4Gi"), DefaultRequest: quantities("cpu", "250m", "memory", "2Gi")}}},
+		// The webhook's sidecars get the default on the plugins' second
+		// round, once the webhook changed the pod.
+		{name: "a default under a maximum", items: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer,
+			Default: quantities("cpu", "2"), Max: quantities("cpu", "4")}}},
+		// A Container item's maximum is its default limit too (the API
+		// server's defaults of a LimitRange); a Pod item's is not.
+		{name: "a container's maximum", items: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Max: quantities("ephemeral-storage", "10Gi")}}},
+		{name: "no limit under a pod's maximum", items: []corev1.LimitRangeItem{{Type: corev1.LimitTypePod, Max: quantities("ephemeral-storage", "10Gi")}},
+			refusal: "maximum ephemeral-storage usage per Pod is 10Gi.  No limit is specified"},
+		{name: "a sidecar's request under the minimum", items: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Min: quantities("cpu", "30m")}},
+			refusal: "minimum cpu usage per Container is 30m, but request is 20m"},
+		{name: "the pod's memory", items: []corev1.LimitRangeItem{{Type: corev1.LimitTypePod, Max: quantities("memory", "1Gi")}},
+			refusal: "maximum memory usage per Pod is 1Gi, but limit is"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "e2e-limits-" + strings.ReplaceAll(tc.name, " ", "-")
+			name = strings.ReplaceAll(name, "'", "")
+			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+			lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: name}, Spec: corev1.LimitRangeSpec{Limits: tc.items}}
+			for _, obj := range []client.Object{ns, lr} {
+				if err := cp.Client.Create(ctx, obj); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+			pod := examplePod(t, "executor.yaml", "e2e-limits-exec")
+			pod.Namespace = name
+			if tc.edit != nil {
+				tc.edit(pod)
+			}
+			in, err := json.Marshal(pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool,
+				"--validate", "-o", "json")
+			created := cp.Client.Create(ctx, pod)
+			if tc.refusal != "" {
+				wantDenied(t, "the API server", created, tc.refusal)
+				if code != composer.ExitDenied || !strings.Contains(errOut, tc.refusal) {
+					t.Errorf("the composer: exit %d, %s; want a refusal containing %q", code, errOut, tc.refusal)
+				}
+				return
+			}
+			if created != nil || code != composer.ExitOK {
+				t.Fatalf("the API server: %v; the composer: exit %d, %s; want both to admit it", created, code, errOut)
+			}
+			var predicted corev1.Pod
+			if err := json.Unmarshal([]byte(out), &predicted); err != nil {
+				t.Fatal(err)
+			}
+			if got, want := predicted.Annotations[mutate.LimitRangerAnnotation], pod.Annotations[mutate.LimitRangerAnnotation]; got != want || want == "" {
+				t.Errorf("the composer's %s %q, the API server's %q", mutate.LimitRangerAnnotation, got, want)
+			}
+			// The API server's defaults copy a limit to a missing request
+			// in what it stores.
+			want := policy.ServerDefaults(&predicted)
+			stored, composed := slices.Concat(pod.Spec.InitContainers, pod.Spec.Containers), slices.Concat(want.Spec.InitContainers, want.Spec.Containers)
+			if len(stored) != len(composed) {
+				t.Fatalf("the composer's %d containers, the API server's %d", len(composed), len(stored))
+			}
+			for i, c := range composed {
+				if stored[i].Name != c.Name || !sameResources(c.Resources, stored[i].Resources) {
+					t.Errorf("the composer's container %q: %v; the API server's %q: %v", c.Name, c.Resources, stored[i].Name, stored[i].Resources)
+				}
+			}
+		})
+	}
+}
+
+// quantities reads name, quantity pairs.
+func quantities(pairs ...string) corev1.ResourceList {
+	out := corev1.ResourceList{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		out[corev1.ResourceName(pairs[i])] = resource.MustParse(pairs[i+1])
+	}
+	return out
+}
+
+// sameResources compares requirements by quantity.
+func sameResources(a, b corev1.ResourceRequirements) bool {
+	same := func(x, y corev1.ResourceList) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for k, q := range x {
+			if o, ok := y[k]; !ok || q.Cmp(o) != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	return same(a.Requests, b.Requests) && same(a.Limits, b.Limits)
+}
