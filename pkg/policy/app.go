@@ -197,6 +197,14 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 			return nil, Decision{}, fmt.Errorf("%s pod: %w", role, err)
 		}
 		pod = composed.Pod
+		if len(ranges) > 0 || c.Placement.Any() {
+			// The API server's plugins run again on what the webhook
+			// changed, where the composer predicts them: a layer's
+			// sidecar gets a LimitRange's defaults there.
+			if pod, err = Reinvoked(c.Snapshot, c.Cluster, composed, c.Placement); err != nil {
+				return nil, Decision{}, fmt.Errorf("%s pod: %w", role, err)
+			}
+		}
 		if role == v1alpha1.RoleDriver {
 			driver = pod
 		}

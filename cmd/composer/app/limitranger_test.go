@@ -143,6 +143,22 @@ spec:
 	if r.code != ExitDenied || !strings.Contains(r.err, want) || strings.Contains(r.err, "driver pod: LimitRange") {
 		t.Errorf("exit %d, stderr:\n%s\nwant %q, the driver admitted", r.code, r.err, want)
 	}
+	// A maximum of cpu per container, with a default. The application's
+	// sidecar, which limits no cpu, is in the pods the operator creates,
+	// which the plugin gives the default; a layer's pod patch adds a
+	// container the pod webhook gives them, which gets the default when
+	// the API server runs its plugins again after the webhook.
+	write("layers/patch.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: warm-up}
+spec:
+  tier: ClusterDefaults
+  config: {podPatch: {spec: {initContainers: [{name: warm-up, image: busybox:1.36}]}}}
+`)
+	r = composer(t, "", "compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", limits, "--validate", "-o", "json")
+	if r.code != ExitOK || strings.Contains(r.err, "limit-ranger") {
+		t.Errorf("a default under a maximum: exit %d, stderr:\n%s", r.code, r.err)
+	}
 }
 
 // TestLimitRangeWithoutANamespace: a LimitRange bounds the pods of its
