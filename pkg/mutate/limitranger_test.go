@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"testing"
@@ -8,6 +9,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 )
 
 // resources reads "cpu=1,memory=2Gi" pairs into a ResourceList.
@@ -203,4 +206,37 @@ func TestLimitRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLimitRanger runs the LimitRanger plugin's prediction on a pod and a
+// LimitRange of arbitrary JSON, as the composer decodes them (quantities
+// bounded first): it must never panic, give a pod what it gives once
+// (applied twice, nothing more), and judge what it gave without error.
+func FuzzLimitRanger(f *testing.F) {
+	f.Add([]byte(`{"spec":{"limits":[{"type":"Container","default":{"cpu":"1"},"defaultRequest":{"memory":"1Gi"},"min":{"cpu":"100m"},"max":{"memory":"8Gi"},"maxLimitRequestRatio":{"cpu":"4"}},{"type":"Pod","max":{"cpu":"4"}}]}}`),
+		[]byte(`{"spec":{"containers":[{"name":"c","resources":{"limits":{"memory":"2Gi"}}}],"initContainers":[{"name":"s","restartPolicy":"Always"}]}}`))
+	f.Add([]byte(`{"spec":{"limits":[{"type":"Container","maxLimitRequestRatio":{"cpu":"9223372036854775807"}}]}}`),
+		[]byte(`{"spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"1m"},"limits":{"cpu":"9223372036854775807"}}}]}}`))
+	f.Fuzz(func(t *testing.T, rangeJSON, podJSON []byte) {
+		var lr corev1.LimitRange
+		var pod corev1.Pod
+		for _, d := range []struct {
+			data []byte
+			into any
+		}{{rangeJSON, &lr}, {podJSON, &pod}} {
+			if quantity.CheckJSON(d.data, reflect.TypeOf(d.into).Elem()) != nil || json.Unmarshal(d.data, d.into) != nil {
+				return
+			}
+		}
+		ranges := []*corev1.LimitRange{&lr}
+		once := LimitPod(ranges, &pod)
+		if twice := LimitPod(ranges, once); !reflect.DeepEqual(twice.Spec, once.Spec) {
+			t.Fatalf("applied twice:\n%v\nonce:\n%v", twice.Spec, once.Spec)
+		}
+		for _, r := range LimitRefusals(ranges, once) {
+			if r.Reason == "" {
+				t.Fatalf("a refusal without a reason: %+v", r)
+			}
+		}
+	})
 }

@@ -171,3 +171,35 @@ func TestLimitRangeWithoutANamespace(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
 	}
 }
+
+// TestLimitRangerInPolicyTests: a suite's cases are bounded by the
+// LimitRanges of its layers directory, given their defaults, the layer's
+// sidecar too (the plugins' second round).
+func TestLimitRangerInPolicyTests(t *testing.T) {
+	dir, limits, _ := limitsRepo(t)
+	write := writerIn(t, dir)
+	write("layers/limits.yaml", strings.Replace(readFile(t, limits), `max: {cpu: "4"}`, `min: {cpu: 100m}`, 1))
+	file := write("t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: limits}
+layers: layers
+cluster: c
+pool: p
+cases:
+  - name: the sidecar under the minimum
+    pod: pod.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: limit-ranger
+        message: "limit-ranger: LimitRange \"bounds\": container \"log-shipper\": minimum cpu usage per Container is 100m, but request is 50m (the API server's LimitRanger admission refuses the pod after the mutating webhooks, before any validating webhook)"
+`)
+	if r := composer(t, "", "test", file); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// Without the LimitRange, the case fails: nothing refuses the pod.
+	write("layers/limits.yaml", "")
+	if r := composer(t, "", "test", file); r.code != ExitDenied || !strings.Contains(r.out, "0 passed, 1 failed") {
+		t.Errorf("without the LimitRange: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}

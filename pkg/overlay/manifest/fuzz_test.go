@@ -41,6 +41,8 @@ func FuzzLayers(f *testing.F) {
 	f.Add([]byte("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: strata-namespace-placement}\nspec: {failurePolicy: Fail}\n---\n" +
 		"apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: b}\nspec: {policyName: strata-namespace-placement, validationActions: [Deny]}\n---\n" +
 		"apiVersion: v1\nkind: Namespace\nmetadata: {name: n, annotations: {scheduler.alpha.kubernetes.io/node-selector: 'a=b'}}\n"))
+	// A LimitRange, which the snapshot gives the API server's defaults.
+	f.Add([]byte("apiVersion: v1\nkind: LimitRange\nmetadata: {name: l, namespace: n}\nspec: {limits: [{type: Container, max: {cpu: '4'}, min: {memory: 1Mi}}, {type: Pod, max: {memory: 1Gi}}]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		docs, err := DecodeDocuments("fuzz.yaml", data)
 		if err != nil {
