@@ -209,66 +209,67 @@ func boundReasons(item *corev1.LimitRangeItem, requests, limits corev1.ResourceL
 	var out []string
 	kind := string(item.Type)
 	for _, name := range sortedResourceNames(item.Min) {
-		bound := item.Min[name]
-		req, reqOK := requests[name]
-		lim, limOK := limits[name]
-		r, l, b := atOnePrecision(req, lim, bound)
+		o := observe(name, item.Min[name], requests, limits)
 		switch {
-		case !reqOK:
-			out = append(out, fmt.Sprintf("minimum %s usage per %s is %s.  No request is specified", name, kind, bound.String()))
-		case r < b:
-			out = append(out, fmt.Sprintf("minimum %s usage per %s is %s, but request is %s", name, kind, bound.String(), req.String()))
-		case limOK && l < b:
-			out = append(out, fmt.Sprintf("minimum %s usage per %s is %s, but limit is %s", name, kind, bound.String(), lim.String()))
+		case !o.requested:
+			out = append(out, fmt.Sprintf("minimum %s usage per %s is %s.  No request is specified", name, kind, o.bound.String()))
+		case o.r < o.b:
+			out = append(out, fmt.Sprintf("minimum %s usage per %s is %s, but request is %s", name, kind, o.bound.String(), o.req.String()))
+		case o.limited && o.l < o.b:
+			out = append(out, fmt.Sprintf("minimum %s usage per %s is %s, but limit is %s", name, kind, o.bound.String(), o.lim.String()))
 		}
 	}
 	for _, name := range sortedResourceNames(item.Max) {
-		bound := item.Max[name]
-		req, reqOK := requests[name]
-		lim, limOK := limits[name]
-		r, l, b := atOnePrecision(req, lim, bound)
+		o := observe(name, item.Max[name], requests, limits)
 		switch {
-		case !limOK:
-			out = append(out, fmt.Sprintf("maximum %s usage per %s is %s.  No limit is specified", name, kind, bound.String()))
-		case l > b:
-			out = append(out, fmt.Sprintf("maximum %s usage per %s is %s, but limit is %s", name, kind, bound.String(), lim.String()))
-		case reqOK && r > b:
-			out = append(out, fmt.Sprintf("maximum %s usage per %s is %s, but request is %s", name, kind, bound.String(), req.String()))
+		case !o.limited:
+			out = append(out, fmt.Sprintf("maximum %s usage per %s is %s.  No limit is specified", name, kind, o.bound.String()))
+		case o.l > o.b:
+			out = append(out, fmt.Sprintf("maximum %s usage per %s is %s, but limit is %s", name, kind, o.bound.String(), o.lim.String()))
+		case o.requested && o.r > o.b:
+			out = append(out, fmt.Sprintf("maximum %s usage per %s is %s, but request is %s", name, kind, o.bound.String(), o.req.String()))
 		}
 	}
 	for _, name := range sortedResourceNames(item.MaxLimitRequestRatio) {
-		bound := item.MaxLimitRequestRatio[name]
-		req, reqOK := requests[name]
-		lim, limOK := limits[name]
-		r, l, _ := atOnePrecision(req, lim, bound)
+		o := observe(name, item.MaxLimitRequestRatio[name], requests, limits)
 		switch {
-		case !reqOK || r == 0:
-			out = append(out, fmt.Sprintf("%s max limit to request ratio per %s is %s, but no request is specified or request is 0", name, kind, bound.String()))
-		case !limOK || l == 0:
-			out = append(out, fmt.Sprintf("%s max limit to request ratio per %s is %s, but no limit is specified or limit is 0", name, kind, bound.String()))
+		case !o.requested || o.r == 0:
+			out = append(out, fmt.Sprintf("%s max limit to request ratio per %s is %s, but no request is specified or request is 0", name, kind, o.bound.String()))
+		case !o.limited || o.l == 0:
+			out = append(out, fmt.Sprintf("%s max limit to request ratio per %s is %s, but no limit is specified or limit is 0", name, kind, o.bound.String()))
 		default:
-			ratio := float64(l) / float64(r)
-			observed, most := ratio, float64(bound.Value())
-			if bound.Value() <= resource.MaxMilliValue {
-				observed, most = ratio*1000, float64(bound.MilliValue())
+			ratio := float64(o.l) / float64(o.r)
+			observed, most := ratio, float64(o.bound.Value())
+			if o.bound.Value() <= resource.MaxMilliValue {
+				observed, most = ratio*1000, float64(o.bound.MilliValue())
 			}
 			if observed > most {
-				out = append(out, fmt.Sprintf("%s max limit to request ratio per %s is %s, but provided ratio is %f", name, kind, bound.String(), ratio))
+				out = append(out, fmt.Sprintf("%s max limit to request ratio per %s is %s, but provided ratio is %f", name, kind, o.bound.String(), ratio))
 			}
 		}
 	}
 	return out
 }
 
-// atOnePrecision returns a request, a limit and a bound at one precision, as
-// the plugin compares them: thousandths where none of them would overflow
-// in thousandths, else units.
-func atOnePrecision(req, lim, bound resource.Quantity) (r, l, b int64) {
-	r, l, b = req.Value(), lim.Value(), bound.Value()
-	if r <= resource.MaxMilliValue && l <= resource.MaxMilliValue && b <= resource.MaxMilliValue {
-		r, l, b = req.MilliValue(), lim.MilliValue(), bound.MilliValue()
+// observation is a resource's request and limit against a bound: as
+// written, and r, l and b at one precision, as the plugin compares them
+// (thousandths where none of them would overflow in thousandths, else
+// units; a missing quantity is 0).
+type observation struct {
+	req, lim, bound    resource.Quantity
+	requested, limited bool
+	r, l, b            int64
+}
+
+func observe(name corev1.ResourceName, bound resource.Quantity, requests, limits corev1.ResourceList) observation {
+	o := observation{bound: bound}
+	o.req, o.requested = requests[name]
+	o.lim, o.limited = limits[name]
+	o.r, o.l, o.b = o.req.Value(), o.lim.Value(), bound.Value()
+	if o.r <= resource.MaxMilliValue && o.l <= resource.MaxMilliValue && o.b <= resource.MaxMilliValue {
+		o.r, o.l, o.b = o.req.MilliValue(), o.lim.MilliValue(), bound.MilliValue()
 	}
-	return r, l, b
+	return o
 }
 
 // podResources are the requests and limits of pod as the plugin judges a
