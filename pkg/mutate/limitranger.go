@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // The API server's LimitRanger admission plugin is on by default. Before
@@ -201,6 +202,47 @@ func LimitRefusals(ranges []*corev1.LimitRange, pod *corev1.Pod) []LimitRefusal 
 		}
 	}
 	return out
+}
+
+// InvalidRequests are the API server's validation errors of pod's
+// requests against its limits, which it checks after the mutating
+// webhooks, before any validating one: a request above its limit, or, of
+// a resource that cannot be overcommitted (an extended resource, huge
+// pages), a request other than its limit. A LimitRange's default limit
+// under what a container requests makes the pod invalid so. Each error is
+// the API server's, in resource name order.
+func InvalidRequests(pod *corev1.Pod) field.ErrorList {
+	var errs field.ErrorList
+	for _, list := range []struct {
+		path       *field.Path
+		containers []corev1.Container
+	}{{field.NewPath("spec", "initContainers"), pod.Spec.InitContainers}, {field.NewPath("spec", "containers"), pod.Spec.Containers}} {
+		for i := range list.containers {
+			r := &list.containers[i].Resources
+			at := list.path.Index(i).Child("resources", "requests")
+			for _, name := range sortedResourceNames(r.Requests) {
+				req := r.Requests[name]
+				lim, ok := r.Limits[name]
+				switch {
+				case !ok:
+				case req.Cmp(lim) != 0 && !overcommitAllowed(name):
+					errs = append(errs, field.Invalid(at, req.String(), fmt.Sprintf("must be equal to %s limit of %s", name, lim.String())))
+				case req.Cmp(lim) > 0:
+					errs = append(errs, field.Invalid(at, req.String(), fmt.Sprintf("must be less than or equal to %s limit of %s", name, lim.String())))
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// overcommitAllowed reports whether a container may request less of name
+// than it limits: a native resource (no domain, or kubernetes.io's) other
+// than huge pages.
+func overcommitAllowed(name corev1.ResourceName) bool {
+	n := string(name)
+	native := !strings.Contains(n, "/") || strings.Contains(n, corev1.ResourceDefaultNamespacePrefix)
+	return native && !strings.HasPrefix(n, corev1.ResourceHugePagesPrefix)
 }
 
 // boundReasons are the reasons requests and limits break item's min, max

@@ -240,3 +240,39 @@ func FuzzLimitRanger(f *testing.F) {
 		}
 	})
 }
+
+// TestInvalidRequests holds InvalidRequests to the API server's
+// validation of a container's requests against its limits, in its words.
+func TestInvalidRequests(t *testing.T) {
+	c := func(requests, limits corev1.ResourceList) corev1.Container {
+		return corev1.Container{Name: "c", Resources: corev1.ResourceRequirements{Requests: requests, Limits: limits}}
+	}
+	for _, tc := range []struct {
+		name string
+		spec corev1.PodSpec
+		want []string
+	}{
+		{name: "a request under its limit", spec: corev1.PodSpec{Containers: []corev1.Container{c(resources("cpu", "1"), resources("cpu", "2"))}}},
+		{name: "a request without a limit", spec: corev1.PodSpec{Containers: []corev1.Container{c(resources("cpu", "8"), nil)}}},
+		{name: "a request above its limit", spec: corev1.PodSpec{Containers: []corev1.Container{c(resources("cpu", "1"), resources("cpu", "500m"))}},
+			want: []string{`spec.containers[0].resources.requests: Invalid value: "1": must be less than or equal to cpu limit of 500m`}},
+		{name: "an init container's", spec: corev1.PodSpec{Containers: []corev1.Container{c(nil, nil)},
+			InitContainers: []corev1.Container{c(nil, nil), c(resources("memory", "2Gi"), resources("memory", "1Gi"))}},
+			want: []string{`spec.initContainers[1].resources.requests: Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi`}},
+		{name: "an extended resource is not overcommitted", spec: corev1.PodSpec{Containers: []corev1.Container{c(resources("nvidia.com/gpu", "1"), resources("nvidia.com/gpu", "2"))}},
+			want: []string{`spec.containers[0].resources.requests: Invalid value: "1": must be equal to nvidia.com/gpu limit of 2`}},
+		{name: "nor huge pages", spec: corev1.PodSpec{Containers: []corev1.Container{c(resources("hugepages-2Mi", "2Mi"), resources("hugepages-2Mi", "4Mi"))}},
+			want: []string{`spec.containers[0].resources.requests: Invalid value: "2Mi": must be equal to hugepages-2Mi limit of 4Mi`}},
+		{name: "a kubernetes.io resource is native", spec: corev1.PodSpec{Containers: []corev1.Container{c(resources("kubernetes.io/batteries", "1"), resources("kubernetes.io/batteries", "2"))}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, e := range InvalidRequests(&corev1.Pod{Spec: tc.spec}) {
+				got = append(got, e.Error())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}

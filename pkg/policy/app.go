@@ -214,7 +214,7 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 			}
 			submission = launchedPlacement(submission, l.kind, app.Name, role, placed)
 		}
-		submission = launchedLimits(submission, l.kind, app.Name, role, mutate.LimitRefusals(ranges, pod))
+		submission = launchedLimits(submission, l.kind, app.Name, role, ranges, pod)
 		if c.PodSecurity {
 			// Created by the operator or the driver, not by whoever
 			// writes the application.

@@ -18,7 +18,10 @@ const LimitRangerPolicy = "limit-ranger"
 
 // withLimits is d with the LimitRanger plugin's refusals of the creation
 // of pod, as the mutating webhooks leave it, in the namespace of req
-// (mutate.LimitRefusals), each a violation of LimitRangerPolicy. The
+// (mutate.LimitRefusals), each a violation of LimitRangerPolicy, and, in
+// a namespace of LimitRanges, whose default limits may fall under what a
+// container requests, the API server's refusal of a request its limit
+// makes invalid (mutate.InvalidRequests). The
 // plugin judges creations only (containers cannot change after), and
 // in-place resizes, which a dry run does not make. In the webhook the
 // snapshot holds no LimitRange, and d is returned as it is.
@@ -30,8 +33,12 @@ func withLimits(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request
 	if ns == "" {
 		ns = pod.Namespace
 	}
-	refusals := mutate.LimitRefusals(snap.LimitRanges(ns), pod)
-	if len(refusals) == 0 {
+	ranges := snap.LimitRanges(ns)
+	if len(ranges) == 0 {
+		return d
+	}
+	refusals, invalid := mutate.LimitRefusals(ranges, pod), mutate.InvalidRequests(pod)
+	if len(refusals) == 0 && len(invalid) == 0 {
 		return d
 	}
 	d.Violations = slices.Clone(d.Violations)
@@ -39,19 +46,33 @@ func withLimits(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request
 		d.Violations = append(d.Violations, Violation{Policy: LimitRangerPolicy, Enforcement: v1alpha1.EnforcementDeny,
 			Message: fmt.Sprintf("%s: %s (the API server's LimitRanger admission refuses the pod after the mutating webhooks, before any validating webhook)", LimitRangerPolicy, r)})
 	}
+	for _, e := range invalid {
+		d.Violations = append(d.Violations, Violation{Policy: LimitRangerPolicy, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: %s (the API server refuses the pod as invalid after the mutating webhooks: a LimitRange's default limit under a request, say)", LimitRangerPolicy, e.Error())})
+	}
 	sortViolations(d.Violations)
 	return d
 }
 
 // launchedLimits is vs with the LimitRanger plugin's refusals of the pod
-// of role an application (of kind) launches, composed, named as the
-// application's (`limit-ranger: SparkApplication "etl-report": executor
-// pod: LimitRange "limits": ...`): the operator's submission, or the
-// driver's executors, would be refused every time.
-func launchedLimits(vs []Violation, kind, app string, role v1alpha1.Role, refusals []mutate.LimitRefusal) []Violation {
-	for _, r := range refusals {
+// of role an application (of kind) launches, composed, in a namespace of
+// ranges, and the API server's refusal of a request its limit makes
+// invalid there, named as the application's (`limit-ranger:
+// SparkApplication "etl-report": executor pod: LimitRange "limits":
+// ...`): the operator's submission, or the driver's executors, would be
+// refused every time.
+func launchedLimits(vs []Violation, kind, app string, role v1alpha1.Role, ranges []*corev1.LimitRange, pod *corev1.Pod) []Violation {
+	if len(ranges) == 0 {
+		return vs
+	}
+	pod = ServerDefaults(pod) // as the API server validates it
+	for _, r := range mutate.LimitRefusals(ranges, pod) {
 		vs = append(vs, Violation{Policy: LimitRangerPolicy, Enforcement: v1alpha1.EnforcementDeny,
 			Message: fmt.Sprintf("%s: %s %q: %s pod: %s (the API server's LimitRanger admission)", LimitRangerPolicy, kind, app, role, r)})
+	}
+	for _, e := range mutate.InvalidRequests(pod) {
+		vs = append(vs, Violation{Policy: LimitRangerPolicy, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: %s %q: %s pod: %s (the API server refuses the pod as invalid)", LimitRangerPolicy, kind, app, role, e.Error())})
 	}
 	return vs
 }

@@ -55,6 +55,11 @@ func TestComposerPredictsLimitRanger(t *testing.T) {
 		{name: "a container's maximum", items: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Max: quantities("ephemeral-storage", "10Gi")}}},
 		{name: "no limit under a pod's maximum", items: []corev1.LimitRangeItem{{Type: corev1.LimitTypePod, Max: quantities("ephemeral-storage", "10Gi")}},
 			refusal: "maximum ephemeral-storage usage per Pod is 10Gi.  No limit is specified"},
+		// A default limit under the executor's request: the pod is
+		// invalid.
+		{name: "a default limit under a request", items: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer,
+			Default: quantities("cpu", "500m"), DefaultRequest: quantities("cpu", "250m")}},
+			refusal: "must be less than or equal to cpu limit of 500m"},
 		{name: "a sidecar's request under the minimum", items: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Min: quantities("cpu", "30m")}},
 			refusal: "minimum cpu usage per Container is 30m, but request is 20m"},
 		{name: "the pod's memory", items: []corev1.LimitRangeItem{{Type: corev1.LimitTypePod, Max: quantities("memory", "1Gi")}},

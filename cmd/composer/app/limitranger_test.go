@@ -143,6 +143,14 @@ spec:
 	if r.code != ExitDenied || !strings.Contains(r.err, want) || strings.Contains(r.err, "driver pod: LimitRange") {
 		t.Errorf("exit %d, stderr:\n%s\nwant %q, the driver admitted", r.code, r.err, want)
 	}
+	// A default cpu limit under what Spark requests of the driver's cores:
+	// every driver pod is invalid.
+	under := write("cluster/under.yaml", strings.Replace(readFile(t, limits), `default: {cpu: "1", memory: 2Gi}`, `default: {cpu: 500m, memory: 2Gi}`, 1))
+	r = composer(t, "", "compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", under, "--validate", "-o", "json")
+	const invalid = `limit-ranger: SparkApplication "report": driver pod: spec.containers[0].resources.requests: Invalid value: "1": must be less than or equal to cpu limit of 500m (the API server refuses the pod as invalid)`
+	if r.code != ExitDenied || !strings.Contains(r.err, invalid) {
+		t.Errorf("a default limit under a request: exit %d, stderr:\n%s\nwant %q", r.code, r.err, invalid)
+	}
 	// A maximum of cpu per container, with a default. The application's
 	// sidecar, which limits no cpu, is in the pods the operator creates,
 	// which the plugin gives the default; a layer's pod patch adds a
