@@ -218,19 +218,26 @@ func InvalidRequests(pod *corev1.Pod) field.ErrorList {
 		containers []corev1.Container
 	}{{field.NewPath("spec", "initContainers"), pod.Spec.InitContainers}, {field.NewPath("spec", "containers"), pod.Spec.Containers}} {
 		for i := range list.containers {
-			r := &list.containers[i].Resources
-			at := list.path.Index(i).Child("resources", "requests")
-			for _, name := range sortedResourceNames(r.Requests) {
-				req := r.Requests[name]
-				lim, ok := r.Limits[name]
-				switch {
-				case !ok:
-				case req.Cmp(lim) != 0 && !overcommitAllowed(name):
-					errs = append(errs, field.Invalid(at, req.String(), fmt.Sprintf("must be equal to %s limit of %s", name, lim.String())))
-				case req.Cmp(lim) > 0:
-					errs = append(errs, field.Invalid(at, req.String(), fmt.Sprintf("must be less than or equal to %s limit of %s", name, lim.String())))
-				}
-			}
+			errs = append(errs, invalidRequests(&list.containers[i], list.path.Index(i))...)
+		}
+	}
+	return errs
+}
+
+// invalidRequests is InvalidRequests of one container, at its path.
+func invalidRequests(c *corev1.Container, at *field.Path) field.ErrorList {
+	var errs field.ErrorList
+	r := &c.Resources
+	at = at.Child("resources", "requests")
+	for _, name := range sortedResourceNames(r.Requests) {
+		req := r.Requests[name]
+		lim, ok := r.Limits[name]
+		switch {
+		case !ok:
+		case req.Cmp(lim) != 0 && !overcommitAllowed(name):
+			errs = append(errs, field.Invalid(at, req.String(), fmt.Sprintf("must be equal to %s limit of %s", name, lim.String())))
+		case req.Cmp(lim) > 0:
+			errs = append(errs, field.Invalid(at, req.String(), fmt.Sprintf("must be less than or equal to %s limit of %s", name, lim.String())))
 		}
 	}
 	return errs

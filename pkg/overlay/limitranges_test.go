@@ -1,6 +1,8 @@
 package overlay
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -57,6 +59,22 @@ func TestLimitRangesAsStored(t *testing.T) {
 	}
 	if in.LimitRanges[2].Spec.Limits[0].DefaultRequest != nil {
 		t.Error("the inputs' LimitRange was changed")
+	}
+	// Namespaces bounded alike are grouped, whatever their LimitRanges'
+	// names.
+	twin := lr("ai", "other-name")
+	in2 := in
+	in2.LimitRanges = append(slices.Clone(in.LimitRanges), twin)
+	snap2, err := Compile(in2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var groups []string
+	for _, g := range snap2.NamespacesByLimits() {
+		groups = append(groups, strings.Join(g.Namespaces, ","))
+	}
+	if got := strings.Join(groups, " "); got != "ai,ml etl" {
+		t.Errorf("groups %q, want %q", got, "ai,ml etl")
 	}
 	// Update with other inputs replaces them.
 	c := &Compiler{}

@@ -211,3 +211,32 @@ cases:
 		t.Errorf("without the LimitRange: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }
+
+// TestLimitRangerWarnsOfALayer: the composer warns of a Layer whose
+// sidecar the LimitRanges of the namespaces it composes pods in would
+// refuse, naming the first of each group bounded alike, and of none where
+// the LimitRange's defaults reach the sidecar.
+func TestLimitRangerWarnsOfALayer(t *testing.T) {
+	dir, limits, pod := limitsRepo(t)
+	write := writerIn(t, dir)
+	least := strings.Replace(readFile(t, limits), `max: {cpu: "4"}`, `min: {cpu: 100m}`, 1)
+	both := write("cluster/least.yaml", least+"---\n"+strings.Replace(least, "namespace: etl", "namespace: ml", 1)+
+		"---\n"+strings.Replace(readFile(t, limits), "namespace: etl", "namespace: geo", 1))
+	run := func(cfg string) run {
+		return composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", cfg, "-o", "json")
+	}
+	const want = `Warning: ` + `LAYERS` + `: Layer "log-shipper": spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "etl" and 1 more bounded alike: LimitRange "bounds": container "log-shipper": minimum cpu usage per Container is 100m, but request is 50m`
+	r := run(both)
+	if w := strings.Replace(want, "LAYERS", filepath.Join(dir, "layers", "layer.yaml"), 1); !strings.Contains(r.err, w) || strings.Contains(r.err, `"geo"`) {
+		t.Errorf("exit %d, stderr:\n%s\nwant %q, and nothing of geo", r.code, r.err, w)
+	}
+	if r := run(limits); strings.Contains(r.err, "will refuse") {
+		t.Errorf("a default under a maximum: stderr:\n%s", r.err)
+	}
+	// A default cpu limit under what the sidecar requests: invalid.
+	under := write("cluster/under.yaml", strings.Replace(readFile(t, limits), `default: {cpu: "1", memory: 2Gi}`, `default: {cpu: 10m, memory: 2Gi}`, 1))
+	const invalid = `pods this Layer composes in namespace "etl": container "log-shipper": spec.initContainers[0].resources.requests: Invalid value: "50m": must be less than or equal to cpu limit of 10m`
+	if r := run(under); !strings.Contains(r.err, invalid) {
+		t.Errorf("a default limit under the sidecar's request: stderr:\n%s\nwant %q", r.err, invalid)
+	}
+}

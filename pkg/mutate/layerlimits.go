@@ -1,0 +1,136 @@
+package mutate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// LayerLimitWarnings warns, when Layer l is written, of the namespaces of
+// served whose LimitRanges would refuse the Spark pods l composes there on
+// cluster for the containers l adds to them (a sidecar that requests less
+// than a LimitRange's min, say, or whose limit its default request
+// exceeds): l is composed alone (overlay.Snapshot.Alone) onto a driver
+// and an executor as spark-submit creates them, given the LimitRanges'
+// defaults as the API server gives them, before the webhook and after it
+// (its second round of admission plugins), in the first namespace l
+// matches of each group of namespaces bounded alike
+// (overlay.Snapshot.NamespacesByLimits). The API server would refuse every
+// such pod, in words that name no layer; the composer says it when it
+// reads the Layer. What a pod's own containers request is the pod's: only
+// the containers l adds are judged. The work is linear in the namespaces
+// of LimitRanges, with at most two compositions per group.
+func LayerLimitWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
+	groups := served.NamespacesByLimits()
+	if len(groups) == 0 || l.Spec.IsShadow() {
+		return nil
+	}
+	trial, err := served.Alone(l)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, g := range groups {
+		var (
+			roles, reasons []string
+			first          string
+			matched        int
+		)
+		for _, role := range Roles() {
+			matches := func(ns string) bool {
+				return len(trial.Match(overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns, Role: role})) > 0
+			}
+			at := slices.IndexFunc(g.Namespaces, matches)
+			if at < 0 {
+				continue
+			}
+			pod := LimitPod(g.Ranges, submittedPod(role, g.Namespaces[at]))
+			res, err := Compose(trial, cluster, pod)
+			if err != nil {
+				continue
+			}
+			r := addedContainerRefusals(g.Ranges, pod, LimitPod(g.Ranges, res.Pod))
+			if len(r) == 0 {
+				continue
+			}
+			roles = append(roles, string(role))
+			if reasons == nil {
+				// Counted only when refused: the rest of the group scanned
+				// once.
+				reasons, first, matched = r, g.Namespaces[at], 1
+				for _, ns := range g.Namespaces[at+1:] {
+					if matches(ns) {
+						matched++
+					}
+				}
+			}
+		}
+		if reasons == nil {
+			continue
+		}
+		where := fmt.Sprintf("namespace %q", first)
+		if matched > 1 {
+			where = fmt.Sprintf("namespace %q and %d more bounded alike", first, matched-1)
+		}
+		out = append(out, fmt.Sprintf("spec: the API server will refuse the Spark %s pods this Layer composes in %s: %s",
+			strings.Join(roles, " and "), where, strings.Join(reasons, "; ")))
+	}
+	return out
+}
+
+// addedContainerRefusals are the LimitRanger plugin's refusals (its
+// Container items') and the API server's validation errors of the
+// containers after holds that before does not.
+func addedContainerRefusals(ranges []*corev1.LimitRange, before, after *corev1.Pod) []string {
+	own := map[string]bool{}
+	for _, c := range slices.Concat(before.Spec.InitContainers, before.Spec.Containers) {
+		own[c.Name] = true
+	}
+	var out []string
+	for _, r := range LimitRefusals(ranges, after) {
+		if r.Container != "" && !own[r.Container] {
+			out = append(out, r.String())
+		}
+	}
+	for _, list := range []struct {
+		path       *field.Path
+		containers []corev1.Container
+	}{{field.NewPath("spec", "initContainers"), after.Spec.InitContainers}, {field.NewPath("spec", "containers"), after.Spec.Containers}} {
+		for i := range list.containers {
+			if c := &list.containers[i]; !own[c.Name] {
+				for _, e := range invalidRequests(c, list.path.Index(i)) {
+					out = append(out, fmt.Sprintf("container %q: %s", c.Name, e.Error()))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// LimitWarningsOf are LayerLimitWarnings of each of in's Layers on
+// cluster, among in's LimitRanges, each led by the file and the Layer
+// (overlay.LayerSource.Describe), as the composer warns of a repository's
+// Layers.
+func LimitWarningsOf(in overlay.Inputs, cluster Cluster) []string {
+	if len(in.LimitRanges) == 0 {
+		return nil
+	}
+	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, LimitRanges: in.LimitRanges, PriorityClassesPartial: true})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for i := range in.Layers {
+		src := &in.Layers[i]
+		for _, w := range LayerLimitWarnings(&src.Layer, cluster, base) {
+			out = append(out, src.Describe()+w)
+		}
+	}
+	return out
+}
