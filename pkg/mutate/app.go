@@ -165,6 +165,9 @@ func composeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	if err := launchedPlacementWarnings(snap, cluster, &in.App, out); err != nil {
 		return nil, fmt.Errorf("SparkApplication %q: %w", app.Namespace+"/"+app.Name, err)
 	}
+	if err := launchedLimitWarnings(snap, cluster, out); err != nil {
+		return nil, fmt.Errorf("SparkApplication %q: %w", app.Namespace+"/"+app.Name, err)
+	}
 	for _, role := range Roles() {
 		res := out.Role(role)
 		res.Warnings = append(warningsAt(res.Composition.Provenance, templates[role], res.Pod,

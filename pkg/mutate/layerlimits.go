@@ -22,8 +22,8 @@ import (
 // (its second round of admission plugins), in the first namespace l
 // matches of each group of namespaces bounded alike
 // (overlay.Snapshot.NamespacesByLimits). The API server would refuse every
-// such pod, in words that name no layer; the composer says it when it
-// reads the Layer. What a pod's own containers request is the pod's: only
+// such pod, in words that name no layer; the Layer webhook and the
+// composer say it when the Layer is written. What a pod's own containers request is the pod's: only
 // the containers l adds are judged. The work is linear in the namespaces
 // of LimitRanges, with at most two compositions per group.
 func LayerLimitWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {

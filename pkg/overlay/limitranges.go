@@ -37,9 +37,8 @@ func limitRangesOf(ranges []corev1.LimitRange) map[string][]*corev1.LimitRange {
 }
 
 // LimitRanges returns the LimitRanges of the named namespace, in name
-// order: those the composer was given (Inputs.LimitRanges), none in the
-// webhook, where the API server applies them itself. They are shared:
-// the caller must not change them.
+// order, with the API server's defaults (Inputs.LimitRanges). They are
+// shared: the caller must not change them.
 func (s *Snapshot) LimitRanges(namespace string) []*corev1.LimitRange {
 	return s.limitRanges[namespace]
 }

@@ -72,8 +72,8 @@ type Inputs struct {
 	// LimitRanges are the cluster's LimitRanges: the API server's
 	// LimitRanger plugin gives a pod created in their namespace their
 	// default requests and limits before any webhook, and refuses it,
-	// after the webhooks, outside their bounds (the composer's
-	// prediction; the webhook holds none).
+	// after the webhooks, outside their bounds: the composer predicts it,
+	// the webhook warns of it.
 	LimitRanges []corev1.LimitRange
 }
 

@@ -181,7 +181,10 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		// The placement plugins' refusals before the webhooks, where the
 		// composer predicts them (Check.Placement).
 		// LimitRanger's defaults first, as the API server gives them.
-		ranges := c.Snapshot.LimitRanges(req.Namespace)
+		var ranges []*corev1.LimitRange
+		if c.LimitRanger {
+			ranges = c.Snapshot.LimitRanges(req.Namespace)
+		}
 		pod = mutate.LimitPod(ranges, pod)
 		var placed []mutate.PlacementRefusal
 		if c.Placement.Any() {

@@ -23,8 +23,7 @@ const LimitRangerPolicy = "limit-ranger"
 // container requests, the API server's refusal of a request its limit
 // makes invalid (mutate.InvalidRequests). The
 // plugin judges creations only (containers cannot change after), and
-// in-place resizes, which a dry run does not make. In the webhook the
-// snapshot holds no LimitRange, and d is returned as it is.
+// in-place resizes, which a dry run does not make (Check.LimitRanger).
 func withLimits(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request) Decision {
 	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
 		return d

@@ -45,6 +45,14 @@ type Check struct {
 	// a cluster enables them. The webhook leaves it unset: the plugins
 	// judge pods after it, and refuse what they refuse themselves.
 	Placement mutate.PlacementPlugins
+	// LimitRanger, when set, adds the refusal of the API server's
+	// LimitRanger plugin, by the LimitRanges the snapshot holds, to a pod
+	// created (withLimits) and to an application whose launched pods it
+	// would refuse, which are given the LimitRanges' defaults before they
+	// are judged: the composer's prediction. The webhook leaves it unset:
+	// the plugin judges pods before the validating webhook, and refuses
+	// what it refuses itself (the webhook warns of it, mutate).
+	LimitRanger bool
 }
 
 // Quota's built-in check: a request too large to count is refused before
@@ -81,7 +89,9 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 		return res, d, err
 	}
 	d = withPlacement(d, c.Snapshot, pod, req, c.Placement)
-	d = withLimits(d, c.Snapshot, pod, req)
+	if c.LimitRanger {
+		d = withLimits(d, c.Snapshot, pod, req)
+	}
 	if !c.PodSecurity {
 		return res, d, nil
 	}

@@ -8,14 +8,17 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
 )
 
@@ -144,4 +147,66 @@ func sameResources(a, b corev1.ResourceRequirements) bool {
 		return true
 	}
 	return same(a.Requests, b.Requests) && same(a.Limits, b.Limits)
+}
+
+// TestLimitRangeRefusalIsWarned: a layer's sidecar that requests less CPU
+// than a namespace's LimitRange allows has the API server's LimitRanger
+// refuse every pod the layer matches there. The Layer webhook warns
+// whoever writes the Layer, from the LimitRanges its snapshot holds, of
+// what that layer adds, and the application webhook warns a
+// SparkApplication's creator of every container of the pods it will
+// launch the LimitRange refuses; the API server then refuses the pod as
+// warned.
+func TestLimitRangeRefusalIsWarned(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-limits-warned"}}
+	lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: ns.Name}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
+		{Type: corev1.LimitTypeContainer, Min: quantities("cpu", "100m")}}}}
+	for _, obj := range []client.Object{ns, lr} {
+		if err := cp.Client.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	if err := waitFor(30*time.Second, func() bool { return len(cp.Webhook.Store.Load().LimitRanges(ns.Name)) > 0 }); err != nil {
+		t.Fatalf("the webhook never saw the LimitRange of %s: %v", ns.Name, err)
+	}
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-small-sidecar"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "mirror.prod-a.internal/shipper:1",
+			Resources: corev1.ResourceRequirements{Requests: quantities("cpu", "50m")}}}}}}
+	applier, applied := clientWithWarnings(t)
+	if err := applier.Create(ctx, layer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(context.Background(), layer); err == nil {
+			waitForLayerGone(t, layer, ns.Name)
+		}
+	})
+	const refusal = `LimitRange "bounds": container "shipper": minimum cpu usage per Container is 100m, but request is 50m`
+	if want := `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "` + ns.Name + `": ` + refusal; !containsPart(applied.all(), want) {
+		t.Errorf("the Layer's warnings %q, want one containing %q", applied.all(), want)
+	}
+	waitForLayerServed(t, layer, ns.Name)
+
+	pod := examplePod(t, "executor.yaml", "e2e-limits-warned-exec")
+	pod.Namespace = ns.Name
+	wantDenied(t, "a pod the layer gave a small sidecar", cp.Client.Create(ctx, pod), "minimum cpu usage per Container is 100m, but request is 50m")
+
+	app := exampleApp(t, "etl-report.yaml", "e2e-limits-report")
+	app.SetNamespace(ns.Name)
+	unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations") // etl's IAM role, which this namespace is not allowed
+	c, warnings := clientWithWarnings(t)
+	if err := c.Create(ctx, app); err != nil {
+		t.Fatalf("a SparkApplication whose pods the LimitRange refuses: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+	// Of every container the LimitRange refuses: the example layers'
+	// sidecars request less than it allows too.
+	for _, role := range []string{"driver", "executor"} {
+		lead := role + `: the pod it launches: The API server will refuse the pod for its resources in namespace "` + ns.Name + `": `
+		if !slices.ContainsFunc(warnings.all(), func(w string) bool { return strings.HasPrefix(w, lead) && strings.Contains(w, refusal) }) {
+			t.Errorf("the SparkApplication's warnings %q, want one led by %q naming %q", warnings.all(), lead, refusal)
+		}
+	}
 }

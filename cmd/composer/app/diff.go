@@ -138,7 +138,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, Placement: placement}}, nil
+		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, LimitRanger: true, Placement: placement}}, nil
 	}
 	base, err := side(baseFS, baseDir, "--base")
 	if err != nil {

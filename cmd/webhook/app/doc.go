@@ -21,8 +21,8 @@
 //   - /noop-v1-pod, with --serve-noop only: decodes the pod and allows it,
 //     the floor the load tool (test/load) measures the handlers against.
 //
-// Namespaces, PriorityClasses and RuntimeClasses come from the manager's
-// informer cache.
+// Namespaces, PriorityClasses, RuntimeClasses and LimitRanges come from
+// the manager's informer cache.
 // Two watches of the webhook's own (client-go Reflectors with stores of
 // their own, watched) keep the rest: every Layer (layerWatch, each event
 // decoded in one pass), and what quota counts of every pod, for the quota

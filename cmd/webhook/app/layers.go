@@ -32,9 +32,11 @@ type LayerValidator struct {
 	Namespaces client.Reader
 	// Store, when set, holds the cluster's Namespaces, to warn of the
 	// Pod Security levels they enforce that the Spark pods a Layer
-	// composes would break (mutate.LayerPodSecurityWarnings), and of the
+	// composes would break (mutate.LayerPodSecurityWarnings), of the
 	// placement their plugins would refuse those pods for
-	// (mutate.LayerPlacementWarnings), on Cluster, this cluster's identity.
+	// (mutate.LayerPlacementWarnings), and of the containers it adds their
+	// LimitRanges would refuse (mutate.LayerLimitWarnings), on Cluster,
+	// this cluster's identity.
 	Store   *Store
 	Cluster mutate.Cluster
 }
@@ -71,6 +73,7 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 		})
 		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.PodSecurity(), enforcing)...)
 		warnings = append(warnings, mutate.LayerPlacementWarnings(l, h.Cluster, served.Snapshot)...)
+		warnings = append(warnings, mutate.LayerLimitWarnings(l, h.Cluster, served.Snapshot)...)
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
 }

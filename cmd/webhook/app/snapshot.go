@@ -216,6 +216,9 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 		Watches(&corev1.Namespace{}, other).
 		Watches(&schedulingv1.PriorityClass{}, other).
 		Watches(&nodev1.RuntimeClass{}, other).
+		// What the LimitRanger plugin gives and refuses, warned of
+		// (mutate.LayerLimitWarnings).
+		Watches(&corev1.LimitRange{}, other).
 		// Whether the policy keeping Namespaces' placement annotations to
 		// platform admins is in force (overlay.NamespacePlacementGuarded).
 		Watches(&admissionregistrationv1.ValidatingAdmissionPolicy{}, other).
@@ -326,8 +329,9 @@ func (b *snapshotBuilder) readChanges(ctx context.Context, names map[string]bool
 }
 
 // readOthers reads what a snapshot is compiled from besides the Layers:
-// the Namespaces, PriorityClasses, RuntimeClasses and admission policies,
-// with the admission configuration read at start (--admission-config).
+// the Namespaces, PriorityClasses, RuntimeClasses, admission policies and
+// LimitRanges, with the admission configuration read at start
+// (--admission-config).
 func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error) {
 	var (
 		namespaces corev1.NamespaceList
@@ -335,19 +339,20 @@ func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error
 		runtimes   nodev1.RuntimeClassList
 		policies   admissionregistrationv1.ValidatingAdmissionPolicyList
 		bindings   admissionregistrationv1.ValidatingAdmissionPolicyBindingList
+		limits     corev1.LimitRangeList
 	)
 	for _, l := range []struct {
 		what string
 		list client.ObjectList
 	}{{"Namespaces", &namespaces}, {"PriorityClasses", &classes}, {"RuntimeClasses", &runtimes},
-		{"ValidatingAdmissionPolicies", &policies}, {"ValidatingAdmissionPolicyBindings", &bindings}} {
+		{"ValidatingAdmissionPolicies", &policies}, {"ValidatingAdmissionPolicyBindings", &bindings}, {"LimitRanges", &limits}} {
 		if err := b.reader.List(ctx, l.list); err != nil {
 			return overlay.Inputs{}, fmt.Errorf("listing %s: %w", l.what, err)
 		}
 	}
 	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items,
 		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items, PodSecurity: b.admission.PodSecurity,
-		ClusterPlacement: b.admission.Placement}, nil
+		ClusterPlacement: b.admission.Placement, LimitRanges: limits.Items}, nil
 }
 
 // reportCompileError logs err and gives each changed Layer it names a

@@ -1,0 +1,53 @@
+package mutate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+)
+
+// launchedLimitWarnings adds to each role of out the warning that the
+// namespace's LimitRanges will have the API server refuse the pod the
+// application launches of it: the pod the composed application launches,
+// given the LimitRanges' defaults (LimitPod) and composed as the pod
+// webhook composes it, then given them again, as the API server's second
+// round of admission plugins gives what the webhook added, judged by
+// LimitRefusals and InvalidRequests. The API server refuses that pod to
+// the Spark Operator or the driver, whose application then fails or never
+// gets executors; the application's creation is where its user can be
+// told, of its own sizes as of what the layers add. A size Spark would
+// not accept launches nothing, and is the validating webhook's to refuse.
+func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResult) error {
+	ns := out.App.App.Namespace
+	ranges := snap.LimitRanges(ns)
+	if len(ranges) == 0 {
+		return nil
+	}
+	for _, role := range Roles() {
+		launched, err := LaunchedPod(&out.App.App, role)
+		if err != nil {
+			return nil //nolint:nilerr // the validating webhook refuses the size
+		}
+		launched.Namespace = ns
+		res, err := Admit(snap, cluster, LimitPod(ranges, launched))
+		if err != nil {
+			return err
+		}
+		pod := LimitPod(ranges, res.Pod)
+		var reasons []string
+		for _, r := range LimitRefusals(ranges, pod) {
+			reasons = append(reasons, r.String())
+		}
+		for _, e := range InvalidRequests(pod) {
+			reasons = append(reasons, e.Error())
+		}
+		if len(reasons) > 0 {
+			res := out.Role(role)
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the pod it launches: The API server will refuse the pod for its resources in namespace %q: %s",
+				ns, strings.Join(slices.Compact(reasons), "; ")))
+		}
+	}
+	return nil
+}

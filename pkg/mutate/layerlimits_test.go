@@ -1,0 +1,81 @@
+package mutate
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/test/fixtures"
+)
+
+// TestAppLimitWarning: a SparkApplication in a namespace of LimitRanges is
+// warned, role by role, of the pods it launches that LimitRanger would
+// refuse, or the API server's validation: for a layer's sidecar under a
+// minimum, for its own executors' memory over a maximum, and for a
+// default limit under the cores Spark requests (the example's executors
+// have 2); not where the defaults reach
+// what the layers add, nor in another namespace.
+func TestAppLimitWarning(t *testing.T) {
+	sidecar := `{tier: ClusterDefaults, config: {sidecars: [{name: shipper, image: fluent/fluent-bit:3.1.9, resources: {requests: {cpu: 50m}}}]}}`
+	for _, tc := range []struct {
+		name  string
+		layer string // the sidecar's when empty
+		item  corev1.LimitRangeItem
+		ns    string
+		// want is a part of each role's warning, by role; none when empty.
+		want map[string]string
+	}{
+		{name: "a sidecar under the minimum", item: corev1.LimitRangeItem{Type: corev1.LimitTypeContainer, Min: resources("cpu", "100m")},
+			want: map[string]string{"driver": `container "shipper": minimum cpu usage per Container is 100m, but request is 50m`,
+				"executor": `container "shipper": minimum cpu usage per Container is 100m, but request is 50m`}},
+		{name: "the executors' memory over the maximum", item: corev1.LimitRangeItem{Type: corev1.LimitTypeContainer, Max: resources("memory", "4Gi")},
+			want: map[string]string{"executor": `container "spark-kubernetes-executor": maximum memory usage per Container is 4Gi, but limit is`}},
+		{name: "a default limit under the driver's cores", item: corev1.LimitRangeItem{Type: corev1.LimitTypeContainer, Default: resources("cpu", "500m"), DefaultRequest: resources("cpu", "10m")},
+			want: map[string]string{"driver": `spec.containers[0].resources.requests: Invalid value: "1": must be less than or equal to cpu limit of 500m`,
+				"executor": `spec.containers[0].resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 500m`}},
+		{name: "a default under a maximum", item: corev1.LimitRangeItem{Type: corev1.LimitTypeContainer, Default: resources("cpu", "4"), Max: resources("cpu", "4")}},
+		// A container a pod patch adds is the pod webhook's: the
+		// defaults reach it on the API server's second round.
+		{name: "a pod patch's container under a maximum", layer: `{tier: ClusterDefaults, config: {podPatch: {spec: {initContainers: [{name: warm-up, image: busybox:1.36}]}}}}`,
+			item: corev1.LimitRangeItem{Type: corev1.LimitTypeContainer, Default: resources("cpu", "4"), Max: resources("cpu", "4")}},
+		{name: "another namespace", ns: "ml", item: corev1.LimitRangeItem{Type: corev1.LimitTypeContainer, Min: resources("cpu", "100m")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			layer := tc.layer
+			if layer == "" {
+				layer = sidecar
+			}
+			in := fixtures.InputsOf(t, map[string]string{"l": layer})
+			ns := tc.ns
+			if ns == "" {
+				ns = "etl"
+			}
+			in.LimitRanges = []corev1.LimitRange{{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: ns}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{tc.item}}}}
+			snap, err := overlay.Compile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := composeTypedApp(t, snap, cluster, fixtures.App(t, "etl-report.yaml").App.DeepCopy())
+			got := map[string]string{}
+			for _, w := range res.Warnings {
+				role, rest, _ := strings.Cut(w, ": ")
+				if strings.HasPrefix(rest, `the pod it launches: The API server will refuse the pod for its resources in namespace "etl": `) {
+					got[role] = rest
+				}
+			}
+			for role, part := range tc.want {
+				if !strings.Contains(got[role], part) {
+					t.Errorf("%s: warning %q, want one containing %q", role, got[role], part)
+				}
+			}
+			for role, w := range got {
+				if _, ok := tc.want[role]; !ok {
+					t.Errorf("%s: unexpected warning %q", role, w)
+				}
+			}
+		})
+	}
+}
