@@ -1,13 +1,16 @@
 package mutate
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -78,4 +81,37 @@ func TestAppLimitWarning(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzAppLimitWarnings composes arbitrary SparkApplications in a namespace
+// whose LimitRange bounds, defaults and ratios every resource the launched
+// pods hold, with a layer that adds a sidecar and a pod patch's
+// container: what the webhook warns of an application's sizes, given
+// whatever a tenant writes, is an error or a composition, never a panic.
+func FuzzAppLimitWarnings(f *testing.F) {
+	in := fixtures.InputsOf(f, map[string]string{"l": `{tier: ClusterDefaults, config: {sidecars: [{name: shipper, image: fluent/fluent-bit:3.1.9, resources: {requests: {cpu: 50m}}}],
+  podPatch: {spec: {initContainers: [{name: warm-up, image: busybox:1.36}]}}}}`})
+	in.LimitRanges = []corev1.LimitRange{{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: "etl"}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
+		{Type: corev1.LimitTypeContainer, Min: resources("cpu", "100m"), Max: resources("memory", "8Gi", "cpu", "4"), MaxLimitRequestRatio: resources("memory", "2")},
+		{Type: corev1.LimitTypePod, Max: resources("memory", "16Gi", "ephemeral-storage", "1Ti")}}}}}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		f.Fatal(err)
+	}
+	seed, err := fixtures.App(f, "etl-report.yaml").Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"driver":{"cores":3,"coreLimit":"1m","memory":"900000000000000g"},"executor":{"memoryOverhead":"-1"},"sparkConf":{"spark.executor.cores":"9223372036854775807"}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if quantity.MayHoldUnbounded(data) && quantity.CheckJSON(data, reflect.TypeFor[sparkv1beta2.SparkApplication]()) != nil {
+			return
+		}
+		obj, err := sparkv1beta2.Decode(data)
+		if err != nil {
+			return
+		}
+		_, _ = ComposeApp(snap, cluster, obj)
+	})
 }
