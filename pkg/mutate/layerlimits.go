@@ -134,3 +134,46 @@ func LimitWarningsOf(in overlay.Inputs, cluster Cluster) []string {
 	}
 	return out
 }
+
+// NamespaceLimitWarnings warns, when a LimitRange of namespace is
+// written, of the containers the layers of snap (which holds the
+// namespace's LimitRanges as they will be: overlay.Snapshot.WithLimitRange)
+// add to the Spark pods they compose there on cluster that LimitRanger or
+// the API server's validation would refuse: every layer is composed onto a
+// driver and an executor as spark-submit creates them, given the
+// LimitRanges' defaults before the webhook and after it. A LimitRange whose
+// min is above what a platform sidecar requests would otherwise have the
+// API server refuse every Spark pod of the namespace, in words that name
+// no layer. Two compositions.
+func NamespaceLimitWarnings(snap *overlay.Snapshot, cluster Cluster, namespace string) []string {
+	ranges := snap.LimitRanges(namespace)
+	if len(ranges) == 0 {
+		return nil
+	}
+	var (
+		roles   []string
+		reasons []string
+	)
+	for _, role := range Roles() {
+		pod := LimitPod(ranges, submittedPod(role, namespace))
+		res, err := Compose(snap, cluster, pod)
+		if err != nil {
+			continue // the pods are refused for that, whatever their LimitRanges
+		}
+		r := addedContainerRefusals(ranges, pod, LimitPod(ranges, res.Pod))
+		if len(r) == 0 {
+			continue
+		}
+		roles = append(roles, string(role))
+		for _, reason := range r {
+			if !slices.Contains(reasons, reason) {
+				reasons = append(reasons, reason)
+			}
+		}
+	}
+	if len(reasons) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("the API server will refuse the Spark %s pods the layers compose in namespace %q: %s",
+		strings.Join(roles, " and "), namespace, strings.Join(reasons, "; "))}
+}

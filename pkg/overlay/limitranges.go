@@ -3,6 +3,7 @@ package overlay
 import (
 	"cmp"
 	"encoding/json"
+	"maps"
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
@@ -104,4 +105,25 @@ func (s *Snapshot) NamespacesByLimits() []LimitGroup {
 		out = append(out, LimitGroup{Ranges: ranges, Namespaces: []string{ns}})
 	}
 	return out
+}
+
+// WithLimitRange returns a copy of s whose namespace of lr holds lr, in
+// place of a LimitRange of its name, with the API server's defaults: what
+// the namespace's pods meet once lr is written, to warn of it. s is not
+// changed.
+func (s *Snapshot) WithLimitRange(lr *corev1.LimitRange) *Snapshot {
+	var ranges []corev1.LimitRange
+	for _, have := range s.limitRanges[lr.Namespace] {
+		if have.Name != lr.Name {
+			ranges = append(ranges, *have)
+		}
+	}
+	ranges = append(ranges, *lr)
+	out := *s
+	out.limitRanges = maps.Clone(s.limitRanges)
+	if out.limitRanges == nil {
+		out.limitRanges = map[string][]*corev1.LimitRange{}
+	}
+	out.limitRanges[lr.Namespace] = limitRangesOf(ranges)[lr.Namespace]
+	return &out
 }

@@ -151,7 +151,8 @@ func sameResources(a, b corev1.ResourceRequirements) bool {
 
 // TestLimitRangeRefusalIsWarned: a layer's sidecar that requests less CPU
 // than a namespace's LimitRange allows has the API server's LimitRanger
-// refuse every pod the layer matches there. The Layer webhook warns
+// refuse every pod the layer matches there. The LimitRange webhook warns
+// whoever writes the LimitRange of the served layers' sidecars; the Layer webhook warns
 // whoever writes the Layer, from the LimitRanges its snapshot holds, of
 // what that layer adds, and the application webhook warns a
 // SparkApplication's creator of every container of the pods it will
@@ -162,12 +163,20 @@ func TestLimitRangeRefusalIsWarned(t *testing.T) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-limits-warned"}}
 	lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: ns.Name}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
 		{Type: corev1.LimitTypeContainer, Min: quantities("cpu", "100m")}}}}
-	for _, obj := range []client.Object{ns, lr} {
-		if err := cp.Client.Create(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	// Whoever writes the LimitRange is warned of the example layers'
+	// sidecars, which request less.
+	writer, written := clientWithWarnings(t)
+	if err := writer.Create(ctx, lr); err != nil {
+		t.Fatal(err)
+	}
+	if want := `the API server will refuse the Spark driver and executor pods the layers compose in namespace "` + ns.Name +
+		`": LimitRange "bounds": container "log-shipper": minimum cpu usage per Container is 100m, but request is 50m`; !containsPart(written.all(), want) {
+		t.Errorf("the LimitRange's warnings %q, want one containing %q", written.all(), want)
+	}
 	if err := waitFor(30*time.Second, func() bool { return len(cp.Webhook.Store.Load().LimitRanges(ns.Name)) > 0 }); err != nil {
 		t.Fatalf("the webhook never saw the LimitRange of %s: %v", ns.Name, err)
 	}

@@ -125,9 +125,18 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
-	if len(vwc.Webhooks) != 9 || len(mwc.Webhooks) != 2 {
-		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy, pod binding, PodGroup, namespace guard and SparkConnect policy ones, and the pod and SparkApplication ones",
+	if len(vwc.Webhooks) != 10 || len(mwc.Webhooks) != 2 {
+		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy, pod binding, PodGroup, namespace guard, SparkConnect policy and LimitRange ones, and the pod and SparkApplication ones",
 			len(vwc.Webhooks), len(mwc.Webhooks))
+	}
+	// LimitRanges: warned of, never refused, so a failure of the webhook
+	// never holds one up (Ignore).
+	if l := vwc.Webhooks[len(vwc.Webhooks)-1]; l.Name != "limitranges.strata.dev" || len(l.Rules) != 1 ||
+		!slices.Equal(l.Rules[0].Resources, []string{"limitranges"}) || !slices.Equal(l.Rules[0].APIGroups, []string{""}) ||
+		!slices.Equal(l.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
+		*l.ClientConfig.Service.Path != "/validate-v1-limitrange" || l.FailurePolicy == nil || *l.FailurePolicy != admissionregistrationv1.Ignore ||
+		l.SideEffects == nil || *l.SideEffects != admissionregistrationv1.SideEffectClassNone {
+		t.Errorf("LimitRange validating webhook = %+v", l)
 	}
 	// SparkConnects: judged on create and on update of the object; safety
 	// does not depend on it (each pod is judged when it is created), so it

@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// newTestLimitRangeWarner serves a layer that gives every Spark pod a
+// sidecar requesting 50m of CPU.
+func newTestLimitRangeWarner(t testing.TB) *LimitRangeWarner {
+	t.Helper()
+	l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterDefaults, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "fluent/fluent-bit:3.1.9",
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m")}}}}}}}
+	l.Name = "shipper"
+	mutator, _, store := newTestHandlers(t, l)
+	return &LimitRangeWarner{Store: store, Metrics: mutator.Metrics, Cluster: mutator.Cluster}
+}
+
+func limitRangeRequest(t testing.TB, op admissionv1.Operation, ns string, min string) admission.Request {
+	t.Helper()
+	raw, err := json.Marshal(corev1.LimitRange{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "LimitRange"}, ObjectMeta: metav1.ObjectMeta{Name: "bounds"},
+		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Min: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(min)}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "1", Kind: metav1.GroupVersionKind{Version: "v1", Kind: "LimitRange"}, Namespace: ns,
+		Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "limitranges"},
+		Operation: op, Object: runtime.RawExtension{Raw: raw}, UserInfo: userInfo("alice"),
+	}}
+}
+
+// TestLimitRangeWarner: a LimitRange whose minimum the served layer's
+// sidecar does not request is allowed with a warning naming it, in the
+// request's namespace; one it meets, or a delete, without; and a
+// LimitRange is never refused.
+func TestLimitRangeWarner(t *testing.T) {
+	h := newTestLimitRangeWarner(t)
+	const want = `the API server will refuse the Spark driver and executor pods the layers compose in namespace "etl": LimitRange "bounds": container "shipper": minimum cpu usage per Container is 100m, but request is 50m`
+	for _, tc := range []struct {
+		name string
+		req  admission.Request
+		want string
+	}{
+		{"a minimum above the sidecar's request", limitRangeRequest(t, admissionv1.Create, "etl", "100m"), want},
+		{"an update", limitRangeRequest(t, admissionv1.Update, "etl", "100m"), want},
+		{"a minimum the sidecar meets", limitRangeRequest(t, admissionv1.Create, "etl", "10m"), ""},
+		{"a delete", limitRangeRequest(t, admissionv1.Delete, "etl", "100m"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := h.Handle(context.Background(), tc.req)
+			if !resp.Allowed {
+				t.Fatalf("refused: %v", resp.Result)
+			}
+			got := strings.Join(resp.Warnings, "\n")
+			if got != tc.want {
+				t.Errorf("warnings %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// What cannot be read is not warned of, and allowed.
+	bad := limitRangeRequest(t, admissionv1.Create, "etl", "100m")
+	bad.Object.Raw = []byte(`{"spec":{"limits":"no"}}`)
+	if resp := h.Handle(context.Background(), bad); !resp.Allowed || len(resp.Warnings) > 0 {
+		t.Errorf("an unreadable LimitRange: %+v", resp)
+	}
+}
+
+// FuzzLimitRangeReviews: the LimitRange warner, AdmissionReview bytes in,
+// answer out.
+func FuzzLimitRangeReviews(f *testing.F) {
+	h := newTestLimitRangeWarner(f)
+	f.Add(reviewOfRequest(f, limitRangeRequest(f, admissionv1.Create, "etl", "100m")))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fuzzReview(t, objectReviewServer(reflect.TypeFor[corev1.LimitRange](), h), h.Metrics, "limitrange", raw)
+	})
+}
