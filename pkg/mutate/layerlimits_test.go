@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -113,5 +114,58 @@ func FuzzAppLimitWarnings(f *testing.F) {
 			return
 		}
 		_, _ = ComposeApp(snap, cluster, obj)
+	})
+}
+
+// BenchmarkLayerLimitWarnings is the Layer webhook's work on a Layer that
+// adds a sidecar to every Spark pod, in a cluster whose namespaces hold
+// LimitRanges: of one shape (one group), and each of its own (as many
+// groups as namespaces), beside the LimitRange webhook's work on one
+// namespace.
+func BenchmarkLayerLimitWarnings(b *testing.B) {
+	layer := `{tier: ClusterDefaults, config: {sidecars: [{name: shipper, image: fluent/fluent-bit:3.1.9, resources: {requests: {cpu: 50m}}}]}}`
+	in := fixtures.InputsOf(b, map[string]string{"shipper": layer})
+	l := &in.Layers[0].Layer
+	for _, tc := range []struct {
+		name     string
+		distinct bool
+	}{{"namespaces=100/groups=1", false}, {"namespaces=100/groups=100", true}} {
+		in := in
+		in.LimitRanges = nil
+		for i := range 100 {
+			min := "100m"
+			if tc.distinct {
+				min = fmt.Sprintf("%dm", 100+i)
+			}
+			in.LimitRanges = append(in.LimitRanges, corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: fmt.Sprintf("team-%03d", i)},
+				Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Min: resources("cpu", min)}}}})
+		}
+		snap, err := overlay.Compile(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("layer/"+tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if len(LayerLimitWarnings(l, cluster, snap)) == 0 {
+					b.Fatal("no warning")
+				}
+			}
+		})
+	}
+	b.Run("limitrange", func(b *testing.B) {
+		in := in
+		snap, err := overlay.Compile(in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: "etl"},
+			Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Min: resources("cpu", "100m")}}}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(NamespaceLimitWarnings(snap.WithLimitRange(lr), cluster, "etl")) == 0 {
+				b.Fatal("no warning")
+			}
+		}
 	})
 }
