@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -25,8 +26,9 @@ import (
 // such pod, in words that name no layer; the Layer webhook and the
 // composer say it when the Layer is written. What a pod's own containers request is the pod's: only
 // the containers l adds are judged. The work is linear in the namespaces
-// of LimitRanges, with at most two compositions per group.
-func LayerLimitWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
+// of LimitRanges, with at most two compositions per group, and stops when
+// ctx is done (the request's deadline), saying how many groups it left.
+func LayerLimitWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
 	groups := served.NamespacesByLimits()
 	if len(groups) == 0 || l.Spec.IsShadow() {
 		return nil
@@ -36,7 +38,10 @@ func LayerLimitWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.Snap
 		return nil
 	}
 	var out []string
-	for _, g := range groups {
+	for i, g := range groups {
+		if ctx.Err() != nil {
+			return append(out, fmt.Sprintf("spec: the LimitRanges of %d groups of namespaces were not checked against this Layer: the request's deadline passed", len(groups)-i))
+		}
 		var (
 			roles, reasons []string
 			first          string
@@ -117,7 +122,7 @@ func addedContainerRefusals(ranges []*corev1.LimitRange, before, after *corev1.P
 // cluster, among in's LimitRanges, each led by the file and the Layer
 // (overlay.LayerSource.Describe), as the composer warns of a repository's
 // Layers.
-func LimitWarningsOf(in overlay.Inputs, cluster Cluster) []string {
+func LimitWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []string {
 	if len(in.LimitRanges) == 0 {
 		return nil
 	}
@@ -128,7 +133,7 @@ func LimitWarningsOf(in overlay.Inputs, cluster Cluster) []string {
 	var out []string
 	for i := range in.Layers {
 		src := &in.Layers[i]
-		for _, w := range LayerLimitWarnings(&src.Layer, cluster, base) {
+		for _, w := range LayerLimitWarnings(ctx, &src.Layer, cluster, base) {
 			out = append(out, src.Describe()+w)
 		}
 	}

@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"strings"
@@ -147,7 +148,7 @@ func BenchmarkLayerLimitWarnings(b *testing.B) {
 		b.Run("layer/"+tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if len(LayerLimitWarnings(l, cluster, snap)) == 0 {
+				if len(LayerLimitWarnings(context.Background(), l, cluster, snap)) == 0 {
 					b.Fatal("no warning")
 				}
 			}
@@ -168,4 +169,28 @@ func BenchmarkLayerLimitWarnings(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestLayerLimitWarningsStopAtTheDeadline: past the request's deadline the
+// Layer webhook's LimitRange warnings stop, and say how much they left.
+func TestLayerLimitWarningsStopAtTheDeadline(t *testing.T) {
+	in := fixtures.InputsOf(t, map[string]string{"shipper": `{tier: ClusterDefaults, config: {sidecars: [{name: shipper, image: fluent/fluent-bit:3.1.9, resources: {requests: {cpu: 50m}}}]}}`})
+	for i, min := range []string{"100m", "200m"} {
+		in.LimitRanges = append(in.LimitRanges, corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: fmt.Sprintf("team-%d", i)},
+			Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Min: resources("cpu", min)}}}})
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &in.Layers[0].Layer
+	if got := LayerLimitWarnings(context.Background(), l, cluster, snap); len(got) != 2 {
+		t.Fatalf("in time: %q, want a warning of each group", got)
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	want := "spec: the LimitRanges of 2 groups of namespaces were not checked against this Layer: the request's deadline passed"
+	if got := LayerLimitWarnings(done, l, cluster, snap); len(got) != 1 || got[0] != want {
+		t.Errorf("past the deadline: %q, want %q", got, want)
+	}
 }

@@ -73,7 +73,7 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 		})
 		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.PodSecurity(), enforcing)...)
 		warnings = append(warnings, mutate.LayerPlacementWarnings(l, h.Cluster, served.Snapshot)...)
-		warnings = append(warnings, mutate.LayerLimitWarnings(l, h.Cluster, served.Snapshot)...)
+		warnings = append(warnings, mutate.LayerLimitWarnings(ctx, l, h.Cluster, served.Snapshot)...)
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
 }
