@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func TestLayerPlacementWarnings(t *testing.T) {
 		{"a Shadow Layer", `{tier: ClusterOverrides, mode: Shadow, config: {nodeSelector: {pool: batch}}}`, nil},
 		{"a Layer that does not compile", `{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}, tolerations: [{key: gpu, operator: Sometimes}]}}`, nil},
 	} {
-		got := LayerPlacementWarnings(layer(tc.spec), cluster, served)
+		got := LayerPlacementWarnings(context.Background(), layer(tc.spec), cluster, served)
 		if len(got) != len(tc.want) {
 			t.Errorf("%s: %q, want %d warnings", tc.name, got, len(tc.want))
 			continue
@@ -67,6 +68,14 @@ func TestLayerPlacementWarnings(t *testing.T) {
 				t.Errorf("%s: %q, want it to contain %q", tc.name, got[i], w)
 			}
 		}
+	}
+	// Past the request's deadline: stopped, saying how much was left.
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	groups := len(served.NamespacesByPlacement())
+	want := fmt.Sprintf("spec: the placement of %d groups of namespaces was not checked against this Layer: the request's deadline passed", groups)
+	if got := LayerPlacementWarnings(done, layer(`{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}}}`), cluster, served); len(got) != 1 || got[0] != want || groups == 0 {
+		t.Errorf("past the deadline: %q, want %q", got, want)
 	}
 }
 
@@ -100,7 +109,7 @@ func BenchmarkLayerPlacementWarnings(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if w := LayerPlacementWarnings(l, cluster, served); len(w) > 0 {
+				if w := LayerPlacementWarnings(context.Background(), l, cluster, served); len(w) > 0 {
 					b.Fatal(w)
 				}
 			}

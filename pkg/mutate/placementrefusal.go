@@ -1,6 +1,7 @@
 package mutate
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -88,8 +89,9 @@ func placementRefusals(p overlay.NamespacePlacement, before, after *corev1.Pod) 
 // written. A Layer that does not compile is left to what refuses it. The
 // work is linear in the namespaces (each group scanned until l matches,
 // and once more when it is refused there), with at most two compositions
-// per group.
-func LayerPlacementWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
+// per group, and stops when ctx is done (the request's deadline), saying
+// how many groups it left.
+func LayerPlacementWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
 	groups := served.NamespacesByPlacement()
 	if len(groups) == 0 || l.Spec.IsShadow() {
 		return nil
@@ -99,7 +101,10 @@ func LayerPlacementWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.
 		return nil
 	}
 	var out []string
-	for _, g := range groups {
+	for i, g := range groups {
+		if ctx.Err() != nil {
+			return append(out, fmt.Sprintf("spec: the placement of %d groups of namespaces was not checked against this Layer: the request's deadline passed", len(groups)-i))
+		}
 		var (
 			roles, reasons []string
 			first          string
@@ -153,7 +158,7 @@ func LayerPlacementWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.
 // on cluster, among in's Namespaces and placement plugins' configuration,
 // each led by the file and the Layer (overlay.LayerSource.Describe), as
 // the composer warns of a repository's Layers.
-func PlacementWarningsOf(in overlay.Inputs, cluster Cluster) []string {
+func PlacementWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []string {
 	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, ClusterPlacement: in.ClusterPlacement, PriorityClassesPartial: true})
 	if err != nil {
 		return nil
@@ -161,7 +166,7 @@ func PlacementWarningsOf(in overlay.Inputs, cluster Cluster) []string {
 	var out []string
 	for i := range in.Layers {
 		src := &in.Layers[i]
-		for _, w := range LayerPlacementWarnings(&src.Layer, cluster, base) {
+		for _, w := range LayerPlacementWarnings(ctx, &src.Layer, cluster, base) {
 			out = append(out, src.Describe()+w)
 		}
 	}

@@ -140,7 +140,7 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 	if r.live.enabled() {
 		absent = "does not exist"
 	}
-	for _, w := range slices.Concat(in.LayerWarnings(absent), mutate.PodSecurityWarningsOf(in, r.cluster), mutate.PlacementWarningsOf(in, r.cluster),
+	for _, w := range slices.Concat(in.LayerWarnings(absent), mutate.PodSecurityWarningsOf(in, r.cluster), mutate.PlacementWarningsOf(ctx, in, r.cluster),
 		mutate.LimitWarningsOf(ctx, in, r.cluster)) {
 		_, _ = fmt.Fprintf(warn, "Warning: %s\n", w) // diagnostics
 	}

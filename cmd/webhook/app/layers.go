@@ -72,7 +72,7 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 			return enforced
 		})
 		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.PodSecurity(), enforcing)...)
-		warnings = append(warnings, mutate.LayerPlacementWarnings(l, h.Cluster, served.Snapshot)...)
+		warnings = append(warnings, mutate.LayerPlacementWarnings(ctx, l, h.Cluster, served.Snapshot)...)
 		warnings = append(warnings, mutate.LayerLimitWarnings(ctx, l, h.Cluster, served.Snapshot)...)
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
