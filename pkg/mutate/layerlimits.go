@@ -29,64 +29,19 @@ import (
 // of LimitRanges, with at most two compositions per group, and stops when
 // ctx is done (the request's deadline), saying how many groups it left.
 func LayerLimitWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
-	groups := served.NamespacesByLimits()
-	if len(groups) == 0 || l.Spec.IsShadow() {
-		return nil
-	}
-	trial, err := served.Alone(l)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for i, g := range groups {
-		if ctx.Err() != nil {
-			return append(out, fmt.Sprintf("spec: the LimitRanges of %d groups of namespaces were not checked against this Layer: the request's deadline passed", len(groups)-i))
-		}
-		var (
-			roles, reasons []string
-			first          string
-			matched        int
-		)
-		for _, role := range Roles() {
-			matches := func(ns string) bool {
-				return len(trial.Match(overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns, Role: role})) > 0
-			}
-			at := slices.IndexFunc(g.Namespaces, matches)
-			if at < 0 {
-				continue
-			}
-			pod := LimitPod(g.Ranges, submittedPod(role, g.Namespaces[at]))
+	bounded := served.NamespacesByLimits()
+	groups := make([]namespaceGroup, len(bounded))
+	for i, g := range bounded {
+		groups[i] = namespaceGroup{namespaces: g.Namespaces, refusals: func(trial *overlay.Snapshot, role v1alpha1.Role, ns string) []string {
+			pod := LimitPod(g.Ranges, submittedPod(role, ns))
 			res, err := Compose(trial, cluster, pod)
 			if err != nil {
-				continue
+				return nil
 			}
-			r := addedContainerRefusals(g.Ranges, pod, LimitPod(g.Ranges, res.Pod))
-			if len(r) == 0 {
-				continue
-			}
-			roles = append(roles, string(role))
-			if reasons == nil {
-				// Counted only when refused: the rest of the group scanned
-				// once.
-				reasons, first, matched = r, g.Namespaces[at], 1
-				for _, ns := range g.Namespaces[at+1:] {
-					if matches(ns) {
-						matched++
-					}
-				}
-			}
-		}
-		if reasons == nil {
-			continue
-		}
-		where := fmt.Sprintf("namespace %q", first)
-		if matched > 1 {
-			where = fmt.Sprintf("namespace %q and %d more bounded alike", first, matched-1)
-		}
-		out = append(out, fmt.Sprintf("spec: the API server will refuse the Spark %s pods this Layer composes in %s: %s",
-			strings.Join(roles, " and "), where, strings.Join(reasons, "; ")))
+			return addedContainerRefusals(g.Ranges, pod, LimitPod(g.Ranges, res.Pod))
+		}}
 	}
-	return out
+	return layerGroupWarnings(ctx, l, cluster, served, groups, "the LimitRanges", "bounded alike")
 }
 
 // addedContainerRefusals are the LimitRanger plugin's refusals (its

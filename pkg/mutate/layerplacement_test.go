@@ -73,7 +73,7 @@ func TestLayerPlacementWarnings(t *testing.T) {
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	groups := len(served.NamespacesByPlacement())
-	want := fmt.Sprintf("spec: the placement of %d groups of namespaces was not checked against this Layer: the request's deadline passed", groups)
+	want := fmt.Sprintf("spec: the placement of %d groups of namespaces not checked against this Layer: the request's deadline passed", groups)
 	if got := LayerPlacementWarnings(done, layer(`{tier: ClusterOverrides, config: {nodeSelector: {pool: batch}}}`), cluster, served); len(got) != 1 || got[0] != want || groups == 0 {
 		t.Errorf("past the deadline: %q, want %q", got, want)
 	}

@@ -92,66 +92,21 @@ func placementRefusals(p overlay.NamespacePlacement, before, after *corev1.Pod) 
 // per group, and stops when ctx is done (the request's deadline), saying
 // how many groups it left.
 func LayerPlacementWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
-	groups := served.NamespacesByPlacement()
-	if len(groups) == 0 || l.Spec.IsShadow() {
-		return nil
-	}
-	trial, err := served.Alone(l)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for i, g := range groups {
-		if ctx.Err() != nil {
-			return append(out, fmt.Sprintf("spec: the placement of %d groups of namespaces was not checked against this Layer: the request's deadline passed", len(groups)-i))
-		}
-		var (
-			roles, reasons []string
-			first          string
-			matched        int
-		)
-		for _, role := range Roles() {
-			matches := func(ns string) bool {
-				return len(trial.Match(overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns, Role: role})) > 0
-			}
-			at := slices.IndexFunc(g.Namespaces, matches)
-			if at < 0 {
-				continue
-			}
-			pod := submittedPod(role, g.Namespaces[at])
+	placed := served.NamespacesByPlacement()
+	groups := make([]namespaceGroup, len(placed))
+	for i, g := range placed {
+		groups[i] = namespaceGroup{namespaces: g.Namespaces, refusals: func(trial *overlay.Snapshot, role v1alpha1.Role, ns string) []string {
+			pod := submittedPod(role, ns)
 			pod.Spec.NodeSelector = maps.Clone(g.Placement.NodeSelector)
 			pod.Spec.Tolerations = slices.Clone(g.Placement.Tolerations)
 			res, err := Compose(trial, cluster, pod)
 			if err != nil {
-				continue
+				return nil
 			}
-			r := placementRefusals(g.Placement, pod, res.Pod)
-			if len(r) == 0 {
-				continue
-			}
-			roles = append(roles, string(role))
-			if reasons == nil {
-				// Counted only when refused: the rest of the group scanned
-				// once.
-				reasons, first, matched = r, g.Namespaces[at], 1
-				for _, ns := range g.Namespaces[at+1:] {
-					if matches(ns) {
-						matched++
-					}
-				}
-			}
-		}
-		if reasons == nil {
-			continue
-		}
-		where := fmt.Sprintf("namespace %q", first)
-		if matched > 1 {
-			where = fmt.Sprintf("namespace %q and %d more placed alike", first, matched-1)
-		}
-		out = append(out, fmt.Sprintf("spec: the API server will refuse the Spark %s pods this Layer composes in %s: %s",
-			strings.Join(roles, " and "), where, strings.Join(reasons, "; ")))
+			return placementRefusals(g.Placement, pod, res.Pod)
+		}}
 	}
-	return out
+	return layerGroupWarnings(ctx, l, cluster, served, groups, "the placement", "placed alike")
 }
 
 // PlacementWarningsOf are LayerPlacementWarnings of each of in's Layers
