@@ -183,6 +183,24 @@ cases:
 	}
 }
 
+// reportApp is a SparkApplication "report" of namespace ns whose two
+// executors each ask for executorMemory.
+func reportApp(ns, executorMemory string) string {
+	return `apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: report, namespace: ` + ns + `}
+spec:
+  type: Scala
+  mode: cluster
+  image: apache/spark:3.5.3
+  mainClass: org.example.Report
+  mainApplicationFile: local:///opt/report.jar
+  sparkVersion: 3.5.3
+  driver: {cores: 1, memory: 1g}
+  executor: {cores: 1, memory: ` + executorMemory + `, instances: 2}
+`
+}
+
 // readFile is the text of a file a test wrote.
 func readFile(t *testing.T, name string) string {
 	t.Helper()
@@ -249,19 +267,7 @@ func TestPinnedSelectorInExplain(t *testing.T) {
 		t.Errorf("a pod's own value: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 	// An application's roles hold the pin the application did not write.
-	write("app.yaml", `apiVersion: sparkoperator.k8s.io/v1beta2
-kind: SparkApplication
-metadata: {name: report, namespace: ml}
-spec:
-  type: Scala
-  mode: cluster
-  image: apache/spark:3.5.3
-  mainClass: org.example.Report
-  mainApplicationFile: local:///opt/report.jar
-  sparkVersion: 3.5.3
-  driver: {cores: 1, memory: 1g}
-  executor: {cores: 1, memory: 1g, instances: 2}
-`)
+	write("app.yaml", reportApp("ml", "1g"))
 	r := explain(filepath.Join(dir, "app.yaml"))
 	for _, role := range []string{"driver", "executor"} {
 		if want := `spec.` + role + `.nodeSelector["node.strata.dev/pool"]`; r.code != ExitOK || !strings.Contains(r.out, want) || strings.Count(r.out, pinned) != 2 {

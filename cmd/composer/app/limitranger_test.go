@@ -125,19 +125,7 @@ func TestLimitRangerJudgesLaunchedPods(t *testing.T) {
 	dir, limits, _ := limitsRepo(t)
 	write := writerIn(t, dir)
 	small := write("cluster/small.yaml", strings.Replace(readFile(t, limits), "max: {cpu: \"4\"}", "max: {memory: 8Gi}", 1))
-	app := write("app.yaml", `apiVersion: sparkoperator.k8s.io/v1beta2
-kind: SparkApplication
-metadata: {name: report, namespace: etl}
-spec:
-  type: Scala
-  mode: cluster
-  image: apache/spark:3.5.3
-  mainClass: org.example.Report
-  mainApplicationFile: local:///opt/report.jar
-  sparkVersion: 3.5.3
-  driver: {cores: 1, memory: 1g}
-  executor: {cores: 1, memory: 12g, instances: 2}
-`)
+	app := write("app.yaml", reportApp("etl", "12g"))
 	r := composer(t, "", "compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", small, "--validate", "-o", "json")
 	const want = `limit-ranger: SparkApplication "report": executor pod: LimitRange "bounds": container "spark-kubernetes-executor": maximum memory usage per Container is 8Gi, but limit is`
 	if r.code != ExitDenied || !strings.Contains(r.err, want) || strings.Contains(r.err, "driver pod: LimitRange") {
