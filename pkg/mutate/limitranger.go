@@ -17,14 +17,13 @@ import (
 // items; after the webhooks it refuses the pod where a container, or the
 // pod as a whole, is outside their bounds: a sidecar a layer injects
 // without requests, say, in a namespace whose LimitRange sets a minimum.
-// The webhook never runs it (the API server does); the composer predicts
-// it (LimitPod, LimitRefusals) from the LimitRanges it is given, so that
-// its dry run judges the pod the webhook will be sent, and refuses what
-// the API server will. This follows the plugin of Kubernetes 1.37
-// (plugin/pkg/admission/limitranger), which Strata cannot import.
-
-// LimitRangerPlugin is the LimitRanger plugin's name.
-const LimitRangerPlugin = "LimitRanger"
+// The API server runs it; the composer predicts it (LimitPod,
+// LimitRefusals) from the LimitRanges it is given, so that its dry run
+// judges the pod the webhook will be sent, and refuses what the API
+// server will, and the webhook warns of what it will refuse (of a Layer,
+// a LimitRange and an application). This follows the plugin of
+// Kubernetes 1.37 (plugin/pkg/admission/limitranger), which Strata cannot
+// import: k8s.io/kubernetes is not a library module.
 
 // LimitRangerAnnotation is the annotation in which LimitRanger says what
 // it set of a pod's containers.

@@ -178,14 +178,15 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		// which changes only what the application cannot say (a layer's
 		// pod patch, what a pod template's own containers take: IRSA,
 		// mirrored images).
-		// The placement plugins' refusals before the webhooks, where the
-		// composer predicts them (Check.Placement).
-		// LimitRanger's defaults first, as the API server gives them.
+		// LimitRanger's defaults first, as the API server gives them,
+		// where the composer predicts them (Check.LimitRanger).
 		var ranges []*corev1.LimitRange
 		if c.LimitRanger {
 			ranges = c.Snapshot.LimitRanges(req.Namespace)
 		}
 		pod = mutate.LimitPod(ranges, pod)
+		// The placement plugins' refusals before the webhooks, where the
+		// composer predicts them (Check.Placement).
 		var placed []mutate.PlacementRefusal
 		if c.Placement.Any() {
 			pod, placed = mutate.PlacePod(c.Snapshot.NamespacePlacement(req.Namespace), pod, c.Placement)

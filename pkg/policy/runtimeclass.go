@@ -41,10 +41,10 @@ func AdmitRuntimeClass(snap *overlay.Snapshot, pod *corev1.Pod) (out *corev1.Pod
 // defaults of the LimitRanges snap holds of pod's namespace
 // (mutate.LimitPod), the placement plugins of pp (mutate.PlacePod) with
 // the placement snap gives the namespace, then RuntimeClass's
-// (AdmitRuntimeClass), in the API server's order. A plugin's refusal is a *RefusedError, whose Decision is the
-// verdict; out is then still the pod as far as the plugins would have
-// left it, so that a dry run can show what the layers would do to it.
-// note is AdmitRuntimeClass's.
+// (AdmitRuntimeClass), in the API server's order. A plugin's refusal is
+// a *RefusedError, whose Decision is the verdict; out is then still the
+// pod as far as the plugins would have left it, so that a dry run can
+// show what the layers would do to it. note is AdmitRuntimeClass's.
 func AdmitPod(snap *overlay.Snapshot, pod *corev1.Pod, pp mutate.PlacementPlugins) (out *corev1.Pod, note string, err error) {
 	limited := mutate.LimitPod(snap.LimitRanges(pod.Namespace), pod)
 	placed, refusals := mutate.PlacePod(snap.NamespacePlacement(pod.Namespace), limited, pp)
