@@ -37,18 +37,7 @@ metadata:
     scheduler.alpha.kubernetes.io/tolerationsWhitelist: '[{"key": "node.strata.dev/gpu", "operator": "Exists"}, {"key": "node.kubernetes.io/not-ready", "operator": "Exists"}, {"key": "node.kubernetes.io/unreachable", "operator": "Exists"}, {"key": "node.kubernetes.io/memory-pressure", "operator": "Exists"}]'
 `)
 	pod := func(ns string) string {
-		return write(ns+"-pod.yaml", `apiVersion: v1
-kind: Pod
-metadata:
-  name: exec-1
-  namespace: `+ns+`
-  labels: {spark-role: executor, spark-app-selector: spark-1}
-spec:
-  containers:
-  - name: spark-kubernetes-executor
-    image: apache/spark:3.5.3
-    resources: {requests: {cpu: "1", memory: 1Gi}}
-`)
+		return write(ns+"-pod.yaml", executorYAML(ns, `{requests: {cpu: "1", memory: 1Gi}}`))
 	}
 	return dir, ml, pod("ml"), pod("etl")
 }
@@ -181,6 +170,26 @@ cases:
 	if r := composer(t, "", "test", file); r.code != ExitInput || !strings.Contains(r.err, `admissionPlugins[1]: Unsupported value: "PodTolerations"`) {
 		t.Errorf("an unknown plugin: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
+}
+
+// executorYAML is a Spark executor pod "exec-1" of namespace ns whose
+// container has resources (flow-style YAML; none when "").
+func executorYAML(ns, resources string) string {
+	out := `apiVersion: v1
+kind: Pod
+metadata:
+  name: exec-1
+  namespace: ` + ns + `
+  labels: {spark-role: executor, spark-app-selector: spark-1}
+spec:
+  containers:
+  - name: spark-kubernetes-executor
+    image: apache/spark:3.5.3
+`
+	if resources != "" {
+		out += "    resources: " + resources + "\n"
+	}
+	return out
 }
 
 // reportApp is a SparkApplication "report" of namespace ns whose two
@@ -349,18 +358,7 @@ spec:
     isolation:
       allowedTolerations: [{key: node.strata.dev/spot}]
 `)
-	pod := write("pod.yaml", `apiVersion: v1
-kind: Pod
-metadata:
-  name: exec-1
-  namespace: etl
-  labels: {spark-role: executor, spark-app-selector: spark-1}
-spec:
-  containers:
-  - name: spark-kubernetes-executor
-    image: apache/spark:3.5.3
-    resources: {requests: {cpu: "1", memory: 1Gi}, limits: {nvidia.com/gpu: "1"}}
-`)
+	pod := write("pod.yaml", executorYAML("etl", `{requests: {cpu: "1", memory: 1Gi}, limits: {nvidia.com/gpu: "1"}}`))
 	args := []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--validate", "-o", "json"}
 	const refused = `toleration "nvidia.com/gpu:NoSchedule op=Exists" is not allowed`
 	if r := composer(t, "", append(args, "--admission-plugins", "ExtendedResourceToleration")...); r.code != ExitDenied || !strings.Contains(r.err, refused) ||

@@ -42,17 +42,7 @@ spec:
     defaultRequest: {cpu: 500m, memory: 1Gi}
     max: {cpu: "4"}
 `)
-	pod = write("pod.yaml", `apiVersion: v1
-kind: Pod
-metadata:
-  name: exec-1
-  namespace: etl
-  labels: {spark-role: executor, spark-app-selector: spark-1}
-spec:
-  containers:
-  - name: spark-kubernetes-executor
-    image: apache/spark:3.5.3
-`)
+	pod = write("pod.yaml", executorYAML("etl", ""))
 	return dir, limits, pod
 }
 
