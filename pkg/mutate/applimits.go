@@ -19,9 +19,20 @@ import (
 // gets executors; the application's creation is where its user can be
 // told, of its own sizes as of what the layers add. A size Spark would
 // not accept launches nothing, and is the validating webhook's to refuse.
+// So are the PersistentVolumeClaims Spark creates for the role's pods
+// (SparkClaims of the composed configuration), which LimitRanger judges
+// by the LimitRanges' PersistentVolumeClaim items (ClaimRefusals): a
+// claim it refuses is a pod never created.
 func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResult) error {
 	ns := out.App.App.Namespace
 	ranges := snap.LimitRanges(ns)
+	for _, role := range Roles() {
+		if refused := claimRefusals(ranges, out.Conf, role); len(refused) > 0 {
+			res := out.Role(role)
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the claims it creates: In namespace %q the API server will refuse %s",
+				ns, strings.Join(refused, "; ")))
+		}
+	}
 	if len(ranges) == 0 {
 		return nil
 	}

@@ -25,7 +25,10 @@ import (
 // (overlay.Snapshot.NamespacesByLimits). The API server would refuse every
 // such pod, in words that name no layer; the Layer webhook and the
 // composer say it when the Layer is written. What a pod's own containers request is the pod's: only
-// the containers l adds are judged. The work is linear in the namespaces
+// the containers l adds are judged, and the PersistentVolumeClaims Spark
+// creates for the pods with the Spark configuration l composes
+// (SparkClaims, ClaimRefusals: a spill volume larger than a
+// PersistentVolumeClaim item's max, say). The work is linear in the namespaces
 // of LimitRanges, with at most two compositions per group, and stops when
 // ctx is done (the request's deadline), saying how many groups it left.
 func LayerLimitWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
@@ -38,7 +41,8 @@ func LayerLimitWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster,
 			if err != nil {
 				return nil
 			}
-			return addedContainerRefusals(g.Ranges, pod, LimitPod(g.Ranges, res.Pod))
+			return append(addedContainerRefusals(g.Ranges, pod, LimitPod(g.Ranges, res.Pod)),
+				claimRefusals(g.Ranges, res.Composition.Config.SparkConf, role)...)
 		}}
 	}
 	return layerGroupWarnings(ctx, l, cluster, served, groups, "the LimitRanges", "bounded alike")
@@ -104,7 +108,9 @@ func LimitWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []
 // LimitRanges' defaults before the webhook and after it. A LimitRange whose
 // min is above what a platform sidecar requests would otherwise have the
 // API server refuse every Spark pod of the namespace, in words that name
-// no layer. Two compositions.
+// no layer. So are the PersistentVolumeClaims Spark creates for those
+// pods with the Spark configuration the layers compose (SparkClaims,
+// ClaimRefusals). Two compositions.
 func NamespaceLimitWarnings(snap *overlay.Snapshot, cluster Cluster, namespace string) []string {
 	ranges := snap.LimitRanges(namespace)
 	if len(ranges) == 0 {
@@ -120,7 +126,8 @@ func NamespaceLimitWarnings(snap *overlay.Snapshot, cluster Cluster, namespace s
 		if err != nil {
 			continue // the pods are refused for that, whatever their LimitRanges
 		}
-		r := addedContainerRefusals(ranges, pod, LimitPod(ranges, res.Pod))
+		r := append(addedContainerRefusals(ranges, pod, LimitPod(ranges, res.Pod)),
+			claimRefusals(ranges, res.Composition.Config.SparkConf, role)...)
 		if len(r) == 0 {
 			continue
 		}

@@ -95,7 +95,8 @@ func FuzzAppLimitWarnings(f *testing.F) {
   podPatch: {spec: {initContainers: [{name: warm-up, image: busybox:1.36}]}}}}`})
 	in.LimitRanges = []corev1.LimitRange{{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: "etl"}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
 		{Type: corev1.LimitTypeContainer, Min: resources("cpu", "100m"), Max: resources("memory", "8Gi", "cpu", "4"), MaxLimitRequestRatio: resources("memory", "2")},
-		{Type: corev1.LimitTypePod, Max: resources("memory", "16Gi", "ephemeral-storage", "1Ti")}}}}}
+		{Type: corev1.LimitTypePod, Max: resources("memory", "16Gi", "ephemeral-storage", "1Ti")},
+		{Type: corev1.LimitTypePersistentVolumeClaim, Min: resources("storage", "1Gi"), Max: resources("storage", "100Gi")}}}}}
 	snap, err := overlay.Compile(in)
 	if err != nil {
 		f.Fatal(err)
@@ -106,6 +107,9 @@ func FuzzAppLimitWarnings(f *testing.F) {
 	}
 	f.Add(seed)
 	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"driver":{"cores":3,"coreLimit":"1m","memory":"900000000000000g"},"executor":{"memoryOverhead":"-1"},"sparkConf":{"spark.executor.cores":"9223372036854775807"}}}`))
+	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"sparkConf":{"spark.kubernetes.executor.volumes.persistentVolumeClaim.a.mount.path":"/a",` +
+		`"spark.kubernetes.executor.volumes.persistentVolumeClaim.a.options.claimName":"OnDemand","spark.kubernetes.executor.volumes.persistentVolumeClaim.a.options.storageClass":"gp3",` +
+		`"spark.kubernetes.executor.volumes.persistentVolumeClaim.a.options.sizeLimit":"1e99999"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if quantity.MayHoldUnbounded(data) && quantity.CheckJSON(data, reflect.TypeFor[sparkv1beta2.SparkApplication]()) != nil {
 			return

@@ -219,6 +219,9 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 			submission = launchedPlacement(submission, l.kind, app.Name, role, placed)
 		}
 		submission = launchedLimits(submission, l.kind, app.Name, role, ranges, pod)
+		if c.LimitRanger {
+			submission = launchedClaimLimits(submission, l.kind, app.Name, role, ranges, mutate.EffectiveConf(&app.Spec))
+		}
 		if c.PodSecurity {
 			// Created by the operator or the driver, not by whoever
 			// writes the application.

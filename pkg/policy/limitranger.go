@@ -75,3 +75,26 @@ func launchedLimits(vs []Violation, kind, app string, role v1alpha1.Role, ranges
 	}
 	return vs
 }
+
+// launchedClaimLimits is vs with the API server's refusals of the
+// PersistentVolumeClaims Spark creates for the pods of role an
+// application (of kind) launches with conf, its effective configuration,
+// in a namespace of ranges (mutate.SparkClaims, mutate.ClaimRefusals),
+// named as the application's (`limit-ranger: SparkApplication
+// "etl-report": executor: the PersistentVolumeClaim Spark creates for
+// volume "spill" (...): LimitRange "storage": ...`): spark-submit, or the
+// driver, would have each refused before the pod it is for.
+func launchedClaimLimits(vs []Violation, kind, app string, role v1alpha1.Role, ranges []*corev1.LimitRange, conf map[string]string) []Violation {
+	for _, claim := range mutate.SparkClaims(conf, role) {
+		if _, err := claim.Storage(); err != nil {
+			vs = append(vs, Violation{Policy: LimitRangerPolicy, Enforcement: v1alpha1.EnforcementDeny,
+				Message: fmt.Sprintf("%s: %s %q: %s: %v (no claim can be created)", LimitRangerPolicy, kind, app, role, err)})
+			continue
+		}
+		for _, r := range mutate.ClaimRefusals(ranges, claim) {
+			vs = append(vs, Violation{Policy: LimitRangerPolicy, Enforcement: v1alpha1.EnforcementDeny,
+				Message: fmt.Sprintf("%s: %s %q: %s: %s: %s (the API server's LimitRanger admission)", LimitRangerPolicy, kind, app, role, claim, r)})
+		}
+	}
+	return vs
+}

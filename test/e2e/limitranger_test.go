@@ -219,3 +219,106 @@ func TestLimitRangeRefusalIsWarned(t *testing.T) {
 		}
 	}
 }
+
+// TestSparkClaimRefusalIsWarned: the API server's LimitRanger refuses the
+// PersistentVolumeClaims Spark creates for a role's pods (on demand, from
+// a layer's or the application's Spark configuration) outside a
+// LimitRange's PersistentVolumeClaim items, in the words the webhook
+// warns with before any claim is made: whoever writes the LimitRange (of
+// a layer's spill volume), the Layer that gives a claim too small, and
+// the SparkApplication's creator, of each role's claim.
+func TestSparkClaimRefusalIsWarned(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-claims"}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	volumeLayer := func(name string, role v1alpha1.Role, volume, size string) *v1alpha1.Layer {
+		prefix := "spark.kubernetes." + string(role) + ".volumes.persistentVolumeClaim." + volume + "."
+		conf := &v1alpha1.Config{SparkConf: map[string]string{prefix + "mount.path": "/" + volume, prefix + "options.claimName": "OnDemand",
+			prefix + "options.storageClass": "gp3", prefix + "options.sizeLimit": size}}
+		l := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+			Match: v1alpha1.Match{Namespaces: []string{ns.Name}}}}
+		if role == v1alpha1.RoleDriver {
+			l.Spec.Driver = conf
+		} else {
+			l.Spec.Executor = conf
+		}
+		return l
+	}
+	create := func(l *v1alpha1.Layer) []string {
+		t.Helper()
+		c, warnings := clientWithWarnings(t)
+		if err := c.Create(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := cp.Client.Delete(context.Background(), l); err == nil {
+				waitForLayerGone(t, l, ns.Name)
+			}
+		})
+		waitForLayerServed(t, l, ns.Name)
+		return warnings.all()
+	}
+	spill := volumeLayer("e2e-spill", v1alpha1.RoleExecutor, "spill", "500Gi")
+	if got := create(spill); containsPart(got, "PersistentVolumeClaim") {
+		t.Errorf("the spill Layer's warnings %q, want none of its claim: no LimitRange bounds it yet", got)
+	}
+	lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "storage", Namespace: ns.Name}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
+		{Type: corev1.LimitTypePersistentVolumeClaim, Min: quantities("storage", "1Gi"), Max: quantities("storage", "100Gi")}}}}
+	writer, written := clientWithWarnings(t)
+	if err := writer.Create(ctx, lr); err != nil {
+		t.Fatal(err)
+	}
+	spillClaim := mutate.SparkClaim{Role: v1alpha1.RoleExecutor, Volume: "spill", Size: "500Gi"}
+	const spillRefusal = `LimitRange "storage": maximum storage usage per PersistentVolumeClaim is 100Gi, but request is 500Gi`
+	if want := `the API server will refuse the Spark executor pods the layers compose in namespace "` + ns.Name + `": ` + spillClaim.String() + ": " + spillRefusal; !containsPart(written.all(), want) {
+		t.Errorf("the LimitRange's warnings %q, want one containing %q", written.all(), want)
+	}
+	if err := waitFor(30*time.Second, func() bool { return len(cp.Webhook.Store.Load().LimitRanges(ns.Name)) > 0 }); err != nil {
+		t.Fatalf("the webhook never saw the LimitRange of %s: %v", ns.Name, err)
+	}
+	scratchClaim := mutate.SparkClaim{Role: v1alpha1.RoleDriver, Volume: "scratch", Size: "100Mi"}
+	const scratchRefusal = `LimitRange "storage": minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 100Mi`
+	if got, want := create(volumeLayer("e2e-scratch", v1alpha1.RoleDriver, "scratch", "100Mi")),
+		`spec: the API server will refuse the Spark driver pods this Layer composes in namespace "`+ns.Name+`": `+scratchClaim.String()+": "+scratchRefusal; !containsPart(got, want) {
+		t.Errorf("the scratch Layer's warnings %q, want one containing %q", got, want)
+	}
+
+	app := exampleApp(t, "etl-report.yaml", "e2e-claims-report")
+	app.SetNamespace(ns.Name)
+	unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations") // etl's IAM role, which this namespace is not allowed
+	c, warnings := clientWithWarnings(t)
+	if err := c.Create(ctx, app); err != nil {
+		t.Fatalf("a SparkApplication whose claims the LimitRange refuses: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+	lead := `: the claims it creates: In namespace "` + ns.Name + `" the API server will refuse `
+	for _, want := range []string{"driver" + lead + scratchClaim.String() + ": " + scratchRefusal, "executor" + lead + spillClaim.String() + ": " + spillRefusal} {
+		if !slices.Contains(warnings.all(), want) {
+			t.Errorf("the SparkApplication's warnings %q, want %q", warnings.all(), want)
+		}
+	}
+
+	// The claims as Spark creates them (MountVolumesFeatureStep): the API
+	// server refuses each, in the words of the refusal predicted.
+	for _, tc := range []struct {
+		name    string
+		claim   mutate.SparkClaim
+		refusal string
+	}{{"e2e-claims-report-driver-pvc-0", scratchClaim, scratchRefusal}, {"e2e-claims-report-exec-1-pvc-0", spillClaim, spillRefusal}} {
+		size, err := tc.claim.Storage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		predicted := mutate.ClaimRefusals(cp.Webhook.Store.Load().LimitRanges(ns.Name), tc.claim)
+		if len(predicted) != 1 || predicted[0].String() != tc.refusal {
+			t.Fatalf("%s: predicted %v, want %q", tc.name, predicted, tc.refusal)
+		}
+		pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: tc.name, Namespace: ns.Name}, Spec: corev1.PersistentVolumeClaimSpec{
+			StorageClassName: new("gp3"), AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod},
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}}}}
+		wantDenied(t, tc.name, cp.Client.Create(ctx, pvc), `persistentvolumeclaims "`+tc.name+`" is forbidden: `+predicted[0].Reason)
+	}
+}

@@ -147,6 +147,63 @@ spec:
 	}
 }
 
+// TestLimitRangerJudgesSparkClaims: the PersistentVolumeClaims Spark
+// creates for an application's pods, from the Spark configuration the
+// layers compose (an executor spill volume) and its own (a driver
+// scratch volume), are judged by the namespace's PersistentVolumeClaim
+// items: refused as the API server refuses them, led by the application,
+// the role and the key that sizes the claim; a claim within its bounds,
+// or one whose claim must exist already (no storage class), is not.
+func TestLimitRangerJudgesSparkClaims(t *testing.T) {
+	dir, limits, _ := limitsRepo(t)
+	write := writerIn(t, dir)
+	write("layers/spill.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: spill}
+spec:
+  tier: ClusterOverrides
+  executor:
+    sparkConf:
+      spark.kubernetes.executor.volumes.persistentVolumeClaim.spill.mount.path: /spill
+      spark.kubernetes.executor.volumes.persistentVolumeClaim.spill.options.claimName: OnDemand
+      spark.kubernetes.executor.volumes.persistentVolumeClaim.spill.options.storageClass: gp3
+      spark.kubernetes.executor.volumes.persistentVolumeClaim.spill.options.sizeLimit: 500Gi
+`)
+	storage := write("cluster/storage.yaml", readFile(t, limits)+`  - type: PersistentVolumeClaim
+    min: {storage: 1Gi}
+    max: {storage: 100Gi}
+`)
+	scratch := func(class string) string {
+		return reportApp("etl", "4g") + `  sparkConf:
+    spark.kubernetes.driver.volumes.persistentVolumeClaim.scratch.mount.path: /scratch
+    spark.kubernetes.driver.volumes.persistentVolumeClaim.scratch.options.claimName: OnDemand
+    spark.kubernetes.driver.volumes.persistentVolumeClaim.scratch.options.sizeLimit: 100Mi
+` + class
+	}
+	app := write("app.yaml", scratch("    spark.kubernetes.driver.volumes.persistentVolumeClaim.scratch.options.storageClass: gp3\n"))
+	args := func(app string) []string {
+		return []string{"compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", storage, "--validate", "-o", "json"}
+	}
+	r := composer(t, "", args(app)...)
+	for _, want := range []string{
+		`limit-ranger: SparkApplication "report": driver: the PersistentVolumeClaim Spark creates for volume "scratch" (spark.kubernetes.driver.volumes.persistentVolumeClaim.scratch.options.sizeLimit=100Mi): ` +
+			`LimitRange "bounds": minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 100Mi (the API server's LimitRanger admission)`,
+		`limit-ranger: SparkApplication "report": executor: the PersistentVolumeClaim Spark creates for volume "spill" (spark.kubernetes.executor.volumes.persistentVolumeClaim.spill.options.sizeLimit=500Gi): ` +
+			`LimitRange "bounds": maximum storage usage per PersistentVolumeClaim is 100Gi, but request is 500Gi (the API server's LimitRanger admission)`,
+	} {
+		if r.code != ExitDenied || !strings.Contains(r.err, want) {
+			t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
+		}
+	}
+	// The driver's claim must exist already; the executors' is within
+	// the bounds once the layer is.
+	write("layers/spill.yaml", strings.Replace(readFile(t, filepath.Join(dir, "layers/spill.yaml")), "500Gi", "100Gi", 1))
+	r = composer(t, "", args(write("app.yaml", scratch("")))...)
+	if r.code != ExitOK || strings.Contains(r.err, "limit-ranger") {
+		t.Errorf("claims within the bounds: exit %d, stderr:\n%s", r.code, r.err)
+	}
+}
+
 // TestLimitRangeWithoutANamespace: a LimitRange bounds the pods of its
 // namespace; one without is bad input naming the file and the object.
 func TestLimitRangeWithoutANamespace(t *testing.T) {
