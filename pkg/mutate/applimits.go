@@ -27,10 +27,9 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 	ns := out.App.App.Namespace
 	ranges := snap.LimitRanges(ns)
 	for _, role := range Roles() {
-		if refused := claimRefusals(ranges, out.Conf, role); len(refused) > 0 {
+		if w := claimWarning(ranges, out.Conf, role, ns); w != "" {
 			res := out.Role(role)
-			res.Warnings = append(res.Warnings, fmt.Sprintf("the claims it creates: In namespace %q the API server will refuse %s",
-				ns, strings.Join(refused, "; ")))
+			res.Warnings = append(res.Warnings, w)
 		}
 	}
 	if len(ranges) == 0 {

@@ -158,6 +158,11 @@ func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namesp
 		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
 	}
 	out.Warnings = append(out.Warnings, placement...)
+	// The server is a driver in client mode, whose pod the operator
+	// creates: Spark creates the claims of its executors only.
+	if w := claimWarning(snap.LimitRanges(c.Metadata.Namespace), out.Conf, v1alpha1.RoleExecutor, c.Metadata.Namespace); w != "" {
+		out.Warnings = append(out.Warnings, string(v1alpha1.RoleExecutor)+": "+w)
+	}
 	return out, nil
 }
 

@@ -177,3 +177,15 @@ func claimRefusals(ranges []*corev1.LimitRange, conf map[string]string, role v1a
 	}
 	return out
 }
+
+// claimWarning warns that the API server will refuse, in namespace of
+// ranges, claims Spark creates for role's pods with conf: claimRefusals,
+// as the creator of the application is told; "" when it creates none it
+// refuses.
+func claimWarning(ranges []*corev1.LimitRange, conf map[string]string, role v1alpha1.Role, namespace string) string {
+	refused := claimRefusals(ranges, conf, role)
+	if len(refused) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the claims it creates: In namespace %q the API server will refuse %s", namespace, strings.Join(refused, "; "))
+}

@@ -206,6 +206,26 @@ func TestClaimWarnings(t *testing.T) {
 	if want := `the API server will refuse the Spark executor pods the layers compose in namespace "etl": ` + executorClaim; !slices.Equal(nsWarnings, []string{want}) {
 		t.Errorf("the LimitRange's warnings %q, want %q", nsWarnings, want)
 	}
+	// A SparkConnect's server is a driver in client mode, whose pod the
+	// operator creates: only its executors' claims are Spark's.
+	conn, err := ComposeConnect(snap, cluster, connectJSON(t, func(spec map[string]any) {
+		conf := spec["sparkConf"].(map[string]any)
+		for k, v := range claimConf(v1alpha1.RoleDriver, "scratch", onDemand("100Mi")) {
+			conf[k] = v
+		}
+	}), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var connClaims []string
+	for _, w := range conn.Warnings {
+		if strings.Contains(w, "the claims it creates: ") {
+			connClaims = append(connClaims, w)
+		}
+	}
+	if want := []string{`executor: the claims it creates: In namespace "etl" the API server will refuse ` + executorClaim}; !slices.Equal(connClaims, want) {
+		t.Errorf("the SparkConnect's warnings of claims %q, want %q", connClaims, want)
+	}
 	// A claim's size that is no quantity is warned of wherever it is.
 	app := fixtures.App(t, "etl-report.yaml").App.DeepCopy()
 	app.Namespace = "ml"

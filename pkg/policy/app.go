@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -219,7 +220,9 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 			submission = launchedPlacement(submission, l.kind, app.Name, role, placed)
 		}
 		submission = launchedLimits(submission, l.kind, app.Name, role, ranges, pod)
-		if c.LimitRanger {
+		// A SparkConnect's server is a driver in client mode, whose pod
+		// the operator creates: Spark creates its executors' claims only.
+		if c.LimitRanger && (role == v1alpha1.RoleExecutor || l.kind != sparkv1alpha1.Kind) {
 			submission = launchedClaimLimits(submission, l.kind, app.Name, role, ranges, mutate.EffectiveConf(&app.Spec))
 		}
 		if c.PodSecurity {

@@ -195,6 +195,26 @@ spec:
 			t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
 		}
 	}
+	// A SparkConnect's server is a driver in client mode, whose pod the
+	// operator creates: Spark creates its executors' claims only.
+	conn := write("connect.yaml", `apiVersion: sparkoperator.k8s.io/v1alpha1
+kind: SparkConnect
+metadata: {name: notebooks, namespace: etl}
+spec:
+  sparkVersion: 4.0.1
+  image: apache/spark:4.0.1
+  sparkConf:
+    spark.kubernetes.driver.volumes.persistentVolumeClaim.scratch.mount.path: /scratch
+    spark.kubernetes.driver.volumes.persistentVolumeClaim.scratch.options.claimName: OnDemand
+    spark.kubernetes.driver.volumes.persistentVolumeClaim.scratch.options.storageClass: gp3
+    spark.kubernetes.driver.volumes.persistentVolumeClaim.scratch.options.sizeLimit: 100Mi
+  server: {cores: 1, memory: 1g, template: {spec: {containers: [{name: spark-kubernetes-driver, image: apache/spark:4.0.1}]}}}
+  executor: {instances: 1, cores: 1, memory: 1g}
+`)
+	r = composer(t, "", args(conn)...)
+	if want := `limit-ranger: SparkConnect "notebooks": executor: the PersistentVolumeClaim Spark creates for volume "spill"`; r.code != ExitDenied || !strings.Contains(r.err, want) || strings.Contains(r.err, `"scratch"`) {
+		t.Errorf("a SparkConnect: exit %d, stderr:\n%s\nwant %q, and nothing of the server's volume", r.code, r.err, want)
+	}
 	// The driver's claim must exist already; the executors' is within
 	// the bounds once the layer is.
 	write("layers/spill.yaml", strings.Replace(readFile(t, filepath.Join(dir, "layers/spill.yaml")), "500Gi", "100Gi", 1))
