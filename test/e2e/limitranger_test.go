@@ -202,14 +202,7 @@ func TestLimitRangeRefusalIsWarned(t *testing.T) {
 	pod.Namespace = ns.Name
 	wantDenied(t, "a pod the layer gave a small sidecar", cp.Client.Create(ctx, pod), "minimum cpu usage per Container is 100m, but request is 50m")
 
-	app := exampleApp(t, "etl-report.yaml", "e2e-limits-report")
-	app.SetNamespace(ns.Name)
-	unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations") // etl's IAM role, which this namespace is not allowed
-	c, warnings := clientWithWarnings(t)
-	if err := c.Create(ctx, app); err != nil {
-		t.Fatalf("a SparkApplication whose pods the LimitRange refuses: %v", err)
-	}
-	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+	warnings := createReportIn(t, ns.Name, "e2e-limits-report")
 	// Of every container the LimitRange refuses: the example layers'
 	// sidecars request less than it allows too.
 	for _, role := range []string{"driver", "executor"} {
@@ -286,14 +279,7 @@ func TestSparkClaimRefusalIsWarned(t *testing.T) {
 		t.Errorf("the scratch Layer's warnings %q, want one containing %q", got, want)
 	}
 
-	app := exampleApp(t, "etl-report.yaml", "e2e-claims-report")
-	app.SetNamespace(ns.Name)
-	unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations") // etl's IAM role, which this namespace is not allowed
-	c, warnings := clientWithWarnings(t)
-	if err := c.Create(ctx, app); err != nil {
-		t.Fatalf("a SparkApplication whose claims the LimitRange refuses: %v", err)
-	}
-	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+	warnings := createReportIn(t, ns.Name, "e2e-claims-report")
 	lead := `: the claims it creates: In namespace "` + ns.Name + `" the API server will refuse `
 	for _, want := range []string{"driver" + lead + scratchClaim.String() + ": " + scratchRefusal, "executor" + lead + spillClaim.String() + ": " + spillRefusal} {
 		if !slices.Contains(warnings.all(), want) {
@@ -321,4 +307,21 @@ func TestSparkClaimRefusalIsWarned(t *testing.T) {
 			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}}}}
 		wantDenied(t, tc.name, cp.Client.Create(ctx, pvc), `persistentvolumeclaims "`+tc.name+`" is forbidden: `+predicted[0].Reason)
 	}
+}
+
+// createReportIn creates the example etl-report SparkApplication, named
+// name, in namespace (without etl's IAM role, which no other namespace is
+// allowed), which the webhooks admit, and returns the warnings of its
+// creation.
+func createReportIn(t *testing.T, namespace, name string) *warningCollector {
+	t.Helper()
+	app := exampleApp(t, "etl-report.yaml", name)
+	app.SetNamespace(namespace)
+	unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations")
+	c, warnings := clientWithWarnings(t)
+	if err := c.Create(context.Background(), app); err != nil {
+		t.Fatalf("SparkApplication %s/%s: %v", namespace, name, err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+	return warnings
 }
