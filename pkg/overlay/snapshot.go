@@ -75,6 +75,12 @@ type Inputs struct {
 	// after the webhooks, outside their bounds: the composer predicts it,
 	// the webhook warns of it.
 	LimitRanges []corev1.LimitRange
+	// ResourceQuotas are the cluster's ResourceQuotas: the API server's
+	// ResourceQuota admission refuses a pod, after the webhooks, one of
+	// whose containers does not request or limit the cpu or memory a
+	// quota of its namespace bounds: the composer predicts it, the webhook
+	// warns of it.
+	ResourceQuotas []corev1.ResourceQuota
 }
 
 // Snapshot is a compiled, immutable view of Inputs. It is safe for concurrent
@@ -96,6 +102,9 @@ type Snapshot struct {
 	clusterPlacement ClusterPlacement
 	// limitRanges are Inputs.LimitRanges by namespace (LimitRanges).
 	limitRanges map[string][]*corev1.LimitRange
+	// resourceQuotas are Inputs.ResourceQuotas by namespace
+	// (ResourceQuotas).
+	resourceQuotas map[string][]*corev1.ResourceQuota
 	// groups are NamespacesByPlacement, computed on first use and shared
 	// by the snapshots of the same namespaces and placement.
 	groups *placementGroups

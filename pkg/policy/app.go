@@ -220,6 +220,9 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 			submission = launchedPlacement(submission, l.kind, app.Name, role, placed)
 		}
 		submission = launchedLimits(submission, l.kind, app.Name, role, ranges, pod)
+		if c.ResourceQuota {
+			submission = launchedQuotas(submission, l.kind, app.Name, role, c.Snapshot.ResourceQuotas(req.Namespace), pod)
+		}
 		// A SparkConnect's server is a driver in client mode, whose pod
 		// the operator creates: Spark creates its executors' claims only.
 		if c.LimitRanger && (role == v1alpha1.RoleExecutor || l.kind != sparkv1alpha1.Kind) {

@@ -53,6 +53,13 @@ type Check struct {
 	// the plugin judges pods before the validating webhook, and refuses
 	// what it refuses itself (the webhook warns of it, mutate).
 	LimitRanger bool
+	// ResourceQuota, when set, adds the refusal of the API server's
+	// ResourceQuota admission, by the ResourceQuotas the snapshot holds,
+	// of a pod created one of whose containers leaves unsaid what a quota
+	// bounds (withQuotas), and of an application whose launched pods it
+	// would refuse: the composer's prediction. The webhook leaves it unset
+	// (it warns of it, mutate).
+	ResourceQuota bool
 }
 
 // Quota's built-in check: a request too large to count is refused before
@@ -91,6 +98,9 @@ func (c *Check) Pod(ctx context.Context, pod *corev1.Pod, req Request, live Live
 	d = withPlacement(d, c.Snapshot, pod, req, c.Placement)
 	if c.LimitRanger {
 		d = withLimits(d, c.Snapshot, pod, req)
+	}
+	if c.ResourceQuota {
+		d = withQuotas(d, c.Snapshot, pod, req)
 	}
 	if !c.PodSecurity {
 		return res, d, nil

@@ -31,7 +31,7 @@ type clusterFlags struct {
 
 func (c *clusterFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&c.kubeconfig, "kubeconfig", "", "read Layers, Namespaces, PriorityClasses, RuntimeClasses, LimitRanges, ValidatingAdmissionPolicies, the cluster's identity and (with --validate) its live pods from the cluster of this kubeconfig, read-only")
+	f.StringVar(&c.kubeconfig, "kubeconfig", "", "read Layers, Namespaces, PriorityClasses, RuntimeClasses, LimitRanges, ResourceQuotas, ValidatingAdmissionPolicies, the cluster's identity and (with --validate) its live pods from the cluster of this kubeconfig, read-only")
 	f.StringVar(&c.context, "context", "", "the kubeconfig context to use (implies reading the cluster, from $KUBECONFIG or ~/.kube/config without --kubeconfig)")
 	f.StringVar(&c.webhookNamespace, "webhook-namespace", "strata-system", "with --kubeconfig: the namespace of Strata's webhook, whose Deployment names the cluster's identity")
 }
@@ -58,8 +58,9 @@ func (c *clusterFlags) client() (client.Client, error) {
 
 // readCluster lists the cluster's Layers, Namespaces, PriorityClasses,
 // RuntimeClasses, and ValidatingAdmissionPolicies with their bindings, as
-// the webhook's informers see them, and its LimitRanges, as the API
-// server's LimitRanger plugin sees them.
+// the webhook's informers see them, and its LimitRanges and
+// ResourceQuotas, as the API server's LimitRanger and ResourceQuota
+// admission see them.
 func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) {
 	var (
 		in       overlay.Inputs
@@ -70,12 +71,14 @@ func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) 
 		policies admissionregistrationv1.ValidatingAdmissionPolicyList
 		bindings admissionregistrationv1.ValidatingAdmissionPolicyBindingList
 		limits   corev1.LimitRangeList
+		quotas   corev1.ResourceQuotaList
 	)
 	for _, l := range []struct {
 		what string
 		list client.ObjectList
 	}{{"Layers", &layers}, {"Namespaces", &nss}, {"PriorityClasses", &classes}, {"RuntimeClasses", &runtimes},
-		{"ValidatingAdmissionPolicies", &policies}, {"ValidatingAdmissionPolicyBindings", &bindings}, {"LimitRanges", &limits}} {
+		{"ValidatingAdmissionPolicies", &policies}, {"ValidatingAdmissionPolicyBindings", &bindings}, {"LimitRanges", &limits},
+		{"ResourceQuotas", &quotas}} {
 		if err := cl.List(ctx, l.list); err != nil {
 			return overlay.Inputs{}, fmt.Errorf("--kubeconfig: listing %s: %w", l.what, err)
 		}
@@ -85,7 +88,7 @@ func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) 
 	}
 	in.Namespaces, in.PriorityClasses, in.RuntimeClasses = nss.Items, classes.Items, runtimes.Items
 	in.AdmissionPolicies, in.AdmissionPolicyBindings = policies.Items, bindings.Items
-	in.LimitRanges = limits.Items
+	in.LimitRanges, in.ResourceQuotas = limits.Items, quotas.Items
 	return in, nil
 }
 

@@ -188,7 +188,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true, LimitRanger: true, Placement: o.repo.placement}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: o.repo.placement}
 	if o.repo.reader != nil {
 		// A run is judged with its schedule, and a PodGroup's hold with
 		// the namespace's other gangs waiting to run, as the webhook

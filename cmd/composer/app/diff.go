@@ -125,7 +125,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		in.RuntimeClasses = append(in.RuntimeClasses, cluster.RuntimeClasses...)
 		in.AdmissionPolicies = append(in.AdmissionPolicies, cluster.AdmissionPolicies...)
 		in.AdmissionPolicyBindings = append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...)
-		takeLimitRanges(&in, cluster)
+		takeBounds(&in, cluster)
 		takeAdmission(&in, cluster)
 		in.PriorityClassesPartial = true
 		if name == "--head" { // what the change brings; the base's are in force already
@@ -138,7 +138,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, LimitRanger: true, Placement: placement}}, nil
+		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement}}, nil
 	}
 	base, err := side(baseFS, baseDir, "--base")
 	if err != nil {

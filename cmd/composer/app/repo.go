@@ -45,7 +45,7 @@ func (r *repoFlags) add(cmd *cobra.Command) {
 	f.StringVar(&r.layersDir, "layers", "", "layer repository: a kustomization directory or a directory of YAML/JSON files")
 	f.StringVar(&r.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
 	f.StringVar(&r.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
-	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses, LimitRanges and ValidatingAdmissionPolicies (with bindings) the repository does not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, and PodNodeSelector's and PodTolerationRestriction's defaults; or a PodSecurityConfiguration alone); repeat or comma-separate")
+	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses, LimitRanges, ResourceQuotas and ValidatingAdmissionPolicies (with bindings) the repository does not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, and PodNodeSelector's and PodTolerationRestriction's defaults; or a PodSecurityConfiguration alone); repeat or comma-separate")
 	f.StringVar(&r.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
 	r.live.add(cmd)
 }
@@ -121,6 +121,7 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 		in.AdmissionPolicies = append(in.AdmissionPolicies, repo.AdmissionPolicies...)
 		in.AdmissionPolicyBindings = append(in.AdmissionPolicyBindings, repo.AdmissionPolicyBindings...)
 		in.LimitRanges = append(in.LimitRanges, repo.LimitRanges...)
+		in.ResourceQuotas = append(in.ResourceQuotas, repo.ResourceQuotas...)
 	}
 	cluster, err := manifest.LoadClusterConfig(fsys, r.clusterConfig)
 	if err != nil {
@@ -133,7 +134,7 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 		func(p admissionregistrationv1.ValidatingAdmissionPolicy) string { return p.Name })
 	in.AdmissionPolicyBindings = lastOf(append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...),
 		func(b admissionregistrationv1.ValidatingAdmissionPolicyBinding) string { return b.Name })
-	takeLimitRanges(&in, cluster)
+	takeBounds(&in, cluster)
 	takeAdmission(&in, cluster)
 	in.PriorityClassesPartial = !r.live.enabled()
 	absent := "is in neither --layers nor --cluster-config"
@@ -209,10 +210,12 @@ func takeAdmission(in *overlay.Inputs, cluster overlay.Inputs) {
 	in.PodSecurity, in.ClusterPlacement = cluster.PodSecurity, cluster.ClusterPlacement
 }
 
-// takeLimitRanges gives in the LimitRanges cluster holds
-// (manifest.LoadClusterConfig), each replacing one of in's of its
+// takeBounds gives in the LimitRanges and ResourceQuotas cluster holds
+// (manifest.LoadClusterConfig), each replacing one of in's of its kind,
 // namespace and name.
-func takeLimitRanges(in *overlay.Inputs, cluster overlay.Inputs) {
+func takeBounds(in *overlay.Inputs, cluster overlay.Inputs) {
 	in.LimitRanges = lastOf(append(in.LimitRanges, cluster.LimitRanges...),
 		func(lr corev1.LimitRange) string { return lr.Namespace + "/" + lr.Name })
+	in.ResourceQuotas = lastOf(append(in.ResourceQuotas, cluster.ResourceQuotas...),
+		func(q corev1.ResourceQuota) string { return q.Namespace + "/" + q.Name })
 }

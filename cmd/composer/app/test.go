@@ -465,7 +465,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if err != nil {
 		return nil, err
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, Placement: placement}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
 	request.UserInfo.Username = c.User
 	switch {

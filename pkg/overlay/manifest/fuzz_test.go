@@ -43,6 +43,8 @@ func FuzzLayers(f *testing.F) {
 		"apiVersion: v1\nkind: Namespace\nmetadata: {name: n, annotations: {scheduler.alpha.kubernetes.io/node-selector: 'a=b'}}\n"))
 	// A LimitRange, which the snapshot gives the API server's defaults.
 	f.Add([]byte("apiVersion: v1\nkind: LimitRange\nmetadata: {name: l, namespace: n}\nspec: {limits: [{type: Container, max: {cpu: '4'}, min: {memory: 1Mi}}, {type: Pod, max: {memory: 1Gi}}]}\n"))
+	// A ResourceQuota, scoped.
+	f.Add([]byte("apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: n}\nspec: {hard: {limits.cpu: '4'}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [a]}]}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		docs, err := DecodeDocuments("fuzz.yaml", data)
 		if err != nil {

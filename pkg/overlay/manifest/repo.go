@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
-	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"sigs.k8s.io/kustomize/api/konfig"
@@ -30,7 +29,7 @@ const originAnnotation = "config.kubernetes.io/origin"
 // built in-process with kustomize's krusty, exactly as `kubectl kustomize dir`
 // would; otherwise every .yaml, .yml and .json file below dir is read, in
 // lexical order. Layer objects are decoded strictly; Namespace,
-// PriorityClass, RuntimeClass, LimitRange and admission policy objects are
+// PriorityClass, RuntimeClass, LimitRange, ResourceQuota and admission policy objects are
 // kept for composition and the policies; other kinds are ignored.
 // Every problem found is returned, joined.
 func LoadRepo(fsys filesys.FileSystem, dir string) (overlay.Inputs, error) {
@@ -181,7 +180,9 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 		case d.Kind == "RuntimeClass" && d.APIVersion == nodev1.SchemeGroupVersion.String():
 			errs = appendDecoded(d, &in.RuntimeClasses, errs)
 		case d.Kind == "LimitRange" && d.APIVersion == "v1":
-			errs = appendLimitRange(d, &in.LimitRanges, errs)
+			errs = appendNamespaced(d, &in.LimitRanges, "a LimitRange bounds the pods of its namespace", errs)
+		case d.Kind == "ResourceQuota" && d.APIVersion == "v1":
+			errs = appendNamespaced(d, &in.ResourceQuotas, "a ResourceQuota bounds the pods of its namespace", errs)
 		case d.Kind == "ValidatingAdmissionPolicy" && d.APIVersion == admissionregistrationv1.SchemeGroupVersion.String():
 			errs = appendDecoded(d, &in.AdmissionPolicies, errs)
 		case d.Kind == "ValidatingAdmissionPolicyBinding" && d.APIVersion == admissionregistrationv1.SchemeGroupVersion.String():
@@ -197,22 +198,25 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 	return in, errors.Join(errs...)
 }
 
-// appendLimitRange decodes the LimitRange d strictly onto the end of
-// list, or its error onto the end of errs: one without a namespace is an
-// error, as the namespace is whose pods it bounds, and so is a quantity
-// of an exponent the API server would refuse.
-func appendLimitRange(d *Document, list *[]corev1.LimitRange, errs []error) []error {
+// appendNamespaced decodes the namespaced object d (a LimitRange, a
+// ResourceQuota) strictly onto the end of list, or its error onto the end
+// of errs: one without a namespace is an error (why says why it needs
+// one), and so is a quantity of an exponent the API server would refuse.
+func appendNamespaced[T any, PT interface {
+	*T
+	GetNamespace() string
+}](d *Document, list *[]T, why string, errs []error) []error {
 	// A quantity of a huge exponent would take minutes to decode.
-	if err := quantity.CheckJSON(d.Raw, reflect.TypeFor[corev1.LimitRange]()); err != nil {
+	if err := quantity.CheckJSON(d.Raw, reflect.TypeFor[T]()); err != nil {
 		return append(errs, fmt.Errorf("%s%s: %w", d.filePrefix(), d.Subject(), err))
 	}
 	n := len(*list)
 	if errs = appendDecoded(d, list, errs); len(*list) == n {
 		return errs
 	}
-	if lr := &(*list)[n]; lr.Namespace == "" {
+	if PT(&(*list)[n]).GetNamespace() == "" {
 		*list = (*list)[:n]
-		return append(errs, fmt.Errorf("%s%s: metadata.namespace: Required value: a LimitRange bounds the pods of its namespace", d.filePrefix(), d.Subject()))
+		return append(errs, fmt.Errorf("%s%s: metadata.namespace: Required value: %s", d.filePrefix(), d.Subject(), why))
 	}
 	return errs
 }
@@ -252,7 +256,7 @@ func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 }
 
 // LoadClusterConfig reads the Namespaces, PriorityClasses, RuntimeClasses,
-// LimitRanges and ValidatingAdmissionPolicies with their bindings of files (a cluster's base configuration, which a layer
+// LimitRanges, ResourceQuotas and ValidatingAdmissionPolicies with their bindings of files (a cluster's base configuration, which a layer
 // repository usually does not hold), as LoadRepo reads them, and the
 // configuration of the API server's admission plugins Strata follows (an
 // AdmissionConfiguration, or a PodSecurityConfiguration alone:
@@ -300,6 +304,7 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 		out.AdmissionPolicies = append(out.AdmissionPolicies, in.AdmissionPolicies...)
 		out.AdmissionPolicyBindings = append(out.AdmissionPolicyBindings, in.AdmissionPolicyBindings...)
 		out.LimitRanges = append(out.LimitRanges, in.LimitRanges...)
+		out.ResourceQuotas = append(out.ResourceQuotas, in.ResourceQuotas...)
 	}
 	return out, errors.Join(errs...)
 }
@@ -308,7 +313,7 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 // the policies read: the admission policies for whether the one keeping
 // Namespaces' placement annotations to platform admins is in force
 // (overlay.Snapshot.NamespacePlacementGuarded).
-var clusterKinds = []string{"Namespace", "PriorityClass", "RuntimeClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "LimitRange"}
+var clusterKinds = []string{"Namespace", "PriorityClass", "RuntimeClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "LimitRange", "ResourceQuota"}
 
 // Names are the cluster and pool names the Layers of in match.
 func Names(in overlay.Inputs) (clusters, pools []string) {

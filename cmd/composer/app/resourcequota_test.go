@@ -1,0 +1,53 @@
+package app
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// quotaConfig is a ResourceQuota of namespace etl bounding hard, as a
+// cluster's configuration holds it.
+func quotaConfig(hard string) string {
+	return `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: compute, namespace: etl}
+spec:
+  hard: {` + hard + `}
+`
+}
+
+// TestResourceQuotaInTheDryRun: given the cluster's ResourceQuotas, the
+// composer's --validate refuses, in the API server's words, a pod one of
+// whose containers (the layer's sidecar) leaves unsaid what a quota of
+// its namespace bounds, and an application by the pods it launches; not
+// where the quota bounds nothing a container must say. A ResourceQuota
+// without a namespace is bad input naming the file and the object.
+func TestResourceQuotaInTheDryRun(t *testing.T) {
+	dir, _, pod := limitsRepo(t)
+	write := writerIn(t, dir)
+	cpu := write("cluster/cpu.yaml", quotaConfig(`limits.cpu: "100"`))
+	app := write("app.yaml", reportApp("etl", "4g"))
+	compose := func(file, config string) run {
+		return composer(t, "", "compose", "-f", file, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "--validate", "-o", "json")
+	}
+	r := compose(pod, cpu)
+	const refusal = "resource-quota: failed quota: compute: must specify limits.cpu for: log-shipper,spark-kubernetes-executor (the API server's ResourceQuota admission"
+	if r.code != ExitDenied || !strings.Contains(r.err, refusal) {
+		t.Errorf("a pod: exit %d, stderr:\n%s\nwant %q", r.code, r.err, refusal)
+	}
+	r = compose(app, cpu)
+	const launched = `resource-quota: SparkApplication "report": executor pod: failed quota: compute: must specify limits.cpu for: log-shipper`
+	if r.code != ExitDenied || !strings.Contains(r.err, launched) {
+		t.Errorf("an application: exit %d, stderr:\n%s\nwant %q", r.code, r.err, launched)
+	}
+	pods := write("cluster/pods.yaml", quotaConfig(`pods: "100", requests.ephemeral-storage: 1Ti`))
+	if r := compose(pod, pods); r.code != ExitOK || strings.Contains(r.err, "resource-quota") {
+		t.Errorf("a quota of pods and ephemeral storage: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	bad := write("cluster/bad.yaml", strings.Replace(quotaConfig(`pods: "1"`), ", namespace: etl", "", 1))
+	r = compose(pod, bad)
+	if want := bad + `: ResourceQuota "compute": metadata.namespace: Required value`; r.code != ExitInput || !strings.Contains(r.err, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
+	}
+}

@@ -1,0 +1,57 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// ResourceQuotaPolicy is the policy name of the ResourceQuota admission's
+// refusals of a pod for what its containers leave unsaid, as the composer
+// predicts them from the ResourceQuotas it is given
+// (overlay.Inputs.ResourceQuotas): withQuotas.
+const ResourceQuotaPolicy = "resource-quota"
+
+// withQuotas is d with the ResourceQuota admission's refusals of the
+// creation of pod, as the mutating webhooks leave it, in the namespace of
+// req (mutate.QuotaRefusals), each a violation of ResourceQuotaPolicy.
+// Only creations are judged: a pod's containers cannot change after.
+func withQuotas(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request) Decision {
+	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
+		return d
+	}
+	ns := req.Namespace
+	if ns == "" {
+		ns = pod.Namespace
+	}
+	refusals := mutate.QuotaRefusals(snap.ResourceQuotas(ns), pod)
+	if len(refusals) == 0 {
+		return d
+	}
+	d.Violations = slices.Clone(d.Violations)
+	for _, r := range refusals {
+		d.Violations = append(d.Violations, Violation{Policy: ResourceQuotaPolicy, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: %s (the API server's ResourceQuota admission refuses the pod after the mutating webhooks, before any validating webhook)", ResourceQuotaPolicy, r)})
+	}
+	sortViolations(d.Violations)
+	return d
+}
+
+// launchedQuotas is vs with the ResourceQuota admission's refusals of the
+// pod of role an application (of kind) launches, composed, in a namespace
+// of quotas, named as the application's (`resource-quota:
+// SparkApplication "etl-report": executor pod: failed quota: compute:
+// ...`): the operator's submission, or the driver's executors, would be
+// refused every time.
+func launchedQuotas(vs []Violation, kind, app string, role v1alpha1.Role, quotas []*corev1.ResourceQuota, pod *corev1.Pod) []Violation {
+	for _, r := range mutate.QuotaRefusals(quotas, pod) {
+		vs = append(vs, Violation{Policy: ResourceQuotaPolicy, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: %s %q: %s pod: %s (the API server's ResourceQuota admission)", ResourceQuotaPolicy, kind, app, role, r)})
+	}
+	return vs
+}

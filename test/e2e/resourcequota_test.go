@@ -1,0 +1,100 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	composer "github.com/strata-dev/strata/cmd/composer/app"
+)
+
+// TestComposerPredictsResourceQuota: the API server's ResourceQuota
+// admission is on by default; given the cluster (--kubeconfig), the
+// composer reads its ResourceQuotas and its dry run of a pod reaches the
+// API server's verdict, in its words: refused where a quota bounds the
+// cpu limits the layers' sidecars do not set, of pods in its scopes;
+// admitted where the quota's scopes leave the pod out, where it bounds
+// nothing a container must state, and where a LimitRange's default
+// limits reach the sidecars on the API server's second round of plugins.
+func TestComposerPredictsResourceQuota(t *testing.T) {
+	ctx := context.Background()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	limitsCPU := quantities("limits.cpu", "100")
+	classScope := func(op corev1.ScopeSelectorOperator) *corev1.ScopeSelector {
+		return &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: op}}}
+	}
+	for _, tc := range []struct {
+		name     string
+		spec     corev1.ResourceQuotaSpec
+		defaults bool // a LimitRange gives every container a cpu limit
+		refused  bool
+	}{
+		{name: "cpu limits", spec: corev1.ResourceQuotaSpec{Hard: limitsCPU}, refused: true},
+		{name: "pods", spec: corev1.ResourceQuotaSpec{Hard: quantities("pods", "100")}},
+		{name: "not best effort", spec: corev1.ResourceQuotaSpec{Hard: limitsCPU, Scopes: []corev1.ResourceQuotaScope{corev1.ResourceQuotaScopeNotBestEffort}}, refused: true},
+		{name: "terminating", spec: corev1.ResourceQuotaSpec{Hard: limitsCPU, Scopes: []corev1.ResourceQuotaScope{corev1.ResourceQuotaScopeTerminating}}},
+		{name: "a priority class", spec: corev1.ResourceQuotaSpec{Hard: limitsCPU, ScopeSelector: classScope(corev1.ScopeSelectorOpExists)}, refused: true},
+		{name: "no priority class", spec: corev1.ResourceQuotaSpec{Hard: limitsCPU, ScopeSelector: classScope(corev1.ScopeSelectorOpDoesNotExist)}},
+		{name: "default limits", spec: corev1.ResourceQuotaSpec{Hard: limitsCPU}, defaults: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "e2e-quota-" + strings.ReplaceAll(tc.name, " ", "-")
+			ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+			if err := cp.Client.Create(ctx, ns); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+			if tc.defaults {
+				lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "defaults", Namespace: name}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
+					{Type: corev1.LimitTypeContainer, Default: quantities("cpu", "4")}}}}
+				if err := cp.Client.Create(ctx, lr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "compute", Namespace: name}, Spec: tc.spec}
+			if err := cp.Client.Create(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+			// As the quota controller records it: the admission enforces
+			// what the status holds, and refuses a pod while it holds no
+			// usage.
+			q.Status = corev1.ResourceQuotaStatus{Hard: tc.spec.Hard, Used: corev1.ResourceList{}}
+			for r := range tc.spec.Hard {
+				q.Status.Used[r] = resource.MustParse("0")
+			}
+			if err := cp.Client.Status().Update(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+			pod := examplePod(t, "executor.yaml", "e2e-quota-exec")
+			pod.Namespace = name
+			in, err := json.Marshal(pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, _, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool,
+				"--validate", "-o", "json")
+			created := cp.Client.Create(ctx, pod)
+			if !tc.refused {
+				if created != nil || code != composer.ExitOK {
+					t.Fatalf("the API server: %v; the composer: exit %d, %s; want both to admit it", created, code, errOut)
+				}
+				return
+			}
+			wantDenied(t, "the API server", created, "failed quota: compute: must specify limits.cpu for: ")
+			_, refusal, _ := strings.Cut(created.Error(), "is forbidden: ")
+			if code != composer.ExitDenied || !strings.Contains(errOut, "resource-quota: "+refusal+" (") {
+				t.Errorf("the composer: exit %d, %s; want a refusal of %q", code, errOut, refusal)
+			}
+		})
+	}
+}
