@@ -9,12 +9,12 @@ import (
 )
 
 // launchedLimitWarnings adds to each role of out the warning that the
-// namespace's LimitRanges will have the API server refuse the pod the
-// application launches of it: the pod the composed application launches,
-// given the LimitRanges' defaults (LimitPod) and composed as the pod
-// webhook composes it, then given them again, as the API server's second
-// round of admission plugins gives what the webhook added, judged by
-// LimitRefusals and InvalidRequests. The API server refuses that pod to
+// namespace's LimitRanges or ResourceQuotas will have the API server
+// refuse the pod the application launches of it: the pod the composed
+// application launches, given the LimitRanges' defaults (LimitPod) and
+// composed as the pod webhook composes it, then given them again, as the
+// API server's second round of admission plugins gives what the webhook
+// added, judged by LimitRefusals, InvalidRequests and QuotaRefusals. The API server refuses that pod to
 // the Spark Operator or the driver, whose application then fails or never
 // gets executors; the application's creation is where its user can be
 // told, of its own sizes as of what the layers add. A size Spark would
@@ -32,7 +32,8 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 			res.Warnings = append(res.Warnings, w)
 		}
 	}
-	if len(ranges) == 0 {
+	quotas := snap.ResourceQuotas(ns)
+	if len(ranges) == 0 && len(quotas) == 0 {
 		return nil
 	}
 	for _, role := range Roles() {
@@ -52,6 +53,9 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 		}
 		for _, e := range InvalidRequests(pod) {
 			reasons = append(reasons, e.Error())
+		}
+		for _, r := range QuotaRefusals(quotas, pod) {
+			reasons = append(reasons, r.String())
 		}
 		if len(reasons) > 0 {
 			res := out.Role(role)

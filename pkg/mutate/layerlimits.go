@@ -14,38 +14,53 @@ import (
 )
 
 // LayerLimitWarnings warns, when Layer l is written, of the namespaces of
-// served whose LimitRanges would refuse the Spark pods l composes there on
-// cluster for the containers l adds to them (a sidecar that requests less
-// than a LimitRange's min, say, or whose limit its default request
-// exceeds): l is composed alone (overlay.Snapshot.Alone) onto a driver
-// and an executor as spark-submit creates them, given the LimitRanges'
-// defaults as the API server gives them, before the webhook and after it
-// (its second round of admission plugins), in the first namespace l
-// matches of each group of namespaces bounded alike
-// (overlay.Snapshot.NamespacesByLimits). The API server would refuse every
-// such pod, in words that name no layer; the Layer webhook and the
-// composer say it when the Layer is written. What a pod's own containers request is the pod's: only
-// the containers l adds are judged, and the PersistentVolumeClaims Spark
-// creates for the pods with the Spark configuration l composes
-// (SparkClaims, ClaimRefusals: a spill volume larger than a
-// PersistentVolumeClaim item's max, say). The work is linear in the namespaces
-// of LimitRanges, with at most two compositions per group, and stops when
-// ctx is done (the request's deadline), saying how many groups it left.
+// served whose LimitRanges or ResourceQuotas would have the API server
+// refuse the Spark pods l composes there on cluster for the containers l
+// adds to them (a sidecar that requests less than a LimitRange's min, say,
+// or whose limit its default request exceeds, or that limits no cpu where
+// a quota bounds limits.cpu): l is composed alone (overlay.Snapshot.Alone)
+// onto a driver and an executor as spark-submit creates them, given the
+// LimitRanges' defaults as the API server gives them, before the webhook
+// and after it (its second round of admission plugins), in the first
+// namespace l matches of each group of namespaces bounded alike
+// (overlay.Snapshot.NamespacesByBounds; boundRefusals). The API server
+// would refuse every such pod, in words that name no layer; the Layer
+// webhook and the composer say it when the Layer is written. What a pod's
+// own containers request is the pod's: only the containers l adds are
+// judged, and the PersistentVolumeClaims Spark creates for the pods with
+// the Spark configuration l composes (SparkClaims, ClaimRefusals: a spill
+// volume larger than a PersistentVolumeClaim item's max, say). The work
+// is linear in the namespaces of LimitRanges and ResourceQuotas, with at
+// most two compositions per group, and stops when ctx is done (the
+// request's deadline), saying how many groups it left.
 func LayerLimitWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
-	bounded := served.NamespacesByLimits()
+	bounded := served.NamespacesByBounds()
 	groups := make([]namespaceGroup, len(bounded))
 	for i, g := range bounded {
 		groups[i] = namespaceGroup{namespaces: g.Namespaces, refusals: func(trial *overlay.Snapshot, role v1alpha1.Role, ns string) []string {
-			pod := LimitPod(g.Ranges, submittedPod(role, ns))
-			res, err := Compose(trial, cluster, pod)
-			if err != nil {
-				return nil
-			}
-			return append(addedContainerRefusals(g.Ranges, pod, LimitPod(g.Ranges, res.Pod)),
-				claimRefusals(g.Ranges, res.Composition.Config.SparkConf, role)...)
+			return boundRefusals(trial, cluster, g.Ranges, g.Quotas, role, ns)
 		}}
 	}
 	return layerGroupWarnings(ctx, l, cluster, served, groups, "the LimitRanges", "bounded alike")
+}
+
+// boundRefusals are why the API server would refuse, for the containers
+// snap's layers add, the Spark pod of role they compose in namespace,
+// which holds ranges and quotas: the pod as spark-submit creates it,
+// given the LimitRanges' defaults before the webhook and after it (the
+// API server's second round of plugins), judged by LimitRanger, the API
+// server's validation and the ResourceQuota admission; and the
+// PersistentVolumeClaims Spark creates for it with the Spark
+// configuration the layers compose, by LimitRanger. One composition.
+func boundRefusals(snap *overlay.Snapshot, cluster Cluster, ranges []*corev1.LimitRange, quotas []*corev1.ResourceQuota, role v1alpha1.Role, namespace string) []string {
+	pod := LimitPod(ranges, submittedPod(role, namespace))
+	res, err := Compose(snap, cluster, pod)
+	if err != nil {
+		return nil // the pods are refused for that, whatever their bounds
+	}
+	stored := LimitPod(ranges, res.Pod)
+	return slices.Concat(addedContainerRefusals(ranges, pod, stored), addedQuotaRefusals(quotas, pod, stored),
+		claimRefusals(ranges, res.Composition.Config.SparkConf, role))
 }
 
 // addedContainerRefusals are the LimitRanger plugin's refusals (its
@@ -78,14 +93,14 @@ func addedContainerRefusals(ranges []*corev1.LimitRange, before, after *corev1.P
 }
 
 // LimitWarningsOf are LayerLimitWarnings of each of in's Layers on
-// cluster, among in's LimitRanges, each led by the file and the Layer
+// cluster, among in's LimitRanges and ResourceQuotas, each led by the file and the Layer
 // (overlay.LayerSource.Describe), as the composer warns of a repository's
 // Layers.
 func LimitWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []string {
-	if len(in.LimitRanges) == 0 {
+	if len(in.LimitRanges) == 0 && len(in.ResourceQuotas) == 0 {
 		return nil
 	}
-	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, LimitRanges: in.LimitRanges, PriorityClassesPartial: true})
+	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, LimitRanges: in.LimitRanges, ResourceQuotas: in.ResourceQuotas, PriorityClassesPartial: true})
 	if err != nil {
 		return nil
 	}
@@ -99,21 +114,24 @@ func LimitWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []
 	return out
 }
 
-// NamespaceLimitWarnings warns, when a LimitRange of namespace is
-// written, of the containers the layers of snap (which holds the
-// namespace's LimitRanges as they will be: overlay.Snapshot.WithLimitRange)
-// add to the Spark pods they compose there on cluster that LimitRanger or
-// the API server's validation would refuse: every layer is composed onto a
-// driver and an executor as spark-submit creates them, given the
-// LimitRanges' defaults before the webhook and after it. A LimitRange whose
-// min is above what a platform sidecar requests would otherwise have the
-// API server refuse every Spark pod of the namespace, in words that name
-// no layer. So are the PersistentVolumeClaims Spark creates for those
-// pods with the Spark configuration the layers compose (SparkClaims,
-// ClaimRefusals). Two compositions.
+// NamespaceLimitWarnings warns, when a LimitRange or a ResourceQuota of
+// namespace is written, of the containers the layers of snap (which holds
+// the namespace's LimitRanges and ResourceQuotas as they will be:
+// overlay.Snapshot.WithLimitRange, WithResourceQuota) add to the Spark
+// pods they compose there on cluster that LimitRanger, the API server's
+// validation or the ResourceQuota admission would refuse: every layer is
+// composed onto a driver and an executor as spark-submit creates them,
+// given the LimitRanges' defaults before the webhook and after it
+// (boundRefusals). A LimitRange whose min is above what a platform
+// sidecar requests, or a quota of limits.cpu where a sidecar limits no
+// cpu, would otherwise have the API server refuse every Spark pod of the
+// namespace, in words that name no layer. So are the
+// PersistentVolumeClaims Spark creates for those pods with the Spark
+// configuration the layers compose (SparkClaims, ClaimRefusals). Two
+// compositions.
 func NamespaceLimitWarnings(snap *overlay.Snapshot, cluster Cluster, namespace string) []string {
-	ranges := snap.LimitRanges(namespace)
-	if len(ranges) == 0 {
+	ranges, quotas := snap.LimitRanges(namespace), snap.ResourceQuotas(namespace)
+	if len(ranges) == 0 && len(quotas) == 0 {
 		return nil
 	}
 	var (
@@ -121,13 +139,7 @@ func NamespaceLimitWarnings(snap *overlay.Snapshot, cluster Cluster, namespace s
 		reasons []string
 	)
 	for _, role := range Roles() {
-		pod := LimitPod(ranges, submittedPod(role, namespace))
-		res, err := Compose(snap, cluster, pod)
-		if err != nil {
-			continue // the pods are refused for that, whatever their LimitRanges
-		}
-		r := append(addedContainerRefusals(ranges, pod, LimitPod(ranges, res.Pod)),
-			claimRefusals(ranges, res.Composition.Config.SparkConf, role)...)
+		r := boundRefusals(snap, cluster, ranges, quotas, role, namespace)
 		if len(r) == 0 {
 			continue
 		}

@@ -67,6 +67,27 @@ func (r QuotaRefusal) String() string {
 // without its request counts as requested, as the API server's defaults
 // leave it.
 func QuotaRefusals(quotas []*corev1.ResourceQuota, pod *corev1.Pod) []QuotaRefusal {
+	return quotaRefusals(quotas, pod, func(string) bool { return true })
+}
+
+// addedQuotaRefusals are the ResourceQuota admission's refusals of after
+// for the containers after holds that before does not: what a
+// composition added.
+func addedQuotaRefusals(quotas []*corev1.ResourceQuota, before, after *corev1.Pod) []string {
+	own := map[string]bool{}
+	for _, c := range slices.Concat(before.Spec.InitContainers, before.Spec.Containers) {
+		own[c.Name] = true
+	}
+	var out []string
+	for _, r := range quotaRefusals(quotas, after, func(name string) bool { return !own[name] }) {
+		out = append(out, r.String())
+	}
+	return out
+}
+
+// quotaRefusals is QuotaRefusals of the containers of pod judged reports
+// true of, by name.
+func quotaRefusals(quotas []*corev1.ResourceQuota, pod *corev1.Pod, judged func(container string) bool) []QuotaRefusal {
 	if len(quotas) == 0 || resourcehelper.IsPodLevelResourcesSet(pod) {
 		return nil
 	}
@@ -84,6 +105,9 @@ func QuotaRefusals(quotas []*corev1.ResourceQuota, pod *corev1.Pod) []QuotaRefus
 		slices.Sort(required)
 		missing := map[corev1.ResourceName][]string{}
 		for _, c := range slices.Concat(pod.Spec.Containers, pod.Spec.InitContainers) {
+			if !judged(c.Name) {
+				continue
+			}
 			requests, limits := defaultedRequests(&c.Resources), c.Resources.Limits
 			for _, name := range required {
 				counted := quotaValidated[name]

@@ -2,7 +2,6 @@ package overlay
 
 import (
 	"cmp"
-	"encoding/json"
 	"maps"
 	"slices"
 
@@ -67,44 +66,6 @@ func defaultLimitRangeItem(item *corev1.LimitRangeItem) {
 	fill(&item.Default, item.Max)
 	fill(&item.DefaultRequest, item.Default)
 	fill(&item.DefaultRequest, item.Min)
-}
-
-// LimitGroup is namespaces whose LimitRanges bound their pods alike: the
-// same specs, in name order.
-type LimitGroup struct {
-	// Ranges are the first namespace's LimitRanges, shared: the caller
-	// must not change them.
-	Ranges     []*corev1.LimitRange
-	Namespaces []string
-}
-
-// NamespacesByLimits groups the namespaces of LimitRanges by what their
-// LimitRanges bound, groups in the order of their first namespace, each
-// group's namespaces in name order. The work is linear in the
-// LimitRanges.
-func (s *Snapshot) NamespacesByLimits() []LimitGroup {
-	var (
-		out   []LimitGroup
-		byKey = map[string]int{}
-	)
-	for _, ns := range sortedKeys(s.limitRanges) {
-		ranges := s.limitRanges[ns]
-		specs := make([]corev1.LimitRangeSpec, len(ranges))
-		for i, lr := range ranges {
-			specs[i] = lr.Spec
-		}
-		raw, err := json.Marshal(specs) // maps are written in key order
-		if err != nil {
-			continue // quantities and strings only: never
-		}
-		if at, ok := byKey[string(raw)]; ok {
-			out[at].Namespaces = append(out[at].Namespaces, ns)
-			continue
-		}
-		byKey[string(raw)] = len(out)
-		out = append(out, LimitGroup{Ranges: ranges, Namespaces: []string{ns}})
-	}
-	return out
 }
 
 // WithLimitRange returns a copy of s whose namespace of lr holds lr, in

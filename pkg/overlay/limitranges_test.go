@@ -70,7 +70,7 @@ func TestLimitRangesAsStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	var groups []string
-	for _, g := range snap2.NamespacesByLimits() {
+	for _, g := range snap2.NamespacesByBounds() {
 		groups = append(groups, strings.Join(g.Namespaces, ","))
 	}
 	if got := strings.Join(groups, " "); got != "ai,ml etl" {

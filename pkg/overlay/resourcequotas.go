@@ -2,7 +2,6 @@ package overlay
 
 import (
 	"cmp"
-	"encoding/json"
 	"maps"
 	"slices"
 
@@ -31,51 +30,6 @@ func resourceQuotasOf(quotas []corev1.ResourceQuota) map[string][]*corev1.Resour
 // change them.
 func (s *Snapshot) ResourceQuotas(namespace string) []*corev1.ResourceQuota {
 	return s.resourceQuotas[namespace]
-}
-
-// QuotaGroup is namespaces whose ResourceQuotas constrain their pods
-// alike: the same resource names, scopes and scope selectors, in name
-// order (what the API server requires of a pod's containers depends on
-// those, not on the amounts).
-type QuotaGroup struct {
-	// Quotas are the first namespace's ResourceQuotas, shared: the caller
-	// must not change them.
-	Quotas     []*corev1.ResourceQuota
-	Namespaces []string
-}
-
-// NamespacesByQuotas groups the namespaces of ResourceQuotas by what
-// their quotas constrain, groups in the order of their first namespace,
-// each group's namespaces in name order. The work is linear in the
-// ResourceQuotas.
-func (s *Snapshot) NamespacesByQuotas() []QuotaGroup {
-	type shape struct {
-		Names         []corev1.ResourceName       `json:"names"`
-		Scopes        []corev1.ResourceQuotaScope `json:"scopes"`
-		ScopeSelector *corev1.ScopeSelector       `json:"scopeSelector"`
-	}
-	var (
-		out   []QuotaGroup
-		byKey = map[string]int{}
-	)
-	for _, ns := range sortedKeys(s.resourceQuotas) {
-		quotas := s.resourceQuotas[ns]
-		shapes := make([]shape, len(quotas))
-		for i, q := range quotas {
-			shapes[i] = shape{Names: slices.Sorted(maps.Keys(QuotaHard(q))), Scopes: q.Spec.Scopes, ScopeSelector: q.Spec.ScopeSelector}
-		}
-		raw, err := json.Marshal(shapes)
-		if err != nil {
-			continue // names and strings only: never
-		}
-		if at, ok := byKey[string(raw)]; ok {
-			out[at].Namespaces = append(out[at].Namespaces, ns)
-			continue
-		}
-		byKey[string(raw)] = len(out)
-		out = append(out, QuotaGroup{Quotas: quotas, Namespaces: []string{ns}})
-	}
-	return out
 }
 
 // QuotaHard is the hard limits of q the API server's ResourceQuota

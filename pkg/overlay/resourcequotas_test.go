@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 // ResourceQuotas in name order; the hard limits enforced are the status's
 // where the quota controller recorded them, else the spec's; namespaces
 // whose quotas constrain pods alike (the same resource names and scopes,
-// whatever the amounts) are grouped; a quota being written replaces its
+// whatever the amounts) are grouped, with those of LimitRanges; a quota being written replaces its
 // namespace's of its name, as its spec; an update with other inputs
 // replaces them.
 func TestResourceQuotasAsHeld(t *testing.T) {
@@ -42,16 +43,31 @@ func TestResourceQuotasAsHeld(t *testing.T) {
 		t.Errorf("ml's hard limits %v, want its status's", hard)
 	}
 	var groups []string
-	for _, g := range snap.NamespacesByQuotas() {
+	for _, g := range snap.NamespacesByBounds() {
 		groups = append(groups, strings.Join(g.Namespaces, ","))
 	}
 	if got, want := strings.Join(groups, " "), "ai etl geo ml"; got != want {
 		t.Errorf("groups %q, want %q", got, want)
 	}
+	// A LimitRange sets a namespace apart.
+	bounded := in
+	bounded.ResourceQuotas = append(slices.Clone(in.ResourceQuotas), quota("ai2", "other-name", corev1.ResourceList{"limits.memory": q("5Gi")}))
+	bounded.LimitRanges = []corev1.LimitRange{{ObjectMeta: metav1.ObjectMeta{Name: "defaults", Namespace: "ai"}}, {ObjectMeta: metav1.ObjectMeta{Name: "defaults", Namespace: "zz"}}}
+	boundedSnap, err := Compile(bounded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups = nil
+	for _, g := range boundedSnap.NamespacesByBounds() {
+		groups = append(groups, strings.Join(g.Namespaces, ","))
+	}
+	if got, want := strings.Join(groups, " "), "ai ai2 etl geo ml zz"; got != want {
+		t.Errorf("groups %q, want %q", got, want)
+	}
 	twin := quota("ai2", "other-name", corev1.ResourceList{"limits.memory": q("5Gi")})
 	withTwin := snap.WithResourceQuota(&twin)
 	groups = nil
-	for _, g := range withTwin.NamespacesByQuotas() {
+	for _, g := range withTwin.NamespacesByBounds() {
 		groups = append(groups, strings.Join(g.Namespaces, ","))
 	}
 	if got, want := strings.Join(groups, " "), "ai,ai2 etl geo ml"; got != want {

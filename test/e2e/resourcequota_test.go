@@ -5,14 +5,17 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // TestComposerPredictsResourceQuota: the API server's ResourceQuota
@@ -97,4 +100,62 @@ func TestComposerPredictsResourceQuota(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResourceQuotaRefusalIsWarned: whoever writes a ResourceQuota of
+// cpu limits is warned of the example layers' sidecars, which set none;
+// so is whoever writes a Layer adding another such sidecar, and whoever
+// creates a SparkApplication there, of the pods it launches; and the API
+// server refuses the pod as warned.
+func TestResourceQuotaRefusalIsWarned(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-quota-warned"}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "compute", Namespace: ns.Name}, Spec: corev1.ResourceQuotaSpec{Hard: quantities("limits.cpu", "100")}}
+	writer, written := clientWithWarnings(t)
+	if err := writer.Create(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	lead := `the API server will refuse the Spark driver and executor pods the layers compose in namespace "` + ns.Name + `": failed quota: compute: must specify limits.cpu for: `
+	if !containsPart(written.all(), lead+"log-shipper") || containsPart(written.all(), "spark-kubernetes-") {
+		t.Errorf("the ResourceQuota's warnings %q, want one led by %q naming the layers' sidecars, not the pods' own containers", written.all(), lead)
+	}
+	q.Status = corev1.ResourceQuotaStatus{Hard: q.Spec.Hard, Used: quantities("limits.cpu", "0")} // as the quota controller records it
+	if err := cp.Client.Status().Update(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(30*time.Second, func() bool { return len(cp.Webhook.Store.Load().ResourceQuotas(ns.Name)) > 0 }); err != nil {
+		t.Fatalf("the webhook never saw the ResourceQuota of %s: %v", ns.Name, err)
+	}
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-unlimited-sidecar"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "tracer", Image: "mirror.prod-a.internal/tracer:1",
+			Resources: corev1.ResourceRequirements{Requests: quantities("cpu", "50m", "memory", "64Mi")}}}}}}
+	applier, applied := clientWithWarnings(t)
+	if err := applier.Create(ctx, layer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(context.Background(), layer); err == nil {
+			waitForLayerGone(t, layer, ns.Name)
+		}
+	})
+	if want := `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "` + ns.Name +
+		`": failed quota: compute: must specify limits.cpu for: tracer`; !slices.Contains(applied.all(), want) {
+		t.Errorf("the Layer's warnings %q, want %q", applied.all(), want)
+	}
+	waitForLayerServed(t, layer, ns.Name)
+
+	warnings := createReportIn(t, ns.Name, "e2e-quota-report")
+	for _, role := range []string{"driver", "executor"} {
+		lead := role + `: the pod it launches: The API server will refuse the pod for its resources in namespace "` + ns.Name + `": failed quota: compute: must specify limits.cpu for: `
+		if !slices.ContainsFunc(warnings.all(), func(w string) bool { return strings.HasPrefix(w, lead) && strings.Contains(w, "tracer") }) {
+			t.Errorf("the SparkApplication's warnings %q, want one led by %q naming the layer's sidecar", warnings.all(), lead)
+		}
+	}
+	pod := examplePod(t, "executor.yaml", "e2e-quota-warned-exec")
+	pod.Namespace = ns.Name
+	wantDenied(t, "a pod the layer gave a sidecar without a cpu limit", cp.Client.Create(ctx, pod), "failed quota: compute: must specify limits.cpu for: ")
 }

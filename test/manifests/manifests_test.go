@@ -125,18 +125,24 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 	if v := vwc.Webhooks[0]; v.Rules[0].Resources[0] != "layers" || *v.ClientConfig.Service.Path != "/validate-strata-dev-v1alpha1-layer" {
 		t.Errorf("validating webhook = %+v", v)
 	}
-	if len(vwc.Webhooks) != 10 || len(mwc.Webhooks) != 2 {
-		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy, pod binding, PodGroup, namespace guard, SparkConnect policy and LimitRange ones, and the pod and SparkApplication ones",
+	if len(vwc.Webhooks) != 11 || len(mwc.Webhooks) != 2 {
+		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy, pod binding, PodGroup, namespace guard, SparkConnect policy, LimitRange and ResourceQuota ones, and the pod and SparkApplication ones",
 			len(vwc.Webhooks), len(mwc.Webhooks))
 	}
-	// LimitRanges: warned of, never refused, so a failure of the webhook
-	// never holds one up (Ignore).
-	if l := vwc.Webhooks[len(vwc.Webhooks)-1]; l.Name != "limitranges.strata.dev" || len(l.Rules) != 1 ||
-		!slices.Equal(l.Rules[0].Resources, []string{"limitranges"}) || !slices.Equal(l.Rules[0].APIGroups, []string{""}) ||
-		!slices.Equal(l.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
-		*l.ClientConfig.Service.Path != "/validate-v1-limitrange" || l.FailurePolicy == nil || *l.FailurePolicy != admissionregistrationv1.Ignore ||
-		l.SideEffects == nil || *l.SideEffects != admissionregistrationv1.SideEffectClassNone {
-		t.Errorf("LimitRange validating webhook = %+v", l)
+	// LimitRanges and ResourceQuotas: warned of, never refused, so a
+	// failure of the webhook never holds one up (Ignore); a quota's status
+	// (its usage, updated with every pod) is not sent.
+	for i, want := range []struct{ name, resource, path string }{
+		{"limitranges.strata.dev", "limitranges", "/validate-v1-limitrange"},
+		{"resourcequotas.strata.dev", "resourcequotas", "/validate-v1-resourcequota"},
+	} {
+		if l := vwc.Webhooks[len(vwc.Webhooks)-2+i]; l.Name != want.name || len(l.Rules) != 1 ||
+			!slices.Equal(l.Rules[0].Resources, []string{want.resource}) || !slices.Equal(l.Rules[0].APIGroups, []string{""}) ||
+			!slices.Equal(l.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
+			*l.ClientConfig.Service.Path != want.path || l.FailurePolicy == nil || *l.FailurePolicy != admissionregistrationv1.Ignore ||
+			l.SideEffects == nil || *l.SideEffects != admissionregistrationv1.SideEffectClassNone {
+			t.Errorf("%s validating webhook = %+v", want.resource, l)
+		}
 	}
 	// SparkConnects: judged on create and on update of the object; safety
 	// does not depend on it (each pod is judged when it is created), so it

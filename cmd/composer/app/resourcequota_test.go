@@ -18,7 +18,8 @@ spec:
 }
 
 // TestResourceQuotaInTheDryRun: given the cluster's ResourceQuotas, the
-// composer's --validate refuses, in the API server's words, a pod one of
+// composer warns of a Layer whose sidecar a quota would refuse, and its
+// --validate refuses, in the API server's words, a pod one of
 // whose containers (the layer's sidecar) leaves unsaid what a quota of
 // its namespace bounds, and an application by the pods it launches; not
 // where the quota bounds nothing a container must say. A ResourceQuota
@@ -35,6 +36,12 @@ func TestResourceQuotaInTheDryRun(t *testing.T) {
 	const refusal = "resource-quota: failed quota: compute: must specify limits.cpu for: log-shipper,spark-kubernetes-executor (the API server's ResourceQuota admission"
 	if r.code != ExitDenied || !strings.Contains(r.err, refusal) {
 		t.Errorf("a pod: exit %d, stderr:\n%s\nwant %q", r.code, r.err, refusal)
+	}
+	// The composer reading the repository warns of the Layer that adds
+	// the sidecar.
+	if want := `Warning: ` + filepath.Join(dir, "layers", "layer.yaml") + `: Layer "log-shipper": spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "etl": ` +
+		`failed quota: compute: must specify limits.cpu for: log-shipper`; !strings.Contains(r.err, want) {
+		t.Errorf("stderr:\n%s\nwant %q", r.err, want)
 	}
 	r = compose(app, cpu)
 	const launched = `resource-quota: SparkApplication "report": executor pod: failed quota: compute: must specify limits.cpu for: log-shipper`

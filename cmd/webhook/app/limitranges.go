@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
 )
 
 // LimitRangePath is where LimitRangeWarner is served.
@@ -32,22 +33,56 @@ var _ admission.Handler = (*LimitRangeWarner)(nil)
 
 // Handle warns of one LimitRange create or update.
 func (h *LimitRangeWarner) Handle(ctx context.Context, req admission.Request) admission.Response {
-	return h.Metrics.serve(ctx, "limitrange", req, h.handle)
+	return h.Metrics.serve(ctx, "limitrange", req, func(_ context.Context, req admission.Request) admission.Response {
+		return warnOfBounds(req, h.Store, h.Cluster, (*overlay.Snapshot).WithLimitRange)
+	})
 }
 
-func (h *LimitRangeWarner) handle(_ context.Context, req admission.Request) admission.Response {
+// warnOfBounds allows the create or update of a LimitRange or a
+// ResourceQuota of req with the warnings of what, once it is written (with
+// gives the served snapshot so), the API server would refuse of the Spark
+// pods the layers compose in its namespace. What the webhook cannot read
+// (the API server decoded and validated it already) is not warned of.
+func warnOfBounds[T any, PT interface {
+	*T
+	client.Object
+}](req admission.Request, store *Store, cluster mutate.Cluster, with func(*overlay.Snapshot, PT) *overlay.Snapshot) admission.Response {
 	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
 		return admission.Allowed("")
 	}
-	served := h.Store.Load()
-	var lr corev1.LimitRange
-	// The API server decoded and validated it already; one this cannot
-	// read is not warned of.
-	if served == nil || json.Unmarshal(req.Object.Raw, &lr) != nil {
+	served := store.Load()
+	obj := PT(new(T))
+	if served == nil || json.Unmarshal(req.Object.Raw, obj) != nil {
 		return admission.Allowed("")
 	}
-	if lr.Namespace == "" {
-		lr.Namespace = req.Namespace
+	if obj.GetNamespace() == "" {
+		obj.SetNamespace(req.Namespace)
 	}
-	return admission.Allowed("").WithWarnings(mutate.NamespaceLimitWarnings(served.WithLimitRange(&lr), h.Cluster, lr.Namespace)...)
+	return admission.Allowed("").WithWarnings(mutate.NamespaceLimitWarnings(with(served.Snapshot, obj), cluster, obj.GetNamespace())...)
+}
+
+// ResourceQuotaPath is where ResourceQuotaWarner is served.
+const ResourceQuotaPath = "/validate-v1-resourcequota"
+
+// ResourceQuotaWarner warns whoever writes a ResourceQuota of the
+// containers the served layers add to the Spark pods of its namespace
+// that its admission would have the API server refuse
+// (mutate.NamespaceLimitWarnings): a quota of limits.cpu where a platform
+// sidecar limits no cpu refuses every Spark pod there, in words that name
+// no layer. It never refuses a ResourceQuota (the webhook configuration
+// ignores its failures too).
+type ResourceQuotaWarner struct {
+	Store   *Store
+	Metrics *Metrics
+	// Cluster is this cluster's identity, which the layers match.
+	Cluster mutate.Cluster
+}
+
+var _ admission.Handler = (*ResourceQuotaWarner)(nil)
+
+// Handle warns of one ResourceQuota create or update.
+func (h *ResourceQuotaWarner) Handle(ctx context.Context, req admission.Request) admission.Response {
+	return h.Metrics.serve(ctx, "resourcequota", req, func(_ context.Context, req admission.Request) admission.Response {
+		return warnOfBounds(req, h.Store, h.Cluster, (*overlay.Snapshot).WithResourceQuota)
+	})
 }

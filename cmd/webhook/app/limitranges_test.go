@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -21,11 +22,77 @@ import (
 // sidecar requesting 50m of CPU.
 func newTestLimitRangeWarner(t testing.TB) *LimitRangeWarner {
 	t.Helper()
+	mutator, _, store := newTestHandlers(t, shipperLayer())
+	return &LimitRangeWarner{Store: store, Metrics: mutator.Metrics, Cluster: mutator.Cluster}
+}
+
+// shipperLayer gives every Spark pod a sidecar "shipper" requesting 50m
+// of CPU, and nothing else.
+func shipperLayer() v1alpha1.Layer {
 	l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterDefaults, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "fluent/fluent-bit:3.1.9",
 		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m")}}}}}}}
 	l.Name = "shipper"
-	mutator, _, store := newTestHandlers(t, l)
-	return &LimitRangeWarner{Store: store, Metrics: mutator.Metrics, Cluster: mutator.Cluster}
+	return l
+}
+
+// newTestResourceQuotaWarner serves shipperLayer.
+func newTestResourceQuotaWarner(t testing.TB) *ResourceQuotaWarner {
+	t.Helper()
+	mutator, _, store := newTestHandlers(t, shipperLayer())
+	return &ResourceQuotaWarner{Store: store, Metrics: mutator.Metrics, Cluster: mutator.Cluster}
+}
+
+// resourceQuotaRequest is a review of a ResourceQuota "bounds" of
+// namespace ns whose hard limits are 100 of name.
+func resourceQuotaRequest(t testing.TB, op admissionv1.Operation, ns string, name corev1.ResourceName) admission.Request {
+	t.Helper()
+	raw, err := json.Marshal(corev1.ResourceQuota{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ResourceQuota"}, ObjectMeta: metav1.ObjectMeta{Name: "bounds"},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{name: resource.MustParse("100")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+		UID: "1", Kind: metav1.GroupVersionKind{Version: "v1", Kind: "ResourceQuota"}, Namespace: ns,
+		Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "resourcequotas"},
+		Operation: op, Object: runtime.RawExtension{Raw: raw}, UserInfo: userInfo("alice"),
+	}}
+}
+
+// TestResourceQuotaWarner: a ResourceQuota bounding what the served
+// layer's sidecar leaves unsaid (a cpu limit, memory requests) is allowed
+// with a warning naming the sidecar only, not the Spark container, which
+// is the pod's own; one bounding what it says, or a delete, without; a
+// ResourceQuota is never refused, nor one unread warned of.
+func TestResourceQuotaWarner(t *testing.T) {
+	h := newTestResourceQuotaWarner(t)
+	const want = `the API server will refuse the Spark driver and executor pods the layers compose in namespace "etl": failed quota: bounds: must specify limits.cpu for: shipper`
+	for _, tc := range []struct {
+		name string
+		req  admission.Request
+		want string
+	}{
+		{"a quota of cpu limits", resourceQuotaRequest(t, admissionv1.Create, "etl", corev1.ResourceLimitsCPU), want},
+		{"an update", resourceQuotaRequest(t, admissionv1.Update, "etl", corev1.ResourceLimitsCPU), want},
+		{"a quota of cpu requests", resourceQuotaRequest(t, admissionv1.Create, "etl", corev1.ResourceRequestsCPU), ""},
+		{"a quota of memory requests", resourceQuotaRequest(t, admissionv1.Create, "etl", corev1.ResourceRequestsMemory),
+			`the API server will refuse the Spark driver and executor pods the layers compose in namespace "etl": failed quota: bounds: must specify requests.memory for: shipper`},
+		{"a delete", resourceQuotaRequest(t, admissionv1.Delete, "etl", corev1.ResourceLimitsCPU), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := h.Handle(context.Background(), tc.req)
+			if !resp.Allowed {
+				t.Fatalf("refused: %v", resp.Result)
+			}
+			if got := strings.Join(resp.Warnings, "\n"); got != tc.want {
+				t.Errorf("warnings %q, want %q", got, tc.want)
+			}
+		})
+	}
+	bad := resourceQuotaRequest(t, admissionv1.Create, "etl", corev1.ResourceLimitsCPU)
+	bad.Object.Raw = []byte(`{"spec":{"hard":"no"}}`)
+	if resp := h.Handle(context.Background(), bad); !resp.Allowed || len(resp.Warnings) > 0 {
+		t.Errorf("an unreadable ResourceQuota: %+v", resp)
+	}
 }
 
 func limitRangeRequest(t testing.TB, op admissionv1.Operation, ns string, min string) admission.Request {
@@ -86,4 +153,41 @@ func FuzzLimitRangeReviews(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		fuzzReview(t, objectReviewServer(reflect.TypeFor[corev1.LimitRange](), h), h.Metrics, "limitrange", raw)
 	})
+}
+
+// FuzzResourceQuotaReviews: the ResourceQuota warner, AdmissionReview
+// bytes in, answer out.
+func FuzzResourceQuotaReviews(f *testing.F) {
+	h := newTestResourceQuotaWarner(f)
+	f.Add(reviewOfRequest(f, resourceQuotaRequest(f, admissionv1.Create, "etl", corev1.ResourceLimitsCPU)))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fuzzReview(t, objectReviewServer(reflect.TypeFor[corev1.ResourceQuota](), h), h.Metrics, "resourcequota", raw)
+	})
+}
+
+// TestQuotaBoundsChanged: a ResourceQuota's usage, which changes with
+// every pod created in its namespace, rebuilds no snapshot; a change of
+// what it bounds, its creation and its deletion do.
+func TestQuotaBoundsChanged(t *testing.T) {
+	was := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "compute", Namespace: "etl"},
+		Spec:   corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("100")}},
+		Status: corev1.ResourceQuotaStatus{Hard: corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("100")}}}
+	used := was.DeepCopy()
+	used.Status.Used = corev1.ResourceList{corev1.ResourceLimitsCPU: resource.MustParse("3")}
+	respecified := was.DeepCopy()
+	respecified.Spec.Hard[corev1.ResourceLimitsMemory] = resource.MustParse("1Ti")
+	recorded := was.DeepCopy()
+	recorded.Status.Hard = corev1.ResourceList{corev1.ResourceRequestsCPU: resource.MustParse("100")}
+	for _, tc := range []struct {
+		name string
+		now  *corev1.ResourceQuota
+		want bool
+	}{{"its usage", used, false}, {"its spec", respecified, true}, {"its status's hard limits", recorded, true}} {
+		if got := quotaBoundsChanged.Update(event.UpdateEvent{ObjectOld: was, ObjectNew: tc.now}); got != tc.want {
+			t.Errorf("an update of %s: rebuilds %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if !quotaBoundsChanged.Create(event.CreateEvent{Object: was}) || !quotaBoundsChanged.Delete(event.DeleteEvent{Object: was}) {
+		t.Error("a quota's creation or deletion rebuilds no snapshot")
+	}
 }

@@ -128,8 +128,11 @@ type Webhook struct {
 	// LimitRanges warns of a LimitRange that would refuse what the layers
 	// add to a namespace's Spark pods.
 	LimitRanges *LimitRangeWarner
-	Metrics     *Metrics
-	Server      webhook.Server
+	// ResourceQuotas warns of a ResourceQuota that would refuse what the
+	// layers add to a namespace's Spark pods.
+	ResourceQuotas *ResourceQuotaWarner
+	Metrics        *Metrics
+	Server         webhook.Server
 }
 
 // Setup adds the snapshot controller, the webhook server with its handlers
@@ -156,6 +159,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader(), Shadow: shadow}
 	w.Layers = &LayerValidator{Metrics: m, Namespaces: mgr.GetAPIReader(), Store: w.Store, Cluster: opts.Cluster}
 	w.LimitRanges = &LimitRangeWarner{Metrics: m, Store: w.Store, Cluster: opts.Cluster}
+	w.ResourceQuotas = &ResourceQuotaWarner{Metrics: m, Store: w.Store, Cluster: opts.Cluster}
 	w.Policies, err = NewPolicyStore(ctx, opts.PoliciesDir, m, ctrl.Log.WithName("policies"))
 	if err != nil {
 		return nil, fmt.Errorf("loading policies: %w", err)
@@ -219,6 +223,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.Server.Register(PodPath, servePods(w.Pods))
 	w.Server.Register(LayerPath, serve(reflect.TypeFor[v1alpha1.Layer](), w.Layers))
 	w.Server.Register(LimitRangePath, serve(reflect.TypeFor[corev1.LimitRange](), w.LimitRanges))
+	w.Server.Register(ResourceQuotaPath, serve(reflect.TypeFor[corev1.ResourceQuota](), w.ResourceQuotas))
 	w.Server.Register(PodPolicyPath, servePods(w.PodPolicy))
 	w.Server.Register(BindingPolicyPath, serve(reflect.TypeFor[corev1.Binding](), w.Bindings))
 	w.Server.Register(PodGroupPolicyPath, serve(reflect.TypeFor[volcanov1beta1.Object](), w.PodGroups))

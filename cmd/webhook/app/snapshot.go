@@ -13,14 +13,17 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 	"sigs.k8s.io/controller-runtime/pkg/source"
@@ -219,6 +222,11 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 		// What the LimitRanger plugin gives and refuses, warned of
 		// (mutate.LayerLimitWarnings).
 		Watches(&corev1.LimitRange{}, other).
+		// What the ResourceQuota admission requires of pods, warned of
+		// (mutate.QuotaRefusals). A quota's usage changes with every pod
+		// created or deleted in its namespace, which changes nothing a
+		// snapshot holds: only a change of what it bounds rebuilds one.
+		Watches(&corev1.ResourceQuota{}, other, builder.WithPredicates(quotaBoundsChanged)).
 		// Whether the policy keeping Namespaces' placement annotations to
 		// platform admins is in force (overlay.NamespacePlacementGuarded).
 		Watches(&admissionregistrationv1.ValidatingAdmissionPolicy{}, other).
@@ -329,8 +337,8 @@ func (b *snapshotBuilder) readChanges(ctx context.Context, names map[string]bool
 }
 
 // readOthers reads what a snapshot is compiled from besides the Layers:
-// the Namespaces, PriorityClasses, RuntimeClasses, admission policies and
-// LimitRanges, with the admission configuration read at start
+// the Namespaces, PriorityClasses, RuntimeClasses, admission policies,
+// LimitRanges and ResourceQuotas, with the admission configuration read at start
 // (--admission-config).
 func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error) {
 	var (
@@ -340,19 +348,32 @@ func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error
 		policies   admissionregistrationv1.ValidatingAdmissionPolicyList
 		bindings   admissionregistrationv1.ValidatingAdmissionPolicyBindingList
 		limits     corev1.LimitRangeList
+		quotas     corev1.ResourceQuotaList
 	)
 	for _, l := range []struct {
 		what string
 		list client.ObjectList
 	}{{"Namespaces", &namespaces}, {"PriorityClasses", &classes}, {"RuntimeClasses", &runtimes},
-		{"ValidatingAdmissionPolicies", &policies}, {"ValidatingAdmissionPolicyBindings", &bindings}, {"LimitRanges", &limits}} {
+		{"ValidatingAdmissionPolicies", &policies}, {"ValidatingAdmissionPolicyBindings", &bindings}, {"LimitRanges", &limits},
+		{"ResourceQuotas", &quotas}} {
 		if err := b.reader.List(ctx, l.list); err != nil {
 			return overlay.Inputs{}, fmt.Errorf("listing %s: %w", l.what, err)
 		}
 	}
 	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items,
 		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items, PodSecurity: b.admission.PodSecurity,
-		ClusterPlacement: b.admission.Placement, LimitRanges: limits.Items}, nil
+		ClusterPlacement: b.admission.Placement, LimitRanges: limits.Items, ResourceQuotas: quotas.Items}, nil
+}
+
+// quotaBoundsChanged passes a ResourceQuota's creation and deletion, and
+// an update of what it bounds (its spec, or the hard limits its status
+// records), not one of its usage alone.
+var quotaBoundsChanged = predicate.TypedFuncs[client.Object]{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		was, wasQuota := e.ObjectOld.(*corev1.ResourceQuota)
+		is, isQuota := e.ObjectNew.(*corev1.ResourceQuota)
+		return !wasQuota || !isQuota || !equality.Semantic.DeepEqual(was.Spec, is.Spec) || !equality.Semantic.DeepEqual(was.Status.Hard, is.Status.Hard)
+	},
 }
 
 // reportCompileError logs err and gives each changed Layer it names a
