@@ -32,7 +32,7 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 			res.Warnings = append(res.Warnings, w)
 		}
 	}
-	quotas := snap.ResourceQuotas(ns)
+	quotas := constraining(snap.ResourceQuotas(ns))
 	if len(ranges) == 0 && len(quotas) == 0 {
 		return nil
 	}

@@ -34,14 +34,17 @@ import (
 // most two compositions per group, and stops when ctx is done (the
 // request's deadline), saying how many groups it left.
 func LayerLimitWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
-	bounded := served.NamespacesByBounds()
-	groups := make([]namespaceGroup, len(bounded))
-	for i, g := range bounded {
-		groups[i] = namespaceGroup{namespaces: g.Namespaces, refusals: func(trial *overlay.Snapshot, role v1alpha1.Role, ns string) []string {
-			return boundRefusals(trial, cluster, g.Ranges, g.Quotas, role, ns)
-		}}
+	var groups []namespaceGroup
+	for _, g := range served.NamespacesByBounds() {
+		quotas := constraining(g.Quotas)
+		if len(g.Ranges) == 0 && len(quotas) == 0 {
+			continue // quotas of counts or storage only: nothing to refuse
+		}
+		groups = append(groups, namespaceGroup{namespaces: g.Namespaces, refusals: func(trial *overlay.Snapshot, role v1alpha1.Role, ns string) []string {
+			return boundRefusals(trial, cluster, g.Ranges, quotas, role, ns)
+		}})
 	}
-	return layerGroupWarnings(ctx, l, cluster, served, groups, "the LimitRanges", "bounded alike")
+	return layerGroupWarnings(ctx, l, cluster, served, groups, "the LimitRanges and ResourceQuotas", "bounded alike")
 }
 
 // boundRefusals are why the API server would refuse, for the containers
@@ -130,7 +133,7 @@ func LimitWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []
 // configuration the layers compose (SparkClaims, ClaimRefusals). Two
 // compositions.
 func NamespaceLimitWarnings(snap *overlay.Snapshot, cluster Cluster, namespace string) []string {
-	ranges, quotas := snap.LimitRanges(namespace), snap.ResourceQuotas(namespace)
+	ranges, quotas := snap.LimitRanges(namespace), constraining(snap.ResourceQuotas(namespace))
 	if len(ranges) == 0 && len(quotas) == 0 {
 		return nil
 	}

@@ -193,7 +193,7 @@ func TestLayerLimitWarningsStopAtTheDeadline(t *testing.T) {
 	}
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
-	want := "spec: the LimitRanges of 2 groups of namespaces not checked against this Layer: the request's deadline passed"
+	want := "spec: the LimitRanges and ResourceQuotas of 2 groups of namespaces not checked against this Layer: the request's deadline passed"
 	if got := LayerLimitWarnings(done, l, cluster, snap); len(got) != 1 || got[0] != want {
 		t.Errorf("past the deadline: %q, want %q", got, want)
 	}

@@ -134,6 +134,22 @@ func quotaRefusals(quotas []*corev1.ResourceQuota, pod *corev1.Pod, judged func(
 	return out
 }
 
+// constraining are those of quotas that bound what a container must
+// request or limit: the only ones QuotaRefusals may refuse a pod for.
+// Most quotas of a cluster bound counts of objects, or storage.
+func constraining(quotas []*corev1.ResourceQuota) []*corev1.ResourceQuota {
+	var out []*corev1.ResourceQuota
+	for _, q := range quotas {
+		for name := range overlay.QuotaHard(q) {
+			if _, ok := quotaValidated[name]; ok {
+				out = append(out, q)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // quotaScopesMatch reports whether pod is in every scope of q: its
 // scopes, and its scope selector's requirements.
 func quotaScopesMatch(q *corev1.ResourceQuota, pod *corev1.Pod) bool {
