@@ -58,3 +58,34 @@ func TestResourceQuotaInTheDryRun(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
 	}
 }
+
+// TestResourceQuotaInPolicyTests: a suite's cases are judged by the
+// ResourceQuotas of its layers directory.
+func TestResourceQuotaInPolicyTests(t *testing.T) {
+	dir, _, _ := limitsRepo(t)
+	write := writerIn(t, dir)
+	write("layers/quota.yaml", quotaConfig(`limits.cpu: "100"`))
+	file := write("t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: quotas}
+layers: layers
+cluster: c
+pool: p
+cases:
+  - name: the sidecar without a cpu limit
+    pod: pod.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: resource-quota
+        message: "resource-quota: failed quota: compute: must specify limits.cpu for: log-shipper,spark-kubernetes-executor (the API server's ResourceQuota admission refuses the pod after the mutating webhooks, before any validating webhook)"
+`)
+	if r := composer(t, "", "test", file); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// Without the quota, the case fails: nothing refuses the pod.
+	write("layers/quota.yaml", "")
+	if r := composer(t, "", "test", file); r.code != ExitDenied || !strings.Contains(r.out, "0 passed, 1 failed") {
+		t.Errorf("without the ResourceQuota: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
