@@ -158,6 +158,26 @@ func BenchmarkLayerLimitWarnings(b *testing.B) {
 			}
 		})
 	}
+	// Every namespace's quota of cpu limits, as a platform stamps them,
+	// amounts apart: one group.
+	quotas := in
+	quotas.LimitRanges = nil
+	for i := range 10000 {
+		quotas.ResourceQuotas = append(quotas.ResourceQuotas, corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "compute", Namespace: fmt.Sprintf("team-%05d", i)},
+			Spec: corev1.ResourceQuotaSpec{Hard: resources("limits.cpu", fmt.Sprint(100+i))}})
+	}
+	quotaSnap, err := overlay.Compile(quotas)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("layer/quotas=10000/groups=1", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(LayerLimitWarnings(context.Background(), l, cluster, quotaSnap)) == 0 {
+				b.Fatal("no warning")
+			}
+		}
+	})
 	b.Run("limitrange", func(b *testing.B) {
 		in := in
 		snap, err := overlay.Compile(in)

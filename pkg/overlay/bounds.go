@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -21,11 +22,28 @@ type BoundGroup struct {
 	Namespaces []string
 }
 
+// boundGroups are a snapshot's NamespacesByBounds, computed on first use
+// and shared by the snapshots of the same LimitRanges and ResourceQuotas.
+type boundGroups struct {
+	once   sync.Once
+	groups []BoundGroup
+}
+
 // NamespacesByBounds groups the namespaces of LimitRanges or
 // ResourceQuotas by what those bound, groups in the order of their first
 // namespace, each group's namespaces in name order. The work is linear in
-// the LimitRanges and ResourceQuotas.
+// the LimitRanges and ResourceQuotas, once for the snapshots of the same
+// (a Layer's change keeps them). The result is shared: callers must not
+// change it.
 func (s *Snapshot) NamespacesByBounds() []BoundGroup {
+	if s.bounds == nil { // a Snapshot not built by a Compiler
+		return s.groupByBounds()
+	}
+	s.bounds.once.Do(func() { s.bounds.groups = s.groupByBounds() })
+	return s.bounds.groups
+}
+
+func (s *Snapshot) groupByBounds() []BoundGroup {
 	type quotaShape struct {
 		Names         []corev1.ResourceName       `json:"names"`
 		Scopes        []corev1.ResourceQuotaScope `json:"scopes"`

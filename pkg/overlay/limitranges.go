@@ -86,5 +86,6 @@ func (s *Snapshot) WithLimitRange(lr *corev1.LimitRange) *Snapshot {
 		out.limitRanges = map[string][]*corev1.LimitRange{}
 	}
 	out.limitRanges[lr.Namespace] = limitRangesOf(ranges)[lr.Namespace]
+	out.bounds = &boundGroups{}
 	return &out
 }

@@ -76,6 +76,16 @@ func TestLimitRangesAsStored(t *testing.T) {
 	if got := strings.Join(groups, " "); got != "ai,ml etl" {
 		t.Errorf("groups %q, want %q", got, "ai,ml etl")
 	}
+	// The groups, computed once per snapshot, are those of the LimitRange
+	// being written where one is.
+	written := lr("ml", "only", corev1.LimitRangeItem{Type: corev1.LimitTypePod, Max: corev1.ResourceList{"memory": q("1Gi")}})
+	groups = nil
+	for _, g := range snap2.WithLimitRange(&written).NamespacesByBounds() {
+		groups = append(groups, strings.Join(g.Namespaces, ","))
+	}
+	if got := strings.Join(groups, " "); got != "ai etl ml" {
+		t.Errorf("groups with a LimitRange written %q, want %q", got, "ai etl ml")
+	}
 	// Update with other inputs replaces them.
 	c := &Compiler{}
 	if _, err := c.Compile(in); err != nil {

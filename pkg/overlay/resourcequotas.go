@@ -62,5 +62,6 @@ func (s *Snapshot) WithResourceQuota(q *corev1.ResourceQuota) *Snapshot {
 		out.resourceQuotas = map[string][]*corev1.ResourceQuota{}
 	}
 	out.resourceQuotas[q.Namespace] = resourceQuotasOf(quotas)[q.Namespace]
+	out.bounds = &boundGroups{}
 	return &out
 }

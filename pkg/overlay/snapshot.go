@@ -108,6 +108,9 @@ type Snapshot struct {
 	// groups are NamespacesByPlacement, computed on first use and shared
 	// by the snapshots of the same namespaces and placement.
 	groups *placementGroups
+	// bounds are NamespacesByBounds, computed on first use and shared by
+	// the snapshots of the same LimitRanges and ResourceQuotas.
+	bounds *boundGroups
 }
 
 // brokenLayer is a Layer that does not compile: it is not applied, and the
