@@ -12,8 +12,8 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay"
 )
 
-// The API server's ResourceQuota admission plugin is on by default. After
-// the mutating webhooks it refuses a pod created in a namespace one of
+// The API server's ResourceQuota admission plugin is on by default. Last
+// of all, after the validating webhooks, it refuses a pod created in a namespace one of
 // whose ResourceQuotas bounds cpu or memory (cpu, memory, requests.cpu,
 // requests.memory, limits.cpu, limits.memory) unless each of its
 // containers and init containers requests, or limits, what the quota

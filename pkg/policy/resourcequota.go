@@ -36,7 +36,7 @@ func withQuotas(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request
 	d.Violations = slices.Clone(d.Violations)
 	for _, r := range refusals {
 		d.Violations = append(d.Violations, Violation{Policy: ResourceQuotaPolicy, Enforcement: v1alpha1.EnforcementDeny,
-			Message: fmt.Sprintf("%s: %s (the API server's ResourceQuota admission refuses the pod after the mutating webhooks, before any validating webhook)", ResourceQuotaPolicy, r)})
+			Message: fmt.Sprintf("%s: %s (the API server's ResourceQuota admission refuses the pod last, after the validating webhooks)", ResourceQuotaPolicy, r)})
 	}
 	sortViolations(d.Violations)
 	return d

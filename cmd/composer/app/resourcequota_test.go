@@ -78,7 +78,7 @@ cases:
       allowed: false
       violations:
       - policy: resource-quota
-        message: "resource-quota: failed quota: compute: must specify limits.cpu for: log-shipper,spark-kubernetes-executor (the API server's ResourceQuota admission refuses the pod after the mutating webhooks, before any validating webhook)"
+        message: "resource-quota: failed quota: compute: must specify limits.cpu for: log-shipper,spark-kubernetes-executor (the API server's ResourceQuota admission refuses the pod last, after the validating webhooks)"
 `)
 	if r := composer(t, "", "test", file); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
 		t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.err)
