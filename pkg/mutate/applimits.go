@@ -5,7 +5,10 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // launchedLimitWarnings adds to each role of out the warning that the
@@ -22,7 +25,10 @@ import (
 // So are the PersistentVolumeClaims Spark creates for the role's pods
 // (SparkClaims of the composed configuration), which LimitRanger judges
 // by the LimitRanges' PersistentVolumeClaim items (ClaimRefusals): a
-// claim it refuses is a pod never created.
+// claim it refuses is a pod never created. And an application whose
+// driver and executors, at its full size, need more than a ResourceQuota
+// of the namespace holds (outgrownQuotas) is warned that the API server
+// will refuse its pods past it, whatever else runs there.
 func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResult) error {
 	ns := out.App.App.Namespace
 	ranges := snap.LimitRanges(ns)
@@ -32,10 +38,12 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 			res.Warnings = append(res.Warnings, w)
 		}
 	}
-	quotas := constraining(snap.ResourceQuotas(ns))
-	if len(ranges) == 0 && len(quotas) == 0 {
+	allQuotas := snap.ResourceQuotas(ns)
+	quotas := constraining(allQuotas)
+	if len(ranges) == 0 && len(allQuotas) == 0 {
 		return nil
 	}
+	pods := map[v1alpha1.Role]*corev1.Pod{}
 	for _, role := range Roles() {
 		launched, err := LaunchedPod(&out.App.App, role)
 		if err != nil {
@@ -47,6 +55,7 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 			return err
 		}
 		pod := LimitPod(ranges, res.Pod)
+		pods[role] = pod
 		var reasons []string
 		for _, r := range LimitRefusals(ranges, pod) {
 			reasons = append(reasons, r.String())
@@ -62,6 +71,15 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 			res.Warnings = append(res.Warnings, fmt.Sprintf("the pod it launches: The API server will refuse the pod for its resources in namespace %q: %s",
 				ns, strings.Join(slices.Compact(reasons), "; ")))
 		}
+	}
+	size, err := SizeOf(&out.App.App.Spec)
+	if err != nil {
+		return nil //nolint:nilerr // the validating webhook refuses the size
+	}
+	if outgrown := outgrownQuotas(allQuotas, pods, size.Executors); len(outgrown) > 0 {
+		res := out.Role(v1alpha1.RoleExecutor)
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the pods it launches: At its full size (its driver and %d executors) the application needs more than the ResourceQuotas of namespace %q hold, whatever else runs there: %s; the API server will refuse the pods past them",
+			size.Executors, ns, strings.Join(outgrown, "; ")))
 	}
 	return nil
 }

@@ -13,8 +13,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
+	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -158,4 +160,53 @@ func TestResourceQuotaRefusalIsWarned(t *testing.T) {
 	pod := examplePod(t, "executor.yaml", "e2e-quota-warned-exec")
 	pod.Namespace = ns.Name
 	wantDenied(t, "a pod the layer gave a sidecar without a cpu limit", cp.Client.Create(ctx, pod), "failed quota: compute: must specify limits.cpu for: ")
+}
+
+// TestAppOutgrowsAQuota: an application whose driver and executors need
+// more pods than a quota of its namespace holds is warned; and what a pod
+// counts against a quota is what the API server counts: the quota's
+// usage after the example executor is created, as the webhook composes
+// it, is what the warning's arithmetic counts of it.
+func TestAppOutgrowsAQuota(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-quota-outgrown"}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	hard := quantities("pods", "2", "count/pods", "100", "requests.cpu", "1000", "cpu", "1000", "requests.memory", "1Ti", "memory", "1Ti", "requests.ephemeral-storage", "1Ti")
+	q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "compute", Namespace: ns.Name}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
+	if err := cp.Client.Create(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	q.Status = corev1.ResourceQuotaStatus{Hard: hard, Used: corev1.ResourceList{}}
+	for r := range hard {
+		q.Status.Used[r] = resource.MustParse("0")
+	}
+	if err := cp.Client.Status().Update(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitFor(30*time.Second, func() bool { return len(cp.Webhook.Store.Load().ResourceQuotas(ns.Name)) > 0 }); err != nil {
+		t.Fatalf("the webhook never saw the ResourceQuota of %s: %v", ns.Name, err)
+	}
+	warnings := createReportIn(t, ns.Name, "e2e-outgrown-report")
+	const part = `the application needs more than the ResourceQuotas of namespace "e2e-quota-outgrown" hold, whatever else runs there: ResourceQuota "compute": pods `
+	if !slices.ContainsFunc(warnings.all(), func(w string) bool { return strings.HasPrefix(w, "executor: the pods it launches: At its full size") && strings.Contains(w, part) }) {
+		t.Errorf("the SparkApplication's warnings %q, want one containing %q", warnings.all(), part)
+	}
+	pod := examplePod(t, "executor.yaml", "e2e-outgrown-exec")
+	pod.Namespace = ns.Name
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(q), q); err != nil {
+		t.Fatal(err)
+	}
+	counted := mutate.QuotaUsage(pod)
+	for name := range hard {
+		used, want := q.Status.Used[name], counted[name]
+		if used.Cmp(want) != 0 {
+			t.Errorf("%s: the API server counts %s of the pod, Strata %s", name, used.String(), want.String())
+		}
+	}
 }

@@ -1,0 +1,121 @@
+package mutate
+
+import (
+	"fmt"
+	"maps"
+	"math/big"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	resourcehelper "k8s.io/component-helpers/resource"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// QuotaUsage is what pod counts against a ResourceQuota, as the pod
+// evaluator counts a pod created (PodUsageFunc): the object, the pod, and
+// its requests and limits (its containers', init containers as the
+// scheduler counts them, pod-level resources, overhead) of cpu, memory,
+// ephemeral storage and huge pages, each as its bare name, requests.<name>
+// and limits.<name>.
+func QuotaUsage(pod *corev1.Pod) corev1.ResourceList {
+	one := resource.MustParse("1")
+	out := corev1.ResourceList{"count/pods": one, corev1.ResourcePods: one}
+	requests := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{})
+	limits := resourcehelper.PodLimits(pod, resourcehelper.PodResourcesOptions{})
+	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
+		if q, ok := requests[name]; ok {
+			out[name], out[corev1.DefaultResourceRequestsPrefix+name] = q, q
+		}
+		if q, ok := limits[name]; ok {
+			out[corev1.ResourceName("limits.")+name] = q
+		}
+	}
+	for name, q := range requests {
+		if strings.HasPrefix(string(name), corev1.ResourceHugePagesPrefix) {
+			out[name], out[corev1.DefaultResourceRequestsPrefix+name] = q, q
+		}
+	}
+	return out
+}
+
+// outgrownQuotas says which of quotas the application whose pods are pods
+// (by role, as the pod webhook stores them) cannot fit in at its full
+// size, its driver and executors of its executors, whatever else runs in
+// the namespace: each quota whose hard limit of a resource is under what
+// those of its pods in its scopes use together, with the resources
+// (`ResourceQuota "compute": limits.cpu 201 of 100`). Nothing when
+// executors is unbounded (-1).
+func outgrownQuotas(quotas []*corev1.ResourceQuota, pods map[v1alpha1.Role]*corev1.Pod, executors int64) []string {
+	if executors < 0 {
+		return nil
+	}
+	count := map[v1alpha1.Role]int64{v1alpha1.RoleDriver: 1, v1alpha1.RoleExecutor: executors}
+	usage := map[v1alpha1.Role]corev1.ResourceList{}
+	for role, pod := range pods {
+		usage[role] = QuotaUsage(pod)
+	}
+	var out []string
+	for _, q := range quotas {
+		hard := overlay.QuotaHard(q)
+		var over []string
+		for _, name := range slices.Sorted(maps.Keys(hard)) {
+			need := new(big.Rat)
+			for _, role := range Roles() {
+				pod := pods[role]
+				if pod == nil || !quotaScopesMatch(q, pod) {
+					continue
+				}
+				if u, ok := usage[role][name]; ok {
+					need.Add(need, new(big.Rat).Mul(ratOf(u), new(big.Rat).SetInt64(count[role])))
+				}
+			}
+			if limit := hard[name]; need.Cmp(ratOf(limit)) > 0 {
+				over = append(over, fmt.Sprintf("%s %s of %s", name, ratString(need, limit.Format), limit.String()))
+			}
+		}
+		if len(over) > 0 {
+			out = append(out, fmt.Sprintf("ResourceQuota %q: %s", q.Name, strings.Join(over, ", ")))
+		}
+	}
+	return out
+}
+
+// ratOf is q exactly.
+func ratOf(q resource.Quantity) *big.Rat {
+	d := q.AsDec()
+	r := new(big.Rat).SetInt(d.UnscaledBig())
+	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(abs(int(d.Scale())))), nil)
+	if d.Scale() > 0 {
+		return r.Quo(r, new(big.Rat).SetInt(scale))
+	}
+	return r.Mul(r, new(big.Rat).SetInt(scale))
+}
+
+// ratString writes r as a quantity of format does, rounded up to a
+// thousandth: "32Gi", "2500m"; in bare digits where a quantity cannot
+// hold it.
+func ratString(r *big.Rat, format resource.Format) string {
+	milli := new(big.Rat).Mul(r, big.NewRat(1000, 1))
+	n := new(big.Int).Quo(milli.Num(), milli.Denom())
+	if new(big.Rat).SetInt(n).Cmp(milli) != 0 {
+		n.Add(n, big.NewInt(1))
+	}
+	if !n.IsInt64() {
+		return new(big.Int).Quo(n, big.NewInt(1000)).String()
+	}
+	if r.IsInt() {
+		return resource.NewQuantity(n.Int64()/1000, format).String()
+	}
+	return resource.NewMilliQuantity(n.Int64(), format).String()
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
