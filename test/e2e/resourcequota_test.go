@@ -191,7 +191,9 @@ func TestAppOutgrowsAQuota(t *testing.T) {
 	}
 	warnings := createReportIn(t, ns.Name, "e2e-outgrown-report")
 	const part = `the application needs more than the ResourceQuotas of namespace "e2e-quota-outgrown" hold, whatever else runs there: ResourceQuota "compute": pods `
-	if !slices.ContainsFunc(warnings.all(), func(w string) bool { return strings.HasPrefix(w, "executor: the pods it launches: At its full size") && strings.Contains(w, part) }) {
+	if !slices.ContainsFunc(warnings.all(), func(w string) bool {
+		return strings.HasPrefix(w, "executor: the pods it launches: At its full size") && strings.Contains(w, part)
+	}) {
 		t.Errorf("the SparkApplication's warnings %q, want one containing %q", warnings.all(), part)
 	}
 	pod := examplePod(t, "executor.yaml", "e2e-outgrown-exec")
