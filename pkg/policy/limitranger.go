@@ -25,12 +25,9 @@ const LimitRangerPolicy = "limit-ranger"
 // plugin judges creations only (containers cannot change after), and
 // in-place resizes, which a dry run does not make (Check.LimitRanger).
 func withLimits(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request) Decision {
-	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
+	ns, created := creation(req, pod)
+	if !created {
 		return d
-	}
-	ns := req.Namespace
-	if ns == "" {
-		ns = pod.Namespace
 	}
 	ranges := snap.LimitRanges(ns)
 	if len(ranges) == 0 {
@@ -97,4 +94,17 @@ func launchedClaimLimits(vs []Violation, kind, app string, role v1alpha1.Role, r
 		}
 	}
 	return vs
+}
+
+// creation reports whether req creates pod, and in which namespace: what
+// the API server's LimitRanger and ResourceQuota admission judge of a
+// pod's containers, which cannot change after.
+func creation(req Request, pod *corev1.Pod) (namespace string, created bool) {
+	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
+		return "", false
+	}
+	if req.Namespace != "" {
+		return req.Namespace, true
+	}
+	return pod.Namespace, true
 }

@@ -22,12 +22,9 @@ const ResourceQuotaPolicy = "resource-quota"
 // req (mutate.QuotaRefusals), each a violation of ResourceQuotaPolicy.
 // Only creations are judged: a pod's containers cannot change after.
 func withQuotas(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request) Decision {
-	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
+	ns, created := creation(req, pod)
+	if !created {
 		return d
-	}
-	ns := req.Namespace
-	if ns == "" {
-		ns = pod.Namespace
 	}
 	refusals := mutate.QuotaRefusals(snap.ResourceQuotas(ns), pod)
 	if len(refusals) == 0 {

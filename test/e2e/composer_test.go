@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,10 +33,7 @@ func runComposer(t *testing.T, stdin []byte, args ...string) (composer.ExitCode,
 // --validate, read-only; its verdict is the webhook's.
 func TestComposerReadsTheCluster(t *testing.T) {
 	ctx := context.Background()
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := kubeconfigFile(t)
 	pod := examplePod(t, "driver.yaml", "composer-reads-driver")
 	in, err := json.Marshal(pod)
 	if err != nil {

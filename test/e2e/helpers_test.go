@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -338,4 +339,15 @@ func allow(t *testing.T, name string, rule rbacv1.PolicyRule, subject rbacv1.Sub
 	}); err != nil {
 		t.Fatalf("granting %s: %v", name, err)
 	}
+}
+
+// kubeconfigFile is a kubeconfig of the test's API server, as the
+// administrator, written to a file of the test's own.
+func kubeconfigFile(t *testing.T) string {
+	t.Helper()
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return kubeconfig
 }

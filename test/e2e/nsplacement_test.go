@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -332,10 +330,7 @@ func pinnedToCore(t *testing.T, name string) *corev1.Namespace {
 // pod that requests a GPU.
 func TestComposerPredictsPlacementPlugins(t *testing.T) {
 	ctx := context.Background()
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := kubeconfigFile(t)
 	pinned := pinnedToCore(t, "e2e-predict-pinned")
 	whitelisted := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-predict-whitelist", Annotations: map[string]string{
 		"scheduler.alpha.kubernetes.io/tolerationsWhitelist": `[{"key":"node.strata.dev/shared","operator":"Exists"}]`}}}

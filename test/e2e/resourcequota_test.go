@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -30,10 +28,7 @@ import (
 // limits reach the sidecars on the API server's second round of plugins.
 func TestComposerPredictsResourceQuota(t *testing.T) {
 	ctx := context.Background()
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := kubeconfigFile(t)
 	limitsCPU := quantities("limits.cpu", "100")
 	classScope := func(op corev1.ScopeSelectorOperator) *corev1.ScopeSelector {
 		return &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: op}}}

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -275,10 +273,7 @@ func createRuntimeClasses(t *testing.T, classes ...*nodev1.RuntimeClass) {
 // pod, reading the cluster through its kubeconfig, in-process.
 func composeReadingTheCluster(t *testing.T, pod *corev1.Pod, args ...string) (code composer.ExitCode, out, errOut string) {
 	t.Helper()
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := kubeconfigFile(t)
 	in, err := json.Marshal(pod)
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -175,10 +173,7 @@ func TestRunOfAScheduleWrittenBeforeTheLimit(t *testing.T) {
 		t.Fatalf("a run after the limit tightened: %v, want a denial containing %q", err, want)
 	}
 	// The dry run against the cluster says the same.
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := kubeconfigFile(t)
 	in, err := json.Marshal(run("e2e-often-1796169620").Object)
 	if err != nil {
 		t.Fatal(err)

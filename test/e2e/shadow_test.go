@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -86,10 +84,7 @@ func TestShadowLayer(t *testing.T) {
 	}
 	// Writing the report read the Layer without a second watch of Layers.
 	layersWatchedOnce(t)
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, cp.KubeConfig(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := kubeconfigFile(t)
 	code, out, errOut := runComposer(t, nil, "shadow-report", "--kubeconfig", kubeconfig)
 	if code != composer.ExitOK {
 		t.Fatalf("shadow-report: exit %d: %s", code, errOut)
