@@ -76,7 +76,11 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 	if err != nil {
 		return nil //nolint:nilerr // the validating webhook refuses the size
 	}
-	if outgrown := outgrownQuotas(allQuotas, pods, size.Executors); len(outgrown) > 0 {
+	claims := map[v1alpha1.Role][]SparkClaim{}
+	for _, role := range Roles() {
+		claims[role] = SparkClaims(out.Conf, role)
+	}
+	if outgrown := outgrownQuotas(allQuotas, pods, claims, size.Executors); len(outgrown) > 0 {
 		res := out.Role(v1alpha1.RoleExecutor)
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the pods it launches: At its full size (its driver and %d executors) the application needs more than the ResourceQuotas of namespace %q hold, whatever else runs there: %s; the API server will refuse the pods past them",
 			size.Executors, ns, strings.Join(outgrown, "; ")))

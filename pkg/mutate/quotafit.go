@@ -42,14 +42,53 @@ func QuotaUsage(pod *corev1.Pod) corev1.ResourceList {
 	return out
 }
 
+// QuotaUsage is what the claim counts against a ResourceQuota, as the
+// evaluator of persistent volume claims counts one created: the object,
+// the claim, and its storage, each also as its storage class's; false
+// when its size is no quantity, and no claim is created.
+func (claim SparkClaim) QuotaUsage() (corev1.ResourceList, bool) {
+	size, err := claim.Storage()
+	if err != nil {
+		return nil, false // no claim is created
+	}
+	one := resource.MustParse("1")
+	out := corev1.ResourceList{"count/persistentvolumeclaims": one, corev1.ResourcePersistentVolumeClaims: one, corev1.ResourceRequestsStorage: size}
+	if c := claim.StorageClass; c != "" {
+		out[corev1.ResourceName(c+".storageclass.storage.k8s.io/persistentvolumeclaims")] = one
+		out[corev1.ResourceName(c+".storageclass.storage.k8s.io/requests.storage")] = size
+	}
+	return out, true
+}
+
+// claimInQuotaScopes reports whether a claim Spark creates is in every
+// scope of q: a claim's only scope is its VolumeAttributesClass, which
+// Spark's claims name none of.
+func claimInQuotaScopes(q *corev1.ResourceQuota) bool {
+	var selected []corev1.ScopedResourceSelectorRequirement
+	for _, scope := range q.Spec.Scopes {
+		selected = append(selected, corev1.ScopedResourceSelectorRequirement{ScopeName: scope, Operator: corev1.ScopeSelectorOpExists})
+	}
+	if sel := q.Spec.ScopeSelector; sel != nil {
+		selected = append(selected, sel.MatchExpressions...)
+	}
+	for _, r := range selected {
+		if r.ScopeName != corev1.ResourceQuotaScopeVolumeAttributesClass ||
+			(r.Operator != corev1.ScopeSelectorOpDoesNotExist && r.Operator != corev1.ScopeSelectorOpNotIn) {
+			return false
+		}
+	}
+	return true
+}
+
 // outgrownQuotas says which of quotas the application whose pods are pods
-// (by role, as the pod webhook stores them) cannot fit in at its full
-// size, its driver and executors of its executors, whatever else runs in
-// the namespace: each quota whose hard limit of a resource is under what
-// those of its pods in its scopes use together, with the resources
+// (by role, as the pod webhook stores them), with the claims Spark creates
+// for each (by role), cannot fit in at its full size, its driver and
+// executors of its executors, whatever else runs in the namespace: each
+// quota whose hard limit of a resource is under what those of its pods
+// and claims in its scopes use together, with the resources
 // (`ResourceQuota "compute": limits.cpu 201 of 100`). Nothing when
 // executors is unbounded (-1).
-func outgrownQuotas(quotas []*corev1.ResourceQuota, pods map[v1alpha1.Role]*corev1.Pod, executors int64) []string {
+func outgrownQuotas(quotas []*corev1.ResourceQuota, pods map[v1alpha1.Role]*corev1.Pod, claims map[v1alpha1.Role][]SparkClaim, executors int64) []string {
 	if executors < 0 {
 		return nil
 	}
@@ -58,19 +97,34 @@ func outgrownQuotas(quotas []*corev1.ResourceQuota, pods map[v1alpha1.Role]*core
 	for role, pod := range pods {
 		usage[role] = QuotaUsage(pod)
 	}
+	claimUsage := map[v1alpha1.Role][]corev1.ResourceList{}
+	for role, list := range claims {
+		for _, c := range list {
+			if u, ok := c.QuotaUsage(); ok {
+				claimUsage[role] = append(claimUsage[role], u)
+			}
+		}
+	}
 	var out []string
 	for _, q := range quotas {
 		hard := overlay.QuotaHard(q)
+		claimed := claimInQuotaScopes(q)
 		var over []string
 		for _, name := range slices.Sorted(maps.Keys(hard)) {
 			need := new(big.Rat)
-			for _, role := range Roles() {
-				pod := pods[role]
-				if pod == nil || !quotaScopesMatch(q, pod) {
-					continue
+			add := func(u corev1.ResourceList, n int64) {
+				if v, ok := u[name]; ok {
+					need.Add(need, new(big.Rat).Mul(ratOf(v), new(big.Rat).SetInt64(n)))
 				}
-				if u, ok := usage[role][name]; ok {
-					need.Add(need, new(big.Rat).Mul(ratOf(u), new(big.Rat).SetInt64(count[role])))
+			}
+			for _, role := range Roles() {
+				if pod := pods[role]; pod != nil && quotaScopesMatch(q, pod) {
+					add(usage[role], count[role])
+				}
+				if claimed {
+					for _, u := range claimUsage[role] {
+						add(u, count[role])
+					}
 				}
 			}
 			if limit := hard[name]; need.Cmp(ratOf(limit)) > 0 {

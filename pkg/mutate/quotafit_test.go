@@ -53,7 +53,48 @@ func TestOutgrownQuotas(t *testing.T) {
 			want: `ResourceQuota "compute": limits.memory 19807040628566084399459729408 of 1Ti`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := outgrownQuotas([]*corev1.ResourceQuota{tc.quota}, pods, tc.executors)
+			got := outgrownQuotas([]*corev1.ResourceQuota{tc.quota}, pods, nil, tc.executors)
+			var want []string
+			if tc.want != "" {
+				want = []string{tc.want}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("%q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestOutgrownQuotasOfClaims: the claims Spark creates for the driver
+// and for each executor count against the quotas without a scope of pods,
+// by their storage, their number and their storage class's.
+func TestOutgrownQuotasOfClaims(t *testing.T) {
+	pods := map[v1alpha1.Role]*corev1.Pod{v1alpha1.RoleDriver: {}, v1alpha1.RoleExecutor: {}}
+	claims := map[v1alpha1.Role][]SparkClaim{
+		v1alpha1.RoleDriver:   {{Role: v1alpha1.RoleDriver, Volume: "scratch", Size: "50Gi", StorageClass: "gp3"}},
+		v1alpha1.RoleExecutor: {{Role: v1alpha1.RoleExecutor, Volume: "spill", Size: "100Gi", StorageClass: "gp3"}, {Role: v1alpha1.RoleExecutor, Volume: "bad", Size: "1GB", StorageClass: "gp3"}},
+	}
+	quota := func(hard corev1.ResourceList, scopes ...corev1.ResourceQuotaScope) *corev1.ResourceQuota {
+		return &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "storage"}, Spec: corev1.ResourceQuotaSpec{Hard: hard, Scopes: scopes}}
+	}
+	withoutClass := quota(resources("requests.storage", "1Ti"))
+	withoutClass.Spec.ScopeSelector = &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{
+		{ScopeName: corev1.ResourceQuotaScopeVolumeAttributesClass, Operator: corev1.ScopeSelectorOpDoesNotExist}}}
+	for _, tc := range []struct {
+		name  string
+		quota *corev1.ResourceQuota
+		want  string
+	}{
+		{name: "storage", quota: quota(resources("requests.storage", "1Ti")), want: `ResourceQuota "storage": requests.storage 1050Gi of 1Ti`},
+		{name: "claims", quota: quota(resources("persistentvolumeclaims", "10", "count/persistentvolumeclaims", "11")), want: `ResourceQuota "storage": persistentvolumeclaims 11 of 10`},
+		{name: "the storage class's", quota: quota(resources("gp3.storageclass.storage.k8s.io/requests.storage", "500Gi", "io2.storageclass.storage.k8s.io/requests.storage", "1Gi")),
+			want: `ResourceQuota "storage": gp3.storageclass.storage.k8s.io/requests.storage 1050Gi of 500Gi`},
+		{name: "a scope of pods", quota: quota(resources("requests.storage", "1Ti"), corev1.ResourceQuotaScopeNotTerminating)},
+		{name: "claims without a volume attributes class", quota: withoutClass, want: `ResourceQuota "storage": requests.storage 1050Gi of 1Ti`},
+		{name: "fits", quota: quota(resources("requests.storage", "2Ti", "persistentvolumeclaims", "11"))},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := outgrownQuotas([]*corev1.ResourceQuota{tc.quota}, pods, claims, 10)
 			var want []string
 			if tc.want != "" {
 				want = []string{tc.want}

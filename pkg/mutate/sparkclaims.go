@@ -32,6 +32,8 @@ type SparkClaim struct {
 	Volume string
 	// Size is options.sizeLimit, as written.
 	Size string
+	// StorageClass is options.storageClass, the claim's class.
+	StorageClass string
 }
 
 // sparkClaimType is the volume type of a claim in Spark's keys.
@@ -77,12 +79,12 @@ func SparkClaims(conf map[string]string, role v1alpha1.Role) []SparkClaim {
 		props := byVolume[name]
 		_, mounted := props["mount.path"]
 		_, named := props["options.claimName"]
-		_, classed := props["options.storageClass"]
+		class, classed := props["options.storageClass"]
 		size, sized := props["options.sizeLimit"]
 		if !mounted || !named || !classed || !sized || sparkRefusesSize(size) {
 			continue
 		}
-		out = append(out, SparkClaim{Role: role, Volume: name, Size: size})
+		out = append(out, SparkClaim{Role: role, Volume: name, Size: size, StorageClass: class})
 	}
 	return out
 }

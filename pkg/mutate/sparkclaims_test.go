@@ -63,7 +63,7 @@ func TestSparkClaims(t *testing.T) {
 			got := SparkClaims(conf, v1alpha1.RoleExecutor)
 			var want []SparkClaim
 			if tc.want {
-				want = []SparkClaim{{Role: v1alpha1.RoleExecutor, Volume: "spill", Size: tc.props["options.sizeLimit"]}}
+				want = []SparkClaim{{Role: v1alpha1.RoleExecutor, Volume: "spill", Size: tc.props["options.sizeLimit"], StorageClass: "gp3"}}
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("executor: %+v, want %+v", got, want)
@@ -80,7 +80,7 @@ func TestSparkClaims(t *testing.T) {
 	}
 	conf["spark.kubernetes.driver.volumes.emptyDir.c.mount.path"] = "/tmp"
 	got := SparkClaims(conf, v1alpha1.RoleDriver)
-	want := []SparkClaim{{Role: v1alpha1.RoleDriver, Volume: "a", Size: "1Gi"}, {Role: v1alpha1.RoleDriver, Volume: "b", Size: "2Gi"}}
+	want := []SparkClaim{{Role: v1alpha1.RoleDriver, Volume: "a", Size: "1Gi", StorageClass: "gp3"}, {Role: v1alpha1.RoleDriver, Volume: "b", Size: "2Gi", StorageClass: "gp3"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("two volumes: %+v, want %+v", got, want)
 	}

@@ -159,9 +159,10 @@ func TestResourceQuotaRefusalIsWarned(t *testing.T) {
 
 // TestAppOutgrowsAQuota: an application whose driver and executors need
 // more pods than a quota of its namespace holds is warned; and what a pod
-// counts against a quota is what the API server counts: the quota's
-// usage after the example executor is created, as the webhook composes
-// it, is what the warning's arithmetic counts of it.
+// and a claim count against a quota is what the API server counts: the
+// quota's usage after the example executor is created, as the webhook
+// composes it, and a claim as Spark creates it, is what the warning's
+// arithmetic counts of them.
 func TestAppOutgrowsAQuota(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-quota-outgrown"}}
@@ -169,7 +170,9 @@ func TestAppOutgrowsAQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
-	hard := quantities("pods", "2", "count/pods", "100", "requests.cpu", "1000", "cpu", "1000", "requests.memory", "1Ti", "memory", "1Ti", "requests.ephemeral-storage", "1Ti")
+	hard := quantities("pods", "2", "count/pods", "100", "requests.cpu", "1000", "cpu", "1000", "requests.memory", "1Ti", "memory", "1Ti", "requests.ephemeral-storage", "1Ti",
+		"requests.storage", "10Ti", "persistentvolumeclaims", "100", "count/persistentvolumeclaims", "100",
+		"gp3.storageclass.storage.k8s.io/requests.storage", "10Ti", "gp3.storageclass.storage.k8s.io/persistentvolumeclaims", "100")
 	q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "compute", Namespace: ns.Name}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
 	if err := cp.Client.Create(ctx, q); err != nil {
 		t.Fatal(err)
@@ -196,10 +199,29 @@ func TestAppOutgrowsAQuota(t *testing.T) {
 	if err := cp.Client.Create(ctx, pod); err != nil {
 		t.Fatal(err)
 	}
+	// And a claim, created as Spark creates an executor's spill volume.
+	spill := mutate.SparkClaim{Role: v1alpha1.RoleExecutor, Volume: "spill", Size: "1.5Gi", StorageClass: "gp3"}
+	size, err := spill.Storage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pvc := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "e2e-outgrown-report-exec-1-pvc-0", Namespace: ns.Name}, Spec: corev1.PersistentVolumeClaimSpec{
+		StorageClassName: new(spill.StorageClass), AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod},
+		Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}}}}
+	if err := cp.Client.Create(ctx, pvc); err != nil {
+		t.Fatal(err)
+	}
 	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(q), q); err != nil {
 		t.Fatal(err)
 	}
 	counted := mutate.QuotaUsage(pod)
+	claimed, ok := spill.QuotaUsage()
+	if !ok {
+		t.Fatalf("the claim of %s counts nothing", spill.Size)
+	}
+	for name, v := range claimed {
+		counted[name] = v
+	}
 	for name := range hard {
 		used, want := q.Status.Used[name], counted[name]
 		if used.Cmp(want) != 0 {
