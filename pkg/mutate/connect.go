@@ -163,6 +163,11 @@ func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namesp
 	if w := claimWarning(snap.LimitRanges(c.Metadata.Namespace), out.Conf, v1alpha1.RoleExecutor, c.Metadata.Namespace); w != "" {
 		out.Warnings = append(out.Warnings, string(v1alpha1.RoleExecutor)+": "+w)
 	}
+	bounds, err := connectBoundWarnings(snap, cluster, c, out.Connect, out.Conf)
+	if err != nil {
+		return nil, fmt.Errorf("SparkConnect %q: %w", name, err)
+	}
+	out.Warnings = append(out.Warnings, bounds...)
 	return out, nil
 }
 

@@ -138,3 +138,29 @@ func TestAppOutgrowsAQuota(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestConnectBoundWarnings: a SparkConnect's creator is warned of its
+// server pod and its executor pods the namespace's LimitRanges would
+// refuse for what the layers add, and of its outgrowing a quota at its
+// full size (its server, and its dynamic allocation's most executors).
+func TestConnectBoundWarnings(t *testing.T) {
+	in := fixtures.InputsOf(t, map[string]string{"l": `{tier: ClusterDefaults, config: {sidecars: [{name: shipper, image: fluent/fluent-bit:3.1.9, resources: {requests: {cpu: 50m}}}]}}`})
+	in.LimitRanges = []corev1.LimitRange{{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: "etl"}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
+		{Type: corev1.LimitTypeContainer, Min: resources("cpu", "100m")}}}}}
+	in.ResourceQuotas = []corev1.ResourceQuota{{ObjectMeta: metav1.ObjectMeta{Name: "compute", Namespace: "etl"}, Spec: corev1.ResourceQuotaSpec{Hard: resources("pods", "10")}}}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ComposeConnect(snap, cluster, connectJSON(t, nil), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const refusal = `The API server will refuse the pod for its resources in namespace "etl": LimitRange "bounds": container "shipper": minimum cpu usage per Container is 100m, but request is 50m`
+	for _, want := range []string{"the server pod: " + refusal, "an executor pod: " + refusal,
+		`its pods: At its full size (its server and 50 executors) the application needs more than the ResourceQuotas of namespace "etl" hold, whatever else runs there: ResourceQuota "compute": pods 51 of 10; the API server will refuse the pods past them`} {
+		if !slices.Contains(res.Warnings, want) {
+			t.Errorf("warnings %q, want %q", res.Warnings, want)
+		}
+	}
+}
