@@ -11,7 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -227,5 +229,71 @@ func TestAppOutgrowsAQuota(t *testing.T) {
 		if used.Cmp(want) != 0 {
 			t.Errorf("%s: the API server counts %s of the pod, Strata %s", name, used.String(), want.String())
 		}
+	}
+}
+
+// TestConnectBoundsAreWarned: a SparkConnect's creator is warned, through
+// the API server, of its executor pods a LimitRange would refuse for what
+// the layers add (the example executor sidecar's request under a
+// minimum), not of its server pod, whose sidecars meet it, and of its
+// outgrowing a quota of pods at its full size.
+func TestConnectBoundsAreWarned(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-connect-bounds"}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: ns.Name}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
+		{Type: corev1.LimitTypeContainer, Min: quantities("cpu", "30m")}}}}
+	q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "compute", Namespace: ns.Name}, Spec: corev1.ResourceQuotaSpec{Hard: quantities("pods", "2")}}
+	for _, obj := range []client.Object{lr, q} {
+		if err := cp.Client.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := waitFor(30*time.Second, func() bool {
+		s := cp.Webhook.Store.Load()
+		return len(s.LimitRanges(ns.Name)) > 0 && len(s.ResourceQuotas(ns.Name)) > 0
+	}); err != nil {
+		t.Fatalf("the webhook never saw the bounds of %s: %v", ns.Name, err)
+	}
+	conn := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(`
+apiVersion: sparkoperator.k8s.io/v1alpha1
+kind: SparkConnect
+metadata: {name: e2e-bounded-notebooks, namespace: e2e-connect-bounds}
+spec:
+  sparkVersion: 4.0.1
+  image: docker.io/apache/spark:4.0.1
+  server:
+    cores: 1
+    memory: 2g
+    template:
+      spec:
+        containers: [{name: spark-kubernetes-driver, image: docker.io/apache/spark:4.0.1}]
+  executor:
+    instances: 2
+    memory: 2g
+`), &conn.Object); err != nil {
+		t.Fatal(err)
+	}
+	c, warnings := clientWithWarnings(t)
+	if err := c.Create(ctx, conn); err != nil {
+		t.Fatalf("creating the SparkConnect: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), conn) })
+	// The example layers' executor sidecar requests 20m of cpu; the
+	// server's sidecars request more.
+	if want := `an executor pod: The API server will refuse the pod for its resources in namespace "` + ns.Name +
+		`": LimitRange "bounds": container "metrics-exporter": minimum cpu usage per Container is 30m, but request is 20m`; !slices.Contains(warnings.all(), want) {
+		t.Errorf("the SparkConnect's warnings %q, want %q", warnings.all(), want)
+	}
+	if containsPart(warnings.all(), "the server pod: ") {
+		t.Errorf("the SparkConnect's warnings %q, want none of the server pod", warnings.all())
+	}
+	if want := `its pods: At its full size (its server and 2 executors) the application needs more than the ResourceQuotas of namespace "` + ns.Name +
+		`" hold, whatever else runs there: ResourceQuota "compute": pods 3 of 2; the API server will refuse the pods past them`; !slices.Contains(warnings.all(), want) {
+		t.Errorf("the SparkConnect's warnings %q, want %q", warnings.all(), want)
 	}
 }
