@@ -48,12 +48,72 @@ type QuotaRefusal struct {
 	// Quota is the name of the ResourceQuota the pod fails.
 	Quota string
 	// Reason is the plugin's words: "must specify limits.memory for:
-	// log-shipper".
+	// log-shipper", or, of a quota the pod exceeds, "requested:
+	// limits.cpu=2, used: limits.cpu=99, limited: limits.cpu=100".
 	Reason string
+	// Exceeded is a quota whose hard limits the pod passes, with what
+	// the quota records as used.
+	Exceeded bool
 }
 
 func (r QuotaRefusal) String() string {
+	if r.Exceeded {
+		return fmt.Sprintf("exceeded quota: %s, %s", r.Quota, r.Reason)
+	}
 	return fmt.Sprintf("failed quota: %s: %s", r.Quota, r.Reason)
+}
+
+// QuotaExceeded returns, of quotas (in the order given) whose scopes hold
+// pod, those whose hard limit of a resource pod's usage (QuotaUsage)
+// passes, added to what the quota records as used (its status's; none
+// for a quota read from a file, when the pod alone is judged), in the
+// plugin's words. The plugin judges it after QuotaRefusals, and names the
+// first quota only; each is returned here.
+func QuotaExceeded(quotas []*corev1.ResourceQuota, pod *corev1.Pod) []QuotaRefusal {
+	if len(quotas) == 0 {
+		return nil
+	}
+	usage := QuotaUsage(pod)
+	var out []QuotaRefusal
+	for _, q := range quotas {
+		if !quotaScopesMatch(q, pod) {
+			continue
+		}
+		hard, used := overlay.QuotaHard(q), q.Status.Used
+		requested, wasUsed, limited := corev1.ResourceList{}, corev1.ResourceList{}, corev1.ResourceList{}
+		for _, name := range slices.Sorted(maps.Keys(hard)) {
+			u, ok := usage[name]
+			if !ok || u.IsZero() {
+				continue
+			}
+			total := u.DeepCopy()
+			if was, ok := used[name]; ok {
+				total.Add(was)
+			}
+			if limit := hard[name]; total.Cmp(limit) > 0 {
+				requested[name], limited[name] = u, limit
+				if was, ok := used[name]; ok {
+					wasUsed[name] = was
+				}
+			}
+		}
+		if len(requested) > 0 {
+			out = append(out, QuotaRefusal{Quota: q.Name, Exceeded: true,
+				Reason: fmt.Sprintf("requested: %s, used: %s, limited: %s", quotaList(requested), quotaList(wasUsed), quotaList(limited))})
+		}
+	}
+	return out
+}
+
+// quotaList writes l as the plugin does: name=quantity, in name order,
+// comma-separated.
+func quotaList(l corev1.ResourceList) string {
+	parts := make([]string, 0, len(l))
+	for _, name := range slices.Sorted(maps.Keys(l)) {
+		v := l[name]
+		parts = append(parts, string(name)+"="+v.String())
+	}
+	return strings.Join(parts, ",")
 }
 
 // QuotaRefusals returns why the ResourceQuota admission refuses the

@@ -163,3 +163,40 @@ func FuzzResourceQuota(f *testing.F) {
 		}
 	})
 }
+
+// TestQuotaExceeded holds QuotaExceeded to the ResourceQuota admission's
+// words: of a quota whose scopes hold the pod, the resources of which
+// the pod's usage and what the quota records as used pass its hard
+// limit; nothing of a quota it fits, or one whose scopes leave it out.
+func TestQuotaExceeded(t *testing.T) {
+	pod := quotaPod(corev1.ResourceRequirements{Requests: resources("cpu", "2", "memory", "8Gi"), Limits: resources("cpu", "2", "memory", "8Gi")},
+		corev1.ResourceRequirements{Requests: resources("cpu", "50m", "memory", "64Mi"), Limits: resources("cpu", "50m", "memory", "128Mi")})
+	quota := func(hard, used corev1.ResourceList, scopes ...corev1.ResourceQuotaScope) *corev1.ResourceQuota {
+		return &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "compute"}, Spec: corev1.ResourceQuotaSpec{Hard: hard, Scopes: scopes},
+			Status: corev1.ResourceQuotaStatus{Hard: hard, Used: used}}
+	}
+	for _, tc := range []struct {
+		name  string
+		quota *corev1.ResourceQuota
+		want  []string
+	}{
+		{name: "what is left", quota: quota(resources("limits.cpu", "100", "pods", "10"), resources("limits.cpu", "99", "pods", "3")),
+			want: []string{"exceeded quota: compute, requested: limits.cpu=2050m, used: limits.cpu=99, limited: limits.cpu=100"}},
+		{name: "each resource", quota: quota(resources("requests.memory", "8Gi", "pods", "3"), resources("requests.memory", "1Gi", "pods", "3")),
+			want: []string{"exceeded quota: compute, requested: pods=1,requests.memory=8256Mi, used: pods=3,requests.memory=1Gi, limited: pods=3,requests.memory=8Gi"}},
+		{name: "the pod alone, nothing recorded", quota: &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "compute"}, Spec: corev1.ResourceQuotaSpec{Hard: resources("limits.memory", "4Gi")}},
+			want: []string{"exceeded quota: compute, requested: limits.memory=8320Mi, used: , limited: limits.memory=4Gi"}},
+		{name: "fits", quota: quota(resources("limits.cpu", "100", "pods", "10"), resources("limits.cpu", "97", "pods", "3"))},
+		{name: "out of its scopes", quota: quota(resources("pods", "1"), resources("pods", "1"), corev1.ResourceQuotaScopeTerminating)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, r := range QuotaExceeded([]*corev1.ResourceQuota{tc.quota}, pod) {
+				got = append(got, r.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("%q, want %q", got, tc.want)
+			}
+		})
+	}
+}

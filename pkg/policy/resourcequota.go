@@ -19,14 +19,14 @@ const ResourceQuotaPolicy = "resource-quota"
 
 // withQuotas is d with the ResourceQuota admission's refusals of the
 // creation of pod, as the mutating webhooks leave it, in the namespace of
-// req (mutate.QuotaRefusals), each a violation of ResourceQuotaPolicy.
+// req (quotaRefusals), each a violation of ResourceQuotaPolicy.
 // Only creations are judged: a pod's containers cannot change after.
 func withQuotas(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request) Decision {
 	ns, created := creation(req, pod)
 	if !created {
 		return d
 	}
-	refusals := mutate.QuotaRefusals(snap.ResourceQuotas(ns), pod)
+	refusals := quotaRefusals(snap.ResourceQuotas(ns), pod)
 	if len(refusals) == 0 {
 		return d
 	}
@@ -46,9 +46,21 @@ func withQuotas(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request
 // ...`): the operator's submission, or the driver's executors, would be
 // refused every time.
 func launchedQuotas(vs []Violation, kind, app string, role v1alpha1.Role, quotas []*corev1.ResourceQuota, pod *corev1.Pod) []Violation {
-	for _, r := range mutate.QuotaRefusals(quotas, pod) {
+	for _, r := range quotaRefusals(quotas, pod) {
 		vs = append(vs, Violation{Policy: ResourceQuotaPolicy, Enforcement: v1alpha1.EnforcementDeny,
 			Message: fmt.Sprintf("%s: %s %q: %s pod: %s (the API server's ResourceQuota admission)", ResourceQuotaPolicy, kind, app, role, r)})
 	}
 	return vs
+}
+
+// quotaRefusals are why the ResourceQuota admission refuses pod in a
+// namespace of quotas: what its containers leave unsaid
+// (mutate.QuotaRefusals), else the quotas it exceeds with what they
+// record as used (mutate.QuotaExceeded), judged only once nothing is
+// left unsaid, as the plugin judges them.
+func quotaRefusals(quotas []*corev1.ResourceQuota, pod *corev1.Pod) []mutate.QuotaRefusal {
+	if r := mutate.QuotaRefusals(quotas, pod); len(r) > 0 {
+		return r
+	}
+	return mutate.QuotaExceeded(quotas, pod)
 }

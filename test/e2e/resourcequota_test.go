@@ -27,7 +27,9 @@ import (
 // cpu limits the layers' sidecars do not set, of pods in its scopes;
 // admitted where the quota's scopes leave the pod out, where it bounds
 // nothing a container must state, and where a LimitRange's default
-// limits reach the sidecars on the API server's second round of plugins.
+// limits reach the sidecars on the API server's second round of plugins;
+// refused where the pod needs more than is left of what the quota
+// records as used, admitted where enough is.
 func TestComposerPredictsResourceQuota(t *testing.T) {
 	ctx := context.Background()
 	kubeconfig := kubeconfigFile(t)
@@ -40,6 +42,12 @@ func TestComposerPredictsResourceQuota(t *testing.T) {
 		spec     corev1.ResourceQuotaSpec
 		defaults bool // a LimitRange gives every container a cpu limit
 		refused  bool
+		// used is what the quota records as used of its hard limits,
+		// none when empty.
+		used corev1.ResourceList
+		// words start the API server's refusal: a cpu limit left unsaid
+		// when empty.
+		words string
 	}{
 		{name: "cpu limits", spec: corev1.ResourceQuotaSpec{Hard: limitsCPU}, refused: true},
 		{name: "pods", spec: corev1.ResourceQuotaSpec{Hard: quantities("pods", "100")}},
@@ -48,6 +56,12 @@ func TestComposerPredictsResourceQuota(t *testing.T) {
 		{name: "a priority class", spec: corev1.ResourceQuotaSpec{Hard: limitsCPU, ScopeSelector: classScope(corev1.ScopeSelectorOpExists)}, refused: true},
 		{name: "no priority class", spec: corev1.ResourceQuotaSpec{Hard: limitsCPU, ScopeSelector: classScope(corev1.ScopeSelectorOpDoesNotExist)}},
 		{name: "default limits", spec: corev1.ResourceQuotaSpec{Hard: limitsCPU}, defaults: true},
+		// What is left: the pod's memory requests past what the quota
+		// holds with what it records as used.
+		{name: "memory left", spec: corev1.ResourceQuotaSpec{Hard: quantities("requests.memory", "64Gi", "pods", "100")},
+			used: quantities("requests.memory", "63Gi", "pods", "7"), refused: true, words: "exceeded quota: compute, requested: requests.memory="},
+		{name: "memory enough", spec: corev1.ResourceQuotaSpec{Hard: quantities("requests.memory", "64Gi", "pods", "100")},
+			used: quantities("requests.memory", "10Gi", "pods", "7")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := "e2e-quota-" + strings.ReplaceAll(tc.name, " ", "-")
@@ -74,6 +88,9 @@ func TestComposerPredictsResourceQuota(t *testing.T) {
 			for r := range tc.spec.Hard {
 				q.Status.Used[r] = resource.MustParse("0")
 			}
+			for r, v := range tc.used {
+				q.Status.Used[r] = v
+			}
 			if err := cp.Client.Status().Update(ctx, q); err != nil {
 				t.Fatal(err)
 			}
@@ -92,7 +109,14 @@ func TestComposerPredictsResourceQuota(t *testing.T) {
 				}
 				return
 			}
-			wantDenied(t, "the API server", created, "failed quota: compute: must specify limits.cpu for: ")
+			words := tc.words
+			if words == "" {
+				words = "failed quota: compute: must specify limits.cpu for: "
+			}
+			wantDenied(t, "the API server", created, words)
+			if created == nil {
+				return
+			}
 			_, refusal, _ := strings.Cut(created.Error(), "is forbidden: ")
 			if code != composer.ExitDenied || !strings.Contains(errOut, "resource-quota: "+refusal+" (") {
 				t.Errorf("the composer: exit %d, %s; want a refusal of %q", code, errOut, refusal)
