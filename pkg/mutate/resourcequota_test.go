@@ -133,12 +133,13 @@ func TestQuotaRefusals(t *testing.T) {
 
 // FuzzResourceQuota runs the ResourceQuota admission's prediction on a
 // pod and a ResourceQuota of arbitrary JSON, as the composer decodes them
-// (quantities bounded first): it must never panic, judge alike twice, and
-// name a quota and a reason in each refusal.
+// (quantities bounded first), what the containers leave unsaid and what
+// is left of the quota: it must never panic, judge alike twice, and name
+// a quota and a reason in each refusal.
 func FuzzResourceQuota(f *testing.F) {
 	f.Add([]byte(`{"metadata":{"name":"q"},"spec":{"hard":{"limits.cpu":"4","requests.memory":"1Gi"},"scopes":["NotTerminating"],"scopeSelector":{"matchExpressions":[{"scopeName":"PriorityClass","operator":"NotIn","values":["a"]}]}}}`),
 		[]byte(`{"spec":{"containers":[{"name":"c","resources":{"limits":{"memory":"2Gi"}}}],"initContainers":[{"name":"s","restartPolicy":"Always"}]}}`))
-	f.Add([]byte(`{"metadata":{"name":"q"},"spec":{"hard":{"cpu":"1"},"scopes":["CrossNamespacePodAffinity"]},"status":{"hard":{"memory":"1"}}}`),
+	f.Add([]byte(`{"metadata":{"name":"q"},"spec":{"hard":{"cpu":"1"},"scopes":["CrossNamespacePodAffinity"]},"status":{"hard":{"memory":"1","pods":"1"},"used":{"memory":"1e18","pods":"1"}}}`),
 		[]byte(`{"spec":{"activeDeadlineSeconds":-1,"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"namespaces":["x"]}]}},"containers":[{"name":"c"}]}}`))
 	f.Fuzz(func(t *testing.T, quotaJSON, podJSON []byte) {
 		var q corev1.ResourceQuota
@@ -152,7 +153,7 @@ func FuzzResourceQuota(f *testing.F) {
 			}
 		}
 		quotas := []*corev1.ResourceQuota{&q}
-		first, second := QuotaRefusals(quotas, &pod), QuotaRefusals(quotas, &pod)
+		first, second := append(QuotaRefusals(quotas, &pod), QuotaExceeded(quotas, &pod)...), append(QuotaRefusals(quotas, &pod), QuotaExceeded(quotas, &pod)...)
 		if !reflect.DeepEqual(first, second) {
 			t.Fatalf("judged %v, then %v", first, second)
 		}
