@@ -42,11 +42,7 @@ func TestResourceQuotasAsHeld(t *testing.T) {
 	if hard := QuotaHard(snap.ResourceQuotas("ml")[0]); len(hard) != 1 || hard.Pods().Cmp(q("10")) != 0 {
 		t.Errorf("ml's hard limits %v, want its status's", hard)
 	}
-	var groups []string
-	for _, g := range snap.NamespacesByBounds() {
-		groups = append(groups, strings.Join(g.Namespaces, ","))
-	}
-	if got, want := strings.Join(groups, " "), "ai etl geo ml"; got != want {
+	if got, want := groupNames(snap), "ai etl geo ml"; got != want {
 		t.Errorf("groups %q, want %q", got, want)
 	}
 	// A LimitRange sets a namespace apart.
@@ -57,20 +53,12 @@ func TestResourceQuotasAsHeld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	groups = nil
-	for _, g := range boundedSnap.NamespacesByBounds() {
-		groups = append(groups, strings.Join(g.Namespaces, ","))
-	}
-	if got, want := strings.Join(groups, " "), "ai ai2 etl geo ml zz"; got != want {
+	if got, want := groupNames(boundedSnap), "ai ai2 etl geo ml zz"; got != want {
 		t.Errorf("groups %q, want %q", got, want)
 	}
 	twin := quota("ai2", "other-name", corev1.ResourceList{"limits.memory": q("5Gi")})
 	withTwin := snap.WithResourceQuota(&twin)
-	groups = nil
-	for _, g := range withTwin.NamespacesByBounds() {
-		groups = append(groups, strings.Join(g.Namespaces, ","))
-	}
-	if got, want := strings.Join(groups, " "), "ai,ai2 etl geo ml"; got != want {
+	if got, want := groupNames(withTwin), "ai,ai2 etl geo ml"; got != want {
 		t.Errorf("groups with a twin %q, want %q", got, want)
 	}
 	written := quota("ml", "compute", corev1.ResourceList{"limits.cpu": q("1")})
@@ -89,4 +77,14 @@ func TestResourceQuotasAsHeld(t *testing.T) {
 	if err != nil || next.ResourceQuotas("etl") != nil {
 		t.Errorf("after an update without ResourceQuotas: %v, %v", next.ResourceQuotas("etl"), err)
 	}
+}
+
+// groupNames are the namespaces of each of snap's groups bounded alike
+// (NamespacesByBounds), comma-joined, the groups space-joined.
+func groupNames(snap *Snapshot) string {
+	var groups []string
+	for _, g := range snap.NamespacesByBounds() {
+		groups = append(groups, strings.Join(g.Namespaces, ","))
+	}
+	return strings.Join(groups, " ")
 }

@@ -81,19 +81,7 @@ func TestComposerPredictsResourceQuota(t *testing.T) {
 			if err := cp.Client.Create(ctx, q); err != nil {
 				t.Fatal(err)
 			}
-			// As the quota controller records it: the admission enforces
-			// what the status holds, and refuses a pod while it holds no
-			// usage.
-			q.Status = corev1.ResourceQuotaStatus{Hard: tc.spec.Hard, Used: corev1.ResourceList{}}
-			for r := range tc.spec.Hard {
-				q.Status.Used[r] = resource.MustParse("0")
-			}
-			for r, v := range tc.used {
-				q.Status.Used[r] = v
-			}
-			if err := cp.Client.Status().Update(ctx, q); err != nil {
-				t.Fatal(err)
-			}
+			recordQuotaStatus(t, q, tc.used)
 			pod := examplePod(t, "executor.yaml", "e2e-quota-exec")
 			pod.Namespace = name
 			in, err := json.Marshal(pod)
@@ -146,10 +134,7 @@ func TestResourceQuotaRefusalIsWarned(t *testing.T) {
 	if !containsPart(written.all(), lead+"log-shipper") || containsPart(written.all(), "spark-kubernetes-") {
 		t.Errorf("the ResourceQuota's warnings %q, want one led by %q naming the layers' sidecars, not the pods' own containers", written.all(), lead)
 	}
-	q.Status = corev1.ResourceQuotaStatus{Hard: q.Spec.Hard, Used: quantities("limits.cpu", "0")} // as the quota controller records it
-	if err := cp.Client.Status().Update(ctx, q); err != nil {
-		t.Fatal(err)
-	}
+	recordQuotaStatus(t, q, nil)
 	if err := waitFor(30*time.Second, func() bool { return len(cp.Webhook.Store.Load().ResourceQuotas(ns.Name)) > 0 }); err != nil {
 		t.Fatalf("the webhook never saw the ResourceQuota of %s: %v", ns.Name, err)
 	}
@@ -203,13 +188,7 @@ func TestAppOutgrowsAQuota(t *testing.T) {
 	if err := cp.Client.Create(ctx, q); err != nil {
 		t.Fatal(err)
 	}
-	q.Status = corev1.ResourceQuotaStatus{Hard: hard, Used: corev1.ResourceList{}}
-	for r := range hard {
-		q.Status.Used[r] = resource.MustParse("0")
-	}
-	if err := cp.Client.Status().Update(ctx, q); err != nil {
-		t.Fatal(err)
-	}
+	recordQuotaStatus(t, q, nil)
 	if err := waitFor(30*time.Second, func() bool { return len(cp.Webhook.Store.Load().ResourceQuotas(ns.Name)) > 0 }); err != nil {
 		t.Fatalf("the webhook never saw the ResourceQuota of %s: %v", ns.Name, err)
 	}
@@ -319,5 +298,23 @@ spec:
 	if want := `its pods: At its full size (its server and 2 executors) the application needs more than the ResourceQuotas of namespace "` + ns.Name +
 		`" hold, whatever else runs there: ResourceQuota "compute": pods 3 of 2; the API server will refuse the pods past them`; !slices.Contains(warnings.all(), want) {
 		t.Errorf("the SparkConnect's warnings %q, want %q", warnings.all(), want)
+	}
+}
+
+// recordQuotaStatus records q's status as the quota controller would
+// (none runs here): its spec's hard limits, used as used says and none of
+// the rest. The admission enforces what the status holds, and refuses a
+// pod while it holds no usage.
+func recordQuotaStatus(t *testing.T, q *corev1.ResourceQuota, used corev1.ResourceList) {
+	t.Helper()
+	q.Status = corev1.ResourceQuotaStatus{Hard: q.Spec.Hard, Used: corev1.ResourceList{}}
+	for r := range q.Spec.Hard {
+		q.Status.Used[r] = resource.MustParse("0")
+	}
+	for r, v := range used {
+		q.Status.Used[r] = v
+	}
+	if err := cp.Client.Status().Update(context.Background(), q); err != nil {
+		t.Fatal(err)
 	}
 }
