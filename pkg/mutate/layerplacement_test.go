@@ -28,7 +28,7 @@ func TestLayerPlacementWarnings(t *testing.T) {
 	served, err := overlay.Compile(overlay.Inputs{
 		Namespaces: []corev1.Namespace{ns("ml", gpu), ns("ml-2", gpu), ns("ml-3", gpu), ns("bare", nil),
 			ns("spot-only", map[string]string{overlay.NamespaceNodeSelectorAnnotation: "", overlay.NamespaceTolerationsWhitelistAnnotation: `[{"key":"spot","operator":"Exists"}]`})},
-		ClusterPlacement: overlay.ClusterPlacement{NodeSelector: map[string]string{"zone": "shared"}},
+		Admission: overlay.Admission{ClusterPlacement: overlay.ClusterPlacement{NodeSelector: map[string]string{"zone": "shared"}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +93,7 @@ func BenchmarkLayerPlacementWarnings(b *testing.B) {
 		}
 		namespaces = append(namespaces, ns)
 	}
-	served, err := overlay.Compile(overlay.Inputs{Namespaces: namespaces, ClusterPlacement: overlay.ClusterPlacement{NodeSelector: map[string]string{"zone": "shared"}}})
+	served, err := overlay.Compile(overlay.Inputs{Namespaces: namespaces, Admission: overlay.Admission{ClusterPlacement: overlay.ClusterPlacement{NodeSelector: map[string]string{"zone": "shared"}}}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, podSecurity *p
 	slices.SortFunc(enforcing, func(a, b corev1.Namespace) int { return strings.Compare(a.Name, b.Name) })
 	// The classes a Layer names are left to their own checks.
 	trial, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: *l}}, Namespaces: enforcing, PriorityClassesPartial: true,
-		PodSecurity: podSecurity})
+		Admission: overlay.Admission{PodSecurity: podSecurity}})
 	if err != nil {
 		return nil
 	}

@@ -114,7 +114,7 @@ func LayerPlacementWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Clus
 // each led by the file and the Layer (overlay.LayerSource.Describe), as
 // the composer warns of a repository's Layers.
 func PlacementWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []string {
-	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, ClusterPlacement: in.ClusterPlacement, PriorityClassesPartial: true})
+	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, Admission: overlay.Admission{ClusterPlacement: in.ClusterPlacement}, PriorityClassesPartial: true})
 	if err != nil {
 		return nil
 	}

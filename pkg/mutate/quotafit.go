@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	resourcehelper "k8s.io/component-helpers/resource"
 
@@ -20,10 +21,13 @@ import (
 // its requests and limits (its containers', init containers as the
 // scheduler counts them, pod-level resources, overhead) of cpu, memory,
 // ephemeral storage and huge pages, each as its bare name, requests.<name>
-// and limits.<name>.
+// and limits.<name>, and of extended resources (and a DRA device class's)
+// as requests.<name>. A container's limit without its request counts as
+// requested, as the API server's defaults leave it.
 func QuotaUsage(pod *corev1.Pod) corev1.ResourceList {
 	one := resource.MustParse("1")
 	out := corev1.ResourceList{"count/pods": one, corev1.ResourcePods: one}
+	pod = withDefaultedRequests(pod)
 	requests := resourcehelper.PodRequests(pod, resourcehelper.PodResourcesOptions{})
 	limits := resourcehelper.PodLimits(pod, resourcehelper.PodResourcesOptions{})
 	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage} {
@@ -35,9 +39,41 @@ func QuotaUsage(pod *corev1.Pod) corev1.ResourceList {
 		}
 	}
 	for name, q := range requests {
-		if strings.HasPrefix(string(name), corev1.ResourceHugePagesPrefix) {
+		switch {
+		case strings.HasPrefix(string(name), corev1.ResourceHugePagesPrefix):
 			out[name], out[corev1.DefaultResourceRequestsPrefix+name] = q, q
+		case isExtendedResourceName(name), strings.HasPrefix(string(name), resourcev1.ResourceDeviceClassPrefix):
+			out[corev1.DefaultResourceRequestsPrefix+name] = q
 		}
+	}
+	return out
+}
+
+// withDefaultedRequests is pod, or a copy of it whose containers and init
+// containers request what they limit and do not request, as the API
+// server's defaults leave a pod before admission.
+func withDefaultedRequests(pod *corev1.Pod) *corev1.Pod {
+	var out *corev1.Pod
+	for _, list := range []*[]corev1.Container{&pod.Spec.InitContainers, &pod.Spec.Containers} {
+		for i := range *list {
+			r := &(*list)[i].Resources
+			requests := defaultedRequests(r)
+			if len(requests) == len(r.Requests) {
+				continue
+			}
+			if out == nil {
+				out = &corev1.Pod{ObjectMeta: pod.ObjectMeta, Spec: pod.Spec}
+				out.Spec.InitContainers, out.Spec.Containers = slices.Clone(pod.Spec.InitContainers), slices.Clone(pod.Spec.Containers)
+			}
+			target := &out.Spec.Containers
+			if list == &pod.Spec.InitContainers {
+				target = &out.Spec.InitContainers
+			}
+			(*target)[i].Resources.Requests = requests
+		}
+	}
+	if out == nil {
+		return pod
 	}
 	return out
 }

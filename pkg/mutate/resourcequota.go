@@ -54,9 +54,16 @@ type QuotaRefusal struct {
 	// Exceeded is a quota whose hard limits the pod passes, with what
 	// the quota records as used.
 	Exceeded bool
+	// Uncovered is a refusal for want of a quota covering what the pod
+	// consumes (UncoveredRefusals): Quota is empty, and Reason the
+	// plugin's whole words.
+	Uncovered bool
 }
 
 func (r QuotaRefusal) String() string {
+	if r.Uncovered {
+		return r.Reason
+	}
 	if r.Exceeded {
 		return fmt.Sprintf("exceeded quota: %s, %s", r.Quota, r.Reason)
 	}

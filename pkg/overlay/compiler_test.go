@@ -225,7 +225,7 @@ func TestPodSecurityConfigurationIsKept(t *testing.T) {
 	baseline := &psadmission.PodSecurityConfiguration{Defaults: psadmission.PodSecurityDefaults{Enforce: "baseline", EnforceVersion: "latest"}}
 	restricted := &psadmission.PodSecurityConfiguration{Defaults: psadmission.PodSecurityDefaults{Enforce: "restricted", EnforceVersion: "latest"}}
 	var c Compiler
-	snap, err := c.Compile(Inputs{PodSecurity: baseline})
+	snap, err := c.Compile(Inputs{Admission: Admission{PodSecurity: baseline}})
 	if err != nil || snap.PodSecurity() != baseline {
 		t.Fatalf("compiled: %v, %+v", err, snap.PodSecurity())
 	}
@@ -234,7 +234,7 @@ func TestPodSecurityConfigurationIsKept(t *testing.T) {
 	if snap, _ = c.Update(map[string]*v1alpha1.Layer{"l": l}, nil); snap.PodSecurity() != baseline {
 		t.Errorf("after a Layer change: %+v, want the configuration compiled with", snap.PodSecurity())
 	}
-	if snap, _ = c.Update(nil, &Inputs{PodSecurity: restricted}); snap.PodSecurity() != restricted {
+	if snap, _ = c.Update(nil, &Inputs{Admission: Admission{PodSecurity: restricted}}); snap.PodSecurity() != restricted {
 		t.Errorf("after a refresh: %+v, want the refreshed configuration", snap.PodSecurity())
 	}
 	if snap, _ = c.Update(nil, &Inputs{}); snap.PodSecurity() != nil {

@@ -179,10 +179,10 @@ func annotatedTolerations(annotations map[string]string, key string) (ts []corev
 // snapshot does not know gets the cluster's defaults, as one without
 // annotations does. The result is shared: callers must not change it.
 func (s *Snapshot) NamespacePlacement(name string) NamespacePlacement {
-	out := NamespacePlacement{NodeSelector: s.clusterPlacement.NodeSelector, Tolerations: s.clusterPlacement.Tolerations,
-		ClusterNodeSelector: len(s.clusterPlacement.NodeSelector) > 0, ClusterTolerations: len(s.clusterPlacement.Tolerations) > 0,
-		NodeSelectorWhitelist: s.clusterPlacement.NodeSelectorWhitelists[name], TolerationsWhitelist: s.clusterPlacement.TolerationsWhitelist,
-		ClusterWhitelist: len(s.clusterPlacement.TolerationsWhitelist) > 0}
+	out := NamespacePlacement{NodeSelector: s.admission.ClusterPlacement.NodeSelector, Tolerations: s.admission.ClusterPlacement.Tolerations,
+		ClusterNodeSelector: len(s.admission.ClusterPlacement.NodeSelector) > 0, ClusterTolerations: len(s.admission.ClusterPlacement.Tolerations) > 0,
+		NodeSelectorWhitelist: s.admission.ClusterPlacement.NodeSelectorWhitelists[name], TolerationsWhitelist: s.admission.ClusterPlacement.TolerationsWhitelist,
+		ClusterWhitelist: len(s.admission.ClusterPlacement.TolerationsWhitelist) > 0}
 	ns, ok := s.namespaces[name]
 	if !ok {
 		return out

@@ -115,7 +115,7 @@ func TestClusterPlacement(t *testing.T) {
 		{"unreadable", unreadable, unreadable},
 	} {
 		for _, guarded := range []bool{true, false} {
-			in := Inputs{Namespaces: namespaces, ClusterPlacement: cluster}
+			in := Inputs{Namespaces: namespaces, Admission: Admission{ClusterPlacement: cluster}}
 			if guarded {
 				in.AdmissionPolicies, in.AdmissionPolicyBindings = guardPolicy()
 			}
@@ -138,13 +138,13 @@ func TestClusterPlacement(t *testing.T) {
 	// Update carries the cluster's defaults with the other inputs, and
 	// keeps them until those come again.
 	c := &Compiler{}
-	if _, err := c.Compile(Inputs{Namespaces: namespaces, ClusterPlacement: cluster}); err != nil {
+	if _, err := c.Compile(Inputs{Namespaces: namespaces, Admission: Admission{ClusterPlacement: cluster}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, step := range []struct {
 		others *Inputs
 		want   bool
-	}{{nil, true}, {&Inputs{Namespaces: namespaces}, false}, {nil, false}, {&Inputs{ClusterPlacement: cluster}, true}} {
+	}{{nil, true}, {&Inputs{Namespaces: namespaces}, false}, {nil, false}, {&Inputs{Admission: Admission{ClusterPlacement: cluster}}, true}} {
 		s, err := c.Update(nil, step.others)
 		if err != nil {
 			t.Fatal(err)
@@ -314,8 +314,8 @@ func TestPlacementWhitelists(t *testing.T) {
 			{ObjectMeta: metav1.ObjectMeta{Name: "ml", Annotations: map[string]string{NamespaceTolerationsWhitelistAnnotation: `[{"key":"gpu","operator":"Exists"}]`}}},
 			{ObjectMeta: metav1.ObjectMeta{Name: "open", Annotations: map[string]string{NamespaceTolerationsWhitelistAnnotation: ""}}},
 		},
-		ClusterPlacement: ClusterPlacement{TolerationsWhitelist: []corev1.Toleration{spot},
-			NodeSelectorWhitelists: map[string]map[string]string{"ml": {"pool": "gpu"}}},
+		Admission: Admission{ClusterPlacement: ClusterPlacement{TolerationsWhitelist: []corev1.Toleration{spot},
+			NodeSelectorWhitelists: map[string]map[string]string{"ml": {"pool": "gpu"}}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -364,7 +364,7 @@ func TestNamespacesByPlacement(t *testing.T) {
 		t.Errorf("groups %q, want %q", got, want)
 	}
 	// With the cluster's default, namespaces without annotations are a group.
-	in := Inputs{Namespaces: []corev1.Namespace{ns("a", "pool=gpu"), ns("c", "")}, ClusterPlacement: ClusterPlacement{NodeSelector: map[string]string{"pool": "shared"}}}
+	in := Inputs{Namespaces: []corev1.Namespace{ns("a", "pool=gpu"), ns("c", "")}, Admission: Admission{ClusterPlacement: ClusterPlacement{NodeSelector: map[string]string{"pool": "shared"}}}}
 	if snap, err = Compile(in); err != nil {
 		t.Fatal(err)
 	}

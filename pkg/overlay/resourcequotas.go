@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
 )
 
 // resourceQuotasOf files quotas by namespace, each namespace's in name
@@ -30,6 +31,14 @@ func resourceQuotasOf(quotas []corev1.ResourceQuota) map[string][]*corev1.Resour
 // change them.
 func (s *Snapshot) ResourceQuotas(namespace string) []*corev1.ResourceQuota {
 	return s.resourceQuotas[namespace]
+}
+
+// LimitedResources are the resources and scopes the API server's
+// ResourceQuota admission lets a pod consume only where a ResourceQuota of
+// its namespace covers them (Inputs.LimitedResources); nil for none.
+// Shared: not to be changed.
+func (s *Snapshot) LimitedResources() []resourcequotaapi.LimitedResource {
+	return s.admission.LimitedResources
 }
 
 // QuotaHard is the hard limits of q the API server's ResourceQuota

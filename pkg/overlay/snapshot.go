@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
 	psadmission "k8s.io/pod-security-admission/admission/api"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -60,15 +61,9 @@ type Inputs struct {
 	// (NamespacePlacementGuarded).
 	AdmissionPolicies       []admissionregistrationv1.ValidatingAdmissionPolicy
 	AdmissionPolicyBindings []admissionregistrationv1.ValidatingAdmissionPolicyBinding
-	// PodSecurity is the configuration of the API server's PodSecurity
-	// admission plugin: the level a namespace without its labels enforces,
-	// and the namespaces, RuntimeClasses and users it exempts. nil is the
-	// plugin's own default: privileged, nothing exempt.
-	PodSecurity *psadmission.PodSecurityConfiguration
-	// ClusterPlacement is what the configuration of the API server's
-	// PodNodeSelector and PodTolerationRestriction plugins gives the pods
-	// of namespaces without annotations of their own (NamespacePlacement).
-	ClusterPlacement ClusterPlacement
+	// Admission is the configuration of the API server's admission
+	// plugins Strata follows.
+	Admission
 	// LimitRanges are the cluster's LimitRanges: the API server's
 	// LimitRanger plugin gives a pod created in their namespace their
 	// default requests and limits before any webhook, and refuses it,
@@ -81,6 +76,27 @@ type Inputs struct {
 	// quota of its namespace bounds: the composer predicts it, the webhook
 	// warns of it.
 	ResourceQuotas []corev1.ResourceQuota
+}
+
+// Admission is what Strata follows of the configuration of the API
+// server's admission plugins (the AdmissionConfiguration of its
+// --admission-control-config-file): one value, so that a setting added
+// here reaches every snapshot, the webhook's and the composer's alike.
+type Admission struct {
+	// PodSecurity is the configuration of the API server's PodSecurity
+	// admission plugin: the level a namespace without its labels enforces,
+	// and the namespaces, RuntimeClasses and users it exempts. nil is the
+	// plugin's own default: privileged, nothing exempt.
+	PodSecurity *psadmission.PodSecurityConfiguration
+	// ClusterPlacement is what the configuration of the API server's
+	// PodNodeSelector and PodTolerationRestriction plugins gives the pods
+	// of namespaces without annotations of their own (NamespacePlacement).
+	ClusterPlacement ClusterPlacement
+	// LimitedResources are the configuration of the API server's
+	// ResourceQuota admission (its limitedResources): the resources, and
+	// the scopes, a pod may consume only where a ResourceQuota of its
+	// namespace covers them. nil is the plugin's default: none.
+	LimitedResources []resourcequotaapi.LimitedResource
 }
 
 // Snapshot is a compiled, immutable view of Inputs. It is safe for concurrent
@@ -98,8 +114,8 @@ type Snapshot struct {
 	// placementGuarded: the policy keeping the namespaces' placement
 	// annotations to platform admins is in force.
 	placementGuarded bool
-	podSecurity      *psadmission.PodSecurityConfiguration
-	clusterPlacement ClusterPlacement
+	// admission is Inputs.Admission.
+	admission Admission
 	// limitRanges are Inputs.LimitRanges by namespace (LimitRanges).
 	limitRanges map[string][]*corev1.LimitRange
 	// resourceQuotas are Inputs.ResourceQuotas by namespace
@@ -218,7 +234,9 @@ func (s *Snapshot) NamespacesWhere(keep func(name string, labels map[string]stri
 // PodSecurity is the configuration of the API server's PodSecurity
 // admission the snapshot was compiled with (Inputs.PodSecurity); nil for
 // the plugin's default. Not to be changed.
-func (s *Snapshot) PodSecurity() *psadmission.PodSecurityConfiguration { return s.podSecurity }
+func (s *Snapshot) PodSecurity() *psadmission.PodSecurityConfiguration {
+	return s.admission.PodSecurity
+}
 
 // WithNamespace returns a snapshot that also holds ns (for a Namespace
 // created a moment ago that the informer has not delivered yet). The

@@ -221,7 +221,7 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		}
 		submission = launchedLimits(submission, l.kind, app.Name, role, ranges, pod)
 		if c.ResourceQuota {
-			submission = launchedQuotas(submission, l.kind, app.Name, role, c.Snapshot.ResourceQuotas(req.Namespace), pod)
+			submission = launchedQuotas(submission, l.kind, app.Name, role, c.Snapshot, req.Namespace, pod)
 		}
 		// A SparkConnect's server is a driver in client mode, whose pod
 		// the operator creates: Spark creates its executors' claims only.

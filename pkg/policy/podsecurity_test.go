@@ -47,10 +47,10 @@ func TestWithPodSecurity(t *testing.T) {
 	// a user.
 	configured, err := overlay.Compile(overlay.Inputs{Namespaces: []corev1.Namespace{
 		{ObjectMeta: metav1.ObjectMeta{Name: "open"}}, {ObjectMeta: metav1.ObjectMeta{Name: "system"}},
-	}, PodSecurity: &psadmission.PodSecurityConfiguration{
+	}, Admission: overlay.Admission{PodSecurity: &psadmission.PodSecurityConfiguration{
 		Defaults:   psadmission.PodSecurityDefaults{Enforce: "baseline", EnforceVersion: "latest"},
 		Exemptions: psadmission.PodSecurityExemptions{Namespaces: []string{"system"}, RuntimeClasses: []string{"kata"}, Usernames: []string{"ops"}},
-	}})
+	}}})
 	if err != nil {
 		t.Fatal(err)
 	}

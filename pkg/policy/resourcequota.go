@@ -26,7 +26,7 @@ func withQuotas(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request
 	if !created {
 		return d
 	}
-	refusals := quotaRefusals(snap.ResourceQuotas(ns), pod)
+	refusals := quotaRefusals(snap, ns, pod)
 	if len(refusals) == 0 {
 		return d
 	}
@@ -45,21 +45,30 @@ func withQuotas(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request
 // SparkApplication "etl-report": executor pod: failed quota: compute:
 // ...`): the operator's submission, or the driver's executors, would be
 // refused every time.
-func launchedQuotas(vs []Violation, kind, app string, role v1alpha1.Role, quotas []*corev1.ResourceQuota, pod *corev1.Pod) []Violation {
-	for _, r := range quotaRefusals(quotas, pod) {
+func launchedQuotas(vs []Violation, kind, app string, role v1alpha1.Role, snap *overlay.Snapshot, namespace string, pod *corev1.Pod) []Violation {
+	for _, r := range quotaRefusals(snap, namespace, pod) {
 		vs = append(vs, Violation{Policy: ResourceQuotaPolicy, Enforcement: v1alpha1.EnforcementDeny,
 			Message: fmt.Sprintf("%s: %s %q: %s pod: %s (the API server's ResourceQuota admission)", ResourceQuotaPolicy, kind, app, role, r)})
 	}
 	return vs
 }
 
-// quotaRefusals are why the ResourceQuota admission refuses pod in a
-// namespace of quotas: what its containers leave unsaid
-// (mutate.QuotaRefusals), else the quotas it exceeds with what they
-// record as used (mutate.QuotaExceeded), judged only once nothing is
-// left unsaid, as the plugin judges them.
-func quotaRefusals(quotas []*corev1.ResourceQuota, pod *corev1.Pod) []mutate.QuotaRefusal {
+// quotaRefusals are why the ResourceQuota admission, configured as snap
+// holds it, refuses pod in namespace, as the plugin judges in turn: what
+// its containers leave unsaid of what a quota bounds
+// (mutate.QuotaRefusals), else what it consumes that no quota covers
+// (mutate.UncoveredRefusals), else the quotas it exceeds with what they
+// record as used (mutate.QuotaExceeded). A configuration the plugin
+// cannot read has it judge nothing (mutate.PodQuotaUnjudged).
+func quotaRefusals(snap *overlay.Snapshot, namespace string, pod *corev1.Pod) []mutate.QuotaRefusal {
+	limited, quotas := snap.LimitedResources(), snap.ResourceQuotas(namespace)
+	if mutate.PodQuotaUnjudged(limited) {
+		return nil
+	}
 	if r := mutate.QuotaRefusals(quotas, pod); len(r) > 0 {
+		return r
+	}
+	if r := mutate.UncoveredRefusals(limited, quotas, pod); len(r) > 0 {
 		return r
 	}
 	return mutate.QuotaExceeded(quotas, pod)

@@ -46,9 +46,9 @@ type Options struct {
 	// what it serves (webhookLogger); nil discards it.
 	WebhookLog io.Writer
 	// PluginConfigs configure the API server's admission plugins, by
-	// name (PodSecurity, PodNodeSelector, PodTolerationRestriction): each
-	// plugin's configuration (YAML), in the AdmissionConfiguration of its
-	// --admission-control-config-file. The webhook is given the same file
+	// name (PodSecurity, PodNodeSelector, PodTolerationRestriction,
+	// ResourceQuota): each plugin's configuration (YAML), in the
+	// AdmissionConfiguration of its --admission-control-config-file. The webhook is given the same file
 	// (--admission-config), as a cluster's Deployment is
 	// (manifests/components/pod-security-config), so both follow one
 	// configuration. Empty: neither is configured.

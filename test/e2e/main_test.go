@@ -49,8 +49,12 @@ func run(m *testing.M) int {
 		// every pod of a namespace without annotations the cluster's
 		// default node selector and toleration, which no tenant may write
 		// (TestClusterPlacementIsThePlatforms): every test's pods get them.
+		// ResourceQuota lets a pod consume an FPGA, or run at one priority
+		// class, only where a quota covers it (TestComposerPredictsLimitedResources);
+		// no other test's pod holds either.
 		PluginConfigs: map[string]string{"PodSecurity": podSecurityConfiguration,
-			"PodNodeSelector": podNodeSelectorConfiguration, "PodTolerationRestriction": podTolerationsConfiguration}})
+			"PodNodeSelector": podNodeSelectorConfiguration, "PodTolerationRestriction": podTolerationsConfiguration,
+			"ResourceQuota": resourceQuotaConfiguration}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1

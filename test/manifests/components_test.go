@@ -135,8 +135,8 @@ configMapGenerator:
 	if cfg := a.PodSecurity; err != nil || cfg == nil || cfg.Defaults.Enforce != "baseline" || !slices.Equal(cfg.Exemptions.Namespaces, []string{"kube-system"}) {
 		t.Errorf("the webhook reads %+v (%v), want baseline with kube-system exempt", cfg, err)
 	}
-	if a.Placement.NodeSelector["zone"] != "shared" {
-		t.Errorf("the webhook reads the placement %+v, want the cluster's default node selector zone=shared", a.Placement)
+	if a.ClusterPlacement.NodeSelector["zone"] != "shared" {
+		t.Errorf("the webhook reads the placement %+v, want the cluster's default node selector zone=shared", a.ClusterPlacement)
 	}
 }
 

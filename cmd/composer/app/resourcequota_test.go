@@ -89,3 +89,67 @@ cases:
 		t.Errorf("without the ResourceQuota: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }
+
+// TestLimitedResourcesInPolicyTests: a suite's admission configuration
+// may limit a priority class to namespaces with a quota of it (the
+// ResourceQuota admission's limitedResources): a layer giving pods that
+// class has them refused, in the API server's words, where no quota of
+// the suite's layers directory covers it, and admitted where one does.
+func TestLimitedResourcesInPolicyTests(t *testing.T) {
+	dir, _, _ := limitsRepo(t)
+	write := writerIn(t, dir)
+	write("layers/critical.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: critical}
+spec:
+  tier: NamespaceOverrides
+  match: {namespaces: [etl]}
+  config: {priorityClassName: spark-critical}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: spark-critical}
+value: 900000
+`)
+	write("admission.yaml", `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: ResourceQuota
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: ResourceQuotaConfiguration
+    limitedResources:
+    - resource: pods
+      matchScopes: [{scopeName: PriorityClass, operator: In, values: [spark-critical]}]
+`)
+	file := write("t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: limited}
+layers: layers
+admission: admission.yaml
+cluster: c
+pool: p
+cases:
+  - name: a limited class without its quota
+    pod: pod.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: resource-quota
+        message: "resource-quota: insufficient quota to match these scopes: [{PriorityClass In [spark-critical]}] (the API server's ResourceQuota admission refuses the pod last, after the validating webhooks)"
+`)
+	if r := composer(t, "", "test", file); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// A quota of the class covers it: nothing refuses the pod.
+	write("layers/quota.yaml", `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: critical, namespace: etl}
+spec:
+  hard: {pods: "10"}
+  scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [spark-critical]}]}
+`)
+	if r := composer(t, "", "test", file); r.code != ExitDenied || !strings.Contains(r.out, "0 passed, 1 failed") {
+		t.Errorf("with the ResourceQuota: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}

@@ -393,7 +393,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 		if err != nil {
 			return 0, 0, fmt.Errorf("%s: PolicyTest %q: %s: %w", file, t.Metadata.Name, f.name, err)
 		}
-		in.PodSecurity, in.ClusterPlacement = a.PodSecurity, a.Placement
+		in.Admission = a
 	}
 	clusters, pools := manifest.Names(in)
 	for _, c := range []struct {

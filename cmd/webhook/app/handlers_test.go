@@ -411,7 +411,7 @@ func TestLayerWarnsByThePodSecurityDefault(t *testing.T) {
 		{"an exempt namespace", &psadmission.PodSecurityConfiguration{Defaults: baseline, Exemptions: psadmission.PodSecurityExemptions{Namespaces: []string{"etl"}}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			snap, err := overlay.Compile(overlay.Inputs{Namespaces: []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl"}}}, PodSecurity: tc.cfg})
+			snap, err := overlay.Compile(overlay.Inputs{Namespaces: []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl"}}}, Admission: overlay.Admission{PodSecurity: tc.cfg}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -442,10 +442,10 @@ func TestPodWarningsLeaveOutWhatAnExemptUserIsNotRefused(t *testing.T) {
 	snap, err := overlay.Compile(overlay.Inputs{
 		Layers:     []overlay.LayerSource{{Layer: l}},
 		Namespaces: []corev1.Namespace{{ObjectMeta: metav1.ObjectMeta{Name: "etl"}}},
-		PodSecurity: &psadmission.PodSecurityConfiguration{
+		Admission: overlay.Admission{PodSecurity: &psadmission.PodSecurityConfiguration{
 			Defaults:   psadmission.PodSecurityDefaults{Enforce: "baseline", EnforceVersion: "latest"},
 			Exemptions: psadmission.PodSecurityExemptions{Usernames: []string{submitter}},
-		},
+		}},
 	})
 	if err != nil {
 		t.Fatal(err)

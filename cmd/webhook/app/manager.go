@@ -24,6 +24,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
@@ -286,13 +287,13 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 
 // loadAdmission reads the API server's admission configuration of
 // --admission-config (manifest.LoadAdmission); none when file is "".
-func loadAdmission(file string) (manifest.Admission, error) {
+func loadAdmission(file string) (overlay.Admission, error) {
 	if file == "" {
-		return manifest.Admission{}, nil
+		return overlay.Admission{}, nil
 	}
 	a, err := manifest.LoadAdmission(filesys.MakeFsOnDisk(), file)
 	if err != nil {
-		return manifest.Admission{}, fmt.Errorf("--admission-config: %w", err)
+		return overlay.Admission{}, fmt.Errorf("--admission-config: %w", err)
 	}
 	return a, nil
 }

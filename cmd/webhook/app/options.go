@@ -59,7 +59,8 @@ type Options struct {
 	// namespaces without labels and whom it exempts, which Pod Security
 	// warnings follow, and the cluster's default node selector and
 	// tolerations of the PodNodeSelector and PodTolerationRestriction
-	// plugins, which policies take for the platform's
+	// plugins, which policies take for the platform's, and the
+	// ResourceQuota plugin's limitedResources, which quota warnings follow
 	// (manifest.LoadAdmission). Read at start.
 	AdmissionConfigFile string
 	// ClientCAFile, when set, is a PEM bundle of the CAs whose client
@@ -130,7 +131,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.MaxBytesInFlight, "max-bytes-in-flight", o.MaxBytesInFlight, "bytes of admission request bodies served at once, which bound the webhook's memory; requests over 1/16 of it together get at most half; more are answered 429 with Retry-After: 1, which the API server retries (0: no limit)")
 	fs.BoolVar(&o.ServeNoop, "serve-noop", o.ServeNoop, "also serve "+NoopPath+", a handler that decodes the pod and allows it: the floor the load tool (test/load) measures against; never register it")
 	fs.StringVar(&o.AdmissionConfigFile, "admission-config", o.AdmissionConfigFile,
-		"the API server's AdmissionConfiguration (its --admission-control-config-file), or a PodSecurityConfiguration alone: PodSecurity's default level of namespaces without labels and the exemptions the Pod Security warnings follow (none: the plugin's default, privileged), and the default node selector and tolerations of PodNodeSelector and PodTolerationRestriction, which the policies take for the platform's (read at start)")
+		"the API server's AdmissionConfiguration (its --admission-control-config-file), or a PodSecurityConfiguration alone: PodSecurity's default level of namespaces without labels and the exemptions the Pod Security warnings follow (none: the plugin's default, privileged), the default node selector and tolerations of PodNodeSelector and PodTolerationRestriction, which the policies take for the platform's, and the resources and scopes ResourceQuota lets a pod consume only under a covering quota (its limitedResources), which the warnings follow (read at start)")
 	// Its name before the placement plugins' configuration was read too.
 	fs.StringVar(&o.AdmissionConfigFile, "pod-security-config", o.AdmissionConfigFile, "the former name of --admission-config")
 	_ = fs.MarkDeprecated("pod-security-config", "use --admission-config, which reads the same file")

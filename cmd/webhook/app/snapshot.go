@@ -30,7 +30,6 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
-	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -96,7 +95,7 @@ type snapshotBuilder struct {
 	compiled bool
 	// admission is the API server's admission configuration
 	// (--admission-config), given to every snapshot.
-	admission manifest.Admission
+	admission overlay.Admission
 }
 
 // changeSet collects, from the watch events, the names of the Layers that
@@ -360,9 +359,10 @@ func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error
 			return overlay.Inputs{}, fmt.Errorf("listing %s: %w", l.what, err)
 		}
 	}
-	return overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items,
-		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items, PodSecurity: b.admission.PodSecurity,
-		ClusterPlacement: b.admission.Placement, LimitRanges: limits.Items, ResourceQuotas: quotas.Items}, nil
+	in := overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items,
+		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items, LimitRanges: limits.Items, ResourceQuotas: quotas.Items}
+	in.Admission = b.admission
+	return in, nil
 }
 
 // quotaBoundsChanged passes a ResourceQuota's creation and deletion, and

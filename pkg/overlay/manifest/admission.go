@@ -9,8 +9,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	psadmission "k8s.io/pod-security-admission/admission/api"
+	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
+	resourcequotainstall "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota/install"
+	resourcequotavalidation "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota/validation"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
 
@@ -25,6 +29,7 @@ const (
 	podSecurityPlugin            = "PodSecurity"
 	podNodeSelectorPlugin        = "PodNodeSelector"
 	podTolerationsPlugin         = "PodTolerationRestriction"
+	resourceQuotaPlugin          = "ResourceQuota"
 )
 
 // admissionConfigurationVersions are the API versions of the file the API
@@ -35,21 +40,9 @@ var admissionConfigurationVersions = []string{"apiserver.config.k8s.io/v1", "api
 // configuration (kind Configuration).
 var podTolerationsVersions = []string{"podtolerationrestriction.admission.k8s.io/v1", "podtolerationrestriction.admission.k8s.io/v1alpha1"}
 
-// Admission is what Strata follows of the configuration of the API
-// server's admission plugins.
-type Admission struct {
-	// PodSecurity is the PodSecurity plugin's configuration; nil when none
-	// is given (the plugin's default).
-	PodSecurity *psadmission.PodSecurityConfiguration
-	// Placement is what the PodNodeSelector and PodTolerationRestriction
-	// plugins' configuration gives the pods of namespaces without
-	// annotations of their own.
-	Placement overlay.ClusterPlacement
-}
-
 // LoadAdmission reads the configuration of the API server's PodSecurity,
-// PodNodeSelector and PodTolerationRestriction admission plugins from
-// file, as the API server reads it: the AdmissionConfiguration it is given
+// PodNodeSelector, PodTolerationRestriction and ResourceQuota admission
+// plugins from file, as the API server reads it: the AdmissionConfiguration it is given
 // (--admission-control-config-file), whose plugins hold their
 // configuration (configuration) or name its file (path, relative to
 // file's folder), or a PodSecurityConfiguration alone.
@@ -62,36 +55,38 @@ type Admission struct {
 // PodTolerationRestriction's is a Configuration
 // (podtolerationrestriction.admission.k8s.io v1 or v1alpha1) whose
 // default and whitelist tolerations the API server would accept on a pod.
-// Unknown fields are errors, naming the file and the field: a setting
+// ResourceQuota's is a ResourceQuotaConfiguration (apiserver.config.k8s.io
+// v1, resourcequota.admission.k8s.io v1beta1 or v1alpha1), decoded and
+// validated as the plugin does, with its own types. Unknown fields are errors, naming the file and the field: a setting
 // Strata cannot read is not silently left out.
-func LoadAdmission(fsys filesys.FileSystem, file string) (Admission, error) {
+func LoadAdmission(fsys filesys.FileSystem, file string) (overlay.Admission, error) {
 	data, err := fsys.ReadFile(file)
 	if err != nil {
-		return Admission{}, err
+		return overlay.Admission{}, err
 	}
 	docs, err := DecodeDocuments(file, data)
 	if err != nil {
-		return Admission{}, err
+		return overlay.Admission{}, err
 	}
 	if len(docs) != 1 {
-		return Admission{}, fmt.Errorf("%s: %d objects, want one AdmissionConfiguration or PodSecurityConfiguration", file, len(docs))
+		return overlay.Admission{}, fmt.Errorf("%s: %d objects, want one AdmissionConfiguration or PodSecurityConfiguration", file, len(docs))
 	}
 	return admissionOf(fsys, &docs[0])
 }
 
 // admissionOf is the configuration d, a PodSecurityConfiguration or an
 // AdmissionConfiguration, gives the plugins Strata follows.
-func admissionOf(fsys filesys.FileSystem, d *Document) (Admission, error) {
+func admissionOf(fsys filesys.FileSystem, d *Document) (overlay.Admission, error) {
 	switch d.Kind {
 	case podSecurityConfigurationKind:
 		cfg, err := decodePodSecurity(d.filePrefix()+d.Kind, d.Raw)
-		return Admission{PodSecurity: cfg}, err
+		return overlay.Admission{PodSecurity: cfg}, err
 	case admissionConfigurationKind:
 	default:
-		return Admission{}, fmt.Errorf("%s%s: want a PodSecurityConfiguration or an AdmissionConfiguration", d.filePrefix(), d.Subject())
+		return overlay.Admission{}, fmt.Errorf("%s%s: want a PodSecurityConfiguration or an AdmissionConfiguration", d.filePrefix(), d.Subject())
 	}
 	if !slices.Contains(admissionConfigurationVersions, d.APIVersion) {
-		return Admission{}, fmt.Errorf("%s%s: apiVersion: unsupported version %q (want %s)", d.filePrefix(), d.Kind, d.APIVersion, admissionConfigurationVersions[0])
+		return overlay.Admission{}, fmt.Errorf("%s%s: apiVersion: unsupported version %q (want %s)", d.filePrefix(), d.Kind, d.APIVersion, admissionConfigurationVersions[0])
 	}
 	var ac struct {
 		APIVersion string `json:"apiVersion"`
@@ -103,10 +98,10 @@ func admissionOf(fsys filesys.FileSystem, d *Document) (Admission, error) {
 		} `json:"plugins"`
 	}
 	if err := decodeStrict(d, &ac); err != nil {
-		return Admission{}, err
+		return overlay.Admission{}, err
 	}
 	var (
-		out  Admission
+		out  overlay.Admission
 		seen = map[string]bool{}
 	)
 	for i, p := range ac.Plugins {
@@ -116,11 +111,15 @@ func admissionOf(fsys filesys.FileSystem, d *Document) (Admission, error) {
 				return err
 			},
 			podNodeSelectorPlugin: func(at string, data []byte) (err error) {
-				out.Placement.NodeSelector, out.Placement.NodeSelectorWhitelists, err = decodePodNodeSelector(at, data)
+				out.ClusterPlacement.NodeSelector, out.ClusterPlacement.NodeSelectorWhitelists, err = decodePodNodeSelector(at, data)
 				return err
 			},
 			podTolerationsPlugin: func(at string, data []byte) (err error) {
-				out.Placement.Tolerations, out.Placement.TolerationsWhitelist, err = decodePodTolerations(at, data)
+				out.ClusterPlacement.Tolerations, out.ClusterPlacement.TolerationsWhitelist, err = decodePodTolerations(at, data)
+				return err
+			},
+			resourceQuotaPlugin: func(at string, data []byte) (err error) {
+				out.LimitedResources, err = decodeResourceQuota(at, data)
 				return err
 			},
 		}[p.Name]
@@ -129,13 +128,13 @@ func admissionOf(fsys filesys.FileSystem, d *Document) (Admission, error) {
 		}
 		at := fmt.Sprintf("%s%s: plugins[%d] (%s)", d.filePrefix(), d.Kind, i, p.Name)
 		if seen[p.Name] {
-			return Admission{}, fmt.Errorf("%s: a second configuration of the plugin; want one", at)
+			return overlay.Admission{}, fmt.Errorf("%s: a second configuration of the plugin; want one", at)
 		}
 		seen[p.Name] = true
 		var err error
 		switch {
 		case len(p.Configuration) > 0 && p.Path != "":
-			return Admission{}, fmt.Errorf("%s: both path and configuration; want one", at)
+			return overlay.Admission{}, fmt.Errorf("%s: both path and configuration; want one", at)
 		case len(p.Configuration) > 0:
 			err = decode(at+".configuration", p.Configuration)
 		case p.Path != "":
@@ -145,7 +144,7 @@ func admissionOf(fsys filesys.FileSystem, d *Document) (Admission, error) {
 			}
 			data, rerr := fsys.ReadFile(path)
 			if rerr != nil {
-				return Admission{}, fmt.Errorf("%s.path: %w", at, rerr)
+				return overlay.Admission{}, fmt.Errorf("%s.path: %w", at, rerr)
 			}
 			err = decode(path, data)
 		default:
@@ -153,7 +152,7 @@ func admissionOf(fsys filesys.FileSystem, d *Document) (Admission, error) {
 			err = decode(at, nil)
 		}
 		if err != nil {
-			return Admission{}, err
+			return overlay.Admission{}, err
 		}
 	}
 	return out, nil
@@ -240,4 +239,35 @@ func nonEmpty(ts []corev1.Toleration) []corev1.Toleration {
 		return nil
 	}
 	return ts
+}
+
+// decodeResourceQuota reads the ResourceQuota plugin's configuration
+// (JSON or YAML; none: nothing limited) as the plugin's LoadConfiguration
+// does, strictly, with the plugin's scheme of its versions, and validates
+// it as the API server does at start (a limited resource names its
+// resource). It returns its limitedResources, nil for none. Errors are led
+// by at. The plugin's own package is not imported: it brings the API
+// server's admission machinery (CEL, tracing) into the webhook for ten
+// lines of decoding.
+func decodeResourceQuota(at string, data []byte) ([]resourcequotaapi.LimitedResource, error) {
+	if len(data) == 0 {
+		return nil, nil
+	}
+	scheme := runtime.NewScheme()
+	resourcequotainstall.Install(scheme)
+	obj, err := runtime.Decode(serializer.NewCodecFactory(scheme, serializer.EnableStrict).UniversalDecoder(), data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: want a ResourceQuotaConfiguration of apiserver.config.k8s.io/v1: %w", at, err)
+	}
+	cfg, ok := obj.(*resourcequotaapi.Configuration)
+	if !ok {
+		return nil, fmt.Errorf("%s: a %T, want a ResourceQuotaConfiguration of apiserver.config.k8s.io/v1", at, obj)
+	}
+	if errs := resourcequotavalidation.ValidateConfiguration(cfg); len(errs) > 0 {
+		return nil, fmt.Errorf("%s: %w", at, errs.ToAggregate())
+	}
+	if len(cfg.LimitedResources) == 0 {
+		return nil, nil
+	}
+	return cfg.LimitedResources, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -86,8 +87,8 @@ func TestLoadAdmissionPlacement(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(got.Placement, tc.want) {
-				t.Errorf("placement %+v, want %+v", got.Placement, tc.want)
+			if !reflect.DeepEqual(got.ClusterPlacement, tc.want) {
+				t.Errorf("placement %+v, want %+v", got.ClusterPlacement, tc.want)
 			}
 			if (got.PodSecurity != nil) != tc.podSecurity {
 				t.Errorf("PodSecurity %+v, want one: %v", got.PodSecurity, tc.podSecurity)
@@ -111,5 +112,76 @@ func TestClusterConfigPlacement(t *testing.T) {
 	}
 	if got := fmt.Sprint(in.ClusterPlacement.NodeSelector); len(in.Namespaces) != 1 || got != "map[zone:shared]" {
 		t.Errorf("namespaces %v, the cluster's node selector %s", in.Namespaces, got)
+	}
+}
+
+// TestLoadAdmissionResourceQuota: the ResourceQuota plugin's
+// limitedResources are read as the plugin reads them, of each of its
+// versions, embedded or by path, and through --cluster-config; a field
+// the plugin does not know, a version it does not serve and a limited
+// resource without its resource are refused, naming the file, the plugin
+// and the field.
+func TestLoadAdmissionResourceQuota(t *testing.T) {
+	const limited = "limitedResources:\n- resource: pods\n  matchContains: [nvidia.com/gpu]\n" +
+		"- resource: pods\n  matchScopes:\n  - {scopeName: PriorityClass, operator: In, values: [cluster-services]}\n"
+	quota := func(version string) string {
+		kind := "ResourceQuotaConfiguration"
+		if version != "apiserver.config.k8s.io/v1" {
+			kind = "Configuration" // the older versions' kind
+		}
+		return "apiVersion: " + version + "\nkind: " + kind + "\n" + limited
+	}
+	admission := func(plugins string) string {
+		return "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n" + plugins
+	}
+	want := []resourcequotaapi.LimitedResource{{Resource: "pods", MatchContains: []string{"nvidia.com/gpu"}},
+		{Resource: "pods", MatchScopes: []corev1.ScopedResourceSelectorRequirement{{ScopeName: corev1.ResourceQuotaScopePriorityClass,
+			Operator: corev1.ScopeSelectorOpIn, Values: []string{"cluster-services"}}}}}
+	for _, tc := range []struct {
+		name, file, err string
+		want            []resourcequotaapi.LimitedResource
+	}{
+		{name: "embedded", file: admission("- name: ResourceQuota\n  configuration:\n" + indent(quota("apiserver.config.k8s.io/v1"), "    ")), want: want},
+		{name: "by path", file: admission("- name: ResourceQuota\n  path: quota.yaml\n"), want: want},
+		{name: "v1beta1", file: admission("- name: ResourceQuota\n  configuration:\n" + indent(quota("resourcequota.admission.k8s.io/v1beta1"), "    ")), want: want},
+		{name: "v1alpha1", file: admission("- name: ResourceQuota\n  configuration:\n" + indent(quota("resourcequota.admission.k8s.io/v1alpha1"), "    ")), want: want},
+		{name: "none", file: admission("- name: ResourceQuota\n")},
+		{name: "nothing limited", file: admission("- name: ResourceQuota\n  configuration: {apiVersion: apiserver.config.k8s.io/v1, kind: ResourceQuotaConfiguration}\n")},
+		{name: "a misspelt field", file: admission("- name: ResourceQuota\n  configuration:\n" +
+			indent(strings.Replace(quota("apiserver.config.k8s.io/v1"), "matchContains", "matchContain", 1), "    ")),
+			err: `cluster/admission.yaml: AdmissionConfiguration: plugins[0] (ResourceQuota).configuration: want a ResourceQuotaConfiguration of apiserver.config.k8s.io/v1: strict decoding error: unknown field "limitedResources[0].matchContain"`},
+		{name: "a version the plugin does not serve", file: admission("- name: ResourceQuota\n  configuration:\n" + indent(strings.Replace(quota("apiserver.config.k8s.io/v1"), "/v1", "/v2", 1), "    ")),
+			err: `plugins[0] (ResourceQuota).configuration: want a ResourceQuotaConfiguration of apiserver.config.k8s.io/v1: no kind "ResourceQuotaConfiguration" is registered for version "apiserver.config.k8s.io/v2"`},
+		{name: "no resource", file: admission("- name: ResourceQuota\n  configuration:\n" + indent(strings.Replace(quota("apiserver.config.k8s.io/v1"), "resource: pods\n  matchContains", "matchContains", 1), "    ")),
+			err: `plugins[0] (ResourceQuota).configuration: limitedResources[0].resource: Required value`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := filesys.MakeFsInMemory()
+			for name, data := range map[string]string{"cluster/admission.yaml": tc.file, "cluster/quota.yaml": quota("apiserver.config.k8s.io/v1")} {
+				if err := fsys.WriteFile(name, []byte(data)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := LoadAdmission(fsys, "cluster/admission.yaml")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got.LimitedResources, tc.want) {
+				t.Errorf("limited %+v, want %+v", got.LimitedResources, tc.want)
+			}
+			in, err := LoadClusterConfig(fsys, []string{"cluster/admission.yaml"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(in.LimitedResources, tc.want) {
+				t.Errorf("--cluster-config: limited %+v, want %+v", in.LimitedResources, tc.want)
+			}
+		})
 	}
 }

@@ -123,13 +123,13 @@ func FuzzAdmission(f *testing.F) {
 				t.Fatalf("read a configuration the plugin refuses: %v", errs)
 			}
 		}
-		for _, ts := range [][]corev1.Toleration{a.Placement.Tolerations, a.Placement.TolerationsWhitelist} {
+		for _, ts := range [][]corev1.Toleration{a.ClusterPlacement.Tolerations, a.ClusterPlacement.TolerationsWhitelist} {
 			if errs := overlay.ValidateTolerations(field.NewPath("tolerations"), ts); len(errs) > 0 {
 				t.Fatalf("read tolerations the API server refuses: %v", errs)
 			}
 		}
-		selectors := []map[string]string{a.Placement.NodeSelector}
-		for _, sel := range a.Placement.NodeSelectorWhitelists {
+		selectors := []map[string]string{a.ClusterPlacement.NodeSelector}
+		for _, sel := range a.ClusterPlacement.NodeSelectorWhitelists {
 			selectors = append(selectors, sel)
 		}
 		for _, sel := range selectors {
@@ -143,8 +143,8 @@ func FuzzAdmission(f *testing.F) {
 		if err != nil {
 			t.Fatalf("read alone, refused as cluster configuration: %v", err)
 		}
-		if !reflect.DeepEqual(in.ClusterPlacement, a.Placement) {
-			t.Fatalf("cluster configuration's placement %+v, read alone %+v", in.ClusterPlacement, a.Placement)
+		if !reflect.DeepEqual(in.ClusterPlacement, a.ClusterPlacement) {
+			t.Fatalf("cluster configuration's placement %+v, read alone %+v", in.ClusterPlacement, a.ClusterPlacement)
 		}
 	})
 }

@@ -289,7 +289,7 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 					errs = append(errs, fmt.Errorf("%s%s: a second configuration of the API server's admission; want one", d.filePrefix(), d.Subject()))
 					continue
 				}
-				out.PodSecurity, out.ClusterPlacement = a.PodSecurity, a.Placement
+				out.Admission = a
 			}
 		}
 		kept := slices.DeleteFunc(docs, func(d Document) bool { return !slices.Contains(clusterKinds, d.Kind) })

@@ -1,0 +1,174 @@
+package mutate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	resourcev1 "k8s.io/api/resource/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+)
+
+// The ResourceQuota admission may be configured (the limitedResources of
+// its ResourceQuotaConfiguration, in the API server's
+// AdmissionConfiguration) to let a pod consume a resource, or be in a
+// scope, only where a ResourceQuota of its namespace covers it: platforms
+// keep GPUs (`matchContains: [nvidia.com/gpu]`) and high priority classes
+// (`matchScopes: [{scopeName: PriorityClass, operator: In, values:
+// [spark-critical]}]`) to the namespaces given a quota of them. A layer
+// that gives executors a GPU, or drivers a priority class so limited, has
+// every such pod refused in each namespace without that quota. This
+// follows the plugin's CheckRequest of Kubernetes 1.37.
+
+// UncoveredRefusals returns why the ResourceQuota admission, configured
+// with limited (overlay.Snapshot.LimitedResources), refuses the creation
+// of pod in a namespace of quotas for want of a quota covering what it
+// consumes, in the plugin's words, as QuotaRefusals with Uncovered set:
+//
+//   - `insufficient quota to consume: requests.nvidia.com/gpu`: the
+//     resources pod uses (QuotaUsage, above zero) whose name contains a
+//     matchContains of a limited entry for pods, of which no quota whose
+//     scopes hold pod has a hard limit;
+//   - `insufficient quota to match these scopes: [{PriorityClass In
+//     [spark-critical]}]`: the matchScopes of limited (of every entry,
+//     whatever its resource, as the plugin takes them) pod is in, of
+//     whose scope name no quota of the namespace selects pod by a scope
+//     or a scope selector requirement.
+//
+// The plugin judges them after the containers (QuotaRefusals) and before
+// what is left of each quota (QuotaExceeded), and names the first;
+// each is returned here. PodQuotaUnjudged reports a configuration under
+// which the plugin judges nothing.
+func UncoveredRefusals(limited []resourcequotaapi.LimitedResource, quotas []*corev1.ResourceQuota, pod *corev1.Pod) []QuotaRefusal {
+	if len(limited) == 0 {
+		return nil
+	}
+	var (
+		matchContains []string
+		limitedScopes []corev1.ScopedResourceSelectorRequirement
+	)
+	for _, l := range limited {
+		if l.APIGroup == "" && l.Resource == "pods" {
+			matchContains = append(matchContains, l.MatchContains...)
+		}
+		for _, s := range l.MatchScopes {
+			if podInQuotaScope(s, pod) {
+				limitedScopes = append(limitedScopes, s)
+			}
+		}
+	}
+	covered, scopeNames := map[corev1.ResourceName]bool{}, map[corev1.ResourceQuotaScope]bool{}
+	for _, q := range quotas {
+		for _, s := range quotaScopeSelectors(q) {
+			if podInQuotaScope(s, pod) {
+				scopeNames[s.ScopeName] = true
+			}
+		}
+		if !quotaScopesMatch(q, pod) {
+			continue
+		}
+		for name := range overlay.QuotaHard(q) {
+			if podQuotaResource(name) {
+				covered[name] = true
+			}
+		}
+	}
+	var (
+		out      []QuotaRefusal
+		consumed []string
+	)
+	for name, q := range QuotaUsage(pod) {
+		if q.Sign() <= 0 || covered[name] {
+			continue
+		}
+		if slices.ContainsFunc(matchContains, func(sub string) bool { return strings.Contains(string(name), sub) }) {
+			consumed = append(consumed, string(name))
+		}
+	}
+	if len(consumed) > 0 {
+		slices.Sort(consumed)
+		out = append(out, QuotaRefusal{Uncovered: true, Reason: "insufficient quota to consume: " + strings.Join(slices.Compact(consumed), ",")})
+	}
+	var uncovered []corev1.ScopedResourceSelectorRequirement
+	for _, s := range limitedScopes {
+		if !scopeNames[s.ScopeName] {
+			uncovered = append(uncovered, s)
+		}
+	}
+	if len(uncovered) > 0 {
+		out = append(out, QuotaRefusal{Uncovered: true, Reason: fmt.Sprintf("insufficient quota to match these scopes: %v", uncovered)})
+	}
+	return out
+}
+
+// PodQuotaUnjudged reports whether limited holds a scope selector
+// requirement of a priority class the plugin cannot read (an operator it
+// does not know; In or NotIn without values, or with one that is no label
+// value; DoesNotExist with values): the ResourceQuota admission, failing
+// to read it for each pod, then judges no pod by any quota of any
+// namespace, nor by limited, and admits every pod. The API server does
+// not validate limitedResources' scopes.
+func PodQuotaUnjudged(limited []resourcequotaapi.LimitedResource) bool {
+	for _, l := range limited {
+		for _, s := range l.MatchScopes {
+			if s.ScopeName != corev1.ResourceQuotaScopePriorityClass || s.Operator == corev1.ScopeSelectorOpExists {
+				continue
+			}
+			op, ok := map[corev1.ScopeSelectorOperator]selection.Operator{corev1.ScopeSelectorOpIn: selection.In,
+				corev1.ScopeSelectorOpNotIn: selection.NotIn, corev1.ScopeSelectorOpDoesNotExist: selection.DoesNotExist}[s.Operator]
+			if !ok {
+				return true
+			}
+			if _, err := labels.NewRequirement(string(s.ScopeName), op, s.Values); err != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// quotaScopeSelectors are q's scopes, each as a requirement that the scope
+// exists, then its scope selector's requirements.
+func quotaScopeSelectors(q *corev1.ResourceQuota) []corev1.ScopedResourceSelectorRequirement {
+	var out []corev1.ScopedResourceSelectorRequirement
+	for _, scope := range q.Spec.Scopes {
+		out = append(out, corev1.ScopedResourceSelectorRequirement{ScopeName: scope, Operator: corev1.ScopeSelectorOpExists})
+	}
+	if sel := q.Spec.ScopeSelector; sel != nil {
+		out = append(out, sel.MatchExpressions...)
+	}
+	return out
+}
+
+// podQuotaResources are the resources the pod evaluator counts by name
+// (its podResources); podQuotaResource adds those of huge pages and
+// extended resources.
+var podQuotaResources = []corev1.ResourceName{"count/pods", corev1.ResourceCPU, corev1.ResourceMemory, corev1.ResourceEphemeralStorage,
+	corev1.ResourceRequestsCPU, corev1.ResourceRequestsMemory, corev1.ResourceRequestsEphemeralStorage,
+	corev1.ResourceLimitsCPU, corev1.ResourceLimitsMemory, corev1.ResourceLimitsEphemeralStorage, corev1.ResourcePods}
+
+// podQuotaResource reports whether a quota's hard limit of name bounds
+// pods, as the pod evaluator's MatchingResources tells.
+func podQuotaResource(name corev1.ResourceName) bool {
+	s := string(name)
+	switch {
+	case slices.Contains(podQuotaResources, name),
+		strings.HasPrefix(s, corev1.ResourceHugePagesPrefix), strings.HasPrefix(s, corev1.ResourceRequestsHugePagesPrefix):
+		return true
+	}
+	if !strings.HasPrefix(s, corev1.DefaultResourceRequestsPrefix) {
+		return false
+	}
+	return !nativeResourceName(name) || strings.HasPrefix(s, corev1.DefaultResourceRequestsPrefix+resourcev1.ResourceDeviceClassPrefix)
+}
+
+// nativeResourceName reports whether name is Kubernetes' own: no domain,
+// or one of *kubernetes.io.
+func nativeResourceName(name corev1.ResourceName) bool {
+	return !strings.Contains(string(name), "/") || strings.Contains(string(name), corev1.ResourceDefaultNamespacePrefix)
+}

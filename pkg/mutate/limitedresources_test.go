@@ -1,0 +1,117 @@
+package mutate
+
+import (
+	"slices"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
+)
+
+// TestUncoveredRefusals holds UncoveredRefusals to the ResourceQuota
+// admission's limitedResources, case by case: a limited resource the pod
+// consumes needs a quota whose scopes hold the pod with a hard limit of
+// it; a limited scope the pod is in needs a quota selecting the pod by a
+// scope of that name; in the plugin's words.
+func TestUncoveredRefusals(t *testing.T) {
+	gpu := corev1.ResourceRequirements{Requests: resources("cpu", "2", "nvidia.com/gpu", "1"), Limits: resources("nvidia.com/gpu", "1")}
+	sized := corev1.ResourceRequirements{Requests: resources("cpu", "2", "memory", "8Gi"), Limits: resources("memory", "8Gi")}
+	class := func(op corev1.ScopeSelectorOperator, values ...string) corev1.ScopedResourceSelectorRequirement {
+		return corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: op, Values: values}
+	}
+	quota := func(name string, hard corev1.ResourceList, reqs ...corev1.ScopedResourceSelectorRequirement) *corev1.ResourceQuota {
+		q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "etl"}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
+		if len(reqs) > 0 {
+			q.Spec.ScopeSelector = &corev1.ScopeSelector{MatchExpressions: reqs}
+		}
+		return q
+	}
+	withClass := func(p *corev1.Pod, name string) *corev1.Pod { p.Spec.PriorityClassName = name; return p }
+	gpus := []resourcequotaapi.LimitedResource{{Resource: "pods", MatchContains: []string{"nvidia.com/gpu"}}}
+	critical := []resourcequotaapi.LimitedResource{{Resource: "pods", MatchScopes: []corev1.ScopedResourceSelectorRequirement{class(corev1.ScopeSelectorOpIn, "spark-critical")}}}
+	for _, tc := range []struct {
+		name    string
+		limited []resourcequotaapi.LimitedResource
+		quotas  []*corev1.ResourceQuota
+		pod     *corev1.Pod
+		want    []string
+	}{
+		{name: "a GPU without a quota", limited: gpus, pod: quotaPod(gpu, sized),
+			want: []string{"insufficient quota to consume: requests.nvidia.com/gpu"}},
+		{name: "a GPU whose quota bounds other things", limited: gpus, quotas: []*corev1.ResourceQuota{quota("compute", resources("requests.cpu", "100"))},
+			pod: quotaPod(gpu, sized), want: []string{"insufficient quota to consume: requests.nvidia.com/gpu"}},
+		{name: "a GPU under a quota of GPUs", limited: gpus, quotas: []*corev1.ResourceQuota{quota("gpus", resources("requests.nvidia.com/gpu", "0"))},
+			pod: quotaPod(gpu, sized)},
+		// A limit alone is a request, as the API server's defaults leave it.
+		{name: "a GPU limited only", limited: gpus, pod: quotaPod(corev1.ResourceRequirements{Limits: resources("nvidia.com/gpu", "2")}, sized),
+			want: []string{"insufficient quota to consume: requests.nvidia.com/gpu"}},
+		{name: "a GPU under a quota whose scopes miss the pod", limited: gpus,
+			quotas: []*corev1.ResourceQuota{quota("gpus", resources("requests.nvidia.com/gpu", "8"), class(corev1.ScopeSelectorOpExists))},
+			pod:    quotaPod(gpu, sized), want: []string{"insufficient quota to consume: requests.nvidia.com/gpu"}},
+		{name: "no GPU", limited: gpus, pod: quotaPod(sized, sized)},
+		{name: "a GPU limited for another resource", limited: []resourcequotaapi.LimitedResource{{Resource: "persistentvolumeclaims", MatchContains: []string{"gpu"}}},
+			pod: quotaPod(gpu, sized)},
+		{name: "every resource named, in order", limited: []resourcequotaapi.LimitedResource{{Resource: "pods", MatchContains: []string{"memory", "cpu"}}},
+			quotas: []*corev1.ResourceQuota{quota("compute", resources("limits.memory", "1Ti"))}, pod: quotaPod(sized, sized),
+			want: []string{"insufficient quota to consume: cpu,memory,requests.cpu,requests.memory"}},
+		{name: "a limited class without a quota", limited: critical, pod: withClass(quotaPod(sized, sized), "spark-critical"),
+			want: []string{"insufficient quota to match these scopes: [{PriorityClass In [spark-critical]}]"}},
+		{name: "a limited class, a quota of it", limited: critical,
+			quotas: []*corev1.ResourceQuota{quota("critical", resources("pods", "10"), class(corev1.ScopeSelectorOpIn, "spark-critical", "system"))},
+			pod:    withClass(quotaPod(sized, sized), "spark-critical")},
+		// A quota of any class covers the scope's name, as the plugin
+		// compares them.
+		{name: "a limited class, a quota of every class", limited: critical,
+			quotas: []*corev1.ResourceQuota{quota("classes", resources("pods", "10"), class(corev1.ScopeSelectorOpExists))},
+			pod:    withClass(quotaPod(sized, sized), "spark-critical")},
+		{name: "a limited class, a quota of another", limited: critical,
+			quotas: []*corev1.ResourceQuota{quota("batch", resources("pods", "10"), class(corev1.ScopeSelectorOpIn, "spark-batch"))},
+			pod:    withClass(quotaPod(sized, sized), "spark-critical"),
+			want:   []string{"insufficient quota to match these scopes: [{PriorityClass In [spark-critical]}]"}},
+		{name: "another class", limited: critical, pod: withClass(quotaPod(sized, sized), "spark-batch")},
+		{name: "both", limited: slices.Concat(gpus, critical), pod: withClass(quotaPod(gpu, sized), "spark-critical"),
+			want: []string{"insufficient quota to consume: requests.nvidia.com/gpu", "insufficient quota to match these scopes: [{PriorityClass In [spark-critical]}]"}},
+		{name: "nothing limited", quotas: []*corev1.ResourceQuota{quota("compute", resources("requests.cpu", "1"))}, pod: quotaPod(gpu, sized)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, r := range UncoveredRefusals(tc.limited, tc.quotas, tc.pod) {
+				if !r.Uncovered || r.Quota != "" {
+					t.Errorf("refusal %+v: want Uncovered, no quota", r)
+				}
+				got = append(got, r.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPodQuotaUnjudged: a priority class scope the plugin cannot read, in
+// limitedResources, has it judge no pod; every other scope is read.
+func TestPodQuotaUnjudged(t *testing.T) {
+	scoped := func(s corev1.ScopedResourceSelectorRequirement) []resourcequotaapi.LimitedResource {
+		return []resourcequotaapi.LimitedResource{{Resource: "pods", MatchScopes: []corev1.ScopedResourceSelectorRequirement{s}}}
+	}
+	for _, tc := range []struct {
+		name  string
+		scope corev1.ScopedResourceSelectorRequirement
+		want  bool
+	}{
+		{"In a class", corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpIn, Values: []string{"high"}}, false},
+		{"Exists", corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpExists}, false},
+		{"Exists with values", corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpExists, Values: []string{"x"}}, false},
+		{"DoesNotExist", corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpDoesNotExist}, false},
+		{"BestEffort", corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopeBestEffort, Operator: "Sometimes"}, false},
+		{"In nothing", corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpIn}, true},
+		{"NotIn no label value", corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpNotIn, Values: []string{"a b"}}, true},
+		{"DoesNotExist with values", corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpDoesNotExist, Values: []string{"x"}}, true},
+		{"an operator of none", corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: "Sometimes"}, true},
+	} {
+		if got := PodQuotaUnjudged(scoped(tc.scope)); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
