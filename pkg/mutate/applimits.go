@@ -40,8 +40,7 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 		}
 	}
 	allQuotas := snap.ResourceQuotas(ns)
-	quotas := constraining(allQuotas)
-	if len(ranges) == 0 && len(allQuotas) == 0 {
+	if len(ranges) == 0 && len(allQuotas) == 0 && len(snap.LimitedResources()) == 0 {
 		return nil
 	}
 	pods := map[v1alpha1.Role]*corev1.Pod{}
@@ -51,7 +50,7 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 			return nil //nolint:nilerr // the validating webhook refuses the size
 		}
 		launched.Namespace = ns
-		pod, w, err := launchedBoundWarning(snap, cluster, ranges, quotas, launched)
+		pod, w, err := launchedBoundWarning(snap, cluster, ranges, allQuotas, launched)
 		if err != nil {
 			return err
 		}
@@ -80,8 +79,9 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 // a namespace of ranges and quotas (given the LimitRanges' defaults,
 // composed as the pod webhook composes it, given them again on the API
 // server's second round of plugins), and the warning that the API server
-// will refuse it (LimitRefusals, InvalidRequests, QuotaRefusals); "" when
-// it will not.
+// will refuse it (LimitRefusals, InvalidRequests, QuotaRefusals and
+// UncoveredRefusals, as snap's LimitedResources configure the
+// ResourceQuota admission); "" when it will not.
 func launchedBoundWarning(snap *overlay.Snapshot, cluster Cluster, ranges []*corev1.LimitRange, quotas []*corev1.ResourceQuota, launched *corev1.Pod) (*corev1.Pod, string, error) {
 	res, err := Admit(snap, cluster, LimitPod(ranges, launched))
 	if err != nil {
@@ -95,8 +95,10 @@ func launchedBoundWarning(snap *overlay.Snapshot, cluster Cluster, ranges []*cor
 	for _, e := range InvalidRequests(pod) {
 		reasons = append(reasons, e.Error())
 	}
-	for _, r := range QuotaRefusals(quotas, pod) {
-		reasons = append(reasons, r.String())
+	if limited := snap.LimitedResources(); !PodQuotaUnjudged(limited) {
+		for _, r := range slices.Concat(QuotaRefusals(quotas, pod), UncoveredRefusals(limited, quotas, pod)) {
+			reasons = append(reasons, r.String())
+		}
 	}
 	if len(reasons) == 0 {
 		return pod, "", nil
@@ -126,10 +128,9 @@ func outgrownWarning(quotas []*corev1.ResourceQuota, pods map[v1alpha1.Role]*cor
 func connectBoundWarnings(snap *overlay.Snapshot, cluster Cluster, in, composed *sparkv1alpha1.SparkConnect, conf map[string]string) ([]string, error) {
 	ns := in.Metadata.Namespace
 	ranges, allQuotas := snap.LimitRanges(ns), snap.ResourceQuotas(ns)
-	if len(ranges) == 0 && len(allQuotas) == 0 {
+	if len(ranges) == 0 && len(allQuotas) == 0 && len(snap.LimitedResources()) == 0 {
 		return nil, nil
 	}
-	quotas := constraining(allQuotas)
 	var out []string
 	pods := map[v1alpha1.Role]*corev1.Pod{}
 	for _, role := range Roles() {
@@ -138,7 +139,7 @@ func connectBoundWarnings(snap *overlay.Snapshot, cluster Cluster, in, composed 
 			return nil, nil // the validating webhook refuses the size
 		}
 		launched.Namespace = ns
-		pod, w, err := launchedBoundWarning(snap, cluster, ranges, quotas, launched)
+		pod, w, err := launchedBoundWarning(snap, cluster, ranges, allQuotas, launched)
 		if err != nil {
 			return nil, err
 		}

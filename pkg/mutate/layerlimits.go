@@ -34,15 +34,35 @@ import (
 // most two compositions per group, and stops when ctx is done (the
 // request's deadline), saying how many groups it left.
 func LayerLimitWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
-	var groups []namespaceGroup
+	var (
+		groups  []namespaceGroup
+		bounded = map[string]bool{}
+		limited = len(served.LimitedResources()) > 0
+	)
 	for _, g := range served.NamespacesByBounds() {
-		quotas := constraining(g.Quotas)
-		if len(g.Ranges) == 0 && len(quotas) == 0 {
+		for _, ns := range g.Namespaces {
+			bounded[ns] = true
+		}
+		if len(g.Ranges) == 0 && len(constraining(g.Quotas)) == 0 && !limited {
 			continue // quotas of counts or storage only: nothing to refuse
 		}
 		groups = append(groups, namespaceGroup{namespaces: g.Namespaces, refusals: func(trial *overlay.Snapshot, role v1alpha1.Role, ns string) []string {
-			return boundRefusals(trial, cluster, g.Ranges, quotas, role, ns)
+			return boundRefusals(trial, cluster, g.Ranges, g.Quotas, role, ns)
 		}})
+	}
+	if limited {
+		// Where no quota covers what the configuration limits, the
+		// namespaces without LimitRanges or ResourceQuotas are one more
+		// group, bounded alike by none.
+		var bare []string
+		for _, ns := range served.NamespacesWhere(func(name string, _ map[string]string) bool { return !bounded[name] }) {
+			bare = append(bare, ns.Name)
+		}
+		if len(bare) > 0 {
+			groups = append(groups, namespaceGroup{namespaces: bare, refusals: func(trial *overlay.Snapshot, role v1alpha1.Role, ns string) []string {
+				return boundRefusals(trial, cluster, nil, nil, role, ns)
+			}})
+		}
 	}
 	return layerGroupWarnings(ctx, l, cluster, served, groups, "the LimitRanges and ResourceQuotas", "bounded alike")
 }
@@ -52,9 +72,12 @@ func LayerLimitWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster,
 // which holds ranges and quotas: the pod as spark-submit creates it,
 // given the LimitRanges' defaults before the webhook and after it (the
 // API server's second round of plugins), judged by LimitRanger, the API
-// server's validation and the ResourceQuota admission; and the
-// PersistentVolumeClaims Spark creates for it with the Spark
-// configuration the layers compose, by LimitRanger. One composition.
+// server's validation and the ResourceQuota admission (what the layers'
+// containers leave unsaid, and what they make the pod consume that the
+// plugin's configuration limits and no quota covers: snap's
+// LimitedResources); and the PersistentVolumeClaims Spark creates for it
+// with the Spark configuration the layers compose, by LimitRanger. One
+// composition.
 func boundRefusals(snap *overlay.Snapshot, cluster Cluster, ranges []*corev1.LimitRange, quotas []*corev1.ResourceQuota, role v1alpha1.Role, namespace string) []string {
 	pod := LimitPod(ranges, submittedPod(role, namespace))
 	res, err := Compose(snap, cluster, pod)
@@ -62,8 +85,11 @@ func boundRefusals(snap *overlay.Snapshot, cluster Cluster, ranges []*corev1.Lim
 		return nil // the pods are refused for that, whatever their bounds
 	}
 	stored := LimitPod(ranges, res.Pod)
-	return slices.Concat(addedContainerRefusals(ranges, pod, stored), addedQuotaRefusals(quotas, pod, stored),
-		claimRefusals(ranges, res.Composition.Config.SparkConf, role))
+	var quotaRefused []string
+	if limited := snap.LimitedResources(); !PodQuotaUnjudged(limited) {
+		quotaRefused = slices.Concat(addedQuotaRefusals(quotas, pod, stored), addedUncoveredRefusals(limited, quotas, pod, stored))
+	}
+	return slices.Concat(addedContainerRefusals(ranges, pod, stored), quotaRefused, claimRefusals(ranges, res.Composition.Config.SparkConf, role))
 }
 
 // addedContainerRefusals are the LimitRanger plugin's refusals (its
@@ -100,10 +126,11 @@ func addedContainerRefusals(ranges []*corev1.LimitRange, before, after *corev1.P
 // (overlay.LayerSource.Describe), as the composer warns of a repository's
 // Layers.
 func LimitWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []string {
-	if len(in.LimitRanges) == 0 && len(in.ResourceQuotas) == 0 {
+	if len(in.LimitRanges) == 0 && len(in.ResourceQuotas) == 0 && len(in.LimitedResources) == 0 {
 		return nil
 	}
-	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, LimitRanges: in.LimitRanges, ResourceQuotas: in.ResourceQuotas, PriorityClassesPartial: true})
+	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, LimitRanges: in.LimitRanges, ResourceQuotas: in.ResourceQuotas,
+		Admission: overlay.Admission{LimitedResources: in.LimitedResources}, PriorityClassesPartial: true})
 	if err != nil {
 		return nil
 	}
@@ -133,8 +160,8 @@ func LimitWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []
 // configuration the layers compose (SparkClaims, ClaimRefusals). Two
 // compositions.
 func NamespaceLimitWarnings(snap *overlay.Snapshot, cluster Cluster, namespace string) []string {
-	ranges, quotas := snap.LimitRanges(namespace), constraining(snap.ResourceQuotas(namespace))
-	if len(ranges) == 0 && len(quotas) == 0 {
+	ranges, quotas := snap.LimitRanges(namespace), snap.ResourceQuotas(namespace)
+	if len(ranges) == 0 && len(constraining(quotas)) == 0 && len(snap.LimitedResources()) == 0 {
 		return nil
 	}
 	var (

@@ -106,6 +106,26 @@ func UncoveredRefusals(limited []resourcequotaapi.LimitedResource, quotas []*cor
 	return out
 }
 
+// addedUncoveredRefusals are UncoveredRefusals of after that before does
+// not meet: what a composition made the pod consume, or the scope it put
+// it in, that limited keeps to namespaces with a covering quota.
+func addedUncoveredRefusals(limited []resourcequotaapi.LimitedResource, quotas []*corev1.ResourceQuota, before, after *corev1.Pod) []string {
+	if len(limited) == 0 {
+		return nil
+	}
+	had := map[string]bool{}
+	for _, r := range UncoveredRefusals(limited, quotas, before) {
+		had[r.Reason] = true
+	}
+	var out []string
+	for _, r := range UncoveredRefusals(limited, quotas, after) {
+		if !had[r.Reason] {
+			out = append(out, r.String())
+		}
+	}
+	return out
+}
+
 // PodQuotaUnjudged reports whether limited holds a scope selector
 // requirement of a priority class the plugin cannot read (an operator it
 // does not know; In or NotIn without values, or with one that is no label

@@ -1,12 +1,20 @@
 package mutate
 
 import (
+	"context"
+	"encoding/json"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
+	"github.com/strata-dev/strata/test/fixtures"
 )
 
 // TestUncoveredRefusals holds UncoveredRefusals to the ResourceQuota
@@ -114,4 +122,93 @@ func TestPodQuotaUnjudged(t *testing.T) {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
 		}
 	}
+}
+
+// TestLimitedResourceWarnings: where the ResourceQuota admission keeps a
+// priority class to namespaces with a quota of it, a Layer giving Spark
+// pods that class warns of the namespaces without one (a group of
+// namespaces with quotas of other things, and those with none at all),
+// not of the namespace whose quota covers it; an application created
+// where none covers it is warned of the pods it launches; whoever writes
+// a quota is warned until it covers the class.
+func TestLimitedResourceWarnings(t *testing.T) {
+	in := fixtures.InputsOf(t, map[string]string{"critical": `{tier: NamespaceOverrides, config: {priorityClassName: spark-critical}}`})
+	for _, ns := range []string{"etl", "ml", "geo", "web"} {
+		in.Namespaces = append(in.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	}
+	in.PriorityClassesPartial = true
+	critical := corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpIn, Values: []string{"spark-critical"}}
+	in.LimitedResources = []resourcequotaapi.LimitedResource{{Resource: "pods", MatchScopes: []corev1.ScopedResourceSelectorRequirement{critical}}}
+	covering := corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "critical", Namespace: "ml"},
+		Spec: corev1.ResourceQuotaSpec{Hard: resources("pods", "10"), ScopeSelector: &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{critical}}}}
+	counts := corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "counts", Namespace: "etl"}, Spec: corev1.ResourceQuotaSpec{Hard: resources("pods", "100")}}
+	in.ResourceQuotas = []corev1.ResourceQuota{covering, counts}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const refusal = "insufficient quota to match these scopes: [{PriorityClass In [spark-critical]}]"
+	got := LayerLimitWarnings(context.Background(), &in.Layers[0].Layer, cluster, snap)
+	want := []string{`spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "etl": ` + refusal,
+		`spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "geo" and 1 more bounded alike: ` + refusal}
+	if !slices.Equal(got, want) {
+		t.Errorf("the Layer's warnings %q\nwant %q", got, want)
+	}
+
+	res := composeTypedApp(t, snap, cluster, fixtures.App(t, "etl-report.yaml").App.DeepCopy())
+	for _, role := range []string{"driver", "executor"} {
+		want := role + `: the pod it launches: The API server will refuse the pod for its resources in namespace "etl": ` + refusal
+		if !slices.Contains(res.Warnings, want) {
+			t.Errorf("the application's warnings %q, want %q", res.Warnings, want)
+		}
+	}
+
+	written := covering.DeepCopy()
+	written.Namespace = "etl"
+	if got := NamespaceLimitWarnings(snap.WithResourceQuota(written), cluster, "etl"); len(got) != 0 {
+		t.Errorf("a quota covering the class: warnings %q, want none", got)
+	}
+	written.Spec.ScopeSelector.MatchExpressions[0].Values = []string{"spark-batch"}
+	want = []string{`the API server will refuse the Spark driver and executor pods the layers compose in namespace "etl": ` + refusal}
+	if got := NamespaceLimitWarnings(snap.WithResourceQuota(written), cluster, "etl"); !slices.Equal(got, want) {
+		t.Errorf("a quota of another class: warnings %q\nwant %q", got, want)
+	}
+}
+
+// FuzzUncoveredRefusals judges arbitrary pods, a tenant's, by arbitrary
+// limitedResources and quotas: never a panic, the same refusals twice,
+// each in the plugin's words.
+func FuzzUncoveredRefusals(f *testing.F) {
+	f.Add([]byte(`[{"resource":"pods","matchContains":["gpu"]},{"resource":"pods","matchScopes":[{"scopeName":"PriorityClass","operator":"In","values":["a"]}]}]`),
+		[]byte(`{"metadata":{"name":"q"},"spec":{"hard":{"requests.nvidia.com/gpu":"4"},"scopeSelector":{"matchExpressions":[{"scopeName":"PriorityClass","operator":"NotIn","values":["a"]}]}}}`),
+		[]byte(`{"spec":{"priorityClassName":"a","containers":[{"name":"c","resources":{"limits":{"nvidia.com/gpu":"1","hugepages-2Mi":"2Mi"}}}]}}`))
+	f.Add([]byte(`[{"resource":"pods","matchContains":[""],"matchScopes":[{"scopeName":"BestEffort","operator":"Exists"}]}]`),
+		[]byte(`{"metadata":{"name":"q"},"spec":{"hard":{"pods":"1"},"scopes":["BestEffort"]}}`),
+		[]byte(`{"spec":{"overhead":{"cpu":"1"},"resources":{"requests":{"memory":"1e18"}},"containers":[{"name":"c"}]}}`))
+	f.Fuzz(func(t *testing.T, limitedJSON, quotaJSON, podJSON []byte) {
+		var (
+			limited []resourcequotaapi.LimitedResource
+			q       corev1.ResourceQuota
+			pod     corev1.Pod
+		)
+		for _, d := range []struct {
+			data []byte
+			into any
+		}{{limitedJSON, &limited}, {quotaJSON, &q}, {podJSON, &pod}} {
+			if quantity.CheckJSON(d.data, reflect.TypeOf(d.into).Elem()) != nil || json.Unmarshal(d.data, d.into) != nil {
+				return
+			}
+		}
+		quotas := []*corev1.ResourceQuota{&q}
+		first, second := UncoveredRefusals(limited, quotas, &pod), UncoveredRefusals(limited, quotas, &pod)
+		if !reflect.DeepEqual(first, second) {
+			t.Fatalf("judged %v, then %v", first, second)
+		}
+		for _, r := range first {
+			if !r.Uncovered || !strings.HasPrefix(r.String(), "insufficient quota to ") {
+				t.Fatalf("refusal %+v", r)
+			}
+		}
+		_ = PodQuotaUnjudged(limited)
+	})
 }

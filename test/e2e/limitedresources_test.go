@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -38,7 +39,9 @@ limitedResources:
 // server's verdict on the ResourceQuota admission's limited resources, in
 // its words: a layer's priority class the configuration limits is refused
 // in a namespace without a quota of that class, admitted in one with it;
-// an FPGA likewise, without and with a quota of FPGAs.
+// an FPGA likewise, without and with a quota of FPGAs. The webhook, given
+// the same file, warns whoever writes the Layer giving the class, and
+// whoever creates an application there, where no quota covers it.
 func TestComposerPredictsLimitedResources(t *testing.T) {
 	ctx := context.Background()
 	kubeconfig := kubeconfigFile(t)
@@ -69,19 +72,44 @@ func TestComposerPredictsLimitedResources(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
-			config := &v1alpha1.Config{Isolation: &v1alpha1.Isolation{AllowedTolerations: []v1alpha1.TolerationPattern{{Key: fpga}}}}
-			if tc.class {
-				class := limitedClass
-				config = &v1alpha1.Config{PriorityClassName: &class}
-			}
-			createLayer(t, &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
-				Match: v1alpha1.Match{Namespaces: []string{name}}, Config: config}}, name)
 			if tc.quota != nil {
 				q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "limited", Namespace: name}, Spec: *tc.quota}
 				if err := cp.Client.Create(ctx, q); err != nil {
 					t.Fatal(err)
 				}
 				recordQuotaStatus(t, q, nil)
+				if err := waitFor(30*time.Second, func() bool { return len(cp.Webhook.Store.Load().ResourceQuotas(name)) > 0 }); err != nil {
+					t.Fatalf("the webhook never saw the ResourceQuota of %s: %v", name, err)
+				}
+			}
+			if err := waitFor(30*time.Second, func() bool { return cp.Webhook.Store.Load().KnowsNamespace(name) }); err != nil {
+				t.Fatalf("the webhook never saw namespace %s: %v", name, err)
+			}
+			config := &v1alpha1.Config{Isolation: &v1alpha1.Isolation{AllowedTolerations: []v1alpha1.TolerationPattern{{Key: fpga}}}}
+			if tc.class {
+				class := limitedClass
+				config = &v1alpha1.Config{PriorityClassName: &class}
+			}
+			layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+				Match: v1alpha1.Match{Namespaces: []string{name}}, Config: config}}
+			applier, applied := clientWithWarnings(t)
+			if err := applier.Create(ctx, layer); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if err := cp.Client.Delete(context.Background(), layer); err == nil {
+					waitForLayerGone(t, layer, name)
+				}
+			})
+			waitForLayerServed(t, layer, name)
+			// The webhook warns whoever writes the Layer, and whoever
+			// creates an application there, of a class no quota covers;
+			// an FPGA is the pod's own.
+			layerWarned := containsPart(applied.all(), `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "`+name+`": `+tc.words)
+			appWarned := containsPart(createReportIn(t, name, name+"-report").all(),
+				`executor: the pod it launches: The API server will refuse the pod for its resources in namespace "`+name+`": `+tc.words)
+			if want := tc.class && tc.words != ""; layerWarned != want || appWarned != want {
+				t.Errorf("the Layer warned: %v (%q), the application warned: %v; want %v", layerWarned, applied.all(), appWarned, want)
 			}
 			pod := examplePod(t, "executor.yaml", name+"-exec")
 			pod.Namespace = name

@@ -170,7 +170,8 @@ func TestResourceQuotaRefusalIsWarned(t *testing.T) {
 
 // TestAppOutgrowsAQuota: an application whose driver and executors need
 // more pods than a quota of its namespace holds is warned; and what a pod
-// and a claim count against a quota is what the API server counts: the
+// and a claim count against a quota is what the API server counts (an
+// extended resource the pod only limits among them): the
 // quota's usage after the example executor is created, as the webhook
 // composes it, and a claim as Spark creates it, is what the warning's
 // arithmetic counts of them.
@@ -183,7 +184,8 @@ func TestAppOutgrowsAQuota(t *testing.T) {
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
 	hard := quantities("pods", "2", "count/pods", "100", "requests.cpu", "1000", "cpu", "1000", "requests.memory", "1Ti", "memory", "1Ti", "requests.ephemeral-storage", "1Ti",
 		"requests.storage", "10Ti", "persistentvolumeclaims", "100", "count/persistentvolumeclaims", "100",
-		"gp3.storageclass.storage.k8s.io/requests.storage", "10Ti", "gp3.storageclass.storage.k8s.io/persistentvolumeclaims", "100")
+		"gp3.storageclass.storage.k8s.io/requests.storage", "10Ti", "gp3.storageclass.storage.k8s.io/persistentvolumeclaims", "100",
+		"requests."+fpga, "4")
 	q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "compute", Namespace: ns.Name}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
 	if err := cp.Client.Create(ctx, q); err != nil {
 		t.Fatal(err)
@@ -201,6 +203,9 @@ func TestAppOutgrowsAQuota(t *testing.T) {
 	}
 	pod := examplePod(t, "executor.yaml", "e2e-outgrown-exec")
 	pod.Namespace = ns.Name
+	// An extended resource, limited only: the API server's defaults
+	// request it.
+	pod.Spec.Containers[0].Resources.Limits[fpga] = resource.MustParse("1")
 	if err := cp.Client.Create(ctx, pod); err != nil {
 		t.Fatal(err)
 	}

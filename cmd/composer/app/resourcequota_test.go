@@ -153,3 +153,36 @@ spec:
 		t.Errorf("with the ResourceQuota: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }
+
+// TestUnreadableLimitedScope: a priority class scope of limitedResources
+// the ResourceQuota admission cannot read (In without values, which the
+// API server does not validate) has it judge no pod by any quota: the dry
+// run admits the pod a quota of cpu limits would refuse.
+func TestUnreadableLimitedScope(t *testing.T) {
+	dir, _, pod := limitsRepo(t)
+	write := writerIn(t, dir)
+	quota := write("cluster/cpu.yaml", quotaConfig(`limits.cpu: "100"`))
+	admission := func(scope string) string {
+		return write("cluster/admission.yaml", `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: ResourceQuota
+  configuration:
+    apiVersion: apiserver.config.k8s.io/v1
+    kind: ResourceQuotaConfiguration
+    limitedResources:
+    - resource: pods
+      matchScopes: [`+scope+`]
+`)
+	}
+	compose := func(config string) run {
+		return composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p",
+			"--cluster-config", quota+","+config, "--validate", "-o", "json")
+	}
+	if r := compose(admission(`{scopeName: PriorityClass, operator: In, values: [spark-critical]}`)); r.code != ExitDenied || !strings.Contains(r.err, "resource-quota: failed quota: compute") {
+		t.Errorf("a readable scope: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	if r := compose(admission(`{scopeName: PriorityClass, operator: In}`)); r.code != ExitOK || strings.Contains(r.err, "resource-quota") {
+		t.Errorf("an unreadable scope: exit %d, stderr:\n%s", r.code, r.err)
+	}
+}

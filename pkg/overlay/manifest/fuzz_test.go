@@ -106,6 +106,8 @@ func FuzzAdmission(f *testing.F) {
 	f.Add([]byte(admission + "- name: PodNodeSelector\n  configuration: {podNodeSelectorPluginConfig: {clusterDefaultNodeSelector: 'a=b,c=d', etl: e=f}}\n"))
 	f.Add([]byte(admission + "- name: PodTolerationRestriction\n  configuration: {apiVersion: podtolerationrestriction.admission.k8s.io/v1, kind: Configuration, " +
 		"default: [{key: a, operator: Exists, effect: NoSchedule}], whitelist: [{key: b}]}\n"))
+	f.Add([]byte(admission + "- name: ResourceQuota\n  configuration: {apiVersion: apiserver.config.k8s.io/v1, kind: ResourceQuotaConfiguration, " +
+		"limitedResources: [{resource: pods, matchContains: [gpu], matchScopes: [{scopeName: PriorityClass, operator: In, values: [a]}]}]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fsys := filesys.MakeFsInMemory()
 		if err := fsys.WriteFile("admission.yaml", data); err != nil {
@@ -143,8 +145,13 @@ func FuzzAdmission(f *testing.F) {
 		if err != nil {
 			t.Fatalf("read alone, refused as cluster configuration: %v", err)
 		}
-		if !reflect.DeepEqual(in.ClusterPlacement, a.ClusterPlacement) {
-			t.Fatalf("cluster configuration's placement %+v, read alone %+v", in.ClusterPlacement, a.ClusterPlacement)
+		if !reflect.DeepEqual(in.Admission, a) {
+			t.Fatalf("cluster configuration's admission %+v, read alone %+v", in.Admission, a)
+		}
+		for i, l := range a.LimitedResources {
+			if l.Resource == "" {
+				t.Fatalf("read limitedResources[%d] without its resource, which the API server refuses", i)
+			}
 		}
 	})
 }
