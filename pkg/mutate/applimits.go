@@ -34,7 +34,7 @@ func launchedLimitWarnings(snap *overlay.Snapshot, cluster Cluster, out *AppResu
 	ns := out.App.App.Namespace
 	ranges := snap.LimitRanges(ns)
 	for _, role := range Roles() {
-		if w := claimWarning(ranges, out.Conf, role, ns); w != "" {
+		if w := claimWarning(snap, out.Conf, role, ns); w != "" {
 			res := out.Role(role)
 			res.Warnings = append(res.Warnings, w)
 		}

@@ -160,7 +160,7 @@ func ComposeConnect(snap *overlay.Snapshot, cluster Cluster, data []byte, namesp
 	out.Warnings = append(out.Warnings, placement...)
 	// The server is a driver in client mode, whose pod the operator
 	// creates: Spark creates the claims of its executors only.
-	if w := claimWarning(snap.LimitRanges(c.Metadata.Namespace), out.Conf, v1alpha1.RoleExecutor, c.Metadata.Namespace); w != "" {
+	if w := claimWarning(snap, out.Conf, v1alpha1.RoleExecutor, c.Metadata.Namespace); w != "" {
 		out.Warnings = append(out.Warnings, string(v1alpha1.RoleExecutor)+": "+w)
 	}
 	bounds, err := connectBoundWarnings(snap, cluster, c, out.Connect, out.Conf)

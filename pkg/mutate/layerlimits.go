@@ -89,7 +89,7 @@ func boundRefusals(snap *overlay.Snapshot, cluster Cluster, ranges []*corev1.Lim
 	if limited := snap.LimitedResources(); !PodQuotaUnjudged(limited) {
 		quotaRefused = slices.Concat(addedQuotaRefusals(quotas, pod, stored), addedUncoveredRefusals(limited, quotas, pod, stored))
 	}
-	return slices.Concat(addedContainerRefusals(ranges, pod, stored), quotaRefused, claimRefusals(ranges, res.Composition.Config.SparkConf, role))
+	return slices.Concat(addedContainerRefusals(ranges, pod, stored), quotaRefused, claimRefusals(snap, namespace, res.Composition.Config.SparkConf, role))
 }
 
 // addedContainerRefusals are the LimitRanger plugin's refusals (its

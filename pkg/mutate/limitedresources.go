@@ -48,16 +48,63 @@ func UncoveredRefusals(limited []resourcequotaapi.LimitedResource, quotas []*cor
 	if len(limited) == 0 {
 		return nil
 	}
+	return uncovered(limited, quotas, limitedObject{
+		resource: "pods",
+		usage:    func() corev1.ResourceList { return QuotaUsage(pod) },
+		inScope:  func(s corev1.ScopedResourceSelectorRequirement) bool { return podInQuotaScope(s, pod) },
+		held:     func(q *corev1.ResourceQuota) bool { return quotaScopesMatch(q, pod) },
+		counted:  podQuotaResource,
+	})
+}
+
+// UncoveredClaimRefusals returns why the ResourceQuota admission,
+// configured with limited, refuses the PersistentVolumeClaim Spark
+// creates as claim in a namespace of quotas for want of a quota covering
+// what it consumes, as UncoveredRefusals a pod's: `insufficient quota to
+// consume: gp3.storageclass.storage.k8s.io/requests.storage` where
+// limitedResources keeps a storage class's claims to namespaces with a
+// quota of them. A claim's only scope is its VolumeAttributesClass, which
+// Spark's claims name none of. Nothing of a claim whose size is no
+// quantity: none is created.
+func UncoveredClaimRefusals(limited []resourcequotaapi.LimitedResource, quotas []*corev1.ResourceQuota, claim SparkClaim) []QuotaRefusal {
+	usage, ok := claim.QuotaUsage()
+	if len(limited) == 0 || !ok || quotaUnjudged(limited, corev1.ResourceQuotaScopeVolumeAttributesClass) {
+		return nil
+	}
+	return uncovered(limited, quotas, limitedObject{
+		resource: "persistentvolumeclaims",
+		usage:    func() corev1.ResourceList { return usage },
+		inScope:  claimInScope,
+		held:     claimInQuotaScopes,
+		counted:  claimQuotaResource,
+	})
+}
+
+// limitedObject is what the plugin's check of limitedResources reads of
+// the object created: its resource, its usage, whether it is in a scope,
+// whether a quota's scopes hold it, and whether a quota's hard limit of a
+// resource counts it (its evaluator's MatchingResources).
+type limitedObject struct {
+	resource string
+	usage    func() corev1.ResourceList
+	inScope  func(corev1.ScopedResourceSelectorRequirement) bool
+	held     func(*corev1.ResourceQuota) bool
+	counted  func(corev1.ResourceName) bool
+}
+
+// uncovered is the plugin's check of limitedResources of obj in a
+// namespace of quotas (UncoveredRefusals).
+func uncovered(limited []resourcequotaapi.LimitedResource, quotas []*corev1.ResourceQuota, obj limitedObject) []QuotaRefusal {
 	var (
 		matchContains []string
 		limitedScopes []corev1.ScopedResourceSelectorRequirement
 	)
 	for _, l := range limited {
-		if l.APIGroup == "" && l.Resource == "pods" {
+		if l.APIGroup == "" && l.Resource == obj.resource {
 			matchContains = append(matchContains, l.MatchContains...)
 		}
 		for _, s := range l.MatchScopes {
-			if podInQuotaScope(s, pod) {
+			if obj.inScope(s) {
 				limitedScopes = append(limitedScopes, s)
 			}
 		}
@@ -65,15 +112,15 @@ func UncoveredRefusals(limited []resourcequotaapi.LimitedResource, quotas []*cor
 	covered, scopeNames := map[corev1.ResourceName]bool{}, map[corev1.ResourceQuotaScope]bool{}
 	for _, q := range quotas {
 		for _, s := range quotaScopeSelectors(q) {
-			if podInQuotaScope(s, pod) {
+			if obj.inScope(s) {
 				scopeNames[s.ScopeName] = true
 			}
 		}
-		if !quotaScopesMatch(q, pod) {
+		if !obj.held(q) {
 			continue
 		}
 		for name := range overlay.QuotaHard(q) {
-			if podQuotaResource(name) {
+			if obj.counted(name) {
 				covered[name] = true
 			}
 		}
@@ -82,12 +129,14 @@ func UncoveredRefusals(limited []resourcequotaapi.LimitedResource, quotas []*cor
 		out      []QuotaRefusal
 		consumed []string
 	)
-	for name, q := range QuotaUsage(pod) {
-		if q.Sign() <= 0 || covered[name] {
-			continue
-		}
-		if slices.ContainsFunc(matchContains, func(sub string) bool { return strings.Contains(string(name), sub) }) {
-			consumed = append(consumed, string(name))
+	if len(matchContains) > 0 {
+		for name, q := range obj.usage() {
+			if q.Sign() <= 0 || covered[name] {
+				continue
+			}
+			if slices.ContainsFunc(matchContains, func(sub string) bool { return strings.Contains(string(name), sub) }) {
+				consumed = append(consumed, string(name))
+			}
 		}
 	}
 	if len(consumed) > 0 {
@@ -104,6 +153,28 @@ func UncoveredRefusals(limited []resourcequotaapi.LimitedResource, quotas []*cor
 		out = append(out, QuotaRefusal{Uncovered: true, Reason: fmt.Sprintf("insufficient quota to match these scopes: %v", uncovered)})
 	}
 	return out
+}
+
+// claimInScope reports whether a claim Spark creates, which names no
+// VolumeAttributesClass, is in the scope of req, as the claims' evaluator
+// judges it: only a VolumeAttributesClass scope that does not require
+// one (DoesNotExist, NotIn) holds it.
+func claimInScope(req corev1.ScopedResourceSelectorRequirement) bool {
+	return req.ScopeName == corev1.ResourceQuotaScopeVolumeAttributesClass &&
+		(req.Operator == corev1.ScopeSelectorOpDoesNotExist || req.Operator == corev1.ScopeSelectorOpNotIn)
+}
+
+// claimQuotaResource reports whether a quota's hard limit of name bounds
+// claims, as the claims' evaluator's MatchingResources tells: their
+// count, their storage, each also of a storage class.
+func claimQuotaResource(name corev1.ResourceName) bool {
+	switch name {
+	case "count/persistentvolumeclaims", corev1.ResourcePersistentVolumeClaims, corev1.ResourceRequestsStorage:
+		return true
+	}
+	s := string(name)
+	return strings.HasSuffix(s, ".storageclass.storage.k8s.io/"+string(corev1.ResourcePersistentVolumeClaims)) ||
+		strings.HasSuffix(s, ".storageclass.storage.k8s.io/"+string(corev1.ResourceRequestsStorage))
 }
 
 // addedUncoveredRefusals are UncoveredRefusals of after that before does
@@ -134,9 +205,16 @@ func addedUncoveredRefusals(limited []resourcequotaapi.LimitedResource, quotas [
 // namespace, nor by limited, and admits every pod. The API server does
 // not validate limitedResources' scopes.
 func PodQuotaUnjudged(limited []resourcequotaapi.LimitedResource) bool {
+	return quotaUnjudged(limited, corev1.ResourceQuotaScopePriorityClass)
+}
+
+// quotaUnjudged reports whether limited holds a requirement of scope
+// (the one scope whose selector the evaluator of an object parses) the
+// plugin cannot read, so that it judges no such object.
+func quotaUnjudged(limited []resourcequotaapi.LimitedResource, scope corev1.ResourceQuotaScope) bool {
 	for _, l := range limited {
 		for _, s := range l.MatchScopes {
-			if s.ScopeName != corev1.ResourceQuotaScopePriorityClass || s.Operator == corev1.ScopeSelectorOpExists {
+			if s.ScopeName != scope || s.Operator == corev1.ScopeSelectorOpExists {
 				continue
 			}
 			op, ok := map[corev1.ScopeSelectorOperator]selection.Operator{corev1.ScopeSelectorOpIn: selection.In,

@@ -212,3 +212,57 @@ func FuzzUncoveredRefusals(f *testing.F) {
 		_ = PodQuotaUnjudged(limited)
 	})
 }
+
+// TestUncoveredClaimRefusals holds UncoveredClaimRefusals to the plugin:
+// a storage class limited to namespaces with a quota of it needs a quota
+// holding the claim that bounds each of the class's resources the claim
+// consumes; a claim names no VolumeAttributesClass, so a quota scoped to
+// one leaves it out, and a limited scope requiring none holds it.
+func TestUncoveredClaimRefusals(t *testing.T) {
+	spill := SparkClaim{Role: "executor", Volume: "spill", Size: "100Gi", StorageClass: "gp3"}
+	vac := func(op corev1.ScopeSelectorOperator) corev1.ScopedResourceSelectorRequirement {
+		return corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopeVolumeAttributesClass, Operator: op}
+	}
+	quota := func(hard corev1.ResourceList, reqs ...corev1.ScopedResourceSelectorRequirement) *corev1.ResourceQuota {
+		q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "storage"}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
+		if len(reqs) > 0 {
+			q.Spec.ScopeSelector = &corev1.ScopeSelector{MatchExpressions: reqs}
+		}
+		return q
+	}
+	gp3 := []resourcequotaapi.LimitedResource{{Resource: "persistentvolumeclaims", MatchContains: []string{"gp3.storageclass.storage.k8s.io/"}}}
+	const both = "insufficient quota to consume: gp3.storageclass.storage.k8s.io/persistentvolumeclaims,gp3.storageclass.storage.k8s.io/requests.storage"
+	for _, tc := range []struct {
+		name    string
+		limited []resourcequotaapi.LimitedResource
+		quotas  []*corev1.ResourceQuota
+		claim   SparkClaim
+		want    []string
+	}{
+		{name: "no quota", limited: gp3, claim: spill, want: []string{both}},
+		{name: "a quota of its storage only", limited: gp3, claim: spill, quotas: []*corev1.ResourceQuota{quota(resources("gp3.storageclass.storage.k8s.io/requests.storage", "1Ti"))},
+			want: []string{"insufficient quota to consume: gp3.storageclass.storage.k8s.io/persistentvolumeclaims"}},
+		{name: "a quota of both", limited: gp3, claim: spill, quotas: []*corev1.ResourceQuota{quota(resources("gp3.storageclass.storage.k8s.io/requests.storage", "1Ti",
+			"gp3.storageclass.storage.k8s.io/persistentvolumeclaims", "10"))}},
+		{name: "a quota of a VolumeAttributesClass", limited: gp3, claim: spill, quotas: []*corev1.ResourceQuota{quota(resources("gp3.storageclass.storage.k8s.io/requests.storage", "1Ti",
+			"gp3.storageclass.storage.k8s.io/persistentvolumeclaims", "10"), vac(corev1.ScopeSelectorOpExists))}, want: []string{both}},
+		{name: "another class", limited: gp3, claim: SparkClaim{Role: "executor", Volume: "spill", Size: "100Gi", StorageClass: "standard"}},
+		{name: "a size that is no quantity", limited: gp3, claim: SparkClaim{Role: "executor", Volume: "spill", Size: "big", StorageClass: "gp3"}},
+		{name: "a limited scope of no class", claim: spill, limited: []resourcequotaapi.LimitedResource{{Resource: "persistentvolumeclaims",
+			MatchScopes: []corev1.ScopedResourceSelectorRequirement{vac(corev1.ScopeSelectorOpDoesNotExist)}}},
+			want: []string{"insufficient quota to match these scopes: [{VolumeAttributesClass DoesNotExist []}]"}},
+		{name: "a limited scope of a class", claim: spill, limited: []resourcequotaapi.LimitedResource{{Resource: "persistentvolumeclaims",
+			MatchScopes: []corev1.ScopedResourceSelectorRequirement{vac(corev1.ScopeSelectorOpExists)}}}},
+		{name: "a pods' limit", claim: spill, limited: []resourcequotaapi.LimitedResource{{Resource: "pods", MatchContains: []string{"storage"}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, r := range UncoveredClaimRefusals(tc.limited, tc.quotas, tc.claim) {
+				got = append(got, r.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -164,10 +165,13 @@ func claimBoundReasons(item *corev1.LimitRangeItem, requests corev1.ResourceList
 }
 
 // claimRefusals are why the claims Spark creates for role's pods with
-// conf cannot be created in a namespace of ranges: a size that is no
-// quantity, and ClaimRefusals, each led by the claim.
-func claimRefusals(ranges []*corev1.LimitRange, conf map[string]string, role v1alpha1.Role) []string {
+// conf cannot be created in namespace, as snap holds it: a size that is
+// no quantity, ClaimRefusals of its LimitRanges, and UncoveredClaimRefusals
+// of its ResourceQuotas as the plugin's configuration limits claims, each
+// led by the claim.
+func claimRefusals(snap *overlay.Snapshot, namespace string, conf map[string]string, role v1alpha1.Role) []string {
 	var out []string
+	ranges, quotas, limited := snap.LimitRanges(namespace), snap.ResourceQuotas(namespace), snap.LimitedResources()
 	for _, c := range SparkClaims(conf, role) {
 		if _, err := c.Storage(); err != nil {
 			out = append(out, err.Error())
@@ -176,16 +180,19 @@ func claimRefusals(ranges []*corev1.LimitRange, conf map[string]string, role v1a
 		for _, r := range ClaimRefusals(ranges, c) {
 			out = append(out, c.String()+": "+r.String())
 		}
+		for _, r := range UncoveredClaimRefusals(limited, quotas, c) {
+			out = append(out, c.String()+": "+r.String())
+		}
 	}
 	return out
 }
 
-// claimWarning warns that the API server will refuse, in namespace of
-// ranges, claims Spark creates for role's pods with conf: claimRefusals,
+// claimWarning warns that the API server will refuse, in namespace as
+// snap holds it, claims Spark creates for role's pods with conf: claimRefusals,
 // as the creator of the application is told; "" when it creates none it
 // refuses.
-func claimWarning(ranges []*corev1.LimitRange, conf map[string]string, role v1alpha1.Role, namespace string) string {
-	refused := claimRefusals(ranges, conf, role)
+func claimWarning(snap *overlay.Snapshot, conf map[string]string, role v1alpha1.Role, namespace string) string {
+	refused := claimRefusals(snap, namespace, conf, role)
 	if len(refused) == 0 {
 		return ""
 	}

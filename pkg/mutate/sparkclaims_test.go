@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
@@ -244,6 +245,12 @@ func FuzzSparkClaims(f *testing.F) {
 	f.Add("spill", "/spill", "OnDemand", "gp3", "500Gi", "storage", "100Gi")
 	f.Add("a.b", "", "x", "", "1e999999999", "cpu", "1")
 	f.Add("spill", "/", "OnDemand", "gp3", "1023", "storage", "-1")
+	// A cluster where every claim needs a covering quota, and none does.
+	limitedClaims, err := overlay.Compile(overlay.Inputs{Admission: overlay.Admission{LimitedResources: []resourcequotaapi.LimitedResource{
+		{Resource: "persistentvolumeclaims", MatchContains: []string{""}}}}})
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, volume, path, claim, class, size, resource, bound string) {
 		conf := map[string]string{}
 		for k, v := range map[string]string{"mount.path": path, "options.claimName": claim, "options.storageClass": class, "options.sizeLimit": size} {
@@ -265,8 +272,11 @@ func FuzzSparkClaims(f *testing.F) {
 			if !reflect.DeepEqual(first, second) {
 				t.Errorf("claim %+v: %v, then %v", c, first, second)
 			}
+			if _, ok := c.QuotaUsage(); ok && len(UncoveredClaimRefusals(limitedClaims.LimitedResources(), nil, c)) != 1 {
+				t.Errorf("claim %+v: no refusal where every claim needs a covering quota", c)
+			}
 		}
-		if got := claimRefusals(ranges, conf, v1alpha1.RoleDriver); got != nil {
+		if got := claimRefusals(limitedClaims, "etl", conf, v1alpha1.RoleDriver); got != nil {
 			t.Errorf("the driver's claims of the executors' keys: %q", got)
 		}
 	})

@@ -225,8 +225,13 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		}
 		// A SparkConnect's server is a driver in client mode, whose pod
 		// the operator creates: Spark creates its executors' claims only.
-		if c.LimitRanger && (role == v1alpha1.RoleExecutor || l.kind != sparkv1alpha1.Kind) {
-			submission = launchedClaimLimits(submission, l.kind, app.Name, role, ranges, mutate.EffectiveConf(&app.Spec))
+		if sparkClaims := role == v1alpha1.RoleExecutor || l.kind != sparkv1alpha1.Kind; sparkClaims {
+			if c.LimitRanger {
+				submission = launchedClaimLimits(submission, l.kind, app.Name, role, ranges, mutate.EffectiveConf(&app.Spec))
+			}
+			if c.ResourceQuota {
+				submission = launchedClaimQuotas(submission, l.kind, app.Name, role, c.Snapshot, req.Namespace, mutate.EffectiveConf(&app.Spec))
+			}
 		}
 		if c.PodSecurity {
 			// Created by the operator or the driver, not by whoever

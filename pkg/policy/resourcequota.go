@@ -53,6 +53,26 @@ func launchedQuotas(vs []Violation, kind, app string, role v1alpha1.Role, snap *
 	return vs
 }
 
+// launchedClaimQuotas is vs with the ResourceQuota admission's refusals of
+// the PersistentVolumeClaims Spark creates for the pods of role an
+// application (of kind) launches with conf, in namespace as snap holds
+// it, for want of a quota covering what they consume
+// (mutate.UncoveredClaimRefusals): each pod of the role fails without
+// its claim.
+func launchedClaimQuotas(vs []Violation, kind, app string, role v1alpha1.Role, snap *overlay.Snapshot, namespace string, conf map[string]string) []Violation {
+	limited := snap.LimitedResources()
+	if len(limited) == 0 {
+		return vs
+	}
+	for _, claim := range mutate.SparkClaims(conf, role) {
+		for _, r := range mutate.UncoveredClaimRefusals(limited, snap.ResourceQuotas(namespace), claim) {
+			vs = append(vs, Violation{Policy: ResourceQuotaPolicy, Enforcement: v1alpha1.EnforcementDeny,
+				Message: fmt.Sprintf("%s: %s %q: %s: %s: %s (the API server's ResourceQuota admission)", ResourceQuotaPolicy, kind, app, role, claim, r)})
+		}
+	}
+	return vs
+}
+
 // quotaRefusals are why the ResourceQuota admission, configured as snap
 // holds it, refuses pod in namespace, as the plugin judges in turn: what
 // its containers leave unsaid of what a quota bounds

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -11,17 +12,21 @@ import (
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
+	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 // The control plane's ResourceQuota admission lets a pod consume an FPGA,
-// or run at the priority class limitedClass, only where a quota of its
-// namespace covers it; the webhook reads the same configuration.
+// or run at the priority class limitedClass, and a claim be of the
+// storage class limitedStorageClass, only where a quota of its namespace
+// covers it; the webhook reads the same configuration.
 const (
 	limitedClass               = "e2e-limited-critical"
 	fpga                       = "example.com/fpga"
+	limitedStorageClass        = "e2e-limited"
 	resourceQuotaConfiguration = `apiVersion: apiserver.config.k8s.io/v1
 kind: ResourceQuotaConfiguration
 limitedResources:
@@ -30,6 +35,8 @@ limitedResources:
 - resource: pods
   matchScopes:
   - {scopeName: PriorityClass, operator: In, values: [` + limitedClass + `]}
+- resource: persistentvolumeclaims
+  matchContains: [` + limitedStorageClass + `.storageclass.storage.k8s.io/]
 `
 )
 
@@ -141,5 +148,86 @@ func TestComposerPredictsLimitedResources(t *testing.T) {
 				t.Errorf("the composer: exit %d, %s; want a refusal of %q", code, errOut, tc.words)
 			}
 		})
+	}
+}
+
+// TestLimitedClaimsAreWarned: where the ResourceQuota admission keeps a
+// storage class's claims to namespaces with a quota of them, a Layer
+// giving executors a spill volume of that class warns whoever writes it
+// of the namespace it matches without one; an application created there
+// is warned of the claims it creates, and the composer's dry run refuses
+// it; the claim, created as Spark creates it, is refused by the API
+// server in the words predicted, and admitted once a quota covers it.
+func TestLimitedClaimsAreWarned(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-limited-claims"}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	if err := waitFor(30*time.Second, func() bool { return cp.Webhook.Store.Load().KnowsNamespace(ns.Name) }); err != nil {
+		t.Fatalf("the webhook never saw namespace %s: %v", ns.Name, err)
+	}
+	spill := mutate.SparkClaim{Role: v1alpha1.RoleExecutor, Volume: "spill", Size: "10Gi", StorageClass: limitedStorageClass}
+	prefix := "spark.kubernetes.executor.volumes.persistentVolumeClaim.spill."
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-limited-spill"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Executor: &v1alpha1.Config{SparkConf: map[string]string{prefix + "mount.path": "/spill",
+			prefix + "options.claimName": "OnDemand", prefix + "options.storageClass": spill.StorageClass, prefix + "options.sizeLimit": spill.Size}}}}
+	applier, applied := clientWithWarnings(t)
+	if err := applier.Create(ctx, layer); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := cp.Client.Delete(context.Background(), layer); err == nil {
+			waitForLayerGone(t, layer, ns.Name)
+		}
+	})
+	waitForLayerServed(t, layer, ns.Name)
+	refusal := "insufficient quota to consume: " + limitedStorageClass + ".storageclass.storage.k8s.io/persistentvolumeclaims," +
+		limitedStorageClass + ".storageclass.storage.k8s.io/requests.storage"
+	if want := `spec: the API server will refuse the Spark executor pods this Layer composes in namespace "` + ns.Name + `": ` + spill.String() + ": " + refusal; !slices.Contains(applied.all(), want) {
+		t.Errorf("the Layer's warnings %q, want %q", applied.all(), want)
+	}
+	const app = "e2e-limited-claims-report"
+	if want := `executor: the claims it creates: In namespace "` + ns.Name + `" the API server will refuse ` + spill.String() + ": " + refusal; !slices.Contains(createReportIn(t, ns.Name, app).all(), want) {
+		t.Errorf("the SparkApplication's warnings, want %q", want)
+	}
+	report := exampleApp(t, "etl-report.yaml", app+"-dry")
+	report.SetNamespace(ns.Name)
+	unstructured.RemoveNestedField(report.Object, "spec", "driver", "annotations") // etl's IAM role, as createReportIn
+	in, err := json.Marshal(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfigFile(t), "--cluster", cluster.Name, "--pool", cluster.Pool,
+		"--cluster-config", cp.AdmissionConfigFile(), "--validate", "-o", "json")
+	if want := `resource-quota: SparkApplication "` + app + `-dry": executor: ` + spill.String() + ": " + refusal; code != composer.ExitDenied || !strings.Contains(errOut, want) {
+		t.Errorf("the composer: exit %d, %s; want a refusal %q", code, errOut, want)
+	}
+
+	size, err := spill.Storage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := func() *corev1.PersistentVolumeClaim {
+		return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: app + "-exec-1-pvc-0", Namespace: ns.Name}, Spec: corev1.PersistentVolumeClaimSpec{
+			StorageClassName: new(spill.StorageClass), AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod},
+			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}}}}
+	}
+	wantDenied(t, "the claim", cp.Client.Create(ctx, claim()), `persistentvolumeclaims "`+app+`-exec-1-pvc-0" is forbidden: `+refusal)
+	q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "spill", Namespace: ns.Name}, Spec: corev1.ResourceQuotaSpec{Hard: quantities(
+		limitedStorageClass+".storageclass.storage.k8s.io/requests.storage", "1Ti", limitedStorageClass+".storageclass.storage.k8s.io/persistentvolumeclaims", "100")}}
+	if err := cp.Client.Create(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	recordQuotaStatus(t, q, nil)
+	if got := mutate.UncoveredClaimRefusals(cp.Webhook.Store.Load().LimitedResources(), []*corev1.ResourceQuota{q}, spill); len(got) != 0 {
+		t.Errorf("a quota of the class's claims and storage: predicted %v, want none", got)
+	}
+	// The API server's quota admission reads quotas from its own cache,
+	// which sees the new one a moment later.
+	var created error
+	if err := waitFor(10*time.Second, func() bool { created = cp.Client.Create(ctx, claim()); return created == nil }); err != nil {
+		t.Errorf("the claim under a quota of its class: %v", created)
 	}
 }
