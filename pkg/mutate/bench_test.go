@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
 	psaapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -420,4 +421,35 @@ func exampleEnforcing(b *testing.B, namespace, level string) *overlay.Snapshot {
 		b.Fatal(err)
 	}
 	return snap
+}
+
+// BenchmarkComposeAppUnderLimitedResources is the SparkApplication
+// webhook's composition of the example application, in a namespace of no
+// LimitRange or ResourceQuota, without and with a ResourceQuota admission
+// that keeps GPUs to namespaces with a quota of them: with one, the pods
+// it launches are composed once more per role, to warn of what no quota
+// covers.
+func BenchmarkComposeAppUnderLimitedResources(b *testing.B) {
+	app := fixtures.App(b, "etl-report.yaml")
+	for _, limited := range []string{"none", "gpu"} {
+		b.Run("limited="+limited, func(b *testing.B) {
+			in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(fixtures.Examples(), "layers", "clusters", "prod-a"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if limited == "gpu" {
+				in.LimitedResources = []resourcequotaapi.LimitedResource{{Resource: "pods", MatchContains: []string{"nvidia.com/gpu"}}}
+			}
+			snap, err := overlay.Compile(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ComposeApp(snap, exampleCluster, app); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
