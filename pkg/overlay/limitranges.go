@@ -89,3 +89,17 @@ func (s *Snapshot) WithLimitRange(lr *corev1.LimitRange) *Snapshot {
 	out.bounds = &boundGroups{}
 	return &out
 }
+
+// WithoutLimitRange returns a copy of s whose namespace holds no
+// LimitRange of name: what the namespace's pods meet once it is deleted,
+// to warn of it. s is not changed.
+func (s *Snapshot) WithoutLimitRange(namespace, name string) *Snapshot {
+	if len(s.limitRanges[namespace]) == 0 {
+		return s
+	}
+	out := *s
+	out.limitRanges = maps.Clone(s.limitRanges)
+	out.limitRanges[namespace] = slices.DeleteFunc(slices.Clone(s.limitRanges[namespace]), func(lr *corev1.LimitRange) bool { return lr.Name == name })
+	out.bounds = &boundGroups{}
+	return &out
+}

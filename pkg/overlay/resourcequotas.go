@@ -74,3 +74,17 @@ func (s *Snapshot) WithResourceQuota(q *corev1.ResourceQuota) *Snapshot {
 	out.bounds = &boundGroups{}
 	return &out
 }
+
+// WithoutResourceQuota returns a copy of s whose namespace holds no
+// ResourceQuota of name: what the namespace's pods meet once it is
+// deleted, to warn of it. s is not changed.
+func (s *Snapshot) WithoutResourceQuota(namespace, name string) *Snapshot {
+	if len(s.resourceQuotas[namespace]) == 0 {
+		return s
+	}
+	out := *s
+	out.resourceQuotas = maps.Clone(s.resourceQuotas)
+	out.resourceQuotas[namespace] = slices.DeleteFunc(slices.Clone(s.resourceQuotas[namespace]), func(q *corev1.ResourceQuota) bool { return q.Name == name })
+	out.bounds = &boundGroups{}
+	return &out
+}

@@ -48,7 +48,8 @@ limitedResources:
 // in a namespace without a quota of that class, admitted in one with it;
 // an FPGA likewise, without and with a quota of FPGAs. The webhook, given
 // the same file, warns whoever writes the Layer giving the class, and
-// whoever creates an application there, where no quota covers it.
+// whoever creates an application there, where no quota covers it, and
+// whoever deletes the quota that covers it.
 func TestComposerPredictsLimitedResources(t *testing.T) {
 	ctx := context.Background()
 	kubeconfig := kubeconfigFile(t)
@@ -137,6 +138,17 @@ func TestComposerPredictsLimitedResources(t *testing.T) {
 			if tc.words == "" {
 				if created != nil || code != composer.ExitOK {
 					t.Fatalf("the API server: %v; the composer: exit %d, %s; want both to admit it", created, code, errOut)
+				}
+				if tc.class {
+					// Whoever deletes the quota of the class is warned.
+					deleter, deleted := clientWithWarnings(t)
+					if err := deleter.Delete(ctx, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "limited", Namespace: name}}); err != nil {
+						t.Fatal(err)
+					}
+					if want := `once it is deleted, the API server will refuse the Spark driver and executor pods the layers compose in namespace "` + name +
+						`": insufficient quota to match these scopes: [{PriorityClass In [` + limitedClass + `]}]`; !slices.Contains(deleted.all(), want) {
+						t.Errorf("the quota's deletion: warnings %q, want %q", deleted.all(), want)
+					}
 				}
 				return
 			}

@@ -129,16 +129,17 @@ func checkWebhooks(t *testing.T, m resmap.ResMap, overlay string) {
 		t.Fatalf("validating webhooks = %d, mutating = %d: want the Layer, pod policy, SparkApplication policy, ScheduledSparkApplication policy, pod status policy, pod binding, PodGroup, namespace guard, SparkConnect policy, LimitRange and ResourceQuota ones, and the pod and SparkApplication ones",
 			len(vwc.Webhooks), len(mwc.Webhooks))
 	}
-	// LimitRanges and ResourceQuotas: warned of, never refused, so a
-	// failure of the webhook never holds one up (Ignore); a quota's status
-	// (its usage, updated with every pod) is not sent.
+	// LimitRanges and ResourceQuotas: warned of when written or deleted,
+	// never refused, so a failure of the webhook never holds one up
+	// (Ignore); a quota's status (its usage, updated with every pod) is
+	// not sent.
 	for i, want := range []struct{ name, resource, path string }{
 		{"limitranges.strata.dev", "limitranges", "/validate-v1-limitrange"},
 		{"resourcequotas.strata.dev", "resourcequotas", "/validate-v1-resourcequota"},
 	} {
 		if l := vwc.Webhooks[len(vwc.Webhooks)-2+i]; l.Name != want.name || len(l.Rules) != 1 ||
 			!slices.Equal(l.Rules[0].Resources, []string{want.resource}) || !slices.Equal(l.Rules[0].APIGroups, []string{""}) ||
-			!slices.Equal(l.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update}) ||
+			!slices.Equal(l.Rules[0].Operations, []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete}) ||
 			*l.ClientConfig.Service.Path != want.path || l.FailurePolicy == nil || *l.FailurePolicy != admissionregistrationv1.Ignore ||
 			l.SideEffects == nil || *l.SideEffects != admissionregistrationv1.SideEffectClassNone {
 			t.Errorf("%s validating webhook = %+v", want.resource, l)

@@ -12,9 +12,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -189,5 +191,68 @@ func TestQuotaBoundsChanged(t *testing.T) {
 	}
 	if !quotaBoundsChanged.Create(event.CreateEvent{Object: was}) || !quotaBoundsChanged.Delete(event.DeleteEvent{Object: was}) {
 		t.Error("a quota's creation or deletion rebuilds no snapshot")
+	}
+}
+
+// TestBoundDeletionWarnings: deleting a LimitRange whose default limits
+// reach the served layer's sidecar, in a namespace whose quota requires
+// cpu limits, warns that the pods will then be refused; so does deleting
+// the quota that covers the priority class a layer gives, which the
+// ResourceQuota admission's limitedResources keep to namespaces with one;
+// deleting one nothing depends on warns of nothing.
+func TestBoundDeletionWarnings(t *testing.T) {
+	mutator, _, store := newTestHandlers(t)
+	defaults := corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: "defaults", Namespace: "etl"}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{
+		{Type: corev1.LimitTypeContainer, Default: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}}
+	hard := func(name corev1.ResourceName) corev1.ResourceList {
+		return corev1.ResourceList{name: resource.MustParse("100")}
+	}
+	critical := corev1.ScopedResourceSelectorRequirement{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpIn, Values: []string{"spark-critical"}}
+	class := "spark-critical"
+	classLayer := v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "critical"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterDefaults,
+		Config: &v1alpha1.Config{PriorityClassName: &class}}}
+	in := overlay.Inputs{Layers: []overlay.LayerSource{{Layer: shipperLayer()}, {Layer: classLayer}}, LimitRanges: []corev1.LimitRange{defaults},
+		ResourceQuotas: []corev1.ResourceQuota{
+			{ObjectMeta: metav1.ObjectMeta{Name: "compute", Namespace: "etl"}, Spec: corev1.ResourceQuotaSpec{Hard: hard(corev1.ResourceLimitsCPU)}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "critical", Namespace: "etl"}, Spec: corev1.ResourceQuotaSpec{Hard: hard(corev1.ResourcePods),
+				ScopeSelector: &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{critical}}}},
+			{ObjectMeta: metav1.ObjectMeta{Name: "pods", Namespace: "etl"}, Spec: corev1.ResourceQuotaSpec{Hard: hard(corev1.ResourcePods)}}},
+		Admission:              overlay.Admission{LimitedResources: []resourcequotaapi.LimitedResource{{Resource: "pods", MatchScopes: []corev1.ScopedResourceSelectorRequirement{critical}}}},
+		PriorityClassesPartial: true}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.swap(snap)
+	ranges := &LimitRangeWarner{Store: store, Metrics: mutator.Metrics, Cluster: mutator.Cluster}
+	quotas := &ResourceQuotaWarner{Store: store, Metrics: mutator.Metrics, Cluster: mutator.Cluster}
+	deletion := func(resource, name string) admission.Request {
+		return admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{UID: "1", Namespace: "etl", Name: name,
+			Resource: metav1.GroupVersionResource{Version: "v1", Resource: resource}, Operation: admissionv1.Delete, UserInfo: userInfo("alice")}}
+	}
+	const lead = `once it is deleted, the API server will refuse the Spark driver and executor pods the layers compose in namespace "etl": `
+	for _, tc := range []struct {
+		name    string
+		handler admission.Handler
+		req     admission.Request
+		want    string
+	}{
+		{"the LimitRange of default limits", ranges, deletion("limitranges", "defaults"), lead + "failed quota: compute: must specify limits.cpu for: shipper"},
+		{"the quota covering the class", quotas, deletion("resourcequotas", "critical"), lead + "insufficient quota to match these scopes: [{PriorityClass In [spark-critical]}]"},
+		{"a quota of pods", quotas, deletion("resourcequotas", "pods"), ""},
+		{"a LimitRange of none", ranges, deletion("limitranges", "other"), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := tc.handler.Handle(context.Background(), tc.req)
+			if !resp.Allowed {
+				t.Fatalf("refused: %v", resp.Result)
+			}
+			if got := strings.Join(resp.Warnings, "\n"); got != tc.want {
+				t.Errorf("warnings %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+	if got := snap.ResourceQuotas("etl"); len(got) != 3 || len(snap.LimitRanges("etl")) != 1 {
+		t.Errorf("the served snapshot changed: quotas %d, ranges %d", len(got), len(snap.LimitRanges("etl")))
 	}
 }
