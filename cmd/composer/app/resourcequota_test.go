@@ -141,6 +141,15 @@ cases:
 	if r := composer(t, "", "test", file); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
 		t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
+	// Composing from the repository warns of the Layer that gives the
+	// class, in the namespace it holds that no quota covers it in.
+	write("layers/namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: etl}\n")
+	r := composer(t, "", "compose", "-f", filepath.Join(dir, "pod.yaml"), "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p",
+		"--cluster-config", filepath.Join(dir, "admission.yaml"), "--validate", "-o", "json")
+	if want := `Layer "critical": spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "etl": ` +
+		`insufficient quota to match these scopes: [{PriorityClass In [spark-critical]}]`; r.code != ExitDenied || !strings.Contains(r.err, want) {
+		t.Errorf("compose: exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
+	}
 	// A quota of the class covers it: nothing refuses the pod.
 	write("layers/quota.yaml", `apiVersion: v1
 kind: ResourceQuota
