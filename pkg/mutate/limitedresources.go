@@ -212,22 +212,49 @@ func PodQuotaUnjudged(limited []resourcequotaapi.LimitedResource) bool {
 // (the one scope whose selector the evaluator of an object parses) the
 // plugin cannot read, so that it judges no such object.
 func quotaUnjudged(limited []resourcequotaapi.LimitedResource, scope corev1.ResourceQuotaScope) bool {
-	for _, l := range limited {
-		for _, s := range l.MatchScopes {
+	return len(unreadableScopes(limited, scope)) > 0
+}
+
+// unreadableScopes are the requirements of scope in limited the plugin
+// cannot read, each named by its field and why.
+func unreadableScopes(limited []resourcequotaapi.LimitedResource, scope corev1.ResourceQuotaScope) []string {
+	var out []string
+	for i, l := range limited {
+		for j, s := range l.MatchScopes {
 			if s.ScopeName != scope || s.Operator == corev1.ScopeSelectorOpExists {
 				continue
 			}
+			at := fmt.Sprintf("limitedResources[%d].matchScopes[%d]", i, j)
 			op, ok := map[corev1.ScopeSelectorOperator]selection.Operator{corev1.ScopeSelectorOpIn: selection.In,
 				corev1.ScopeSelectorOpNotIn: selection.NotIn, corev1.ScopeSelectorOpDoesNotExist: selection.DoesNotExist}[s.Operator]
 			if !ok {
-				return true
+				out = append(out, fmt.Sprintf("%s: operator %q is not a scope selector operator", at, s.Operator))
+				continue
 			}
 			if _, err := labels.NewRequirement(string(s.ScopeName), op, s.Values); err != nil {
-				return true
+				out = append(out, fmt.Sprintf("%s: %v", at, err))
 			}
 		}
 	}
-	return false
+	return out
+}
+
+// LimitedResourcesWarnings warns of a configuration of the ResourceQuota
+// admission under which it judges no pod, or no claim, by any quota: a
+// scope selector requirement of limited it cannot read (PodQuotaUnjudged),
+// which the API server does not validate. The webhook logs them at start;
+// the composer prints them.
+func LimitedResourcesWarnings(limited []resourcequotaapi.LimitedResource) []string {
+	var out []string
+	for _, of := range []struct {
+		scope   corev1.ResourceQuotaScope
+		objects string
+	}{{corev1.ResourceQuotaScopePriorityClass, "pod"}, {corev1.ResourceQuotaScopeVolumeAttributesClass, "PersistentVolumeClaim"}} {
+		for _, why := range unreadableScopes(limited, of.scope) {
+			out = append(out, fmt.Sprintf("the API server's ResourceQuota admission cannot read %s, and so judges no %s of any namespace by any ResourceQuota", why, of.objects))
+		}
+	}
+	return out
 }
 
 // quotaScopeSelectors are q's scopes, each as a requirement that the scope

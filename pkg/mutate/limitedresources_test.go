@@ -266,3 +266,30 @@ func TestUncoveredClaimRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestLimitedResourcesWarnings: each scope selector requirement the
+// plugin cannot read is named, with why and what it leaves unjudged; a
+// configuration it reads warns of nothing.
+func TestLimitedResourcesWarnings(t *testing.T) {
+	limited := []resourcequotaapi.LimitedResource{
+		{Resource: "pods", MatchScopes: []corev1.ScopedResourceSelectorRequirement{
+			{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpIn, Values: []string{"high"}},
+			{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: "Sometimes"}}},
+		{Resource: "persistentvolumeclaims", MatchScopes: []corev1.ScopedResourceSelectorRequirement{
+			{ScopeName: corev1.ResourceQuotaScopeVolumeAttributesClass, Operator: corev1.ScopeSelectorOpDoesNotExist, Values: []string{"gold"}}}},
+	}
+	got := LimitedResourcesWarnings(limited)
+	want := []string{
+		`the API server's ResourceQuota admission cannot read limitedResources[0].matchScopes[1]: operator "Sometimes" is not a scope selector operator, and so judges no pod of any namespace by any ResourceQuota`,
+		`the API server's ResourceQuota admission cannot read limitedResources[1].matchScopes[0]: values: Invalid value: ["gold"]: values set must be empty for exists and does not exist, and so judges no PersistentVolumeClaim of any namespace by any ResourceQuota`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	if got := LimitedResourcesWarnings(limited[:1]); len(got) != 1 {
+		t.Errorf("one unreadable requirement: %q", got)
+	}
+	if got := LimitedResourcesWarnings([]resourcequotaapi.LimitedResource{{Resource: "pods", MatchContains: []string{"gpu"}}}); got != nil {
+		t.Errorf("a readable configuration: %q", got)
+	}
+}

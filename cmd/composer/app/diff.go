@@ -130,7 +130,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		in.PriorityClassesPartial = true
 		if name == "--head" { // what the change brings; the base's are in force already
 			for _, w := range slices.Concat(in.LayerWarnings("is in neither --head nor --cluster-config"), mutate.PodSecurityWarningsOf(in, o.cluster),
-				mutate.PlacementWarningsOf(ctx, in, o.cluster), mutate.LimitWarningsOf(ctx, in, o.cluster)) {
+				mutate.PlacementWarningsOf(ctx, in, o.cluster), mutate.LimitWarningsOf(ctx, in, o.cluster), mutate.LimitedResourcesWarnings(in.LimitedResources)) {
 				_, _ = fmt.Fprintf(streams.Err, "Warning: --head: %s\n", w) // diagnostics
 			}
 		}

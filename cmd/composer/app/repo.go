@@ -142,7 +142,7 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 		absent = "does not exist"
 	}
 	for _, w := range slices.Concat(in.LayerWarnings(absent), mutate.PodSecurityWarningsOf(in, r.cluster), mutate.PlacementWarningsOf(ctx, in, r.cluster),
-		mutate.LimitWarningsOf(ctx, in, r.cluster)) {
+		mutate.LimitWarningsOf(ctx, in, r.cluster), mutate.LimitedResourcesWarnings(in.LimitedResources)) {
 		_, _ = fmt.Fprintf(warn, "Warning: %s\n", w) // diagnostics
 	}
 	where := r.layersDir

@@ -166,7 +166,7 @@ spec:
 // TestUnreadableLimitedScope: a priority class scope of limitedResources
 // the ResourceQuota admission cannot read (In without values, which the
 // API server does not validate) has it judge no pod by any quota: the dry
-// run admits the pod a quota of cpu limits would refuse.
+// run admits the pod a quota of cpu limits would refuse, and warns why.
 func TestUnreadableLimitedScope(t *testing.T) {
 	dir, _, pod := limitsRepo(t)
 	write := writerIn(t, dir)
@@ -191,7 +191,13 @@ plugins:
 	if r := compose(admission(`{scopeName: PriorityClass, operator: In, values: [spark-critical]}`)); r.code != ExitDenied || !strings.Contains(r.err, "resource-quota: failed quota: compute") {
 		t.Errorf("a readable scope: exit %d, stderr:\n%s", r.code, r.err)
 	}
-	if r := compose(admission(`{scopeName: PriorityClass, operator: In}`)); r.code != ExitOK || strings.Contains(r.err, "resource-quota") {
+	r := compose(admission(`{scopeName: PriorityClass, operator: In}`))
+	if r.code != ExitOK || strings.Contains(r.err, "resource-quota") {
 		t.Errorf("an unreadable scope: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	// And says so.
+	if want := "Warning: the API server's ResourceQuota admission cannot read limitedResources[0].matchScopes[0]: " +
+		"values: Invalid value: null: for 'in', 'notin' operators, values set can't be empty, and so judges no pod of any namespace by any ResourceQuota"; !strings.Contains(r.err, want) {
+		t.Errorf("stderr:\n%s\nwant %q", r.err, want)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -190,6 +191,9 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	admissionConfig, err := loadAdmission(opts.AdmissionConfigFile)
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range mutate.LimitedResourcesWarnings(admissionConfig.LimitedResources) {
+		ctrl.Log.WithName("admission-config").Info("the ResourceQuota admission judges nothing", "file", opts.AdmissionConfigFile, "why", w)
 	}
 	builder := &snapshotBuilder{
 		reader: mgr.GetClient(), store: w.Store, metrics: m, admission: admissionConfig,
