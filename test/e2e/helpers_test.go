@@ -231,13 +231,15 @@ func metricValue(t *testing.T, name string, labels map[string]string) float64 {
 	return 0
 }
 
-// createLayer creates l and waits until the webhook serves it to an
-// executor of namespace; at cleanup it deletes l and waits until the
-// webhook no longer serves it, so the next test's waits are not met by it.
-func createLayer(t *testing.T, l *v1alpha1.Layer, namespace string) {
+// createLayer creates l, waits until the webhook serves it to an
+// executor of namespace, and returns the warnings its creation got; at
+// cleanup it deletes l and waits until the webhook no longer serves it,
+// so the next test's waits are not met by it.
+func createLayer(t *testing.T, l *v1alpha1.Layer, namespace string) []string {
 	t.Helper()
 	ctx := context.Background()
-	if err := cp.Client.Create(ctx, l); err != nil {
+	c, warnings := clientWithWarnings(t)
+	if err := c.Create(ctx, l); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -246,6 +248,7 @@ func createLayer(t *testing.T, l *v1alpha1.Layer, namespace string) {
 		}
 	})
 	waitForLayerServed(t, l, namespace)
+	return warnings.all()
 }
 
 // waitForLayerServed waits until the webhook's snapshot serves l as it is

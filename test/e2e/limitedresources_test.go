@@ -100,24 +100,15 @@ func TestComposerPredictsLimitedResources(t *testing.T) {
 			}
 			layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
 				Match: v1alpha1.Match{Namespaces: []string{name}}, Config: config}}
-			applier, applied := clientWithWarnings(t)
-			if err := applier.Create(ctx, layer); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if err := cp.Client.Delete(context.Background(), layer); err == nil {
-					waitForLayerGone(t, layer, name)
-				}
-			})
-			waitForLayerServed(t, layer, name)
+			applied := createLayer(t, layer, name)
 			// The webhook warns whoever writes the Layer, and whoever
 			// creates an application there, of a class no quota covers;
 			// an FPGA is the pod's own.
-			layerWarned := containsPart(applied.all(), `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "`+name+`": `+tc.words)
+			layerWarned := containsPart(applied, `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "`+name+`": `+tc.words)
 			appWarned := containsPart(createReportIn(t, name, name+"-report").all(),
 				`executor: the pod it launches: The API server will refuse the pod for its resources in namespace "`+name+`": `+tc.words)
 			if want := tc.class && tc.words != ""; layerWarned != want || appWarned != want {
-				t.Errorf("the Layer warned: %v (%q), the application warned: %v; want %v", layerWarned, applied.all(), appWarned, want)
+				t.Errorf("the Layer warned: %v (%q), the application warned: %v; want %v", layerWarned, applied, appWarned, want)
 			}
 			pod := examplePod(t, "executor.yaml", name+"-exec")
 			pod.Namespace = name
@@ -185,20 +176,11 @@ func TestLimitedClaimsAreWarned(t *testing.T) {
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-limited-spill"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Executor: &v1alpha1.Config{SparkConf: map[string]string{prefix + "mount.path": "/spill",
 			prefix + "options.claimName": "OnDemand", prefix + "options.storageClass": spill.StorageClass, prefix + "options.sizeLimit": spill.Size}}}}
-	applier, applied := clientWithWarnings(t)
-	if err := applier.Create(ctx, layer); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Client.Delete(context.Background(), layer); err == nil {
-			waitForLayerGone(t, layer, ns.Name)
-		}
-	})
-	waitForLayerServed(t, layer, ns.Name)
+	applied := createLayer(t, layer, ns.Name)
 	refusal := "insufficient quota to consume: " + limitedStorageClass + ".storageclass.storage.k8s.io/persistentvolumeclaims," +
 		limitedStorageClass + ".storageclass.storage.k8s.io/requests.storage"
-	if want := `spec: the API server will refuse the Spark executor pods this Layer composes in namespace "` + ns.Name + `": ` + spill.String() + ": " + refusal; !slices.Contains(applied.all(), want) {
-		t.Errorf("the Layer's warnings %q, want %q", applied.all(), want)
+	if want := `spec: the API server will refuse the Spark executor pods this Layer composes in namespace "` + ns.Name + `": ` + spill.String() + ": " + refusal; !slices.Contains(applied, want) {
+		t.Errorf("the Layer's warnings %q, want %q", applied, want)
 	}
 	const app = "e2e-limited-claims-report"
 	if want := `executor: the claims it creates: In namespace "` + ns.Name + `" the API server will refuse ` + spill.String() + ": " + refusal; !slices.Contains(createReportIn(t, ns.Name, app).all(), want) {

@@ -178,18 +178,10 @@ func TestLimitRangeRefusalIsWarned(t *testing.T) {
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-small-sidecar"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "mirror.prod-a.internal/shipper:1",
 			Resources: corev1.ResourceRequirements{Requests: quantities("cpu", "50m")}}}}}}
-	applier, applied := clientWithWarnings(t)
-	if err := applier.Create(ctx, layer); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Client.Delete(context.Background(), layer); err == nil {
-			waitForLayerGone(t, layer, ns.Name)
-		}
-	})
+	applied := createLayer(t, layer, ns.Name)
 	const refusal = `LimitRange "bounds": container "shipper": minimum cpu usage per Container is 100m, but request is 50m`
-	if want := `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "` + ns.Name + `": ` + refusal; !containsPart(applied.all(), want) {
-		t.Errorf("the Layer's warnings %q, want one containing %q", applied.all(), want)
+	if want := `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "` + ns.Name + `": ` + refusal; !containsPart(applied, want) {
+		t.Errorf("the Layer's warnings %q, want one containing %q", applied, want)
 	}
 	waitForLayerServed(t, layer, ns.Name)
 
@@ -237,17 +229,7 @@ func TestSparkClaimRefusalIsWarned(t *testing.T) {
 	}
 	create := func(l *v1alpha1.Layer) []string {
 		t.Helper()
-		c, warnings := clientWithWarnings(t)
-		if err := c.Create(ctx, l); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if err := cp.Client.Delete(context.Background(), l); err == nil {
-				waitForLayerGone(t, l, ns.Name)
-			}
-		})
-		waitForLayerServed(t, l, ns.Name)
-		return warnings.all()
+		return createLayer(t, l, ns.Name)
 	}
 	spill := volumeLayer("e2e-spill", v1alpha1.RoleExecutor, "spill", "500Gi")
 	if got := create(spill); containsPart(got, "PersistentVolumeClaim") {

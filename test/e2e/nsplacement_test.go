@@ -274,23 +274,14 @@ func TestPlacementRefusalIsWarned(t *testing.T) {
 	ctx := context.Background()
 	ns := pinnedToCore(t, "e2e-pinned-conflict")
 	const conflict = `PodNodeSelector: node selector node.strata.dev/pool=gpu conflicts with the namespace's node.strata.dev/pool=core`
-	c, warnings := clientWithWarnings(t)
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-pinned-conflict-gpu"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{NodeSelector: map[string]string{"node.strata.dev/pool": "gpu"}}}}
-	if err := c.Create(ctx, layer); err != nil {
-		t.Fatal(err)
+	if want, warnings := `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "`+ns.Name+`": `+conflict,
+		createLayer(t, layer, ns.Name); !containsPart(warnings, want) {
+		t.Errorf("the Layer's warnings %q, want one containing %q", warnings, want)
 	}
-	t.Cleanup(func() {
-		if err := cp.Client.Delete(context.Background(), layer); err == nil {
-			waitForLayerGone(t, layer, ns.Name)
-		}
-	})
-	if want := `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "` + ns.Name + `": ` + conflict; !containsPart(warnings.all(), want) {
-		t.Errorf("the Layer's warnings %q, want one containing %q", warnings.all(), want)
-	}
-	waitForLayerServed(t, layer, ns.Name)
 
-	c, warnings = clientWithWarnings(t)
+	c, warnings := clientWithWarnings(t)
 	pod := examplePod(t, "executor.yaml", "e2e-pinned-conflict-exec")
 	pod.Namespace = ns.Name
 	wantDenied(t, "a layer's selector against the namespace's", c.Create(ctx, pod), "pod node label selector conflicts with its namespace node label selector")

@@ -141,20 +141,11 @@ func TestResourceQuotaRefusalIsWarned(t *testing.T) {
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-unlimited-sidecar"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
 		Match: v1alpha1.Match{Namespaces: []string{ns.Name}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "tracer", Image: "mirror.prod-a.internal/tracer:1",
 			Resources: corev1.ResourceRequirements{Requests: quantities("cpu", "50m", "memory", "64Mi")}}}}}}
-	applier, applied := clientWithWarnings(t)
-	if err := applier.Create(ctx, layer); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := cp.Client.Delete(context.Background(), layer); err == nil {
-			waitForLayerGone(t, layer, ns.Name)
-		}
-	})
+	applied := createLayer(t, layer, ns.Name)
 	if want := `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "` + ns.Name +
-		`": failed quota: compute: must specify limits.cpu for: tracer`; !slices.Contains(applied.all(), want) {
-		t.Errorf("the Layer's warnings %q, want %q", applied.all(), want)
+		`": failed quota: compute: must specify limits.cpu for: tracer`; !slices.Contains(applied, want) {
+		t.Errorf("the Layer's warnings %q, want %q", applied, want)
 	}
-	waitForLayerServed(t, layer, ns.Name)
 
 	warnings := createReportIn(t, ns.Name, "e2e-quota-report")
 	for _, role := range []string{"driver", "executor"} {
