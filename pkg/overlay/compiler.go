@@ -108,7 +108,7 @@ func (c *Compiler) Compile(in Inputs) (*Snapshot, error) {
 	}
 	s := &Snapshot{layers: len(layers), shadows: shadows, index: indexLayers(layers), broken: broken, namespaces: namespaceMap(in.Namespaces),
 		priorityClasses: byName(in.PriorityClasses), partialClasses: in.PriorityClassesPartial, runtimeClasses: byName(in.RuntimeClasses),
-		placementGuarded: placementGuarded(in.AdmissionPolicies, in.AdmissionPolicyBindings), admission: in.Admission,
+		placementGuarded: placementGuarded(in.AdmissionPolicies, in.AdmissionPolicyBindings), admission: in.Admission, mutatingPolicies: in.MutatingPolicies,
 		limitRanges: limitRangesOf(in.LimitRanges), resourceQuotas: resourceQuotasOf(in.ResourceQuotas), groups: &placementGroups{}, bounds: &boundGroups{}}
 	c.last, c.snap, c.failed, c.valid = next, s, failed, valid
 	return s, errors.Join(errs...)
@@ -174,17 +174,17 @@ func (c *Compiler) Update(layers map[string]*v1alpha1.Layer, others *Inputs) (*S
 	}
 	broken = append(broken, addedBroken...)
 	namespaces, classes, partial, runtimes, guarded, admission := prev.namespaces, prev.priorityClasses, prev.partialClasses, prev.runtimeClasses, prev.placementGuarded, prev.admission
-	groups, limits, quotas, bounds := prev.groups, prev.limitRanges, prev.resourceQuotas, prev.bounds
+	groups, limits, quotas, bounds, mutating := prev.groups, prev.limitRanges, prev.resourceQuotas, prev.bounds, prev.mutatingPolicies
 	if others != nil {
 		limits, quotas, bounds = limitRangesOf(others.LimitRanges), resourceQuotasOf(others.ResourceQuotas), &boundGroups{}
 		groups = &placementGroups{}
 		namespaces, classes, partial, runtimes = namespaceMap(others.Namespaces), byName(others.PriorityClasses), others.PriorityClassesPartial, byName(others.RuntimeClasses)
 		guarded = placementGuarded(others.AdmissionPolicies, others.AdmissionPolicyBindings)
-		admission = others.Admission
+		admission, mutating = others.Admission, others.MutatingPolicies
 	}
 	c.snap = &Snapshot{layers: count, shadows: shadows, index: prev.index.with(removed, added), broken: broken,
 		namespaces: namespaces, priorityClasses: classes, partialClasses: partial, runtimeClasses: runtimes, placementGuarded: guarded,
-		admission: admission, limitRanges: limits, resourceQuotas: quotas, groups: groups, bounds: bounds}
+		admission: admission, mutatingPolicies: mutating, limitRanges: limits, resourceQuotas: quotas, groups: groups, bounds: bounds}
 	errs := make([]error, 0, len(c.failed))
 	for _, name := range sortedKeys(c.failed) {
 		errs = append(errs, c.failed[name])

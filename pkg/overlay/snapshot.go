@@ -61,6 +61,11 @@ type Inputs struct {
 	// (NamespacePlacementGuarded).
 	AdmissionPolicies       []admissionregistrationv1.ValidatingAdmissionPolicy
 	AdmissionPolicyBindings []admissionregistrationv1.ValidatingAdmissionPolicyBinding
+	// MutatingPolicies are the cluster's MutatingAdmissionPolicies and
+	// their bindings: the API server applies them before the webhooks
+	// (and again after, where they ask for it). The dry run does not; it
+	// names those that may change what it composes.
+	MutatingPolicies MutatingPolicies
 	// Admission is the configuration of the API server's admission
 	// plugins Strata follows.
 	Admission
@@ -116,6 +121,8 @@ type Snapshot struct {
 	placementGuarded bool
 	// admission is Inputs.Admission.
 	admission Admission
+	// mutatingPolicies are Inputs.MutatingPolicies.
+	mutatingPolicies MutatingPolicies
 	// limitRanges are Inputs.LimitRanges by namespace (LimitRanges).
 	limitRanges map[string][]*corev1.LimitRange
 	// resourceQuotas are Inputs.ResourceQuotas by namespace

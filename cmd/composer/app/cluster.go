@@ -11,6 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
@@ -58,9 +60,10 @@ func (c *clusterFlags) client() (client.Client, error) {
 
 // readCluster lists the cluster's Layers, Namespaces, PriorityClasses,
 // RuntimeClasses, and ValidatingAdmissionPolicies with their bindings, as
-// the webhook's informers see them, and its LimitRanges and
-// ResourceQuotas, as the API server's LimitRanger and ResourceQuota
-// admission see them.
+// the webhook's informers see them, its LimitRanges and ResourceQuotas,
+// as the API server's LimitRanger and ResourceQuota admission see them,
+// and its MutatingAdmissionPolicies with their bindings, which the dry
+// run names where they may apply.
 func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) {
 	var (
 		in       overlay.Inputs
@@ -89,6 +92,21 @@ func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) 
 	in.Namespaces, in.PriorityClasses, in.RuntimeClasses = nss.Items, classes.Items, runtimes.Items
 	in.AdmissionPolicies, in.AdmissionPolicyBindings = policies.Items, bindings.Items
 	in.LimitRanges, in.ResourceQuotas = limits.Items, quotas.Items
+	// MutatingAdmissionPolicies: an API server that does not serve them
+	// (before Kubernetes 1.36, or with the API off) applies none.
+	var (
+		mutating admissionregistrationv1.MutatingAdmissionPolicyList
+		bound    admissionregistrationv1.MutatingAdmissionPolicyBindingList
+	)
+	for _, l := range []struct {
+		what string
+		list client.ObjectList
+	}{{"MutatingAdmissionPolicies", &mutating}, {"MutatingAdmissionPolicyBindings", &bound}} {
+		if err := cl.List(ctx, l.list); err != nil && !meta.IsNoMatchError(err) && !apierrors.IsNotFound(err) {
+			return overlay.Inputs{}, fmt.Errorf("--kubeconfig: listing %s: %w", l.what, err)
+		}
+	}
+	in.MutatingPolicies = overlay.MutatingPolicies{Policies: mutating.Items, Bindings: bound.Items}
 	return in, nil
 }
 

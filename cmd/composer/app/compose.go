@@ -70,6 +70,9 @@ type composed struct {
 	// webhook (RuntimeClass's, and the placement plugins of
 	// --admission-plugins); the pod is composed all the same.
 	refused *policy.RefusedError
+	// mutatingNotes name the cluster's MutatingAdmissionPolicies that may
+	// apply to the object, which the dry run does not (mutatingNotes).
+	mutatingNotes []string
 }
 
 // ref names the object in messages: Pod ns/name, SparkApplication
@@ -152,7 +155,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	workers := runtime.GOMAXPROCS(0)
 	results, err := inOrder(len(objects), workers, func(i int) (composed, error) { return o.compose(snap, objects[i]) })
 	for i := range results {
-		for _, n := range []string{results[i].classNote, results[i].placementNote} {
+		for _, n := range append([]string{results[i].classNote, results[i].placementNote}, results[i].mutatingNotes...) {
 			if n != "" {
 				_, _ = fmt.Fprintf(streams.Err, "Note: %s: %s\n", results[i].ref(), n) // diagnostics
 			}
@@ -236,6 +239,7 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 	if err := overBounds(obj); err != nil {
 		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
 	}
+	r.mutatingNotes = mutatingNotes(snap, obj)
 	var err error
 	if obj.App != nil {
 		r.app, r.schedule = obj.App, obj.Schedule

@@ -125,6 +125,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		in.RuntimeClasses = append(in.RuntimeClasses, cluster.RuntimeClasses...)
 		in.AdmissionPolicies = append(in.AdmissionPolicies, cluster.AdmissionPolicies...)
 		in.AdmissionPolicyBindings = append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...)
+		in.MutatingPolicies = in.MutatingPolicies.And(cluster.MutatingPolicies)
 		takeBounds(&in, cluster)
 		takeAdmission(&in, cluster)
 		in.PriorityClassesPartial = true

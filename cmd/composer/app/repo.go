@@ -120,6 +120,7 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 		in.RuntimeClasses = append(in.RuntimeClasses, repo.RuntimeClasses...)
 		in.AdmissionPolicies = append(in.AdmissionPolicies, repo.AdmissionPolicies...)
 		in.AdmissionPolicyBindings = append(in.AdmissionPolicyBindings, repo.AdmissionPolicyBindings...)
+		in.MutatingPolicies = in.MutatingPolicies.And(repo.MutatingPolicies)
 		in.LimitRanges = append(in.LimitRanges, repo.LimitRanges...)
 		in.ResourceQuotas = append(in.ResourceQuotas, repo.ResourceQuotas...)
 	}
@@ -134,6 +135,7 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 		func(p admissionregistrationv1.ValidatingAdmissionPolicy) string { return p.Name })
 	in.AdmissionPolicyBindings = lastOf(append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...),
 		func(b admissionregistrationv1.ValidatingAdmissionPolicyBinding) string { return b.Name })
+	in.MutatingPolicies = in.MutatingPolicies.And(cluster.MutatingPolicies)
 	takeBounds(&in, cluster)
 	takeAdmission(&in, cluster)
 	in.PriorityClassesPartial = !r.live.enabled()

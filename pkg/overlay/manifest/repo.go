@@ -187,6 +187,10 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 			errs = appendDecoded(d, &in.AdmissionPolicies, errs)
 		case d.Kind == "ValidatingAdmissionPolicyBinding" && d.APIVersion == admissionregistrationv1.SchemeGroupVersion.String():
 			errs = appendDecoded(d, &in.AdmissionPolicyBindings, errs)
+		case d.Kind == "MutatingAdmissionPolicy" && d.APIVersion == admissionregistrationv1.SchemeGroupVersion.String():
+			errs = appendDecoded(d, &in.MutatingPolicies.Policies, errs)
+		case d.Kind == "MutatingAdmissionPolicyBinding" && d.APIVersion == admissionregistrationv1.SchemeGroupVersion.String():
+			errs = appendDecoded(d, &in.MutatingPolicies.Bindings, errs)
 		case groupOf(d.APIVersion) == v1alpha1.GroupVersion.Group && d.Kind != policyTestKind,
 			d.Kind == v1alpha1.LayerKind:
 			// A misspelt kind of Strata's, or a Layer of another group,
@@ -303,6 +307,7 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 		out.RuntimeClasses = append(out.RuntimeClasses, in.RuntimeClasses...)
 		out.AdmissionPolicies = append(out.AdmissionPolicies, in.AdmissionPolicies...)
 		out.AdmissionPolicyBindings = append(out.AdmissionPolicyBindings, in.AdmissionPolicyBindings...)
+		out.MutatingPolicies = out.MutatingPolicies.And(in.MutatingPolicies)
 		out.LimitRanges = append(out.LimitRanges, in.LimitRanges...)
 		out.ResourceQuotas = append(out.ResourceQuotas, in.ResourceQuotas...)
 	}
@@ -313,7 +318,8 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 // the policies read: the admission policies for whether the one keeping
 // Namespaces' placement annotations to platform admins is in force
 // (overlay.Snapshot.NamespacePlacementGuarded).
-var clusterKinds = []string{"Namespace", "PriorityClass", "RuntimeClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "LimitRange", "ResourceQuota"}
+var clusterKinds = []string{"Namespace", "PriorityClass", "RuntimeClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
+	"MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "LimitRange", "ResourceQuota"}
 
 // Names are the cluster and pool names the Layers of in match.
 func Names(in overlay.Inputs) (clusters, pools []string) {

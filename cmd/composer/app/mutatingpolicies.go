@@ -1,0 +1,55 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+)
+
+// mutatingNotes say which of the cluster's MutatingAdmissionPolicies
+// (snap's) may apply to obj when it is created, or to the pods a
+// SparkApplication launches: the API server applies them, the dry run
+// does not (mutate.MutatingPolicyMatches).
+func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object) []string {
+	policies := snap.MutatingPolicies()
+	if len(policies.Bindings) == 0 {
+		return nil
+	}
+	type created struct {
+		what string
+		obj  mutate.Created
+	}
+	var objects []created
+	switch {
+	case obj.Pod != nil:
+		objects = append(objects, created{"it", mutate.Created{Version: "v1", Resource: "pods", Name: obj.Pod.Name, Labels: obj.Pod.Labels}})
+	case obj.App != nil:
+		app := &obj.App.App
+		if obj.Schedule.Name == "" {
+			objects = append(objects, created{"it", mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "sparkapplications",
+				Name: app.Name, Labels: app.Labels}})
+		}
+		for _, role := range mutate.Roles() {
+			if pod, err := mutate.LaunchedPod(app, role); err == nil {
+				objects = append(objects, created{fmt.Sprintf("the %s pods it launches", role), mutate.Created{Version: "v1", Resource: "pods", Labels: pod.Labels}})
+			}
+		}
+	case obj.Connect != nil:
+		objects = append(objects, created{"it", mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1alpha1", Resource: "sparkconnects", Name: obj.Connect.Metadata.Name}})
+	}
+	var out []string
+	for _, c := range objects {
+		c.obj.NamespaceLabels = snap.NamespaceLabels(obj.Namespace())
+		for _, m := range mutate.MutatingPolicyMatches(policies, c.obj) {
+			unless := ""
+			if m.Conditional {
+				unless = " unless its match conditions leave it out"
+			}
+			out = append(out, fmt.Sprintf("%s applies to %s in the API server%s, before the webhooks; the dry run does not apply MutatingAdmissionPolicies: what the API server stores may differ from what is printed",
+				m, c.what, unless))
+		}
+	}
+	return out
+}
