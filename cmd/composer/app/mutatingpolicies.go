@@ -2,16 +2,19 @@ package app
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 )
 
 // mutatingNotes say which of the cluster's MutatingAdmissionPolicies
-// (snap's) may apply to obj when it is created, or to the pods a
-// SparkApplication launches: the API server applies them, the dry run
-// does not (mutate.MutatingPolicyMatches).
+// (snap's) may apply to obj when it is created, to the runs of a
+// ScheduledSparkApplication, or to the pods a SparkApplication launches:
+// the API server applies them, the dry run does not
+// (mutate.MutatingPolicyMatches).
 func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object) []string {
 	policies := snap.MutatingPolicies()
 	if len(policies.Bindings) == 0 {
@@ -27,9 +30,16 @@ func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object) []string {
 		objects = append(objects, created{"it", mutate.Created{Version: "v1", Resource: "pods", Name: obj.Pod.Name, Labels: obj.Pod.Labels}})
 	case obj.App != nil:
 		app := &obj.App.App
+		run := mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "sparkapplications", Name: app.Name, Labels: app.Labels}
 		if obj.Schedule.Name == "" {
-			objects = append(objects, created{"it", mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "sparkapplications",
-				Name: app.Name, Labels: app.Labels}})
+			objects = append(objects, created{"it", run})
+		} else {
+			run.Name = "" // the operator names each run
+			// A run's labels are its schedule's and the operator's.
+			own := maps.Clone(app.Labels)
+			delete(own, sparkv1beta2.ScheduledAppNameLabel)
+			objects = append(objects, created{"it", mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "scheduledsparkapplications",
+				Name: obj.Schedule.Name, Labels: own}}, created{"each of its runs", run})
 		}
 		for _, role := range mutate.Roles() {
 			if pod, err := mutate.LaunchedPod(app, role); err == nil {

@@ -44,4 +44,13 @@ spec:
 	if r := compose(policies("geo")); r.code != ExitOK || strings.Contains(r.err, "MutatingAdmissionPolicy") {
 		t.Errorf("bound to geo: exit %d, stderr:\n%s", r.code, r.err)
 	}
+	// A ScheduledSparkApplication: its runs' pods.
+	config := policies("etl")
+	r := composer(t, "", "compose", "-f", filepath.Join(examples, "apps", "etl-report-nightly.yaml"), "--layers", filepath.Join(dir, "layers"),
+		"--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
+	for _, role := range []string{"driver", "executor"} {
+		if want := `MutatingAdmissionPolicy "stamp" (binding "stamp-etl") applies to the ` + role + ` pods it launches`; r.code != ExitOK || !strings.Contains(r.err, want) {
+			t.Errorf("a schedule: exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
+		}
+	}
 }
