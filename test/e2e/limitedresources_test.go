@@ -123,6 +123,11 @@ func TestComposerPredictsLimitedResources(t *testing.T) {
 			code, _, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool,
 				"--cluster-config", cp.AdmissionConfigFile(), "--validate", "-o", "json")
 			created := cp.Client.Create(ctx, pod)
+			if tc.quota != nil && created != nil {
+				// The API server's quota admission reads quotas from its
+				// own cache, which may see the new one a moment later.
+				_ = waitFor(10*time.Second, func() bool { created = cp.Client.Create(ctx, pod); return created == nil })
+			}
 			if created == nil {
 				t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
 			}
