@@ -70,13 +70,8 @@ func TestLoadAdmissionPlacement(t *testing.T) {
 			err: `cluster/admission.yaml: AdmissionConfiguration: plugins[3] (PodNodeSelector): a second configuration of the plugin; want one`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fsys := filesys.MakeFsInMemory()
-			for name, data := range map[string]string{"cluster/admission.yaml": tc.file, "cluster/selector.yaml": selector,
-				"cluster/plugins/tolerations.yaml": tolerations, "cluster/psa/podsecurity.yaml": podSecurityV1} {
-				if err := fsys.WriteFile(name, []byte(data)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			fsys := memFS(t, map[string]string{"cluster/admission.yaml": tc.file, "cluster/selector.yaml": selector,
+				"cluster/plugins/tolerations.yaml": tolerations, "cluster/psa/podsecurity.yaml": podSecurityV1})
 			got, err := LoadAdmission(fsys, "cluster/admission.yaml")
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -156,12 +151,7 @@ func TestLoadAdmissionResourceQuota(t *testing.T) {
 			err: `plugins[0] (ResourceQuota).configuration: limitedResources[0].resource: Required value`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fsys := filesys.MakeFsInMemory()
-			for name, data := range map[string]string{"cluster/admission.yaml": tc.file, "cluster/quota.yaml": quota("apiserver.config.k8s.io/v1")} {
-				if err := fsys.WriteFile(name, []byte(data)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			fsys := memFS(t, map[string]string{"cluster/admission.yaml": tc.file, "cluster/quota.yaml": quota("apiserver.config.k8s.io/v1")})
 			got, err := LoadAdmission(fsys, "cluster/admission.yaml")
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
