@@ -80,10 +80,27 @@ func QuotaExceeded(quotas []*corev1.ResourceQuota, pod *corev1.Pod) []QuotaRefus
 	if len(quotas) == 0 {
 		return nil
 	}
-	usage := QuotaUsage(pod)
+	return exceeded(quotas, QuotaUsage(pod), func(q *corev1.ResourceQuota) bool { return quotaScopesMatch(q, pod) })
+}
+
+// ClaimQuotaExceeded is QuotaExceeded of the PersistentVolumeClaim Spark
+// creates as claim (its QuotaUsage): a spill volume larger than what is
+// left of a quota of storage is refused, and its pod with it. Nothing of
+// a claim whose size is no quantity: none is created.
+func ClaimQuotaExceeded(quotas []*corev1.ResourceQuota, claim SparkClaim) []QuotaRefusal {
+	usage, ok := claim.QuotaUsage()
+	if len(quotas) == 0 || !ok {
+		return nil
+	}
+	return exceeded(quotas, usage, claimInQuotaScopes)
+}
+
+// exceeded are the quotas holds reports true of whose hard limit of a
+// resource usage passes, with what they record as used (QuotaExceeded).
+func exceeded(quotas []*corev1.ResourceQuota, usage corev1.ResourceList, holds func(*corev1.ResourceQuota) bool) []QuotaRefusal {
 	var out []QuotaRefusal
 	for _, q := range quotas {
-		if !quotaScopesMatch(q, pod) {
+		if !holds(q) {
 			continue
 		}
 		hard, used := overlay.QuotaHard(q), q.Status.Used

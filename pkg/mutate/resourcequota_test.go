@@ -201,3 +201,48 @@ func TestQuotaExceeded(t *testing.T) {
 		})
 	}
 }
+
+// TestClaimQuotaExceeded holds ClaimQuotaExceeded to the plugin's words:
+// a claim past what is left of a quota of storage, or of its storage
+// class's, is refused; nothing of a quota it fits, one scoped to a
+// VolumeAttributesClass (Spark's claims name none), or a claim of no size.
+func TestClaimQuotaExceeded(t *testing.T) {
+	spill := SparkClaim{Role: "executor", Volume: "spill", Size: "500Gi", StorageClass: "gp3"}
+	quota := func(hard, used corev1.ResourceList) *corev1.ResourceQuota {
+		q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "storage"}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
+		if used != nil {
+			q.Status = corev1.ResourceQuotaStatus{Hard: hard, Used: used}
+		}
+		return q
+	}
+	for _, tc := range []struct {
+		name  string
+		quota *corev1.ResourceQuota
+		claim SparkClaim
+		want  []string
+	}{
+		{"past what is left", quota(resources("requests.storage", "1Ti"), resources("requests.storage", "600Gi")), spill,
+			[]string{"exceeded quota: storage, requested: requests.storage=500Gi, used: requests.storage=600Gi, limited: requests.storage=1Ti"}},
+		{"its class's", quota(resources("gp3.storageclass.storage.k8s.io/requests.storage", "100Gi", "persistentvolumeclaims", "10"), nil), spill,
+			[]string{"exceeded quota: storage, requested: gp3.storageclass.storage.k8s.io/requests.storage=500Gi, used: , limited: gp3.storageclass.storage.k8s.io/requests.storage=100Gi"}},
+		{"room left", quota(resources("requests.storage", "1Ti"), resources("requests.storage", "100Gi")), spill, nil},
+		{"another class's", quota(resources("standard.storageclass.storage.k8s.io/requests.storage", "1Gi"), nil), spill, nil},
+		{"a quota of a VolumeAttributesClass", func() *corev1.ResourceQuota {
+			q := quota(resources("requests.storage", "1Gi"), nil)
+			q.Spec.ScopeSelector = &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{
+				{ScopeName: corev1.ResourceQuotaScopeVolumeAttributesClass, Operator: corev1.ScopeSelectorOpExists}}}
+			return q
+		}(), spill, nil},
+		{"no size", quota(resources("requests.storage", "1Gi"), nil), SparkClaim{Role: "executor", Volume: "spill", Size: "big"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, r := range ClaimQuotaExceeded([]*corev1.ResourceQuota{tc.quota}, tc.claim) {
+				got = append(got, r.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -56,16 +56,21 @@ func launchedQuotas(vs []Violation, kind, app string, role v1alpha1.Role, snap *
 // launchedClaimQuotas is vs with the ResourceQuota admission's refusals of
 // the PersistentVolumeClaims Spark creates for the pods of role an
 // application (of kind) launches with conf, in namespace as snap holds
-// it, for want of a quota covering what they consume
-// (mutate.UncoveredClaimRefusals): each pod of the role fails without
-// its claim.
+// it: for want of a quota covering what they consume
+// (mutate.UncoveredClaimRefusals), else past what is left of a quota
+// (mutate.ClaimQuotaExceeded), as the plugin judges them in turn. Each
+// pod of the role fails without its claim.
 func launchedClaimQuotas(vs []Violation, kind, app string, role v1alpha1.Role, snap *overlay.Snapshot, namespace string, conf map[string]string) []Violation {
-	limited := snap.LimitedResources()
-	if len(limited) == 0 {
+	limited, quotas := snap.LimitedResources(), snap.ResourceQuotas(namespace)
+	if len(limited) == 0 && len(quotas) == 0 {
 		return vs
 	}
 	for _, claim := range mutate.SparkClaims(conf, role) {
-		for _, r := range mutate.UncoveredClaimRefusals(limited, snap.ResourceQuotas(namespace), claim) {
+		refusals := mutate.UncoveredClaimRefusals(limited, quotas, claim)
+		if len(refusals) == 0 {
+			refusals = mutate.ClaimQuotaExceeded(quotas, claim)
+		}
+		for _, r := range refusals {
 			vs = append(vs, Violation{Policy: ResourceQuotaPolicy, Enforcement: v1alpha1.EnforcementDeny,
 				Message: fmt.Sprintf("%s: %s %q: %s: %s: %s (the API server's ResourceQuota admission)", ResourceQuotaPolicy, kind, app, role, claim, r)})
 		}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -165,7 +167,9 @@ func TestComposerPredictsLimitedResources(t *testing.T) {
 // of the namespace it matches without one; an application created there
 // is warned of the claims it creates, and the composer's dry run refuses
 // it; the claim, created as Spark creates it, is refused by the API
-// server in the words predicted, and admitted once a quota covers it.
+// server in the words predicted, and admitted once a quota covers it;
+// past what is left of that quota, the dry run refuses the application
+// in the words the API server refuses the next claim in.
 func TestLimitedClaimsAreWarned(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-limited-claims"}}
@@ -208,8 +212,12 @@ func TestLimitedClaimsAreWarned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claim := func() *corev1.PersistentVolumeClaim {
-		return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: app + "-exec-1-pvc-0", Namespace: ns.Name}, Spec: corev1.PersistentVolumeClaimSpec{
+	claim := func(executor ...int) *corev1.PersistentVolumeClaim {
+		name := app + "-exec-1-pvc-0"
+		if len(executor) > 0 {
+			name = fmt.Sprintf("%s-exec-%d-pvc-0", app, executor[0])
+		}
+		return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns.Name}, Spec: corev1.PersistentVolumeClaimSpec{
 			StorageClassName: new(spill.StorageClass), AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod},
 			Resources: corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: size}}}}
 	}
@@ -227,6 +235,27 @@ func TestLimitedClaimsAreWarned(t *testing.T) {
 	// which sees the new one a moment later.
 	var created error
 	if err := waitFor(10*time.Second, func() bool { created = cp.Client.Create(ctx, claim()); return created == nil }); err != nil {
-		t.Errorf("the claim under a quota of its class: %v", created)
+		t.Fatalf("the claim under a quota of its class: %v", created)
+	}
+
+	// What is left of the quota: the dry run, reading what it records as
+	// used, refuses the application in the words the API server refuses
+	// the next claim in.
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(q), q); err != nil {
+		t.Fatal(err)
+	}
+	recordQuotaStatus(t, q, quantities(limitedStorageClass+".storageclass.storage.k8s.io/requests.storage", "1020Gi"))
+	var refused error
+	if err := waitFor(10*time.Second, func() bool {
+		refused = cp.Client.Create(ctx, claim(2))
+		return refused != nil && strings.Contains(refused.Error(), "exceeded quota")
+	}); err != nil {
+		t.Fatalf("the claim past what is left of the quota: %v", refused)
+	}
+	_, words, _ := strings.Cut(refused.Error(), "is forbidden: ")
+	code, _, errOut = runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfigFile(t), "--cluster", cluster.Name, "--pool", cluster.Pool,
+		"--cluster-config", cp.AdmissionConfigFile(), "--validate", "-o", "json")
+	if want := `resource-quota: SparkApplication "` + app + `-dry": executor: ` + spill.String() + ": " + words; code != composer.ExitDenied || !strings.Contains(errOut, want) {
+		t.Errorf("the composer: exit %d, %s; want a refusal %q", code, errOut, want)
 	}
 }
