@@ -11,11 +11,14 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -388,5 +391,49 @@ func TestSnapshotRetriesAreBounded(t *testing.T) {
 	limiter.Forget(snapshotKey)
 	if first := limiter.When(snapshotKey); first > time.Second {
 		t.Errorf("the first retry after a success: %s", first)
+	}
+}
+
+// TestPlacementPolicyChanged: of the cluster's ValidatingAdmissionPolicies
+// and bindings, only the placement policy and its bindings rebuild a
+// snapshot, on creation, deletion and a change of spec (generation), and a
+// binding moved to or from it; another policy, or a status update, does
+// not.
+func TestPlacementPolicyChanged(t *testing.T) {
+	policy := func(name string, generation int64) *admissionregistrationv1.ValidatingAdmissionPolicy {
+		return &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: name, Generation: generation}}
+	}
+	binding := func(policy string, generation int64) *admissionregistrationv1.ValidatingAdmissionPolicyBinding {
+		return &admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: "b", Generation: generation},
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: policy}}
+	}
+	const placement = overlay.NamespacePlacementPolicy
+	for _, tc := range []struct {
+		name     string
+		old, now client.Object
+		want     bool
+	}{
+		{"the policy's spec", policy(placement, 1), policy(placement, 2), true},
+		{"the policy's status", policy(placement, 1), policy(placement, 1), false},
+		{"another policy's spec", policy("gatekeeper-x", 1), policy("gatekeeper-x", 2), false},
+		{"a binding of it", binding(placement, 1), binding(placement, 2), true},
+		{"a binding moved to it", binding("other", 1), binding(placement, 2), true},
+		{"a binding moved from it", binding(placement, 1), binding("other", 2), true},
+		{"another binding", binding("other", 1), binding("other", 2), false},
+	} {
+		if got := placementPolicyChanged.Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.now}); got != tc.want {
+			t.Errorf("an update of %s: rebuilds %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		obj  client.Object
+		want bool
+	}{{policy(placement, 1), true}, {binding(placement, 1), true}, {policy("other", 1), false}, {binding("other", 1), false}} {
+		if got := placementPolicyChanged.Create(event.CreateEvent{Object: tc.obj}); got != tc.want {
+			t.Errorf("creating %s: rebuilds %v, want %v", tc.obj.GetName(), got, tc.want)
+		}
+		if got := placementPolicyChanged.Delete(event.DeleteEvent{Object: tc.obj}); got != tc.want {
+			t.Errorf("deleting %s: rebuilds %v, want %v", tc.obj.GetName(), got, tc.want)
+		}
 	}
 }
