@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -215,7 +216,7 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 		// restart it); each run has its own manager.
 		WithOptions(controller.Options{SkipNameValidation: ptr.To(true), RateLimiter: snapshotRateLimiter()}).
 		WatchesRawSource(source.Channel(asked, rebuild)).
-		Watches(&corev1.Namespace{}, other).
+		Watches(&corev1.Namespace{}, other, builder.WithPredicates(namespaceReadChanged)).
 		Watches(&schedulingv1.PriorityClass{}, other).
 		Watches(&nodev1.RuntimeClass{}, other).
 		// What the LimitRanger plugin gives and refuses, warned of
@@ -374,6 +375,17 @@ var quotaBoundsChanged = predicate.TypedFuncs[client.Object]{
 		was, wasQuota := e.ObjectOld.(*corev1.ResourceQuota)
 		is, isQuota := e.ObjectNew.(*corev1.ResourceQuota)
 		return !wasQuota || !isQuota || !equality.Semantic.DeepEqual(was.Spec, is.Spec) || !equality.Semantic.DeepEqual(was.Status.Hard, is.Status.Hard)
+	},
+}
+
+// namespaceReadChanged passes a Namespace's creation and deletion, and an
+// update of what a snapshot reads of it: its labels (which Layers match
+// it) and annotations (what the placement plugins give its pods). Its
+// status, finalizers and managed fields, which the namespace controller
+// rewrites while it deletes one, rebuild nothing.
+var namespaceReadChanged = predicate.TypedFuncs[client.Object]{
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		return !maps.Equal(e.ObjectOld.GetLabels(), e.ObjectNew.GetLabels()) || !maps.Equal(e.ObjectOld.GetAnnotations(), e.ObjectNew.GetAnnotations())
 	},
 }
 

@@ -437,3 +437,28 @@ func TestPlacementPolicyChanged(t *testing.T) {
 		}
 	}
 }
+
+// TestNamespaceReadChanged: a Namespace's labels and annotations rebuild a
+// snapshot; its status and finalizers, which the namespace controller
+// rewrites while it deletes one, do not.
+func TestNamespaceReadChanged(t *testing.T) {
+	was := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "etl", Labels: map[string]string{"team": "etl"},
+		Annotations: map[string]string{overlay.NamespaceNodeSelectorAnnotation: "pool=etl"}}}
+	relabelled, annotated, terminating := was.DeepCopy(), was.DeepCopy(), was.DeepCopy()
+	relabelled.Labels["team"] = "geo"
+	annotated.Annotations[overlay.NamespaceNodeSelectorAnnotation] = "pool=geo"
+	terminating.Status.Phase = corev1.NamespaceTerminating
+	terminating.Finalizers = []string{"kubernetes"}
+	for _, tc := range []struct {
+		name string
+		now  *corev1.Namespace
+		want bool
+	}{{"its labels", relabelled, true}, {"its annotations", annotated, true}, {"its status and finalizers", terminating, false}} {
+		if got := namespaceReadChanged.Update(event.UpdateEvent{ObjectOld: was, ObjectNew: tc.now}); got != tc.want {
+			t.Errorf("an update of %s: rebuilds %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if !namespaceReadChanged.Create(event.CreateEvent{Object: was}) || !namespaceReadChanged.Delete(event.DeleteEvent{Object: was}) {
+		t.Error("a Namespace's creation or deletion rebuilds no snapshot")
+	}
+}
