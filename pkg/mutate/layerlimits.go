@@ -54,11 +54,7 @@ func LayerLimitWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Cluster,
 		// Where no quota covers what the configuration limits, the
 		// namespaces without LimitRanges or ResourceQuotas are one more
 		// group, bounded alike by none.
-		var bare []string
-		for _, ns := range served.NamespacesWhere(func(name string, _ map[string]string) bool { return !bounded[name] }) {
-			bare = append(bare, ns.Name)
-		}
-		if len(bare) > 0 {
+		if bare := served.NamespaceNames(func(name string) bool { return !bounded[name] }); len(bare) > 0 {
 			groups = append(groups, namespaceGroup{namespaces: bare, refusals: func(trial *overlay.Snapshot, role v1alpha1.Role, ns string) []string {
 				return boundRefusals(trial, cluster, nil, nil, role, ns)
 			}})

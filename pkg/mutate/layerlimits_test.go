@@ -9,10 +9,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/fixtures"
 )
 
@@ -174,6 +176,33 @@ func BenchmarkLayerLimitWarnings(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if len(LayerLimitWarnings(context.Background(), l, cluster, quotaSnap)) == 0 {
+				b.Fatal("no warning")
+			}
+		}
+	})
+	// 10,000 namespaces of no bounds where the ResourceQuota admission
+	// keeps a class the layer gives to namespaces with a quota of it: one
+	// more group, scanned until the layer matches.
+	class := in
+	class.LimitRanges = nil
+	critical := "spark-critical"
+	classLayer := *l
+	classLayer.Spec.Config = &v1alpha1.Config{PriorityClassName: &critical}
+	class.Layers = []overlay.LayerSource{{Layer: classLayer}}
+	class.PriorityClassesPartial = true
+	class.LimitedResources = []resourcequotaapi.LimitedResource{{Resource: "pods", MatchScopes: []corev1.ScopedResourceSelectorRequirement{
+		{ScopeName: corev1.ResourceQuotaScopePriorityClass, Operator: corev1.ScopeSelectorOpIn, Values: []string{critical}}}}}
+	for i := range 10000 {
+		class.Namespaces = append(class.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("team-%05d", i)}})
+	}
+	classSnap, err := overlay.Compile(class)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("layer/limited/namespaces=10000", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if len(LayerLimitWarnings(context.Background(), &classLayer, cluster, classSnap)) == 0 {
 				b.Fatal("no warning")
 			}
 		}
