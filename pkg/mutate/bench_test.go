@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
+	psadmission "k8s.io/pod-security-admission/admission/api"
 	psaapi "k8s.io/pod-security-admission/api"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -451,5 +452,27 @@ func BenchmarkComposeAppUnderLimitedResources(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkLayerPodSecurityWarnings is the Layer webhook's Pod Security
+// warning of a Layer that adds a sidecar to every Spark pod, in a cluster
+// of 10,000 namespaces that all enforce baseline (the PodSecurity
+// admission's default level): one composition per level, and the Layer
+// matched to each namespace by name.
+func BenchmarkLayerPodSecurityWarnings(b *testing.B) {
+	in := fixtures.InputsOf(b, map[string]string{"shipper": `{tier: ClusterDefaults, config: {sidecars: [{name: shipper, image: fluent/fluent-bit:3.1.9}]}}`})
+	in.PodSecurity = &psadmission.PodSecurityConfiguration{Defaults: psadmission.PodSecurityDefaults{Enforce: "baseline", EnforceVersion: "latest"}}
+	for i := range 10000 {
+		in.Namespaces = append(in.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("team-%05d", i)}})
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := &in.Layers[0].Layer
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = LayerPodSecurityWarnings(l, exampleCluster, snap)
 	}
 }

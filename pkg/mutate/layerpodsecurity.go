@@ -2,12 +2,10 @@ package mutate
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	psadmission "k8s.io/pod-security-admission/admission/api"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -22,14 +20,15 @@ import (
 // the warning gives the first role's broken checks.
 // The API server's PodSecurity admission would refuse every such pod, in
 // words that name no layer; the Layer webhook and the composer say it
-// when the Layer is applied. namespaces are the cluster's, by name and
-// labels; those that enforce no level may be left out. podSecurity is the
-// plugin's configuration (its default level, the namespaces it exempts;
-// nil for its own default). A Layer that does not compile, or does not compose a sample
+// when the Layer is applied. The namespaces, and the plugin's
+// configuration (its default level, the namespaces it exempts), are
+// served's; l is composed with served's other inputs
+// (overlay.Snapshot.Alone: the classes it names are left to their own
+// checks). A Layer that does not compile, or does not compose a sample
 // pod, is left to what refuses it; a Shadow Layer composes nothing. The
-// work is linear in the namespaces, with two compositions per level
-// enforced.
-func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, podSecurity *psadmission.PodSecurityConfiguration, namespaces []corev1.Namespace) []string {
+// work is linear in the namespaces, by name (nothing is copied of each),
+// with two compositions per level enforced.
+func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, served *overlay.Snapshot) []string {
 	type level struct {
 		// first is the namespace composed in; others the others of the
 		// level the Layer matches.
@@ -39,19 +38,15 @@ func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, podSecurity *p
 		// roles are the roles whose pods break it; breach is the first's.
 		roles []string
 	}
-	var enforcing []corev1.Namespace
-	for _, ns := range namespaces {
-		if _, enforced := PodSecurityEnforced(podSecurity, ns.Name, ns.Labels); enforced {
-			enforcing = append(enforcing, ns)
-		}
-	}
-	if len(enforcing) == 0 {
+	podSecurity := served.PodSecurity()
+	enforcing := served.NamespaceNames(func(name string) bool {
+		_, enforced := PodSecurityEnforced(podSecurity, name, served.NamespaceLabels(name))
+		return enforced
+	})
+	if len(enforcing) == 0 || l.Spec.IsShadow() {
 		return nil
 	}
-	slices.SortFunc(enforcing, func(a, b corev1.Namespace) int { return strings.Compare(a.Name, b.Name) })
-	// The classes a Layer names are left to their own checks.
-	trial, err := overlay.Compile(overlay.Inputs{Layers: []overlay.LayerSource{{Layer: *l}}, Namespaces: enforcing, PriorityClassesPartial: true,
-		Admission: overlay.Admission{PodSecurity: podSecurity}})
+	trial, err := served.Alone(l)
 	if err != nil {
 		return nil
 	}
@@ -59,24 +54,23 @@ func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, podSecurity *p
 		levels []*level
 		byName = map[string]*level{}
 	)
-	for i := range enforcing {
-		ns := &enforcing[i]
-		lv, _ := PodSecurityEnforced(podSecurity, ns.Name, ns.Labels)
+	for _, ns := range enforcing {
+		lv, _ := PodSecurityEnforced(podSecurity, ns, served.NamespaceLabels(ns))
 		matched := false
 		for _, role := range Roles() {
-			matched = matched || len(trial.Match(overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns.Name, Role: role})) > 0
+			matched = matched || len(trial.Match(overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns, Role: role})) > 0
 		}
 		if !matched {
 			continue
 		}
 		if at, ok := byName[lv.String()]; ok {
-			at.others = append(at.others, ns.Name)
+			at.others = append(at.others, ns)
 			continue
 		}
-		at := &level{first: ns.Name}
+		at := &level{first: ns}
 		byName[lv.String()], levels = at, append(levels, at)
 		for _, role := range Roles() {
-			pod := submittedPod(role, ns.Name)
+			pod := submittedPod(role, ns)
 			res, err := Compose(trial, cluster, pod)
 			if err != nil {
 				continue
@@ -114,10 +108,14 @@ func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, podSecurity *p
 // Layer (overlay.LayerSource.Describe), as the composer warns of a
 // repository's Layers.
 func PodSecurityWarningsOf(in overlay.Inputs, cluster Cluster) []string {
+	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, Admission: overlay.Admission{PodSecurity: in.PodSecurity}, PriorityClassesPartial: true})
+	if err != nil {
+		return nil
+	}
 	var out []string
 	for i := range in.Layers {
 		src := &in.Layers[i]
-		for _, w := range LayerPodSecurityWarnings(&src.Layer, cluster, in.PodSecurity, in.Namespaces) {
+		for _, w := range LayerPodSecurityWarnings(&src.Layer, cluster, base) {
 			out = append(out, src.Describe()+w)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/yaml"
 	psaapi "k8s.io/pod-security-admission/api"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -28,6 +29,10 @@ func TestLayerPodSecurityWarnings(t *testing.T) {
 	}
 	namespaces := []corev1.Namespace{enforcing("a", "baseline"), enforcing("b", "baseline"), enforcing("c", "restricted"), enforcing("d", ""),
 		enforcing("e", "baseline"), enforcing("f", "baseline"), enforcing("g", "baseline"), enforcing("h", "baseline"), enforcing("unmatched", "baseline")}
+	served, err := overlay.Compile(overlay.Inputs{Namespaces: namespaces})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const hostPath = `{volumes: [{name: node-logs, hostPath: {path: /var/log/spark}}]}`
 	for _, tc := range []struct {
 		name  string
@@ -55,7 +60,7 @@ func TestLayerPodSecurityWarnings(t *testing.T) {
 				t.Fatal(err)
 			}
 			l.Name = "l"
-			got := LayerPodSecurityWarnings(&l, cluster, nil, namespaces)
+			got := LayerPodSecurityWarnings(&l, cluster, served)
 			if len(got) != len(tc.want) {
 				t.Fatalf("warnings %q, want %d", got, len(tc.want))
 			}
@@ -64,7 +69,7 @@ func TestLayerPodSecurityWarnings(t *testing.T) {
 					t.Errorf("warning %q\nlacks %q", got[i], part)
 				}
 			}
-			if again := LayerPodSecurityWarnings(&l, cluster, nil, namespaces); !reflect.DeepEqual(again, got) {
+			if again := LayerPodSecurityWarnings(&l, cluster, served); !reflect.DeepEqual(again, got) {
 				t.Errorf("warned %q, then %q", got, again)
 			}
 		})

@@ -312,15 +312,17 @@ func (s *Snapshot) groupByPlacement() []PlacementGroup {
 // Alone returns a snapshot of Layer l alone with s's other inputs (its
 // Namespaces, classes, admission policies and admission configuration):
 // what l composes by itself in this cluster, to warn of it when l is
-// written. The error lists l's problems; the snapshot is then nil. s is
-// not changed.
+// written. A PriorityClass or RuntimeClass l names that s lacks is left to
+// its own checks (PriorityClassesPartial), not an error of the
+// composition. The error lists l's problems; the snapshot is then nil. s
+// is not changed.
 func (s *Snapshot) Alone(l *v1alpha1.Layer) (*Snapshot, error) {
 	if errs := ValidateLayer(l); len(errs) > 0 {
 		return nil, &LayerError{Layer: l.Name, Fields: errs}
 	}
 	cl := compileLayer(l.DeepCopy())
 	out := *s
-	out.layers, out.shadows, out.broken = 1, 0, nil
+	out.layers, out.shadows, out.broken, out.partialClasses = 1, 0, nil, true
 	if l.Spec.IsShadow() {
 		out.shadows = 1
 	}

@@ -66,12 +66,7 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 	}
 	warnings := layerWarnings(ctx, h.Namespaces, l)
 	if served := h.storeLoad(); served != nil {
-		// Only the namespaces that enforce a level are copied out.
-		enforcing := served.NamespacesWhere(func(name string, labels map[string]string) bool {
-			_, enforced := mutate.PodSecurityEnforced(served.PodSecurity(), name, labels)
-			return enforced
-		})
-		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.PodSecurity(), enforcing)...)
+		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.Snapshot)...)
 		warnings = append(warnings, mutate.LayerPlacementWarnings(ctx, l, h.Cluster, served.Snapshot)...)
 		warnings = append(warnings, mutate.LayerLimitWarnings(ctx, l, h.Cluster, served.Snapshot)...)
 	}
