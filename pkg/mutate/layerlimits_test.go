@@ -247,3 +247,22 @@ func TestLayerLimitWarningsStopAtTheDeadline(t *testing.T) {
 		t.Errorf("past the deadline: %q, want %q", got, want)
 	}
 }
+
+// TestLayerWarningsOfAClassNotYetCreated: a Layer naming a PriorityClass
+// the cluster does not hold yet (a GitOps sync may apply it first) is
+// still warned of what the LimitRanges refuse of what it adds: the class
+// is left to its own checks.
+func TestLayerWarningsOfAClassNotYetCreated(t *testing.T) {
+	in := fixtures.InputsOf(t, map[string]string{"shipper": `{tier: ClusterDefaults, config: {priorityClassName: not-yet, sidecars: [{name: shipper, image: fluent/fluent-bit:3.1.9, resources: {requests: {cpu: 50m}}}]}}`})
+	in.LimitRanges = []corev1.LimitRange{{ObjectMeta: metav1.ObjectMeta{Name: "bounds", Namespace: "etl"},
+		Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer, Min: resources("cpu", "100m")}}}}}
+	served, err := overlay.Compile(overlay.Inputs{LimitRanges: in.LimitRanges})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := LayerLimitWarnings(context.Background(), &in.Layers[0].Layer, cluster, served)
+	const want = `spec: the API server will refuse the Spark driver and executor pods this Layer composes in namespace "etl": LimitRange "bounds": container "shipper": minimum cpu usage per Container is 100m, but request is 50m`
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("warnings %q\nwant %q", got, want)
+	}
+}
