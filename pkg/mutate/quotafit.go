@@ -100,16 +100,8 @@ func (claim SparkClaim) QuotaUsage() (corev1.ResourceList, bool) {
 // scope of q: a claim's only scope is its VolumeAttributesClass, which
 // Spark's claims name none of.
 func claimInQuotaScopes(q *corev1.ResourceQuota) bool {
-	var selected []corev1.ScopedResourceSelectorRequirement
-	for _, scope := range q.Spec.Scopes {
-		selected = append(selected, corev1.ScopedResourceSelectorRequirement{ScopeName: scope, Operator: corev1.ScopeSelectorOpExists})
-	}
-	if sel := q.Spec.ScopeSelector; sel != nil {
-		selected = append(selected, sel.MatchExpressions...)
-	}
-	for _, r := range selected {
-		if r.ScopeName != corev1.ResourceQuotaScopeVolumeAttributesClass ||
-			(r.Operator != corev1.ScopeSelectorOpDoesNotExist && r.Operator != corev1.ScopeSelectorOpNotIn) {
+	for _, r := range quotaScopeSelectors(q) {
+		if !claimInScope(r) {
 			return false
 		}
 	}

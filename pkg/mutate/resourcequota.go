@@ -237,16 +237,9 @@ func constraining(quotas []*corev1.ResourceQuota) []*corev1.ResourceQuota {
 // quotaScopesMatch reports whether pod is in every scope of q: its
 // scopes, and its scope selector's requirements.
 func quotaScopesMatch(q *corev1.ResourceQuota, pod *corev1.Pod) bool {
-	for _, scope := range q.Spec.Scopes {
-		if !podInQuotaScope(corev1.ScopedResourceSelectorRequirement{ScopeName: scope, Operator: corev1.ScopeSelectorOpExists}, pod) {
+	for _, req := range quotaScopeSelectors(q) {
+		if !podInQuotaScope(req, pod) {
 			return false
-		}
-	}
-	if sel := q.Spec.ScopeSelector; sel != nil {
-		for _, req := range sel.MatchExpressions {
-			if !podInQuotaScope(req, pod) {
-				return false
-			}
 		}
 	}
 	return true
