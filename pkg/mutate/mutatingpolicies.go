@@ -14,13 +14,17 @@ import (
 
 // The API server's MutatingAdmissionPolicies (GA, on by default since
 // Kubernetes 1.36) change an object with CEL before the mutating webhooks,
-// and again after them where they ask for it. The dry run does not
-// evaluate them: it names each policy whose binding may apply to what it
-// composes, so that what it prints is not taken for what the API server
-// stores. This follows the API server's matching of a policy's
-// matchConstraints and a binding's matchResources (k8s.io/apiserver's
-// policy matching and webhook rules), written here: that package brings
-// the API server's admission machinery into the composer.
+// and again after them where they ask for it. The composer applies them to
+// a pod it is given (package mutatingpolicy, which runs the API server's
+// plugin); where it does not (an application and the pods it launches, a
+// policy whose params are the cluster's) it names each policy whose
+// binding may apply to what it composes, so that what it prints is not
+// taken for what the API server stores. This follows the API server's
+// matching of a policy's matchConstraints and a binding's matchResources
+// (k8s.io/apiserver's policy matching and webhook rules), written here
+// without the plugin: naming needs no CEL, and this package is the
+// webhook's too, which must not bring the API server's admission
+// machinery in.
 
 // Created is an object the API server is asked to create, as a
 // MutatingAdmissionPolicy's binding is matched against it.

@@ -206,7 +206,7 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 			// The API server's plugins run again on what the webhook
 			// changed, where the composer predicts them: a layer's
 			// sidecar gets a LimitRange's defaults there.
-			if pod, err = Reinvoked(c.Snapshot, c.Cluster, composed, c.Placement); err != nil {
+			if pod, err = Reinvoked(ctx, c.Snapshot, c.Cluster, composed, c.Placement, nil); err != nil {
 				return nil, Decision{}, fmt.Errorf("%s pod: %w", role, err)
 			}
 		}

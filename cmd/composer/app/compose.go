@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/mutatingpolicy"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -153,7 +154,14 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	// Each object is composed on its own, so on every core; the results,
 	// notes and the first failure come in the objects' order (inOrder).
 	workers := runtime.GOMAXPROCS(0)
-	results, err := inOrder(len(objects), workers, func(i int) (composed, error) { return o.compose(snap, objects[i]) })
+	applier, err := mutatingApplier(ctx, snap, objects)
+	if err != nil {
+		return badInput(err)
+	}
+	if applier != nil {
+		defer applier.Close()
+	}
+	results, err := inOrder(len(objects), workers, func(i int) (composed, error) { return o.compose(ctx, snap, applier, objects[i]) })
 	for i := range results {
 		for _, n := range append([]string{results[i].classNote, results[i].placementNote}, results[i].mutatingNotes...) {
 			if n != "" {
@@ -232,14 +240,15 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 
 // compose composes obj, as the webhook does: a pod as the API server's
 // admission plugins before the webhooks send it (RuntimeClass's, and the
-// placement plugins --admission-plugins names: policy.AdmitPod), with what Shadow layers would change of
+// placement plugins --admission-plugins names: policy.AdmitPod), then the
+// cluster's MutatingAdmissionPolicies (applier's; nil for none), with what Shadow layers would change of
 // it; a SparkApplication; a PodGroup as written.
-func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (composed, error) {
+func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, applier *mutatingpolicy.Applier, obj manifest.Object) (composed, error) {
 	var r composed
 	if err := overBounds(obj); err != nil {
 		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
 	}
-	r.mutatingNotes = mutatingNotes(snap, obj)
+	r.mutatingNotes = mutatingNotes(snap, obj, applier)
 	var err error
 	if obj.App != nil {
 		r.app, r.schedule = obj.App, obj.Schedule
@@ -268,6 +277,21 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 	if err != nil {
 		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
 	}
+	// The API server applies its MutatingAdmissionPolicies next, where
+	// its plugins left the pod.
+	var policies policy.MutatingPolicies
+	if applier != nil && r.refused == nil {
+		creation := applier.CreatePod(r.pod, o.user)
+		switch pod, err := creation.Admit(ctx); {
+		case err != nil:
+			r.refused = policy.MutatingPolicyRefused(err)
+		default:
+			r.pod, policies = pod, creation
+			if creation.Changed() {
+				r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed: what they set shows as the pod's own")
+			}
+		}
+	}
 	r.placementNote = policy.NamespacePlacementNote(snap, r.pod, o.repo.placement)
 	if r.podRes, err = mutate.Compose(snap, o.repo.cluster, r.pod); err != nil {
 		if r.refused != nil {
@@ -279,7 +303,11 @@ func (o *composeOptions) compose(snap *overlay.Snapshot, obj manifest.Object) (c
 		}
 		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 	}
-	if r.stored, err = policy.Reinvoked(snap, o.repo.cluster, r.podRes, o.repo.placement); err != nil {
+	switch r.stored, err = policy.Reinvoked(ctx, snap, o.repo.cluster, r.podRes, o.repo.placement, policies); {
+	case errors.As(err, &r.refused):
+		// A policy refuses it on the API server's second pass.
+		r.stored = r.podRes.Pod
+	case err != nil:
 		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 	}
 	// As the webhook answers the user who creates the pod.

@@ -157,7 +157,7 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		case err != nil:
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}
-		stored, err := policy.Reinvoked(side.check.Snapshot, side.check.Cluster, res, side.check.Placement)
+		stored, err := policy.Reinvoked(ctx, side.check.Snapshot, side.check.Cluster, res, side.check.Placement, nil)
 		if err != nil {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}

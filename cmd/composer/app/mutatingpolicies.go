@@ -1,21 +1,46 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"maps"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/mutatingpolicy"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 )
 
+// mutatingApplier applies the cluster's MutatingAdmissionPolicies (snap's)
+// to the pods of objects, as the API server does; nil where the cluster
+// binds none.
+func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []manifest.Object) (*mutatingpolicy.Applier, error) {
+	policies := snap.MutatingPolicies()
+	if len(policies.Bindings) == 0 {
+		return nil, nil
+	}
+	var namespaces []corev1.Namespace
+	for _, ns := range namespacesOf(objects) {
+		namespaces = append(namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: snap.NamespaceLabels(ns)}})
+	}
+	a, err := mutatingpolicy.New(ctx, policies, namespaces)
+	if err != nil {
+		return nil, fmt.Errorf("MutatingAdmissionPolicies: %w", err)
+	}
+	return a, nil
+}
+
 // mutatingNotes say which of the cluster's MutatingAdmissionPolicies
 // (snap's) may apply to obj when it is created, to the runs of a
-// ScheduledSparkApplication, or to the pods a SparkApplication launches:
-// the API server applies them, the dry run does not
-// (mutate.MutatingPolicyMatches).
-func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object) []string {
+// ScheduledSparkApplication, or to the pods a SparkApplication launches,
+// where the dry run does not apply them (mutate.MutatingPolicyMatches):
+// it applies them to a pod (applier's), save those it cannot
+// (Applier.Skipped), which it names with the reason.
+func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatingpolicy.Applier) []string {
 	policies := snap.MutatingPolicies()
 	if len(policies.Bindings) == 0 {
 		return nil
@@ -57,8 +82,15 @@ func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object) []string {
 			if m.Conditional {
 				unless = " unless its match conditions leave it out"
 			}
-			out = append(out, fmt.Sprintf("%s applies to %s in the API server%s, before the webhooks; the dry run does not apply MutatingAdmissionPolicies: what the API server stores may differ from what is printed",
-				m, c.what, unless))
+			why := "the dry run applies MutatingAdmissionPolicies only to a pod it is given"
+			if obj.Pod != nil && applier != nil {
+				if why = applier.Skipped(m.Policy); why == "" {
+					continue // applied
+				}
+				why = "the dry run does not apply it: " + why
+			}
+			out = append(out, fmt.Sprintf("%s applies to %s in the API server%s, before the webhooks; %s: what the API server stores may differ from what is printed",
+				m, c.what, unless, why))
 		}
 	}
 	return out

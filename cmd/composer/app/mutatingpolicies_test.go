@@ -1,56 +1,143 @@
 package app
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
-// TestMutatingPoliciesFromFiles: the cluster's MutatingAdmissionPolicies
-// and bindings in --cluster-config are named where they may apply to a
-// pod composed, which the dry run does not apply; one bound elsewhere is
-// not.
-func TestMutatingPoliciesFromFiles(t *testing.T) {
-	dir, _, pod := limitsRepo(t)
-	write := writerIn(t, dir)
-	policies := func(namespace string) string {
-		return write("cluster/mutating.yaml", `apiVersion: admissionregistration.k8s.io/v1
+// mutatingPolicy is a MutatingAdmissionPolicy of pods named name, with
+// one mutation and the spec lines extra (YAML, indented by two), bound to
+// namespace.
+func mutatingPolicy(name, patchType, expr, extra, namespace string) string {
+	mutation := `{patchType: ApplyConfiguration, applyConfiguration: {expression: '` + expr + `'}}`
+	if patchType == "JSONPatch" {
+		mutation = `{patchType: JSONPatch, jsonPatch: {expression: '` + expr + `'}}`
+	}
+	return `apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingAdmissionPolicy
-metadata: {name: stamp}
+metadata: {name: ` + name + `}
 spec:
   matchConstraints:
     resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]
-  matchConditions: [{name: labelled, expression: "has(object.metadata.labels)"}]
-  mutations:
-  - patchType: ApplyConfiguration
-    applyConfiguration: {expression: 'Object{metadata: Object.metadata{labels: {"stamped": "yes"}}}'}
----
+  mutations: [` + mutation + `]
+` + extra + `---
 apiVersion: admissionregistration.k8s.io/v1
 kind: MutatingAdmissionPolicyBinding
-metadata: {name: stamp-`+namespace+`}
+metadata: {name: ` + name + `-` + namespace + `}
 spec:
-  policyName: stamp
-  matchResources: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: `+namespace+`}}}
-`)
+  policyName: ` + name + `
+  matchResources: {namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ` + namespace + `}}}
+`
+}
+
+// composedPod is the pod of a composer's JSON output.
+func composedPod(t *testing.T, out string) corev1.Pod {
+	t.Helper()
+	var pod corev1.Pod
+	if err := json.Unmarshal([]byte(out), &pod); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return pod
+}
+
+// TestMutatingPoliciesFromFiles: the cluster's MutatingAdmissionPolicies
+// and bindings in --cluster-config change a pod composed as the API server
+// changes it, before the webhook; one bound elsewhere does not. What the
+// dry run does not apply to (a SparkApplication's launched pods) it names.
+func TestMutatingPoliciesFromFiles(t *testing.T) {
+	dir, _, pod := limitsRepo(t)
+	write := writerIn(t, dir)
+	stamp := func(namespace string) string {
+		return write("cluster/mutating.yaml", mutatingPolicy("stamp", "ApplyConfiguration", `Object{metadata: Object.metadata{labels: {"stamped": "yes"}}}`,
+			`  reinvocationPolicy: Never
+  matchConditions: [{name: labelled, expression: "has(object.metadata.labels)"}]
+`, namespace))
 	}
 	compose := func(config string) run {
 		return composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
 	}
-	const note = `Note: Pod etl/exec-1: MutatingAdmissionPolicy "stamp" (binding "stamp-etl") applies to it in the API server unless its match conditions leave it out, before the webhooks; ` +
-		`the dry run does not apply MutatingAdmissionPolicies: what the API server stores may differ from what is printed`
-	if r := compose(policies("etl")); r.code != ExitOK || !strings.Contains(r.err, note) {
-		t.Errorf("bound to etl: exit %d, stderr:\n%s\nwant %q", r.code, r.err, note)
+	const changed = `Note: Pod etl/exec-1: the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed`
+	r := compose(stamp("etl"))
+	if r.code != ExitOK || !strings.Contains(r.err, changed) || strings.Contains(r.err, "does not apply") {
+		t.Errorf("bound to etl: exit %d, stderr:\n%s\nwant %q", r.code, r.err, changed)
 	}
-	if r := compose(policies("geo")); r.code != ExitOK || strings.Contains(r.err, "MutatingAdmissionPolicy") {
+	if got := composedPod(t, r.out); got.Labels["stamped"] != "yes" || len(got.Spec.InitContainers) != 1 {
+		t.Errorf("bound to etl: labels %v, %d init containers: want the policy's label and the layer's sidecar", got.Labels, len(got.Spec.InitContainers))
+	}
+	r = compose(stamp("geo"))
+	if r.code != ExitOK || strings.Contains(r.err, "MutatingAdmissionPolic") {
 		t.Errorf("bound to geo: exit %d, stderr:\n%s", r.code, r.err)
 	}
-	// A ScheduledSparkApplication: its runs' pods.
-	config := policies("etl")
-	r := composer(t, "", "compose", "-f", filepath.Join(examples, "apps", "etl-report-nightly.yaml"), "--layers", filepath.Join(dir, "layers"),
-		"--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
+	if got := composedPod(t, r.out); got.Labels["stamped"] != "" {
+		t.Errorf("bound to geo: labels %v", got.Labels)
+	}
+	// A ScheduledSparkApplication: its runs' pods are named, not changed.
+	r = composer(t, "", "compose", "-f", filepath.Join(examples, "apps", "etl-report-nightly.yaml"), "--layers", filepath.Join(dir, "layers"),
+		"--cluster", "c", "--pool", "p", "--cluster-config", stamp("etl"), "-o", "json")
 	for _, role := range []string{"driver", "executor"} {
-		if want := `MutatingAdmissionPolicy "stamp" (binding "stamp-etl") applies to the ` + role + ` pods it launches`; r.code != ExitOK || !strings.Contains(r.err, want) {
+		want := `MutatingAdmissionPolicy "stamp" (binding "stamp-etl") applies to the ` + role + ` pods it launches in the API server unless its match conditions leave it out, before the webhooks; ` +
+			`the dry run applies MutatingAdmissionPolicies only to a pod it is given: what the API server stores may differ from what is printed`
+		if r.code != ExitOK || !strings.Contains(r.err, want) {
 			t.Errorf("a schedule: exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
+		}
+	}
+}
+
+// TestMutatingPoliciesReinvoked: after the webhook changed the pod (the
+// layer's sidecar), the API server's second pass applies again a policy
+// whose reinvocationPolicy is IfNeeded, and not one that is Never.
+func TestMutatingPoliciesReinvoked(t *testing.T) {
+	dir, _, pod := limitsRepo(t)
+	write := writerIn(t, dir)
+	for policy, want := range map[string]string{"IfNeeded": "2", "Never": "1"} {
+		config := write("cluster/mutating-"+policy+".yaml", mutatingPolicy("count", "ApplyConfiguration",
+			`Object{metadata: Object.metadata{annotations: {"containers": string(size(object.spec.containers) + (has(object.spec.initContainers) ? size(object.spec.initContainers) : 0))}}}`, "  reinvocationPolicy: "+policy+"\n", "etl"))
+		r := composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
+		if r.code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", policy, r.code, r.err)
+		}
+		if got := composedPod(t, r.out); got.Annotations["containers"] != want {
+			t.Errorf("%s: containers %q, want %q (the pod stored: %v)", policy, got.Annotations["containers"], want, got.Annotations)
+		}
+	}
+}
+
+// TestMutatingPoliciesNotApplied: a policy the dry run cannot apply (its
+// params are the cluster's) is named with the reason and not applied.
+func TestMutatingPoliciesNotApplied(t *testing.T) {
+	dir, _, pod := limitsRepo(t)
+	config := writerIn(t, dir)("cluster/mutating.yaml", mutatingPolicy("team", "ApplyConfiguration", `Object{metadata: Object.metadata{labels: {"team": params.data.team}}}`,
+		"  reinvocationPolicy: Never\n  paramKind: {apiVersion: v1, kind: ConfigMap}\n", "etl"))
+	r := composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
+	const want = `Note: Pod etl/exec-1: MutatingAdmissionPolicy "team" (binding "team-etl") applies to it in the API server, before the webhooks; ` +
+		`the dry run does not apply it: it has params (paramKind v1 ConfigMap), which the dry run does not read: what the API server stores may differ from what is printed`
+	if r.code != ExitOK || !strings.Contains(r.err, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
+	}
+	if got := composedPod(t, r.out); got.Labels["team"] != "" {
+		t.Errorf("labels %v: applied", got.Labels)
+	}
+}
+
+// TestMutatingPolicyRefuses: a policy that fails where its failurePolicy
+// is Fail refuses the pod before any webhook, in the API server's words,
+// with and without --validate.
+func TestMutatingPolicyRefuses(t *testing.T) {
+	dir, _, pod := limitsRepo(t)
+	config := writerIn(t, dir)("cluster/mutating.yaml", mutatingPolicy("node", "JSONPatch", `[JSONPatch{op: "add", path: "/spec/nodeName", value: object.metadata.labels["pinned-node"]}]`,
+		"  reinvocationPolicy: Never\n", "etl"))
+	for _, validate := range []bool{false, true} {
+		args := []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config}
+		if validate {
+			args = append(args, "--validate")
+		}
+		r := composer(t, "", args...)
+		if r.code != ExitDenied || !strings.Contains(r.err, `policy 'node' with binding 'node-etl' denied request`) || !strings.Contains(r.err, "no such key: pinned-node") {
+			t.Errorf("--validate %v: exit %d, stderr:\n%s", validate, r.code, r.err)
 		}
 	}
 }

@@ -512,7 +512,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if err != nil {
 			return nil, err
 		}
-		stored, err := policy.Reinvoked(snap, cluster, composed, placement)
+		stored, err := policy.Reinvoked(ctx, snap, cluster, composed, placement, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,245 @@
+package mutatingpolicy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/conversion"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating/patch"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/client-go/applyconfigurations"
+	"k8s.io/client-go/dynamic"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/openapi"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+)
+
+// Applier applies MutatingAdmissionPolicies to the creation of pods, as
+// the API server's MutatingAdmissionPolicy plugin does. Safe for
+// concurrent use; Close stops it.
+type Applier struct {
+	plugin  *generic.Plugin[mutating.PolicyHook]
+	objects admission.ObjectInterfaces
+	stop    chan struct{}
+	skipped map[string]string
+}
+
+// New starts an Applier of policies' MutatingAdmissionPolicies and their
+// bindings, matched against namespaces (those of the pods it is to admit,
+// with their labels: what a binding's namespaceSelector and a policy's
+// namespaceObject read). A policy the dry run cannot apply is left out
+// (Skipped). It returns once the plugin is ready, or ctx is done.
+func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []corev1.Namespace) (*Applier, error) {
+	a := &Applier{stop: make(chan struct{}), skipped: map[string]string{}}
+	seed := make([]runtime.Object, 0, len(policies.Policies)+len(policies.Bindings)+len(namespaces))
+	for _, p := range policies.Policies {
+		if why := unappliable(&p); why != "" {
+			a.skipped[p.Name] = why
+			continue
+		}
+		seed = append(seed, defaulted(p))
+	}
+	for _, b := range policies.Bindings {
+		seed = append(seed, defaultedBinding(b))
+	}
+	for i := range namespaces {
+		seed = append(seed, namespaces[i].DeepCopy())
+	}
+
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	// The plugin converts the object it patched back into the request's
+	// (the API server's internal version); here both are v1.
+	if err := scheme.AddConversionFunc((*corev1.Pod)(nil), (*corev1.Pod)(nil), func(in, out any, _ conversion.Scope) error {
+		in.(*corev1.Pod).DeepCopyInto(out.(*corev1.Pod))
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	a.objects = admission.NewObjectInterfacesFromScheme(scheme)
+	// Built-in types convert with client-go's schemas, as the API
+	// server's own do; there is no OpenAPI to ask for any other.
+	types := applyconfigurations.NewTypeConverter(scheme)
+
+	client := fake.NewClientset(seed...)
+	factory := informers.NewSharedInformerFactory(client, 0)
+	a.plugin = generic.NewPlugin(admission.NewHandler(admission.Create, admission.Update, admission.Connect),
+		func(f informers.SharedInformerFactory, _ kubernetes.Interface, d dynamic.Interface, m meta.RESTMapper) generic.Source[mutating.PolicyHook] {
+			return generic.NewPolicySource(f.Admissionregistration().V1().MutatingAdmissionPolicies().Informer(),
+				f.Admissionregistration().V1().MutatingAdmissionPolicyBindings().Informer(),
+				mutating.NewMutatingAdmissionPolicyAccessor, mutating.NewMutatingAdmissionPolicyBindingAccessor, compile, f, d, m)
+		},
+		func(az authorizer.UnconditionalAuthorizer, m *matching.Matcher, _ kubernetes.Interface) generic.Dispatcher[mutating.PolicyHook] {
+			return mutating.NewDispatcher(az, m, patch.NewTypeConverterManager(types, noOpenAPI{}))
+		})
+	a.plugin.SetEnabled(true)
+	a.plugin.SetExternalKubeInformerFactory(factory)
+	a.plugin.SetExternalKubeClientSet(client)
+	mapper := meta.NewDefaultRESTMapper(nil)
+	mapper.Add(corev1.SchemeGroupVersion.WithKind("Pod"), meta.RESTScopeNamespace)
+	a.plugin.SetRESTMapper(mapper)
+	a.plugin.SetDynamicClient(dynamicfake.NewSimpleDynamicClient(scheme))
+	a.plugin.SetDrainedNotification(a.stop)
+	a.plugin.SetUnconditionalAuthorizer(noAuthorizer{})
+	if err := a.plugin.ValidateInitialization(); err != nil {
+		close(a.stop)
+		return nil, fmt.Errorf("starting the MutatingAdmissionPolicy plugin: %w", err)
+	}
+	factory.Start(a.stop)
+	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			a.Close()
+			return nil, fmt.Errorf("reading the MutatingAdmissionPolicies: %v not read: %w", typ, context.Cause(ctx))
+		}
+	}
+	// The policies compiled, so that they are applied from the first pod.
+	if !a.plugin.WaitForReady() {
+		a.Close()
+		return nil, errors.New("the MutatingAdmissionPolicy plugin did not get ready")
+	}
+	return a, nil
+}
+
+// Close stops a.
+func (a *Applier) Close() { close(a.stop) }
+
+// Skipped says why the dry run does not apply the named policy: it has
+// params (a paramKind: they live in the cluster) or asks the authorizer;
+// "" for a policy it applies.
+func (a *Applier) Skipped(policy string) string { return a.skipped[policy] }
+
+// authorizerUse finds the authorizer in a CEL expression.
+var authorizerUse = regexp.MustCompile(`\bauthorizer\b`)
+
+// unappliable says why p cannot be applied offline, "" when it can.
+func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy) string {
+	if p.Spec.ParamKind != nil {
+		return fmt.Sprintf("it has params (paramKind %s %s), which the dry run does not read", p.Spec.ParamKind.APIVersion, p.Spec.ParamKind.Kind)
+	}
+	exprs := make([]string, 0, len(p.Spec.Variables)+len(p.Spec.MatchConditions)+len(p.Spec.Mutations))
+	for _, v := range p.Spec.Variables {
+		exprs = append(exprs, v.Expression)
+	}
+	for _, c := range p.Spec.MatchConditions {
+		exprs = append(exprs, c.Expression)
+	}
+	for _, m := range p.Spec.Mutations {
+		if m.JSONPatch != nil {
+			exprs = append(exprs, m.JSONPatch.Expression)
+		}
+		if m.ApplyConfiguration != nil {
+			exprs = append(exprs, m.ApplyConfiguration.Expression)
+		}
+	}
+	if slices.ContainsFunc(exprs, authorizerUse.MatchString) {
+		return "its CEL asks the authorizer, which the dry run cannot"
+	}
+	return ""
+}
+
+// PodCreation is one pod's creation through the plugin: Admit is the API
+// server's first pass, Reinvoke its second (its admission reinvocation).
+type PodCreation struct {
+	applier *Applier
+	// pod is the request's object, which the plugin changes in place.
+	pod   *corev1.Pod
+	attrs admission.Attributes
+}
+
+// CreatePod is the creation of pod by username ("" for a user not known),
+// as the API server's admission sees it; pod is not changed.
+func (a *Applier) CreatePod(pod *corev1.Pod, username string) *PodCreation {
+	obj := pod.DeepCopy()
+	obj.APIVersion, obj.Kind = "v1", "Pod"
+	return &PodCreation{applier: a, pod: obj, attrs: admission.NewAttributesRecord(obj, nil, corev1.SchemeGroupVersion.WithKind("Pod"),
+		obj.Namespace, obj.Name, corev1.SchemeGroupVersion.WithResource("pods"), "", admission.Create, &metav1.CreateOptions{}, false,
+		&user.DefaultInfo{Name: username})}
+}
+
+// Admit is the pod as the policies leave it on the API server's first
+// pass, or the API server's refusal (a policy that fails, failurePolicy
+// Fail).
+func (c *PodCreation) Admit(ctx context.Context) (*corev1.Pod, error) {
+	if err := c.applier.plugin.Dispatch(ctx, c.attrs, c.applier.objects); err != nil {
+		return nil, refusal(err)
+	}
+	return c.result(), nil
+}
+
+// Changed reports whether a policy changed the pod: the API server then
+// runs its mutating plugins a second time (Reinvoke), as when a webhook
+// changed it.
+func (c *PodCreation) Changed() bool { return c.attrs.GetReinvocationContext().ShouldReinvoke() }
+
+// Reinvoke is pod, the creation's pod as the plugins and webhooks after
+// the policies left it, as the policies leave it on the API server's
+// second pass: those whose reinvocationPolicy is IfNeeded apply again when
+// pod changed since they last saw it.
+func (c *PodCreation) Reinvoke(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, error) {
+	pod.DeepCopyInto(c.pod)
+	c.pod.APIVersion, c.pod.Kind = "v1", "Pod"
+	c.attrs.GetReinvocationContext().SetIsReinvoke()
+	if err := c.applier.plugin.Dispatch(ctx, c.attrs, c.applier.objects); err != nil {
+		return nil, refusal(err)
+	}
+	return c.result(), nil
+}
+
+// result is a copy of the request's pod, without the type the request
+// gave it.
+func (c *PodCreation) result() *corev1.Pod {
+	out := c.pod.DeepCopy()
+	out.TypeMeta = metav1.TypeMeta{}
+	return out
+}
+
+// RefusedError is the API server's refusal of a creation by a
+// MutatingAdmissionPolicy, in its words.
+type RefusedError struct{ err error }
+
+func (e *RefusedError) Error() string { return e.err.Error() }
+func (e *RefusedError) Unwrap() error { return e.err }
+
+// refusal is err as a *RefusedError.
+func refusal(err error) error {
+	var r *RefusedError
+	if errors.As(err, &r) {
+		return err
+	}
+	return &RefusedError{err: err}
+}
+
+// noOpenAPI is the OpenAPI of a dry run: none, so only the built-in types
+// (applyconfigurations' schemas) are patched by apply configuration.
+type noOpenAPI struct{}
+
+func (noOpenAPI) Paths() (map[string]openapi.GroupVersion, error) { return nil, nil }
+
+// noAuthorizer answers a policy's authorizer checks in a dry run; it is
+// never asked: a policy that uses the authorizer is not applied
+// (unappliable).
+type noAuthorizer struct{}
+
+func (noAuthorizer) Authorize(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
+	return authorizer.DecisionNoOpinion, "the dry run does not authorize", nil
+}

@@ -1,0 +1,19 @@
+// Package mutatingpolicy applies a cluster's MutatingAdmissionPolicies to
+// a pod's creation as the API server does, for the composer's dry run.
+//
+// The API server applies MutatingAdmissionPolicies (GA, on by default
+// since Kubernetes 1.36) after its in-tree mutating plugins and before the
+// mutating webhooks, and again after them where a policy's
+// reinvocationPolicy is IfNeeded. The webhook never sees a pod before
+// them; a dry run that left them out would print a pod the API server does
+// not store. So this package runs the API server's own plugin code
+// (k8s.io/apiserver: its policy source and matching, CEL compilation, the
+// dispatcher, its patchers and its reinvocation), fed from the policies,
+// bindings and namespaces in hand instead of informers on the API server.
+//
+// What the dry run cannot know it does not guess: a policy with a
+// paramKind (its params live in the cluster) or one whose CEL asks the
+// authorizer is not applied, and Applier.Skipped says why, so the
+// composer can name it. Only the composer imports this package; the
+// webhook never does (it brings CEL and the admission machinery).
+package mutatingpolicy
