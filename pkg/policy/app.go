@@ -3,6 +3,7 @@ package policy
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -197,16 +198,28 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 			return nil, Decision{Violations: append(submission, Violation{Policy: isolationPolicy, Check: runtimeClassCheck,
 				Message: fmt.Sprintf("%s: %s %q: %s pod: %v", isolationPolicy, l.kind, app.Name, role, err), Enforcement: v1alpha1.EnforcementDeny})}, nil
 		}
+		// The cluster's MutatingAdmissionPolicies next, where the composer
+		// applies them (Check.Mutating).
+		var policies MutatingPolicies
+		if c.Mutating != nil {
+			if pod, policies, err = c.Mutating(ctx, pod, mutate.LaunchedPodCreator(role, req.Namespace, driver)); err != nil {
+				return nil, Decision{Violations: append(submission, launchedMutatingRefusal(l.kind, app.Name, role, err))}, nil
+			}
+		}
 		composed, err := mutate.Compose(c.Snapshot, c.Cluster, pod)
 		if err != nil {
 			return nil, Decision{}, fmt.Errorf("%s pod: %w", role, err)
 		}
 		pod = composed.Pod
-		if len(ranges) > 0 || c.Placement.Any() {
+		if len(ranges) > 0 || c.Placement.Any() || policies != nil {
 			// The API server's plugins run again on what the webhook
 			// changed, where the composer predicts them: a layer's
 			// sidecar gets a LimitRange's defaults there.
-			if pod, err = Reinvoked(ctx, c.Snapshot, c.Cluster, composed, c.Placement, nil); err != nil {
+			var refused *RefusedError
+			switch pod, err = Reinvoked(ctx, c.Snapshot, c.Cluster, composed, c.Placement, policies); {
+			case errors.As(err, &refused):
+				return nil, Decision{Violations: append(submission, launchedMutatingRefusal(l.kind, app.Name, role, err))}, nil
+			case err != nil:
 				return nil, Decision{}, fmt.Errorf("%s pod: %w", role, err)
 			}
 		}

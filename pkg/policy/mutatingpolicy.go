@@ -2,6 +2,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,9 +26,29 @@ type MutatingPolicies interface {
 	Reinvoke(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, error)
 }
 
+// MutatingAdmission applies the cluster's MutatingAdmissionPolicies to
+// the creation of pod by username ("" for a user not known), as the API
+// server's first pass does: the pod as they leave it and the creation,
+// for the second pass (Reinvoked); an error is their refusal, in the API
+// server's words. pod is not changed.
+type MutatingAdmission func(ctx context.Context, pod *corev1.Pod, username string) (*corev1.Pod, MutatingPolicies, error)
+
 // MutatingPolicyRefused is err, a MutatingAdmissionPolicy's refusal of a
 // pod in the API server's words, as a RefusedError.
 func MutatingPolicyRefused(err error) *RefusedError {
 	return &RefusedError{reason: err.Error(), violations: []Violation{{Policy: MutatingAdmissionPolicyPolicy, Enforcement: v1alpha1.EnforcementDeny,
 		Message: fmt.Sprintf("%s: %v (the API server's MutatingAdmissionPolicy admission refuses the pod before any webhook)", MutatingAdmissionPolicyPolicy, err)}}}
+}
+
+// launchedMutatingRefusal is a MutatingAdmissionPolicy's refusal of the
+// pods of role an application (of kind) launches, named as the
+// application's: the operator's submission, or the driver's executors,
+// would be refused every time.
+func launchedMutatingRefusal(kind, app string, role v1alpha1.Role, err error) Violation {
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		err = errors.New(refused.reason)
+	}
+	return Violation{Policy: MutatingAdmissionPolicyPolicy, Enforcement: v1alpha1.EnforcementDeny,
+		Message: fmt.Sprintf("%s: %s %q: %s pod: %v (the API server's MutatingAdmissionPolicy admission refuses it before any webhook)", MutatingAdmissionPolicyPolicy, kind, app, role, err)}
 }

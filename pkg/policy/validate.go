@@ -60,6 +60,13 @@ type Check struct {
 	// would refuse: the composer's prediction. The webhook leaves it unset
 	// (it warns of it, mutate).
 	ResourceQuota bool
+	// Mutating, when set, applies the cluster's MutatingAdmissionPolicies
+	// to the pods an application launches, where the API server does:
+	// after its in-tree plugins and before the webhooks, on both passes;
+	// their refusal is the application's (mutating-admission-policy). The
+	// composer's prediction; the webhook leaves it unset: the API server
+	// applied them before any webhook sees a pod.
+	Mutating MutatingAdmission
 }
 
 // Quota's built-in check: a request too large to count is refused before

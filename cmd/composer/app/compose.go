@@ -199,7 +199,8 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: o.repo.placement}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: o.repo.placement,
+		Mutating: mutatingAdmission(applier)}
 	if o.repo.reader != nil {
 		// A run is judged with its schedule, and a PodGroup's hold with
 		// the namespace's other gangs waiting to run, as the webhook
@@ -280,14 +281,14 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	// The API server applies its MutatingAdmissionPolicies next, where
 	// its plugins left the pod.
 	var policies policy.MutatingPolicies
-	if applier != nil && r.refused == nil {
-		creation := applier.CreatePod(r.pod, o.user)
-		switch pod, err := creation.Admit(ctx); {
+	if admit := mutatingAdmission(applier); admit != nil && r.refused == nil {
+		var pod *corev1.Pod
+		switch pod, policies, err = admit(ctx, r.pod, o.user); {
 		case err != nil:
 			r.refused = policy.MutatingPolicyRefused(err)
 		default:
-			r.pod, policies = pod, creation
-			if creation.Changed() {
+			r.pod = pod
+			if policies.Changed() {
 				r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed: what they set shows as the pod's own")
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/policy"
 )
 
 // mutatingApplier applies the cluster's MutatingAdmissionPolicies (snap's)
@@ -34,12 +35,29 @@ func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []mani
 	return a, nil
 }
 
+// mutatingAdmission is a's policies on a pod's creation, as the policy
+// checks take them (policy.Check.Mutating); nil for none.
+func mutatingAdmission(a *mutatingpolicy.Applier) policy.MutatingAdmission {
+	if a == nil {
+		return nil
+	}
+	return func(ctx context.Context, pod *corev1.Pod, username string) (*corev1.Pod, policy.MutatingPolicies, error) {
+		c := a.CreatePod(pod, username)
+		out, err := c.Admit(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		return out, c, nil
+	}
+}
+
 // mutatingNotes say which of the cluster's MutatingAdmissionPolicies
 // (snap's) may apply to obj when it is created, to the runs of a
-// ScheduledSparkApplication, or to the pods a SparkApplication launches,
-// where the dry run does not apply them (mutate.MutatingPolicyMatches):
-// it applies them to a pod (applier's), save those it cannot
-// (Applier.Skipped), which it names with the reason.
+// ScheduledSparkApplication, or to the pods a SparkApplication launches
+// (mutate.MutatingPolicyMatches), save where what is printed is what they
+// change: a pod, to which the dry run applies them (applier's, never nil
+// where the cluster binds any). Those it cannot apply (Applier.Skipped)
+// are named with the reason.
 func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatingpolicy.Applier) []string {
 	policies := snap.MutatingPolicies()
 	if len(policies.Bindings) == 0 {
@@ -48,31 +66,33 @@ func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatin
 	type created struct {
 		what string
 		obj  mutate.Created
+		// launched: pods the object launches, which --validate judges.
+		launched bool
 	}
 	var objects []created
 	switch {
 	case obj.Pod != nil:
-		objects = append(objects, created{"it", mutate.Created{Version: "v1", Resource: "pods", Name: obj.Pod.Name, Labels: obj.Pod.Labels}})
+		objects = append(objects, created{"it", mutate.Created{Version: "v1", Resource: "pods", Name: obj.Pod.Name, Labels: obj.Pod.Labels}, false})
 	case obj.App != nil:
 		app := &obj.App.App
 		run := mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "sparkapplications", Name: app.Name, Labels: app.Labels}
 		if obj.Schedule.Name == "" {
-			objects = append(objects, created{"it", run})
+			objects = append(objects, created{"it", run, false})
 		} else {
 			run.Name = "" // the operator names each run
 			// A run's labels are its schedule's and the operator's.
 			own := maps.Clone(app.Labels)
 			delete(own, sparkv1beta2.ScheduledAppNameLabel)
 			objects = append(objects, created{"it", mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "scheduledsparkapplications",
-				Name: obj.Schedule.Name, Labels: own}}, created{"each of its runs", run})
+				Name: obj.Schedule.Name, Labels: own}, false}, created{"each of its runs", run, false})
 		}
 		for _, role := range mutate.Roles() {
 			if pod, err := mutate.LaunchedPod(app, role); err == nil {
-				objects = append(objects, created{fmt.Sprintf("the %s pods it launches", role), mutate.Created{Version: "v1", Resource: "pods", Labels: pod.Labels}})
+				objects = append(objects, created{fmt.Sprintf("the %s pods it launches", role), mutate.Created{Version: "v1", Resource: "pods", Labels: pod.Labels}, true})
 			}
 		}
 	case obj.Connect != nil:
-		objects = append(objects, created{"it", mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1alpha1", Resource: "sparkconnects", Name: obj.Connect.Metadata.Name}})
+		objects = append(objects, created{"it", mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1alpha1", Resource: "sparkconnects", Name: obj.Connect.Metadata.Name}, false})
 	}
 	var out []string
 	for _, c := range objects {
@@ -82,15 +102,18 @@ func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatin
 			if m.Conditional {
 				unless = " unless its match conditions leave it out"
 			}
-			why := "the dry run applies MutatingAdmissionPolicies only to a pod it is given"
-			if obj.Pod != nil && applier != nil {
-				if why = applier.Skipped(m.Policy); why == "" {
-					continue // applied
-				}
-				why = "the dry run does not apply it: " + why
+			var why string
+			switch skipped := applier.Skipped(m.Policy); {
+			case skipped != "":
+				why = "the dry run does not apply it: " + skipped + ": what the API server stores may differ from what is printed"
+			case c.launched:
+				why = "--validate judges them as it changes them"
+			case obj.Pod != nil:
+				continue // applied to what is printed
+			default:
+				why = "the dry run applies MutatingAdmissionPolicies to pods only: what the API server stores may differ from what is printed"
 			}
-			out = append(out, fmt.Sprintf("%s applies to %s in the API server%s, before the webhooks; %s: what the API server stores may differ from what is printed",
-				m, c.what, unless, why))
+			out = append(out, fmt.Sprintf("%s applies to %s in the API server%s, before the webhooks; %s", m, c.what, unless, why))
 		}
 	}
 	return out

@@ -80,7 +80,7 @@ func TestMutatingPoliciesFromFiles(t *testing.T) {
 		"--cluster", "c", "--pool", "p", "--cluster-config", stamp("etl"), "-o", "json")
 	for _, role := range []string{"driver", "executor"} {
 		want := `MutatingAdmissionPolicy "stamp" (binding "stamp-etl") applies to the ` + role + ` pods it launches in the API server unless its match conditions leave it out, before the webhooks; ` +
-			`the dry run applies MutatingAdmissionPolicies only to a pod it is given: what the API server stores may differ from what is printed`
+			`--validate judges them as it changes them`
 		if r.code != ExitOK || !strings.Contains(r.err, want) {
 			t.Errorf("a schedule: exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
 		}
@@ -139,5 +139,31 @@ func TestMutatingPolicyRefuses(t *testing.T) {
 		if r.code != ExitDenied || !strings.Contains(r.err, `policy 'node' with binding 'node-etl' denied request`) || !strings.Contains(r.err, "no such key: pinned-node") {
 			t.Errorf("--validate %v: exit %d, stderr:\n%s", validate, r.code, r.err)
 		}
+	}
+}
+
+// TestMutatingPoliciesOnLaunchedPods: --validate judges the pods an
+// application launches as the cluster's MutatingAdmissionPolicies change
+// them (a policy that gives them the host's network has them refused, as
+// the validating webhook refuses them), and a policy that fails refuses
+// them in the API server's words.
+func TestMutatingPoliciesOnLaunchedPods(t *testing.T) {
+	dir, _, _ := limitsRepo(t)
+	write := writerIn(t, dir)
+	app := write("app.yaml", reportApp("etl", "1g"))
+	validate := func(config string) run {
+		return composer(t, "", "compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--validate", "--cluster-config", config)
+	}
+	if r := validate(write("cluster/none.yaml", mutatingPolicy("stamp", "ApplyConfiguration", `Object{metadata: Object.metadata{labels: {"stamped": "yes"}}}`, "  reinvocationPolicy: Never\n", "etl"))); r.code != ExitOK {
+		t.Fatalf("a policy that refuses nothing: exit %d: %s", r.code, r.err)
+	}
+	r := validate(write("cluster/host.yaml", mutatingPolicy("host", "JSONPatch", `[JSONPatch{op: "add", path: "/spec/hostNetwork", value: true}]`, "  reinvocationPolicy: Never\n", "etl")))
+	if r.code != ExitDenied || !strings.Contains(r.err, "hostNetwork") {
+		t.Errorf("the host's network: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	r = validate(write("cluster/broken.yaml", mutatingPolicy("node", "JSONPatch", `[JSONPatch{op: "add", path: "/spec/nodeName", value: object.metadata.labels["pinned-node"]}]`, "  reinvocationPolicy: Never\n", "etl")))
+	const want = `mutating-admission-policy: SparkApplication "report": driver pod: policy 'node' with binding 'node-etl' denied request`
+	if r.code != ExitDenied || !strings.Contains(r.err, want) {
+		t.Errorf("a failing policy: exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
 	}
 }
