@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -269,47 +268,20 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 		}
 		return r, nil
 	}
-	r.pod, r.classNote, err = policy.AdmitPod(snap, obj.Pod, o.repo.placement)
-	if errors.As(err, &r.refused) {
-		// A verdict, judged with the others; what the layers would do
-		// is shown all the same.
-		err = nil
-	}
+	check := &policy.Check{Snapshot: snap, Cluster: o.repo.cluster, Placement: o.repo.placement, Mutating: mutatingAdmission(applier)}
+	c, err := createPod(ctx, check, obj.Pod, o.user)
 	if err != nil {
-		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
+		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 	}
-	// The API server applies its MutatingAdmissionPolicies next, where
-	// its plugins left the pod.
-	var policies policy.MutatingPolicies
-	if admit := mutatingAdmission(applier); admit != nil && r.refused == nil {
-		var pod *corev1.Pod
-		switch pod, policies, err = admit(ctx, r.pod, o.user); {
-		case err != nil:
-			r.refused = policy.MutatingPolicyRefused(err)
-		default:
-			r.pod = pod
-			if policies.Changed() {
-				r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed: what they set shows as the pod's own")
-			}
-		}
+	// A refusal is a verdict, judged with the others; what the layers
+	// would do is shown all the same, where the pod can be composed.
+	r.pod, r.classNote, r.refused, r.podRes, r.stored = c.admitted, c.classNote, c.refused, c.composed, c.stored
+	if c.changed {
+		r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed: what they set shows as the pod's own")
 	}
 	r.placementNote = policy.NamespacePlacementNote(snap, r.pod, o.repo.placement)
-	if r.podRes, err = mutate.Compose(snap, o.repo.cluster, r.pod); err != nil {
-		if r.refused != nil {
-			// The webhook never sees a pod the API server refuses first
-			// (a RuntimeClass it conflicts with, say): there is nothing
-			// of it to show but the refusal.
-			r.podRes = nil
-			return r, nil
-		}
-		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
-	}
-	switch r.stored, err = policy.Reinvoked(ctx, snap, o.repo.cluster, r.podRes, o.repo.placement, policies); {
-	case errors.As(err, &r.refused):
-		// A policy refuses it on the API server's second pass.
-		r.stored = r.podRes.Pod
-	case err != nil:
-		return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+	if r.podRes == nil {
+		return r, nil
 	}
 	// As the webhook answers the user who creates the pod.
 	r.podRes.Warnings = r.podRes.WarningsFor(snap, o.user)

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/mutatingpolicy"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/policy"
@@ -111,6 +112,12 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
+	var appliers []*mutatingpolicy.Applier
+	defer func() {
+		for _, a := range appliers {
+			a.Close()
+		}
+	}()
 	side := func(fsys filesys.FileSystem, dir, name string) (*diffSide, error) {
 		in, err := manifest.LoadRepo(fsys, dir)
 		if err != nil {
@@ -139,7 +146,16 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement}}, nil
+		// Each side's MutatingAdmissionPolicies, which a change may bring.
+		applier, err := mutatingApplier(ctx, snap, objects)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if applier != nil {
+			appliers = append(appliers, applier)
+		}
+		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
+			Mutating: mutatingAdmission(applier)}}, nil
 	}
 	base, err := side(baseFS, baseDir, "--base")
 	if err != nil {

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -142,33 +141,24 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		// An admission plugin's refusal is the side's verdict; the pod is
 		// composed all the same where it can be, for what the layers
 		// change of it.
-		admitted, _, err := policy.AdmitPod(side.check.Snapshot, pod, side.check.Placement)
-		var refused *policy.RefusedError
-		if err != nil && !errors.As(err, &refused) {
-			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
-		}
-		res, err := mutate.Compose(side.check.Snapshot, side.check.Cluster, admitted)
+		created, err := createPod(ctx, side.check, pod, "")
 		switch {
-		case err != nil && refused != nil:
-			// Refused before the webhook, which never composes it (a
-			// RuntimeClass it conflicts with, say).
-			verdicts[i] = verdictOf(refused.Decision())
-			continue
 		case err != nil:
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
+		case created.composed == nil:
+			// Refused before the webhook, which never composes it (a
+			// RuntimeClass it conflicts with, say).
+			verdicts[i] = verdictOf(created.refused.Decision())
+			continue
 		}
-		stored, err := policy.Reinvoked(ctx, side.check.Snapshot, side.check.Cluster, res, side.check.Placement, nil)
+		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(created.stored), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
 		if err != nil {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}
-		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(stored), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
-		if err != nil {
-			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
+		if created.refused != nil {
+			dec = created.refused.Decision()
 		}
-		if refused != nil {
-			dec = refused.Decision()
-		}
-		results[i], verdicts[i] = res, verdictOf(dec)
+		results[i], verdicts[i] = created.composed, verdictOf(dec)
 	}
 	d.Before, d.After = verdicts[0], verdicts[1]
 	if results[0] == nil || results[1] == nil {

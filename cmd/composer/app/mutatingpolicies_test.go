@@ -167,3 +167,37 @@ func TestMutatingPoliciesOnLaunchedPods(t *testing.T) {
 		t.Errorf("a failing policy: exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
 	}
 }
+
+// TestMutatingPoliciesInTestsAndDiffs: a MutatingAdmissionPolicy kept in
+// the layer repository is applied by composer test (a case judges the
+// pod as it changes it) and by composer diff (a change that brings it
+// flips the pod to denied).
+func TestMutatingPoliciesInTestsAndDiffs(t *testing.T) {
+	dir, _, pod := limitsRepo(t)
+	write := writerIn(t, dir)
+	write("base/layer.yaml", readFile(t, filepath.Join(dir, "layers", "layer.yaml")))
+	write("layers/host.yaml", mutatingPolicy("host", "JSONPatch", `[JSONPatch{op: "add", path: "/spec/hostNetwork", value: true}]`, "  reinvocationPolicy: Never\n", "etl"))
+	file := write("t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: mutating}
+layers: layers
+cluster: c
+pool: p
+cases:
+  - name: given the host's network by a policy
+    pod: pod.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: baseline
+        message: "baseline: pod must not set hostNetwork=true (Pod Security Standards baseline, hostNamespaces)"
+`)
+	if r := composer(t, "", "test", file); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	r := composer(t, "", "diff", "-f", pod, "--base", filepath.Join(dir, "base"), "--head", filepath.Join(dir, "layers"),
+		"--cluster", "c", "--pool", "p", "-o", "json", "--fail-on-deny")
+	if r.code != ExitDenied || !strings.Contains(r.out, "hostNetwork") {
+		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}

@@ -465,7 +465,15 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if err != nil {
 		return nil, err
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement}
+	applier, err := mutatingApplier(ctx, snap, objects)
+	if err != nil {
+		return nil, err
+	}
+	if applier != nil {
+		defer applier.Close()
+	}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
+		Mutating: mutatingAdmission(applier)}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
 	request.UserInfo.Username = c.User
 	switch {
@@ -500,23 +508,13 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if decision, err = judgeApp(ctx, check, obj.Schedule, &composed.App.App, live, c.User); err != nil {
 			return nil, err
 		}
-	} else if admitted, _, err := policy.AdmitPod(snap, obj.Pod, placement); err != nil {
-		// An admission plugin's refusal is a verdict.
-		var refused *policy.RefusedError
-		if !errors.As(err, &refused) {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		decision = refused.Decision()
+	} else if created, err := createPod(ctx, check, obj.Pod, c.User); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	} else if created.refused != nil {
+		// A refusal before the webhooks is a verdict.
+		decision = created.refused.Decision()
 	} else {
-		composed, err := mutate.Compose(snap, cluster, admitted)
-		if err != nil {
-			return nil, err
-		}
-		stored, err := policy.Reinvoked(ctx, snap, cluster, composed, placement, nil)
-		if err != nil {
-			return nil, err
-		}
-		pod := policy.ServerDefaults(stored)
+		pod := policy.ServerDefaults(created.stored)
 		if c.Update != nil {
 			// The mutating webhook composes creations only: the update is
 			// judged as it will be stored.
