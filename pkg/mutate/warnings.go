@@ -44,18 +44,39 @@ func warningsAt(prov *overlay.Provenance, before, after *corev1.Pod, path func(o
 // currents returns what key names in before and in after, and whether
 // the field's pod row can find it (podField.current).
 func currents(key overlay.Key, before, after *corev1.Pod) (any, any, bool) {
-	if key.Sub != "" {
-		return nil, nil, false
-	}
-	field, ok := overlay.FieldOf(key.Root)
-	if !ok || field.Path != key.Root {
-		return nil, nil, false
-	}
-	current := podRowOf()[field.Name].current
+	current := podCurrent(key)
 	if current == nil {
 		return nil, nil, false
 	}
 	a, found := current(before, key)
 	b, _ := current(after, key)
 	return a, b, found
+}
+
+// podCurrent is the pod row's current (podField.current) of key's field;
+// nil where no row finds key on a pod.
+func podCurrent(key overlay.Key) func(*corev1.Pod, overlay.Key) (any, bool) {
+	if key.Sub != "" {
+		return nil
+	}
+	field, ok := overlay.FieldOf(key.Root)
+	if !ok || field.Path != key.Root {
+		return nil
+	}
+	return podRowOf()[field.Name].current
+}
+
+// ChangedOnPod reports whether what a provenance key names of a pod (its
+// field's pod row, podField.current) differs between before and after: a
+// value something other than the user gave the pod between the two, as
+// the dry run's MutatingAdmissionPolicies do before the webhook. false
+// for a key no row finds on a pod.
+func ChangedOnPod(key overlay.Key, before, after *corev1.Pod) bool {
+	current := podCurrent(key)
+	if current == nil {
+		return false
+	}
+	a, inBefore := current(before, key)
+	b, inAfter := current(after, key)
+	return (inBefore || inAfter) && (inBefore != inAfter || !reflect.DeepEqual(a, b))
 }

@@ -71,8 +71,12 @@ type composed struct {
 	// --admission-plugins); the pod is composed all the same.
 	refused *policy.RefusedError
 	// mutatingNotes name the cluster's MutatingAdmissionPolicies that may
-	// apply to the object, which the dry run does not (mutatingNotes).
+	// apply to the object, where the dry run does not apply them, and say
+	// when they changed a pod (mutatingNotes).
 	mutatingNotes []string
+	// beforePolicies is the pod before the MutatingAdmissionPolicies
+	// changed it; nil when they did not.
+	beforePolicies *corev1.Pod
 }
 
 // ref names the object in messages: Pod ns/name, SparkApplication
@@ -277,7 +281,8 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	// would do is shown all the same, where the pod can be composed.
 	r.pod, r.classNote, r.refused, r.podRes, r.stored = c.admitted, c.classNote, c.refused, c.composed, c.stored
 	if c.changed {
-		r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed: what they set shows as the pod's own")
+		r.beforePolicies = c.beforePolicies
+		r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed (-o explain names them as the source of what they set)")
 	}
 	r.placementNote = policy.NamespacePlacementNote(snap, r.pod, o.repo.placement)
 	if r.podRes == nil {

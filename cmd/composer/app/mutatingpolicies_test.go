@@ -201,3 +201,38 @@ cases:
 		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }
+
+// TestMutatingPoliciesExplained: -o explain names a MutatingAdmissionPolicy,
+// not the user, as the source of a value it gave the pod, and the user
+// still of the pod's own.
+func TestMutatingPoliciesExplained(t *testing.T) {
+	dir, _, _ := limitsRepo(t)
+	write := writerIn(t, dir)
+	write("layers/team.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: team-default}
+spec:
+  tier: ClusterDefaults
+  config: {labels: {team: platform, cost-center: shared}}
+`)
+	pod := write("own.yaml", strings.Replace(executorYAML("etl", ""), "labels: {", "labels: {cost-center: own, ", 1))
+	config := write("cluster/team.yaml", mutatingPolicy("team", "ApplyConfiguration", `Object{metadata: Object.metadata{labels: {"team": "ml"}}}`, "  reinvocationPolicy: Never\n", "etl"))
+	r := composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "explain")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(r.out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.HasPrefix(f[0], "metadata.labels.") {
+			rows[f[0]] = strings.Join(f[1:], " ")
+		}
+	}
+	for field, want := range map[string]string{
+		"metadata.labels.team":        `"ml" a MutatingAdmissionPolicy ClusterDefaults layer "team-default" "platform"`,
+		"metadata.labels.cost-center": `"own" user ClusterDefaults layer "team-default" "shared"`,
+	} {
+		if rows[field] != want {
+			t.Errorf("%s: %q, want %q\n%s", field, rows[field], want, r.out)
+		}
+	}
+}

@@ -19,8 +19,10 @@ type podCreation struct {
 	admitted *corev1.Pod
 	// classNote is policy.AdmitPod's.
 	classNote string
-	// changed: the MutatingAdmissionPolicies changed the pod.
-	changed bool
+	// changed: the MutatingAdmissionPolicies changed the pod, which was
+	// beforePolicies (as the in-tree plugins left it) before them.
+	changed        bool
+	beforePolicies *corev1.Pod
 	// refused is the API server's refusal before any webhook (its
 	// plugins', a MutatingAdmissionPolicy's on either pass); nil for
 	// none. The pod is composed all the same where it can be.
@@ -53,6 +55,7 @@ func createPod(ctx context.Context, check *policy.Check, pod *corev1.Pod, user s
 		if err != nil {
 			c.refused = policy.MutatingPolicyRefused(err)
 		} else {
+			c.beforePolicies = c.admitted
 			c.admitted, policies, c.changed = admitted, mp, mp.Changed()
 		}
 	}

@@ -189,7 +189,7 @@ func (o *composeOptions) printExplain(w io.Writer, results []composed) error {
 			}
 			continue
 		}
-		if err := o.explainPod(&b, r.pod, r.podRes); err != nil {
+		if err := o.explainPod(&b, r.pod, r.beforePolicies, r.podRes); err != nil {
 			return err
 		}
 		if err := explainShadow(&b, r.shadow); err != nil {
@@ -200,7 +200,10 @@ func (o *composeOptions) printExplain(w io.Writer, results []composed) error {
 	return err
 }
 
-func (o *composeOptions) explainPod(b *strings.Builder, pod *corev1.Pod, r *mutate.Result) error {
+// explainPod explains r, the composition of pod; beforePolicies is pod
+// before the cluster's MutatingAdmissionPolicies changed it (nil when they
+// did not), whose values are theirs, not the user's.
+func (o *composeOptions) explainPod(b *strings.Builder, pod, beforePolicies *corev1.Pod, r *mutate.Result) error {
 	if !r.Spark {
 		fmt.Fprintf(b, "Pod %s: not a Spark pod (no spark-role label of driver or executor); left unchanged\n", podRef(pod))
 		return nil
@@ -213,7 +216,7 @@ func (o *composeOptions) explainPod(b *strings.Builder, pod *corev1.Pod, r *muta
 	fmt.Fprintf(b, "Layers: %s\n\n", strings.Join(r.Composition.Layers, ", "))
 	if err := explainTable(b, r.Composition.Provenance.Fields(), func(f overlay.Field) (string, bool) {
 		return f.Path, mutate.AppliesToPod(f.Key)
-	}, pinnedSource(pod.Namespace, r.Pinned)); err != nil {
+	}, policiesSource(beforePolicies, pod, pinnedSource(pod.Namespace, r.Pinned))); err != nil {
 		return err
 	}
 	if extra := derivedFields(pod, r); extra != "" {
@@ -334,6 +337,22 @@ func pinnedSource(namespace string, pinned []string) func(overlay.Source, overla
 			return fmt.Sprintf("namespace %q (PodNodeSelector)", namespace)
 		}
 		return s.String()
+	}
+}
+
+// policiesSource names as the MutatingAdmissionPolicies' a value they
+// gave the pod (before: the pod before them, nil when they changed
+// nothing; after: as they left it), which the composition reads as the
+// user's; others as next names them.
+func policiesSource(before, after *corev1.Pod, next func(overlay.Source, overlay.Key) string) func(overlay.Source, overlay.Key) string {
+	if before == nil {
+		return next
+	}
+	return func(s overlay.Source, key overlay.Key) string {
+		if s.IsUser() && mutate.ChangedOnPod(key, before, after) {
+			return "a MutatingAdmissionPolicy"
+		}
+		return next(s, key)
 	}
 }
 
