@@ -18,14 +18,14 @@ import (
 	composer "github.com/strata-dev/strata/cmd/composer/app"
 )
 
-// TestComposerAppliesMutatingPolicies: two MutatingAdmissionPolicies
+// TestComposerAppliesMutatingPolicies: three MutatingAdmissionPolicies
 // bound to the pods of one namespace change them in the API server: one
-// stamps a label once (Never), the other counts the containers and is
-// reinvoked (IfNeeded) after the webhook added the layers' sidecars. The
-// composer, reading the cluster, prints the pod the API server stores,
-// both changes included; it names the policies where it does not apply
-// them (the pods a SparkApplication launches), and applies nothing in
-// another namespace.
+// stamps a label once (Never), one counts the containers and is reinvoked
+// (IfNeeded) after the webhook added the layers' sidecars, one gives the
+// team its params (a ConfigMap of the pod's namespace) name. The composer,
+// reading the cluster, prints the pod the API server stores, every change
+// included; it names the policies for the pods a SparkApplication
+// launches, and applies nothing in another namespace.
 func TestComposerAppliesMutatingPolicies(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-mutating-policy"}}
@@ -37,12 +37,19 @@ func TestComposerAppliesMutatingPolicies(t *testing.T) {
 		RuleWithOperations: admissionregistrationv1.RuleWithOperations{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
 			Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}}}}}}
 	const count = `Object{metadata: Object.metadata{annotations: {"e2e-containers": string(size(object.spec.containers) + (has(object.spec.initContainers) ? size(object.spec.initContainers) : 0))}}}`
+	team := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "e2e-team", Namespace: ns.Name}, Data: map[string]string{"team": "ml"}}
+	if err := cp.Client.Create(ctx, team); err != nil {
+		t.Fatal(err)
+	}
+	deny := admissionregistrationv1.DenyAction
 	for _, p := range []struct {
 		name, expr   string
 		reinvocation admissionregistrationv1.ReinvocationPolicyType
+		params       bool
 	}{
-		{"e2e-stamp", `Object{metadata: Object.metadata{labels: {"stamped": "yes"}}}`, admissionregistrationv1.NeverReinvocationPolicy},
-		{"e2e-count", count, admissionregistrationv1.IfNeededReinvocationPolicy},
+		{"e2e-stamp", `Object{metadata: Object.metadata{labels: {"stamped": "yes"}}}`, admissionregistrationv1.NeverReinvocationPolicy, false},
+		{"e2e-count", count, admissionregistrationv1.IfNeededReinvocationPolicy, false},
+		{"e2e-team", `Object{metadata: Object.metadata{labels: {"e2e-team": params.data.team}}}`, admissionregistrationv1.NeverReinvocationPolicy, true},
 	} {
 		policy := &admissionregistrationv1.MutatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: p.name}, Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
 			MatchConstraints: pods.DeepCopy(),
@@ -53,6 +60,11 @@ func TestComposerAppliesMutatingPolicies(t *testing.T) {
 		binding := &admissionregistrationv1.MutatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: p.name}, Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{
 			PolicyName: policy.Name, MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
 				MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns.Name}}}}}
+		if p.params {
+			// The params of each pod's namespace.
+			policy.Spec.ParamKind = &admissionregistrationv1.ParamKind{APIVersion: "v1", Kind: "ConfigMap"}
+			binding.Spec.ParamRef = &admissionregistrationv1.ParamRef{Name: team.Name, ParameterNotFoundAction: &deny}
+		}
 		for _, obj := range []client.Object{policy, binding} {
 			if err := cp.Client.Create(ctx, obj); err != nil {
 				t.Fatal(err)
@@ -72,7 +84,7 @@ func TestComposerAppliesMutatingPolicies(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
 		stored = *pod
-		return pod.Labels["stamped"] == "yes" && pod.Annotations["e2e-containers"] != ""
+		return pod.Labels["stamped"] == "yes" && pod.Annotations["e2e-containers"] != "" && pod.Labels["e2e-team"] == "ml"
 	}); err != nil {
 		t.Fatalf("the API server never applied the MutatingAdmissionPolicies: labels %v, annotations %v", stored.Labels, stored.Annotations)
 	}
@@ -131,14 +143,14 @@ func TestComposerAppliesMutatingPolicies(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !tc.applied {
-				if got.Labels["stamped"] != "" || got.Annotations["e2e-containers"] != "" {
+				if got.Labels["stamped"] != "" || got.Labels["e2e-team"] != "" || got.Annotations["e2e-containers"] != "" {
 					t.Errorf("applied in %s: labels %v, annotations %v", tc.namespace, got.Labels, got.Annotations)
 				}
 				return
 			}
-			if got.Labels["stamped"] != "yes" || got.Annotations["e2e-containers"] != stored.Annotations["e2e-containers"] {
-				t.Errorf("the composer's pod: label %q, %q containers; the API server stored %q, %q",
-					got.Labels["stamped"], got.Annotations["e2e-containers"], stored.Labels["stamped"], stored.Annotations["e2e-containers"])
+			if got.Labels["stamped"] != "yes" || got.Labels["e2e-team"] != stored.Labels["e2e-team"] || got.Annotations["e2e-containers"] != stored.Annotations["e2e-containers"] {
+				t.Errorf("the composer's pod: label %q, team %q, %q containers; the API server stored %q, %q, %q",
+					got.Labels["stamped"], got.Labels["e2e-team"], got.Annotations["e2e-containers"], stored.Labels["stamped"], stored.Labels["e2e-team"], stored.Annotations["e2e-containers"])
 			}
 			// What the webhook composed on each pass (the API server's own
 			// defaults of a container aside).

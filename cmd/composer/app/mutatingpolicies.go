@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/mutatingpolicy"
@@ -17,9 +22,10 @@ import (
 )
 
 // mutatingApplier applies the cluster's MutatingAdmissionPolicies (snap's)
-// to the pods of objects, as the API server does; nil where the cluster
-// binds none.
-func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []manifest.Object) (*mutatingpolicy.Applier, error) {
+// to the pods of objects, as the API server does, with their params read
+// from cl (nil: none, and a policy with params is not applied); nil where
+// the cluster binds none.
+func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []manifest.Object, cl client.Client) (*mutatingpolicy.Applier, error) {
 	policies := snap.MutatingPolicies()
 	if len(policies.Bindings) == 0 {
 		return nil, nil
@@ -28,11 +34,77 @@ func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []mani
 	for _, ns := range namespacesOf(objects) {
 		namespaces = append(namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: snap.NamespaceLabels(ns)}})
 	}
-	a, err := mutatingpolicy.New(ctx, policies, namespaces)
+	var params *mutatingpolicy.Params
+	if cl != nil {
+		params = clusterParams(ctx, cl, policies, namespacesOf(objects))
+	}
+	a, err := mutatingpolicy.New(ctx, policies, namespaces, params)
 	if err != nil {
 		return nil, fmt.Errorf("MutatingAdmissionPolicies: %w", err)
 	}
 	return a, nil
+}
+
+// clusterParams reads from cl the params policies' bindings name: the
+// objects of each bound policy's paramKind in the namespaces its bindings
+// read them in (a paramRef's namespace, or those of the objects composed,
+// where the API server reads a pod's params). A paramKind the cluster does
+// not serve is left to the plugin, which fails the policy as the API
+// server does; params the reader may not read leave their policy out
+// (Params.Unread).
+func clusterParams(ctx context.Context, cl client.Client, policies overlay.MutatingPolicies, namespaces []string) *mutatingpolicy.Params {
+	params := &mutatingpolicy.Params{Unread: map[string]string{}}
+	mapped := map[schema.GroupVersionKind]bool{}
+	listed := map[string]error{} // by kind and namespace
+	for _, p := range policies.Policies {
+		k := p.Spec.ParamKind
+		if k == nil {
+			continue
+		}
+		gv, err := schema.ParseGroupVersion(k.APIVersion)
+		if err != nil {
+			continue // the plugin's configuration error, as the API server's
+		}
+		gvk := gv.WithKind(k.Kind)
+		mapping, err := cl.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version)
+		if meta.IsNoMatchError(err) {
+			continue // not served: the plugin fails the policy, as the API server does
+		}
+		if err != nil {
+			params.Unread[p.Name] = err.Error()
+			continue
+		}
+		if !mapped[gvk] {
+			mapped[gvk] = true
+			params.Mappings = append(params.Mappings, *mapping)
+		}
+		var in []string
+		for _, b := range policies.Bindings {
+			switch ref := b.Spec.ParamRef; {
+			case b.Spec.PolicyName != p.Name || ref == nil:
+			case mapping.Scope.Name() == meta.RESTScopeNameRoot:
+				in = append(in, "")
+			case ref.Namespace != "":
+				in = append(in, ref.Namespace)
+			default:
+				in = append(in, namespaces...)
+			}
+		}
+		slices.Sort(in)
+		for _, ns := range slices.Compact(in) {
+			key := gvk.String() + "/" + ns
+			if _, done := listed[key]; !done {
+				list := &unstructured.UnstructuredList{}
+				list.SetGroupVersionKind(gvk.GroupVersion().WithKind(gvk.Kind + "List"))
+				listed[key] = cl.List(ctx, list, client.InNamespace(ns))
+				params.Objects = append(params.Objects, list.Items...)
+			}
+			if err := listed[key]; err != nil {
+				params.Unread[p.Name] = err.Error()
+			}
+		}
+	}
+	return params
 }
 
 // mutatingAdmission is a's policies on a pod's creation, as the policy

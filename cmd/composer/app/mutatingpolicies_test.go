@@ -114,7 +114,7 @@ func TestMutatingPoliciesNotApplied(t *testing.T) {
 		"  reinvocationPolicy: Never\n  paramKind: {apiVersion: v1, kind: ConfigMap}\n", "etl"))
 	r := composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
 	const want = `Note: Pod etl/exec-1: MutatingAdmissionPolicy "team" (binding "team-etl") applies to it in the API server, before the webhooks; ` +
-		`the dry run does not apply it: it has params (paramKind v1 ConfigMap), which the dry run does not read: what the API server stores may differ from what is printed`
+		`the dry run does not apply it: it has params (paramKind v1 ConfigMap), which the dry run reads from a cluster only: what the API server stores may differ from what is printed`
 	if r.code != ExitOK || !strings.Contains(r.err, want) {
 		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
 	}

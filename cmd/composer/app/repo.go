@@ -37,7 +37,7 @@ type repoFlags struct {
 	placement        mutate.PlacementPlugins
 	live             clusterFlags
 	// reader is the cluster load read, when it read one.
-	reader client.Reader
+	reader client.Client
 }
 
 func (r *repoFlags) add(cmd *cobra.Command) {

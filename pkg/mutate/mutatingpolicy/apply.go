@@ -11,8 +11,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/conversion"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
@@ -42,16 +44,35 @@ type Applier struct {
 	skipped map[string]string
 }
 
+// Params are the objects the policies' paramKinds name, as a cluster
+// holds them, for the policies' bindings to find theirs by their paramRef.
+type Params struct {
+	// Objects are the params read.
+	Objects []unstructured.Unstructured
+	// Mappings are the resources of the paramKinds the cluster serves; a
+	// policy whose paramKind it does not serve fails as it fails in the
+	// API server.
+	Mappings []meta.RESTMapping
+	// Unread says, by policy, why its params could not be read (a list
+	// the reader may not make): it is left out (Skipped).
+	Unread map[string]string
+}
+
 // New starts an Applier of policies' MutatingAdmissionPolicies and their
 // bindings, matched against namespaces (those of the pods it is to admit,
 // with their labels: what a binding's namespaceSelector and a policy's
-// namespaceObject read). A policy the dry run cannot apply is left out
+// namespaceObject read), with params (nil: none read, and a policy with a
+// paramKind is left out). A policy the dry run cannot apply is left out
 // (Skipped). It returns once the plugin is ready, or ctx is done.
-func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []corev1.Namespace) (*Applier, error) {
+func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []corev1.Namespace, params *Params) (*Applier, error) {
 	a := &Applier{stop: make(chan struct{}), skipped: map[string]string{}}
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
 	seed := make([]runtime.Object, 0, len(policies.Policies)+len(policies.Bindings)+len(namespaces))
 	for _, p := range policies.Policies {
-		if why := unappliable(&p); why != "" {
+		if why := unappliable(&p, params); why != "" {
 			a.skipped[p.Name] = why
 			continue
 		}
@@ -63,11 +84,13 @@ func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []co
 	for i := range namespaces {
 		seed = append(seed, namespaces[i].DeepCopy())
 	}
-
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+	mapper := meta.NewDefaultRESTMapper(nil)
+	mapper.Add(corev1.SchemeGroupVersion.WithKind("Pod"), meta.RESTScopeNamespace)
+	typed, custom, listKinds, err := paramObjects(scheme, params, mapper)
+	if err != nil {
 		return nil, err
 	}
+	seed = append(seed, typed...)
 	// The plugin converts the object it patched back into the request's
 	// (the API server's internal version); here both are v1.
 	if err := scheme.AddConversionFunc((*corev1.Pod)(nil), (*corev1.Pod)(nil), func(in, out any, _ conversion.Scope) error {
@@ -83,6 +106,13 @@ func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []co
 
 	client := fake.NewClientset(seed...)
 	factory := informers.NewSharedInformerFactory(client, 0)
+	if params != nil {
+		// The plugin watches a built-in paramKind through the factory:
+		// started with it, and synced before the first pod.
+		for _, m := range params.Mappings {
+			_, _ = factory.ForResource(m.Resource) // a kind the factory does not hold is the dynamic client's
+		}
+	}
 	a.plugin = generic.NewPlugin(admission.NewHandler(admission.Create, admission.Update, admission.Connect),
 		func(f informers.SharedInformerFactory, _ kubernetes.Interface, d dynamic.Interface, m meta.RESTMapper) generic.Source[mutating.PolicyHook] {
 			return generic.NewPolicySource(f.Admissionregistration().V1().MutatingAdmissionPolicies().Informer(),
@@ -95,10 +125,16 @@ func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []co
 	a.plugin.SetEnabled(true)
 	a.plugin.SetExternalKubeInformerFactory(factory)
 	a.plugin.SetExternalKubeClientSet(client)
-	mapper := meta.NewDefaultRESTMapper(nil)
-	mapper.Add(corev1.SchemeGroupVersion.WithKind("Pod"), meta.RESTScopeNamespace)
 	a.plugin.SetRESTMapper(mapper)
-	a.plugin.SetDynamicClient(dynamicfake.NewSimpleDynamicClient(scheme))
+	dynamicClient := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, listKinds)
+	for _, c := range custom {
+		// By the resource the cluster serves them as, which the
+		// tracker would otherwise guess from the kind.
+		if err := dynamicClient.Tracker().Create(c.resource, c.object, c.object.GetNamespace()); err != nil {
+			return nil, fmt.Errorf("param %s %s/%s: %w", c.object.GetKind(), c.object.GetNamespace(), c.object.GetName(), err)
+		}
+	}
+	a.plugin.SetDynamicClient(dynamicClient)
 	a.plugin.SetDrainedNotification(a.stop)
 	a.plugin.SetUnconditionalAuthorizer(noAuthorizer{})
 	if err := a.plugin.ValidateInitialization(); err != nil {
@@ -131,10 +167,15 @@ func (a *Applier) Skipped(policy string) string { return a.skipped[policy] }
 // authorizerUse finds the authorizer in a CEL expression.
 var authorizerUse = regexp.MustCompile(`\bauthorizer\b`)
 
-// unappliable says why p cannot be applied offline, "" when it can.
-func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy) string {
-	if p.Spec.ParamKind != nil {
-		return fmt.Sprintf("it has params (paramKind %s %s), which the dry run does not read", p.Spec.ParamKind.APIVersion, p.Spec.ParamKind.Kind)
+// unappliable says why p cannot be applied with params, "" when it can.
+func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy, params *Params) string {
+	if k := p.Spec.ParamKind; k != nil {
+		switch {
+		case params == nil:
+			return fmt.Sprintf("it has params (paramKind %s %s), which the dry run reads from a cluster only", k.APIVersion, k.Kind)
+		case params.Unread[p.Name] != "":
+			return fmt.Sprintf("its params (paramKind %s %s) could not be read: %s", k.APIVersion, k.Kind, params.Unread[p.Name])
+		}
 	}
 	exprs := make([]string, 0, len(p.Spec.Variables)+len(p.Spec.MatchConditions)+len(p.Spec.Mutations))
 	for _, v := range p.Spec.Variables {
@@ -242,4 +283,53 @@ type noAuthorizer struct{}
 
 func (noAuthorizer) Authorize(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
 	return authorizer.DecisionNoOpinion, "the dry run does not authorize", nil
+}
+
+// customParam is a param of a custom resource, by the resource the
+// cluster serves it as.
+type customParam struct {
+	resource schema.GroupVersionResource
+	object   *unstructured.Unstructured
+}
+
+// paramObjects sorts params' objects for the plugin: those of a built-in
+// kind typed, for the clientset whose informers the plugin watches them
+// through, the others (custom resources) for its dynamic client, with the
+// list kind of each of their resources; mapper learns every paramKind's
+// resource. An object of a kind no mapping names is left out: no policy
+// can name it.
+func paramObjects(scheme *runtime.Scheme, params *Params, mapper *meta.DefaultRESTMapper) (typed []runtime.Object, custom []customParam, listKinds map[schema.GroupVersionResource]string, err error) {
+	listKinds = map[schema.GroupVersionResource]string{}
+	if params == nil {
+		return nil, nil, listKinds, nil
+	}
+	resources := map[schema.GroupVersionKind]schema.GroupVersionResource{}
+	for _, m := range params.Mappings {
+		mapper.AddSpecific(m.GroupVersionKind, m.Resource, m.Resource, m.Scope)
+		resources[m.GroupVersionKind] = m.Resource
+		if !scheme.Recognizes(m.GroupVersionKind) {
+			listKinds[m.Resource] = m.GroupVersionKind.Kind + "List"
+		}
+	}
+	for i := range params.Objects {
+		u := params.Objects[i].DeepCopy()
+		gvk := u.GroupVersionKind()
+		resource, ok := resources[gvk]
+		switch {
+		case !ok:
+			continue
+		case !scheme.Recognizes(gvk):
+			custom = append(custom, customParam{resource, u})
+			continue
+		}
+		obj, err := scheme.New(gvk)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, obj); err != nil {
+			return nil, nil, nil, fmt.Errorf("param %s %s/%s: %w", gvk.Kind, u.GetNamespace(), u.GetName(), err)
+		}
+		typed = append(typed, obj)
+	}
+	return typed, custom, listKinds, nil
 }
