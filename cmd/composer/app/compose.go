@@ -157,7 +157,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	// Each object is composed on its own, so on every core; the results,
 	// notes and the first failure come in the objects' order (inOrder).
 	workers := runtime.GOMAXPROCS(0)
-	applier, err := mutatingApplier(ctx, snap, objects, o.repo.reader)
+	applier, err := mutatingApplier(ctx, snap, objects, o.repo.reader, o.repo.namespaces)
 	if err != nil {
 		return badInput(err)
 	}

@@ -24,15 +24,22 @@ import (
 // mutatingApplier applies the cluster's MutatingAdmissionPolicies (snap's)
 // to the pods of objects, as the API server does, with their params read
 // from cl (nil: none, and a policy with params is not applied); nil where
-// the cluster binds none.
-func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []manifest.Object, cl client.Client) (*mutatingpolicy.Applier, error) {
+// the cluster binds none. known are the Namespaces snap was compiled from,
+// whole: a policy's namespaceObject is the one of a pod's namespace, with
+// the labels snap gives it.
+func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []manifest.Object, cl client.Client, known []corev1.Namespace) (*mutatingpolicy.Applier, error) {
 	policies := snap.MutatingPolicies()
 	if len(policies.Bindings) == 0 {
 		return nil, nil
 	}
 	var namespaces []corev1.Namespace
-	for _, ns := range namespacesOf(objects) {
-		namespaces = append(namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: snap.NamespaceLabels(ns)}})
+	for _, name := range namespacesOf(objects) {
+		ns := corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if at := slices.IndexFunc(known, func(n corev1.Namespace) bool { return n.Name == name }); at >= 0 {
+			ns = *known[at].DeepCopy()
+		}
+		ns.Labels = snap.NamespaceLabels(name)
+		namespaces = append(namespaces, ns)
 	}
 	var params *mutatingpolicy.Params
 	if cl != nil {

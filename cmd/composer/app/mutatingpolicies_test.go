@@ -236,3 +236,26 @@ spec:
 		}
 	}
 }
+
+// TestMutatingPoliciesReadTheNamespace: a policy's namespaceObject is the
+// pod's Namespace as the cluster configuration holds it, its annotations
+// included.
+func TestMutatingPoliciesReadTheNamespace(t *testing.T) {
+	dir, _, pod := limitsRepo(t)
+	write := writerIn(t, dir)
+	config := write("cluster/mutating.yaml", `apiVersion: v1
+kind: Namespace
+metadata:
+  name: etl
+  annotations: {scheduling.example.com/scheduler: volcano}
+---
+`+mutatingPolicy("scheduler", "JSONPatch", `[JSONPatch{op: "add", path: "/spec/schedulerName", value: namespaceObject.metadata.annotations["scheduling.example.com/scheduler"]}]`,
+		"  reinvocationPolicy: Never\n", "etl"))
+	r := composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	if got := composedPod(t, r.out); got.Spec.SchedulerName != "volcano" {
+		t.Errorf("schedulerName %q, want the namespace's annotation", got.Spec.SchedulerName)
+	}
+}

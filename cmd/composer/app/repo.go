@@ -38,6 +38,10 @@ type repoFlags struct {
 	live             clusterFlags
 	// reader is the cluster load read, when it read one.
 	reader client.Client
+	// namespaces are the Namespaces snapshot read, whole (the snapshot
+	// keeps their labels only): a MutatingAdmissionPolicy's
+	// namespaceObject.
+	namespaces []corev1.Namespace
 }
 
 func (r *repoFlags) add(cmd *cobra.Command) {
@@ -62,6 +66,7 @@ func (r *repoFlags) snapshot(ctx context.Context, fsys filesys.FileSystem, warn 
 		return nil, err
 	}
 	in.Namespaces = withNamespaceLabels(in.Namespaces, namespaces, extra)
+	r.namespaces = in.Namespaces
 	return overlay.Compile(in)
 }
 
