@@ -11,9 +11,9 @@
 // dispatcher, its patchers and its reinvocation), fed from the policies,
 // bindings and namespaces in hand instead of informers on the API server.
 //
-// What the dry run cannot know it does not guess: a policy with a
-// paramKind (its params live in the cluster) or one whose CEL asks the
-// authorizer is not applied, and Applier.Skipped says why, so the
-// composer can name it. Only the composer imports this package; the
+// What the dry run cannot know it does not guess: a policy whose params
+// (its paramKind) were not read from a cluster (Params), or one whose CEL
+// asks the authorizer, is not applied, and Applier.Skipped says why, so
+// the composer can name it. Only the composer imports this package; the
 // webhook never does (it brings CEL and the admission machinery).
 package mutatingpolicy
