@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -115,9 +116,9 @@ func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []co
 	}
 	a.plugin = generic.NewPlugin(admission.NewHandler(admission.Create, admission.Update, admission.Connect),
 		func(f informers.SharedInformerFactory, _ kubernetes.Interface, d dynamic.Interface, m meta.RESTMapper) generic.Source[mutating.PolicyHook] {
-			return generic.NewPolicySource(f.Admissionregistration().V1().MutatingAdmissionPolicies().Informer(),
+			return byName{generic.NewPolicySource(f.Admissionregistration().V1().MutatingAdmissionPolicies().Informer(),
 				f.Admissionregistration().V1().MutatingAdmissionPolicyBindings().Informer(),
-				mutating.NewMutatingAdmissionPolicyAccessor, mutating.NewMutatingAdmissionPolicyBindingAccessor, compile, f, d, m)
+				mutating.NewMutatingAdmissionPolicyAccessor, mutating.NewMutatingAdmissionPolicyBindingAccessor, compile, f, d, m)}
 		},
 		func(az authorizer.UnconditionalAuthorizer, m *matching.Matcher, _ kubernetes.Interface) generic.Dispatcher[mutating.PolicyHook] {
 			return mutating.NewDispatcher(az, m, patch.NewTypeConverterManager(types, noOpenAPI{}))
@@ -268,6 +269,28 @@ func refusal(err error) error {
 		return err
 	}
 	return &RefusedError{err: err}
+}
+
+// byName is the plugin's policy source with its policies in the order of
+// their names, and each one's bindings in theirs. The API server's source
+// hands them out in the order of a map's iteration, which differs from one
+// refresh to the next; a dry run must give the same output for the same
+// input. Policies whose changes commute (most: each sets fields of its
+// own) give the same pod in any order, and where two change the same
+// field the API server's result depends on its order too.
+type byName struct {
+	generic.Source[mutating.PolicyHook]
+}
+
+// Hooks are the source's, sorted.
+func (s byName) Hooks() []mutating.PolicyHook {
+	hooks := slices.Clone(s.Source.Hooks())
+	for i := range hooks {
+		hooks[i].Bindings = slices.Clone(hooks[i].Bindings)
+		slices.SortFunc(hooks[i].Bindings, func(a, b *mutating.PolicyBinding) int { return strings.Compare(a.Name, b.Name) })
+	}
+	slices.SortFunc(hooks, func(a, b mutating.PolicyHook) int { return strings.Compare(a.Policy.Name, b.Policy.Name) })
+	return hooks
 }
 
 // noOpenAPI is the OpenAPI of a dry run: none, so only the built-in types

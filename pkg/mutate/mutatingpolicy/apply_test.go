@@ -95,10 +95,10 @@ func TestAdmit(t *testing.T) {
 			labels: map[string]string{"spark-role": "executor", "stamped": "yes"}},
 		{name: "a JSON patch", policies: []admissionregistrationv1.MutatingAdmissionPolicy{policy("class", jsonPatch(`[JSONPatch{op: "add", path: "/spec/priorityClassName", value: "spark-low"}]`))},
 			bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("class", "class", nil)}, ns: "etl", priority: "spark-low"},
-		{name: "mutations in order, policies in the bindings' order", policies: []admissionregistrationv1.MutatingAdmissionPolicy{
+		{name: "mutations in order, policies by name", policies: []admissionregistrationv1.MutatingAdmissionPolicy{
 			policy("second", jsonPatch(`[JSONPatch{op: "replace", path: "/spec/priorityClassName", value: object.spec.priorityClassName + "-then-b"}]`)),
 			policy("first", jsonPatch(`[JSONPatch{op: "add", path: "/spec/priorityClassName", value: "a"}]`), jsonPatch(`[JSONPatch{op: "replace", path: "/spec/priorityClassName", value: object.spec.priorityClassName + "-then-a"}]`))},
-			bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("1", "first", nil), binding("2", "second", nil)}, ns: "etl", priority: "a-then-a-then-b"},
+			bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("2", "second", nil), binding("1", "first", nil)}, ns: "etl", priority: "a-then-a-then-b"},
 		{name: "a namespace the binding selects", policies: []admissionregistrationv1.MutatingAdmissionPolicy{policy("stamp", stamp)},
 			bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("stamp", "stamp", map[string]string{"tier": "batch"})}, ns: "etl",
 			labels: map[string]string{"spark-role": "executor", "stamped": "yes"}},
