@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // MutatingPolicies are a cluster's MutatingAdmissionPolicies and their
@@ -12,6 +13,10 @@ import (
 type MutatingPolicies struct {
 	Policies []admissionregistrationv1.MutatingAdmissionPolicy
 	Bindings []admissionregistrationv1.MutatingAdmissionPolicyBinding
+	// Params are the objects a policy's paramKind may name, as files give
+	// them (a repository's or a cluster configuration's objects of kinds
+	// nothing else reads: ConfigMaps, custom resources).
+	Params []unstructured.Unstructured
 }
 
 // MutatingPolicies are the cluster's MutatingAdmissionPolicies and their
@@ -19,12 +24,16 @@ type MutatingPolicies struct {
 // Shared: not to be changed.
 func (s *Snapshot) MutatingPolicies() MutatingPolicies { return s.mutatingPolicies }
 
-// And is m with other's policies and bindings after its own; one of the
-// same name replaces m's.
+// And is m with other's policies, bindings and params after its own; one
+// of the same name (a param: of the same kind, namespace and name)
+// replaces m's.
 func (m MutatingPolicies) And(other MutatingPolicies) MutatingPolicies {
 	return MutatingPolicies{
 		Policies: lastByName(append(slices.Clone(m.Policies), other.Policies...), func(p admissionregistrationv1.MutatingAdmissionPolicy) string { return p.Name }),
 		Bindings: lastByName(append(slices.Clone(m.Bindings), other.Bindings...), func(b admissionregistrationv1.MutatingAdmissionPolicyBinding) string { return b.Name }),
+		Params: lastByName(append(slices.Clone(m.Params), other.Params...), func(u unstructured.Unstructured) string {
+			return u.GetAPIVersion() + " " + u.GetKind() + " " + u.GetNamespace() + "/" + u.GetName()
+		}),
 	}
 }
 

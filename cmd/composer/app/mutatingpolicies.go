@@ -41,7 +41,7 @@ func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []mani
 		ns.Labels = snap.NamespaceLabels(name)
 		namespaces = append(namespaces, ns)
 	}
-	var params *mutatingpolicy.Params
+	params := fileParams(policies)
 	if cl != nil {
 		params = clusterParams(ctx, cl, policies, namespacesOf(objects))
 	}
@@ -110,6 +110,49 @@ func clusterParams(ctx context.Context, cl client.Client, policies overlay.Mutat
 				params.Unread[p.Name] = err.Error()
 			}
 		}
+	}
+	return params
+}
+
+// fileParams are the params the files give (policies.Params) to each
+// policy with a paramKind: every object of that kind, served as the API
+// server serves its own kinds (the resource named after the kind, of the
+// objects' scope). A policy none of whose kind the files give is left
+// out (Params.Unread): its params are the cluster's.
+func fileParams(policies overlay.MutatingPolicies) *mutatingpolicy.Params {
+	params := &mutatingpolicy.Params{Unread: map[string]string{}}
+	mapped := map[schema.GroupVersionKind]bool{}
+	for _, p := range policies.Policies {
+		k := p.Spec.ParamKind
+		if k == nil {
+			continue
+		}
+		gv, err := schema.ParseGroupVersion(k.APIVersion)
+		if err != nil {
+			continue // the plugin's configuration error, as the API server's
+		}
+		gvk := gv.WithKind(k.Kind)
+		var of []unstructured.Unstructured
+		for _, u := range policies.Params {
+			if u.GroupVersionKind() == gvk {
+				of = append(of, u)
+			}
+		}
+		if len(of) == 0 {
+			params.Unread[p.Name] = "no file given holds one, and no cluster is read"
+			continue
+		}
+		if mapped[gvk] {
+			continue
+		}
+		mapped[gvk] = true
+		resource, _ := meta.UnsafeGuessKindToResource(gvk)
+		scope := meta.RESTScopeRoot
+		if slices.ContainsFunc(of, func(u unstructured.Unstructured) bool { return u.GetNamespace() != "" }) {
+			scope = meta.RESTScopeNamespace
+		}
+		params.Mappings = append(params.Mappings, meta.RESTMapping{GroupVersionKind: gvk, Resource: resource, Scope: scope})
+		params.Objects = append(params.Objects, of...)
 	}
 	return params
 }

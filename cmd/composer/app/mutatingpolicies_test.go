@@ -106,15 +106,16 @@ func TestMutatingPoliciesReinvoked(t *testing.T) {
 	}
 }
 
-// TestMutatingPoliciesNotApplied: a policy the dry run cannot apply (its
-// params are the cluster's) is named with the reason and not applied.
+// TestMutatingPoliciesNotApplied: a policy the dry run cannot apply (no
+// file holds its params, and no cluster is read) is named with the reason
+// and not applied.
 func TestMutatingPoliciesNotApplied(t *testing.T) {
 	dir, _, pod := limitsRepo(t)
 	config := writerIn(t, dir)("cluster/mutating.yaml", mutatingPolicy("team", "ApplyConfiguration", `Object{metadata: Object.metadata{labels: {"team": params.data.team}}}`,
 		"  reinvocationPolicy: Never\n  paramKind: {apiVersion: v1, kind: ConfigMap}\n", "etl"))
 	r := composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
 	const want = `Note: Pod etl/exec-1: MutatingAdmissionPolicy "team" (binding "team-etl") applies to it in the API server, before the webhooks; ` +
-		`the dry run does not apply it: it has params (paramKind v1 ConfigMap), which the dry run reads from a cluster only: what the API server stores may differ from what is printed`
+		`the dry run does not apply it: its params (paramKind v1 ConfigMap) could not be read: no file given holds one, and no cluster is read: what the API server stores may differ from what is printed`
 	if r.code != ExitOK || !strings.Contains(r.err, want) {
 		t.Errorf("exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
 	}
@@ -257,5 +258,53 @@ metadata:
 	}
 	if got := composedPod(t, r.out); got.Spec.SchedulerName != "volcano" {
 		t.Errorf("schedulerName %q, want the namespace's annotation", got.Spec.SchedulerName)
+	}
+}
+
+// TestMutatingPolicyParamsFromFiles: a policy's params in --cluster-config
+// (a ConfigMap, a custom resource) are found by its binding as the API
+// server finds them: the pod's namespace's, or a refusal where the one
+// named is missing and parameterNotFoundAction is Deny.
+func TestMutatingPolicyParamsFromFiles(t *testing.T) {
+	dir, _, pod := limitsRepo(t)
+	write := writerIn(t, dir)
+	const objects = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: team, namespace: etl}
+data: {team: ml}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: team, namespace: geo}
+data: {team: maps}
+---
+apiVersion: example.com/v1
+kind: TeamDefaults
+metadata: {name: team, namespace: etl}
+spec: {cost: c-42}
+---
+`
+	policies := func(ref string) string {
+		return write("cluster/params.yaml", objects+mutatingPolicy("team", "ApplyConfiguration", `Object{metadata: Object.metadata{labels: {"team": params.data.team}}}`,
+			"  reinvocationPolicy: Never\n  paramKind: {apiVersion: v1, kind: ConfigMap}\n", "etl")+
+			`  paramRef: {name: `+ref+`, parameterNotFoundAction: Deny}
+---
+`+mutatingPolicy("cost", "ApplyConfiguration", `Object{metadata: Object.metadata{labels: {"cost": params.spec.cost}}}`,
+			"  reinvocationPolicy: Never\n  paramKind: {apiVersion: example.com/v1, kind: TeamDefaults}\n", "etl")+
+			`  paramRef: {name: team, parameterNotFoundAction: Deny}
+`)
+	}
+	compose := func(config string) run {
+		return composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
+	}
+	r := compose(policies("team"))
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	if got := composedPod(t, r.out); got.Labels["team"] != "ml" || got.Labels["cost"] != "c-42" {
+		t.Errorf("labels %v, want the team and cost of etl's params", got.Labels)
+	}
+	if r = compose(policies("absent")); r.code != ExitDenied || !strings.Contains(r.err, "no params found for policy binding with `Deny` parameterNotFoundAction") {
+		t.Errorf("a param missing: exit %d, stderr:\n%s", r.code, r.err)
 	}
 }

@@ -49,7 +49,7 @@ func (r *repoFlags) add(cmd *cobra.Command) {
 	f.StringVar(&r.layersDir, "layers", "", "layer repository: a kustomization directory or a directory of YAML/JSON files")
 	f.StringVar(&r.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
 	f.StringVar(&r.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
-	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses, LimitRanges, ResourceQuotas, ValidatingAdmissionPolicies and MutatingAdmissionPolicies (with bindings) the repository does not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, PodNodeSelector's and PodTolerationRestriction's defaults, and ResourceQuota's limitedResources; or a PodSecurityConfiguration alone); repeat or comma-separate")
+	f.StringSliceVar(&r.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses, LimitRanges, ResourceQuotas, ValidatingAdmissionPolicies and MutatingAdmissionPolicies (with bindings, and their params) the repository does not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, PodNodeSelector's and PodTolerationRestriction's defaults, and ResourceQuota's limitedResources; or a PodSecurityConfiguration alone); repeat or comma-separate")
 	f.StringVar(&r.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...; add to or replace those of Namespace objects in the repository")
 	r.live.add(cmd)
 }

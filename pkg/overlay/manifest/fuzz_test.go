@@ -47,6 +47,8 @@ func FuzzLayers(f *testing.F) {
 	f.Add([]byte("apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: q, namespace: n}\nspec: {hard: {limits.cpu: '4'}, scopeSelector: {matchExpressions: [{scopeName: PriorityClass, operator: In, values: [a]}]}}\n"))
 	f.Add([]byte("apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingAdmissionPolicy\nmetadata: {name: m}\nspec: {matchConstraints: {resourceRules: [{apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [pods]}]}}\n---\n" +
 		"apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingAdmissionPolicyBinding\nmetadata: {name: b}\nspec: {policyName: m, matchResources: {namespaceSelector: {matchLabels: {a: b}}}}\n"))
+	// A policy's params: a ConfigMap and a custom resource.
+	f.Add([]byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p, namespace: n}\ndata: {a: b}\n---\napiVersion: example.com/v1\nkind: Team\nmetadata: {name: t}\nspec: {x: [1, {y: null}]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		docs, err := DecodeDocuments("fuzz.yaml", data)
 		if err != nil {

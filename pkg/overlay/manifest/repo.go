@@ -12,6 +12,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -197,6 +198,14 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 			// would otherwise be skipped, and its settings lost.
 			errs = append(errs, fmt.Errorf("%s%s: apiVersion %q kind %q: not a Strata object (want apiVersion %s kind %s)",
 				d.filePrefix(), d.Subject(), d.APIVersion, d.Kind, v1alpha1.GroupVersion.String(), v1alpha1.LayerKind))
+		case d.Kind != policyTestKind && d.Kind != podSecurityConfigurationKind && d.Kind != admissionConfigurationKind:
+			// What a MutatingAdmissionPolicy's paramKind may name.
+			var u unstructured.Unstructured
+			if err := u.UnmarshalJSON(d.Raw); err != nil {
+				errs = append(errs, fmt.Errorf("%s%s: %w", d.filePrefix(), d.Subject(), err))
+				continue
+			}
+			in.MutatingPolicies.Params = append(in.MutatingPolicies.Params, u)
 		}
 	}
 	return in, errors.Join(errs...)
@@ -296,7 +305,10 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 				out.Admission = a
 			}
 		}
-		kept := slices.DeleteFunc(docs, func(d Document) bool { return !slices.Contains(clusterKinds, d.Kind) })
+		// Strata's own objects are the repository's, not the cluster's.
+		kept := slices.DeleteFunc(docs, func(d Document) bool {
+			return groupOf(d.APIVersion) == v1alpha1.GroupVersion.Group || d.Kind == v1alpha1.LayerKind
+		})
 		in, err := inputsFrom(kept)
 		if err != nil {
 			errs = append(errs, err)
@@ -313,13 +325,6 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 	}
 	return out, errors.Join(errs...)
 }
-
-// clusterKinds are the kinds of the cluster's own objects composition and
-// the policies read: the admission policies for whether the one keeping
-// Namespaces' placement annotations to platform admins is in force
-// (overlay.Snapshot.NamespacePlacementGuarded).
-var clusterKinds = []string{"Namespace", "PriorityClass", "RuntimeClass", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-	"MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "LimitRange", "ResourceQuota"}
 
 // Names are the cluster and pool names the Layers of in match.
 func Names(in overlay.Inputs) (clusters, pools []string) {
