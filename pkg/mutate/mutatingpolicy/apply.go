@@ -157,7 +157,7 @@ func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy, params *Par
 	if k := p.Spec.ParamKind; k != nil {
 		switch {
 		case params == nil:
-			return fmt.Sprintf("it has params (paramKind %s %s), which the dry run reads from a cluster only", k.APIVersion, k.Kind)
+			return fmt.Sprintf("it has params (paramKind %s %s), of which the dry run was given none", k.APIVersion, k.Kind)
 		case params.Unread[p.Name] != "":
 			return fmt.Sprintf("its params (paramKind %s %s) could not be read: %s", k.APIVersion, k.Kind, params.Unread[p.Name])
 		}

@@ -54,7 +54,7 @@ func TestParams(t *testing.T) {
 		{name: "a custom resource", kind: teams, expr: `params.spec.team`, ref: "team", notFound: &deny, params: read, team: "data"},
 		{name: "not found, Deny", kind: configMaps, expr: `params.data.team`, ref: "absent", notFound: &deny, params: read, refused: "no params found"},
 		{name: "not found, Allow", kind: configMaps, expr: `params.data.team`, ref: "absent", notFound: &allow, params: read},
-		{name: "none read", kind: configMaps, expr: `params.data.team`, ref: "team", notFound: &deny, skipped: "which the dry run reads from a cluster only"},
+		{name: "none read", kind: configMaps, expr: `params.data.team`, ref: "team", notFound: &deny, skipped: "of which the dry run was given none"},
 		{name: "not readable", kind: configMaps, expr: `params.data.team`, ref: "team", notFound: &deny,
 			params: &Params{Mappings: mappings, Unread: map[string]string{"team": "configmaps is forbidden"}}, skipped: "could not be read: configmaps is forbidden"},
 	} {
