@@ -11,10 +11,14 @@ import (
 // (a ConfigMap, a custom resource) are kept as what a
 // MutatingAdmissionPolicy's paramKind may name, from a cluster
 // configuration and a repository alike; a Layer of another group in a
-// cluster configuration is not (Strata's objects are the repository's).
+// cluster configuration is not (Strata's objects are the repository's),
+// nor a document without a kind, which is no error.
 func TestMutatingPolicyParamsAreKept(t *testing.T) {
 	fsys := filesys.MakeFsInMemory()
 	const objects = `apiVersion: v1
+metadata: {name: no-kind}
+---
+apiVersion: v1
 kind: ConfigMap
 metadata: {name: team, namespace: etl}
 data: {team: ml}

@@ -198,8 +198,9 @@ func inputsFrom(docs []Document) (overlay.Inputs, error) {
 			// would otherwise be skipped, and its settings lost.
 			errs = append(errs, fmt.Errorf("%s%s: apiVersion %q kind %q: not a Strata object (want apiVersion %s kind %s)",
 				d.filePrefix(), d.Subject(), d.APIVersion, d.Kind, v1alpha1.GroupVersion.String(), v1alpha1.LayerKind))
-		case d.Kind != policyTestKind && d.Kind != podSecurityConfigurationKind && d.Kind != admissionConfigurationKind:
-			// What a MutatingAdmissionPolicy's paramKind may name.
+		case d.Kind != "" && d.APIVersion != "" && d.Kind != policyTestKind && d.Kind != podSecurityConfigurationKind && d.Kind != admissionConfigurationKind:
+			// What a MutatingAdmissionPolicy's paramKind may name; a
+			// document that is no object (no kind) names nothing.
 			var u unstructured.Unstructured
 			if err := u.UnmarshalJSON(d.Raw); err != nil {
 				errs = append(errs, fmt.Errorf("%s%s: %w", d.filePrefix(), d.Subject(), err))
