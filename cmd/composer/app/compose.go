@@ -161,10 +161,20 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
+	var reversed *mutatingpolicy.Applier
 	if applier != nil {
 		defer applier.Close()
+		if applier.Bound() > 1 {
+			// Their order may matter; the API server's is not fixed.
+			if reversed, err = applier.Reversed(ctx); err != nil {
+				return badInput(err)
+			}
+			defer reversed.Close()
+		}
 	}
-	results, err := inOrder(len(objects), workers, func(i int) (composed, error) { return o.compose(ctx, snap, applier, objects[i]) })
+	results, err := inOrder(len(objects), workers, func(i int) (composed, error) {
+		return o.compose(ctx, snap, mutatingAppliers{applier, reversed}, objects[i])
+	})
 	for i := range results {
 		for _, n := range append([]string{results[i].classNote, results[i].placementNote}, results[i].mutatingNotes...) {
 			if n != "" {
@@ -247,7 +257,8 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 // placement plugins --admission-plugins names: policy.AdmitPod), then the
 // cluster's MutatingAdmissionPolicies (applier's; nil for none), with what Shadow layers would change of
 // it; a SparkApplication; a PodGroup as written.
-func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, applier *mutatingpolicy.Applier, obj manifest.Object) (composed, error) {
+func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, appliers mutatingAppliers, obj manifest.Object) (composed, error) {
+	applier := appliers.byName
 	var r composed
 	if err := overBounds(obj); err != nil {
 		return r, &deniedError{err: fmt.Errorf("%s: %s: %w", o.fileName(), objectRef(obj), err)}
@@ -283,6 +294,9 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	if c.changed {
 		r.beforePolicies = c.beforePolicies
 		r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed (-o explain names them as the source of what they set)")
+		if appliers.orderMatters(ctx, c.beforePolicies, c.admitted, o.user) {
+			r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies give it other values applied in another order: two of them change the same field, and the API server's order is not fixed (the dry run applies them in the order of their names)")
+		}
 	}
 	r.placementNote = policy.NamespacePlacementNote(snap, r.pod, o.repo.placement)
 	if r.podRes == nil {

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -155,6 +156,22 @@ func fileParams(policies overlay.MutatingPolicies) *mutatingpolicy.Params {
 		params.Objects = append(params.Objects, of...)
 	}
 	return params
+}
+
+// mutatingAppliers apply the cluster's MutatingAdmissionPolicies in the
+// order of their names, and, where two or more are bound, in the reverse
+// order too (nil otherwise).
+type mutatingAppliers struct{ byName, reversed *mutatingpolicy.Applier }
+
+// orderMatters reports whether the policies give before, a pod's creation
+// by user, other values in the reverse order than after, what they gave it
+// in the order of their names (a refusal in one order only included).
+func (m mutatingAppliers) orderMatters(ctx context.Context, before, after *corev1.Pod, user string) bool {
+	if m.reversed == nil {
+		return false
+	}
+	other, err := m.reversed.CreatePod(before, user).Admit(ctx)
+	return err != nil || !equality.Semantic.DeepEqual(other, after)
 }
 
 // mutatingAdmission is a's policies on a pod's creation, as the policy

@@ -308,3 +308,27 @@ spec: {cost: c-42}
 		t.Errorf("a param missing: exit %d, stderr:\n%s", r.code, r.err)
 	}
 }
+
+// TestMutatingPoliciesInEitherOrder: where two policies set the same field
+// of a pod, the API server's result depends on its order, which is not
+// fixed: the dry run says so; of policies that set fields of their own it
+// says nothing.
+func TestMutatingPoliciesInEitherOrder(t *testing.T) {
+	dir, _, pod := limitsRepo(t)
+	write := writerIn(t, dir)
+	const note = "the cluster's MutatingAdmissionPolicies give it other values applied in another order"
+	for _, tc := range []struct {
+		name, second string
+		want         bool
+	}{
+		{"the same field", `[JSONPatch{op: "add", path: "/spec/schedulerName", value: "b"}]`, true},
+		{"fields of their own", `[JSONPatch{op: "add", path: "/spec/priorityClassName", value: "b"}]`, false},
+	} {
+		config := write("cluster/order.yaml", mutatingPolicy("a", "JSONPatch", `[JSONPatch{op: "add", path: "/spec/schedulerName", value: "a"}]`, "  reinvocationPolicy: Never\n", "etl")+
+			"---\n"+mutatingPolicy("b", "JSONPatch", tc.second, "  reinvocationPolicy: Never\n", "etl"))
+		r := composer(t, "", "compose", "-f", pod, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
+		if r.code != ExitOK || strings.Contains(r.err, note) != tc.want {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant the note: %v", tc.name, r.code, r.err, tc.want)
+		}
+	}
+}

@@ -41,6 +41,14 @@ type Applier struct {
 	objects admission.ObjectInterfaces
 	stop    chan struct{}
 	skipped map[string]string
+	// bound is how many of the policies it applies have a binding.
+	bound int
+	// reversed: the policies apply in the reverse order of their names.
+	reversed bool
+	// What it was started with, for Reversed.
+	policies   overlay.MutatingPolicies
+	namespaces []corev1.Namespace
+	params     *Params
 }
 
 // New starts an Applier of policies' MutatingAdmissionPolicies and their
@@ -50,18 +58,43 @@ type Applier struct {
 // paramKind is left out). A policy the dry run cannot apply is left out
 // (Skipped). It returns once the plugin is ready, or ctx is done.
 func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []corev1.Namespace, params *Params) (*Applier, error) {
-	a := &Applier{stop: make(chan struct{}), skipped: map[string]string{}}
+	return startApplier(ctx, &Applier{policies: policies, namespaces: namespaces, params: params})
+}
+
+// Reversed starts an Applier of a's policies in the reverse order of their
+// names: where it gives a pod other values than a, two policies change the
+// same field, and what the API server stores depends on the order it
+// applies them in, which is not fixed (byName).
+func (a *Applier) Reversed(ctx context.Context) (*Applier, error) {
+	return startApplier(ctx, &Applier{policies: a.policies, namespaces: a.namespaces, params: a.params, reversed: !a.reversed})
+}
+
+// Bound is how many of the policies a applies are bound: where it is 2 or
+// more, their order may matter (Reversed).
+func (a *Applier) Bound() int { return a.bound }
+
+// startApplier starts a, New's Applier.
+func startApplier(ctx context.Context, a *Applier) (*Applier, error) {
+	policies, namespaces, params := a.policies, a.namespaces, a.params
+	a.stop, a.skipped = make(chan struct{}), map[string]string{}
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		return nil, err
 	}
 	seed := make([]runtime.Object, 0, len(policies.Policies)+len(policies.Bindings)+len(namespaces))
+	bound := map[string]bool{}
+	for _, b := range policies.Bindings {
+		bound[b.Spec.PolicyName] = true
+	}
 	for _, p := range policies.Policies {
 		if why := unappliable(&p, params); why != "" {
 			a.skipped[p.Name] = why
 			continue
 		}
 		seed = append(seed, defaulted(p))
+		if bound[p.Name] {
+			a.bound++
+		}
 	}
 	for _, b := range policies.Bindings {
 		seed = append(seed, defaultedBinding(b))
@@ -100,7 +133,7 @@ func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []co
 	}
 	a.plugin = generic.NewPlugin(admission.NewHandler(admission.Create, admission.Update, admission.Connect),
 		func(f informers.SharedInformerFactory, _ kubernetes.Interface, d dynamic.Interface, m meta.RESTMapper) generic.Source[mutating.PolicyHook] {
-			return byName{generic.NewPolicySource(f.Admissionregistration().V1().MutatingAdmissionPolicies().Informer(),
+			return byName{reversed: a.reversed, Source: generic.NewPolicySource(f.Admissionregistration().V1().MutatingAdmissionPolicies().Informer(),
 				f.Admissionregistration().V1().MutatingAdmissionPolicyBindings().Informer(),
 				mutating.NewMutatingAdmissionPolicyAccessor, mutating.NewMutatingAdmissionPolicyBindingAccessor, compile, f, d, m)}
 		},
@@ -264,6 +297,8 @@ func refusal(err error) error {
 // field the API server's result depends on its order too.
 type byName struct {
 	generic.Source[mutating.PolicyHook]
+	// reversed: in the reverse order (Applier.Reversed).
+	reversed bool
 }
 
 // Hooks are the source's, sorted.
@@ -274,6 +309,9 @@ func (s byName) Hooks() []mutating.PolicyHook {
 		slices.SortFunc(hooks[i].Bindings, func(a, b *mutating.PolicyBinding) int { return strings.Compare(a.Name, b.Name) })
 	}
 	slices.SortFunc(hooks, func(a, b mutating.PolicyHook) int { return strings.Compare(a.Policy.Name, b.Policy.Name) })
+	if s.reversed {
+		slices.Reverse(hooks)
+	}
 	return hooks
 }
 

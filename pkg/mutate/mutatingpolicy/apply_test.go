@@ -257,3 +257,49 @@ func admitted(t *testing.T, err error, refused string) bool {
 	}
 	return false
 }
+
+// TestReversed: two policies that set the same field give the pod the
+// value of the one applied last, so the reversed Applier gives the other;
+// policies that set fields of their own give the same pod either way.
+func TestReversed(t *testing.T) {
+	low := policy("a-low", jsonPatch(`[JSONPatch{op: "add", path: "/spec/priorityClassName", value: "low"}]`))
+	high := policy("b-high", jsonPatch(`[JSONPatch{op: "add", path: "/spec/priorityClassName", value: "high"}]`))
+	stamp := policy("c-stamp", applyConfiguration(`Object{metadata: Object.metadata{labels: {"stamped": "yes"}}}`))
+	for _, tc := range []struct {
+		name             string
+		policies         []admissionregistrationv1.MutatingAdmissionPolicy
+		byName, reversed string
+		bound            int
+	}{
+		{"the same field", []admissionregistrationv1.MutatingAdmissionPolicy{high, low}, "high", "low", 2},
+		{"fields of their own", []admissionregistrationv1.MutatingAdmissionPolicy{low, stamp}, "low", "low", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var bindings []admissionregistrationv1.MutatingAdmissionPolicyBinding
+			for _, p := range tc.policies {
+				bindings = append(bindings, binding(p.Name, p.Name, nil))
+			}
+			a := start(t, overlay.MutatingPolicies{Policies: tc.policies, Bindings: bindings})
+			if a.Bound() != tc.bound {
+				t.Errorf("Bound() = %d, want %d", a.Bound(), tc.bound)
+			}
+			r, err := a.Reversed(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			for _, run := range []struct {
+				a    *Applier
+				want string
+			}{{a, tc.byName}, {r, tc.reversed}} {
+				got, err := run.a.CreatePod(testPod("etl"), "").Admit(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Spec.PriorityClassName != run.want {
+					t.Errorf("reversed %v: priorityClassName %q, want %q", run.a.reversed, got.Spec.PriorityClassName, run.want)
+				}
+			}
+		})
+	}
+}
