@@ -177,9 +177,9 @@ func startApplier(ctx context.Context, a *Applier) (*Applier, error) {
 // Close stops a.
 func (a *Applier) Close() { close(a.stop) }
 
-// Skipped says why the dry run does not apply the named policy: it has
-// params (a paramKind: they live in the cluster) or asks the authorizer;
-// "" for a policy it applies.
+// Skipped says why the dry run does not apply the named policy: its
+// params were not given or could not be read (Params), or its CEL asks the
+// authorizer; "" for a policy it applies.
 func (a *Applier) Skipped(policy string) string { return a.skipped[policy] }
 
 // authorizerUse finds the authorizer in a CEL expression.
