@@ -240,7 +240,7 @@ func (a *Applier) CreatePod(pod *corev1.Pod, username string) *PodCreation {
 // Fail).
 func (c *PodCreation) Admit(ctx context.Context) (*corev1.Pod, error) {
 	if err := c.applier.plugin.Dispatch(ctx, c.attrs, c.applier.objects); err != nil {
-		return nil, refusal(err)
+		return nil, &RefusedError{err: err}
 	}
 	return c.result(), nil
 }
@@ -259,7 +259,7 @@ func (c *PodCreation) Reinvoke(ctx context.Context, pod *corev1.Pod) (*corev1.Po
 	c.pod.APIVersion, c.pod.Kind = "v1", "Pod"
 	c.attrs.GetReinvocationContext().SetIsReinvoke()
 	if err := c.applier.plugin.Dispatch(ctx, c.attrs, c.applier.objects); err != nil {
-		return nil, refusal(err)
+		return nil, &RefusedError{err: err}
 	}
 	return c.result(), nil
 }
@@ -278,15 +278,6 @@ type RefusedError struct{ err error }
 
 func (e *RefusedError) Error() string { return e.err.Error() }
 func (e *RefusedError) Unwrap() error { return e.err }
-
-// refusal is err as a *RefusedError.
-func refusal(err error) error {
-	var r *RefusedError
-	if errors.As(err, &r) {
-		return err
-	}
-	return &RefusedError{err: err}
-}
 
 // byName is the plugin's policy source with its policies in the order of
 // their names, and each one's bindings in theirs. The API server's source
