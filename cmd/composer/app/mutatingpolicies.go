@@ -43,7 +43,7 @@ func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []mani
 	if cl != nil {
 		params = clusterParams(ctx, cl, policies, namespacesOf(objects))
 	}
-	a, err := mutatingpolicy.New(ctx, policies, namespaces, params)
+	a, err := mutatingpolicy.New(ctx, policies, namespaces, params, nil)
 	if err != nil {
 		return nil, fmt.Errorf("MutatingAdmissionPolicies: %w", err)
 	}

@@ -12,13 +12,14 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/conversion"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
-	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating/patch"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/applyconfigurations"
@@ -28,7 +29,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/fake"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/client-go/openapi"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 )
@@ -49,16 +49,20 @@ type Applier struct {
 	policies   overlay.MutatingPolicies
 	namespaces []corev1.Namespace
 	params     *Params
+	schemas    *Schemas
+	// custom are the kinds the CRDs define (CreateCustom).
+	custom map[schema.GroupVersionKind]customKind
 }
 
 // New starts an Applier of policies' MutatingAdmissionPolicies and their
 // bindings, matched against namespaces (those of the pods it is to admit,
 // with their labels: what a binding's namespaceSelector and a policy's
 // namespaceObject read), with params (nil: none read, and a policy with a
-// paramKind is left out). A policy the dry run cannot apply is left out
-// (Skipped). It returns once the plugin is ready, or ctx is done.
-func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []corev1.Namespace, params *Params) (*Applier, error) {
-	return startApplier(ctx, &Applier{policies: policies, namespaces: namespaces, params: params})
+// paramKind is left out), and schemas, those of the custom resources it is
+// to admit (CreateCustom; nil: none). A policy the dry run cannot apply is
+// left out (Skipped). It returns once the plugin is ready, or ctx is done.
+func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []corev1.Namespace, params *Params, schemas *Schemas) (*Applier, error) {
+	return startApplier(ctx, &Applier{policies: policies, namespaces: namespaces, params: params, schemas: schemas})
 }
 
 // Reversed starts an Applier of a's policies in the reverse order of their
@@ -66,7 +70,7 @@ func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []co
 // same field, and what the API server stores depends on the order it
 // applies them in, which is not fixed (byName).
 func (a *Applier) Reversed(ctx context.Context) (*Applier, error) {
-	return startApplier(ctx, &Applier{policies: a.policies, namespaces: a.namespaces, params: a.params, reversed: !a.reversed})
+	return startApplier(ctx, &Applier{policies: a.policies, namespaces: a.namespaces, params: a.params, schemas: a.schemas, reversed: !a.reversed})
 }
 
 // Bound is how many of the policies a applies are bound: where it is 2 or
@@ -104,7 +108,15 @@ func startApplier(ctx context.Context, a *Applier) (*Applier, error) {
 	}
 	mapper := meta.NewDefaultRESTMapper(nil)
 	mapper.Add(corev1.SchemeGroupVersion.WithKind("Pod"), meta.RESTScopeNamespace)
-	typed, custom, listKinds, err := paramObjects(scheme, params, mapper)
+	custom, customConverters, err := customTypes(a.schemas)
+	if err != nil {
+		return nil, err
+	}
+	a.custom = custom
+	for gvk, k := range custom {
+		mapper.AddSpecific(gvk, k.resource, k.resource, k.scope)
+	}
+	typed, customParams, listKinds, err := paramObjects(scheme, params, mapper)
 	if err != nil {
 		return nil, err
 	}
@@ -119,8 +131,8 @@ func startApplier(ctx context.Context, a *Applier) (*Applier, error) {
 	}
 	a.objects = admission.NewObjectInterfacesFromScheme(scheme)
 	// Built-in types convert with client-go's schemas, as the API
-	// server's own do; there is no OpenAPI to ask for any other.
-	types := applyconfigurations.NewTypeConverter(scheme)
+	// server's own do; custom resources with their CRDs'.
+	types := typeConverters{static: applyconfigurations.NewTypeConverter(scheme), custom: customConverters}
 
 	client := fake.NewClientset(seed...)
 	factory := informers.NewSharedInformerFactory(client, 0)
@@ -138,14 +150,14 @@ func startApplier(ctx context.Context, a *Applier) (*Applier, error) {
 				mutating.NewMutatingAdmissionPolicyAccessor, mutating.NewMutatingAdmissionPolicyBindingAccessor, compile, f, d, m)}
 		},
 		func(az authorizer.UnconditionalAuthorizer, m *matching.Matcher, _ kubernetes.Interface) generic.Dispatcher[mutating.PolicyHook] {
-			return mutating.NewDispatcher(az, m, patch.NewTypeConverterManager(types, noOpenAPI{}))
+			return mutating.NewDispatcher(az, m, types)
 		})
 	a.plugin.SetEnabled(true)
 	a.plugin.SetExternalKubeInformerFactory(factory)
 	a.plugin.SetExternalKubeClientSet(client)
 	a.plugin.SetRESTMapper(mapper)
 	dynamicClient := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, listKinds)
-	for _, c := range custom {
+	for _, c := range customParams {
 		// By the resource the cluster serves them as, which the
 		// tracker would otherwise guess from the kind.
 		if err := dynamicClient.Tracker().Create(c.resource, c.object, c.object.GetNamespace()); err != nil {
@@ -216,13 +228,39 @@ func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy, params *Par
 	return ""
 }
 
+// creation is one object's creation through the plugin: its first pass,
+// then its second (the API server's admission reinvocation).
+type creation struct {
+	applier *Applier
+	attrs   admission.Attributes
+}
+
+// dispatch is a pass of the plugin over the request's object, which it
+// changes in place, or the API server's refusal.
+func (c *creation) dispatch(ctx context.Context) error {
+	if err := c.applier.plugin.Dispatch(ctx, c.attrs, c.applier.objects); err != nil {
+		return &RefusedError{err: err}
+	}
+	return nil
+}
+
+// reinvoke is the second pass.
+func (c *creation) reinvoke(ctx context.Context) error {
+	c.attrs.GetReinvocationContext().SetIsReinvoke()
+	return c.dispatch(ctx)
+}
+
+// Changed reports whether a policy changed the object: the API server
+// then runs its mutating plugins a second time (Reinvoke), as when a
+// webhook changed it.
+func (c *creation) Changed() bool { return c.attrs.GetReinvocationContext().ShouldReinvoke() }
+
 // PodCreation is one pod's creation through the plugin: Admit is the API
 // server's first pass, Reinvoke its second (its admission reinvocation).
 type PodCreation struct {
-	applier *Applier
+	creation
 	// pod is the request's object, which the plugin changes in place.
-	pod   *corev1.Pod
-	attrs admission.Attributes
+	pod *corev1.Pod
 }
 
 // CreatePod is the creation of pod by username ("" for a user not known),
@@ -230,25 +268,20 @@ type PodCreation struct {
 func (a *Applier) CreatePod(pod *corev1.Pod, username string) *PodCreation {
 	obj := pod.DeepCopy()
 	obj.APIVersion, obj.Kind = "v1", "Pod"
-	return &PodCreation{applier: a, pod: obj, attrs: admission.NewAttributesRecord(obj, nil, corev1.SchemeGroupVersion.WithKind("Pod"),
+	return &PodCreation{pod: obj, creation: creation{applier: a, attrs: admission.NewAttributesRecord(obj, nil, corev1.SchemeGroupVersion.WithKind("Pod"),
 		obj.Namespace, obj.Name, corev1.SchemeGroupVersion.WithResource("pods"), "", admission.Create, &metav1.CreateOptions{}, false,
-		&user.DefaultInfo{Name: username})}
+		&user.DefaultInfo{Name: username})}}
 }
 
 // Admit is the pod as the policies leave it on the API server's first
 // pass, or the API server's refusal (a policy that fails, failurePolicy
 // Fail).
 func (c *PodCreation) Admit(ctx context.Context) (*corev1.Pod, error) {
-	if err := c.applier.plugin.Dispatch(ctx, c.attrs, c.applier.objects); err != nil {
-		return nil, &RefusedError{err: err}
+	if err := c.dispatch(ctx); err != nil {
+		return nil, err
 	}
 	return c.result(), nil
 }
-
-// Changed reports whether a policy changed the pod: the API server then
-// runs its mutating plugins a second time (Reinvoke), as when a webhook
-// changed it.
-func (c *PodCreation) Changed() bool { return c.attrs.GetReinvocationContext().ShouldReinvoke() }
 
 // Reinvoke is pod, the creation's pod as the plugins and webhooks after
 // the policies left it, as the policies leave it on the API server's
@@ -257,9 +290,8 @@ func (c *PodCreation) Changed() bool { return c.attrs.GetReinvocationContext().S
 func (c *PodCreation) Reinvoke(ctx context.Context, pod *corev1.Pod) (*corev1.Pod, error) {
 	pod.DeepCopyInto(c.pod)
 	c.pod.APIVersion, c.pod.Kind = "v1", "Pod"
-	c.attrs.GetReinvocationContext().SetIsReinvoke()
-	if err := c.applier.plugin.Dispatch(ctx, c.attrs, c.applier.objects); err != nil {
-		return nil, &RefusedError{err: err}
+	if err := c.reinvoke(ctx); err != nil {
+		return nil, err
 	}
 	return c.result(), nil
 }
@@ -270,6 +302,69 @@ func (c *PodCreation) result() *corev1.Pod {
 	out := c.pod.DeepCopy()
 	out.TypeMeta = metav1.TypeMeta{}
 	return out
+}
+
+// CustomCreation is the creation of a custom resource's object (a
+// SparkApplication) through the plugin, as PodCreation is a pod's.
+type CustomCreation struct {
+	creation
+	// obj is the request's object, which the plugin changes in place.
+	obj *unstructured.Unstructured
+}
+
+// Undefined says why objects of kind cannot be created (CreateCustom): no
+// CRD the Applier was given defines it in a version it serves, and why
+// none was (Schemas.Unread); "" where one does.
+func (a *Applier) Undefined(kind schema.GroupVersionKind) string {
+	if _, ok := a.custom[kind]; ok {
+		return ""
+	}
+	if a.schemas != nil {
+		if why := a.schemas.Unread[kind.GroupKind()]; why != "" {
+			return fmt.Sprintf("its CustomResourceDefinition could not be read: %s", why)
+		}
+	}
+	return fmt.Sprintf("no CustomResourceDefinition of %s %s was given", kind.GroupVersion(), kind.Kind)
+}
+
+// CreateCustom is the creation of obj, an object of a custom resource, by
+// username, as the API server's admission sees it; obj is not changed.
+// Its kind must be one a CRD the Applier was given defines (Undefined):
+// without its schema the dry run cannot apply a policy's apply
+// configuration as the API server does.
+func (a *Applier) CreateCustom(obj *unstructured.Unstructured, username string) (*CustomCreation, error) {
+	kind := obj.GroupVersionKind()
+	k, ok := a.custom[kind]
+	if !ok {
+		return nil, errors.New(a.Undefined(kind))
+	}
+	o := obj.DeepCopy()
+	namespace := o.GetNamespace()
+	if k.scope.Name() == meta.RESTScopeNameRoot {
+		namespace = ""
+	}
+	return &CustomCreation{obj: o, creation: creation{applier: a, attrs: admission.NewAttributesRecord(o, nil, kind,
+		namespace, o.GetName(), k.resource, "", admission.Create, &metav1.CreateOptions{}, false, &user.DefaultInfo{Name: username})}}, nil
+}
+
+// Admit is the object as the policies leave it on the API server's first
+// pass, or the API server's refusal.
+func (c *CustomCreation) Admit(ctx context.Context) (*unstructured.Unstructured, error) {
+	if err := c.dispatch(ctx); err != nil {
+		return nil, err
+	}
+	return c.obj.DeepCopy(), nil
+}
+
+// Reinvoke is obj, the creation's object as the webhooks after the
+// policies left it, as the policies leave it on the API server's second
+// pass (PodCreation.Reinvoke).
+func (c *CustomCreation) Reinvoke(ctx context.Context, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	c.obj.SetUnstructuredContent(obj.DeepCopy().Object)
+	if err := c.reinvoke(ctx); err != nil {
+		return nil, err
+	}
+	return c.obj.DeepCopy(), nil
 }
 
 // RefusedError is the API server's refusal of a creation by a
@@ -305,12 +400,6 @@ func (s byName) Hooks() []mutating.PolicyHook {
 	}
 	return hooks
 }
-
-// noOpenAPI is the OpenAPI of a dry run: none, so only the built-in types
-// (applyconfigurations' schemas) are patched by apply configuration.
-type noOpenAPI struct{}
-
-func (noOpenAPI) Paths() (map[string]openapi.GroupVersion, error) { return nil, nil }
 
 // noAuthorizer answers a policy's authorizer checks in a dry run; it is
 // never asked: a policy that uses the authorizer is not applied

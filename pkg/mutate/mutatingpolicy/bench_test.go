@@ -26,7 +26,7 @@ func BenchmarkAdmit(b *testing.B) {
 		bound := policies
 		bound.Bindings = []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("stamp", "stamp", tc.ns), binding("class", "class", tc.ns)}
 		b.Run(tc.name, func(b *testing.B) {
-			a, err := New(context.Background(), bound, []corev1.Namespace{namespace("etl", nil)}, nil)
+			a, err := New(context.Background(), bound, []corev1.Namespace{namespace("etl", nil)}, nil, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -45,7 +45,7 @@ func BenchmarkAdmit(b *testing.B) {
 		bound.Bindings = []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("stamp", "stamp", nil), binding("class", "class", nil)}
 		b.ReportAllocs()
 		for b.Loop() {
-			a, err := New(context.Background(), bound, []corev1.Namespace{namespace("etl", nil)}, nil)
+			a, err := New(context.Background(), bound, []corev1.Namespace{namespace("etl", nil)}, nil, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,5 +1,6 @@
 // Package mutatingpolicy applies a cluster's MutatingAdmissionPolicies to
-// a pod's creation as the API server does, for the composer's dry run.
+// the creation of a pod, or of a custom resource's object (a
+// SparkApplication), as the API server does, for the composer's dry run.
 //
 // The API server applies MutatingAdmissionPolicies (GA, on by default
 // since Kubernetes 1.36) after its in-tree mutating plugins and before the
@@ -10,6 +11,11 @@
 // (k8s.io/apiserver: its policy source and matching, CEL compilation, the
 // dispatcher, its patchers and its reinvocation), fed from the policies,
 // bindings and namespaces in hand instead of informers on the API server.
+//
+// A custom resource's object is patched by apply configuration against
+// the schema of its CustomResourceDefinition, as the API server builds it
+// (the apiextensions-apiserver's OpenAPI builder); without its CRD the dry
+// run cannot, and does not admit the object (Applier.Defines).
 //
 // What the dry run cannot know it does not guess: a policy whose params
 // (its paramKind) were not read from a cluster (Params), or one whose CEL

@@ -22,7 +22,7 @@ func FuzzAdmit(f *testing.F) {
 	count.Spec.ReinvocationPolicy = admissionregistrationv1.IfNeededReinvocationPolicy
 	a, err := New(context.Background(), overlay.MutatingPolicies{Policies: []admissionregistrationv1.MutatingAdmissionPolicy{stamp, copyLabel, count},
 		Bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("stamp", "stamp", nil), binding("copy", "copy", nil), binding("count", "count", nil)}},
-		[]corev1.Namespace{namespace("etl", nil)}, nil)
+		[]corev1.Namespace{namespace("etl", nil)}, nil, nil)
 	if err != nil {
 		f.Fatal(err)
 	}
