@@ -33,11 +33,12 @@ type MutatingPolicies interface {
 // server's words. pod is not changed.
 type MutatingAdmission func(ctx context.Context, pod *corev1.Pod, username string) (*corev1.Pod, MutatingPolicies, error)
 
-// MutatingPolicyRefused is err, a MutatingAdmissionPolicy's refusal of a
-// pod in the API server's words, as a RefusedError.
-func MutatingPolicyRefused(err error) *RefusedError {
+// MutatingPolicyRefused is err, a MutatingAdmissionPolicy's refusal of
+// the creation of an object of kind ("pod", "SparkApplication") in the
+// API server's words, as a RefusedError.
+func MutatingPolicyRefused(kind string, err error) *RefusedError {
 	return &RefusedError{reason: err.Error(), violations: []Violation{{Policy: MutatingAdmissionPolicyPolicy, Enforcement: v1alpha1.EnforcementDeny,
-		Message: fmt.Sprintf("%s: %v (the API server's MutatingAdmissionPolicy admission refuses the pod before any webhook)", MutatingAdmissionPolicyPolicy, err)}}}
+		Message: fmt.Sprintf("%s: %v (the API server's MutatingAdmissionPolicy admission refuses the %s before any webhook)", MutatingAdmissionPolicyPolicy, err, kind)}}}
 }
 
 // launchedMutatingRefusal is a MutatingAdmissionPolicy's refusal of the

@@ -41,7 +41,7 @@ func Reinvoked(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 	if mp != nil {
 		var err error
 		if again, err = mp.Reinvoke(ctx, again); err != nil {
-			return nil, MutatingPolicyRefused(err)
+			return nil, MutatingPolicyRefused("pod", err)
 		}
 	}
 	if again != pod && !equality.Semantic.DeepEqual(again, pod) {

@@ -3,13 +3,16 @@ package app
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -65,5 +68,38 @@ func TestClusterParams(t *testing.T) {
 	}
 	if len(params.Unread) != 1 || params.Unread["locked"] == "" {
 		t.Errorf("unread %v, want the locked policy's alone", params.Unread)
+	}
+}
+
+// TestClusterSchemas: the CustomResourceDefinition of a kind composed is
+// read by the name the API server gives it; one the cluster does not hold,
+// or of a kind it does not serve, is not given, and one the reader may not
+// read is unread, with why.
+func TestClusterSchemas(t *testing.T) {
+	mapper := meta.NewDefaultRESTMapper(nil)
+	mapper.Add(appKind, meta.RESTScopeNamespace)
+	locked := schema.GroupVersionKind{Group: "locked.example.com", Version: "v1", Kind: "Job"}
+	mapper.Add(locked, meta.RESTScopeNamespace)
+	absent := schema.GroupVersionKind{Group: "absent.example.com", Version: "v1", Kind: "Job"}
+	mapper.Add(absent, meta.RESTScopeNamespace)
+	unserved := schema.GroupVersionKind{Group: "unserved.example.com", Version: "v1", Kind: "Job"}
+	crd := &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{Name: "sparkapplications.sparkoperator.k8s.io"}}
+	scheme := runtime.NewScheme()
+	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	cl := fake.NewClientBuilder().WithScheme(scheme).WithRESTMapper(mapper).WithObjects(crd).
+		WithInterceptorFuncs(interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if key.Name == "jobs.locked.example.com" {
+				return apierrors.NewForbidden(schema.GroupResource{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}, key.Name, nil)
+			}
+			return c.Get(ctx, key, obj, opts...)
+		}}).Build()
+	schemas := clusterSchemas(context.Background(), cl, []schema.GroupVersionKind{appKind, locked, absent, unserved})
+	if len(schemas.CRDs) != 1 || schemas.CRDs[0].Name != crd.Name {
+		t.Errorf("read %v, want %s alone", schemas.CRDs, crd.Name)
+	}
+	if len(schemas.Unread) != 1 || !strings.Contains(schemas.Unread[locked.GroupKind()], `CustomResourceDefinition "jobs.locked.example.com"`) {
+		t.Errorf("unread %v, want the locked kind's alone", schemas.Unread)
 	}
 }

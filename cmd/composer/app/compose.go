@@ -51,6 +51,11 @@ type composed struct {
 	shadow []mutate.ShadowChange
 	app    *sparkv1beta2.Object
 	appRes *mutate.AppResult
+	// storedApp is the SparkApplication the API server stores
+	// (appCreation): appRes's, or what the cluster's
+	// MutatingAdmissionPolicies changed of it on the API server's second
+	// pass, composed again.
+	storedApp *sparkv1beta2.Object
 	// schedule is the ScheduledSparkApplication's when app is its run.
 	schedule sparkv1beta2.Schedule
 	// podGroup is a Volcano PodGroup, and raw that PodGroup as written
@@ -66,13 +71,14 @@ type composed struct {
 	// placementNote says what the pod's namespace gives it through the
 	// plugins the composer does not run; "" when nothing.
 	placementNote string
-	// refused is the admission plugins' refusal of the pod before any
-	// webhook (RuntimeClass's, and the placement plugins of
-	// --admission-plugins); the pod is composed all the same.
+	// refused is the admission plugins' refusal of the pod or
+	// SparkApplication before any webhook (RuntimeClass's, the placement
+	// plugins of --admission-plugins, a MutatingAdmissionPolicy's); the
+	// object is composed all the same.
 	refused *policy.RefusedError
 	// mutatingNotes name the cluster's MutatingAdmissionPolicies that may
 	// apply to the object, where the dry run does not apply them, and say
-	// when they changed a pod (mutatingNotes).
+	// when they changed a pod or a SparkApplication (mutatingNotes).
 	mutatingNotes []string
 	// beforePolicies is the pod before the MutatingAdmissionPolicies
 	// changed it; nil when they did not.
@@ -267,8 +273,13 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	var err error
 	if obj.App != nil {
 		r.app, r.schedule = obj.App, obj.Schedule
-		if r.appRes, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
+		c, err := createApp(ctx, snap, o.repo.cluster, applier, obj, o.user)
+		if err != nil {
 			return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+		}
+		r.appRes, r.storedApp, r.refused = c.composed, c.stored, c.refused
+		if c.changed {
+			r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed")
 		}
 		return r, nil
 	}
@@ -317,7 +328,7 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	return r, nil
 }
 
-// refusedBeforeWebhooks prints on w each pod of results the admission
+// refusedBeforeWebhooks prints on w each object of results the admission
 // plugins refuse before any webhook, and is a denial when there is one:
 // without --validate, the exit status still says that the API server
 // refuses it.
@@ -376,11 +387,11 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 		req.UserInfo.Username = user
 		return req
 	}
-	if r.appRes != nil {
-		return judgeApp(ctx, check, r.schedule, &r.appRes.App.App, live, user)
-	}
 	if r.refused != nil {
 		return r.refused.Decision(), nil
+	}
+	if r.appRes != nil {
+		return judgeApp(ctx, check, r.schedule, &r.storedApp.App, live, user)
 	}
 	if r.podGroup != nil {
 		return check.PodGroup(ctx, *r.podGroup, created(r.podGroup.Namespace))

@@ -155,7 +155,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 			appliers = append(appliers, applier)
 		}
 		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
-			Mutating: mutatingAdmission(applier)}}, nil
+			Mutating: mutatingAdmission(applier)}, applier: applier}, nil
 	}
 	base, err := side(baseFS, baseDir, "--base")
 	if err != nil {

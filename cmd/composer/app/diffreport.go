@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/mutatingpolicy"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -21,7 +22,12 @@ import (
 )
 
 // diffSide is one layer tree of a diff, compiled, with the policies.
-type diffSide struct{ check *policy.Check }
+type diffSide struct {
+	check *policy.Check
+	// applier applies the side's MutatingAdmissionPolicies to
+	// SparkApplications (check.Mutating to pods); nil for none.
+	applier *mutatingpolicy.Applier
+}
 
 // fieldChange is one composed field whose value a change of the layers
 // changes.
@@ -186,15 +192,17 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 	var results [2]*mutate.AppResult
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
-		res, err := mutate.ComposeApp(side.check.Snapshot, side.check.Cluster, obj.App)
+		created, err := createApp(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj, "")
 		if err != nil {
 			return nil, err
 		}
-		dec, err := judgeApp(ctx, side.check, obj.Schedule, &res.App.App, nil, "")
-		if err != nil {
+		var dec policy.Decision
+		if created.refused != nil {
+			dec = created.refused.Decision()
+		} else if dec, err = judgeApp(ctx, side.check, obj.Schedule, &created.stored.App, nil, ""); err != nil {
 			return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, app.Namespace, d.Name, err)
 		}
-		results[i], verdicts[i] = res, verdictOf(dec)
+		results[i], verdicts[i] = created.composed, verdictOf(dec)
 	}
 	for _, role := range mutate.Roles() {
 		path := headThenBase(role, results[1].ExplainPath, results[0].ExplainPath)

@@ -20,8 +20,10 @@ import (
 )
 
 // mutatingApplier applies the cluster's MutatingAdmissionPolicies (snap's)
-// to the pods of objects, as the API server does, with their params read
-// from cl (nil: none, and a policy with params is not applied); nil where
+// to the pods and SparkApplications of objects, as the API server does,
+// with their params and the SparkApplications' CustomResourceDefinition
+// read from cl (nil: the files', and a policy whose params they do not
+// hold is not applied); nil where
 // the cluster binds none. known are the Namespaces snap was compiled from,
 // whole: a policy's namespaceObject is the one of a pod's namespace, with
 // the labels snap gives it.
@@ -40,10 +42,15 @@ func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []mani
 		namespaces = append(namespaces, ns)
 	}
 	params := fileParams(policies)
+	schemas, err := fileSchemas(policies)
+	if err != nil {
+		return nil, fmt.Errorf("MutatingAdmissionPolicies: %w", err)
+	}
 	if cl != nil {
 		params = clusterParams(ctx, cl, policies, namespacesOf(objects))
+		schemas = clusterSchemas(ctx, cl, customKindsOf(objects))
 	}
-	a, err := mutatingpolicy.New(ctx, policies, namespaces, params, nil)
+	a, err := mutatingpolicy.New(ctx, policies, namespaces, params, schemas)
 	if err != nil {
 		return nil, fmt.Errorf("MutatingAdmissionPolicies: %w", err)
 	}
@@ -86,9 +93,10 @@ func mutatingAdmission(a *mutatingpolicy.Applier) policy.MutatingAdmission {
 // (snap's) may apply to obj when it is created, to the runs of a
 // ScheduledSparkApplication, or to the pods a SparkApplication launches
 // (mutate.MutatingPolicyMatches), save where what is printed is what they
-// change: a pod, to which the dry run applies them (applier's, never nil
-// where the cluster binds any). Those it cannot apply (Applier.Skipped)
-// are named with the reason.
+// change: a pod, or a SparkApplication whose CustomResourceDefinition is
+// known, to which the dry run applies them (applier's, never nil where the
+// cluster binds any). Those it cannot apply (Applier.Skipped, and to a
+// SparkApplication Applier.Undefined) are named with the reason.
 func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatingpolicy.Applier) []string {
 	policies := snap.MutatingPolicies()
 	if len(policies.Bindings) == 0 {
@@ -141,8 +149,14 @@ func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatin
 				why = "--validate judges them as it changes them"
 			case obj.Pod != nil:
 				continue // applied to what is printed
+			case obj.App != nil && obj.Schedule.Name == "":
+				if undefined := applier.Undefined(appKind); undefined != "" {
+					why = "the dry run does not apply it: " + undefined + " (--cluster-config, or the cluster's with --kubeconfig), without which it cannot apply it as the API server does: what the API server stores may differ from what is printed"
+					break
+				}
+				continue // applied to what is printed
 			default:
-				why = "the dry run applies MutatingAdmissionPolicies to pods only: what the API server stores may differ from what is printed"
+				why = "the dry run applies MutatingAdmissionPolicies to pods and SparkApplications only: what the API server stores may differ from what is printed"
 			}
 			out = append(out, fmt.Sprintf("%s applies to %s in the API server%s, before the webhooks; %s", m, c.what, unless, why))
 		}

@@ -53,7 +53,7 @@ func createPod(ctx context.Context, check *policy.Check, pod *corev1.Pod, user s
 		// The policies run where the in-tree plugins left the pod.
 		admitted, mp, err := check.Mutating(ctx, c.admitted, user)
 		if err != nil {
-			c.refused = policy.MutatingPolicyRefused(err)
+			c.refused = policy.MutatingPolicyRefused("pod", err)
 		} else {
 			c.beforePolicies = c.admitted
 			c.admitted, policies, c.changed = admitted, mp, mp.Changed()

@@ -39,7 +39,7 @@ func (o *composeOptions) print(w io.Writer, results []composed) error {
 // value is the composed object, for printing.
 func (c *composed) value() (any, error) {
 	if c.appRes != nil {
-		return c.appRes.App.Values()
+		return c.storedApp.Values()
 	}
 	if c.podGroup != nil {
 		return json.RawMessage(c.raw), nil

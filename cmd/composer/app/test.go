@@ -501,12 +501,16 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 			return nil, err
 		}
 	} else if obj.App != nil {
-		composed, err := mutate.ComposeApp(snap, cluster, obj.App)
-		if err != nil {
-			return nil, err
-		}
-		if decision, err = judgeApp(ctx, check, obj.Schedule, &composed.App.App, live, c.User); err != nil {
-			return nil, err
+		created, err := createApp(ctx, snap, cluster, applier, obj, c.User)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", file, err)
+		case created.refused != nil:
+			decision = created.refused.Decision()
+		default:
+			if decision, err = judgeApp(ctx, check, obj.Schedule, &created.stored.App, live, c.User); err != nil {
+				return nil, err
+			}
 		}
 	} else if created, err := createPod(ctx, check, obj.Pod, c.User); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)

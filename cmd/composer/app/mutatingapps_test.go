@@ -1,0 +1,199 @@
+package app
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// appMutatingPolicy is a MutatingAdmissionPolicy of one mutation over the
+// creation of SparkApplications, bound to namespace (mutatingPolicy's, of
+// another resource).
+func appMutatingPolicy(name, patchType, expr, extra, namespace string) string {
+	return strings.Replace(mutatingPolicy(name, patchType, expr, extra, namespace),
+		`resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]`,
+		`resourceRules: [{apiGroups: [sparkoperator.k8s.io], apiVersions: [v1beta2], operations: [CREATE], resources: [sparkapplications]}]`, 1)
+}
+
+// sparkAppCRD is the SparkApplications' CustomResourceDefinition, as the
+// end-to-end suite's API server serves it.
+func sparkAppCRD(t *testing.T) string {
+	t.Helper()
+	return readFile(t, filepath.Join("..", "..", "..", "test", "controlplane", "crds", "sparkoperator.k8s.io_sparkapplications.yaml"))
+}
+
+// appRepo is a repository whose one layer gives SparkApplications two
+// Spark settings by default, and a SparkApplication of etl.
+func appRepo(t *testing.T) (dir, app string) {
+	t.Helper()
+	dir = t.TempDir()
+	write := writerIn(t, dir)
+	write("layers/layer.yaml", `apiVersion: strata.dev/v1alpha1
+kind: Layer
+metadata: {name: events}
+spec:
+  tier: ClusterDefaults
+  config:
+    sparkConf: {spark.eventLog.enabled: "true", spark.eventLog.dir: "s3a://events/"}
+`)
+	return dir, write("app.yaml", reportApp("etl", "1g"))
+}
+
+// composedApp is the SparkApplication of a composer's JSON output.
+func composedApp(t *testing.T, out string) (labels, annotations, conf map[string]string, instances int) {
+	t.Helper()
+	var app struct {
+		Metadata struct{ Labels, Annotations map[string]string }
+		Spec     struct {
+			SparkConf map[string]string
+			Executor  struct{ Instances int }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &app); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return app.Metadata.Labels, app.Metadata.Annotations, app.Spec.SparkConf, app.Spec.Executor.Instances
+}
+
+// TestMutatingPoliciesOnApps: given the SparkApplications' CRD, the
+// composer applies the policies bound to SparkApplications before the
+// webhook composes them, as the API server does: what a policy sets, the
+// layers' defaults leave alone. Without the CRD it applies none and names
+// them, with what it lacks.
+func TestMutatingPoliciesOnApps(t *testing.T) {
+	dir, app := appRepo(t)
+	write := writerIn(t, dir)
+	policy := appMutatingPolicy("events", "ApplyConfiguration",
+		`Object{metadata: Object.metadata{labels: {"audited": "yes"}}, spec: Object.spec{sparkConf: {"spark.eventLog.enabled": "false"}}}`, "  reinvocationPolicy: Never\n", "etl")
+	compose := func(config string) run {
+		return composer(t, "", "compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
+	}
+	r := compose(write("cluster/with-crd.yaml", policy+"---\n"+sparkAppCRD(t)))
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	labels, _, conf, _ := composedApp(t, r.out)
+	if labels["audited"] != "yes" || conf["spark.eventLog.enabled"] != "false" || conf["spark.eventLog.dir"] != "s3a://events/" {
+		t.Errorf("labels %v, sparkConf %v: want the policy's label and setting, and the layer's other default", labels, conf)
+	}
+	if want := "Note: SparkApplication etl/report: the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed"; !strings.Contains(r.err, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.err)
+	}
+	if strings.Contains(r.err, "the dry run does not apply it") {
+		t.Errorf("names an applied policy as not applied:\n%s", r.err)
+	}
+
+	r = compose(write("cluster/without-crd.yaml", policy))
+	if r.code != ExitOK {
+		t.Fatalf("without the CRD: exit %d: %s", r.code, r.err)
+	}
+	labels, _, conf, _ = composedApp(t, r.out)
+	if labels["audited"] != "" || conf["spark.eventLog.enabled"] != "true" {
+		t.Errorf("without the CRD: labels %v, sparkConf %v: applied", labels, conf)
+	}
+	const want = `Note: SparkApplication etl/report: MutatingAdmissionPolicy "events" (binding "events-etl") applies to it in the API server, before the webhooks; ` +
+		`the dry run does not apply it: no CustomResourceDefinition of sparkoperator.k8s.io/v1beta2 SparkApplication was given (--cluster-config, or the cluster's with --kubeconfig)`
+	if !strings.Contains(r.err, want) {
+		t.Errorf("without the CRD: stderr lacks %q:\n%s", want, r.err)
+	}
+
+	r = compose(write("cluster/bad-crd.yaml", policy+"---\n"+strings.Replace(sparkAppCRD(t), "  scope: Namespaced", "  scope: Namespaced\n  shape: round", 1)))
+	if r.code != ExitInput || !strings.Contains(r.err, `CustomResourceDefinition "sparkapplications.sparkoperator.k8s.io"`) || !strings.Contains(r.err, "shape") {
+		t.Errorf("a CRD of an unknown field: exit %d, stderr:\n%s", r.code, r.err)
+	}
+}
+
+// TestMutatingPoliciesOnAppsReinvoked: a policy whose reinvocationPolicy
+// is IfNeeded applies again to what the webhook gave the application (its
+// count of Spark settings counts the layer's two); one that is Never does
+// not.
+func TestMutatingPoliciesOnAppsReinvoked(t *testing.T) {
+	dir, app := appRepo(t)
+	write := writerIn(t, dir)
+	for policy, want := range map[string]string{"IfNeeded": "2", "Never": "0"} {
+		config := write("cluster/"+policy+".yaml", appMutatingPolicy("count", "ApplyConfiguration",
+			`Object{metadata: Object.metadata{annotations: {"settings": string(has(object.spec.sparkConf) ? size(object.spec.sparkConf) : 0)}}}`,
+			"  reinvocationPolicy: "+policy+"\n", "etl")+"---\n"+sparkAppCRD(t))
+		r := composer(t, "", "compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
+		if r.code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", policy, r.code, r.err)
+		}
+		if _, annotations, conf, _ := composedApp(t, r.out); annotations["settings"] != want || len(conf) != 2 {
+			t.Errorf("%s: settings %q, want %q (sparkConf %v)", policy, annotations["settings"], want, conf)
+		}
+	}
+}
+
+// TestMutatingPoliciesOnAppsJudged: --validate, composer test and
+// composer diff judge a SparkApplication as the policies change it (one
+// that asks for more executors than the namespace's group allows an app
+// is denied), and a failing policy refuses it in the API server's words,
+// with and without --validate.
+func TestMutatingPoliciesOnAppsJudged(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	crd := sparkAppCRD(t)
+	more := write("cluster/more.yaml", appMutatingPolicy("more", "JSONPatch", `[JSONPatch{op: "replace", path: "/spec/executor/instances", value: 30}]`,
+		"  reinvocationPolicy: Never\n", "etl")+"---\n"+crd)
+	args := append(appArgs("etl-report.yaml", "clusters/prod-a", "prod-a", "batch"), "--validate")
+	if r := composer(t, "", args...); r.code != ExitOK {
+		t.Fatalf("without the policy: exit %d: %s", r.code, r.err)
+	}
+	r := composer(t, "", append(args, "--cluster-config", more, "-o", "json")...)
+	const want = `SparkApplication etl/etl-report: deny: quota: app "etl-report" asks for up to 30 executors; group "core-data" allows at most 20 per app`
+	if r.code != ExitDenied || !strings.Contains(r.err, want) {
+		t.Errorf("--validate: exit %d, stderr lacks %q:\n%s", r.code, want, r.err)
+	}
+
+	broken := write("cluster/broken.yaml", appMutatingPolicy("owner", "JSONPatch", `[JSONPatch{op: "add", path: "/metadata/labels/owner", value: object.metadata.labels["team"]}]`,
+		"  reinvocationPolicy: Never\n", "etl")+"---\n"+crd)
+	for _, validate := range []bool{false, true} {
+		args := append(appArgs("etl-report.yaml", "clusters/prod-a", "prod-a", "batch"), "--cluster-config", broken)
+		if validate {
+			args = append(args, "--validate")
+		}
+		r := composer(t, "", args...)
+		if r.code != ExitDenied || !strings.Contains(r.err, `policy 'owner' with binding 'owner-etl' denied request`) {
+			t.Errorf("a failing policy, --validate %v: exit %d, stderr:\n%s", validate, r.code, r.err)
+		}
+	}
+
+	// composer test and composer diff, with the policy in the layers'
+	// repository as GitOps keeps it.
+	repo := filepath.Join(dir, "repo")
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join(examples, "layers"))); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(repo, "clusters", "prod-a")
+	layers := filepath.Join(repo, "clusters", "prod-a-next")
+	if err := os.CopyFS(layers, os.DirFS(base)); err != nil {
+		t.Fatal(err)
+	}
+	write("repo/clusters/prod-a-next/more.yaml", readFile(t, more))
+	write("repo/clusters/prod-a-next/kustomization.yaml", readFile(t, filepath.Join(base, "kustomization.yaml"))+"  - more.yaml\n")
+	appFile := write("repo/app.yaml", readFile(t, filepath.Join(examples, "apps", "etl-report.yaml")))
+	test := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: mutating}
+layers: clusters/prod-a-next
+cluster: prod-a
+pool: batch
+cases:
+  - name: more executors by a policy
+    app: app.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: quota
+        message: 'quota: app "etl-report" asks for up to 30 executors; group "core-data" allows at most 20 per app (NamespaceOverrides layer "ns-etl")'
+`)
+	if r := composer(t, "", "test", test); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	r = composer(t, "", "diff", "-f", appFile, "--base", base, "--head", layers, "--cluster", "prod-a", "--pool", "batch", "-o", "json", "--fail-on-deny")
+	if r.code != ExitDenied || !strings.Contains(r.out, "30 executors") {
+		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
