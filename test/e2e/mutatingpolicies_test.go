@@ -13,6 +13,7 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
@@ -167,6 +168,125 @@ func composedParts(pod *corev1.Pod) []string {
 	var out []string
 	for _, c := range append(slices.Clone(pod.Spec.InitContainers), pod.Spec.Containers...) {
 		out = append(out, fmt.Sprintf("%s %s env %v mounts %v", c.Name, c.Image, c.Env, c.VolumeMounts))
+	}
+	return out
+}
+
+// TestComposerAppliesMutatingPoliciesToApps: two MutatingAdmissionPolicies
+// bound to the SparkApplications of one namespace change them in the API
+// server before the webhook composes them: one labels an application and
+// sets a Spark setting the layers default otherwise (Never), one counts
+// its Spark settings and is reinvoked (IfNeeded) after the webhook added
+// the layers'. The composer, reading the cluster (the policies and the
+// SparkApplications' CustomResourceDefinition), prints the application
+// the API server stores.
+func TestComposerAppliesMutatingPoliciesToApps(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-mutating-apps"}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	apps := &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+		RuleWithOperations: admissionregistrationv1.RuleWithOperations{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+			Rule: admissionregistrationv1.Rule{APIGroups: []string{"sparkoperator.k8s.io"}, APIVersions: []string{"v1beta2"}, Resources: []string{"sparkapplications"}}}}}}
+	for _, p := range []struct {
+		name, expr   string
+		reinvocation admissionregistrationv1.ReinvocationPolicyType
+	}{
+		{"e2e-app-audit", `Object{metadata: Object.metadata{labels: {"audited": "yes"}}, spec: Object.spec{sparkConf: {"spark.eventLog.enabled": "false"}}}`,
+			admissionregistrationv1.NeverReinvocationPolicy},
+		{"e2e-app-count", `Object{metadata: Object.metadata{annotations: {"e2e-settings": string(has(object.spec.sparkConf) ? size(object.spec.sparkConf) : 0)}}}`,
+			admissionregistrationv1.IfNeededReinvocationPolicy},
+	} {
+		policy := &admissionregistrationv1.MutatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: p.name}, Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
+			MatchConstraints: apps.DeepCopy(),
+			Mutations: []admissionregistrationv1.Mutation{{PatchType: admissionregistrationv1.PatchTypeApplyConfiguration,
+				ApplyConfiguration: &admissionregistrationv1.ApplyConfiguration{Expression: p.expr}}},
+			ReinvocationPolicy: p.reinvocation,
+		}}
+		binding := &admissionregistrationv1.MutatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: p.name}, Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{
+			PolicyName: policy.Name, MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns.Name}}}}}
+		for _, obj := range []client.Object{policy, binding} {
+			if err := cp.Client.Create(ctx, obj); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), obj) })
+		}
+	}
+	// The API server applies them once its informers hold them all.
+	attempt := 0
+	var stored *unstructured.Unstructured
+	if err := waitFor(30*time.Second, func() bool {
+		attempt++
+		app := appIn(t, ns.Name, fmt.Sprintf("e2e-audited-%d", attempt))
+		if err := cp.Client.Create(ctx, app); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+		stored = app
+		return app.GetLabels()["audited"] == "yes" && app.GetAnnotations()["e2e-settings"] != ""
+	}); err != nil {
+		t.Fatalf("the API server never applied the MutatingAdmissionPolicies: labels %v, annotations %v", stored.GetLabels(), stored.GetAnnotations())
+	}
+	written := appIn(t, ns.Name, stored.GetName())
+	writtenConf, _, _ := unstructured.NestedStringMap(written.Object, "spec", "sparkConf")
+	storedConf, _, _ := unstructured.NestedStringMap(stored.Object, "spec", "sparkConf")
+	if len(storedConf) <= len(writtenConf)+1 || stored.GetAnnotations()["e2e-settings"] != fmt.Sprint(len(storedConf)) {
+		t.Fatalf("the webhook added no Spark setting in %s, or the API server did not count them on its second pass: the reinvocation is not tested (%d written, %d stored, %s counted)",
+			ns.Name, len(writtenConf), len(storedConf), stored.GetAnnotations()["e2e-settings"])
+	}
+
+	in, err := json.Marshal(written)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfigFile(t), "--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "json")
+	if code != composer.ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed") {
+		t.Errorf("stderr:\n%s\nwant the policies' change noted", errOut)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if conf, _, _ := unstructured.NestedString(got, "spec", "sparkConf", "spark.eventLog.enabled"); conf != "false" {
+		t.Errorf("spark.eventLog.enabled %q: want the policy's, over the layers' default", conf)
+	}
+	// What the policies and the webhook gave it, on both passes.
+	for _, field := range [][]string{{"metadata", "labels"}, {"metadata", "annotations"}, {"spec"}} {
+		want, _, _ := unstructured.NestedFieldNoCopy(stored.Object, field...)
+		have, _, _ := unstructured.NestedFieldNoCopy(got, field...)
+		if diff := cmp.Diff(normalizedJSON(t, have), normalizedJSON(t, want)); diff != "" {
+			t.Errorf("%s differs from the API server's (-composer +stored):\n%s", strings.Join(field, "."), diff)
+		}
+	}
+}
+
+// appIn is the example SparkApplication, named name, in namespace, which
+// allows it no IAM role: it asks for none.
+func appIn(t *testing.T, namespace, name string) *unstructured.Unstructured {
+	t.Helper()
+	app := exampleApp(t, "etl-report.yaml", name)
+	app.SetNamespace(namespace)
+	unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations")
+	return app
+}
+
+// normalizedJSON is v as JSON values (numbers as float64), for comparing
+// an object the API server stored with one the composer printed.
+func normalizedJSON(t *testing.T, v any) any {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out any
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }
