@@ -51,6 +51,11 @@ type composed struct {
 	shadow []mutate.ShadowChange
 	app    *sparkv1beta2.Object
 	appRes *mutate.AppResult
+	// appBeforePolicies is the composition of the SparkApplication as
+	// written, where the cluster's MutatingAdmissionPolicies changed it
+	// (appRes is theirs); nil otherwise. -o explain tells their values
+	// from the user's by it.
+	appBeforePolicies *mutate.AppResult
 	// storedApp is the SparkApplication the API server stores
 	// (appCreation): appRes's, or what the cluster's
 	// MutatingAdmissionPolicies changed of it on the API server's second
@@ -279,7 +284,10 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 		}
 		r.appRes, r.storedApp, r.refused = c.composed, c.stored, c.refused
 		if c.changed {
-			r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed")
+			r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed (-o explain names them as the source of what they set)")
+			if r.appBeforePolicies, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
+				return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+			}
 		}
 		return r, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -195,5 +196,26 @@ cases:
 	r = composer(t, "", "diff", "-f", appFile, "--base", base, "--head", layers, "--cluster", "prod-a", "--pool", "batch", "-o", "json", "--fail-on-deny")
 	if r.code != ExitDenied || !strings.Contains(r.out, "30 executors") {
 		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
+
+// TestMutatingPoliciesOnAppsExplained: -o explain names a
+// MutatingAdmissionPolicy, not the user, as the source of a Spark setting
+// it gave the application over the layers' default, and the user still of
+// the application's own.
+func TestMutatingPoliciesOnAppsExplained(t *testing.T) {
+	config := writerIn(t, t.TempDir())("cluster.yaml", appMutatingPolicy("events", "ApplyConfiguration",
+		`Object{spec: Object.spec{sparkConf: {"spark.eventLog.enabled": "false"}}}`, "  reinvocationPolicy: Never\n", "etl")+"---\n"+sparkAppCRD(t))
+	r := composer(t, "", append(appArgs("etl-report.yaml", "clusters/prod-a", "prod-a", "batch"), "--cluster-config", config, "-o", "explain")...)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`spec\.sparkConf\["spark\.eventLog\.enabled"\]\s+"false"\s+a MutatingAdmissionPolicy\s+ClusterDefaults layer "prod-a-defaults" "true"`),
+		regexp.MustCompile(`spec\.driver\.serviceAccount\s+"spark-etl"\s+user\s`),
+	} {
+		if !want.MatchString(r.out) {
+			t.Errorf("explain lacks %s:\n%s", want, r.out)
+		}
 	}
 }

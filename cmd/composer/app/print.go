@@ -16,6 +16,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 func (o *composeOptions) print(w io.Writer, results []composed) error {
@@ -274,7 +275,7 @@ func (o *composeOptions) explainApp(b *strings.Builder, r *composed) error {
 		fmt.Fprintf(b, "%s layers: %s\n\n", cases(string(role)), strings.Join(res.Composition.Layers, ", "))
 		if err := explainTable(b, res.Composition.Provenance.Fields(), func(f overlay.Field) (string, bool) {
 			return r.appRes.ExplainPath(role, f.Key)
-		}, pinnedSource(app.Namespace, res.Pinned)); err != nil {
+		}, appPoliciesSource(r.appBeforePolicies, r.appRes, role, pinnedSource(app.Namespace, res.Pinned))); err != nil {
 			return err
 		}
 	}
@@ -351,6 +352,34 @@ func policiesSource(before, after *corev1.Pod, next func(overlay.Source, overlay
 	return func(s overlay.Source, key overlay.Key) string {
 		if s.IsUser() && mutate.ChangedOnPod(key, before, after) {
 			return "a MutatingAdmissionPolicy"
+		}
+		return next(s, key)
+	}
+}
+
+// appPoliciesSource names as the MutatingAdmissionPolicies' a value they
+// gave role's section of a SparkApplication, which its composition (after)
+// reads as the user's: the user's value differs from the one in before,
+// the composition of the application as written (nil when the policies
+// changed nothing). Others are named as next names them.
+func appPoliciesSource(before, after *mutate.AppResult, role v1alpha1.Role, next func(overlay.Source, overlay.Key) string) func(overlay.Source, overlay.Key) string {
+	if before == nil {
+		return next
+	}
+	userValue := func(r *mutate.AppResult, key overlay.Key) (string, bool) {
+		f, ok := r.Role(role).Composition.Provenance.Lookup(key)
+		if !ok {
+			return "", false
+		}
+		return f.UserValue()
+	}
+	return func(s overlay.Source, key overlay.Key) string {
+		if s.IsUser() {
+			now, inAfter := userValue(after, key)
+			was, inBefore := userValue(before, key)
+			if inAfter != inBefore || now != was {
+				return "a MutatingAdmissionPolicy"
+			}
 		}
 		return next(s, key)
 	}
