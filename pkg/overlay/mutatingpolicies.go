@@ -15,7 +15,9 @@ type MutatingPolicies struct {
 	Bindings []admissionregistrationv1.MutatingAdmissionPolicyBinding
 	// Params are the objects a policy's paramKind may name, as files give
 	// them (a repository's or a cluster configuration's objects of kinds
-	// nothing else reads: ConfigMaps, custom resources).
+	// nothing else reads: ConfigMaps, custom resources), and the
+	// CustomResourceDefinitions among them, whose schemas the dry run
+	// applies policies to custom resources' objects with.
 	Params []unstructured.Unstructured
 }
 
