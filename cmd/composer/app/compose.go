@@ -51,10 +51,11 @@ type composed struct {
 	shadow []mutate.ShadowChange
 	app    *sparkv1beta2.Object
 	appRes *mutate.AppResult
-	// appBeforePolicies is the composition of the SparkApplication as
-	// written, where the cluster's MutatingAdmissionPolicies changed it
-	// (appRes is theirs); nil otherwise. -o explain tells their values
-	// from the user's by it.
+	// appBeforePolicies is the composition of the SparkApplication (the
+	// SparkConnect's job) as written, where the cluster's
+	// MutatingAdmissionPolicies changed it (appRes, connectRes are
+	// theirs); nil otherwise. -o explain tells their values from the
+	// user's by it.
 	appBeforePolicies *mutate.AppResult
 	// storedApp is the SparkApplication the API server stores
 	// (appCreation): appRes's, or what the cluster's
@@ -67,9 +68,11 @@ type composed struct {
 	// (JSON), which is what is printed.
 	podGroup *volcanov1beta1.PodGroup
 	raw      []byte
-	// connect is a SparkConnect, and connectRes its composition.
+	// connect is a SparkConnect, connectRes its composition, and
+	// storedConnect what the API server stores (connectCreation).
 	connect    *sparkv1alpha1.SparkConnect
-	connectRes *mutate.ConnectResult
+	connectRes    *mutate.ConnectResult
+	storedConnect *mutate.ConnectResult
 	// classNote says what the API server's RuntimeClass plugin changed
 	// of the pod before the webhook sees it; "" when nothing.
 	classNote string
@@ -284,7 +287,7 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 		}
 		r.appRes, r.storedApp, r.refused = c.composed, c.stored, c.refused
 		if c.changed {
-			r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed (-o explain names them as the source of what they set)")
+			r.mutatingNotes = append(r.mutatingNotes, changedByPolicies)
 			if r.appBeforePolicies, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
 				return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 			}
@@ -297,8 +300,18 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	}
 	if obj.Connect != nil {
 		r.connect = obj.Connect
-		if r.connectRes, err = mutate.ComposeConnect(snap, o.repo.cluster, obj.Raw, obj.Connect.Metadata.Namespace); err != nil {
+		c, err := createConnect(ctx, snap, o.repo.cluster, applier, obj.Raw, obj.Connect.Metadata.Namespace, o.user)
+		if err != nil {
 			return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+		}
+		r.connectRes, r.storedConnect, r.refused = c.composed, c.stored, c.refused
+		if c.changed {
+			r.mutatingNotes = append(r.mutatingNotes, changedByPolicies)
+			before, err := mutate.ComposeConnect(snap, o.repo.cluster, obj.Raw, obj.Connect.Metadata.Namespace)
+			if err != nil {
+				return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+			}
+			r.appBeforePolicies = before.Job
 		}
 		return r, nil
 	}
@@ -312,7 +325,7 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	r.pod, r.classNote, r.refused, r.podRes, r.stored = c.admitted, c.classNote, c.refused, c.composed, c.stored
 	if c.changed {
 		r.beforePolicies = c.beforePolicies
-		r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed (-o explain names them as the source of what they set)")
+		r.mutatingNotes = append(r.mutatingNotes, changedByPolicies)
 		if appliers.orderMatters(ctx, c.beforePolicies, c.admitted, o.user) {
 			r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies give it other values applied in another order: two of them change the same field, and the API server's order is not fixed (the dry run applies them in the order of their names)")
 		}
@@ -335,6 +348,10 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	}
 	return r, nil
 }
+
+// changedByPolicies notes an object the cluster's MutatingAdmissionPolicies
+// change.
+const changedByPolicies = "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed (-o explain names them as the source of what they set)"
 
 // refusedBeforeWebhooks prints on w each object of results the admission
 // plugins refuse before any webhook, and is a denial when there is one:
@@ -405,7 +422,7 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 		return check.PodGroup(ctx, *r.podGroup, created(r.podGroup.Namespace))
 	}
 	if r.connectRes != nil {
-		c := r.connectRes.Connect
+		c := r.storedConnect.Connect
 		return check.Connect(ctx, c, created(c.Metadata.Namespace), live)
 	}
 	// The webhook judges the pod as the API server stores it.

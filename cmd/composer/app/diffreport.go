@@ -277,15 +277,17 @@ func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object)
 	var results [2]*mutate.ConnectResult
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
-		res, err := mutate.ComposeConnect(side.check.Snapshot, side.check.Cluster, obj.Raw, c.Namespace)
+		created, err := createConnect(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj.Raw, c.Namespace, "")
 		if err != nil {
 			return nil, err
 		}
-		dec, err := side.check.Connect(ctx, res.Connect, policy.Request{Operation: "CREATE", Namespace: c.Namespace}, nil)
-		if err != nil {
+		var dec policy.Decision
+		if created.refused != nil {
+			dec = created.refused.Decision()
+		} else if dec, err = side.check.Connect(ctx, created.stored.Connect, policy.Request{Operation: "CREATE", Namespace: c.Namespace}, nil); err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
 		}
-		results[i], verdicts[i] = res, verdictOf(dec)
+		results[i], verdicts[i] = created.composed, verdictOf(dec)
 	}
 	for _, role := range mutate.Roles() {
 		path := headThenBase(role, results[1].ExplainPath, results[0].ExplainPath)

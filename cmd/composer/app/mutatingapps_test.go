@@ -219,3 +219,73 @@ func TestMutatingPoliciesOnAppsExplained(t *testing.T) {
 		}
 	}
 }
+
+// TestMutatingPoliciesOnConnects: given the SparkConnects' CRD, the
+// composer applies the policies bound to SparkConnects before the webhook
+// composes their Spark configuration, -o explain naming them; without the
+// CRD it names them, with what it lacks; a policy that fails refuses the
+// SparkConnect, and composer test judges it so.
+func TestMutatingPoliciesOnConnects(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	crd := readFile(t, filepath.Join("..", "..", "..", "test", "controlplane", "crds", "sparkoperator.k8s.io_sparkconnects.yaml"))
+	onConnects := func(policy string) string {
+		return strings.Replace(policy, `resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]`,
+			`resourceRules: [{apiGroups: [sparkoperator.k8s.io], apiVersions: [v1alpha1], operations: [CREATE], resources: [sparkconnects]}]`, 1)
+	}
+	policy := onConnects(mutatingPolicy("events", "ApplyConfiguration",
+		`Object{metadata: Object.metadata{labels: {"audited": "yes"}}, spec: Object.spec{sparkConf: {"spark.eventLog.enabled": "false"}}}`, "  reinvocationPolicy: Never\n", "etl"))
+	args := func(config, output string) []string {
+		return append(appArgs("notebooks-connect.yaml", "clusters/prod-a", "prod-a", "batch"), "--cluster-config", config, "-o", output)
+	}
+	withCRD := write("with-crd.yaml", policy+"---\n"+crd)
+	r := composer(t, "", args(withCRD, "json")...)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.err)
+	}
+	labels, _, conf, _ := composedApp(t, r.out)
+	if labels["audited"] != "yes" || conf["spark.eventLog.enabled"] != "false" || conf["spark.eventLog.dir"] == "" {
+		t.Errorf("labels %v, sparkConf %v: want the policy's label and setting, and the layers' other default", labels, conf)
+	}
+	r = composer(t, "", args(withCRD, "explain")...)
+	if want := regexp.MustCompile(`spec\.sparkConf\["spark\.eventLog\.enabled"\]\s+"false"\s+a MutatingAdmissionPolicy\s+ClusterDefaults layer "prod-a-defaults" "true"`); !want.MatchString(r.out) {
+		t.Errorf("explain lacks %s:\n%s", want, r.out)
+	}
+
+	r = composer(t, "", args(write("without-crd.yaml", policy), "json")...)
+	if labels, _, _, _ := composedApp(t, r.out); r.code != ExitOK || labels["audited"] != "" ||
+		!strings.Contains(r.err, `applies to it in the API server, before the webhooks; the dry run does not apply it: no CustomResourceDefinition of sparkoperator.k8s.io/v1alpha1 SparkConnect was given`) {
+		t.Errorf("without the CRD: exit %d, labels %v, stderr:\n%s", r.code, labels, r.err)
+	}
+
+	broken := write("broken.yaml", onConnects(mutatingPolicy("owner", "JSONPatch", `[JSONPatch{op: "add", path: "/metadata/labels/owner", value: object.metadata.labels["team"]}]`,
+		"  reinvocationPolicy: Never\n", "etl"))+"---\n"+crd)
+	if r := composer(t, "", args(broken, "yaml")...); r.code != ExitDenied || !strings.Contains(r.err, `policy 'owner' with binding 'owner-etl' denied request`) {
+		t.Errorf("a failing policy: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	layers := filepath.Join(dir, "repo")
+	if err := os.CopyFS(layers, os.DirFS(filepath.Join(examples, "layers"))); err != nil {
+		t.Fatal(err)
+	}
+	write("repo/clusters/prod-a/broken.yaml", readFile(t, broken))
+	write("repo/clusters/prod-a/kustomization.yaml", readFile(t, filepath.Join(layers, "clusters", "prod-a", "kustomization.yaml"))+"  - broken.yaml\n")
+	write("repo/connect.yaml", readFile(t, filepath.Join(examples, "apps", "notebooks-connect.yaml")))
+	test := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: mutating}
+layers: clusters/prod-a
+cluster: prod-a
+pool: batch
+cases:
+  - name: refused by a failing policy
+    connect: connect.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: mutating-admission-policy
+        message: "mutating-admission-policy: policy 'owner' with binding 'owner-etl' denied request: expression '[JSONPatch{op: \"add\", path: \"/metadata/labels/owner\", value: object.metadata.labels[\"team\"]}]' resulted in error: no such key: labels (the API server's MutatingAdmissionPolicy admission refuses the SparkConnect before any webhook)"
+`)
+	if r := composer(t, "", "test", test); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}

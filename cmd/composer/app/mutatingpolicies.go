@@ -149,14 +149,18 @@ func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatin
 				why = "--validate judges them as it changes them"
 			case obj.Pod != nil:
 				continue // applied to what is printed
-			case obj.App != nil && obj.Schedule.Name == "":
-				if undefined := applier.Undefined(appKind); undefined != "" {
+			case obj.App != nil && obj.Schedule.Name == "" || obj.Connect != nil:
+				kind := appKind
+				if obj.Connect != nil {
+					kind = connectKind
+				}
+				if undefined := applier.Undefined(kind); undefined != "" {
 					why = "the dry run does not apply it: " + undefined + " (--cluster-config, or the cluster's with --kubeconfig), without which it cannot apply it as the API server does: what the API server stores may differ from what is printed"
 					break
 				}
 				continue // applied to what is printed
 			default:
-				why = "the dry run applies MutatingAdmissionPolicies to pods and SparkApplications only: what the API server stores may differ from what is printed"
+				why = "the dry run does not apply MutatingAdmissionPolicies to a ScheduledSparkApplication and its runs: what the API server stores may differ from what is printed"
 			}
 			out = append(out, fmt.Sprintf("%s applies to %s in the API server%s, before the webhooks; %s", m, c.what, unless, why))
 		}

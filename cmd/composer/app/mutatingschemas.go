@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/strata-dev/strata/pkg/mutate/mutatingpolicy"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
@@ -22,6 +23,10 @@ import (
 // them.
 var appKind = schema.GroupVersionKind{Group: sparkv1beta2.Group, Version: sparkv1beta2.Version, Kind: sparkv1beta2.Kind}
 
+// connectKind is the kind of SparkConnects, as the API server admits
+// them.
+var connectKind = schema.FromAPIVersionAndKind(sparkv1alpha1.APIVersion, sparkv1alpha1.Kind)
+
 // crdKind is the kind of CustomResourceDefinitions.
 var crdKind = apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition")
 
@@ -29,12 +34,19 @@ var crdKind = apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinit
 // the dry run applies MutatingAdmissionPolicies (createApp): those it
 // needs the schema of.
 func customKindsOf(objects []manifest.Object) []schema.GroupVersionKind {
+	var apps, connects bool
 	for i := range objects {
-		if objects[i].App != nil && objects[i].Schedule.Name == "" {
-			return []schema.GroupVersionKind{appKind}
-		}
+		apps = apps || objects[i].App != nil && objects[i].Schedule.Name == ""
+		connects = connects || objects[i].Connect != nil
 	}
-	return nil
+	var kinds []schema.GroupVersionKind
+	if apps {
+		kinds = append(kinds, appKind)
+	}
+	if connects {
+		kinds = append(kinds, connectKind)
+	}
+	return kinds
 }
 
 // clusterSchemas reads from cl the CustomResourceDefinitions of kinds, by

@@ -46,7 +46,7 @@ func (c *composed) value() (any, error) {
 		return json.RawMessage(c.raw), nil
 	}
 	if c.connectRes != nil {
-		return c.connectRes.Object, nil
+		return c.storedConnect.Object, nil
 	}
 	return c.stored, nil
 }
@@ -311,7 +311,7 @@ func (o *composeOptions) explainConnect(b *strings.Builder, r *composed) error {
 			b.WriteString("no layer gives this role a Spark setting\n")
 			continue
 		}
-		if err := explainTable(b, fields, path, nil); err != nil {
+		if err := explainTable(b, fields, path, appPoliciesSource(r.appBeforePolicies, r.connectRes.Job, role, func(s overlay.Source, _ overlay.Key) string { return s.String() })); err != nil {
 			return err
 		}
 	}

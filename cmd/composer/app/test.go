@@ -493,12 +493,16 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 			return nil, err
 		}
 	} else if obj.Connect != nil {
-		composed, err := mutate.ComposeConnect(snap, cluster, obj.Raw, namespace)
-		if err != nil {
-			return nil, err
-		}
-		if decision, err = check.Connect(ctx, composed.Connect, request, live); err != nil {
-			return nil, err
+		created, err := createConnect(ctx, snap, cluster, applier, obj.Raw, namespace, c.User)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("%s: %w", file, err)
+		case created.refused != nil:
+			decision = created.refused.Decision()
+		default:
+			if decision, err = check.Connect(ctx, created.stored.Connect, request, live); err != nil {
+				return nil, err
+			}
 		}
 	} else if obj.App != nil {
 		created, err := createApp(ctx, snap, cluster, applier, obj, c.User)

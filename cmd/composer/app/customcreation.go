@@ -1,0 +1,206 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/mutatingpolicy"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/policy"
+)
+
+// customAdmission is the creation of a custom resource's object (a
+// SparkApplication, a SparkConnect) through the cluster's
+// MutatingAdmissionPolicies, as the API server's admission makes it: the
+// first pass (admitCustom), then, after the webhook composed it, the
+// second (reinvoke).
+type customAdmission struct {
+	kind string
+	// creation is nil where no policy applies: none bound, or the kind's
+	// CustomResourceDefinition is not known (mutatingNotes names them), or
+	// the first pass refused the object.
+	creation *mutatingpolicy.CustomCreation
+	// changed: a policy changed the object on the first pass.
+	changed bool
+	// refused is a policy's refusal on either pass; nil for none.
+	refused *policy.RefusedError
+}
+
+// admitCustom is the API server's first pass over written (JSON), an
+// object of kind in namespace created by user, with applier's policies
+// (nil for none): the object as they leave it, written where they change
+// nothing, apply none, or refuse it.
+func admitCustom(ctx context.Context, applier *mutatingpolicy.Applier, kind schema.GroupVersionKind, namespace string, written []byte, user string) (customAdmission, []byte, error) {
+	a := customAdmission{kind: kind.Kind}
+	if applier == nil || applier.Undefined(kind) != "" {
+		return a, written, nil
+	}
+	obj, err := unstructuredOf(written, nil)
+	if err != nil {
+		return a, nil, err
+	}
+	if obj.GetNamespace() == "" {
+		obj.SetNamespace(namespace) // the request's
+	}
+	creation, err := applier.CreateCustom(obj, user)
+	if err != nil {
+		return a, nil, err
+	}
+	admitted, err := creation.Admit(ctx)
+	if err != nil {
+		a.refused = policy.MutatingPolicyRefused(kind.Kind, err)
+		return a, written, nil
+	}
+	a.creation = creation
+	if !creation.Changed() {
+		return a, written, nil
+	}
+	a.changed = true
+	out, err := admitted.MarshalJSON()
+	return a, out, err
+}
+
+// reinvoke is the API server's second pass over the object as the webhook
+// composed it (composed, its JSON), where there is one (a policy changed
+// the object on the first pass, or the webhook did: webhookChanged):
+// those whose reinvocationPolicy is IfNeeded apply again to what the
+// webhook changed. It is the object as they leave it; nil where they leave
+// it as it is, there is no second pass, or they refuse it (a.refused).
+func (a *customAdmission) reinvoke(ctx context.Context, composed func() ([]byte, error), webhookChanged bool) ([]byte, error) {
+	if a.creation == nil || (!a.changed && !webhookChanged) {
+		return nil, nil
+	}
+	obj, err := unstructuredOf(composed())
+	if err != nil {
+		return nil, err
+	}
+	again, err := a.creation.Reinvoke(ctx, obj)
+	if err != nil {
+		a.refused = policy.MutatingPolicyRefused(a.kind, err)
+		return nil, nil
+	}
+	if equality.Semantic.DeepEqual(again.Object, obj.Object) {
+		return nil, nil
+	}
+	return again.MarshalJSON()
+}
+
+// appCreation is what the API server's admission makes of a
+// SparkApplication's creation, as the dry run predicts it: compose,
+// composer test and composer diff read an application through it alike,
+// as they read a pod through podCreation.
+type appCreation struct {
+	customAdmission
+	// composed is the webhook's composition of the application as the
+	// cluster's MutatingAdmissionPolicies leave it on the first pass (as
+	// written where they refuse it).
+	composed *mutate.AppResult
+	// stored is the application the API server stores, after its second
+	// pass: composed's, unless a policy changed it again, composed again.
+	stored *sparkv1beta2.Object
+}
+
+// createApp is the creation of obj's application by user ("" for not
+// known), as snap, cluster and the cluster's MutatingAdmissionPolicies
+// (applier's; nil for none) have the API server admit it: the policies,
+// the webhook's composition, then the API server's second pass, where the
+// webhook (IfNeeded too) composes again what the policies changed. The
+// policies apply to a SparkApplication created as written, not to a
+// ScheduledSparkApplication's runs, which the operator creates.
+func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Cluster, applier *mutatingpolicy.Applier, obj manifest.Object, user string) (appCreation, error) {
+	var c appCreation
+	app := obj.App
+	if obj.Schedule.Name == "" {
+		written, err := app.Original()
+		if err != nil {
+			return c, err
+		}
+		var admitted []byte
+		if c.customAdmission, admitted, err = admitCustom(ctx, applier, appKind, app.App.Namespace, written, user); err != nil {
+			return c, err
+		}
+		if c.changed {
+			if app, err = sparkv1beta2.Decode(admitted); err != nil {
+				return c, fmt.Errorf("the SparkApplication as the cluster's MutatingAdmissionPolicies leave it: %w", err)
+			}
+		}
+	}
+	var err error
+	if c.composed, err = mutate.ComposeApp(snap, cluster, app); err != nil {
+		return c, err
+	}
+	c.stored = c.composed.App
+	again, err := c.reinvoke(ctx, c.composed.App.Marshal, len(c.composed.Patch) > 0)
+	if err != nil || again == nil {
+		return c, err
+	}
+	if app, err = sparkv1beta2.Decode(again); err != nil {
+		return c, fmt.Errorf("the SparkApplication as the cluster's MutatingAdmissionPolicies leave it on the API server's second pass: %w", err)
+	}
+	res, err := mutate.ComposeApp(snap, cluster, app)
+	if err != nil {
+		return c, fmt.Errorf("composing the SparkApplication again after the cluster's MutatingAdmissionPolicies changed it on the API server's second pass: %w", err)
+	}
+	c.stored = res.App
+	return c, nil
+}
+
+// connectCreation is what the API server's admission makes of a
+// SparkConnect's creation, as appCreation is a SparkApplication's.
+type connectCreation struct {
+	customAdmission
+	// composed is the webhook's composition of the SparkConnect as the
+	// policies leave it on the first pass.
+	composed *mutate.ConnectResult
+	// stored is the SparkConnect the API server stores, as composed:
+	// composed, unless a policy changed it again on the second pass.
+	stored *mutate.ConnectResult
+}
+
+// createConnect is the creation of written (JSON), a SparkConnect of
+// namespace (where it names none), by user, as createApp is a
+// SparkApplication's.
+func createConnect(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Cluster, applier *mutatingpolicy.Applier, written []byte, namespace, user string) (connectCreation, error) {
+	var c connectCreation
+	var admitted []byte
+	var err error
+	if c.customAdmission, admitted, err = admitCustom(ctx, applier, connectKind, namespace, written, user); err != nil {
+		return c, err
+	}
+	if c.composed, err = mutate.ComposeConnect(snap, cluster, admitted, namespace); err != nil {
+		if c.changed {
+			err = fmt.Errorf("the SparkConnect as the cluster's MutatingAdmissionPolicies leave it: %w", err)
+		}
+		return c, err
+	}
+	c.stored = c.composed
+	again, err := c.reinvoke(ctx, func() ([]byte, error) { return json.Marshal(c.composed.Object) }, len(c.composed.Patch) > 0)
+	if err != nil || again == nil {
+		return c, err
+	}
+	if c.stored, err = mutate.ComposeConnect(snap, cluster, again, namespace); err != nil {
+		return c, fmt.Errorf("composing the SparkConnect again after the cluster's MutatingAdmissionPolicies changed it on the API server's second pass: %w", err)
+	}
+	return c, nil
+}
+
+// unstructuredOf is the object of data (JSON), as the API server decodes
+// a custom resource's object (integers as int64).
+func unstructuredOf(data []byte, err error) (*unstructured.Unstructured, error) {
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(data); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
