@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
 )
@@ -173,13 +174,13 @@ func composedParts(pod *corev1.Pod) []string {
 }
 
 // TestComposerAppliesMutatingPoliciesToApps: two MutatingAdmissionPolicies
-// bound to the SparkApplications of one namespace change them in the API
-// server before the webhook composes them: one labels an application and
-// sets a Spark setting the layers default otherwise (Never), one counts
-// its Spark settings and is reinvoked (IfNeeded) after the webhook added
-// the layers'. The composer, reading the cluster (the policies and the
-// SparkApplications' CustomResourceDefinition), prints the application
-// the API server stores.
+// bound to the SparkApplications and SparkConnects of one namespace change
+// them in the API server before the webhook composes them: one labels an
+// object and sets a Spark setting the layers default otherwise (Never),
+// one counts its Spark settings and is reinvoked (IfNeeded) after the
+// webhook added the layers'. The composer, reading the cluster (the
+// policies and the CustomResourceDefinitions), prints the object the API
+// server stores.
 func TestComposerAppliesMutatingPoliciesToApps(t *testing.T) {
 	ctx := context.Background()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-mutating-apps"}}
@@ -189,7 +190,7 @@ func TestComposerAppliesMutatingPoliciesToApps(t *testing.T) {
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
 	apps := &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
 		RuleWithOperations: admissionregistrationv1.RuleWithOperations{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-			Rule: admissionregistrationv1.Rule{APIGroups: []string{"sparkoperator.k8s.io"}, APIVersions: []string{"v1beta2"}, Resources: []string{"sparkapplications"}}}}}}
+			Rule: admissionregistrationv1.Rule{APIGroups: []string{"sparkoperator.k8s.io"}, APIVersions: []string{"v1beta2", "v1alpha1"}, Resources: []string{"sparkapplications", "sparkconnects"}}}}}}
 	for _, p := range []struct {
 		name, expr   string
 		reinvocation admissionregistrationv1.ReinvocationPolicyType
@@ -215,55 +216,92 @@ func TestComposerAppliesMutatingPoliciesToApps(t *testing.T) {
 			t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), obj) })
 		}
 	}
-	// The API server applies them once its informers hold them all.
-	attempt := 0
-	var stored *unstructured.Unstructured
-	if err := waitFor(30*time.Second, func() bool {
-		attempt++
-		app := appIn(t, ns.Name, fmt.Sprintf("e2e-audited-%d", attempt))
-		if err := cp.Client.Create(ctx, app); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
-		stored = app
-		return app.GetLabels()["audited"] == "yes" && app.GetAnnotations()["e2e-settings"] != ""
-	}); err != nil {
-		t.Fatalf("the API server never applied the MutatingAdmissionPolicies: labels %v, annotations %v", stored.GetLabels(), stored.GetAnnotations())
-	}
-	written := appIn(t, ns.Name, stored.GetName())
-	writtenConf, _, _ := unstructured.NestedStringMap(written.Object, "spec", "sparkConf")
-	storedConf, _, _ := unstructured.NestedStringMap(stored.Object, "spec", "sparkConf")
-	if len(storedConf) <= len(writtenConf)+1 || stored.GetAnnotations()["e2e-settings"] != fmt.Sprint(len(storedConf)) {
-		t.Fatalf("the webhook added no Spark setting in %s, or the API server did not count them on its second pass: the reinvocation is not tested (%d written, %d stored, %s counted)",
-			ns.Name, len(writtenConf), len(storedConf), stored.GetAnnotations()["e2e-settings"])
-	}
+	kubeconfig := kubeconfigFile(t)
+	for _, tc := range []struct {
+		kind    string
+		written func(name string) *unstructured.Unstructured
+	}{
+		{"SparkApplication", func(name string) *unstructured.Unstructured { return appIn(t, ns.Name, name) }},
+		{"SparkConnect", func(name string) *unstructured.Unstructured { return connectIn(t, ns.Name, name) }},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			// The API server applies them once its informers hold them all.
+			attempt := 0
+			var stored *unstructured.Unstructured
+			if err := waitFor(30*time.Second, func() bool {
+				attempt++
+				obj := tc.written(fmt.Sprintf("e2e-audited-%d", attempt))
+				if err := cp.Client.Create(ctx, obj); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), obj) })
+				stored = obj
+				return obj.GetLabels()["audited"] == "yes" && obj.GetAnnotations()["e2e-settings"] != ""
+			}); err != nil {
+				t.Fatalf("the API server never applied the MutatingAdmissionPolicies: labels %v, annotations %v", stored.GetLabels(), stored.GetAnnotations())
+			}
+			written := tc.written(stored.GetName())
+			writtenConf, _, _ := unstructured.NestedStringMap(written.Object, "spec", "sparkConf")
+			storedConf, _, _ := unstructured.NestedStringMap(stored.Object, "spec", "sparkConf")
+			if len(storedConf) <= len(writtenConf)+1 || stored.GetAnnotations()["e2e-settings"] != fmt.Sprint(len(storedConf)) {
+				t.Fatalf("the webhook added no Spark setting in %s, or the API server did not count them on its second pass: the reinvocation is not tested (%d written, %d stored, %s counted)",
+					ns.Name, len(writtenConf), len(storedConf), stored.GetAnnotations()["e2e-settings"])
+			}
 
-	in, err := json.Marshal(written)
-	if err != nil {
+			in, err := json.Marshal(written)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "json")
+			if code != composer.ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			if !strings.Contains(errOut, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed") {
+				t.Errorf("stderr:\n%s\nwant the policies' change noted", errOut)
+			}
+			var got map[string]any
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatal(err)
+			}
+			if conf, _, _ := unstructured.NestedString(got, "spec", "sparkConf", "spark.eventLog.enabled"); conf != "false" {
+				t.Errorf("spark.eventLog.enabled %q: want the policy's, over the layers' default", conf)
+			}
+			// What the policies and the webhook gave it, on both passes.
+			for _, field := range [][]string{{"metadata", "labels"}, {"metadata", "annotations"}, {"spec"}} {
+				want, _, _ := unstructured.NestedFieldNoCopy(stored.Object, field...)
+				have, _, _ := unstructured.NestedFieldNoCopy(got, field...)
+				if diff := cmp.Diff(normalizedJSON(t, have), normalizedJSON(t, want)); diff != "" {
+					t.Errorf("%s differs from the API server's (-composer +stored):\n%s", strings.Join(field, "."), diff)
+				}
+			}
+		})
+	}
+}
+
+// connectIn is a SparkConnect named name in namespace.
+func connectIn(t *testing.T, namespace, name string) *unstructured.Unstructured {
+	t.Helper()
+	conn := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(`
+apiVersion: sparkoperator.k8s.io/v1alpha1
+kind: SparkConnect
+spec:
+  sparkVersion: 4.0.1
+  image: docker.io/apache/spark:4.0.1
+  sparkConf:
+    spark.sql.shuffle.partitions: "64"
+  server:
+    cores: 1
+    memory: 2g
+  executor:
+    instances: 2
+    memory: 2g
+`), &conn.Object); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfigFile(t), "--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "json")
-	if code != composer.ExitOK {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if !strings.Contains(errOut, "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed") {
-		t.Errorf("stderr:\n%s\nwant the policies' change noted", errOut)
-	}
-	var got map[string]any
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatal(err)
-	}
-	if conf, _, _ := unstructured.NestedString(got, "spec", "sparkConf", "spark.eventLog.enabled"); conf != "false" {
-		t.Errorf("spark.eventLog.enabled %q: want the policy's, over the layers' default", conf)
-	}
-	// What the policies and the webhook gave it, on both passes.
-	for _, field := range [][]string{{"metadata", "labels"}, {"metadata", "annotations"}, {"spec"}} {
-		want, _, _ := unstructured.NestedFieldNoCopy(stored.Object, field...)
-		have, _, _ := unstructured.NestedFieldNoCopy(got, field...)
-		if diff := cmp.Diff(normalizedJSON(t, have), normalizedJSON(t, want)); diff != "" {
-			t.Errorf("%s differs from the API server's (-composer +stored):\n%s", strings.Join(field, "."), diff)
-		}
-	}
+	conn.SetNamespace(namespace)
+	conn.SetName(name)
+	return conn
 }
 
 // appIn is the example SparkApplication, named name, in namespace, which
