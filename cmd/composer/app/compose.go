@@ -292,6 +292,9 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 				return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 			}
 		}
+		if (c.changed || c.refused != nil) && appliers.appOrderMatters(ctx, snap, o.repo.cluster, obj, c, o.user) {
+			r.mutatingNotes = append(r.mutatingNotes, orderMatters)
+		}
 		return r, nil
 	}
 	if obj.PodGroup != nil {
@@ -313,6 +316,9 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 			}
 			r.appBeforePolicies = before.Job
 		}
+		if (c.changed || c.refused != nil) && appliers.connectOrderMatters(ctx, snap, o.repo.cluster, obj.Raw, obj.Connect.Metadata.Namespace, c, o.user) {
+			r.mutatingNotes = append(r.mutatingNotes, orderMatters)
+		}
 		return r, nil
 	}
 	check := &policy.Check{Snapshot: snap, Cluster: o.repo.cluster, Placement: o.repo.placement, Mutating: mutatingAdmission(applier)}
@@ -326,8 +332,8 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	if c.changed {
 		r.beforePolicies = c.beforePolicies
 		r.mutatingNotes = append(r.mutatingNotes, changedByPolicies)
-		if appliers.orderMatters(ctx, c.beforePolicies, c.admitted, o.user) {
-			r.mutatingNotes = append(r.mutatingNotes, "the cluster's MutatingAdmissionPolicies give it other values applied in another order: two of them change the same field, and the API server's order is not fixed (the dry run applies them in the order of their names)")
+		if appliers.podOrderMatters(ctx, check, obj.Pod, c, o.user) {
+			r.mutatingNotes = append(r.mutatingNotes, orderMatters)
 		}
 	}
 	r.placementNote = policy.NamespacePlacementNote(snap, r.pod, o.repo.placement)
@@ -352,6 +358,10 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 // changedByPolicies notes an object the cluster's MutatingAdmissionPolicies
 // change.
 const changedByPolicies = "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed (-o explain names them as the source of what they set)"
+
+// orderMatters notes an object the cluster's MutatingAdmissionPolicies
+// have the API server store otherwise in another order.
+const orderMatters = "the cluster's MutatingAdmissionPolicies give it other values applied in another order: two of them change the same field, and the API server's order is not fixed (the dry run applies them in the order of their names)"
 
 // refusedBeforeWebhooks prints on w each object of results the admission
 // plugins refuse before any webhook, and is a denial when there is one:

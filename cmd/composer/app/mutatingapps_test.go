@@ -289,3 +289,44 @@ cases:
 		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }
+
+// TestMutatingPoliciesInEitherOrderStored: the order check compares what
+// the API server stores. Of two policies, one counting the labels the
+// other adds, the count differs after the first pass by their order, but
+// not after the second, where the count, IfNeeded, applies again: no note.
+// Two that set the same field are noted, for a pod and for a
+// SparkApplication.
+func TestMutatingPoliciesInEitherOrderStored(t *testing.T) {
+	dir, app := appRepo(t)
+	write := writerIn(t, dir)
+	pod := write("pod.yaml", executorYAML("etl", ""))
+	const note = "the cluster's MutatingAdmissionPolicies give it other values applied in another order"
+	for _, tc := range []struct {
+		name, a, b string
+		reinvoked  bool
+		want       bool
+	}{
+		{"a count evened out on the second pass", `Object{metadata: Object.metadata{annotations: {"labels": string(has(object.metadata.labels) ? size(object.metadata.labels) : 0)}}}`,
+			`Object{metadata: Object.metadata{labels: {"audited": "yes"}}}`, true, false},
+		{"a count not reinvoked", `Object{metadata: Object.metadata{annotations: {"labels": string(has(object.metadata.labels) ? size(object.metadata.labels) : 0)}}}`,
+			`Object{metadata: Object.metadata{labels: {"audited": "yes"}}}`, false, true},
+		{"the same field", `Object{metadata: Object.metadata{labels: {"tier": "a"}}}`, `Object{metadata: Object.metadata{labels: {"tier": "b"}}}`, false, true},
+	} {
+		reinvocation := "  reinvocationPolicy: Never\n"
+		if tc.reinvoked {
+			reinvocation = "  reinvocationPolicy: IfNeeded\n"
+		}
+		for kind, file := range map[string]string{"pod": pod, "app": app} {
+			policy := mutatingPolicy
+			if kind == "app" {
+				policy = appMutatingPolicy
+			}
+			config := write("cluster/order.yaml", policy("a", "ApplyConfiguration", tc.a, reinvocation, "etl")+"---\n"+
+				policy("b", "ApplyConfiguration", tc.b, "  reinvocationPolicy: Never\n", "etl")+"---\n"+sparkAppCRD(t))
+			r := composer(t, "", "compose", "-f", file, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
+			if r.code != ExitOK || strings.Contains(r.err, note) != tc.want {
+				t.Errorf("%s, a %s: exit %d, stderr:\n%s\nwant the note: %v", tc.name, kind, r.code, r.err, tc.want)
+			}
+		}
+	}
+}

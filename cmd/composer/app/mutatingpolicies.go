@@ -62,15 +62,55 @@ func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []mani
 // order too (nil otherwise).
 type mutatingAppliers struct{ byName, reversed *mutatingpolicy.Applier }
 
-// orderMatters reports whether the policies give before, a pod's creation
-// by user, other values in the reverse order than after, what they gave it
-// in the order of their names (a refusal in one order only included).
-func (m mutatingAppliers) orderMatters(ctx context.Context, before, after *corev1.Pod, user string) bool {
+// podOrderMatters reports whether the policies in the reverse order have
+// the API server store another pod than c, the creation of pod by user
+// with check (whose Mutating applies them in the order of their names):
+// other values, or a refusal in one order only.
+func (m mutatingAppliers) podOrderMatters(ctx context.Context, check *policy.Check, pod *corev1.Pod, c podCreation, user string) bool {
 	if m.reversed == nil {
 		return false
 	}
-	other, err := m.reversed.CreatePod(before, user).Admit(ctx)
-	return err != nil || !equality.Semantic.DeepEqual(other, after)
+	reversed := *check
+	reversed.Mutating = mutatingAdmission(m.reversed)
+	other, err := createPod(ctx, &reversed, pod, user)
+	switch {
+	case err != nil || (other.refused == nil) != (c.refused == nil):
+		return true
+	case c.refused != nil:
+		return false
+	}
+	return !equality.Semantic.DeepEqual(other.stored, c.stored)
+}
+
+// appOrderMatters is podOrderMatters of c, the creation of obj's
+// SparkApplication by user.
+func (m mutatingAppliers) appOrderMatters(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Cluster, obj manifest.Object, c appCreation, user string) bool {
+	if m.reversed == nil {
+		return false
+	}
+	other, err := createApp(ctx, snap, cluster, m.reversed, obj, user)
+	if err != nil || (other.refused == nil) != (c.refused == nil) {
+		return true
+	}
+	if c.refused != nil {
+		return false
+	}
+	a, errA := other.stored.Values()
+	b, errB := c.stored.Values()
+	return errA != nil || errB != nil || !equality.Semantic.DeepEqual(a, b)
+}
+
+// connectOrderMatters is podOrderMatters of c, the creation of written, a
+// SparkConnect of namespace, by user.
+func (m mutatingAppliers) connectOrderMatters(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Cluster, written []byte, namespace string, c connectCreation, user string) bool {
+	if m.reversed == nil {
+		return false
+	}
+	other, err := createConnect(ctx, snap, cluster, m.reversed, written, namespace, user)
+	if err != nil || (other.refused == nil) != (c.refused == nil) {
+		return true
+	}
+	return c.refused == nil && !equality.Semantic.DeepEqual(other.stored.Object, c.stored.Object)
 }
 
 // mutatingAdmission is a's policies on a pod's creation, as the policy
