@@ -6,6 +6,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 )
@@ -46,6 +47,44 @@ func BenchmarkAdmit(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			a, err := New(context.Background(), bound, []corev1.Namespace{namespace("etl", nil)}, nil, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			a.Close()
+		}
+	})
+}
+
+// BenchmarkAdmitCustom: a SparkApplication's first pass through a policy
+// whose apply configuration its CRD's schema checks and merges, and
+// starting an Applier with the CRD (its schema built once per run).
+func BenchmarkAdmitCustom(b *testing.B) {
+	p := appPolicy("conf", applyConfiguration(`Object{spec: Object.spec{sparkConf: {"spark.eventLog.enabled": "true"}}}`))
+	policies := overlay.MutatingPolicies{Policies: []admissionregistrationv1.MutatingAdmissionPolicy{p},
+		Bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("conf", "conf", nil)}}
+	schemas := &Schemas{CRDs: []apiextensionsv1.CustomResourceDefinition{sparkCRD(b)}}
+	b.Run("policies=1", func(b *testing.B) {
+		a, err := New(context.Background(), policies, []corev1.Namespace{namespace("etl", nil)}, nil, schemas)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer a.Close()
+		app := testApp("etl")
+		b.ReportAllocs()
+		for b.Loop() {
+			c, err := a.CreateCustom(app, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.Admit(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("start", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			a, err := New(context.Background(), policies, []corev1.Namespace{namespace("etl", nil)}, nil, schemas)
 			if err != nil {
 				b.Fatal(err)
 			}
