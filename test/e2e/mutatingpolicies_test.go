@@ -43,37 +43,11 @@ func TestComposerAppliesMutatingPolicies(t *testing.T) {
 	if err := cp.Client.Create(ctx, team); err != nil {
 		t.Fatal(err)
 	}
-	deny := admissionregistrationv1.DenyAction
-	for _, p := range []struct {
-		name, expr   string
-		reinvocation admissionregistrationv1.ReinvocationPolicyType
-		params       bool
-	}{
-		{"e2e-stamp", `Object{metadata: Object.metadata{labels: {"stamped": "yes"}}}`, admissionregistrationv1.NeverReinvocationPolicy, false},
-		{"e2e-count", count, admissionregistrationv1.IfNeededReinvocationPolicy, false},
-		{"e2e-team", `Object{metadata: Object.metadata{labels: {"e2e-team": params.data.team}}}`, admissionregistrationv1.NeverReinvocationPolicy, true},
-	} {
-		policy := &admissionregistrationv1.MutatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: p.name}, Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
-			MatchConstraints: pods.DeepCopy(),
-			Mutations: []admissionregistrationv1.Mutation{{PatchType: admissionregistrationv1.PatchTypeApplyConfiguration,
-				ApplyConfiguration: &admissionregistrationv1.ApplyConfiguration{Expression: p.expr}}},
-			ReinvocationPolicy: p.reinvocation,
-		}}
-		binding := &admissionregistrationv1.MutatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: p.name}, Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{
-			PolicyName: policy.Name, MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
-				MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns.Name}}}}}
-		if p.params {
-			// The params of each pod's namespace.
-			policy.Spec.ParamKind = &admissionregistrationv1.ParamKind{APIVersion: "v1", Kind: "ConfigMap"}
-			binding.Spec.ParamRef = &admissionregistrationv1.ParamRef{Name: team.Name, ParameterNotFoundAction: &deny}
-		}
-		for _, obj := range []client.Object{policy, binding} {
-			if err := cp.Client.Create(ctx, obj); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), obj) })
-		}
-	}
+	bindMutatingPolicies(t, ns.Name, pods, []e2ePolicy{
+		{"e2e-stamp", `Object{metadata: Object.metadata{labels: {"stamped": "yes"}}}`, admissionregistrationv1.NeverReinvocationPolicy, ""},
+		{"e2e-count", count, admissionregistrationv1.IfNeededReinvocationPolicy, ""},
+		{"e2e-team", `Object{metadata: Object.metadata{labels: {"e2e-team": params.data.team}}}`, admissionregistrationv1.NeverReinvocationPolicy, team.Name},
+	})
 	// The API server applies them once its informers hold them all.
 	attempt := 0
 	var stored corev1.Pod
@@ -163,6 +137,44 @@ func TestComposerAppliesMutatingPolicies(t *testing.T) {
 	}
 }
 
+// e2ePolicy is a MutatingAdmissionPolicy of one apply configuration;
+// params, where set, names the ConfigMap of the object's namespace it
+// reads.
+type e2ePolicy struct {
+	name, expr   string
+	reinvocation admissionregistrationv1.ReinvocationPolicyType
+	params       string
+}
+
+// bindMutatingPolicies creates policies over what match selects, each
+// bound to namespace, and deletes them when t ends.
+func bindMutatingPolicies(t *testing.T, namespace string, match *admissionregistrationv1.MatchResources, policies []e2ePolicy) {
+	t.Helper()
+	deny := admissionregistrationv1.DenyAction
+	for _, p := range policies {
+		policy := &admissionregistrationv1.MutatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: p.name}, Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
+			MatchConstraints: match.DeepCopy(),
+			Mutations: []admissionregistrationv1.Mutation{{PatchType: admissionregistrationv1.PatchTypeApplyConfiguration,
+				ApplyConfiguration: &admissionregistrationv1.ApplyConfiguration{Expression: p.expr}}},
+			ReinvocationPolicy: p.reinvocation,
+		}}
+		binding := &admissionregistrationv1.MutatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: p.name}, Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{
+			PolicyName: policy.Name, MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
+				MatchLabels: map[string]string{"kubernetes.io/metadata.name": namespace}}}}}
+		if p.params != "" {
+			// The params of each object's namespace.
+			policy.Spec.ParamKind = &admissionregistrationv1.ParamKind{APIVersion: "v1", Kind: "ConfigMap"}
+			binding.Spec.ParamRef = &admissionregistrationv1.ParamRef{Name: p.params, ParameterNotFoundAction: &deny}
+		}
+		for _, obj := range []client.Object{policy, binding} {
+			if err := cp.Client.Create(context.Background(), obj); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), obj) })
+		}
+	}
+}
+
 // composedParts are the names, images, environments and mounts of pod's
 // containers and init containers, in order.
 func composedParts(pod *corev1.Pod) []string {
@@ -191,31 +203,12 @@ func TestComposerAppliesMutatingPoliciesToApps(t *testing.T) {
 	apps := &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
 		RuleWithOperations: admissionregistrationv1.RuleWithOperations{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
 			Rule: admissionregistrationv1.Rule{APIGroups: []string{"sparkoperator.k8s.io"}, APIVersions: []string{"v1beta2", "v1alpha1"}, Resources: []string{"sparkapplications", "sparkconnects"}}}}}}
-	for _, p := range []struct {
-		name, expr   string
-		reinvocation admissionregistrationv1.ReinvocationPolicyType
-	}{
+	bindMutatingPolicies(t, ns.Name, apps, []e2ePolicy{
 		{"e2e-app-audit", `Object{metadata: Object.metadata{labels: {"audited": "yes"}}, spec: Object.spec{sparkConf: {"spark.eventLog.enabled": "false"}}}`,
-			admissionregistrationv1.NeverReinvocationPolicy},
+			admissionregistrationv1.NeverReinvocationPolicy, ""},
 		{"e2e-app-count", `Object{metadata: Object.metadata{annotations: {"e2e-settings": string(has(object.spec.sparkConf) ? size(object.spec.sparkConf) : 0)}}}`,
-			admissionregistrationv1.IfNeededReinvocationPolicy},
-	} {
-		policy := &admissionregistrationv1.MutatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: p.name}, Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{
-			MatchConstraints: apps.DeepCopy(),
-			Mutations: []admissionregistrationv1.Mutation{{PatchType: admissionregistrationv1.PatchTypeApplyConfiguration,
-				ApplyConfiguration: &admissionregistrationv1.ApplyConfiguration{Expression: p.expr}}},
-			ReinvocationPolicy: p.reinvocation,
-		}}
-		binding := &admissionregistrationv1.MutatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: p.name}, Spec: admissionregistrationv1.MutatingAdmissionPolicyBindingSpec{
-			PolicyName: policy.Name, MatchResources: &admissionregistrationv1.MatchResources{NamespaceSelector: &metav1.LabelSelector{
-				MatchLabels: map[string]string{"kubernetes.io/metadata.name": ns.Name}}}}}
-		for _, obj := range []client.Object{policy, binding} {
-			if err := cp.Client.Create(ctx, obj); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), obj) })
-		}
-	}
+			admissionregistrationv1.IfNeededReinvocationPolicy, ""},
+	})
 	kubeconfig := kubeconfigFile(t)
 	for _, tc := range []struct {
 		kind    string
