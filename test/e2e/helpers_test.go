@@ -331,8 +331,11 @@ func allow(t *testing.T, name string, rule rbacv1.PolicyRule, subject rbacv1.Sub
 	// watch: wait until it grants the rule's first verb on its first
 	// resource, or the test's first request may be refused by RBAC.
 	user, groups := subject.Name, []string{"system:authenticated"}
-	if subject.Kind == rbacv1.ServiceAccountKind {
+	switch subject.Kind {
+	case rbacv1.ServiceAccountKind:
 		user, groups = "system:serviceaccount:"+subject.Namespace+":"+subject.Name, append(groups, "system:serviceaccounts")
+	case rbacv1.GroupKind:
+		user, groups = "e2e-member-of-"+subject.Name, append(groups, subject.Name)
 	}
 	resource, sub, _ := strings.Cut(rule.Resources[0], "/")
 	if err := waitFor(10*time.Second, func() bool {

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -132,6 +133,78 @@ func TestComposerAppliesMutatingPolicies(t *testing.T) {
 			// defaults of a container aside).
 			if diff := cmp.Diff(composedParts(&got), composedParts(&stored)); diff != "" {
 				t.Errorf("the containers differ from the API server's (-composer +stored):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestComposerAsksTheClustersAuthorizer: a MutatingAdmissionPolicy whose
+// CEL asks the authorizer whether the pod's creator may read the
+// namespace's secrets labels the pod with the answer, which the API server
+// gives e2e-alice through a group of hers. The composer, reading the
+// cluster, asks the cluster's authorizer for --as and --as-group, and
+// prints the pod the API server stores for her with and without the group.
+func TestComposerAsksTheClustersAuthorizer(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "e2e-mutating-authz"}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	const alice, readers = "e2e-alice", "e2e-secret-readers"
+	allow(t, "e2e-authz-pods", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "get"}},
+		rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: alice})
+	allow(t, "e2e-authz-secrets", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}},
+		rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: readers})
+	pods := &admissionregistrationv1.MatchResources{ResourceRules: []admissionregistrationv1.NamedRuleWithOperations{{
+		RuleWithOperations: admissionregistrationv1.RuleWithOperations{Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+			Rule: admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}}}}}}
+	bindMutatingPolicies(t, ns.Name, pods, []e2ePolicy{{"e2e-authz",
+		`Object{metadata: Object.metadata{labels: {"reads-secrets": string(authorizer.group("").resource("secrets").namespace(object.metadata.namespace).check("get").allowed())}}}`,
+		admissionregistrationv1.NeverReinvocationPolicy, ""}})
+
+	kubeconfig := kubeconfigFile(t)
+	for _, groups := range [][]string{{readers}, nil} {
+		t.Run(fmt.Sprintf("groups=%v", groups), func(t *testing.T) {
+			// The API server applies it once its informers hold it.
+			attempt := 0
+			var stored corev1.Pod
+			if err := waitFor(30*time.Second, func() bool {
+				attempt++
+				pod := examplePod(t, "executor.yaml", fmt.Sprintf("e2e-authz-%d-%d", len(groups), attempt))
+				pod.Namespace = ns.Name
+				if err := impersonating(t, alice, groups...).Create(ctx, pod); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), pod) })
+				stored = *pod
+				return pod.Labels["reads-secrets"] != ""
+			}); err != nil {
+				t.Fatalf("the API server never applied the MutatingAdmissionPolicy: labels %v", stored.Labels)
+			}
+			if want := fmt.Sprint(groups != nil); stored.Labels["reads-secrets"] != want {
+				t.Fatalf("the API server stored reads-secrets %q for groups %v, want %s: the test's RBAC is not what it expects", stored.Labels["reads-secrets"], groups, want)
+			}
+			pod := examplePod(t, "executor.yaml", stored.Name)
+			pod.Namespace = ns.Name
+			in, err := json.Marshal(pod)
+			if err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"compose", "-f", "-", "--kubeconfig", kubeconfig, "--cluster", cluster.Name, "--pool", cluster.Pool, "-o", "json", "--as", alice}
+			for _, g := range groups {
+				args = append(args, "--as-group", g)
+			}
+			code, out, errOut := runComposer(t, in, args...)
+			if code != composer.ExitOK {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var got corev1.Pod
+			if err := json.Unmarshal([]byte(out), &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.Labels["reads-secrets"] != stored.Labels["reads-secrets"] {
+				t.Errorf("the composer's reads-secrets %q, the API server's %q\n%s", got.Labels["reads-secrets"], stored.Labels["reads-secrets"], errOut)
 			}
 		})
 	}

@@ -1,10 +1,17 @@
 package app
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/plugin/pkg/authorizer/webhook"
+	"k8s.io/apiserver/plugin/pkg/authorizer/webhook/metrics"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/spf13/cobra"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -34,7 +41,7 @@ type clusterFlags struct {
 
 func (c *clusterFlags) add(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&c.kubeconfig, "kubeconfig", "", "read Layers, Namespaces, PriorityClasses, RuntimeClasses, LimitRanges, ResourceQuotas, ValidatingAdmissionPolicies, MutatingAdmissionPolicies (and their params), the cluster's identity and (with --validate) its live pods from the cluster of this kubeconfig, read-only")
+	f.StringVar(&c.kubeconfig, "kubeconfig", "", "read Layers, Namespaces, PriorityClasses, RuntimeClasses, LimitRanges, ResourceQuotas, ValidatingAdmissionPolicies, MutatingAdmissionPolicies (and their params, and the CRDs of the SparkApplications and SparkConnects composed), the cluster's identity and (with --validate) its live pods from the cluster of this kubeconfig, read-only, asking its authorizer (SubjectAccessReviews, which store nothing) what a MutatingAdmissionPolicy's CEL asks")
 	f.StringVar(&c.context, "context", "", "the kubeconfig context to use (implies reading the cluster, from $KUBECONFIG or ~/.kube/config without --kubeconfig)")
 	f.StringVar(&c.webhookNamespace, "webhook-namespace", "strata-system", "with --kubeconfig: the namespace of Strata's webhook, whose Deployment names the cluster's identity")
 }
@@ -42,8 +49,8 @@ func (c *clusterFlags) add(cmd *cobra.Command) {
 // enabled reports whether a cluster is to be read.
 func (c *clusterFlags) enabled() bool { return c.kubeconfig != "" || c.context != "" }
 
-// client is a client of the cluster.
-func (c *clusterFlags) client() (client.Client, error) {
+// config is the cluster's client configuration.
+func (c *clusterFlags) config() (*rest.Config, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if c.kubeconfig != "" {
 		rules.ExplicitPath = c.kubeconfig
@@ -51,6 +58,37 @@ func (c *clusterFlags) client() (client.Client, error) {
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.context}).ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("--kubeconfig: %w", err)
+	}
+	return cfg, nil
+}
+
+// authorizer answers as the cluster's authorizer does, by asking it
+// SubjectAccessReviews (which store nothing): what a
+// MutatingAdmissionPolicy's CEL asks its authorizer. It is
+// k8s.io/apiserver's webhook authorizer over the cluster's own
+// SubjectAccessReview API, which builds each review from the check as the
+// API server's does; its answers are cached for the run.
+func (c *clusterFlags) authorizer() (authorizer.UnconditionalAuthorizer, error) {
+	cfg, err := c.config()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig: %w", err)
+	}
+	az, err := webhook.NewFromInterface(cs.AuthorizationV1(), time.Hour, time.Hour, *webhook.DefaultRetryBackoff(), authorizer.DecisionNoOpinion, metrics.NoopAuthorizerMetrics{}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig: the cluster's authorizer: %w", err)
+	}
+	return az, nil
+}
+
+// client is a client of the cluster.
+func (c *clusterFlags) client() (client.Client, error) {
+	cfg, err := c.config()
+	if err != nil {
+		return nil, err
 	}
 	scheme := runtime.NewScheme()
 	if err := errors.Join(clientgoscheme.AddToScheme(scheme), v1alpha1.AddToScheme(scheme), apiextensionsv1.AddToScheme(scheme)); err != nil {

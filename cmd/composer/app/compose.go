@@ -70,7 +70,7 @@ type composed struct {
 	raw      []byte
 	// connect is a SparkConnect, connectRes its composition, and
 	// storedConnect what the API server stores (connectCreation).
-	connect    *sparkv1alpha1.SparkConnect
+	connect       *sparkv1alpha1.SparkConnect
 	connectRes    *mutate.ConnectResult
 	storedConnect *mutate.ConnectResult
 	// classNote says what the API server's RuntimeClass plugin changed
@@ -118,9 +118,10 @@ type composeOptions struct {
 	validate    bool
 	policiesDir string
 	// user creates the objects, as the API server names users; "" for
-	// not known.
-	user string
-	fsys filesys.FileSystem
+	// not known; groups are its groups (--as-group).
+	user   string
+	groups []string
+	fsys   filesys.FileSystem
 }
 
 func newComposeCommand(ctx context.Context, streams Streams) *cobra.Command {
@@ -151,6 +152,7 @@ written, and --validate judges it as the webhook does.`,
 	f.StringVarP(&o.output, "output", "o", outputYAML, "output format: yaml, json, patch, explain or spark-conf")
 	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, SparkApplication and PodGroup, as the webhook does: violations on stderr, exit 1 when one denies")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones (with --validate)")
+	f.StringSliceVar(&o.groups, "as-group", nil, "the groups of the user of --as, beyond those the API server gives every user and a service account: what a MutatingAdmissionPolicy reads of request.userInfo and asks the cluster's authorizer about (with --kubeconfig); repeat or comma-separate")
 	f.StringVar(&o.user, "as", "", "who creates the objects, as the API server names users (system:serviceaccount:NAMESPACE:NAME for a service account): the request's user the policies see and the PodSecurity admission's configuration may exempt, as the webhook sees it; a SparkApplication's and SparkConnect's pods are created by the operator and the driver, whoever writes them")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -171,7 +173,8 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	// Each object is composed on its own, so on every core; the results,
 	// notes and the first failure come in the objects' order (inOrder).
 	workers := runtime.GOMAXPROCS(0)
-	applier, err := mutatingApplier(ctx, snap, objects, o.repo.reader, o.repo.namespaces)
+	access := clusterAccess{reader: o.repo.reader, authorizer: o.repo.authorizer, groups: map[string][]string{o.user: o.groups}}
+	applier, err := mutatingApplier(ctx, snap, objects, access, o.repo.namespaces)
 	if err != nil {
 		return badInput(err)
 	}

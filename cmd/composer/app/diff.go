@@ -147,7 +147,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		// Each side's MutatingAdmissionPolicies, which a change may bring.
-		applier, err := mutatingApplier(ctx, snap, objects, nil, in.Namespaces)
+		applier, err := mutatingApplier(ctx, snap, objects, clusterAccess{}, in.Namespaces)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}

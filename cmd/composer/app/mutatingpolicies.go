@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -20,14 +21,16 @@ import (
 )
 
 // mutatingApplier applies the cluster's MutatingAdmissionPolicies (snap's)
-// to the pods and SparkApplications of objects, as the API server does,
-// with their params and the SparkApplications' CustomResourceDefinition
-// read from cl (nil: the files', and a policy whose params they do not
-// hold is not applied); nil where
+// to the pods, SparkApplications and SparkConnects of objects, as the API
+// server does, with their params and the custom resources'
+// CustomResourceDefinitions read through access (the files' where it
+// reads no cluster, and a policy whose params they do not hold is not
+// applied), its authorizer answering their CEL's checks; nil where
 // the cluster binds none. known are the Namespaces snap was compiled from,
 // whole: a policy's namespaceObject is the one of a pod's namespace, with
 // the labels snap gives it.
-func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []manifest.Object, cl client.Client, known []corev1.Namespace) (*mutatingpolicy.Applier, error) {
+func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []manifest.Object, access clusterAccess, known []corev1.Namespace) (*mutatingpolicy.Applier, error) {
+	cl := access.reader
 	policies := snap.MutatingPolicies()
 	if len(policies.Bindings) == 0 {
 		return nil, nil
@@ -50,11 +53,27 @@ func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []mani
 		params = clusterParams(ctx, cl, policies, namespacesOf(objects))
 		schemas = clusterSchemas(ctx, cl, customKindsOf(objects))
 	}
-	a, err := mutatingpolicy.New(ctx, policies, namespaces, params, schemas)
+	a, err := mutatingpolicy.New(ctx, policies, mutatingpolicy.Cluster{Namespaces: namespaces, Params: params, Schemas: schemas,
+		Authorizer: access.authorizer, Groups: access.groups})
 	if err != nil {
 		return nil, fmt.Errorf("MutatingAdmissionPolicies: %w", err)
 	}
 	return a, nil
+}
+
+// clusterAccess is what the dry run reads of a live cluster for the
+// MutatingAdmissionPolicies, and whom it creates objects as; the zero
+// value reads none.
+type clusterAccess struct {
+	// reader reads the policies' params and the custom resources' CRDs;
+	// nil: the files give them.
+	reader client.Client
+	// authorizer answers the policies' authorizer checks; nil: a policy
+	// that asks it is not applied.
+	authorizer authorizer.UnconditionalAuthorizer
+	// groups are, by user name, the groups of the user who creates the
+	// objects (--as, --as-group).
+	groups map[string][]string
 }
 
 // mutatingAppliers apply the cluster's MutatingAdmissionPolicies in the

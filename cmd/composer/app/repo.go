@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,8 +37,10 @@ type repoFlags struct {
 	admissionPlugins []string
 	placement        mutate.PlacementPlugins
 	live             clusterFlags
-	// reader is the cluster load read, when it read one.
-	reader client.Client
+	// reader is the cluster load read, when it read one, and authorizer
+	// its authorizer.
+	reader     client.Client
+	authorizer authorizer.UnconditionalAuthorizer
 	// namespaces are the Namespaces snapshot read, whole (the snapshot
 	// keeps their labels only): a MutatingAdmissionPolicy's
 	// namespaceObject.
@@ -98,6 +101,9 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 			return overlay.Inputs{}, err
 		}
 		r.reader = cl
+		if r.authorizer, err = r.live.authorizer(); err != nil {
+			return overlay.Inputs{}, err
+		}
 		if r.cluster.Name == "" && r.cluster.Pool == "" {
 			if r.cluster, err = clusterIdentity(ctx, cl, r.live.webhookNamespace); err != nil {
 				return overlay.Inputs{}, fmt.Errorf("--cluster and --pool not given: %w", err)

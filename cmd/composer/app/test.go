@@ -465,7 +465,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if err != nil {
 		return nil, err
 	}
-	applier, err := mutatingApplier(ctx, snap, objects, nil, in.Namespaces)
+	applier, err := mutatingApplier(ctx, snap, objects, clusterAccess{}, in.Namespaces)
 	if err != nil {
 		return nil, err
 	}

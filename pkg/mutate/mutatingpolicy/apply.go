@@ -20,7 +20,6 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
-	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/applyconfigurations"
 	"k8s.io/client-go/dynamic"
@@ -46,23 +45,39 @@ type Applier struct {
 	// reversed: the policies apply in the reverse order of their names.
 	reversed bool
 	// What it was started with, for Reversed.
-	policies   overlay.MutatingPolicies
-	namespaces []corev1.Namespace
-	params     *Params
-	schemas    *Schemas
+	policies overlay.MutatingPolicies
+	cluster  Cluster
 	// custom are the kinds the CRDs define (CreateCustom).
 	custom map[schema.GroupVersionKind]customKind
 }
 
+// Cluster is what a dry run knows of the cluster the policies apply in.
+type Cluster struct {
+	// Namespaces are those of the objects to admit, with their labels:
+	// what a binding's namespaceSelector and a policy's namespaceObject
+	// read.
+	Namespaces []corev1.Namespace
+	// Params are the objects the policies' paramKinds name (nil: none
+	// read, and a policy with a paramKind is left out).
+	Params *Params
+	// Schemas are those of the custom resources to admit (CreateCustom;
+	// nil: none).
+	Schemas *Schemas
+	// Authorizer answers a policy's authorizer checks as the cluster's
+	// authorizer does (SubjectAccessReviews of a cluster read); nil: a
+	// policy whose CEL asks the authorizer is left out.
+	Authorizer authorizer.UnconditionalAuthorizer
+	// Groups are, by user name, the groups of the users objects are
+	// created by, beyond those the API server's authenticators give every
+	// user and a service account (userOf).
+	Groups map[string][]string
+}
+
 // New starts an Applier of policies' MutatingAdmissionPolicies and their
-// bindings, matched against namespaces (those of the pods it is to admit,
-// with their labels: what a binding's namespaceSelector and a policy's
-// namespaceObject read), with params (nil: none read, and a policy with a
-// paramKind is left out), and schemas, those of the custom resources it is
-// to admit (CreateCustom; nil: none). A policy the dry run cannot apply is
-// left out (Skipped). It returns once the plugin is ready, or ctx is done.
-func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []corev1.Namespace, params *Params, schemas *Schemas) (*Applier, error) {
-	return startApplier(ctx, &Applier{policies: policies, namespaces: namespaces, params: params, schemas: schemas})
+// bindings in cluster. A policy the dry run cannot apply is left out
+// (Skipped). It returns once the plugin is ready, or ctx is done.
+func New(ctx context.Context, policies overlay.MutatingPolicies, cluster Cluster) (*Applier, error) {
+	return startApplier(ctx, &Applier{policies: policies, cluster: cluster})
 }
 
 // Reversed starts an Applier of a's policies in the reverse order of their
@@ -70,7 +85,7 @@ func New(ctx context.Context, policies overlay.MutatingPolicies, namespaces []co
 // same field, and what the API server stores depends on the order it
 // applies them in, which is not fixed (byName).
 func (a *Applier) Reversed(ctx context.Context) (*Applier, error) {
-	return startApplier(ctx, &Applier{policies: a.policies, namespaces: a.namespaces, params: a.params, schemas: a.schemas, reversed: !a.reversed})
+	return startApplier(ctx, &Applier{policies: a.policies, cluster: a.cluster, reversed: !a.reversed})
 }
 
 // Bound is how many of the policies a applies are bound: where it is 2 or
@@ -79,7 +94,7 @@ func (a *Applier) Bound() int { return a.bound }
 
 // startApplier starts a, New's Applier.
 func startApplier(ctx context.Context, a *Applier) (*Applier, error) {
-	policies, namespaces, params := a.policies, a.namespaces, a.params
+	policies, namespaces, params := a.policies, a.cluster.Namespaces, a.cluster.Params
 	a.stop, a.skipped = make(chan struct{}), map[string]string{}
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -91,7 +106,7 @@ func startApplier(ctx context.Context, a *Applier) (*Applier, error) {
 		bound[b.Spec.PolicyName] = true
 	}
 	for _, p := range policies.Policies {
-		if why := unappliable(&p, params); why != "" {
+		if why := unappliable(&p, params, a.cluster.Authorizer != nil); why != "" {
 			a.skipped[p.Name] = why
 			continue
 		}
@@ -108,7 +123,7 @@ func startApplier(ctx context.Context, a *Applier) (*Applier, error) {
 	}
 	mapper := meta.NewDefaultRESTMapper(nil)
 	mapper.Add(corev1.SchemeGroupVersion.WithKind("Pod"), meta.RESTScopeNamespace)
-	custom, customConverters, err := customTypes(a.schemas)
+	custom, customConverters, err := customTypes(a.cluster.Schemas)
 	if err != nil {
 		return nil, err
 	}
@@ -166,7 +181,11 @@ func startApplier(ctx context.Context, a *Applier) (*Applier, error) {
 	}
 	a.plugin.SetDynamicClient(dynamicClient)
 	a.plugin.SetDrainedNotification(a.stop)
-	a.plugin.SetUnconditionalAuthorizer(noAuthorizer{})
+	var az authorizer.UnconditionalAuthorizer = noAuthorizer{}
+	if a.cluster.Authorizer != nil {
+		az = a.cluster.Authorizer
+	}
+	a.plugin.SetUnconditionalAuthorizer(az)
 	if err := a.plugin.ValidateInitialization(); err != nil {
 		close(a.stop)
 		return nil, fmt.Errorf("starting the MutatingAdmissionPolicy plugin: %w", err)
@@ -197,8 +216,9 @@ func (a *Applier) Skipped(policy string) string { return a.skipped[policy] }
 // authorizerUse finds the authorizer in a CEL expression.
 var authorizerUse = regexp.MustCompile(`\bauthorizer\b`)
 
-// unappliable says why p cannot be applied with params, "" when it can.
-func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy, params *Params) string {
+// unappliable says why p cannot be applied with params, and an authorizer
+// (authorizes) or none, "" when it can.
+func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy, params *Params, authorizes bool) string {
 	if k := p.Spec.ParamKind; k != nil {
 		switch {
 		case params == nil:
@@ -222,8 +242,8 @@ func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy, params *Par
 			exprs = append(exprs, m.ApplyConfiguration.Expression)
 		}
 	}
-	if slices.ContainsFunc(exprs, authorizerUse.MatchString) {
-		return "its CEL asks the authorizer, which the dry run cannot"
+	if !authorizes && slices.ContainsFunc(exprs, authorizerUse.MatchString) {
+		return "its CEL asks the authorizer, which only a cluster answers (--kubeconfig)"
 	}
 	return ""
 }
@@ -270,7 +290,7 @@ func (a *Applier) CreatePod(pod *corev1.Pod, username string) *PodCreation {
 	obj.APIVersion, obj.Kind = "v1", "Pod"
 	return &PodCreation{pod: obj, creation: creation{applier: a, attrs: admission.NewAttributesRecord(obj, nil, corev1.SchemeGroupVersion.WithKind("Pod"),
 		obj.Namespace, obj.Name, corev1.SchemeGroupVersion.WithResource("pods"), "", admission.Create, &metav1.CreateOptions{}, false,
-		&user.DefaultInfo{Name: username})}}
+		a.userOf(username))}}
 }
 
 // Admit is the pod as the policies leave it on the API server's first
@@ -319,8 +339,8 @@ func (a *Applier) Undefined(kind schema.GroupVersionKind) string {
 	if _, ok := a.custom[kind]; ok {
 		return ""
 	}
-	if a.schemas != nil {
-		if why := a.schemas.Unread[kind.GroupKind()]; why != "" {
+	if a.cluster.Schemas != nil {
+		if why := a.cluster.Schemas.Unread[kind.GroupKind()]; why != "" {
 			return fmt.Sprintf("its CustomResourceDefinition could not be read: %s", why)
 		}
 	}
@@ -344,7 +364,7 @@ func (a *Applier) CreateCustom(obj *unstructured.Unstructured, username string) 
 		namespace = ""
 	}
 	return &CustomCreation{obj: o, creation: creation{applier: a, attrs: admission.NewAttributesRecord(o, nil, kind,
-		namespace, o.GetName(), k.resource, "", admission.Create, &metav1.CreateOptions{}, false, &user.DefaultInfo{Name: username})}}, nil
+		namespace, o.GetName(), k.resource, "", admission.Create, &metav1.CreateOptions{}, false, a.userOf(username))}}, nil
 }
 
 // Admit is the object as the policies leave it on the API server's first
@@ -401,9 +421,9 @@ func (s byName) Hooks() []mutating.PolicyHook {
 	return hooks
 }
 
-// noAuthorizer answers a policy's authorizer checks in a dry run; it is
-// never asked: a policy that uses the authorizer is not applied
-// (unappliable).
+// noAuthorizer answers a policy's authorizer checks in a dry run that
+// reads no cluster; it is never asked: a policy that uses the authorizer
+// is not applied (unappliable).
 type noAuthorizer struct{}
 
 func (noAuthorizer) Authorize(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {

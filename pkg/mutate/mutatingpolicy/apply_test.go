@@ -58,7 +58,7 @@ func testPod(ns string) *corev1.Pod {
 
 func start(t *testing.T, policies overlay.MutatingPolicies) *Applier {
 	t.Helper()
-	a, err := New(context.Background(), policies, []corev1.Namespace{namespace("etl", map[string]string{"tier": "batch"}), namespace("ml", nil)}, nil, nil)
+	a, err := New(context.Background(), policies, Cluster{Namespaces: []corev1.Namespace{namespace("etl", map[string]string{"tier": "batch"}), namespace("ml", nil)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func BenchmarkAdmit(b *testing.B) {
 		bound := policies
 		bound.Bindings = []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("stamp", "stamp", tc.ns), binding("class", "class", tc.ns)}
 		b.Run(tc.name, func(b *testing.B) {
-			a, err := New(context.Background(), bound, []corev1.Namespace{namespace("etl", nil)}, nil, nil)
+			a, err := New(context.Background(), bound, Cluster{Namespaces: []corev1.Namespace{namespace("etl", nil)}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -46,7 +46,7 @@ func BenchmarkAdmit(b *testing.B) {
 		bound.Bindings = []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("stamp", "stamp", nil), binding("class", "class", nil)}
 		b.ReportAllocs()
 		for b.Loop() {
-			a, err := New(context.Background(), bound, []corev1.Namespace{namespace("etl", nil)}, nil, nil)
+			a, err := New(context.Background(), bound, Cluster{Namespaces: []corev1.Namespace{namespace("etl", nil)}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func BenchmarkAdmitCustom(b *testing.B) {
 		Bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("conf", "conf", nil)}}
 	schemas := &Schemas{CRDs: []apiextensionsv1.CustomResourceDefinition{sparkCRD(b)}}
 	b.Run("policies=1", func(b *testing.B) {
-		a, err := New(context.Background(), policies, []corev1.Namespace{namespace("etl", nil)}, nil, schemas)
+		a, err := New(context.Background(), policies, Cluster{Namespaces: []corev1.Namespace{namespace("etl", nil)}, Schemas: schemas})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func BenchmarkAdmitCustom(b *testing.B) {
 	b.Run("start", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			a, err := New(context.Background(), policies, []corev1.Namespace{namespace("etl", nil)}, nil, schemas)
+			a, err := New(context.Background(), policies, Cluster{Namespaces: []corev1.Namespace{namespace("etl", nil)}, Schemas: schemas})
 			if err != nil {
 				b.Fatal(err)
 			}

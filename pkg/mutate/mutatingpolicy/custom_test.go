@@ -58,7 +58,7 @@ func testApp(ns string) *unstructured.Unstructured {
 
 func startWithCRDs(t *testing.T, policies overlay.MutatingPolicies, crds ...apiextensionsv1.CustomResourceDefinition) *Applier {
 	t.Helper()
-	a, err := New(context.Background(), policies, []corev1.Namespace{namespace("etl", map[string]string{"tier": "batch"})}, nil, &Schemas{CRDs: crds})
+	a, err := New(context.Background(), policies, Cluster{Namespaces: []corev1.Namespace{namespace("etl", map[string]string{"tier": "batch"})}, Schemas: &Schemas{CRDs: crds}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestCreateCustomWithoutItsCRD(t *testing.T) {
 	if why := startWithCRDs(t, policies, sparkCRD(t)).Undefined(other); why == "" {
 		t.Error("defines a version the CRD does not serve")
 	}
-	unread, err := New(context.Background(), policies, nil, nil, &Schemas{Unread: map[schema.GroupKind]string{appKind.GroupKind(): "forbidden"}})
+	unread, err := New(context.Background(), policies, Cluster{Schemas: &Schemas{Unread: map[schema.GroupKind]string{appKind.GroupKind(): "forbidden"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

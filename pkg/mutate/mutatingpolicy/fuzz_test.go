@@ -24,7 +24,7 @@ func FuzzAdmit(f *testing.F) {
 	count.Spec.ReinvocationPolicy = admissionregistrationv1.IfNeededReinvocationPolicy
 	a, err := New(context.Background(), overlay.MutatingPolicies{Policies: []admissionregistrationv1.MutatingAdmissionPolicy{stamp, copyLabel, count},
 		Bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("stamp", "stamp", nil), binding("copy", "copy", nil), binding("count", "count", nil)}},
-		[]corev1.Namespace{namespace("etl", nil)}, nil, nil)
+		Cluster{Namespaces: []corev1.Namespace{namespace("etl", nil)}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func FuzzAdmitCustom(f *testing.F) {
 	count.Spec.ReinvocationPolicy = admissionregistrationv1.IfNeededReinvocationPolicy
 	a, err := New(context.Background(), overlay.MutatingPolicies{Policies: []admissionregistrationv1.MutatingAdmissionPolicy{conf, label, count},
 		Bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{binding("conf", "conf", nil), binding("label", "label", nil), binding("count", "count", nil)}},
-		[]corev1.Namespace{namespace("etl", nil)}, nil, &Schemas{CRDs: []apiextensionsv1.CustomResourceDefinition{sparkCRD(f)}})
+		Cluster{Namespaces: []corev1.Namespace{namespace("etl", nil)}, Schemas: &Schemas{CRDs: []apiextensionsv1.CustomResourceDefinition{sparkCRD(f)}}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func TestParams(t *testing.T) {
 			b := binding("team", "team", nil)
 			b.Spec.ParamRef = &admissionregistrationv1.ParamRef{Name: tc.ref, ParameterNotFoundAction: tc.notFound}
 			a, err := New(context.Background(), overlay.MutatingPolicies{Policies: []admissionregistrationv1.MutatingAdmissionPolicy{p},
-				Bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{b}}, []corev1.Namespace{namespace("etl", nil)}, tc.params, nil)
+				Bindings: []admissionregistrationv1.MutatingAdmissionPolicyBinding{b}}, Cluster{Namespaces: []corev1.Namespace{namespace("etl", nil)}, Params: tc.params})
 			if err != nil {
 				t.Fatal(err)
 			}
