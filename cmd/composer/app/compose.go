@@ -288,14 +288,14 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 		if err != nil {
 			return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 		}
-		r.appRes, r.storedApp, r.refused = c.composed, c.stored, c.refused
-		if c.changed {
+		r.appRes, r.storedApp, r.refused, r.schedule = c.composed, c.stored, c.refused, c.schedule
+		if c.policiesChanged() {
 			r.mutatingNotes = append(r.mutatingNotes, changedByPolicies)
 			if r.appBeforePolicies, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
 				return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 			}
 		}
-		if (c.changed || c.refused != nil) && appliers.appOrderMatters(ctx, snap, o.repo.cluster, obj, c, o.user) {
+		if (c.policiesChanged() || c.refused != nil) && appliers.appOrderMatters(ctx, snap, o.repo.cluster, obj, c, o.user) {
 			r.mutatingNotes = append(r.mutatingNotes, orderMatters)
 		}
 		return r, nil

@@ -106,19 +106,56 @@ type appCreation struct {
 	// stored is the application the API server stores, after its second
 	// pass: composed's, unless a policy changed it again, composed again.
 	stored *sparkv1beta2.Object
+	// schedule is the ScheduledSparkApplication's, where the application
+	// is its run, as the policies leave it; scheduleChanged: they changed
+	// the ScheduledSparkApplication.
+	schedule        sparkv1beta2.Schedule
+	scheduleChanged bool
 }
+
+// policiesChanged reports whether the policies changed what is composed:
+// the application, or the schedule it is a run of.
+func (c *appCreation) policiesChanged() bool { return c.changed || c.scheduleChanged }
 
 // createApp is the creation of obj's application by user ("" for not
 // known), as snap, cluster and the cluster's MutatingAdmissionPolicies
 // (applier's; nil for none) have the API server admit it: the policies,
 // the webhook's composition, then the API server's second pass, where the
-// webhook (IfNeeded too) composes again what the policies changed. The
-// policies apply to a SparkApplication created as written, not to a
-// ScheduledSparkApplication's runs, which the operator creates.
+// webhook (IfNeeded too) composes again what the policies changed. Where
+// it is a ScheduledSparkApplication's run, the policies apply to the
+// ScheduledSparkApplication (created by user, both passes: no webhook
+// changes it), then to the run, created by the operator (a user not
+// known), as the schedule they leave makes it.
 func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Cluster, applier *mutatingpolicy.Applier, obj manifest.Object, user string) (appCreation, error) {
-	var c appCreation
+	c := appCreation{schedule: obj.Schedule}
 	app := obj.App
-	if obj.Schedule.Name == "" {
+	if obj.Schedule.Name != "" {
+		schedule, admitted, err := admitCustom(ctx, applier, scheduledKind, app.App.Namespace, obj.Raw, user)
+		if err != nil {
+			return c, err
+		}
+		if schedule.creation != nil {
+			if again, err := schedule.reinvoke(ctx, func() ([]byte, error) { return admitted, nil }, false); err != nil {
+				return c, err
+			} else if again != nil {
+				admitted = again
+			}
+		}
+		c.scheduleChanged = schedule.changed
+		switch {
+		case schedule.refused != nil:
+			c.customAdmission = schedule // the schedule is refused: it never runs
+		case schedule.changed:
+			if app, c.schedule, err = sparkv1beta2.RunOf(admitted); err != nil {
+				return c, fmt.Errorf("the ScheduledSparkApplication as the cluster's MutatingAdmissionPolicies leave it: %w", err)
+			}
+			if app.App.Namespace == "" {
+				app.App.Namespace = obj.App.App.Namespace
+			}
+		}
+		user = "" // the operator creates each run
+	}
+	if c.refused == nil {
 		written, err := app.Original()
 		if err != nil {
 			return c, err

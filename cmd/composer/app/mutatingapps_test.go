@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 )
 
 // appMutatingPolicy is a MutatingAdmissionPolicy of one mutation over the
@@ -328,5 +330,40 @@ func TestMutatingPoliciesInEitherOrderStored(t *testing.T) {
 				t.Errorf("%s, a %s: exit %d, stderr:\n%s\nwant the note: %v", tc.name, kind, r.code, r.err, tc.want)
 			}
 		}
+	}
+}
+
+// TestMutatingPoliciesOnSchedules: the policies bound to
+// ScheduledSparkApplications change the schedule, and each run is made of
+// the schedule they leave, then changed by those bound to
+// SparkApplications; --validate judges the run so. Without the
+// ScheduledSparkApplications' CRD the composer names the policy, with
+// what it lacks.
+func TestMutatingPoliciesOnSchedules(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	crds := sparkAppCRD(t) + "---\n" + readFile(t, filepath.Join("..", "..", "..", "test", "controlplane", "crds", "sparkoperator.k8s.io_scheduledsparkapplications.yaml"))
+	onSchedules := func(policy string) string {
+		return strings.Replace(policy, `resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]`,
+			`resourceRules: [{apiGroups: [sparkoperator.k8s.io], apiVersions: [v1beta2], operations: [CREATE], resources: [scheduledsparkapplications]}]`, 1)
+	}
+	more := onSchedules(mutatingPolicy("more", "JSONPatch", `[JSONPatch{op: "replace", path: "/spec/template/executor/instances", value: 30}]`, "  reinvocationPolicy: Never\n", "etl"))
+	audit := appMutatingPolicy("audit", "ApplyConfiguration", `Object{metadata: Object.metadata{labels: {"audited": "yes"}}}`, "  reinvocationPolicy: Never\n", "etl")
+	args := func(config string, more ...string) []string {
+		return append(append(appArgs("etl-report-nightly.yaml", "clusters/prod-a", "prod-a", "batch"), "--cluster-config", config), more...)
+	}
+	r := composer(t, "", args(write("audit.yaml", audit+"---\n"+crds), "-o", "json")...)
+	if labels, _, _, _ := composedApp(t, r.out); r.code != ExitOK || labels["audited"] != "yes" || labels[sparkv1beta2.ScheduledAppNameLabel] != "etl-report-nightly" {
+		t.Errorf("a policy on the runs: exit %d, labels %v, stderr:\n%s", r.code, labels, r.err)
+	}
+	r = composer(t, "", args(write("more.yaml", more+"---\n"+crds), "--validate")...)
+	const want = `asks for up to 30 executors; group "core-data" allows at most 20 per app`
+	if r.code != ExitDenied || !strings.Contains(r.err, want) {
+		t.Errorf("a policy on the schedule, --validate: exit %d, stderr lacks %q:\n%s", r.code, want, r.err)
+	}
+	r = composer(t, "", args(write("more-without-crd.yaml", more+"---\n"+sparkAppCRD(t)), "--validate")...)
+	if r.code != ExitOK || !strings.Contains(r.err, `MutatingAdmissionPolicy "more" (binding "more-etl") applies to it in the API server, before the webhooks; `+
+		`the dry run does not apply it: no CustomResourceDefinition of sparkoperator.k8s.io/v1beta2 ScheduledSparkApplication was given`) {
+		t.Errorf("without the schedules' CRD: exit %d, stderr:\n%s", r.code, r.err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -152,10 +153,11 @@ func mutatingAdmission(a *mutatingpolicy.Applier) policy.MutatingAdmission {
 // (snap's) may apply to obj when it is created, to the runs of a
 // ScheduledSparkApplication, or to the pods a SparkApplication launches
 // (mutate.MutatingPolicyMatches), save where what is printed is what they
-// change: a pod, or a SparkApplication whose CustomResourceDefinition is
-// known, to which the dry run applies them (applier's, never nil where the
-// cluster binds any). Those it cannot apply (Applier.Skipped, and to a
-// SparkApplication Applier.Undefined) are named with the reason.
+// change: a pod, or a custom resource's object whose
+// CustomResourceDefinition is known, to which the dry run applies them
+// (applier's, never nil where the cluster binds any). Those it cannot
+// apply (Applier.Skipped, and to a custom resource's object
+// Applier.Undefined) are named with the reason.
 func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatingpolicy.Applier) []string {
 	policies := snap.MutatingPolicies()
 	if len(policies.Bindings) == 0 {
@@ -164,33 +166,36 @@ func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatin
 	type created struct {
 		what string
 		obj  mutate.Created
+		// kind is that of a custom resource's object, which the dry run
+		// changes where it knows the kind's schema.
+		kind schema.GroupVersionKind
 		// launched: pods the object launches, which --validate judges.
 		launched bool
 	}
 	var objects []created
 	switch {
 	case obj.Pod != nil:
-		objects = append(objects, created{"it", mutate.Created{Version: "v1", Resource: "pods", Name: obj.Pod.Name, Labels: obj.Pod.Labels}, false})
+		objects = append(objects, created{what: "it", obj: mutate.Created{Version: "v1", Resource: "pods", Name: obj.Pod.Name, Labels: obj.Pod.Labels}})
 	case obj.App != nil:
 		app := &obj.App.App
 		run := mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "sparkapplications", Name: app.Name, Labels: app.Labels}
 		if obj.Schedule.Name == "" {
-			objects = append(objects, created{"it", run, false})
+			objects = append(objects, created{what: "it", obj: run, kind: appKind})
 		} else {
 			run.Name = "" // the operator names each run
 			// A run's labels are its schedule's and the operator's.
 			own := maps.Clone(app.Labels)
 			delete(own, sparkv1beta2.ScheduledAppNameLabel)
-			objects = append(objects, created{"it", mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "scheduledsparkapplications",
-				Name: obj.Schedule.Name, Labels: own}, false}, created{"each of its runs", run, false})
+			objects = append(objects, created{what: "it", obj: mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1beta2", Resource: "scheduledsparkapplications",
+				Name: obj.Schedule.Name, Labels: own}, kind: scheduledKind}, created{what: "each of its runs", obj: run, kind: appKind})
 		}
 		for _, role := range mutate.Roles() {
 			if pod, err := mutate.LaunchedPod(app, role); err == nil {
-				objects = append(objects, created{fmt.Sprintf("the %s pods it launches", role), mutate.Created{Version: "v1", Resource: "pods", Labels: pod.Labels}, true})
+				objects = append(objects, created{what: fmt.Sprintf("the %s pods it launches", role), obj: mutate.Created{Version: "v1", Resource: "pods", Labels: pod.Labels}, launched: true})
 			}
 		}
 	case obj.Connect != nil:
-		objects = append(objects, created{"it", mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1alpha1", Resource: "sparkconnects", Name: obj.Connect.Metadata.Name}, false})
+		objects = append(objects, created{what: "it", obj: mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1alpha1", Resource: "sparkconnects", Name: obj.Connect.Metadata.Name}, kind: connectKind})
 	}
 	var out []string
 	for _, c := range objects {
@@ -206,20 +211,14 @@ func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatin
 				why = "the dry run does not apply it: " + skipped + ": what the API server stores may differ from what is printed"
 			case c.launched:
 				why = "--validate judges them as it changes them"
-			case obj.Pod != nil:
-				continue // applied to what is printed
-			case obj.App != nil && obj.Schedule.Name == "" || obj.Connect != nil:
-				kind := appKind
-				if obj.Connect != nil {
-					kind = connectKind
-				}
-				if undefined := applier.Undefined(kind); undefined != "" {
+			case c.kind.Empty():
+				continue // a pod: applied to what is printed
+			default:
+				if undefined := applier.Undefined(c.kind); undefined != "" {
 					why = "the dry run does not apply it: " + undefined + " (--cluster-config, or the cluster's with --kubeconfig), without which it cannot apply it as the API server does: what the API server stores may differ from what is printed"
 					break
 				}
 				continue // applied to what is printed
-			default:
-				why = "the dry run does not apply MutatingAdmissionPolicies to a ScheduledSparkApplication and its runs: what the API server stores may differ from what is printed"
 			}
 			out = append(out, fmt.Sprintf("%s applies to %s in the API server%s, before the webhooks; %s", m, c.what, unless, why))
 		}

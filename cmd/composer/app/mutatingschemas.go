@@ -23,6 +23,10 @@ import (
 // them.
 var appKind = schema.GroupVersionKind{Group: sparkv1beta2.Group, Version: sparkv1beta2.Version, Kind: sparkv1beta2.Kind}
 
+// scheduledKind is the kind of ScheduledSparkApplications, as the API
+// server admits them.
+var scheduledKind = schema.GroupVersionKind{Group: sparkv1beta2.Group, Version: sparkv1beta2.Version, Kind: sparkv1beta2.ScheduledKind}
+
 // connectKind is the kind of SparkConnects, as the API server admits
 // them.
 var connectKind = schema.FromAPIVersionAndKind(sparkv1alpha1.APIVersion, sparkv1alpha1.Kind)
@@ -34,14 +38,18 @@ var crdKind = apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinit
 // the dry run applies MutatingAdmissionPolicies (createApp): those it
 // needs the schema of.
 func customKindsOf(objects []manifest.Object) []schema.GroupVersionKind {
-	var apps, connects bool
+	var apps, schedules, connects bool
 	for i := range objects {
-		apps = apps || objects[i].App != nil && objects[i].Schedule.Name == ""
+		apps = apps || objects[i].App != nil // a schedule's runs too
+		schedules = schedules || objects[i].Schedule.Name != ""
 		connects = connects || objects[i].Connect != nil
 	}
 	var kinds []schema.GroupVersionKind
 	if apps {
 		kinds = append(kinds, appKind)
+	}
+	if schedules {
+		kinds = append(kinds, scheduledKind)
 	}
 	if connects {
 		kinds = append(kinds, connectKind)

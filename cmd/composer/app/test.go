@@ -512,7 +512,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		case created.refused != nil:
 			decision = created.refused.Decision()
 		default:
-			if decision, err = judgeApp(ctx, check, obj.Schedule, &created.stored.App, live, c.User); err != nil {
+			if decision, err = judgeApp(ctx, check, created.schedule, &created.stored.App, live, c.User); err != nil {
 				return nil, err
 			}
 		}

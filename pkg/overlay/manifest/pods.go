@@ -61,7 +61,8 @@ type Object struct {
 	Schedule sparkv1beta2.Schedule
 	// PodGroup is set for a scheduling.volcano.sh/v1beta1 PodGroup, read
 	// as the webhook reads one (volcanov1beta1.Decode); Raw is it as
-	// written, as JSON.
+	// written, as JSON, as it is a ScheduledSparkApplication (App being
+	// its run) and a SparkConnect.
 	PodGroup *volcanov1beta1.PodGroup
 	Raw      []byte
 	// Connect is set for a sparkoperator.k8s.io/v1alpha1 SparkConnect,
@@ -153,7 +154,7 @@ func DecodeObjects(file string, data []byte) ([]Object, error) {
 			if run.App.Namespace == "" {
 				run.App.Namespace = corev1.NamespaceDefault
 			}
-			out = append(out, Object{App: run, Schedule: schedule})
+			out = append(out, Object{App: run, Schedule: schedule, Raw: d.Raw})
 		case d.Kind == volcanov1beta1.Kind && d.APIVersion == volcanov1beta1.APIVersion:
 			pg, err := volcanov1beta1.Decode(d.Raw)
 			if err != nil {
