@@ -12,12 +12,16 @@ import (
 )
 
 // appMutatingPolicy is a MutatingAdmissionPolicy of one mutation over the
-// creation of SparkApplications, bound to namespace (mutatingPolicy's, of
-// another resource).
+// creation of SparkApplications, bound to namespace.
 func appMutatingPolicy(name, patchType, expr, extra, namespace string) string {
-	return strings.Replace(mutatingPolicy(name, patchType, expr, extra, namespace),
-		`resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]`,
-		`resourceRules: [{apiGroups: [sparkoperator.k8s.io], apiVersions: [v1beta2], operations: [CREATE], resources: [sparkapplications]}]`, 1)
+	return over("v1beta2", "sparkapplications", mutatingPolicy(name, patchType, expr, extra, namespace))
+}
+
+// over is policy, mutatingPolicy's, over the creation of the Spark
+// Operator's resource of version instead of pods.
+func over(version, resource, policy string) string {
+	return strings.Replace(policy, `resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]`,
+		`resourceRules: [{apiGroups: [sparkoperator.k8s.io], apiVersions: [`+version+`], operations: [CREATE], resources: [`+resource+`]}]`, 1)
 }
 
 // sparkAppCRD is the SparkApplications' CustomResourceDefinition, as the
@@ -231,10 +235,7 @@ func TestMutatingPoliciesOnConnects(t *testing.T) {
 	dir := t.TempDir()
 	write := writerIn(t, dir)
 	crd := readFile(t, filepath.Join("..", "..", "..", "test", "controlplane", "crds", "sparkoperator.k8s.io_sparkconnects.yaml"))
-	onConnects := func(policy string) string {
-		return strings.Replace(policy, `resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]`,
-			`resourceRules: [{apiGroups: [sparkoperator.k8s.io], apiVersions: [v1alpha1], operations: [CREATE], resources: [sparkconnects]}]`, 1)
-	}
+	onConnects := func(policy string) string { return over("v1alpha1", "sparkconnects", policy) }
 	policy := onConnects(mutatingPolicy("events", "ApplyConfiguration",
 		`Object{metadata: Object.metadata{labels: {"audited": "yes"}}, spec: Object.spec{sparkConf: {"spark.eventLog.enabled": "false"}}}`, "  reinvocationPolicy: Never\n", "etl"))
 	args := func(config, output string) []string {
@@ -343,11 +344,7 @@ func TestMutatingPoliciesOnSchedules(t *testing.T) {
 	dir := t.TempDir()
 	write := writerIn(t, dir)
 	crds := sparkAppCRD(t) + "---\n" + readFile(t, filepath.Join("..", "..", "..", "test", "controlplane", "crds", "sparkoperator.k8s.io_scheduledsparkapplications.yaml"))
-	onSchedules := func(policy string) string {
-		return strings.Replace(policy, `resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]`,
-			`resourceRules: [{apiGroups: [sparkoperator.k8s.io], apiVersions: [v1beta2], operations: [CREATE], resources: [scheduledsparkapplications]}]`, 1)
-	}
-	more := onSchedules(mutatingPolicy("more", "JSONPatch", `[JSONPatch{op: "replace", path: "/spec/template/executor/instances", value: 30}]`, "  reinvocationPolicy: Never\n", "etl"))
+	more := over("v1beta2", "scheduledsparkapplications", mutatingPolicy("more", "JSONPatch", `[JSONPatch{op: "replace", path: "/spec/template/executor/instances", value: 30}]`, "  reinvocationPolicy: Never\n", "etl"))
 	audit := appMutatingPolicy("audit", "ApplyConfiguration", `Object{metadata: Object.metadata{labels: {"audited": "yes"}}}`, "  reinvocationPolicy: Never\n", "etl")
 	args := func(config string, more ...string) []string {
 		return append(append(appArgs("etl-report-nightly.yaml", "clusters/prod-a", "prod-a", "batch"), "--cluster-config", config), more...)
