@@ -54,8 +54,8 @@ type composed struct {
 	// appBeforePolicies is the composition of the SparkApplication (the
 	// SparkConnect's job) as written, where the cluster's
 	// MutatingAdmissionPolicies changed it (appRes, connectRes are
-	// theirs); nil otherwise. -o explain tells their values from the
-	// user's by it.
+	// theirs), for -o explain, which tells their values from the user's
+	// by it; nil otherwise.
 	appBeforePolicies *mutate.AppResult
 	// storedApp is the SparkApplication the API server stores
 	// (appCreation): appRes's, or what the cluster's
@@ -291,6 +291,8 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 		r.appRes, r.storedApp, r.refused, r.schedule = c.composed, c.stored, c.refused, c.schedule
 		if c.policiesChanged() {
 			r.mutatingNotes = append(r.mutatingNotes, changedByPolicies)
+		}
+		if c.policiesChanged() && o.output == outputExplain {
 			if r.appBeforePolicies, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
 				return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 			}
@@ -313,6 +315,8 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 		r.connectRes, r.storedConnect, r.refused = c.composed, c.stored, c.refused
 		if c.changed {
 			r.mutatingNotes = append(r.mutatingNotes, changedByPolicies)
+		}
+		if c.changed && o.output == outputExplain {
 			before, err := mutate.ComposeConnect(snap, o.repo.cluster, obj.Raw, obj.Connect.Metadata.Namespace)
 			if err != nil {
 				return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
