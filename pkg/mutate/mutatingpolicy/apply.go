@@ -20,6 +20,7 @@ import (
 	"k8s.io/apiserver/pkg/admission/plugin/policy/generic"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/matching"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
+	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/applyconfigurations"
 	"k8s.io/client-go/dynamic"
@@ -65,7 +66,9 @@ type Cluster struct {
 	Schemas *Schemas
 	// Authorizer answers a policy's authorizer checks as the cluster's
 	// authorizer does (SubjectAccessReviews of a cluster read); nil: a
-	// policy whose CEL asks the authorizer is left out.
+	// policy whose CEL asks the authorizer is left out. Where a policy
+	// asks it, New asks it a check of its own first: one that errs
+	// leaves those policies out too.
 	Authorizer authorizer.UnconditionalAuthorizer
 	// Groups are, by user name, the groups of the users objects are
 	// created by, beyond those the API server's authenticators give every
@@ -105,8 +108,9 @@ func startApplier(ctx context.Context, a *Applier) (*Applier, error) {
 	for _, b := range policies.Bindings {
 		bound[b.Spec.PolicyName] = true
 	}
+	unanswered := a.unanswered(ctx)
 	for _, p := range policies.Policies {
-		if why := unappliable(&p, params, a.cluster.Authorizer != nil); why != "" {
+		if why := unappliable(&p, params, unanswered); why != "" {
 			a.skipped[p.Name] = why
 			continue
 		}
@@ -216,17 +220,27 @@ func (a *Applier) Skipped(policy string) string { return a.skipped[policy] }
 // authorizerUse finds the authorizer in a CEL expression.
 var authorizerUse = regexp.MustCompile(`\bauthorizer\b`)
 
-// unappliable says why p cannot be applied with params, and an authorizer
-// (authorizes) or none, "" when it can.
-func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy, params *Params, authorizes bool) string {
-	if k := p.Spec.ParamKind; k != nil {
-		switch {
-		case params == nil:
-			return fmt.Sprintf("it has params (paramKind %s %s), of which the dry run was given none", k.APIVersion, k.Kind)
-		case params.Unread[p.Name] != "":
-			return fmt.Sprintf("its params (paramKind %s %s) could not be read: %s", k.APIVersion, k.Kind, params.Unread[p.Name])
-		}
+// unanswered says why a policy's authorizer checks go unanswered: no
+// authorizer, or one that does not answer a check of its own
+// (Cluster.Authorizer: a cluster that does not let the dry run ask it
+// SubjectAccessReviews, which would answer every check no, silently);
+// "" where it answers. It asks only where a policy uses the authorizer.
+func (a *Applier) unanswered(ctx context.Context) string {
+	if !slices.ContainsFunc(a.policies.Policies, func(p admissionregistrationv1.MutatingAdmissionPolicy) bool { return asksAuthorizer(&p) }) {
+		return ""
 	}
+	if a.cluster.Authorizer == nil {
+		return "which only a cluster answers (--kubeconfig)"
+	}
+	probe := authorizer.AttributesRecord{User: &user.DefaultInfo{Name: user.Anonymous}, Verb: "get", Resource: "namespaces", APIVersion: "v1", ResourceRequest: true}
+	if _, _, err := a.cluster.Authorizer.Authorize(ctx, probe); err != nil {
+		return "which the cluster does not answer the dry run: " + err.Error()
+	}
+	return ""
+}
+
+// asksAuthorizer reports whether p's CEL names the authorizer.
+func asksAuthorizer(p *admissionregistrationv1.MutatingAdmissionPolicy) bool {
 	exprs := make([]string, 0, len(p.Spec.Variables)+len(p.Spec.MatchConditions)+len(p.Spec.Mutations))
 	for _, v := range p.Spec.Variables {
 		exprs = append(exprs, v.Expression)
@@ -242,8 +256,23 @@ func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy, params *Par
 			exprs = append(exprs, m.ApplyConfiguration.Expression)
 		}
 	}
-	if !authorizes && slices.ContainsFunc(exprs, authorizerUse.MatchString) {
-		return "its CEL asks the authorizer, which only a cluster answers (--kubeconfig)"
+	return slices.ContainsFunc(exprs, authorizerUse.MatchString)
+}
+
+// unappliable says why p cannot be applied with params, where the
+// authorizer's checks go unanswered for the reason unanswered gives ("":
+// they are answered); "" when it can.
+func unappliable(p *admissionregistrationv1.MutatingAdmissionPolicy, params *Params, unanswered string) string {
+	if k := p.Spec.ParamKind; k != nil {
+		switch {
+		case params == nil:
+			return fmt.Sprintf("it has params (paramKind %s %s), of which the dry run was given none", k.APIVersion, k.Kind)
+		case params.Unread[p.Name] != "":
+			return fmt.Sprintf("its params (paramKind %s %s) could not be read: %s", k.APIVersion, k.Kind, params.Unread[p.Name])
+		}
+	}
+	if unanswered != "" && asksAuthorizer(p) {
+		return "its CEL asks the authorizer, " + unanswered
 	}
 	return ""
 }

@@ -2,7 +2,9 @@ package mutatingpolicy
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -49,8 +51,21 @@ func TestAuthorizer(t *testing.T) {
 		}
 	}
 	without := start(t, policies)
-	if why := without.Skipped("authz"); why == "" {
-		t.Error("applied without an authorizer")
+	if why := without.Skipped("authz"); !strings.Contains(why, "only a cluster answers") {
+		t.Errorf("without an authorizer: skipped %q", why)
+	}
+	// One that cannot answer (the cluster does not let the dry run ask
+	// it) would answer no to every check: the policy is left out.
+	failing := authorizer.AuthorizerFunc(func(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
+		return authorizer.DecisionNoOpinion, "", errors.New("subjectaccessreviews.authorization.k8s.io is forbidden")
+	})
+	unanswered, err := New(context.Background(), policies, Cluster{Namespaces: []corev1.Namespace{namespace("etl", nil)}, Authorizer: failing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unanswered.Close()
+	if why := unanswered.Skipped("authz"); !strings.Contains(why, "the cluster does not answer the dry run: subjectaccessreviews.authorization.k8s.io is forbidden") {
+		t.Errorf("with an authorizer that errs: skipped %q", why)
 	}
 }
 
