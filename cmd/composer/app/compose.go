@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	"maps"
 	"os"
 	"runtime"
@@ -245,7 +246,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	// Each object is judged against live alone (nothing is reserved), so
 	// on every core too.
 	decisions, err := inOrder(len(results), workers, func(i int) (policy.Decision, error) {
-		d, err := judge(ctx, check, &results[i], live, o.user)
+		d, err := judge(ctx, check, &results[i], live, userInfo(o.user, o.groups))
 		if err != nil {
 			return d, badInput(fmt.Errorf("%s: %w", results[i].ref(), err))
 		}
@@ -415,6 +416,15 @@ func overBounds(obj manifest.Object) error {
 	return nil
 }
 
+// userInfo is the user named name, in groups, as the API server's
+// authenticators give it to the webhooks (mutatingpolicy.UserOf): with a
+// service account's groups and system:authenticated. The zero user for
+// "", one not known.
+func userInfo(name string, groups []string) authenticationv1.UserInfo {
+	u := mutatingpolicy.UserOf(name, groups)
+	return authenticationv1.UserInfo{Username: u.GetName(), Groups: u.GetGroups()}
+}
+
 // objectRef names obj as a report names it.
 func objectRef(obj manifest.Object) string {
 	c := composed{app: obj.App, schedule: obj.Schedule, podGroup: obj.PodGroup, pod: obj.Pod, connect: obj.Connect}
@@ -422,12 +432,10 @@ func objectRef(obj manifest.Object) string {
 }
 
 // judge runs the policies on a composed object, as the validating webhooks
-// do on user's CREATE ("" for a user not known).
-func judge(ctx context.Context, check *policy.Check, r *composed, live policy.LiveState, user string) (policy.Decision, error) {
+// do on user's CREATE (a zero user for one not known).
+func judge(ctx context.Context, check *policy.Check, r *composed, live policy.LiveState, user authenticationv1.UserInfo) (policy.Decision, error) {
 	created := func(namespace string) policy.Request {
-		req := policy.Request{Operation: "CREATE", Namespace: namespace}
-		req.UserInfo.Username = user
-		return req
+		return policy.Request{Operation: "CREATE", Namespace: namespace, UserInfo: user}
 	}
 	if r.refused != nil {
 		return r.refused.Decision(), nil
@@ -452,10 +460,9 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 // (policy.Check.ScheduledRun, what is live playing no part), or a
 // SparkApplication against live, as the webhook sees it after the Spark
 // Operator's defaulting webhook (policy.OperatorDefaults), written by user
-// ("" for not known).
-func judgeApp(ctx context.Context, check *policy.Check, schedule sparkv1beta2.Schedule, app *sparkv1beta2.SparkApplication, live policy.LiveState, user string) (policy.Decision, error) {
-	req := policy.Request{Operation: "CREATE", Namespace: app.Namespace}
-	req.UserInfo.Username = user
+// (a zero user for one not known).
+func judgeApp(ctx context.Context, check *policy.Check, schedule sparkv1beta2.Schedule, app *sparkv1beta2.SparkApplication, live policy.LiveState, user authenticationv1.UserInfo) (policy.Decision, error) {
+	req := policy.Request{Operation: "CREATE", Namespace: app.Namespace, UserInfo: user}
 	if schedule.Name != "" {
 		return check.ScheduledRun(ctx, schedule, app, req)
 	}

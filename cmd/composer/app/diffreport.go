@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	"maps"
 	"slices"
 	"strings"
@@ -199,7 +200,7 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		var dec policy.Decision
 		if created.refused != nil {
 			dec = created.refused.Decision()
-		} else if dec, err = judgeApp(ctx, side.check, created.schedule, &created.stored.App, nil, ""); err != nil {
+		} else if dec, err = judgeApp(ctx, side.check, created.schedule, &created.stored.App, nil, authenticationv1.UserInfo{}); err != nil {
 			return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, app.Namespace, d.Name, err)
 		}
 		results[i], verdicts[i] = created.composed, verdictOf(dec)

@@ -376,3 +376,31 @@ cases:
 		t.Errorf("an unknown default level: exit %d, stderr %q", r.code, r.err)
 	}
 }
+
+// TestValidateSeesTheUsersGroups: --validate judges a pod created by --as
+// in its --as-group groups, with those the API server gives every user,
+// as the validating webhook sees them (input.request.userInfo.groups).
+func TestValidateSeesTheUsersGroups(t *testing.T) {
+	dir := t.TempDir()
+	rego := "package strata.groups\n\nimport rego.v1\n\nviolation contains {\"message\": msg} if {\n\tsome g in input.request.userInfo.groups\n\tg in {\"frozen\", \"system:serviceaccounts:etl\"}\n\tmsg := sprintf(\"%s may not create pods (group %s)\", [input.request.userInfo.username, g])\n}\n\nviolation contains {\"message\": \"not authenticated\"} if {\n\tinput.request.userInfo.username != \"\"\n\tnot authenticated\n}\n\nauthenticated if \"system:authenticated\" in object.get(input.request.userInfo, \"groups\", [])\n"
+	if err := os.WriteFile(filepath.Join(dir, "groups.rego"), []byte(rego), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append(exampleArgs("driver.yaml", "clusters/prod-a", "prod-a", "batch"), "--validate", "--policies", dir)
+	for _, tc := range []struct {
+		as   []string
+		want string // "" for allowed
+	}{
+		{[]string{"--as", "alice"}, ""},
+		{[]string{"--as", "alice", "--as-group", "etl-admins,frozen"}, "deny: groups: alice may not create pods (group frozen)"},
+		{[]string{"--as", "system:serviceaccount:etl:spark"}, "deny: groups: system:serviceaccount:etl:spark may not create pods (group system:serviceaccounts:etl)"},
+	} {
+		r := composer(t, "", append(args, tc.as...)...)
+		switch {
+		case tc.want == "" && r.code != ExitOK:
+			t.Errorf("%v: exit %d stderr %q", tc.as, r.code, r.err)
+		case tc.want != "" && (r.code != ExitDenied || !strings.Contains(r.err, tc.want)):
+			t.Errorf("%v: exit %d stderr %q, want %q", tc.as, r.code, r.err, tc.want)
+		}
+	}
+}

@@ -475,7 +475,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
 		Mutating: mutatingAdmission(applier)}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
-	request.UserInfo.Username = c.User
+	request.UserInfo = userInfo(c.User, nil)
 	switch {
 	case c.Inventory == nil:
 	case obj.Schedule.Name != "":
@@ -512,7 +512,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		case created.refused != nil:
 			decision = created.refused.Decision()
 		default:
-			if decision, err = judgeApp(ctx, check, created.schedule, &created.stored.App, live, c.User); err != nil {
+			if decision, err = judgeApp(ctx, check, created.schedule, &created.stored.App, live, userInfo(c.User, nil)); err != nil {
 				return nil, err
 			}
 		}
@@ -526,7 +526,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if c.Update != nil {
 			// The mutating webhook composes creations only: the update is
 			// judged as it will be stored.
-			request.Operation, request.Old, request.UserInfo.Username = "UPDATE", pod, c.Update.User
+			request.Operation, request.Old, request.UserInfo = "UPDATE", pod, userInfo(c.Update.User, nil)
 			if pod, err = updated(pod, c.Update.Patch); err != nil {
 				return nil, fmt.Errorf("update.patch: %w", err)
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	"os"
 	"path/filepath"
 	"slices"
@@ -268,7 +269,7 @@ func TestPodGroupsThroughTheWebhook(t *testing.T) {
 		if pg == nil {
 			t.Fatalf("%s holds a %+v, want only PodGroups", file, obj)
 		}
-		want, err := judge(ctx, check, &composed{podGroup: pg, raw: obj.Raw}, nil, "")
+		want, err := judge(ctx, check, &composed{podGroup: pg, raw: obj.Raw}, nil, authenticationv1.UserInfo{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,13 +14,17 @@ import (
 // once. What a
 // policy's CEL reads of request.userInfo, and what the authorizer is
 // asked about. "" is a user not known: no name, no group.
-func (a *Applier) userOf(name string) user.Info {
+func (a *Applier) userOf(name string) user.Info { return UserOf(name, a.cluster.Groups[name]) }
+
+// UserOf is the user named name, in groups, as the API server's
+// authenticators give it to admission (Applier.userOf).
+func UserOf(name string, groups []string) user.Info {
 	if name == "" {
 		return &user.DefaultInfo{}
 	}
 	// In the order the API server gives them: the authenticator's, then
 	// system:authenticated.
-	groups := slices.Clone(a.cluster.Groups[name])
+	groups = slices.Clone(groups)
 	if namespace, _, err := serviceaccount.SplitUsername(name); err == nil {
 		groups = append(serviceaccount.MakeGroupNames(namespace), groups...)
 	}
