@@ -404,3 +404,42 @@ func TestValidateSeesTheUsersGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyTestCaseGroups: a composer test case's user is judged in its
+// groups, as --as-group; groups without a user are an error naming the
+// field.
+func TestPolicyTestCaseGroups(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	write("policies/groups.rego", "package strata.groups\n\nimport rego.v1\n\nviolation contains {\"message\": \"frozen\"} if \"frozen\" in input.request.userInfo.groups\n")
+	if err := os.CopyFS(filepath.Join(dir, "layers"), os.DirFS(filepath.Join(examples, "layers"))); err != nil {
+		t.Fatal(err)
+	}
+	write("pod.yaml", readFile(t, filepath.Join(examples, "pods", "driver.yaml")))
+	suite := func(groups string) string {
+		return write("t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: groups}
+layers: layers/clusters/prod-a
+cluster: prod-a
+pool: batch
+policies: policies
+cases:
+  - name: a frozen user
+    pod: pod.yaml
+`+groups+`    expect:
+      allowed: false
+      violations:
+      - {policy: groups, message: "groups: frozen"}
+`)
+	}
+	if r := composer(t, "", "test", suite("    user: alice\n    groups: [frozen]\n")); r.code != ExitOK {
+		t.Errorf("in the group: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if r := composer(t, "", "test", suite("    user: alice\n")); r.code != ExitDenied {
+		t.Errorf("not in the group: exit %d, want the case to fail\n%s\n%s", r.code, r.out, r.err)
+	}
+	if r := composer(t, "", "test", suite("    groups: [frozen]\n")); r.code != ExitInput || !strings.Contains(r.err, "user") {
+		t.Errorf("groups without a user: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}

@@ -100,6 +100,9 @@ type PolicyTestCase struct {
 	// launches are judged as created by the operator and the driver,
 	// whoever writes it; an update's user is update.user.
 	User string `json:"user,omitempty"`
+	// Groups are the user's groups, beyond those the API server gives
+	// every user and a service account (composer compose --as-group).
+	Groups []string `json:"groups,omitempty"`
 	// Update, for a Pod, judges an UPDATE of it instead of its creation:
 	// the pod as the webhook stored it, updated by a patch, by a user.
 	Update *TestUpdate     `json:"update,omitempty"`
@@ -111,8 +114,10 @@ type PolicyTestCase struct {
 // own rules on what an update may change are not checked.
 type TestUpdate struct {
 	// User is who updates the pod, as the API server names it
-	// (system:serviceaccount:NAMESPACE:NAME for a service account).
-	User string `json:"user,omitempty"`
+	// (system:serviceaccount:NAMESPACE:NAME for a service account), in
+	// Groups (as the case's groups).
+	User   string   `json:"user,omitempty"`
+	Groups []string `json:"groups,omitempty"`
 	// Patch is a strategic merge patch of the stored pod, as kubectl patch
 	// takes one.
 	Patch json.RawMessage `json:"patch"`
@@ -329,6 +334,9 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 		if c.User != "" && c.Update != nil {
 			errs = append(errs, field.Forbidden(cp.Child("user"), "who creates the Pod; the user of an update is update.user"))
 		}
+		if len(c.Groups) > 0 && c.User == "" {
+			errs = append(errs, field.Required(cp.Child("user"), "the user in groups"))
+		}
 		if u := c.Update; u != nil {
 			up := cp.Child("update")
 			switch {
@@ -465,7 +473,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if err != nil {
 		return nil, err
 	}
-	applier, err := mutatingApplier(ctx, snap, objects, clusterAccess{}, in.Namespaces)
+	applier, err := mutatingApplier(ctx, snap, objects, clusterAccess{groups: map[string][]string{c.User: c.Groups}}, in.Namespaces)
 	if err != nil {
 		return nil, err
 	}
@@ -475,7 +483,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
 		Mutating: mutatingAdmission(applier)}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
-	request.UserInfo = userInfo(c.User, nil)
+	request.UserInfo = userInfo(c.User, c.Groups)
 	switch {
 	case c.Inventory == nil:
 	case obj.Schedule.Name != "":
@@ -512,7 +520,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		case created.refused != nil:
 			decision = created.refused.Decision()
 		default:
-			if decision, err = judgeApp(ctx, check, created.schedule, &created.stored.App, live, userInfo(c.User, nil)); err != nil {
+			if decision, err = judgeApp(ctx, check, created.schedule, &created.stored.App, live, userInfo(c.User, c.Groups)); err != nil {
 				return nil, err
 			}
 		}
@@ -526,7 +534,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if c.Update != nil {
 			// The mutating webhook composes creations only: the update is
 			// judged as it will be stored.
-			request.Operation, request.Old, request.UserInfo = "UPDATE", pod, userInfo(c.Update.User, nil)
+			request.Operation, request.Old, request.UserInfo = "UPDATE", pod, userInfo(c.Update.User, c.Update.Groups)
 			if pod, err = updated(pod, c.Update.Patch); err != nil {
 				return nil, fmt.Errorf("update.patch: %w", err)
 			}
