@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -190,6 +191,16 @@ func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 	return c, nil
 }
 
+// verdict is the validating webhooks' decision on the application the API
+// server stores, created by user (judgeApp), or the policies' refusal of
+// it before any webhook.
+func (c *appCreation) verdict(ctx context.Context, check *policy.Check, live policy.LiveState, user authenticationv1.UserInfo) (policy.Decision, error) {
+	if c.refused != nil {
+		return c.refused.Decision(), nil
+	}
+	return judgeApp(ctx, check, c.schedule, &c.stored.App, live, user)
+}
+
 // connectCreation is what the API server's admission makes of a
 // SparkConnect's creation, as appCreation is a SparkApplication's.
 type connectCreation struct {
@@ -227,6 +238,16 @@ func createConnect(ctx context.Context, snap *overlay.Snapshot, cluster mutate.C
 		return c, fmt.Errorf("composing the SparkConnect again after the cluster's MutatingAdmissionPolicies changed it on the API server's second pass: %w", err)
 	}
 	return c, nil
+}
+
+// verdict is the validating webhook's decision on the SparkConnect the API
+// server stores, on req (policy.Check.Connect), or the policies' refusal
+// of it before any webhook.
+func (c *connectCreation) verdict(ctx context.Context, check *policy.Check, req policy.Request, live policy.LiveState) (policy.Decision, error) {
+	if c.refused != nil {
+		return c.refused.Decision(), nil
+	}
+	return check.Connect(ctx, c.stored.Connect, req, live)
 }
 
 // unstructuredOf is the object of data (JSON), as the API server decodes

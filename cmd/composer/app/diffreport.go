@@ -197,10 +197,8 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		if err != nil {
 			return nil, err
 		}
-		var dec policy.Decision
-		if created.refused != nil {
-			dec = created.refused.Decision()
-		} else if dec, err = judgeApp(ctx, side.check, created.schedule, &created.stored.App, nil, authenticationv1.UserInfo{}); err != nil {
+		dec, err := created.verdict(ctx, side.check, nil, authenticationv1.UserInfo{})
+		if err != nil {
 			return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, app.Namespace, d.Name, err)
 		}
 		results[i], verdicts[i] = created.composed, verdictOf(dec)
@@ -282,10 +280,8 @@ func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object)
 		if err != nil {
 			return nil, err
 		}
-		var dec policy.Decision
-		if created.refused != nil {
-			dec = created.refused.Decision()
-		} else if dec, err = side.check.Connect(ctx, created.stored.Connect, policy.Request{Operation: "CREATE", Namespace: c.Namespace}, nil); err != nil {
+		dec, err := created.verdict(ctx, side.check, policy.Request{Operation: "CREATE", Namespace: c.Namespace}, nil)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
 		}
 		results[i], verdicts[i] = created.composed, verdictOf(dec)

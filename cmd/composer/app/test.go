@@ -502,27 +502,19 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		}
 	} else if obj.Connect != nil {
 		created, err := createConnect(ctx, snap, cluster, applier, obj.Raw, namespace, c.User)
-		switch {
-		case err != nil:
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
-		case created.refused != nil:
-			decision = created.refused.Decision()
-		default:
-			if decision, err = check.Connect(ctx, created.stored.Connect, request, live); err != nil {
-				return nil, err
-			}
+		}
+		if decision, err = created.verdict(ctx, check, request, live); err != nil {
+			return nil, err
 		}
 	} else if obj.App != nil {
 		created, err := createApp(ctx, snap, cluster, applier, obj, c.User)
-		switch {
-		case err != nil:
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
-		case created.refused != nil:
-			decision = created.refused.Decision()
-		default:
-			if decision, err = judgeApp(ctx, check, created.schedule, &created.stored.App, live, userInfo(c.User, c.Groups)); err != nil {
-				return nil, err
-			}
+		}
+		if decision, err = created.verdict(ctx, check, live, userInfo(c.User, c.Groups)); err != nil {
+			return nil, err
 		}
 	} else if created, err := createPod(ctx, check, obj.Pod, c.User); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
