@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	authenticationv1 "k8s.io/api/authentication/v1"
 	"maps"
 	"os"
 	"runtime"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/kustomize/kyaml/filesys"

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	authenticationv1 "k8s.io/api/authentication/v1"
 	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/mutatingpolicy"
@@ -19,7 +21,6 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
 	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // diffSide is one layer tree of a diff, compiled, with the policies.

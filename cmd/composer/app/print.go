@@ -9,7 +9,6 @@ import (
 	"text/tabwriter"
 
 	"gomodules.xyz/jsonpatch/v2"
-
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
