@@ -15,11 +15,15 @@
 // A custom resource's object is patched by apply configuration against
 // the schema of its CustomResourceDefinition, as the API server builds it
 // (the apiextensions-apiserver's OpenAPI builder); without its CRD the dry
-// run cannot, and does not admit the object (Applier.Defines).
+// run cannot, and does not admit the object (Applier.Undefined).
+//
+// A request's user has the groups the API server's authenticators give it
+// (UserOf). A policy's authorizer checks are answered by the cluster's
+// authorizer where the dry run reads a cluster (Cluster.Authorizer).
 //
 // What the dry run cannot know it does not guess: a policy whose params
 // (its paramKind) were not read from a cluster (Params), or one whose CEL
-// asks the authorizer, is not applied, and Applier.Skipped says why, so
-// the composer can name it. Only the composer imports this package; the
+// asks the authorizer where no cluster answers it, is not applied, and
+// Applier.Skipped says why, so the composer can name it. Only the composer imports this package; the
 // webhook never does (it brings CEL and the admission machinery).
 package mutatingpolicy
