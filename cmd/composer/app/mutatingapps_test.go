@@ -353,6 +353,13 @@ func TestMutatingPoliciesOnSchedules(t *testing.T) {
 	if labels, _, _, _ := composedApp(t, r.out); r.code != ExitOK || labels["audited"] != "yes" || labels[sparkv1beta2.ScheduledAppNameLabel] != "etl-report-nightly" {
 		t.Errorf("a policy on the runs: exit %d, labels %v, stderr:\n%s", r.code, labels, r.err)
 	}
+	// Each run is created by the operator (--operator-user), whoever
+	// writes the schedule.
+	by := appMutatingPolicy("by", "ApplyConfiguration", `Object{metadata: Object.metadata{annotations: {"created-by": request.userInfo.username}}}`, "  reinvocationPolicy: Never\n", "etl")
+	r = composer(t, "", args(write("by.yaml", by+"---\n"+crds), "-o", "json", "--as", "alice", "--operator-user", "system:serviceaccount:spark-operator:spark-operator")...)
+	if _, annotations, _, _ := composedApp(t, r.out); r.code != ExitOK || annotations["created-by"] != "system:serviceaccount:spark-operator:spark-operator" {
+		t.Errorf("a run's creator: exit %d, annotations %v, stderr:\n%s", r.code, annotations, r.err)
+	}
 	r = composer(t, "", args(write("more.yaml", more+"---\n"+crds), "--validate")...)
 	const want = `asks for up to 30 executors; group "core-data" allows at most 20 per app`
 	if r.code != ExitDenied || !strings.Contains(r.err, want) {

@@ -443,3 +443,48 @@ cases:
 		t.Errorf("groups without a user: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }
+
+// TestOperatorUser: an application's driver pod is created by the Spark
+// Operator, its executors by the driver's service account. Where the
+// PodSecurity admission's configuration exempts both, --operator-user
+// naming the operator's user has --validate admit the application whose
+// pods a Layer's hostPath volume breaks; without it the driver is
+// predicted refused. composer test takes it as operatorUser.
+func TestOperatorUser(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	write("layers/node-logs.yaml", readFile(t, filepath.Join(examples, "tests", "pod-security", "node-logs.yaml")))
+	const operator = "system:serviceaccount:spark-operator:spark-operator"
+	psa := "apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults: {enforce: baseline}\n" +
+		"exemptions: {usernames: [" + operator + ", system:serviceaccount:etl:default]}\n"
+	write("psa.yaml", psa)
+	write("cluster.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: etl}\n---\n"+psa)
+	app := write("app.yaml", reportApp("etl", "1g"))
+	compose := func(more ...string) run {
+		return composer(t, "", append([]string{"compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster-config", filepath.Join(dir, "cluster.yaml"),
+			"--cluster", "prod-a", "--pool", "batch", "--validate", "-o", "patch"}, more...)...)
+	}
+	const refused = `driver pod: violates PodSecurity "baseline:latest": hostPath volumes (volume "node-logs")`
+	if r := compose(); r.code != ExitDenied || !strings.Contains(r.err, refused) {
+		t.Errorf("the operator not known: exit %d, stderr:\n%s\nwant %q", r.code, r.err, refused)
+	}
+	if r := compose("--operator-user", operator); r.code != ExitOK {
+		t.Errorf("--operator-user: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	suite := write("t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: operator}
+layers: layers
+podSecurity: psa.yaml
+cluster: prod-a
+pool: batch
+operatorUser: `+operator+`
+cases:
+  - name: its pods created by exempt users
+    app: app.yaml
+    expect: {allowed: true}
+`)
+	if r := composer(t, "", "test", suite); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}

@@ -47,6 +47,9 @@ type PolicyTest struct {
 	Pool    string `json:"pool"`
 	// Policies replaces the built-in policies when set.
 	Policies string `json:"policies,omitempty"`
+	// OperatorUser is the Spark Operator's user, as the API server names
+	// it (composer compose --operator-user); empty: not known.
+	OperatorUser string `json:"operatorUser,omitempty"`
 	// Admission is the API server's admission configuration (its
 	// AdmissionConfiguration, or a PodSecurityConfiguration alone), as the
 	// webhook's --admission-config and --cluster-config take it: the
@@ -433,7 +436,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 		case c.Connect != "":
 			file, want = rel(c.Connect), sparkv1alpha1.Kind
 		}
-		problems, err := runCase(ctx, in, engine, cluster, placement, file, want, &c)
+		problems, err := runCase(ctx, in, engine, cluster, placement, t.OperatorUser, file, want, &c)
 		if err != nil {
 			return 0, 0, fmt.Errorf("%s: case %q: %w", file, c.Name, err)
 		}
@@ -451,7 +454,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	return passed, failed, nil
 }
 
-func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, placement mutate.PlacementPlugins, file, kind string, c *PolicyTestCase) ([]string, error) {
+func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, placement mutate.PlacementPlugins, operator, file, kind string, c *PolicyTestCase) ([]string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -481,7 +484,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		defer applier.Close()
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
-		Mutating: mutatingAdmission(applier)}
+		Mutating: mutatingAdmission(applier), Operator: operator}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
 	request.UserInfo = userInfo(c.User, c.Groups)
 	switch {
@@ -509,7 +512,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 			return nil, err
 		}
 	} else if obj.App != nil {
-		created, err := createApp(ctx, snap, cluster, applier, obj, c.User)
+		created, err := createApp(ctx, snap, cluster, applier, obj, creators{c.User, operator})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
