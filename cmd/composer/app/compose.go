@@ -224,7 +224,11 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 			_, _ = fmt.Fprintf(streams.Err, "Note: %s: composed is its Spark configuration; its server and executor pods are composed as pods when they are created\n", r.ref()) // diagnostics
 		}
 		if r := &results[i]; r.podGroup != nil && !o.validate {
-			_, _ = fmt.Fprintf(streams.Err, "Note: %s: printed as written: no layer composes a PodGroup; the webhook judges its priority class and queue (--validate)\n", r.ref()) // diagnostics
+			as := "as written"
+			if slices.Contains(r.mutatingNotes, podGroupChangedByPolicies) {
+				as = "as the cluster's MutatingAdmissionPolicies leave it"
+			}
+			_, _ = fmt.Fprintf(streams.Err, "Note: %s: printed %s: no layer composes a PodGroup; the webhook judges its priority class and queue (--validate)\n", r.ref(), as) // diagnostics
 		}
 	}
 	if !o.validate {
@@ -308,7 +312,14 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 		return r, nil
 	}
 	if obj.PodGroup != nil {
-		r.podGroup, r.raw = obj.PodGroup, obj.Raw
+		c, err := createPodGroup(ctx, applier, obj, o.user)
+		if err != nil {
+			return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+		}
+		r.podGroup, r.raw, r.refused = &c.podGroup, c.raw, c.refused
+		if c.changed {
+			r.mutatingNotes = append(r.mutatingNotes, podGroupChangedByPolicies)
+		}
 		return r, nil
 	}
 	if obj.Connect != nil {
@@ -370,6 +381,11 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 // changedByPolicies notes an object the cluster's MutatingAdmissionPolicies
 // change.
 const changedByPolicies = "the cluster's MutatingAdmissionPolicies change it in the API server before the webhooks, as printed (-o explain names them as the source of what they set)"
+
+// podGroupChangedByPolicies notes a PodGroup the cluster's
+// MutatingAdmissionPolicies change (no layer composes one: -o explain has
+// nothing to name).
+const podGroupChangedByPolicies = "the cluster's MutatingAdmissionPolicies change it in the API server before the webhook judges it, as printed"
 
 // orderMatters notes an object the cluster's MutatingAdmissionPolicies
 // have the API server store otherwise in another order.

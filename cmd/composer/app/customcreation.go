@@ -16,6 +16,7 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/policy"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 )
 
 // customAdmission is the creation of a custom resource's object (a
@@ -253,6 +254,53 @@ func (c *connectCreation) verdict(ctx context.Context, check *policy.Check, req 
 		return c.refused.Decision(), nil
 	}
 	return check.Connect(ctx, c.stored.Connect, req, live)
+}
+
+// podGroupCreation is what the API server's admission makes of a Volcano
+// PodGroup's creation: the policies, on both passes (no webhook changes
+// a PodGroup; Strata judges it).
+type podGroupCreation struct {
+	customAdmission
+	// podGroup is the PodGroup the API server stores, and raw it as JSON.
+	podGroup volcanov1beta1.PodGroup
+	raw      []byte
+}
+
+// createPodGroup is the creation of obj's PodGroup by user, as the
+// cluster's MutatingAdmissionPolicies (applier's; nil for none) have the
+// API server admit it.
+func createPodGroup(ctx context.Context, applier *mutatingpolicy.Applier, obj manifest.Object, user string) (podGroupCreation, error) {
+	c := podGroupCreation{podGroup: *obj.PodGroup, raw: obj.Raw}
+	var admitted []byte
+	var err error
+	if c.customAdmission, admitted, err = admitCustom(ctx, applier, podGroupKind, obj.PodGroup.Namespace, obj.Raw, user); err != nil || c.refused != nil {
+		return c, err
+	}
+	again, err := c.reinvoke(ctx, func() ([]byte, error) { return admitted, nil }, false)
+	switch {
+	case err != nil || c.refused != nil:
+		return c, err
+	case again != nil:
+		admitted = again
+	}
+	if !c.changed {
+		return c, nil
+	}
+	if c.podGroup, err = volcanov1beta1.Decode(admitted); err != nil {
+		return c, fmt.Errorf("the PodGroup as the cluster's MutatingAdmissionPolicies leave it: %w", err)
+	}
+	c.raw = admitted
+	return c, nil
+}
+
+// verdict is the validating webhook's decision on the PodGroup the API
+// server stores, on req (policy.Check.PodGroup), or the policies' refusal
+// of it before any webhook.
+func (c *podGroupCreation) verdict(ctx context.Context, check *policy.Check, req policy.Request) (policy.Decision, error) {
+	if c.refused != nil {
+		return c.refused.Decision(), nil
+	}
+	return check.PodGroup(ctx, c.podGroup, req)
 }
 
 // unstructuredOf is the object of data (JSON), as the API server decodes

@@ -136,7 +136,7 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		return diffApp(ctx, base, head, obj)
 	}
 	if obj.PodGroup != nil {
-		return diffPodGroup(ctx, base, head, *obj.PodGroup)
+		return diffPodGroup(ctx, base, head, obj)
 	}
 	if obj.Connect != nil {
 		return diffConnect(ctx, base, head, obj)
@@ -254,11 +254,16 @@ func equalText(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil
 // diffPodGroup judges a PodGroup with both sides: no layer composes one,
 // but the layers' isolation settings and the classes and queues they give
 // the pods decide its verdict.
-func diffPodGroup(ctx context.Context, base, head *diffSide, pg volcanov1beta1.PodGroup) (*objectDiff, error) {
+func diffPodGroup(ctx context.Context, base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
+	pg := obj.PodGroup
 	d := &objectDiff{Kind: volcanov1beta1.Kind, Namespace: pg.Namespace, Name: pg.Name}
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
-		dec, err := side.check.PodGroup(ctx, pg, policy.Request{Operation: "CREATE", Namespace: pg.Namespace})
+		created, err := createPodGroup(ctx, side.applier, obj, "")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", d.ref(), err)
+		}
+		dec, err := created.verdict(ctx, side.check, policy.Request{Operation: "CREATE", Namespace: pg.Namespace})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
 		}

@@ -371,3 +371,69 @@ func TestMutatingPoliciesOnSchedules(t *testing.T) {
 		t.Errorf("without the schedules' CRD: exit %d, stderr:\n%s", r.code, r.err)
 	}
 }
+
+// TestMutatingPoliciesOnPodGroups: given the PodGroups' CRD, a policy
+// that gives a PodGroup a class tenants may not pick has it printed so,
+// and denied by --validate, composer test and composer diff alike, as the
+// validating webhook judges what the API server stores; without the CRD
+// the composer names the policy.
+func TestMutatingPoliciesOnPodGroups(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	crd := readFile(t, filepath.Join("..", "..", "..", "test", "controlplane", "crds", "scheduling.volcano.sh_podgroups.yaml"))
+	policy := strings.Replace(mutatingPolicy("top", "JSONPatch", `[JSONPatch{op: "replace", path: "/spec/priorityClassName", value: "system-cluster-critical"}]`, "  reinvocationPolicy: Never\n", "etl"),
+		`resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]`,
+		`resourceRules: [{apiGroups: [scheduling.volcano.sh], apiVersions: [v1beta1], operations: [CREATE], resources: [podgroups]}]`, 1)
+	gang := filepath.Join(examples, "tests", "podgroups", "etl-gang.yaml")
+	args := func(config string, more ...string) []string {
+		return append([]string{"compose", "-f", gang, "--layers", filepath.Join(examples, "layers", "clusters", "prod-a"), "--cluster", "prod-a", "--pool", "batch",
+			"--cluster-config", config}, more...)
+	}
+	withCRD := write("with-crd.yaml", policy+"---\n"+crd)
+	if r := composer(t, "", args(withCRD)...); r.code != ExitOK || !strings.Contains(r.out, "priorityClassName: system-cluster-critical") ||
+		!strings.Contains(r.err, "printed as the cluster's MutatingAdmissionPolicies leave it") {
+		t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	const denial = `deny: isolation: PodGroup "spark-pi-pg": spec.priorityClassName "system-cluster-critical" is not allowed for tenants`
+	if r := composer(t, "", args(withCRD, "--validate")...); r.code != ExitDenied || !strings.Contains(r.err, denial) {
+		t.Errorf("--validate: exit %d, stderr:\n%s\nwant %q", r.code, r.err, denial)
+	}
+	if r := composer(t, "", args(write("without-crd.yaml", policy), "--validate")...); r.code != ExitOK ||
+		!strings.Contains(r.err, `the dry run does not apply it: no CustomResourceDefinition of scheduling.volcano.sh/v1beta1 PodGroup was given`) {
+		t.Errorf("without the CRD: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	repo := filepath.Join(dir, "repo")
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join(examples, "layers"))); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(repo, "clusters", "prod-a")
+	head := filepath.Join(repo, "clusters", "prod-a-next")
+	if err := os.CopyFS(head, os.DirFS(base)); err != nil {
+		t.Fatal(err)
+	}
+	write("repo/clusters/prod-a-next/top.yaml", readFile(t, withCRD))
+	write("repo/clusters/prod-a-next/kustomization.yaml", readFile(t, filepath.Join(base, "kustomization.yaml"))+"  - top.yaml\n")
+	r := composer(t, "", "diff", "-f", gang, "--base", base, "--head", head, "--cluster", "prod-a", "--pool", "batch", "-o", "json", "--fail-on-deny")
+	if r.code != ExitDenied || !strings.Contains(r.out, "system-cluster-critical") {
+		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	write("repo/gang.yaml", readFile(t, gang))
+	test := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: mutating}
+layers: clusters/prod-a-next
+cluster: prod-a
+pool: batch
+cases:
+  - name: a class given by a policy
+    podGroup: gang.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: isolation
+        message: 'isolation: PodGroup "spark-pi-pg": spec.priorityClassName "system-cluster-critical" is not allowed for tenants; allowed: spark-driver, spark-executor (ClusterOverrides layer "prod-a-overrides")'
+`)
+	if r := composer(t, "", "test", test); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}

@@ -196,6 +196,8 @@ func mutatingNotes(snap *overlay.Snapshot, obj manifest.Object, applier *mutatin
 		}
 	case obj.Connect != nil:
 		objects = append(objects, created{what: "it", obj: mutate.Created{Group: "sparkoperator.k8s.io", Version: "v1alpha1", Resource: "sparkconnects", Name: obj.Connect.Metadata.Name}, kind: connectKind})
+	case obj.PodGroup != nil:
+		objects = append(objects, created{what: "it", obj: mutate.Created{Group: "scheduling.volcano.sh", Version: "v1beta1", Resource: "podgroups", Name: obj.PodGroup.Name}, kind: podGroupKind})
 	}
 	var out []string
 	for _, c := range objects {

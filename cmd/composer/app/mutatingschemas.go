@@ -17,6 +17,7 @@ import (
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
+	"github.com/strata-dev/strata/pkg/policy/volcanov1beta1"
 )
 
 // appKind is the kind of SparkApplications, as the API server admits
@@ -31,6 +32,10 @@ var scheduledKind = schema.GroupVersionKind{Group: sparkv1beta2.Group, Version: 
 // them.
 var connectKind = schema.FromAPIVersionAndKind(sparkv1alpha1.APIVersion, sparkv1alpha1.Kind)
 
+// podGroupKind is the kind of Volcano PodGroups, as the API server admits
+// them.
+var podGroupKind = schema.FromAPIVersionAndKind(volcanov1beta1.APIVersion, volcanov1beta1.Kind)
+
 // crdKind is the kind of CustomResourceDefinitions.
 var crdKind = apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition")
 
@@ -38,11 +43,12 @@ var crdKind = apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinit
 // the dry run applies MutatingAdmissionPolicies (createApp): those it
 // needs the schema of.
 func customKindsOf(objects []manifest.Object) []schema.GroupVersionKind {
-	var apps, schedules, connects bool
+	var apps, schedules, connects, podGroups bool
 	for i := range objects {
 		apps = apps || objects[i].App != nil // a schedule's runs too
 		schedules = schedules || objects[i].Schedule.Name != ""
 		connects = connects || objects[i].Connect != nil
+		podGroups = podGroups || objects[i].PodGroup != nil
 	}
 	var kinds []schema.GroupVersionKind
 	if apps {
@@ -53,6 +59,9 @@ func customKindsOf(objects []manifest.Object) []schema.GroupVersionKind {
 	}
 	if connects {
 		kinds = append(kinds, connectKind)
+	}
+	if podGroups {
+		kinds = append(kinds, podGroupKind)
 	}
 	return kinds
 }

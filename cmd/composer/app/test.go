@@ -500,7 +500,11 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		if c.Inventory != nil && c.Inventory.WaitingGangs != nil {
 			check.PodGroups = waitingGangs(namespace, c.Inventory)
 		}
-		if decision, err = check.PodGroup(ctx, *obj.PodGroup, request); err != nil {
+		created, err := createPodGroup(ctx, applier, obj, c.User)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if decision, err = created.verdict(ctx, check, request); err != nil {
 			return nil, err
 		}
 	} else if obj.Connect != nil {
