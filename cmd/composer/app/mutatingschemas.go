@@ -40,7 +40,7 @@ var podGroupKind = schema.FromAPIVersionAndKind(volcanov1beta1.APIVersion, volca
 var crdKind = apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition")
 
 // customKindsOf are the kinds of custom resources among objects to which
-// the dry run applies MutatingAdmissionPolicies (createApp): those it
+// the dry run applies MutatingAdmissionPolicies (admitCustom): those it
 // needs the schema of.
 func customKindsOf(objects []manifest.Object) []schema.GroupVersionKind {
 	var apps, schedules, connects, podGroups bool
