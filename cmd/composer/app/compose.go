@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -295,7 +296,7 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 		r.app, r.schedule = obj.App, obj.Schedule
 		c, err := createApp(ctx, snap, o.repo.cluster, applier, obj, creators{o.user, o.operator})
 		if err != nil {
-			return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+			return r, o.objectFailed(err)
 		}
 		r.appRes, r.storedApp, r.refused, r.schedule = c.composed, c.stored, c.refused, c.schedule
 		if c.policiesChanged() {
@@ -314,7 +315,7 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	if obj.PodGroup != nil {
 		c, err := createPodGroup(ctx, applier, obj, o.user)
 		if err != nil {
-			return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+			return r, o.objectFailed(err)
 		}
 		r.podGroup, r.raw, r.refused = &c.podGroup, c.raw, c.refused
 		if c.changed {
@@ -326,7 +327,7 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 		r.connect = obj.Connect
 		c, err := createConnect(ctx, snap, o.repo.cluster, applier, obj.Raw, obj.Connect.Metadata.Namespace, o.user)
 		if err != nil {
-			return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
+			return r, o.objectFailed(err)
 		}
 		r.connectRes, r.storedConnect, r.refused = c.composed, c.stored, c.refused
 		if c.changed {
@@ -434,6 +435,17 @@ func overBounds(obj manifest.Object) error {
 		return fmt.Errorf("denied by the webhook before any work: %w", err)
 	}
 	return nil
+}
+
+// objectFailed is err, the failure of an object of the file composed: a
+// denial where the webhook refuses the object (deniedError), bad input
+// otherwise.
+func (o *composeOptions) objectFailed(err error) error {
+	err = fmt.Errorf("%s: %w", o.fileName(), err)
+	if errors.As(err, new(*deniedError)) {
+		return err
+	}
+	return badInput(err)
 }
 
 // userInfo is the user named name, in groups, as the API server's

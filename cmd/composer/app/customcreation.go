@@ -12,6 +12,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/mutatingpolicy"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
@@ -154,7 +155,7 @@ func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 			c.customAdmission = schedule // the schedule is refused: it never runs
 		case schedule.changed:
 			if app, c.schedule, err = sparkv1beta2.RunOf(admitted); err != nil {
-				return c, fmt.Errorf("the ScheduledSparkApplication as the cluster's MutatingAdmissionPolicies leave it: %w", err)
+				return c, unreadable(sparkv1beta2.ScheduledKind, err)
 			}
 			if app.App.Namespace == "" {
 				app.App.Namespace = obj.App.App.Namespace
@@ -173,7 +174,7 @@ func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 		}
 		if c.changed {
 			if app, err = sparkv1beta2.Decode(admitted); err != nil {
-				return c, fmt.Errorf("the SparkApplication as the cluster's MutatingAdmissionPolicies leave it: %w", err)
+				return c, unreadable(sparkv1beta2.Kind, err)
 			}
 		}
 	}
@@ -187,7 +188,7 @@ func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 		return c, err
 	}
 	if app, err = sparkv1beta2.Decode(again); err != nil {
-		return c, fmt.Errorf("the SparkApplication as the cluster's MutatingAdmissionPolicies leave it on the API server's second pass: %w", err)
+		return c, unreadable(sparkv1beta2.Kind, err)
 	}
 	res, err := mutate.ComposeApp(snap, cluster, app)
 	if err != nil {
@@ -231,7 +232,7 @@ func createConnect(ctx context.Context, snap *overlay.Snapshot, cluster mutate.C
 	}
 	if c.composed, err = mutate.ComposeConnect(snap, cluster, admitted, namespace); err != nil {
 		if c.changed {
-			err = fmt.Errorf("the SparkConnect as the cluster's MutatingAdmissionPolicies leave it: %w", err)
+			err = unreadable(sparkv1alpha1.Kind, err)
 		}
 		return c, err
 	}
@@ -287,7 +288,7 @@ func createPodGroup(ctx context.Context, applier *mutatingpolicy.Applier, obj ma
 		return c, nil
 	}
 	if c.podGroup, err = volcanov1beta1.Decode(admitted); err != nil {
-		return c, fmt.Errorf("the PodGroup as the cluster's MutatingAdmissionPolicies leave it: %w", err)
+		return c, unreadable(volcanov1beta1.Kind, err)
 	}
 	c.raw = admitted
 	return c, nil
@@ -301,6 +302,14 @@ func (c *podGroupCreation) verdict(ctx context.Context, check *policy.Check, req
 		return c.refused.Decision(), nil
 	}
 	return check.PodGroup(ctx, c.podGroup, req)
+}
+
+// unreadable is the webhook's refusal of an object of kind that the
+// cluster's MutatingAdmissionPolicies leave it unable to read (err): it
+// answers the API server an error, which refuses the creation. A denial
+// (exit 1), not bad input: the object as written is read.
+func unreadable(kind string, err error) error {
+	return &deniedError{err: fmt.Errorf("the %s as the cluster's MutatingAdmissionPolicies leave it, which the webhook refuses: %w", kind, err)}
 }
 
 // unstructuredOf is the object of data (JSON), as the API server decodes

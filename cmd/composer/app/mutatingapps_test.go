@@ -106,6 +106,14 @@ func TestMutatingPoliciesOnApps(t *testing.T) {
 		t.Errorf("without the CRD: stderr lacks %q:\n%s", want, r.err)
 	}
 
+	// A policy that leaves the application unreadable: the webhook
+	// refuses it, so the API server does (exit 1, not bad input).
+	unreadable := appMutatingPolicy("many", "JSONPatch", `[JSONPatch{op: "add", path: "/spec/executor/instances", value: "many"}]`, "  reinvocationPolicy: Never\n", "etl")
+	r = compose(write("cluster/unreadable.yaml", unreadable+"---\n"+sparkAppCRD(t)))
+	if want := "the SparkApplication as the cluster's MutatingAdmissionPolicies leave it, which the webhook refuses: spec.executor.instances: expected int32"; r.code != ExitDenied || !strings.Contains(r.err, want) {
+		t.Errorf("an unreadable application: exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
+	}
+
 	r = compose(write("cluster/bad-crd.yaml", policy+"---\n"+strings.Replace(sparkAppCRD(t), "  scope: Namespaced", "  scope: Namespaced\n  shape: round", 1)))
 	if r.code != ExitInput || !strings.Contains(r.err, `CustomResourceDefinition "sparkapplications.sparkoperator.k8s.io"`) || !strings.Contains(r.err, "shape") {
 		t.Errorf("a CRD of an unknown field: exit %d, stderr:\n%s", r.code, r.err)
