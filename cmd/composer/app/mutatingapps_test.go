@@ -64,6 +64,25 @@ func composedApp(t *testing.T, out string) (labels, annotations, conf map[string
 	return app.Metadata.Labels, app.Metadata.Annotations, app.Spec.SparkConf, app.Spec.Executor.Instances
 }
 
+// nextOverlay copies the example layer repository to dir/repo and adds
+// clusters/prod-a-next: prod-a's overlay with objects (a policy, its CRD)
+// added, as a change kept in git adds them. It returns the two overlays.
+func nextOverlay(t *testing.T, dir, objects string) (base, head string) {
+	t.Helper()
+	repo := filepath.Join(dir, "repo")
+	if err := os.CopyFS(repo, os.DirFS(filepath.Join(examples, "layers"))); err != nil {
+		t.Fatal(err)
+	}
+	base, head = filepath.Join(repo, "clusters", "prod-a"), filepath.Join(repo, "clusters", "prod-a-next")
+	if err := os.CopyFS(head, os.DirFS(base)); err != nil {
+		t.Fatal(err)
+	}
+	write := writerIn(t, head)
+	write("added.yaml", objects)
+	write("kustomization.yaml", readFile(t, filepath.Join(base, "kustomization.yaml"))+"  - added.yaml\n")
+	return base, head
+}
+
 // TestMutatingPoliciesOnApps: given the SparkApplications' CRD, the
 // composer applies the policies bound to SparkApplications before the
 // webhook composes them, as the API server does: what a policy sets, the
@@ -177,17 +196,7 @@ func TestMutatingPoliciesOnAppsJudged(t *testing.T) {
 
 	// composer test and composer diff, with the policy in the layers'
 	// repository as GitOps keeps it.
-	repo := filepath.Join(dir, "repo")
-	if err := os.CopyFS(repo, os.DirFS(filepath.Join(examples, "layers"))); err != nil {
-		t.Fatal(err)
-	}
-	base := filepath.Join(repo, "clusters", "prod-a")
-	layers := filepath.Join(repo, "clusters", "prod-a-next")
-	if err := os.CopyFS(layers, os.DirFS(base)); err != nil {
-		t.Fatal(err)
-	}
-	write("repo/clusters/prod-a-next/more.yaml", readFile(t, more))
-	write("repo/clusters/prod-a-next/kustomization.yaml", readFile(t, filepath.Join(base, "kustomization.yaml"))+"  - more.yaml\n")
+	base, layers := nextOverlay(t, dir, readFile(t, more))
 	appFile := write("repo/app.yaml", readFile(t, filepath.Join(examples, "apps", "etl-report.yaml")))
 	test := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
 kind: PolicyTest
@@ -410,17 +419,7 @@ func TestMutatingPoliciesOnPodGroups(t *testing.T) {
 		!strings.Contains(r.err, `the dry run does not apply it: no CustomResourceDefinition of scheduling.volcano.sh/v1beta1 PodGroup was given`) {
 		t.Errorf("without the CRD: exit %d, stderr:\n%s", r.code, r.err)
 	}
-	repo := filepath.Join(dir, "repo")
-	if err := os.CopyFS(repo, os.DirFS(filepath.Join(examples, "layers"))); err != nil {
-		t.Fatal(err)
-	}
-	base := filepath.Join(repo, "clusters", "prod-a")
-	head := filepath.Join(repo, "clusters", "prod-a-next")
-	if err := os.CopyFS(head, os.DirFS(base)); err != nil {
-		t.Fatal(err)
-	}
-	write("repo/clusters/prod-a-next/top.yaml", readFile(t, withCRD))
-	write("repo/clusters/prod-a-next/kustomization.yaml", readFile(t, filepath.Join(base, "kustomization.yaml"))+"  - top.yaml\n")
+	base, head := nextOverlay(t, dir, readFile(t, withCRD))
 	r := composer(t, "", "diff", "-f", gang, "--base", base, "--head", head, "--cluster", "prod-a", "--pool", "batch", "-o", "json", "--fail-on-deny")
 	if r.code != ExitDenied || !strings.Contains(r.out, "system-cluster-critical") {
 		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
