@@ -21,7 +21,8 @@ import (
 )
 
 // customAdmission is the creation of a custom resource's object (a
-// SparkApplication, a SparkConnect) through the cluster's
+// SparkApplication, a SparkConnect, a ScheduledSparkApplication, a
+// PodGroup) through the cluster's
 // MutatingAdmissionPolicies, as the API server's admission makes it: the
 // first pass (admitCustom), then, after the webhook composed it, the
 // second (reinvoke).
