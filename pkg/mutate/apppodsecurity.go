@@ -19,9 +19,9 @@ import (
 // executors), and the user who created the application sees only its
 // failed state: the application's creation is where the user can be
 // told. An application whose size Spark refuses launches nothing, and the
-// validating webhook refuses it. An executor whose creator, the driver's
-// service account (LaunchedPodCreator), the plugin's configuration exempts
-// is not warned of.
+// validating webhook refuses it. A pod whose creator (LaunchedPodCreator:
+// the driver's service account for an executor, cluster's Spark Operator
+// for the driver) the plugin's configuration exempts is not warned of.
 func launchedPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in *sparkv1beta2.SparkApplication, out *AppResult) error {
 	if _, enforced := PodSecurityEnforced(snap.PodSecurity(), out.App.App.Namespace, snap.NamespaceLabels(out.App.App.Namespace)); !enforced {
 		return nil
@@ -50,7 +50,7 @@ func launchedPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in *sp
 		res := out.Role(role)
 		judged := &Result{Pod: pod.Pod, Composition: res.Composition}
 		judged.Composition.PodPatches = pod.Composition.PodPatches
-		w, err := podSecurityWarning(snap, before, judged, LaunchedPodCreator(role, out.App.App.Namespace, driver))
+		w, err := podSecurityWarning(snap, before, judged, cluster.LaunchedPodCreator(role, out.App.App.Namespace, driver))
 		if err != nil {
 			return err
 		}

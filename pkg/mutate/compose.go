@@ -11,11 +11,18 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
-// Cluster is the identity of the cluster a pod is composed for, matched by
-// the layers' match.clusters and match.pools.
+// Cluster is the cluster a pod is composed for: its identity, matched by
+// the layers' match.clusters and match.pools, and who its Spark Operator
+// runs as.
 type Cluster struct {
 	Name string
 	Pool string
+	// SparkOperator is the Spark Operator's user, as the API server names
+	// it (system:serviceaccount:NAMESPACE:NAME): who creates an
+	// application's driver pod and a SparkConnect's server pod
+	// (LaunchedPodCreator). "": not known, exempt from nothing. Layers do
+	// not match on it.
+	SparkOperator string
 }
 
 // Result is the outcome of composing one pod.

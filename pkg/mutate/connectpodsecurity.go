@@ -17,9 +17,9 @@ import (
 // plugin refuses them to those, in words that name no layer, and the
 // SparkConnect's creator sees only a server that never starts or never
 // gets executors. A size Spark would not accept launches nothing.
-// Executors whose creator, the server's service account
-// (LaunchedPodCreator), the plugin's configuration exempts are not warned
-// of.
+// A pod whose creator (LaunchedPodCreator: the server's service account
+// for an executor, cluster's Spark Operator for the server) the plugin's
+// configuration exempts is not warned of.
 func connectPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in, composed *sparkv1alpha1.SparkConnect) ([]string, error) {
 	if _, enforced := PodSecurityEnforced(snap.PodSecurity(), in.Metadata.Namespace, snap.NamespaceLabels(in.Metadata.Namespace)); !enforced {
 		return nil, nil
@@ -40,7 +40,7 @@ func connectPodSecurityWarnings(snap *overlay.Snapshot, cluster Cluster, in, com
 		if role == v1alpha1.RoleDriver {
 			server = res.Pod
 		}
-		w, err := podSecurityWarning(snap, before, res, LaunchedPodCreator(role, in.Metadata.Namespace, server))
+		w, err := podSecurityWarning(snap, before, res, cluster.LaunchedPodCreator(role, in.Metadata.Namespace, server))
 		if err != nil {
 			return nil, err
 		}

@@ -144,16 +144,6 @@ func submitted(app *sparkv1beta2.SparkApplication) launched {
 		pod: func(role v1alpha1.Role) (*corev1.Pod, error) { return mutate.LaunchedPod(app, role) }}
 }
 
-// launchedCreator is the user who creates the pod of role an application
-// of namespace launches (mutate.LaunchedPodCreator), the Spark Operator's
-// (c.Operator) where that is the operator.
-func (c *Check) launchedCreator(role v1alpha1.Role, namespace string, driver *corev1.Pod) string {
-	if creator := mutate.LaunchedPodCreator(role, namespace, driver); creator != "" || role != v1alpha1.RoleDriver {
-		return creator
-	}
-	return c.Operator
-}
-
 // app is App of l, the run of schedule when it is not nil.
 func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState, schedule *scheduleDocument) ([]*mutate.Result, Decision, error) {
 	app := l.app
@@ -212,7 +202,7 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		// applies them (Check.Mutating).
 		var policies MutatingPolicies
 		if c.Mutating != nil {
-			if pod, policies, err = c.Mutating(ctx, pod, c.launchedCreator(role, req.Namespace, driver)); err != nil {
+			if pod, policies, err = c.Mutating(ctx, pod, c.Cluster.LaunchedPodCreator(role, req.Namespace, driver)); err != nil {
 				return nil, Decision{Violations: append(submission, launchedMutatingRefusal(l.kind, app.Name, role, err))}, nil
 			}
 		}
@@ -260,7 +250,7 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 			// Created by the operator or the driver, not by whoever
 			// writes the application.
 			creator := req
-			creator.UserInfo = authenticationv1.UserInfo{Username: c.launchedCreator(role, req.Namespace, driver)}
+			creator.UserInfo = authenticationv1.UserInfo{Username: c.Cluster.LaunchedPodCreator(role, req.Namespace, driver)}
 			if submission, err = launchedPodSecurity(submission, c.Snapshot, l.kind, app.Name, role, pod, creator); err != nil {
 				return nil, Decision{}, err
 			}

@@ -67,12 +67,6 @@ type Check struct {
 	// composer's prediction; the webhook leaves it unset: the API server
 	// applied them before any webhook sees a pod.
 	Mutating MutatingAdmission
-	// Operator is the Spark Operator's user, as the API server names it
-	// (system:serviceaccount:NAMESPACE:NAME): who creates an
-	// application's driver pod and a SparkConnect's server pod, which the
-	// PodSecurity admission's exemptions and the MutatingAdmissionPolicies
-	// see (launchedCreator). "": not known, exempt from nothing.
-	Operator string
 }
 
 // Quota's built-in check: a request too large to count is refused before

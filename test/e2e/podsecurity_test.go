@@ -285,3 +285,83 @@ func createPrivilegedShipper(t *testing.T, name string, namespaces ...string) (*
 	})
 	return layer, applied
 }
+
+// TestSparkOperatorExemptIsNotWarned: a replica told the Spark Operator's
+// user (--spark-operator-user), which the API server's PodSecurity
+// admission exempts (as the replica's --admission-config says), warns a
+// SparkApplication's and a SparkConnect's creator of the executors a
+// layer breaks, which the driver's service account creates, and not of
+// the driver or the Connect server, which the operator creates and the
+// plugin admits: the exempt operator's driver pod, as the layers compose
+// it, is stored.
+func TestSparkOperatorExemptIsNotWarned(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "psa-operator", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}
+	if err := cp.Client.Create(ctx, ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
+	ca := newTestCA(t)
+	certDir := t.TempDir()
+	ca.writeServing(t, certDir)
+	port := freePort(t)
+	r, err := cp.StartReplica(ctx, "127.0.0.1", port, certDir, "", func(o *webhookapp.Options) {
+		o.AdmissionConfigFile = cp.AdmissionConfigFile()
+		o.Cluster.SparkOperator = psaExemptUser
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Stop() })
+	t.Cleanup(pointWebhooksAt(t, fmt.Sprintf("127.0.0.1:%d", port), ca.PEM, func() float64 { return metricOf(t, r, "strata_admissions_total") }))
+	layer, _ := createPrivilegedShipper(t, "e2e-psa-operator-shipper", ns.Name)
+	target := overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns.Name, Role: v1alpha1.RoleDriver}
+	if err := waitFor(30*time.Second, func() bool {
+		s := r.Webhook.Store.Load()
+		return s.KnowsNamespace(ns.Name) && slices.ContainsFunc(s.Match(target), func(l *v1alpha1.Layer) bool { return l.Name == layer.Name })
+	}); err != nil {
+		t.Fatalf("the replica never served the Layer: %v", err)
+	}
+	const broken = `the pod it launches: Pod Security "baseline:latest" (enforced on namespace "psa-operator") is broken by what the layers added`
+
+	app := exampleApp(t, "etl-report.yaml", "psa-operator-report")
+	app.SetNamespace(ns.Name)
+	unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations") // etl's IAM role, which this namespace is not allowed
+	c, warnings := clientWithWarnings(t)
+	if err := c.Create(ctx, app); err != nil {
+		t.Fatalf("a SparkApplication whose pods a layer breaks: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+	if !containsPart(warnings.all(), "executor: "+broken) || containsPart(warnings.all(), "driver: "+broken) {
+		t.Errorf("the SparkApplication's warnings %q, want one of the executor and none of the driver", warnings.all())
+	}
+
+	conn := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "sparkoperator.k8s.io/v1alpha1", "kind": "SparkConnect",
+		"metadata": map[string]any{"name": "psa-operator-notebooks", "namespace": ns.Name},
+		"spec":     map[string]any{"sparkVersion": "4.0.1", "image": "docker.io/apache/spark:4.0.1", "server": map[string]any{}, "executor": map[string]any{"instances": int64(1)}}}}
+	c, warnings = clientWithWarnings(t)
+	if err := c.Create(ctx, conn); err != nil {
+		t.Fatalf("a SparkConnect whose pods a layer breaks: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), conn) })
+	if !containsPart(warnings.all(), "an executor pod: ") || containsPart(warnings.all(), "the server pod: ") {
+		t.Errorf("the SparkConnect's warnings %q, want one of an executor pod and none of the server pod", warnings.all())
+	}
+
+	// The operator's driver pod, as the layers compose it, is stored.
+	allow(t, "e2e-pods-operator", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"create", "get"}},
+		rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: psaExemptUser})
+	driver := examplePod(t, "driver.yaml", "psa-operator-driver")
+	driver.Namespace = ns.Name
+	operator, _ := impersonatingWithWarnings(t, psaExemptUser)
+	if err := operator.Create(ctx, driver); err != nil {
+		t.Fatalf("the operator's driver pod: %v", err)
+	}
+	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), driver) })
+	shipper := func(c corev1.Container) bool {
+		return c.Name == "shipper" && c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged
+	}
+	if !slices.ContainsFunc(slices.Concat(driver.Spec.InitContainers, driver.Spec.Containers), shipper) {
+		t.Errorf("the stored driver has no privileged shipper: %v", slices.Concat(driver.Spec.InitContainers, driver.Spec.Containers))
+	}
+}

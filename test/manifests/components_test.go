@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -137,6 +139,37 @@ configMapGenerator:
 	}
 	if a.ClusterPlacement.NodeSelector["zone"] != "shared" {
 		t.Errorf("the webhook reads the placement %+v, want the cluster's default node selector zone=shared", a.ClusterPlacement)
+	}
+}
+
+// TestSparkOperatorUserComponent: manifests/default with the
+// spark-operator-user component gives the webhook, as its own command
+// parses the Deployment's arguments, the Spark Operator's user that the
+// spark-operator-status component lets write the status: the two name one
+// operator.
+func TestSparkOperatorUserComponent(t *testing.T) {
+	m := buildOverlay(t, map[string]string{}, func(rel func(...string) string) string {
+		return fmt.Sprintf("resources: [%s]\ncomponents: [%s, %s]\n", rel("default"), rel("components", "spark-operator-user"), rel("components", "spark-operator-status"))
+	})
+	d := decode[appsv1.Deployment](t, m, "Deployment", "strata-webhook")
+	opts := parseArgs(t, m, d.Spec.Template.Spec.Containers[0])
+	vap := decode[admissionregistrationv1.ValidatingAdmissionPolicy](t, m, "ValidatingAdmissionPolicy", "strata-spark-operator-status")
+	var statusWriters []string
+	for _, v := range vap.Spec.Variables {
+		if v.Name == "operator" {
+			statusWriters = regexp.MustCompile(`'(system:serviceaccount:[^']+)'`).FindAllString(v.Expression, -1)
+		}
+	}
+	if want := []string{"'" + opts.Cluster.SparkOperator + "'"}; opts.Cluster.SparkOperator == "" || !slices.Equal(statusWriters, want) {
+		t.Errorf("the webhook's Spark Operator %q; the status is the operator's of %q", opts.Cluster.SparkOperator, statusWriters)
+	}
+	// Without the component the operator is not known.
+	m = buildOverlay(t, map[string]string{}, func(rel func(...string) string) string {
+		return fmt.Sprintf("resources: [%s]\n", rel("default"))
+	})
+	d = decode[appsv1.Deployment](t, m, "Deployment", "strata-webhook")
+	if got := parseArgs(t, m, d.Spec.Template.Spec.Containers[0]).Cluster.SparkOperator; got != "" {
+		t.Errorf("manifests/default: the Spark Operator %q, want none", got)
 	}
 }
 

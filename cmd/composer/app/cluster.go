@@ -1,9 +1,11 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -150,14 +152,24 @@ func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) 
 
 // clusterIdentity reads the cluster's name and pool where the webhook
 // reads them: the ConfigMap its Deployment's STRATA_CLUSTER and
-// STRATA_POOL come from (manifests/base).
-func clusterIdentity(ctx context.Context, cl client.Reader, namespace string) (mutate.Cluster, error) {
+// STRATA_POOL come from (manifests/base); and, unless operator (the
+// composer's --operator-user) names it, the Spark Operator's user the
+// webhook is given (--spark-operator-user, which
+// manifests/components/spark-operator-status sets), none when it has none.
+func clusterIdentity(ctx context.Context, cl client.Reader, namespace, operator string) (mutate.Cluster, error) {
 	var dep appsv1.Deployment
 	if err := cl.Get(ctx, client.ObjectKey{Namespace: namespace, Name: "strata-webhook"}, &dep); err != nil {
 		return mutate.Cluster{}, fmt.Errorf("reading the webhook's Deployment %s/strata-webhook for the cluster's identity: %w", namespace, err)
 	}
-	var id mutate.Cluster
+	id := mutate.Cluster{SparkOperator: operator}
 	for _, c := range dep.Spec.Template.Spec.Containers {
+		if operator == "" {
+			user, err := sparkOperatorArg(c.Args)
+			if err != nil {
+				return mutate.Cluster{}, fmt.Errorf("the webhook's Deployment %s/strata-webhook, container %q: %w", namespace, c.Name, err)
+			}
+			id.SparkOperator = cmp.Or(user, id.SparkOperator)
+		}
 		for _, e := range c.Env {
 			if e.ValueFrom == nil || e.ValueFrom.ConfigMapKeyRef == nil {
 				continue
@@ -179,6 +191,42 @@ func clusterIdentity(ctx context.Context, cl client.Reader, namespace string) (m
 		return mutate.Cluster{}, fmt.Errorf("the webhook's Deployment %s/strata-webhook names no cluster and pool (STRATA_CLUSTER, STRATA_POOL)", namespace)
 	}
 	return id, nil
+}
+
+// sparkOperatorArg is the value of the webhook's --spark-operator-user
+// in args, "" when it is not given; the last one given counts, as pflag
+// takes it. A value that refers to the container's environment
+// ($(VAR)) is not read: the composer does not expand it. The webhook's
+// own command (cmd/webhook/app) is not used to parse args: it would link
+// the webhook's manager, zap and net/http/pprof's handlers into the
+// composer for one flag; TestSparkOperatorArgAsTheWebhookParsesIt holds
+// the two to one reading.
+func sparkOperatorArg(args []string) (string, error) {
+	const flag = "--spark-operator-user"
+	var user string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--":
+			return user, nil
+		case a == flag:
+			if i+1 == len(args) {
+				return "", fmt.Errorf("%s has no value", flag)
+			}
+			user = args[i+1]
+			i++
+		case strings.HasPrefix(a, flag+"="):
+			user = strings.TrimPrefix(a, flag+"=")
+		}
+	}
+	if strings.Contains(user, "$(") {
+		return "", fmt.Errorf("%s=%s refers to the container's environment, which the composer does not read: give --operator-user", flag, user)
+	}
+	if user != "" {
+		if err := mutate.CheckUserName(user); err != nil {
+			return "", fmt.Errorf("%s: %w", flag, err)
+		}
+	}
+	return user, nil
 }
 
 // liveState is the cluster's pods that hold resources, as the webhook's

@@ -123,10 +123,7 @@ type composeOptions struct {
 	// not known; groups are its groups (--as-group).
 	user   string
 	groups []string
-	// operator is the Spark Operator's user, as the API server names it;
-	// "" for not known (policy.Check.Operator).
-	operator string
-	fsys     filesys.FileSystem
+	fsys   filesys.FileSystem
 }
 
 func newComposeCommand(ctx context.Context, streams Streams) *cobra.Command {
@@ -158,7 +155,7 @@ written, and --validate judges it as the webhook does.`,
 	f.BoolVar(&o.validate, "validate", false, "also run the policies on every pod, Spark or not, SparkApplication and PodGroup, as the webhook does: violations on stderr, exit 1 when one denies")
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones (with --validate)")
 	f.StringSliceVar(&o.groups, "as-group", nil, "the groups of the user of --as, beyond those the API server gives every user and a service account: what a MutatingAdmissionPolicy reads of request.userInfo and asks the cluster's authorizer about (with --kubeconfig); repeat or comma-separate")
-	f.StringVar(&o.operator, "operator-user", "", "the Spark Operator's user, as the API server names it (system:serviceaccount:NAMESPACE:NAME): who creates an application's driver pod, a SparkConnect's server pod and a ScheduledSparkApplication's runs, as the PodSecurity admission's exemptions and the MutatingAdmissionPolicies see them; not known by default (exempt from nothing)")
+	f.StringVar(&o.repo.cluster.SparkOperator, "operator-user", "", "the Spark Operator's user, as the API server names it (system:serviceaccount:NAMESPACE:NAME): who creates an application's driver pod, a SparkConnect's server pod and a ScheduledSparkApplication's runs, as the PodSecurity admission's exemptions and the MutatingAdmissionPolicies see them; by default the webhook's --spark-operator-user where --kubeconfig reads the cluster's identity from its Deployment, else not known (exempt from nothing)")
 	f.StringVar(&o.user, "as", "", "who creates the objects, as the API server names users (system:serviceaccount:NAMESPACE:NAME for a service account): the request's user the policies see and the PodSecurity admission's configuration may exempt, as the webhook sees it; a SparkApplication's and SparkConnect's pods are created by the operator and the driver, whoever writes them")
 	_ = cmd.MarkFlagRequired("filename")
 	return cmd
@@ -167,6 +164,11 @@ written, and --validate judges it as the webhook does.`,
 func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if !slices.Contains([]string{outputYAML, outputJSON, outputPatch, outputExplain, outputSparkConf}, o.output) {
 		return badInput(fmt.Errorf("-o: unknown output format %q (want yaml, json, patch, explain or spark-conf)", o.output))
+	}
+	if op := o.repo.cluster.SparkOperator; op != "" {
+		if err := mutate.CheckUserName(op); err != nil {
+			return badInput(fmt.Errorf("--operator-user: %w", err))
+		}
 	}
 	objects, err := o.readObjects(streams.In)
 	if err != nil {
@@ -240,7 +242,7 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		return badInput(err)
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: o.repo.placement,
-		Mutating: mutatingAdmission(applier), Operator: o.operator}
+		Mutating: mutatingAdmission(applier)}
 	if o.repo.reader != nil {
 		// A run is judged with its schedule, and a PodGroup's hold with
 		// the namespace's other gangs waiting to run, as the webhook
@@ -294,7 +296,7 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 	var err error
 	if obj.App != nil {
 		r.app, r.schedule = obj.App, obj.Schedule
-		c, err := createApp(ctx, snap, o.repo.cluster, applier, obj, creators{o.user, o.operator})
+		c, err := createApp(ctx, snap, o.repo.cluster, applier, obj, o.user)
 		if err != nil {
 			return r, o.objectFailed(err)
 		}
@@ -307,7 +309,7 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 				return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 			}
 		}
-		if (c.policiesChanged() || c.refused != nil) && appliers.appOrderMatters(ctx, snap, o.repo.cluster, obj, c, creators{o.user, o.operator}) {
+		if (c.policiesChanged() || c.refused != nil) && appliers.appOrderMatters(ctx, snap, o.repo.cluster, obj, c, o.user) {
 			r.mutatingNotes = append(r.mutatingNotes, orderMatters)
 		}
 		return r, nil

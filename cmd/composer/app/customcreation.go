@@ -121,22 +121,17 @@ type appCreation struct {
 // the application, or the schedule it is a run of.
 func (c *appCreation) policiesChanged() bool { return c.changed || c.scheduleChanged }
 
-// creators are who create what the dry run admits, as the API server
-// names users ("" for not known): user the objects written, operator (the
-// Spark Operator's user) a ScheduledSparkApplication's runs.
-type creators struct{ user, operator string }
-
-// createApp is the creation of obj's application by who.user, as snap, cluster and the cluster's MutatingAdmissionPolicies
+// createApp is the creation of obj's application by user (as the API
+// server names users, "" for not known), as snap, cluster and the cluster's MutatingAdmissionPolicies
 // (applier's; nil for none) have the API server admit it: the policies,
 // the webhook's composition, then the API server's second pass, where the
 // webhook (IfNeeded too) composes again what the policies changed. Where
 // it is a ScheduledSparkApplication's run, the policies apply to the
-// ScheduledSparkApplication (created by who.user, both passes: no webhook
-// changes it), then to the run, created by who.operator, as the schedule
-// they leave makes it.
-func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Cluster, applier *mutatingpolicy.Applier, obj manifest.Object, who creators) (appCreation, error) {
+// ScheduledSparkApplication (created by user, both passes: no webhook
+// changes it), then to the run, created by cluster's Spark Operator, as
+// the schedule they leave makes it.
+func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Cluster, applier *mutatingpolicy.Applier, obj manifest.Object, user string) (appCreation, error) {
 	c := appCreation{schedule: obj.Schedule}
-	user := who.user
 	app := obj.App
 	if obj.Schedule.Name != "" {
 		schedule, admitted, err := admitCustom(ctx, applier, scheduledKind, app.App.Namespace, obj.Raw, user)
@@ -162,7 +157,7 @@ func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 				app.App.Namespace = obj.App.App.Namespace
 			}
 		}
-		user = who.operator // the operator creates each run
+		user = cluster.SparkOperator // the operator creates each run
 	}
 	if c.refused == nil {
 		written, err := app.Original()

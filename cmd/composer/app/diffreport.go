@@ -194,7 +194,7 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 	var results [2]*mutate.AppResult
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
-		created, err := createApp(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj, creators{})
+		created, err := createApp(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj, "")
 		if err != nil {
 			return nil, err
 		}

@@ -103,12 +103,12 @@ func (m mutatingAppliers) podOrderMatters(ctx context.Context, check *policy.Che
 }
 
 // appOrderMatters is podOrderMatters of c, the creation of obj's
-// SparkApplication by who.
-func (m mutatingAppliers) appOrderMatters(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Cluster, obj manifest.Object, c appCreation, who creators) bool {
+// SparkApplication by user.
+func (m mutatingAppliers) appOrderMatters(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Cluster, obj manifest.Object, c appCreation, user string) bool {
 	if m.reversed == nil {
 		return false
 	}
-	other, err := createApp(ctx, snap, cluster, m.reversed, obj, who)
+	other, err := createApp(ctx, snap, cluster, m.reversed, obj, user)
 	if err != nil || (other.refused == nil) != (c.refused == nil) {
 		return true
 	}

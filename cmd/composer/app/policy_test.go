@@ -471,6 +471,23 @@ func TestOperatorUser(t *testing.T) {
 	if r := compose("--operator-user", operator); r.code != ExitOK {
 		t.Errorf("--operator-user: exit %d, stderr:\n%s", r.code, r.err)
 	}
+	if r := compose("--operator-user", "system:serviceaccount:spark-operator"); r.code != ExitInput ||
+		!strings.Contains(r.err, `--operator-user: "system:serviceaccount:spark-operator" is not a service account's user name`) {
+		t.Errorf("--operator-user misspelt: exit %d, stderr:\n%s", r.code, r.err)
+	}
+	// -o explain warns of the driver the operator creates as the webhook
+	// does, by the same exemption.
+	explain := func(more ...string) run {
+		return composer(t, "", append([]string{"compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster-config", filepath.Join(dir, "cluster.yaml"),
+			"--cluster", "prod-a", "--pool", "batch", "-o", "explain"}, more...)...)
+	}
+	const warned = `driver: the pod it launches: Pod Security "baseline:latest"`
+	if r := explain(); r.code != ExitOK || !strings.Contains(r.out, warned) {
+		t.Errorf("-o explain, the operator not known: exit %d, want %q in:\n%s\n%s", r.code, warned, r.out, r.err)
+	}
+	if r := explain("--operator-user", operator); r.code != ExitOK || strings.Contains(r.out, warned) || strings.Contains(r.out, "the pod it launches") {
+		t.Errorf("-o explain --operator-user: exit %d, want no warning of the launched pods in:\n%s\n%s", r.code, r.out, r.err)
+	}
 	suite := write("t.yaml", `apiVersion: strata.dev/v1alpha1
 kind: PolicyTest
 metadata: {name: operator}

@@ -77,7 +77,8 @@ func (r *repoFlags) snapshot(ctx context.Context, fsys filesys.FileSystem, warn 
 // Namespaces, PriorityClasses, RuntimeClasses and admission policies it and --cluster-config
 // hold; with a cluster (--kubeconfig, --context), the cluster's too, and its Layers when no repository is given (a
 // repository given previews its Layers against the live cluster), and the
-// cluster's identity when --cluster and --pool are not given.
+// cluster's identity when --cluster and --pool are not given (its Spark
+// Operator's user with it, unless --operator-user names one).
 //
 // A dry run without a cluster may not hold every PriorityClass, so one a
 // layer names that is missing is left to the webhook (mutate's note), not
@@ -105,7 +106,7 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 			return overlay.Inputs{}, err
 		}
 		if r.cluster.Name == "" && r.cluster.Pool == "" {
-			if r.cluster, err = clusterIdentity(ctx, cl, r.live.webhookNamespace); err != nil {
+			if r.cluster, err = clusterIdentity(ctx, cl, r.live.webhookNamespace, r.cluster.SparkOperator); err != nil {
 				return overlay.Inputs{}, fmt.Errorf("--cluster and --pool not given: %w", err)
 			}
 		}

@@ -297,6 +297,11 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 	if t.Pool == "" {
 		errs = append(errs, field.Required(field.NewPath("pool"), "the cluster's pool, matched by the layers' match.pools"))
 	}
+	if t.OperatorUser != "" {
+		if err := mutate.CheckUserName(t.OperatorUser); err != nil {
+			errs = append(errs, field.Invalid(field.NewPath("operatorUser"), t.OperatorUser, err.Error()))
+		}
+	}
 	for i, name := range t.AdmissionPlugins {
 		if _, err := mutate.ParsePlacementPlugins([]string{name}); err != nil {
 			errs = append(errs, field.NotSupported(field.NewPath("admissionPlugins").Index(i), name, mutate.KnownPlacementPlugins()))
@@ -420,7 +425,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	if err != nil {
 		return 0, 0, err
 	}
-	cluster := mutate.Cluster{Name: t.Cluster, Pool: t.Pool}
+	cluster := mutate.Cluster{Name: t.Cluster, Pool: t.Pool, SparkOperator: t.OperatorUser}
 	placement, err := mutate.ParsePlacementPlugins(t.AdmissionPlugins)
 	if err != nil { // validatePolicyTest refused it already
 		return 0, 0, fmt.Errorf("%s: PolicyTest %q: admissionPlugins: %w", file, t.Metadata.Name, err)
@@ -436,7 +441,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 		case c.Connect != "":
 			file, want = rel(c.Connect), sparkv1alpha1.Kind
 		}
-		problems, err := runCase(ctx, in, engine, cluster, placement, t.OperatorUser, file, want, &c)
+		problems, err := runCase(ctx, in, engine, cluster, placement, file, want, &c)
 		if err != nil {
 			return 0, 0, fmt.Errorf("%s: case %q: %w", file, c.Name, err)
 		}
@@ -454,7 +459,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	return passed, failed, nil
 }
 
-func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, placement mutate.PlacementPlugins, operator, file, kind string, c *PolicyTestCase) ([]string, error) {
+func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, placement mutate.PlacementPlugins, file, kind string, c *PolicyTestCase) ([]string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -484,7 +489,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		defer applier.Close()
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
-		Mutating: mutatingAdmission(applier), Operator: operator}
+		Mutating: mutatingAdmission(applier)}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
 	request.UserInfo = userInfo(c.User, c.Groups)
 	switch {
@@ -516,7 +521,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 			return nil, err
 		}
 	} else if obj.App != nil {
-		created, err := createApp(ctx, snap, cluster, applier, obj, creators{c.User, operator})
+		created, err := createApp(ctx, snap, cluster, applier, obj, c.User)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}

@@ -38,6 +38,9 @@ func TestPolicyTestValidation(t *testing.T) {
   - {name: a, pod: p.yaml, user: u, update: {user: v, patch: {metadata: {labels: {a: b}}}}}`, []string{
 			`f.yaml: PolicyTest "t": cases[0].user: Forbidden: who creates the Pod; the user of an update is update.user`,
 		}},
+		{"the operator's user", head + "operatorUser: system:serviceaccount:spark-operator:spark-operator-controller\ncases: [{name: a, app: a.yaml, expect: {allowed: true}}]", nil},
+		{"the operator's user misspelt", head + "operatorUser: system:serviceaccount:spark-operator\ncases: [{name: a, app: a.yaml, expect: {allowed: true}}]", []string{
+			`f.yaml: PolicyTest "t": operatorUser: Invalid value: "system:serviceaccount:spark-operator": "system:serviceaccount:spark-operator" is not a service account's user name (want system:serviceaccount:NAMESPACE:NAME)`}},
 		{"a PodGroup", head + "cases: [{name: a, podGroup: g.yaml, namespaceLabels: {group: geo}, expect: {allowed: true}}]", nil},
 		{"a SparkConnect", head + "cases: [{name: a, connect: c.yaml, expect: {allowed: true}}]", nil},
 		{"a SparkConnect updated, and beside a pod", head + `cases:

@@ -14,11 +14,13 @@ func TestCommandParsesFlags(t *testing.T) {
 	cmd.SetArgs([]string{"--cluster=prod-a", "--pool=batch", "--cert-dir=/certs", "--webhook-port=8443",
 		"--metrics-bind-address=0", "--health-probe-bind-address=:9000", "--cert-rotation", "--cert-namespace=ops", "--zap-log-level=debug", "--policies=/etc/strata/policies", "--reservation-ttl=1m",
 		"--client-ca-file=/etc/strata/client-ca/ca.crt", "--client-names=kube-apiserver,apiserver.example",
-		"--tool-managed-namespace-labels=capsule.clastix.io/tenant,team", "--pod-security-config=/etc/kubernetes/admission.yaml"})
+		"--tool-managed-namespace-labels=capsule.clastix.io/tenant,team", "--pod-security-config=/etc/kubernetes/admission.yaml",
+		"--spark-operator-user=system:serviceaccount:spark-operator:spark-operator-controller"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if got.Cluster.Name != "prod-a" || got.Cluster.Pool != "batch" || got.CertDir != "/certs" || got.WebhookPort != 8443 ||
+	if got.Cluster.Name != "prod-a" || got.Cluster.Pool != "batch" ||
+		got.Cluster.SparkOperator != "system:serviceaccount:spark-operator:spark-operator-controller" || got.CertDir != "/certs" || got.WebhookPort != 8443 ||
 		got.MetricsBindAddress != "0" || got.HealthProbeBindAddress != ":9000" || !got.CertRotation.Enabled || got.CertRotation.Namespace != "ops" ||
 		got.PoliciesDir != "/etc/strata/policies" || got.ReservationTTL.Minutes() != 1 ||
 		got.ClientCAFile != "/etc/strata/client-ca/ca.crt" || !slices.Equal(got.ClientNames, []string{"kube-apiserver", "apiserver.example"}) ||
@@ -59,6 +61,9 @@ func TestCommandUsageErrors(t *testing.T) {
 		{[]string{"--cluster=a", "--pool=b", "--client-ca-file=ca.crt", "--client-names=a,,b"}, "--client-names: a name must not be empty"},
 		{[]string{"--cluster=a", "--pool=b", "--tool-managed-namespace-labels=capsule.clastix.io/tenant,not a key"},
 			`--tool-managed-namespace-labels: "not a key" is not a label key`},
+		{[]string{"--cluster=a", "--pool=b", "--spark-operator-user=system:serviceaccount:spark-operator"},
+			`--spark-operator-user: "system:serviceaccount:spark-operator" is not a service account's user name (want system:serviceaccount:NAMESPACE:NAME)`},
+		{[]string{"--cluster=a", "--pool=b", "--spark-operator-user= spark-operator"}, `--spark-operator-user: " spark-operator" is not a user name`},
 		{[]string{"--cluster=a", "--pool=b", "extra"}, `unknown command "extra"`},
 	}
 	for _, tt := range tests {

@@ -15,7 +15,8 @@ import (
 
 // Options are the webhook's settings, one per flag.
 type Options struct {
-	// Cluster is this cluster's identity, matched by the layers' match.
+	// Cluster is this cluster's identity, matched by the layers' match,
+	// and its Spark Operator's user.
 	Cluster mutate.Cluster
 	// CertDir holds tls.crt and tls.key; they are reloaded when they change.
 	CertDir string
@@ -117,6 +118,8 @@ func DefaultOptions() *Options {
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.Cluster.Name, "cluster", o.Cluster.Name, "this cluster's name, matched by the layers' match.clusters (required)")
 	fs.StringVar(&o.Cluster.Pool, "pool", o.Cluster.Pool, "this cluster's pool, matched by the layers' match.pools (required)")
+	fs.StringVar(&o.Cluster.SparkOperator, "spark-operator-user", o.Cluster.SparkOperator,
+		"the Spark Operator's user, as the API server names it (system:serviceaccount:NAMESPACE:NAME): who creates an application's driver pod and a SparkConnect's server pod, so the Pod Security warnings of those pods honour the PodSecurity admission's exemption of it (--admission-config); not known when empty")
 	fs.StringVar(&o.CertDir, "cert-dir", o.CertDir, "directory holding tls.crt and tls.key; reloaded when they change")
 	fs.StringVar(&o.WebhookHost, "webhook-host", o.WebhookHost, "address the webhook server listens on (all addresses when empty)")
 	fs.IntVar(&o.WebhookPort, "webhook-port", o.WebhookPort, "port the webhook server listens on")
@@ -150,6 +153,11 @@ func (o *Options) Validate() error {
 	}
 	if o.Cluster.Pool == "" {
 		errs = append(errs, errors.New("--pool is required: layers match on the cluster's pool"))
+	}
+	if o.Cluster.SparkOperator != "" {
+		if err := mutate.CheckUserName(o.Cluster.SparkOperator); err != nil {
+			errs = append(errs, fmt.Errorf("--spark-operator-user: %w", err))
+		}
 	}
 	if o.WebhookPort <= 0 || o.WebhookPort > 65535 {
 		errs = append(errs, fmt.Errorf("--webhook-port: %d is not a port (want 1-65535)", o.WebhookPort))
