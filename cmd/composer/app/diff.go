@@ -26,10 +26,13 @@ import (
 )
 
 type diffOptions struct {
-	files            []string
-	base, head       string
-	baseRef          string
-	cluster          mutate.Cluster
+	files      []string
+	base, head string
+	baseRef    string
+	cluster    mutate.Cluster
+	// user creates the objects, in groups (--as, --as-group).
+	user             string
+	groups           []string
 	clusterConfig    []string
 	admissionPlugins []string
 	namespaceLabels  string
@@ -66,6 +69,9 @@ a verdict flips to deny; 0 otherwise; 2 for bad input.`,
 	f.StringVar(&o.head, "head", "", "the layer tree after the change")
 	f.StringVar(&o.cluster.Name, "cluster", "", "name of the cluster, matched by the layers' match.clusters")
 	f.StringVar(&o.cluster.Pool, "pool", "", "cluster pool, matched by the layers' match.pools")
+	f.StringVar(&o.user, "as", "", "who creates the objects, as the API server names users, on both sides (compose's --as)")
+	f.StringSliceVar(&o.groups, "as-group", nil, "the groups of the user of --as (compose's --as-group)")
+	f.StringVar(&o.cluster.SparkOperator, "operator-user", "", "the Spark Operator's user, as the API server names it (compose's --operator-user); not known by default")
 	f.StringSliceVar(&o.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses, ValidatingAdmissionPolicies and MutatingAdmissionPolicies (with bindings) the trees do not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, PodNodeSelector's and PodTolerationRestriction's defaults, and ResourceQuota's limitedResources; or a PodSecurityConfiguration alone)")
 	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...")
 	addAdmissionPluginsFlag(cmd, &o.admissionPlugins)
@@ -85,6 +91,11 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 	}
 	if (o.base == "") == (o.baseRef == "") {
 		return badInput(errors.New("give the tree before the change: --base DIR or --base-ref REF, one of them"))
+	}
+	if op := o.cluster.SparkOperator; op != "" {
+		if err := mutate.CheckUserName(op); err != nil {
+			return badInput(fmt.Errorf("--operator-user: %w", err))
+		}
 	}
 	extra, err := labels.ConvertSelectorToLabelsMap(o.namespaceLabels)
 	if err != nil {
@@ -147,7 +158,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		// Each side's MutatingAdmissionPolicies, which a change may bring.
-		applier, err := mutatingApplier(ctx, snap, objects, clusterAccess{}, in.Namespaces)
+		applier, err := mutatingApplier(ctx, snap, objects, clusterAccess{groups: map[string][]string{o.user: o.groups}}, in.Namespaces)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -155,7 +166,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 			appliers = append(appliers, applier)
 		}
 		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
-			Mutating: mutatingAdmission(applier)}, applier: applier}, nil
+			Mutating: mutatingAdmission(applier)}, applier: applier, user: userInfo(o.user, o.groups)}, nil
 	}
 	base, err := side(baseFS, baseDir, "--base")
 	if err != nil {

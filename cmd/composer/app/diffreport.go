@@ -29,6 +29,8 @@ type diffSide struct {
 	// applier applies the side's MutatingAdmissionPolicies to
 	// SparkApplications (check.Mutating to pods); nil for none.
 	applier *mutatingpolicy.Applier
+	// user creates the objects (--as, --as-group); zero for not known.
+	user authenticationv1.UserInfo
 }
 
 // fieldChange is one composed field whose value a change of the layers
@@ -149,7 +151,7 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		// An admission plugin's refusal is the side's verdict; the pod is
 		// composed all the same where it can be, for what the layers
 		// change of it.
-		created, err := createPod(ctx, side.check, pod, "")
+		created, err := createPod(ctx, side.check, pod, side.user.Username)
 		switch {
 		case err != nil:
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
@@ -159,7 +161,7 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 			verdicts[i] = verdictOf(created.refused.Decision())
 			continue
 		}
-		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(created.stored), policy.Request{Operation: "CREATE", Namespace: pod.Namespace}, nil)
+		_, dec, err := side.check.Pod(ctx, policy.ServerDefaults(created.stored), policy.Request{Operation: "CREATE", Namespace: pod.Namespace, UserInfo: side.user}, nil)
 		if err != nil {
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
 		}
@@ -194,11 +196,11 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 	var results [2]*mutate.AppResult
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
-		created, err := createApp(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj, "")
+		created, err := createApp(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj, side.user.Username)
 		if err != nil {
 			return nil, err
 		}
-		dec, err := created.verdict(ctx, side.check, nil, authenticationv1.UserInfo{})
+		dec, err := created.verdict(ctx, side.check, nil, side.user)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, app.Namespace, d.Name, err)
 		}
@@ -259,11 +261,11 @@ func diffPodGroup(ctx context.Context, base, head *diffSide, obj manifest.Object
 	d := &objectDiff{Kind: volcanov1beta1.Kind, Namespace: pg.Namespace, Name: pg.Name}
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
-		created, err := createPodGroup(ctx, side.applier, obj, "")
+		created, err := createPodGroup(ctx, side.applier, obj, side.user.Username)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
 		}
-		dec, err := created.verdict(ctx, side.check, policy.Request{Operation: "CREATE", Namespace: pg.Namespace})
+		dec, err := created.verdict(ctx, side.check, policy.Request{Operation: "CREATE", Namespace: pg.Namespace, UserInfo: side.user})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
 		}
@@ -282,11 +284,11 @@ func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object)
 	var results [2]*mutate.ConnectResult
 	var verdicts [2]verdict
 	for i, side := range []*diffSide{base, head} {
-		created, err := createConnect(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj.Raw, c.Namespace, "")
+		created, err := createConnect(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj.Raw, c.Namespace, side.user.Username)
 		if err != nil {
 			return nil, err
 		}
-		dec, err := created.verdict(ctx, side.check, policy.Request{Operation: "CREATE", Namespace: c.Namespace}, nil)
+		dec, err := created.verdict(ctx, side.check, policy.Request{Operation: "CREATE", Namespace: c.Namespace, UserInfo: side.user}, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
 		}

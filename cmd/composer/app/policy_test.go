@@ -504,4 +504,35 @@ cases:
 	if r := composer(t, "", "test", suite); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
 		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
+	// composer diff, of the layer's coming: the application's verdict
+	// flips unless the operator is known; an executor's unless its
+	// creator (--as) is exempt.
+	if err := os.MkdirAll(filepath.Join(dir, "before"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	pod := write("executor.yaml", readFile(t, filepath.Join(examples, "pods", "executor.yaml")))
+	diff := func(file string, more ...string) run {
+		return composer(t, "", append([]string{"diff", "-f", file, "--base", filepath.Join(dir, "before"), "--head", filepath.Join(dir, "layers"),
+			"--cluster-config", filepath.Join(dir, "cluster.yaml"), "--cluster", "prod-a", "--pool", "batch", "--fail-on-deny"}, more...)...)
+	}
+	for _, tc := range []struct {
+		file    string
+		flags   []string
+		flipped bool
+	}{
+		{app, nil, true},
+		{app, []string{"--operator-user", operator}, false},
+		{pod, nil, true},
+		{pod, []string{"--as", "system:serviceaccount:etl:default"}, false},
+		{pod, []string{"--as", "system:serviceaccount:etl:other"}, true},
+	} {
+		r := diff(tc.file, tc.flags...)
+		if want := map[bool]ExitCode{true: ExitDenied, false: ExitOK}[tc.flipped]; r.code != want ||
+			strings.Contains(r.out, "1 flip from allow to deny") != tc.flipped {
+			t.Errorf("diff %s %q: exit %d, want %d:\n%s\n%s", filepath.Base(tc.file), tc.flags, r.code, want, r.out, r.err)
+		}
+	}
+	if r := diff(app, "--operator-user", "system:serviceaccount:spark-operator"); r.code != ExitInput || !strings.Contains(r.err, "--operator-user: ") {
+		t.Errorf("diff --operator-user misspelt: exit %d\n%s", r.code, r.err)
+	}
 }
