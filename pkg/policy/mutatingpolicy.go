@@ -41,6 +41,17 @@ func MutatingPolicyRefused(kind string, err error) *RefusedError {
 		Message: fmt.Sprintf("%s: %v (the API server's MutatingAdmissionPolicy admission refuses the %s before any webhook)", MutatingAdmissionPolicyPolicy, err, kind)}}}
 }
 
+// MutatingPolicyUnreadable is the webhook's refusal of an object of kind
+// that the cluster's MutatingAdmissionPolicies changed into one it cannot
+// read (err), as a RefusedError: the webhook answers the API server an
+// error, which refuses the creation. The policies' change is its cause, so
+// it is theirs (MutatingAdmissionPolicyPolicy).
+func MutatingPolicyUnreadable(kind string, err error) *RefusedError {
+	reason := fmt.Sprintf("the %s as the cluster's MutatingAdmissionPolicies leave it, which the webhook cannot read: %v", kind, err)
+	return &RefusedError{reason: reason, byWebhook: true, violations: []Violation{{Policy: MutatingAdmissionPolicyPolicy, Enforcement: v1alpha1.EnforcementDeny,
+		Message: fmt.Sprintf("%s: %s (the webhook refuses it)", MutatingAdmissionPolicyPolicy, reason)}}}
+}
+
 // launchedMutatingRefusal is a MutatingAdmissionPolicy's refusal of the
 // pods of role an application (of kind) launches, named as the
 // application's: the operator's submission, or the driver's executors,

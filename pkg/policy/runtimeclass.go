@@ -69,9 +69,15 @@ func AdmitPod(snap *overlay.Snapshot, pod *corev1.Pod, pp mutate.PlacementPlugin
 type RefusedError struct {
 	reason     string
 	violations []Violation
+	// byWebhook: the webhook refuses the object, not the API server's
+	// admission before it (MutatingPolicyUnreadable).
+	byWebhook bool
 }
 
 func (e *RefusedError) Error() string {
+	if e.byWebhook {
+		return "refused by the webhook: " + e.reason
+	}
 	return "refused by the API server before any webhook: " + e.reason
 }
 

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -301,10 +300,10 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 			return r, o.objectFailed(err)
 		}
 		r.appRes, r.storedApp, r.refused, r.schedule = c.composed, c.stored, c.refused, c.schedule
-		if c.policiesChanged() {
+		if c.policiesChanged() && c.refused == nil {
 			r.mutatingNotes = append(r.mutatingNotes, changedByPolicies)
 		}
-		if c.policiesChanged() && o.output == outputExplain {
+		if c.policiesChanged() && c.refused == nil && o.output == outputExplain {
 			if r.appBeforePolicies, err = mutate.ComposeApp(snap, o.repo.cluster, obj.App); err != nil {
 				return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 			}
@@ -320,7 +319,7 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 			return r, o.objectFailed(err)
 		}
 		r.podGroup, r.raw, r.refused = &c.podGroup, c.raw, c.refused
-		if c.changed {
+		if c.changed && c.refused == nil {
 			r.mutatingNotes = append(r.mutatingNotes, podGroupChangedByPolicies)
 		}
 		return r, nil
@@ -332,10 +331,10 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 			return r, o.objectFailed(err)
 		}
 		r.connectRes, r.storedConnect, r.refused = c.composed, c.stored, c.refused
-		if c.changed {
+		if c.changed && c.refused == nil {
 			r.mutatingNotes = append(r.mutatingNotes, changedByPolicies)
 		}
-		if c.changed && o.output == outputExplain {
+		if c.changed && c.refused == nil && o.output == outputExplain {
 			before, err := mutate.ComposeConnect(snap, o.repo.cluster, obj.Raw, obj.Connect.Metadata.Namespace)
 			if err != nil {
 				return r, badInput(fmt.Errorf("%s: %w", o.fileName(), err))
@@ -395,7 +394,8 @@ const podGroupChangedByPolicies = "the cluster's MutatingAdmissionPolicies chang
 const orderMatters = "the cluster's MutatingAdmissionPolicies give it other values applied in another order: two of them change the same field, and the API server's order is not fixed (the dry run applies them in the order of their names)"
 
 // refusedBeforeWebhooks prints on w each object of results the admission
-// plugins refuse before any webhook, and is a denial when there is one:
+// plugins or the MutatingAdmissionPolicies refuse before any webhook, or
+// leave the webhook unable to read, and is a denial when there is one:
 // without --validate, the exit status still says that the API server
 // refuses it.
 func refusedBeforeWebhooks(w io.Writer, results []composed) error {
@@ -407,7 +407,7 @@ func refusedBeforeWebhooks(w io.Writer, results []composed) error {
 		}
 	}
 	if refused > 0 {
-		return &deniedError{err: fmt.Errorf("%d of %d objects refused by the API server's admission plugins before any webhook", refused, len(results))}
+		return &deniedError{err: fmt.Errorf("%d of %d objects refused by the API server's admission", refused, len(results))}
 	}
 	return nil
 }
@@ -439,15 +439,10 @@ func overBounds(obj manifest.Object) error {
 	return nil
 }
 
-// objectFailed is err, the failure of an object of the file composed: a
-// denial where the webhook refuses the object (deniedError), bad input
-// otherwise.
+// objectFailed is err, the failure of an object of the file composed: bad
+// input (a refusal is a verdict, composed.refused).
 func (o *composeOptions) objectFailed(err error) error {
-	err = fmt.Errorf("%s: %w", o.fileName(), err)
-	if errors.As(err, new(*deniedError)) {
-		return err
-	}
-	return badInput(err)
+	return badInput(fmt.Errorf("%s: %w", o.fileName(), err))
 }
 
 // userInfo is the user named name, in groups, as the API server's

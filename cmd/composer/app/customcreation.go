@@ -150,9 +150,13 @@ func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 		case schedule.refused != nil:
 			c.customAdmission = schedule // the schedule is refused: it never runs
 		case schedule.changed:
-			if app, c.schedule, err = sparkv1beta2.RunOf(admitted); err != nil {
-				return c, unreadable(sparkv1beta2.ScheduledKind, err)
+			run, runSchedule, err := sparkv1beta2.RunOf(admitted)
+			if err != nil {
+				schedule.refused = policy.MutatingPolicyUnreadable(sparkv1beta2.ScheduledKind, err)
+				c.customAdmission = schedule
+				break
 			}
+			app, c.schedule = run, runSchedule
 			if app.App.Namespace == "" {
 				app.App.Namespace = obj.App.App.Namespace
 			}
@@ -169,8 +173,10 @@ func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 			return c, err
 		}
 		if c.changed {
-			if app, err = sparkv1beta2.Decode(admitted); err != nil {
-				return c, unreadable(sparkv1beta2.Kind, err)
+			if changed, err := sparkv1beta2.Decode(admitted); err != nil {
+				c.refused = policy.MutatingPolicyUnreadable(sparkv1beta2.Kind, err)
+			} else {
+				app = changed
 			}
 		}
 	}
@@ -179,12 +185,16 @@ func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 		return c, err
 	}
 	c.stored = c.composed.App
+	if c.refused != nil {
+		return c, nil // refused on the first pass: there is no second
+	}
 	again, err := c.reinvoke(ctx, c.composed.App.Marshal, len(c.composed.Patch) > 0)
 	if err != nil || again == nil {
 		return c, err
 	}
 	if app, err = sparkv1beta2.Decode(again); err != nil {
-		return c, unreadable(sparkv1beta2.Kind, err)
+		c.refused = policy.MutatingPolicyUnreadable(sparkv1beta2.Kind, err)
+		return c, nil
 	}
 	res, err := mutate.ComposeApp(snap, cluster, app)
 	if err != nil {
@@ -227,12 +237,19 @@ func createConnect(ctx context.Context, snap *overlay.Snapshot, cluster mutate.C
 		return c, err
 	}
 	if c.composed, err = mutate.ComposeConnect(snap, cluster, admitted, namespace); err != nil {
-		if c.changed {
-			err = unreadable(sparkv1alpha1.Kind, err)
+		if !c.changed {
+			return c, err
 		}
-		return c, err
+		// Refused; composed as written, for what is printed.
+		c.refused = policy.MutatingPolicyUnreadable(sparkv1alpha1.Kind, err)
+		if c.composed, err = mutate.ComposeConnect(snap, cluster, written, namespace); err != nil {
+			return c, err
+		}
 	}
 	c.stored = c.composed
+	if c.refused != nil {
+		return c, nil
+	}
 	again, err := c.reinvoke(ctx, func() ([]byte, error) { return json.Marshal(c.composed.Object) }, len(c.composed.Patch) > 0)
 	if err != nil || again == nil {
 		return c, err
@@ -283,10 +300,12 @@ func createPodGroup(ctx context.Context, applier *mutatingpolicy.Applier, obj ma
 	if !c.changed {
 		return c, nil
 	}
-	if c.podGroup, err = volcanov1beta1.Decode(admitted); err != nil {
-		return c, unreadable(volcanov1beta1.Kind, err)
+	pg, err := volcanov1beta1.Decode(admitted)
+	if err != nil {
+		c.refused = policy.MutatingPolicyUnreadable(volcanov1beta1.Kind, err)
+		return c, nil // as written
 	}
-	c.raw = admitted
+	c.podGroup, c.raw = pg, admitted
 	return c, nil
 }
 
@@ -298,14 +317,6 @@ func (c *podGroupCreation) verdict(ctx context.Context, check *policy.Check, req
 		return c.refused.Decision(), nil
 	}
 	return check.PodGroup(ctx, c.podGroup, req)
-}
-
-// unreadable is the webhook's refusal of an object of kind that the
-// cluster's MutatingAdmissionPolicies leave it unable to read (err): it
-// answers the API server an error, which refuses the creation. A denial
-// (exit 1), not bad input: the object as written is read.
-func unreadable(kind string, err error) error {
-	return &deniedError{err: fmt.Errorf("the %s as the cluster's MutatingAdmissionPolicies leave it, which the webhook refuses: %w", kind, err)}
 }
 
 // unstructuredOf is the object of data (JSON), as the API server decodes

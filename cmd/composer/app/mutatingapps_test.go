@@ -129,7 +129,7 @@ func TestMutatingPoliciesOnApps(t *testing.T) {
 	// refuses it, so the API server does (exit 1, not bad input).
 	unreadable := appMutatingPolicy("many", "JSONPatch", `[JSONPatch{op: "add", path: "/spec/executor/instances", value: "many"}]`, "  reinvocationPolicy: Never\n", "etl")
 	r = compose(write("cluster/unreadable.yaml", unreadable+"---\n"+sparkAppCRD(t)))
-	if want := "the SparkApplication as the cluster's MutatingAdmissionPolicies leave it, which the webhook refuses: spec.executor.instances: expected int32"; r.code != ExitDenied || !strings.Contains(r.err, want) {
+	if want := "SparkApplication etl/report: refused by the webhook: the SparkApplication as the cluster's MutatingAdmissionPolicies leave it, which the webhook cannot read: spec.executor.instances: expected int32"; r.code != ExitDenied || !strings.Contains(r.err, want) {
 		t.Errorf("an unreadable application: exit %d, stderr:\n%s\nwant %q", r.code, r.err, want)
 	}
 
@@ -218,6 +218,61 @@ cases:
 	}
 	r = composer(t, "", "diff", "-f", appFile, "--base", base, "--head", layers, "--cluster", "prod-a", "--pool", "batch", "-o", "json", "--fail-on-deny")
 	if r.code != ExitDenied || !strings.Contains(r.out, "30 executors") {
+		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
+
+// TestMutatingPoliciesLeaveItUnreadable: a policy that leaves an
+// application unreadable to the webhook has the webhook refuse it, so the
+// API server: compose (with and without --validate) says so and goes on
+// with the corpus's other objects (exit 1), composer test takes it as the
+// case's verdict and composer diff as a verdict that flips to deny, not as
+// an error of its input.
+func TestMutatingPoliciesLeaveItUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	policy := appMutatingPolicy("many", "JSONPatch", `[JSONPatch{op: "add", path: "/spec/executor/instances", value: "many"}]`, "  reinvocationPolicy: Never\n", "etl")
+	config := write("cluster/unreadable.yaml", policy+"---\n"+sparkAppCRD(t))
+	report := readFile(t, filepath.Join(examples, "apps", "etl-report.yaml"))
+	geo := strings.NewReplacer("namespace: etl", "namespace: geo", "name: etl-report", "name: geo-report",
+		"strata.dev/iam-role: arn:aws:iam::111122223333:role/spark-etl-reports", "team: geo").Replace(report) // etl's role, which geo is not allowed
+	corpus := write("apps.yaml", report+"\n---\n"+geo)
+	const refusal = "the SparkApplication as the cluster's MutatingAdmissionPolicies leave it, which the webhook cannot read: spec.executor.instances: expected int32, got JSON string"
+	for _, validate := range []bool{false, true} {
+		args := []string{"compose", "-f", corpus, "--layers", filepath.Join(examples, "layers", "clusters", "prod-a"), "--cluster", "prod-a", "--pool", "batch",
+			"--cluster-config", config, "-o", "json"}
+		if validate {
+			args = append(args, "--validate")
+		}
+		r := composer(t, "", args...)
+		if r.code != ExitDenied || !strings.Contains(r.err, "SparkApplication etl/etl-report: ") || !strings.Contains(r.err, refusal) ||
+			strings.Contains(r.err, "geo/geo-report: ") || !strings.Contains(r.out, `"geo-report"`) {
+			t.Errorf("compose, --validate %v: exit %d, want etl's refused and geo's composed:\n%s\n%s", validate, r.code, r.out, r.err)
+		}
+	}
+
+	base, head := nextOverlay(t, dir, readFile(t, config))
+	appFile := write("repo/app.yaml", report)
+	suite := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: unreadable}
+layers: clusters/prod-a-next
+cluster: prod-a
+pool: batch
+cases:
+  - name: refused by the webhook
+    app: app.yaml
+    expect:
+      allowed: false
+      violations:
+      - policy: mutating-admission-policy
+        message: "mutating-admission-policy: `+refusal+` (the webhook refuses it)"
+`)
+	if r := composer(t, "", "test", suite); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	r := composer(t, "", "diff", "-f", appFile, "--base", base, "--head", head, "--cluster", "prod-a", "--pool", "batch", "--fail-on-deny")
+	if r.code != ExitDenied || !strings.Contains(r.out, "1 flip from allow to deny") || !strings.Contains(r.out, refusal) {
 		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 }
