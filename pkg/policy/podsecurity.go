@@ -26,11 +26,18 @@ const PodSecurityPolicy = "pod-security"
 // what the API server will say, since the plugin judges every pod after
 // the mutating webhooks and before Strata's validating one, which never
 // sees a pod it refuses. The webhook does not call it: the plugin refuses
-// what it refuses itself. An UPDATE is left to the plugin, which judges
-// only some of them. The violation is always deny, in the plugin's words.
+// what it refuses itself. An UPDATE (req.Old the stored pod) is judged as
+// the plugin judges one: whole, where it is significant to the plugin
+// (podSecurityJudgesUpdate), and not through a subresource it ignores.
+// The violation is always deny, in the plugin's words.
 func withPodSecurity(d Decision, snap *overlay.Snapshot, pod *corev1.Pod, req Request) (Decision, error) {
-	if req.Old != nil || (req.Operation != "" && req.Operation != "CREATE") {
-		return d, nil
+	switch {
+	case req.Old != nil:
+		if !podSecurityJudgesUpdate(pod, req.Old, req.SubResource) {
+			return d, nil
+		}
+	case req.Operation != "" && req.Operation != "CREATE":
+		return d, nil // without the stored pod
 	}
 	ns := req.Namespace
 	if ns == "" {
@@ -71,4 +78,46 @@ func launchedPodSecurity(vs []Violation, snap *overlay.Snapshot, kind, app strin
 		vs = append(vs, v)
 	}
 	return vs, nil
+}
+
+// podSecurityIgnoredSubresources are the subresources of a pod whose
+// writes the PodSecurity admission never judges
+// (k8s.io/pod-security-admission/admission's ignoredPodSubresources: the
+// package keeps it and isSignificantPodUpdate unexported, so they are
+// restated here, held to the plugin by TestPodSecurityOnUpdateAsThePlugin).
+var podSecurityIgnoredSubresources = map[string]bool{
+	"exec": true, "attach": true, "binding": true, "eviction": true, "log": true, "portforward": true, "proxy": true, "status": true,
+}
+
+// podSecurityJudgesUpdate reports whether the PodSecurity admission judges
+// the UPDATE of old into pod through subresource ("" for the pod itself):
+// not through an ignored subresource, and only where it is significant to
+// it: a container or init container added or removed, or its image
+// changed, or an ephemeral container added or its image changed. Then it
+// judges the whole pod, as on a CREATE.
+func podSecurityJudgesUpdate(pod, old *corev1.Pod, subresource string) bool {
+	if podSecurityIgnoredSubresources[subresource] {
+		return false
+	}
+	if len(pod.Spec.Containers) != len(old.Spec.Containers) || len(pod.Spec.InitContainers) != len(old.Spec.InitContainers) {
+		return true
+	}
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Image != old.Spec.Containers[i].Image {
+			return true
+		}
+	}
+	for i := range pod.Spec.InitContainers {
+		if pod.Spec.InitContainers[i].Image != old.Spec.InitContainers[i].Image {
+			return true
+		}
+	}
+	for i := range pod.Spec.EphemeralContainers {
+		c := &pod.Spec.EphemeralContainers[i]
+		j := slices.IndexFunc(old.Spec.EphemeralContainers, func(o corev1.EphemeralContainer) bool { return o.Name == c.Name })
+		if j < 0 || old.Spec.EphemeralContainers[j].Image != c.Image {
+			return true
+		}
+	}
+	return false
 }

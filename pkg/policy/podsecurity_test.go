@@ -2,16 +2,23 @@ package policy
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	psaplugin "k8s.io/pod-security-admission/admission"
 	psadmission "k8s.io/pod-security-admission/admission/api"
+	psaload "k8s.io/pod-security-admission/admission/api/load"
 	psaapi "k8s.io/pod-security-admission/api"
+	psametrics "k8s.io/pod-security-admission/metrics"
+	psapolicy "k8s.io/pod-security-admission/policy"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -23,7 +30,7 @@ import (
 // PodSecurity admission adds its refusal, in its words, to a CREATE the
 // namespace's enforced level refuses, beside the policies' violations and
 // in their order; nothing where the level is met, nothing is enforced, or
-// on an UPDATE, which the plugin judges only in part.
+// on an UPDATE the plugin does not judge (TestPodSecurityOnUpdateAsThePlugin).
 func TestWithPodSecurity(t *testing.T) {
 	snap, err := overlay.Compile(overlay.Inputs{Namespaces: []corev1.Namespace{
 		{ObjectMeta: metav1.ObjectMeta{Name: "guarded", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}},
@@ -212,3 +219,103 @@ func TestLaunchedPodsAreJudgedAsTheirCreators(t *testing.T) {
 		})
 	}
 }
+
+// TestPodSecurityOnUpdateAsThePlugin: the composer's prediction of the
+// PodSecurity admission on a pod's UPDATE is the plugin's own verdict
+// (k8s.io/pod-security-admission's Admission.ValidatePod, over the same
+// namespace), update by update: an image changed, a container or an
+// ephemeral container added has it judge the whole pod; labels, resources
+// and the ignored subresources (status, binding) do not.
+func TestPodSecurityOnUpdateAsThePlugin(t *testing.T) {
+	ns := corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "guarded", Labels: map[string]string{psaapi.EnforceLevelLabel: "baseline"}}}
+	snap, err := overlay.Compile(overlay.Inputs{Namespaces: []corev1.Namespace{ns}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := psaload.LoadFromData(nil) // the plugin's defaults
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval, err := psapolicy.NewEvaluator(psapolicy.DefaultChecks(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin := &psaplugin.Admission{Configuration: cfg, Evaluator: eval, Metrics: noPodSecurityMetrics{},
+		NamespaceGetter: namespaceOf{&ns}, PodLister: namespaceOf{&ns}}
+	if err := plugin.CompleteConfiguration(); err != nil {
+		t.Fatal(err)
+	}
+	if err := plugin.ValidateConfiguration(); err != nil {
+		t.Fatal(err)
+	}
+	stored := func(privileged bool) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns.Name, Labels: map[string]string{"a": "1"}},
+			Spec: corev1.PodSpec{
+				InitContainers: []corev1.Container{{Name: "init", Image: "init:1"}},
+				Containers:     []corev1.Container{{Name: "main", Image: "main:1", SecurityContext: &corev1.SecurityContext{Privileged: &privileged}}}}}
+	}
+	debug := func(privileged bool) corev1.EphemeralContainer {
+		return corev1.EphemeralContainer{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debug", Image: "busybox:1",
+			SecurityContext: &corev1.SecurityContext{Privileged: &privileged}}}
+	}
+	for _, tc := range []struct {
+		name        string
+		privileged  bool // the stored pod breaks baseline
+		update      func(*corev1.Pod)
+		subresource string
+		refused     bool
+	}{
+		{"a label", true, func(p *corev1.Pod) { p.Labels["a"] = "2" }, "", false},
+		{"the image", true, func(p *corev1.Pod) { p.Spec.Containers[0].Image = "main:2" }, "", true},
+		{"the image of a pod that meets it", false, func(p *corev1.Pod) { p.Spec.Containers[0].Image = "main:2" }, "", false},
+		{"an init container's image", true, func(p *corev1.Pod) { p.Spec.InitContainers[0].Image = "init:2" }, "", true},
+		{"a container added", true, func(p *corev1.Pod) {
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "b", Image: "b:1"})
+		}, "", true},
+		{"resources", true, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}
+		}, "resize", false},
+		{"the image through status", true, func(p *corev1.Pod) { p.Spec.Containers[0].Image = "main:2" }, "status", false},
+		{"the image through a binding", true, func(p *corev1.Pod) { p.Spec.Containers[0].Image = "main:2" }, "binding", false},
+		{"an ephemeral container", true, func(p *corev1.Pod) { p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, debug(false)) }, "ephemeralcontainers", true},
+		{"a privileged ephemeral container", false, func(p *corev1.Pod) { p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, debug(true)) }, "ephemeralcontainers", true},
+		{"an ephemeral container that meets it", false, func(p *corev1.Pod) { p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, debug(false)) }, "ephemeralcontainers", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			old := stored(tc.privileged)
+			pod := old.DeepCopy()
+			tc.update(pod)
+			resp := plugin.ValidatePod(context.Background(), &psaapi.AttributesRecord{Name: pod.Name, Namespace: pod.Namespace,
+				Kind: corev1.SchemeGroupVersion.WithKind("Pod"), Resource: corev1.SchemeGroupVersion.WithResource("pods"), Subresource: tc.subresource,
+				Operation: admissionv1.Update, Object: pod, OldObject: old, Username: "tenant"})
+			d, err := withPodSecurity(Decision{}, snap, pod, Request{Operation: "UPDATE", SubResource: tc.subresource, Namespace: pod.Namespace,
+				UserInfo: authenticationv1.UserInfo{Username: "tenant"}, Old: old})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if predicted := len(d.Violations) > 0; predicted != !resp.Allowed || predicted != tc.refused {
+				t.Errorf("predicted refused: %v (%v); the plugin allows: %v (%v); want refused: %v", predicted, d.Violations, resp.Allowed, resp.Result, tc.refused)
+			}
+		})
+	}
+}
+
+// noPodSecurityMetrics records nothing of the plugin's evaluations.
+type noPodSecurityMetrics struct{}
+
+func (noPodSecurityMetrics) RecordEvaluation(psametrics.Decision, psaapi.LevelVersion, psametrics.Mode, psaapi.Attributes) {
+}
+func (noPodSecurityMetrics) RecordExemption(psaapi.Attributes)   {}
+func (noPodSecurityMetrics) RecordError(bool, psaapi.Attributes) {}
+
+// namespaceOf serves the plugin one namespace, of no pods.
+type namespaceOf struct{ ns *corev1.Namespace }
+
+func (n namespaceOf) GetNamespace(_ context.Context, name string) (*corev1.Namespace, error) {
+	if name != n.ns.Name {
+		return nil, fmt.Errorf("namespace %q not found", name)
+	}
+	return n.ns, nil
+}
+
+func (namespaceOf) ListPods(context.Context, string) ([]*corev1.Pod, error) { return nil, nil }
