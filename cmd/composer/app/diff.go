@@ -85,6 +85,34 @@ a verdict flips to deny; 0 otherwise; 2 for bad input.`,
 	return cmd
 }
 
+// noteOrderedVerdicts notes on w each object whose verdict with head
+// depends on the order its MutatingAdmissionPolicies apply in, which the
+// API server does not fix: head against itself with the policies applied
+// in the reverse order of their names, a diff of the two orders.
+func noteOrderedVerdicts(ctx context.Context, w io.Writer, head *diffSide, objects []manifest.Object) error {
+	if head.applier == nil || head.applier.Bound() < 2 {
+		return nil
+	}
+	reversed, err := head.applier.Reversed(ctx)
+	if err != nil {
+		return err
+	}
+	defer reversed.Close()
+	check := *head.check
+	check.Mutating = mutatingAdmission(reversed)
+	diffs, err := diffObjects(ctx, head, &diffSide{check: &check, applier: reversed, user: head.user}, objects, runtime.GOMAXPROCS(0))
+	if err != nil {
+		return err
+	}
+	for _, d := range diffs {
+		if !slices.Equal(d.Before.Violations, d.After.Violations) || d.Before.Allowed != d.After.Allowed {
+			_, _ = fmt.Fprintf(w, "Note: %s: --head: the cluster's MutatingAdmissionPolicies give it another verdict applied in another order, which the API server does not fix: %s in the order of their names, %s in the reverse\n", // diagnostics
+				d.ref(), d.Before.words(), d.After.words())
+		}
+	}
+	return nil
+}
+
 func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 	if o.output != "text" && o.output != "json" {
 		return badInput(fmt.Errorf("-o: unknown output format %q (want text or json)", o.output))
@@ -178,6 +206,9 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 	}
 	diffs, err := diffObjects(ctx, base, head, objects, runtime.GOMAXPROCS(0))
 	if err != nil {
+		return badInput(err)
+	}
+	if err := noteOrderedVerdicts(ctx, streams.Err, head, objects); err != nil {
 		return badInput(err)
 	}
 	report := diffReport{Objects: []objectDiff{}, Summary: diffSummary{ByNamespaceRole: map[string]int{}, Fields: map[string]int{}}}

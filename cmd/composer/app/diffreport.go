@@ -54,6 +54,14 @@ type verdict struct {
 	Violations []string `json:"violations,omitempty"`
 }
 
+// words is v as a note says it: allowed, or denied with its violations.
+func (v verdict) words() string {
+	if v.Allowed {
+		return "allowed"
+	}
+	return "denied (" + strings.Join(v.Violations, "; ") + ")"
+}
+
 // objectDiff is what a change of the layers does to one object.
 type objectDiff struct {
 	Kind      string        `json:"kind"`

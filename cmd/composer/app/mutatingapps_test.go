@@ -365,6 +365,58 @@ cases:
 	}
 }
 
+// TestMutatingPoliciesInEitherOrderTested: composer test holds a case's
+// expectation in either order of the cluster's MutatingAdmissionPolicies,
+// the API server's not being fixed. Of two that set an application's
+// executors, one to 30 (over the 20 etl's group allows) and one to 10,
+// the verdict depends on their order: a case that expects the refusal of
+// one order fails, saying so. One policy alone is tested in its one order.
+func TestMutatingPoliciesInEitherOrderTested(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	more := appMutatingPolicy("more", "JSONPatch", `[JSONPatch{op: "replace", path: "/spec/executor/instances", value: 30}]`, "  reinvocationPolicy: Never\n", "etl")
+	fewer := appMutatingPolicy("fewer", "JSONPatch", `[JSONPatch{op: "replace", path: "/spec/executor/instances", value: 10}]`, "  reinvocationPolicy: Never\n", "etl")
+	_, head := nextOverlay(t, dir, more+"---\n"+sparkAppCRD(t))
+	write("repo/app.yaml", readFile(t, filepath.Join(examples, "apps", "etl-report.yaml")))
+	const refused = `
+    expect:
+      allowed: false
+      violations:
+      - policy: quota
+        message: 'quota: app "etl-report" asks for up to 30 executors; group "core-data" allows at most 20 per app (NamespaceOverrides layer "ns-etl")'
+`
+	suite := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
+kind: PolicyTest
+metadata: {name: order}
+layers: clusters/prod-a-next
+cluster: prod-a
+pool: batch
+cases:
+  - name: more executors by a policy
+    app: app.yaml`+refused)
+	if r := composer(t, "", "test", suite); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("one policy: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	write(filepath.Join(strings.TrimPrefix(head, dir), "fewer.yaml"), fewer)
+	write(filepath.Join(strings.TrimPrefix(head, dir), "kustomization.yaml"), readFile(t, filepath.Join(head, "kustomization.yaml"))+"  - fewer.yaml\n")
+	r := composer(t, "", "test", suite)
+	const want = "the verdict depends on the order the API server applies the cluster's MutatingAdmissionPolicies in, which is not fixed: applied in the reverse order of their names, allowed: true"
+	if r.code != ExitDenied || !strings.Contains(r.out, "0 passed, 1 failed") || !strings.Contains(r.out, want) {
+		t.Errorf("two policies: exit %d, want %q in\n%s\n%s", r.code, want, r.out, r.err)
+	}
+	// composer diff notes it of the head's policies.
+	base := filepath.Join(dir, "repo", "clusters", "prod-a")
+	r = composer(t, "", "diff", "-f", filepath.Join(dir, "repo", "app.yaml"), "--base", base, "--head", head, "--cluster", "prod-a", "--pool", "batch")
+	const note = `Note: SparkApplication etl/etl-report: --head: the cluster's MutatingAdmissionPolicies give it another verdict applied in another order, which the API server does not fix: ` +
+		`denied (deny: quota: app "etl-report" asks for up to 30 executors; group "core-data" allows at most 20 per app (NamespaceOverrides layer "ns-etl")) in the order of their names, allowed in the reverse`
+	if r.code != ExitOK || !strings.Contains(r.err, note) {
+		t.Errorf("diff: exit %d, want %q in\n%s\n%s", r.code, note, r.out, r.err)
+	}
+	if r := composer(t, "", "diff", "-f", filepath.Join(dir, "repo", "app.yaml"), "--base", base, "--head", base, "--cluster", "prod-a", "--pool", "batch"); strings.Contains(r.err, "another order") {
+		t.Errorf("diff without the policies: %s", r.err)
+	}
+}
+
 // TestMutatingPoliciesInEitherOrderStored: the order check compares what
 // the API server stores. Of two policies, one counting the labels the
 // other adds, the count differs after the first pass by their order, but

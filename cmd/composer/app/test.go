@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/mutatingpolicy"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1alpha1"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -488,8 +489,6 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if applier != nil {
 		defer applier.Close()
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
-		Mutating: mutatingAdmission(applier)}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
 	request.UserInfo = userInfo(c.User, c.Groups)
 	switch {
@@ -500,79 +499,124 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		return nil, fmt.Errorf("%s: inventory: a suspended SparkApplication is judged in a namespace that runs nothing else, as the webhook judges it; judge it against live pods without spec.suspend, as it is when it resumes", file)
 	}
 	live := liveFor(namespace, appLabel, c.Inventory)
-	var decision policy.Decision
-	if obj.PodGroup != nil {
-		if c.Inventory != nil && c.Inventory.WaitingGangs != nil {
-			check.PodGroups = waitingGangs(namespace, c.Inventory)
+	// decide is the case's verdict with applier's policies (nil for none).
+	decide := func(applier *mutatingpolicy.Applier) (policy.Decision, error) {
+		request := request
+		check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
+			Mutating: mutatingAdmission(applier)}
+		switch {
+		case obj.PodGroup != nil:
+			if c.Inventory != nil && c.Inventory.WaitingGangs != nil {
+				check.PodGroups = waitingGangs(namespace, c.Inventory)
+			}
+			created, err := createPodGroup(ctx, applier, obj, c.User)
+			if err != nil {
+				return policy.Decision{}, fmt.Errorf("%s: %w", file, err)
+			}
+			return created.verdict(ctx, check, request)
+		case obj.Connect != nil:
+			created, err := createConnect(ctx, snap, cluster, applier, obj.Raw, namespace, c.User)
+			if err != nil {
+				return policy.Decision{}, fmt.Errorf("%s: %w", file, err)
+			}
+			return created.verdict(ctx, check, request, live)
+		case obj.App != nil:
+			created, err := createApp(ctx, snap, cluster, applier, obj, c.User)
+			if err != nil {
+				return policy.Decision{}, fmt.Errorf("%s: %w", file, err)
+			}
+			return created.verdict(ctx, check, live, userInfo(c.User, c.Groups))
 		}
-		created, err := createPodGroup(ctx, applier, obj, c.User)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+		created, err := createPod(ctx, check, obj.Pod, c.User)
+		switch {
+		case err != nil:
+			return policy.Decision{}, fmt.Errorf("%s: %w", file, err)
+		case created.refused != nil:
+			// A refusal before the webhooks is a verdict.
+			return created.refused.Decision(), nil
 		}
-		if decision, err = created.verdict(ctx, check, request); err != nil {
-			return nil, err
-		}
-	} else if obj.Connect != nil {
-		created, err := createConnect(ctx, snap, cluster, applier, obj.Raw, namespace, c.User)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		if decision, err = created.verdict(ctx, check, request, live); err != nil {
-			return nil, err
-		}
-	} else if obj.App != nil {
-		created, err := createApp(ctx, snap, cluster, applier, obj, c.User)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		if decision, err = created.verdict(ctx, check, live, userInfo(c.User, c.Groups)); err != nil {
-			return nil, err
-		}
-	} else if created, err := createPod(ctx, check, obj.Pod, c.User); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	} else if created.refused != nil {
-		// A refusal before the webhooks is a verdict.
-		decision = created.refused.Decision()
-	} else {
 		pod := policy.ServerDefaults(created.stored)
 		if c.Update != nil {
 			// The mutating webhook composes creations only: the update is
 			// judged as it will be stored.
 			request.Operation, request.Old, request.UserInfo = "UPDATE", pod, userInfo(c.Update.User, c.Update.Groups)
 			if pod, err = updated(pod, c.Update.Patch); err != nil {
-				return nil, fmt.Errorf("update.patch: %w", err)
+				return policy.Decision{}, fmt.Errorf("update.patch: %w", err)
 			}
 		}
-		if _, decision, err = check.Pod(ctx, pod, request, live); err != nil {
+		_, d, err := check.Pod(ctx, pod, request, live)
+		return d, err
+	}
+	decision, err := decide(applier)
+	if err != nil {
+		return nil, err
+	}
+	problems := unexpected(decision, c.Expect)
+	if applier != nil && applier.Bound() > 1 {
+		// The API server's order of the policies is not fixed: the case's
+		// verdict must hold in either.
+		reversed, err := applier.Reversed(ctx)
+		if err != nil {
 			return nil, err
 		}
+		defer reversed.Close()
+		other, err := decide(reversed)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Equal(verdictKeys(other), verdictKeys(decision)) {
+			problems = append(problems, fmt.Sprintf("the verdict depends on the order the API server applies the cluster's MutatingAdmissionPolicies in, which is not fixed: applied in the reverse order of their names, %s",
+				strings.Join(verdictKeys(other), "; ")))
+		}
 	}
+	return problems, nil
+}
+
+// verdictKeys is d as unexpected compares it: allowed or not, then each
+// violation as [policy/enforcement] message, sorted.
+func verdictKeys(d policy.Decision) []string {
+	out := []string{fmt.Sprintf("allowed: %v", d.Allowed())}
+	var vs []string
+	for _, v := range d.Violations {
+		vs = append(vs, violationKey(v))
+	}
+	slices.Sort(vs)
+	return append(out, vs...)
+}
+
+// violationKey names v as a case's expectation does.
+func violationKey(v policy.Violation) string {
+	return fmt.Sprintf("[%s/%s] %s", v.Policy, v.Enforcement, v.Message)
+}
+
+// unexpected is what of decision differs from want, each a line of the
+// case's report.
+func unexpected(decision policy.Decision, want TestExpectation) []string {
 	var problems []string
-	if decision.Allowed() != c.Expect.Allowed {
-		problems = append(problems, fmt.Sprintf("allowed: got %v, want %v", decision.Allowed(), c.Expect.Allowed))
+	if decision.Allowed() != want.Allowed {
+		problems = append(problems, fmt.Sprintf("allowed: got %v, want %v", decision.Allowed(), want.Allowed))
 	}
-	key := func(v policy.Violation) string { return fmt.Sprintf("[%s/%s] %s", v.Policy, v.Enforcement, v.Message) }
-	got, want := map[string]bool{}, map[string]bool{}
+	got, wanted := map[string]bool{}, map[string]bool{}
 	for _, v := range decision.Violations {
-		got[key(v)] = true
+		got[violationKey(v)] = true
 	}
-	for _, v := range c.Expect.Violations {
+	for _, v := range want.Violations {
 		if v.Enforcement == "" {
 			v.Enforcement = v1alpha1.EnforcementDeny
 		}
-		want[key(v)] = true
+		wanted[violationKey(v)] = true
 	}
-	for _, k := range slices.Sorted(maps.Keys(want)) {
+	for _, k := range slices.Sorted(maps.Keys(wanted)) {
 		if !got[k] {
 			problems = append(problems, "missing violation: "+k)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(got)) {
-		if !want[k] {
+		if !wanted[k] {
 			problems = append(problems, "unexpected violation: "+k)
 		}
 	}
-	return problems, nil
+	return problems
 }
 
 // updated is pod with the strategic merge patch applied, and the API
