@@ -85,32 +85,16 @@ a verdict flips to deny; 0 otherwise; 2 for bad input.`,
 	return cmd
 }
 
-// noteOrderedVerdicts notes on w each object whose verdict with head
-// depends on the order its MutatingAdmissionPolicies apply in, which the
-// API server does not fix: head against itself with the policies applied
-// in the reverse order of their names, a diff of the two orders.
-func noteOrderedVerdicts(ctx context.Context, w io.Writer, head *diffSide, objects []manifest.Object) error {
-	if head.applier == nil || head.applier.Bound() < 2 {
-		return nil
-	}
-	reversed, err := head.applier.Reversed(ctx)
-	if err != nil {
-		return err
-	}
-	defer reversed.Close()
-	check := *head.check
-	check.Mutating = mutatingAdmission(reversed)
-	diffs, err := diffObjects(ctx, head, &diffSide{check: &check, applier: reversed, user: head.user}, objects, runtime.GOMAXPROCS(0))
-	if err != nil {
-		return err
-	}
+// noteOrderedVerdicts notes on w each object of diffs whose verdict with
+// the head depends on the order its MutatingAdmissionPolicies apply in,
+// which the API server does not fix (objectDiff.reversed).
+func noteOrderedVerdicts(w io.Writer, diffs []*objectDiff) {
 	for _, d := range diffs {
-		if !slices.Equal(d.Before.Violations, d.After.Violations) || d.Before.Allowed != d.After.Allowed {
+		if r := d.reversed; r != nil && (r.Allowed != d.After.Allowed || !slices.Equal(r.Violations, d.After.Violations)) {
 			_, _ = fmt.Fprintf(w, "Note: %s: --head: the cluster's MutatingAdmissionPolicies give it another verdict applied in another order, which the API server does not fix: %s in the order of their names, %s in the reverse\n", // diagnostics
-				d.ref(), d.Before.words(), d.After.words())
+				d.ref(), d.After.words(), r.words())
 		}
 	}
-	return nil
 }
 
 func (o *diffOptions) run(ctx context.Context, streams Streams) error {
@@ -193,8 +177,19 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		if applier != nil {
 			appliers = append(appliers, applier)
 		}
-		return &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
-			Mutating: mutatingAdmission(applier)}, applier: applier, user: userInfo(o.user, o.groups)}, nil
+		out := &diffSide{check: &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
+			Mutating: mutatingAdmission(applier)}, applier: applier, user: userInfo(o.user, o.groups)}
+		if name == "--head" && applier != nil && applier.Bound() > 1 {
+			reversed, err := applier.Reversed(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			appliers = append(appliers, reversed)
+			check := *out.check
+			check.Mutating = mutatingAdmission(reversed)
+			out.reversed = &diffSide{check: &check, applier: reversed, user: out.user}
+		}
+		return out, nil
 	}
 	base, err := side(baseFS, baseDir, "--base")
 	if err != nil {
@@ -208,9 +203,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	if err := noteOrderedVerdicts(ctx, streams.Err, head, objects); err != nil {
-		return badInput(err)
-	}
+	noteOrderedVerdicts(streams.Err, diffs)
 	report := diffReport{Objects: []objectDiff{}, Summary: diffSummary{ByNamespaceRole: map[string]int{}, Fields: map[string]int{}}}
 	for _, d := range diffs {
 		report.add(d)

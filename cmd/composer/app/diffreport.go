@@ -31,6 +31,20 @@ type diffSide struct {
 	applier *mutatingpolicy.Applier
 	// user creates the objects (--as, --as-group); zero for not known.
 	user authenticationv1.UserInfo
+	// reversed is the side with its MutatingAdmissionPolicies applied in
+	// the reverse order of their names, whose verdicts a diff takes too
+	// (objectDiff.reversed): the API server's order is not fixed. nil
+	// where fewer than two are bound, and of the base side.
+	reversed *diffSide
+}
+
+// sidesOf are the sides a diff composes each object with: base, head and
+// head's reversed twin where it has one.
+func sidesOf(base, head *diffSide) []*diffSide {
+	if head.reversed != nil {
+		return []*diffSide{base, head, head.reversed}
+	}
+	return []*diffSide{base, head}
 }
 
 // fieldChange is one composed field whose value a change of the layers
@@ -71,6 +85,17 @@ type objectDiff struct {
 	Fields    []fieldChange `json:"fields"`
 	Before    verdict       `json:"verdictBefore"`
 	After     verdict       `json:"verdictAfter"`
+	// reversed is the verdict with head's MutatingAdmissionPolicies
+	// applied in the reverse order (diffSide.reversed); nil without.
+	reversed *verdict
+}
+
+// judged sets d's verdicts of sidesOf's sides.
+func (d *objectDiff) judged(verdicts []verdict) {
+	d.Before, d.After = verdicts[0], verdicts[1]
+	if len(verdicts) > 2 {
+		d.reversed = &verdicts[2]
+	}
 }
 
 func (d *objectDiff) changed() bool {
@@ -127,8 +152,9 @@ func (r *diffReport) add(d *objectDiff) {
 
 // diffObjects is diffObject of each object, in their order, on up to
 // workers goroutines. A corpus is thousands of pods (kubectl get pods -A),
-// each composed and judged twice with nothing shared but the sides'
-// snapshots and policy engine, which admissions share the same way: no
+// each composed and judged twice (three times where the head's
+// MutatingAdmissionPolicies are applied in either order: sidesOf) with
+// nothing shared but the sides' snapshots and policy engine, which admissions share the same way: no
 // inventory is counted across objects. The first object in order that
 // fails gives the error, as in a loop.
 func diffObjects(ctx context.Context, base, head *diffSide, objects []manifest.Object, workers int) ([]*objectDiff, error) {
@@ -137,7 +163,7 @@ func diffObjects(ctx context.Context, base, head *diffSide, objects []manifest.O
 	})
 }
 
-// diffObject composes and judges obj with both sides.
+// diffObject composes and judges obj with both sides (sidesOf).
 func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
 	if err := overBounds(obj); err != nil {
 		return nil, fmt.Errorf("%s: %w", objectRef(obj), err)
@@ -153,9 +179,9 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	}
 	pod := obj.Pod
 	d := &objectDiff{Kind: "Pod", Namespace: pod.Namespace, Name: podRef(pod)[len(pod.Namespace)+1:]}
-	var results [2]*mutate.Result
-	var verdicts [2]verdict
-	for i, side := range []*diffSide{base, head} {
+	sides := sidesOf(base, head)
+	results, verdicts := make([]*mutate.Result, len(sides)), make([]verdict, len(sides))
+	for i, side := range sides {
 		// An admission plugin's refusal is the side's verdict; the pod is
 		// composed all the same where it can be, for what the layers
 		// change of it.
@@ -178,7 +204,7 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		}
 		results[i], verdicts[i] = created.composed, verdictOf(dec)
 	}
-	d.Before, d.After = verdicts[0], verdicts[1]
+	d.judged(verdicts)
 	if results[0] == nil || results[1] == nil {
 		// A side that composes nothing: its verdict is the change.
 		d.Role = pod.Labels[v1alpha1.RoleLabel]
@@ -201,9 +227,9 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		// Each run's composition and verdict, under the schedule's name.
 		d.Kind, d.Name = sparkv1beta2.ScheduledKind, obj.Schedule.Name
 	}
-	var results [2]*mutate.AppResult
-	var verdicts [2]verdict
-	for i, side := range []*diffSide{base, head} {
+	sides := sidesOf(base, head)
+	results, verdicts := make([]*mutate.AppResult, len(sides)), make([]verdict, len(sides))
+	for i, side := range sides {
 		created, err := createApp(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj, side.user.Username)
 		if err != nil {
 			return nil, err
@@ -223,7 +249,7 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		d.Fields = append(d.Fields, orderChanges(string(role), results[0].Role(role).Pod, results[1].Role(role).Pod, role)...)
 	}
 	d.Fields = append(d.Fields, batchSchedulerChanges(&results[0].App.App.Spec, &results[1].App.App.Spec)...)
-	d.Before, d.After = verdicts[0], verdicts[1]
+	d.judged(verdicts)
 	return d, nil
 }
 
@@ -267,8 +293,9 @@ func equalText(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil
 func diffPodGroup(ctx context.Context, base, head *diffSide, obj manifest.Object) (*objectDiff, error) {
 	pg := obj.PodGroup
 	d := &objectDiff{Kind: volcanov1beta1.Kind, Namespace: pg.Namespace, Name: pg.Name}
-	var verdicts [2]verdict
-	for i, side := range []*diffSide{base, head} {
+	sides := sidesOf(base, head)
+	verdicts := make([]verdict, len(sides))
+	for i, side := range sides {
 		created, err := createPodGroup(ctx, side.applier, obj, side.user.Username)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
@@ -279,7 +306,7 @@ func diffPodGroup(ctx context.Context, base, head *diffSide, obj manifest.Object
 		}
 		verdicts[i] = verdictOf(dec)
 	}
-	d.Before, d.After = verdicts[0], verdicts[1]
+	d.judged(verdicts)
 	return d, nil
 }
 
@@ -290,8 +317,9 @@ func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object)
 	c := obj.Connect.Metadata
 	d := &objectDiff{Kind: sparkv1alpha1.Kind, Namespace: c.Namespace, Name: c.Name}
 	var results [2]*mutate.ConnectResult
-	var verdicts [2]verdict
-	for i, side := range []*diffSide{base, head} {
+	sides := sidesOf(base, head)
+	verdicts := make([]verdict, len(sides))
+	for i, side := range sides {
 		created, err := createConnect(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj.Raw, c.Namespace, side.user.Username)
 		if err != nil {
 			return nil, err
@@ -307,7 +335,7 @@ func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object)
 		d.Fields = append(d.Fields, fieldChanges(string(role), results[0].Job.Role(role).Composition.Provenance,
 			results[1].Job.Role(role).Composition.Provenance, path)...)
 	}
-	d.Before, d.After = verdicts[0], verdicts[1]
+	d.judged(verdicts)
 	return d, nil
 }
 
