@@ -251,6 +251,18 @@ func TestMutatingPoliciesLeaveItUnreadable(t *testing.T) {
 		}
 	}
 
+	// On the API server's second pass: a policy, IfNeeded, that leaves it
+	// unreadable only once the webhook has given it the layer's Spark
+	// settings.
+	second, small := appRepo(t)
+	late := appMutatingPolicy("late", "JSONPatch", `has(object.spec.sparkConf) && "spark.eventLog.dir" in object.spec.sparkConf ? `+
+		`[JSONPatch{op: "replace", path: "/spec/executor/instances", value: "many"}] : []`, "  reinvocationPolicy: IfNeeded\n", "etl")
+	r := composer(t, "", "compose", "-f", small, "--layers", filepath.Join(second, "layers"), "--cluster", "c", "--pool", "p",
+		"--cluster-config", writerIn(t, second)("cluster.yaml", late+"---\n"+sparkAppCRD(t)), "-o", "json")
+	if want := "SparkApplication etl/report: refused by the webhook: " + refusal; r.code != ExitDenied || !strings.Contains(r.err, want) {
+		t.Errorf("on the second pass: exit %d, stderr lacks %q:\n%s", r.code, want, r.err)
+	}
+
 	base, head := nextOverlay(t, dir, readFile(t, config))
 	appFile := write("repo/app.yaml", report)
 	suite := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
@@ -271,7 +283,7 @@ cases:
 	if r := composer(t, "", "test", suite); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
 		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
-	r := composer(t, "", "diff", "-f", appFile, "--base", base, "--head", head, "--cluster", "prod-a", "--pool", "batch", "--fail-on-deny")
+	r = composer(t, "", "diff", "-f", appFile, "--base", base, "--head", head, "--cluster", "prod-a", "--pool", "batch", "--fail-on-deny")
 	if r.code != ExitDenied || !strings.Contains(r.out, "1 flip from allow to deny") || !strings.Contains(r.out, refusal) {
 		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
@@ -488,6 +500,15 @@ func TestMutatingPoliciesOnSchedules(t *testing.T) {
 	const want = `asks for up to 30 executors; group "core-data" allows at most 20 per app`
 	if r.code != ExitDenied || !strings.Contains(r.err, want) {
 		t.Errorf("a policy on the schedule, --validate: exit %d, stderr lacks %q:\n%s", r.code, want, r.err)
+	}
+	// A schedule the policies leave unreadable: the webhook refuses it, and
+	// it never runs.
+	many := over("v1beta2", "scheduledsparkapplications", mutatingPolicy("many", "JSONPatch", `[JSONPatch{op: "replace", path: "/spec/template/executor/instances", value: "many"}]`, "  reinvocationPolicy: Never\n", "etl"))
+	for _, validate := range []string{"--validate", "-o=json"} {
+		r = composer(t, "", args(write("many.yaml", many+"---\n"+crds), validate)...)
+		if want := "the ScheduledSparkApplication as the cluster's MutatingAdmissionPolicies leave it, which the webhook cannot read: "; r.code != ExitDenied || !strings.Contains(r.err, want) {
+			t.Errorf("an unreadable schedule, %s: exit %d, stderr lacks %q:\n%s", validate, r.code, want, r.err)
+		}
 	}
 	r = composer(t, "", args(write("more-without-crd.yaml", more+"---\n"+sparkAppCRD(t)), "--validate")...)
 	if r.code != ExitOK || !strings.Contains(r.err, `MutatingAdmissionPolicy "more" (binding "more-etl") applies to it in the API server, before the webhooks; `+
