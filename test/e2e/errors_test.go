@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -54,17 +53,7 @@ func TestInternalErrorIsNotADenial(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "broken", "broken.rego"), []byte(brokenPolicy), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ca := newTestCA(t)
-	certDir := t.TempDir()
-	ca.writeServing(t, certDir)
-	port := freePort(t)
-	r, err := cp.StartReplica(ctx, "127.0.0.1", port, certDir, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Stop() })
-	restore := pointWebhooksAt(t, fmt.Sprintf("127.0.0.1:%d", port), ca.PEM, func() float64 { return metricOf(t, r, "strata_admissions_total") }, true)
-	t.Cleanup(restore)
+	r := replicaServingAll(t, dir, true)
 
 	errorsBefore := metricOf(t, r, "strata_admissions_total", "outcome", "error")
 	err = cp.Client.Create(ctx, examplePod(t, "executor.yaml", "broken-policy-exec-1"))

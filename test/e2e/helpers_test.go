@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
+	webhookapp "github.com/strata-dev/strata/cmd/webhook/app"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -356,4 +357,23 @@ func kubeconfigFile(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return kubeconfig
+}
+
+// replicaServingAll starts, until the test ends, a replica with its own
+// serving certificate, the policies of policiesDir ("" for the built-in)
+// and the options configure sets, and points every webhook configuration at
+// it (pointWebhooksAt: probeMayFail where its policies refuse the probe).
+func replicaServingAll(t *testing.T, policiesDir string, probeMayFail bool, configure ...func(*webhookapp.Options)) *controlplane.Replica {
+	t.Helper()
+	ca := newTestCA(t)
+	certDir := t.TempDir()
+	ca.writeServing(t, certDir)
+	port := freePort(t)
+	r, err := cp.StartReplica(context.Background(), "127.0.0.1", port, certDir, policiesDir, configure...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Stop() })
+	t.Cleanup(pointWebhooksAt(t, fmt.Sprintf("127.0.0.1:%d", port), ca.PEM, func() float64 { return metricOf(t, r, "strata_admissions_total") }, probeMayFail))
+	return r
 }

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -156,16 +155,7 @@ plugins:
 		}
 		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
 	}
-	ca := newTestCA(t)
-	certDir := t.TempDir()
-	ca.writeServing(t, certDir)
-	port := freePort(t)
-	r, err := cp.StartReplica(ctx, "127.0.0.1", port, certDir, "", func(o *webhookapp.Options) { o.AdmissionConfigFile = config })
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Stop() })
-	t.Cleanup(pointWebhooksAt(t, fmt.Sprintf("127.0.0.1:%d", port), ca.PEM, func() float64 { return metricOf(t, r, "strata_admissions_total") }))
+	r := replicaServingAll(t, "", false, func(o *webhookapp.Options) { o.AdmissionConfigFile = config })
 	if err := waitFor(30*time.Second, func() bool {
 		s := r.Webhook.Store.Load()
 		return s.KnowsNamespace(namespaces[0]) && s.KnowsNamespace(namespaces[1])
@@ -301,19 +291,10 @@ func TestSparkOperatorExemptIsNotWarned(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), ns) })
-	ca := newTestCA(t)
-	certDir := t.TempDir()
-	ca.writeServing(t, certDir)
-	port := freePort(t)
-	r, err := cp.StartReplica(ctx, "127.0.0.1", port, certDir, "", func(o *webhookapp.Options) {
+	r := replicaServingAll(t, "", false, func(o *webhookapp.Options) {
 		o.AdmissionConfigFile = cp.AdmissionConfigFile()
 		o.Cluster.SparkOperator = psaExemptUser
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = r.Stop() })
-	t.Cleanup(pointWebhooksAt(t, fmt.Sprintf("127.0.0.1:%d", port), ca.PEM, func() float64 { return metricOf(t, r, "strata_admissions_total") }))
 	layer, _ := createPrivilegedShipper(t, "e2e-psa-operator-shipper", ns.Name)
 	target := overlay.Target{Cluster: cluster.Name, Pool: cluster.Pool, Namespace: ns.Name, Role: v1alpha1.RoleDriver}
 	if err := waitFor(30*time.Second, func() bool {
