@@ -322,6 +322,9 @@ func (o *composeOptions) compose(ctx context.Context, snap *overlay.Snapshot, ap
 		if c.changed && c.refused == nil {
 			r.mutatingNotes = append(r.mutatingNotes, podGroupChangedByPolicies)
 		}
+		if (c.changed || c.refused != nil) && appliers.podGroupOrderMatters(ctx, obj, c, o.user) {
+			r.mutatingNotes = append(r.mutatingNotes, orderMatters)
+		}
 		return r, nil
 	}
 	if obj.Connect != nil {

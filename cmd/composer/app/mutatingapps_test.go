@@ -526,9 +526,13 @@ func TestMutatingPoliciesOnPodGroups(t *testing.T) {
 	dir := t.TempDir()
 	write := writerIn(t, dir)
 	crd := readFile(t, filepath.Join("..", "..", "..", "test", "controlplane", "crds", "scheduling.volcano.sh_podgroups.yaml"))
-	policy := strings.Replace(mutatingPolicy("top", "JSONPatch", `[JSONPatch{op: "replace", path: "/spec/priorityClassName", value: "system-cluster-critical"}]`, "  reinvocationPolicy: Never\n", "etl"),
-		`resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]`,
-		`resourceRules: [{apiGroups: [scheduling.volcano.sh], apiVersions: [v1beta1], operations: [CREATE], resources: [podgroups]}]`, 1)
+	// classGiving is a policy that gives etl's PodGroups class.
+	classGiving := func(name, class string) string {
+		return strings.Replace(mutatingPolicy(name, "JSONPatch", `[JSONPatch{op: "replace", path: "/spec/priorityClassName", value: "`+class+`"}]`, "  reinvocationPolicy: Never\n", "etl"),
+			`resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}]`,
+			`resourceRules: [{apiGroups: [scheduling.volcano.sh], apiVersions: [v1beta1], operations: [CREATE], resources: [podgroups]}]`, 1)
+	}
+	policy := classGiving("top", "system-cluster-critical")
 	gang := filepath.Join(examples, "tests", "podgroups", "etl-gang.yaml")
 	args := func(config string, more ...string) []string {
 		return append([]string{"compose", "-f", gang, "--layers", filepath.Join(examples, "layers", "clusters", "prod-a"), "--cluster", "prod-a", "--pool", "batch",
@@ -538,6 +542,14 @@ func TestMutatingPoliciesOnPodGroups(t *testing.T) {
 	if r := composer(t, "", args(withCRD)...); r.code != ExitOK || !strings.Contains(r.out, "priorityClassName: system-cluster-critical") ||
 		!strings.Contains(r.err, "printed as the cluster's MutatingAdmissionPolicies leave it") {
 		t.Errorf("exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	// A second policy setting the class otherwise: the order is noted.
+	if r := composer(t, "", args(write("both.yaml", policy+"---\n"+classGiving("low", "spark-executor")+"---\n"+crd))...); r.code != ExitOK ||
+		!strings.Contains(r.err, "PodGroup etl/spark-pi-pg: the cluster's MutatingAdmissionPolicies give it other values applied in another order") {
+		t.Errorf("two policies: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+	if r := composer(t, "", args(withCRD)...); strings.Contains(r.err, "another order") {
+		t.Errorf("one policy: %s", r.err)
 	}
 	const denial = `deny: isolation: PodGroup "spark-pi-pg": spec.priorityClassName "system-cluster-critical" is not allowed for tenants`
 	if r := composer(t, "", args(withCRD, "--validate")...); r.code != ExitDenied || !strings.Contains(r.err, denial) {

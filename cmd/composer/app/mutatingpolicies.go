@@ -133,6 +133,19 @@ func (m mutatingAppliers) connectOrderMatters(ctx context.Context, snap *overlay
 	return c.refused == nil && !equality.Semantic.DeepEqual(other.stored.Object, c.stored.Object)
 }
 
+// podGroupOrderMatters is podOrderMatters of c, the creation of obj's
+// PodGroup by user.
+func (m mutatingAppliers) podGroupOrderMatters(ctx context.Context, obj manifest.Object, c podGroupCreation, user string) bool {
+	if m.reversed == nil {
+		return false
+	}
+	other, err := createPodGroup(ctx, m.reversed, obj, user)
+	if err != nil || (other.refused == nil) != (c.refused == nil) {
+		return true
+	}
+	return c.refused == nil && !equality.Semantic.DeepEqual(other.podGroup, c.podGroup)
+}
+
 // mutatingAdmission is a's policies on a pod's creation, as the policy
 // checks take them (policy.Check.Mutating); nil for none.
 func mutatingAdmission(a *mutatingpolicy.Applier) policy.MutatingAdmission {
