@@ -1,6 +1,9 @@
 package policy
 
 import (
+	"cmp"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,8 +49,9 @@ func HoldsResources(pod *corev1.Pod) bool {
 // Ledger reserves what admitted pods take until the live state holds
 // them, so that admissions running at the same time in one webhook process
 // see each other and cannot jointly overshoot a limit. A reservation ends
-// when the pod appears among the live pods, or after the TTL (the API
-// server may still refuse a pod after the webhook admitted it).
+// when the pod appears among the live pods, when the API server is found
+// to hold no such pod (Release: it refused the pod after the webhook
+// admitted it, the ResourceQuota admission say), or after the TTL.
 //
 // Every limit is per namespace (or per app, inside one), so each namespace
 // has its own lock: admissions in different namespaces never wait for one
@@ -66,6 +70,7 @@ type namespaceLedger struct {
 
 type reservation struct {
 	pod     LivePod
+	made    time.Time
 	expires time.Time
 }
 
@@ -113,7 +118,8 @@ func (l *Ledger) Admit(pod LivePod, live LiveState, reserve bool, decide func(In
 		}
 	}
 	if allowed {
-		ns.reserved[pod.Key] = reservation{pod: pod, expires: l.now().Add(l.ttl)}
+		now := l.now()
+		ns.reserved[pod.Key] = reservation{pod: pod, made: now, expires: now.Add(l.ttl)}
 	}
 	return allowed, nil
 }
@@ -165,16 +171,64 @@ func (inv *Inventory) subtract(p LivePod, app string) {
 	}
 }
 
+// MadeBefore returns the keys (namespace/name) of the reservations held
+// that were made before t, oldest first, at most limit of them: pods the
+// live state has not shown since, which the API server may have refused
+// after the webhook admitted them (Release).
+func (l *Ledger) MadeBefore(t time.Time, limit int) []string {
+	type made struct {
+		key string
+		at  time.Time
+	}
+	var out []made
+	for _, ns := range l.ledgers() {
+		ns.mu.Lock()
+		for key, r := range ns.reserved {
+			if r.made.Before(t) {
+				out = append(out, made{key, r.made})
+			}
+		}
+		ns.mu.Unlock()
+	}
+	slices.SortFunc(out, func(a, b made) int { return cmp.Or(a.at.Compare(b.at), strings.Compare(a.key, b.key)) })
+	keys := make([]string, 0, min(len(out), limit))
+	for _, m := range out[:min(len(out), limit)] {
+		keys = append(keys, m.key)
+	}
+	return keys
+}
+
+// Release ends the reservation of key (namespace/name) if it was made
+// before t: the caller learned at t that the API server holds no such pod,
+// so the pod it stood for was refused after the webhook admitted it. A
+// reservation made since (a pod of the same name created again) stays.
+func (l *Ledger) Release(key string, t time.Time) bool {
+	namespace, _, _ := strings.Cut(key, "/")
+	ns := l.namespace(namespace)
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if r, ok := ns.reserved[key]; ok && r.made.Before(t) {
+		delete(ns.reserved, key)
+		return true
+	}
+	return false
+}
+
+// ledgers are the namespaces' ledgers.
+func (l *Ledger) ledgers() []*namespaceLedger {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]*namespaceLedger, 0, len(l.namespaces))
+	for _, ns := range l.namespaces {
+		out = append(out, ns)
+	}
+	return out
+}
+
 // Reserved is the number of reservations held.
 func (l *Ledger) Reserved() int {
-	l.mu.Lock()
-	namespaces := make([]*namespaceLedger, 0, len(l.namespaces))
-	for _, ns := range l.namespaces {
-		namespaces = append(namespaces, ns)
-	}
-	l.mu.Unlock()
 	n := 0
-	for _, ns := range namespaces {
+	for _, ns := range l.ledgers() {
 		ns.mu.Lock()
 		n += len(ns.reserved)
 		ns.mu.Unlock()

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -176,5 +177,38 @@ func TestLedgerWithTheCacheCatchingUp(t *testing.T) {
 		if admitted != 20 {
 			t.Fatalf("round %d: admitted %d, want 20", round, admitted)
 		}
+	}
+}
+
+// TestLedgerRelease: the reservations made before a time are listed oldest
+// first, at most as many as asked; releasing one made before the time the
+// API server was found to hold no such pod ends it, and the inventory no
+// longer counts it; one made since (the pod created again) stays.
+func TestLedgerRelease(t *testing.T) {
+	now := time.Unix(1000, 0)
+	l := NewLedger(30 * time.Second)
+	l.now = func() time.Time { return now }
+	var got Inventory
+	decide := func(inv Inventory) (bool, error) { got = inv; return true, nil }
+	for i := range 3 {
+		if _, err := l.Admit(executor("app1", i), NewTracker(), true, decide); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(time.Second)
+	}
+	if keys := l.MadeBefore(time.Unix(1002, 0), 10); !slices.Equal(keys, []string{"etl/app1-exec-0", "etl/app1-exec-1"}) {
+		t.Fatalf("made before 1002: %q", keys)
+	}
+	if keys := l.MadeBefore(now, 1); !slices.Equal(keys, []string{"etl/app1-exec-0"}) {
+		t.Fatalf("the oldest one: %q", keys)
+	}
+	if !l.Release("etl/app1-exec-0", now) || l.Release("etl/app1-exec-2", time.Unix(1001, 0)) || l.Release("etl/none", now) {
+		t.Fatal("released what was not to be, or not what was")
+	}
+	if _, err := l.Admit(executor("app1", 9), NewTracker(), false, decide); err != nil {
+		t.Fatal(err)
+	}
+	if got.AppExecutors != 2 || l.Reserved() != 2 {
+		t.Fatalf("after a release: %+v, %d reserved; want the 2 others counted", got, l.Reserved())
 	}
 }

@@ -173,8 +173,13 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	if err != nil {
 		return nil, fmt.Errorf("watching pods: %w", err)
 	}
-	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: policy.NewLedger(opts.ReservationTTL),
+	ledger := policy.NewLedger(opts.ReservationTTL)
+	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: ledger,
 		Live: tracker, Synced: synced, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
+	if err := mgr.Add(&reservationCheck{ledger: ledger, pods: mgr.GetAPIReader(), after: reservationCheckAfter, every: reservationCheckEvery,
+		limit: reservationChecksPerRound, log: ctrl.Log.WithName("reservations")}); err != nil {
+		return nil, err
+	}
 	w.Apps = &AppMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.Connects = &ConnectMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	w.AppPolicy = &AppValidator{Store: w.Store, Policies: w.Policies, Live: tracker, Synced: synced, Cluster: opts.Cluster,
