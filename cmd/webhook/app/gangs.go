@@ -13,7 +13,8 @@ import (
 // admitted in the last ttl, by namespace. A list of a namespace's
 // PodGroups made before the API server stored one would leave its hold
 // out, so each is counted with what a list shows until a list shows it, or
-// ttl passes (a create another webhook refused). Judging a namespace's
+// a list made gangSettled after its admission still does not (a create
+// another webhook refused), or ttl passes. Judging a namespace's
 // PodGroup holds the namespace's turn, so two creates at once count each
 // other. (Another replica's admissions count once the API server stores
 // them, as its pods' reservations do.)
@@ -28,8 +29,16 @@ type admittedGangs struct {
 
 type admittedGang struct {
 	pg    volcanov1beta1.PodGroup
+	at    time.Time
 	until time.Time
 }
+
+// gangSettled is how long after its admission a PodGroup the API server
+// lists from etcd (the lookup's list) must show: one admitted this long
+// ago that a list does not show was refused after the webhook admitted
+// it (by another webhook, say), and is forgotten then rather than at the
+// ttl, as the pods' reservations are (reservationCheck).
+const gangSettled = reservationCheckAfter
 
 func newAdmittedGangs(ttl time.Duration) *admittedGangs {
 	return &admittedGangs{ttl: ttl, now: time.Now, turns: map[string]chan struct{}{}, byNS: map[string]map[string]admittedGang{}}
@@ -70,7 +79,7 @@ func (a *admittedGangs) lookup(list policy.PodGroupLookup) policy.PodGroupLookup
 		defer a.mu.Unlock()
 		for name, g := range a.byNS[namespace] {
 			switch {
-			case listed[name] || now.After(g.until):
+			case listed[name] || now.After(g.until) || now.Sub(g.at) > gangSettled:
 				delete(a.byNS[namespace], name)
 			default:
 				pgs = append(pgs, g.pg)
@@ -92,5 +101,6 @@ func (a *admittedGangs) admit(pg volcanov1beta1.PodGroup) {
 		ns = map[string]admittedGang{}
 		a.byNS[pg.Namespace] = ns
 	}
-	ns[pg.Name] = admittedGang{pg: pg, until: a.now().Add(a.ttl)}
+	now := a.now()
+	ns[pg.Name] = admittedGang{pg: pg, at: now, until: now.Add(a.ttl)}
 }

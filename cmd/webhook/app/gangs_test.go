@@ -19,8 +19,9 @@ import (
 )
 
 // TestAdmittedGangsCountUntilListed: a PodGroup this replica admitted
-// counts with what a list shows until a list shows it, or until the ttl
-// passes; one without a hold is not kept.
+// counts with what a list shows until a list shows it, or a list made
+// gangSettled after its admission does not, or the ttl passes; one
+// without a hold is not kept.
 func TestAdmittedGangsCountUntilListed(t *testing.T) {
 	now := time.Unix(1000, 0)
 	a := newAdmittedGangs(30 * time.Second)
@@ -57,6 +58,13 @@ func TestAdmittedGangsCountUntilListed(t *testing.T) {
 	listed = nil
 	if got := names(); !slices.Equal(got, []string{"b"}) {
 		t.Fatalf("a listed once is forgotten (its own list counts it), b still counted: %v", got)
+	}
+	// One a list made a while after its admission still does not show
+	// was refused after the webhook admitted it: forgotten before the ttl.
+	now = now.Add(gangSettled + time.Second)
+	a.admit(held("c", "etl"))
+	if got := names(); !slices.Equal(got, []string{"c"}) {
+		t.Fatalf("b not listed %s after its admission: %v, want it forgotten and c counted", gangSettled+time.Second, got)
 	}
 	now = now.Add(31 * time.Second)
 	if got := names(); len(got) != 0 {
