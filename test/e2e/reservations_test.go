@@ -47,6 +47,7 @@ func TestReservationOfARefusedPodEnds(t *testing.T) {
 		t.Fatalf("the ResourceQuota never refused a pod: %v", dry)
 	}
 
+	releasedBefore := metricValue(t, "strata_reservations_released_total", nil)
 	err := cp.Client.Create(ctx, smallPod(ns.Name, "refused"))
 	if err == nil || !strings.Contains(err.Error(), "exceeded quota") {
 		t.Fatalf("a pod past the spent ResourceQuota: %v, want the ResourceQuota admission's refusal", err)
@@ -67,5 +68,8 @@ func TestReservationOfARefusedPodEnds(t *testing.T) {
 		return last == nil
 	}); err != nil {
 		t.Fatalf("a pod the ResourceQuota allows, refused for 15 s: %v (the last refusal: %v)", err, last)
+	}
+	if got := metricValue(t, "strata_reservations_released_total", nil); got != releasedBefore+1 {
+		t.Errorf("strata_reservations_released_total = %v, want %v", got, releasedBefore+1)
 	}
 }

@@ -177,7 +177,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: ledger,
 		Live: tracker, Synced: synced, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
 	if err := mgr.Add(&reservationCheck{ledger: ledger, pods: mgr.GetAPIReader(), after: reservationCheckAfter, every: reservationCheckEvery,
-		limit: reservationChecksPerRound, log: ctrl.Log.WithName("reservations")}); err != nil {
+		limit: reservationChecksPerRound, released: m.released, log: ctrl.Log.WithName("reservations")}); err != nil {
 		return nil, err
 	}
 	w.Apps = &AppMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}

@@ -31,6 +31,7 @@ type Metrics struct {
 	shed          prometheus.Counter
 	shadow        *prometheus.CounterVec
 	unauthorized  prometheus.Counter
+	released      prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -85,8 +86,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "strata_requests_unauthorized_total",
 			Help: "Requests refused because the client presented no certificate of --client-ca-file, or one not naming --client-names.",
 		}),
+		released: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_reservations_released_total",
+			Help: "Quota reservations of admitted pods ended because the API server holds no such pod: it refused the pod after the webhook admitted it (the ResourceQuota admission, say).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed, m.shadow, m.unauthorized} {
+	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed, m.shadow, m.unauthorized, m.released} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -44,7 +45,9 @@ type reservationCheck struct {
 	after time.Duration
 	every time.Duration
 	limit int
-	log   logr.Logger
+	// released counts the reservations ended (nil: not counted).
+	released prometheus.Counter
+	log      logr.Logger
 }
 
 // Start checks reservations every c.every until ctx ends.
@@ -77,6 +80,9 @@ func (c *reservationCheck) round(ctx context.Context) int {
 		case apierrors.IsNotFound(err):
 			if c.ledger.Release(key, asked) {
 				released++
+				if c.released != nil {
+					c.released.Inc()
+				}
 				c.log.V(1).Info("released the reservation of a pod the API server does not hold", "pod", key)
 			}
 		case err != nil:

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -44,9 +46,10 @@ func TestReservationCheck(t *testing.T) {
 	for _, name := range []string{"refused", "stored", "unreadable"} {
 		reserve(name)
 	}
-	c := &reservationCheck{ledger: ledger, pods: pods, after: 0, limit: 10, log: logr.Discard()}
-	if released := c.round(context.Background()); released != 1 || ledger.Reserved() != 2 {
-		t.Fatalf("released %d, %d reserved: want the refused pod's released", released, ledger.Reserved())
+	counted := prometheus.NewCounter(prometheus.CounterOpts{Name: "released"})
+	c := &reservationCheck{ledger: ledger, pods: pods, after: 0, limit: 10, released: counted, log: logr.Discard()}
+	if released := c.round(context.Background()); released != 1 || ledger.Reserved() != 2 || testutil.ToFloat64(counted) != 1 {
+		t.Fatalf("released %d (counted %v), %d reserved: want the refused pod's released", released, testutil.ToFloat64(counted), ledger.Reserved())
 	}
 	reserve("refused") // created again, just now
 	c.after = time.Hour
