@@ -2,6 +2,7 @@ package policy
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -171,23 +172,31 @@ func (inv *Inventory) subtract(p LivePod, app string) {
 	}
 }
 
-// MadeBefore returns the keys (namespace/name) of the reservations held
-// that were made before t, oldest first, at most limit of them: pods the
-// live state has not shown since, which the API server may have refused
-// after the webhook admitted them (Release).
-func (l *Ledger) MadeBefore(t time.Time, limit int) []string {
+// MadeBefore returns the keys (namespace/name) of the reservations made
+// before t that live does not hold, oldest first, at most limit of them:
+// pods the live state has not shown, which the API server may have refused
+// after the webhook admitted them (Release). The reservations live holds,
+// and those past the TTL, end here, as an admission would end them.
+func (l *Ledger) MadeBefore(t time.Time, limit int, live LiveState) []string {
 	type made struct {
 		key string
 		at  time.Time
 	}
 	var out []made
-	for _, ns := range l.ledgers() {
+	now := l.now()
+	for namespace, ns := range l.ledgers() {
 		ns.mu.Lock()
-		for key, r := range ns.reserved {
-			if r.made.Before(t) {
-				out = append(out, made{key, r.made})
+		live.Read(namespace, "", func(_ Usage, _ AppUsage, get func(string) (LivePod, bool)) {
+			for key, r := range ns.reserved {
+				if _, seen := get(key); seen || now.After(r.expires) {
+					delete(ns.reserved, key)
+					continue
+				}
+				if r.made.Before(t) {
+					out = append(out, made{key, r.made})
+				}
 			}
-		}
+		})
 		ns.mu.Unlock()
 	}
 	slices.SortFunc(out, func(a, b made) int { return cmp.Or(a.at.Compare(b.at), strings.Compare(a.key, b.key)) })
@@ -214,15 +223,11 @@ func (l *Ledger) Release(key string, t time.Time) bool {
 	return false
 }
 
-// ledgers are the namespaces' ledgers.
-func (l *Ledger) ledgers() []*namespaceLedger {
+// ledgers are the namespaces' ledgers, by namespace.
+func (l *Ledger) ledgers() map[string]*namespaceLedger {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make([]*namespaceLedger, 0, len(l.namespaces))
-	for _, ns := range l.namespaces {
-		out = append(out, ns)
-	}
-	return out
+	return maps.Clone(l.namespaces)
 }
 
 // Reserved is the number of reservations held.

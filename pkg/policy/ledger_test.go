@@ -196,10 +196,10 @@ func TestLedgerRelease(t *testing.T) {
 		}
 		now = now.Add(time.Second)
 	}
-	if keys := l.MadeBefore(time.Unix(1002, 0), 10); !slices.Equal(keys, []string{"etl/app1-exec-0", "etl/app1-exec-1"}) {
+	if keys := l.MadeBefore(time.Unix(1002, 0), 10, NewTracker()); !slices.Equal(keys, []string{"etl/app1-exec-0", "etl/app1-exec-1"}) {
 		t.Fatalf("made before 1002: %q", keys)
 	}
-	if keys := l.MadeBefore(now, 1); !slices.Equal(keys, []string{"etl/app1-exec-0"}) {
+	if keys := l.MadeBefore(now, 1, NewTracker()); !slices.Equal(keys, []string{"etl/app1-exec-0"}) {
 		t.Fatalf("the oldest one: %q", keys)
 	}
 	if !l.Release("etl/app1-exec-0", now) || l.Release("etl/app1-exec-2", time.Unix(1001, 0)) || l.Release("etl/none", now) {
@@ -210,5 +210,9 @@ func TestLedgerRelease(t *testing.T) {
 	}
 	if got.AppExecutors != 2 || l.Reserved() != 2 {
 		t.Fatalf("after a release: %+v, %d reserved; want the 2 others counted", got, l.Reserved())
+	}
+	// A reservation the live state holds ends, and is not listed.
+	if keys := l.MadeBefore(now, 10, TrackerOf([]LivePod{executor("app1", 1)})); !slices.Equal(keys, []string{"etl/app1-exec-2"}) || l.Reserved() != 1 {
+		t.Fatalf("with exec-1 live: %q listed, %d reserved; want exec-2 alone", keys, l.Reserved())
 	}
 }

@@ -69,7 +69,9 @@ func TestReservationOfARefusedPodEnds(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("a pod the ResourceQuota allows, refused for 15 s: %v (the last refusal: %v)", err, last)
 	}
-	if got := metricValue(t, "strata_reservations_released_total", nil); got != releasedBefore+1 {
-		t.Errorf("strata_reservations_released_total = %v, want %v", got, releasedBefore+1)
+	// Other tests' pods, refused after the webhook admitted them, may be
+	// released meanwhile too.
+	if got := metricValue(t, "strata_reservations_released_total", nil); got < releasedBefore+1 {
+		t.Errorf("strata_reservations_released_total = %v, want at least %v", got, releasedBefore+1)
 	}
 }

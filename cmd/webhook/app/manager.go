@@ -176,7 +176,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	ledger := policy.NewLedger(opts.ReservationTTL)
 	w.PodPolicy = &PodValidator{Store: w.Store, Policies: w.Policies, Ledger: ledger,
 		Live: tracker, Synced: synced, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader()}
-	if err := mgr.Add(&reservationCheck{ledger: ledger, pods: mgr.GetAPIReader(), after: reservationCheckAfter, every: reservationCheckEvery,
+	if err := mgr.Add(&reservationCheck{ledger: ledger, live: tracker, pods: mgr.GetAPIReader(), after: reservationCheckAfter, every: reservationCheckEvery,
 		limit: reservationChecksPerRound, released: m.released, log: ctrl.Log.WithName("reservations")}); err != nil {
 		return nil, err
 	}

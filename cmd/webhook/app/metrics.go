@@ -88,7 +88,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 		released: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_reservations_released_total",
-			Help: "Quota reservations of admitted pods ended because the API server holds no such pod: it refused the pod after the webhook admitted it (the ResourceQuota admission, say).",
+			Help: "Quota reservations of admitted pods ended because, seconds later, neither the pod watch nor the API server held the pod: the API server refused it after the webhook admitted it (the ResourceQuota admission, say).",
 		}),
 	}
 	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed, m.shadow, m.unauthorized, m.released} {

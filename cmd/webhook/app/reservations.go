@@ -40,6 +40,9 @@ const (
 // holds no such pod; one it cannot ask about stays (the TTL ends it).
 type reservationCheck struct {
 	ledger *policy.Ledger
+	// live is the pod watch's: a reservation of a pod it holds ends
+	// without a question.
+	live policy.LiveState
 	// pods reads from the API server, not a cache.
 	pods  client.Reader
 	after time.Duration
@@ -71,7 +74,7 @@ func (c *reservationCheck) NeedLeaderElection() bool { return false }
 // most c.limit of them, and returns how many it released.
 func (c *reservationCheck) round(ctx context.Context) int {
 	released := 0
-	for _, key := range c.ledger.MadeBefore(time.Now().Add(-c.after), c.limit) {
+	for _, key := range c.ledger.MadeBefore(time.Now().Add(-c.after), c.limit, c.live) {
 		namespace, name, _ := strings.Cut(key, "/")
 		asked := time.Now()
 		pod := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}}

@@ -22,7 +22,8 @@ import (
 
 // TestReservationCheck: a round releases the reservation of a pod the API
 // server does not hold, keeps that of a pod it holds and of one it cannot
-// be asked about, and leaves a reservation younger than its wait alone.
+// be asked about, ends that of a pod the watch holds without asking, and
+// leaves a reservation younger than its wait alone.
 func TestReservationCheck(t *testing.T) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -43,11 +44,14 @@ func TestReservationCheck(t *testing.T) {
 			t.Fatalf("%s: %v %v", name, ok, err)
 		}
 	}
-	for _, name := range []string{"refused", "stored", "unreadable"} {
+	for _, name := range []string{"refused", "stored", "unreadable", "seen"} {
 		reserve(name)
 	}
 	counted := prometheus.NewCounter(prometheus.CounterOpts{Name: "released"})
-	c := &reservationCheck{ledger: ledger, pods: pods, after: 0, limit: 10, released: counted, log: logr.Discard()}
+	// The watch holds "seen": its reservation ends without a question
+	// (the fake API server holds no such pod).
+	live := policy.TrackerOf([]policy.LivePod{{Key: "etl/seen", Namespace: "etl", Usage: policy.Usage{Pods: 1}}})
+	c := &reservationCheck{ledger: ledger, live: live, pods: pods, after: 0, limit: 10, released: counted, log: logr.Discard()}
 	if released := c.round(context.Background()); released != 1 || ledger.Reserved() != 2 || testutil.ToFloat64(counted) != 1 {
 		t.Fatalf("released %d (counted %v), %d reserved: want the refused pod's released", released, testutil.ToFloat64(counted), ledger.Reserved())
 	}
