@@ -27,6 +27,9 @@ const (
 	// reservationChecksPerRound bounds the GETs of one round, the oldest
 	// reservations first; the others wait for the next round, or the TTL.
 	reservationChecksPerRound = 50
+	// reservationQuestionTimeout bounds one question to the API server: a
+	// slow one keeps the next round waiting, never the admissions.
+	reservationQuestionTimeout = 5 * time.Second
 )
 
 // reservationCheck ends the Ledger's reservations of pods that the API
@@ -78,7 +81,9 @@ func (c *reservationCheck) round(ctx context.Context) int {
 		namespace, name, _ := strings.Cut(key, "/")
 		asked := time.Now()
 		pod := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}}
-		err := c.pods.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, pod)
+		asking, cancel := context.WithTimeout(ctx, reservationQuestionTimeout)
+		err := c.pods.Get(asking, client.ObjectKey{Namespace: namespace, Name: name}, pod)
+		cancel()
 		switch {
 		case apierrors.IsNotFound(err):
 			if c.ledger.Release(key, asked) {
