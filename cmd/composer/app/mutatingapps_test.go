@@ -83,6 +83,22 @@ func nextOverlay(t *testing.T, dir, objects string) (base, head string) {
 	return base, head
 }
 
+// prodASuite is the head of a PolicyTest of the example repository's
+// overlay layers (relative to the suite) for prod-a's batch pool, its cases
+// to follow.
+func prodASuite(name, layers string) string {
+	return "apiVersion: strata.dev/v1alpha1\nkind: PolicyTest\nmetadata: {name: " + name + "}\nlayers: " + layers + "\ncluster: prod-a\npool: batch\ncases:\n"
+}
+
+// wantOnePassed runs composer test on suite, a suite of one case, which
+// must pass.
+func wantOnePassed(t *testing.T, suite string) {
+	t.Helper()
+	if r := composer(t, "", "test", suite); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
+		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
+	}
+}
+
 // TestMutatingPoliciesOnApps: given the SparkApplications' CRD, the
 // composer applies the policies bound to SparkApplications before the
 // webhook composes them, as the API server does: what a policy sets, the
@@ -198,14 +214,7 @@ func TestMutatingPoliciesOnAppsJudged(t *testing.T) {
 	// repository as GitOps keeps it.
 	base, layers := nextOverlay(t, dir, readFile(t, more))
 	appFile := write("repo/app.yaml", readFile(t, filepath.Join(examples, "apps", "etl-report.yaml")))
-	test := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
-kind: PolicyTest
-metadata: {name: mutating}
-layers: clusters/prod-a-next
-cluster: prod-a
-pool: batch
-cases:
-  - name: more executors by a policy
+	test := write("repo/t.yaml", prodASuite("mutating", "clusters/prod-a-next")+`  - name: more executors by a policy
     app: app.yaml
     expect:
       allowed: false
@@ -213,9 +222,7 @@ cases:
       - policy: quota
         message: 'quota: app "etl-report" asks for up to 30 executors; group "core-data" allows at most 20 per app (NamespaceOverrides layer "ns-etl")'
 `)
-	if r := composer(t, "", "test", test); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
-		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
-	}
+	wantOnePassed(t, test)
 	r = composer(t, "", "diff", "-f", appFile, "--base", base, "--head", layers, "--cluster", "prod-a", "--pool", "batch", "-o", "json", "--fail-on-deny")
 	if r.code != ExitDenied || !strings.Contains(r.out, "30 executors") {
 		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
@@ -265,14 +272,7 @@ func TestMutatingPoliciesLeaveItUnreadable(t *testing.T) {
 
 	base, head := nextOverlay(t, dir, readFile(t, config))
 	appFile := write("repo/app.yaml", report)
-	suite := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
-kind: PolicyTest
-metadata: {name: unreadable}
-layers: clusters/prod-a-next
-cluster: prod-a
-pool: batch
-cases:
-  - name: refused by the webhook
+	suite := write("repo/t.yaml", prodASuite("unreadable", "clusters/prod-a-next")+`  - name: refused by the webhook
     app: app.yaml
     expect:
       allowed: false
@@ -280,9 +280,7 @@ cases:
       - policy: mutating-admission-policy
         message: "mutating-admission-policy: `+refusal+` (the webhook refuses it)"
 `)
-	if r := composer(t, "", "test", suite); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
-		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
-	}
+	wantOnePassed(t, suite)
 	r = composer(t, "", "diff", "-f", appFile, "--base", base, "--head", head, "--cluster", "prod-a", "--pool", "batch", "--fail-on-deny")
 	if r.code != ExitDenied || !strings.Contains(r.out, "1 flip from allow to deny") || !strings.Contains(r.out, refusal) {
 		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
@@ -357,14 +355,7 @@ func TestMutatingPoliciesOnConnects(t *testing.T) {
 	write("repo/clusters/prod-a/broken.yaml", readFile(t, broken))
 	write("repo/clusters/prod-a/kustomization.yaml", readFile(t, filepath.Join(layers, "clusters", "prod-a", "kustomization.yaml"))+"  - broken.yaml\n")
 	write("repo/connect.yaml", readFile(t, filepath.Join(examples, "apps", "notebooks-connect.yaml")))
-	test := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
-kind: PolicyTest
-metadata: {name: mutating}
-layers: clusters/prod-a
-cluster: prod-a
-pool: batch
-cases:
-  - name: refused by a failing policy
+	test := write("repo/t.yaml", prodASuite("mutating", "clusters/prod-a")+`  - name: refused by a failing policy
     connect: connect.yaml
     expect:
       allowed: false
@@ -372,9 +363,7 @@ cases:
       - policy: mutating-admission-policy
         message: "mutating-admission-policy: policy 'owner' with binding 'owner-etl' denied request: expression '[JSONPatch{op: \"add\", path: \"/metadata/labels/owner\", value: object.metadata.labels[\"team\"]}]' resulted in error: no such key: labels (the API server's MutatingAdmissionPolicy admission refuses the SparkConnect before any webhook)"
 `)
-	if r := composer(t, "", "test", test); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
-		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
-	}
+	wantOnePassed(t, test)
 }
 
 // TestMutatingPoliciesInEitherOrderTested: composer test holds a case's
@@ -397,14 +386,7 @@ func TestMutatingPoliciesInEitherOrderTested(t *testing.T) {
       - policy: quota
         message: 'quota: app "etl-report" asks for up to 30 executors; group "core-data" allows at most 20 per app (NamespaceOverrides layer "ns-etl")'
 `
-	suite := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
-kind: PolicyTest
-metadata: {name: order}
-layers: clusters/prod-a-next
-cluster: prod-a
-pool: batch
-cases:
-  - name: more executors by a policy
+	suite := write("repo/t.yaml", prodASuite("order", "clusters/prod-a-next")+`  - name: more executors by a policy
     app: app.yaml`+refused)
 	if r := composer(t, "", "test", suite); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
 		t.Errorf("one policy: exit %d\n%s\n%s", r.code, r.out, r.err)
@@ -565,14 +547,7 @@ func TestMutatingPoliciesOnPodGroups(t *testing.T) {
 		t.Errorf("diff: exit %d\n%s\n%s", r.code, r.out, r.err)
 	}
 	write("repo/gang.yaml", readFile(t, gang))
-	test := write("repo/t.yaml", `apiVersion: strata.dev/v1alpha1
-kind: PolicyTest
-metadata: {name: mutating}
-layers: clusters/prod-a-next
-cluster: prod-a
-pool: batch
-cases:
-  - name: a class given by a policy
+	test := write("repo/t.yaml", prodASuite("mutating", "clusters/prod-a-next")+`  - name: a class given by a policy
     podGroup: gang.yaml
     expect:
       allowed: false
@@ -580,7 +555,5 @@ cases:
       - policy: isolation
         message: 'isolation: PodGroup "spark-pi-pg": spec.priorityClassName "system-cluster-critical" is not allowed for tenants; allowed: spark-driver, spark-executor (ClusterOverrides layer "prod-a-overrides")'
 `)
-	if r := composer(t, "", "test", test); r.code != ExitOK || !strings.Contains(r.out, "1 passed, 0 failed") {
-		t.Errorf("test: exit %d\n%s\n%s", r.code, r.out, r.err)
-	}
+	wantOnePassed(t, test)
 }
