@@ -85,14 +85,19 @@ a verdict flips to deny; 0 otherwise; 2 for bad input.`,
 	return cmd
 }
 
-// noteOrderedVerdicts notes on w each object of diffs whose verdict with
-// the head depends on the order its MutatingAdmissionPolicies apply in,
-// which the API server does not fix (objectDiff.reversed).
-func noteOrderedVerdicts(w io.Writer, diffs []*objectDiff) {
+// noteOrder notes on w each object of diffs whose verdict with the head,
+// or what the API server stores of it, depends on the order its
+// MutatingAdmissionPolicies apply in, which the API server does not fix
+// (objectDiff.reversed), as compose notes it.
+func noteOrder(w io.Writer, diffs []*objectDiff) {
 	for _, d := range diffs {
-		if r := d.reversed; r != nil && (r.Allowed != d.After.Allowed || !slices.Equal(r.Violations, d.After.Violations)) {
+		switch r := d.reversed; {
+		case r == nil:
+		case r.Allowed != d.After.Allowed || !slices.Equal(r.Violations, d.After.Violations):
 			_, _ = fmt.Fprintf(w, "Note: %s: --head: the cluster's MutatingAdmissionPolicies give it another verdict applied in another order, which the API server does not fix: %s in the order of their names, %s in the reverse\n", // diagnostics
 				d.ref(), d.After.words(), r.words())
+		case d.storedOtherwise:
+			_, _ = fmt.Fprintf(w, "Note: %s: --head: %s\n", d.ref(), orderMatters) // diagnostics
 		}
 	}
 }
@@ -203,7 +208,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
-	noteOrderedVerdicts(streams.Err, diffs)
+	noteOrder(streams.Err, diffs)
 	report := diffReport{Objects: []objectDiff{}, Summary: diffSummary{ByNamespaceRole: map[string]int{}, Fields: map[string]int{}}}
 	for _, d := range diffs {
 		report.add(d)

@@ -87,14 +87,20 @@ type objectDiff struct {
 	After     verdict       `json:"verdictAfter"`
 	// reversed is the verdict with head's MutatingAdmissionPolicies
 	// applied in the reverse order (diffSide.reversed); nil without.
-	reversed *verdict
+	// storedOtherwise: in that order the API server stores another object
+	// (other values, or a refusal in one order only).
+	reversed        *verdict
+	storedOtherwise bool
 }
 
-// judged sets d's verdicts of sidesOf's sides.
-func (d *objectDiff) judged(verdicts []verdict) {
+// judged sets d's verdicts of sidesOf's sides, and whether head and its
+// reversed twin store the same object (storesAs, of the head's creation
+// and the reversed one's; nil without a reversed side).
+func (d *objectDiff) judged(verdicts []verdict, storesAs func() bool) {
 	d.Before, d.After = verdicts[0], verdicts[1]
 	if len(verdicts) > 2 {
 		d.reversed = &verdicts[2]
+		d.storedOtherwise = !storesAs()
 	}
 }
 
@@ -181,11 +187,13 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	d := &objectDiff{Kind: "Pod", Namespace: pod.Namespace, Name: podRef(pod)[len(pod.Namespace)+1:]}
 	sides := sidesOf(base, head)
 	results, verdicts := make([]*mutate.Result, len(sides)), make([]verdict, len(sides))
+	creations := make([]podCreation, len(sides))
 	for i, side := range sides {
 		// An admission plugin's refusal is the side's verdict; the pod is
 		// composed all the same where it can be, for what the layers
 		// change of it.
 		created, err := createPod(ctx, side.check, pod, side.user.Username)
+		creations[i] = created
 		switch {
 		case err != nil:
 			return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
@@ -204,7 +212,7 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 		}
 		results[i], verdicts[i] = created.composed, verdictOf(dec)
 	}
-	d.judged(verdicts)
+	d.judged(verdicts, func() bool { return creations[1].storesAs(creations[2]) })
 	if results[0] == nil || results[1] == nil {
 		// A side that composes nothing: its verdict is the change.
 		d.Role = pod.Labels[v1alpha1.RoleLabel]
@@ -229,11 +237,13 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 	}
 	sides := sidesOf(base, head)
 	results, verdicts := make([]*mutate.AppResult, len(sides)), make([]verdict, len(sides))
+	creations := make([]appCreation, len(sides))
 	for i, side := range sides {
 		created, err := createApp(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj, side.user.Username)
 		if err != nil {
 			return nil, err
 		}
+		creations[i] = created
 		dec, err := created.verdict(ctx, side.check, nil, side.user)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, app.Namespace, d.Name, err)
@@ -249,7 +259,7 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		d.Fields = append(d.Fields, orderChanges(string(role), results[0].Role(role).Pod, results[1].Role(role).Pod, role)...)
 	}
 	d.Fields = append(d.Fields, batchSchedulerChanges(&results[0].App.App.Spec, &results[1].App.App.Spec)...)
-	d.judged(verdicts)
+	d.judged(verdicts, func() bool { return creations[1].storesAs(creations[2]) })
 	return d, nil
 }
 
@@ -294,19 +304,20 @@ func diffPodGroup(ctx context.Context, base, head *diffSide, obj manifest.Object
 	pg := obj.PodGroup
 	d := &objectDiff{Kind: volcanov1beta1.Kind, Namespace: pg.Namespace, Name: pg.Name}
 	sides := sidesOf(base, head)
-	verdicts := make([]verdict, len(sides))
+	verdicts, creations := make([]verdict, len(sides)), make([]podGroupCreation, len(sides))
 	for i, side := range sides {
 		created, err := createPodGroup(ctx, side.applier, obj, side.user.Username)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
 		}
+		creations[i] = created
 		dec, err := created.verdict(ctx, side.check, policy.Request{Operation: "CREATE", Namespace: pg.Namespace, UserInfo: side.user})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
 		}
 		verdicts[i] = verdictOf(dec)
 	}
-	d.judged(verdicts)
+	d.judged(verdicts, func() bool { return creations[1].storesAs(creations[2]) })
 	return d, nil
 }
 
@@ -318,12 +329,13 @@ func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object)
 	d := &objectDiff{Kind: sparkv1alpha1.Kind, Namespace: c.Namespace, Name: c.Name}
 	var results [2]*mutate.ConnectResult
 	sides := sidesOf(base, head)
-	verdicts := make([]verdict, len(sides))
+	verdicts, creations := make([]verdict, len(sides)), make([]connectCreation, len(sides))
 	for i, side := range sides {
 		created, err := createConnect(ctx, side.check.Snapshot, side.check.Cluster, side.applier, obj.Raw, c.Namespace, side.user.Username)
 		if err != nil {
 			return nil, err
 		}
+		creations[i] = created
 		dec, err := created.verdict(ctx, side.check, policy.Request{Operation: "CREATE", Namespace: c.Namespace, UserInfo: side.user}, nil)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
@@ -335,7 +347,7 @@ func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object)
 		d.Fields = append(d.Fields, fieldChanges(string(role), results[0].Job.Role(role).Composition.Provenance,
 			results[1].Job.Role(role).Composition.Provenance, path)...)
 	}
-	d.judged(verdicts)
+	d.judged(verdicts, func() bool { return creations[1].storesAs(creations[2]) })
 	return d, nil
 }
 

@@ -416,7 +416,7 @@ func TestMutatingPoliciesInEitherOrderTested(t *testing.T) {
 // other adds, the count differs after the first pass by their order, but
 // not after the second, where the count, IfNeeded, applies again: no note.
 // Two that set the same field are noted, for a pod and for a
-// SparkApplication.
+// SparkApplication, by compose and by composer diff of the head.
 func TestMutatingPoliciesInEitherOrderStored(t *testing.T) {
 	dir, app := appRepo(t)
 	write := writerIn(t, dir)
@@ -447,6 +447,11 @@ func TestMutatingPoliciesInEitherOrderStored(t *testing.T) {
 			r := composer(t, "", "compose", "-f", file, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "json")
 			if r.code != ExitOK || strings.Contains(r.err, note) != tc.want {
 				t.Errorf("%s, a %s: exit %d, stderr:\n%s\nwant the note: %v", tc.name, kind, r.code, r.err, tc.want)
+			}
+			// composer diff notes it of the head, as compose does.
+			r = composer(t, "", "diff", "-f", file, "--base", filepath.Join(dir, "layers"), "--head", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config)
+			if r.code != ExitOK || strings.Contains(r.err, "--head: "+note) != tc.want || strings.Contains(r.err, "another verdict") {
+				t.Errorf("%s, a %s, diff: exit %d, stderr:\n%s\nwant the note: %v", tc.name, kind, r.code, r.err, tc.want)
 			}
 		}
 	}

@@ -93,13 +93,16 @@ func (m mutatingAppliers) podOrderMatters(ctx context.Context, check *policy.Che
 	reversed := *check
 	reversed.Mutating = mutatingAdmission(m.reversed)
 	other, err := createPod(ctx, &reversed, pod, user)
-	switch {
-	case err != nil || (other.refused == nil) != (c.refused == nil):
-		return true
-	case c.refused != nil:
+	return err != nil || !c.storesAs(other)
+}
+
+// storesAs reports whether c and o have the API server store the same pod:
+// both refused, or both the same values.
+func (c podCreation) storesAs(o podCreation) bool {
+	if (c.refused == nil) != (o.refused == nil) {
 		return false
 	}
-	return !equality.Semantic.DeepEqual(other.stored, c.stored)
+	return c.refused != nil || equality.Semantic.DeepEqual(c.stored, o.stored)
 }
 
 // appOrderMatters is podOrderMatters of c, the creation of obj's
@@ -109,15 +112,20 @@ func (m mutatingAppliers) appOrderMatters(ctx context.Context, snap *overlay.Sna
 		return false
 	}
 	other, err := createApp(ctx, snap, cluster, m.reversed, obj, user)
-	if err != nil || (other.refused == nil) != (c.refused == nil) {
-		return true
-	}
-	if c.refused != nil {
+	return err != nil || !c.storesAs(other)
+}
+
+// storesAs is podCreation.storesAs of applications.
+func (c *appCreation) storesAs(o appCreation) bool {
+	if (c.refused == nil) != (o.refused == nil) {
 		return false
 	}
-	a, errA := other.stored.Values()
-	b, errB := c.stored.Values()
-	return errA != nil || errB != nil || !equality.Semantic.DeepEqual(a, b)
+	if c.refused != nil {
+		return true
+	}
+	a, errA := c.stored.Values()
+	b, errB := o.stored.Values()
+	return errA == nil && errB == nil && equality.Semantic.DeepEqual(a, b)
 }
 
 // connectOrderMatters is podOrderMatters of c, the creation of written, a
@@ -127,10 +135,15 @@ func (m mutatingAppliers) connectOrderMatters(ctx context.Context, snap *overlay
 		return false
 	}
 	other, err := createConnect(ctx, snap, cluster, m.reversed, written, namespace, user)
-	if err != nil || (other.refused == nil) != (c.refused == nil) {
-		return true
+	return err != nil || !c.storesAs(other)
+}
+
+// storesAs is podCreation.storesAs of SparkConnects.
+func (c connectCreation) storesAs(o connectCreation) bool {
+	if (c.refused == nil) != (o.refused == nil) {
+		return false
 	}
-	return c.refused == nil && !equality.Semantic.DeepEqual(other.stored.Object, c.stored.Object)
+	return c.refused != nil || equality.Semantic.DeepEqual(c.stored.Object, o.stored.Object)
 }
 
 // podGroupOrderMatters is podOrderMatters of c, the creation of obj's
@@ -140,10 +153,15 @@ func (m mutatingAppliers) podGroupOrderMatters(ctx context.Context, obj manifest
 		return false
 	}
 	other, err := createPodGroup(ctx, m.reversed, obj, user)
-	if err != nil || (other.refused == nil) != (c.refused == nil) {
-		return true
+	return err != nil || !c.storesAs(other)
+}
+
+// storesAs is podCreation.storesAs of PodGroups.
+func (c podGroupCreation) storesAs(o podGroupCreation) bool {
+	if (c.refused == nil) != (o.refused == nil) {
+		return false
 	}
-	return c.refused == nil && !equality.Semantic.DeepEqual(other.podGroup, c.podGroup)
+	return c.refused != nil || equality.Semantic.DeepEqual(c.podGroup, o.podGroup)
 }
 
 // mutatingAdmission is a's policies on a pod's creation, as the policy
