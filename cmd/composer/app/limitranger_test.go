@@ -91,6 +91,15 @@ func TestLimitRangerInTheDryRun(t *testing.T) {
 	if a := got.Annotations[mutate.LimitRangerAnnotation]; a != "LimitRanger plugin set: cpu limit for init container log-shipper" {
 		t.Errorf("annotation %q", a)
 	}
+	// -o explain shows what the second round gave, apart from the layers'
+	// table: the sidecar's cpu limit is no layer's.
+	r = composer(t, "", base(pod, limits, "-o", "explain")...)
+	for _, want := range []string{"Then the API server's second pass", `spec.initContainers[log-shipper].resources.limits.cpu  "1"`,
+		`metadata.annotations["kubernetes.io/limit-ranger"]     "LimitRanger plugin set: cpu limit for init container log-shipper"`} {
+		if r.code != ExitOK || !strings.Contains(r.out, want) {
+			t.Errorf("-o explain: exit %d, want %q in\n%s\n%s", r.code, want, r.out, r.err)
+		}
+	}
 	least := writerIn(t, dir)("cluster/least.yaml", strings.Replace(readFile(t, limits), `max: {cpu: "4"}`, `min: {cpu: 100m}`, 1))
 	const refusal = `limit-ranger: LimitRange "bounds": container "log-shipper": minimum cpu usage per Container is 100m, but request is 50m (the API server's LimitRanger admission refuses the pod after the mutating webhooks, before any validating webhook)`
 	if r := composer(t, "", base(pod, least, "--validate", "-o", "json")...); r.code != ExitDenied || !strings.Contains(r.err, refusal) {

@@ -173,6 +173,13 @@ func TestMutatingPoliciesOnAppsReinvoked(t *testing.T) {
 		if _, annotations, conf, _ := composedApp(t, r.out); annotations["settings"] != want || len(conf) != 2 {
 			t.Errorf("%s: settings %q, want %q (sparkConf %v)", policy, annotations["settings"], want, conf)
 		}
+		// -o explain shows what the second pass changed: the count, where
+		// the policy is reinvoked.
+		r = composer(t, "", "compose", "-f", app, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", config, "-o", "explain")
+		shown := strings.Contains(r.out, "Then the API server's second pass") && strings.Contains(r.out, `metadata.annotations.settings  "2"`)
+		if r.code != ExitOK || shown != (policy == "IfNeeded") || strings.Contains(r.out, "second pass") != shown {
+			t.Errorf("%s, -o explain: exit %d, the second pass shown: %v\n%s\n%s", policy, r.code, shown, r.out, r.err)
+		}
 	}
 }
 

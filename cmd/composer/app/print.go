@@ -177,6 +177,9 @@ func (o *composeOptions) printExplain(w io.Writer, results []composed) error {
 			if err := o.explainApp(&b, r); err != nil {
 				return err
 			}
+			if err := explainSecondPass(&b, r.appRes.App, r.storedApp); err != nil {
+				return fmt.Errorf("%s: %w", r.ref(), err)
+			}
 			continue
 		}
 		if r.podGroup != nil {
@@ -187,10 +190,16 @@ func (o *composeOptions) printExplain(w io.Writer, results []composed) error {
 			if err := o.explainConnect(&b, r); err != nil {
 				return err
 			}
+			if err := explainSecondPass(&b, r.connectRes.Object, r.storedConnect.Object); err != nil {
+				return fmt.Errorf("%s: %w", r.ref(), err)
+			}
 			continue
 		}
 		if err := o.explainPod(&b, r.pod, r.beforePolicies, r.podRes); err != nil {
 			return err
+		}
+		if err := explainSecondPass(&b, r.podRes.Pod, r.stored); err != nil {
+			return fmt.Errorf("%s: %w", r.ref(), err)
 		}
 		if err := explainShadow(&b, r.shadow); err != nil {
 			return err

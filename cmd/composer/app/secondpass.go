@@ -1,0 +1,151 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"gomodules.xyz/jsonpatch/v2"
+)
+
+// secondPassChange is a field of what the API server stores that is not as
+// the webhook composed it: what the API server's second pass gave it.
+type secondPassChange struct {
+	// Field is the field's path, as -o explain names fields: a list's
+	// element by its name where it has one (spec.initContainers[log-shipper]).
+	Field string
+	// Value is its value as stored, nil where the second pass removed it.
+	Value *string
+}
+
+// secondPassChanges are the fields of stored that differ from composed,
+// both the JSON values of one object (the webhook's composition and what
+// the API server stores of it: policy.Reinvoked, appCreation,
+// connectCreation), sorted by path. The same diff as the webhook's patch
+// oracle (jsonpatch.CreatePatch), each operation a field: an element added
+// to a list or taken from it is one change.
+func secondPassChanges(composed, stored any) ([]secondPassChange, error) {
+	before, err := json.Marshal(composed)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the composition: %w", err)
+	}
+	after, err := json.Marshal(stored)
+	if err != nil {
+		return nil, fmt.Errorf("encoding what is stored: %w", err)
+	}
+	ops, err := jsonpatch.CreatePatch(before, after)
+	if err != nil {
+		return nil, fmt.Errorf("comparing what is stored with the composition: %w", err)
+	}
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	var beforeDoc, afterDoc any
+	if err := json.Unmarshal(before, &beforeDoc); err != nil {
+		return nil, fmt.Errorf("decoding the composition: %w", err)
+	}
+	if err := json.Unmarshal(after, &afterDoc); err != nil {
+		return nil, fmt.Errorf("decoding what is stored: %w", err)
+	}
+	out := make([]secondPassChange, 0, len(ops))
+	for _, op := range ops {
+		// A removed field is named as it was, another as it is.
+		doc := afterDoc
+		var value *string
+		if op.Operation == "remove" {
+			doc = beforeDoc
+		} else {
+			v, err := explainedValue(op.Value)
+			if err != nil {
+				return nil, err
+			}
+			value = &v
+		}
+		out = append(out, secondPassChange{Field: fieldOfPointer(doc, op.Path), Value: value})
+	}
+	slices.SortStableFunc(out, func(a, b secondPassChange) int { return strings.Compare(a.Field, b.Field) })
+	return out, nil
+}
+
+// explainedValue is v as -o explain shows a value: as JSON.
+func explainedValue(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encoding a stored value: %w", err)
+	}
+	return string(b), nil
+}
+
+// plainKey is an object key a path names after a dot; any other is named
+// in brackets, quoted (metadata.annotations["strata.dev/layers"]).
+var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// fieldOfPointer names the field a JSON Pointer (RFC 6901) points to in
+// doc as -o explain names fields: keys after dots, a list's element by its
+// name where it is an object with one, else by its index. Where doc does
+// not hold the path (the pointer's last token, a list's "-"), the tokens
+// are named as they are.
+func fieldOfPointer(doc any, pointer string) string {
+	var b strings.Builder
+	tokens := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
+	for _, tok := range tokens {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch node := doc.(type) {
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(node) {
+				fmt.Fprintf(&b, "[%s]", tok)
+				doc = nil
+				continue
+			}
+			doc = node[i]
+			if m, ok := doc.(map[string]any); ok {
+				if name, ok := m["name"].(string); ok && name != "" {
+					fmt.Fprintf(&b, "[%s]", name)
+					continue
+				}
+			}
+			fmt.Fprintf(&b, "[%d]", i)
+		default:
+			if m, ok := node.(map[string]any); ok {
+				doc = m[tok]
+			} else {
+				doc = nil
+			}
+			switch {
+			case !plainKey.MatchString(tok):
+				fmt.Fprintf(&b, "[%q]", tok)
+			case b.Len() > 0:
+				b.WriteString("." + tok)
+			default:
+				b.WriteString(tok)
+			}
+		}
+	}
+	return b.String()
+}
+
+// explainSecondPass prints, apart, what the API server's second pass
+// changed of what the webhook composed: values no layer and no user set
+// (a LimitRange's defaults on a sidecar a layer injected, say).
+func explainSecondPass(b *strings.Builder, composed, stored any) error {
+	changes, err := secondPassChanges(composed, stored)
+	if err != nil || len(changes) == 0 {
+		return err
+	}
+	b.WriteString("\nThen the API server's second pass (its admission plugins and the cluster's MutatingAdmissionPolicies run again on what the webhook changed, and the webhook again where they changed it) stores:\n\n")
+	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+	_, _ = fmt.Fprintln(tw, "FIELD\tVALUE")
+	for _, c := range changes {
+		v := "(removed)"
+		if c.Value != nil {
+			v = *c.Value
+		}
+		_, _ = fmt.Fprintf(tw, "%s\t%s\n", c.Field, v)
+	}
+	return tw.Flush()
+}
