@@ -151,10 +151,17 @@ type TestInventory struct {
 }
 
 // TestExpectation is the verdict: allowed or not, and the exact set of
-// violations (policy, enforcement, message).
+// violations (policy, enforcement, message); and, of an object admitted,
+// fields of what the API server stores.
 type TestExpectation struct {
 	Allowed    bool               `json:"allowed"`
 	Violations []policy.Violation `json:"violations,omitempty"`
+	// Stored are fields of what the API server stores of the case's
+	// object (as composer compose prints it; a ScheduledSparkApplication's
+	// run; a Pod as updated, for an update), each by its path as -o
+	// explain names fields, with the value expected there, exactly; null
+	// for a field that must be absent (storedProblems).
+	Stored map[string]json.RawMessage `json:"stored,omitempty"`
 }
 
 func newTestCommand(_ context.Context, streams Streams) *cobra.Command {
@@ -165,8 +172,9 @@ func newTestCommand(_ context.Context, streams Streams) *cobra.Command {
 or SparkApplication with the repository's layers, runs the policies as the
 webhook does (an application as a whole and by its pods; a Volcano PodGroup,
 which no layer composes, by the policies' PodGroup rules), and compares the
-verdict and the violations with what the case expects. Exit status 0 when
-every case passes, 1 when one fails, 2 for bad input.`,
+verdict and the violations with what the case expects, and, where the case
+names them (expect.stored), fields of what the API server stores. Exit
+status 0 when every case passes, 1 when one fails, 2 for bad input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runTests(cmd.Context(), args[0], streams.Out) },
 	}
@@ -360,6 +368,14 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 				errs = append(errs, field.Required(up.Child("patch"), "a strategic merge patch of the pod, an object"))
 			}
 		}
+		for _, path := range slices.Sorted(maps.Keys(c.Expect.Stored)) {
+			if _, err := parseStoredPath(path); err != nil {
+				errs = append(errs, field.Invalid(cp.Child("expect", "stored").Key(path), path, err.Error()+` (want a field's path as -o explain names it: spec.initContainers[log-shipper].image, metadata.labels["a.b/c"])`))
+			}
+		}
+		if len(c.Expect.Stored) > 0 && !c.Expect.Allowed {
+			errs = append(errs, field.Forbidden(cp.Child("expect", "stored"), "nothing is stored of an object refused (expect.allowed: false)"))
+		}
 		for j, v := range c.Expect.Violations {
 			vp := cp.Child("expect", "violations").Index(j)
 			if v.Policy == "" {
@@ -499,8 +515,10 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 		return nil, fmt.Errorf("%s: inventory: a suspended SparkApplication is judged in a namespace that runs nothing else, as the webhook judges it; judge it against live pods without spec.suspend, as it is when it resumes", file)
 	}
 	live := liveFor(namespace, appLabel, c.Inventory)
-	// decide is the case's verdict with applier's policies (nil for none).
-	decide := func(applier *mutatingpolicy.Applier) (policy.Decision, error) {
+	// decide is the case's verdict with applier's policies (nil for none),
+	// and what the API server stores of the object (nil where it refuses
+	// it before the webhooks), as storedProblems reads it.
+	decide := func(applier *mutatingpolicy.Applier) (policy.Decision, any, error) {
 		request := request
 		check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: placement,
 			Mutating: mutatingAdmission(applier)}
@@ -511,47 +529,69 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 			}
 			created, err := createPodGroup(ctx, applier, obj, c.User)
 			if err != nil {
-				return policy.Decision{}, fmt.Errorf("%s: %w", file, err)
+				return policy.Decision{}, nil, fmt.Errorf("%s: %w", file, err)
 			}
-			return created.verdict(ctx, check, request)
+			d, err := created.verdict(ctx, check, request)
+			if created.refused != nil {
+				return d, nil, err
+			}
+			return d, json.RawMessage(created.raw), err
 		case obj.Connect != nil:
 			created, err := createConnect(ctx, snap, cluster, applier, obj.Raw, namespace, c.User)
 			if err != nil {
-				return policy.Decision{}, fmt.Errorf("%s: %w", file, err)
+				return policy.Decision{}, nil, fmt.Errorf("%s: %w", file, err)
 			}
-			return created.verdict(ctx, check, request, live)
+			d, err := created.verdict(ctx, check, request, live)
+			if created.refused != nil {
+				return d, nil, err
+			}
+			return d, created.stored.Object, err
 		case obj.App != nil:
 			created, err := createApp(ctx, snap, cluster, applier, obj, c.User)
 			if err != nil {
-				return policy.Decision{}, fmt.Errorf("%s: %w", file, err)
+				return policy.Decision{}, nil, fmt.Errorf("%s: %w", file, err)
 			}
-			return created.verdict(ctx, check, live, userInfo(c.User, c.Groups))
+			d, err := created.verdict(ctx, check, live, userInfo(c.User, c.Groups))
+			if err != nil || created.refused != nil {
+				return d, nil, err
+			}
+			values, err := created.stored.Values()
+			return d, values, err
 		}
 		created, err := createPod(ctx, check, obj.Pod, c.User)
 		switch {
 		case err != nil:
-			return policy.Decision{}, fmt.Errorf("%s: %w", file, err)
+			return policy.Decision{}, nil, fmt.Errorf("%s: %w", file, err)
 		case created.refused != nil:
 			// A refusal before the webhooks is a verdict.
-			return created.refused.Decision(), nil
+			return created.refused.Decision(), nil, nil
 		}
+		stored := created.stored
 		pod := policy.ServerDefaults(created.stored)
 		if c.Update != nil {
 			// The mutating webhook composes creations only: the update is
 			// judged as it will be stored.
 			request.Operation, request.Old, request.UserInfo = "UPDATE", pod, userInfo(c.Update.User, c.Update.Groups)
 			if pod, err = updated(pod, c.Update.Patch); err != nil {
-				return policy.Decision{}, fmt.Errorf("update.patch: %w", err)
+				return policy.Decision{}, nil, fmt.Errorf("update.patch: %w", err)
 			}
+			stored = pod
 		}
 		_, d, err := check.Pod(ctx, pod, request, live)
-		return d, err
+		return d, stored, err
 	}
-	decision, err := decide(applier)
+	decision, stored, err := decide(applier)
 	if err != nil {
 		return nil, err
 	}
 	problems := unexpected(decision, c.Expect)
+	if len(c.Expect.Stored) > 0 && decision.Allowed() {
+		more, err := storedProblems(stored, c.Expect.Stored, "")
+		if err != nil {
+			return nil, err
+		}
+		problems = append(problems, more...)
+	}
 	if applier != nil && applier.Bound() > 1 {
 		// The API server's order of the policies is not fixed: the case's
 		// verdict must hold in either.
@@ -560,13 +600,20 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 			return nil, err
 		}
 		defer reversed.Close()
-		other, err := decide(reversed)
+		other, otherStored, err := decide(reversed)
 		if err != nil {
 			return nil, err
 		}
 		if !slices.Equal(verdictKeys(other), verdictKeys(decision)) {
 			problems = append(problems, fmt.Sprintf("the verdict depends on the order the API server applies the cluster's MutatingAdmissionPolicies in, which is not fixed: applied in the reverse order of their names, %s",
 				strings.Join(verdictKeys(other), "; ")))
+		} else if len(c.Expect.Stored) > 0 && other.Allowed() {
+			// What is stored must hold in either order too.
+			more, err := storedProblems(otherStored, c.Expect.Stored, " (the cluster's MutatingAdmissionPolicies applied in the reverse order of their names; the API server's order is not fixed)")
+			if err != nil {
+				return nil, err
+			}
+			problems = append(problems, more...)
 		}
 	}
 	return problems, nil
