@@ -152,9 +152,9 @@ type TestExpectation struct {
 	Stored map[string]json.RawMessage `json:"stored,omitempty"`
 }
 
-// readPolicyTests decodes every PolicyTest of file (one per YAML
+// ReadPolicyTests decodes every PolicyTest of file (one per YAML
 // document), strictly; none when it holds no PolicyTest.
-func readPolicyTests(file string) ([]*PolicyTest, error) {
+func ReadPolicyTests(file string) ([]*PolicyTest, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err

@@ -51,7 +51,7 @@ func runTests(ctx context.Context, dir string, w io.Writer) error {
 	}
 	passed, failed := 0, 0
 	for _, file := range files {
-		suites, err := readPolicyTests(file)
+		suites, err := ReadPolicyTests(file)
 		if err != nil {
 			return badInput(err)
 		}

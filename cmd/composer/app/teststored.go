@@ -173,6 +173,14 @@ func elementNames(e any) []string {
 	return names
 }
 
+// StoredProblems are the fields of e.Stored that stored, what the API
+// server stores of a case's object, does not hold as expected, each a
+// line of a report: what composer test reports of a case, for a check of
+// the same case against a cluster.
+func (e *TestExpectation) StoredProblems(stored any) ([]string, error) {
+	return storedProblems(stored, e.Stored, "")
+}
+
 // storedProblems are the fields of want (expect.stored) that stored, the
 // object the API server stores (a value encoding/json encodes), does not
 // hold as expected, each a line of the case's report, in the order of
