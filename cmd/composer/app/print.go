@@ -177,7 +177,15 @@ func (o *composeOptions) printExplain(w io.Writer, results []composed) error {
 			if err := o.explainApp(&b, r); err != nil {
 				return err
 			}
-			if err := explainSecondPass(&b, r.appRes.App, r.storedApp); err != nil {
+			composed, err := r.appRes.App.Values()
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.ref(), err)
+			}
+			stored, err := r.storedApp.Values()
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.ref(), err)
+			}
+			if err := explainSecondPass(&b, composed, stored); err != nil {
 				return fmt.Errorf("%s: %w", r.ref(), err)
 			}
 			continue
