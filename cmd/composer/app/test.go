@@ -28,7 +28,8 @@ import (
 )
 
 func newTestCommand(_ context.Context, streams Streams) *cobra.Command {
-	return &cobra.Command{
+	var junit string
+	cmd := &cobra.Command{
 		Use:   "test DIR",
 		Short: "Run the policy test cases (kind PolicyTest) of the YAML files below DIR",
 		Long: `Test runs every PolicyTest file below DIR: for each case it composes the pod
@@ -39,28 +40,36 @@ verdict and the violations with what the case expects, and, where the case
 names them (expect.stored), fields of what the API server stores. Exit
 status 0 when every case passes, 1 when one fails, 2 for bad input.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runTests(cmd.Context(), args[0], streams.Out) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTests(cmd.Context(), args[0], junit, streams.Out)
+		},
 	}
+	cmd.Flags().StringVar(&junit, "junit", "", "also write the results to FILE as a JUnit XML report (a testsuite per PolicyTest, a testcase per case), as CI systems read test results")
+	return cmd
 }
 
-func runTests(ctx context.Context, dir string, w io.Writer) error {
+// runTests runs the PolicyTests below dir, printing each case's result on
+// w, and, with junit set, writing them there as a JUnit report.
+func runTests(ctx context.Context, dir, junit string, w io.Writer) error {
 	out := &stickyWriter{w: w}
 	files, err := testFiles(dir)
 	if err != nil {
 		return badInput(err)
 	}
 	passed, failed := 0, 0
+	var results []suiteResult
 	for _, file := range files {
 		suites, err := ReadPolicyTests(file)
 		if err != nil {
 			return badInput(err)
 		}
 		for _, suite := range suites {
-			p, f, err := runSuite(ctx, file, suite, out)
+			r, err := runSuite(ctx, file, suite, out)
 			if err != nil {
 				return badInput(err)
 			}
-			passed, failed = passed+p, failed+f
+			results = append(results, r)
+			passed, failed = passed+r.passed(), failed+r.failed()
 		}
 	}
 	if passed+failed == 0 {
@@ -69,6 +78,11 @@ func runTests(ctx context.Context, dir string, w io.Writer) error {
 	_, _ = fmt.Fprintf(out, "%d passed, %d failed\n", passed, failed)
 	if out.err != nil {
 		return fmt.Errorf("writing the results: %w", out.err)
+	}
+	if junit != "" {
+		if err := writeJUnit(junit, results); err != nil {
+			return err
+		}
 	}
 	if failed > 0 {
 		return &deniedError{err: fmt.Errorf("%d of %d policy test cases failed", failed, passed+failed)}
@@ -94,7 +108,9 @@ func testFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (passed, failed int, err error) {
+// runSuite runs t's cases, of file, printing each one's result on out.
+func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (suiteResult, error) {
+	result := suiteResult{file: file, name: t.Metadata.Name}
 	rel := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
 			return p
@@ -103,18 +119,18 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 	}
 	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), rel(t.Layers))
 	if err != nil {
-		return 0, 0, err
+		return result, err
 	}
 	for _, f := range []struct{ name, value string }{{"admission", t.Admission}, {"podSecurity", t.PodSecurity}} {
 		if f.value == "" {
 			continue
 		}
 		if t.Admission != "" && t.PodSecurity != "" {
-			return 0, 0, fmt.Errorf("%s: PolicyTest %q: admission and podSecurity: want one (podSecurity is admission's former name)", file, t.Metadata.Name)
+			return result, fmt.Errorf("%s: PolicyTest %q: admission and podSecurity: want one (podSecurity is admission's former name)", file, t.Metadata.Name)
 		}
 		a, err := manifest.LoadAdmission(filesys.MakeFsOnDisk(), rel(f.value))
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: PolicyTest %q: %s: %w", file, t.Metadata.Name, f.name, err)
+			return result, fmt.Errorf("%s: PolicyTest %q: %s: %w", file, t.Metadata.Name, f.name, err)
 		}
 		in.Admission = a
 	}
@@ -124,18 +140,18 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 		known        []string
 	}{{"cluster", t.Cluster, clusters}, {"pool", t.Pool, pools}} {
 		if len(c.known) > 0 && !slices.Contains(c.known, c.value) {
-			return 0, 0, fmt.Errorf("%s: PolicyTest %q: %s: %q is named by no Layer of %s, so its layers would apply to no case; the Layers name: %s",
+			return result, fmt.Errorf("%s: PolicyTest %q: %s: %q is named by no Layer of %s, so its layers would apply to no case; the Layers name: %s",
 				file, t.Metadata.Name, c.field, c.value, t.Layers, strings.Join(c.known, ", "))
 		}
 	}
 	engine, err := loadEngine(ctx, rel(t.Policies))
 	if err != nil {
-		return 0, 0, err
+		return result, err
 	}
 	cluster := mutate.Cluster{Name: t.Cluster, Pool: t.Pool, SparkOperator: t.OperatorUser}
 	placement, err := mutate.ParsePlacementPlugins(t.AdmissionPlugins)
 	if err != nil { // validatePolicyTest refused it already
-		return 0, 0, fmt.Errorf("%s: PolicyTest %q: admissionPlugins: %w", file, t.Metadata.Name, err)
+		return result, fmt.Errorf("%s: PolicyTest %q: admissionPlugins: %w", file, t.Metadata.Name, err)
 	}
 	for _, c := range t.Cases {
 		name := t.Metadata.Name + "/" + c.Name
@@ -150,20 +166,19 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (p
 		}
 		problems, err := runCase(ctx, in, engine, cluster, placement, file, want, &c)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: case %q: %w", file, c.Name, err)
+			return result, fmt.Errorf("%s: case %q: %w", file, c.Name, err)
 		}
+		result.cases = append(result.cases, caseResult{name: c.Name, problems: problems})
 		if len(problems) == 0 {
-			passed++
 			_, _ = fmt.Fprintf(out, "PASS  %s\n", name) // a stickyWriter: checked once, at the end
 			continue
 		}
-		failed++
 		_, _ = fmt.Fprintf(out, "FAIL  %s\n", name)
 		for _, p := range problems {
 			_, _ = fmt.Fprintf(out, "      %s\n", p)
 		}
 	}
-	return passed, failed, nil
+	return result, nil
 }
 
 func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, placement mutate.PlacementPlugins, file, kind string, c *PolicyTestCase) ([]string, error) {
