@@ -85,10 +85,11 @@ func explainedValue(v any) (string, error) {
 var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // fieldOfPointer names the field a JSON Pointer (RFC 6901) points to in
-// doc as -o explain names fields: keys after dots, a list's element by its
-// name where it is an object with one, else by its index. Where doc does
-// not hold the path (the pointer's last token, a list's "-"), the tokens
-// are named as they are.
+// doc as -o explain names fields: keys after dots, a list's element by
+// its name (elementName), else by its index, as a PolicyTest's
+// expect.stored finds it (storedField). Where doc does not hold the path
+// (the pointer's last token, a list's "-"), the tokens are named as they
+// are.
 func fieldOfPointer(doc any, pointer string) string {
 	var b strings.Builder
 	tokens := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
@@ -103,13 +104,7 @@ func fieldOfPointer(doc any, pointer string) string {
 				continue
 			}
 			doc = node[i]
-			if m, ok := doc.(map[string]any); ok {
-				if name, ok := m["name"].(string); ok && name != "" {
-					fmt.Fprintf(&b, "[%s]", name)
-					continue
-				}
-			}
-			fmt.Fprintf(&b, "[%d]", i)
+			fmt.Fprintf(&b, "[%s]", elementName(node, i))
 		default:
 			if m, ok := node.(map[string]any); ok {
 				doc = m[tok]

@@ -5,11 +5,14 @@ import (
 	"testing"
 )
 
-// TestFieldOfPointer: a JSON Pointer is named as -o explain names fields.
+// TestFieldOfPointer: a JSON Pointer is named as -o explain names fields:
+// a mount by its path, a toleration by key/effect, an element whose name
+// another shares by its index.
 func TestFieldOfPointer(t *testing.T) {
 	var doc any
 	if err := json.Unmarshal([]byte(`{"metadata": {"annotations": {"a/b~c": "x"}, "labels": {"team": "t"}},
-		"spec": {"initContainers": [{"name": "log-shipper", "resources": {}}, {"image": "i"}], "args": ["a", "b"]}}`), &doc); err != nil {
+		"spec": {"initContainers": [{"name": "log-shipper", "resources": {}, "volumeMounts": [{"name": "v", "mountPath": "/a"}, {"name": "v", "mountPath": "/b"}]}, {"image": "i"}],
+			"tolerations": [{"key": "pool", "effect": "NoSchedule", "value": "a"}, {"key": "spot", "value": "b"}, {"key": "spot", "value": "c"}], "args": ["a", "b"]}}`), &doc); err != nil {
 		t.Fatal(err)
 	}
 	for pointer, want := range map[string]string{
@@ -20,6 +23,9 @@ func TestFieldOfPointer(t *testing.T) {
 		"/spec/initContainers/2":                      "spec.initContainers[2]",
 		"/spec/initContainers/-":                      "spec.initContainers[-]",
 		"/spec/args/1":                                "spec.args[1]",
+		"/spec/initContainers/0/volumeMounts/1/name":  "spec.initContainers[log-shipper].volumeMounts[/b].name",
+		"/spec/tolerations/0/value":                   "spec.tolerations[pool/NoSchedule].value",
+		"/spec/tolerations/2/value":                   "spec.tolerations[2].value",
 		"/spec/args/0/x":                              "spec.args[0].x",
 		"/status/phase":                               "status.phase",
 	} {

@@ -135,9 +135,10 @@ func storedField(doc any, steps []pathStep) (any, bool, error) {
 }
 
 // elementNames are the names of a list's element, as -o explain names
-// the elements of the lists layers merge by key (overlay's merge keys): a
-// container's, a volume's or a variable's name, a volume mount's path, a
-// toleration's key/effect (* for an empty one), an envFrom source's
+// the elements of the lists layers merge by key (overlay's merge keys),
+// the one explain gives first: a volume mount's path (then its volume's
+// name), a container's, a volume's or a variable's name, a toleration's
+// key/effect (* for an empty one), an envFrom source's
 // configMap/NAME/PREFIX or secret/NAME/PREFIX.
 func elementNames(e any) []string {
 	m, ok := e.(map[string]any)
@@ -146,11 +147,11 @@ func elementNames(e any) []string {
 	}
 	var names []string
 	str := func(k string) string { s, _ := m[k].(string); return s }
-	if n := str("name"); n != "" {
-		names = append(names, n)
-	}
 	if p := str("mountPath"); p != "" {
 		names = append(names, p)
+	}
+	if n := str("name"); n != "" {
+		names = append(names, n)
 	}
 	if _, named := m["name"]; !named {
 		if _, ok := m["key"]; ok || m["operator"] != nil || m["effect"] != nil {
@@ -164,13 +165,33 @@ func elementNames(e any) []string {
 			names = append(names, k+"/"+eff)
 		}
 	}
-	for kind, field := range map[string]string{"configMap": "configMapRef", "secret": "secretRef"} {
-		if ref, ok := m[field].(map[string]any); ok {
-			name, _ := ref["name"].(string)
-			names = append(names, kind+"/"+name+"/"+str("prefix"))
+	for _, ref := range [...]struct{ kind, field string }{{"configMap", "configMapRef"}, {"secret", "secretRef"}} {
+		if r, ok := m[ref.field].(map[string]any); ok {
+			name, _ := r["name"].(string)
+			names = append(names, ref.kind+"/"+name+"/"+str("prefix"))
 		}
 	}
 	return names
+}
+
+// elementName is the name -o explain gives element i of list: its first
+// of elementNames where no other element of list has that name, else its
+// index.
+func elementName(list []any, i int) string {
+	names := elementNames(list[i])
+	if len(names) > 0 {
+		shared := false
+		for j, e := range list {
+			if j != i && slices.Contains(elementNames(e), names[0]) {
+				shared = true
+				break
+			}
+		}
+		if !shared {
+			return names[0]
+		}
+	}
+	return strconv.Itoa(i)
 }
 
 // StoredProblems are the fields of e.Stored that stored, what the API
