@@ -554,12 +554,16 @@ func (o *composeOptions) readObjects(stdin io.Reader) ([]manifest.Object, error)
 	return manifest.DecodeObjects(name, data)
 }
 
-// withNamespaceLabels adds extra to the labels of every namespace the
-// objects are in, creating Namespaces the repository does not hold.
+// withNamespaceLabels is namespaces with extra added to the labels of
+// every namespace of names, creating Namespaces the repository does not
+// hold. namespaces is left as it is: composer test gives each case's
+// labels to the suite's Namespaces, which the next case must find as
+// they were.
 func withNamespaceLabels(namespaces []corev1.Namespace, names []string, extra labels.Set) []corev1.Namespace {
 	if len(extra) == 0 {
 		return namespaces
 	}
+	namespaces = slices.Clone(namespaces)
 	for _, name := range names {
 		at := slices.IndexFunc(namespaces, func(ns corev1.Namespace) bool { return ns.Name == name })
 		if at < 0 {

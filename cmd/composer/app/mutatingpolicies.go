@@ -36,15 +36,7 @@ func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []mani
 	if len(policies.Bindings) == 0 {
 		return nil, nil
 	}
-	var namespaces []corev1.Namespace
-	for _, name := range namespacesOf(objects) {
-		ns := corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		if at := slices.IndexFunc(known, func(n corev1.Namespace) bool { return n.Name == name }); at >= 0 {
-			ns = *known[at].DeepCopy()
-		}
-		ns.Labels = snap.NamespaceLabels(name)
-		namespaces = append(namespaces, ns)
-	}
+	namespaces := applierNamespaces(snap, objects, known)
 	params := fileParams(policies)
 	schemas, err := fileSchemas(policies)
 	if err != nil {
@@ -60,6 +52,21 @@ func mutatingApplier(ctx context.Context, snap *overlay.Snapshot, objects []mani
 		return nil, fmt.Errorf("MutatingAdmissionPolicies: %w", err)
 	}
 	return a, nil
+}
+
+// applierNamespaces are the Namespaces of objects an applier of snap's
+// policies is given, as known holds them, with the labels snap gives them.
+func applierNamespaces(snap *overlay.Snapshot, objects []manifest.Object, known []corev1.Namespace) []corev1.Namespace {
+	var namespaces []corev1.Namespace
+	for _, name := range namespacesOf(objects) {
+		ns := corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		if at := slices.IndexFunc(known, func(n corev1.Namespace) bool { return n.Name == name }); at >= 0 {
+			ns = *known[at].DeepCopy()
+		}
+		ns.Labels = snap.NamespaceLabels(name)
+		namespaces = append(namespaces, ns)
+	}
+	return namespaces
 }
 
 // clusterAccess is what the dry run reads of a live cluster for the

@@ -153,6 +153,8 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (s
 	if err != nil { // validatePolicyTest refused it already
 		return result, fmt.Errorf("%s: PolicyTest %q: admissionPlugins: %w", file, t.Metadata.Name, err)
 	}
+	appliers := newTestAppliers()
+	defer appliers.Close()
 	for _, c := range t.Cases {
 		name := t.Metadata.Name + "/" + c.Name
 		file, want := rel(c.Pod), "Pod"
@@ -164,7 +166,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (s
 		case c.Connect != "":
 			file, want = rel(c.Connect), sparkv1alpha1.Kind
 		}
-		problems, err := runCase(ctx, in, engine, cluster, placement, file, want, &c)
+		problems, err := runCase(ctx, in, engine, cluster, placement, appliers, file, want, &c)
 		if err != nil {
 			return result, fmt.Errorf("%s: case %q: %w", file, c.Name, err)
 		}
@@ -181,7 +183,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (s
 	return result, nil
 }
 
-func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, placement mutate.PlacementPlugins, file, kind string, c *PolicyTestCase) ([]string, error) {
+func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, placement mutate.PlacementPlugins, appliers *testAppliers, file, kind string, c *PolicyTestCase) ([]string, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -203,12 +205,9 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if err != nil {
 		return nil, err
 	}
-	applier, err := mutatingApplier(ctx, snap, objects, clusterAccess{groups: map[string][]string{c.User: c.Groups}}, in.Namespaces)
+	applier, applierKey, err := appliers.get(ctx, snap, objects, in.Namespaces, c.User, c.Groups)
 	if err != nil {
 		return nil, err
-	}
-	if applier != nil {
-		defer applier.Close()
 	}
 	request := policy.Request{Operation: "CREATE", Namespace: namespace}
 	request.UserInfo = userInfo(c.User, c.Groups)
@@ -300,11 +299,10 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if applier != nil && applier.Bound() > 1 {
 		// The API server's order of the policies is not fixed: the case's
 		// verdict must hold in either.
-		reversed, err := applier.Reversed(ctx)
+		reversed, err := appliers.reverse(ctx, applierKey)
 		if err != nil {
 			return nil, err
 		}
-		defer reversed.Close()
 		other, otherStored, err := decide(reversed)
 		if err != nil {
 			return nil, err
