@@ -153,8 +153,8 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (s
 	if err != nil { // validatePolicyTest refused it already
 		return result, fmt.Errorf("%s: PolicyTest %q: admissionPlugins: %w", file, t.Metadata.Name, err)
 	}
-	appliers := newTestAppliers()
-	defer appliers.Close()
+	env := &suiteEnv{in: in, engine: engine, cluster: cluster, placement: placement, appliers: newTestAppliers(), snapshots: map[string]suiteSnapshot{}}
+	defer env.appliers.Close()
 	for _, c := range t.Cases {
 		name := t.Metadata.Name + "/" + c.Name
 		file, want := rel(c.Pod), "Pod"
@@ -166,7 +166,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (s
 		case c.Connect != "":
 			file, want = rel(c.Connect), sparkv1alpha1.Kind
 		}
-		problems, err := runCase(ctx, in, engine, cluster, placement, appliers, file, want, &c)
+		problems, err := runCase(ctx, env, file, want, &c)
 		if err != nil {
 			return result, fmt.Errorf("%s: case %q: %w", file, c.Name, err)
 		}
@@ -183,7 +183,59 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (s
 	return result, nil
 }
 
-func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, cluster mutate.Cluster, placement mutate.PlacementPlugins, appliers *testAppliers, file, kind string, c *PolicyTestCase) ([]string, error) {
+// suiteEnv is what a suite's cases share: its repository, policies and
+// cluster, the appliers of its MutatingAdmissionPolicies, and its
+// snapshots.
+type suiteEnv struct {
+	in        overlay.Inputs
+	engine    *policy.Engine
+	cluster   mutate.Cluster
+	placement mutate.PlacementPlugins
+	appliers  *testAppliers
+	// snapshots are in compiled with a case's namespace labels, by
+	// snapshotKey: one for every case without labels of its own.
+	snapshots map[string]suiteSnapshot
+}
+
+// suiteSnapshot is the suite's repository compiled with a case's
+// namespace labels, and its Namespaces.
+type suiteSnapshot struct {
+	snap       *overlay.Snapshot
+	namespaces []corev1.Namespace
+}
+
+// snapshot is env's repository compiled with labels given namespace (a
+// case's namespaceLabels), compiled once per distinct labels: compiling a
+// repository of thousands of Layers for each of hundreds of cases would
+// be most of a suite's time.
+func (env *suiteEnv) snapshot(namespace string, labels map[string]string) (suiteSnapshot, error) {
+	key := ""
+	if len(labels) > 0 {
+		b, err := json.Marshal(struct {
+			Namespace string
+			Labels    map[string]string
+		}{namespace, labels})
+		if err != nil {
+			return suiteSnapshot{}, err
+		}
+		key = string(b)
+	}
+	if s, ok := env.snapshots[key]; ok {
+		return s, nil
+	}
+	in := env.in
+	in.Namespaces = withNamespaceLabels(in.Namespaces, []string{namespace}, labels)
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		return suiteSnapshot{}, err
+	}
+	s := suiteSnapshot{snap: snap, namespaces: in.Namespaces}
+	env.snapshots[key] = s
+	return s, nil
+}
+
+func runCase(ctx context.Context, env *suiteEnv, file, kind string, c *PolicyTestCase) ([]string, error) {
+	engine, cluster, placement := env.engine, env.cluster, env.placement
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
@@ -200,12 +252,12 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if obj.Pod != nil {
 		appLabel = obj.Pod.Labels["spark-app-selector"]
 	}
-	in.Namespaces = withNamespaceLabels(in.Namespaces, []string{namespace}, c.NamespaceLabels)
-	snap, err := overlay.Compile(in)
+	compiled, err := env.snapshot(namespace, c.NamespaceLabels)
 	if err != nil {
 		return nil, err
 	}
-	applier, applierKey, err := appliers.get(ctx, snap, objects, in.Namespaces, c.User, c.Groups)
+	snap := compiled.snap
+	applier, applierKey, err := env.appliers.get(ctx, snap, objects, compiled.namespaces, c.User, c.Groups)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +351,7 @@ func runCase(ctx context.Context, in overlay.Inputs, engine *policy.Engine, clus
 	if applier != nil && applier.Bound() > 1 {
 		// The API server's order of the policies is not fixed: the case's
 		// verdict must hold in either.
-		reversed, err := appliers.reverse(ctx, applierKey)
+		reversed, err := env.appliers.reverse(ctx, applierKey)
 		if err != nil {
 			return nil, err
 		}

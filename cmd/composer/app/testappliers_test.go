@@ -6,11 +6,12 @@ import (
 	"testing"
 )
 
-// TestAppliersSharedByCases: a suite's cases share an applier of the
-// cluster's MutatingAdmissionPolicies where they meet the same cluster,
-// and only there: a policy bound to namespaces of a label applies to the
-// cases whose namespace has it, whichever case came before; one that
-// writes who creates the pod writes each case's user and groups.
+// TestAppliersSharedByCases: a suite's cases share the repository
+// compiled and an applier of the cluster's MutatingAdmissionPolicies
+// where they meet the same cluster, and only there: a policy bound to
+// namespaces of a label applies to the cases whose namespace has it
+// (namespaceLabels), whichever case came before; one that writes who
+// creates the pod writes each case's user and groups.
 func TestAppliersSharedByCases(t *testing.T) {
 	dir := t.TempDir()
 	audit := strings.Replace(mutatingPolicy("audit", "ApplyConfiguration", `Object{metadata: Object.metadata{labels: {"audited": "yes"}}}`, "  reinvocationPolicy: Never\n", "etl"),
