@@ -9,6 +9,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -28,7 +29,7 @@ import (
 )
 
 func newTestCommand(_ context.Context, streams Streams) *cobra.Command {
-	var junit string
+	var opts testOptions
 	cmd := &cobra.Command{
 		Use:   "test DIR",
 		Short: "Run the policy test cases (kind PolicyTest) of the YAML files below DIR",
@@ -41,16 +42,35 @@ names them (expect.stored), fields of what the API server stores. Exit
 status 0 when every case passes, 1 when one fails, 2 for bad input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTests(cmd.Context(), args[0], junit, streams.Out)
+			if opts.runPattern != "" {
+				re, err := regexp.Compile(opts.runPattern)
+				if err != nil {
+					return badInput(fmt.Errorf("--run: %w", err))
+				}
+				opts.run = re
+			}
+			return runTests(cmd.Context(), args[0], opts, streams.Out)
 		},
 	}
-	cmd.Flags().StringVar(&junit, "junit", "", "also write the results to FILE as a JUnit XML report (a testsuite per PolicyTest, a testcase per case), as CI systems read test results")
+	cmd.Flags().StringVar(&opts.junit, "junit", "", "also write the results to FILE as a JUnit XML report (a testsuite per PolicyTest, a testcase per case), as CI systems read test results")
+	cmd.Flags().StringVar(&opts.runPattern, "run", "", "run only the cases whose name, SUITE/CASE as printed, the regular expression matches (go test -run's way)")
 	return cmd
 }
 
-// runTests runs the PolicyTests below dir, printing each case's result on
-// w, and, with junit set, writing them there as a JUnit report.
-func runTests(ctx context.Context, dir, junit string, w io.Writer) error {
+// testOptions are composer test's flags.
+type testOptions struct {
+	// junit is the file of the JUnit report; "" for none.
+	junit string
+	// runPattern is --run as given, run it compiled: the cases to run,
+	// by SUITE/CASE; nil for all.
+	runPattern string
+	run        *regexp.Regexp
+}
+
+// runTests runs the PolicyTests below dir (those of opts.run), printing
+// each case's result on w, and, with opts.junit set, writing them there as
+// a JUnit report.
+func runTests(ctx context.Context, dir string, opts testOptions, w io.Writer) error {
 	out := &stickyWriter{w: w}
 	files, err := testFiles(dir)
 	if err != nil {
@@ -64,7 +84,7 @@ func runTests(ctx context.Context, dir, junit string, w io.Writer) error {
 			return badInput(err)
 		}
 		for _, suite := range suites {
-			r, err := runSuite(ctx, file, suite, out)
+			r, err := runSuite(ctx, file, suite, opts.run, out)
 			if err != nil {
 				return badInput(err)
 			}
@@ -72,15 +92,18 @@ func runTests(ctx context.Context, dir, junit string, w io.Writer) error {
 			passed, failed = passed+r.passed(), failed+r.failed()
 		}
 	}
-	if passed+failed == 0 {
+	switch {
+	case passed+failed == 0 && opts.run != nil:
+		return badInput(fmt.Errorf("%s: no PolicyTest case matches --run %q", dir, opts.run))
+	case passed+failed == 0:
 		return badInput(fmt.Errorf("%s: no PolicyTest cases found", dir))
 	}
 	_, _ = fmt.Fprintf(out, "%d passed, %d failed\n", passed, failed)
 	if out.err != nil {
 		return fmt.Errorf("writing the results: %w", out.err)
 	}
-	if junit != "" {
-		if err := writeJUnit(junit, results); err != nil {
+	if opts.junit != "" {
+		if err := writeJUnit(opts.junit, results); err != nil {
 			return err
 		}
 	}
@@ -108,9 +131,15 @@ func testFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-// runSuite runs t's cases, of file, printing each one's result on out.
-func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (suiteResult, error) {
+// runSuite runs t's cases, of file, those run matches (nil: all), printing
+// each one's result on out. A suite none of whose cases is run is not read
+// further.
+func runSuite(ctx context.Context, file string, t *PolicyTest, run *regexp.Regexp, out io.Writer) (suiteResult, error) {
 	result := suiteResult{file: file, name: t.Metadata.Name}
+	cases := slices.DeleteFunc(slices.Clone(t.Cases), func(c PolicyTestCase) bool { return run != nil && !run.MatchString(t.Metadata.Name+"/"+c.Name) })
+	if len(cases) == 0 {
+		return result, nil
+	}
 	rel := func(p string) string {
 		if p == "" || filepath.IsAbs(p) {
 			return p
@@ -155,7 +184,7 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, out io.Writer) (s
 	}
 	env := &suiteEnv{in: in, engine: engine, cluster: cluster, placement: placement, appliers: newTestAppliers(), snapshots: map[string]suiteSnapshot{}}
 	defer env.appliers.Close()
-	for _, c := range t.Cases {
+	for _, c := range cases {
 		name := t.Metadata.Name + "/" + c.Name
 		file, want := rel(c.Pod), "Pod"
 		switch {

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -51,4 +53,42 @@ func inventory(cpu, memory string, pods, executors int64, appCPU, appMemory stri
 	set(&inv.App.Memory, appMemory)
 	inv.Namespace.Pods, inv.AppExecutors = pods, executors
 	return inv
+}
+
+// TestPolicyTestRunFlag: --run runs the cases whose SUITE/CASE it matches,
+// and reads no further a suite none of whose cases it runs (here one
+// whose layers do not exist); matching none, or a pattern that does not
+// compile, is bad input.
+func TestPolicyTestRunFlag(t *testing.T) {
+	abs, err := filepath.Abs(examples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	write("tests/a.yaml", prodASuite("a", filepath.Join(abs, "layers", "clusters", "prod-a"))+`  - name: the driver
+    pod: `+filepath.Join(abs, "pods", "driver.yaml")+`
+    expect: {allowed: true}
+  - name: the oversized driver
+    pod: `+filepath.Join(abs, "pods", "oversized-driver.yaml")+`
+    expect: {allowed: true}
+`)
+	write("tests/b.yaml", prodASuite("b", filepath.Join(dir, "missing"))+`  - name: the driver elsewhere
+    pod: `+filepath.Join(abs, "pods", "driver.yaml")+`
+    expect: {allowed: true}
+`)
+	tests := filepath.Join(dir, "tests")
+	r := composer(t, "", "test", tests, "--run", "^a/the driver$")
+	if r.code != ExitOK || r.out != "PASS  a/the driver\n1 passed, 0 failed\n" {
+		t.Errorf("--run one case: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	if r := composer(t, "", "test", tests); r.code != ExitInput || !strings.Contains(r.err, "missing") {
+		t.Errorf("every suite: exit %d, want b's layers refused\n%s%s", r.code, r.out, r.err)
+	}
+	if r := composer(t, "", "test", tests, "--run", "zzz"); r.code != ExitInput || !strings.Contains(r.err, `no PolicyTest case matches --run "zzz"`) {
+		t.Errorf("--run matching none: exit %d, stderr %q", r.code, r.err)
+	}
+	if r := composer(t, "", "test", tests, "--run", "("); r.code != ExitInput || !strings.Contains(r.err, "--run: error parsing regexp") {
+		t.Errorf("--run not a pattern: exit %d, stderr %q", r.code, r.err)
+	}
 }
