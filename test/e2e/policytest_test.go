@@ -2,14 +2,17 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	nodev1 "k8s.io/api/node/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
@@ -26,10 +29,12 @@ import (
 // case's pod, SparkApplication (or ScheduledSparkApplication), SparkConnect
 // or PodGroup: the verdict composer test expects (each denial's message in
 // the API server's answer, each warning among its warnings) and the
-// fields it expects of what is stored. One suite drives both. The cases
-// this cluster cannot reproduce as written are left to composer test: a
-// live inventory (this cluster's namespaces hold what the other tests
-// left), an update, a user or namespace labels of the case's own.
+// fields it expects of what is stored. One suite drives both. A case's
+// update is made by its user (impersonated, allowed to patch pods) as a
+// dry run of a pod created first. The cases this cluster cannot reproduce
+// as written are left to composer test: a live inventory (this cluster's
+// namespaces hold what the other tests left), a user or namespace labels
+// of the case's own.
 func TestPolicyTestCasesThroughTheAPIServer(t *testing.T) {
 	file := filepath.Join(controlplane.RepoRoot(), "examples", "tests", "prod-a.yaml")
 	suites, err := composer.ReadPolicyTests(file)
@@ -56,9 +61,9 @@ func TestPolicyTestCasesThroughTheAPIServer(t *testing.T) {
 	classes = append(classes, &nodev1.RuntimeClass{ObjectMeta: metav1.ObjectMeta{Name: "runc-host"}, Handler: "runc"})
 	createRuntimeClasses(t, classes...)
 	c, warnings := clientWithWarnings(t)
-	judged, stored := 0, 0
-	for _, tc := range suite.Cases {
-		if tc.Inventory != nil || tc.Update != nil || tc.User != "" || tc.NamespaceLabels != nil {
+	judged, stored, updates := 0, 0, 0
+	for i, tc := range suite.Cases {
+		if tc.Inventory != nil || tc.User != "" || tc.NamespaceLabels != nil {
 			continue
 		}
 		t.Run(tc.Name, func(t *testing.T) {
@@ -71,9 +76,26 @@ func TestPolicyTestCasesThroughTheAPIServer(t *testing.T) {
 			if err := yaml.Unmarshal(data, &obj.Object); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			before := len(warnings.all())
-			err = c.Create(context.Background(), obj, client.DryRunAll)
-			got := warnings.all()[before:]
+			var got []string
+			if u := tc.Update; u != nil {
+				// The pod as the webhook stores it, then the update by its
+				// user, who may patch pods.
+				obj.SetName(fmt.Sprintf("%s-case-%d", obj.GetName(), i))
+				if err := cp.Client.Create(context.Background(), obj); err != nil {
+					t.Fatalf("creating the pod to update: %v", err)
+				}
+				t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), obj) })
+				allow(t, fmt.Sprintf("e2e-policytest-case-%d", i), rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get", "patch"}},
+					rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: u.User})
+				as, w := impersonatingWithWarnings(t, u.User, u.Groups...)
+				err = as.Patch(context.Background(), obj, client.RawPatch(types.StrategicMergePatchType, u.Patch), client.DryRunAll)
+				got = w.all()
+				updates++
+			} else {
+				before := len(warnings.all())
+				err = c.Create(context.Background(), obj, client.DryRunAll)
+				got = warnings.all()[before:]
+			}
 			if allowed := err == nil; allowed != tc.Expect.Allowed {
 				t.Fatalf("allowed: %v (%v), composer test expects %v", allowed, err, tc.Expect.Allowed)
 			}
@@ -104,7 +126,7 @@ func TestPolicyTestCasesThroughTheAPIServer(t *testing.T) {
 		})
 	}
 	// The suite keeps cases of both kinds this test reproduces.
-	if judged < 10 || stored == 0 {
-		t.Errorf("%d cases judged, %d with stored fields: the suite lost the cases this test is for", judged, stored)
+	if judged < 10 || stored == 0 || updates == 0 {
+		t.Errorf("%d cases judged, %d with stored fields, %d updates: the suite lost the cases this test is for", judged, stored, updates)
 	}
 }
