@@ -360,6 +360,11 @@ func runCase(ctx context.Context, env *suiteEnv, file, kind string, c *PolicyTes
 			if pod, err = updated(pod, c.Update.Patch); err != nil {
 				return policy.Decision{}, nil, fmt.Errorf("update.patch: %w", err)
 			}
+			// The API server's validation refuses an update of what a
+			// pod's spec may not change before any validating webhook.
+			if vs := policy.PodUpdateRefusals(request.Old, pod); len(vs) > 0 {
+				return policy.Decision{Violations: vs}, nil, nil
+			}
 			stored = pod
 		}
 		_, d, err := check.Pod(ctx, pod, request, live)
