@@ -59,25 +59,13 @@ func secondPassChanges(composed, stored any) ([]secondPassChange, error) {
 		if op.Operation == "remove" {
 			doc = beforeDoc
 		} else {
-			v, err := explainedValue(op.Value)
-			if err != nil {
-				return nil, err
-			}
+			v := jsonText(op.Value) // a value JSON decoded
 			value = &v
 		}
 		out = append(out, secondPassChange{Field: fieldOfPointer(doc, op.Path), Value: value})
 	}
 	slices.SortStableFunc(out, func(a, b secondPassChange) int { return strings.Compare(a.Field, b.Field) })
 	return out, nil
-}
-
-// explainedValue is v as -o explain shows a value: as JSON.
-func explainedValue(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("encoding a stored value: %w", err)
-	}
-	return string(b), nil
 }
 
 // plainKey is an object key a path names after a dot; any other is named
