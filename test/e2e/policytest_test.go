@@ -125,7 +125,7 @@ func TestPolicyTestCasesThroughTheAPIServer(t *testing.T) {
 			}
 		})
 	}
-	// The suite keeps cases of both kinds this test reproduces.
+	// The suite keeps cases of each kind this test reproduces.
 	if judged < 10 || stored == 0 || updates == 0 {
 		t.Errorf("%d cases judged, %d with stored fields, %d updates: the suite lost the cases this test is for", judged, stored, updates)
 	}
