@@ -52,6 +52,7 @@ func secondPassChanges(composed, stored any) ([]secondPassChange, error) {
 		return nil, fmt.Errorf("decoding what is stored: %w", err)
 	}
 	out := make([]secondPassChange, 0, len(ops))
+	names := listNames{}
 	for _, op := range ops {
 		// A removed field is named as it was, another as it is.
 		doc := afterDoc
@@ -62,7 +63,7 @@ func secondPassChanges(composed, stored any) ([]secondPassChange, error) {
 			v := jsonText(op.Value) // a value JSON decoded
 			value = &v
 		}
-		out = append(out, secondPassChange{Field: fieldOfPointer(doc, op.Path), Value: value})
+		out = append(out, secondPassChange{Field: names.fieldOfPointer(doc, op.Path), Value: value})
 	}
 	slices.SortStableFunc(out, func(a, b secondPassChange) int { return strings.Compare(a.Field, b.Field) })
 	return out, nil
@@ -78,7 +79,7 @@ var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // expect.stored finds it (storedField). Where doc does not hold the path
 // (the pointer's last token, a list's "-"), the tokens are named as they
 // are.
-func fieldOfPointer(doc any, pointer string) string {
+func (l listNames) fieldOfPointer(doc any, pointer string) string {
 	var b strings.Builder
 	tokens := strings.Split(strings.TrimPrefix(pointer, "/"), "/")
 	for _, tok := range tokens {
@@ -92,7 +93,7 @@ func fieldOfPointer(doc any, pointer string) string {
 				continue
 			}
 			doc = node[i]
-			fmt.Fprintf(&b, "[%s]", elementName(node, i))
+			fmt.Fprintf(&b, "[%s]", l.elementName(node, i))
 		default:
 			if m, ok := node.(map[string]any); ok {
 				doc = m[tok]

@@ -29,7 +29,7 @@ func TestFieldOfPointer(t *testing.T) {
 		"/spec/args/0/x":                              "spec.args[0].x",
 		"/status/phase":                               "status.phase",
 	} {
-		if got := fieldOfPointer(doc, pointer); got != want {
+		if got := (listNames{}).fieldOfPointer(doc, pointer); got != want {
 			t.Errorf("%s: %s, want %s", pointer, got, want)
 		}
 	}

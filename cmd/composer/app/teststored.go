@@ -174,22 +174,31 @@ func elementNames(e any) []string {
 	return names
 }
 
+// listNames names the elements of lists as -o explain names them
+// (elementName), counting each list's names once, however many of its
+// elements are named: naming every element of a long list stays linear.
+type listNames map[*any]map[string]int
+
 // elementName is the name -o explain gives element i of list: its first
 // of elementNames where no other element of list has that name, else its
 // index.
-func elementName(list []any, i int) string {
+func (l listNames) elementName(list []any, i int) string {
 	names := elementNames(list[i])
-	if len(names) > 0 {
-		shared := false
-		for j, e := range list {
-			if j != i && slices.Contains(elementNames(e), names[0]) {
-				shared = true
-				break
+	if len(names) == 0 {
+		return strconv.Itoa(i)
+	}
+	counts, ok := l[&list[0]]
+	if !ok {
+		counts = map[string]int{}
+		for _, e := range list {
+			for _, n := range slices.Compact(slices.Sorted(slices.Values(elementNames(e)))) {
+				counts[n]++
 			}
 		}
-		if !shared {
-			return names[0]
-		}
+		l[&list[0]] = counts
+	}
+	if counts[names[0]] == 1 {
+		return names[0]
 	}
 	return strconv.Itoa(i)
 }

@@ -218,7 +218,7 @@ func TestStoredPathsAsExplainNamesThem(t *testing.T) {
 			}
 			return
 		}
-		path := fieldOfPointer(doc, pointer)
+		path := (listNames{}).fieldOfPointer(doc, pointer)
 		steps, err := parseStoredPath(path)
 		if err != nil {
 			t.Errorf("%s (%s): %v", path, pointer, err)
