@@ -72,7 +72,7 @@ a verdict flips to deny; 0 otherwise; 2 for bad input.`,
 	f.StringVar(&o.user, "as", "", "who creates the objects, as the API server names users, on both sides (compose's --as)")
 	f.StringSliceVar(&o.groups, "as-group", nil, "the groups of the user of --as (compose's --as-group)")
 	f.StringVar(&o.cluster.SparkOperator, "operator-user", "", "the Spark Operator's user, as the API server names it (compose's --operator-user); not known by default")
-	f.StringSliceVar(&o.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses, ValidatingAdmissionPolicies and MutatingAdmissionPolicies (with bindings) the trees do not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, PodNodeSelector's and PodTolerationRestriction's defaults, and ResourceQuota's limitedResources; or a PodSecurityConfiguration alone)")
+	f.StringSliceVar(&o.clusterConfig, "cluster-config", nil, "files with the cluster's Namespaces, PriorityClasses, RuntimeClasses, LimitRanges, ResourceQuotas, ValidatingAdmissionPolicies and MutatingAdmissionPolicies (with bindings, and their params) the trees do not hold, and its API server's admission configuration (its AdmissionConfiguration: PodSecurity's, PodNodeSelector's and PodTolerationRestriction's defaults, and ResourceQuota's limitedResources; or a PodSecurityConfiguration alone)")
 	f.StringVar(&o.namespaceLabels, "namespace-labels", "", "labels of the objects' namespaces, k=v,...")
 	addAdmissionPluginsFlag(cmd, &o.admissionPlugins)
 	f.StringVar(&o.policiesDir, "policies", "", "directory of Rego policies to use instead of the built-in ones")

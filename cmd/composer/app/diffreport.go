@@ -224,6 +224,11 @@ func diffObject(ctx context.Context, base, head *diffSide, obj manifest.Object) 
 	d.Fields = append(d.Fields, noLongerGiven("", pod.Annotations[v1alpha1.LayersAnnotation],
 		results[0].Composition.Provenance, results[1].Composition.Provenance, path)...)
 	d.Fields = append(d.Fields, orderChanges("", results[0].Pod, results[1].Pod, results[1].Role)...)
+	stored, err := secondPassDiff(secondPass{results[0].Pod, creations[0].stored}, secondPass{results[1].Pod, creations[1].stored})
+	if err != nil {
+		return nil, fmt.Errorf("pod %s: %w", podRef(pod), err)
+	}
+	d.Fields = append(d.Fields, stored...)
 	slices.SortStableFunc(d.Fields, func(x, y fieldChange) int { return strings.Compare(x.Field, y.Field) })
 	return d, nil
 }
@@ -259,6 +264,25 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		d.Fields = append(d.Fields, orderChanges(string(role), results[0].Role(role).Pod, results[1].Role(role).Pod, role)...)
 	}
 	d.Fields = append(d.Fields, batchSchedulerChanges(&results[0].App.App.Spec, &results[1].App.App.Spec)...)
+	var passes [2]secondPass
+	for i := range passes {
+		composed, err := results[i].App.Values()
+		if err != nil {
+			return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, app.Namespace, d.Name, err)
+		}
+		stored := composed // no second pass changed it
+		if creations[i].stored != results[i].App {
+			if stored, err = creations[i].stored.Values(); err != nil {
+				return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, app.Namespace, d.Name, err)
+			}
+		}
+		passes[i] = secondPass{composed, stored}
+	}
+	stored, err := secondPassDiff(passes[0], passes[1])
+	if err != nil {
+		return nil, fmt.Errorf("%s %s/%s: %w", d.Kind, app.Namespace, d.Name, err)
+	}
+	d.Fields = append(d.Fields, stored...)
 	d.judged(verdicts, func() bool { return creations[1].storesAs(creations[2]) })
 	return d, nil
 }
@@ -347,6 +371,12 @@ func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object)
 		d.Fields = append(d.Fields, fieldChanges(string(role), results[0].Job.Role(role).Composition.Provenance,
 			results[1].Job.Role(role).Composition.Provenance, path)...)
 	}
+	stored, err := secondPassDiff(secondPass{creations[0].composed.Object, creations[0].stored.Object},
+		secondPass{creations[1].composed.Object, creations[1].stored.Object})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.ref(), err)
+	}
+	d.Fields = append(d.Fields, stored...)
 	d.judged(verdicts, func() bool { return creations[1].storesAs(creations[2]) })
 	return d, nil
 }

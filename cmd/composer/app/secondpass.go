@@ -3,6 +3,8 @@ package app
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,6 +31,11 @@ type secondPassChange struct {
 // oracle (jsonpatch.CreatePatch), each operation a field: an element added
 // to a list or taken from it is one change.
 func secondPassChanges(composed, stored any) ([]secondPassChange, error) {
+	if reflect.DeepEqual(composed, stored) {
+		// Equal values encode alike: no second pass changed anything,
+		// which is most objects; the encodings and their diff are dearer.
+		return nil, nil
+	}
 	before, err := json.Marshal(composed)
 	if err != nil {
 		return nil, fmt.Errorf("encoding the composition: %w", err)
@@ -132,4 +139,66 @@ func explainSecondPass(b *strings.Builder, composed, stored any) error {
 		_, _ = fmt.Fprintf(tw, "%s\t%s\n", c.Field, v)
 	}
 	return tw.Flush()
+}
+
+// secondPassSource is the source composer diff names for a field that the
+// API server's second pass stores otherwise than the webhook composed it.
+const secondPassSource = "the API server's second pass"
+
+// secondPass is one side's composition of an object and what the API
+// server stores of it (secondPassChanges' arguments).
+type secondPass struct{ composed, stored any }
+
+// secondPassDiff are the fields that the API server's second pass stores
+// otherwise than the webhook composed them on either side, and whose
+// stored value differs between base and head: a LimitRange's default on a
+// sidecar a layer now injects, say, which no layer's provenance holds.
+// Each is named as -o explain names it, its values those each side
+// stores (nil: absent), sorted by field.
+func secondPassDiff(base, head secondPass) ([]fieldChange, error) {
+	fields := map[string]bool{}
+	for _, side := range []secondPass{base, head} {
+		changes, err := secondPassChanges(side.composed, side.stored)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range changes {
+			fields[c.Field] = true
+		}
+	}
+	if len(fields) == 0 {
+		return nil, nil
+	}
+	var docs [2]any
+	for i, side := range []secondPass{base, head} {
+		raw, err := json.Marshal(side.stored)
+		if err != nil {
+			return nil, fmt.Errorf("encoding what is stored: %w", err)
+		}
+		if err := json.Unmarshal(raw, &docs[i]); err != nil {
+			return nil, fmt.Errorf("decoding what is stored: %w", err)
+		}
+	}
+	var out []fieldChange
+	for _, field := range slices.Sorted(maps.Keys(fields)) {
+		steps, err := parseStoredPath(field)
+		if err != nil {
+			return nil, fmt.Errorf("the second pass's field %s: %w", field, err)
+		}
+		var values [2]*string
+		for i, doc := range docs {
+			v, held, err := storedField(doc, steps)
+			if err != nil {
+				return nil, fmt.Errorf("the second pass's field %s: %w", field, err)
+			}
+			if held && v != nil {
+				text := jsonText(v)
+				values[i] = &text
+			}
+		}
+		if !equalText(values[0], values[1]) {
+			out = append(out, fieldChange{Field: field, Old: values[0], New: values[1], Layer: secondPassSource})
+		}
+	}
+	return out, nil
 }
