@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -9,6 +10,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -32,23 +35,109 @@ var updatablePodSpecFields = []string{
 
 // PodUpdateRefusals are the API server's refusals of the update of old
 // (as stored) to updated, each a violation of PodUpdatePolicy in its
-// words: what its validation lets an update change of a pod's spec
-// (k8s.io/kubernetes's ValidatePodUpdate, whose rules this follows on the
-// v1 types): containers' images, but no container added or removed;
-// activeDeadlineSeconds set or lowered; tolerations added, or their
-// tolerationSeconds changed; scheduling gates removed; while the pod is
-// gated, its node selector and required node affinity grown; a negative
-// terminationGracePeriodSeconds set to 1. Nothing else of the spec. The
-// metadata's own rules (a name, a namespace, a UID) are not predicted:
-// a patch rarely changes them. Only updates are judged (req.Old set), not
+// words. A patch that names another pod or namespace is a bad request,
+// refused before any admission. Else its validation (k8s.io/kubernetes's
+// ValidatePodUpdate, whose rules this follows on the v1 types) lets an
+// update change of the metadata what apimachinery's ValidateObjectMetaUpdate
+// lets it (no other uid or deletion, valid labels, annotations, owner
+// references and finalizer names: podMetaUpdateErrors), but no AppArmor
+// or mirror pod annotation; and of the spec: containers' images, but no
+// container added or removed; activeDeadlineSeconds set or lowered;
+// tolerations added, or their tolerationSeconds changed; scheduling gates
+// removed; while the pod is gated, its node selector and required node
+// affinity grown; a negative terminationGracePeriodSeconds set to 1.
+// Nothing else of the spec. Only updates are judged (req.Old set), not
 // their subresources, which have rules of their own.
 func PodUpdateRefusals(old, updated *corev1.Pod) []Violation {
+	violation := func(msg, why string) Violation {
+		return Violation{Policy: PodUpdatePolicy, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: %s (the API server refuses the update %s)", PodUpdatePolicy, msg, why)}
+	}
+	// The words of k8s.io/apiserver's checkName, of the patched pod
+	// against the request's URL.
+	switch {
+	case updated.Name != old.Name:
+		return []Violation{violation(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", updated.Name, old.Name), "as a bad request, before any admission")}
+	case updated.Namespace != "" && updated.Namespace != old.Namespace:
+		return []Violation{violation(fmt.Sprintf("the namespace of the object (%s) does not match the namespace on the request (%s)", updated.Namespace, old.Namespace), "as a bad request, before any admission")}
+	}
+	errs := podMetaUpdateErrors(&old.ObjectMeta, &updated.ObjectMeta)
+	errs = append(errs, podSpecUpdateErrors(&old.Spec, &updated.Spec)...)
 	var vs []Violation
-	for _, e := range podSpecUpdateErrors(&old.Spec, &updated.Spec) {
-		vs = append(vs, Violation{Policy: PodUpdatePolicy, Enforcement: v1alpha1.EnforcementDeny,
-			Message: fmt.Sprintf("%s: %s (the API server refuses the update as invalid, before the validating webhooks)", PodUpdatePolicy, e.Error())})
+	for _, e := range errs {
+		vs = append(vs, violation(e.Error(), "as invalid, before the validating webhooks"))
 	}
 	return vs
+}
+
+// Annotations an update may not add, change or remove
+// (ValidatePodSpecificAnnotationUpdates): a static pod's mirror, and
+// AppArmor's beta annotations, whose profiles the pod's spec holds now.
+const (
+	mirrorPodAnnotation     = "kubernetes.io/config.mirror"
+	appArmorAnnotationsFrom = "container.apparmor.security.beta.kubernetes.io/"
+)
+
+// standardFinalizers are the finalizer names that need no domain
+// (k8s.io/kubernetes's helper.IsStandardFinalizerName).
+var standardFinalizers = []string{string(corev1.FinalizerKubernetes), metav1.FinalizerOrphanDependents, metav1.FinalizerDeleteDependents}
+
+// podMetaUpdateErrors are ValidatePodUpdate's errors of the metadata:
+// apimachinery's own ValidateObjectMetaUpdate, which the API server runs,
+// on updated as the API server prepares it (k8s.io/apiserver's
+// BeforeUpdate: the stored generation, uid when none is given, and
+// creationTimestamp; a patch carries the stored resourceVersion), the
+// names of its finalizers, and its pod-specific annotations.
+func podMetaUpdateErrors(old, updated *metav1.ObjectMeta) field.ErrorList {
+	path := field.NewPath("metadata")
+	prepared, was := updated.DeepCopy(), old.DeepCopy()
+	prepared.Generation = was.Generation
+	if prepared.UID == "" {
+		prepared.UID = was.UID
+	}
+	// The stored pod has a creation time, which an update cannot change;
+	// a case's pod, never stored, may have none.
+	prepared.CreationTimestamp = was.CreationTimestamp
+	if was.DeletionTimestamp != nil {
+		prepared.DeletionTimestamp = was.DeletionTimestamp
+	}
+	if was.DeletionGracePeriodSeconds != nil && prepared.DeletionGracePeriodSeconds == nil {
+		prepared.DeletionGracePeriodSeconds = was.DeletionGracePeriodSeconds
+	}
+	if was.ResourceVersion == "" {
+		was.ResourceVersion = "1"
+	}
+	prepared.ResourceVersion = was.ResourceVersion
+	errs := apivalidation.ValidateObjectMetaUpdate(prepared, was, path)
+	for i, f := range prepared.Finalizers {
+		if !strings.Contains(f, "/") && !slices.Contains(standardFinalizers, f) {
+			errs = append(errs, field.Invalid(path.Child("finalizers").Index(i), f, "name is neither a standard finalizer name nor is it fully qualified"))
+		}
+	}
+	annotations := path.Child("annotations")
+	for _, k := range slices.Sorted(maps.Keys(old.Annotations)) {
+		if v, ok := updated.Annotations[k]; ok && v == old.Annotations[k] {
+			continue
+		}
+		if strings.HasPrefix(k, appArmorAnnotationsFrom) {
+			errs = append(errs, field.Forbidden(annotations.Key(k), "may not remove or update AppArmor annotations"))
+		}
+		if k == mirrorPodAnnotation {
+			errs = append(errs, field.Forbidden(annotations.Key(k), "may not remove or update mirror pod annotation"))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(updated.Annotations)) {
+		if _, ok := old.Annotations[k]; ok {
+			continue
+		}
+		if strings.HasPrefix(k, appArmorAnnotationsFrom) {
+			errs = append(errs, field.Forbidden(annotations.Key(k), "may not add AppArmor annotations"))
+		}
+		if k == mirrorPodAnnotation {
+			errs = append(errs, field.Forbidden(annotations.Key(k), "may not add mirror pod annotation"))
+		}
+	}
+	return errs
 }
 
 // podSpecUpdateErrors are ValidatePodUpdate's errors of the spec.

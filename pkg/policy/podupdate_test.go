@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
 
@@ -14,7 +15,7 @@ import (
 // holds the main rule to a real API server).
 func TestPodUpdateRefusals(t *testing.T) {
 	base := func() *corev1.Pod {
-		return &corev1.Pod{Spec: corev1.PodSpec{
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "exec-1", Namespace: "etl", UID: "u-1", Labels: map[string]string{"team": "etl"}}, Spec: corev1.PodSpec{
 			Containers:     []corev1.Container{{Name: "main", Image: "spark:3.5"}},
 			InitContainers: []corev1.Container{{Name: "log-shipper", Image: "fluent-bit:3"}},
 			NodeSelector:   map[string]string{"pool": "batch"},
@@ -40,6 +41,32 @@ func TestPodUpdateRefusals(t *testing.T) {
 		want   string // "" for none
 	}{
 		{"labels", base, func(p *corev1.Pod) { p.Labels = map[string]string{"a": "b"} }, ""},
+		{"an invalid label value", base, func(p *corev1.Pod) { p.Labels["team"] = "etl data" }, `metadata.labels: Invalid value: "etl data": a valid label must be`},
+		{"an invalid annotation key", base, func(p *corev1.Pod) { p.Annotations = map[string]string{"a b": "c"} }, `metadata.annotations: Invalid value: "a b": name part must consist of`},
+		{"a finalizer of a domain", base, func(p *corev1.Pod) { p.Finalizers = []string{"example.com/keep"} }, ""},
+		{"a finalizer of no domain", base, func(p *corev1.Pod) { p.Finalizers = []string{"keep"} },
+			`metadata.finalizers[0]: Invalid value: "keep": name is neither a standard finalizer name nor is it fully qualified`},
+		{"an owner of no uid", base, func(p *corev1.Pod) {
+			p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "Pod", Name: "driver"}}
+		}, "metadata.ownerReferences[0].uid: Required value: must not be empty"},
+		{"the uid", base, func(p *corev1.Pod) { p.UID = "u-2" }, `metadata.uid: Invalid value: "u-2": field is immutable`},
+		{"the uid left out", base, func(p *corev1.Pod) { p.UID = "" }, ""},
+		{"the generation and the creation time", func() *corev1.Pod { p := base(); p.Generation = 5; return p }, func(p *corev1.Pod) {
+			p.Generation, p.CreationTimestamp = 2, metav1.Unix(1, 0)
+		}, ""},
+		{"a deletion time", base, func(p *corev1.Pod) { p.DeletionTimestamp = ptr.To(metav1.Unix(1, 0)) }, "metadata.deletionTimestamp: Invalid value"},
+		{"the name", base, func(p *corev1.Pod) { p.Name = "exec-2" },
+			"the name of the object (exec-2) does not match the name on the URL (exec-1) (the API server refuses the update as a bad request, before any admission)"},
+		{"the namespace", base, func(p *corev1.Pod) { p.Namespace = "other" },
+			"the namespace of the object (other) does not match the namespace on the request (etl)"},
+		{"an AppArmor annotation added", base, func(p *corev1.Pod) {
+			p.Annotations = map[string]string{"container.apparmor.security.beta.kubernetes.io/main": "unconfined"}
+		}, `metadata.annotations[container.apparmor.security.beta.kubernetes.io/main]: Forbidden: may not add AppArmor annotations`},
+		{"the mirror annotation removed", func() *corev1.Pod {
+			p := base()
+			p.Annotations = map[string]string{"kubernetes.io/config.mirror": "abc"}
+			return p
+		}, func(p *corev1.Pod) { p.Annotations = nil }, "metadata.annotations[kubernetes.io/config.mirror]: Forbidden: may not remove or update mirror pod annotation"},
 		{"an image", base, func(p *corev1.Pod) {
 			p.Spec.Containers[0].Image = "spark:3.6"
 			p.Spec.InitContainers[0].Image = "fluent-bit:4"
