@@ -204,11 +204,23 @@ var projectedRegions = []string{
 // stated once.
 func projectPod(s *sparkv1beta2.Spec, role v1alpha1.Role, after, before *corev1.Pod) {
 	sec := s.Pod(string(role))
+	// The role's own sparkConf spellings of each setting, read on the
+	// first drop: walking every key for each setting composition changed
+	// was quadratic in an application of many keys.
+	type setting struct{ field, item string }
+	var spellings map[setting][]string
 	drop := func(field, key string) {
-		for k := range s.SparkConf {
-			if to := overlay.SparkConfTarget(role, k); to.Field == field && to.Item == key && !to.IsGeneral() {
-				delete(s.SparkConf, k)
+		if spellings == nil {
+			spellings = map[setting][]string{}
+			for k := range s.SparkConf {
+				if to := overlay.SparkConfTarget(role, k); !to.IsGeneral() {
+					at := setting{to.Field, to.Item}
+					spellings[at] = append(spellings[at], k)
+				}
 			}
+		}
+		for _, k := range spellings[setting{field, key}] {
+			delete(s.SparkConf, k)
 		}
 	}
 	for k, v := range after.Labels {
