@@ -81,6 +81,11 @@ config:
   nodeSelector: {disk: ssd}`}),
 	}
 	for name, layer := range sampleLayers {
+		if name == "volumeMounts" {
+			// The example pods have no volume "local": a layer mounting
+			// it alone would have them refused (unresolvedMount).
+			layer = `{volumes: [{name: local, emptyDir: {}}], volumeMounts: [{name: local, mountPath: /logs}]}`
+		}
 		if name != "podPatch" {
 			snaps["only "+name] = fixtures.SnapshotOf(t, map[string]string{"only-" + strings.ToLower(name): "tier: ClusterOverrides\nconfig: " + layer},
 				schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "spark-high"}, Value: 100}, sampleRuntimeClass())

@@ -8,8 +8,8 @@ import (
 
 // Names of the Spark containers, as spark-submit and the Spark Operator create them.
 const (
-	driverContainer   = "spark-kubernetes-driver"
-	executorContainer = "spark-kubernetes-executor"
+	driverContainer   = v1alpha1.SparkDriverContainer
+	executorContainer = v1alpha1.SparkExecutorContainer
 )
 
 // sparkContainer returns the index of the pod's Spark container: the one

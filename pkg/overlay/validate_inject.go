@@ -104,6 +104,9 @@ func (v *validator) containers(p *field.Path, cs []corev1.Container, sidecars bo
 		cp := p.Index(i)
 		c := &cs[i]
 		v.addAll(cp.Child("name"), c.Name, validation.IsDNS1123Label(c.Name))
+		if c.Name == v1alpha1.SparkDriverContainer || c.Name == v1alpha1.SparkExecutorContainer {
+			v.invalid(cp.Child("name"), c.Name, "is the name of the container Spark runs in, which a layer's container of that name would replace: name it otherwise")
+		}
 		if strings.TrimSpace(c.Image) == "" {
 			v.required(cp.Child("image"), "")
 		}

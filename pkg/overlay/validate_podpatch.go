@@ -159,7 +159,7 @@ func samplePods() []*corev1.Pod {
 			},
 		}
 	}
-	return []*corev1.Pod{pod("driver", "spark-kubernetes-driver"), pod("executor", "spark-kubernetes-executor")}
+	return []*corev1.Pod{pod("driver", v1alpha1.SparkDriverContainer), pod("executor", v1alpha1.SparkExecutorContainer)}
 }
 
 func ptrTo[T any](v T) *T { return &v }

@@ -188,6 +188,12 @@ func TestValidateLayer(t *testing.T) {
 			want: "spec.config.sidecars[0].image: Required value"},
 		{name: "sidecar bad name", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Sidecars = []corev1.Container{{Name: "Log", Image: "x"}} },
 			want: `spec.config.sidecars[0].name: Invalid value: "Log": a lowercase RFC 1123 label`},
+		{name: "sidecar of the Spark container's name", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: v1alpha1.SparkExecutorContainer, Image: "x"}}
+		}, want: `spec.config.sidecars[0].name: Invalid value: "spark-kubernetes-executor": is the name of the container Spark runs in`},
+		{name: "driver's init container of the Spark container's name", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Driver = &v1alpha1.Config{InitContainers: []corev1.Container{{Name: v1alpha1.SparkDriverContainer, Image: "x"}}}
+		}, want: `spec.driver.initContainers[0].name: Invalid value: "spark-kubernetes-driver": is the name of the container Spark runs in`},
 		{name: "duplicate sidecar", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Sidecars = []corev1.Container{{Name: "a", Image: "x"}, {Name: "a", Image: "y"}}
 		}, want: `spec.config.sidecars[1]: Duplicate value: "a": container name also at index 0`},

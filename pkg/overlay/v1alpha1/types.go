@@ -65,6 +65,14 @@ const (
 // pod's Spark role.
 const RoleLabel = "spark-role"
 
+// SparkDriverContainer and SparkExecutorContainer are the names Spark
+// gives the container of a driver's and an executor's pod, which runs
+// Spark: a layer's sidecar or init container may not take either name.
+const (
+	SparkDriverContainer   = "spark-kubernetes-driver"
+	SparkExecutorContainer = "spark-kubernetes-executor"
+)
+
 // ConnectServerRoleValue is the RoleLabel value of the Spark Operator's
 // SparkConnect server pod: a Spark driver running in client mode (its
 // Spark container is named as a driver's), composed and judged as a

@@ -1,0 +1,87 @@
+package mutate
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// unresolvedMount is the error of the first volume mount of composed (the
+// rendered pod), init containers first, that names a volume the pod does
+// not have: the API server refuses such a pod as invalid
+// (spec.containers[0].volumeMounts[0].name: Not found), so a layer that
+// gives one would have every pod it matches refused, each in words that
+// name no layer. Its own mounts are the layers' to check: a pod that
+// mounts a volume it lacks as written is refused in the API server's
+// words, as without Strata. explain is the composition of the written
+// pod with whole provenance, asked for only on the way to the error (the
+// webhook's composition keeps only the provenance its patch is made of).
+func unresolvedMount(written, composed *corev1.Pod, role v1alpha1.Role, explain func() *overlay.Provenance) error {
+	volumes := make(map[string]bool, len(composed.Spec.Volumes))
+	for i := range composed.Spec.Volumes {
+		volumes[composed.Spec.Volumes[i].Name] = true
+	}
+	for _, list := range []struct {
+		path       string
+		containers []corev1.Container
+	}{{"spec.initContainers", composed.Spec.InitContainers}, {"spec.containers", composed.Spec.Containers}} {
+		for i := range list.containers {
+			c := &list.containers[i]
+			for _, m := range c.VolumeMounts {
+				if volumes[m.Name] || mountsAsWritten(written, c.Name, m) {
+					continue
+				}
+				return fmt.Errorf("%s[%s].volumeMounts[%s]: names volume %q, which the pod does not have%s: the API server would refuse the pod as invalid",
+					list.path, c.Name, m.MountPath, m.Name, mountGiver(composed, role, c, m, explain))
+			}
+		}
+	}
+	return nil
+}
+
+// mountsAsWritten reports whether written has m in its container named
+// container: the user's own mount.
+func mountsAsWritten(written *corev1.Pod, container string, m corev1.VolumeMount) bool {
+	for _, list := range [][]corev1.Container{written.Spec.InitContainers, written.Spec.Containers} {
+		for i := range list {
+			if list[i].Name != container {
+				continue
+			}
+			for _, w := range list[i].VolumeMounts {
+				if w.MountPath == m.MountPath && w.Name == m.Name {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// mountGiver is " (SOURCE)" of whoever gave container c of pod its mount
+// m: the layer of the Spark container's mount at its path, or of the
+// sidecar or init container, as explain's provenance holds them; empty
+// where it holds neither (a layer's podPatch).
+func mountGiver(pod *corev1.Pod, role v1alpha1.Role, c *corev1.Container, m corev1.VolumeMount, explain func() *overlay.Provenance) string {
+	prov := explain()
+	if spark := sparkContainer(pod, role); spark >= 0 && pod.Spec.Containers[spark].Name == c.Name {
+		return givenBy(prov, overlay.ElementKey(overlay.PathVolumeMounts, overlay.VolumeMountKey(&m)))
+	}
+	for _, path := range []string{overlay.PathSidecars, overlay.PathInitContainers} {
+		if by := givenBy(prov, overlay.ElementKey(path, c.Name)); by != "" {
+			return by
+		}
+	}
+	return ""
+}
+
+// givenBy is " (SOURCE)" of the source that gave key its value, empty
+// when prov does not hold it.
+func givenBy(prov *overlay.Provenance, key overlay.Key) string {
+	if w, ok := prov.WinnerOf(key); ok {
+		return " (" + w.String() + ")"
+	}
+	return ""
+}

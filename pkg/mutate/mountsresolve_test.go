@@ -1,0 +1,54 @@
+package mutate
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// TestLayerMountsResolve: a composition that would give a container a
+// mount of a volume the pod does not have, which the API server refuses
+// as invalid, is an error naming the mount, the volume and the layer,
+// from Compose (the dry run) and Admit (the webhook) alike. A layer may
+// mount a volume it gives, or one Spark gives the pod; the user's own
+// mount of a volume the pod lacks is left to the API server.
+func TestLayerMountsResolve(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		layer string
+		pod   func(*corev1.Pod)
+		want  string // "" for composed
+	}{
+		{"the Spark container's mount of no volume", `{tier: ClusterDefaults, config: {volumeMounts: [{name: nothere, mountPath: /x}]}}`, nil,
+			`spec.containers[spark-kubernetes-executor].volumeMounts[/x]: names volume "nothere", which the pod does not have (ClusterDefaults layer "l"): the API server would refuse the pod as invalid`},
+		{"a sidecar's mount of no volume", `{tier: ClusterDefaults, config: {sidecars: [{name: shipper, image: "fluent/fluent-bit:3.1", volumeMounts: [{name: logs, mountPath: /logs}]}]}}`, nil,
+			`spec.initContainers[shipper].volumeMounts[/logs]: names volume "logs", which the pod does not have (ClusterDefaults layer "l")`},
+		{"an init container's mount of no volume", `{tier: ClusterDefaults, config: {initContainers: [{name: fetch, image: "busybox:1.36", volumeMounts: [{name: jars, mountPath: /jars}]}]}}`, nil,
+			`spec.initContainers[fetch].volumeMounts[/jars]: names volume "jars", which the pod does not have (ClusterDefaults layer "l")`},
+		{"a mount of the layer's own volume", `{tier: ClusterDefaults, config: {volumes: [{name: logs, emptyDir: {}}],
+			volumeMounts: [{name: logs, mountPath: /logs}], sidecars: [{name: shipper, image: "fluent/fluent-bit:3.1", volumeMounts: [{name: logs, mountPath: /logs}]}]}}`, nil, ""},
+		{"a mount of the pod's own volume", `{tier: ClusterDefaults, config: {volumeMounts: [{name: local, mountPath: /var/data/more}]}}`, nil, ""},
+		{"the user's own mount of no volume", `{tier: ClusterDefaults, config: {labels: {team: etl}}}`, func(p *corev1.Pod) {
+			p.Spec.Containers[1].VolumeMounts = append(p.Spec.Containers[1].VolumeMounts, corev1.VolumeMount{Name: "gone", MountPath: "/gone"})
+		}, ""},
+	} {
+		snap := snapshotOf(t, map[string]string{"l": tc.layer})
+		pod := executorPod()
+		if tc.pod != nil {
+			tc.pod(pod)
+		}
+		for name, compose := range map[string]func() (*Result, error){
+			"Compose": func() (*Result, error) { return Compose(snap, cluster, pod) },
+			"Admit":   func() (*Result, error) { return Admit(snap, cluster, pod) },
+		} {
+			_, err := compose()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("%s, %s: %v", tc.name, name, err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("%s, %s: %v, want an error containing %s", tc.name, name, err, tc.want)
+			}
+		}
+	}
+}
