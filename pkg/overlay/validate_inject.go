@@ -120,6 +120,7 @@ func (v *validator) containers(p *field.Path, cs []corev1.Container, sidecars bo
 		}
 		v.envVars(cp.Child("env"), c.Env)
 		v.mounts(cp.Child("volumeMounts"), c.VolumeMounts)
+		v.containerSpec(cp, c, sidecars)
 		v.duplicate(seen, cp, c.Name, i, "container name")
 	}
 }

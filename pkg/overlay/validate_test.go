@@ -194,6 +194,48 @@ func TestValidateLayer(t *testing.T) {
 		{name: "driver's init container of the Spark container's name", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Driver = &v1alpha1.Config{InitContainers: []corev1.Container{{Name: v1alpha1.SparkDriverContainer, Image: "x"}}}
 		}, want: `spec.driver.initContainers[0].name: Invalid value: "spark-kubernetes-driver": is the name of the container Spark runs in`},
+		{name: "sidecar requesting above its limit", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("128Mi")}}}}
+		}, want: `spec.config.sidecars[0].resources.requests[cpu]: Invalid value: "2": must be less than or equal to cpu limit of 1`},
+		{name: "sidecar of a negative limit", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Resources: corev1.ResourceRequirements{
+				Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("-1")}}}}
+		}, want: `spec.config.sidecars[0].resources.limits[memory]: Invalid value: "-1": must be greater than or equal to 0`},
+		{name: "init container requesting a GPU without its limit", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.InitContainers = []corev1.Container{{Name: "warm", Image: "x", Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("1")}}}}
+		}, want: `spec.config.initContainers[0].resources.requests[nvidia.com/gpu]: Forbidden: Limit must be set for non overcommitable resources`},
+		{name: "sidecar requesting fewer hugepages than it limits", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{"hugepages-2Mi": resource.MustParse("2Mi")}, Limits: corev1.ResourceList{"hugepages-2Mi": resource.MustParse("4Mi")}}}}
+		}, want: `spec.config.sidecars[0].resources.requests[hugepages-2Mi]: Invalid value: "2Mi": must be equal to hugepages-2Mi limit of 4Mi`},
+		{name: "sidecar port out of range", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Ports: []corev1.ContainerPort{{ContainerPort: 70000}}}}
+		}, want: `spec.config.sidecars[0].ports[0].containerPort: Invalid value: 70000: must be between 1 and 65535, inclusive`},
+		{name: "sidecar port without a number", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Ports: []corev1.ContainerPort{{Name: "metrics"}}}}
+		}, want: `spec.config.sidecars[0].ports[0].containerPort: Required value`},
+		{name: "sidecar ports of one name", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Ports: []corev1.ContainerPort{{Name: "m", ContainerPort: 1}, {Name: "m", ContainerPort: 2}}}}
+		}, want: `spec.config.sidecars[0].ports[1].name: Duplicate value: "m"`},
+		{name: "sidecar port of a bad name", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Ports: []corev1.ContainerPort{{Name: "Metrics_Port", ContainerPort: 1}}}}
+		}, want: `spec.config.sidecars[0].ports[0].name: Invalid value: "Metrics_Port": must contain only alpha-numeric characters`},
+		{name: "sidecar port of an unknown protocol", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Ports: []corev1.ContainerPort{{ContainerPort: 1, Protocol: "HTTP"}}}}
+		}, want: `spec.config.sidecars[0].ports[0].protocol: Unsupported value: "HTTP"`},
+		{name: "sidecar of probes, ports and resources the API server takes", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", ReadinessProbe: &corev1.Probe{}, Lifecycle: &corev1.Lifecycle{},
+				Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9102, HostPort: 9102, Protocol: corev1.ProtocolUDP}},
+				Resources: corev1.ResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), "nvidia.com/gpu": resource.MustParse("1")},
+					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi"), "nvidia.com/gpu": resource.MustParse("1")}}}}
+		}},
+		{name: "init container with a probe", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.InitContainers = []corev1.Container{{Name: "warm", Image: "x", ReadinessProbe: &corev1.Probe{}}}
+		}, want: `spec.config.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always`},
 		{name: "duplicate sidecar", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Sidecars = []corev1.Container{{Name: "a", Image: "x"}, {Name: "a", Image: "y"}}
 		}, want: `spec.config.sidecars[1]: Duplicate value: "a": container name also at index 0`},
