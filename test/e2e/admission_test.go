@@ -282,6 +282,22 @@ func TestLayerChangeTakesEffect(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error = %v, want it to contain %q", err, want)
 	}
+
+	// A mount of a volume the pod does not have: the API server would
+	// refuse every pod as invalid, naming no layer; the webhook names it.
+	gen = cp.Webhook.Store.Load().Generation
+	layer.Spec.Driver.PriorityClassName = original.Spec.Driver.PriorityClassName
+	layer.Spec.Driver.VolumeMounts = append(layer.Spec.Driver.VolumeMounts, corev1.VolumeMount{Name: "nothere", MountPath: "/nothere"})
+	if err := cp.Client.Update(ctx, &layer); err != nil {
+		t.Fatal(err)
+	}
+	waitForGeneration(t, gen)
+	waitForLayerServed(t, &layer, "etl")
+	err = cp.Client.Create(ctx, examplePod(t, "driver.yaml", "unresolved-mount-driver"))
+	want = `spec.containers[spark-kubernetes-driver].volumeMounts[/nothere]: names volume "nothere", which the pod does not have (NamespaceOverrides layer "ns-etl")`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want it to contain %q", err, want)
+	}
 }
 
 // restoreLayer puts back original, a Layer that matches etl.
@@ -324,6 +340,14 @@ func TestInvalidLayerRejected(t *testing.T) {
 	layer.Spec.Config.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists, Value: "x"}}
 	err = cp.Client.Update(ctx, &layer)
 	if err == nil || !strings.Contains(err.Error(), `spec.config.tolerations[0].value: Invalid value: "x": must be empty when operator is Exists`) {
+		t.Fatalf("update error = %v", err)
+	}
+	// A sidecar the API server would refuse in every pod.
+	layer.Spec.Config.Tolerations = nil
+	layer.Spec.Config.Sidecars = []corev1.Container{{Name: "shipper", Image: "fluent/fluent-bit:3.1.9", Resources: corev1.ResourceRequirements{
+		Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}, Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}}}
+	err = cp.Client.Update(ctx, &layer)
+	if err == nil || !strings.Contains(err.Error(), `spec.config.sidecars[0].resources.requests[cpu]: Invalid value: "2": must be less than or equal to cpu limit of 1`) {
 		t.Fatalf("update error = %v", err)
 	}
 	// A quantity of a huge exponent, which resource.Quantity would take
