@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -68,12 +69,12 @@ func (v *validator) invalidPort(p *field.Path, port int32) {
 // containerResources checks a container's requests against its limits
 // (k8s.io/kubernetes's ValidateContainerResourceRequirements).
 func (v *validator) containerResources(p *field.Path, r *corev1.ResourceRequirements) {
-	for _, name := range sortedResourceNames(r.Limits) {
+	for _, name := range slices.Sorted(maps.Keys(r.Limits)) {
 		if q := r.Limits[name]; q.Sign() < 0 {
 			v.invalid(p.Child("limits").Key(string(name)), q.String(), "must be greater than or equal to 0")
 		}
 	}
-	for _, name := range sortedResourceNames(r.Requests) {
+	for _, name := range slices.Sorted(maps.Keys(r.Requests)) {
 		rp := p.Child("requests").Key(string(name))
 		q := r.Requests[name]
 		if q.Sign() < 0 {
@@ -98,13 +99,4 @@ func overcommitAllowed(name corev1.ResourceName) bool {
 	s := string(name)
 	native := !strings.Contains(s, "/") || strings.Contains(s, corev1.ResourceDefaultNamespacePrefix)
 	return native && !strings.HasPrefix(s, corev1.ResourceHugePagesPrefix)
-}
-
-func sortedResourceNames(l corev1.ResourceList) []corev1.ResourceName {
-	names := make([]corev1.ResourceName, 0, len(l))
-	for name := range l {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
 }
