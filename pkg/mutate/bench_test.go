@@ -129,6 +129,27 @@ func BenchmarkComposeLargePod(b *testing.B) {
 	}
 }
 
+// BenchmarkComposeUnresolvedMounts composes the example driver given a
+// sidecar of 20,000 mounts of volumes it does not have, its own (which
+// the API server refuses in its own words; unresolvedMount leaves them to
+// it): the check must stay linear in the mounts (it read the pod's mounts
+// again for each, 20,000 × 20,000 comparisons, until 2026-12-07).
+func BenchmarkComposeUnresolvedMounts(b *testing.B) {
+	snap := fixtures.Snapshot(b, "prod-a")
+	pod := fixtures.Pod(b, "driver.yaml")
+	ctr := corev1.Container{Name: "mounts", Image: "busybox"}
+	for m := range 20000 {
+		ctr.VolumeMounts = append(ctr.VolumeMounts, corev1.VolumeMount{Name: fmt.Sprintf("gone-%d", m), MountPath: fmt.Sprintf("/m/%d", m)})
+	}
+	pod.Spec.Containers = append(pod.Spec.Containers, ctr)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Compose(snap, exampleCluster, pod); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // largeApp is the example SparkApplication with 20,000 more sparkConf keys
 // of every kind composition reads differently (plain keys, the executors'
 // env, labels and annotations, Hadoop keys): about 1 MiB of JSON, a

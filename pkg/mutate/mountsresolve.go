@@ -24,6 +24,9 @@ func unresolvedMount(written, composed *corev1.Pod, role v1alpha1.Role, explain 
 	for i := range composed.Spec.Volumes {
 		volumes[composed.Spec.Volumes[i].Name] = true
 	}
+	// The written pod's mounts, read at its first mount of no volume: a
+	// pod of many such mounts costs one pass, not one per mount.
+	var asWritten map[writtenMount]bool
 	for _, list := range []struct {
 		path       string
 		containers []corev1.Container
@@ -31,7 +34,13 @@ func unresolvedMount(written, composed *corev1.Pod, role v1alpha1.Role, explain 
 		for i := range list.containers {
 			c := &list.containers[i]
 			for _, m := range c.VolumeMounts {
-				if volumes[m.Name] || mountsAsWritten(written, c.Name, m) {
+				if volumes[m.Name] {
+					continue
+				}
+				if asWritten == nil {
+					asWritten = writtenMounts(written)
+				}
+				if asWritten[writtenMount{c.Name, m.MountPath, m.Name}] {
 					continue
 				}
 				return fmt.Errorf("%s[%s].volumeMounts[%s]: names volume %q, which the pod does not have%s: the API server would refuse the pod as invalid",
@@ -42,22 +51,21 @@ func unresolvedMount(written, composed *corev1.Pod, role v1alpha1.Role, explain 
 	return nil
 }
 
-// mountsAsWritten reports whether written has m in its container named
-// container: the user's own mount.
-func mountsAsWritten(written *corev1.Pod, container string, m corev1.VolumeMount) bool {
+// writtenMount is a mount of a pod as written: its container's name, its
+// path and its volume's name.
+type writtenMount struct{ container, path, volume string }
+
+// writtenMounts are the mounts of written, the user's own.
+func writtenMounts(written *corev1.Pod) map[writtenMount]bool {
+	out := map[writtenMount]bool{}
 	for _, list := range [][]corev1.Container{written.Spec.InitContainers, written.Spec.Containers} {
 		for i := range list {
-			if list[i].Name != container {
-				continue
-			}
-			for _, w := range list[i].VolumeMounts {
-				if w.MountPath == m.MountPath && w.Name == m.Name {
-					return true
-				}
+			for _, m := range list[i].VolumeMounts {
+				out[writtenMount{list[i].Name, m.MountPath, m.Name}] = true
 			}
 		}
 	}
-	return false
+	return out
 }
 
 // mountGiver is " (SOURCE)" of whoever gave container c of pod its mount
