@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	sigsjson "sigs.k8s.io/json"
 
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
@@ -105,6 +106,39 @@ func checkPatched(sample, pod *corev1.Pod) error {
 			}
 			names[c.Name] = true
 		}
+	}
+	return checkAddedContainers(sample, pod)
+}
+
+// checkAddedContainers checks the containers a patch added to sample (all
+// of whose fields are the patch's) as a layer's sidecars and init
+// containers are checked (containerSpec): what the API server's
+// validation of every pod refuses. A container the sample has is not
+// judged: the patch's values meet the sample's, not the pod's.
+func checkAddedContainers(sample, pod *corev1.Pod) error {
+	had := map[string]bool{}
+	for _, list := range [][]corev1.Container{sample.Spec.InitContainers, sample.Spec.Containers} {
+		for i := range list {
+			had[list[i].Name] = true
+		}
+	}
+	var v validator
+	for _, list := range []struct {
+		path       string
+		containers []corev1.Container
+		init       bool
+	}{{"initContainers", pod.Spec.InitContainers, true}, {"containers", pod.Spec.Containers, false}} {
+		for i := range list.containers {
+			c := &list.containers[i]
+			if had[c.Name] {
+				continue
+			}
+			sidecar := !list.init || (c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways)
+			v.containerSpec(field.NewPath("spec", list.path).Index(i), c, sidecar)
+		}
+	}
+	if len(v.errs) > 0 {
+		return v.errs[0]
 	}
 	return nil
 }
