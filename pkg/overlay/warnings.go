@@ -37,7 +37,8 @@ type ClusterLookup struct {
 // a valid Layer (ValidateLayer): a Spark key no job would get
 // (IgnoredSparkKey), a placement controller tenants may impersonate
 // (PlacementWarnings), and a RuntimeClass that does not exist
-// (RuntimeClassWarnings), looked up with lookup; absent says how an object
+// (RuntimeClassWarnings), looked up with lookup, and a mount of a volume
+// the Layer does not give (MountWarnings); absent says how an object
 // it does not find was looked for. Warnings, not errors: the Layer does
 // what it says, and a Layer a cluster holds already stays in force when
 // Strata learns to warn of it.
@@ -53,6 +54,7 @@ func LayerWarnings(l *v1alpha1.Layer, lookup ClusterLookup, absent string) []str
 			}
 		}
 	}
+	out = append(out, MountWarnings(l)...)
 	if lookup.Namespace != nil {
 		out = append(out, PlacementWarnings(l, lookup.Namespace, absent)...)
 	}
@@ -128,4 +130,52 @@ func layerBlocks(l *v1alpha1.Layer) []layerBlock {
 		{field.NewPath("spec", "driver"), l.Spec.Driver},
 		{field.NewPath("spec", "executor"), l.Spec.Executor},
 	}
+}
+
+// sparkVolumePrefix begins the names of the volumes Spark gives the pods
+// it builds (spark-local-dir-1, spark-conf-volume-driver, ...), which a
+// layer may mount without giving them.
+const sparkVolumePrefix = "spark-"
+
+// MountWarnings warns of each mount l gives (its volumeMounts, its
+// sidecars' and init containers') of a volume that none of its blocks
+// gives and that is not Spark's own (sparkVolumePrefix): a pod that lacks
+// it is one the API server refuses as invalid, so the webhook refuses it,
+// naming the layer. A warning, not an error: the pods the Layer matches
+// may all have it (a volume of their pod template, or another layer's).
+func MountWarnings(l *v1alpha1.Layer) []string {
+	given := map[string]bool{}
+	for _, block := range layerBlocks(l) {
+		if block.config != nil {
+			for i := range block.config.Volumes {
+				given[block.config.Volumes[i].Name] = true
+			}
+		}
+	}
+	var out []string
+	warn := func(p *field.Path, m *corev1.VolumeMount) {
+		if !given[m.Name] && !strings.HasPrefix(m.Name, sparkVolumePrefix) {
+			out = append(out, fmt.Sprintf("%s: mounts volume %q, which this Layer does not give: a pod it matches that does not have it is refused (the API server would refuse it as invalid)", p, m.Name))
+		}
+	}
+	for _, block := range layerBlocks(l) {
+		c := block.config
+		if c == nil {
+			continue
+		}
+		for i := range c.VolumeMounts {
+			warn(block.path.Child("volumeMounts").Index(i), &c.VolumeMounts[i])
+		}
+		for _, list := range []struct {
+			name       string
+			containers []corev1.Container
+		}{{"sidecars", c.Sidecars}, {"initContainers", c.InitContainers}} {
+			for i := range list.containers {
+				for j := range list.containers[i].VolumeMounts {
+					warn(block.path.Child(list.name).Index(i).Child("volumeMounts").Index(j), &list.containers[i].VolumeMounts[j])
+				}
+			}
+		}
+	}
+	return out
 }

@@ -128,3 +128,31 @@ func TestRuntimeClassWarnings(t *testing.T) {
 		t.Errorf("a repository's: %q, want %q", got, want)
 	}
 }
+
+// TestMountWarnings: a mount a Layer gives of a volume none of its blocks
+// gives, and not one of Spark's own (spark-*), is warned of, where it is;
+// the webhook refuses each pod that does not have it.
+func TestMountWarnings(t *testing.T) {
+	l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{
+		Config: &v1alpha1.Config{
+			Volumes: []corev1.Volume{{Name: "logs", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
+			VolumeMounts: []corev1.VolumeMount{{Name: "logs", MountPath: "/logs"}, {Name: "spark-local-dir-1", MountPath: "/scratch"},
+				{Name: "data", MountPath: "/data"}},
+		},
+		Driver: &v1alpha1.Config{InitContainers: []corev1.Container{{Name: "fetch", Image: "busybox",
+			VolumeMounts: []corev1.VolumeMount{{Name: "logs", MountPath: "/logs"}}}}},
+		Executor: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "shipper", Image: "fluent-bit",
+			VolumeMounts: []corev1.VolumeMount{{Name: "cache", MountPath: "/cache"}}}}},
+	}}
+	const refused = `, which this Layer does not give: a pod it matches that does not have it is refused (the API server would refuse it as invalid)`
+	want := []string{
+		`spec.config.volumeMounts[2]: mounts volume "data"` + refused,
+		`spec.executor.sidecars[0].volumeMounts[0]: mounts volume "cache"` + refused,
+	}
+	if got := MountWarnings(l); !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := LayerWarnings(l, ClusterLookup{}, ""); !slices.Equal(got, want) {
+		t.Errorf("LayerWarnings:\n%s", strings.Join(got, "\n"))
+	}
+}
