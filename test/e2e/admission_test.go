@@ -288,8 +288,13 @@ func TestLayerChangeTakesEffect(t *testing.T) {
 	gen = cp.Webhook.Store.Load().Generation
 	layer.Spec.Driver.PriorityClassName = original.Spec.Driver.PriorityClassName
 	layer.Spec.Driver.VolumeMounts = append(layer.Spec.Driver.VolumeMounts, corev1.VolumeMount{Name: "nothere", MountPath: "/nothere"})
-	if err := cp.Client.Update(ctx, &layer); err != nil {
+	c, warnings := clientWithWarnings(t)
+	if err := c.Update(ctx, &layer); err != nil {
 		t.Fatal(err)
+	}
+	warned := fmt.Sprintf(`spec.driver.volumeMounts[%d]: mounts volume "nothere", which this Layer does not give`, len(layer.Spec.Driver.VolumeMounts)-1)
+	if !containsPart(warnings.all(), warned) {
+		t.Errorf("the Layer's warnings %q lack %q", warnings.all(), warned)
 	}
 	waitForGeneration(t, gen)
 	waitForLayerServed(t, &layer, "etl")
