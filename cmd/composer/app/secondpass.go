@@ -171,12 +171,9 @@ func secondPassDiff(base, head secondPass) ([]fieldChange, error) {
 	}
 	var docs [2]any
 	for i, side := range []secondPass{base, head} {
-		raw, err := json.Marshal(side.stored)
-		if err != nil {
-			return nil, fmt.Errorf("encoding what is stored: %w", err)
-		}
-		if err := json.Unmarshal(raw, &docs[i]); err != nil {
-			return nil, fmt.Errorf("decoding what is stored: %w", err)
+		var err error
+		if docs[i], err = storedValues(side.stored); err != nil {
+			return nil, err
 		}
 	}
 	var out []fieldChange

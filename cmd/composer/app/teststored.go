@@ -216,13 +216,9 @@ func (e *TestExpectation) StoredProblems(stored any) ([]string, error) {
 // hold as expected, each a line of the case's report, in the order of
 // their paths; suffix ends each line. Values compare as JSON values.
 func storedProblems(stored any, want map[string]json.RawMessage, suffix string) ([]string, error) {
-	raw, err := json.Marshal(stored)
+	doc, err := storedValues(stored)
 	if err != nil {
-		return nil, fmt.Errorf("encoding what is stored: %w", err)
-	}
-	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("decoding what is stored: %w", err)
+		return nil, err
 	}
 	var problems []string
 	for _, path := range slices.Sorted(maps.Keys(want)) {
@@ -266,4 +262,18 @@ func compactJSON(raw json.RawMessage) string {
 		return string(raw)
 	}
 	return b.String()
+}
+
+// storedValues is stored, what the API server stores of an object (a
+// value encoding/json encodes), as JSON values: what storedField reads.
+func storedValues(stored any) (any, error) {
+	raw, err := json.Marshal(stored)
+	if err != nil {
+		return nil, fmt.Errorf("encoding what is stored: %w", err)
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("decoding what is stored: %w", err)
+	}
+	return doc, nil
 }
