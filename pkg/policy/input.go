@@ -525,6 +525,26 @@ func roleFrom(src *corev1.EnvVarSource) string {
 	return "<unread: valueFrom>"
 }
 
+// layersRecord reports whether v, the pod's strata.dev/layers, is the
+// record the mutating webhook wrote of the layers it applied. On a Spark
+// pod's CREATE it always is: the mutating webhook runs on every pod of a
+// Spark role (its objectSelector, SparkRole) and replaces the annotation
+// whatever the request held. Its value is not compared with this
+// composition's layers: the pod may have been composed by another
+// replica, or before a Layer was applied or deleted, and a Layer rollout
+// must refuse no pod in flight. On an UPDATE, which no mutation composes,
+// the record is Strata's when it names this composition's layers; a
+// change of it is refused against the old pod (reservedLabelPrefixes).
+func (in *Input) layersRecord(v string) bool {
+	if !in.Composed.Spark {
+		return false
+	}
+	if _, created := creation(in.Request, in.Pod); created {
+		return true
+	}
+	return v == strings.Join(in.Composed.Composition.Layers, ",")
+}
+
 // userWritten is what the tenant wrote of the fields isolation checks:
 // every value of the pod that is not a layer's (byLayer).
 func (in *Input) userWritten() map[string]any {
@@ -559,7 +579,7 @@ func (in *Input) userWritten() map[string]any {
 	}
 	for _, k := range sortedKeys(pod.Annotations) {
 		v := pod.Annotations[k]
-		if k == v1alpha1.LayersAnnotation && in.Composed.Spark && v == strings.Join(in.Composed.Composition.Layers, ",") {
+		if k == v1alpha1.LayersAnnotation && in.layersRecord(v) {
 			continue // Strata's own record of the layers it applied
 		}
 		if !in.byLayer(overlay.MapKey(overlay.PathAnnotations, k), strconv.Quote(v)) {

@@ -784,3 +784,42 @@ func TestNoRequestUnderALimit(t *testing.T) {
 		t.Errorf("a resize to less CPU: %q", got)
 	}
 }
+
+// TestLayersChangingBetweenMutationAndValidation: a pod's composition
+// and its judgment may see two snapshots (two replicas behind the
+// Service, or a Layer applied in between), so the pod may name other
+// layers in strata.dev/layers than the judging snapshot matches. On
+// CREATE the mutating webhook wrote that annotation whatever the request
+// held, so a Layer rollout refuses no pod in flight; a pod no mutation
+// composed (no Spark role) and an UPDATE that changes the record are
+// still refused.
+func TestLayersChangingBetweenMutationAndValidation(t *testing.T) {
+	rules := `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: [strata.dev/]}}}`
+	team := `{tier: NamespaceOverrides, match: {namespaces: [etl]}, config: {labels: {team: etl}}}`
+	added := `{tier: ClusterDefaults, config: {nodeSelector: {pool: batch}}}`
+	before := tenantCheck(t, map[string]string{"rules": rules, "team": team})
+	for name, after := range map[string]*Check{
+		"a Layer added":   tenantCheck(t, map[string]string{"rules": rules, "team": team, "added": added}),
+		"a Layer deleted": tenantCheck(t, map[string]string{"rules": rules}),
+	} {
+		for _, role := range []string{"driver", "executor"} {
+			pod := composed(t, before, sparkPod(role))
+			if pod.Annotations[v1alpha1.LayersAnnotation] != "team,rules" && pod.Annotations[v1alpha1.LayersAnnotation] != "rules,team" {
+				t.Fatalf("%s: composed with layers %q", name, pod.Annotations[v1alpha1.LayersAnnotation])
+			}
+			if got, d := verdict(t, after, pod, Request{}); got != "" {
+				t.Errorf("%s, %s: a pod composed just before is refused: %v", name, role, d.Violations)
+			}
+			edited := pod.DeepCopy()
+			edited.Annotations[v1alpha1.LayersAnnotation] = "rules"
+			if got, _ := verdict(t, after, edited, Request{Operation: "UPDATE", Old: pod}); got != "isolation/reservedLabelPrefixes" {
+				t.Errorf("%s, %s: an UPDATE that rewrites strata.dev/layers: %q, want it refused", name, role, got)
+			}
+		}
+	}
+	plain := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "etl", Annotations: map[string]string{v1alpha1.LayersAnnotation: "rules"}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx"}}}}
+	if got, _ := verdict(t, before, plain, Request{}); got != "isolation/reservedLabelPrefixes" {
+		t.Errorf("a pod of no Spark role naming layers: %q, want it refused", got)
+	}
+}
