@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -15,16 +16,19 @@ import (
 // ValidateContainers, whose rules on these fields this follows; the module
 // is not a library this build can import): a container it refuses is in
 // every pod the layer matches, so each would be refused, in words that
-// name no layer. Its resources: no quantity below zero, no request above
+// name no layer. Where its environment variables take their values from
+// (envSource). Its resources: no quantity below zero, no request above
 // its limit, and a resource that cannot be overcommitted (an extended
 // resource, hugepages) requested only with its limit, at that limit (the
 // API server gives a request its limit where only the limit is set). Its
 // ports: a number in range, a valid and unique name, a known protocol. An
 // init container that is not a sidecar runs to completion before the
-// others: no probes, no lifecycle hooks.
+// others: no probes, no lifecycle hooks; a sidecar's are well formed
+// (sidecarProbes).
 func (v *validator) containerSpec(p *field.Path, c *corev1.Container, sidecar bool) {
 	v.containerResources(p.Child("resources"), &c.Resources)
-	names := map[string]int{}
+	v.envSources(p.Child("env"), c.Env)
+	names, hostPorts := map[string]int{}, map[string]bool{}
 	for i := range c.Ports {
 		pp := p.Child("ports").Index(i)
 		port := &c.Ports[i]
@@ -39,12 +43,14 @@ func (v *validator) containerSpec(p *field.Path, c *corev1.Container, sidecar bo
 		}
 		if port.HostPort != 0 {
 			v.invalidPort(pp.Child("hostPort"), port.HostPort)
+			v.duplicateHostPort(hostPorts, pp.Child("hostPort"), port)
 		}
 		if pr := port.Protocol; pr != "" && !slices.Contains(containerProtocols, pr) {
 			v.errs = append(v.errs, field.NotSupported(pp.Child("protocol"), pr, containerProtocols))
 		}
 	}
 	if sidecar {
+		v.sidecarProbes(p, c)
 		return
 	}
 	for _, f := range []struct {
@@ -55,6 +61,21 @@ func (v *validator) containerSpec(p *field.Path, c *corev1.Container, sidecar bo
 			v.forbidden(p.Child(f.name), "may not be set for init containers without restartPolicy=Always (a sidecar: use sidecars)")
 		}
 	}
+}
+
+// duplicateHostPort records a host port the container already takes, of
+// the same protocol (TCP where unset) and host IP, as the API server keys
+// them (k8s.io/kubernetes's AccumulateUniqueHostPorts).
+func (v *validator) duplicateHostPort(taken map[string]bool, p *field.Path, port *corev1.ContainerPort) {
+	protocol := port.Protocol
+	if protocol == "" {
+		protocol = corev1.ProtocolTCP
+	}
+	key := fmt.Sprintf("%s/%s/%d", protocol, port.HostIP, port.HostPort)
+	if taken[key] {
+		v.errs = append(v.errs, field.Duplicate(p, key))
+	}
+	taken[key] = true
 }
 
 // containerProtocols are the protocols a container's port may name.

@@ -25,6 +25,7 @@ func (v *validator) injection(p *field.Path, c *v1alpha1.Config) {
 			[]v1alpha1.SidecarMode{v1alpha1.SidecarModeNative, v1alpha1.SidecarModeContainer}))
 	}
 	v.envVars(p.Child("env"), c.Env)
+	v.envSources(p.Child("env"), c.Env)
 	seen := map[string]int{}
 	for i := range c.EnvFrom {
 		ep := p.Child("envFrom").Index(i)
@@ -131,9 +132,6 @@ func (v *validator) envVars(p *field.Path, env []corev1.EnvVar) {
 		ep := p.Index(i)
 		e := &env[i]
 		v.addAll(ep.Child("name"), e.Name, validation.IsEnvVarName(e.Name))
-		if e.Value != "" && e.ValueFrom != nil {
-			v.forbidden(ep.Child("valueFrom"), "set either value or valueFrom, not both")
-		}
 		v.duplicate(seen, ep, e.Name, i, "environment variable")
 	}
 }

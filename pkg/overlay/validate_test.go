@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -227,12 +229,84 @@ func TestValidateLayer(t *testing.T) {
 			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Ports: []corev1.ContainerPort{{ContainerPort: 1, Protocol: "HTTP"}}}}
 		}, want: `spec.config.sidecars[0].ports[0].protocol: Unsupported value: "HTTP"`},
 		{name: "sidecar of probes, ports and resources the API server takes", mutate: func(l *v1alpha1.Layer) {
-			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", ReadinessProbe: &corev1.Probe{}, Lifecycle: &corev1.Lifecycle{},
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x",
+				ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Port: intstr.FromString("metrics")}}, SuccessThreshold: 3},
+				LivenessProbe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, TerminationGracePeriodSeconds: ptr.To[int64](5)},
+				StartupProbe:   &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(9102)}}, SuccessThreshold: 1},
+				Lifecycle:      &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 5}}},
+				Env: []corev1.EnvVar{{Name: "NODE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.nodeName"}}},
+					{Name: "APP", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.labels['spark-app-selector']"}}},
+					{Name: "MEM", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.memory", Divisor: resource.MustParse("1Mi")}}},
+					{Name: "HUGE", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "requests.hugepages-2Mi"}}},
+					{Name: "CONF", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "conf"}, Key: "level"}}}},
 				Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9102, HostPort: 9102, Protocol: corev1.ProtocolUDP}},
 				Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), "nvidia.com/gpu": resource.MustParse("1")},
 					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi"), "nvidia.com/gpu": resource.MustParse("1")}}}}
 		}},
+		{name: "sidecar probe of no handler", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", ReadinessProbe: &corev1.Probe{PeriodSeconds: 5}}}
+		}, want: `spec.config.sidecars[0].readinessProbe: Required value: must specify a handler type`},
+		{name: "sidecar probe of two handlers", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
+				Exec: &corev1.ExecAction{Command: []string{"true"}}, TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(80)}}}}}
+		}, want: `spec.config.sidecars[0].livenessProbe.tcpSocket: Forbidden: may not specify more than 1 handler type`},
+		{name: "sidecar liveness probe that must succeed twice", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", LivenessProbe: &corev1.Probe{
+				ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, SuccessThreshold: 2}}}
+		}, want: `spec.config.sidecars[0].livenessProbe.successThreshold: Invalid value: 2: must be 1`},
+		{name: "sidecar probe of a negative period", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", StartupProbe: &corev1.Probe{
+				ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, PeriodSeconds: -1}}}
+		}, want: `spec.config.sidecars[0].startupProbe.periodSeconds: Invalid value: -1: must be greater than or equal to 0`},
+		{name: "sidecar HTTP probe of no port", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", ReadinessProbe: &corev1.Probe{
+				ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready"}}}}}
+		}, want: `spec.config.sidecars[0].readinessProbe.httpGet.port: Invalid value: 0: must be between 1 and 65535, inclusive`},
+		{name: "sidecar TCP probe of a bad port name", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", ReadinessProbe: &corev1.Probe{
+				ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("Metrics_Port")}}}}}
+		}, want: `spec.config.sidecars[0].readinessProbe.tcpSocket.port: Invalid value: "Metrics_Port"`},
+		{name: "sidecar readiness probe of its own grace period", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", ReadinessProbe: &corev1.Probe{
+				ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}, TerminationGracePeriodSeconds: ptr.To[int64](5)}}}
+		}, want: `spec.config.sidecars[0].readinessProbe.terminationGracePeriodSeconds: Forbidden: must not be set for readinessProbes`},
+		{name: "sidecar preStop hook of no command", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{}}}}}
+		}, want: `spec.config.sidecars[0].lifecycle.preStop.exec.command: Required value`},
+		{name: "sidecar postStart hook of no handler", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Lifecycle: &corev1.Lifecycle{PostStart: &corev1.LifecycleHandler{}}}}
+		}, want: `spec.config.sidecars[0].lifecycle.postStart: Required value: must specify a handler type`},
+		{name: "env of an empty valueFrom", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Env = []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{}}}
+		}, want: `spec.config.env[0].valueFrom: Required value: set one of fieldRef, resourceFieldRef, configMapKeyRef, secretKeyRef or fileKeyRef`},
+		{name: "env of two sources", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Env = []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{
+				FieldRef:     &corev1.ObjectFieldSelector{FieldPath: "metadata.name"},
+				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "k"}}}}
+		}, want: `spec.config.env[0].valueFrom: Forbidden: set only one of`},
+		{name: "env of a pod field it cannot read", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Env = []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "spec.restartPolicy"}}}}
+		}, want: `spec.config.env[0].valueFrom.fieldRef.fieldPath: Unsupported value: "spec.restartPolicy"`},
+		{name: "env of a label of a bad key", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Env = []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels['a b']"}}}}
+		}, want: `spec.config.env[0].valueFrom.fieldRef: Invalid value: "metadata.labels['a b']"`},
+		{name: "env of a resource it cannot read", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Env = []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.nvidia.com/gpu"}}}}
+		}, want: `spec.config.env[0].valueFrom.resourceFieldRef.resource: Unsupported value: "limits.nvidia.com/gpu"`},
+		{name: "env of a CPU in mebibytes", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Env = []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.cpu", Divisor: resource.MustParse("1Mi")}}}}
+		}, want: `spec.config.env[0].valueFrom.resourceFieldRef.divisor: Unsupported value: "1Mi"`},
+		{name: "env of a ConfigMap of no name", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Driver = &v1alpha1.Config{Env: []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{ConfigMapKeyRef: &corev1.ConfigMapKeySelector{Key: "k"}}}}}
+		}, want: `spec.driver.env[0].valueFrom.configMapKeyRef.name: Required value: the ConfigMap to read`},
+		{name: "sidecar env of a Secret's bad key", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Env: []corev1.EnvVar{{Name: "X", ValueFrom: &corev1.EnvVarSource{
+				SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}, Key: "a/b"}}}}}}
+		}, want: `spec.config.sidecars[0].env[0].valueFrom.secretKeyRef.key: Invalid value: "a/b"`},
+		{name: "sidecar of one host port twice", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Ports: []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}, {ContainerPort: 81, HostPort: 8080, Protocol: corev1.ProtocolTCP}}}}
+		}, want: `spec.config.sidecars[0].ports[1].hostPort: Duplicate value: "TCP//8080"`},
 		{name: "init container with a probe", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.InitContainers = []corev1.Container{{Name: "warm", Image: "x", ReadinessProbe: &corev1.Probe{}}}
 		}, want: `spec.config.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always`},
