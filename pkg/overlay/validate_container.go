@@ -11,6 +11,16 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
+// ContainerErrors are the errors the API server's validation of every pod
+// finds in c, the container at p (a sidecar or regular container, or an
+// init container that runs to completion): what containerSpec checks of a
+// layer's containers, for a container of a composed pod.
+func ContainerErrors(p *field.Path, c *corev1.Container, sidecar bool) field.ErrorList {
+	var v validator
+	v.containerSpec(p, c, sidecar)
+	return v.errs
+}
+
 // containerSpec checks what of a layer's sidecar or init container the
 // API server's validation of every pod refuses (k8s.io/kubernetes's
 // ValidateContainers, whose rules on these fields this follows; the module

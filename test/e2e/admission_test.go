@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -300,6 +301,31 @@ func TestLayerChangeTakesEffect(t *testing.T) {
 	waitForLayerServed(t, &layer, "etl")
 	err = cp.Client.Create(ctx, examplePod(t, "driver.yaml", "unresolved-mount-driver"))
 	want = `spec.containers[spark-kubernetes-driver].volumeMounts[/nothere]: names volume "nothere", which the pod does not have (NamespaceOverrides layer "ns-etl")`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want it to contain %q", err, want)
+	}
+
+	// A podPatch that caps the Spark container's CPU below the driver's
+	// request of 1: the API server refuses such a pod as invalid (as it
+	// does the same pod written so, where no webhook composes it); the
+	// webhook names the layer.
+	gen = cp.Webhook.Store.Load().Generation
+	layer.Spec.Driver.VolumeMounts = original.Spec.Driver.VolumeMounts
+	layer.Spec.Driver.PodPatch = &runtime.RawExtension{Raw: []byte(`{"spec":{"containers":[{"name":"spark-kubernetes-driver","resources":{"limits":{"cpu":"500m"}}}]}}`)}
+	if err := cp.Client.Update(ctx, &layer); err != nil {
+		t.Fatal(err)
+	}
+	waitForGeneration(t, gen)
+	waitForLayerServed(t, &layer, "etl")
+	const refused = `spec.containers[0].resources.requests: Invalid value: "1": must be less than or equal to cpu limit of 500m`
+	plain := examplePod(t, "driver.yaml", "capped-driver-as-written")
+	plain.Namespace, plain.Labels = exemptNamespace(t), nil
+	plain.Spec.Containers[0].Resources.Limits[corev1.ResourceCPU] = resource.MustParse("500m")
+	if err := cp.Client.Create(ctx, plain, client.DryRunAll); err == nil || !strings.Contains(err.Error(), refused) {
+		t.Fatalf("the API server on the pod as composed: %v, want it to refuse it with %q", err, refused)
+	}
+	err = cp.Client.Create(ctx, examplePod(t, "driver.yaml", "capped-driver"))
+	want = `spec.containers[spark-kubernetes-driver].resources.requests[cpu]: Invalid value: "1": must be less than or equal to cpu limit of 500m: the API server would refuse the pod as invalid (the podPatch of NamespaceOverrides layer "ns-etl")`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error = %v, want it to contain %q", err, want)
 	}

@@ -1,0 +1,83 @@
+package mutate
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/strata-dev/strata/pkg/overlay"
+)
+
+// invalidContainer is the error of the first container of composed (the
+// rendered pod), init containers first, that the API server's validation
+// of every pod refuses (overlay.ContainerErrors: resources, environment
+// sources, ports, probes and hooks) where the written pod's container of
+// that name is not refused so: a layer's podPatch that writes a limit
+// below the user's request, or a second handler into a probe, would have
+// every pod it matches refused, each in words that name no layer, and the
+// dry run would call them allowed. Only a composition with pod patches is
+// judged: every other value the layers give a container was judged when
+// its Layer was applied. What is wrong with the written pod as written is
+// left to the API server, as without Strata.
+func invalidContainer(written, composed *corev1.Pod, patches []overlay.PodPatch) error {
+	if len(patches) == 0 {
+		return nil
+	}
+	// The written pod's containers by name, indexed at the first error.
+	var writtenByName map[string]*corev1.Container
+	for _, list := range []struct {
+		path       string
+		containers []corev1.Container
+		init       bool
+	}{{"initContainers", composed.Spec.InitContainers, true}, {"containers", composed.Spec.Containers, false}} {
+		for i := range list.containers {
+			c := &list.containers[i]
+			sidecar := !list.init || isNativeSidecar(c)
+			errs := overlay.ContainerErrors(field.NewPath("spec", list.path).Key(c.Name), c, sidecar)
+			if len(errs) == 0 {
+				continue
+			}
+			if writtenByName == nil {
+				writtenByName = containersByName(written)
+			}
+			had := map[string]bool{}
+			if wc := writtenByName[c.Name]; wc != nil {
+				for _, e := range overlay.ContainerErrors(field.NewPath("spec", list.path).Key(c.Name), wc, sidecar) {
+					had[e.Error()] = true
+				}
+			}
+			for _, e := range errs {
+				if !had[e.Error()] {
+					return fmt.Errorf("%s: the API server would refuse the pod as invalid (%s)", e.Error(), patchSources(patches))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// containersByName are pod's containers and init containers by name.
+func containersByName(pod *corev1.Pod) map[string]*corev1.Container {
+	out := make(map[string]*corev1.Container, len(pod.Spec.InitContainers)+len(pod.Spec.Containers))
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			out[list[i].Name] = &list[i]
+		}
+	}
+	return out
+}
+
+// patchSources names the layers whose pod patches were applied: "the
+// podPatch of NamespaceOverrides layer "x"", or of each of several.
+func patchSources(patches []overlay.PodPatch) string {
+	names := make([]string, len(patches))
+	for i := range patches {
+		names[i] = patches[i].Source.String()
+	}
+	if len(names) == 1 {
+		return "the podPatch of " + names[0]
+	}
+	return "the podPatches of " + strings.Join(names, ", ")
+}
