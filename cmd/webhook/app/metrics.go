@@ -32,6 +32,9 @@ type Metrics struct {
 	shadow        *prometheus.CounterVec
 	unauthorized  prometheus.Counter
 	released      prometheus.Counter
+	// judgedAtComposition counts pods judged with the snapshot that
+	// composed them (PodValidator.composingSnapshot).
+	judgedAtComposition prometheus.Counter
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -90,8 +93,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "strata_reservations_released_total",
 			Help: "Quota reservations of admitted pods ended because, seconds later, neither the pod watch nor the API server held the pod: the API server refused it after the webhook admitted it (the ResourceQuota admission, say).",
 		}),
+		judgedAtComposition: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "strata_pods_judged_at_composition_total",
+			Help: "Pods created while the Layers changed and refused by the newest ones, judged again with the snapshot whose Layers composed them (strata.dev/layers).",
+		}),
 	}
-	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed, m.shadow, m.unauthorized, m.released} {
+	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed, m.shadow, m.unauthorized, m.released, m.judgedAtComposition} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -81,7 +81,10 @@ func (h *PodValidator) handle(ctx context.Context, req admission.Request) admiss
 	return h.judge(ctx, pod, request)
 }
 
-// judge runs the policies on pod, as request makes it.
+// judge runs the policies on pod, as request makes it. A Spark pod
+// created while the Layers changed, whose composition another snapshot
+// made and that this one refuses, is judged again with that snapshot
+// (composingSnapshot).
 func (h *PodValidator) judge(ctx context.Context, pod *corev1.Pod, request policy.Request) admission.Response {
 	served, engine := h.Store.Load(), h.Policies.Load()
 	if served == nil || engine == nil {
@@ -90,23 +93,48 @@ func (h *PodValidator) judge(ctx context.Context, pod *corev1.Pod, request polic
 	if !h.Synced() {
 		return admission.Errored(http.StatusServiceUnavailable, errNotSynced)
 	}
-	snap, err := snapshotWithNamespace(ctx, served.Snapshot, h.Namespaces, pod.Namespace)
-	if err != nil {
-		return admission.Errored(http.StatusServiceUnavailable, err)
+	res, decision, resp := h.judgeWith(ctx, served, engine, pod, request)
+	if resp != nil {
+		return *resp
 	}
-	if err := blocked(snap, h.Cluster, pod); err != nil {
-		return admission.Errored(http.StatusServiceUnavailable, err)
-	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster, Ledger: h.Ledger}
-	_, decision, err := check.Pod(ctx, pod, request, h.Live)
-	if err != nil {
-		if resp, late := expired(ctx); late {
-			return resp
+	if !decision.Allowed() {
+		if other := h.composingSnapshot(ctx, served, pod, request, res); other != nil {
+			if _, decision, resp = h.judgeWith(ctx, other, engine, pod, request); resp != nil {
+				return *resp
+			}
+			h.Metrics.judgedAtComposition.Inc()
+			log.FromContext(ctx).Info("pod judged with the snapshot that composed it", "generation", other.Generation,
+				"servedGeneration", served.Generation, "layers", pod.Annotations[v1alpha1.LayersAnnotation], "allowed", decision.Allowed())
 		}
-		log.FromContext(ctx).Error(err, "cannot judge pod", "generation", served.Generation)
-		return admission.Errored(http.StatusInternalServerError, err)
 	}
 	return h.Metrics.verdict(ctx, decision)
+}
+
+// judgeWith runs the policies on pod with the snapshot served: the
+// composition it judges by (nil for a pod of no Spark role) and the
+// decision, or the response of an error that kept it from judging.
+func (h *PodValidator) judgeWith(ctx context.Context, served *Served, engine *policy.Engine, pod *corev1.Pod,
+	request policy.Request) (*mutate.Result, policy.Decision, *admission.Response) {
+	fail := func(resp admission.Response) (*mutate.Result, policy.Decision, *admission.Response) {
+		return nil, policy.Decision{}, &resp
+	}
+	snap, err := snapshotWithNamespace(ctx, served.Snapshot, h.Namespaces, pod.Namespace)
+	if err != nil {
+		return fail(admission.Errored(http.StatusServiceUnavailable, err))
+	}
+	if err := blocked(snap, h.Cluster, pod); err != nil {
+		return fail(admission.Errored(http.StatusServiceUnavailable, err))
+	}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster, Ledger: h.Ledger}
+	res, decision, err := check.Pod(ctx, pod, request, h.Live)
+	if err != nil {
+		if resp, late := expired(ctx); late {
+			return fail(resp)
+		}
+		log.FromContext(ctx).Error(err, "cannot judge pod", "generation", served.Generation)
+		return fail(admission.Errored(http.StatusInternalServerError, err))
+	}
+	return res, decision, nil
 }
 
 // A tenant writes as many violations as an object's bytes hold (a

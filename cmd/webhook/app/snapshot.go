@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,13 +40,33 @@ type Served struct {
 	*overlay.Snapshot
 	// Generation counts the good configurations loaded, from 1.
 	Generation int64
+	// replaced is closed when a newer snapshot is served.
+	replaced chan struct{}
+	// until is when it stopped being served; zero while it is.
+	until time.Time
 }
 
 // Store holds the snapshot being served. Every admission loads it once, so
-// it sees one consistent configuration; a new one is swapped in whole.
+// it sees one consistent configuration; a new one is swapped in whole. It
+// keeps the snapshots it served last (Recent), so that a pod composed with
+// one of them, by another replica or before the Layers changed, can be
+// judged with the Layers that composed it.
 type Store struct {
 	current atomic.Pointer[Served]
+
+	mu sync.Mutex
+	// recent are the snapshots served before the current one, newest
+	// last, at most keptSnapshots, each replaced within keptFor.
+	recent []*Served
 }
+
+// keptSnapshots and keptFor bound what a Store keeps of what it served:
+// the snapshots of the last seconds, where a pod composed by one replica
+// reaches another's judgment, or the next generation's, in milliseconds.
+const (
+	keptSnapshots = 8
+	keptFor       = 10 * time.Second
+)
 
 // NewStore returns a store serving snap as generation 1 (for tools and
 // tests that drive the handlers without the snapshot controller).
@@ -60,12 +81,60 @@ func (s *Store) Load() *Served { return s.current.Load() }
 
 // swap serves snap as the next generation.
 func (s *Store) swap(snap *overlay.Snapshot) *Served {
-	next := &Served{Snapshot: snap, Generation: 1}
-	if prev := s.current.Load(); prev != nil {
+	return s.swapAt(snap, time.Now())
+}
+
+func (s *Store) swapAt(snap *overlay.Snapshot, now time.Time) *Served {
+	next := &Served{Snapshot: snap, Generation: 1, replaced: make(chan struct{})}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev := s.current.Load()
+	if prev != nil {
 		next.Generation = prev.Generation + 1
+		prev.until = now
+		s.recent = append(s.recent, prev)
 	}
 	s.current.Store(next)
+	if prev != nil {
+		close(prev.replaced) // after the store: who waits on it loads next
+	}
+	s.trimLocked(now)
 	return next
+}
+
+// trimLocked forgets the snapshots replaced more than keptFor before now,
+// and all but the newest keptSnapshots.
+func (s *Store) trimLocked(now time.Time) {
+	drop := max(0, len(s.recent)-keptSnapshots)
+	for drop < len(s.recent) && now.Sub(s.recent[drop].until) > keptFor {
+		drop++
+	}
+	s.recent = slices.Delete(s.recent, 0, drop)
+}
+
+// Recent returns the snapshots served before the current one and replaced
+// within keptFor, newest first.
+func (s *Store) Recent() []*Served {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.trimLocked(time.Now())
+	out := slices.Clone(s.recent)
+	slices.Reverse(out)
+	return out
+}
+
+// Newer waits until a snapshot newer than served is served, and returns
+// it; nil when none is within wait or before ctx ends.
+func (s *Store) Newer(ctx context.Context, served *Served, wait time.Duration) *Served {
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-served.replaced:
+		return s.Load()
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	return nil
 }
 
 // snapshotKey is the one request the snapshot controller works on: every
