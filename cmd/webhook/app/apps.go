@@ -222,22 +222,45 @@ func (h *AppValidator) handle(ctx context.Context, req admission.Request) admiss
 	if !h.Synced() {
 		return admission.Errored(http.StatusServiceUnavailable, errNotSynced)
 	}
-	snap, err := appSnapshot(ctx, served.Snapshot, h.Namespaces, h.Cluster, app)
-	if err != nil {
-		return admission.Errored(http.StatusServiceUnavailable, err)
-	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster, Schedules: h.Schedules}
 	request := policy.Request{Operation: string(req.Operation), Namespace: app.App.Namespace, UserInfo: req.UserInfo,
 		DryRun: req.DryRun != nil && *req.DryRun}
+	decision, resp := h.judgeWith(ctx, served, engine, app, request)
+	if resp != nil {
+		return *resp
+	}
+	if !decision.Allowed() {
+		// Composed with other Layers, as a pod may be (composingSnapshot).
+		if other := h.composingApp(ctx, served, app); other != nil {
+			if decision, resp = h.judgeWith(ctx, other, engine, app, request); resp != nil {
+				return *resp
+			}
+			h.Metrics.judgedAtComposition.Inc()
+			log.FromContext(ctx).Info("SparkApplication judged with the snapshot that composed it", "generation", other.Generation,
+				"servedGeneration", served.Generation, "allowed", decision.Allowed())
+		}
+	}
+	return h.Metrics.verdict(ctx, decision)
+}
+
+// judgeWith runs the policies on app with the snapshot served: the
+// decision, or the response of an error that kept it from judging.
+func (h *AppValidator) judgeWith(ctx context.Context, served *Served, engine *policy.Engine, app *sparkv1beta2.Object,
+	request policy.Request) (policy.Decision, *admission.Response) {
+	fail := func(resp admission.Response) (policy.Decision, *admission.Response) { return policy.Decision{}, &resp }
+	snap, err := appSnapshot(ctx, served.Snapshot, h.Namespaces, h.Cluster, app)
+	if err != nil {
+		return fail(admission.Errored(http.StatusServiceUnavailable, err))
+	}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster, Schedules: h.Schedules}
 	_, decision, err := check.App(ctx, &app.App, request, h.Live)
 	if err != nil {
 		if resp, late := expired(ctx); late {
-			return resp
+			return fail(resp)
 		}
 		log.FromContext(ctx).Error(err, "cannot judge SparkApplication", "generation", served.Generation)
-		return admission.Errored(http.StatusInternalServerError, err)
+		return fail(admission.Errored(http.StatusInternalServerError, err))
 	}
-	return h.Metrics.verdict(ctx, decision)
+	return decision, nil
 }
 
 // unchangedSpec answers an UPDATE that leaves the spec as it was: allowed

@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/pkg/policy"
 )
@@ -32,8 +35,9 @@ const composingWait = time.Second
 // it runs on every pod of a Spark role and replaces the annotation
 // whatever the request held. So the pod is judged with the newest
 // snapshot of the last seconds (Store.Recent) that matches it with
-// exactly those Layers, or, when this replica is behind, the first it
-// serves within composingWait that does. A tenant cannot choose the
+// exactly those Layers, or, when this replica may be behind (the pod names
+// a Layer it does not apply), the first it serves within composingWait
+// that does. A tenant cannot choose the
 // snapshot: only the Layers that composed its pod name it.
 func (h *PodValidator) composingSnapshot(ctx context.Context, served *Served, pod *corev1.Pod, request policy.Request,
 	res *mutate.Result) *Served {
@@ -44,25 +48,94 @@ func (h *PodValidator) composingSnapshot(ctx context.Context, served *Served, po
 	if record == strings.Join(res.Composition.Layers, ",") {
 		return nil
 	}
-	matches := func(s *Served) bool {
+	return h.Store.composing(ctx, served, namesOthers(record, res.Composition.Layers), func(s *Served) bool {
 		snap, err := snapshotWithNamespace(ctx, s.Snapshot, h.Namespaces, pod.Namespace)
+		return err == nil && layerNames(snap.Match(mutate.TargetOf(h.Cluster, pod, res.Role))) == record
+	})
+}
+
+// namesOthers reports whether record, a strata.dev/layers, names a Layer
+// not in applied: only then may the replica that composed the object be
+// ahead of this one.
+func namesOthers(record string, applied []string) bool {
+	if record == "" {
+		return false
+	}
+	for name := range strings.SplitSeq(record, ",") {
+		if !slices.Contains(applied, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// composingApp is composingSnapshot of a SparkApplication, created or
+// its spec updated (both composed by the mutating webhook, which writes
+// each role's strata.dev/layers): the snapshot whose Layers match each
+// role of app as its annotation names them, when served does not.
+func (h *AppValidator) composingApp(ctx context.Context, served *Served, app *sparkv1beta2.Object) *Served {
+	roles := mutate.Roles()
+	records := make([]string, len(roles))
+	for i, role := range roles {
+		records[i] = app.App.Spec.Pod(string(role)).Annotations[v1alpha1.LayersAnnotation]
+	}
+	// applied is what s matches each role with.
+	applied := func(s *Served) ([][]string, bool) {
+		snap, err := snapshotWithNamespace(ctx, s.Snapshot, h.Namespaces, app.App.Namespace)
 		if err != nil {
+			return nil, false
+		}
+		out := make([][]string, len(roles))
+		for i, role := range roles {
+			for _, l := range snap.Match(overlay.Target{Cluster: h.Cluster.Name, Pool: h.Cluster.Pool, Namespace: app.App.Namespace, Role: role}) {
+				out[i] = append(out[i], l.Name)
+			}
+		}
+		return out, true
+	}
+	matches := func(s *Served) bool {
+		names, ok := applied(s)
+		if !ok {
 			return false
 		}
-		return layerNames(snap.Match(mutate.TargetOf(h.Cluster, pod, res.Role))) == record
-	}
-	for _, s := range h.Store.Recent() {
-		if matches(s) {
-			return s
+		for i := range roles {
+			if strings.Join(names[i], ",") != records[i] {
+				return false
+			}
 		}
+		return true
+	}
+	names, ok := applied(served)
+	if !ok || matches(served) {
+		return nil
+	}
+	behind := false
+	for i := range roles {
+		behind = behind || namesOthers(records[i], names[i])
+	}
+	return h.Store.composing(ctx, served, behind, matches)
+}
+
+// composing is the newest snapshot this store served lately (Recent) for
+// which matches holds, or else, when this store may be behind, the first
+// it serves after served within composingWait; nil when there is none, or
+// ctx ends first.
+func (s *Store) composing(ctx context.Context, served *Served, behind bool, matches func(*Served) bool) *Served {
+	for _, r := range s.Recent() {
+		if matches(r) {
+			return r
+		}
+	}
+	if !behind {
+		return nil
 	}
 	deadline := time.Now().Add(composingWait)
-	for s := served; ; {
-		if s = h.Store.Newer(ctx, s, time.Until(deadline)); s == nil {
+	for next := served; ; {
+		if next = s.Newer(ctx, next, time.Until(deadline)); next == nil {
 			return nil
 		}
-		if matches(s) {
-			return s
+		if matches(next) {
+			return next
 		}
 	}
 }

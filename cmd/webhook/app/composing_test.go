@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -104,6 +107,48 @@ func TestPodsAreJudgedWithTheLayersThatComposedThem(t *testing.T) {
 		}
 		if got := testutil.ToFloat64(v.Metrics.judgedAtComposition); got != 0 {
 			t.Errorf("judged at composition %v times", got)
+		}
+		// A pod that names no Layer this replica lacks (here none: no
+		// mutation composed it) does not wait for another snapshot.
+		raw := exec.DeepCopy()
+		raw.Spec.Tolerations = []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists}}
+		start = time.Now()
+		if resp := judge(t, v, raw, 5*time.Second); resp.Allowed {
+			t.Fatal("admitted")
+		}
+		if waited := time.Since(start); waited >= composingWait {
+			t.Errorf("a pod naming no other Layers waited %v", waited)
+		}
+	})
+	t.Run("a SparkApplication", func(t *testing.T) {
+		v := newTestPodValidator(t, rules, gpu)
+		apps := &AppValidator{Store: v.Store, Policies: v.Policies, Live: v.Live, Synced: v.Synced, Cluster: v.Cluster, Metrics: v.Metrics}
+		obj, err := decodeApp([]byte(appJSON(2)), "etl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := mutate.ComposeApp(with, v.Cluster, obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		values, err := res.App.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		composed, err := json.Marshal(values)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.Store.swap(without)
+		if resp := apps.Handle(context.Background(), appRequest(admissionv1.Create, string(composed), "")); !resp.Allowed {
+			t.Fatalf("refused: %v", resp.Result.Message)
+		}
+		if got := testutil.ToFloat64(v.Metrics.judgedAtComposition); got != 1 {
+			t.Errorf("judged at composition %v times, want 1", got)
+		}
+		tenant := strings.Replace(appJSON(2), `"executor":{`, `"executor":{"tolerations":[{"key":"gpu","operator":"Exists"}],`, 1)
+		if resp := apps.Handle(context.Background(), appRequest(admissionv1.Create, tenant, "")); resp.Allowed {
+			t.Error("a toleration the tenant wrote is admitted")
 		}
 	})
 	t.Run("an update is judged with the newest Layers", func(t *testing.T) {
