@@ -32,7 +32,10 @@ import (
 // a serving-certificate rotation, a restart of the API server, and Layers
 // changing all along. No admission may fail, and every pod must carry one
 // snapshot generation's values (the churning Layer sets two labels to the
-// same value each time).
+// same value each time). All along, too, a Layer that gives a label under
+// a prefix reserved for the platform is created and deleted: a pod
+// composed with it and judged without it, or the other way round, by
+// another replica or the next generation, is still admitted.
 func TestFaultsUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long: 4 runs of 1,000 pods")
@@ -145,6 +148,12 @@ func TestFaultsUnderLoad(t *testing.T) {
 	}
 	stopChurn := changeLayerContinuously(t, churn.Name)
 	defer stopChurn()
+	toggled := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "faults-toggled"}, Spec: v1alpha1.LayerSpec{
+		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{namespace}},
+		Config: &v1alpha1.Config{Labels: map[string]string{"platform.strata.dev/toggled": "on"}}}}
+	stopToggling := toggleLayerContinuously(toggled)
+	defer stopToggling()
+	t.Cleanup(func() { _ = cp.Client.Delete(ctx, toggled) })
 	for _, phase := range phases {
 		t.Run(phase.name, func(t *testing.T) {
 			res := createUnderLoad(t, namespace, phase.name, 1000, 8, phase.fault)
@@ -167,11 +176,21 @@ func TestFaultsUnderLoad(t *testing.T) {
 	if gens := changes.Load(); gens < 10 {
 		t.Errorf("the Layer changed only %d times during the runs", gens)
 	}
+	if n := toggles.Load(); n < 10 {
+		t.Errorf("the toggled Layer was created or deleted only %d times during the runs", n)
+	}
+	judgedAtComposition := 0.0
 	for name, r := range replicas {
 		if p := metricOf(t, r, "strata_admission_panics_total"); p != 0 {
 			t.Errorf("replica %s: %v panics", name, p)
 		}
+		judgedAtComposition += metricOf(t, r, "strata_pods_judged_at_composition_total")
 	}
+	// Without those judgments a few pods in a hundred were refused.
+	if judgedAtComposition == 0 {
+		t.Error("no pod was judged with the Layers that composed it: the toggled Layer raced no admission")
+	}
+	t.Logf("%v pods judged with the Layers that composed them", judgedAtComposition)
 }
 
 var changes atomic.Int64
@@ -195,6 +214,34 @@ func changeLayerContinuously(t *testing.T, name string) func() {
 			select {
 			case <-ctx.Done():
 			case <-time.After(25 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+var toggles atomic.Int64
+
+// toggleLayerContinuously creates layer, deletes it 150 ms later, and so
+// on until stopped.
+func toggleLayerContinuously(layer *v1alpha1.Layer) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ctx.Err() == nil; i++ {
+			var err error
+			if i%2 == 0 {
+				err = cp.Client.Create(ctx, layer.DeepCopy())
+			} else {
+				err = cp.Client.Delete(ctx, layer.DeepCopy())
+			}
+			if err == nil {
+				toggles.Add(1)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(150 * time.Millisecond):
 			}
 		}
 	}()
