@@ -1,7 +1,6 @@
 package mutate
 
 import (
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,22 +39,6 @@ func TestPodPatchesLeaveContainersValid(t *testing.T) {
 				Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}
 		}, ""},
 	} {
-		snap := snapshotOf(t, map[string]string{"l": tc.layer})
-		pod := executorPod()
-		if tc.pod != nil {
-			tc.pod(pod)
-		}
-		for name, compose := range map[string]func() (*Result, error){
-			"Compose": func() (*Result, error) { return Compose(snap, cluster, pod) },
-			"Admit":   func() (*Result, error) { return Admit(snap, cluster, pod) },
-		} {
-			_, err := compose()
-			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("%s, %s: %v", tc.name, name, err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Errorf("%s, %s: %v, want an error containing %s", tc.name, name, err, tc.want)
-			}
-		}
+		composesOrFails(t, tc.name, tc.layer, tc.pod, tc.want)
 	}
 }

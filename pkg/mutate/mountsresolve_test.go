@@ -33,22 +33,30 @@ func TestLayerMountsResolve(t *testing.T) {
 			p.Spec.Containers[1].VolumeMounts = append(p.Spec.Containers[1].VolumeMounts, corev1.VolumeMount{Name: "gone", MountPath: "/gone"})
 		}, ""},
 	} {
-		snap := snapshotOf(t, map[string]string{"l": tc.layer})
-		pod := executorPod()
-		if tc.pod != nil {
-			tc.pod(pod)
-		}
-		for name, compose := range map[string]func() (*Result, error){
-			"Compose": func() (*Result, error) { return Compose(snap, cluster, pod) },
-			"Admit":   func() (*Result, error) { return Admit(snap, cluster, pod) },
-		} {
-			_, err := compose()
-			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("%s, %s: %v", tc.name, name, err)
-			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-				t.Errorf("%s, %s: %v, want an error containing %s", tc.name, name, err, tc.want)
-			}
+		composesOrFails(t, tc.name, tc.layer, tc.pod, tc.want)
+	}
+}
+
+// composesOrFails composes the example executor, edited by edit (when not
+// nil), with layer (a spec), by Compose and Admit alike: an error
+// containing want, or none for "".
+func composesOrFails(t *testing.T, name, layer string, edit func(*corev1.Pod), want string) {
+	t.Helper()
+	snap := snapshotOf(t, map[string]string{"l": layer})
+	pod := executorPod()
+	if edit != nil {
+		edit(pod)
+	}
+	for by, compose := range map[string]func() (*Result, error){
+		"Compose": func() (*Result, error) { return Compose(snap, cluster, pod) },
+		"Admit":   func() (*Result, error) { return Admit(snap, cluster, pod) },
+	} {
+		_, err := compose()
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s, %s: %v", name, by, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s, %s: %v, want an error containing %s", name, by, err, want)
 		}
 	}
 }

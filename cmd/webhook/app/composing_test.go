@@ -32,18 +32,7 @@ func TestPodsAreJudgedWithTheLayersThatComposedThem(t *testing.T) {
 	gpu := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
 		Config: &v1alpha1.Config{Tolerations: []corev1.Toleration{{Key: "gpu", Operator: corev1.TolerationOpExists}}}}}
 	gpu.Name = "gpu-pool"
-	compile := func(layers ...v1alpha1.Layer) *overlay.Snapshot {
-		in := overlay.Inputs{}
-		for _, l := range layers {
-			in.Layers = append(in.Layers, overlay.LayerSource{Layer: l})
-		}
-		snap, err := overlay.Compile(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return snap
-	}
-	with, without := compile(rules, gpu), compile(rules)
+	with, without := compiled(t, rules, gpu), compiled(t, rules)
 	exec := pod(map[string]string{"spark-role": "executor", "spark-app-selector": "a"})
 	exec.Namespace = "etl"
 	composedBy := func(snap *overlay.Snapshot) *corev1.Pod {

@@ -37,18 +37,24 @@ func newTestHandlers(t testing.TB, layers ...v1alpha1.Layer) (*PodMutator, *Laye
 	}
 	store := &Store{}
 	if layers != nil {
-		in := overlay.Inputs{}
-		for _, l := range layers {
-			in.Layers = append(in.Layers, overlay.LayerSource{Layer: l})
-		}
-		snap, err := overlay.Compile(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		store.swap(snap)
+		store.swap(compiled(t, layers...))
 	}
 	return &PodMutator{Store: store, Cluster: mutate.Cluster{Name: "c", Pool: "p"}, Metrics: m},
 		&LayerValidator{Metrics: m}, store
+}
+
+// compiled is the snapshot of layers.
+func compiled(t testing.TB, layers ...v1alpha1.Layer) *overlay.Snapshot {
+	t.Helper()
+	in := overlay.Inputs{}
+	for _, l := range layers {
+		in.Layers = append(in.Layers, overlay.LayerSource{Layer: l})
+	}
+	snap, err := overlay.Compile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap
 }
 
 func teamLayer() v1alpha1.Layer {
