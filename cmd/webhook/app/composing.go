@@ -20,10 +20,11 @@ import (
 // reaches every replica within rebuildInterval of its watch event.
 const composingWait = time.Second
 
-// composingSnapshot is the snapshot whose Layers composed pod, when that
-// is not served, the snapshot res (its composition with served) is of; nil
-// when served is it, or when no snapshot this replica served lately or
-// serves within composingWait matches the pod with those Layers.
+// composingSnapshot is the snapshot whose Layers composed pod, a Spark pod
+// being created that served (whose composition of it is res) refuses; nil
+// when served applies the Layers the pod names, or when no snapshot this
+// replica served lately, or serves within composingWait, matches the pod
+// with them.
 //
 // Between a pod's mutation and its judgment the Layers may change: another
 // replica, a generation ahead or behind, composed it, or this one served
