@@ -31,8 +31,9 @@ import (
 // mutating and the policy webhook), injects one fault: SIGTERM to a replica,
 // a serving-certificate rotation, a restart of the API server, and Layers
 // changing all along. No admission may fail, and every pod must carry one
-// snapshot generation's values (the churning Layer sets two labels to the
-// same value each time). All along, too, a Layer that gives a label under
+// snapshot generation's values (the churning Layer sets two labels, under
+// a prefix reserved for the platform, to the same value each time). All
+// along, too, a Layer that gives a label under
 // a prefix reserved for the platform is created and deleted: a pod
 // composed with it and judged without it, or the other way round, by
 // another replica or the next generation, is still admitted.
@@ -90,7 +91,7 @@ func TestFaultsUnderLoad(t *testing.T) {
 
 	churn := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "faults-churn"}, Spec: v1alpha1.LayerSpec{
 		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{namespace}},
-		Config: &v1alpha1.Config{Labels: map[string]string{"churn-a": "v0", "churn-b": "v0"}}}}
+		Config: &v1alpha1.Config{Labels: map[string]string{churnA: "v0", churnB: "v0"}}}}
 	if err := cp.Client.Create(ctx, churn); err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +109,14 @@ func TestFaultsUnderLoad(t *testing.T) {
 			mu.Lock()
 			stopped["a"] = true
 			mu.Unlock()
+			// The Layers hold still while a2 starts: a replica judges a
+			// pod with the Layers that composed it only where it served
+			// them, and a2 served none before its first (README, Rolling
+			// out a Layer).
+			layerChanges.Lock()
+			time.Sleep(3 * rebuildSettle)
 			start("a2")
+			layerChanges.Unlock()
 		}},
 		{"certificate rotation", func(t *testing.T) {
 			serial := ca.writeServing(t, certDir)
@@ -193,7 +201,24 @@ func TestFaultsUnderLoad(t *testing.T) {
 	t.Logf("%v pods judged with the Layers that composed them", judgedAtComposition)
 }
 
-var changes atomic.Int64
+// churnA and churnB are the labels the churning Layer sets, under a
+// prefix the example cluster reserves for the platform: a pod composed
+// with one of its values and judged with the next is still admitted.
+const (
+	churnA = "platform.strata.dev/churn-a"
+	churnB = "platform.strata.dev/churn-b"
+)
+
+var (
+	changes atomic.Int64
+	// layerChanges is held for each change of a Layer the test makes;
+	// locked, it holds them still.
+	layerChanges sync.RWMutex
+)
+
+// rebuildSettle is how long a webhook takes at most to serve a Layer
+// change it has seen (its rebuild interval).
+const rebuildSettle = 100 * time.Millisecond
 
 // changeLayerContinuously sets both churn labels of the Layer to a new
 // value every 25 ms until stopped.
@@ -203,14 +228,16 @@ func changeLayerContinuously(t *testing.T, name string) func() {
 	go func() {
 		defer close(done)
 		for i := 1; ctx.Err() == nil; i++ {
+			layerChanges.RLock()
 			var l v1alpha1.Layer
 			if err := cp.Client.Get(ctx, client.ObjectKey{Name: name}, &l); err == nil {
 				v := fmt.Sprintf("v%d", i)
-				l.Spec.Config.Labels["churn-a"], l.Spec.Config.Labels["churn-b"] = v, v
+				l.Spec.Config.Labels[churnA], l.Spec.Config.Labels[churnB] = v, v
 				if cp.Client.Update(ctx, &l) == nil {
 					changes.Add(1)
 				}
 			}
+			layerChanges.RUnlock()
 			select {
 			case <-ctx.Done():
 			case <-time.After(25 * time.Millisecond):
@@ -231,11 +258,13 @@ func toggleLayerContinuously(layer *v1alpha1.Layer) func() {
 		defer close(done)
 		for i := 0; ctx.Err() == nil; i++ {
 			var err error
+			layerChanges.RLock()
 			if i%2 == 0 {
 				err = cp.Client.Create(ctx, layer.DeepCopy())
 			} else {
 				err = cp.Client.Delete(ctx, layer.DeepCopy())
 			}
+			layerChanges.RUnlock()
 			if err == nil {
 				toggles.Add(1)
 			}
@@ -297,8 +326,8 @@ func createUnderLoad(t *testing.T, namespace, run string, n, concurrency int, fa
 					res.failures = append(res.failures, err)
 				default:
 					res.created++
-					if created.Labels["churn-a"] != created.Labels["churn-b"] || created.Labels["churn-a"] == "" {
-						res.inconsistent = append(res.inconsistent, fmt.Sprintf("%s: churn-a=%q churn-b=%q", pod.Name, created.Labels["churn-a"], created.Labels["churn-b"]))
+					if created.Labels[churnA] != created.Labels[churnB] || created.Labels[churnA] == "" {
+						res.inconsistent = append(res.inconsistent, fmt.Sprintf("%s: %s=%q %s=%q", pod.Name, churnA, created.Labels[churnA], churnB, created.Labels[churnB]))
 					}
 				}
 				mu.Unlock()

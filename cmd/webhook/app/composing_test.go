@@ -109,6 +109,42 @@ func TestPodsAreJudgedWithTheLayersThatComposedThem(t *testing.T) {
 			t.Errorf("a pod naming no other Layers waited %v", waited)
 		}
 	})
+	t.Run("a value of an applied Layer changed", func(t *testing.T) {
+		reserved := teamLayer()
+		reserved.Spec.Config.Isolation = &v1alpha1.Isolation{ReservedLabelPrefixes: []string{"platform.strata.dev/"}}
+		tier := func(v string) v1alpha1.Layer {
+			l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+				Config: &v1alpha1.Config{Labels: map[string]string{"platform.strata.dev/tier": v}}}}
+			l.Name = "tier"
+			return l
+		}
+		v1, v2 := compiled(t, reserved, tier("gold")), compiled(t, reserved, tier("silver"))
+		gold := composedBy(v1)
+		ahead := newTestPodValidator(t, reserved, tier("gold"))
+		ahead.Store.swap(v2)
+		if resp := judge(t, ahead, gold, 5*time.Second); !resp.Allowed {
+			t.Errorf("this replica ahead: refused: %v", resp.Result.Message)
+		}
+		behind := newTestPodValidator(t, reserved, tier("silver"))
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			behind.Store.swap(v2) // another change first: not the pod's
+			time.Sleep(50 * time.Millisecond)
+			behind.Store.swap(v1)
+		}()
+		if resp := judge(t, behind, gold, 5*time.Second); !resp.Allowed {
+			t.Errorf("this replica behind: refused: %v", resp.Result.Message)
+		}
+		// What the newest Layers compose is judged by them alone: a tenant's
+		// own label under the prefix, which gold never gave, is refused.
+		v := newTestPodValidator(t, reserved, tier("gold"))
+		v.Store.swap(v2)
+		own := composedBy(v2)
+		own.Labels["platform.strata.dev/owner"] = "me"
+		if resp := judge(t, v, own, 5*time.Second); resp.Allowed {
+			t.Error("a tenant's label under the reserved prefix is admitted")
+		}
+	})
 	t.Run("a SparkApplication", func(t *testing.T) {
 		v := newTestPodValidator(t, rules, gpu)
 		apps := &AppValidator{Store: v.Store, Policies: v.Policies, Live: v.Live, Synced: v.Synced, Cluster: v.Cluster, Metrics: v.Metrics}
