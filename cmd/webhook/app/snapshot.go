@@ -84,6 +84,8 @@ func (s *Store) swap(snap *overlay.Snapshot) *Served {
 	return s.swapAt(snap, time.Now())
 }
 
+// swapAt is swap at the time now: the one served so far is kept
+// (Recent) as replaced then.
 func (s *Store) swapAt(snap *overlay.Snapshot, now time.Time) *Served {
 	next := &Served{Snapshot: snap, Generation: 1, replaced: make(chan struct{})}
 	s.mu.Lock()
