@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	webhookapp "github.com/strata-dev/strata/cmd/webhook/app"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 	"github.com/strata-dev/strata/test/controlplane"
 )
@@ -96,12 +97,27 @@ func TestFaultsUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cp.Client.Delete(ctx, churn) })
+	toggled := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "faults-toggled"}, Spec: v1alpha1.LayerSpec{
+		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{namespace}},
+		Config: &v1alpha1.Config{Labels: map[string]string{"platform.strata.dev/toggled": "on"}}}}
 
 	phases := []struct {
 		name  string
 		fault func(t *testing.T)
 	}{
 		{"replica SIGTERM", func(t *testing.T) {
+			// The Layers hold still while a replica stops and another
+			// starts, the replicas serving them as they are: a replica
+			// judges a pod with the Layers that composed it only where it
+			// served them. A stopping one serves no more, and a2 served
+			// none before its first (README, Rolling out a Layer).
+			layerChanges.Lock()
+			defer layerChanges.Unlock()
+			for _, name := range []string{"a", "b"} {
+				if err := waitFor(30*time.Second, func() bool { return servesLayersAsStored(replicas[name], namespace, churn.Name, toggled.Name) }); err != nil {
+					t.Errorf("replica %s did not serve the Layers as stored: %v", name, err)
+				}
+			}
 			lb.remove("a") // the endpoints controller drops a terminating pod first
 			if err := replicas["a"].Stop(); err != nil {
 				t.Errorf("stopping replica a: %v", err)
@@ -109,14 +125,7 @@ func TestFaultsUnderLoad(t *testing.T) {
 			mu.Lock()
 			stopped["a"] = true
 			mu.Unlock()
-			// The Layers hold still while a2 starts: a replica judges a
-			// pod with the Layers that composed it only where it served
-			// them, and a2 served none before its first (README, Rolling
-			// out a Layer).
-			layerChanges.Lock()
-			time.Sleep(3 * rebuildSettle)
 			start("a2")
-			layerChanges.Unlock()
 		}},
 		{"certificate rotation", func(t *testing.T) {
 			serial := ca.writeServing(t, certDir)
@@ -156,9 +165,6 @@ func TestFaultsUnderLoad(t *testing.T) {
 	}
 	stopChurn := changeLayerContinuously(t, churn.Name)
 	defer stopChurn()
-	toggled := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "faults-toggled"}, Spec: v1alpha1.LayerSpec{
-		Tier: v1alpha1.NamespaceOverrides, Match: v1alpha1.Match{Namespaces: []string{namespace}},
-		Config: &v1alpha1.Config{Labels: map[string]string{"platform.strata.dev/toggled": "on"}}}}
 	stopToggling := toggleLayerContinuously(toggled)
 	defer stopToggling()
 	t.Cleanup(func() { _ = cp.Client.Delete(ctx, toggled) })
@@ -216,9 +222,27 @@ var (
 	layerChanges sync.RWMutex
 )
 
-// rebuildSettle is how long a webhook takes at most to serve a Layer
-// change it has seen (its rebuild interval).
-const rebuildSettle = 100 * time.Millisecond
+// servesLayersAsStored reports whether r serves, for executors of
+// namespace, each of the named Layers as the API server stores it: of its
+// resourceVersion, or not at all where it is gone.
+func servesLayersAsStored(r *controlplane.Replica, namespace string, names ...string) bool {
+	served := map[string]string{}
+	for _, l := range r.Webhook.Store.Load().Match(overlay.Target{Namespace: namespace, Role: v1alpha1.RoleExecutor}) {
+		served[l.Name] = l.ResourceVersion
+	}
+	for _, name := range names {
+		var l v1alpha1.Layer
+		switch err := cp.Client.Get(context.Background(), client.ObjectKey{Name: name}, &l); {
+		case apierrors.IsNotFound(err):
+			if _, ok := served[name]; ok {
+				return false
+			}
+		case err != nil || served[name] != l.ResourceVersion:
+			return false
+		}
+	}
+	return true
+}
 
 // changeLayerContinuously sets both churn labels of the Layer to a new
 // value every 25 ms until stopped.
