@@ -25,8 +25,6 @@ func invalidContainer(written, composed *corev1.Pod, patches []overlay.PodPatch)
 	if len(patches) == 0 {
 		return nil
 	}
-	// The written pod's containers by name, indexed at the first error.
-	var writtenByName map[string]*corev1.Container
 	for _, list := range []struct {
 		path       string
 		containers []corev1.Container
@@ -39,12 +37,9 @@ func invalidContainer(written, composed *corev1.Pod, patches []overlay.PodPatch)
 			if len(errs) == 0 {
 				continue
 			}
-			if writtenByName == nil {
-				writtenByName = containersByName(written)
-			}
 			had := map[string]bool{}
-			if wc := writtenByName[c.Name]; wc != nil {
-				for _, e := range overlay.ContainerErrors(field.NewPath("spec", list.path).Key(c.Name), wc, sidecar) {
+			if wc, ok := podContainer(written, c.Name); ok {
+				for _, e := range overlay.ContainerErrors(field.NewPath("spec", list.path).Key(c.Name), wc.(*corev1.Container), sidecar) {
 					had[e.Error()] = true
 				}
 			}
@@ -56,17 +51,6 @@ func invalidContainer(written, composed *corev1.Pod, patches []overlay.PodPatch)
 		}
 	}
 	return nil
-}
-
-// containersByName are pod's containers and init containers by name.
-func containersByName(pod *corev1.Pod) map[string]*corev1.Container {
-	out := make(map[string]*corev1.Container, len(pod.Spec.InitContainers)+len(pod.Spec.Containers))
-	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for i := range list {
-			out[list[i].Name] = &list[i]
-		}
-	}
-	return out
 }
 
 // patchSources names the layers whose pod patches were applied: "the
