@@ -120,7 +120,7 @@ func composeWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	if err := unresolvedMount(pod, res.Pod, res.Role, explain); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
-	if err := invalidContainer(pod, res.Pod, res.Composition.PodPatches); err != nil {
+	if err := invalidPatched(pod, res.Pod, res.Composition.PodPatches); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
 	// Only the regions the renderers touch are diffed; a layer's pod patch

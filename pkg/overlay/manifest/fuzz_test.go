@@ -36,6 +36,8 @@ func FuzzLayers(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"LayerList","items":[{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"x"},"spec":{"tier":"NamespaceOverrides","config":{"labels":{"a":"b"}}}}]}`))
 	// A pod patch on which Kubernetes' strategic merge panics.
 	f.Add([]byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"p"},"spec":{"tier":"ClusterOverrides","config":{"podPatch":{"spec":{"tolerations":[{"key":"k","operator":"Exists"}],"$setElementOrder/tolerations":[{"key":"k"}]}}}}}`))
+	// A pod patch of pod-level fields the API server's validation reads.
+	f.Add([]byte(`{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"d"},"spec":{"tier":"ClusterOverrides","config":{"podPatch":{"spec":{"dnsPolicy":"None","hostNetwork":true,"affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":5,"podAffinityTerm":{"topologyKey":"zone"}}]}},"volumes":[{"name":"v","emptyDir":{},"secret":{"secretName":"s"}}]}}}}}`))
 	// The admission policies a cluster's configuration may hold: whether
 	// one keeps the namespaces' placement to platform admins.
 	f.Add([]byte("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: strata-namespace-placement}\nspec: {failurePolicy: Fail}\n---\n" +

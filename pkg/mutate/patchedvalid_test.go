@@ -8,13 +8,15 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// TestPodPatchesLeaveContainersValid: a layer's podPatch that makes a
-// container of the composed pod one the API server refuses (a limit below
-// the pod's request, a second probe handler) is an error naming the layer,
-// from Compose (the dry run) and Admit (the webhook) alike. A patch that
-// leaves the containers valid composes, and so does a pod whose own
-// container is invalid as written: that is left to the API server.
-func TestPodPatchesLeaveContainersValid(t *testing.T) {
+// TestPodPatchesLeavePodsValid: a layer's podPatch that makes the
+// composed pod one the API server refuses, in a container (a limit below
+// the pod's request, a second probe handler) or in the pod's own fields
+// (a host network under the user's host port, the user's dnsPolicy None
+// left without its dnsConfig), is an error naming the layer, from Compose
+// (the dry run) and Admit (the webhook) alike. A patch that leaves the pod
+// valid composes, and so does a pod invalid as written: that is left to
+// the API server.
+func TestPodPatchesLeavePodsValid(t *testing.T) {
 	requests := func(cpu string) func(*corev1.Pod) {
 		return func(p *corev1.Pod) {
 			p.Spec.Containers[1].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse(cpu)}
@@ -37,6 +39,18 @@ func TestPodPatchesLeaveContainersValid(t *testing.T) {
 		{"a pod invalid as written", `{tier: ClusterOverrides, executor: {podPatch: {metadata: {labels: {patched: "yes"}}}}}`, func(p *corev1.Pod) {
 			p.Spec.Containers[1].Resources = corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")},
 				Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}
+		}, ""},
+		{"a host network under the user's host port", `{tier: ClusterOverrides, executor: {podPatch: {spec: {hostNetwork: true}}}}`, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}}
+		}, `spec.containers[0].ports[0].hostPort: Invalid value: 8080: must match ` + "`containerPort`" + ` when ` + "`hostNetwork`" + ` is true: the API server would refuse the pod as invalid (the podPatch of ClusterOverrides layer "l")`},
+		{"a host network over ports of no host port", `{tier: ClusterOverrides, executor: {podPatch: {spec: {hostNetwork: true}}}}`, func(p *corev1.Pod) {
+			p.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 80}}
+		}, ""},
+		{"the user's dnsConfig taken from dnsPolicy None", `{tier: ClusterOverrides, executor: {podPatch: {spec: {dnsConfig: null}}}}`, func(p *corev1.Pod) {
+			p.Spec.DNSPolicy, p.Spec.DNSConfig = corev1.DNSNone, &corev1.PodDNSConfig{Nameservers: []string{"10.0.0.10"}}
+		}, "spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None"},
+		{"a pod's own field invalid as written", `{tier: ClusterOverrides, executor: {podPatch: {metadata: {labels: {patched: "yes"}}}}}`, func(p *corev1.Pod) {
+			p.Spec.DNSPolicy = corev1.DNSNone
 		}, ""},
 	} {
 		composesOrFails(t, tc.name, tc.layer, tc.pod, tc.want)
