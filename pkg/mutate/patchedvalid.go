@@ -12,9 +12,9 @@ import (
 
 // invalidPatched is the first error the API server's validation of every
 // pod finds in composed (the rendered pod) that it does not find so in
-// written (the pod as its user wrote it): in composed's pod-level fields
-// (overlay.PodSpecErrors: DNS, host networking, affinity, topology
-// spread, security context, ...), then in its containers, init containers
+// written (the pod as its user wrote it): in composed's labels,
+// annotations and pod-level fields (overlay.PodErrors: DNS, host
+// networking, affinity, topology spread, security context, ...), then in its containers, init containers
 // first (overlay.ContainerErrors: resources, environment sources, ports,
 // probes and hooks). A layer's podPatch that writes dnsPolicy None without
 // a dnsConfig, a limit below the user's request or a second handler into a
@@ -30,10 +30,9 @@ func invalidPatched(written, composed *corev1.Pod, patches []overlay.PodPatch) e
 	fail := func(e *field.Error) error {
 		return fmt.Errorf("%s: the API server would refuse the pod as invalid (%s)", e.Error(), patchSources(patches))
 	}
-	spec := field.NewPath("spec")
-	if errs := overlay.PodSpecErrors(spec, &composed.Spec); len(errs) > 0 {
+	if errs := overlay.PodErrors(composed); len(errs) > 0 {
 		had := map[string]bool{}
-		for _, e := range overlay.PodSpecErrors(spec, &written.Spec) {
+		for _, e := range overlay.PodErrors(written) {
 			had[e.Error()] = true
 		}
 		for _, e := range errs {

@@ -29,8 +29,8 @@ const strataPrefix = "strata.dev/"
 // kubectl patch takes, directives such as $setElementOrder, $retainKeys and
 // $deleteFromPrimitiveList included) by applying it, as composition will,
 // to a driver and an executor as spark-submit creates them: it must apply
-// to both and yield Pods with no unknown fields, pod-level fields the API
-// server's validation takes (PodSpecErrors), every container named and
+// to both and yield Pods with no unknown fields, labels, annotations and
+// pod-level fields the API server's validation takes (PodErrors), every container named and
 // with an image, and the labels that say what a pod is (spark-role,
 // spark-app-selector) and Strata's own strata.dev/ keys untouched. A patch
 // that fails here would fail on every pod. roles are the roles the patch
@@ -108,23 +108,21 @@ func checkPatched(sample, pod *corev1.Pod) error {
 			names[c.Name] = true
 		}
 	}
-	if err := checkPatchedSpec(sample, pod); err != nil {
+	if err := checkPatchedPod(sample, pod); err != nil {
 		return err
 	}
 	return checkAddedContainers(sample, pod)
 }
 
-// checkPatchedSpec checks the pod-level fields a patch made of sample
-// (PodSpecErrors): a patch that writes dnsPolicy None without a
-// dnsConfig, or an affinity term without a topology key, has every pod
-// refused.
-func checkPatchedSpec(sample, pod *corev1.Pod) error {
-	spec := field.NewPath("spec")
+// checkPatchedPod checks the labels, annotations and pod-level fields a
+// patch made of sample (PodErrors): a patch that writes dnsPolicy None
+// without a dnsConfig, or a label key of a space, has every pod refused.
+func checkPatchedPod(sample, pod *corev1.Pod) error {
 	had := map[string]bool{}
-	for _, e := range PodSpecErrors(spec, &sample.Spec) {
+	for _, e := range PodErrors(sample) {
 		had[e.Error()] = true
 	}
-	for _, e := range PodSpecErrors(spec, &pod.Spec) {
+	for _, e := range PodErrors(pod) {
 		if !had[e.Error()] {
 			return fmt.Errorf("%w: the API server would refuse every such pod as invalid", e)
 		}

@@ -54,6 +54,7 @@ func TestCheckPodPatch(t *testing.T) {
 			want: "on a Spark driver pod: spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None: the API server would refuse every such pod as invalid"},
 		{name: "a pod affinity term of no topology key", patch: `{"spec":{"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"a":"b"}}}]}}}}`,
 			want: "spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey: Required value"},
+		{name: "a label key of a space", patch: `{"metadata":{"labels":{"a b":"x"}}}`, want: `metadata.labels: Invalid value: "a b"`},
 		{name: "a restart policy of none known", patch: `{"spec":{"restartPolicy":"Sometimes"}}`, want: `spec.restartPolicy: Unsupported value: "Sometimes"`},
 		{name: "a host network under the Spark container's port", patch: `{"spec":{"hostNetwork":true}}`},
 		{name: "a valid spread", patch: `{"spec":{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"ScheduleAnyway"}]}}`},

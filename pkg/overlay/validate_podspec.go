@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -23,27 +24,31 @@ const (
 	maxDNSSearchListChars = 2048
 )
 
-// PodSpecErrors are the errors the API server's validation of every pod
-// finds in the pod-level fields of spec, at p (spec): what a layer's
-// podPatch can write there that no typed field of a layer gives, so no
-// Layer's validation judged it. The rules follow k8s.io/kubernetes's
-// ValidatePodSpec (the module is not a library this build can import) on
-// a pod after the API server's defaulting: an empty restartPolicy or
-// dnsPolicy is defaulted, a volume of no source is an emptyDir, a
-// container port's hostPort under hostNetwork is its containerPort. They
-// cover the restart and DNS policies and the DNS configuration, host
+// PodErrors are the errors the API server's validation of every pod finds
+// in pod's labels and annotations and in the pod-level fields of its spec:
+// what a layer's podPatch can write there that no typed field of a layer
+// gives, so no Layer's validation judged it. The rules follow
+// k8s.io/kubernetes's ValidatePodSpec (the module is not a library this
+// build can import) on a pod after the API server's defaulting: an empty
+// restartPolicy or dnsPolicy is defaulted, a volume of no source is an
+// emptyDir, a container port's hostPort under hostNetwork is its
+// containerPort. They cover label keys and values and annotation keys and
+// their size, the restart and DNS policies and the DNS configuration, host
 // networking's ports, hostname and subdomain, the node selector and
 // tolerations, the security context's IDs, fsGroupChangePolicy and
 // seccomp profile, process namespace sharing, image pull secrets, node
 // and pod (anti-)affinity, topology spread constraints, readiness and
 // scheduling gates, host aliases, activeDeadlineSeconds, the names of the
-// service account, PriorityClass, node and volumes, and the preemption
-// policy. Not judged: sysctls, Windows and host-user options, resource
-// claims, pod-level resources and overhead (each behind its own rules or
-// feature gates), and containers (ContainerErrors).
-func PodSpecErrors(p *field.Path, spec *corev1.PodSpec) field.ErrorList {
+// service account, PriorityClass, node and volumes, a volume's sources,
+// and the preemption policy. Not judged: sysctls, Windows and host-user
+// options, resource claims, pod-level resources and overhead (each behind
+// its own rules or feature gates), and containers (ContainerErrors).
+func PodErrors(pod *corev1.Pod) field.ErrorList {
 	var v validator
-	v.podSpec(p, spec)
+	meta := field.NewPath("metadata")
+	v.errs = append(v.errs, metav1validation.ValidateLabels(pod.Labels, meta.Child("labels"))...)
+	v.errs = append(v.errs, apivalidation.ValidateAnnotations(pod.Annotations, meta.Child("annotations"))...)
+	v.podSpec(field.NewPath("spec"), &pod.Spec)
 	return v.errs
 }
 

@@ -5,14 +5,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
-// TestPodSpecErrors: each pod-level rule refuses what the API server
+// TestPodErrors: each pod-level rule refuses what the API server
 // refuses, at its field, and takes what its defaulting makes valid
 // (test/e2e's TestLayerPodPatchesAreJudgedAsTheAPIServerJudgesPods holds
 // the same rules to the real API server).
-func TestPodSpecErrors(t *testing.T) {
+func TestPodErrors(t *testing.T) {
 	port := func(container, host int32) []corev1.Container {
 		return []corev1.Container{{Name: "c", Ports: []corev1.ContainerPort{{ContainerPort: container, HostPort: host}}}}
 	}
@@ -82,7 +81,7 @@ func TestPodSpecErrors(t *testing.T) {
 		{"a volume name twice", corev1.PodSpec{Volumes: []corev1.Volume{{Name: "v"}, {Name: "v"}}}, "spec.volumes[1].name"},
 	}
 	for _, tt := range tests {
-		errs := PodSpecErrors(field.NewPath("spec"), &tt.spec)
+		errs := PodErrors(&corev1.Pod{Spec: tt.spec})
 		got := ""
 		if len(errs) > 0 {
 			got = errs[0].Field

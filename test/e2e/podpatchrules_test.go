@@ -17,38 +17,42 @@ import (
 )
 
 // TestLayerPodPatchesAreJudgedAsTheAPIServerJudgesPods: a Layer whose
-// podPatch writes a pod-level field the API server's validation refuses
-// (DNS, host networking, affinity, topology spread, security context,
+// podPatch writes a label, an annotation or a pod-level field the API
+// server's validation refuses (DNS, host networking, affinity, topology spread, security context,
 // gates, names) is refused, naming the field the real API server names
 // when it refuses a pod so patched; a patch the API server takes on that
 // pod is taken. Both are dry runs, so nothing is stored.
 func TestLayerPodPatchesAreJudgedAsTheAPIServerJudgesPods(t *testing.T) {
 	ctx := context.Background()
 	namespace := exemptNamespace(t) // no Strata webhook judges its plain pods
-	nodeTerm := `{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[%s]}]}}}}`
+	nodeTerm := `{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[%s]}]}}}}}`
 	tests := []struct {
-		name, spec string // spec: the patch's spec
-		refused    string // the field the API server names; "" for allowed
+		name, patch string
+		refused     string // the field the API server names; "" for allowed
 	}{
-		{"DNS of its own", `{"dnsPolicy":"None","dnsConfig":{"nameservers":["10.0.0.10"],"searches":["svc.cluster.local.","."],"options":[{"name":"ndots","value":"2"}]}}`, ""},
-		{"dnsPolicy None without a dnsConfig", `{"dnsPolicy":"None"}`, "spec.dnsConfig"},
-		{"dnsPolicy None without nameservers", `{"dnsPolicy":"None","dnsConfig":{"searches":["a"]}}`, "spec.dnsConfig.nameservers"},
-		{"a DNS policy of none known", `{"dnsPolicy":"Mine"}`, "spec.dnsPolicy"},
-		{"four nameservers", `{"dnsConfig":{"nameservers":["10.0.0.1","10.0.0.2","10.0.0.3","10.0.0.4"]}}`, "spec.dnsConfig.nameservers"},
-		{"a nameserver that is no IP", `{"dnsConfig":{"nameservers":["dns.internal"]}}`, "spec.dnsConfig.nameservers[0]"},
-		{"a search path of a space", `{"dnsConfig":{"searches":["a b"]}}`, "spec.dnsConfig.searches[0]"},
-		{"a DNS option of no name", `{"dnsConfig":{"options":[{"value":"2"}]}}`, "spec.dnsConfig.options[0]"},
-		{"the host's network over a port of no host port", `{"hostNetwork":true}`, ""},
-		{"a restart policy of none known", `{"restartPolicy":"Sometimes"}`, "spec.restartPolicy"},
-		{"a node selector of a bad value", `{"nodeSelector":{"pool":"a b"}}`, "spec.nodeSelector"},
-		{"a negative user", `{"securityContext":{"runAsUser":-1}}`, "spec.securityContext.runAsUser"},
-		{"a negative supplemental group", `{"securityContext":{"supplementalGroups":[1000,-1]}}`, "spec.securityContext.supplementalGroups[1]"},
-		{"an fsGroup change policy of none known", `{"securityContext":{"fsGroupChangePolicy":"Never"}}`, "spec.securityContext.fsGroupChangePolicy"},
-		{"a localhost seccomp profile of no file", `{"securityContext":{"seccompProfile":{"type":"Localhost"}}}`, "spec.securityContext.seccompProfile.localhostProfile"},
-		{"a localhost seccomp profile above its root", `{"securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"../x.json"}}}`, "spec.securityContext.seccompProfile.localhostProfile"},
-		{"a security context the API server takes", `{"securityContext":{"runAsUser":185,"fsGroup":185,"fsGroupChangePolicy":"OnRootMismatch","seccompProfile":{"type":"RuntimeDefault"}}}`, ""},
-		{"the host's and a shared process namespace", `{"hostPID":true,"shareProcessNamespace":true}`, "spec.shareProcessNamespace"},
-		{"a node affinity of no term", `{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[]}}}}`,
+		{"labels and annotations the API server takes", `{"metadata":{"labels":{"example.com/team":"etl"},"annotations":{"Example.com/Note":"a b"}}}`, ""},
+		{"a label key of a space", `{"metadata":{"labels":{"a b":"x"}}}`, "metadata.labels"},
+		{"a label value of a space", `{"metadata":{"labels":{"team":"a b"}}}`, "metadata.labels"},
+		{"an annotation key of a space", `{"metadata":{"annotations":{"a b":"x"}}}`, "metadata.annotations"},
+		{"DNS of its own", `{"spec":{"dnsPolicy":"None","dnsConfig":{"nameservers":["10.0.0.10"],"searches":["svc.cluster.local.","."],"options":[{"name":"ndots","value":"2"}]}}}`, ""},
+		{"dnsPolicy None without a dnsConfig", `{"spec":{"dnsPolicy":"None"}}`, "spec.dnsConfig"},
+		{"dnsPolicy None without nameservers", `{"spec":{"dnsPolicy":"None","dnsConfig":{"searches":["a"]}}}`, "spec.dnsConfig.nameservers"},
+		{"a DNS policy of none known", `{"spec":{"dnsPolicy":"Mine"}}`, "spec.dnsPolicy"},
+		{"four nameservers", `{"spec":{"dnsConfig":{"nameservers":["10.0.0.1","10.0.0.2","10.0.0.3","10.0.0.4"]}}}`, "spec.dnsConfig.nameservers"},
+		{"a nameserver that is no IP", `{"spec":{"dnsConfig":{"nameservers":["dns.internal"]}}}`, "spec.dnsConfig.nameservers[0]"},
+		{"a search path of a space", `{"spec":{"dnsConfig":{"searches":["a b"]}}}`, "spec.dnsConfig.searches[0]"},
+		{"a DNS option of no name", `{"spec":{"dnsConfig":{"options":[{"value":"2"}]}}}`, "spec.dnsConfig.options[0]"},
+		{"the host's network over a port of no host port", `{"spec":{"hostNetwork":true}}`, ""},
+		{"a restart policy of none known", `{"spec":{"restartPolicy":"Sometimes"}}`, "spec.restartPolicy"},
+		{"a node selector of a bad value", `{"spec":{"nodeSelector":{"pool":"a b"}}}`, "spec.nodeSelector"},
+		{"a negative user", `{"spec":{"securityContext":{"runAsUser":-1}}}`, "spec.securityContext.runAsUser"},
+		{"a negative supplemental group", `{"spec":{"securityContext":{"supplementalGroups":[1000,-1]}}}`, "spec.securityContext.supplementalGroups[1]"},
+		{"an fsGroup change policy of none known", `{"spec":{"securityContext":{"fsGroupChangePolicy":"Never"}}}`, "spec.securityContext.fsGroupChangePolicy"},
+		{"a localhost seccomp profile of no file", `{"spec":{"securityContext":{"seccompProfile":{"type":"Localhost"}}}}`, "spec.securityContext.seccompProfile.localhostProfile"},
+		{"a localhost seccomp profile above its root", `{"spec":{"securityContext":{"seccompProfile":{"type":"Localhost","localhostProfile":"../x.json"}}}}`, "spec.securityContext.seccompProfile.localhostProfile"},
+		{"a security context the API server takes", `{"spec":{"securityContext":{"runAsUser":185,"fsGroup":185,"fsGroupChangePolicy":"OnRootMismatch","seccompProfile":{"type":"RuntimeDefault"}}}}`, ""},
+		{"the host's and a shared process namespace", `{"spec":{"hostPID":true,"shareProcessNamespace":true}}`, "spec.shareProcessNamespace"},
+		{"a node affinity of no term", `{"spec":{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[]}}}}}`,
 			"spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms"},
 		{"In of no value", strings.Replace(nodeTerm, "%s", `{"key":"zone","operator":"In"}`, 1),
 			"spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values"},
@@ -58,33 +62,33 @@ func TestLayerPodPatchesAreJudgedAsTheAPIServerJudgesPods(t *testing.T) {
 			"spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values"},
 		{"a required term of a bad label value", strings.Replace(nodeTerm, "%s", `{"key":"zone","operator":"In","values":["a b"]}`, 1),
 			"spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values[0]"},
-		{"a preferred term of weight 0", `{"affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":0,"preference":{"matchExpressions":[{"key":"zone","operator":"Exists"}]}}]}}}`,
+		{"a preferred term of weight 0", `{"spec":{"affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":0,"preference":{"matchExpressions":[{"key":"zone","operator":"Exists"}]}}]}}}}`,
 			"spec.affinity.nodeAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight"},
-		{"a preferred term of a bad label value", `{"affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":10,"preference":{"matchExpressions":[{"key":"zone","operator":"In","values":["a b"]}]}}]}}}`, ""},
-		{"a pod affinity of no topology key", `{"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"a":"b"}}}]}}}`,
+		{"a preferred term of a bad label value", `{"spec":{"affinity":{"nodeAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":10,"preference":{"matchExpressions":[{"key":"zone","operator":"In","values":["a b"]}]}}]}}}}`, ""},
+		{"a pod affinity of no topology key", `{"spec":{"affinity":{"podAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":[{"labelSelector":{"matchLabels":{"a":"b"}}}]}}}}`,
 			"spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey"},
-		{"a pod anti-affinity of a bad selector", `{"affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":50,"podAffinityTerm":{"topologyKey":"zone","labelSelector":{"matchExpressions":[{"key":"a","operator":"In"}]}}}]}}}`,
+		{"a pod anti-affinity of a bad selector", `{"spec":{"affinity":{"podAntiAffinity":{"preferredDuringSchedulingIgnoredDuringExecution":[{"weight":50,"podAffinityTerm":{"topologyKey":"zone","labelSelector":{"matchExpressions":[{"key":"a","operator":"In"}]}}}]}}}}`,
 			"spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchExpressions[0].values"},
-		{"a spread the API server takes", `{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","minDomains":2,"labelSelector":{"matchLabels":{"spark-role":"executor"}}}]}`, ""},
-		{"a spread of no skew", `{"topologySpreadConstraints":[{"maxSkew":0,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}]}`, "spec.topologySpreadConstraints[0].maxSkew"},
-		{"a spread of no topology key", `{"topologySpreadConstraints":[{"maxSkew":1,"whenUnsatisfiable":"DoNotSchedule"}]}`, "spec.topologySpreadConstraints[0].topologyKey"},
-		{"a spread given twice", `{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"},{"maxSkew":2,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}]}`,
+		{"a spread the API server takes", `{"spec":{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","minDomains":2,"labelSelector":{"matchLabels":{"spark-role":"executor"}}}]}}`, ""},
+		{"a spread of no skew", `{"spec":{"topologySpreadConstraints":[{"maxSkew":0,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}]}}`, "spec.topologySpreadConstraints[0].maxSkew"},
+		{"a spread of no topology key", `{"spec":{"topologySpreadConstraints":[{"maxSkew":1,"whenUnsatisfiable":"DoNotSchedule"}]}}`, "spec.topologySpreadConstraints[0].topologyKey"},
+		{"a spread given twice", `{"spec":{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"},{"maxSkew":2,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule"}]}}`,
 			"spec.topologySpreadConstraints[0].{topologyKey, whenUnsatisfiable}"},
-		{"minDomains on a soft spread", `{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"ScheduleAnyway","minDomains":2}]}`, "spec.topologySpreadConstraints[0].minDomains"},
-		{"a node policy of none known", `{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","nodeTaintsPolicy":"Maybe"}]}`, "spec.topologySpreadConstraints[0].nodeTaintsPolicy"},
-		{"a readiness gate of a bad condition", `{"readinessGates":[{"conditionType":"a b"}]}`, "spec.readinessGates[0].conditionType"},
-		{"a scheduling gate twice", `{"schedulingGates":[{"name":"example.com/wait"},{"name":"example.com/wait"}]}`, "spec.schedulingGates[1]"},
-		{"a hostname of a dot", `{"hostname":"a.b"}`, "spec.hostname"},
-		{"a subdomain of capitals", `{"subdomain":"Spark"}`, "spec.subdomain"},
-		{"a toleration of no key that is not Exists", `{"tolerations":[{"operator":"Equal","value":"v"}]}`, "spec.tolerations[0].operator"},
-		{"a toleration of an effect of none known", `{"tolerations":[{"key":"k","operator":"Exists","effect":"Sometimes"}]}`, "spec.tolerations[0].effect"},
-		{"a host alias of no IP", `{"hostAliases":[{"ip":"x","hostnames":["a"]}]}`, "spec.hostAliases[0].ip"},
-		{"a host alias of a bad name", `{"hostAliases":[{"ip":"10.0.0.1","hostnames":["a b"]}]}`, "spec.hostAliases[0].hostnames[0]"},
-		{"a deadline of zero", `{"activeDeadlineSeconds":0}`, "spec.activeDeadlineSeconds"},
-		{"a service account of capitals", `{"serviceAccountName":"Spark"}`, "spec.serviceAccountName"},
-		{"a volume of no source: an emptyDir", `{"volumes":[{"name":"scratch"}]}`, ""},
-		{"a volume of two sources", `{"volumes":[{"name":"scratch","emptyDir":{},"hostPath":{"path":"/mnt"}}]}`, "spec.volumes[0].hostPath"},
-		{"a volume of a bad name", `{"volumes":[{"name":"Scratch","emptyDir":{}}]}`, "spec.volumes[0].name"},
+		{"minDomains on a soft spread", `{"spec":{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"ScheduleAnyway","minDomains":2}]}}`, "spec.topologySpreadConstraints[0].minDomains"},
+		{"a node policy of none known", `{"spec":{"topologySpreadConstraints":[{"maxSkew":1,"topologyKey":"zone","whenUnsatisfiable":"DoNotSchedule","nodeTaintsPolicy":"Maybe"}]}}`, "spec.topologySpreadConstraints[0].nodeTaintsPolicy"},
+		{"a readiness gate of a bad condition", `{"spec":{"readinessGates":[{"conditionType":"a b"}]}}`, "spec.readinessGates[0].conditionType"},
+		{"a scheduling gate twice", `{"spec":{"schedulingGates":[{"name":"example.com/wait"},{"name":"example.com/wait"}]}}`, "spec.schedulingGates[1]"},
+		{"a hostname of a dot", `{"spec":{"hostname":"a.b"}}`, "spec.hostname"},
+		{"a subdomain of capitals", `{"spec":{"subdomain":"Spark"}}`, "spec.subdomain"},
+		{"a toleration of no key that is not Exists", `{"spec":{"tolerations":[{"operator":"Equal","value":"v"}]}}`, "spec.tolerations[0].operator"},
+		{"a toleration of an effect of none known", `{"spec":{"tolerations":[{"key":"k","operator":"Exists","effect":"Sometimes"}]}}`, "spec.tolerations[0].effect"},
+		{"a host alias of no IP", `{"spec":{"hostAliases":[{"ip":"x","hostnames":["a"]}]}}`, "spec.hostAliases[0].ip"},
+		{"a host alias of a bad name", `{"spec":{"hostAliases":[{"ip":"10.0.0.1","hostnames":["a b"]}]}}`, "spec.hostAliases[0].hostnames[0]"},
+		{"a deadline of zero", `{"spec":{"activeDeadlineSeconds":0}}`, "spec.activeDeadlineSeconds"},
+		{"a service account of capitals", `{"spec":{"serviceAccountName":"Spark"}}`, "spec.serviceAccountName"},
+		{"a volume of no source: an emptyDir", `{"spec":{"volumes":[{"name":"scratch"}]}}`, ""},
+		{"a volume of two sources", `{"spec":{"volumes":[{"name":"scratch","emptyDir":{},"hostPath":{"path":"/mnt"}}]}}`, "spec.volumes[0].hostPath"},
+		{"a volume of a bad name", `{"spec":{"volumes":[{"name":"Scratch","emptyDir":{}}]}}`, "spec.volumes[0].name"},
 	}
 	base, err := json.Marshal(podPatchTarget(namespace))
 	if err != nil {
@@ -92,7 +96,7 @@ func TestLayerPodPatchesAreJudgedAsTheAPIServerJudgesPods(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			patch := []byte(`{"spec":` + tt.spec + `}`)
+			patch := []byte(tt.patch)
 			patched, err := overlay.PatchPod(base, patch)
 			if err != nil {
 				t.Fatalf("the case's patch: %v", err)
