@@ -117,7 +117,7 @@ func composeWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 		return res, err
 	}
 	explain := func() *overlay.Provenance { return Explain(snap, cluster, pod).Composition.Provenance }
-	if err := unresolvedMount(pod, res.Pod, res.Role, explain); err != nil {
+	if err := unresolvedMount(pod, res.Pod, res.Role, res.Composition.PodPatches, explain); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
 	if err := invalidPatched(pod, res.Pod, res.Composition.PodPatches); err != nil {

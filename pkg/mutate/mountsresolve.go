@@ -16,10 +16,11 @@ import (
 // gives one would have every pod it matches refused, each in words that
 // name no layer. Its own mounts are the layers' to check: a pod that
 // mounts a volume it lacks as written is refused in the API server's
-// words, as without Strata. explain is the composition of the written
+// words, as without Strata; a mount whose volume a layer's podPatch took
+// away is the layer's. explain is the composition of the written
 // pod with whole provenance, asked for only on the way to the error (the
 // webhook's composition keeps only the provenance its patch is made of).
-func unresolvedMount(written, composed *corev1.Pod, role v1alpha1.Role, explain func() *overlay.Provenance) error {
+func unresolvedMount(written, composed *corev1.Pod, role v1alpha1.Role, patches []overlay.PodPatch, explain func() *overlay.Provenance) error {
 	volumes := make(map[string]bool, len(composed.Spec.Volumes))
 	for i := range composed.Spec.Volumes {
 		volumes[composed.Spec.Volumes[i].Name] = true
@@ -40,11 +41,19 @@ func unresolvedMount(written, composed *corev1.Pod, role v1alpha1.Role, explain 
 				if asWritten == nil {
 					asWritten = writtenMounts(written)
 				}
-				if asWritten[writtenMount{c.Name, m.MountPath, m.Name}] {
+				resolved, own := asWritten[writtenMount{c.Name, m.MountPath, m.Name}]
+				if own && !resolved {
 					continue
 				}
+				giver := ""
+				switch {
+				case own && len(patches) > 0: // its volume taken away
+					giver = " (" + patchSources(patches) + ")"
+				case !own:
+					giver = mountGiver(composed, role, c, m, explain)
+				}
 				return fmt.Errorf("%s[%s].volumeMounts[%s]: names volume %q, which the pod does not have%s: the API server would refuse the pod as invalid",
-					list.path, c.Name, m.MountPath, m.Name, mountGiver(composed, role, c, m, explain))
+					list.path, c.Name, m.MountPath, m.Name, giver)
 			}
 		}
 	}
@@ -55,13 +64,21 @@ func unresolvedMount(written, composed *corev1.Pod, role v1alpha1.Role, explain 
 // path and its volume's name.
 type writtenMount struct{ container, path, volume string }
 
-// writtenMounts are the mounts of written, the user's own.
+// writtenMounts are the mounts of written, the user's own, each true
+// where written has its volume: a mount that resolved as written and does
+// not once composed lost its volume to a layer's podPatch (one that
+// replaces the volumes), and is the layer's doing; one that did not
+// resolve as written is the user's to mend.
 func writtenMounts(written *corev1.Pod) map[writtenMount]bool {
+	volumes := make(map[string]bool, len(written.Spec.Volumes))
+	for i := range written.Spec.Volumes {
+		volumes[written.Spec.Volumes[i].Name] = true
+	}
 	out := map[writtenMount]bool{}
 	for _, list := range [][]corev1.Container{written.Spec.InitContainers, written.Spec.Containers} {
 		for i := range list {
 			for _, m := range list[i].VolumeMounts {
-				out[writtenMount{list[i].Name, m.MountPath, m.Name}] = true
+				out[writtenMount{list[i].Name, m.MountPath, m.Name}] = volumes[m.Name]
 			}
 		}
 	}

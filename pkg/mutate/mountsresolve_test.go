@@ -12,7 +12,8 @@ import (
 // as invalid, is an error naming the mount, the volume and the layer,
 // from Compose (the dry run) and Admit (the webhook) alike. A layer may
 // mount a volume it gives, or one Spark gives the pod; the user's own
-// mount of a volume the pod lacks is left to the API server.
+// mount of a volume the pod lacks is left to the API server, and one whose
+// volume a podPatch took away is the podPatch's.
 func TestLayerMountsResolve(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -32,6 +33,8 @@ func TestLayerMountsResolve(t *testing.T) {
 		{"the user's own mount of no volume", `{tier: ClusterDefaults, config: {labels: {team: etl}}}`, func(p *corev1.Pod) {
 			p.Spec.Containers[1].VolumeMounts = append(p.Spec.Containers[1].VolumeMounts, corev1.VolumeMount{Name: "gone", MountPath: "/gone"})
 		}, ""},
+		{"the user's own volume taken away by a podPatch", `{tier: ClusterOverrides, executor: {podPatch: {spec: {volumes: null}}}}`, nil,
+			`spec.containers[spark-kubernetes-executor].volumeMounts[/var/data]: names volume "local", which the pod does not have (the podPatch of ClusterOverrides layer "l"): the API server would refuse the pod as invalid`},
 	} {
 		composesOrFails(t, tc.name, tc.layer, tc.pod, tc.want)
 	}

@@ -111,6 +111,9 @@ func checkPatched(sample, pod *corev1.Pod) error {
 	if err := checkPatchedPod(sample, pod); err != nil {
 		return err
 	}
+	if err := checkRemovedVolumes(sample, pod); err != nil {
+		return err
+	}
 	return checkAddedContainers(sample, pod)
 }
 
@@ -125,6 +128,33 @@ func checkPatchedPod(sample, pod *corev1.Pod) error {
 	for _, e := range PodErrors(pod) {
 		if !had[e.Error()] {
 			return fmt.Errorf("%w: the API server would refuse every such pod as invalid", e)
+		}
+	}
+	return nil
+}
+
+// checkRemovedVolumes checks that each volume sample's containers mount
+// is still in pod: a patch that replaces or deletes the volumes leaves the
+// Spark container's local directory a mount of no volume, which the API
+// server refuses on every pod. A mount the patch adds of a volume the
+// sample lacks is not judged: Spark gives its pods volumes the sample does
+// not have (its configuration's), and composition judges each pod's.
+func checkRemovedVolumes(sample, pod *corev1.Pod) error {
+	has := map[string]bool{}
+	for i := range pod.Spec.Volumes {
+		has[pod.Spec.Volumes[i].Name] = true
+	}
+	for _, list := range []struct {
+		path       string
+		containers []corev1.Container
+	}{{"spec.initContainers", sample.Spec.InitContainers}, {"spec.containers", sample.Spec.Containers}} {
+		for i := range list.containers {
+			c := &list.containers[i]
+			for _, m := range c.VolumeMounts {
+				if !has[m.Name] {
+					return fmt.Errorf("takes away volume %q, which %s[%s] mounts at %s: the API server would refuse every such pod as invalid", m.Name, list.path, c.Name, m.MountPath)
+				}
+			}
 		}
 	}
 	return nil
