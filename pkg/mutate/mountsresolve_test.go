@@ -33,7 +33,7 @@ func TestLayerMountsResolve(t *testing.T) {
 		{"the user's own mount of no volume", `{tier: ClusterDefaults, config: {labels: {team: etl}}}`, func(p *corev1.Pod) {
 			p.Spec.Containers[1].VolumeMounts = append(p.Spec.Containers[1].VolumeMounts, corev1.VolumeMount{Name: "gone", MountPath: "/gone"})
 		}, ""},
-		{"the user's own volume taken away by a podPatch", `{tier: ClusterOverrides, executor: {podPatch: {spec: {volumes: null}}}}`, nil,
+		{"the user's own volume taken away by a podPatch that keeps Spark's", `{tier: ClusterOverrides, executor: {podPatch: {spec: {volumes: [{$patch: replace}, {name: spark-local-dir-1, emptyDir: {}}]}}}}`, nil,
 			`spec.containers[spark-kubernetes-executor].volumeMounts[/var/data]: names volume "local", which the pod does not have (the podPatch of ClusterOverrides layer "l"): the API server would refuse the pod as invalid`},
 	} {
 		composesOrFails(t, tc.name, tc.layer, tc.pod, tc.want)
