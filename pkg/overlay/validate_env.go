@@ -35,7 +35,7 @@ func (v *validator) envSource(p *field.Path, e *corev1.EnvVar) {
 	sources := 0
 	if ref := src.FieldRef; ref != nil {
 		sources++
-		v.envFieldRef(p.Child("fieldRef"), ref)
+		v.fieldRef(p.Child("fieldRef"), ref, envFieldPaths)
 	}
 	if ref := src.ResourceFieldRef; ref != nil {
 		sources++
@@ -88,7 +88,10 @@ func (v *validator) fileKeyRef(p *field.Path, ref *corev1.FileKeySelector) {
 var envFieldPaths = []string{"metadata.name", "metadata.namespace", "metadata.uid", "spec.host", "spec.nodeName",
 	"spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"}
 
-func (v *validator) envFieldRef(p *field.Path, ref *corev1.ObjectFieldSelector) {
+// fieldRef checks a reference to a field of the pod, one of paths or a
+// label or annotation by key (an environment variable's: envFieldPaths;
+// a downward API volume's: volumeFieldPaths).
+func (v *validator) fieldRef(p *field.Path, ref *corev1.ObjectFieldSelector, paths []string) {
 	fp := ref.FieldPath
 	if fp == "" {
 		v.required(p.Child("fieldPath"), "the pod's field to read")
@@ -109,8 +112,8 @@ func (v *validator) envFieldRef(p *field.Path, ref *corev1.ObjectFieldSelector) 
 		}
 		return
 	}
-	if !slices.Contains(envFieldPaths, fp) {
-		v.errs = append(v.errs, field.NotSupported(p.Child("fieldPath"), fp, envFieldPaths))
+	if !slices.Contains(paths, fp) {
+		v.errs = append(v.errs, field.NotSupported(p.Child("fieldPath"), fp, paths))
 	}
 }
 

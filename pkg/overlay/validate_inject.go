@@ -47,6 +47,8 @@ func (v *validator) injection(p *field.Path, c *v1alpha1.Config) {
 		v.addAll(vp.Child("name"), vol.Name, validation.IsDNS1123Label(vol.Name))
 		if n := countSources(&vol.VolumeSource); n != 1 {
 			v.invalid(vp, field.OmitValueType{}, "set exactly one volume source (secret, configMap, emptyDir, projected, ...), got %d", n)
+		} else {
+			v.volumeSource(vp, &vol.VolumeSource)
 		}
 		v.duplicate(seen, vp, vol.Name, i, "volume name")
 	}

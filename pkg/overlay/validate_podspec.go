@@ -39,8 +39,8 @@ const (
 // seccomp profile, process namespace sharing, image pull secrets, node
 // and pod (anti-)affinity, topology spread constraints, readiness and
 // scheduling gates, host aliases, activeDeadlineSeconds, the names of the
-// service account, PriorityClass, node and volumes, a volume's sources,
-// and the preemption policy. Not judged: sysctls, Windows and host-user
+// service account, PriorityClass, node and volumes, a volume's sources
+// (volumeSource), and the preemption policy. Not judged: sysctls, Windows and host-user
 // options, resource claims, pod-level resources and overhead (each behind
 // its own rules or feature gates), and containers (ContainerErrors).
 func PodErrors(pod *corev1.Pod) field.ErrorList {
@@ -129,6 +129,8 @@ func (v *validator) podSpec(p *field.Path, spec *corev1.PodSpec) {
 		v.addAll(vp.Child("name"), vol.Name, validation.IsDNS1123Label(vol.Name))
 		if srcs := volumeSources(&vol.VolumeSource); len(srcs) > 1 {
 			v.forbidden(vp.Child(srcs[1]), "may not specify more than 1 volume type")
+		} else {
+			v.volumeSource(vp, &vol.VolumeSource)
 		}
 		if j, dup := seen[vol.Name]; dup {
 			e := field.Duplicate(vp.Child("name"), vol.Name)
@@ -265,12 +267,7 @@ func (v *validator) localDescendingPath(p *field.Path, target string) {
 	if path.IsAbs(target) {
 		v.invalid(p, target, "must be a relative path")
 	}
-	for _, item := range strings.Split(target, "/") {
-		if item == ".." {
-			v.invalid(p, target, "must not contain '..'")
-			return
-		}
-	}
+	v.noBacksteps(p, target)
 }
 
 // affinity checks node affinity and pod (anti-)affinity as on a pod's

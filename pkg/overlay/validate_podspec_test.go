@@ -78,6 +78,7 @@ func TestPodErrors(t *testing.T) {
 		{"a volume of no source: an emptyDir", corev1.PodSpec{Volumes: []corev1.Volume{{Name: "scratch"}}}, ""},
 		{"a volume of two sources", corev1.PodSpec{Volumes: []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{
 			EmptyDir: &corev1.EmptyDirVolumeSource{}, HostPath: &corev1.HostPathVolumeSource{Path: "/x"}}}}}, "spec.volumes[0].hostPath"},
+		{"a ConfigMap volume of no name", corev1.PodSpec{Volumes: []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{}}}}}, "spec.volumes[0].configMap.name"},
 		{"a volume name twice", corev1.PodSpec{Volumes: []corev1.Volume{{Name: "v"}, {Name: "v"}}}, "spec.volumes[1].name"},
 	}
 	for _, tt := range tests {

@@ -341,6 +341,13 @@ func TestValidateLayer(t *testing.T) {
 		}, want: "spec.config.envFrom[0].secretRef.name: Required value: the Secret to read"},
 		{name: "volume without source", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Volumes = []corev1.Volume{{Name: "v"}} },
 			want: "spec.config.volumes[0]: Invalid value: set exactly one volume source"},
+		{name: "a secret volume of a mode above 0777", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Volumes = []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "s", DefaultMode: new(int32(0o1000))}}}}
+		}, want: "spec.config.volumes[0].secret.defaultMode: Invalid value: 512: must be a number between 0 and 0777 (octal), both inclusive"},
+		{name: "a projected token of a short life", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Volumes = []corev1.Volume{{Name: "v", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+				{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{ExpirationSeconds: new(int64(60)), Path: "token"}}}}}}}
+		}, want: "spec.config.volumes[0].projected.sources[0].serviceAccountToken.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes"},
 		{name: "relative mount", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.VolumeMounts = []corev1.VolumeMount{{Name: "v", MountPath: "data"}}
 		},
