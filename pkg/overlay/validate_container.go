@@ -38,6 +38,7 @@ func ContainerErrors(p *field.Path, c *corev1.Container, sidecar bool) field.Err
 func (v *validator) containerSpec(p *field.Path, c *corev1.Container, sidecar bool) {
 	v.containerResources(p.Child("resources"), &c.Resources)
 	v.envSources(p.Child("env"), c.Env)
+	v.envFrom(p.Child("envFrom"), c.EnvFrom)
 	names, hostPorts := map[string]int{}, map[string]bool{}
 	for i := range c.Ports {
 		pp := p.Child("ports").Index(i)

@@ -88,6 +88,45 @@ func (v *validator) fileKeyRef(p *field.Path, ref *corev1.FileKeySelector) {
 var envFieldPaths = []string{"metadata.name", "metadata.namespace", "metadata.uid", "spec.host", "spec.nodeName",
 	"spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"}
 
+// envFrom checks a container's envFrom list (k8s.io/kubernetes's
+// ValidateEnvFrom): each entry one source, of a valid name, its prefix a
+// name the API server takes (its relaxed rule, GA since Kubernetes 1.34).
+func (v *validator) envFrom(p *field.Path, list []corev1.EnvFromSource) {
+	for i := range list {
+		e := &list[i]
+		if (e.ConfigMapRef == nil) == (e.SecretRef == nil) {
+			v.invalid(p, "", "must specify exactly one of: `configMapRef` or `secretRef`")
+			continue
+		}
+		v.envFromSource(p.Index(i), e)
+	}
+}
+
+// envFromSource checks the prefix and the ConfigMap's or Secret's name of
+// one envFrom entry of one source.
+func (v *validator) envFromSource(p *field.Path, e *corev1.EnvFromSource) {
+	if e.Prefix != "" {
+		v.addAll(p.Child("prefix"), e.Prefix, validation.IsRelaxedEnvVarName(e.Prefix))
+	}
+	ref, name, what := p.Child("configMapRef", "name"), "", "the ConfigMap to read"
+	if e.ConfigMapRef != nil {
+		name = e.ConfigMapRef.Name
+	} else {
+		ref, name, what = p.Child("secretRef", "name"), e.SecretRef.Name, "the Secret to read"
+	}
+	if name == "" {
+		v.required(ref, what)
+		return
+	}
+	// The API server reads it as it reads a prefix of a generated name
+	// (apimachinery's maskTrailingDash): it may end in "-".
+	masked := name
+	if len(masked) > 1 && strings.HasSuffix(masked, "-") {
+		masked = masked[:len(masked)-1] + "a"
+	}
+	v.addAll(ref, name, validation.IsDNS1123Subdomain(masked))
+}
+
 // fieldRef checks a reference to a field of the pod, one of paths or a
 // label or annotation by key (an environment variable's: envFieldPaths;
 // a downward API volume's: volumeFieldPaths).

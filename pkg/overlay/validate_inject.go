@@ -30,13 +30,10 @@ func (v *validator) injection(p *field.Path, c *v1alpha1.Config) {
 	for i := range c.EnvFrom {
 		ep := p.Child("envFrom").Index(i)
 		e := &c.EnvFrom[i]
-		switch {
-		case (e.ConfigMapRef == nil) == (e.SecretRef == nil):
+		if (e.ConfigMapRef == nil) == (e.SecretRef == nil) {
 			v.invalid(ep, field.OmitValueType{}, "set exactly one of configMapRef and secretRef")
-		case e.ConfigMapRef != nil && e.ConfigMapRef.Name == "":
-			v.required(ep.Child("configMapRef", "name"), "the ConfigMap to read")
-		case e.SecretRef != nil && e.SecretRef.Name == "":
-			v.required(ep.Child("secretRef", "name"), "the Secret to read")
+		} else {
+			v.envFromSource(ep, e)
 		}
 		v.duplicate(seen, ep, EnvFromKey(e), i, "envFrom source")
 	}

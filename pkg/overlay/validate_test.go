@@ -327,6 +327,12 @@ func TestValidateLayer(t *testing.T) {
 			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}},
 				SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}}}}
 		}, want: "spec.config.envFrom[0]: Invalid value: set exactly one of configMapRef and secretRef"},
+		{name: "envFrom a Secret of a bad name", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "Creds_1"}}}}
+		}, want: `spec.config.envFrom[0].secretRef.name: Invalid value: "Creds_1": a lowercase RFC 1123 subdomain`},
+		{name: "envFrom of a prefix with =", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{Prefix: "A=", SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "creds"}}}}
+		}, want: `spec.config.envFrom[0].prefix: Invalid value: "A="`},
 		{name: "envFrom a ConfigMap", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}}}}
 		}},

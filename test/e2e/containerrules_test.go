@@ -96,6 +96,18 @@ func TestLayerSidecarsAreJudgedAsTheAPIServerJudgesPods(t *testing.T) {
 			sidecar: corev1.Container{Env: envFrom(corev1.EnvVarSource{FileKeyRef: &corev1.FileKeySelector{VolumeName: "conf", Path: "../etc/env", Key: "LEVEL"}})}},
 		{name: "an env of a field read by key that has none", refused: "env[0].valueFrom.fieldRef.fieldPath",
 			sidecar: corev1.Container{Env: envFrom(corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name['x']"}})}},
+		{name: "env from a ConfigMap and a Secret by names the API server takes", sidecar: corev1.Container{EnvFrom: []corev1.EnvFromSource{
+			{Prefix: "conf.", ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "spark-conf-"}}},
+			{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "creds"}}}}}},
+		{name: "env from a ConfigMap of a bad name", refused: "envFrom[0].configMapRef.name", sidecar: corev1.Container{EnvFrom: []corev1.EnvFromSource{
+			{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "Spark_Conf"}}}}}},
+		{name: "env from a Secret of no name", refused: "envFrom[0].secretRef.name", sidecar: corev1.Container{EnvFrom: []corev1.EnvFromSource{
+			{SecretRef: &corev1.SecretEnvSource{}}}}},
+		{name: "env from of a prefix with =", refused: "envFrom[0].prefix", sidecar: corev1.Container{EnvFrom: []corev1.EnvFromSource{
+			{Prefix: "A=", SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "creds"}}}}}},
+		{name: "env from of both sources", refused: "envFrom", sidecar: corev1.Container{EnvFrom: []corev1.EnvFromSource{
+			{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "conf"}},
+				SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "creds"}}}}}},
 		{name: "one host port twice", refused: "ports[1].hostPort",
 			sidecar: corev1.Container{Ports: []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}, {ContainerPort: 81, HostPort: 8080, Protocol: corev1.ProtocolTCP}}}},
 	}
