@@ -60,6 +60,14 @@ func (v *validator) containerSpec(p *field.Path, c *corev1.Container, sidecar bo
 			v.errs = append(v.errs, field.NotSupported(pp.Child("protocol"), pr, containerProtocols))
 		}
 	}
+	if pp := c.ImagePullPolicy; pp != "" && !slices.Contains(pullPolicies, pp) {
+		v.errs = append(v.errs, field.NotSupported(p.Child("imagePullPolicy"), pp, pullPolicies))
+	}
+	if tp := c.TerminationMessagePolicy; tp != "" && !slices.Contains(terminationMessagePolicies, tp) {
+		v.errs = append(v.errs, field.NotSupported(p.Child("terminationMessagePolicy"), tp, terminationMessagePolicies))
+	}
+	v.containerSecurityContext(p.Child("securityContext"), c.SecurityContext)
+	v.mountRules(p.Child("volumeMounts"), c.VolumeMounts, c)
 	if sidecar {
 		v.sidecarProbes(p, c)
 		return
@@ -131,4 +139,82 @@ func overcommitAllowed(name corev1.ResourceName) bool {
 	s := string(name)
 	native := !strings.Contains(s, "/") || strings.Contains(s, corev1.ResourceDefaultNamespacePrefix)
 	return native && !strings.HasPrefix(s, corev1.ResourceHugePagesPrefix)
+}
+
+var (
+	pullPolicies               = []corev1.PullPolicy{corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever}
+	terminationMessagePolicies = []corev1.TerminationMessagePolicy{corev1.TerminationMessageReadFile, corev1.TerminationMessageFallbackToLogsOnError}
+	mountPropagations          = []corev1.MountPropagationMode{corev1.MountPropagationBidirectional, corev1.MountPropagationHostToContainer, corev1.MountPropagationNone}
+	recursiveReadOnlies        = []corev1.RecursiveReadOnlyMode{corev1.RecursiveReadOnlyDisabled, corev1.RecursiveReadOnlyIfPossible, corev1.RecursiveReadOnlyEnabled}
+)
+
+// containerSecurityContext checks a container's security context
+// (k8s.io/kubernetes's ValidateSecurityContext): its user and group IDs,
+// its seccomp profile, and privileged without privilege escalation.
+// procMount is left to the API server (Unmasked depends on the pod's
+// hostUsers).
+func (v *validator) containerSecurityContext(p *field.Path, sc *corev1.SecurityContext) {
+	if sc == nil {
+		return
+	}
+	if sc.RunAsUser != nil {
+		for _, msg := range validation.IsValidUserID(*sc.RunAsUser) {
+			v.invalid(p.Child("runAsUser"), *sc.RunAsUser, "%s", msg)
+		}
+	}
+	if sc.RunAsGroup != nil {
+		for _, msg := range validation.IsValidGroupID(*sc.RunAsGroup) {
+			v.invalid(p.Child("runAsGroup"), *sc.RunAsGroup, "%s", msg)
+		}
+	}
+	v.seccompProfile(p.Child("seccompProfile"), sc.SeccompProfile)
+	if e := sc.AllowPrivilegeEscalation; e != nil && !*e && sc.Privileged != nil && *sc.Privileged {
+		v.invalid(p, field.OmitValueType{}, "cannot set `allowPrivilegeEscalation` to false and `privileged` to true")
+	}
+}
+
+// mountRules checks what of a container's volume mounts the API server
+// judges besides the volume they name (k8s.io/kubernetes's
+// ValidateVolumeMounts): a mount path, a sub-path below the volume and
+// not with a sub-path expression, a mount propagation it knows
+// (Bidirectional only for a privileged container, c, when known) and a
+// recursive read-only mount only read-only, without propagation. The API
+// server names a sub-path's errors at the list, not the mount.
+func (v *validator) mountRules(p *field.Path, mounts []corev1.VolumeMount, c *corev1.Container) {
+	for i := range mounts {
+		m := &mounts[i]
+		mp := p.Index(i)
+		if m.MountPath == "" {
+			v.required(mp.Child("mountPath"), "")
+		}
+		if m.SubPath != "" {
+			v.localDescendingPath(p.Child("subPath"), m.SubPath)
+		}
+		if m.SubPathExpr != "" {
+			if m.SubPath != "" {
+				v.invalid(mp.Child("subPathExpr"), m.SubPathExpr, "subPathExpr and subPath are mutually exclusive")
+			}
+			v.localDescendingPath(p.Child("subPathExpr"), m.SubPathExpr)
+		}
+		if mpr := m.MountPropagation; mpr != nil {
+			if !slices.Contains(mountPropagations, *mpr) {
+				v.errs = append(v.errs, field.NotSupported(p.Child("mountPropagation"), *mpr, mountPropagations))
+			}
+			privileged := c != nil && c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged
+			if *mpr == corev1.MountPropagationBidirectional && c != nil && !privileged {
+				v.forbidden(p.Child("mountPropagation"), "Bidirectional mount propagation is available only to privileged containers")
+			}
+		}
+		if r := m.RecursiveReadOnly; r != nil {
+			switch {
+			case !slices.Contains(recursiveReadOnlies, *r):
+				v.errs = append(v.errs, field.NotSupported(p.Child("recursiveReadOnly"), *r, recursiveReadOnlies))
+			case *r == corev1.RecursiveReadOnlyDisabled:
+			case !m.ReadOnly:
+				v.forbidden(p.Child("recursiveReadOnly"), "may only be specified when readOnly is true")
+			case m.MountPropagation != nil && *m.MountPropagation != corev1.MountPropagationNone:
+				v.forbidden(p.Child("recursiveReadOnly"), "may only be specified when mountPropagation is None or not specified")
+			}
+		}
+	}
 }

@@ -50,6 +50,7 @@ func (v *validator) injection(p *field.Path, c *v1alpha1.Config) {
 		v.duplicate(seen, vp, vol.Name, i, "volume name")
 	}
 	v.mounts(p.Child("volumeMounts"), c.VolumeMounts)
+	v.mountRules(p.Child("volumeMounts"), c.VolumeMounts, nil)
 	seen = map[string]int{}
 	for i := range c.Secrets {
 		sp := p.Child("secrets").Index(i)

@@ -246,19 +246,25 @@ func (v *validator) podSecurityContext(p *field.Path, sc *corev1.PodSecurityCont
 	if fp := sc.FSGroupChangePolicy; fp != nil && !slices.Contains(fsGroupPolicies, *fp) {
 		v.errs = append(v.errs, field.NotSupported(p.Child("fsGroupChangePolicy"), *fp, fsGroupPolicies))
 	}
-	if sp := sc.SeccompProfile; sp != nil {
-		sp2 := p.Child("seccompProfile")
-		if !slices.Contains(seccompTypes, sp.Type) {
-			v.errs = append(v.errs, field.NotSupported(sp2.Child("type"), sp.Type, seccompTypes))
-		}
-		switch {
-		case sp.Type == corev1.SeccompProfileTypeLocalhost && sp.LocalhostProfile == nil:
-			v.required(sp2.Child("localhostProfile"), "must be set when seccomp type is Localhost")
-		case sp.Type == corev1.SeccompProfileTypeLocalhost:
-			v.localDescendingPath(sp2.Child("localhostProfile"), *sp.LocalhostProfile)
-		case sp.LocalhostProfile != nil:
-			v.invalid(sp2.Child("localhostProfile"), sp, "can only be set when seccomp type is Localhost")
-		}
+	v.seccompProfile(p.Child("seccompProfile"), sc.SeccompProfile)
+}
+
+// seccompProfile checks a pod's or a container's seccomp profile: a type
+// it knows, and a file only for Localhost, below the kubelet's root.
+func (v *validator) seccompProfile(p *field.Path, sp *corev1.SeccompProfile) {
+	if sp == nil {
+		return
+	}
+	if !slices.Contains(seccompTypes, sp.Type) {
+		v.errs = append(v.errs, field.NotSupported(p.Child("type"), sp.Type, seccompTypes))
+	}
+	switch {
+	case sp.Type == corev1.SeccompProfileTypeLocalhost && sp.LocalhostProfile == nil:
+		v.required(p.Child("localhostProfile"), "must be set when seccomp type is Localhost")
+	case sp.Type == corev1.SeccompProfileTypeLocalhost:
+		v.localDescendingPath(p.Child("localhostProfile"), *sp.LocalhostProfile)
+	case sp.LocalhostProfile != nil:
+		v.invalid(p.Child("localhostProfile"), sp, "can only be set when seccomp type is Localhost")
 	}
 }
 

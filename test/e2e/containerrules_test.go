@@ -108,6 +108,28 @@ func TestLayerSidecarsAreJudgedAsTheAPIServerJudgesPods(t *testing.T) {
 		{name: "env from of both sources", refused: "envFrom", sidecar: corev1.Container{EnvFrom: []corev1.EnvFromSource{
 			{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "conf"}},
 				SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "creds"}}}}}},
+		{name: "a security context, pull policy and mounts the API server takes", sidecar: corev1.Container{
+			ImagePullPolicy: corev1.PullAlways, TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+			SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(1000)), AllowPrivilegeEscalation: ptr(false),
+				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+			VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/logs", SubPath: "logs", ReadOnly: true, RecursiveReadOnly: ptr(corev1.RecursiveReadOnlyIfPossible)},
+				{Name: "data", MountPath: "/in", SubPathExpr: "$(POD_NAME)", MountPropagation: ptr(corev1.MountPropagationHostToContainer)}}}},
+		{name: "a pull policy of none known", refused: "imagePullPolicy", sidecar: corev1.Container{ImagePullPolicy: "Sometimes"}},
+		{name: "a termination message policy of none known", refused: "terminationMessagePolicy", sidecar: corev1.Container{TerminationMessagePolicy: "Log"}},
+		{name: "a negative user", refused: "securityContext.runAsUser", sidecar: corev1.Container{SecurityContext: &corev1.SecurityContext{RunAsUser: ptr(int64(-1))}}},
+		{name: "a negative group", refused: "securityContext.runAsGroup", sidecar: corev1.Container{SecurityContext: &corev1.SecurityContext{RunAsGroup: ptr(int64(-1))}}},
+		{name: "a localhost seccomp profile of no file", refused: "securityContext.seccompProfile.localhostProfile",
+			sidecar: corev1.Container{SecurityContext: &corev1.SecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeLocalhost}}}},
+		{name: "a sub-path above the volume", refused: "volumeMounts.subPath",
+			sidecar: corev1.Container{VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/logs", SubPath: "../etc"}}}},
+		{name: "a sub-path and a sub-path expression", refused: "volumeMounts[0].subPathExpr",
+			sidecar: corev1.Container{VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/logs", SubPath: "a", SubPathExpr: "$(POD_NAME)"}}}},
+		{name: "a mount propagation of none known", refused: "volumeMounts.mountPropagation",
+			sidecar: corev1.Container{VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/logs", MountPropagation: ptr(corev1.MountPropagationMode("Sideways"))}}}},
+		{name: "a bidirectional mount of a container not privileged", refused: "volumeMounts.mountPropagation",
+			sidecar: corev1.Container{VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/logs", MountPropagation: ptr(corev1.MountPropagationBidirectional)}}}},
+		{name: "a recursive read-only mount that is not read-only", refused: "volumeMounts.recursiveReadOnly",
+			sidecar: corev1.Container{VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/logs", RecursiveReadOnly: ptr(corev1.RecursiveReadOnlyEnabled)}}}},
 		{name: "one host port twice", refused: "ports[1].hostPort",
 			sidecar: corev1.Container{Ports: []corev1.ContainerPort{{ContainerPort: 80, HostPort: 8080}, {ContainerPort: 81, HostPort: 8080, Protocol: corev1.ProtocolTCP}}}},
 	}
@@ -115,12 +137,16 @@ func TestLayerSidecarsAreJudgedAsTheAPIServerJudgesPods(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.sidecar
 			c.Name, c.Image = "agent", "busybox:1.36"
+			var volumes []corev1.Volume // what the sidecar mounts
+			if len(c.VolumeMounts) > 0 {
+				volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+			}
 			layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "sidecar-rules"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterDefaults,
-				Match: v1alpha1.Match{Namespaces: []string{"sidecar-rules"}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{c}}}}
+				Match: v1alpha1.Match{Namespaces: []string{"sidecar-rules"}}, Config: &v1alpha1.Config{Sidecars: []corev1.Container{c}, Volumes: volumes}}}
 			layerField := causeField(cp.Client.Create(ctx, layer, client.DryRunAll))
 			c.RestartPolicy = ptr(corev1.ContainerRestartPolicyAlways)
 			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "sidecar-rules", Namespace: namespace},
-				Spec: corev1.PodSpec{InitContainers: []corev1.Container{c}, Containers: []corev1.Container{{Name: "main", Image: "busybox:1.36"}}}}
+				Spec: corev1.PodSpec{InitContainers: []corev1.Container{c}, Containers: []corev1.Container{{Name: "main", Image: "busybox:1.36"}}, Volumes: volumes}}
 			podField := causeField(cp.Client.Create(ctx, pod, client.DryRunAll))
 			if want := prefixed("spec.initContainers[0]", tt.refused); podField != want {
 				t.Fatalf("the API server: refused at %q, want %q (the case is wrong)", podField, want)
