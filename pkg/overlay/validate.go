@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -170,6 +171,10 @@ func (v *validator) config(p *field.Path, c *v1alpha1.Config) {
 		if k == v1alpha1.LayersAnnotation {
 			v.forbidden(kp, "written by Strata itself; a layer cannot set it")
 		}
+	}
+	if err := apivalidation.ValidateAnnotationsSize(c.Annotations); err != nil {
+		// Every pod the layer matches would be over the API server's limit.
+		v.errs = append(v.errs, field.TooLong(p.Child("annotations"), "", apivalidation.TotalAnnotationSizeLimitB))
 	}
 	for _, k := range sortedKeys(c.NodeSelector) {
 		kp := p.Child("nodeSelector").Key(k)

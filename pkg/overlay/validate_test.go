@@ -327,6 +327,9 @@ func TestValidateLayer(t *testing.T) {
 			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cm"}},
 				SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "s"}}}}
 		}, want: "spec.config.envFrom[0]: Invalid value: set exactly one of configMapRef and secretRef"},
+		{name: "annotations over the API server's 256 KiB", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Annotations = map[string]string{"example.com/a": strings.Repeat("x", 200<<10), "example.com/b": strings.Repeat("y", 60<<10)}
+		}, want: "spec.config.annotations: Too long: may not be more than 262144 bytes"},
 		{name: "envFrom a Secret of a bad name", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "Creds_1"}}}}
 		}, want: `spec.config.envFrom[0].secretRef.name: Invalid value: "Creds_1": a lowercase RFC 1123 subdomain`},
