@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	resourcequotaapi "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota"
 	psadmission "k8s.io/pod-security-admission/admission/api"
 	psaapi "k8s.io/pod-security-admission/api"
@@ -495,5 +496,41 @@ func BenchmarkLayerPodSecurityWarnings(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = LayerPodSecurityWarnings(l, exampleCluster, snap)
+	}
+}
+
+// BenchmarkAdmitWithPodPatch is Admit (the webhook's composition) of the
+// example driver by the example layers, and by those and one more whose
+// podPatch sets the pod's security context: a composition with a pod
+// patch pays for the patch and for judging the patched pod as the API
+// server will (invalidPatched).
+func BenchmarkAdmitWithPodPatch(b *testing.B) {
+	in, err := manifest.LoadRepo(filesys.MakeFsOnDisk(), filepath.Join(fixtures.Examples(), "layers", "clusters", "prod-a"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	pod := fixtures.Pod(b, "driver.yaml")
+	patch := v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "run-as-spark"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides,
+		Config: &v1alpha1.Config{PodPatch: &runtime.RawExtension{Raw: []byte(`{"spec":{"securityContext":{"runAsUser":185,"fsGroup":185}}}`)}}}}
+	for _, bc := range []struct {
+		name   string
+		layers []overlay.LayerSource
+	}{{"patches=0", in.Layers}, {"patches=1", append(slices.Clone(in.Layers), overlay.LayerSource{Layer: patch})}} {
+		b.Run(bc.name, func(b *testing.B) {
+			with := in
+			with.Layers = bc.layers
+			snap, err := overlay.Compile(with)
+			if err != nil {
+				b.Fatal(err)
+			}
+			want := len(bc.layers) - len(in.Layers)
+			b.ReportAllocs()
+			for b.Loop() {
+				res, err := Admit(snap, exampleCluster, pod)
+				if err != nil || len(res.Composition.PodPatches) != want {
+					b.Fatalf("%v, %d pod patches, want %d", err, len(res.Composition.PodPatches), want)
+				}
+			}
+		})
 	}
 }

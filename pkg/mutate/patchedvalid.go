@@ -13,7 +13,7 @@ import (
 // invalidPatched is the first error the API server's validation of every
 // pod finds in composed (the rendered pod) that it does not find so in
 // written (the pod as its user wrote it): in composed's labels,
-// annotations and pod-level fields (overlay.PodErrors: DNS, host
+// annotations and pod-level fields (overlay.PodErrorsBeyond: DNS, host
 // networking, affinity, topology spread, security context, ...), then in its containers, init containers
 // first (overlay.ContainerErrors: resources, environment sources, ports,
 // probes and hooks). A layer's podPatch that writes dnsPolicy None without
@@ -30,16 +30,8 @@ func invalidPatched(written, composed *corev1.Pod, patches []overlay.PodPatch) e
 	fail := func(e *field.Error) error {
 		return fmt.Errorf("%s: the API server would refuse the pod as invalid (%s)", e.Error(), patchSources(patches))
 	}
-	if errs := overlay.PodErrors(composed); len(errs) > 0 {
-		had := map[string]bool{}
-		for _, e := range overlay.PodErrors(written) {
-			had[e.Error()] = true
-		}
-		for _, e := range errs {
-			if !had[e.Error()] {
-				return fail(e)
-			}
-		}
+	if errs := overlay.PodErrorsBeyond(written, composed); len(errs) > 0 {
+		return fail(errs[0])
 	}
 	for _, list := range []struct {
 		path       string

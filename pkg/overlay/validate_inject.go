@@ -1,7 +1,6 @@
 package overlay
 
 import (
-	"encoding/json"
 	"path"
 	"regexp"
 	"strings"
@@ -42,7 +41,7 @@ func (v *validator) injection(p *field.Path, c *v1alpha1.Config) {
 		vp := p.Child("volumes").Index(i)
 		vol := &c.Volumes[i]
 		v.addAll(vp.Child("name"), vol.Name, validation.IsDNS1123Label(vol.Name))
-		if n := countSources(&vol.VolumeSource); n != 1 {
+		if n := len(volumeSources(&vol.VolumeSource)); n != 1 {
 			v.invalid(vp, field.OmitValueType{}, "set exactly one volume source (secret, configMap, emptyDir, projected, ...), got %d", n)
 		} else {
 			v.volumeSource(vp, &vol.VolumeSource)
@@ -165,15 +164,3 @@ func (v *validator) imagePrefix(p *field.Path, prefix string) {
 	}
 }
 
-// countSources counts the volume sources set in vs.
-func countSources(vs *corev1.VolumeSource) int {
-	b, err := json.Marshal(vs)
-	if err != nil {
-		return 0
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return 0
-	}
-	return len(m)
-}

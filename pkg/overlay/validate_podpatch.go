@@ -121,14 +121,8 @@ func checkPatched(sample, pod *corev1.Pod) error {
 // patch made of sample (PodErrors): a patch that writes dnsPolicy None
 // without a dnsConfig, or a label key of a space, has every pod refused.
 func checkPatchedPod(sample, pod *corev1.Pod) error {
-	had := map[string]bool{}
-	for _, e := range PodErrors(sample) {
-		had[e.Error()] = true
-	}
-	for _, e := range PodErrors(pod) {
-		if !had[e.Error()] {
-			return fmt.Errorf("%w: the API server would refuse every such pod as invalid", e)
-		}
+	if errs := PodErrorsBeyond(sample, pod); len(errs) > 0 {
+		return fmt.Errorf("%w: the API server would refuse every such pod as invalid", errs[0])
 	}
 	return nil
 }

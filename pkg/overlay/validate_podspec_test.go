@@ -1,6 +1,8 @@
 package overlay
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -90,5 +92,31 @@ func TestPodErrors(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("%s: first error at %q (%v), want %q", tt.name, got, errs, tt.want)
 		}
+	}
+}
+
+// TestVolumeSourceOrder: volumeSourceOrder lists every source of
+// corev1.VolumeSource, by its JSON name, and finds each when it is set.
+func TestVolumeSourceOrder(t *testing.T) {
+	typ := reflect.TypeFor[corev1.VolumeSource]()
+	listed := map[string]bool{}
+	for _, src := range volumeSourceOrder {
+		listed[src.name] = true
+	}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !listed[name] {
+			t.Errorf("volumeSourceOrder does not list %s (%s)", name, f.Name)
+			continue
+		}
+		var vs corev1.VolumeSource
+		reflect.ValueOf(&vs).Elem().Field(i).Set(reflect.New(f.Type.Elem()))
+		if got := volumeSources(&vs); len(got) != 1 || got[0] != name {
+			t.Errorf("with %s set, volumeSources = %v", f.Name, got)
+		}
+	}
+	if len(listed) != typ.NumField() {
+		t.Errorf("volumeSourceOrder lists %d sources, corev1.VolumeSource has %d", len(listed), typ.NumField())
 	}
 }
