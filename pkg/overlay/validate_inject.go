@@ -163,4 +163,3 @@ func (v *validator) imagePrefix(p *field.Path, prefix string) {
 		v.invalid(p, prefix, "must be a registry or registry/path prefix like mirror.internal or docker.io/apache")
 	}
 }
-
