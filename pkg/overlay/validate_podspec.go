@@ -100,7 +100,7 @@ func (v *validator) changedAnnotations(p *field.Path, was, now map[string]string
 		}
 		changed = true
 		if _, ok := was[k]; ok {
-			continue // the key was judged with was
+			continue // the written pod's key: what is wrong with it is the user's
 		}
 		for _, msg := range validation.IsQualifiedName(strings.ToLower(k)) {
 			v.invalid(p, k, "%s", msg)
