@@ -77,11 +77,14 @@ func PodErrorsBeyond(written, composed *corev1.Pod) field.ErrorList {
 // (apimachinery's ValidateLabels, entry by entry).
 func (v *validator) changedLabels(p *field.Path, was, now map[string]string) {
 	for _, k := range sortedKeys(now) {
-		if w, ok := was[k]; ok && w == now[k] {
+		w, had := was[k]
+		if had && w == now[k] {
 			continue
 		}
-		for _, msg := range validation.IsQualifiedName(k) {
-			v.invalid(p, k, "%s", msg)
+		if !had { // else the written pod's key: what is wrong with it is the user's
+			for _, msg := range validation.IsQualifiedName(k) {
+				v.invalid(p, k, "%s", msg)
+			}
 		}
 		for _, msg := range validation.IsValidLabelValue(now[k]) {
 			v.invalid(p, now[k], "%s", msg)
