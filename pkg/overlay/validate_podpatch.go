@@ -45,7 +45,7 @@ func CheckPodPatch(patch []byte, roles ...v1alpha1.Role) error {
 	if err := quantity.CheckJSON(patch, reflect.TypeFor[corev1.Pod]()); err != nil {
 		return err
 	}
-	for _, sample := range samplePods() {
+	for _, sample := range SamplePods() {
 		role := sample.Labels[v1alpha1.RoleLabel]
 		if len(roles) > 0 && !slices.Contains(roles, v1alpha1.Role(role)) {
 			continue
@@ -206,9 +206,10 @@ func changedKey(a, b map[string]string, prefix string) (string, bool) {
 	return "", false
 }
 
-// samplePods are a driver and an executor as spark-submit (Spark 3.5)
-// creates them, composed once (they carry strata.dev/layers).
-func samplePods() []*corev1.Pod {
+// SamplePods are a driver and an executor as spark-submit (Spark 3.5)
+// creates them, composed once (they carry strata.dev/layers): the pods
+// CheckPodPatch applies a Layer's pod patch to.
+func SamplePods() []*corev1.Pod {
 	pod := func(role, container string) *corev1.Pod {
 		return &corev1.Pod{
 			TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},

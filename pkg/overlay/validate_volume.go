@@ -119,23 +119,11 @@ func (v *validator) projected(p *field.Path, pv *corev1.ProjectedVolumeSource) {
 		kinds := 0
 		if src.Secret != nil {
 			kinds++
-			if src.Secret.Name == "" {
-				v.required(sp.Child("secret", "name"), "")
-			}
-			v.keysToPaths(sp.Child("secret", "items"), src.Secret.Items)
-			for _, kp := range src.Secret.Items {
-				v.uniquePath(p, paths, kp.Path)
-			}
+			v.projectedKeys(p, sp.Child("secret"), src.Secret.Name, src.Secret.Items, paths)
 		}
 		if src.ConfigMap != nil {
 			kinds++
-			if src.ConfigMap.Name == "" {
-				v.required(sp.Child("configMap", "name"), "")
-			}
-			v.keysToPaths(sp.Child("configMap", "items"), src.ConfigMap.Items)
-			for _, kp := range src.ConfigMap.Items {
-				v.uniquePath(p, paths, kp.Path)
-			}
+			v.projectedKeys(p, sp.Child("configMap"), src.ConfigMap.Name, src.ConfigMap.Items, paths)
 		}
 		if src.DownwardAPI != nil {
 			kinds++
@@ -171,6 +159,19 @@ func (v *validator) projected(p *field.Path, pv *corev1.ProjectedVolumeSource) {
 		if kinds > 1 {
 			v.forbidden(sp, "may not specify more than 1 volume type per source")
 		}
+	}
+}
+
+// projectedKeys checks a Secret or ConfigMap a projected volume (at p)
+// projects, at sp: its name, and its items, at paths no other source of
+// the volume projects to.
+func (v *validator) projectedKeys(p, sp *field.Path, name string, items []corev1.KeyToPath, paths map[string]bool) {
+	if name == "" {
+		v.required(sp.Child("name"), "")
+	}
+	v.keysToPaths(sp.Child("items"), items)
+	for _, kp := range items {
+		v.uniquePath(p, paths, kp.Path)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -122,27 +121,11 @@ func TestLayerPodPatchesAreJudgedAsTheAPIServerJudgesPods(t *testing.T) {
 	}
 }
 
-// podPatchTarget is a pod shaped as the pods a Layer's podPatch is checked
-// on (a Spark container with a port and a local directory, a native
-// sidecar), without a Spark role, in namespace.
+// podPatchTarget is the driver a Layer's pod patch is checked on
+// (overlay.SamplePods) in namespace, without its labels and annotations:
+// a plain pod no Strata webhook composes.
 func podPatchTarget(namespace string) *corev1.Pod {
-	always := corev1.ContainerRestartPolicyAlways
-	return &corev1.Pod{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
-		ObjectMeta: metav1.ObjectMeta{Name: "podpatch-rules", Namespace: namespace},
-		Spec: corev1.PodSpec{
-			RestartPolicy:  corev1.RestartPolicyNever,
-			InitContainers: []corev1.Container{{Name: "log-shipper", Image: "fluent/fluent-bit:3.1.9", RestartPolicy: &always}},
-			Containers: []corev1.Container{{
-				Name: "spark-kubernetes-driver", Image: "apache/spark:3.5.3", Args: []string{"driver"},
-				Ports: []corev1.ContainerPort{{Name: "blockmanager", ContainerPort: 7079}},
-				Resources: corev1.ResourceRequirements{
-					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1408Mi")},
-					Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1408Mi")},
-				},
-				VolumeMounts: []corev1.VolumeMount{{Name: "spark-local-dir-1", MountPath: "/var/data/spark-1"}},
-			}},
-			Volumes: []corev1.Volume{{Name: "spark-local-dir-1", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}},
-		},
-	}
+	pod := overlay.SamplePods()[0]
+	pod.Namespace, pod.Labels, pod.Annotations = namespace, nil, nil
+	return pod
 }
