@@ -137,8 +137,7 @@ func (v *validator) projected(p *field.Path, pv *corev1.ProjectedVolumeSource) {
 			kinds++
 			tp := sp.Child("serviceAccountToken")
 			switch e := t.ExpirationSeconds; {
-			case e == nil:
-				v.required(tp.Child("expirationSeconds"), "")
+			case e == nil: // the API server gives it an hour
 			case *e < minTokenSeconds:
 				v.invalid(tp.Child("expirationSeconds"), *e, "may not specify a duration less than 10 minutes")
 			case *e > maxTokenSeconds:

@@ -61,6 +61,8 @@ func TestLayerVolumesAreJudgedAsTheAPIServerJudgesPods(t *testing.T) {
 		{"the downward API of no source", corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{{Path: "x"}}}}, "downwardAPI"},
 		{"a projected token and ConfigMap", corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
 			token(86400, "token"), {ConfigMap: cm("ca", corev1.KeyToPath{Key: "ca.crt", Path: "ca.crt"})}}}}, ""},
+		{"a projected token of no life of its own: an hour", corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+			{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{Path: "token"}}}}}, ""},
 		{"a projected token of a short life", corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{token(60, "token")}}},
 			"projected.sources[0].serviceAccountToken.expirationSeconds"},
 		{"a projected token of no path", corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{token(3600, "")}}}, "projected.path"},
