@@ -52,19 +52,9 @@ func (v *validator) volumeSource(p *field.Path, vs *corev1.VolumeSource) {
 			v.errs = append(v.errs, field.NotSupported(hp.Child("type"), *t, hostPathTypes))
 		}
 	case vs.Secret != nil:
-		sp := p.Child("secret")
-		if vs.Secret.SecretName == "" {
-			v.required(sp.Child("secretName"), "")
-		}
-		v.fileMode(sp.Child("defaultMode"), vs.Secret.DefaultMode)
-		v.keysToPaths(sp.Child("items"), vs.Secret.Items)
+		v.keyedVolume(p.Child("secret"), "secretName", vs.Secret.SecretName, vs.Secret.DefaultMode, vs.Secret.Items)
 	case vs.ConfigMap != nil:
-		cp := p.Child("configMap")
-		if vs.ConfigMap.Name == "" {
-			v.required(cp.Child("name"), "")
-		}
-		v.fileMode(cp.Child("defaultMode"), vs.ConfigMap.DefaultMode)
-		v.keysToPaths(cp.Child("items"), vs.ConfigMap.Items)
+		v.keyedVolume(p.Child("configMap"), "name", vs.ConfigMap.Name, vs.ConfigMap.DefaultMode, vs.ConfigMap.Items)
 	case vs.PersistentVolumeClaim != nil:
 		if vs.PersistentVolumeClaim.ClaimName == "" {
 			v.required(p.Child("persistentVolumeClaim", "claimName"), "")
@@ -159,6 +149,16 @@ func (v *validator) projected(p *field.Path, pv *corev1.ProjectedVolumeSource) {
 			v.forbidden(sp, "may not specify more than 1 volume type per source")
 		}
 	}
+}
+
+// keyedVolume checks a Secret or ConfigMap volume at p: its name (in the
+// field nameField), its mode and its items.
+func (v *validator) keyedVolume(p *field.Path, nameField, name string, mode *int32, items []corev1.KeyToPath) {
+	if name == "" {
+		v.required(p.Child(nameField), "")
+	}
+	v.fileMode(p.Child("defaultMode"), mode)
+	v.keysToPaths(p.Child("items"), items)
 }
 
 // projectedKeys checks a Secret or ConfigMap a projected volume (at p)
