@@ -14,9 +14,10 @@ import (
 // pod finds in composed (the rendered pod) that it does not find so in
 // written (the pod as its user wrote it): in composed's labels,
 // annotations and pod-level fields (overlay.PodErrorsBeyond: DNS, host
-// networking, affinity, topology spread, security context, ...), then in its containers, init containers
-// first (overlay.ContainerErrors: resources, environment sources, ports,
-// probes and hooks). A layer's podPatch that writes dnsPolicy None without
+// networking, affinity, topology spread, security context, volumes, ...),
+// then in its containers, init containers first (overlay.ContainerErrors:
+// resources, environment sources, ports, probes and hooks, security
+// context, mounts). A layer's podPatch that writes dnsPolicy None without
 // a dnsConfig, a limit below the user's request or a second handler into a
 // probe would have every pod it matches refused, each in words that name
 // no layer, and the dry run would call them allowed. Only a composition
