@@ -31,9 +31,11 @@ func ContainerErrors(p *field.Path, c *corev1.Container, sidecar bool) field.Err
 // its limit, and a resource that cannot be overcommitted (an extended
 // resource, hugepages) requested only with its limit, at that limit (the
 // API server gives a request its limit where only the limit is set). Its
-// ports: a number in range, a valid and unique name, a known protocol. An
-// init container that is not a sidecar runs to completion before the
-// others: no probes, no lifecycle hooks; a sidecar's are well formed
+// ports: a number in range, a valid and unique name, a known protocol. Its
+// envFrom (envFrom), pull and termination message policies, security
+// context (containerSecurityContext) and mounts (mountRules). An init
+// container that is not a sidecar runs to completion before the others:
+// no probes, no lifecycle hooks; a sidecar's are well formed
 // (sidecarProbes).
 func (v *validator) containerSpec(p *field.Path, c *corev1.Container, sidecar bool) {
 	v.containerResources(p.Child("resources"), &c.Resources)
