@@ -85,7 +85,10 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	// AWS_ROLE_ARN, say); the last is the one in effect.
 	own := []corev1.EnvVar{{Name: "SPARK_USER", Value: "spark"}, {Name: "SPARK_APPLICATION_ID", Value: "spark-" + app.Name}}
 	if role == v1alpha1.RoleExecutor {
-		own = append(own, corev1.EnvVar{Name: "SPARK_EXECUTOR_ID", Value: strconv.Itoa(1)})
+		own = append(own, corev1.EnvVar{Name: v1alpha1.SparkExecutorIDVariable, Value: strconv.Itoa(1)})
+	} else {
+		own = append(own, corev1.EnvVar{Name: v1alpha1.SparkDriverBindAddressVariable,
+			ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "status.podIP"}}})
 	}
 	spark.Env = slices.Concat(own, spark.Env) // the configuration's, then the section's (templatePod)
 	spark.Resources.Requests = size.requests(role)

@@ -397,26 +397,52 @@ func TestPatchOrdersArrayOperations(t *testing.T) {
 
 // TestSparkContainer: a pod's Spark container is the one named for its
 // role, whatever else is named for the other role, else the first named
-// for either role, else the first.
+// for either role, else the first with the variable Spark sets in its own
+// container of the role (a pod template's container named otherwise,
+// which Spark appends after the template's others), else the first. A
+// SparkConnect server's is the named one, else the first, as the operator
+// picks it.
 func TestSparkContainer(t *testing.T) {
+	const execID, bind = v1alpha1.SparkExecutorIDVariable, v1alpha1.SparkDriverBindAddressVariable
 	for _, c := range []struct {
-		role  v1alpha1.Role
-		names []string
-		want  int
+		role    v1alpha1.Role
+		label   string
+		names   []string
+		markers map[string]string // container name: the variable it has
+		want    int
 	}{
-		{v1alpha1.RoleExecutor, []string{driverContainer, executorContainer}, 1},
-		{v1alpha1.RoleDriver, []string{executorContainer, driverContainer}, 1},
-		{v1alpha1.RoleExecutor, []string{"sidecar", driverContainer}, 1},
-		{v1alpha1.RoleDriver, []string{"sidecar", executorContainer}, 1},
-		{v1alpha1.RoleExecutor, []string{"main", "other"}, 0},
-		{v1alpha1.RoleDriver, nil, -1},
+		{role: v1alpha1.RoleExecutor, names: []string{driverContainer, executorContainer}, want: 1},
+		{role: v1alpha1.RoleDriver, names: []string{executorContainer, driverContainer}, want: 1},
+		{role: v1alpha1.RoleExecutor, names: []string{"sidecar", driverContainer}, want: 1},
+		{role: v1alpha1.RoleDriver, names: []string{"sidecar", executorContainer}, want: 1},
+		{role: v1alpha1.RoleExecutor, names: []string{"main", "other"}, want: 0},
+		{role: v1alpha1.RoleDriver, want: -1},
+		// A template's Spark container named otherwise, appended last.
+		{role: v1alpha1.RoleExecutor, names: []string{"log-shipper", "main"}, markers: map[string]string{"main": execID}, want: 1},
+		{role: v1alpha1.RoleDriver, names: []string{"log-shipper", "proxy", "main"}, markers: map[string]string{"main": bind}, want: 2},
+		// Only the role's own variable counts.
+		{role: v1alpha1.RoleExecutor, names: []string{"log-shipper", "main"}, markers: map[string]string{"main": bind}, want: 0},
+		{role: v1alpha1.RoleDriver, names: []string{"log-shipper", "main"}, markers: map[string]string{"main": execID}, want: 0},
+		// A name wins over the variable; of two with it, the first.
+		{role: v1alpha1.RoleExecutor, names: []string{"a", executorContainer}, markers: map[string]string{"a": execID}, want: 1},
+		{role: v1alpha1.RoleExecutor, names: []string{"a", "b", "c"}, markers: map[string]string{"b": execID, "c": execID}, want: 1},
+		// The operator starts a SparkConnect server: no variable counts.
+		{role: v1alpha1.RoleDriver, label: v1alpha1.ConnectServerRoleValue, names: []string{"a", "b"}, markers: map[string]string{"b": bind}, want: 0},
 	} {
 		pod := &corev1.Pod{}
+		pod.Labels = map[string]string{v1alpha1.RoleLabel: string(c.role)}
+		if c.label != "" {
+			pod.Labels[v1alpha1.RoleLabel] = c.label
+		}
 		for _, n := range c.names {
-			pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: n})
+			ct := corev1.Container{Name: n, Env: []corev1.EnvVar{{Name: "SPARK_USER", Value: "spark"}}}
+			if v, ok := c.markers[n]; ok {
+				ct.Env = append(ct.Env, corev1.EnvVar{Name: v, Value: "1"})
+			}
+			pod.Spec.Containers = append(pod.Spec.Containers, ct)
 		}
 		if got := sparkContainer(pod, c.role); got != c.want {
-			t.Errorf("the %s's Spark container among %q: %d, want %d", c.role, c.names, got, c.want)
+			t.Errorf("the %s's Spark container among %q (variables %v): %d, want %d", c.role, c.names, c.markers, got, c.want)
 		}
 	}
 }

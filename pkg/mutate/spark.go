@@ -1,8 +1,11 @@
 package mutate
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -12,9 +15,19 @@ const (
 	executorContainer = v1alpha1.SparkExecutorContainer
 )
 
-// sparkContainer returns the index of the pod's Spark container: the one
-// named for its role, else the first container; -1 for a pod without
-// containers.
+// sparkContainer returns the index of the pod's Spark container, as Spark
+// built the pod: the one named for its role (Spark's default name, and the
+// one the Spark Operator has Spark select in a template), else named for
+// the other role; else the first that carries the variable Spark gives
+// only its own container of the role (sparkOwnVariable); else the first
+// container; -1 for a pod without containers.
+//
+// The variable finds a Spark container a pod template named otherwise:
+// Spark keeps the template's name and appends its container after the
+// template's others, so a template of [main, log-shipper] makes a pod of
+// [log-shipper, main], whose first container is not Spark's. A Spark
+// Connect server is started by the operator, not by Spark: its container
+// is the named one, else the first, as the operator picks it.
 func sparkContainer(pod *corev1.Pod, role v1alpha1.Role) int {
 	want := executorContainer
 	if role == v1alpha1.RoleDriver {
@@ -33,7 +46,60 @@ func sparkContainer(pod *corev1.Pod, role v1alpha1.Role) int {
 	if len(pod.Spec.Containers) == 0 {
 		return -1
 	}
+	if pod.Labels[v1alpha1.RoleLabel] != v1alpha1.ConnectServerRoleValue {
+		own := sparkOwnVariable(role)
+		for i := range pod.Spec.Containers {
+			for j := range pod.Spec.Containers[i].Env {
+				if pod.Spec.Containers[i].Env[j].Name == own {
+					return i
+				}
+			}
+		}
+	}
 	return 0
+}
+
+// sparkOwnVariable is the environment variable Spark sets in the Spark
+// container of a pod of role, and in no other container: the executor's
+// id, or the address the driver binds to (each of Spark's Basic*FeatureStep
+// since Spark 2.3). A layer's sidecar may not set it
+// (overlay.SparkOwnVariables), so composition never moves the Spark
+// container to a sidecar it adds.
+func sparkOwnVariable(role v1alpha1.Role) string {
+	if role == v1alpha1.RoleExecutor {
+		return v1alpha1.SparkExecutorIDVariable
+	}
+	return v1alpha1.SparkDriverBindAddressVariable
+}
+
+// movedSparkContainer is the error of a composition after which another
+// container than the written pod's Spark container would be taken for it:
+// a podPatch that adds a container of Spark's name, or gives one Spark's
+// own variable, ahead of a Spark container a pod template named otherwise.
+// The webhook's second pass (reinvocation) and the validator's
+// recomposition of the stored pod would then render the layers' env,
+// mounts and secrets into that container, and composing twice would not
+// be composing once.
+func movedSparkContainer(written, composed *corev1.Pod, role v1alpha1.Role, patches []overlay.PodPatch) error {
+	was := sparkContainer(written, role)
+	if was < 0 {
+		return nil
+	}
+	is := sparkContainer(composed, role)
+	if is >= 0 && composed.Spec.Containers[is].Name == written.Spec.Containers[was].Name {
+		return nil
+	}
+	by := "a layer's container"
+	if len(patches) > 0 {
+		by = patchSources(patches)
+	}
+	name := ""
+	if is >= 0 {
+		name = composed.Spec.Containers[is].Name
+	}
+	return fmt.Errorf("spec.containers[%s]: would be taken for the pod's Spark container, which is %q: Spark's container is the one named %s or %s, else the one with %s or %s (%s)",
+		name, written.Spec.Containers[was].Name, driverContainer, executorContainer,
+		v1alpha1.SparkDriverBindAddressVariable, v1alpha1.SparkExecutorIDVariable, by)
 }
 
 func isNativeSidecar(c *corev1.Container) bool {

@@ -119,6 +119,9 @@ func (v *validator) containers(p *field.Path, cs []corev1.Container, sidecars bo
 			}
 		}
 		v.envVars(cp.Child("env"), c.Env)
+		if j := sparkOwnVariable(c); j >= 0 {
+			v.invalid(cp.Child("env").Index(j).Child("name"), c.Env[j].Name, "is the variable Spark sets in the container it runs in, by which Strata finds that container in a pod whose template named it otherwise; a layer's container cannot set it")
+		}
 		v.mounts(cp.Child("volumeMounts"), c.VolumeMounts)
 		v.containerSpec(cp, c, sidecars)
 		v.duplicate(seen, cp, c.Name, i, "container name")

@@ -77,6 +77,14 @@ func CheckPodPatch(patch []byte, roles ...v1alpha1.Role) error {
 	return nil
 }
 
+// sparkOwnVariable returns the index in c's env of a variable Spark sets
+// only in its own container, or -1.
+func sparkOwnVariable(c *corev1.Container) int {
+	return slices.IndexFunc(c.Env, func(e corev1.EnvVar) bool {
+		return e.Name == v1alpha1.SparkExecutorIDVariable || e.Name == v1alpha1.SparkDriverBindAddressVariable
+	})
+}
+
 // checkPatched checks what a patch made of sample.
 func checkPatched(sample, pod *corev1.Pod) error {
 	for _, k := range []string{v1alpha1.RoleLabel, appLabel} {
@@ -104,6 +112,10 @@ func checkPatched(sample, pod *corev1.Pod) error {
 				return fmt.Errorf("gives two containers the name %q", c.Name)
 			case c.Image == "":
 				return fmt.Errorf("gives container %q no image", c.Name)
+			case c.Name != v1alpha1.SparkDriverContainer && c.Name != v1alpha1.SparkExecutorContainer:
+				if j := sparkOwnVariable(c); j >= 0 {
+					return fmt.Errorf("gives container %q the variable %s, which Spark sets in the container it runs in, by which Strata finds that container in a pod whose template named it otherwise; a layer cannot set it", c.Name, c.Env[j].Name)
+				}
 			}
 			names[c.Name] = true
 		}

@@ -196,6 +196,12 @@ func TestValidateLayer(t *testing.T) {
 		{name: "driver's init container of the Spark container's name", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Driver = &v1alpha1.Config{InitContainers: []corev1.Container{{Name: v1alpha1.SparkDriverContainer, Image: "x"}}}
 		}, want: `spec.driver.initContainers[0].name: Invalid value: "spark-kubernetes-driver": is the name of the container Spark runs in`},
+		{name: "sidecar with Spark's executor id", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Env: []corev1.EnvVar{{Name: "A", Value: "b"}, {Name: v1alpha1.SparkExecutorIDVariable, Value: "1"}}}}
+		}, want: `spec.config.sidecars[0].env[1].name: Invalid value: "SPARK_EXECUTOR_ID": is the variable Spark sets in the container it runs in`},
+		{name: "driver's init container with Spark's bind address", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Driver = &v1alpha1.Config{InitContainers: []corev1.Container{{Name: "warm", Image: "x", Env: []corev1.EnvVar{{Name: v1alpha1.SparkDriverBindAddressVariable, Value: "0.0.0.0"}}}}}
+		}, want: `spec.driver.initContainers[0].env[0].name: Invalid value: "SPARK_DRIVER_BIND_ADDRESS": is the variable Spark sets`},
 		{name: "sidecar requesting above its limit", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Sidecars = []corev1.Container{{Name: "log", Image: "x", Resources: corev1.ResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("64Mi")},

@@ -106,3 +106,44 @@ func TestInjectionsStored(t *testing.T) {
 		}
 	}
 }
+
+// TestInjectionsReachATemplateNamedSparkContainer: an executor as Spark
+// creates it from a pod template whose Spark container is named "main"
+// beside an exporter. Spark keeps the template's name, gives its container
+// SPARK_EXECUTOR_ID and appends it after the template's others, so the
+// pod's first container is the exporter. What examples/layers give the
+// Spark container (env, mounts, the secret) is stored in main, none of it
+// in the exporter; the validating webhook admits the pod; the composer's
+// dry run says what the API server stored; a second pass adds nothing.
+func TestInjectionsReachATemplateNamedSparkContainer(t *testing.T) {
+	ctx := context.Background()
+	pod := examplePod(t, "executor.yaml", "inject-templated-exec-1")
+	pod.Spec.Containers[0].Name = "main"
+	exporter := corev1.Container{Name: "exporter", Image: "docker.io/prom/statsd-exporter:v0.27.1"}
+	pod.Spec.Containers = append([]corev1.Container{exporter}, pod.Spec.Containers...)
+	dry := composeWithCLI(t, pod)
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatalf("creating %s: %v", pod.Name, err)
+	}
+	if err := cp.Client.Get(ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
+		t.Fatal(err)
+	}
+	main, _ := findContainer(pod, "main")
+	exp, _ := findContainer(pod, "exporter")
+	if main == nil || exp == nil {
+		t.Fatalf("containers %v", pod.Spec.Containers)
+	}
+	if envOf(main)["SPARK_LOG_DIR"] != "/var/log/spark" || !hasMount(main, "/var/log/spark") || !hasMount(main, "/etc/log-shipper") {
+		t.Errorf("main: env %v, mounts %v; want the layers' SPARK_LOG_DIR and mounts", main.Env, main.VolumeMounts)
+	}
+	if _, ok := envOf(exp)["SPARK_LOG_DIR"]; ok || hasMount(exp, "/var/log/spark") || hasMount(exp, "/etc/log-shipper") {
+		t.Errorf("exporter got the Spark container's values: env %v, mounts %v", exp.Env, exp.VolumeMounts)
+	}
+	dryMain, _ := findContainer(dry, "main")
+	if dryMain == nil || !slices.EqualFunc(dryMain.Env, main.Env, func(a, b corev1.EnvVar) bool { return a.Name == b.Name && a.Value == b.Value }) {
+		t.Errorf("the dry run's main env %v, the API server's %v", dryMain, main.Env)
+	}
+	if resp := admit(t, pod); !resp.Allowed || len(resp.Patch) != 0 {
+		t.Errorf("second pass patches %v", string(resp.Patch))
+	}
+}

@@ -73,6 +73,15 @@ const (
 	SparkExecutorContainer = "spark-kubernetes-executor"
 )
 
+// SparkExecutorIDVariable and SparkDriverBindAddressVariable are the
+// environment variables Spark sets in its container of an executor's and
+// a driver's pod, and in no other: they find that container when a pod
+// template named it otherwise. A layer's container may not set either.
+const (
+	SparkExecutorIDVariable        = "SPARK_EXECUTOR_ID"
+	SparkDriverBindAddressVariable = "SPARK_DRIVER_BIND_ADDRESS"
+)
+
 // ConnectServerRoleValue is the RoleLabel value of the Spark Operator's
 // SparkConnect server pod: a Spark driver running in client mode (its
 // Spark container is named as a driver's), composed and judged as a
@@ -320,8 +329,9 @@ type Config struct {
 	InitContainers []corev1.Container `json:"initContainers,omitempty"`
 
 	// Env is added to the Spark container (spark-kubernetes-driver or
-	// spark-kubernetes-executor; the first container if neither exists),
-	// merged by name.
+	// spark-kubernetes-executor; else the one Spark gave SPARK_EXECUTOR_ID
+	// or SPARK_DRIVER_BIND_ADDRESS; else the first container), merged by
+	// name.
 	// +optional
 	// +kubebuilder:validation:Schemaless
 	// +kubebuilder:validation:Type=array

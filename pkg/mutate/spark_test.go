@@ -1,0 +1,89 @@
+package mutate
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+)
+
+// templatedExecutor is an executor pod as Spark creates it from a pod
+// template of [main, exporter]: Spark keeps the template's name of its
+// container, gives it SPARK_EXECUTOR_ID and appends it after the
+// template's other containers.
+func templatedExecutor() *corev1.Pod {
+	return &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: metav1.ObjectMeta{Name: "exec-1", Namespace: "etl", Labels: map[string]string{v1alpha1.RoleLabel: "executor"}},
+		Spec: corev1.PodSpec{
+			Containers: []corev1.Container{
+				{Name: "exporter", Image: "prom/statsd-exporter:v0.27.1"},
+				{Name: "main", Image: "apache/spark:3.5.3", Args: []string{"executor"},
+					Env: []corev1.EnvVar{{Name: "SPARK_USER", Value: "bot"}, {Name: v1alpha1.SparkExecutorIDVariable, Value: "1"}}},
+			},
+		},
+	}
+}
+
+// TestLayersReachTheSparkContainerATemplateNamed: what a layer gives the
+// Spark container (env, envFrom, mounts, a Secret) lands in the container
+// Spark runs in, not in the template's first; composing again changes
+// nothing.
+func TestLayersReachTheSparkContainerATemplateNamed(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{"platform": `{tier: ClusterOverrides, config: {
+		env: [{name: TZ, value: UTC}], envFrom: [{configMapRef: {name: spark-env}}],
+		volumes: [{name: scratch, emptyDir: {}}], volumeMounts: [{name: scratch, mountPath: /scratch}],
+		secrets: [{secretName: s3-creds, mountPath: /etc/s3}]}}`})
+	res := composeTwice(t, snap, templatedExecutor())
+	shipper, main := &res.Pod.Spec.Containers[0], &res.Pod.Spec.Containers[1]
+	if shipper.Name != "exporter" || main.Name != "main" {
+		t.Fatalf("containers %s, %s: want exporter, main as written", shipper.Name, main.Name)
+	}
+	if len(shipper.Env) != 0 || len(shipper.EnvFrom) != 0 || len(shipper.VolumeMounts) != 0 {
+		t.Errorf("exporter got the Spark container's values: env %v, envFrom %v, mounts %v", shipper.Env, shipper.EnvFrom, shipper.VolumeMounts)
+	}
+	if !slices.ContainsFunc(main.Env, func(e corev1.EnvVar) bool { return e.Name == "TZ" && e.Value == "UTC" }) || len(main.EnvFrom) != 1 {
+		t.Errorf("main's env %v, envFrom %v: want the layer's TZ and ConfigMap", main.Env, main.EnvFrom)
+	}
+	var paths []string
+	for _, m := range main.VolumeMounts {
+		paths = append(paths, m.MountPath)
+	}
+	slices.Sort(paths)
+	if !slices.Equal(paths, []string{"/etc/s3", "/scratch"}) {
+		t.Errorf("main mounts %v, want /etc/s3 and /scratch", paths)
+	}
+}
+
+// TestAPodPatchMayNotMoveTheSparkContainer: a podPatch that would make
+// another container the one taken for Spark's (one of Spark's name, ahead
+// of a Spark container a template named otherwise) fails the composition
+// naming the podPatch: the second pass and the validator would render the
+// layers into that container. On a pod whose Spark container has Spark's
+// name the same patch changes that container and moves nothing. A patch
+// that gives another container Spark's own variable is refused with its
+// Layer (overlay's TestCheckPodPatch).
+func TestAPodPatchMayNotMoveTheSparkContainer(t *testing.T) {
+	snap := snapshotOf(t, map[string]string{"patcher": `{tier: NamespaceOverrides, config: {env: [{name: TZ, value: UTC}],
+		podPatch: {spec: {containers: [{name: spark-kubernetes-executor, image: "apache/spark:4.0.1"}]}}}}`})
+	_, err := Compose(snap, cluster, templatedExecutor())
+	if err == nil {
+		t.Fatal("composed; want an error naming the podPatch")
+	}
+	for _, want := range []string{`spec.containers[spark-kubernetes-executor]: would be taken for the pod's Spark container, which is "main"`,
+		`the podPatch of NamespaceOverrides layer "patcher"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q\nwant it to say %q", err, want)
+		}
+	}
+	pod := templatedExecutor()
+	pod.Spec.Containers[1].Name = executorContainer
+	res := composeTwice(t, snap, pod)
+	if c := res.Pod.Spec.Containers[1]; c.Name != executorContainer || c.Image != "apache/spark:4.0.1" || len(res.Pod.Spec.Containers) != 2 {
+		t.Errorf("containers %v: want the Spark container patched in place", res.Pod.Spec.Containers)
+	}
+}
