@@ -120,7 +120,7 @@ func composeWith(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 	if err := unresolvedMount(pod, res.Pod, res.Role, res.Composition.PodPatches, explain); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
-	if err := movedSparkContainer(pod, res.Pod, res.Role, res.Composition.PodPatches); err != nil {
+	if err := movedSparkContainer(pod, res.Pod, res.Role, &res.Composition); err != nil {
 		return nil, fmt.Errorf("%s: %w", describe(pod, res.Composition.Provenance), err)
 	}
 	if err := invalidPatched(pod, res.Pod, res.Composition.PodPatches); err != nil {

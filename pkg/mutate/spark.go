@@ -72,33 +72,52 @@ func sparkOwnVariable(role v1alpha1.Role) string {
 	return v1alpha1.SparkDriverBindAddressVariable
 }
 
-// movedSparkContainer is the error of a composition after which another
-// container than the written pod's Spark container would be taken for it:
-// a podPatch that adds a container of Spark's name, or gives one Spark's
-// own variable, ahead of a Spark container a pod template named otherwise.
-// The webhook's second pass (reinvocation) and the validator's
-// recomposition of the stored pod would then render the layers' env,
-// mounts and secrets into that container, and composing twice would not
-// be composing once.
-func movedSparkContainer(written, composed *corev1.Pod, role v1alpha1.Role, patches []overlay.PodPatch) error {
+// movedSparkContainer is the error of a composition that would not keep
+// the written pod's Spark container as its Spark container: a layer's
+// sidecar or init container of its name (one a pod template named
+// otherwise, which the layers' names do not avoid), which would replace
+// it, Spark's arguments, environment and resources with it; or a podPatch
+// that adds a container of Spark's name ahead of it, or gives one Spark's
+// own variable, after which the webhook's second pass (reinvocation) and
+// the validator's recomposition of the stored pod would render the
+// layers' env, mounts and Secrets into another container, and composing
+// twice would not be composing once.
+func movedSparkContainer(written, composed *corev1.Pod, role v1alpha1.Role, comp *overlay.Result) error {
 	was := sparkContainer(written, role)
 	if was < 0 {
 		return nil
 	}
+	spark := written.Spec.Containers[was].Name
+	for _, list := range []struct {
+		path       string
+		containers []corev1.Container
+	}{{overlay.PathSidecars, comp.Config.Sidecars}, {overlay.PathInitContainers, comp.Config.InitContainers}} {
+		for i := range list.containers {
+			if list.containers[i].Name != spark {
+				continue
+			}
+			by := "a layer"
+			if src, ok := comp.Provenance.WinnerOf(overlay.ElementKey(list.path, spark)); ok {
+				by = src.String()
+			}
+			return fmt.Errorf("%s[%s]: would replace the pod's Spark container of that name, and Spark's arguments, environment and resources with it: name the layer's container otherwise (%s)",
+				list.path, spark, by)
+		}
+	}
 	is := sparkContainer(composed, role)
-	if is >= 0 && composed.Spec.Containers[is].Name == written.Spec.Containers[was].Name {
+	if is >= 0 && composed.Spec.Containers[is].Name == spark {
 		return nil
 	}
 	by := "a layer's container"
-	if len(patches) > 0 {
-		by = patchSources(patches)
+	if len(comp.PodPatches) > 0 {
+		by = patchSources(comp.PodPatches)
 	}
 	name := ""
 	if is >= 0 {
 		name = composed.Spec.Containers[is].Name
 	}
 	return fmt.Errorf("spec.containers[%s]: would be taken for the pod's Spark container, which is %q: Spark's container is the one named %s or %s, else the one with %s or %s (%s)",
-		name, written.Spec.Containers[was].Name, driverContainer, executorContainer,
+		name, spark, driverContainer, executorContainer,
 		v1alpha1.SparkDriverBindAddressVariable, v1alpha1.SparkExecutorIDVariable, by)
 }
 

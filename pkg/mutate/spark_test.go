@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
@@ -85,5 +86,28 @@ func TestAPodPatchMayNotMoveTheSparkContainer(t *testing.T) {
 	res := composeTwice(t, snap, pod)
 	if c := res.Pod.Spec.Containers[1]; c.Name != executorContainer || c.Image != "apache/spark:4.0.1" || len(res.Pod.Spec.Containers) != 2 {
 		t.Errorf("containers %v: want the Spark container patched in place", res.Pod.Spec.Containers)
+	}
+}
+
+// TestALayersContainerMayNotReplaceTheSparkContainer: a layer's sidecar
+// or init container of the name a pod template gave the Spark container
+// would replace it; the composition fails naming the layer. Beside a
+// Spark container of Spark's name (which no layer's container may take)
+// the same layer composes.
+func TestALayersContainerMayNotReplaceTheSparkContainer(t *testing.T) {
+	for _, field := range []string{"sidecars", "initContainers"} {
+		snap := snapshotOf(t, map[string]string{"mains": `{tier: ClusterDefaults, config: {` + field + `: [{name: main, image: "busybox:1.36"}]}}`})
+		want := field + `[main]: would replace the pod's Spark container of that name`
+		for name, compose := range map[string]func(*overlay.Snapshot, Cluster, *corev1.Pod) (*Result, error){"Compose": Compose, "Admit": Admit} {
+			_, err := compose(snap, cluster, templatedExecutor())
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `(ClusterDefaults layer "mains")`) {
+				t.Errorf("%s, %s: error %v\nwant it to say %q and name the layer", name, field, err, want)
+			}
+		}
+		pod := templatedExecutor()
+		pod.Spec.Containers[1].Name = executorContainer
+		if _, err := Compose(snap, cluster, pod); err != nil {
+			t.Errorf("%s beside a Spark container of Spark's name: %v", field, err)
+		}
 	}
 }
