@@ -255,6 +255,16 @@ func composeRole(snap *overlay.Snapshot, cluster Cluster, app *sparkv1beta2.Spar
 	user.HadoopConf = userHadoopConf(&app.Spec)
 	res := &Result{Spark: true, Role: role, Pod: pod.DeepCopy(), Patch: []jsonpatch.Operation{}}
 	res.Composition = snap.Compose(TargetOf(cluster, pod, role), user)
+	// A pod template's Spark container of another name than Spark's
+	// (which no layer's container takes) would be replaced on each pod by
+	// a layer's container of its name, and each pod refused for it.
+	if t := app.Spec.Pod(string(role)).Template; t != nil {
+		if i := templateSparkContainer(t.Spec.Containers, role); i >= 0 {
+			if err := replacesSparkContainer(t.Spec.Containers[i].Name, &res.Composition); err != nil {
+				return nil, fmt.Errorf("spec.%s.template.spec.containers[%s]: its pods would be refused: %w", role, t.Spec.Containers[i].Name, err)
+			}
+		}
+	}
 	res.Warnings = grantIAM(&res.Composition)
 	// A layer's image is the Spark container's before mirrors rewrite it.
 	if img, ok := res.Composition.Config.SparkConf[overlay.SparkRoleImage(role)]; ok {

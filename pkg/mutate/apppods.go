@@ -241,10 +241,7 @@ func withTemplate(pod *corev1.Pod, t *corev1.PodTemplateSpec, role v1alpha1.Role
 	spark := pod.Spec.Containers[0]
 	others := out.Spec.Containers
 	if len(others) > 0 {
-		i := slices.IndexFunc(others, func(c corev1.Container) bool { return c.Name == spark.Name })
-		if i < 0 {
-			i = 0
-		}
+		i := templateSparkContainer(others, role)
 		base := others[i]
 		others = slices.Delete(slices.Clone(others), i, i+1)
 		if base.Name != "" {

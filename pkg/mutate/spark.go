@@ -2,6 +2,7 @@ package mutate
 
 import (
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -88,21 +89,8 @@ func movedSparkContainer(written, composed *corev1.Pod, role v1alpha1.Role, comp
 		return nil
 	}
 	spark := written.Spec.Containers[was].Name
-	for _, list := range []struct {
-		path       string
-		containers []corev1.Container
-	}{{overlay.PathSidecars, comp.Config.Sidecars}, {overlay.PathInitContainers, comp.Config.InitContainers}} {
-		for i := range list.containers {
-			if list.containers[i].Name != spark {
-				continue
-			}
-			by := "a layer"
-			if src, ok := comp.Provenance.WinnerOf(overlay.ElementKey(list.path, spark)); ok {
-				by = src.String()
-			}
-			return fmt.Errorf("%s[%s]: would replace the pod's Spark container of that name, and Spark's arguments, environment and resources with it: name the layer's container otherwise (%s)",
-				list.path, spark, by)
-		}
+	if err := replacesSparkContainer(spark, comp); err != nil {
+		return err
 	}
 	is := sparkContainer(composed, role)
 	if is >= 0 && composed.Spec.Containers[is].Name == spark {
@@ -119,6 +107,51 @@ func movedSparkContainer(written, composed *corev1.Pod, role v1alpha1.Role, comp
 	return fmt.Errorf("spec.containers[%s]: would be taken for the pod's Spark container, which is %q: Spark's container is the one named %s or %s, else the one with %s or %s (%s)",
 		name, spark, driverContainer, executorContainer,
 		v1alpha1.SparkDriverBindAddressVariable, v1alpha1.SparkExecutorIDVariable, by)
+}
+
+// replacesSparkContainer is the error of a composition whose sidecars or
+// init containers hold a layer's named spark, the Spark container's name,
+// which would replace it, Spark's arguments, environment and resources
+// with it.
+func replacesSparkContainer(spark string, comp *overlay.Result) error {
+	for _, list := range []struct {
+		path, what string
+		containers []corev1.Container
+	}{{overlay.PathSidecars, "sidecar", comp.Config.Sidecars}, {overlay.PathInitContainers, "init container", comp.Config.InitContainers}} {
+		for i := range list.containers {
+			if spark == "" || list.containers[i].Name != spark {
+				continue
+			}
+			by := "a layer"
+			if src, ok := comp.Provenance.WinnerOf(overlay.ElementKey(list.path, spark)); ok {
+				if src.IsUser() {
+					continue // a SparkApplication's own sidecar, which the operator does not add over it
+				}
+				by = src.String()
+			}
+			return fmt.Errorf("spec.containers[%s]: a layer's %s of that name would replace the pod's Spark container, and Spark's arguments, environment and resources with it: name the %s otherwise (%s)",
+				spark, list.what, list.what, by)
+		}
+	}
+	return nil
+}
+
+// templateSparkContainer is the index of the Spark container of a pod
+// template's containers, as Spark picks it (KubernetesUtils.
+// selectSparkContainer) with the container name the Spark Operator gives
+// it: the one named for role, else the first; -1 for none.
+func templateSparkContainer(containers []corev1.Container, role v1alpha1.Role) int {
+	if len(containers) == 0 {
+		return -1
+	}
+	want := executorContainer
+	if role == v1alpha1.RoleDriver {
+		want = driverContainer
+	}
+	if i := slices.IndexFunc(containers, func(c corev1.Container) bool { return c.Name == want }); i >= 0 {
+		return i
+	}
+	return 0
 }
 
 func isNativeSidecar(c *corev1.Container) bool {

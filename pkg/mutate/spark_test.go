@@ -7,7 +7,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
+	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -95,9 +97,9 @@ func TestAPodPatchMayNotMoveTheSparkContainer(t *testing.T) {
 // Spark container of Spark's name (which no layer's container may take)
 // the same layer composes.
 func TestALayersContainerMayNotReplaceTheSparkContainer(t *testing.T) {
-	for _, field := range []string{"sidecars", "initContainers"} {
+	for field, what := range map[string]string{"sidecars": "sidecar", "initContainers": "init container"} {
 		snap := snapshotOf(t, map[string]string{"mains": `{tier: ClusterDefaults, config: {` + field + `: [{name: main, image: "busybox:1.36"}]}}`})
-		want := field + `[main]: would replace the pod's Spark container of that name`
+		want := `spec.containers[main]: a layer's ` + what + ` of that name would replace the pod's Spark container`
 		for name, compose := range map[string]func(*overlay.Snapshot, Cluster, *corev1.Pod) (*Result, error){"Compose": Compose, "Admit": Admit} {
 			_, err := compose(snap, cluster, templatedExecutor())
 			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `(ClusterDefaults layer "mains")`) {
@@ -109,5 +111,53 @@ func TestALayersContainerMayNotReplaceTheSparkContainer(t *testing.T) {
 		if _, err := Compose(snap, cluster, pod); err != nil {
 			t.Errorf("%s beside a Spark container of Spark's name: %v", field, err)
 		}
+	}
+}
+
+// TestAnAppsTemplateSparkContainerIsNotReplaced: a SparkApplication whose
+// executor template names its Spark container "main" (Spark takes it,
+// the first, as the operator names none "spark-kubernetes-executor") is
+// refused at composition, naming the layer, when a layer's sidecar is
+// named "main": each of its pods would be. A sidecar of that name the
+// application itself gives is its own, which the operator does not add
+// over the template's container.
+func TestAnAppsTemplateSparkContainerIsNotReplaced(t *testing.T) {
+	app := func(sidecars string) *sparkv1beta2.Object {
+		t.Helper()
+		js, err := yaml.YAMLToJSON([]byte(`
+apiVersion: sparkoperator.k8s.io/v1beta2
+kind: SparkApplication
+metadata: {name: templated, namespace: etl}
+spec:
+  type: Scala
+  mode: cluster
+  image: docker.io/apache/spark:3.5.3
+  mainApplicationFile: local:///opt/spark/examples/jars/spark-examples.jar
+  driver: {cores: 1, memory: 1g}
+  executor:
+    instances: 2
+    memory: 1g
+    template: {spec: {containers: [{name: main}, {name: exporter, image: "prom/statsd-exporter:v0.27.1"}]}}
+    sidecars: ` + sidecars))
+		if err != nil {
+			t.Fatal(err)
+		}
+		obj, err := sparkv1beta2.Decode(js)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return obj
+	}
+	snap := snapshotOf(t, map[string]string{"mains": `{tier: ClusterDefaults, match: {roles: [executor]}, config: {sidecars: [{name: main, image: "busybox:1.36"}]}}`})
+	_, err := ComposeApp(snap, cluster, app("[]"))
+	want := `spec.executor.template.spec.containers[main]: its pods would be refused: spec.containers[main]: a layer's sidecar of that name would replace the pod's Spark container`
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `(ClusterDefaults layer "mains")`) {
+		t.Errorf("error %v\nwant it to say %q and name the layer", err, want)
+	}
+	if _, err := ComposeApp(snap, cluster, app(`[{name: main, image: "busybox:1.36"}]`)); err != nil {
+		t.Errorf("the app's own sidecar of the template's name: %v", err)
+	}
+	if _, err := ComposeApp(snapshotOf(t, map[string]string{"other": `{tier: ClusterDefaults, config: {sidecars: [{name: proxy, image: "busybox:1.36"}]}}`}), cluster, app("[]")); err != nil {
+		t.Errorf("a layer's sidecar of another name: %v", err)
 	}
 }

@@ -3,10 +3,16 @@ package e2e
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
 
 func findContainer(pod *corev1.Pod, name string) (*corev1.Container, bool) {
@@ -145,5 +151,59 @@ func TestInjectionsReachATemplateNamedSparkContainer(t *testing.T) {
 	}
 	if resp := admit(t, pod); !resp.Allowed || len(resp.Patch) != 0 {
 		t.Errorf("second pass patches %v", string(resp.Patch))
+	}
+}
+
+// TestALayersSidecarDoesNotReplaceATemplateNamedSparkContainer: in a
+// namespace whose layer gives executors a sidecar named "main", an
+// executor whose template named its Spark container "main" would lose
+// Spark's container to it. The API server refuses the pod, and the
+// SparkApplication whose executor template names it so, each naming the
+// layer; an executor whose Spark container has Spark's name gets the
+// sidecar.
+func TestALayersSidecarDoesNotReplaceATemplateNamedSparkContainer(t *testing.T) {
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "templated-spark"}}
+	if err := cp.Client.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-main-sidecar"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
+		Match: v1alpha1.Match{Namespaces: []string{ns.Name}, Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}},
+		Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "main", Image: "docker.io/library/busybox:1.36"}}}}}
+	createLayer(t, layer, ns.Name)
+	const want = `spec.containers[main]: a layer's sidecar of that name would replace the pod's Spark container`
+	const by = `(NamespaceOverrides layer "e2e-main-sidecar")`
+
+	pod := examplePod(t, "executor.yaml", "templated-exec-1")
+	pod.Namespace = ns.Name
+	pod.Spec.Containers[0].Name = "main"
+	pod.Spec.Containers = append([]corev1.Container{{Name: "exporter", Image: "docker.io/prom/statsd-exporter:v0.27.1"}}, pod.Spec.Containers...)
+	if err := cp.Client.Create(ctx, pod); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), by) {
+		t.Errorf("creating the templated executor: %v\nwant a refusal saying %q and naming the layer", err, want)
+	}
+
+	app := exampleApp(t, "etl-report.yaml", "templated-app")
+	app.SetNamespace(ns.Name)
+	unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations")
+	template := map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "main"},
+		map[string]any{"name": "exporter", "image": "docker.io/prom/statsd-exporter:v0.27.1"}}}}
+	if err := unstructured.SetNestedField(app.Object, template, "spec", "executor", "template"); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Client.Create(ctx, app); err == nil || !strings.Contains(err.Error(), "spec.executor.template.spec.containers[main]: its pods would be refused: "+want) ||
+		!strings.Contains(err.Error(), by) {
+		if err == nil {
+			_ = cp.Client.Delete(ctx, app)
+		}
+		t.Errorf("creating the app: %v\nwant a refusal saying %q and naming the layer", err, want)
+	}
+
+	named := examplePod(t, "executor.yaml", "named-exec-1")
+	named.Namespace = ns.Name
+	if err := cp.Client.Create(ctx, named); err != nil {
+		t.Fatalf("an executor whose Spark container has Spark's name: %v", err)
+	}
+	if c, _ := findContainer(named, "main"); c == nil {
+		t.Errorf("the layer's sidecar main is not on the stored pod: %v", named.Spec.InitContainers)
 	}
 }
