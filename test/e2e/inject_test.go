@@ -168,7 +168,7 @@ func TestALayersSidecarDoesNotReplaceATemplateNamedSparkContainer(t *testing.T) 
 		t.Fatal(err)
 	}
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-main-sidecar"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
-		Match: v1alpha1.Match{Namespaces: []string{ns.Name}, Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}},
+		Match:  v1alpha1.Match{Namespaces: []string{ns.Name}, Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}},
 		Config: &v1alpha1.Config{Sidecars: []corev1.Container{{Name: "main", Image: "docker.io/library/busybox:1.36"}}}}}
 	createLayer(t, layer, ns.Name)
 	const want = `spec.containers[main]: a layer's sidecar of that name would replace the pod's Spark container`
