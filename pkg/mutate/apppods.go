@@ -91,6 +91,9 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 			ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "status.podIP"}}})
 	}
 	spark.Env = slices.Concat(own, spark.Env) // the configuration's, then the section's (templatePod)
+	// Spark's entrypoint for the role, the first of its arguments
+	// (BasicExecutorFeatureStep, DriverCommandFeatureStep).
+	spark.Args = []string{string(role)}
 	spark.Resources.Requests = size.requests(role)
 	spark.Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: spark.Resources.Requests[corev1.ResourceMemory]}
 	lim, ok, err := sparkvalue.Conf(conf).CPU("spark.kubernetes." + string(role) + ".limit.cores")
@@ -250,9 +253,11 @@ func withTemplate(pod *corev1.Pod, t *corev1.PodTemplateSpec, role v1alpha1.Role
 		spark.Env = append(base.Env, spark.Env...)
 		spark.EnvFrom = append(base.EnvFrom, spark.EnvFrom...)
 		spark.VolumeMounts = append(base.VolumeMounts, spark.VolumeMounts...)
+		spark.Args = append(base.Args, spark.Args...)
 		spark.Resources.Requests = mergedResources(base.Resources.Requests, spark.Resources.Requests)
 		spark.Resources.Limits = mergedResources(base.Resources.Limits, spark.Resources.Limits)
 		base.Name, base.Image, base.Env, base.EnvFrom, base.VolumeMounts, base.Resources = spark.Name, spark.Image, spark.Env, spark.EnvFrom, spark.VolumeMounts, spark.Resources
+		base.Args = spark.Args
 		spark = base
 	}
 	// The Spark container first, where sparkContainer finds it whatever

@@ -95,13 +95,13 @@ func TestLaunchedPodFromTemplate(t *testing.T) {
 	if pod.Spec.Containers[0].Name != "main" || pod.Spec.Containers[1].Name != "other" || sparkContainer(pod, v1alpha1.RoleExecutor) != 0 {
 		t.Errorf("containers %v, want main (the Spark container), then other", names(pod.Spec.Containers))
 	}
-	// Spark's own variable in another of the template's containers does
-	// not make it the Spark container: Spark sets it in its own, of either
-	// role.
+	// Spark's own variable and argument in another of the template's
+	// containers do not make it the Spark container: Spark sets them in
+	// its own, of either role.
 	for _, role := range []v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor} {
 		sec := app.Spec.Pod(string(role))
 		sec.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "main"},
-			{Name: "other", Env: []corev1.EnvVar{{Name: sparkOwnVariable(role), Value: "x"}}}}}}
+			{Name: "other", Args: []string{string(role)}, Env: []corev1.EnvVar{{Name: sparkOwnVariable(role), Value: "x"}}}}}}
 		if pod, err = LaunchedPod(&app, role); err != nil {
 			t.Fatal(err)
 		}

@@ -397,19 +397,21 @@ func TestPatchOrdersArrayOperations(t *testing.T) {
 
 // TestSparkContainer: a pod's Spark container is the one named for its
 // role, whatever else is named for the other role, else the first named
-// for either role, else the first with the variable Spark sets in its own
-// container of the role (a pod template's container named otherwise,
+// for either role, else the first with Spark's argument for the role and
+// the variable Spark sets in its own container of the role (a pod
+// template's container named otherwise,
 // which Spark appends after the template's others), else the first. A
 // SparkConnect server's is the named one, else the first, as the operator
 // picks it.
 func TestSparkContainer(t *testing.T) {
 	const execID, bind = v1alpha1.SparkExecutorIDVariable, v1alpha1.SparkDriverBindAddressVariable
 	for _, c := range []struct {
-		role    v1alpha1.Role
-		label   string
-		names   []string
-		markers map[string]string // container name: the variable it has
-		want    int
+		role      v1alpha1.Role
+		label     string
+		names     []string
+		markers   map[string]string // container name: the variable it has, with Spark's argument for the role
+		variables map[string]string // container name: the variable alone
+		want      int
 	}{
 		{role: v1alpha1.RoleExecutor, names: []string{driverContainer, executorContainer}, want: 1},
 		{role: v1alpha1.RoleDriver, names: []string{executorContainer, driverContainer}, want: 1},
@@ -426,6 +428,9 @@ func TestSparkContainer(t *testing.T) {
 		// A name wins over the variable; of two with it, the first.
 		{role: v1alpha1.RoleExecutor, names: []string{"a", executorContainer}, markers: map[string]string{"a": execID}, want: 1},
 		{role: v1alpha1.RoleExecutor, names: []string{"a", "b", "c"}, markers: map[string]string{"b": execID, "c": execID}, want: 1},
+		// A sidecar that copies Spark's variable, not its arguments.
+		{role: v1alpha1.RoleExecutor, names: []string{"log-shipper", "main"}, variables: map[string]string{"log-shipper": execID}, markers: map[string]string{"main": execID}, want: 1},
+		{role: v1alpha1.RoleDriver, names: []string{"a", "b"}, variables: map[string]string{"b": bind}, want: 0},
 		// The operator starts a SparkConnect server: no variable counts.
 		{role: v1alpha1.RoleDriver, label: v1alpha1.ConnectServerRoleValue, names: []string{"a", "b"}, markers: map[string]string{"b": bind}, want: 0},
 	} {
@@ -437,6 +442,10 @@ func TestSparkContainer(t *testing.T) {
 		for _, n := range c.names {
 			ct := corev1.Container{Name: n, Env: []corev1.EnvVar{{Name: "SPARK_USER", Value: "spark"}}}
 			if v, ok := c.markers[n]; ok {
+				ct.Env = append(ct.Env, corev1.EnvVar{Name: v, Value: "1"})
+				ct.Args = []string{string(c.role)}
+			}
+			if v, ok := c.variables[n]; ok { // the variable alone, not Spark's arguments
 				ct.Env = append(ct.Env, corev1.EnvVar{Name: v, Value: "1"})
 			}
 			pod.Spec.Containers = append(pod.Spec.Containers, ct)

@@ -19,11 +19,12 @@ const (
 // sparkContainer returns the index of the pod's Spark container, as Spark
 // built the pod: the one named for its role (Spark's default name, and the
 // one the Spark Operator has Spark select in a template), else named for
-// the other role; else the first that carries the variable Spark gives
-// only its own container of the role (sparkOwnVariable); else the first
+// the other role; else the first that runs Spark's entrypoint for the role
+// (the argument "driver" or "executor") with the variable Spark gives only
+// its own container of the role (sparkOwnVariable); else the first
 // container; -1 for a pod without containers.
 //
-// The variable finds a Spark container a pod template named otherwise:
+// The two find a Spark container a pod template named otherwise:
 // Spark keeps the template's name and appends its container after the
 // template's others, so a template of [main, log-shipper] makes a pod of
 // [log-shipper, main], whose first container is not Spark's. A Spark
@@ -50,10 +51,9 @@ func sparkContainer(pod *corev1.Pod, role v1alpha1.Role) int {
 	if pod.Labels[v1alpha1.RoleLabel] != v1alpha1.ConnectServerRoleValue {
 		own := sparkOwnVariable(role)
 		for i := range pod.Spec.Containers {
-			for j := range pod.Spec.Containers[i].Env {
-				if pod.Spec.Containers[i].Env[j].Name == own {
-					return i
-				}
+			c := &pod.Spec.Containers[i]
+			if slices.Contains(c.Args, string(role)) && slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == own }) {
+				return i
 			}
 		}
 	}

@@ -329,8 +329,9 @@ type Config struct {
 	InitContainers []corev1.Container `json:"initContainers,omitempty"`
 
 	// Env is added to the Spark container (spark-kubernetes-driver or
-	// spark-kubernetes-executor; else the one Spark gave SPARK_EXECUTOR_ID
-	// or SPARK_DRIVER_BIND_ADDRESS; else the first container), merged by
+	// spark-kubernetes-executor; else the one Spark started with its
+	// argument and variable for the role, SPARK_EXECUTOR_ID or
+	// SPARK_DRIVER_BIND_ADDRESS; else the first container), merged by
 	// name.
 	// +optional
 	// +kubebuilder:validation:Schemaless
