@@ -97,11 +97,7 @@ func connectPod(c *sparkv1alpha1.SparkConnect, role v1alpha1.Role, conf map[stri
 	pod.Labels = setKey(pod.Labels, v1alpha1.RoleLabel, label)
 	i := sparkContainer(pod, role)
 	if i < 0 {
-		name := driverContainer
-		if role == v1alpha1.RoleExecutor {
-			name = executorContainer
-		}
-		pod.Spec.Containers = []corev1.Container{{Name: name}}
+		pod.Spec.Containers = []corev1.Container{{Name: sparkContainerName(role)}}
 		i = 0
 	}
 	if pod.Spec.Containers[i].Image == "" {

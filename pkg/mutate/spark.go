@@ -31,10 +31,7 @@ const (
 // Connect server is started by the operator, not by Spark: its container
 // is the named one, else the first, as the operator picks it.
 func sparkContainer(pod *corev1.Pod, role v1alpha1.Role) int {
-	want := executorContainer
-	if role == v1alpha1.RoleDriver {
-		want = driverContainer
-	}
+	want := sparkContainerName(role)
 	for i := range pod.Spec.Containers {
 		if pod.Spec.Containers[i].Name == want {
 			return i
@@ -60,12 +57,21 @@ func sparkContainer(pod *corev1.Pod, role v1alpha1.Role) int {
 	return 0
 }
 
+// sparkContainerName is the name Spark gives its container of a pod of
+// role.
+func sparkContainerName(role v1alpha1.Role) string {
+	if role == v1alpha1.RoleDriver {
+		return driverContainer
+	}
+	return executorContainer
+}
+
 // sparkOwnVariable is the environment variable Spark sets in the Spark
 // container of a pod of role, and in no other container: the executor's
 // id, or the address the driver binds to (each of Spark's Basic*FeatureStep
-// since Spark 2.3). A layer's sidecar may not set it
-// (overlay.SparkOwnVariables), so composition never moves the Spark
-// container to a sidecar it adds.
+// since Spark 2.3). A layer's container may not set it (Layer
+// validation), so composition never moves the Spark container to one it
+// adds.
 func sparkOwnVariable(role v1alpha1.Role) string {
 	if role == v1alpha1.RoleExecutor {
 		return v1alpha1.SparkExecutorIDVariable
@@ -104,7 +110,7 @@ func movedSparkContainer(written, composed *corev1.Pod, role v1alpha1.Role, comp
 	if is >= 0 {
 		name = composed.Spec.Containers[is].Name
 	}
-	return fmt.Errorf("spec.containers[%s]: would be taken for the pod's Spark container, which is %q: Spark's container is the one named %s or %s, else the one with %s or %s (%s)",
+	return fmt.Errorf("spec.containers[%s]: would be taken for the pod's Spark container, which is %q: Spark's container is the one named %s or %s, else the one Spark starts with its argument for the role and %s or %s (%s)",
 		name, spark, driverContainer, executorContainer,
 		v1alpha1.SparkDriverBindAddressVariable, v1alpha1.SparkExecutorIDVariable, by)
 }
@@ -144,10 +150,7 @@ func templateSparkContainer(containers []corev1.Container, role v1alpha1.Role) i
 	if len(containers) == 0 {
 		return -1
 	}
-	want := executorContainer
-	if role == v1alpha1.RoleDriver {
-		want = driverContainer
-	}
+	want := sparkContainerName(role)
 	if i := slices.IndexFunc(containers, func(c corev1.Container) bool { return c.Name == want }); i >= 0 {
 		return i
 	}
