@@ -424,3 +424,31 @@ func TestAppWarnsOfKeysTheOperatorOverrides(t *testing.T) {
 		}
 	}
 }
+
+// TestAppImageVolumesAreMirrored: an application's image volume is pulled
+// through the layers' mirror, as its containers' images are, and composing
+// the composed application again changes nothing.
+func TestAppImageVolumesAreMirrored(t *testing.T) {
+	snap := fixtures.Snapshot(t, "prod-a")
+	in := fixtures.App(t, "etl-report.yaml")
+	in.App.Spec.Volumes = append(in.App.Spec.Volumes,
+		corev1.Volume{Name: "kit", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "busybox:1.36"}}},
+		corev1.Volume{Name: "data", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "quay.io/team/data:1"}}})
+	in.App.Spec.Executor.VolumeMounts = append(in.App.Spec.Executor.VolumeMounts, corev1.VolumeMount{Name: "kit", MountPath: "/kit"})
+	res, err := ComposeApp(snap, prodA, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"kit": "mirror.prod-a.internal/dockerhub/library/busybox:1.36", "data": "quay.io/team/data:1"} {
+		if v, ok := find(res.App.App.Spec.Volumes, overlay.VolumeKey, name); !ok || v.Image == nil || v.Image.Reference != want {
+			t.Errorf("volume %s: %+v, want the image %s", name, v, want)
+		}
+	}
+	again, err := ComposeApp(snap, prodA, res.App)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Patch) != 0 {
+		t.Errorf("composing the composed app patched it again: %v", again.Patch)
+	}
+}

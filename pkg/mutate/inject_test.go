@@ -359,11 +359,33 @@ func TestImageMirrors(t *testing.T) {
 	snap := snapshotOf(t, map[string]string{
 		"pool": `{tier: PoolDefaults, config: {
 			sidecars: [{name: log-shipper, image: "fluent/fluent-bit:3.1"}],
+			volumes: [{name: models, image: {reference: "quay.io/team/models:2"}}],
 			imageMirrors: [{from: docker.io, to: mirror.internal/hub}, {from: docker.io/apache, to: mirror.internal/apache}, {from: quay.io, to: mirror.internal/quay}]}}`,
 	})
 	pod := executorPod()
 	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "gcr", Image: "gcr.io/x/y:1"}, corev1.Container{Name: "nginx", Image: "nginx"})
+	// Image volumes are pulled as images are.
+	imageVolume := func(name, reference string) corev1.Volume {
+		return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: reference}}}
+	}
+	pod.Spec.Volumes = append(pod.Spec.Volumes, imageVolume("tools", "busybox:1.36"), imageVolume("gcr-data", "gcr.io/x/data:1"))
 	res := composeOK(t, snap, pod)
+	for name, want := range map[string]string{
+		"tools":    "mirror.internal/hub/library/busybox:1.36",
+		"gcr-data": "gcr.io/x/data:1",
+		"models":   "mirror.internal/quay/team/models:2",
+	} {
+		if v, ok := find(res.Pod.Spec.Volumes, overlay.VolumeKey, name); !ok || v.Image == nil || v.Image.Reference != want {
+			t.Errorf("volume %s: %+v, want the image %s", name, v, want)
+		}
+	}
+	f, ok := res.Composition.Provenance.Lookup(overlay.ElementKey(overlay.PathVolumes, "tools").WithSub("image.reference"))
+	if !ok || f.Winner.Layer != "pool" || f.Beaten[0].Value != `"busybox:1.36"` || !f.Beaten[0].Source.IsUser() {
+		t.Errorf("a volume's mirror provenance %+v", f)
+	}
+	if f, _ := res.Composition.Provenance.Lookup(overlay.ElementKey(overlay.PathVolumes, "models").WithSub("image.reference")); len(f.Beaten) == 0 || f.Beaten[0].Source.Layer != "pool" {
+		t.Errorf("a layer's volume is attributed to %+v", f)
+	}
 	want := map[string]string{
 		executorContainer: "mirror.internal/apache/spark:3.5.3",         // longest prefix wins
 		"user-proxy":      "mirror.internal/hub/envoyproxy/envoy:v1.31", // no registry means docker.io
@@ -376,7 +398,7 @@ func TestImageMirrors(t *testing.T) {
 			t.Errorf("%s: image %v, want %s", name, c, image)
 		}
 	}
-	f, ok := res.Composition.Provenance.Lookup(overlay.ElementKey("spec.containers", executorContainer).WithSub("image"))
+	f, ok = res.Composition.Provenance.Lookup(overlay.ElementKey("spec.containers", executorContainer).WithSub("image"))
 	if !ok || f.Winner.Layer != "pool" || f.Beaten[0].Value != `"apache/spark:3.5.3"` || !f.Beaten[0].Source.IsUser() {
 		t.Errorf("mirror provenance %+v", f)
 	}
@@ -384,8 +406,8 @@ func TestImageMirrors(t *testing.T) {
 	if f.Beaten[0].Source.Layer != "pool" {
 		t.Errorf("a layer's sidecar is attributed to %v", f.Beaten[0].Source)
 	}
-	if len(res.Warnings) != 3 {
-		t.Errorf("warnings %q, want one per user image mirrored (three)", res.Warnings)
+	if len(res.Warnings) != 4 {
+		t.Errorf("warnings %q, want one per user image mirrored (four)", res.Warnings)
 	}
 }
 

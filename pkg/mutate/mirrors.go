@@ -146,19 +146,21 @@ func MirrorImage(image string, mirrors []v1alpha1.ImageMirror) (string, *v1alpha
 }
 
 // renderImageMirrors rewrites the image of every container and init
-// container (sidecars included), and records each rewrite in provenance as
-// spec.containers[name].image (or spec.initContainers[...]), won by the
-// source of the mirror, beating the source of the container: the user, or
-// the layer that injected it.
+// container (sidecars included), and the reference of every image volume,
+// which the kubelet pulls as it pulls a container's image. It records each
+// rewrite in provenance as spec.containers[name].image (or
+// spec.initContainers[...], spec.volumes[name].image.reference), won by
+// the source of the mirror, beating the source of the container or volume:
+// the user, or the layer that gave it.
 func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Provenance) {
 	if len(c.ImageMirrors) == 0 {
 		return
 	}
-	rewrite := func(list string, ctr *corev1.Container) {
-		if ctr.Image == "" {
+	rewrite := func(key overlay.Key, image *string, from overlay.Source) {
+		if *image == "" {
 			return // no image to pull (an application that names none yet)
 		}
-		mirrored, m := MirrorImage(ctr.Image, c.ImageMirrors)
+		mirrored, m := MirrorImage(*image, c.ImageMirrors)
 		if m == nil {
 			return
 		}
@@ -166,16 +168,31 @@ func renderImageMirrors(pod *corev1.Pod, c *v1alpha1.Config, prov *overlay.Prove
 		if w, ok := prov.WinnerOf(overlay.ElementKey(overlay.PathImageMirrors, overlay.ImageMirrorKey(m))); ok {
 			winner = w
 		}
-		prov.Derive(overlay.ElementKey(list, ctr.Name).WithSub("image"), mirrored, winner,
-			overlay.Contribution{Source: containerSource(prov, ctr.Name), Value: ctr.Image})
-		ctr.Image = mirrored
+		prov.Derive(key, mirrored, winner, overlay.Contribution{Source: from, Value: *image})
+		*image = mirrored
 	}
 	for i := range pod.Spec.InitContainers {
-		rewrite("spec.initContainers", &pod.Spec.InitContainers[i])
+		ctr := &pod.Spec.InitContainers[i]
+		rewrite(overlay.ElementKey(overlay.PathInitContainers, ctr.Name).WithSub("image"), &ctr.Image, containerSource(prov, ctr.Name))
 	}
 	for i := range pod.Spec.Containers {
-		rewrite("spec.containers", &pod.Spec.Containers[i])
+		ctr := &pod.Spec.Containers[i]
+		rewrite(overlay.ElementKey("spec.containers", ctr.Name).WithSub("image"), &ctr.Image, containerSource(prov, ctr.Name))
 	}
+	for i := range pod.Spec.Volumes {
+		if v := &pod.Spec.Volumes[i]; v.Image != nil {
+			rewrite(overlay.ElementKey(overlay.PathVolumes, v.Name).WithSub("image.reference"), &v.Image.Reference, volumeSource(prov, v.Name))
+		}
+	}
+}
+
+// volumeSource is who put the named volume in the pod: the layer that won
+// its volumes entry, or the user.
+func volumeSource(prov *overlay.Provenance, name string) overlay.Source {
+	if w, ok := prov.WinnerOf(overlay.ElementKey(overlay.PathVolumes, name)); ok {
+		return w
+	}
+	return overlay.UserSource()
 }
 
 // containerSource is who put the named container in the pod: the layer

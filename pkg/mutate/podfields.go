@@ -249,7 +249,7 @@ func podFields() map[string]podField {
 				c.IAM = &v1alpha1.IAM{Role: &role}
 			}
 		}},
-		"imageMirrors": {lands: byLayer, touches: []string{regionInitContainers, regionContainers}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
+		"imageMirrors": {lands: byLayer, touches: []string{regionInitContainers, regionContainers, regionVolumes}, render: func(pod *corev1.Pod, _ v1alpha1.Role, comp *overlay.Result) error {
 			renderImageMirrors(pod, &comp.Config, comp.Provenance)
 			return nil
 		}},

@@ -476,6 +476,15 @@ func TestAppJudgesPodsAsStored(t *testing.T) {
 		if d := composedVerdict(t, c, &in.App, nil); d.Allowed() != allowed {
 			t.Errorf("a template's container of %s: allowed %v (%+v), want %v", image, d.Allowed(), d.Violations, allowed)
 		}
+		// An image volume the executors mount is pulled as an image is.
+		in = fixtures.App(t, "etl-report.yaml")
+		delete(in.App.Spec.Driver.Annotations, v1alpha1.IAMRoleAnnotation)
+		in.App.Spec.Volumes = append(in.App.Spec.Volumes, corev1.Volume{Name: "kit", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: image}}})
+		in.App.Spec.Executor.VolumeMounts = append(in.App.Spec.Executor.VolumeMounts, corev1.VolumeMount{Name: "kit", MountPath: "/kit"})
+		d := composedVerdict(t, c, &in.App, nil)
+		if d.Allowed() != allowed || !allowed && !strings.Contains(d.Violations[0].Message, `volume "kit" image "`+image+`" is not from an allowed registry`) {
+			t.Errorf("an image volume of %s: allowed %v (%+v), want %v", image, d.Allowed(), d.Violations, allowed)
+		}
 	}
 }
 

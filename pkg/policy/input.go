@@ -156,8 +156,12 @@ type podAffinityRule struct {
 	AllowedNamespaces []string `json:"allowedNamespaces"`
 }
 
+// image is one of input.images: what a container runs, or what an image
+// volume mounts (Volume set, Container empty: a policy that names only
+// the container still judges the volume's image).
 type image struct {
 	Container  string `json:"container"`
+	Volume     string `json:"volume,omitempty"`
 	Image      string `json:"image"`
 	Normalized string `json:"normalized"`
 }
@@ -353,6 +357,14 @@ func (in *Input) baseDocument(uses *inputUse) (map[string]any, error) {
 	forEachContainerOf(pod, func(name, img string) {
 		images = append(images, image{Container: name, Image: img, Normalized: mutate.NormalizeImage(img)})
 	})
+	// The kubelet pulls an image volume's reference as it pulls a
+	// container's image, and the container that mounts it can run what it
+	// holds.
+	for i := range pod.Spec.Volumes {
+		if v := &pod.Spec.Volumes[i]; v.Image != nil {
+			images = append(images, image{Volume: v.Name, Image: v.Image.Reference, Normalized: mutate.NormalizeImage(v.Image.Reference)})
+		}
+	}
 	doc["images"] = images
 	return doc, nil
 }

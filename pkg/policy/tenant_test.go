@@ -111,6 +111,45 @@ func TestRegistriesAsTheRuntimeReadsThem(t *testing.T) {
 	}
 }
 
+// TestImageVolumesAreJudged: the kubelet pulls an image volume's reference
+// as it pulls a container's image, so a tenant gets no image past the
+// registries through a volume, on a Spark pod (whose volume the layers'
+// mirror rewrites first) or any other.
+func TestImageVolumesAreJudged(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"reg": registries})
+	withVolume := func(pod *corev1.Pod, reference string) *corev1.Pod {
+		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: "kit",
+			VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: reference}}})
+		pod.Spec.Containers[0].VolumeMounts = append(pod.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "kit", MountPath: "/kit"})
+		return pod
+	}
+	plain := func() *corev1.Pod {
+		pod := sparkPod("executor")
+		delete(pod.Labels, v1alpha1.RoleLabel)
+		return pod
+	}
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		want string
+	}{
+		{"a Spark pod's volume from another registry", composed(t, c, withVolume(sparkPod("executor"), "evil.io/kit:1")), "isolation/allowedRegistries"},
+		{"a Spark pod's volume the mirror pulls", composed(t, c, withVolume(sparkPod("executor"), "docker.io/team/kit:1")), ""},
+		{"a Spark pod's volume from an allowed registry", composed(t, c, withVolume(sparkPod("driver"), "mirror.internal/kit:1")), ""},
+		{"a pod's volume from another registry", withVolume(plain(), "evil.io/kit:1"), "isolation/allowedRegistries"},
+		{"a pod's volume from Docker Hub, not mirrored", withVolume(plain(), "team/kit:1"), "isolation/allowedRegistries"},
+	} {
+		got, d := verdict(t, c, tc.pod, Request{})
+		if got != tc.want {
+			t.Errorf("%s: violations %q, want %q", tc.name, got, tc.want)
+			continue
+		}
+		if want := `volume "kit" image `; tc.want != "" && !strings.Contains(d.Violations[0].Message, want) {
+			t.Errorf("%s: %q, want it to name the volume (%s)", tc.name, d.Violations[0].Message, want)
+		}
+	}
+}
+
 // TestNoRegistryAllowedAllowsNoImage: an allowedRegistries rule in force
 // with no prefix refuses every image, however it is spelled: the input
 // then carries neither normalized prefixes nor their boundaries.

@@ -63,8 +63,14 @@ violation contains {"check": "allowedRegistries", "message": msg} if {
 	ref := object.get(img, "normalized", "")
 	not strings.any_prefix_match(ref, boundaries)
 	not ref in prefixes
-	msg := sprintf("container %q image %q is not from an allowed registry; allowed: %s (%s)", [img.container, img.image, concat(", ", p.value), p.source])
+	msg := sprintf("%s image %q is not from an allowed registry; allowed: %s (%s)", [image_holder(img), img.image, concat(", ", p.value), p.source])
 }
+
+# What pulls an image: a container, or an image volume (which the kubelet
+# pulls as it pulls a container's image, for a container to mount).
+image_holder(img) := sprintf("volume %q", [img.volume]) if img.volume
+
+else := sprintf("container %q", [img.container])
 
 # An UPDATE by a controller the platform names to place admitted pods
 # (Kueue ungating a pod onto a flavor's nodes): the node selection and the

@@ -64,6 +64,17 @@ test_registry if {
 	} with input as doc
 }
 
+# An image volume's reference is pulled as a container's image is, and judged the same way, named
+# by its volume.
+test_registry_of_an_image_volume if {
+	doc := object.union(with_registries(["mirror.internal/"], ["mirror.internal"]), {"images": [
+		{"container": "a", "image": "mirror.internal/x:1", "normalized": "mirror.internal/x:1"},
+		{"container": "", "volume": "tools", "image": "evil.io/kit:1", "normalized": "evil.io/kit:1"},
+		{"container": "", "volume": "data", "image": "mirror.internal/data:1", "normalized": "mirror.internal/data:1"},
+	]})
+	messages(doc) == {"volume \"tools\" image \"evil.io/kit:1\" is not from an allowed registry; allowed: mirror.internal/ (NamespaceOverrides layer \"ns-etl\")"}
+}
+
 # An image is under a registry at a component boundary only: "/", ":" (a port or a tag) or "@"
 # (a digest), or when it is the registry itself. Images are compared as normalized, never as
 # written: team (docker.io/team) allows neither team:5000/x, an image of the registry team:5000, nor

@@ -106,6 +106,41 @@ func TestEveryTenantPodIsJudged(t *testing.T) {
 	}
 }
 
+// TestImageVolumesAreJudged: the kubelet pulls an image volume's reference
+// as it pulls a container's image. Through the API server, a Spark pod's
+// image volume is pulled through the cluster's mirror (the stored pod
+// says so, and the composer's dry run agrees); one from a registry not
+// allowed is refused, on a Spark pod and on any other, naming the volume.
+func TestImageVolumesAreJudged(t *testing.T) {
+	ctx := context.Background()
+	withVolume := func(pod *corev1.Pod, reference string) *corev1.Pod {
+		pod.Spec.Volumes = append(pod.Spec.Volumes, corev1.Volume{Name: "kit",
+			VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: reference}}})
+		pod.Spec.Containers[0].VolumeMounts = append(pod.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "kit", MountPath: "/kit"})
+		return pod
+	}
+	const deniedVolume = `volume "kit" image "ghcr.io/evil/kit:1" is not from an allowed registry`
+	wantDenied(t, "a pod's image volume from another registry", cp.Client.Create(ctx, withVolume(plainPod("image-volume-plain", "etl", mirroredNginx), "ghcr.io/evil/kit:1")), deniedVolume)
+	wantDenied(t, "an executor's image volume from another registry", cp.Client.Create(ctx, withVolume(examplePod(t, "executor.yaml", "image-volume-exec-1"), "ghcr.io/evil/kit:1")), deniedVolume)
+	wantDenied(t, "a pod's image volume from Docker Hub, not mirrored", cp.Client.Create(ctx, withVolume(plainPod("image-volume-hub", "etl", mirroredNginx), "busybox:1.36")),
+		`volume "kit" image "busybox:1.36" is not from an allowed registry`)
+
+	pod := withVolume(examplePod(t, "executor.yaml", "image-volume-exec-2"), "busybox:1.36")
+	dry := composeWithCLI(t, pod)
+	if err := cp.Client.Create(ctx, pod); err != nil {
+		t.Fatalf("an executor's image volume from Docker Hub: %v", err)
+	}
+	const want = "mirror.prod-a.internal/dockerhub/library/busybox:1.36"
+	for what, p := range map[string]*corev1.Pod{"the stored pod": pod, "the dry run": dry} {
+		if v := p.Spec.Volumes[slices.IndexFunc(p.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == "kit" })]; v.Image == nil || v.Image.Reference != want {
+			t.Errorf("%s: volume %+v, want the image %s", what, v, want)
+		}
+	}
+	if resp := admit(t, pod); !resp.Allowed || len(resp.Patch) != 0 {
+		t.Errorf("second pass patches %s", resp.Patch)
+	}
+}
+
 // TestEveryWayIn: updates, ephemeral containers, in-place resizes and
 // what status updates change of the metadata are judged like a create, and
 // what counts a pod in the inventory cannot be relabelled away.
