@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
@@ -103,13 +104,67 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	if ok {
 		spark.Resources.Limits[corev1.ResourceCPU] = lim
 	}
+	maps.Copy(spark.Resources.Limits, sparkDeviceLimits(conf, role))
 	pod.Annotations = maps.Clone(pod.Annotations)
 	if sec.Template != nil {
 		pod = withTemplate(pod, sec.Template, role)
 	}
 	withOperatorSettings(pod, sec)
 	withConfigMaps(pod, s, sec)
+	// The API server's defaults: a container's limit without its request
+	// is requested too (a GPU Spark or the operator limits the Spark
+	// container to; a template's container that only limits its CPU).
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range cs {
+			cs[i].Resources.Requests = defaultedRequests(&cs[i].Resources)
+		}
+	}
 	return pod, nil
+}
+
+// sparkDeviceLimits are the limits Spark gives a role's container for the
+// custom resources its configuration asks for: of each resource named in
+// spark.<role>.resource.<name>.amount, the amount, as the device plugin's
+// resource <vendor>/<name> (.vendor). Spark fails the submission, or the
+// executors, for a resource without a vendor or of an amount not a whole
+// number (KubernetesUtils.buildResourcesQuantities,
+// BasicExecutorFeatureStep): such a resource limits nothing.
+func sparkDeviceLimits(conf map[string]string, role v1alpha1.Role) corev1.ResourceList {
+	prefix := "spark." + string(role) + ".resource."
+	type device struct{ amount, vendor string }
+	devices := map[string]*device{}
+	for k, v := range conf {
+		rest, ok := strings.CutPrefix(k, prefix)
+		if !ok {
+			continue
+		}
+		name, setting, ok := strings.Cut(rest, ".")
+		if !ok || (setting != "amount" && setting != "vendor") {
+			continue
+		}
+		d := devices[name]
+		if d == nil {
+			d = &device{}
+			devices[name] = d
+		}
+		if setting == "amount" {
+			d.amount = v
+		} else {
+			d.vendor = v
+		}
+	}
+	var out corev1.ResourceList
+	for name, d := range devices {
+		n, err := strconv.ParseInt(d.amount, 10, 64) // Long.parseLong, as Scala's toLong
+		if d.vendor == "" || err != nil || n < 0 {
+			continue
+		}
+		if out == nil {
+			out = corev1.ResourceList{}
+		}
+		out[corev1.ResourceName(d.vendor+"/"+name)] = *resource.NewQuantity(n, resource.DecimalSI)
+	}
+	return out
 }
 
 // The ConfigMaps the operator's pod webhook mounts in the Spark container:
@@ -190,7 +245,8 @@ func withBatchQueue(pod *corev1.Pod, s *sparkv1beta2.Spec) {
 // withOperatorSettings sets on pod what the operator's pod webhook sets
 // over what Spark created, of what policies judge: the section's affinity,
 // host network (with its DNS policy), pod security context, and the Spark
-// container's security context, each replacing the pod's.
+// container's security context, each replacing the pod's, and its GPU, a
+// limit of the Spark container.
 func withOperatorSettings(pod *corev1.Pod, sec *sparkv1beta2.SparkPodSpec) {
 	if sec.Affinity != nil {
 		pod.Spec.Affinity = sec.Affinity.DeepCopy()
@@ -204,6 +260,14 @@ func withOperatorSettings(pod *corev1.Pod, sec *sparkv1beta2.SparkPodSpec) {
 	}
 	if sec.SecurityContext != nil {
 		pod.Spec.Containers[0].SecurityContext = sec.SecurityContext.DeepCopy()
+	}
+	// addGPU: a resource name and a positive quantity, or nothing.
+	if g := sec.GPU; g != nil && g.Name != "" && g.Quantity > 0 {
+		r := &pod.Spec.Containers[0].Resources
+		if r.Limits == nil {
+			r.Limits = corev1.ResourceList{}
+		}
+		r.Limits[corev1.ResourceName(g.Name)] = *resource.NewQuantity(g.Quantity, resource.DecimalSI)
 	}
 }
 

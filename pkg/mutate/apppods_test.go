@@ -447,3 +447,74 @@ func TestTypedSecretsAreTheirKeys(t *testing.T) {
 		t.Errorf("executor's Secret mounts %q, want %q", mounts, want)
 	}
 }
+
+// TestLaunchedPodHasItsDevices: the devices a role's pods are limited to,
+// as Spark and the operator write them, and requested, as the API
+// server's defaults request a limit: Spark's custom resources
+// (spark.<role>.resource.<name>.amount of the vendor's <vendor>/<name>),
+// then the section's gpu over them; none Spark would fail on, nor an
+// empty gpu. A template's container that only limits what it uses
+// requests it too.
+func TestLaunchedPodHasItsDevices(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		conf     map[string]string
+		gpu      *sparkv1beta2.GPUSpec
+		executor corev1.ResourceList // beyond CPU and memory
+		driver   corev1.ResourceList
+	}{
+		{name: "none"},
+		{name: "Spark's, of each role", conf: map[string]string{
+			"spark.executor.resource.gpu.amount": "2", "spark.executor.resource.gpu.vendor": "nvidia.com",
+			"spark.executor.resource.gpu.discoveryScript": "/opt/gpu.sh",
+			"spark.driver.resource.fpga.amount":           "1", "spark.driver.resource.fpga.vendor": "xilinx.com"},
+			executor: corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("2")},
+			driver:   corev1.ResourceList{"xilinx.com/fpga": resource.MustParse("1")}},
+		{name: "without a vendor", conf: map[string]string{"spark.executor.resource.gpu.amount": "2"}},
+		{name: "of an amount not whole", conf: map[string]string{"spark.executor.resource.gpu.amount": "0.5", "spark.executor.resource.gpu.vendor": "nvidia.com"}},
+		{name: "the operator's gpu over Spark's", conf: map[string]string{"spark.executor.resource.gpu.amount": "2", "spark.executor.resource.gpu.vendor": "nvidia.com"},
+			gpu: &sparkv1beta2.GPUSpec{Name: "nvidia.com/gpu", Quantity: 4}, executor: corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("4")}},
+		{name: "a gpu of no quantity", gpu: &sparkv1beta2.GPUSpec{Name: "nvidia.com/gpu"}},
+		{name: "a gpu of no name", gpu: &sparkv1beta2.GPUSpec{Quantity: 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := fixtures.App(t, "etl-report.yaml").App
+			app.Spec.SparkConf = tc.conf
+			app.Spec.Executor.GPU = tc.gpu
+			for role, want := range map[v1alpha1.Role]corev1.ResourceList{v1alpha1.RoleExecutor: tc.executor, v1alpha1.RoleDriver: tc.driver} {
+				pod, err := LaunchedPod(&app, role)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := pod.Spec.Containers[0].Resources
+				for what, list := range map[string]corev1.ResourceList{"limits": r.Limits, "requests": r.Requests} {
+					got := corev1.ResourceList{}
+					for name, q := range list {
+						if name != corev1.ResourceCPU && name != corev1.ResourceMemory {
+							got[name] = q
+						}
+					}
+					if len(got) != len(want) {
+						t.Errorf("%s %s: %v, want %v", role, what, got, want)
+					}
+					for name, q := range want {
+						if g := got[name]; g.Cmp(q) != 0 {
+							t.Errorf("%s %s: %s %s, want %s", role, what, name, &g, &q)
+						}
+					}
+				}
+			}
+		})
+	}
+	app := fixtures.App(t, "etl-report.yaml").App
+	app.Spec.Executor.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{
+		{Name: "spark-kubernetes-executor"},
+		{Name: "agent", Image: "registry.example/agent:1", Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("3")}}}}}}
+	pod, err := LaunchedPod(&app, v1alpha1.RoleExecutor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := container(pod, "agent"); c == nil || c.Resources.Requests.Cpu().String() != "3" {
+		t.Errorf("the template's agent, limited to 3 CPU: %+v, want it to request them", c)
+	}
+}

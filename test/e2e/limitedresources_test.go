@@ -112,6 +112,26 @@ func TestComposerPredictsLimitedResources(t *testing.T) {
 			if want := tc.class && tc.words != ""; layerWarned != want || appWarned != want {
 				t.Errorf("the Layer warned: %v (%q), the application warned: %v; want %v", layerWarned, applied, appWarned, want)
 			}
+			if !tc.class {
+				// An application whose executors the operator gives an
+				// FPGA (the section's gpu) is warned as their pods would
+				// be refused.
+				app := exampleApp(t, "etl-report.yaml", name+"-fpga")
+				app.SetNamespace(name)
+				unstructured.RemoveNestedField(app.Object, "spec", "driver", "annotations")
+				if err := unstructured.SetNestedMap(app.Object, map[string]any{"name": fpga, "quantity": int64(1)}, "spec", "executor", "gpu"); err != nil {
+					t.Fatal(err)
+				}
+				c, warnings := clientWithWarnings(t)
+				if err := c.Create(ctx, app); err != nil {
+					t.Fatalf("the application of FPGAs: %v", err)
+				}
+				t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+				warned := containsPart(warnings.all(), `executor: the pod it launches: The API server will refuse the pod for its resources in namespace "`+name+`": `+tc.words)
+				if want := tc.words != ""; warned != want {
+					t.Errorf("the application of FPGAs warned: %v (%q), want %v", warned, warnings.all(), want)
+				}
+			}
 			pod := examplePod(t, "executor.yaml", name+"-exec")
 			pod.Namespace = name
 			if !tc.class {

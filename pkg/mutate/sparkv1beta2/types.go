@@ -160,6 +160,17 @@ type SparkPodSpec struct {
 	HostNetwork        *bool                      `json:"hostNetwork,omitempty"`
 	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
 	SecurityContext    *corev1.SecurityContext    `json:"securityContext,omitempty"`
+	// GPU is the device the operator's pod webhook limits the Spark
+	// container to (a quantity of the resource it names), for quotas and
+	// LimitRanges to count. Strata reads it and never writes it.
+	GPU *GPUSpec `json:"gpu,omitempty"`
+}
+
+// GPUSpec is a section's gpu: a device plugin's resource (nvidia.com/gpu)
+// and how many of it.
+type GPUSpec struct {
+	Name     string `json:"name"`
+	Quantity int64  `json:"quantity"`
 }
 
 // DriverSpec is the driver section.
