@@ -216,6 +216,7 @@ func FuzzComposeApp(f *testing.F) {
 	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"type":"Python","dynamicAllocation":{"enabled":false},"sparkConf":{"spark.dynamicAllocation.enabled":"TRUE","spark.unsafe.offHeap":"true","spark.memory.offHeap.size":"4g","spark.yarn.driver.memoryOverhead":"x"}}}`))
 	f.Add([]byte(`{"metadata":{"namespace":"etl","labels":{"kueue.x-k8s.io/queue-name":"q"}},"spec":{"sparkConf":{"spark.kubernetes.scheduler.name":"a","spark.kubernetes.driver.scheduler.name":""},"executor":{"schedulerName":""},"driver":{"schedulerName":"b"}}}`))
 	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"sparkConf":{"spark.kubernetes.driverEnv.A":"1"},"driver":{"envVars":{"A":"2","SPARK_LOG_DIR":"x"},"env":[{"name":"A","value":"3"}]},"executor":{"envVars":{"B":"1"}}}}`))
+	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"volumes":[{"name":"k","image":{"reference":"busybox:1"}}],"executor":{"volumeMounts":[{"name":"k","mountPath":"/k"}],"gpu":{"name":"nvidia.com/gpu","quantity":2}},"sparkConf":{"spark.driver.resource.gpu.amount":"1","spark.driver.resource.gpu.vendor":"nvidia.com"}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The webhook refuses, before it is decoded, an app holding a
 		// quantity resource.Quantity would take minutes to decode.

@@ -113,6 +113,9 @@ func fuzzSeeds(f *testing.F) {
 		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "aws"}, Key: "role"}}}}
 	f.Add(reviewOf(f, admissionv1.Create, "", beside, nil))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE","object":{"metadata":{"labels":{"spark-role":"executor"}},"spec":{"tolerations":[{"key":"a"},{"key":"a"}]}}}}`))
+	// Image volumes, pulled as images are: through the mirror, by the
+	// registries allowed.
+	f.Add([]byte(`{"request":{"uid":"u","operation":"CREATE","object":{"metadata":{"labels":{"spark-role":"executor"}},"spec":{"volumes":[{"name":"k","image":{"reference":"busybox:1"}},{"name":"e","image":{"reference":""}},{"name":"k","image":{}}],"containers":[{"name":"c","volumeMounts":[{"name":"k","mountPath":"/k"}]}]}}}}`))
 	f.Add([]byte(`{"request":{"uid":"u","operation":"UPDATE","object":{},"oldObject":[]}}`))
 }
 

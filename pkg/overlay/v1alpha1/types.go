@@ -368,7 +368,7 @@ type Config struct {
 	IAM *IAM `json:"iam,omitempty"`
 
 	// ImageMirrors rewrite the images of every container, init container
-	// and sidecar, merged by from.
+	// and sidecar, and the references of image volumes, merged by from.
 	// +optional
 	ImageMirrors []ImageMirror `json:"imageMirrors,omitempty"`
 
@@ -464,7 +464,8 @@ type Isolation struct {
 	// +optional
 	AllowedIAMRoles []string `json:"allowedIAMRoles,omitempty"`
 	// AllowedRegistries are image prefixes (after mirror rewriting) every
-	// container's image must start with.
+	// container's image, and every image volume's reference, must start
+	// with.
 	// +optional
 	AllowedRegistries []string `json:"allowedRegistries,omitempty"`
 	// AllowedTolerations are the tolerations a tenant may write; any other
