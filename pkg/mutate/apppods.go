@@ -13,6 +13,7 @@ import (
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
 	"github.com/strata-dev/strata/pkg/overlay"
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -245,8 +246,8 @@ func withBatchQueue(pod *corev1.Pod, s *sparkv1beta2.Spec) {
 // withOperatorSettings sets on pod what the operator's pod webhook sets
 // over what Spark created, of what policies judge: the section's affinity,
 // host network (with its DNS policy), pod security context, and the Spark
-// container's security context, each replacing the pod's, and its GPU, a
-// limit of the Spark container.
+// container's security context, each replacing the pod's, and its memory
+// limit and GPU, limits of the Spark container.
 func withOperatorSettings(pod *corev1.Pod, sec *sparkv1beta2.SparkPodSpec) {
 	if sec.Affinity != nil {
 		pod.Spec.Affinity = sec.Affinity.DeepCopy()
@@ -261,14 +262,44 @@ func withOperatorSettings(pod *corev1.Pod, sec *sparkv1beta2.SparkPodSpec) {
 	if sec.SecurityContext != nil {
 		pod.Spec.Containers[0].SecurityContext = sec.SecurityContext.DeepCopy()
 	}
-	// addGPU: a resource name and a positive quantity, or nothing.
-	if g := sec.GPU; g != nil && g.Name != "" && g.Quantity > 0 {
+	limit := func(name corev1.ResourceName, q resource.Quantity) {
 		r := &pod.Spec.Containers[0].Resources
 		if r.Limits == nil {
 			r.Limits = corev1.ResourceList{}
 		}
-		r.Limits[corev1.ResourceName(g.Name)] = *resource.NewQuantity(g.Quantity, resource.DecimalSI)
+		r.Limits[name] = q
 	}
+	// addMemoryLimit, then addGPU (a resource name and a positive
+	// quantity, or nothing).
+	if sec.MemoryLimit != nil {
+		if q, ok := operatorMemory(*sec.MemoryLimit); ok {
+			limit(corev1.ResourceMemory, q)
+		}
+	}
+	if g := sec.GPU; g != nil && g.Name != "" && g.Quantity > 0 {
+		limit(corev1.ResourceName(g.Name), *resource.NewQuantity(g.Quantity, resource.DecimalSI))
+	}
+}
+
+// operatorMemory is a section's memoryLimit as the operator's pod webhook
+// reads it (util.ConvertJavaMemoryStringToK8sMemoryString): a JVM size's
+// unit k, m, g, t or p (or kb ... pb) in lower case is the binary suffix
+// Ki ... Pi; anything else is read as a quantity. The webhook fails on
+// what it cannot read, and then sets no limit: false.
+func operatorMemory(s string) (resource.Quantity, bool) {
+	for _, u := range []struct{ jvm, k8s string }{
+		{"kb", "Ki"}, {"mb", "Mi"}, {"gb", "Gi"}, {"tb", "Ti"}, {"pb", "Pi"},
+		{"k", "Ki"}, {"m", "Mi"}, {"g", "Gi"}, {"t", "Ti"}, {"p", "Pi"},
+	} {
+		if strings.HasSuffix(strings.ToLower(s), u.jvm) {
+			// The operator cuts the unit as written: 2G is 2GGi, which
+			// no quantity is.
+			s = strings.TrimSuffix(s, u.jvm) + u.k8s
+			break
+		}
+	}
+	q, err := quantity.Parse(s)
+	return q, err == nil
 }
 
 // withTemplate is pod started from the section's pod template, as Spark

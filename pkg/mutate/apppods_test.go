@@ -518,3 +518,39 @@ func TestLaunchedPodHasItsDevices(t *testing.T) {
 		t.Errorf("the template's agent, limited to 3 CPU: %+v, want it to request them", c)
 	}
 }
+
+// TestLaunchedPodMemoryLimit: a section's memoryLimit is the Spark
+// container's memory limit, read as the operator's pod webhook reads it (a
+// JVM size's unit in lower case is binary); one it cannot read leaves
+// Spark's, the container's request.
+func TestLaunchedPodMemoryLimit(t *testing.T) {
+	spark, err := LaunchedPod(&fixtures.App(t, "etl-report.yaml").App, v1alpha1.RoleExecutor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := spark.Spec.Containers[0].Resources.Requests[corev1.ResourceMemory]
+	for limit, want := range map[string]string{
+		"2g":          "2Gi",
+		"512m":        "512Mi", // mebibytes, not thousandths
+		"10gb":        "10Gi",
+		"1Gi":         "1Gi",
+		"3000000000":  "3e9",
+		"2G":          request.String(), // the operator's 2GGi
+		"1e999999999": request.String(),
+		"":            request.String(),
+	} {
+		app := fixtures.App(t, "etl-report.yaml").App
+		app.Spec.Executor.MemoryLimit = &limit
+		pod, err := LaunchedPod(&app, v1alpha1.RoleExecutor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := pod.Spec.Containers[0].Resources
+		if got := r.Limits[corev1.ResourceMemory]; got.Cmp(resource.MustParse(want)) != 0 {
+			t.Errorf("memoryLimit %q: the Spark container's limit %s, want %s", limit, &got, want)
+		}
+		if got := r.Requests[corev1.ResourceMemory]; got.Cmp(request) != 0 {
+			t.Errorf("memoryLimit %q: the Spark container requests %s, want Spark's %s", limit, &got, &request)
+		}
+	}
+}

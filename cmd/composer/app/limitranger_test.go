@@ -130,6 +130,15 @@ func TestLimitRangerJudgesLaunchedPods(t *testing.T) {
 	if r.code != ExitDenied || !strings.Contains(r.err, want) || strings.Contains(r.err, "driver pod: LimitRange") {
 		t.Errorf("exit %d, stderr:\n%s\nwant %q, the driver admitted", r.code, r.err, want)
 	}
+	// The operator's pod webhook limits the executors' memory to the
+	// section's memoryLimit, over Spark's limit.
+	for limit, refused := range map[string]bool{"12g": true, "6g": false} {
+		limited := write("limited.yaml", strings.Replace(reportApp("etl", "4g"), "instances: 2}", "instances: 2, memoryLimit: "+limit+"}", 1))
+		r := composer(t, "", "compose", "-f", limited, "--layers", filepath.Join(dir, "layers"), "--cluster", "c", "--pool", "p", "--cluster-config", small, "--validate", "-o", "json")
+		if got := r.code == ExitDenied && strings.Contains(r.err, want); got != refused {
+			t.Errorf("memoryLimit %s: exit %d, stderr:\n%s\nwant refused: %v", limit, r.code, r.err, refused)
+		}
+	}
 	// A default cpu limit under what Spark requests of the driver's cores:
 	// every driver pod is invalid.
 	under := write("cluster/under.yaml", strings.Replace(readFile(t, limits), `default: {cpu: "1", memory: 2Gi}`, `default: {cpu: 500m, memory: 2Gi}`, 1))

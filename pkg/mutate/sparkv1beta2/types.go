@@ -160,6 +160,10 @@ type SparkPodSpec struct {
 	HostNetwork        *bool                      `json:"hostNetwork,omitempty"`
 	PodSecurityContext *corev1.PodSecurityContext `json:"podSecurityContext,omitempty"`
 	SecurityContext    *corev1.SecurityContext    `json:"securityContext,omitempty"`
+	// MemoryLimit is the memory the operator's pod webhook limits the
+	// Spark container to, over Spark's limit (its request), as a JVM
+	// size (512m) or a quantity. Strata reads it and never writes it.
+	MemoryLimit *string `json:"memoryLimit,omitempty"`
 	// GPU is the device the operator's pod webhook limits the Spark
 	// container to (a quantity of the resource it names), for quotas and
 	// LimitRanges to count. Strata reads it and never writes it.
