@@ -111,6 +111,13 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 		pod = withTemplate(pod, sec.Template, role)
 	}
 	withOperatorSettings(pod, sec)
+	lifecycle := s.Executor.Lifecycle
+	if role == v1alpha1.RoleDriver {
+		lifecycle = s.Driver.Lifecycle
+	}
+	if lifecycle != nil { // addPodLifeCycleConfig
+		pod.Spec.Containers[0].Lifecycle = lifecycle.DeepCopy()
+	}
 	withConfigMaps(pod, s, sec)
 	// The API server's defaults: a container's limit without its request
 	// is requested too (a GPU Spark or the operator limits the Spark

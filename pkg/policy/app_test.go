@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
@@ -227,6 +228,12 @@ func TestAppOperatorSettingsAreJudged(t *testing.T) {
 		}, `isolation: podAntiAffinity required term (topologyKey "kubernetes.io/hostname", pods spark-role=executor) selects pods in any namespace`},
 		"the host's network":           {func(s *sparkv1beta2.Spec) { s.Executor.HostNetwork = &yes }, "hostNetwork"},
 		"a privileged Spark container": {func(s *sparkv1beta2.Spec) { s.Executor.SecurityContext = &corev1.SecurityContext{Privileged: &yes} }, "privileged"},
+		"a lifecycle hook on another host": {func(s *sparkv1beta2.Spec) {
+			s.Executor.Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{HTTPGet: &corev1.HTTPGetAction{Host: "169.254.169.254", Port: intstr.FromInt32(80)}}}
+		}, `baseline: container "spark-kubernetes-executor" must not set a probe or lifecycle host ("169.254.169.254")`},
+		"the driver's lifecycle hook on another host": {func(s *sparkv1beta2.Spec) {
+			s.Driver.Lifecycle = &corev1.Lifecycle{PostStart: &corev1.LifecycleHandler{HTTPGet: &corev1.HTTPGetAction{Host: "10.0.0.1", Port: intstr.FromInt32(80)}}}
+		}, `baseline: container "spark-kubernetes-driver" must not set a probe or lifecycle host ("10.0.0.1")`},
 		"an unconfined pod": {func(s *sparkv1beta2.Spec) {
 			s.Driver.PodSecurityContext = &corev1.PodSecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}}
 		}, `baseline: pod must not set securityContext.seccompProfile.type to "Unconfined"`},

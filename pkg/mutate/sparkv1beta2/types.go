@@ -189,6 +189,10 @@ type DriverSpec struct {
 	KubernetesMaster   *string           `json:"kubernetesMaster,omitempty"`
 	ServiceLabels      map[string]string `json:"serviceLabels,omitempty"`
 	ServiceAnnotations map[string]string `json:"serviceAnnotations,omitempty"`
+	// Lifecycle is the driver's Spark container's, as the operator's pod
+	// webhook sets it (a hook's host is Pod Security's to judge). Strata
+	// reads it and never writes it.
+	Lifecycle *corev1.Lifecycle `json:"lifecycle,omitempty"`
 }
 
 // ExecutorSpec is the executor section.
@@ -198,6 +202,9 @@ type ExecutorSpec struct {
 	Instances    *int32 `json:"instances,omitempty"`
 	// DeleteOnTermination is spark.kubernetes.executor.deleteOnTermination.
 	DeleteOnTermination *bool `json:"deleteOnTermination,omitempty"`
+	// Lifecycle is the executors' Spark container's, as the driver's
+	// Lifecycle is the driver's.
+	Lifecycle *corev1.Lifecycle `json:"lifecycle,omitempty"`
 }
 
 // NameKey names a key of a Secret: spark.kubernetes.<role>.secretKeyRef's
