@@ -394,6 +394,7 @@ func TestUpdatesMayNotAddViolations(t *testing.T) {
 	old.Labels["platform.strata.dev/tenant"] = "etl" // under a reserved prefix, as a layer sets it
 	old.Spec.Containers[0].Resources.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4")}
 	old.Spec.HostNetwork = true // admitted under older rules
+	old.Spec.Volumes = []corev1.Volume{{Name: "kit", VolumeSource: corev1.VolumeSource{Image: &corev1.ImageVolumeSource{Reference: "docker.io/evil/kit:1"}}}}
 	if got, _ := verdict(t, c, old, Request{}); got == "" {
 		t.Fatal("the stored pod should break today's rules")
 	}
