@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -138,6 +139,31 @@ func TestImageVolumesAreJudged(t *testing.T) {
 	}
 	if resp := admit(t, pod); !resp.Allowed || len(resp.Patch) != 0 {
 		t.Errorf("second pass patches %s", resp.Patch)
+	}
+
+	// A SparkApplication whose executors would mount a foreign image is
+	// refused when it is written; one from Docker Hub is stored mirrored.
+	for reference, refused := range map[string]bool{"ghcr.io/evil/kit:1": true, "busybox:1.36": false} {
+		app := exampleApp(t, "etl-report.yaml", "image-volume-"+strings.NewReplacer("/", "-", ":", "-", ".", "-").Replace(reference))
+		if err := unstructured.SetNestedSlice(app.Object, []any{map[string]any{"name": "kit", "image": map[string]any{"reference": reference}}}, "spec", "volumes"); err != nil {
+			t.Fatal(err)
+		}
+		if err := unstructured.SetNestedSlice(app.Object, []any{map[string]any{"name": "kit", "mountPath": "/kit"}}, "spec", "executor", "volumeMounts"); err != nil {
+			t.Fatal(err)
+		}
+		err := cp.Client.Create(ctx, app)
+		if refused {
+			wantDenied(t, "an application's image volume from another registry", err, `volume "kit" image "ghcr.io/evil/kit:1" is not from an allowed registry`)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("an application's image volume from Docker Hub: %v", err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), app) })
+		volumes, _, _ := unstructured.NestedSlice(app.Object, "spec", "volumes")
+		if got, _, _ := unstructured.NestedString(volumes[0].(map[string]any), "image", "reference"); got != want {
+			t.Errorf("the stored application's volume: %v, want the image %s", volumes, want)
+		}
 	}
 }
 
