@@ -863,3 +863,37 @@ func TestLayersChangingBetweenMutationAndValidation(t *testing.T) {
 		t.Errorf("a pod of no Spark role naming layers: %q, want it refused", got)
 	}
 }
+
+// TestAPodComposedIntoAnotherContainerStaysUpdatable: a pod an earlier
+// Strata composed with a layer's hostPath mount in a container other than
+// the one it now takes for Spark's (a template's Spark container named
+// otherwise, behind a sidecar) breaks the baseline as it is stored: the
+// mount is not one the composition makes there. Its UPDATEs are judged
+// against the stored pod, so a label change, or a controller's, is let
+// through.
+func TestAPodComposedIntoAnotherContainerStaysUpdatable(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"logs": `{tier: ClusterOverrides, config: {
+		volumes: [{name: node-logs, hostPath: {path: /var/log/spark}}], volumeMounts: [{name: node-logs, mountPath: /host-logs}]}}`})
+	pod := sparkPod("executor")
+	spark := &pod.Spec.Containers[0]
+	spark.Name, spark.Args = "main", []string{"executor"}
+	spark.Env = []corev1.EnvVar{{Name: v1alpha1.SparkExecutorIDVariable, Value: "1"}}
+	pod.Spec.Containers = append([]corev1.Container{{Name: "exporter", Image: "mirror.internal/exporter:1"}}, pod.Spec.Containers...)
+	stored := composed(t, c, pod)
+	if got, _ := verdict(t, c, stored, Request{}); got != "" {
+		t.Fatalf("composed today: %q", got)
+	}
+	// As an earlier Strata stored it: the mount in the first container.
+	main := &stored.Spec.Containers[slices.IndexFunc(stored.Spec.Containers, func(c corev1.Container) bool { return c.Name == "main" })]
+	i := slices.IndexFunc(main.VolumeMounts, func(m corev1.VolumeMount) bool { return m.Name == "node-logs" })
+	stored.Spec.Containers[0].VolumeMounts = append(stored.Spec.Containers[0].VolumeMounts, main.VolumeMounts[i])
+	main.VolumeMounts = slices.Delete(main.VolumeMounts, i, i+1)
+	if got, _ := verdict(t, c, stored, Request{}); got != "baseline/hostPathVolumes" {
+		t.Fatalf("as an earlier Strata stored it: %q, want the hostPath refused on a create", got)
+	}
+	relabelled := stored.DeepCopy()
+	relabelled.Labels["owner"] = "alice"
+	if got, _ := verdict(t, c, relabelled, Request{Operation: "UPDATE", Old: stored}); got != "" {
+		t.Errorf("a label change of that pod: %q", got)
+	}
+}
