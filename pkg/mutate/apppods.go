@@ -122,12 +122,7 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 	// The API server's defaults: a container's limit without its request
 	// is requested too (a GPU Spark or the operator limits the Spark
 	// container to; a template's container that only limits its CPU).
-	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-		for i := range cs {
-			cs[i].Resources.Requests = defaultedRequests(&cs[i].Resources)
-		}
-	}
-	return pod, nil
+	return withDefaultedRequests(pod), nil
 }
 
 // sparkDeviceLimits are the limits Spark gives a role's container for the

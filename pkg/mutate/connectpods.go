@@ -41,5 +41,7 @@ func ConnectLaunchedPod(c *sparkv1alpha1.SparkConnect, role v1alpha1.Role) (*cor
 	if _, err := SizeOf(&app.Spec); err != nil {
 		return nil, err
 	}
-	return connectPod(c, role, app.Spec.SparkConf), nil
+	// As the API server's defaults leave it: a limit without its request
+	// is requested.
+	return withDefaultedRequests(connectPod(c, role, app.Spec.SparkConf)), nil
 }
