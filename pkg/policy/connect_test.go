@@ -66,25 +66,18 @@ func TestCheckConnect(t *testing.T) {
 	if got := judge(exampleConnect(t, check, nil), nil); len(got) != 0 {
 		t.Fatalf("the example SparkConnect: %q", got)
 	}
-	bigServer := exampleConnect(t, check, func(spec map[string]any) {
-		c := spec["server"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
-		c["resources"] = map[string]any{"requests": map[string]any{"cpu": "20", "memory": "8Gi"}}
-	})
-	if got := judge(bigServer, nil); !slices.ContainsFunc(got, func(m string) bool {
-		return strings.HasPrefix(m, "quota: pod requests 20") && strings.HasSuffix(m, "[server pod]")
-	}) {
-		t.Errorf("a server asking for 20 CPU: %q", got)
-	}
-	// A server container that only limits its CPU requests it, as the
-	// API server's defaults leave it.
-	limitedServer := exampleConnect(t, check, func(spec map[string]any) {
-		c := spec["server"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
-		c["resources"] = map[string]any{"limits": map[string]any{"cpu": "20", "memory": "8Gi"}}
-	})
-	if got := judge(limitedServer, nil); !slices.ContainsFunc(got, func(m string) bool {
-		return strings.HasPrefix(m, "quota: pod requests 20") && strings.HasSuffix(m, "[server pod]")
-	}) {
-		t.Errorf("a server limited to 20 CPU: %q", got)
+	// A server asking for 20 CPU, or only limited to them, which the API
+	// server's defaults then request.
+	for _, list := range []string{"requests", "limits"} {
+		bigServer := exampleConnect(t, check, func(spec map[string]any) {
+			c := spec["server"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+			c["resources"] = map[string]any{list: map[string]any{"cpu": "20", "memory": "8Gi"}}
+		})
+		if got := judge(bigServer, nil); !slices.ContainsFunc(got, func(m string) bool {
+			return strings.HasPrefix(m, "quota: pod requests 20") && strings.HasSuffix(m, "[server pod]")
+		}) {
+			t.Errorf("a server's %s of 20 CPU: %q", list, got)
+		}
 	}
 	wide := exampleConnect(t, check, func(spec map[string]any) {
 		spec["dynamicAllocation"].(map[string]any)["maxExecutors"] = 50
