@@ -480,14 +480,11 @@ func isolationDoc(iso *v1alpha1.Isolation, source func(overlay.Key) string) map[
 // AppLabel is the pod label that names a pod's Spark application.
 const AppLabel = "spark-app-selector"
 
-// awsRoleEnv is the variable IRSA gives a container its role by.
-const awsRoleEnv = "AWS_ROLE_ARN"
-
 // iamRoles is every IAM role the pod carries, each once: the composed
 // role (with its source), and every other role written on the pod, which
 // is the tenant's: a strata.dev/iam-role request Strata did not grant, the
 // KIAM annotation, and AWS_ROLE_ARN in any container, written out or taken
-// from elsewhere (roleFrom).
+// from elsewhere or expanded from other variables (envRole).
 func (in *Input) iamRoles(composed, composedSource string) []sourced {
 	out := []sourced{}
 	seen := map[string]bool{}
@@ -508,33 +505,10 @@ func (in *Input) iamRoles(composed, composedSource string) []sourced {
 		!in.byLayer(overlay.MapKey(overlay.PathAnnotations, mutate.IAMRoleAnnotation), strconv.Quote(role)) {
 		addUser(role, "annotation "+mutate.IAMRoleAnnotation)
 	}
-	forEachContainerEnv(pod, func(name string, e *corev1.EnvVar) {
-		if e.Name != awsRoleEnv {
-			return
-		}
-		role := e.Value
-		if e.ValueFrom != nil {
-			role = roleFrom(e.ValueFrom)
-		}
+	forEachEnvRole(pod, func(name, role string) {
 		addUser(role, fmt.Sprintf("env %s of container %q", awsRoleEnv, name))
 	})
 	return out
-}
-
-// roleFrom stands for a role a container takes from elsewhere (an env
-// var's valueFrom: a Secret, a ConfigMap, the pod's own fields), which
-// admission cannot read: not an ARN, so only an allowlist that allows
-// every role ("**") allows it. A role must be written out to be judged.
-func roleFrom(src *corev1.EnvVarSource) string {
-	switch {
-	case src.SecretKeyRef != nil:
-		return fmt.Sprintf("<unread: key %q of Secret %q>", src.SecretKeyRef.Key, src.SecretKeyRef.Name)
-	case src.ConfigMapKeyRef != nil:
-		return fmt.Sprintf("<unread: key %q of ConfigMap %q>", src.ConfigMapKeyRef.Key, src.ConfigMapKeyRef.Name)
-	case src.FieldRef != nil:
-		return fmt.Sprintf("<unread: the pod's field %s>", src.FieldRef.FieldPath)
-	}
-	return "<unread: valueFrom>"
 }
 
 // layersRecord reports whether v, the pod's strata.dev/layers, is the
@@ -668,16 +642,6 @@ func (in *Input) layersClass() (string, overlay.Source) {
 // regular and ephemeral container of pod.
 func forEachContainerOf(pod *corev1.Pod, fn func(name, image string)) {
 	forEachContainer(pod, func(c *corev1.Container) { fn(c.Name, c.Image) })
-}
-
-// forEachContainerEnv calls fn with every environment variable of every
-// container of pod, ephemeral ones included.
-func forEachContainerEnv(pod *corev1.Pod, fn func(container string, e *corev1.EnvVar)) {
-	forEachContainer(pod, func(c *corev1.Container) {
-		for j := range c.Env {
-			fn(c.Name, &c.Env[j])
-		}
-	})
 }
 
 func nonNilMap(m map[string]string) map[string]string {

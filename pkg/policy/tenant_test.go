@@ -480,6 +480,50 @@ func TestEveryIAMRoleOnThePod(t *testing.T) {
 			t.Errorf("AWS_ROLE_ARN from elsewhere, every role allowed: %q", got)
 		}
 	}
+
+	// The kubelet expands $(NAME) in a value from the variables before it:
+	// a role is judged as it will be at run time, and a part that could be
+	// anything makes the whole unread.
+	secret := &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "aws"}, Key: "rest"}}
+	for name, tt := range map[string]struct {
+		env     []corev1.EnvVar
+		envFrom bool
+		want    string // the violation's role; "" when allowed
+	}{
+		"a part from a Secret": {env: []corev1.EnvVar{{Name: "REST", ValueFrom: secret},
+			{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::111111111111:role/etl-$(REST)"}},
+			want: `IAM role "<unread: \"arn:aws:iam::111111111111:role/etl-$(REST)\" takes a variable of the container's environment>"`},
+		"a part from envFrom": {env: []corev1.EnvVar{{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::111111111111:role/etl-$(REST)"}}, envFrom: true,
+			want: `takes a variable of the container's environment`},
+		"a variable defined after it": {env: []corev1.EnvVar{{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::111111111111:role/etl-$(REST)"},
+			{Name: "REST", Value: "nightly"}}, want: `takes a variable of the container's environment`},
+		"a literal part that stays in the segment": {env: []corev1.EnvVar{{Name: "REST", Value: "nightly"},
+			{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::111111111111:role/etl-$(REST)"}}},
+		"a literal part that leaves the segment": {env: []corev1.EnvVar{{Name: "REST", Value: "x/admin"},
+			{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::111111111111:role/etl-$(REST)"}},
+			want: `IAM role "arn:aws:iam::111111111111:role/etl-x/admin"`},
+		"a whole role through two variables": {env: []corev1.EnvVar{{Name: "ACCOUNT", Value: "222222222222"},
+			{Name: "ARN", Value: "arn:aws:iam::$(ACCOUNT):role/etl-admin"}, {Name: "AWS_ROLE_ARN", Value: "$(ARN)"}},
+			want: `IAM role "arn:aws:iam::222222222222:role/etl-admin"`},
+		"a literal part overridden from a Secret": {env: []corev1.EnvVar{{Name: "REST", Value: "nightly"}, {Name: "REST", ValueFrom: secret},
+			{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::111111111111:role/etl-$(REST)"}}, want: `takes a variable of the container's environment`},
+		"an escaped reference is literal": {env: []corev1.EnvVar{{Name: "REST", ValueFrom: secret},
+			{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::111111111111:role/etl-$$(REST)"}}},
+	} {
+		from := pod.DeepCopy()
+		sidecar := corev1.Container{Name: "sidecar", Image: "mirror.internal/tools:1", Env: tt.env}
+		if tt.envFrom {
+			sidecar.EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "aws"}}}}
+		}
+		from.Spec.Containers = append(from.Spec.Containers, sidecar)
+		got, d := verdict(t, limited, composed(t, limited, from), Request{})
+		switch {
+		case tt.want == "" && got != "":
+			t.Errorf("%s: %q %+v, want it allowed", name, got, d.Violations)
+		case tt.want != "" && (got != "isolation/allowedIAMRoles" || !strings.Contains(d.Violations[0].Message, tt.want)):
+			t.Errorf("%s: %q %+v, want a violation containing %s", name, got, d.Violations, tt.want)
+		}
+	}
 }
 
 // schedulingClasses are a class layers set for drivers, one tenants may

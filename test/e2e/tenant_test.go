@@ -687,14 +687,23 @@ func TestPodAffinityReach(t *testing.T) {
 }
 
 // TestUnreadRoleRefused: through the API server, a pod whose AWS_ROLE_ARN
-// comes from a Secret, which admission cannot read, is refused where only
-// some roles are allowed.
+// comes from a Secret, which admission cannot read, wholly or in part, is
+// refused where only some roles are allowed.
 func TestUnreadRoleRefused(t *testing.T) {
 	pod := plainPod("unread-role", "etl", mirroredNginx)
 	pod.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "AWS_ROLE_ARN", ValueFrom: &corev1.EnvVarSource{
 		SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "aws"}, Key: "role"}}}}
 	wantDenied(t, "AWS_ROLE_ARN from a Secret", cp.Client.Create(context.Background(), pod),
 		`IAM role "<unread: key \"role\" of Secret \"aws\">"`)
+
+	// An allowed role's prefix with the rest taken from a Secret: the
+	// kubelet expands $(REST) when it starts the container.
+	parts := plainPod("unread-role-parts", "etl", mirroredNginx)
+	parts.Spec.Containers[0].Env = []corev1.EnvVar{
+		{Name: "REST", ValueFrom: pod.Spec.Containers[0].Env[0].ValueFrom},
+		{Name: "AWS_ROLE_ARN", Value: "arn:aws:iam::111122223333:role/spark-etl$(REST)"}}
+	wantDenied(t, "AWS_ROLE_ARN expanded from a Secret", cp.Client.Create(context.Background(), parts),
+		`IAM role "<unread: \"arn:aws:iam::111122223333:role/spark-etl$(REST)\" takes a variable of the container's environment>"`)
 }
 
 // TestEphemeralContainerMirrored: through the API server, an ephemeral
