@@ -2,6 +2,8 @@ package overlay
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -35,7 +37,8 @@ type ClusterLookup struct {
 
 // LayerWarnings are what the Layer webhook and the composer warn of in l,
 // a valid Layer (ValidateLayer): a Spark key no job would get
-// (IgnoredSparkKey), a placement controller tenants may impersonate
+// (IgnoredSparkKey), a role's block of a role the Layer does not match
+// (UnmatchedRoleWarnings), a placement controller tenants may impersonate
 // (PlacementWarnings), and a RuntimeClass that does not exist
 // (RuntimeClassWarnings), looked up with lookup, and a mount of a volume
 // the Layer does not give (MountWarnings); absent says how an object
@@ -54,6 +57,7 @@ func LayerWarnings(l *v1alpha1.Layer, lookup ClusterLookup, absent string) []str
 			}
 		}
 	}
+	out = append(out, UnmatchedRoleWarnings(l)...)
 	out = append(out, MountWarnings(l)...)
 	if lookup.Namespace != nil {
 		out = append(out, PlacementWarnings(l, lookup.Namespace, absent)...)
@@ -130,6 +134,28 @@ func layerBlocks(l *v1alpha1.Layer) []layerBlock {
 		{field.NewPath("spec", "driver"), l.Spec.Driver},
 		{field.NewPath("spec", "executor"), l.Spec.Executor},
 	}
+}
+
+// UnmatchedRoleWarnings warns of a role's block of l (spec.driver,
+// spec.executor) that sets something while l's match.roles leaves that
+// role out: no pod ever gets those settings. A warning, not an error: a
+// Layer a cluster already holds keeps composing what it matches.
+func UnmatchedRoleWarnings(l *v1alpha1.Layer) []string {
+	if len(l.Spec.Match.Roles) == 0 {
+		return nil
+	}
+	var out []string
+	for _, b := range []struct {
+		role  v1alpha1.Role
+		block *v1alpha1.Config
+	}{{v1alpha1.RoleDriver, l.Spec.Driver}, {v1alpha1.RoleExecutor, l.Spec.Executor}} {
+		if b.block == nil || reflect.ValueOf(*b.block).IsZero() || slices.Contains(l.Spec.Match.Roles, b.role) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s: spec.match.roles %v leaves out %s pods, so no pod gets these settings; set them where the Layer matches, or add %q to spec.match.roles",
+			field.NewPath("spec", string(b.role)), l.Spec.Match.Roles, b.role, b.role))
+	}
+	return out
 }
 
 // sparkVolumePrefix begins the names of the volumes Spark gives the pods

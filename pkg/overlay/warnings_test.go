@@ -156,3 +156,33 @@ func TestMountWarnings(t *testing.T) {
 		t.Errorf("LayerWarnings:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// TestUnmatchedRoleWarnings: a role's block that sets something, in a
+// Layer whose match.roles leaves that role out, is warned of; an empty
+// block, a matched role's, and a Layer matching every role are not.
+func TestUnmatchedRoleWarnings(t *testing.T) {
+	labels := &v1alpha1.Config{Labels: map[string]string{"a": "b"}}
+	layer := func(roles []v1alpha1.Role, driver, executor *v1alpha1.Config) *v1alpha1.Layer {
+		return &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Match: v1alpha1.Match{Roles: roles}, Driver: driver, Executor: executor}}
+	}
+	const driverLeftOut = `spec.driver: spec.match.roles [executor] leaves out driver pods, so no pod gets these settings; set them where the Layer matches, or add "driver" to spec.match.roles`
+	for name, tt := range map[string]struct {
+		layer *v1alpha1.Layer
+		want  []string
+	}{
+		"a driver block, executors matched": {layer([]v1alpha1.Role{v1alpha1.RoleExecutor}, labels, labels), []string{driverLeftOut}},
+		"an executor block, drivers matched": {layer([]v1alpha1.Role{v1alpha1.RoleDriver}, nil, &v1alpha1.Config{Limits: &v1alpha1.Limits{}}),
+			[]string{`spec.executor: spec.match.roles [driver] leaves out executor pods, so no pod gets these settings; set them where the Layer matches, or add "executor" to spec.match.roles`}},
+		"an empty driver block":    {layer([]v1alpha1.Role{v1alpha1.RoleExecutor}, &v1alpha1.Config{}, nil), nil},
+		"both roles matched":       {layer([]v1alpha1.Role{v1alpha1.RoleDriver, v1alpha1.RoleExecutor}, labels, labels), nil},
+		"every role, by omission":  {layer(nil, labels, labels), nil},
+		"the matched role's block": {layer([]v1alpha1.Role{v1alpha1.RoleDriver}, labels, nil), nil},
+	} {
+		if got := UnmatchedRoleWarnings(tt.layer); !slices.Equal(got, tt.want) {
+			t.Errorf("%s:\n%q\nwant\n%q", name, got, tt.want)
+		}
+		if got := LayerWarnings(tt.layer, ClusterLookup{}, ""); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: LayerWarnings:\n%q\nwant\n%q", name, got, tt.want)
+		}
+	}
+}
