@@ -318,23 +318,3 @@ func setInt32(dst **int32, v string) bool {
 	*dst = &i
 	return true
 }
-
-// SparkKeyRole is the role a Spark key is for, and the composition a
-// SparkApplication's key is read from: the executors' for the keys that
-// size, count, place or authenticate executors (their off-heap memory and
-// the executors' YARN-era overhead key among them), the driver's for
-// every other (the driver holds the job's configuration).
-func SparkKeyRole(key string) v1alpha1.Role { return sparkKeyRole(key) }
-
-func sparkKeyRole(key string) v1alpha1.Role {
-	if key == "spark.unsafe.offHeap" {
-		return v1alpha1.RoleExecutor
-	}
-	for _, p := range []string{"spark.executor.", "spark.executorEnv.", "spark.kubernetes.executor.", "spark.dynamicAllocation.",
-		"spark.memory.offHeap.", "spark.yarn.executor.", "spark.kubernetes.authenticate.executor."} {
-		if strings.HasPrefix(key, p) {
-			return v1alpha1.RoleExecutor
-		}
-	}
-	return v1alpha1.RoleDriver
-}

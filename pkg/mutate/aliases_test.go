@@ -122,8 +122,8 @@ func TestEveryAliasIsOneSetting(t *testing.T) {
 			continue
 		}
 		user, layer := vals[0], vals[1]
-		if a.role != sparkKeyRole(a.key) {
-			t.Errorf("alias %s is read from the %s composition, but its key belongs to the %s", a.key, a.role, sparkKeyRole(a.key))
+		if a.role != overlay.SparkKeyRole(a.key) {
+			t.Errorf("alias %s is read from the %s composition, but its key belongs to the %s", a.key, a.role, overlay.SparkKeyRole(a.key))
 		}
 		for _, typed := range []bool{true, false} {
 			if !typed && a.key == "spark.dynamicAllocation.shuffleTracking.enabled" {

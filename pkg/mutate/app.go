@@ -81,7 +81,7 @@ func Roles() []v1alpha1.Role { return []v1alpha1.Role{v1alpha1.RoleDriver, v1alp
 // matched the same way; the layers' pod patches apply to the pods only,
 // when the operator creates them. The job's own configuration (sparkConf,
 // hadoopConf) is the driver's composition, but for the keys that size,
-// count or place executors (sparkKeyRole), which are the executors'.
+// count or place executors (overlay.SparkKeyRole), which are the executors'.
 //
 // A typed field the operator turns into a Spark key (sparkAliases, and
 // the labels, annotations, node selectors and service accounts of

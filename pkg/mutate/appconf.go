@@ -13,7 +13,7 @@ import (
 
 // writeConf writes the job's Spark and Hadoop configuration: the user's,
 // with every key a layer won from the composition that owns it
-// (sparkKeyRole); each aliased setting in its typed field when a layer
+// (overlay.SparkKeyRole); each aliased setting in its typed field when a layer
 // set it or the user wrote both spellings, its sparkConf spelling then
 // removed.
 func (r *AppResult) writeConf(user map[string]string) {
@@ -37,7 +37,7 @@ func (r *AppResult) writeConf(user map[string]string) {
 	}
 	for _, role := range Roles() {
 		for _, k := range slices.Sorted(maps.Keys(r.Role(role).Composition.Config.SparkConf)) {
-			if aliases[k] || sparkKeyRole(k) != role {
+			if aliases[k] || overlay.SparkKeyRole(k) != role {
 				continue
 			}
 			if v, ok := layerWon(role, overlay.PathSparkConf, k); ok {
@@ -201,7 +201,7 @@ func (r *AppResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string, bo
 	sec := "spec." + string(role) + "."
 	switch key.Root {
 	case overlay.PathSparkConf:
-		if sparkKeyRole(key.Item) != role {
+		if overlay.SparkKeyRole(key.Item) != role {
 			return "", false
 		}
 		// Where the winner is stated: the typed field when it is what

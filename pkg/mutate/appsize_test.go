@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
 )
@@ -170,7 +171,7 @@ func TestSizingKeysAreReadFromTheirRole(t *testing.T) {
 			if strings.Contains(k, ".driver.") || k == "spark.kubernetes.memoryOverheadFactor" {
 				want = v1alpha1.RoleDriver
 			}
-			if got := sparkKeyRole(k); got != want {
+			if got := overlay.SparkKeyRole(k); got != want {
 				t.Errorf("%s is read from the %s composition, want the %s", k, got, want)
 			}
 		}

@@ -48,7 +48,7 @@ func (r *ConnectResult) ExplainPath(role v1alpha1.Role, key overlay.Key) (string
 	s := &r.Connect.Spec
 	switch key.Root {
 	case overlay.PathSparkConf:
-		if sparkKeyRole(key.Item) != role || !connectWritten(key.Item) {
+		if overlay.SparkKeyRole(key.Item) != role || !connectWritten(key.Item) {
 			return "", false
 		}
 		for _, a := range connectAliases() {

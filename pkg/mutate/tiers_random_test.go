@@ -189,7 +189,7 @@ func TestTiersDecideApps(t *testing.T) {
 		ordered := inModelOrder(layers)
 		user, got := EffectiveConf(&app.App.Spec), EffectiveConf(&res.App.App.Spec)
 		for _, k := range keys {
-			role := sparkKeyRole(k)
+			role := overlay.SparkKeyRole(k)
 			var def, over, defLayer, overLayer string
 			var defSet, overSet bool
 			for _, l := range ordered {

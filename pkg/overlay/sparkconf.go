@@ -229,3 +229,21 @@ func SecretKeyRefEnv(name, value string) (corev1.EnvVar, bool) {
 	return corev1.EnvVar{Name: name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 		LocalObjectReference: corev1.LocalObjectReference{Name: ref[0]}, Key: ref[1]}}}, true
 }
+
+// SparkKeyRole is the role a Spark key is for, and the composition a
+// SparkApplication's key is read from: the executors' for the keys that
+// size, count, place or authenticate executors (their off-heap memory and
+// the executors' YARN-era overhead key among them), the driver's for
+// every other (the driver holds the job's configuration).
+func SparkKeyRole(key string) v1alpha1.Role {
+	if key == "spark.unsafe.offHeap" {
+		return v1alpha1.RoleExecutor
+	}
+	for _, p := range []string{"spark.executor.", "spark.executorEnv.", "spark.kubernetes.executor.", "spark.dynamicAllocation.",
+		"spark.memory.offHeap.", "spark.yarn.executor.", "spark.kubernetes.authenticate.executor."} {
+		if strings.HasPrefix(key, p) {
+			return v1alpha1.RoleExecutor
+		}
+	}
+	return v1alpha1.RoleDriver
+}

@@ -38,7 +38,9 @@ type ClusterLookup struct {
 // LayerWarnings are what the Layer webhook and the composer warn of in l,
 // a valid Layer (ValidateLayer): a Spark key no job would get
 // (IgnoredSparkKey), a role's block of a role the Layer does not match
-// (UnmatchedRoleWarnings), a placement controller tenants may impersonate
+// (UnmatchedRoleWarnings), a job setting in the block of a role it is
+// not read from (OtherRoleKeyWarnings), a placement controller tenants
+// may impersonate
 // (PlacementWarnings), and a RuntimeClass that does not exist
 // (RuntimeClassWarnings), looked up with lookup, and a mount of a volume
 // the Layer does not give (MountWarnings); absent says how an object
@@ -58,6 +60,7 @@ func LayerWarnings(l *v1alpha1.Layer, lookup ClusterLookup, absent string) []str
 		}
 	}
 	out = append(out, UnmatchedRoleWarnings(l)...)
+	out = append(out, OtherRoleKeyWarnings(l)...)
 	out = append(out, MountWarnings(l)...)
 	if lookup.Namespace != nil {
 		out = append(out, PlacementWarnings(l, lookup.Namespace, absent)...)
@@ -154,6 +157,49 @@ func UnmatchedRoleWarnings(l *v1alpha1.Layer) []string {
 		}
 		out = append(out, fmt.Sprintf("%s: spec.match.roles %v leaves out %s pods, so no pod gets these settings; set them where the Layer matches, or add %q to spec.match.roles",
 			field.NewPath("spec", string(b.role)), l.Spec.Match.Roles, b.role, b.role))
+	}
+	return out
+}
+
+// OtherRoleKeyWarnings warns of each setting of the job in a role's block
+// of l that the job never reads from that role's composition, so that it
+// applies to nothing: in the driver's block, a Spark key of the
+// executors (SparkKeyRole: spark.executor.*, spark.dynamicAllocation.*,
+// ...); in the executors', a Spark key of the driver's, which holds the
+// job's configuration (spark.sql.*, spark.eventLog.*, ...), and any Hadoop
+// setting. A Spark key that is a pod setting of the block's role
+// (SparkConfTarget: a label, an env var, a node selector) applies to its
+// pods and is not warned of. A warning, not an error: a Layer a cluster
+// already holds keeps composing what it gives.
+func OtherRoleKeyWarnings(l *v1alpha1.Layer) []string {
+	var out []string
+	for _, b := range []struct {
+		role  v1alpha1.Role
+		block *v1alpha1.Config
+	}{{v1alpha1.RoleDriver, l.Spec.Driver}, {v1alpha1.RoleExecutor, l.Spec.Executor}} {
+		if b.block == nil {
+			continue
+		}
+		p := field.NewPath("spec", string(b.role))
+		owner, from := v1alpha1.RoleExecutor, "the executors' composition"
+		if b.role == v1alpha1.RoleExecutor {
+			owner, from = v1alpha1.RoleDriver, "the driver's composition, which holds the job's configuration"
+		}
+		warn := func(p *field.Path, what string) {
+			out = append(out, fmt.Sprintf("%s: the job reads %s from %s, so the %s block's value applies to nothing; set it in config or %s",
+				p, what, from, b.role, owner))
+		}
+		for _, k := range sortedKeys(b.block.SparkConf) {
+			t := SparkConfTarget(b.role, k)
+			if t.Field == "sparkConf" && SparkKeyRole(t.Item) != b.role || t.Field == "hadoopConf" && b.role != v1alpha1.RoleDriver {
+				warn(p.Child("sparkConf").Key(k), "this key")
+			}
+		}
+		if b.role != v1alpha1.RoleDriver {
+			for _, k := range sortedKeys(b.block.HadoopConf) {
+				warn(p.Child("hadoopConf").Key(k), "its Hadoop configuration")
+			}
+		}
 	}
 	return out
 }

@@ -186,3 +186,48 @@ func TestUnmatchedRoleWarnings(t *testing.T) {
 		}
 	}
 }
+
+// TestOtherRoleKeyWarnings: a job setting in the block of the role it is
+// not read from is warned of; a pod setting of the block's role, and a
+// key of the block's own role, are not.
+func TestOtherRoleKeyWarnings(t *testing.T) {
+	l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{
+		Config: &v1alpha1.Config{SparkConf: map[string]string{"spark.executor.memory": "4g", "spark.sql.shuffle.partitions": "400"}},
+		Driver: &v1alpha1.Config{SparkConf: map[string]string{
+			"spark.executor.memory":             "4g", // the executors'
+			"spark.dynamicAllocation.enabled":   "true",
+			"spark.kubernetes.executor.label.a": "b",
+			"spark.driver.memory":               "2g", // the driver's own
+			"spark.sql.shuffle.partitions":      "400",
+			"spark.kubernetes.driver.label.a":   "b",
+			"spark.kubernetes.node.selector.a":  "b", // a pod setting of either role
+			"spark.hadoop.fs.s3a.endpoint":      "https://s3",
+		}, HadoopConf: map[string]string{"fs.s3a.path.style.access": "true"}},
+		Executor: &v1alpha1.Config{SparkConf: map[string]string{
+			"spark.executor.memory":            "4g", // the executors' own
+			"spark.executorEnv.A":              "b",
+			"spark.kubernetes.container.image": "spark:4", // the executors' image
+			"spark.kubernetes.node.selector.a": "b",
+			"spark.sql.shuffle.partitions":     "400", // the job's
+			"spark.kubernetes.driver.label.a":  "b",
+			"spark.hadoop.fs.s3a.endpoint":     "https://s3",
+		}, HadoopConf: map[string]string{"fs.s3a.path.style.access": "true"}},
+	}}
+	const toExecutors = `the job reads this key from the executors' composition, so the driver block's value applies to nothing; set it in config or executor`
+	const toDriver = `the job reads this key from the driver's composition, which holds the job's configuration, so the executor block's value applies to nothing; set it in config or driver`
+	want := []string{
+		`spec.driver.sparkConf[spark.dynamicAllocation.enabled]: ` + toExecutors,
+		`spec.driver.sparkConf[spark.executor.memory]: ` + toExecutors,
+		`spec.driver.sparkConf[spark.kubernetes.executor.label.a]: ` + toExecutors,
+		`spec.executor.sparkConf[spark.hadoop.fs.s3a.endpoint]: ` + toDriver,
+		`spec.executor.sparkConf[spark.kubernetes.driver.label.a]: ` + toDriver,
+		`spec.executor.sparkConf[spark.sql.shuffle.partitions]: ` + toDriver,
+		`spec.executor.hadoopConf[fs.s3a.path.style.access]: the job reads its Hadoop configuration from the driver's composition, which holds the job's configuration, so the executor block's value applies to nothing; set it in config or driver`,
+	}
+	if got := OtherRoleKeyWarnings(l); !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := LayerWarnings(l, ClusterLookup{}, ""); !slices.Equal(got, want) {
+		t.Errorf("LayerWarnings:\n%s", strings.Join(got, "\n"))
+	}
+}

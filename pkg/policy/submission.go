@@ -201,10 +201,10 @@ func (c *Check) layerConf(namespace string) *layerConf {
 }
 
 // source is the layer that gives key this value, and whether one does:
-// the composition of the key's role (mutate.SparkKeyRole) first, then the
+// the composition of the key's role (overlay.SparkKeyRole) first, then the
 // other's.
 func (g *layerConf) source(key, value string) (overlay.Source, bool) {
-	first := mutate.SparkKeyRole(key)
+	first := overlay.SparkKeyRole(key)
 	for _, role := range []v1alpha1.Role{first, otherRole(first)} {
 		res, ok := g.byRole[role]
 		if !ok {

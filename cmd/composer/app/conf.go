@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate"
+	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/sparkvalue"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
@@ -85,7 +86,7 @@ func (o *confOptions) run(ctx context.Context, streams Streams) error {
 	conf := res.SubmitConf()
 	var b strings.Builder
 	for _, key := range slices.Sorted(maps.Keys(conf)) {
-		if o.role != "" && string(mutate.SparkKeyRole(key)) != o.role {
+		if o.role != "" && string(overlay.SparkKeyRole(key)) != o.role {
 			continue
 		}
 		if o.format == formatSubmit {
