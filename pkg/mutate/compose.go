@@ -186,13 +186,14 @@ func renderStored(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod,
 }
 
 // renderValues is Render with no provenance but what rendering itself
-// reads (who won the IAM role, for grantIAM), and without the stored
+// reads (who won the IAM role, for grantIAM; who gave each sidecar and
+// init container, for renderSecrets), and without the stored
 // containers and volumes put back: the pod's composition as rendered, for
 // PlatformParts, which compares the pod with it and explains nothing.
 // Putting them back was a tenth of judging a pod without its policies.
 func renderValues(snap *overlay.Snapshot, cluster Cluster, pod *corev1.Pod) (*Result, error) {
 	return renderWith(snap, cluster, pod, func(t overlay.Target, user v1alpha1.Config) overlay.Result {
-		return snap.ComposeValues(t, user, iamRoleKey)
+		return snap.ComposeValues(t, user, iamRoleKey, overlay.FieldKey(overlay.PathSidecars), overlay.FieldKey(overlay.PathInitContainers))
 	})
 }
 

@@ -233,6 +233,41 @@ func TestSecrets(t *testing.T) {
 	if long := secretVolumeName(strings.Repeat("a", 70)); len(long) > 63 || !strings.HasPrefix(long, secretVolumePrefix) {
 		t.Errorf("volume name for a long secret name: %q", long)
 	}
+
+	// The sidecars named are the layers': a container of the user's that
+	// has the name of a sidecar the pod does not get (an executors'
+	// sidecar, on a driver) gets no mount; it would be the user's
+	// container holding the platform's Secret, or a mount path taken twice.
+	snap = snapshotOf(t, map[string]string{
+		"pool": `{tier: PoolDefaults, config: {secrets: [{secretName: metrics-creds, mountPath: /etc/metrics, sidecars: [metrics]}]},
+			executor: {sidecars: [{name: metrics, image: "exporter:1"}]}}`,
+	})
+	driver := executorPod()
+	driver.Labels[v1alpha1.RoleLabel] = "driver"
+	driver.Spec.Containers[1].Name = driverContainer
+	driver.Spec.Containers[0].Name = "metrics" // the user's
+	driver.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "local", MountPath: "/etc/metrics"}}
+	res = composeOK(t, snap, driver)
+	if c, _ := container(res.Pod, "metrics"); len(c.VolumeMounts) != 1 || c.VolumeMounts[0].Name != "local" {
+		t.Errorf("a user's container named as a layer's sidecar: mounts %v", c.VolumeMounts)
+	}
+	for _, pod := range []*corev1.Pod{driver, executorPod()} { // the webhook's path, with less provenance
+		composed := composeOK(t, snap, pod)
+		admitted, err := Admit(snap, cluster, pod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(composed.Pod, admitted.Pod) {
+			t.Errorf("%s: Admit composes the Secrets otherwise than Compose", pod.Labels[v1alpha1.RoleLabel])
+		}
+	}
+	if c, _ := container(res.Pod, driverContainer); !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == "/etc/metrics" }) {
+		t.Errorf("the driver's Spark container lacks the Secret: %v", c.VolumeMounts)
+	}
+	res = composeOK(t, snap, executorPod())
+	if c, _ := container(res.Pod, "metrics"); c == nil || !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == "/etc/metrics" }) {
+		t.Errorf("the executors' sidecar lacks the Secret: %+v", c)
+	}
 }
 
 func TestIAMAnnotationMode(t *testing.T) {

@@ -71,11 +71,26 @@ func renderSecrets(pod *corev1.Pod, role v1alpha1.Role, c *v1alpha1.Config, prov
 		sc.EnvFrom = upsertNoting(sc.EnvFrom, envFrom, overlay.EnvFromKey, copyInto[corev1.EnvFromSource],
 			replacedIn(prov, overlay.PathEnvFrom, source, overlay.RenderJSON[corev1.EnvFromSource]))
 	}
+	// Only the layers' own containers: one of the user's that has the
+	// name of a sidecar this pod does not get (an executors' sidecar, on
+	// a driver) is the user's, and keeps its own mounts.
 	forEachContainer(pod, func(ctr *corev1.Container) {
-		if mounts := sidecarMounts[ctr.Name]; len(mounts) > 0 {
+		if mounts := sidecarMounts[ctr.Name]; len(mounts) > 0 && layersContainer(prov, ctr.Name) {
 			ctr.VolumeMounts = upsert(ctr.VolumeMounts, mounts, overlay.VolumeMountKey, copyInto[corev1.VolumeMount])
 		}
 	})
+}
+
+// layersContainer reports whether the sidecar or init container name is
+// one a layer gives the pod (the composition also holds the user's
+// containers, as the user's values).
+func layersContainer(prov *overlay.Provenance, name string) bool {
+	for _, root := range []string{overlay.PathSidecars, overlay.PathInitContainers} {
+		if w, ok := prov.WinnerOf(overlay.ElementKey(root, name)); ok && !w.IsUser() {
+			return true
+		}
+	}
+	return false
 }
 
 // forEachContainer calls fn for every init container and container.

@@ -44,10 +44,11 @@ func (s *Snapshot) Compose(t Target, user v1alpha1.Config) Result {
 	return s.compose(t, user, newProvenance())
 }
 
-// ComposeValues is Compose with the provenance of the given keys only: the
-// composed values, for a caller that explains nothing but what it names
-// (composition reads who won the IAM role), at less cost: no other value
-// is rendered as text.
+// ComposeValues is Compose with the provenance of the given keys only (a
+// FieldKey, every key of its field): the composed values, for a caller
+// that explains nothing but what it names (rendering reads who won the IAM
+// role, and who gave each sidecar), at less cost: no other value is
+// rendered as text.
 func (s *Snapshot) ComposeValues(t Target, user v1alpha1.Config, keys ...Key) Result {
 	prov := newProvenance()
 	prov.only = make(map[Key]bool, len(keys))

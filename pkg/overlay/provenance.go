@@ -207,7 +207,7 @@ func (p *Provenance) wants(key Key, src Source) bool {
 	case p == nil:
 		return false
 	case p.only != nil:
-		return p.only[key]
+		return p.only[key] || p.only[FieldKey(key.Root)]
 	case !p.overrides || src.IsUser() || slices.Contains(p.whole, key.Root):
 		return true
 	}
