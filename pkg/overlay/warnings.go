@@ -204,6 +204,39 @@ func OtherRoleKeyWarnings(l *v1alpha1.Layer) []string {
 	return out
 }
 
+// EnforcementWarnings warns of each policy l's enforcement names (in any
+// block) that is not among policies, those loaded: the setting applies to
+// nothing, as a misspelt name would. A warning, not an error: a GitOps sync
+// may apply the Layer a moment before the site's policy it configures.
+func EnforcementWarnings(l *v1alpha1.Layer, policies []string) []string {
+	var out []string
+	for _, block := range layerBlocks(l) {
+		if block.config == nil {
+			continue
+		}
+		for _, name := range sortedKeys(block.config.Enforcement) {
+			if !slices.Contains(policies, name) {
+				out = append(out, fmt.Sprintf("%s: no policy named %q is loaded (%s), so this applies to nothing",
+					block.path.Child("enforcement").Key(name), name, strings.Join(policies, ", ")))
+			}
+		}
+	}
+	return out
+}
+
+// EnforcementWarnings are EnforcementWarnings of each of in's Layers, led
+// by the file (when known) and the Layer, as LayerWarnings are.
+func (in Inputs) EnforcementWarnings(policies []string) []string {
+	var out []string
+	for _, src := range in.Layers {
+		prefix := src.Describe()
+		for _, w := range EnforcementWarnings(&src.Layer, policies) {
+			out = append(out, prefix+w)
+		}
+	}
+	return out
+}
+
 // sparkVolumePrefix begins the names of the volumes Spark gives the pods
 // it builds (spark-local-dir-1, spark-conf-volume-driver, ...), which a
 // layer may mount without giving them.

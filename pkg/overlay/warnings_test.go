@@ -231,3 +231,29 @@ func TestOtherRoleKeyWarnings(t *testing.T) {
 		t.Errorf("LayerWarnings:\n%s", strings.Join(got, "\n"))
 	}
 }
+
+// TestEnforcementWarnings: an enforcement of a policy not loaded, in any
+// block, is warned of with the policies that are; one of a loaded policy
+// is not.
+func TestEnforcementWarnings(t *testing.T) {
+	loaded := []string{"baseline", "isolation", "quota"}
+	l := &v1alpha1.Layer{Spec: v1alpha1.LayerSpec{
+		Config:   &v1alpha1.Config{Enforcement: map[string]v1alpha1.Enforcement{"quota": "warn", "qouta": "warn"}},
+		Executor: &v1alpha1.Config{Enforcement: map[string]v1alpha1.Enforcement{"isolation": "dryrun", "site-costs": "dryrun"}},
+	}}
+	want := []string{
+		`spec.config.enforcement[qouta]: no policy named "qouta" is loaded (baseline, isolation, quota), so this applies to nothing`,
+		`spec.executor.enforcement[site-costs]: no policy named "site-costs" is loaded (baseline, isolation, quota), so this applies to nothing`,
+	}
+	if got := EnforcementWarnings(l, loaded); !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if got := EnforcementWarnings(l, append(loaded, "qouta", "site-costs")); got != nil {
+		t.Errorf("every policy loaded: %q", got)
+	}
+	in := Inputs{Layers: []LayerSource{{Layer: *l, File: "layers/a.yaml"}}}
+	in.Layers[0].Layer.Name = "a"
+	if got := in.EnforcementWarnings(loaded); len(got) != 2 || !strings.HasPrefix(got[0], `layers/a.yaml: Layer "a": spec.config.enforcement[qouta]`) {
+		t.Errorf("Inputs.EnforcementWarnings: %q", got)
+	}
+}

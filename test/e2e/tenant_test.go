@@ -535,10 +535,12 @@ func (w *warnings) HandleWarningHeaderWithContext(_ context.Context, _ int, _ st
 
 // TestLayerWarningsReachTheClient: a Layer that names a service account
 // of a tenant namespace a placement controller, a Spark key spark-submit
-// ignores, and a RuntimeClass that does not exist, is admitted with a
-// warning of each the client is shown, naming the field: the namespace's
-// admins may impersonate that account; no job would get the key; every
-// pod given the class would be refused. The webhook reads them as its
+// ignores, a RuntimeClass that does not exist, the enforcement of a policy
+// not loaded, a block of a role it does not match and a job setting in
+// the executors' block, is admitted with a warning of each the client is
+// shown, naming the field: the namespace's admins may impersonate that
+// account; no job would get the key; every pod given the class would be
+// refused; the last three apply to nothing. The webhook reads them as its
 // ServiceAccount, under the shipped RBAC.
 func TestLayerWarningsReachTheClient(t *testing.T) {
 	ctx := context.Background()
@@ -550,10 +552,13 @@ func TestLayerWarningsReachTheClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	layer := &v1alpha1.Layer{ObjectMeta: metav1.ObjectMeta{Name: "e2e-placement-warning"}, Spec: v1alpha1.LayerSpec{Tier: v1alpha1.NamespaceOverrides,
-		Match: v1alpha1.Match{Namespaces: []string{"nowhere"}}, Config: &v1alpha1.Config{
+		Match: v1alpha1.Match{Namespaces: []string{"nowhere"}, Roles: []v1alpha1.Role{v1alpha1.RoleExecutor}}, Config: &v1alpha1.Config{
 			SparkConf:        map[string]string{"hive.metastore.uris": "thrift://hms:9083"},
 			RuntimeClassName: ptr("e2e-no-such-class"),
-			Isolation:        &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:etl:placer"}}}}}
+			Isolation:        &v1alpha1.Isolation{PlacementControllers: []string{"system:serviceaccount:etl:placer"}},
+			Enforcement:      map[string]v1alpha1.Enforcement{"qouta": v1alpha1.EnforcementWarn}},
+		Driver:   &v1alpha1.Config{Labels: map[string]string{"tier": "gold"}},
+		Executor: &v1alpha1.Config{SparkConf: map[string]string{"spark.sql.shuffle.partitions": "400"}}}}
 	if err := c.Create(ctx, layer); err != nil {
 		t.Fatal(err)
 	}
@@ -564,6 +569,9 @@ func TestLayerWarningsReachTheClient(t *testing.T) {
 		`spec.config.sparkConf[hive.metastore.uris]: spark-submit ignores keys that do not start with "spark."`,
 		`spec.config.isolation.placementControllers[0]: "system:serviceaccount:etl:placer" is a service account of namespace "etl", which is not the platform's`,
 		`spec.config.runtimeClassName: RuntimeClass "e2e-no-such-class" does not exist: the webhook refuses every pod this Layer gives a class that does not exist`,
+		`spec.config.enforcement[qouta]: no policy named "qouta" is loaded (baseline, isolation, quota)`,
+		`spec.driver: spec.match.roles [executor] leaves out driver pods, so no pod gets these settings`,
+		`spec.executor.sparkConf[spark.sql.shuffle.partitions]: the job reads this key from the driver's composition`,
 	} {
 		if !slices.ContainsFunc(got.text, func(w string) bool { return strings.HasPrefix(w, want) }) {
 			t.Errorf("warnings %q, want one starting %q", got.text, want)

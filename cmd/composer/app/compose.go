@@ -240,6 +240,9 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
+	for _, w := range (overlay.Inputs{Layers: o.repo.layers}).EnforcementWarnings(engine.Policies()) {
+		_, _ = fmt.Fprintf(streams.Err, "Warning: %s\n", w) // diagnostics
+	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: o.repo.placement,
 		Mutating: mutatingAdmission(applier)}
 	if o.repo.reader != nil {

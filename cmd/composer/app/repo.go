@@ -45,6 +45,9 @@ type repoFlags struct {
 	// keeps their labels only): a MutatingAdmissionPolicy's
 	// namespaceObject.
 	namespaces []corev1.Namespace
+	// layers are the Layers snapshot read, for the warnings that need the
+	// policies (overlay.Inputs.EnforcementWarnings).
+	layers []overlay.LayerSource
 }
 
 func (r *repoFlags) add(cmd *cobra.Command) {
@@ -69,7 +72,7 @@ func (r *repoFlags) snapshot(ctx context.Context, fsys filesys.FileSystem, warn 
 		return nil, err
 	}
 	in.Namespaces = withNamespaceLabels(in.Namespaces, namespaces, extra)
-	r.namespaces = in.Namespaces
+	r.namespaces, r.layers = in.Namespaces, in.Layers
 	return overlay.Compile(in)
 }
 

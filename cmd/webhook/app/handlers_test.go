@@ -392,6 +392,37 @@ func ptrQuantity(s string) *resource.Quantity {
 	return &q
 }
 
+// TestLayerWarnsOfEnforcementOfNoPolicy: a Layer whose enforcement names
+// a policy the webhook has not loaded (a misspelt name) is admitted with a
+// warning naming it and the policies loaded; one naming a loaded policy is
+// not warned of.
+func TestLayerWarnsOfEnforcementOfNoPolicy(t *testing.T) {
+	m, _, _ := newTestHandlers(t)
+	policies, err := NewPolicyStore(context.Background(), "", m.Metrics, logr.Discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &LayerValidator{Metrics: m.Metrics, Policies: policies}
+	for enforcement, warned := range map[string]bool{"qouta": true, "quota": false} {
+		l := teamLayer()
+		l.APIVersion, l.Kind = v1alpha1.GroupVersion.String(), v1alpha1.LayerKind
+		l.Spec.Config.Enforcement = map[string]v1alpha1.Enforcement{enforcement: v1alpha1.EnforcementWarn}
+		raw, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := v.Handle(context.Background(), admission.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+			UID: "1", Name: l.Name, Operation: admissionv1.Create, Object: runtime.RawExtension{Raw: raw}}})
+		if !resp.Allowed {
+			t.Fatalf("%s: refused: %v", enforcement, resp.Result)
+		}
+		want := `spec.config.enforcement[qouta]: no policy named "qouta" is loaded (baseline, isolation, quota), so this applies to nothing`
+		if got := slices.Contains(resp.Warnings, want); got != warned {
+			t.Errorf("%s: warnings %q, want %q: %v", enforcement, resp.Warnings, want, warned)
+		}
+	}
+}
+
 // TestLayerWarnsByThePodSecurityDefault: a Layer whose sidecar breaks the
 // level the PodSecurity admission's configuration gives namespaces without
 // labels is warned of when written; not where nothing is configured, nor

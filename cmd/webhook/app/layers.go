@@ -14,6 +14,7 @@ import (
 	"github.com/strata-dev/strata/pkg/overlay"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
 	"github.com/strata-dev/strata/pkg/overlay/v1alpha1"
+	"github.com/strata-dev/strata/pkg/policy"
 )
 
 // LayerPath is where the Layer validating handler is served.
@@ -39,6 +40,9 @@ type LayerValidator struct {
 	// this cluster's identity.
 	Store   *Store
 	Cluster mutate.Cluster
+	// Policies, when set, are the policies loaded, to warn of an
+	// enforcement that names none of them (overlay.EnforcementWarnings).
+	Policies *PolicyStore
 }
 
 var _ admission.Handler = (*LayerValidator)(nil)
@@ -65,12 +69,23 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 		return invalidLayer(l.Name, errs)
 	}
 	warnings := layerWarnings(ctx, h.Namespaces, l)
+	if engine := h.policiesLoad(); engine != nil {
+		warnings = append(warnings, overlay.EnforcementWarnings(l, engine.Policies())...)
+	}
 	if served := h.storeLoad(); served != nil {
 		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.Snapshot)...)
 		warnings = append(warnings, mutate.LayerPlacementWarnings(ctx, l, h.Cluster, served.Snapshot)...)
 		warnings = append(warnings, mutate.LayerLimitWarnings(ctx, l, h.Cluster, served.Snapshot)...)
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
+}
+
+// policiesLoad is the policies loaded, nil without them.
+func (h *LayerValidator) policiesLoad() *policy.Engine {
+	if h.Policies == nil {
+		return nil
+	}
+	return h.Policies.Load()
 }
 
 // storeLoad is the snapshot served, nil without one.

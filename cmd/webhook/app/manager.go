@@ -159,13 +159,13 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 		return nil, err
 	}
 	w.Pods = &PodMutator{Store: w.Store, Cluster: opts.Cluster, Metrics: m, Namespaces: mgr.GetAPIReader(), Shadow: shadow}
-	w.Layers = &LayerValidator{Metrics: m, Namespaces: mgr.GetAPIReader(), Store: w.Store, Cluster: opts.Cluster}
 	w.LimitRanges = &LimitRangeWarner{Metrics: m, Store: w.Store, Cluster: opts.Cluster}
 	w.ResourceQuotas = &ResourceQuotaWarner{Metrics: m, Store: w.Store, Cluster: opts.Cluster}
 	w.Policies, err = NewPolicyStore(ctx, opts.PoliciesDir, m, ctrl.Log.WithName("policies"))
 	if err != nil {
 		return nil, fmt.Errorf("loading policies: %w", err)
 	}
+	w.Layers = &LayerValidator{Metrics: m, Namespaces: mgr.GetAPIReader(), Store: w.Store, Cluster: opts.Cluster, Policies: w.Policies}
 	if err := mgr.Add(w.Policies); err != nil {
 		return nil, err
 	}
