@@ -49,7 +49,7 @@ status 0 when every case passes, 1 when one fails, 2 for bad input.`,
 				}
 				opts.run = re
 			}
-			return runTests(cmd.Context(), args[0], opts, streams.Out)
+			return runTests(cmd.Context(), args[0], opts, streams.Out, streams.Err)
 		},
 	}
 	cmd.Flags().StringVar(&opts.junit, "junit", "", "also write the results to FILE as a JUnit XML report (a testsuite per PolicyTest, a testcase per case), as CI systems read test results")
@@ -69,9 +69,18 @@ type testOptions struct {
 
 // runTests runs the PolicyTests below dir (those of opts.run), printing
 // each case's result on w, and, with opts.junit set, writing them there as
-// a JUnit report.
-func runTests(ctx context.Context, dir string, opts testOptions, w io.Writer) error {
+// a JUnit report. What the Layer webhook would warn of in the Layers the
+// suites read (overlay.LayerWarnings, and an enforcement of a policy the
+// suite's policies lack) goes to warn, each warning once.
+func runTests(ctx context.Context, dir string, opts testOptions, w, warn io.Writer) error {
 	out := &stickyWriter{w: w}
+	warned := map[string]bool{}
+	warnOnce := func(text string) {
+		if !warned[text] {
+			warned[text] = true
+			_, _ = fmt.Fprintf(warn, "Warning: %s\n", text) // diagnostics
+		}
+	}
 	files, err := testFiles(dir)
 	if err != nil {
 		return badInput(err)
@@ -84,7 +93,7 @@ func runTests(ctx context.Context, dir string, opts testOptions, w io.Writer) er
 			return badInput(err)
 		}
 		for _, suite := range suites {
-			r, err := runSuite(ctx, file, suite, opts.run, out)
+			r, err := runSuite(ctx, file, suite, opts.run, out, warnOnce)
 			if err != nil {
 				return badInput(err)
 			}
@@ -132,9 +141,9 @@ func testFiles(dir string) ([]string, error) {
 }
 
 // runSuite runs t's cases, of file, those run matches (nil: all), printing
-// each one's result on out. A suite none of whose cases is run is not read
-// further.
-func runSuite(ctx context.Context, file string, t *PolicyTest, run *regexp.Regexp, out io.Writer) (suiteResult, error) {
+// each one's result on out, and giving warn what its Layers are warned of.
+// A suite none of whose cases is run is not read further.
+func runSuite(ctx context.Context, file string, t *PolicyTest, run *regexp.Regexp, out io.Writer, warn func(string)) (suiteResult, error) {
 	result := suiteResult{file: file, name: t.Metadata.Name}
 	cases := slices.DeleteFunc(slices.Clone(t.Cases), func(c PolicyTestCase) bool { return run != nil && !run.MatchString(t.Metadata.Name+"/"+c.Name) })
 	if len(cases) == 0 {
@@ -176,6 +185,9 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, run *regexp.Regex
 	engine, err := loadEngine(ctx, rel(t.Policies))
 	if err != nil {
 		return result, err
+	}
+	for _, w := range slices.Concat(in.LayerWarnings("is not in "+t.Layers), in.EnforcementWarnings(engine.Policies())) {
+		warn(w)
 	}
 	cluster := mutate.Cluster{Name: t.Cluster, Pool: t.Pool, SparkOperator: t.OperatorUser}
 	placement, err := mutate.ParsePlacementPlugins(t.AdmissionPlugins)
