@@ -123,19 +123,21 @@ func (in Inputs) LayerWarnings(absent string) []string {
 	return out
 }
 
-// layerBlock is one block of settings of a Layer, with its path.
+// layerBlock is one block of settings of a Layer, with its path and the
+// role it is for ("" for config, every role's).
 type layerBlock struct {
 	path   *field.Path
 	config *v1alpha1.Config
+	role   v1alpha1.Role
 }
 
 // layerBlocks are l's blocks in the order they compose: config, then the
 // roles' (nil where l has none).
 func layerBlocks(l *v1alpha1.Layer) []layerBlock {
 	return []layerBlock{
-		{field.NewPath("spec", "config"), l.Spec.Config},
-		{field.NewPath("spec", "driver"), l.Spec.Driver},
-		{field.NewPath("spec", "executor"), l.Spec.Executor},
+		{field.NewPath("spec", "config"), l.Spec.Config, ""},
+		{field.NewPath("spec", "driver"), l.Spec.Driver, v1alpha1.RoleDriver},
+		{field.NewPath("spec", "executor"), l.Spec.Executor, v1alpha1.RoleExecutor},
 	}
 }
 
@@ -148,15 +150,12 @@ func UnmatchedRoleWarnings(l *v1alpha1.Layer) []string {
 		return nil
 	}
 	var out []string
-	for _, b := range []struct {
-		role  v1alpha1.Role
-		block *v1alpha1.Config
-	}{{v1alpha1.RoleDriver, l.Spec.Driver}, {v1alpha1.RoleExecutor, l.Spec.Executor}} {
-		if b.block == nil || reflect.ValueOf(*b.block).IsZero() || slices.Contains(l.Spec.Match.Roles, b.role) {
+	for _, b := range layerBlocks(l) {
+		if b.role == "" || b.config == nil || reflect.ValueOf(*b.config).IsZero() || slices.Contains(l.Spec.Match.Roles, b.role) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s: spec.match.roles %v leaves out %s pods, so no pod gets these settings; set them where the Layer matches, or add %q to spec.match.roles",
-			field.NewPath("spec", string(b.role)), l.Spec.Match.Roles, b.role, b.role))
+			b.path, l.Spec.Match.Roles, b.role, b.role))
 	}
 	return out
 }
@@ -173,14 +172,11 @@ func UnmatchedRoleWarnings(l *v1alpha1.Layer) []string {
 // already holds keeps composing what it gives.
 func OtherRoleKeyWarnings(l *v1alpha1.Layer) []string {
 	var out []string
-	for _, b := range []struct {
-		role  v1alpha1.Role
-		block *v1alpha1.Config
-	}{{v1alpha1.RoleDriver, l.Spec.Driver}, {v1alpha1.RoleExecutor, l.Spec.Executor}} {
-		if b.block == nil {
+	for _, b := range layerBlocks(l) {
+		if b.role == "" || b.config == nil {
 			continue
 		}
-		p := field.NewPath("spec", string(b.role))
+		p := b.path
 		owner, from := v1alpha1.RoleExecutor, "the executors' composition"
 		if b.role == v1alpha1.RoleExecutor {
 			owner, from = v1alpha1.RoleDriver, "the driver's composition, which holds the job's configuration"
@@ -189,14 +185,14 @@ func OtherRoleKeyWarnings(l *v1alpha1.Layer) []string {
 			out = append(out, fmt.Sprintf("%s: the job reads %s from %s, so the %s block's value applies to nothing; set it in config or %s",
 				p, what, from, b.role, owner))
 		}
-		for _, k := range sortedKeys(b.block.SparkConf) {
+		for _, k := range sortedKeys(b.config.SparkConf) {
 			t := SparkConfTarget(b.role, k)
 			if t.Field == "sparkConf" && SparkKeyRole(t.Item) != b.role || t.Field == "hadoopConf" && b.role != v1alpha1.RoleDriver {
 				warn(p.Child("sparkConf").Key(k), "this key")
 			}
 		}
 		if b.role != v1alpha1.RoleDriver {
-			for _, k := range sortedKeys(b.block.HadoopConf) {
+			for _, k := range sortedKeys(b.config.HadoopConf) {
 				warn(p.Child("hadoopConf").Key(k), "its Hadoop configuration")
 			}
 		}
