@@ -1,8 +1,11 @@
 package policy
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // TestExpandEnv: variable references expand as the kubelet expands them
@@ -37,8 +40,12 @@ func TestExpandEnv(t *testing.T) {
 		{"ok-$(VAR_A)-$(UNKNOWN)", "", false},
 		{"$()", "", false},
 		{"é$(VAR_A)ü", "éAü", true},
+		{strings.Repeat("$(VAR_A)", 64), strings.Repeat("A", 64), true},
+		{strings.Repeat("$(VAR_A)", 65), "", false}, // past the limit
+		{strings.Repeat("x", 63) + "$$", strings.Repeat("x", 63) + "$", true},
+		{strings.Repeat("x", 64) + "$$", "", false},
 	} {
-		got, ok := expandEnv(tt.in, vars)
+		got, ok := expandEnv(tt.in, vars, 64)
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("expandEnv(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
@@ -46,16 +53,43 @@ func TestExpandEnv(t *testing.T) {
 }
 
 // FuzzExpandEnv: a value whose every $ is escaped expands to itself,
-// whatever it holds, and expanding never panics.
+// whatever it holds; no expansion is longer than the limit.
 func FuzzExpandEnv(f *testing.F) {
 	for _, seed := range []string{"", "$", "$(A)", "$$(A", "arn:aws:iam::1:role/x-$(REST)", "$(", "é$"} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, value string) {
-		_, _ = expandEnv(value, map[string]string{"A": "$(A)"})
+		if got, ok := expandEnv(value, map[string]string{"A": "$(A)"}, 16); ok && len(got) > 16 && strings.Contains(value, "$") {
+			t.Errorf("expandEnv(%q) = %q, longer than the limit", value, got)
+		}
 		escaped := strings.ReplaceAll(value, "$", "$$")
-		if got, ok := expandEnv(escaped, nil); !ok || got != value {
+		if got, ok := expandEnv(escaped, nil, len(value)); !ok || got != value {
 			t.Errorf("expandEnv(%q) = %q, %v; want %q", escaped, got, ok, value)
 		}
 	})
+}
+
+// BenchmarkEnvRoles: a container of 20,000 variables, every other one an
+// AWS_ROLE_ARN built from the variable before it, is read in one pass
+// (linear in its variables, not in their square).
+func BenchmarkEnvRoles(b *testing.B) {
+	var env []corev1.EnvVar
+	for i := range 10000 {
+		part := "p" + strconv.Itoa(i)
+		env = append(env, corev1.EnvVar{Name: part, Value: "etl-" + part},
+			corev1.EnvVar{Name: awsRoleEnv, Value: "arn:aws:iam::111111111111:role/$(" + part + ")"})
+	}
+	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "spark", Env: env}}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		forEachEnvRole(pod, func(_, role string) {
+			if strings.HasPrefix(role, "arn:aws:iam::111111111111:role/etl-p") {
+				n++
+			}
+		})
+		if n != 10000 {
+			b.Fatalf("%d roles read, want 10000", n)
+		}
+	}
 }
