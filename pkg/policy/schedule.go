@@ -87,7 +87,10 @@ func leastRunInterval(schedule string) (least time.Duration, ok bool) {
 		}
 		spec = spec[i:]
 	}
-	parsed, err := cron.ParseStandard(strings.TrimSpace(spec))
+	// As the operator passes a schedule without a zone: after one of its
+	// own, so cron reads no zone in what follows (" TZ=" is no schedule,
+	// and would make cron panic read alone).
+	parsed, err := cron.ParseStandard("CRON_TZ=UTC " + spec)
 	if err != nil {
 		return 0, false
 	}

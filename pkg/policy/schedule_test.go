@@ -50,6 +50,9 @@ func TestLeastRunInterval(t *testing.T) {
 		{"", 0, false},
 		{"TZ=UTC", 0, false},
 		{"CRON_TZ=UTC\t@every 1s", 0, false},
+		{" TZ=", 0, false},                      // after the operator's zone, no schedule (cron alone would panic)
+		{" TZ=UTC @every 1s", 0, false},         // a zone only leads the schedule
+		{" @every 10s", 10 * time.Second, true}, // leading space, trimmed by cron after the operator's zone
 	} {
 		got, ok := leastRunInterval(tt.schedule)
 		if got != tt.want || ok != tt.ok {
@@ -93,7 +96,7 @@ func parseForTest(schedule string) (interface{ Next(time.Time) time.Time }, erro
 // panic, and one the operator runs gives an interval between a second and
 // a day.
 func FuzzLeastRunInterval(f *testing.F) {
-	for _, s := range []string{"@every 1s", "*/5 * * * *", "TZ=UTC", "CRON_TZ=Europe/Berlin 0 3 * * *", "0-59/0 * * * *", "@every 9999999h", "59 23 * * SUN"} {
+	for _, s := range []string{"@every 1s", "*/5 * * * *", "TZ=UTC", "CRON_TZ=Europe/Berlin 0 3 * * *", "0-59/0 * * * *", "@every 9999999h", "59 23 * * SUN", " TZ=", " CRON_TZ=x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, schedule string) {
