@@ -99,7 +99,7 @@ func newSparkAliases() []sparkAlias {
 		)
 	}
 	out = append(out, stringAlias("spark.kubernetes.driver.master", v1alpha1.RoleDriver, "spec.driver.kubernetesMaster",
-		func(s *sparkv1beta2.Spec) **string { return &s.Driver.KubernetesMaster }))
+		func(s *sparkv1beta2.Spec) **string { return &s.Driver.KubernetesMaster }), metricsConfAlias())
 	// spark-submit's dependency flags, which the operator passes from
 	// spec.deps, win over their keys.
 	for _, d := range []struct {

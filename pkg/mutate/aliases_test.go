@@ -38,6 +38,7 @@ var aliasValues = map[string][2]string{
 	"spark.dynamicAllocation.minExecutors":            {"1", "2"},
 	"spark.dynamicAllocation.maxExecutors":            {"10", "20"},
 	"spark.dynamicAllocation.shuffleTracking.enabled": {"true", "false"},
+	"spark.metrics.conf":                              {"/opt/mine/metrics.properties", "/opt/platform/metrics.properties"},
 	"spark.dynamicAllocation.shuffleTracking.timeout": {"60000", "120000"},
 	"spark.driver.extraJavaOptions":                   {"-XX:+UseG1GC", "-Dlog4j2.configurationFile=/opt/platform/log4j2.xml"},
 	"spark.executor.extraJavaOptions":                 {"-XX:+UseG1GC", "-Dlog4j2.configurationFile=/opt/platform/log4j2.xml"},
@@ -71,7 +72,8 @@ func everyAlias() []sparkAlias {
 }
 
 // aliasApp is an app with dynamic allocation on (so its fields are
-// passed) and the alias set by the user: typed, or as a key.
+// passed), Prometheus monitoring for spark.metrics.conf, and the alias set
+// by the user: typed, or as a key.
 func aliasApp(t *testing.T, a sparkAlias, typed bool, v string) *sparkv1beta2.Object {
 	t.Helper()
 	app := &sparkv1beta2.SparkApplication{}
@@ -79,6 +81,9 @@ func aliasApp(t *testing.T, a sparkAlias, typed bool, v string) *sparkv1beta2.Ob
 	app.Name, app.Namespace = "aliases", "etl"
 	if typed || a.key != "spark.dynamicAllocation.enabled" {
 		app.Spec.DynamicAllocation = &sparkv1beta2.DynamicAllocation{Enabled: true}
+	}
+	if a.key == metricsConfKey { // its typed field is passed under Prometheus monitoring
+		app.Spec.Monitoring = &sparkv1beta2.Monitoring{Prometheus: &sparkv1beta2.Prometheus{JmxExporterJar: "/opt/jmx.jar"}}
 	}
 	app.Spec.SparkConf = map[string]string{"spark.sql.shuffle.partitions": "10"}
 	if typed {
@@ -126,8 +131,8 @@ func TestEveryAliasIsOneSetting(t *testing.T) {
 			t.Errorf("alias %s is read from the %s composition, but its key belongs to the %s", a.key, a.role, overlay.SparkKeyRole(a.key))
 		}
 		for _, typed := range []bool{true, false} {
-			if !typed && a.key == "spark.dynamicAllocation.shuffleTracking.enabled" {
-				continue // with dynamic allocation on, the operator always passes it: it is never the key's alone
+			if !typed && (a.key == "spark.dynamicAllocation.shuffleTracking.enabled" || a.key == metricsConfKey) {
+				continue // with dynamic allocation (monitoring) on, the operator always passes it: it is never the key's alone
 			}
 			spelling := map[bool]string{true: a.field, false: "spec.sparkConf"}[typed]
 			t.Run(a.key+"/user writes "+spelling, func(t *testing.T) {

@@ -158,6 +158,9 @@ func composeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 		for k := range operatorKeys {
 			delete(out.Conf, k) // what it runs with is the operator's
 		}
+		if ns, ok := metricsNamespace(app); ok {
+			out.Conf[metricsNamespaceKey] = ns
+		}
 	}
 	if err := launchedPodSecurityWarnings(snap, cluster, &in.App, out); err != nil {
 		return nil, fmt.Errorf("SparkApplication %q: %w", app.Namespace+"/"+app.Name, err)
@@ -184,6 +187,7 @@ func composeApp(snap *overlay.Snapshot, cluster Cluster, obj *sparkv1beta2.Objec
 	out.Warnings = append(out.Warnings, ignoredKeyWarnings(userConf)...)
 	if byOperator {
 		out.Warnings = append(out.Warnings, operatorKeyWarnings(userConf)...)
+		out.Warnings = append(out.Warnings, monitoringWarnings(app)...)
 	}
 	after, err := out.App.Values()
 	if err != nil {

@@ -104,8 +104,10 @@ func nonEmptyMap(m map[string]string) map[string]string {
 // EffectiveConf is the Spark configuration spark-submit runs a
 // SparkApplication with, as far as Strata composes it: sparkConf, then
 // every typed field as its key (the operator passes them after sparkConf,
-// so they win; spec.memoryOverheadFactor before it, so the key wins), and
-// the pod settings of each role as their keys.
+// so they win; spec.memoryOverheadFactor before it, so the key wins), the
+// pod settings of each role as their keys, and what the operator's
+// Prometheus monitoring passes (withMonitoring; spark.metrics.conf is an
+// alias, spark.metrics.namespace is the application's, metricsNamespace).
 func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 	conf := maps.Clone(s.SparkConf)
 	if conf == nil {
@@ -153,6 +155,7 @@ func EffectiveConf(s *sparkv1beta2.Spec) map[string]string {
 			conf[prefix+"scheduler.name"] = name
 		}
 	}
+	withMonitoring(conf, s)
 	return conf
 }
 

@@ -119,6 +119,7 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 		pod.Spec.Containers[0].Lifecycle = lifecycle.DeepCopy()
 	}
 	withConfigMaps(pod, s, sec)
+	withPrometheusExporter(pod, app, role)
 	// The API server's defaults: a container's limit without its request
 	// is requested too (a GPU Spark or the operator limits the Spark
 	// container to; a template's container that only limits its CPU).

@@ -185,6 +185,7 @@ func TestLaunchedPodCarriesBatchQueue(t *testing.T) {
 // would refuse, and the other role's, are not.
 func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 	app := fixtures.App(t, "etl-report.yaml").App
+	app.Spec.Monitoring = nil // its exporter's ConfigMap: TestLaunchedPodHasThePrometheusExporter
 	app.Spec.SparkConf = map[string]string{
 		"spark.kubernetes.executor.volumes.hostPath.root.mount.path":                     "/host",
 		"spark.kubernetes.executor.volumes.hostPath.root.options.path":                   "/",
@@ -277,6 +278,7 @@ func TestLaunchedPodHasWhatItsConfGives(t *testing.T) {
 // own on its role's only, each volume named as the operator names it.
 func TestLaunchedPodMountsTheOperatorsConfigMaps(t *testing.T) {
 	app := fixtures.App(t, "etl-report.yaml").App
+	app.Spec.Monitoring = nil // its exporter's ConfigMap: TestLaunchedPodHasThePrometheusExporter
 	app.Spec.HadoopConfigMap, app.Spec.SparkConfigMap = new(string), new(string)
 	*app.Spec.HadoopConfigMap, *app.Spec.SparkConfigMap = "hadoop-site", "spark-defaults"
 	long := strings.Repeat("a", 55) + strings.Repeat(".b", 5)

@@ -165,7 +165,8 @@ func TestTiersDecide(t *testing.T) {
 // settings: each Spark key's value spark-submit runs with (in whichever
 // spelling the user or a layer wrote it) is the model's, from the blocks
 // of the composition the key is read from (SparkKeyRole), and so is the
-// layer explain says it is from.
+// layer explain says it is from (with what the operator's monitoring adds
+// to the Java options, which the app's monitoring gives them).
 func TestTiersDecideApps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(fixtures.RandomSeed(77), 78))
 	keys := []string{"spark.eventLog.enabled", "spark.executor.memory", "spark.driver.memory", "spark.executor.cores",
@@ -187,7 +188,10 @@ func TestTiersDecideApps(t *testing.T) {
 			continue
 		}
 		ordered := inModelOrder(layers)
-		user, got := EffectiveConf(&app.App.Spec), EffectiveConf(&res.App.App.Spec)
+		// What the user wrote: without what the operator's monitoring adds.
+		written := app.App.Spec.DeepCopy()
+		written.Monitoring = nil
+		user, got := EffectiveConf(written), EffectiveConf(&res.App.App.Spec)
 		for _, k := range keys {
 			role := overlay.SparkKeyRole(k)
 			var def, over, defLayer, overLayer string
@@ -227,6 +231,20 @@ func TestTiersDecideApps(t *testing.T) {
 				want, wantSet, from = u, true, ""
 			case defSet:
 				byLayer++
+			}
+			if strings.HasSuffix(k, ".extraJavaOptions") && metricsExposed(&app.App.Spec, role) {
+				// The operator appends the JMX exporter's agent to the
+				// typed field, where a layer's value is written; it wins
+				// over a value the user wrote in sparkConf only.
+				agent := javaAgent(prometheusOf(&app.App.Spec))
+				switch typed := from != "" || app.App.Spec.Pod(string(role)).JavaOptions != nil; {
+				case !wantSet:
+					want, wantSet = agent, true
+				case typed:
+					want += " " + agent
+				default:
+					want = agent
+				}
 			}
 			key := overlay.MapKey(overlay.PathSparkConf, k)
 			if h, hadoop := strings.CutPrefix(k, overlay.SparkHadoopPrefix); hadoop {

@@ -75,6 +75,37 @@ type Spec struct {
 	SparkConfigMap    *string            `json:"sparkConfigMap,omitempty"`
 	HadoopConfigMap   *string            `json:"hadoopConfigMap,omitempty"`
 	DynamicAllocation *DynamicAllocation `json:"dynamicAllocation,omitempty"`
+	// Monitoring is the operator's Prometheus monitoring of the
+	// application: with Prometheus set it writes spark.metrics.namespace
+	// and spark.metrics.conf over sparkConf, and gives the roles whose
+	// metrics it exposes the JMX exporter (a Java agent, its port, its
+	// ConfigMap, Prometheus' annotations).
+	Monitoring *Monitoring `json:"monitoring,omitempty"`
+}
+
+// Monitoring is the operator's monitoring of an application.
+// +kubebuilder:object:generate=true
+type Monitoring struct {
+	ExposeDriverMetrics   bool `json:"exposeDriverMetrics"`
+	ExposeExecutorMetrics bool `json:"exposeExecutorMetrics"`
+	// MetricsProperties is the content of the metrics.properties the
+	// operator's ConfigMap holds; MetricsPropertiesFile, where set, is the
+	// file spark.metrics.conf names instead of that ConfigMap's.
+	MetricsProperties     *string     `json:"metricsProperties,omitempty"`
+	MetricsPropertiesFile *string     `json:"metricsPropertiesFile,omitempty"`
+	Prometheus            *Prometheus `json:"prometheus,omitempty"`
+}
+
+// Prometheus is the JMX exporter the operator adds for Prometheus.
+// +kubebuilder:object:generate=true
+type Prometheus struct {
+	JmxExporterJar string  `json:"jmxExporterJar"`
+	Port           *int32  `json:"port,omitempty"`
+	PortName       *string `json:"portName,omitempty"`
+	// ConfigFile is the exporter's configuration in the image; without
+	// it, the operator's ConfigMap holds Configuration.
+	ConfigFile    *string `json:"configFile,omitempty"`
+	Configuration *string `json:"configuration,omitempty"`
 }
 
 // Dependencies are an application's dependencies, each list passed to
