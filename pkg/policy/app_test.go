@@ -559,3 +559,27 @@ func composedVerdict(t *testing.T, check *Check, app *sparkv1beta2.SparkApplicat
 	}
 	return d
 }
+
+// TestAppMonitoringAnnotationsAreJudged: the annotations the Spark
+// Operator's Prometheus monitoring writes on the pods of the roles whose
+// metrics it exposes are judged with the application: under a prefix
+// reserved for the platform, it is refused at submission, not pod by pod.
+func TestAppMonitoringAnnotationsAreJudged(t *testing.T) {
+	c := tenantCheck(t, map[string]string{"iso": `{tier: ClusterOverrides, config: {isolation: {reservedLabelPrefixes: ["prometheus.io/"]}}}`})
+	monitored := func(d Decision) (found []string) {
+		for _, v := range d.Violations {
+			if strings.Contains(v.Message, `annotation "prometheus.io/scrape" is reserved for the platform`) {
+				found = append(found, v.Message)
+			}
+		}
+		return found
+	}
+	in := fixtures.App(t, "etl-report.yaml") // exposes both roles' metrics
+	if got := monitored(composedVerdict(t, c, &in.App, nil)); len(got) == 0 {
+		t.Errorf("the exporter's annotations are not judged with the app")
+	}
+	in.App.Spec.Monitoring.ExposeDriverMetrics, in.App.Spec.Monitoring.ExposeExecutorMetrics = false, false
+	if got := monitored(composedVerdict(t, c, &in.App, nil)); len(got) != 0 {
+		t.Errorf("no role's metrics exposed, yet judged: %q", got)
+	}
+}
