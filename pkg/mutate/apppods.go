@@ -37,7 +37,9 @@ func passedAppLabel(key string) bool { return !strings.HasPrefix(key, kueueLabel
 // a SparkApplication: the section's settings where the operator puts them
 // (labels and annotations, node selectors, tolerations, service account,
 // scheduler, batch scheduler queue, priority class, affinity, host network, security contexts,
-// the Spark container's env, envFrom and mounts, sidecars, init
+// DNS configuration, host aliases, termination grace period, a shared
+// process namespace, the Spark container's env, envFrom, mounts, ports and
+// lifecycle hooks, sidecars, init
 // containers, the application's volumes the Spark container mounts, and
 // the volumes and environment Spark's configuration gives the role),
 // started from the section's pod template, the Spark container sized as
@@ -111,12 +113,16 @@ func LaunchedPod(app *sparkv1beta2.SparkApplication, role v1alpha1.Role) (*corev
 		pod = withTemplate(pod, sec.Template, role)
 	}
 	withOperatorSettings(pod, sec)
-	lifecycle := s.Executor.Lifecycle
+	lifecycle, ports := s.Executor.Lifecycle, s.Executor.Ports
 	if role == v1alpha1.RoleDriver {
-		lifecycle = s.Driver.Lifecycle
+		lifecycle, ports = s.Driver.Lifecycle, s.Driver.Ports
 	}
 	if lifecycle != nil { // addPodLifeCycleConfig
 		pod.Spec.Containers[0].Lifecycle = lifecycle.DeepCopy()
+	}
+	for _, p := range ports { // addContainerPorts
+		pod.Spec.Containers[0].Ports = append(pod.Spec.Containers[0].Ports,
+			corev1.ContainerPort{Name: p.Name, ContainerPort: p.ContainerPort, Protocol: corev1.Protocol(p.Protocol)})
 	}
 	withConfigMaps(pod, s, sec)
 	withPrometheusExporter(pod, app, role)
@@ -281,6 +287,19 @@ func withOperatorSettings(pod *corev1.Pod, sec *sparkv1beta2.SparkPodSpec) {
 	}
 	if g := sec.GPU; g != nil && g.Name != "" && g.Quantity > 0 {
 		limit(corev1.ResourceName(g.Name), *resource.NewQuantity(g.Quantity, resource.DecimalSI))
+	}
+	// addHostAliases (appended to the template's), addDNSConfig,
+	// addTerminationGracePeriodSeconds, addShareProcessNamespace (only
+	// true).
+	pod.Spec.HostAliases = append(pod.Spec.HostAliases, sec.HostAliases...)
+	if sec.DNSConfig != nil {
+		pod.Spec.DNSConfig = sec.DNSConfig.DeepCopy()
+	}
+	if g := sec.TerminationGracePeriodSeconds; g != nil {
+		pod.Spec.TerminationGracePeriodSeconds = new(*g)
+	}
+	if sec.ShareProcessNamespace != nil && *sec.ShareProcessNamespace {
+		pod.Spec.ShareProcessNamespace = new(true)
 	}
 }
 

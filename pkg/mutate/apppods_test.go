@@ -556,3 +556,51 @@ func TestLaunchedPodMemoryLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestLaunchedPodHasTheOperatorsPodFields: what the operator's pod webhook
+// sets on a role's pods from its section is on the launched pods, for the
+// policies (a site's too) to judge: DNS configuration, host aliases after
+// the template's, the termination grace period, a shared process
+// namespace only when true, and the Spark container's ports before the
+// exporter's; the other role's pods have none of it.
+func TestLaunchedPodHasTheOperatorsPodFields(t *testing.T) {
+	app := fixtures.App(t, "etl-report.yaml").App
+	grace, yes, no := int64(600), true, false
+	e := &app.Spec.Executor
+	e.DNSConfig = &corev1.PodDNSConfig{Nameservers: []string{"10.0.0.53"}}
+	e.HostAliases = []corev1.HostAlias{{IP: "10.0.0.1", Hostnames: []string{"metadata"}}}
+	e.TerminationGracePeriodSeconds, e.ShareProcessNamespace = &grace, &yes
+	e.Ports = []sparkv1beta2.Port{{Name: "debug", Protocol: "TCP", ContainerPort: 5005}}
+	e.Template = &corev1.PodTemplateSpec{Spec: corev1.PodSpec{HostAliases: []corev1.HostAlias{{IP: "10.0.0.2", Hostnames: []string{"template"}}}}}
+	app.Spec.Driver.ShareProcessNamespace = &no
+	exec, err := LaunchedPod(&app, v1alpha1.RoleExecutor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var aliases, ports []string
+	for _, h := range exec.Spec.HostAliases {
+		aliases = append(aliases, h.IP)
+	}
+	for _, p := range exec.Spec.Containers[0].Ports {
+		ports = append(ports, p.Name)
+	}
+	switch {
+	case exec.Spec.DNSConfig == nil || exec.Spec.DNSConfig.Nameservers[0] != "10.0.0.53":
+		t.Errorf("executor DNS configuration %+v", exec.Spec.DNSConfig)
+	case !slices.Equal(aliases, []string{"10.0.0.2", "10.0.0.1"}):
+		t.Errorf("executor host aliases %q, want the template's then the section's", aliases)
+	case exec.Spec.TerminationGracePeriodSeconds == nil || *exec.Spec.TerminationGracePeriodSeconds != 600:
+		t.Errorf("executor grace period %v", exec.Spec.TerminationGracePeriodSeconds)
+	case exec.Spec.ShareProcessNamespace == nil || !*exec.Spec.ShareProcessNamespace:
+		t.Errorf("executor shareProcessNamespace %v", exec.Spec.ShareProcessNamespace)
+	case !slices.Equal(ports, []string{"debug", "jmx-exporter"}):
+		t.Errorf("executor ports %q, want the section's, then the exporter's", ports)
+	}
+	drv, err := LaunchedPod(&app, v1alpha1.RoleDriver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if drv.Spec.DNSConfig != nil || len(drv.Spec.HostAliases) != 0 || drv.Spec.TerminationGracePeriodSeconds != nil || drv.Spec.ShareProcessNamespace != nil {
+		t.Errorf("the driver has the executors' fields (or a shared namespace set false): %+v", drv.Spec)
+	}
+}

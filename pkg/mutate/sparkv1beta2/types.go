@@ -199,6 +199,22 @@ type SparkPodSpec struct {
 	// container to (a quantity of the resource it names), for quotas and
 	// LimitRanges to count. Strata reads it and never writes it.
 	GPU *GPUSpec `json:"gpu,omitempty"`
+	// DNSConfig, TerminationGracePeriodSeconds and ShareProcessNamespace
+	// (when true) are set on the role's pods, and HostAliases appended to
+	// theirs, by the operator's pod webhook. Strata reads them and never
+	// writes them.
+	DNSConfig                     *corev1.PodDNSConfig `json:"dnsConfig,omitempty"`
+	TerminationGracePeriodSeconds *int64               `json:"terminationGracePeriodSeconds,omitempty"`
+	HostAliases                   []corev1.HostAlias   `json:"hostAliases,omitempty"`
+	ShareProcessNamespace         *bool                `json:"shareProcessNamespace,omitempty"`
+}
+
+// Port is a port the operator's pod webhook gives a role's Spark
+// container.
+type Port struct {
+	Name          string `json:"name"`
+	Protocol      string `json:"protocol"`
+	ContainerPort int32  `json:"containerPort"`
 }
 
 // GPUSpec is a section's gpu: a device plugin's resource (nvidia.com/gpu)
@@ -224,6 +240,9 @@ type DriverSpec struct {
 	// webhook sets it (a hook's host is Pod Security's to judge). Strata
 	// reads it and never writes it.
 	Lifecycle *corev1.Lifecycle `json:"lifecycle,omitempty"`
+	// Ports are the driver's Spark container's, as the operator's pod
+	// webhook adds them. Strata reads them and never writes them.
+	Ports []Port `json:"ports,omitempty"`
 }
 
 // ExecutorSpec is the executor section.
@@ -233,9 +252,10 @@ type ExecutorSpec struct {
 	Instances    *int32 `json:"instances,omitempty"`
 	// DeleteOnTermination is spark.kubernetes.executor.deleteOnTermination.
 	DeleteOnTermination *bool `json:"deleteOnTermination,omitempty"`
-	// Lifecycle is the executors' Spark container's, as the driver's
-	// Lifecycle is the driver's.
+	// Lifecycle and Ports are the executors' Spark container's, as the
+	// driver's are the driver's.
 	Lifecycle *corev1.Lifecycle `json:"lifecycle,omitempty"`
+	Ports     []Port            `json:"ports,omitempty"`
 }
 
 // NameKey names a key of a Secret: spark.kubernetes.<role>.secretKeyRef's
