@@ -217,6 +217,7 @@ func FuzzComposeApp(f *testing.F) {
 	f.Add([]byte(`{"metadata":{"namespace":"etl","labels":{"kueue.x-k8s.io/queue-name":"q"}},"spec":{"sparkConf":{"spark.kubernetes.scheduler.name":"a","spark.kubernetes.driver.scheduler.name":""},"executor":{"schedulerName":""},"driver":{"schedulerName":"b"}}}`))
 	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"sparkConf":{"spark.kubernetes.driverEnv.A":"1"},"driver":{"envVars":{"A":"2","SPARK_LOG_DIR":"x"},"env":[{"name":"A","value":"3"}]},"executor":{"envVars":{"B":"1"}}}}`))
 	f.Add([]byte(`{"metadata":{"namespace":"etl"},"spec":{"volumes":[{"name":"k","image":{"reference":"busybox:1"}}],"executor":{"volumeMounts":[{"name":"k","mountPath":"/k"}],"gpu":{"name":"nvidia.com/gpu","quantity":2}},"sparkConf":{"spark.driver.resource.gpu.amount":"1","spark.driver.resource.gpu.vendor":"nvidia.com"}}}`))
+	f.Add([]byte(`{"metadata":{"namespace":"etl","name":"m"},"spec":{"monitoring":{"exposeDriverMetrics":true,"metricsPropertiesFile":"","prometheus":{"jmxExporterJar":"j","port":1,"configFile":"c"}},"sparkConf":{"spark.metrics.conf":"x","spark.metrics.namespace":"y","spark.driver.extraJavaOptions":"-Dz"},"executor":{"ports":[{"name":"p","protocol":"TCP","containerPort":5005}],"hostAliases":[{"ip":"1.2.3.4"}],"shareProcessNamespace":false,"terminationGracePeriodSeconds":-1,"dnsConfig":{"nameservers":["x"]}}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// The webhook refuses, before it is decoded, an app holding a
 		// quantity resource.Quantity would take minutes to decode.
