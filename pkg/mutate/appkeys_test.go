@@ -117,7 +117,9 @@ func TestConfKeysClipped(t *testing.T) {
 // not pass in a key; a map added to the mirror fails until it is decided.
 func TestConfKeyFieldsAreEveryMap(t *testing.T) {
 	// The queue's resources are the PodGroup's, never a Spark key.
-	notInKeys := []string{"spec.batchSchedulerOptions.resources"}
+	// The UI's Service and Ingress metadata are theirs, never Spark keys.
+	notInKeys := []string{"spec.batchSchedulerOptions.resources", "spec.sparkUIOptions.serviceAnnotations",
+		"spec.sparkUIOptions.serviceLabels", "spec.sparkUIOptions.ingressAnnotations"}
 	var maps []string
 	var walk func(path string, typ reflect.Type)
 	walk = func(path string, typ reflect.Type) {

@@ -97,6 +97,8 @@ func (f folder) foldIsolation(acc, c *v1alpha1.Isolation) {
 		acc.PodAffinity = c.PodAffinity.DeepCopy()
 	}
 	foldWhole(f, SubKey(PathIsolation, "placementControllers"), &acc.PlacementControllers, &c.PlacementControllers)
+	foldWhole(f, SubKey(PathIsolation, "allowedServiceTypes"), &acc.AllowedServiceTypes, &c.AllowedServiceTypes)
+	foldWhole(f, SubKey(PathIsolation, "allowedIngressHosts"), &acc.AllowedIngressHosts, &c.AllowedIngressHosts)
 }
 
 // foldPtr sets *dst to a copy of *v when v is set.

@@ -1,8 +1,10 @@
 package overlay
 
 import (
+	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -89,6 +91,14 @@ func (v *validator) policyParameters(p *field.Path, c *v1alpha1.Config) {
 				v.required(ip.Child("reservedLabelPrefixes").Index(i), "a label or annotation key prefix")
 			}
 		}
+		for i, t := range iso.AllowedServiceTypes {
+			if !slices.Contains(serviceTypes, corev1.ServiceType(t)) {
+				v.errs = append(v.errs, field.NotSupported(ip.Child("allowedServiceTypes").Index(i), t, serviceTypes))
+			}
+		}
+		for i, g := range iso.AllowedIngressHosts {
+			v.ingressHostGlob(ip.Child("allowedIngressHosts").Index(i), g)
+		}
 		for i, user := range iso.PlacementControllers {
 			switch up := ip.Child("placementControllers").Index(i); {
 			case user == "":
@@ -105,5 +115,28 @@ func (v *validator) policyParameters(p *field.Path, c *v1alpha1.Config) {
 			v.errs = append(v.errs, field.NotSupported(p.Child("enforcement").Key(name), e,
 				[]v1alpha1.Enforcement{v1alpha1.EnforcementDeny, v1alpha1.EnforcementWarn, v1alpha1.EnforcementDryRun}))
 		}
+	}
+}
+
+// serviceTypes are the types of a Service (k8s.io/api/core/v1).
+var serviceTypes = []corev1.ServiceType{corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort,
+	corev1.ServiceTypeLoadBalancer, corev1.ServiceTypeExternalName}
+
+// ingressHostGlob checks a glob of allowedIngressHosts: "**", or a host
+// name (lowercase DNS labels) whose labels may be or hold "*" and
+// "{{$appNamespace}}".
+func (v *validator) ingressHostGlob(p *field.Path, glob string) {
+	if glob == "" {
+		v.required(p, `a host glob such as "*.{{$appNamespace}}.spark.example.com" ("**" allows every host)`)
+		return
+	}
+	if glob == "**" {
+		return
+	}
+	// What the glob matches is a host name: with each wildcard and the
+	// namespace's placeholder standing for a label's letters, it is one.
+	sample := strings.NewReplacer("{{$appNamespace}}", "ns", "**", "x", "*", "x").Replace(glob)
+	if errs := validation.IsDNS1123Subdomain(sample); len(errs) > 0 {
+		v.invalid(p, glob, `must be a host name in lowercase, where "*" stands for part of a label, "**" for labels and "{{$appNamespace}}" for the application's namespace`)
 	}
 }

@@ -162,6 +162,22 @@ func TestValidateLayer(t *testing.T) {
 		{name: "a placement controller with a space", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Config.Isolation = &v1alpha1.Isolation{PlacementControllers: []string{"kueue "}}
 		}, want: `spec.config.isolation.placementControllers[0]: Invalid value: "kueue ": a user name has no leading or trailing space`},
+		{name: "service types and ingress hosts", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedServiceTypes: []string{"ClusterIP", "NodePort"},
+				AllowedIngressHosts: []string{"**", "*.{{$appNamespace}}.spark.example.com", "ui-*.example.com", "spark.example.com"}}
+		}},
+		{name: "a service type in lowercase", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedServiceTypes: []string{"loadbalancer"}}
+		}, want: `spec.config.isolation.allowedServiceTypes[0]: Unsupported value: "loadbalancer": supported values: "ClusterIP", "NodePort", "LoadBalancer", "ExternalName"`},
+		{name: "an empty ingress host", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedIngressHosts: []string{""}}
+		}, want: `spec.config.isolation.allowedIngressHosts[0]: Required value: a host glob such as "*.{{$appNamespace}}.spark.example.com" ("**" allows every host)`},
+		{name: "an ingress host that is no host", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedIngressHosts: []string{"https://Spark.example.com/ui"}}
+		}, want: `spec.config.isolation.allowedIngressHosts[0]: Invalid value: "https://Spark.example.com/ui": must be a host name in lowercase, where "*" stands for part of a label, "**" for labels and "{{$appNamespace}}" for the application's namespace`},
+		{name: "an ingress host of a glob's other syntax", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Config.Isolation = &v1alpha1.Isolation{AllowedIngressHosts: []string{"{a,b}.example.com"}}
+		}, want: `spec.config.isolation.allowedIngressHosts[0]: Invalid value: "{a,b}.example.com": must be a host name`},
 		{name: "bad priority class", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.PriorityClassName = str("High") },
 			want: `spec.config.priorityClassName: Invalid value: "High": a lowercase RFC 1123 subdomain`},
 		{name: "empty priority class clears", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.PriorityClassName = str("") }},

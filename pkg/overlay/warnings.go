@@ -196,6 +196,17 @@ func OtherRoleKeyWarnings(l *v1alpha1.Layer) []string {
 				warn(p.Child("hadoopConf").Key(k), "its Hadoop configuration")
 			}
 		}
+		// The Services and Ingresses the operator creates for an
+		// application are judged with the application as a whole, on its
+		// executors' policy input: the pods themselves have none.
+		if iso := b.config.Isolation; iso != nil && b.role == v1alpha1.RoleDriver {
+			if iso.AllowedServiceTypes != nil {
+				warn(p.Child("isolation", "allowedServiceTypes"), "the rule on the Services the operator creates for it")
+			}
+			if iso.AllowedIngressHosts != nil {
+				warn(p.Child("isolation", "allowedIngressHosts"), "the rule on the Ingresses the operator creates for it")
+			}
+		}
 	}
 	return out
 }

@@ -202,8 +202,11 @@ func TestOtherRoleKeyWarnings(t *testing.T) {
 			"spark.kubernetes.driver.label.a":   "b",
 			"spark.kubernetes.node.selector.a":  "b", // a pod setting of either role
 			"spark.hadoop.fs.s3a.endpoint":      "https://s3",
-		}, HadoopConf: map[string]string{"fs.s3a.path.style.access": "true"}},
-		Executor: &v1alpha1.Config{SparkConf: map[string]string{
+		}, HadoopConf: map[string]string{"fs.s3a.path.style.access": "true"},
+			// Judged with the application, on the executors' input; the
+			// driver's own rules still hold on the driver's pod.
+			Isolation: &v1alpha1.Isolation{AllowedServiceTypes: []string{"ClusterIP"}, AllowedIngressHosts: []string{"**"}, AllowedRegistries: []string{"r"}}},
+		Executor: &v1alpha1.Config{Isolation: &v1alpha1.Isolation{AllowedServiceTypes: []string{"ClusterIP"}}, SparkConf: map[string]string{
 			"spark.executor.memory":            "4g", // the executors' own
 			"spark.executorEnv.A":              "b",
 			"spark.kubernetes.container.image": "spark:4", // the executors' image
@@ -219,6 +222,8 @@ func TestOtherRoleKeyWarnings(t *testing.T) {
 		`spec.driver.sparkConf[spark.dynamicAllocation.enabled]: ` + toExecutors,
 		`spec.driver.sparkConf[spark.executor.memory]: ` + toExecutors,
 		`spec.driver.sparkConf[spark.kubernetes.executor.label.a]: ` + toExecutors,
+		`spec.driver.isolation.allowedServiceTypes: the job reads the rule on the Services the operator creates for it from the executors' composition, so the driver block's value applies to nothing; set it in config or executor`,
+		`spec.driver.isolation.allowedIngressHosts: the job reads the rule on the Ingresses the operator creates for it from the executors' composition, so the driver block's value applies to nothing; set it in config or executor`,
 		`spec.executor.sparkConf[spark.hadoop.fs.s3a.endpoint]: ` + toDriver,
 		`spec.executor.sparkConf[spark.kubernetes.driver.label.a]: ` + toDriver,
 		`spec.executor.sparkConf[spark.sql.shuffle.partitions]: ` + toDriver,

@@ -68,6 +68,9 @@ type Application struct {
 	// application reads: a site that runs so restricts it in a policy of
 	// its own.
 	ProxyUser string `json:"proxyUser,omitempty"`
+	// Exposure is what the operator creates to expose the driver (or
+	// the server); absent when it creates nothing of the tenant's.
+	Exposure *exposure `json:"exposure,omitempty"`
 	// Schedule is, when the application is the run of a
 	// ScheduledSparkApplication (ScheduledRun, or a run App finds the
 	// schedule of), when the operator starts one; absent otherwise.
@@ -136,11 +139,13 @@ type launched struct {
 	// own is judged too (submissionViolations, input.application's
 	// dependencies).
 	bySubmit bool
+	// exposure is what the operator creates to expose its driver.
+	exposure *exposure
 }
 
 // submitted is app as the operator submits it.
 func submitted(app *sparkv1beta2.SparkApplication) launched {
-	return launched{kind: sparkv1beta2.Kind, app: app, bySubmit: true,
+	return launched{kind: sparkv1beta2.Kind, app: app, bySubmit: true, exposure: appExposure(app),
 		pod: func(role v1alpha1.Role) (*corev1.Pod, error) { return mutate.LaunchedPod(app, role) }}
 }
 
@@ -293,6 +298,9 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		}
 	}
 	doc.RestartPolicy, doc.Schedule = app.Spec.RestartPolicy, schedule
+	if l.exposure != nil && !l.exposure.empty() {
+		doc.Exposure = l.exposure
+	}
 	if u := app.Spec.ProxyUser; u != nil {
 		doc.ProxyUser = *u
 	}

@@ -474,6 +474,8 @@ func isolationDoc(iso *v1alpha1.Isolation, source func(overlay.Key) string) map[
 		add("podAffinity", podAffinityRule{AllowedNamespaces: nonNilSlice(pa.AllowedNamespaces)}, true)
 	}
 	add("placementControllers", iso.PlacementControllers, iso.PlacementControllers != nil)
+	add("allowedServiceTypes", iso.AllowedServiceTypes, iso.AllowedServiceTypes != nil)
+	add("allowedIngressHosts", iso.AllowedIngressHosts, iso.AllowedIngressHosts != nil)
 	return isolation
 }
 

@@ -617,6 +617,8 @@ func TestSchedulingRules(t *testing.T) {
 // to Isolation and left out of either fails here.
 func TestEveryIsolationListReachesPolicies(t *testing.T) {
 	typ := reflect.TypeFor[v1alpha1.Isolation]()
+	// A list of enumerated items takes one of them.
+	valid := map[string][]any{"allowedServiceTypes": {"NodePort"}}
 	iso := map[string]any{}
 	var names []string
 	for i := range typ.NumField() {
@@ -628,6 +630,8 @@ func TestEveryIsolationListReachesPolicies(t *testing.T) {
 			iso[name] = map[string]any{}
 		case f.Type.Elem().Kind() == reflect.Struct:
 			iso[name] = []any{map[string]any{"key": "x"}}
+		case valid[name] != nil:
+			iso[name] = valid[name]
 		default:
 			iso[name] = []any{"x"}
 		}

@@ -337,3 +337,53 @@ violation contains {"check": "reservedLabelPrefixes", "message": msg} if {
 	startswith(m.key, prefix)
 	msg := sprintf("%s %q is reserved for the platform: only layers may set keys starting with %q (%s)", [m.kind, m.key, prefix, p.source])
 }
+
+# The Spark Operator creates the Services and Ingresses that expose an application's driver (or a
+# SparkConnect's server) with its own credentials, from what the application writes
+# (input.application.exposure, every value the tenant's): a tenant that may not create them itself
+# gets no more through the operator than the layers allow.
+violation contains {"check": "allowedServiceTypes", "message": msg} if {
+	p := input.config.isolation.allowedServiceTypes
+	some s in input.application.exposure.services
+	s.type != "ClusterIP"
+	not s.type in p.value
+	allowed := sort({t | some t in p.value} | {"ClusterIP"})
+	msg := sprintf("%s %q: the Spark Operator would create a Service of that type for the application; allowed for tenants: %s (%s)", [s.typeField, s.type, concat(", ", allowed), p.source])
+}
+
+violation contains {"check": "allowedServiceTypes", "message": msg} if {
+	p := input.config.isolation.allowedServiceTypes
+	some s in input.application.exposure.services
+	count(s.externalIPs) > 0
+	msg := sprintf("%s.spec.externalIPs %s: the Spark Operator would create a Service that takes the traffic the cluster sends to those addresses; tenants' Services may not name externalIPs while allowedServiceTypes is in force (%s)", [s.field, concat(", ", s.externalIPs), p.source])
+}
+
+violation contains {"check": "allowedIngressHosts", "message": msg} if {
+	p := input.config.isolation.allowedIngressHosts
+	some h in input.application.exposure.ingressHosts
+	not ingress_host_allowed(h, p.value)
+	msg := sprintf("%s: %s, not a host tenants' Ingresses may serve; allowed: %s (%s)", [h.field, ingress_host_text(h), concat(", ", p.value), p.source])
+}
+
+ingress_host_allowed(_, globs) if "**" in globs
+
+ingress_host_allowed(h, globs) if {
+	not h.unread
+	h.host != ""
+	some g in globs
+	glob.match(replace(g, "{{$appNamespace}}", namespace), ["."], h.host)
+}
+
+ingress_host_text(h) := sprintf("%q takes the application's Spark id ({{$appId}}), which the operator reads later from its pods' labels", [h.format]) if h.unread
+
+else := sprintf("%q names no host: its Ingress would serve every host no other Ingress claims", [h.format]) if h.host == ""
+
+else := sprintf("host %q", [h.host])
+
+violation contains {"check": "reservedLabelPrefixes", "message": msg} if {
+	p := input.config.isolation.reservedLabelPrefixes
+	some m in input.application.exposure.metadata
+	some prefix in p.value
+	startswith(m.key, prefix)
+	msg := sprintf("%s: %s %q is reserved for the platform: the Spark Operator would write it with its own credentials, and only layers may set keys starting with %q (%s)", [m.field, m.kind, m.key, prefix, p.source])
+}

@@ -401,3 +401,49 @@ test_podgroup_queue if {
 	count(isolation.podgroup_violation) == 0 with input as object.union(reserved, {"podGroup": {"queue": {"value": "etl", "source": "NamespaceOverrides layer \"ns-etl\"", "user": false}}})
 	count(isolation.podgroup_violation) == 0 with input as object.union(with_param("reservedLabelPrefixes", ["platform.strata.dev/"]), {"podGroup": {"name": "pg", "queue": {"value": "other-team", "user": true}}})
 }
+
+exposing(doc, exposure) := object.union(doc, {"application": {"exposure": object.union({"services": [], "ingressHosts": [], "metadata": []}, exposure)}})
+
+ui_service(t) := {"field": "spec.sparkUIOptions", "typeField": "spec.sparkUIOptions.serviceType", "type": t, "externalIPs": []}
+
+test_service_types_a_tenant_exposes if {
+	allowed := with_param("allowedServiceTypes", ["NodePort"])
+	count(isolation.violation) == 0 with input as exposing(allowed, {"services": [ui_service("ClusterIP"), ui_service("NodePort")]})
+	messages(exposing(allowed, {"services": [ui_service("LoadBalancer")]})) == {`spec.sparkUIOptions.serviceType "LoadBalancer": the Spark Operator would create a Service of that type for the application; allowed for tenants: ClusterIP, NodePort (NamespaceOverrides layer "ns-etl")`}
+
+	# Without the rule in force, any type.
+	count(isolation.violation) == 0 with input as exposing(base, {"services": [ui_service("LoadBalancer")]})
+}
+
+test_external_ips_a_tenant_exposes if {
+	svc := {"field": "spec.server.service", "typeField": "spec.server.service.spec.type", "type": "ClusterIP", "externalIPs": ["10.0.0.1", "10.0.0.2"]}
+	messages(exposing(with_param("allowedServiceTypes", ["ClusterIP"]), {"services": [svc]})) == {`spec.server.service.spec.externalIPs 10.0.0.1, 10.0.0.2: the Spark Operator would create a Service that takes the traffic the cluster sends to those addresses; tenants' Services may not name externalIPs while allowedServiceTypes is in force (NamespaceOverrides layer "ns-etl")`}
+	count(isolation.violation) == 0 with input as exposing(base, {"services": [svc]})
+}
+
+ingress_host(host, format, unread) := {"field": "spec.driverIngressOptions[0].ingressURLFormat", "host": host, "format": format, "unread": unread}
+
+test_ingress_hosts_a_tenant_exposes if {
+	allowed := with_param("allowedIngressHosts", ["*.{{$appNamespace}}.spark.example.com"])
+	count(isolation.violation) == 0 with input as exposing(allowed, {"ingressHosts": [ingress_host("pi.etl.spark.example.com", "{{$appName}}.etl.spark.example.com", false)]})
+
+	# Another namespace's, more labels than the glob's, another domain.
+	every host in ["pi.geo.spark.example.com", "a.pi.etl.spark.example.com", "bank.example.com"] {
+		checks(exposing(allowed, {"ingressHosts": [ingress_host(host, host, false)]})) == {"allowedIngressHosts"}
+	}
+	messages(exposing(allowed, {"ingressHosts": [ingress_host("bank.example.com", "bank.example.com/pi", false)]})) == {`spec.driverIngressOptions[0].ingressURLFormat: host "bank.example.com", not a host tenants' Ingresses may serve; allowed: *.{{$appNamespace}}.spark.example.com (NamespaceOverrides layer "ns-etl")`}
+	messages(exposing(allowed, {"ingressHosts": [ingress_host("", "/pi", false)]})) == {`spec.driverIngressOptions[0].ingressURLFormat: "/pi" names no host: its Ingress would serve every host no other Ingress claims, not a host tenants' Ingresses may serve; allowed: *.{{$appNamespace}}.spark.example.com (NamespaceOverrides layer "ns-etl")`}
+	messages(exposing(allowed, {"ingressHosts": [ingress_host(".etl.spark.example.com", "{{$appId}}.etl.spark.example.com", true)]})) == {`spec.driverIngressOptions[0].ingressURLFormat: "{{$appId}}.etl.spark.example.com" takes the application's Spark id ({{$appId}}), which the operator reads later from its pods' labels, not a host tenants' Ingresses may serve; allowed: *.{{$appNamespace}}.spark.example.com (NamespaceOverrides layer "ns-etl")`}
+
+	# "**" allows every host, none and the unread among them; without the rule in force, any.
+	every h in [ingress_host("bank.example.com", "bank.example.com", false), ingress_host("", "/", false), ingress_host("x", "{{$appId}}", true)] {
+		count(isolation.violation) == 0 with input as exposing(with_param("allowedIngressHosts", ["**"]), {"ingressHosts": [h]})
+		count(isolation.violation) == 0 with input as exposing(base, {"ingressHosts": [h]})
+	}
+}
+
+test_reserved_keys_a_tenant_exposes if {
+	key := {"field": `spec.sparkUIOptions.ingressAnnotations["nginx.ingress.kubernetes.io/configuration-snippet"]`, "kind": "annotation", "key": "nginx.ingress.kubernetes.io/configuration-snippet"}
+	messages(exposing(with_param("reservedLabelPrefixes", ["nginx.ingress.kubernetes.io/"]), {"metadata": [key]})) == {`spec.sparkUIOptions.ingressAnnotations["nginx.ingress.kubernetes.io/configuration-snippet"]: annotation "nginx.ingress.kubernetes.io/configuration-snippet" is reserved for the platform: the Spark Operator would write it with its own credentials, and only layers may set keys starting with "nginx.ingress.kubernetes.io/" (NamespaceOverrides layer "ns-etl")`}
+	count(isolation.violation) == 0 with input as exposing(with_param("reservedLabelPrefixes", ["strata.dev/"]), {"metadata": [key]})
+}

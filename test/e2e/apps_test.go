@@ -447,6 +447,44 @@ func TestAppMayNotTurnTheOperatorAgainstOthers(t *testing.T) {
 	}
 }
 
+// TestAppMayNotExposeThroughTheOperator: the Services and Ingresses the
+// Spark Operator creates with its own credentials to expose a driver are
+// held to prod-a's allowedServiceTypes, allowedIngressHosts and
+// reservedLabelPrefixes through the API server; an Ingress on a host of
+// the application's own namespace is admitted. So is a SparkConnect's
+// server Service, created by the operator as written.
+func TestAppMayNotExposeThroughTheOperator(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		path  []string
+		value any
+		want  string
+	}{
+		"an Ingress on the namespace's host": {[]string{"spec", "driverIngressOptions"},
+			[]any{map[string]any{"servicePort": int64(4041), "ingressURLFormat": "{{$appName}}.{{$appNamespace}}.spark.prod-a.internal"}}, ""},
+		"a load balancer for the UI": {[]string{"spec", "sparkUIOptions"}, map[string]any{"serviceType": "LoadBalancer"},
+			`isolation: spec.sparkUIOptions.serviceType "LoadBalancer": the Spark Operator would create a Service of that type for the application; allowed for tenants: ClusterIP (ClusterOverrides layer "prod-a-overrides")`},
+		"another's host": {[]string{"spec", "driverIngressOptions"},
+			[]any{map[string]any{"servicePort": int64(4041), "ingressURLFormat": "login.bank.example.com/"}},
+			`isolation: spec.driverIngressOptions[0].ingressURLFormat: host "login.bank.example.com", not a host tenants' Ingresses may serve; allowed: *.{{$appNamespace}}.spark.prod-a.internal (ClusterOverrides layer "prod-a-overrides")`},
+		"the ingress controller's configuration": {[]string{"spec", "sparkUIOptions"},
+			map[string]any{"ingressAnnotations": map[string]any{"nginx.ingress.kubernetes.io/server-snippet": "location / {}"}},
+			`isolation: spec.sparkUIOptions.ingressAnnotations["nginx.ingress.kubernetes.io/server-snippet"]: annotation "nginx.ingress.kubernetes.io/server-snippet" is reserved for the platform`},
+	} {
+		app := exampleApp(t, "etl-report.yaml", "e2e-exposed")
+		if err := unstructured.SetNestedField(app.Object, tc.value, tc.path...); err != nil {
+			t.Fatal(err)
+		}
+		err := cp.Client.Create(ctx, app)
+		if err == nil {
+			_ = cp.Client.Delete(ctx, app)
+		}
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want a denial containing %q", name, err, tc.want)
+		}
+	}
+}
+
 // TestAppBatchSchedulerIsJudged: the operator hands an app's batch
 // scheduler the queue, the PodGroup's priority class and what Volcano
 // holds for it (its minResources) with its own credentials, so a tenant's

@@ -130,4 +130,14 @@ spec:
 	if err == nil {
 		_ = cp.Client.Delete(context.Background(), wide)
 	}
+
+	// One whose server the operator would expose outside the cluster.
+	exposed := conn.DeepCopy()
+	exposed.SetName("e2e-notebooks-exposed")
+	_ = unstructured.SetNestedField(exposed.Object, "LoadBalancer", "spec", "server", "service", "spec", "type")
+	err = c.Create(ctx, exposed)
+	wantDenied(t, "a SparkConnect behind a load balancer", err, `isolation: spec.server.service.spec.type "LoadBalancer": the Spark Operator would create a Service of that type for the application; allowed for tenants: ClusterIP`)
+	if err == nil {
+		_ = cp.Client.Delete(context.Background(), exposed)
+	}
 }

@@ -195,6 +195,7 @@ func FuzzAppReviews(f *testing.F) {
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"sparkConfigMap":"s","hadoopConfigMap":"","executor":{"configMaps":[{"name":"a.b","path":"/p"},{"name":"`+strings.Repeat("c", 300)+`","path":""}]},"sparkConf":{"spark.kubernetes.executor.secrets.s":"/s"}}}`, ""))
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"sparkConf":{"spark.a=b":"c"},"driver":{"secrets":[{"name":"x=y","path":"/p"}]}}}`, ""))
 	f.Add(appReview(f, admissionv1.Create, `{"spec":{"volumes":[{"name":"k","image":{"reference":"busybox:1"}}],"executor":{"volumeMounts":[{"name":"k","mountPath":"/k"}],"gpu":{"name":"nvidia.com/gpu","quantity":9223372036854775807}},"driver":{"gpu":{"name":"","quantity":-1}},"sparkConf":{"spark.executor.resource.gpu.amount":"-9223372036854775808","spark.executor.resource.gpu.vendor":"nvidia.com","spark.driver.resource..amount":"1","spark.driver.resource..vendor":"/"}}}`, ""))
+	f.Add(appReview(f, admissionv1.Create, `{"spec":{"sparkUIOptions":{"serviceType":"LoadBalancer","serviceLabels":{"strata.dev/a":""},"ingressAnnotations":{"":"x"},"ingressTLS":[{"hosts":["","*"]}]},"driverIngressOptions":[{"servicePort":-1,"ingressURLFormat":"{{$appId}}//%zz"},{"ingressURLFormat":"http://[::1"},{"serviceType":"","ingressURLFormat":"{{ $appName }}.{{$appNamespace}}:99999"}]}}`, ""))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		// As the webhook serves them (manager.go): a quantity that would
 		// run away is refused before the handlers decode the review.

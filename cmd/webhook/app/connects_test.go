@@ -120,6 +120,7 @@ func FuzzConnectReviews(f *testing.F) {
 	f.Add(connectReview(f, admissionv1.Create, connectJSON(`{"spark.a":"b"}`), ""))
 	f.Add(connectReview(f, admissionv1.Update, connectJSON(`{"spark.a":"c"}`), connectJSON(`{"spark.a":"b"}`)))
 	f.Add(connectReview(f, admissionv1.Create, `{"spec":{"dynamicAllocation":{"enabled":true,"maxExecutors":2147483647},"hadoopConf":{"a=b":"c"}}}`, ""))
+	f.Add(connectReview(f, admissionv1.Create, `{"spec":{"server":{"service":{"metadata":{"labels":{"strata.dev/x":"y"}},"spec":{"type":"NodePort","externalIPs":["10.0.0.1",""]}}}}}`, ""))
 	v := newTestPodValidator(f, teamLayer())
 	validator := &ConnectValidator{Store: h.Store, Policies: v.Policies, Live: v.Live, Synced: v.Synced, Cluster: h.Cluster, Metrics: h.Metrics}
 	f.Fuzz(func(t *testing.T, raw []byte) {

@@ -52,6 +52,11 @@ type PodSpec struct {
 	// Template is the section's pod template: the server's pod, or what
 	// Spark starts each executor's from.
 	Template *corev1.PodTemplateSpec `json:"template,omitempty"`
+	// Service is the server's Service as written (the server's section
+	// only): the operator creates it in the SparkConnect's namespace with
+	// its own credentials, its name and the ports and selector of its own
+	// aside. Strata reads it and never writes it.
+	Service *corev1.Service `json:"service,omitempty"`
 }
 
 // Decode decodes a SparkConnect as JSON values (numbers as written, every

@@ -2,6 +2,7 @@ package sparkv1beta2
 
 import (
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -81,6 +82,43 @@ type Spec struct {
 	// metrics it exposes the JMX exporter (a Java agent, its port, its
 	// ConfigMap, Prometheus' annotations).
 	Monitoring *Monitoring `json:"monitoring,omitempty"`
+	// SparkUIOptions and DriverIngressOptions are the Services and
+	// Ingresses the operator creates, with its own credentials, to expose
+	// the driver: the UI's, and one of each per entry. Strata reads them
+	// and never writes them.
+	SparkUIOptions       *SparkUIConfiguration        `json:"sparkUIOptions,omitempty"`
+	DriverIngressOptions []DriverIngressConfiguration `json:"driverIngressOptions,omitempty"`
+}
+
+// SparkUIConfiguration is the Service (and, where the operator is given
+// an ingress URL format, the Ingress) the operator creates for the
+// driver's UI.
+// +kubebuilder:object:generate=true
+type SparkUIConfiguration struct {
+	ServicePort        *int32                    `json:"servicePort,omitempty"`
+	ServicePortName    *string                   `json:"servicePortName,omitempty"`
+	ServiceType        *corev1.ServiceType       `json:"serviceType,omitempty"`
+	ServiceAnnotations map[string]string         `json:"serviceAnnotations,omitempty"`
+	ServiceLabels      map[string]string         `json:"serviceLabels,omitempty"`
+	IngressAnnotations map[string]string         `json:"ingressAnnotations,omitempty"`
+	IngressTLS         []networkingv1.IngressTLS `json:"ingressTLS,omitempty"`
+}
+
+// DriverIngressConfiguration is a Service the operator creates for a port
+// of the driver, and the Ingress to it when IngressURLFormat is set.
+// +kubebuilder:object:generate=true
+type DriverIngressConfiguration struct {
+	ServicePort        *int32              `json:"servicePort,omitempty"`
+	ServicePortName    *string             `json:"servicePortName,omitempty"`
+	ServiceType        *corev1.ServiceType `json:"serviceType,omitempty"`
+	ServiceAnnotations map[string]string   `json:"serviceAnnotations,omitempty"`
+	ServiceLabels      map[string]string   `json:"serviceLabels,omitempty"`
+	// IngressURLFormat is the Ingress's URL: {{$appName}},
+	// {{$appNamespace}} and {{$appId}} stand for the application's name,
+	// namespace and Spark application id.
+	IngressURLFormat   string                    `json:"ingressURLFormat,omitempty"`
+	IngressAnnotations map[string]string         `json:"ingressAnnotations,omitempty"`
+	IngressTLS         []networkingv1.IngressTLS `json:"ingressTLS,omitempty"`
 }
 
 // Monitoring is the operator's monitoring of an application.

@@ -524,6 +524,28 @@ type Isolation struct {
 	// admins may impersonate.
 	// +optional
 	PlacementControllers []string `json:"placementControllers,omitempty"`
+	// AllowedServiceTypes are the types of Service a tenant's
+	// SparkApplication or SparkConnect may have the Spark Operator create
+	// for its driver or server (spec.sparkUIOptions.serviceType,
+	// spec.driverIngressOptions[].serviceType, spec.server.service.spec.type),
+	// besides ClusterIP, the type of one that names none. While they are in
+	// force a SparkConnect's Service may not name externalIPs, which would
+	// take the traffic the cluster sends to those addresses.
+	// +optional
+	// +kubebuilder:validation:items:Enum=ClusterIP;NodePort;LoadBalancer;ExternalName
+	AllowedServiceTypes []string `json:"allowedServiceTypes,omitempty"`
+	// AllowedIngressHosts are globs (* within one DNS label, ** across
+	// labels) of the hosts a tenant's SparkApplication may have the Spark
+	// Operator's Ingresses serve: the host of each
+	// spec.driverIngressOptions[].ingressURLFormat, with the application's
+	// name and namespace filled in, and each host of an ingressTLS entry.
+	// {{$appNamespace}} in a glob stands for the application's namespace.
+	// While they are in force a URL of no host (which serves every host no
+	// other Ingress claims) is refused, and so is one that takes the
+	// application's Spark id ({{$appId}}), read later from pod labels;
+	// "**" allows both.
+	// +optional
+	AllowedIngressHosts []string `json:"allowedIngressHosts,omitempty"`
 }
 
 // PodAffinityRule is where a tenant's pod affinity may reach. A term
