@@ -298,8 +298,12 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		}
 	}
 	doc.RestartPolicy, doc.Schedule = app.Spec.RestartPolicy, schedule
-	if l.exposure != nil && !l.exposure.empty() {
-		doc.Exposure = l.exposure
+	exposed := l.exposure
+	if l.bySubmit && exposed != nil {
+		exposed = exposed.withDriverService(doc.SparkConf)
+	}
+	if exposed != nil && !exposed.empty() {
+		doc.Exposure = exposed
 	}
 	if u := app.Spec.ProxyUser; u != nil {
 		doc.ProxyUser = *u

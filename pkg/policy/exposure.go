@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -157,6 +158,39 @@ func (e *exposure) tlsHosts(field string, tls []networkingv1.IngressTLS) {
 			e.IngressHosts = append(e.IngressHosts, exposedHost{Field: fmt.Sprintf("%s[%d].hosts[%d]", field, i, j), Host: h})
 		}
 	}
+}
+
+// The prefixes of the keys of the labels and annotations spark-submit
+// gives the driver's Service (KubernetesDriverConf.serviceLabels and
+// serviceAnnotations).
+const (
+	driverServiceLabelPrefix      = "spark.kubernetes.driver.service.label."
+	driverServiceAnnotationPrefix = "spark.kubernetes.driver.service.annotation."
+)
+
+// withDriverService is e and the labels and annotations the tenant gives
+// the driver's Service, which spark-submit creates in the operator, with
+// the operator's credentials: the keys of conf, the Spark configuration
+// the application runs with (every spelling resolved:
+// spec.driver.serviceLabels and serviceAnnotations among them), that no
+// layer gives. e is not changed.
+func (e *exposure) withDriverService(conf map[string]sourced) *exposure {
+	out := &exposure{Services: e.Services, IngressHosts: e.IngressHosts, Metadata: slices.Clip(e.Metadata)}
+	for _, key := range slices.Sorted(maps.Keys(conf)) {
+		if !conf[key].User {
+			continue
+		}
+		kind := "label"
+		k, ok := strings.CutPrefix(key, driverServiceLabelPrefix)
+		if !ok {
+			kind = "annotation"
+			k, ok = strings.CutPrefix(key, driverServiceAnnotationPrefix)
+		}
+		if ok && k != "" {
+			out.Metadata = append(out.Metadata, exposedKey{Field: fmt.Sprintf("the driver's Service (%s)", key), Kind: kind, Key: k})
+		}
+	}
+	return out
 }
 
 // ingressHost is the host of the Ingress the operator creates for

@@ -49,6 +49,11 @@ func TestAppExposureIsJudged(t *testing.T) {
 			`isolation: spec.sparkUIOptions.ingressAnnotations["nginx.ingress.kubernetes.io/configuration-snippet"]: annotation "nginx.ingress.kubernetes.io/configuration-snippet" is reserved for the platform: the Spark Operator would write it with its own credentials, and only layers may set keys starting with "nginx.ingress.kubernetes.io/"` + src},
 		"a reserved label on a port's Service": {`{"driverIngressOptions": [{"servicePort": 4041, "serviceLabels": {"strata.dev/tier": "gold"}}]}`,
 			`isolation: spec.driverIngressOptions[0].serviceLabels["strata.dev/tier"]: label "strata.dev/tier" is reserved for the platform: the Spark Operator would write it with its own credentials, and only layers may set keys starting with "strata.dev/"` + src},
+		// spark-submit creates the driver's own Service in the operator.
+		"a reserved annotation on the driver's Service": {`{"driver": {"serviceAnnotations": {"strata.dev/tier": "gold", "team": "a"}}}`,
+			`isolation: the driver's Service (spark.kubernetes.driver.service.annotation.strata.dev/tier): annotation "strata.dev/tier" is reserved for the platform: the Spark Operator would write it with its own credentials, and only layers may set keys starting with "strata.dev/"` + src},
+		"a reserved label on the driver's Service, in sparkConf": {`{"sparkConf": {"spark.kubernetes.driver.service.label.strata.dev/tier": "gold"}}`,
+			`isolation: the driver's Service (spark.kubernetes.driver.service.label.strata.dev/tier): label "strata.dev/tier" is reserved for the platform: the Spark Operator would write it with its own credentials, and only layers may set keys starting with "strata.dev/"` + src},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if got := appVerdict(t, c, exposingApp(t, c, tc.spec)); got != tc.want {
@@ -61,6 +66,12 @@ func TestAppExposureIsJudged(t *testing.T) {
 	wide := `{"sparkUIOptions": {"serviceType": "LoadBalancer", "ingressAnnotations": {"nginx.ingress.kubernetes.io/configuration-snippet": "x"}}, "driverIngressOptions": [{"servicePort": 4041, "ingressURLFormat": "/"}]}`
 	if got := appVerdict(t, free, exposingApp(t, free, wide)); got != "" {
 		t.Errorf("no rule in force: %q", got)
+	}
+	// A layer's key on the driver's Service is the platform's.
+	layered := tenantCheck(t, map[string]string{"iso": exposureLayers["iso"],
+		"svc": `{tier: ClusterOverrides, config: {sparkConf: {spark.kubernetes.driver.service.annotation.strata.dev/tier: platinum}}}`})
+	if got := appVerdict(t, layered, exposingApp(t, layered, `{}`)); got != "" {
+		t.Errorf("a layer's annotation of the driver's Service: %q", got)
 	}
 	// The rules are read with the application, from the executors'
 	// composition: a driver block's applies to nothing, as the Layer
