@@ -105,9 +105,11 @@ func appExposure(app *sparkv1beta2.SparkApplication) *exposure {
 		e.keys(f+".serviceLabels", "label", o.ServiceLabels)
 		e.keys(f+".serviceAnnotations", "annotation", o.ServiceAnnotations)
 		if o.IngressURLFormat != "" {
-			if host, ok := ingressHost(o.IngressURLFormat, app.Name, app.Namespace); ok {
+			if host, ok := ingressHost(o.IngressURLFormat, app.Name, app.Namespace, ""); ok {
+				// The id decides the host when another id gives another.
+				other, ok := ingressHost(o.IngressURLFormat, app.Name, app.Namespace, "spark-0")
 				e.IngressHosts = append(e.IngressHosts, exposedHost{Field: f + ".ingressURLFormat", Host: host, Format: o.IngressURLFormat,
-					Unread: appIDPlaceholder.MatchString(o.IngressURLFormat)})
+					Unread: !ok || other != host})
 			}
 		}
 		// Read by no release of the operator yet (its driver ingresses
@@ -175,9 +177,9 @@ const (
 // spec.driver.serviceLabels and serviceAnnotations among them), that no
 // layer gives. e is not changed.
 func (e *exposure) withDriverService(conf map[string]sourced) *exposure {
-	out := &exposure{Services: e.Services, IngressHosts: e.IngressHosts, Metadata: slices.Clip(e.Metadata)}
-	for _, key := range slices.Sorted(maps.Keys(conf)) {
-		if !conf[key].User {
+	var keys []exposedKey
+	for key, v := range conf {
+		if !v.User {
 			continue
 		}
 		kind := "label"
@@ -187,21 +189,25 @@ func (e *exposure) withDriverService(conf map[string]sourced) *exposure {
 			k, ok = strings.CutPrefix(key, driverServiceAnnotationPrefix)
 		}
 		if ok && k != "" {
-			out.Metadata = append(out.Metadata, exposedKey{Field: fmt.Sprintf("the driver's Service (%s)", key), Kind: kind, Key: k})
+			keys = append(keys, exposedKey{Field: fmt.Sprintf("the driver's Service (%s)", key), Kind: kind, Key: k})
 		}
 	}
-	return out
+	if len(keys) == 0 {
+		return e
+	}
+	slices.SortFunc(keys, func(a, b exposedKey) int { return strings.Compare(a.Field, b.Field) })
+	return &exposure{Services: e.Services, IngressHosts: e.IngressHosts, Metadata: append(slices.Clip(e.Metadata), keys...)}
 }
 
 // ingressHost is the host of the Ingress the operator creates for
 // format, as getDriverIngressURL reads it: the placeholders filled in (the
-// application's id left empty: see exposedHost), then parsed as a URL,
+// application's Spark id as id: see exposedHost), then parsed as a URL,
 // as http:// and the rest when it names no scheme. A format the operator
 // cannot parse creates no Ingress (false).
-func ingressHost(format, name, namespace string) (string, bool) {
+func ingressHost(format, name, namespace, id string) (string, bool) {
 	s := appNamePlaceholder.ReplaceAllLiteralString(format, name)
 	s = appNamespacePlaceholder.ReplaceAllLiteralString(s, namespace)
-	s = appIDPlaceholder.ReplaceAllLiteralString(s, "")
+	s = appIDPlaceholder.ReplaceAllLiteralString(s, id)
 	u, err := url.Parse(s)
 	if err != nil {
 		return "", false

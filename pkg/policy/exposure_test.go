@@ -43,6 +43,7 @@ func TestAppExposureIsJudged(t *testing.T) {
 			`isolation: spec.driverIngressOptions[0].ingressURLFormat: "//a.etl.spark.prod-a.internal" names no host: its Ingress would serve every host no other Ingress claims, ` + hosts},
 		"the Spark id": {`{"driverIngressOptions": [{"servicePort": 4041, "ingressURLFormat": "{{$appId}}.etl.spark.prod-a.internal"}]}`,
 			`isolation: spec.driverIngressOptions[0].ingressURLFormat: "{{$appId}}.etl.spark.prod-a.internal" takes the application's Spark id ({{$appId}}), which the operator reads later from its pods' labels, ` + hosts},
+		"the Spark id in the path": {`{"driverIngressOptions": [{"servicePort": 4041, "ingressURLFormat": "ui.etl.spark.prod-a.internal/{{$appId}}"}]}`, ``},
 		"a certificate for others' hosts": {`{"sparkUIOptions": {"ingressTLS": [{"hosts": ["a.etl.spark.prod-a.internal", "*.example.com"]}]}}`,
 			`isolation: spec.sparkUIOptions.ingressTLS[0].hosts[1]: host "*.example.com", ` + hosts},
 		"the ingress controller's configuration": {`{"sparkUIOptions": {"ingressAnnotations": {"nginx.ingress.kubernetes.io/configuration-snippet": "x", "team": "a"}}}`,

@@ -541,7 +541,7 @@ type Isolation struct {
 	// name and namespace filled in, and each host of an ingressTLS entry.
 	// {{$appNamespace}} in a glob stands for the application's namespace.
 	// While they are in force a URL of no host (which serves every host no
-	// other Ingress claims) is refused, and so is one that takes the
+	// other Ingress claims) is refused, and so is one whose host takes the
 	// application's Spark id ({{$appId}}), read later from pod labels;
 	// "**" allows both.
 	// +optional
