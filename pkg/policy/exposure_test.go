@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -145,5 +146,35 @@ func TestConnectExposureIsJudged(t *testing.T) {
 		if got := judge(tc.service); !strings.HasPrefix(got, tc.want) || strings.Contains(got, "\n") {
 			t.Errorf("%s:\n got %q\nwant %q...", name, got, tc.want)
 		}
+	}
+}
+
+// TestScheduledExposureIsJudged: a ScheduledSparkApplication whose runs
+// would have the operator expose their drivers beyond what the layers
+// allow is refused when it is written, as each run would be.
+func TestScheduledExposureIsJudged(t *testing.T) {
+	check, _ := exampleCheck(t)
+	raw := `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","metadata":{"name":"nightly","namespace":"etl"},
+		"spec":{"schedule":"@daily","template":{"type":"Scala","mainApplicationFile":"local:///opt/app.jar","image":"mirror.prod-a.internal/apache/spark:3.5.3",
+		"sparkUIOptions":{"serviceType":"NodePort"}}}}`
+	run, _, err := sparkv1beta2.RunOf([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := mutate.ComposeApp(check.Snapshot, check.Cluster, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := check.ScheduledRun(context.Background(), sparkv1beta2.Schedule{Name: "nightly", Cron: "@daily"}, &res.App.App, Request{Operation: "CREATE"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const want = `isolation: spec.sparkUIOptions.serviceType "NodePort": the Spark Operator would create a Service of that type for the application; allowed for tenants: ClusterIP (ClusterOverrides layer "prod-a-overrides") (each run of ScheduledSparkApplication "nightly")`
+	var got []string
+	for _, v := range d.Violations {
+		got = append(got, v.Message)
+	}
+	if !slices.Contains(got, want) {
+		t.Errorf("got %q\nwant among them %q", got, want)
 	}
 }
