@@ -123,7 +123,9 @@ func (c *Check) App(ctx context.Context, app *sparkv1beta2.SparkApplication, req
 	if err != nil {
 		return nil, Decision{}, err
 	}
-	return c.app(ctx, submitted(app), req, live, schedule)
+	l := submitted(app)
+	l.objects = appObjects(app)
+	return c.app(ctx, l, req, live, schedule)
 }
 
 // launched is what Check.app judges: an application, by its spec (what
@@ -141,6 +143,9 @@ type launched struct {
 	bySubmit bool
 	// exposure is what the operator creates to expose its driver.
 	exposure *exposure
+	// objects are what the operator names after it, which it would take
+	// over where they exist (judged when Check.Owners is set).
+	objects []operatorObject
 }
 
 // submitted is app as the operator submits it.
@@ -162,6 +167,11 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 	if l.bySubmit {
 		submission = submissionViolations(app, given)
 	}
+	takeovers, err := c.takeovers(ctx, l, req.Namespace)
+	if err != nil {
+		return nil, Decision{}, err
+	}
+	submission = append(submission, takeovers...)
 	// The launched pods are created, whether the app is created or its
 	// spec updated (the operator submits it again).
 	req.Old, req.Operation = nil, "CREATE"
@@ -325,7 +335,7 @@ func (c *Check) app(ctx context.Context, l launched, req Request, live LiveState
 		byView   []Decision
 	)
 	key := LivePod{Key: strings.ToLower(l.kind) + ":" + req.Namespace + "/" + app.Name, Namespace: req.Namespace}
-	_, err := NewLedger(0).Admit(key, live, false, func(inv Inventory) (bool, error) {
+	_, err = NewLedger(0).Admit(key, live, false, func(inv Inventory) (bool, error) {
 		d, err := evaluateAll(ctx, c.Engine, views, inv, &byView)
 		decision = d
 		return d.Allowed(), err

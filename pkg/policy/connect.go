@@ -24,7 +24,7 @@ import (
 // pods reserve their quota when they are created, and are judged then
 // whatever this said. An error is an internal failure, never a verdict.
 func (c *Check) Connect(ctx context.Context, conn *sparkv1alpha1.SparkConnect, req Request, live LiveState) (Decision, error) {
-	l := launched{kind: sparkv1alpha1.Kind, app: mutate.ConnectApp(conn), exposure: connectExposure(conn),
+	l := launched{kind: sparkv1alpha1.Kind, app: mutate.ConnectApp(conn), exposure: connectExposure(conn), objects: connectObjects(conn),
 		pod: func(role v1alpha1.Role) (*corev1.Pod, error) { return mutate.ConnectLaunchedPod(conn, role) }}
 	_, d, err := c.app(ctx, l, req, live, nil)
 	// The driver is the server.

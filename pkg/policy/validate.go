@@ -31,6 +31,11 @@ type Check struct {
 	// waiting to run hold (the webhook, and the composer with a cluster);
 	// nil judges a PodGroup alone.
 	PodGroups PodGroupLookup
+	// Owners, when set, reads the Services and Ingresses of an
+	// application's namespace that the Spark Operator names after it, so
+	// App and Connect refuse one it would take over (the webhook); nil
+	// judges an application without them (the composer).
+	Owners OwnerLookup
 	// PodSecurity, when set, adds the refusal of the API server's
 	// PodSecurity admission to a pod created in a namespace that enforces
 	// a Pod Security level, and to an application whose launched pods it

@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	composer "github.com/strata-dev/strata/cmd/composer/app"
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -483,6 +484,51 @@ func TestAppMayNotExposeThroughTheOperator(t *testing.T) {
 			t.Errorf("%s: %v, want a denial containing %q", name, err, tc.want)
 		}
 	}
+}
+
+// TestOperatorMayNotTakeOverObjects: a Service the platform keeps in a
+// tenant's namespace, of a name the Spark Operator gives an application's
+// UI Service or a SparkConnect's server Service, is not handed to the
+// operator to take over: the application is refused through the API
+// server, naming the Service, read with the webhook's own RBAC.
+func TestOperatorMayNotTakeOverObjects(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"e2e-taken-ui-svc", "platform-metrics"} {
+		svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "etl"},
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 9090}}}}
+		if err := cp.Client.Create(ctx, svc); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cp.Client.Delete(context.Background(), svc) })
+	}
+	app := exampleApp(t, "etl-report.yaml", "e2e-taken")
+	err := cp.Client.Create(ctx, app)
+	if err == nil {
+		_ = cp.Client.Delete(ctx, app)
+	}
+	wantDenied(t, "an app whose UI Service's name is taken", err,
+		`isolation: SparkApplication "e2e-taken": Service "e2e-taken-ui-svc" (the UI's) exists in namespace "etl" and is not the SparkApplication's: the Spark Operator would take it over with its own credentials and delete it with the SparkApplication`)
+
+	conn := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(`apiVersion: sparkoperator.k8s.io/v1alpha1
+kind: SparkConnect
+metadata: {name: e2e-taking, namespace: etl}
+spec:
+  sparkVersion: 4.0.0
+  image: mirror.prod-a.internal/apache/spark:4.0.0
+  server:
+    service:
+      metadata: {name: platform-metrics}
+  executor: {instances: 1}
+`), &conn.Object); err != nil {
+		t.Fatal(err)
+	}
+	err = cp.Client.Create(ctx, conn)
+	if err == nil {
+		_ = cp.Client.Delete(ctx, conn)
+	}
+	wantDenied(t, "a SparkConnect naming the platform's Service as its server's", err,
+		`isolation: SparkConnect "e2e-taking": Service "platform-metrics" (spec.server.service.metadata.name) exists in namespace "etl" and is not the SparkConnect's`)
 }
 
 // TestAppBatchSchedulerIsJudged: the operator hands an app's batch

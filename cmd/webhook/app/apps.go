@@ -187,6 +187,9 @@ type AppValidator struct {
 	// Schedules finds the ScheduledSparkApplication an application is a
 	// run of, so how often it runs is judged with each run; optional.
 	Schedules policy.ScheduleLookup
+	// Owners reads the Services and Ingresses the operator names after an
+	// application, so one it would take over is refused; optional.
+	Owners policy.OwnerLookup
 }
 
 var _ admission.Handler = (*AppValidator)(nil)
@@ -251,7 +254,7 @@ func (h *AppValidator) judgeWith(ctx context.Context, served *Served, engine *po
 	if err != nil {
 		return fail(admission.Errored(http.StatusServiceUnavailable, err))
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster, Schedules: h.Schedules}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster, Schedules: h.Schedules, Owners: h.Owners}
 	_, decision, err := check.App(ctx, &app.App, request, h.Live)
 	if err != nil {
 		if resp, late := expired(ctx); late {

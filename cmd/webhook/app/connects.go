@@ -99,6 +99,9 @@ type ConnectValidator struct {
 	Metrics  *Metrics
 	// Namespaces reads a Namespace the cache does not have yet; optional.
 	Namespaces client.Reader
+	// Owners reads the Service the operator would create for the server,
+	// so one it would take over is refused; optional.
+	Owners policy.OwnerLookup
 }
 
 var _ admission.Handler = (*ConnectValidator)(nil)
@@ -128,7 +131,7 @@ func (h *ConnectValidator) handle(ctx context.Context, req admission.Request) ad
 	if err != nil {
 		return admission.Errored(http.StatusServiceUnavailable, err)
 	}
-	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster}
+	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster, Owners: h.Owners}
 	request := policy.Request{Operation: string(req.Operation), Namespace: req.Namespace, UserInfo: req.UserInfo,
 		DryRun: req.DryRun != nil && *req.DryRun}
 	decision, err := check.Connect(ctx, conn, request, h.Live)
