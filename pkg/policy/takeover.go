@@ -5,6 +5,7 @@ import (
 	"crypto/md5" //nolint:gosec // the operator's own name hash, not a security use
 	"fmt"
 
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -116,14 +117,23 @@ func (c *Check) takeovers(ctx context.Context, l launched, namespace string) ([]
 	if c.Owners == nil {
 		return nil, nil
 	}
+	// Read at once: each is a round trip to the API server.
+	taken := make([]bool, len(l.objects))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, o := range l.objects {
+		g.Go(func() error {
+			controller, exists, err := c.Owners(gctx, o.kind, namespace, o.name)
+			taken[i] = exists && (controller == nil || controller.Kind != l.kind || controller.Name != l.app.Name ||
+				schema.FromAPIVersionAndKind(controller.APIVersion, controller.Kind).Group != sparkv1beta2.Group)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	var out []Violation
-	for _, o := range l.objects {
-		controller, exists, err := c.Owners(ctx, o.kind, namespace, o.name)
-		if err != nil {
-			return nil, err
-		}
-		if !exists || controller != nil && controller.Kind == l.kind && controller.Name == l.app.Name &&
-			schema.FromAPIVersionAndKind(controller.APIVersion, controller.Kind).Group == sparkv1beta2.Group {
+	for i, o := range l.objects {
+		if !taken[i] {
 			continue
 		}
 		out = append(out, Violation{Policy: isolationPolicy, Check: takeoverCheck, Enforcement: v1alpha1.EnforcementDeny,

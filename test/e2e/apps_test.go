@@ -39,7 +39,7 @@ func decodedApp(t *testing.T, app *unstructured.Unstructured) *sparkv1beta2.Obje
 
 // exampleApp is examples/apps/FILE under another name, as an object the
 // API server takes.
-func exampleApp(t *testing.T, file, name string) *unstructured.Unstructured {
+func exampleApp(t testing.TB, file, name string) *unstructured.Unstructured {
 	t.Helper()
 	obj := fixtures.App(t, file)
 	obj.App.Name = name

@@ -34,6 +34,23 @@ func BenchmarkCreateSparkPod(b *testing.B) {
 	}
 }
 
+// BenchmarkCreateSparkApplication creates the example SparkApplication in
+// etl through the API server, which calls both of its webhooks over TLS:
+// composing it, and judging it with the pods it will launch and the
+// Services and Ingresses the operator would name after it (read from the
+// API server). The latency a tenant's submission sees.
+func BenchmarkCreateSparkApplication(b *testing.B) {
+	ctx := context.Background()
+	template := exampleApp(b, "etl-report.yaml", "")
+	template.SetGenerateName("bench-app-")
+	for b.Loop() {
+		app := template.DeepCopy()
+		if err := cp.Client.Create(ctx, app); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkCreatePlainPod is the same create for a pod without a Spark role:
 // the mutating webhook never sees it (objectSelector), the policy webhook
 // judges it. The baseline the composition adds to.
