@@ -506,8 +506,17 @@ func TestOperatorMayNotTakeOverObjects(t *testing.T) {
 	if err == nil {
 		_ = cp.Client.Delete(ctx, app)
 	}
-	wantDenied(t, "an app whose UI Service's name is taken", err,
-		`isolation: SparkApplication "e2e-taken": Service "e2e-taken-ui-svc" (the UI's) exists in namespace "etl" and is not the SparkApplication's: the Spark Operator would take it over with its own credentials and delete it with the SparkApplication`)
+	const taken = `isolation: SparkApplication "e2e-taken": Service "e2e-taken-ui-svc" (the UI's) exists in namespace "etl" and is not the SparkApplication's: the Spark Operator would take it over with its own credentials and delete it with the SparkApplication`
+	wantDenied(t, "an app whose UI Service's name is taken", err, taken)
+	// The dry run with the cluster says the same.
+	in, err := app.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runComposer(t, in, "compose", "-f", "-", "--kubeconfig", kubeconfigFile(t), "--cluster", cluster.Name, "--pool", cluster.Pool, "--validate", "-o", "yaml")
+	if code != composer.ExitDenied || !strings.Contains(errOut, taken) {
+		t.Errorf("the dry run of the app, with the cluster: exit %d, %s", code, errOut)
+	}
 
 	conn := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal([]byte(`apiVersion: sparkoperator.k8s.io/v1alpha1

@@ -246,11 +246,13 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: o.repo.placement,
 		Mutating: mutatingAdmission(applier)}
 	if o.repo.reader != nil {
-		// A run is judged with its schedule, and a PodGroup's hold with
-		// the namespace's other gangs waiting to run, as the webhook
-		// judges them.
+		// A run is judged with its schedule, a PodGroup's hold with the
+		// namespace's other gangs waiting to run, and an application with
+		// the Services and Ingresses the operator would take over, as the
+		// webhook judges them.
 		check.Schedules = policy.SchedulesIn(o.repo.reader)
 		check.PodGroups = policy.PodGroupsIn(o.repo.reader)
+		check.Owners = policy.OwnersIn(o.repo.reader)
 	}
 	live, err := o.repo.liveState(ctx)
 	if err != nil {
