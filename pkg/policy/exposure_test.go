@@ -123,11 +123,7 @@ func TestConnectExposureIsJudged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, v := range d.Violations {
-			got = append(got, v.Message)
-		}
-		return strings.Join(got, "\n")
+		return violationText(d)
 	}
 	if got := judge(map[string]any{"metadata": map[string]any{"labels": map[string]any{"team": "notebooks"}}}); got != "" {
 		t.Errorf("a ClusterIP Service of the team's labels: %q", got)
@@ -177,4 +173,13 @@ func TestScheduledExposureIsJudged(t *testing.T) {
 	if !slices.Contains(got, want) {
 		t.Errorf("got %q\nwant among them %q", got, want)
 	}
+}
+
+// violationText is d's violations' messages, a line each.
+func violationText(d Decision) string {
+	var got []string
+	for _, v := range d.Violations {
+		got = append(got, v.Message)
+	}
+	return strings.Join(got, "\n")
 }

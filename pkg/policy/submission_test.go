@@ -413,11 +413,7 @@ func appVerdict(t *testing.T, c *Check, app *sparkv1beta2.SparkApplication) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, v := range d.Violations {
-		got = append(got, v.Message)
-	}
-	return strings.Join(got, "\n")
+	return violationText(d)
 }
 
 // composedApp is app "a" of etl with sparkConf conf, composed by c's layers.

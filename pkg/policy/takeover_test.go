@@ -105,11 +105,7 @@ func TestConnectTakeover(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, v := range d.Violations {
-			got = append(got, v.Message)
-		}
-		return strings.Join(got, "\n")
+		return violationText(d)
 	}
 	conn := exampleConnect(t, check, nil)
 	named := map[string]any{"metadata": map[string]any{"name": "metrics"}}

@@ -476,13 +476,21 @@ func TestAppMayNotExposeThroughTheOperator(t *testing.T) {
 		if err := unstructured.SetNestedField(app.Object, tc.value, tc.path...); err != nil {
 			t.Fatal(err)
 		}
-		err := cp.Client.Create(ctx, app)
-		if err == nil {
-			_ = cp.Client.Delete(ctx, app)
-		}
-		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-			t.Errorf("%s: %v, want a denial containing %q", name, err, tc.want)
-		}
+		createAppWanting(ctx, t, name, app, tc.want)
+	}
+}
+
+// createAppWanting creates app through the API server and deletes it
+// again, wanting it admitted (want "") or refused with a message holding
+// want.
+func createAppWanting(ctx context.Context, t *testing.T, name string, app *unstructured.Unstructured, want string) {
+	t.Helper()
+	err := cp.Client.Create(ctx, app)
+	if err == nil {
+		_ = cp.Client.Delete(ctx, app)
+	}
+	if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+		t.Errorf("%s: %v, want a denial containing %q", name, err, want)
 	}
 }
 
@@ -581,13 +589,7 @@ func TestAppBatchSchedulerIsJudged(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		err := cp.Client.Create(ctx, app)
-		if err == nil {
-			_ = cp.Client.Delete(ctx, app)
-		}
-		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
-			t.Errorf("%s: %v, want a denial containing %q", name, err, tc.want)
-		}
+		createAppWanting(ctx, t, name, app, tc.want)
 	}
 }
 
