@@ -107,6 +107,28 @@ func operatorName(name, suffix string) string {
 	return fmt.Sprintf("%s-%s-%s", name[:min(len(name), 63-len(suffix)-10)], hash[:8], suffix)
 }
 
+// How many of an application's objects are read to judge it, and how many
+// at once.
+const (
+	maxTakeoverReads    = 64
+	takeoverReadsAtOnce = 8
+)
+
+// distinctObjects is objects without repeats (entries of one port name
+// the same Service), in order.
+func distinctObjects(objects []operatorObject) []operatorObject {
+	seen := make(map[operatorObject]bool, len(objects))
+	out := objects[:0:0]
+	for _, o := range objects {
+		key := operatorObject{kind: o.kind, name: o.name}
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 // takeovers are the violations of l's objects that exist in namespace
 // and are not the application's (their controller is not an object of
 // l's kind and name): the operator would take them over with its own
@@ -117,10 +139,20 @@ func (c *Check) takeovers(ctx context.Context, l launched, namespace string) ([]
 	if c.Owners == nil {
 		return nil, nil
 	}
-	// Read at once: each is a round trip to the API server.
-	taken := make([]bool, len(l.objects))
+	objects := distinctObjects(l.objects)
+	if len(objects) > maxTakeoverReads {
+		// Each is a read of the API server's: one application may not
+		// have the webhook make thousands.
+		return []Violation{{Policy: isolationPolicy, Check: takeoverCheck, Enforcement: v1alpha1.EnforcementDeny,
+			Message: fmt.Sprintf("%s: %s %q: the Spark Operator would create %d Services and Ingresses for it (spec.driverIngressOptions); at most %d are read to judge whether it would take one over",
+				isolationPolicy, l.kind, l.app.Name, len(objects), maxTakeoverReads)}}, nil
+	}
+	// Read at once, a few at a time: each is a round trip to the API
+	// server.
+	taken := make([]bool, len(objects))
 	g, gctx := errgroup.WithContext(ctx)
-	for i, o := range l.objects {
+	g.SetLimit(takeoverReadsAtOnce)
+	for i, o := range objects {
 		g.Go(func() error {
 			controller, exists, err := c.Owners(gctx, o.kind, namespace, o.name)
 			taken[i] = exists && (controller == nil || controller.Kind != l.kind || controller.Name != l.app.Name ||
@@ -132,7 +164,7 @@ func (c *Check) takeovers(ctx context.Context, l launched, namespace string) ([]
 		return nil, err
 	}
 	var out []Violation
-	for i, o := range l.objects {
+	for i, o := range objects {
 		if !taken[i] {
 			continue
 		}

@@ -3,7 +3,9 @@ package policy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -119,5 +121,31 @@ func TestConnectTakeover(t *testing.T) {
 	want = `isolation: SparkConnect "` + conn.Metadata.Name + `": Service "` + conn.Metadata.Name + `-server" (the server's) exists`
 	if got := judge(nil, map[string]*metav1.OwnerReference{"Service/" + conn.Metadata.Name + "-server": controller("Deployment", "x")}); !strings.HasPrefix(got, want) {
 		t.Errorf("a Service of the operator's naming:\n got %q\nwant %q...", got, want)
+	}
+}
+
+// TestTakeoverReadsAreBounded: an application naming thousands of driver
+// ingresses is refused without a read per Service (one application may
+// not have the webhook read the API server thousands of times); repeated
+// ports are read once.
+func TestTakeoverReadsAreBounded(t *testing.T) {
+	c := tenantCheck(t, map[string]string{})
+	var reads atomic.Int64
+	c.Owners = func(context.Context, schema.GroupVersionKind, string, string) (*metav1.OwnerReference, bool, error) {
+		reads.Add(1)
+		return nil, false, nil
+	}
+	options := make([]string, 0, 5000)
+	for i := range 5000 {
+		options = append(options, fmt.Sprintf(`{"servicePort": %d, "ingressURLFormat": "/%d"}`, 1000+i, i))
+	}
+	app := exposingApp(t, c, `{"driverIngressOptions": [`+strings.Join(options, ",")+`]}`)
+	want := `isolation: SparkApplication "a": the Spark Operator would create 10002 Services and Ingresses for it (spec.driverIngressOptions); at most 64 are read to judge whether it would take one over`
+	if got := appVerdict(t, c, app); got != want || reads.Load() != 0 {
+		t.Errorf("5,000 driver ingresses: %d reads, %q", reads.Load(), got)
+	}
+	repeated := exposingApp(t, c, `{"driverIngressOptions": [`+strings.Repeat(`{"servicePort": 4041},`, 100)+`{"servicePort": 4041}]}`)
+	if got := appVerdict(t, c, repeated); got != "" || reads.Load() != 3 {
+		t.Errorf("one port 101 times: %d reads (want the UI's two and the port's Service), %q", reads.Load(), got)
 	}
 }
