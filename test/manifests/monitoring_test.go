@@ -16,20 +16,31 @@ import (
 )
 
 // TestMonitoringComponent builds manifests/default with the monitoring
-// component, as README's "Monitoring" says a platform applies it. The
+// component, as README's "Monitoring" says a platform applies it, with
+// and without a namePrefix. The
 // ServiceMonitor selects the webhook's Service and scrapes the port the
 // webhook serves its metrics on (--metrics-bind-address, as the
 // Deployment gives it); the alerts on the webhook's targets name the job
-// and namespace Prometheus gives them (the Service's), and those on the
+// and namespace Prometheus gives them, and those on the
 // API server's calls match every webhook the configurations register.
 // (cmd/webhook/app's TestAlertsNameWhatIsExported holds the rules to the
 // metrics themselves.)
 func TestMonitoringComponent(t *testing.T) {
-	m := buildOverlay(t, map[string]string{}, func(rel func(...string) string) string {
-		return fmt.Sprintf("resources: [%s]\ncomponents: [%s]\n", rel("default"), rel("components", "monitoring"))
-	})
-	svc := decode[corev1.Service](t, m, "Service", "strata-webhook")
-	d := decode[appsv1.Deployment](t, m, "Deployment", "strata-webhook")
+	for _, prefix := range []string{"", "prod-"} {
+		t.Run("namePrefix="+prefix, func(t *testing.T) {
+			m := buildOverlay(t, map[string]string{}, func(rel func(...string) string) string {
+				return fmt.Sprintf("namePrefix: %q\nresources: [%s]\ncomponents: [%s]\n", prefix, rel("default"), rel("components", "monitoring"))
+			})
+			checkMonitoring(t, m, prefix+"strata-webhook")
+		})
+	}
+}
+
+// checkMonitoring checks the build m, whose webhook's objects are named
+// name.
+func checkMonitoring(t *testing.T, m resmap.ResMap, name string) {
+	svc := decode[corev1.Service](t, m, "Service", name)
+	d := decode[appsv1.Deployment](t, m, "Deployment", name)
 	c := d.Spec.Template.Spec.Containers[0]
 	opts := parseArgs(t, m, c)
 	_, metricsPort, err := net.SplitHostPort(opts.MetricsBindAddress)
@@ -37,7 +48,7 @@ func TestMonitoringComponent(t *testing.T) {
 		t.Fatalf("--metrics-bind-address %q: %v", opts.MetricsBindAddress, err)
 	}
 
-	sm := decode[monitoringv1.ServiceMonitor](t, m, "ServiceMonitor", "strata-webhook")
+	sm := decode[monitoringv1.ServiceMonitor](t, m, "ServiceMonitor", name)
 	if sm.Namespace != svc.Namespace {
 		t.Errorf("ServiceMonitor in namespace %q, the Service in %q", sm.Namespace, svc.Namespace)
 	}
@@ -63,7 +74,7 @@ func TestMonitoringComponent(t *testing.T) {
 		}
 	}
 
-	rule := decode[monitoringv1.PrometheusRule](t, m, "PrometheusRule", "strata-webhook")
+	rule := decode[monitoringv1.PrometheusRule](t, m, "PrometheusRule", name)
 	if rule.Namespace != svc.Namespace {
 		t.Errorf("PrometheusRule in namespace %q, want %q", rule.Namespace, svc.Namespace)
 	}
@@ -84,11 +95,15 @@ func TestMonitoringComponent(t *testing.T) {
 				for _, matcher := range sel.LabelMatchers {
 					switch {
 					case matcher.Name == "job" || matcher.Name == "namespace":
-						// The target's labels: job is the Service's name
-						// for a ServiceMonitor without a jobLabel.
-						want := map[string]string{"job": svc.Name, "namespace": svc.Namespace}[matcher.Name]
-						if !matcher.Matches(want) || sm.Spec.JobLabel != "" {
-							t.Errorf("alert %s: %s does not select the webhook's targets (job %q, namespace %q)", r.Alert, sel, svc.Name, svc.Namespace)
+						// The target's labels: job is the value of the
+						// Service's label jobLabel names, else its name.
+						job := svc.Name
+						if sm.Spec.JobLabel != "" {
+							job = svc.Labels[sm.Spec.JobLabel]
+						}
+						want := map[string]string{"job": job, "namespace": svc.Namespace}[matcher.Name]
+						if !matcher.Matches(want) {
+							t.Errorf("alert %s: %s does not select the webhook's targets (job %q, namespace %q)", r.Alert, sel, job, svc.Namespace)
 						}
 						targets++
 					case sel.Name == "apiserver_admission_webhook_rejection_count" && matcher.Name == "name":
