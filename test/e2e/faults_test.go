@@ -160,6 +160,19 @@ func TestFaultsUnderLoad(t *testing.T) {
 				}
 			}
 			t.Logf("every webhook followed the Layer's changes %s after the API server was back", time.Since(back).Round(time.Millisecond))
+			// While it was away, the replicas' lists and watches failed,
+			// and said so (the alert StrataWatchFailing reads this).
+			failed := 0.0
+			mu.Lock()
+			for name, r := range replicas {
+				if !stopped[name] {
+					failed += metricOf(t, r, "strata_watch_failures_total")
+				}
+			}
+			mu.Unlock()
+			if failed == 0 {
+				t.Error("no replica counted a failed list or watch while the API server was away (strata_watch_failures_total)")
+			}
 		}},
 		{"layer churn", func(*testing.T) {}},
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -43,14 +44,15 @@ func newLayerWatch(changes *changeSet, ask func()) *layerWatch {
 	return &layerWatch{changes: changes, ask: ask, layers: map[string]*v1alpha1.Layer{}}
 }
 
-// start runs, with mgr, a Reflector of every Layer feeding w. Layers come
-// as JSON (a custom resource has no protobuf), each watch event decoded in
-// one pass (layerSerializer).
-func (w *layerWatch) start(mgr manager.Manager) error {
+// start runs, with mgr, a Reflector of every Layer feeding w, counting its
+// failed lists and watches in failures (nil: none). Layers come as JSON (a
+// custom resource has no protobuf), each watch event decoded in one pass
+// (layerSerializer).
+func (w *layerWatch) start(mgr manager.Manager, failures prometheus.Counter) error {
 	return watched{name: "strata-layers", apiPath: "/apis", group: v1alpha1.GroupVersion, resource: "layers",
 		contentType: runtime.ContentTypeJSON,
 		decode:      newLayerSerializer(serializer.NewCodecFactory(mgr.GetScheme()).WithoutConversion()),
-		params:      runtime.NewParameterCodec(mgr.GetScheme()), expected: &v1alpha1.Layer{}}.run(mgr, w)
+		params:      runtime.NewParameterCodec(mgr.GetScheme()), expected: &v1alpha1.Layer{}, failures: failures}.run(mgr, w)
 }
 
 // Add stores a Layer the watch brought.

@@ -169,7 +169,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	if err := mgr.Add(w.Policies); err != nil {
 		return nil, err
 	}
-	tracker, synced, err := watchPods(mgr)
+	tracker, synced, err := watchPods(mgr, m.watchFailures.WithLabelValues("pods"))
 	if err != nil {
 		return nil, fmt.Errorf("watching pods: %w", err)
 	}

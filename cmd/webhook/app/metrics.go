@@ -35,6 +35,9 @@ type Metrics struct {
 	// judgedAtComposition counts pods judged with the snapshot that
 	// composed them (PodValidator.composingSnapshot).
 	judgedAtComposition prometheus.Counter
+	// watchFailures counts the failed lists and watches of the Layer and
+	// pod watches (watched.failures).
+	watchFailures *prometheus.CounterVec
 }
 
 // NewMetrics creates the metrics and registers them with reg.
@@ -93,12 +96,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "strata_reservations_released_total",
 			Help: "Quota reservations of admitted pods ended because, seconds later, neither the pod watch nor the API server held the pod: the API server refused it after the webhook admitted it (the ResourceQuota admission, say).",
 		}),
+		watchFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "strata_watch_failures_total",
+			Help: "Lists and watches of the webhook's own watches that failed, by resource (layers, pods): while they fail, it serves the Layers and counts the live pods it last read.",
+		}, []string{"resource"}),
 		judgedAtComposition: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_pods_judged_at_composition_total",
 			Help: "Pods created while the Layers changed and refused by the newest ones, judged again with the snapshot whose Layers composed them (strata.dev/layers).",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed, m.shadow, m.unauthorized, m.released, m.judgedAtComposition} {
+	for _, c := range []prometheus.Collector{m.admissions, m.latency, m.layersLoaded, m.generation, m.compileErrors, m.violations, m.policyErrors, m.panics, m.brokenLayers, m.shed, m.shadow, m.unauthorized, m.released, m.judgedAtComposition, m.watchFailures} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package app
 import (
 	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -36,8 +37,9 @@ var (
 // and returns the tracker with a check of whether the first list is in.
 // Pods come as protobuf, as controller-runtime reads the built-in types,
 // decoded to what quota reads of them (podPruner); a JSON answer, or any
-// other object, is decoded whole.
-func watchPods(mgr manager.Manager) (*policy.Tracker, func() bool, error) {
+// other object, is decoded whole. Failed lists and watches count in
+// failures (nil: none).
+func watchPods(mgr manager.Manager, failures prometheus.Counter) (*policy.Tracker, func() bool, error) {
 	pruner, err := newPodPruner()
 	if err != nil {
 		return nil, nil, err
@@ -46,7 +48,7 @@ func watchPods(mgr manager.Manager) (*policy.Tracker, func() bool, error) {
 	err = watched{name: "strata-pods", apiPath: "/api", group: corev1.SchemeGroupVersion, resource: "pods",
 		contentType: runtime.ContentTypeProtobuf,
 		decode:      leanPodSerializer{NegotiatedSerializer: scheme.Codecs.WithoutConversion(), pruner: pruner},
-		params:      scheme.ParameterCodec, expected: &corev1.Pod{}}.run(mgr, w)
+		params:      scheme.ParameterCodec, expected: &corev1.Pod{}, failures: failures}.run(mgr, w)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -35,6 +36,10 @@ type watched struct {
 	params runtime.ParameterCodec
 	// expected is an empty object of the resource's type.
 	expected runtime.Object
+	// failures counts the lists and watches that fail (the Reflector
+	// retries them, and the webhook serves what it last read meanwhile);
+	// nil counts nothing.
+	failures prometheus.Counter
 }
 
 // run adds to mgr a Reflector of w feeding store. It reads with mgr's
@@ -54,23 +59,38 @@ func (w watched) run(mgr manager.Manager, store toolscache.ReflectorStore) error
 	if err != nil {
 		return fmt.Errorf("creating the client of %s: %w", w.resource, err)
 	}
-	lw := toolscache.ToListWatcherWithWatchListSemantics(&toolscache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			return c.Get().Resource(w.resource).VersionedParams(&opts, w.params).
-				Timeout(timeoutOf(opts)).Do(ctx).Get()
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.Watch = true
-			return c.Get().Resource(w.resource).VersionedParams(&opts, w.params).
-				Timeout(timeoutOf(opts)).Watch(ctx)
-		},
-	}, c)
+	lw := toolscache.ToListWatcherWithWatchListSemantics(w.listWatch(c), c)
 	backoff := watchBackoff()
 	r := toolscache.NewReflectorWithOptions(lw, w.expected, store, toolscache.ReflectorOptions{Name: w.name, Backoff: &backoff})
 	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
 		r.RunWithContext(ctx)
 		return nil
 	}))
+}
+
+// listWatch lists and watches w through c, counting in w.failures each
+// call that fails but for the end of the watch's own context.
+func (w watched) listWatch(c rest.Interface) *toolscache.ListWatch {
+	count := func(ctx context.Context, err error) {
+		if err != nil && ctx.Err() == nil && w.failures != nil {
+			w.failures.Inc()
+		}
+	}
+	return &toolscache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			obj, err := c.Get().Resource(w.resource).VersionedParams(&opts, w.params).
+				Timeout(timeoutOf(opts)).Do(ctx).Get()
+			count(ctx, err)
+			return obj, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.Watch = true
+			wi, err := c.Get().Resource(w.resource).VersionedParams(&opts, w.params).
+				Timeout(timeoutOf(opts)).Watch(ctx)
+			count(ctx, err)
+			return wi, err
+		},
+	}
 }
 
 // watchBackoff is how long a watch waits to list or watch again after an

@@ -1,10 +1,20 @@
 package app
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	testingclock "k8s.io/utils/clock/testing"
 )
 
@@ -42,5 +52,62 @@ func TestWatchBackoff(t *testing.T) {
 	clock.Step(3 * time.Minute)
 	if d := delay(); d > 750*time.Millisecond {
 		t.Errorf("first wait after a long quiet spell: %s, want the initial 0.5 s (up to half again)", d)
+	}
+}
+
+// TestWatchFailuresAreCounted: a list or a watch the API server refuses
+// counts in the watch's failures, one it answers does not, nor does a call
+// ended by the watch's own context (the webhook stopping).
+func TestWatchFailuresAreCounted(t *testing.T) {
+	var refuse atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if refuse.Load() {
+			http.Error(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403}`, http.StatusForbidden)
+			return
+		}
+		w.Header().Set("Content-Type", runtime.ContentTypeJSON)
+		if r.URL.Query().Get("watch") == "true" {
+			return // a watch that ends at once
+		}
+		_, _ = w.Write([]byte(`{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"1"},"items":[]}`))
+	}))
+	defer srv.Close()
+	cfg := &rest.Config{Host: srv.URL, APIPath: "/api", ContentConfig: rest.ContentConfig{
+		GroupVersion: &corev1.SchemeGroupVersion, NegotiatedSerializer: scheme.Codecs.WithoutConversion(), ContentType: runtime.ContentTypeJSON}}
+	c, err := rest.RESTClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures := prometheus.NewCounter(prometheus.CounterOpts{Name: "failures"})
+	lw := watched{resource: "pods", params: scheme.ParameterCodec, failures: failures}.listWatch(c)
+	ctx := t.Context()
+
+	if _, err := lw.ListWithContext(ctx, metav1.ListOptions{}); err != nil {
+		t.Fatalf("list: %v", err)
+	}
+	w, err := lw.WatchWithContext(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("watch: %v", err)
+	}
+	w.Stop()
+	if got := testutil.ToFloat64(failures); got != 0 {
+		t.Errorf("%v failures counted of calls answered", got)
+	}
+	refuse.Store(true)
+	if _, err := lw.ListWithContext(ctx, metav1.ListOptions{}); err == nil {
+		t.Fatal("a refused list returned no error")
+	}
+	if _, err := lw.WatchWithContext(ctx, metav1.ListOptions{}); err == nil {
+		t.Fatal("a refused watch returned no error")
+	}
+	if got := testutil.ToFloat64(failures); got != 2 {
+		t.Errorf("%v failures counted of a refused list and a refused watch, want 2", got)
+	}
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	_, _ = lw.ListWithContext(stopped, metav1.ListOptions{})
+	_, _ = lw.WatchWithContext(stopped, metav1.ListOptions{})
+	if got := testutil.ToFloat64(failures); got != 2 {
+		t.Errorf("%v failures counted after calls the watch's own context ended, want 2", got)
 	}
 }

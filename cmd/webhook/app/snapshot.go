@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
@@ -275,7 +276,11 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 		default:
 		}
 	})
-	if err := b.layers.start(mgr); err != nil {
+	var failures prometheus.Counter
+	if b.metrics != nil {
+		failures = b.metrics.watchFailures.WithLabelValues("layers")
+	}
+	if err := b.layers.start(mgr, failures); err != nil {
 		return err
 	}
 	rebuild := handler.TypedEnqueueRequestsFromMapFunc(func(context.Context, struct{}) []reconcile.Request {
