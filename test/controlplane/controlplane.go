@@ -164,12 +164,16 @@ func (cp *ControlPlane) StartWebhook(ctx context.Context) error {
 	cp.authenticateAPIServer(opts)
 	// Shadow layers' reports written soon, so tests read them.
 	opts.ShadowReportInterval, opts.Replica = 200*time.Millisecond, "e2e-webhook"
-	mgr, err := webhookapp.NewManager(cp.webhookConfig(), opts)
+	cp.Registry = prometheus.NewRegistry()
+	m, err := webhookapp.NewMetrics(cp.Registry)
 	if err != nil {
 		return err
 	}
-	cp.Registry = prometheus.NewRegistry()
-	if cp.Webhook, err = webhookapp.Setup(ctx, mgr, opts, cp.Registry); err != nil {
+	mgr, err := webhookapp.NewManager(cp.webhookConfig(), opts, m)
+	if err != nil {
+		return err
+	}
+	if cp.Webhook, err = webhookapp.Setup(ctx, mgr, opts, m); err != nil {
 		return err
 	}
 	cp.Client = mgr.GetClient()

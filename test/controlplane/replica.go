@@ -42,12 +42,16 @@ func (cp *ControlPlane) StartReplica(ctx context.Context, host string, port int,
 		c(opts)
 	}
 	cp.authenticateAPIServer(opts)
-	mgr, err := webhookapp.NewManager(cp.webhookConfig(), opts)
+	r := &Replica{Registry: prometheus.NewRegistry(), done: make(chan error, 1)}
+	m, err := webhookapp.NewMetrics(r.Registry)
 	if err != nil {
 		return nil, err
 	}
-	r := &Replica{Registry: prometheus.NewRegistry(), done: make(chan error, 1)}
-	if r.Webhook, err = webhookapp.Setup(ctx, mgr, opts, r.Registry); err != nil {
+	mgr, err := webhookapp.NewManager(cp.webhookConfig(), opts, m)
+	if err != nil {
+		return nil, err
+	}
+	if r.Webhook, err = webhookapp.Setup(ctx, mgr, opts, m); err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(ctx)

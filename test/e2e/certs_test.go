@@ -68,11 +68,15 @@ func TestSelfManagedCertificates(t *testing.T) {
 	opts.CertRotation.Enabled = true
 	opts.CertRotation.Namespace = ns.Name
 	opts.CertRotation.MutatingWebhooks, opts.CertRotation.ValidatingWebhook = []string{mwcCopy.Name, appCopy.Name}, vwcCopy.Name
-	mgr, err := webhookapp.NewManager(cp.Config, opts)
+	m, err := webhookapp.NewMetrics(prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := webhookapp.Setup(ctx, mgr, opts, prometheus.NewRegistry()); err != nil {
+	mgr, err := webhookapp.NewManager(cp.Config, opts, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := webhookapp.Setup(ctx, mgr, opts, m); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

@@ -13,6 +13,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -56,11 +57,15 @@ func Run(ctx context.Context, opts *Options) error {
 	if err != nil {
 		return fmt.Errorf("loading kubeconfig: %w", err)
 	}
-	mgr, err := NewManager(cfg, opts)
+	m, err := NewMetrics(metrics.Registry)
+	if err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
+	}
+	mgr, err := NewManager(cfg, opts, m)
 	if err != nil {
 		return err
 	}
-	if _, err := Setup(ctx, mgr, opts, metrics.Registry); err != nil {
+	if _, err := Setup(ctx, mgr, opts, m); err != nil {
 		return err
 	}
 	ctrl.Log.Info("starting webhook", "cluster", opts.Cluster.Name, "pool", opts.Cluster.Pool, "port", opts.WebhookPort)
@@ -79,9 +84,10 @@ func clientConfig(cfg *rest.Config) *rest.Config {
 	return out
 }
 
-// NewManager returns a manager for the webhook. Its webhook server is added
-// by Setup, once certificates are in place.
-func NewManager(cfg *rest.Config, opts *Options) (manager.Manager, error) {
+// NewManager returns a manager for the webhook, whose informers count
+// their failed lists and watches in m. Its webhook server is added by
+// Setup, once certificates are in place.
+func NewManager(cfg *rest.Config, opts *Options, m *Metrics) (manager.Manager, error) {
 	scheme, err := NewScheme()
 	if err != nil {
 		return nil, err
@@ -92,7 +98,11 @@ func NewManager(cfg *rest.Config, opts *Options) (manager.Manager, error) {
 		// Pods are not cached: watchPods keeps what quota counts of each.
 		// A read of pods through the client goes to the API server rather
 		// than starting an informer that would hold every pod whole.
-		Client:                 client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Pod{}}}},
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Pod{}}}},
+		// The informers of Namespaces, PriorityClasses, RuntimeClasses,
+		// LimitRanges and ResourceQuotas feed the snapshot: while they
+		// fail, it holds what they last read.
+		Cache:                  cache.Options{DefaultWatchErrorHandler: m.informerWatchError},
 		Metrics:                metricsserver.Options{BindAddress: opts.MetricsBindAddress},
 		HealthProbeBindAddress: opts.HealthProbeBindAddress,
 		PprofBindAddress:       opts.PprofBindAddress,
@@ -138,13 +148,9 @@ type Webhook struct {
 }
 
 // Setup adds the snapshot controller, the webhook server with its handlers
-// and the health checks to mgr. Metrics are registered with reg; ctx bounds
-// the setup's own calls (loading the policies).
-func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.RegistererGatherer) (*Webhook, error) {
-	m, err := NewMetrics(reg)
-	if err != nil {
-		return nil, fmt.Errorf("registering metrics: %w", err)
-	}
+// and the health checks to mgr, which count in m (the metrics NewManager
+// was given); ctx bounds the setup's own calls (loading the policies).
+func Setup(ctx context.Context, mgr manager.Manager, opts *Options, m *Metrics) (*Webhook, error) {
 	w := &Webhook{Store: &Store{}, Metrics: m}
 	// The shadow reports read each Layer from the API server before they
 	// write its status (as a retry on conflict must): through the
@@ -169,7 +175,7 @@ func Setup(ctx context.Context, mgr manager.Manager, opts *Options, reg metrics.
 	if err := mgr.Add(w.Policies); err != nil {
 		return nil, err
 	}
-	tracker, synced, err := watchPods(mgr, m.watchFailures.WithLabelValues("pods"))
+	tracker, synced, err := watchPods(mgr, m.watchFailures.WithLabelValues("Pod"))
 	if err != nil {
 		return nil, fmt.Errorf("watching pods: %w", err)
 	}

@@ -36,7 +36,8 @@ type Metrics struct {
 	// composed them (PodValidator.composingSnapshot).
 	judgedAtComposition prometheus.Counter
 	// watchFailures counts the failed lists and watches of the Layer and
-	// pod watches (watched.failures).
+	// pod watches (watched.failures) and of the manager's informers
+	// (informerWatchError), by kind.
 	watchFailures *prometheus.CounterVec
 }
 
@@ -98,8 +99,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		}),
 		watchFailures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_watch_failures_total",
-			Help: "Lists and watches of the webhook's own watches that failed, by resource (layers, pods): while they fail, it serves the Layers and counts the live pods it last read.",
-		}, []string{"resource"}),
+			Help: "Lists and watches that failed, by the kind watched (Layer, Pod, Namespace, PriorityClass, ...): while they fail, the webhook serves what it last read of that kind.",
+		}, []string{"kind"}),
 		judgedAtComposition: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "strata_pods_judged_at_composition_total",
 			Help: "Pods created while the Layers changed and refused by the newest ones, judged again with the snapshot whose Layers composed them (strata.dev/layers).",

@@ -2,10 +2,14 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -91,6 +95,25 @@ func (w watched) listWatch(c rest.Interface) *toolscache.ListWatch {
 			return wi, err
 		},
 	}
+}
+
+// informerWatchError is the manager's informers' handler of a failed list
+// or watch: it logs as client-go's default does and counts the failure by
+// the kind watched, but for a watch that ended as watches do (expired, or
+// closed) and for the end of the informer's own context.
+func (m *Metrics) informerWatchError(ctx context.Context, r *toolscache.Reflector, err error) {
+	toolscache.DefaultWatchErrorHandler(ctx, r, err)
+	if m == nil || ctx.Err() != nil || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+		return
+	}
+	m.watchFailures.WithLabelValues(kindOf(r.TypeDescription())).Inc()
+}
+
+// kindOf is the kind a Reflector's type description names: Namespace of
+// "*v1.Namespace".
+func kindOf(typeDescription string) string {
+	return typeDescription[strings.LastIndex(typeDescription, ".")+1:]
 }
 
 // watchBackoff is how long a watch waits to list or watch again after an

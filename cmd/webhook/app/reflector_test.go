@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -11,10 +13,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
 	testingclock "k8s.io/utils/clock/testing"
 )
 
@@ -110,4 +115,32 @@ func TestWatchFailuresAreCounted(t *testing.T) {
 	if got := testutil.ToFloat64(failures); got != 2 {
 		t.Errorf("%v failures counted after calls the watch's own context ended, want 2", got)
 	}
+}
+
+// TestInformerWatchErrorsAreCounted: a failed list or watch of one of the
+// manager's informers counts under the kind it watches; a watch that ended
+// as watches do, and one ended by the informer's own context, do not.
+func TestInformerWatchErrorsAreCounted(t *testing.T) {
+	m, err := NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := toolscache.NewReflectorWithOptions(&toolscache.ListWatch{}, &corev1.Namespace{}, toolscache.NewStore(toolscache.MetaNamespaceKeyFunc), toolscache.ReflectorOptions{})
+	ctx := t.Context()
+	forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "", errors.New("no"))
+	gone := &apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: http.StatusGone, Reason: metav1.StatusReasonGone}}
+	for _, err := range []error{forbidden, io.EOF, io.ErrUnexpectedEOF, apierrors.NewResourceExpired("too old"), gone, errors.New("connection refused")} {
+		m.informerWatchError(ctx, r, err)
+	}
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	m.informerWatchError(stopped, r, forbidden)
+	if got := testutil.ToFloat64(m.watchFailures.WithLabelValues("Namespace")); got != 2 {
+		t.Errorf("%v failures counted for Namespace, want 2 (forbidden, connection refused)", got)
+	}
+	if got := testutil.CollectAndCount(m.watchFailures); got != 1 {
+		t.Errorf("%d kinds counted, want Namespace only", got)
+	}
+	var none *Metrics
+	none.informerWatchError(ctx, r, forbidden) // no metrics: logs only
 }

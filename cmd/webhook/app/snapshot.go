@@ -278,7 +278,7 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 	})
 	var failures prometheus.Counter
 	if b.metrics != nil {
-		failures = b.metrics.watchFailures.WithLabelValues("layers")
+		failures = b.metrics.watchFailures.WithLabelValues("Layer")
 	}
 	if err := b.layers.start(mgr, failures); err != nil {
 		return err
