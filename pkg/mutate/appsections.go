@@ -412,7 +412,7 @@ func unionVolumes(user []corev1.Volume, roles ...*Result) ([]corev1.Volume, erro
 				at[v.Name] = len(out)
 				out = append(out, v)
 			case set[v.Name] && !reflect.DeepEqual(out[i], v):
-				return nil, fmt.Errorf("spec.volumes[%s]: the driver's and the executors' layers define it differently", v.Name)
+				return nil, invalidComposition(fmt.Errorf("spec.volumes[%s]: the driver's and the executors' layers define it differently", v.Name))
 			default:
 				out[i] = v
 			}

@@ -52,8 +52,8 @@ func unresolvedMount(written, composed *corev1.Pod, role v1alpha1.Role, patches 
 				case !own:
 					giver = mountGiver(composed, role, c, m, explain)
 				}
-				return fmt.Errorf("%s[%s].volumeMounts[%s]: names volume %q, which the pod does not have%s: the API server would refuse the pod as invalid",
-					list.path, c.Name, m.MountPath, m.Name, giver)
+				return invalidComposition(fmt.Errorf("%s[%s].volumeMounts[%s]: names volume %q, which the pod does not have%s: the API server would refuse the pod as invalid",
+					list.path, c.Name, m.MountPath, m.Name, giver))
 			}
 		}
 	}

@@ -42,7 +42,8 @@ func TestLayerMountsResolve(t *testing.T) {
 
 // composesOrFails composes the example executor, edited by edit (when not
 // nil), with layer (a spec), by Compose and Admit alike: an error
-// containing want, or none for "".
+// containing want, an InvalidCompositionError (the webhook's 422), or none
+// for "".
 func composesOrFails(t *testing.T, name, layer string, edit func(*corev1.Pod), want string) {
 	t.Helper()
 	snap := snapshotOf(t, map[string]string{"l": layer})
@@ -60,6 +61,8 @@ func composesOrFails(t *testing.T, name, layer string, edit func(*corev1.Pod), w
 			t.Errorf("%s, %s: %v", name, by, err)
 		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
 			t.Errorf("%s, %s: %v, want an error containing %s", name, by, err, want)
+		case want != "" && !IsInvalidComposition(err):
+			t.Errorf("%s, %s: %v is not an InvalidCompositionError", name, by, err)
 		}
 	}
 }

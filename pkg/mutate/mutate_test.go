@@ -250,6 +250,10 @@ func TestConnectServerIsADriver(t *testing.T) {
 	}
 }
 
+// TestUnknownPriorityClassIsAnError: a class a layer names that the
+// cluster lacks is an error, and not an InvalidCompositionError: the
+// cluster may be given the class (a GitOps sync applies Layers before
+// PriorityClasses), so the webhook answers 500, which clients retry.
 func TestUnknownPriorityClassIsAnError(t *testing.T) {
 	l := v1alpha1.Layer{Spec: v1alpha1.LayerSpec{Tier: v1alpha1.ClusterOverrides, Config: &v1alpha1.Config{PriorityClassName: str("missing")}}}
 	l.Name = "co"
@@ -261,6 +265,9 @@ func TestUnknownPriorityClassIsAnError(t *testing.T) {
 	want := `Pod "etl/p" (priority class set by ClusterOverrides layer "co"): spec.priorityClassName: PriorityClass "missing" not found`
 	if err == nil || err.Error() != want {
 		t.Fatalf("error = %v, want %s", err, want)
+	}
+	if IsInvalidComposition(err) {
+		t.Errorf("%v is an InvalidCompositionError", err)
 	}
 }
 

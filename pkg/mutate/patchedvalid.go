@@ -29,7 +29,7 @@ func invalidPatched(written, composed *corev1.Pod, patches []overlay.PodPatch) e
 		return nil
 	}
 	fail := func(e *field.Error) error {
-		return fmt.Errorf("%s: the API server would refuse the pod as invalid (%s)", e.Error(), patchSources(patches))
+		return invalidComposition(fmt.Errorf("%s: the API server would refuse the pod as invalid (%s)", e.Error(), patchSources(patches)))
 	}
 	if errs := overlay.PodErrorsBeyond(written, composed); len(errs) > 0 {
 		return fail(errs[0])

@@ -26,12 +26,12 @@ func applyPodPatches(pod *corev1.Pod, patches []overlay.PodPatch) error {
 	}
 	for _, p := range patches {
 		if doc, err = overlay.PatchPod(doc, p.Patch); err != nil {
-			return fmt.Errorf("podPatch of %s: %w", p.Source, err)
+			return invalidComposition(fmt.Errorf("podPatch of %s: %w", p.Source, err))
 		}
 	}
 	var out corev1.Pod
 	if err := json.Unmarshal(doc, &out); err != nil {
-		return fmt.Errorf("podPatch result is not a Pod: %w", err)
+		return invalidComposition(fmt.Errorf("podPatch result is not a Pod: %w", err))
 	}
 	*pod = out
 	return nil

@@ -55,7 +55,7 @@ func renderRuntimeClass(pod *corev1.Pod, before *string, prov *overlay.Provenanc
 	}
 	with, err := WithRuntimeClass(pod, rc)
 	if err != nil {
-		return "", fmt.Errorf("spec.runtimeClassName: RuntimeClass %q: %w", *now, err)
+		return "", invalidComposition(fmt.Errorf("spec.runtimeClassName: RuntimeClass %q: %w", *now, err))
 	}
 	*pod = *with
 	return "", nil
@@ -123,8 +123,8 @@ func keptClassConflict(pod *corev1.Pod, prov *overlay.Provenance, classes Runtim
 			if w, ok := prov.WinnerOf(overlay.MapKey(overlay.PathNodeSelector, k)); ok {
 				by = ", set by " + w.String()
 			}
-			return fmt.Errorf("spec.runtimeClassName: RuntimeClass %q: conflict: runtimeClass.scheduling.nodeSelector[%s] = %s; pod.spec.nodeSelector[%s] = %s%s",
-				*name, k, v, k, podValue, by)
+			return invalidComposition(fmt.Errorf("spec.runtimeClassName: RuntimeClass %q: conflict: runtimeClass.scheduling.nodeSelector[%s] = %s; pod.spec.nodeSelector[%s] = %s%s",
+				*name, k, v, k, podValue, by))
 		}
 	}
 	return nil

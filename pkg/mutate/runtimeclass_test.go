@@ -225,11 +225,14 @@ func TestLayerRuntimeClass(t *testing.T) {
 		from    *nodev1.RuntimeClass
 		partial bool
 		// want: the class, overhead, node selector and tolerations.
-		class     *string
-		overhead  corev1.ResourceList
-		selector  map[string]string
-		toles     []corev1.Toleration
-		wantErr   string
+		class    *string
+		overhead corev1.ResourceList
+		selector map[string]string
+		toles    []corev1.Toleration
+		wantErr  string
+		// missing: the error is of a class the cluster lacks, which it
+		// may yet be given, not an InvalidCompositionError.
+		missing   bool
 		wantNote  string
 		wantWarns []string
 	}{
@@ -276,7 +279,7 @@ func TestLayerRuntimeClass(t *testing.T) {
 			class: new("sandboxed"), overhead: sandboxed.Overhead.PodFixed, selector: sel("zone", "a", "pool", "sandbox", "arch", "amd64"),
 			toles: []corev1.Toleration{mine, sandboxTol}},
 		{name: "a class that does not exist", layer: `{tier: ClusterOverrides, config: {runtimeClassName: kata}}`,
-			wantErr: `Pod "etl/exec-1": spec.runtimeClassName: RuntimeClass "kata" not found`},
+			wantErr: `Pod "etl/exec-1": spec.runtimeClassName: RuntimeClass "kata" not found`, missing: true},
 		{name: "a class a dry run does not hold is left to the webhook", layer: `{tier: ClusterOverrides, config: {runtimeClassName: kata}}`, partial: true,
 			class: new("kata"), selector: sel("zone", "a"), toles: []corev1.Toleration{mine},
 			wantNote: `spec.runtimeClassName: RuntimeClass "kata" is not in the inputs`},
@@ -300,6 +303,9 @@ func TestLayerRuntimeClass(t *testing.T) {
 				_, err := Compose(snap, cluster, pod)
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				if IsInvalidComposition(err) == tc.missing {
+					t.Errorf("an InvalidCompositionError: %v, want %v", IsInvalidComposition(err), !tc.missing)
 				}
 				return
 			}

@@ -110,9 +110,9 @@ func movedSparkContainer(written, composed *corev1.Pod, role v1alpha1.Role, comp
 	if is >= 0 {
 		name = composed.Spec.Containers[is].Name
 	}
-	return fmt.Errorf("spec.containers[%s]: would be taken for the pod's Spark container, which is %q: Spark's container is the one named %s or %s, else the one Spark starts with its argument for the role and %s or %s (%s)",
+	return invalidComposition(fmt.Errorf("spec.containers[%s]: would be taken for the pod's Spark container, which is %q: Spark's container is the one named %s or %s, else the one Spark starts with its argument for the role and %s or %s (%s)",
 		name, spark, driverContainer, executorContainer,
-		v1alpha1.SparkDriverBindAddressVariable, v1alpha1.SparkExecutorIDVariable, by)
+		v1alpha1.SparkDriverBindAddressVariable, v1alpha1.SparkExecutorIDVariable, by))
 }
 
 // replacesSparkContainer is the error of a composition whose sidecars or
@@ -135,8 +135,8 @@ func replacesSparkContainer(spark string, comp *overlay.Result) error {
 				}
 				by = src.String()
 			}
-			return fmt.Errorf("spec.containers[%s]: a layer's %s of that name would replace the pod's Spark container, and Spark's arguments, environment and resources with it: name the %s otherwise (%s)",
-				spark, list.what, list.what, by)
+			return invalidComposition(fmt.Errorf("spec.containers[%s]: a layer's %s of that name would replace the pod's Spark container, and Spark's arguments, environment and resources with it: name the %s otherwise (%s)",
+				spark, list.what, list.what, by))
 		}
 	}
 	return nil

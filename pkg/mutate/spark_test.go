@@ -77,6 +77,9 @@ func TestAPodPatchMayNotMoveTheSparkContainer(t *testing.T) {
 	if err == nil {
 		t.Fatal("composed; want an error naming the podPatch")
 	}
+	if !IsInvalidComposition(err) {
+		t.Errorf("%v is not an InvalidCompositionError", err)
+	}
 	for _, want := range []string{`spec.containers[spark-kubernetes-executor]: would be taken for the pod's Spark container, which is "main"`,
 		`the podPatch of NamespaceOverrides layer "patcher"`} {
 		if !strings.Contains(err.Error(), want) {
@@ -102,8 +105,8 @@ func TestALayersContainerMayNotReplaceTheSparkContainer(t *testing.T) {
 		want := `spec.containers[main]: a layer's ` + what + ` of that name would replace the pod's Spark container`
 		for name, compose := range map[string]func(*overlay.Snapshot, Cluster, *corev1.Pod) (*Result, error){"Compose": Compose, "Admit": Admit} {
 			_, err := compose(snap, cluster, templatedExecutor())
-			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `(ClusterDefaults layer "mains")`) {
-				t.Errorf("%s, %s: error %v\nwant it to say %q and name the layer", name, field, err, want)
+			if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), `(ClusterDefaults layer "mains")`) || !IsInvalidComposition(err) {
+				t.Errorf("%s, %s: error %v\nwant an InvalidCompositionError that says %q and names the layer", name, field, err, want)
 			}
 		}
 		pod := templatedExecutor()

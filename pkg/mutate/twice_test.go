@@ -166,8 +166,9 @@ func TestVolumeBothRolesSet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := ComposeApp(snap, prodA, obj); err == nil || !strings.Contains(err.Error(), "spec.volumes[cfg]: the driver's and the executors' layers define it differently") {
-			t.Errorf("user's volume %v: %v, want the conflict", user, err)
+		if _, err := ComposeApp(snap, prodA, obj); err == nil || !strings.Contains(err.Error(), "spec.volumes[cfg]: the driver's and the executors' layers define it differently") ||
+			!IsInvalidComposition(err) {
+			t.Errorf("user's volume %v: %v, want the conflict, an InvalidCompositionError", user, err)
 		}
 	}
 	snap = fixtures.SnapshotOf(t, map[string]string{"l": `{tier: ClusterOverrides, executor: {volumes: [{name: cfg, configMap: {name: a}}]}}`})

@@ -13,6 +13,7 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
@@ -255,6 +256,35 @@ func refuseUndecodable(err error) admission.Response {
 		return admission.Denied(refused.Error())
 	}
 	return admission.Errored(http.StatusBadRequest, err)
+}
+
+// composeFailed answers an object Strata could not compose or judge for
+// err. A composition the layers make of it that the API server would
+// refuse (mutate.InvalidCompositionError) is final: 422 Invalid, as the
+// API server answers an invalid object, with the field and the layer
+// named; the same layers and object give it every time, so a client
+// (Spark's retries every 5xx) gains nothing by retrying, and a tenant's
+// pod that meets one is no failure of the webhook to page anyone for
+// (outcome "invalid", not "error"). Anything else is the webhook's
+// failure: 500, left to the failurePolicy.
+func composeFailed(err error) admission.Response {
+	if mutate.IsInvalidComposition(err) {
+		return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &metav1.Status{
+			Status: metav1.StatusFailure, Code: http.StatusUnprocessableEntity, Reason: metav1.StatusReasonInvalid, Message: err.Error()}}}
+	}
+	return admission.Errored(http.StatusInternalServerError, err)
+}
+
+// cannotJudge answers an object of kind the policies could not judge for
+// err (composeFailed), logged: an invalid composition as what the object
+// meets, anything else as the webhook's error.
+func cannotJudge(ctx context.Context, kind string, generation int64, err error) admission.Response {
+	if mutate.IsInvalidComposition(err) {
+		log.FromContext(ctx).Info("composition invalid", "kind", kind, "reason", err.Error(), "generation", generation)
+	} else {
+		log.FromContext(ctx).Error(err, "cannot judge "+kind, "generation", generation)
+	}
+	return composeFailed(err)
 }
 
 // patched allows the object with ops, encoded as the API server receives

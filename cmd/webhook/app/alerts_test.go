@@ -245,7 +245,7 @@ func webhookMetrics(t *testing.T) map[string]exportedMetric {
 			labels = append(labels, strings.Split(match[2], ",")...)
 		}
 		if name == "strata_admissions_total" {
-			out[name] = exportedMetric{labels: labels, values: map[string][]string{"outcome": {outcomeAllowed, outcomePatched, outcomeDenied, outcomeError}}}
+			out[name] = exportedMetric{labels: labels, values: map[string][]string{"outcome": outcomes}}
 			continue
 		}
 		out[name] = exportedMetric{labels: labels}

@@ -82,7 +82,7 @@ func (h *AppMutator) handle(ctx context.Context, req admission.Request) admissio
 	res, err := mutate.ComposeApp(snap, h.Cluster, app)
 	if err != nil {
 		log.FromContext(ctx).Info("cannot compose SparkApplication", "reason", err.Error(), "generation", served.Generation)
-		return admission.Errored(http.StatusInternalServerError, err)
+		return composeFailed(err)
 	}
 	if resp, late := expired(ctx); late {
 		return resp
@@ -260,8 +260,7 @@ func (h *AppValidator) judgeWith(ctx context.Context, served *Served, engine *po
 		if resp, late := expired(ctx); late {
 			return fail(resp)
 		}
-		log.FromContext(ctx).Error(err, "cannot judge SparkApplication", "generation", served.Generation)
-		return fail(admission.Errored(http.StatusInternalServerError, err))
+		return fail(cannotJudge(ctx, "SparkApplication", served.Generation, err))
 	}
 	return decision, nil
 }

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	admissionv1 "k8s.io/api/admission/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -247,5 +249,41 @@ func TestConfKeyHoldingEqualsIsRefused(t *testing.T) {
 	}
 	if resp := scheduled.Handle(ctx, scheduledRequest(admissionv1.Update, schedule(hostile, true), schedule(hostile, false))); !resp.Allowed {
 		t.Errorf("suspending a stored schedule was refused: %v", resp.Result)
+	}
+}
+
+// TestAppInvalidCompositionIsFinal: an application the layers compose into
+// one the operator could not launch (a volume the driver's and the
+// executors' layers define apart) is refused 422 Invalid by the composing
+// webhook, naming the volume; one whose launched pods the layers compose
+// into pods the API server would refuse (a mount of a volume no one gives)
+// by the judging webhook, naming the mount. Each is counted as invalid,
+// not as the webhook's error.
+func TestAppInvalidCompositionIsFinal(t *testing.T) {
+	apart := teamLayer()
+	apart.Spec.Config.Volumes = []corev1.Volume{{Name: "cfg", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	apart.Spec.Executor = &v1alpha1.Config{Volumes: []corev1.Volume{{Name: "cfg", VolumeSource: corev1.VolumeSource{
+		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "a"}}}}}}
+	mutator, _ := newTestAppHandlers(t, apart)
+	mounting := teamLayer()
+	mounting.Spec.Config.VolumeMounts = []corev1.VolumeMount{{Name: "nothere", MountPath: "/nothere"}}
+	_, validator := newTestAppHandlers(t, mounting)
+	for _, tc := range []struct {
+		handler string
+		handle  func(context.Context, admission.Request) admission.Response
+		metrics *Metrics
+		want    string
+	}{
+		{"sparkapplication", mutator.Handle, mutator.Metrics, "spec.volumes[cfg]: the driver's and the executors' layers define it differently"},
+		{"sparkapplication-policy", validator.Handle, validator.Metrics, `volumeMounts[/nothere]: names volume "nothere", which the pod does not have (NamespaceOverrides layer "ns-etl")`},
+	} {
+		resp := tc.handle(context.Background(), appRequest(admissionv1.Create, appJSON(2), ""))
+		if resp.Allowed || resp.Result.Code != http.StatusUnprocessableEntity || resp.Result.Reason != metav1.StatusReasonInvalid || !strings.Contains(resp.Result.Message, tc.want) {
+			t.Errorf("%s: allowed %v, result %+v: want 422 Invalid saying %q", tc.handler, resp.Allowed, resp.Result, tc.want)
+		}
+		if invalid, errs := testutil.ToFloat64(tc.metrics.admissions.WithLabelValues(tc.handler, outcomeInvalid)),
+			testutil.ToFloat64(tc.metrics.admissions.WithLabelValues(tc.handler, outcomeError)); invalid != 1 || errs != 0 {
+			t.Errorf("%s: counted %v invalid and %v errors, want 1 and 0", tc.handler, invalid, errs)
+		}
 	}
 }

@@ -67,7 +67,10 @@ func (h *ConnectMutator) handle(ctx context.Context, req admission.Request) admi
 	res, err := mutate.ComposeConnect(snap, h.Cluster, req.Object.Raw, namespace)
 	if err != nil {
 		log.FromContext(ctx).Info("cannot compose SparkConnect", "reason", err.Error(), "generation", served.Generation)
-		return admission.Errored(http.StatusBadRequest, err)
+		if mutate.IsInvalidComposition(err) {
+			return composeFailed(err)
+		}
+		return admission.Errored(http.StatusBadRequest, err) // what it holds cannot be read
 	}
 	if resp, late := expired(ctx); late {
 		return resp
@@ -139,8 +142,7 @@ func (h *ConnectValidator) handle(ctx context.Context, req admission.Request) ad
 		if resp, late := expired(ctx); late {
 			return resp
 		}
-		log.FromContext(ctx).Error(err, "cannot judge SparkConnect", "generation", served.Generation)
-		return admission.Errored(http.StatusInternalServerError, err)
+		return cannotJudge(ctx, "SparkConnect", served.Generation, err)
 	}
 	return h.Metrics.verdict(ctx, decision)
 }

@@ -195,6 +195,46 @@ func TestPodMutatorErrors(t *testing.T) {
 	}
 }
 
+// TestPodMutatorRefusesAnInvalidCompositionAsFinal: a composition the
+// API server would refuse (here a layer's mount of a volume the pod lacks)
+// is answered 422 Invalid with the field and the layer, counted as
+// invalid, not as the webhook's error; a tenant's Spark container named
+// as a layer's sidecar is refused alike. The same layers compose a pod
+// that meets neither.
+func TestPodMutatorRefusesAnInvalidCompositionAsFinal(t *testing.T) {
+	l := teamLayer()
+	l.Spec.Config.VolumeMounts = []corev1.VolumeMount{{Name: "nothere", MountPath: "/nothere"}}
+	mounting, _, _ := newTestHandlers(t, l)
+	executor := pod(map[string]string{"spark-role": "executor"})
+	executor.Spec.Containers[0].Name = "spark-kubernetes-executor"
+	resp := mounting.Handle(context.Background(), podRequest(t, executor))
+	want := `spec.containers[spark-kubernetes-executor].volumeMounts[/nothere]: names volume "nothere", which the pod does not have (NamespaceOverrides layer "ns-etl")`
+	if resp.Allowed || resp.Result.Code != http.StatusUnprocessableEntity || resp.Result.Reason != metav1.StatusReasonInvalid || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("allowed %v, result %+v: want 422 Invalid saying %q", resp.Allowed, resp.Result, want)
+	}
+
+	l = teamLayer()
+	l.Spec.Config.Sidecars = []corev1.Container{{Name: "main", Image: "fluent/fluent-bit:3.1"}}
+	sidecar, _, _ := newTestHandlers(t, l)
+	named := pod(map[string]string{"spark-role": "executor"})
+	named.Spec.Containers[0] = corev1.Container{Name: "main", Image: "apache/spark:3.5.3", Args: []string{"executor"},
+		Env: []corev1.EnvVar{{Name: v1alpha1.SparkExecutorIDVariable, Value: "1"}}}
+	resp = sidecar.Handle(context.Background(), podRequest(t, named))
+	want = `spec.containers[main]: a layer's sidecar of that name would replace the pod's Spark container`
+	if resp.Allowed || resp.Result.Code != http.StatusUnprocessableEntity || !strings.Contains(resp.Result.Message, want) {
+		t.Errorf("a Spark container named as a sidecar: allowed %v, result %+v: want 422 saying %q", resp.Allowed, resp.Result, want)
+	}
+	if resp := sidecar.Handle(context.Background(), podRequest(t, executor)); !resp.Allowed {
+		t.Errorf("a Spark container of Spark's name beside the sidecar: refused %+v", resp.Result)
+	}
+	for _, h := range []*PodMutator{mounting, sidecar} {
+		if invalid, errs := testutil.ToFloat64(h.Metrics.admissions.WithLabelValues("pod", outcomeInvalid)),
+			testutil.ToFloat64(h.Metrics.admissions.WithLabelValues("pod", outcomeError)); invalid != 1 || errs != 0 {
+			t.Errorf("counted %v invalid and %v errors, want 1 and 0", invalid, errs)
+		}
+	}
+}
+
 func TestPodMutatorSecondPassIsEmpty(t *testing.T) {
 	h, _, _ := newTestHandlers(t, teamLayer())
 	in := pod(map[string]string{"spark-role": "driver"})
@@ -242,8 +282,10 @@ func TestLayerValidator(t *testing.T) {
 	if resp := v.Handle(context.Background(), del); !resp.Allowed {
 		t.Errorf("delete denied: %v", resp.Result)
 	}
-	if got := testutil.ToFloat64(v.Metrics.admissions.WithLabelValues("layer", outcomeDenied)); got != 2 {
-		t.Errorf("denied layer admissions = %v, want 1", got)
+	// Refused as the API server refuses an invalid object: 422, counted
+	// as invalid, not as a denial or the webhook's error.
+	if got := testutil.ToFloat64(v.Metrics.admissions.WithLabelValues("layer", outcomeInvalid)); got != 2 {
+		t.Errorf("invalid layer admissions = %v, want 2", got)
 	}
 }
 

@@ -13,8 +13,12 @@ const (
 	outcomeAllowed = "allowed" // allowed without changes
 	outcomePatched = "patched" // allowed with a non-empty patch
 	outcomeDenied  = "denied"
-	outcomeError   = "error" // the request could not be handled
+	outcomeInvalid = "invalid" // refused as invalid (422): a Layer, or a composition the API server would refuse (composeFailed)
+	outcomeError   = "error"   // the request could not be handled
 )
+
+// outcomes are the values of the outcome label, each one observe gives.
+var outcomes = []string{outcomeAllowed, outcomePatched, outcomeDenied, outcomeInvalid, outcomeError}
 
 // Metrics are the webhook's Prometheus metrics. They are registered with
 // controller-runtime's registry, so they are served with its own metrics.
@@ -46,7 +50,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
 		admissions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "strata_admissions_total",
-			Help: "Admission requests handled, by handler and outcome (allowed, patched, denied, error).",
+			Help: "Admission requests handled, by handler and outcome (allowed, patched, denied, invalid, error).",
 		}, []string{"handler", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "strata_admission_duration_seconds",
@@ -115,13 +119,16 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 }
 
 // observe counts one admission of handler and its latency since start. The
-// outcome is read off the response: an error code (400, 5xx), a denial, a
-// non-empty patch, or allowed.
+// outcome is read off the response: an error code (400, 5xx), an invalid
+// composition (422, composeFailed), a denial, a non-empty patch, or
+// allowed.
 func (m *Metrics) observe(handler string, start time.Time, resp admission.Response) {
 	outcome := outcomeAllowed
 	switch {
 	case resp.Result != nil && (resp.Result.Code >= 500 || resp.Result.Code == http.StatusBadRequest):
 		outcome = outcomeError
+	case resp.Result != nil && resp.Result.Code == http.StatusUnprocessableEntity && !resp.Allowed:
+		outcome = outcomeInvalid
 	case !resp.Allowed:
 		outcome = outcomeDenied
 	case len(resp.Patch) > 0 || len(resp.Patches) > 0:

@@ -131,8 +131,7 @@ func (h *PodValidator) judgeWith(ctx context.Context, served *Served, engine *po
 		if resp, late := expired(ctx); late {
 			return fail(resp)
 		}
-		log.FromContext(ctx).Error(err, "cannot judge pod", "generation", served.Generation)
-		return fail(admission.Errored(http.StatusInternalServerError, err))
+		return fail(cannotJudge(ctx, "pod", served.Generation, err))
 	}
 	return res, decision, nil
 }

@@ -47,10 +47,14 @@ var _ admission.Handler = (*PodMutator)(nil)
 // special, and composing a composed pod returns an empty patch, so it is
 // safe under reinvocationPolicy IfNeeded.
 //
-// A denial is a documented bound the pod exceeds; anything that keeps
-// Strata from composing (no snapshot yet, a Namespace it cannot read, an
-// invalid Layer that matches the pod, a layer that does not apply) is an
-// error, counted as one and left to the webhook's failurePolicy.
+// A denial is a documented bound the pod exceeds; a composition the API
+// server would refuse (a layer's mount of a volume the pod lacks, a
+// podPatch that does not apply to it or leaves it invalid) is answered
+// 422 Invalid, final (composeFailed); anything else that keeps Strata
+// from composing (no snapshot yet, a Namespace it cannot read, an invalid
+// Layer that matches the pod, a class a layer names that the cluster
+// lacks) is an error, counted as one and left to the webhook's
+// failurePolicy.
 func (h *PodMutator) Handle(ctx context.Context, req admission.Request) admission.Response {
 	return h.Metrics.serve(ctx, "pod", req, h.handle)
 }
@@ -87,7 +91,7 @@ func (h *PodMutator) handle(ctx context.Context, req admission.Request) admissio
 	res, err := mutate.Admit(snap, h.Cluster, pod)
 	if err != nil {
 		log.FromContext(ctx).Info("cannot compose pod", "reason", err.Error(), "generation", served.Generation)
-		return admission.Errored(http.StatusInternalServerError, err)
+		return composeFailed(err)
 	}
 	if resp, late := expired(ctx); late {
 		return resp

@@ -79,7 +79,7 @@ func (h *ScheduledAppValidator) handle(ctx context.Context, req admission.Reques
 	composed, err := mutate.ComposeApp(snap, h.Cluster, run)
 	if err != nil {
 		log.FromContext(ctx).Info("cannot compose the run of a ScheduledSparkApplication", "reason", err.Error(), "generation", served.Generation)
-		return admission.Errored(http.StatusInternalServerError, err)
+		return composeFailed(err)
 	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: h.Cluster}
 	request := policy.Request{Operation: string(admissionv1.Create), Namespace: run.App.Namespace, UserInfo: req.UserInfo,
@@ -89,8 +89,7 @@ func (h *ScheduledAppValidator) handle(ctx context.Context, req admission.Reques
 		if resp, late := expired(ctx); late {
 			return resp
 		}
-		log.FromContext(ctx).Error(err, "cannot judge ScheduledSparkApplication", "generation", served.Generation)
-		return admission.Errored(http.StatusInternalServerError, err)
+		return cannotJudge(ctx, "ScheduledSparkApplication", served.Generation, err)
 	}
 	// No webhook composes the schedule itself, and each run's warnings go
 	// to the operator, which creates it: the schedule's creator is told
