@@ -184,6 +184,31 @@ func TestAppThatCannotFitIsRefused(t *testing.T) {
 	}
 }
 
+// TestMistypedAppIsInvalid: the API server checks a custom object against
+// its CRD's schema only after the mutating webhooks, so the webhook is
+// sent a tenant's mistyped field: it refuses the application as the API
+// server refuses an invalid object, 422 Invalid naming the field, and
+// counts it as invalid, not as its own error.
+func TestMistypedAppIsInvalid(t *testing.T) {
+	app := exampleApp(t, "etl-report.yaml", "e2e-mistyped")
+	if err := unstructured.SetNestedField(app.Object, "one", "spec", "driver", "cores"); err != nil {
+		t.Fatal(err)
+	}
+	r := replicaServingAll(t, "", false)
+	errorsBefore := metricOf(t, r, "strata_admissions_total", "outcome", "error")
+	err := cp.Client.Create(context.Background(), app)
+	const want = "SparkApplication is invalid: spec.driver.cores: expected int32, got JSON string"
+	if err == nil || !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("creating an app of driver cores %q: %v, want 422 Invalid containing %q", "one", err, want)
+	}
+	if got := metricOf(t, r, "strata_admissions_total", "outcome", "invalid"); got < 1 {
+		t.Errorf("the mistyped app was not counted as invalid: %v", got)
+	}
+	if got := metricOf(t, r, "strata_admissions_total", "outcome", "error"); got != errorsBefore {
+		t.Errorf("the mistyped app was counted as an error: %v, before %v", got, errorsBefore)
+	}
+}
+
 // TestAppOfHugeExponentIsRefused: a CPU count whose exponent would take
 // resource.Quantity minutes to parse ("1e-999999999") or compare
 // ("1.5e999999999") is refused, as not the whole number of cores Spark

@@ -205,6 +205,16 @@ type errRefused struct{ err error }
 
 func (e errRefused) Error() string { return e.err.Error() }
 
+// errInvalid is a custom object whose body does not decode as its kind
+// (a SparkApplication's or SparkConnect's field of another type). The API
+// server checks a custom object against its CRD's schema after the
+// mutating webhooks, so a mutating webhook is sent what a tenant wrote,
+// mistyped or not; the API server would refuse it as invalid, and so does
+// Strata (refuseUndecodable), rather than err.
+type errInvalid struct{ err error }
+
+func (e errInvalid) Error() string { return e.err.Error() }
+
 // decodePod decodes the pod of the request (the new object of an UPDATE,
 // the pod a subresource request carries), or takes the one decoded with
 // the review (podReviews); a pod created without a namespace in its body
@@ -248,14 +258,28 @@ func decodeOldPod(req admission.Request) (*corev1.Pod, error) {
 }
 
 // refuseUndecodable answers an object that could not be decoded or was
-// refused (errRefused): a refusal is a denial that says why, anything
+// refused (errRefused): a refusal is a denial that says why, an object
+// that is not of its kind's schema (errInvalid) is invalid (422), anything
 // else a bad request.
 func refuseUndecodable(err error) admission.Response {
-	var refused errRefused
-	if errors.As(err, &refused) {
+	var (
+		refused errRefused
+		invalid errInvalid
+	)
+	switch {
+	case errors.As(err, &refused):
 		return admission.Denied(refused.Error())
+	case errors.As(err, &invalid):
+		return invalidObject(err)
 	}
 	return admission.Errored(http.StatusBadRequest, err)
+}
+
+// invalidObject refuses an object as the API server refuses an invalid
+// one: 422 Invalid, counted as outcome "invalid".
+func invalidObject(err error) admission.Response {
+	return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &metav1.Status{
+		Status: metav1.StatusFailure, Code: http.StatusUnprocessableEntity, Reason: metav1.StatusReasonInvalid, Message: err.Error()}}}
 }
 
 // composeFailed answers an object Strata could not compose or judge for
@@ -269,8 +293,7 @@ func refuseUndecodable(err error) admission.Response {
 // failure: 500, left to the failurePolicy.
 func composeFailed(err error) admission.Response {
 	if mutate.IsInvalidComposition(err) {
-		return admission.Response{AdmissionResponse: admissionv1.AdmissionResponse{Allowed: false, Result: &metav1.Status{
-			Status: metav1.StatusFailure, Code: http.StatusUnprocessableEntity, Reason: metav1.StatusReasonInvalid, Message: err.Error()}}}
+		return invalidObject(err)
 	}
 	return admission.Errored(http.StatusInternalServerError, err)
 }

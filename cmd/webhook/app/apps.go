@@ -142,14 +142,15 @@ func decodeApp(raw []byte, namespace string) (*sparkv1beta2.Object, error) {
 
 // decodeBounded decodes raw, an object of kind, as the SparkApplication
 // decode makes of it, within the documented byte bound (errRefused beyond
-// it); one without a namespace is in namespace.
+// it); one without a namespace is in namespace. One that does not decode
+// is not of its kind's schema (errInvalid).
 func decodeBounded(kind string, raw []byte, namespace string, decode func([]byte) (*sparkv1beta2.Object, error)) (*sparkv1beta2.Object, error) {
 	if n := len(raw); n > mutate.MaxPodBytes {
 		return nil, errRefused{fmt.Errorf("%s is %d bytes; Strata admits at most %d", kind, n, mutate.MaxPodBytes)}
 	}
 	app, err := decode(raw)
 	if err != nil {
-		return nil, err
+		return nil, errInvalid{fmt.Errorf("%s is invalid: %w", kind, err)}
 	}
 	if app.App.Namespace == "" {
 		app.App.Namespace = namespace

@@ -112,10 +112,21 @@ func TestAppHandlers(t *testing.T) {
 			t.Errorf("%s: allowed %v code %d", name, resp.Allowed, resp.Result.Code)
 		}
 	}
-	// Bad input: an error, never a denial that names no rule.
-	resp = mutator.Handle(ctx, appRequest(admissionv1.Create, `{"spec":{"driver":{"cores":"one"}}}`, ""))
-	if resp.Allowed || resp.Result.Code != 400 || !strings.Contains(resp.Result.Message, "spec.driver.cores") {
-		t.Errorf("a mistyped field: %v", resp.Result)
+	// A mistyped field, which the API server checks against the CRD's
+	// schema only after the mutating webhooks: refused as it would refuse
+	// it, 422 Invalid naming the field, by both handlers; never a denial
+	// that names no rule, nor the webhook's error.
+	mistyped := `{"spec":{"driver":{"cores":"one"}}}`
+	for name, handle := range map[string]func(context.Context, admission.Request) admission.Response{
+		"sparkapplication": mutator.Handle, "sparkapplication-policy": validator.Handle} {
+		resp = handle(ctx, appRequest(admissionv1.Create, mistyped, ""))
+		if want := "SparkApplication is invalid: spec.driver.cores: expected int32, got JSON string"; resp.Allowed ||
+			resp.Result.Code != http.StatusUnprocessableEntity || resp.Result.Reason != metav1.StatusReasonInvalid || resp.Result.Message != want {
+			t.Errorf("%s, a mistyped field: %v, want 422 Invalid %q", name, resp.Result, want)
+		}
+		if got := testutil.ToFloat64(mutator.Metrics.admissions.WithLabelValues(name, outcomeInvalid)); got != 1 {
+			t.Errorf("%s: counted %v invalid, want 1", name, got)
+		}
 	}
 }
 

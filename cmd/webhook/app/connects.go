@@ -149,7 +149,7 @@ func (h *ConnectValidator) handle(ctx context.Context, req admission.Request) ad
 
 // connectOf is the SparkConnect of req, or, when done, the answer to it
 // before any work: refused over the byte bound or for what Strata refuses
-// in a spec (mutate.CheckConnect), an error when it does not decode, and
+// in a spec (mutate.CheckConnect), invalid when it does not decode, and
 // allowed as it is when an UPDATE leaves the spec alone (its metadata,
 // the operator's finalizers, can always change, even of one stored before
 // a rule was added).
@@ -162,7 +162,7 @@ func connectOf(req admission.Request) (c *sparkv1alpha1.SparkConnect, resp admis
 	}
 	_, c, err := sparkv1alpha1.Decode(req.Object.Raw)
 	if err != nil {
-		return nil, admission.Errored(http.StatusBadRequest, err), true
+		return nil, refuseUndecodable(errInvalid{err}), true
 	}
 	if err := mutate.CheckConnect(&c.Spec); err != nil {
 		return nil, admission.Denied(err.Error()), true

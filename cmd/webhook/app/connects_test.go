@@ -99,7 +99,7 @@ func TestConnectHandler(t *testing.T) {
 		t.Errorf("a SparkConnect over the byte bound: allowed %v, %v", resp.Allowed, resp.Result)
 	}
 	if resp := h.Handle(ctx, connectRequest(admissionv1.Create, `{"spec":{"server":{"cores":"one"}}}`, "")); resp.Allowed ||
-		resp.Result.Code != http.StatusBadRequest || !strings.Contains(resp.Result.Message, "spec.server.cores") {
+		resp.Result.Code != http.StatusUnprocessableEntity || !strings.Contains(resp.Result.Message, "spec.server.cores") {
 		t.Errorf("a typed field of the wrong type: allowed %v, %v", resp.Allowed, resp.Result)
 	}
 	if resp := (&ConnectMutator{Store: &Store{}, Metrics: h.Metrics}).Handle(ctx, connectRequest(admissionv1.Create, changed, "")); resp.Allowed ||

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net/http"
 	"reflect"
 	"slices"
 	"strings"
@@ -86,13 +87,14 @@ func TestScheduledAppValidator(t *testing.T) {
 	if resp := handle(admissionv1.Create, retried, ""); resp.Allowed || !strings.Contains(resp.Result.Message, retriedOften) {
 		t.Errorf("a schedule whose runs are retried with no interval: allowed %v, %v; want a denial containing %q", resp.Allowed, resp.Result, retriedOften)
 	}
-	// Bad input: an error naming the field, never a denial naming no rule.
+	// Not of its kind's schema: invalid (422) naming the field, never a
+	// denial naming no rule, nor the webhook's error.
 	resp := handle(admissionv1.Create, `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","metadata":{"name":"n"},"spec":{"template":{"driver":{"cores":"one"}}}}`, "")
-	if resp.Allowed || resp.Result.Code != 400 || !strings.Contains(resp.Result.Message, "spec.template.driver.cores") {
+	if resp.Allowed || resp.Result.Code != http.StatusUnprocessableEntity || !strings.Contains(resp.Result.Message, "spec.template.driver.cores") {
 		t.Errorf("a mistyped field: %v", resp.Result)
 	}
 	resp = handle(admissionv1.Create, `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"ScheduledSparkApplication","metadata":{"name":"n"},"spec":{"schedule":"@daily"}}`, "")
-	if resp.Allowed || resp.Result.Code != 400 || !strings.Contains(resp.Result.Message, "spec.template: required") {
+	if resp.Allowed || resp.Result.Code != http.StatusUnprocessableEntity || !strings.Contains(resp.Result.Message, "spec.template: required") {
 		t.Errorf("no template: %v", resp.Result)
 	}
 	// A delete is not judged.
