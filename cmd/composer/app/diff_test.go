@@ -259,3 +259,22 @@ Verdicts: 1 flip from allow to deny, 0 from deny to allow
 		t.Fatalf("exit %d, stdout:\n%s\nwant:\n%s\nstderr: %s", r.code, r.out, want, r.err)
 	}
 }
+
+// TestDiffOfAnInvalidComposition: a change whose layers compose a pod into
+// one the API server would refuse flips its verdict to the webhook's
+// refusal, named under the composition policy, as any denial; the diff
+// goes on (no exit 2 for bad input), and --fail-on-deny fails it.
+func TestDiffOfAnInvalidComposition(t *testing.T) {
+	dir := filepath.Join("testdata", "dryrun")
+	args := []string{"diff", "-f", filepath.Join(dir, "pods", "driver.yaml"), "--base", filepath.Join(dir, "repo"), "--head", filepath.Join(dir, "invalid"),
+		"--cluster", "prod-a", "--pool", "batch"}
+	r := composer(t, "", args...)
+	const refusal = `new: deny: composition: Pod "etl/report-driver": spec.containers[spark-kubernetes-driver].volumeMounts[/var/log/app]: names volume "logs", which the pod does not have (ClusterOverrides layer "prod-a-logs")`
+	if r.code != ExitOK || !strings.Contains(r.out, "verdict: allowed -> denied") || !strings.Contains(r.out, refusal) ||
+		!strings.Contains(r.out, "Verdicts: 1 flip from allow to deny") {
+		t.Errorf("exit %d, want 0 and the driver's verdict flipped by %q:\n%s%s", r.code, refusal, r.out, r.err)
+	}
+	if r := composer(t, "", append(args, "--fail-on-deny")...); r.code != ExitDenied {
+		t.Errorf("--fail-on-deny: exit %d, want %d: %s", r.code, ExitDenied, r.err)
+	}
+}

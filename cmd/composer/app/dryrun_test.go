@@ -25,6 +25,11 @@ var dryRunCases = []struct {
 	{"misspelt-cluster", []string{"compose", "-f", "pods/driver.yaml", "--layers", "repo", "--cluster", "prod-aa", "--pool", "bacth", "-o", "patch"}},
 	// Only limits: requested as the API server defaults them, and denied.
 	{"limits-only", []string{"compose", "-f", "pods/limits-only.yaml", "--layers", "repo", "--cluster", "prod-a", "--pool", "batch", "-o", "patch", "--validate"}},
+	// A composition the API server would refuse (a layer's mount of a
+	// volume the pod lacks): refused as the webhook refuses it, exit 1,
+	// a verdict under --validate, not bad input.
+	{"invalid-composition", []string{"compose", "-f", "pods/driver.yaml", "--layers", "invalid", "--cluster", "prod-a", "--pool", "batch", "-o", "patch"}},
+	{"invalid-composition-validate", []string{"compose", "-f", "pods/driver.yaml", "--layers", "invalid", "--cluster", "prod-a", "--pool", "batch", "-o", "patch", "--validate"}},
 	// A key set twice, a misspelt kind: errors naming them.
 	{"duplicate-keys", []string{"compose", "-f", "pods/driver.yaml", "--layers", "bad-dupkeys", "--cluster", "prod-a", "--pool", "batch"}},
 	{"unknown-kind", []string{"compose", "-f", "pods/driver.yaml", "--layers", "bad-kind", "--cluster", "prod-a", "--pool", "batch"}},

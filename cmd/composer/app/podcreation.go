@@ -24,12 +24,15 @@ type podCreation struct {
 	changed        bool
 	beforePolicies *corev1.Pod
 	// refused is the API server's refusal before any webhook (its
-	// plugins', a MutatingAdmissionPolicy's on either pass); nil for
-	// none. The pod is composed all the same where it can be.
+	// plugins', a MutatingAdmissionPolicy's on either pass), or the
+	// webhook's of a composition the API server would refuse
+	// (policy.CompositionInvalid); nil for none. The pod is composed all
+	// the same where it can be.
 	refused *policy.RefusedError
 	// composed is the webhook's composition of admitted; nil where a pod
 	// refused first cannot be composed (a RuntimeClass it conflicts
-	// with, say), which the webhook never sees.
+	// with, say), which the webhook never sees, or where the composition
+	// is invalid.
 	composed *mutate.Result
 	// stored is the pod the API server stores, after its second pass
 	// (policy.Reinvoked); nil with composed.
@@ -60,6 +63,10 @@ func createPod(ctx context.Context, check *policy.Check, pod *corev1.Pod, user s
 		}
 	}
 	if c.composed, err = mutate.Compose(check.Snapshot, check.Cluster, c.admitted); err != nil {
+		if c.refused == nil && mutate.IsInvalidComposition(err) {
+			// The webhook refuses it (422): a verdict, not bad input.
+			c.refused = policy.CompositionInvalid("pod", err)
+		}
 		if c.refused != nil {
 			c.composed = nil
 			return c, nil
@@ -70,6 +77,9 @@ func createPod(ctx context.Context, check *policy.Check, pod *corev1.Pod, user s
 	case errors.As(err, &c.refused):
 		// A policy refuses it on the second pass.
 		c.stored = c.composed.Pod
+	case mutate.IsInvalidComposition(err):
+		// The webhook, called again, refuses what the policies made of it.
+		c.refused, c.composed, c.stored = policy.CompositionInvalid("pod", err), nil, nil
 	case err != nil:
 		return c, err
 	}
