@@ -13,7 +13,7 @@ const (
 	outcomeAllowed = "allowed" // allowed without changes
 	outcomePatched = "patched" // allowed with a non-empty patch
 	outcomeDenied  = "denied"
-	outcomeInvalid = "invalid" // refused as invalid (422): a Layer, or a composition the API server would refuse (composeFailed)
+	outcomeInvalid = "invalid" // refused as invalid (422): a Layer, a custom object not of its kind's types, a composition the API server would refuse
 	outcomeError   = "error"   // the request could not be handled
 )
 
@@ -119,9 +119,9 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 }
 
 // observe counts one admission of handler and its latency since start. The
-// outcome is read off the response: an error code (400, 5xx), an invalid
-// composition (422, composeFailed), a denial, a non-empty patch, or
-// allowed.
+// outcome is read off the response: an error code (400, 5xx), an object
+// or composition refused as invalid (422: invalidLayer, invalidObject), a
+// denial, a non-empty patch, or allowed.
 func (m *Metrics) observe(handler string, start time.Time, resp admission.Response) {
 	outcome := outcomeAllowed
 	switch {
