@@ -500,10 +500,20 @@ func judge(ctx context.Context, check *policy.Check, r *composed, live policy.Li
 // (a zero user for one not known).
 func judgeApp(ctx context.Context, check *policy.Check, schedule sparkv1beta2.Schedule, app *sparkv1beta2.SparkApplication, live policy.LiveState, user authenticationv1.UserInfo) (policy.Decision, error) {
 	req := policy.Request{Operation: "CREATE", Namespace: app.Namespace, UserInfo: user}
+	var (
+		d   policy.Decision
+		err error
+	)
 	if schedule.Name != "" {
-		return check.ScheduledRun(ctx, schedule, app, req)
+		d, err = check.ScheduledRun(ctx, schedule, app, req)
+	} else {
+		_, d, err = check.App(ctx, policy.OperatorDefaults(app), req, live)
 	}
-	_, d, err := check.App(ctx, policy.OperatorDefaults(app), req, live)
+	if mutate.IsInvalidComposition(err) {
+		// Its pods composed as the API server would refuse them: the
+		// webhook refuses the application, 422 Invalid.
+		return policy.CompositionInvalid(sparkv1beta2.Kind, err).Decision(), nil
+	}
 	return d, err
 }
 

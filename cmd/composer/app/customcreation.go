@@ -38,6 +38,19 @@ type customAdmission struct {
 	refused *policy.RefusedError
 }
 
+// invalid is err, from composing the object, an object of kind: where it
+// is a composition the API server would refuse
+// (mutate.InvalidCompositionError), the webhook's refusal of the object,
+// a verdict like a policy's (nil error), unless a policy refused it
+// first; any other error as it is.
+func (a *customAdmission) invalid(kind string, err error) error {
+	if a.refused != nil || !mutate.IsInvalidComposition(err) {
+		return err
+	}
+	a.refused = policy.CompositionInvalid(kind, err)
+	return nil
+}
+
 // admitCustom is the API server's first pass over written (JSON), an
 // object of kind in namespace created by user, with applier's policies
 // (nil for none): the object as they leave it, written where they change
@@ -182,7 +195,7 @@ func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 	}
 	var err error
 	if c.composed, err = mutate.ComposeApp(snap, cluster, app); err != nil {
-		return c, err
+		return c, c.invalid(sparkv1beta2.Kind, err)
 	}
 	c.stored = c.composed.App
 	if c.refused != nil {
@@ -198,7 +211,8 @@ func createApp(ctx context.Context, snap *overlay.Snapshot, cluster mutate.Clust
 	}
 	res, err := mutate.ComposeApp(snap, cluster, app)
 	if err != nil {
-		return c, fmt.Errorf("composing the SparkApplication again after the cluster's MutatingAdmissionPolicies changed it on the API server's second pass: %w", err)
+		c.composed, c.stored = nil, nil
+		return c, c.invalid(sparkv1beta2.Kind, fmt.Errorf("composing the SparkApplication again after the cluster's MutatingAdmissionPolicies changed it on the API server's second pass: %w", err))
 	}
 	c.stored = res.App
 	return c, nil
@@ -237,8 +251,9 @@ func createConnect(ctx context.Context, snap *overlay.Snapshot, cluster mutate.C
 		return c, err
 	}
 	if c.composed, err = mutate.ComposeConnect(snap, cluster, admitted, namespace); err != nil {
-		if !c.changed {
-			return c, err
+		if !c.changed || mutate.IsInvalidComposition(err) {
+			c.composed = nil
+			return c, c.invalid(sparkv1alpha1.Kind, err)
 		}
 		// Refused; composed as written, for what is printed.
 		c.refused = policy.MutatingPolicyUnreadable(sparkv1alpha1.Kind, err)
@@ -255,7 +270,8 @@ func createConnect(ctx context.Context, snap *overlay.Snapshot, cluster mutate.C
 		return c, err
 	}
 	if c.stored, err = mutate.ComposeConnect(snap, cluster, again, namespace); err != nil {
-		return c, fmt.Errorf("composing the SparkConnect again after the cluster's MutatingAdmissionPolicies changed it on the API server's second pass: %w", err)
+		c.composed, c.stored = nil, nil
+		return c, c.invalid(sparkv1alpha1.Kind, fmt.Errorf("composing the SparkConnect again after the cluster's MutatingAdmissionPolicies changed it on the API server's second pass: %w", err))
 	}
 	return c, nil
 }

@@ -260,10 +260,11 @@ Verdicts: 1 flip from allow to deny, 0 from deny to allow
 	}
 }
 
-// TestDiffOfAnInvalidComposition: a change whose layers compose a pod into
-// one the API server would refuse flips its verdict to the webhook's
-// refusal, named under the composition policy, as any denial; the diff
-// goes on (no exit 2 for bad input), and --fail-on-deny fails it.
+// TestDiffOfAnInvalidComposition: a change whose layers compose a pod, or
+// a SparkApplication, into one the API server would refuse flips its
+// verdict to the webhook's refusal, named under the composition policy,
+// as any denial; the diff goes on (no exit 2 for bad input), and
+// --fail-on-deny fails it.
 func TestDiffOfAnInvalidComposition(t *testing.T) {
 	dir := filepath.Join("testdata", "dryrun")
 	args := []string{"diff", "-f", filepath.Join(dir, "pods", "driver.yaml"), "--base", filepath.Join(dir, "repo"), "--head", filepath.Join(dir, "invalid"),
@@ -276,5 +277,14 @@ func TestDiffOfAnInvalidComposition(t *testing.T) {
 	}
 	if r := composer(t, "", append(args, "--fail-on-deny")...); r.code != ExitDenied {
 		t.Errorf("--fail-on-deny: exit %d, want %d: %s", r.code, ExitDenied, r.err)
+	}
+	app := composer(t, "", "diff", "-f", filepath.Join(dir, "pods", "driver.yaml")+","+filepath.Join(dir, "pods", "app.yaml"),
+		"--base", filepath.Join(dir, "repo"), "--head", filepath.Join(dir, "invalid-app"), "--cluster", "prod-a", "--pool", "batch", "--fail-on-deny")
+	const appRefusal = `new: deny: composition: SparkApplication "etl/report": spec.volumes[cfg]: the driver's and the executors' layers define it differently`
+	if app.code != ExitDenied || !strings.Contains(app.out, "SparkApplication etl/report\n  verdict: allowed -> denied") || !strings.Contains(app.out, appRefusal) {
+		t.Errorf("an application: exit %d, want %d and its verdict flipped by %q:\n%s%s", app.code, ExitDenied, appRefusal, app.out, app.err)
+	}
+	if !strings.Contains(app.out, "Pod etl/report-driver") {
+		t.Errorf("the pod beside the application is not diffed:\n%s", app.out)
 	}
 }

@@ -255,6 +255,11 @@ func diffApp(ctx context.Context, base, head *diffSide, obj manifest.Object) (*o
 		}
 		results[i], verdicts[i] = created.composed, verdictOf(dec)
 	}
+	if results[0] == nil || results[1] == nil {
+		// A side whose composition is invalid: its verdict is the change.
+		d.judged(verdicts, func() bool { return creations[1].storesAs(creations[2]) })
+		return d, nil
+	}
 	for _, role := range mutate.Roles() {
 		path := headThenBase(role, results[1].ExplainPath, results[0].ExplainPath)
 		before, after := results[0].Role(role).Composition.Provenance, results[1].Role(role).Composition.Provenance
@@ -365,6 +370,11 @@ func diffConnect(ctx context.Context, base, head *diffSide, obj manifest.Object)
 			return nil, fmt.Errorf("%s: %w", d.ref(), err)
 		}
 		results[i], verdicts[i] = created.composed, verdictOf(dec)
+	}
+	if results[0] == nil || results[1] == nil {
+		// A side whose composition is invalid: its verdict is the change.
+		d.judged(verdicts, func() bool { return creations[1].storesAs(creations[2]) })
+		return d, nil
 	}
 	for _, role := range mutate.Roles() {
 		path := headThenBase(role, results[1].ExplainPath, results[0].ExplainPath)

@@ -30,6 +30,10 @@ var dryRunCases = []struct {
 	// a verdict under --validate, not bad input.
 	{"invalid-composition", []string{"compose", "-f", "pods/driver.yaml", "--layers", "invalid", "--cluster", "prod-a", "--pool", "batch", "-o", "patch"}},
 	{"invalid-composition-validate", []string{"compose", "-f", "pods/driver.yaml", "--layers", "invalid", "--cluster", "prod-a", "--pool", "batch", "-o", "patch", "--validate"}},
+	// A SparkApplication so composed (a volume the roles' layers define
+	// apart): refused alike, exit 1, nothing printed for it.
+	{"invalid-app-composition", []string{"compose", "-f", "pods/app.yaml", "--layers", "invalid-app", "--cluster", "prod-a", "--pool", "batch", "-o", "yaml"}},
+	{"invalid-app-composition-validate", []string{"compose", "-f", "pods/app.yaml", "--layers", "invalid-app", "--cluster", "prod-a", "--pool", "batch", "-o", "patch", "--validate"}},
 	// A key set twice, a misspelt kind: errors naming them.
 	{"duplicate-keys", []string{"compose", "-f", "pods/driver.yaml", "--layers", "bad-dupkeys", "--cluster", "prod-a", "--pool", "batch"}},
 	{"unknown-kind", []string{"compose", "-f", "pods/driver.yaml", "--layers", "bad-kind", "--cluster", "prod-a", "--pool", "batch"}},

@@ -19,9 +19,12 @@ import (
 )
 
 func (o *composeOptions) print(w io.Writer, results []composed) error {
-	// A pod refused before the webhook that could not be composed has
-	// nothing to show (refusedBeforeWebhooks says why).
-	results = slices.DeleteFunc(slices.Clone(results), func(c composed) bool { return c.pod != nil && c.podRes == nil })
+	// An object refused that could not be composed (before the webhook,
+	// or by it as invalid) has nothing to show (refusedBeforeWebhooks
+	// says why).
+	results = slices.DeleteFunc(slices.Clone(results), func(c composed) bool {
+		return (c.pod != nil && c.podRes == nil) || (c.app != nil && c.appRes == nil) || (c.connect != nil && c.connectRes == nil)
+	})
 	switch o.output {
 	case outputJSON:
 		return printJSON(w, results)
