@@ -68,7 +68,7 @@ func (h *ConnectMutator) handle(ctx context.Context, req admission.Request) admi
 	if err != nil {
 		log.FromContext(ctx).Info("cannot compose SparkConnect", "reason", err.Error(), "generation", served.Generation)
 		if mutate.IsInvalidComposition(err) {
-			return composeFailed(err)
+			return invalidObject(err)
 		}
 		return admission.Errored(http.StatusBadRequest, err) // what it holds cannot be read
 	}
