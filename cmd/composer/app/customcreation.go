@@ -40,14 +40,17 @@ type customAdmission struct {
 
 // invalid is err, from composing the object, an object of kind: where it
 // is a composition the API server would refuse
-// (mutate.InvalidCompositionError), the webhook's refusal of the object,
-// a verdict like a policy's (nil error), unless a policy refused it
-// first; any other error as it is.
+// (mutate.InvalidCompositionError), a verdict like a policy's (nil
+// error): the webhook's refusal of the object, or, where a policy refused
+// it first, that refusal, since the API server then never calls the
+// webhook (as createPod does of a pod); any other error as it is.
 func (a *customAdmission) invalid(kind string, err error) error {
-	if a.refused != nil || !mutate.IsInvalidComposition(err) {
+	if !mutate.IsInvalidComposition(err) {
 		return err
 	}
-	a.refused = policy.CompositionInvalid(kind, err)
+	if a.refused == nil {
+		a.refused = policy.CompositionInvalid(kind, err)
+	}
 	return nil
 }
 
@@ -258,7 +261,8 @@ func createConnect(ctx context.Context, snap *overlay.Snapshot, cluster mutate.C
 		// Refused; composed as written, for what is printed.
 		c.refused = policy.MutatingPolicyUnreadable(sparkv1alpha1.Kind, err)
 		if c.composed, err = mutate.ComposeConnect(snap, cluster, written, namespace); err != nil {
-			return c, err
+			c.composed = nil
+			return c, c.invalid(sparkv1alpha1.Kind, err)
 		}
 	}
 	c.stored = c.composed

@@ -569,3 +569,41 @@ func TestMutatingPoliciesOnPodGroups(t *testing.T) {
 `)
 	wantOnePassed(t, test)
 }
+
+// TestRefusedBeforeAnInvalidComposition: a SparkApplication or SparkConnect
+// a MutatingAdmissionPolicy refuses never reaches the webhook, so layers
+// that would compose it into one the API server refuses change nothing:
+// the policy's refusal is the verdict (exit 1), as for a pod, not an error
+// of the input. So is an application the policies leave unreadable.
+func TestRefusedBeforeAnInvalidComposition(t *testing.T) {
+	dir := t.TempDir()
+	write := writerIn(t, dir)
+	appCRD := sparkAppCRD(t)
+	connectCRD := readFile(t, filepath.Join("..", "..", "..", "test", "controlplane", "crds", "sparkoperator.k8s.io_sparkconnects.yaml"))
+	failing := `[JSONPatch{op: "add", path: "/metadata/labels/owner", value: object.metadata.labels["team"]}]` // no labels: an error
+	const policyRefusal = `policy 'owner' with binding 'owner-etl' denied request`
+	const unreadable = "which the webhook cannot read: spec.executor.instances: expected int32, got JSON string"
+	for _, c := range []struct{ name, object, config, want string }{
+		{"an application refused by a policy", filepath.Join("testdata", "dryrun", "pods", "app.yaml"),
+			appMutatingPolicy("owner", "JSONPatch", failing, "  reinvocationPolicy: Never\n", "etl") + "---\n" + appCRD, policyRefusal},
+		{"an application left unreadable", filepath.Join("testdata", "dryrun", "pods", "app.yaml"),
+			appMutatingPolicy("many", "JSONPatch", `[JSONPatch{op: "add", path: "/spec/executor/instances", value: "many"}]`, "  reinvocationPolicy: Never\n", "etl") + "---\n" + appCRD, unreadable},
+		{"a SparkConnect refused by a policy", filepath.Join(examples, "apps", "notebooks-connect.yaml"),
+			over("v1alpha1", "sparkconnects", mutatingPolicy("owner", "JSONPatch", failing, "  reinvocationPolicy: Never\n", "etl")) + "---\n" + connectCRD, policyRefusal},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			config := write(strings.ReplaceAll(c.name, " ", "-")+".yaml", c.config)
+			for _, validate := range []bool{false, true} {
+				args := []string{"compose", "-f", c.object, "--layers", filepath.Join("testdata", "dryrun", "invalid-app"), "--cluster", "prod-a", "--pool", "batch",
+					"--cluster-config", config, "-o", "yaml"}
+				if validate {
+					args = append(args, "--validate")
+				}
+				r := composer(t, "", args...)
+				if r.code != ExitDenied || !strings.Contains(r.err, c.want) || strings.Contains(r.err, "define it differently") || r.out != "" {
+					t.Errorf("--validate %v: exit %d, want %d, the policy's refusal %q and nothing printed:\n%s\n%s", validate, r.code, ExitDenied, c.want, r.out, r.err)
+				}
+			}
+		})
+	}
+}
