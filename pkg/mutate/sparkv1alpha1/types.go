@@ -10,6 +10,7 @@ import (
 	json "sigs.k8s.io/json"
 
 	"github.com/strata-dev/strata/pkg/mutate/sparkv1beta2"
+	"github.com/strata-dev/strata/pkg/overlay/jsonfield"
 )
 
 // The identity of SparkConnect.
@@ -84,7 +85,7 @@ func Decode(data []byte) (map[string]any, *SparkConnect, error) {
 	if err := json.UnmarshalCaseSensitivePreserveInts(canonical, c); err != nil {
 		var te *stdjson.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return nil, nil, fmt.Errorf("SparkConnect %s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+			return nil, nil, fmt.Errorf("SparkConnect %s: expected %s, got JSON %s", jsonfield.OfTypeError(canonical, te), te.Type, te.Value)
 		}
 		return nil, nil, fmt.Errorf("decoding a SparkConnect: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	json "sigs.k8s.io/json"
+
+	"github.com/strata-dev/strata/pkg/overlay/jsonfield"
 )
 
 // Object is a SparkApplication as written, with its typed view. App may be
@@ -45,7 +47,7 @@ func decode(data []byte, name func(field string) string) (*Object, error) {
 		return nil, fmt.Errorf("a SparkApplication must be a JSON object")
 	}
 	if err := json.UnmarshalCaseSensitivePreserveInts(data, &o.App); err != nil {
-		return nil, describe(err, name)
+		return nil, describe(data, err, name)
 	}
 	var err error
 	if o.typed, err = valuesOf(&o.App); err != nil {
@@ -176,13 +178,19 @@ func decodeValues(data []byte, out *map[string]any) error {
 	return nil
 }
 
-// describe turns a type error into "field: expected T, got V", the field
-// named by name.
-func describe(err error, name func(field string) string) error {
+// describe turns a type error decoding data into "field: expected T, got
+// V", the field, with its list indices and map keys (jsonfield), named by
+// name.
+func describe(data []byte, err error, name func(field string) string) error {
 	var te *stdjson.UnmarshalTypeError
 	if errors.As(err, &te) {
-		// The sections' shared fields are inlined from SparkPodSpec.
-		return fmt.Errorf("%s: expected %s, got JSON %s", name(strings.ReplaceAll(te.Field, "SparkPodSpec.", "")), te.Type, te.Value)
+		field := jsonfield.OfTypeError(data, te)
+		if field == te.Field {
+			// As encoding/json names it: the sections' shared fields
+			// are inlined from SparkPodSpec.
+			field = strings.ReplaceAll(field, "SparkPodSpec.", "")
+		}
+		return fmt.Errorf("%s: expected %s, got JSON %s", name(field), te.Type, te.Value)
 	}
 	return fmt.Errorf("decoding a SparkApplication: %w", err)
 }

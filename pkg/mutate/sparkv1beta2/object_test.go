@@ -107,3 +107,22 @@ func asDecodedIsTheRoundTrip(t *testing.T, o *Object) {
 	g, err1 = o.Original()
 	same("the object's original after its copies changed", g, original, err1, nil)
 }
+
+// TestDecodeNamesTheField: a value of the wrong type is named by its
+// path in the application, with the element of a list and the key of a
+// map that held it (jsonfield), and a field of a section's shared
+// SparkPodSpec as the section's own.
+func TestDecodeNamesTheField(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"spec":{"driver":{"cores":"1"}}}`:                                                  "spec.driver.cores: expected int32, got JSON string",
+		`{"spec":{"executor":{"env":[{"name":"A","value":"1"},{"name":"B","value":true}]}}}`: "spec.executor.env[1].value: expected string, got JSON bool",
+		`{"spec":{"sparkConf":{"spark.a":"1","spark.executor.cores":2}}}`:                    "spec.sparkConf[spark.executor.cores]: expected string, got JSON number",
+		`{"spec":{"volumes":[{"name":"a"},{"name":"b"},{"name":3}]}}`:                        "spec.volumes[2].name: expected string, got JSON number",
+		`{"spec":{"driver":{"labels":{"team":"a","tier":["x"]}}}}`:                           "spec.driver.labels.tier: expected string, got JSON array",
+	} {
+		_, err := Decode([]byte(in))
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: error %v, want %q", in, err, want)
+		}
+	}
+}

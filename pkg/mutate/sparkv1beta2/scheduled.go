@@ -9,6 +9,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	json "sigs.k8s.io/json"
+
+	"github.com/strata-dev/strata/pkg/overlay/jsonfield"
 )
 
 // The identity of ScheduledSparkApplication, the operator's application
@@ -82,7 +84,7 @@ func (s Schedule) EachRun() string {
 func RunOf(data []byte) (run *Object, schedule Schedule, err error) {
 	var s scheduled
 	if err := json.UnmarshalCaseSensitivePreserveInts(data, &s); err != nil {
-		return nil, Schedule{}, describeScheduled(err)
+		return nil, Schedule{}, describeScheduled(data, err)
 	}
 	if s.APIVersion != APIVersion || s.Kind != ScheduledKind {
 		return nil, Schedule{}, fmt.Errorf("got apiVersion %q kind %q, want apiVersion %s kind %s", s.APIVersion, s.Kind, APIVersion, ScheduledKind)
@@ -115,10 +117,10 @@ func RunOf(data []byte) (run *Object, schedule Schedule, err error) {
 func RunName(name string) string { return name + runSuffix }
 
 // describeScheduled is describe for the ScheduledSparkApplication itself.
-func describeScheduled(err error) error {
+func describeScheduled(data []byte, err error) error {
 	var te *stdjson.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("%s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+		return fmt.Errorf("%s: expected %s, got JSON %s", jsonfield.OfTypeError(data, te), te.Type, te.Value)
 	}
 	return fmt.Errorf("decoding a ScheduledSparkApplication: %w", err)
 }

@@ -51,7 +51,15 @@ func TestRunOf(t *testing.T) {
 	}, {
 		name:    "a label that is not a string",
 		in:      `{` + head + `,"metadata":{"name":"n","labels":{"a":1}},"spec":{"template":{}}}`,
-		wantErr: "metadata.labels: expected string",
+		wantErr: "metadata.labels.a: expected string",
+	}, {
+		name:    "a label whose key is not a plain name is named in brackets",
+		in:      `{` + head + `,"metadata":{"name":"n","labels":{"a":"x","example.com/b":true}},"spec":{"template":{}}}`,
+		wantErr: "metadata.labels[example.com/b]: expected string, got JSON bool",
+	}, {
+		name:    "an element of a list of the template is named by its index under spec.template",
+		in:      `{` + head + `,"metadata":{"name":"n"},"spec":{"template":{"executor":{"env":[{"name":"A"},{"name":"B","value":false}]}}}}`,
+		wantErr: "spec.template.executor.env[1].value: expected string, got JSON bool",
 	}, {
 		name:    "a SparkApplication is not scheduled",
 		in:      `{"apiVersion":"sparkoperator.k8s.io/v1beta2","kind":"SparkApplication","metadata":{"name":"n"},"spec":{}}`,

@@ -10,6 +10,8 @@ import (
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsjson "sigs.k8s.io/json"
+
+	"github.com/strata-dev/strata/pkg/overlay/jsonfield"
 )
 
 // Document is one object of a manifest file.
@@ -107,7 +109,7 @@ func newDocument(file string, index int, h *header, raw json.RawMessage) Documen
 func decodeStrict(d *Document, obj any) error {
 	strictErrs, err := sigsjson.UnmarshalStrict(d.Raw, obj, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
 	if err != nil {
-		return fmt.Errorf("%s%s: %s", d.filePrefix(), d.Subject(), describeJSONError(err))
+		return fmt.Errorf("%s%s: %s", d.filePrefix(), d.Subject(), describeJSONError(d.Raw, err))
 	}
 	if len(strictErrs) > 0 {
 		msgs := make([]string, len(strictErrs))
@@ -127,11 +129,13 @@ func (d *Document) filePrefix() string {
 	return d.File + ": "
 }
 
-// describeJSONError turns a type error into "field: expected T, got V".
-func describeJSONError(err error) string {
+// describeJSONError turns a type error decoding data into "field:
+// expected T, got V", the field named with its list indices and map keys
+// (jsonfield).
+func describeJSONError(data []byte, err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("%s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+		return fmt.Sprintf("%s: expected %s, got JSON %s", jsonfield.OfTypeError(data, te), te.Type, te.Value)
 	}
 	return err.Error()
 }
