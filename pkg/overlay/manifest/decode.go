@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -121,6 +122,9 @@ func decodeStrict(d *Document, obj any) error {
 	return nil
 }
 
+// yamlBooleanHint ends the message of a boolean where a string belongs.
+const yamlBooleanHint = " (in YAML, quote a string that reads as a boolean: an unquoted true, false, yes, no, on, off, y or n is one)"
+
 // filePrefix is "file: ", or nothing for an object from the cluster.
 func (d *Document) filePrefix() string {
 	if d.File == "" {
@@ -131,11 +135,17 @@ func (d *Document) filePrefix() string {
 
 // describeJSONError turns a type error decoding data into "field:
 // expected T, got V", the field named with its list indices and map keys
-// (jsonfield).
+// (jsonfield). A boolean where a string belongs is most often YAML's
+// doing, and the message says so: YAML 1.1, which kubectl reads as
+// Strata does, makes an unquoted yes, no, on, off, y or n a boolean.
 func describeJSONError(data []byte, err error) string {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("%s: expected %s, got JSON %s", jsonfield.OfTypeError(data, te), te.Type, te.Value)
+		msg := fmt.Sprintf("%s: expected %s, got JSON %s", jsonfield.OfTypeError(data, te), te.Type, te.Value)
+		if te.Value == "bool" && te.Type != nil && te.Type.Kind() == reflect.String {
+			msg += yamlBooleanHint
+		}
+		return msg
 	}
 	return err.Error()
 }

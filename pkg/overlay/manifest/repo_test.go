@@ -193,7 +193,7 @@ func TestLoadRepoErrors(t *testing.T) {
 		{name: "wrong type in a list's element",
 			// YAML 1.1, as kubectl reads it: an unquoted y is true.
 			files: map[string]string{"/r/l.yaml": "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: x}\nspec:\n  tier: PoolDefaults\n  config:\n    env:\n    - {name: A, value: x}\n    - {name: B, value: y}\n"},
-			want:  []string{`/r/l.yaml: Layer "x": spec.config.env[1].value: expected string, got JSON bool`}},
+			want:  []string{`/r/l.yaml: Layer "x": spec.config.env[1].value: expected string, got JSON bool (in YAML, quote a string that reads as a boolean: an unquoted true, false, yes, no, on, off, y or n is one)`}},
 		{name: "duplicate field",
 			files: map[string]string{"/r/l.json": `{"apiVersion":"strata.dev/v1alpha1","kind":"Layer","metadata":{"name":"x"},"spec":{"tier":"PoolDefaults","tier":"ClusterDefaults"}}`},
 			want:  []string{`/r/l.json: line 1: spec.tier is set twice (first on line 1)`}},
