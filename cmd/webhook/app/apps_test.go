@@ -116,16 +116,21 @@ func TestAppHandlers(t *testing.T) {
 	// schema only after the mutating webhooks: refused as it would refuse
 	// it, 422 Invalid naming the field, by both handlers; never a denial
 	// that names no rule, nor the webhook's error.
-	mistyped := `{"spec":{"driver":{"cores":"one"}}}`
-	for name, handle := range map[string]func(context.Context, admission.Request) admission.Response{
-		"sparkapplication": mutator.Handle, "sparkapplication-policy": validator.Handle} {
-		resp = handle(ctx, appRequest(admissionv1.Create, mistyped, ""))
-		if want := "SparkApplication is invalid: spec.driver.cores: expected int32, got JSON string"; resp.Allowed ||
-			resp.Result.Code != http.StatusUnprocessableEntity || resp.Result.Reason != metav1.StatusReasonInvalid || resp.Result.Message != want {
-			t.Errorf("%s, a mistyped field: %v, want 422 Invalid %q", name, resp.Result, want)
-		}
-		if got := testutil.ToFloat64(mutator.Metrics.admissions.WithLabelValues(name, outcomeInvalid)); got != 1 {
-			t.Errorf("%s: counted %v invalid, want 1", name, got)
+	// So is a quantity resource.Quantity cannot read, named by its path.
+	for i, tt := range []struct{ app, want string }{
+		{`{"spec":{"driver":{"cores":"one"}}}`, "SparkApplication is invalid: spec.driver.cores: expected int32, got JSON string"},
+		{`{"spec":{"volumes":[{"name":"a","emptyDir":{}},{"name":"b","emptyDir":{"sizeLimit":"1x"}}]}}`,
+			`SparkApplication is invalid: spec.volumes[1].emptyDir.sizeLimit: "1x": not a quantity: a number with an optional suffix, such as 500m, 2, 1.5Gi or 4e3`},
+	} {
+		for name, handle := range map[string]func(context.Context, admission.Request) admission.Response{
+			"sparkapplication": mutator.Handle, "sparkapplication-policy": validator.Handle} {
+			resp = handle(ctx, appRequest(admissionv1.Create, tt.app, ""))
+			if resp.Allowed || resp.Result.Code != http.StatusUnprocessableEntity || resp.Result.Reason != metav1.StatusReasonInvalid || resp.Result.Message != tt.want {
+				t.Errorf("%s, %s: %v, want 422 Invalid %q", name, tt.app, resp.Result, tt.want)
+			}
+			if got := testutil.ToFloat64(mutator.Metrics.admissions.WithLabelValues(name, outcomeInvalid)); got != float64(i+1) {
+				t.Errorf("%s: counted %v invalid, want %d", name, got, i+1)
+			}
 		}
 	}
 }

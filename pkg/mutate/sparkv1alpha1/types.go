@@ -5,6 +5,7 @@ import (
 	stdjson "encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 
 	corev1 "k8s.io/api/core/v1"
 	json "sigs.k8s.io/json"
@@ -83,9 +84,8 @@ func Decode(data []byte) (map[string]any, *SparkConnect, error) {
 	}
 	c := &SparkConnect{}
 	if err := json.UnmarshalCaseSensitivePreserveInts(canonical, c); err != nil {
-		var te *stdjson.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, nil, fmt.Errorf("SparkConnect %s: expected %s, got JSON %s", jsonfield.OfTypeError(canonical, te), te.Type, te.Value)
+		if field, why, ok := jsonfield.Refused(canonical, reflect.TypeFor[SparkConnect](), err); ok {
+			return nil, nil, fmt.Errorf("SparkConnect %s: %s", field, why)
 		}
 		return nil, nil, fmt.Errorf("decoding a SparkConnect: %w", err)
 	}

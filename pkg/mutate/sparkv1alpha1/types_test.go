@@ -29,8 +29,9 @@ func TestDecode(t *testing.T) {
 		`{"spec":{"server":{"cores":"2"}}}`: `SparkConnect spec.server.cores: expected int32, got JSON string`,
 		`{"spec":{"sparkConf":{"a":1}}}`:    `SparkConnect spec.sparkConf.a: expected string, got JSON number`,
 		// The key and the element are named (jsonfield).
-		`{"spec":{"sparkConf":{"spark.a":"x","spark.b":1}}}`:                                             `SparkConnect spec.sparkConf[spark.b]: expected string, got JSON number`,
-		`{"spec":{"server":{"template":{"spec":{"containers":[{"name":"a"},{"name":"b","image":2}]}}}}}`: `SparkConnect spec.server.template.spec.containers[1].image: expected string, got JSON number`,
+		`{"spec":{"sparkConf":{"spark.a":"x","spark.b":1}}}`:                                                    `SparkConnect spec.sparkConf[spark.b]: expected string, got JSON number`,
+		`{"spec":{"executor":{"template":{"spec":{"containers":[{"resources":{"limits":{"memory":"1x"}}}]}}}}}`: `SparkConnect spec.executor.template.spec.containers[0].resources.limits.memory: "1x": not a quantity`,
+		`{"spec":{"server":{"template":{"spec":{"containers":[{"name":"a"},{"name":"b","image":2}]}}}}}`:        `SparkConnect spec.server.template.spec.containers[1].image: expected string, got JSON number`,
 		`null`:                                  `a SparkConnect must be a JSON object`,
 		`[1]`:                                   `decoding a SparkConnect`,
 		`{"spec":{"executor":{"memory":true}}}`: `SparkConnect spec.executor.memory: expected string, got JSON bool`,

@@ -3,7 +3,6 @@ package sparkv1beta2
 import (
 	"bytes"
 	stdjson "encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -178,21 +177,21 @@ func decodeValues(data []byte, out *map[string]any) error {
 	return nil
 }
 
-// describe turns a type error decoding data into "field: expected T, got
-// V", the field, with its list indices and map keys (jsonfield), named by
+// describe turns an error decoding data into "field: what is wrong", the
+// field, with its list indices and map keys (jsonfield.Refused), named by
 // name.
 func describe(data []byte, err error, name func(field string) string) error {
-	var te *stdjson.UnmarshalTypeError
-	if errors.As(err, &te) {
-		field := jsonfield.OfTypeError(data, te)
-		if field == te.Field {
-			// As encoding/json names it: the sections' shared fields
-			// are inlined from SparkPodSpec.
-			field = strings.ReplaceAll(field, "SparkPodSpec.", "")
-		}
-		return fmt.Errorf("%s: expected %s, got JSON %s", name(field), te.Type, te.Value)
+	field, why, ok := jsonfield.Refused(data, reflect.TypeFor[SparkApplication](), err)
+	if !ok {
+		return fmt.Errorf("decoding a SparkApplication: %w", err)
 	}
-	return fmt.Errorf("decoding a SparkApplication: %w", err)
+	if !strings.Contains(field, "[") {
+		// Where the field could not be placed in data, encoding/json
+		// names it: the sections' shared fields inlined from
+		// SparkPodSpec. A path placed in data has JSON's keys only.
+		field = strings.ReplaceAll(field, "SparkPodSpec.", "")
+	}
+	return fmt.Errorf("%s: %s", name(field), why)
 }
 
 // FromApp is an Object of a typed application built in code, as if

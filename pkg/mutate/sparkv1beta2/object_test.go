@@ -119,6 +119,9 @@ func TestDecodeNamesTheField(t *testing.T) {
 		`{"spec":{"sparkConf":{"spark.a":"1","spark.executor.cores":2}}}`:                    "spec.sparkConf[spark.executor.cores]: expected string, got JSON number",
 		`{"spec":{"volumes":[{"name":"a"},{"name":"b"},{"name":3}]}}`:                        "spec.volumes[2].name: expected string, got JSON number",
 		`{"spec":{"driver":{"labels":{"team":"a","tier":["x"]}}}}`:                           "spec.driver.labels.tier: expected string, got JSON array",
+		// A quantity resource.Quantity cannot read is named too.
+		`{"spec":{"volumes":[{"name":"a","emptyDir":{"sizeLimit":"1Gi"}},{"name":"b","emptyDir":{"sizeLimit":"1x"}}]}}`: `spec.volumes[1].emptyDir.sizeLimit: "1x": not a quantity: a number with an optional suffix, such as 500m, 2, 1.5Gi or 4e3`,
+		`{"spec":{"executor":{"template":{"spec":{"containers":[{"resources":{"requests":{"cpu":"2KK"}}}]}}}}}`:         `spec.executor.template.spec.containers[0].resources.requests.cpu: "2KK": not a quantity's suffix: one of m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or a decimal exponent`,
 	} {
 		_, err := Decode([]byte(in))
 		if err == nil || err.Error() != want {

@@ -2,9 +2,9 @@ package sparkv1beta2
 
 import (
 	stdjson "encoding/json"
-	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -118,9 +118,8 @@ func RunName(name string) string { return name + runSuffix }
 
 // describeScheduled is describe for the ScheduledSparkApplication itself.
 func describeScheduled(data []byte, err error) error {
-	var te *stdjson.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return fmt.Errorf("%s: expected %s, got JSON %s", jsonfield.OfTypeError(data, te), te.Type, te.Value)
+	if field, why, ok := jsonfield.Refused(data, reflect.TypeFor[scheduled](), err); ok {
+		return fmt.Errorf("%s: %s", field, why)
 	}
 	return fmt.Errorf("decoding a ScheduledSparkApplication: %w", err)
 }

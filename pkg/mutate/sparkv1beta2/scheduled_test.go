@@ -57,6 +57,10 @@ func TestRunOf(t *testing.T) {
 		in:      `{` + head + `,"metadata":{"name":"n","labels":{"a":"x","example.com/b":true}},"spec":{"template":{}}}`,
 		wantErr: "metadata.labels[example.com/b]: expected string, got JSON bool",
 	}, {
+		name:    "a quantity of the template is named under spec.template",
+		in:      `{` + head + `,"metadata":{"name":"n"},"spec":{"template":{"volumes":[{"name":"a","emptyDir":{"sizeLimit":"lots"}}]}}}`,
+		wantErr: `spec.template.volumes[0].emptyDir.sizeLimit: "lots": not a quantity`,
+	}, {
 		name:    "an element of a list of the template is named by its index under spec.template",
 		in:      `{` + head + `,"metadata":{"name":"n"},"spec":{"template":{"executor":{"env":[{"name":"A"},{"name":"B","value":false}]}}}}`,
 		wantErr: "spec.template.executor.env[1].value: expected string, got JSON bool",

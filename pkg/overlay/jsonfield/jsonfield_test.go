@@ -3,6 +3,7 @@ package jsonfield
 import (
 	stdjson "encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 
 	sigsjson "sigs.k8s.io/json"
@@ -128,12 +129,16 @@ func FuzzOfTypeError(f *testing.F) {
 		_ = OfTypeError(data, &stdjson.UnmarshalTypeError{Field: "f", Value: "number", Offset: offset})
 		var d doc
 		var te *stdjson.UnmarshalTypeError
-		if err := stdjson.Unmarshal(data, &d); !errors.As(err, &te) {
+		err := stdjson.Unmarshal(data, &d)
+		if !errors.As(err, &te) {
 			return
 		}
 		got := OfTypeError(data, te)
 		if got == "" && te.Field != "" {
 			t.Fatalf("%s: no field named for %q", data, te.Field)
+		}
+		if field, why, ok := Refused(data, reflect.TypeFor[doc](), err); !ok || field != got || why == "" {
+			t.Fatalf("%s: Refused gave %q %q %v, want %q", data, field, why, ok, got)
 		}
 	})
 }

@@ -110,7 +110,7 @@ func newDocument(file string, index int, h *header, raw json.RawMessage) Documen
 func decodeStrict(d *Document, obj any) error {
 	strictErrs, err := sigsjson.UnmarshalStrict(d.Raw, obj, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
 	if err != nil {
-		return fmt.Errorf("%s%s: %s", d.filePrefix(), d.Subject(), describeJSONError(d.Raw, err))
+		return fmt.Errorf("%s%s: %s", d.filePrefix(), d.Subject(), describeJSONError(d.Raw, reflect.TypeOf(obj), err))
 	}
 	if len(strictErrs) > 0 {
 		msgs := make([]string, len(strictErrs))
@@ -133,19 +133,21 @@ func (d *Document) filePrefix() string {
 	return d.File + ": "
 }
 
-// describeJSONError turns a type error decoding data into "field:
-// expected T, got V", the field named with its list indices and map keys
-// (jsonfield). A boolean where a string belongs is most often YAML's
-// doing, and the message says so: YAML 1.1, which kubectl reads as
-// Strata does, makes an unquoted yes, no, on, off, y or n a boolean.
-func describeJSONError(data []byte, err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		msg := fmt.Sprintf("%s: expected %s, got JSON %s", jsonfield.OfTypeError(data, te), te.Type, te.Value)
-		if te.Value == "bool" && te.Type != nil && te.Type.Kind() == reflect.String {
-			msg += yamlBooleanHint
-		}
-		return msg
+// describeJSONError turns an error decoding data into a value of type t
+// into "field: what is wrong", the field named with its list indices and
+// map keys (jsonfield.Refused). A boolean where a string belongs is most
+// often YAML's doing, and the message says so: YAML 1.1, which kubectl
+// reads as Strata does, makes an unquoted yes, no, on, off, y or n a
+// boolean.
+func describeJSONError(data []byte, t reflect.Type, err error) string {
+	field, why, ok := jsonfield.Refused(data, t, err)
+	if !ok {
+		return err.Error()
 	}
-	return err.Error()
+	msg := field + ": " + why
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Value == "bool" && te.Type != nil && te.Type.Kind() == reflect.String {
+		msg += yamlBooleanHint
+	}
+	return msg
 }

@@ -56,7 +56,7 @@ func TestDecodeObjectsErrors(t *testing.T) {
 		"apiVersion: v1\nkind: Service\nmetadata: {name: s}\n":                                                         `f.yaml: Service "s": kind: got apiVersion "v1" kind "Service" (want apiVersion v1 kind Pod, apiVersion sparkoperator.k8s.io/v1beta2 kind SparkApplication or ScheduledSparkApplication, apiVersion sparkoperator.k8s.io/v1alpha1 kind SparkConnect, or apiVersion scheduling.volcano.sh/v1beta1 kind PodGroup)`,
 		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: Queue\nmetadata: {name: q}\n":                                `f.yaml: Queue "q": kind: got apiVersion "scheduling.volcano.sh/v1beta1" kind "Queue"`,
 		"apiVersion: v1beta1\nkind: PodGroup\n":                                                                        `f.yaml: PodGroup #1: kind: got apiVersion "v1beta1" kind "PodGroup"`,
-		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: g}\nspec: {queue: [a]}\n":         `f.yaml: PodGroup "g": decoding the PodGroup: json: cannot unmarshal array into Go struct field .spec.queue of type string`,
+		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: g}\nspec: {queue: [a]}\n":         `f.yaml: PodGroup "g": decoding the PodGroup: spec.queue: expected string, got JSON array`,
 		"apiVersion: scheduling.volcano.sh/v1beta1\nkind: PodGroup\nmetadata: {name: g}\nspec: {queue: a, queue: b}\n": `f.yaml: line 4: spec.queue is set twice (first on line 4): only one value could hold`,
 	} {
 		_, err := DecodeObjects("f.yaml", []byte(input))

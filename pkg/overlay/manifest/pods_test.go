@@ -43,6 +43,8 @@ func TestDecodePodsErrors(t *testing.T) {
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containerz: []}\n": `f.yaml: Pod "p": unknown field "spec.containerz"`,
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: {}}\n": `f.yaml: Pod "p": spec.containers: expected []v1.Container, got JSON object`,
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: [a]}\n":            `f.yaml: Pod "p": metadata.labels: expected map[string]string, got JSON array`,
+		// A quantity resource.Quantity cannot read is named.
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x}, {name: b, image: x, resources: {requests: {cpu: 1x}}}]}\n": `f.yaml: Pod "p": spec.containers[1].resources.requests.cpu: "1x": not a quantity: a number with an optional suffix, such as 500m, 2, 1.5Gi or 4e3`,
 		// A list's element and a map's key are named (jsonfield).
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: a, image: x}, {name: b, image: 7}]}\n": `f.yaml: Pod "p": spec.containers[1].image: expected string, got JSON number`,
 		"apiVersion: v1\nkind: Pod\nmetadata: {name: p, annotations: {a: x, example.com/b: [1]}}\n":                        `f.yaml: Pod "p": metadata.annotations[example.com/b]: expected string, got JSON array`,

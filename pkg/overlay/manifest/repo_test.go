@@ -190,6 +190,9 @@ func TestLoadRepoErrors(t *testing.T) {
 		{name: "wrong type",
 			files: map[string]string{"/r/l.yaml": "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: x}\nspec: {tier: PoolDefaults, order: first}\n"},
 			want:  []string{`/r/l.yaml: Layer "x": spec.order: expected int32, got JSON string`}},
+		{name: "a quantity that is none",
+			files: map[string]string{"/r/l.yaml": "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: x}\nspec:\n  tier: PoolDefaults\n  config:\n    limits: {maxPodCPU: \"2\", maxPodMemory: 10QB}\n"},
+			want:  []string{`/r/l.yaml: Layer "x": spec.config.limits.maxPodMemory: "10QB": not a quantity: a number with an optional suffix, such as 500m, 2, 1.5Gi or 4e3`}},
 		{name: "wrong type in a list's element",
 			// YAML 1.1, as kubectl reads it: an unquoted y is true.
 			files: map[string]string{"/r/l.yaml": "apiVersion: strata.dev/v1alpha1\nkind: Layer\nmetadata: {name: x}\nspec:\n  tier: PoolDefaults\n  config:\n    env:\n    - {name: A, value: x}\n    - {name: B, value: y}\n"},

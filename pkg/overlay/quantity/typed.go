@@ -106,19 +106,85 @@ func (e *UnboundedError) Error() string {
 // is checked whole first, as every decoder of it checks it: the tokens
 // come one at a time, so a number ends at any byte, valid there or not.
 func CheckJSON(data []byte, t reflect.Type) error {
-	if !json.Valid(data) {
+	path, value, found := firstQuantity(data, t, unbounded)
+	if !found {
 		return nil
+	}
+	return &UnboundedError{Path: path, Value: value}
+}
+
+// InvalidError names a quantity resource.Quantity cannot be decoded from,
+// by its path in the document, with Parse's error.
+type InvalidError struct {
+	Path, Value string
+	Err         error
+}
+
+// Error names the quantity's path, then its Reason.
+func (e *InvalidError) Error() string { return e.Path + ": " + e.Reason() }
+
+// Reason is the quantity's value and what is wrong with it, in words
+// rather than resource.Quantity's regular expression.
+func (e *InvalidError) Reason() string {
+	why := e.Err.Error()
+	switch {
+	case errors.Is(e.Err, resource.ErrFormatWrong):
+		why = "not a quantity: a number with an optional suffix, such as 500m, 2, 1.5Gi or 4e3"
+	case errors.Is(e.Err, resource.ErrSuffix):
+		why = "not a quantity's suffix: one of m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or a decimal exponent"
+	}
+	return fmt.Sprintf("%q: %s", truncate(e.Value), why)
+}
+
+// Unwrap returns Parse's error (resource.ErrFormatWrong, ...).
+func (e *InvalidError) Unwrap() error { return e.Err }
+
+// IsParseError reports whether err is resource.Quantity's error of a
+// string it cannot parse, which names no field: InvalidJSON finds it.
+func IsParseError(err error) bool {
+	return errors.Is(err, resource.ErrFormatWrong) || errors.Is(err, resource.ErrSuffix) || errors.Is(err, resource.ErrNumeric)
+}
+
+// InvalidJSON reads data as CheckJSON reads it and returns an
+// *InvalidError naming the first resource.Quantity of it that Parse
+// refuses: what a decoder of data into t failed on, where
+// resource.Quantity's own error (resource.ErrFormatWrong, ErrNumeric,
+// ErrSuffix) names no field. Nil when every quantity parses, or data is
+// not JSON.
+func InvalidJSON(data []byte, t reflect.Type) *InvalidError {
+	var err error
+	path, value, found := firstQuantity(data, t, func(s string) bool {
+		_, err = Parse(strings.TrimSpace(s))
+		return err != nil
+	})
+	if !found {
+		return nil
+	}
+	return &InvalidError{Path: path, Value: value, Err: err}
+}
+
+// firstQuantity reads data, one JSON document, as t and returns the path
+// and value of its first resource.Quantity (a string or a number) that bad
+// holds to be bad.
+func firstQuantity(data []byte, t reflect.Type, bad func(string) bool) (path, value string, found bool) {
+	if !json.Valid(data) {
+		return "", "", false
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	var unbounded *UnboundedError
-	if err := checkValue(dec, t, ""); errors.As(err, &unbounded) {
-		return unbounded
+	var q *foundQuantity
+	if err := checkValue(dec, t, "", bad); errors.As(err, &q) {
+		return q.path, q.value, true
 	}
-	return nil
+	return "", "", false
 }
 
-func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
+// foundQuantity stops checkValue at the quantity it found.
+type foundQuantity struct{ path, value string }
+
+func (f *foundQuantity) Error() string { return f.path }
+
+func checkValue(dec *json.Decoder, t reflect.Type, path string, bad func(string) bool) error {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -134,7 +200,7 @@ func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
 				elem = t.Elem()
 			}
 			for i := 0; dec.More(); i++ {
-				if err := checkValue(dec, elem, indexPath(elem, path, i)); err != nil {
+				if err := checkValue(dec, elem, indexPath(elem, path, i), bad); err != nil {
 					return err
 				}
 			}
@@ -156,7 +222,7 @@ func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
 				case t != nil && t.Kind() == reflect.Map:
 					ft = t.Elem()
 				}
-				if err := checkValue(dec, ft, keyPath(ft, path, key)); err != nil {
+				if err := checkValue(dec, ft, keyPath(ft, path, key), bad); err != nil {
 					return err
 				}
 			}
@@ -164,12 +230,12 @@ func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
 		_, err := dec.Token() // the closing delimiter
 		return err
 	case string:
-		if t == quantityType && unbounded(tok) {
-			return &UnboundedError{Path: path, Value: tok}
+		if t == quantityType && bad(tok) {
+			return &foundQuantity{path: path, value: tok}
 		}
 	case json.Number:
-		if t == quantityType && unbounded(tok.String()) {
-			return &UnboundedError{Path: path, Value: tok.String()}
+		if t == quantityType && bad(tok.String()) {
+			return &foundQuantity{path: path, value: tok.String()}
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package quantity
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -93,4 +94,43 @@ func FuzzMayHoldUnbounded(f *testing.F) {
 			t.Errorf("CheckJSON refuses %q (%v), the scan passes it", data, err)
 		}
 	})
+}
+
+// TestInvalidJSON: the first quantity resource.Quantity cannot be
+// decoded from is named by its path, with what is wrong in words, and
+// the decoder's own error is one IsParseError knows.
+func TestInvalidJSON(t *testing.T) {
+	podType := reflect.TypeFor[corev1.Pod]()
+	for in, want := range map[string]string{
+		`{"spec":{"containers":[{"name":"a","resources":{"requests":{"cpu":"1"}}},{"name":"b","resources":{"limits":{"memory":"1x"}}}]}}`: `spec.containers[1].resources.limits.memory: "1x": not a quantity: a number with an optional suffix, such as 500m, 2, 1.5Gi or 4e3`,
+		`{"spec":{"overhead":{"cpu":"1..5"}}}`:                                                     `spec.overhead.cpu: "1..5": not a quantity: a number`,
+		`{"spec":{"overhead":{"memory":"2KK"}}}`:                                                   `spec.overhead.memory: "2KK": not a quantity's suffix: one of m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or a decimal exponent`,
+		`{"spec":{"volumes":[{"name":"v","emptyDir":{"sizeLimit":"1Mii"}}]}}`:                      `spec.volumes[0].emptyDir.sizeLimit: "1Mii": not a quantity's suffix`,
+		`{"spec":{"containers":[{"resources":{"requests":{"cpu":" 2 ","memory":` + `"1e999"}}}]}}`: `spec.containers[0].resources.requests.memory: "1e999": quantity "1e999": more than 64 characters or an exponent beyond ±99`,
+	} {
+		err := InvalidJSON([]byte(in), podType)
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: got %v, want %q", in, err, want)
+			continue
+		}
+		var pod corev1.Pod
+		if strings.Contains(in, "1e999") {
+			continue // decoding it is what CheckJSON keeps from happening
+		}
+		if decodeErr := json.Unmarshal([]byte(in), &pod); !IsParseError(decodeErr) || !IsParseError(err) {
+			t.Errorf("%s: the decoder's error %v is not a parse error", in, decodeErr)
+		}
+	}
+	for _, in := range []string{
+		`{"spec":{"containers":[{"resources":{"requests":{"cpu":" 2 ","memory":1.5}}}]}}`,
+		`{"spec":{"containers":[{"image":"1x"}]}}`, // not a quantity
+		`{"spec":`,
+	} {
+		if err := InvalidJSON([]byte(in), podType); err != nil {
+			t.Errorf("%s: got %v, want none", in, err)
+		}
+	}
+	if IsParseError(errors.New("other")) {
+		t.Error("IsParseError of another error")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kjson "sigs.k8s.io/json"
 
+	"github.com/strata-dev/strata/pkg/overlay/jsonfield"
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
 )
 
@@ -79,6 +80,9 @@ func Decode(raw []byte) (PodGroup, error) {
 	}
 	var o Object
 	if err := kjson.UnmarshalCaseSensitivePreserveInts(raw, &o); err != nil {
+		if field, why, ok := jsonfield.Refused(raw, reflect.TypeFor[Object](), err); ok {
+			return PodGroup{}, fmt.Errorf("decoding the PodGroup: %s: %s", field, why)
+		}
 		return PodGroup{}, fmt.Errorf("decoding the PodGroup: %w", err)
 	}
 	if o.APIVersion != APIVersion || o.Kind != Kind {

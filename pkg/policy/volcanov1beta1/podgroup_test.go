@@ -35,8 +35,8 @@ func TestDecode(t *testing.T) {
 			raw: `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"minResources":{"cpu":"1e999999999"}}}`,
 			err: `spec.minResources.cpu: "1e999999999": a quantity of more than 64 characters`},
 		{name: "a quantity that is none",
-			raw: `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"minResources":{"cpu":"lots"}}}`,
-			err: "decoding the PodGroup"},
+			raw: `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"minResources":{"memory":"1Gi","cpu":"lots"}}}`,
+			err: `decoding the PodGroup: spec.minResources.cpu: "lots": not a quantity`},
 		// The API server reads field names case-sensitively: a key
 		// spelled otherwise is no class, for it as for Strata.
 		{name: "case-sensitive",
@@ -53,7 +53,7 @@ func TestDecode(t *testing.T) {
 			err: `the object is apiVersion "scheduling.volcano.sh/v1alpha1" kind "PodGroup"`},
 		{name: "a field Strata reads of another type",
 			raw: `{"apiVersion":"scheduling.volcano.sh/v1beta1","kind":"PodGroup","metadata":{"name":"pg"},"spec":{"priorityClassName":7}}`,
-			err: "spec.priorityClassName"},
+			err: "decoding the PodGroup: spec.priorityClassName: expected string, got JSON number"},
 		{name: "not JSON", raw: `apiVersion: v1`, err: "decoding the PodGroup"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
