@@ -115,7 +115,15 @@ cases:
 		t.Fatal(err)
 	}
 	r = composer(t, "", "test", dir)
-	if r.code != ExitInput || !strings.Contains(r.err, `t.yaml: PolicyTest: error unmarshaling JSON: while decoding JSON: json: unknown field "expects"`) {
+	if r.code != ExitInput || !strings.Contains(r.err, `t.yaml: PolicyTest "wrong": unknown field "cases[0].expects"`) {
+		t.Fatalf("bad test file: exit %d stderr %q", r.code, r.err)
+	}
+	// And a value of the wrong type, named with its case.
+	if err := os.WriteFile(filepath.Join(dir, "t.yaml"), []byte(strings.Replace(suite, "expect:", "inventory: {appExecutors: \"19\"}\n    expect:", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = composer(t, "", "test", dir)
+	if r.code != ExitInput || !strings.Contains(r.err, `t.yaml: PolicyTest "wrong": cases[0].inventory.appExecutors: expected int64, got JSON string`) {
 		t.Fatalf("bad test file: exit %d stderr %q", r.code, r.err)
 	}
 	// A schedule is judged as the webhook judges it, in a namespace that

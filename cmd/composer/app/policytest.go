@@ -12,7 +12,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/mutate"
 	"github.com/strata-dev/strata/pkg/overlay/manifest"
@@ -180,7 +179,7 @@ func decodePolicyTests(file string, data []byte) ([]*PolicyTest, error) {
 		if docs[i].Kind != policyTestKind {
 			continue
 		}
-		t, err := decodePolicyTest(file, docs[i].Raw)
+		t, err := decodePolicyTest(file, &docs[i])
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -193,11 +192,13 @@ func decodePolicyTests(file string, data []byte) ([]*PolicyTest, error) {
 // policyTestKind is the kind of a test file's documents.
 const policyTestKind = "PolicyTest"
 
-// decodePolicyTest decodes one PolicyTest document strictly.
-func decodePolicyTest(file string, data []byte) (*PolicyTest, error) {
+// decodePolicyTest decodes one PolicyTest document strictly, as a
+// repository's objects are decoded: an error names the case's field
+// (cases[3].inventory.appExecutors).
+func decodePolicyTest(file string, doc *manifest.Document) (*PolicyTest, error) {
 	var t PolicyTest
-	if err := yaml.UnmarshalStrict(data, &t); err != nil {
-		return nil, fmt.Errorf("%s: PolicyTest: %w", file, err)
+	if err := doc.DecodeStrict(&t); err != nil {
+		return nil, err
 	}
 	if errs := validatePolicyTest(&t); len(errs) > 0 {
 		lines := make([]string, len(errs))

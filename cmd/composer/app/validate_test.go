@@ -61,6 +61,13 @@ func TestPolicyTestValidation(t *testing.T) {
 			`f.yaml: PolicyTest "t": cases[2].inventory: Forbidden: a PodGroup is judged with what the namespace's gangs waiting to run hold (inventory.waitingGangs), not with live pods`,
 			`f.yaml: PolicyTest "t": cases[2].update: Forbidden: an update is of a Pod; a PodGroup is judged as written`,
 		}},
+		// What does not decode is named with its case, as a Layer's field is.
+		{"a value of the wrong type", head + "cases: [{name: a, pod: p.yaml}, {name: b, pod: p.yaml, inventory: {appExecutors: '3'}}]", []string{
+			`f.yaml: PolicyTest "t": cases[1].inventory.appExecutors: expected int64, got JSON string`}},
+		{"a quantity that is none", head + "cases: [{name: a, podGroup: g.yaml, inventory: {waitingGangs: {cpu: 100, memory: lots}}}]", []string{
+			`f.yaml: PolicyTest "t": cases[0].inventory.waitingGangs.memory: "lots": not a quantity: a number with an optional suffix, such as 500m, 2, 1.5Gi or 4e3`}},
+		{"an unknown field", head + "cases: [{name: a, pod: p.yaml, expects: {allowed: true}}]", []string{
+			`f.yaml: PolicyTest "t": unknown field "cases[0].expects"`}},
 		{"every case problem, in order", head + `cases:
   - {pod: p.yaml}
   - {name: a}
@@ -75,9 +82,9 @@ func TestPolicyTestValidation(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for range 100 {
-				suite, err := decodePolicyTest("f.yaml", []byte(tt.doc))
+				suites, err := decodePolicyTests("f.yaml", []byte(tt.doc))
 				if tt.want == nil {
-					if err != nil || suite == nil {
+					if err != nil || len(suites) != 1 {
 						t.Fatalf("valid file refused: %v", err)
 					}
 					return

@@ -105,6 +105,12 @@ func newDocument(file string, index int, h *header, raw json.RawMessage) Documen
 	return Document{File: file, Index: index, APIVersion: h.APIVersion, Kind: h.Kind, Name: name, Raw: raw}
 }
 
+// DecodeStrict decodes d into obj, as the objects of a repository are
+// decoded: an unknown or duplicate field, a value of the wrong type or a
+// quantity that is none is an error naming the file, the object and the
+// field's path.
+func (d *Document) DecodeStrict(obj any) error { return decodeStrict(d, obj) }
+
 // decodeStrict decodes d into obj, failing on unknown or duplicate fields
 // and on values of the wrong type. The messages name the field's path.
 func decodeStrict(d *Document, obj any) error {
