@@ -16,7 +16,6 @@ import (
 	resourcequotainstall "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota/install"
 	resourcequotavalidation "k8s.io/apiserver/pkg/admission/plugin/resourcequota/apis/resourcequota/validation"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
-	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/overlay"
 )
@@ -175,8 +174,8 @@ func decodePodNodeSelector(at string, data []byte) (map[string]string, map[strin
 		Selectors  map[string]string `json:"podNodeSelectorPluginConfig"`
 	}
 	if len(data) > 0 {
-		if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", at, err)
+		if err := decodeYAMLStrict(at, data, &cfg); err != nil {
+			return nil, nil, err
 		}
 	}
 	var (
@@ -219,8 +218,8 @@ func decodePodTolerations(at string, data []byte) (defaults, whitelist []corev1.
 		Default    []corev1.Toleration `json:"default"`
 		Whitelist  []corev1.Toleration `json:"whitelist"`
 	}
-	if err := yaml.UnmarshalStrict(data, &cfg); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", at, err)
+	if err := decodeYAMLStrict(at, data, &cfg); err != nil {
+		return nil, nil, err
 	}
 	if !slices.Contains(podTolerationsVersions, cfg.APIVersion) || cfg.Kind != "Configuration" {
 		return nil, nil, fmt.Errorf("%s: apiVersion %q, kind %q: want kind Configuration of %s", at, cfg.APIVersion, cfg.Kind, podTolerationsVersions[0])

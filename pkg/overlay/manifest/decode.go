@@ -11,6 +11,7 @@ import (
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	sigsjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
 
 	"github.com/strata-dev/strata/pkg/overlay/jsonfield"
 )
@@ -114,18 +115,34 @@ func (d *Document) DecodeStrict(obj any) error { return decodeStrict(d, obj) }
 // decodeStrict decodes d into obj, failing on unknown or duplicate fields
 // and on values of the wrong type. The messages name the field's path.
 func decodeStrict(d *Document, obj any) error {
-	strictErrs, err := sigsjson.UnmarshalStrict(d.Raw, obj, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
+	return decodeJSONStrict(d.filePrefix()+d.Subject(), d.Raw, obj)
+}
+
+// decodeJSONStrict decodes data, JSON, into obj as decodeStrict does, its
+// messages led by at.
+func decodeJSONStrict(at string, data []byte, obj any) error {
+	strictErrs, err := sigsjson.UnmarshalStrict(data, obj, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
 	if err != nil {
-		return fmt.Errorf("%s%s: %s", d.filePrefix(), d.Subject(), describeJSONError(d.Raw, reflect.TypeOf(obj), err))
+		return fmt.Errorf("%s: %s", at, describeJSONError(data, reflect.TypeOf(obj), err))
 	}
 	if len(strictErrs) > 0 {
 		msgs := make([]string, len(strictErrs))
 		for i, e := range strictErrs {
 			msgs[i] = e.Error()
 		}
-		return fmt.Errorf("%s%s: %s", d.filePrefix(), d.Subject(), strings.Join(msgs, "; "))
+		return fmt.Errorf("%s: %s", at, strings.Join(msgs, "; "))
 	}
 	return nil
+}
+
+// decodeYAMLStrict decodes data, YAML or JSON, into obj as decodeStrict
+// does (a key written twice is an error too), its messages led by at.
+func decodeYAMLStrict(at string, data []byte, obj any) error {
+	raw, err := yaml.YAMLToJSONStrict(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", at, err)
+	}
+	return decodeJSONStrict(at, raw, obj)
 }
 
 // yamlBooleanHint ends the message of a boolean where a string belongs.
