@@ -15,7 +15,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
 	"github.com/strata-dev/strata/pkg/mutate"
@@ -114,9 +113,9 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 			return badInput(fmt.Errorf("--operator-user: %w", err))
 		}
 	}
-	extra, err := labels.ConvertSelectorToLabelsMap(o.namespaceLabels)
+	extra, err := parseNamespaceLabels(o.namespaceLabels)
 	if err != nil {
-		return badInput(fmt.Errorf("--namespace-labels: %w (want k=v,...)", err))
+		return badInput(err)
 	}
 	placement, err := admissionPlugins(o.admissionPlugins)
 	if err != nil {

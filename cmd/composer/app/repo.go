@@ -13,7 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
-	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -63,9 +63,9 @@ func (r *repoFlags) add(cmd *cobra.Command) {
 // snapshot loads the inputs (load), gives the namespaces the objects are
 // in the --namespace-labels, and compiles them.
 func (r *repoFlags) snapshot(ctx context.Context, fsys filesys.FileSystem, warn io.Writer, namespaces []string) (*overlay.Snapshot, error) {
-	extra, err := labels.ConvertSelectorToLabelsMap(r.namespaceLabels)
+	extra, err := parseNamespaceLabels(r.namespaceLabels)
 	if err != nil {
-		return nil, fmt.Errorf("--namespace-labels: %w (want k=v,...)", err)
+		return nil, err
 	}
 	in, err := r.load(ctx, fsys, warn)
 	if err != nil {
@@ -235,4 +235,44 @@ func takeBounds(in *overlay.Inputs, cluster overlay.Inputs) {
 		func(lr corev1.LimitRange) string { return lr.Namespace + "/" + lr.Name })
 	in.ResourceQuotas = lastOf(append(in.ResourceQuotas, cluster.ResourceQuotas...),
 		func(q corev1.ResourceQuota) string { return q.Namespace + "/" + q.Name })
+}
+
+// parseNamespaceLabels reads --namespace-labels, key=value pairs apart by
+// commas (spaces around each key and value trimmed), each key a label's
+// key and each value a label's value, as a Namespace's labels must be,
+// and each key one value. An error names every pair it cannot read and why.
+func parseNamespaceLabels(s string) (map[string]string, error) {
+	out := map[string]string{}
+	if s == "" {
+		return out, nil
+	}
+	var problems []string
+	for pair := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(pair, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		var why []string
+		switch {
+		case !ok:
+			why = []string{"not key=value"}
+		default:
+			if msgs := validation.IsQualifiedName(k); len(msgs) > 0 {
+				why = append(why, fmt.Sprintf("key %q: %s", k, msgs[0]))
+			}
+			if msgs := validation.IsValidLabelValue(v); len(msgs) > 0 {
+				why = append(why, fmt.Sprintf("value %q: %s", v, msgs[0]))
+			}
+			if prev, twice := out[k]; twice && prev != v && len(why) == 0 {
+				why = append(why, fmt.Sprintf("key %q is given two values (first %q)", k, prev))
+			}
+		}
+		if len(why) > 0 {
+			problems = append(problems, fmt.Sprintf("%q: %s", pair, strings.Join(why, "; ")))
+			continue
+		}
+		out[k] = v
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("--namespace-labels: %s (want key=value,..., each a label's key and value)", strings.Join(problems, ", "))
+	}
+	return out, nil
 }
