@@ -241,6 +241,7 @@ func TestBadInput(t *testing.T) {
 		{"missing pod file", []string{"compose", "-f", filepath.Join(dir, "none.yaml"), "--layers", good}, "-f: reading "},
 		{"missing layers dir", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "none")}, "none: not a directory"},
 		{"bad output", []string{"compose", "-f", pod, "--layers", good, "-o", "xml"}, `-o: unknown output format "xml" (want yaml, json, patch, explain or spark-conf)`},
+		{"a misspelt user", []string{"compose", "-f", pod, "--layers", good, "--as", "system:serviceaccount:etl"}, `--as: "system:serviceaccount:etl" is not a service account's user name`},
 		{"bad namespace labels", []string{"compose", "-f", pod, "--layers", good, "--namespace-labels", "a"}, "--namespace-labels:"},
 		{"missing flag", []string{"compose", "-f", pod}, `required flag(s) "cluster", "layers", "pool" not set`},
 		{"unknown flag", []string{"compose", "--nope"}, "unknown flag: --nope"},

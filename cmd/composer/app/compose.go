@@ -169,6 +169,13 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 			return badInput(fmt.Errorf("--operator-user: %w", err))
 		}
 	}
+	// A misspelt user is one no request comes from: the policies and the
+	// PodSecurity exemptions would judge another user than meant.
+	if o.user != "" {
+		if err := mutate.CheckUserName(o.user); err != nil {
+			return badInput(fmt.Errorf("--as: %w", err))
+		}
+	}
 	objects, err := o.readObjects(streams.In)
 	if err != nil {
 		return badInput(err)

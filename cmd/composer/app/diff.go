@@ -113,6 +113,11 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 			return badInput(fmt.Errorf("--operator-user: %w", err))
 		}
 	}
+	if o.user != "" {
+		if err := mutate.CheckUserName(o.user); err != nil {
+			return badInput(fmt.Errorf("--as: %w", err))
+		}
+	}
 	extra, err := parseNamespaceLabels(o.namespaceLabels)
 	if err != nil {
 		return badInput(err)

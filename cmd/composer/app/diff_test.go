@@ -113,6 +113,8 @@ func TestDiff(t *testing.T) {
 		diffArgs("--head", head),
 		diffArgs("--base-ref", "no-such-ref", "--head", head),
 		diffArgs("--base-ref", "HEAD", "--head", head, "-o", "yaml"),
+		diffArgs("--base-ref", "HEAD", "--head", head, "--as", "system:serviceaccount:etl"),
+		diffArgs("--base-ref", "HEAD", "--head", head, "--namespace-labels", "group"),
 	} {
 		if r := composer(t, "", bad...); r.code != ExitInput {
 			t.Errorf("%v: exit %d, want 2: %s", bad[len(bad)-3:], r.code, r.err)

@@ -273,6 +273,17 @@ func validatePolicyTest(t *PolicyTest) field.ErrorList {
 		if c.User != "" && c.Update != nil {
 			errs = append(errs, field.Forbidden(cp.Child("user"), "who creates the Pod; the user of an update is update.user"))
 		}
+		// A misspelt user is one no request comes from.
+		if c.User != "" {
+			if err := mutate.CheckUserName(c.User); err != nil {
+				errs = append(errs, field.Invalid(cp.Child("user"), c.User, err.Error()))
+			}
+		}
+		if c.Update != nil && c.Update.User != "" {
+			if err := mutate.CheckUserName(c.Update.User); err != nil {
+				errs = append(errs, field.Invalid(cp.Child("update", "user"), c.Update.User, err.Error()))
+			}
+		}
 		if len(c.Groups) > 0 && c.User == "" {
 			errs = append(errs, field.Required(cp.Child("user"), "the user in groups"))
 		}

@@ -38,6 +38,12 @@ func TestPolicyTestValidation(t *testing.T) {
   - {name: a, pod: p.yaml, user: u, update: {user: v, patch: {metadata: {labels: {a: b}}}}}`, []string{
 			`f.yaml: PolicyTest "t": cases[0].user: Forbidden: who creates the Pod; the user of an update is update.user`,
 		}},
+		{"a misspelt user, of a create and of an update", head + `cases:
+  - {name: a, pod: p.yaml, user: 'system:serviceaccount:etl'}
+  - {name: b, pod: p.yaml, update: {user: ' u', patch: {metadata: {labels: {a: b}}}}}`, []string{
+			`f.yaml: PolicyTest "t": cases[0].user: Invalid value: "system:serviceaccount:etl": "system:serviceaccount:etl" is not a service account's user name (want system:serviceaccount:NAMESPACE:NAME)`,
+			`f.yaml: PolicyTest "t": cases[1].update.user: Invalid value: " u": " u" is not a user name (want no spaces around it)`,
+		}},
 		{"the operator's user", head + "operatorUser: system:serviceaccount:spark-operator:spark-operator-controller\ncases: [{name: a, app: a.yaml, expect: {allowed: true}}]", nil},
 		{"the operator's user misspelt", head + "operatorUser: system:serviceaccount:spark-operator\ncases: [{name: a, app: a.yaml, expect: {allowed: true}}]", []string{
 			`f.yaml: PolicyTest "t": operatorUser: Invalid value: "system:serviceaccount:spark-operator": "system:serviceaccount:spark-operator" is not a service account's user name (want system:serviceaccount:NAMESPACE:NAME)`}},
