@@ -63,12 +63,13 @@ func (o *CertRotationOptions) validate() []error {
 		return nil
 	}
 	var errs []error
-	for flag, v := range map[string]string{
-		"--cert-namespace": o.Namespace, "--cert-secret": o.SecretName, "--cert-service": o.ServiceName,
-		"--validating-webhook-configuration": o.ValidatingWebhook,
+	// In the flags' order: the same flags give the same message.
+	for _, f := range []struct{ flag, value string }{
+		{"--cert-namespace", o.Namespace}, {"--cert-secret", o.SecretName}, {"--cert-service", o.ServiceName},
+		{"--validating-webhook-configuration", o.ValidatingWebhook},
 	} {
-		if v == "" {
-			errs = append(errs, fmt.Errorf("%s must not be empty with --cert-rotation", flag))
+		if f.value == "" {
+			errs = append(errs, fmt.Errorf("%s must not be empty with --cert-rotation", f.flag))
 		}
 	}
 	if len(o.MutatingWebhooks) == 0 || slices.Contains(o.MutatingWebhooks, "") {

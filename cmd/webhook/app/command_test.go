@@ -1,11 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 )
 
 func TestCommandParsesFlags(t *testing.T) {
@@ -53,10 +56,14 @@ func TestCommandUsageErrors(t *testing.T) {
 		{[]string{"--cluster=a", "--pool=b", "--max-bytes-in-flight=-1"}, "--max-bytes-in-flight: -1 must not be negative"},
 		{[]string{"--cluster=a", "--pool=b", "--max-bytes-in-flight=1048575"}, "--max-bytes-in-flight: 1048575 is less than 1048576 (1 MiB)"},
 		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--cert-secret="}, "--cert-secret must not be empty with --cert-rotation"},
+		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--cert-service=", "--cert-namespace=", "--validating-webhook-configuration="},
+			"--cert-namespace must not be empty with --cert-rotation\n--cert-service must not be empty with --cert-rotation\n--validating-webhook-configuration must not be empty with --cert-rotation"},
 		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--mutating-webhook-configuration=a,,b"}, `--mutating-webhook-configuration must name configurations, none empty, with --cert-rotation (got ["a" "" "b"])`},
 		{[]string{"--cluster=a", "--pool=b", "--cert-rotation", "--mutating-webhook-configuration="}, "--mutating-webhook-configuration must name configurations"},
 		{[]string{"--clustr=a"}, "unknown flag: --clustr"},
 		{[]string{"--cluster=a", "--pool=b", "--reservation-ttl=0s"}, "--reservation-ttl: 0s must be positive"},
+		{[]string{"--cluster=a", "--pool=b", "--shadow-report-interval=0s"}, "--shadow-report-interval: 0s must be positive"},
+		{[]string{"--cluster=a", "--pool=b", "--shadow-report-interval=-1m"}, "--shadow-report-interval: -1m0s must be positive"},
 		{[]string{"--cluster=a", "--pool=b", "--client-names=kube-apiserver"}, "--client-names needs --client-ca-file"},
 		{[]string{"--cluster=a", "--pool=b", "--client-ca-file=ca.crt", "--client-names=a,,b"}, "--client-names: a name must not be empty"},
 		{[]string{"--cluster=a", "--pool=b", "--tool-managed-namespace-labels=capsule.clastix.io/tenant,not a key"},
@@ -108,5 +115,28 @@ func TestCommandTakesTheEdges(t *testing.T) {
 	cmd.SetArgs([]string{"--cluster=a", "--pool=b", "--max-bytes-in-flight=1048576"})
 	if err := cmd.Execute(); err != nil || got.MaxBytesInFlight != 1<<20 {
 		t.Fatalf("%v, options %+v", err, got)
+	}
+}
+
+// TestErrorsLogNoStackTrace: an error's log line carries no stack trace
+// by default (what is logged at error is the cluster's, not the code's);
+// --zap-stacktrace-level=error puts them back.
+func TestErrorsLogNoStackTrace(t *testing.T) {
+	for args, want := range map[string]bool{"": false, "--zap-stacktrace-level=error": true} {
+		var got *Options
+		cmd := NewCommand(context.Background(), func(_ context.Context, o *Options) error { got = o; return nil })
+		flags := []string{"--cluster=a", "--pool=b"}
+		if args != "" {
+			flags = append(flags, args)
+		}
+		cmd.SetArgs(flags)
+		if err := cmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		zap.New(zap.UseFlagOptions(&got.Zap), zap.WriteTo(&out)).Error(errors.New("unable to load in-cluster config"), "failed")
+		if stack := strings.Contains(out.String(), `"stacktrace"`); stack != want {
+			t.Errorf("%q: stack trace %v, want %v:\n%s", args, stack, want, out.String())
+		}
 	}
 }

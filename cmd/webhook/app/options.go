@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
@@ -110,7 +111,12 @@ func DefaultOptions() *Options {
 		ShadowReportInterval:   10 * time.Second,
 		MaxInFlight:            defaultMaxInFlight,
 		MaxBytesInFlight:       defaultMaxBytesInFlight,
-		Zap:                    zap.Options{},
+		// No stack trace on an error's log line (zap's production default
+		// adds one to each): the errors logged are about the cluster, not
+		// the code, such as a library's "unable to load in-cluster
+		// config" at start. A handler's panic is logged with its stack
+		// anyway; --zap-stacktrace-level=error puts them back.
+		Zap: zap.Options{StacktraceLevel: zapcore.PanicLevel},
 	}
 }
 
@@ -175,6 +181,11 @@ func (o *Options) Validate() error {
 	}
 	if o.ReservationTTL <= 0 {
 		errs = append(errs, fmt.Errorf("--reservation-ttl: %s must be positive", o.ReservationTTL))
+	}
+	if o.ShadowReportInterval <= 0 {
+		// A ticker of no interval panics: the replica would crash once
+		// it leads nothing, at start.
+		errs = append(errs, fmt.Errorf("--shadow-report-interval: %s must be positive", o.ShadowReportInterval))
 	}
 	if len(o.ClientNames) > 0 && o.ClientCAFile == "" {
 		errs = append(errs, errors.New("--client-names needs --client-ca-file: names are checked on verified client certificates only"))
