@@ -4,9 +4,13 @@ import (
 	stdjson "encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 )
 
 // TestRefused: a type error and a quantity resource.Quantity cannot read
@@ -36,4 +40,36 @@ func TestRefused(t *testing.T) {
 	if _, _, ok := Refused(nil, podType, errors.New("other")); ok {
 		t.Error("another error was named")
 	}
+}
+
+// FuzzRefused: on any document decoded into a Pod, Refused names a field
+// for a type error or a quantity that is none, without panicking, and the
+// quantity it names is one resource.Quantity cannot read.
+func FuzzRefused(f *testing.F) {
+	f.Add([]byte(`{"spec":{"containers":[{"name":"a"},{"name":"b","resources":{"requests":{"cpu":"1x"}}}]}}`))
+	f.Add([]byte(`{"spec":{"overhead":{"cpu":1.5,"memory":"2KK"},"containers":[{"image":3}]}}`))
+	f.Add([]byte(`{"spec":{"volumes":[{"name":"v","emptyDir":{"sizeLimit":" 1Gi "}},{"emptyDir":{"sizeLimit":"--1"}}]}}`))
+	podType := reflect.TypeFor[corev1.Pod]()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// A quantity of a huge exponent would take the decoder minutes:
+		// every caller refuses it first.
+		if quantity.CheckJSON(data, podType) != nil {
+			return
+		}
+		var pod corev1.Pod
+		err := stdjson.Unmarshal(data, &pod)
+		if err == nil {
+			return
+		}
+		field, why, ok := Refused(data, podType, err)
+		if quantity.IsParseError(err) && ok {
+			q := quantity.InvalidJSON(data, podType)
+			if q == nil || q.Path != field || why == "" {
+				t.Fatalf("%s: Refused named %q %q for %v", data, field, why, err)
+			}
+			if _, perr := resource.ParseQuantity(strings.TrimSpace(q.Value)); perr == nil {
+				t.Fatalf("%s: %q parses", data, q.Value)
+			}
+		}
+	})
 }
