@@ -6,11 +6,13 @@ import (
 	"strings"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/strata-dev/strata/pkg/overlay/quantity"
 )
 
 // OfTypeError is the path in data of the value te refused, te being what
-// decoding data returned: object keys joined by dots, a key that is not a
-// plain name (letters, digits, '_' and '-') in brackets, and list
+// decoding data returned: object keys joined as quantity.JoinKey joins
+// them (by dots, a key that is not a plain name in brackets), and list
 // elements by index ("spec.sparkConf[spark.executor.cores]",
 // "spec.volumes[2].name"). Where te cannot be placed in data (its offset
 // is outside data, or the value there is not of the kind te names, as
@@ -36,27 +38,20 @@ func OfTypeError(data []byte, te *json.UnmarshalTypeError) string {
 	if !sameKind(kind, te.Value) {
 		return te.Field
 	}
-	var b strings.Builder
+	path := ""
 	level := 0
 	for tok := range dec.StackPointer().Tokens() {
 		level++
 		if k, _ := dec.StackIndex(level); k == '[' {
-			b.WriteString("[" + tok + "]")
+			path += "[" + tok + "]"
 			continue
 		}
-		if plainName(tok) {
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(tok)
-			continue
-		}
-		b.WriteString("[" + tok + "]")
+		path = quantity.JoinKey(path, tok)
 	}
-	if b.Len() == 0 {
+	if path == "" {
 		return te.Field
 	}
-	return b.String()
+	return path
 }
 
 // sameKind reports whether a JSON value of kind is what te.Value, the
@@ -78,20 +73,4 @@ func sameKind(kind jsontext.Kind, value string) bool {
 		return value == "null"
 	}
 	return false
-}
-
-// plainName reports whether an object's key reads unambiguously after a
-// dot: a JSON field's name, or a map key like one.
-func plainName(key string) bool {
-	if key == "" {
-		return false
-	}
-	for _, r := range key {
-		switch {
-		case r == '_', r == '-', r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
-		default:
-			return false
-		}
-	}
-	return true
 }

@@ -247,10 +247,37 @@ func keyPath(t reflect.Type, path, key string) string {
 	if t == nil {
 		return ""
 	}
+	return JoinKey(path, key)
+}
+
+// JoinKey is path with key, a field's name or a map's key, joined as
+// Strata's messages name a field: after a dot, or in brackets where the
+// key is not a plain name of letters, digits, '_' and '-'
+// (spec.containers[0].resources.limits[nvidia.com/gpu]), so that a key
+// holding dots reads as one key.
+func JoinKey(path, key string) string {
+	if !plainName(key) {
+		return path + "[" + key + "]"
+	}
 	if path == "" {
 		return key
 	}
 	return path + "." + key
+}
+
+// plainName reports whether key reads unambiguously after a dot.
+func plainName(key string) bool {
+	if key == "" {
+		return false
+	}
+	for _, r := range key {
+		switch {
+		case r == '_', r == '-', r >= '0' && r <= '9', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func indexPath(t reflect.Type, path string, i int) string {

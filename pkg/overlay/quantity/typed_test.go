@@ -103,8 +103,10 @@ func TestInvalidJSON(t *testing.T) {
 	podType := reflect.TypeFor[corev1.Pod]()
 	for in, want := range map[string]string{
 		`{"spec":{"containers":[{"name":"a","resources":{"requests":{"cpu":"1"}}},{"name":"b","resources":{"limits":{"memory":"1x"}}}]}}`: `spec.containers[1].resources.limits.memory: "1x": not a quantity: a number with an optional suffix, such as 500m, 2, 1.5Gi or 4e3`,
-		`{"spec":{"overhead":{"cpu":"1..5"}}}`:                                                     `spec.overhead.cpu: "1..5": not a quantity: a number`,
-		`{"spec":{"overhead":{"memory":"2KK"}}}`:                                                   `spec.overhead.memory: "2KK": not a quantity's suffix: one of m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or a decimal exponent`,
+		`{"spec":{"overhead":{"cpu":"1..5"}}}`:   `spec.overhead.cpu: "1..5": not a quantity: a number`,
+		`{"spec":{"overhead":{"memory":"2KK"}}}`: `spec.overhead.memory: "2KK": not a quantity's suffix: one of m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or a decimal exponent`,
+		// A key that is not a plain name reads as one key.
+		`{"spec":{"containers":[{"resources":{"limits":{"cpu":"1","nvidia.com/gpu":"one"}}}]}}`:    `spec.containers[0].resources.limits[nvidia.com/gpu]: "one": not a quantity`,
 		`{"spec":{"volumes":[{"name":"v","emptyDir":{"sizeLimit":"1Mii"}}]}}`:                      `spec.volumes[0].emptyDir.sizeLimit: "1Mii": not a quantity's suffix`,
 		`{"spec":{"containers":[{"resources":{"requests":{"cpu":" 2 ","memory":` + `"1e999"}}}]}}`: `spec.containers[0].resources.requests.memory: "1e999": quantity "1e999": more than 64 characters or an exponent beyond ±99`,
 	} {
@@ -132,5 +134,22 @@ func TestInvalidJSON(t *testing.T) {
 	}
 	if IsParseError(errors.New("other")) {
 		t.Error("IsParseError of another error")
+	}
+}
+
+// TestJoinKey: a plain name follows a dot, any other key is bracketed.
+func TestJoinKey(t *testing.T) {
+	for _, tt := range []struct{ path, key, want string }{
+		{"", "spec", "spec"},
+		{"spec", "containers", "spec.containers"},
+		{"spec.nodeSelector", "kubernetes.io/os", "spec.nodeSelector[kubernetes.io/os]"},
+		{"a", "x-y_z0", "a.x-y_z0"},
+		{"a", "", "a[]"},
+		{"", "a.b", "[a.b]"},
+		{"a", "a b", "a[a b]"},
+	} {
+		if got := JoinKey(tt.path, tt.key); got != tt.want {
+			t.Errorf("JoinKey(%q, %q) = %q, want %q", tt.path, tt.key, got, tt.want)
+		}
 	}
 }
