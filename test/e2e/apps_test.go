@@ -187,25 +187,38 @@ func TestAppThatCannotFitIsRefused(t *testing.T) {
 // TestMistypedAppIsInvalid: the API server checks a custom object against
 // its CRD's schema only after the mutating webhooks, so the webhook is
 // sent a tenant's mistyped field: it refuses the application as the API
-// server refuses an invalid object, 422 Invalid naming the field, and
-// counts it as invalid, not as its own error.
+// server refuses an invalid object, 422 Invalid naming the field (with
+// the list element that holds it, and a quantity that is none as well as
+// a value of the wrong type), and counts it as invalid, not as its own
+// error.
 func TestMistypedAppIsInvalid(t *testing.T) {
-	app := exampleApp(t, "etl-report.yaml", "e2e-mistyped")
-	if err := unstructured.SetNestedField(app.Object, "one", "spec", "driver", "cores"); err != nil {
-		t.Fatal(err)
-	}
 	r := replicaServingAll(t, "", false)
 	errorsBefore := metricOf(t, r, "strata_admissions_total", "outcome", "error")
-	err := cp.Client.Create(context.Background(), app)
-	const want = "SparkApplication is invalid: spec.driver.cores: expected int32, got JSON string"
-	if err == nil || !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), want) {
-		t.Fatalf("creating an app of driver cores %q: %v, want 422 Invalid containing %q", "one", err, want)
+	for _, tc := range []struct {
+		value any
+		path  []string
+		want  string
+	}{
+		{"one", []string{"spec", "driver", "cores"}, "SparkApplication is invalid: spec.driver.cores: expected int32, got JSON string"},
+		{[]any{map[string]any{"name": "a", "value": "x"}, map[string]any{"name": "b", "value": true}}, []string{"spec", "executor", "env"},
+			"SparkApplication is invalid: spec.executor.env[1].value: expected string, got JSON bool"},
+		{[]any{map[string]any{"name": "scratch", "emptyDir": map[string]any{"sizeLimit": "1x"}}}, []string{"spec", "volumes"},
+			`SparkApplication is invalid: spec.volumes[0].emptyDir.sizeLimit: "1x": not a quantity`},
+	} {
+		app := exampleApp(t, "etl-report.yaml", "e2e-mistyped")
+		if err := unstructured.SetNestedField(app.Object, tc.value, tc.path...); err != nil {
+			t.Fatal(err)
+		}
+		err := cp.Client.Create(context.Background(), app)
+		if err == nil || !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("creating an app of %v %v: %v, want 422 Invalid containing %q", tc.path, tc.value, err, tc.want)
+		}
 	}
-	if got := metricOf(t, r, "strata_admissions_total", "outcome", "invalid"); got < 1 {
-		t.Errorf("the mistyped app was not counted as invalid: %v", got)
+	if got := metricOf(t, r, "strata_admissions_total", "outcome", "invalid"); got < 3 {
+		t.Errorf("the mistyped apps were not counted as invalid: %v", got)
 	}
 	if got := metricOf(t, r, "strata_admissions_total", "outcome", "error"); got != errorsBefore {
-		t.Errorf("the mistyped app was counted as an error: %v, before %v", got, errorsBefore)
+		t.Errorf("the mistyped apps were counted as errors: %v, before %v", got, errorsBefore)
 	}
 }
 
