@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
@@ -142,8 +143,14 @@ func (v *validator) match(p *field.Path, m *v1alpha1.Match) {
 		v.addAll(p.Child("namespaces").Index(i), ns, validation.IsDNS1123Label(ns))
 	}
 	if m.NamespaceSelector != nil {
-		if _, err := metav1.LabelSelectorAsSelector(m.NamespaceSelector); err != nil {
-			v.invalid(p.Child("namespaceSelector"), field.OmitValueType{}, "invalid label selector: %v", err)
+		// The API server's own validation of a selector, which names
+		// each requirement's field and finds every problem; what it
+		// passes that no selector can be made of is refused too.
+		sp := p.Child("namespaceSelector")
+		errs := metav1validation.ValidateLabelSelector(m.NamespaceSelector, metav1validation.LabelSelectorValidationOptions{}, sp)
+		v.errs = append(v.errs, errs...)
+		if _, err := metav1.LabelSelectorAsSelector(m.NamespaceSelector); err != nil && len(errs) == 0 {
+			v.invalid(sp, field.OmitValueType{}, "invalid label selector: %v", err)
 		}
 	}
 	for i, r := range m.Roles {

@@ -32,7 +32,13 @@ func TestValidateLayer(t *testing.T) {
 			want: `spec.match.roles[0]: Unsupported value: "Driver": supported values: "driver", "executor"`},
 		{name: "bad selector", mutate: func(l *v1alpha1.Layer) {
 			l.Spec.Match.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: "Near"}}}
-		}, want: `spec.match.namespaceSelector: Invalid value: invalid label selector: "Near" is not a valid label selector operator`},
+		}, want: `spec.match.namespaceSelector.matchExpressions[0].operator: Invalid value: "Near": not a valid selector operator`},
+		{name: "a selector's requirement of In without values", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Match.NamespaceSelector = &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "a", Operator: metav1.LabelSelectorOpExists}, {Key: "tier", Operator: metav1.LabelSelectorOpIn}}}
+		}, want: "spec.match.namespaceSelector.matchExpressions[1].values: Required value: must be specified when `operator` is 'In' or 'NotIn'"},
+		{name: "a selector's label that is none", mutate: func(l *v1alpha1.Layer) {
+			l.Spec.Match.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"a b": "x"}}
+		}, want: `spec.match.namespaceSelector.matchLabels: Invalid value: "a b": name part must consist`},
 		{name: "bad namespace", mutate: func(l *v1alpha1.Layer) { l.Spec.Match.Namespaces = []string{"Etl"} }, want: `spec.match.namespaces[0]: Invalid value: "Etl": a lowercase RFC 1123 label`},
 		{name: "empty pool", mutate: func(l *v1alpha1.Layer) { l.Spec.Match.Pools = []string{""} }, want: "spec.match.pools[0]: Required value: a pool name"},
 		{name: "bad label key", mutate: func(l *v1alpha1.Layer) { l.Spec.Config.Labels = map[string]string{"bad key": "v"} },

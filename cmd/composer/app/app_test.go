@@ -233,7 +233,7 @@ func TestBadInput(t *testing.T) {
 		{"duplicate names", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "dup")},
 			filepath.Join(dir, "dup/b.yaml") + `: Layer "same": metadata.name: Duplicate value: "same": also in ` + filepath.Join(dir, "dup/a.yaml")},
 		{"empty name", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "noname")}, `a.yaml: Layer "": metadata.name: Required value`},
-		{"bad selector", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "selector")}, `Layer "s": spec.match.namespaceSelector: Invalid value: invalid label selector`},
+		{"bad selector", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "selector")}, `Layer "s": spec.match.namespaceSelector.matchExpressions[0].operator: Invalid value: "Near": not a valid selector operator`},
 		{"bad toleration", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "tol")}, `Layer "t": spec.config.tolerations[0].value: Invalid value: "x": must be empty when operator is Exists`},
 		{"bad pod patch", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "patch")}, `Layer "pp": spec.config.podPatch: `},
 		{"unknown sidecar field", []string{"compose", "-f", pod, "--layers", filepath.Join(dir, "sidecar")}, `Layer "sc": unknown field "spec.config.sidecars[0].imagePullPolicyy"`},
