@@ -6,6 +6,7 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -188,7 +189,8 @@ func decodePodNodeSelector(at string, data []byte) (map[string]string, map[strin
 		sel, err := labels.ConvertSelectorToLabelsMap(cfg.Selectors[k])
 		switch {
 		case err != nil:
-			errs = append(errs, field.Invalid(p.Key(k), cfg.Selectors[k], "want a node selector of equalities (key=value,...): "+err.Error()))
+			// A key's error comes with no field path ("<nil>: ").
+			errs = append(errs, field.Invalid(p.Key(k), cfg.Selectors[k], "want a node selector of equalities (key=value,...): "+strings.TrimPrefix(err.Error(), "<nil>: ")))
 		case len(sel) == 0:
 		case k == clusterDefaultNodeSelector:
 			defaults = sel

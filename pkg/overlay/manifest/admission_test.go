@@ -54,6 +54,8 @@ func TestLoadAdmissionPlacement(t *testing.T) {
 			err: `cluster/admission.yaml: AdmissionConfiguration: plugins[1] (PodNodeSelector).configuration: podNodeSelectorPluginConfig[clusterDefaultNodeSelector]: Invalid value: "node.strata.dev/zone=shared,tier!=batch": want a node selector of equalities`},
 		{name: "a namespace's selector the plugin cannot read", file: admission(strings.Replace(embedded, "pool=etl", "pool in (etl)", 1)),
 			err: `plugins[1] (PodNodeSelector).configuration: podNodeSelectorPluginConfig[etl]: Invalid value: "node.strata.dev/pool in (etl)"`},
+		{name: "a namespace's selector of a key no label has", file: admission(strings.Replace(embedded, "pool=etl", "pool x=etl", 1)),
+			err: `plugins[1] (PodNodeSelector).configuration: podNodeSelectorPluginConfig[etl]: Invalid value: "node.strata.dev/pool x=etl": want a node selector of equalities (key=value,...): Invalid value: "node.strata.dev/pool x": name part must consist`},
 		{name: "a misspelt PodNodeSelector field", file: admission(strings.Replace(embedded, "podNodeSelectorPluginConfig", "podNodeSelectorConfig", 1)),
 			err: `plugins[1] (PodNodeSelector).configuration: unknown field "podNodeSelectorConfig"`},
 		{name: "a misspelt PodTolerationRestriction field", file: admission(strings.Replace(embedded, "default:", "defaults:", 1)),
