@@ -244,6 +244,19 @@ func TestAppOfHugeExponentIsRefused(t *testing.T) {
 			t.Errorf("creating an app with %s=%s: %v, want a denial containing %q", key, value, err, want)
 		}
 	}
+	// In a field the application types as a quantity, the webhook refuses
+	// the review before it decodes it, and answers with the request's uid:
+	// the API server reports the refusal, naming the quantity, not a
+	// webhook that answered another request.
+	app := exampleApp(t, "etl-report.yaml", "e2e-huge-exponent")
+	if err := unstructured.SetNestedField(app.Object, []any{map[string]any{"name": "scratch", "emptyDir": map[string]any{"sizeLimit": "1e-999999999"}}}, "spec", "volumes"); err != nil {
+		t.Fatal(err)
+	}
+	err := cp.Client.Create(ctx, app)
+	const want = `request.object.spec.volumes[0].emptyDir.sizeLimit: "1e-999999999": a quantity of more than 64 characters or of an exponent beyond ±99`
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "invalid webhook response") {
+		t.Errorf("creating an app with a volume's sizeLimit of 1e-999999999: %v, want a refusal containing %q", err, want)
+	}
 }
 
 // TestAppMemoryIsCountedInWholeMiB: Spark requests an executor's memory

@@ -114,7 +114,7 @@ func (s podReviews) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := checkReview(body, s.review); err != nil {
-		writeErrored(w, err)
+		writeErrored(w, body, err)
 		return
 	}
 	req, ok := decodePodReview(body)

@@ -9,6 +9,7 @@ import (
 	"reflect"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/strata-dev/strata/pkg/overlay/quantity"
@@ -34,7 +35,7 @@ func refuseUnboundedQuantities(objectType reflect.Type, h http.Handler) http.Han
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes+1))
 		if err == nil && len(body) <= maxReviewBytes {
 			if err := checkReview(body, review); err != nil {
-				writeErrored(w, err)
+				writeErrored(w, body, err)
 				return
 			}
 		}
@@ -67,9 +68,11 @@ func reviewTypeOf(objectType reflect.Type) reflect.Type {
 // AdmissionReview of type review (reviewTypeOf), that quantity.Parse
 // refuses: decoding one would hold the request's goroutine, and an
 // in-flight slot, for minutes (pkg/overlay/quantity). The API server
-// sends none (it parses every quantity of a built-in object first, and
-// the CRDs bound custom ones); a client that reaches the webhook's port
-// without being the API server could. Every body is scanned
+// sends none in a built-in object (it parses every quantity of one
+// first), and a client that reaches the webhook's port without being the
+// API server could send one. A tenant's custom object can hold one: the
+// API server checks it against its CRD's schema only after the mutating
+// webhooks, and a schema's pattern of quantities takes a huge exponent. Every body is scanned
 // (quantity.MayHoldUnbounded, a few microseconds); only one that may hold
 // such a number is read as the review (quantity.CheckJSON).
 func checkReview(body []byte, review reflect.Type) error {
@@ -82,11 +85,22 @@ func checkReview(body []byte, review reflect.Type) error {
 	return nil
 }
 
-// writeErrored answers err as controller-runtime answers a review it
-// cannot decode: an AdmissionReview whose response is an error of 400 Bad
-// Request.
-func writeErrored(w http.ResponseWriter, err error) {
+// writeErrored answers err to body, a review left undecoded, as
+// controller-runtime answers a review it cannot decode: an AdmissionReview
+// whose response is an error of 400 Bad Request, with the request's uid.
+// The API server takes an answer of another uid for no answer ("received
+// invalid webhook response"), a failed call it reports as an internal
+// error, with no word of the quantity. The uid is read alone: every other
+// field is skipped, unparsed.
+func writeErrored(w http.ResponseWriter, body []byte, err error) {
 	resp := admission.Errored(http.StatusBadRequest, err)
+	var head struct {
+		Request struct {
+			UID types.UID `json:"uid"`
+		} `json:"request"`
+	}
+	_ = json.Unmarshal(body, &head) // a body that is not JSON has no uid to echo
+	resp.UID = head.Request.UID
 	review := admissionv1.AdmissionReview{Response: &resp.AdmissionResponse}
 	review.SetGroupVersionKind(admissionv1.SchemeGroupVersion.WithKind("AdmissionReview"))
 	w.Header().Set("Content-Type", "application/json")

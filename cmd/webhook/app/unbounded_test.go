@@ -54,8 +54,10 @@ func TestUnboundedQuantitiesAreRefused(t *testing.T) {
 			defer close(done)
 			rec := serveReview(checked, []byte(body), "")
 			var review admissionv1.AdmissionReview
+			// With the request's uid: the API server takes an answer
+			// of another for no answer at all.
 			if err := json.Unmarshal(rec.Body.Bytes(), &review); err != nil || review.Response == nil || review.Response.Allowed ||
-				review.Response.Result.Code != http.StatusBadRequest ||
+				review.Response.UID != "fuzz" || review.Response.Result.Code != http.StatusBadRequest ||
 				!strings.Contains(review.Response.Result.Message, "a quantity of more than 64 characters or of an exponent beyond ±99") {
 				t.Errorf("%s: answered %d %s, want an error of 400 naming the quantity", name, rec.Code, rec.Body.String())
 			}
@@ -77,7 +79,7 @@ func TestUnboundedQuantitiesAreRefused(t *testing.T) {
 // SparkApplication has none.
 func TestUnboundedQuantitiesByType(t *testing.T) {
 	served := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	body := []byte(`{"request":{"object":{"spec":{"config":{"limits":{"maxPodCPU":"1e-999999999"}},` +
+	body := []byte(`{"request":{"uid":"u-1","object":{"spec":{"config":{"limits":{"maxPodCPU":"1e-999999999"}},` +
 		`"sparkConf":{"spark.executor.cores":"1e-999999999"}}}}}`)
 	for _, c := range []struct {
 		objectType reflect.Type
@@ -86,8 +88,12 @@ func TestUnboundedQuantitiesByType(t *testing.T) {
 		{reflect.TypeFor[v1alpha1.Layer](), http.StatusOK}, // an AdmissionReview with the error
 		{reflect.TypeFor[sparkv1beta2.SparkApplication](), http.StatusNoContent},
 	} {
-		if rec := serveReview(refuseUnboundedQuantities(c.objectType, served), body, ""); rec.Code != c.want {
+		rec := serveReview(refuseUnboundedQuantities(c.objectType, served), body, "")
+		if rec.Code != c.want {
 			t.Errorf("%s: answered %d %s, want %d", c.objectType, rec.Code, rec.Body.String(), c.want)
+		}
+		if c.want == http.StatusOK && !strings.Contains(rec.Body.String(), `"uid":"u-1"`) {
+			t.Errorf("%s: answered %s, without the request's uid", c.objectType, rec.Body.String())
 		}
 	}
 	// A review of exactly the largest size read is checked; one byte
