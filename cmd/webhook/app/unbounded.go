@@ -72,9 +72,10 @@ func reviewTypeOf(objectType reflect.Type) reflect.Type {
 // first), and a client that reaches the webhook's port without being the
 // API server could send one. A tenant's custom object can hold one: the
 // API server checks it against its CRD's schema only after the mutating
-// webhooks, and a schema's pattern of quantities takes a huge exponent. Every body is scanned
-// (quantity.MayHoldUnbounded, a few microseconds); only one that may hold
-// such a number is read as the review (quantity.CheckJSON).
+// webhooks, and a schema's pattern of quantities takes a huge exponent.
+// Every body is scanned (quantity.MayHoldUnbounded, a few microseconds);
+// only one that may hold such a number is read as the review
+// (quantity.CheckJSON).
 func checkReview(body []byte, review reflect.Type) error {
 	if !quantity.MayHoldUnbounded(body) {
 		return nil
