@@ -1,8 +1,6 @@
 package overlay
 
 import (
-	"slices"
-
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -28,29 +26,13 @@ func (s *Snapshot) MutatingPolicies() MutatingPolicies { return s.mutatingPolici
 
 // And is m with other's policies, bindings and params after its own; one
 // of the same name (a param: of the same kind, namespace and name)
-// replaces m's.
+// replaces m's where it stood (replacing).
 func (m MutatingPolicies) And(other MutatingPolicies) MutatingPolicies {
 	return MutatingPolicies{
-		Policies: lastByName(append(slices.Clone(m.Policies), other.Policies...), func(p admissionregistrationv1.MutatingAdmissionPolicy) string { return p.Name }),
-		Bindings: lastByName(append(slices.Clone(m.Bindings), other.Bindings...), func(b admissionregistrationv1.MutatingAdmissionPolicyBinding) string { return b.Name }),
-		Params: lastByName(append(slices.Clone(m.Params), other.Params...), func(u unstructured.Unstructured) string {
+		Policies: replacing(m.Policies, other.Policies, nameOf[admissionregistrationv1.MutatingAdmissionPolicy]),
+		Bindings: replacing(m.Bindings, other.Bindings, nameOf[admissionregistrationv1.MutatingAdmissionPolicyBinding]),
+		Params: replacing(m.Params, other.Params, func(u *unstructured.Unstructured) string {
 			return u.GetAPIVersion() + " " + u.GetKind() + " " + u.GetNamespace() + "/" + u.GetName()
 		}),
 	}
-}
-
-// lastByName is items without those a later item of the same name
-// replaces, in order.
-func lastByName[T any](items []T, name func(T) string) []T {
-	last := map[string]int{}
-	for i, it := range items {
-		last[name(it)] = i
-	}
-	var out []T
-	for i, it := range items {
-		if last[name(it)] == i {
-			out = append(out, it)
-		}
-	}
-	return out
 }

@@ -9,14 +9,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	nodev1 "k8s.io/api/node/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/plugin/pkg/authorizer/webhook"
@@ -98,55 +93,16 @@ func (c *clusterFlags) client() (client.Client, error) {
 	return client.New(cfg, client.Options{Scheme: scheme})
 }
 
-// readCluster lists the cluster's Layers, Namespaces, PriorityClasses,
-// RuntimeClasses, and ValidatingAdmissionPolicies with their bindings, as
-// the webhook's informers see them, its LimitRanges and ResourceQuotas,
-// as the API server's LimitRanger and ResourceQuota admission see them,
-// and its MutatingAdmissionPolicies with their bindings, which the dry
-// run names where they may apply.
+// readCluster lists the cluster's objects a snapshot is compiled from, as
+// the webhook does (overlay.ReadCluster), with its Layers and its
+// MutatingAdmissionPolicies and their bindings, which the dry run names
+// where they may apply.
 func readCluster(ctx context.Context, cl client.Reader) (overlay.Inputs, error) {
-	var (
-		in       overlay.Inputs
-		layers   v1alpha1.LayerList
-		nss      corev1.NamespaceList
-		classes  schedulingv1.PriorityClassList
-		runtimes nodev1.RuntimeClassList
-		policies admissionregistrationv1.ValidatingAdmissionPolicyList
-		bindings admissionregistrationv1.ValidatingAdmissionPolicyBindingList
-		limits   corev1.LimitRangeList
-		quotas   corev1.ResourceQuotaList
-	)
-	for _, l := range []struct {
-		what string
-		list client.ObjectList
-	}{{"Layers", &layers}, {"Namespaces", &nss}, {"PriorityClasses", &classes}, {"RuntimeClasses", &runtimes},
-		{"ValidatingAdmissionPolicies", &policies}, {"ValidatingAdmissionPolicyBindings", &bindings}, {"LimitRanges", &limits},
-		{"ResourceQuotas", &quotas}} {
-		if err := cl.List(ctx, l.list); err != nil {
-			return overlay.Inputs{}, fmt.Errorf("--kubeconfig: listing %s: %w", l.what, err)
-		}
+	in, err := overlay.ReadCluster(func(list overlay.ObjectList) error { return cl.List(ctx, list) },
+		overlay.ClusterParts{Layers: true, MutatingPolicies: true})
+	if err != nil {
+		return overlay.Inputs{}, fmt.Errorf("--kubeconfig: %w", err)
 	}
-	for i := range layers.Items {
-		in.Layers = append(in.Layers, overlay.LayerSource{Layer: layers.Items[i]})
-	}
-	in.Namespaces, in.PriorityClasses, in.RuntimeClasses = nss.Items, classes.Items, runtimes.Items
-	in.AdmissionPolicies, in.AdmissionPolicyBindings = policies.Items, bindings.Items
-	in.LimitRanges, in.ResourceQuotas = limits.Items, quotas.Items
-	// MutatingAdmissionPolicies: an API server that does not serve them
-	// (before Kubernetes 1.36, or with the API off) applies none.
-	var (
-		mutating admissionregistrationv1.MutatingAdmissionPolicyList
-		bound    admissionregistrationv1.MutatingAdmissionPolicyBindingList
-	)
-	for _, l := range []struct {
-		what string
-		list client.ObjectList
-	}{{"MutatingAdmissionPolicies", &mutating}, {"MutatingAdmissionPolicyBindings", &bound}} {
-		if err := cl.List(ctx, l.list); err != nil && !meta.IsNoMatchError(err) && !apierrors.IsNotFound(err) {
-			return overlay.Inputs{}, fmt.Errorf("--kubeconfig: listing %s: %w", l.what, err)
-		}
-	}
-	in.MutatingPolicies = overlay.MutatingPolicies{Policies: mutating.Items, Bindings: bound.Items}
 	return in, nil
 }
 

@@ -159,14 +159,8 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		if err != nil {
 			return nil, err
 		}
-		in.Namespaces = withNamespaceLabels(append(in.Namespaces, cluster.Namespaces...), namespacesOf(objects), extra)
-		in.PriorityClasses = append(in.PriorityClasses, cluster.PriorityClasses...)
-		in.RuntimeClasses = append(in.RuntimeClasses, cluster.RuntimeClasses...)
-		in.AdmissionPolicies = append(in.AdmissionPolicies, cluster.AdmissionPolicies...)
-		in.AdmissionPolicyBindings = append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...)
-		in.MutatingPolicies = in.MutatingPolicies.And(cluster.MutatingPolicies)
-		takeBounds(&in, cluster)
-		takeAdmission(&in, cluster)
+		in = in.And(cluster)
+		in.Namespaces = withNamespaceLabels(in.Namespaces, namespacesOf(objects), extra)
 		in.PriorityClassesPartial = true
 		if name == "--head" { // what the change brings; the base's are in force already
 			for _, w := range slices.Concat(in.LayerWarnings("is in neither --head nor --cluster-config"), mutate.PodSecurityWarningsOf(in, o.cluster),

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // exampleRevisions makes a git repository of examples/layers, commits it,
@@ -288,5 +290,63 @@ func TestDiffOfAnInvalidComposition(t *testing.T) {
 	}
 	if !strings.Contains(app.out, "Pod etl/report-driver") {
 		t.Errorf("the pod beside the application is not diffed:\n%s", app.out)
+	}
+}
+
+// TestDiffTakesTheClusterConfigAsComposeDoes: a --cluster-config Namespace
+// replaces the repository's of its name, and --namespace-labels then label
+// it, in composer diff as in composer compose. The example repository
+// labels geo-maps group=geo, which geo's layer selects; the cluster's file
+// holds it unlabelled.
+func TestDiffTakesTheClusterConfigAsComposeDoes(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "layers"), os.DirFS(filepath.Join(examples, "layers"))); err != nil {
+		t.Fatal(err)
+	}
+	layer := filepath.Join(dir, "layers", "tenants", "geo", "layer.yaml")
+	data, err := os.ReadFile(layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(data), "team: geo\n", "team: geo-maps\n", 1)
+	if changed == string(data) {
+		t.Fatal("the example geo layer changed shape: update the test's change")
+	}
+	clusterConfig := filepath.Join(dir, "cluster.yaml")
+	for file, content := range map[string]string{layer: changed, clusterConfig: "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: geo-maps\n"} {
+		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pod := filepath.Join(examples, "pods", "geo-executor.yaml")
+	head := filepath.Join(dir, "layers", "clusters", "prod-a")
+	for _, tc := range []struct {
+		name       string
+		labels     []string
+		team       string // the label compose gives the pod; "" for none
+		diffChange string // what diff reports
+	}{
+		{"the file's namespace, unlabelled, replaces the repository's", nil, "", "Summary: 0 of 1 objects change"},
+		{"--namespace-labels label the file's namespace", []string{"--namespace-labels", "group=geo"}, "geo-maps",
+			`metadata.labels.team  "geo"  ->  "geo-maps"  NamespaceOverrides layer "ns-geo"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--cluster", "prod-a", "--pool", "batch", "--cluster-config", clusterConfig, "-f", pod}, tc.labels...)
+			compose := composer(t, "", append([]string{"compose", "--layers", head, "-o", "json"}, args...)...)
+			if compose.code != ExitOK {
+				t.Fatalf("compose: exit %d: %s", compose.code, compose.err)
+			}
+			var composed corev1.Pod
+			if err := json.Unmarshal([]byte(compose.out), &composed); err != nil {
+				t.Fatalf("compose -o json: %v\n%s", err, compose.out)
+			}
+			if got := composed.Labels["team"]; got != tc.team {
+				t.Errorf("compose: label team %q, want %q", got, tc.team)
+			}
+			diff := composer(t, "", append([]string{"diff", "--base", filepath.Join(examples, "layers", "clusters", "prod-a"), "--head", head}, args...)...)
+			if diff.code != ExitOK || !strings.Contains(diff.out, tc.diffChange) {
+				t.Errorf("diff: exit %d, want 0 and %q:\n%s%s", diff.code, tc.diffChange, diff.out, diff.err)
+			}
+		})
 	}
 }

@@ -9,10 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
-	nodev1 "k8s.io/api/node/v1"
-	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -129,30 +126,16 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 		if err != nil {
 			return overlay.Inputs{}, err
 		}
-		in.Layers = repo.Layers
-		in.Namespaces = append(in.Namespaces, repo.Namespaces...)
-		in.PriorityClasses = append(in.PriorityClasses, repo.PriorityClasses...)
-		in.RuntimeClasses = append(in.RuntimeClasses, repo.RuntimeClasses...)
-		in.AdmissionPolicies = append(in.AdmissionPolicies, repo.AdmissionPolicies...)
-		in.AdmissionPolicyBindings = append(in.AdmissionPolicyBindings, repo.AdmissionPolicyBindings...)
-		in.MutatingPolicies = in.MutatingPolicies.And(repo.MutatingPolicies)
-		in.LimitRanges = append(in.LimitRanges, repo.LimitRanges...)
-		in.ResourceQuotas = append(in.ResourceQuotas, repo.ResourceQuotas...)
+		// The repository's Layers are previewed against the cluster's
+		// other objects: none of the cluster's own is in force in it.
+		in.Layers = nil
+		in = in.And(repo)
 	}
 	cluster, err := manifest.LoadClusterConfig(fsys, r.clusterConfig)
 	if err != nil {
 		return overlay.Inputs{}, err
 	}
-	in.Namespaces = lastOf(append(in.Namespaces, cluster.Namespaces...), func(ns corev1.Namespace) string { return ns.Name })
-	in.PriorityClasses = lastOf(append(in.PriorityClasses, cluster.PriorityClasses...), func(pc schedulingv1.PriorityClass) string { return pc.Name })
-	in.RuntimeClasses = lastOf(append(in.RuntimeClasses, cluster.RuntimeClasses...), func(rc nodev1.RuntimeClass) string { return rc.Name })
-	in.AdmissionPolicies = lastOf(append(in.AdmissionPolicies, cluster.AdmissionPolicies...),
-		func(p admissionregistrationv1.ValidatingAdmissionPolicy) string { return p.Name })
-	in.AdmissionPolicyBindings = lastOf(append(in.AdmissionPolicyBindings, cluster.AdmissionPolicyBindings...),
-		func(b admissionregistrationv1.ValidatingAdmissionPolicyBinding) string { return b.Name })
-	in.MutatingPolicies = in.MutatingPolicies.And(cluster.MutatingPolicies)
-	takeBounds(&in, cluster)
-	takeAdmission(&in, cluster)
+	in = in.And(cluster)
 	in.PriorityClassesPartial = !r.live.enabled()
 	absent := "is in neither --layers nor --cluster-config"
 	if r.live.enabled() {
@@ -188,23 +171,6 @@ func (r *repoFlags) liveState(ctx context.Context) (policy.LiveState, error) {
 	return liveState(ctx, r.reader)
 }
 
-// lastOf keeps the last object of each name, in the order of their first
-// appearance: a file given later replaces what the cluster or the
-// repository held.
-func lastOf[T any](items []T, name func(T) string) []T {
-	at := map[string]int{}
-	var out []T
-	for _, it := range items {
-		if i, ok := at[name(it)]; ok {
-			out[i] = it
-			continue
-		}
-		at[name(it)] = len(out)
-		out = append(out, it)
-	}
-	return out
-}
-
 // addAdmissionPluginsFlag adds --admission-plugins, into names.
 func addAdmissionPluginsFlag(cmd *cobra.Command, names *[]string) {
 	cmd.Flags().StringSliceVar(names, "admission-plugins", nil, fmt.Sprintf("the API server's admission plugins, off by default, that the cluster enables (its --enable-admission-plugins), whose work on a pod is predicted: %s; a pod is then given its namespace's node selector and tolerations (and tolerations of the extended resources it requests), and judged, as they do; repeat or comma-separate",
@@ -218,23 +184,6 @@ func admissionPlugins(names []string) (mutate.PlacementPlugins, error) {
 		return pp, fmt.Errorf("--admission-plugins: %w", err)
 	}
 	return pp, nil
-}
-
-// takeAdmission gives in the configuration of the API server's admission
-// plugins cluster holds (manifest.LoadClusterConfig): PodSecurity's, the
-// placement plugins' defaults and ResourceQuota's limited resources.
-func takeAdmission(in *overlay.Inputs, cluster overlay.Inputs) {
-	in.Admission = cluster.Admission
-}
-
-// takeBounds gives in the LimitRanges and ResourceQuotas cluster holds
-// (manifest.LoadClusterConfig), each replacing one of in's of its kind,
-// namespace and name.
-func takeBounds(in *overlay.Inputs, cluster overlay.Inputs) {
-	in.LimitRanges = lastOf(append(in.LimitRanges, cluster.LimitRanges...),
-		func(lr corev1.LimitRange) string { return lr.Namespace + "/" + lr.Name })
-	in.ResourceQuotas = lastOf(append(in.ResourceQuotas, cluster.ResourceQuotas...),
-		func(q corev1.ResourceQuota) string { return q.Namespace + "/" + q.Name })
 }
 
 // parseNamespaceLabels reads --namespace-labels, key=value pairs apart by

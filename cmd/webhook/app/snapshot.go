@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -286,29 +285,48 @@ func (b *snapshotBuilder) setupWithManager(mgr ctrl.Manager) error {
 	rebuild := handler.TypedEnqueueRequestsFromMapFunc(func(context.Context, struct{}) []reconcile.Request {
 		return []reconcile.Request{snapshotKey}
 	})
-	return ctrl.NewControllerManagedBy(mgr).
+	bld := ctrl.NewControllerManagedBy(mgr).
 		Named("strata-snapshot").
 		// A process may run the webhook more than once (the end-to-end tests
 		// restart it); each run has its own manager.
 		WithOptions(controller.Options{SkipNameValidation: ptr.To(true), RateLimiter: snapshotRateLimiter()}).
-		WatchesRawSource(source.Channel(asked, rebuild)).
-		Watches(&corev1.Namespace{}, other, builder.WithPredicates(namespaceReadChanged)).
-		Watches(&schedulingv1.PriorityClass{}, other).
-		Watches(&nodev1.RuntimeClass{}, other).
+		WatchesRawSource(source.Channel(asked, rebuild))
+	for _, w := range otherWatches() {
+		bld = bld.Watches(w.object, other, builder.WithPredicates(w.changed...))
+	}
+	return bld.Complete(b)
+}
+
+// otherWatch is a watch of a kind a snapshot reads besides the Layers
+// (readOthers), and which of its changes rebuild one (every change where
+// none is given).
+type otherWatch struct {
+	object  client.Object
+	changed []predicate.Predicate
+}
+
+// otherWatches are the watches of every kind readOthers reads, which keep
+// the cache it reads them from; TestOtherWatchesAreWhatIsRead holds the two
+// together.
+func otherWatches() []otherWatch {
+	return []otherWatch{
+		{object: &corev1.Namespace{}, changed: []predicate.Predicate{namespaceReadChanged}},
+		{object: &schedulingv1.PriorityClass{}},
+		{object: &nodev1.RuntimeClass{}},
 		// What the LimitRanger plugin gives and refuses, warned of
 		// (mutate.LayerLimitWarnings).
-		Watches(&corev1.LimitRange{}, other).
+		{object: &corev1.LimitRange{}},
 		// What the ResourceQuota admission requires of pods, warned of
 		// (mutate.QuotaRefusals). A quota's usage changes with every pod
 		// created or deleted in its namespace, which changes nothing a
 		// snapshot holds: only a change of what it bounds rebuilds one.
-		Watches(&corev1.ResourceQuota{}, other, builder.WithPredicates(quotaBoundsChanged)).
+		{object: &corev1.ResourceQuota{}, changed: []predicate.Predicate{quotaBoundsChanged}},
 		// Whether the policy keeping Namespaces' placement annotations to
 		// platform admins is in force (overlay.NamespacePlacementGuarded):
 		// only it and its bindings, of the cluster's many.
-		Watches(&admissionregistrationv1.ValidatingAdmissionPolicy{}, other, builder.WithPredicates(placementPolicyChanged)).
-		Watches(&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}, other, builder.WithPredicates(placementPolicyChanged)).
-		Complete(b)
+		{object: &admissionregistrationv1.ValidatingAdmissionPolicy{}, changed: []predicate.Predicate{placementPolicyChanged}},
+		{object: &admissionregistrationv1.ValidatingAdmissionPolicyBinding{}, changed: []predicate.Predicate{placementPolicyChanged}},
+	}
 }
 
 // Reconcile compiles the cached Layers, Namespaces, PriorityClasses and
@@ -413,32 +431,16 @@ func (b *snapshotBuilder) readChanges(ctx context.Context, names map[string]bool
 	return layers, &in, err
 }
 
-// readOthers reads what a snapshot is compiled from besides the Layers:
+// readOthers reads what a snapshot is compiled from besides the Layers,
+// from the cache the watches of setupWithManager keep (overlay.ReadCluster:
 // the Namespaces, PriorityClasses, RuntimeClasses, admission policies,
-// LimitRanges and ResourceQuotas, with the admission configuration read at start
-// (--admission-config).
+// LimitRanges and ResourceQuotas), with the admission configuration read
+// at start (--admission-config).
 func (b *snapshotBuilder) readOthers(ctx context.Context) (overlay.Inputs, error) {
-	var (
-		namespaces corev1.NamespaceList
-		classes    schedulingv1.PriorityClassList
-		runtimes   nodev1.RuntimeClassList
-		policies   admissionregistrationv1.ValidatingAdmissionPolicyList
-		bindings   admissionregistrationv1.ValidatingAdmissionPolicyBindingList
-		limits     corev1.LimitRangeList
-		quotas     corev1.ResourceQuotaList
-	)
-	for _, l := range []struct {
-		what string
-		list client.ObjectList
-	}{{"Namespaces", &namespaces}, {"PriorityClasses", &classes}, {"RuntimeClasses", &runtimes},
-		{"ValidatingAdmissionPolicies", &policies}, {"ValidatingAdmissionPolicyBindings", &bindings}, {"LimitRanges", &limits},
-		{"ResourceQuotas", &quotas}} {
-		if err := b.reader.List(ctx, l.list); err != nil {
-			return overlay.Inputs{}, fmt.Errorf("listing %s: %w", l.what, err)
-		}
+	in, err := overlay.ReadCluster(func(list overlay.ObjectList) error { return b.reader.List(ctx, list) }, overlay.ClusterParts{})
+	if err != nil {
+		return overlay.Inputs{}, err
 	}
-	in := overlay.Inputs{Namespaces: namespaces.Items, PriorityClasses: classes.Items, RuntimeClasses: runtimes.Items,
-		AdmissionPolicies: policies.Items, AdmissionPolicyBindings: bindings.Items, LimitRanges: limits.Items, ResourceQuotas: quotas.Items}
 	in.Admission = b.admission
 	return in, nil
 }

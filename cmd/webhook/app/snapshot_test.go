@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -460,5 +461,35 @@ func TestNamespaceReadChanged(t *testing.T) {
 	}
 	if !namespaceReadChanged.Create(event.CreateEvent{Object: was}) || !namespaceReadChanged.Delete(event.DeleteEvent{Object: was}) {
 		t.Error("a Namespace's creation or deletion rebuilds no snapshot")
+	}
+}
+
+// Every kind readOthers reads is watched, so a change of it rebuilds the
+// snapshot, and every kind watched is read, so a rebuild it asks for sees
+// it: a kind added to one and forgotten in the other fails here.
+func TestOtherWatchesAreWhatIsRead(t *testing.T) {
+	scheme, err := NewScheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read []string
+	c := fake.NewClientBuilder().WithScheme(scheme).WithInterceptorFuncs(interceptor.Funcs{
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			read = append(read, strings.TrimSuffix(reflect.TypeOf(list).Elem().Name(), "List"))
+			return c.List(ctx, list, opts...)
+		},
+	}).Build()
+	b := &snapshotBuilder{reader: c}
+	if _, err := b.readOthers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var watched []string
+	for _, w := range otherWatches() {
+		watched = append(watched, reflect.TypeOf(w.object).Elem().Name())
+	}
+	slices.Sort(read)
+	slices.Sort(watched)
+	if !slices.Equal(read, watched) {
+		t.Errorf("readOthers reads %v, the snapshot's watches watch %v", read, watched)
 	}
 }

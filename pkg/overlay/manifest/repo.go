@@ -274,7 +274,9 @@ func DecodeLayer(d *Document) (*v1alpha1.Layer, error) {
 // repository usually does not hold), as LoadRepo reads them, and the
 // configuration of the API server's admission plugins Strata follows (an
 // AdmissionConfiguration, or a PodSecurityConfiguration alone:
-// LoadAdmission), at most one; every other object is skipped.
+// LoadAdmission), at most one; every other object is skipped. An object of
+// a later file replaces an earlier file's of its kind and name
+// (overlay.Inputs.And).
 func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs, error) {
 	var (
 		out        overlay.Inputs
@@ -315,14 +317,7 @@ func LoadClusterConfig(fsys filesys.FileSystem, files []string) (overlay.Inputs,
 			errs = append(errs, err)
 			continue
 		}
-		out.Namespaces = append(out.Namespaces, in.Namespaces...)
-		out.PriorityClasses = append(out.PriorityClasses, in.PriorityClasses...)
-		out.RuntimeClasses = append(out.RuntimeClasses, in.RuntimeClasses...)
-		out.AdmissionPolicies = append(out.AdmissionPolicies, in.AdmissionPolicies...)
-		out.AdmissionPolicyBindings = append(out.AdmissionPolicyBindings, in.AdmissionPolicyBindings...)
-		out.MutatingPolicies = out.MutatingPolicies.And(in.MutatingPolicies)
-		out.LimitRanges = append(out.LimitRanges, in.LimitRanges...)
-		out.ResourceQuotas = append(out.ResourceQuotas, in.ResourceQuotas...)
+		out = out.And(in)
 	}
 	return out, errors.Join(errs...)
 }
