@@ -184,6 +184,24 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if err != nil {
 		return badInput(err)
 	}
+	// What judging needs is read before anything is printed: bad policies
+	// or a cluster whose pods cannot be read are an error, not a
+	// composition printed and then an error.
+	var (
+		engine *policy.Engine
+		live   policy.LiveState
+	)
+	if o.validate {
+		if engine, err = loadEngine(ctx, o.policiesDir); err != nil {
+			return badInput(err)
+		}
+		for _, w := range (overlay.Inputs{Layers: o.repo.layers}).EnforcementWarnings(engine.Policies()) {
+			_, _ = fmt.Fprintf(streams.Err, "Warning: %s\n", w) // diagnostics
+		}
+		if live, err = o.repo.liveState(ctx); err != nil {
+			return badInput(err)
+		}
+	}
 	// Each object is composed on its own, so on every core; the results,
 	// notes and the first failure come in the objects' order (inOrder).
 	workers := runtime.GOMAXPROCS(0)
@@ -243,13 +261,6 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 	if !o.validate {
 		return refusedBeforeWebhooks(streams.Err, results)
 	}
-	engine, err := loadEngine(ctx, o.policiesDir)
-	if err != nil {
-		return badInput(err)
-	}
-	for _, w := range (overlay.Inputs{Layers: o.repo.layers}).EnforcementWarnings(engine.Policies()) {
-		_, _ = fmt.Fprintf(streams.Err, "Warning: %s\n", w) // diagnostics
-	}
 	check := &policy.Check{Engine: engine, Snapshot: snap, Cluster: o.repo.cluster, PodSecurity: true, LimitRanger: true, ResourceQuota: true, Placement: o.repo.placement,
 		Mutating: mutatingAdmission(applier)}
 	if o.repo.reader != nil {
@@ -260,10 +271,6 @@ func (o *composeOptions) run(ctx context.Context, streams Streams) error {
 		check.Schedules = policy.SchedulesIn(o.repo.reader)
 		check.PodGroups = policy.PodGroupsIn(o.repo.reader)
 		check.Owners = policy.OwnersIn(o.repo.reader)
-	}
-	live, err := o.repo.liveState(ctx)
-	if err != nil {
-		return badInput(err)
 	}
 	// Each object is judged against live alone (nothing is reserved), so
 	// on every core too.

@@ -52,12 +52,14 @@ func TestValidateWithSitePolicies(t *testing.T) {
 		t.Fatal(err)
 	}
 	r = composer(t, "", append(exampleArgs("driver.yaml", "clusters/prod-a", "prod-a", "batch"), "--validate", "--policies", dir)...)
-	if r.code != ExitInput || !strings.Contains(r.err, "broken.rego:") {
-		t.Fatalf("broken policy: exit %d stderr %q", r.code, r.err)
+	// Policies that do not compile are an error before anything is
+	// printed: no composition on stdout for a script to take as the result.
+	if r.code != ExitInput || !strings.Contains(r.err, "broken.rego:") || r.out != "" {
+		t.Fatalf("broken policy: exit %d stdout %q stderr %q", r.code, r.out, r.err)
 	}
 	r = composer(t, "", append(exampleArgs("driver.yaml", "clusters/prod-a", "prod-a", "batch"), "--validate", "--policies", filepath.Join(dir, "none"))...)
-	if r.code != ExitInput || !strings.Contains(r.err, "not a directory of .rego files") {
-		t.Fatalf("missing policies: exit %d stderr %q", r.code, r.err)
+	if r.code != ExitInput || !strings.Contains(r.err, "not a directory of .rego files") || r.out != "" {
+		t.Fatalf("missing policies: exit %d stdout %q stderr %q", r.code, r.out, r.err)
 	}
 }
 
