@@ -14,6 +14,12 @@
 // same names (package mutate's for pods), so a field cannot be folded and
 // forgotten by a target.
 //
+// Inputs are what a Snapshot is compiled from. ReadCluster reads a cluster's
+// objects into them, the one reading the webhook and the dry run share, and
+// Inputs.And puts several sources together (a cluster, a repository, a
+// cluster's configuration files), each later object replacing an earlier one
+// of its kind and name.
+//
 // The package knows nothing of HTTP or of how a composed config is written onto
 // a pod (package mutate does that).
 //
