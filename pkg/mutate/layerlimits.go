@@ -117,29 +117,6 @@ func addedContainerRefusals(ranges []*corev1.LimitRange, before, after *corev1.P
 	return out
 }
 
-// LimitWarningsOf are LayerLimitWarnings of each of in's Layers on
-// cluster, among in's LimitRanges and ResourceQuotas, each led by the file and the Layer
-// (overlay.LayerSource.Describe), as the composer warns of a repository's
-// Layers.
-func LimitWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []string {
-	if len(in.LimitRanges) == 0 && len(in.ResourceQuotas) == 0 && len(in.LimitedResources) == 0 {
-		return nil
-	}
-	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, LimitRanges: in.LimitRanges, ResourceQuotas: in.ResourceQuotas,
-		Admission: overlay.Admission{LimitedResources: in.LimitedResources}, PriorityClassesPartial: true})
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for i := range in.Layers {
-		src := &in.Layers[i]
-		for _, w := range LayerLimitWarnings(ctx, &src.Layer, cluster, base) {
-			out = append(out, src.Describe()+w)
-		}
-	}
-	return out
-}
-
 // NamespaceLimitWarnings warns, when a LimitRange or a ResourceQuota of
 // namespace is written, of the containers the layers of snap (which holds
 // the namespace's LimitRanges and ResourceQuotas as they will be:

@@ -103,25 +103,6 @@ func LayerPodSecurityWarnings(l *v1alpha1.Layer, cluster Cluster, served *overla
 	return out
 }
 
-// PodSecurityWarningsOf are LayerPodSecurityWarnings of each of in's
-// Layers on cluster, among in's Namespaces, each led by the file and the
-// Layer (overlay.LayerSource.Describe), as the composer warns of a
-// repository's Layers.
-func PodSecurityWarningsOf(in overlay.Inputs, cluster Cluster) []string {
-	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, Admission: overlay.Admission{PodSecurity: in.PodSecurity}, PriorityClassesPartial: true})
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for i := range in.Layers {
-		src := &in.Layers[i]
-		for _, w := range LayerPodSecurityWarnings(&src.Layer, cluster, base) {
-			out = append(out, src.Describe()+w)
-		}
-	}
-	return out
-}
-
 // submittedPod is a Spark pod of role in namespace as spark-submit
 // creates it: its Spark container, a local directory, nothing of any
 // layer's.

@@ -109,25 +109,6 @@ func LayerPlacementWarnings(ctx context.Context, l *v1alpha1.Layer, cluster Clus
 	return layerGroupWarnings(ctx, l, cluster, served, groups, "the placement", "placed alike")
 }
 
-// PlacementWarningsOf are LayerPlacementWarnings of each of in's Layers
-// on cluster, among in's Namespaces and placement plugins' configuration,
-// each led by the file and the Layer (overlay.LayerSource.Describe), as
-// the composer warns of a repository's Layers.
-func PlacementWarningsOf(ctx context.Context, in overlay.Inputs, cluster Cluster) []string {
-	base, err := overlay.Compile(overlay.Inputs{Namespaces: in.Namespaces, Admission: overlay.Admission{ClusterPlacement: in.ClusterPlacement}, PriorityClassesPartial: true})
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for i := range in.Layers {
-		src := &in.Layers[i]
-		for _, w := range LayerPlacementWarnings(ctx, &src.Layer, cluster, base) {
-			out = append(out, src.Describe()+w)
-		}
-	}
-	return out
-}
-
 // hasEntry reports whether m holds k with the value v.
 func hasEntry(m map[string]string, k, v string) bool {
 	mv, ok := m[k]

@@ -163,8 +163,7 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 		in.Namespaces = withNamespaceLabels(in.Namespaces, namespacesOf(objects), extra)
 		in.PriorityClassesPartial = true
 		if name == "--head" { // what the change brings; the base's are in force already
-			for _, w := range slices.Concat(in.LayerWarnings("is in neither --head nor --cluster-config"), mutate.PodSecurityWarningsOf(in, o.cluster),
-				mutate.PlacementWarningsOf(ctx, in, o.cluster), mutate.LimitWarningsOf(ctx, in, o.cluster), mutate.LimitedResourcesWarnings(in.LimitedResources)) {
+			for _, w := range repositoryWarnings(ctx, in, o.cluster, "is in neither --head nor --cluster-config") {
 				_, _ = fmt.Fprintf(streams.Err, "Warning: --head: %s\n", w) // diagnostics
 			}
 		}

@@ -141,8 +141,7 @@ func (r *repoFlags) load(ctx context.Context, fsys filesys.FileSystem, warn io.W
 	if r.live.enabled() {
 		absent = "does not exist"
 	}
-	for _, w := range slices.Concat(in.LayerWarnings(absent), mutate.PodSecurityWarningsOf(in, r.cluster), mutate.PlacementWarningsOf(ctx, in, r.cluster),
-		mutate.LimitWarningsOf(ctx, in, r.cluster), mutate.LimitedResourcesWarnings(in.LimitedResources)) {
+	for _, w := range repositoryWarnings(ctx, in, r.cluster, absent) {
 		_, _ = fmt.Fprintf(warn, "Warning: %s\n", w) // diagnostics
 	}
 	where := r.layersDir
@@ -169,6 +168,16 @@ func (r *repoFlags) liveState(ctx context.Context) (policy.LiveState, error) {
 		return nil, nil
 	}
 	return liveState(ctx, r.reader)
+}
+
+// repositoryWarnings are what the composer warns of in's Layers on
+// cluster, as the Layer webhook warns of each Layer written: what they name
+// that in does not hold, absent saying where it was looked for
+// (overlay.Inputs.LayerWarnings), and the pods they compose that the API
+// server would refuse (mutate.LayerWarningsOf); and of the configuration
+// of the ResourceQuota admission in holds.
+func repositoryWarnings(ctx context.Context, in overlay.Inputs, cluster mutate.Cluster, absent string) []string {
+	return slices.Concat(in.LayerWarnings(absent), mutate.LayerWarningsOf(ctx, in, cluster), mutate.LimitedResourcesWarnings(in.LimitedResources))
 }
 
 // addAdmissionPluginsFlag adds --admission-plugins, into names.

@@ -73,9 +73,7 @@ func (h *LayerValidator) handle(ctx context.Context, req admission.Request) admi
 		warnings = append(warnings, overlay.EnforcementWarnings(l, engine.Policies())...)
 	}
 	if served := h.storeLoad(); served != nil {
-		warnings = append(warnings, mutate.LayerPodSecurityWarnings(l, h.Cluster, served.Snapshot)...)
-		warnings = append(warnings, mutate.LayerPlacementWarnings(ctx, l, h.Cluster, served.Snapshot)...)
-		warnings = append(warnings, mutate.LayerLimitWarnings(ctx, l, h.Cluster, served.Snapshot)...)
+		warnings = append(warnings, mutate.LayerWarnings(ctx, l, h.Cluster, served.Snapshot)...)
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
 }
