@@ -68,6 +68,19 @@ func TestPolicyTestCommand(t *testing.T) {
 	if r.code != ExitOK || !strings.Contains(r.out, "46 passed, 0 failed") {
 		t.Fatalf("example tests: exit %d\n%s%s", r.code, r.out, r.err)
 	}
+	// The suites' Layers are warned of as the Layer webhook warns of them,
+	// each warning once: what the API server would refuse of the pods a
+	// Layer composes among them (the critical-quota suite's cluster has no
+	// quota of the drivers' class; the pod-security suite's Layer mounts a
+	// hostPath where baseline is enforced).
+	for _, want := range []string{
+		`Layer "ns-etl": spec: the API server will refuse the Spark driver pods this Layer composes in namespace "etl": insufficient quota to match these scopes: [{PriorityClass In [spark-driver-critical]}]`,
+		`Layer "etl-node-logs": spec: the Spark driver and executor pods this Layer composes in namespace "etl" break the Pod Security "baseline:latest" enforced there: hostPath volumes`,
+	} {
+		if n := strings.Count(r.err, want); n != 1 {
+			t.Errorf("warned %d times of %q, want once:\n%s", n, want, r.err)
+		}
+	}
 	// A case whose expectation is wrong fails, with what differs.
 	dir := t.TempDir()
 	abs, err := filepath.Abs(examples)

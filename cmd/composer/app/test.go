@@ -186,10 +186,10 @@ func runSuite(ctx context.Context, file string, t *PolicyTest, run *regexp.Regex
 	if err != nil {
 		return result, err
 	}
-	for _, w := range slices.Concat(in.LayerWarnings("is not in "+t.Layers), in.EnforcementWarnings(engine.Policies())) {
+	cluster := mutate.Cluster{Name: t.Cluster, Pool: t.Pool, SparkOperator: t.OperatorUser}
+	for _, w := range slices.Concat(repositoryWarnings(ctx, in, cluster, "is not in "+t.Layers), in.EnforcementWarnings(engine.Policies())) {
 		warn(w)
 	}
-	cluster := mutate.Cluster{Name: t.Cluster, Pool: t.Pool, SparkOperator: t.OperatorUser}
 	placement, err := mutate.ParsePlacementPlugins(t.AdmissionPlugins)
 	if err != nil { // validatePolicyTest refused it already
 		return result, fmt.Errorf("%s: PolicyTest %q: admissionPlugins: %w", file, t.Metadata.Name, err)
