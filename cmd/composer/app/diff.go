@@ -1,7 +1,6 @@
 package app
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -136,9 +134,11 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 	}
 	baseFS, baseDir := o.fsys, o.base
 	if o.baseRef != "" {
-		if baseFS, baseDir, err = treeAt(ctx, o.head, o.baseRef); err != nil {
+		var done func()
+		if baseFS, baseDir, done, err = treeAt(ctx, o.head, o.baseRef); err != nil {
 			return badInput(err)
 		}
+		defer done()
 	}
 	engine, err := loadEngine(ctx, o.policiesDir)
 	if err != nil {
@@ -226,65 +226,6 @@ func (o *diffOptions) run(ctx context.Context, streams Streams) error {
 	}
 	return nil
 }
-
-// treeAt is dir as it is at ref in its git repository, in memory: the
-// whole repository at ref (a kustomization may reach outside dir), read
-// with git archive, and dir's path in it.
-func treeAt(ctx context.Context, dir, ref string) (filesys.FileSystem, string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return nil, "", err
-	}
-	top, err := gitOutput(ctx, abs, "rev-parse", "--show-toplevel")
-	if err != nil {
-		return nil, "", fmt.Errorf("--base-ref: %s is not in a git repository: %w", dir, err)
-	}
-	root := strings.TrimSpace(string(top))
-	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = resolved
-	}
-	rel, err := filepath.Rel(root, abs)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return nil, "", fmt.Errorf("--base-ref: %s is not inside %s", dir, root)
-	}
-	archive, err := gitOutput(ctx, root, "archive", "--format=tar", ref)
-	if err != nil {
-		return nil, "", fmt.Errorf("--base-ref %s: %w", ref, err)
-	}
-	fsys := filesys.MakeFsInMemory()
-	tr := tar.NewReader(bytes.NewReader(archive))
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("--base-ref %s: reading the archive: %w", ref, err)
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		data, err := io.ReadAll(io.LimitReader(tr, maxTreeFileBytes+1))
-		if err != nil {
-			return nil, "", err
-		}
-		if len(data) > maxTreeFileBytes {
-			continue // not a layer file
-		}
-		if err := fsys.WriteFile(filepath.Join("/repo", h.Name), data); err != nil {
-			return nil, "", err
-		}
-	}
-	base := filepath.Join("/repo", rel)
-	if !fsys.IsDir(base) {
-		return nil, "", fmt.Errorf("--base-ref %s: %s does not exist at that revision", ref, rel)
-	}
-	return fsys, base, nil
-}
-
-// maxTreeFileBytes bounds a file read from a revision: larger ones are no
-// layer files, and are skipped.
-const maxTreeFileBytes = 64 << 20
 
 func gitOutput(ctx context.Context, dir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
