@@ -41,16 +41,7 @@ func exampleRevisions(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "commit.gpgsign=false"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	git("init", "-q")
-	git("add", "-A")
-	git("commit", "-q", "-m", "the layers as merged")
+	commitAll(t, dir, "the layers as merged")
 	layer := filepath.Join(dir, "layers", "tenants", "etl", "layer.yaml")
 	data, err := os.ReadFile(layer)
 	if err != nil {
@@ -64,6 +55,18 @@ func exampleRevisions(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return filepath.Join(dir, "layers", "clusters", "prod-a")
+}
+
+// commitAll makes dir a git repository of its files, committed with
+// message.
+func commitAll(t *testing.T, dir, message string) {
+	t.Helper()
+	for _, args := range [][]string{{"init", "-q"}, {"add", "-A"}, {"commit", "-q", "-m", message}} {
+		cmd := exec.Command("git", append([]string{"-C", dir, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "commit.gpgsign=false"}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
 }
 
 func diffArgs(extra ...string) []string {

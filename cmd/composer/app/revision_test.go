@@ -50,16 +50,7 @@ func TestDiffReadsLinksOfTheRevision(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", append([]string{"-C", repo, "-c", "user.email=ci@example.com", "-c", "user.name=ci", "-c", "commit.gpgsign=false"}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	git("init", "-q")
-	git("add", "-A")
-	git("commit", "-q", "-m", "layers")
+	commitAll(t, repo, "layers")
 	diff := func(dir string) run {
 		return composer(t, "", "diff", "--base-ref", "HEAD", "--head", filepath.Join(repo, "clusters", dir),
 			"--cluster", "prod-a", "--pool", "batch", "-f", filepath.Join(examples, "pods", "executor.yaml"))
