@@ -13,6 +13,7 @@ import (
 	nodev1 "k8s.io/api/node/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -151,11 +152,15 @@ func duplicateKeysBelow(fsys filesys.FileSystem, dir string) error {
 }
 
 // appendDecoded decodes d strictly onto the end of list, or its error
-// onto the end of errs.
+// onto the end of errs, in d's apiVersion (the version it is read as:
+// apiVersionRead).
 func appendDecoded[T any](d *Document, list *[]T, errs []error) []error {
 	var obj T
 	if err := decodeStrict(d, &obj); err != nil {
 		return append(errs, err)
+	}
+	if o, ok := any(&obj).(interface{ GetObjectKind() schema.ObjectKind }); ok {
+		o.GetObjectKind().SetGroupVersionKind(schema.FromAPIVersionAndKind(d.APIVersion, d.Kind))
 	}
 	*list = append(*list, obj)
 	return errs
@@ -164,8 +169,19 @@ func appendDecoded[T any](d *Document, list *[]T, errs []error) []error {
 func inputsFrom(docs []Document) (overlay.Inputs, error) {
 	var in overlay.Inputs
 	var errs []error
+	versions := readVersions()
 	for i := range docs {
 		d := &docs[i]
+		apiVersion, err := apiVersionRead(d, versions)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if apiVersion != d.APIVersion {
+			read := *d
+			read.APIVersion = apiVersion
+			d = &read
+		}
 		switch {
 		case d.Kind == v1alpha1.LayerKind && groupOf(d.APIVersion) == v1alpha1.GroupVersion.Group:
 			l, err := DecodeLayer(d)

@@ -210,6 +210,16 @@ func TestLoadRepoErrors(t *testing.T) {
 		{name: "a misspelt Strata kind",
 			files: map[string]string{"/r/l.yaml": "apiVersion: strata.dev/v1alpha1\nkind: Layers\nmetadata: {name: x}\n"},
 			want:  []string{`/r/l.yaml: Layers "x": apiVersion "strata.dev/v1alpha1" kind "Layers": not a Strata object (want apiVersion strata.dev/v1alpha1 kind Layer)`}},
+		{name: "a PriorityClass of a version no API server serves",
+			files: map[string]string{"/r/pc.yaml": "apiVersion: scheduling.k8s.io/v1beta1\nkind: PriorityClass\nmetadata: {name: hi}\nvalue: 10\n"},
+			want:  []string{`/r/pc.yaml: PriorityClass "hi": apiVersion "scheduling.k8s.io/v1beta1" of kind PriorityClass: Strata reads scheduling.k8s.io/v1 (as the API server stores it: kubectl get -o yaml)`}},
+		{name: "a Namespace of a version that is none",
+			files: map[string]string{"/r/ns.yaml": "apiVersion: v2\nkind: Namespace\nmetadata: {name: etl}\n"},
+			want:  []string{`/r/ns.yaml: Namespace "etl": apiVersion "v2" of kind Namespace: Strata reads v1`}},
+		{name: "an admission policy of an alpha version",
+			files: map[string]string{"/r/map.yaml": "apiVersion: admissionregistration.k8s.io/v1alpha1\nkind: MutatingAdmissionPolicy\nmetadata: {name: m}\n"},
+			want: []string{`/r/map.yaml: MutatingAdmissionPolicy "m": apiVersion "admissionregistration.k8s.io/v1alpha1" of kind MutatingAdmissionPolicy: ` +
+				`Strata reads admissionregistration.k8s.io/v1 or admissionregistration.k8s.io/v1beta1`}},
 		{name: "a Layer of another group",
 			files: map[string]string{"/r/l.yaml": "apiVersion: strata.io/v1alpha1\nkind: Layer\nmetadata: {name: x}\n"},
 			want:  []string{`/r/l.yaml: Layer "x": apiVersion "strata.io/v1alpha1" kind "Layer": not a Strata object`}},
@@ -253,5 +263,54 @@ func TestLoadRepoErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An admission policy or binding written in v1beta1, which the API server
+// serves and stores as v1, is read as v1: not left among the params, where
+// the dry run would not know it was in force. A kind of that name in
+// another group is a param.
+func TestLoadRepoReadsServedBetaVersions(t *testing.T) {
+	fsys := memFS(t, map[string]string{"/r/all.yaml": `apiVersion: admissionregistration.k8s.io/v1beta1
+kind: ValidatingAdmissionPolicy
+metadata: {name: strata-namespace-placement}
+spec:
+  failurePolicy: Fail
+  validations: [{expression: "true"}]
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: strata-namespace-placement}
+spec: {policyName: strata-namespace-placement, validationActions: [Deny]}
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicy
+metadata: {name: m}
+spec: {reinvocationPolicy: Never}
+---
+apiVersion: admissionregistration.k8s.io/v1beta1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: m}
+spec: {policyName: m}
+---
+apiVersion: tenancy.example.com/v1
+kind: Namespace
+metadata: {name: a-param}
+`})
+	in, err := LoadRepo(fsys, "/r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []int{len(in.AdmissionPolicies), len(in.AdmissionPolicyBindings), len(in.MutatingPolicies.Policies), len(in.MutatingPolicies.Bindings), len(in.MutatingPolicies.Params), len(in.Namespaces)}
+	if !reflect.DeepEqual(got, []int{1, 1, 1, 1, 1, 0}) {
+		t.Fatalf("read %v policies, bindings, mutating policies, their bindings, params and Namespaces; want 1, 1, 1, 1, 1, 0", got)
+	}
+	for _, v := range []string{in.AdmissionPolicies[0].APIVersion, in.AdmissionPolicyBindings[0].APIVersion, in.MutatingPolicies.Policies[0].APIVersion, in.MutatingPolicies.Bindings[0].APIVersion} {
+		if v != "admissionregistration.k8s.io/v1" {
+			t.Errorf("read as %q, want admissionregistration.k8s.io/v1", v)
+		}
+	}
+	if in.MutatingPolicies.Params[0].GetName() != "a-param" {
+		t.Errorf("params %v, want a-param", in.MutatingPolicies.Params)
 	}
 }
