@@ -594,19 +594,21 @@ func withNamespaceLabels(namespaces []corev1.Namespace, names []string, extra la
 	}
 	namespaces = slices.Clone(namespaces)
 	for _, name := range names {
-		at := slices.IndexFunc(namespaces, func(ns corev1.Namespace) bool { return ns.Name == name })
-		if at < 0 {
+		if !slices.ContainsFunc(namespaces, func(ns corev1.Namespace) bool { return ns.Name == name }) {
 			namespaces = append(namespaces, corev1.Namespace{})
-			at = len(namespaces) - 1
-			namespaces[at].Name = name
+			namespaces[len(namespaces)-1].Name = name
 		}
-		ns := &namespaces[at]
-		if ns.Labels == nil {
-			ns.Labels = map[string]string{}
-		} else {
-			ns.Labels = maps.Clone(ns.Labels)
+		// Every Namespace of the name: one a directory holds twice is
+		// compiled as its last.
+		for i := range namespaces {
+			if ns := &namespaces[i]; ns.Name == name {
+				ns.Labels = maps.Clone(ns.Labels)
+				if ns.Labels == nil {
+					ns.Labels = map[string]string{}
+				}
+				maps.Copy(ns.Labels, extra)
+			}
 		}
-		maps.Copy(ns.Labels, extra)
 	}
 	return namespaces
 }

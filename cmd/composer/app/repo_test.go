@@ -2,7 +2,12 @@ package app
 
 import (
 	"maps"
+	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // TestParseNamespaceLabels: --namespace-labels gives labels a Namespace
@@ -32,5 +37,28 @@ func TestParseNamespaceLabels(t *testing.T) {
 		if err == nil || len(err.Error()) < len(want) || err.Error()[:len(want)] != want {
 			t.Errorf("%q: got %v (%v), want an error starting %q", in, got, err, want)
 		}
+	}
+}
+
+// --namespace-labels label every Namespace of a name the inputs hold, so
+// one a directory of Layers holds twice, which is compiled as its last,
+// is labelled too; a namespace they lack is added; the inputs are left
+// as they were.
+func TestWithNamespaceLabels(t *testing.T) {
+	in := []corev1.Namespace{
+		{ObjectMeta: metav1.ObjectMeta{Name: "geo-maps", Labels: map[string]string{"group": "geo"}}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "etl"}},
+		{ObjectMeta: metav1.ObjectMeta{Name: "geo-maps"}},
+	}
+	got := withNamespaceLabels(in, []string{"geo-maps", "new"}, labels.Set{"tier": "gold"})
+	var out []string
+	for _, ns := range got {
+		out = append(out, ns.Name+"="+labels.Set(ns.Labels).String())
+	}
+	if want := "geo-maps=group=geo,tier=gold etl= geo-maps=tier=gold new=tier=gold"; strings.Join(out, " ") != want {
+		t.Errorf("labelled %q, want %q", strings.Join(out, " "), want)
+	}
+	if len(in[0].Labels) != 1 || in[2].Labels != nil {
+		t.Errorf("the inputs changed: %v", in)
 	}
 }
