@@ -72,7 +72,14 @@ func archiveInto(ctx context.Context, root, ref, dir string) error {
 		return fmt.Errorf("git archive: %w", err)
 	}
 	extracted := extractTree(out, dir, root)
-	if err := cmd.Wait(); err != nil {
+	if extracted != nil {
+		// git may be blocked writing what is no longer read.
+		cancel()
+	} else {
+		// The archive's padding after its end, read before Wait.
+		_, _ = io.Copy(io.Discard, out)
+	}
+	if err := cmd.Wait(); extracted == nil && err != nil {
 		return fmt.Errorf("git archive %s: %w: %s", ref, err, strings.TrimSpace(stderr.String()))
 	}
 	return extracted

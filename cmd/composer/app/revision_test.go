@@ -3,11 +3,13 @@ package app
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDiffReadsLinksOfTheRevision: a layer repository that shares files
@@ -155,5 +157,32 @@ func TestExtractTreeStaysInside(t *testing.T) {
 	}
 	if target, err := os.Readlink(filepath.Join(dir, "a", "b", "shared")); err != nil || target != "/work/common" {
 		t.Errorf("a link out of the tree points to %q (%v), want /work/common", target, err)
+	}
+}
+
+// A revision that cannot be written is an error of its own, at once: git
+// archive, blocked writing what is no longer read, is stopped rather than
+// waited for until the deadline.
+func TestArchiveIntoStopsGitOnError(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is needed to read a revision: ", err)
+	}
+	repo := t.TempDir()
+	for name, size := range map[string]int{"a.yaml": 10, "big.yaml": 4 << 20} {
+		if err := os.WriteFile(filepath.Join(repo, name), bytes.Repeat([]byte("#"), size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commitAll(t, repo, "layers")
+	dir := t.TempDir()
+	// The first file of the archive cannot be written: one is there.
+	if err := os.WriteFile(filepath.Join(dir, "a.yaml"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := archiveInto(ctx, repo, "HEAD", dir)
+	if err == nil || !strings.Contains(err.Error(), "writing a.yaml") || ctx.Err() != nil {
+		t.Errorf("error %v (deadline: %v), want the write's", err, ctx.Err())
 	}
 }
