@@ -60,10 +60,8 @@ func treeAt(ctx context.Context, dir, ref string) (fsys filesys.FileSystem, base
 func archiveInto(ctx context.Context, root, ref, dir string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel() // stops git where the archive is not read to its end
-	cmd := exec.CommandContext(ctx, "git", "-C", root, "archive", "--format=tar", ref)
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	cmd := gitCommand(ctx, root, &stderr, "archive", "--format=tar", ref)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return err
@@ -143,4 +141,24 @@ func writeFile(root *os.Root, name string, r io.Reader) error {
 	}
 	_, err = io.Copy(f, r)
 	return errors.Join(err, f.Close())
+}
+
+// gitOutput is what git, run in dir with args, writes on its standard
+// output; an error carries what it wrote on its standard error.
+func gitOutput(ctx context.Context, dir string, args ...string) ([]byte, error) {
+	var stderr bytes.Buffer
+	out, err := gitCommand(ctx, dir, &stderr, args...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+// gitCommand is git run in dir with args, its standard error into stderr,
+// never prompting for credentials.
+func gitCommand(ctx context.Context, dir string, stderr io.Writer, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", dir}, args...)...)
+	cmd.Stderr = stderr
+	cmd.Env = append(os.Environ(), "GIT_TERMINAL_PROMPT=0")
+	return cmd
 }
